@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with Node's test runner. Unless
+// OPENSPINE_TEST_DATABASE_URL names a PostgreSQL server, it starts one embedded PostgreSQL for the
+// whole run; each test file then creates and drops its own database on it.
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function findTests(dir, found = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, found);
+    else if (name.endsWith('.test.ts')) found.push(relative(root, path));
+  }
+  return found;
+}
+
+const filter = process.argv.slice(2);
+const files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))]
+  .filter((f) => filter.length === 0 || filter.some((pattern) => f.includes(pattern)))
+  .sort();
+
+let server;
+const env = { ...process.env };
+if (!env.OPENSPINE_TEST_DATABASE_URL) {
+  const { startEmbeddedPostgres } = await import(pathToFileURL(join(root, 'dist/platform/db/embedded.js')).href);
+  const dataDir = join(tmpdir(), `openspine-test-pg-${process.pid}`);
+  server = await startEmbeddedPostgres(dataDir);
+  env.OPENSPINE_TEST_DATABASE_URL = server.connectionString;
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+}
+
+const child = spawn(process.execPath, [
+  '--import', 'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${env.OPENSPINE_TEST_CONCURRENCY ?? 3}`,
+  '--test-timeout=300000',
+  ...files,
+], { cwd: root, env, stdio: 'inherit' });
+
+const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+if (server) await server.stop();
+process.exit(code);

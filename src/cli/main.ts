@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerServeCommands } from './serve.js';
+
+const program = new Command()
+  .name('openspine')
+  .description('OpenSpine: an open national health information exchange backbone (NHS Spine APIs)')
+  .version('0.1.0');
+
+registerServeCommands(program);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`openspine: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { createLogger, migrateAll, openDatabase, startSpine } from '../platform/runtime.js';
+import { servicesNamed } from '../services/registry.js';
+import { configFrom, withStoreOptions } from './options.js';
+
+export function registerServeCommands(program: Command) {
+  withStoreOptions(program.command('serve'))
+    .description('start the Spine: HTTP APIs, workers, and (with no DATABASE_URL) the embedded PostgreSQL')
+    .option('--port <port>', 'port to listen on (env PORT; default 9000)')
+    .option('--host <host>', 'address to listen on (env HOST; default 127.0.0.1)')
+    .option('--sandbox', 'answer calls without a token as a built-in sandbox app and user (loopback only)')
+    .option('--no-seed-demo', 'do not seed demo data on an empty store')
+    .option('--tls-key <file>', 'TLS private key (env TLS_KEY)')
+    .option('--tls-cert <file>', 'TLS certificate (env TLS_CERT)')
+    .option('--tls-ca <file>', 'CA for client certificates: enables mutual TLS (env TLS_CA)')
+    .action(async (options) => {
+      const config = configFrom(options);
+      const spine = await startSpine(config, { modules: servicesNamed(config.services) });
+      spine.ctx.log.info({ url: spine.url, services: config.services }, `OpenSpine listening on ${spine.url}`);
+      const shutdown = (signal: string) => {
+        spine.ctx.log.info({ signal }, 'shutting down');
+        spine.stop().then(() => process.exit(0), (err) => {
+          spine.ctx.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+
+  withStoreOptions(program.command('migrate'))
+    .description('apply pending database migrations and exit')
+    .action(async (options) => {
+      const config = configFrom(options);
+      const log = createLogger(config);
+      const database = await openDatabase(config, log);
+      try {
+        const applied = await migrateAll(database.db, servicesNamed(config.services));
+        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,39 @@
+/**
+ * Activities a route can demand. Applications are granted activities directly; users get them
+ * through their selected role (see identity's role map). Routes declare one in `config.activity`.
+ */
+export const ACTIVITIES = [
+  'patient:read',
+  'patient:search',
+  'patient:write',
+  'patient:create',
+  'messaging:use',
+  'directory:read',
+  'directory:admin',
+  'audit:read',
+  'audit:read-all',
+  'identity:admin',
+] as const;
+export type Activity = (typeof ACTIVITIES)[number];
+
+export function isActivity(value: string): value is Activity {
+  return (ACTIVITIES as readonly string[]).includes(value);
+}
+
+/** Who is calling: an application, and for user-restricted access also a user in a selected role. */
+export interface Principal {
+  appId: string;
+  apiKey: string;
+  appName: string;
+  /** ODS code of the calling application's organisation, or of the user's selected role. */
+  odsCode: string;
+  /** 'application' for app-restricted (client credentials), 'user' for user-restricted (token exchange). */
+  accessMode: 'application' | 'user';
+  userId?: string;
+  roleProfileId?: string;
+  roleCode?: string;
+  activities: Activity[];
+  /** Requests per second allowed for the app. */
+  rateLimit: number;
+  sandbox?: boolean;
+}

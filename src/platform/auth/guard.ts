@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
+import type { AccessTokens } from './access-tokens.js';
+import type { Activity, Principal } from './activities.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The activity a caller needs for this route; routes without one are public. */
+    activity?: Activity;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface GuardOptions {
+  tokens: AccessTokens;
+  /** In sandbox mode a call without a token acts as this principal. */
+  sandboxPrincipal?: Principal;
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1] : '';
+}
+
+/**
+ * Every route that declares an activity is authenticated (401 ACCESS_DENIED without a valid token)
+ * and authorised (403 ACCESS_DENIED when the token's app or role lacks the activity). Routes
+ * register no auth code of their own, so none can forget it.
+ */
+export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
+  app.addHook('onRequest', async (request) => {
+    const activity = request.routeOptions.config?.activity;
+    if (!activity) return;
+    const token = bearerToken(request);
+    let principal: Principal | undefined;
+    if (token === undefined && options.sandboxPrincipal) {
+      principal = options.sandboxPrincipal;
+    } else if (token) {
+      principal = await options.tokens.verify(token);
+    }
+    if (!principal) {
+      throw new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
+        ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
+        : 'Invalid or expired access token: request a new one from POST /oauth2/token');
+    }
+    if (!principal.activities.includes(activity)) {
+      const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
+      throw new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`);
+    }
+    request.principal = principal;
+  });
+}

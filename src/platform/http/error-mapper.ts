@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { operationOutcome } from '../fhir/operation-outcome.js';
+import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
+
+/** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
+export interface ClassifiedError {
+  spec: ErrorSpec;
+  diagnostics?: string;
+  headers?: Record<string, string>;
+  expression?: string[];
+}
+
+/**
+ * Turns anything thrown in a request into a catalogued error. Fastify's own errors (bad JSON,
+ * wrong content type, oversized body, schema validation) become the NHS codes a client expects;
+ * anything unknown becomes a 500 without internals, and is logged.
+ */
+export function classifyError(err: unknown, request: FastifyRequest): ClassifiedError {
+  if (err instanceof SpineError) {
+    return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
+  }
+  const fastifyError = err as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { spec: PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, diagnostics: `Unsupported Content-Type '${request.headers['content-type'] ?? ''}'` };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { spec: PLATFORM_ERRORS.BODY_TOO_LARGE, diagnostics: 'Request body is larger than this endpoint accepts' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: 'Request body is empty but JSON was declared' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: 'Content-Length does not match the body' };
+    default:
+      break;
+  }
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    return { spec: PLATFORM_ERRORS.INVALID_VALUE, diagnostics: `Invalid ${where}: ${fastifyError.message}` };
+  }
+  if (fastifyError.statusCode === 400 || err instanceof SyntaxError) {
+    return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: `Request body could not be parsed: ${fastifyError.message}` };
+  }
+  if (fastifyError.statusCode === 413) return { spec: PLATFORM_ERRORS.BODY_TOO_LARGE, diagnostics: fastifyError.message };
+  if (fastifyError.statusCode === 415) return { spec: PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, diagnostics: fastifyError.message };
+  if (fastifyError.statusCode === 429) return { spec: PLATFORM_ERRORS.TOO_MANY_REQUESTS, diagnostics: fastifyError.message };
+  if (fastifyError.statusCode === 503) return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: fastifyError.message };
+  request.log.error({ err }, 'unhandled error');
+  return { spec: PLATFORM_ERRORS.INTERNAL_ERROR, diagnostics: `An unexpected error occurred; quote request id ${request.id} to the operator` };
+}
+
+export function sendOperationOutcome(reply: FastifyReply, error: ClassifiedError): FastifyReply {
+  if (error.headers) reply.headers(error.headers);
+  return reply
+    .code(error.spec.status)
+    .type('application/fhir+json')
+    .send(operationOutcome({ ...error.spec, diagnostics: error.diagnostics, expression: error.expression }));
+}
+
+/** The FHIR error handler, set on the root instance; services with another error shape set their own. */
+export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  return sendOperationOutcome(reply, classifyError(err, request));
+}

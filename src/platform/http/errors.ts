@@ -1,0 +1,46 @@
+import type { IssueSeverity } from '../fhir/operation-outcome.js';
+
+/** One catalogue entry: everything needed to answer an error on the wire. */
+export interface ErrorSpec {
+  status: number;
+  /** The NHS error code, e.g. INVALID_RESOURCE_ID. */
+  code: string;
+  display: string;
+  /** The FHIR issue type (value, not-found, conflict, forbidden, …). */
+  issueCode: string;
+  severity?: IssueSeverity;
+  /** Coding system when not Spine-ErrorOrWarningCode (NRL uses its own). */
+  system?: string;
+}
+
+export function defineErrors<const T extends Record<string, ErrorSpec>>(catalogue: T): T {
+  return catalogue;
+}
+
+/** The one error type services throw; the service's error mapper turns it into its wire shape. */
+export class SpineError extends Error {
+  constructor(
+    readonly spec: ErrorSpec,
+    readonly diagnostics?: string,
+    readonly options: { headers?: Record<string, string>; expression?: string[] } = {},
+  ) {
+    super(diagnostics ?? spec.display);
+    this.name = 'SpineError';
+  }
+}
+
+/** Errors every FHIR API shares. Services add their own catalogues beside their code. */
+export const PLATFORM_ERRORS = defineErrors({
+  NOT_FOUND: { status: 404, code: 'RESOURCE_NOT_FOUND', display: 'Resource not found', issueCode: 'not-found', severity: 'information' },
+  MALFORMED_BODY: { status: 400, code: 'MESSAGE_NOT_WELL_FORMED', display: 'Message not well formed', issueCode: 'invalid' },
+  INVALID_VALUE: { status: 400, code: 'INVALID_VALUE', display: 'Provided value is invalid', issueCode: 'value' },
+  MISSING_VALUE: { status: 400, code: 'MISSING_VALUE', display: 'Required value is missing', issueCode: 'required' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', display: 'Unsupported media type', issueCode: 'not-supported' },
+  BODY_TOO_LARGE: { status: 413, code: 'MESSAGE_TOO_LARGE', display: 'Message too large', issueCode: 'too-long' },
+  METHOD_NOT_ALLOWED: { status: 405, code: 'METHOD_NOT_ALLOWED', display: 'Method not allowed', issueCode: 'not-supported' },
+  ACCESS_DENIED: { status: 401, code: 'ACCESS_DENIED', display: 'Access Denied - Unauthorised', issueCode: 'forbidden' },
+  FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },
+  TOO_MANY_REQUESTS: { status: 429, code: 'TOO_MANY_REQUESTS', display: 'You have exceeded your application\'s rate limit', issueCode: 'throttled' },
+  SERVICE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', display: 'Service unavailable', issueCode: 'transient' },
+  INTERNAL_ERROR: { status: 500, code: 'INTERNAL_SERVER_ERROR', display: 'Unexpected internal server error', issueCode: 'exception' },
+});

@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string) => UUID.test(value);
+
+/** Fastify's request id is the client's X-Request-ID when it sent one (so logs join up), else a new UUID. */
+export function requestIdFrom(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && sent.length > 0 && sent.length <= 200 ? sent : randomUUID();
+}
+
+/** X-Request-ID and X-Correlation-ID are echoed on every response, errors included. */
+export function registerRequestIdEcho(app: FastifyInstance) {
+  app.addHook('onSend', async (request: FastifyRequest, reply, payload) => {
+    const requestId = request.headers['x-request-id'];
+    if (typeof requestId === 'string') reply.header('X-Request-ID', requestId);
+    const correlationId = request.headers['x-correlation-id'];
+    if (typeof correlationId === 'string') reply.header('X-Correlation-ID', correlationId);
+    return payload;
+  });
+}

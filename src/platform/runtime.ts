@@ -1,0 +1,113 @@
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { ConfigError } from './config.js';
+import { createDb, type Db } from './db/pool.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { systemClock, type Clock } from './clock.js';
+import { createAuditWriter } from './audit/writer.js';
+import { AccessTokens } from './auth/access-tokens.js';
+import { SANDBOX_PRINCIPAL, isLoopbackHost } from './auth/sandbox.js';
+import { platformMigrations } from './migrations.js';
+import { buildServer } from './http/server.js';
+import type { BackgroundWorker, PlatformContext, ServiceModule } from './service.js';
+
+export interface Database {
+  db: Db;
+  embedded: EmbeddedServer | undefined;
+  close(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or starts the embedded PostgreSQL in `<dataDir>/pg`. */
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  let embedded: EmbeddedServer | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(config.dataDir, (line) => log.debug({ postgres: line }));
+    url = embedded.connectionString;
+  }
+  const db = createDb(url, config.pool.max);
+  return {
+    db,
+    embedded,
+    async close() {
+      await db.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+export async function migrateAll(db: Db, modules: ServiceModule[]): Promise<string[]> {
+  return migrate(db, [...platformMigrations, ...modules.flatMap((m) => m.migrations)]);
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { service: 'openspine' } });
+}
+
+/** A platform context over an open database: used by `serve` and by CLI commands alike. */
+export async function createContext(config: Config, db: Db, log: Logger, clock: Clock = systemClock): Promise<PlatformContext> {
+  const tokens = await AccessTokens.load(db, clock);
+  return { config, db, log, clock, audit: createAuditWriter(db), tokens };
+}
+
+export interface RunningSpine {
+  app: FastifyInstance;
+  ctx: PlatformContext;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  modules: ServiceModule[];
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Starts a whole Spine process: database, migrations, demo data, HTTP, workers. */
+export async function startSpine(config: Config, options: StartOptions): Promise<RunningSpine> {
+  if (config.sandbox && !isLoopbackHost(config.host)) {
+    throw new ConfigError(`sandbox mode answers calls without a token, so it only listens on loopback, not '${config.host}'`);
+  }
+  const log = options.log ?? createLogger(config);
+  const database = await openDatabase(config, log);
+  try {
+    const applied = await migrateAll(database.db, options.modules);
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+    const ctx = await createContext(config, database.db, log, options.clock);
+    if (config.seedDemo) {
+      for (const module of options.modules) await module.seedDemo?.(ctx);
+    }
+    if (config.sandbox) log.warn('SANDBOX MODE: calls without a token act as the built-in sandbox app and user');
+    const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
+    await app.listen({ port: config.port, host: config.host });
+    const workers: BackgroundWorker[] = options.modules.flatMap((m) => m.startWorkers?.(ctx) ?? []);
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const scheme = config.tls ? 'https' : 'http';
+    const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // An ephemeral port (tests) is only known now; the OAuth2 audience depends on it.
+    if (config.port === 0 && config.publicBaseUrl.endsWith(':0')) config.publicBaseUrl = url;
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      ctx,
+      url,
+      stop() {
+        // Graceful: stop accepting, let in-flight requests finish, then workers, audit, pool, database.
+        stopping ??= (async () => {
+          await app.close();
+          await Promise.all(workers.map((w) => w.stop()));
+          await ctx.audit.close();
+          await database.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}

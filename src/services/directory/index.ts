@@ -1,0 +1,8 @@
+import type { ServiceModule } from '../../platform/service.js';
+
+/** Placeholder registration: the service's routes are not built yet. */
+export const directoryService: ServiceModule = {
+  name: 'directory',
+  migrations: [],
+  async routes() {},
+};

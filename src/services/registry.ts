@@ -1,0 +1,20 @@
+import type { ServiceName } from '../platform/config.js';
+import type { ServiceModule } from '../platform/service.js';
+import { identityService } from './identity/index.js';
+import { directoryService } from './directory/index.js';
+import { auditService } from './audit/index.js';
+import { demographicsService } from './demographics/index.js';
+import { messagingService } from './messaging/index.js';
+
+/** Every service, in migration and seeding order: the ones others depend on first. */
+export const ALL_SERVICES: readonly ServiceModule[] = [
+  identityService,
+  directoryService,
+  auditService,
+  demographicsService,
+  messagingService,
+];
+
+export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {
+  return ALL_SERVICES.filter((s) => names.includes(s.name));
+}

@@ -1,0 +1,43 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from './support/spine.js';
+
+describe('platform HTTP kernel', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  it('answers /_ping and /_status with a database check', async () => {
+    const ping = await fetch(`${spine.url}/_ping`);
+    assert.equal(ping.status, 200);
+    const status = await fetch(`${spine.url}/_status`);
+    assert.equal(status.status, 200);
+    const body = await status.json();
+    assert.equal(body.status, 'pass');
+    assert.equal(body.checks.database.status, 'pass');
+    assert.equal(body.sandbox, false);
+  });
+
+  it('an unknown route is a 404 OperationOutcome naming the route, with the request ids echoed', async () => {
+    const res = await fetch(`${spine.url}/nothing/here?x=1`, {
+      headers: { 'X-Request-ID': '60e0b220-8136-4ac5-9b4b-3d0f8b4c5d6e', 'X-Correlation-ID': 'corr-1' },
+    });
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('x-request-id'), '60e0b220-8136-4ac5-9b4b-3d0f8b4c5d6e');
+    assert.equal(res.headers.get('x-correlation-id'), 'corr-1');
+    assert.match(res.headers.get('content-type') ?? '', /application\/fhir\+json/);
+    const body = await res.json();
+    assert.equal(body.resourceType, 'OperationOutcome');
+    assert.equal(body.issue[0].details.coding[0].code, 'RESOURCE_NOT_FOUND');
+    assert.equal(body.issue[0].diagnostics, 'No such endpoint: GET /nothing/here');
+  });
+
+  it('exposes Prometheus metrics with per-route request counts', async () => {
+    await fetch(`${spine.url}/_ping`);
+    const res = await fetch(`${spine.url}/metrics`);
+    const text = await res.text();
+    assert.match(text, /openspine_http_requests_total\{method="GET",route="\/_ping",status="200"\} \d+/);
+    assert.match(text, /openspine_db_pool_clients\{state="total"\}/);
+    assert.match(text, /nodejs_eventloop_lag_seconds/);
+  });
+});
