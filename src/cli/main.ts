@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerServeCommands } from './serve.js';
+import { registerSeedCommand } from './seed.js';
 
 const program = new Command()
   .name('openspine')
@@ -8,6 +9,7 @@ const program = new Command()
   .version('0.1.0');
 
 registerServeCommands(program);
+registerSeedCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import type { MigrationSet } from './db/migrate.js';
+import { auditMigrations } from './audit/migrations.js';
 
 /** The platform's own tables: settings, the event outbox and the audit trail. */
 export const platformMigrations: MigrationSet[] = [
@@ -24,26 +25,5 @@ export const platformMigrations: MigrationSet[] = [
       },
     ],
   },
-  {
-    schema: 'audit',
-    migrations: [
-      {
-        id: '001_events',
-        sql: `
-          CREATE TABLE audit.events (
-            seq bigserial PRIMARY KEY,
-            recorded_at timestamptz NOT NULL DEFAULT now(),
-            request_id text NOT NULL,
-            action text NOT NULL,
-            resource text,
-            nhs_numbers text[] NOT NULL DEFAULT '{}',
-            outcome text NOT NULL,
-            app_id text, app_name text, user_id text, role_profile_id text, role_code text, ods_code text,
-            client_address text,
-            detail jsonb
-          );
-          CREATE INDEX audit_events_nhs ON audit.events USING gin (nhs_numbers);`,
-      },
-    ],
-  },
+  ...auditMigrations,
 ];

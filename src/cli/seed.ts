@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { createContext, createLogger, migrateAll, openDatabase } from '../platform/runtime.js';
+import { servicesNamed } from '../services/registry.js';
+import type { SeedOptions } from '../platform/service.js';
+import { configFrom, withStoreOptions } from './options.js';
+
+/** Which dataset each shortcut flag loads. */
+const SYNTHETIC_PATIENTS = 'synthetic-patients';
+const MESH_FILES = 'mesh-files';
+
+export function registerSeedCommand(program: Command) {
+  withStoreOptions(program.command('seed'))
+    .description('load data: a named dataset, a synthetic patient population, or MESH mailboxes and workflows from files')
+    .option('--dataset <name>', 'a named dataset, e.g. nhs-sandbox, mesh-sandbox, demo')
+    .option('--patients <n>', 'generate N synthetic patients (valid 999-range NHS numbers)')
+    .option('--mesh-mailboxes <file>', 'MESH mailboxes, JSONL in the MESH sandbox format')
+    .option('--mesh-workflows <file>', 'MESH workflows, JSONL in the MESH sandbox format')
+    .option('--seed <n>', 'random seed for generated data', '1')
+    .action(async (options) => {
+      const config = configFrom(options);
+      const modules = servicesNamed(config.services);
+      const log = createLogger({ ...config, logLevel: 'warn' });
+      const database = await openDatabase(config, log);
+      try {
+        await migrateAll(database.db, modules);
+        const ctx = await createContext(config, database.db, log);
+        const jobs: Array<[string, SeedOptions]> = [];
+        if (options.dataset) jobs.push([options.dataset, {}]);
+        if (options.patients) {
+          const patients = Number(options.patients);
+          if (!Number.isInteger(patients) || patients < 1) throw new Error(`--patients must be a positive whole number, not '${options.patients}'`);
+          jobs.push([SYNTHETIC_PATIENTS, { patients, seed: Number(options.seed) }]);
+        }
+        if (options.meshMailboxes || options.meshWorkflows) {
+          jobs.push([MESH_FILES, { mailboxes: options.meshMailboxes, workflows: options.meshWorkflows }]);
+        }
+        if (jobs.length === 0) throw new Error('nothing to seed: give --dataset, --patients or --mesh-mailboxes/--mesh-workflows');
+        for (const [name, seedOptions] of jobs) {
+          if (name === 'demo') {
+            for (const module of modules) await module.seedDemo?.(ctx);
+            process.stdout.write('demo: seeded\n');
+            continue;
+          }
+          const owner = modules.find((m) => m.datasets?.[name]);
+          if (!owner) {
+            const known = modules.flatMap((m) => Object.keys(m.datasets ?? {}));
+            throw new Error(`unknown dataset '${name}'; known: demo, ${known.join(', ')}`);
+          }
+          const bar = new cliProgress.SingleBar({ format: `${name} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+          let started = false;
+          seedOptions.progress = (done, total) => {
+            if (!process.stderr.isTTY) return;
+            if (!started) { bar.start(total, 0); started = true; }
+            bar.update(done);
+          };
+          const summary = await owner.datasets![name]!(ctx, seedOptions);
+          if (started) bar.stop();
+          process.stdout.write(`${name}: ${summary}\n`);
+        }
+      } finally {
+        await database.close();
+      }
+    });
+}
