@@ -1,8 +1,10 @@
 import type { ServiceModule } from '../../platform/service.js';
+import { directoryMigrations } from './migrations.js';
+import { seedDirectoryDemo } from './seed/demo.js';
 
-/** Placeholder registration: the service's routes are not built yet. */
 export const directoryService: ServiceModule = {
   name: 'directory',
-  migrations: [],
+  migrations: [directoryMigrations],
   async routes() {},
+  seedDemo: seedDirectoryDemo,
 };

@@ -1,0 +1,74 @@
+import type { Queryable } from '../../platform/db/pool.js';
+import * as organisations from './store/organisations.js';
+import * as mesh from './store/mesh.js';
+
+/**
+ * The directory's contract with other services (MESH, identity, EPS…): organisations and MESH
+ * mailboxes/workflows. Other services use only this file, never the directory's tables.
+ */
+
+export const ORGANISATION_ROLES = ['gp-practice', 'nhs-trust', 'pharmacy', 'other'] as const;
+export type OrganisationRole = (typeof ORGANISATION_ROLES)[number];
+
+export interface Organisation {
+  odsCode: string;
+  name: string;
+  role: OrganisationRole;
+  parentOdsCode?: string;
+  active: boolean;
+  postcode?: string;
+}
+
+export interface MeshMailbox {
+  /** Upper case, e.g. X26ABC1. */
+  mailboxId: string;
+  mailboxName: string;
+  odsCode: string;
+  orgCode: string;
+  billingEntity?: string;
+  /** Needed in clear to check the NHSMESH HMAC (the password is part of the signed string). */
+  password: string;
+  active: boolean;
+}
+
+export interface MeshWorkflow {
+  workflowId: string;
+  senders: string[];
+  receivers: string[];
+}
+
+export interface DirectoryApi {
+  getOrganisation(odsCode: string): Promise<Organisation | undefined>;
+  listOrganisations(filter?: { role?: OrganisationRole; limit?: number }): Promise<Organisation[]>;
+  upsertOrganisation(org: Organisation): Promise<void>;
+  getMailbox(mailboxId: string): Promise<MeshMailbox | undefined>;
+  upsertMailbox(mailbox: MeshMailbox): Promise<void>;
+  /** MESH endpoint lookup: active mailboxes of an ODS code that may receive a workflow. */
+  mailboxesForOdsAndWorkflow(odsCode: string, workflowId: string): Promise<MeshMailbox[]>;
+  /** MESH workflow search: active mailboxes that receive a workflow. */
+  mailboxesReceivingWorkflow(workflowId: string): Promise<MeshMailbox[]>;
+  upsertWorkflow(workflow: MeshWorkflow): Promise<void>;
+  getWorkflow(workflowId: string): Promise<MeshWorkflow | undefined>;
+}
+
+/** Bound to a Queryable (pool or transaction), so a caller can include directory reads in its own transaction. */
+export function directoryApi(db: Queryable): DirectoryApi {
+  return {
+    getOrganisation: (odsCode) => organisations.findOrganisation(db, odsCode.toUpperCase()),
+    listOrganisations: (filter = {}) => organisations.listOrganisations(db, filter),
+    upsertOrganisation: (org) => organisations.upsertOrganisation(db, org),
+    // Mailbox ids are upper case everywhere; MESH clients send them in any case.
+    getMailbox: (mailboxId) => mesh.findMailbox(db, mailboxId.toUpperCase()),
+    upsertMailbox: (mailbox) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }),
+    mailboxesForOdsAndWorkflow: (odsCode, workflowId) => mesh.mailboxesForOdsAndWorkflow(db, odsCode, workflowId),
+    mailboxesReceivingWorkflow: (workflowId) => mesh.mailboxesReceivingWorkflow(db, workflowId),
+    upsertWorkflow: (workflow) => mesh.upsertWorkflow(db, {
+      workflowId: workflow.workflowId,
+      senders: workflow.senders.map((m) => m.toUpperCase()),
+      receivers: workflow.receivers.map((m) => m.toUpperCase()),
+    }),
+    getWorkflow: (workflowId) => mesh.findWorkflow(db, workflowId),
+  };
+}
+
+export { parseMeshMailboxLine, parseMeshWorkflowLine } from './mesh-lines.js';

@@ -1,0 +1,52 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import type { Organisation, OrganisationRole } from '../api.js';
+
+interface OrganisationRow {
+  ods_code: string;
+  name: string;
+  role: OrganisationRole;
+  parent_ods_code: string | null;
+  active: boolean;
+  postcode: string | null;
+}
+
+const COLUMNS = 'ods_code, name, role, parent_ods_code, active, postcode';
+
+function toOrganisation(row: OrganisationRow): Organisation {
+  return {
+    odsCode: row.ods_code,
+    name: row.name,
+    role: row.role,
+    ...(row.parent_ods_code ? { parentOdsCode: row.parent_ods_code } : {}),
+    active: row.active,
+    ...(row.postcode ? { postcode: row.postcode } : {}),
+  };
+}
+
+export async function findOrganisation(db: Queryable, odsCode: string): Promise<Organisation | undefined> {
+  const { rows } = await db.query<OrganisationRow>(
+    `SELECT ${COLUMNS} FROM directory.organisations WHERE ods_code = $1`, [odsCode]);
+  return rows[0] ? toOrganisation(rows[0]) : undefined;
+}
+
+/** Ordered by ODS code so pages are stable; the limit is capped because the table can be national-sized. */
+export async function listOrganisations(
+  db: Queryable, filter: { role?: OrganisationRole; parentOdsCode?: string; limit?: number; offset?: number },
+): Promise<Organisation[]> {
+  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 1000);
+  const { rows } = await db.query<OrganisationRow>(
+    `SELECT ${COLUMNS} FROM directory.organisations
+      WHERE ($1::text IS NULL OR role = $1) AND ($2::text IS NULL OR parent_ods_code = $2)
+      ORDER BY ods_code LIMIT $3 OFFSET $4`,
+    [filter.role ?? null, filter.parentOdsCode ?? null, limit, Math.max(filter.offset ?? 0, 0)]);
+  return rows.map(toOrganisation);
+}
+
+export async function upsertOrganisation(db: Queryable, org: Organisation): Promise<void> {
+  await db.query(
+    `INSERT INTO directory.organisations (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (ods_code) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
+       parent_ods_code = EXCLUDED.parent_ods_code, active = EXCLUDED.active, postcode = EXCLUDED.postcode,
+       updated_at = now()`,
+    [org.odsCode, org.name, org.role, org.parentOdsCode ?? null, org.active, org.postcode ?? null]);
+}
