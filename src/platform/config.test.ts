@@ -1,0 +1,44 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ConfigError, SERVICE_NAMES, loadConfig, parseServices } from './config.js';
+
+describe('configuration', () => {
+  it('defaults: port 9000 on loopback, all services, embedded database in ./.openspine', () => {
+    const config = loadConfig({}, {});
+    assert.equal(config.port, 9000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.deepEqual(config.services, [...SERVICE_NAMES]);
+    assert.equal(config.databaseUrl, undefined);
+    assert.match(config.dataDir, /\.openspine$/);
+    assert.equal(config.publicBaseUrl, 'http://127.0.0.1:9000');
+    assert.equal(config.sandbox, false);
+  });
+
+  it('flags win over the environment', () => {
+    const config = loadConfig({ port: '9100', services: 'demographics' }, { PORT: '9200', OPENSPINE_SERVICES: 'messaging', DATABASE_URL: 'postgres://x/y' });
+    assert.equal(config.port, 9100);
+    assert.deepEqual(config.services, ['demographics']);
+    assert.equal(config.databaseUrl, 'postgres://x/y');
+  });
+
+  it('refuses an unknown service, naming the known ones', () => {
+    assert.throws(() => parseServices('demographics,nope'), (err: Error) =>
+      err instanceof ConfigError && err.message.includes("unknown service 'nope'") && err.message.includes('messaging'));
+  });
+
+  it('refuses TLS with a key but no certificate', () => {
+    assert.throws(() => loadConfig({ tlsKey: '/dev/null' }, {}), ConfigError);
+  });
+
+  it('any port string is either a valid port or a ConfigError, never anything else', () => {
+    fc.assert(fc.property(fc.string(), (raw) => {
+      try {
+        const { port } = loadConfig({ port: raw }, {});
+        assert.ok(Number.isInteger(port) && port >= 0 && port <= 65535);
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+      }
+    }));
+  });
+});
