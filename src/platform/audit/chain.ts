@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditOutcome } from './entry.js';
+
+/**
+ * The audit trail is a hash chain: every record's hash covers its own content and the previous
+ * record's hash, so altering, removing or reordering any record breaks every link after it.
+ * This file is pure (no SQL): the writer uses it to build the chain, `verify` to check it.
+ */
+
+/** The `prev_hash` of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** An entry as stored: every optional field made explicit, strings made storable, time fixed. */
+export interface AuditRecord {
+  seq: number;
+  /** ISO 8601 with milliseconds, UTC: exactly what timestamptz stores and gives back. */
+  recordedAt: string;
+  requestId: string;
+  action: string;
+  resource: string | null;
+  nhsNumbers: string[];
+  outcome: AuditOutcome;
+  appId: string | null;
+  appName: string | null;
+  userId: string | null;
+  roleProfileId: string | null;
+  roleCode: string | null;
+  odsCode: string | null;
+  clientAddress: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface ChainedRecord extends AuditRecord {
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied'];
+
+// PostgreSQL text and jsonb cannot hold NUL, and jsonb refuses unpaired surrogates. One bad string
+// must not fail a whole group-commit batch, so such characters become U+FFFD before hashing.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storable = (text: string) => text.replace(UNSTORABLE, '\uFFFD');
+const optional = (text: string | undefined) => (text === undefined || text === null ? null : storable(String(text)));
+
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[storable(key)] = storableJson(inner);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Turns a caller's entry into the record that is hashed, stored and read back identically.
+ * Throws (for that caller alone) on an entry that cannot be stored, e.g. a detail with a BigInt.
+ */
+export function toAuditRecord(entry: AuditEntry, recordedAt: Date): Omit<AuditRecord, 'seq'> {
+  if (!AUDIT_OUTCOMES.includes(entry.outcome)) throw new TypeError(`audit outcome must be one of ${AUDIT_OUTCOMES.join(', ')}, not '${entry.outcome}'`);
+  if (!entry.action) throw new TypeError('an audit entry needs an action');
+  // JSON semantics first (toJSON, dropped undefined), so jsonb gives back exactly this value.
+  const detail = entry.detail === undefined || entry.detail === null
+    ? null
+    : storableJson(JSON.parse(JSON.stringify(entry.detail))) as Record<string, unknown>;
+  return {
+    recordedAt: recordedAt.toISOString(),
+    requestId: storable(String(entry.requestId ?? '')),
+    action: storable(entry.action),
+    resource: optional(entry.resource),
+    nhsNumbers: (entry.nhsNumbers ?? []).map((n) => storable(String(n))),
+    outcome: entry.outcome,
+    appId: optional(entry.appId),
+    appName: optional(entry.appName),
+    userId: optional(entry.userId),
+    roleProfileId: optional(entry.roleProfileId),
+    roleCode: optional(entry.roleCode),
+    odsCode: optional(entry.odsCode),
+    clientAddress: optional(entry.clientAddress),
+    detail,
+  };
+}
+
+/** A JSON value with object keys sorted at every depth: jsonb reorders keys, the hash must not care. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+/** The stable serialisation that is hashed: the fields in a fixed order, as one JSON array. */
+export function canonicalRecord(record: AuditRecord): string {
+  return JSON.stringify([
+    record.seq, record.recordedAt, record.requestId, record.action, record.resource, record.nhsNumbers,
+    record.outcome, record.appId, record.appName, record.userId, record.roleProfileId, record.roleCode,
+    record.odsCode, record.clientAddress, sortedKeys(record.detail),
+  ]);
+}
+
+/** sha256(prev_hash || canonical(record)), hex. */
+export function chainHash(prevHash: string, record: AuditRecord): string {
+  return createHash('sha256').update(prevHash).update(canonicalRecord(record)).digest('hex');
+}
+
+/** Numbers and links a batch of records onto the chain after `head`. */
+export function appendToChain(head: ChainHead, records: Array<Omit<AuditRecord, 'seq'>>): ChainedRecord[] {
+  let { seq, hash } = head;
+  return records.map((content) => {
+    const record: AuditRecord = { ...content, seq: seq + 1 };
+    const chained: ChainedRecord = { ...record, prevHash: hash, hash: chainHash(hash, record) };
+    seq = chained.seq;
+    hash = chained.hash;
+    return chained;
+  });
+}
+
+/** The first record that breaks the chain, and what is wrong with it. */
+export interface ChainBreak {
+  seq: number;
+  /** Unknown when the record itself is missing. */
+  requestId?: string;
+  problem: string;
+}
+
+/**
+ * Checks records fed one at a time in seq order, keeping only the last link in memory, so a chain of
+ * any length is verified in bounded memory. Seq numbers are gapless (the writer numbers them from
+ * the chain head), so a deleted record shows as a missing seq.
+ */
+export class ChainVerifier {
+  private expectedSeq = 1;
+  private prevHash = GENESIS_HASH;
+  checked = 0;
+
+  /** Returns the break, if this record is where the chain breaks. */
+  check(record: ChainedRecord): ChainBreak | undefined {
+    const expected = this.expectedSeq;
+    if (record.seq !== expected) {
+      return record.seq > expected
+        ? { seq: expected, problem: `record seq ${expected} is missing (the next record is seq ${record.seq})` }
+        : { seq: expected, requestId: record.requestId, problem: `found seq ${record.seq} where seq ${expected} was expected` };
+    }
+    if (record.prevHash !== this.prevHash) {
+      const previous = expected === 1 ? 'the genesis hash' : `the hash of seq ${expected - 1}`;
+      return { seq: expected, requestId: record.requestId, problem: `prev_hash does not match ${previous}` };
+    }
+    if (chainHash(record.prevHash, record) !== record.hash) {
+      return { seq: expected, requestId: record.requestId, problem: 'content does not match its hash (altered after it was written)' };
+    }
+    this.expectedSeq = expected + 1;
+    this.prevHash = record.hash;
+    this.checked += 1;
+    return undefined;
+  }
+
+  /** After the last record: the chain head must point at it, or records are missing at the end. */
+  finish(head: ChainHead): ChainBreak | undefined {
+    const last = this.expectedSeq - 1;
+    if (head.seq > last) {
+      return { seq: last + 1, problem: `records seq ${last + 1} to ${head.seq} are missing (the chain head is at seq ${head.seq})` };
+    }
+    if (head.seq < last) {
+      return { seq: head.seq + 1, problem: `records after seq ${head.seq} are beyond the chain head (not written by the audit writer)` };
+    }
+    if (head.hash !== this.prevHash) {
+      return { seq: last, problem: `the chain head hash does not match the hash of seq ${last}` };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Queryable } from '../db/pool.js';
+import { ChainVerifier, type ChainBreak, type ChainHead } from './chain.js';
+import { readChainHead, readChainPage } from './store.js';
+
+export type ChainVerdict =
+  | { intact: true; records: number; head: ChainHead }
+  | { intact: false; records: number; broken: ChainBreak };
+
+export interface VerifyOptions {
+  /** Records read per query; memory stays bounded by one page. */
+  pageSize?: number;
+  onProgress?(checked: number, total: number): void;
+}
+
+/**
+ * Walks the whole audit chain in seq order, page by page, and names the first broken record. When
+ * the table runs out, the head must point at the last record checked; a head that moved on means
+ * records were appended meanwhile (they are committed with their head update), so those are read too.
+ */
+export async function verifyAuditChain(db: Queryable, options: VerifyOptions = {}): Promise<ChainVerdict> {
+  const pageSize = options.pageSize ?? 5_000;
+  const verifier = new ChainVerifier();
+  let head = await readChainHead(db);
+  let afterSeq = 0;
+  for (;;) {
+    const page = await readChainPage(db, afterSeq, pageSize);
+    for (const record of page) {
+      const broken = verifier.check(record);
+      if (broken) return { intact: false, records: verifier.checked, broken };
+    }
+    if (page.length > 0) afterSeq = page[page.length - 1]!.seq;
+    options.onProgress?.(verifier.checked, Math.max(head.seq, afterSeq));
+    if (page.length === pageSize) continue;
+    const latest = await readChainHead(db);
+    const movedOn = latest.seq !== head.seq;
+    head = latest;
+    // Stop when the head is reached, or when nothing more is there to read (records missing at the end).
+    if (head.seq <= afterSeq || (!movedOn && page.length === 0)) break;
+  }
+  const broken = verifier.finish(head);
+  if (broken) return { intact: false, records: verifier.checked, broken };
+  return { intact: true, records: verifier.checked, head };
+}
