@@ -51,10 +51,9 @@ const optional = (text: string | undefined) => (text === undefined || text === n
 function storableJson(value: unknown): unknown {
   if (typeof value === 'string') return storable(value);
   if (Array.isArray(value)) return value.map(storableJson);
+  // fromEntries defines own properties, so a '__proto__' key is kept as data, not taken as a prototype.
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[storable(key)] = storableJson(inner);
-    return out;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [storable(key), storableJson(inner)]));
   }
   return value;
 }
@@ -92,9 +91,8 @@ export function toAuditRecord(entry: AuditEntry, recordedAt: Date): Omit<AuditRe
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
-    return out;
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([key, inner]) => [key, sortedKeys(inner)]));
   }
   return value;
 }
