@@ -1,10 +1,14 @@
 import type { ServiceModule } from '../../platform/service.js';
 import { directoryMigrations } from './migrations.js';
 import { seedDirectoryDemo } from './seed/demo.js';
+import { sdsRoutes } from './sds/routes.js';
 
+/** Directory (SDS / ODS): organisations, accredited systems, MHS endpoints, MESH mailboxes and workflows. */
 export const directoryService: ServiceModule = {
   name: 'directory',
   migrations: [directoryMigrations],
-  async routes() {},
+  async routes(app, ctx) {
+    await app.register(async (sds) => sdsRoutes(sds, ctx), { prefix: '/spine-directory' });
+  },
   seedDemo: seedDirectoryDemo,
 };

@@ -1,0 +1,224 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { INTERACTION, ODS, PARTY_KEY, readSdsJson, sdsBundleValidators, sdsQuery, withGeneratedIds } from './sds-support.js';
+
+const REPC = 'urn:nhs:names:services:psis:REPC_IN150016UK05';
+const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
+const SDS_SYSTEM = 'https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1';
+
+describe('SDS FHIR API: Device and Endpoint searches', () => {
+  let spine: TestSpine;
+  let token: string;
+  const validate = sdsBundleValidators();
+
+  before(async () => {
+    spine = await startTestSpine();
+    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
+  });
+  after(async () => { await spine?.close(); });
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${spine.url}/spine-directory/FHIR/R4/${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+
+  async function search(resource: 'Device' | 'Endpoint', params: Array<[string, string]>) {
+    const response = await get(`${resource}?${sdsQuery(params)}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(response.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
+    const body = await response.json();
+    (resource === 'Device' ? validate.deviceBundle : validate.endpointBundle)(body);
+    return body;
+  }
+
+  it('finds the OpenTest Device exactly as the SDS integration test data shows it', async () => {
+    const body = await search('Device', [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`],
+      ['identifier', `${PARTY_KEY}|YES-0000806`]]);
+    assert.deepEqual(body, withGeneratedIds(readSdsJson('test_data/device.json'), body));
+    assert.match(body.id, UPPER_UUID);
+    assert.match(body.entry[0].resource.id, UPPER_UUID);
+    assert.equal(body.entry[0].fullUrl, `${spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device/${body.entry[0].resource.id}`);
+    assert.equal(body.link[0].url,
+      `${spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}&identifier=${PARTY_KEY}|YES-0000806`);
+  });
+
+  it('finds the spec example Device by organisation, interaction, party key and manufacturer', async () => {
+    const body = await search('Device', [
+      ['organization', `${ODS}|A20047`],
+      ['identifier', `${INTERACTION}|urn:nhs:names:services:gpconnect:fhir:rest:read:location`],
+      ['identifier', `${PARTY_KEY}|A20047-821870`],
+      ['manufacturing-organization', `${ODS}|A20047`],
+    ]);
+    assert.equal(body.total, 1);
+    // The spec example bundle's entry is a $ref to Device.json; the resource is that file, id included.
+    const expected = readSdsJson('specification/components/examples/DeviceBundle.json');
+    expected.entry[0].resource = readSdsJson('specification/components/examples/Device.json');
+    assert.deepEqual(body, withGeneratedIds(expected, body));
+    assert.equal(body.entry[0].resource.id, '0E512499-E65C-4AE9-BEEC-224917FCDE94');
+  });
+
+  it('answers an empty searchset (entry: []) when no Device matches, including another manufacturer or party key', async () => {
+    for (const params of [
+      [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|non-existing`]],
+      [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`], ['manufacturing-organization', `${ODS}|X26`]],
+      [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`], ['identifier', `${PARTY_KEY}|YES-1`]],
+      [['organization', `${ODS}|NOPE`], ['identifier', `${INTERACTION}|${REPC}`]],
+    ] as Array<Array<[string, string]>>) {
+      const body = await search('Device', params);
+      assert.equal(body.total, 0);
+      assert.deepEqual(body.entry, []);
+    }
+  });
+
+  it('finds the OpenTest Endpoint exactly as the SDS integration test data shows it, for every allowed combination', async () => {
+    const expected = readSdsJson('test_data/endpoint.json');
+    for (const params of [
+      [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`], ['identifier', `${PARTY_KEY}|YES-0000806`]],
+      [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`]],
+      [['organization', `${ODS}|YES`], ['identifier', `${PARTY_KEY}|YES-0000806`]],
+      [['identifier', `${INTERACTION}|${REPC}`], ['identifier', `${PARTY_KEY}|YES-0000806`]],
+    ] as Array<Array<[string, string]>>) {
+      const body = await search('Endpoint', params);
+      assert.deepEqual(body, withGeneratedIds(expected, body), JSON.stringify(params));
+    }
+  });
+
+  it('finds the forward-reliable and forward-express Endpoints of the test data', async () => {
+    const reliable = await search('Endpoint', [['organization', `${ODS}|X26`],
+      ['identifier', `${INTERACTION}|urn:nhs:names:services:gp2gp:COPC_IN000001UK01`]]);
+    assert.deepEqual(reliable, withGeneratedIds(readSdsJson('test_data/endpoint_forward_reliable.json'), reliable));
+    const express = await search('Endpoint', [['identifier', `${PARTY_KEY}|X26-200150`],
+      ['identifier', `${INTERACTION}|urn:nhs:names:services:ebs:PRSC_IN080000UK03`]]);
+    assert.deepEqual(express, withGeneratedIds(readSdsJson('test_data/endpoint_forward_express.json'), express));
+    const none = await search('Endpoint', [['organization', `${ODS}|X26`], ['identifier', `${INTERACTION}|${REPC}`]]);
+    assert.deepEqual([none.total, none.entry], [0, []]);
+  });
+
+  it('echoes the caller\'s X-Correlation-ID, or mints one', async () => {
+    const correlationId = '6d3d3674-7ce5-11ec-90d6-0242ac120003';
+    const query = sdsQuery([['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`]]);
+    const echoed = await get(`Endpoint?${query}`, { 'x-correlation-id': correlationId });
+    assert.equal(echoed.headers.get('x-correlation-id'), correlationId);
+    const minted = await get(`Endpoint?${query}`);
+    assert.match(minted.headers.get('x-correlation-id') ?? '', UPPER_UUID);
+  });
+});
+
+describe('SDS FHIR API: errors', () => {
+  let spine: TestSpine;
+  let token: string;
+  before(async () => {
+    spine = await startTestSpine();
+    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
+  });
+  after(async () => { await spine?.close(); });
+
+  async function expectSdsError(path: string, expected: { status: number; code: string; display: string; issueCode: string; diagnostics: string },
+    init: RequestInit & { headers?: Record<string, string> } = {}) {
+    const correlationId = 'F0F0E921-92CA-4A88-A550-2DBB36F703AF';
+    const response = await fetch(`${spine.url}/spine-directory${path}`, {
+      ...init, headers: { authorization: `Bearer ${token}`, 'x-correlation-id': correlationId, ...init.headers },
+    });
+    assert.equal(response.status, expected.status, path);
+    assert.equal(response.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
+    const id = init.headers?.['x-correlation-id'] ?? correlationId;
+    const body = await response.json();
+    assert.deepEqual(body, {
+      resourceType: 'OperationOutcome',
+      ...(/^[0-9a-f-]{36}$/i.test(id) ? { id } : { id: body.id }),
+      issue: [{
+        severity: 'error', code: expected.issueCode,
+        details: { coding: [{ system: SDS_SYSTEM, code: expected.code, display: expected.display }] },
+        diagnostics: expected.diagnostics,
+      }],
+    }, path);
+    return response;
+  }
+
+  const bad = (diagnostics: string) => ({ status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'required', diagnostics });
+  const orgMessage = `Missing or invalid 'organization' query parameter. Should be 'organization=${ODS}|value'`;
+  const identifierShape = `Missing or invalid 'identifier' query parameter. Should be one or both of: ['identifier=${INTERACTION}|value', 'identifier=${PARTY_KEY}|value'`;
+  const combos = 'Missing or invalid query parameters. Should one of following combinations: ['
+    + `'organization=${ODS}|value&identifier=${INTERACTION}|value&identifier=${PARTY_KEY}|value'`
+    + `'organization=${ODS}|value&identifier=${INTERACTION}|value'`
+    + `'organization=${ODS}|value&identifier=${PARTY_KEY}|value'`
+    + `'identifier=${INTERACTION}|value&identifier=${PARTY_KEY}|value']`;
+
+  it('Device: organization and a service interaction are mandatory, in system|value form', async () => {
+    const svc = `identifier=${INTERACTION}|${REPC}`;
+    await expectSdsError(`/FHIR/R4/Device?${svc}`, bad(orgMessage));
+    await expectSdsError(`/FHIR/R4/Device?organization=&${svc}`, bad(orgMessage));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|&${svc}`, bad(orgMessage));
+    await expectSdsError(`/FHIR/R4/Device?organization=YES&${svc}`, bad(orgMessage));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES`,
+      bad(`Missing or invalid 'identifier' query parameter. Should be 'identifier=${INTERACTION}|value'`));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&identifier=${PARTY_KEY}|YES-0000806`,
+      bad(`Missing or invalid 'identifier' query parameter. Should be 'identifier=${INTERACTION}|value'`));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&identifier=${REPC}`, bad(identifierShape));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&${svc}&manufacturing-organization=YES`,
+      bad(`Missing or invalid 'manufacturing-organization' query parameter. Should be 'manufacturing-organization=${ODS}|value'`));
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&${svc}&_count=5`, bad("Illegal query parameter '_count'"));
+    await expectSdsError('/FHIR/R4/Device', bad(orgMessage));
+  });
+
+  it('Endpoint: only the spec\'s four combinations of organisation, interaction and party key are accepted', async () => {
+    await expectSdsError('/FHIR/R4/Endpoint', bad(combos));
+    await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES`, bad(combos));
+    await expectSdsError(`/FHIR/R4/Endpoint?identifier=${INTERACTION}|${REPC}`, bad(combos));
+    await expectSdsError(`/FHIR/R4/Endpoint?identifier=${PARTY_KEY}|YES-0000806`, bad(combos));
+    await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=${INTERACTION}|`, bad(combos));
+    await expectSdsError(`/FHIR/R4/Endpoint?organization=X&identifier=${INTERACTION}|${REPC}`, bad(orgMessage));
+    await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=foo|bar`, bad(identifierShape));
+    await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}&manufacturing-organization=${ODS}|YES`,
+      bad("Illegal query parameter 'manufacturing-organization'"));
+  });
+
+  it('a malformed X-Correlation-ID is refused', async () => {
+    const response = await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`,
+      bad("Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'"),
+      { headers: { 'x-correlation-id': 'not-a-uuid' } });
+    assert.equal(response.headers.get('x-correlation-id'), 'not-a-uuid');
+  });
+
+  it('only GET is allowed (405 with Allow: GET); unknown paths get 404; non-JSON Accept gets 406', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
+      const response = await expectSdsError('/FHIR/R4/Device', { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
+        issueCode: 'not-supported', diagnostics: 'HTTP operation not supported' }, { method });
+      assert.equal(response.headers.get('allow'), 'GET');
+    }
+    await expectSdsError('/FHIR/R4/Endpoint', { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
+      issueCode: 'not-supported', diagnostics: 'HTTP operation not supported' }, { method: 'DELETE' });
+    await expectSdsError('/FHIR/R4/something', { status: 404, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
+      issueCode: 'not-found', diagnostics: 'HTTP endpoint not found' });
+    await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`, { status: 406,
+      code: 'MISSING_OR_INVALID_HEADER', display: 'There is a required header missing or invalid', issueCode: 'not-supported',
+      diagnostics: 'Accept type not supported' }, { headers: { accept: 'application/xml' } });
+  });
+
+  it('needs a token (401) carrying directory:read (403)', async () => {
+    const url = `${spine.url}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`;
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    const outcome = await anonymous.json();
+    assert.equal(outcome.issue[0].details.coding[0].code, 'ACCESS_DENIED');
+    const forged = await fetch(url, { headers: { authorization: 'Bearer not-a-token' } });
+    assert.equal(forged.status, 401);
+    const { token: adminOnly } = await createAppAndToken(spine, { activities: ['patient:read'] });
+    const forbidden = await fetch(url, { headers: { authorization: `Bearer ${adminOnly}` } });
+    assert.equal(forbidden.status, 403);
+    assert.match((await forbidden.json()).issue[0].diagnostics, /directory:read/);
+  });
+
+  it('serves metadata, _ping and _status without a token', async () => {
+    const metadata = await fetch(`${spine.url}/spine-directory/FHIR/R4/metadata`);
+    assert.equal(metadata.status, 200);
+    const capability = await metadata.json();
+    assert.equal(capability.resourceType, 'CapabilityStatement');
+    assert.deepEqual(capability.rest[0].resource.map((r: any) => r.type), ['Device', 'Endpoint']);
+    const ping = await fetch(`${spine.url}/spine-directory/_ping`);
+    assert.equal(ping.status, 200);
+    const status = await fetch(`${spine.url}/spine-directory/_status`);
+    assert.equal(status.status, 200);
+    assert.equal((await status.json()).checks.database.status, 'pass');
+  });
+});
