@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerServeCommands } from './serve.js';
 import { registerSeedCommand } from './seed.js';
+import { registerIdentityCommands } from './apps.js';
 
 const program = new Command()
   .name('openspine')
@@ -10,6 +11,7 @@ const program = new Command()
 
 registerServeCommands(program);
 registerSeedCommand(program);
+registerIdentityCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);

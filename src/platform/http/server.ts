@@ -8,6 +8,7 @@ import { registerRequestIdEcho, requestIdFrom } from './request-ids.js';
 import { registerMetrics } from './metrics.js';
 import { registerHealth } from './health.js';
 import { registerAuthGuard } from '../auth/guard.js';
+import { registerRateLimit } from './rate-limit.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
@@ -60,6 +61,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   registerMetrics(app, ctx.db);
   registerHealth(app, ctx.config, ctx.db);
   registerAuthGuard(app, { tokens: ctx.tokens, sandboxPrincipal: options.sandboxPrincipal });
+  registerRateLimit(app);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {

@@ -1,8 +1,27 @@
 import type { ServiceModule } from '../../platform/service.js';
+import { identityMigrations } from './migrations.js';
+import { registerOAuthRoutes } from './oauth-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { seedIdentityDemo } from './demo-seed.js';
+import { purgeExpiredJtis } from './store/applications.js';
 
-/** Placeholder registration: the service's routes are not built yet. */
+/** How often used client-assertion jtis past their expiry are forgotten. */
+const JTI_SWEEP_MS = 60_000;
+
+/** Identity: applications and their keys, users and role profiles, OAuth2 tokens, RBAC. */
 export const identityService: ServiceModule = {
   name: 'identity',
-  migrations: [],
-  async routes() {},
+  migrations: identityMigrations,
+  async routes(app, ctx) {
+    await registerOAuthRoutes(app, ctx);
+    await registerAdminRoutes(app, ctx);
+  },
+  seedDemo: seedIdentityDemo,
+  startWorkers(ctx) {
+    const timer = setInterval(() => {
+      purgeExpiredJtis(ctx.db, ctx.clock.now()).catch((err: Error) => ctx.log.warn({ err }, 'jti sweep failed'));
+    }, JTI_SWEEP_MS);
+    timer.unref();
+    return [{ async stop() { clearInterval(timer); } }];
+  },
 };

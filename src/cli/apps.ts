@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createApplication } from '../services/identity/api.js';
+import { parseApplicationInput } from '../services/identity/application-input.js';
+import { generateSigningKey } from '../services/identity/keys.js';
+import { listApplications } from '../services/identity/store/applications.js';
+import { withStoreOptions } from './options.js';
+import { registerTokenCommand, withContext } from './token.js';
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** `openspine apps create|list` and `openspine token`: the identity service's commands. */
+export function registerIdentityCommands(program: Command) {
+  registerTokenCommand(program);
+  const apps = program.command('apps').description('applications allowed to call the Spine (OAuth2 signed-JWT clients)');
+
+  withStoreOptions(apps.command('create'))
+    .description('register an application: generates an RSA key pair, stores the public key, writes the private key PEM, prints {apiKey, kid, privateKeyPath}')
+    .requiredOption('--name <name>', 'application name')
+    .requiredOption('--ods <code>', "ODS code of the application's organisation, e.g. A83008")
+    .option('--activities <list>', 'comma-separated activities (default: patient:*, messaging:use, directory:read)')
+    .option('--rate-limit <n>', 'requests per second allowed (default 50)')
+    .option('--key-out <file>', 'where to write the private key PEM (default <data-dir>/keys/<kid>.pem)')
+    .option('--key-bits <n>', 'RSA key size (NHS England asks for 4096)', '4096')
+    .action(async (options) => {
+      const input = {
+        name: options.name,
+        odsCode: options.ods,
+        activities: options.activities === undefined ? undefined : list(options.activities),
+        rateLimit: options.rateLimit === undefined ? undefined : Number(options.rateLimit),
+      };
+      // Refuse bad input before generating a key or touching the store.
+      const parsed = parseApplicationInput(input);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      const bits = Number(options.keyBits);
+      if (!Number.isInteger(bits) || bits < 2048) throw new Error(`--key-bits must be a whole number of at least 2048, not '${options.keyBits}'`);
+      await withContext(options, async (ctx) => {
+        const key = await generateSigningKey('RS512', bits);
+        const privateKeyPath = resolve(options.keyOut ?? join(ctx.config.dataDir, 'keys', `${key.kid}.pem`));
+        mkdirSync(dirname(privateKeyPath), { recursive: true });
+        writeFileSync(privateKeyPath, key.privateKeyPem, { mode: 0o600 });
+        try {
+          const { application } = await createApplication(ctx.db, { ...input, jwks: { keys: [key.publicJwk] } });
+          process.stdout.write(`${JSON.stringify({ apiKey: application.apiKey, kid: key.kid, privateKeyPath })}\n`);
+        } catch (err) {
+          rmSync(privateKeyPath, { force: true });
+          throw err;
+        }
+      });
+    });
+
+  withStoreOptions(apps.command('list'))
+    .description('list registered applications as JSON (public keys only)')
+    .action(async (options) => {
+      await withContext(options, async (ctx) => {
+        const rows = (await listApplications(ctx.db)).map((app) => ({
+          apiKey: app.apiKey, name: app.name, odsCode: app.odsCode, activities: app.activities,
+          rateLimit: app.rateLimit, kids: app.jwks.keys.map((k) => k.kid), createdAt: app.createdAt,
+        }));
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      });
+    });
+}

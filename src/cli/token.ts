@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { configFrom, withStoreOptions } from './options.js';
+import { createContext, createLogger, migrateAll, openDatabase } from '../platform/runtime.js';
+import type { PlatformContext } from '../platform/service.js';
+import { servicesNamed } from '../services/registry.js';
+import {
+  buildClientAssertion, grantToken, mintDemoIdToken, tokenUrlOf,
+  CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, ID_TOKEN_TYPE, TOKEN_EXCHANGE,
+} from '../services/identity/api.js';
+import { readDemoCredentials } from '../services/identity/demo-seed.js';
+
+/** Runs `work` with a platform context on the configured store (DATABASE_URL, or the embedded one). */
+export async function withContext<T>(options: Record<string, unknown>, work: (ctx: PlatformContext) => Promise<T>): Promise<T> {
+  const config = configFrom(options);
+  const log = createLogger({ ...config, logLevel: 'warn' });
+  const database = await openDatabase(config, log);
+  try {
+    await migrateAll(database.db, servicesNamed(config.services));
+    return await work(await createContext(config, database.db, log));
+  } finally {
+    await database.close();
+  }
+}
+
+interface SigningCredentials {
+  apiKey: string;
+  kid: string;
+  privateKeyPem: string;
+}
+
+/** The app's key: --key/--kid when given, else the demo credentials file written by `serve` on first start. */
+function signingCredentials(options: Record<string, string | undefined>, dataDir: string): SigningCredentials {
+  const demo = readDemoCredentials(dataDir);
+  const known = [demo, demo.admin].find((c) => c?.apiKey && c.apiKey === (options.app ?? demo.apiKey));
+  const apiKey = options.app ?? demo.apiKey;
+  if (!apiKey) throw new Error(`no --app given and no demo credentials in ${dataDir}`);
+  const privateKeyPem = options.key ? readFileSync(options.key, 'utf8') : known?.privateKeyPem;
+  const kid = options.kid ?? known?.kid;
+  if (!privateKeyPem || !kid) throw new Error(`app ${apiKey} is not in the demo credentials: give --key <private key PEM> and --kid <kid>`);
+  return { apiKey, kid, privateKeyPem };
+}
+
+async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function clientForm(credentials: SigningCredentials, tokenUrl: string) {
+  return {
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: await buildClientAssertion({ ...credentials, tokenUrl }),
+  };
+}
+
+/** Over HTTP: the admin app (from demo credentials) fetches a demo ID token, then the app exchanges it. */
+async function viaServer(url: string, credentials: SigningCredentials, options: Record<string, string | undefined>, dataDir: string) {
+  const tokenUrl = `${url.replace(/\/$/, '')}/oauth2/token`;
+  if (!options.user) return postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) });
+  const admin = readDemoCredentials(dataDir).admin;
+  if (!admin) throw new Error(`--user over --url needs the demo admin app's credentials in ${dataDir}`);
+  const adminToken = await postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(admin, tokenUrl)) }) as { access_token: string };
+  const minted = await fetch(`${url.replace(/\/$/, '')}/admin/identity/demo-id-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: options.user, roleProfileId: options.role }),
+  });
+  const body = await minted.json() as { id_token?: string };
+  if (!minted.ok || !body.id_token) throw new Error(`demo ID token refused: ${JSON.stringify(body)}`);
+  return postForm(tokenUrl, {
+    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: body.id_token, ...(await clientForm(credentials, tokenUrl)),
+  }, options.role ? { 'nhsd-session-urid': options.role } : {});
+}
+
+export function registerTokenCommand(program: Command) {
+  withStoreOptions(program.command('token'))
+    .description('mint an access token for demos, exactly as a client would: a signed JWT client assertion (and, with --user, token exchange of a demo CIS2 ID token)')
+    .option('--app <apiKey>', 'application API key (default: the demo app from <data-dir>/demo-credentials.json)')
+    .option('--key <file>', "the app's private key PEM (default: from the demo credentials)")
+    .option('--kid <kid>', "the key's kid (default: from the demo credentials)")
+    .option('--user <userId>', 'user-restricted: a user of the embedded demo issuer, e.g. 555000000001')
+    .option('--role <roleProfileId>', "the user's role profile to act in (sent as NHSD-Session-URID), e.g. 555000000101")
+    .option('--url <baseUrl>', 'ask a running Spine at this URL (POST <url>/oauth2/token, aud = that URL); '
+      + 'without it the token is minted in-process against the database (DATABASE_URL, or the embedded store '
+      + 'when no server is using it), with aud = the configured public URL')
+    .action(async (options) => {
+      const dataDir = configFrom(options).dataDir;
+      const credentials = signingCredentials(options, dataDir);
+      if (options.role && !options.user) throw new Error('--role needs --user');
+      if (options.url) {
+        process.stdout.write(`${JSON.stringify(await viaServer(options.url, credentials, options, dataDir))}\n`);
+        return;
+      }
+      await withContext(options, async (ctx) => {
+        const tokenUrl = tokenUrlOf(ctx);
+        const form: Record<string, string> = { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) };
+        if (options.user) {
+          Object.assign(form, { grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await mintDemoIdToken(ctx, { userId: options.user, roleProfileId: options.role }) });
+        }
+        const { response } = await grantToken(ctx, { form, sessionUrid: options.role });
+        process.stdout.write(`${JSON.stringify(response)}\n`);
+      });
+    });
+}

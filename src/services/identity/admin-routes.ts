@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import type { PlatformContext } from '../../platform/service.js';
+import { SpineError } from '../../platform/http/errors.js';
+import { createApplication } from './api.js';
+import { IDENTITY_ERRORS } from './errors.js';
+import { isJwks } from './keys.js';
+import { mintDemoIdToken, DEMO_ISSUER } from './demo-issuer.js';
+import { listApplications, type Application } from './store/applications.js';
+import { findUser, insertRoleProfile, insertUser, listUsers } from './store/users.js';
+import { listTrustedIssuers, upsertTrustedIssuer } from './store/issuers.js';
+import { parseRoleProfileInput, parseUserInput } from './user-input.js';
+import type { Parsed } from './application-input.js';
+
+const ADMIN = { activity: 'identity:admin' } as const;
+const PREFIX = '/admin/identity';
+
+function valid<T>(parsed: Parsed<T>, what: string): T {
+  if (!parsed.ok) throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid ${what}: ${parsed.problem}`);
+  return parsed.value;
+}
+
+const applicationView = (app: Application) => ({
+  appId: app.appId, apiKey: app.apiKey, name: app.name, odsCode: app.odsCode,
+  activities: app.activities, rateLimit: app.rateLimit, jwks: app.jwks, createdAt: app.createdAt,
+});
+
+const bodyOf = (body: unknown): Record<string, unknown> =>
+  (typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {});
+
+/** The identity admin API (JSON; errors as OperationOutcome). Every route needs `identity:admin`. */
+export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  app.get(`${PREFIX}/applications`, { config: ADMIN }, async () =>
+    ({ applications: (await listApplications(ctx.db)).map(applicationView) }));
+
+  app.post(`${PREFIX}/applications`, { config: ADMIN }, async (request, reply) => {
+    const { application, generatedKey } = await createApplication(ctx.db, request.body);
+    // A generated private key is returned this once and never stored by the Spine.
+    return reply.code(201).send({
+      application: applicationView(application),
+      ...(generatedKey ? { kid: generatedKey.kid, privateKeyPem: generatedKey.privateKeyPem } : {}),
+    });
+  });
+
+  app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
+
+  app.post(`${PREFIX}/users`, { config: ADMIN }, async (request, reply) => {
+    const user = valid(parseUserInput(request.body), 'user');
+    // User and role profiles in one transaction: never half a user.
+    await ctx.db.tx(async (tx) => {
+      if (!(await insertUser(tx, user))) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `User '${user.userId}' already exists`);
+      for (const profile of user.roleProfiles) {
+        if (!(await insertRoleProfile(tx, profile))) {
+          throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+        }
+      }
+    });
+    return reply.code(201).send(await findUser(ctx.db, user.userId));
+  });
+
+  app.get<{ Params: { userId: string } }>(`${PREFIX}/users/:userId`, { config: ADMIN }, async (request) => {
+    const user = await findUser(ctx.db, request.params.userId);
+    if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${request.params.userId}'`);
+    return user;
+  });
+
+  app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { config: ADMIN }, async (request, reply) => {
+    const { userId } = request.params;
+    if (!(await findUser(ctx.db, userId))) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${userId}'`);
+    const profile = valid(parseRoleProfileInput(request.body, userId), 'role profile');
+    if (!(await insertRoleProfile(ctx.db, profile))) {
+      throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+    }
+    return reply.code(201).send(profile);
+  });
+
+  app.get(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async () => ({ issuers: await listTrustedIssuers(ctx.db) }));
+
+  app.put(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async (request) => {
+    const { issuer, jwks } = bodyOf(request.body);
+    if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 500 || issuer === DEMO_ISSUER) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
+    }
+    if (!isJwks(jwks) || jwks.keys.some((k) => k.d !== undefined)) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'jwks' must be a JWKS of public keys");
+    }
+    await upsertTrustedIssuer(ctx.db, { issuer, jwks });
+    return { issuer, jwks };
+  });
+
+  // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.
+  app.post(`${PREFIX}/demo-id-tokens`, { config: ADMIN }, async (request) => {
+    const { userId, roleProfileId } = bodyOf(request.body);
+    if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string')) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId') must be strings");
+    }
+    return { issuer: DEMO_ISSUER, id_token: await mintDemoIdToken(ctx, { userId, roleProfileId }) };
+  });
+}

@@ -1,0 +1,52 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Queryable } from '../../platform/db/pool.js';
+import { SpineError } from '../../platform/http/errors.js';
+import type { ApplicationInput } from './application-input.js';
+import { parseApplicationInput } from './application-input.js';
+import { IDENTITY_ERRORS } from './errors.js';
+import { generateSigningKey, type GeneratedKeyPair } from './keys.js';
+import { insertApplication, insertDemoApplicationOnce, type Application, type NewApplication } from './store/applications.js';
+
+/**
+ * What the identity service offers the rest of the code (CLI, seeds, tests). Other services need
+ * nothing from here at run time: the principal travels inside the access token.
+ */
+export type { Application } from './store/applications.js';
+export { applicationPrincipal, userPrincipal } from './principal.js';
+export { grantToken, tokenUrlOf, CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, TOKEN_EXCHANGE, ID_TOKEN_TYPE } from './grant.js';
+export { mintDemoIdToken, DEMO_ISSUER, DEMO_JWKS_PATH } from './demo-issuer.js';
+export { buildClientAssertion } from './assertion-builder.js';
+export { activitiesForRole, ROLE_ACTIVITIES, ROLE_NAMES } from './roles.js';
+
+export interface CreatedApplication {
+  application: Application;
+  /** Only when the Spine generated the key pair: the private half, shown once and never stored. */
+  generatedKey?: GeneratedKeyPair;
+}
+
+/** NHS England API keys are 32 characters; ours are 32 hex digits. */
+const newApiKey = () => randomBytes(16).toString('hex');
+
+async function prepare(input: ApplicationInput, keyBits: number): Promise<{ app: NewApplication; generatedKey?: GeneratedKeyPair }> {
+  const generatedKey = input.jwks ? undefined : await generateSigningKey('RS512', keyBits);
+  const jwks = input.jwks ?? { keys: [generatedKey!.publicJwk] };
+  return {
+    generatedKey,
+    app: { appId: randomUUID(), apiKey: newApiKey(), name: input.name, odsCode: input.odsCode, jwks, activities: input.activities, rateLimit: input.rateLimit },
+  };
+}
+
+/** Registers an application from untrusted input (admin API, CLI): 400 INVALID_VALUE naming the problem. */
+export async function createApplication(db: Queryable, body: unknown, keyBits = 4096): Promise<CreatedApplication> {
+  const parsed = parseApplicationInput(body);
+  if (!parsed.ok) throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid application: ${parsed.problem}`);
+  const { app, generatedKey } = await prepare(parsed.value, keyBits);
+  return { application: await insertApplication(db, app), generatedKey };
+}
+
+/** The demo seed's variant: made at most once per slot; undefined when another process made it. */
+export async function createDemoApplicationOnce(db: Queryable, slot: string, input: ApplicationInput): Promise<CreatedApplication | undefined> {
+  const { app, generatedKey } = await prepare(input, 2048);
+  const application = await insertDemoApplicationOnce(db, slot, app);
+  return application ? { application, generatedKey } : undefined;
+}

@@ -1,0 +1,58 @@
+import { ACTIVITIES, isActivity, type Activity } from '../../platform/auth/activities.js';
+import { isJwks, type Jwks } from './keys.js';
+
+/** What a new application needs, after validation. */
+export interface ApplicationInput {
+  name: string;
+  odsCode: string;
+  activities: Activity[];
+  rateLimit: number;
+  /** Absent: the Spine generates a key pair and hands the private key back once. */
+  jwks?: Jwks;
+}
+
+/** A clinical system's everyday activities: patients, messaging, directory reads. Admin is never a default. */
+export const DEFAULT_APP_ACTIVITIES: readonly Activity[] = ACTIVITIES.filter((a) => a.startsWith('patient:') || a === 'messaging:use' || a === 'directory:read');
+/** Requests per second; NHS England's default quota for a new app is of this order. */
+export const DEFAULT_RATE_LIMIT = 50;
+const MAX_RATE_LIMIT = 10_000_000;
+
+/** API-NOTES §5: validate ODS codes leniently. */
+export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Validates an admin/CLI request to register an application; every problem is named. */
+export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problem: 'body must be a JSON object' };
+  const input = body as Record<string, unknown>;
+  if (typeof input.name !== 'string' || input.name.trim().length === 0 || input.name.length > 200) {
+    return { ok: false, problem: "'name' must be a non-empty string of at most 200 characters" };
+  }
+  if (typeof input.odsCode !== 'string' || !ODS_CODE.test(input.odsCode)) {
+    return { ok: false, problem: "'odsCode' must be an ODS code: 3 to 10 capital letters or digits" };
+  }
+  let activities = [...DEFAULT_APP_ACTIVITIES];
+  if (input.activities !== undefined) {
+    if (!Array.isArray(input.activities) || !input.activities.every((a) => typeof a === 'string' && isActivity(a))) {
+      return { ok: false, problem: `'activities' must be a list drawn from: ${ACTIVITIES.join(', ')}` };
+    }
+    activities = [...new Set(input.activities as Activity[])];
+  }
+  let rateLimit = DEFAULT_RATE_LIMIT;
+  if (input.rateLimit !== undefined) {
+    if (typeof input.rateLimit !== 'number' || !Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > MAX_RATE_LIMIT) {
+      return { ok: false, problem: `'rateLimit' must be a whole number of requests per second from 1 to ${MAX_RATE_LIMIT}` };
+    }
+    rateLimit = input.rateLimit;
+  }
+  let jwks: Jwks | undefined;
+  if (input.jwks !== undefined) {
+    if (!isJwks(input.jwks) || input.jwks.keys.length === 0
+      || !input.jwks.keys.every((k) => k.kty === 'RSA' && typeof k.kid === 'string' && typeof k.n === 'string' && typeof k.e === 'string' && k.d === undefined)) {
+      return { ok: false, problem: "'jwks' must be a JWKS of public RSA keys, each with a 'kid'" };
+    }
+    jwks = { keys: input.jwks.keys.map(({ kty, kid, n, e, alg, use }) => ({ kty, kid, n, e, alg, use })) };
+  }
+  return { ok: true, value: { name: input.name.trim(), odsCode: input.odsCode, activities, rateLimit, jwks } };
+}

@@ -1,0 +1,61 @@
+import { SignJWT, importJWK } from 'jose';
+import { SpineError } from '../../platform/http/errors.js';
+import type { PlatformContext } from '../../platform/service.js';
+import type { Queryable } from '../../platform/db/pool.js';
+import { IDENTITY_ERRORS } from './errors.js';
+import { generateSigningKey, type Jwks } from './keys.js';
+import { ensureSigningIssuer, findSigningKey, findTrustedIssuer } from './store/issuers.js';
+import { findUser } from './store/users.js';
+
+/**
+ * A stand-in for NHS CIS2 on a laptop: an OIDC-like issuer whose RSA key lives in the identity
+ * schema and whose JWKS is served at DEMO_JWKS_PATH. It signs ID tokens for the users stored here,
+ * shaped like CIS2's (`nhsid_nrbac_roles`, `selected_roleid`), so token exchange can be tried
+ * without a CIS2 account. Its `iss` is a URN: stable whatever host or port the Spine runs on.
+ */
+export const DEMO_ISSUER = 'urn:openspine:demo-cis2';
+export const DEMO_JWKS_PATH = '/identity/demo-cis2/jwks';
+/** CIS2's ID tokens are short-lived too; ten minutes is enough to exchange one. */
+const ID_TOKEN_TTL_SECONDS = 600;
+
+/** Creates the demo issuer's key once (the first process to get there wins). */
+export async function ensureDemoIssuer(db: Queryable): Promise<void> {
+  if (await findSigningKey(db, DEMO_ISSUER)) return;
+  const key = await generateSigningKey('RS256', 2048);
+  await ensureSigningIssuer(db, DEMO_ISSUER, { jwks: { keys: [key.publicJwk] }, privateJwk: key.privateJwk });
+}
+
+export async function demoIssuerJwks(db: Queryable): Promise<Jwks | undefined> {
+  return (await findTrustedIssuer(db, DEMO_ISSUER))?.jwks;
+}
+
+export interface DemoIdTokenRequest {
+  userId: string;
+  /** Becomes `selected_roleid`; without it the client must send NHSD-Session-URID. */
+  roleProfileId?: string;
+}
+
+/** A CIS2-shaped ID token for a stored user, listing all of the user's role profiles. */
+export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdTokenRequest): Promise<string> {
+  const user = await findUser(ctx.db, request.userId);
+  if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${request.userId}'`);
+  if (request.roleProfileId && !user.roleProfiles.some((r) => r.roleProfileId === request.roleProfileId)) {
+    throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Role profile '${request.roleProfileId}' is not one of user '${request.userId}''s`);
+  }
+  await ensureDemoIssuer(ctx.db);
+  const privateJwk = (await findSigningKey(ctx.db, DEMO_ISSUER))!;
+  const now = Math.floor(ctx.clock.now().getTime() / 1000);
+  const claims: Record<string, unknown> = {
+    name: user.name,
+    nhsid_nrbac_roles: user.roleProfiles.map((r) => ({ person_roleid: r.roleProfileId, org_code: r.odsCode, role_code: r.roleCode })),
+  };
+  if (request.roleProfileId) claims.selected_roleid = request.roleProfileId;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid!, typ: 'JWT' })
+    .setIssuer(DEMO_ISSUER)
+    .setSubject(user.userId)
+    .setAudience('openspine-demo')
+    .setIssuedAt(now)
+    .setExpirationTime(now + ID_TOKEN_TTL_SECONDS)
+    .sign(await importJWK(privateJwk, 'RS256'));
+}

@@ -1,0 +1,50 @@
+import { defineErrors, type ErrorSpec } from '../../platform/http/errors.js';
+
+const invalidRequest = (status: 400 | 401, display: string): ErrorSpec =>
+  ({ status, code: 'invalid_request', display, issueCode: status === 401 ? 'forbidden' : 'invalid' });
+
+/**
+ * POST /oauth2/token errors, worded exactly as NHS England's API platform words them (its
+ * identity-service tests; see spec/nhs/API-NOTES §5). `code` is the OAuth2 `error`, `display` the
+ * `error_description`. The wire shape is `{error, error_description}`, not an OperationOutcome.
+ */
+export const OAUTH_ERRORS = defineErrors({
+  MISSING_GRANT_TYPE: invalidRequest(400, 'Missing grant_type'),
+  // Diagnostics carry the full description: "Unsupported grant_type 'X'".
+  UNSUPPORTED_GRANT_TYPE: invalidRequest(400, 'Unsupported grant_type'),
+  // The missing closing quote is NHS England's own wording, kept so clients matching on it still match.
+  INVALID_ASSERTION_TYPE: invalidRequest(400, "Missing or invalid client_assertion_type - must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+  MISSING_ASSERTION: invalidRequest(400, 'Missing client_assertion'),
+  MALFORMED_JWT: invalidRequest(400, 'Malformed JWT in client_assertion'),
+  UNDECODABLE_JWT: invalidRequest(400, 'Failed to decode JWT'),
+  MISSING_ALG: invalidRequest(400, "Missing 'alg' header in JWT"),
+  INVALID_ALG: invalidRequest(400, "Invalid 'alg' header in JWT - unsupported JWT algorithm - must be 'RS512'"),
+  MISSING_KID: invalidRequest(400, "Missing 'kid' header in JWT"),
+  MISSING_ISS_SUB: invalidRequest(400, 'Missing or non-matching iss/sub claims in JWT'),
+  MISSING_JTI: invalidRequest(400, 'Missing jti claim in JWT'),
+  REUSED_JTI: invalidRequest(400, 'Non-unique jti claim in JWT'),
+  MISSING_EXP: invalidRequest(400, 'Missing exp claim in JWT'),
+  EXPIRED: invalidRequest(400, 'Invalid exp claim in JWT - JWT has expired'),
+  EXP_TOO_FAR: invalidRequest(400, 'Invalid exp claim in JWT - more than 5 minutes in future'),
+  UNKNOWN_KID: invalidRequest(401, "Invalid 'kid' header in JWT - no matching public key"),
+  UNKNOWN_ISS: invalidRequest(401, 'Invalid iss/sub claims in JWT'),
+  INVALID_AUD: invalidRequest(401, 'Missing or invalid aud claim in JWT'),
+  // NHS England answers a signature that does not verify with this generic error.
+  BAD_SIGNATURE: { status: 401, code: 'unknown_error', display: 'An unknown error occurred processing this request. Contact us for assistance diagnosing this issue: https://digital.nhs.uk/developer/help-and-support', issueCode: 'forbidden' },
+
+  // Token exchange (RFC 8693 §2.2.2: an invalid or unacceptable subject_token is `invalid_request`).
+  INVALID_SUBJECT_TOKEN_TYPE: invalidRequest(400, "Missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'"),
+  MISSING_SUBJECT_TOKEN: invalidRequest(400, 'Missing subject_token'),
+  INVALID_SUBJECT_TOKEN: invalidRequest(400, 'Invalid subject_token'),
+  UNTRUSTED_ISSUER: invalidRequest(400, "Invalid 'iss' claim in subject_token - not a trusted identity provider"),
+  INVALID_SELECTED_ROLE: invalidRequest(400, 'Selected role is not one of the user\'s role profiles'),
+  MISSING_SELECTED_ROLE: invalidRequest(400, "No role selected: send the NHSD-Session-URID header or a 'selected_roleid' claim"),
+});
+export type OAuthErrorKey = keyof typeof OAUTH_ERRORS;
+
+/** Admin API errors (FHIR OperationOutcome, like the rest of the Spine). */
+export const IDENTITY_ERRORS = defineErrors({
+  INVALID_VALUE: { status: 400, code: 'INVALID_VALUE', display: 'Provided value is invalid', issueCode: 'value' },
+  DUPLICATE: { status: 409, code: 'DUPLICATE_RESOURCE', display: 'Resource already exists', issueCode: 'duplicate' },
+  UNKNOWN_USER: { status: 404, code: 'RESOURCE_NOT_FOUND', display: 'Resource not found', issueCode: 'not-found', severity: 'information' },
+});

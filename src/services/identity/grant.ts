@@ -1,0 +1,118 @@
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { SpineError } from '../../platform/http/errors.js';
+import type { Principal } from '../../platform/auth/activities.js';
+import type { PlatformContext } from '../../platform/service.js';
+import { decodeCompactJwt, validateClientAssertion, REQUIRED_ALG, type Checked } from './client-assertion.js';
+import { OAUTH_ERRORS, type OAuthErrorKey } from './errors.js';
+import { findKey, signatureVerifies } from './keys.js';
+import { applicationPrincipal, userPrincipal } from './principal.js';
+import { selectRole, type SelectedRole } from './subject-token.js';
+import { findApplicationByApiKey, recordJti, type Application } from './store/applications.js';
+import { findTrustedIssuer } from './store/issuers.js';
+
+export const CLIENT_CREDENTIALS = 'client_credentials';
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+
+/** NHS England's token response: note `expires_in` and `issued_at` (epoch ms) are strings. */
+export interface TokenResponse {
+  access_token: string;
+  expires_in: string;
+  token_type: 'Bearer';
+  issued_at: string;
+}
+
+export interface TokenRequest {
+  /** The form-encoded body, as parsed. */
+  form: Record<string, unknown>;
+  /** `NHSD-Session-URID`: the role profile a user-restricted session selects. */
+  sessionUrid?: string;
+}
+
+export const tokenUrlOf = (ctx: PlatformContext) => `${ctx.config.publicBaseUrl}/oauth2/token`;
+
+function fail(error: OAuthErrorKey, detail?: string): never {
+  throw new SpineError(OAUTH_ERRORS[error], detail ?? OAUTH_ERRORS[error].display);
+}
+
+function unwrap<T>(checked: Checked<T>): T {
+  if (!checked.ok) fail(checked.error, checked.detail);
+  return checked.value;
+}
+
+const param = (form: Record<string, unknown>, name: string) => {
+  const value = form[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+};
+
+/** The form's shape, before any key or database work (so a malformed request costs nothing). */
+function checkForm(form: Record<string, unknown>): { grantType: string; assertion: string } {
+  const grantType = param(form, 'grant_type');
+  if (!grantType) fail('MISSING_GRANT_TYPE');
+  if (grantType !== CLIENT_CREDENTIALS && grantType !== TOKEN_EXCHANGE) {
+    fail('UNSUPPORTED_GRANT_TYPE', `Unsupported grant_type '${grantType}'`);
+  }
+  if (param(form, 'client_assertion_type') !== CLIENT_ASSERTION_TYPE) fail('INVALID_ASSERTION_TYPE');
+  const assertion = param(form, 'client_assertion');
+  if (!assertion) fail('MISSING_ASSERTION');
+  if (grantType === TOKEN_EXCHANGE) {
+    if (param(form, 'subject_token_type') !== ID_TOKEN_TYPE) fail('INVALID_SUBJECT_TOKEN_TYPE');
+    if (!param(form, 'subject_token')) fail('MISSING_SUBJECT_TOKEN');
+  }
+  return { grantType, assertion };
+}
+
+/**
+ * Authenticates the calling application by its signed JWT: claims first (pure), then the app by
+ * `iss`, its public key by `kid`, the signature, and last the jti (recorded only once the
+ * signature holds, so nobody can burn another app's jtis).
+ */
+export async function authenticateClient(ctx: PlatformContext, assertion: string): Promise<Application> {
+  const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
+  const claims = unwrap(validateClientAssertion(assertion, { tokenUrl: tokenUrlOf(ctx), nowSeconds }));
+  const app = await findApplicationByApiKey(ctx.db, claims.apiKey);
+  if (!app) fail('UNKNOWN_ISS');
+  const key = findKey(app.jwks, claims.kid);
+  if (!key) fail('UNKNOWN_KID');
+  if (!(await signatureVerifies(assertion, key, REQUIRED_ALG))) fail('BAD_SIGNATURE');
+  if (!(await recordJti(ctx.db, app.apiKey, claims.jti, new Date(claims.exp * 1000)))) fail('REUSED_JTI');
+  return app;
+}
+
+/** Verifies an ID token from a trusted issuer by that issuer's JWKS and picks the session's role. */
+export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined): Promise<SelectedRole> {
+  const decoded = decodeCompactJwt(idToken);
+  if (!decoded.ok) fail('INVALID_SUBJECT_TOKEN', 'subject_token is not a well-formed JWT');
+  const issuerName = decoded.value.claims.iss;
+  const issuer = typeof issuerName === 'string' ? await findTrustedIssuer(ctx.db, issuerName) : undefined;
+  if (!issuer) fail('UNTRUSTED_ISSUER');
+  let claims: Record<string, unknown>;
+  try {
+    // CIS2 signs ID tokens with RS256; RS512 is accepted for issuers that prefer it.
+    const verified = await jwtVerify(idToken, createLocalJWKSet(issuer.jwks), {
+      issuer: issuer.issuer,
+      algorithms: ['RS256', 'RS512'],
+      currentDate: ctx.clock.now(),
+      requiredClaims: ['sub', 'exp'],
+    });
+    claims = verified.payload as Record<string, unknown>;
+  } catch (err) {
+    fail('INVALID_SUBJECT_TOKEN', `Invalid subject_token: ${(err as Error).message}`);
+  }
+  return unwrap(selectRole(claims, sessionUrid));
+}
+
+/** POST /oauth2/token: client credentials, or token exchange of a CIS2-style ID token. */
+export async function grantToken(ctx: PlatformContext, request: TokenRequest): Promise<{ response: TokenResponse; principal: Principal }> {
+  const { grantType, assertion } = checkForm(request.form);
+  const app = await authenticateClient(ctx, assertion);
+  const principal = grantType === TOKEN_EXCHANGE
+    ? userPrincipal(app, await verifySubjectToken(ctx, param(request.form, 'subject_token')!, request.sessionUrid))
+    : applicationPrincipal(app);
+  const { token, expiresIn } = await ctx.tokens.issue(principal);
+  return {
+    principal,
+    response: { access_token: token, expires_in: String(expiresIn), token_type: 'Bearer', issued_at: String(ctx.clock.now().getTime()) },
+  };
+}

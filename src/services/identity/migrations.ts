@@ -1,0 +1,63 @@
+import type { MigrationSet } from '../../platform/db/migrate.js';
+
+/**
+ * The identity schema: applications and their public keys, users and their role profiles, trusted
+ * ID-token issuers, and the used client-assertion `jti`s (replay protection that holds across
+ * every API process on the database).
+ */
+export const identityMigrations: MigrationSet[] = [
+  {
+    schema: 'identity',
+    migrations: [
+      {
+        id: '001_init',
+        sql: `
+          CREATE TABLE identity.applications (
+            app_id uuid PRIMARY KEY,
+            api_key text NOT NULL UNIQUE,
+            name text NOT NULL,
+            ods_code text NOT NULL,
+            -- The app's registered public keys (a JWKS document); NHS England takes a JWKS URL,
+            -- we keep the set inline so a Spine needs no outbound calls.
+            jwks jsonb NOT NULL,
+            activities text[] NOT NULL,
+            rate_limit integer NOT NULL CHECK (rate_limit > 0),
+            -- 'demo' or 'admin' for the apps seedDemo makes: one each, whichever process gets there first.
+            demo_slot text UNIQUE,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+
+          CREATE TABLE identity.used_jtis (
+            api_key text NOT NULL,
+            jti text NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (api_key, jti)
+          );
+          CREATE INDEX used_jtis_expiry ON identity.used_jtis (expires_at);
+
+          CREATE TABLE identity.users (
+            user_id text PRIMARY KEY,
+            name text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+
+          CREATE TABLE identity.role_profiles (
+            role_profile_id text PRIMARY KEY,
+            user_id text NOT NULL REFERENCES identity.users (user_id),
+            ods_code text NOT NULL,
+            role_code text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+          CREATE INDEX role_profiles_user ON identity.role_profiles (user_id);
+
+          CREATE TABLE identity.trusted_issuers (
+            issuer text PRIMARY KEY,
+            jwks jsonb NOT NULL,
+            -- Only the embedded demo issuer has a private key: it signs demo ID tokens.
+            private_jwk jsonb,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );`,
+      },
+    ],
+  },
+];

@@ -1,0 +1,36 @@
+import { isActivity, type Principal } from '../../platform/auth/activities.js';
+import { activitiesForRole, jobRoleCode } from './roles.js';
+import type { Application } from './store/applications.js';
+import type { SelectedRole } from './subject-token.js';
+
+/** Application-restricted access: the app acts for itself with the activities it was granted. */
+export function applicationPrincipal(app: Application): Principal {
+  return {
+    appId: app.appId,
+    apiKey: app.apiKey,
+    appName: app.name,
+    odsCode: app.odsCode,
+    accessMode: 'application',
+    activities: app.activities.filter(isActivity),
+    rateLimit: app.rateLimit,
+  };
+}
+
+/**
+ * User-restricted access: a user acting through the app in one role profile. The role decides the
+ * activities (national RBAC); the organisation is the role's, not the app's.
+ */
+export function userPrincipal(app: Application, selected: SelectedRole): Principal {
+  return {
+    appId: app.appId,
+    apiKey: app.apiKey,
+    appName: app.name,
+    odsCode: selected.role.org_code,
+    accessMode: 'user',
+    userId: selected.userId,
+    roleProfileId: selected.role.person_roleid,
+    roleCode: jobRoleCode(selected.role.role_code),
+    activities: activitiesForRole(selected.role.role_code),
+    rateLimit: app.rateLimit,
+  };
+}

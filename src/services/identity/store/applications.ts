@@ -1,0 +1,96 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import type { Activity } from '../../../platform/auth/activities.js';
+import type { Jwks } from '../keys.js';
+
+export interface Application {
+  appId: string;
+  apiKey: string;
+  name: string;
+  odsCode: string;
+  jwks: Jwks;
+  activities: Activity[];
+  rateLimit: number;
+  createdAt: string;
+}
+
+export type NewApplication = Omit<Application, 'createdAt'>;
+
+interface ApplicationRow {
+  app_id: string;
+  api_key: string;
+  name: string;
+  ods_code: string;
+  jwks: Jwks;
+  activities: Activity[];
+  rate_limit: number;
+  created_at: Date;
+}
+
+const COLUMNS = 'app_id, api_key, name, ods_code, jwks, activities, rate_limit, created_at';
+
+function toApplication(row: ApplicationRow): Application {
+  return {
+    appId: row.app_id,
+    apiKey: row.api_key,
+    name: row.name,
+    odsCode: row.ods_code,
+    jwks: row.jwks,
+    activities: row.activities,
+    rateLimit: row.rate_limit,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+const values = (app: NewApplication) =>
+  [app.appId, app.apiKey, app.name, app.odsCode, JSON.stringify(app.jwks), app.activities, app.rateLimit];
+
+export async function insertApplication(db: Queryable, app: NewApplication): Promise<Application> {
+  const { rows } = await db.query<ApplicationRow>(
+    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`, values(app));
+  return toApplication(rows[0]!);
+}
+
+/**
+ * Inserts the app for a demo slot unless one is there already. Returns it only when this call made
+ * it: the process that made it is the only one holding its private key.
+ */
+export async function insertDemoApplicationOnce(db: Queryable, slot: string, app: NewApplication): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(
+    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit, demo_slot)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (demo_slot) DO NOTHING RETURNING ${COLUMNS}`,
+    [...values(app), slot]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
+export async function findDemoApplication(db: Queryable, slot: string): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications WHERE demo_slot = $1`, [slot]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
+export async function findApplicationByApiKey(db: Queryable, apiKey: string): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications WHERE api_key = $1`, [apiKey]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
+export async function listApplications(db: Queryable): Promise<Application[]> {
+  const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications ORDER BY created_at, name`);
+  return rows.map(toApplication);
+}
+
+/**
+ * Remembers a client assertion's jti until it expires. False when the app used it before: the
+ * primary key makes this hold across every process on the database (NHS: "jti must be unique").
+ */
+export async function recordJti(db: Queryable, apiKey: string, jti: string, expiresAt: Date): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO identity.used_jtis (api_key, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [apiKey, jti, expiresAt]);
+  return rowCount === 1;
+}
+
+/** An expired assertion is refused on its exp alone, so its jti need not be kept. */
+export async function purgeExpiredJtis(db: Queryable, now: Date): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM identity.used_jtis WHERE expires_at < $1`, [now]);
+  return rowCount ?? 0;
+}

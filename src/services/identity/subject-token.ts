@@ -1,0 +1,36 @@
+import type { Checked } from './client-assertion.js';
+
+/**
+ * The user side of token exchange: which of the user's CIS2 role profiles the session acts in.
+ * CIS2 ID tokens carry every role as `nhsid_nrbac_roles[]` and may name one as `selected_roleid`;
+ * NHS England's API platform lets the `NHSD-Session-URID` header choose instead (API-NOTES §5).
+ */
+export interface NrbacRole {
+  person_roleid: string;
+  org_code: string;
+  role_code: string;
+}
+
+export interface SelectedRole {
+  userId: string;
+  role: NrbacRole;
+}
+
+const isNrbacRole = (value: unknown): value is NrbacRole => {
+  const r = value as Partial<NrbacRole> | null;
+  return typeof r === 'object' && r !== null
+    && typeof r.person_roleid === 'string' && typeof r.org_code === 'string' && typeof r.role_code === 'string';
+};
+
+/** Picks the session's role: the header wins over the claim, and it must be one of the user's own. */
+export function selectRole(claims: Record<string, unknown>, sessionUrid: string | undefined): Checked<SelectedRole> {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
+    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token has no 'sub' claim" };
+  }
+  const roles = Array.isArray(claims.nhsid_nrbac_roles) ? claims.nhsid_nrbac_roles.filter(isNrbacRole) : [];
+  const selected = sessionUrid || (typeof claims.selected_roleid === 'string' ? claims.selected_roleid : undefined);
+  if (!selected) return { ok: false, error: 'MISSING_SELECTED_ROLE' };
+  const role = roles.find((r) => r.person_roleid === selected);
+  if (!role) return { ok: false, error: 'INVALID_SELECTED_ROLE', detail: `Selected role '${selected}' is not one of the user's role profiles` };
+  return { ok: true, value: { userId: claims.sub, role } };
+}
