@@ -5,7 +5,7 @@ const invalidRequest = (status: 400 | 401, display: string): ErrorSpec =>
 
 /**
  * POST /oauth2/token errors, worded exactly as NHS England's API platform words them (its
- * identity-service tests; see spec/nhs/API-NOTES §5). `code` is the OAuth2 `error`, `display` the
+ * `NHSDigital/identity-service-api` tests). `code` is the OAuth2 `error`, `display` the
  * `error_description`. The wire shape is `{error, error_description}`, not an OperationOutcome.
  */
 export const OAUTH_ERRORS = defineErrors({

@@ -1,0 +1,136 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignJWT, importJWK } from 'jose';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { generateSigningKey } from '../../src/services/identity/keys.js';
+import { DEMO_ISSUER } from '../../src/services/identity/demo-issuer.js';
+import { assertionParts, CLIENT_ASSERTION_TYPE, json, postToken, principalOf, registerApp, signRaw, type RegisteredApp } from './fixtures.js';
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+
+describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-restricted)', () => {
+  let spine: TestSpine;
+  let app: RegisteredApp;
+  let adminToken: string;
+  before(async () => {
+    spine = await startTestSpine();
+    app = await registerApp(spine, { activities: ['directory:read'], rateLimit: 500 });
+    adminToken = (await createAppAndToken(spine, { activities: ['identity:admin'] })).token;
+  });
+  after(async () => { await spine.close(); });
+
+  function exchangeForm(idToken: string): Record<string, string> {
+    const { header, claims } = assertionParts(app);
+    return {
+      grant_type: TOKEN_EXCHANGE,
+      subject_token_type: ID_TOKEN_TYPE,
+      subject_token: idToken,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: signRaw(header, claims, app.key.privateKeyPem),
+    };
+  }
+
+  async function demoIdToken(userId: string, roleProfileId?: string): Promise<string> {
+    const response = await fetch(`${spine.url}/admin/identity/demo-id-tokens`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: json({ userId, roleProfileId }),
+    });
+    assert.equal(response.status, 200);
+    const body = await response.json() as { issuer: string; id_token: string };
+    assert.equal(body.issuer, DEMO_ISSUER);
+    return body.id_token;
+  }
+
+  it('the demo GP in the role the ID token selects gets a user principal with that role\'s activities', async () => {
+    const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001', '555000000101')));
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.expires_in, '599');
+    assert.equal(response.body.token_type, 'Bearer');
+    const principal = principalOf(response.body.access_token!);
+    assert.deepEqual({ ...principal, activities: undefined }, {
+      appId: app.appId, apiKey: app.apiKey, appName: 'Test GP system', odsCode: 'A83008', accessMode: 'user',
+      userId: '555000000001', roleProfileId: '555000000101', roleCode: 'R8000', rateLimit: 500, activities: undefined,
+    });
+    assert.ok((principal.activities as string[]).includes('patient:write'));
+  });
+
+  it('NHSD-Session-URID picks another of the user\'s roles, with its organisation and activities', async () => {
+    const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001', '555000000101')), { 'NHSD-Session-URID': '555000000111' });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const principal = principalOf(response.body.access_token!);
+    assert.equal(principal.roleProfileId, '555000000111');
+    assert.equal(principal.roleCode, 'R8001');
+    assert.equal(principal.odsCode, 'Y12345');
+    assert.ok(!(principal.activities as string[]).includes('patient:create'));
+  });
+
+  it('a role that is not the user\'s is refused', async () => {
+    const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001')), { 'NHSD-Session-URID': '555000000102' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Selected role '555000000102' is not one of the user's role profiles" });
+  });
+
+  it('no selected role at all is refused', async () => {
+    const response = await postToken(spine, exchangeForm(await demoIdToken('555000000002')));
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error_description, "No role selected: send the NHSD-Session-URID header or a 'selected_roleid' claim");
+  });
+
+  it('an ID token from an untrusted issuer is refused', async () => {
+    const key = await generateSigningKey('RS256', 2048);
+    const idToken = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://cis2.example.test').setSubject('u1')
+      .setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
+    const response = await postToken(spine, exchangeForm(idToken));
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Invalid 'iss' claim in subject_token - not a trusted identity provider" });
+
+    // Once an operator trusts the issuer's keys, the same token is exchanged.
+    const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: json({ issuer: 'https://cis2.example.test', jwks: { keys: [key.publicJwk] } }),
+    });
+    assert.equal(trust.status, 200);
+    const accepted = await postToken(spine, exchangeForm(idToken));
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    assert.equal(principalOf(accepted.body.access_token!).userId, 'u1');
+  });
+
+  it('an ID token claiming the demo issuer but signed by another key is refused', async () => {
+    const key = await generateSigningKey('RS256', 2048);
+    const forged = await new SignJWT({ selected_roleid: '555000000104', nhsid_nrbac_roles: [{ person_roleid: '555000000104', org_code: 'X26', role_code: 'R9902' }] })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(DEMO_ISSUER).setSubject('555000000004')
+      .setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
+    const response = await postToken(spine, exchangeForm(forged));
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'invalid_request');
+    assert.match(response.body.error_description!, /^Invalid subject_token: /);
+  });
+
+  it('subject_token_type and subject_token are required', async () => {
+    const form = exchangeForm('x.y.z');
+    const wrongType = await postToken(spine, { ...form, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    assert.deepEqual(wrongType.body, { error: 'invalid_request', error_description: "Missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'" });
+    const { subject_token: _, ...withoutToken } = form;
+    const missing = await postToken(spine, withoutToken);
+    assert.deepEqual(missing.body, { error: 'invalid_request', error_description: 'Missing subject_token' });
+    const garbage = await postToken(spine, exchangeForm('not a jwt'));
+    assert.deepEqual(garbage.body, { error: 'invalid_request', error_description: 'subject_token is not a well-formed JWT' });
+  });
+
+  it('the client assertion is still required and checked', async () => {
+    const form = exchangeForm(await demoIdToken('555000000001', '555000000101'));
+    const response = await postToken(spine, { ...form, client_assertion: 'garbage' });
+    assert.deepEqual(response.body, { error: 'invalid_request', error_description: 'Malformed JWT in client_assertion' });
+  });
+
+  it('the demo issuer publishes its public keys', async () => {
+    const response = await fetch(`${spine.url}/identity/demo-cis2/jwks`);
+    assert.equal(response.status, 200);
+    const jwks = await response.json() as { keys: Array<Record<string, unknown>> };
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0]!.kty, 'RSA');
+    assert.equal(jwks.keys[0]!.d, undefined);
+  });
+});
