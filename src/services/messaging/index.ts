@@ -1,8 +1,24 @@
 import type { ServiceModule } from '../../platform/service.js';
+import { mailboxCache } from './auth/mailbox-cache.js';
+import { startExpiryWorker } from './handlers/expiry.js';
+import { loadMeshSandbox, meshFilesDataset } from './handlers/seed.js';
+import { meshPlugin } from './routes/mesh-plugin.js';
+import { messagingMigrations } from './store/migrations.js';
+import { pgBodyStore } from './store/pg-body-store.js';
 
-/** Placeholder registration: the service's routes are not built yet. */
+export { sweepExpiredMessages } from './handlers/expiry.js';
+
+/** MESH: store-and-forward mailboxes under `/messageexchange` (NHS England's MESH API v2). */
 export const messagingService: ServiceModule = {
   name: 'messaging',
-  migrations: [],
-  async routes() {},
+  migrations: [messagingMigrations],
+  async routes(app, ctx) {
+    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db) };
+    await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
+  },
+  datasets: {
+    'mesh-sandbox': (ctx) => loadMeshSandbox(ctx, pgBodyStore(ctx.db)),
+    'mesh-files': meshFilesDataset,
+  },
+  startWorkers: (ctx) => [startExpiryWorker(ctx, pgBodyStore(ctx.db))],
 };

@@ -1,0 +1,19 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
+import { BodyTooLargeError, type ChunkKey, type StoredChunk } from '../store/body-store.js';
+import type { MeshDeps } from './deps.js';
+
+/** Streams a request body into the body store; an empty body is MESH's "MissingDataFile". */
+export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>): Promise<StoredChunk> {
+  let stored: StoredChunk;
+  try {
+    stored = await deps.bodies.writeChunk(tx, key, body, MAX_CHUNK_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId: key.messageId });
+    throw err;
+  }
+  if (stored.bytes === 0) throw meshError(MESH_ERRORS.MISSING_DATA_FILE, { messageId: key.chunkNo > 1 ? key.messageId : undefined });
+  return stored;
+}

@@ -1,0 +1,103 @@
+import type { PlatformContext, BackgroundWorker } from '../../../platform/service.js';
+import { enqueueEvent } from '../../../platform/events/outbox.js';
+import type { Message } from '../message.js';
+import { INBOX_EXPIRY_DAYS, PURGE_AFTER_MS, AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
+import { newMessageId } from '../protocol/message-id.js';
+import { appendEvent, deleteMessages, findMessage, insertMessage, messagesCreatedBefore } from '../store/messages.js';
+import { claimExpired, removeFromInbox } from '../store/inbox.js';
+import { forgetNoncesBefore } from '../store/nonces.js';
+import { pgBodyStore } from '../store/pg-body-store.js';
+import type { BodyStore } from '../store/body-store.js';
+import { acceptMessage } from './accept.js';
+
+/** DTS status 14 (spec, "Error codes"; sandbox text "Message not collected by recipient after 5 days"). */
+export const UNDELIVERED = { code: '14', event: 'SEND', description: `Message not collected by recipient after ${INBOX_EXPIRY_DAYS} days` } as const;
+
+/** The non-delivery REPORT the sender receives for an uncollected message. */
+export function nonDeliveryReport(original: Message, at: Date): Message {
+  return {
+    messageId: newMessageId(at),
+    messageType: 'REPORT',
+    // Reports come from MESH itself, not from a mailbox.
+    sender: { mailboxId: '', mailboxName: 'Central System Mailbox', odsCode: 'X26', orgCode: 'X26' },
+    recipient: original.sender,
+    workflowId: original.workflowId,
+    totalChunks: 1,
+    contentEncoding: '',
+    subject: original.subject,
+    localId: original.localId,
+    encrypted: false,
+    compressed: false,
+    linkedMessageId: original.messageId,
+    statusCode: UNDELIVERED.code,
+    statusEvent: UNDELIVERED.event,
+    statusDescription: UNDELIVERED.description,
+    createdAt: at,
+  };
+}
+
+export interface SweepResult {
+  expired: number;
+  reports: number;
+  purged: number;
+}
+
+const BATCH = 500;
+
+/**
+ * One expiry pass at `ctx.clock.now()`: messages uncollected for 5 days leave the inbox and their
+ * senders get a REPORT (status 14, mex-LinkedMsgID), each in one transaction with the expiry, so a
+ * crash neither loses a report nor sends two; everything older than 30 days is purged. Any number
+ * of processes may sweep at once (SKIP LOCKED).
+ */
+export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodyStore = pgBodyStore(ctx.db)): Promise<SweepResult> {
+  const now = ctx.clock.now();
+  const result: SweepResult = { expired: 0, reports: 0, purged: 0 };
+  for (;;) {
+    const done = await ctx.db.tx(async (tx) => {
+      const ids = await claimExpired(tx, now, BATCH);
+      for (const id of ids) {
+        const stored = await findMessage(tx, id);
+        if (!stored || !(await removeFromInbox(tx, id))) continue;
+        await appendEvent(tx, id, { status: 'expired', at: now, ...UNDELIVERED });
+        result.expired += 1;
+        await enqueueEvent(tx, { type: 'mesh-message-expired', source: 'messaging', payload: { messageId: id, sender: stored.message.sender.mailboxId, recipient: stored.message.recipient.mailboxId } });
+        // Reports about reports, or about system messages, would go nowhere.
+        if (stored.message.messageType === 'DATA' && stored.message.sender.mailboxId) {
+          const report = nonDeliveryReport(stored.message, now);
+          await insertMessage(tx, report);
+          if (await acceptMessage(tx, report, now)) result.reports += 1;
+        }
+      }
+      return ids.length < BATCH;
+    });
+    if (done) break;
+  }
+  for (;;) {
+    const done = await ctx.db.tx(async (tx) => {
+      const ids = await messagesCreatedBefore(tx, new Date(now.getTime() - PURGE_AFTER_MS), BATCH);
+      await bodies.deleteMessages(tx, ids);
+      await deleteMessages(tx, ids);
+      result.purged += ids.length;
+      return ids.length < BATCH;
+    });
+    if (done) break;
+  }
+  await forgetNoncesBefore(ctx.db, new Date(now.getTime() - 2 * AUTH_CLOCK_WINDOW_MS));
+  return result;
+}
+
+/** Sweeps every `intervalMs`; one sweep at a time per process. */
+export function startExpiryWorker(ctx: PlatformContext, bodies: BodyStore, intervalMs = 60_000): BackgroundWorker {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => sweepExpiredMessages(ctx, bodies)).catch((err) => ctx.log.error({ err }, 'MESH expiry sweep failed'));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

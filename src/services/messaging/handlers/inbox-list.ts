@@ -1,0 +1,58 @@
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import type { ApiVersion } from '../protocol/api-version.js';
+import { decodeCursor, encodeCursor } from '../protocol/cursor.js';
+import { INBOX_PAGE_DEFAULT, INBOX_PAGE_MAX, INBOX_PAGE_MIN } from '../protocol/limits.js';
+import { parseBoundedInteger } from '../protocol/query.js';
+import { parseWorkflowFilter } from '../protocol/workflow-filter.js';
+import { countInbox, listInbox, listInboxSince } from '../store/inbox.js';
+import { findMessages } from '../store/messages.js';
+import { inboxView, meshLink } from '../views/inbox.js';
+import { richListView } from '../views/tracking.js';
+import type { MeshDeps } from './deps.js';
+import { richPaging, type RichQuery } from './tracking.js';
+
+export interface InboxQuery {
+  max_results?: string;
+  continue_from?: string;
+  workflow_filter?: string;
+}
+
+/**
+ * `GET /{mailbox}/inbox`: accepted, unexpired, unacknowledged messages in accept order. v2 pages
+ * with `continue_from` (a cursor on the accept sequence); v1 returns the first page only, as MESH does.
+ */
+export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, version: ApiVersion, query: InboxQuery): Promise<Record<string, unknown>> {
+  const limit = parseBoundedInteger(query.max_results, INBOX_PAGE_MIN, INBOX_PAGE_MAX, INBOX_PAGE_DEFAULT);
+  if (limit === undefined) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['max_results'], diagnostics: `max_results must be ${INBOX_PAGE_MIN} to ${INBOX_PAGE_MAX}` });
+  const filter = query.workflow_filter !== undefined ? parseWorkflowFilter(query.workflow_filter) : undefined;
+  if (query.workflow_filter !== undefined && !filter) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['workflow_filter'], diagnostics: 'workflow_filter is not a valid filter' });
+  const cursor = version === 2 && query.continue_from ? decodeCursor(query.continue_from) : undefined;
+  if (version === 2 && query.continue_from && (!cursor || cursor.mailbox !== mailboxId)) {
+    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], diagnostics: 'continue_from is not a cursor this mailbox was given' });
+  }
+  const now = deps.ctx.clock.now();
+  const page = await listInbox(deps.ctx.db, { recipient: mailboxId, after: cursor?.after ?? 0, limit, now, filter });
+  const ids = page.entries.map((e) => e.messageId);
+  if (version === 1) return inboxView(1, { messageIds: ids, selfLink: '', approxCount: 0 });
+  const base = { max_results: query.max_results ? limit : undefined, workflow_filter: query.workflow_filter };
+  const last = page.entries[page.entries.length - 1];
+  return inboxView(2, {
+    messageIds: ids,
+    selfLink: meshLink(`/${mailboxId}/inbox`, { ...base, continue_from: query.continue_from }),
+    nextLink: page.more && last ? meshLink(`/${mailboxId}/inbox`, { ...base, continue_from: encodeCursor({ mailbox: mailboxId, after: last.acceptSeq }) }) : undefined,
+    approxCount: await countInbox(deps.ctx.db, mailboxId, now),
+  });
+}
+
+/** `GET /{mailbox}/inbox/rich`: the inbox with metadata, at most 100 a page. */
+export async function richInbox(deps: MeshDeps, mailboxId: string, query: RichQuery): Promise<Record<string, unknown>> {
+  const { limit, since, cursor, now } = richPaging(deps, mailboxId, query);
+  const page = await listInboxSince(deps.ctx.db, mailboxId, since, cursor?.after ?? 0, limit, now);
+  const messages = await findMessages(deps.ctx.db, page.entries.map((e) => e.messageId));
+  const base = { start_time: since.toISOString(), max_results: limit };
+  const links: Record<string, string> = { self: meshLink(`/${mailboxId}/inbox/rich`, base) };
+  const last = page.entries[page.entries.length - 1];
+  if (page.more && last) links.next = meshLink(`/${mailboxId}/inbox/rich`, { ...base, continue_from: encodeCursor({ mailbox: mailboxId, after: last.acceptSeq }) });
+  return richListView(now, messages, links);
+}

@@ -1,0 +1,51 @@
+import type { MeshMailbox } from '../../directory/api.js';
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import { messageState } from '../message.js';
+import { parseChunkRange } from '../protocol/chunk-range.js';
+import { contentEncodingOf, type HeaderBag } from '../protocol/send-headers.js';
+import { findMessage } from '../store/messages.js';
+import { countChunks, recordChunk } from '../store/chunks.js';
+import { acceptMessage } from './accept.js';
+import { storeChunkBody } from './chunk-body.js';
+import type { MeshDeps } from './deps.js';
+import { checkDeclaredLength } from './send.js';
+
+export interface ChunkResult {
+  messageId: string;
+  chunkNo: number;
+  accepted: boolean;
+  bytes: number;
+}
+
+/**
+ * `POST /{mailbox}/outbox/{id}/{n}`: chunk n of an uploading message. Chunks may arrive in any
+ * order and be re-sent; the message is accepted, exactly once, when its last missing chunk commits.
+ * The finish takes a row lock on the message so two last chunks racing each other cannot both miss it.
+ */
+export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: string, chunkNo: number, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<ChunkResult> {
+  const rangeHeader = headers['mex-chunk-range'];
+  const range = typeof rangeHeader === 'string' ? parseChunkRange(rangeHeader.trim()) : undefined;
+  if (!range || range.chunk !== chunkNo) throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS, { messageId });
+  const encoding = contentEncodingOf(headers);
+  if (!encoding.ok) throw meshError(MESH_ERRORS.UNSUPPORTED_CONTENT_ENCODING, { messageId });
+  checkDeclaredLength(headers);
+  const stored = await findMessage(deps.ctx.db, messageId);
+  if (!stored) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
+  const { message } = stored;
+  if (message.sender.mailboxId !== sender.mailboxId) throw meshError(MESH_ERRORS.NOT_SENDER, { messageId });
+  if (messageState(stored.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
+  if (chunkNo > message.totalChunks || range.total !== message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_OUT_OF_RANGE, { messageId });
+  if (encoding.encoding !== message.contentEncoding) throw meshError(MESH_ERRORS.CONTENT_ENCODING_CHANGED, { messageId });
+
+  return deps.ctx.db.tx(async (tx) => {
+    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body);
+    const now = deps.ctx.clock.now();
+    await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding }, now);
+    const locked = await findMessage(tx, messageId, { lock: true });
+    if (!locked || messageState(locked.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
+    const complete = (await countChunks(tx, messageId)) === message.totalChunks;
+    const accepted = complete ? await acceptMessage(tx, message, now) : false;
+    return { messageId, chunkNo, accepted, bytes: storedBody.bytes };
+  });
+}

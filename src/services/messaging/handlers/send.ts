@@ -1,0 +1,85 @@
+import type { MeshMailbox } from '../../directory/api.js';
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import type { Message, Party } from '../message.js';
+import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
+import { newMessageId } from '../protocol/message-id.js';
+import { isSendHeaderProblem, validateSendHeaders, type HeaderBag, type SendHeaderProblem, type SendHeaders } from '../protocol/send-headers.js';
+import { appendEvent, insertMessage } from '../store/messages.js';
+import { recordChunk } from '../store/chunks.js';
+import { acceptMessage } from './accept.js';
+import type { MeshDeps } from './deps.js';
+import { storeChunkBody } from './chunk-body.js';
+
+export function partyOf(mailbox: MeshMailbox): Party {
+  return { mailboxId: mailbox.mailboxId, mailboxName: mailbox.mailboxName, odsCode: mailbox.odsCode, orgCode: mailbox.orgCode, billingEntity: mailbox.billingEntity };
+}
+
+function refuse(problem: SendHeaderProblem): never {
+  switch (problem.problem) {
+    case 'missing-to': throw meshError(MESH_ERRORS.MISSING_TO, { fields: ['mex-To'] });
+    case 'missing-workflow': throw meshError(MESH_ERRORS.MISSING_WORKFLOW, { fields: ['mex-WorkflowID'] });
+    case 'malformed': throw meshError(MESH_ERRORS.MALFORMED_CONTROL_FILE, { fields: problem.fields });
+    case 'too-long': throw meshError(MESH_ERRORS.HEADER_TOO_LONG, { fields: [problem.field], diagnostics: `${problem.field} is longer than ${problem.max} characters` });
+    case 'bad-chunk-range': throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS);
+    case 'unsupported-encoding': throw meshError(MESH_ERRORS.UNSUPPORTED_CONTENT_ENCODING, { diagnostics: `Content-Encoding '${problem.encoding}' is not supported; use gzip or none` });
+  }
+}
+
+export function checkDeclaredLength(headers: HeaderBag): void {
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_CHUNK_BYTES) throw meshError(MESH_ERRORS.CHUNK_TOO_LARGE);
+}
+
+export function messageFrom(id: string, sender: MeshMailbox, recipient: MeshMailbox, h: SendHeaders, at: Date): Message {
+  return {
+    messageId: id,
+    messageType: 'DATA',
+    sender: partyOf(sender),
+    recipient: partyOf(recipient),
+    workflowId: h.workflowId,
+    totalChunks: h.chunkRange.total,
+    contentEncoding: h.contentEncoding,
+    contentType: h.contentType,
+    subject: h.subject,
+    localId: h.localId,
+    partnerId: h.partnerId,
+    // MESH's default file name (sandbox: "{message_id}.dat").
+    fileName: h.fileName ?? `${id}.dat`,
+    checksum: h.checksum,
+    encrypted: h.encrypted,
+    compressed: h.compressed,
+    createdAt: at,
+  };
+}
+
+export interface SendResult {
+  message: Message;
+  accepted: boolean;
+  bytes: number;
+}
+
+/**
+ * `POST /{mailbox}/outbox`: a whole message, or the first chunk of one. The message row, its first
+ * chunk and (when it is the only chunk) its delivery commit in one transaction, so an upload
+ * interrupted part-way leaves nothing behind.
+ */
+export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<SendResult> {
+  const validated = validateSendHeaders(headers);
+  if (isSendHeaderProblem(validated)) refuse(validated);
+  if (validated.from && validated.from !== sender.mailboxId) throw meshError(MESH_ERRORS.INVALID_FROM, { fields: ['mex-From'] });
+  checkDeclaredLength(headers);
+  const recipient = await deps.mailboxes.get(validated.to);
+  if (!recipient || !recipient.active) throw meshError(MESH_ERRORS.UNREGISTERED_RECIPIENT);
+  const now = deps.ctx.clock.now();
+  const message = messageFrom(newMessageId(now), sender, recipient, validated, now);
+  return deps.ctx.db.tx(async (tx) => {
+    await insertMessage(tx, message);
+    const single = message.totalChunks === 1;
+    if (!single) await appendEvent(tx, message.messageId, { status: 'uploading', at: now });
+    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body);
+    await recordChunk(tx, message.messageId, { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding }, now);
+    const accepted = single ? await acceptMessage(tx, message, now) : false;
+    return { message, accepted, bytes: stored.bytes };
+  });
+}

@@ -1,0 +1,52 @@
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import type { ApiVersion } from '../protocol/api-version.js';
+import { decodeCursor, encodeCursor } from '../protocol/cursor.js';
+import { PURGE_AFTER_MS, RICH_PAGE_MAX } from '../protocol/limits.js';
+import { parseBoundedInteger, parseStartTime } from '../protocol/query.js';
+import { findMessage, listSent } from '../store/messages.js';
+import { messageSizes } from '../store/chunks.js';
+import { trackingView, richListView } from '../views/tracking.js';
+import { meshLink } from '../views/inbox.js';
+import type { MeshDeps } from './deps.js';
+
+/** Tracking is for the sender: another mailbox learns nothing about the message. */
+export async function trackMessage(deps: MeshDeps, mailboxId: string, messageId: string, version: ApiVersion): Promise<Record<string, unknown>> {
+  const stored = await findMessage(deps.ctx.db, messageId);
+  if (!stored || stored.message.sender.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
+  const sizes = await messageSizes(deps.ctx.db, [messageId]);
+  return trackingView(version, stored, sizes.get(messageId) ?? 0);
+}
+
+export interface RichQuery {
+  start_time?: string;
+  continue_from?: string;
+  max_results?: string;
+}
+
+export function richPaging(deps: MeshDeps, mailboxId: string, query: RichQuery) {
+  const limit = parseBoundedInteger(query.max_results, 1, RICH_PAGE_MAX, RICH_PAGE_MAX);
+  if (limit === undefined) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['max_results'], diagnostics: `max_results must be 1 to ${RICH_PAGE_MAX}` });
+  const now = deps.ctx.clock.now();
+  const since = query.start_time ? parseStartTime(query.start_time) : new Date(now.getTime() - PURGE_AFTER_MS);
+  if (!since) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['start_time'], diagnostics: 'start_time must be an ISO 8601 date-time' });
+  const cursor = query.continue_from ? decodeCursor(query.continue_from) : undefined;
+  if (query.continue_from && (!cursor || cursor.mailbox !== mailboxId)) {
+    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], diagnostics: 'continue_from is not a cursor this mailbox was given' });
+  }
+  return { limit, since, cursor, now };
+}
+
+/** `GET /{mailbox}/outbox/rich`: messages this mailbox sent, oldest first, at most 100 a page. */
+export async function richOutbox(deps: MeshDeps, mailboxId: string, query: RichQuery): Promise<Record<string, unknown>> {
+  const { limit, since, cursor, now } = richPaging(deps, mailboxId, query);
+  const page = await listSent(deps.ctx.db, mailboxId, since, cursor ? { at: new Date(cursor.after), id: cursor.id ?? '' } : undefined, limit + 1);
+  const shown = page.slice(0, limit);
+  const last = shown[shown.length - 1];
+  const base = { start_time: since.toISOString(), max_results: limit };
+  const links: Record<string, string> = { self: meshLink(`/${mailboxId}/outbox/rich`, base) };
+  if (page.length > limit && last) {
+    links.next = meshLink(`/${mailboxId}/outbox/rich`, { ...base, continue_from: encodeCursor({ mailbox: mailboxId, after: last.message.createdAt.getTime(), id: last.message.messageId }) });
+  }
+  return richListView(now, shown, links);
+}

@@ -1,0 +1,24 @@
+/** MESH service limits, from the spec's narrative (info.description: "Outbox workflow", "Message expiration"). */
+
+/** "The maximum amount of data allowed by MESH in a single request message is 100MB." */
+export const MAX_CHUNK_BYTES = 100 * 1024 * 1024;
+
+/** Not downloaded and acknowledged within five days: leaves the inbox, the sender gets a REPORT. */
+export const INBOX_EXPIRY_MS = 5 * 24 * 60 * 60 * 1000;
+export const INBOX_EXPIRY_DAYS = 5;
+
+/** "Uncollected messages are completely deleted from the MESH server 30 days after the initial delivery." */
+export const PURGE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** "the API rejects the request if the timestamp supplied is not within 2 hours of the server time" */
+export const AUTH_CLOCK_WINDOW_MS = 2 * 60 * 60 * 1000;
+
+/** "A maximum of 500 message identifier are returned in every request" (v1, and the v2 default). */
+export const INBOX_PAGE_DEFAULT = 500;
+export const INBOX_PAGE_MIN = 10;
+export const INBOX_PAGE_MAX = 5000;
+/** Rich inbox/outbox pages (v2 only). */
+export const RICH_PAGE_MAX = 100;
+
+/** Bodies are stored in rows of this size, so no process holds a whole chunk in memory. */
+export const SEGMENT_BYTES = 1024 * 1024;

@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MEDIA_TYPE } from '../protocol/api-version.js';
+import { normaliseMessageId } from '../protocol/message-id.js';
+import { HANDSHAKE_REQUIRED } from '../protocol/send-headers.js';
+import { acknowledgeMessage, chunkBody, messageForRecipient } from '../handlers/receive.js';
+import { listMailboxInbox, richInbox, type InboxQuery } from '../handlers/inbox-list.js';
+import { auditMessage } from '../handlers/audit.js';
+import type { MeshDeps } from '../handlers/deps.js';
+import type { RichQuery } from '../handlers/tracking.js';
+import { acknowledgeView, handshakeView } from '../views/outbox.js';
+import { downloadHeaders } from '../views/download-headers.js';
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import { mailboxOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
+
+export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
+  // Handshake ("Validate a mailbox"): the spec documents POST; MESH clients also use GET.
+  const handshake = async (request: FastifyRequest<{ Params: MailboxParams }>, reply: FastifyReply) => {
+    const mailbox = mailboxOf(request);
+    const missing = HANDSHAKE_REQUIRED.filter((name) => !request.headers[name]);
+    if (missing.length > 0) throw meshError(MESH_ERRORS.MISSING_HEADER, { fields: missing, diagnostics: `missing ${missing.join(', ')}` });
+    const version = versionOf(request);
+    const view = handshakeView(version, mailbox.mailboxId);
+    return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();
+  };
+  app.post('/:mailbox', handshake);
+  app.get('/:mailbox', handshake);
+
+  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', async (request, reply) => {
+    const version = versionOf(request);
+    const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query);
+    return reply.type(MEDIA_TYPE[version]).send(view);
+  });
+
+  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', async (request, reply) => {
+    const view = await richInbox(deps, mailboxOf(request).mailboxId, request.query);
+    return reply.type(MEDIA_TYPE[2]).send(view);
+  });
+
+  const download = async (request: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, chunkNo: number) => {
+    const mailbox = mailboxOf(request);
+    const messageId = normaliseMessageId(request.params.messageId);
+    const stored = await messageForRecipient(deps, mailbox.mailboxId, messageId);
+    const chunk = await chunkBody(deps, stored, chunkNo);
+    await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
+    reply.headers(downloadHeaders(stored.message, stored.events, chunkNo));
+    reply.header('content-type', stored.message.contentType || 'application/octet-stream');
+    reply.header('content-length', String(chunk.byteSize));
+    // gzip chunks go out exactly as they came in, one gzip stream per chunk.
+    if (chunk.contentEncoding) reply.header('content-encoding', chunk.contentEncoding);
+    // "206 Partial Content" while more chunks follow; 200 for the last (or only) one.
+    return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(chunk.body);
+  };
+
+  app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
+
+  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', (request, reply) => {
+    const chunkNo = /^\d{1,9}$/.test(request.params.chunk) ? Number(request.params.chunk) : 0;
+    if (chunkNo < 1) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['chunk_number'], diagnostics: 'chunk number must be a positive whole number' });
+    return download(request, reply, chunkNo);
+  });
+
+  app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', async (request, reply) => {
+    const stored = await messageForRecipient(deps, mailboxOf(request).mailboxId, normaliseMessageId(request.params.messageId));
+    reply.headers(downloadHeaders(stored.message, stored.events, 1));
+    return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
+  });
+
+  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', async (request, reply) => {
+    const mailbox = mailboxOf(request);
+    const messageId = normaliseMessageId(request.params.messageId);
+    const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId);
+    await auditMessage(deps.ctx, request, { action: 'message.acknowledge', mailbox, messageId, detail: { firstTime: result.firstTime } });
+    const version = versionOf(request);
+    const view = acknowledgeView(version, messageId);
+    return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();
+  });
+}

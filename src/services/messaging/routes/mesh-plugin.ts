@@ -1,0 +1,71 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyError } from '../../../platform/http/error-mapper.js';
+import type { ErrorSpec } from '../../../platform/http/errors.js';
+import { authenticateMailbox, checkClientCertificate } from '../auth/authenticate.js';
+import { MESH_ERRORS, isMeshErrorSpec, type MeshErrorSpec } from '../errors.js';
+import { MeshError, meshError } from '../mesh-error.js';
+import { apiVersionFromAccept, MEDIA_TYPE } from '../protocol/api-version.js';
+import { errorBody } from '../views/errors.js';
+import type { MeshDeps } from '../handlers/deps.js';
+import { registerPublicRoutes } from './public.js';
+import { registerOutboxRoutes } from './outbox.js';
+import { registerInboxRoutes } from './inbox.js';
+import './context.js';
+
+/** Platform errors (Fastify's own, unknown failures) in MESH terms, keeping their HTTP status. */
+function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
+  if (isMeshErrorSpec(spec)) return spec;
+  switch (spec.status) {
+    case 400: return MESH_ERRORS.INVALID_PARAMETER;
+    case 404: return MESH_ERRORS.NOT_FOUND;
+    case 405: return MESH_ERRORS.METHOD_NOT_ALLOWED;
+    case 413: return MESH_ERRORS.CHUNK_TOO_LARGE;
+    case 500: return MESH_ERRORS.INTERNAL_ERROR;
+    default: return { ...MESH_ERRORS.INTERNAL_ERROR, status: spec.status, display: spec.display };
+  }
+}
+
+function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
+  const classified = classifyError(err, request);
+  const spec = asMeshSpec(classified.spec);
+  const version = request.meshVersion ?? 1;
+  const details = err instanceof MeshError ? err.details : {};
+  if (classified.headers) reply.headers(classified.headers);
+  return reply.code(spec.status).type(MEDIA_TYPE[version]).send(errorBody(version, {
+    spec,
+    messageId: details.messageId,
+    internalId: String(request.id),
+    fields: details.fields,
+    diagnostics: classified.diagnostics,
+  }));
+}
+
+/**
+ * `/messageexchange`: its own body handling (raw streams, 100 MB a request), its own NHSMESH
+ * authentication and mutual-TLS check, and MESH-shaped errors (v1/v2 by Accept).
+ */
+export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
+  // Bodies are opaque bytes of any content type, streamed to storage as they arrive.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request) => {
+    const version = apiVersionFromAccept(request.headers.accept);
+    request.meshVersion = version ?? 1;
+    checkClientCertificate(deps.ctx, request);
+    if (!version) throw meshError(MESH_ERRORS.BAD_ACCEPT, { fields: ['accept'] });
+    if (request.routeOptions.config?.meshPublic || !request.routeOptions.url) return;
+    const params = request.params as { mailbox?: string };
+    request.meshMailbox = await authenticateMailbox(deps.ctx, deps.mailboxes, request.headers.authorization, params.mailbox ?? '');
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));
+  app.setNotFoundHandler((request, reply) => {
+    if (!request.meshVersion) request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1;
+    return sendMeshError(request, reply, meshError(MESH_ERRORS.NOT_FOUND, { diagnostics: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
+  });
+
+  registerPublicRoutes(app, deps);
+  registerOutboxRoutes(app, deps);
+  registerInboxRoutes(app, deps);
+}

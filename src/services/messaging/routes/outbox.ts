@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { MEDIA_TYPE } from '../protocol/api-version.js';
+import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
+import { normaliseMessageId } from '../protocol/message-id.js';
+import { sendMessage } from '../handlers/send.js';
+import { sendChunk } from '../handlers/send-chunk.js';
+import { trackMessage, richOutbox } from '../handlers/tracking.js';
+import { auditMessage } from '../handlers/audit.js';
+import type { MeshDeps } from '../handlers/deps.js';
+import { sendView } from '../views/outbox.js';
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+import { mailboxOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
+
+/** The request body as a stream: the content-type parser hands it through; with no content type it was never read. */
+function bodyStream(request: FastifyRequest): AsyncIterable<Buffer> {
+  return ((request.body as Readable | undefined) ?? request.raw) as AsyncIterable<Buffer>;
+}
+
+function chunkNumber(raw: string, messageId: string): number {
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 1) throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS, { messageId, diagnostics: `chunk number '${raw}' is not a positive whole number` });
+  return n;
+}
+
+export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
+  const upload = { bodyLimit: MAX_CHUNK_BYTES };
+
+  app.post<{ Params: MailboxParams }>('/:mailbox/outbox', upload, async (request, reply) => {
+    const mailbox = mailboxOf(request);
+    const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request));
+    await auditMessage(deps.ctx, request, {
+      action: 'message.send', mailbox, messageId: result.message.messageId,
+      detail: { to: result.message.recipient.mailboxId, workflowId: result.message.workflowId, chunk: `1:${result.message.totalChunks}`, bytes: result.bytes, accepted: result.accepted },
+    });
+    const version = versionOf(request);
+    return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, result.message.messageId));
+  });
+
+  app.post<{ Params: ChunkParams }>('/:mailbox/outbox/:messageId/:chunk', upload, async (request, reply) => {
+    const mailbox = mailboxOf(request);
+    const messageId = normaliseMessageId(request.params.messageId);
+    const result = await sendChunk(deps, mailbox, messageId, chunkNumber(request.params.chunk, messageId), request.headers, bodyStream(request));
+    await auditMessage(deps.ctx, request, {
+      action: 'message.send-chunk', mailbox, messageId, detail: { chunk: result.chunkNo, bytes: result.bytes, accepted: result.accepted },
+    });
+    const version = versionOf(request);
+    return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, messageId));
+  });
+
+  app.get<{ Params: MailboxParams; Querystring: { messageID?: string } }>('/:mailbox/outbox/tracking', async (request, reply) => {
+    const mailbox = mailboxOf(request);
+    const messageId = request.query.messageID;
+    if (!messageId) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['messageID'], diagnostics: 'messageID query parameter is required' });
+    const version = versionOf(request);
+    const view = await trackMessage(deps, mailbox.mailboxId, normaliseMessageId(messageId), version);
+    await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
+    return reply.type(MEDIA_TYPE[version]).send(view);
+  });
+
+  app.get<{ Params: MailboxParams; Querystring: Record<string, string | undefined> }>('/:mailbox/outbox/rich', async (request, reply) => {
+    const view = await richOutbox(deps, mailboxOf(request).mailboxId, request.query);
+    return reply.type(MEDIA_TYPE[2]).send(view);
+  });
+}

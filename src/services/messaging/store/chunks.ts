@@ -1,0 +1,40 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+
+export interface ChunkRecord {
+  chunkNo: number;
+  byteSize: number;
+  segments: number;
+  contentEncoding: '' | 'gzip';
+}
+
+/** Records that a chunk's bytes are stored; a re-sent chunk replaces the earlier one. */
+export async function recordChunk(tx: Queryable, messageId: string, chunk: ChunkRecord, at: Date): Promise<void> {
+  await tx.query(
+    `INSERT INTO messaging.chunks (message_id, chunk_no, byte_size, segments, content_encoding, stored_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (message_id, chunk_no) DO UPDATE
+       SET byte_size = EXCLUDED.byte_size, segments = EXCLUDED.segments, content_encoding = EXCLUDED.content_encoding, stored_at = EXCLUDED.stored_at`,
+    [messageId, chunk.chunkNo, chunk.byteSize, chunk.segments, chunk.contentEncoding, at]);
+}
+
+export async function countChunks(tx: Queryable, messageId: string): Promise<number> {
+  const result = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM messaging.chunks WHERE message_id = $1', [messageId]);
+  return result.rows[0]?.n ?? 0;
+}
+
+export async function findChunk(db: Queryable, messageId: string, chunkNo: number): Promise<ChunkRecord | undefined> {
+  const result = await db.query<{ chunk_no: number; byte_size: number; segments: number; content_encoding: '' | 'gzip' }>(
+    'SELECT chunk_no, byte_size, segments, content_encoding FROM messaging.chunks WHERE message_id = $1 AND chunk_no = $2',
+    [messageId, chunkNo]);
+  const r = result.rows[0];
+  return r ? { chunkNo: r.chunk_no, byteSize: r.byte_size, segments: r.segments, contentEncoding: r.content_encoding } : undefined;
+}
+
+/** Total stored bytes per message (tracking's fileSize). */
+export async function messageSizes(db: Queryable, messageIds: string[]): Promise<Map<string, number>> {
+  if (messageIds.length === 0) return new Map();
+  const result = await db.query<{ message_id: string; bytes: number }>(
+    'SELECT message_id, sum(byte_size)::bigint AS bytes FROM messaging.chunks WHERE message_id = ANY($1) GROUP BY message_id',
+    [messageIds]);
+  return new Map(result.rows.map((r) => [r.message_id, Number(r.bytes)]));
+}

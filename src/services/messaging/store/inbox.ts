@@ -1,0 +1,86 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import { workflowLikePattern, type WorkflowFilter } from '../protocol/workflow-filter.js';
+
+/** The inbox projection: one row per delivered, not yet acknowledged or expired message. */
+
+export interface InboxEntry {
+  messageId: string;
+  recipient: string;
+  acceptSeq: number;
+  acceptedAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * Delivers a message: exactly once, since `message_id` is unique in the inbox. The accept
+ * sequence comes from a PostgreSQL sequence, so every process orders one mailbox the same way.
+ */
+export async function deliver(tx: Queryable, entry: { messageId: string; recipient: string; workflowId: string; acceptedAt: Date; expiresAt: Date }): Promise<boolean> {
+  const result = await tx.query(
+    `INSERT INTO messaging.inbox (recipient, accept_seq, message_id, workflow_id, accepted_at, expires_at)
+     VALUES ($1, nextval('messaging.accept_seq'), $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING`,
+    [entry.recipient, entry.messageId, entry.workflowId, entry.acceptedAt, entry.expiresAt]);
+  return result.rowCount === 1;
+}
+
+export interface InboxPage {
+  entries: Array<{ messageId: string; acceptSeq: number }>;
+  more: boolean;
+}
+
+export async function listInbox(db: Queryable, query: { recipient: string; after: number; limit: number; now: Date; filter?: WorkflowFilter }): Promise<InboxPage> {
+  const values: unknown[] = [query.recipient, query.after, query.now, query.limit + 1];
+  let workflowClause = '';
+  if (query.filter) {
+    const equals = query.filter.kind === 'equals';
+    values.push(equals ? query.filter.text : workflowLikePattern(query.filter));
+    workflowClause = `AND ${query.filter.negate ? 'NOT ' : ''}(workflow_id ${equals ? '=' : 'LIKE'} $${values.length})`;
+  }
+  const result = await db.query<{ message_id: string; accept_seq: number }>(
+    `SELECT message_id, accept_seq FROM messaging.inbox
+     WHERE recipient = $1 AND accept_seq > $2 AND expires_at > $3 ${workflowClause}
+     ORDER BY accept_seq LIMIT $4`, values);
+  const rows = result.rows.slice(0, query.limit);
+  return { entries: rows.map((r) => ({ messageId: r.message_id, acceptSeq: r.accept_seq })), more: result.rows.length > query.limit };
+}
+
+export async function countInbox(db: Queryable, recipient: string, now: Date): Promise<number> {
+  const result = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM messaging.inbox WHERE recipient = $1 AND expires_at > $2', [recipient, now]);
+  return result.rows[0]?.n ?? 0;
+}
+
+export async function findInboxEntry(db: Queryable, messageId: string): Promise<InboxEntry | undefined> {
+  const result = await db.query<{ message_id: string; recipient: string; accept_seq: number; accepted_at: Date; expires_at: Date }>(
+    'SELECT message_id, recipient, accept_seq, accepted_at, expires_at FROM messaging.inbox WHERE message_id = $1', [messageId]);
+  const r = result.rows[0];
+  return r ? { messageId: r.message_id, recipient: r.recipient, acceptSeq: r.accept_seq, acceptedAt: r.accepted_at, expiresAt: r.expires_at } : undefined;
+}
+
+/**
+ * Takes a message out of the inbox (acknowledge, expiry); true when this call removed it. With
+ * `unexpiredAt`, only an entry still in date is removed (an acknowledge cannot beat the expiry clock).
+ */
+export async function removeFromInbox(tx: Queryable, messageId: string, unexpiredAt?: Date): Promise<boolean> {
+  const result = unexpiredAt
+    ? await tx.query('DELETE FROM messaging.inbox WHERE message_id = $1 AND expires_at > $2', [messageId, unexpiredAt])
+    : await tx.query('DELETE FROM messaging.inbox WHERE message_id = $1', [messageId]);
+  return result.rowCount === 1;
+}
+
+/** Entries past their expiry, locked so two sweepers never report one message twice. */
+export async function claimExpired(tx: Queryable, now: Date, limit: number): Promise<string[]> {
+  const result = await tx.query<{ message_id: string }>(
+    `SELECT message_id FROM messaging.inbox WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit]);
+  return result.rows.map((r) => r.message_id);
+}
+
+/** Delivered messages of a mailbox since a time, for the rich inbox, ordered by accept sequence. */
+export async function listInboxSince(db: Queryable, recipient: string, since: Date, after: number, limit: number, now: Date): Promise<InboxPage> {
+  const result = await db.query<{ message_id: string; accept_seq: number }>(
+    `SELECT message_id, accept_seq FROM messaging.inbox
+     WHERE recipient = $1 AND accepted_at >= $2 AND accept_seq > $3 AND expires_at > $4
+     ORDER BY accept_seq LIMIT $5`, [recipient, since, after, now, limit + 1]);
+  return { entries: result.rows.slice(0, limit).map((r) => ({ messageId: r.message_id, acceptSeq: r.accept_seq })), more: result.rows.length > limit };
+}

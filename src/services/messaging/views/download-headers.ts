@@ -1,0 +1,43 @@
+import type { Message, MessageEvent } from '../message.js';
+import { eventOf } from '../message.js';
+import { meshTimestamp } from '../protocol/message-id.js';
+
+const yesNo = (flag: boolean) => (flag ? 'Y' : 'N');
+
+/**
+ * The `mex-*` headers of a download or HEAD (spec, "Get Message"; the report table under
+ * "Asynchronous error reporting"). Optional values are left out rather than sent empty.
+ */
+export function downloadHeaders(message: Message, events: readonly MessageEvent[], chunkNo: number): Record<string, string> {
+  const accepted = eventOf(events, 'accepted');
+  const isReport = message.messageType === 'REPORT';
+  const headers: Record<string, string> = {
+    'mex-From': message.sender.mailboxId,
+    'mex-To': message.recipient.mailboxId,
+    'mex-WorkflowID': message.workflowId,
+    'mex-MessageID': message.messageId,
+    'mex-MessageType': message.messageType,
+    'mex-AddressType': 'ALL',
+    'mex-Version': '1.0',
+    'mex-Total-Chunks': String(message.totalChunks),
+    'mex-Chunk-Range': `${chunkNo}:${message.totalChunks}`,
+    'mex-Content-Compressed': yesNo(message.compressed),
+    'mex-Content-Encrypted': yesNo(message.encrypted),
+    'mex-StatusCode': isReport ? message.statusCode ?? '' : '00',
+    'mex-StatusEvent': isReport ? message.statusEvent ?? '' : 'TRANSFER',
+    'mex-StatusDescription': isReport ? message.statusDescription ?? '' : 'Transferred to recipient mailbox',
+    'mex-StatusSuccess': isReport ? 'ERROR' : 'SUCCESS',
+    'mex-StatusTimestamp': meshTimestamp(accepted?.at ?? message.createdAt),
+  };
+  const optional: Array<[string, string | undefined]> = [
+    ['mex-LocalID', message.localId],
+    ['mex-Subject', message.subject],
+    ['mex-FileName', message.fileName],
+    ['mex-PartnerID', message.partnerId],
+    ['mex-Content-Checksum', message.checksum],
+    ['mex-Content-Type', message.contentType],
+    ['mex-LinkedMsgID', message.linkedMessageId],
+  ];
+  for (const [name, value] of optional) if (value) headers[name] = value;
+  return headers;
+}

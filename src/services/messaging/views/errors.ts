@@ -1,0 +1,40 @@
+import type { ApiVersion } from '../protocol/api-version.js';
+import type { MeshErrorSpec } from '../errors.js';
+
+export interface MeshErrorView {
+  spec: MeshErrorSpec;
+  messageId?: string;
+  internalId: string;
+  /** Header or parameter names at fault; a 400 names them as the spec's HTTPValidationError `loc`. */
+  fields?: string[];
+  diagnostics?: string;
+}
+
+/**
+ * v1: `{messageID?, errorEvent, errorCode, errorDescription}`; v2: `{message_id?, internal_id,
+ * detail: [{event, code, msg}]}`. A 400 is also an HTTPValidationError in the spec, so its v2
+ * detail items carry `loc` and `type` too.
+ */
+export function errorBody(version: ApiVersion, view: MeshErrorView): Record<string, unknown> {
+  const description = view.spec.display;
+  if (version === 1) {
+    return {
+      ...(view.messageId ? { messageID: view.messageId } : {}),
+      errorEvent: view.spec.event,
+      errorCode: view.spec.code,
+      errorDescription: description,
+      ...(view.diagnostics && view.diagnostics !== description ? { errorDetail: view.diagnostics } : {}),
+    };
+  }
+  const item: Record<string, unknown> = { event: view.spec.event, code: view.spec.code, msg: description };
+  if (view.diagnostics && view.diagnostics !== description) item.diagnostics = view.diagnostics;
+  if (view.spec.status === 400) {
+    item.loc = view.fields?.length ? ['header', ...view.fields] : ['request'];
+    item.type = 'value_error';
+  }
+  return {
+    ...(view.messageId ? { message_id: view.messageId } : {}),
+    internal_id: view.internalId,
+    detail: [item],
+  };
+}

@@ -1,0 +1,136 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { MB1, MB2, MB3, V2, mesh, sendMessage } from './support/mesh-client.js';
+import { assertMatchesSpec } from './support/spec-schemas.js';
+
+const P = '/messageexchange/{mailbox_id}';
+
+describe('MESH send, list, download, acknowledge', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  it('handshake answers v1 {mailboxId} and v2 with no body', async () => {
+    const handshakeHeaders = { 'mex-clientversion': 'test==1.0', 'mex-osname': 'Linux', 'mex-osversion': '6.1' };
+    const v1 = await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 1, headers: handshakeHeaders });
+    assert.equal(v1.status, 200);
+    assert.deepEqual(await v1.json(), { mailboxId: MB1 });
+    const v2 = await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2, headers: handshakeHeaders });
+    assert.equal(v2.status, 200);
+    assert.equal(await v2.text(), '');
+    const missing = await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2 });
+    assert.equal(missing.status, 400);
+  });
+
+  it('a message goes from sender to recipient and leaves the inbox once acknowledged', async () => {
+    const send = await mesh(spine.url, `/${MB1}/outbox`, {
+      method: 'POST', version: 2, body: 'hello MESH',
+      headers: { 'content-type': 'text/plain', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-localid': 'local-1', 'mex-subject': 'greeting', 'mex-filename': 'hello.txt' },
+    });
+    assert.equal(send.status, 202);
+    const sent = await send.json() as { message_id: string };
+    assertMatchesSpec(`${P}/outbox`, 'post', 202, V2, sent);
+    assert.match(sent.message_id, /^\d{20}_[0-9A-F]{6}$/);
+
+    const inbox = await mesh(spine.url, `/${MB2}/inbox`, { version: 2 });
+    assert.equal(inbox.status, 200);
+    assert.match(inbox.headers.get('content-type') ?? '', /^application\/vnd\.mesh\.v2\+json/);
+    const listed = await inbox.json() as { messages: string[]; approx_inbox_count: number; links: { self: string } };
+    assertMatchesSpec(`${P}/inbox`, 'get', 200, V2, listed);
+    assert.ok(listed.messages.includes(sent.message_id));
+    assert.equal(listed.approx_inbox_count, listed.messages.length);
+
+    const download = await mesh(spine.url, `/${MB2}/inbox/${sent.message_id}`, { version: 2 });
+    assert.equal(download.status, 200);
+    assert.equal(await download.text(), 'hello MESH');
+    assert.equal(download.headers.get('mex-from'), MB1);
+    assert.equal(download.headers.get('mex-to'), MB2);
+    assert.equal(download.headers.get('mex-workflowid'), 'TEST_WORKFLOW');
+    assert.equal(download.headers.get('mex-messageid'), sent.message_id);
+    assert.equal(download.headers.get('mex-messagetype'), 'DATA');
+    assert.equal(download.headers.get('mex-localid'), 'local-1');
+    assert.equal(download.headers.get('mex-subject'), 'greeting');
+    assert.equal(download.headers.get('mex-filename'), 'hello.txt');
+    assert.equal(download.headers.get('mex-chunk-range'), '1:1');
+    assert.equal(download.headers.get('mex-statussuccess'), 'SUCCESS');
+    assert.equal(download.headers.get('content-type'), 'text/plain');
+
+    const head = await mesh(spine.url, `/${MB2}/inbox/${sent.message_id}`, { method: 'HEAD', version: 2 });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('mex-messageid'), sent.message_id);
+
+    const tracking = await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${sent.message_id}`, { version: 2 });
+    const tracked = await tracking.json() as Record<string, unknown>;
+    assertMatchesSpec(`${P}/outbox/tracking`, 'get', 200, V2, tracked);
+    assert.equal(tracked.status, 'accepted');
+
+    const ack = await mesh(spine.url, `/${MB2}/inbox/${sent.message_id}/status/acknowledged`, { method: 'PUT', version: 1 });
+    assert.equal(ack.status, 200);
+    assert.deepEqual(await ack.json(), { messageId: sent.message_id });
+
+    const after = await (await mesh(spine.url, `/${MB2}/inbox`, { version: 1 })).json() as { messages: string[] };
+    assertMatchesSpec(`${P}/inbox`, 'get', 200, 'application/json', after);
+    assert.ok(!after.messages.includes(sent.message_id));
+    const gone = await mesh(spine.url, `/${MB2}/inbox/${sent.message_id}`, { version: 2 });
+    assert.equal(gone.status, 410);
+    const goneBody = await gone.json() as { message_id: string; detail: Array<{ event: string; code: string }> };
+    assert.equal(goneBody.message_id, sent.message_id);
+    assert.equal(goneBody.detail[0]!.event, 'RECEIVE');
+
+    const trackedV1 = await (await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${sent.message_id}`, { version: 1 })).json() as Record<string, unknown>;
+    assertMatchesSpec(`${P}/outbox/tracking`, 'get', 200, 'application/json', trackedV1);
+    assert.equal(trackedV1.status, 'Acknowledged');
+    assert.equal(trackedV1.fileSize, 10);
+    assert.equal(trackedV1.dtsId, sent.message_id);
+  });
+
+  it('only the recipient may download or acknowledge: 403; unknown ids 404', async () => {
+    const id = await sendMessage(spine.url, MB1, MB2, 'private');
+    const asSender = await mesh(spine.url, `/${MB1}/inbox/${id}`, { version: 2 });
+    assert.equal(asSender.status, 403);
+    const ackOther = await mesh(spine.url, `/${MB3}/inbox/${id}/status/acknowledged`, { method: 'PUT', version: 2 });
+    assert.equal(ackOther.status, 403);
+    const unknown = await mesh(spine.url, `/${MB2}/inbox/20200101000000000000_ABCDEF`, { version: 1 });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await unknown.json(), { messageID: '20200101000000000000_ABCDEF', errorEvent: 'RECEIVE', errorCode: '20', errorDescription: 'Message does not exist' });
+  });
+
+  it('v1 send answers {messageID}; acknowledging twice is harmless and v2 ack has no body', async () => {
+    const id = await sendMessage(spine.url, MB1, MB3, 'v1', {}, 1);
+    const first = await mesh(spine.url, `/${MB3}/inbox/${id}/status/acknowledged`, { method: 'PUT', version: 2 });
+    assert.equal(first.status, 200);
+    assert.equal(await first.text(), '');
+    const second = await mesh(spine.url, `/${MB3}/inbox/${id}/status/acknowledged`, { method: 'PUT', version: 2 });
+    assert.equal(second.status, 200);
+  });
+
+  it('an unsupported vnd.mesh Accept is 400', async () => {
+    const response = await mesh(spine.url, `/${MB1}/inbox`, { headers: { accept: 'application/vnd.mesh.v9+json' } });
+    assert.equal(response.status, 400);
+    const body = await response.json() as Record<string, unknown>;
+    assert.equal(body.errorDescription, 'Accept header api format incorrect');
+  });
+
+  it('endpoint lookup and workflow search answer from the directory without auth', async () => {
+    const v2 = await mesh(spine.url, '/endpointlookup/X26/TEST_WORKFLOW', { version: 2, as: false });
+    assert.equal(v2.status, 200);
+    const lookup = await v2.json() as { results: Array<{ mailbox_id: string }> };
+    assertMatchesSpec('/messageexchange/endpointlookup/{ods_code}/{workflow_id}', 'get', 200, V2, lookup);
+    assert.deepEqual(lookup.results.map((r) => r.mailbox_id), [MB2]);
+    const v1 = await (await mesh(spine.url, '/endpointlookup/X26/TEST_WORKFLOW', { version: 1, as: false })).json();
+    assertMatchesSpec('/messageexchange/endpointlookup/{ods_code}/{workflow_id}', 'get', 200, 'application/json', v1);
+    const search = await (await mesh(spine.url, '/workflowsearch/TEST_WORKFLOW2', { version: 2, as: false })).json() as { results: Array<{ mailbox_id: string }> };
+    assertMatchesSpec('/messageexchange/workflowsearch/{workflow_id}', 'get', 200, V2, search);
+    assert.deepEqual(search.results.map((r) => r.mailbox_id).sort(), [MB1, MB2, MB3]);
+    const ping = await mesh(spine.url, '/_ping', { as: false });
+    assert.equal(ping.status, 200);
+  });
+
+  it('an unknown MESH path is a MESH-shaped 404', async () => {
+    const response = await mesh(spine.url, `/${MB1}/nowhere/at/all/really`, { version: 2 });
+    assert.equal(response.status, 404);
+    const body = await response.json() as { detail: unknown[] };
+    assert.ok(Array.isArray(body.detail));
+  });
+});

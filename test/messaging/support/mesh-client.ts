@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { buildMeshAuthorization } from '../../../src/services/messaging/auth/nhsmesh-header.js';
+
+/** The sandbox mailboxes the directory seeds on a first start (MESH sandbox: password "password"). */
+export const MB1 = 'X26ABC1';
+export const MB2 = 'X26ABC2';
+export const MB3 = 'X26ABC3';
+export const PASSWORD = 'password';
+export const SHARED_KEY = 'TestKey';
+export const V2 = 'application/vnd.mesh.v2+json';
+
+export function meshAuthorization(mailboxId: string, options: { at?: Date; nonce?: string; nonceCount?: number; password?: string; sharedKey?: string } = {}): string {
+  return buildMeshAuthorization({
+    mailboxId,
+    password: options.password ?? PASSWORD,
+    sharedKey: options.sharedKey ?? SHARED_KEY,
+    nonce: options.nonce ?? randomUUID(),
+    nonceCount: options.nonceCount,
+    at: options.at ?? new Date(),
+  });
+}
+
+export interface MeshCall {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: BodyInit;
+  /** Accept: 2 for v2, 1 for application/json, undefined for none. */
+  version?: 1 | 2;
+  /** Authenticate as this mailbox (default: the mailbox in the path); false for no header. */
+  as?: string | false;
+  at?: Date;
+}
+
+/** Calls `/messageexchange{path}` the way a MESH client does: a fresh NHSMESH token every time. */
+export async function mesh(baseUrl: string, path: string, call: MeshCall = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...call.headers };
+  if (call.version === 2) headers.accept = V2;
+  if (call.version === 1) headers.accept = 'application/json';
+  const pathMailbox = /^\/([^/_][^/]*)/.exec(path)?.[1];
+  const as = call.as === undefined ? pathMailbox : call.as;
+  if (as) headers.authorization = meshAuthorization(as, { at: call.at });
+  return fetch(`${baseUrl}/messageexchange${path}`, { method: call.method ?? 'GET', headers, body: call.body, ...(call.body ? { duplex: 'half' } : {}) } as RequestInit);
+}
+
+export async function sendMessage(baseUrl: string, from: string, to: string, body: BodyInit, headers: Record<string, string> = {}, version: 1 | 2 = 2): Promise<string> {
+  const response = await mesh(baseUrl, `/${from}/outbox`, {
+    method: 'POST', version, body,
+    headers: { 'content-type': 'application/octet-stream', 'mex-to': to, 'mex-workflowid': 'TEST_WORKFLOW', ...headers },
+  });
+  const json = await response.json() as Record<string, string>;
+  if (response.status !== 202) throw new Error(`send failed ${response.status}: ${JSON.stringify(json)}`);
+  return version === 2 ? json.message_id! : json.messageID!;
+}
