@@ -2,6 +2,9 @@ import type { ServiceModule } from '../../platform/service.js';
 import { directoryMigrations } from './migrations.js';
 import { seedDirectoryDemo } from './seed/demo.js';
 import { sdsRoutes } from './sds/routes.js';
+import { organisationRoutes } from './admin/organisation-routes.js';
+import { meshRoutes } from './admin/mesh-routes.js';
+import { sdsAdminRoutes } from './admin/sds-routes.js';
 
 /** Directory (SDS / ODS): organisations, accredited systems, MHS endpoints, MESH mailboxes and workflows. */
 export const directoryService: ServiceModule = {
@@ -9,6 +12,10 @@ export const directoryService: ServiceModule = {
   migrations: [directoryMigrations],
   async routes(app, ctx) {
     await app.register(async (sds) => sdsRoutes(sds, ctx), { prefix: '/spine-directory' });
+    // Admin API: plain JSON, platform OperationOutcome errors, activity directory:admin.
+    await organisationRoutes(app, ctx);
+    await meshRoutes(app, ctx);
+    await sdsAdminRoutes(app, ctx);
   },
   seedDemo: seedDirectoryDemo,
 };

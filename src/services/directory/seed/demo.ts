@@ -1,16 +1,16 @@
 import type { PlatformContext } from '../../../platform/service.js';
-import { directoryApi, parseMeshMailboxLine, parseMeshWorkflowLine } from '../api.js';
-import * as sdsStore from '../store/sds.js';
+import { parseMeshMailboxLine, parseMeshWorkflowLine } from '../api.js';
+import { insertMailboxIfAbsent, insertWorkflowIfAbsent } from '../store/mesh.js';
+import { insertOrganisationIfAbsent } from '../store/organisations.js';
+import { insertAccreditedSystemIfAbsent, insertMhsEndpointIfAbsent } from '../store/sds.js';
 import { DEMO_MAILBOXES, DEMO_ORGANISATIONS, DEMO_WORKFLOWS } from './demo-records.js';
 import { MESH_SANDBOX_MAILBOX_LINES, MESH_SANDBOX_WORKFLOW_LINES } from './mesh-sandbox.js';
 import { sdsDemoAccreditedSystems, sdsDemoMhsEndpoints } from './sds-data.js';
 
-const DIRECTORY_SEED_LOCK = 4_242_101;
-
 /**
- * Demo directory, run on every start. Each record is written only when absent, so a restart
- * changes nothing and never undoes an operator's edit; all in one transaction, so a failed start
- * leaves nothing half-written.
+ * Demo directory, run on every start. Each record is only inserted when absent, so a restart
+ * changes nothing, never undoes an operator's edit, and two processes starting together cannot
+ * clash; all in one transaction, so a failed start leaves nothing half-written.
  */
 export async function seedDirectoryDemo(ctx: PlatformContext): Promise<void> {
   const mailboxes = [...MESH_SANDBOX_MAILBOX_LINES.map(parseMeshMailboxLine), ...DEMO_MAILBOXES];
@@ -18,23 +18,10 @@ export async function seedDirectoryDemo(ctx: PlatformContext): Promise<void> {
   const systems = sdsDemoAccreditedSystems();
   const endpoints = sdsDemoMhsEndpoints();
   await ctx.db.tx(async (tx) => {
-    // Two processes starting together on one database take turns rather than both inserting.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [DIRECTORY_SEED_LOCK]);
-    const directory = directoryApi(tx);
-    for (const org of DEMO_ORGANISATIONS) {
-      if (!(await directory.getOrganisation(org.odsCode))) await directory.upsertOrganisation(org);
-    }
-    for (const mailbox of mailboxes) {
-      if (!(await directory.getMailbox(mailbox.mailboxId))) await directory.upsertMailbox(mailbox);
-    }
-    for (const workflow of workflows) {
-      if (!(await directory.getWorkflow(workflow.workflowId))) await directory.upsertWorkflow(workflow);
-    }
-    for (const system of systems) {
-      if (!(await sdsStore.findAccreditedSystemByAsid(tx, system.asid))) await sdsStore.upsertAccreditedSystem(tx, system);
-    }
-    for (const endpoint of endpoints) {
-      if (!(await sdsStore.findMhsEndpoint(tx, endpoint.id))) await sdsStore.upsertMhsEndpoint(tx, endpoint);
-    }
+    for (const org of DEMO_ORGANISATIONS) await insertOrganisationIfAbsent(tx, org);
+    for (const mailbox of mailboxes) await insertMailboxIfAbsent(tx, mailbox);
+    for (const workflow of workflows) await insertWorkflowIfAbsent(tx, workflow);
+    for (const system of systems) await insertAccreditedSystemIfAbsent(tx, system);
+    for (const endpoint of endpoints) await insertMhsEndpointIfAbsent(tx, endpoint);
   });
 }

@@ -100,3 +100,32 @@ export async function upsertWorkflow(db: Queryable, workflow: MeshWorkflow): Pro
        updated_at = now()`,
     [workflow.workflowId, workflow.senders, workflow.receivers]);
 }
+
+/** Creates the mailbox unless its id is taken; false when it was. */
+export async function insertMailboxIfAbsent(db: Queryable, mailbox: MeshMailbox): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO directory.mesh_mailboxes (${MAILBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (mailbox_id) DO NOTHING`,
+    [mailbox.mailboxId, mailbox.mailboxName, mailbox.odsCode, mailbox.orgCode, mailbox.billingEntity ?? null,
+      mailbox.password, mailbox.active]);
+  return rowCount === 1;
+}
+
+/** Creates the workflow unless its id is taken; false when it was. */
+export async function insertWorkflowIfAbsent(db: Queryable, workflow: MeshWorkflow): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO directory.mesh_workflows (workflow_id, senders, receivers) VALUES ($1, $2, $3)
+     ON CONFLICT (workflow_id) DO NOTHING`,
+    [workflow.workflowId, workflow.senders, workflow.receivers]);
+  return rowCount === 1;
+}
+
+/** The ids among `mailboxIds` that are not in the directory. */
+export async function unknownMailboxIds(db: Queryable, mailboxIds: string[]): Promise<string[]> {
+  if (mailboxIds.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM unnest($1::text[]) AS ids(id)
+      WHERE NOT EXISTS (SELECT 1 FROM directory.mesh_mailboxes m WHERE m.mailbox_id = ids.id) ORDER BY id`,
+    [mailboxIds]);
+  return rows.map((r) => r.id);
+}

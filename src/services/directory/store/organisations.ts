@@ -50,3 +50,11 @@ export async function upsertOrganisation(db: Queryable, org: Organisation): Prom
        updated_at = now()`,
     [org.odsCode, org.name, org.role, org.parentOdsCode ?? null, org.active, org.postcode ?? null]);
 }
+
+/** Creates the organisation unless its ODS code is taken; false when it was. */
+export async function insertOrganisationIfAbsent(db: Queryable, org: Organisation): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO directory.organisations (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ods_code) DO NOTHING`,
+    [org.odsCode, org.name, org.role, org.parentOdsCode ?? null, org.active, org.postcode ?? null]);
+  return rowCount === 1;
+}

@@ -136,3 +136,22 @@ export async function upsertMhsEndpoint(db: Queryable, endpoint: MhsEndpoint): P
 function clampLimit(limit: number | undefined): number {
   return Math.min(Math.max(Math.trunc(limit ?? 100), 1), 1000);
 }
+
+/** Creates the MHS record unless its id is taken; false when it was. */
+export async function insertMhsEndpointIfAbsent(db: Queryable, endpoint: MhsEndpoint): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO directory.endpoints (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (id) DO NOTHING`,
+    [endpoint.id, endpoint.partyKey, endpoint.managingOdsCode, endpoint.address, endpoint.fqdn, endpoint.cpaId,
+      endpoint.mhsId, endpoint.status, endpoint.interactions,
+      endpoint.reliability ? JSON.stringify(endpoint.reliability) : null]);
+  return rowCount === 1;
+}
+
+/** Creates the accredited system unless its id or ASID is taken; false when one was. */
+export async function insertAccreditedSystemIfAbsent(db: Queryable, system: AccreditedSystem): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO directory.devices (${DEVICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [system.id, system.asid, system.partyKey, system.ownerOdsCode, system.manufacturingOdsCode ?? null, system.interactions]);
+  return rowCount === 1;
+}

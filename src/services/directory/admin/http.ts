@@ -1,0 +1,62 @@
+import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
+import { DIRECTORY_ADMIN_ERRORS } from '../errors.js';
+import { InvalidFieldError } from '../fields.js';
+
+/** Shared plumbing of the directory admin API: body reading, paging, and its error factories. */
+
+export const ADMIN = { activity: 'directory:admin' } as const;
+
+/** Runs a pure body reader, turning its field errors into 400 MISSING_VALUE / INVALID_VALUE naming the field. */
+export function readBody<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof InvalidFieldError) {
+      const spec = err.problem === 'missing' ? PLATFORM_ERRORS.MISSING_VALUE : PLATFORM_ERRORS.INVALID_VALUE;
+      throw new SpineError(spec, err.message, err.field ? { expression: [err.field] } : {});
+    }
+    throw err;
+  }
+}
+
+export const invalid = (field: string, diagnostics: string) =>
+  new SpineError(PLATFORM_ERRORS.INVALID_VALUE, diagnostics, { expression: [field] });
+
+export const notFound = (what: string) => new SpineError(DIRECTORY_ADMIN_ERRORS.NO_SUCH_RECORD, `${what} is not in the directory`);
+
+export const duplicate = (what: string) => new SpineError(DIRECTORY_ADMIN_ERRORS.DUPLICATE, `${what} is already in the directory`);
+
+export interface Page { limit: number; offset: number }
+
+const WHOLE = /^[0-9]{1,9}$/;
+
+/** `limit` (1–1000, default 100) and `offset` (default 0) from a list request's query. */
+export function pageFrom(query: Record<string, unknown>): Page {
+  const read = (name: string, fallback: number, min: number, max: number) => {
+    const raw = query[name];
+    if (raw === undefined) return fallback;
+    if (typeof raw !== 'string' || !WHOLE.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw invalid(name, `'${name}' must be a whole number from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+  return { limit: read('limit', 100, 1, 1000), offset: read('offset', 0, 0, 100_000_000) };
+}
+
+/** An optional single-valued text filter of a list request. */
+export function filterFrom(query: Record<string, unknown>, name: string, pattern: RegExp): string | undefined {
+  const raw = query[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !pattern.test(raw.toUpperCase())) throw invalid(name, `'${name}' must match ${pattern.source}`);
+  return raw.toUpperCase();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function uuidFrom(id: string): string {
+  if (!UUID.test(id)) throw invalid('id', `'${id}' is not a UUID`);
+  return id.toUpperCase();
+}
+
+/** PostgreSQL unique_violation: a concurrent create won the race for the same key. */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';

@@ -1,0 +1,198 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { directoryApi } from '../../src/services/directory/api.js';
+import { INTERACTION, ODS, PARTY_KEY, sdsQuery } from './sds-support.js';
+
+describe('directory admin API', () => {
+  let spine: TestSpine;
+  let admin: string;
+
+  before(async () => {
+    spine = await startTestSpine();
+    ({ token: admin } = await createAppAndToken(spine, { activities: ['directory:admin', 'directory:read'] }));
+  });
+  after(async () => { await spine?.close(); });
+
+  async function call(method: string, path: string, body?: unknown, token = admin) {
+    const response = await fetch(`${spine.url}/admin/directory${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() as any };
+  }
+
+  function assertOutcome(result: { status: number; body: any }, status: number, code: string, diagnostics: RegExp, expression?: string) {
+    assert.equal(result.status, status, JSON.stringify(result.body));
+    assert.equal(result.body.resourceType, 'OperationOutcome');
+    const issue = result.body.issue[0];
+    assert.equal(issue.details.coding[0].code, code);
+    assert.match(issue.diagnostics, diagnostics);
+    if (expression) assert.deepEqual(issue.expression, [expression]);
+  }
+
+  it('creates, reads, replaces and lists an organisation', async () => {
+    const created = await call('POST', '/organisations',
+      { odsCode: 'p84001', name: ' Parkside Surgery ', role: 'gp-practice', parentOdsCode: 'QHM', postcode: 'dl1 1aa' });
+    assert.equal(created.status, 201);
+    const expected = { odsCode: 'P84001', name: 'Parkside Surgery', role: 'gp-practice', parentOdsCode: 'QHM', active: true, postcode: 'DL1 1AA' };
+    assert.deepEqual(created.body, expected);
+    assert.deepEqual((await call('GET', '/organisations/P84001')).body, expected);
+    assertOutcome(await call('POST', '/organisations', { odsCode: 'P84001', name: 'Again', role: 'gp-practice' }),
+      409, 'DUPLICATE_REJECTED', /P84001 is already in the directory/);
+
+    const replaced = await call('PUT', '/organisations/P84001', { name: 'Parkside Surgery (closed)', role: 'gp-practice', active: false });
+    assert.equal(replaced.status, 200);
+    assert.deepEqual(await directoryApi(spine.ctx.db).getOrganisation('P84001'),
+      { odsCode: 'P84001', name: 'Parkside Surgery (closed)', role: 'gp-practice', active: false });
+    const fresh = await call('PUT', '/organisations/P84002', { name: 'New Practice', role: 'gp-practice' });
+    assert.equal(fresh.status, 201);
+
+    const practices = await call('GET', '/organisations?role=gp-practice&limit=1000');
+    assert.equal(practices.status, 200);
+    const codes = practices.body.items.map((o: any) => o.odsCode);
+    for (const code of ['A83008', 'B82005', 'Y12345', 'P84001', 'P84002']) assert.ok(codes.includes(code), code);
+    assert.ok(practices.body.items.every((o: any) => o.role === 'gp-practice'));
+    const children = await call('GET', '/organisations?parentOdsCode=qwe');
+    assert.deepEqual(children.body.items.map((o: any) => o.odsCode), ['FCG73', 'RJ1', 'Y12345']);
+    const page = await call('GET', '/organisations?limit=2&offset=1');
+    assert.deepEqual([page.body.items.length, page.body.limit, page.body.offset], [2, 2, 1]);
+  });
+
+  it('refuses bad organisations with the field named, and writes nothing', async () => {
+    const cases: Array<[unknown, number, string, RegExp, string?]> = [
+      [{ name: 'No code', role: 'gp-practice' }, 400, 'MISSING_VALUE', /'odsCode' is required/, 'odsCode'],
+      [{ odsCode: 'A1', name: 'Short', role: 'gp-practice' }, 400, 'INVALID_VALUE', /does not match \^\[A-Z0-9\]\{3,10\}\$/, 'odsCode'],
+      [{ odsCode: 'ABC-12', name: 'Dash', role: 'gp-practice' }, 400, 'INVALID_VALUE', /'odsCode'/, 'odsCode'],
+      [{ odsCode: 'ZZZ01', role: 'gp-practice' }, 400, 'MISSING_VALUE', /'name' is required/, 'name'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'hospital' }, 400, 'INVALID_VALUE', /'role' must be one of gp-practice, nhs-trust, pharmacy, other/, 'role'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'other', active: 'yes' }, 400, 'INVALID_VALUE', /'active' must be true or false/, 'active'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'other', postcode: 'NOT A POSTCODE' }, 400, 'INVALID_VALUE', /'postcode'/, 'postcode'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'other', parentOdsCode: 'ZZZ01' }, 400, 'INVALID_VALUE', /cannot be the organisation itself/, 'parentOdsCode'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'other', parentOdsCode: 'NOPE9' }, 400, 'INVALID_VALUE', /parent organisation NOPE9 is not in the directory/, 'parentOdsCode'],
+      [{ odsCode: 'ZZZ01', name: 'X', role: 'other', colour: 'blue' }, 400, 'INVALID_VALUE', /'colour' is not a field of an organisation/, 'colour'],
+      [[1, 2], 400, 'INVALID_VALUE', /must be a JSON object/],
+      ['{"odsCode": ', 400, 'MESSAGE_NOT_WELL_FORMED', /could not be parsed/],
+    ];
+    for (const [body, status, code, diagnostics, expression] of cases) {
+      assertOutcome(await call('POST', '/organisations', body), status, code, diagnostics, expression);
+    }
+    assertOutcome(await call('PUT', '/organisations/ZZZ01', { odsCode: 'ZZZ02', name: 'X', role: 'other' }),
+      400, 'INVALID_VALUE', /must match the ZZZ01 in the path/, 'odsCode');
+    assertOutcome(await call('GET', '/organisations/ZZZ01'), 404, 'RESOURCE_NOT_FOUND', /ZZZ01 is not in the directory/);
+    assertOutcome(await call('GET', '/organisations?limit=0'), 400, 'INVALID_VALUE', /'limit' must be a whole number/, 'limit');
+    assertOutcome(await call('GET', '/organisations?role=castle'), 400, 'INVALID_VALUE', /'role'/, 'role');
+  });
+
+  it('manages MESH mailboxes without ever showing their passwords, and the MESH contract sees them', async () => {
+    const created = await call('POST', '/mailboxes',
+      { mailboxId: 'p84001mb01', mailboxName: 'Parkside', odsCode: 'P84001', password: 's3cret' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const shown = { mailboxId: 'P84001MB01', mailboxName: 'Parkside', odsCode: 'P84001', orgCode: 'P84001', active: true, hasPassword: true };
+    assert.deepEqual(created.body, shown);
+    assert.deepEqual((await call('GET', '/mailboxes/P84001MB01')).body, shown);
+    assert.equal((await directoryApi(spine.ctx.db).getMailbox('P84001MB01'))?.password, 's3cret');
+    // An update may leave the password out and keep it.
+    const renamed = await call('PUT', '/mailboxes/P84001MB01', { mailboxName: 'Parkside (main)', odsCode: 'P84001', billingEntity: 'England' });
+    assert.equal(renamed.status, 200);
+    assert.deepEqual(await directoryApi(spine.ctx.db).getMailbox('P84001MB01'), {
+      mailboxId: 'P84001MB01', mailboxName: 'Parkside (main)', odsCode: 'P84001', orgCode: 'P84001',
+      billingEntity: 'England', password: 's3cret', active: true,
+    });
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'P84001MB01', mailboxName: 'x', odsCode: 'P84001', password: 'p' }),
+      409, 'DUPLICATE_REJECTED', /Mailbox P84001MB01/);
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', odsCode: 'P84001' }),
+      400, 'MISSING_VALUE', /'password' is required/, 'password');
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'BAD MB', mailboxName: 'x', odsCode: 'P84001', password: 'p' }),
+      400, 'INVALID_VALUE', /'mailboxId'/, 'mailboxId');
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', odsCode: 'NOPE9', password: 'p' }),
+      400, 'INVALID_VALUE', /organisation NOPE9 is not in the directory/, 'odsCode');
+    const list = await call('GET', '/mailboxes?odsCode=X26');
+    assert.deepEqual(list.body.items.map((m: any) => m.mailboxId), ['X26ABC1', 'X26ABC2']);
+    assert.ok(list.body.items.every((m: any) => !('password' in m)));
+    assertOutcome(await call('GET', '/mailboxes/NOPE1'), 404, 'RESOURCE_NOT_FOUND', /Mailbox NOPE1/);
+  });
+
+  it('manages workflows whose senders and receivers must be known mailboxes', async () => {
+    const created = await call('POST', '/workflows', { workflowId: 'PARKSIDE_FLOW', senders: ['x26abc1'], receivers: ['P84001MB01', 'p84001mb01'] });
+    assert.equal(created.status, 201);
+    assert.deepEqual(created.body, { workflowId: 'PARKSIDE_FLOW', senders: ['X26ABC1'], receivers: ['P84001MB01'] });
+    const directory = directoryApi(spine.ctx.db);
+    assert.deepEqual((await directory.mailboxesForOdsAndWorkflow('P84001', 'PARKSIDE_FLOW')).map((m) => m.mailboxId), ['P84001MB01']);
+    const replaced = await call('PUT', '/workflows/PARKSIDE_FLOW', { senders: ['X26ABC1', 'X26ABC2'], receivers: ['X26ABC3'] });
+    assert.equal(replaced.status, 200);
+    assert.deepEqual(await directory.getWorkflow('PARKSIDE_FLOW'),
+      { workflowId: 'PARKSIDE_FLOW', senders: ['X26ABC1', 'X26ABC2'], receivers: ['X26ABC3'] });
+    assertOutcome(await call('POST', '/workflows', { workflowId: 'PARKSIDE_FLOW', senders: [], receivers: [] }),
+      409, 'DUPLICATE_REJECTED', /Workflow PARKSIDE_FLOW/);
+    assertOutcome(await call('POST', '/workflows', { workflowId: 'W2', senders: ['X26ABC1'], receivers: ['GHOST1'] }),
+      400, 'INVALID_VALUE', /names mailboxes not in the directory: GHOST1/, 'receivers');
+    assertOutcome(await call('POST', '/workflows', { workflowId: 'W 2', senders: [], receivers: [] }),
+      400, 'INVALID_VALUE', /'workflowId'/, 'workflowId');
+    assertOutcome(await call('POST', '/workflows', { workflowId: 'W2', senders: 'X26ABC1', receivers: [] }),
+      400, 'INVALID_VALUE', /'senders' must be a list of strings/, 'senders');
+    assertOutcome(await call('POST', '/workflows', { workflowId: 'W2', receivers: [] }), 400, 'MISSING_VALUE', /'senders' is required/, 'senders');
+    assert.equal(await directory.getWorkflow('W2'), undefined);
+    const all = await call('GET', '/workflows');
+    assert.ok(all.body.items.some((w: any) => w.workflowId === 'TEST_WORKFLOW_ACK'));
+  });
+
+  it('registers an accredited system and an MHS endpoint that the SDS FHIR API then finds', async () => {
+    const interaction = 'urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1';
+    const device = await call('POST', '/devices',
+      { asid: '918999198738', partyKey: 'p84001-100001', ownerOdsCode: 'P84001', manufacturingOdsCode: 'YES', interactions: [interaction] });
+    assert.equal(device.status, 201, JSON.stringify(device.body));
+    assert.match(device.body.id, /^[0-9A-F-]{36}$/);
+    assert.deepEqual((await call('GET', `/devices/${device.body.id.toLowerCase()}`)).body, device.body);
+    assertOutcome(await call('POST', '/devices', { ...device.body, id: undefined }), 409, 'DUPLICATE_REJECTED', /ASID 918999198738/);
+
+    const endpoint = await call('POST', '/endpoints', {
+      partyKey: 'P84001-100001', managingOdsCode: 'P84001', address: 'https://gpconnect.parkside.example/fhir', fqdn: 'gpconnect.parkside.example',
+      cpaId: 'P84001CPA1', interactions: [interaction], reliability: { nhsMHSRetries: 3, nhsMHSSyncReplyMode: 'None' },
+    });
+    assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+    assert.equal(endpoint.body.mhsId, 'P84001CPA1');
+
+    const read = await fetch(`${spine.url}/spine-directory/FHIR/R4/Endpoint?${sdsQuery([
+      ['organization', `${ODS}|P84001`], ['identifier', `${INTERACTION}|${interaction}`]])}`,
+    { headers: { authorization: `Bearer ${admin}` } });
+    const bundle = await read.json() as any;
+    assert.equal(bundle.total, 1);
+    const resource = bundle.entry[0].resource;
+    assert.equal(resource.id, endpoint.body.id);
+    assert.equal(resource.address, 'https://gpconnect.parkside.example/fhir');
+    assert.deepEqual(resource.extension[0].extension,
+      [{ url: 'nhsMHSSyncReplyMode', valueString: 'None' }, { url: 'nhsMHSRetries', valueInteger: 3 }]);
+    const devices = await fetch(`${spine.url}/spine-directory/FHIR/R4/Device?${sdsQuery([
+      ['organization', `${ODS}|P84001`], ['identifier', `${INTERACTION}|${interaction}`], ['identifier', `${PARTY_KEY}|P84001-100001`]])}`,
+    { headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(((await devices.json()) as any).entry[0].resource.identifier[0].value, '918999198738');
+
+    const moved = await call('PUT', `/endpoints/${endpoint.body.id}`, { ...endpoint.body, address: 'https://new.parkside.example/fhir' });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal((await call('GET', `/endpoints/${endpoint.body.id}`)).body.address, 'https://new.parkside.example/fhir');
+
+    assertOutcome(await call('POST', '/devices', { asid: '12ab', partyKey: 'P84001-1', ownerOdsCode: 'P84001', interactions: [interaction] }),
+      400, 'INVALID_VALUE', /'asid'/, 'asid');
+    assertOutcome(await call('POST', '/devices', { asid: '1234', partyKey: 'P84001-1', ownerOdsCode: 'P84001', interactions: [] }),
+      400, 'MISSING_VALUE', /at least one service interaction/, 'interactions');
+    assertOutcome(await call('POST', '/endpoints', { ...endpoint.body, id: undefined, address: 'ftp://x' }),
+      400, 'INVALID_VALUE', /'address' must be an http\(s\) URL/, 'address');
+    assertOutcome(await call('POST', '/endpoints', { ...endpoint.body, id: undefined, reliability: { nhsMHSRetries: -1 } }),
+      400, 'INVALID_VALUE', /'nhsMHSRetries'/, 'nhsMHSRetries');
+    assertOutcome(await call('GET', '/devices/not-a-uuid'), 400, 'INVALID_VALUE', /not a UUID/, 'id');
+    assertOutcome(await call('PUT', '/devices/00000000-0000-4000-8000-000000000000', { ...device.body, id: undefined }),
+      404, 'RESOURCE_NOT_FOUND', /Accredited system/);
+  });
+
+  it('needs a token (401) with directory:admin (403)', async () => {
+    const anonymous = await fetch(`${spine.url}/admin/directory/organisations`);
+    assert.equal(anonymous.status, 401);
+    const { token: reader } = await createAppAndToken(spine, { activities: ['directory:read'] });
+    assertOutcome(await call('POST', '/organisations', { odsCode: 'QQQ01', name: 'X', role: 'other' }, reader),
+      403, 'ACCESS_DENIED', /not permitted 'directory:admin'/);
+    assert.equal(await directoryApi(spine.ctx.db).getOrganisation('QQQ01'), undefined);
+  });
+});
