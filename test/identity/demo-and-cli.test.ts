@@ -1,0 +1,121 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { buildClientAssertion } from '../../src/services/identity/assertion-builder.js';
+import { clientCredentials, postToken, principalOf } from './fixtures.js';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+
+/** Runs the real CLI as a child process, as an operator would. */
+async function openspine(args: string[], env: Record<string, string>) {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 120_000,
+  });
+  return stdout;
+}
+
+describe('demo identities', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  it('the demo app\'s credentials file is private and its key gets a token with the demo activities', async () => {
+    const path = join(spine.config.dataDir, 'demo-credentials.json');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    const credentials = JSON.parse(readFileSync(path, 'utf8'));
+    assert.equal(statSync(credentials.privateKeyPath).mode & 0o777, 0o600);
+    assert.equal(readFileSync(credentials.privateKeyPath, 'utf8'), credentials.privateKeyPem);
+    const assertion = await buildClientAssertion({ ...credentials, tokenUrl: `${spine.config.publicBaseUrl}/oauth2/token` });
+    const response = await postToken(spine, clientCredentials(assertion));
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const principal = principalOf(response.body.access_token!);
+    assert.equal(principal.odsCode, 'A83008');
+    assert.equal(principal.rateLimit, 100000);
+    assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read']);
+    assert.equal(credentials.admin.apiKey.length, 32);
+    assert.deepEqual(credentials.users.map((u: { userId: string }) => u.userId), ['555000000001', '555000000002', '555000000003', '555000000004']);
+  });
+
+  it('a second process on the same database re-uses the demo apps and writes no credentials', async () => {
+    const before = readFileSync(join(spine.config.dataDir, 'demo-credentials.json'), 'utf8');
+    const second = await startTestSpine({ databaseUrl: spine.databaseUrl });
+    try {
+      assert.equal(existsSync(join(second.config.dataDir, 'demo-credentials.json')), false);
+      const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.applications WHERE demo_slot IS NOT NULL`);
+      assert.equal(rows[0].n, 2);
+      const users = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.role_profiles`);
+      assert.equal(users.rows[0].n, 5);
+    } finally {
+      await second.close();
+    }
+    assert.equal(readFileSync(join(spine.config.dataDir, 'demo-credentials.json'), 'utf8'), before);
+  });
+});
+
+describe('openspine apps and token commands', () => {
+  let spine: TestSpine;
+  let dataDir: string;
+  before(async () => {
+    spine = await startTestSpine();
+    dataDir = mkdtempSync(join(tmpdir(), 'openspine-cli-'));
+  });
+  after(async () => { await spine.close(); rmSync(dataDir, { recursive: true, force: true }); });
+
+  it('apps create registers an app, writes its private key and prints {apiKey, kid, privateKeyPath}; token --url gets it a token', async () => {
+    const env = { DATABASE_URL: spine.databaseUrl };
+    const stdout = await openspine(['apps', 'create', '--name', 'CLI GP system', '--ods', 'B86012', '--activities', 'patient:read,identity:admin',
+      '--rate-limit', '9', '--key-bits', '2048', '--data-dir', dataDir], env);
+    const printed = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(printed).sort(), ['apiKey', 'kid', 'privateKeyPath']);
+    assert.match(printed.apiKey, /^[0-9a-f]{32}$/);
+    assert.equal(printed.privateKeyPath, join(dataDir, 'keys', `${printed.kid}.pem`));
+    assert.match(readFileSync(printed.privateKeyPath, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+    assert.equal(statSync(printed.privateKeyPath).mode & 0o777, 0o600);
+
+    const listed = JSON.parse(await openspine(['apps', 'list', '--data-dir', dataDir], env)) as Array<Record<string, unknown>>;
+    const mine = listed.find((a) => a.apiKey === printed.apiKey)!;
+    assert.deepEqual(mine.kids, [printed.kid]);
+    assert.deepEqual(mine.activities, ['patient:read', 'identity:admin']);
+    assert.equal(mine.rateLimit, 9);
+    assert.equal(mine.odsCode, 'B86012');
+
+    const token = JSON.parse(await openspine(['token', '--app', printed.apiKey, '--key', printed.privateKeyPath, '--kid', printed.kid,
+      '--url', spine.url, '--data-dir', dataDir], env));
+    assert.equal(token.expires_in, '599');
+    const principal = principalOf(token.access_token);
+    assert.equal(principal.apiKey, printed.apiKey);
+    assert.equal(principal.appName, 'CLI GP system');
+    const users = await fetch(`${spine.url}/admin/identity/users`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    assert.equal(users.status, 200);
+  });
+
+  it('token --user exchanges a demo ID token over HTTP using the demo credentials', async () => {
+    const token = JSON.parse(await openspine(['token', '--user', '555000000002', '--role', '555000000102', '--url', spine.url, '--data-dir', spine.config.dataDir], {}));
+    const principal = principalOf(token.access_token);
+    assert.equal(principal.accessMode, 'user');
+    assert.equal(principal.roleCode, 'R8010');
+    assert.equal(principal.userId, '555000000002');
+  });
+
+  it('token without --url mints in-process against the database', async () => {
+    const token = JSON.parse(await openspine(['token', '--data-dir', spine.config.dataDir], { DATABASE_URL: spine.databaseUrl }));
+    assert.equal(token.token_type, 'Bearer');
+    const principal = principalOf(token.access_token);
+    assert.equal(principal.appName, 'OpenSpine demo clinical system');
+    // Same database, same signing secret: the running server accepts it.
+    assert.equal((await fetch(`${spine.url}/admin/identity/users`, { headers: { authorization: `Bearer ${token.access_token}` } })).status, 403);
+  });
+
+  it('apps create with a bad ODS code fails with a message and registers nothing', async () => {
+    await assert.rejects(openspine(['apps', 'create', '--name', 'Bad', '--ods', 'lower', '--data-dir', dataDir], { DATABASE_URL: spine.databaseUrl }),
+      (err: Error & { stderr: string }) => /'odsCode' must be an ODS code/.test(err.stderr));
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.applications WHERE name = 'Bad'`);
+    assert.equal(rows[0].n, 0);
+  });
+});
