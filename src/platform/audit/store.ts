@@ -97,6 +97,8 @@ export type RecordedBound =
   | { op: 'outside'; start: Date; end: Date };
 
 export interface AuditSearch {
+  /** One record by its sequence number. */
+  seq?: number;
   nhsNumber?: string;
   /** A user id or an application id. */
   agent?: string;
@@ -111,6 +113,7 @@ export async function searchAuditRecords(db: Queryable, search: AuditSearch): Pr
   const where: string[] = [];
   const values: unknown[] = [];
   const param = (value: unknown) => `$${values.push(value)}`;
+  if (search.seq !== undefined) where.push(`seq = ${param(search.seq)}`);
   if (search.nhsNumber !== undefined) where.push(`nhs_numbers @> ARRAY[${param(search.nhsNumber)}]::text[]`);
   if (search.agent !== undefined) {
     const agent = param(search.agent);

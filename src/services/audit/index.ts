@@ -1,8 +1,65 @@
-import type { ServiceModule } from '../../platform/service.js';
+import type { FastifyInstance } from 'fastify';
+import type { PlatformContext, ServiceModule } from '../../platform/service.js';
+import { auditContext } from '../../platform/audit/entry.js';
+import { searchAuditRecords } from '../../platform/audit/store.js';
+import { searchset } from '../../platform/fhir/bundle.js';
+import { PLATFORM_ERRORS, SpineError } from '../../platform/http/errors.js';
+import { auditScopeFor } from './access.js';
+import { toAuditEvent } from './audit-event.js';
+import { capabilityStatement } from './capability.js';
+import { parseAuditEventQuery } from './search-params.js';
 
-/** Placeholder registration: the service's routes are not built yet. */
+const BASE = '/audit/FHIR/R4';
+const FHIR_JSON = 'application/fhir+json';
+
+/**
+ * The audit trail, read back as FHIR AuditEvent: "who looked at my record" by patient, and a
+ * user's or application's activity by agent, for privacy officers. The trail itself is written by
+ * the platform's audit writer (src/platform/audit); its tables belong to the platform.
+ */
+async function routes(app: FastifyInstance, ctx: PlatformContext) {
+  const eventUrl = (seq: number) => `${ctx.config.publicBaseUrl}${BASE}/AuditEvent/${seq}`;
+
+  app.get(`${BASE}/metadata`, async (_request, reply) =>
+    reply.type(FHIR_JSON).send(capabilityStatement(ctx.config.publicBaseUrl, ctx.clock.now())));
+
+  app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+    const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
+    const onlyBy = auditScopeFor(request.principal!);
+    const { records, total } = await searchAuditRecords(ctx.db, { ...query, onlyBy, limit: query.count });
+    // Reading the trail is itself an access to patient data: audited before the answer goes out.
+    await ctx.audit.record({
+      ...auditContext(request),
+      action: 'audit.search',
+      resource: 'AuditEvent',
+      nhsNumbers: query.nhsNumber ? [query.nhsNumber] : [],
+      outcome: 'success',
+      detail: { query: request.query, scope: onlyBy ? 'own' : 'all', returned: records.length },
+    });
+    const entries = records.map((record) => ({ fullUrl: eventUrl(record.seq), search: { mode: 'match' as const }, resource: toAuditEvent(record) }));
+    return reply.type(FHIR_JSON).send(searchset(entries, { total, self: `${ctx.config.publicBaseUrl}${request.url}`, now: ctx.clock.now() }));
+  });
+
+  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+    const seq = /^[1-9][0-9]{0,14}$/.test(request.params.id) ? Number(request.params.id) : undefined;
+    const onlyBy = auditScopeFor(request.principal!);
+    const found = seq === undefined ? undefined : (await searchAuditRecords(ctx.db, { seq, onlyBy, limit: 1 })).records[0];
+    // Someone else's record is "not found" to a caller who may not see it: its existence is not disclosed.
+    if (!found) throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `AuditEvent '${request.params.id}' not found`);
+    await ctx.audit.record({
+      ...auditContext(request),
+      action: 'audit.read',
+      resource: `AuditEvent/${found.seq}`,
+      nhsNumbers: found.nhsNumbers,
+      outcome: 'success',
+    });
+    return reply.type(FHIR_JSON).send(toAuditEvent(found));
+  });
+}
+
 export const auditService: ServiceModule = {
   name: 'audit',
+  // The audit tables are the platform's (every process writes them); this service only reads them.
   migrations: [],
-  async routes() {},
+  routes,
 };
