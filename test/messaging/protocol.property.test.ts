@@ -1,0 +1,166 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildMeshAuthorization, formatTimestamp, hashMatches, parseMeshAuthorization, parseTimestamp } from '../../src/services/messaging/auth/nhsmesh-header.js';
+import { formatChunkRange, parseChunkRange } from '../../src/services/messaging/protocol/chunk-range.js';
+import { isSendHeaderProblem, validateSendHeaders, SEND_HEADER_LIMITS } from '../../src/services/messaging/protocol/send-headers.js';
+import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
+import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
+import { decodeCursor, encodeCursor } from '../../src/services/messaging/protocol/cursor.js';
+
+const mailboxId = fc.stringMatching(/^[A-Z0-9]{3,12}$/);
+const minute = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:00Z'), noInvalidDate: true })
+  .map((d) => new Date(Math.floor(d.getTime() / 60_000) * 60_000));
+
+describe('NHSMESH header parser and validator (properties)', () => {
+  it('a header built for any mailbox, nonce, count, password and minute parses back and verifies', () => {
+    fc.assert(fc.property(mailboxId, fc.uuid(), fc.nat(1_000_000), fc.string({ maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }), minute,
+      (mailbox, nonce, count, password, sharedKey, at) => {
+        const header = buildMeshAuthorization({ mailboxId: mailbox, password, sharedKey, nonce, nonceCount: count, at });
+        const token = parseMeshAuthorization(header);
+        assert.ok(token);
+        assert.equal(token.mailboxId, mailbox);
+        assert.equal(token.nonce, nonce);
+        assert.equal(token.nonceCount, String(count));
+        assert.equal(token.issuedAt.getTime(), at.getTime());
+        assert.ok(hashMatches(token, sharedKey, password));
+        assert.equal(hashMatches(token, sharedKey, `${password}x`), false);
+        assert.equal(hashMatches(token, `${sharedKey}x`, password), false);
+      }));
+  });
+
+  it('never throws on arbitrary input, and anything it accepts has five well-formed parts', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.string().map((s) => `NHSMESH ${s}`)), (header) => {
+      const token = parseMeshAuthorization(header);
+      if (token) {
+        assert.ok(header.startsWith('NHSMESH '));
+        assert.match(token.hash, /^[0-9a-f]{64}$/);
+        assert.ok(parseTimestamp(token.timestamp));
+      }
+    }));
+  });
+
+  it('changing any one character of a valid header breaks parsing or verification', () => {
+    fc.assert(fc.property(mailboxId, fc.uuid(), minute, fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (mailbox, nonce, at, position, replacement) => {
+      const header = buildMeshAuthorization({ mailboxId: mailbox, password: 'password', sharedKey: 'TestKey', nonce, at });
+      const index = 'NHSMESH '.length + (position % (header.length - 'NHSMESH '.length));
+      if (header[index]!.toLowerCase() === replacement.toLowerCase()) return;
+      const changed = header.slice(0, index) + replacement + header.slice(index + 1);
+      const token = parseMeshAuthorization(changed);
+      if (token) assert.equal(hashMatches(token, 'TestKey', 'password'), false);
+    }));
+  });
+
+  it('timestamps round-trip and impossible dates are refused', () => {
+    fc.assert(fc.property(minute, (at) => assert.equal(parseTimestamp(formatTimestamp(at))?.getTime(), at.getTime())));
+    assert.equal(parseTimestamp('202602301200'), undefined);
+    assert.equal(parseTimestamp('202613011200'), undefined);
+    assert.equal(parseTimestamp('202601011260'), undefined);
+  });
+});
+
+describe('mex-Chunk-Range parser (properties)', () => {
+  it('n:total with 1 ≤ n ≤ total round-trips', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: 0, max: 999_999 }), (chunk, extra) => {
+      const range = { chunk, total: chunk + extra };
+      assert.deepEqual(parseChunkRange(formatChunkRange(range)), range);
+    }));
+  });
+
+  it('refuses n = 0, n > total, and anything not two whole numbers', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 99_999 }), fc.integer({ min: 1, max: 99_999 }), (a, b) => {
+      if (a > b) assert.equal(parseChunkRange(`${a}:${b}`), undefined);
+      assert.equal(parseChunkRange(`0:${b}`), undefined);
+    }));
+    fc.assert(fc.property(fc.string({ maxLength: 30 }), (text) => {
+      const parsed = parseChunkRange(text);
+      if (parsed) {
+        assert.match(text.trim(), /^\d+\s*:\s*\d+$/);
+        assert.ok(parsed.chunk >= 1 && parsed.chunk <= parsed.total);
+      }
+    }));
+    for (const bad of ['', '1', '1:', ':1', '1:2:3', 'a:b', '-1:2', '1.5:2', '2:1']) assert.equal(parseChunkRange(bad), undefined, bad);
+  });
+});
+
+describe('mex-* send header validators (properties)', () => {
+  const base = { 'mex-to': 'x26abc2', 'mex-workflowid': 'TEST_WORKFLOW' };
+
+  it('any header with a control character is MalformedControlFile naming that header', () => {
+    const names = Object.keys(SEND_HEADER_LIMITS).filter((n) => n !== 'mex-chunk-range');
+    fc.assert(fc.property(fc.constantFrom(...names), fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 31 }), (name, text, code) => {
+      const value = `${text}${String.fromCharCode(code)}x`;
+      const result = validateSendHeaders({ ...base, [name]: value });
+      assert.ok(isSendHeaderProblem(result));
+      assert.equal(result.problem, 'malformed');
+      assert.ok(result.problem === 'malformed' && result.fields.includes(name));
+    }));
+  });
+
+  it('values past the spec maximum length are refused; at the maximum they pass', () => {
+    fc.assert(fc.property(fc.constantFrom('mex-subject', 'mex-localid', 'mex-filename', 'mex-content-checksum', 'mex-partnerid'), (name) => {
+      const max = SEND_HEADER_LIMITS[name as keyof typeof SEND_HEADER_LIMITS];
+      assert.ok(!isSendHeaderProblem(validateSendHeaders({ ...base, [name]: 'a'.repeat(max) })));
+      const long = validateSendHeaders({ ...base, [name]: 'a'.repeat(max + 1) });
+      assert.ok(isSendHeaderProblem(long) && long.problem === 'too-long');
+    }));
+  });
+
+  it('URLs in mex-To, mex-WorkflowID or the checksum are malformed', () => {
+    fc.assert(fc.property(fc.constantFrom('mex-to', 'mex-workflowid', 'mex-content-checksum'), fc.constantFrom('http://', 'HTTPS://'), fc.webSegment(), (name, scheme, rest) => {
+      const result = validateSendHeaders({ ...base, [name]: `${scheme}${rest}` });
+      assert.ok(isSendHeaderProblem(result) && result.problem === 'malformed');
+    }));
+  });
+
+  it('recipient ids are upper-cased; only gzip or no Content-Encoding is accepted', () => {
+    const ok = validateSendHeaders({ ...base, 'content-encoding': 'GZIP', 'mex-content-compressed': 'Y' });
+    assert.ok(!isSendHeaderProblem(ok));
+    assert.equal(ok.to, 'X26ABC2');
+    assert.equal(ok.contentEncoding, 'gzip');
+    assert.equal(ok.compressed, true);
+    fc.assert(fc.property(fc.stringMatching(/^[a-z0-9-]{1,12}$/), (encoding) => {
+      const result = validateSendHeaders({ ...base, 'content-encoding': encoding });
+      if (encoding === 'gzip' || encoding === 'identity') assert.ok(!isSendHeaderProblem(result));
+      else assert.ok(isSendHeaderProblem(result) && result.problem === 'unsupported-encoding');
+    }));
+    assert.deepEqual(validateSendHeaders({ 'mex-workflowid': 'W' }), { problem: 'missing-to' });
+    assert.deepEqual(validateSendHeaders({ 'mex-to': 'A' }), { problem: 'missing-workflow' });
+    assert.deepEqual(validateSendHeaders({ ...base, 'mex-chunk-range': '2:3' }), { problem: 'bad-chunk-range' });
+  });
+});
+
+describe('Accept, workflow_filter and cursor parsers (properties)', () => {
+  it('v2 only for application/vnd.mesh.v2+json; other vnd.mesh types are refused; anything else is v1', () => {
+    assert.equal(apiVersionFromAccept(undefined), 1);
+    assert.equal(apiVersionFromAccept('application/json'), 1);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v1+json'), 1);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json'), 2);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v3+json'), undefined);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+xml'), undefined);
+    fc.assert(fc.property(fc.string(), (accept) => {
+      const version = apiVersionFromAccept(accept);
+      if (!/vnd\.mesh/i.test(accept)) assert.equal(version, 1);
+    }));
+  });
+
+  it('workflow filters match as the spec describes', () => {
+    const id = fc.stringMatching(/^[A-Z_]{1,12}$/);
+    fc.assert(fc.property(id, id, fc.boolean(), fc.constantFrom('equals', 'begins', 'contains'), (text, workflow, negate, kind) => {
+      const raw = `${negate ? '!' : ''}${kind === 'contains' ? '*' : ''}${text}${kind === 'equals' ? '' : '*'}`;
+      const filter = parseWorkflowFilter(raw);
+      if (raw.length < 2) return;
+      assert.ok(filter);
+      const expected = kind === 'equals' ? workflow === text : kind === 'begins' ? workflow.startsWith(text) : workflow.includes(text);
+      assert.equal(workflowMatches(filter, workflow), negate ? !expected : expected);
+    }));
+  });
+
+  it('cursors round-trip and garbage never decodes', () => {
+    fc.assert(fc.property(mailboxId, fc.nat(), (mailbox, after) => assert.deepEqual(decodeCursor(encodeCursor({ mailbox, after })), { mailbox, after })));
+    fc.assert(fc.property(fc.string(), (text) => {
+      const cursor = decodeCursor(text);
+      if (cursor) assert.ok(Number.isSafeInteger(cursor.after) && cursor.after >= 0);
+    }));
+  });
+});
