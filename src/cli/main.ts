@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerServeCommands } from './serve.js';
 import { registerSeedCommand } from './seed.js';
 import { registerIdentityCommands } from './apps.js';
+import { registerAuditCommands } from './audit.js';
 
 const program = new Command()
   .name('openspine')
@@ -12,6 +13,7 @@ const program = new Command()
 registerServeCommands(program);
 registerSeedCommand(program);
 registerIdentityCommands(program);
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);
