@@ -12,7 +12,7 @@ export interface MeshErrorView {
 
 /**
  * v1: `{messageID?, errorEvent, errorCode, errorDescription}`; v2: `{message_id?, internal_id,
- * detail: [{event, code, msg}]}`. A 400 is also an HTTPValidationError in the spec, so its v2
+ * detail: [{event, code, msg}]}` (v2 items may add `diagnostics`: free text the v1 shape has no room for). A 400 is also an HTTPValidationError in the spec, so its v2
  * detail items carry `loc` and `type` too.
  */
 export function errorBody(version: ApiVersion, view: MeshErrorView): Record<string, unknown> {
@@ -23,7 +23,6 @@ export function errorBody(version: ApiVersion, view: MeshErrorView): Record<stri
       errorEvent: view.spec.event,
       errorCode: view.spec.code,
       errorDescription: description,
-      ...(view.diagnostics && view.diagnostics !== description ? { errorDetail: view.diagnostics } : {}),
     };
   }
   const item: Record<string, unknown> = { event: view.spec.event, code: view.spec.code, msg: description };
