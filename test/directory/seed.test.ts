@@ -54,3 +54,22 @@ describe('directory demo seed', () => {
     assert.throws(() => deviceBundle({ id: 'not-a-uuid' }), /format/);
   });
 });
+
+describe('dataset nhs-sds-sandbox', () => {
+  it('loads the SDS records and their organisations into a directory started without demo data, once', async () => {
+    const spine = await startTestSpine({ env: { OPENSPINE_SEED_DEMO: 'false' } });
+    try {
+      const { directoryService } = await import('../../src/services/directory/index.js');
+      const load = directoryService.datasets!['nhs-sds-sandbox']!;
+      assert.equal((await spine.ctx.db.query('SELECT count(*) AS n FROM directory.devices')).rows[0].n, 0);
+      assert.equal(await load(spine.ctx, {}),
+        '2 accredited systems (2 new), 3 MHS endpoints (3 new), 3 organisations (3 new)');
+      assert.equal(await load(spine.ctx, {}),
+        '2 accredited systems (0 new), 3 MHS endpoints (0 new), 3 organisations (0 new)');
+      assert.equal((await directoryApi(spine.ctx.db).getOrganisation('YES'))?.name, 'NHS Spine (OpenTest)');
+      assert.equal(await directoryApi(spine.ctx.db).getMailbox('X26ABC1'), undefined);
+    } finally {
+      await spine.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { ServiceModule } from '../../platform/service.js';
 import { directoryMigrations } from './migrations.js';
 import { seedDirectoryDemo } from './seed/demo.js';
+import { loadSdsSandbox } from './seed/sds-dataset.js';
 import { sdsRoutes } from './sds/routes.js';
 import { organisationRoutes } from './admin/organisation-routes.js';
 import { meshRoutes } from './admin/mesh-routes.js';
@@ -18,4 +19,7 @@ export const directoryService: ServiceModule = {
     await sdsAdminRoutes(app, ctx);
   },
   seedDemo: seedDirectoryDemo,
+  datasets: {
+    'nhs-sds-sandbox': (ctx) => loadSdsSandbox(ctx),
+  },
 };
