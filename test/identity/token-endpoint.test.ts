@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { generateSigningKey } from '../../src/services/identity/keys.js';
+import { purgeExpiredJtis } from '../../src/services/identity/store/applications.js';
 import {
   assertionParts, clientCredentials, CLIENT_ASSERTION_TYPE, postToken, principalOf, registerApp, signRaw, type RegisteredApp,
 } from './fixtures.js';
@@ -101,6 +102,24 @@ describe('POST /oauth2/token: client credentials with a signed JWT (NHS England 
     await expectError(clientCredentials(assertion), 400, 'Non-unique jti claim in JWT');
     // A new assertion with the same jti is a replay too.
     await expectError(clientCredentials(sign(header, { ...claims, exp: (claims.exp as number) - 1 })), 400, 'Non-unique jti claim in JWT');
+  });
+
+  it('a huge jti is remembered too', async () => {
+    const { header, claims } = assertionParts(app);
+    const assertion = sign(header, { ...claims, jti: 'j'.repeat(20_000) });
+    assert.equal((await postToken(spine, clientCredentials(assertion))).status, 200);
+    await expectError(clientCredentials(assertion), 400, 'Non-unique jti claim in JWT');
+  });
+
+  it('used jtis are forgotten once their assertion has expired', async () => {
+    const { header, claims } = assertionParts(app);
+    assert.equal((await postToken(spine, clientCredentials(sign(header, claims)))).status, 200);
+    const count = async () => (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.used_jtis WHERE jti = $1`, [claims.jti])).rows[0].n;
+    assert.equal(await count(), 1);
+    await purgeExpiredJtis(spine.ctx.db, new Date((claims.exp as number) * 1000 - 1000));
+    assert.equal(await count(), 1);
+    await purgeExpiredJtis(spine.ctx.db, new Date((claims.exp as number) * 1000 + 1000));
+    assert.equal(await count(), 0);
   });
 
   it('concurrent requests with one jti: exactly one token', async () => {

@@ -21,7 +21,10 @@ export interface AppToken {
 
 /**
  * An application-restricted access token for a fresh application with the given activities, as
- * POST /oauth2/token (client credentials) would mint it. Use it in any service's tests:
+ * POST /oauth2/token (client credentials) would mint it. It is minted directly with the platform's
+ * token signer, so it works whichever services the test spine runs (the app is not stored in
+ * identity.applications; test/identity/fixtures.ts `registerApp` does the full flow). Use it in
+ * any service's tests:
  *
  *   const { token } = await createAppAndToken(spine, { activities: ['patient:read'] });
  *   await fetch(url, { headers: { authorization: `Bearer ${token}` } });
@@ -47,7 +50,6 @@ export interface UserTokenOptions {
   odsCode?: string;
   userId?: string;
   roleProfileId?: string;
-  appActivities?: readonly Activity[];
 }
 
 /**

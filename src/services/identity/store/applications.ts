@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { Activity } from '../../../platform/auth/activities.js';
 import type { Jwks } from '../keys.js';
@@ -78,6 +79,9 @@ export async function listApplications(db: Queryable): Promise<Application[]> {
   return rows.map(toApplication);
 }
 
+/** A jti is usually a UUID; a huge one is kept as its digest, since a btree key must stay small. */
+const storedJti = (jti: string) => (jti.length <= 200 ? jti : `sha256:${createHash('sha256').update(jti).digest('hex')}`);
+
 /**
  * Remembers a client assertion's jti until it expires. False when the app used it before: the
  * primary key makes this hold across every process on the database (NHS: "jti must be unique").
@@ -85,7 +89,7 @@ export async function listApplications(db: Queryable): Promise<Application[]> {
 export async function recordJti(db: Queryable, apiKey: string, jti: string, expiresAt: Date): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO identity.used_jtis (api_key, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [apiKey, jti, expiresAt]);
+    [apiKey, storedJti(jti), expiresAt]);
   return rowCount === 1;
 }
 
