@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { INTERACTION, ODS, PARTY_KEY, readSdsJson, sdsBundleValidators, sdsQuery, withGeneratedIds } from './sds-support.js';
@@ -221,4 +222,22 @@ describe('SDS FHIR API: errors', () => {
     assert.equal(status.status, 200);
     assert.equal((await status.json()).checks.database.status, 'pass');
   });
+
+  it('never answers 5xx to arbitrary query strings, paths and headers', async () => {
+    const piece = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('organization', 'identifier', 'manufacturing-organization',
+      `${ODS}|YES`, `${INTERACTION}|${REPC}`, `${PARTY_KEY}|YES-0000806`, '%ZZ', '%00', '&&', '==', '[]', '|'));
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom('Device', 'Endpoint', 'device', 'Device/x', 'metadata'),
+      fc.array(fc.tuple(piece, piece), { maxLength: 4 }),
+      fc.constantFrom(undefined, 'application/fhir+json', 'text/html', '*/*;q=0.1', ''),
+      async (resource, pairs, accept) => {
+        const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
+        const response = await fetch(`${spine.url}/spine-directory/FHIR/R4/${resource}?${query}`,
+          { headers: { authorization: `Bearer ${token}`, ...(accept === undefined ? {} : { accept }) } });
+        assert.ok(response.status < 500, `${response.status} for ${resource}?${query}`);
+        const body = await response.json();
+        assert.ok(['Bundle', 'OperationOutcome', 'CapabilityStatement'].includes(body.resourceType));
+      }), { numRuns: 150 });
+  });
 });
+
