@@ -85,7 +85,9 @@ function toStored(row: MessageRow & { events: EventJson[] }): StoredMessage {
 
 /** A message with its events; `lock` takes a row lock so chunk uploads of one message serialise their finish. */
 export async function findMessage(db: Queryable, messageId: string, options: { lock?: boolean } = {}): Promise<StoredMessage | undefined> {
-  const lock = options.lock ? 'FOR UPDATE OF m' : '';
+  // NO KEY UPDATE: it serialises finishers but does not conflict with the KEY SHARE locks the
+  // chunk rows' foreign key takes, which FOR UPDATE would turn into deadlocks.
+  const lock = options.lock ? 'FOR NO KEY UPDATE OF m' : '';
   const result = await db.query<MessageRow & { events: EventJson[] }>(
     `SELECT ${MESSAGE_COLUMNS.split(',').map((c) => `m.${c.trim()}`).join(', ')}, ${EVENTS_JSON} AS events
      FROM messaging.messages m WHERE m.message_id = $1 ${lock}`, [messageId]);
