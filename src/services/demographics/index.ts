@@ -1,8 +1,9 @@
 import type { ServiceModule } from '../../platform/service.js';
+import { demographicsMigrations } from './migrations.js';
 
-/** Placeholder registration: the service's routes are not built yet. */
+/** PDS FHIR API (Personal Demographics Service). */
 export const demographicsService: ServiceModule = {
   name: 'demographics',
-  migrations: [],
+  migrations: [demographicsMigrations],
   async routes() {},
 };

@@ -1,0 +1,104 @@
+import type { MigrationSet } from '../../platform/db/migrate.js';
+
+/**
+ * Schema `demographics`. Every patient-scoped table has the NHS number first in its primary key and
+ * in every join, so the schema distributes by patient (Citus) without a rewrite.
+ *
+ * - `patients`: the current version of each record (`resource` is the full FHIR Patient) with
+ *   extracted search columns; superseded (merged) and invalidated numbers keep a row carrying their
+ *   status, so a read can follow or refuse them.
+ * - `patient_versions`: every earlier version, append-only (the current one lives in `patients`).
+ * - `historic_names`, `historic_postcodes`: previous and alternative names/postcodes for matching.
+ * - `related_persons`, `idempotent_requests`; `nhs_number_stems` allocates new NHS numbers.
+ */
+const INIT = `
+CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+CREATE TABLE demographics.patients (
+  nhs_number text PRIMARY KEY CHECK (nhs_number ~ '^[0-9]{10}$'),
+  version_id integer NOT NULL DEFAULT 1,
+  status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded', 'invalidated')),
+  superseded_by text CHECK ((status = 'superseded') = (superseded_by IS NOT NULL)),
+  restricted boolean NOT NULL DEFAULT false,
+  resource jsonb NOT NULL,
+  family text NOT NULL DEFAULT '',
+  given text[] NOT NULL DEFAULT '{}',
+  family_soundex text NOT NULL DEFAULT '',
+  family_metaphone text NOT NULL DEFAULT '',
+  given_soundex text NOT NULL DEFAULT '',
+  gender text,
+  birth_date date,
+  death_date date,
+  postcode text,
+  gp_ods text,
+  emails text[] NOT NULL DEFAULT '{}',
+  phones text[] NOT NULL DEFAULT '{}',
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- Blocking indexes: each search is an exact or prefix lookup on one of these, then scored in TypeScript.
+-- Non-active rows are left out of the search indexes (search never returns them).
+CREATE INDEX patients_family_birth ON demographics.patients (family text_pattern_ops, birth_date) WHERE status = 'active';
+CREATE INDEX patients_birth ON demographics.patients (birth_date) WHERE status = 'active';
+CREATE INDEX patients_family_soundex ON demographics.patients (family_soundex) WHERE status = 'active';
+CREATE INDEX patients_family_metaphone ON demographics.patients (family_metaphone) WHERE status = 'active';
+CREATE INDEX patients_postcode ON demographics.patients (postcode text_pattern_ops) WHERE status = 'active';
+CREATE INDEX patients_gp ON demographics.patients (gp_ods) WHERE status = 'active';
+CREATE INDEX patients_emails ON demographics.patients USING gin (emails) WHERE status = 'active';
+CREATE INDEX patients_phones ON demographics.patients USING gin (phones) WHERE status = 'active';
+CREATE INDEX patients_superseded_by ON demographics.patients (superseded_by) WHERE status = 'superseded';
+
+CREATE TABLE demographics.patient_versions (
+  nhs_number text NOT NULL,
+  version_id integer NOT NULL,
+  resource jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  request_id text,
+  PRIMARY KEY (nhs_number, version_id)
+);
+
+CREATE TABLE demographics.historic_names (
+  nhs_number text NOT NULL,
+  family text NOT NULL,
+  given text[] NOT NULL,
+  family_soundex text NOT NULL,
+  family_metaphone text NOT NULL,
+  given_soundex text NOT NULL,
+  PRIMARY KEY (nhs_number, family, given)
+);
+CREATE INDEX historic_names_family ON demographics.historic_names (family text_pattern_ops);
+CREATE INDEX historic_names_family_soundex ON demographics.historic_names (family_soundex);
+
+CREATE TABLE demographics.historic_postcodes (
+  nhs_number text NOT NULL,
+  postcode text NOT NULL,
+  PRIMARY KEY (nhs_number, postcode)
+);
+CREATE INDEX historic_postcodes_postcode ON demographics.historic_postcodes (postcode text_pattern_ops);
+
+CREATE TABLE demographics.related_persons (
+  nhs_number text NOT NULL,
+  id text NOT NULL,
+  resource jsonb NOT NULL,
+  PRIMARY KEY (nhs_number, id)
+);
+
+-- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number '').
+CREATE TABLE demographics.idempotent_requests (
+  request_id text NOT NULL,
+  nhs_number text NOT NULL,
+  status integer NOT NULL,
+  headers jsonb NOT NULL DEFAULT '{}',
+  body text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (request_id, nhs_number)
+);
+
+-- New NHS numbers come from 9-digit stems in the 999 test range; a sequence is safe across processes.
+CREATE SEQUENCE demographics.nhs_number_stems START WITH 999000000 MINVALUE 999000000 MAXVALUE 999999999;
+`;
+
+export const demographicsMigrations: MigrationSet = {
+  schema: 'demographics',
+  migrations: [{ id: '001_init', sql: INIT }],
+};
