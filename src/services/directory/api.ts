@@ -56,7 +56,11 @@ export function directoryApi(db: Queryable): DirectoryApi {
   return {
     getOrganisation: (odsCode) => organisations.findOrganisation(db, odsCode.toUpperCase()),
     listOrganisations: (filter = {}) => organisations.listOrganisations(db, filter),
-    upsertOrganisation: (org) => organisations.upsertOrganisation(db, org),
+    upsertOrganisation: (org) => organisations.upsertOrganisation(db, {
+      ...org,
+      odsCode: org.odsCode.toUpperCase(),
+      ...(org.parentOdsCode ? { parentOdsCode: org.parentOdsCode.toUpperCase() } : {}),
+    }),
     // Mailbox ids are upper case everywhere; MESH clients send them in any case.
     getMailbox: (mailboxId) => mesh.findMailbox(db, mailboxId.toUpperCase()),
     upsertMailbox: (mailbox) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }),
