@@ -4,9 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { createApplication } from '../services/identity/api.js';
 import { parseApplicationInput } from '../services/identity/application-input.js';
 import { generateSigningKey } from '../services/identity/keys.js';
-import { listApplications } from '../services/identity/store/applications.js';
+import { listApplications, type Application } from '../services/identity/store/applications.js';
 import { withStoreOptions } from './options.js';
-import { registerTokenCommand, withContext } from './token.js';
+import { adminAccessToken, callAdmin, registerTokenCommand, withContext } from './token.js';
+import { configFrom } from './options.js';
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -23,6 +24,8 @@ export function registerIdentityCommands(program: Command) {
     .option('--rate-limit <n>', 'requests per second allowed (default 50)')
     .option('--key-out <file>', 'where to write the private key PEM (default <data-dir>/keys/<kid>.pem)')
     .option('--key-bits <n>', 'RSA key size (NHS England asks for 4096)', '4096')
+    .option('--url <baseUrl>', 'register through a running Spine\'s admin API (as the demo admin app from <data-dir>/demo-credentials.json) '
+      + 'instead of writing to the database directly; use it while `serve` holds the embedded store')
     .action(async (options) => {
       const input = {
         name: options.name,
@@ -35,30 +38,36 @@ export function registerIdentityCommands(program: Command) {
       if (!parsed.ok) throw new Error(parsed.problem);
       const bits = Number(options.keyBits);
       if (!Number.isInteger(bits) || bits < 2048) throw new Error(`--key-bits must be a whole number of at least 2048, not '${options.keyBits}'`);
-      await withContext(options, async (ctx) => {
-        const key = await generateSigningKey('RS512', bits);
-        const privateKeyPath = resolve(options.keyOut ?? join(ctx.config.dataDir, 'keys', `${key.kid}.pem`));
-        mkdirSync(dirname(privateKeyPath), { recursive: true });
-        writeFileSync(privateKeyPath, key.privateKeyPem, { mode: 0o600 });
-        try {
-          const { application } = await createApplication(ctx.db, { ...input, jwks: { keys: [key.publicJwk] } });
-          process.stdout.write(`${JSON.stringify({ apiKey: application.apiKey, kid: key.kid, privateKeyPath })}\n`);
-        } catch (err) {
-          rmSync(privateKeyPath, { force: true });
-          throw err;
-        }
-      });
+      const dataDir = configFrom(options).dataDir;
+      const key = await generateSigningKey('RS512', bits);
+      const privateKeyPath = resolve(options.keyOut ?? join(dataDir, 'keys', `${key.kid}.pem`));
+      mkdirSync(dirname(privateKeyPath), { recursive: true });
+      writeFileSync(privateKeyPath, key.privateKeyPem, { mode: 0o600 });
+      const registration = { ...input, jwks: { keys: [key.publicJwk] } };
+      try {
+        const apiKey = options.url
+          ? ((await callAdmin(options.url, await adminAccessToken(options.url, dataDir), 'POST', '/applications', registration)) as { application: { apiKey: string } }).application.apiKey
+          : await withContext(options, async (ctx) => (await createApplication(ctx.db, registration)).application.apiKey);
+        process.stdout.write(`${JSON.stringify({ apiKey, kid: key.kid, privateKeyPath })}\n`);
+      } catch (err) {
+        // No app, no key file: a failed registration leaves nothing behind.
+        rmSync(privateKeyPath, { force: true });
+        throw err;
+      }
     });
 
   withStoreOptions(apps.command('list'))
     .description('list registered applications as JSON (public keys only)')
+    .option('--url <baseUrl>', 'ask a running Spine\'s admin API instead of the database')
     .action(async (options) => {
-      await withContext(options, async (ctx) => {
-        const rows = (await listApplications(ctx.db)).map((app) => ({
-          apiKey: app.apiKey, name: app.name, odsCode: app.odsCode, activities: app.activities,
-          rateLimit: app.rateLimit, kids: app.jwks.keys.map((k) => k.kid), createdAt: app.createdAt,
-        }));
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      });
+      const dataDir = configFrom(options).dataDir;
+      const applications = options.url
+        ? ((await callAdmin(options.url, await adminAccessToken(options.url, dataDir), 'GET', '/applications')) as { applications: Application[] }).applications
+        : await withContext(options, (ctx) => listApplications(ctx.db));
+      const rows = applications.map((app) => ({
+        apiKey: app.apiKey, name: app.name, odsCode: app.odsCode, activities: app.activities,
+        rateLimit: app.rateLimit, kids: app.jwks.keys.map((k) => k.kid), createdAt: app.createdAt,
+      }));
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     });
 }

@@ -55,22 +55,36 @@ async function clientForm(credentials: SigningCredentials, tokenUrl: string) {
   };
 }
 
-/** Over HTTP: the admin app (from demo credentials) fetches a demo ID token, then the app exchanges it. */
-async function viaServer(url: string, credentials: SigningCredentials, options: Record<string, string | undefined>, dataDir: string) {
-  const tokenUrl = `${url.replace(/\/$/, '')}/oauth2/token`;
-  if (!options.user) return postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) });
+const tokenUrlAt = (baseUrl: string) => `${baseUrl.replace(/\/$/, '')}/oauth2/token`;
+
+/** An access token for the demo admin app (its key from the demo credentials), from a running Spine. */
+export async function adminAccessToken(baseUrl: string, dataDir: string): Promise<string> {
   const admin = readDemoCredentials(dataDir).admin;
-  if (!admin) throw new Error(`--user over --url needs the demo admin app's credentials in ${dataDir}`);
-  const adminToken = await postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(admin, tokenUrl)) }) as { access_token: string };
-  const minted = await fetch(`${url.replace(/\/$/, '')}/admin/identity/demo-id-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken.access_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: options.user, roleProfileId: options.role }),
+  if (!admin) throw new Error(`talking to ${baseUrl} needs the demo admin app's credentials in ${dataDir}/demo-credentials.json`);
+  const tokenUrl = tokenUrlAt(baseUrl);
+  const body = await postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(admin, tokenUrl)) }) as { access_token: string };
+  return body.access_token;
+}
+
+/** Calls the identity admin API of a running Spine; its OperationOutcome diagnostics become the error. */
+export async function callAdmin(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${baseUrl.replace(/\/$/, '')}/admin/identity${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const body = await minted.json() as { id_token?: string };
-  if (!minted.ok || !body.id_token) throw new Error(`demo ID token refused: ${JSON.stringify(body)}`);
+  const answer = await response.json() as { issue?: Array<{ diagnostics?: string }> };
+  if (!response.ok) throw new Error(answer.issue?.[0]?.diagnostics ?? `${method} ${path} answered ${response.status}`);
+  return answer;
+}
+
+/** Over HTTP: the admin app fetches a demo ID token for --user, then the app exchanges it. */
+async function viaServer(url: string, credentials: SigningCredentials, options: Record<string, string | undefined>, dataDir: string) {
+  const tokenUrl = tokenUrlAt(url);
+  if (!options.user) return postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) });
+  const minted = await callAdmin(url, await adminAccessToken(url, dataDir), 'POST', '/demo-id-tokens', { userId: options.user, roleProfileId: options.role }) as { id_token: string };
   return postForm(tokenUrl, {
-    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: body.id_token, ...(await clientForm(credentials, tokenUrl)),
+    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: minted.id_token, ...(await clientForm(credentials, tokenUrl)),
   }, options.role ? { 'nhsd-session-urid': options.role } : {});
 }
 

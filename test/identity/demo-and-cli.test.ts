@@ -112,6 +112,14 @@ describe('openspine apps and token commands', () => {
     assert.equal((await fetch(`${spine.url}/admin/identity/users`, { headers: { authorization: `Bearer ${token.access_token}` } })).status, 403);
   });
 
+  it('apps create --url registers through the running Spine\'s admin API (as the demo admin app)', async () => {
+    const printed = JSON.parse(await openspine(['apps', 'create', '--name', 'Over HTTP', '--ods', 'RQI', '--key-bits', '2048',
+      '--url', spine.url, '--data-dir', spine.config.dataDir], {}));
+    const listed = JSON.parse(await openspine(['apps', 'list', '--url', spine.url, '--data-dir', spine.config.dataDir], {})) as Array<Record<string, unknown>>;
+    assert.deepEqual(listed.find((a) => a.apiKey === printed.apiKey)?.kids, [printed.kid]);
+    assert.ok(existsSync(printed.privateKeyPath));
+  });
+
   it('apps create with a bad ODS code fails with a message and registers nothing', async () => {
     await assert.rejects(openspine(['apps', 'create', '--name', 'Bad', '--ods', 'lower', '--data-dir', dataDir], { DATABASE_URL: spine.databaseUrl }),
       (err: Error & { stderr: string }) => /'odsCode' must be an ODS code/.test(err.stderr));
