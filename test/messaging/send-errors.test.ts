@@ -53,7 +53,8 @@ describe('MESH send errors', () => {
   });
 
   it('control characters or URLs in control headers are 400 MalformedControlFile (TRANSFER 06)', async () => {
-    for (const headers of [{ 'mex-subject': 'tab\there' }, { 'mex-to': 'https://evil.example' }, { 'mex-workflowid': 'http://x' }, { 'mex-content-checksum': 'http://x' }]) {
+    const cases: Array<Record<string, string>> = [{ 'mex-subject': 'tab\there' }, { 'mex-to': 'https://evil.example' }, { 'mex-workflowid': 'http://x' }, { 'mex-content-checksum': 'http://x' }];
+    for (const headers of cases) {
       const response = await send(headers, 'data', 1);
       assert.equal(response.status, 400, JSON.stringify(headers));
       assert.deepEqual(await response.json(), { errorEvent: 'TRANSFER', errorCode: '06', errorDescription: 'MalformedControlFile' });
