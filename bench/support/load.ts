@@ -1,0 +1,80 @@
+import type { EventEmitter } from 'node:events';
+import autocannon from 'autocannon';
+
+/** One load run's figures: throughput and latency percentiles from every response (ms). */
+export interface LoadFigures {
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Responses with a status other than the expected one, plus socket errors and timeouts. */
+  failures: number;
+  statusCounts: Record<number, number>;
+}
+
+export interface LoadRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  seconds: number;
+  /** Called for each request: vary paths and bodies (fresh ids, fresh assertions). */
+  next: () => LoadRequest;
+  headers?: Record<string, string>;
+  expectStatus?: number;
+  /** Stop after this many requests (e.g. when each needs a single-use credential made in advance). */
+  amount?: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Drives `url` with autocannon for `seconds` over `connections` keep-alive connections. Latencies
+ * are recorded from every response (autocannon's own summary has no p95), so p95 is exact.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
+  const latencies: number[] = [];
+  const statusCounts: Record<number, number> = {};
+  const expected = options.expectStatus ?? 200;
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.seconds }),
+    headers: options.headers,
+    requests: [{
+      setupRequest: (request: Record<string, unknown>) => {
+        const next = options.next();
+        request.method = next.method ?? 'GET';
+        request.path = next.path;
+        if (next.body !== undefined) request.body = next.body;
+        if (next.headers) request.headers = { ...(request.headers as object), ...next.headers };
+        return request;
+      },
+    }],
+  } as unknown as autocannon.Options) as unknown as EventEmitter & PromiseLike<autocannon.Result>;
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+    statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const sorted = Float64Array.from(latencies).sort();
+  const good = statusCounts[expected] ?? 0;
+  return {
+    requests: latencies.length,
+    rps: good / (result.duration || options.seconds),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    failures: latencies.length - good + result.errors + result.timeouts,
+    statusCounts,
+  };
+}
