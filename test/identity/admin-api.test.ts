@@ -93,6 +93,13 @@ describe('identity admin API', () => {
     assert.equal(user.roleProfiles.length, 2);
     const users = (await (await call('GET', '/users')).json()).users as Array<{ userId: string }>;
     assert.ok(users.some((u) => u.userId === '555123456789'));
+    // Who changed who may call the Spine is on the (platform) audit trail.
+    const { rows } = await spine.ctx.db.query(
+      `SELECT action, resource, app_name, outcome FROM audit.events WHERE resource = 'User/555123456789' ORDER BY seq`);
+    assert.deepEqual(rows, [
+      { action: 'identity.user.create', resource: 'User/555123456789', app_name: 'Test application', outcome: 'success' },
+      { action: 'identity.role-profile.create', resource: 'User/555123456789', app_name: 'Test application', outcome: 'success' },
+    ]);
   });
 
   it('duplicates are 409, unknown users 404, unmapped roles 400, and a failed create leaves no half user', async () => {

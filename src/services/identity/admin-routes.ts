@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditContext } from '../../platform/audit/entry.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { SpineError } from '../../platform/http/errors.js';
 import { createApplication } from './api.js';
@@ -27,6 +28,11 @@ const applicationView = (app: Application) => ({
 const bodyOf = (body: unknown): Record<string, unknown> =>
   (typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {});
 
+/** Changes to who may call the Spine are audited like patient access: who, as what, changed what. */
+function audited(ctx: PlatformContext, request: FastifyRequest, action: string, resource: string, detail: Record<string, unknown> = {}) {
+  return ctx.audit.record({ ...auditContext(request), action, resource, nhsNumbers: [], outcome: 'success', detail });
+}
+
 /** The identity admin API (JSON; errors as OperationOutcome). Every route needs `identity:admin`. */
 export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.get(`${PREFIX}/applications`, { config: ADMIN }, async () =>
@@ -34,6 +40,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
 
   app.post(`${PREFIX}/applications`, { config: ADMIN }, async (request, reply) => {
     const { application, generatedKey } = await createApplication(ctx.db, request.body);
+    await audited(ctx, request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
     // A generated private key is returned this once and never stored by the Spine.
     return reply.code(201).send({
       application: applicationView(application),
@@ -54,6 +61,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
         }
       }
     });
+    await audited(ctx, request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
     return reply.code(201).send(await findUser(ctx.db, user.userId));
   });
 
@@ -70,6 +78,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     if (!(await insertRoleProfile(ctx.db, profile))) {
       throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
     }
+    await audited(ctx, request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
     return reply.code(201).send(profile);
   });
 
@@ -84,6 +93,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'jwks' must be a JWKS of public keys");
     }
     await upsertTrustedIssuer(ctx.db, { issuer, jwks });
+    await audited(ctx, request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid) });
     return { issuer, jwks };
   });
 
@@ -93,6 +103,8 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string')) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId') must be strings");
     }
-    return { issuer: DEMO_ISSUER, id_token: await mintDemoIdToken(ctx, { userId, roleProfileId }) };
+    const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId });
+    await audited(ctx, request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId });
+    return { issuer: DEMO_ISSUER, id_token: idToken };
   });
 }
