@@ -97,6 +97,23 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     assert.equal(principalOf(accepted.body.access_token!).userId, 'u1');
   });
 
+  it('an expired ID token is refused', async () => {
+    const key = await generateSigningKey('RS256', 2048);
+    const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: json({ issuer: 'https://old-idp.example.test', jwks: { keys: [key.publicJwk] } }),
+    });
+    assert.equal(trust.status, 200);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://old-idp.example.test').setSubject('u1')
+      .setIssuedAt(now - 1200).setExpirationTime(now - 600).sign(await importJWK(key.privateJwk, 'RS256'));
+    const response = await postToken(spine, exchangeForm(expired));
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'invalid_request');
+    assert.match(response.body.error_description!, /^Invalid subject_token: .*exp/);
+  });
+
   it('an ID token claiming the demo issuer but signed by another key is refused', async () => {
     const key = await generateSigningKey('RS256', 2048);
     const forged = await new SignJWT({ selected_roleid: '555000000104', nhsid_nrbac_roles: [{ person_roleid: '555000000104', org_code: 'X26', role_code: 'R9902' }] })
