@@ -11,6 +11,8 @@ interface DeviceRow {
 }
 
 const DEVICE_COLUMNS = 'id, asid, party_key, owner_ods_code, manufacturing_ods_code, interactions';
+// A system can list hundreds of interactions; pg's JSON parsing of them is several times faster than its text[] parser.
+const DEVICE_SELECT = 'id, asid, party_key, owner_ods_code, manufacturing_ods_code, to_json(interactions) AS interactions';
 
 function toAccreditedSystem(row: DeviceRow): AccreditedSystem {
   return {
@@ -26,7 +28,7 @@ function toAccreditedSystem(row: DeviceRow): AccreditedSystem {
 /** SDS Device search: owner and interaction always; party key and manufacturer when given. */
 export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery): Promise<AccreditedSystem[]> {
   const { rows } = await db.query<DeviceRow>(
-    `SELECT ${DEVICE_COLUMNS} FROM directory.devices
+    `SELECT ${DEVICE_SELECT} FROM directory.devices
       WHERE owner_ods_code = $1 AND interactions @> ARRAY[$2::text]
         AND ($3::text IS NULL OR party_key = $3) AND ($4::text IS NULL OR manufacturing_ods_code = $4)
       ORDER BY asid LIMIT 1000`,
@@ -35,12 +37,12 @@ export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery)
 }
 
 export async function findAccreditedSystem(db: Queryable, id: string): Promise<AccreditedSystem | undefined> {
-  const { rows } = await db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM directory.devices WHERE id = $1`, [id]);
+  const { rows } = await db.query<DeviceRow>(`SELECT ${DEVICE_SELECT} FROM directory.devices WHERE id = $1`, [id]);
   return rows[0] ? toAccreditedSystem(rows[0]) : undefined;
 }
 
 export async function findAccreditedSystemByAsid(db: Queryable, asid: string): Promise<AccreditedSystem | undefined> {
-  const { rows } = await db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM directory.devices WHERE asid = $1`, [asid]);
+  const { rows } = await db.query<DeviceRow>(`SELECT ${DEVICE_SELECT} FROM directory.devices WHERE asid = $1`, [asid]);
   return rows[0] ? toAccreditedSystem(rows[0]) : undefined;
 }
 
@@ -48,7 +50,7 @@ export async function listAccreditedSystems(
   db: Queryable, filter: { ownerOdsCode?: string; limit?: number; offset?: number },
 ): Promise<AccreditedSystem[]> {
   const { rows } = await db.query<DeviceRow>(
-    `SELECT ${DEVICE_COLUMNS} FROM directory.devices WHERE ($1::text IS NULL OR owner_ods_code = $1)
+    `SELECT ${DEVICE_SELECT} FROM directory.devices WHERE ($1::text IS NULL OR owner_ods_code = $1)
       ORDER BY asid LIMIT $2 OFFSET $3`,
     [filter.ownerOdsCode ?? null, clampLimit(filter.limit), Math.max(filter.offset ?? 0, 0)]);
   return rows.map(toAccreditedSystem);
