@@ -10,7 +10,7 @@ import type { MigrationSet } from '../db/migrate.js';
  * - `chain_head` is one row every flush locks (`FOR UPDATE`): several processes on one database
  *   append to one chain in turn.
  * - Triggers make the table append-only: UPDATE, DELETE and TRUNCATE raise, and the head can only
- *   move forward onto a record that exists.
+ *   move forward, onto a record that exists (checked at commit).
  */
 export const auditMigrations: MigrationSet[] = [
   {
@@ -61,14 +61,24 @@ export const auditMigrations: MigrationSet[] = [
 
           CREATE FUNCTION audit.head_moves_forward() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN
-            IF NEW.seq <= OLD.seq OR NOT EXISTS (SELECT 1 FROM audit.events WHERE seq = NEW.seq AND hash = NEW.hash) THEN
-              RAISE EXCEPTION 'audit.chain_head may only move forward onto an existing record'
-                USING ERRCODE = 'insufficient_privilege';
+            IF NEW.seq <= OLD.seq THEN
+              RAISE EXCEPTION 'audit.chain_head may only move forward' USING ERRCODE = 'insufficient_privilege';
             END IF;
             RETURN NEW;
           END $$;
           CREATE TRIGGER chain_head_forward BEFORE UPDATE ON audit.chain_head
-            FOR EACH ROW EXECUTE FUNCTION audit.head_moves_forward();`,
+            FOR EACH ROW EXECUTE FUNCTION audit.head_moves_forward();
+
+          -- Checked at commit, so the writer can insert a batch and move the head in one statement.
+          CREATE FUNCTION audit.head_points_at_a_record() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NOT EXISTS (SELECT 1 FROM audit.events WHERE seq = NEW.seq AND hash = NEW.hash) THEN
+              RAISE EXCEPTION 'audit.chain_head must point at an existing record' USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NULL;
+          END $$;
+          CREATE CONSTRAINT TRIGGER chain_head_on_a_record AFTER UPDATE ON audit.chain_head
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit.head_points_at_a_record();`,
       },
     ],
   },

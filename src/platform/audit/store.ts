@@ -59,24 +59,34 @@ function toRow(record: ChainedRecord): Omit<EventRow, 'recorded_at'> & { recorde
 }
 
 /**
- * Appends records to the chain. Must run inside a transaction: the head row lock is what lets several
- * processes share one chain, and it is held until commit. One INSERT for the whole batch (the batch
- * travels as one jsonb parameter, so there is no parameter-count limit).
+ * Appends records to the chain: three round trips whatever the batch size. Must run on a client
+ * with no transaction open; it commits. The head row lock is what lets several processes share one
+ * chain; the whole batch travels as one jsonb parameter (no parameter-count limit) and is inserted
+ * by the same statement that moves the head.
  */
-export async function appendAuditRecords(tx: Queryable, records: Array<Omit<AuditRecord, 'seq'>>): Promise<ChainHead> {
-  const { rows } = await tx.query<ChainHead>('SELECT seq, hash FROM audit.chain_head FOR UPDATE');
-  const chained = appendToChain(rows[0]!, records);
-  const last = chained[chained.length - 1]!;
-  await tx.query(
-    `INSERT INTO audit.events (${EVENT_COLUMNS})
-     SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
-       seq bigint, recorded_at timestamptz, request_id text, action text, resource text, nhs_numbers text[],
-       outcome text, app_id text, app_name text, user_id text, role_profile_id text, role_code text, ods_code text,
-       client_address text, detail jsonb, prev_hash text, hash text)`,
-    [JSON.stringify(chained.map(toRow))],
-  );
-  await tx.query('UPDATE audit.chain_head SET seq = $1, hash = $2', [last.seq, last.hash]);
-  return { seq: last.seq, hash: last.hash };
+export async function appendAuditRecords(client: Queryable, records: Array<Omit<AuditRecord, 'seq'>>): Promise<ChainHead> {
+  try {
+    // Simple-protocol multi-statement: BEGIN and the lock in one round trip.
+    const results = await client.query('BEGIN; SELECT seq, hash FROM audit.chain_head FOR UPDATE') as unknown as Array<{ rows: ChainHead[] }>;
+    const chained = appendToChain(results[1]!.rows[0]!, records);
+    const last = chained[chained.length - 1]!;
+    await client.query(
+      `WITH appended AS (
+         INSERT INTO audit.events (${EVENT_COLUMNS})
+         SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
+           seq bigint, recorded_at timestamptz, request_id text, action text, resource text, nhs_numbers text[],
+           outcome text, app_id text, app_name text, user_id text, role_profile_id text, role_code text, ods_code text,
+           client_address text, detail jsonb, prev_hash text, hash text)
+         RETURNING 1)
+       UPDATE audit.chain_head SET seq = $2, hash = $3`,
+      [JSON.stringify(chained.map(toRow)), last.seq, last.hash],
+    );
+    await client.query('COMMIT');
+    return { seq: last.seq, hash: last.hash };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function readChainHead(db: Queryable): Promise<ChainHead> {

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { Db } from '../db/pool.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditEntry } from './entry.js';
@@ -44,10 +45,31 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
   let pending: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
+  // The writer's own connection: under load, request handlers can hold every client of the shared
+  // pool, and every one of those requests is waiting for this flush. Opened on first use; an idle
+  // one does not keep a CLI process alive.
+  let connection: pg.Pool | undefined;
+  function ownConnection(): pg.Pool {
+    if (!connection) {
+      connection = new pg.Pool({ ...db.pool.options, max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+      connection.on('error', () => undefined);
+    }
+    return connection;
+  }
 
   async function flushBatch(batch: Pending[]) {
     try {
-      await db.tx((client) => appendAuditRecords(client, batch.map((p) => p.record)));
+      const client = await ownConnection().connect();
+      let failure: Error | undefined;
+      try {
+        await appendAuditRecords(client, batch.map((p) => p.record));
+      } catch (err) {
+        failure = err as Error;
+        throw err;
+      } finally {
+        // A client that failed mid-flush may have a broken connection: discard it rather than reuse it.
+        client.release(failure);
+      }
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -81,6 +103,8 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
     async close() {
       closed = true;
       while (flushing) await flushing;
+      await connection?.end();
+      connection = undefined;
     },
   };
 }
