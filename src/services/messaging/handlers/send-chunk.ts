@@ -39,7 +39,7 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
   if (encoding.encoding !== message.contentEncoding) throw meshError(MESH_ERRORS.CONTENT_ENCODING_CHANGED, { messageId });
 
   return deps.ctx.db.tx(async (tx) => {
-    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body);
+    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length']);
     const now = deps.ctx.clock.now();
     await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding }, now);
     const locked = await findMessage(tx, messageId, { lock: true });
