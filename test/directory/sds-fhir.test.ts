@@ -136,7 +136,9 @@ describe('SDS FHIR API: errors', () => {
     return response;
   }
 
-  const bad = (diagnostics: string) => ({ status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'required', diagnostics });
+  // The SDS wraps its messages as its web framework renders a 400 (upstream sds-api on Tornado).
+  const bad = (message: string) => ({ status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'required',
+    diagnostics: `HTTP 400: Bad Request (${message})` });
   const orgMessage = `Missing or invalid 'organization' query parameter. Should be 'organization=${ODS}|value'`;
   const identifierShape = `Missing or invalid 'identifier' query parameter. Should be one or both of: ['identifier=${INTERACTION}|value', 'identifier=${PARTY_KEY}|value'`;
   const combos = 'Missing or invalid query parameters. Should one of following combinations: ['
@@ -176,7 +178,7 @@ describe('SDS FHIR API: errors', () => {
 
   it('a malformed X-Correlation-ID is refused', async () => {
     const response = await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`,
-      bad("Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'"),
+      { ...bad(''), diagnostics: "HTTP 400: Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'" },
       { headers: { 'x-correlation-id': 'not-a-uuid' } });
     assert.equal(response.headers.get('x-correlation-id'), 'not-a-uuid');
   });

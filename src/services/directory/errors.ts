@@ -13,8 +13,13 @@ export const SDS_ERRORS = defineErrors({
   },
 });
 
-/** Diagnostics of the SDS FHIR API, word for word (upstream sds-api request handlers). */
+/**
+ * Diagnostics of the SDS FHIR API, word for word (upstream sds-api request handlers). The SDS puts
+ * its web framework's rendering of the error in `diagnostics`: "HTTP 400: Bad Request (<message>)",
+ * or "HTTP 400: <reason>" when the error carries a reason instead of a message.
+ */
 export const SDS_DIAGNOSTICS = {
+  badRequest: (message: string) => `HTTP 400: Bad Request (${message})`,
   invalidParameter: (name: string, system: string) =>
     `Missing or invalid '${name}' query parameter. Should be '${name}=${system}|value'`,
   invalidIdentifier: (interactionSystem: string, partyKeySystem: string) =>
@@ -25,7 +30,7 @@ export const SDS_DIAGNOSTICS = {
   invalidEndpointCombination: (org: string, interaction: string, partyKey: string) =>
     'Missing or invalid query parameters. Should one of following combinations: ['
     + `'${org}&${interaction}&${partyKey}''${org}&${interaction}''${org}&${partyKey}''${interaction}&${partyKey}']`,
-  invalidCorrelationId: (pattern: string) => `Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '${pattern}'`,
+  invalidCorrelationId: (pattern: string) => `HTTP 400: Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '${pattern}'`,
   notFound: 'HTTP endpoint not found',
   methodNotAllowed: 'HTTP operation not supported',
   notAcceptable: 'Accept type not supported',

@@ -15,7 +15,7 @@ const values = (query: RawQuery, name: string): string[] => {
   return raw === undefined ? [] : [raw].flat();
 };
 
-const badRequest = (diagnostics: string) => new SpineError(SDS_ERRORS.BAD_REQUEST, diagnostics);
+const badRequest = (message: string) => new SpineError(SDS_ERRORS.BAD_REQUEST, SDS_DIAGNOSTICS.badRequest(message));
 
 /** The value after `system|` of the last occurrence carrying that system and a non-blank value. */
 function lastValueOf(query: RawQuery, name: string, system: string): string | undefined {
