@@ -53,6 +53,10 @@ export async function seedSyntheticPatients(ctx: PlatformContext, options: SeedO
     loading = bulkInsertPatients(ctx.db, batch).then(() => {
       count(batch);
       options.progress?.(totals.patients, patients);
+    }, (err: Error & { code?: string }) => {
+      // The numbers are the same for every run, so a second seed into one store collides on the first batch.
+      if (err.code === '23505') throw new Error(`the store already holds some of these synthetic NHS numbers (seeded before?): ${err.message}`);
+      throw err;
     });
   }
   await loading;

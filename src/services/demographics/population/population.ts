@@ -1,4 +1,5 @@
 import type { PatientBatch } from '../store/bulk.js';
+import type { RelatedPerson } from '../fhir-types.js';
 import { Random } from './random.js';
 import { buildPools } from './pools.js';
 import { localOrganisations, type KnownOrganisation } from './organisations.js';
@@ -36,7 +37,7 @@ export interface PopulationOptions {
 }
 
 export interface GeneratedBatch extends PatientBatch {
-  relatedPersons: NonNullable<PatientBatch['relatedPersons']>;
+  relatedPersons: Array<{ nhsNumber: string; resource: RelatedPerson }>;
   supersededBy: Array<[string, string]>;
   invalidated: string[];
 }
