@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { configFrom, withStoreOptions } from './options.js';
 import { createContext, createLogger, migrateAll, openDatabase } from '../platform/runtime.js';
 import type { PlatformContext } from '../platform/service.js';
@@ -30,14 +32,16 @@ interface SigningCredentials {
 }
 
 /** The app's key: --key/--kid when given, else the demo credentials file written by `serve` on first start. */
-function signingCredentials(options: Record<string, string | undefined>, dataDir: string): SigningCredentials {
+async function signingCredentials(options: Record<string, string | undefined>, dataDir: string): Promise<SigningCredentials> {
   const demo = readDemoCredentials(dataDir);
   const known = [demo, demo.admin].find((c) => c?.apiKey && c.apiKey === (options.app ?? demo.apiKey));
   const apiKey = options.app ?? demo.apiKey;
   if (!apiKey) throw new Error(`no --app given and no demo credentials in ${dataDir}`);
   const privateKeyPem = options.key ? readFileSync(options.key, 'utf8') : known?.privateKeyPem;
-  const kid = options.kid ?? known?.kid;
-  if (!privateKeyPem || !kid) throw new Error(`app ${apiKey} is not in the demo credentials: give --key <private key PEM> and --kid <kid>`);
+  if (!privateKeyPem) throw new Error(`app ${apiKey} is not in the demo credentials: give --key <private key PEM>`);
+  // Keys made by `apps create` have their RFC 7638 thumbprint as kid, so it can be worked out from the key.
+  const kid = options.kid ?? (options.key ? undefined : known?.kid)
+    ?? await calculateJwkThumbprint(await exportJWK(createPublicKey(privateKeyPem)));
   return { apiKey, kid, privateKeyPem };
 }
 
@@ -93,7 +97,7 @@ export function registerTokenCommand(program: Command) {
     .description('mint an access token for demos, exactly as a client would: a signed JWT client assertion (and, with --user, token exchange of a demo CIS2 ID token)')
     .option('--app <apiKey>', 'application API key (default: the demo app from <data-dir>/demo-credentials.json)')
     .option('--key <file>', "the app's private key PEM (default: from the demo credentials)")
-    .option('--kid <kid>', "the key's kid (default: from the demo credentials)")
+    .option('--kid <kid>', "the key's kid (default: from the demo credentials, else the key's thumbprint, as `apps create` sets it)")
     .option('--user <userId>', 'user-restricted: a user of the embedded demo issuer, e.g. 555000000001')
     .option('--role <roleProfileId>', "the user's role profile to act in (sent as NHSD-Session-URID), e.g. 555000000101")
     .option('--url <baseUrl>', 'ask a running Spine at this URL (POST <url>/oauth2/token, aud = that URL); '
@@ -101,7 +105,7 @@ export function registerTokenCommand(program: Command) {
       + 'when no server is using it), with aud = the configured public URL')
     .action(async (options) => {
       const dataDir = configFrom(options).dataDir;
-      const credentials = signingCredentials(options, dataDir);
+      const credentials = await signingCredentials(options, dataDir);
       if (options.role && !options.user) throw new Error('--role needs --user');
       if (options.url) {
         process.stdout.write(`${JSON.stringify(await viaServer(options.url, credentials, options, dataDir))}\n`);
