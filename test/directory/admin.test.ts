@@ -187,6 +187,18 @@ describe('directory admin API', () => {
       404, 'RESOURCE_NOT_FOUND', /Accredited system/);
   });
 
+  it('audits every admin change, by the application that made it', async () => {
+    const { token, principal } = await createAppAndToken(spine, { activities: ['directory:admin', 'audit:read-all', 'audit:read'] });
+    assert.equal((await call('PUT', '/organisations/AUD01', { name: 'Audited', role: 'other' }, token)).status, 201);
+    assert.equal((await call('PUT', '/organisations/AUD01', { name: 'Audited again', role: 'other' }, token)).status, 200);
+    const response = await fetch(`${spine.url}/audit/FHIR/R4/AuditEvent?agent=${principal.appId}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(response.status, 200);
+    const text = JSON.stringify(await response.json());
+    assert.match(text, /directory\.organisation\.create/);
+    assert.match(text, /directory\.organisation\.update/);
+    assert.match(text, /Organization\/AUD01/);
+  });
+
   it('needs a token (401) with directory:admin (403)', async () => {
     const anonymous = await fetch(`${spine.url}/admin/directory/organisations`);
     assert.equal(anonymous.status, 401);

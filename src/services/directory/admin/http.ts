@@ -1,4 +1,7 @@
+import type { FastifyRequest } from 'fastify';
+import { auditContext } from '../../../platform/audit/entry.js';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
+import type { PlatformContext } from '../../../platform/service.js';
 import { DIRECTORY_ADMIN_ERRORS } from '../errors.js';
 import { InvalidFieldError } from '../fields.js';
 
@@ -60,3 +63,13 @@ export function uuidFrom(id: string): string {
 
 /** PostgreSQL unique_violation: a concurrent create won the race for the same key. */
 export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
+
+/**
+ * Every admin change is audited (who changed which directory record), though no patient is involved:
+ * a re-pointed mailbox or endpoint would redirect clinical messages. Never records passwords.
+ */
+export function auditChange(ctx: PlatformContext, request: FastifyRequest, action: string, resource: string, created: boolean) {
+  return ctx.audit.record({
+    ...auditContext(request), action: `directory.${action}.${created ? 'create' : 'update'}`, resource, nhsNumbers: [], outcome: 'success',
+  });
+}

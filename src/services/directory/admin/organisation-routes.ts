@@ -3,7 +3,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import { ORGANISATION_ROLES, type OrganisationRole } from '../api.js';
 import { ODS_CODE } from '../fields.js';
 import * as store from '../store/organisations.js';
-import { ADMIN, duplicate, filterFrom, invalid, notFound, pageFrom, readBody } from './http.js';
+import { ADMIN, auditChange, duplicate, filterFrom, invalid, notFound, pageFrom, readBody } from './http.js';
 import { organisationFromBody } from './records.js';
 
 type Params = { odsCode: string };
@@ -40,6 +40,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     const org = readBody(() => organisationFromBody(request.body));
     await requireParent(org.parentOdsCode);
     if (!(await store.insertOrganisationIfAbsent(ctx.db, org))) throw duplicate(`Organisation ${org.odsCode}`);
+    await auditChange(ctx, request, 'organisation', `Organization/${org.odsCode}`, true);
     return reply.code(201).send(org);
   });
 
@@ -48,6 +49,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     await requireParent(org.parentOdsCode);
     const existed = await store.findOrganisation(ctx.db, org.odsCode);
     await store.upsertOrganisation(ctx.db, org);
+    await auditChange(ctx, request, 'organisation', `Organization/${org.odsCode}`, !existed);
     return reply.code(existed ? 200 : 201).send(org);
   });
 }

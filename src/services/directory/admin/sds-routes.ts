@@ -4,7 +4,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import { ODS_CODE } from '../fields.js';
 import { findOrganisation } from '../store/organisations.js';
 import * as sds from '../store/sds.js';
-import { ADMIN, duplicate, filterFrom, invalid, isUniqueViolation, notFound, pageFrom, readBody, uuidFrom } from './http.js';
+import { ADMIN, auditChange, duplicate, filterFrom, invalid, isUniqueViolation, notFound, pageFrom, readBody, uuidFrom } from './http.js';
 import { accreditedSystemFromBody, mhsEndpointFromBody } from './records.js';
 
 type Query = Record<string, string | undefined>;
@@ -38,6 +38,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const system = readBody(() => accreditedSystemFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('ownerOdsCode', system.ownerOdsCode);
     if (!(await sds.insertAccreditedSystemIfAbsent(ctx.db, system))) throw duplicate(`ASID ${system.asid}`);
+    await auditChange(ctx, request, 'device', `Device/${system.id}`, true);
     return reply.code(201).send(system);
   });
 
@@ -52,6 +53,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
       if (isUniqueViolation(err)) throw duplicate(`ASID ${system.asid}`);
       throw err;
     }
+    await auditChange(ctx, request, 'device', `Device/${system.id}`, false);
     return system;
   });
 
@@ -71,6 +73,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const endpoint = readBody(() => mhsEndpointFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.insertMhsEndpointIfAbsent(ctx.db, endpoint);
+    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, true);
     return reply.code(201).send(endpoint);
   });
 
@@ -80,6 +83,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     if (!(await sds.findMhsEndpoint(ctx.db, id))) throw notFound(`MHS endpoint ${request.params.id}`);
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.upsertMhsEndpoint(ctx.db, endpoint);
+    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, false);
     return endpoint;
   });
 }
