@@ -52,6 +52,28 @@ describe('identity admin API', () => {
     assert.deepEqual(principalOf(granted.body.access_token!).activities, ['patient:read', 'messaging:use']);
   });
 
+  it('key rotation: after the JWKS is replaced the old kid is 401 and the new key works', async () => {
+    const oldKey = await generateSigningKey('RS512', 2048);
+    const created = await (await call('POST', '/applications', { name: 'Rotating', odsCode: 'A83008', jwks: { keys: [oldKey.publicJwk] } })).json();
+    const apiKey = created.application.apiKey as string;
+    const newKey = await generateSigningKey('RS512', 2048);
+    const tokenUrl = `${spine.config.publicBaseUrl}/oauth2/token`;
+    const tryKey = (key: typeof oldKey) => {
+      const parts = assertionParts({ apiKey, appId: created.application.appId, key, tokenUrl });
+      return postToken(spine, clientCredentials(signRaw(parts.header, parts.claims, key.privateKeyPem)));
+    };
+    assert.equal((await tryKey(oldKey)).status, 200);
+    const rotated = await call('PUT', `/applications/${apiKey}/jwks`, { keys: [newKey.publicJwk] });
+    assert.equal(rotated.status, 200);
+    assert.deepEqual((await rotated.json()).jwks.keys.map((k: { kid: string }) => k.kid), [newKey.kid]);
+    assert.deepEqual((await tryKey(oldKey)).body, { error: 'invalid_request', error_description: "Invalid 'kid' header in JWT - no matching public key" });
+    assert.equal((await tryKey(newKey)).status, 200);
+    assert.deepEqual((await (await call('GET', `/applications/${apiKey}`)).json()).jwks.keys.map((k: { kid: string }) => k.kid), [newKey.kid]);
+    await expectInvalid(await call('PUT', '/applications/nope/jwks', { keys: [newKey.publicJwk] }), 404, 'RESOURCE_NOT_FOUND', /nope/);
+    await expectInvalid(await call('PUT', `/applications/${apiKey}/jwks`, { keys: [newKey.publicJwk, newKey.publicJwk] }), 400, 'INVALID_VALUE', /own 'kid'/);
+    await expectInvalid(await call('GET', '/applications/nope'), 404, 'RESOURCE_NOT_FOUND', /nope/);
+  });
+
   it('without a JWKS the Spine generates the key pair and returns the private key once', async () => {
     const created = await call('POST', '/applications', { name: 'Generated', odsCode: 'A83008' });
     assert.equal(created.status, 201);

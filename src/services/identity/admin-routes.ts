@@ -6,11 +6,11 @@ import { createApplication } from './api.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { isJwks } from './keys.js';
 import { mintDemoIdToken, DEMO_ISSUER } from './demo-issuer.js';
-import { listApplications, type Application } from './store/applications.js';
+import { findApplicationByApiKey, listApplications, replaceApplicationJwks, type Application } from './store/applications.js';
 import { findUser, insertRoleProfile, insertUser, listUsers } from './store/users.js';
 import { listTrustedIssuers, upsertTrustedIssuer } from './store/issuers.js';
 import { parseRoleProfileInput, parseUserInput } from './user-input.js';
-import type { Parsed } from './application-input.js';
+import { parsePublicJwks, type Parsed } from './application-input.js';
 
 const ADMIN = { activity: 'identity:admin' } as const;
 const PREFIX = '/admin/identity';
@@ -46,6 +46,20 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
       application: applicationView(application),
       ...(generatedKey ? { kid: generatedKey.kid, privateKeyPem: generatedKey.privateKeyPem } : {}),
     });
+  });
+
+  app.get<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey`, { config: ADMIN }, async (request) => {
+    const found = await findApplicationByApiKey(ctx.db, request.params.apiKey);
+    if (!found) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
+    return applicationView(found);
+  });
+
+  app.put<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey/jwks`, { config: ADMIN }, async (request) => {
+    const jwks = valid(parsePublicJwks(request.body), 'JWKS');
+    const updated = await replaceApplicationJwks(ctx.db, request.params.apiKey, jwks);
+    if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
+    await audited(ctx, request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
+    return applicationView(updated);
   });
 
   app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));

@@ -48,11 +48,20 @@ export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {
   }
   let jwks: Jwks | undefined;
   if (input.jwks !== undefined) {
-    if (!isJwks(input.jwks) || input.jwks.keys.length === 0
-      || !input.jwks.keys.every((k) => k.kty === 'RSA' && typeof k.kid === 'string' && typeof k.n === 'string' && typeof k.e === 'string' && k.d === undefined)) {
-      return { ok: false, problem: "'jwks' must be a JWKS of public RSA keys, each with a 'kid'" };
-    }
-    jwks = { keys: input.jwks.keys.map(({ kty, kid, n, e, alg, use }) => ({ kty, kid, n, e, alg, use })) };
+    const parsed = parsePublicJwks(input.jwks);
+    if (!parsed.ok) return parsed;
+    jwks = parsed.value;
   }
   return { ok: true, value: { name: input.name.trim(), odsCode: input.odsCode, activities, rateLimit, jwks } };
+}
+
+/** An app's signing keys: public RSA keys with distinct kids (a private key here would be a leak, so it is refused). */
+export function parsePublicJwks(value: unknown): Parsed<Jwks> {
+  if (!isJwks(value) || value.keys.length === 0
+    || !value.keys.every((k) => k.kty === 'RSA' && typeof k.kid === 'string' && k.kid.length > 0 && typeof k.n === 'string' && typeof k.e === 'string' && k.d === undefined)
+    || new Set(value.keys.map((k) => k.kid)).size !== value.keys.length) {
+    return { ok: false, problem: "'jwks' must be a JWKS of public RSA keys, each with its own 'kid'" };
+  }
+  // Keep only the public members we use, whatever else was sent.
+  return { ok: true, value: { keys: value.keys.map(({ kty, kid, n, e, alg, use }) => ({ kty, kid, n, e, alg, use })) } };
 }

@@ -74,6 +74,13 @@ export async function findApplicationByApiKey(db: Queryable, apiKey: string): Pr
   return rows[0] ? toApplication(rows[0]) : undefined;
 }
 
+/** Key rotation: the app's JWKS is replaced whole, as when an NHS app republishes its JWKS. */
+export async function replaceApplicationJwks(db: Queryable, apiKey: string, jwks: Jwks): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(
+    `UPDATE identity.applications SET jwks = $2 WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, JSON.stringify(jwks)]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
 export async function listApplications(db: Queryable): Promise<Application[]> {
   const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications ORDER BY created_at, name`);
   return rows.map(toApplication);
