@@ -84,6 +84,13 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
     }
   });
 
+  it('matches ODS codes and party keys in any case, interaction ids exactly', async () => {
+    const lower = await search('Endpoint', [['organization', `${ODS}|yes`], ['identifier', `${PARTY_KEY}|yes-0000806`]]);
+    assert.equal(lower.total, 1);
+    const wrongCaseInteraction = await search('Endpoint', [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC.toUpperCase()}`]]);
+    assert.equal(wrongCaseInteraction.total, 0);
+  });
+
   it('finds the forward-reliable and forward-express Endpoints of the test data', async () => {
     const reliable = await search('Endpoint', [['organization', `${ODS}|X26`],
       ['identifier', `${INTERACTION}|urn:nhs:names:services:gp2gp:COPC_IN000001UK01`]]);

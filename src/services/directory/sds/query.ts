@@ -17,12 +17,18 @@ const values = (query: RawQuery, name: string): string[] => {
 
 const badRequest = (message: string) => new SpineError(SDS_ERRORS.BAD_REQUEST, SDS_DIAGNOSTICS.badRequest(message));
 
-/** The value after `system|` of the last occurrence carrying that system and a non-blank value. */
+/**
+ * The value after `system|` of the last occurrence carrying that system and a non-blank value. ODS
+ * codes and party keys are matched without regard to case (SDS is an LDAP directory); interaction
+ * ids are URNs and matched exactly.
+ */
 function lastValueOf(query: RawQuery, name: string, system: string): string | undefined {
   const prefix = `${system}|`;
   const found = values(query, name).filter((v) => v.startsWith(prefix) && v.slice(prefix.length).trim() !== '');
   const last = found.at(-1);
-  return last === undefined ? undefined : last.slice(prefix.length);
+  if (last === undefined) return undefined;
+  const value = last.slice(prefix.length);
+  return system === FHIR_SYSTEMS.interactionId ? value : value.toUpperCase();
 }
 
 function checkShapes(query: RawQuery, allowed: readonly string[]) {
