@@ -94,7 +94,7 @@ describe('FHIR date search parameter', () => {
 
   it('the AuditEvent query parser accepts every well-formed query and refuses the rest with a SpineError', () => {
     const value = fc.oneof(fc.string({ maxLength: 12 }), fc.constant('9000000009'), fc.constant('ge2020-01-01'), fc.constant('10'));
-    const query = fc.dictionary(fc.oneof(fc.constantFrom('patient', 'agent', 'date', '_count'), fc.string({ maxLength: 6 })),
+    const query = fc.dictionary(fc.oneof(fc.constantFrom('patient', 'agent', 'date', '_count', '_before'), fc.string({ maxLength: 6 })),
       fc.oneof(value, fc.array(value, { minLength: 1, maxLength: 3 })));
     fc.assert(fc.property(query, (raw) => {
       try {

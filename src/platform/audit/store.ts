@@ -116,6 +116,8 @@ export interface AuditSearch {
   /** Own-activity restriction: only records by this user, or by this application. */
   onlyBy?: { userId: string } | { appId: string };
   limit: number;
+  /** Paging cursor: only records older than this seq (the total still counts every match). */
+  beforeSeq?: number;
 }
 
 /** Matching records newest first, and how many match in all. */
@@ -137,8 +139,10 @@ export async function searchAuditRecords(db: Queryable, search: AuditSearch): Pr
   if (search.onlyBy && 'userId' in search.onlyBy) where.push(`user_id = ${param(search.onlyBy.userId)}`);
   if (search.onlyBy && 'appId' in search.onlyBy) where.push(`app_id = ${param(search.onlyBy.appId)}`);
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  const count = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM audit.events ${filter}`, values);
+  const count = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM audit.events ${filter}`, [...values]);
+  if (search.beforeSeq !== undefined) where.push(`seq < ${param(search.beforeSeq)}`);
+  const pageFilter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const page = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM audit.events ${filter} ORDER BY seq DESC LIMIT ${param(search.limit)}`, values);
+    `SELECT ${EVENT_COLUMNS} FROM audit.events ${pageFilter} ORDER BY seq DESC LIMIT ${param(search.limit)}`, values);
   return { records: page.rows.map(toRecord), total: count.rows[0]!.total };
 }

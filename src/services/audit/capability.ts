@@ -26,6 +26,7 @@ export function capabilityStatement(baseUrl: string, now: Date) {
           { name: 'agent', type: 'reference', documentation: 'SDS user id or application id of who accessed' },
           { name: 'date', type: 'date', documentation: 'When recorded; prefixes eq, ne, gt, lt, ge, le, sa, eb; repeat for a range' },
           { name: '_count', type: 'number', documentation: `Entries per page, 1 to ${MAX_COUNT} (default ${DEFAULT_COUNT}); newest first` },
+          { name: '_before', type: 'number', documentation: "Paging cursor set by the Bundle's next link: entries with an id below this" },
         ],
       }],
     }],

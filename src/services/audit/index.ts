@@ -19,6 +19,11 @@ const FHIR_JSON = 'application/fhir+json';
  */
 async function routes(app: FastifyInstance, ctx: PlatformContext) {
   const eventUrl = (seq: number) => `${ctx.config.publicBaseUrl}${BASE}/AuditEvent/${seq}`;
+  const nextPageUrl = (url: string, lastSeq: number) => {
+    const next = new URL(url, ctx.config.publicBaseUrl);
+    next.searchParams.set('_before', String(lastSeq));
+    return `${ctx.config.publicBaseUrl}${next.pathname}${next.search}`;
+  };
 
   app.get(`${BASE}/metadata`, async (_request, reply) =>
     reply.type(FHIR_JSON).send(capabilityStatement(ctx.config.publicBaseUrl, ctx.clock.now())));
@@ -26,7 +31,9 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
   app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read' } }, async (request, reply) => {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
-    const { records, total } = await searchAuditRecords(ctx.db, { ...query, onlyBy, limit: query.count });
+    // One more than a page: whether there is a next page, without an offset scan.
+    const found = await searchAuditRecords(ctx.db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before });
+    const records = found.records.slice(0, query.count);
     // Reading the trail is itself an access to patient data: audited before the answer goes out.
     await ctx.audit.record({
       ...auditContext(request),
@@ -37,7 +44,9 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
       detail: { query: request.query, scope: onlyBy ? 'own' : 'all', returned: records.length },
     });
     const entries = records.map((record) => ({ fullUrl: eventUrl(record.seq), search: { mode: 'match' as const }, resource: toAuditEvent(record) }));
-    return reply.type(FHIR_JSON).send(searchset(entries, { total, self: `${ctx.config.publicBaseUrl}${request.url}`, now: ctx.clock.now() }));
+    const bundle = searchset(entries, { total: found.total, self: `${ctx.config.publicBaseUrl}${request.url}`, now: ctx.clock.now() });
+    if (found.records.length > query.count) bundle.link!.push({ relation: 'next', url: nextPageUrl(request.url, records[records.length - 1]!.seq) });
+    return reply.type(FHIR_JSON).send(bundle);
   });
 
   app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read' } }, async (request, reply) => {

@@ -10,9 +10,11 @@ export interface AuditEventQuery {
   agent?: string;
   recorded: RecordedBound[];
   count: number;
+  /** Paging cursor from a `next` link: entries with an id below this. */
+  before?: number;
 }
 
-export const SEARCH_PARAMETERS = ['patient', 'agent', 'date', '_count'] as const;
+export const SEARCH_PARAMETERS = ['patient', 'agent', 'date', '_count', '_before'] as const;
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
@@ -43,6 +45,12 @@ function parseCount(value: string | undefined): number {
     throw new SpineError(AUDIT_ERRORS.INVALID_VALUE, `${invalidValueDiagnostics(value, '_count')}: give a whole number from 1 to ${MAX_COUNT}`);
   }
   return count;
+}
+
+function parseBefore(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,14}$/.test(value)) throw new SpineError(AUDIT_ERRORS.INVALID_VALUE, invalidValueDiagnostics(value, '_before'));
+  return Number(value);
 }
 
 /**
@@ -79,5 +87,6 @@ export function parseAuditEventQuery(query: RawQuery): AuditEventQuery {
     agent,
     recorded,
     count: parseCount(single(query, '_count')),
+    before: parseBefore(single(query, '_before')),
   };
 }
