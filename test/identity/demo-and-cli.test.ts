@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
 import { buildClientAssertion } from '../../src/services/identity/assertion-builder.js';
 import { clientCredentials, postToken, principalOf } from './fixtures.js';
 
@@ -126,5 +127,26 @@ describe('openspine apps and token commands', () => {
       (err: Error & { stderr: string }) => /'odsCode' must be an ODS code/.test(err.stderr));
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.applications WHERE name = 'Bad'`);
     assert.equal(rows[0].n, 0);
+  });
+});
+
+describe('a Spine started without demo data', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ env: { OPENSPINE_SEED_DEMO: 'false' } }); });
+  after(async () => { await spine.close(); });
+
+  it('has no demo apps, no credentials file and no demo identity provider', async () => {
+    assert.equal(existsSync(join(spine.config.dataDir, 'demo-credentials.json')), false);
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.applications`);
+    assert.equal(rows[0].n, 0);
+    assert.deepEqual(await (await fetch(`${spine.url}/identity/demo-cis2/jwks`)).json(), { keys: [] });
+    const { token } = await createAppAndToken(spine, { activities: ['identity:admin'] });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    assert.equal((await fetch(`${spine.url}/admin/identity/users`, { method: 'POST', headers, body: JSON.stringify({ userId: 'u1', name: 'U' }) })).status, 201);
+    const minted = await fetch(`${spine.url}/admin/identity/demo-id-tokens`, { method: 'POST', headers, body: JSON.stringify({ userId: 'u1' }) });
+    assert.equal(minted.status, 404);
+    assert.match((await minted.json()).issue[0].diagnostics, /demo identity provider is not enabled/);
+    const issuers = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.trusted_issuers`);
+    assert.equal(issuers.rows[0].n, 0);
   });
 });

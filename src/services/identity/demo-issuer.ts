@@ -42,8 +42,9 @@ export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdToken
   if (request.roleProfileId && !user.roleProfiles.some((r) => r.roleProfileId === request.roleProfileId)) {
     throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Role profile '${request.roleProfileId}' is not one of user '${request.userId}''s`);
   }
-  await ensureDemoIssuer(ctx.db);
-  const privateJwk = (await findSigningKey(ctx.db, DEMO_ISSUER))!;
+  // Never created here: a Spine started without demo data must not start trusting a demo issuer.
+  const privateJwk = await findSigningKey(ctx.db, DEMO_ISSUER);
+  if (!privateJwk) throw new SpineError(IDENTITY_ERRORS.DEMO_ISSUER_DISABLED, 'The demo identity provider is not enabled: it comes with the demo data (serve without --no-seed-demo, or seed --dataset demo)');
   const now = Math.floor(ctx.clock.now().getTime() / 1000);
   const claims: Record<string, unknown> = {
     name: user.name,

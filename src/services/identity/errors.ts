@@ -46,6 +46,7 @@ export type OAuthErrorKey = keyof typeof OAUTH_ERRORS;
 export const IDENTITY_ERRORS = defineErrors({
   INVALID_VALUE: { status: 400, code: 'INVALID_VALUE', display: 'Provided value is invalid', issueCode: 'value' },
   DUPLICATE: { status: 409, code: 'DUPLICATE_RESOURCE', display: 'Resource already exists', issueCode: 'duplicate' },
+  DEMO_ISSUER_DISABLED: { status: 404, code: 'RESOURCE_NOT_FOUND', display: 'Resource not found', issueCode: 'not-found', severity: 'information' },
   UNKNOWN_APPLICATION: { status: 404, code: 'RESOURCE_NOT_FOUND', display: 'Resource not found', issueCode: 'not-found', severity: 'information' },
   UNKNOWN_USER: { status: 404, code: 'RESOURCE_NOT_FOUND', display: 'Resource not found', issueCode: 'not-found', severity: 'information' },
 });
