@@ -231,7 +231,7 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     const seen: string[] = [];
     let url: string | undefined = `${spine.url}/audit/FHIR/R4/AuditEvent?patient=${PATIENT}&_count=2`;
     for (let pages = 0; url && pages < 100; pages++) {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${privacyOfficer}` } });
+      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${privacyOfficer}` } });
       assert.equal(res.status, 200);
       const page = await res.json();
       assert.ok(page.total >= expected.length);
