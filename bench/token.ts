@@ -20,7 +20,7 @@ export const bench: Bench = async (options, ceilings) => {
     const server = await startSpineProcess(data.dir);
     try {
       const app = demoApp(data.dir, server.url);
-      const count = Math.min(MAX_ASSERTIONS, options.seconds * 1500);
+      const count = Math.min(MAX_ASSERTIONS, options.seconds * 1000);
       log(`token: signing ${count} client assertions`);
       const bodies: string[] = [];
       for (let i = 0; i < count; i++) {

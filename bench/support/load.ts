@@ -65,7 +65,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     latencies.push(responseTime);
     statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
   });
+  // With a fixed amount autocannon ignores the duration; the run still ends when its time is up.
+  const timer = options.amount ? setTimeout(() => (instance as unknown as { stop(): void }).stop(), options.seconds * 1000) : undefined;
   const result = await instance;
+  clearTimeout(timer);
   const sorted = Float64Array.from(latencies).sort();
   const good = statusCounts[expected] ?? 0;
   return {
