@@ -32,8 +32,9 @@ function title(random: Random, gender: Gender, ageYears: number, married: boolea
   return random.chance(0.6) ? 'Miss' : 'Ms';
 }
 
-export function drawPerson(random: Random, pools: Pools, today: number, options: { minAge?: number; maxAge?: number; family?: string } = {}): Person {
-  const gender = drawGender(random);
+export function drawPerson(random: Random, pools: Pools, today: number, options: { minAge?: number; maxAge?: number; family?: string; gender?: Gender } = {}): Person {
+  const drawn = drawGender(random);
+  const gender = options.gender ?? drawn;
   // Relatives are drawn in an age range fitting their role; everyone else from the population pyramid.
   const [from, to] = options.minAge !== undefined ? [options.minAge, options.maxAge ?? options.minAge + 30] : pools.ages.pick(random);
   const ageYears = random.int(from, to);
@@ -52,10 +53,15 @@ export function drawPerson(random: Random, pools: Pools, today: number, options:
   const person: Person = { gender, born, ageYears, given, family, prefix: title(random, gender, ageYears, married) };
   if (married) {
     const changedOn = born + Math.floor(random.int(20, Math.min(ageYears, 45)) * DAYS_PER_YEAR);
-    person.previousFamily = { family: person.family, changedOn };
-    let spouses = pools.surnames.pick(random);
-    if (spouses === person.family) spouses = pools.surnames.pick(random);
-    person.family = spouses;
+    let other = pools.surnames.pick(random);
+    if (other === person.family) other = pools.surnames.pick(random);
+    // A relative drawn to share a family name (a mother) has it as her married name; the other was her maiden name.
+    if (options.family) {
+      person.previousFamily = { family: other, changedOn };
+    } else {
+      person.previousFamily = { family: person.family, changedOn };
+      person.family = other;
+    }
   }
   return person;
 }

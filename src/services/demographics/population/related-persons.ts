@@ -53,7 +53,8 @@ export function drawRelatedPersons(ctx: DrawContext, draw: PatientDraw, knownAdu
       return related;
     }
     const age = isChild ? [person.ageYears + 18, person.ageYears + 45] : relationship === SPOUSE ? [person.ageYears - 5, person.ageYears + 3] : [40, 65];
-    const relative = drawPerson(random, pools, today, { minAge: Math.max(16, age[0]!), maxAge: Math.max(16, age[1]!), family: patient.name?.[0]?.family });
+    const gender = relationship === MOTHER ? 'female' : relationship === FATHER ? 'male' : undefined;
+    const relative = drawPerson(random, pools, today, { minAge: Math.max(16, age[0]!), maxAge: Math.max(16, age[1]!), family: patient.name?.[0]?.family, gender });
     related.name = [{ use: 'usual', period: { start }, given: relative.given, family: relative.family, ...(relative.prefix ? { prefix: [relative.prefix] } : {}) }];
     related.telecom = [{ system: 'phone', value: landline(random), use: 'home' }];
     related.address = [{ use: 'home', line: home.line, postalCode: home.postalCode, period: { start } }];
