@@ -1,9 +1,29 @@
 import type { ServiceModule } from '../../platform/service.js';
 import { demographicsMigrations } from './migrations.js';
+import { registerReadRoutes } from './routes/read-patient.js';
+import { registerSearchRoute } from './routes/search-patients.js';
+import { registerPatchRoute } from './routes/patch-patient.js';
+import { registerCreateRoute } from './routes/create-patient.js';
+import { registerMetadataRoutes } from './routes/metadata.js';
+import { loadNhsSandbox } from './seed/nhs-sandbox.js';
+import { seedSyntheticPatients } from './population/dataset.js';
 
-/** PDS FHIR API (Personal Demographics Service). */
+/** PDS FHIR API (Personal Demographics Service) under /personal-demographics/FHIR/R4. */
 export const demographicsService: ServiceModule = {
   name: 'demographics',
   migrations: [demographicsMigrations],
-  async routes() {},
+  async routes(app, ctx) {
+    registerReadRoutes(app, ctx);
+    registerSearchRoute(app, ctx);
+    registerPatchRoute(app, ctx);
+    registerCreateRoute(app, ctx);
+    registerMetadataRoutes(app, ctx);
+  },
+  async seedDemo(ctx) {
+    await loadNhsSandbox(ctx);
+  },
+  datasets: {
+    'nhs-sandbox': (ctx) => loadNhsSandbox(ctx),
+    'synthetic-patients': seedSyntheticPatients,
+  },
 };

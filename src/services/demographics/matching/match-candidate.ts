@@ -1,0 +1,21 @@
+import type { Patient } from '../fhir-types.js';
+import { nameKeysOf, otherNamesOf, otherPostcodesOf, searchColumnsOf, type NameKeys, type SearchColumns } from '../domain/search-columns.js';
+
+/** Everything scoring looks at for one patient: current columns plus historic names and postcodes. */
+export interface MatchCandidate {
+  current: SearchColumns;
+  historicNames: NameKeys[];
+  historicPostcodes: string[];
+}
+
+/** Builds a candidate from a record and any historic rows kept from its earlier versions. */
+export function matchCandidateOf(
+  patient: Patient,
+  earlier: { names?: NameKeys[]; postcodes?: string[] } = {},
+): MatchCandidate {
+  return {
+    current: searchColumnsOf(patient),
+    historicNames: [...otherNamesOf(patient).map(nameKeysOf), ...(earlier.names ?? [])],
+    historicPostcodes: [...otherPostcodesOf(patient), ...(earlier.postcodes ?? [])],
+  };
+}

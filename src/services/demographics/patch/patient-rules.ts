@@ -1,0 +1,66 @@
+import { SpineError } from '../../../platform/http/errors.js';
+import { PDS_ERRORS } from '../errors.js';
+import type { Extension, Patient } from '../fhir-types.js';
+
+export const DEATH_NOTIFICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus';
+
+const invalidUpdate = (reason: string) => new SpineError(PDS_ERRORS.INVALID_UPDATE, `Invalid update with error - ${reason}`);
+const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+const DATE_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$/;
+
+function isRealDate(value: string): boolean {
+  const day = value.slice(0, 10);
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
+}
+
+function periodsIn(patient: Patient): Array<{ start?: unknown; end?: unknown; where: string }> {
+  const found: Array<{ start?: unknown; end?: unknown; where: string }> = [];
+  for (const field of ['name', 'address', 'telecom', 'contact'] as const) {
+    const list = patient[field];
+    if (!Array.isArray(list)) continue;
+    list.forEach((item, i) => {
+      const period = (item as { period?: { start?: unknown; end?: unknown } } | null)?.period;
+      if (period) found.push({ ...period, where: `${field}/${i}` });
+    });
+  }
+  return found;
+}
+
+/**
+ * PDS business rules on the record a PATCH would produce (`today` is YYYY-MM-DD): one usual name
+ * that stays; gender neither removed nor set to other; no work address; a date of death only with
+ * a death notification status and never in the future; periods that start before they end.
+ */
+export function checkPatchedRecord(before: Patient, after: Patient, today: string): void {
+  if (after.id !== before.id || after.resourceType !== 'Patient') throw invalidUpdate('the resource id cannot be changed');
+  const names = Array.isArray(after.name) ? after.name : [];
+  const usual = names.filter((n) => n?.use === 'usual');
+  if (usual.length !== 1) throw invalidUpdate(`a patient must have exactly one usual name, not ${usual.length}`);
+  if (before.gender !== undefined && after.gender === undefined) throw invalidUpdate('gender cannot be removed');
+  if (after.gender !== undefined) {
+    if (!['male', 'female', 'unknown', 'other'].includes(after.gender)) throw invalidUpdate(`'${String(after.gender)}' is not a valid gender`);
+    if (after.gender === 'other' && before.gender !== 'other') throw invalidUpdate("gender cannot be set to 'other'");
+  }
+  if (Array.isArray(after.address) && after.address.some((a) => a?.use === 'work')) throw invalidUpdate('a work address cannot be added');
+  if (after.birthDate !== undefined && (typeof after.birthDate !== 'string' || !DATE.test(after.birthDate) || !isRealDate(after.birthDate) || after.birthDate > today)) {
+    throw invalidUpdate(`'${String(after.birthDate)}' is not a valid date of birth`);
+  }
+  if (after.deceasedDateTime !== undefined) checkDeath(after, today);
+  for (const period of periodsIn(after)) {
+    if (typeof period.start === 'string' && typeof period.end === 'string' && period.start > period.end) {
+      throw invalidUpdate(`the period of '${period.where}' starts after it ends`);
+    }
+  }
+}
+
+function checkDeath(after: Patient, today: string): void {
+  const death = after.deceasedDateTime;
+  if (typeof death !== 'string' || !DATE_TIME.test(death) || !isRealDate(death)) throw invalidUpdate(`'${String(death)}' is not a valid date of death`);
+  if (death.slice(0, 10) > today) throw invalidUpdate('the date of death cannot be in the future');
+  if (after.birthDate && death.slice(0, 10) < after.birthDate) throw invalidUpdate('the date of death cannot be before the date of birth');
+  const extensions: Extension[] = Array.isArray(after.extension) ? after.extension : [];
+  if (!extensions.some((e) => e?.url === DEATH_NOTIFICATION_URL)) {
+    throw invalidUpdate('a date of death needs a death notification status extension');
+  }
+}

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { auditContext } from '../../../platform/audit/entry.js';
+import { SpineError } from '../../../platform/http/errors.js';
+import { searchset } from '../../../platform/fhir/bundle.js';
+import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
+import { PDS_ERRORS, PDS_OUTCOMES, diagnostics } from '../errors.js';
+import { requireRequestId } from '../request-headers.js';
+import { parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
+import { rankMatches } from '../search/rank-matches.js';
+import { CANDIDATE_CAP, findSearchCandidates } from '../store/patient-search.js';
+import { searchView } from '../views/patient-views.js';
+import { PDS_BASE, fullUrlFor } from './paths.js';
+
+/** PDS: healthcare workers get up to 50 results (default 50); application-restricted callers exactly 1. */
+const MAX_RESULTS_USER = 50;
+
+export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) {
+  app.get(`${PDS_BASE}/Patient`, { config: { activity: 'patient:search' } }, async (request, reply) => {
+    requireRequestId(request);
+    const query = parseSearchParams(request.query as RawQuery);
+    const appRestricted = request.principal?.accessMode === 'application';
+    if (appRestricted && query.maxResults !== undefined && query.maxResults !== 1) {
+      throw new SpineError(PDS_ERRORS.INVALID_VALUE_FORBIDDEN, diagnostics.invalidValue(String(query.maxResults), '_max-results'));
+    }
+    const limit = appRestricted ? 1 : query.maxResults ?? MAX_RESULTS_USER;
+    const candidates = await findSearchCandidates(ctx.db, query);
+    const matches = candidates.length > CANDIDATE_CAP ? undefined : rankMatches(query, candidates);
+    const detail = { parameters: Object.keys(request.query as object).sort(), fuzzy: query.fuzzy };
+
+    if (matches === undefined || matches.length > limit) {
+      await ctx.audit.record({ ...auditContext(request), action: 'patient.search', nhsNumbers: [], outcome: 'success',
+        detail: { ...detail, result: 'too-many-matches' } });
+      return reply.type('application/fhir+json').send(operationOutcome(PDS_OUTCOMES.TOO_MANY_MATCHES));
+    }
+    const bundle = searchset(matches.map((m) => ({
+      fullUrl: fullUrlFor(ctx.config.publicBaseUrl, `Patient/${m.patient.id}`),
+      search: { score: m.score },
+      resource: searchView(m.patient),
+    })), { now: ctx.clock.now() });
+    // PDS audits every patient a search returns; the response waits for the record.
+    await ctx.audit.record({ ...auditContext(request), action: 'patient.search', nhsNumbers: matches.map((m) => m.patient.id),
+      outcome: 'success', detail: { ...detail, matches: matches.length } });
+    return reply.type('application/fhir+json').send(bundle);
+  });
+}

@@ -1,0 +1,136 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import type { Patient } from '../fhir-types.js';
+import type { NameKeys } from '../domain/search-columns.js';
+import { metaphoneOf, soundexOf } from '../domain/phonetic.js';
+import { birthDateVariants } from '../matching/date-similarity.js';
+import type { SearchQuery, TextCriterion } from '../search/search-query.js';
+
+/** More candidates than this and the search is too broad to score (the caller answers TOO_MANY_MATCHES). */
+export const CANDIDATE_CAP = 1000;
+
+export interface SearchCandidateRow {
+  nhsNumber: string;
+  resource: Patient;
+  historicNames: NameKeys[];
+  historicPostcodes: string[];
+}
+
+/** Builds the WHERE clause of a search; `param` adds a bound value and returns its placeholder. */
+class Where {
+  readonly values: unknown[] = [];
+  readonly clauses: string[] = ["p.status = 'active'"];
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+  add(clause: string) {
+    this.clauses.push(clause);
+  }
+}
+
+const likePattern = (c: TextCriterion) => c.wildcardParts!.join('%');
+
+function textCondition(w: Where, column: string, c: TextCriterion): string {
+  return c.wildcardParts ? `${column} LIKE ${w.param(likePattern(c))}` : `${column} = ${w.param(c.value)}`;
+}
+
+/** Non-fuzzy name matching on one name source (p = current, h = a historic name). */
+function nameCondition(w: Where, alias: string, q: SearchQuery): string {
+  const parts: string[] = [];
+  if (q.family) parts.push(textCondition(w, `${alias}.family`, q.family));
+  const [first, ...rest] = q.given;
+  if (first?.wildcardParts) parts.push(`${alias}.given[1] LIKE ${w.param(likePattern(first))}`);
+  const exact = (first?.wildcardParts ? rest : q.given).filter((g) => !g.wildcardParts).map((g) => g.value);
+  if (exact.length > 0) parts.push(`${alias}.given @> ${w.param(exact)}::text[]`);
+  return parts.length > 0 ? parts.join(' AND ') : 'true';
+}
+
+function exactNamesWhere(w: Where, q: SearchQuery) {
+  const current = nameCondition(w, 'p', q);
+  if (!q.history) return w.add(current);
+  const historic = nameCondition(w, 'h', q);
+  w.add(`(${current} OR EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number AND ${historic}))`);
+}
+
+/** Fuzzy blocking: the name's phonetic keys (either name, either way round), or the postcode. */
+function fuzzyNamesWhere(w: Where, q: SearchQuery) {
+  const words = [q.family?.value, q.given[0]?.value].filter((v): v is string => v !== undefined && v.length > 0);
+  const soundex = w.param(words.map(soundexOf));
+  const metaphone = w.param(words.map(metaphoneOf));
+  const options = [
+    `p.family_soundex = ANY(${soundex}::text[])`, `p.family_metaphone = ANY(${metaphone}::text[])`, `p.given_soundex = ANY(${soundex}::text[])`,
+    `EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number
+       AND (h.family_soundex = ANY(${soundex}::text[]) OR h.given_soundex = ANY(${soundex}::text[])))`,
+  ];
+  if (q.postcode) options.push(`p.postcode = ${w.param(q.postcode.value)}`);
+  w.add(`(${options.join(' OR ')})`);
+}
+
+function birthDateWhere(w: Where, q: SearchQuery) {
+  const range = q.birthDate!;
+  const bounds: string[] = [];
+  if (range.from) bounds.push(`p.birth_date >= ${w.param(range.from)}::date`);
+  if (range.to) bounds.push(`p.birth_date <= ${w.param(range.to)}::date`);
+  const inRange = bounds.length > 0 ? bounds.join(' AND ') : 'true';
+  if (q.fuzzy && range.from !== undefined && range.from === range.to) {
+    w.add(`(${inRange} OR p.birth_date = ANY(${w.param(birthDateVariants(range.from).map((v) => v.date))}::date[]))`);
+  } else {
+    w.add(inRange);
+  }
+}
+
+function otherCriteriaWhere(w: Where, q: SearchQuery) {
+  // Fuzzy search scores gender, postcode, death date and GP rather than filtering on them (PDS spec).
+  if (!q.fuzzy) {
+    if (q.gender) w.add(`p.gender = ${w.param(q.gender)}`);
+    if (q.deathDate?.from) w.add(`p.death_date >= ${w.param(q.deathDate.from)}::date`);
+    if (q.deathDate?.to) w.add(`p.death_date <= ${w.param(q.deathDate.to)}::date`);
+    if (q.postcode) {
+      const current = textCondition(w, 'p.postcode', q.postcode);
+      w.add(q.history
+        ? `(${current} OR EXISTS (SELECT 1 FROM demographics.historic_postcodes hp WHERE hp.nhs_number = p.nhs_number AND ${textCondition(w, 'hp.postcode', q.postcode)}))`
+        : current);
+    }
+    if (q.gp) w.add(`p.gp_ods = ${w.param(q.gp)}`);
+  }
+  if (q.email) w.add(`p.emails @> ARRAY[${w.param(q.email)}]::text[]`);
+  if (q.phone) w.add(`p.phones @> ARRAY[${w.param(q.phone)}]::text[]`);
+  // PDS spec: a search by postcode or GP never returns restricted patients.
+  if (q.postcode || q.gp) w.add('NOT p.restricted');
+}
+
+/** Candidates for a search: exact for a non-fuzzy search, a phonetic block for a fuzzy one. */
+export async function findSearchCandidates(db: Queryable, q: SearchQuery): Promise<SearchCandidateRow[]> {
+  const w = new Where();
+  birthDateWhere(w, q);
+  if (q.fuzzy) fuzzyNamesWhere(w, q);
+  else exactNamesWhere(w, q);
+  otherCriteriaWhere(w, q);
+  const { rows } = await db.query<{ nhs_number: string; resource: Patient }>(
+    `SELECT p.nhs_number, p.resource FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${CANDIDATE_CAP + 1}`,
+    w.values,
+  );
+  const history = q.fuzzy || q.history;
+  const earlier = history && rows.length > 0 ? await historicRowsOf(db, rows.map((r) => r.nhs_number)) : new Map();
+  return rows.map((r) => ({
+    nhsNumber: r.nhs_number,
+    resource: r.resource,
+    historicNames: earlier.get(r.nhs_number)?.names ?? [],
+    historicPostcodes: earlier.get(r.nhs_number)?.postcodes ?? [],
+  }));
+}
+
+async function historicRowsOf(db: Queryable, nhsNumbers: string[]) {
+  const byPatient = new Map<string, { names: NameKeys[]; postcodes: string[] }>();
+  const entry = (n: string) => byPatient.get(n) ?? byPatient.set(n, { names: [], postcodes: [] }).get(n)!;
+  const names = await db.query(
+    `SELECT nhs_number, family, given, family_soundex, family_metaphone, given_soundex
+       FROM demographics.historic_names WHERE nhs_number = ANY($1::text[])`, [nhsNumbers]);
+  for (const r of names.rows) {
+    entry(r.nhs_number).names.push({ family: r.family, given: r.given, familySoundex: r.family_soundex, familyMetaphone: r.family_metaphone, givenSoundex: r.given_soundex });
+  }
+  const postcodes = await db.query(
+    'SELECT nhs_number, postcode FROM demographics.historic_postcodes WHERE nhs_number = ANY($1::text[])', [nhsNumbers]);
+  for (const r of postcodes.rows) entry(r.nhs_number).postcodes.push(r.postcode);
+  return byPatient;
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { startTestSpine, type TestSpine } from '../../support/spine.js';
+import { createAppAndToken, userToken } from '../../support/identity.js';
+import { demographicsService } from '../../../src/services/demographics/index.js';
+
+export const BASE = '/personal-demographics/FHIR/R4';
+
+export interface PdsHarness {
+  spine: TestSpine;
+  /** A healthcare worker (user-restricted, Clinical Practitioner R8000) token. */
+  userBearer: string;
+  /** An application-restricted token with every patient activity. */
+  appBearer: string;
+  db: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** The real server with the demographics service (and the NHS sandbox patients loaded as demo data). */
+export async function startPds(): Promise<PdsHarness> {
+  const spine = await startTestSpine({ modules: [demographicsService] });
+  const user = await userToken(spine, { roleCode: 'R8000' });
+  const app = await createAppAndToken(spine, { activities: ['patient:read', 'patient:search'] });
+  const db = new pg.Pool({ connectionString: spine.databaseUrl, max: 2 });
+  return {
+    spine, userBearer: user.token, appBearer: app.token, db,
+    async close() {
+      await db.end();
+      await spine.close();
+    },
+  };
+}
+
+export interface CallOptions {
+  method?: string;
+  bearer?: string | null;
+  requestId?: string | null;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** One call to PDS with the headers a real client sends (a fresh X-Request-ID unless given). */
+export async function call(h: PdsHarness, path: string, options: CallOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  const requestId = options.requestId === undefined ? randomUUID() : options.requestId;
+  if (requestId !== null) headers['x-request-id'] = requestId;
+  const bearer = options.bearer === undefined ? h.userBearer : options.bearer;
+  if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${h.spine.url}${path.startsWith('/') ? path : `${BASE}/${path}`}`, { method: options.method ?? 'GET', headers, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined, requestId };
+}
+
+/** The OperationOutcome a PDS error sends (code, display, issue code, severity, diagnostics). */
+export function outcomeOf(json: any) {
+  const issue = json.issue[0];
+  return { code: issue.details.coding[0].code, display: issue.details.coding[0].display, issueCode: issue.code, severity: issue.severity, diagnostics: issue.diagnostics };
+}
