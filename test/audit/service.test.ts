@@ -90,6 +90,25 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.equal(verdict.intact, true);
   });
 
+  it('when the audit trail cannot be written the request fails with 503 and its data is not sent', async () => {
+    // Simulate a failing trail (a full disk, say) with a test-only trigger that refuses inserts.
+    await spine.ctx.db.query(`CREATE FUNCTION audit.simulated_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'simulated audit failure'; END $$;
+      CREATE TRIGGER simulated_failure BEFORE INSERT ON audit.events FOR EACH STATEMENT EXECUTE FUNCTION audit.simulated_failure()`);
+    try {
+      const res = await get(`/audit-probe/Patient/${PATIENT}`, clinicianA);
+      assert.equal(res.status, 503);
+      const body = await res.json();
+      assert.equal(body.resourceType, 'OperationOutcome');
+      assert.deepEqual([body.issue[0].details.coding[0].code, body.issue[0].diagnostics],
+        ['SERVICE_UNAVAILABLE', 'The audit trail could not be written: the request was not completed']);
+    } finally {
+      await spine.ctx.db.query('DROP TRIGGER simulated_failure ON audit.events; DROP FUNCTION audit.simulated_failure()');
+    }
+    assert.equal((await get(`/audit-probe/Patient/${PATIENT}`, clinicianA)).status, 200);
+    assert.equal((await verifyAuditChain(spine.ctx.db)).intact, true);
+  });
+
   it("'who looked at my record': a privacy officer sees every access to a patient, newest first, as FHIR AuditEvents", async () => {
     const bundle = await search(`patient=${PATIENT}&_count=1000`, privacyOfficer);
     assert.equal(bundle.resourceType, 'Bundle');

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAuditWriter, AuditWriterClosedError } from '../../src/platform/audit/writer.js';
+import { createAuditWriter, AuditUnavailableError, AuditWriterClosedError } from '../../src/platform/audit/writer.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
 import { createDb, type Db } from '../../src/platform/db/pool.js';
 import { fixedClock } from '../../src/platform/clock.js';
@@ -79,6 +79,13 @@ describe('platform audit writer (group commit, hash chain, append-only)', () => 
     const writer = createAuditWriter(broken);
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => writer.record(sampleEntry())));
     assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
+    for (const r of results) {
+      // A SpineError, so the client gets a 503 OperationOutcome rather than a 500.
+      assert.ok(r.status === 'rejected' && r.reason instanceof AuditUnavailableError);
+      assert.equal(r.status === 'rejected' && r.reason.spec.status, 503);
+      assert.equal(r.status === 'rejected' && r.reason.diagnostics, 'The audit trail could not be written: the request was not completed');
+      assert.match(r.status === 'rejected' ? String(r.reason.cause) : '', /no_such_database/);
+    }
     await writer.close();
     await assert.rejects(writer.record(sampleEntry()), AuditWriterClosedError);
     await broken.close();

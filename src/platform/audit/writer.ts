@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db } from '../db/pool.js';
+import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditEntry } from './entry.js';
 import { toAuditRecord, type AuditRecord } from './chain.js';
@@ -27,9 +28,18 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export class AuditWriterClosedError extends Error {
+/** The trail could not be written, so the request must not complete: a 503 to the client. */
+export class AuditUnavailableError extends SpineError {
+  constructor(diagnostics: string, cause?: unknown) {
+    super(PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics);
+    // The database's own message stays here for operators; clients are not told internals.
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+export class AuditWriterClosedError extends AuditUnavailableError {
   constructor() {
-    super('the audit writer is closed: the request cannot be audited');
+    super('The audit trail is closed (the service is shutting down): the request was not completed');
   }
 }
 
@@ -51,7 +61,11 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
   let connection: pg.Pool | undefined;
   function ownConnection(): pg.Pool {
     if (!connection) {
-      connection = new pg.Pool({ ...db.pool.options, max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+      // Bounded waits: a request stuck behind an unreachable database should fail, not hang.
+      connection = new pg.Pool({
+        ...db.pool.options, max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true,
+        connectionTimeoutMillis: 10_000, statement_timeout: 30_000,
+      });
       connection.on('error', () => undefined);
     }
     return connection;
@@ -71,7 +85,8 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
         client.release(failure);
       }
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      const failure = new AuditUnavailableError('The audit trail could not be written: the request was not completed', err);
+      for (const p of batch) p.reject(failure);
       return;
     }
     for (const p of batch) p.resolve();
