@@ -10,10 +10,10 @@ import type { MeshDeps } from './deps.js';
  * shorter than its Content-Length (a client that died mid-upload) is refused, so the transaction
  * rolls back even if the stream ended without an error.
  */
-export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[]): Promise<StoredChunk> {
+export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[], fresh = false): Promise<StoredChunk> {
   let stored: StoredChunk;
   try {
-    stored = await deps.bodies.writeChunk(tx, key, body, MAX_CHUNK_BYTES);
+    stored = await deps.bodies.writeChunk(tx, key, body, MAX_CHUNK_BYTES, { fresh });
   } catch (err) {
     if (err instanceof BodyTooLargeError) throw meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId: key.messageId });
     throw err;

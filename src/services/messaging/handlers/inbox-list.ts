@@ -41,7 +41,8 @@ export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, versio
     messageIds: ids,
     selfLink: meshLink(`/${mailboxId}/inbox`, { ...base, continue_from: query.continue_from }),
     nextLink: page.more && last ? meshLink(`/${mailboxId}/inbox`, { ...base, continue_from: encodeCursor({ mailbox: mailboxId, after: last.acceptSeq }) }) : undefined,
-    approxCount: await countInbox(deps.ctx.db, mailboxId, now),
+    // A first, unfiltered page with nothing more is the whole inbox: no need to count it again.
+    approxCount: !cursor && !filter && !page.more ? ids.length : await countInbox(deps.ctx.db, mailboxId, now),
   });
 }
 

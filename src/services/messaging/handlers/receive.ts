@@ -4,26 +4,33 @@ import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { messageState } from '../message.js';
 import { appendEvent, findMessage, type StoredMessage } from '../store/messages.js';
-import { findInboxEntry, removeFromInbox } from '../store/inbox.js';
-import { findChunk } from '../store/chunks.js';
+import { acknowledgeInboxEntry } from '../store/inbox.js';
+import { findForDownload } from '../store/download.js';
+import type { ChunkRecord } from '../store/chunks.js';
 import type { MeshDeps } from './deps.js';
 
+export interface Deliverable {
+  stored: StoredMessage;
+  chunk?: ChunkRecord;
+}
+
 /**
- * A message the mailbox may download now: 404 when it does not exist, 403 when the mailbox is not
- * its recipient, 410 once it has left the inbox (acknowledged or expired, even if the expiry sweep
- * has not run yet).
+ * A message the mailbox may download now, with the record of the chunk asked for: 404 when it does
+ * not exist, 403 when the mailbox is not its recipient, 410 once it has left the inbox
+ * (acknowledged or expired, even if the expiry sweep has not run yet).
  */
-export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string): Promise<StoredMessage> {
-  const [stored, entry] = await Promise.all([findMessage(deps.ctx.db, messageId), findInboxEntry(deps.ctx.db, messageId)]);
-  if (!stored) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
+export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string, chunkNo = 1): Promise<Deliverable> {
+  const found = await findForDownload(deps.ctx.db, messageId, chunkNo);
+  if (!found) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
+  const { stored } = found;
   if (stored.message.recipient.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.NOT_RECIPIENT, { messageId });
-  if (!entry) {
+  if (!found.inboxExpiresAt) {
     // Not yet accepted (still uploading) is "does not exist" to the recipient; anything later is gone.
     if (messageState(stored.events) === 'uploading') throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
     throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
   }
-  if (entry.expiresAt.getTime() <= deps.ctx.clock.now().getTime()) throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
-  return stored;
+  if (found.inboxExpiresAt.getTime() <= deps.ctx.clock.now().getTime()) throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
+  return { stored, chunk: found.chunk };
 }
 
 export interface ChunkBody {
@@ -33,15 +40,15 @@ export interface ChunkBody {
   contentEncoding: '' | 'gzip';
 }
 
-export async function chunkBody(deps: MeshDeps, stored: StoredMessage, chunkNo: number): Promise<ChunkBody> {
-  const { message } = stored;
+export async function chunkBody(deps: MeshDeps, deliverable: Deliverable, chunkNo: number): Promise<ChunkBody> {
+  const { message } = deliverable.stored;
   // REPORTs have no body: "the Download message response body of an error report message is empty".
   if (message.messageType === 'REPORT') {
     if (chunkNo !== 1) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
     return { body: Buffer.alloc(0), byteSize: 0, contentEncoding: '' };
   }
-  const chunk = chunkNo >= 1 && chunkNo <= message.totalChunks ? await findChunk(deps.ctx.db, message.messageId, chunkNo) : undefined;
-  if (!chunk) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
+  const chunk = deliverable.chunk;
+  if (!chunk || chunkNo > message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
   const key = { messageId: message.messageId, chunkNo };
   const body = chunk.segments <= 1 ? await deps.bodies.readSmallChunk(key) : deps.bodies.readChunk(key, chunk.segments);
   return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding };
@@ -53,22 +60,25 @@ export async function chunkBody(deps: MeshDeps, stored: StoredMessage, chunkNo: 
  * retrying after a lost response); acknowledging an expired message is 410.
  */
 export async function acknowledgeMessage(deps: MeshDeps, mailboxId: string, messageId: string): Promise<{ firstTime: boolean }> {
+  const now = deps.ctx.clock.now();
+  const acknowledged = await deps.ctx.db.tx(async (tx) => {
+    const removed = await acknowledgeInboxEntry(tx, messageId, mailboxId, now);
+    if (!removed) return false;
+    await appendEvent(tx, messageId, { status: 'acknowledged', at: now });
+    await enqueueEvent(tx, {
+      type: 'mesh-message-acknowledged',
+      source: 'messaging',
+      payload: { messageId, sender: removed.sender, recipient: mailboxId, workflowId: removed.workflowId },
+    });
+    return true;
+  });
+  if (acknowledged) return { firstTime: true };
+  // Not removed now: say why, from the message's own history.
   const stored = await findMessage(deps.ctx.db, messageId);
   if (!stored) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
   if (stored.message.recipient.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.NOT_RECIPIENT, { messageId });
-  const now = deps.ctx.clock.now();
-  return deps.ctx.db.tx(async (tx) => {
-    if (await removeFromInbox(tx, messageId, now)) {
-      await appendEvent(tx, messageId, { status: 'acknowledged', at: now });
-      await enqueueEvent(tx, {
-        type: 'mesh-message-acknowledged',
-        source: 'messaging',
-        payload: { messageId, sender: stored.message.sender.mailboxId, recipient: mailboxId, workflowId: stored.message.workflowId },
-      });
-      return { firstTime: true };
-    }
-    const current = await findMessage(tx, messageId);
-    if (current && messageState(current.events) === 'acknowledged') return { firstTime: false };
-    throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
-  });
+  const state = messageState(stored.events);
+  if (state === 'acknowledged') return { firstTime: false };
+  if (state === 'uploading') throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
+  throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
 }

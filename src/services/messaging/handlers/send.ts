@@ -77,7 +77,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
     await insertMessage(tx, message);
     const single = message.totalChunks === 1;
     if (!single) await appendEvent(tx, message.messageId, { status: 'uploading', at: now });
-    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length']);
+    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);
     await recordChunk(tx, message.messageId, { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding }, now);
     const accepted = single ? await acceptMessage(tx, message, now) : false;
     return { message, accepted, bytes: stored.bytes };

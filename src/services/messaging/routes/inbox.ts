@@ -40,8 +40,9 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const download = async (request: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, chunkNo: number) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
-    const stored = await messageForRecipient(deps, mailbox.mailboxId, messageId);
-    const chunk = await chunkBody(deps, stored, chunkNo);
+    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo);
+    const chunk = await chunkBody(deps, deliverable, chunkNo);
+    const { stored } = deliverable;
     await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
     reply.headers(downloadHeaders(stored.message, stored.events, chunkNo));
     reply.header('content-type', stored.message.contentType || 'application/octet-stream');
@@ -61,7 +62,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   });
 
   app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', async (request, reply) => {
-    const stored = await messageForRecipient(deps, mailboxOf(request).mailboxId, normaliseMessageId(request.params.messageId));
+    const { stored } = await messageForRecipient(deps, mailboxOf(request).mailboxId, normaliseMessageId(request.params.messageId));
     reply.headers(downloadHeaders(stored.message, stored.events, 1));
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });

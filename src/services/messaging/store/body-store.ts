@@ -21,9 +21,10 @@ export interface StoredChunk {
 export interface BodyStore {
   /**
    * Streams `body` into storage as it arrives (reading only as fast as storage takes it) and
-   * replaces any earlier copy of the chunk. Throws `BodyTooLargeError` past `maxBytes`.
+   * replaces any earlier copy of the chunk (unless `fresh`: a new message has none). Throws
+   * `BodyTooLargeError` past `maxBytes`.
    */
-  writeChunk(tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer | string>, maxBytes: number): Promise<StoredChunk>;
+  writeChunk(tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer | string>, maxBytes: number, options?: { fresh?: boolean }): Promise<StoredChunk>;
   /** A stream of the chunk's bytes that fetches one segment at a time. */
   readChunk(key: ChunkKey, segments: number): Readable;
   /** The whole chunk when it is one segment (small messages: one query, no stream). */

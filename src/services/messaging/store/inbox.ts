@@ -68,6 +68,19 @@ export async function removeFromInbox(tx: Queryable, messageId: string, unexpire
   return result.rowCount === 1;
 }
 
+/**
+ * Acknowledge: removes the recipient's in-date entry and says who sent it, in one statement;
+ * undefined when there was nothing to remove (already acknowledged, expired, or not theirs).
+ */
+export async function acknowledgeInboxEntry(tx: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
+  const result = await tx.query<{ sender: string; workflow_id: string }>(
+    `DELETE FROM messaging.inbox i USING messaging.messages m
+     WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
+     RETURNING m.sender, m.workflow_id`, [messageId, recipient, now]);
+  const row = result.rows[0];
+  return row ? { sender: row.sender, workflowId: row.workflow_id } : undefined;
+}
+
 /** Entries past their expiry, locked so two sweepers never report one message twice. */
 export async function claimExpired(tx: Queryable, now: Date, limit: number): Promise<string[]> {
   const result = await tx.query<{ message_id: string }>(

@@ -3,12 +3,15 @@ import type { EventStatus, Message, MessageEvent } from '../message.js';
 
 /** The SQL of messages and their events. Only this folder touches messaging.* tables. */
 
-const MESSAGE_COLUMNS = `message_id, message_type, sender, sender_name, sender_ods_code, sender_org_code, sender_billing_entity,
+export const MESSAGE_COLUMNS = `message_id, message_type, sender, sender_name, sender_ods_code, sender_org_code, sender_billing_entity,
   recipient, recipient_name, recipient_ods_code, recipient_org_code, recipient_billing_entity, workflow_id, total_chunks,
   content_encoding, content_type, subject, local_id, partner_id, file_name, checksum, encrypted, compressed,
   linked_message_id, status_code, status_event, status_description, created_at`;
 
-interface MessageRow {
+/** The message columns qualified with the alias `m`. */
+export const M_COLUMNS = MESSAGE_COLUMNS.split(',').map((c) => `m.${c.trim()}`).join(', ');
+
+export interface MessageRow {
   message_id: string; message_type: 'DATA' | 'REPORT';
   sender: string; sender_name: string; sender_ods_code: string; sender_org_code: string; sender_billing_entity: string | null;
   recipient: string; recipient_name: string; recipient_ods_code: string; recipient_org_code: string; recipient_billing_entity: string | null;
@@ -71,12 +74,12 @@ export interface StoredMessage {
   events: MessageEvent[];
 }
 
-const EVENTS_JSON = `COALESCE((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'code', e.code, 'event', e.event,
+export const EVENTS_JSON = `COALESCE((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'code', e.code, 'event', e.event,
   'description', e.description) ORDER BY e.event_seq) FROM messaging.message_events e WHERE e.message_id = m.message_id), '[]')`;
 
-interface EventJson { status: EventStatus; at: string; code: string | null; event: string | null; description: string | null }
+export interface EventJson { status: EventStatus; at: string; code: string | null; event: string | null; description: string | null }
 
-function toStored(row: MessageRow & { events: EventJson[] }): StoredMessage {
+export function toStored(row: MessageRow & { events: EventJson[] }): StoredMessage {
   return {
     message: toMessage(row),
     events: row.events.map((e) => ({ status: e.status, at: new Date(e.at), code: orUndefined(e.code), event: orUndefined(e.event), description: orUndefined(e.description) })),
@@ -89,7 +92,7 @@ export async function findMessage(db: Queryable, messageId: string, options: { l
   // chunk rows' foreign key takes, which FOR UPDATE would turn into deadlocks.
   const lock = options.lock ? 'FOR NO KEY UPDATE OF m' : '';
   const result = await db.query<MessageRow & { events: EventJson[] }>(
-    `SELECT ${MESSAGE_COLUMNS.split(',').map((c) => `m.${c.trim()}`).join(', ')}, ${EVENTS_JSON} AS events
+    `SELECT ${M_COLUMNS}, ${EVENTS_JSON} AS events
      FROM messaging.messages m WHERE m.message_id = $1 ${lock}`, [messageId]);
   const row = result.rows[0];
   return row ? toStored(row) : undefined;
@@ -98,7 +101,7 @@ export async function findMessage(db: Queryable, messageId: string, options: { l
 export async function findMessages(db: Queryable, messageIds: string[]): Promise<StoredMessage[]> {
   if (messageIds.length === 0) return [];
   const result = await db.query<MessageRow & { events: EventJson[] }>(
-    `SELECT ${MESSAGE_COLUMNS.split(',').map((c) => `m.${c.trim()}`).join(', ')}, ${EVENTS_JSON} AS events
+    `SELECT ${M_COLUMNS}, ${EVENTS_JSON} AS events
      FROM messaging.messages m WHERE m.message_id = ANY($1)`, [messageIds]);
   const byId = new Map(result.rows.map((r) => [r.message_id, toStored(r)]));
   return messageIds.flatMap((id) => byId.get(id) ?? []);
@@ -107,7 +110,7 @@ export async function findMessages(db: Queryable, messageIds: string[]): Promise
 /** Messages a mailbox sent since `since`, oldest first, after the cursor position (created_at, id). */
 export async function listSent(db: Queryable, sender: string, since: Date, after: { at: Date; id: string } | undefined, limit: number): Promise<StoredMessage[]> {
   const result = await db.query<MessageRow & { events: EventJson[] }>(
-    `SELECT ${MESSAGE_COLUMNS.split(',').map((c) => `m.${c.trim()}`).join(', ')}, ${EVENTS_JSON} AS events
+    `SELECT ${M_COLUMNS}, ${EVENTS_JSON} AS events
      FROM messaging.messages m
      WHERE m.sender = $1 AND m.created_at >= $2 AND m.message_type = 'DATA'
        AND ($3::timestamptz IS NULL OR (m.created_at, m.message_id) > ($3::timestamptz, $4::text))
