@@ -80,9 +80,12 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.ok(row.recorded_at.getTime() >= startedAt - 5 && row.recorded_at.getTime() <= Date.now());
   });
 
-  it('concurrent requests are all recorded and the chain stays unbroken', async () => {
+  it('concurrent requests to two Spine processes on one database are all recorded in one unbroken chain', async () => {
+    const second = await startTestSpine({ modules: [...ALL_SERVICES, probeModule], databaseUrl: spine.databaseUrl });
     const ids = Array.from({ length: 150 }, () => randomUUID());
-    const statuses = await Promise.all(ids.map((id) => get(`/audit-probe/Patient/${OTHER_PATIENT}`, clinicianB, { 'X-Request-ID': id }).then((r) => r.status)));
+    const statuses = await Promise.all(ids.map((id, i) => fetch(`${i % 2 ? spine.url : second.url}/audit-probe/Patient/${OTHER_PATIENT}`,
+      { headers: { authorization: `Bearer ${clinicianB}`, 'X-Request-ID': id } }).then((r) => r.status)));
+    await second.close();
     assert.deepEqual(new Set(statuses), new Set([200]));
     const { rows } = await spine.ctx.db.query('SELECT count(*)::int AS n FROM audit.events WHERE request_id = ANY($1)', [ids]);
     assert.equal(rows[0].n, ids.length);

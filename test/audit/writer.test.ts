@@ -2,6 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuditWriter, AuditUnavailableError, AuditWriterClosedError } from '../../src/platform/audit/writer.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
+import { readChainHead } from '../../src/platform/audit/store.js';
+import { appendToChain, toAuditRecord } from '../../src/platform/audit/chain.js';
 import { createDb, type Db } from '../../src/platform/db/pool.js';
 import { fixedClock } from '../../src/platform/clock.js';
 import { asTamperingSuperuser, openAuditDatabase, sampleEntry } from './support.js';
@@ -121,6 +123,30 @@ describe('platform audit writer (group commit, hash chain, append-only)', () => 
     assert.deepEqual(!verdict.intact && verdict.broken,
       { seq: target, problem: `record seq ${target} is missing (the next record is seq ${target + 1})` });
     assert.equal(verdict.records, target - 1);
+  });
+
+  it('a record forged past the chain head is found, and the writer then refuses to write rather than fork the chain', async () => {
+    const fresh = await openAuditDatabase();
+    try {
+      const writer = createAuditWriter(fresh.db);
+      for (let i = 0; i < 3; i++) await writer.record(sampleEntry());
+      // A forger who knows the hashing: the record links correctly, only the head does not know it.
+      const head = await readChainHead(fresh.db);
+      const [forged] = appendToChain(head, [toAuditRecord(sampleEntry({ requestId: 'forged' }), new Date())]);
+      await asTamperingSuperuser(fresh.db, (q) => q(`INSERT INTO audit.events (seq, recorded_at, request_id, action, resource,
+          nhs_numbers, outcome, app_id, app_name, user_id, role_profile_id, role_code, ods_code, client_address, detail, prev_hash, hash)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [forged!.seq, forged!.recordedAt, forged!.requestId, forged!.action, forged!.resource, forged!.nhsNumbers, forged!.outcome,
+        forged!.appId, forged!.appName, forged!.userId, forged!.roleProfileId, forged!.roleCode, forged!.odsCode,
+        forged!.clientAddress, forged!.detail, forged!.prevHash, forged!.hash]));
+      const verdict = await verifyAuditChain(fresh.db);
+      assert.deepEqual(!verdict.intact && verdict.broken,
+        { seq: 4, problem: 'records after seq 3 are beyond the chain head (not written by the audit writer)' });
+      await assert.rejects(writer.record(sampleEntry()), AuditUnavailableError);
+      await writer.close();
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('deleting the newest record is found through the chain head', async () => {
