@@ -28,6 +28,11 @@ export function sandboxPatients(): { patients: Patient[]; related: Array<{ nhsNu
     const patient = readJson(`sandbox/mocks/${file}`) as Patient;
     byId.set(patient.id, patient);
   }
+  // The compound-name search example (John Paul Smith) exists only as a search result.
+  const compound = readJson('sandbox/mocks/PatientCompoundName.json') as { entry: Array<{ resource: Patient }> };
+  const johnPaul = compound.entry[0]!.resource;
+  if (!byId.has(johnPaul.id)) byId.set(johnPaul.id, johnPaul);
+  alignRestrictedWithSearchExample(byId);
   const related: Array<{ nhsNumber: string; resource: { id: string } }> = [];
   for (const file of readdirSync(`${PDS_DATA}stubs/relatedPersonResponses`).sort()) {
     const bundle = readJson(`stubs/relatedPersonResponses/${file}`) as { entry?: Array<{ fullUrl: string; resource: { id: string } }> };
@@ -37,6 +42,28 @@ export function sandboxPatients(): { patients: Patient[]; related: Array<{ nhsNu
     }
   }
   return { patients: [...byId.values()], related };
+}
+
+/**
+ * The sandbox's own data disagrees with itself about 9000000025: its read says born 2010-10-22,
+ * its search example finds it as born 2005-06-16 by email and phone, which the stripped record
+ * does not show. A stateful store holds one record, so it takes the search example's date of
+ * birth and its (never disclosed) contact details: then both the restricted search
+ * (Smythe/Janet/2005-06-16) and the wildcard search (Sm* born 2010-10-22 finds two) answer as
+ * the sandbox does.
+ */
+function alignRestrictedWithSearchExample(byId: Map<string, Patient>) {
+  const restricted = byId.get('9000000025');
+  if (!restricted) return;
+  const example = readJson('sandbox/mocks/Sensitive_PatientSearch.json') as { entry: Array<{ resource: Patient }> };
+  byId.set('9000000025', {
+    ...restricted,
+    birthDate: example.entry[0]!.resource.birthDate,
+    telecom: [
+      { id: '789', system: 'phone', value: '01632960587', use: 'home' },
+      { id: '790', system: 'email', value: 'janet.smythe@example.com', use: 'home' },
+    ],
+  });
 }
 
 export async function loadNhsSandbox(ctx: PlatformContext): Promise<string> {

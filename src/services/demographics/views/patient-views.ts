@@ -6,15 +6,12 @@ const RESTRICTED_ON_READ = ['address', 'telecom', 'generalPractitioner'] as cons
 /** PDS spec (search): restricted results also lose their contacts. */
 const RESTRICTED_ON_SEARCH = [...RESTRICTED_ON_READ, 'contact'] as const;
 
-/** Search results exclude place of birth, pharmacies, communication and contact preferences. */
-const EXTENSIONS_LEFT_OUT_OF_SEARCH = new Set([
-  'http://hl7.org/fhir/StructureDefinition/patient-birthPlace',
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy',
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-PreferredDispenserOrganization',
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicalApplianceSupplier',
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication',
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
-]);
+/**
+ * Search results carry birth, death and registration facts only: place of birth, pharmacies,
+ * communication and contact preferences and the rest are left out, so only the death
+ * notification extension is kept (as the sandbox's search examples show).
+ */
+const EXTENSIONS_KEPT_IN_SEARCH = new Set(['https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus']);
 const NAME_USES_IN_SEARCH = new Set(['usual', 'nickname', 'temp']);
 
 function without(patient: Patient, fields: readonly string[]): Patient {
@@ -33,7 +30,7 @@ export function searchView(patient: Patient): Patient {
   const view: Patient = { ...patient };
   if (patient.name) view.name = patient.name.filter((n) => n.use === undefined || NAME_USES_IN_SEARCH.has(n.use));
   if (patient.address) view.address = patient.address.filter((a) => a.use === 'home');
-  if (patient.extension) view.extension = patient.extension.filter((e) => !EXTENSIONS_LEFT_OUT_OF_SEARCH.has(e.url));
+  if (patient.extension) view.extension = patient.extension.filter((e) => EXTENSIONS_KEPT_IN_SEARCH.has(e.url));
   for (const field of ['name', 'address', 'extension'] as const) {
     if (Array.isArray(view[field]) && (view[field] as unknown[]).length === 0) delete view[field];
   }
