@@ -51,6 +51,19 @@ describe('openspine audit (CLI)', () => {
     assert.equal(bad.stderr.trim(), "openspine: Invalid value - '1234567890' in field 'patient'");
   });
 
+  it('search --json prints one stored record per line, with its chain links', async () => {
+    const { code, stdout, stderr } = await openspine(database.url, 'audit', 'search', '--agent', '555021935107', '--limit', '2', '--json');
+    assert.equal(code, 0, stderr);
+    const records = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(records.length, 2);
+    assert.ok(records[0].seq > records[1].seq);
+    for (const r of records) {
+      assert.equal(r.userId, '555021935107');
+      assert.match(r.hash, /^[0-9a-f]{64}$/);
+    }
+    assert.match(stderr, /^2 of \d+ matching entries\n$/);
+  });
+
   it('verify on a tampered chain names the first broken record and exits 1', async () => {
     // Tampering needs the append-only triggers off, which only a superuser can do.
     await asTamperingSuperuser(database.db, (q) => q(`UPDATE audit.events SET outcome = 'failure' WHERE seq = 7`));

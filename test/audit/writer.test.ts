@@ -58,6 +58,23 @@ describe('platform audit writer (group commit, hash chain, append-only)', () => 
     await Promise.all([one.close(), two.close()]);
   });
 
+  it('verify while records are being appended sees an intact chain and stops at the head', async () => {
+    const writer = createAuditWriter(db);
+    let writing = true;
+    const appending = Promise.all(Array.from({ length: 20 }, async () => {
+      while (writing) await writer.record(sampleEntry({ action: 'during.verify' }));
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const verdict = await verifyAuditChain(db, { pageSize: 50 });
+    writing = false;
+    await appending;
+    await writer.close();
+    assert.equal(verdict.intact, true);
+    const total = (await db.query('SELECT count(*)::int AS n FROM audit.events')).rows[0].n;
+    assert.ok(verdict.records > 0 && verdict.records <= total);
+    assert.equal((await verifyAuditChain(db)).records, total);
+  });
+
   it('strings PostgreSQL cannot store (NUL, lone surrogates) are replaced, and the chain still verifies', async () => {
     const writer = createAuditWriter(db);
     await writer.record(sampleEntry({ requestId: 'nul\u0000id', detail: { 'k\u0000': 'a\uD800b', n: 1e21, f: 0.1 } }));
