@@ -5,6 +5,7 @@ import { loadMeshSandbox, meshFilesDataset } from './handlers/seed.js';
 import { meshPlugin } from './routes/mesh-plugin.js';
 import { messagingMigrations } from './store/migrations.js';
 import { pgBodyStore } from './store/pg-body-store.js';
+import { nonceLedger } from './store/nonces.js';
 
 export { sweepExpiredMessages } from './handlers/expiry.js';
 
@@ -13,7 +14,8 @@ export const messagingService: ServiceModule = {
   name: 'messaging',
   migrations: [messagingMigrations],
   async routes(app, ctx) {
-    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db) };
+    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), nonces: nonceLedger(ctx.db) };
+    app.addHook('onClose', () => deps.nonces.close());
     await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
   },
   datasets: {

@@ -5,7 +5,7 @@ import type { MeshMailbox } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
-import { claimNonce } from '../store/nonces.js';
+import type { NonceLedger } from '../store/nonces.js';
 import type { MailboxCache } from './mailbox-cache.js';
 import { hashMatches, parseMeshAuthorization, withinClockWindow } from './nhsmesh-header.js';
 
@@ -27,7 +27,7 @@ export function checkClientCertificate(ctx: PlatformContext, request: FastifyReq
  * header, mailbox mismatch, timestamp outside ±2 h, unknown or inactive mailbox, wrong HMAC, and a
  * nonce seen before. The nonce is claimed last, so a bad token cannot burn a good one's nonce.
  */
-export async function authenticateMailbox(ctx: PlatformContext, mailboxes: MailboxCache, header: string | undefined, pathMailbox: string): Promise<MeshMailbox> {
+export async function authenticateMailbox(ctx: PlatformContext, mailboxes: MailboxCache, nonces: NonceLedger, header: string | undefined, pathMailbox: string): Promise<MeshMailbox> {
   const token = parseMeshAuthorization(header);
   if (!token) throw meshError(MESH_ERRORS.AUTH_HEADER_UNREADABLE);
   if (token.mailboxId.toUpperCase() !== pathMailbox.toUpperCase()) throw meshError(MESH_ERRORS.AUTH_MAILBOX_MISMATCH);
@@ -38,7 +38,7 @@ export async function authenticateMailbox(ctx: PlatformContext, mailboxes: Mailb
   const mailbox = await mailboxes.get(token.mailboxId);
   if (!mailbox || !hashMatches(token, ctx.config.meshSharedKey, mailbox.password)) throw meshError(MESH_ERRORS.AUTH_INVALID_TOKEN);
   if (!mailbox.active) throw meshError(MESH_ERRORS.AUTH_INACTIVE_MAILBOX);
-  const fresh = await claimNonce(ctx.db, mailbox.mailboxId, token.nonce, token.nonceCount, token.issuedAt);
+  const fresh = await nonces.claim(mailbox.mailboxId, token.nonce, token.nonceCount, token.issuedAt);
   if (!fresh) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
   return mailbox;
 }

@@ -19,6 +19,12 @@ export async function acceptMessage(tx: Queryable, message: Message, at: Date): 
   });
   if (!delivered) return false;
   await appendEvent(tx, message.messageId, { status: 'accepted', at });
+  await announceAccepted(tx, message);
+  return true;
+}
+
+/** The outbox event of an acceptance (NEMS-style subscribers hear of MESH deliveries). */
+export async function announceAccepted(tx: Queryable, message: Message): Promise<void> {
   await enqueueEvent(tx, {
     type: 'mesh-message-accepted',
     source: 'messaging',
@@ -30,5 +36,4 @@ export async function acceptMessage(tx: Queryable, message: Message, at: Date): 
       workflowId: message.workflowId,
     },
   });
-  return true;
 }

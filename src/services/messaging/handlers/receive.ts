@@ -3,7 +3,7 @@ import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { messageState } from '../message.js';
-import { appendEvent, findMessage, type StoredMessage } from '../store/messages.js';
+import { findMessage, type StoredMessage } from '../store/messages.js';
 import { acknowledgeInboxEntry } from '../store/inbox.js';
 import { findForDownload } from '../store/download.js';
 import type { ChunkRecord } from '../store/chunks.js';
@@ -64,7 +64,6 @@ export async function acknowledgeMessage(deps: MeshDeps, mailboxId: string, mess
   const acknowledged = await deps.ctx.db.tx(async (tx) => {
     const removed = await acknowledgeInboxEntry(tx, messageId, mailboxId, now);
     if (!removed) return false;
-    await appendEvent(tx, messageId, { status: 'acknowledged', at: now });
     await enqueueEvent(tx, {
       type: 'mesh-message-acknowledged',
       source: 'messaging',

@@ -2,12 +2,11 @@ import type { MeshMailbox } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import type { Message, Party } from '../message.js';
-import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
+import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
 import { isSendHeaderProblem, validateSendHeaders, type HeaderBag, type SendHeaderProblem, type SendHeaders } from '../protocol/send-headers.js';
-import { appendEvent, insertMessage } from '../store/messages.js';
-import { recordChunk } from '../store/chunks.js';
-import { acceptMessage } from './accept.js';
+import { insertNewMessage } from '../store/send.js';
+import { announceAccepted } from './accept.js';
 import type { MeshDeps } from './deps.js';
 import { storeChunkBody } from './chunk-body.js';
 
@@ -74,12 +73,12 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   const now = deps.ctx.clock.now();
   const message = messageFrom(newMessageId(now), sender, recipient, validated, now);
   return deps.ctx.db.tx(async (tx) => {
-    await insertMessage(tx, message);
-    const single = message.totalChunks === 1;
-    if (!single) await appendEvent(tx, message.messageId, { status: 'uploading', at: now });
+    // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);
-    await recordChunk(tx, message.messageId, { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding }, now);
-    const accepted = single ? await acceptMessage(tx, message, now) : false;
+    const accepted = message.totalChunks === 1;
+    const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding };
+    await insertNewMessage(tx, message, chunk, accepted ? { expiresAt: new Date(now.getTime() + INBOX_EXPIRY_MS) } : undefined);
+    if (accepted) await announceAccepted(tx, message);
     return { message, accepted, bytes: stored.bytes };
   });
 }

@@ -56,7 +56,7 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     if (!version) throw meshError(MESH_ERRORS.BAD_ACCEPT, { fields: ['accept'] });
     if (request.routeOptions.config?.meshPublic || !request.routeOptions.url) return;
     const params = request.params as { mailbox?: string };
-    request.meshMailbox = await authenticateMailbox(deps.ctx, deps.mailboxes, request.headers.authorization, params.mailbox ?? '');
+    request.meshMailbox = await authenticateMailbox(deps.ctx, deps.mailboxes, deps.nonces, request.headers.authorization, params.mailbox ?? '');
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));

@@ -69,14 +69,18 @@ export async function removeFromInbox(tx: Queryable, messageId: string, unexpire
 }
 
 /**
- * Acknowledge: removes the recipient's in-date entry and says who sent it, in one statement;
- * undefined when there was nothing to remove (already acknowledged, expired, or not theirs).
+ * Acknowledge, in one statement: removes the recipient's in-date entry, appends the
+ * `acknowledged` event and says who sent the message; undefined when there was nothing to remove
+ * (already acknowledged, expired, or not theirs).
  */
 export async function acknowledgeInboxEntry(tx: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
   const result = await tx.query<{ sender: string; workflow_id: string }>(
-    `DELETE FROM messaging.inbox i USING messaging.messages m
-     WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
-     RETURNING m.sender, m.workflow_id`, [messageId, recipient, now]);
+    `WITH removed AS (
+       DELETE FROM messaging.inbox i USING messaging.messages m
+       WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
+       RETURNING m.message_id, m.sender, m.workflow_id),
+     event AS (INSERT INTO messaging.message_events (message_id, status, at) SELECT message_id, 'acknowledged', $3 FROM removed)
+     SELECT sender, workflow_id FROM removed`, [messageId, recipient, now]);
   const row = result.rows[0];
   return row ? { sender: row.sender, workflowId: row.workflow_id } : undefined;
 }
