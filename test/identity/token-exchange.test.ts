@@ -16,7 +16,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
   let adminToken: string;
   before(async () => {
     spine = await startTestSpine();
-    app = await registerApp(spine, { activities: ['directory:read'], rateLimit: 500 });
+    app = await registerApp(spine, { activities: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'directory:read'], rateLimit: 500 });
     adminToken = (await createAppAndToken(spine, { activities: ['identity:admin'] })).token;
   });
   after(async () => { await spine.close(); });
@@ -53,6 +53,17 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
       userId: '555000000001', roleProfileId: '555000000101', roleCode: 'R8000', rateLimit: 500, activities: undefined,
     });
     assert.ok((principal.activities as string[]).includes('patient:write'));
+    // R8000 also grants messaging and audit:read, which this app is not registered for.
+    assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'directory:read']);
+  });
+
+  it('a user\'s role never widens what the application itself may do', async () => {
+    const narrowApp = await registerApp(spine, { activities: ['directory:read'], rateLimit: 500 });
+    const { header, claims } = assertionParts(narrowApp);
+    const form = { ...exchangeForm(await demoIdToken('555000000001', '555000000101')), client_assertion: signRaw(header, claims, narrowApp.key.privateKeyPem) };
+    const response = await postToken(spine, form);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.deepEqual(principalOf(response.body.access_token!).activities, ['directory:read']);
   });
 
   it('NHSD-Session-URID picks another of the user\'s roles, with its organisation and activities', async () => {

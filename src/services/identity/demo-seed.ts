@@ -73,7 +73,7 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
   const demo = await createDemoApplicationOnce(ctx.db, 'demo', {
     name: 'OpenSpine demo clinical system',
     odsCode: DEMO_PRACTICE,
-    activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read'),
+    activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'),
     rateLimit: 100_000,
   });
   const admin = await createDemoApplicationOnce(ctx.db, 'admin', {

@@ -18,7 +18,8 @@ export function applicationPrincipal(app: Application): Principal {
 
 /**
  * User-restricted access: a user acting through the app in one role profile. The role decides the
- * activities (national RBAC); the organisation is the role's, not the app's.
+ * activities (national RBAC), narrowed to what the app itself is registered for: a user's rights
+ * never widen what an application may do. The organisation is the role's, not the app's.
  */
 export function userPrincipal(app: Application, selected: SelectedRole): Principal {
   return {
@@ -30,7 +31,7 @@ export function userPrincipal(app: Application, selected: SelectedRole): Princip
     userId: selected.userId,
     roleProfileId: selected.role.person_roleid,
     roleCode: jobRoleCode(selected.role.role_code),
-    activities: activitiesForRole(selected.role.role_code),
+    activities: activitiesForRole(selected.role.role_code).filter((a) => app.activities.includes(a)),
     rateLimit: app.rateLimit,
   };
 }
