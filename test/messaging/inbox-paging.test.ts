@@ -82,6 +82,14 @@ describe('MESH inbox paging, workflow_filter and rich listings', () => {
     assert.equal((await mesh(spine.url, `/${MB1}/outbox/rich?start_time=yesterday`, { version: 2 })).status, 400);
   });
 
+  it('the deprecated /count answers v1 and v2 shapes', async () => {
+    const v1 = await (await mesh(spine.url, `/${MB3}/count`, { version: 1 })).json() as Record<string, unknown>;
+    assert.equal(v1.count, 25);
+    assert.equal(v1.allResultsIncluded, true);
+    assertMatchesSpec('/messageexchange/{mailbox_id}/count', 'get', 200, 'application/json', v1);
+    assert.deepEqual(await (await mesh(spine.url, `/${MB3}/count`, { version: 2 })).json(), { count: 25 });
+  });
+
   it('tracking is for the sender only; a missing messageID is 400', async () => {
     assert.equal((await mesh(spine.url, `/${MB3}/outbox/tracking?messageID=${sent[0]}`, { version: 2 })).status, 404);
     assert.equal((await mesh(spine.url, `/${MB1}/outbox/tracking`, { version: 2 })).status, 400);

@@ -8,6 +8,8 @@ import { auditMessage } from '../handlers/audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import type { RichQuery } from '../handlers/tracking.js';
 import { acknowledgeView, handshakeView } from '../views/outbox.js';
+import { inboxCountView } from '../views/inbox.js';
+import { countInbox } from '../store/inbox.js';
 import { downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
@@ -30,6 +32,14 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const version = versionOf(request);
     const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query);
     return reply.type(MEDIA_TYPE[version]).send(view);
+  });
+
+  // Deprecated in the spec but still called by MESH clients (mesh-client's count_messages).
+  app.get<{ Params: MailboxParams }>('/:mailbox/count', async (request, reply) => {
+    const mailboxId = mailboxOf(request).mailboxId;
+    const count = await countInbox(deps.ctx.db, mailboxId, deps.ctx.clock.now());
+    const version = versionOf(request);
+    return reply.type(MEDIA_TYPE[version]).send(inboxCountView(version, count, String(request.id)));
   });
 
   app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', async (request, reply) => {

@@ -17,6 +17,11 @@ export function inboxView(version: ApiVersion, listing: InboxListing): Record<st
   };
 }
 
+/** The deprecated `/count`: v1 `{count, internalID, allResultsIncluded}`, v2 `{count}`. */
+export function inboxCountView(version: ApiVersion, count: number, internalId: string): Record<string, unknown> {
+  return version === 2 ? { count } : { count, internalID: internalId, allResultsIncluded: true };
+}
+
 /** A link under /messageexchange with its query string, as the spec's examples show. */
 export function meshLink(path: string, query: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams();
