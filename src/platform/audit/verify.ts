@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import { ChainVerifier, type ChainBreak, type ChainHead } from './chain.js';
+import { ChainVerifier, type ChainBreak, type ChainHead, type ChainedRecord } from './chain.js';
 import { readChainHead, readChainPage } from './store.js';
 
 export type ChainVerdict =
@@ -22,20 +22,29 @@ export async function verifyAuditChain(db: Queryable, options: VerifyOptions = {
   const verifier = new ChainVerifier();
   let head = await readChainHead(db);
   let afterSeq = 0;
-  for (;;) {
-    const page = await readChainPage(db, afterSeq, pageSize);
-    for (const record of page) {
-      const broken = verifier.check(record);
-      if (broken) return { intact: false, records: verifier.checked, broken };
+  let next: Promise<ChainedRecord[]> | undefined;
+  try {
+    for (;;) {
+      const page = await (next ?? readChainPage(db, afterSeq, pageSize));
+      next = undefined;
+      if (page.length > 0) afterSeq = page[page.length - 1]!.seq;
+      // A full page: fetch the next one while this one is hashed (the database and the CPU overlap).
+      if (page.length === pageSize) next = readChainPage(db, afterSeq, pageSize);
+      for (const record of page) {
+        const broken = verifier.check(record);
+        if (broken) return { intact: false, records: verifier.checked, broken };
+      }
+      options.onProgress?.(verifier.checked, Math.max(head.seq, afterSeq));
+      if (page.length === pageSize) continue;
+      const latest = await readChainHead(db);
+      const movedOn = latest.seq !== head.seq;
+      head = latest;
+      // Stop when the head is reached, or when nothing more is there to read (records missing at the end).
+      if (head.seq <= afterSeq || (!movedOn && page.length === 0)) break;
     }
-    if (page.length > 0) afterSeq = page[page.length - 1]!.seq;
-    options.onProgress?.(verifier.checked, Math.max(head.seq, afterSeq));
-    if (page.length === pageSize) continue;
-    const latest = await readChainHead(db);
-    const movedOn = latest.seq !== head.seq;
-    head = latest;
-    // Stop when the head is reached, or when nothing more is there to read (records missing at the end).
-    if (head.seq <= afterSeq || (!movedOn && page.length === 0)) break;
+  } finally {
+    // A prefetch still in flight when a break is found: settle it so its result is not left unhandled.
+    await next?.catch(() => undefined);
   }
   const broken = verifier.finish(head);
   if (broken) return { intact: false, records: verifier.checked, broken };
