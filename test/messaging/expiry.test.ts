@@ -58,6 +58,10 @@ describe('MESH expiry: 5-day inbox expiry with REPORTs, 30-day purge (injected c
     assert.equal((await call(`/${MB2}/inbox/${uncollected}/status/acknowledged`, { method: 'PUT' })).status, 410);
     const events = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'mesh-message-expired'`);
     assert.equal(events.rows[0].n, 1);
+    const audited = await spine.ctx.db.query(`SELECT detail FROM audit.events WHERE action = 'message.expire'`);
+    assert.equal(audited.rows.length, 1);
+    assert.equal(audited.rows[0].detail.messageId, uncollected);
+    assert.equal(audited.rows[0].detail.reportId, reports[0]);
 
     clock.set(new Date(start + 30 * DAY + 60_000));
     const purge = await sweepExpiredMessages(spine.ctx);

@@ -83,6 +83,16 @@ describe('MESH send, list, download, acknowledge', () => {
     assert.equal(trackedV1.status, 'Acknowledged');
     assert.equal(trackedV1.fileSize, 10);
     assert.equal(trackedV1.dtsId, sent.message_id);
+
+    // Every step is audited: who did what to which message, never the body, no patient named.
+    const audit = await spine.ctx.db.query<{ action: string; nhs_numbers: string[]; app_id: string; detail: Record<string, unknown> }>(
+      'SELECT action, nhs_numbers, app_id, detail FROM audit.events WHERE resource = $1 ORDER BY seq', [`MeshMessage/${sent.message_id}`]);
+    assert.deepEqual(audit.rows.map((r) => r.action), ['message.send', 'message.download', 'message.track', 'message.acknowledge', 'message.track']);
+    assert.deepEqual(audit.rows.map((r) => r.app_id), [MB1, MB2, MB1, MB2, MB1]);
+    assert.ok(audit.rows.every((r) => r.nhs_numbers.length === 0 && !JSON.stringify(r.detail).includes('hello MESH')));
+    assert.equal(audit.rows[0]!.detail.to, MB2);
+    const outbox = await spine.ctx.db.query(`SELECT event_type FROM platform.outbox WHERE payload->>'messageId' = $1 ORDER BY 1`, [sent.message_id]);
+    assert.deepEqual(outbox.rows.map((r) => r.event_type), ['mesh-message-accepted', 'mesh-message-acknowledged']);
   });
 
   it('only the recipient may download or acknowledge: 403; unknown ids 404', async () => {

@@ -54,6 +54,7 @@ export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodySto
   const now = ctx.clock.now();
   const result: SweepResult = { expired: 0, reports: 0, purged: 0 };
   for (;;) {
+    const expiredNow: Array<{ messageId: string; sender: string; recipient: string; reportId?: string }> = [];
     const done = await ctx.db.tx(async (tx) => {
       const ids = await claimExpired(tx, now, BATCH);
       for (const id of ids) {
@@ -63,14 +64,30 @@ export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodySto
         result.expired += 1;
         await enqueueEvent(tx, { type: 'mesh-message-expired', source: 'messaging', payload: { messageId: id, sender: stored.message.sender.mailboxId, recipient: stored.message.recipient.mailboxId } });
         // Reports about reports, or about system messages, would go nowhere.
+        let reportId: string | undefined;
         if (stored.message.messageType === 'DATA' && stored.message.sender.mailboxId) {
           const report = nonDeliveryReport(stored.message, now);
           await insertMessage(tx, report);
-          if (await acceptMessage(tx, report, now)) result.reports += 1;
+          if (await acceptMessage(tx, report, now)) {
+            result.reports += 1;
+            reportId = report.messageId;
+          }
         }
+        expiredNow.push({ messageId: id, sender: stored.message.sender.mailboxId, recipient: stored.message.recipient.mailboxId, reportId });
       }
       return ids.length < BATCH;
     });
+    // Audited once committed: the expiry is a message event like a send or an acknowledge.
+    for (const expired of expiredNow) {
+      await ctx.audit.record({
+        requestId: `mesh-expiry-${now.toISOString()}`,
+        action: 'message.expire',
+        resource: `MeshMessage/${expired.messageId}`,
+        nhsNumbers: [],
+        outcome: 'success',
+        detail: { ...expired, statusCode: UNDELIVERED.code },
+      });
+    }
     if (done) break;
   }
   for (;;) {
