@@ -264,7 +264,9 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.deepEqual(seen.filter((id) => Number(id) <= Number(expected[0])), expected);
   });
 
-  it('the token form of patient (system|value) is accepted', async () => {
+  it('the reference and token forms of patient and agent are accepted', async () => {
+    assert.deepEqual((await search(`patient=Patient/${PATIENT}&agent=${encodeURIComponent('https://fhir.nhs.uk/Id/sds-user-id|555000000011')}`, privacyOfficer)).entry
+      .map((e: any) => e.resource.id), (await search(`patient=${PATIENT}&agent=555000000011`, privacyOfficer)).entry.map((e: any) => e.resource.id));
     const bundle = await search(`patient=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${OTHER_PATIENT}`)}`, appToken);
     assert.ok(actionsOf(bundle).includes('patient.read'));
     for (const e of bundle.entry) assert.equal(e.resource.entity[0].what.identifier.value, OTHER_PATIENT);

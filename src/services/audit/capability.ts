@@ -22,8 +22,8 @@ export function capabilityStatement(baseUrl: string, now: Date) {
         profile: 'http://hl7.org/fhir/StructureDefinition/AuditEvent',
         interaction: [{ code: 'search-type' }],
         searchParam: [
-          { name: 'patient', type: 'reference', documentation: 'NHS number of a patient the access concerned (or https://fhir.nhs.uk/Id/nhs-number|NHS number)' },
-          { name: 'agent', type: 'reference', documentation: 'SDS user id or application id of who accessed' },
+          { name: 'patient', type: 'reference', documentation: 'NHS number of a patient the access concerned: 9000000009, Patient/9000000009 or https://fhir.nhs.uk/Id/nhs-number|9000000009' },
+          { name: 'agent', type: 'reference', documentation: 'Who accessed: an SDS user id or an application id (also as https://fhir.nhs.uk/Id/sds-user-id|id or urn:openspine:application-id|id)' },
           { name: 'date', type: 'date', documentation: 'When recorded; prefixes eq, ne, gt, lt, ge, le, sa, eb; repeat for a range' },
           { name: '_count', type: 'number', documentation: `Entries per page, 1 to ${MAX_COUNT} (default ${DEFAULT_COUNT}); newest first` },
           { name: '_before', type: 'number', documentation: "Paging cursor set by the Bundle's next link: entries with an id below this" },

@@ -18,6 +18,8 @@ export const SEARCH_PARAMETERS = ['patient', 'agent', 'date', '_count', '_before
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+// The identifier systems an AuditEvent's agents carry (audit-event.ts), accepted in token form.
+const AGENT_PREFIXES = ['https://fhir.nhs.uk/Id/sds-user-id|', 'urn:openspine:application-id|', 'Practitioner/', 'Device/'];
 
 type RawQuery = Record<string, string | string[] | undefined>;
 
@@ -31,9 +33,15 @@ function single(query: RawQuery, name: string): string | undefined {
   return values[0];
 }
 
-/** `9000000009` or `https://fhir.nhs.uk/Id/nhs-number|9000000009` (FHIR token form). */
+/** The value without a known prefix: the FHIR reference (`Patient/…`) or token (`system|…`) forms. */
+function withoutPrefix(value: string, prefixes: readonly string[]): string {
+  const prefix = prefixes.find((p) => value.startsWith(p));
+  return prefix === undefined ? value : value.slice(prefix.length);
+}
+
+/** `9000000009`, `Patient/9000000009` or `https://fhir.nhs.uk/Id/nhs-number|9000000009`. */
 function parsePatient(value: string): string {
-  const nhsNumber = value.startsWith(`${NHS_NUMBER_SYSTEM}|`) ? value.slice(NHS_NUMBER_SYSTEM.length + 1) : value;
+  const nhsNumber = withoutPrefix(value, ['Patient/', `${NHS_NUMBER_SYSTEM}|`]);
   if (!isValidNhsNumber(nhsNumber)) throw new SpineError(AUDIT_ERRORS.INVALID_VALUE, invalidValueDiagnostics(value, 'patient'));
   return nhsNumber;
 }
@@ -71,7 +79,8 @@ export function parseAuditEventQuery(query: RawQuery): AuditEventQuery {
     throw new SpineError(AUDIT_ERRORS.INVALID_SEARCH_DATA,
       "Invalid search data provided - give at least one of 'patient' (NHS number), 'agent' (user or application id) or 'date'");
   }
-  if (agent !== undefined && (agent.length === 0 || agent.length > 128)) {
+  const agentId = agent === undefined ? undefined : withoutPrefix(agent, AGENT_PREFIXES);
+  if (agent !== undefined && (!agentId || agentId.length > 128)) {
     throw new SpineError(AUDIT_ERRORS.INVALID_VALUE, invalidValueDiagnostics(agent, 'agent'));
   }
   const recorded = dates.flatMap((text) => {
@@ -84,7 +93,7 @@ export function parseAuditEventQuery(query: RawQuery): AuditEventQuery {
   });
   return {
     nhsNumber: patient === undefined ? undefined : parsePatient(patient),
-    agent,
+    agent: agentId,
     recorded,
     count: parseCount(single(query, '_count')),
     before: parseBefore(single(query, '_before')),
