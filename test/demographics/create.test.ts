@@ -70,6 +70,22 @@ describe('POST /Patient', () => {
     assert.equal(retry.json.id, first.json.id);
   });
 
+  it('the same request sent three times at once creates one patient', async () => {
+    const requestId = randomUUID();
+    const results = await Promise.all([1, 2, 3].map(() => call(h, 'Patient', { method: 'POST', body: newPerson('Simultaneous'), requestId })));
+    assert.deepEqual(results.map((r) => r.status), [201, 201, 201]);
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM demographics.patients WHERE family = 'SIMULTANEOUS'`);
+    assert.equal(rows[0].n, 1);
+  });
+
+  it('the same person posted twice at once (different request ids) is created once', async () => {
+    const results = await Promise.all([1, 2].map(() => call(h, 'Patient', { method: 'POST', body: newPerson('Racing', 'Rae', '1977-07-07') })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 201]);
+    const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM demographics.patients WHERE family = 'RACING'`);
+    assert.equal(rows[0].n, 1);
+  });
+
   it('rejects bodies without the minimum details, with unknown fields, or with a work address', async () => {
     const noName = await call(h, 'Patient', { method: 'POST', body: { gender: 'female', birthDate: '1980-01-01' } });
     assert.equal(noName.status, 400);

@@ -60,3 +60,9 @@ export function duplicateCheckQuery(details: Patient): SearchQuery {
     birthDate: { from: details.birthDate, to: details.birthDate },
   };
 }
+
+/** What identifies a person for the duplicate check: normalised family name and date of birth. */
+export function personKey(details: Patient): string {
+  const usual = details.name!.find((n) => n.use === 'usual')!;
+  return `${normaliseName(usual.family!)}|${details.birthDate}`;
+}

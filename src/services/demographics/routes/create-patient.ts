@@ -6,13 +6,14 @@ import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { PDS_OUTCOMES } from '../errors.js';
 import { requireRequestId } from '../request-headers.js';
-import { newPatientFrom, duplicateCheckQuery } from '../domain/new-patient.js';
+import { newPatientFrom, duplicateCheckQuery, personKey } from '../domain/new-patient.js';
 import { newPatientEvent } from '../domain/patient-events.js';
-import { rankMatches } from '../search/rank-matches.js';
+import { rankMatches, type ScoredPatient } from '../search/rank-matches.js';
 import { findSearchCandidates } from '../store/patient-search.js';
 import { allocateNhsNumber } from '../store/nhs-number-allocator.js';
 import { insertPatient } from '../store/patient-writes.js';
-import { findOutcome, saveOutcome, type StoredOutcome } from '../store/idempotency.js';
+import { DuplicateRequest, findOutcome, saveOutcome, type StoredOutcome } from '../store/idempotency.js';
+import type { Patient } from '../fhir-types.js';
 import { PDS_BASE } from './paths.js';
 
 /** A person already on file: a match this close is the same person (PDS answers SINGLE_MATCH). */
@@ -22,38 +23,65 @@ function send(reply: FastifyReply, outcome: StoredOutcome) {
   return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
 }
 
+type CreateResult =
+  | { kind: 'matched'; matches: ScoredPatient[] }
+  | { kind: 'replayed'; outcome: StoredOutcome }
+  | { kind: 'created'; patient: Patient; outcome: StoredOutcome };
+
+/**
+ * In one transaction: trace the person and allocate a number only if nobody matches. Requests for
+ * the same person queue on an advisory lock, so the second sees the first's record; a request id
+ * already answered is replayed.
+ */
+async function createUnlessKnown(ctx: PlatformContext, requestId: string, draft: ReturnType<typeof newPatientFrom>): Promise<CreateResult> {
+  return ctx.db.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pds-create:${personKey(draft.details)}`]);
+    const replay = await findOutcome(tx, requestId, '');
+    if (replay) return { kind: 'replayed', outcome: replay };
+    const query = duplicateCheckQuery(draft.details);
+    const matches = rankMatches(query, await findSearchCandidates(tx, query)).filter((m) => m.score >= SAME_PERSON_SCORE);
+    if (matches.length > 0) return { kind: 'matched', matches };
+    for (;;) {
+      const patient = draft.recordFor(await allocateNhsNumber(tx));
+      if (!(await insertPatient(tx, patient))) continue;
+      await enqueueEvent(tx, newPatientEvent(patient));
+      const outcome: StoredOutcome = { status: 201, headers: { etag: etagFor(1) }, body: JSON.stringify(patient) };
+      if (!(await saveOutcome(tx, requestId, '', outcome))) throw new DuplicateRequest();
+      return { kind: 'created', patient, outcome };
+    }
+  });
+}
+
+/** PDS answers an existing person with HTTP 200 and SINGLE_MATCH (naming the number) or MULTIPLE_MATCHES. */
+function matchOutcome(matches: ScoredPatient[]) {
+  return matches.length === 1
+    ? operationOutcome({ ...PDS_OUTCOMES.SINGLE_MATCH, diagnostics: `Unable to create new patient. NHS number ${matches[0]!.patient.id} found for supplied demographic data.` })
+    : operationOutcome({ ...PDS_OUTCOMES.MULTIPLE_MATCHES, diagnostics: 'Unable to create new patient. Multiple matches found for supplied demographic data.' });
+}
+
 export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) {
   app.post(`${PDS_BASE}/Patient`, { config: { activity: 'patient:create' } }, async (request, reply) => {
     const requestId = requireRequestId(request);
     const earlier = await findOutcome(ctx.db, requestId, '');
     if (earlier) return send(reply, earlier);
-    const { details, recordFor } = newPatientFrom(request.body, ctx.clock.now().toISOString().slice(0, 10));
-
-    // PDS: only allocate a number when a trace finds nobody (SINGLE_MATCH / MULTIPLE_MATCHES otherwise).
-    const query = duplicateCheckQuery(details);
-    const matches = rankMatches(query, await findSearchCandidates(ctx.db, query)).filter((m) => m.score >= SAME_PERSON_SCORE);
-    if (matches.length > 0) {
-      const single = matches.length === 1;
-      const outcome = single
-        ? operationOutcome({ ...PDS_OUTCOMES.SINGLE_MATCH, diagnostics: `Unable to create new patient. NHS number ${matches[0]!.patient.id} found for supplied demographic data.` })
-        : operationOutcome({ ...PDS_OUTCOMES.MULTIPLE_MATCHES, diagnostics: 'Unable to create new patient. Multiple matches found for supplied demographic data.' });
-      await ctx.audit.record({ ...auditContext(request), action: 'patient.create', nhsNumbers: matches.map((m) => m.patient.id),
-        outcome: 'failure', detail: { result: single ? 'single-match' : 'multiple-matches' } });
-      return reply.code(200).type('application/fhir+json').send(outcome);
+    const draft = newPatientFrom(request.body, ctx.clock.now().toISOString().slice(0, 10));
+    let result: CreateResult;
+    try {
+      result = await createUnlessKnown(ctx, requestId, draft);
+    } catch (err) {
+      // The same request sent twice at once: one creates the patient, the other replays it.
+      const winner = err instanceof DuplicateRequest ? await findOutcome(ctx.db, requestId, '') : undefined;
+      if (winner) return send(reply, winner);
+      throw err;
     }
-
-    const created = await ctx.db.tx(async (tx) => {
-      for (;;) {
-        const patient = recordFor(await allocateNhsNumber(tx));
-        if (!(await insertPatient(tx, patient))) continue;
-        await enqueueEvent(tx, newPatientEvent(patient));
-        const outcome: StoredOutcome = { status: 201, headers: { etag: etagFor(1) }, body: JSON.stringify(patient) };
-        await saveOutcome(tx, requestId, '', outcome);
-        return { patient, outcome };
-      }
-    });
-    await ctx.audit.record({ ...auditContext(request), action: 'patient.create', resource: `Patient/${created.patient.id}`,
-      nhsNumbers: [created.patient.id], outcome: 'success' });
-    return send(reply, created.outcome);
+    if (result.kind === 'replayed') return send(reply, result.outcome);
+    if (result.kind === 'matched') {
+      await ctx.audit.record({ ...auditContext(request), action: 'patient.create', nhsNumbers: result.matches.map((m) => m.patient.id),
+        outcome: 'failure', detail: { result: result.matches.length === 1 ? 'single-match' : 'multiple-matches' } });
+      return reply.code(200).type('application/fhir+json').send(matchOutcome(result.matches));
+    }
+    await ctx.audit.record({ ...auditContext(request), action: 'patient.create', resource: `Patient/${result.patient.id}`,
+      nhsNumbers: [result.patient.id], outcome: 'success' });
+    return send(reply, result.outcome);
   });
 }

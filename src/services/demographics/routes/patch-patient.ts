@@ -49,6 +49,7 @@ export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
     const saved = await ctx.db.tx(async (tx) => {
       if (!(await replacePatientVersion(tx, current.resource, expected, next, requestId))) return false;
       for (const event of eventsForChange(current.resource, next)) await enqueueEvent(tx, event);
+      // A concurrent duplicate cannot get here (the version check lets one through), so no conflict.
       await saveOutcome(tx, requestId, id, outcome);
       return true;
     });
