@@ -108,6 +108,8 @@ describe('PATCH /Patient/{id}', () => {
     assert.equal(outcomeOf(identity.json).code, 'FORBIDDEN_UPDATE');
     const { rows } = await h.db.query('SELECT version_id, gender FROM demographics.patients WHERE nhs_number = $1', [id]);
     assert.deepEqual(rows[0], { version_id: 1, gender: people[5]!.gender }, 'no partial write');
+    const audit = await h.db.query('SELECT outcome, detail FROM audit.events WHERE request_id = $1', [identity.requestId]);
+    assert.deepEqual(audit.rows, [{ outcome: 'failure', detail: { error: 'FORBIDDEN_UPDATE' } }], 'refused updates are audited');
   });
 
   it('a remove preceded by a test of the item id succeeds', async () => {

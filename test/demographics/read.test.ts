@@ -5,6 +5,7 @@ import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
 import { createAppAndToken } from '../support/identity.js';
 import { testPopulation } from './support/population.js';
+import { demographicsService } from '../../src/services/demographics/index.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 const stubError = (code: string) => spec(`stubs/errorResponses/${code}.json`);
@@ -113,6 +114,13 @@ describe('GET /Patient/{id} and /RelatedPerson', () => {
     assert.equal(none.json.entry, undefined);
     const bad = await call(h, 'Patient/9000000000/RelatedPerson');
     assert.equal(bad.status, 400);
+  });
+
+  it('the nhs-sandbox dataset is idempotent (demo seeding already loaded it)', async () => {
+    const summary = await demographicsService.datasets!['nhs-sandbox']!(h.spine.ctx, {});
+    assert.match(summary, /^nhs-sandbox: 0 of 17 sandbox patients added, 3 related persons$/);
+    const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM demographics.related_persons`);
+    assert.equal(rows[0].n, 3);
   });
 
   it('serves metadata, _ping and _status', async () => {

@@ -21,6 +21,33 @@ function replay(reply: FastifyReply, outcome: StoredOutcome) {
   return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
 }
 
+/**
+ * Applies a PATCH to the version the client read, all or nothing, with its events and its
+ * replayable outcome in one transaction. Of two updates racing on one version exactly one
+ * passes the version check; the other gets 409 (or, if it was a retry of the winner, its outcome).
+ */
+async function updatePatient(ctx: PlatformContext, body: unknown, id: string, expected: number, requestId: string) {
+  const ops = parsePatchBody(body);
+  const current = await readPatientForUpdate(ctx.db, id);
+  if (!current || current.status !== 'active') {
+    throw new SpineError(current?.status === 'invalidated' ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
+  }
+  if (current.version_id !== expected) throw versionMismatch();
+  const today = ctx.clock.now().toISOString().slice(0, 10);
+  const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
+  const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next) };
+  const saved = await ctx.db.tx(async (tx) => {
+    if (!(await replacePatientVersion(tx, current.resource, expected, next, requestId))) return false;
+    for (const event of eventsForChange(current.resource, next)) await enqueueEvent(tx, event);
+    await saveOutcome(tx, requestId, id, outcome);
+    return true;
+  });
+  if (saved) return { outcome, paths: ops.map((o) => `${o.op} ${o.path}`) };
+  const winner = await findOutcome(ctx.db, requestId, id);
+  if (winner) return { outcome: winner, paths: [] };
+  throw versionMismatch();
+}
+
 export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, { config: { activity: 'patient:write' } }, async (request, reply) => {
     const requestId = requireRequestId(request);
@@ -30,37 +57,20 @@ export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
     if (ifMatch === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.missingIfMatch);
     const expected = parseIfMatch(ifMatch);
     if (expected === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.invalidHeader(ifMatch, 'If-Match'));
-
     // PDS: a retry with the same X-Request-ID gets the first outcome, not a second update.
     const earlier = await findOutcome(ctx.db, requestId, id);
     if (earlier) return replay(reply, earlier);
 
-    const ops = parsePatchBody(request.body);
-    const current = await readPatientForUpdate(ctx.db, id);
-    if (!current || current.status !== 'active') {
-      throw new SpineError(current?.status === 'invalidated' ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
+    const audit = { ...auditContext(request), action: 'patient.update', resource: `Patient/${id}`, nhsNumbers: [id] };
+    let result: Awaited<ReturnType<typeof updatePatient>>;
+    try {
+      result = await updatePatient(ctx, request.body, id, expected, requestId);
+    } catch (err) {
+      // A refused update is an attempt on patient data all the same: it is audited.
+      await ctx.audit.record({ ...audit, outcome: 'failure', detail: { error: err instanceof SpineError ? err.spec.code : 'error' } });
+      throw err;
     }
-    if (current.version_id !== expected) throw versionMismatch();
-    const today = ctx.clock.now().toISOString().slice(0, 10);
-    const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
-    const body = JSON.stringify(next);
-    const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body };
-
-    const saved = await ctx.db.tx(async (tx) => {
-      if (!(await replacePatientVersion(tx, current.resource, expected, next, requestId))) return false;
-      for (const event of eventsForChange(current.resource, next)) await enqueueEvent(tx, event);
-      // A concurrent duplicate cannot get here (the version check lets one through), so no conflict.
-      await saveOutcome(tx, requestId, id, outcome);
-      return true;
-    });
-    if (!saved) {
-      // Lost a race: either a retry of this very request won (replay it), or another update did.
-      const winner = await findOutcome(ctx.db, requestId, id);
-      if (winner) return replay(reply, winner);
-      throw versionMismatch();
-    }
-    await ctx.audit.record({ ...auditContext(request), action: 'patient.update', resource: `Patient/${id}`, nhsNumbers: [id],
-      outcome: 'success', detail: { fromVersion: expected, toVersion: expected + 1, paths: ops.map((o) => `${o.op} ${o.path}`) } });
-    return replay(reply, outcome);
+    await ctx.audit.record({ ...audit, outcome: 'success', detail: { fromVersion: expected, paths: result.paths } });
+    return replay(reply, result.outcome);
   });
 }
