@@ -33,7 +33,7 @@ describe('PATCH /Patient/{id}', () => {
 
   it('applies the patches, increments the version and keeps the old one', async () => {
     const id = people[0]!.id;
-    const res = await patch(id, [{ op: 'replace', path: '/gender', value: 'male' }, { op: 'add', path: '/name/0/given/1', value: 'Rose' }], { version: 1 });
+    const res = await patch(id, [{ op: 'replace', path: '/gender', value: 'male' }, { op: 'add', path: '/name/0/id', value: 'n0' }, { op: 'add', path: '/name/0/given/1', value: 'Rose' }], { version: 1 });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.headers.get('etag'), 'W/"2"');
     assert.equal(res.json.meta.versionId, '2');
@@ -88,6 +88,8 @@ describe('PATCH /Patient/{id}', () => {
     const id = people[5]!.id;
     await invalidUpdate(id, [], 'Invalid update with error - No patches found');
     await invalidUpdate(id, [{ op: 'remove', path: '/name/0/prefix/0' }], "Invalid update with error - removal '/name/0/prefix/0' is not immediately preceded by equivalent test - instead it is the first item");
+    await invalidUpdate(id, [{ op: 'add', path: '/name/0/given/0', value: 'Rose' }], "Invalid update with error - update to '/name/0/given/0' must identify '/name/0' by its id ('n5')");
+    await invalidUpdate(id, [{ op: 'add', path: '/name/0/id', value: 'wrong' }, { op: 'add', path: '/name/0/given/0', value: 'Rose' }], /must identify '\/name\/0' by its id/);
     await invalidUpdate(id, [{ op: 'replace', path: '/gender', value: 'male' }, { op: 'remove', path: '/name/0/prefix' }], /removal '\/name\/0\/prefix' is not immediately preceded/);
     await invalidUpdate(id, [{ op: 'test', path: '/gender', value: people[5]!.gender }, { op: 'remove', path: '/gender' }], 'Invalid update with error - gender cannot be removed');
     await invalidUpdate(id, [{ op: 'replace', path: '/gender', value: 'other' }], "Invalid update with error - gender cannot be set to 'other'");
@@ -124,7 +126,9 @@ describe('PATCH /Patient/{id}', () => {
     const res = await patch(id, [
       { op: 'add', path: '/deceasedDateTime', value: '2024-01-01T00:00:00+00:00' },
       { op: 'add', path: '/extension', value: [{ url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus', extension: [{ url: 'deathNotificationStatus', valueCodeableConcept: { coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-DeathNotificationStatus', code: '1', display: 'Informal - death notice received via an update from a local NHS Organisation such as GP or Trust' }] } }] }] },
+      { op: 'test', path: '/generalPractitioner/0/id', value: 'g7' },
       { op: 'replace', path: '/generalPractitioner/0/identifier/value', value: 'B86030' },
+      { op: 'add', path: '/address/0/id', value: 'a7' },
       { op: 'replace', path: '/address/0/postalCode', value: 'LS2 9JT' },
     ], { version: 1 });
     assert.equal(res.status, 200, JSON.stringify(res.json));

@@ -4,6 +4,7 @@ import { PDS_ERRORS } from '../errors.js';
 import type { Patient } from '../fhir-types.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
 import { checkPatchedRecord } from './patient-rules.js';
+import { checkItemsIdentified } from './item-identity.js';
 
 /**
  * Applies a PDS PATCH all-or-nothing: checks the operations, applies them to a copy (a failed
@@ -11,6 +12,7 @@ import { checkPatchedRecord } from './patient-rules.js';
  */
 export function applyPatientPatch(current: Patient, ops: readonly PatchOperation[], today: string): Patient {
   checkPatchOperations(ops);
+  checkItemsIdentified(current, ops);
   let patched: Patient;
   try {
     patched = fastJsonPatch.applyPatch(current, ops as fastJsonPatch.Operation[], true, false).newDocument;
