@@ -47,7 +47,8 @@ async function insertRate(url: string, clients: number, seconds: number): Promis
   return inserted / seconds;
 }
 
-export async function measureCeilings(options: BenchOptions): Promise<{ ceilings: Ceilings; lines: BenchLine[] }> {
+/** The ceiling PostgreSQL (its own embedded server, data kept in `<benchDir>/ceiling`) and the bare server on it. */
+async function withCeilingServer<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
   const postgres = await startEmbeddedPostgres(join(options.benchDir, 'ceiling'));
   try {
     const client = new pg.Client({ connectionString: postgres.connectionString });
@@ -58,21 +59,39 @@ export async function measureCeilings(options: BenchOptions): Promise<{ ceilings
       args: ['--import', 'tsx', 'bench/support/ceiling-server.ts'],
       env: { BENCH_DATABASE_URL: postgres.connectionString },
     });
-    let hello: LoadFigures;
-    let pkRead: LoadFigures;
     try {
-      log('ceiling: bare Fastify hello');
-      hello = await runLoad({ url: server.url, connections: options.connections, seconds: options.seconds, next: () => ({ path: '/hello' }) });
-      log('ceiling: bare Fastify + PostgreSQL primary-key read');
-      pkRead = await runLoad({
-        url: server.url, connections: options.connections, seconds: options.seconds,
-        next: () => ({ path: `/pk/${1 + Math.floor(Math.random() * ROWS)}` }),
-      });
+      return await work(server.url, postgres.connectionString);
     } finally {
       await server.stop();
     }
+  } finally {
+    await postgres.stop();
+  }
+}
+
+function pkReadLoad(options: BenchOptions, url: string): Promise<LoadFigures> {
+  return runLoad({
+    url, connections: options.connections, seconds: options.seconds,
+    next: () => ({ path: `/pk/${1 + Math.floor(Math.random() * ROWS)}` }),
+  });
+}
+
+/**
+ * The Fastify + primary-key-read ceiling alone, for a bench to measure right next to its own run:
+ * on a shared machine the ceiling drifts within minutes, and a ratio is only fair at one moment.
+ */
+export function measurePkReadCeiling(options: BenchOptions): Promise<LoadFigures> {
+  return withCeilingServer(options, (url) => pkReadLoad(options, url));
+}
+
+export async function measureCeilings(options: BenchOptions): Promise<{ ceilings: Ceilings; lines: BenchLine[] }> {
+  return withCeilingServer(options, async (url, databaseUrl) => {
+    log('ceiling: bare Fastify hello');
+    const hello = await runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ path: '/hello' }) });
+    log('ceiling: bare Fastify + PostgreSQL primary-key read');
+    const pkRead = await pkReadLoad(options, url);
     log('ceiling: PostgreSQL single-row inserts, 20 clients');
-    const insertsPerSecond = await insertRate(postgres.connectionString, 20, Math.min(options.seconds, 5));
+    const insertsPerSecond = await insertRate(databaseUrl, 20, Math.min(options.seconds, 5));
     return {
       ceilings: { hello, pkRead, insertsPerSecond },
       lines: [
@@ -81,7 +100,5 @@ export async function measureCeilings(options: BenchOptions): Promise<{ ceilings
         { bench: 'ceiling', what: 'bare PostgreSQL single-row insert, 20 clients', value: `${insertsPerSecond.toFixed(0)} rows/s` },
       ],
     };
-  } finally {
-    await postgres.stop();
-  }
+  });
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { populationBatches } from '../src/services/demographics/population/population.js';
+import { SyntheticNhsNumbers } from '../src/services/demographics/population/nhs-numbers.js';
+import { measurePkReadCeiling } from './ceiling.js';
 import type { Patient } from '../src/services/demographics/fhir-types.js';
 import type { Bench } from './run.js';
 import type { BenchOptions } from './options.js';
@@ -58,6 +60,16 @@ function samplePatients(patients: number): Patient[] {
   return sample;
 }
 
+/**
+ * NHS numbers across the whole population (the generator hands them out in order), so reads touch
+ * the whole table as the ceiling's do. About 0.2% are superseded numbers (answered with the
+ * survivor) and 0.1% invalidated (404 INVALIDATED_RESOURCE, also a correct answer).
+ */
+function populationNhsNumbers(patients: number): string[] {
+  const numbers = new SyntheticNhsNumbers();
+  return Array.from({ length: patients }, () => numbers.next());
+}
+
 function searchPath(p: Patient, mode: 'exact' | 'fuzzy'): string {
   const name = p.name!.find((n) => n.use === 'usual')!;
   const query = new URLSearchParams({ family: name.family!, given: name.given![0]!, birthdate: `eq${p.birthDate}`, gender: p.gender! });
@@ -65,7 +77,7 @@ function searchPath(p: Patient, mode: 'exact' | 'fuzzy'): string {
   return `${BASE}?${query.toString()}`;
 }
 
-export const bench: Bench = async (options, ceilings) => {
+export const bench: Bench = async (options) => {
   requireBuild();
   const lines: BenchLine[] = [];
   const seeded = await ensureSeeded(options);
@@ -81,22 +93,28 @@ export const bench: Bench = async (options, ceilings) => {
       next: () => ({ path: path(), headers: { 'x-request-id': randomUUID() } }),
     });
     const stopRss = server.sampleRss();
-    log('pds: warm-up');
-    await load(2, () => `${BASE}/${pick().id}`);
+    log('pds: ceiling again, right before the reads (bare Fastify + PK read)');
+    const ceiling = await measurePkReadCeiling(options);
     log('pds: read by NHS number');
-    const reads = await load(options.seconds, () => `${BASE}/${pick().id}`);
+    const everyone = populationNhsNumbers(options.patients);
+    const readLoad = (seconds: number) => runLoad({
+      url: server.url, connections: options.connections, seconds, headers, expectStatus: [200, 404],
+      next: () => ({ path: `${BASE}/${everyone[Math.floor(Math.random() * everyone.length)]}`, headers: { 'x-request-id': randomUUID() } }),
+    });
+    await readLoad(2); // warm-up: connections, JIT, caches
+    const reads = await readLoad(options.seconds);
     log('pds: exact search');
     const exact = await load(options.seconds, () => searchPath(pick(), 'exact'));
     log('pds: fuzzy search');
     const fuzzy = await load(options.seconds, () => searchPath(pick(), 'fuzzy'));
     const rss = stopRss();
-    const share = reads.rps / ceilings.pkRead.rps;
+    const share = reads.rps / ceiling.rps;
     lines.push(
       {
         bench: 'pds', what: `read Patient/{id} (${options.patients} patients)`, figures: reads,
         target: `≥ ${TARGETS.readRps}/s, p99 < ${TARGETS.readP99} ms, ≥ 50% ceiling`,
         met: reads.rps >= TARGETS.readRps && reads.p99 < TARGETS.readP99 && share >= TARGETS.readShareOfCeiling && reads.failures === 0,
-        note: `${(share * 100).toFixed(0)}% of bare Fastify + PK read`,
+        note: `${(share * 100).toFixed(0)}% of bare Fastify + PK read measured just before (${ceiling.rps.toFixed(0)} req/s); ${reads.statusCounts[404] ?? 0} invalidated (404)`,
       },
       { bench: 'pds', what: 'exact search (family, given, birthdate, gender)', figures: exact, target: `p95 < ${TARGETS.exactP95} ms`, met: exact.p95 < TARGETS.exactP95 && exact.failures === 0 },
       { bench: 'pds', what: 'fuzzy search (family, given, birthdate, gender)', figures: fuzzy, target: `p95 < ${TARGETS.fuzzyP95} ms`, met: fuzzy.p95 < TARGETS.fuzzyP95 && fuzzy.failures === 0 },

@@ -27,7 +27,8 @@ export interface LoadOptions {
   /** Called for each request: vary paths and bodies (fresh ids, fresh assertions). */
   next: () => LoadRequest;
   headers?: Record<string, string>;
-  expectStatus?: number;
+  /** Statuses that count as answered correctly (default 200). */
+  expectStatus?: number | number[];
   /** Stop after this many requests (e.g. when each needs a single-use credential made in advance). */
   amount?: number;
 }
@@ -44,7 +45,7 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const latencies: number[] = [];
   const statusCounts: Record<number, number> = {};
-  const expected = options.expectStatus ?? 200;
+  const expected = [options.expectStatus ?? 200].flat();
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
@@ -70,7 +71,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const result = await instance;
   clearTimeout(timer);
   const sorted = Float64Array.from(latencies).sort();
-  const good = statusCounts[expected] ?? 0;
+  const good = expected.reduce((sum, status) => sum + (statusCounts[status] ?? 0), 0);
   return {
     requests: latencies.length,
     rps: good / (result.duration || options.seconds),
