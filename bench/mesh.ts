@@ -184,6 +184,13 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
         { bench: 'mesh', what: 'per-call latency over the cycle', value: `p50 ${cycle.p50.toFixed(1)} ms, p99 ${cycle.p99.toFixed(1)} ms`, target: 'p99 < 50 ms', met: cycle.p99 < 50 },
         { bench: 'mesh', what: 'per step', value: (['send', 'list', 'download', 'ack'] as const).map(each).join('; ') },
       );
+      // The lightest authenticated call, under open-loop load: what one MESH request costs here.
+      const lister = 'BENCHR0';
+      const list = await runLoad({
+        url: server.url, connections: options.connections, seconds: Math.min(options.seconds, 5),
+        next: () => ({ path: `/messageexchange/${lister}/inbox?max_results=10`, headers: { accept: V2, authorization: buildMeshAuthorization({ mailboxId: lister, password: PASSWORD, sharedKey: SHARED_KEY, nonce: randomUUID(), at: new Date() }) } }),
+      });
+      lines.push({ bench: 'mesh', what: 'authenticated inbox list alone (nonce claim + one SELECT)', figures: list });
       const gigabytes = options.gigabytes ?? 1;
       log(`mesh: ${gigabytes} GB message in 20 MB chunks`);
       const large = await largeMessage(server, Math.round(gigabytes * 1024 * 1024 * 1024), 20 * 1024 * 1024);

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import { EVENTS_JSON, M_COLUMNS, toStored, type EventJson, type MessageRow, type StoredMessage } from './messages.js';
 import type { ChunkRecord } from './chunks.js';
+import { preparedQuery } from './prepared.js';
 
 export interface DownloadView {
   stored: StoredMessage;
@@ -14,7 +15,7 @@ export interface DownloadView {
  * its inbox entry and the requested chunk's record. Downloads are the hot path of an inbox poll.
  */
 export async function findForDownload(db: Queryable, messageId: string, chunkNo: number): Promise<DownloadView | undefined> {
-  const result = await db.query<MessageRow & { events: EventJson[]; inbox_expires_at: Date | null; chunk_no: number | null; byte_size: number | null; segments: number | null; chunk_encoding: '' | 'gzip' | null }>(
+  const result = await preparedQuery<MessageRow & { events: EventJson[]; inbox_expires_at: Date | null; chunk_no: number | null; byte_size: number | null; segments: number | null; chunk_encoding: '' | 'gzip' | null }>(db, 'find_for_download',
     `SELECT ${M_COLUMNS}, ${EVENTS_JSON} AS events, i.expires_at AS inbox_expires_at,
        c.chunk_no, c.byte_size, c.segments, c.content_encoding AS chunk_encoding
      FROM messaging.messages m

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import { workflowLikePattern, type WorkflowFilter } from '../protocol/workflow-filter.js';
+import { preparedQuery } from './prepared.js';
 
 /** The inbox projection: one row per delivered, not yet acknowledged or expired message. */
 
@@ -36,7 +37,8 @@ export async function listInbox(db: Queryable, query: { recipient: string; after
     values.push(equals ? query.filter.text : workflowLikePattern(query.filter));
     workflowClause = `AND ${query.filter.negate ? 'NOT ' : ''}(workflow_id ${equals ? '=' : 'LIKE'} $${values.length})`;
   }
-  const result = await db.query<{ message_id: string; accept_seq: number }>(
+  const shape = query.filter ? `${query.filter.negate ? 'not_' : ''}${query.filter.kind === 'equals' ? 'eq' : 'like'}` : 'all';
+  const result = await preparedQuery<{ message_id: string; accept_seq: number }>(db, `list_inbox_${shape}`,
     `SELECT message_id, accept_seq FROM messaging.inbox
      WHERE recipient = $1 AND accept_seq > $2 AND expires_at > $3 ${workflowClause}
      ORDER BY accept_seq LIMIT $4`, values);
@@ -74,7 +76,7 @@ export async function removeFromInbox(tx: Queryable, messageId: string, unexpire
  * (already acknowledged, expired, or not theirs).
  */
 export async function acknowledgeInboxEntry(tx: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
-  const result = await tx.query<{ sender: string; workflow_id: string }>(
+  const result = await preparedQuery<{ sender: string; workflow_id: string }>(tx, 'acknowledge',
     `WITH removed AS (
        DELETE FROM messaging.inbox i USING messaging.messages m
        WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id

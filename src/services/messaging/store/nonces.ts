@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable } from '../../../platform/db/pool.js';
+import { preparedQuery } from './prepared.js';
 
 /** Single-use NHSMESH nonces, shared by every process serving the database. */
 export interface NonceLedger {
@@ -26,7 +27,7 @@ export function nonceLedger(db: Db, max = 8): NonceLedger {
 }
 
 export async function claimNonce(db: Queryable, mailboxId: string, nonce: string, nonceCount: string, tokenTime: Date): Promise<boolean> {
-  const result = await db.query(
+  const result = await preparedQuery(db, 'claim_nonce',
     `INSERT INTO messaging.auth_nonces (mailbox_id, nonce, nonce_count, token_time) VALUES ($1, $2, $3, $4)
      ON CONFLICT DO NOTHING`,
     [mailboxId, nonce, nonceCount, tokenTime],

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { Db, Queryable } from '../../../platform/db/pool.js';
 import { SEGMENT_BYTES } from '../protocol/limits.js';
+import { preparedQuery } from './prepared.js';
 import { BodyTooLargeError, type BodyStore, type ChunkKey, type StoredChunk } from './body-store.js';
 
 /** Bodies in `messaging.body_segments`, in rows of at most `segmentBytes` keyed by (message, chunk, segment). */
 export function pgBodyStore(db: Db, segmentBytes = SEGMENT_BYTES): BodyStore {
   const insertSegment = (tx: Queryable, key: ChunkKey, segmentNo: number, data: Buffer) =>
-    tx.query('INSERT INTO messaging.body_segments (message_id, chunk_no, segment_no, data) VALUES ($1, $2, $3, $4)',
+    preparedQuery(tx, 'insert_segment', 'INSERT INTO messaging.body_segments (message_id, chunk_no, segment_no, data) VALUES ($1, $2, $3, $4)',
       [key.messageId, key.chunkNo, segmentNo, data]);
 
   return {
@@ -66,7 +67,7 @@ export function pgBodyStore(db: Db, segmentBytes = SEGMENT_BYTES): BodyStore {
     },
 
     async readSmallChunk(key) {
-      const result = await db.query<{ data: Buffer }>(
+      const result = await preparedQuery<{ data: Buffer }>(db, 'read_small_chunk',
         'SELECT data FROM messaging.body_segments WHERE message_id = $1 AND chunk_no = $2 ORDER BY segment_no',
         [key.messageId, key.chunkNo]);
       return result.rows.length === 1 ? result.rows[0]!.data : Buffer.concat(result.rows.map((r) => r.data));

@@ -2,6 +2,7 @@ import type { Queryable } from '../../../platform/db/pool.js';
 import type { Message } from '../message.js';
 import type { ChunkRecord } from './chunks.js';
 import { MESSAGE_COLUMNS } from './messages.js';
+import { preparedQuery } from './prepared.js';
 
 /**
  * A new message with its first chunk's record and first event, and (when that chunk is the whole
@@ -10,7 +11,7 @@ import { MESSAGE_COLUMNS } from './messages.js';
  */
 export async function insertNewMessage(tx: Queryable, m: Message, chunk: ChunkRecord, delivery: { expiresAt: Date } | undefined): Promise<void> {
   const at = m.createdAt;
-  await tx.query(
+  await preparedQuery(tx, 'insert_new_message',
     `WITH msg AS (
        INSERT INTO messaging.messages (${MESSAGE_COLUMNS})
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28)
