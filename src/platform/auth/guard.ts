@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { Activity, Principal } from './activities.js';
+import type { AuditWriter } from '../audit/writer.js';
+import { auditContext } from '../audit/entry.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,6 +17,8 @@ declare module 'fastify' {
 
 export interface GuardOptions {
   tokens: AccessTokens;
+  /** Refused attempts on protected routes are audited too: probing is what a privacy officer looks for. */
+  audit: AuditWriter;
   /** In sandbox mode a call without a token acts as this principal. */
   sandboxPrincipal?: Principal;
 }
@@ -42,14 +46,25 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     } else if (token) {
       principal = await options.tokens.verify(token);
     }
+    const refuse = async (error: SpineError, who?: Principal) => {
+      await options.audit.record({
+        ...auditContext(request, who),
+        action: 'access.denied',
+        resource: request.routeOptions.url,
+        nhsNumbers: [],
+        outcome: 'denied',
+        detail: { method: request.method, activity, status: error.spec.status },
+      });
+      return error;
+    };
     if (!principal) {
-      throw new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
+      throw await refuse(new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
         ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
-        : 'Invalid or expired access token: request a new one from POST /oauth2/token');
+        : 'Invalid or expired access token: request a new one from POST /oauth2/token'));
     }
     if (!principal.activities.includes(activity)) {
       const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
-      throw new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`);
+      throw await refuse(new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`), principal);
     }
     request.principal = principal;
   });

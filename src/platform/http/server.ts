@@ -60,7 +60,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   registerRequestIdEcho(app);
   registerMetrics(app, ctx.db);
   registerHealth(app, ctx.config, ctx.db);
-  registerAuthGuard(app, { tokens: ctx.tokens, sandboxPrincipal: options.sandboxPrincipal });
+  registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
