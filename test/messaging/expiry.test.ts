@@ -2,7 +2,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { fixedClock } from '../../src/platform/clock.js';
-import { sweepExpiredMessages } from '../../src/services/messaging/index.js';
+import { messagingService, sweepExpiredMessages } from '../../src/services/messaging/index.js';
+import { startExpiryWorker } from '../../src/services/messaging/handlers/expiry.js';
+import { pgBodyStore } from '../../src/services/messaging/store/pg-body-store.js';
 import { MB1, MB2, mesh, type MeshCall } from './support/mesh-client.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -75,9 +77,22 @@ describe('MESH expiry: 5-day inbox expiry with REPORTs, 30-day purge (injected c
     assert.equal((await call(`/${MB1}/inbox/${reports[0]}`)).status, 410);
   });
 
-  it('the background worker is registered and stops cleanly (its sweep is the exported function)', async () => {
-    const workers = spine.ctx ? (await import('../../src/services/messaging/index.js')).messagingService.startWorkers!(spine.ctx) : [];
-    assert.equal(workers.length, 1);
-    await Promise.all(workers.map((w) => w.stop()));
+  it('the background worker sweeps on its own, at the injected clock, and stops cleanly', async () => {
+    assert.equal(messagingService.startWorkers!(spine.ctx).length, 1, 'the module registers one worker');
+    await Promise.all(messagingService.startWorkers!(spine.ctx).map((w) => w.stop()));
+    const id = await send('for the worker', 'worker-1');
+    clock.set(new Date(clock.now().getTime() + 5 * DAY + 60_000));
+    const worker = startExpiryWorker(spine.ctx, pgBodyStore(spine.ctx.db), 50);
+    try {
+      let report: string | undefined;
+      for (let i = 0; i < 100 && !report; i += 1) {
+        await new Promise((r) => setTimeout(r, 50));
+        const rows = await spine.ctx.db.query(`SELECT message_id FROM messaging.messages WHERE linked_message_id = $1`, [id]);
+        report = rows.rows[0]?.message_id;
+      }
+      assert.ok(report, 'the worker produced the REPORT');
+    } finally {
+      await worker.stop();
+    }
   });
 });
