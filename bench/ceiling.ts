@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { runLoad, type LoadFigures } from './support/load.js';
 import { startServerProcess } from './support/server.js';
 import { log, type BenchLine } from './support/report.js';
+import { withLock } from './support/lock.js';
 import type { BenchOptions } from './options.js';
 
 /** The machine's ceilings, measured in the same run as the benches they are compared with. */
@@ -48,7 +50,12 @@ async function insertRate(url: string, clients: number, seconds: number): Promis
 }
 
 /** The ceiling PostgreSQL (its own embedded server, data kept in `<benchDir>/ceiling`) and the bare server on it. */
-async function withCeilingServer<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
+function withCeilingServer<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
+  mkdirSync(options.benchDir, { recursive: true });
+  return withLock(join(options.benchDir, 'ceiling.lock'), () => withCeilingServerLocked(options, work));
+}
+
+async function withCeilingServerLocked<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
   const postgres = await startEmbeddedPostgres(join(options.benchDir, 'ceiling'));
   try {
     const client = new pg.Client({ connectionString: postgres.connectionString });

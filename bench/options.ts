@@ -31,14 +31,16 @@ export function parseBenchArgs(argv: string[]): { names: string[]; options: Benc
     else names.push(argv[i]!);
   }
   const benchDir = resolve(flag(argv, 'bench-dir') ?? '.bench');
+  const patients = positive(flag(argv, 'patients'), 'patients', 1_000_000);
   return {
     names,
     options: {
       seconds: positive(flag(argv, 'seconds'), 'seconds', 10),
       connections: positive(flag(argv, 'connections'), 'connections', 50),
       benchDir,
-      patients: positive(flag(argv, 'patients'), 'patients', 1_000_000),
-      pdsDataDir: resolve(flag(argv, 'data-dir') ?? `${benchDir}/pds`),
+      patients,
+      // One seeded store per population size, so a small trial run never clashes with the full one.
+      pdsDataDir: resolve(flag(argv, 'data-dir') ?? (patients === 1_000_000 ? `${benchDir}/pds` : `${benchDir}/pds-${patients}`)),
     },
   };
 }

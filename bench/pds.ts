@@ -11,6 +11,7 @@ import type { BenchOptions } from './options.js';
 import { runLoad, type LoadFigures } from './support/load.js';
 import { clinicianAccessToken, requireBuild, startSpineProcess } from './support/platform.js';
 import { log, type BenchLine } from './support/report.js';
+import { withLock } from './support/lock.js';
 
 const BASE = '/personal-demographics/FHIR/R4/Patient';
 const SEED = 1;
@@ -79,6 +80,12 @@ function searchPath(p: Patient, mode: 'exact' | 'fuzzy'): string {
 
 export const bench: Bench = async (options) => {
   requireBuild();
+  mkdirSync(options.pdsDataDir, { recursive: true });
+  // Two benches on one data dir would stop each other's embedded PostgreSQL.
+  return withLock(`${options.pdsDataDir}.lock`, () => benchLocked(options));
+};
+
+async function benchLocked(options: BenchOptions): Promise<BenchLine[]> {
   const lines: BenchLine[] = [];
   const seeded = await ensureSeeded(options);
   if (seeded) lines.push(seeded);
@@ -124,4 +131,4 @@ export const bench: Bench = async (options) => {
   } finally {
     await server.stop();
   }
-};
+}
