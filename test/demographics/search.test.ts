@@ -29,7 +29,8 @@ describe('GET /Patient search', () => {
   const crowd = testPopulation(300, 950_000_000);
   const thomasAdam = person('9434765919', 'Adam', 'Thomas', '1987-04-03');
   const smitheson = person('9434765870', 'Smitheson', 'Peter', '1987-04-03', {
-    name: [{ id: 'n1', use: 'usual', family: 'Smitheson', given: ['Peter'] }, { id: 'n2', use: 'old', family: 'Baker', given: ['Peter'] }],
+    name: [{ id: 'n1', use: 'usual', family: 'Smitheson', given: ['Peter'] }, { id: 'n2', use: 'old', family: 'Baker', given: ['Peter'] },
+      { id: 'n3', use: 'nickname', family: 'Smitheson', given: ['Pete'] }],
     address: [{ id: 'a1', use: 'home', postalCode: 'NE1 4XF' }, { id: 'a2', use: 'temp', postalCode: 'YO1 7HH' }],
   });
   const peterSmith = person('9434765828', 'Smith', 'Peter', '1987-04-03');
@@ -94,9 +95,16 @@ describe('GET /Patient search', () => {
     const res = await call(h, q({ ...old, _history: 'true' }));
     assert.deepEqual(ids(res.json), [smitheson.id]);
     assert.ok(res.json.entry[0].search.score < 1);
-    assert.equal(res.json.entry[0].resource.name.length, 1, 'search results carry the usual name only');
+    assert.deepEqual(res.json.entry[0].resource.name.map((n: any) => n.use), ['usual', 'nickname'], 'search results carry usual, nickname and temporary names only');
     const temp = await call(h, q({ family: 'Smitheson', birthdate: 'eq1987-04-03', 'address-postalcode': 'YO17HH', _history: 'true' }));
     assert.deepEqual(ids(temp.json), [smitheson.id]);
+  });
+
+  it('nicknames and temporary names are searched without _history; old names only with it', async () => {
+    const byNickname = await call(h, q({ family: 'Smitheson', given: 'Pete', birthdate: 'eq1987-04-03' }));
+    assert.deepEqual(ids(byNickname.json), [smitheson.id]);
+    assert.equal(byNickname.json.entry[0].search.score, 1);
+    assert.deepEqual(ids((await call(h, q({ family: 'Baker', birthdate: 'eq1987-04-03' }))).json), []);
   });
 
   it('fuzzy search finds homophones, transposed names and a swapped day and month, best match first', async () => {

@@ -98,7 +98,16 @@ CREATE TABLE demographics.idempotent_requests (
 CREATE SEQUENCE demographics.nhs_number_stems START WITH 999000000 MINVALUE 999000000 MAXVALUE 999999999;
 `;
 
+/**
+ * PDS spec: a search always looks at usual, nickname and temporary names; other names (old,
+ * maiden, …) only with history. `current_alias` marks a nickname or temporary name the record
+ * currently holds.
+ */
+const NAME_ALIASES = `
+ALTER TABLE demographics.historic_names ADD COLUMN current_alias boolean NOT NULL DEFAULT false;
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
-  migrations: [{ id: '001_init', sql: INIT }],
+  migrations: [{ id: '001_init', sql: INIT }, { id: '002_name_aliases', sql: NAME_ALIASES }],
 };

@@ -4,6 +4,8 @@ import { nameKeysOf, otherNamesOf, otherPostcodesOf, searchColumnsOf, type NameK
 /** Everything scoring looks at for one patient: current columns plus historic names and postcodes. */
 export interface MatchCandidate {
   current: SearchColumns;
+  /** Nicknames and temporary names on the record: PDS searches them as well as the usual name. */
+  aliasNames: NameKeys[];
   historicNames: NameKeys[];
   historicPostcodes: string[];
 }
@@ -15,6 +17,7 @@ export function matchCandidateOf(
 ): MatchCandidate {
   return {
     current: searchColumnsOf(patient),
+    aliasNames: otherNamesOf(patient).filter((n) => n.use === 'nickname' || n.use === 'temp').map(nameKeysOf),
     historicNames: [...otherNamesOf(patient).map(nameKeysOf), ...(earlier.names ?? [])],
     historicPostcodes: [...otherPostcodesOf(patient), ...(earlier.postcodes ?? [])],
   };

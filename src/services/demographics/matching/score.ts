@@ -57,7 +57,7 @@ function nameScores(query: SearchQuery, name: NameKeys, factor: number): { famil
 }
 
 function bestNameScores(query: SearchQuery, c: MatchCandidate): { family: number; given: number } {
-  const options = [nameScores(query, c.current, 1)];
+  const options = [nameScores(query, c.current, 1), ...c.aliasNames.map((n) => nameScores(query, n, 1))];
   if (query.fuzzy || query.history) options.push(...c.historicNames.map((n) => nameScores(query, n, HISTORIC_MATCH)));
   if (query.fuzzy && query.family && query.given.length > 0) {
     const swapped: NameKeys = { ...c.current, family: c.current.given[0] ?? '', given: [c.current.family] };

@@ -17,18 +17,22 @@ export function patientRowValues(stored: Patient, versionId: number, resourceJso
   ];
 }
 
-export const HISTORIC_NAME_COLUMNS = ['nhs_number', 'family', 'given', 'family_soundex', 'family_metaphone', 'given_soundex'] as const;
+export const HISTORIC_NAME_COLUMNS = ['nhs_number', 'family', 'given', 'family_soundex', 'family_metaphone', 'given_soundex', 'current_alias'] as const;
 
-/** Historic-name rows for a record's non-usual names (deduplicated: the key is family + given). */
+/** Names searched even without history (PDS spec): nicknames and temporary names. */
+const ALIAS_USES = new Set(['nickname', 'temp']);
+
+/** Historic-name rows for a record's non-usual names (deduplicated: the key is family + given); aliases first. */
 export function historicNameRows(patient: Patient): CopyValue[][] {
   const seen = new Set<string>();
   const rows: CopyValue[][] = [];
-  for (const name of otherNamesOf(patient)) {
+  const names = otherNamesOf(patient).sort((a, b) => Number(ALIAS_USES.has(b.use ?? '')) - Number(ALIAS_USES.has(a.use ?? '')));
+  for (const name of names) {
     const k = nameKeysOf(name);
     const key = `${k.family}|${k.given.join(' ')}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    rows.push([patient.id, k.family, k.given, k.familySoundex, k.familyMetaphone, k.givenSoundex]);
+    rows.push([patient.id, k.family, k.given, k.familySoundex, k.familyMetaphone, k.givenSoundex, ALIAS_USES.has(name.use ?? '')]);
   }
   return rows;
 }

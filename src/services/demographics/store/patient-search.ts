@@ -45,11 +45,12 @@ function nameCondition(w: Where, alias: string, q: SearchQuery): string {
   return parts.length > 0 ? parts.join(' AND ') : 'true';
 }
 
+/** The usual name, the record's nicknames and temporary names, and with `_history` every earlier name. */
 function exactNamesWhere(w: Where, q: SearchQuery) {
   const current = nameCondition(w, 'p', q);
-  if (!q.history) return w.add(current);
-  const historic = nameCondition(w, 'h', q);
-  w.add(`(${current} OR EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number AND ${historic}))`);
+  const other = nameCondition(w, 'h', q);
+  const which = q.history ? '' : ' AND h.current_alias';
+  w.add(`(${current} OR EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number${which} AND ${other}))`);
 }
 
 /** Fuzzy blocking: the name's phonetic keys (either name, either way round), or the postcode. */

@@ -3,7 +3,7 @@ import type { Patient } from '../fhir-types.js';
 import { homeAddress, usualName } from '../domain/patient-fields.js';
 import { normalisePostcode } from '../domain/normalise.js';
 import { nameKeysOf } from '../domain/search-columns.js';
-import { PATIENT_COLUMNS, historicNameRows, historicPostcodeRows, patientRowValues } from './patient-rows.js';
+import { HISTORIC_NAME_COLUMNS, PATIENT_COLUMNS, historicNameRows, historicPostcodeRows, patientRowValues } from './patient-rows.js';
 
 const SET_COLUMNS = PATIENT_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
 const INSERT_COLUMNS = PATIENT_COLUMNS.join(', ');
@@ -44,12 +44,14 @@ async function keepHistoricDetails(tx: Queryable, previous: Patient, next: Patie
   const oldName = nameKeysOf(usualName(previous));
   const names = historicNameRows(next);
   if (oldName.family || oldName.given.length) {
-    names.push([previous.id, oldName.family, oldName.given, oldName.familySoundex, oldName.familyMetaphone, oldName.givenSoundex]);
+    names.unshift([previous.id, oldName.family, oldName.given, oldName.familySoundex, oldName.familyMetaphone, oldName.givenSoundex, false]);
   }
+  // Nicknames the record no longer holds become plain history; the new record's aliases are set again below.
+  await tx.query('UPDATE demographics.historic_names SET current_alias = false WHERE nhs_number = $1 AND current_alias', [previous.id]);
   for (const row of names) {
     await tx.query(
-      `INSERT INTO demographics.historic_names (nhs_number, family, given, family_soundex, family_metaphone, given_soundex)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, row);
+      `INSERT INTO demographics.historic_names (${HISTORIC_NAME_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (nhs_number, family, given) DO UPDATE SET current_alias = EXCLUDED.current_alias`, row);
   }
   const oldPostcode = homeAddress(previous)?.postalCode;
   const postcodes = historicPostcodeRows(next);
@@ -68,8 +70,8 @@ export async function insertPatient(tx: Queryable, stored: Patient, versionId = 
   if (result.rowCount !== 1) return false;
   for (const row of historicNameRows(stored)) {
     await tx.query(
-      `INSERT INTO demographics.historic_names (nhs_number, family, given, family_soundex, family_metaphone, given_soundex)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, row);
+      `INSERT INTO demographics.historic_names (${HISTORIC_NAME_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (nhs_number, family, given) DO UPDATE SET current_alias = EXCLUDED.current_alias`, row);
   }
   for (const row of historicPostcodeRows(stored)) {
     await tx.query('INSERT INTO demographics.historic_postcodes (nhs_number, postcode) VALUES ($1, $2) ON CONFLICT DO NOTHING', row);
