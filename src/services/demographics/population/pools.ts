@@ -25,7 +25,8 @@ const GENERATED_STREETS = 3000;
 
 function streetPool(random: Random, surnames: readonly string[]): string[] {
   // faker's en_GB locale carries ~400 genuine British street names and the usual suffixes; its
-  // person names are international, so generated "<surname> <suffix>" streets use our surname table.
+  // person names are international, so generated "<name> <suffix>" streets use English place-name
+  // surnames (Ashworth Road, Stanton Close), as English streets are mostly named after places.
   const definitions = fakerEN_GB.rawDefinitions.location ?? {};
   const named = (definitions.street_name ?? []) as string[];
   const suffixes = (definitions.street_suffix ?? ['Road', 'Street', 'Lane', 'Close', 'Avenue']) as string[];
@@ -54,7 +55,7 @@ export function buildPools(seed: number): Pools {
     })),
     districts: new WeightedPicker(POSTCODE_DISTRICTS.map((d) => [d, d.weight] as const)),
     ages: new WeightedPicker(AGE_BANDS.map(([from, to, share]) => [[from, to], share] as const)),
-    streets: streetPool(random, surnameTable.map(([name]) => name)),
+    streets: streetPool(random, SURNAME_TAIL),
   };
 }
 
