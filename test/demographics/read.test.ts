@@ -6,6 +6,7 @@ import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.j
 import { createAppAndToken } from '../support/identity.js';
 import { testPopulation } from './support/population.js';
 import { demographicsService } from '../../src/services/demographics/index.js';
+import { demographicsApi } from '../../src/services/demographics/api.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 const stubError = (code: string) => spec(`stubs/errorResponses/${code}.json`);
@@ -132,5 +133,29 @@ describe('GET /Patient/{id} and /RelatedPerson', () => {
     const status = await call(h, '/personal-demographics/_status', { bearer: null });
     assert.equal(status.status, 200);
     assert.equal(status.json.status, 'pass');
+  });
+});
+
+describe('demographics api.ts for other services', () => {
+  let h: PdsHarness;
+  const people = testPopulation(3, 920_000_000);
+  before(async () => {
+    h = await startPds();
+    await bulkInsertPatients(h.spine.ctx.db, { patients: people.slice(0, 1), supersededBy: [[people[1]!.id, people[0]!.id]], invalidated: [people[2]!.id] });
+  });
+  after(() => h.close());
+
+  it('looks up active, superseded, invalidated, unknown and invalid NHS numbers', async () => {
+    const api = demographicsApi(h.spine.ctx.db);
+    assert.deepEqual(await api.lookupPatient('9000000009'), {
+      status: 'active', nhsNumber: '9000000009', restricted: false, gpOdsCode: 'Y12345', nominatedPharmacyOdsCode: 'Y12345', deceased: true,
+    });
+    assert.equal((await api.lookupPatient('9000000025')).status, 'active');
+    assert.deepEqual(await api.lookupPatient(people[1]!.id), {
+      status: 'active', nhsNumber: people[0]!.id, restricted: false, gpOdsCode: people[0]!.generalPractitioner![0]!.identifier!.value, nominatedPharmacyOdsCode: undefined, deceased: false,
+    });
+    assert.deepEqual(await api.lookupPatient(people[2]!.id), { status: 'invalidated' });
+    assert.deepEqual(await api.lookupPatient('9111231130'), { status: 'unknown' });
+    assert.deepEqual(await api.lookupPatient('9000000000'), { status: 'invalid-nhs-number' });
   });
 });

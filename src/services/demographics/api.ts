@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import type { Db } from '../../platform/db/pool.js';
+import { isValidNhsNumber } from '../../platform/nhs-number.js';
+import type { Patient } from './fhir-types.js';
+import { gpOdsCode } from './domain/patient-fields.js';
+import { readPatientRow, resolvePatient } from './store/patient-reads.js';
+
+/**
+ * Demographics' contract with other services (EPS, NRL, events…): what they may know about a
+ * patient, by NHS number. Other services use only this file, never the demographics tables. It does
+ * not audit: a caller serving a user request audits its own access.
+ */
+export type PatientLookup =
+  | { status: 'invalid-nhs-number' | 'unknown' | 'invalidated' }
+  | {
+    status: 'active';
+    /** The current NHS number: differs from the one asked for when that one was superseded (merged). */
+    nhsNumber: string;
+    restricted: boolean;
+    gpOdsCode?: string;
+    nominatedPharmacyOdsCode?: string;
+    deceased: boolean;
+  };
+
+const NOMINATED_PHARMACY = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy';
+
+export interface DemographicsApi {
+  lookupPatient(nhsNumber: string): Promise<PatientLookup>;
+}
+
+export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
+  return {
+    async lookupPatient(nhsNumber) {
+      if (!isValidNhsNumber(nhsNumber)) return { status: 'invalid-nhs-number' };
+      const row = await resolvePatient(db.pool, nhsNumber);
+      if (!row) {
+        const own = await readPatientRow(db.pool, nhsNumber);
+        return { status: own?.status === 'invalidated' ? 'invalidated' : 'unknown' };
+      }
+      if (row.status !== 'active') return { status: row.status === 'invalidated' ? 'invalidated' : 'unknown' };
+      const patient = JSON.parse(row.json) as Patient;
+      const pharmacy = patient.extension?.find((e) => e.url === NOMINATED_PHARMACY) as { valueReference?: { identifier?: { value?: string } } } | undefined;
+      return {
+        status: 'active',
+        nhsNumber: row.nhsNumber,
+        restricted: row.restricted,
+        gpOdsCode: gpOdsCode(patient),
+        nominatedPharmacyOdsCode: pharmacy?.valueReference?.identifier?.value,
+        deceased: patient.deceasedDateTime !== undefined,
+      };
+    },
+  };
+}
