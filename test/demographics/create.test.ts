@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
 import { isValidNhsNumber } from '../../src/platform/nhs-number.js';
+import { createAppAndToken } from '../support/identity.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 
@@ -101,8 +102,11 @@ describe('POST /Patient', () => {
     assert.equal(notJson.status, 400);
   });
 
-  it('needs patient:create', async () => {
+  it('needs patient:create and a healthcare worker', async () => {
     const res = await call(h, 'Patient', { method: 'POST', body: newPerson('Denied'), bearer: h.appBearer });
     assert.equal(res.status, 403);
+    const app = await createAppAndToken(h.spine, { activities: ['patient:create'] });
+    const appCreate = await call(h, 'Patient', { method: 'POST', body: newPerson('Denied'), bearer: app.token });
+    assert.equal(appCreate.status, 403, 'application-restricted access cannot create');
   });
 });

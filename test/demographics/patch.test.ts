@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { startPds, call, outcomeOf, type PdsHarness, type CallOptions } from './support/pds.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
 import { testPopulation } from './support/population.js';
+import { createAppAndToken } from '../support/identity.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 
@@ -152,8 +153,13 @@ describe('PATCH /Patient/{id}', () => {
     assert.equal(outcomeOf(gone.json).code, 'INVALIDATED_RESOURCE');
   });
 
-  it('needs patient:write', async () => {
+  it('needs patient:write, and a healthcare worker (application-restricted access cannot update)', async () => {
     const res = await patch(people[9]!.id, [{ op: 'replace', path: '/gender', value: 'male' }], { version: 1, bearer: h.appBearer });
     assert.equal(res.status, 403);
+    const app = await createAppAndToken(h.spine, { activities: ['patient:read', 'patient:write'] });
+    const appWrite = await patch(people[9]!.id, [{ op: 'replace', path: '/gender', value: 'male' }], { version: 1, bearer: app.token });
+    assert.equal(appWrite.status, 403);
+    assert.equal(outcomeOf(appWrite.json).code, 'ACCESS_DENIED');
+    assert.match(outcomeOf(appWrite.json).diagnostics, /application-restricted access cannot update patient records/);
   });
 });

@@ -5,7 +5,7 @@ import { etagFor } from '../../../platform/fhir/etag.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { PDS_OUTCOMES } from '../errors.js';
-import { requireRequestId } from '../request-headers.js';
+import { requireHealthcareWorker, requireRequestId } from '../request-headers.js';
 import { newPatientFrom, duplicateCheckQuery, personKey } from '../domain/new-patient.js';
 import { newPatientEvent } from '../domain/patient-events.js';
 import { rankMatches, type ScoredPatient } from '../search/rank-matches.js';
@@ -62,6 +62,7 @@ function matchOutcome(matches: ScoredPatient[]) {
 export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) {
   app.post(`${PDS_BASE}/Patient`, { config: { activity: 'patient:create' } }, async (request, reply) => {
     const requestId = requireRequestId(request);
+    requireHealthcareWorker(request, 'create patient records');
     const earlier = await findOutcome(ctx.db, requestId, '');
     if (earlier) return send(reply, earlier);
     const draft = newPatientFrom(request.body, ctx.clock.now().toISOString().slice(0, 10));

@@ -6,7 +6,7 @@ import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
-import { requireRequestId } from '../request-headers.js';
+import { requireHealthcareWorker, requireRequestId } from '../request-headers.js';
 import { parsePatchBody } from '../patch/patch-operations.js';
 import { applyPatientPatch } from '../patch/apply-patches.js';
 import { storedRecord } from '../domain/stored-record.js';
@@ -51,6 +51,7 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
 export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, { config: { activity: 'patient:write' } }, async (request, reply) => {
     const requestId = requireRequestId(request);
+    requireHealthcareWorker(request, 'update patient records');
     const { id } = request.params;
     if (!isValidNhsNumber(id)) throw new SpineError(PDS_ERRORS.INVALID_RESOURCE_ID);
     const ifMatch = request.headers['if-match'];
