@@ -48,17 +48,20 @@ describe('platform lifecycle', () => {
   });
 
   it('graceful shutdown finishes in-flight requests and refuses new ones', async () => {
+    let arrived = 0;
     const slowModule: ServiceModule = {
       name: 'identity',
       migrations: [],
       async routes(app) {
-        app.get('/test/slow', async () => { await sleep(400); return { done: true }; });
+        app.get('/test/slow', async () => { arrived += 1; await sleep(400); return { done: true }; });
       },
     };
     const spine = await startTestSpine({ modules: [...ALL_SERVICES, slowModule] });
     cleanups.push(() => spine.close());
     const inFlight = Array.from({ length: 10 }, () => fetch(`${spine.url}/test/slow`).then(async (r) => ({ status: r.status, body: await r.json() })));
-    await sleep(100);
+    // In flight means the handler is running: a connection whose request has not arrived yet is
+    // idle, and closing idle connections at shutdown is intended.
+    while (arrived < inFlight.length) await sleep(10);
     const stopping = spine.stop();
     const results = await Promise.all(inFlight);
     await stopping;
