@@ -1,4 +1,5 @@
-import type { Queryable } from '../../../platform/db/pool.js';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import type { Patient } from '../fhir-types.js';
 import type { NameKeys } from '../domain/search-columns.js';
 import { metaphoneOf, soundexOf } from '../domain/phonetic.js';
@@ -100,38 +101,33 @@ function otherCriteriaWhere(w: Where, q: SearchQuery) {
   if (q.postcode || q.gp) w.add('NOT p.restricted');
 }
 
+// Historic names and postcodes come back with each candidate (one round trip, not three).
+const HISTORY_COLUMNS = `,
+  (SELECT coalesce(json_agg(json_build_array(h.family, h.given, h.family_soundex, h.family_metaphone, h.given_soundex)), '[]')
+     FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number) AS names,
+  (SELECT coalesce(array_agg(hp.postcode), '{}') FROM demographics.historic_postcodes hp WHERE hp.nhs_number = p.nhs_number) AS postcodes`;
+
+const hasWildcard = (q: SearchQuery) => [q.family, q.postcode, ...q.given].some((c) => c?.wildcardParts !== undefined);
+
 /** Candidates for a search: exact for a non-fuzzy search, a phonetic block for a fuzzy one. */
-export async function findSearchCandidates(db: Queryable, q: SearchQuery): Promise<SearchCandidateRow[]> {
+export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: SearchQuery): Promise<SearchCandidateRow[]> {
   const w = new Where();
   birthDateWhere(w, q);
   if (q.fuzzy) fuzzyNamesWhere(w, q);
   else exactNamesWhere(w, q);
   otherCriteriaWhere(w, q);
-  const { rows } = await db.query<{ nhs_number: string; resource: Patient }>(
-    `SELECT p.nhs_number, p.resource FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${CANDIDATE_CAP + 1}`,
-    w.values,
-  );
   const history = q.fuzzy || q.history;
-  const earlier = history && rows.length > 0 ? await historicRowsOf(db, rows.map((r) => r.nhs_number)) : new Map();
+  const text = `SELECT p.nhs_number, p.resource${history ? HISTORY_COLUMNS : ''}
+    FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${CANDIDATE_CAP + 1}`;
+  // A search's SQL has a few dozen shapes: prepare each once per connection. Not with wildcards:
+  // a generic plan cannot use the prefix index for `LIKE $1`, so those are planned per value.
+  const name = hasWildcard(q) ? undefined : `pds_search_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  const { rows } = await db.query<{ nhs_number: string; resource: Patient; names?: unknown[][]; postcodes?: string[] }>({ name, text, values: w.values });
   return rows.map((r) => ({
     nhsNumber: r.nhs_number,
     resource: r.resource,
-    historicNames: earlier.get(r.nhs_number)?.names ?? [],
-    historicPostcodes: earlier.get(r.nhs_number)?.postcodes ?? [],
+    historicNames: (r.names ?? []).map(([family, given, familySoundex, familyMetaphone, givenSoundex]) =>
+      ({ family, given, familySoundex, familyMetaphone, givenSoundex }) as NameKeys),
+    historicPostcodes: r.postcodes ?? [],
   }));
-}
-
-async function historicRowsOf(db: Queryable, nhsNumbers: string[]) {
-  const byPatient = new Map<string, { names: NameKeys[]; postcodes: string[] }>();
-  const entry = (n: string) => byPatient.get(n) ?? byPatient.set(n, { names: [], postcodes: [] }).get(n)!;
-  const names = await db.query(
-    `SELECT nhs_number, family, given, family_soundex, family_metaphone, given_soundex
-       FROM demographics.historic_names WHERE nhs_number = ANY($1::text[])`, [nhsNumbers]);
-  for (const r of names.rows) {
-    entry(r.nhs_number).names.push({ family: r.family, given: r.given, familySoundex: r.family_soundex, familyMetaphone: r.family_metaphone, givenSoundex: r.given_soundex });
-  }
-  const postcodes = await db.query(
-    'SELECT nhs_number, postcode FROM demographics.historic_postcodes WHERE nhs_number = ANY($1::text[])', [nhsNumbers]);
-  for (const r of postcodes.rows) entry(r.nhs_number).postcodes.push(r.postcode);
-  return byPatient;
 }
