@@ -136,6 +136,10 @@ describe('PATCH /Patient/{id}', () => {
     const { rows } = await h.db.query("SELECT event_type, payload FROM platform.outbox WHERE nhs_number = $1 ORDER BY id", [id]);
     assert.deepEqual(rows.map((r) => r.event_type), ['pds-death-notification', 'pds-change-of-gp', 'pds-change-of-address']);
     assert.equal(rows[1].payload.gp, 'B86030');
+    const again = await patch(id, [{ op: 'replace', path: '/deceasedDateTime', value: '2024-02-01T00:00:00+00:00' }], { version: 2 });
+    assert.equal(again.status, 403);
+    assert.deepEqual(outcomeOf(again.json), { code: 'FORBIDDEN_UPDATE', display: 'Update is forbidden', issueCode: 'forbidden', severity: 'information',
+      diagnostics: 'Invalid update with error - the date of death cannot be changed once it has been set' });
     const found = await call(h, `Patient?family=${people[7]!.name![0]!.family}&birthdate=eq${people[7]!.birthDate}&address-postalcode=LS29JT`);
     assert.deepEqual(found.json.entry.map((e: any) => e.resource.id), [id]);
     const old = await call(h, `Patient?family=${people[7]!.name![0]!.family}&birthdate=eq${people[7]!.birthDate}&address-postalcode=${encodeURIComponent(people[7]!.address![0]!.postalCode!)}&_history=true`);

@@ -30,7 +30,8 @@ function periodsIn(patient: Patient): Array<{ start?: unknown; end?: unknown; wh
 /**
  * PDS business rules on the record a PATCH would produce (`today` is YYYY-MM-DD): one usual name
  * that stays; gender neither removed nor set to other; no work address; a date of death only with
- * a death notification status and never in the future; periods that start before they end.
+ * a death notification status, never in the future and not changed once set; periods that start
+ * before they end.
  */
 export function checkPatchedRecord(before: Patient, after: Patient, today: string): void {
   if (after.id !== before.id || after.resourceType !== 'Patient') throw invalidUpdate('the resource id cannot be changed');
@@ -45,6 +46,10 @@ export function checkPatchedRecord(before: Patient, after: Patient, today: strin
   if (Array.isArray(after.address) && after.address.some((a) => a?.use === 'work')) throw invalidUpdate('a work address cannot be added');
   if (after.birthDate !== undefined && (typeof after.birthDate !== 'string' || !DATE.test(after.birthDate) || !isRealDate(after.birthDate) || after.birthDate > today)) {
     throw invalidUpdate(`'${String(after.birthDate)}' is not a valid date of birth`);
+  }
+  if (before.deceasedDateTime !== undefined && after.deceasedDateTime !== before.deceasedDateTime) {
+    // PDS spec: most users may not change a date of death once it is set (FORBIDDEN_UPDATE).
+    throw new SpineError(PDS_ERRORS.FORBIDDEN_UPDATE, 'Invalid update with error - the date of death cannot be changed once it has been set');
   }
   if (after.deceasedDateTime !== undefined) checkDeath(after, today);
   for (const period of periodsIn(after)) {
