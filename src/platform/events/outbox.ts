@@ -17,3 +17,12 @@ export async function enqueueEvent(tx: Queryable, event: OutboxEvent): Promise<v
     [event.type, event.source, event.nhsNumber ?? null, event.payload],
   );
 }
+
+/**
+ * The outbox INSERT for a service that writes its change and the change's event in one statement
+ * (a data-modifying CTE, no explicit transaction): `select` yields event_type, source, nhs_number
+ * and payload (jsonb), in that order, e.g. from the CTE that made the change.
+ */
+export function outboxInsertFrom(select: string): string {
+  return `INSERT INTO platform.outbox (event_type, source, nhs_number, payload) ${select}`;
+}

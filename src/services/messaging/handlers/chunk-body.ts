@@ -1,7 +1,7 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
+import { MAX_CHUNK_BYTES, SEGMENT_BYTES } from '../protocol/limits.js';
 import { BodyTooLargeError, type ChunkKey, type StoredChunk } from '../store/body-store.js';
 import type { MeshDeps } from './deps.js';
 
@@ -26,3 +26,26 @@ export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKe
   return stored;
 }
 
+
+/**
+ * A body small enough to be one segment, read whole into memory before any database work (so no
+ * connection waits on a slow client); undefined when it is not declared as such (no or larger
+ * Content-Length: those stream). The same checks as `storeChunkBody`.
+ */
+export async function readSmallBody(body: AsyncIterable<Buffer>, declaredLength: string | string[] | undefined, messageId?: string): Promise<Buffer | undefined> {
+  const declared = typeof declaredLength === 'string' && /^\d{1,9}$/.test(declaredLength) ? Number(declaredLength) : 0;
+  if (declared < 1 || declared > SEGMENT_BYTES) return undefined;
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  for await (const piece of body) {
+    const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    bytes += buffer.length;
+    // The HTTP parser never passes more than Content-Length; this keeps the bound if that changes.
+    if (bytes > declared) break;
+    pieces.push(buffer);
+  }
+  if (bytes !== declared) {
+    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { messageId, diagnostics: `body ended after ${bytes} of ${declared} declared bytes` });
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes);
+}

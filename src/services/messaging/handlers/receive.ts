@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { messageState } from '../message.js';
@@ -12,15 +11,18 @@ import type { MeshDeps } from './deps.js';
 export interface Deliverable {
   stored: StoredMessage;
   chunk?: ChunkRecord;
+  /** The chunk's bytes, when they came with the metadata (one segment, bodies in this database). */
+  smallBody?: Buffer;
 }
 
 /**
  * A message the mailbox may download now, with the record of the chunk asked for: 404 when it does
  * not exist, 403 when the mailbox is not its recipient, 410 once it has left the inbox
- * (acknowledged or expired, even if the expiry sweep has not run yet).
+ * (acknowledged or expired, even if the expiry sweep has not run yet). `withBody`: a one-segment
+ * chunk's bytes come in the same round trip.
  */
-export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string, chunkNo = 1): Promise<Deliverable> {
-  const found = await findForDownload(deps.ctx.db, messageId, chunkNo);
+export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string, chunkNo = 1, withBody = false): Promise<Deliverable> {
+  const found = await findForDownload(deps.ctx.db, messageId, chunkNo, withBody && deps.bodies.sharesDatabase ? mailboxId : undefined);
   if (!found) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
   const { stored } = found;
   if (stored.message.recipient.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.NOT_RECIPIENT, { messageId });
@@ -30,7 +32,7 @@ export async function messageForRecipient(deps: MeshDeps, mailboxId: string, mes
     throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
   }
   if (found.inboxExpiresAt.getTime() <= deps.ctx.clock.now().getTime()) throw meshError(MESH_ERRORS.MESSAGE_GONE, { messageId });
-  return { stored, chunk: found.chunk };
+  return { stored, chunk: found.chunk, smallBody: found.smallBody };
 }
 
 export interface ChunkBody {
@@ -50,27 +52,18 @@ export async function chunkBody(deps: MeshDeps, deliverable: Deliverable, chunkN
   const chunk = deliverable.chunk;
   if (!chunk || chunkNo > message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
   const key = { messageId: message.messageId, chunkNo };
-  const body = chunk.segments <= 1 ? await deps.bodies.readSmallChunk(key) : deps.bodies.readChunk(key, chunk.segments);
+  const body = deliverable.smallBody ?? (chunk.segments <= 1 ? await deps.bodies.readSmallChunk(key) : deps.bodies.readChunk(key, chunk.segments));
   return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding };
 }
 
 /**
  * `PUT …/status/acknowledged`: recipient only. Takes the message out of the inbox and records the
- * event with its outbox event in one transaction. Acknowledging twice is harmless (a client
+ * event with its outbox event in one statement. Acknowledging twice is harmless (a client
  * retrying after a lost response); acknowledging an expired message is 410.
  */
 export async function acknowledgeMessage(deps: MeshDeps, mailboxId: string, messageId: string): Promise<{ firstTime: boolean }> {
   const now = deps.ctx.clock.now();
-  const acknowledged = await deps.ctx.db.tx(async (tx) => {
-    const removed = await acknowledgeInboxEntry(tx, messageId, mailboxId, now);
-    if (!removed) return false;
-    await enqueueEvent(tx, {
-      type: 'mesh-message-acknowledged',
-      source: 'messaging',
-      payload: { messageId, sender: removed.sender, recipient: mailboxId, workflowId: removed.workflowId },
-    });
-    return true;
-  });
+  const acknowledged = (await acknowledgeInboxEntry(deps.ctx.db, messageId, mailboxId, now)) !== undefined;
   if (acknowledged) return { firstTime: true };
   // Not removed now: say why, from the message's own history.
   const stored = await findMessage(deps.ctx.db, messageId);

@@ -6,9 +6,8 @@ import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
 import { isSendHeaderProblem, validateSendHeaders, type HeaderBag, type SendHeaderProblem, type SendHeaders } from '../protocol/send-headers.js';
 import { insertNewMessage } from '../store/send.js';
-import { announceAccepted } from './accept.js';
 import type { MeshDeps } from './deps.js';
-import { storeChunkBody } from './chunk-body.js';
+import { readSmallBody, storeChunkBody } from './chunk-body.js';
 
 export function partyOf(mailbox: MeshMailbox): Party {
   return { mailboxId: mailbox.mailboxId, mailboxName: mailbox.mailboxName, odsCode: mailbox.odsCode, orgCode: mailbox.orgCode, billingEntity: mailbox.billingEntity };
@@ -60,8 +59,8 @@ export interface SendResult {
 
 /**
  * `POST /{mailbox}/outbox`: a whole message, or the first chunk of one. The message row, its first
- * chunk and (when it is the only chunk) its delivery commit in one transaction, so an upload
- * interrupted part-way leaves nothing behind.
+ * chunk and (when it is the only chunk) its delivery and outbox event commit together (one statement
+ * for a small body, else one transaction), so an upload interrupted part-way leaves nothing behind.
  */
 export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<SendResult> {
   const validated = validateSendHeaders(headers);
@@ -72,13 +71,20 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   if (!recipient || !recipient.active) throw meshError(MESH_ERRORS.UNREGISTERED_RECIPIENT);
   const now = deps.ctx.clock.now();
   const message = messageFrom(newMessageId(now), sender, recipient, validated, now);
+  const accepted = message.totalChunks === 1;
+  const delivery = accepted ? { expiresAt: new Date(now.getTime() + INBOX_EXPIRY_MS) } : undefined;
+  const small = deps.bodies.sharesDatabase ? await readSmallBody(body, headers['content-length']) : undefined;
+  if (small) {
+    // One statement, so atomic and durable on its own: no transaction, one round trip.
+    const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding };
+    await insertNewMessage(deps.ctx.db, message, chunk, delivery, small);
+    return { message, accepted, bytes: small.length };
+  }
   return deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);
-    const accepted = message.totalChunks === 1;
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding };
-    await insertNewMessage(tx, message, chunk, accepted ? { expiresAt: new Date(now.getTime() + INBOX_EXPIRY_MS) } : undefined);
-    if (accepted) await announceAccepted(tx, message);
+    await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };
   });
 }

@@ -50,7 +50,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const download = async (request: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, chunkNo: number) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
-    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo);
+    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo, true);
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
     await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });

@@ -20,6 +20,12 @@ export interface StoredChunk {
  */
 export interface BodyStore {
   /**
+   * True when bodies live in the service's own database, so a one-segment body may be written and
+   * read by the metadata statements themselves (`body_segments`, segment 0): a small message then
+   * costs one round trip each way. An object store says false and always goes through this seam.
+   */
+  readonly sharesDatabase: boolean;
+  /**
    * Streams `body` into storage as it arrives (reading only as fast as storage takes it) and
    * replaces any earlier copy of the chunk (unless `fresh`: a new message has none). Throws
    * `BodyTooLargeError` past `maxBytes`.

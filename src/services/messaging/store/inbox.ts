@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../platform/db/pool.js';
+import { outboxInsertFrom } from '../../../platform/events/outbox.js';
 import { workflowLikePattern, type WorkflowFilter } from '../protocol/workflow-filter.js';
 import { preparedQuery } from './prepared.js';
 
@@ -71,17 +72,20 @@ export async function removeFromInbox(tx: Queryable, messageId: string, unexpire
 }
 
 /**
- * Acknowledge, in one statement: removes the recipient's in-date entry, appends the
- * `acknowledged` event and says who sent the message; undefined when there was nothing to remove
- * (already acknowledged, expired, or not theirs).
+ * Acknowledge, in one statement (atomic on its own, so no transaction): removes the recipient's
+ * in-date entry, appends the `acknowledged` event and the `mesh-message-acknowledged` outbox event,
+ * and says who sent the message; undefined when there was nothing to remove (already
+ * acknowledged, expired, or not theirs).
  */
-export async function acknowledgeInboxEntry(tx: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
-  const result = await preparedQuery<{ sender: string; workflow_id: string }>(tx, 'acknowledge',
+export async function acknowledgeInboxEntry(db: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
+  const result = await preparedQuery<{ sender: string; workflow_id: string }>(db, 'acknowledge_announced',
     `WITH removed AS (
        DELETE FROM messaging.inbox i USING messaging.messages m
        WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
        RETURNING m.message_id, m.sender, m.workflow_id),
-     event AS (INSERT INTO messaging.message_events (message_id, status, at) SELECT message_id, 'acknowledged', $3 FROM removed)
+     event AS (INSERT INTO messaging.message_events (message_id, status, at) SELECT message_id, 'acknowledged', $3 FROM removed),
+     announce AS (${outboxInsertFrom(`SELECT 'mesh-message-acknowledged', 'messaging', NULL,
+       jsonb_build_object('messageId', message_id, 'sender', sender, 'recipient', $2::text, 'workflowId', workflow_id) FROM removed`)})
      SELECT sender, workflow_id FROM removed`, [messageId, recipient, now]);
   const row = result.rows[0];
   return row ? { sender: row.sender, workflowId: row.workflow_id } : undefined;

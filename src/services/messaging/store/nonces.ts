@@ -9,30 +9,94 @@ export interface NonceLedger {
   close(): Promise<void>;
 }
 
+export interface NonceClaim {
+  mailboxId: string;
+  nonce: string;
+  nonceCount: string;
+  tokenTime: Date;
+}
+
+interface Pending extends NonceClaim {
+  key: string;
+  resolve(fresh: boolean): void;
+  reject(err: unknown): void;
+}
+
+const keyOf = (c: NonceClaim) => `${c.mailboxId}\n${c.nonce}\n${c.nonceCount}`;
+
 /**
- * Every MESH call claims a nonce, so this is the busiest write of the service. It runs on its own
- * small pool with `synchronous_commit = off`: the claim is still atomic across processes (a primary
- * key), but does not wait for its WAL flush. What that trades: if PostgreSQL itself crashes, the
- * nonces of its last few hundred milliseconds are forgotten, so a token captured in that instant
- * could be replayed once within its 2-hour window. Messages, chunks and acknowledgements keep
- * full durability; they never share this pool.
+ * Every MESH call claims a nonce, so this is the busiest write of the service. Claims are grouped:
+ * while a flush is in flight, new claims queue, and the next flush inserts them all in one
+ * statement (as the audit writer does with its records), so under load a request costs a small
+ * share of a round trip. Still atomic across processes: the primary key decides, and a second
+ * process inserting the same nonce waits for the first's commit and then finds it. Flushes
+ * insert in key order, so two overlapping flushes cannot deadlock.
+ *
+ * The claims run on their own small pool with `synchronous_commit = off`: they do not wait for
+ * their WAL flush. What that trades: if PostgreSQL itself crashes, the nonces of its last few
+ * hundred milliseconds are forgotten, so a token captured in that instant could be replayed once
+ * within its 2-hour window. Messages, chunks and acknowledgements keep full durability; they never
+ * share this pool.
  */
-export function nonceLedger(db: Db, max = 8): NonceLedger {
-  const pool = new pg.Pool({ ...db.pool.options, max, options: '-c synchronous_commit=off', allowExitOnIdle: true });
+export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000): NonceLedger {
+  const pool = new pg.Pool({ ...db.pool.options, max: connections, options: '-c synchronous_commit=off', allowExitOnIdle: true });
   pool.on('error', () => undefined);
+  let pending: Pending[] = [];
+  let inFlight = 0;
+
+  async function flush(batch: Pending[]) {
+    try {
+      const fresh = await claimNonces(pool, batch);
+      // Within one batch a repeated key is granted once, to its first claimant.
+      for (const p of batch) {
+        const granted = fresh.has(p.key);
+        fresh.delete(p.key);
+        p.resolve(granted);
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  function pump() {
+    while (inFlight < connections && pending.length > 0) {
+      const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
+      pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
+      inFlight += 1;
+      void flush(batch).finally(() => {
+        inFlight -= 1;
+        pump();
+      });
+    }
+  }
+
   return {
-    claim: (mailboxId, nonce, nonceCount, tokenTime) => claimNonce(pool, mailboxId, nonce, nonceCount, tokenTime),
-    close: () => pool.end(),
+    claim(mailboxId, nonce, nonceCount, tokenTime) {
+      return new Promise<boolean>((resolve, reject) => {
+        const claim = { mailboxId, nonce, nonceCount, tokenTime };
+        pending.push({ ...claim, key: keyOf(claim), resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      while (inFlight > 0 || pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+      await pool.end();
+    },
   };
 }
 
-export async function claimNonce(db: Queryable, mailboxId: string, nonce: string, nonceCount: string, tokenTime: Date): Promise<boolean> {
-  const result = await preparedQuery(db, 'claim_nonce',
-    `INSERT INTO messaging.auth_nonces (mailbox_id, nonce, nonce_count, token_time) VALUES ($1, $2, $3, $4)
-     ON CONFLICT DO NOTHING`,
-    [mailboxId, nonce, nonceCount, tokenTime],
-  );
-  return result.rowCount === 1;
+/** Inserts the claims in key order; the keys of those that were not there before. */
+export async function claimNonces(db: Queryable, claims: NonceClaim[]): Promise<Set<string>> {
+  const sorted = [...claims].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const result = await preparedQuery<{ mailbox_id: string; nonce: string; nonce_count: string }>(db, 'claim_nonces',
+    `INSERT INTO messaging.auth_nonces (mailbox_id, nonce, nonce_count, token_time)
+     SELECT mailbox_id, nonce, nonce_count, token_time
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS c(mailbox_id, nonce, nonce_count, token_time, n)
+     ORDER BY n
+     ON CONFLICT DO NOTHING
+     RETURNING mailbox_id, nonce, nonce_count`,
+    [sorted.map((c) => c.mailboxId), sorted.map((c) => c.nonce), sorted.map((c) => c.nonceCount), sorted.map((c) => c.tokenTime)]);
+  return new Set(result.rows.map((r) => keyOf({ mailboxId: r.mailbox_id, nonce: r.nonce, nonceCount: r.nonce_count, tokenTime: new Date(0) })));
 }
 
 /** A token older than the clock window is refused anyway, so its nonce need not be kept. */

@@ -11,6 +11,8 @@ export function pgBodyStore(db: Db, segmentBytes = SEGMENT_BYTES): BodyStore {
       [key.messageId, key.chunkNo, segmentNo, data]);
 
   return {
+    sharesDatabase: true,
+
     async writeChunk(tx, key, body, maxBytes, options = {}): Promise<StoredChunk> {
       if (!options.fresh) await tx.query('DELETE FROM messaging.body_segments WHERE message_id = $1 AND chunk_no = $2', [key.messageId, key.chunkNo]);
       let pending: Buffer[] = [];
