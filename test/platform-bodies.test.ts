@@ -1,0 +1,48 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from './support/spine.js';
+
+/** The platform's answers to bodies it cannot take, on a real JSON route (identity admin, sandbox caller). */
+describe('bodies the platform refuses', () => {
+  let spine: TestSpine;
+  const url = () => `${spine.url}/admin/identity/applications`;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine.close(); });
+
+  async function outcome(res: Response) {
+    assert.match(res.headers.get('content-type') ?? '', /application\/fhir\+json/);
+    const body = await res.json();
+    assert.equal(body.resourceType, 'OperationOutcome');
+    return { code: body.issue[0].details.coding[0].code as string, diagnostics: body.issue[0].diagnostics as string };
+  }
+
+  it('malformed JSON is 400 MESSAGE_NOT_WELL_FORMED saying why', async () => {
+    const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: '{"name": "x",' });
+    assert.equal(res.status, 400);
+    const { code, diagnostics } = await outcome(res);
+    assert.equal(code, 'MESSAGE_NOT_WELL_FORMED');
+    assert.match(diagnostics, /^Request body could not be parsed: /);
+  });
+
+  it('a content type the route does not take is 415 naming it', async () => {
+    const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<app/>' });
+    assert.equal(res.status, 415);
+    assert.deepEqual(await outcome(res), { code: 'UNSUPPORTED_MEDIA_TYPE', diagnostics: "Unsupported Content-Type 'application/xml'" });
+  });
+
+  it('a body over the 5 MB limit is 413 and nothing is written', async () => {
+    const before = await spine.ctx.db.query('SELECT count(*)::int AS n FROM identity.applications');
+    const huge = JSON.stringify({ name: 'x'.repeat(6 * 1024 * 1024), odsCode: 'A83008' });
+    const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    assert.equal(res.status, 413);
+    assert.equal((await outcome(res)).code, 'MESSAGE_TOO_LARGE');
+    const afterCount = await spine.ctx.db.query('SELECT count(*)::int AS n FROM identity.applications');
+    assert.equal(afterCount.rows[0].n, before.rows[0].n);
+  });
+
+  it('an empty body declared as JSON is 400', async () => {
+    const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+    assert.equal(res.status, 400);
+    assert.equal((await outcome(res)).code, 'MESSAGE_NOT_WELL_FORMED');
+  });
+});
