@@ -1,3 +1,4 @@
+import { capabilityStatement as describe } from '../../../platform/fhir/capability.js';
 import { FHIR_SYSTEMS } from './model.js';
 
 /**
@@ -10,34 +11,26 @@ export function capabilityStatement(baseUrl: string, now: Date) {
   const organization = param('organization', `ODS code of the organisation, as ${FHIR_SYSTEMS.odsCode}|<code>`);
   const identifier = param('identifier',
     `${FHIR_SYSTEMS.interactionId}|<interaction id> and/or ${FHIR_SYSTEMS.partyKey}|<party key>, as separate occurrences`);
-  return {
-    resourceType: 'CapabilityStatement',
-    status: 'active',
-    date: now.toISOString(),
-    publisher: 'OpenSpine',
-    kind: 'instance',
-    software: { name: 'OpenSpine Spine Directory Service' },
-    implementation: { description: 'Spine Directory Service FHIR API', url: baseUrl },
-    fhirVersion: '4.0.1',
-    format: ['application/fhir+json'],
-    rest: [{
-      mode: 'server',
-      resource: [
-        {
-          type: 'Device',
-          interaction: [{ code: 'search-type' }],
-          searchParam: [
-            { ...organization, documentation: `${organization.documentation} (required)` },
-            { ...identifier, documentation: `${identifier.documentation}; the interaction is required` },
-            param('manufacturing-organization', `ODS code of the manufacturer, as ${FHIR_SYSTEMS.odsCode}|<code>`),
-          ],
-        },
-        {
-          type: 'Endpoint',
-          interaction: [{ code: 'search-type' }],
-          searchParam: [organization, identifier],
-        },
-      ],
-    }],
-  };
+  return describe({
+    software: 'OpenSpine Spine Directory Service',
+    description: 'Spine Directory Service FHIR API',
+    url: baseUrl,
+    now,
+    resources: [
+      {
+        type: 'Device',
+        interaction: [{ code: 'search-type' }],
+        searchParam: [
+          { ...organization, documentation: `${organization.documentation} (required)` },
+          { ...identifier, documentation: `${identifier.documentation}; the interaction is required` },
+          param('manufacturing-organization', `ODS code of the manufacturer, as ${FHIR_SYSTEMS.odsCode}|<code>`),
+        ],
+      },
+      {
+        type: 'Endpoint',
+        interaction: [{ code: 'search-type' }],
+        searchParam: [organization, identifier],
+      },
+    ],
+  });
 }
