@@ -24,7 +24,9 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
       throw new SpineError(PDS_ERRORS.INVALID_VALUE_FORBIDDEN, diagnostics.invalidValue(String(query.maxResults), '_max-results'));
     }
     const limit = appRestricted ? 1 : query.maxResults ?? MAX_RESULTS_USER;
-    const candidates = await findSearchCandidates(ctx.db.pool, query);
+    // A non-fuzzy, non-exact search keeps every row SQL finds, so limit + 1 rows tell "too many".
+    const everyRowMatches = !query.fuzzy && !query.exact;
+    const candidates = await findSearchCandidates(ctx.db.pool, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1);
     const matches = candidates.length > CANDIDATE_CAP ? undefined : rankMatches(query, candidates);
     const detail = { parameters: Object.keys(request.query as object).sort(), fuzzy: query.fuzzy };
 

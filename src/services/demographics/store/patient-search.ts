@@ -4,7 +4,7 @@ import type { Patient } from '../fhir-types.js';
 import type { NameKeys } from '../domain/search-columns.js';
 import { metaphoneOf, soundexOf } from '../domain/phonetic.js';
 import { birthDateVariants } from '../matching/date-similarity.js';
-import type { SearchQuery, TextCriterion } from '../search/search-query.js';
+import type { DateCriterion, SearchQuery, TextCriterion } from '../search/search-query.js';
 
 /** More candidates than this and the search is too broad to score (the caller answers TOO_MANY_MATCHES). */
 export const CANDIDATE_CAP = 1000;
@@ -46,12 +46,20 @@ function nameCondition(w: Where, alias: string, q: SearchQuery): string {
   return parts.length > 0 ? parts.join(' AND ') : 'true';
 }
 
-/** The usual name, the record's nicknames and temporary names, and with `_history` every earlier name. */
+/**
+ * The usual name, the record's nicknames and temporary names, and with `_history` every earlier
+ * name. Written as a union of two index lookups (current names by family name and birth date,
+ * other names by family name) so that a wide birth-date range never scans the whole table.
+ */
 function exactNamesWhere(w: Where, q: SearchQuery) {
-  const current = nameCondition(w, 'p', q);
-  const other = nameCondition(w, 'h', q);
+  const currentName = nameCondition(w, 'c', q);
+  const born = birthRangeCondition(w, 'c', q.birthDate!);
+  const otherName = nameCondition(w, 'h', q);
   const which = q.history ? '' : ' AND h.current_alias';
-  w.add(`(${current} OR EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number${which} AND ${other}))`);
+  w.add(`p.nhs_number IN (
+    SELECT c.nhs_number FROM demographics.patients c WHERE c.status = 'active' AND ${currentName} AND ${born}
+    UNION ALL
+    SELECT h.nhs_number FROM demographics.historic_names h WHERE ${otherName}${which})`);
 }
 
 /** Fuzzy blocking: the name's phonetic keys (either name, either way round), or the postcode. */
@@ -68,12 +76,16 @@ function fuzzyNamesWhere(w: Where, q: SearchQuery) {
   w.add(`(${options.join(' OR ')})`);
 }
 
+function birthRangeCondition(w: Where, alias: string, range: DateCriterion): string {
+  const bounds: string[] = [];
+  if (range.from) bounds.push(`${alias}.birth_date >= ${w.param(range.from)}::date`);
+  if (range.to) bounds.push(`${alias}.birth_date <= ${w.param(range.to)}::date`);
+  return bounds.length > 0 ? bounds.join(' AND ') : 'true';
+}
+
 function birthDateWhere(w: Where, q: SearchQuery) {
   const range = q.birthDate!;
-  const bounds: string[] = [];
-  if (range.from) bounds.push(`p.birth_date >= ${w.param(range.from)}::date`);
-  if (range.to) bounds.push(`p.birth_date <= ${w.param(range.to)}::date`);
-  const inRange = bounds.length > 0 ? bounds.join(' AND ') : 'true';
+  const inRange = birthRangeCondition(w, 'p', range);
   if (q.fuzzy && range.from !== undefined && range.from === range.to) {
     w.add(`(${inRange} OR p.birth_date = ANY(${w.param(birthDateVariants(range.from).map((v) => v.date))}::date[]))`);
   } else {
@@ -109,8 +121,11 @@ const HISTORY_COLUMNS = `,
 
 const hasWildcard = (q: SearchQuery) => [q.family, q.postcode, ...q.given].some((c) => c?.wildcardParts !== undefined);
 
-/** Candidates for a search: exact for a non-fuzzy search, a phonetic block for a fuzzy one. */
-export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: SearchQuery): Promise<SearchCandidateRow[]> {
+/**
+ * Candidates for a search: exact for a non-fuzzy search, a phonetic block for a fuzzy one; at most
+ * `maxRows` (a caller that only needs to know "more than N" asks for N + 1).
+ */
+export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: SearchQuery, maxRows = CANDIDATE_CAP + 1): Promise<SearchCandidateRow[]> {
   const w = new Where();
   birthDateWhere(w, q);
   if (q.fuzzy) fuzzyNamesWhere(w, q);
@@ -118,7 +133,7 @@ export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: Searc
   otherCriteriaWhere(w, q);
   const history = q.fuzzy || q.history;
   const text = `SELECT p.nhs_number, p.resource${history ? HISTORY_COLUMNS : ''}
-    FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${CANDIDATE_CAP + 1}`;
+    FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${Math.min(Math.max(1, Math.floor(maxRows)), CANDIDATE_CAP + 1)}`;
   // A search's SQL has a few dozen shapes: prepare each once per connection. Not with wildcards:
   // a generic plan cannot use the prefix index for `LIKE $1`, so those are planned per value.
   const name = hasWildcard(q) ? undefined : `pds_search_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
