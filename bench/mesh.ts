@@ -10,7 +10,7 @@
  */
 import { Agent, request } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -48,6 +48,32 @@ function call(url: string, method: string, path: string, mailbox: string, header
       req.end(body);
     }
   });
+}
+
+/** CPU seconds (user + system) used so far by a process, from /proc (Linux; clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** CPU seconds of PostgreSQL: the postmaster and its children (backends of connections that closed are lost). */
+function postgresCpuSeconds(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuSecondsOf(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
 }
 
 function percentile(values: number[], p: number): number {
@@ -168,7 +194,9 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
   const lines: BenchLine[] = [];
   try {
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 4 });
-    const server = await startServerProcess({ args: ['dist/cli/main.js', 'serve', '--data-dir', join(dir, 'data')], env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: SHARED_KEY } });
+    // MESH_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
+    const profile = process.env.MESH_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MESH_BENCH_PROFILE] : [];
+    const server = await startServerProcess({ args: [...profile, 'dist/cli/main.js', 'serve', '--data-dir', join(dir, 'data')], env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: SHARED_KEY } });
     try {
       const workers = Math.min(options.connections, 64);
       const directory = directoryApi(pool);
@@ -177,12 +205,22 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
       }
       log(`mesh: full cycle, ${workers} workers, ${options.seconds} s`);
       await fullCycle(server.url, workers, 2); // warm-up: JIT, pools, mailbox cache
+      const cpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(dir), bench: process.cpuUsage() };
       const cycle = await fullCycle(server.url, workers, options.seconds);
+      const benchCpu = process.cpuUsage(cpuBefore.bench);
+      const perMessageMs = (seconds: number) => ((seconds * 1000) / Math.max(1, cycle.cycles)).toFixed(2);
+      const cpu = {
+        server: cpuSecondsOf(server.pid) - cpuBefore.server,
+        postgres: postgresCpuSeconds(dir) - cpuBefore.postgres,
+        bench: (benchCpu.user + benchCpu.system) / 1e6,
+      };
       const each = (name: keyof typeof cycle.steps) => `${name} p50 ${percentile(cycle.steps[name], 50).toFixed(1)} / p99 ${percentile(cycle.steps[name], 99).toFixed(1)} ms`;
       lines.push(
         { bench: 'mesh', what: `1 KB full cycle (send→list→download→ack), ${workers} workers`, value: `${cycle.perSecond.toFixed(0)} messages/s (${(cycle.perSecond * 4).toFixed(0)} calls/s, ${cycle.failures} failed)`, target: '≥ 1000 msg/s', met: cycle.perSecond >= 1000 },
         { bench: 'mesh', what: 'per-call latency over the cycle', value: `p50 ${cycle.p50.toFixed(1)} ms, p99 ${cycle.p99.toFixed(1)} ms`, target: 'p99 < 50 ms', met: cycle.p99 < 50 },
         { bench: 'mesh', what: 'per step', value: (['send', 'list', 'download', 'ack'] as const).map(each).join('; ') },
+        // Two cores are shared by the server, PostgreSQL and this client (and whatever else runs).
+        { bench: 'mesh', what: 'CPU per message (4 calls)', value: `server ${perMessageMs(cpu.server)} ms, PostgreSQL ${perMessageMs(cpu.postgres)} ms, bench client ${perMessageMs(cpu.bench)} ms` },
       );
       // The lightest authenticated call, under open-loop load: what one MESH request costs here.
       const lister = 'BENCHR0';

@@ -5,7 +5,7 @@ import type { MeshMailbox } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
-import type { NonceLedger } from '../store/nonces.js';
+import type { NonceClaim, NonceLedger } from '../store/nonces.js';
 import type { MailboxCache } from './mailbox-cache.js';
 import { hashMatches, parseMeshAuthorization, withinClockWindow } from './nhsmesh-header.js';
 
@@ -25,9 +25,10 @@ export function checkClientCertificate(ctx: PlatformContext, request: FastifyReq
 /**
  * Checks an `NHSMESH` header against the mailbox in the path. Every failure is 403: unreadable
  * header, mailbox mismatch, timestamp outside ±2 h, unknown or inactive mailbox, wrong HMAC, and a
- * nonce seen before. The nonce is claimed last, so a bad token cannot burn a good one's nonce.
+ * nonce seen before. The nonce is claimed last, so a bad token cannot burn a good one's nonce;
+ * with `claimNow` false the caller claims it in its own statement (`nonceCte`) and refuses a replay.
  */
-export async function authenticateMailbox(ctx: PlatformContext, mailboxes: MailboxCache, nonces: NonceLedger, header: string | undefined, pathMailbox: string): Promise<MeshMailbox> {
+export async function authenticateMailbox(ctx: PlatformContext, mailboxes: MailboxCache, nonces: NonceLedger, header: string | undefined, pathMailbox: string, claimNow = true): Promise<{ mailbox: MeshMailbox; nonce: NonceClaim }> {
   const token = parseMeshAuthorization(header);
   if (!token) throw meshError(MESH_ERRORS.AUTH_HEADER_UNREADABLE);
   if (token.mailboxId.toUpperCase() !== pathMailbox.toUpperCase()) throw meshError(MESH_ERRORS.AUTH_MAILBOX_MISMATCH);
@@ -38,7 +39,7 @@ export async function authenticateMailbox(ctx: PlatformContext, mailboxes: Mailb
   const mailbox = await mailboxes.get(token.mailboxId);
   if (!mailbox || !hashMatches(token, ctx.config.meshSharedKey, mailbox.password)) throw meshError(MESH_ERRORS.AUTH_INVALID_TOKEN);
   if (!mailbox.active) throw meshError(MESH_ERRORS.AUTH_INACTIVE_MAILBOX);
-  const fresh = await nonces.claim(mailbox.mailboxId, token.nonce, token.nonceCount, token.issuedAt);
-  if (!fresh) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
-  return mailbox;
+  const nonce = { mailboxId: mailbox.mailboxId, nonce: token.nonce, nonceCount: token.nonceCount, tokenTime: token.issuedAt };
+  if (claimNow && !(await nonces.claim(nonce.mailboxId, nonce.nonce, nonce.nonceCount, nonce.tokenTime))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
+  return { mailbox, nonce };
 }

@@ -9,6 +9,7 @@ import { countInbox, listInbox, listInboxSince } from '../store/inbox.js';
 import { findMessages } from '../store/messages.js';
 import { inboxView, meshLink } from '../views/inbox.js';
 import { richListView } from '../views/tracking.js';
+import type { NonceClaim } from '../store/nonces.js';
 import type { MeshDeps } from './deps.js';
 import { richPaging, type RichQuery } from './tracking.js';
 
@@ -22,7 +23,7 @@ export interface InboxQuery {
  * `GET /{mailbox}/inbox`: accepted, unexpired, unacknowledged messages in accept order. v2 pages
  * with `continue_from` (a cursor on the accept sequence); v1 returns the first page only, as MESH does.
  */
-export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, version: ApiVersion, query: InboxQuery): Promise<Record<string, unknown>> {
+export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, version: ApiVersion, query: InboxQuery, nonce: NonceClaim): Promise<Record<string, unknown>> {
   const limit = parseBoundedInteger(query.max_results, INBOX_PAGE_MIN, INBOX_PAGE_MAX, INBOX_PAGE_DEFAULT);
   if (limit === undefined) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['max_results'], diagnostics: `max_results must be ${INBOX_PAGE_MIN} to ${INBOX_PAGE_MAX}` });
   const filter = query.workflow_filter !== undefined ? parseWorkflowFilter(query.workflow_filter) : undefined;
@@ -32,7 +33,9 @@ export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, versio
     throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], diagnostics: 'continue_from is not a cursor this mailbox was given' });
   }
   const now = deps.ctx.clock.now();
-  const page = await listInbox(deps.ctx.db, { recipient: mailboxId, after: cursor?.after ?? 0, limit, now, filter });
+  // A read: on the ledger's pool, which waits for no WAL flush of the nonce it claims.
+  const page = await listInbox(deps.nonces.readPool, { recipient: mailboxId, after: cursor?.after ?? 0, limit, now, filter }, nonce);
+  if (!page) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
   const ids = page.entries.map((e) => e.messageId);
   if (version === 1) return inboxView(1, { messageIds: ids, selfLink: '', approxCount: 0 });
   const base = { max_results: query.max_results ? limit : undefined, workflow_filter: query.workflow_filter };

@@ -4,7 +4,8 @@ import { meshError } from '../mesh-error.js';
 import { messageState } from '../message.js';
 import { findMessage, type StoredMessage } from '../store/messages.js';
 import { acknowledgeInboxEntry } from '../store/inbox.js';
-import { findForDownload } from '../store/download.js';
+import { claimAndFindForDownload, findForDownload, type DownloadView } from '../store/download.js';
+import type { NonceClaim } from '../store/nonces.js';
 import type { ChunkRecord } from '../store/chunks.js';
 import type { MeshDeps } from './deps.js';
 
@@ -18,11 +19,19 @@ export interface Deliverable {
 /**
  * A message the mailbox may download now, with the record of the chunk asked for: 404 when it does
  * not exist, 403 when the mailbox is not its recipient, 410 once it has left the inbox
- * (acknowledged or expired, even if the expiry sweep has not run yet). `withBody`: a one-segment
- * chunk's bytes come in the same round trip.
+ * (acknowledged or expired, even if the expiry sweep has not run yet). With `nonce` (a download)
+ * the same round trip claims the request's nonce (403 on a replay) and brings a one-segment
+ * chunk's bytes; it runs on the ledger's pool, a read that waits for no WAL flush.
  */
-export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string, chunkNo = 1, withBody = false): Promise<Deliverable> {
-  const found = await findForDownload(deps.ctx.db, messageId, chunkNo, withBody && deps.bodies.sharesDatabase ? mailboxId : undefined);
+export async function messageForRecipient(deps: MeshDeps, mailboxId: string, messageId: string, chunkNo = 1, nonce?: NonceClaim): Promise<Deliverable> {
+  let found: DownloadView | undefined;
+  if (nonce) {
+    const claimed = await claimAndFindForDownload(deps.nonces.readPool, messageId, chunkNo, mailboxId, deps.bodies.sharesDatabase, nonce);
+    if (!claimed.fresh) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
+    found = claimed.view;
+  } else {
+    found = await findForDownload(deps.ctx.db, messageId, chunkNo);
+  }
   if (!found) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
   const { stored } = found;
   if (stored.message.recipient.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.NOT_RECIPIENT, { messageId });
@@ -57,14 +66,15 @@ export async function chunkBody(deps: MeshDeps, deliverable: Deliverable, chunkN
 }
 
 /**
- * `PUT …/status/acknowledged`: recipient only. Takes the message out of the inbox and records the
- * event with its outbox event in one statement. Acknowledging twice is harmless (a client
+ * `PUT …/status/acknowledged`: recipient only. Claims the request's nonce, takes the message out of
+ * the inbox and records the event with its outbox event, in one statement. Acknowledging twice is harmless (a client
  * retrying after a lost response); acknowledging an expired message is 410.
  */
-export async function acknowledgeMessage(deps: MeshDeps, mailboxId: string, messageId: string): Promise<{ firstTime: boolean }> {
+export async function acknowledgeMessage(deps: MeshDeps, mailboxId: string, messageId: string, nonce: NonceClaim): Promise<{ firstTime: boolean }> {
   const now = deps.ctx.clock.now();
-  const acknowledged = (await acknowledgeInboxEntry(deps.ctx.db, messageId, mailboxId, now)) !== undefined;
-  if (acknowledged) return { firstTime: true };
+  const result = await acknowledgeInboxEntry(deps.ctx.db, messageId, mailboxId, now, nonce);
+  if (!result.fresh) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
+  if (result.removed) return { firstTime: true };
   // Not removed now: say why, from the message's own history.
   const stored = await findMessage(deps.ctx.db, messageId);
   if (!stored) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });

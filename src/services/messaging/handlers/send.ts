@@ -5,6 +5,7 @@ import type { Message, Party } from '../message.js';
 import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
 import { isSendHeaderProblem, validateSendHeaders, type HeaderBag, type SendHeaderProblem, type SendHeaders } from '../protocol/send-headers.js';
+import type { NonceClaim } from '../store/nonces.js';
 import { insertNewMessage } from '../store/send.js';
 import type { MeshDeps } from './deps.js';
 import { readSmallBody, storeChunkBody } from './chunk-body.js';
@@ -62,7 +63,7 @@ export interface SendResult {
  * chunk and (when it is the only chunk) its delivery and outbox event commit together (one statement
  * for a small body, else one transaction), so an upload interrupted part-way leaves nothing behind.
  */
-export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<SendResult> {
+export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>, nonce: NonceClaim): Promise<SendResult> {
   const validated = validateSendHeaders(headers);
   if (isSendHeaderProblem(validated)) refuse(validated);
   if (validated.from && validated.from !== sender.mailboxId) throw meshError(MESH_ERRORS.INVALID_FROM, { fields: ['mex-From'] });
@@ -75,11 +76,12 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   const delivery = accepted ? { expiresAt: new Date(now.getTime() + INBOX_EXPIRY_MS) } : undefined;
   const small = deps.bodies.sharesDatabase ? await readSmallBody(body, headers['content-length']) : undefined;
   if (small) {
-    // One statement, so atomic and durable on its own: no transaction, one round trip.
+    // One statement (nonce, bytes, message, delivery), so atomic and durable on its own: one round trip.
     const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding };
-    await insertNewMessage(deps.ctx.db, message, chunk, delivery, small);
+    if (!(await insertNewMessage(deps.ctx.db, message, chunk, delivery, { body: small, nonce }))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
     return { message, accepted, bytes: small.length };
   }
+  if (!(await deps.nonces.claim(nonce.mailboxId, nonce.nonce, nonce.nonceCount, nonce.tokenTime))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
   return deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);

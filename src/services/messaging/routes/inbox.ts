@@ -13,7 +13,7 @@ import { countInbox } from '../store/inbox.js';
 import { downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { mailboxOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
+import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
 
 export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   // Handshake ("Validate a mailbox"): the spec documents POST; MESH clients also use GET.
@@ -28,9 +28,12 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   app.post('/:mailbox', handshake);
   app.get('/:mailbox', handshake);
 
-  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', async (request, reply) => {
+  // The hot calls of an inbox poll claim their nonce in their own statement: one round trip each.
+  const inStatement = { config: { meshNonceInStatement: true } };
+
+  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', inStatement, async (request, reply) => {
     const version = versionOf(request);
-    const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query);
+    const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query, nonceOf(request));
     return reply.type(MEDIA_TYPE[version]).send(view);
   });
 
@@ -50,7 +53,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const download = async (request: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, chunkNo: number) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
-    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo, true);
+    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo, nonceOf(request));
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
     await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
@@ -63,9 +66,9 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(chunk.body);
   };
 
-  app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
+  app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatement, exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
 
-  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', (request, reply) => {
+  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', inStatement, (request, reply) => {
     const chunkNo = /^\d{1,9}$/.test(request.params.chunk) ? Number(request.params.chunk) : 0;
     if (chunkNo < 1) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['chunk_number'], diagnostics: 'chunk number must be a positive whole number' });
     return download(request, reply, chunkNo);
@@ -77,10 +80,10 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });
 
-  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', async (request, reply) => {
+  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', inStatement, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
-    const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId);
+    const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId, nonceOf(request));
     await auditMessage(deps.ctx, request, { action: 'message.acknowledge', mailbox, messageId, detail: { firstTime: result.firstTime } });
     const version = versionOf(request);
     const view = acknowledgeView(version, messageId);

@@ -56,7 +56,10 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     if (!version) throw meshError(MESH_ERRORS.BAD_ACCEPT, { fields: ['accept'] });
     if (request.routeOptions.config?.meshPublic || !request.routeOptions.url) return;
     const params = request.params as { mailbox?: string };
-    request.meshMailbox = await authenticateMailbox(deps.ctx, deps.mailboxes, deps.nonces, request.headers.authorization, params.mailbox ?? '');
+    const inStatement = request.routeOptions.config?.meshNonceInStatement === true;
+    const { mailbox, nonce } = await authenticateMailbox(deps.ctx, deps.mailboxes, deps.nonces, request.headers.authorization, params.mailbox ?? '', !inStatement);
+    request.meshMailbox = mailbox;
+    if (inStatement) request.meshNonce = nonce;
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));

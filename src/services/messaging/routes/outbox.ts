@@ -11,7 +11,7 @@ import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { mailboxOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
+import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
 
 /** The request body as a stream: the content-type parser hands it through; with no content type it was never read. */
 function bodyStream(request: FastifyRequest): AsyncIterable<Buffer> {
@@ -27,9 +27,10 @@ function chunkNumber(raw: string, messageId: string): number {
 export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const upload = { bodyLimit: MAX_CHUNK_BYTES };
 
-  app.post<{ Params: MailboxParams }>('/:mailbox/outbox', upload, async (request, reply) => {
+  // A send claims its nonce itself: in its one statement when the body is small, else before storing it.
+  app.post<{ Params: MailboxParams }>('/:mailbox/outbox', { ...upload, config: { meshNonceInStatement: true } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
-    const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request));
+    const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request));
     await auditMessage(deps.ctx, request, {
       action: 'message.send', mailbox, messageId: result.message.messageId,
       detail: { to: result.message.recipient.mailboxId, workflowId: result.message.workflowId, chunk: `1:${result.message.totalChunks}`, bytes: result.bytes, accepted: result.accepted },

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../../platform/events/outbox.js';
 import { workflowLikePattern, type WorkflowFilter } from '../protocol/workflow-filter.js';
+import { nonceCte, nonceValues, type NonceClaim } from './nonces.js';
 import { preparedQuery } from './prepared.js';
 
 /** The inbox projection: one row per delivered, not yet acknowledged or expired message. */
@@ -30,7 +31,11 @@ export interface InboxPage {
   more: boolean;
 }
 
-export async function listInbox(db: Queryable, query: { recipient: string; after: number; limit: number; now: Date; filter?: WorkflowFilter }): Promise<InboxPage> {
+/**
+ * A page of the inbox, in the statement that claims the request's nonce: nothing is listed
+ * unless the nonce was fresh, and undefined says it was not (a replay).
+ */
+export async function listInbox(db: Queryable, query: { recipient: string; after: number; limit: number; now: Date; filter?: WorkflowFilter }, nonce: NonceClaim): Promise<InboxPage | undefined> {
   const values: unknown[] = [query.recipient, query.after, query.now, query.limit + 1];
   let workflowClause = '';
   if (query.filter) {
@@ -39,12 +44,20 @@ export async function listInbox(db: Queryable, query: { recipient: string; after
     workflowClause = `AND ${query.filter.negate ? 'NOT ' : ''}(workflow_id ${equals ? '=' : 'LIKE'} $${values.length})`;
   }
   const shape = query.filter ? `${query.filter.negate ? 'not_' : ''}${query.filter.kind === 'equals' ? 'eq' : 'like'}` : 'all';
-  const result = await preparedQuery<{ message_id: string; accept_seq: number }>(db, `list_inbox_${shape}`,
-    `SELECT message_id, accept_seq FROM messaging.inbox
+  const page = `SELECT message_id, accept_seq FROM messaging.inbox
      WHERE recipient = $1 AND accept_seq > $2 AND expires_at > $3 ${workflowClause}
-     ORDER BY accept_seq LIMIT $4`, values);
-  const rows = result.rows.slice(0, query.limit);
-  return { entries: rows.map((r) => ({ messageId: r.message_id, acceptSeq: r.accept_seq })), more: result.rows.length > query.limit };
+     ORDER BY accept_seq LIMIT $4`;
+  const result = await preparedQuery<{ fresh: number; message_id: string | null; accept_seq: number | null }>(db, `list_inbox_claiming_${shape}`,
+    `WITH ${nonceCte(values.length + 1)}
+     SELECT f.fresh, l.message_id, l.accept_seq FROM fresh f
+     LEFT JOIN LATERAL (${page.replace('WHERE ', 'WHERE f.fresh = 1 AND ')}) l ON true
+     ORDER BY l.accept_seq`, [...values, ...nonceValues(nonce)]);
+  if (result.rows[0]?.fresh !== 1) return undefined;
+  const rows = result.rows.filter((r) => r.message_id !== null).slice(0, query.limit + 1);
+  return {
+    entries: rows.slice(0, query.limit).map((r) => ({ messageId: r.message_id!, acceptSeq: r.accept_seq! })),
+    more: rows.length > query.limit,
+  };
 }
 
 export async function countInbox(db: Queryable, recipient: string, now: Date): Promise<number> {
@@ -72,23 +85,25 @@ export async function removeFromInbox(tx: Queryable, messageId: string, unexpire
 }
 
 /**
- * Acknowledge, in one statement (atomic on its own, so no transaction): removes the recipient's
- * in-date entry, appends the `acknowledged` event and the `mesh-message-acknowledged` outbox event,
- * and says who sent the message; undefined when there was nothing to remove (already
- * acknowledged, expired, or not theirs).
+ * Acknowledge, in one statement (atomic on its own, so no transaction) that first claims the
+ * request's nonce: removes the recipient's in-date entry, appends the `acknowledged` event and the
+ * `mesh-message-acknowledged` outbox event, and says who sent the message. `fresh` false: a
+ * replayed nonce, nothing done. `removed` undefined: nothing to remove (already acknowledged,
+ * expired, or not theirs).
  */
-export async function acknowledgeInboxEntry(db: Queryable, messageId: string, recipient: string, now: Date): Promise<{ sender: string; workflowId: string } | undefined> {
-  const result = await preparedQuery<{ sender: string; workflow_id: string }>(db, 'acknowledge_announced',
-    `WITH removed AS (
+export async function acknowledgeInboxEntry(db: Queryable, messageId: string, recipient: string, now: Date, nonce: NonceClaim): Promise<{ fresh: boolean; removed?: { sender: string; workflowId: string } }> {
+  const result = await preparedQuery<{ fresh: number; sender: string | null; workflow_id: string | null }>(db, 'acknowledge_claiming',
+    `WITH ${nonceCte(4)},
+     removed AS (
        DELETE FROM messaging.inbox i USING messaging.messages m
-       WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
+       WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id AND EXISTS (SELECT 1 FROM nonce)
        RETURNING m.message_id, m.sender, m.workflow_id),
      event AS (INSERT INTO messaging.message_events (message_id, status, at) SELECT message_id, 'acknowledged', $3 FROM removed),
      announce AS (${outboxInsertFrom(`SELECT 'mesh-message-acknowledged', 'messaging', NULL,
        jsonb_build_object('messageId', message_id, 'sender', sender, 'recipient', $2::text, 'workflowId', workflow_id) FROM removed`)})
-     SELECT sender, workflow_id FROM removed`, [messageId, recipient, now]);
+     SELECT f.fresh, r.sender, r.workflow_id FROM fresh f LEFT JOIN removed r ON true`, [messageId, recipient, now, ...nonceValues(nonce)]);
   const row = result.rows[0];
-  return row ? { sender: row.sender, workflowId: row.workflow_id } : undefined;
+  return { fresh: row?.fresh === 1, removed: row?.sender ? { sender: row.sender, workflowId: row.workflow_id ?? '' } : undefined };
 }
 
 /** Entries past their expiry, locked so two sweepers never report one message twice. */

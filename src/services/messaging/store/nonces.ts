@@ -6,6 +6,11 @@ import { preparedQuery } from './prepared.js';
 export interface NonceLedger {
   /** Records a token's nonce; false when the same (mailbox, nonce, nonce_count) was seen before. */
   claim(mailboxId: string, nonce: string, nonceCount: string, tokenTime: Date): Promise<boolean>;
+  /**
+   * The ledger's pool (`synchronous_commit = off`), for read statements that claim their nonce
+   * themselves (`nonceCte`): a list or a download is then one round trip, and waits for no WAL flush.
+   */
+  readonly readPool: Queryable;
   close(): Promise<void>;
 }
 
@@ -25,6 +30,23 @@ interface Pending extends NonceClaim {
 const keyOf = (c: NonceClaim) => `${c.mailboxId}\n${c.nonce}\n${c.nonceCount}`;
 
 /**
+ * For a statement that claims its request's nonce itself (in the same round trip as its work): the
+ * CTEs `nonce` (the claim; no row when the nonce was seen before) and `fresh` (its count, 0 or 1),
+ * with the claim's values at `$first`…`$first+3` (`nonceValues`). The statement must do nothing
+ * unless `fresh = 1`, and say `fresh` so the caller refuses a replay.
+ */
+export function nonceCte(first: number): string {
+  return `nonce AS (
+       INSERT INTO messaging.auth_nonces (mailbox_id, nonce, nonce_count, token_time) VALUES ($${first}, $${first + 1}, $${first + 2}, $${first + 3})
+       ON CONFLICT DO NOTHING RETURNING 1),
+     fresh AS (SELECT count(*)::int AS fresh FROM nonce)`;
+}
+
+export function nonceValues(c: NonceClaim): unknown[] {
+  return [c.mailboxId, c.nonce, c.nonceCount, c.tokenTime];
+}
+
+/**
  * Every MESH call claims a nonce, so this is the busiest write of the service. Claims are grouped:
  * while a flush is in flight, new claims queue, and the next flush inserts them all in one
  * statement (as the audit writer does with its records), so under load a request costs a small
@@ -38,8 +60,8 @@ const keyOf = (c: NonceClaim) => `${c.mailboxId}\n${c.nonce}\n${c.nonceCount}`;
  * within its 2-hour window. Messages, chunks and acknowledgements keep full durability; they never
  * share this pool.
  */
-export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000): NonceLedger {
-  const pool = new pg.Pool({ ...db.pool.options, max: connections, options: '-c synchronous_commit=off', allowExitOnIdle: true });
+export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000, readConnections = 8): NonceLedger {
+  const pool = new pg.Pool({ ...db.pool.options, max: connections + readConnections, options: '-c synchronous_commit=off', allowExitOnIdle: true });
   pool.on('error', () => undefined);
   let pending: Pending[] = [];
   let inFlight = 0;
@@ -71,6 +93,7 @@ export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000): NonceLed
   }
 
   return {
+    readPool: pool,
     claim(mailboxId, nonce, nonceCount, tokenTime) {
       return new Promise<boolean>((resolve, reject) => {
         const claim = { mailboxId, nonce, nonceCount, tokenTime };
@@ -87,7 +110,7 @@ export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000): NonceLed
 
 /** Inserts the claims in key order; the keys of those that were not there before. */
 export async function claimNonces(db: Queryable, claims: NonceClaim[]): Promise<Set<string>> {
-  const sorted = [...claims].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const sorted = claims.map((c) => ({ c, key: keyOf(c) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.c);
   const result = await preparedQuery<{ mailbox_id: string; nonce: string; nonce_count: string }>(db, 'claim_nonces',
     `INSERT INTO messaging.auth_nonces (mailbox_id, nonce, nonce_count, token_time)
      SELECT mailbox_id, nonce, nonce_count, token_time
