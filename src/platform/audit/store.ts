@@ -58,35 +58,46 @@ function toRow(record: ChainedRecord): Omit<EventRow, 'recorded_at'> & { recorde
   };
 }
 
+// One statement, so one round trip and one implicit transaction: the head moves only if it is still
+// where the writer last saw it ($4, $5), and the batch is inserted only if the head moved. Another
+// process that appended in between makes it insert nothing; the writer then re-reads the head.
+const APPEND_IF_HEAD_UNMOVED = {
+  name: 'audit_append_if_head_unmoved',
+  text: `WITH moved AS (
+      UPDATE audit.chain_head SET seq = $2, hash = $3 WHERE seq = $4 AND hash = $5 RETURNING 1),
+    appended AS (
+      INSERT INTO audit.events (${EVENT_COLUMNS})
+      SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
+        seq bigint, recorded_at timestamptz, request_id text, action text, resource text, nhs_numbers text[],
+        outcome text, app_id text, app_name text, user_id text, role_profile_id text, role_code text, ods_code text,
+        client_address text, detail jsonb, prev_hash text, hash text)
+      WHERE EXISTS (SELECT 1 FROM moved)
+      RETURNING 1)
+    SELECT count(*)::int AS appended FROM appended`,
+};
+
+/** Gives up when other processes keep winning the head: the caller's requests then fail (503), unaudited never. */
+const MAX_HEAD_RACES = 50;
+
 /**
- * Appends records to the chain: three round trips whatever the batch size. Must run on a client
- * with no transaction open; it commits. The head row lock is what lets several processes share one
- * chain; the whole batch travels as one jsonb parameter (no parameter-count limit) and is inserted
- * by the same statement that moves the head.
+ * Appends records to the chain and returns the new head. With the head the writer last saw, this is
+ * one round trip (one commit, one fsync) whatever the batch size; several processes sharing one
+ * chain each retry on the fresh head when another got there first. The whole batch travels as one
+ * jsonb parameter (no parameter-count limit).
  */
-export async function appendAuditRecords(client: Queryable, records: Array<Omit<AuditRecord, 'seq'>>): Promise<ChainHead> {
-  try {
-    // Simple-protocol multi-statement: BEGIN and the lock in one round trip.
-    const results = await client.query('BEGIN; SELECT seq, hash FROM audit.chain_head FOR UPDATE') as unknown as Array<{ rows: ChainHead[] }>;
-    const chained = appendToChain(results[1]!.rows[0]!, records);
+export async function appendAuditRecords(client: Queryable, records: Array<Omit<AuditRecord, 'seq'>>, lastSeen?: ChainHead): Promise<ChainHead> {
+  let head = lastSeen ?? await readChainHead(client);
+  for (let race = 0; race < MAX_HEAD_RACES; race++) {
+    const chained = appendToChain(head, records);
     const last = chained[chained.length - 1]!;
-    await client.query(
-      `WITH appended AS (
-         INSERT INTO audit.events (${EVENT_COLUMNS})
-         SELECT ${EVENT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
-           seq bigint, recorded_at timestamptz, request_id text, action text, resource text, nhs_numbers text[],
-           outcome text, app_id text, app_name text, user_id text, role_profile_id text, role_code text, ods_code text,
-           client_address text, detail jsonb, prev_hash text, hash text)
-         RETURNING 1)
-       UPDATE audit.chain_head SET seq = $2, hash = $3`,
-      [JSON.stringify(chained.map(toRow)), last.seq, last.hash],
-    );
-    await client.query('COMMIT');
-    return { seq: last.seq, hash: last.hash };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    const { rows } = await client.query({
+      ...APPEND_IF_HEAD_UNMOVED,
+      values: [JSON.stringify(chained.map(toRow)), last.seq, last.hash, head.seq, head.hash],
+    });
+    if (rows[0]!.appended === records.length) return { seq: last.seq, hash: last.hash };
+    head = await readChainHead(client);
   }
+  throw new Error(`the audit chain head moved ${MAX_HEAD_RACES} times while appending: too many writers contending`);
 }
 
 export async function readChainHead(db: Queryable): Promise<ChainHead> {

@@ -3,7 +3,7 @@ import type { Db } from '../db/pool.js';
 import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditEntry } from './entry.js';
-import { toAuditRecord, type AuditRecord } from './chain.js';
+import { toAuditRecord, type AuditRecord, type ChainHead } from './chain.js';
 import { appendAuditRecords } from './store.js';
 
 /**
@@ -55,6 +55,8 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
   let pending: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
+  // The chain head as this writer last left it: usually still the head, so a flush is one statement.
+  let head: ChainHead | undefined;
   // The writer's own connection: under load, request handlers can hold every client of the shared
   // pool, and every one of those requests is waiting for this flush. Opened on first use; an idle
   // one does not keep a CLI process alive.
@@ -76,9 +78,10 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
       const client = await ownConnection().connect();
       let failure: Error | undefined;
       try {
-        await appendAuditRecords(client, batch.map((p) => p.record));
+        head = await appendAuditRecords(client, batch.map((p) => p.record), head);
       } catch (err) {
         failure = err as Error;
+        head = undefined;
         throw err;
       } finally {
         // A client that failed mid-flush may have a broken connection: discard it rather than reuse it.

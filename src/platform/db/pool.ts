@@ -3,7 +3,8 @@ import pg from 'pg';
 /** Anything that runs a query: the pool or a client inside a transaction. Stores take this, so one
  * store function works both alone and as part of a larger transaction (e.g. with the event outbox). */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** Text with values, or a config with a `name` to make it a prepared statement (hot paths). */
+  query<R extends pg.QueryResultRow = any>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 export interface Db extends Queryable {
@@ -22,7 +23,7 @@ export function createDb(connectionString: string, max = 20): Db {
   pool.on('error', () => undefined);
   return {
     pool,
-    query: (text, values) => pool.query(text, values as unknown[]),
+    query: (text, values) => pool.query(text as string, values as unknown[]),
     async tx(work) {
       const client = await pool.connect();
       try {
