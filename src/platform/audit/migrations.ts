@@ -7,7 +7,7 @@ import type { MigrationSet } from '../db/migrate.js';
  *   deleted record shows as a missing number, and rolled-back flushes leave no holes.
  * - `recorded_at` is set by the application with millisecond precision, so the ISO string that was
  *   hashed is exactly what comes back.
- * - `chain_head` is one row every flush locks (`FOR UPDATE`): several processes on one database
+ * - `chain_head` is one row every flush moves (only from where the writer last saw it): several processes on one database
  *   append to one chain in turn.
  * - Triggers make the table append-only: UPDATE, DELETE and TRUNCATE raise, and the head can only
  *   move forward, onto a record that exists (checked at commit).
