@@ -6,6 +6,7 @@ import type { MigrationSet } from './db/migrate.js';
 import type { Clock } from './clock.js';
 import type { AuditWriter } from './audit/writer.js';
 import type { AccessTokens } from './auth/access-tokens.js';
+import type { Principal } from './auth/activities.js';
 
 /** What the platform hands every service: its only way to reach shared infrastructure. */
 export interface PlatformContext {
@@ -38,6 +39,11 @@ export interface ServiceModule {
   seedDemo?(ctx: PlatformContext): Promise<void>;
   /** Named datasets for `openspine seed --dataset NAME`. Returns a one-line summary. */
   datasets?: Record<string, (ctx: PlatformContext, options: SeedOptions) => Promise<string>>;
+  /**
+   * Resolves an application API key to its principal, for routes whose NHS spec authenticates with
+   * an `apikey` header (SDS). Offered by the identity service; the platform never reads its tables.
+   */
+  resolveApiKey?(ctx: PlatformContext): (apiKey: string) => Promise<Principal | undefined>;
   /** Background workers this service runs while serving. */
   startWorkers?(ctx: PlatformContext): BackgroundWorker[];
 }

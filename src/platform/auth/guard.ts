@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The activity a caller needs for this route; routes without one are public. */
     activity?: Activity;
+    /** The NHS spec of this route authenticates applications with an `apikey` header (SDS): accept it too. */
+    apiKey?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -19,6 +21,8 @@ export interface GuardOptions {
   tokens: AccessTokens;
   /** Refused attempts on protected routes are audited too: probing is what a privacy officer looks for. */
   audit: AuditWriter;
+  /** Principal of an application API key, when a service offers it (identity). */
+  resolveApiKey?: (apiKey: string) => Promise<Principal | undefined>;
   /** In sandbox mode a call without a token acts as this principal. */
   sandboxPrincipal?: Principal;
 }
@@ -39,13 +43,6 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
   app.addHook('onRequest', async (request) => {
     const activity = request.routeOptions.config?.activity;
     if (!activity) return;
-    const token = bearerToken(request);
-    let principal: Principal | undefined;
-    if (token === undefined && options.sandboxPrincipal) {
-      principal = options.sandboxPrincipal;
-    } else if (token) {
-      principal = await options.tokens.verify(token);
-    }
     const refuse = async (error: SpineError, who?: Principal) => {
       await options.audit.record({
         ...auditContext(request, who),
@@ -57,6 +54,17 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
       });
       return error;
     };
+    const token = bearerToken(request);
+    let principal: Principal | undefined;
+    const apiKey = request.headers.apikey;
+    if (token === undefined && typeof apiKey === 'string' && request.routeOptions.config.apiKey && options.resolveApiKey) {
+      principal = await options.resolveApiKey(apiKey);
+      if (!principal) throw await refuse(new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, 'Invalid API key: send the API key of a registered application in the apikey header'));
+    } else if (token === undefined && options.sandboxPrincipal) {
+      principal = options.sandboxPrincipal;
+    } else if (token) {
+      principal = await options.tokens.verify(token);
+    }
     if (!principal) {
       throw await refuse(new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
         ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'

@@ -60,7 +60,8 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   registerRequestIdEcho(app);
   registerMetrics(app, ctx.db);
   registerHealth(app, ctx.config, ctx.db);
-  registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, sandboxPrincipal: options.sandboxPrincipal });
+  const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
+  registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>

@@ -4,6 +4,7 @@ import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { seedIdentityDemo } from './demo-seed.js';
 import { purgeExpiredJtis } from './store/applications.js';
+import { apiKeyResolver } from './api-keys.js';
 
 /** How often used client-assertion jtis past their expiry are forgotten. */
 const JTI_SWEEP_MS = 60_000;
@@ -17,6 +18,7 @@ export const identityService: ServiceModule = {
     await registerAdminRoutes(app, ctx);
   },
   seedDemo: seedIdentityDemo,
+  resolveApiKey: (ctx) => apiKeyResolver(ctx.db, ctx.clock),
   startWorkers(ctx) {
     const timer = setInterval(() => {
       purgeExpiredJtis(ctx.db, ctx.clock.now()).catch((err: Error) => ctx.log.warn({ err }, 'jti sweep failed'));

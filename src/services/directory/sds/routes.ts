@@ -27,14 +27,14 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     }
   };
 
-  app.get(`${FHIR_BASE}/Device`, { config: { activity: 'directory:read' }, preHandler: requireJsonAccept }, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Device`, { config: { activity: 'directory:read', apiKey: true }, preHandler: requireJsonAccept }, async (request, reply) => {
     const query = parseDeviceQuery(request.query as RawQuery);
     const systems = await sdsStore.searchAccreditedSystems(ctx.db, query);
     return reply.type('application/fhir+json').send(sdsSearchset(systems.map(deviceResource),
       { selfUrl: selfUrl(request), resourceBaseUrl: `${publicBase()}/Device` }));
   });
 
-  app.get(`${FHIR_BASE}/Endpoint`, { config: { activity: 'directory:read' }, preHandler: requireJsonAccept }, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Endpoint`, { config: { activity: 'directory:read', apiKey: true }, preHandler: requireJsonAccept }, async (request, reply) => {
     const query = parseEndpointQuery(request.query as RawQuery);
     const endpoints = await sdsStore.searchMhsEndpoints(ctx.db, query);
     return reply.type('application/fhir+json').send(sdsSearchset(endpoints.map(endpointResource),

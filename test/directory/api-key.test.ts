@@ -1,0 +1,53 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { registerApp } from '../identity/fixtures.js';
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+const INTERACTION = 'https://fhir.nhs.uk/Id/nhsServiceInteractionId';
+
+/** SDS authenticates applications with an `apikey` header (its spec); a client written for it works unchanged. */
+describe('SDS: apikey header authentication', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  const endpointSearch = () => `${spine.url}/spine-directory/FHIR/R4/Endpoint?organization=${encodeURIComponent(`${ODS}|YES`)}`
+    + `&identifier=${encodeURIComponent(`${INTERACTION}|urn:nhs:names:services:psis:REPC_IN150016UK05`)}`;
+
+  it('a registered application\'s API key is accepted', async () => {
+    const app = await registerApp(spine, { activities: ['directory:read'] });
+    const res = await fetch(endpointSearch(), { headers: { apikey: app.apiKey } });
+    assert.equal(res.status, 200);
+    const bundle = await res.json();
+    assert.equal(bundle.resourceType, 'Bundle');
+    assert.ok(bundle.entry.length >= 1);
+    assert.equal(bundle.entry[0].resource.resourceType, 'Endpoint');
+  });
+
+  it('an unknown API key is 401 ACCESS_DENIED, and the attempt is audited', async () => {
+    const requestId = randomUUID();
+    const res = await fetch(endpointSearch(), { headers: { apikey: 'not-a-registered-key', 'x-request-id': requestId } });
+    assert.equal(res.status, 401);
+    const body = await res.json();
+    assert.equal(body.issue[0].details.coding[0].code, 'ACCESS_DENIED');
+    assert.match(body.issue[0].diagnostics, /^Invalid API key/);
+    const { rows } = await spine.ctx.db.query('SELECT action, outcome FROM audit.events WHERE request_id = $1', [requestId]);
+    assert.deepEqual(rows, [{ action: 'access.denied', outcome: 'denied' }]);
+  });
+
+  it('an application not registered for directory:read is 403', async () => {
+    const app = await registerApp(spine, { activities: ['patient:read'] });
+    const res = await fetch(endpointSearch(), { headers: { apikey: app.apiKey } });
+    assert.equal(res.status, 403);
+  });
+
+  it('routes whose spec has no API-key scheme ignore the header (PDS needs a bearer token)', async () => {
+    const app = await registerApp(spine, { activities: ['patient:read'] });
+    const res = await fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/9000000009`, {
+      headers: { apikey: app.apiKey, 'x-request-id': randomUUID() },
+    });
+    assert.equal(res.status, 401);
+  });
+});
