@@ -228,7 +228,7 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
         url: server.url, connections: options.connections, seconds: Math.min(options.seconds, 5),
         next: () => ({ path: `/messageexchange/${lister}/inbox?max_results=10`, headers: { accept: V2, authorization: buildMeshAuthorization({ mailboxId: lister, password: PASSWORD, sharedKey: SHARED_KEY, nonce: randomUUID(), at: new Date() }) } }),
       });
-      lines.push({ bench: 'mesh', what: 'authenticated inbox list alone (nonce claim + one SELECT)', figures: list });
+      lines.push({ bench: 'mesh', what: 'authenticated inbox list alone (one statement: nonce claim + page)', figures: list });
       const gigabytes = options.gigabytes ?? 1;
       log(`mesh: ${gigabytes} GB message in 20 MB chunks`);
       const large = await largeMessage(server, Math.round(gigabytes * 1024 * 1024 * 1024), 20 * 1024 * 1024);

@@ -47,7 +47,8 @@ export function nonceValues(c: NonceClaim): unknown[] {
 }
 
 /**
- * Every MESH call claims a nonce, so this is the busiest write of the service. Claims are grouped:
+ * Every MESH call claims a nonce, so this is the busiest write of the service. The hot calls
+ * claim theirs inside their own statement (`nonceCte`); the others come here. Claims are grouped:
  * while a flush is in flight, new claims queue, and the next flush inserts them all in one
  * statement (as the audit writer does with its records), so under load a request costs a small
  * share of a round trip. Still atomic across processes: the primary key decides, and a second
