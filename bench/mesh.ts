@@ -224,11 +224,14 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
       );
       // The lightest authenticated call, under open-loop load: what one MESH request costs here.
       const lister = 'BENCHR0';
+      const listCpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(dir) };
       const list = await runLoad({
         url: server.url, connections: options.connections, seconds: Math.min(options.seconds, 5),
         next: () => ({ path: `/messageexchange/${lister}/inbox?max_results=10`, headers: { accept: V2, authorization: buildMeshAuthorization({ mailboxId: lister, password: PASSWORD, sharedKey: SHARED_KEY, nonce: randomUUID(), at: new Date() }) } }),
       });
       lines.push({ bench: 'mesh', what: 'authenticated inbox list alone (one statement: nonce claim + page)', figures: list });
+      const perListMs = (seconds: number) => ((seconds * 1000) / Math.max(1, list.requests)).toFixed(2);
+      lines.push({ bench: 'mesh', what: 'CPU per inbox list', value: `server ${perListMs(cpuSecondsOf(server.pid) - listCpuBefore.server)} ms, PostgreSQL ${perListMs(postgresCpuSeconds(dir) - listCpuBefore.postgres)} ms` });
       const gigabytes = options.gigabytes ?? 1;
       log(`mesh: ${gigabytes} GB message in 20 MB chunks`);
       const large = await largeMessage(server, Math.round(gigabytes * 1024 * 1024 * 1024), 20 * 1024 * 1024);
