@@ -37,6 +37,23 @@ describe('MESH nonces claimed in the request statement', () => {
     assert.equal(await outboxEvents('mesh-message-accepted', id), 1);
   });
 
+  it('a replayed streamed send (no Content-Length: the body is not held in memory) is refused too', async () => {
+    const token = meshAuthorization(MB1);
+    const send = () => fetch(`${spine.url}/messageexchange/${MB1}/outbox`, {
+      method: 'POST', duplex: 'half',
+      body: new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('streamed once')); controller.close(); } }),
+      headers: { accept: V2, authorization: token, 'content-type': 'text/plain', 'mex-to': MB2, 'mex-workflowid': 'REPLAY_STREAM' },
+    } as RequestInit);
+    const first = await send();
+    assert.equal(first.status, 202);
+    const { message_id: id } = await first.json() as { message_id: string };
+    await assertReplayRefused(await send());
+    const rows = await spine.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messaging.messages WHERE workflow_id = 'REPLAY_STREAM'`);
+    assert.equal(rows.rows[0]!.n, 1);
+    const got = await call(`/${MB2}/inbox/${id}`, meshAuthorization(MB2));
+    assert.equal(await got.text(), 'streamed once');
+  });
+
   it('a replayed list, download or acknowledge is refused; the genuine calls work', async () => {
     const id = await sendMessage(spine.url, MB1, MB2, 'replay me');
     const listToken = meshAuthorization(MB2);
