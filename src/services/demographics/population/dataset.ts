@@ -1,6 +1,6 @@
 import type { PlatformContext, SeedOptions } from '../../../platform/service.js';
 import { directoryApi, type OrganisationRole } from '../../directory/api.js';
-import { bulkInsertPatients } from '../store/bulk.js';
+import { analyzePatientTables, bulkInsertPatients } from '../store/bulk.js';
 import { populationBatches, type GeneratedBatch } from './population.js';
 import type { KnownOrganisation } from './organisations.js';
 
@@ -60,6 +60,7 @@ export async function seedSyntheticPatients(ctx: PlatformContext, options: SeedO
     });
   }
   await loading;
+  await analyzePatientTables(ctx.db);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const gps = `${practices.length} practices from the directory`;
   return `${totals.patients} patients (${totals.restricted} restricted, ${totals.deceased} deceased, ${totals.invalidated} invalidated, ` +

@@ -53,3 +53,11 @@ export async function bulkInsertPatients(db: Db, batch: PatientBatch): Promise<v
     await advanceNhsNumberAllocator(client, stored.map((p) => p.id));
   });
 }
+
+/**
+ * Fresh planner statistics for every demographics table. A bulk load runs it when done: until
+ * autovacuum gets round to it, the planner would guess at a million rows' selectivities.
+ */
+export async function analyzePatientTables(db: Db): Promise<void> {
+  await db.query(`ANALYZE demographics.patients, demographics.historic_names, demographics.historic_postcodes, demographics.related_persons`);
+}

@@ -62,15 +62,32 @@ function exactNamesWhere(w: Where, q: SearchQuery) {
     SELECT h.nhs_number FROM demographics.historic_names h WHERE ${otherName}${which})`);
 }
 
+/**
+ * A fuzzy search binds exactly this many birth dates (the day and its mis-keyings) and name words,
+ * repeating the last to fill: one statement shape whatever the search, so PostgreSQL settles on its
+ * generic plan. With arrays of varying length it re-planned every search, and planning cost more
+ * than running (1.6 ms against 0.4 ms at 1M patients).
+ */
+const FUZZY_DATES = 5;
+const FUZZY_WORDS = 2;
+
+const padded = <T>(items: readonly T[], length: number): T[] =>
+  Array.from({ length: Math.max(length, items.length) }, (_, i) => items[Math.min(i, items.length - 1)]!);
+
+/** `($1, $2, …)` binding each value once. */
+function inList(w: Where, values: readonly unknown[], cast = ''): string {
+  return `(${values.map((v) => `${w.param(v)}${cast}`).join(', ')})`;
+}
+
 /** Fuzzy blocking: the name's phonetic keys (either name, either way round), or the postcode. */
 function fuzzyNamesWhere(w: Where, q: SearchQuery) {
-  const words = [q.family?.value, q.given[0]?.value].filter((v): v is string => v !== undefined && v.length > 0);
-  const soundex = w.param(words.map(soundexOf));
-  const metaphone = w.param(words.map(metaphoneOf));
+  const words = padded([q.family?.value, q.given[0]?.value].filter((v): v is string => v !== undefined && v.length > 0), FUZZY_WORDS);
+  const soundex = inList(w, words.map(soundexOf));
+  const metaphone = inList(w, words.map(metaphoneOf));
   const options = [
-    `p.family_soundex = ANY(${soundex}::text[])`, `p.family_metaphone = ANY(${metaphone}::text[])`, `p.given_soundex = ANY(${soundex}::text[])`,
+    `p.family_soundex IN ${soundex}`, `p.family_metaphone IN ${metaphone}`, `p.given_soundex IN ${soundex}`,
     `EXISTS (SELECT 1 FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number
-       AND (h.family_soundex = ANY(${soundex}::text[]) OR h.given_soundex = ANY(${soundex}::text[])))`,
+       AND (h.family_soundex IN ${soundex} OR h.given_soundex IN ${soundex}))`,
   ];
   if (q.postcode) options.push(`p.postcode = ${w.param(q.postcode.value)}`);
   w.add(`(${options.join(' OR ')})`);
@@ -85,11 +102,11 @@ function birthRangeCondition(w: Where, alias: string, range: DateCriterion): str
 
 function birthDateWhere(w: Where, q: SearchQuery) {
   const range = q.birthDate!;
-  const inRange = birthRangeCondition(w, 'p', range);
   if (q.fuzzy && range.from !== undefined && range.from === range.to) {
-    w.add(`(${inRange} OR p.birth_date = ANY(${w.param(birthDateVariants(range.from).map((v) => v.date))}::date[]))`);
+    const days = [range.from, ...birthDateVariants(range.from).map((v) => v.date)];
+    w.add(`p.birth_date IN ${inList(w, padded(days, FUZZY_DATES), '::date')}`);
   } else {
-    w.add(inRange);
+    w.add(birthRangeCondition(w, 'p', range));
   }
 }
 
@@ -131,9 +148,17 @@ export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: Searc
   if (q.fuzzy) fuzzyNamesWhere(w, q);
   else exactNamesWhere(w, q);
   otherCriteriaWhere(w, q);
-  const history = q.fuzzy || q.history;
-  const text = `SELECT p.nhs_number, p.resource${history ? HISTORY_COLUMNS : ''}
-    FROM demographics.patients p WHERE ${w.clauses.join(' AND ')} LIMIT ${Math.min(Math.max(1, Math.floor(maxRows)), CANDIDATE_CAP + 1)}`;
+  const limit = Math.min(Math.max(1, Math.floor(maxRows)), CANDIDATE_CAP + 1);
+  const where = w.clauses.join(' AND ');
+  // Fuzzy: the block is found from the birth-date index alone (it carries the phonetic keys and the
+  // postcode; MATERIALIZED keeps PostgreSQL from folding the self-join back into heap reads), then
+  // only the candidates' rows are read.
+  const text = q.fuzzy
+    ? `WITH blocked AS MATERIALIZED (SELECT p.nhs_number FROM demographics.patients p WHERE ${where} LIMIT ${limit})
+    SELECT p.nhs_number, p.resource${HISTORY_COLUMNS}
+    FROM blocked b JOIN demographics.patients p ON p.nhs_number = b.nhs_number`
+    : `SELECT p.nhs_number, p.resource${q.history ? HISTORY_COLUMNS : ''}
+    FROM demographics.patients p WHERE ${where} LIMIT ${limit}`;
   // A search's SQL has a few dozen shapes: prepare each once per connection. Not with wildcards:
   // a generic plan cannot use the prefix index for `LIKE $1`, so those are planned per value.
   const name = hasWildcard(q) ? undefined : `pds_search_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
