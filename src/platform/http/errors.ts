@@ -37,7 +37,6 @@ export const PLATFORM_ERRORS = defineErrors({
   MISSING_VALUE: { status: 400, code: 'MISSING_VALUE', display: 'Required value is missing', issueCode: 'required' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', display: 'Unsupported media type', issueCode: 'not-supported' },
   BODY_TOO_LARGE: { status: 413, code: 'MESSAGE_TOO_LARGE', display: 'Message too large', issueCode: 'too-long' },
-  METHOD_NOT_ALLOWED: { status: 405, code: 'METHOD_NOT_ALLOWED', display: 'Method not allowed', issueCode: 'not-supported' },
   ACCESS_DENIED: { status: 401, code: 'ACCESS_DENIED', display: 'Access Denied - Unauthorised', issueCode: 'forbidden' },
   FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },
   TOO_MANY_REQUESTS: { status: 429, code: 'TOO_MANY_REQUESTS', display: 'You have exceeded your application\'s rate limit', issueCode: 'throttled' },

@@ -75,5 +75,5 @@ export async function loadNhsSandbox(ctx: PlatformContext): Promise<string> {
     }
     for (const r of related) await insertRelatedPerson(tx, r.nhsNumber, r.resource);
   });
-  return `nhs-sandbox: ${added} of ${patients.length} sandbox patients added, ${related.length} related persons`;
+  return `${added} of ${patients.length} sandbox patients added, ${related.length} related persons`;
 }
