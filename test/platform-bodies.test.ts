@@ -46,3 +46,31 @@ describe('bodies the platform refuses', () => {
     assert.equal((await outcome(res)).code, 'MESSAGE_NOT_WELL_FORMED');
   });
 });
+
+describe('NUL characters, which PostgreSQL text cannot hold', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine.close(); });
+
+  it('a %00 anywhere in the URL is 400 INVALID_VALUE, on every service', async () => {
+    for (const path of ['/personal-demographics/FHIR/R4/Patient/90000%0000009', '/audit/FHIR/R4/AuditEvent?agent=a%00b',
+      '/messageexchange/X26ABC1/inbox/%00', '/spine-directory/FHIR/R4/Endpoint?organization=%00']) {
+      const res = await fetch(`${spine.url}${path}`);
+      assert.equal(res.status, 400, path);
+      const text = await res.text();
+      // MESH answers in its own error shape, whose v1 body carries no free-text diagnostics.
+      if (path.startsWith('/messageexchange')) assert.match(text, /"errorCode":"400"/, path);
+      else assert.match(text, /NUL character/, path);
+    }
+  });
+
+  it('a \\u0000 in a JSON body is 400 MESSAGE_NOT_WELL_FORMED and nothing is written', async () => {
+    const res = await fetch(`${spine.url}/admin/identity/applications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a\\u0000b","odsCode":"A83008"}',
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.issue[0].details.coding[0].code, 'MESSAGE_NOT_WELL_FORMED');
+    assert.match(body.issue[0].diagnostics, /NUL character/);
+  });
+});

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { containsNulInJson, nulInBodyError } from './nul-guard.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
 
@@ -9,8 +10,15 @@ const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/js
 export function registerBodyParsers(app: FastifyInstance) {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  for (const type of JSON_TYPES) app.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
+  for (const type of JSON_TYPES) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
+      if (containsNulInJson(body as string)) return done(nulInBodyError(), undefined);
+      return parseJson(request, body as string, done);
+    });
+  }
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    const form = Object.fromEntries(new URLSearchParams(body as string));
+    if (Object.values(form).some((value) => value.includes('\u0000'))) return done(nulInBodyError(), undefined);
+    done(null, form);
   });
 }
