@@ -34,6 +34,19 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match ? match[1] : '';
 }
 
+/** Refused attempts are audited like any access, then answered with `error`. */
+async function auditRefusal(options: GuardOptions, request: FastifyRequest, activity: Activity, error: SpineError, who?: Principal) {
+  await options.audit.record({
+    ...auditContext(request, who),
+    action: 'access.denied',
+    resource: request.routeOptions.url,
+    nhsNumbers: [],
+    outcome: 'denied',
+    detail: { method: request.method, activity, status: error.spec.status },
+  });
+  return error;
+}
+
 /**
  * Every route that declares an activity is authenticated (401 ACCESS_DENIED without a valid token)
  * and authorised (403 ACCESS_DENIED when the token's app or role lacks the activity). Routes
@@ -43,36 +56,25 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
   app.addHook('onRequest', async (request) => {
     const activity = request.routeOptions.config?.activity;
     if (!activity) return;
-    const refuse = async (error: SpineError, who?: Principal) => {
-      await options.audit.record({
-        ...auditContext(request, who),
-        action: 'access.denied',
-        resource: request.routeOptions.url,
-        nhsNumbers: [],
-        outcome: 'denied',
-        detail: { method: request.method, activity, status: error.spec.status },
-      });
-      return error;
-    };
     const token = bearerToken(request);
     let principal: Principal | undefined;
     const apiKey = request.headers.apikey;
     if (token === undefined && typeof apiKey === 'string' && request.routeOptions.config.apiKey && options.resolveApiKey) {
       principal = await options.resolveApiKey(apiKey);
-      if (!principal) throw await refuse(new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, 'Invalid API key: send the API key of a registered application in the apikey header'));
+      if (!principal) throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, 'Invalid API key: send the API key of a registered application in the apikey header'));
     } else if (token === undefined && options.sandboxPrincipal) {
       principal = options.sandboxPrincipal;
     } else if (token) {
       principal = await options.tokens.verify(token);
     }
     if (!principal) {
-      throw await refuse(new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
+      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
         ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
         : 'Invalid or expired access token: request a new one from POST /oauth2/token'));
     }
     if (!principal.activities.includes(activity)) {
       const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
-      throw await refuse(new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`), principal);
+      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`), principal);
     }
     request.principal = principal;
   });
