@@ -36,7 +36,10 @@ export interface Config {
   meshSharedKey: string;
   /** Seed demo data when the store is empty. */
   seedDemo: boolean;
-  pool: { max: number };
+  /** Database pool size and timeouts (0 = no limit): a fault answers 503 instead of hanging. */
+  pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number };
+  /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
+  overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
 }
 
 export interface ConfigFlags {
@@ -74,6 +77,13 @@ export function parseServices(raw: string | undefined): ServiceName[] {
   return names as ServiceName[];
 }
 
+function parseCount(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number, not '${raw}'`);
+  return value;
+}
+
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
   if (!path) return undefined;
   try {
@@ -106,6 +116,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
     meshSharedKey: env.MESH_SHARED_KEY ?? 'TestKey',
     seedDemo: flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false',
-    pool: { max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20) },
+    pool: {
+      max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20),
+      connectTimeoutMs: parseCount('OPENSPINE_DB_CONNECT_TIMEOUT_MS', env.OPENSPINE_DB_CONNECT_TIMEOUT_MS, 2_000),
+      statementTimeoutMs: parseCount('OPENSPINE_DB_STATEMENT_TIMEOUT_MS', env.OPENSPINE_DB_STATEMENT_TIMEOUT_MS, 5_000),
+    },
+    overload: {
+      maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 256),
+      maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 200),
+      maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
+    },
   };
 }

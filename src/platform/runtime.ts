@@ -16,22 +16,35 @@ import type { BackgroundWorker, PlatformContext, ServiceModule } from './service
 export interface Database {
   db: Db;
   embedded: EmbeddedServer | undefined;
+  connectionString: string;
   close(): Promise<void>;
 }
 
-/** Connects to DATABASE_URL, or starts the embedded PostgreSQL in `<dataDir>/pg`. */
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+export interface OpenOptions {
+  /** A process serving requests gets the configured statement timeouts; a CLI job (a seed of a
+   * million patients, a migration building an index) runs without them. */
+  serving?: boolean;
+}
+
+/** Connects to DATABASE_URL, or starts (or joins) the embedded PostgreSQL of `<dataDir>`. */
+export async function openDatabase(config: Config, log: Logger, options: OpenOptions = {}): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   let url = config.databaseUrl;
   if (!url) {
     log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
-    embedded = await startEmbeddedPostgres(config.dataDir, (line) => log.debug({ postgres: line }));
+    embedded = await startEmbeddedPostgres(config.dataDir, (line) => log.info({ postgres: line }, line));
     url = embedded.connectionString;
   }
-  const db = createDb(url, config.pool.max);
+  const db = createDb(url, {
+    max: config.pool.max,
+    connectTimeoutMs: config.pool.connectTimeoutMs,
+    statementTimeoutMs: options.serving ? config.pool.statementTimeoutMs : 0,
+    log,
+  });
   return {
     db,
     embedded,
+    connectionString: url,
     async close() {
       await db.close();
       await embedded?.stop();
@@ -72,9 +85,11 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     throw new ConfigError(`sandbox mode answers calls without a token, so it only listens on loopback, not '${config.host}'`);
   }
   const log = options.log ?? createLogger(config);
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { serving: true });
   try {
-    const applied = await migrateAll(database.db, options.modules);
+    // Migrations may build indexes over millions of rows: they run without the serving timeouts.
+    const migrationDb = createDb(database.connectionString, { max: 1, connectTimeoutMs: config.pool.connectTimeoutMs });
+    const applied = await migrateAll(migrationDb, options.modules).finally(() => migrationDb.close());
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
     const ctx = await createContext(config, database.db, log, options.clock);
     if (config.seedDemo) {

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Db } from '../db/pool.js';
 import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -63,12 +63,8 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
   let connection: pg.Pool | undefined;
   function ownConnection(): pg.Pool {
     if (!connection) {
-      // Bounded waits: a request stuck behind an unreachable database should fail, not hang.
-      connection = new pg.Pool({
-        ...db.pool.options, max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true,
-        connectionTimeoutMillis: 10_000, statement_timeout: 30_000,
-      });
-      connection.on('error', () => undefined);
+      // The database's timeouts and fault handling, on a connection of its own.
+      connection = db.openPool({ max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
     }
     return connection;
   }

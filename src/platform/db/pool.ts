@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { Availability, DatabaseUnavailableError, isDatabaseUnavailable } from './faults.js';
 
 /** Anything that runs a query: the pool or a client inside a transaction. Stores take this, so one
  * store function works both alone and as part of a larger transaction (e.g. with the event outbox). */
@@ -9,35 +10,135 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly pool: pg.Pool;
+  /** Whether the database answered last time it was tried; calls fail fast while it does not. */
+  readonly availability: Availability;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Another pool on the same database with the same timeouts and fault handling (a writer's own connections). */
+  openPool(overrides: pg.PoolConfig): pg.Pool;
   close(): Promise<void>;
+}
+
+export interface DbOptions {
+  max?: number;
+  /** Longest wait for a connection (new or from the pool); 0 waits for ever. */
+  connectTimeoutMs?: number;
+  /** Longest a statement may run: the server cancels it, and the client gives up a little later
+   * even when the server does not answer at all (a frozen host). 0 for no limit. */
+  statementTimeoutMs?: number;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
 // bigint (int8) and numeric come back as strings by default; counts and sequence numbers here fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function createDb(connectionString: string, max = 20): Db {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
-  // An idle client losing its connection (server restart) must not crash the process.
-  pool.on('error', () => undefined);
+// What the client waits beyond statement_timeout before deciding the server itself is gone.
+const CLIENT_GRACE_MS = 2_000;
+
+/**
+ * A pg pool that consults the database's `Availability` before every connection: while the
+ * database is down, `connect` and `query` fail at once with `DatabaseUnavailableError`. Every
+ * client gets an 'error' listener for its whole life, so a connection lost while a client is
+ * checked out (a server crash mid-transaction) is a failed call, never an unhandled 'error' event
+ * that kills the process.
+ */
+class GuardedPool extends pg.Pool {
+  constructor(options: pg.PoolConfig, readonly availability: Availability) {
+    super(options);
+    this.on('error', (err) => availability.failed(err));
+    this.on('connect', (client) => {
+      client.on('error', (err) => availability.failed(err));
+      availability.succeeded();
+    });
+  }
+
+  override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): any {
+    if (!this.availability.admit()) {
+      const refused = new DatabaseUnavailableError();
+      if (callback) {
+        process.nextTick(() => callback(refused, undefined, () => undefined));
+        return undefined;
+      }
+      return Promise.reject(refused);
+    }
+    if (callback) {
+      return super.connect((err, client, done) => {
+        if (err) this.availability.failed(err);
+        callback(err, client, done);
+      });
+    }
+    return super.connect().catch((err: unknown) => {
+      this.availability.failed(err);
+      throw err;
+    });
+  }
+
+  override query(...args: unknown[]): any {
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(() => this.availability.succeeded(), (err) => this.availability.failed(err));
+    }
+    return result;
+  }
+}
+
+function timeoutOptions(options: DbOptions): pg.PoolConfig {
+  const config: pg.PoolConfig = {};
+  if (options.connectTimeoutMs) config.connectionTimeoutMillis = options.connectTimeoutMs;
+  if (options.statementTimeoutMs) {
+    config.statement_timeout = options.statementTimeoutMs;
+    config.query_timeout = options.statementTimeoutMs + CLIENT_GRACE_MS;
+  }
+  return config;
+}
+
+const silent = { warn: () => undefined, info: () => undefined };
+
+export function createDb(connectionString: string, options: number | DbOptions = {}): Db {
+  const opts = typeof options === 'number' ? { max: options } : options;
+  const availability = new Availability(opts.log ?? silent);
+  const base: pg.PoolConfig = { connectionString, idleTimeoutMillis: 30_000, ...timeoutOptions(opts) };
+  const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability);
+  const siblings: pg.Pool[] = [];
   return {
     pool,
+    availability,
     query: (text, values) => pool.query(text as string, values as unknown[]),
     async tx(work) {
       const client = await pool.connect();
+      let broken: unknown;
       try {
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (connectionLost(err)) {
+          // No ROLLBACK on a dead or unanswering connection: dropping it aborts the transaction.
+          broken = err;
+          availability.failed(err);
+        } else {
+          await client.query('ROLLBACK').catch((rollbackErr: unknown) => { broken = rollbackErr; });
+        }
         throw err;
       } finally {
-        client.release();
+        // A client whose connection failed is discarded rather than reused.
+        client.release(broken as Error | undefined);
       }
     },
-    close: () => pool.end(),
+    openPool(overrides) {
+      const sibling = new GuardedPool({ ...base, ...overrides }, availability);
+      siblings.push(sibling);
+      return sibling;
+    },
+    async close() {
+      await Promise.all([pool, ...siblings].map((p) => (p.ending ? undefined : p.end())));
+    },
   };
+}
+
+/** The connection itself failed (rather than the statement): the client cannot be used again. */
+function connectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isDatabaseUnavailable(err) && code !== '57014' && code !== '55P03';
 }

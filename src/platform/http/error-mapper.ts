@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/faults.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
 export interface ClassifiedError {
@@ -16,8 +17,22 @@ export interface ClassifiedError {
  * anything unknown becomes a 500 without internals, and is logged.
  */
 export function classifyError(err: unknown, request: FastifyRequest): ClassifiedError {
+  const classified = classifyAny(err, request);
+  // Every 503 tells the client when to come back (RFC 9110 §10.2.3).
+  if (classified.spec.status === 503 && !Object.keys(classified.headers ?? {}).some((h) => h.toLowerCase() === 'retry-after')) {
+    classified.headers = { ...classified.headers, 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
+  }
+  return classified;
+}
+
+function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
   if (err instanceof SpineError) {
     return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
+  }
+  if (isDatabaseUnavailable(err)) {
+    // The driver's message names hosts and ports: logged for the operator (once per outage, by the
+    // pool), never sent. Nothing was committed: a transaction that failed here was rolled back.
+    return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The service is temporarily unavailable (database unreachable or too slow); retry later' };
   }
   const fastifyError = err as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
   switch (fastifyError.code) {

@@ -2,20 +2,36 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 
+// `/_status` must answer within a second whatever the database does.
+const CHECK_TIMEOUT_MS = 800;
+
+type DatabaseCheck = { status: 'pass' | 'fail'; responseTimeMs?: number; error?: string };
+
+/** Runs `SELECT 1`, giving up after CHECK_TIMEOUT_MS; says only pass or fail, never a host or port. */
+async function checkDatabase(db: Db): Promise<DatabaseCheck> {
+  const started = process.hrtime.bigint();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), CHECK_TIMEOUT_MS); });
+  try {
+    const outcome = await Promise.race([db.query('SELECT 1').then(() => 'pass' as const), timedOut]);
+    if (outcome === 'timeout') return { status: 'fail', error: `the database did not answer within ${CHECK_TIMEOUT_MS} ms` };
+    return { status: 'pass', responseTimeMs: Number(process.hrtime.bigint() - started) / 1e6 };
+  } catch {
+    // The driver's error names the server's address: the operator finds it in the log.
+    return { status: 'fail', error: 'the database is unreachable' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `/_ping` says the process is up; `/_status` also proves the database answers (as NHS APIs have). */
 export function registerHealth(app: FastifyInstance, config: Config, db: Db, prefix = '') {
   app.get(`${prefix}/_ping`, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
   app.get(`${prefix}/_status`, async (_request, reply) => {
-    const started = process.hrtime.bigint();
-    let database: { status: 'pass' | 'fail'; responseTimeMs?: number; error?: string };
-    try {
-      await db.query('SELECT 1');
-      database = { status: 'pass', responseTimeMs: Number(process.hrtime.bigint() - started) / 1e6 };
-    } catch (err) {
-      database = { status: 'fail', error: (err as Error).message };
-    }
+    const database = await checkDatabase(db);
     const status = database.status;
     reply.code(status === 'pass' ? 200 : 503);
+    if (status !== 'pass') reply.header('Retry-After', '2');
     return {
       status,
       version: '0.1.0',

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Db, Queryable } from '../../../platform/db/pool.js';
 import { preparedQuery } from './prepared.js';
 
@@ -7,8 +6,9 @@ export interface NonceLedger {
   /** Records a token's nonce; false when the same (mailbox, nonce, nonce_count) was seen before. */
   claim(mailboxId: string, nonce: string, nonceCount: string, tokenTime: Date): Promise<boolean>;
   /**
-   * The ledger's pool (`synchronous_commit = off`), for read statements that claim their nonce
-   * themselves (`nonceCte`): a list or a download is then one round trip, and waits for no WAL flush.
+   * The ledger's pool, for read statements that claim their nonce themselves (`nonceCte`): a list
+   * or a download is then one round trip. Its commits are synchronous (a claimed nonce survives a
+   * crash of PostgreSQL); concurrent commits share their WAL flush (group commit).
    */
   readonly readPool: Queryable;
   close(): Promise<void>;
@@ -55,15 +55,13 @@ export function nonceValues(c: NonceClaim): unknown[] {
  * process inserting the same nonce waits for the first's commit and then finds it. Flushes
  * insert in key order, so two overlapping flushes cannot deadlock.
  *
- * The claims run on their own small pool with `synchronous_commit = off`: they do not wait for
- * their WAL flush. What that trades: if PostgreSQL itself crashes, the nonces of its last few
- * hundred milliseconds are forgotten, so a token captured in that instant could be replayed once
- * within its 2-hour window. Messages, chunks and acknowledgements keep full durability; they never
- * share this pool.
+ * The claims run on their own small pool, with synchronous commit like every other write: a
+ * claim is durable before the request it authorises goes on, so no used header is accepted again,
+ * even after PostgreSQL crashes. The cost stays small because claims are batched here and the
+ * statements that claim in-line commit together (one WAL flush serves many commits).
  */
 export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000, readConnections = 8): NonceLedger {
-  const pool = new pg.Pool({ ...db.pool.options, max: connections + readConnections, options: '-c synchronous_commit=off', allowExitOnIdle: true });
-  pool.on('error', () => undefined);
+  const pool = db.openPool({ max: connections + readConnections, allowExitOnIdle: true });
   let pending: Pending[] = [];
   let inFlight = 0;
 
