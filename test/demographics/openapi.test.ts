@@ -20,6 +20,9 @@ describe('PDS OpenAPI document, generated from the route schemas the door checks
     const patient = doc.paths[`${BASE}/Patient/{id}`];
     assert.deepEqual(parameters(patient.patch), ['path id (required)', 'header If-Match (required)', 'header X-Request-ID (required)', 'header Content-Type (required)']);
     assert.deepEqual(parameters(patient.get), ['path id (required)', 'header X-Request-ID (required)']);
+    const search = parameters(doc.paths[`${BASE}/Patient`].get);
+    assert.ok(search.includes('header X-Request-ID (required)'));
+    for (const name of ['family', 'given', 'birthdate', '_fuzzy-match', 'address-postalcode', 'email', 'phone']) assert.ok(search.includes(`query ${name}`), name);
     const createBody = doc.paths[`${BASE}/Patient`].post.requestBody.content['application/json'].schema;
     assert.deepEqual(createBody.required, ['name', 'gender', 'birthDate', 'address', 'extension'], 'PatientCreateRequest.yaml');
     assert.deepEqual(createBody.properties.gender.enum, ['male', 'female', 'unknown']);
