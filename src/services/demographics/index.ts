@@ -5,6 +5,9 @@ import { registerSearchRoute } from './routes/search-patients.js';
 import { registerPatchRoute } from './routes/patch-patient.js';
 import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
+import { pdsErrorHandler } from './validation-errors.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
+import { PDS_BASE } from './routes/paths.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
 
@@ -13,6 +16,12 @@ export const demographicsService: ServiceModule = {
   name: 'demographics',
   migrations: [demographicsMigrations],
   async routes(app, ctx) {
+    app.setErrorHandler(pdsErrorHandler);
+    await serveOpenApi(app, {
+      path: `${PDS_BASE}/openapi.json`,
+      title: 'Personal Demographics Service (FHIR) API',
+      description: 'OpenSpine PDS: the routes and schemas it checks, from NHS England\'s PDS FHIR API specification.',
+    });
     registerReadRoutes(app, ctx);
     registerSearchRoute(app, ctx);
     registerPatchRoute(app, ctx);
