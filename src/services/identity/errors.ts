@@ -37,6 +37,9 @@ export const OAUTH_ERRORS = defineErrors({
   MISSING_SUBJECT_TOKEN: invalidRequest(400, 'Missing subject_token'),
   INVALID_SUBJECT_TOKEN: invalidRequest(400, 'Invalid subject_token'),
   UNTRUSTED_ISSUER: invalidRequest(400, "Invalid 'iss' claim in subject_token - not a trusted identity provider"),
+  INVALID_SUBJECT_TOKEN_AUD: invalidRequest(400, "Missing or invalid 'aud' claim in subject_token - not issued to a client of this Spine"),
+  MISSING_SUBJECT_TOKEN_JTI: invalidRequest(400, "Missing 'jti' claim in subject_token"),
+  REUSED_SUBJECT_TOKEN: invalidRequest(400, 'Non-unique jti claim in subject_token - an ID token is exchanged once'),
   INVALID_SELECTED_ROLE: invalidRequest(400, 'Selected role is not one of the user\'s role profiles'),
   MISSING_SELECTED_ROLE: invalidRequest(400, "No role selected: send the NHSD-Session-URID header or a 'selected_roleid' claim"),
 });

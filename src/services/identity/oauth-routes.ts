@@ -32,7 +32,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformCon
 
   // The embedded demo issuer's public keys, as an OIDC provider publishes them.
   app.get(DEMO_JWKS_PATH, async () => {
-    const jwks = await demoIssuerJwks(ctx.db);
+    const jwks = await demoIssuerJwks(ctx);
     return jwks ?? { keys: [] };
   });
 }
