@@ -10,6 +10,7 @@ import { registerMetrics } from './metrics.js';
 import { registerHealth } from './health.js';
 import { registerAuthGuard, registerRouteProtectionCheck, type RouteProtection } from '../auth/guard.js';
 import { registerLoopbackHostCheck } from './host-check.js';
+import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import type { Principal } from '../auth/activities.js';
 
@@ -70,6 +71,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app);
+  registerRouteAudit(app, ctx.audit, ctx.log);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {
