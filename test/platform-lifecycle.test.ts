@@ -53,7 +53,7 @@ describe('platform lifecycle', () => {
       name: 'identity',
       migrations: [],
       async routes(app) {
-        app.get('/test/slow', async () => { arrived += 1; await sleep(400); return { done: true }; });
+        app.get('/test/slow', { config: { public: true } }, async () => { arrived += 1; await sleep(400); return { done: true }; });
       },
     };
     const spine = await startTestSpine({ modules: [...ALL_SERVICES, slowModule] });
@@ -75,7 +75,7 @@ describe('platform lifecycle', () => {
     for (const round of [1, 2]) {
       const env: Record<string, string> = { OPENSPINE_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
       delete process.env.DATABASE_URL;
-      const serve = runCli(['serve', '--port', '0'], env);
+      const serve = runCli(['serve', '--demo', '--port', '0'], env);
       let url: string | undefined;
       for (let i = 0; i < 300 && !url; i++) {
         url = /listening on (http:\/\/[0-9.:]+)/.exec(serve.output())?.[1];

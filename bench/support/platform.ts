@@ -27,7 +27,8 @@ export function freshDataDir(benchDir: string, name: string): { dir: string; rem
 export async function startSpineProcess(dataDir: string, extraArgs: string[] = []): Promise<ServerProcess> {
   requireBuild();
   mkdirSync(dataDir, { recursive: true });
-  return startServerProcess({ args: [CLI, 'serve', '--data-dir', dataDir, ...extraArgs] });
+  // Demo mode: the benches use the demo apps and users the demo seed makes.
+  return startServerProcess({ args: [CLI, 'serve', '--demo', '--data-dir', dataDir, ...extraArgs] });
 }
 
 export interface AppCredentials {

@@ -27,7 +27,7 @@ const benchModule: ServiceModule = {
 };
 
 const argv = process.argv;
-const config = loadConfig({ port: argv[argv.indexOf('--port') + 1], host: '127.0.0.1', dataDir: argv[argv.indexOf('--data-dir') + 1] });
+const config = loadConfig({ port: argv[argv.indexOf('--port') + 1], host: '127.0.0.1', demo: true, dataDir: argv[argv.indexOf('--data-dir') + 1] });
 const spine = await startSpine(config, { modules: [...ALL_SERVICES, benchModule] });
 const stop = () => spine.stop().then(() => process.exit(0), () => process.exit(1));
 process.once('SIGTERM', stop);

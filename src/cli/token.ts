@@ -111,7 +111,8 @@ export function registerTokenCommand(program: Command) {
         process.stdout.write(`${JSON.stringify(await viaServer(options.url, credentials, options, dataDir))}\n`);
         return;
       }
-      await withContext(options, async (ctx) => {
+      // Minting in-process signs with the demo issuer's key from the store itself: demo mode by nature.
+      await withContext({ ...options, demo: true }, async (ctx) => {
         const tokenUrl = tokenUrlOf(ctx);
         const form: Record<string, string> = { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) };
         if (options.user) {

@@ -27,15 +27,25 @@ export interface Config {
   databaseUrl: string | undefined;
   services: ServiceName[];
   logLevel: string;
-  /** NHS-sandbox-like mode: calls without a token act as a built-in app and user. Loopback only. */
+  /**
+   * Demo mode: demo data and its well-known credentials (demo apps, users and issuer, MESH sandbox
+   * mailboxes and the shared key `TestKey`). Loopback only; sandbox mode implies it.
+   */
+  demo: boolean;
+  /** NHS-sandbox-like mode: calls without a valid credential act as a built-in app and user. Loopback only. */
   sandbox: boolean;
   tls: TlsConfig | undefined;
   /** Base URL clients use to reach us; the OAuth2 `aud` claim must equal `<publicBaseUrl>/oauth2/token`. */
   publicBaseUrl: string;
-  /** MESH environment shared secret used in the NHSMESH HMAC. */
+  /**
+   * MESH environment shared secret used in the NHSMESH HMAC. Empty when none was given outside demo
+   * mode: `serve` then refuses to run MESH (see `checkServeConfig`).
+   */
   meshSharedKey: string;
-  /** Seed demo data when the store is empty. */
+  /** Seed demo data on start (demo mode only; idempotent). */
   seedDemo: boolean;
+  /** POST /oauth2/token requests a client address may make per minute (429 beyond). */
+  tokenRateLimit: number;
   /** Database pool size and timeouts (0 = no limit): a fault answers 503 instead of hanging. */
   pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
@@ -47,12 +57,14 @@ export interface ConfigFlags {
   host?: string;
   dataDir?: string;
   services?: string;
+  demo?: boolean;
   sandbox?: boolean;
   tlsKey?: string;
   tlsCert?: string;
   tlsCa?: string;
   publicBaseUrl?: string;
   seedDemo?: boolean;
+  tokenRateLimit?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +96,19 @@ function parseCount(name: string, raw: string | undefined, fallback: number): nu
   return value;
 }
 
+
+function parsePositive(raw: string | number | undefined, fallback: number, what: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${what} must be a whole number of at least 1, not '${raw}'`);
+  return value;
+}
+
+const isTrue = (raw: string | undefined) => raw === 'true' || raw === '1';
+
+/** The MESH sandbox's published shared key: fine for demos, never for a real deployment. */
+export const MESH_SANDBOX_SHARED_KEY = 'TestKey';
+
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
   if (!path) return undefined;
   try {
@@ -92,6 +117,12 @@ function readOptional(path: string | undefined, what: string): Buffer | undefine
     throw new ConfigError(`cannot read ${what} '${path}': ${(err as Error).message}`);
   }
 }
+
+/**
+ * Token requests per minute per client address. A client needs one token per ten minutes, so this is
+ * far above honest use, yet it stops one address from spending the Spine's CPU on signatures.
+ */
+export const DEFAULT_TOKEN_RATE_LIMIT = 6000;
 
 /** Flags win over environment variables, which win over defaults (12-factor). */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -103,7 +134,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (Boolean(key) !== Boolean(cert)) throw new ConfigError('TLS needs both a key and a certificate');
   const tls = key && cert ? { key, cert, ca } : undefined;
   const scheme = tls ? 'https' : 'http';
-  const sandbox = flags.sandbox ?? env.OPENSPINE_SANDBOX === 'true';
+  const sandbox = flags.sandbox ?? isTrue(env.OPENSPINE_SANDBOX);
+  // The sandbox datasets are demo data, so sandbox mode is demo mode too.
+  const demo = sandbox || (flags.demo ?? isTrue(env.OPENSPINE_DEMO));
   return {
     port,
     host,
@@ -111,11 +144,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: env.DATABASE_URL || undefined,
     services: parseServices(flags.services ?? env.OPENSPINE_SERVICES),
     logLevel: env.LOG_LEVEL ?? 'info',
+    demo,
     sandbox,
     tls,
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
-    meshSharedKey: env.MESH_SHARED_KEY ?? 'TestKey',
-    seedDemo: flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false',
+    meshSharedKey: env.MESH_SHARED_KEY || (demo ? MESH_SANDBOX_SHARED_KEY : ''),
+    seedDemo: demo && (flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false'),
+    tokenRateLimit: parsePositive(flags.tokenRateLimit ?? env.OPENSPINE_TOKEN_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 'the token rate limit'),
     pool: {
       max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20),
       connectTimeoutMs: parseCount('OPENSPINE_DB_CONNECT_TIMEOUT_MS', env.OPENSPINE_DB_CONNECT_TIMEOUT_MS, 2_000),
@@ -127,4 +162,28 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },
   };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The rules a serving process must meet, checked before it opens anything: demo and sandbox modes
+ * carry well-known credentials, so they listen on loopback only; outside them MESH needs the shared
+ * key of its environment, which has no safe default.
+ */
+export function checkServeConfig(config: Config): void {
+  if ((config.demo || config.sandbox) && !isLoopbackHost(config.host)) {
+    const mode = config.sandbox ? 'sandbox mode answers calls without a valid credential' : 'demo mode has well-known credentials';
+    throw new ConfigError(`${mode}, so it only listens on loopback, not '${config.host}'`);
+  }
+  if (config.services.includes('messaging') && !config.demo) {
+    if (!config.meshSharedKey) {
+      throw new ConfigError('MESH needs the shared secret of its environment: set MESH_SHARED_KEY (or run with --demo for the MESH sandbox key)');
+    }
+    if (config.meshSharedKey === MESH_SANDBOX_SHARED_KEY) {
+      throw new ConfigError(`MESH_SHARED_KEY '${MESH_SANDBOX_SHARED_KEY}' is the MESH sandbox's published key: use it in demo or sandbox mode only`);
+    }
+  }
 }

@@ -1,14 +1,14 @@
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { ConfigError } from './config.js';
+import { checkServeConfig } from './config.js';
 import { createDb, type Db } from './db/pool.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuditWriter } from './audit/writer.js';
 import { AccessTokens } from './auth/access-tokens.js';
-import { SANDBOX_PRINCIPAL, isLoopbackHost } from './auth/sandbox.js';
+import { SANDBOX_PRINCIPAL } from './auth/sandbox.js';
 import { platformMigrations } from './migrations.js';
 import { buildServer } from './http/server.js';
 import type { BackgroundWorker, PlatformContext, ServiceModule } from './service.js';
@@ -81,9 +81,7 @@ export interface StartOptions {
 
 /** Starts a whole Spine process: database, migrations, demo data, HTTP, workers. */
 export async function startSpine(config: Config, options: StartOptions): Promise<RunningSpine> {
-  if (config.sandbox && !isLoopbackHost(config.host)) {
-    throw new ConfigError(`sandbox mode answers calls without a token, so it only listens on loopback, not '${config.host}'`);
-  }
+  checkServeConfig(config);
   const log = options.log ?? createLogger(config);
   const database = await openDatabase(config, log, { serving: true });
   try {
@@ -95,7 +93,8 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     if (config.seedDemo) {
       for (const module of options.modules) await module.seedDemo?.(ctx);
     }
-    if (config.sandbox) log.warn('SANDBOX MODE: calls without a token act as the built-in sandbox app and user');
+    if (config.sandbox) log.warn('SANDBOX MODE: calls without a valid credential act as the built-in sandbox app and user');
+    else if (config.demo) log.warn('DEMO MODE: demo data and well-known credentials are active (loopback only)');
     const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
     await app.listen({ port: config.port, host: config.host });
     const workers: BackgroundWorker[] = options.modules.flatMap((m) => m.startWorkers?.(ctx) ?? []);

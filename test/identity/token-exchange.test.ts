@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { SignJWT, importJWK } from 'jose';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
@@ -91,8 +92,8 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
   it('an ID token from an untrusted issuer is refused', async () => {
     const key = await generateSigningKey('RS256', 2048);
     const idToken = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://cis2.example.test').setSubject('u1')
-      .setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://cis2.example.test').setSubject('u1').setAudience('spine-client')
+      .setJti(randomUUID()).setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
     const response = await postToken(spine, exchangeForm(idToken));
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Invalid 'iss' claim in subject_token - not a trusted identity provider" });
@@ -100,7 +101,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     // Once an operator trusts the issuer's keys, the same token is exchanged.
     const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
       method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: json({ issuer: 'https://cis2.example.test', jwks: { keys: [key.publicJwk] } }),
+      body: json({ issuer: 'https://cis2.example.test', jwks: { keys: [key.publicJwk] }, clientIds: ['spine-client'] }),
     });
     assert.equal(trust.status, 200);
     const accepted = await postToken(spine, exchangeForm(idToken));
@@ -112,7 +113,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     const key = await generateSigningKey('RS256', 2048);
     const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
       method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: json({ issuer: 'https://old-idp.example.test', jwks: { keys: [key.publicJwk] } }),
+      body: json({ issuer: 'https://old-idp.example.test', jwks: { keys: [key.publicJwk] }, clientIds: ['spine-client'] }),
     });
     assert.equal(trust.status, 200);
     const now = Math.floor(Date.now() / 1000);
@@ -151,6 +152,82 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     const form = exchangeForm(await demoIdToken('555000000001', '555000000101'));
     const response = await postToken(spine, { ...form, client_assertion: 'garbage' });
     assert.deepEqual(response.body, { error: 'invalid_request', error_description: 'Malformed JWT in client_assertion' });
+  });
+
+  describe('an ID token is for one client, once', () => {
+    let key: Awaited<ReturnType<typeof generateSigningKey>>;
+    const ISSUER = 'https://cis2-aud.example.test';
+    before(async () => {
+      key = await generateSigningKey('RS256', 2048);
+      const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: json({ issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: ['spine-client', 'spine-client-2'] }),
+      });
+      assert.equal(trust.status, 200);
+    });
+
+    async function idToken(claims: { aud?: string | string[]; jti?: string | null }): Promise<string> {
+      const jwt = new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(ISSUER).setSubject('u2').setIssuedAt().setExpirationTime('5m');
+      if (claims.aud !== undefined) jwt.setAudience(claims.aud);
+      if (claims.jti !== null) jwt.setJti(claims.jti ?? randomUUID());
+      return jwt.sign(await importJWK(key.privateJwk, 'RS256'));
+    }
+
+    const WRONG_AUD = { error: 'invalid_request', error_description: "Missing or invalid 'aud' claim in subject_token - not issued to a client of this Spine" };
+
+    it('an ID token addressed to another client is refused', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: 'someone-elses-client' })));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, WRONG_AUD);
+    });
+
+    it('an ID token addressed to no client is refused', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({})));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, WRONG_AUD);
+      const empty = await postToken(spine, exchangeForm(await idToken({ aud: [] })));
+      assert.deepEqual(empty.body, WRONG_AUD);
+    });
+
+    it('an audience list naming one of the issuer\'s configured clients is accepted', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: ['other', 'spine-client-2'] })));
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.equal(principalOf(response.body.access_token!).userId, 'u2');
+    });
+
+    it('an ID token without a jti is refused, since its use could not be counted', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: 'spine-client', jti: null })));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Missing 'jti' claim in subject_token" });
+    });
+
+    it('an ID token is exchanged once: a replay, even by the same app with a fresh assertion, is refused', async () => {
+      const token = await idToken({ aud: 'spine-client' });
+      assert.equal((await postToken(spine, exchangeForm(token))).status, 200);
+      const replay = await postToken(spine, exchangeForm(token));
+      assert.equal(replay.status, 400);
+      assert.deepEqual(replay.body, { error: 'invalid_request', error_description: 'Non-unique jti claim in subject_token - an ID token is exchanged once' });
+      const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.used_id_tokens WHERE issuer = $1`, [ISSUER]);
+      assert.ok(stored.rows[0].n >= 2);
+    });
+
+    it('a demo ID token is exchanged once too', async () => {
+      const token = await demoIdToken('555000000001', '555000000101');
+      assert.equal((await postToken(spine, exchangeForm(token))).status, 200);
+      const replay = await postToken(spine, exchangeForm(token));
+      assert.equal(replay.status, 400);
+      assert.match(replay.body.error_description!, /^Non-unique jti claim in subject_token/);
+    });
+
+    it('a trusted issuer must be given the client ids it addresses', async () => {
+      const response = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: json({ issuer: 'https://no-clients.example.test', jwks: { keys: [key.publicJwk] } }),
+      });
+      assert.equal(response.status, 400);
+      assert.match((await response.json()).issue[0].diagnostics, /'clientIds' must list the client ids/);
+    });
   });
 
   it('the demo issuer publishes its public keys', async () => {

@@ -46,6 +46,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 }
 
 export interface TestSpineOptions {
+  /**
+   * Demo mode (demo apps, users, issuer, MESH sandbox mailboxes and key, NHS sandbox patients), which
+   * most tests build on. Default true; `demo: false` starts a Spine as a deployment would (give
+   * MESH_SHARED_KEY in `env` when it runs messaging).
+   */
+  demo?: boolean;
   flags?: ConfigFlags;
   env?: Record<string, string>;
   modules?: ServiceModule[];
@@ -67,8 +73,8 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
   const databaseUrl = options.databaseUrl ?? database!.url;
   const dataDir = mkdtempSync(join(tmpdir(), 'openspine-data-'));
   const config = loadConfig(
-    { port: 0, host: '127.0.0.1', dataDir, ...options.flags },
-    { LOG_LEVEL: 'silent', OPENSPINE_SEED_DEMO: 'true', ...options.env, DATABASE_URL: databaseUrl },
+    { port: 0, host: '127.0.0.1', dataDir, demo: options.demo ?? true, ...options.flags },
+    { LOG_LEVEL: 'silent', ...options.env, DATABASE_URL: databaseUrl },
   );
   const spine = await startSpine(config, { modules: options.modules ?? [...ALL_SERVICES], clock: options.clock });
   return {

@@ -23,8 +23,12 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** The parts of an entry that come from the request and its principal. */
+/**
+ * The parts of an entry that come from the request and its principal. Building them marks the
+ * request as audited by its handler, so the platform's route audit (route-audit.ts) adds no second entry.
+ */
 export function auditContext(request: FastifyRequest, principal: Principal | undefined = request.principal) {
+  request.auditRecorded = true;
   return {
     requestId: String(request.id),
     appId: principal?.appId,

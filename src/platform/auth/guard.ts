@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { Activity, Principal } from './activities.js';
@@ -7,8 +7,15 @@ import { auditContext } from '../audit/entry.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The activity a caller needs for this route; routes without one are public. */
+    /**
+     * The activity a caller needs for this route. A route without one must say why: `public` or
+     * `authenticatedBy`; otherwise the server refuses to start (see `registerRouteProtectionCheck`).
+     */
     activity?: Activity;
+    /** Deliberately open to anyone (health checks, metadata, the token endpoint). */
+    public?: true;
+    /** The service authenticates this route itself, by a credential the platform does not know (MESH: 'NHSMESH'). */
+    authenticatedBy?: string;
     /** The NHS spec of this route authenticates applications with an `apikey` header (SDS): accept it too. */
     apiKey?: boolean;
   }
@@ -51,26 +58,28 @@ async function auditRefusal(options: GuardOptions, request: FastifyRequest, acti
  * Every route that declares an activity is authenticated (401 ACCESS_DENIED without a valid token)
  * and authorised (403 ACCESS_DENIED when the token's app or role lacks the activity). Routes
  * register no auth code of their own, so none can forget it.
+ *
+ * In sandbox mode, as on NHS England's sandboxes, a missing credential or one that is not valid (a
+ * dummy bearer token, an unknown API key) is ignored and the call acts as the sandbox principal;
+ * a valid credential acts as its owner, with its owner's activities.
  */
 export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
   app.addHook('onRequest', async (request) => {
     const activity = request.routeOptions.config?.activity;
     if (!activity) return;
     const token = bearerToken(request);
-    let principal: Principal | undefined;
     const apiKey = request.headers.apikey;
-    if (token === undefined && typeof apiKey === 'string' && request.routeOptions.config.apiKey && options.resolveApiKey) {
-      principal = await options.resolveApiKey(apiKey);
-      if (!principal) throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, 'Invalid API key: send the API key of a registered application in the apikey header'));
-    } else if (token === undefined && options.sandboxPrincipal) {
-      principal = options.sandboxPrincipal;
-    } else if (token) {
-      principal = await options.tokens.verify(token);
-    }
+    const byApiKey = token === undefined && typeof apiKey === 'string' && request.routeOptions.config.apiKey === true && options.resolveApiKey !== undefined;
+    let principal: Principal | undefined;
+    if (byApiKey) principal = await options.resolveApiKey!(apiKey);
+    else if (token) principal = await options.tokens.verify(token);
+    principal ??= options.sandboxPrincipal;
     if (!principal) {
-      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, token === undefined
-        ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
-        : 'Invalid or expired access token: request a new one from POST /oauth2/token'));
+      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, byApiKey
+        ? 'Invalid API key: send the API key of a registered application in the apikey header'
+        : token === undefined
+          ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
+          : 'Invalid or expired access token: request a new one from POST /oauth2/token'));
     }
     if (!principal.activities.includes(activity)) {
       const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
@@ -78,4 +87,44 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     }
     request.principal = principal;
   });
+}
+
+export interface RouteProtection {
+  method: string;
+  url: string;
+  /** How the route is protected: its activity, `public`, or the service's own authentication. */
+  protection: `activity:${Activity}` | 'public' | `service:${string}`;
+}
+
+function protectionOf(config: FastifyContextConfig | undefined): RouteProtection['protection'] | undefined {
+  if (config?.activity) return `activity:${config.activity}`;
+  if (config?.authenticatedBy) return `service:${config.authenticatedBy}`;
+  if (config?.public === true) return 'public';
+  return undefined;
+}
+
+/**
+ * Protected by construction: every route declares an activity, or says it is public or that its
+ * service authenticates it. The check runs once every route is registered (a service's own
+ * `onRoute` hooks may declare its routes' protection), and a route that declares none stops the
+ * server from starting. Returns the table of every route and its protection, for tests and docs.
+ */
+export function registerRouteProtectionCheck(app: FastifyInstance): RouteProtection[] {
+  const routes: Array<{ method: string | string[]; url: string; route: { config?: FastifyContextConfig } }> = [];
+  const table: RouteProtection[] = [];
+  app.addHook('onRoute', (route) => { routes.push({ method: route.method, url: route.url, route }); });
+  app.addHook('onReady', async () => {
+    const unprotected: string[] = [];
+    for (const { method, url, route } of routes) {
+      const protection = protectionOf(route.config);
+      for (const m of [method].flat()) {
+        if (protection) table.push({ method: m, url, protection });
+        else unprotected.push(`${m} ${url}`);
+      }
+    }
+    if (unprotected.length > 0) {
+      throw new Error(`routes without a declared activity, public flag or service authentication: ${unprotected.join(', ')}`);
+    }
+  });
+  return table;
 }

@@ -17,7 +17,3 @@ export const SANDBOX_PRINCIPAL: Principal = {
   rateLimit: 1_000_000,
   sandbox: true,
 };
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}

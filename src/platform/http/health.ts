@@ -26,8 +26,9 @@ async function checkDatabase(db: Db): Promise<DatabaseCheck> {
 
 /** `/_ping` says the process is up; `/_status` also proves the database answers (as NHS APIs have). */
 export function registerHealth(app: FastifyInstance, config: Config, db: Db, prefix = '') {
-  app.get(`${prefix}/_ping`, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
-  app.get(`${prefix}/_status`, async (_request, reply) => {
+  const open = { config: { public: true } } as const;
+  app.get(`${prefix}/_ping`, open, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
+  app.get(`${prefix}/_status`, open, async (_request, reply) => {
     const database = await checkDatabase(db);
     const status = database.status;
     reply.code(status === 'pass' ? 200 : 503);

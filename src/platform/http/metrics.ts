@@ -30,7 +30,7 @@ export function registerMetrics(app: FastifyInstance, db: Db): Registry {
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -9,7 +9,9 @@ import { PLATFORM_ERRORS } from './errors.js';
 import { registerRequestIdEcho, requestIdFrom } from './request-ids.js';
 import { registerMetrics } from './metrics.js';
 import { registerHealth } from './health.js';
-import { registerAuthGuard } from '../auth/guard.js';
+import { registerAuthGuard, registerRouteProtectionCheck, type RouteProtection } from '../auth/guard.js';
+import { registerLoopbackHostCheck } from './host-check.js';
+import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import type { Principal } from '../auth/activities.js';
 
@@ -17,6 +19,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route registered, for documentation and for the malformed-input tests. */
     routeTable: Array<{ method: string; url: string }>;
+    /** Every route with how it is protected (activity, public, or the service's own authentication). */
+    routeProtection: RouteProtection[];
   }
 }
 
@@ -49,6 +53,8 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
+  app.decorate('routeProtection', registerRouteProtectionCheck(app));
+  if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);
@@ -67,6 +73,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app);
+  registerRouteAudit(app, ctx.audit, ctx.log);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {

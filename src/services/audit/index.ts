@@ -25,7 +25,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     return `${ctx.config.publicBaseUrl}${next.pathname}${next.search}`;
   };
 
-  app.get(`${BASE}/metadata`, async (_request, reply) =>
+  app.get(`${BASE}/metadata`, { config: { public: true } }, async (_request, reply) =>
     reply.type(FHIR_JSON).send(capabilityStatement(ctx.config.publicBaseUrl, ctx.clock.now())));
 
   app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read' } }, async (request, reply) => {

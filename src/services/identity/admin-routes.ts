@@ -99,16 +99,21 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
   app.get(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async () => ({ issuers: await listTrustedIssuers(ctx.db) }));
 
   app.put(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async (request) => {
-    const { issuer, jwks } = bodyOf(request.body);
+    const { issuer, jwks, clientIds } = bodyOf(request.body);
     if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 500 || issuer === DEMO_ISSUER) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
     }
     if (!isJwks(jwks) || jwks.keys.some((k) => k.d !== undefined)) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'jwks' must be a JWKS of public keys");
     }
-    await upsertTrustedIssuer(ctx.db, { issuer, jwks });
-    await audited(ctx, request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid) });
-    return { issuer, jwks };
+    // The issuer's client ids for this Spine: an ID token is accepted only when its `aud` names one.
+    if (!Array.isArray(clientIds) || clientIds.length === 0 || clientIds.length > 100
+      || !clientIds.every((c): c is string => typeof c === 'string' && c.length > 0 && c.length <= 200)) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'clientIds' must list the client ids (1 to 100) this issuer addresses its ID tokens to ('aud')");
+    }
+    await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds });
+    await audited(ctx, request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds });
+    return { issuer, jwks, clientIds };
   });
 
   // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, importJWK } from 'jose';
 import { SpineError } from '../../platform/http/errors.js';
 import type { PlatformContext } from '../../platform/service.js';
 import type { Queryable } from '../../platform/db/pool.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { generateSigningKey, type Jwks } from './keys.js';
-import { ensureSigningIssuer, findSigningKey, findTrustedIssuer } from './store/issuers.js';
+import { ensureSigningIssuer, findSigningKey, findTrustedIssuer, setIssuerClientIds } from './store/issuers.js';
 import { findUser } from './store/users.js';
 
 /**
@@ -15,18 +16,25 @@ import { findUser } from './store/users.js';
  */
 export const DEMO_ISSUER = 'urn:openspine:demo-cis2';
 export const DEMO_JWKS_PATH = '/identity/demo-cis2/jwks';
+/** The client id the demo issuer addresses its ID tokens to (`aud`), as CIS2 addresses a registered client. */
+export const DEMO_CLIENT_ID = 'openspine-demo';
 /** CIS2's ID tokens are short-lived too; ten minutes is enough to exchange one. */
 const ID_TOKEN_TTL_SECONDS = 600;
 
-/** Creates the demo issuer's key once (the first process to get there wins). */
+/** Creates the demo issuer's key once (the first process to get there wins) and names its client. */
 export async function ensureDemoIssuer(db: Queryable): Promise<void> {
-  if (await findSigningKey(db, DEMO_ISSUER)) return;
+  if (await findSigningKey(db, DEMO_ISSUER)) {
+    await setIssuerClientIds(db, DEMO_ISSUER, [DEMO_CLIENT_ID]);
+    return;
+  }
   const key = await generateSigningKey('RS256', 2048);
-  await ensureSigningIssuer(db, DEMO_ISSUER, { jwks: { keys: [key.publicJwk] }, privateJwk: key.privateJwk });
+  await ensureSigningIssuer(db, DEMO_ISSUER, { jwks: { keys: [key.publicJwk] }, privateJwk: key.privateJwk, clientIds: [DEMO_CLIENT_ID] });
 }
 
-export async function demoIssuerJwks(db: Queryable): Promise<Jwks | undefined> {
-  return (await findTrustedIssuer(db, DEMO_ISSUER))?.jwks;
+/** Outside demo mode the demo issuer publishes no keys, and its tokens are not trusted (grant.ts). */
+export async function demoIssuerJwks(ctx: PlatformContext): Promise<Jwks | undefined> {
+  if (!ctx.config.demo) return undefined;
+  return (await findTrustedIssuer(ctx.db, DEMO_ISSUER))?.jwks;
 }
 
 export interface DemoIdTokenRequest {
@@ -43,8 +51,8 @@ export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdToken
     throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Role profile '${request.roleProfileId}' is not one of user '${request.userId}''s`);
   }
   // Never created here: a Spine started without demo data must not start trusting a demo issuer.
-  const privateJwk = await findSigningKey(ctx.db, DEMO_ISSUER);
-  if (!privateJwk) throw new SpineError(IDENTITY_ERRORS.DEMO_ISSUER_DISABLED, 'The demo identity provider is not enabled: it comes with the demo data (serve without --no-seed-demo, or seed --dataset demo)');
+  const privateJwk = ctx.config.demo ? await findSigningKey(ctx.db, DEMO_ISSUER) : undefined;
+  if (!privateJwk) throw new SpineError(IDENTITY_ERRORS.DEMO_ISSUER_DISABLED, 'The demo identity provider is not enabled: it comes with demo mode and its data (serve --demo, without --no-seed-demo)');
   const now = Math.floor(ctx.clock.now().getTime() / 1000);
   const claims: Record<string, unknown> = {
     name: user.name,
@@ -55,7 +63,8 @@ export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdToken
     .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid!, typ: 'JWT' })
     .setIssuer(DEMO_ISSUER)
     .setSubject(user.userId)
-    .setAudience('openspine-demo')
+    .setAudience(DEMO_CLIENT_ID)
+    .setJti(randomUUID())
     .setIssuedAt(now)
     .setExpirationTime(now + ID_TOKEN_TTL_SECONDS)
     .sign(await importJWK(privateJwk, 'RS256'));

@@ -32,11 +32,17 @@ export const OAUTH_ERRORS = defineErrors({
   // NHS England answers a signature that does not verify with this generic error.
   BAD_SIGNATURE: { status: 401, code: 'unknown_error', display: 'An unknown error occurred processing this request. Contact us for assistance diagnosing this issue: https://digital.nhs.uk/developer/help-and-support', issueCode: 'forbidden' },
 
+  // No OAuth2 error code covers throttling; this mirrors the platform's TOO_MANY_REQUESTS, with Retry-After.
+  RATE_LIMITED: { status: 429, code: 'too_many_requests', display: 'Too many token requests', issueCode: 'throttled' },
+
   // Token exchange (RFC 8693 §2.2.2: an invalid or unacceptable subject_token is `invalid_request`).
   INVALID_SUBJECT_TOKEN_TYPE: invalidRequest(400, "Missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'"),
   MISSING_SUBJECT_TOKEN: invalidRequest(400, 'Missing subject_token'),
   INVALID_SUBJECT_TOKEN: invalidRequest(400, 'Invalid subject_token'),
   UNTRUSTED_ISSUER: invalidRequest(400, "Invalid 'iss' claim in subject_token - not a trusted identity provider"),
+  INVALID_SUBJECT_TOKEN_AUD: invalidRequest(400, "Missing or invalid 'aud' claim in subject_token - not issued to a client of this Spine"),
+  MISSING_SUBJECT_TOKEN_JTI: invalidRequest(400, "Missing 'jti' claim in subject_token"),
+  REUSED_SUBJECT_TOKEN: invalidRequest(400, 'Non-unique jti claim in subject_token - an ID token is exchanged once'),
   INVALID_SELECTED_ROLE: invalidRequest(400, 'Selected role is not one of the user\'s role profiles'),
   MISSING_SELECTED_ROLE: invalidRequest(400, "No role selected: send the NHSD-Session-URID header or a 'selected_roleid' claim"),
 });

@@ -8,7 +8,8 @@ import { findKey, signatureVerifies } from './keys.js';
 import { applicationPrincipal, userPrincipal } from './principal.js';
 import { selectRole, type SelectedRole } from './subject-token.js';
 import { findApplicationByApiKey, recordJti, type Application } from './store/applications.js';
-import { findTrustedIssuer } from './store/issuers.js';
+import { findTrustedIssuer, recordIdTokenUse } from './store/issuers.js';
+import { DEMO_ISSUER } from './demo-issuer.js';
 
 export const CLIENT_CREDENTIALS = 'client_credentials';
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -80,12 +81,18 @@ export async function authenticateClient(ctx: PlatformContext, assertion: string
   return app;
 }
 
-/** Verifies an ID token from a trusted issuer by that issuer's JWKS and picks the session's role. */
+/**
+ * Verifies an ID token from a trusted issuer: its signature by that issuer's JWKS, its `aud` against
+ * the clients configured for the issuer (a token issued to another client, or to none, is not ours
+ * to accept), then the session's role; last, its `jti` is spent, so each ID token is exchanged once.
+ * The demo issuer is trusted in demo mode only.
+ */
 export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined): Promise<SelectedRole> {
   const decoded = decodeCompactJwt(idToken);
   if (!decoded.ok) fail('INVALID_SUBJECT_TOKEN', 'subject_token is not a well-formed JWT');
   const issuerName = decoded.value.claims.iss;
-  const issuer = typeof issuerName === 'string' ? await findTrustedIssuer(ctx.db, issuerName) : undefined;
+  const trusted = typeof issuerName === 'string' && (issuerName !== DEMO_ISSUER || ctx.config.demo);
+  const issuer = trusted ? await findTrustedIssuer(ctx.db, issuerName) : undefined;
   if (!issuer) fail('UNTRUSTED_ISSUER');
   let claims: Record<string, unknown>;
   try {
@@ -100,7 +107,17 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   } catch (err) {
     fail('INVALID_SUBJECT_TOKEN', `Invalid subject_token: ${(err as Error).message}`);
   }
-  return unwrap(selectRole(claims, sessionUrid));
+  if (!audienceAccepted(claims.aud, issuer.clientIds)) fail('INVALID_SUBJECT_TOKEN_AUD');
+  if (typeof claims.jti !== 'string' || claims.jti.length === 0) fail('MISSING_SUBJECT_TOKEN_JTI');
+  const selected = unwrap(selectRole(claims, sessionUrid));
+  if (!(await recordIdTokenUse(ctx.db, issuer.issuer, claims.jti, new Date((claims.exp as number) * 1000)))) fail('REUSED_SUBJECT_TOKEN');
+  return selected;
+}
+
+/** OIDC Core §2: `aud` is one client id or a list of them; one of ours must be among them. */
+function audienceAccepted(aud: unknown, clientIds: readonly string[]): boolean {
+  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  return audiences.some((a) => typeof a === 'string' && clientIds.includes(a));
 }
 
 /** POST /oauth2/token: client credentials, or token exchange of a CIS2-style ID token. */

@@ -58,6 +58,21 @@ export const identityMigrations: MigrationSet[] = [
             created_at timestamptz NOT NULL DEFAULT now()
           );`,
       },
+      {
+        // ID tokens are bearer credentials for a user: an issuer names the clients it issued them to
+        // (`aud`), and each one is exchanged at most once (its `jti`, kept until it expires).
+        id: '002_id_token_audience_and_replay',
+        sql: `
+          ALTER TABLE identity.trusted_issuers ADD COLUMN client_ids text[] NOT NULL DEFAULT '{}';
+
+          CREATE TABLE identity.used_id_tokens (
+            issuer text NOT NULL,
+            jti text NOT NULL,
+            expires_at timestamptz NOT NULL,
+            PRIMARY KEY (issuer, jti)
+          );
+          CREATE INDEX used_id_tokens_expiry ON identity.used_id_tokens (expires_at);`,
+      },
     ],
   },
 ];

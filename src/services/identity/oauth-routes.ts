@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
 import { SpineError } from '../../platform/http/errors.js';
+import rateLimit from '@fastify/rate-limit';
 import { grantToken } from './grant.js';
+import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
 
 /** OAuth2 errors are `{error, error_description}` (RFC 6749 §5.2), as NHS England's platform sends them. */
@@ -19,10 +21,31 @@ function registerOAuthErrorShape(scope: FastifyInstance) {
   });
 }
 
+/**
+ * The token endpoint verifies a signature and writes a jti per call: per client address it takes
+ * `tokenRateLimit` requests a minute (configurable), then 429 with Retry-After in the OAuth2 shape.
+ * Keyed by address, not by the assertion's `iss`, which is unverified until the signature is checked:
+ * keying on it would let anyone spend another application's allowance.
+ */
+async function registerTokenRateLimit(scope: FastifyInstance, ctx: PlatformContext) {
+  await scope.register(rateLimit, {
+    max: ctx.config.tokenRateLimit,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, limit) => {
+      const retryAfter = Math.max(1, Math.ceil(limit.ttl / 1000));
+      return new SpineError(OAUTH_ERRORS.RATE_LIMITED,
+        `Too many token requests from this address: at most ${limit.max} a minute; retry after ${retryAfter} s`,
+        { headers: { 'retry-after': String(retryAfter) } });
+    },
+  });
+}
+
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformContext) {
   await app.register(async (scope) => {
     registerOAuthErrorShape(scope);
-    scope.post('/oauth2/token', async (request, reply) => {
+    await registerTokenRateLimit(scope, ctx);
+    scope.post('/oauth2/token', { config: { public: true } }, async (request, reply) => {
       const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
       const urid = request.headers['nhsd-session-urid'];
       const { response } = await grantToken(ctx, { form, sessionUrid: typeof urid === 'string' ? urid : undefined });
@@ -31,8 +54,8 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformCon
   });
 
   // The embedded demo issuer's public keys, as an OIDC provider publishes them.
-  app.get(DEMO_JWKS_PATH, async () => {
-    const jwks = await demoIssuerJwks(ctx.db);
+  app.get(DEMO_JWKS_PATH, { config: { public: true } }, async () => {
+    const jwks = await demoIssuerJwks(ctx);
     return jwks ?? { keys: [] };
   });
 }

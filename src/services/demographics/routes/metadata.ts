@@ -40,7 +40,7 @@ function capabilityStatement(now: Date) {
 }
 
 export function registerMetadataRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  app.get(`${PDS_BASE}/metadata`, async (_request, reply) =>
+  app.get(`${PDS_BASE}/metadata`, { config: { public: true } }, async (_request, reply) =>
     reply.type('application/fhir+json').send(capabilityStatement(ctx.clock.now())));
   registerHealth(app, ctx.config, ctx.db, '/personal-demographics');
 }

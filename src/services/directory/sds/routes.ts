@@ -42,10 +42,10 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   });
 
   for (const resource of ['Device', 'Endpoint']) {
-    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${resource}`, handler: async () => { throw methodNotAllowed(); } });
+    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${resource}`, config: { public: true }, handler: async () => { throw methodNotAllowed(); } });
   }
 
   // Public, as FHIR servers' capability statements are (the NHS SDS itself does not serve one).
-  app.get(`${FHIR_BASE}/metadata`, async (_request, reply) =>
+  app.get(`${FHIR_BASE}/metadata`, { config: { public: true } }, async (_request, reply) =>
     reply.type('application/fhir+json').send(capabilityStatement(publicBase(), ctx.clock.now())));
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { Jwks } from '../keys.js';
@@ -5,31 +6,39 @@ import type { Jwks } from '../keys.js';
 export interface TrustedIssuer {
   issuer: string;
   jwks: Jwks;
+  /** The client ids this issuer issues ID tokens to that we accept as `aud`: none means no token is accepted. */
+  clientIds: string[];
 }
 
+const COLUMNS = `issuer, jwks, client_ids AS "clientIds"`;
+
 export async function findTrustedIssuer(db: Queryable, issuer: string): Promise<TrustedIssuer | undefined> {
-  const { rows } = await db.query<{ issuer: string; jwks: Jwks }>(
-    `SELECT issuer, jwks FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
+  const { rows } = await db.query<TrustedIssuer>(`SELECT ${COLUMNS} FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
   return rows[0];
 }
 
 export async function listTrustedIssuers(db: Queryable): Promise<TrustedIssuer[]> {
-  const { rows } = await db.query<{ issuer: string; jwks: Jwks }>(`SELECT issuer, jwks FROM identity.trusted_issuers ORDER BY issuer`);
+  const { rows } = await db.query<TrustedIssuer>(`SELECT ${COLUMNS} FROM identity.trusted_issuers ORDER BY issuer`);
   return rows;
 }
 
-/** Adds or replaces an external issuer's keys (key rotation is a replace). */
+/** Adds or replaces an external issuer's keys and accepted clients (key rotation is a replace). */
 export async function upsertTrustedIssuer(db: Queryable, issuer: TrustedIssuer): Promise<void> {
   await db.query(
-    `INSERT INTO identity.trusted_issuers (issuer, jwks) VALUES ($1, $2)
-     ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks`, [issuer.issuer, JSON.stringify(issuer.jwks)]);
+    `INSERT INTO identity.trusted_issuers (issuer, jwks, client_ids) VALUES ($1, $2, $3)
+     ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks, client_ids = EXCLUDED.client_ids`,
+    [issuer.issuer, JSON.stringify(issuer.jwks), issuer.clientIds]);
 }
 
-/** Stores a signing issuer unless it exists (first process wins), then returns the stored private key. */
-export async function ensureSigningIssuer(db: Queryable, issuer: string, candidate: { jwks: Jwks; privateJwk: JWK }): Promise<JWK> {
+/**
+ * Stores a signing issuer unless it exists (first process wins), then returns the stored private
+ * key. Its accepted client ids are set either way, so a store made before they existed gets them.
+ */
+export async function ensureSigningIssuer(db: Queryable, issuer: string, candidate: { jwks: Jwks; privateJwk: JWK; clientIds: string[] }): Promise<JWK> {
   await db.query(
-    `INSERT INTO identity.trusted_issuers (issuer, jwks, private_jwk) VALUES ($1, $2, $3) ON CONFLICT (issuer) DO NOTHING`,
-    [issuer, JSON.stringify(candidate.jwks), JSON.stringify(candidate.privateJwk)]);
+    `INSERT INTO identity.trusted_issuers (issuer, jwks, private_jwk, client_ids) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (issuer) DO UPDATE SET client_ids = EXCLUDED.client_ids WHERE identity.trusted_issuers.private_jwk IS NOT NULL`,
+    [issuer, JSON.stringify(candidate.jwks), JSON.stringify(candidate.privateJwk), candidate.clientIds]);
   const { rows } = await db.query<{ private_jwk: JWK | null }>(
     `SELECT private_jwk FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
   const stored = rows[0]!.private_jwk;
@@ -37,8 +46,32 @@ export async function ensureSigningIssuer(db: Queryable, issuer: string, candida
   return stored;
 }
 
+export async function setIssuerClientIds(db: Queryable, issuer: string, clientIds: string[]): Promise<void> {
+  await db.query(`UPDATE identity.trusted_issuers SET client_ids = $2 WHERE issuer = $1`, [issuer, clientIds]);
+}
+
 export async function findSigningKey(db: Queryable, issuer: string): Promise<JWK | undefined> {
   const { rows } = await db.query<{ private_jwk: JWK | null }>(
     `SELECT private_jwk FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
   return rows[0]?.private_jwk ?? undefined;
+}
+
+/** A jti is usually a UUID; a huge one is kept as its digest, since a btree key must stay small. */
+const storedJti = (jti: string) => (jti.length <= 200 ? jti : `sha256:${createHash('sha256').update(jti).digest('hex')}`);
+
+/**
+ * Remembers an exchanged ID token (its issuer and `jti`) until it expires. False when it was
+ * exchanged before: the primary key makes this hold across every process on the database.
+ */
+export async function recordIdTokenUse(db: Queryable, issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO identity.used_id_tokens (issuer, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [issuer, storedJti(jti), expiresAt]);
+  return rowCount === 1;
+}
+
+/** An expired ID token is refused on its exp alone, so its jti need not be kept. */
+export async function purgeExpiredIdTokenUses(db: Queryable, now: Date): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM identity.used_id_tokens WHERE expires_at < $1`, [now]);
+  return rowCount ?? 0;
 }

@@ -46,6 +46,12 @@ function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknow
  */
 export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   // Bodies are opaque bytes of any content type, streamed to storage as they arrive.
+  // Every MESH route is authenticated here, by its NHSMESH header (onRequest below), except the
+  // few the spec leaves open: say so to the platform's route protection check.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, ...(route.config?.meshPublic ? { public: true } : { authenticatedBy: 'NHSMESH' }) };
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 

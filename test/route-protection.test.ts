@@ -1,0 +1,114 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from './support/spine.js';
+import type { ServiceModule } from '../src/platform/service.js';
+import { identityService } from '../src/services/identity/index.js';
+
+/** Sample values for path parameters, so every route can be called. */
+const SAMPLE_PARAMS: Record<string, string> = {
+  id: '9000000009', mailbox: 'X26ABC1', messageId: '20200101000000000000_ABCDEF', chunk: '1',
+  apiKey: 'x', userId: '555000000001', odsCode: 'A83008', workflowId: 'WF', mailboxId: 'X26ABC1',
+};
+
+const concrete = (url: string) => url.replace(/:(\w+)/g, (_, name: string) => SAMPLE_PARAMS[name] ?? 'x').replace(/\*$/, 'x');
+
+/**
+ * The routes anyone may call: health, metrics, FHIR capability statements, the OAuth2 token
+ * endpoint and the demo issuer's public keys, the SDS methods it answers 405 to, and the MESH routes
+ * its spec leaves without an NHSMESH header. Adding one to this list is a security decision.
+ */
+const EXPECTED_PUBLIC = [
+  'DELETE /messageexchange/admin/reset',
+  'DELETE /messageexchange/admin/reset/:mailbox',
+  'DELETE /spine-directory/FHIR/R4/Device',
+  'DELETE /spine-directory/FHIR/R4/Endpoint',
+  'GET /_ping',
+  'GET /_status',
+  'GET /audit/FHIR/R4/metadata',
+  'GET /identity/demo-cis2/jwks',
+  'GET /messageexchange/_ping',
+  'GET /messageexchange/endpointlookup/:odsCode/:workflowId',
+  'GET /messageexchange/workflowsearch/:workflowId',
+  'GET /metrics',
+  'GET /personal-demographics/FHIR/R4/metadata',
+  'GET /personal-demographics/_ping',
+  'GET /personal-demographics/_status',
+  'GET /spine-directory/FHIR/R4/metadata',
+  'GET /spine-directory/_ping',
+  'GET /spine-directory/_status',
+  'OPTIONS /spine-directory/FHIR/R4/Device',
+  'OPTIONS /spine-directory/FHIR/R4/Endpoint',
+  'PATCH /spine-directory/FHIR/R4/Device',
+  'PATCH /spine-directory/FHIR/R4/Endpoint',
+  'POST /oauth2/token',
+  'POST /spine-directory/FHIR/R4/Device',
+  'POST /spine-directory/FHIR/R4/Endpoint',
+  'PUT /spine-directory/FHIR/R4/Device',
+  'PUT /spine-directory/FHIR/R4/Endpoint',
+];
+
+describe('every route is protected by construction', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  it('every registered route is in the protection table, and the public ones are exactly the expected list', () => {
+    const table = spine.app.routeProtection;
+    assert.equal(table.length, spine.app.routeTable.length);
+    const publicRoutes = [...new Set(table.filter((r) => r.protection === 'public' && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`))].sort();
+    assert.deepEqual(publicRoutes, [...EXPECTED_PUBLIC].sort());
+    const serviceAuthenticated = table.filter((r) => r.protection.startsWith('service:'));
+    assert.ok(serviceAuthenticated.length > 10);
+    for (const route of serviceAuthenticated) {
+      assert.ok(route.url.startsWith('/messageexchange/'), `${route.method} ${route.url}`);
+      assert.equal(route.protection, 'service:NHSMESH');
+    }
+  });
+
+  it('without credentials every route that declares an activity answers 401, and every MESH route that needs NHSMESH 403', async () => {
+    const checked: string[] = [];
+    for (const route of spine.app.routeProtection) {
+      if (route.protection === 'public') continue;
+      const headers: Record<string, string> = { 'x-request-id': crypto.randomUUID() };
+      if (route.url.startsWith('/messageexchange')) headers.accept = 'application/vnd.mesh.v2+json';
+      const hasBody = !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(route.method);
+      const response = await fetch(`${spine.url}${concrete(route.url)}`, {
+        method: route.method, headers: hasBody ? { ...headers, 'content-type': 'application/json' } : headers, body: hasBody ? '{}' : undefined,
+      });
+      await response.arrayBuffer();
+      const expected = route.protection.startsWith('activity:') ? 401 : 403;
+      assert.equal(response.status, expected, `${route.method} ${route.url} (${route.protection}) answered ${response.status}`);
+      checked.push(`${route.method} ${route.url}`);
+    }
+    assert.ok(checked.some((r) => r === 'GET /personal-demographics/FHIR/R4/Patient/:id'));
+    assert.ok(checked.some((r) => r === 'GET /messageexchange/:mailbox/inbox'));
+    assert.ok(checked.length > 40);
+  });
+});
+
+describe('a route that declares no protection', () => {
+  const withRoute = (config: Record<string, unknown> | undefined): ServiceModule => ({
+    ...identityService,
+    async routes(app, ctx) {
+      await identityService.routes(app, ctx);
+      app.get('/extra/thing', config ? { config } : {}, async () => ({ secret: true }));
+    },
+  });
+
+  it('stops the server from starting, naming the route', async () => {
+    await assert.rejects(startTestSpine({ flags: { services: 'identity' }, modules: [withRoute(undefined)] }),
+      /routes without a declared activity, public flag or service authentication: GET \/extra\/thing, HEAD \/extra\/thing/);
+  });
+
+  it('starts once it is declared public, or given an activity', async () => {
+    for (const config of [{ public: true }, { activity: 'identity:admin' }]) {
+      const spine = await startTestSpine({ flags: { services: 'identity' }, modules: [withRoute(config)] });
+      try {
+        const response = await fetch(`${spine.url}/extra/thing`);
+        assert.equal(response.status, config.public ? 200 : 401);
+      } finally {
+        await spine.close();
+      }
+    }
+  });
+});
