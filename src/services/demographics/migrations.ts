@@ -8,7 +8,8 @@ import type { MigrationSet } from '../../platform/db/migrate.js';
  *   extracted search columns; superseded (merged) and invalidated numbers keep a row carrying their
  *   status, so a read can follow or refuse them.
  * - `patient_versions`: every earlier version, append-only (the current one lives in `patients`).
- * - `historic_names`, `historic_postcodes`: previous and alternative names/postcodes for matching.
+ * - `historic_names`, `historic_postcodes`, `historic_telecoms`: previous and alternative names,
+ *   postcodes, emails and phones for matching.
  * - `related_persons`, `idempotent_requests`; `nhs_number_stems` allocates new NHS numbers.
  */
 const INIT = `
@@ -137,6 +138,21 @@ const HISTORIC_KEYS_INDEX = `
 CREATE INDEX historic_names_keys ON demographics.historic_names (nhs_number) INCLUDE (family_soundex, given_soundex);
 `;
 
+/**
+ * PDS spec: email and phone searches look at current contact details only, and with `_history` (or
+ * in fuzzy search, which always searches history) at the record's previous ones too. An email or
+ * phone a PATCH removed is kept here, as replaced names and postcodes are. A search probes it by
+ * primary key per candidate (family name and birth date always narrow the search first).
+ */
+const HISTORIC_TELECOMS = `
+CREATE TABLE demographics.historic_telecoms (
+  nhs_number text NOT NULL,
+  system text NOT NULL CHECK (system IN ('email', 'phone')),
+  value text NOT NULL,
+  PRIMARY KEY (nhs_number, system, value)
+);
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
   migrations: [
@@ -145,5 +161,6 @@ export const demographicsMigrations: MigrationSet = {
     { id: '003_alias_name_index', sql: ALIAS_NAME_INDEX },
     { id: '004_birth_blocking_index', sql: BIRTH_BLOCKING_INDEX },
     { id: '005_historic_name_keys_index', sql: HISTORIC_KEYS_INDEX },
+    { id: '006_historic_telecoms', sql: HISTORIC_TELECOMS },
   ],
 };
