@@ -37,6 +37,8 @@ export interface Config {
   /** Seed demo data when the store is empty. */
   seedDemo: boolean;
   pool: { max: number };
+  /** How long PDS replays a create or PATCH to a retry with the same X-Request-ID (then forgets it). */
+  pdsReplayRetentionHours: number;
 }
 
 export interface ConfigFlags {
@@ -61,6 +63,13 @@ function parsePort(raw: string | number | undefined, fallback: number): number {
     throw new ConfigError(`port must be an integer from 0 to 65535, not '${raw}'`);
   }
   return port;
+}
+
+function parsePositive(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, not '${raw}'`);
+  return value;
 }
 
 export function parseServices(raw: string | undefined): ServiceName[] {
@@ -107,5 +116,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     meshSharedKey: env.MESH_SHARED_KEY ?? 'TestKey',
     seedDemo: flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false',
     pool: { max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20) },
+    pdsReplayRetentionHours: parsePositive(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
   };
 }

@@ -7,6 +7,7 @@ import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
+import { startReplayPruner } from './handlers/replays.js';
 
 /** PDS FHIR API (Personal Demographics Service) under /personal-demographics/FHIR/R4. */
 export const demographicsService: ServiceModule = {
@@ -22,6 +23,7 @@ export const demographicsService: ServiceModule = {
   async seedDemo(ctx) {
     await loadNhsSandbox(ctx);
   },
+  startWorkers: (ctx) => [startReplayPruner(ctx)],
   datasets: {
     'nhs-sandbox': (ctx) => loadNhsSandbox(ctx),
     'synthetic-patients': seedSyntheticPatients,

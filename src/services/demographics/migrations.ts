@@ -84,7 +84,7 @@ CREATE TABLE demographics.related_persons (
   PRIMARY KEY (nhs_number, id)
 );
 
--- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number '').
+-- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number ''; see 007).
 CREATE TABLE demographics.idempotent_requests (
   request_id text NOT NULL,
   nhs_number text NOT NULL,
@@ -153,6 +153,20 @@ CREATE TABLE demographics.historic_telecoms (
 );
 `;
 
+/**
+ * A replay is keyed by caller (application and user) as well as X-Request-ID: another caller's
+ * retry of the same id must neither see nor replay the first outcome. `subject` names the patient
+ * the outcome is about (for the replay's audit record); `created_at` drives the retention window.
+ */
+const REPLAY_CALLERS = `
+ALTER TABLE demographics.idempotent_requests
+  ADD COLUMN caller text NOT NULL DEFAULT '',
+  ADD COLUMN subject text NOT NULL DEFAULT '',
+  DROP CONSTRAINT idempotent_requests_pkey,
+  ADD PRIMARY KEY (request_id, nhs_number, caller);
+CREATE INDEX idempotent_requests_created_at ON demographics.idempotent_requests (created_at);
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
   migrations: [
@@ -162,5 +176,6 @@ export const demographicsMigrations: MigrationSet = {
     { id: '004_birth_blocking_index', sql: BIRTH_BLOCKING_INDEX },
     { id: '005_historic_name_keys_index', sql: HISTORIC_KEYS_INDEX },
     { id: '006_historic_telecoms', sql: HISTORIC_TELECOMS },
+    { id: '007_replay_callers', sql: REPLAY_CALLERS },
   ],
 };
