@@ -5,6 +5,7 @@ import { registerSearchRoute } from './routes/search-patients.js';
 import { registerPatchRoute } from './routes/patch-patient.js';
 import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
+import { registerCoverageRoutes } from './routes/coverage.js';
 import { pdsErrorHandler } from './validation-errors.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
@@ -21,6 +22,7 @@ export const demographicsService: ServiceModule = {
     registerPatchRoute(app, ctx);
     registerCreateRoute(app, ctx);
     registerMetadataRoutes(app, ctx);
+    registerCoverageRoutes(app, ctx);
   },
   async seedDemo(ctx) {
     await loadNhsSandbox(ctx);

@@ -11,6 +11,7 @@ import type { MigrationSet } from '../../platform/db/migrate.js';
  * - `historic_names`, `historic_postcodes`, `historic_telecoms`: previous and alternative names,
  *   postcodes, emails and phones for matching.
  * - `related_persons`, `idempotent_requests`; `nhs_number_stems` allocates new NHS numbers.
+ * - `coverages`: each patient's EHIC, every version (see 008).
  */
 const INIT = `
 CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
@@ -167,6 +168,23 @@ ALTER TABLE demographics.idempotent_requests
 CREATE INDEX idempotent_requests_created_at ON demographics.idempotent_requests (created_at);
 `;
 
+/**
+ * The patient's EHIC (PDS `/Coverage`): one Coverage per patient, replaced by each update, every
+ * version kept (append-only; the current one is the highest). The coverage version is the
+ * coverage's own, not the Patient's: a patient with no row is at version 1 with no EHIC. Two
+ * updates of one version race on the primary key, so exactly one wins.
+ */
+const COVERAGES = `
+CREATE TABLE demographics.coverages (
+  nhs_number text NOT NULL,
+  version_id integer NOT NULL CHECK (version_id > 1),
+  resource jsonb NOT NULL,
+  request_id text,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (nhs_number, version_id)
+);
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
   migrations: [
@@ -177,5 +195,6 @@ export const demographicsMigrations: MigrationSet = {
     { id: '005_historic_name_keys_index', sql: HISTORIC_KEYS_INDEX },
     { id: '006_historic_telecoms', sql: HISTORIC_TELECOMS },
     { id: '007_replay_callers', sql: REPLAY_CALLERS },
+    { id: '008_coverages', sql: COVERAGES },
   ],
 };

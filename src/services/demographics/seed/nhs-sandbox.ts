@@ -7,6 +7,8 @@ import { versionOf } from '../domain/patient-fields.js';
 import { normaliseEmail } from '../domain/normalise.js';
 import { insertHistoricTelecoms, insertPatient } from '../store/patient-writes.js';
 import type { HistoricTelecom } from '../store/patient-rows.js';
+import { coverageFor, type Coverage, type CoverageBody } from '../domain/coverage.js';
+import { insertCoverageIfNone } from '../store/coverage.js';
 import { insertRelatedPerson } from '../store/related-person-writes.js';
 
 // spec/ sits at the repository root, the same depth from src/ and from dist/.
@@ -19,6 +21,17 @@ export interface SandboxData {
   related: Array<{ nhsNumber: string; resource: { id: string } }>;
   /** Emails and phones records held before (PDS keeps them for history searches, not in the record). */
   previousTelecoms: Array<{ nhsNumber: string; telecoms: HistoricTelecom[] }>;
+  /** EHICs, at their coverage version (a patient without one is at version 1). */
+  coverages: Array<{ nhsNumber: string; versionId: number; coverage: Coverage }>;
+}
+
+/**
+ * PDS spec (coverage-get.yaml sandbox scenarios): 9000000009 holds the EHIC of its coverage stub,
+ * at coverage version 2; 9000000033 has none (version 1).
+ */
+function sandboxCoverages(): SandboxData['coverages'] {
+  const bundle = readJson('stubs/coverageResponses/patient_with_coverage_9000000009.json') as { meta: { versionId: string }; entry: Array<{ resource: CoverageBody }> };
+  return [{ nhsNumber: '9000000009', versionId: Number(bundle.meta.versionId), coverage: coverageFor(bundle.entry[0]!.resource, '9000000009') }];
 }
 
 /** The patients a search stub returns (as the search view shows them). */
@@ -62,7 +75,7 @@ export function sandboxPatients(): SandboxData {
       if (nhsNumber) related.push({ nhsNumber, resource: entry.resource });
     }
   }
-  return { patients: [...byId.values()], related, previousTelecoms };
+  return { patients: [...byId.values()], related, previousTelecoms, coverages: sandboxCoverages() };
 }
 
 /**
@@ -121,7 +134,7 @@ function alignRestrictedWithSearchExample(byId: Map<string, Patient>) {
 }
 
 export async function loadNhsSandbox(ctx: PlatformContext): Promise<string> {
-  const { patients, related, previousTelecoms } = sandboxPatients();
+  const { patients, related, previousTelecoms, coverages } = sandboxPatients();
   let added = 0;
   await ctx.db.tx(async (tx) => {
     for (const patient of patients) {
@@ -129,6 +142,7 @@ export async function loadNhsSandbox(ctx: PlatformContext): Promise<string> {
     }
     for (const r of related) await insertRelatedPerson(tx, r.nhsNumber, r.resource);
     for (const p of previousTelecoms) await insertHistoricTelecoms(tx, p.nhsNumber, p.telecoms);
+    for (const c of coverages) await insertCoverageIfNone(tx, c.nhsNumber, c.versionId, c.coverage);
   });
   return `${added} of ${patients.length} sandbox patients added, ${related.length} related persons`;
 }
