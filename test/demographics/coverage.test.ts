@@ -35,6 +35,8 @@ function exampleCoverageFor(nhsNumber: string, change: (c: any) => void = () => 
 describe('PDS /Coverage (EHIC)', () => {
   let h: PdsHarness;
   const validate = pdsResponseValidators();
+  // Not a type guard: the responses stay `any` for the assertions that follow.
+  const isCoverageSearch = (body: unknown): boolean => validate.CoverageSearch(body);
   const people = testPopulation(8, 930_000_000);
   const [survivor, plain, racer, fuzzed, superseded, invalidated] = people.map((p) => p.id) as [string, string, string, string, string, string];
   const getCoverage = (nhsNumber: string, options: CallOptions = {}) => call(h, `Coverage?subscriber:identifier=${nhsNumber}`, options);
@@ -54,7 +56,7 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/fhir\+json/);
     assert.equal(res.headers.get('etag'), 'W/"2"');
-    assert.ok(validate.CoverageSearch(res.json), JSON.stringify(validate.CoverageSearch.errors));
+    assert.ok(isCoverageSearch(res.json), JSON.stringify(validate.CoverageSearch.errors));
     assert.deepEqual(comparable(res.json), comparable(spec('stubs/coverageResponses/patient_with_coverage_9000000009.json')));
     assert.equal(res.json.entry[0].fullUrl, `${h.spine.config.publicBaseUrl}/personal-demographics/FHIR/R4/Coverage?subscriber:identifier=9000000009`);
     const audit = await h.db.query('SELECT action, resource, nhs_numbers, outcome FROM audit.events WHERE request_id = $1', [res.requestId]);
@@ -65,7 +67,7 @@ describe('PDS /Coverage (EHIC)', () => {
     const res = await getCoverage('9000000033');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('etag'), 'W/"1"');
-    assert.ok(validate.CoverageSearch(res.json));
+    assert.ok(isCoverageSearch(res.json));
     assert.deepEqual(comparable(res.json), comparable(spec('stubs/coverageResponses/patient_without_coverage.json')));
   });
 
@@ -113,7 +115,7 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal(res.status, 201, JSON.stringify(res.json));
     assert.equal(res.headers.get('etag'), 'W/"3"');
     assert.match(res.headers.get('content-type') ?? '', /^application\/fhir\+json/);
-    assert.ok(validate.CoverageSearch(res.json), JSON.stringify(validate.CoverageSearch.errors));
+    assert.ok(isCoverageSearch(res.json), JSON.stringify(validate.CoverageSearch.errors));
     const expected = spec('specification/components/examples/CoverageSearch.json');
     assert.deepEqual(comparable(res.json), comparable({ ...expected, meta: { versionId: '3' } }));
     const read = await getCoverage('9000000009');
@@ -244,7 +246,7 @@ describe('PDS /Coverage (EHIC)', () => {
       const res = await postCoverage(body, `W/"${current}"`, { requestId: randomUUID() });
       const after = Number((await getCoverage(fuzzed)).json.meta.versionId);
       if (res.status === 201) {
-        assert.ok(validate.CoverageSearch(res.json));
+        assert.ok(isCoverageSearch(res.json));
         assert.equal(after, current + 1);
       } else {
         assert.equal(res.status, 400, JSON.stringify(res.json));

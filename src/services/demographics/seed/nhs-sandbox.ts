@@ -44,7 +44,7 @@ const searchStubPatients = (file: string) =>
  * patients of the documented search and create scenarios, so the sandbox's reads, searches and
  * creates give the same answers here. Idempotent: existing records are kept.
  */
-export function sandboxPatients(): SandboxData {
+export function sandboxData(): SandboxData {
   const byId = new Map<string, Patient>();
   for (const file of readdirSync(`${PDS_DATA}stubs/patientResponses`).sort()) {
     const patient = readJson(`stubs/patientResponses/${file}`) as Patient;
@@ -134,7 +134,7 @@ function alignRestrictedWithSearchExample(byId: Map<string, Patient>) {
 }
 
 export async function loadNhsSandbox(ctx: PlatformContext): Promise<string> {
-  const { patients, related, previousTelecoms, coverages } = sandboxPatients();
+  const { patients, related, previousTelecoms, coverages } = sandboxData();
   let added = 0;
   await ctx.db.tx(async (tx) => {
     for (const patient of patients) {
