@@ -8,8 +8,18 @@ import { createAppAndToken } from '../support/identity.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 
-function newPerson(family: string, given = 'Jane', birthDate = '1982-07-10') {
+/** PDS spec (PatientCreateRequest.yaml): every create names its registering authority. */
+const REGISTERING_AUTHORITY = {
+  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RegisteringAuthority',
+  extension: [
+    { url: 'registeringAuthorityType', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/UKCore-RegisteringAuthorityType', code: 'x' }] } },
+    { url: 'organisationIdentifier', valueString: 'RGS' },
+  ],
+};
+
+export function newPerson(family: string, given = 'Jane', birthDate = '1982-07-10') {
   return {
+    extension: [REGISTERING_AUTHORITY],
     resourceType: 'Patient',
     name: [{ use: 'usual', given: [given], family, prefix: ['Mrs'], period: { start: '1986-07-01' } }],
     gender: 'female',

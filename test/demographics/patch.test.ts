@@ -48,9 +48,16 @@ describe('PATCH /Patient/{id}', () => {
     assert.deepEqual(audit.rows, [{ action: 'patient.update', nhs_numbers: [id] }]);
   });
 
-  it('accepts application/json as well as application/json-patch+json', async () => {
-    const res = await patch(people[1]!.id, [{ op: 'replace', path: '/birthDate', value: '1970-01-02' }], { version: 1, headers: { 'content-type': 'application/json' } });
-    assert.equal(res.status, 200);
+  it('needs Content-Type application/json-patch+json (400 otherwise, before the version is looked at)', async () => {
+    const id = people[1]!.id;
+    for (const contentType of ['application/json', 'application/fhir+json']) {
+      const res = await patch(id, [{ op: 'replace', path: '/birthDate', value: '1970-01-02' }], { version: 9, headers: { 'content-type': contentType } });
+      assert.equal(res.status, 400, contentType);
+      assert.deepEqual(outcomeOf(res.json), { code: 'INVALID_VALUE', display: 'Provided value is invalid', issueCode: 'value', severity: 'error',
+        diagnostics: `Invalid value - '${contentType}' in header 'Content-Type'` });
+    }
+    const ok = await patch(id, [{ op: 'replace', path: '/birthDate', value: '1970-01-02' }], { version: 1, headers: { 'content-type': 'application/json-patch+json; charset=utf-8' } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
   });
 
   it('needs If-Match (412) and the current version (409)', async () => {

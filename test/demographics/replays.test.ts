@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { startPds, call, type PdsHarness } from './support/pds.js';
+import { startPds, call, REGISTERING_AUTHORITY, type PdsHarness } from './support/pds.js';
 import { startTestSpine } from '../support/spine.js';
 import { userToken, type AppToken } from '../support/identity.js';
 import { fixedClock } from '../../src/platform/clock.js';
@@ -14,7 +14,7 @@ const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/p
 
 function newPerson(family: string) {
   return {
-    resourceType: 'Patient', gender: 'female', birthDate: '1979-11-02',
+    resourceType: 'Patient', gender: 'female', birthDate: '1979-11-02', extension: [REGISTERING_AUTHORITY],
     name: [{ use: 'usual', family, given: ['Rhian'] }],
     address: [{ use: 'home', line: ['3 Quay Street'], postalCode: 'CF10 1EU' }],
   };

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPds, call, type PdsHarness } from './support/pds.js';
+import { startPds, call, REGISTERING_AUTHORITY, type PdsHarness } from './support/pds.js';
 
 const q = (params: Record<string, string>) => `Patient?${new URLSearchParams(params).toString()}`;
 const ids = (json: any) => (json.entry ?? []).map((e: any) => e.resource.id);
@@ -14,7 +14,7 @@ describe('GET /Patient by email and phone: current contact details, previous one
     const created = await call(h, 'Patient', {
       method: 'POST',
       body: {
-        resourceType: 'Patient', gender: 'female', birthDate: '1971-03-09',
+        resourceType: 'Patient', gender: 'female', birthDate: '1971-03-09', extension: [REGISTERING_AUTHORITY],
         name: [{ use: 'usual', family: 'Telford', given: ['Ada'] }],
         address: [{ use: 'home', line: ['2 Mill Lane'], postalCode: 'LS2 7QR' }],
         telecom: [{ system: 'email', value: 'ada.old@example.com', use: 'home' }, { system: 'phone', value: '0113 496 0000', use: 'home' }],

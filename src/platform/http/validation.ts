@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema, RouteOptions } fro
 import AjvModule, { type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isValidNhsNumber } from '../nhs-number.js';
-import { RequestValidationError, failureFrom, type RequestPart } from './validation-failure.js';
+import { RequestValidationError, failureFrom, type RequestPart, type ValidationFailure } from './validation-failure.js';
 
 export { RequestValidationError, type RequestPart, type ValidationFailure } from './validation-failure.js';
 
@@ -143,4 +143,19 @@ export function registerRequestValidation(app: FastifyInstance) {
     const existing = route.preValidation === undefined ? [] : [route.preValidation].flat();
     route.preValidation = [door, ...existing] as RouteOptions['preValidation'];
   });
+}
+
+/**
+ * For what a handler builds from a request (a record a PATCH produces, a record about to be
+ * stored): refuses it as the door would if it does not conform to `schema`.
+ */
+export function assertConforms(schema: object, value: unknown, part: RequestPart = 'body'): void {
+  const validate = compileSchema(schema, part);
+  if (!validate(value)) throw new RequestValidationError(failureFrom(part, validate.errors ?? [], value));
+}
+
+/** What is wrong with `value` against `schema`, for callers that phrase the refusal themselves. */
+export function conformanceFailure(schema: object, value: unknown, part: RequestPart = 'body'): ValidationFailure | undefined {
+  const validate = compileSchema(schema, part);
+  return validate(value) ? undefined : failureFrom(part, validate.errors ?? [], value);
 }

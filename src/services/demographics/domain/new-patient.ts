@@ -1,51 +1,62 @@
+import { randomBytes } from 'node:crypto';
 import { SpineError } from '../../../platform/http/errors.js';
+import { assertConforms } from '../../../platform/http/validation.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
-import { NHS_NUMBER_SYSTEM, type HumanName, type Patient } from '../fhir-types.js';
+import { NHS_NUMBER_SYSTEM, type Extension, type Patient } from '../fhir-types.js';
 import { checkPatchedRecord } from '../patch/patient-rules.js';
 import type { SearchQuery } from '../search/search-query.js';
+import { patientSchema } from '../schemas.js';
 import { givenTokens, normaliseName } from './normalise.js';
 import { storedRecord } from './stored-record.js';
 
-/** Fields a POST /Patient body may carry (the NHS number, id and meta are PDS's to set). */
-const CREATE_FIELDS = new Set(['resourceType', 'name', 'gender', 'birthDate', 'address', 'telecom', 'extension', 'generalPractitioner', 'multipleBirthInteger', 'contact']);
-const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+/** The body of POST /Patient once the door has checked it against `PatientCreateRequest.yaml`. */
+export type CreatePatientRequest = Pick<Patient, 'name' | 'gender' | 'birthDate' | 'address' | 'telecom' | 'extension'> & { resourceType?: string };
 
 /**
- * Validates a POST /Patient body and returns the new record's details plus a function that makes
- * the record for an allocated NHS number. PDS needs a usual name with a family name, a gender
- * and a date of birth.
+ * PDS spec (`PatientCreateRequest.yaml`): of the extensions a create may carry, only these are kept
+ * on the record; the Registering Authority and those marked "not persisted" are not.
  */
-export function newPatientFrom(body: unknown, today: string): { details: Patient; recordFor: (nhsNumber: string) => Patient } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new SpineError(PDS_ERRORS.INVALID_CREATE, 'Invalid create with error - the request body must be a Patient resource');
-  }
-  const input = body as Record<string, unknown>;
-  const extra = Object.keys(input).find((k) => !CREATE_FIELDS.has(k));
-  if (extra !== undefined) throw new SpineError(PDS_ERRORS.ADDITIONAL_PROPERTIES, diagnostics.additionalProperty(extra));
-  if (input.resourceType !== undefined && input.resourceType !== 'Patient') throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(String(input.resourceType), 'resourceType'));
-  if (!Array.isArray(input.name) || input.name.length === 0) throw new SpineError(PDS_ERRORS.MISSING_VALUE, diagnostics.missingValue('name'));
-  const usual = (input.name as HumanName[]).find((n) => n?.use === 'usual');
-  if (!usual || typeof usual.family !== 'string' || normaliseName(usual.family).length === 0) {
-    throw new SpineError(PDS_ERRORS.MISSING_VALUE, diagnostics.missingValue('name.family'));
-  }
-  if (input.gender === undefined) throw new SpineError(PDS_ERRORS.MISSING_VALUE, diagnostics.missingValue('gender'));
-  if (!['male', 'female', 'other', 'unknown'].includes(String(input.gender))) throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(String(input.gender), 'gender'));
-  if (input.birthDate === undefined) throw new SpineError(PDS_ERRORS.MISSING_VALUE, diagnostics.missingValue('birthDate'));
-  if (typeof input.birthDate !== 'string' || !DATE.test(input.birthDate)) throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(String(input.birthDate), 'birthDate'));
+const PERSISTED_EXTENSIONS = new Set([
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication',
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
+]);
 
-  const details = { ...input, resourceType: 'Patient', id: '0000000000' } as Patient;
+/** PDS gives each new name, address and telecom item an id, as it does on the real service (e.g. "8F1A21BC"). */
+const newItemId = () => randomBytes(4).toString('hex').toUpperCase();
+const withIds = <T extends { id?: string }>(items: T[] | undefined) => items?.map((item) => ({ ...item, id: item.id ?? newItemId() }));
+
+/**
+ * The new record's details from a create request (already valid against the spec's schema) plus a
+ * function that makes the record for an allocated NHS number. PDS's record rules apply as on a
+ * PATCH (a usual name, no work address, no date in the future); the record conforms to `Patient.yaml`.
+ */
+export function newPatientFrom(body: CreatePatientRequest, today: string): { details: Patient; recordFor: (nhsNumber: string) => Patient } {
+  const usual = body.name?.find((n) => n.use === 'usual');
+  if (usual && normaliseName(usual.family ?? '').length === 0) {
+    throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(usual.family ?? '', 'name/0/family'));
+  }
+  const extension = (body.extension ?? []).filter((e: Extension) => PERSISTED_EXTENSIONS.has(e.url));
+  const details: Patient = {
+    resourceType: 'Patient',
+    id: '0000000000',
+    name: withIds(body.name),
+    gender: body.gender,
+    birthDate: body.birthDate,
+    address: withIds(body.address),
+    ...(body.telecom ? { telecom: withIds(body.telecom) } : {}),
+    ...(extension.length > 0 ? { extension } : {}),
+  };
   try {
     // The same record rules a PATCH obeys (one usual name, no work address, sane dates).
-    checkPatchedRecord({ ...details, gender: undefined }, { ...details, gender: details.gender === 'other' ? 'unknown' : details.gender }, today);
+    checkPatchedRecord({ ...details, gender: undefined }, details, today);
   } catch (err) {
     if (err instanceof SpineError) throw new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
     throw err;
   }
-  const recordFor = (nhsNumber: string): Patient => storedRecord({
-    ...details,
-    id: nhsNumber,
-    identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }],
-  }, 1);
+  const recordFor = (nhsNumber: string): Patient =>
+    storedRecord({ ...details, id: nhsNumber, identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }] }, 1);
+  // Nothing is stored that PDS would not return: the record conforms to Patient.yaml.
+  assertConforms(patientSchema, recordFor(details.id));
   return { details, recordFor };
 }
 

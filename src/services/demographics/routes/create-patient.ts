@@ -5,8 +5,9 @@ import { etagFor } from '../../../platform/fhir/etag.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { PDS_OUTCOMES } from '../errors.js';
-import { requireHealthcareWorker, requireRequestId } from '../request-headers.js';
-import { newPatientFrom, duplicateCheckQuery, personKey } from '../domain/new-patient.js';
+import { healthcareWorkersOnly, requestIdOf } from '../request-headers.js';
+import { newPatientFrom, duplicateCheckQuery, personKey, type CreatePatientRequest } from '../domain/new-patient.js';
+import { createPatientBody, patientHeaders } from '../schemas.js';
 import { newPatientEvent } from '../domain/patient-events.js';
 import { rankMatches, type ScoredPatient } from '../search/rank-matches.js';
 import { findSearchCandidates } from '../store/patient-search.js';
@@ -57,9 +58,13 @@ function matchOutcome(matches: ScoredPatient[]) {
 }
 
 export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) {
-  app.post(`${PDS_BASE}/Patient`, { config: { activity: 'patient:create' } }, async (request, reply) => {
-    const requestId = requireRequestId(request);
-    requireHealthcareWorker(request, 'create patient records');
+  // X-Request-ID, then the body against PatientCreateRequest.yaml, checked at the door: before
+  // any duplicate search, and nothing that does not conform is stored.
+  const schema = { headers: patientHeaders, body: createPatientBody };
+  app.post<{ Body: CreatePatientRequest }>(`${PDS_BASE}/Patient`, {
+    schema, config: { activity: 'patient:create' }, onRequest: healthcareWorkersOnly('create patient records'),
+  }, async (request, reply) => {
+    const requestId = requestIdOf(request);
     const key = replayKeyOf(request, requestId, '');
     const earlier = await findReplay(ctx, ctx.db, key);
     if (earlier) return sendOutcome(ctx, reply, 'patient.create', earlier);

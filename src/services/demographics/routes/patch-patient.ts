@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
-import { requireHealthcareWorker, requireRequestId } from '../request-headers.js';
+import { healthcareWorkersOnly, requestIdOf } from '../request-headers.js';
+import { patchPatientBody, patchPatientHeaders, patientIdParams } from '../schemas.js';
 import { parsePatchBody } from '../patch/patch-operations.js';
 import { applyPatientPatch } from '../patch/apply-patches.js';
 import { storedRecord } from '../domain/stored-record.js';
@@ -45,14 +45,22 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   throw versionMismatch();
 }
 
+/**
+ * PDS's order of checks, kept at the door: If-Match present (412), X-Request-ID, Content-Type
+ * application/json-patch+json, the body a list of patches, then the NHS number; then the record
+ * and the version If-Match names (409).
+ */
+const patchSchema = { headers: patchPatientHeaders, params: patientIdParams, body: patchPatientBody };
+
 export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
-  app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, { config: { activity: 'patient:write' } }, async (request, reply) => {
-    const requestId = requireRequestId(request);
-    requireHealthcareWorker(request, 'update patient records');
+  app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {
+    schema: patchSchema,
+    config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'] },
+    onRequest: healthcareWorkersOnly('update patient records'),
+  }, async (request, reply) => {
+    const requestId = requestIdOf(request);
     const { id } = request.params;
-    if (!isValidNhsNumber(id)) throw new SpineError(PDS_ERRORS.INVALID_RESOURCE_ID);
-    const ifMatch = request.headers['if-match'];
-    if (ifMatch === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.missingIfMatch);
+    const ifMatch = request.headers['if-match']!;
     const expected = parseIfMatch(ifMatch);
     if (expected === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.invalidHeader(ifMatch, 'If-Match'));
     // PDS: a retry with the same X-Request-ID gets the first outcome, not a second update.

@@ -5,7 +5,7 @@ import { SpineError } from '../../../platform/http/errors.js';
 import { searchset } from '../../../platform/fhir/bundle.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { PDS_ERRORS, PDS_OUTCOMES, diagnostics } from '../errors.js';
-import { requireRequestId } from '../request-headers.js';
+import { patientHeaders } from '../schemas.js';
 import { parameterNames, parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
 import { rankMatches } from '../search/rank-matches.js';
 import { CANDIDATE_CAP, findSearchCandidates } from '../store/patient-search.js';
@@ -16,8 +16,8 @@ import { PDS_BASE, fullUrlFor } from './paths.js';
 const MAX_RESULTS_USER = 50;
 
 export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) {
-  app.get(`${PDS_BASE}/Patient`, { config: { activity: 'patient:search' } }, async (request, reply) => {
-    requireRequestId(request);
+  // The search parameters keep PDS's own order of checks (parse-search-params.ts); X-Request-ID is checked at the door.
+  app.get(`${PDS_BASE}/Patient`, { schema: { headers: patientHeaders }, config: { activity: 'patient:search' } }, async (request, reply) => {
     const query = parseSearchParams(request.query as RawQuery);
     const appRestricted = request.principal?.accessMode === 'application';
     if (appRestricted && query.maxResults !== undefined && query.maxResults !== 1) {
