@@ -50,6 +50,8 @@ export interface Config {
   pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
   overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
+  /** How long PDS replays a create or PATCH to a retry with the same X-Request-ID (then forgets it). */
+  pdsReplayRetentionHours: number;
 }
 
 export interface ConfigFlags {
@@ -76,6 +78,13 @@ function parsePort(raw: string | number | undefined, fallback: number): number {
     throw new ConfigError(`port must be an integer from 0 to 65535, not '${raw}'`);
   }
   return port;
+}
+
+function parsePositiveNumber(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, not '${raw}'`);
+  return value;
 }
 
 export function parseServices(raw: string | undefined): ServiceName[] {
@@ -161,6 +170,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 200),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },
+    pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
   };
 }
 

@@ -119,7 +119,7 @@ describe('GET /Patient/{id} and /RelatedPerson', () => {
 
   it('the nhs-sandbox dataset is idempotent (demo seeding already loaded it)', async () => {
     const summary = await demographicsService.datasets!['nhs-sandbox']!(h.spine.ctx, {});
-    assert.match(summary, /^0 of 17 sandbox patients added, 3 related persons$/);
+    assert.match(summary, /^0 of 22 sandbox patients added, 3 related persons$/);
     const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM demographics.related_persons`);
     assert.equal(rows[0].n, 3);
   });

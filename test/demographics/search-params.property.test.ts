@@ -27,6 +27,22 @@ describe('search parameter parsing (properties)', () => {
     }), { numRuns: 500 });
   });
 
+  it('a pair with an empty name carries no parameter: the query parses (or fails) exactly as without it', () => {
+    const key = fc.oneof(fc.constantFrom(...SEARCH_PARAMETERS), fc.string({ minLength: 1, maxLength: 12 }));
+    const value = fc.oneof(fc.string({ maxLength: 40 }), isoDate.map((d) => `eq${d}`), fc.constantFrom('true', 'Sm*', 'male'));
+    const outcome = (query: Record<string, string | string[]>) => {
+      try {
+        return parseSearchParams(query);
+      } catch (err) {
+        assert.ok(err instanceof SpineError);
+        return { code: err.spec.code, diagnostics: err.diagnostics };
+      }
+    };
+    fc.assert(fc.property(fc.dictionary(key, value), fc.oneof(fc.string({ maxLength: 5 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })), (query, empty) => {
+      assert.deepEqual(outcome({ ...query, '': empty }), outcome(query));
+    }), { numRuns: 300 });
+  });
+
   it('the validation order: unknown parameters beat bad values, bad values beat a missing birth date', () => {
     fc.assert(fc.property(name, fc.stringMatching(/^[a-z]{3,8}$/).filter((k) => !(SEARCH_PARAMETERS as readonly string[]).includes(k)), (family, unknown) => {
       assert.equal(codeOf(() => parseSearchParams({ family, [unknown]: 'x', gender: 'nope' })), 'ADDITIONAL_PROPERTIES');

@@ -5,11 +5,13 @@ import { registerSearchRoute } from './routes/search-patients.js';
 import { registerPatchRoute } from './routes/patch-patient.js';
 import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
+import { registerCoverageRoutes } from './routes/coverage.js';
 import { pdsErrorHandler } from './validation-errors.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
 import { PDS_BASE } from './routes/paths.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
+import { startReplayPruner } from './handlers/replays.js';
 
 /** PDS FHIR API (Personal Demographics Service) under /personal-demographics/FHIR/R4. */
 export const demographicsService: ServiceModule = {
@@ -27,10 +29,12 @@ export const demographicsService: ServiceModule = {
     registerPatchRoute(app, ctx);
     registerCreateRoute(app, ctx);
     registerMetadataRoutes(app, ctx);
+    registerCoverageRoutes(app, ctx);
   },
   async seedDemo(ctx) {
     await loadNhsSandbox(ctx);
   },
+  startWorkers: (ctx) => [startReplayPruner(ctx)],
   datasets: {
     'nhs-sandbox': (ctx) => loadNhsSandbox(ctx),
     'synthetic-patients': seedSyntheticPatients,

@@ -8,8 +8,10 @@ import type { MigrationSet } from '../../platform/db/migrate.js';
  *   extracted search columns; superseded (merged) and invalidated numbers keep a row carrying their
  *   status, so a read can follow or refuse them.
  * - `patient_versions`: every earlier version, append-only (the current one lives in `patients`).
- * - `historic_names`, `historic_postcodes`: previous and alternative names/postcodes for matching.
+ * - `historic_names`, `historic_postcodes`, `historic_telecoms`: previous and alternative names,
+ *   postcodes, emails and phones for matching.
  * - `related_persons`, `idempotent_requests`; `nhs_number_stems` allocates new NHS numbers.
+ * - `coverages`: each patient's EHIC, every version (see 008).
  */
 const INIT = `
 CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
@@ -83,7 +85,7 @@ CREATE TABLE demographics.related_persons (
   PRIMARY KEY (nhs_number, id)
 );
 
--- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number '').
+-- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number ''; see 007).
 CREATE TABLE demographics.idempotent_requests (
   request_id text NOT NULL,
   nhs_number text NOT NULL,
@@ -137,6 +139,52 @@ const HISTORIC_KEYS_INDEX = `
 CREATE INDEX historic_names_keys ON demographics.historic_names (nhs_number) INCLUDE (family_soundex, given_soundex);
 `;
 
+/**
+ * PDS spec: email and phone searches look at current contact details only, and with `_history` (or
+ * in fuzzy search, which always searches history) at the record's previous ones too. An email or
+ * phone a PATCH removed is kept here, as replaced names and postcodes are. A search probes it by
+ * primary key per candidate (family name and birth date always narrow the search first).
+ */
+const HISTORIC_TELECOMS = `
+CREATE TABLE demographics.historic_telecoms (
+  nhs_number text NOT NULL,
+  system text NOT NULL CHECK (system IN ('email', 'phone')),
+  value text NOT NULL,
+  PRIMARY KEY (nhs_number, system, value)
+);
+`;
+
+/**
+ * A replay is keyed by caller (application and user) as well as X-Request-ID: another caller's
+ * retry of the same id must neither see nor replay the first outcome. `subject` names the patient
+ * the outcome is about (for the replay's audit record); `created_at` drives the retention window.
+ */
+const REPLAY_CALLERS = `
+ALTER TABLE demographics.idempotent_requests
+  ADD COLUMN caller text NOT NULL DEFAULT '',
+  ADD COLUMN subject text NOT NULL DEFAULT '',
+  DROP CONSTRAINT idempotent_requests_pkey,
+  ADD PRIMARY KEY (request_id, nhs_number, caller);
+CREATE INDEX idempotent_requests_created_at ON demographics.idempotent_requests (created_at);
+`;
+
+/**
+ * The patient's EHIC (PDS `/Coverage`): one Coverage per patient, replaced by each update, every
+ * version kept (append-only; the current one is the highest). The coverage version is the
+ * coverage's own, not the Patient's: a patient with no row is at version 1 with no EHIC. Two
+ * updates of one version race on the primary key, so exactly one wins.
+ */
+const COVERAGES = `
+CREATE TABLE demographics.coverages (
+  nhs_number text NOT NULL,
+  version_id integer NOT NULL CHECK (version_id > 1),
+  resource jsonb NOT NULL,
+  request_id text,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (nhs_number, version_id)
+);
+`;
+
 export const demographicsMigrations: MigrationSet = {
   schema: 'demographics',
   migrations: [
@@ -145,5 +193,8 @@ export const demographicsMigrations: MigrationSet = {
     { id: '003_alias_name_index', sql: ALIAS_NAME_INDEX },
     { id: '004_birth_blocking_index', sql: BIRTH_BLOCKING_INDEX },
     { id: '005_historic_name_keys_index', sql: HISTORIC_KEYS_INDEX },
+    { id: '006_historic_telecoms', sql: HISTORIC_TELECOMS },
+    { id: '007_replay_callers', sql: REPLAY_CALLERS },
+    { id: '008_coverages', sql: COVERAGES },
   ],
 };

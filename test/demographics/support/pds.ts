@@ -61,3 +61,12 @@ export function outcomeOf(json: any) {
   const issue = json.issue[0];
   return { code: issue.details.coding[0].code, display: issue.details.coding[0].display, issueCode: issue.code, severity: issue.severity, diagnostics: issue.diagnostics };
 }
+
+/** PDS spec (PatientCreateRequest.yaml): every create names its registering authority. */
+export const REGISTERING_AUTHORITY = {
+  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RegisteringAuthority',
+  extension: [
+    { url: 'registeringAuthorityType', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/UKCore-RegisteringAuthorityType', code: 'x' }] } },
+    { url: 'organisationIdentifier', valueString: 'RGS' },
+  ],
+};

@@ -80,6 +80,16 @@ function postcodeScore(query: SearchQuery, c: MatchCandidate): number {
   return Math.max(score(current), ...historic);
 }
 
+/**
+ * PDS spec: email and phone match exactly, current details only unless history is searched. A
+ * previous one scores as a full match: PDS's own answer to a search by a previous email
+ * (`stubs/searchResponses/historic_email_searchset.json`) scores it 1.
+ */
+function contactScore(query: SearchQuery, value: string, current: readonly string[], previous: readonly string[]): number {
+  if (current.includes(value)) return 1;
+  return (query.fuzzy || query.history) && previous.includes(value) ? 1 : 0;
+}
+
 /** Per-field scores, each in [0, 1], for the fields the query searched. */
 export function fieldScores(query: SearchQuery, c: MatchCandidate): Partial<Record<Field, number>> {
   const scores: Partial<Record<Field, number>> = {};
@@ -91,8 +101,8 @@ export function fieldScores(query: SearchQuery, c: MatchCandidate): Partial<Reco
   if (query.postcode) scores.postcode = postcodeScore(query, c);
   if (query.deathDate) scores.deathDate = c.current.deathDate !== null && withinRange(c.current.deathDate, query.deathDate) ? 1 : 0;
   if (query.gp) scores.gp = c.current.gpOds === query.gp ? 1 : 0;
-  if (query.email) scores.email = c.current.emails.includes(query.email) ? 1 : 0;
-  if (query.phone) scores.phone = c.current.phones.includes(query.phone) ? 1 : 0;
+  if (query.email) scores.email = contactScore(query, query.email, c.current.emails, c.historicEmails);
+  if (query.phone) scores.phone = contactScore(query, query.phone, c.current.phones, c.historicPhones);
   return scores;
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
@@ -13,16 +13,13 @@ import { rankMatches, type ScoredPatient } from '../search/rank-matches.js';
 import { findSearchCandidates } from '../store/patient-search.js';
 import { allocateNhsNumber } from '../store/nhs-number-allocator.js';
 import { insertPatient } from '../store/patient-writes.js';
-import { DuplicateRequest, findOutcome, saveOutcome, type StoredOutcome } from '../store/idempotency.js';
+import { DuplicateRequest, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
+import { findReplay, replayKeyOf, saveReplay, sendOutcome } from '../handlers/replays.js';
 import type { Patient } from '../fhir-types.js';
 import { PDS_BASE } from './paths.js';
 
 /** A person already on file: a match this close is the same person (PDS answers SINGLE_MATCH). */
 const SAME_PERSON_SCORE = 0.95;
-
-function send(reply: FastifyReply, outcome: StoredOutcome) {
-  return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
-}
 
 type CreateResult =
   | { kind: 'matched'; matches: ScoredPatient[] }
@@ -34,10 +31,10 @@ type CreateResult =
  * the same person queue on an advisory lock, so the second sees the first's record; a request id
  * already answered is replayed.
  */
-async function createUnlessKnown(ctx: PlatformContext, requestId: string, draft: ReturnType<typeof newPatientFrom>): Promise<CreateResult> {
+async function createUnlessKnown(ctx: PlatformContext, key: ReplayKey, draft: ReturnType<typeof newPatientFrom>): Promise<CreateResult> {
   return ctx.db.tx(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pds-create:${personKey(draft.details)}`]);
-    const replay = await findOutcome(tx, requestId, '');
+    const replay = await findReplay(ctx, tx, key);
     if (replay) return { kind: 'replayed', outcome: replay };
     const query = duplicateCheckQuery(draft.details);
     const matches = rankMatches(query, await findSearchCandidates(tx, query)).filter((m) => m.score >= SAME_PERSON_SCORE);
@@ -46,8 +43,8 @@ async function createUnlessKnown(ctx: PlatformContext, requestId: string, draft:
       const patient = draft.recordFor(await allocateNhsNumber(tx));
       if (!(await insertPatient(tx, patient))) continue;
       await enqueueEvent(tx, newPatientEvent(patient));
-      const outcome: StoredOutcome = { status: 201, headers: { etag: etagFor(1) }, body: JSON.stringify(patient) };
-      if (!(await saveOutcome(tx, requestId, '', outcome))) throw new DuplicateRequest();
+      const outcome: StoredOutcome = { status: 201, headers: { etag: etagFor(1) }, body: JSON.stringify(patient), nhsNumber: patient.id };
+      if (!(await saveReplay(ctx, tx, key, outcome))) throw new DuplicateRequest();
       return { kind: 'created', patient, outcome };
     }
   });
@@ -68,19 +65,20 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
     schema, config: { activity: 'patient:create' }, onRequest: healthcareWorkersOnly('create patient records'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
-    const earlier = await findOutcome(ctx.db, requestId, '');
-    if (earlier) return send(reply, earlier);
+    const key = replayKeyOf(request, requestId, '');
+    const earlier = await findReplay(ctx, ctx.db, key);
+    if (earlier) return sendOutcome(ctx, reply, 'patient.create', earlier);
     const draft = newPatientFrom(request.body, ctx.clock.now().toISOString().slice(0, 10));
     let result: CreateResult;
     try {
-      result = await createUnlessKnown(ctx, requestId, draft);
+      result = await createUnlessKnown(ctx, key, draft);
     } catch (err) {
       // The same request sent twice at once: one creates the patient, the other replays it.
-      const winner = err instanceof DuplicateRequest ? await findOutcome(ctx.db, requestId, '') : undefined;
-      if (winner) return send(reply, winner);
+      const winner = err instanceof DuplicateRequest ? await findReplay(ctx, ctx.db, key) : undefined;
+      if (winner) return sendOutcome(ctx, reply, 'patient.create', winner);
       throw err;
     }
-    if (result.kind === 'replayed') return send(reply, result.outcome);
+    if (result.kind === 'replayed') return sendOutcome(ctx, reply, 'patient.create', result.outcome);
     if (result.kind === 'matched') {
       await ctx.audit.record({ ...auditContext(request), action: 'patient.create', nhsNumbers: result.matches.map((m) => m.patient.id),
         outcome: 'failure', detail: { result: result.matches.length === 1 ? 'single-match' : 'multiple-matches' } });
@@ -88,6 +86,6 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
     }
     await ctx.audit.record({ ...auditContext(request), action: 'patient.create', resource: `Patient/${result.patient.id}`,
       nhsNumbers: [result.patient.id], outcome: 'success' });
-    return send(reply, result.outcome);
+    return sendOutcome(ctx, reply, 'patient.create', result.outcome);
   });
 }

@@ -34,6 +34,7 @@ function capabilityStatement(now: Date) {
           searchParam: SEARCH_PARAMETERS.filter((p) => p !== 'history').map((name) => ({ name, type: SEARCH_PARAMETER_TYPES[name] ?? 'string' })),
         },
         { type: 'RelatedPerson', interaction: [{ code: 'search-type' }] },
+        { type: 'Coverage', interaction: [{ code: 'search-type' }, { code: 'create' }], searchParam: [{ name: 'subscriber:identifier', type: 'token' }] },
       ],
     }],
   };

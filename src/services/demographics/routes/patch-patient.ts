@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
@@ -12,21 +12,18 @@ import { applyPatientPatch } from '../patch/apply-patches.js';
 import { storedRecord } from '../domain/stored-record.js';
 import { eventsForChange } from '../domain/patient-events.js';
 import { readPatientForUpdate, replacePatientVersion } from '../store/patient-writes.js';
-import { findOutcome, saveOutcome, type StoredOutcome } from '../store/idempotency.js';
+import type { ReplayKey, StoredOutcome } from '../store/idempotency.js';
+import { findReplay, replayKeyOf, saveReplay, sendOutcome } from '../handlers/replays.js';
 import { PDS_BASE } from './paths.js';
 
 const versionMismatch = () => new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATCH);
-
-function replay(reply: FastifyReply, outcome: StoredOutcome) {
-  return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
-}
 
 /**
  * Applies a PATCH to the version the client read, all or nothing, with its events and its
  * replayable outcome in one transaction. Of two updates racing on one version exactly one
  * passes the version check; the other gets 409 (or, if it was a retry of the winner, its outcome).
  */
-async function updatePatient(ctx: PlatformContext, body: unknown, id: string, expected: number, requestId: string) {
+async function updatePatient(ctx: PlatformContext, body: unknown, id: string, expected: number, key: ReplayKey) {
   const ops = parsePatchBody(body);
   const current = await readPatientForUpdate(ctx.db, id);
   if (!current || current.status !== 'active') {
@@ -35,15 +32,15 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   if (current.version_id !== expected) throw versionMismatch();
   const today = ctx.clock.now().toISOString().slice(0, 10);
   const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
-  const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next) };
+  const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next), nhsNumber: id };
   const saved = await ctx.db.tx(async (tx) => {
-    if (!(await replacePatientVersion(tx, current.resource, expected, next, requestId))) return false;
+    if (!(await replacePatientVersion(tx, current.resource, expected, next, key.requestId))) return false;
     for (const event of eventsForChange(current.resource, next)) await enqueueEvent(tx, event);
-    await saveOutcome(tx, requestId, id, outcome);
+    await saveReplay(ctx, tx, key, outcome);
     return true;
   });
   if (saved) return { outcome, paths: ops.map((o) => `${o.op} ${o.path}`) };
-  const winner = await findOutcome(ctx.db, requestId, id);
+  const winner = await findReplay(ctx, ctx.db, key);
   if (winner) return { outcome: winner, paths: [] };
   throw versionMismatch();
 }
@@ -67,19 +64,20 @@ export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
     const expected = parseIfMatch(ifMatch);
     if (expected === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.invalidHeader(ifMatch, 'If-Match'));
     // PDS: a retry with the same X-Request-ID gets the first outcome, not a second update.
-    const earlier = await findOutcome(ctx.db, requestId, id);
-    if (earlier) return replay(reply, earlier);
+    const key = replayKeyOf(request, requestId, id);
+    const earlier = await findReplay(ctx, ctx.db, key);
+    if (earlier) return sendOutcome(ctx, reply, 'patient.update', earlier);
 
     const audit = { ...auditContext(request), action: 'patient.update', resource: `Patient/${id}`, nhsNumbers: [id] };
     let result: Awaited<ReturnType<typeof updatePatient>>;
     try {
-      result = await updatePatient(ctx, request.body, id, expected, requestId);
+      result = await updatePatient(ctx, request.body, id, expected, key);
     } catch (err) {
       // A refused update is an attempt on patient data all the same: it is audited.
       await ctx.audit.record({ ...audit, outcome: 'failure', detail: { error: err instanceof SpineError ? err.spec.code : 'error' } });
       throw err;
     }
     await ctx.audit.record({ ...audit, outcome: 'success', detail: { fromVersion: expected, paths: result.paths } });
-    return replay(reply, result.outcome);
+    return sendOutcome(ctx, reply, 'patient.update', result.outcome);
   });
 }

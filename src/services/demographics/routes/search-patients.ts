@@ -6,7 +6,7 @@ import { searchset } from '../../../platform/fhir/bundle.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { PDS_ERRORS, PDS_OUTCOMES, diagnostics } from '../errors.js';
 import { patientHeaders, patientSearchQuerystring } from '../schemas.js';
-import { SEARCH_PARAMETERS, parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
+import { SEARCH_PARAMETERS, parameterNames, parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
 import { rankMatches } from '../search/rank-matches.js';
 import { CANDIDATE_CAP, findSearchCandidates } from '../store/patient-search.js';
 import { searchView } from '../views/patient-views.js';
@@ -29,7 +29,7 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
     const everyRowMatches = !query.fuzzy && !query.exact;
     const candidates = await findSearchCandidates(ctx.db.pool, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1);
     const matches = candidates.length > CANDIDATE_CAP ? undefined : rankMatches(query, candidates);
-    const detail = { parameters: Object.keys(request.query as object).sort(), fuzzy: query.fuzzy };
+    const detail = { parameters: parameterNames(request.query as RawQuery).sort(), fuzzy: query.fuzzy };
 
     if (matches === undefined || matches.length > limit) {
       await ctx.audit.record({ ...auditContext(request), action: 'patient.search', nhsNumbers: [], outcome: 'success',

@@ -86,11 +86,19 @@ function parseMaxResults(value: string): number {
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /**
+ * The parameters a query carries. A pair with an empty name (`&=`, or a stray `&&`) names no
+ * parameter: it is ignored, so the request's real error (or none) is what gets reported.
+ */
+export function parameterNames(query: RawQuery): string[] {
+  return Object.keys(query).filter((k) => k !== '' && query[k] !== undefined);
+}
+
+/**
  * Parses GET /Patient query parameters in the order PDS validates them: no parameters, unknown
  * parameters, invalid values, missing birth date, then too weak a combination.
  */
 export function parseSearchParams(query: RawQuery): SearchQuery {
-  const names = Object.keys(query).filter((k) => query[k] !== undefined);
+  const names = parameterNames(query);
   if (names.length === 0) throw new SpineError(PDS_ERRORS.UNSUPPORTED_SERVICE);
   const unknown = names.find((n) => !KNOWN.has(n));
   if (unknown !== undefined) throw new SpineError(PDS_ERRORS.ADDITIONAL_PROPERTIES, diagnostics.additionalProperty(unknown));

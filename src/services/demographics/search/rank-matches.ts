@@ -6,7 +6,13 @@ import type { NameKeys } from '../domain/search-columns.js';
 
 export interface ScoredPatient { patient: Patient; score: number }
 
-export interface CandidateInput { resource: Patient; historicNames: NameKeys[]; historicPostcodes: string[] }
+export interface CandidateInput {
+  resource: Patient;
+  historicNames: NameKeys[];
+  historicPostcodes: string[];
+  historicEmails?: string[];
+  historicPhones?: string[];
+}
 
 /**
  * Scores blocked candidates, keeps the matches (fuzzy: those close enough; exact-match: score 1
@@ -15,7 +21,7 @@ export interface CandidateInput { resource: Patient; historicNames: NameKeys[]; 
 export function rankMatches(query: SearchQuery, candidates: readonly CandidateInput[]): ScoredPatient[] {
   const scored: ScoredPatient[] = [];
   for (const c of candidates) {
-    const candidate = matchCandidateOf(c.resource, { names: c.historicNames, postcodes: c.historicPostcodes });
+    const candidate = matchCandidateOf(c.resource, { names: c.historicNames, postcodes: c.historicPostcodes, emails: c.historicEmails, phones: c.historicPhones });
     if (query.fuzzy && !isFuzzyMatch(query, candidate)) continue;
     const score = scorePatientMatch(query, candidate);
     if (query.exact && score !== 1) continue;

@@ -1,31 +1,60 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 
-/** The response a request id got the first time, replayed to a retry instead of doing the work twice. */
+/** The response a request got the first time, replayed to a retry instead of doing the work twice. */
 export interface StoredOutcome {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The patient the outcome is about (the new record of a create, the updated one of a PATCH). */
+  nhsNumber: string;
+  /** Set when the outcome comes from the store, i.e. the request is a retry. */
+  replayed?: boolean;
 }
 
-/** `scope` is the NHS number for a PATCH and '' for a POST (which has none yet). */
-export async function findOutcome(db: Queryable, requestId: string, scope: string): Promise<StoredOutcome | undefined> {
-  const { rows } = await db.query<StoredOutcome>(
-    'SELECT status, headers, body FROM demographics.idempotent_requests WHERE request_id = $1 AND nhs_number = $2',
-    [requestId, scope]);
-  return rows[0];
+/**
+ * Whose retry this is: the same X-Request-ID from another application or user is another request
+ * (it neither sees nor replays someone else's outcome). `scope` is the NHS number for a PATCH and
+ * '' for a POST (which has none yet).
+ */
+export interface ReplayKey {
+  requestId: string;
+  caller: string;
+  scope: string;
+}
+
+/** The outcome saved for a key at or after `notBefore` (older ones are past the retention window). */
+export async function findOutcome(db: Queryable, key: ReplayKey, notBefore: Date): Promise<StoredOutcome | undefined> {
+  const { rows } = await db.query<{ status: number; headers: Record<string, string>; body: string; subject: string }>(
+    `SELECT status, headers, body, subject FROM demographics.idempotent_requests
+      WHERE request_id = $1 AND nhs_number = $2 AND caller = $3 AND created_at >= $4`,
+    [key.requestId, key.scope, key.caller, notBefore]);
+  const row = rows[0];
+  return row && { status: row.status, headers: row.headers, body: row.body, nhsNumber: row.subject, replayed: true };
 }
 
 /**
  * Saved in the same transaction as the change it describes. False when a concurrent request with
- * the same id saved first (the insert waits for it to commit): the caller rolls back its own
- * change and replays that outcome instead.
+ * the same key saved first (the insert waits for it to commit): the caller rolls back its own
+ * change and replays that outcome instead. An expired row for the key is replaced.
  */
-export async function saveOutcome(tx: Queryable, requestId: string, scope: string, outcome: StoredOutcome): Promise<boolean> {
+export async function saveOutcome(tx: Queryable, key: ReplayKey, outcome: StoredOutcome, at: Date, notBefore: Date): Promise<boolean> {
   const result = await tx.query(
-    `INSERT INTO demographics.idempotent_requests (request_id, nhs_number, status, headers, body)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [requestId, scope, outcome.status, outcome.headers, outcome.body]);
+    `INSERT INTO demographics.idempotent_requests (request_id, nhs_number, caller, status, headers, body, subject, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (request_id, nhs_number, caller) DO UPDATE
+       SET status = EXCLUDED.status, headers = EXCLUDED.headers, body = EXCLUDED.body, subject = EXCLUDED.subject, created_at = EXCLUDED.created_at
+       WHERE demographics.idempotent_requests.created_at < $9`,
+    [key.requestId, key.scope, key.caller, outcome.status, outcome.headers, outcome.body, outcome.nhsNumber, at, notBefore]);
   return result.rowCount === 1;
+}
+
+/** Deletes up to `limit` outcomes saved before `before`; returns how many went. */
+export async function deleteOutcomesBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM demographics.idempotent_requests WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM demographics.idempotent_requests WHERE created_at < $1 LIMIT $2))`,
+    [before, limit]);
+  return result.rowCount ?? 0;
 }
 
 /** Thrown inside a transaction to roll it back when a concurrent duplicate request already won. */

@@ -40,3 +40,16 @@ export function historicNameRows(patient: Patient): CopyValue[][] {
 export function historicPostcodeRows(patient: Patient): CopyValue[][] {
   return [...new Set(otherPostcodesOf(patient))].map((postcode) => [patient.id, postcode]);
 }
+
+/** A previous email or phone, in the normal form search columns use. */
+export interface HistoricTelecom { system: 'email' | 'phone'; value: string }
+
+/** Emails and phones the previous version held and the next one does not: they become history. */
+export function droppedTelecoms(previous: Patient, next: Patient): HistoricTelecom[] {
+  const before = searchColumnsOf(previous);
+  const after = searchColumnsOf(next);
+  return [
+    ...before.emails.filter((e) => !after.emails.includes(e)).map((value) => ({ system: 'email' as const, value })),
+    ...before.phones.filter((p) => !after.phones.includes(p)).map((value) => ({ system: 'phone' as const, value })),
+  ];
+}

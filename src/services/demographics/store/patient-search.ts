@@ -14,6 +14,8 @@ export interface SearchCandidateRow {
   resource: Patient;
   historicNames: NameKeys[];
   historicPostcodes: string[];
+  historicEmails: string[];
+  historicPhones: string[];
 }
 
 /** Builds the WHERE clause of a search; `param` adds a bound value and returns its placeholder. */
@@ -110,6 +112,18 @@ function birthDateWhere(w: Where, q: SearchQuery) {
   }
 }
 
+/**
+ * PDS spec: email and phone match exactly, on current contact details only, unless history is
+ * searched (`_history`, or any fuzzy search): then previous ones match too.
+ */
+function telecomCondition(w: Where, q: SearchQuery, column: 'emails' | 'phones', system: 'email' | 'phone', value: string): string {
+  const placeholder = w.param(value);
+  const current = `p.${column} @> ARRAY[${placeholder}]::text[]`;
+  if (!q.history && !q.fuzzy) return current;
+  return `(${current} OR EXISTS (SELECT 1 FROM demographics.historic_telecoms ht
+    WHERE ht.nhs_number = p.nhs_number AND ht.system = '${system}' AND ht.value = ${placeholder}))`;
+}
+
 function otherCriteriaWhere(w: Where, q: SearchQuery) {
   // Fuzzy search scores gender, postcode, death date and GP rather than filtering on them (PDS spec).
   if (!q.fuzzy) {
@@ -124,8 +138,8 @@ function otherCriteriaWhere(w: Where, q: SearchQuery) {
     }
     if (q.gp) w.add(`p.gp_ods = ${w.param(q.gp)}`);
   }
-  if (q.email) w.add(`p.emails @> ARRAY[${w.param(q.email)}]::text[]`);
-  if (q.phone) w.add(`p.phones @> ARRAY[${w.param(q.phone)}]::text[]`);
+  if (q.email) w.add(telecomCondition(w, q, 'emails', 'email', q.email));
+  if (q.phone) w.add(telecomCondition(w, q, 'phones', 'phone', q.phone));
   // PDS spec: a search by postcode or GP never returns restricted patients.
   if (q.postcode || q.gp) w.add('NOT p.restricted');
 }
@@ -135,6 +149,10 @@ const HISTORY_COLUMNS = `,
   (SELECT coalesce(json_agg(json_build_array(h.family, h.given, h.family_soundex, h.family_metaphone, h.given_soundex)), '[]')
      FROM demographics.historic_names h WHERE h.nhs_number = p.nhs_number) AS names,
   (SELECT coalesce(array_agg(hp.postcode), '{}') FROM demographics.historic_postcodes hp WHERE hp.nhs_number = p.nhs_number) AS postcodes`;
+// Previous emails and phones, only for a search that asks for one (scoring never looks at them otherwise).
+const TELECOM_HISTORY_COLUMN = `,
+  (SELECT coalesce(json_agg(json_build_array(ht.system, ht.value)), '[]')
+     FROM demographics.historic_telecoms ht WHERE ht.nhs_number = p.nhs_number) AS telecoms`;
 
 const hasWildcard = (q: SearchQuery) => [q.family, q.postcode, ...q.given].some((c) => c?.wildcardParts !== undefined);
 
@@ -153,21 +171,26 @@ export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: Searc
   // Fuzzy: the block is found from the birth-date index alone (it carries the phonetic keys and the
   // postcode; MATERIALIZED keeps PostgreSQL from folding the self-join back into heap reads), then
   // only the candidates' rows are read.
+  const history = q.fuzzy || q.history ? HISTORY_COLUMNS + (q.email || q.phone ? TELECOM_HISTORY_COLUMN : '') : '';
   const text = q.fuzzy
     ? `WITH blocked AS MATERIALIZED (SELECT p.nhs_number FROM demographics.patients p WHERE ${where} LIMIT ${limit})
-    SELECT p.nhs_number, p.resource${HISTORY_COLUMNS}
+    SELECT p.nhs_number, p.resource${history}
     FROM blocked b JOIN demographics.patients p ON p.nhs_number = b.nhs_number`
-    : `SELECT p.nhs_number, p.resource${q.history ? HISTORY_COLUMNS : ''}
+    : `SELECT p.nhs_number, p.resource${history}
     FROM demographics.patients p WHERE ${where} LIMIT ${limit}`;
   // A search's SQL has a few dozen shapes: prepare each once per connection. Not with wildcards:
   // a generic plan cannot use the prefix index for `LIKE $1`, so those are planned per value.
   const name = hasWildcard(q) ? undefined : `pds_search_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-  const { rows } = await db.query<{ nhs_number: string; resource: Patient; names?: unknown[][]; postcodes?: string[] }>({ name, text, values: w.values });
+  const { rows } = await db.query<{ nhs_number: string; resource: Patient; names?: unknown[][]; postcodes?: string[]; telecoms?: string[][] }>(
+    { name, text, values: w.values });
+  const previous = (r: { telecoms?: string[][] }, system: string) => (r.telecoms ?? []).filter(([s]) => s === system).map(([, v]) => v!);
   return rows.map((r) => ({
     nhsNumber: r.nhs_number,
     resource: r.resource,
     historicNames: (r.names ?? []).map(([family, given, familySoundex, familyMetaphone, givenSoundex]) =>
       ({ family, given, familySoundex, familyMetaphone, givenSoundex }) as NameKeys),
     historicPostcodes: r.postcodes ?? [],
+    historicEmails: previous(r, 'email'),
+    historicPhones: previous(r, 'phone'),
   }));
 }

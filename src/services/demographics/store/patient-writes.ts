@@ -3,7 +3,7 @@ import type { Patient } from '../fhir-types.js';
 import { homeAddress, usualName } from '../domain/patient-fields.js';
 import { normalisePostcode } from '../domain/normalise.js';
 import { nameKeysOf } from '../domain/search-columns.js';
-import { HISTORIC_NAME_COLUMNS, PATIENT_COLUMNS, historicNameRows, historicPostcodeRows, patientRowValues } from './patient-rows.js';
+import { HISTORIC_NAME_COLUMNS, PATIENT_COLUMNS, droppedTelecoms, historicNameRows, historicPostcodeRows, patientRowValues, type HistoricTelecom } from './patient-rows.js';
 
 const SET_COLUMNS = PATIENT_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
 const INSERT_COLUMNS = PATIENT_COLUMNS.join(', ');
@@ -39,7 +39,10 @@ export async function replacePatientVersion(
   return true;
 }
 
-/** A replaced usual name and home postcode stay searchable as history, as do the new record's other names. */
+/**
+ * A replaced usual name, home postcode, email or phone stays searchable as history, as do the new
+ * record's other names.
+ */
 async function keepHistoricDetails(tx: Queryable, previous: Patient, next: Patient): Promise<void> {
   const oldName = nameKeysOf(usualName(previous));
   const names = historicNameRows(next);
@@ -59,6 +62,16 @@ async function keepHistoricDetails(tx: Queryable, previous: Patient, next: Patie
   for (const row of postcodes) {
     await tx.query('INSERT INTO demographics.historic_postcodes (nhs_number, postcode) VALUES ($1, $2) ON CONFLICT DO NOTHING', row);
   }
+  await insertHistoricTelecoms(tx, previous.id, droppedTelecoms(previous, next));
+}
+
+/** Keeps previous emails and phones of a patient (values in search-column normal form). */
+export async function insertHistoricTelecoms(tx: Queryable, nhsNumber: string, telecoms: readonly HistoricTelecom[]): Promise<void> {
+  if (telecoms.length === 0) return;
+  await tx.query(
+    `INSERT INTO demographics.historic_telecoms (nhs_number, system, value)
+     SELECT $1, s, v FROM unnest($2::text[], $3::text[]) AS t(s, v) ON CONFLICT DO NOTHING`,
+    [nhsNumber, telecoms.map((t) => t.system), telecoms.map((t) => t.value)]);
 }
 
 /** Inserts a new patient (normally version 1); false if the NHS number is already taken. */

@@ -1,0 +1,63 @@
+import type { FastifyRequest } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { auditContext } from '../../../platform/audit/entry.js';
+import { SpineError } from '../../../platform/http/errors.js';
+import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import { PDS_ERRORS } from '../errors.js';
+import { coverageFor, type CoverageBody } from '../domain/coverage.js';
+import { readPatientRow, resolvePatient } from '../store/patient-reads.js';
+import { readCoverage, replaceCoverage } from '../store/coverage.js';
+import { coverageSearchBundle, type CoverageSearchBundle } from '../views/coverage-views.js';
+
+/**
+ * PDS `/Coverage`: a patient's EHIC. Reads and updates are audited as Patient ones are (failed
+ * look-ups and refused updates too), under `coverage.read` and `coverage.update`.
+ */
+
+export interface CoverageAnswer { bundle: CoverageSearchBundle; versionId: number }
+
+type Audit = { action: string; resource: string; nhsNumbers: string[] };
+
+/**
+ * The record an NHS number leads to (a superseded number is followed to the survivor), or the PDS
+ * error: 400 INVALID_RESOURCE_ID, 404 INVALIDATED_RESOURCE, 404 RESOURCE_NOT_FOUND.
+ */
+async function coverageHolder(ctx: PlatformContext, request: FastifyRequest, nhsNumber: string, action: string): Promise<string> {
+  if (!isValidNhsNumber(nhsNumber)) throw new SpineError(PDS_ERRORS.INVALID_RESOURCE_ID);
+  const row = await resolvePatient(ctx.db.pool, nhsNumber);
+  if (row?.status === 'active') return row.nhsNumber;
+  const invalidated = row?.status === 'invalidated' || (row === undefined && (await readPatientRow(ctx.db.pool, nhsNumber))?.status === 'invalidated');
+  await ctx.audit.record({ ...auditContext(request), action, resource: `Patient/${nhsNumber}/Coverage`, nhsNumbers: [nhsNumber], outcome: 'failure',
+    detail: { reason: invalidated ? 'invalidated' : 'not-found' } });
+  throw new SpineError(invalidated ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
+}
+
+const auditOf = (asked: string, holder: string, action: string): Audit =>
+  ({ action, resource: `Patient/${holder}/Coverage`, nhsNumbers: asked === holder ? [holder] : [asked, holder] });
+
+/** GET /Coverage?subscriber:identifier={nhsNumber}: the patient's EHIC, if any, and its version. */
+export async function searchCoverage(ctx: PlatformContext, request: FastifyRequest, nhsNumber: string): Promise<CoverageAnswer> {
+  const holder = await coverageHolder(ctx, request, nhsNumber, 'coverage.read');
+  const stored = await readCoverage(ctx.db, holder);
+  await ctx.audit.record({ ...auditContext(request), ...auditOf(nhsNumber, holder, 'coverage.read'), outcome: 'success',
+    detail: { found: stored.coverage !== undefined, versionId: stored.versionId } });
+  return { bundle: coverageSearchBundle(ctx.config.publicBaseUrl, holder, stored, ctx.clock.now()), versionId: stored.versionId };
+}
+
+/**
+ * POST /Coverage: replaces the patient's EHIC if `expectedVersion` (If-Match) is the coverage's
+ * current version, else 409 RESOURCE_VERSION_MISMATCH. The body has passed `Coverage.yaml`.
+ */
+export async function updateCoverage(ctx: PlatformContext, request: FastifyRequest, body: CoverageBody, expectedVersion: number): Promise<CoverageAnswer> {
+  const nhsNumber = body.subscriber.identifier.value;
+  const holder = await coverageHolder(ctx, request, nhsNumber, 'coverage.update');
+  const audit = auditOf(nhsNumber, holder, 'coverage.update');
+  const coverage = coverageFor(body, holder);
+  if (!(await replaceCoverage(ctx.db, holder, expectedVersion, coverage, String(request.id)))) {
+    await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'failure', detail: { error: PDS_ERRORS.RESOURCE_VERSION_MISMATCH.code, ifMatch: expectedVersion } });
+    throw new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATCH);
+  }
+  const versionId = expectedVersion + 1;
+  await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'success', detail: { fromVersion: expectedVersion, versionId } });
+  return { bundle: coverageSearchBundle(ctx.config.publicBaseUrl, holder, { versionId, coverage }, ctx.clock.now()), versionId };
+}

@@ -1,0 +1,77 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
+import type { Queryable } from '../../../platform/db/pool.js';
+import { auditContext } from '../../../platform/audit/entry.js';
+import { deleteOutcomesBefore, findOutcome, saveOutcome, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
+
+/**
+ * PDS recognises a retried create or update by its X-Request-ID (spec: after a 503, "re-send the
+ * request … using the same X-Request-ID") and answers it with the first outcome. The retry must
+ * come from the same caller (application and user), is audited like the first request, and is
+ * recognised only within the retention window (`pdsReplayRetentionHours`), after which the
+ * outcome is pruned.
+ */
+
+const HOUR_MS = 3_600_000;
+
+/** A retry is the same request only from the same application and the same user. */
+export function replayKeyOf(request: FastifyRequest, requestId: string, scope: string): ReplayKey {
+  const p = request.principal;
+  return { requestId, scope, caller: JSON.stringify([p?.appId ?? '', p?.userId ?? '']) };
+}
+
+/** The oldest saved outcome still replayed at `now`. */
+function windowStart(ctx: PlatformContext, now = ctx.clock.now()): Date {
+  return new Date(now.getTime() - ctx.config.pdsReplayRetentionHours * HOUR_MS);
+}
+
+/** The outcome a retry gets, if this caller already sent this request within the window. */
+export function findReplay(ctx: PlatformContext, db: Queryable, key: ReplayKey): Promise<StoredOutcome | undefined> {
+  return findOutcome(db, key, windowStart(ctx));
+}
+
+/** Saves an outcome for retries, in the transaction of the change; false if a concurrent duplicate won. */
+export function saveReplay(ctx: PlatformContext, tx: Queryable, key: ReplayKey, outcome: StoredOutcome): Promise<boolean> {
+  const now = ctx.clock.now();
+  return saveOutcome(tx, key, outcome, now, windowStart(ctx, now));
+}
+
+/**
+ * Sends an outcome. A replayed one is patient data served again, so it gets its own audit
+ * record (the action of the first request, marked as a replay) before the response goes.
+ */
+export async function sendOutcome(ctx: PlatformContext, reply: FastifyReply, action: string, outcome: StoredOutcome) {
+  if (outcome.replayed) {
+    await ctx.audit.record({ ...auditContext(reply.request), action, resource: `Patient/${outcome.nhsNumber}`,
+      nhsNumbers: [outcome.nhsNumber], outcome: 'success', detail: { replay: true, status: outcome.status } });
+  }
+  return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
+}
+
+const PRUNE_BATCH = 1000;
+
+/** Deletes every outcome past the retention window, in batches; returns how many went. */
+export async function pruneReplays(ctx: PlatformContext): Promise<number> {
+  const before = windowStart(ctx);
+  let pruned = 0;
+  for (;;) {
+    const n = await deleteOutcomesBefore(ctx.db, before, PRUNE_BATCH);
+    pruned += n;
+    if (n < PRUNE_BATCH) return pruned;
+  }
+}
+
+/** Prunes every `intervalMs` (outcomes are also ignored once past the window, pruned or not). */
+export function startReplayPruner(ctx: PlatformContext, intervalMs = 10 * 60_000): BackgroundWorker {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => pruneReplays(ctx)).catch((err) => ctx.log.warn({ err }, 'PDS replay pruning failed'));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
+import { searchCoverageSchema, updateCoverageSchema } from '../coverage-schemas.js';
+import type { CoverageBody } from '../domain/coverage.js';
+import { searchCoverage, updateCoverage } from '../handlers/coverage.js';
+import { parseCoverageSearch } from '../search/coverage-search-params.js';
+import type { RawQuery } from '../search/parse-search-params.js';
+import { PDS_BASE } from './paths.js';
+
+/**
+ * PDS `GET /Coverage` and `POST /Coverage` (the patient's EHIC), authorised as Patient reads and
+ * updates. Headers and body are checked at the door in PDS's order (If-Match, X-Request-ID, then
+ * the body against `Coverage.yaml`); the query, the patient and the version by the handler.
+ */
+export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  app.get(`${PDS_BASE}/Coverage`, { schema: searchCoverageSchema, config: { activity: 'patient:read' } }, async (request, reply) => {
+    const nhsNumber = parseCoverageSearch(request.query as RawQuery);
+    const answer = await searchCoverage(ctx, request, nhsNumber);
+    return reply.header('ETag', etagFor(answer.versionId)).type('application/fhir+json').send(answer.bundle);
+  });
+
+  app.post<{ Body: CoverageBody }>(`${PDS_BASE}/Coverage`, {
+    schema: updateCoverageSchema,
+    config: { activity: 'patient:write', checkOrder: ['headers', 'body'] },
+  }, async (request, reply) => {
+    // The door has checked If-Match is W/"<digits>"; parseIfMatch also bounds its size.
+    const expected = parseIfMatch(request.headers['if-match'] as string) ?? -1;
+    const answer = await updateCoverage(ctx, request, request.body, expected);
+    return reply.code(201).header('ETag', etagFor(answer.versionId)).type('application/fhir+json').send(answer.bundle);
+  });
+}
