@@ -28,6 +28,8 @@ export const MESH_ERRORS = meshErrors({
   INVALID_FROM: { status: 400, event: 'SEND', code: '07', display: 'Invalid From Address in the control file', issueCode: 'invalid' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 422, event: 'SEND', code: 'UnsupportedContentEncoding', display: 'Unsupported content encoding', issueCode: 'not-supported' },
   INVALID_HEADER_CHUNKS: { status: 417, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Invalid chunk values sent in mex-Chunk-Range header', issueCode: 'invalid' },
+  SENDER_NOT_ALLOWED: { status: 417, event: 'SEND', code: '16', display: 'Sender is not allowed to send messages of this type', issueCode: 'forbidden' },
+  WORKFLOW_NOT_REGISTERED: { status: 417, event: 'SEND', code: '17', display: 'Workflow ID not registered for mailbox', issueCode: 'forbidden' },
   UNREGISTERED_RECIPIENT: { status: 417, event: 'SEND', code: '12', display: 'Unregistered to address', issueCode: 'not-found' },
   MISSING_DATA_FILE: { status: 417, event: 'COLLECT', code: '02', display: 'Data file is missing or inaccessible.', issueCode: 'required' },
   CONTENT_ENCODING_CHANGED: { status: 417, event: 'SEND', code: '06', display: 'cannot change content encoding', issueCode: 'invalid' },

@@ -1,5 +1,5 @@
 import type { ServiceModule } from '../../platform/service.js';
-import { mailboxCache } from './auth/mailbox-cache.js';
+import { mailboxCache, workflowCache } from './auth/mailbox-cache.js';
 import { startExpiryWorker } from './handlers/expiry.js';
 import { loadMeshSandbox, meshFilesDataset } from './handlers/seed.js';
 import { meshPlugin } from './routes/mesh-plugin.js';
@@ -14,7 +14,7 @@ export const messagingService: ServiceModule = {
   name: 'messaging',
   migrations: [messagingMigrations],
   async routes(app, ctx) {
-    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), nonces: nonceLedger(ctx.db) };
+    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), workflows: workflowCache(ctx.db), nonces: nonceLedger(ctx.db) };
     app.addHook('onClose', () => deps.nonces.close());
     await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
   },
