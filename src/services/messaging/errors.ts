@@ -42,6 +42,8 @@ export const MESH_ERRORS = meshErrors({
   MESSAGE_DOES_NOT_EXIST: { status: 404, event: 'RECEIVE', code: '20', display: 'Message does not exist', issueCode: 'not-found' },
   MESSAGE_GONE: { status: 410, event: 'RECEIVE', code: '20', display: 'Message no longer available for download', issueCode: 'not-found' },
   NOT_RECIPIENT: { status: 403, event: 'RECEIVE', code: '403', display: 'Mailbox is not the recipient of this message', issueCode: 'forbidden' },
+  // Tracking by local id (deprecated endpoint): "Multiple Choices, the `local_id` is not unique".
+  LOCAL_ID_NOT_UNIQUE: { status: 300, event: 'REQUEST', code: '300', display: 'Multiple messages were sent with this local id; track them by message id', issueCode: 'multiple-matches' },
   CHUNK_DOES_NOT_EXIST: { status: 404, event: 'RECEIVE', code: '20', display: 'Chunk does not exist', issueCode: 'not-found' },
 
   // Requests in general.

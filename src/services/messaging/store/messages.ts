@@ -119,6 +119,14 @@ export async function listSent(db: Queryable, sender: string, since: Date, after
   return result.rows.map(toStored);
 }
 
+/** Up to `limit` ids of the DATA messages a mailbox sent with this local id, oldest first. */
+export async function findSentByLocalId(db: Queryable, sender: string, localId: string, limit: number): Promise<string[]> {
+  const result = await db.query<{ message_id: string }>(
+    `SELECT message_id FROM messaging.messages WHERE sender = $1 AND local_id = $2 AND message_type = 'DATA'
+     ORDER BY created_at, message_id LIMIT $3`, [sender, localId, limit]);
+  return result.rows.map((r) => r.message_id);
+}
+
 export async function deleteMessages(tx: Queryable, messageIds: string[]): Promise<void> {
   if (messageIds.length === 0) return;
   await tx.query('DELETE FROM messaging.chunks WHERE message_id = ANY($1)', [messageIds]);

@@ -93,7 +93,12 @@ CREATE TABLE messaging.auth_nonces (
 CREATE INDEX auth_nonces_by_time ON messaging.auth_nonces (token_time);
 `;
 
+/** Tracking by local id (`GET /{mailbox}/outbox/tracking/{local_id}`) looks up a sender's messages by it. */
+const LOCAL_ID_INDEX = `
+CREATE INDEX messages_by_sender_local_id ON messaging.messages (sender, local_id) WHERE local_id IS NOT NULL;
+`;
+
 export const messagingMigrations: MigrationSet = {
   schema: 'messaging',
-  migrations: [{ id: '001_init', sql: INIT }],
+  migrations: [{ id: '001_init', sql: INIT }, { id: '002_local_id_index', sql: LOCAL_ID_INDEX }],
 };
