@@ -51,6 +51,7 @@ export const MESH_ERRORS = meshErrors({
   INVALID_PARAMETER: { status: 400, event: 'REQUEST', code: '400', display: 'Invalid request parameter', issueCode: 'invalid' },
   MISSING_HEADER: { status: 400, event: 'REQUEST', code: '400', display: 'Required header missing', issueCode: 'required' },
   NOT_FOUND: { status: 404, event: 'REQUEST', code: '404', display: 'Not Found', issueCode: 'not-found' },
+  MAILBOX_DOES_NOT_EXIST: { status: 404, event: 'REQUEST', code: '404', display: 'mailbox does not exist', issueCode: 'not-found' },
   METHOD_NOT_ALLOWED: { status: 405, event: 'REQUEST', code: '405', display: 'Method Not Allowed', issueCode: 'not-supported' },
   INTERNAL_ERROR: { status: 500, event: 'REQUEST', code: '500', display: 'An internal error occurred. Please contact support.', issueCode: 'exception' },
 });

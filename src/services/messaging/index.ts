@@ -3,6 +3,7 @@ import { mailboxCache, workflowCache } from './auth/mailbox-cache.js';
 import { startExpiryWorker } from './handlers/expiry.js';
 import { loadMeshSandbox, meshFilesDataset } from './handlers/seed.js';
 import { meshPlugin } from './routes/mesh-plugin.js';
+import { sandboxAdminPlugin } from './routes/admin.js';
 import { messagingMigrations } from './store/migrations.js';
 import { pgBodyStore } from './store/pg-body-store.js';
 import { nonceLedger } from './store/nonces.js';
@@ -17,6 +18,11 @@ export const messagingService: ServiceModule = {
     const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), workflows: workflowCache(ctx.db), nonces: nonceLedger(ctx.db) };
     app.addHook('onClose', () => deps.nonces.close());
     await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
+    if (ctx.config.sandbox) {
+      // The MESH sandbox's testing routes: in sandbox mode only (404 otherwise), at both prefixes.
+      await app.register(async (admin) => sandboxAdminPlugin(admin, deps, { report: false }));
+      await app.register(async (admin) => sandboxAdminPlugin(admin, deps, { report: true }), { prefix: '/messageexchange' });
+    }
   },
   datasets: {
     'mesh-sandbox': (ctx) => loadMeshSandbox(ctx, pgBodyStore(ctx.db)),
