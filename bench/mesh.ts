@@ -203,6 +203,10 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
       for (let i = 0; i < workers; i += 1) {
         for (const id of [`BENCHS${i}`, `BENCHR${i}`]) await directory.upsertMailbox({ mailboxId: id, mailboxName: id, odsCode: 'X26', orgCode: 'X26', password: PASSWORD, active: true });
       }
+      // Outside sandbox mode a send needs a workflow the directory lets sender and recipient use.
+      const senders = Array.from({ length: workers }, (_, i) => `BENCHS${i}`);
+      const receivers = Array.from({ length: workers }, (_, i) => `BENCHR${i}`);
+      for (const workflowId of ['BENCH', 'BENCH_LARGE']) await directory.upsertWorkflow({ workflowId, senders, receivers });
       log(`mesh: full cycle, ${workers} workers, ${options.seconds} s`);
       await fullCycle(server.url, workers, 2); // warm-up: JIT, pools, mailbox cache
       const cpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(dir), bench: process.cpuUsage() };

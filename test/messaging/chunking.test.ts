@@ -36,7 +36,7 @@ describe('MESH chunked messages', () => {
     const texts: string[] = [];
     for (const n of [1, 2, 3]) {
       const path = n === 1 ? `/messageexchange/${MB2}/inbox/${id}` : `/messageexchange/${MB2}/inbox/${id}/${n}`;
-      const response = await rawGet(`${spine.url}${path}`, { authorization: meshAuthorization(MB2), accept: V2 });
+      const response = await rawGet(`${spine.url}${path}`, { authorization: meshAuthorization(MB2), accept: V2, 'accept-encoding': 'gzip' });
       assert.equal(response.status, n < 3 ? 206 : 200);
       assert.equal(response.headers['mex-chunk-range'], `${n}:3`);
       assert.equal(response.headers['mex-total-chunks'], '3');

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { MB1, MB2, MB3, V2, mesh, sendMessage } from './support/mesh-client.js';
+import { MB1, MB2, MB3, V2, allowWorkflow, mesh, sendMessage } from './support/mesh-client.js';
 import { assertMatchesSpec } from './support/spec-schemas.js';
 
 describe('MESH inbox paging, workflow_filter and rich listings', () => {
@@ -9,6 +9,8 @@ describe('MESH inbox paging, workflow_filter and rich listings', () => {
   const sent: string[] = [];
   before(async () => {
     spine = await startTestSpine();
+    await allowWorkflow(spine, 'TEST_WORKFLOW', MB1, MB3);
+    await allowWorkflow(spine, 'TEST_WORKFLOW_ACK', MB1, MB3);
     for (let i = 0; i < 25; i += 1) {
       sent.push(await sendMessage(spine.url, MB1, MB3, `m${i}`, { 'mex-workflowid': i % 5 === 0 ? 'TEST_WORKFLOW_ACK' : 'TEST_WORKFLOW', 'mex-localid': `L${i}` }));
     }

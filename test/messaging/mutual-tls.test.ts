@@ -26,9 +26,9 @@ function makeCertificates(dir: string) {
   return { file };
 }
 
-function get(url: string, options: { ca: Buffer; key?: Buffer; cert?: Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: string }> {
+function get(url: string, options: { ca: Buffer; key?: Buffer; cert?: Buffer; headers?: Record<string, string>; method?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca: options.ca, key: options.key, cert: options.cert, headers: options.headers, agent: false }, (res) => {
+    const req = request(url, { method: options.method ?? 'GET', ca: options.ca, key: options.key, cert: options.cert, headers: options.headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (part) => { body += part; });
@@ -73,5 +73,35 @@ describe('MESH over HTTPS with mutual TLS', () => {
     }
     const ping = await get(`${spine.url}/messageexchange/_ping`, { ca: certs.file('mesh-ca.crt') });
     assert.equal(ping.status, 403, 'the TLS check covers every MESH route');
+  });
+});
+
+describe('MESH sandbox mode with mutual TLS', () => {
+  let dir: string;
+  let spine: TestSpine;
+  let certs: ReturnType<typeof makeCertificates>;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mesh-tls-sandbox-'));
+    certs = makeCertificates(dir);
+    spine = await startTestSpine({ flags: { sandbox: true, tlsKey: join(dir, 'server.key'), tlsCert: join(dir, 'server.crt'), tlsCa: join(dir, 'mesh-ca.crt') } });
+  });
+  after(async () => {
+    await spine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a test harness reaches the sandbox testing routes without a client certificate, at both prefixes', async () => {
+    for (const prefix of ['', '/messageexchange']) {
+      const mailbox = await get(`${spine.url}${prefix}/admin/mailbox/${MB1}`, { ca: certs.file('mesh-ca.crt') });
+      assert.equal(mailbox.status, 200, prefix);
+      assert.equal((JSON.parse(mailbox.body) as { mailbox_id: string }).mailbox_id, MB1);
+      const reset = await get(`${spine.url}${prefix}/admin/reset`, { ca: certs.file('mesh-ca.crt'), method: 'DELETE' });
+      assert.equal(reset.status, 200, prefix);
+    }
+  });
+
+  it('the mailbox routes still need the client certificate', async () => {
+    const response = await get(`${spine.url}/messageexchange/${MB1}/inbox`, { ca: certs.file('mesh-ca.crt'), headers: { authorization: meshAuthorization(MB1) } });
+    assert.equal(response.status, 403);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { MB1, MB2, V2, meshAuthorization, sendMessage } from './support/mesh-client.js';
+import { MB1, MB2, V2, allowWorkflow, meshAuthorization, sendMessage } from './support/mesh-client.js';
 
 /**
  * Send, list, download and acknowledge claim their nonce inside their own statement (not in the
@@ -10,7 +10,10 @@ import { MB1, MB2, V2, meshAuthorization, sendMessage } from './support/mesh-cli
  */
 describe('MESH nonces claimed in the request statement', () => {
   let spine: TestSpine;
-  before(async () => { spine = await startTestSpine(); });
+  before(async () => {
+    spine = await startTestSpine();
+    for (const workflowId of ['REPLAY_SEND', 'REPLAY_STREAM', 'RACE']) await allowWorkflow(spine, workflowId, MB1, MB2);
+  });
   after(async () => { await spine.close(); });
 
   const call = (path: string, authorization: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>

@@ -24,10 +24,14 @@ describe('MESH sandbox mode: datasets and admin reset', () => {
     assert.equal((await mesh(spine.url, `/${MB1}/inbox/UNDELIVERED_MESSAGE`)).status, 410);
     const simple = await mesh(spine.url, `/${MB1}/inbox/SIMPLE_MESSAGE`);
     assert.equal((await simple.arrayBuffer()).byteLength, 662);
-    const first = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/CHUNKED_MESSAGE_GZ`, { authorization: meshAuthorization(MB2), accept: V2 });
+    const first = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/CHUNKED_MESSAGE_GZ`, { authorization: meshAuthorization(MB2), accept: V2, 'accept-encoding': 'gzip' });
     assert.equal(first.status, 206);
     assert.equal(first.headers['content-encoding'], 'gzip');
     assert.equal(gunzipSync(first.body).length, 331);
+    // A client that does not accept gzip gets the chunk decompressed.
+    const plain = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/CHUNKED_MESSAGE_GZ`, { authorization: meshAuthorization(MB2), accept: V2 });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.ok(plain.body.equals(gunzipSync(first.body)));
   });
 
   it('mesh-files loads mailboxes and workflows from JSONL in the sandbox format, and refuses a bad line', async () => {

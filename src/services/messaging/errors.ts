@@ -28,6 +28,8 @@ export const MESH_ERRORS = meshErrors({
   INVALID_FROM: { status: 400, event: 'SEND', code: '07', display: 'Invalid From Address in the control file', issueCode: 'invalid' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 422, event: 'SEND', code: 'UnsupportedContentEncoding', display: 'Unsupported content encoding', issueCode: 'not-supported' },
   INVALID_HEADER_CHUNKS: { status: 417, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Invalid chunk values sent in mex-Chunk-Range header', issueCode: 'invalid' },
+  SENDER_NOT_ALLOWED: { status: 417, event: 'SEND', code: '16', display: 'Sender is not allowed to send messages of this type', issueCode: 'forbidden' },
+  WORKFLOW_NOT_REGISTERED: { status: 417, event: 'SEND', code: '17', display: 'Workflow ID not registered for mailbox', issueCode: 'forbidden' },
   UNREGISTERED_RECIPIENT: { status: 417, event: 'SEND', code: '12', display: 'Unregistered to address', issueCode: 'not-found' },
   MISSING_DATA_FILE: { status: 417, event: 'COLLECT', code: '02', display: 'Data file is missing or inaccessible.', issueCode: 'required' },
   CONTENT_ENCODING_CHANGED: { status: 417, event: 'SEND', code: '06', display: 'cannot change content encoding', issueCode: 'invalid' },
@@ -40,6 +42,8 @@ export const MESH_ERRORS = meshErrors({
   MESSAGE_DOES_NOT_EXIST: { status: 404, event: 'RECEIVE', code: '20', display: 'Message does not exist', issueCode: 'not-found' },
   MESSAGE_GONE: { status: 410, event: 'RECEIVE', code: '20', display: 'Message no longer available for download', issueCode: 'not-found' },
   NOT_RECIPIENT: { status: 403, event: 'RECEIVE', code: '403', display: 'Mailbox is not the recipient of this message', issueCode: 'forbidden' },
+  // Tracking by local id (deprecated endpoint): "Multiple Choices, the `local_id` is not unique".
+  LOCAL_ID_NOT_UNIQUE: { status: 300, event: 'REQUEST', code: '300', display: 'Multiple messages were sent with this local id; track them by message id', issueCode: 'multiple-matches' },
   CHUNK_DOES_NOT_EXIST: { status: 404, event: 'RECEIVE', code: '20', display: 'Chunk does not exist', issueCode: 'not-found' },
 
   // Requests in general.
@@ -47,6 +51,7 @@ export const MESH_ERRORS = meshErrors({
   INVALID_PARAMETER: { status: 400, event: 'REQUEST', code: '400', display: 'Invalid request parameter', issueCode: 'invalid' },
   MISSING_HEADER: { status: 400, event: 'REQUEST', code: '400', display: 'Required header missing', issueCode: 'required' },
   NOT_FOUND: { status: 404, event: 'REQUEST', code: '404', display: 'Not Found', issueCode: 'not-found' },
+  MAILBOX_DOES_NOT_EXIST: { status: 404, event: 'REQUEST', code: '404', display: 'mailbox does not exist', issueCode: 'not-found' },
   METHOD_NOT_ALLOWED: { status: 405, event: 'REQUEST', code: '405', display: 'Method Not Allowed', issueCode: 'not-supported' },
   INTERNAL_ERROR: { status: 500, event: 'REQUEST', code: '500', display: 'An internal error occurred. Please contact support.', issueCode: 'exception' },
 });

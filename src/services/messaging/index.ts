@@ -1,8 +1,9 @@
 import type { ServiceModule } from '../../platform/service.js';
-import { mailboxCache } from './auth/mailbox-cache.js';
+import { mailboxCache, workflowCache } from './auth/mailbox-cache.js';
 import { startExpiryWorker } from './handlers/expiry.js';
 import { loadMeshSandbox, meshFilesDataset } from './handlers/seed.js';
 import { meshPlugin } from './routes/mesh-plugin.js';
+import { sandboxAdminPlugin } from './routes/admin.js';
 import { messagingMigrations } from './store/migrations.js';
 import { pgBodyStore } from './store/pg-body-store.js';
 import { nonceLedger } from './store/nonces.js';
@@ -14,9 +15,14 @@ export const messagingService: ServiceModule = {
   name: 'messaging',
   migrations: [messagingMigrations],
   async routes(app, ctx) {
-    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), nonces: nonceLedger(ctx.db) };
+    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), workflows: workflowCache(ctx.db), nonces: nonceLedger(ctx.db) };
     app.addHook('onClose', () => deps.nonces.close());
     await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
+    if (ctx.config.sandbox) {
+      // The MESH sandbox's testing routes: in sandbox mode only (404 otherwise), at both prefixes.
+      await app.register(async (admin) => sandboxAdminPlugin(admin, deps, { report: false }));
+      await app.register(async (admin) => sandboxAdminPlugin(admin, deps, { report: true }), { prefix: '/messageexchange' });
+    }
   },
   datasets: {
     'mesh-sandbox': (ctx) => loadMeshSandbox(ctx, pgBodyStore(ctx.db)),

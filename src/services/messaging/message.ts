@@ -1,6 +1,6 @@
 /** A MESH message as the service sees it: immutable metadata plus an append-only event list. */
 export type MessageType = 'DATA' | 'REPORT';
-export type EventStatus = 'uploading' | 'accepted' | 'acknowledged' | 'expired' | 'undeliverable';
+export type EventStatus = 'uploading' | 'accepted' | 'acknowledged' | 'expired' | 'undeliverable' | 'error';
 
 export interface Party {
   mailboxId: string;
@@ -40,9 +40,11 @@ export interface MessageEvent {
   code?: string;
   event?: string;
   description?: string;
+  /** The message a failure event concerns (set by the sandbox's admin event route). */
+  linkedMessageId?: string;
 }
 
-export type MessageState = 'uploading' | 'accepted' | 'acknowledged' | 'expired' | 'undeliverable';
+export type MessageState = 'uploading' | 'accepted' | 'acknowledged' | 'expired' | 'undeliverable' | 'error';
 
 /**
  * The state is a fold over the events (MESH sandbox style): the furthest stage reached wins, so
@@ -52,6 +54,7 @@ export function messageState(events: readonly MessageEvent[]): MessageState {
   const seen = new Set(events.map((e) => e.status));
   if (seen.has('acknowledged')) return 'acknowledged';
   if (seen.has('expired')) return 'expired';
+  if (seen.has('error')) return 'error';
   if (seen.has('undeliverable')) return 'undeliverable';
   if (seen.has('accepted')) return 'accepted';
   return 'uploading';
@@ -62,6 +65,11 @@ export function eventOf(events: readonly MessageEvent[], status: EventStatus): M
 }
 
 /** The last event, by time, for tracking's status fields. */
+/** A failure recorded against the message (MESH sandbox: its "error event"), newest first. */
+export function failureEvent(events: readonly MessageEvent[]): MessageEvent | undefined {
+  return [...events].reverse().find((e) => e.status === 'error' || e.status === 'undeliverable' || e.status === 'expired');
+}
+
 export function latestEvent(events: readonly MessageEvent[]): MessageEvent | undefined {
   return events.reduce<MessageEvent | undefined>((latest, e) => (!latest || e.at >= latest.at ? e : latest), undefined);
 }

@@ -1,6 +1,6 @@
 import type { PlatformContext, BackgroundWorker } from '../../../platform/service.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
-import type { Message } from '../message.js';
+import type { Message, Party } from '../message.js';
 import { INBOX_EXPIRY_DAYS, PURGE_AFTER_MS, AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
 import { appendEvent, deleteMessages, findMessage, insertMessage, messagesCreatedBefore } from '../store/messages.js';
@@ -13,13 +13,15 @@ import { acceptMessage } from './accept.js';
 /** DTS status 14 (spec, "Error codes"; sandbox text "Message not collected by recipient after 5 days"). */
 export const UNDELIVERED = { code: '14', event: 'SEND', description: `Message not collected by recipient after ${INBOX_EXPIRY_DAYS} days` } as const;
 
+/** Reports come from MESH itself, not from a mailbox (MESH sandbox: "Central System Mailbox", X26). */
+export const CENTRAL_SYSTEM_MAILBOX: Party = { mailboxId: '', mailboxName: 'Central System Mailbox', odsCode: 'X26', orgCode: 'X26' };
+
 /** The non-delivery REPORT the sender receives for an uncollected message. */
 export function nonDeliveryReport(original: Message, at: Date): Message {
   return {
     messageId: newMessageId(at),
     messageType: 'REPORT',
-    // Reports come from MESH itself, not from a mailbox.
-    sender: { mailboxId: '', mailboxName: 'Central System Mailbox', odsCode: 'X26', orgCode: 'X26' },
+    sender: CENTRAL_SYSTEM_MAILBOX,
     recipient: original.sender,
     workflowId: original.workflowId,
     totalChunks: 1,

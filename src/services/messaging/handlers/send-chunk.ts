@@ -5,7 +5,7 @@ import { messageState } from '../message.js';
 import { parseChunkRange } from '../protocol/chunk-range.js';
 import { contentEncodingOf, type HeaderBag } from '../protocol/send-headers.js';
 import { findMessage } from '../store/messages.js';
-import { countChunks, recordChunk } from '../store/chunks.js';
+import { countChunks, lockChunk, recordChunk } from '../store/chunks.js';
 import { acceptMessage } from './accept.js';
 import { storeChunkBody } from './chunk-body.js';
 import type { MeshDeps } from './deps.js';
@@ -21,7 +21,8 @@ export interface ChunkResult {
 /**
  * `POST /{mailbox}/outbox/{id}/{n}`: chunk n of an uploading message. Chunks may arrive in any
  * order and be re-sent; the message is accepted, exactly once, when its last missing chunk commits.
- * The finish takes a row lock on the message so two last chunks racing each other cannot both miss it.
+ * The finish takes a row lock on the message so two last chunks racing each other cannot both miss it;
+ * two uploads of the same chunk take turns (`lockChunk`), so a duplicate is a re-send, never a key clash.
  */
 export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: string, chunkNo: number, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<ChunkResult> {
   const rangeHeader = headers['mex-chunk-range'];
@@ -39,6 +40,10 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
   if (encoding.encoding !== message.contentEncoding) throw meshError(MESH_ERRORS.CONTENT_ENCODING_CHANGED, { messageId });
 
   return deps.ctx.db.tx(async (tx) => {
+    // A duplicate of this chunk in flight finishes first; if it finished the message, this one is late.
+    await lockChunk(tx, messageId, chunkNo);
+    const current = await findMessage(tx, messageId);
+    if (!current || messageState(current.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
     const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length']);
     const now = deps.ctx.clock.now();
     await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding }, now);

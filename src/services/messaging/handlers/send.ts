@@ -5,6 +5,7 @@ import type { Message, Party } from '../message.js';
 import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
 import { isSendHeaderProblem, validateSendHeaders, type HeaderBag, type SendHeaderProblem, type SendHeaders } from '../protocol/send-headers.js';
+import { workflowPermission } from '../protocol/workflow-permission.js';
 import type { NonceClaim } from '../store/nonces.js';
 import { insertNewMessage } from '../store/send.js';
 import type { MeshDeps } from './deps.js';
@@ -22,6 +23,21 @@ function refuse(problem: SendHeaderProblem): never {
     case 'too-long': throw meshError(MESH_ERRORS.HEADER_TOO_LONG, { fields: [problem.field], diagnostics: `${problem.field} is longer than ${problem.max} characters` });
     case 'bad-chunk-range': throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS);
     case 'unsupported-encoding': throw meshError(MESH_ERRORS.UNSUPPORTED_CONTENT_ENCODING, { diagnostics: `Content-Encoding '${problem.encoding}' is not supported; use gzip or none` });
+  }
+}
+
+/**
+ * Outside sandbox mode the sender must be one of the workflow's senders and the recipient one of
+ * its receivers (DTS 16 / 17); the MESH sandbox accepts any workflow id, and so does sandbox mode.
+ */
+async function checkWorkflowPermission(deps: MeshDeps, sender: MeshMailbox, recipient: MeshMailbox, workflowId: string): Promise<void> {
+  if (deps.ctx.config.sandbox) return;
+  const permission = workflowPermission(await deps.workflows.get(workflowId), sender.mailboxId, recipient.mailboxId);
+  if (permission === 'sender-not-allowed') {
+    throw meshError(MESH_ERRORS.SENDER_NOT_ALLOWED, { fields: ['mex-WorkflowID'], diagnostics: `${sender.mailboxId} may not send workflow '${workflowId}'` });
+  }
+  if (permission === 'recipient-not-registered') {
+    throw meshError(MESH_ERRORS.WORKFLOW_NOT_REGISTERED, { fields: ['mex-To'], diagnostics: `${recipient.mailboxId} does not receive workflow '${workflowId}'` });
   }
 }
 
@@ -70,6 +86,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   checkDeclaredLength(headers);
   const recipient = await deps.mailboxes.get(validated.to);
   if (!recipient || !recipient.active) throw meshError(MESH_ERRORS.UNREGISTERED_RECIPIENT);
+  await checkWorkflowPermission(deps, sender, recipient, validated.workflowId);
   const now = deps.ctx.clock.now();
   const message = messageFrom(newMessageId(now), sender, recipient, validated, now);
   const accepted = message.totalChunks === 1;

@@ -4,7 +4,7 @@ import type { ApiVersion } from '../protocol/api-version.js';
 import { decodeCursor, encodeCursor } from '../protocol/cursor.js';
 import { PURGE_AFTER_MS, RICH_PAGE_MAX } from '../protocol/limits.js';
 import { parseBoundedInteger, parseStartTime } from '../protocol/query.js';
-import { findMessage, listSent } from '../store/messages.js';
+import { findMessage, findSentByLocalId, listSent } from '../store/messages.js';
 import { messageSizes } from '../store/chunks.js';
 import { trackingView, richListView } from '../views/tracking.js';
 import { meshLink } from '../views/inbox.js';
@@ -16,6 +16,19 @@ export async function trackMessage(deps: MeshDeps, mailboxId: string, messageId:
   if (!stored || stored.message.sender.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
   const sizes = await messageSizes(deps.ctx.db, [messageId]);
   return trackingView(version, stored, sizes.get(messageId) ?? 0);
+}
+
+/**
+ * The deprecated `GET /{mailbox}/outbox/tracking/{local_id}`: the one message this mailbox sent
+ * with that local id, in the v1 tracking shape (the only one the spec gives it); 404 when there is
+ * none, 300 when the local id is not unique.
+ */
+export async function trackByLocalId(deps: MeshDeps, mailboxId: string, localId: string): Promise<{ messageId: string; view: Record<string, unknown> }> {
+  const ids = await findSentByLocalId(deps.ctx.db, mailboxId, localId, 2);
+  if (ids.length === 0) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { diagnostics: 'No message sent from this mailbox has that local id' });
+  if (ids.length > 1) throw meshError(MESH_ERRORS.LOCAL_ID_NOT_UNIQUE);
+  const messageId = ids[0]!;
+  return { messageId, view: await trackMessage(deps, mailboxId, messageId, 1) };
 }
 
 export interface RichQuery {

@@ -3,6 +3,8 @@ import { MEDIA_TYPE } from '../protocol/api-version.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
 import { HANDSHAKE_REQUIRED } from '../protocol/send-headers.js';
 import { acknowledgeMessage, chunkBody, messageForRecipient } from '../handlers/receive.js';
+import { encodeForClient } from '../handlers/download-coding.js';
+import { downloadCoding } from '../protocol/content-coding.js';
 import { listMailboxInbox, richInbox, type InboxQuery } from '../handlers/inbox-list.js';
 import { auditMessage } from '../handlers/audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
@@ -57,13 +59,17 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
     await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
+    const encoded = await encodeForClient(chunk, downloadCoding(chunk.contentEncoding, versionOf(request), request.headers['accept-encoding']));
     reply.headers(downloadHeaders(stored.message, stored.events, chunkNo));
     reply.header('content-type', stored.message.contentType || 'application/octet-stream');
-    reply.header('content-length', String(chunk.byteSize));
-    // gzip chunks go out exactly as they came in, one gzip stream per chunk.
-    if (chunk.contentEncoding) reply.header('content-encoding', chunk.contentEncoding);
+    if (encoded.byteSize !== undefined) reply.header('content-length', String(encoded.byteSize));
+    if (encoded.contentEncoding) {
+      // One gzip stream per chunk; MESH flags a gzip-encoded body as compressed.
+      reply.header('content-encoding', encoded.contentEncoding);
+      reply.header('mex-Content-Compressed', 'Y');
+    }
     // "206 Partial Content" while more chunks follow; 200 for the last (or only) one.
-    return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(chunk.body);
+    return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(encoded.body);
   };
 
   app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatement, exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));

@@ -25,7 +25,8 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
   }
 }
 
-function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
+/** Any error, in MESH's v1/v2 error shape (by the request's Accept). */
+export function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
   const classified = classifyError(err, request);
   const spec = asMeshSpec(classified.spec);
   const version = request.meshVersion ?? 1;

@@ -5,7 +5,8 @@ import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
 import { sendMessage } from '../handlers/send.js';
 import { sendChunk } from '../handlers/send-chunk.js';
-import { trackMessage, richOutbox } from '../handlers/tracking.js';
+import { trackByLocalId, trackMessage, richOutbox } from '../handlers/tracking.js';
+import { SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
 import { auditMessage } from '../handlers/audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
@@ -58,6 +59,18 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const view = await trackMessage(deps, mailbox.mailboxId, normaliseMessageId(messageId), version);
     await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
     return reply.type(MEDIA_TYPE[version]).send(view);
+  });
+
+  // Deprecated in the spec ("tracking?messageID should be used instead") but still served: v1 shape only.
+  app.get<{ Params: MailboxParams & { localId: string } }>('/:mailbox/outbox/tracking/:localId', async (request, reply) => {
+    const mailbox = mailboxOf(request);
+    const { localId } = request.params;
+    if (localId.length > SEND_HEADER_LIMITS['mex-localid']) {
+      throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['local_id'], diagnostics: `local_id is longer than ${SEND_HEADER_LIMITS['mex-localid']} characters` });
+    }
+    const tracked = await trackByLocalId(deps, mailbox.mailboxId, localId);
+    await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: tracked.messageId, detail: { localId } });
+    return reply.type(MEDIA_TYPE[1]).send(tracked.view);
   });
 
   app.get<{ Params: MailboxParams; Querystring: Record<string, string | undefined> }>('/:mailbox/outbox/rich', async (request, reply) => {

@@ -17,6 +17,16 @@ export async function recordChunk(tx: Queryable, messageId: string, chunk: Chunk
     [messageId, chunk.chunkNo, chunk.byteSize, chunk.segments, chunk.contentEncoding, at]);
 }
 
+/**
+ * Serialises uploads of one chunk until the caller's transaction ends. Two uploads of the same
+ * chunk at once would otherwise both write its segment rows and the second would fail on their
+ * key; this way the later one waits, then replaces the earlier copy as a re-sent chunk does.
+ * Other chunks of the message do not wait (a hash collision only makes an unrelated upload wait).
+ */
+export async function lockChunk(tx: Queryable, messageId: string, chunkNo: number): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [`mesh-chunk:${messageId}`, chunkNo]);
+}
+
 export async function countChunks(tx: Queryable, messageId: string): Promise<number> {
   const result = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM messaging.chunks WHERE message_id = $1', [messageId]);
   return result.rows[0]?.n ?? 0;

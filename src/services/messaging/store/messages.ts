@@ -64,8 +64,8 @@ export async function insertMessage(tx: Queryable, m: Message): Promise<boolean>
 
 export async function appendEvent(tx: Queryable, messageId: string, event: MessageEvent): Promise<void> {
   await tx.query(
-    'INSERT INTO messaging.message_events (message_id, status, at, code, event, description) VALUES ($1, $2, $3, $4, $5, $6)',
-    [messageId, event.status, event.at, event.code ?? null, event.event ?? null, event.description ?? null],
+    'INSERT INTO messaging.message_events (message_id, status, at, code, event, description, linked_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [messageId, event.status, event.at, event.code ?? null, event.event ?? null, event.description ?? null, event.linkedMessageId ?? null],
   );
 }
 
@@ -75,14 +75,14 @@ export interface StoredMessage {
 }
 
 export const EVENTS_JSON = `COALESCE((SELECT json_agg(json_build_object('status', e.status, 'at', e.at, 'code', e.code, 'event', e.event,
-  'description', e.description) ORDER BY e.event_seq) FROM messaging.message_events e WHERE e.message_id = m.message_id), '[]')`;
+  'description', e.description, 'linked', e.linked_message_id) ORDER BY e.event_seq) FROM messaging.message_events e WHERE e.message_id = m.message_id), '[]')`;
 
-export interface EventJson { status: EventStatus; at: string; code: string | null; event: string | null; description: string | null }
+export interface EventJson { status: EventStatus; at: string; code: string | null; event: string | null; description: string | null; linked: string | null }
 
 export function toStored(row: MessageRow & { events: EventJson[] }): StoredMessage {
   return {
     message: toMessage(row),
-    events: row.events.map((e) => ({ status: e.status, at: new Date(e.at), code: orUndefined(e.code), event: orUndefined(e.event), description: orUndefined(e.description) })),
+    events: row.events.map((e) => ({ status: e.status, at: new Date(e.at), code: orUndefined(e.code), event: orUndefined(e.event), description: orUndefined(e.description), linkedMessageId: orUndefined(e.linked) })),
   };
 }
 
@@ -117,6 +117,14 @@ export async function listSent(db: Queryable, sender: string, since: Date, after
      ORDER BY m.created_at, m.message_id LIMIT $5`,
     [sender, since, after?.at ?? null, after?.id ?? '', limit]);
   return result.rows.map(toStored);
+}
+
+/** Up to `limit` ids of the DATA messages a mailbox sent with this local id, oldest first. */
+export async function findSentByLocalId(db: Queryable, sender: string, localId: string, limit: number): Promise<string[]> {
+  const result = await db.query<{ message_id: string }>(
+    `SELECT message_id FROM messaging.messages WHERE sender = $1 AND local_id = $2 AND message_type = 'DATA'
+     ORDER BY created_at, message_id LIMIT $3`, [sender, localId, limit]);
+  return result.rows.map((r) => r.message_id);
 }
 
 export async function deleteMessages(tx: Queryable, messageIds: string[]): Promise<void> {

@@ -93,7 +93,24 @@ CREATE TABLE messaging.auth_nonces (
 CREATE INDEX auth_nonces_by_time ON messaging.auth_nonces (token_time);
 `;
 
+/** Tracking by local id (`GET /{mailbox}/outbox/tracking/{local_id}`) looks up a sender's messages by it. */
+const LOCAL_ID_INDEX = `
+CREATE INDEX messages_by_sender_local_id ON messaging.messages (sender, local_id) WHERE local_id IS NOT NULL;
+`;
+
+/**
+ * The MESH sandbox's admin event route records its `error` status and a linked message id
+ * (`POST /admin/message/{id}/event`).
+ */
+const ADMIN_EVENTS = `
+ALTER TABLE messaging.message_events DROP CONSTRAINT message_events_status_check;
+ALTER TABLE messaging.message_events ADD CONSTRAINT message_events_status_check
+  CHECK (status IN ('uploading', 'accepted', 'acknowledged', 'expired', 'undeliverable', 'error'));
+ALTER TABLE messaging.message_events ADD COLUMN linked_message_id text;
+`;
+
 export const messagingMigrations: MigrationSet = {
   schema: 'messaging',
-  migrations: [{ id: '001_init', sql: INIT }],
+  migrations: [{ id: '001_init', sql: INIT }, { id: '002_local_id_index', sql: LOCAL_ID_INDEX },
+    { id: '003_admin_events', sql: ADMIN_EVENTS }],
 };

@@ -5,13 +5,13 @@ import { INBOX_EXPIRY_MS } from '../protocol/limits.js';
 import { meshTimestamp } from '../protocol/message-id.js';
 
 const V1_STATUS: Record<MessageState, string> = {
-  uploading: 'Uploading', accepted: 'Accepted', acknowledged: 'Acknowledged', expired: 'Undeliverable', undeliverable: 'Undeliverable',
+  uploading: 'Uploading', accepted: 'Accepted', acknowledged: 'Acknowledged', expired: 'Undeliverable', undeliverable: 'Undeliverable', error: 'Error',
 };
 
 function statusOf(events: readonly MessageEvent[]) {
   const state = messageState(events);
   const last = latestEvent(events);
-  const failed = state === 'expired' || state === 'undeliverable';
+  const failed = state === 'expired' || state === 'undeliverable' || state === 'error';
   return {
     state,
     success: !failed,
@@ -23,7 +23,7 @@ function statusOf(events: readonly MessageEvent[]) {
 }
 
 /** When the message leaves (or left) the inbox uncollected. */
-function expiryOf(events: readonly MessageEvent[], createdAt: Date): Date {
+export function expiryOf(events: readonly MessageEvent[], createdAt: Date): Date {
   return new Date((eventOf(events, 'accepted')?.at ?? createdAt).getTime() + INBOX_EXPIRY_MS);
 }
 

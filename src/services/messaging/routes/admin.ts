@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ADMIN_EVENT_STATUSES, addMessageEvent, createReport, mailboxDetails, messageDetails, resetMailboxes } from '../handlers/admin.js';
+import type { MeshDeps } from '../handlers/deps.js';
+import { apiVersionFromAccept } from '../protocol/api-version.js';
+import { normaliseMessageId } from '../protocol/message-id.js';
+import { sendMeshError } from './mesh-plugin.js';
+
+// "This is not part of the real api!, just for testing purposes" (MESH sandbox): no NHSMESH
+// header and no client certificate, even when mutual TLS is on, so a test harness can call them.
+const text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+const MailboxParams = Type.Object({ mailbox: text(100) });
+const MessageParams = Type.Object({ messageId: text(100) });
+const EventBody = Type.Object({
+  status: Type.Union(ADMIN_EVENT_STATUSES.map((s) => Type.Literal(s))),
+  code: Type.Optional(Type.String({ maxLength: 100 })),
+  event: Type.Optional(Type.String({ maxLength: 100 })),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+  linked_message_id: Type.Optional(Type.String({ maxLength: 100 })),
+});
+const ReportBody = Type.Object({
+  mailbox_id: text(100),
+  code: Type.String({ maxLength: 100 }),
+  description: Type.String({ maxLength: 500 }),
+  workflow_id: text(300),
+  subject: Type.Optional(Type.String({ maxLength: 500 })),
+  local_id: Type.Optional(Type.String({ maxLength: 300 })),
+  status: Type.Optional(Type.Union([Type.Literal('undeliverable'), Type.Literal('error')])),
+  file_name: Type.Optional(Type.String({ maxLength: 300 })),
+  linked_message_id: Type.Optional(Type.String({ maxLength: 100 })),
+});
+
+/**
+ * The MESH sandbox's testing routes, registered only in sandbox mode, both at the root and under
+ * `/messageexchange` as the sandbox serves them (`report` only under `/messageexchange`).
+ */
+export async function sandboxAdminPlugin(app: FastifyInstance, deps: MeshDeps, options: { report: boolean }) {
+  const open = { config: { meshPublic: true } };
+  app.addHook('onRequest', async (request) => { request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1; });
+  app.setErrorHandler((err, request, reply) => sendMeshError(request, reply, err));
+  // Checked as declared, never coerced: `"code": 42` is a 400, not the string "42".
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const checker = TypeCompiler.Compile(schema as TSchema);
+    return (data: unknown) => {
+      if (checker.Check(data)) return { value: data };
+      const first = checker.Errors(data).First();
+      const where = `${httpPart ?? 'request'}${first?.path ?? ''}`;
+      return { error: Object.assign(new Error(`${where}: ${first?.message ?? 'does not match its schema'}`), { validation: [first], validationContext: httpPart }) };
+    };
+  });
+
+  app.delete('/admin/reset', open, async () => {
+    await resetMailboxes(deps);
+    return { message: 'all mailboxes reset' };
+  });
+
+  app.delete<{ Params: Static<typeof MailboxParams> }>('/admin/reset/:mailbox', { ...open, schema: { params: MailboxParams } }, async (request) => {
+    const mailboxId = request.params.mailbox.toUpperCase();
+    await resetMailboxes(deps, mailboxId);
+    return { message: `mailbox ${mailboxId} reset` };
+  });
+
+  app.post<{ Params: Static<typeof MessageParams>; Body: Static<typeof EventBody> }>('/admin/message/:messageId/event',
+    { ...open, schema: { params: MessageParams, body: EventBody } }, async (request, reply) => {
+      await addMessageEvent(deps, normaliseMessageId(request.params.messageId), request.body);
+      return reply.code(200).send();
+    });
+
+  app.get<{ Params: Static<typeof MailboxParams> }>('/admin/mailbox/:mailbox', { ...open, schema: { params: MailboxParams } },
+    async (request) => mailboxDetails(deps, request.params.mailbox.toUpperCase()));
+
+  app.get<{ Params: Static<typeof MessageParams> }>('/admin/message/:messageId', { ...open, schema: { params: MessageParams } },
+    async (request) => messageDetails(deps, normaliseMessageId(request.params.messageId)));
+
+  if (options.report) {
+    app.post<{ Body: Static<typeof ReportBody> }>('/admin/report', { ...open, schema: { body: ReportBody } }, async (request) => {
+      const report = await createReport(deps, request.body);
+      return { message_id: report.messageId };
+    });
+  }
+}

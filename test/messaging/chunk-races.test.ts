@@ -1,0 +1,85 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { MB1, MB2, V2, mesh, meshAuthorization } from './support/mesh-client.js';
+
+/** A request body that sends its first bytes at once and the rest only when `release` is called. */
+function heldBody(first: string, rest: string) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+      await gate;
+      controller.enqueue(new TextEncoder().encode(rest));
+      controller.close();
+    },
+  });
+  return { stream, release };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('MESH: the same chunk uploaded twice at once', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  const start = async (range: string) => {
+    const response = await mesh(spine.url, `/${MB1}/outbox`, {
+      method: 'POST', version: 2, body: 'c1',
+      headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': range },
+    });
+    assert.equal(response.status, 202);
+    return ((await response.json()) as { message_id: string }).message_id;
+  };
+  const upload = (id: string, n: number, range: string, body: BodyInit) => fetch(`${spine.url}/messageexchange/${MB1}/outbox/${id}/${n}`, {
+    method: 'POST', body, duplex: 'half',
+    headers: { authorization: meshAuthorization(MB1), accept: V2, 'content-type': 'application/octet-stream', 'mex-chunk-range': range },
+  } as RequestInit);
+  const download = async (id: string, n: number) => (await mesh(spine.url, `/${MB2}/inbox/${id}/${n}`, { version: 2 })).text();
+
+  it('two uploads of a middle chunk in flight together both succeed (202) and the chunk holds one copy', async () => {
+    const id = await start('1:3');
+    const a = heldBody('dupli', 'cate');
+    const b = heldBody('dupli', 'cate');
+    const pending = [upload(id, 2, '2:3', a.stream), upload(id, 2, '2:3', b.stream)];
+    // Both requests are now open on the server, each with half its body sent.
+    await sleep(300);
+    a.release();
+    b.release();
+    const responses = await Promise.all(pending);
+    assert.deepEqual(responses.map((r) => r.status), [202, 202]);
+    for (const response of responses) assert.deepEqual(await response.json(), { message_id: id });
+    assert.equal((await upload(id, 3, '3:3', 'c3')).status, 202);
+    assert.equal(await download(id, 2), 'duplicate');
+    const segments = await spine.ctx.db.query('SELECT count(*)::int AS n FROM messaging.body_segments WHERE message_id = $1 AND chunk_no = 2', [id]);
+    assert.equal(segments.rows[0].n, 1);
+  });
+
+  it('two uploads of the last chunk in flight together: one accepts the message, the other is MESH 423, never a 500', async () => {
+    const id = await start('1:2');
+    const a = heldBody('the ', 'end');
+    const b = heldBody('the ', 'end');
+    const pending = [upload(id, 2, '2:2', a.stream), upload(id, 2, '2:2', b.stream)];
+    await sleep(300);
+    a.release();
+    b.release();
+    const responses = await Promise.all(pending);
+    assert.deepEqual(responses.map((r) => r.status).sort(), [202, 423]);
+    const refused = await responses.find((r) => r.status === 423)!.json() as Record<string, unknown>;
+    assert.deepEqual(refused.detail, [{ event: 'SEND', code: 'MessageFinalised', msg: 'Message has been finalised; no more chunks can be uploaded' }]);
+    assert.equal(refused.message_id, id);
+    const accepted = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM messaging.message_events WHERE message_id = $1 AND status = 'accepted'`, [id]);
+    assert.equal(accepted.rows[0].n, 1);
+    assert.equal(await download(id, 2), 'the end');
+  });
+
+  it('many duplicate uploads of one chunk racing freely all answer 202', async () => {
+    const id = await start('1:3');
+    const responses = await Promise.all(Array.from({ length: 12 }, () => upload(id, 2, '2:3', 'same bytes')));
+    assert.deepEqual(responses.map((r) => r.status), Array(12).fill(202));
+    assert.equal((await upload(id, 3, '3:3', 'c3')).status, 202);
+    assert.equal(await download(id, 2), 'same bytes');
+  });
+});
