@@ -32,6 +32,8 @@ export interface Config {
   tls: TlsConfig | undefined;
   /** Base URL clients use to reach us; the OAuth2 `aud` claim must equal `<publicBaseUrl>/oauth2/token`. */
   publicBaseUrl: string;
+  /** SDS FHIR base that SDS Bundles advertise (`fullUrl`, self link); unset: `<publicBaseUrl>/spine-directory/FHIR/R4`. */
+  sdsBaseUrl: string | undefined;
   /** MESH environment shared secret used in the NHSMESH HMAC. */
   meshSharedKey: string;
   /** Seed demo data when the store is empty. */
@@ -74,6 +76,20 @@ export function parseServices(raw: string | undefined): ServiceName[] {
   return names as ServiceName[];
 }
 
+function parseBaseUrl(raw: string | undefined, what: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${what} must be an absolute http(s) URL, not '${raw}'`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`${what} must be an absolute http(s) URL without query or fragment, not '${raw}'`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
   if (!path) return undefined;
   try {
@@ -104,6 +120,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sandbox,
     tls,
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
+    sdsBaseUrl: parseBaseUrl(env.OPENSPINE_SDS_BASE_URL, 'OPENSPINE_SDS_BASE_URL'),
     meshSharedKey: env.MESH_SHARED_KEY ?? 'TestKey',
     seedDemo: flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false',
     pool: { max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20) },

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 
+export const OPENSPINE_VERSION = '0.1.0';
+
 /** `/_ping` says the process is up; `/_status` also proves the database answers (as NHS APIs have). */
 export function registerHealth(app: FastifyInstance, config: Config, db: Db, prefix = '') {
   app.get(`${prefix}/_ping`, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
@@ -18,7 +20,7 @@ export function registerHealth(app: FastifyInstance, config: Config, db: Db, pre
     reply.code(status === 'pass' ? 200 : 503);
     return {
       status,
-      version: '0.1.0',
+      version: OPENSPINE_VERSION,
       services: config.services,
       sandbox: config.sandbox,
       checks: { database },
