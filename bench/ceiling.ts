@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { runLoad, type LoadFigures } from './support/load.js';
-import { startServerProcess } from './support/server.js';
+import { startServerProcess, type ServerProcess } from './support/server.js';
+import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
 import { log, type BenchLine } from './support/report.js';
 import { withLock } from './support/lock.js';
 import type { BenchOptions } from './options.js';
@@ -12,8 +13,15 @@ import type { BenchOptions } from './options.js';
 export interface Ceilings {
   hello: LoadFigures;
   pkRead: LoadFigures;
+  /** Bare Fastify + one durable single-row insert per request. */
+  insert: LoadFigures;
   insertsPerSecond: number;
+  /** CPU ms per request of the bare server and of PostgreSQL, for the capacity model. */
+  cpuMs: Record<'hello' | 'pkRead' | 'insert', { server: number; postgres: number }>;
 }
+
+/** Where the ceiling server and its PostgreSQL run, for the work done on them. */
+interface CeilingRig { url: string; databaseUrl: string; server: ServerProcess; postmaster: number }
 
 const ROWS = 1_000_000;
 
@@ -50,24 +58,26 @@ async function insertRate(url: string, clients: number, seconds: number): Promis
 }
 
 /** The ceiling PostgreSQL (its own embedded server, data kept in `<benchDir>/ceiling`) and the bare server on it. */
-function withCeilingServer<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
+function withCeilingServer<T>(options: BenchOptions, work: (rig: CeilingRig) => Promise<T>): Promise<T> {
   mkdirSync(options.benchDir, { recursive: true });
   return withLock(join(options.benchDir, 'ceiling.lock'), () => withCeilingServerLocked(options, work));
 }
 
-async function withCeilingServerLocked<T>(options: BenchOptions, work: (url: string, databaseUrl: string) => Promise<T>): Promise<T> {
-  const postgres = await startEmbeddedPostgres(join(options.benchDir, 'ceiling'));
+async function withCeilingServerLocked<T>(options: BenchOptions, work: (rig: CeilingRig) => Promise<T>): Promise<T> {
+  const dir = join(options.benchDir, 'ceiling');
+  const postgres = await startEmbeddedPostgres(dir);
   try {
     const client = new pg.Client({ connectionString: postgres.connectionString });
     await client.connect();
     await prepareTable(client);
+    await client.query('CREATE TABLE IF NOT EXISTS bench_inserts (id bigserial PRIMARY KEY, payload text NOT NULL)');
     await client.end();
     const server = await startServerProcess({
       args: ['--import', 'tsx', 'bench/support/ceiling-server.ts'],
       env: { BENCH_DATABASE_URL: postgres.connectionString },
     });
     try {
-      return await work(server.url, postgres.connectionString);
+      return await work({ url: server.url, databaseUrl: postgres.connectionString, server, postmaster: postmasterPid(dir) });
     } finally {
       await server.stop();
     }
@@ -88,22 +98,41 @@ function pkReadLoad(options: BenchOptions, url: string): Promise<LoadFigures> {
  * on a shared machine the ceiling drifts within minutes, and a ratio is only fair at one moment.
  */
 export function measurePkReadCeiling(options: BenchOptions): Promise<LoadFigures> {
-  return withCeilingServer(options, (url) => pkReadLoad(options, url));
+  return withCeilingServer(options, ({ url }) => pkReadLoad(options, url));
+}
+
+/** A load run with the CPU it cost the bare server and PostgreSQL, per request. */
+async function withCpu(rig: CeilingRig, load: () => Promise<LoadFigures>): Promise<{ figures: LoadFigures; cpuMs: { server: number; postgres: number } }> {
+  const before = { server: cpuSecondsOf(rig.server.pid), postgres: postgresCpuSeconds(rig.postmaster) };
+  const figures = await load();
+  const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
+  return {
+    figures,
+    cpuMs: { server: per(cpuSecondsOf(rig.server.pid) - before.server), postgres: per(postgresCpuSeconds(rig.postmaster) - before.postgres) },
+  };
 }
 
 export async function measureCeilings(options: BenchOptions): Promise<{ ceilings: Ceilings; lines: BenchLine[] }> {
-  return withCeilingServer(options, async (url, databaseUrl) => {
+  return withCeilingServer(options, async (rig) => {
+    const { url, databaseUrl } = rig;
     log('ceiling: bare Fastify hello');
-    const hello = await runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ path: '/hello' }) });
+    const hello = await withCpu(rig, () => runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ path: '/hello' }) }));
     log('ceiling: bare Fastify + PostgreSQL primary-key read');
-    const pkRead = await pkReadLoad(options, url);
+    const pkRead = await withCpu(rig, () => pkReadLoad(options, url));
+    log('ceiling: bare Fastify + PostgreSQL single-row insert');
+    const insert = await withCpu(rig, () => runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/insert' }) }));
     log('ceiling: PostgreSQL single-row inserts, 20 clients');
     const insertsPerSecond = await insertRate(databaseUrl, 20, Math.min(options.seconds, 5));
+    const cpu = (c: { server: number; postgres: number }) => `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms`;
     return {
-      ceilings: { hello, pkRead, insertsPerSecond },
+      ceilings: {
+        hello: hello.figures, pkRead: pkRead.figures, insert: insert.figures, insertsPerSecond,
+        cpuMs: { hello: hello.cpuMs, pkRead: pkRead.cpuMs, insert: insert.cpuMs },
+      },
       lines: [
-        { bench: 'ceiling', what: 'bare Fastify hello', figures: hello },
-        { bench: 'ceiling', what: 'bare Fastify + pg PK read (1M rows, ~2 KB)', figures: pkRead },
+        { bench: 'ceiling', what: 'bare Fastify hello', figures: hello.figures, note: cpu(hello.cpuMs) },
+        { bench: 'ceiling', what: 'bare Fastify + pg PK read (1M rows, ~2 KB)', figures: pkRead.figures, note: cpu(pkRead.cpuMs) },
+        { bench: 'ceiling', what: 'bare Fastify + pg single-row insert', figures: insert.figures, note: cpu(insert.cpuMs) },
         { bench: 'ceiling', what: 'bare PostgreSQL single-row insert, 20 clients', value: `${insertsPerSecond.toFixed(0)} rows/s` },
       ],
     };

@@ -10,6 +10,10 @@ export interface BenchOptions {
   /** PDS population size and its data dir (reused across runs when already seeded). */
   patients: number;
   pdsDataDir: string;
+  /** Where `npm run bench` writes `<date>.json` (bench/results; a scratch dir for trial runs). */
+  resultsDir?: string;
+  /** Said in the results file, e.g. that the machine was shared during the run. */
+  note?: string;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -41,6 +45,8 @@ export function parseBenchArgs(argv: string[]): { names: string[]; options: Benc
       patients,
       // One seeded store per population size, so a small trial run never clashes with the full one.
       pdsDataDir: resolve(flag(argv, 'data-dir') ?? (patients === 1_000_000 ? `${benchDir}/pds` : `${benchDir}/pds-${patients}`)),
+      resultsDir: resolve(flag(argv, 'results') ?? 'bench/results'),
+      note: flag(argv, 'note'),
     },
   };
 }

@@ -25,7 +25,7 @@ const TARGETS = { readRps: 8000, readP99: 20, readShareOfCeiling: 0.5, exactP95:
  * Seeds the data dir once (`openspine seed --patients N`, timed) and reuses it on later runs. A
  * marker file says which population is there; a store the bench did not seed is never touched.
  */
-async function ensureSeeded(options: BenchOptions): Promise<BenchLine | undefined> {
+export async function ensureSeeded(options: BenchOptions): Promise<BenchLine | undefined> {
   const marker = join(options.pdsDataDir, MARKER);
   const wanted = { patients: options.patients, seed: SEED };
   if (existsSync(marker)) {

@@ -1,14 +1,18 @@
 /**
- * `npm run bench -- [names...] [--seconds 10] [--connections 50] [--patients 1000000] [--data-dir .bench/pds]`
+ * `npm run bench -- [names...] [--seconds 10] [--connections 50] [--patients 1000000] [--data-dir .bench/pds]
+ *   [--results bench/results] [--note 'machine shared with …']`
  *
- * Runs the selected benches (default: all) against real servers on 127.0.0.1 and prints one table.
+ * Runs the selected benches (default: all) against real servers on 127.0.0.1, prints one table and
+ * writes the figures to `<results>/<date>.json`.
  * The machine's ceilings (bare Fastify, bare Fastify + a PostgreSQL primary-key read, bare inserts)
  * are always measured first in the same run, so every figure can be read as a ratio on a noisy machine.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { measureCeilings, type Ceilings } from './ceiling.js';
 import { parseBenchArgs, type BenchOptions } from './options.js';
-import { log, printTable, type BenchLine } from './support/report.js';
+import { log, printTable, type BenchLine, type Scenario } from './support/report.js';
+import { machineDescription } from './support/cpu.js';
 
 export type Bench = (options: BenchOptions, ceilings: Ceilings) => Promise<BenchLine[]>;
 
@@ -19,6 +23,7 @@ const BENCHES: Record<string, string> = {
   pds: './pds.js',
   audit: './audit.js',
   mesh: './mesh.js',
+  mixed: './mixed.js',
 };
 
 async function loadBench(name: string): Promise<Bench | undefined> {
@@ -28,12 +33,63 @@ async function loadBench(name: string): Promise<Bench | undefined> {
   return module.bench ?? module.default;
 }
 
+/** The scenario of a load-run line that names none of its own (ratios are the caller's to add). */
+function scenarioOf(line: BenchLine): Scenario | undefined {
+  if (line.scenario) return line.scenario;
+  if (!line.figures || line.bench === 'ceiling') return undefined;
+  const f = line.figures;
+  return { name: `${line.bench}: ${line.what}`, rps: f.rps, p50: f.p50, p95: f.p95, p99: f.p99, errors: f.failures };
+}
+
+const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
+
+/**
+ * bench/results/<date>.json: the machine, the ceilings, every scenario with its ratio to each
+ * ceiling (the figure that holds on a shared, noisy machine), and what benches add (capacity).
+ */
+function writeResults(options: BenchOptions, machine: ReturnType<typeof machineDescription>, ceilings: Ceilings, lines: BenchLine[], seconds: number): string {
+  const ceilingFigures = {
+    fastify_get_rps: round(ceilings.hello.rps, 0),
+    fastify_pg_read_rps: round(ceilings.pkRead.rps, 0),
+    fastify_pg_insert_rps: round(ceilings.insert.rps, 0),
+    pg_insert_rows_per_second_20_clients: round(ceilings.insertsPerSecond, 0),
+    cpu_ms_per_request: Object.fromEntries(Object.entries(ceilings.cpuMs).map(([name, c]) => [name, { server: round(c.server, 3), postgres: round(c.postgres, 3) }])),
+  };
+  const scenarios = lines.map(scenarioOf).filter((s): s is Scenario => s !== undefined).map((s) => ({
+    ...s,
+    rps: round(s.rps, 0), p50: round(s.p50), p95: round(s.p95), p99: round(s.p99),
+    ...(s.rss_mb !== undefined ? { rss_mb: round(s.rss_mb, 0) } : {}),
+    ratio_to_ceilings: {
+      fastify_get: round(s.rps / ceilings.hello.rps, 3),
+      fastify_pg_read: round(s.rps / ceilings.pkRead.rps, 3),
+      fastify_pg_insert: round(s.rps / ceilings.insert.rps, 3),
+    },
+  }));
+  const extra = Object.assign({}, ...lines.map((l) => l.results ?? {})) as Record<string, unknown>;
+  const date = new Date().toISOString().slice(0, 10);
+  const results = {
+    date: new Date().toISOString(),
+    machine: { ...machine, ...(options.note ? { note: options.note } : {}) },
+    run: { connections: options.connections, seconds_per_run: options.seconds, patients: options.patients, took_seconds: Math.round(seconds) },
+    ceilings: ceilingFigures,
+    scenarios,
+    ...extra,
+    failed: lines.filter((l) => l.met === false).map((l) => `${l.bench}: ${l.what}`),
+  };
+  const dir = options.resultsDir ?? 'bench/results';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${date}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
 async function main() {
   const { names, options } = parseBenchArgs(process.argv.slice(2));
   const unknown = names.filter((n) => n !== 'ceiling' && !(n in BENCHES));
   if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; known: ceiling, ${Object.keys(BENCHES).join(', ')}`);
   const selected = names.length > 0 ? names.filter((n) => n !== 'ceiling') : Object.keys(BENCHES);
   const started = Date.now();
+  const machine = machineDescription();
   const { ceilings, lines } = await measureCeilings(options);
   for (const name of selected) {
     const bench = await loadBench(name);
@@ -50,7 +106,9 @@ async function main() {
     }
   }
   printTable(lines);
-  process.stdout.write(`\n${selected.length} bench(es) in ${((Date.now() - started) / 1000).toFixed(0)} s; ${options.connections} connections, ${options.seconds} s per run, loopback only\n`);
+  const seconds = (Date.now() - started) / 1000;
+  process.stdout.write(`\n${selected.length} bench(es) in ${seconds.toFixed(0)} s; ${options.connections} connections, ${options.seconds} s per run, loopback only\n`);
+  process.stdout.write(`results: ${writeResults(options, machine, ceilings, lines, seconds)}\n`);
   process.exitCode = lines.some((l) => l.met === false) ? 1 : 0;
 }
 

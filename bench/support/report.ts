@@ -11,6 +11,22 @@ export interface BenchLine {
   /** undefined: no target; true/false: met or not. */
   met?: boolean;
   note?: string;
+  /** A scenario for the results file (`scenarios[]` of bench/results/<date>.json). */
+  scenario?: Scenario;
+  /** Top-level sections this bench adds to the results file (e.g. `capacity`). */
+  results?: Record<string, unknown>;
+}
+
+/** One workload's figures in the results file; latencies in ms, RSS in MB. */
+export interface Scenario {
+  name: string;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  rss_mb?: number;
+  [more: string]: unknown;
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');

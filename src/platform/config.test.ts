@@ -51,4 +51,21 @@ describe('configuration', () => {
       }
     }));
   });
+
+  it('the SDS base URL is unset by default, else an absolute http(s) URL without a trailing slash', () => {
+    assert.equal(loadConfig({}, {}).sdsBaseUrl, undefined);
+    assert.equal(loadConfig({}, { OPENSPINE_SDS_BASE_URL: 'https://api.service.nhs.uk/spine-directory/FHIR/R4/' }).sdsBaseUrl,
+      'https://api.service.nhs.uk/spine-directory/FHIR/R4');
+    for (const bad of ['spine-directory/FHIR/R4', 'ftp://x/y', 'https://x/y?a=1', 'https://x/y#f']) {
+      assert.throws(() => loadConfig({}, { OPENSPINE_SDS_BASE_URL: bad }), ConfigError, bad);
+    }
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.webUrl({ withQueryParameters: true, withFragments: true })), (raw) => {
+      try {
+        const { sdsBaseUrl } = loadConfig({}, { OPENSPINE_SDS_BASE_URL: raw });
+        if (sdsBaseUrl !== undefined) assert.ok(/^https?:\/\//.test(sdsBaseUrl) && !sdsBaseUrl.endsWith('/'));
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+      }
+    }));
+  });
 });

@@ -41,6 +41,8 @@ export interface Config {
    * MESH environment shared secret used in the NHSMESH HMAC. Empty when none was given outside demo
    * mode: `serve` then refuses to run MESH (see `checkServeConfig`).
    */
+  /** SDS FHIR base that SDS Bundles advertise (`fullUrl`, self link); unset: `<publicBaseUrl>/spine-directory/FHIR/R4`. */
+  sdsBaseUrl: string | undefined;
   meshSharedKey: string;
   /** Seed demo data on start (demo mode only; idempotent). */
   seedDemo: boolean;
@@ -118,6 +120,20 @@ const isTrue = (raw: string | undefined) => raw === 'true' || raw === '1';
 /** The MESH sandbox's published shared key: fine for demos, never for a real deployment. */
 export const MESH_SANDBOX_SHARED_KEY = 'TestKey';
 
+function parseBaseUrl(raw: string | undefined, what: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${what} must be an absolute http(s) URL, not '${raw}'`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`${what} must be an absolute http(s) URL without query or fragment, not '${raw}'`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
   if (!path) return undefined;
   try {
@@ -157,6 +173,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     sandbox,
     tls,
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
+    sdsBaseUrl: parseBaseUrl(env.OPENSPINE_SDS_BASE_URL, 'OPENSPINE_SDS_BASE_URL'),
     meshSharedKey: env.MESH_SHARED_KEY || (demo ? MESH_SANDBOX_SHARED_KEY : ''),
     seedDemo: demo && (flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false'),
     tokenRateLimit: parsePositive(flags.tokenRateLimit ?? env.OPENSPINE_TOKEN_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 'the token rate limit'),

@@ -26,7 +26,7 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
   async function search(resource: 'Device' | 'Endpoint', params: Array<[string, string]>) {
     const response = await get(`${resource}?${sdsQuery(params)}`);
     assert.equal(response.status, 200, await response.clone().text());
-    assert.equal(response.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
+    assert.equal(response.headers.get('content-type'), 'application/fhir+json');
     const body = await response.json();
     (resource === 'Device' ? validate.deviceBundle : validate.endpointBundle)(body);
     return body;
@@ -128,7 +128,7 @@ describe('SDS FHIR API: errors', () => {
       ...init, headers: { authorization: `Bearer ${token}`, 'x-correlation-id': correlationId, ...init.headers },
     });
     assert.equal(response.status, expected.status, path);
-    assert.equal(response.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
+    assert.equal(response.headers.get('content-type'), 'application/fhir+json');
     const id = init.headers?.['x-correlation-id'] ?? correlationId;
     const body = await response.json();
     assert.deepEqual(body, {
@@ -140,6 +140,7 @@ describe('SDS FHIR API: errors', () => {
         diagnostics: expected.diagnostics,
       }],
     }, path);
+    assert.equal(body.id, response.headers.get('x-correlation-id'), 'the OperationOutcome id is the X-Correlation-ID answered');
     return response;
   }
 
@@ -187,7 +188,9 @@ describe('SDS FHIR API: errors', () => {
     const response = await expectSdsError(`/FHIR/R4/Endpoint?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`,
       { ...bad(''), diagnostics: "HTTP 400: Invalid X-Correlation-ID header. Should be an UUIDv4 matching regex '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'" },
       { headers: { 'x-correlation-id': 'not-a-uuid' } });
-    assert.equal(response.headers.get('x-correlation-id'), 'not-a-uuid');
+    // A fresh id answers: the invalid value is never echoed.
+    const fresh = response.headers.get('x-correlation-id') ?? '';
+    assert.match(fresh, UPPER_UUID);
   });
 
   it('only GET is allowed (405 with Allow: GET); unknown paths get 404; non-JSON Accept gets 406', async () => {
@@ -198,8 +201,17 @@ describe('SDS FHIR API: errors', () => {
     }
     await expectSdsError('/FHIR/R4/Endpoint', { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
       issueCode: 'not-supported', diagnostics: 'HTTP operation not supported' }, { method: 'DELETE' });
-    await expectSdsError('/FHIR/R4/something', { status: 404, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
-      issueCode: 'not-found', diagnostics: 'HTTP endpoint not found' });
+    // Any other path, paths in the wrong case included, is the SDS sandbox's 404 (stubs/404.json).
+    for (const path of ['/FHIR/R4/something', '/FHIR/R4/device', '/FHIR/R4/ENDPOINT', '/fhir/r4/Device', '/FHIR/R4/Device/x',
+      '/FHIR/R4/Device/', '/FHIR/R4', '/FHIR/R4/Healthcheck', '/_ping', '/x']) {
+      await expectSdsError(path, { status: 404, code: 'NO_RECORD_FOUND', display: 'No record found',
+        issueCode: 'not-found', diagnostics: 'HTTP endpoint not found' });
+    }
+    for (const path of ['/FHIR/R4/metadata', '/FHIR/R4/healthcheck/deep', '/FHIR/R4/_ping']) {
+      const response = await expectSdsError(path, { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented',
+        issueCode: 'not-supported', diagnostics: 'HTTP operation not supported' }, { method: 'POST' });
+      assert.equal(response.headers.get('allow'), 'GET');
+    }
     await expectSdsError(`/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`, { status: 406,
       code: 'MISSING_OR_INVALID_HEADER', display: 'There is a required header missing or invalid', issueCode: 'not-supported',
       diagnostics: 'Accept type not supported' }, { headers: { accept: 'application/xml' } });
@@ -219,17 +231,13 @@ describe('SDS FHIR API: errors', () => {
     assert.match((await forbidden.json()).issue[0].diagnostics, /directory:read/);
   });
 
-  it('serves metadata, _ping and _status without a token', async () => {
+  it('serves metadata without a token', async () => {
     const metadata = await fetch(`${spine.url}/spine-directory/FHIR/R4/metadata`);
     assert.equal(metadata.status, 200);
+    assert.equal(metadata.headers.get('content-type'), 'application/fhir+json');
     const capability = await metadata.json();
     assert.equal(capability.resourceType, 'CapabilityStatement');
     assert.deepEqual(capability.rest[0].resource.map((r: any) => r.type), ['Device', 'Endpoint']);
-    const ping = await fetch(`${spine.url}/spine-directory/_ping`);
-    assert.equal(ping.status, 200);
-    const status = await fetch(`${spine.url}/spine-directory/_status`);
-    assert.equal(status.status, 200);
-    assert.equal((await status.json()).checks.database.status, 'pass');
   });
 
   it('never answers 5xx to arbitrary query strings, paths and headers', async () => {

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 
+export const OPENSPINE_VERSION = '0.1.0';
+
 // `/_status` must answer within a second whatever the database does.
 const CHECK_TIMEOUT_MS = 800;
 
@@ -35,7 +37,7 @@ export function registerHealth(app: FastifyInstance, config: Config, db: Db, pre
     if (status !== 'pass') reply.header('Retry-After', '2');
     return {
       status,
-      version: '0.1.0',
+      version: OPENSPINE_VERSION,
       services: config.services,
       sandbox: config.sandbox,
       checks: { database },

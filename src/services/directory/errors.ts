@@ -5,7 +5,8 @@ export const SDS_ERROR_SYSTEM = 'https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOr
 
 export const SDS_ERRORS = defineErrors({
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'required', system: SDS_ERROR_SYSTEM },
-  NOT_FOUND: { status: 404, code: 'NOT_IMPLEMENTED', display: 'Not implemented', issueCode: 'not-found', system: SDS_ERROR_SYSTEM },
+  // The SDS sandbox's 404 (stubs/404.json); the SDS itself codes it NOT_IMPLEMENTED.
+  NOT_FOUND: { status: 404, code: 'NO_RECORD_FOUND', display: 'No record found', issueCode: 'not-found', system: SDS_ERROR_SYSTEM },
   METHOD_NOT_ALLOWED: { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented', issueCode: 'not-supported', system: SDS_ERROR_SYSTEM },
   NOT_ACCEPTABLE: {
     status: 406, code: 'MISSING_OR_INVALID_HEADER', display: 'There is a required header missing or invalid',

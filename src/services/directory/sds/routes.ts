@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { registerHealth } from '../../../platform/http/health.js';
 import * as sdsStore from '../store/sds.js';
 import { capabilityStatement } from './capability.js';
+import { registerSdsHealth } from './health.js';
 import { parseDeviceQuery, parseEndpointQuery, type RawQuery } from './query.js';
 import { deviceResource, endpointResource, sdsSearchset } from './resources.js';
-import { adoptCorrelationId, methodNotAllowed, requireJsonAccept, sdsErrorHandler, sdsNotFound } from './wire.js';
+import {
+  adoptCorrelationId, sdsResponseHeaders, FHIR_JSON, methodNotAllowed, negotiateMediaType, sdsErrorHandler, sdsNotFound,
+} from './wire.js';
 
 const FHIR_BASE = '/FHIR/R4';
+const SERVED = ['Device', 'Endpoint', 'metadata', 'healthcheck', 'healthcheck/deep', '_ping', '_status'];
 const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** The SDS FHIR API, registered under the /spine-directory prefix. */
@@ -15,37 +18,43 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler(sdsErrorHandler);
   app.setNotFoundHandler(sdsNotFound);
   app.addHook('onRequest', adoptCorrelationId);
-  registerHealth(app, ctx.config, ctx.db);
+  app.addHook('onSend', sdsResponseHeaders);
 
-  const publicBase = () => `${ctx.config.publicBaseUrl}/spine-directory${FHIR_BASE}`;
-  // SDS: the self link is the request URL as received, percent-decoded.
-  const selfUrl = (request: FastifyRequest) => {
+  // What Bundles advertise: OPENSPINE_SDS_BASE_URL behind a gateway, else our own public address.
+  const sdsBaseUrl = () => ctx.config.sdsBaseUrl ?? `${ctx.config.publicBaseUrl}/spine-directory${FHIR_BASE}`;
+  // SDS: the self link is the request URL as received, percent-decoded, on the advertised base.
+  const selfUrl = (request: FastifyRequest, resource: string) => {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     try {
-      return `${ctx.config.publicBaseUrl}${decodeURIComponent(request.url)}`;
+      return `${sdsBaseUrl()}/${resource}${decodeURIComponent(query)}`;
     } catch {
-      return `${ctx.config.publicBaseUrl}${request.url}`;
+      return `${sdsBaseUrl()}/${resource}${query}`;
     }
   };
+  const searchOptions = { config: { activity: 'directory:read', apiKey: true }, preHandler: negotiateMediaType } as const;
 
-  app.get(`${FHIR_BASE}/Device`, { config: { activity: 'directory:read', apiKey: true }, preHandler: requireJsonAccept }, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Device`, searchOptions, async (request, reply) => {
     const query = parseDeviceQuery(request.query as RawQuery);
     const systems = await sdsStore.searchAccreditedSystems(ctx.db, query);
-    return reply.type('application/fhir+json').send(sdsSearchset(systems.map(deviceResource),
-      { selfUrl: selfUrl(request), resourceBaseUrl: `${publicBase()}/Device` }));
+    return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(systems.map(deviceResource),
+      { selfUrl: selfUrl(request, 'Device'), resourceBaseUrl: `${sdsBaseUrl()}/Device` }));
   });
 
-  app.get(`${FHIR_BASE}/Endpoint`, { config: { activity: 'directory:read', apiKey: true }, preHandler: requireJsonAccept }, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Endpoint`, searchOptions, async (request, reply) => {
     const query = parseEndpointQuery(request.query as RawQuery);
     const endpoints = await sdsStore.searchMhsEndpoints(ctx.db, query);
-    return reply.type('application/fhir+json').send(sdsSearchset(endpoints.map(endpointResource),
-      { selfUrl: selfUrl(request), resourceBaseUrl: `${publicBase()}/Endpoint` }));
+    return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(endpoints.map(endpointResource),
+      { selfUrl: selfUrl(request, 'Endpoint'), resourceBaseUrl: `${sdsBaseUrl()}/Endpoint` }));
   });
-
-  for (const resource of ['Device', 'Endpoint']) {
-    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${resource}`, config: { public: true }, handler: async () => { throw methodNotAllowed(); } });
-  }
 
   // Public, as FHIR servers' capability statements are (the NHS SDS itself does not serve one).
   app.get(`${FHIR_BASE}/metadata`, { config: { public: true } }, async (_request, reply) =>
-    reply.type('application/fhir+json').send(capabilityStatement(publicBase(), ctx.clock.now())));
+    reply.type(FHIR_JSON).send(capabilityStatement(sdsBaseUrl(), ctx.clock.now())));
+
+  registerSdsHealth(app, ctx, FHIR_BASE, sdsBaseUrl);
+
+  // Every path the SDS serves is GET only (HEAD comes with GET); anything else is 405 with Allow: GET.
+  for (const path of SERVED) {
+    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${path}`, config: { public: true }, handler: async () => { throw methodNotAllowed(); } });
+  }
 }
