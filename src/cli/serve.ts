@@ -9,6 +9,7 @@ export function registerServeCommands(program: Command) {
     .option('--port <port>', 'port to listen on (env PORT; default 9000)')
     .option('--host <host>', 'address to listen on (env HOST; default 127.0.0.1)')
     .option('--sandbox', 'answer calls without a token as a built-in sandbox app and user (loopback only)')
+    .option('--trust-gateway', 'record locator: take the caller from the NHSD-Connection-Metadata header an API gateway injects (env OPENSPINE_TRUST_GATEWAY=true; on with --sandbox)')
     .option('--no-seed-demo', 'do not seed demo data on an empty store')
     .option('--tls-key <file>', 'TLS private key (env TLS_KEY)')
     .option('--tls-cert <file>', 'TLS certificate (env TLS_CERT)')

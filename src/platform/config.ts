@@ -8,6 +8,7 @@ export const SERVICE_NAMES = [
   'audit',
   'demographics',
   'messaging',
+  'record-locator',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -29,6 +30,11 @@ export interface Config {
   logLevel: string;
   /** NHS-sandbox-like mode: calls without a token act as a built-in app and user. Loopback only. */
   sandbox: boolean;
+  /**
+   * NRL behind an API gateway that authenticates callers and injects who they are
+   * (`NHSD-Connection-Metadata`), as NHS England's Apigee does. On in sandbox mode.
+   */
+  trustGateway: boolean;
   tls: TlsConfig | undefined;
   /** Base URL clients use to reach us; the OAuth2 `aud` claim must equal `<publicBaseUrl>/oauth2/token`. */
   publicBaseUrl: string;
@@ -45,6 +51,7 @@ export interface ConfigFlags {
   dataDir?: string;
   services?: string;
   sandbox?: boolean;
+  trustGateway?: boolean;
   tlsKey?: string;
   tlsCert?: string;
   tlsCa?: string;
@@ -102,6 +109,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     services: parseServices(flags.services ?? env.OPENSPINE_SERVICES),
     logLevel: env.LOG_LEVEL ?? 'info',
     sandbox,
+    trustGateway: sandbox || (flags.trustGateway ?? env.OPENSPINE_TRUST_GATEWAY === 'true'),
     tls,
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
     meshSharedKey: env.MESH_SHARED_KEY ?? 'TestKey',
