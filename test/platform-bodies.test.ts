@@ -73,4 +73,18 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
     assert.equal(body.issue[0].details.coding[0].code, 'MESSAGE_NOT_WELL_FORMED');
     assert.match(body.issue[0].diagnostics, /NUL character/);
   });
+
+  it('a lone surrogate in any JSON string is 400 INVALID_VALUE naming the field, and nothing is written', async () => {
+    const before = await spine.ctx.db.query('SELECT count(*)::int AS n FROM identity.applications');
+    for (const [body, field] of [['{"name":"a\\ud800b","odsCode":"A83008"}', 'name'], ['{"name":"x","odsCode":"A83008","extra":{"list":["ok","\\udfff"]}}', 'extra/list/1'],
+      ['{"name":"x","odsCode":"A83008","k\\udbff":1}', 'k\ufffd']] as const) {
+      const res = await fetch(`${spine.url}/admin/identity/applications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 400, body);
+      const outcome = await res.json();
+      assert.equal(outcome.issue[0].details.coding[0].code, 'INVALID_VALUE', body);
+      assert.match(outcome.issue[0].diagnostics, new RegExp(`in field '${field}'$`), body);
+    }
+    const afterCount = await spine.ctx.db.query('SELECT count(*)::int AS n FROM identity.applications');
+    assert.equal(afterCount.rows[0].n, before.rows[0].n);
+  });
 });

@@ -1,7 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
+import { RequestValidationError, fieldPath, findIllFormedString } from './validation-failure.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
+
+// A lone surrogate can only arrive as a \uD800–\uDFFF escape (the body is decoded as UTF-8).
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * A JSON string holding a lone surrogate cannot be stored (PostgreSQL takes only well-formed
+ * UTF-8) nor echoed: it is refused at the door as an invalid value, naming the field.
+ */
+function loneSurrogateError(body: unknown): RequestValidationError | undefined {
+  const found = findIllFormedString(body);
+  if (!found) return undefined;
+  // The answer names the field and echoes the value with the surrogate as U+FFFD, so it can be sent.
+  const printable = (text: string) => text.replace(/\p{Surrogate}/gu, '\uFFFD');
+  return new RequestValidationError({ part: 'body', kind: 'invalid', path: printable(fieldPath(found.segments)), value: printable(found.value), keyword: 'unicode' });
+}
 
 /**
  * JSON bodies under every JSON media type FHIR and PDS use, and form bodies for OAuth2. Fastify's
@@ -12,8 +28,14 @@ export function registerBodyParsers(app: FastifyInstance) {
   app.removeContentTypeParser('application/json');
   for (const type of JSON_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
-      if (containsNulInJson(body as string)) return done(nulInBodyError(), undefined);
-      return parseJson(request, body as string, done);
+      const text = body as string;
+      if (containsNulInJson(text)) return done(nulInBodyError(), undefined);
+      if (!SURROGATE_ESCAPE.test(text)) return parseJson(request, text, done);
+      return parseJson(request, text, (err, parsed) => {
+        if (err) return done(err, undefined);
+        const refused = loneSurrogateError(parsed);
+        return refused ? done(refused, undefined) : done(null, parsed);
+      });
     });
   }
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
+import { RequestValidationError, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
 export interface ClassifiedError {
@@ -8,6 +9,30 @@ export interface ClassifiedError {
   diagnostics?: string;
   headers?: Record<string, string>;
   expression?: string[];
+  /** Set when the door refused the request: what was wrong, for services that render it themselves. */
+  failure?: ValidationFailure;
+}
+
+/**
+ * A refusal at the door in the NHS FHIR APIs' words (PDS diagnostics formats, which clients
+ * compare as strings): `Missing value - 'name/0/family'`, `Invalid value - '1' in field 'gender'`,
+ * `Invalid value - 'abc' in header 'X-Request-ID'`.
+ */
+export function fhirValidationError(failure: ValidationFailure): ClassifiedError {
+  const inHeader = failure.part === 'headers';
+  switch (failure.kind) {
+    case 'missing':
+      return {
+        spec: PLATFORM_ERRORS.MISSING_VALUE, failure,
+        diagnostics: inHeader
+          ? `Invalid request with error - ${failure.path} header must be supplied to access this resource`
+          : `Missing value - '${failure.path}'`,
+      };
+    case 'unexpected':
+      return { spec: PLATFORM_ERRORS.INVALID_VALUE, failure, diagnostics: `Invalid request with error - Additional properties are not allowed ('${failure.path}' was unexpected)` };
+    default:
+      return { spec: PLATFORM_ERRORS.INVALID_VALUE, failure, diagnostics: `Invalid value - '${displayValue(failure.value)}' in ${inHeader ? 'header' : 'field'} '${failure.path}'` };
+  }
 }
 
 /**
@@ -19,6 +44,7 @@ export function classifyError(err: unknown, request: FastifyRequest): Classified
   if (err instanceof SpineError) {
     return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
   }
+  if (err instanceof RequestValidationError) return fhirValidationError(err.failure);
   const fastifyError = err as Partial<FastifyError> & { validation?: unknown[]; validationContext?: string };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

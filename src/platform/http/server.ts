@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import type { PlatformContext, ServiceModule } from '../service.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerNulGuard } from './nul-guard.js';
+import { registerRequestValidation } from './validation.js';
 import { fhirErrorHandler, sendOperationOutcome } from './error-mapper.js';
 import { PLATFORM_ERRORS } from './errors.js';
 import { registerRequestIdEcho, requestIdFrom } from './request-ids.js';
@@ -51,6 +52,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);
+  registerRequestValidation(app);
   // While closing, answer in-flight requests with `Connection: close` so keep-alive clients let go
   // and shutdown does not wait out their idle timeout.
   let closing = false;

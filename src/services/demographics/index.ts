@@ -5,6 +5,7 @@ import { registerSearchRoute } from './routes/search-patients.js';
 import { registerPatchRoute } from './routes/patch-patient.js';
 import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
+import { pdsErrorHandler } from './validation-errors.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
 
@@ -13,6 +14,7 @@ export const demographicsService: ServiceModule = {
   name: 'demographics',
   migrations: [demographicsMigrations],
   async routes(app, ctx) {
+    app.setErrorHandler(pdsErrorHandler);
     registerReadRoutes(app, ctx);
     registerSearchRoute(app, ctx);
     registerPatchRoute(app, ctx);

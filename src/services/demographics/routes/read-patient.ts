@@ -2,21 +2,19 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
 import { searchset } from '../../../platform/fhir/bundle.js';
 import { PDS_ERRORS } from '../errors.js';
-import { requireRequestId } from '../request-headers.js';
+import { patientHeaders, patientIdParams } from '../schemas.js';
 import { readView } from '../views/patient-views.js';
 import { relatedPersonsOf, resolvePatient, readPatientRow, type StoredPatientText } from '../store/patient-reads.js';
 import { PDS_BASE, fullUrlFor } from './paths.js';
 
 /**
- * The patient an NHS number leads to, or the PDS error: 400 INVALID_RESOURCE_ID for a bad check
- * digit, 404 INVALIDATED_RESOURCE, 404 RESOURCE_NOT_FOUND. Failed look-ups are audited too.
+ * The patient a (valid) NHS number leads to, or the PDS error: 404 INVALIDATED_RESOURCE, 404
+ * RESOURCE_NOT_FOUND. Failed look-ups are audited too.
  */
 async function findPatientOrThrow(ctx: PlatformContext, request: FastifyRequest, id: string, action: string): Promise<StoredPatientText> {
-  if (!isValidNhsNumber(id)) throw new SpineError(PDS_ERRORS.INVALID_RESOURCE_ID);
   const row = await resolvePatient(ctx.db.pool, id);
   if (row?.status === 'active') return row;
   const invalidated = row?.status === 'invalidated' || (row === undefined && (await readPatientRow(ctx.db.pool, id))?.status === 'invalidated');
@@ -25,9 +23,11 @@ async function findPatientOrThrow(ctx: PlatformContext, request: FastifyRequest,
   throw new SpineError(invalidated ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
 }
 
+/** X-Request-ID (a UUID) and the NHS number (400 INVALID_RESOURCE_ID), checked at the door. */
+const readSchema = { headers: patientHeaders, params: patientIdParams };
+
 export function registerReadRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  app.get<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, { config: { activity: 'patient:read' } }, async (request, reply) => {
-    requireRequestId(request);
+  app.get<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, { schema: readSchema, config: { activity: 'patient:read' } }, async (request, reply) => {
     const { id } = request.params;
     const row = await findPatientOrThrow(ctx, request, id, 'patient.read');
     // The stored JSON text is sent as is; only a restricted record is parsed, to strip it.
@@ -37,8 +37,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.header('ETag', etagFor(row.versionId)).type('application/fhir+json').send(body);
   });
 
-  app.get<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id/RelatedPerson`, { config: { activity: 'patient:read' } }, async (request, reply) => {
-    requireRequestId(request);
+  app.get<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id/RelatedPerson`, { schema: readSchema, config: { activity: 'patient:read' } }, async (request, reply) => {
     const row = await findPatientOrThrow(ctx, request, request.params.id, 'patient.related-person.read');
     const related = await relatedPersonsOf(ctx.db, row.nhsNumber);
     const bundle = searchset(related.map((r) => ({

@@ -1,0 +1,155 @@
+import type { ErrorObject } from 'ajv';
+
+/** The parts of a request a route declares a schema for, in Fastify's names. */
+export type RequestPart = 'headers' | 'params' | 'querystring' | 'body';
+
+/**
+ * What was wrong with a request, independent of any wire shape: each service's error handler
+ * renders it (FHIR: `MISSING_VALUE` "Missing value - 'name/0/family'" and `INVALID_VALUE`
+ * "Invalid value - '1' in field 'gender'"; MESH: its own error body).
+ */
+export interface ValidationFailure {
+  part: RequestPart;
+  /** `missing`: a required field is absent; `unexpected`: a field the schema does not allow; `invalid`: anything else. */
+  kind: 'missing' | 'invalid' | 'unexpected';
+  /**
+   * Where, as PDS writes it: `identifier/0/value`, `name/0/given/0` ('' for the whole part).
+   * For a header, its canonical name (`X-Request-ID`).
+   */
+  path: string;
+  /** The offending value (absent when missing). */
+  value?: unknown;
+  /** The schema keyword that refused it: required, type, enum, pattern, format, minItems, maxItems, … */
+  keyword: string;
+}
+
+/** Thrown by the door before any handler runs; services render `failure` in their own error shape. */
+export class RequestValidationError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly failure: ValidationFailure) {
+    super(`${failure.kind} ${failure.part} field '${failure.path}'`);
+    this.name = 'RequestValidationError';
+  }
+}
+
+/** JSON Pointer (RFC 6901) → the reference tokens it names. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Reference tokens → the path as PDS writes it in diagnostics: `name/0/given/0`. */
+export const fieldPath = (segments: readonly string[]): string => segments.join('/');
+
+/** The value a JSON Pointer names inside `root`, or undefined. */
+export function valueAt(root: unknown, segments: readonly string[]): unknown {
+  let node = root;
+  for (const segment of segments) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node;
+}
+
+/** How a value reads inside a diagnostic: strings as they are, anything else as JSON. */
+export function displayValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return value === undefined ? '' : JSON.stringify(value);
+}
+
+// Header names as the NHS specs spell them; others are written Title-Case.
+const HEADER_NAMES = ['X-Request-ID', 'X-Correlation-ID', 'If-Match', 'Content-Type', 'NHSD-Session-URID',
+  'NHSD-End-User-Organisation-ODS', 'Authorization', 'Accept'];
+const HEADER_BY_LOWER = new Map(HEADER_NAMES.map((name) => [name.toLowerCase(), name]));
+
+export function headerName(lower: string): string {
+  return HEADER_BY_LOWER.get(lower.toLowerCase()) ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+// With the u flag a surrogate pair is one code point, so this matches only a lone surrogate.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** The first string in a JSON value (keys included) that no UTF-8 encoder, and so no PostgreSQL text, can take: a lone surrogate. */
+export function findIllFormedString(value: unknown, at: string[] = []): { segments: string[]; value: string } | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { segments: at, value } : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findIllFormedString(value[i], [...at, String(i)]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return { segments: [...at, key], value: key };
+    const found = findIllFormedString(item, [...at, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+type Branch = Record<string, unknown> & { properties?: Record<string, { enum?: unknown[]; const?: unknown }> };
+
+/**
+ * A property every branch of an anyOf/oneOf fixes with `enum`/`const` (FHIR extensions: `url`):
+ * the data's value of it says which branch the client meant.
+ */
+function discriminatorOf(branches: Branch[]): string | undefined {
+  const first = branches[0]?.properties;
+  if (!first) return undefined;
+  return Object.keys(first).find((p) => branches.every((b) => {
+    const s = b.properties?.[p];
+    return s !== undefined && (Array.isArray(s.enum) || 'const' in s);
+  }));
+}
+
+const allows = (s: { enum?: unknown[]; const?: unknown }, v: unknown) => (Array.isArray(s.enum) ? s.enum.includes(v) : s.const === v);
+const depth = (e: ErrorObject) => pointerSegments(e.instancePath).length + (e.keyword === 'required' || e.keyword === 'additionalProperties' ? 1 : 0);
+
+/**
+ * The one error to report from Ajv's list (Ajv run with `verbose`, stopping at the first failing
+ * keyword). Ajv lists a failed anyOf/oneOf after the errors of each of its branches; the branch the
+ * client meant is the one its discriminator (`url`) names, else the one that got deepest.
+ */
+export function primaryError(errors: readonly ErrorObject[]): ErrorObject | { keyword: 'discriminator'; instancePath: string; property: string; value: unknown } {
+  const last = errors[errors.length - 1]!;
+  if (last.keyword !== 'anyOf' && last.keyword !== 'oneOf') return errors[0]!;
+  const branches = Array.isArray(last.schema) ? (last.schema as Branch[]) : [];
+  const inBranch = (i: number) => errors.filter((e) => e.schemaPath.startsWith(`${last.schemaPath}/${i}/`));
+  const discriminator = discriminatorOf(branches);
+  if (discriminator !== undefined && last.data !== null && typeof last.data === 'object') {
+    const value = (last.data as Record<string, unknown>)[discriminator];
+    const meant = branches.findIndex((b) => allows(b.properties![discriminator]!, value));
+    if (meant < 0) return { keyword: 'discriminator', instancePath: last.instancePath, property: discriminator, value };
+    const errorsOfMeant = inBranch(meant);
+    if (errorsOfMeant.length > 0) return primaryError(errorsOfMeant);
+  }
+  let best: ErrorObject[] = [];
+  for (let i = 0; i < branches.length; i++) {
+    const branchErrors = inBranch(i);
+    if (branchErrors.length > 0 && (best.length === 0 || depth(branchErrors[0]!) > depth(best[0]!))) best = branchErrors;
+  }
+  return best.length > 0 ? primaryError(best) : last;
+}
+
+/** Ajv's errors for one request part → the failure the service renders. */
+export function failureFrom(part: RequestPart, errors: readonly ErrorObject[], data: unknown): ValidationFailure {
+  const error = primaryError(errors);
+  const at = pointerSegments(error.instancePath);
+  const describe = (segments: string[]) => (part === 'headers' && segments.length > 0 ? headerName(segments[0]!) : fieldPath(segments));
+  if (error.keyword === 'discriminator') {
+    const { property, value } = error as { property: string; value: unknown };
+    return value === undefined
+      ? { part, kind: 'missing', path: describe([...at, property]), keyword: 'required' }
+      : { part, kind: 'invalid', path: describe([...at, property]), value, keyword: 'enum' };
+  }
+  const params = (error as ErrorObject).params as Record<string, unknown>;
+  if (error.keyword === 'required') {
+    return { part, kind: 'missing', path: describe([...at, String(params.missingProperty)]), keyword: 'required' };
+  }
+  if (error.keyword === 'additionalProperties') {
+    const segments = [...at, String(params.additionalProperty)];
+    return { part, kind: 'unexpected', path: describe(segments), value: valueAt(data, segments), keyword: 'additionalProperties' };
+  }
+  return { part, kind: 'invalid', path: describe(at), value: valueAt(data, at), keyword: error.keyword };
+}

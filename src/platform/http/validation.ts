@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
+import AjvModule, { type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { isValidNhsNumber } from '../nhs-number.js';
+import { RequestValidationError, failureFrom, type RequestPart } from './validation-failure.js';
+
+export { RequestValidationError, type RequestPart, type ValidationFailure } from './validation-failure.js';
+
+/**
+ * Input validated at the door: one mechanism for every route of every service.
+ *
+ * A route declares what it accepts as Fastify route schemas, the same objects `@fastify/swagger`
+ * turns into the service's OpenAPI document:
+ *
+ *     app.patch('/Patient/:id', {
+ *       schema: { headers, params, body },          // JSON Schema: the NHS spec's own, or TypeBox
+ *       config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'] },
+ *     }, handler);
+ *
+ * Before the handler runs (after authentication, in the preValidation phase) each declared part is
+ * checked in the route's `checkOrder` (default headers, params, querystring, body), because NHS
+ * APIs order their checks (PDS PATCH: If-Match, then X-Request-ID, then Content-Type, then the
+ * body). Within a part Ajv checks `required` in the order listed, then each property in the order
+ * declared. The first thing wrong is thrown as a `RequestValidationError` carrying a structured
+ * `ValidationFailure` (missing / invalid / unexpected, the field's path as PDS writes it, the value);
+ * each service's error handler renders it in its own wire shape. A body schema may be given per
+ * media type (`body: { content: { 'application/json': { schema } } }`).
+ *
+ * Bodies are never coerced (a number where the spec says string is refused, not stringified);
+ * headers, path parameters and query strings are, as Fastify does, since they arrive as text.
+ * Formats: ajv-formats' (date, date-time, uuid, …), `nhs-number` (with its check digit) and the
+ * OpenAPI-only ones the NHS specs use (`url`, `datetime`, `jsonpointer`) as annotations.
+ */
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The order in which the door checks the declared request parts (the API's own order of checks). */
+    checkOrder?: RequestPart[];
+  }
+}
+
+const DEFAULT_ORDER: readonly RequestPart[] = ['headers', 'params', 'querystring', 'body'];
+
+// ajv and ajv-formats are CommonJS; under ESM their default export sits one level down.
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as typeof AjvModule.default;
+type AjvInstance = InstanceType<typeof Ajv>;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance) => void;
+
+function newAjv(coerce: boolean): AjvInstance {
+  // verbose: errors carry their schema and data, so a failed anyOf can say which branch was meant.
+  // strict off: the NHS specs are OpenAPI 3.0 schemas, with `example` and other annotations.
+  const ajv = new Ajv({ strict: false, allErrors: false, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false });
+  addFormats(ajv);
+  ajv.addFormat('nhs-number', isValidNhsNumber);
+  for (const annotation of ['url', 'datetime', 'jsonpointer']) ajv.addFormat(annotation, true);
+  return ajv;
+}
+
+const bodyAjv = newAjv(false);
+const textAjv = newAjv(true);
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Compiles a schema once (schemas are shared between routes and between servers in one process). */
+export function compileSchema(schema: object, part: RequestPart): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = (part === 'body' ? bodyAjv : textAjv).compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+// Node gives header names in lower case; a schema may spell them as the spec does.
+function lowerCaseHeaderNames(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown> | undefined;
+  return {
+    ...schema,
+    ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k.toLowerCase(), v])) } : {}),
+    ...(Array.isArray(schema.required) ? { required: (schema.required as string[]).map((k) => k.toLowerCase()) } : {}),
+  };
+}
+
+type PartCheck = (request: FastifyRequest) => { validate: ValidateFunction; data: unknown } | undefined;
+
+function partCheck(schema: FastifySchema, part: RequestPart): PartCheck | undefined {
+  const declared = schema[part] as Record<string, unknown> | undefined;
+  if (!declared) return undefined;
+  if (part === 'headers') {
+    const validate = compileSchema(lowerCaseHeaderNames(declared), part);
+    return (request) => ({ validate, data: request.headers });
+  }
+  if (part === 'params') {
+    const validate = compileSchema(declared, part);
+    return (request) => ({ validate, data: request.params });
+  }
+  if (part === 'querystring') {
+    const validate = compileSchema(declared, part);
+    return (request) => ({ validate, data: request.query });
+  }
+  const content = declared.content as Record<string, { schema: object }> | undefined;
+  if (!content) {
+    const validate = compileSchema(declared, part);
+    return (request) => ({ validate, data: request.body ?? null });
+  }
+  const byMediaType = new Map(Object.entries(content).map(([type, { schema: s }]) => [type, compileSchema(s, part)]));
+  return (request) => {
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const validate = byMediaType.get(mediaType);
+    return validate ? { validate, data: request.body ?? null } : undefined;
+  };
+}
+
+/** The preValidation hook a route with a schema gets: its parts checked in its order. */
+function doorFor(route: RouteOptions) {
+  const schema = route.schema as FastifySchema;
+  const order = route.config?.checkOrder ?? DEFAULT_ORDER;
+  const checks = order.flatMap((part) => {
+    const check = partCheck(schema, part);
+    return check ? [[part, check] as const] : [];
+  });
+  return function checkAtTheDoor(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) {
+    for (const [part, check] of checks) {
+      const found = check(request);
+      if (found && !found.validate(found.data)) {
+        return done(new RequestValidationError(failureFrom(part, found.validate.errors ?? [], found.data)));
+      }
+    }
+    done();
+  };
+}
+
+const acceptAll = () => true;
+
+/**
+ * Installs the door on the root instance, before any service registers a route. Fastify's own
+ * validation step (which checks params, body, query, headers in that fixed order) is replaced.
+ */
+export function registerRequestValidation(app: FastifyInstance) {
+  app.setValidatorCompiler(() => acceptAll);
+  app.addHook('onRoute', (route) => {
+    if (!route.schema) return;
+    const door = doorFor(route);
+    const existing = route.preValidation === undefined ? [] : [route.preValidation].flat();
+    route.preValidation = [door, ...existing] as RouteOptions['preValidation'];
+  });
+}
