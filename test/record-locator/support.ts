@@ -95,10 +95,10 @@ export async function call(spine: TestSpine, method: string, path: string, ident
 }
 
 /** Valid NHS numbers (modulus 11) in the 999 test range, distinct per test. */
-let next = 0;
+let next = Math.floor(Math.random() * 100_000);
 export function nextNhsNumber(): string {
   for (;;) {
-    const stem = String(999_100_000 + (next += 7) + Math.floor(Math.random() * 1000) * 1000).padStart(9, '0');
+    const stem = String(999_000_000 + ((next += 7919) % 1_000_000));
     let sum = 0;
     for (let i = 0; i < 9; i++) sum += Number(stem[i]) * (10 - i);
     const check = 11 - (sum % 11);

@@ -29,9 +29,13 @@ function closeObjects(schema: unknown): unknown {
   return out;
 }
 
-/** The spec writes `\_` in one character class: legal in plain regexes, an error under the `u` flag. */
+/**
+ * The spec escapes characters that need no escape (`\_`, `\:`): legal in plain regexes, an error
+ * under the `u` flag the platform's ajv compiles with. Dropping those backslashes changes nothing
+ * the pattern matches; escapes of letters, digits, syntax characters and `-` are kept.
+ */
 export function unicodeSafePattern(pattern: string): string {
-  return pattern.replace(/\\_/g, '_');
+  return pattern.replace(/\\([^A-Za-z0-9^$\\.*+?()[\]{}|/-])/g, '$1');
 }
 
 const producerComponents = { schemas: closeObjects(readSpec('producer').components.schemas) as Record<string, Json> };

@@ -1,16 +1,23 @@
-import { Ajv } from 'ajv';
-import type { FastifySchemaCompiler } from 'fastify';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 
 /**
- * The service's own ajv for the spec's schemas, set as the plugin's validator compiler. It differs
- * from Fastify's default in three ways the NRL schemas need: no type coercion (a number where the
- * spec says string is an error, as in NRLF, not a silent conversion), regexes without the `u` flag
- * (the spec's patterns are written for plain regexes), and the OpenAPI `int32` format.
+ * The platform's door checks each body against its route schema and stops at the first failure.
+ * NRLF reports every failure of a DocumentReference, so when the door refuses a body this ajv
+ * (allErrors, never coercing) runs the same schema again to list them all, in NRL's words.
  */
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, unicodeRegExp: false });
-ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as typeof AjvModule.default;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: InstanceType<typeof Ajv>) => void;
 
-export const nrlValidatorCompiler: FastifySchemaCompiler<unknown> = ({ schema }) => {
-  // Fastify reads an ajv-style function's `errors` into the error's `validation`.
-  return ajv.compile(schema as object);
-};
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, logger: false });
+addFormats(ajv);
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export function schemaErrors(schema: object, body: unknown): ErrorObject[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate(body) ? [] : [...(validate.errors ?? [])];
+}

@@ -3,7 +3,6 @@ import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { DocumentReference } from '../domain/document-reference.js';
 import { deleteAllPointers, deletePointers, readPointer, replacePointer, rowOf } from '../store.js';
-import { illFormedPath } from './scope.js';
 import { registerPermissionRoutes } from './permissions-admin.js';
 
 /**
@@ -27,8 +26,6 @@ export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext) 
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'the body must be a JSON object (a DocumentReference, stored as given)', { expression: ['body'] });
     }
-    const bad = illFormedPath(body);
-    if (bad !== undefined) throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `${bad} holds a lone surrogate`, { expression: [bad] });
     await replacePointer(ctx.db, rowOf(body as DocumentReference, id));
     return reply.code(200).type('application/fhir+json').send(body);
   });

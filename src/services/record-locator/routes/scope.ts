@@ -3,10 +3,10 @@ import type { ErrorObject } from 'ajv';
 import { classifyError } from '../../../platform/http/error-mapper.js';
 import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
 import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
-import { documentBodyIssues, searchBodyIssues } from '../body-errors.js';
-import { nrlValidatorCompiler } from '../validator.js';
+import { documentBodyIssues, fhirPath, searchBodyIssues } from '../body-errors.js';
+import { schemaErrors } from '../validator.js';
+import { RequestValidationError } from '../../../platform/http/validation.js';
 import { sendNrlError } from '../wire.js';
-import { isWellFormed } from '../domain/connection-metadata.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -42,14 +42,12 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
   if (err instanceof SpineError) {
     return sendNrlError(reply, { spec: inNrlCoding(err.spec), diagnostics: err.diagnostics, expression: err.options.expression, headers: err.options.headers });
   }
-  const fastifyError = err as Partial<FastifyError> & { validation?: ErrorObject[]; validationContext?: string };
+  const fastifyError = err as Partial<FastifyError>;
   if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return sendNrlError(reply, { spec: NRL_ERRORS.BAD_REQUEST, diagnostics: NRL_DIAGNOSTICS.bodyRequired });
   }
-  if (Array.isArray(fastifyError.validation)) {
-    const issues: NrlIssue[] = fastifyError.validationContext === 'body' && request.routeOptions.config.nrlBody === 'document'
-      ? documentBodyIssues(fastifyError.validation)
-      : searchBodyIssues(fastifyError.validation);
+  if (err instanceof RequestValidationError) {
+    const issues = doorIssues(err, request);
     return sendNrlError(reply, { spec: issues[0]!.spec, issues });
   }
   if (isDatabaseFault(err)) {
@@ -60,47 +58,40 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
   return sendNrlError(reply, { ...classified, spec: inNrlCoding(classified.spec) });
 }
 
-/** The path of the first string (or key) that holds a lone UTF-16 surrogate, if any. */
-export function illFormedPath(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return isWellFormed(value) ? undefined : path || 'body';
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = illFormedPath(item, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+/**
+ * A refusal at the platform's door, in NRL's words: a body the spec's schema refuses is listed in
+ * full (NRLF reports every failure), a lone surrogate is a body that cannot be parsed, and a
+ * `_search` body reads as parameters do.
+ */
+function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIssue[] {
+  const { failure } = err;
+  const path = fhirPathOf(failure.path);
+  if (failure.keyword === 'unicode') {
+    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${path || 'body'}: string contains a lone surrogate)`, expression: path || 'body' }];
   }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const at = path ? `${path}.${key}` : key;
-      if (!isWellFormed(key)) return at;
-      const found = illFormedPath(item, at);
-      if (found !== undefined) return found;
-    }
+  const schema = (request.routeOptions.schema as { body?: object } | undefined)?.body;
+  const errors: ErrorObject[] = failure.part === 'body' && schema ? schemaErrors(schema, request.body) : [];
+  if (errors.length > 0) {
+    return request.routeOptions.config.nrlBody === 'document' ? documentBodyIssues(errors) : searchBodyIssues(errors);
   }
-  return undefined;
+  const why = failure.kind === 'missing' ? 'field required' : failure.kind === 'unexpected' ? 'extra fields not permitted' : `invalid value (${failure.keyword})`;
+  return [{ spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid ${failure.part === 'body' ? 'request body' : failure.part} parameter (${path}: ${why})`, expression: path }];
 }
 
+/** `content/0/attachment/url` (the door's path) → `content[0].attachment.url`. */
+const fhirPathOf = (doorPath: string) => fhirPath(doorPath === '' ? '' : `/${doorPath}`);
+
 /**
- * Everything under `/record-locator` answers in NRL's shapes: the spec's schemas checked by the
- * service's own ajv, every error (the platform's included) as NRL's OperationOutcome, and bodies
- * with lone surrogates refused before they reach PostgreSQL.
+ * Everything under `/record-locator` answers in NRL's shapes: every error, the platform's door
+ * and guard included, as NRL's OperationOutcome; a body-less write is NRLF's "Request body is
+ * required" before any schema check.
  */
 export function configureNrlScope(app: FastifyInstance) {
-  app.setValidatorCompiler(nrlValidatorCompiler);
   app.setErrorHandler(nrlErrorHandler);
   app.addHook('preValidation', async (request) => {
     if (!request.routeOptions.config.nrlBody) return;
     if (request.body === undefined || request.body === null) {
       throw new SpineError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.bodyRequired);
-    }
-    const badField = illFormedPath(request.body);
-    if (badField !== undefined) {
-      throw new NrlIssuesError([{
-        spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED,
-        diagnostics: `Request body could not be parsed (${badField}: string contains a lone surrogate)`,
-        expression: badField,
-      }]);
     }
   });
   app.setNotFoundHandler((request, reply) =>
