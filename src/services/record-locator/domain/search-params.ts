@@ -43,8 +43,13 @@ const KNOWN: Record<SearchSide, readonly string[]> = {
   producer: [SUBJECT, 'type', 'category', NEXT_PAGE_TOKEN],
 };
 
-const invalid = (field: string, why: string): ParsedSearch =>
-  ({ ok: false, issue: { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid query parameter (${field}: ${why})`, expression: field } });
+/** A client's own parameter name is echoed at most this long; an empty one is named in no expression (FHIR needs text there). */
+const MAX_ECHOED_NAME = 100;
+
+function invalid(field: string, why: string): ParsedSearch {
+  const name = field.slice(0, MAX_ECHOED_NAME);
+  return { ok: false, issue: { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid query parameter (${name}: ${why})`, ...(name ? { expression: name } : {}) } };
+}
 
 export function parseSearchParams(side: SearchSide, raw: Record<string, unknown>, options: { subjectRequired: boolean }): ParsedSearch {
   const values: Record<string, string> = {};
