@@ -4,6 +4,7 @@ import { registerServeCommands } from './serve.js';
 import { registerSeedCommand } from './seed.js';
 import { registerIdentityCommands } from './apps.js';
 import { registerAuditCommands } from './audit.js';
+import { registerRecordLocatorCommands } from './record-locator.js';
 
 const program = new Command()
   .name('openspine')
@@ -14,6 +15,7 @@ registerServeCommands(program);
 registerSeedCommand(program);
 registerIdentityCommands(program);
 registerAuditCommands(program);
+registerRecordLocatorCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);

@@ -12,6 +12,7 @@ export function registerServeCommands(program: Command) {
     .option('--sandbox', 'sandbox mode (implies --demo): calls without a valid credential act as a built-in sandbox app and user (loopback only)')
     .option('--no-seed-demo', 'in demo mode, do not seed demo data on start')
     .option('--token-rate-limit <n>', 'POST /oauth2/token requests per minute per client address (env OPENSPINE_TOKEN_RATE_LIMIT; default 6000)')
+    .option('--trust-gateway', 'record locator: take the caller from the NHSD-Connection-Metadata header an API gateway injects (env OPENSPINE_TRUST_GATEWAY=true; on with --sandbox)')
     .option('--tls-key <file>', 'TLS private key (env TLS_KEY)')
     .option('--tls-cert <file>', 'TLS certificate (env TLS_CERT)')
     .option('--tls-ca <file>', 'CA for client certificates: enables mutual TLS (env TLS_CA)')

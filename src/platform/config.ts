@@ -8,6 +8,7 @@ export const SERVICE_NAMES = [
   'audit',
   'demographics',
   'messaging',
+  'record-locator',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -34,6 +35,11 @@ export interface Config {
   demo: boolean;
   /** NHS-sandbox-like mode: calls without a valid credential act as a built-in app and user. Loopback only. */
   sandbox: boolean;
+  /**
+   * NRL behind an API gateway that authenticates callers and injects who they are
+   * (`NHSD-Connection-Metadata`), as NHS England's Apigee does. On in sandbox mode.
+   */
+  trustGateway: boolean;
   tls: TlsConfig | undefined;
   /** Base URL clients use to reach us; the OAuth2 `aud` claim must equal `<publicBaseUrl>/oauth2/token`. */
   publicBaseUrl: string;
@@ -63,6 +69,7 @@ export interface ConfigFlags {
   services?: string;
   demo?: boolean;
   sandbox?: boolean;
+  trustGateway?: boolean;
   tlsKey?: string;
   tlsCert?: string;
   tlsCa?: string;
@@ -171,6 +178,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: env.LOG_LEVEL ?? 'info',
     demo,
     sandbox,
+    trustGateway: sandbox || (flags.trustGateway ?? env.OPENSPINE_TRUST_GATEWAY === 'true'),
     tls,
     publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
     sdsBaseUrl: parseBaseUrl(env.OPENSPINE_SDS_BASE_URL, 'OPENSPINE_SDS_BASE_URL'),

@@ -5,6 +5,7 @@ import { directoryService } from './directory/index.js';
 import { auditService } from './audit/index.js';
 import { demographicsService } from './demographics/index.js';
 import { messagingService } from './messaging/index.js';
+import { recordLocatorService } from './record-locator/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -13,6 +14,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   auditService,
   demographicsService,
   messagingService,
+  recordLocatorService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

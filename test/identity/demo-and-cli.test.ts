@@ -38,7 +38,8 @@ describe('demo identities', () => {
     const principal = principalOf(response.body.access_token!);
     assert.equal(principal.odsCode, 'A83008');
     assert.equal(principal.rateLimit, 100000);
-    assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read']);
+    assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read',
+      'record-locator:produce', 'record-locator:consume']);
     assert.equal(credentials.admin.apiKey.length, 32);
     assert.deepEqual(credentials.users.map((u: { userId: string }) => u.userId), ['555000000001', '555000000002', '555000000003', '555000000004']);
   });

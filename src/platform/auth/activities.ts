@@ -13,6 +13,9 @@ export const ACTIVITIES = [
   'audit:read',
   'audit:read-all',
   'identity:admin',
+  'record-locator:produce',
+  'record-locator:consume',
+  'record-locator:admin',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 

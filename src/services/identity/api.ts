@@ -5,7 +5,7 @@ import type { ApplicationInput } from './application-input.js';
 import { parseApplicationInput } from './application-input.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { generateSigningKey, type GeneratedKeyPair } from './keys.js';
-import { insertApplication, insertDemoApplicationOnce, type Application, type NewApplication } from './store/applications.js';
+import { findDemoApplication, insertApplication, insertDemoApplicationOnce, type Application, type NewApplication } from './store/applications.js';
 
 /**
  * What the identity service offers the rest of the code (CLI, seeds, tests). Other services need
@@ -49,4 +49,10 @@ export async function createDemoApplicationOnce(db: Queryable, slot: string, inp
   const { app, generatedKey } = await prepare(input, 2048);
   const application = await insertDemoApplicationOnce(db, slot, app);
   return application ? { application, generatedKey } : undefined;
+}
+
+/** The demo application of a slot ('demo', 'admin'), once the demo seed has made it: other services' seeds grant it their permissions. */
+export async function demoApplication(db: Queryable, slot: 'demo' | 'admin'): Promise<{ appId: string; odsCode: string } | undefined> {
+  const app = await findDemoApplication(db, slot);
+  return app && { appId: app.appId, odsCode: app.odsCode };
 }

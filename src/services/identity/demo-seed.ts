@@ -73,13 +73,14 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
   const demo = await createDemoApplicationOnce(ctx.db, 'demo', {
     name: 'OpenSpine demo clinical system',
     odsCode: DEMO_PRACTICE,
-    activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'),
+    activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'
+      || a === 'record-locator:produce' || a === 'record-locator:consume'),
     rateLimit: 100_000,
   });
   const admin = await createDemoApplicationOnce(ctx.db, 'admin', {
     name: 'OpenSpine demo administration',
     odsCode: NATIONAL,
-    activities: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read', 'audit:read-all'],
+    activities: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read', 'audit:read-all', 'record-locator:admin'],
     rateLimit: 1_000,
   });
   for (const user of DEMO_USERS) {

@@ -7,7 +7,7 @@ import type { Activity } from '../../platform/auth/activities.js';
  */
 export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   // Clinical Practitioner (GP, consultant): full patient access, messaging, directory look-ups.
-  R8000: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read'],
+  R8000: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read', 'record-locator:consume'],
   // Nurse, Health Professional: read and update the records they care for.
   R8001: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read'],
   R8003: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read'],
@@ -19,7 +19,7 @@ export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   // a privacy officer reads everyone's audit trail; a Spine administrator runs applications, users
   // and the directory.
   R9901: ['audit:read', 'audit:read-all', 'directory:read'],
-  R9902: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read'],
+  R9902: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read', 'record-locator:admin'],
 };
 
 export const ROLE_NAMES: Readonly<Record<string, string>> = {

@@ -1,0 +1,26 @@
+import type { Queryable } from '../../platform/db/pool.js';
+import { parseAppId, parseOrganisation, parsePointerTypes, type Parsed } from './domain/permissions.js';
+import { deletePermission, listPermissions, setPermission, type Permission } from './store.js';
+
+/** What the record locator offers the rest of the code (the CLI): its permission store, validated. */
+export type { Permission } from './store.js';
+
+function valueOf<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new Error(`${parsed.field}: ${parsed.problem}`);
+  return parsed.value;
+}
+
+/** Sets the pointer types `appId` may produce and consume for `organisation` (ODS or ODS.extension). */
+export async function setPointerTypes(db: Queryable, appId: string, organisation: string, pointerTypes: unknown): Promise<Permission> {
+  const permission = { appId: valueOf(parseAppId(appId)), organisation: valueOf(parseOrganisation(organisation)), pointerTypes: valueOf(parsePointerTypes(pointerTypes)) };
+  await setPermission(db, permission);
+  return permission;
+}
+
+export async function removePointerTypes(db: Queryable, appId: string, organisation: string): Promise<boolean> {
+  return deletePermission(db, valueOf(parseAppId(appId)), valueOf(parseOrganisation(organisation)));
+}
+
+export async function listPointerTypes(db: Queryable, appId?: string): Promise<Permission[]> {
+  return listPermissions(db, appId === undefined ? undefined : valueOf(parseAppId(appId)));
+}

@@ -1,0 +1,72 @@
+import type { ErrorObject } from 'ajv';
+import { NRL_ERRORS, type NrlIssue } from './errors.js';
+
+/** `/content/0/attachment/url` → `content[0].attachment.url`: the FHIRPath NRL names a field with. */
+export function fhirPath(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  let path = '';
+  for (const part of parts) path += /^[0-9]+$/.test(part) ? `[${part}]` : path === '' ? part : `.${part}`;
+  return path;
+}
+
+/** What pydantic (NRLF's parser) says about each kind of failure, so diagnostics read as NRL's do. */
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required': return 'field required';
+    case 'type': {
+      const type = String(params.type);
+      if (type === 'string') return 'str type expected';
+      if (type === 'array') return 'value is not a valid list';
+      if (type === 'object') return 'value is not a valid dict';
+      if (type === 'integer') return 'value is not a valid integer';
+      if (type === 'boolean') return 'value could not be parsed to a boolean';
+      return `${type} type expected`;
+    }
+    case 'pattern': return `string does not match regex "${String(params.pattern)}"`;
+    case 'enum': return `unexpected value; permitted: ${(params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ')}`;
+    case 'minItems': return `ensure this value has at least ${String(params.limit)} items`;
+    case 'format': return 'value is not a valid integer';
+    case 'additionalProperties': return 'extra fields not permitted';
+    default: return error.message ?? 'invalid value';
+  }
+}
+
+const fieldOf = (error: ErrorObject): string => {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') return fhirPath(error.instancePath, String(params.missingProperty));
+  if (error.keyword === 'additionalProperties') return fhirPath(error.instancePath, String(params.additionalProperty));
+  return fhirPath(error.instancePath) || 'body';
+};
+
+/** A DocumentReference body that fails the spec's schema: NRLF's parse error for bodies, one issue per failure. */
+export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
+  const issues: NrlIssue[] = [];
+  for (const error of dedupe(errors)) {
+    const field = fieldOf(error);
+    issues.push(error.keyword === 'additionalProperties'
+      ? { spec: NRL_ERRORS.INVALID_RESOURCE, diagnostics: 'The resource contains extra fields', expression: field }
+      : { spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: ${describe(error)})`, expression: field });
+  }
+  return issues;
+}
+
+/** A `_search` body that fails the spec's RequestParams schema: NRLF's parse error for parameters. */
+export function searchBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
+  return dedupe(errors).map((error) => {
+    const field = fieldOf(error);
+    return { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid query parameter (${field}: ${describe(error)})`, expression: field };
+  });
+}
+
+/** ajv reports a value once per failed keyword and per `$ref` hop; one issue per field and keyword is enough. */
+function dedupe(errors: readonly ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = `${fieldOf(error)} ${error.keyword}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).slice(0, 20);
+}

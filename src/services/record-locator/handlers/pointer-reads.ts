@@ -1,0 +1,84 @@
+import type { PlatformContext } from '../../../platform/service.js';
+import type { NrlCaller } from '../caller.js';
+import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError, NrlIssuesError } from '../errors.js';
+import { producerIdOf, type DocumentReference } from '../domain/document-reference.js';
+import {
+  encodePageToken, parseSearchParams, searchQuery, typeSystemAllowed, type SearchSide,
+} from '../domain/search-params.js';
+import { countPointers, readPointer, searchPointers } from '../store.js';
+
+/** Reads and searches of both APIs. A caller only ever sees pointers of the types it may use. */
+
+/** NRL answers 20 pointers a page (spec: searchDocumentReference). */
+export const PAGE_SIZE = 20;
+
+export interface SearchBundle {
+  resourceType: 'Bundle';
+  type: 'searchset';
+  total: number;
+  link: Array<{ relation: 'self' | 'next'; url: string }>;
+  entry: Array<{ resource: DocumentReference }>;
+}
+
+export async function readPointerAs(ctx: PlatformContext, caller: NrlCaller, side: SearchSide, id: string): Promise<DocumentReference> {
+  if (side === 'producer' && producerIdOf(id) !== caller.organisation) {
+    throw nrlError(NRL_ERRORS.AUTHOR_CREDENTIALS_ERROR, NRL_DIAGNOSTICS.readOtherOrganisation);
+  }
+  const row = await readPointer(ctx.db, id);
+  if (!row) throw nrlError(NRL_ERRORS.NO_RECORD_FOUND, NRL_DIAGNOSTICS.notFound);
+  if (!caller.pointerTypes.includes(row.type)) throw nrlError(NRL_ERRORS.ACCESS_DENIED, NRL_DIAGNOSTICS.consumerTypeNotAllowed);
+  return row.resource;
+}
+
+export interface SearchResult { bundle: SearchBundle; nhsNumber?: string }
+
+/**
+ * A consumer searches one patient's pointers (any custodian); a producer searches its own.
+ * `baseUrl` is the API's public base, for the Bundle's links.
+ */
+export async function searchAs(
+  ctx: PlatformContext, caller: NrlCaller, side: SearchSide, raw: Record<string, unknown>, baseUrl: string,
+): Promise<SearchResult> {
+  const parsed = parseSearchParams(side, raw, { subjectRequired: side === 'consumer' });
+  if (!parsed.ok) throw new NrlIssuesError([parsed.issue]);
+  const search = parsed.search;
+  if (!typeSystemAllowed(search.type, caller.pointerTypes)) {
+    throw nrlError(NRL_ERRORS.INVALID_CODE_SYSTEM, NRL_DIAGNOSTICS.typeSystemNotAllowed, 'type');
+  }
+  const types = search.type === undefined ? caller.pointerTypes : caller.pointerTypes.filter((t) => t === search.type);
+  const { total, rows } = types.length === 0 ? { total: 0, rows: [] } : await searchPointers(ctx.db, {
+    nhsNumber: search.nhsNumber,
+    custodian: side === 'producer' ? caller.organisation : undefined,
+    custodianOds: side === 'consumer' ? search.custodianOds : undefined,
+    types,
+    category: search.category,
+    afterId: search.afterId,
+    limit: PAGE_SIZE + 1,
+  });
+  const page = rows.slice(0, PAGE_SIZE);
+  const url = `${baseUrl}/DocumentReference`;
+  const link: SearchBundle['link'] = [{ relation: 'self', url: `${url}?${searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined)}` }];
+  if (rows.length > PAGE_SIZE) {
+    link.push({ relation: 'next', url: `${url}?${searchQuery(search, side, encodePageToken(page[page.length - 1]!.id))}` });
+  }
+  return {
+    bundle: { resourceType: 'Bundle', type: 'searchset', total, link, entry: page.map((row) => ({ resource: row.resource })) },
+    nhsNumber: search.nhsNumber,
+  };
+}
+
+/** `GET /DocumentReference/_count?subject:identifier=…`: how many pointers of the caller's types a patient has. */
+export async function countAs(ctx: PlatformContext, caller: NrlCaller, raw: Record<string, unknown>) {
+  // NRLF's count parameters model names only the subject and ignores anything else.
+  const subject = 'subject:identifier' in raw ? { 'subject:identifier': raw['subject:identifier'] } : {};
+  const parsed = parseSearchParams('consumer', subject, { subjectRequired: true });
+  if (!parsed.ok) {
+    if (parsed.issue.spec === NRL_ERRORS.INVALID_NHS_NUMBER) {
+      throw nrlError(NRL_ERRORS.INVALID_IDENTIFIER_VALUE, NRL_DIAGNOSTICS.countNhsNumber, 'subject:identifier');
+    }
+    throw new NrlIssuesError([parsed.issue]);
+  }
+  const nhsNumber = parsed.search.nhsNumber!;
+  const total = await countPointers(ctx.db, nhsNumber, caller.pointerTypes);
+  return { bundle: { resourceType: 'Bundle' as const, type: 'searchset' as const, total }, nhsNumber };
+}

@@ -1,0 +1,26 @@
+import type { ServiceModule } from '../../platform/service.js';
+import { recordLocatorMigrations } from './migrations.js';
+import { configureNrlScope } from './routes/scope.js';
+import { producerRoutes } from './routes/producer.js';
+import { consumerRoutes } from './routes/consumer.js';
+import { permissionsAdminRoutes } from './routes/permissions-admin.js';
+import { sandboxRoutes } from './routes/sandbox.js';
+import { loadNrlDataset } from './seed.js';
+
+/** National Record Locator (NRL): pointers to records held in providers' own systems; producer and consumer APIs. */
+export const recordLocatorService: ServiceModule = {
+  name: 'record-locator',
+  migrations: [recordLocatorMigrations],
+  async routes(app, ctx) {
+    await app.register(async (nrl) => {
+      configureNrlScope(nrl);
+      await nrl.register(async (producer) => producerRoutes(producer, ctx), { prefix: '/producer/FHIR/R4' });
+      await nrl.register(async (consumer) => consumerRoutes(consumer, ctx), { prefix: '/consumer/FHIR/R4' });
+    }, { prefix: '/record-locator' });
+    // Plain JSON admin APIs with the platform's OperationOutcome errors.
+    await permissionsAdminRoutes(app, ctx);
+    if (ctx.config.sandbox) await sandboxRoutes(app, ctx);
+  },
+  seedDemo: async (ctx) => { await loadNrlDataset(ctx); },
+  datasets: { nrl: loadNrlDataset },
+};

@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { classifyError } from '../../../platform/http/error-mapper.js';
+import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
+import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
+import { documentBodyIssues, fhirPath, searchBodyIssues } from '../body-errors.js';
+import { schemaErrors } from '../validator.js';
+import { RequestValidationError } from '../../../platform/http/validation.js';
+import { sendNrlError } from '../wire.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** How this route's body errors read: NRLF parses a DocumentReference and `_search` parameters differently. */
+    nrlBody?: 'document' | 'search';
+  }
+}
+
+/** The platform's catalogue entries, in NRL's coding (same status, NRL's nearest code). */
+function inNrlCoding(spec: ErrorSpec): ErrorSpec {
+  if (spec.system === NRL_ERROR_SYSTEM) return spec;
+  switch (spec.code) {
+    case 'MESSAGE_NOT_WELL_FORMED': return NRL_ERRORS.MESSAGE_NOT_WELL_FORMED;
+    case 'ACCESS_DENIED': return spec.status === 401 ? NRL_ERRORS.UNAUTHENTICATED : NRL_ERRORS.ACCESS_DENIED;
+    case 'UNSUPPORTED_MEDIA_TYPE': return NRL_ERRORS.UNSUPPORTED_MEDIA_TYPE;
+    case 'MESSAGE_TOO_LARGE': return NRL_ERRORS.MESSAGE_TOO_LARGE;
+    case 'TOO_MANY_REQUESTS': return NRL_ERRORS.TOO_MANY_REQUESTS;
+    case 'SERVICE_UNAVAILABLE': return NRL_ERRORS.SERVICE_UNAVAILABLE;
+    case 'RESOURCE_NOT_FOUND': return NRL_ERRORS.NOT_FOUND;
+    case 'INVALID_VALUE': case 'MISSING_VALUE': return NRL_ERRORS.INVALID_PARAMETER;
+    default: return spec.status >= 500 ? NRL_ERRORS.INTERNAL_SERVER_ERROR : { ...spec, system: NRL_ERROR_SYSTEM };
+  }
+}
+
+/** PostgreSQL unreachable, shutting down or out of connections: the caller should retry, so 503. */
+function isDatabaseFault(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code));
+}
+
+function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof NrlIssuesError) return sendNrlError(reply, { spec: err.spec, issues: err.issues });
+  if (err instanceof SpineError) {
+    return sendNrlError(reply, { spec: inNrlCoding(err.spec), diagnostics: err.diagnostics, expression: err.options.expression, headers: err.options.headers });
+  }
+  const fastifyError = err as Partial<FastifyError>;
+  if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return sendNrlError(reply, { spec: NRL_ERRORS.BAD_REQUEST, diagnostics: NRL_DIAGNOSTICS.bodyRequired });
+  }
+  if (err instanceof RequestValidationError) {
+    const issues = doorIssues(err, request);
+    return sendNrlError(reply, { spec: issues[0]!.spec, issues });
+  }
+  if (isDatabaseFault(err)) {
+    request.log.warn({ err }, 'database unavailable');
+    return sendNrlError(reply, { spec: NRL_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The pointer store is unavailable; retry shortly' });
+  }
+  const classified = classifyError(err, request);
+  return sendNrlError(reply, { ...classified, spec: inNrlCoding(classified.spec) });
+}
+
+/**
+ * A refusal at the platform's door, in NRL's words: a body the spec's schema refuses is listed in
+ * full (NRLF reports every failure), a lone surrogate is a body that cannot be parsed, and a
+ * `_search` body reads as parameters do.
+ */
+function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIssue[] {
+  const { failure } = err;
+  const path = fhirPathOf(failure.path);
+  if (failure.keyword === 'unicode') {
+    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${path || 'body'}: string contains a lone surrogate)`, expression: path || 'body' }];
+  }
+  const schema = (request.routeOptions.schema as { body?: object } | undefined)?.body;
+  const errors: ErrorObject[] = failure.part === 'body' && schema ? schemaErrors(schema, request.body) : [];
+  if (errors.length > 0) {
+    return request.routeOptions.config.nrlBody === 'document' ? documentBodyIssues(errors) : searchBodyIssues(errors);
+  }
+  const why = failure.kind === 'missing' ? 'field required' : failure.kind === 'unexpected' ? 'extra fields not permitted' : `invalid value (${failure.keyword})`;
+  return [{ spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid ${failure.part === 'body' ? 'request body' : failure.part} parameter (${path}: ${why})`, expression: path }];
+}
+
+/** `content/0/attachment/url` (the door's path) → `content[0].attachment.url`. */
+const fhirPathOf = (doorPath: string) => fhirPath(doorPath === '' ? '' : `/${doorPath}`);
+
+/**
+ * Everything under `/record-locator` answers in NRL's shapes: every error, the platform's door
+ * and guard included, as NRL's OperationOutcome; a body-less write is NRLF's "Request body is
+ * required" before any schema check.
+ */
+export function configureNrlScope(app: FastifyInstance) {
+  app.setErrorHandler(nrlErrorHandler);
+  app.addHook('preValidation', async (request) => {
+    if (!request.routeOptions.config.nrlBody) return;
+    if (request.body === undefined || request.body === null) {
+      throw new SpineError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.bodyRequired);
+    }
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendNrlError(reply, { spec: NRL_ERRORS.NOT_FOUND, diagnostics: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
+}
+

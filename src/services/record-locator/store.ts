@@ -1,0 +1,151 @@
+import type { Queryable } from '../../platform/db/pool.js';
+import { categoryOf, custodianOf, nhsNumberOf, pointerTypeOf, type DocumentReference } from './domain/document-reference.js';
+
+/** The only SQL of the record locator. */
+export interface PointerRow {
+  id: string;
+  nhsNumber: string;
+  custodian: string;
+  type: string;
+  category: string;
+  resource: DocumentReference;
+}
+
+/** Search columns from the resource; a sandbox pointer stored "as given" may lack any of them. */
+export function rowOf(resource: DocumentReference, id: string): PointerRow {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    id,
+    nhsNumber: text(nhsNumberOf(resource)),
+    custodian: text(custodianOf(resource)),
+    type: pointerTypeOf(resource) ?? '',
+    category: categoryOf(resource) ?? '',
+    resource,
+  };
+}
+
+const COLUMNS = `id, nhs_number AS "nhsNumber", custodian, type, category, resource`;
+
+export async function readPointer(db: Queryable, id: string): Promise<PointerRow | undefined> {
+  const { rows } = await db.query<PointerRow>({ name: 'nrl-read', text: `SELECT ${COLUMNS} FROM record_locator.pointers WHERE id = $1`, values: [id] });
+  return rows[0];
+}
+
+/** Locks the pointers a write replaces or changes, so concurrent supersedes cannot both win. */
+export async function readPointersForUpdate(db: Queryable, ids: readonly string[]): Promise<PointerRow[]> {
+  const { rows } = await db.query<PointerRow>(`SELECT ${COLUMNS} FROM record_locator.pointers WHERE id = ANY($1) FOR UPDATE`, [ids]);
+  return rows;
+}
+
+/** Inserts unless the id exists; false when it does. */
+export async function insertPointer(db: Queryable, row: PointerRow): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+     VALUES ($1, $2, $3, split_part($3, '.', 1), $4, $5, $6) ON CONFLICT DO NOTHING`,
+    [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource],
+  );
+  return rowCount === 1;
+}
+
+/** Stores a sandbox pointer exactly as given, replacing any with its id. */
+export async function replacePointer(db: Queryable, row: PointerRow): Promise<void> {
+  await db.query(`DELETE FROM record_locator.pointers WHERE id = $1`, [row.id]);
+  await insertPointer(db, row);
+}
+
+export async function updatePointerResource(db: Queryable, row: PointerRow): Promise<void> {
+  await db.query(
+    `UPDATE record_locator.pointers SET resource = $2, category = $3, updated_on = now() WHERE id = $1`,
+    [row.id, row.resource, row.category],
+  );
+}
+
+export async function deletePointers(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(`DELETE FROM record_locator.pointers WHERE id = ANY($1) RETURNING id`, [ids]);
+  return rows.map((r) => r.id);
+}
+
+export async function deleteAllPointers(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM record_locator.pointers`);
+  return rowCount ?? 0;
+}
+
+export interface PointerQuery {
+  nhsNumber?: string;
+  /** Producer searches: only this custodian's pointers. */
+  custodian?: string;
+  /** Consumer filter `custodian:identifier`: an ODS code matches its extensions too. */
+  custodianOds?: string;
+  types: readonly string[];
+  category?: string;
+  afterId?: string;
+  limit: number;
+}
+
+function where(query: PointerQuery): { sql: string; values: unknown[] } {
+  const values: unknown[] = [query.types];
+  const clauses = ['type = ANY($1)'];
+  const add = (clause: (n: number) => string, value: unknown) => { values.push(value); clauses.push(clause(values.length)); };
+  if (query.nhsNumber !== undefined) add((n) => `nhs_number = $${n}`, query.nhsNumber);
+  if (query.custodian !== undefined) add((n) => `custodian = $${n}`, query.custodian);
+  if (query.custodianOds !== undefined) add((n) => `custodian_ods = $${n}`, query.custodianOds);
+  if (query.category !== undefined) add((n) => `category = $${n}`, query.category);
+  return { sql: clauses.join(' AND '), values };
+}
+
+/** One page (by id) and the total across pages. */
+export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerRow[] }> {
+  const filter = where(query);
+  const pageValues = [...filter.values];
+  let pageSql = filter.sql;
+  if (query.afterId !== undefined) {
+    pageValues.push(query.afterId);
+    pageSql += ` AND id > $${pageValues.length}`;
+  }
+  pageValues.push(query.limit);
+  const [page, count] = await Promise.all([
+    db.query<PointerRow>(`SELECT ${COLUMNS} FROM record_locator.pointers WHERE ${pageSql} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM record_locator.pointers WHERE ${filter.sql}`, filter.values),
+  ]);
+  return { total: count.rows[0]!.total, rows: page.rows };
+}
+
+export async function countPointers(db: Queryable, nhsNumber: string, types: readonly string[]): Promise<number> {
+  const { rows } = await db.query<{ total: number }>(
+    `SELECT count(*)::int AS total FROM record_locator.pointers WHERE nhs_number = $1 AND type = ANY($2)`, [nhsNumber, types],
+  );
+  return rows[0]!.total;
+}
+
+export interface Permission { appId: string; organisation: string; pointerTypes: string[] }
+
+export async function pointerTypesFor(db: Queryable, appId: string, organisation: string): Promise<string[]> {
+  const { rows } = await db.query<{ pointer_types: string[] }>({
+    name: 'nrl-permissions',
+    text: `SELECT pointer_types FROM record_locator.permissions WHERE app_id = $1 AND organisation = $2`,
+    values: [appId, organisation],
+  });
+  return rows[0]?.pointer_types ?? [];
+}
+
+export async function setPermission(db: Queryable, permission: Permission): Promise<void> {
+  await db.query(
+    `INSERT INTO record_locator.permissions (app_id, organisation, pointer_types) VALUES ($1, $2, $3)
+     ON CONFLICT (app_id, organisation) DO UPDATE SET pointer_types = EXCLUDED.pointer_types, updated_at = now()`,
+    [permission.appId, permission.organisation, permission.pointerTypes],
+  );
+}
+
+export async function deletePermission(db: Queryable, appId: string, organisation: string): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM record_locator.permissions WHERE app_id = $1 AND organisation = $2`, [appId, organisation]);
+  return rowCount === 1;
+}
+
+export async function listPermissions(db: Queryable, appId?: string): Promise<Permission[]> {
+  const { rows } = await db.query<Permission>(
+    `SELECT app_id AS "appId", organisation, pointer_types AS "pointerTypes" FROM record_locator.permissions
+     WHERE $1::text IS NULL OR app_id = $1 ORDER BY app_id, organisation`,
+    [appId ?? null],
+  );
+  return rows;
+}

@@ -1,0 +1,86 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { call, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs the real CLI in a child process against the spine's database. */
+function openspine(databaseUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' }, timeout: 120_000,
+    }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Pointer-type permissions: the admin API (activity record-locator:admin), the CLI, and dataset nrl. */
+describe('NRL permissions: admin API, CLI and dataset', () => {
+  let spine: TestSpine;
+  let admin: string;
+  before(async () => {
+    spine = await startTestSpine({ env: { OPENSPINE_SEED_DEMO: 'false' } });
+    ({ token: admin } = await createAppAndToken(spine, { activities: ['record-locator:admin'] }));
+  });
+  after(async () => { await spine?.close(); });
+
+  const adminApi = (method: string, path: string, token: string | undefined, body?: unknown) => fetch(`${spine.url}/admin/record-locator${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+  it('sets, lists and removes permissions; only with record-locator:admin', async () => {
+    assert.equal((await adminApi('PUT', '/permissions/app-1/A83008', undefined, [NEWS2])).status, 401);
+    const { token: notAdmin } = await createAppAndToken(spine, { activities: ['record-locator:produce', 'record-locator:consume'] });
+    assert.equal((await adminApi('PUT', '/permissions/app-1/A83008', notAdmin, [NEWS2])).status, 403);
+    const set = await adminApi('PUT', '/permissions/app-1/A83008', admin, [NEWS2, MENTAL_HEALTH_CRISIS_PLAN, NEWS2]);
+    assert.equal(set.status, 200);
+    assert.deepEqual(await set.json(), { appId: 'app-1', organisation: 'A83008', pointerTypes: [NEWS2, MENTAL_HEALTH_CRISIS_PLAN] });
+    const listed = await adminApi('GET', '/permissions?app=app-1', admin);
+    assert.deepEqual(await listed.json(), { permissions: [{ appId: 'app-1', organisation: 'A83008', pointerTypes: [NEWS2, MENTAL_HEALTH_CRISIS_PLAN] }] });
+    const bad = await adminApi('PUT', '/permissions/app-1/A83008', admin, ['http://snomed.info/sct|1']);
+    assert.equal(bad.status, 400);
+    const outcome = await bad.json();
+    assert.equal(outcome.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.deepEqual(outcome.issue[0].expression, ['[0]']);
+    assert.equal((await adminApi('DELETE', '/permissions/app-1/A83008', admin)).status, 204);
+    assert.equal((await adminApi('DELETE', '/permissions/app-1/A83008', admin)).status, 404);
+    assert.equal((await adminApi('GET', '/permissions?app=app-1', admin).then((r) => r.json())).permissions.length, 0);
+  });
+
+  it('the CLI sets permissions an application then uses over HTTP, lists and removes them', async () => {
+    const app = await createAppAndToken(spine, { activities: ['record-locator:consume'], odsCode: 'CLI01' });
+    const identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'CLI01' };
+    const query = `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9000000009')}`;
+    assert.equal((await call(spine, 'GET', query, identity)).status, 403);
+    const set = await openspine(spine.databaseUrl, 'nrl', 'permissions', 'set', '--app', app.principal.appId, '--ods', 'CLI01', '--types', NEWS2);
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual(JSON.parse(set.stdout), { appId: app.principal.appId, organisation: 'CLI01', pointerTypes: [NEWS2] });
+    assert.equal((await call(spine, 'GET', query, identity)).status, 200);
+    const listed = await openspine(spine.databaseUrl, 'nrl', 'permissions', 'list', '--app', app.principal.appId);
+    assert.deepEqual(JSON.parse(listed.stdout), [{ appId: app.principal.appId, organisation: 'CLI01', pointerTypes: [NEWS2] }]);
+    const bad = await openspine(spine.databaseUrl, 'nrl', 'permissions', 'set', '--app', app.principal.appId, '--ods', 'CLI01', '--types', 'nope');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /\[0\]: pointer type 0 is not a "system\|code" of the NRL record type value set/);
+    assert.equal((await openspine(spine.databaseUrl, 'nrl', 'permissions', 'remove', '--app', app.principal.appId, '--ods', 'CLI01')).code, 0);
+    assert.equal((await call(spine, 'GET', query, identity)).status, 403);
+  });
+
+  it('openspine seed --dataset nrl loads the spec\'s test pointers and the sandbox app\'s permissions, idempotently', async () => {
+    for (let run = 0; run < 2; run++) {
+      const seeded = await openspine(spine.databaseUrl, 'seed', '--dataset', 'nrl');
+      assert.equal(seeded.code, 0, seeded.stderr);
+      assert.match(seeded.stdout, /^nrl: 6 test pointers, 3 permissions \(sandbox app; no demo app yet\)/);
+    }
+    const { rows } = await spine.ctx.db.query(`SELECT id, nhs_number, custodian, type FROM record_locator.pointers ORDER BY id`);
+    assert.equal(rows.length, 6);
+    assert.deepEqual(new Set(rows.map((r) => r.nhs_number)), new Set(['6700028191']));
+    assert.deepEqual(new Set(rows.map((r) => r.type)), new Set([MENTAL_HEALTH_CRISIS_PLAN]));
+    const permissions = await spine.ctx.db.query(`SELECT organisation FROM record_locator.permissions WHERE app_id = 'sandbox' ORDER BY organisation`);
+    assert.deepEqual(permissions.rows.map((r) => r.organisation), ['RQI', 'Y05868', 'Y12345']);
+  });
+});

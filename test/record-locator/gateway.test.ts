@@ -1,0 +1,140 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
+
+/**
+ * Gateway mode (on in sandbox mode): the caller comes from the headers NHS England's API gateway
+ * injects, pointer types from the service's own permission store. And the sandbox testing API.
+ */
+const gatewayHeaders = (appId: string, odsCode: string, extra: Record<string, unknown> = {}) => ({
+  'nhsd-connection-metadata': JSON.stringify({ 'nrl.app-id': appId, 'nrl.ods-code': odsCode, ...extra }),
+  'nhsd-client-rp-details': JSON.stringify({ 'developer.app.name': `App ${appId}`, 'developer.app.id': `dev-${appId}` }),
+});
+const testPointer = (file: string) => JSON.parse(readFileSync(
+  fileURLToPath(new URL(`../../spec/nhs/nrl/test_data/DocumentReference/${file}`, import.meta.url)), 'utf8'));
+const subjectQuery = (nhsNumber: string) => `subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`;
+
+describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine?.close(); });
+
+  const sandboxApi = (method: string, path: string, body?: unknown) => fetch(`${spine.url}/_admin/record-locator${path}`, {
+    method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+  it('the sandbox caller finds the spec\'s test pointers (dataset nrl, seeded on first start) by NHSD-End-User-Organisation-ODS alone', async () => {
+    const response = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, { 'nhsd-end-user-organisation-ods': 'Y05868' });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assertSpecSchema('consumer', 'Bundle', response.body);
+    assert.equal(response.body.total, 6);
+    const byId = new Map(response.body.entry.map((e: { resource: { id: string } }) => [e.resource.id, e.resource]));
+    assert.deepEqual(byId.get('Y05868-99999-99999-999999'), testPointer('Y05868-736253002-Valid.json'));
+    assert.deepEqual(byId.get('RQI-99999-99999-999999'), testPointer('RQI-736253002-Valid.json'));
+    assert.deepEqual(byId.get('Y05868-736253002-Valid-with-date'), { ...testPointer('Y05868-736253002-Valid-with-date.json'), id: 'Y05868-736253002-Valid-with-date' });
+  });
+
+  it('takes the caller from NHSD-Connection-Metadata and ignores any Authorization value', async () => {
+    const granted = await sandboxApi('PUT', '/permissions/gw-app/GW1', [NEWS2]);
+    assert.equal(granted.status, 200);
+    const nhsNumber = nextNhsNumber();
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference',
+      { ...gatewayHeaders('gw-app', 'GW1'), authorization: 'Bearer not-a-token' }, { body: pointerBody('GW1', nhsNumber, NEWS2) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.match(created.headers.get('location')!, /^\/producer\/FHIR\/R4\/DocumentReference\/GW1-/);
+    const audited = await spine.ctx.db.query(`SELECT app_id, app_name, ods_code FROM audit.events WHERE action = 'pointer.create' AND $1 = ANY(nhs_numbers)`, [nhsNumber]);
+    assert.deepEqual(audited.rows, [{ app_id: 'gw-app', app_name: 'App gw-app', ods_code: 'GW1' }]);
+  });
+
+  it('never trusts nrl.pointer-types: without a stored permission the caller is refused, with one it sees only those types', async () => {
+    const claimsAll = gatewayHeaders('greedy', 'GR1', { 'nrl.pointer-types': [MENTAL_HEALTH_CRISIS_PLAN, NEWS2] });
+    const refused = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, claimsAll);
+    assert.equal(refused.status, 403);
+    assert.deepEqual(issueOf(refused.body), errorIssue('ACCESS DENIED', 'Access has been denied to process this request', 'forbidden',
+      "Your organisation 'GR1' does not have permission to access this resource. Contact the onboarding team."));
+    assert.equal((await sandboxApi('PUT', '/permissions/greedy/GR1', [NEWS2])).status, 200);
+    const onlyNews2 = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, claimsAll);
+    assert.equal(onlyNews2.status, 200);
+    assert.equal(onlyNews2.body.total, 0, 'the test pointers are mental health crisis plans');
+  });
+
+  it('keys permissions and pointer ids by ODS code and extension (nrl.ods-code-extension)', async () => {
+    assert.equal((await sandboxApi('PUT', '/permissions/ext-app/EXT1.SUB1', [MENTAL_HEALTH_CRISIS_PLAN])).status, 200);
+    const headers = gatewayHeaders('ext-app', 'EXT1', { 'nrl.ods-code-extension': 'SUB1' });
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', headers, { body: pointerBody('EXT1.SUB1', nextNhsNumber()) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.headers.get('location')!.split('/').pop()!;
+    assert.match(id, /^EXT1\.SUB1-[0-9a-f-]{36}$/);
+    assert.equal((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, headers)).status, 200);
+    const withoutExtension = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, gatewayHeaders('ext-app', 'EXT1'));
+    assert.equal(withoutExtension.status, 403, 'EXT1 alone has no permissions');
+  });
+
+  it('answers 401 MISSING_OR_INVALID_HEADER for metadata that is not JSON, lacks a field, or comes without client details', async () => {
+    const bad: Array<Record<string, string>> = [
+      { 'nhsd-connection-metadata': '{not json', 'nhsd-client-rp-details': gatewayHeaders('a', 'B1')['nhsd-client-rp-details'] },
+      { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.ods-code': 'B1' }) },
+      { 'nhsd-connection-metadata': gatewayHeaders('a', 'B1')['nhsd-connection-metadata'] },
+      { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.app-id': 'a', 'nrl.ods-code': 'B1', 'nrl.pointer-types': 'all' }) },
+    ];
+    for (const headers of bad) {
+      const response = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, headers);
+      assert.equal(response.status, 401, JSON.stringify(headers));
+      assertSpecSchema('consumer', 'OperationOutcome', response.body);
+      assert.deepEqual(issueOf(response.body), errorIssue('MISSING_OR_INVALID_HEADER', 'There is a required header missing or invalid', 'invalid',
+        'Unable to parse metadata about the requesting application. Contact the onboarding team.'));
+    }
+  });
+
+  it('the sandbox API stores a pointer exactly as given (even one the API would refuse), returns it, deletes it, empties the store', async () => {
+    const odd = { resourceType: 'DocumentReference', status: 'odd', subject: { identifier: { value: '6700028191' } },
+      type: { coding: [{ system: 'http://snomed.info/sct', code: '736253002' }] }, custodian: { identifier: { value: 'Y05868' } }, note: 'no such field' };
+    assert.equal((await sandboxApi('PUT', '/DocumentReference/Y05868-odd', odd)).status, 200);
+    const stored = await sandboxApi('GET', '/DocumentReference/Y05868-odd');
+    assert.equal(stored.status, 200);
+    assert.deepEqual(await stored.json(), odd);
+    const seen = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference/Y05868-odd`, { 'nhsd-end-user-organisation-ods': 'Y05868' });
+    assert.equal(seen.status, 200);
+    assert.deepEqual(seen.body, odd);
+    assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-odd')).status, 204);
+    assert.equal((await sandboxApi('GET', '/DocumentReference/Y05868-odd')).status, 404);
+    assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-odd')).status, 404);
+    const emptied = await sandboxApi('DELETE', '/DocumentReference');
+    assert.equal(emptied.status, 200);
+    assert.ok((await emptied.json()).deleted >= 6);
+    const none = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, { 'nhsd-end-user-organisation-ods': 'Y05868' });
+    assert.equal(none.body.total, 0);
+    assert.deepEqual(none.body.entry, []);
+  });
+
+  it('the sandbox API refuses bad permissions naming the problem, and DELETE removes them (then 403)', async () => {
+    const unknownType = await sandboxApi('PUT', '/permissions/gw-app/GW9', ['http://snomed.info/sct|410970009']);
+    assert.equal(unknownType.status, 400);
+    assert.deepEqual((await unknownType.json()).issue[0].expression, ['[0]']);
+    assert.equal((await sandboxApi('PUT', '/permissions/gw-app/not.an.ods.code', [NEWS2])).status, 400);
+    assert.equal((await sandboxApi('PUT', '/permissions/gw-app/GW9', { types: [NEWS2] })).status, 400);
+    assert.equal((await sandboxApi('PUT', '/permissions/gw-app/GW9', [NEWS2])).status, 200);
+    assert.equal((await sandboxApi('DELETE', '/permissions/gw-app/GW9')).status, 204);
+    const refused = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, gatewayHeaders('gw-app', 'GW9'));
+    assert.equal(refused.status, 403);
+  });
+});
+
+describe('NRL behind a trusted gateway (--trust-gateway, not sandbox)', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { trustGateway: true } }); });
+  after(async () => { await spine?.close(); });
+
+  it('needs the gateway\'s headers (no sandbox caller) and has no sandbox API', async () => {
+    const anonymous = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, { 'nhsd-end-user-organisation-ods': 'Y05868' });
+    assert.equal(anonymous.status, 401);
+    assert.equal(issueOf(anonymous.body).diagnostics, 'Unable to parse metadata about the requesting application. Contact the onboarding team.');
+    const gateway = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, gatewayHeaders('sandbox', 'Y05868'));
+    assert.equal(gateway.status, 200, 'the nrl dataset granted the sandbox application Y05868');
+    assert.equal((await fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-99999-99999-999999`)).status, 404);
+    assert.equal((await fetch(`${spine.url}/_admin/record-locator/permissions/a/B1`, { method: 'PUT', body: '[]', headers: { 'content-type': 'application/json' } })).status, 404);
+  });
+});

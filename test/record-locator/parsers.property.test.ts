@@ -1,0 +1,144 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  decodePageToken, encodePageToken, parseSearchParams, searchQuery, typeSystemAllowed, SUBJECT_PATTERN,
+} from '../../src/services/record-locator/domain/search-params.js';
+import { isWellFormed, organisationKey, parseGatewayHeaders, parseOdsHeader } from '../../src/services/record-locator/domain/connection-metadata.js';
+import { parseOrganisation, parsePointerTypes } from '../../src/services/record-locator/domain/permissions.js';
+import { fhirPath } from '../../src/services/record-locator/body-errors.js';
+import { unicodeSafePattern } from '../../src/services/record-locator/schemas.js';
+import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-types.js';
+import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
+
+/** Properties of the record locator's parameter, header and input parsers: data or one coded error, never a throw. */
+
+const validNhsNumber = fc.integer({ min: 0, max: 999_999_999 })
+  .map((n) => String(n).padStart(9, '0'))
+  .filter((nine) => nhsCheckDigit(nine) !== undefined)
+  .map((nine) => nine + String(nhsCheckDigit(nine)));
+const anyValue = fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.integer(), fc.constant(null), fc.dictionary(fc.string(), fc.string()));
+const ods = fc.stringMatching(/^[A-Za-z0-9]{1,20}$/);
+
+describe('search parameters', () => {
+  it('never throw: any input is a search or one issue naming a parameter', () => {
+    fc.assert(fc.property(fc.constantFrom('consumer' as const, 'producer' as const), fc.dictionary(
+      fc.oneof(fc.constantFrom('subject:identifier', 'custodian:identifier', 'type', 'category', 'next-page-token'), fc.string()), anyValue,
+    ), fc.boolean(), (side, raw, subjectRequired) => {
+      const parsed = parseSearchParams(side, raw, { subjectRequired });
+      if (!parsed.ok) {
+        assert.equal(parsed.issue.spec.status, 400);
+        // An expression, when there is one, is FHIR text: never empty, never unbounded.
+        if (parsed.issue.expression !== undefined) assert.ok(parsed.issue.expression.length > 0 && parsed.issue.expression.length <= 100);
+        assert.ok(parsed.issue.diagnostics.length < 400);
+      }
+    }));
+  });
+
+  it('accept any valid NHS number and refuse any other 10-digit number as INVALID_NHS_NUMBER', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[0-9]{10}$/), (digits) => {
+      const parsed = parseSearchParams('consumer', { 'subject:identifier': `https://fhir.nhs.uk/Id/nhs-number|${digits}` }, { subjectRequired: true });
+      if (isValidNhsNumber(digits)) assert.deepEqual(parsed, { ok: true, search: { nhsNumber: digits } });
+      else assert.equal(!parsed.ok && parsed.issue.spec.code, 'INVALID_NHS_NUMBER');
+    }));
+  });
+
+  it('refuse every unknown parameter on the consumer side and ignore it on the producer side', () => {
+    const known = ['subject:identifier', 'custodian:identifier', 'type', 'category', 'next-page-token'];
+    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((name) => !known.includes(name)), validNhsNumber, (name, nhsNumber) => {
+      const raw = { 'subject:identifier': `https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`, [name]: 'x' };
+      const consumer = parseSearchParams('consumer', raw, { subjectRequired: true });
+      assert.deepEqual(!consumer.ok && [consumer.issue.spec.code, consumer.issue.expression], ['INVALID_PARAMETER', name]);
+      assert.deepEqual(parseSearchParams('producer', raw, { subjectRequired: false }), { ok: true, search: { nhsNumber } });
+    }));
+  });
+
+  it('round-trip through a self link: the link\'s query parses back to the same search', () => {
+    fc.assert(fc.property(validNhsNumber, fc.option(fc.stringMatching(/^[A-Za-z0-9_]{1,10}$/), { nil: undefined }),
+      fc.option(fc.constantFrom(...RECORD_TYPES.keys()), { nil: undefined }), (nhsNumber, custodianOds, type) => {
+        const search = { nhsNumber, ...(custodianOds ? { custodianOds } : {}), ...(type ? { type } : {}) };
+        const query = searchQuery(search, 'consumer');
+        assert.ok(!query.includes('%7C') && !query.includes('%3A'), query);
+        const raw = Object.fromEntries(new URLSearchParams(query));
+        assert.deepEqual(parseSearchParams('consumer', raw, { subjectRequired: true }), { ok: true, search });
+      }));
+  });
+
+  it('page tokens round-trip any id and refuse anything that is not one', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[\x21-\x7e]{1,64}$/), (id) => assert.equal(decodePageToken(encodePageToken(id)), id)));
+    fc.assert(fc.property(fc.string(), (token) => {
+      const id = decodePageToken(token);
+      if (id !== undefined) assert.equal(encodePageToken(id), token);
+    }));
+  });
+
+  it('allow a type only when its system is one of the caller\'s', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom(...RECORD_TYPES.keys()), { minLength: 1 }), fc.string(), (types, code) => {
+      assert.equal(typeSystemAllowed(`http://snomed.info/sct|${code}`, types), types.some((t) => t.startsWith('http://snomed.info/sct|')));
+      assert.equal(typeSystemAllowed(undefined, types), true);
+    }));
+  });
+});
+
+describe('gateway headers', () => {
+  const rp = JSON.stringify({ 'developer.app.name': 'App', 'developer.app.id': 'dev-1' });
+  it('accept any well-formed metadata and return exactly its caller', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 50 }).filter(isWellFormed), ods, fc.option(ods, { nil: undefined }), (appId, odsCode, extension) => {
+      const metadata = JSON.stringify({ 'nrl.app-id': appId, 'nrl.ods-code': odsCode, 'nrl.pointer-types': ['x|y'], ...(extension ? { 'nrl.ods-code-extension': extension } : {}) });
+      assert.deepEqual(parseGatewayHeaders(metadata, rp), {
+        appId, odsCode, ...(extension ? { odsCodeExtension: extension } : {}), appName: 'App', developerAppId: 'dev-1',
+      });
+    }));
+  });
+  it('never throw on arbitrary header values, and refuse what is not a JSON object with the fields', () => {
+    fc.assert(fc.property(fc.option(fc.string(), { nil: undefined }), fc.option(fc.string(), { nil: undefined }), (a, b) => {
+      const caller = parseGatewayHeaders(a, b);
+      if (caller) {
+        assert.equal(typeof JSON.parse(a!)['nrl.app-id'], 'string');
+      }
+    }));
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      const caller = parseGatewayHeaders(JSON.stringify(value), rp);
+      if (caller) assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value));
+    }));
+  });
+  it('read an ODS header only when it is an ODS code; key organisations as ODS[.extension]', () => {
+    fc.assert(fc.property(fc.string(), (value) => {
+      const parsed = parseOdsHeader(value);
+      if (parsed !== undefined) assert.match(parsed, /^[A-Za-z0-9]{1,20}$/);
+    }));
+    fc.assert(fc.property(ods, fc.option(ods, { nil: undefined }), (code, extension) => {
+      const key = organisationKey(code, extension);
+      assert.deepEqual(parseOrganisation(key), { ok: true, value: key });
+    }));
+  });
+});
+
+describe('permission inputs', () => {
+  it('accept exactly arrays of record types (deduplicated) and name the first bad item', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom(...RECORD_TYPES.keys()), fc.string(), fc.integer())), (items) => {
+      const parsed = parsePointerTypes(items);
+      const bad = items.findIndex((item) => typeof item !== 'string' || !RECORD_TYPES.has(item));
+      if (items.length > RECORD_TYPES.size * 2) return;
+      if (bad >= 0) assert.deepEqual(!parsed.ok && parsed.field, `[${bad}]`);
+      else assert.deepEqual(parsed, { ok: true, value: [...new Set(items as string[])] });
+    }));
+  });
+});
+
+describe('schema helpers', () => {
+  it('fhirPath writes JSON pointers as NRL\'s FHIRPath expressions', () => {
+    assert.equal(fhirPath('/content/0/attachment/url'), 'content[0].attachment.url');
+    assert.equal(fhirPath('/relatesTo/1', 'code'), 'relatesTo[1].code');
+    fc.assert(fc.property(fc.array(fc.oneof(fc.stringMatching(/^[a-zA-Z]{1,8}$/), fc.nat({ max: 9 })), { minLength: 1, maxLength: 6 }), (segments) => {
+      const path = fhirPath(segments.map((s) => `/${s}`).join(''));
+      const expected = segments.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out === '' ? s : `${out}.${s}`), '');
+      assert.equal(path, expected);
+    }));
+  });
+  it('unicodeSafePattern keeps what a pattern matches and makes it compile under the u flag', () => {
+    const pattern = unicodeSafePattern(SUBJECT_PATTERN);
+    assert.doesNotThrow(() => new RegExp(pattern, 'u'));
+    fc.assert(fc.property(fc.string(), (text) => assert.equal(new RegExp(pattern, 'u').test(text), new RegExp(SUBJECT_PATTERN).test(text))));
+  });
+});

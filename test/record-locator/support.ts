@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import Ajv from 'ajv';
+import type { TestSpine } from '../support/spine.js';
+
+/** Shared helpers of the record-locator tests: spec schemas, pointer bodies, HTTP calls. */
+
+const specOf = (side: 'producer' | 'consumer') => parse(readFileSync(
+  fileURLToPath(new URL(`../../spec/nhs/nrl/api/${side}/swagger.yaml`, import.meta.url)), 'utf8',
+)) as { components: { schemas: Record<string, object> } };
+
+// The spec's patterns are plain (non-unicode) regexes; int32 is OpenAPI's.
+const ajv = new (Ajv as unknown as typeof Ajv.default)({ strict: false, allErrors: true, unicodeRegExp: false });
+ajv.addFormat('int32', true);
+for (const side of ['producer', 'consumer'] as const) ajv.addSchema({ components: specOf(side).components }, `nrl-${side}`);
+
+/** Asserts `body` is valid against a component schema of the NRL spec (the project's own copy). */
+export function assertSpecSchema(side: 'producer' | 'consumer', schema: 'OperationOutcome' | 'DocumentReference' | 'Bundle', body: unknown) {
+  const validate = ajv.getSchema(`nrl-${side}#/components/schemas/${schema}`)!;
+  assert.ok(validate(body), `${side} ${schema} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+}
+
+export const ERROR_SYSTEM = 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1';
+export const RESPONSE_SYSTEM = 'https://fhir.nhs.uk/ValueSet/NRL-ResponseCode';
+export const MENTAL_HEALTH_CRISIS_PLAN = 'http://snomed.info/sct|736253002';
+export const NEWS2 = 'http://snomed.info/sct|1363501000000100';
+export const LLOYD_GEORGE = 'http://snomed.info/sct|16521000000101';
+
+/** The issue NRL answers, without the outcome's random id. */
+export function issueOf(body: { resourceType: string; issue: unknown[] }) {
+  assert.equal(body.resourceType, 'OperationOutcome');
+  assert.equal(body.issue.length, 1, JSON.stringify(body));
+  return body.issue[0] as Record<string, unknown>;
+}
+
+export function errorIssue(code: string, display: string, issueCode: string, diagnostics: string, expression?: string) {
+  return {
+    severity: 'error',
+    code: issueCode,
+    details: { coding: [{ system: ERROR_SYSTEM, code, display }] },
+    diagnostics,
+    ...(expression === undefined ? {} : { expression: [expression] }),
+  };
+}
+
+const CATEGORY: Record<string, [string, string]> = {
+  [MENTAL_HEALTH_CRISIS_PLAN]: ['734163000', 'Care plan'],
+  [NEWS2]: ['1102421000000108', 'Observations'],
+  [LLOYD_GEORGE]: ['823651000000106', 'Clinical note'],
+};
+
+/** A valid pointer body, as a producer would send it, for the given custodian, patient and type. */
+export function pointerBody(custodian: string, nhsNumber: string, type = MENTAL_HEALTH_CRISIS_PLAN, extra: Record<string, unknown> = {}) {
+  const [system, code] = type.split('|');
+  const [categoryCode, categoryDisplay] = CATEGORY[type]!;
+  return {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    docStatus: 'final',
+    type: { coding: [{ system, code, display: 'A record type' }] },
+    category: [{ coding: [{ system: 'http://snomed.info/sct', code: categoryCode, display: categoryDisplay }] }],
+    subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumber } },
+    author: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: custodian } }],
+    custodian: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: custodian } },
+    content: [{
+      attachment: { contentType: 'application/pdf', url: `https://example.org/${randomUUID()}.pdf`, creation: '2022-12-21T10:45:41+11:00' },
+      format: { system: 'https://fhir.nhs.uk/England/CodeSystem/England-NRLFormatCode', code: 'urn:nhs-ic:unstructured', display: 'Unstructured document' },
+    }],
+    ...extra,
+  };
+}
+
+export interface CallOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+/** Calls an NRL API path (`/producer/FHIR/R4/...` or `/consumer/FHIR/R4/...`) with the given identity headers. */
+export async function call(spine: TestSpine, method: string, path: string, identity: Record<string, string>, options: CallOptions = {}) {
+  const headers: Record<string, string> = { 'x-request-id': randomUUID(), ...identity, ...options.headers };
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/fhir+json';
+  const response = await fetch(`${spine.url}/record-locator${path}`, { method, headers, body });
+  const text = await response.text();
+  let json: any;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
+  return { status: response.status, headers: response.headers, body: json };
+}
+
+/** Valid NHS numbers (modulus 11) in the 999 test range, distinct per test. */
+let next = Math.floor(Math.random() * 100_000);
+export function nextNhsNumber(): string {
+  for (;;) {
+    const stem = String(999_000_000 + ((next += 7919) % 1_000_000));
+    let sum = 0;
+    for (let i = 0; i < 9; i++) sum += Number(stem[i]) * (10 - i);
+    const check = 11 - (sum % 11);
+    if (check === 10) continue;
+    return stem + String(check === 11 ? 0 : check);
+  }
+}

@@ -1,0 +1,190 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { assertSpecSchema, call, errorIssue, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN } from './support.js';
+
+/**
+ * Every check of a producer's DocumentReference, over HTTP: the spec's schema at the door (type,
+ * pattern, required, extra fields) and NRL's own rules, each with NRLF's code and diagnostics.
+ * Nothing refused is stored.
+ */
+describe('NRL producer: DocumentReference validation', () => {
+  let spine: TestSpine;
+  let producer: Record<string, string>;
+
+  before(async () => {
+    spine = await startTestSpine();
+    const admin = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
+    const app = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'ANGY1' });
+    producer = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'ANGY1' };
+    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/ANGY1`, {
+      method: 'PUT', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
+    });
+    assert.equal(granted.status, 200);
+  });
+  after(async () => { await spine?.close(); });
+
+  const valid = () => pointerBody('ANGY1', nextNhsNumber()) as Record<string, any>;
+
+  async function refused(body: unknown, expectedStatus: number, issues: unknown[], options: { rawBody?: string; contentType?: string } = {}) {
+    const before = await spine.ctx.db.query('SELECT count(*)::int AS n FROM record_locator.pointers');
+    const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
+      options.rawBody === undefined ? { body, contentType: options.contentType } : { rawBody: options.rawBody, contentType: options.contentType });
+    assert.equal(response.status, expectedStatus, JSON.stringify(response.body));
+    assertSpecSchema('producer', 'OperationOutcome', response.body);
+    assert.deepEqual(response.body.issue, issues);
+    const afterCount = await spine.ctx.db.query('SELECT count(*)::int AS n FROM record_locator.pointers');
+    assert.equal(afterCount.rows[0].n, before.rows[0].n, 'nothing stored');
+  }
+  const INVALID_RESOURCE = ['INVALID_RESOURCE', 'Invalid validation of resource'] as const;
+  const NOT_WELL_FORMED = ['MESSAGE_NOT_WELL_FORMED', 'Message not well formed'] as const;
+
+  it('a wrong type at any depth is 400 MESSAGE_NOT_WELL_FORMED naming the field', async () => {
+    const body = valid();
+    body.content[0].attachment.size = 'big';
+    await refused(body, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content[0].attachment.size: value is not a valid integer)', 'content[0].attachment.size')]);
+    await refused({ ...valid(), status: 7 }, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: str type expected)', 'status')]);
+    await refused({ ...valid(), category: {} }, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (category: value is not a valid list)', 'category')]);
+  });
+
+  it('the schema\'s required fields, patterns and enum are MESSAGE_NOT_WELL_FORMED; several failures are all listed', async () => {
+    const { status: _status, content: _content, ...withoutBoth } = valid();
+    await refused(withoutBoth, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: field required)', 'status'),
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: field required)', 'content'),
+    ]);
+    await refused({ ...valid(), resourceType: 'Patient' }, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', "Request body could not be parsed (resourceType: unexpected value; permitted: 'DocumentReference')", 'resourceType'),
+    ]);
+    await refused({ ...valid(), content: [] }, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: ensure this value has at least 1 items)', 'content'),
+    ]);
+    await refused({ ...valid(), id: 'no dash here' }, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid',
+        'Request body could not be parsed (id: string does not match regex "^(?=.{1,64}$)[A-Za-z0-9\\.]+-[A-Za-z0-9]+[A-Za-z0-9_\\-]*$")', 'id'),
+    ]);
+  });
+
+  it('a field the resource does not have is 400 INVALID_RESOURCE "The resource contains extra fields"', async () => {
+    await refused({ ...valid(), colour: 'blue' }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'colour')]);
+    const nested = valid();
+    nested.subject.identifier.extra = 1;
+    await refused(nested, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'subject.identifier.extra')]);
+  });
+
+  it('bad JSON, an empty body and a wrong media type never reach the handler', async () => {
+    const badJson = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: '{"resourceType":' });
+    assert.equal(badJson.status, 400);
+    assertSpecSchema('producer', 'OperationOutcome', badJson.body);
+    assert.deepEqual(badJson.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1', ...{ code: NOT_WELL_FORMED[0], display: NOT_WELL_FORMED[1] } }]);
+    assert.match(badJson.body.issue[0].diagnostics, /^Request body could not be parsed/);
+    await refused(undefined, 400, [errorIssue('BAD_REQUEST', 'Bad request', 'invalid', 'Request body is required')], { rawBody: '' });
+    const xml = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: '<DocumentReference/>', contentType: 'application/xml' });
+    assert.equal(xml.status, 415);
+    assertSpecSchema('producer', 'OperationOutcome', xml.body);
+    const surrogate = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
+      { rawBody: JSON.stringify(valid()).replace('"current"', '"\\ud800"') });
+    assert.equal(surrogate.status, 400);
+    assert.deepEqual(surrogate.body.issue, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: string contains a lone surrogate)', 'status')]);
+  });
+
+  it('NRL\'s required fields beyond the schema: each missing one is INVALID_RESOURCE, all listed', async () => {
+    const { custodian: _c, subject: _s, ...body } = valid();
+    await refused(body, 400, [
+      errorIssue(...INVALID_RESOURCE, 'required', "The required field 'custodian' is missing", 'custodian'),
+      errorIssue(...INVALID_RESOURCE, 'required', "The required field 'subject' is missing", 'subject'),
+    ]);
+  });
+
+  it('identifier rules: custodian and subject need identifiers with the ODS and NHS number systems, and a valid NHS number', async () => {
+    await refused({ ...valid(), custodian: { reference: 'Organization/ANGY1' } }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'required', 'Custodian must have an identifier', 'custodian.identifier')]);
+    await refused({ ...valid(), subject: { reference: 'Patient/1' } }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'required', 'Subject must have an identifier', 'subject.identifier')]);
+    const systems = valid();
+    systems.custodian.identifier.system = 'https://example.org/ods';
+    systems.subject.identifier.system = 'https://example.org/nhs';
+    await refused(systems, 400, [
+      errorIssue('INVALID_IDENTIFIER_SYSTEM', 'Invalid identifier system', 'invalid',
+        "Provided custodian identifier system is not the ODS system (expected: 'https://fhir.nhs.uk/Id/ods-organization-code')", 'custodian.identifier.system'),
+      errorIssue('INVALID_IDENTIFIER_SYSTEM', 'Invalid identifier system', 'invalid',
+        "Provided subject identifier system is not the NHS number system (expected 'https://fhir.nhs.uk/Id/nhs-number')", 'subject.identifier.system'),
+    ]);
+    await refused(pointerBody('ANGY1', '1234567890'), 400,
+      [errorIssue('INVALID_NHS_NUMBER', 'Invalid NHS number', 'invalid', 'The subject identifier value is not a valid NHS number', 'subject.identifier.value')]);
+  });
+
+  it('relatesTo rules: a code outside the value set is INVALID_CODE_VALUE; replaces without a target is INVALID_IDENTIFIER_VALUE', async () => {
+    await refused({ ...valid(), relatesTo: [{ code: 'duplicates', target: { identifier: { value: 'ANGY1-1' } } }] }, 400,
+      [errorIssue('INVALID_CODE_VALUE', 'Invalid code value', 'value', 'Invalid relatesTo code: duplicates', 'relatesTo[0].code')]);
+    await refused({ ...valid(), relatesTo: [{ code: 'replaces', target: { type: 'DocumentReference' } }] }, 400,
+      [errorIssue('INVALID_IDENTIFIER_VALUE', 'Invalid identifier value', 'required', "relatesTo code 'replaces' must have a target identifier", 'relatesTo[0].target.identifier.value')]);
+  });
+
+  it('SSP content needs exactly one 12-digit ASID in context.related', async () => {
+    const ssp = valid();
+    ssp.content[0].attachment.url = 'ssp://example.org/record';
+    await refused(ssp, 400, [errorIssue(...INVALID_RESOURCE, 'required',
+      'Missing context.related. It must be provided and contain a single valid ASID identifier when content contains an SSP URL', 'context.related')]);
+    await refused({ ...ssp, context: { related: [{ identifier: { system: 'https://example.org', value: 'x' } }] } }, 400, [errorIssue(...INVALID_RESOURCE, 'required',
+      'Missing ASID identifier. context.related must contain a single valid ASID identifier when content contains an SSP URL', 'context.related')]);
+    await refused({ ...ssp, context: { related: [{ identifier: { system: 'https://fhir.nhs.uk/Id/nhsSpineASID', value: '12345' } }] } }, 400, [errorIssue(
+      'INVALID_IDENTIFIER_VALUE', 'Invalid identifier value', 'value',
+      "Invalid ASID value '12345'. A single ASID consisting of 12 digits can be provided in the context.related field.", 'context.related[0].identifier.value')]);
+    const asid = { identifier: { system: 'https://fhir.nhs.uk/Id/nhsSpineASID', value: '230811201350' } };
+    await refused({ ...ssp, context: { related: [asid, asid] } }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid',
+      'Multiple ASID identifiers provided. Only a single valid ASID identifier can be provided in the context.related.', 'context.related')]);
+    const accepted = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: { ...ssp, context: { related: [asid] } } });
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+  });
+
+  it('category rules: one category, one coding, SNOMED, in the value set, with its display', async () => {
+    const coding = (c: Record<string, string>) => [{ coding: [c] }];
+    const careplan = { system: 'http://snomed.info/sct', code: '734163000', display: 'Care plan' };
+    await refused({ ...valid(), category: [...coding(careplan), ...coding(careplan)] }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'invalid', 'Invalid category length: 2 Category must only contain a single value', 'category')]);
+    await refused({ ...valid(), category: [{ coding: [careplan, careplan] }] }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'invalid', 'Invalid category coding length: 2 Category Coding must only contain a single value', 'category[0].coding')]);
+    await refused({ ...valid(), category: coding({ ...careplan, system: 'http://loinc.org' }) }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'value', "Invalid category system: http://loinc.org Category system must be 'http://snomed.info/sct'", 'category[0].coding[0].system')]);
+    await refused({ ...valid(), category: coding({ ...careplan, code: '1' }) }, 400, [errorIssue(...INVALID_RESOURCE, 'value',
+      'Invalid category code: 1 Category must be a member of the England-NRLRecordCategory value set (https://fhir.nhs.uk/England/CodeSystem/England-NRLRecordCategory)',
+      'category[0].coding[0].code')]);
+    await refused({ ...valid(), category: coding({ ...careplan, display: 'Careplan' }) }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'value', "category code '734163000' must have a display value of 'Care plan'", 'category[0].coding[0].display')]);
+  });
+
+  it('type rules: exactly one type coding', async () => {
+    const body = valid();
+    body.type.coding.push({ system: 'http://snomed.info/sct', code: '736253002' });
+    await refused(body, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'Invalid type coding length: 2 Type Coding must only contain a single value', 'type.coding')]);
+  });
+
+  it('content stability extension rules (England-NRLContentStability)', async () => {
+    const stability = (coding: Record<string, string>, url = 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-ContentStability') => {
+      const body = valid();
+      body.content[0].extension = [{ url, valueCodeableConcept: { coding: [coding] } }];
+      return body;
+    };
+    const system = 'https://fhir.nhs.uk/England/CodeSystem/England-NRLContentStability';
+    const at = 'content[0].extension[0]';
+    await refused(stability({ system: 'https://example.org', code: 'static', display: 'Static' }), 400, [errorIssue(...INVALID_RESOURCE, 'value',
+      `Invalid content extension system: https://example.org Extension system must be '${system}'`, `${at}.valueCodeableConcept.coding[0].system`)]);
+    await refused(stability({ system, code: 'fixed', display: 'Fixed' }), 400, [errorIssue(...INVALID_RESOURCE, 'value',
+      "Invalid content extension code: fixed Extension code must be 'static' or 'dynamic'", `${at}.valueCodeableConcept.coding[0].code`)]);
+    await refused(stability({ system, code: 'static', display: 'Dynamic' }), 400, [errorIssue(...INVALID_RESOURCE, 'value',
+      "Invalid content extension display: Dynamic Extension display must be the same as code either 'static' or 'dynamic'", `${at}.valueCodeableConcept.coding[0].display`)]);
+    await refused(stability({ system, code: 'static', display: 'Static' }, 'https://example.org/ext'), 400, [errorIssue(...INVALID_RESOURCE, 'value',
+      "Invalid content extension url: https://example.org/ext Extension url must be 'https://fhir.nhs.uk/England/StructureDefinition/Extension-England-ContentStability'", `${at}.url`)]);
+    const ok = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: stability({ system, code: 'static', display: 'Static' }) });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  });
+
+  it('a _search body of the wrong shape is INVALID_PARAMETER naming the field', async () => {
+    const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference/_search', producer,
+      { body: { 'subject:identifier': ['x'] }, contentType: 'application/json' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.issue, [errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid', 'Invalid query parameter (subject:identifier: str type expected)', 'subject:identifier')]);
+  });
+});
