@@ -77,7 +77,7 @@ describe('platform lifecycle', () => {
       delete process.env.DATABASE_URL;
       const serve = runCli(['serve', '--demo', '--port', '0'], env);
       let url: string | undefined;
-      for (let i = 0; i < 300 && !url; i++) {
+      for (let i = 0; i < 900 && !url; i++) {
         url = /listening on (http:\/\/[0-9.:]+)/.exec(serve.output())?.[1];
         if (!url) await sleep(100);
       }

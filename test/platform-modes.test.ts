@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import { startTestSpine, createTestDatabase, type TestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
@@ -90,6 +91,22 @@ describe('demo credentials stay behind when a demo store is later served without
       assert.equal((await inboxAs(spine, MB1, 'TestKey')).status, 403);
     } finally {
       await spine.stop();
+    }
+  });
+});
+
+describe('demo mode', () => {
+  it('answers only loopback Host names, as sandbox mode does (DNS rebinding)', async () => {
+    const spine = await startTestSpine();
+    try {
+      const port = new URL(spine.url).port;
+      const get = (host: string) => new Promise<number>((resolve, reject) => {
+        httpRequest(`${spine.url}/_ping`, { headers: { host } }, (response) => { response.resume(); resolve(response.statusCode!); }).on('error', reject).end();
+      });
+      assert.equal(await get(`localhost:${port}`), 200);
+      assert.equal(await get(`rebound.example:${port}`), 403);
+    } finally {
+      await spine.close();
     }
   });
 });

@@ -52,7 +52,7 @@ describe('patient-data responses are audited by the platform', () => {
   it('a route that declares config.audit gets its entry with what the handler touched, without an audit call', async () => {
     assert.deepEqual(await call('/probe/declared/9000000009'), { status: 200, audit: [{
       action: 'patient.probe', resource: 'Patient/9000000009', nhs_numbers: ['9000000009'], outcome: 'success', app_id: appId,
-      detail: { why: 'test', method: 'GET', status: 200 },
+      detail: { why: 'test' },
     }] });
   });
 
@@ -71,5 +71,22 @@ describe('patient-data responses are audited by the platform', () => {
   it('error responses carry no patient data and get no platform entry; non-patient routes neither', async () => {
     assert.deepEqual(await call('/probe/fails'), { status: 404, audit: [] });
     assert.deepEqual(await call('/probe/directory'), { status: 200, audit: [] });
+  });
+});
+
+describe('when the audit trail cannot be written', () => {
+  it('a route audited by the platform answers 503 and sends no patient data', async () => {
+    const spine = await startTestSpine({ flags: { services: 'identity' }, modules: [probe] });
+    try {
+      const { token } = await createAppAndToken(spine, { activities: ['patient:read'] });
+      await spine.ctx.audit.close();
+      const response = await fetch(`${spine.url}/probe/declared/9000000009`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(response.status, 503);
+      const body = await response.text();
+      assert.doesNotMatch(body, /"id":"9000000009"/);
+      assert.match(body, /SERVICE_UNAVAILABLE/);
+    } finally {
+      await spine.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError, SERVICE_NAMES, loadConfig, parseServices } from './config.js';
+import { ConfigError, SERVICE_NAMES, checkServeConfig, isLoopbackHost, loadConfig, parseServices } from './config.js';
 
 describe('configuration', () => {
   it('defaults: port 9000 on loopback, all services, embedded database in ./.openspine', () => {
@@ -67,5 +67,19 @@ describe('configuration', () => {
         assert.ok(err instanceof ConfigError);
       }
     }));
+  });
+
+  it('demo and sandbox modes serve on a loopback address or not at all; a deployment on any address', () => {
+    fc.assert(fc.property(fc.oneof(fc.constantFrom('127.0.0.1', '127.1.2.3', 'localhost', '::1', '0.0.0.0', '::'), fc.string({ maxLength: 30 })), fc.constantFrom('demo', 'sandbox', 'deployment'), (host, mode) => {
+      const config = loadConfig({ host, demo: mode === 'demo', sandbox: mode === 'sandbox' }, { MESH_SHARED_KEY: 'an-environment-secret' });
+      if (mode === 'deployment' || isLoopbackHost(host)) checkServeConfig(config);
+      else assert.throws(() => checkServeConfig(config), ConfigError);
+    }));
+  });
+
+  it('the token rate limit is a whole number of at least 1', () => {
+    assert.equal(loadConfig({}, {}).tokenRateLimit, 6000);
+    assert.equal(loadConfig({ tokenRateLimit: '10' }, { OPENSPINE_TOKEN_RATE_LIMIT: '20' }).tokenRateLimit, 10);
+    for (const raw of ['0', '-1', '1.5', 'many']) assert.throws(() => loadConfig({}, { OPENSPINE_TOKEN_RATE_LIMIT: raw }), ConfigError);
   });
 });

@@ -39,11 +39,15 @@ export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter, log
     const activity = config?.activity;
     if (!activity || request.auditRecorded || reply.statusCode >= 400) return payload;
     if (!config.audit && !PATIENT_DATA_ACTIVITIES.has(activity)) return payload;
-    if (!config.audit) log.warn({ route: request.routeOptions.url, method: request.method }, 'patient-data route made no audit entry: the platform recorded one');
     const touched = request.audited ?? {};
+    if (config.audit) {
+      await audit.record({ ...auditContext(request), action: config.audit.action, resource: touched.resource, nhsNumbers: touched.nhsNumbers ?? [], outcome: 'success', detail: touched.detail });
+      return payload;
+    }
+    log.warn({ route: request.routeOptions.url, method: request.method }, 'patient-data route made no audit entry: the platform recorded one');
     await audit.record({
       ...auditContext(request),
-      action: config.audit?.action ?? activity.replace(':', '.'),
+      action: activity.replace(':', '.'),
       resource: touched.resource ?? request.routeOptions.url,
       nhsNumbers: touched.nhsNumbers ?? [],
       outcome: 'success',

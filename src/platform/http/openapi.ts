@@ -20,5 +20,5 @@ export async function serveOpenApi(scope: FastifyInstance, options: OpenApiOptio
       info: { title: options.title, description: options.description, version: '0.1.0' },
     },
   });
-  scope.get(options.path, { schema: { hide: true } }, async (_request, reply) => reply.type('application/json').send(scope.swagger()));
+  scope.get(options.path, { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.type('application/json').send(scope.swagger()));
 }

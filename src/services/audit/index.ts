@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext, ServiceModule } from '../../platform/service.js';
-import { auditContext } from '../../platform/audit/entry.js';
 import { searchAuditRecords } from '../../platform/audit/store.js';
 import { searchset } from '../../platform/fhir/bundle.js';
 import { PLATFORM_ERRORS, SpineError } from '../../platform/http/errors.js';
@@ -28,40 +27,32 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
   app.get(`${BASE}/metadata`, { config: { public: true } }, async (_request, reply) =>
     reply.type(FHIR_JSON).send(capabilityStatement(ctx.config.publicBaseUrl, ctx.clock.now())));
 
-  app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+  // Reading the trail is itself an access to patient data: the platform audits each answer before
+  // it goes out (config.audit), with what the handler puts in request.audited.
+  app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read', audit: { action: 'audit.search' } } }, async (request, reply) => {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
     // One more than a page: whether there is a next page, without an offset scan.
     const found = await searchAuditRecords(ctx.db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before });
     const records = found.records.slice(0, query.count);
-    // Reading the trail is itself an access to patient data: audited before the answer goes out.
-    await ctx.audit.record({
-      ...auditContext(request),
-      action: 'audit.search',
+    request.audited = {
       resource: 'AuditEvent',
       nhsNumbers: query.nhsNumber ? [query.nhsNumber] : [],
-      outcome: 'success',
       detail: { query: request.query, scope: onlyBy ? 'own' : 'all', returned: records.length },
-    });
+    };
     const entries = records.map((record) => ({ fullUrl: eventUrl(record.seq), search: { mode: 'match' as const }, resource: toAuditEvent(record) }));
     const bundle = searchset(entries, { total: found.total, self: `${ctx.config.publicBaseUrl}${request.url}`, now: ctx.clock.now() });
     if (found.records.length > query.count) bundle.link!.push({ relation: 'next', url: nextPageUrl(request.url, records[records.length - 1]!.seq) });
     return reply.type(FHIR_JSON).send(bundle);
   });
 
-  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read', audit: { action: 'audit.read' } } }, async (request, reply) => {
     const seq = /^[1-9][0-9]{0,14}$/.test(request.params.id) ? Number(request.params.id) : undefined;
     const onlyBy = auditScopeFor(request.principal!);
     const found = seq === undefined ? undefined : (await searchAuditRecords(ctx.db, { seq, onlyBy, limit: 1 })).records[0];
     // Someone else's record is "not found" to a caller who may not see it: its existence is not disclosed.
     if (!found) throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `AuditEvent '${request.params.id}' not found`);
-    await ctx.audit.record({
-      ...auditContext(request),
-      action: 'audit.read',
-      resource: `AuditEvent/${found.seq}`,
-      nhsNumbers: found.nhsNumbers,
-      outcome: 'success',
-    });
+    request.audited = { resource: `AuditEvent/${found.seq}`, nhsNumbers: found.nhsNumbers };
     return reply.type(FHIR_JSON).send(toAuditEvent(found));
   });
 }

@@ -50,19 +50,22 @@ async function requireApiKeyHeader(request: FastifyRequest) {
   }
 }
 
+// The SDS serves its health checks without an API key (its spec); _status needs one.
+const PUBLIC = { config: { public: true } } as const;
+
 export function registerSdsHealth(app: FastifyInstance, ctx: PlatformContext, base: string, sdsBaseUrl: () => string) {
   const json = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type(PLAIN_JSON).send(body);
 
   // The SDS answers an empty 200; its sandbox answers {"status": "OK"}.
-  app.get(`${base}/healthcheck`, async (_request, reply) =>
+  app.get(`${base}/healthcheck`, PUBLIC, async (_request, reply) =>
     (ctx.config.sandbox ? json(reply, 200, { status: 'OK' }) : reply.code(200).send()));
 
-  app.get(`${base}/healthcheck/deep`, async (_request, reply) => {
+  app.get(`${base}/healthcheck/deep`, PUBLIC, async (_request, reply) => {
     const health = await deepHealth(ctx);
     return json(reply, health.status === 'pass' ? 200 : 503, health);
   });
 
-  app.get(`${base}/_ping`, async (_request, reply) =>
+  app.get(`${base}/_ping`, PUBLIC, async (_request, reply) =>
     json(reply, 200, { version: OPENSPINE_VERSION, revision: '1', releaseId: OPENSPINE_VERSION, commitId: '' }));
 
   app.get(`${base}/_status`, { config: { activity: 'directory:read', apiKey: true }, onRequest: requireApiKeyHeader }, async (_request, reply) => {

@@ -23,7 +23,7 @@ export const sendResource = (reply: FastifyReply, resource: unknown) => reply.ty
 
 /** `GET /_status` as NRL answers it (spec: 200 `{"message": "OK"}`), after checking its store answers. */
 export function registerStatusAndMetadata(app: FastifyInstance, ctx: PlatformContext, side: SearchSide) {
-  app.get('/_status', async (_request, reply) => {
+  app.get('/_status', { config: { public: true } }, async (_request, reply) => {
     try {
       await ctx.db.query('SELECT 1 FROM record_locator.permissions LIMIT 1');
     } catch {
@@ -41,7 +41,7 @@ export function registerStatusAndMetadata(app: FastifyInstance, ctx: PlatformCon
     { name: 'category', type: 'token', documentation: 'A record category of the NRL record category value set, system|code' },
     { name: 'next-page-token', type: 'string', documentation: 'The next page of 20 pointers' },
   ];
-  app.get('/metadata', async (_request, reply) => sendResource(reply, capabilityStatement({
+  app.get('/metadata', { config: { public: true } }, async (_request, reply) => sendResource(reply, capabilityStatement({
     software: `OpenSpine National Record Locator ${side} API`,
     description: `National Record Locator ${side} FHIR API (NHS England's NRL, served by OpenSpine)`,
     url: apiBase(ctx, side),
