@@ -36,7 +36,8 @@ const ReportBody = Type.Object({
  * `/messageexchange` as the sandbox serves them (`report` only under `/messageexchange`).
  */
 export async function sandboxAdminPlugin(app: FastifyInstance, deps: MeshDeps, options: { report: boolean }) {
-  const open = { config: { meshPublic: true } };
+  // Open, as the MESH sandbox's testing routes are: registered only in sandbox mode (loopback).
+  const open = { config: { meshPublic: true, public: true } } as const;
   app.addHook('onRequest', async (request) => { request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1; });
   app.setErrorHandler((err, request, reply) => sendMeshError(request, reply, err));
   // Checked as declared, never coerced: `"code": 42` is a 400, not the string "42".

@@ -12,8 +12,8 @@ import type { SearchSide } from '../domain/search-params.js';
  * With access tokens, the platform guard authenticates and authorises by the route's activity; in
  * gateway mode the gateway has done that and the caller hook reads what it injected instead.
  */
-export const routeConfig = (ctx: PlatformContext, activity: Activity): { activity?: Activity } =>
-  (ctx.config.trustGateway ? {} : { activity });
+export const routeConfig = (ctx: PlatformContext, activity: Activity): { activity?: Activity; authenticatedBy?: string } =>
+  (ctx.config.trustGateway ? { authenticatedBy: 'NHSD-Connection-Metadata' } : { activity });
 
 export const callerOf = (request: FastifyRequest): NrlCaller => request.nrlCaller!;
 

@@ -10,6 +10,8 @@ import { registerPermissionRoutes } from './permissions-admin.js';
  * sets up each scenario, including pointers the API itself would refuse.
  */
 const BASE = '/_admin/record-locator';
+// Open, as a sandbox's testing routes are: registered only in sandbox mode, which listens on loopback.
+const SANDBOX_ONLY = { public: true } as const;
 const ID = /^[\x21-\x7e]{1,200}$/;
 
 function pointerId(id: string): string {
@@ -18,9 +20,9 @@ function pointerId(id: string): string {
 }
 
 export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  registerPermissionRoutes(app, ctx, BASE, {});
+  registerPermissionRoutes(app, ctx, BASE, SANDBOX_ONLY);
 
-  app.put<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, async (request, reply) => {
+  app.put<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, { config: SANDBOX_ONLY }, async (request, reply) => {
     const id = pointerId(request.params.id);
     const body = request.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -29,15 +31,15 @@ export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext) 
     await replacePointer(ctx.db, rowOf(body as DocumentReference, id));
     return reply.code(200).type('application/fhir+json').send(body);
   });
-  app.get<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, { config: SANDBOX_ONLY }, async (request, reply) => {
     const row = await readPointer(ctx.db, pointerId(request.params.id));
     if (!row) throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `no pointer '${request.params.id}'`);
     return reply.type('application/fhir+json').send(row.resource);
   });
-  app.delete<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, { config: SANDBOX_ONLY }, async (request, reply) => {
     const [deleted] = await deletePointers(ctx.db, [pointerId(request.params.id)]);
     if (!deleted) throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `no pointer '${request.params.id}'`);
     return reply.code(204).send();
   });
-  app.delete(`${BASE}/DocumentReference`, async () => ({ deleted: await deleteAllPointers(ctx.db) }));
+  app.delete(`${BASE}/DocumentReference`, { config: SANDBOX_ONLY }, async () => ({ deleted: await deleteAllPointers(ctx.db) }));
 }
