@@ -13,7 +13,7 @@ describe('PDS OpenAPI document, generated from the route schemas the door checks
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     const doc = await res.json();
     assert.match(doc.openapi, /^3\./);
-    assert.deepEqual(Object.keys(doc.paths).sort(), [`${BASE}/Patient`, `${BASE}/Patient/{id}`, `${BASE}/Patient/{id}/RelatedPerson`, `${BASE}/metadata`,
+    assert.deepEqual(Object.keys(doc.paths).sort(), [`${BASE}/Coverage`, `${BASE}/Patient`, `${BASE}/Patient/{id}`, `${BASE}/Patient/{id}/RelatedPerson`, `${BASE}/metadata`,
       '/personal-demographics/_ping', '/personal-demographics/_status'].sort());
     const parameters = (operation: { parameters: Array<{ in: string; name: string; required?: boolean }> }) =>
       operation.parameters.map((p) => `${p.in} ${p.name}${p.required ? ' (required)' : ''}`);
