@@ -10,6 +10,7 @@ import { registerMetrics } from './metrics.js';
 import { registerHealth } from './health.js';
 import { registerAuthGuard } from '../auth/guard.js';
 import { registerRateLimit } from './rate-limit.js';
+import { registerOverloadShedding } from './overload.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
@@ -48,6 +49,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
+  await registerOverloadShedding(app, ctx.config.overload);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);

@@ -1,0 +1,12 @@
+import { startEmbeddedPostgres } from '/work/wt/faults/dist/platform/db/embedded.js';
+import pg from 'pg';
+const dir = process.argv[2];
+const t = Date.now();
+const s = await startEmbeddedPostgres(dir, console.log);
+console.log('started in', Date.now() - t, s.connectionString.replace(/:[^:@]+@/, ':***@'));
+const c = new pg.Client({ connectionString: s.connectionString }); await c.connect();
+console.log((await c.query('show server_encoding')).rows, (await c.query('select datcollate from pg_database where datname='postgres'')).rows);
+await c.end();
+const t2 = Date.now();
+await s.stop();
+console.log('stopped in', Date.now() - t2);
