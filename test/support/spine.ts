@@ -92,6 +92,8 @@ export interface OwnPostgres {
   /** The postmaster and every process it started (each backend leads a process group of its own,
    * so signalling the postmaster's group does not reach them). */
   serverPids(): number[];
+  /** The server processes whose title (`postgres: walwriter`, …) matches. */
+  serverPidsNamed(title: RegExp): number[];
   /** The supervisor process's pid. */
   supervisorPid(): number;
   /** Resolves once PostgreSQL (restarted by its supervisor) accepts connections again. */
@@ -116,6 +118,13 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       const postmaster = postmasterPid();
       return [postmaster, ...childrenOf(postmaster)];
     },
+    serverPidsNamed: (title) => childrenOf(postmasterPid()).filter((pid) => {
+      try {
+        return title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      } catch {
+        return false;
+      }
+    }),
     supervisorPid: () => (JSON.parse(readFileSync(join(dataDir, 'pg-supervisor.json'), 'utf8')) as { pid: number }).pid,
     async waitUntilUp(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,9 @@ import { PLATFORM_ERRORS, SpineError } from './errors.js';
 
 /** Seconds a shed client is asked to wait. */
 const RETRY_AFTER_SECONDS = 1;
+const SAMPLE_INTERVAL_MS = 200;
+// Two samples after listening: the first may still hold start-up's lag.
+const STARTUP_GRACE_MS = 2 * SAMPLE_INTERVAL_MS + 100;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,12 +41,22 @@ function abandon(request: FastifyRequest, reply: FastifyReply) {
  * Registered first, ahead of authentication: a shed request costs no signature check either.
  */
 export async function registerOverloadShedding(app: FastifyInstance, limits: Config['overload']) {
+  // Start-up work (migrations, schema compilation) lags the event loop once; that is not load.
+  let measuringSince = Number.POSITIVE_INFINITY;
+  app.addHook('onListen', async () => { measuringSince = Date.now() + STARTUP_GRACE_MS; });
   await app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxHeapUsedBytes: limits.maxHeapUsedBytes,
     retryAfter: RETRY_AFTER_SECONDS,
     // A lag is seen within a fifth of a second rather than the default second.
-    sampleInterval: 200,
+    sampleInterval: SAMPLE_INTERVAL_MS,
+    pressureHandler: (_request, _reply, type, value) => {
+      if (type === 'eventLoopDelay' && Date.now() < measuringSince) return undefined;
+      const what = type === 'eventLoopDelay' ? `the event loop lags ${Math.round(Number(value))} ms` : `memory is short (${type})`;
+      return Promise.reject(new SpineError(PLATFORM_ERRORS.SERVICE_UNAVAILABLE,
+        `The service is overloaded (${what}); retry after ${RETRY_AFTER_SECONDS} s`,
+        { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }));
+    },
   });
 
   let inFlight = 0;
