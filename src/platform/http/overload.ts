@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import type { Config } from '../config.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
+import { callers } from '../db/faults.js';
 
 /** Seconds a shed client is asked to wait. */
 const RETRY_AFTER_SECONDS = 1;
@@ -36,7 +37,9 @@ function abandon(request: FastifyRequest, reply: FastifyReply) {
  * - @fastify/under-pressure refuses requests while the event loop lags past
  *   `maxEventLoopDelayMs` or the heap holds more than `maxHeapUsedBytes`;
  * - a request whose client has gone (timed out, cancelled) while it waited is dropped before
- *   its handler runs: no work, no database call, no audit record for an answer nobody reads.
+ *   its handler runs, and a database call made for it after its client has gone is refused
+ *   before it takes a connection (`callers`): no work, no write, no audit record for an answer
+ *   nobody reads.
  * Refusals go through each service's error handler, so each API answers in its own error shape.
  * Registered first, ahead of authentication: a shed request costs no signature check either.
  */
@@ -75,7 +78,8 @@ export async function registerOverloadShedding(app: FastifyInstance, limits: Con
     inFlight += 1;
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     reply.raw.once('close', () => { inFlight -= 1; });
-    done();
+    // Everything the request does from here runs as this caller: a database call checks it first.
+    callers.run({ gone: () => clientGone(request) }, done);
   });
   app.addHook('preHandler', (request, reply, done) => {
     if (clientGone(request)) {
