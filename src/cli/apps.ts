@@ -41,7 +41,7 @@ export function registerIdentityCommands(program: Command) {
       const dataDir = configFrom(options).dataDir;
       const key = await generateSigningKey('RS512', bits);
       const privateKeyPath = resolve(options.keyOut ?? join(dataDir, 'keys', `${key.kid}.pem`));
-      mkdirSync(dirname(privateKeyPath), { recursive: true });
+      mkdirSync(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
       writeFileSync(privateKeyPath, key.privateKeyPem, { mode: 0o600 });
       const registration = { ...input, jwks: { keys: [key.publicJwk] } };
       try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,9 +26,9 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** A fresh, empty database on the test server; dropped by the returned function. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = await serverUrl();
+/** A fresh, empty database on the test server (or on `admin`); dropped by the returned function. */
+export async function createTestDatabase(adminUrl?: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = adminUrl ?? await serverUrl();
   const name = `openspine_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
@@ -87,4 +87,87 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface OwnPostgres {
+  server: EmbeddedServer;
+  /** The cluster directory (its `postmaster.pid` names the running server). */
+  cluster: string;
+  /** The running postmaster's pid. */
+  postmasterPid(): number;
+  /** The postmaster and every process it started (each backend leads a process group of its own,
+   * so signalling the postmaster's group does not reach them). */
+  serverPids(): number[];
+  /** The server processes whose title (`postgres: walwriter`, …) matches. */
+  serverPidsNamed(title: RegExp): number[];
+  /** The supervisor process's pid. */
+  supervisorPid(): number;
+  /** Resolves once PostgreSQL (restarted by its supervisor) accepts connections again. */
+  waitUntilUp(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * An embedded PostgreSQL of the test's own, for tests that kill or freeze the server: doing that
+ * to the runner's shared server would break every other test file.
+ */
+export async function startOwnPostgres(): Promise<OwnPostgres> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openspine-own-pg-'));
+  const server = await startEmbeddedPostgres(dataDir);
+  const cluster = join(dataDir, 'pg');
+  const postmasterPid = () => Number(readFileSync(join(cluster, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return {
+    server,
+    cluster,
+    postmasterPid,
+    serverPids: () => {
+      const postmaster = postmasterPid();
+      return [postmaster, ...childrenOf(postmaster)];
+    },
+    serverPidsNamed: (title) => childrenOf(postmasterPid()).filter((pid) => {
+      try {
+        return title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      } catch {
+        return false;
+      }
+    }),
+    supervisorPid: () => (JSON.parse(readFileSync(join(dataDir, 'pg-supervisor.json'), 'utf8')) as { pid: number }).pid,
+    async waitUntilUp(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const client = new pg.Client({ connectionString: server.connectionString, connectionTimeoutMillis: 1_000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      }
+    },
+    async close() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
 }

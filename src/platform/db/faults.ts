@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 /**
  * Database faults: which errors mean "the database is unreachable, restarting, overloaded or too
  * slow" (the Spine answers 503 and the client retries) rather than a fault of the request.
@@ -93,5 +94,20 @@ export class Availability {
     const downMs = this.now() - this.downSince;
     this.downSince = undefined;
     this.log.info({ downMs, reason: this.reason }, 'database reachable again: recovered');
+  }
+}
+
+/**
+ * Who a database call is made for. The HTTP layer runs each request inside `callers.run` with a
+ * check of its connection; a call whose caller has gone is refused before it takes a connection:
+ * a request that waited for one while its client gave up does no work, writes nothing and audits
+ * nothing for an answer nobody will read.
+ */
+export const callers = new AsyncLocalStorage<{ gone(): boolean }>();
+
+export class CallerGoneError extends Error {
+  constructor() {
+    super('the client closed its connection before the work began');
+    this.name = 'CallerGoneError';
   }
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Availability, DatabaseUnavailableError, isDatabaseUnavailable } from './faults.js';
+import { Availability, CallerGoneError, DatabaseUnavailableError, callers, isDatabaseUnavailable } from './faults.js';
 
 /** Anything that runs a query: the pool or a client inside a transaction. Stores take this, so one
  * store function works both alone and as part of a larger transaction (e.g. with the event outbox). */
@@ -14,7 +14,8 @@ export interface Db extends Queryable {
   readonly availability: Availability;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
-  /** Another pool on the same database with the same timeouts and fault handling (a writer's own connections). */
+  /** Another pool on the same database with the same timeouts and fault handling, for a writer
+   * that batches the work of many requests (its calls do not stop when one caller leaves). */
   openPool(overrides: pg.PoolConfig): pg.Pool;
   close(): Promise<void>;
 }
@@ -37,13 +38,14 @@ const CLIENT_GRACE_MS = 2_000;
 
 /**
  * A pg pool that consults the database's `Availability` before every connection: while the
- * database is down, `connect` and `query` fail at once with `DatabaseUnavailableError`. Every
+ * database is down, `connect` and `query` fail at once with `DatabaseUnavailableError`; and
+ * one whose caller has gone (`callers`) fails with `CallerGoneError` without touching the database. Every
  * client gets an 'error' listener for its whole life, so a connection lost while a client is
  * checked out (a server crash mid-transaction) is a failed call, never an unhandled 'error' event
  * that kills the process.
  */
 class GuardedPool extends pg.Pool {
-  constructor(options: pg.PoolConfig, readonly availability: Availability) {
+  constructor(options: pg.PoolConfig, readonly availability: Availability, private readonly checksCallers: boolean) {
     super(options);
     this.on('error', (err) => availability.failed(err));
     this.on('connect', (client) => {
@@ -53,21 +55,37 @@ class GuardedPool extends pg.Pool {
   }
 
   override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): any {
-    if (!this.availability.admit()) {
-      const refused = new DatabaseUnavailableError();
+    const caller = this.checksCallers ? callers.getStore() : undefined;
+    const callerGone = caller?.gone() === true;
+    if (callerGone || !this.availability.admit()) {
+      const refused = callerGone ? new CallerGoneError() : new DatabaseUnavailableError();
+      // Refused on a later turn of the event loop, never synchronously in a chain of microtasks:
+      // a caller that retries at once must still let timers and I/O run.
       if (callback) {
-        process.nextTick(() => callback(refused, undefined, () => undefined));
+        setImmediate(() => callback(refused, undefined, () => undefined));
         return undefined;
       }
-      return Promise.reject(refused);
+      return new Promise((_resolve, reject) => setImmediate(() => reject(refused)));
     }
+    // A caller may wait in the pool's queue; if it has gone when its turn comes, the client goes back.
     if (callback) {
       return super.connect((err, client, done) => {
         if (err) this.availability.failed(err);
+        else if (caller?.gone()) {
+          done();
+          callback(new CallerGoneError(), undefined, () => undefined);
+          return;
+        }
         callback(err, client, done);
       });
     }
-    return super.connect().catch((err: unknown) => {
+    return super.connect().then((client: pg.PoolClient) => {
+      if (caller?.gone()) {
+        client.release();
+        throw new CallerGoneError();
+      }
+      return client;
+    }, (err: unknown) => {
       this.availability.failed(err);
       throw err;
     });
@@ -98,7 +116,7 @@ export function createDb(connectionString: string, options: number | DbOptions =
   const opts = typeof options === 'number' ? { max: options } : options;
   const availability = new Availability(opts.log ?? silent);
   const base: pg.PoolConfig = { connectionString, idleTimeoutMillis: 30_000, ...timeoutOptions(opts) };
-  const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability);
+  const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability, true);
   const siblings: pg.Pool[] = [];
   return {
     pool,
@@ -127,7 +145,8 @@ export function createDb(connectionString: string, options: number | DbOptions =
       }
     },
     openPool(overrides) {
-      const sibling = new GuardedPool({ ...base, ...overrides }, availability);
+      // A writer's own pool serves batches of many callers: no one caller's leaving stops it.
+      const sibling = new GuardedPool({ ...base, ...overrides }, availability, false);
       siblings.push(sibling);
       return sibling;
     },

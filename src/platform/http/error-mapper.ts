@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/faults.js';
+import { CallerGoneError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/faults.js';
 import { RequestValidationError, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
@@ -53,6 +53,10 @@ export function classifyError(err: unknown, request: FastifyRequest): Classified
 function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
   if (err instanceof SpineError) {
     return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
+  }
+  if (err instanceof CallerGoneError) {
+    // Nobody is listening: whatever is sent is dropped with the connection.
+    return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The client closed its connection' };
   }
   if (isDatabaseUnavailable(err)) {
     // The driver's message names hosts and ports: logged for the operator (once per outage, by the

@@ -13,6 +13,7 @@ import { registerAuthGuard, registerRouteProtectionCheck, type RouteProtection }
 import { registerLoopbackHostCheck } from './host-check.js';
 import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
+import { registerOverloadShedding } from './overload.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
@@ -58,6 +59,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
+  await registerOverloadShedding(app, ctx.config.overload);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);

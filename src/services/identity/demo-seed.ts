@@ -88,7 +88,7 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
     for (const profile of user.roleProfiles) await insertRoleProfile(ctx.db, { ...profile, userId: user.userId });
   }
   if (!demo && !admin) return;
-  mkdirSync(join(ctx.config.dataDir, 'keys'), { recursive: true });
+  mkdirSync(join(ctx.config.dataDir, 'keys'), { recursive: true, mode: 0o700 });
   const path = demoCredentialsPath(ctx.config.dataDir);
   const credentials: DemoCredentials = {
     ...readCredentials(path),
