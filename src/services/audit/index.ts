@@ -8,6 +8,8 @@ import { auditScopeFor } from './access.js';
 import { toAuditEvent } from './audit-event.js';
 import { capabilityStatement } from './capability.js';
 import { parseAuditEventQuery } from './search-params.js';
+import { auditEventParams, auditEventSearchQuerystring } from './schemas.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
 
 const BASE = '/audit/FHIR/R4';
 const FHIR_JSON = 'application/fhir+json';
@@ -18,6 +20,11 @@ const FHIR_JSON = 'application/fhir+json';
  * the platform's audit writer (src/platform/audit); its tables belong to the platform.
  */
 async function routes(app: FastifyInstance, ctx: PlatformContext) {
+  await serveOpenApi(app, {
+    path: `${BASE}/openapi.json`,
+    title: 'OpenSpine audit API (FHIR AuditEvent)',
+    description: 'Who accessed a patient\'s record, and what a user or application accessed: the Spine\'s audit trail as FHIR AuditEvents.',
+  });
   const eventUrl = (seq: number) => `${ctx.config.publicBaseUrl}${BASE}/AuditEvent/${seq}`;
   const nextPageUrl = (url: string, lastSeq: number) => {
     const next = new URL(url, ctx.config.publicBaseUrl);
@@ -28,7 +35,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
   app.get(`${BASE}/metadata`, async (_request, reply) =>
     reply.type(FHIR_JSON).send(capabilityStatement(ctx.config.publicBaseUrl, ctx.clock.now())));
 
-  app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+  app.get(`${BASE}/AuditEvent`, { schema: { querystring: auditEventSearchQuerystring }, config: { activity: 'audit:read' } }, async (request, reply) => {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
     // One more than a page: whether there is a next page, without an offset scan.
@@ -49,7 +56,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.type(FHIR_JSON).send(bundle);
   });
 
-  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read' } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { schema: { params: auditEventParams }, config: { activity: 'audit:read' } }, async (request, reply) => {
     const seq = /^[1-9][0-9]{0,14}$/.test(request.params.id) ? Number(request.params.id) : undefined;
     const onlyBy = auditScopeFor(request.principal!);
     const found = seq === undefined ? undefined : (await searchAuditRecords(ctx.db, { seq, onlyBy, limit: 1 })).records[0];

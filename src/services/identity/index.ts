@@ -5,6 +5,7 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { seedIdentityDemo } from './demo-seed.js';
 import { purgeExpiredJtis } from './store/applications.js';
 import { apiKeyResolver } from './api-keys.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
 
 /** How often used client-assertion jtis past their expiry are forgotten. */
 const JTI_SWEEP_MS = 60_000;
@@ -14,6 +15,11 @@ export const identityService: ServiceModule = {
   name: 'identity',
   migrations: identityMigrations,
   async routes(app, ctx) {
+    await serveOpenApi(app, {
+      path: '/admin/identity/openapi.json',
+      title: 'OpenSpine identity: OAuth2 token endpoint and admin API',
+      description: 'Signed-JWT client credentials and token exchange (as NHS England\'s API platform), and the admin API for applications, users and trusted issuers.',
+    });
     await registerOAuthRoutes(app, ctx);
     await registerAdminRoutes(app, ctx);
   },
