@@ -89,7 +89,10 @@ describe('identity admin API', () => {
   it('bad application input is 400 INVALID_VALUE naming the problem, and nothing is stored', async () => {
     const before = (await (await call('GET', '/applications')).json()).applications.length;
     await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'not an ods' }), 400, 'INVALID_VALUE', /'odsCode' must be an ODS code/);
-    await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'A83008', activities: ['patient:fly'] }), 400, 'INVALID_VALUE', /'activities' must be a list/);
+    await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'A83008', activities: ['patient:fly'] }), 400, 'INVALID_VALUE', /^Invalid value - 'patient:fly' in field 'activities\/0'$/);
+    await expectInvalid(await call('POST', '/applications', { name: 7, odsCode: 'A83008' }), 400, 'INVALID_VALUE', /^Invalid value - '7' in field 'name'$/);
+    await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'A83008', rateLimit: '5' }), 400, 'INVALID_VALUE', /^Invalid value - '5' in field 'rateLimit'$/);
+    await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'A83008', pets: 1 }), 400, 'INVALID_VALUE', /Additional properties are not allowed \('pets' was unexpected\)/);
     await expectInvalid(await call('POST', '/applications', { name: 'X', odsCode: 'A83008', rateLimit: 0 }), 400, 'INVALID_VALUE', /'rateLimit'/);
     await expectInvalid(await call('POST', '/applications', { name: '', odsCode: 'A83008' }), 400, 'INVALID_VALUE', /'name'/);
     const privateJwk = (await generateSigningKey('RS512', 2048)).privateJwk;

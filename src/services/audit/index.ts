@@ -7,6 +7,8 @@ import { auditScopeFor } from './access.js';
 import { toAuditEvent } from './audit-event.js';
 import { capabilityStatement } from './capability.js';
 import { parseAuditEventQuery } from './search-params.js';
+import { auditEventParams, auditEventSearchQuerystring } from './schemas.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
 
 const BASE = '/audit/FHIR/R4';
 const FHIR_JSON = 'application/fhir+json';
@@ -17,6 +19,11 @@ const FHIR_JSON = 'application/fhir+json';
  * the platform's audit writer (src/platform/audit); its tables belong to the platform.
  */
 async function routes(app: FastifyInstance, ctx: PlatformContext) {
+  await serveOpenApi(app, {
+    path: `${BASE}/openapi.json`,
+    title: 'OpenSpine audit API (FHIR AuditEvent)',
+    description: 'Who accessed a patient\'s record, and what a user or application accessed: the Spine\'s audit trail as FHIR AuditEvents.',
+  });
   const eventUrl = (seq: number) => `${ctx.config.publicBaseUrl}${BASE}/AuditEvent/${seq}`;
   const nextPageUrl = (url: string, lastSeq: number) => {
     const next = new URL(url, ctx.config.publicBaseUrl);
@@ -29,7 +36,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
 
   // Reading the trail is itself an access to patient data: the platform audits each answer before
   // it goes out (config.audit), with what the handler puts in request.audited.
-  app.get(`${BASE}/AuditEvent`, { config: { activity: 'audit:read', audit: { action: 'audit.search' } } }, async (request, reply) => {
+  app.get(`${BASE}/AuditEvent`, { schema: { querystring: auditEventSearchQuerystring }, config: { activity: 'audit:read', audit: { action: 'audit.search' } } }, async (request, reply) => {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
     // One more than a page: whether there is a next page, without an offset scan.
@@ -46,7 +53,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.type(FHIR_JSON).send(bundle);
   });
 
-  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { config: { activity: 'audit:read', audit: { action: 'audit.read' } } }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>(`${BASE}/AuditEvent/:id`, { schema: { params: auditEventParams }, config: { activity: 'audit:read', audit: { action: 'audit.read' } } }, async (request, reply) => {
     const seq = /^[1-9][0-9]{0,14}$/.test(request.params.id) ? Number(request.params.id) : undefined;
     const onlyBy = auditScopeFor(request.principal!);
     const found = seq === undefined ? undefined : (await searchAuditRecords(ctx.db, { seq, onlyBy, limit: 1 })).records[0];

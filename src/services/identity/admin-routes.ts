@@ -11,6 +11,7 @@ import { findUser, insertRoleProfile, insertUser, listUsers } from './store/user
 import { listTrustedIssuers, upsertTrustedIssuer } from './store/issuers.js';
 import { parseRoleProfileInput, parseUserInput } from './user-input.js';
 import { parsePublicJwks, type Parsed } from './application-input.js';
+import { apiKeyParams, applicationBody, demoIdTokenBody, jwksBody, roleProfileBody, userBody, userIdParams } from './admin-schemas.js';
 
 const ADMIN = { activity: 'identity:admin' } as const;
 const PREFIX = '/admin/identity';
@@ -38,7 +39,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
   app.get(`${PREFIX}/applications`, { config: ADMIN }, async () =>
     ({ applications: (await listApplications(ctx.db)).map(applicationView) }));
 
-  app.post(`${PREFIX}/applications`, { config: ADMIN }, async (request, reply) => {
+  app.post(`${PREFIX}/applications`, { schema: { body: applicationBody }, config: ADMIN }, async (request, reply) => {
     const { application, generatedKey } = await createApplication(ctx.db, request.body);
     await audited(ctx, request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
     // A generated private key is returned this once and never stored by the Spine.
@@ -48,13 +49,13 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     });
   });
 
-  app.get<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey`, { config: ADMIN }, async (request) => {
+  app.get<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey`, { schema: { params: apiKeyParams }, config: ADMIN }, async (request) => {
     const found = await findApplicationByApiKey(ctx.db, request.params.apiKey);
     if (!found) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
     return applicationView(found);
   });
 
-  app.put<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey/jwks`, { config: ADMIN }, async (request) => {
+  app.put<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey/jwks`, { schema: { params: apiKeyParams, body: jwksBody }, config: ADMIN }, async (request) => {
     const jwks = valid(parsePublicJwks(request.body), 'JWKS');
     const updated = await replaceApplicationJwks(ctx.db, request.params.apiKey, jwks);
     if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
@@ -64,7 +65,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
 
   app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
 
-  app.post(`${PREFIX}/users`, { config: ADMIN }, async (request, reply) => {
+  app.post(`${PREFIX}/users`, { schema: { body: userBody }, config: ADMIN }, async (request, reply) => {
     const user = valid(parseUserInput(request.body), 'user');
     // User and role profiles in one transaction: never half a user.
     await ctx.db.tx(async (tx) => {
@@ -79,13 +80,13 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     return reply.code(201).send(await findUser(ctx.db, user.userId));
   });
 
-  app.get<{ Params: { userId: string } }>(`${PREFIX}/users/:userId`, { config: ADMIN }, async (request) => {
+  app.get<{ Params: { userId: string } }>(`${PREFIX}/users/:userId`, { schema: { params: userIdParams }, config: ADMIN }, async (request) => {
     const user = await findUser(ctx.db, request.params.userId);
     if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${request.params.userId}'`);
     return user;
   });
 
-  app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { schema: { params: userIdParams, body: roleProfileBody }, config: ADMIN }, async (request, reply) => {
     const { userId } = request.params;
     if (!(await findUser(ctx.db, userId))) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${userId}'`);
     const profile = valid(parseRoleProfileInput(request.body, userId), 'role profile');
@@ -117,7 +118,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
   });
 
   // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.
-  app.post(`${PREFIX}/demo-id-tokens`, { config: ADMIN }, async (request) => {
+  app.post(`${PREFIX}/demo-id-tokens`, { schema: { body: demoIdTokenBody }, config: ADMIN }, async (request) => {
     const { userId, roleProfileId } = bodyOf(request.body);
     if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string')) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId') must be strings");

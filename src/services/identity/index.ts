@@ -6,6 +6,7 @@ import { seedIdentityDemo } from './demo-seed.js';
 import { purgeExpiredJtis } from './store/applications.js';
 import { apiKeyResolver } from './api-keys.js';
 import { purgeExpiredIdTokenUses } from './store/issuers.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
 
 /** How often used client-assertion and ID-token jtis past their expiry are forgotten. */
 const JTI_SWEEP_MS = 60_000;
@@ -15,6 +16,11 @@ export const identityService: ServiceModule = {
   name: 'identity',
   migrations: identityMigrations,
   async routes(app, ctx) {
+    await serveOpenApi(app, {
+      path: '/admin/identity/openapi.json',
+      title: 'OpenSpine identity: OAuth2 token endpoint and admin API',
+      description: 'Signed-JWT client credentials and token exchange (as NHS England\'s API platform), and the admin API for applications, users and trusted issuers.',
+    });
     await registerOAuthRoutes(app, ctx);
     await registerAdminRoutes(app, ctx);
   },

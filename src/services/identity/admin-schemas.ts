@@ -1,0 +1,40 @@
+import { Type } from '@sinclair/typebox';
+import { ACTIVITIES } from '../../platform/auth/activities.js';
+
+/**
+ * The identity admin API's route schemas (TypeBox: an OpenSpine API): the door refuses wrong types
+ * and unknown fields; the value rules (ODS codes, role codes, public keys only) are the input
+ * parsers' (`application-input.ts`, `user-input.ts`), shared with the CLI, which say what is wrong.
+ */
+const jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }, { description: 'A JWKS of public RSA keys, each with its own kid' });
+
+const roleProfile = Type.Object({
+  roleProfileId: Type.Optional(Type.String({ description: 'SDS role profile id (generated when absent)' })),
+  odsCode: Type.String({ description: 'ODS code of the organisation the role is held at' }),
+  roleCode: Type.String({ description: 'CIS2 job role code, R8000 or S8000:G8000:R8000' }),
+}, { additionalProperties: false });
+
+export const applicationBody = Type.Object({
+  name: Type.String({ description: 'The application\'s name, at most 200 characters' }),
+  odsCode: Type.String({ description: 'ODS code of the organisation that runs it' }),
+  activities: Type.Optional(Type.Array(Type.String({ enum: [...ACTIVITIES] }), { description: 'What it may do (default: patients, messaging, directory reads)' })),
+  rateLimit: Type.Optional(Type.Integer({ description: 'Requests per second' })),
+  jwks: Type.Optional(jwks),
+}, { additionalProperties: false });
+
+export const userBody = Type.Object({
+  userId: Type.Optional(Type.String({ description: 'SDS user id (generated when absent)' })),
+  name: Type.String(),
+  roleProfiles: Type.Optional(Type.Array(roleProfile)),
+}, { additionalProperties: false });
+
+export const roleProfileBody = roleProfile;
+export const jwksBody = jwks;
+
+export const demoIdTokenBody = Type.Object({
+  userId: Type.String(),
+  roleProfileId: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+export const apiKeyParams = Type.Object({ apiKey: Type.String({ description: 'The application\'s API key' }) });
+export const userIdParams = Type.Object({ userId: Type.String({ description: 'SDS user id' }) });
