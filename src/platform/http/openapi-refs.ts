@@ -35,11 +35,18 @@ export function schemaAt(document: object, pointer: string): Record<string, unkn
   return resolveRef(pointer) as Record<string, unknown>;
 }
 
-/** `{ in: 'header', name, required, schema }` parameters of an OpenAPI operation → a Fastify headers/querystring schema. */
+/**
+ * `{ in: 'header', name, required, schema }` parameters of an OpenAPI operation → a Fastify
+ * headers/querystring schema that checks them one after another, in the order given (each present,
+ * then valid, before the next): the `allOf` sets the order, the rest documents them.
+ */
 export function parametersSchema(parameters: Array<{ name: string; required?: boolean; schema?: object }>): Record<string, unknown> {
+  const required = parameters.filter((p) => p.required).map((p) => p.name);
+  const properties = Object.fromEntries(parameters.map((p) => [p.name, p.schema ?? { type: 'string' }]));
   return {
     type: 'object',
-    required: parameters.filter((p) => p.required).map((p) => p.name),
-    properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema ?? { type: 'string' }])),
+    required,
+    properties,
+    allOf: parameters.map((p) => ({ ...(p.required ? { required: [p.name] } : {}), properties: { [p.name]: properties[p.name] } })),
   };
 }

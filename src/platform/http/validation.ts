@@ -77,6 +77,7 @@ function lowerCaseHeaderNames(schema: Record<string, unknown>): Record<string, u
     ...schema,
     ...(properties ? { properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k.toLowerCase(), v])) } : {}),
     ...(Array.isArray(schema.required) ? { required: (schema.required as string[]).map((k) => k.toLowerCase()) } : {}),
+    ...(Array.isArray(schema.allOf) ? { allOf: (schema.allOf as Array<Record<string, unknown>>).map(lowerCaseHeaderNames) } : {}),
   };
 }
 

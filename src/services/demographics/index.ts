@@ -7,6 +7,8 @@ import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerCoverageRoutes } from './routes/coverage.js';
 import { pdsErrorHandler } from './validation-errors.js';
+import { serveOpenApi } from '../../platform/http/openapi.js';
+import { PDS_BASE } from './routes/paths.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
 import { seedSyntheticPatients } from './population/dataset.js';
 import { startReplayPruner } from './handlers/replays.js';
@@ -17,6 +19,11 @@ export const demographicsService: ServiceModule = {
   migrations: [demographicsMigrations],
   async routes(app, ctx) {
     app.setErrorHandler(pdsErrorHandler);
+    await serveOpenApi(app, {
+      path: `${PDS_BASE}/openapi.json`,
+      title: 'Personal Demographics Service (FHIR) API',
+      description: 'OpenSpine PDS: the routes and schemas it checks, from NHS England\'s PDS FHIR API specification.',
+    });
     registerReadRoutes(app, ctx);
     registerSearchRoute(app, ctx);
     registerPatchRoute(app, ctx);

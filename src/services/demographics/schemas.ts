@@ -61,3 +61,22 @@ export const patientHeaders = parametersSchema([requestId]);
 
 /** PDS PATCH checks If-Match (412) first, then X-Request-ID, then the Content-Type. */
 export const patchPatientHeaders = parametersSchema([ifMatch, requestId, patchContentType]);
+
+/**
+ * GET /Patient's parameters as the spec describes them, for the OpenAPI document. Each may be sent
+ * once or repeated; their values and PDS's order of checks (no parameters, unknown parameters, bad
+ * values, too weak a search) are the search parser's (`search/parse-search-params.ts`), which
+ * answers each with its own code, so the door only checks that they are text.
+ */
+export function patientSearchQuerystring(names: readonly string[]): Record<string, unknown> {
+  const described = new Map(Object.values((spec as { components: { parameters: Record<string, { in: string; name: string; description?: string }> } }).components.parameters)
+    .filter((p) => p.in === 'query').map((p) => [p.name, p.description]));
+  const text = { type: 'string' };
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((name) => [name, {
+      anyOf: [text, { type: 'array', items: text }],
+      ...(described.get(name) ? { description: described.get(name) } : {}),
+    }])),
+  };
+}

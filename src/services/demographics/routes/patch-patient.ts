@@ -50,7 +50,7 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
  * application/json-patch+json, the body a list of patches, then the NHS number; then the record
  * and the version If-Match names (409).
  */
-const patchSchema = { headers: patchPatientHeaders, params: patientIdParams, body: patchPatientBody };
+const patchSchema = { headers: patchPatientHeaders, params: patientIdParams, body: { content: { 'application/json-patch+json': { schema: patchPatientBody } } } };
 
 export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {

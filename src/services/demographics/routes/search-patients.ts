@@ -5,8 +5,8 @@ import { SpineError } from '../../../platform/http/errors.js';
 import { searchset } from '../../../platform/fhir/bundle.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { PDS_ERRORS, PDS_OUTCOMES, diagnostics } from '../errors.js';
-import { patientHeaders } from '../schemas.js';
-import { parameterNames, parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
+import { patientHeaders, patientSearchQuerystring } from '../schemas.js';
+import { SEARCH_PARAMETERS, parameterNames, parseSearchParams, type RawQuery } from '../search/parse-search-params.js';
 import { rankMatches } from '../search/rank-matches.js';
 import { CANDIDATE_CAP, findSearchCandidates } from '../store/patient-search.js';
 import { searchView } from '../views/patient-views.js';
@@ -16,8 +16,9 @@ import { PDS_BASE, fullUrlFor } from './paths.js';
 const MAX_RESULTS_USER = 50;
 
 export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) {
-  // The search parameters keep PDS's own order of checks (parse-search-params.ts); X-Request-ID is checked at the door.
-  app.get(`${PDS_BASE}/Patient`, { schema: { headers: patientHeaders }, config: { activity: 'patient:search' } }, async (request, reply) => {
+  // X-Request-ID is checked at the door; the parameters keep PDS's own order of checks (parse-search-params.ts).
+  const schema = { headers: patientHeaders, querystring: patientSearchQuerystring(SEARCH_PARAMETERS) };
+  app.get(`${PDS_BASE}/Patient`, { schema, config: { activity: 'patient:search' } }, async (request, reply) => {
     const query = parseSearchParams(request.query as RawQuery);
     const appRestricted = request.principal?.accessMode === 'application';
     if (appRestricted && query.maxResults !== undefined && query.maxResults !== 1) {

@@ -1,0 +1,103 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
+import { pdsResponseValidators } from './support/schemas.js';
+import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
+import { testPopulation } from './support/population.js';
+
+const DEATH_NOTIFICATION = {
+  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus',
+  extension: [{ url: 'deathNotificationStatus', valueCodeableConcept: { coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-DeathNotificationStatus', code: '2', display: 'Formal - death notice received from Registrar of Deaths' }] } }],
+};
+
+describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to Patient.yaml', () => {
+  let h: PdsHarness;
+  const validators = pdsResponseValidators();
+  const people = testPopulation(10, 950_000_000);
+  const send = (id: string, body: unknown, headers: Record<string, string>, requestId?: string | null) =>
+    call(h, `Patient/${id}`, { method: 'PATCH', body, headers, requestId });
+  const patch = (id: string, patches: unknown[], version = 1) =>
+    send(id, { patches }, { 'content-type': 'application/json-patch+json', 'if-match': `W/"${version}"` });
+  const stored = async (id: string) => (await h.db.query('SELECT version_id, resource FROM demographics.patients WHERE nhs_number = $1', [id])).rows[0];
+
+  before(async () => {
+    h = await startPds();
+    await bulkInsertPatients(h.spine.ctx.db, { patients: people });
+  });
+  after(() => h.close());
+
+  it('If-Match first (412), then X-Request-ID, then Content-Type, then the body, then the NHS number', async () => {
+    const badBody = { patches: 'none' };
+    const expectations: Array<[string, Record<string, string>, string | null | undefined, number, string, string]> = [
+      [people[0]!.id, { 'content-type': 'text/plain' }, null, 412, 'PRECONDITION_FAILED', 'Invalid request with error - If-Match header must be supplied to update this resource'],
+      [people[0]!.id, { 'content-type': 'application/json', 'if-match': '2' }, null, 412, 'PRECONDITION_FAILED', "Invalid value - '2' in header 'If-Match'"],
+      [people[0]!.id, { 'content-type': 'application/json', 'if-match': 'W/"1"' }, null, 400, 'MISSING_VALUE', 'Invalid request with error - X-Request-ID header must be supplied to access this resource'],
+      [people[0]!.id, { 'content-type': 'application/json', 'if-match': 'W/"1"' }, 'abc', 400, 'INVALID_VALUE', "Invalid value - 'abc' in header 'X-Request-ID'"],
+      [people[0]!.id, { 'content-type': 'application/json', 'if-match': 'W/"1"' }, undefined, 400, 'INVALID_VALUE', "Invalid value - 'application/json' in header 'Content-Type'"],
+      ['9000000000', { 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' }, undefined, 400, 'INVALID_UPDATE', 'Invalid update with error - No patches found'],
+    ];
+    for (const [id, headers, requestId, status, code, diagnostics] of expectations) {
+      const res = await send(id, badBody, headers, requestId);
+      assert.equal(res.status, status, diagnostics);
+      assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], [code, diagnostics]);
+    }
+    const invalidNumber = await patch('9000000000', [{ op: 'replace', path: '/gender', value: 'male' }]);
+    assert.equal(invalidNumber.status, 400);
+    assert.equal(outcomeOf(invalidNumber.json).code, 'INVALID_RESOURCE_ID');
+    assert.equal((await stored(people[0]!.id)).version_id, 1);
+  });
+
+  it('a PATCH whose result does not conform to Patient.yaml is 400 and nothing is stored', async () => {
+    const id = people[1]!.id;
+    const cases: Array<[unknown[], string]> = [
+      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'add', path: '/name/0/text', value: 'Jane Smith' }], "Invalid update with error - Additional properties are not allowed ('name/0/text' was unexpected)"],
+      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'replace', path: '/name/0/prefix', value: 'Mrs' }], "Invalid update with error - Invalid value - 'Mrs' in field 'name/0/prefix'"],
+      [[{ op: 'add', path: '/extension/-', value: { url: 'https://example.org/unknown', valueString: 'x' } }], "Invalid update with error - Invalid value - 'https://example.org/unknown' in field 'extension/0/url'"],
+      [[{ op: 'add', path: '/telecom/-', value: { system: 'email', value: 42 } }], "Invalid update with error - Invalid value - '42' in field 'telecom/2/value'"],
+      [[{ op: 'add', path: '/multipleBirthInteger', value: 12 }], "Invalid update with error - Invalid value - '12' in field 'multipleBirthInteger'"],
+    ];
+    for (const [patches, diagnostics] of cases) {
+      const res = await patch(id, patches);
+      assert.equal(res.status, 400, JSON.stringify(patches));
+      assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], ['INVALID_UPDATE', diagnostics]);
+    }
+    const row = await stored(id);
+    assert.equal(row.version_id, 1);
+    assert.deepEqual(row.resource.name, people[1]!.name);
+  });
+
+  it("'add' at /extension/- and /telecom/- starts the list when the record has none", async () => {
+    const id = people[2]!.id;
+    await h.db.query(`UPDATE demographics.patients SET resource = resource - 'telecom' WHERE nhs_number = $1`, [id]);
+    const nominated = { url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy', valueReference: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Y12345' } } };
+    const phone = { system: 'phone', value: '01632960587', use: 'mobile' };
+    const res = await patch(id, [{ op: 'add', path: '/extension/-', value: nominated }, { op: 'add', path: '/telecom/-', value: phone }]);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(res.json.extension, [nominated]);
+    assert.deepEqual(res.json.telecom, [phone]);
+    assert.equal(validators.Patient(res.json), true, JSON.stringify(validators.Patient.errors?.slice(0, 3)));
+  });
+
+  it('a date of death sent as a date is stored and returned as a date-time (DeceasedDateTime.yaml)', async () => {
+    const id = people[3]!.id;
+    const res = await patch(id, [{ op: 'add', path: '/deceasedDateTime', value: '2020-01-01' }, { op: 'add', path: '/extension/-', value: DEATH_NOTIFICATION }]);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.deceasedDateTime, '2020-01-01T00:00:00+00:00');
+    assert.equal((await stored(id)).resource.deceasedDateTime, '2020-01-01T00:00:00+00:00');
+    assert.equal((await call(h, `Patient/${id}`)).json.deceasedDateTime, '2020-01-01T00:00:00+00:00');
+    assert.equal(validators.Patient(res.json), true, JSON.stringify(validators.Patient.errors?.slice(0, 3)));
+  });
+
+  it('a malformed list of patches is INVALID_UPDATE naming what is wrong', async () => {
+    const id = people[4]!.id;
+    for (const [patches, diagnostics] of [
+      [[{ op: 'move', path: '/gender', from: '/birthDate' }], "Invalid update with error - Invalid value - 'move' in field 'patches/0/op'"],
+      [[{ op: 'replace', value: 'male' }], "Invalid update with error - Missing value - 'patches/0/path'"],
+      [[{ op: 'replace', path: '/gender', value: true }], "Invalid update with error - Invalid value - 'true' in field 'patches/0/value'"],
+    ] as const) {
+      const res = await patch(id, [...patches]);
+      assert.equal(res.status, 400);
+      assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], ['INVALID_UPDATE', diagnostics]);
+    }
+  });
+});
