@@ -3,15 +3,15 @@ import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import { etagFor } from '../../../platform/fhir/etag.js';
 import { PDS_ERRORS } from '../errors.js';
+import { requestIdOf } from '../request-headers.js';
 import { coverageFor, type CoverageBody } from '../domain/coverage.js';
 import { readPatientRow, resolvePatient } from '../store/patient-reads.js';
 import { readCoverage, replaceCoverage } from '../store/coverage.js';
-import { coverageSearchBundle, type CoverageSearchBundle } from '../views/coverage-views.js';
-import { etagFor } from '../../../platform/fhir/etag.js';
 import type { StoredOutcome } from '../store/idempotency.js';
+import { coverageSearchBundle, type CoverageSearchBundle } from '../views/coverage-views.js';
 import { findReplay, replayKeyOf, saveReplay } from './replays.js';
-import { requestIdOf } from '../request-headers.js';
 
 /**
  * PDS `/Coverage`: a patient's EHIC. Reads and updates are audited as Patient ones are (failed
