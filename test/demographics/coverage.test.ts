@@ -38,7 +38,7 @@ describe('PDS /Coverage (EHIC)', () => {
   // Not a type guard: the responses stay `any` for the assertions that follow.
   const isCoverageSearch = (body: unknown): boolean => validate.CoverageSearch(body);
   const people = testPopulation(8, 930_000_000);
-  const [survivor, plain, racer, fuzzed, superseded, invalidated] = people.map((p) => p.id) as [string, string, string, string, string, string];
+  const [survivor, plain, racer, fuzzed, retried, superseded, invalidated] = people.map((p) => p.id) as [string, string, string, string, string, string, string];
   const getCoverage = (nhsNumber: string, options: CallOptions = {}) => call(h, `Coverage?subscriber:identifier=${nhsNumber}`, options);
   const postCoverage = (body: unknown, ifMatch: string | null, options: CallOptions = {}) => call(h, 'Coverage', {
     method: 'POST', body, ...options,
@@ -47,7 +47,7 @@ describe('PDS /Coverage (EHIC)', () => {
 
   before(async () => {
     h = await startPds();
-    await bulkInsertPatients(h.spine.ctx.db, { patients: people.slice(0, 4), supersededBy: [[superseded, survivor]], invalidated: [invalidated] });
+    await bulkInsertPatients(h.spine.ctx.db, { patients: people.slice(0, 5), supersededBy: [[superseded, survivor]], invalidated: [invalidated] });
   });
   after(() => h.close());
 
@@ -140,6 +140,26 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal(read.json.entry[0].resource.period.end, '2030-12-31');
     const ahead = await postCoverage(exampleCoverageFor(plain), 'W/"9"');
     assert.equal(ahead.status, 409);
+  });
+
+  it('update: a retry with the same X-Request-ID gets the first 201 (audited as a replay); another caller\'s same id gets 409', async () => {
+    const requestId = randomUUID();
+    const first = await postCoverage(exampleCoverageFor(retried), 'W/"1"', { requestId });
+    assert.equal(first.status, 201);
+    const retry = await postCoverage(exampleCoverageFor(retried), 'W/"1"', { requestId });
+    assert.equal(retry.status, 201);
+    assert.deepEqual(retry.json, first.json);
+    assert.equal(retry.headers.get('etag'), 'W/"2"');
+    const other = await createAppAndToken(h.spine, { activities: ['patient:read', 'patient:write'] });
+    const elsewhere = await postCoverage(exampleCoverageFor(retried), 'W/"1"', { requestId, bearer: other.token });
+    assert.equal(elsewhere.status, 409);
+    assert.equal((await getCoverage(retried)).json.meta.versionId, '2');
+    const audit = await h.db.query('SELECT action, resource, outcome, detail FROM audit.events WHERE request_id = $1 ORDER BY seq', [requestId]);
+    assert.deepEqual(audit.rows.map((a) => [a.action, a.resource, a.outcome, a.detail.replay ?? false]), [
+      ['coverage.update', `Patient/${retried}/Coverage`, 'success', false],
+      ['coverage.update', `Patient/${retried}/Coverage`, 'success', true],
+      ['coverage.update', `Patient/${retried}/Coverage`, 'failure', false],
+    ]);
   });
 
   it('update: of two POSTs racing on one version exactly one wins', async () => {

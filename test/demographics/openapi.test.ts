@@ -28,5 +28,11 @@ describe('PDS OpenAPI document, generated from the route schemas the door checks
     assert.deepEqual(createBody.properties.gender.enum, ['male', 'female', 'unknown']);
     const patchBody = patient.patch.requestBody.content['application/json-patch+json'].schema;
     assert.deepEqual(patchBody.properties.patches.items.properties.op.enum, ['remove', 'add', 'replace', 'test']);
+    const coverage = doc.paths[`${BASE}/Coverage`];
+    assert.deepEqual(parameters(coverage.get), ['query subscriber:identifier', 'header X-Request-ID (required)']);
+    assert.deepEqual(parameters(coverage.post), ['header If-Match (required)', 'header X-Request-ID (required)', 'header Content-Type (required)']);
+    for (const type of ['application/json', 'application/json-patch+json']) {
+      assert.deepEqual(coverage.post.requestBody.content[type].schema.required, ['status', 'beneficiary', 'payor', 'subscriber', 'identifier', 'period'], 'Coverage.yaml');
+    }
   });
 });

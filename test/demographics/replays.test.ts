@@ -91,6 +91,35 @@ describe('PDS idempotent replays: keyed by caller, audited', () => {
   });
 });
 
+describe('PDS idempotent replays: the same request sent several times at once', () => {
+  let h: PdsHarness;
+  before(async () => {
+    h = await startPds();
+  });
+  after(() => h.close());
+
+  const kinds = (rows: Array<{ outcome: string; detail: { replay?: boolean } | null }>) =>
+    rows.map((a) => `${a.outcome}${a.detail?.replay ? ' replay' : ''}`).sort();
+
+  it('a create sent three times at once: one patient, one create audited and two replays', async () => {
+    const requestId = randomUUID();
+    const results = await Promise.all([1, 2, 3].map(() => call(h, 'Patient', { method: 'POST', body: newPerson('Concurrent-Create'), requestId })));
+    assert.deepEqual(results.map((r) => r.status), [201, 201, 201]);
+    assert.equal(new Set(results.map((r) => r.json.id)).size, 1);
+    assert.deepEqual(kinds(await auditOf(h.db, requestId)), ['success', 'success replay', 'success replay']);
+  });
+
+  it('a PATCH sent three times at once: one new version, one update audited and two replays', async () => {
+    const created = await call(h, 'Patient', { method: 'POST', body: newPerson('Concurrent-Patch') });
+    const requestId = randomUUID();
+    const results = await Promise.all([1, 2, 3].map(() =>
+      call(h, `Patient/${created.json.id}`, { method: 'PATCH', headers: patchHeaders(1), body: genderPatch('male'), requestId })));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(results.map((r) => r.json.meta.versionId), ['2', '2', '2']);
+    assert.deepEqual(kinds(await auditOf(h.db, requestId)), ['success', 'success replay', 'success replay']);
+  });
+});
+
 describe('PDS idempotent replays: retention window', () => {
   const clock = fixedClock(new Date());
   let spine: Awaited<ReturnType<typeof startTestSpine>>;

@@ -37,6 +37,8 @@ describe('search SQL uses indexes', () => {
     wildcard: { family: 'Smi*', birthdate: ['ge1900-01-01', 'le2030-01-01'], given: 'Ja*' },
     history: { family: 'Smith', birthdate: 'ge1900-01-01', _history: 'true', 'address-postalcode': 'LS1*' },
     contact: { family: 'Smith', birthdate: 'ge1900-01-01', email: 'a@example.com', phone: '0123', 'general-practitioner': 'Y12345' },
+    contactHistory: { family: 'Smith', birthdate: 'ge1900-01-01', email: 'a@example.com', phone: '0123', _history: 'true' },
+    fuzzyContact: { family: 'Smith', given: 'Jane', birthdate: 'eq1980-01-01', email: 'a@example.com', '_fuzzy-match': 'true' },
     fuzzy: { family: 'Smith', given: 'Jane', birthdate: 'eq1980-01-01', '_fuzzy-match': 'true' },
     fuzzyPostcode: { given: 'Jane', gender: 'female', 'address-postalcode': 'LS1 6AE', birthdate: 'eq1980-01-01', '_fuzzy-match': 'true' },
     fuzzyRange: { family: 'Smith', given: 'Jane', birthdate: ['ge1980-01-01', 'le1980-12-31'], '_fuzzy-match': 'true' },

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parametersSchema, schemaAt } from '../../platform/http/openapi-refs.js';
+import { patientSearchQuerystring } from './schemas.js';
+import { SUBSCRIBER_IDENTIFIER } from './search/coverage-search-params.js';
 
 /**
  * Route schemas of `/Coverage`, from the PDS spec (`coverage-get.yaml`, `coverage-post.yaml`,
@@ -25,5 +27,8 @@ export const updateCoverageSchema = {
   body: { content: Object.fromEntries(COVERAGE_MEDIA_TYPES.map((type) => [type, { schema: coverageSchema }])) },
 };
 
-/** GET /Coverage: X-Request-ID; the query is checked by the handler, in PDS's order and words. */
-export const searchCoverageSchema = { headers: parametersSchema([parameter('RequestID')]) };
+/**
+ * GET /Coverage: X-Request-ID at the door. The query is documented here but checked by the handler
+ * (search/coverage-search-params.ts), after X-Request-ID and in PDS's words (INVALID_SEARCH_DATA).
+ */
+export const searchCoverageSchema = { headers: parametersSchema([parameter('RequestID')]), querystring: patientSearchQuerystring([SUBSCRIBER_IDENTIFIER]) };

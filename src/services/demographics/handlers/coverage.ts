@@ -3,11 +3,15 @@ import type { PlatformContext } from '../../../platform/service.js';
 import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import { etagFor } from '../../../platform/fhir/etag.js';
 import { PDS_ERRORS } from '../errors.js';
+import { requestIdOf } from '../request-headers.js';
 import { coverageFor, type CoverageBody } from '../domain/coverage.js';
 import { readPatientRow, resolvePatient } from '../store/patient-reads.js';
 import { readCoverage, replaceCoverage } from '../store/coverage.js';
+import type { StoredOutcome } from '../store/idempotency.js';
 import { coverageSearchBundle, type CoverageSearchBundle } from '../views/coverage-views.js';
+import { findReplay, replayKeyOf, saveReplay } from './replays.js';
 
 /**
  * PDS `/Coverage`: a patient's EHIC. Reads and updates are audited as Patient ones are (failed
@@ -46,18 +50,32 @@ export async function searchCoverage(ctx: PlatformContext, request: FastifyReque
 
 /**
  * POST /Coverage: replaces the patient's EHIC if `expectedVersion` (If-Match) is the coverage's
- * current version, else 409 RESOURCE_VERSION_MISMATCH. The body has passed `Coverage.yaml`.
+ * current version, else 409 RESOURCE_VERSION_MISMATCH. The body has passed `Coverage.yaml`. PDS
+ * spec (coverage-post.yaml, 503): a client re-sends with the same X-Request-ID, so a retry from
+ * the same caller gets the first 201 back rather than a 409 from its own update.
  */
-export async function updateCoverage(ctx: PlatformContext, request: FastifyRequest, body: CoverageBody, expectedVersion: number): Promise<CoverageAnswer> {
+export async function updateCoverage(ctx: PlatformContext, request: FastifyRequest, body: CoverageBody, expectedVersion: number): Promise<StoredOutcome> {
   const nhsNumber = body.subscriber.identifier.value;
+  const key = replayKeyOf(request, requestIdOf(request), `Coverage/${nhsNumber}`);
+  const earlier = await findReplay(ctx, ctx.db, key);
+  if (earlier) return earlier;
   const holder = await coverageHolder(ctx, request, nhsNumber, 'coverage.update');
   const audit = auditOf(nhsNumber, holder, 'coverage.update');
   const coverage = coverageFor(body, holder);
-  if (!(await replaceCoverage(ctx.db, holder, expectedVersion, coverage, String(request.id)))) {
+  const versionId = expectedVersion + 1;
+  const bundle = coverageSearchBundle(ctx.config.publicBaseUrl, holder, { versionId, coverage }, ctx.clock.now());
+  const outcome: StoredOutcome = { status: 201, headers: { etag: etagFor(versionId) }, body: JSON.stringify(bundle), nhsNumber: holder };
+  const saved = await ctx.db.tx(async (tx) => {
+    if (!(await replaceCoverage(tx, holder, expectedVersion, coverage, key.requestId))) return false;
+    return saveReplay(ctx, tx, key, outcome);
+  });
+  if (!saved) {
+    // The same request sent twice at once: one updates, the other replays it.
+    const winner = await findReplay(ctx, ctx.db, key);
+    if (winner) return winner;
     await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'failure', detail: { error: PDS_ERRORS.RESOURCE_VERSION_MISMATCH.code, ifMatch: expectedVersion } });
     throw new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATCH);
   }
-  const versionId = expectedVersion + 1;
   await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'success', detail: { fromVersion: expectedVersion, versionId } });
-  return { bundle: coverageSearchBundle(ctx.config.publicBaseUrl, holder, { versionId, coverage }, ctx.clock.now()), versionId };
+  return outcome;
 }

@@ -40,9 +40,9 @@ export function saveReplay(ctx: PlatformContext, tx: Queryable, key: ReplayKey, 
  * Sends an outcome. A replayed one is patient data served again, so it gets its own audit
  * record (the action of the first request, marked as a replay) before the response goes.
  */
-export async function sendOutcome(ctx: PlatformContext, reply: FastifyReply, action: string, outcome: StoredOutcome) {
+export async function sendOutcome(ctx: PlatformContext, reply: FastifyReply, action: string, outcome: StoredOutcome, resource = `Patient/${outcome.nhsNumber}`) {
   if (outcome.replayed) {
-    await ctx.audit.record({ ...auditContext(reply.request), action, resource: `Patient/${outcome.nhsNumber}`,
+    await ctx.audit.record({ ...auditContext(reply.request), action, resource,
       nhsNumbers: [outcome.nhsNumber], outcome: 'success', detail: { replay: true, status: outcome.status } });
   }
   return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);

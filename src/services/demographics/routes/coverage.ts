@@ -4,6 +4,7 @@ import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
 import { searchCoverageSchema, updateCoverageSchema } from '../coverage-schemas.js';
 import type { CoverageBody } from '../domain/coverage.js';
 import { searchCoverage, updateCoverage } from '../handlers/coverage.js';
+import { sendOutcome } from '../handlers/replays.js';
 import { parseCoverageSearch } from '../search/coverage-search-params.js';
 import type { RawQuery } from '../search/parse-search-params.js';
 import { PDS_BASE } from './paths.js';
@@ -26,7 +27,7 @@ export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContex
   }, async (request, reply) => {
     // The door has checked If-Match is W/"<digits>"; parseIfMatch also bounds its size.
     const expected = parseIfMatch(request.headers['if-match'] as string) ?? -1;
-    const answer = await updateCoverage(ctx, request, request.body, expected);
-    return reply.code(201).header('ETag', etagFor(answer.versionId)).type('application/fhir+json').send(answer.bundle);
+    const outcome = await updateCoverage(ctx, request, request.body, expected);
+    return sendOutcome(ctx, reply, 'coverage.update', outcome, `Patient/${outcome.nhsNumber}/Coverage`);
   });
 }

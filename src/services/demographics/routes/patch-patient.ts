@@ -77,7 +77,8 @@ export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
       await ctx.audit.record({ ...audit, outcome: 'failure', detail: { error: err instanceof SpineError ? err.spec.code : 'error' } });
       throw err;
     }
-    await ctx.audit.record({ ...audit, outcome: 'success', detail: { fromVersion: expected, paths: result.paths } });
+    // A concurrent duplicate's outcome is audited as the replay it is, when it is sent.
+    if (!result.outcome.replayed) await ctx.audit.record({ ...audit, outcome: 'success', detail: { fromVersion: expected, paths: result.paths } });
     return sendOutcome(ctx, reply, 'patient.update', result.outcome);
   });
 }

@@ -13,8 +13,9 @@ export interface StoredOutcome {
 
 /**
  * Whose retry this is: the same X-Request-ID from another application or user is another request
- * (it neither sees nor replays someone else's outcome). `scope` is the NHS number for a PATCH and
- * '' for a POST (which has none yet).
+ * (it neither sees nor replays someone else's outcome). `scope` is what the request acts on: the
+ * NHS number for a Patient PATCH, '' for POST /Patient (which has none yet), `Coverage/<NHS
+ * number>` for POST /Coverage (stored in the `nhs_number` column).
  */
 export interface ReplayKey {
   requestId: string;
