@@ -46,3 +46,42 @@ describe('MESH never answers 5xx to bad input (property, over HTTP)', () => {
     }), { numRuns: 40 });
   });
 });
+
+describe('MESH sandbox testing routes never answer 5xx to bad input (property, over HTTP)', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine.close(); });
+
+  const post = (path: string, body: string) => fetch(`${spine.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('arbitrary JSON bodies for an event or a report get 200, 404 or a MESH 400, and only well-typed ones are acted on', async () => {
+    const { message_id: id } = await (await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: 'x', headers: { 'mex-to': MB2, 'mex-workflowid': 'ANY' } })).json() as { message_id: string };
+    const field = fc.oneof(fc.string({ maxLength: 120 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.constantFrom('accepted', 'error', 'undeliverable', MB1));
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.record({ status: field, code: field, event: field, description: field, linked_message_id: field, mailbox_id: field, workflow_id: field }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 50 }),
+    );
+    await fc.assert(fc.asyncProperty(body, fc.webSegment(), async (json, segment) => {
+      for (const path of [`/admin/message/${id}/event`, `/admin/message/${segment || 'X'}/event`, '/messageexchange/admin/report']) {
+        const response = await post(path, json);
+        const text = await response.text();
+        assert.ok([200, 400, 404].includes(response.status), `${response.status} for ${path} ${json}: ${text}`);
+        if (response.status === 400) assert.match(text, /errorDescription/);
+        if (response.status === 200 && path.endsWith('/event')) {
+          const sent = JSON.parse(json) as Record<string, unknown>;
+          assert.ok(['uploading', 'accepted', 'acknowledged', 'undeliverable', 'error'].includes(sent.status as string), json);
+          for (const name of ['code', 'event', 'description', 'linked_message_id']) assert.ok(sent[name] === undefined || typeof sent[name] === 'string', json);
+        }
+      }
+    }), { numRuns: 60 });
+  });
+
+  it('arbitrary local ids to track by get a 4xx, never a 5xx', async () => {
+    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 400 }), async (localId) => {
+      const response = await mesh(spine.url, `/${MB1}/outbox/tracking/${encodeURIComponent(localId) || 'x'}`, { version: 2 });
+      await response.arrayBuffer();
+      assert.ok(response.status < 500, `${response.status} for ${JSON.stringify(localId)}`);
+    }), { numRuns: 60 });
+  });
+});

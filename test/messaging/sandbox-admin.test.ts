@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { MB1, MB2, MB3, V2, mesh, sendMessage } from './support/mesh-client.js';
+import { MB1, MB2, MB3, V2, mesh, meshAuthorization, sendMessage } from './support/mesh-client.js';
+import { rawGet } from './support/raw-http.js';
 
 /** The MESH sandbox's own mailboxes file (spec/nhs/mesh/sandbox), to compare mailbox details with. */
 const SANDBOX_MAILBOXES = readFileSync(fileURLToPath(new URL('../../spec/nhs/mesh/sandbox/store/data/mailboxes.jsonl', import.meta.url)), 'utf8')
@@ -122,9 +123,13 @@ describe('MESH sandbox testing routes (sandbox mode)', () => {
     assert.equal(response.status, 200);
     const { message_id: reportId } = await response.json() as { message_id: string };
     assert.ok((await inboxOf(spine, MB1)).includes(reportId));
+    const raw = await rawGet(`${spine.url}/messageexchange/${MB1}/inbox/${reportId}`, { authorization: meshAuthorization(MB1), accept: V2, 'accept-encoding': 'gzip' });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.body.length, 0, 'a REPORT has no body, and it is not gzipped');
+    assert.equal(raw.headers['content-encoding'], undefined);
     const report = await mesh(spine.url, `/${MB1}/inbox/${reportId}`, { version: 2 });
     assert.equal(report.status, 200);
-    assert.equal(await report.text(), '', 'a REPORT has no body');
+    assert.equal(await report.text(), '');
     const h = (name: string) => report.headers.get(name);
     assert.deepEqual(
       [h('mex-messagetype'), h('mex-statuscode'), h('mex-statusevent'), h('mex-statusdescription'), h('mex-statussuccess'), h('mex-linkedmsgid'), h('mex-subject'), h('mex-localid'), h('mex-workflowid'), h('mex-to')],

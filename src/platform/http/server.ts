@@ -42,7 +42,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     bodyLimit: 5 * 1024 * 1024,
     // Path parameters up to 512 characters (Fastify's default is 100, answered 414): a MESH local
     // id in `/outbox/tracking/{local_id}` may be 300 long.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     trustProxy: false,
     return503OnClosing: true,
     // On close, idle keep-alive connections are dropped at once; in-flight requests finish.

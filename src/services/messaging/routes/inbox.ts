@@ -59,7 +59,9 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
     await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
-    const encoded = await encodeForClient(chunk, downloadCoding(chunk.contentEncoding, versionOf(request), request.headers['accept-encoding']));
+    // A REPORT's body is empty: nothing to re-code (MESH sandbox: reports carry no Content-Encoding).
+    const coding = stored.message.messageType === 'REPORT' ? 'as-stored' : downloadCoding(chunk.contentEncoding, versionOf(request), request.headers['accept-encoding']);
+    const encoded = await encodeForClient(chunk, coding);
     reply.headers(downloadHeaders(stored.message, stored.events, chunkNo));
     reply.header('content-type', stored.message.contentType || 'application/octet-stream');
     if (encoded.byteSize !== undefined) reply.header('content-length', String(encoded.byteSize));
