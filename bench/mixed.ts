@@ -17,6 +17,8 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { directoryApi } from '../src/services/directory/api.js';
 import type { Bench } from './run.js';
+// The same seeded store as the PDS bench, seeded before the ceilings are measured.
+export { prepare } from './pds.js';
 import type { BenchOptions } from './options.js';
 import type { Ceilings } from './ceiling.js';
 import { ensureSeeded } from './pds.js';
