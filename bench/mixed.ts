@@ -182,8 +182,10 @@ async function benchLocked(options: BenchOptions, ceilings: Ceilings): Promise<B
     } finally {
       await pool.end();
     }
+    // MIXED_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
+    const profile = process.env.MIXED_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MIXED_BENCH_PROFILE] : [];
     const server = await startServerProcess({
-      args: ['dist/cli/main.js', 'serve', '--data-dir', dataDir],
+      args: [...profile, 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
       env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: SHARED_KEY, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false' },
     });
     let client: LoadClient | undefined;
