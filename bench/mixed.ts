@@ -17,6 +17,8 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { directoryApi } from '../src/services/directory/api.js';
 import type { Bench } from './run.js';
+// The same seeded store as the PDS bench, seeded before the ceilings are measured.
+export { prepare } from './pds.js';
 import type { BenchOptions } from './options.js';
 import type { Ceilings } from './ceiling.js';
 import { ensureSeeded } from './pds.js';
@@ -180,8 +182,10 @@ async function benchLocked(options: BenchOptions, ceilings: Ceilings): Promise<B
     } finally {
       await pool.end();
     }
+    // MIXED_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
+    const profile = process.env.MIXED_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MIXED_BENCH_PROFILE] : [];
     const server = await startServerProcess({
-      args: ['dist/cli/main.js', 'serve', '--data-dir', dataDir],
+      args: [...profile, 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
       env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: SHARED_KEY, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false' },
     });
     let client: LoadClient | undefined;

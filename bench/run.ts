@@ -26,11 +26,15 @@ const BENCHES: Record<string, string> = {
   mixed: './mixed.js',
 };
 
-async function loadBench(name: string): Promise<Bench | undefined> {
+/** What a bench needs ready before the ceilings are measured (a seeded store), so its figures sit next to them in time. */
+export type Prepare = (options: BenchOptions) => Promise<BenchLine[]>;
+
+async function loadBench(name: string): Promise<{ bench: Bench; prepare?: Prepare } | undefined> {
   const file = BENCHES[name]!;
   if (!existsSync(new URL(file.replace(/\.js$/, '.ts'), import.meta.url))) return undefined;
-  const module = await import(file) as { bench?: Bench; default?: Bench };
-  return module.bench ?? module.default;
+  const module = await import(file) as { bench?: Bench; default?: Bench; prepare?: Prepare };
+  const bench = module.bench ?? module.default;
+  return bench ? { bench, prepare: module.prepare } : undefined;
 }
 
 /** The scenario of a load-run line that names none of its own (ratios are the caller's to add). */
@@ -90,13 +94,20 @@ async function main() {
   const selected = names.length > 0 ? names.filter((n) => n !== 'ceiling') : Object.keys(BENCHES);
   const started = Date.now();
   const machine = machineDescription();
-  const { ceilings, lines } = await measureCeilings(options);
+  const loaded = new Map<string, { bench: Bench; prepare?: Prepare }>();
+  const prepared: BenchLine[] = [];
   for (const name of selected) {
-    const bench = await loadBench(name);
-    if (!bench) {
+    const found = await loadBench(name);
+    if (!found) {
       if (names.includes(name)) log(`${name}: no bench file yet, skipped`);
       continue;
     }
+    loaded.set(name, found);
+    if (found.prepare) prepared.push(...await found.prepare(options));
+  }
+  const { ceilings, lines } = await measureCeilings(options);
+  lines.push(...prepared);
+  for (const [name, { bench }] of loaded) {
     log(`${name}: starting`);
     try {
       lines.push(...await bench(options, ceilings));

@@ -175,6 +175,10 @@ describe('SDS: healthcheck, _ping and _status under the SDS base', () => {
       assert.equal(body.id, fresh);
       assert.equal(body.issue[0].details.coding[0].code, 'BAD_REQUEST');
     }
+    // Refused before the SDS looks at it (no credentials outside sandbox mode): still a fresh id.
+    const anonymous = await fetch(`${base(spine)}/Endpoint?${ENDPOINT_QUERY}`, { headers: { 'x-correlation-id': 'not-a-uuid' } });
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('x-correlation-id') ?? '', UPPER_UUID);
   });
 
   it('_ping answers without credentials, in and out of sandbox mode', async () => {

@@ -32,14 +32,20 @@ declare module 'fastify' {
  * the refusal carries a fresh id: the caller's value is never echoed.
  */
 export async function adoptCorrelationId(request: FastifyRequest, reply: FastifyReply) {
+  reply.header('X-Correlation-ID', correlationIdOf(request));
   const sent = request.headers['x-correlation-id'];
-  const value = typeof sent === 'string' && sent !== '' ? sent : undefined;
-  const valid = value !== undefined && CORRELATION_ID_PATTERN.test(value);
-  request.sdsCorrelationId = valid ? value : randomUUID().toUpperCase();
-  reply.header('X-Correlation-ID', request.sdsCorrelationId);
-  if (value !== undefined && !valid) {
+  if (typeof sent === 'string' && sent !== '' && sent !== request.sdsCorrelationId) {
     throw new SpineError(SDS_ERRORS.BAD_REQUEST, SDS_DIAGNOSTICS.invalidCorrelationId(CORRELATION_ID));
   }
+}
+
+/** The caller's correlation id when it is a UUID, else a fresh one; the same for the whole request. */
+function correlationIdOf(request: FastifyRequest): string {
+  if (request.sdsCorrelationId === undefined) {
+    const sent = request.headers['x-correlation-id'];
+    request.sdsCorrelationId = typeof sent === 'string' && CORRELATION_ID_PATTERN.test(sent) ? sent : randomUUID().toUpperCase();
+  }
+  return request.sdsCorrelationId;
 }
 
 /**
@@ -74,7 +80,8 @@ const UTF8 = /;\s*charset=utf-8$/i;
  * sandbox send them (`application/fhir+json`; Fastify would add a charset).
  */
 export async function sdsResponseHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-  if (request.sdsCorrelationId !== undefined) reply.header('X-Correlation-ID', request.sdsCorrelationId);
+  // Also when the request was refused before the SDS hook ran (401 from the auth guard).
+  reply.header('X-Correlation-ID', correlationIdOf(request));
   const type = reply.getHeader('content-type');
   if (typeof type === 'string' && type.includes('json') && UTF8.test(type)) reply.header('content-type', type.replace(UTF8, ''));
   return payload;
