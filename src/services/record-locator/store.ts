@@ -47,6 +47,19 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
   return rowCount === 1;
 }
 
+/** Many pointers in one statement (seeding); ids already present are skipped. Returns how many were added. */
+export async function insertPointerRows(db: Queryable, resources: readonly DocumentReference[]): Promise<number> {
+  const rows = resources.map((resource) => rowOf(resource, resource.id!));
+  const { rowCount } = await db.query(
+    `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+     SELECT n, i, c, split_part(c, '.', 1), t, k, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(n, i, c, t, k, r)
+     ON CONFLICT DO NOTHING`,
+    [rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type), rows.map((r) => r.category),
+      rows.map((r) => JSON.stringify(r.resource))],
+  );
+  return rowCount ?? 0;
+}
+
 /** Stores a sandbox pointer exactly as given, replacing any with its id. */
 export async function replacePointer(db: Queryable, row: PointerRow): Promise<void> {
   await db.query(`DELETE FROM record_locator.pointers WHERE id = $1`, [row.id]);
