@@ -296,7 +296,7 @@ describe('NRL producer API', () => {
     const unknown = await call(spine, 'GET', '/producer/FHIR/R4/Patient', producer);
     assert.equal(unknown.status, 404);
     assertSpecSchema('producer', 'OperationOutcome', unknown.body);
-    assert.equal(issueOf(unknown.body).details.coding[0].system, 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1');
+    assert.equal(unknown.body.issue[0].details.coding[0].system, 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1');
     const patch = await call(spine, 'PATCH', '/producer/FHIR/R4/DocumentReference/ANGY1-1', producer, { body: [] });
     assert.equal(patch.status, 404);
     assertSpecSchema('producer', 'OperationOutcome', patch.body);
