@@ -21,6 +21,7 @@ const BENCHES: Record<string, string> = {
   token: './token.js',
   'trivial-read': './trivial-read.js',
   pds: './pds.js',
+  nrl: './nrl.js',
   audit: './audit.js',
   mesh: './mesh.js',
   mixed: './mixed.js',

@@ -42,21 +42,24 @@ export function registerSeedCommand(program: Command) {
             process.stdout.write('demo: seeded\n');
             continue;
           }
-          const owner = modules.find((m) => m.datasets?.[name]);
-          if (!owner) {
+          // Several services may contribute to one dataset (the synthetic population: patients, then their pointers).
+          const owners = modules.filter((m) => m.datasets?.[name]);
+          if (owners.length === 0) {
             const known = modules.flatMap((m) => Object.keys(m.datasets ?? {}));
-            throw new Error(`unknown dataset '${name}'; known: demo, ${known.join(', ')}`);
+            throw new Error(`unknown dataset '${name}'; known: demo, ${[...new Set(known)].join(', ')}`);
           }
-          const bar = new cliProgress.SingleBar({ format: `${name} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
-          let started = false;
-          seedOptions.progress = (done, total) => {
-            if (!process.stderr.isTTY) return;
-            if (!started) { bar.start(total, 0); started = true; }
-            bar.update(done);
-          };
-          const summary = await owner.datasets![name]!(ctx, seedOptions);
-          if (started) bar.stop();
-          process.stdout.write(`${name}: ${summary}\n`);
+          for (const owner of owners) {
+            const bar = new cliProgress.SingleBar({ format: `${name} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+            let started = false;
+            seedOptions.progress = (done, total) => {
+              if (!process.stderr.isTTY) return;
+              if (!started) { bar.start(total, 0); started = true; }
+              bar.update(done);
+            };
+            const summary = await owner.datasets![name]!(ctx, seedOptions);
+            if (started) bar.stop();
+            process.stdout.write(`${name}: ${summary}\n`);
+          }
         }
       } finally {
         await database.close();

@@ -4,7 +4,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
-import { call, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
+import { assertSpecSchema, call, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
+import { recordLocatorService } from '../../src/services/record-locator/index.js';
+import { validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
+import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -82,5 +85,33 @@ describe('NRL permissions: admin API, CLI and dataset', () => {
     assert.deepEqual(new Set(rows.map((r) => r.type)), new Set([MENTAL_HEALTH_CRISIS_PLAN]));
     const permissions = await spine.ctx.db.query(`SELECT organisation FROM record_locator.permissions WHERE app_id = 'sandbox' ORDER BY organisation`);
     assert.deepEqual(permissions.rows.map((r) => r.organisation), ['RQI', 'Y05868', 'Y12345']);
+  });
+
+  it('the synthetic population gets pointers a producer could have made, found by consumer search; seeding again adds none', async () => {
+    const dataset = recordLocatorService.datasets!['synthetic-patients']!;
+    const summary = await dataset(spine.ctx, { patients: 400, seed: 3 });
+    const [, made, withPointers] = /^(\d+) pointers for (\d+) of 400 patients/.exec(summary)!.map(Number);
+    assert.ok(withPointers! > 50 && withPointers! < 160, summary);
+    assert.ok(made! >= withPointers! && made! <= 3 * withPointers!, summary);
+    const { rows } = await spine.ctx.db.query(`SELECT nhs_number, custodian, resource FROM record_locator.pointers WHERE id LIKE '%-syn-%'`);
+    assert.equal(rows.length, made);
+    for (const row of rows) {
+      assertSpecSchema('producer', 'DocumentReference', row.resource);
+      assert.deepEqual(validatePointer(row.resource), []);
+    }
+    const numbers = new SyntheticNhsNumbers();
+    const first400 = new Set(Array.from({ length: 400 }, () => numbers.next()));
+    assert.ok(rows.every((r) => first400.has(r.nhs_number)));
+    assert.match(await dataset(spine.ctx, { patients: 400, seed: 3 }), /^0 pointers/);
+
+    const app = await createAppAndToken(spine, { activities: ['record-locator:consume'], odsCode: 'SYN01' });
+    const granted = await adminApi('PUT', `/permissions/${app.principal.appId}/SYN01`, admin,
+      [...new Set(rows.map((r) => `${r.resource.type.coding[0].system}|${r.resource.type.coding[0].code}`))]);
+    assert.equal(granted.status, 200);
+    const patient = rows[0].nhs_number;
+    const found = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patient}`)}`,
+      { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'SYN01' });
+    assert.equal(found.status, 200);
+    assert.equal(found.body.total, rows.filter((r) => r.nhs_number === patient).length);
   });
 });

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
 
@@ -120,6 +121,44 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.equal((await sandboxApi('DELETE', '/permissions/gw-app/GW9')).status, 204);
     const refused = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, gatewayHeaders('gw-app', 'GW9'));
     assert.equal(refused.status, 403);
+  });
+});
+
+describe('NRL never answers a malformed request with a 5xx', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine?.close(); });
+
+  /** A valid pointer with one value somewhere replaced by an arbitrary JSON value (or a key added). */
+  const mutated = fc.tuple(fc.jsonValue({ maxDepth: 2 }), fc.nat(), fc.boolean(), fc.string({ maxLength: 12 })).map(([value, at, addKey, key]) => {
+    const body = pointerBody('Y05868', '6700028191') as Record<string, any>;
+    const containers: Array<Record<string, unknown> | unknown[]> = [];
+    const walk = (node: unknown) => {
+      if (node && typeof node === 'object') {
+        containers.push(node as Record<string, unknown>);
+        for (const child of Object.values(node)) walk(child);
+      }
+    };
+    walk(body);
+    const target = containers[at % containers.length]!;
+    if (Array.isArray(target)) target[at % Math.max(1, target.length)] = value;
+    else if (addKey) target[key || 'x'] = value;
+    else {
+      const keys = Object.keys(target);
+      target[keys[at % keys.length]!] = value;
+    }
+    return body;
+  });
+
+  it('for pointer bodies with arbitrary values anywhere, on create, upsert, update and _search', async () => {
+    const identity = { 'nhsd-end-user-organisation-ods': 'Y05868' };
+    await fc.assert(fc.asyncProperty(mutated, fc.constantFrom('POST /DocumentReference', 'PUT /DocumentReference', 'PUT /DocumentReference/Y05868-x', 'POST /DocumentReference/_search'),
+      async (body, route) => {
+        const [method, path] = route.split(' ') as [string, string];
+        const response = await call(spine, method, `/producer/FHIR/R4${path}`, identity, { body: route.endsWith('_search') ? { 'subject:identifier': body } : body });
+        assert.ok(response.status < 500, `${route} → ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
+        if (response.status >= 400) assertSpecSchema('producer', 'OperationOutcome', response.body);
+      }), { numRuns: 150 });
   });
 });
 

@@ -265,4 +265,53 @@ describe('NRL producer API', () => {
     assert.deepEqual(issueOf(invalid.body), errorIssue('INVALID_NHS_NUMBER', 'Invalid NHS number', 'invalid',
       'Invalid NHS number provided in the search parameters', 'subject:identifier'));
   });
+
+  it('an upsert supersedes too, several pointers at once, and the response names the new id', async () => {
+    const nhsNumber = nextNhsNumber();
+    const old = [createdId(await create(pointerBody('ANGY1', nhsNumber))), createdId(await create(pointerBody('ANGY1', nhsNumber)))];
+    const id = `ANGY1-replacement-${Date.now()}`;
+    const response = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { body: {
+      ...pointerBody('ANGY1', nhsNumber),
+      id,
+      relatesTo: old.map((value) => ({ code: 'replaces', target: { identifier: { value } } })),
+    } });
+    assert.equal(response.status, 201, JSON.stringify(response.body));
+    assert.equal(issueOf(response.body).diagnostics, 'The document has been superseded by a new version');
+    assert.equal(response.headers.get('location'), `/producer/FHIR/R4/DocumentReference/${id}`);
+    for (const replaced of old) assert.equal((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${replaced}`, producer)).status, 404);
+    const audited = await spine.ctx.db.query(`SELECT action, detail FROM audit.events WHERE resource = $1`, [`DocumentReference/${id}`]);
+    assert.deepEqual(audited.rows.map((r) => [r.action, [...r.detail.replaced].sort()]), [['pointer.supersede', [...old].sort()]]);
+  });
+
+  it('a relatesTo other than replaces (e.g. appends) is checked but deletes nothing: 201 RESOURCE_CREATED', async () => {
+    const nhsNumber = nextNhsNumber();
+    const first = createdId(await create(pointerBody('ANGY1', nhsNumber)));
+    const response = await create(pointerBody('ANGY1', nhsNumber, MENTAL_HEALTH_CRISIS_PLAN, { relatesTo: [{ code: 'appends', target: { identifier: { value: first } } }] }));
+    assert.equal(response.status, 201);
+    assert.equal(issueOf(response.body).diagnostics, 'The document has been created');
+    assert.equal((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${first}`, producer)).status, 200);
+  });
+
+  it('answers an unknown path or method under the API in NRL\'s shape', async () => {
+    const unknown = await call(spine, 'GET', '/producer/FHIR/R4/Patient', producer);
+    assert.equal(unknown.status, 404);
+    assertSpecSchema('producer', 'OperationOutcome', unknown.body);
+    assert.equal(unknown.body.issue[0].details.coding[0].system, 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1');
+    const patch = await call(spine, 'PATCH', '/producer/FHIR/R4/DocumentReference/ANGY1-1', producer, { body: [] });
+    assert.equal(patch.status, 404);
+    assertSpecSchema('producer', 'OperationOutcome', patch.body);
+  });
+
+  it('two concurrent supersedes of one pointer: exactly one wins, the other is told the target no longer exists', async () => {
+    const nhsNumber = nextNhsNumber();
+    const old = createdId(await create(pointerBody('ANGY1', nhsNumber)));
+    const body = () => pointerBody('ANGY1', nhsNumber, MENTAL_HEALTH_CRISIS_PLAN, { relatesTo: [{ code: 'replaces', target: { identifier: { value: old } } }] });
+    const results = await Promise.all([create(body()), create(body()), create(body())]);
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 400, 400]);
+    for (const loser of results.filter((r) => r.status === 400)) {
+      assert.equal(issueOf(loser.body).diagnostics, 'The relatesTo target document does not exist');
+    }
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM record_locator.pointers WHERE nhs_number = $1`, [nhsNumber]);
+    assert.equal(rows[0].n, 1);
+  });
 });

@@ -5,6 +5,9 @@ import type { Patient } from './fhir-types.js';
 import { gpOdsCode } from './domain/patient-fields.js';
 import { readPatientRow, resolvePatient } from './store/patient-reads.js';
 
+/** The synthetic population's NHS numbers, in the order `openspine seed --patients N` allocates them. */
+export { SyntheticNhsNumbers } from './population/nhs-numbers.js';
+
 /**
  * Demographics' contract with other services (EPS, NRL, events…): what they may know about a
  * patient, by NHS number. Other services use only this file, never the demographics tables. It does

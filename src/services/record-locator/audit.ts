@@ -17,6 +17,9 @@ export interface PointerAudit {
   detail?: Record<string, unknown>;
 }
 
+/** A client's search value as the audit trail keeps it: text, at most 200 characters. */
+export const auditValue = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : undefined);
+
 /** Awaited before the response: the answer leaves only once its audit record is durable. */
 export async function auditPointerAccess(ctx: PlatformContext, request: FastifyRequest, caller: NrlCaller, entry: PointerAudit) {
   const principal = caller.principal;

@@ -6,6 +6,7 @@ import { consumerRoutes } from './routes/consumer.js';
 import { permissionsAdminRoutes } from './routes/permissions-admin.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { loadNrlDataset } from './seed.js';
+import { seedSyntheticPointers } from './synthetic.js';
 
 /** National Record Locator (NRL): pointers to records held in providers' own systems; producer and consumer APIs. */
 export const recordLocatorService: ServiceModule = {
@@ -22,5 +23,9 @@ export const recordLocatorService: ServiceModule = {
     if (ctx.config.sandbox) await sandboxRoutes(app, ctx);
   },
   seedDemo: async (ctx) => { await loadNrlDataset(ctx); },
-  datasets: { nrl: loadNrlDataset },
+  datasets: {
+    nrl: loadNrlDataset,
+    // Runs after demographics' dataset of the same name: `openspine seed --patients N`.
+    'synthetic-patients': seedSyntheticPointers,
+  },
 };

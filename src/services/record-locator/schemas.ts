@@ -38,7 +38,8 @@ export function unicodeSafePattern(pattern: string): string {
   return pattern.replace(/\\([^A-Za-z0-9^$\\.*+?()[\]{}|/-])/g, '$1');
 }
 
-const producerComponents = { schemas: closeObjects(readSpec('producer').components.schemas) as Record<string, Json> };
+const producerSpec = readSpec('producer');
+const producerComponents = { schemas: closeObjects(producerSpec.components.schemas) as Record<string, Json> };
 const consumerComponents = { schemas: closeObjects(readSpec('consumer').components.schemas) as Record<string, Json> };
 
 const rooted = (components: typeof producerComponents, name: string): Json =>
@@ -46,15 +47,15 @@ const rooted = (components: typeof producerComponents, name: string): Json =>
 
 /** The producer's DocumentReference request body (create, upsert, update). */
 export const DOCUMENT_REFERENCE_BODY: Json = rooted(producerComponents, 'DocumentReference');
-/** The producer's `POST /DocumentReference/_search` body: NRLF ignores parameters it does not know here. */
+/**
+ * The producer's `POST /DocumentReference/_search` body: the spec's RequestParams left open (NRLF
+ * ignores parameters it does not know here), each a string; their patterns and NHS number checks
+ * are the search-parameter parser's, shared with GET, so both answer alike.
+ */
 export const PRODUCER_SEARCH_BODY: Json = {
-  ...(readSpec('producer').components.schemas.RequestParams as Json),
-  properties: Object.fromEntries(['subject:identifier', 'type', 'next-page-token'].map((name) => [name, { type: 'string' }])),
+  ...(producerSpec.components.schemas.RequestParams as Json),
+  properties: Object.fromEntries(['subject:identifier', 'type', 'category', 'next-page-token'].map((name) => [name, { type: 'string' }])),
 };
 /** The consumer's `POST /DocumentReference/_search` body. */
 export const CONSUMER_SEARCH_BODY: Json = rooted(consumerComponents, 'RequestParams');
 
-/** The producer DocumentReference id pattern for ids NRL assigns: `{ODS}[.{ext}]-{local id}`, at most 64 characters. */
-export const PRODUCER_ID_PATTERN = new RegExp(unicodeSafePattern(
-  String((readSpec('producer').components.schemas.DocumentReference!.properties as Json & { id: { pattern: string } }).id.pattern),
-));

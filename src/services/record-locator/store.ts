@@ -47,6 +47,19 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
   return rowCount === 1;
 }
 
+/** Many pointers in one statement (seeding); ids already present are skipped. Returns how many were added. */
+export async function insertPointerRows(db: Queryable, resources: readonly DocumentReference[]): Promise<number> {
+  const rows = resources.map((resource) => rowOf(resource, resource.id!));
+  const { rowCount } = await db.query(
+    `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+     SELECT n, i, c, split_part(c, '.', 1), t, k, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(n, i, c, t, k, r)
+     ON CONFLICT DO NOTHING`,
+    [rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type), rows.map((r) => r.category),
+      rows.map((r) => JSON.stringify(r.resource))],
+  );
+  return rowCount ?? 0;
+}
+
 /** Stores a sandbox pointer exactly as given, replacing any with its id. */
 export async function replacePointer(db: Queryable, row: PointerRow): Promise<void> {
   await db.query(`DELETE FROM record_locator.pointers WHERE id = $1`, [row.id]);
@@ -93,18 +106,23 @@ function where(query: PointerQuery): { sql: string; values: unknown[] } {
   return { sql: clauses.join(' AND '), values };
 }
 
-/** One page (by id) and the total across pages. */
+/**
+ * One page (by id) and the total across pages. The first page is one statement (the window count
+ * is taken before LIMIT); a later page counts separately, since its rows start after the token.
+ */
 export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerRow[] }> {
   const filter = where(query);
-  const pageValues = [...filter.values];
-  let pageSql = filter.sql;
-  if (query.afterId !== undefined) {
-    pageValues.push(query.afterId);
-    pageSql += ` AND id > $${pageValues.length}`;
+  if (query.afterId === undefined) {
+    const { rows } = await db.query<PointerRow & { total: number }>(
+      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM record_locator.pointers WHERE ${filter.sql} ORDER BY id LIMIT $${filter.values.length + 1}`,
+      [...filter.values, query.limit],
+    );
+    return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _total, ...row }) => row) };
   }
-  pageValues.push(query.limit);
+  const pageValues = [...filter.values, query.afterId, query.limit];
   const [page, count] = await Promise.all([
-    db.query<PointerRow>(`SELECT ${COLUMNS} FROM record_locator.pointers WHERE ${pageSql} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
+    db.query<PointerRow>(
+      `SELECT ${COLUMNS} FROM record_locator.pointers WHERE ${filter.sql} AND id > $${pageValues.length - 1} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
     db.query<{ total: number }>(`SELECT count(*)::int AS total FROM record_locator.pointers WHERE ${filter.sql}`, filter.values),
   ]);
   return { total: count.rows[0]!.total, rows: page.rows };

@@ -22,8 +22,9 @@ export interface DocumentReference {
   custodian?: Reference;
   relatesTo?: Array<{ code?: string; target?: Reference }>;
   content?: Array<{
-    attachment?: { url?: string };
+    attachment?: { url?: string; [field: string]: unknown };
     extension?: Array<{ url?: string; valueCodeableConcept?: CodeableConcept }>;
+    [field: string]: unknown;
   }>;
   context?: { related?: Reference[] };
   [field: string]: unknown;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
-import { auditPointerAccess } from '../audit.js';
+import { auditPointerAccess, auditValue } from '../audit.js';
 import { countAs, readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
 import { CONSUMER_SEARCH_BODY } from '../schemas.js';
@@ -27,7 +27,7 @@ export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext)
       const result = await searchAs(ctx, callerOf(request), 'consumer', raw, apiBase(ctx, 'consumer'));
       await auditPointerAccess(ctx, request, callerOf(request), {
         action: 'pointer.search', resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
-        detail: { total: result.bundle.total, returned: result.bundle.entry.length, type: raw.type, category: raw.category, custodian: raw['custodian:identifier'] },
+        detail: { total: result.bundle.total, returned: result.bundle.entry.length, type: auditValue(raw.type), category: auditValue(raw.category), custodian: auditValue(raw['custodian:identifier']) },
       });
       return result.bundle;
     };

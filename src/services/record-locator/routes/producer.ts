@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
-import { auditPointerAccess } from '../audit.js';
+import { auditPointerAccess, auditValue } from '../audit.js';
 import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '../handlers/producer-writes.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import type { DocumentReference } from '../domain/document-reference.js';
@@ -64,7 +64,7 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext)
       const result = await searchAs(ctx, callerOf(request), 'producer', raw, apiBase(ctx, 'producer'));
       await auditPointerAccess(ctx, request, callerOf(request), {
         action: 'pointer.search', resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
-        detail: { total: result.bundle.total, returned: result.bundle.entry.length, type: raw.type, category: raw.category },
+        detail: { total: result.bundle.total, returned: result.bundle.entry.length, type: auditValue(raw.type), category: auditValue(raw.category) },
       });
       return result.bundle;
     };

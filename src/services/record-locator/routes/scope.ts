@@ -50,11 +50,11 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
     const issues = doorIssues(err, request);
     return sendNrlError(reply, { spec: issues[0]!.spec, issues });
   }
-  if (isDatabaseFault(err)) {
-    request.log.warn({ err }, 'database unavailable');
-    return sendNrlError(reply, { spec: NRL_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The pointer store is unavailable; retry shortly' });
-  }
   const classified = classifyError(err, request);
+  if (classified.spec.status === 500 && isDatabaseFault(err)) {
+    // Until the platform classifies database faults itself: the caller should retry, so 503.
+    return sendNrlError(reply, { spec: NRL_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The pointer store is unavailable; retry shortly', headers: { 'Retry-After': '1' } });
+  }
   return sendNrlError(reply, { ...classified, spec: inNrlCoding(classified.spec) });
 }
 

@@ -1,0 +1,109 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../src/platform/config.js';
+import { createContext, createLogger, migrateAll, openDatabase } from '../src/platform/runtime.js';
+import { recordLocatorService } from '../src/services/record-locator/index.js';
+import { seedSyntheticPointers, syntheticPointer } from '../src/services/record-locator/synthetic.js';
+import type { Bench } from './run.js';
+import type { BenchOptions } from './options.js';
+import { runLoad } from './support/load.js';
+import { appAccessToken, demoApp, requireBuild, startSpineProcess } from './support/platform.js';
+import { log, type BenchLine } from './support/report.js';
+import { withLock } from './support/lock.js';
+
+/**
+ * Issue 10's NRL figures: consumer search by NHS number over 1,000,000 pointers, authenticated
+ * (demo app's access token) and audited, against the same run's bare Fastify + PK-read ceiling
+ * (target ≥ 90%, p99 < 50 ms); producer create against the bare-insert ceiling (target ≥ 70%).
+ * The pointers are seeded once into `<bench-dir>/nrl` (about 2,000,000 synthetic patients' worth:
+ * one in four has 1–3 pointers) and reused.
+ */
+const SYNTHETIC_PATIENTS = 2_000_000;
+const SEED = 1;
+const MARKER = 'bench-pointers.json';
+const DEMO_ODS = 'A83008';
+const TARGETS = { searchShareOfCeiling: 0.9, searchP99: 50, createShareOfInserts: 0.7 } as const;
+
+async function ensureSeeded(dataDir: string): Promise<{ line?: BenchLine; sample: string[] }> {
+  const marker = join(dataDir, MARKER);
+  if (existsSync(marker)) return { sample: (JSON.parse(readFileSync(marker, 'utf8')) as { sample: string[] }).sample };
+  if (existsSync(join(dataDir, 'pg'))) throw new Error(`${dataDir} has a store the bench did not seed: remove it`);
+  mkdirSync(dataDir, { recursive: true });
+  const config = loadConfig({ dataDir, services: 'record-locator' }, { LOG_LEVEL: 'warn' });
+  const logger = createLogger(config);
+  const database = await openDatabase(config, logger);
+  try {
+    await migrateAll(database.db, [recordLocatorService]);
+    const ctx = await createContext(config, database.db, logger);
+    log(`nrl: seeding pointers for ${SYNTHETIC_PATIENTS} synthetic patients into ${dataDir} (reused by later runs)`);
+    const started = Date.now();
+    const summary = await seedSyntheticPointers(ctx, { patients: SYNTHETIC_PATIENTS, seed: SEED });
+    const seconds = (Date.now() - started) / 1000;
+    const { rows } = await database.db.query<{ nhs_number: string }>(
+      `SELECT DISTINCT nhs_number FROM record_locator.pointers TABLESAMPLE SYSTEM (2) LIMIT 20000`);
+    const sample = rows.map((r) => r.nhs_number);
+    writeFileSync(marker, `${JSON.stringify({ summary, seededInSeconds: seconds, sample })}\n`);
+    return { line: { bench: 'nrl', what: 'seed synthetic pointers', value: `${summary} in ${seconds.toFixed(0)} s` }, sample };
+  } finally {
+    await database.close();
+  }
+}
+
+export const bench: Bench = async (options: BenchOptions, ceilings) => {
+  requireBuild();
+  const dataDir = join(options.benchDir, 'nrl');
+  mkdirSync(dataDir, { recursive: true });
+  return withLock(`${dataDir}.lock`, async () => {
+    const lines: BenchLine[] = [];
+    const { line, sample } = await ensureSeeded(dataDir);
+    if (line) lines.push(line);
+    const server = await startSpineProcess(dataDir);
+    try {
+      // The demo app may consume and produce every record type at its own ODS code (dataset nrl, first start).
+      const token = await appAccessToken(demoApp(dataDir, server.url));
+      const headers = { authorization: `Bearer ${token}`, 'nhsd-end-user-organisation-ods': DEMO_ODS };
+      const searchPath = () => `/record-locator/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(
+        `https://fhir.nhs.uk/Id/nhs-number|${sample[Math.floor(Math.random() * sample.length)]}`)}`;
+      const search = (seconds: number) => runLoad({
+        url: server.url, connections: options.connections, seconds, headers,
+        next: () => ({ path: searchPath(), headers: { 'x-request-id': randomUUID() } }),
+      });
+      log('nrl: consumer search warm-up');
+      await search(3);
+      log('nrl: consumer search by NHS number');
+      const searches = await search(options.seconds);
+      let n = 0;
+      log('nrl: producer create');
+      const creates = await runLoad({
+        url: server.url, connections: options.connections, seconds: options.seconds, headers, expectStatus: 201,
+        next: () => {
+          const pointer = syntheticPointer(sample[n++ % sample.length]!, 1000 + n, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
+          delete pointer.id;
+          return {
+            method: 'POST', path: '/record-locator/producer/FHIR/R4/DocumentReference', body: JSON.stringify(pointer),
+            headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
+          };
+        },
+      });
+      const searchShare = searches.rps / ceilings.pkRead.rps;
+      const createShare = creates.rps / ceilings.insertsPerSecond;
+      lines.push(
+        {
+          bench: 'nrl', what: 'consumer search by NHS number (~1M pointers)', figures: searches,
+          target: `≥ 90% of Fastify + PK read, p99 < ${TARGETS.searchP99} ms`,
+          met: searchShare >= TARGETS.searchShareOfCeiling && searches.p99 < TARGETS.searchP99 && searches.failures === 0,
+          note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read (${ceilings.pkRead.rps.toFixed(0)} req/s)`,
+        },
+        {
+          bench: 'nrl', what: 'producer create', figures: creates, target: '≥ 70% of bare inserts',
+          met: createShare >= TARGETS.createShareOfInserts && creates.failures === 0,
+          note: `${(createShare * 100).toFixed(0)}% of bare PostgreSQL inserts (${ceilings.insertsPerSecond.toFixed(0)}/s)`,
+        },
+      );
+      return lines;
+    } finally {
+      await server.stop();
+    }
+  });
+};
