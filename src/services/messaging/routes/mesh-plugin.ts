@@ -21,7 +21,8 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
     case 405: return MESH_ERRORS.METHOD_NOT_ALLOWED;
     case 413: return MESH_ERRORS.CHUNK_TOO_LARGE;
     case 500: return MESH_ERRORS.INTERNAL_ERROR;
-    default: return { ...MESH_ERRORS.INTERNAL_ERROR, status: spec.status, display: spec.display };
+    // e.g. 503 when the database is unavailable or the service sheds load: the code follows the status, as MESH's request errors do.
+    default: return { ...MESH_ERRORS.INTERNAL_ERROR, status: spec.status, code: String(spec.status), display: spec.display };
   }
 }
 
