@@ -29,7 +29,8 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
 function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
   const classified = classifyError(err, request);
   const spec = asMeshSpec(classified.spec);
-  const version = request.meshVersion ?? 1;
+  // A request refused before the MESH hooks ran (load shedding) has no version yet: read its Accept.
+  const version = request.meshVersion ?? apiVersionFromAccept(request.headers.accept) ?? 1;
   const details = err instanceof MeshError ? err.details : {};
   if (classified.headers) reply.headers(classified.headers);
   return reply.code(spec.status).type(MEDIA_TYPE[version]).send(errorBody(version, {
