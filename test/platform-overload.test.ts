@@ -106,4 +106,27 @@ describe('overload', () => {
       'SELECT request_id FROM audit.events WHERE request_id = ANY($1)', [[...departed, stayed]]);
     assert.deepEqual(rows.map((r) => r.request_id), [stayed], 'only the request whose client stayed was done and audited');
   });
+
+  it('past the heap limit (@fastify/under-pressure) every API sheds at once with 503, Retry-After and its own error shape', { timeout: 60_000 }, async () => {
+    const spine = await startTestSpine({ env: { OPENSPINE_MAX_HEAP_MB: '1' } });
+    cleanups.push(() => spine.close());
+    await sleep(500); // a memory sample has been taken
+    const fhir = await fetch(`${spine.url}${READ}`, { headers: { 'x-request-id': randomUUID() } });
+    assert.equal(fhir.status, 503);
+    assert.equal(fhir.headers.get('retry-after'), '1');
+    const outcome = await fhir.json() as { resourceType: string; issue: Array<{ details: { coding: Array<{ code: string }> }; diagnostics: string }> };
+    assert.equal(outcome.resourceType, 'OperationOutcome');
+    assert.equal(outcome.issue[0]!.details.coding[0]!.code, 'SERVICE_UNAVAILABLE');
+    assert.match(outcome.issue[0]!.diagnostics, /overloaded/);
+
+    const mesh = await fetch(`${spine.url}/messageexchange/X26ABC1/inbox`, { headers: { accept: 'application/vnd.mesh.v2+json' } });
+    assert.equal(mesh.status, 503);
+    assert.equal(mesh.headers.get('retry-after'), '1');
+    assert.equal(((await mesh.json()) as { detail: Array<{ code: string }> }).detail[0]!.code, '503');
+
+    const oauth = await fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    assert.equal(oauth.status, 503);
+    assert.equal(oauth.headers.get('retry-after'), '1');
+    assert.equal(typeof ((await oauth.json()) as { error?: unknown }).error, 'string', 'an OAuth2 error body');
+  });
 });

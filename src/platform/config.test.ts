@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError, SERVICE_NAMES, checkServeConfig, isLoopbackHost, loadConfig, parseServices } from './config.js';
+import { ConfigError, SERVICE_NAMES, checkServeConfig, isLoopbackHost, loadConfig, parseServices, type Config } from './config.js';
 
 describe('configuration', () => {
   it('defaults: port 9000 on loopback, all services, embedded database in ./.openspine', () => {
@@ -81,5 +81,25 @@ describe('configuration', () => {
     assert.equal(loadConfig({}, {}).tokenRateLimit, 6000);
     assert.equal(loadConfig({ tokenRateLimit: '10' }, { OPENSPINE_TOKEN_RATE_LIMIT: '20' }).tokenRateLimit, 10);
     for (const raw of ['0', '-1', '1.5', 'many']) assert.throws(() => loadConfig({}, { OPENSPINE_TOKEN_RATE_LIMIT: raw }), ConfigError);
+  });
+
+  it('database timeouts and shedding limits: defaults, and any value is a whole number or a ConfigError', () => {
+    const config = loadConfig({}, {});
+    assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 });
+    assert.deepEqual(config.overload, { maxInFlight: 256, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
+    const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
+    fc.assert(fc.property(fc.constantFrom(...names), fc.oneof(fc.string(), fc.nat().map(String)), (name, raw) => {
+      let parsed: Config;
+      try {
+        parsed = loadConfig({}, { [name]: raw });
+      } catch (err) {
+        assert.ok(err instanceof ConfigError && err.message.includes(name), String(err));
+        return;
+      }
+      const value = { OPENSPINE_DB_CONNECT_TIMEOUT_MS: parsed.pool.connectTimeoutMs, OPENSPINE_DB_STATEMENT_TIMEOUT_MS: parsed.pool.statementTimeoutMs,
+        OPENSPINE_MAX_IN_FLIGHT: parsed.overload.maxInFlight, OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: parsed.overload.maxEventLoopDelayMs }[name];
+      assert.ok(Number.isSafeInteger(value) && value >= 0, `${name}=${JSON.stringify(raw)} gave ${value}`);
+      if (raw !== '') assert.equal(value, Number(raw));
+    }));
   });
 });

@@ -192,7 +192,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     overload: {
       maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 256),
-      maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 200),
+      maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 1_000),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),

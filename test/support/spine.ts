@@ -74,7 +74,9 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
   const dataDir = mkdtempSync(join(tmpdir(), 'openspine-data-'));
   const config = loadConfig(
     { port: 0, host: '127.0.0.1', dataDir, demo: options.demo ?? true, ...options.flags },
-    { LOG_LEVEL: 'silent', ...options.env, DATABASE_URL: databaseUrl },
+    // The server shares its event loop with the test harness (fast-check, assertions), whose work
+    // is not load: shedding on event-loop lag is off unless a test asks for it.
+    { LOG_LEVEL: 'silent', OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: '0', ...options.env, DATABASE_URL: databaseUrl },
   );
   const spine = await startSpine(config, { modules: options.modules ?? [...ALL_SERVICES], clock: options.clock });
   return {

@@ -17,10 +17,13 @@ declare module 'fastify' {
   }
 }
 
-/** The peer has closed its connection: nobody will read an answer. */
+/**
+ * The peer has closed its connection: nobody will read an answer. The socket says so, not the
+ * request stream, which is destroyed as soon as its body has been read.
+ */
 function clientGone(request: FastifyRequest): boolean {
   const socket = request.raw.socket;
-  return request.raw.destroyed || !socket || socket.destroyed || !socket.writable;
+  return !socket || socket.destroyed || !socket.writable;
 }
 
 /** Drops a request whose client has gone: no handler, no database, no audit record of work not done. */

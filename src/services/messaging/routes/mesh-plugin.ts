@@ -21,7 +21,8 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
     case 405: return MESH_ERRORS.METHOD_NOT_ALLOWED;
     case 413: return MESH_ERRORS.CHUNK_TOO_LARGE;
     case 500: return MESH_ERRORS.INTERNAL_ERROR;
-    default: return { ...MESH_ERRORS.INTERNAL_ERROR, status: spec.status, display: spec.display };
+    // e.g. 503 when the database is unavailable or the service sheds load: the code follows the status, as MESH's request errors do.
+    default: return { ...MESH_ERRORS.INTERNAL_ERROR, status: spec.status, code: String(spec.status), display: spec.display };
   }
 }
 
@@ -29,7 +30,8 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
 export function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
   const classified = classifyError(err, request);
   const spec = asMeshSpec(classified.spec);
-  const version = request.meshVersion ?? 1;
+  // A request refused before the MESH hooks ran (load shedding) has no version yet: read its Accept.
+  const version = request.meshVersion ?? apiVersionFromAccept(request.headers.accept) ?? 1;
   const details = err instanceof MeshError ? err.details : {};
   if (classified.headers) reply.headers(classified.headers);
   return reply.code(spec.status).type(MEDIA_TYPE[version]).send(errorBody(version, {
