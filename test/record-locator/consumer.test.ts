@@ -196,6 +196,18 @@ describe('NRL consumer API', () => {
       'The X-Request-Id header is missing or invalid'));
   });
 
+  it('refuses a token without record-locator:consume with 403 ACCESS DENIED in NRL\'s shape (the platform guard, audited)', async () => {
+    const producerOnly = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'RX898' });
+    const response = await search(`subject:identifier=${encodeURIComponent(subject)}`,
+      { authorization: `Bearer ${producerOnly.token}`, 'nhsd-end-user-organisation-ods': 'RX898' });
+    assert.equal(response.status, 403);
+    assertSpecSchema('consumer', 'OperationOutcome', response.body);
+    assert.deepEqual(issueOf(response.body), errorIssue('ACCESS DENIED', 'Access has been denied to process this request', 'forbidden',
+      "Access denied: application Test application is not permitted 'record-locator:consume'"));
+    const audited = await spine.ctx.db.query(`SELECT outcome FROM audit.events WHERE action = 'access.denied' AND app_id = $1`, [producerOnly.principal.appId]);
+    assert.deepEqual(audited.rows.map((r) => r.outcome), ['denied']);
+  });
+
   it('serves /_status and a CapabilityStatement at metadata without a token', async () => {
     for (const side of ['producer', 'consumer']) {
       const status = await fetch(`${spine.url}/record-locator/${side}/FHIR/R4/_status`);

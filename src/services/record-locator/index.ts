@@ -13,6 +13,9 @@ export const recordLocatorService: ServiceModule = {
   name: 'record-locator',
   migrations: [recordLocatorMigrations],
   async routes(app, ctx) {
+    if (ctx.config.trustGateway && !ctx.config.sandbox) {
+      ctx.log.warn('record locator trusts NHSD-Connection-Metadata: only an API gateway that sets it may reach this process');
+    }
     await app.register(async (nrl) => {
       configureNrlScope(nrl);
       await nrl.register(async (producer) => producerRoutes(producer, ctx), { prefix: '/producer/FHIR/R4' });
