@@ -68,6 +68,7 @@ describe('POST /Patient: the body is PatientCreateRequest.yaml, checked at the d
       [(b) => { b.name.push({ ...b.name[0] }); }, 'TOO_MANY_VALUES_SUBMITTED', "in field 'name'"],
       [(b) => { delete b.name[0].family; }, 'MISSING_VALUE', "Missing value - 'name/0/family'"],
       [(b) => { delete b.extension; }, 'MISSING_VALUE', "Missing value - 'extension'"],
+      [(b) => { b.resourceType = 'Practitioner'; }, 'INVALID_VALUE', "Invalid value - 'Practitioner' in field 'resourceType'"],
     ];
     const before = await patientCount();
     for (const [mutate, code, diagnostics] of cases) {

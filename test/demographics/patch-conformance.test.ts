@@ -40,6 +40,18 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
       const res = await send(id, badBody, headers, requestId);
       assert.equal(res.status, status, diagnostics);
       assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], [code, diagnostics]);
+      assert.equal(validators.OperationOutcome(res.json), true);
+    }
+    for (const headers of [{ 'if-match': 'W/"1"', 'content-type': 'application/xml' }, { 'if-match': 'W/"1"' }] as Array<Record<string, string>>) {
+      // Bytes, so that fetch adds no Content-Type of its own.
+      const res = await fetch(`${h.spine.url}/personal-demographics/FHIR/R4/Patient/${people[0]!.id}`, {
+        method: 'PATCH', body: new TextEncoder().encode('<patches/>'),
+        headers: { ...headers, authorization: `Bearer ${h.userBearer}`, 'x-request-id': crypto.randomUUID() },
+      });
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      const outcome = outcomeOf(await res.json());
+      assert.equal(outcome.code, headers['content-type'] ? 'INVALID_VALUE' : 'MISSING_VALUE');
+      assert.equal(outcome.diagnostics, headers['content-type'] ? "Invalid value - 'application/xml' in header 'Content-Type'" : "Missing value - 'Content-Type'");
     }
     const invalidNumber = await patch('9000000000', [{ op: 'replace', path: '/gender', value: 'male' }]);
     assert.equal(invalidNumber.status, 400);
