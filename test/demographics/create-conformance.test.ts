@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
 import { pdsResponseValidators } from './support/schemas.js';
 
@@ -68,6 +69,7 @@ describe('POST /Patient: the body is PatientCreateRequest.yaml, checked at the d
       [(b) => { b.name.push({ ...b.name[0] }); }, 'TOO_MANY_VALUES_SUBMITTED', "in field 'name'"],
       [(b) => { delete b.name[0].family; }, 'MISSING_VALUE', "Missing value - 'name/0/family'"],
       [(b) => { delete b.extension; }, 'MISSING_VALUE', "Missing value - 'extension'"],
+      [(b) => { b.resourceType = 'Practitioner'; }, 'INVALID_VALUE', "Invalid value - 'Practitioner' in field 'resourceType'"],
     ];
     const before = await patientCount();
     for (const [mutate, code, diagnostics] of cases) {
@@ -80,6 +82,29 @@ describe('POST /Patient: the body is PatientCreateRequest.yaml, checked at the d
       else assert.equal(outcome.diagnostics, diagnostics);
       assert.ok(validators.OperationOutcome(res.json));
     }
+    assert.equal(await patientCount(), before, 'nothing stored');
+  });
+
+  it('any field of the spec example given a value of the wrong type is 400 naming it (or the list it is in), and nothing is stored', async () => {
+    const leaves: string[][] = [];
+    const walk = (node: unknown, at: string[]) => {
+      if (typeof node === 'string') leaves.push(at);
+      else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, [...at, k]);
+    };
+    walk(allocateExample(), []);
+    const before = await patientCount();
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...leaves), fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constant(['x']), fc.constant({ x: 1 })), async (at, wrong) => {
+      const body = person((b) => {
+        let node = b;
+        for (const key of at.slice(0, -1)) node = node[key];
+        node[at[at.length - 1]!] = wrong;
+      });
+      const res = await call(h, 'Patient', { method: 'POST', body });
+      assert.equal(res.status, 400, `${at.join('/')} = ${JSON.stringify(wrong)}: ${JSON.stringify(res.json)}`);
+      const named = /in field '([^']*)'$|Missing value - '([^']*)'$/.exec(outcomeOf(res.json).diagnostics);
+      const field = named?.[1] ?? named?.[2];
+      assert.ok(field !== undefined && at.join('/').startsWith(field), `${at.join('/')}: ${outcomeOf(res.json).diagnostics}`);
+    }), { numRuns: 120 });
     assert.equal(await patientCount(), before, 'nothing stored');
   });
 

@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
 import { pdsResponseValidators } from './support/schemas.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
@@ -40,6 +41,18 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
       const res = await send(id, badBody, headers, requestId);
       assert.equal(res.status, status, diagnostics);
       assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], [code, diagnostics]);
+      assert.equal(validators.OperationOutcome(res.json), true);
+    }
+    for (const headers of [{ 'if-match': 'W/"1"', 'content-type': 'application/xml' }, { 'if-match': 'W/"1"' }] as Array<Record<string, string>>) {
+      // Bytes, so that fetch adds no Content-Type of its own.
+      const res = await fetch(`${h.spine.url}/personal-demographics/FHIR/R4/Patient/${people[0]!.id}`, {
+        method: 'PATCH', body: new TextEncoder().encode('<patches/>'),
+        headers: { ...headers, authorization: `Bearer ${h.userBearer}`, 'x-request-id': crypto.randomUUID() },
+      });
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      const outcome = outcomeOf(await res.json());
+      assert.equal(outcome.code, headers['content-type'] ? 'INVALID_VALUE' : 'MISSING_VALUE');
+      assert.equal(outcome.diagnostics, headers['content-type'] ? "Invalid value - 'application/xml' in header 'Content-Type'" : "Missing value - 'Content-Type'");
     }
     const invalidNumber = await patch('9000000000', [{ op: 'replace', path: '/gender', value: 'male' }]);
     assert.equal(invalidNumber.status, 400);
@@ -64,6 +77,28 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
     const row = await stored(id);
     assert.equal(row.version_id, 1);
     assert.deepEqual(row.resource.name, people[1]!.name);
+  });
+
+  it('any field of a name, address or telecom replaced by a value of the wrong type is 400 naming it, and nothing is stored', async () => {
+    const person = people[5]!;
+    const leaves: string[][] = [];
+    for (const [list, item] of [['name', person.name![0]], ['address', person.address![0]], ['telecom', person.telecom![0]]] as const) {
+      for (const [key, value] of Object.entries(item as object)) {
+        if (typeof value === 'string') leaves.push([list, '0', key]);
+        else if (Array.isArray(value)) value.forEach((_v, i) => leaves.push([list, '0', key, String(i)]));
+      }
+    }
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...leaves), fc.oneof(fc.integer(), fc.constant(['x']), fc.constant({ x: 1 })), async (at, wrong) => {
+      const item = (person[at[0] as 'name'] as Array<{ id: string }>)[0]!;
+      const res = await patch(person.id, [{ op: 'test', path: `/${at[0]}/0/id`, value: item.id }, { op: 'replace', path: `/${at.join('/')}`, value: wrong }]);
+      assert.equal(res.status, 400, `${at.join('/')} = ${JSON.stringify(wrong)}: ${JSON.stringify(res.json)}`);
+      const { code, diagnostics } = outcomeOf(res.json);
+      assert.equal(code, 'INVALID_UPDATE');
+      const named = /in field '([^']*)'$|Missing value - '([^']*)'$/.exec(diagnostics);
+      const field = named?.[1] ?? named?.[2];
+      assert.ok(field !== undefined && at.join('/').startsWith(field), `${at.join('/')}: ${diagnostics}`);
+    }), { numRuns: 60 });
+    assert.equal((await stored(person.id)).version_id, 1, 'nothing stored');
   });
 
   it("'add' at /extension/- and /telecom/- starts the list when the record has none", async () => {

@@ -104,32 +104,60 @@ function discriminatorOf(branches: Branch[]): string | undefined {
 }
 
 const allows = (s: { enum?: unknown[]; const?: unknown }, v: unknown) => (Array.isArray(s.enum) ? s.enum.includes(v) : s.const === v);
-const depth = (e: ErrorObject) => pointerSegments(e.instancePath).length + (e.keyword === 'required' || e.keyword === 'additionalProperties' ? 1 : 0);
+
+type Reported = ErrorObject | { keyword: 'discriminator'; instancePath: string; property: string; value: unknown };
+
+/** Where an error is, down to the property it names as missing or unexpected. */
+function reach(error: Reported): string[] {
+  const at = pointerSegments(error.instancePath);
+  if (error.keyword === 'discriminator') return [...at, (error as { property: string }).property];
+  const params = (error as ErrorObject).params as Record<string, unknown>;
+  if (error.keyword === 'required') return [...at, String(params.missingProperty)];
+  if (error.keyword === 'additionalProperties') return [...at, String(params.additionalProperty)];
+  return at;
+}
+
+/** Whether a branch that failed at `a` got further through the document than one that failed at `b` (1), less far (-1), or neither (0). */
+function compareReach(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] === b[i]) continue;
+    // A later item of the same list: everything before it passed.
+    return /^[0-9]+$/.test(a[i]!) && /^[0-9]+$/.test(b[i]!) ? Math.sign(Number(a[i]) - Number(b[i])) : 0;
+  }
+  return Math.sign(a.length - b.length);
+}
+
+/** The better of two branches' errors: the one further on; else one that is not a missing field (that branch's shape fits). */
+function better(a: Reported, b: Reported): boolean {
+  const compared = compareReach(reach(a), reach(b));
+  return compared !== 0 ? compared > 0 : a.keyword !== 'required' && b.keyword === 'required';
+}
 
 /**
  * The one error to report from Ajv's list (Ajv run with `verbose`, stopping at the first failing
- * keyword). Ajv lists a failed anyOf/oneOf after the errors of each of its branches; the branch the
- * client meant is the one its discriminator (`url`) names, else the one that got deepest.
+ * keyword). Ajv lists a failed anyOf/oneOf after the errors of each of its branches. The branches
+ * the client can have meant are those its discriminator (`url`) allows (none: the url is what is
+ * wrong); of those, the one that got furthest through the data before failing (see `better`).
  */
-export function primaryError(errors: readonly ErrorObject[]): ErrorObject | { keyword: 'discriminator'; instancePath: string; property: string; value: unknown } {
+export function primaryError(errors: readonly ErrorObject[]): Reported {
   const last = errors[errors.length - 1]!;
   if (last.keyword !== 'anyOf' && last.keyword !== 'oneOf') return errors[0]!;
   const branches = Array.isArray(last.schema) ? (last.schema as Branch[]) : [];
-  const inBranch = (i: number) => errors.filter((e) => e.schemaPath.startsWith(`${last.schemaPath}/${i}/`));
+  let candidates = branches.map((_b, i) => i);
   const discriminator = discriminatorOf(branches);
   if (discriminator !== undefined && last.data !== null && typeof last.data === 'object') {
     const value = (last.data as Record<string, unknown>)[discriminator];
-    const meant = branches.findIndex((b) => allows(b.properties![discriminator]!, value));
-    if (meant < 0) return { keyword: 'discriminator', instancePath: last.instancePath, property: discriminator, value };
-    const errorsOfMeant = inBranch(meant);
-    if (errorsOfMeant.length > 0) return primaryError(errorsOfMeant);
+    candidates = candidates.filter((i) => allows(branches[i]!.properties![discriminator]!, value));
+    if (candidates.length === 0) return { keyword: 'discriminator', instancePath: last.instancePath, property: discriminator, value };
   }
-  let best: ErrorObject[] = [];
-  for (let i = 0; i < branches.length; i++) {
-    const branchErrors = inBranch(i);
-    if (branchErrors.length > 0 && (best.length === 0 || depth(branchErrors[0]!) > depth(best[0]!))) best = branchErrors;
+  let best: Reported | undefined;
+  for (const i of candidates) {
+    const branchErrors = errors.filter((e) => e.schemaPath.startsWith(`${last.schemaPath}/${i}/`));
+    if (branchErrors.length === 0) continue;
+    const reported = primaryError(branchErrors);
+    if (!best || better(reported, best)) best = reported;
   }
-  return best.length > 0 ? primaryError(best) : last;
+  return best ?? last;
 }
 
 /** Ajv's errors for one request part → the failure the service renders. */

@@ -26,7 +26,7 @@ export const demographicsService: ServiceModule = {
     });
     registerReadRoutes(app, ctx);
     registerSearchRoute(app, ctx);
-    registerPatchRoute(app, ctx);
+    await registerPatchRoute(app, ctx);
     registerCreateRoute(app, ctx);
     registerMetadataRoutes(app, ctx);
     registerCoverageRoutes(app, ctx);

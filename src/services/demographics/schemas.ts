@@ -20,11 +20,15 @@ const createFields = createRequest.properties as Record<string, Record<string, u
 
 /**
  * `PatientCreateRequest.yaml`: the body of POST /Patient. PDS spec ("Gender", patient-patch.yaml):
- * `other` can no longer be set, so a new record cannot have it.
+ * `other` can no longer be set, so a new record cannot have it; a resourceType, if sent, is Patient.
  */
 export const createPatientBody = {
   ...createRequest,
-  properties: { ...createFields, gender: { ...createFields.gender, enum: ['male', 'female', 'unknown'] } },
+  properties: {
+    ...createFields,
+    resourceType: { ...createFields.resourceType, enum: ['Patient'] },
+    gender: { ...createFields.gender, enum: ['male', 'female', 'unknown'] },
+  },
 };
 
 const patchRequest = schemaAt(spec, '#/paths/~1Patient~1{id}/patch/requestBody/content/application~1json-patch+json/schema');

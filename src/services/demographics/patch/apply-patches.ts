@@ -50,12 +50,13 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
     throw invalidUpdate(reason!);
   }
   if (patched.deceasedDateTime !== undefined) patched = { ...patched, deceasedDateTime: deathInDateTimeForm(patched.deceasedDateTime) as string };
-  checkPatchedRecord(current, patched, today);
+  // The shape first, so a value of the wrong type is named as such, then PDS's rules on the record.
   const failure = conformanceFailure(patientSchema, patched);
   if (failure) {
     throw invalidUpdate(failure.kind === 'missing' ? diagnostics.missingValue(failure.path)
       : failure.kind === 'unexpected' ? `Additional properties are not allowed ('${failure.path}' was unexpected)`
         : diagnostics.invalidValue(displayValue(failure.value), failure.path));
   }
+  checkPatchedRecord(current, patched, today);
   return patched;
 }

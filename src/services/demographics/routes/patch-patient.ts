@@ -52,7 +52,15 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
  */
 const patchSchema = { headers: patchPatientHeaders, params: patientIdParams, body: { content: { 'application/json-patch+json': { schema: patchPatientBody } } } };
 
-export function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
+export async function registerPatchRoute(app: FastifyInstance, ctx: PlatformContext) {
+  await app.register(async (scope) => registerPatch(scope, ctx));
+}
+
+function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
+  // PDS sandbox: a PATCH with Content-Type missing or other than application/json-patch+json is
+  // 400. A body of any other media type is read as text, so the door's header check refuses it
+  // (instead of Fastify's 415 before any check).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {
     schema: patchSchema,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'] },
