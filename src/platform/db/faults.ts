@@ -80,6 +80,9 @@ export class Availability {
 
   failed(err: unknown): void {
     if (!isDatabaseUnavailable(err) || err instanceof DatabaseUnavailableError) return;
+    // One slow statement or contended lock says nothing about the database as a whole.
+    const code = (err as { code?: unknown }).code;
+    if (code === '57014' || code === '55P03') return;
     const now = this.now();
     this.nextTrialAt = now + this.retryMs;
     if (this.downSince !== undefined) return;

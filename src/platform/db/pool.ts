@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Availability, CallerGoneError, DatabaseUnavailableError, callers, isDatabaseUnavailable } from './faults.js';
+import { Availability, CallerGoneError, DatabaseUnavailableError, callers } from './faults.js';
 
 /** Anything that runs a query: the pool or a client inside a transaction. Stores take this, so one
  * store function works both alone and as part of a larger transaction (e.g. with the event outbox). */
@@ -131,12 +131,16 @@ export function createDb(connectionString: string, options: number | DbOptions =
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        if (connectionLost(err)) {
+        // The work's error may be anything (a client's aborted upload too): only the connection's
+        // own state says whether the database is at fault.
+        if (connectionLost(client, err)) {
           // No ROLLBACK on a dead or unanswering connection: dropping it aborts the transaction.
           broken = err;
-          availability.failed(err);
         } else {
-          await client.query('ROLLBACK').catch((rollbackErr: unknown) => { broken = rollbackErr; });
+          await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+            broken = rollbackErr;
+            availability.failed(rollbackErr);
+          });
         }
         throw err;
       } finally {
@@ -156,8 +160,9 @@ export function createDb(connectionString: string, options: number | DbOptions =
   };
 }
 
-/** The connection itself failed (rather than the statement): the client cannot be used again. */
-function connectionLost(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return isDatabaseUnavailable(err) && code !== '57014' && code !== '55P03';
+/** The client's connection failed (lost, or a statement went unanswered): it cannot be used again. */
+function connectionLost(client: pg.PoolClient, err: unknown): boolean {
+  const state = client as unknown as { _ending?: boolean; _queryable?: boolean; _connectionError?: boolean };
+  return state._ending === true || state._queryable === false || state._connectionError === true
+    || (err as Error | null)?.message === 'Query read timeout';
 }
