@@ -29,7 +29,7 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   if (!current || current.status !== 'active') {
     throw new SpineError(current?.status === 'invalidated' ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
   }
-  if (current.version_id !== expected) throw versionMismatch();
+  if (current.version_id !== expected) return winnerOrMismatch(ctx, key);
   const today = ctx.clock.now().toISOString().slice(0, 10);
   const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
   const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next), nhsNumber: id };
@@ -40,8 +40,17 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
     return true;
   });
   if (saved) return { outcome, paths: ops.map((o) => `${o.op} ${o.path}`) };
+  return winnerOrMismatch(ctx, key);
+}
+
+/**
+ * The version moved since the client read it. If the update that moved it was this very request
+ * sent again at the same time (same caller, same X-Request-ID), whether it committed before our read
+ * or during our write, its outcome is ours; otherwise 409.
+ */
+async function winnerOrMismatch(ctx: PlatformContext, key: ReplayKey) {
   const winner = await findReplay(ctx, ctx.db, key);
-  if (winner) return { outcome: winner, paths: [] };
+  if (winner) return { outcome: winner, paths: [] as string[] };
   throw versionMismatch();
 }
 
