@@ -20,11 +20,19 @@ export { RequestValidationError, type RequestPart, type ValidationFailure } from
  * Before the handler runs (after authentication, in the preValidation phase) each declared part is
  * checked in the route's `checkOrder` (default headers, params, querystring, body), because NHS
  * APIs order their checks (PDS PATCH: If-Match, then X-Request-ID, then Content-Type, then the
- * body). Within a part Ajv checks `required` in the order listed, then each property in the order
- * declared. The first thing wrong is thrown as a `RequestValidationError` carrying a structured
- * `ValidationFailure` (missing / invalid / unexpected, the field's path as PDS writes it, the value);
- * each service's error handler renders it in its own wire shape. A body schema may be given per
- * media type (`body: { content: { 'application/json': { schema } } }`).
+ * body). Within a part Ajv checks `required` in the order listed, then each property; to check
+ * headers one after another (each present, then valid), build the schema with `parametersSchema`
+ * (openapi-refs.ts), which lists them in an `allOf`. NHS spec schemas come from the spec file with
+ * `schemaAt(spec, '#/components/schemas/…')`. A body schema may be given per media type
+ * (`body: { content: { 'application/json-patch+json': { schema } } }`).
+ *
+ * The first thing wrong is thrown as a `RequestValidationError` carrying a structured
+ * `ValidationFailure` (missing / invalid / unexpected, the field's path as PDS writes it, the value,
+ * the keyword). `classifyError` renders it as FHIR MISSING_VALUE / INVALID_VALUE and hands it on as
+ * `ClassifiedError.failure`, so a service's own error handler can render it in its own codes and
+ * shape (PDS: `demographics/validation-errors.ts`; MESH, OAuth2: their handlers, from `failure`).
+ * For what a handler builds (a patched record), `assertConforms` / `conformanceFailure` apply the
+ * same check.
  *
  * Bodies are never coerced (a number where the spec says string is refused, not stringified);
  * headers, path parameters and query strings are, as Fastify does, since they arrive as text.
