@@ -8,6 +8,7 @@ import pg from 'pg';
 import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres, type TestSpine } from './support/spine.js';
 import { userToken } from './support/identity.js';
 import { meshAuthorization, MB2 } from './messaging/support/mesh-client.js';
+import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
 
 // Database faults over HTTP, on an embedded PostgreSQL of this file's own (killed and frozen here).
 // Tight timeouts keep each case short: a statement gives up after 1.5 s (the client 2 s later).
@@ -20,6 +21,7 @@ function newPerson(family: string) {
     gender: 'female',
     birthDate: '1982-07-10',
     address: [{ use: 'home', line: ['1 Trevelyan Square', 'Leeds'], postalCode: 'LS1 6AE', period: { start: '2020-01-01' } }],
+    extension: [REGISTERING_AUTHORITY],
   };
 }
 
@@ -121,7 +123,14 @@ describe('database faults', () => {
     const startedAt = Date.now();
     const workers = Array.from({ length: 12 }, (_, n) => worker(n));
     // Kill once writes are being acknowledged; keep the load on until a while after the restart.
-    while (!answers.some((a) => a.status === 201)) await sleep(50);
+    while (!answers.some((a) => a.status === 201)) {
+      if (Date.now() - startedAt > 20_000) {
+        running = false;
+        await Promise.all(workers);
+        assert.fail(`no create acknowledged before the kill: ${answers.find((a) => a.status !== 200)?.body}`);
+      }
+      await sleep(50);
+    }
     const killedPid = postgres.postmasterPid();
     process.kill(killedPid, 'SIGKILL');
     const killedAt = Date.now() - startedAt;

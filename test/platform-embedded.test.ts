@@ -24,7 +24,7 @@ function runCli(args: string[], dataDir: string) {
 }
 
 async function startServe(dataDir: string) {
-  const serve = runCli(['serve', '--port', '0'], dataDir);
+  const serve = runCli(['serve', '--demo', '--port', '0'], dataDir);
   let url: string | undefined;
   for (let i = 0; i < 600 && !url; i++) {
     url = /listening on (http:\/\/[0-9.:]+)/.exec(serve.output())?.[1];

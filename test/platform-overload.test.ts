@@ -76,7 +76,7 @@ describe('overload', () => {
       migrations: [],
       async routes(app, ctx) {
         // Holds the only connection of the request pool for a while.
-        app.get('/test/hold', async () => {
+        app.get('/test/hold', { config: { public: true } }, async () => {
           holding = true;
           await ctx.db.query('SELECT pg_sleep(1.5)');
           return { held: true };
