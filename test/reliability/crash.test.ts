@@ -340,6 +340,13 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       for (const [id] of ledger.meshSent) {
         if (!ledger.meshAcked.has(id) && !ledger.meshAckUnanswered.has(id)) assert.ok(listed.includes(id), `accepted ${id} lost from the inbox`);
       }
+      // An acknowledgement is durable; one that got no answer either landed or left the message waiting.
+      const acknowledgedEvents = await db.query(`SELECT DISTINCT message_id FROM messaging.message_events WHERE status = 'acknowledged' AND message_id = ANY($1)`,
+        [[...ledger.meshAcked, ...ledger.meshAckUnanswered, ...listed]]);
+      const acknowledged = new Set(acknowledgedEvents.rows.map((r) => r.message_id as string));
+      for (const id of ledger.meshAcked) assert.ok(acknowledged.has(id), `acknowledged ${id} has no acknowledged event`);
+      for (const id of ledger.meshAckUnanswered) assert.ok(acknowledged.has(id) !== listed.includes(id), `${id}: acknowledged ${acknowledged.has(id)}, listed ${listed.includes(id)}`);
+      for (const id of listed) assert.ok(!acknowledged.has(id), `${id} is acknowledged yet listed`);
       const bodies = new Set<string>();
       for (const id of listed) {
         const download = await meshCall(MB2, `/inbox/${id}`);
