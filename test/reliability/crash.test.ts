@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createTestDatabase, startOwnPostgres, type OwnPostgres } from '../support/spine.js';
-import { MB1, MB2, V2, meshAuthorization, workflowFor } from '../messaging/support/mesh-client.js';
-import { REGISTERING_AUTHORITY } from '../demographics/support/pds.js';
-import { nextNhsNumber, pointerBody } from '../record-locator/support.js';
+import { MB2, V2, meshAuthorization } from '../messaging/support/mesh-client.js';
+import { CrashClient, Ledger, NRL_ORG, PDS, startLoad } from './support/crash-load.js';
 
 // Standing suite "Crash" (issue 9). A load client writes through the compiled `openspine serve`
 // (MESH sends and acknowledgements, PDS creates and PATCHes, NRL creates) and records every 2xx;
-// the serve process, then PostgreSQL, is SIGKILLed mid-load KILLS times each. Afterwards every
-// acknowledged write is there exactly once, with its audit record, and the audit chain verifies.
+// the serve process, then PostgreSQL, is SIGKILLed mid-load KILLS times each, then PostgreSQL is
+// frozen past the timeouts. After each phase every acknowledged write is there exactly once, with
+// its audit record, and `openspine audit verify` passes. The load client is support/crash-load.ts.
 
 const root = new URL('../..', import.meta.url).pathname;
 const CLI = join(root, 'dist/cli/main.js');
@@ -25,8 +25,6 @@ const WRITES_BETWEEN_KILLS = 6;
 /** Freezes of PostgreSQL, each longer than the timeouts the serve runs with (statement 3 s, its client 2 s later). */
 const FREEZES = 3;
 const FREEZE_MS = 6_500;
-const PDS = '/personal-demographics/FHIR/R4';
-const NRL_ORG = 'Y05868';
 
 interface Serve {
   child: ChildProcess;
@@ -35,41 +33,7 @@ interface Serve {
   output(): string;
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-/** What the load client was told: every 2xx, and what may or may not have landed (no answer, 5xx). */
-class Ledger {
-  meshSent = new Map<string, string>(); // message id → body
-  meshUnanswered = 0;
-  meshAcked = new Set<string>();
-  meshAckUnanswered = new Set<string>();
-  pdsCreated = new Map<string, { family: string; requestId: string }>(); // NHS number →
-  pdsCreateUnanswered = new Set<string>(); // families
-  pdsPatched = new Map<string, Array<{ version: number; gender: string; requestId: string }>>();
-  pdsPatchTried = new Map<string, number>();
-  nrlCreated = new Map<string, { url: string; requestId: string }>(); // pointer id →
-  nrlUnanswered = new Set<string>(); // attachment urls
-  /** Writes that got no answer or a 5xx: the kills were felt. */
-  failed = 0;
-  /** Creates acknowledged only on a retry with the same X-Request-ID. */
-  createsAfterRetry = 0;
-
-  summary(): string {
-    const patches = [...this.pdsPatched.values()].reduce((n, p) => n + p.length, 0);
-    return `MESH ${this.meshSent.size} sent, ${this.meshAcked.size} acknowledged; PDS ${this.pdsCreated.size} created `
-      + `(${this.createsAfterRetry} on a retry), ${patches} patched; NRL ${this.nrlCreated.size} created; ${this.failed} requests failed meanwhile`;
-  }
-
-  acknowledged(): number {
-    return this.meshSent.size + this.meshAcked.size + this.pdsCreated.size
-      + [...this.pdsPatched.values()].reduce((n, p) => n + p.length, 0) + this.nrlCreated.size;
-  }
-}
-
+/** Runs the compiled CLI (as deployed, not from source) with `env`; its output's tail is kept. */
 function runCli(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env } });
   let output = '';
@@ -80,7 +44,7 @@ function runCli(args: string[], env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_000 }, () => {
+describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 290_000 }, () => {
   let postgres: OwnPostgres;
   let database: { url: string; drop(): Promise<void> };
   let dataDir: string;
@@ -89,6 +53,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
   let userBearer: string;
   let initialInbox: Set<string>;
   const ledger = new Ledger();
+  const client = new CrashClient(() => ({ url: serve.url, appBearer, userBearer }));
   const env = () => ({
     OPENSPINE_DATA_DIR: dataDir, DATABASE_URL: database.url,
     OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '3000',
@@ -105,194 +70,26 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
     return { ...run, url };
   }
 
-  async function call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-    const response = await fetch(`${serve.url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  }
-
-  const meshCall = (mailbox: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
-    call(`/messageexchange/${mailbox}${path}`, { ...init, headers: { authorization: meshAuthorization(mailbox), accept: V2, ...init.headers } });
-
-  const pdsCall = (path: string, requestId: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
-    call(`${PDS}/${path}`, {
-      method: init.method,
-      headers: { authorization: `Bearer ${userBearer}`, 'x-request-id': requestId, ...(init.body ? { 'content-type': 'application/fhir+json' } : {}), ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-
   async function token(args: string[]): Promise<string> {
     const run = runCli(['token', '--url', serve.url, ...args], env());
     assert.equal(await run.exited, 0, run.output());
     return (JSON.parse(run.output().trim().split('\n').at(-1)!) as { access_token: string }).access_token;
   }
 
-  /** Every message id in MB2's inbox, page by page. */
-  async function inbox(): Promise<string[]> {
-    const seen: string[] = [];
-    let path = '/inbox?max_results=100';
-    for (;;) {
-      const page = await meshCall(MB2, path);
-      assert.equal(page.status, 200, page.text);
-      const body = JSON.parse(page.text) as { messages: string[]; links?: { next?: string } };
-      seen.push(...body.messages);
-      if (!body.links?.next) return seen;
-      path = body.links.next.replace(`/messageexchange/${MB2}`, '');
-    }
-  }
-
   async function waitForService(timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const status = await call('/_status').catch(() => undefined);
+      const status = await client.call('/_status').catch(() => undefined);
       if (status?.status === 200) return;
       assert.ok(Date.now() < deadline, `not recovered: ${status?.status} ${status?.text}`);
       await sleep(200);
     }
   }
 
-  /** The load: one loop per kind of write, each until stopped; a failure without an answer waits a little. */
-  function startLoad(tag: string) {
-    let running = true;
-    let lastError = '';
-    const pause = () => {
-      ledger.failed += 1;
-      return sleep(100);
-    };
-    const meshSender = async () => {
-      for (let i = 0; running; i++) {
-        const body = `crash-${tag}-${i}-${randomUUID()}`;
-        try {
-          const answer = await meshCall(MB1, '/outbox', {
-            method: 'POST', body,
-            headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': workflowFor(MB1, MB2) },
-          });
-          if (answer.status === 202) ledger.meshSent.set((JSON.parse(answer.text) as { message_id: string }).message_id, body);
-          else { ledger.meshUnanswered += 1; await pause(); }
-        } catch {
-          ledger.meshUnanswered += 1;
-          await pause();
-        }
-      }
-    };
-    // Acknowledges every other message it was told was accepted; the rest must stay in the inbox.
-    let ackTurn = 0;
-    const meshAcker = async () => {
-      while (running) {
-        try {
-          const waiting = (await inbox()).filter((id) => ledger.meshSent.has(id) && !ledger.meshAcked.has(id));
-          for (const id of waiting.filter(() => (ackTurn++ % 2) === 0)) {
-            if (!running) break;
-            ledger.meshAckUnanswered.add(id);
-            const answer = await meshCall(MB2, `/inbox/${id}/status/acknowledged`, { method: 'PUT' });
-            if (answer.status === 200) {
-              ledger.meshAckUnanswered.delete(id);
-              ledger.meshAcked.add(id);
-            }
-          }
-        } catch {
-          // the server is down: try again
-        }
-        await sleep(150);
-      }
-    };
-    const pdsWorker = async (n: number) => {
-      const mine: string[] = [];
-      for (let i = 0; running; i++) {
-        try {
-          if (i % 2 === 0 || mine.length === 0) await create(`Crash${tag}w${n}x${i}`.replace(/[^A-Za-z]/g, (d) => 'abcdefghij'[Number(d)] ?? 'q'), mine);
-          else await patch(mine[i % mine.length]!);
-        } catch (err) {
-          lastError = (err as Error).message;
-          await pause();
-        }
-      }
-    };
-    // A client retries a create that got no answer with the same X-Request-ID: it must land once.
-    const create = async (family: string, mine: string[]) => {
-      const requestId = randomUUID();
-      const person = {
-        resourceType: 'Patient', gender: 'female', birthDate: `19${String(10 + Math.floor(Math.random() * 80))}-0${1 + Math.floor(Math.random() * 9)}-1${Math.floor(Math.random() * 10)}`, extension: [REGISTERING_AUTHORITY],
-        name: [{ use: 'usual', family, given: ['Rhian'] }], address: [{ use: 'home', line: ['3 Quay Street'], postalCode: 'CF10 1EU' }],
-      };
-      ledger.pdsCreateUnanswered.add(family);
-      for (let attempt = 0; attempt < 30 && running; attempt++) {
-        const answer = await pdsCall('Patient', requestId, { method: 'POST', body: person }).catch(() => undefined);
-        if (answer?.status === 201) {
-          const id = (JSON.parse(answer.text) as { id: string }).id;
-          ledger.pdsCreateUnanswered.delete(family);
-          ledger.pdsCreated.set(id, { family, requestId });
-          if (attempt > 0) ledger.createsAfterRetry += 1;
-          mine.push(id);
-          return;
-        }
-        if (answer && answer.status < 500) throw new Error(`create answered ${answer.status}: ${answer.text}`);
-        await pause();
-      }
-    };
-    const patch = async (id: string) => {
-      const read = await pdsCall(`Patient/${id}`, randomUUID());
-      if (read.status !== 200) return pause();
-      const version = Number(/W\/"(\d+)"/.exec(read.headers.get('etag') ?? '')?.[1]);
-      const gender = ['male', 'female', 'other', 'unknown'][Math.floor(Math.random() * 4)]!;
-      const requestId = randomUUID();
-      ledger.pdsPatchTried.set(id, (ledger.pdsPatchTried.get(id) ?? 0) + 1);
-      const answer = await pdsCall(`Patient/${id}`, requestId, {
-        method: 'PATCH', headers: { 'content-type': 'application/json-patch+json', 'if-match': `W/"${version}"` },
-        body: { patches: [{ op: 'replace', path: '/gender', value: gender }] },
-      });
-      if (answer.status !== 200) return pause();
-      const patched = Number(/W\/"(\d+)"/.exec(answer.headers.get('etag') ?? '')?.[1]);
-      assert.equal(patched, version + 1, `PATCH of version ${version} answered ETag ${answer.headers.get('etag')}`);
-      const list = ledger.pdsPatched.get(id) ?? [];
-      list.push({ version: patched, gender, requestId });
-      ledger.pdsPatched.set(id, list);
-    };
-    const nrlWorker = async () => {
-      while (running) {
-        const body = pointerBody(NRL_ORG, nextNhsNumber());
-        const url = body.content[0]!.attachment.url;
-        const requestId = randomUUID();
-        ledger.nrlUnanswered.add(url);
-        try {
-          const answer = await call('/record-locator/producer/FHIR/R4/DocumentReference', {
-            method: 'POST', body: JSON.stringify(body),
-            headers: { authorization: `Bearer ${appBearer}`, 'nhsd-end-user-organisation-ods': NRL_ORG, 'x-request-id': requestId, 'content-type': 'application/fhir+json' },
-          });
-          if (answer.status === 201) {
-            ledger.nrlUnanswered.delete(url);
-            ledger.nrlCreated.set(answer.headers.get('location')!.split('/').at(-1)!, { url, requestId });
-          } else {
-            if (answer.status < 500) lastError = `NRL create answered ${answer.status}: ${answer.text}`;
-            await pause();
-          }
-        } catch (err) {
-          lastError = (err as Error).message;
-          await pause();
-        }
-      }
-    };
-    const workers = [meshSender(), meshSender(), meshAcker(), pdsWorker(1), pdsWorker(2), nrlWorker()];
-    return {
-      /** Resolves once `count` more writes are acknowledged (fails if the load stalls). */
-      async progress(count: number) {
-        const target = ledger.acknowledged() + count;
-        const deadline = Date.now() + 30_000;
-        while (ledger.acknowledged() < target) {
-          assert.ok(Date.now() < deadline, `the load stalled at ${ledger.acknowledged()} acknowledged writes; last error: ${lastError}`);
-          await sleep(50);
-        }
-        await sleep(Math.random() * 300);
-      },
-      async stop() {
-        running = false;
-        await Promise.all(workers);
-      },
-    };
-  }
-
   /** Every acknowledged write is there exactly once, with its audit record; the chain verifies. */
   async function verify() {
     await waitForService();
+    const pdsReader = () => ({ authorization: `Bearer ${userBearer}`, 'x-request-id': randomUUID() });
     const db = new pg.Client({ connectionString: database.url });
     await db.connect();
     try {
@@ -301,7 +98,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       for (const [id, { family }] of ledger.pdsCreated) {
         const { rows } = await db.query('SELECT nhs_number FROM demographics.patients WHERE lower(family) = lower($1)', [family]);
         assert.deepEqual(rows.map((r) => r.nhs_number), [id], `acknowledged create ${family} stored exactly once`);
-        assert.equal((await pdsCall(`Patient/${id}`, randomUUID())).status, 200);
+        assert.equal((await client.settledCall(`${PDS}/Patient/${id}`, { headers: pdsReader })).status, 200);
       }
       for (const family of ledger.pdsCreateUnanswered) {
         const { rows } = await db.query('SELECT nhs_number FROM demographics.patients WHERE lower(family) = lower($1)', [family]);
@@ -309,7 +106,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       }
       // PDS PATCHes: each applied once (one version each), the last acknowledged one in place.
       for (const [id, patches] of ledger.pdsPatched) {
-        const read = await pdsCall(`Patient/${id}`, randomUUID());
+        const read = await client.settledCall(`${PDS}/Patient/${id}`, { headers: pdsReader });
         const version = Number(/W\/"(\d+)"/.exec(read.headers.get('etag') ?? '')?.[1]);
         const last = patches.at(-1)!;
         assert.ok(version - 1 >= patches.length, `${id}: ${patches.length} acknowledged patches but version ${version}`);
@@ -321,7 +118,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       for (const [id, { url }] of ledger.nrlCreated) {
         const { rows } = await db.query(`SELECT id FROM record_locator.pointers WHERE resource->'content'->0->'attachment'->>'url' = $1`, [url]);
         assert.deepEqual(rows.map((r) => r.id), [id], `acknowledged pointer ${id} stored exactly once`);
-        const read = await call(`/record-locator/producer/FHIR/R4/DocumentReference/${id}`, { headers: { authorization: `Bearer ${appBearer}`, 'nhsd-end-user-organisation-ods': NRL_ORG, 'x-request-id': randomUUID() } });
+        const read = await client.settledCall(`/record-locator/producer/FHIR/R4/DocumentReference/${id}`, { headers: () => ({ authorization: `Bearer ${appBearer}`, 'nhsd-end-user-organisation-ods': NRL_ORG, 'x-request-id': randomUUID() }) });
         assert.equal(read.status, 200, read.text);
       }
       for (const url of ledger.nrlUnanswered) {
@@ -330,7 +127,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       }
       // MESH: every accepted message stored once; an acknowledged one never back in the inbox; an
       // unacknowledged one in it exactly once with its body; nothing in it twice.
-      const listed = (await inbox()).filter((id) => !initialInbox.has(id));
+      const listed = (await client.inbox()).filter((id) => !initialInbox.has(id));
       assert.equal(new Set(listed).size, listed.length, 'no message listed twice');
       const stored = await db.query('SELECT count(*)::int AS n FROM messaging.messages WHERE message_id = ANY($1)', [[...ledger.meshSent.keys()]]);
       assert.equal(stored.rows[0].n, ledger.meshSent.size, 'every accepted message stored');
@@ -349,7 +146,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       for (const id of listed) assert.ok(!acknowledged.has(id), `${id} is acknowledged yet listed`);
       const bodies = new Set<string>();
       for (const id of listed) {
-        const download = await meshCall(MB2, `/inbox/${id}`);
+        const download = await client.settledCall(`/messageexchange/${MB2}/inbox/${id}`, { headers: () => ({ authorization: meshAuthorization(MB2), accept: V2 }) });
         assert.equal(download.status, 200, download.text);
         if (ledger.meshSent.has(id)) assert.equal(download.text, ledger.meshSent.get(id));
         assert.ok(!bodies.has(download.text), `message body ${download.text} delivered twice`);
@@ -381,7 +178,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
     serve = await startServe();
     appBearer = await token([]);
     userBearer = await token(['--user', '555000000001', '--role', '555000000101']);
-    initialInbox = new Set(await inbox());
+    initialInbox = new Set(await client.inbox());
   });
 
   after(async () => {
@@ -398,7 +195,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
   async function underLoad(what: string, tag: string, times: number, fault: () => Promise<void>) {
     const started = Date.now();
     const before = { acknowledged: ledger.acknowledged(), failed: ledger.failed };
-    const load = startLoad(tag);
+    const load = startLoad(client, ledger, tag);
     try {
       for (let n = 1; n <= times; n++) {
         await load.progress(WRITES_BETWEEN_KILLS);
@@ -416,7 +213,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
       + `${ledger.acknowledged()} checked in all, 0 lost or duplicated, ${Date.now() - started} ms [${ledger.summary()}]`);
   }
 
-  it(`the serve process SIGKILLed ${KILLS} times mid-load: every acknowledged write there once, audited`, { timeout: 120_000 }, async () => {
+  it(`the serve process SIGKILLed ${KILLS} times mid-load: every acknowledged write there once, audited`, { timeout: 200_000 }, async () => {
     await underLoad('serve SIGKILL', 's', KILLS, async () => {
       serve.child.kill('SIGKILL');
       await serve.exited;
@@ -424,14 +221,14 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 170_0
     });
   });
 
-  it(`PostgreSQL SIGKILLed ${KILLS} times mid-load (its supervisor restarts it): every acknowledged write there once, audited`, { timeout: 120_000 }, async () => {
+  it(`PostgreSQL SIGKILLed ${KILLS} times mid-load (its supervisor restarts it): every acknowledged write there once, audited`, { timeout: 200_000 }, async () => {
     await underLoad('PostgreSQL SIGKILL', 'p', KILLS, async () => {
       process.kill(postgres.postmasterPid(), 'SIGKILL');
       await postgres.waitUntilUp();
     });
   });
 
-  it(`PostgreSQL frozen (SIGSTOP) past the statement timeout ${FREEZES} times mid-load: every acknowledged write there once, audited`, { timeout: 120_000 }, async () => {
+  it(`PostgreSQL frozen (SIGSTOP) past the statement timeout ${FREEZES} times mid-load: every acknowledged write there once, audited`, { timeout: 200_000 }, async () => {
     await underLoad('PostgreSQL SIGSTOP', 'f', FREEZES, async () => {
       const frozen = postgres.serverPids();
       for (const pid of frozen) signal(pid, 'SIGSTOP');
