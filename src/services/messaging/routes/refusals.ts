@@ -28,10 +28,13 @@ const MISSING: Record<string, MeshErrorSpec> = { 'mex-to': MESH_ERRORS.MISSING_T
  */
 export function meshRefusal(failure: ValidationFailure, request: FastifyRequest): MeshError {
   const field = failure.part === 'headers' ? failure.path.toLowerCase() : (PARAMETER_NAMES[failure.path] ?? failure.path);
-  const params = request.params as { messageId?: unknown } | undefined;
-  const messageId = typeof params?.messageId === 'string' && params.messageId.length <= 100 ? normaliseMessageId(params.messageId) : undefined;
   const routeSpec = request.routeOptions.config?.meshRefusals?.[field];
-  if (routeSpec) return meshError(routeSpec, { messageId, fields: [field], diagnostics: `${field} is not valid` });
+  if (routeSpec) {
+    // Such a refusal concerns the message in the path (MESH names it: `messageID` / `message_id`).
+    const params = request.params as { messageId?: unknown } | undefined;
+    const messageId = typeof params?.messageId === 'string' && params.messageId.length <= 100 ? normaliseMessageId(params.messageId) : undefined;
+    return meshError(routeSpec, { messageId, fields: [field], diagnostics: `${field} is not valid` });
+  }
   if (failure.kind === 'missing') {
     const spec = MISSING[field];
     return spec ? meshError(spec, { fields: [field] }) : meshError(failure.part === 'headers' ? MESH_ERRORS.MISSING_HEADER : MESH_ERRORS.INVALID_PARAMETER, { fields: [field], diagnostics: `missing ${field}` });
