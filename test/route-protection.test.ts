@@ -48,6 +48,7 @@ const EXPECTED_PUBLIC = [
   'GET /spine-directory/FHIR/R4/healthcheck',
   'GET /spine-directory/FHIR/R4/healthcheck/deep',
   'GET /spine-directory/FHIR/R4/metadata',
+  'GET /spine-directory/FHIR/R4/openapi.json',
   'OPTIONS /spine-directory/FHIR/R4/Device',
   'OPTIONS /spine-directory/FHIR/R4/Endpoint',
   'OPTIONS /spine-directory/FHIR/R4/_ping',
