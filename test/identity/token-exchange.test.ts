@@ -226,7 +226,9 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
         body: json({ issuer: 'https://no-clients.example.test', jwks: { keys: [key.publicJwk] } }),
       });
       assert.equal(response.status, 400);
-      assert.match((await response.json()).issue[0].diagnostics, /'clientIds' must list the client ids/);
+      const outcome = await response.json();
+      assert.equal(outcome.issue[0].details.coding[0].code, 'MISSING_VALUE');
+      assert.equal(outcome.issue[0].diagnostics, "Missing value - 'clientIds'");
     });
   });
 

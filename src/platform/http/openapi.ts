@@ -6,6 +6,8 @@ export interface OpenApiOptions {
   path: string;
   title: string;
   description: string;
+  /** Components the route schemas `$ref` (`#/components/schemas/…`), e.g. an NHS spec's own. */
+  components?: { schemas?: Record<string, unknown> };
 }
 
 /**
@@ -18,6 +20,8 @@ export async function serveOpenApi(scope: FastifyInstance, options: OpenApiOptio
     openapi: {
       openapi: '3.0.3',
       info: { title: options.title, description: options.description, version: '0.1.0' },
+      // Plain JSON here; they are OpenAPI schema objects (the NHS specs' own).
+      ...(options.components ? { components: options.components as Record<string, never> } : {}),
     },
   });
   scope.get(options.path, { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.type('application/json').send(scope.swagger()));

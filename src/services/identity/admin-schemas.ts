@@ -36,5 +36,12 @@ export const demoIdTokenBody = Type.Object({
   roleProfileId: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 
+/** PUT trusted-issuers: an OIDC issuer whose ID tokens the Spine exchanges, its public keys and the client ids it addresses. */
+export const trustedIssuerBody = Type.Object({
+  issuer: Type.String({ minLength: 1, maxLength: 500, description: "The issuer's identifier, as its ID tokens' 'iss' (not the demo issuer)" }),
+  jwks,
+  clientIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100, description: "The client ids (1 to 100) this issuer addresses its ID tokens to ('aud')" }),
+}, { additionalProperties: false });
+
 export const apiKeyParams = Type.Object({ apiKey: Type.String({ description: 'The application\'s API key' }) });
 export const userIdParams = Type.Object({ userId: Type.String({ description: 'SDS user id' }) });

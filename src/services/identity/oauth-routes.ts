@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
 import { SpineError } from '../../platform/http/errors.js';
+import { RequestValidationError } from '../../platform/http/validation.js';
 import rateLimit from '@fastify/rate-limit';
 import { grantToken } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
@@ -14,10 +15,14 @@ function registerOAuthErrorShape(scope: FastifyInstance) {
     // Catalogued OAuth errors carry their own `error`; anything else (bad media type, bad body) is
     // an invalid request, and only a real fault is a server_error.
     const error = err instanceof SpineError ? classified.spec.code : classified.spec.status >= 500 ? 'server_error' : 'invalid_request';
+    // Refused at the door: the parameter named as the platform's own descriptions name them ("Missing client_assertion").
+    const description = err instanceof RequestValidationError
+      ? `${err.failure.kind === 'missing' ? 'Missing' : 'Invalid'} ${err.failure.path}`
+      : classified.diagnostics ?? classified.spec.display;
     return reply
       .code(classified.spec.status)
       .headers({ 'cache-control': 'no-store', pragma: 'no-cache', ...classified.headers })
-      .send({ error, error_description: classified.diagnostics ?? classified.spec.display });
+      .send({ error, error_description: description });
   });
 }
 
@@ -41,11 +46,27 @@ async function registerTokenRateLimit(scope: FastifyInstance, ctx: PlatformConte
   });
 }
 
+/**
+ * The token request's parameters: each, when sent, one string of bounded size (a repeated one is
+ * refused). Which are required, and their values, are `grant.ts`'s checks, worded as NHS England's
+ * platform words them; unknown parameters are ignored (RFC 6749 §3.1).
+ */
+const text = (maxLength: number, description: string) => ({ type: 'string', maxLength, description });
+const TOKEN_FORM = {
+  properties: {
+    grant_type: text(200, "'client_credentials' or 'urn:ietf:params:oauth:grant-type:token-exchange'"),
+    client_assertion_type: text(200, "'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'"),
+    client_assertion: text(32_768, "A JWT signed (RS512) with the application's private key"),
+    subject_token_type: text(200, "Token exchange: 'urn:ietf:params:oauth:token-type:id_token'"),
+    subject_token: text(32_768, 'Token exchange: the CIS2-style ID token of the user'),
+  },
+};
+
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformContext) {
   await app.register(async (scope) => {
     registerOAuthErrorShape(scope);
     await registerTokenRateLimit(scope, ctx);
-    scope.post('/oauth2/token', { config: { public: true } }, async (request, reply) => {
+    scope.post('/oauth2/token', { schema: { body: TOKEN_FORM }, config: { public: true } }, async (request, reply) => {
       const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
       const urid = request.headers['nhsd-session-urid'];
       const { response } = await grantToken(ctx, { form, sessionUrid: typeof urid === 'string' ? urid : undefined });

@@ -39,8 +39,9 @@ export function unicodeSafePattern(pattern: string): string {
 }
 
 const producerSpec = readSpec('producer');
-const producerComponents = { schemas: closeObjects(producerSpec.components.schemas) as Record<string, Json> };
-const consumerComponents = { schemas: closeObjects(readSpec('consumer').components.schemas) as Record<string, Json> };
+/** The NRL specs' component schemas, which the body schemas `$ref` (also published in each OpenAPI document). */
+export const producerComponents = { schemas: closeObjects(producerSpec.components.schemas) as Record<string, Json> };
+export const consumerComponents = { schemas: closeObjects(readSpec('consumer').components.schemas) as Record<string, Json> };
 
 const rooted = (components: typeof producerComponents, name: string): Json =>
   ({ $ref: `#/components/schemas/${name}`, components });

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import * as sdsStore from '../store/sds.js';
 import { capabilityStatement } from './capability.js';
 import { registerSdsHealth } from './health.js';
 import { parseDeviceQuery, parseEndpointQuery, type RawQuery } from './query.js';
+import { DeviceQuerySchema, EndpointQuerySchema } from './schemas.js';
 import { deviceResource, endpointResource, sdsSearchset } from './resources.js';
 import {
   adoptCorrelationId, sdsResponseHeaders, FHIR_JSON, methodNotAllowed, negotiateMediaType, sdsErrorHandler, sdsNotFound,
@@ -15,6 +17,11 @@ const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** The SDS FHIR API, registered under the /spine-directory prefix. */
 export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  await serveOpenApi(app, {
+    path: `${FHIR_BASE}/openapi.json`,
+    title: 'Spine Directory Service (FHIR) API',
+    description: 'OpenSpine SDS: the searches it serves and the parameters it checks, from NHS England\'s SDS FHIR API specification.',
+  });
   app.setErrorHandler(sdsErrorHandler);
   app.setNotFoundHandler(sdsNotFound);
   app.addHook('onRequest', adoptCorrelationId);
@@ -31,16 +38,17 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
       return `${sdsBaseUrl()}/${resource}${query}`;
     }
   };
-  const searchOptions = { config: { activity: 'directory:read', apiKey: true }, preHandler: negotiateMediaType } as const;
+  // Correlation id, then credentials, then Accept (onRequest), then the search parameters (the door).
+  const searchOptions = (querystring: object) => ({ config: { activity: 'directory:read', apiKey: true }, onRequest: negotiateMediaType, schema: { querystring } }) as const;
 
-  app.get(`${FHIR_BASE}/Device`, searchOptions, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Device`, searchOptions(DeviceQuerySchema), async (request, reply) => {
     const query = parseDeviceQuery(request.query as RawQuery);
     const systems = await sdsStore.searchAccreditedSystems(ctx.db, query);
     return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(systems.map(deviceResource),
       { selfUrl: selfUrl(request, 'Device'), resourceBaseUrl: `${sdsBaseUrl()}/Device` }));
   });
 
-  app.get(`${FHIR_BASE}/Endpoint`, searchOptions, async (request, reply) => {
+  app.get(`${FHIR_BASE}/Endpoint`, searchOptions(EndpointQuerySchema), async (request, reply) => {
     const query = parseEndpointQuery(request.query as RawQuery);
     const endpoints = await sdsStore.searchMhsEndpoints(ctx.db, query);
     return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(endpoints.map(endpointResource),

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fhirErrorHandler } from '../../../platform/http/error-mapper.js';
 import { SpineError } from '../../../platform/http/errors.js';
+import { RequestValidationError } from '../../../platform/http/validation.js';
 import { SDS_DIAGNOSTICS, SDS_ERRORS } from '../errors.js';
+import { sdsRefusal } from './schemas.js';
 
 /**
  * The SDS wire conventions: every answer carries an X-Correlation-ID (the caller's, else a new one),
@@ -100,7 +102,8 @@ export function sdsOperationOutcome(error: SpineError, correlationId: string | u
   };
 }
 
-export function sdsErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+export function sdsErrorHandler(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const err = thrown instanceof RequestValidationError ? sdsRefusal(thrown.failure) : thrown;
   if (err instanceof SpineError && SDS_SPECS.has(err.spec)) {
     if (err.options.headers) reply.headers(err.options.headers);
     return reply.code(err.spec.status).type(FHIR_JSON).send(sdsOperationOutcome(err, request.sdsCorrelationId));

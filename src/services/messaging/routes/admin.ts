@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static } from '@sinclair/typebox';
 import { ADMIN_EVENT_STATUSES, addMessageEvent, createReport, mailboxDetails, messageDetails, resetMailboxes } from '../handlers/admin.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { apiVersionFromAccept } from '../protocol/api-version.js';
@@ -40,16 +39,8 @@ export async function sandboxAdminPlugin(app: FastifyInstance, deps: MeshDeps, o
   const open = { config: { meshPublic: true, public: true } } as const;
   app.addHook('onRequest', async (request) => { request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1; });
   app.setErrorHandler((err, request, reply) => sendMeshError(request, reply, err));
-  // Checked as declared, never coerced: `"code": 42` is a 400, not the string "42".
-  app.setValidatorCompiler(({ schema, httpPart }) => {
-    const checker = TypeCompiler.Compile(schema as TSchema);
-    return (data: unknown) => {
-      if (checker.Check(data)) return { value: data };
-      const first = checker.Errors(data).First();
-      const where = `${httpPart ?? 'request'}${first?.path ?? ''}`;
-      return { error: Object.assign(new Error(`${where}: ${first?.message ?? 'does not match its schema'}`), { validation: [first], validationContext: httpPart }) };
-    };
-  });
+  // Schemas are checked by the platform's door (bodies never coerced: `"code": 42` is a 400, not
+  // the string "42"); a refusal renders as MESH's 400 naming the field (refusals.ts).
 
   app.delete('/admin/reset', open, async () => {
     await resetMailboxes(deps);

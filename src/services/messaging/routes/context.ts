@@ -40,4 +40,5 @@ export function versionOf(request: FastifyRequest): ApiVersion {
 
 export type MailboxParams = { mailbox: string };
 export type MessageParams = MailboxParams & { messageId: string };
-export type ChunkParams = MessageParams & { chunk: string };
+/** `chunk` as the door leaves it: a whole number from 1 (ChunkParamsSchema). */
+export type ChunkParams = MessageParams & { chunk: number };

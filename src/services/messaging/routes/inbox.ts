@@ -15,6 +15,7 @@ import { countInbox } from '../store/inbox.js';
 import { downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
+import { ChunkParamsSchema, MailboxParamsSchema, MessageParamsSchema } from './schemas.js';
 import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
 
 export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
@@ -27,27 +28,30 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const view = handshakeView(version, mailbox.mailboxId);
     return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();
   };
-  app.post('/:mailbox', handshake);
-  app.get('/:mailbox', handshake);
+  const mailboxRoute = { schema: { params: MailboxParamsSchema } };
+  const messageRoute = { schema: { params: MessageParamsSchema } };
+  app.post('/:mailbox', mailboxRoute, handshake);
+  app.get('/:mailbox', mailboxRoute, handshake);
 
   // The hot calls of an inbox poll claim their nonce in their own statement: one round trip each.
   const inStatement = { config: { meshNonceInStatement: true } };
+  const inStatementFor = (params: object) => ({ ...inStatement, schema: { params } });
 
-  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', inStatement, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', inStatementFor(MailboxParamsSchema), async (request, reply) => {
     const version = versionOf(request);
     const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query, nonceOf(request));
     return reply.type(MEDIA_TYPE[version]).send(view);
   });
 
   // Deprecated in the spec but still called by MESH clients (mesh-client's count_messages).
-  app.get<{ Params: MailboxParams }>('/:mailbox/count', async (request, reply) => {
+  app.get<{ Params: MailboxParams }>('/:mailbox/count', mailboxRoute, async (request, reply) => {
     const mailboxId = mailboxOf(request).mailboxId;
     const count = await countInbox(deps.ctx.db, mailboxId, deps.ctx.clock.now());
     const version = versionOf(request);
     return reply.type(MEDIA_TYPE[version]).send(inboxCountView(version, count, String(request.id)));
   });
 
-  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', mailboxRoute, async (request, reply) => {
     const view = await richInbox(deps, mailboxOf(request).mailboxId, request.query);
     return reply.type(MEDIA_TYPE[2]).send(view);
   });
@@ -74,21 +78,17 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(encoded.body);
   };
 
-  app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatement, exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
+  app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatementFor(MessageParamsSchema), exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
 
-  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', inStatement, (request, reply) => {
-    const chunkNo = /^\d{1,9}$/.test(request.params.chunk) ? Number(request.params.chunk) : 0;
-    if (chunkNo < 1) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['chunk_number'], diagnostics: 'chunk number must be a positive whole number' });
-    return download(request, reply, chunkNo);
-  });
+  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', inStatementFor(ChunkParamsSchema), (request, reply) => download(request, reply, request.params.chunk));
 
-  app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', async (request, reply) => {
+  app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', messageRoute, async (request, reply) => {
     const { stored } = await messageForRecipient(deps, mailboxOf(request).mailboxId, normaliseMessageId(request.params.messageId));
     reply.headers(downloadHeaders(stored.message, stored.events, 1));
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });
 
-  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', inStatement, async (request, reply) => {
+  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', inStatementFor(MessageParamsSchema), async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
     const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId, nonceOf(request));

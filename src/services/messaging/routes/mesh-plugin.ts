@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError } from '../../../platform/http/error-mapper.js';
+import { serveOpenApi } from '../../../platform/http/openapi.js';
+import { RequestValidationError } from '../../../platform/http/validation.js';
 import type { ErrorSpec } from '../../../platform/http/errors.js';
 import { authenticateMailbox, checkClientCertificate } from '../auth/authenticate.js';
 import { MESH_ERRORS, isMeshErrorSpec, type MeshErrorSpec } from '../errors.js';
@@ -10,6 +12,7 @@ import type { MeshDeps } from '../handlers/deps.js';
 import { registerPublicRoutes } from './public.js';
 import { registerOutboxRoutes } from './outbox.js';
 import { registerInboxRoutes } from './inbox.js';
+import { meshRefusal } from './refusals.js';
 import './context.js';
 
 /** Platform errors (Fastify's own, unknown failures) in MESH terms, keeping their HTTP status. */
@@ -27,7 +30,9 @@ function asMeshSpec(spec: ErrorSpec): MeshErrorSpec {
 }
 
 /** Any error, in MESH's v1/v2 error shape (by the request's Accept). */
-export function sendMeshError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
+export function sendMeshError(request: FastifyRequest, reply: FastifyReply, thrown: unknown) {
+  // Refused at the door: the failure in MESH's codes, named as the spec names the field.
+  const err = thrown instanceof RequestValidationError ? meshRefusal(thrown.failure, request) : thrown;
   const classified = classifyError(err, request);
   const spec = asMeshSpec(classified.spec);
   // A request refused before the MESH hooks ran (load shedding) has no version yet: read its Accept.
@@ -52,7 +57,8 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   // Every MESH route is authenticated here, by its NHSMESH header (onRequest below), except the
   // few the spec leaves open: say so to the platform's route protection check.
   app.addHook('onRoute', (route) => {
-    route.config = { ...route.config, ...(route.config?.meshPublic ? { public: true } : { authenticatedBy: 'NHSMESH' }) };
+    const open = route.config?.meshPublic === true || route.config?.public === true;
+    route.config = { ...route.config, ...(open ? { meshPublic: true, public: true } : { authenticatedBy: 'NHSMESH' }) };
   });
 
   app.removeAllContentTypeParsers();
@@ -77,6 +83,12 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     return sendMeshError(request, reply, meshError(MESH_ERRORS.NOT_FOUND, { diagnostics: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
   });
 
+  // Authentication (onRequest) comes before the door (preValidation), as MESH checks the token first.
+  await serveOpenApi(app, {
+    path: '/openapi.json',
+    title: 'Message Exchange for Social Care and Health (MESH) API',
+    description: 'OpenSpine MESH: the routes, path parameters and control headers it checks, with the MESH API specification\'s limits.',
+  });
   registerPublicRoutes(app, deps);
   registerOutboxRoutes(app, deps);
   registerInboxRoutes(app, deps);

@@ -6,12 +6,11 @@ import { normaliseMessageId } from '../protocol/message-id.js';
 import { sendMessage } from '../handlers/send.js';
 import { sendChunk } from '../handlers/send-chunk.js';
 import { trackByLocalId, trackMessage, richOutbox } from '../handlers/tracking.js';
-import { SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
 import { auditMessage } from '../handlers/audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
-import { meshError } from '../mesh-error.js';
+import { ChunkHeadersSchema, ChunkParamsSchema, LocalIdParamsSchema, MailboxParamsSchema, SendHeadersSchema, TrackingQuerySchema } from './schemas.js';
 import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
 
 /** The request body as a stream: the content-type parser hands it through; with no content type it was never read. */
@@ -19,17 +18,13 @@ function bodyStream(request: FastifyRequest): AsyncIterable<Buffer> {
   return ((request.body as Readable | undefined) ?? request.raw) as AsyncIterable<Buffer>;
 }
 
-function chunkNumber(raw: string, messageId: string): number {
-  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1) throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS, { messageId, diagnostics: `chunk number '${raw}' is not a positive whole number` });
-  return n;
-}
-
 export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const upload = { bodyLimit: MAX_CHUNK_BYTES };
 
   // A send claims its nonce itself: in its one statement when the body is small, else before storing it.
-  app.post<{ Params: MailboxParams }>('/:mailbox/outbox', { ...upload, config: { meshNonceInStatement: true } }, async (request, reply) => {
+  app.post<{ Params: MailboxParams }>('/:mailbox/outbox', {
+    ...upload, schema: { params: MailboxParamsSchema, headers: SendHeadersSchema }, config: { meshNonceInStatement: true },
+  }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request));
     await auditMessage(deps.ctx, request, {
@@ -40,10 +35,14 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, result.message.messageId));
   });
 
-  app.post<{ Params: ChunkParams }>('/:mailbox/outbox/:messageId/:chunk', upload, async (request, reply) => {
+  app.post<{ Params: ChunkParams }>('/:mailbox/outbox/:messageId/:chunk', {
+    ...upload, schema: { params: ChunkParamsSchema, headers: ChunkHeadersSchema },
+    // An upload's chunk number and range are MESH's InvalidHeaderChunks (417), not a bad parameter.
+    config: { checkOrder: ['params', 'headers'], meshRefusals: { chunk_number: MESH_ERRORS.INVALID_HEADER_CHUNKS, 'mex-chunk-range': MESH_ERRORS.INVALID_HEADER_CHUNKS } },
+  }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
-    const result = await sendChunk(deps, mailbox, messageId, chunkNumber(request.params.chunk, messageId), request.headers, bodyStream(request));
+    const result = await sendChunk(deps, mailbox, messageId, request.params.chunk, request.headers, bodyStream(request));
     await auditMessage(deps.ctx, request, {
       action: 'message.send-chunk', mailbox, messageId, detail: { chunk: result.chunkNo, bytes: result.bytes, accepted: result.accepted },
     });
@@ -51,10 +50,9 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, messageId));
   });
 
-  app.get<{ Params: MailboxParams; Querystring: { messageID?: string } }>('/:mailbox/outbox/tracking', async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: { messageID: string } }>('/:mailbox/outbox/tracking', { schema: { params: MailboxParamsSchema, querystring: TrackingQuerySchema } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = request.query.messageID;
-    if (!messageId) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['messageID'], diagnostics: 'messageID query parameter is required' });
     const version = versionOf(request);
     const view = await trackMessage(deps, mailbox.mailboxId, normaliseMessageId(messageId), version);
     await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
@@ -62,18 +60,15 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   });
 
   // Deprecated in the spec ("tracking?messageID should be used instead") but still served: v1 shape only.
-  app.get<{ Params: MailboxParams & { localId: string } }>('/:mailbox/outbox/tracking/:localId', async (request, reply) => {
+  app.get<{ Params: MailboxParams & { localId: string } }>('/:mailbox/outbox/tracking/:localId', { schema: { params: LocalIdParamsSchema } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const { localId } = request.params;
-    if (localId.length > SEND_HEADER_LIMITS['mex-localid']) {
-      throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['local_id'], diagnostics: `local_id is longer than ${SEND_HEADER_LIMITS['mex-localid']} characters` });
-    }
     const tracked = await trackByLocalId(deps, mailbox.mailboxId, localId);
     await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: tracked.messageId, detail: { localId } });
     return reply.type(MEDIA_TYPE[1]).send(tracked.view);
   });
 
-  app.get<{ Params: MailboxParams; Querystring: Record<string, string | undefined> }>('/:mailbox/outbox/rich', async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: Record<string, string | undefined> }>('/:mailbox/outbox/rich', { schema: { params: MailboxParamsSchema } }, async (request, reply) => {
     const view = await richOutbox(deps, mailboxOf(request).mailboxId, request.query);
     return reply.type(MEDIA_TYPE[2]).send(view);
   });

@@ -1,14 +1,21 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
 import { auditPointerAccess, auditValue } from '../audit.js';
 import { countAs, readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
-import { CONSUMER_SEARCH_BODY } from '../schemas.js';
+import { CONSUMER_SEARCH_BODY, consumerComponents } from '../schemas.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** NRL consumer API (`/record-locator/consumer/FHIR/R4`): a patient's pointers, of the types the caller may see. */
 export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  await serveOpenApi(app, {
+    path: '/openapi.json',
+    title: 'National Record Locator (FHIR) Consumer API',
+    description: 'OpenSpine NRL consumer API: its routes and the request bodies it checks, from NHS England\'s NRL Consumer API specification.',
+    components: consumerComponents,
+  });
   registerStatusAndMetadata(app, ctx, 'consumer');
   await app.register(async (api) => {
     api.addHook('onRequest', callerResolver(ctx));

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
 import { auditPointerAccess, auditValue } from '../audit.js';
@@ -6,12 +7,18 @@ import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import type { DocumentReference } from '../domain/document-reference.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
-import { DOCUMENT_REFERENCE_BODY, PRODUCER_SEARCH_BODY } from '../schemas.js';
+import { DOCUMENT_REFERENCE_BODY, PRODUCER_SEARCH_BODY, producerComponents } from '../schemas.js';
 import { producerLocation, sendNrlSuccess } from '../wire.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** NRL producer API (`/record-locator/producer/FHIR/R4`): a producer's own pointers. */
 export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  await serveOpenApi(app, {
+    path: '/openapi.json',
+    title: 'National Record Locator (FHIR) Producer API',
+    description: 'OpenSpine NRL producer API: its routes and the request bodies it checks, from NHS England\'s NRL Producer API specification.',
+    components: producerComponents,
+  });
   registerStatusAndMetadata(app, ctx, 'producer');
   await app.register(async (api) => {
     api.addHook('onRequest', callerResolver(ctx));

@@ -1,0 +1,65 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { CLIENT_ASSERTION_TYPE } from './fixtures.js';
+
+describe('identity: trusted-issuer body and token form checked at the door', () => {
+  let spine: TestSpine;
+  let adminToken: string;
+  before(async () => {
+    spine = await startTestSpine();
+    adminToken = (await createAppAndToken(spine, { activities: ['identity:admin'] })).token;
+  });
+  after(async () => { await spine.close(); });
+
+  const putIssuer = (body: unknown) => fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+    method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const good = { issuer: 'https://idp.door.test', jwks: { keys: [] as unknown[] }, clientIds: ['spine-client'] };
+
+  it('a wrong type at any declared field of a trusted issuer is 400 INVALID_VALUE naming the field, and nothing is stored (property)', async () => {
+    const wrong = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }));
+    const at = fc.constantFrom(
+      { field: 'issuer', path: 'issuer', set: (v: unknown) => ({ ...good, issuer: v }) },
+      { field: 'jwks', path: 'jwks', set: (v: unknown) => ({ ...good, jwks: v }) },
+      { field: 'jwks.keys', path: 'jwks/keys', set: (v: unknown) => ({ ...good, jwks: { keys: v } }) },
+      { field: 'clientIds', path: 'clientIds', set: (v: unknown) => ({ ...good, clientIds: v }) },
+      { field: 'clientIds[0]', path: 'clientIds/0', set: (v: unknown) => ({ ...good, clientIds: [v] }) },
+    );
+    await fc.assert(fc.asyncProperty(at, wrong, async ({ path, set }, value) => {
+      if (path === 'jwks' && value !== null && typeof value === 'object') return; // an object is the right type
+      const response = await putIssuer(set(value));
+      const outcome = await response.json() as { issue: Array<{ details: { coding: Array<{ code: string }> }; diagnostics: string }> };
+      assert.equal(response.status, 400, JSON.stringify(outcome));
+      assert.ok(outcome.issue[0]!.diagnostics.includes(`'${path}'`) || outcome.issue[0]!.diagnostics.includes(`'${path}/`), outcome.issue[0]!.diagnostics);
+    }), { numRuns: 40 });
+    const list = await (await fetch(`${spine.url}/admin/identity/trusted-issuers`, { headers: { authorization: `Bearer ${adminToken}` } })).json() as { issuers: Array<{ issuer: string }> };
+    assert.ok(!list.issuers.some((i) => i.issuer === good.issuer));
+  });
+
+  it('an unknown field, an empty or oversized client id list is refused naming the field', async () => {
+    const extra = await putIssuer({ ...good, extra: 1 });
+    assert.equal(extra.status, 400);
+    assert.match((await extra.json() as { issue: Array<{ diagnostics: string }> }).issue[0]!.diagnostics, /'extra' was unexpected/);
+    for (const clientIds of [[], Array.from({ length: 101 }, (_v, i) => `c${i}`), ['x'.repeat(201)]]) {
+      const response = await putIssuer({ ...good, clientIds });
+      assert.equal(response.status, 400);
+      assert.match((await response.json() as { issue: Array<{ diagnostics: string }> }).issue[0]!.diagnostics, /'clientIds/);
+    }
+  });
+
+  it('a token request with an oversized parameter is invalid_request naming it, in the OAuth2 shape', async () => {
+    const post = (body: string) => fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const longGrant = await post(new URLSearchParams({ grant_type: 'g'.repeat(201) }).toString());
+    assert.equal(longGrant.status, 400);
+    assert.deepEqual(await longGrant.json(), { error: 'invalid_request', error_description: 'Invalid grant_type' });
+    const oversized = await post(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'a'.repeat(40_000) }).toString());
+    assert.equal(oversized.status, 400);
+    assert.deepEqual(await oversized.json(), { error: 'invalid_request', error_description: 'Invalid client_assertion' });
+    // The NHS-worded checks still come from the grant: a missing grant_type.
+    const missing = await post('client_assertion=x');
+    assert.deepEqual(await missing.json(), { error: 'invalid_request', error_description: 'Missing grant_type' });
+  });
+});

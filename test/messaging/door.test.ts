@@ -1,0 +1,168 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { MB1, MB2, V2, mesh, sendMessage } from './support/mesh-client.js';
+import { assertMatchesSpec } from './support/spec-schemas.js';
+
+type V2Error = { internal_id: string; message_id?: string; detail: Array<{ event: string; code: string; msg: string; loc?: string[] }> };
+
+const SEND = '/messageexchange/{mailbox_id}/outbox';
+const SEND_LIMITS: Record<string, number> = {
+  'mex-to': 100, 'mex-workflowid': 300, 'mex-subject': 500, 'mex-localid': 300, 'mex-partnerid': 500,
+  'mex-filename': 300, 'mex-content-checksum': 100, 'mex-content-type': 100, 'mex-chunk-range': 20,
+};
+
+describe('MESH input checked at the door, refused in MESH\'s error shape', () => {
+  let spine: TestSpine;
+  let messageId: string;
+  before(async () => {
+    spine = await startTestSpine();
+    messageId = await sendMessage(spine.url, MB1, MB2, 'door test');
+  });
+  after(async () => { await spine.close(); });
+
+  const send = (headers: Record<string, string>, version: 1 | 2 = 2) =>
+    mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version, body: 'data', headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', ...headers } });
+
+  it('a download chunk number that is not a whole number from 1 is 400 Invalid request parameter naming chunk_number', async () => {
+    for (const chunk of ['0', '-1', '1.5', 'abc', '1234567890']) {
+      const v2 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 2 });
+      assert.equal(v2.status, 400, chunk);
+      const body = await v2.json() as V2Error;
+      assert.deepEqual(body.detail.map(({ event, code, msg, loc }) => ({ event, code, msg, loc })),
+        [{ event: 'REQUEST', code: '400', msg: 'Invalid request parameter', loc: ['header', 'chunk_number'] }], chunk);
+      const v1 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 1 });
+      assert.deepEqual(await v1.json(), { errorEvent: 'REQUEST', errorCode: '400', errorDescription: 'Invalid request parameter' });
+    }
+    const first = await mesh(spine.url, `/${MB2}/inbox/${messageId}/1`, { version: 2 });
+    assert.equal(first.status, 200);
+    assert.equal(await first.text(), 'door test');
+  });
+
+  it('an upload chunk number that is not a whole number from 1 is 417 InvalidHeaderChunks for that message', async () => {
+    for (const chunk of ['0', 'abc', '2.5']) {
+      const response = await mesh(spine.url, `/${MB1}/outbox/${messageId}/${chunk}`, { method: 'POST', version: 1, body: 'x', headers: { 'mex-chunk-range': '2:2' } });
+      assert.equal(response.status, 417, chunk);
+      assert.deepEqual(await response.json(), { messageID: messageId, errorEvent: 'SEND', errorCode: 'InvalidHeaderChunks', errorDescription: 'Invalid chunk values sent in mex-Chunk-Range header' });
+    }
+    const longRange = await mesh(spine.url, `/${MB1}/outbox/${messageId}/2`, { method: 'POST', version: 2, body: 'x', headers: { 'mex-chunk-range': `2:${'9'.repeat(30)}` } });
+    assert.equal(longRange.status, 417);
+    assert.equal((await longRange.json() as V2Error).detail[0]!.code, 'InvalidHeaderChunks');
+  });
+
+  it('authentication comes before validation: a bad chunk number without a valid token is 403', async () => {
+    const anonymous = await mesh(spine.url, `/${MB2}/inbox/${messageId}/abc`, { version: 1, as: false });
+    assert.equal(anonymous.status, 403);
+    assert.equal((await anonymous.json() as { errorEvent: string }).errorEvent, 'AUTH');
+    const otherMailbox = await mesh(spine.url, `/${MB2}/inbox/${messageId}/abc`, { version: 1, as: MB1 });
+    assert.equal(otherMailbox.status, 403);
+  });
+
+  it('each control header of a send is refused one character past the spec\'s limit (400 TRANSFER 06) and accepted at it', async () => {
+    for (const [name, max] of Object.entries(SEND_LIMITS)) {
+      const tooLong = await send({ [name]: 'A'.repeat(max + 1) });
+      assert.equal(tooLong.status, 400, name);
+      const body = await tooLong.json() as V2Error;
+      assertMatchesSpec(SEND, 'post', 400, 'application/json', body);
+      assert.deepEqual(body.detail.map(({ event, code, loc }) => ({ event, code, loc })), [{ event: 'TRANSFER', code: '06', loc: ['header', name] }], name);
+    }
+    const atLimit = await send({ 'mex-subject': 'S'.repeat(500), 'mex-localid': 'L'.repeat(300), 'mex-filename': 'f'.repeat(300) });
+    assert.equal(atLimit.status, 202);
+  });
+
+  it('keeps MESH\'s order of send checks: malformed, then too long, then mex-To, then mex-WorkflowID', async () => {
+    const tooLongAndNoTo = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 1, body: 'x', headers: { 'mex-workflowid': 'TEST_WORKFLOW', 'mex-subject': 'x'.repeat(501) } });
+    assert.deepEqual(await tooLongAndNoTo.json(), { errorEvent: 'TRANSFER', errorCode: '06', errorDescription: 'Malformed control file' });
+    const malformedAndTooLong = await send({ 'mex-subject': 'x'.repeat(501), 'mex-localid': 'a\tb' }, 1);
+    assert.deepEqual(await malformedAndTooLong.json(), { errorEvent: 'TRANSFER', errorCode: '06', errorDescription: 'MalformedControlFile' });
+    const neither = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 1, body: 'x' });
+    assert.deepEqual(await neither.json(), { errorEvent: 'SEND', errorCode: '08', errorDescription: 'TO_DTS missing' });
+    const noWorkflow = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 1, body: 'x', headers: { 'mex-to': MB2 } });
+    assert.deepEqual(await noWorkflow.json(), { errorEvent: 'SEND', errorCode: '06', errorDescription: 'mex-WorkflowID missing' });
+  });
+
+  it('tracking without messageID, or with an oversized message id in the path, is 400 naming the parameter', async () => {
+    const noId = await mesh(spine.url, `/${MB1}/outbox/tracking`, { version: 2 });
+    assert.equal(noId.status, 400);
+    assert.deepEqual((await noId.json() as V2Error).detail[0]!.loc, ['header', 'messageID']);
+    const longId = await mesh(spine.url, `/${MB2}/inbox/${'A'.repeat(101)}`, { version: 2 });
+    assert.equal(longId.status, 400);
+    assert.deepEqual((await longId.json() as V2Error).detail[0]!.loc, ['header', 'message_id']);
+    const longLocalId = await mesh(spine.url, `/${MB1}/outbox/tracking/${'L'.repeat(301)}`, { version: 1 });
+    assert.equal(longLocalId.status, 400);
+  });
+
+  it('a header value of the wrong shape at any declared send header is a 400 naming that header (property)', async () => {
+    const names = Object.keys(SEND_LIMITS);
+    // A control character (the one a fetch client lets through: tab), or a URL where an address belongs.
+    const URL_CHECKED = ['mex-to', 'mex-workflowid', 'mex-content-checksum'];
+    const wrong = fc.constantFrom(...names).chain((name) => fc.oneof(
+      fc.record({ name: fc.constant(name), value: fc.string({ minLength: SEND_LIMITS[name]! + 1, maxLength: SEND_LIMITS[name]! + 40, unit: fc.constantFrom('a', 'Z', '9', '-', ' ') }).map((s) => `x${s.trim()}${'y'.repeat(SEND_LIMITS[name]!)}`) }),
+      fc.record({ name: fc.constant(name), value: fc.string({ maxLength: 5, unit: fc.constantFrom('a', 'b') }).map((s) => `a${s}\tz`) }),
+      ...(URL_CHECKED.includes(name) ? [fc.record({ name: fc.constant(name), value: fc.tuple(fc.constantFrom('http://', 'HTTPS://', 'Http://'), fc.string({ maxLength: 8, unit: fc.constantFrom('x', '.', '/') })).map(([scheme, rest]) => `${scheme}${rest}`) })] : []),
+    ));
+    await fc.assert(fc.asyncProperty(wrong, async ({ name, value }) => {
+      const response = await send({ [name]: value });
+      const body = await response.json() as V2Error;
+      assert.equal(response.status, 400, `${name}: ${JSON.stringify(body)}`);
+      assert.deepEqual(body.detail[0]!.loc, ['header', name]);
+    }), { numRuns: 40 });
+  });
+
+  it('serves MESH\'s OpenAPI document, without credentials, from the schemas the door checks', async () => {
+    const response = await fetch(`${spine.url}/messageexchange/openapi.json`);
+    assert.equal(response.status, 200);
+    const document = await response.json() as { openapi: string; paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string; required?: boolean; schema: Record<string, unknown> }> }>> };
+    assert.match(document.openapi, /^3\./);
+    const sendParameters = document.paths['/messageexchange/{mailbox}/outbox']!.post!.parameters!;
+    const mexTo = sendParameters.find((p) => p.in === 'header' && p.name === 'mex-to')!;
+    assert.equal(mexTo.required, true);
+    assert.equal(mexTo.schema.maxLength, 100);
+    assert.equal(sendParameters.find((p) => p.name === 'mex-subject')!.schema.maxLength, 500);
+    const chunk = document.paths['/messageexchange/{mailbox}/inbox/{messageId}/{chunk}']!.get!.parameters!.find((p) => p.in === 'path' && p.name === 'chunk')!;
+    assert.deepEqual({ type: chunk.schema.type, minimum: chunk.schema.minimum }, { type: 'integer', minimum: 1 });
+    const tracking = document.paths['/messageexchange/{mailbox}/outbox/tracking']!.get!.parameters!.find((p) => p.in === 'query')!;
+    assert.deepEqual({ name: tracking.name, required: tracking.required }, { name: 'messageID', required: true });
+    assert.ok(!Object.keys(document.paths).some((path) => path.includes('openapi')));
+    // A v2 Accept does not change it, and it needs no NHSMESH header.
+    assert.equal((await fetch(`${spine.url}/messageexchange/openapi.json`, { headers: { accept: V2 } })).status, 200);
+  });
+});
+
+describe('MESH sandbox testing routes checked at the door', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine.close(); });
+
+  const post = (path: string, body: unknown) => fetch(`${spine.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: V2 }, body: JSON.stringify(body) });
+
+  it('a wrong type at any declared field of an event or a report is a MESH 400 naming the field (property)', async () => {
+    const messageId = await sendMessage(spine.url, MB1, MB2, 'event target');
+    const good = {
+      event: { status: 'error', code: '02', event: 'TRANSFER', description: 'd', linked_message_id: 'X' },
+      report: { mailbox_id: MB1, code: '02', description: 'd', workflow_id: 'W', subject: 's', local_id: 'l', status: 'error', file_name: 'f', linked_message_id: 'X' },
+    };
+    const wrongValue = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.string(), { maxKeys: 2 }));
+    const target = fc.constantFrom(
+      ...Object.keys(good.event).map((field) => ({ path: `/messageexchange/admin/message/${messageId}/event`, body: good.event as Record<string, unknown>, field })),
+      ...Object.keys(good.report).map((field) => ({ path: '/messageexchange/admin/report', body: good.report as Record<string, unknown>, field })),
+    );
+    await fc.assert(fc.asyncProperty(target, wrongValue, async ({ path, body, field }, value) => {
+      const response = await post(path, { ...body, [field]: value });
+      const error = await response.json() as V2Error;
+      assert.equal(response.status, 400, `${path} ${field}=${JSON.stringify(value)}: ${JSON.stringify(error)}`);
+      assert.equal(error.detail[0]!.code, '400');
+      assert.deepEqual(error.detail[0]!.loc, ['header', field]);
+    }), { numRuns: 60 });
+  });
+
+  it('an oversized mailbox or message id in an admin path is a MESH 400 naming it', async () => {
+    const mailbox = await fetch(`${spine.url}/admin/mailbox/${'M'.repeat(101)}`, { headers: { accept: V2 } });
+    assert.equal(mailbox.status, 400);
+    assert.deepEqual((await mailbox.json() as V2Error).detail[0]!.loc, ['header', 'mailbox_id']);
+    const message = await fetch(`${spine.url}/messageexchange/admin/message/${'M'.repeat(101)}`, { headers: { accept: V2 } });
+    assert.equal(message.status, 400);
+    assert.deepEqual((await message.json() as V2Error).detail[0]!.loc, ['header', 'message_id']);
+  });
+});
