@@ -58,7 +58,7 @@ async function rowCounts(db: pg.Pool): Promise<Map<string, number>> {
 }
 
 function report(label: string, result: FuzzResult) {
-  const histogram = Object.entries(result.histogram).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s}:${n}`).join(' ');
+  const histogram = Object.entries(result.histogram).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s === '0' ? 'unanswered' : s === '-1' ? 'reset' : s}:${n}`).join(' ');
   console.log(`fuzz ${label}: ${result.tried} requests in ${(result.ms / 1000).toFixed(1)} s (seed ${result.seed}); statuses ${histogram}`);
 }
 
@@ -79,7 +79,7 @@ describe('fuzz: malformed requests to every route of every service', () => {
     plan = {
       url: spine.url, token: app.token, odsCode: ODS, nhsNumbers: NHS_NUMBERS,
       routes: spine.app.routeTable.filter((r) => r.url !== '/metrics'),
-      cases: 0, batch: 100, concurrency: 8, seed: SEED, meshPassword: 'password', meshSharedKey: spine.config.meshSharedKey,
+      cases: 0, batch: 200, concurrency: 12, seed: SEED, meshPassword: 'password', meshSharedKey: spine.config.meshSharedKey,
     };
   });
   after(async () => {
