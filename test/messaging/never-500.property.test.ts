@@ -85,3 +85,19 @@ describe('MESH sandbox testing routes never answer 5xx to bad input (property, o
     }), { numRuns: 60 });
   });
 });
+
+describe('MESH query parameters given twice (found by the fuzz suite)', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  it('are a MESH 400 naming the parameter, not a 500, on every listing route', async () => {
+    for (const path of [`/${MB1}/outbox/rich?max_results=1&max_results=2`, `/${MB2}/inbox?max_results=10&max_results=eq`,
+      `/${MB2}/inbox/rich?start_time=2020-01-01&start_time=2021-01-01`, `/${MB1}/outbox/tracking?messageID=a&messageID=b`]) {
+      const response = await mesh(spine.url, path, { version: 2 });
+      const body = await response.json() as { detail?: Array<{ code: string; msg: string }> };
+      assert.equal(response.status, 400, `${path}: ${JSON.stringify(body)}`);
+      assert.ok(Array.isArray(body.detail), JSON.stringify(body));
+    }
+  });
+});

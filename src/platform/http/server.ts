@@ -14,6 +14,7 @@ import { registerLoopbackHostCheck } from './host-check.js';
 import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOverloadShedding } from './overload.js';
+import { frameworkErrorRouting } from './framework-errors.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
@@ -31,6 +32,7 @@ export interface ServerOptions {
 
 /** Builds the HTTP server with the platform's cross-cutting concerns, then each enabled service. */
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
+  const routing = frameworkErrorRouting();
   const app = Fastify({
     loggerInstance: ctx.log,
     genReqId: requestIdFrom,
@@ -43,6 +45,8 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     // Path parameters up to 512 characters (Fastify's default is 100, answered 414): a MESH local
     // id in `/outbox/tracking/{local_id}` may be 300 long.
     routerOptions: { maxParamLength: 512 },
+    // A path the router cannot decode is refused in the error shape of the API it was aimed at.
+    frameworkErrors: routing.frameworkErrors,
     trustProxy: false,
     return503OnClosing: true,
     // On close, idle keep-alive connections are dropped at once; in-flight requests finish.
@@ -58,6 +62,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
+  routing.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await registerOverloadShedding(app, ctx.config.overload);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });

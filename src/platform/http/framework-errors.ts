@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PLATFORM_ERRORS, SpineError } from './errors.js';
+import { fhirErrorHandler } from './error-mapper.js';
+
+type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * Requests the router refuses before any route matches (a path that is not valid percent-encoded
+ * UTF-8, a path parameter over the router's limit) are answered in the error shape of the service
+ * whose routes they were aimed at: the error handler of the scope that registered the route with the
+ * longest static prefix of the path (MESH error body under /messageexchange, NRL's OperationOutcome
+ * under /record-locator, …), else the platform's FHIR one. Without this Fastify answers in its own
+ * `{error, code, message, statusCode}`, which no NHS client expects.
+ */
+export function frameworkErrorRouting() {
+  const scopes: Array<{ prefix: string; scope: FastifyInstance }> = [];
+  return {
+    /** Fastify's `frameworkErrors` option. */
+    frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      const refusal = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'Invalid value - a path parameter is longer than this endpoint accepts')
+        : new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'Invalid value - the request path is not valid percent-encoded UTF-8');
+      const path = request.raw.url ?? '';
+      let best: { prefix: string; scope: FastifyInstance } | undefined;
+      for (const entry of scopes) {
+        if (path.startsWith(entry.prefix) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
+      }
+      const handler = (best?.scope.errorHandler ?? fhirErrorHandler) as ErrorHandler;
+      return handler.call(best?.scope, refusal, request, reply);
+    },
+    /** Records, for each route, the scope that registered it (whose error handler gives its shape). */
+    register(app: FastifyInstance) {
+      app.addHook('onRoute', function (this: FastifyInstance, route) {
+        const prefix = route.url.split(/[:*]/)[0]!;
+        if (!scopes.some((s) => s.prefix === prefix && s.scope === this)) scopes.push({ prefix, scope: this });
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from './support/spine.js';
+
+/**
+ * Paths the router refuses before any route matches (not valid percent-encoded UTF-8, or a path
+ * parameter over its 512-character limit) are answered in the error shape of the API they were
+ * aimed at, not in Fastify's own `{error, code, message, statusCode}`. Found by the fuzz suite.
+ */
+describe('paths the router cannot take', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine(); });
+  after(async () => { await spine.close(); });
+
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${spine.url}${path}`, { headers });
+    return { status: response.status, body: await response.json() as Record<string, any> };
+  };
+
+  it('a lone surrogate or a bad byte in a FHIR path gets a 400 OperationOutcome', async () => {
+    for (const path of ['/personal-demographics/FHIR/R4/Patient/%ED%A0%80', '/record-locator/consumer/FHIR/R4/DocumentReference/%FF', '/admin/directory/devices/%C0%AF']) {
+      const { status, body } = await get(path);
+      assert.equal(status, 400, path);
+      assert.equal(body.resourceType, 'OperationOutcome', path);
+      // Each API's own code for a bad value (NRL says INVALID_PARAMETER).
+      assert.match(body.issue[0].details.coding[0].code, /^INVALID_(VALUE|PARAMETER)$/, path);
+      assert.match(body.issue[0].diagnostics, /not valid percent-encoded UTF-8/);
+    }
+  });
+
+  it('under /messageexchange it is a MESH error body', async () => {
+    const { status, body } = await get('/messageexchange/%ED%A0%80/inbox', { accept: 'application/vnd.mesh.v2+json' });
+    assert.equal(status, 400);
+    assert.ok(Array.isArray(body.detail), JSON.stringify(body));
+    assert.equal(body.resourceType, undefined);
+  });
+
+  it('a path parameter over the limit gets a 400 in the API\'s shape, not Fastify\'s 414', async () => {
+    const { status, body } = await get(`/personal-demographics/FHIR/R4/Patient/${'9'.repeat(600)}`);
+    assert.equal(status, 400);
+    assert.equal(body.resourceType, 'OperationOutcome');
+    assert.match(body.issue[0].diagnostics, /longer than this endpoint accepts/);
+  });
+});

@@ -1,0 +1,114 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
+
+/**
+ * The standing fuzz suite (issue 9): fast-check sends malformed requests to every registered route
+ * of every service, authenticated (a token with every activity, fresh NHSMESH headers) so they reach
+ * the handlers: bad JSON, wrong types at every depth, huge and unicode values (lone surrogates,
+ * NUL), injection strings, bad NHS numbers, odd headers, oversized bodies, concurrent duplicates.
+ * Never a 5xx, never a crash, always the API's error shape, and nothing stored from an invalid
+ * write. The client runs in its own process so the server keeps this one's event loop.
+ *
+ * OPENSPINE_FUZZ_CASES (default 100,000 in all) and OPENSPINE_FUZZ_SEED make a run larger or
+ * replay one; the seed is printed.
+ */
+const TOTAL = Number(process.env.OPENSPINE_FUZZ_CASES ?? 100_000);
+const SEED = Number(process.env.OPENSPINE_FUZZ_SEED ?? Date.now() % 2 ** 31);
+const INVALID_WRITES = Math.round(TOTAL * 0.15);
+const CLIENT = fileURLToPath(new URL('./support/fuzz-client.ts', import.meta.url));
+const NHS_NUMBERS = ['9000000009', '9000000017', '9000000025', '9000000033'];
+const ODS = 'A83008';
+
+/** Tables that every request may write whether or not it is valid: the audit trail, replay guards. */
+const WRITTEN_BY_ANY_REQUEST = /^(audit\.|messaging\.(nonces|auth_nonces)|identity\.(token_jtis|used_jtis))/;
+
+function runClient(plan: FuzzPlan): Promise<FuzzResult & { failure?: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (part: Buffer) => { out += part.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(line) as FuzzResult & { failure?: string });
+      } catch {
+        reject(new Error(`fuzz client exited ${code} without a result: ${out.slice(-2_000)}`));
+      }
+    });
+  });
+}
+
+async function rowCounts(db: pg.Pool): Promise<Map<string, number>> {
+  const { rows: tables } = await db.query<{ name: string }>(`
+    SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`);
+  const counts = new Map<string, number>();
+  for (const { name } of tables) {
+    const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+    counts.set(name, Number(rows[0]!.n));
+  }
+  return counts;
+}
+
+function report(label: string, result: FuzzResult) {
+  const histogram = Object.entries(result.histogram).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s === '0' ? 'unanswered' : s === '-1' ? 'reset' : s}:${n}`).join(' ');
+  console.log(`fuzz ${label}: ${result.tried} requests in ${(result.ms / 1000).toFixed(1)} s (seed ${result.seed}); statuses ${histogram}`);
+}
+
+describe('fuzz: malformed requests to every route of every service', () => {
+  let spine: TestSpine;
+  let db: pg.Pool;
+  let plan: FuzzPlan;
+  before(async () => {
+    spine = await startTestSpine();
+    db = new pg.Pool({ connectionString: spine.databaseUrl, max: 2 });
+    const app = await createAppAndToken(spine, { odsCode: ODS });
+    // The fuzzing application may produce pointers, so NRL writes get past its permission check.
+    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(['http://snomed.info/sct|736253002', 'http://snomed.info/sct|1363501000000100']),
+    });
+    assert.equal(granted.status, 200, await granted.text());
+    plan = {
+      url: spine.url, token: app.token, odsCode: ODS, nhsNumbers: NHS_NUMBERS,
+      routes: spine.app.routeTable.filter((r) => r.url !== '/metrics'),
+      cases: 0, batch: 200, concurrency: 12, seed: SEED, meshPassword: 'password', meshSharedKey: spine.config.meshSharedKey,
+    };
+  });
+  after(async () => {
+    await db?.end();
+    await spine?.close();
+  });
+
+  it('invalid writes are refused with a 4xx in the API\'s error shape, and store nothing', async () => {
+    const beforeCounts = await rowCounts(db);
+    const result = await runClient({ ...plan, cases: INVALID_WRITES, invalidWritesOnly: true });
+    report('invalid writes', result);
+    const afterCounts = await rowCounts(db);
+    assert.deepEqual(result.violations, [], result.failure);
+    const changed = [...afterCounts].filter(([table, n]) => n !== beforeCounts.get(table) && !WRITTEN_BY_ANY_REQUEST.test(table))
+      .map(([table, n]) => `${table}: ${beforeCounts.get(table)} → ${n}`);
+    assert.deepEqual(changed, [], `invalid writes were stored; accepted: ${result.accepted.slice(0, 10).join('\n')}`);
+    assert.deepEqual(result.accepted, []);
+    assert.ok(result.tried >= INVALID_WRITES);
+  });
+
+  it('any request to any route: never a 5xx, always the API\'s error shape', async () => {
+    const result = await runClient({ ...plan, cases: TOTAL - INVALID_WRITES, seed: SEED + 1 });
+    report('all routes', result);
+    assert.deepEqual(result.violations, [], result.failure);
+    assert.ok(result.tried >= TOTAL - INVALID_WRITES);
+    const statuses = Object.keys(result.histogram).map(Number);
+    assert.ok(statuses.some((s) => s >= 200 && s < 300), 'some requests reach a handler and succeed');
+    // Still up, and still answering.
+    const ping = await fetch(`${spine.url}/_ping`);
+    assert.equal(ping.status, 200);
+  });
+});
