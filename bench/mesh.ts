@@ -22,7 +22,8 @@ import { startServerProcess, type ServerProcess } from './support/server.js';
 import { describeFigures, log, printTable, type BenchLine } from './support/report.js';
 import type { BenchOptions } from './options.js';
 
-const SHARED_KEY = 'TestKey';
+// A deployment refuses the MESH sandbox's published key: each bench run has its own.
+const SHARED_KEY = `bench-${randomUUID()}`;
 const PASSWORD = 'bench-password';
 const V2 = 'application/vnd.mesh.v2+json';
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });

@@ -10,6 +10,7 @@
  * the cores of API and database the national peak needs, and ten times it, with and without a read
  * replica. The assumptions are written beside the figures.
  */
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdirSync } from 'node:fs';
@@ -30,7 +31,8 @@ import { withLock } from './support/lock.js';
 import type { ClientConfig, Command, Operation, PhaseResult, RequestType } from './support/mixed-client.js';
 
 const SEED = 1;
-const SHARED_KEY = 'TestKey';
+// A deployment refuses the MESH sandbox's published key: each bench run has its own.
+const SHARED_KEY = `bench-${randomUUID()}`;
 const PASSWORD = 'bench-mixed-password';
 const WORKFLOW = 'BENCH_MIXED';
 const UPDATE_PATIENTS = 2_000;
