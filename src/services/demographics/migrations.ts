@@ -85,7 +85,7 @@ CREATE TABLE demographics.related_persons (
   PRIMARY KEY (nhs_number, id)
 );
 
--- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number ''; see 007).
+-- PATCH/POST retries with the same X-Request-ID get the first outcome back (POST uses nhs_number '').
 CREATE TABLE demographics.idempotent_requests (
   request_id text NOT NULL,
   nhs_number text NOT NULL,
