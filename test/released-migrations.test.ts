@@ -22,7 +22,7 @@ messaging/001_init 4415d007e55ac5717f554ab26f479a854af0239a613f76f8f140330be8fcc
 
 describe('released migrations', () => {
   it('are unchanged, byte for byte, so stores migrated by earlier releases still start', () => {
-    const current = new Map([...platformMigrations, ...ALL_SERVICES.flatMap((m) => m.migrations)]
+    const current = new Map<string, string>([...platformMigrations, ...ALL_SERVICES.flatMap((m) => m.migrations)]
       .flatMap((set) => set.migrations.map((m) => [`${set.schema}/${m.id}`, createHash('sha256').update(m.sql).digest('hex')] as const)));
     for (const [id, sum] of RELEASED) assert.equal(current.get(id), sum, `migration ${id} was changed after release: add a new migration instead`);
   });

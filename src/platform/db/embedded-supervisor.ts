@@ -20,13 +20,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
   SUPERUSER, connectionString, createPassword, embeddedPaths, isAlive, liveUsers, postmasterOf, readPassword, readState,
   writeState, type EmbeddedPaths, type SupervisorState,
 } from './embedded-files.js';
+import { freePort } from './embedded.js';
 import { binariesFor, clusterDirFor, prepareClusterDir, serverAccount, type Binaries, type ServerAccount } from './embedded-account.js';
 
 const POSTGRES_FLAGS = [
@@ -238,17 +238,6 @@ class Supervisor {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Takes the data directory's supervisor lock; false when a live supervisor holds it. */
 function takeLock(paths: EmbeddedPaths): boolean {
