@@ -58,6 +58,9 @@ export interface Config {
   pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
   overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
+  /** On SIGTERM, how long `/_status` reports "draining" (503) while requests are still served, so a
+   * load balancer's health check takes the process out of rotation before it stops accepting. */
+  drainMs: number;
   /** How long PDS replays a create or PATCH to a retry with the same X-Request-ID (then forgets it). */
   pdsReplayRetentionHours: number;
 }
@@ -195,6 +198,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 1_000),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },
+    drainMs: parseCount('OPENSPINE_DRAIN_MS', env.OPENSPINE_DRAIN_MS, 0),
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
   };
 }

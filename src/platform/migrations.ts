@@ -1,7 +1,7 @@
 import type { MigrationSet } from './db/migrate.js';
 import { auditMigrations } from './audit/migrations.js';
 
-/** The platform's own tables: settings, the event outbox and the audit trail. */
+/** The platform's own tables: settings, the event outbox, shared rate-limit windows and the audit trail. */
 export const platformMigrations: MigrationSet[] = [
   {
     schema: 'platform',
@@ -22,6 +22,18 @@ export const platformMigrations: MigrationSet[] = [
             delivered_at timestamptz
           );
           CREATE INDEX outbox_pending ON platform.outbox (next_attempt_at) WHERE delivered_at IS NULL;`,
+      },
+      {
+        // Per-application request counts shared by every process (see http/rate-limit.ts).
+        // Unlogged: a count lost in a crash only forgives one second of requests.
+        id: '002_rate_windows',
+        sql: `
+          CREATE UNLOGGED TABLE platform.rate_windows (
+            app_id text NOT NULL,
+            second bigint NOT NULL,
+            count int NOT NULL,
+            PRIMARY KEY (app_id, second)
+          );`,
       },
     ],
   },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -110,8 +111,11 @@ export async function startSpine(config: Config, options: StartOptions): Promise
       ctx,
       url,
       stop() {
-        // Graceful: stop accepting, let in-flight requests finish, then workers, audit, pool, database.
+        // Graceful: report not ready and keep serving while the balancer notices (drainMs), then stop
+        // accepting, let in-flight requests finish, then workers, audit, pool, database.
         stopping ??= (async () => {
+          app.readiness.draining = true;
+          if (config.drainMs > 0) await sleep(config.drainMs);
           await app.close();
           await Promise.all(workers.map((w) => w.stop()));
           await ctx.audit.close();

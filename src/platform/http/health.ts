@@ -26,13 +26,29 @@ async function checkDatabase(db: Db): Promise<DatabaseCheck> {
   }
 }
 
-/** `/_ping` says the process is up; `/_status` also proves the database answers (as NHS APIs have). */
+/** Whether the process is being taken out of rotation; one per server, read by every `/_status`. */
+export interface Readiness {
+  draining: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readonly readiness: Readiness;
+  }
+}
+
+/**
+ * `/_ping` says the process is up (liveness); `/_status` also proves the database answers (as NHS
+ * APIs have) and that the process is not draining (readiness).
+ */
 export function registerHealth(app: FastifyInstance, config: Config, db: Db, prefix = '') {
+  if (!app.hasDecorator('readiness')) app.decorate('readiness', { draining: false });
+  const readiness = app.readiness;
   const open = { config: { public: true } } as const;
   app.get(`${prefix}/_ping`, open, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
   app.get(`${prefix}/_status`, open, async (_request, reply) => {
     const database = await checkDatabase(db);
-    const status = database.status;
+    const status = database.status === 'pass' && !readiness.draining ? 'pass' : 'fail';
     reply.code(status === 'pass' ? 200 : 503);
     if (status !== 'pass') reply.header('Retry-After', '2');
     return {
@@ -40,6 +56,7 @@ export function registerHealth(app: FastifyInstance, config: Config, db: Db, pre
       version: OPENSPINE_VERSION,
       services: config.services,
       sandbox: config.sandbox,
+      ...(readiness.draining ? { draining: true } : {}),
       checks: { database },
     };
   });

@@ -82,7 +82,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   registerHealth(app, ctx.config, ctx.db);
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
-  registerRateLimit(app);
+  registerRateLimit(app, ctx.db, () => ctx.clock.now().getTime());
   registerRouteAudit(app, ctx.audit, ctx.log);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
