@@ -19,12 +19,13 @@ function findTests(dir, found = []) {
   return found;
 }
 
-// The standing reliability suites (test/reliability/: fuzz, …) take minutes: `npm run
-// test:reliability` runs them (CI does, after `npm test`); a bare run leaves them out.
-const RELIABILITY = 'test/reliability/';
+// The standing suites take minutes: `npm run test:reliability` (test/reliability/: crash, fuzz, …)
+// and `npm run test:resilience` (test/resilience/: failover with Patroni and HAProxy) run them (CI
+// does, after `npm test`); a bare run leaves them out.
+const STANDING = ['test/reliability/', 'test/resilience/'];
 const filter = process.argv.slice(2);
 const files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))]
-  .filter((f) => (filter.length === 0 ? !f.startsWith(RELIABILITY) : filter.some((pattern) => f.includes(pattern))))
+  .filter((f) => (filter.length === 0 ? !STANDING.some((dir) => f.startsWith(dir)) : filter.some((pattern) => f.includes(pattern))))
   .sort();
 
 let server;

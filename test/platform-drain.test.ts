@@ -12,9 +12,10 @@ describe('draining before shutdown', () => {
   let spine: TestSpine | undefined;
   after(async () => { await spine?.close(); });
 
-  it('reports 503 draining on /_status for OPENSPINE_DRAIN_MS while still serving requests, then stops', async () => {
+  it('reports 503 draining on /_status and /_ping for OPENSPINE_DRAIN_MS while still serving requests, then stops', async () => {
     spine = await startTestSpine({ env: { OPENSPINE_DRAIN_MS: '1500' } });
     const { token } = await createAppAndToken(spine, { activities: ['identity:admin'] });
+    assert.equal((await fetch(`${spine.url}/_ping`)).status, 200);
     const ready = await fetch(`${spine.url}/_status`);
     assert.equal(ready.status, 200);
     assert.equal((await ready.json() as { status: string }).status, 'pass');
@@ -27,8 +28,11 @@ describe('draining before shutdown', () => {
     assert.equal(body.status, 'fail');
     assert.equal(body.draining, true);
     assert.equal(body.checks.database.status, 'pass', 'the database is fine: only the process is leaving');
-    // Service-specific status pages say the same.
+    // Service-specific status pages say the same, and so does /_ping, which balancers check.
     assert.equal((await fetch(`${spine.url}/personal-demographics/_status`)).status, 503);
+    const ping = await fetch(`${spine.url}/_ping`);
+    assert.equal(ping.status, 503);
+    assert.deepEqual(await ping.json(), { status: 'fail', ping: 'pong', service: 'openspine', draining: true });
     // Work still arriving during the drain is served.
     const served = await fetch(`${spine.url}/admin/identity/users`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(served.status, 200);

@@ -38,14 +38,20 @@ declare module 'fastify' {
 }
 
 /**
- * `/_ping` says the process is up (liveness); `/_status` also proves the database answers (as NHS
- * APIs have) and that the process is not draining (readiness).
+ * `/_ping` says the process is up and not draining: what a load balancer should check, so that a
+ * database outage reaches clients as each API's own 503 rather than as the balancer's "no server".
+ * `/_status` also proves the database answers (as NHS APIs have): for monitoring, and for a
+ * readiness probe that should take the process out while its database is unreachable.
  */
 export function registerHealth(app: FastifyInstance, config: Config, db: Db, prefix = '') {
   if (!app.hasDecorator('readiness')) app.decorate('readiness', { draining: false });
   const readiness = app.readiness;
   const open = { config: { public: true } } as const;
-  app.get(`${prefix}/_ping`, open, async () => ({ status: 'pass', ping: 'pong', service: 'openspine' }));
+  app.get(`${prefix}/_ping`, open, async (_request, reply) => {
+    if (!readiness.draining) return { status: 'pass', ping: 'pong', service: 'openspine' };
+    reply.code(503).header('Retry-After', '2');
+    return { status: 'fail', ping: 'pong', service: 'openspine', draining: true };
+  });
   app.get(`${prefix}/_status`, open, async (_request, reply) => {
     const database = await checkDatabase(db);
     const status = database.status === 'pass' && !readiness.draining ? 'pass' : 'fail';

@@ -55,11 +55,23 @@ export class Ledger {
 
 /** Calls the Spine under test wherever it listens now, with the load's credentials. */
 export class CrashClient {
+  /** What every call got that was not a 2xx: `METHOD status` or `METHOD error message`, counted. */
+  readonly unsuccessful = new Map<string, number>();
+
   constructor(readonly target: () => Target) {}
 
   async call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-    const response = await fetch(`${this.target().url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
-    return { status: response.status, headers: response.headers, text: await response.text() };
+    const method = init.method ?? 'GET';
+    const note = (what: string) => this.unsuccessful.set(what, (this.unsuccessful.get(what) ?? 0) + 1);
+    try {
+      const response = await fetch(`${this.target().url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+      const answer = { status: response.status, headers: response.headers, text: await response.text() };
+      if (answer.status >= 300) note(`${method} ${answer.status} ${/"(?:code|errorCode)":\s*"([A-Za-z_0-9]+)"/.exec(answer.text)?.[1] ?? answer.text.slice(0, 60)}`.trim());
+      return answer;
+    } catch (err) {
+      note(`${method} ${(err as Error).message}`);
+      throw err;
+    }
   }
 
   /**
@@ -185,7 +197,10 @@ export function startLoad(client: CrashClient, ledger: Ledger, tag: string) {
     const read = await client.pdsCall(`Patient/${id}`, randomUUID());
     if (read.status !== 200) return pause();
     const version = Number(/W\/"(\d+)"/.exec(read.headers.get('etag') ?? '')?.[1]);
-    const gender = ['male', 'female', 'other', 'unknown'][Math.floor(Math.random() * 4)]!;
+    // PDS refuses (400 INVALID_UPDATE) a change of gender to 'other', so the load never asks for one.
+    const current = (JSON.parse(read.text) as { gender?: string }).gender;
+    const genders = ['male', 'female', 'unknown'].filter((g) => g !== current);
+    const gender = genders[Math.floor(Math.random() * genders.length)]!;
     const requestId = randomUUID();
     ledger.pdsPatchTried.set(id, (ledger.pdsPatchTried.get(id) ?? 0) + 1);
     const answer = await client.pdsCall(`Patient/${id}`, requestId, {
