@@ -1,9 +1,10 @@
 /**
  * The mixed Spine workload (`npm run bench -- mixed`): PDS reads, exact and fuzzy searches and
- * updates, and MESH send → list → download → acknowledge cycles, in the proportions below, against
- * the compiled server (`openspine serve`, not sandbox, production logging) on PostgreSQL with every
- * access audited, driven over real HTTP with real access tokens and NHSMESH headers by a load
- * client in a process of its own (bench/support/mixed-client.ts).
+ * updates, MESH send → list → download → acknowledge cycles, and NRL consumer searches and producer
+ * creates, in the proportions below, against the compiled server as deployed (`openspine serve`, no
+ * demo data, production logging) on PostgreSQL with every access audited, driven over real HTTP with
+ * real access tokens (the bench's own issuer and application: support/bench-identity.ts) and NHSMESH
+ * headers by a load client in a process of its own (support/mixed-client.ts, on support/mixed-rig.ts).
  *
  * Then each request type alone, for its CPU per request in the server, PostgreSQL and the load
  * client (from /proc counters read at the edges of each phase), and from those a capacity model:
@@ -109,9 +110,7 @@ async function benchLocked(options: BenchOptions, ceilings: Ceilings): Promise<B
 
 async function runMixed(options: BenchOptions, ceilings: Ceilings, rig: MixedRig): Promise<BenchLine[]> {
   const lines: BenchLine[] = [];
-  const { client, workers } = rig;
-  const measured = (command: Parameters<MixedRig['measured']>[0]) => rig.measured(command);
-  const cpuNow = () => rig.cpuNow();
+  const { client, workers, measured, cpuNow } = rig;
   const prepared = await client.send<{ prepared: number; skipped: number }>({ cmd: 'prepare', updatePatients: UPDATE_PATIENTS });
   log(`mixed: ${prepared.prepared} patients to update (${prepared.skipped} superseded skipped); warming up`);
   await client.send<PhaseResult>({ cmd: 'run', name: 'warm-up', seconds: Math.max(5, Math.round(options.seconds / 2)), mix: MIX });
