@@ -1,5 +1,5 @@
 /**
- * MESH bench: `node --import tsx bench/mesh.ts [--seconds 10] [--connections 32] [--gigabytes 1]`
+ * MESH bench: `node --import tsx bench/mesh.ts [--seconds 10] [--connections 32] [--gigabytes 1] [--cycle-only]`
  * (or `npm run bench -- mesh`). Needs `npm run build` first: the server is `node dist/cli/main.js
  * serve`, a child process, over an embedded PostgreSQL this script starts, so its RSS is its own.
  *
@@ -188,7 +188,7 @@ async function insertRate(url: string, clients: number, seconds: number): Promis
   return inserted / seconds;
 }
 
-export async function bench(options: BenchOptions & { gigabytes?: number; ceiling?: boolean }): Promise<BenchLine[]> {
+export async function bench(options: BenchOptions & { gigabytes?: number; ceiling?: boolean; cycleOnly?: boolean }): Promise<BenchLine[]> {
   mkdirSync(options.benchDir, { recursive: true });
   const dir = mkdtempSync(join(options.benchDir, 'mesh-'));
   const postgres = await startEmbeddedPostgres(dir);
@@ -227,6 +227,8 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
         // Two cores are shared by the server, PostgreSQL and this client (and whatever else runs).
         { bench: 'mesh', what: 'CPU per message (4 calls)', value: `server ${perMessageMs(cpu.server)} ms, PostgreSQL ${perMessageMs(cpu.postgres)} ms, bench client ${perMessageMs(cpu.bench)} ms` },
       );
+      // --cycle-only: the full cycle and nothing else, so a server profile (MESH_BENCH_PROFILE) is the cycle's.
+      if (options.cycleOnly) return lines;
       // The lightest authenticated call, under open-loop load: what one MESH request costs here.
       const lister = 'BENCHR0';
       const listCpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(dir) };
@@ -249,7 +251,7 @@ export async function bench(options: BenchOptions & { gigabytes?: number; ceilin
       await server.stop();
       await pool.end();
     }
-    if (options.ceiling) {
+    if (options.ceiling && !options.cycleOnly) {
       log('mesh: ceilings (bare Fastify, bare inserts)');
       const bare = await startServerProcess({ args: ['--import', 'tsx', 'bench/support/ceiling-server.ts'], env: { BENCH_DATABASE_URL: postgres.connectionString } });
       try {
@@ -275,7 +277,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i >= 0 ? Number(argv[i + 1]) : fallback;
   };
   bench({
-    seconds: flag('seconds', 10), connections: flag('connections', 32), gigabytes: flag('gigabytes', 1), ceiling: true,
+    seconds: flag('seconds', 10), connections: flag('connections', 32), gigabytes: flag('gigabytes', 1), ceiling: true, cycleOnly: argv.includes('--cycle-only'),
     benchDir: resolve('.bench'), patients: 0, pdsDataDir: '',
   }).then((lines) => {
     printTable(lines);

@@ -7,12 +7,13 @@
  * The machine's ceilings (bare Fastify, bare Fastify + a PostgreSQL primary-key read, bare inserts)
  * are always measured first in the same run, so every figure can be read as a ratio on a noisy machine.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureCeilings, type Ceilings } from './ceiling.js';
 import { parseBenchArgs, type BenchOptions } from './options.js';
 import { log, printTable, type BenchLine, type Scenario } from './support/report.js';
 import { machineDescription } from './support/cpu.js';
+import { mergeResults, type PreviousResults } from './support/results.js';
 
 export type Bench = (options: BenchOptions, ceilings: Ceilings) => Promise<BenchLine[]>;
 
@@ -52,7 +53,7 @@ const round = (n: number, digits = 2) => (Number.isFinite(n) ? Math.round(n * 10
  * bench/results/<date>.json: the machine, the ceilings, every scenario with its ratio to each
  * ceiling (the figure that holds on a shared, noisy machine), and what benches add (capacity).
  */
-function writeResults(options: BenchOptions, machine: ReturnType<typeof machineDescription>, ceilings: Ceilings, lines: BenchLine[], seconds: number): string {
+function writeResults(options: BenchOptions, machine: ReturnType<typeof machineDescription>, ceilings: Ceilings, lines: BenchLine[], seconds: number, benches: string[]): string {
   const ceilingFigures = {
     fastify_get_rps: round(ceilings.hello.rps, 0),
     fastify_pg_read_rps: round(ceilings.pkRead.rps, 0),
@@ -60,8 +61,11 @@ function writeResults(options: BenchOptions, machine: ReturnType<typeof machineD
     pg_insert_rows_per_second_20_clients: round(ceilings.insertsPerSecond, 0),
     cpu_ms_per_request: Object.fromEntries(Object.entries(ceilings.cpuMs).map(([name, c]) => [name, { server: round(c.server, 3), postgres: round(c.postgres, 3) }])),
   };
-  const scenarios = lines.map(scenarioOf).filter((s): s is Scenario => s !== undefined).map((s) => ({
+  const measuredAt = new Date().toISOString();
+  const scenarios = lines.map((l) => [l, scenarioOf(l)] as const).filter((e): e is readonly [BenchLine, Scenario] => e[1] !== undefined).map(([line, s]) => ({
+    bench: line.bench,
     ...s,
+    measured_at: measuredAt,
     rps: round(s.rps, 0), p50: round(s.p50), p95: round(s.p95), p99: round(s.p99),
     ...(s.rss_mb !== undefined ? { rss_mb: round(s.rss_mb, 0) } : {}),
     ratio_to_ceilings: {
@@ -71,20 +75,20 @@ function writeResults(options: BenchOptions, machine: ReturnType<typeof machineD
     },
   }));
   const extra = Object.assign({}, ...lines.map((l) => l.results ?? {})) as Record<string, unknown>;
-  const date = new Date().toISOString().slice(0, 10);
-  const results = {
-    date: new Date().toISOString(),
+  const date = measuredAt.slice(0, 10);
+  const run = {
+    date: measuredAt,
+    benches,
     machine: { ...machine, ...(options.note ? { note: options.note } : {}) },
     run: { connections: options.connections, seconds_per_run: options.seconds, patients: options.patients, took_seconds: Math.round(seconds) },
     ceilings: ceilingFigures,
-    scenarios,
-    ...extra,
-    failed: lines.filter((l) => l.met === false).map((l) => `${l.bench}: ${l.what}`),
   };
   const dir = options.resultsDir ?? 'bench/results';
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${date}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as PreviousResults : undefined;
+  const failed = lines.filter((l) => l.met === false).map((l) => `${l.bench}: ${l.what}`);
+  writeFileSync(file, `${JSON.stringify(mergeResults(previous, run, scenarios, extra, failed), null, 2)}\n`);
   return file;
 }
 
@@ -120,7 +124,7 @@ async function main() {
   printTable(lines);
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`\n${selected.length} bench(es) in ${seconds.toFixed(0)} s; ${options.connections} connections, ${options.seconds} s per run, loopback only\n`);
-  process.stdout.write(`results: ${writeResults(options, machine, ceilings, lines, seconds)}\n`);
+  process.stdout.write(`results: ${writeResults(options, machine, ceilings, lines, seconds, ['ceiling', ...loaded.keys()])}\n`);
   process.exitCode = lines.some((l) => l.met === false) ? 1 : 0;
 }
 

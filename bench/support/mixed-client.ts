@@ -16,16 +16,18 @@ import { populationBatches } from '../../src/services/demographics/population/po
 import { SyntheticNhsNumbers } from '../../src/services/demographics/population/nhs-numbers.js';
 import { buildMeshAuthorization } from '../../src/services/messaging/auth/nhsmesh-header.js';
 import type { Patient } from '../../src/services/demographics/fhir-types.js';
+import { syntheticPointer } from '../../src/services/record-locator/synthetic.js';
+import { BenchTokens, type BenchIdentity } from './bench-identity.js';
 
-export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack'] as const;
+export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack', 'nrl_search', 'nrl_create'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 /** What a worker can do in one step: one request, or the four of a MESH cycle. */
 export type Operation = RequestType | 'mesh_cycle';
 
 export interface ClientConfig {
   url: string;
-  /** A clinician's (user-restricted) access token: PDS searches need a healthcare worker. */
-  token: string;
+  /** The bench's application, issuer and clinician: the client gets (and renews) its own tokens. */
+  identity: BenchIdentity;
   patients: number;
   seed: number;
   workers: number;
@@ -34,7 +36,8 @@ export interface ClientConfig {
 
 export type Command =
   | { cmd: 'prepare'; updatePatients: number }
-  | { cmd: 'run'; name: string; seconds: number; mix: Partial<Record<Operation, number>> }
+  /** `rate`: requests per second across all workers (open loop, each worker paced); absent: as fast as they go. */
+  | { cmd: 'run'; name: string; seconds: number; mix: Partial<Record<Operation, number>>; rate?: number }
   | { cmd: 'exit' };
 
 export interface TypeFigures { count: number; errors: number; statusCounts: Record<string, number>; p50: number; p95: number; p99: number }
@@ -52,6 +55,10 @@ export interface PhaseResult {
 }
 
 const PDS = '/personal-demographics/FHIR/R4/Patient';
+const NRL_CONSUMER = '/record-locator/consumer/FHIR/R4/DocumentReference';
+const NRL_PRODUCER = '/record-locator/producer/FHIR/R4/DocumentReference';
+/** What a bench producer publishes: a mental health crisis plan (SNOMED 736253002). */
+const NRL_TYPE = 'http://snomed.info/sct|736253002';
 const V2 = 'application/vnd.mesh.v2+json';
 const SAMPLE = 20_000;
 const PAYLOAD = Buffer.alloc(1024, 'm');
@@ -72,8 +79,11 @@ class Client {
   private readonly owned: Array<Array<{ id: string; version: number }>> = [];
   private readonly toDownload: string[][];
   private readonly toAcknowledge: string[][];
+  readonly tokens: BenchTokens;
+  private pointers = 0;
 
   constructor(private readonly config: ClientConfig) {
+    this.tokens = new BenchTokens(config.identity);
     this.agent = new Agent({ keepAlive: true, maxSockets: config.workers * 2 });
     const numbers = new SyntheticNhsNumbers();
     this.everyone = Array.from({ length: config.patients }, () => numbers.next());
@@ -103,8 +113,20 @@ class Client {
     });
   }
 
+  /** As a clinician (user-restricted): PDS, and NRL consumers. */
   private pds(method: string, path: string, extra: Record<string, string> = {}, body?: string) {
-    return this.call(method, path, { authorization: `Bearer ${this.config.token}`, 'x-request-id': randomUUID(), ...extra }, body);
+    this.tokens.keepFresh();
+    return this.call(method, path, { authorization: `Bearer ${this.tokens.clinician}`, 'x-request-id': randomUUID(), ...extra }, body);
+  }
+
+  /** As the application itself (application-restricted): an NRL producer is a provider's system. */
+  private system(method: string, path: string, extra: Record<string, string> = {}, body?: string) {
+    this.tokens.keepFresh();
+    return this.call(method, path, { authorization: `Bearer ${this.tokens.app}`, 'x-request-id': randomUUID(), ...extra }, body);
+  }
+
+  private anyone(): string {
+    return this.everyone[Math.floor(Math.random() * this.everyone.length)]!;
   }
 
   private mesh(method: string, path: string, mailbox: string, extra: Record<string, string> = {}, body?: Buffer) {
@@ -197,8 +219,17 @@ class Client {
       const acknowledge = (id: string) => timed('mesh_ack', [200], () => this.mesh('PUT', `/${recipient}/inbox/${id}/status/acknowledged`, recipient));
       switch (op) {
         case 'pds_read':
-          await timed('pds_read', [200, 404], () => this.pds('GET', `${PDS}/${this.everyone[Math.floor(Math.random() * this.everyone.length)]}`));
+          await timed('pds_read', [200, 404], () => this.pds('GET', `${PDS}/${this.anyone()}`));
           return true;
+        case 'nrl_search':
+          await timed('nrl_search', [200], () => this.pds('GET', `${NRL_CONSUMER}?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${this.anyone()}`)}`));
+          return true;
+        case 'nrl_create': {
+          const pointer = syntheticPointer(this.anyone(), ++this.pointers, this.config.identity.clinician.odsCode, NRL_TYPE, new Date().toISOString());
+          delete pointer.id;
+          await timed('nrl_create', [201], () => this.system('POST', NRL_PRODUCER, { 'content-type': 'application/fhir+json' }, JSON.stringify(pointer)));
+          return true;
+        }
         case 'pds_search_exact':
           await timed('pds_search_exact', [200], () => this.pds('GET', this.searchPath('exact')));
           return true;
@@ -249,9 +280,24 @@ class Client {
 
     const started = performance.now();
     const deadline = started + command.seconds * 1000;
-    await Promise.all(Array.from({ length: this.config.workers }, async (_, worker) => {
+    // At a set rate each worker starts an operation every `interval` ms (a MESH cycle counts as its
+    // four requests), skipping ahead rather than bursting when it has fallen behind.
+    const workers = this.config.workers;
+    const interval = command.rate ? (workers * 1000) / command.rate : 0;
+    const perOperation = (op: Operation) => (op === 'mesh_cycle' ? 4 : 1);
+    await Promise.all(Array.from({ length: workers }, async (_, worker) => {
+      let due = started + (interval * worker) / workers;
       // A worker whose work runs out (nothing left to download or acknowledge) stops early.
-      while (performance.now() < deadline && await step(worker, pick()));
+      for (;;) {
+        if (interval > 0) {
+          const now = performance.now();
+          if (due > now) await new Promise((resolve) => setTimeout(resolve, due - now));
+        }
+        if (performance.now() >= deadline) break;
+        const op = pick();
+        if (!(await step(worker, op))) break;
+        due = Math.max(due + interval * perOperation(op), performance.now() - interval);
+      }
     }));
     const seconds = (performance.now() - started) / 1000;
     const byType: Partial<Record<RequestType, TypeFigures>> = {};
@@ -284,6 +330,7 @@ async function main() {
   const first = await lines.next();
   if (first.done) return;
   const client = new Client(JSON.parse(first.value) as ClientConfig);
+  await client.tokens.refresh();
   const answer = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   answer({ ready: true });
   for (;;) {

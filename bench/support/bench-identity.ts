@@ -1,0 +1,162 @@
+/**
+ * The benches' own identities on a deployment, where there is no demo data and no demo identity
+ * provider (production settings): nothing here needs `--demo`.
+ *
+ * - An administration application, made directly in the store before the server starts, as
+ *   `openspine apps create` makes a deployment's first application.
+ * - Through the identity admin API of the running server: a trusted issuer of the bench's own (a
+ *   CIS2 stand-in whose RSA key is made afresh for each run, so an ID token of an earlier run is
+ *   worthless) and the clinical application the load runs as; through the NRL admin API, the
+ *   pointer types that application may produce and consume at its organisation.
+ * - A token source for the load client: an application-restricted token (NRL producers are
+ *   systems) and a clinician's user-restricted one (PDS searches need a healthcare worker), each
+ *   from POST /oauth2/token as a client gets it, the clinician's by token exchange of an ID token the
+ *   bench signs itself. Tokens live 599 s, so the source fetches new ones before they expire.
+ */
+import { randomUUID, createPrivateKey } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { Queryable } from '../../src/platform/db/pool.js';
+import {
+  buildClientAssertion, createApplication, CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, ID_TOKEN_TYPE, TOKEN_EXCHANGE,
+} from '../../src/services/identity/api.js';
+import { generateSigningKey } from '../../src/services/identity/keys.js';
+import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-types.js';
+
+/** The bench's issuer (its ID tokens' `iss`) and the client id it addresses them to (`aud`); fixed, so a rerun replaces its keys. */
+export const BENCH_ISSUER = 'urn:openspine:bench-cis2';
+export const BENCH_CLIENT_ID = 'openspine-bench';
+/** The organisation the bench application and its clinician act for (an ODS code used by no other data). */
+export const BENCH_ODS = 'Y90210';
+/** A GP (R8000: Clinical Practitioner) with one role profile at the bench organisation. */
+const CLINICIAN = { userId: '555900000001', roleProfileId: '555900000101', roleCode: 'R8000' } as const;
+/** Fetch new tokens this long before they expire (they live 599 s). */
+const REFRESH_AFTER_MS = 300_000;
+
+export interface SigningKey { apiKey: string; kid: string; privateKeyPem: string }
+
+/** Everything the load client needs to get its own tokens; plain JSON, so it crosses to the client process. */
+export interface BenchIdentity {
+  tokenUrl: string;
+  app: SigningKey & { appId: string };
+  issuer: { issuer: string; clientId: string; kid: string; privateKeyPem: string };
+  clinician: typeof CLINICIAN & { odsCode: string };
+}
+
+/** Made directly in the store (the server need not run): the bench's administration application. */
+export async function createBenchAdmin(db: Queryable): Promise<SigningKey> {
+  const key = await generateSigningKey('RS512', 2048);
+  const { application } = await createApplication(db, {
+    name: `OpenSpine bench administration ${new Date().toISOString()}`,
+    odsCode: 'X26',
+    activities: ['identity:admin', 'record-locator:admin', 'audit:read', 'audit:read-all'],
+    rateLimit: 10_000,
+    jwks: { keys: [key.publicJwk] },
+  }, 2048);
+  return { apiKey: application.apiKey, kid: key.kid, privateKeyPem: key.privateKeyPem };
+}
+
+async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  const body = await response.json() as { access_token?: string };
+  if (!response.ok || !body.access_token) throw new Error(`POST ${url} answered ${response.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** An application-restricted access token (client credentials with a signed JWT assertion). */
+export async function applicationToken(tokenUrl: string, app: SigningKey): Promise<string> {
+  return postForm(tokenUrl, {
+    grant_type: CLIENT_CREDENTIALS, client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: await buildClientAssertion({ ...app, tokenUrl }),
+  });
+}
+
+/** A CIS2-shaped ID token for the bench clinician, signed with the bench issuer's key of this run. */
+async function clinicianIdToken(identity: BenchIdentity): Promise<string> {
+  const { issuer, clinician } = identity;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    name: 'Dr Bench Load',
+    nhsid_nrbac_roles: [{ person_roleid: clinician.roleProfileId, org_code: clinician.odsCode, role_code: clinician.roleCode }],
+    selected_roleid: clinician.roleProfileId,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: issuer.kid, typ: 'JWT' })
+    .setIssuer(issuer.issuer).setSubject(clinician.userId).setAudience(issuer.clientId)
+    .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 600)
+    .sign(createPrivateKey(issuer.privateKeyPem));
+}
+
+/** A clinician's user-restricted access token: token exchange of a fresh ID token. */
+export async function clinicianToken(identity: BenchIdentity): Promise<string> {
+  const { tokenUrl, app } = identity;
+  return postForm(tokenUrl, {
+    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await clinicianIdToken(identity),
+    client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await buildClientAssertion({ ...app, tokenUrl }),
+  });
+}
+
+async function callJson(url: string, token: string, method: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-request-id': randomUUID() }, body: JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${JSON.stringify(answer).slice(0, 400)}`);
+  return answer;
+}
+
+/**
+ * Registers, through the running server's admin APIs, the bench's trusted issuer (a new key each
+ * run) and its clinical application (may do everything the load does, at a rate no bench reaches),
+ * and grants that application every NRL pointer type at the bench organisation.
+ */
+export async function registerBenchIdentity(baseUrl: string, admin: SigningKey): Promise<BenchIdentity> {
+  const tokenUrl = `${baseUrl}/oauth2/token`;
+  const adminToken = await applicationToken(tokenUrl, admin);
+  const issuerKey = await generateSigningKey('RS256', 2048);
+  await callJson(`${baseUrl}/admin/identity/trusted-issuers`, adminToken, 'PUT', {
+    issuer: BENCH_ISSUER, jwks: { keys: [issuerKey.publicJwk] }, clientIds: [BENCH_CLIENT_ID],
+  });
+  const appKey = await generateSigningKey('RS512', 2048);
+  const created = await callJson(`${baseUrl}/admin/identity/applications`, adminToken, 'POST', {
+    name: `OpenSpine bench clinical system ${new Date().toISOString()}`,
+    odsCode: BENCH_ODS,
+    activities: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read',
+      'record-locator:produce', 'record-locator:consume'],
+    rateLimit: 1_000_000,
+    jwks: { keys: [appKey.publicJwk] },
+  }) as { application: { apiKey: string; appId: string } };
+  const { apiKey, appId } = created.application;
+  await callJson(`${baseUrl}/admin/record-locator/permissions/${appId}/${BENCH_ODS}`, adminToken, 'PUT', [...RECORD_TYPES.keys()]);
+  return {
+    tokenUrl,
+    app: { apiKey, appId, kid: appKey.kid, privateKeyPem: appKey.privateKeyPem },
+    issuer: { issuer: BENCH_ISSUER, clientId: BENCH_CLIENT_ID, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
+    clinician: { ...CLINICIAN, odsCode: BENCH_ODS },
+  };
+}
+
+/** The load client's tokens, fetched again in the background before they expire. */
+export class BenchTokens {
+  app = '';
+  clinician = '';
+  private fetchedAt = 0;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(private readonly identity: BenchIdentity) {}
+
+  async refresh(): Promise<void> {
+    const [app, clinician] = await Promise.all([applicationToken(this.identity.tokenUrl, this.identity.app), clinicianToken(this.identity)]);
+    this.app = app;
+    this.clinician = clinician;
+    this.fetchedAt = Date.now();
+  }
+
+  /** Called before each request: starts a refresh when the tokens are getting old (the old ones serve meanwhile). */
+  keepFresh(): void {
+    if (this.refreshing || Date.now() - this.fetchedAt < REFRESH_AFTER_MS) return;
+    this.refreshing = this.refresh().catch((err: Error) => {
+      // Try again in ten seconds; the current tokens still have minutes to run.
+      this.fetchedAt = Date.now() - REFRESH_AFTER_MS + 10_000;
+      process.stderr.write(`bench tokens: refresh failed: ${err.message}\n`);
+    }).finally(() => {
+      this.refreshing = undefined;
+    });
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * What the mixed workload and the soak run on: the compiled server with production settings (no
+ * demo data, no demo issuer, a MESH shared key of this run's own) over the embedded PostgreSQL of
+ * the seeded PDS store, the bench's MESH mailboxes and workflow, its identities (support/bench-identity.ts)
+ * and the load client in a process of its own (support/mixed-client.ts), driven over JSON lines.
+ */
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
+import { directoryApi } from '../../src/services/directory/api.js';
+import type { BenchOptions } from '../options.js';
+import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
+import { startServerProcess, type ServerProcess } from './server.js';
+import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
+import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';
+
+export const SEED = 1;
+const PASSWORD = 'bench-mixed-password';
+const WORKFLOW = 'BENCH_MIXED';
+
+export interface Cpu { server: number; postgres: number; client: number; machineBusy: number; machineTotal: number }
+export type CpuMs = { server: number; postgres: number; client: number };
+
+/** The load client, a child process answering one JSON line per command. */
+export class LoadClient {
+  private readonly lines: AsyncIterator<string>;
+  private constructor(readonly child: ChildProcess) {
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  static async start(config: ClientConfig): Promise<LoadClient> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/mixed-client.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const client = new LoadClient(child);
+    child.stdin!.write(`${JSON.stringify(config)}\n`);
+    await client.answer();
+    return client;
+  }
+
+  private async answer<T>(): Promise<T> {
+    const line = await this.lines.next();
+    if (line.done) throw new Error(`load client exited (code ${this.child.exitCode})`);
+    return JSON.parse(line.value) as T;
+  }
+
+  async send<T>(command: Command): Promise<T> {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+    return this.answer<T>();
+  }
+
+  async stop() {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin!.end(`${JSON.stringify({ cmd: 'exit' })}\n`);
+    await exited;
+  }
+}
+
+export interface MixedRig {
+  server: ServerProcess;
+  client: LoadClient;
+  postmaster: number;
+  workers: number;
+  cpuNow(): Cpu;
+  /** A phase with what it cost: CPU ms per request of each process, how busy the whole machine was, peak RSS. */
+  measured(command: Extract<Command, { cmd: 'run' }>): Promise<{ result: PhaseResult; cpuMs: CpuMs; machineBusy: number; rssMb: number }>;
+}
+
+/**
+ * Runs `work` on a started rig and stops everything after, whatever happens. The store must be
+ * seeded already (pds.ts's ensureSeeded); the caller holds its lock.
+ */
+export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRig) => Promise<T>): Promise<T> {
+  const dataDir = options.pdsDataDir;
+  const postgres = await startEmbeddedPostgres(dataDir);
+  // A deployment refuses the MESH sandbox's published key: each run has its own.
+  const sharedKey = `bench-${randomUUID()}`;
+  const workers = Math.min(options.connections, 64);
+  const senders = Array.from({ length: workers }, (_, i) => `MIXS${i}`);
+  const recipients = Array.from({ length: workers }, (_, i) => `MIXR${i}`);
+  try {
+    const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 2 });
+    let admin;
+    try {
+      const directory = directoryApi(pool);
+      for (const id of [...senders, ...recipients]) {
+        await directory.upsertMailbox({ mailboxId: id, mailboxName: `Bench ${id}`, odsCode: 'X26', orgCode: 'X26', password: PASSWORD, active: true });
+      }
+      await directory.upsertWorkflow({ workflowId: WORKFLOW, senders, receivers: recipients });
+      admin = await createBenchAdmin(pool);
+    } finally {
+      await pool.end();
+    }
+    // MIXED_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
+    const profile = process.env.MIXED_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MIXED_BENCH_PROFILE] : [];
+    const server = await startServerProcess({
+      args: [...profile, 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
+      env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: sharedKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false', OPENSPINE_DEMO: 'false' },
+    });
+    let client: LoadClient | undefined;
+    try {
+      const identity = await registerBenchIdentity(server.url, admin);
+      client = await LoadClient.start({
+        url: server.url, identity, patients: options.patients, seed: SEED, workers,
+        mesh: { sharedKey, password: PASSWORD, workflowId: WORKFLOW, senders, recipients },
+      });
+      const postmaster = postmasterPid(dataDir);
+      const started = client;
+      const cpuNow = (): Cpu => {
+        const machine = machineCpuSeconds();
+        return {
+          server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster), client: cpuSecondsOf(started.child.pid!),
+          machineBusy: machine.busy, machineTotal: machine.total,
+        };
+      };
+      const measured: MixedRig['measured'] = async (command) => {
+        const before = cpuNow();
+        const stopRss = server.sampleRss();
+        const result = await started.send<PhaseResult>(command);
+        const rss = stopRss();
+        const after = cpuNow();
+        const per = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests);
+        const cpuMs = { server: per(after.server - before.server), postgres: per(after.postgres - before.postgres), client: per(after.client - before.client) };
+        const machineBusy = (after.machineBusy - before.machineBusy) / Math.max(0.01, after.machineTotal - before.machineTotal);
+        return { result, cpuMs, machineBusy, rssMb: rss.peakMb };
+      };
+      return await work({ server, client, postmaster, workers, cpuNow, measured });
+    } finally {
+      await client?.stop();
+      await server.stop();
+    }
+  } finally {
+    await postgres.stop();
+  }
+}
