@@ -85,9 +85,11 @@ describe('configuration', () => {
 
   it('database timeouts and shedding limits: defaults, and any value is a whole number or a ConfigError', () => {
     const config = loadConfig({}, {});
-    assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 });
+    assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, startupWaitMs: 60_000 });
+    assert.equal(config.drainMs, 0);
     assert.deepEqual(config.overload, { maxInFlight: 256, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
-    const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
+    const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_DB_STARTUP_WAIT_MS', 'OPENSPINE_DRAIN_MS',
+      'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
     fc.assert(fc.property(fc.constantFrom(...names), fc.oneof(fc.string(), fc.nat().map(String)), (name, raw) => {
       let parsed: Config;
       try {
@@ -97,6 +99,7 @@ describe('configuration', () => {
         return;
       }
       const value = { OPENSPINE_DB_CONNECT_TIMEOUT_MS: parsed.pool.connectTimeoutMs, OPENSPINE_DB_STATEMENT_TIMEOUT_MS: parsed.pool.statementTimeoutMs,
+        OPENSPINE_DB_STARTUP_WAIT_MS: parsed.pool.startupWaitMs, OPENSPINE_DRAIN_MS: parsed.drainMs,
         OPENSPINE_MAX_IN_FLIGHT: parsed.overload.maxInFlight, OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: parsed.overload.maxEventLoopDelayMs }[name];
       assert.ok(Number.isSafeInteger(value) && value >= 0, `${name}=${JSON.stringify(raw)} gave ${value}`);
       if (raw !== '') assert.equal(value, Number(raw));

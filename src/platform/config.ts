@@ -55,7 +55,8 @@ export interface Config {
   /** POST /oauth2/token requests a client address may make per minute (429 beyond). */
   tokenRateLimit: number;
   /** Database pool size and timeouts (0 = no limit): a fault answers 503 instead of hanging. */
-  pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number };
+  /** `startupWaitMs`: how long a starting process waits for a database that does not answer yet. */
+  pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; startupWaitMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
   overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   /** On SIGTERM, how long `/_status` reports "draining" (503) while requests are still served, so a
@@ -192,6 +193,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20),
       connectTimeoutMs: parseCount('OPENSPINE_DB_CONNECT_TIMEOUT_MS', env.OPENSPINE_DB_CONNECT_TIMEOUT_MS, 2_000),
       statementTimeoutMs: parseCount('OPENSPINE_DB_STATEMENT_TIMEOUT_MS', env.OPENSPINE_DB_STATEMENT_TIMEOUT_MS, 5_000),
+      startupWaitMs: parseCount('OPENSPINE_DB_STARTUP_WAIT_MS', env.OPENSPINE_DB_STARTUP_WAIT_MS, 60_000),
     },
     overload: {
       maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 256),

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { checkServeConfig } from './config.js';
 import { createDb, type Db } from './db/pool.js';
+import { isDatabaseUnavailable } from './db/faults.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { systemClock, type Clock } from './clock.js';
@@ -80,6 +81,24 @@ export interface StartOptions {
   log?: Logger;
 }
 
+/**
+ * Runs the first work on the database, waiting for it (with backoff, up to `startupWaitMs`) while it
+ * is unreachable, restarting or too slow to connect: a process started beside a database that is
+ * still starting, failing over or busy comes up when it answers instead of exiting.
+ */
+async function untilDatabaseAnswers<T>(config: Config, log: Logger, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + config.pool.startupWaitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() + delay > deadline) throw err;
+      log.warn({ err: (err as Error).message, retryInMs: delay }, 'the database does not answer yet; waiting for it');
+      await sleep(delay);
+    }
+  }
+}
+
 /** Starts a whole Spine process: database, migrations, demo data, HTTP, workers. */
 export async function startSpine(config: Config, options: StartOptions): Promise<RunningSpine> {
   checkServeConfig(config);
@@ -87,8 +106,10 @@ export async function startSpine(config: Config, options: StartOptions): Promise
   const database = await openDatabase(config, log, { serving: true });
   try {
     // Migrations may build indexes over millions of rows: they run without the serving timeouts.
-    const migrationDb = createDb(database.connectionString, { max: 1, connectTimeoutMs: config.pool.connectTimeoutMs });
-    const applied = await migrateAll(migrationDb, options.modules).finally(() => migrationDb.close());
+    const applied = await untilDatabaseAnswers(config, log, async () => {
+      const migrationDb = createDb(database.connectionString, { max: 1, connectTimeoutMs: config.pool.connectTimeoutMs });
+      return migrateAll(migrationDb, options.modules).finally(() => migrationDb.close());
+    });
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
     const ctx = await createContext(config, database.db, log, options.clock);
     if (config.seedDemo) {

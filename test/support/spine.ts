@@ -158,7 +158,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
 }
 
 /** The pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
