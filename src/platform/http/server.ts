@@ -15,6 +15,7 @@ import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOverloadShedding } from './overload.js';
 import { frameworkErrorRouting } from './framework-errors.js';
+import { clientErrorRouting } from './client-errors.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
@@ -33,6 +34,7 @@ export interface ServerOptions {
 /** Builds the HTTP server with the platform's cross-cutting concerns, then each enabled service. */
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
   const routing = frameworkErrorRouting();
+  const clientErrors = clientErrorRouting();
   const app = Fastify({
     loggerInstance: ctx.log,
     genReqId: requestIdFrom,
@@ -47,6 +49,8 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     routerOptions: { maxParamLength: 512 },
     // A path the router cannot decode is refused in the error shape of the API it was aimed at.
     frameworkErrors: routing.frameworkErrors,
+    // So is a request Node's parser refuses (header section too large, a broken chunked body).
+    clientErrorHandler: clientErrors.clientErrorHandler,
     trustProxy: false,
     return503OnClosing: true,
     // On close, idle keep-alive connections are dropped at once; in-flight requests finish.
@@ -63,6 +67,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
+  clientErrors.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await registerOverloadShedding(app, ctx.config.overload);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
