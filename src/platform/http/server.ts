@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyContextConfig, type FastifyInstance, type FastifySchema } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { PlatformContext, ServiceModule } from '../service.js';
 import { registerBodyParsers } from './body-parsers.js';
@@ -20,11 +20,18 @@ import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route registered, for documentation and for the malformed-input tests. */
-    routeTable: Array<{ method: string; url: string }>;
+    /** Every route registered, with what it declares, for documentation and for the malformed-input tests. */
+    routeTable: RouteEntry[];
     /** Every route with how it is protected (activity, public, or the service's own authentication). */
     routeProtection: RouteProtection[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  schema?: FastifySchema;
+  config?: FastifyContextConfig;
 }
 
 export interface ServerOptions {
@@ -60,10 +67,10 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
       : null,
   }) as unknown as FastifyInstance;
 
-  const routeTable: Array<{ method: string; url: string }> = [];
+  const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, schema: route.schema, config: route.config });
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
