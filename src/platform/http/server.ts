@@ -32,6 +32,7 @@ export interface RouteEntry {
   url: string;
   schema?: FastifySchema;
   config?: FastifyContextConfig;
+  handler?: (...args: never[]) => unknown;
 }
 
 export interface ServerOptions {
@@ -70,7 +71,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, schema: route.schema, config: route.config });
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, schema: route.schema, config: route.config, handler: route.handler });
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
