@@ -90,6 +90,16 @@ describe('every route declares the schema of what it reads', () => {
     assert.ok(walked.some((r) => r.config?.body === 'stream'));
     assert.ok(walked.some((r) => r.config?.body === 'none'));
   });
+
+  it('every route MESH authenticates by its NHSMESH header declares that header', () => {
+    const byNhsMesh = new Set(spine.app.routeProtection.filter((r) => r.protection === 'service:NHSMESH').map((r) => `${r.method} ${r.url}`));
+    const mesh = spine.app.routeTable.filter((r) => r.method !== 'HEAD' && byNhsMesh.has(`${r.method} ${r.url}`));
+    assert.ok(mesh.length >= 10, `${mesh.length} NHSMESH routes`);
+    for (const route of mesh) {
+      const headers = route.schema?.headers as { required?: string[]; properties?: Record<string, unknown> } | undefined;
+      assert.ok(headers?.properties?.authorization && headers.required?.includes('authorization'), `${route.method} ${route.url}`);
+    }
+  });
 });
 
 describe('the walk finds a route that reads what it has not declared', () => {

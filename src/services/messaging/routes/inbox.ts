@@ -14,7 +14,7 @@ import { countInbox } from '../store/inbox.js';
 import { downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { ChunkParamsSchema, HandshakeHeadersSchema, InboxQuerySchema, MailboxParamsSchema, MessageParamsSchema, RichQuerySchema } from './schemas.js';
+import { AuthorizationHeadersSchema, ChunkParamsSchema, HandshakeHeadersSchema, withAuthorization, InboxQuerySchema, MailboxParamsSchema, MessageParamsSchema, RichQuerySchema } from './schemas.js';
 import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
 
 export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
@@ -25,18 +25,19 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const view = handshakeView(version, mailbox.mailboxId);
     return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();
   };
-  const mailboxRoute = { schema: { params: MailboxParamsSchema } };
-  const messageRoute = { schema: { params: MessageParamsSchema } };
+  const headers = AuthorizationHeadersSchema;
+  const mailboxRoute = { schema: { headers, params: MailboxParamsSchema } };
+  const messageRoute = { schema: { headers, params: MessageParamsSchema } };
   // The spec documents no body for it: whatever a client sends is not read.
-  const handshakeRoute = { schema: { params: MailboxParamsSchema, headers: HandshakeHeadersSchema }, config: { body: 'none' as const } };
+  const handshakeRoute = { schema: { params: MailboxParamsSchema, headers: withAuthorization(HandshakeHeadersSchema) }, config: { body: 'none' as const } };
   app.post('/:mailbox', handshakeRoute, handshake);
   app.get('/:mailbox', handshakeRoute, handshake);
 
   // The hot calls of an inbox poll claim their nonce in their own statement: one round trip each.
   const inStatement = { config: { meshNonceInStatement: true } };
-  const inStatementFor = (params: object) => ({ ...inStatement, schema: { params } });
+  const inStatementFor = (params: object) => ({ ...inStatement, schema: { headers, params } });
 
-  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', { ...inStatement, schema: { params: MailboxParamsSchema, querystring: InboxQuerySchema } }, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', { ...inStatement, schema: { headers, params: MailboxParamsSchema, querystring: InboxQuerySchema } }, async (request, reply) => {
     const version = versionOf(request);
     const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query, nonceOf(request));
     return reply.type(MEDIA_TYPE[version]).send(view);
@@ -50,7 +51,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.type(MEDIA_TYPE[version]).send(inboxCountView(version, count, String(request.id)));
   });
 
-  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', { schema: { params: MailboxParamsSchema, querystring: RichQuerySchema } }, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', { schema: { headers, params: MailboxParamsSchema, querystring: RichQuerySchema } }, async (request, reply) => {
     const view = await richInbox(deps, mailboxOf(request).mailboxId, request.query);
     return reply.type(MEDIA_TYPE[2]).send(view);
   });

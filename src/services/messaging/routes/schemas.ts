@@ -28,6 +28,21 @@ export const WorkflowSearchParamsSchema = Type.Object({
   workflowId: Type.String({ minLength: 1, maxLength: SEND_HEADER_LIMITS['mex-workflowid'], description: 'The Workflow ID of the message' }),
 });
 
+/**
+ * The spec's `authorization` header, required on every route but the open ones. MESH checks it
+ * before anything else (the NHSMESH hook, 403 in MESH's AUTH codes), so at the door it is always
+ * there; it is declared for the OpenAPI document and so that every header a route reads has a schema.
+ */
+const AUTHORIZATION = {
+  type: 'string', minLength: 1,
+  description: 'NHSMESH {mailbox_id}:{nonce}:{nonce_count}:{timestamp yyyyMMddHHmm}:{HMAC-SHA256}',
+};
+export function withAuthorization(headers?: TSchema): TSchema {
+  const base = (headers ?? { type: 'object' }) as { required?: string[]; properties?: Record<string, unknown> };
+  return { ...base, required: ['authorization', ...(base.required ?? [])], properties: { authorization: AUTHORIZATION, ...(base.properties ?? {}) } } as unknown as TSchema;
+}
+export const AuthorizationHeadersSchema = withAuthorization();
+
 /** Fastify's parameter names → the spec's, as MESH names them in an error's `loc`. */
 export const PARAMETER_NAMES: Record<string, string> = {
   mailbox: 'mailbox_id', messageId: 'message_id', chunk: 'chunk_number', localId: 'local_id', odsCode: 'ods_code', workflowId: 'workflow_id',
