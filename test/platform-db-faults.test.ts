@@ -9,6 +9,8 @@ import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres,
 import { userToken } from './support/identity.js';
 import { meshAuthorization, MB2 } from './messaging/support/mesh-client.js';
 import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
+import { clientCredentials, signRaw } from './identity/fixtures.js';
+import { generateSigningKey } from '../src/services/identity/keys.js';
 
 // Database faults over HTTP, on an embedded PostgreSQL of this file's own (killed and frozen here).
 // Tight timeouts keep each case short: a statement gives up after 1.5 s (the client 2 s later).
@@ -173,7 +175,7 @@ describe('database faults', () => {
     assert.match(log, /PostgreSQL recovered: accepting connections again/);
   });
 
-  it('a database refusing connections: fast 503s (FHIR and MESH shapes), /_status 503 without addresses; back by itself when it returns', { timeout: 60_000 }, async () => {
+  it('a database refusing connections: fast 503s (FHIR, MESH and OAuth2 shapes), /_status 503 without addresses; back by itself when it returns', { timeout: 60_000 }, async () => {
     const supervisor = postgres.supervisorPid();
     // Hold the supervisor so PostgreSQL stays down, then kill PostgreSQL.
     process.kill(supervisor, 'SIGSTOP');
@@ -204,6 +206,23 @@ describe('database faults', () => {
       assert.equal(typeof meshError.internal_id, 'string');
       assert.equal(meshError.detail[0]!.code, '503');
       assertNoAddresses(meshBody);
+
+      // The token endpoint answers in the OAuth2 shape it uses for every error: a well-formed
+      // assertion gets as far as looking its application up.
+      const key = await generateSigningKey('RS512', 2048);
+      const apiKey = randomUUID();
+      const assertion = signRaw({ alg: 'RS512', typ: 'JWT', kid: key.kid },
+        { iss: apiKey, sub: apiKey, aud: `${spine.config.publicBaseUrl}/oauth2/token`, jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 240 }, key.privateKeyPem);
+      const token = await fetch(`${spine.url}/oauth2/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(clientCredentials(assertion)),
+      });
+      const tokenBody = await token.text();
+      assert.equal(token.status, 503, tokenBody);
+      assert.ok(Number(token.headers.get('retry-after')) >= 1, 'OAuth2 503 has Retry-After');
+      assert.equal(token.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(JSON.parse(tokenBody), {
+        error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable (database unreachable or too slow); retry later',
+      });
     } finally {
       process.kill(supervisor, 'SIGCONT');
     }

@@ -2,6 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestSpine, type TestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
@@ -125,8 +127,36 @@ describe('overload', () => {
     assert.equal(((await mesh.json()) as { detail: Array<{ code: string }> }).detail[0]!.code, '503');
 
     const oauth = await fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
-    assert.equal(oauth.status, 503);
-    assert.equal(oauth.headers.get('retry-after'), '1');
-    assert.equal(typeof ((await oauth.json()) as { error?: unknown }).error, 'string', 'an OAuth2 error body');
+    await assertOAuthUnavailable(oauth, /overloaded/);
+  });
+
+  it('at capacity the token endpoint sheds in the OAuth2 error shape, not an OperationOutcome', { timeout: 60_000 }, async () => {
+    const spine = await startTestSpine({ env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
+    cleanups.push(() => spine.close());
+    // One request admitted and held: its body never finishes arriving.
+    const held = connect(Number(new URL(spine.url).port), '127.0.0.1');
+    await once(held, 'connect');
+    held.write('POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=');
+    try {
+      for (let i = 0; i < 100 && spine.app.inFlight() < 1; i++) await sleep(50);
+      assert.equal(spine.app.inFlight(), 1, 'the held request is in flight');
+      const oauth = await fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+      await assertOAuthUnavailable(oauth, /at capacity/);
+    } finally {
+      held.destroy();
+    }
   });
 });
+
+/** A 503 from POST /oauth2/token as the identity service answers it: `{error, error_description}`, no-store, Retry-After. */
+async function assertOAuthUnavailable(response: Response, description: RegExp) {
+  const text = await response.text();
+  assert.equal(response.status, 503, text);
+  assert.equal(response.headers.get('retry-after'), '1');
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  const body = JSON.parse(text) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description']);
+  assert.equal(body.error, 'temporarily_unavailable');
+  assert.match(String(body.error_description), description);
+}

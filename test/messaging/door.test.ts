@@ -51,6 +51,40 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     assert.equal((await longRange.json() as V2Error).detail[0]!.code, 'InvalidHeaderChunks');
   });
 
+  it('a handshake without a required client header is 400 naming the first missing one, in the spec\'s order', async () => {
+    const client = { 'mex-clientversion': 'test==1.0', 'mex-osname': 'Linux', 'mex-osversion': '6.1' };
+    for (const missing of Object.keys(client)) {
+      const headers = Object.fromEntries(Object.entries(client).filter(([name]) => name !== missing));
+      const response = await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2, headers });
+      assert.equal(response.status, 400, missing);
+      assert.deepEqual((await response.json() as V2Error).detail.map(({ code, msg, loc }) => ({ code, msg, loc })),
+        [{ code: '400', msg: 'Required header missing', loc: ['header', missing] }], missing);
+    }
+    const none = await mesh(spine.url, `/${MB1}`, { method: 'GET', version: 1 });
+    assert.equal(none.status, 400);
+    assert.deepEqual(await none.json(), { errorEvent: 'REQUEST', errorCode: '400', errorDescription: 'Required header missing' });
+    assert.equal((await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2, headers: client })).status, 200);
+  });
+
+  it('inbox and rich listing parameters outside the spec\'s schemas are 400 Invalid request parameter naming them', async () => {
+    const cases: Array<[string, string]> = [
+      [`/${MB2}/inbox?max_results=9`, 'max_results'], [`/${MB2}/inbox?max_results=5001`, 'max_results'], [`/${MB2}/inbox?max_results=ten`, 'max_results'],
+      [`/${MB2}/inbox?max_results=10&max_results=20`, 'max_results'], [`/${MB2}/inbox?continue_from=short`, 'continue_from'],
+      [`/${MB2}/inbox?workflow_filter=!`, 'workflow_filter'], [`/${MB2}/inbox/rich?max_results=101`, 'max_results'],
+      [`/${MB2}/inbox/rich?start_time=yesterday`, 'start_time'], [`/${MB1}/outbox/rich?max_results=0`, 'max_results'],
+      [`/${MB1}/outbox/rich?start_time=2020-01-01&start_time=2021-01-01`, 'start_time'],
+    ];
+    for (const [path, field] of cases) {
+      const response = await mesh(spine.url, path, { version: 2 });
+      assert.equal(response.status, 400, path);
+      assert.deepEqual((await response.json() as V2Error).detail.map(({ code, msg, loc }) => ({ code, msg, loc })),
+        [{ code: '400', msg: 'Invalid request parameter', loc: ['header', field] }], path);
+    }
+    const fine = await mesh(spine.url, `/${MB2}/inbox?max_results=10&workflow_filter=TEST_WORKFLOW`, { version: 2 });
+    assert.equal(fine.status, 200);
+    assert.equal((await fine.json() as { links: { self: string } }).links.self, `/messageexchange/${MB2}/inbox?max_results=10&workflow_filter=TEST_WORKFLOW`);
+  });
+
   it('authentication comes before validation: a bad chunk number without a valid token is 403', async () => {
     const anonymous = await mesh(spine.url, `/${MB2}/inbox/${messageId}/abc`, { version: 1, as: false });
     assert.equal(anonymous.status, 403);

@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { buildMeshAuthorization, formatTimestamp, hashMatches, parseMeshAuthorization, parseTimestamp } from '../../src/services/messaging/auth/nhsmesh-header.js';
 import { formatChunkRange, parseChunkRange } from '../../src/services/messaging/protocol/chunk-range.js';
 import { isSendHeaderProblem, validateSendHeaders, SEND_HEADER_LIMITS } from '../../src/services/messaging/protocol/send-headers.js';
+import { SendHeadersSchema } from '../../src/services/messaging/routes/schemas.js';
+import { conformanceFailure } from '../../src/platform/http/validation.js';
 import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
 import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
 import { decodeCursor, encodeCursor } from '../../src/services/messaging/protocol/cursor.js';
@@ -86,30 +88,35 @@ describe('mex-Chunk-Range parser (properties)', () => {
 describe('mex-* send header validators (properties)', () => {
   const base = { 'mex-to': 'x26abc2', 'mex-workflowid': 'TEST_WORKFLOW' };
 
-  it('any header with a control character is MalformedControlFile naming that header', () => {
+  // The send route's header schema (checked at the door, before the handler reads the headers).
+  const failureOf = (headers: Record<string, string>) => conformanceFailure(SendHeadersSchema, headers, 'headers');
+
+  it('any header with a control character is refused at the door by its pattern, naming that header', () => {
     const names = Object.keys(SEND_HEADER_LIMITS).filter((n) => n !== 'mex-chunk-range');
     fc.assert(fc.property(fc.constantFrom(...names), fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 31 }), (name, text, code) => {
       const value = `${text}${String.fromCharCode(code)}x`;
-      const result = validateSendHeaders({ ...base, [name]: value });
-      assert.ok(isSendHeaderProblem(result));
-      assert.equal(result.problem, 'malformed');
-      assert.ok(result.problem === 'malformed' && result.fields.includes(name));
+      const failure = failureOf({ ...base, [name]: value });
+      assert.equal(failure?.keyword, 'pattern');
+      assert.equal(failure?.path.toLowerCase(), name);
     }));
   });
 
-  it('values past the spec maximum length are refused; at the maximum they pass', () => {
+  it('values past the spec maximum length are refused at the door; at the maximum they pass', () => {
     fc.assert(fc.property(fc.constantFrom('mex-subject', 'mex-localid', 'mex-filename', 'mex-content-checksum', 'mex-partnerid'), (name) => {
       const max = SEND_HEADER_LIMITS[name as keyof typeof SEND_HEADER_LIMITS];
+      assert.equal(failureOf({ ...base, [name]: 'a'.repeat(max) }), undefined);
       assert.ok(!isSendHeaderProblem(validateSendHeaders({ ...base, [name]: 'a'.repeat(max) })));
-      const long = validateSendHeaders({ ...base, [name]: 'a'.repeat(max + 1) });
-      assert.ok(isSendHeaderProblem(long) && long.problem === 'too-long');
+      const long = failureOf({ ...base, [name]: 'a'.repeat(max + 1) });
+      assert.equal(long?.keyword, 'maxLength');
+      assert.equal(long?.path.toLowerCase(), name);
     }));
   });
 
-  it('URLs in mex-To, mex-WorkflowID or the checksum are malformed', () => {
+  it('URLs in mex-To, mex-WorkflowID or the checksum are refused at the door by their pattern', () => {
     fc.assert(fc.property(fc.constantFrom('mex-to', 'mex-workflowid', 'mex-content-checksum'), fc.constantFrom('http://', 'HTTPS://'), fc.webSegment(), (name, scheme, rest) => {
-      const result = validateSendHeaders({ ...base, [name]: `${scheme}${rest}` });
-      assert.ok(isSendHeaderProblem(result) && result.problem === 'malformed');
+      const failure = failureOf({ ...base, [name]: `${scheme}${rest}` });
+      assert.equal(failure?.keyword, 'pattern');
+      assert.equal(failure?.path.toLowerCase(), name);
     }));
   });
 

@@ -82,10 +82,12 @@ class Supervisor {
     const account = serverAccount();
     const binaries = await binariesFor(account);
     const cluster = clusterDirFor(this.paths, account);
-    let password = readPassword(this.paths);
-    const rotateLegacy = password === undefined && existsSync(join(cluster, 'PG_VERSION'));
-    password ??= createPassword(this.paths);
-    if (!existsSync(join(cluster, 'PG_VERSION'))) {
+    // A cluster made before passwords were generated per data directory has the well-known one
+    // (and no password file); so may one whose migration was cut short after the password file was
+    // written. Either way the cluster's password is checked once it runs, and replaced if need be.
+    const existingCluster = existsSync(join(cluster, 'PG_VERSION'));
+    const password = readPassword(this.paths) ?? createPassword(this.paths);
+    if (!existingCluster) {
       prepareClusterDir(cluster, account);
       this.log(`initialising a new cluster in ${cluster}`);
       await this.initdb(binaries, cluster, account, password);
@@ -103,7 +105,7 @@ class Supervisor {
         continue;
       }
       backoffMs = 200;
-      if (rotateLegacy && !downSince) await this.rotateLegacyPassword(port, password);
+      if (existingCluster && !downSince) await this.replaceLegacyPassword(port, password);
       if (downSince !== undefined) {
         this.log(`PostgreSQL recovered: accepting connections again on port ${port}, ${Date.now() - downSince} ms after it stopped`);
         downSince = undefined;
@@ -225,19 +227,31 @@ class Supervisor {
     while (isAlive(orphan.pid)) await sleep(50);
   }
 
-  /** A cluster made before passwords were generated has the well-known one: replace it. */
-  private async rotateLegacyPassword(port: number, password: string) {
-    const client = new pg.Client({ connectionString: connectionString(LEGACY_PASSWORD, port) });
+  /**
+   * Makes sure the cluster takes this data directory's password: a cluster still on the
+   * well-known one is given it (before any user is told the server is ready).
+   */
+  private async replaceLegacyPassword(port: number, password: string) {
+    const current = new pg.Client({ connectionString: connectionString(password, port) });
     try {
-      await client.connect();
-      await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(password)}`);
+      await current.connect();
+      return;
+    } catch (err) {
+      // 28P01: invalid_password. Anything else is not ours to repair here.
+      if ((err as { code?: string }).code !== '28P01') throw err;
+    } finally {
+      await current.end().catch(() => undefined);
+    }
+    const legacy = new pg.Client({ connectionString: connectionString(LEGACY_PASSWORD, port) });
+    try {
+      await legacy.connect();
+      await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${legacy.escapeLiteral(password)}`);
       this.log('replaced the well-known superuser password of this older cluster with a generated one');
     } finally {
-      await client.end().catch(() => undefined);
+      await legacy.end().catch(() => undefined);
     }
   }
 }
-
 
 /** Takes the data directory's supervisor lock; false when a live supervisor holds it. */
 function takeLock(paths: EmbeddedPaths): boolean {

@@ -37,6 +37,8 @@ export const PLATFORM_ERRORS = defineErrors({
   MISSING_VALUE: { status: 400, code: 'MISSING_VALUE', display: 'Required value is missing', issueCode: 'required' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', display: 'Unsupported media type', issueCode: 'not-supported' },
   BODY_TOO_LARGE: { status: 413, code: 'MESSAGE_TOO_LARGE', display: 'Message too large', issueCode: 'too-long' },
+  HEADERS_TOO_LARGE: { status: 431, code: 'MESSAGE_TOO_LARGE', display: 'Request header fields too large', issueCode: 'too-long' },
+  REQUEST_TIMEOUT: { status: 408, code: 'TIMEOUT', display: 'Request timeout', issueCode: 'timeout' },
   ACCESS_DENIED: { status: 401, code: 'ACCESS_DENIED', display: 'Access Denied - Unauthorised', issueCode: 'forbidden' },
   FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },
   TOO_MANY_REQUESTS: { status: 429, code: 'TOO_MANY_REQUESTS', display: 'You have exceeded your application\'s rate limit', issueCode: 'throttled' },

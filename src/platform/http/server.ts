@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyContextConfig, type FastifyInstance, type FastifySchema } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { PlatformContext, ServiceModule } from '../service.js';
 import { registerBodyParsers } from './body-parsers.js';
@@ -15,15 +15,24 @@ import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOverloadShedding } from './overload.js';
 import { frameworkErrorRouting } from './framework-errors.js';
+import { clientErrorRouting } from './client-errors.js';
 import type { Principal } from '../auth/activities.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route registered, for documentation and for the malformed-input tests. */
-    routeTable: Array<{ method: string; url: string }>;
+    /** Every route registered, with what it declares, for documentation and for the malformed-input tests. */
+    routeTable: RouteEntry[];
     /** Every route with how it is protected (activity, public, or the service's own authentication). */
     routeProtection: RouteProtection[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  schema?: FastifySchema;
+  config?: FastifyContextConfig;
+  handler?: (...args: never[]) => unknown;
 }
 
 export interface ServerOptions {
@@ -33,6 +42,7 @@ export interface ServerOptions {
 /** Builds the HTTP server with the platform's cross-cutting concerns, then each enabled service. */
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
   const routing = frameworkErrorRouting();
+  const clientErrors = clientErrorRouting();
   const app = Fastify({
     loggerInstance: ctx.log,
     genReqId: requestIdFrom,
@@ -47,6 +57,8 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     routerOptions: { maxParamLength: 512 },
     // A path the router cannot decode is refused in the error shape of the API it was aimed at.
     frameworkErrors: routing.frameworkErrors,
+    // So is a request Node's parser refuses (header section too large, a broken chunked body).
+    clientErrorHandler: clientErrors.clientErrorHandler,
     trustProxy: false,
     return503OnClosing: true,
     // On close, idle keep-alive connections are dropped at once; in-flight requests finish.
@@ -56,13 +68,14 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
       : null,
   }) as unknown as FastifyInstance;
 
-  const routeTable: Array<{ method: string; url: string }> = [];
+  const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, schema: route.schema, config: route.config, handler: route.handler });
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
+  clientErrors.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await registerOverloadShedding(app, ctx.config.overload);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });

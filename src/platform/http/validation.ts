@@ -44,6 +44,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The order in which the door checks the declared request parts (the API's own order of checks). */
     checkOrder?: RequestPart[];
+    /**
+     * For a route with a method that carries a body but no `schema.body`: what it does with the
+     * body instead. `stream`: reads it as opaque bytes no schema describes (MESH chunks); `none`:
+     * never reads it (a MESH acknowledgement). `test/route-schemas.test.ts` holds every route to it.
+     */
+    body?: 'stream' | 'none';
   }
 }
 

@@ -35,6 +35,12 @@ export const OAUTH_ERRORS = defineErrors({
   // No OAuth2 error code covers throttling; this mirrors the platform's TOO_MANY_REQUESTS, with Retry-After.
   RATE_LIMITED: { status: 429, code: 'too_many_requests', display: 'Too many token requests', issueCode: 'throttled' },
 
+  // Shed under overload, or the database is unreachable: RFC 6749's code for a server that cannot
+  // handle the request for now (the NHS API platform's OAuth error schema lists it), with Retry-After.
+  TEMPORARILY_UNAVAILABLE: { status: 503, code: 'temporarily_unavailable', display: 'The service is temporarily unavailable; retry later', issueCode: 'transient' },
+  // Anything else that went wrong on the server.
+  SERVER_ERROR: { status: 500, code: 'server_error', display: 'An unexpected error occurred', issueCode: 'exception' },
+
   // Token exchange (RFC 8693 §2.2.2: an invalid or unacceptable subject_token is `invalid_request`).
   INVALID_SUBJECT_TOKEN_TYPE: invalidRequest(400, "Missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'"),
   MISSING_SUBJECT_TOKEN: invalidRequest(400, 'Missing subject_token'),

@@ -1,20 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
-import { SpineError } from '../../platform/http/errors.js';
+import { SpineError, type ErrorSpec } from '../../platform/http/errors.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import rateLimit from '@fastify/rate-limit';
 import { grantToken } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
 
+const OAUTH_SPECS = new Set<ErrorSpec>(Object.values(OAUTH_ERRORS));
+
+/**
+ * The OAuth2 `error` for any refusal: a catalogued OAuth error carries its own; a platform refusal
+ * becomes the OAuth2 code for its status (shed under overload or the database unreachable:
+ * `temporarily_unavailable`; a real fault: `server_error`; anything the client sent wrong,
+ * such as a bad media type or body: `invalid_request`), never a platform code like SERVICE_UNAVAILABLE.
+ */
+function oauthErrorCode(spec: ErrorSpec): string {
+  if (OAUTH_SPECS.has(spec)) return spec.code;
+  if (spec.status === 503) return OAUTH_ERRORS.TEMPORARILY_UNAVAILABLE.code;
+  if (spec.status === 429) return OAUTH_ERRORS.RATE_LIMITED.code;
+  return spec.status >= 500 ? OAUTH_ERRORS.SERVER_ERROR.code : 'invalid_request';
+}
+
 /** OAuth2 errors are `{error, error_description}` (RFC 6749 §5.2), as NHS England's platform sends them. */
 function registerOAuthErrorShape(scope: FastifyInstance) {
   scope.setErrorHandler((err, request, reply) => {
     const classified = classifyError(err, request);
-    // Catalogued OAuth errors carry their own `error`; anything else (bad media type, bad body) is
-    // an invalid request, and only a real fault is a server_error.
-    const error = err instanceof SpineError ? classified.spec.code : classified.spec.status >= 500 ? 'server_error' : 'invalid_request';
     // Refused at the door: the parameter named as the platform's own descriptions name them ("Missing client_assertion").
     const description = err instanceof RequestValidationError
       ? `${err.failure.kind === 'missing' ? 'Missing' : 'Invalid'} ${err.failure.path}`
@@ -22,7 +34,7 @@ function registerOAuthErrorShape(scope: FastifyInstance) {
     return reply
       .code(classified.spec.status)
       .headers({ 'cache-control': 'no-store', pragma: 'no-cache', ...classified.headers })
-      .send({ error, error_description: description });
+      .send({ error: oauthErrorCode(classified.spec), error_description: description });
   });
 }
 

@@ -31,35 +31,11 @@ export const duplicate = (what: string) => new SpineError(DIRECTORY_ADMIN_ERRORS
 
 export interface Page { limit: number; offset: number }
 
-const WHOLE = /^[0-9]{1,9}$/;
+/** `limit` (default 100) and `offset` (default 0) of a list request, within the bounds its query schema sets. */
+export const pageFrom = (query: { limit?: number; offset?: number }): Page => ({ limit: query.limit ?? 100, offset: query.offset ?? 0 });
 
-/** `limit` (1–1000, default 100) and `offset` (default 0) from a list request's query. */
-export function pageFrom(query: Record<string, unknown>): Page {
-  const read = (name: string, fallback: number, min: number, max: number) => {
-    const raw = query[name];
-    if (raw === undefined) return fallback;
-    if (typeof raw !== 'string' || !WHOLE.test(raw) || Number(raw) < min || Number(raw) > max) {
-      throw invalid(name, `'${name}' must be a whole number from ${min} to ${max}`);
-    }
-    return Number(raw);
-  };
-  return { limit: read('limit', 100, 1, 1000), offset: read('offset', 0, 0, 100_000_000) };
-}
-
-/** An optional single-valued text filter of a list request. */
-export function filterFrom(query: Record<string, unknown>, name: string, pattern: RegExp): string | undefined {
-  const raw = query[name];
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !pattern.test(raw.toUpperCase())) throw invalid(name, `'${name}' must match ${pattern.source}`);
-  return raw.toUpperCase();
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function uuidFrom(id: string): string {
-  if (!UUID.test(id)) throw invalid('id', `'${id}' is not a UUID`);
-  return id.toUpperCase();
-}
+/** Identifiers are accepted in any case (the schemas say so) and kept upper-cased. */
+export const upperCased = <T extends string | undefined>(value: T): T => (value === undefined ? value : value.toUpperCase()) as T;
 
 /** PostgreSQL unique_violation: a concurrent create won the race for the same key. */
 export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { MeshMailbox } from '../api.js';
-import { ODS_CODE } from '../fields.js';
 import * as mesh from '../store/mesh.js';
 import { findOrganisation } from '../store/organisations.js';
-import { ADMIN, auditChange, duplicate, filterFrom, invalid, notFound, pageFrom, readBody } from './http.js';
+import type { Static } from '@sinclair/typebox';
+import { ADMIN, auditChange, duplicate, invalid, notFound, pageFrom, readBody, upperCased } from './http.js';
 import { mailboxFromBody, workflowFromBody } from './records.js';
-
-type Query = Record<string, string | undefined>;
+import { MailboxBody, MailboxIdParams, MailboxPutBody, MailboxQuery, PageQuery, WorkflowBody, WorkflowIdParams, WorkflowPutBody } from './schemas.js';
 
 /** What the admin API shows of a mailbox: never its password, only that it has one. */
 const shown = ({ password, ...mailbox }: MeshMailbox) => ({ ...mailbox, hasPassword: password.length > 0 });
@@ -26,19 +25,19 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     if (unknown.length > 0) throw invalid(field, `'${field}' names mailboxes not in the directory: ${unknown.join(', ')}`);
   }
 
-  app.get<{ Querystring: Query }>(mailboxes, { config: ADMIN }, async (request) => {
+  app.get<{ Querystring: Static<typeof MailboxQuery> }>(mailboxes, { schema: { querystring: MailboxQuery }, config: ADMIN }, async (request) => {
     const page = pageFrom(request.query);
-    const odsCode = filterFrom(request.query, 'odsCode', ODS_CODE);
+    const odsCode = upperCased(request.query.odsCode);
     return { items: (await mesh.listMailboxes(ctx.db, { odsCode, ...page })).map(shown), ...page };
   });
 
-  app.get<{ Params: { mailboxId: string } }>(`${mailboxes}/:mailboxId`, { config: ADMIN }, async (request) => {
+  app.get<{ Params: Static<typeof MailboxIdParams> }>(`${mailboxes}/:mailboxId`, { schema: { params: MailboxIdParams }, config: ADMIN }, async (request) => {
     const mailbox = await mesh.findMailbox(ctx.db, request.params.mailboxId.toUpperCase());
     if (!mailbox) throw notFound(`Mailbox ${request.params.mailboxId}`);
     return shown(mailbox);
   });
 
-  app.post(mailboxes, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Body: Static<typeof MailboxBody> }>(mailboxes, { schema: { body: MailboxBody }, config: ADMIN }, async (request, reply) => {
     const mailbox = readBody(() => mailboxFromBody(request.body));
     await requireOrganisation(mailbox.odsCode);
     if (!(await mesh.insertMailboxIfAbsent(ctx.db, mailbox))) throw duplicate(`Mailbox ${mailbox.mailboxId}`);
@@ -46,7 +45,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.code(201).send(shown(mailbox));
   });
 
-  app.put<{ Params: { mailboxId: string } }>(`${mailboxes}/:mailboxId`, { config: ADMIN }, async (request, reply) => {
+  app.put<{ Params: Static<typeof MailboxIdParams>; Body: Static<typeof MailboxPutBody> }>(`${mailboxes}/:mailboxId`, { schema: { params: MailboxIdParams, body: MailboxPutBody }, config: ADMIN }, async (request, reply) => {
     const existing = await mesh.findMailbox(ctx.db, request.params.mailboxId.toUpperCase());
     const mailbox = readBody(() => mailboxFromBody(request.body, request.params.mailboxId, existing?.password));
     await requireOrganisation(mailbox.odsCode);
@@ -55,18 +54,18 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.code(existing ? 200 : 201).send(shown(mailbox));
   });
 
-  app.get<{ Querystring: Query }>(workflows, { config: ADMIN }, async (request) => {
+  app.get<{ Querystring: Static<typeof PageQuery> }>(workflows, { schema: { querystring: PageQuery }, config: ADMIN }, async (request) => {
     const page = pageFrom(request.query);
     return { items: await mesh.listWorkflows(ctx.db, page), ...page };
   });
 
-  app.get<{ Params: { workflowId: string } }>(`${workflows}/:workflowId`, { config: ADMIN }, async (request) => {
+  app.get<{ Params: Static<typeof WorkflowIdParams> }>(`${workflows}/:workflowId`, { schema: { params: WorkflowIdParams }, config: ADMIN }, async (request) => {
     const workflow = await mesh.findWorkflow(ctx.db, request.params.workflowId);
     if (!workflow) throw notFound(`Workflow ${request.params.workflowId}`);
     return workflow;
   });
 
-  app.post(workflows, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Body: Static<typeof WorkflowBody> }>(workflows, { schema: { body: WorkflowBody }, config: ADMIN }, async (request, reply) => {
     const workflow = readBody(() => workflowFromBody(request.body));
     await requireMailboxes('senders', workflow.senders);
     await requireMailboxes('receivers', workflow.receivers);
@@ -75,7 +74,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.code(201).send(workflow);
   });
 
-  app.put<{ Params: { workflowId: string } }>(`${workflows}/:workflowId`, { config: ADMIN }, async (request, reply) => {
+  app.put<{ Params: Static<typeof WorkflowIdParams>; Body: Static<typeof WorkflowPutBody> }>(`${workflows}/:workflowId`, { schema: { params: WorkflowIdParams, body: WorkflowPutBody }, config: ADMIN }, async (request, reply) => {
     const workflow = readBody(() => workflowFromBody(request.body, request.params.workflowId));
     await requireMailboxes('senders', workflow.senders);
     await requireMailboxes('receivers', workflow.receivers);

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import type { PlatformContext } from '../../../platform/service.js';
-import { ORGANISATION_ROLES, type OrganisationRole } from '../api.js';
-import { ODS_CODE } from '../fields.js';
 import * as store from '../store/organisations.js';
-import { ADMIN, auditChange, duplicate, filterFrom, invalid, notFound, pageFrom, readBody } from './http.js';
+import { ADMIN, auditChange, duplicate, invalid, notFound, pageFrom, readBody, upperCased } from './http.js';
 import { organisationFromBody } from './records.js';
+import { OdsCodeParams, OrganisationBody, OrganisationPutBody, OrganisationQuery } from './schemas.js';
 
-type Params = { odsCode: string };
-type Query = Record<string, string | undefined>;
+type Params = Static<typeof OdsCodeParams>;
 
 /** /admin/directory/organisations: create (POST), replace or create (PUT), read, list by role or parent. */
 export async function organisationRoutes(app: FastifyInstance, ctx: PlatformContext) {
@@ -19,24 +18,20 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     }
   }
 
-  app.get<{ Querystring: Query }>(base, { config: ADMIN }, async (request) => {
+  app.get<{ Querystring: Static<typeof OrganisationQuery> }>(base, { schema: { querystring: OrganisationQuery }, config: ADMIN }, async (request) => {
     const page = pageFrom(request.query);
-    const role = request.query.role;
-    if (role !== undefined && !(ORGANISATION_ROLES as readonly string[]).includes(role)) {
-      throw invalid('role', `'role' must be one of ${ORGANISATION_ROLES.join(', ')}`);
-    }
-    const parentOdsCode = filterFrom(request.query, 'parentOdsCode', ODS_CODE);
-    const items = await store.listOrganisations(ctx.db, { role: role as OrganisationRole | undefined, parentOdsCode, ...page });
+    const { role } = request.query;
+    const items = await store.listOrganisations(ctx.db, { role, parentOdsCode: upperCased(request.query.parentOdsCode), ...page });
     return { items, ...page };
   });
 
-  app.get<{ Params: Params }>(`${base}/:odsCode`, { config: ADMIN }, async (request) => {
+  app.get<{ Params: Params }>(`${base}/:odsCode`, { schema: { params: OdsCodeParams }, config: ADMIN }, async (request) => {
     const org = await store.findOrganisation(ctx.db, request.params.odsCode.toUpperCase());
     if (!org) throw notFound(`Organisation ${request.params.odsCode}`);
     return org;
   });
 
-  app.post(base, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Body: Static<typeof OrganisationBody> }>(base, { schema: { body: OrganisationBody }, config: ADMIN }, async (request, reply) => {
     const org = readBody(() => organisationFromBody(request.body));
     await requireParent(org.parentOdsCode);
     if (!(await store.insertOrganisationIfAbsent(ctx.db, org))) throw duplicate(`Organisation ${org.odsCode}`);
@@ -44,7 +39,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     return reply.code(201).send(org);
   });
 
-  app.put<{ Params: Params }>(`${base}/:odsCode`, { config: ADMIN }, async (request, reply) => {
+  app.put<{ Params: Params; Body: Static<typeof OrganisationPutBody> }>(`${base}/:odsCode`, { schema: { params: OdsCodeParams, body: OrganisationPutBody }, config: ADMIN }, async (request, reply) => {
     const org = readBody(() => organisationFromBody(request.body, request.params.odsCode));
     await requireParent(org.parentOdsCode);
     const existed = await store.findOrganisation(ctx.db, org.odsCode);

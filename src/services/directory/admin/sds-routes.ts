@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { ODS_CODE } from '../fields.js';
 import { findOrganisation } from '../store/organisations.js';
 import * as sds from '../store/sds.js';
-import { ADMIN, auditChange, duplicate, filterFrom, invalid, isUniqueViolation, notFound, pageFrom, readBody, uuidFrom } from './http.js';
+import type { Static } from '@sinclair/typebox';
+import { ADMIN, auditChange, duplicate, invalid, isUniqueViolation, notFound, pageFrom, readBody, upperCased } from './http.js';
 import { accreditedSystemFromBody, mhsEndpointFromBody } from './records.js';
+import { AccreditedSystemBody, DeviceQuery, EndpointQuery, MhsEndpointBody, RecordIdParams } from './schemas.js';
 
-type Query = Record<string, string | undefined>;
-type Params = { id: string };
+type Params = Static<typeof RecordIdParams>;
+const byId = { params: RecordIdParams };
 
 /**
  * /admin/directory/devices (accredited systems) and /admin/directory/endpoints (MHS records).
@@ -22,19 +23,19 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     if (!(await findOrganisation(ctx.db, odsCode))) throw invalid(field, `organisation ${odsCode} is not in the directory`);
   }
 
-  app.get<{ Querystring: Query }>(devices, { config: ADMIN }, async (request) => {
+  app.get<{ Querystring: Static<typeof DeviceQuery> }>(devices, { schema: { querystring: DeviceQuery }, config: ADMIN }, async (request) => {
     const page = pageFrom(request.query);
-    const ownerOdsCode = filterFrom(request.query, 'ownerOdsCode', ODS_CODE);
+    const ownerOdsCode = upperCased(request.query.ownerOdsCode);
     return { items: await sds.listAccreditedSystems(ctx.db, { ownerOdsCode, ...page }), ...page };
   });
 
-  app.get<{ Params: Params }>(`${devices}/:id`, { config: ADMIN }, async (request) => {
-    const system = await sds.findAccreditedSystem(ctx.db, uuidFrom(request.params.id));
+  app.get<{ Params: Params }>(`${devices}/:id`, { schema: byId, config: ADMIN }, async (request) => {
+    const system = await sds.findAccreditedSystem(ctx.db, request.params.id.toUpperCase());
     if (!system) throw notFound(`Accredited system ${request.params.id}`);
     return system;
   });
 
-  app.post(devices, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Body: Static<typeof AccreditedSystemBody> }>(devices, { schema: { body: AccreditedSystemBody }, config: ADMIN }, async (request, reply) => {
     const system = readBody(() => accreditedSystemFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('ownerOdsCode', system.ownerOdsCode);
     if (!(await sds.insertAccreditedSystemIfAbsent(ctx.db, system))) throw duplicate(`ASID ${system.asid}`);
@@ -42,8 +43,8 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     return reply.code(201).send(system);
   });
 
-  app.put<{ Params: Params }>(`${devices}/:id`, { config: ADMIN }, async (request) => {
-    const id = uuidFrom(request.params.id);
+  app.put<{ Params: Params; Body: Static<typeof AccreditedSystemBody> }>(`${devices}/:id`, { schema: { ...byId, body: AccreditedSystemBody }, config: ADMIN }, async (request) => {
+    const id = request.params.id.toUpperCase();
     const system = readBody(() => accreditedSystemFromBody(request.body, id));
     if (!(await sds.findAccreditedSystem(ctx.db, id))) throw notFound(`Accredited system ${request.params.id}`);
     await requireOrganisation('ownerOdsCode', system.ownerOdsCode);
@@ -57,19 +58,19 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     return system;
   });
 
-  app.get<{ Querystring: Query }>(endpoints, { config: ADMIN }, async (request) => {
+  app.get<{ Querystring: Static<typeof EndpointQuery> }>(endpoints, { schema: { querystring: EndpointQuery }, config: ADMIN }, async (request) => {
     const page = pageFrom(request.query);
-    const managingOdsCode = filterFrom(request.query, 'managingOdsCode', ODS_CODE);
+    const managingOdsCode = upperCased(request.query.managingOdsCode);
     return { items: await sds.listMhsEndpoints(ctx.db, { managingOdsCode, ...page }), ...page };
   });
 
-  app.get<{ Params: Params }>(`${endpoints}/:id`, { config: ADMIN }, async (request) => {
-    const endpoint = await sds.findMhsEndpoint(ctx.db, uuidFrom(request.params.id));
+  app.get<{ Params: Params }>(`${endpoints}/:id`, { schema: byId, config: ADMIN }, async (request) => {
+    const endpoint = await sds.findMhsEndpoint(ctx.db, request.params.id.toUpperCase());
     if (!endpoint) throw notFound(`MHS endpoint ${request.params.id}`);
     return endpoint;
   });
 
-  app.post(endpoints, { config: ADMIN }, async (request, reply) => {
+  app.post<{ Body: Static<typeof MhsEndpointBody> }>(endpoints, { schema: { body: MhsEndpointBody }, config: ADMIN }, async (request, reply) => {
     const endpoint = readBody(() => mhsEndpointFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.insertMhsEndpointIfAbsent(ctx.db, endpoint);
@@ -77,8 +78,8 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     return reply.code(201).send(endpoint);
   });
 
-  app.put<{ Params: Params }>(`${endpoints}/:id`, { config: ADMIN }, async (request) => {
-    const id = uuidFrom(request.params.id);
+  app.put<{ Params: Params; Body: Static<typeof MhsEndpointBody> }>(`${endpoints}/:id`, { schema: { ...byId, body: MhsEndpointBody }, config: ADMIN }, async (request) => {
+    const id = request.params.id.toUpperCase();
     const endpoint = readBody(() => mhsEndpointFromBody(request.body, id));
     if (!(await sds.findMhsEndpoint(ctx.db, id))) throw notFound(`MHS endpoint ${request.params.id}`);
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);

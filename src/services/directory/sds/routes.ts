@@ -63,6 +63,6 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   // Every path the SDS serves is GET only (HEAD comes with GET); anything else is 405 with Allow: GET.
   for (const path of SERVED) {
-    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${path}`, config: { public: true }, handler: async () => { throw methodNotAllowed(); } });
+    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${path}`, config: { public: true, body: 'none' }, handler: async () => { throw methodNotAllowed(); } });
   }
 }

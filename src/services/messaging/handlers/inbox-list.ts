@@ -2,8 +2,7 @@ import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import type { ApiVersion } from '../protocol/api-version.js';
 import { decodeCursor, encodeCursor } from '../protocol/cursor.js';
-import { INBOX_PAGE_DEFAULT, INBOX_PAGE_MAX, INBOX_PAGE_MIN } from '../protocol/limits.js';
-import { parseBoundedInteger } from '../protocol/query.js';
+import { INBOX_PAGE_DEFAULT } from '../protocol/limits.js';
 import { parseWorkflowFilter } from '../protocol/workflow-filter.js';
 import { countInbox, listInbox, listInboxSince } from '../store/inbox.js';
 import { findMessages } from '../store/messages.js';
@@ -13,8 +12,9 @@ import type { NonceClaim } from '../store/nonces.js';
 import type { MeshDeps } from './deps.js';
 import { richPaging, type RichQuery } from './tracking.js';
 
+/** As the route schema (`InboxQuerySchema`) leaves it: each within the spec's bounds. */
 export interface InboxQuery {
-  max_results?: string;
+  max_results?: number;
   continue_from?: string;
   workflow_filter?: string;
 }
@@ -24,8 +24,7 @@ export interface InboxQuery {
  * with `continue_from` (a cursor on the accept sequence); v1 returns the first page only, as MESH does.
  */
 export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, version: ApiVersion, query: InboxQuery, nonce: NonceClaim): Promise<Record<string, unknown>> {
-  const limit = parseBoundedInteger(query.max_results, INBOX_PAGE_MIN, INBOX_PAGE_MAX, INBOX_PAGE_DEFAULT);
-  if (limit === undefined) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['max_results'], diagnostics: `max_results must be ${INBOX_PAGE_MIN} to ${INBOX_PAGE_MAX}` });
+  const limit = query.max_results ?? INBOX_PAGE_DEFAULT;
   const filter = query.workflow_filter !== undefined ? parseWorkflowFilter(query.workflow_filter) : undefined;
   if (query.workflow_filter !== undefined && !filter) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['workflow_filter'], diagnostics: 'workflow_filter is not a valid filter' });
   const cursor = version === 2 && query.continue_from ? decodeCursor(query.continue_from) : undefined;
@@ -38,7 +37,7 @@ export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, versio
   if (!page) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
   const ids = page.entries.map((e) => e.messageId);
   if (version === 1) return inboxView(1, { messageIds: ids, selfLink: '', approxCount: 0 });
-  const base = { max_results: query.max_results ? limit : undefined, workflow_filter: query.workflow_filter };
+  const base = { max_results: query.max_results, workflow_filter: query.workflow_filter };
   const last = page.entries[page.entries.length - 1];
   return inboxView(2, {
     messageIds: ids,

@@ -19,8 +19,6 @@ function refuse(problem: SendHeaderProblem): never {
   switch (problem.problem) {
     case 'missing-to': throw meshError(MESH_ERRORS.MISSING_TO, { fields: ['mex-To'] });
     case 'missing-workflow': throw meshError(MESH_ERRORS.MISSING_WORKFLOW, { fields: ['mex-WorkflowID'] });
-    case 'malformed': throw meshError(MESH_ERRORS.MALFORMED_CONTROL_FILE, { fields: problem.fields });
-    case 'too-long': throw meshError(MESH_ERRORS.HEADER_TOO_LONG, { fields: [problem.field], diagnostics: `${problem.field} is longer than ${problem.max} characters` });
     case 'bad-chunk-range': throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS);
     case 'unsupported-encoding': throw meshError(MESH_ERRORS.UNSUPPORTED_CONTENT_ENCODING, { diagnostics: `Content-Encoding '${problem.encoding}' is not supported; use gzip or none` });
   }

@@ -1,16 +1,12 @@
-/** Query parameters of the inbox and rich listings, validated as the spec's schemas say. */
+/** Query parameters of the rich listings: `start_time`, an ISO 8601 date or date-time. */
 
-/** A whole number in [min, max]; the default when absent; undefined when invalid. */
-export function parseBoundedInteger(raw: string | undefined, min: number, max: number, fallback: number): number | undefined {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,7}$/.test(raw.trim())) return undefined;
-  const value = Number(raw.trim());
-  return value >= min && value <= max ? value : undefined;
-}
+/** The shapes `start_time` may take (the route schema's pattern): a date, or a date-time with optional seconds, fraction and offset. */
+export const START_TIME_PATTERN = '^\\s*\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?)?\\s*$';
+const START_TIME = new RegExp(START_TIME_PATTERN);
 
-/** An ISO 8601 date or date-time (`start_time`); undefined when invalid. */
+/** A `start_time` as a Date; undefined when it is not one (the schema checks its shape, not the calendar: 2020-13-45). */
 export function parseStartTime(raw: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw.trim())) return undefined;
+  if (!START_TIME.test(raw)) return undefined;
   const at = new Date(raw.trim());
   return Number.isNaN(at.getTime()) ? undefined : at;
 }

@@ -21,8 +21,6 @@ export interface SendHeaders {
 export type SendHeaderProblem =
   | { problem: 'missing-to' }
   | { problem: 'missing-workflow' }
-  | { problem: 'malformed'; fields: string[] }
-  | { problem: 'too-long'; field: string; max: number }
   | { problem: 'bad-chunk-range' }
   | { problem: 'unsupported-encoding'; encoding: string };
 
@@ -38,12 +36,6 @@ export const SEND_HEADER_LIMITS = {
   'mex-content-type': 100,
   'mex-chunk-range': 20,
 } as const;
-
-// MESH refuses control characters in any control header, and URLs where an address belongs
-// (mesh-sandbox mex_headers.py: "MalformedControlFile").
-const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
-const URL_PREFIX = /^https?:\/\//i;
-const URL_CHECKED = ['mex-to', 'mex-workflowid', 'mex-content-checksum'];
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -64,22 +56,13 @@ export function contentEncodingOf(headers: HeaderBag): { ok: true; encoding: '' 
   return { ok: false, encoding: raw };
 }
 
-/** Pure validation of a send's headers (Node lower-cases header names). */
+/**
+ * A send's headers (Node lower-cases header names) as the handler uses them. The door has already
+ * checked their shape (SendHeadersSchema: no control characters or URLs, the spec's lengths,
+ * mex-To and mex-WorkflowID present); what is left is what a schema cannot say: an address that
+ * is blank once trimmed, the chunk range's values, the content coding.
+ */
 export function validateSendHeaders(headers: HeaderBag): SendHeaders | SendHeaderProblem {
-  const malformed: string[] = [];
-  for (const name of Object.keys(SEND_HEADER_LIMITS)) {
-    const value = single(headers, name);
-    if (value !== undefined && CONTROL_CHARACTER.test(value)) malformed.push(name);
-  }
-  for (const name of URL_CHECKED) {
-    const value = single(headers, name);
-    if (value !== undefined && URL_PREFIX.test(value.trim())) malformed.push(name);
-  }
-  if (malformed.length > 0) return { problem: 'malformed', fields: [...new Set(malformed)] };
-  for (const [name, max] of Object.entries(SEND_HEADER_LIMITS)) {
-    const value = single(headers, name);
-    if (value !== undefined && value.length > max) return { problem: 'too-long', field: name, max };
-  }
   const to = (single(headers, 'mex-to') ?? '').trim().toUpperCase();
   if (!to) return { problem: 'missing-to' };
   const workflowId = (single(headers, 'mex-workflowid') ?? '').trim();

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MEDIA_TYPE } from '../protocol/api-version.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
-import { HANDSHAKE_REQUIRED } from '../protocol/send-headers.js';
 import { acknowledgeMessage, chunkBody, messageForRecipient } from '../handlers/receive.js';
 import { encodeForClient } from '../handlers/download-coding.js';
 import { downloadCoding } from '../protocol/content-coding.js';
@@ -15,29 +14,30 @@ import { countInbox } from '../store/inbox.js';
 import { downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { ChunkParamsSchema, MailboxParamsSchema, MessageParamsSchema } from './schemas.js';
+import { AuthorizationHeadersSchema, ChunkParamsSchema, HandshakeHeadersSchema, withAuthorization, InboxQuerySchema, MailboxParamsSchema, MessageParamsSchema, RichQuerySchema } from './schemas.js';
 import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams, type MessageParams } from './context.js';
 
 export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   // Handshake ("Validate a mailbox"): the spec documents POST; MESH clients also use GET.
   const handshake = async (request: FastifyRequest<{ Params: MailboxParams }>, reply: FastifyReply) => {
     const mailbox = mailboxOf(request);
-    const missing = HANDSHAKE_REQUIRED.filter((name) => !request.headers[name]);
-    if (missing.length > 0) throw meshError(MESH_ERRORS.MISSING_HEADER, { fields: missing, diagnostics: `missing ${missing.join(', ')}` });
     const version = versionOf(request);
     const view = handshakeView(version, mailbox.mailboxId);
     return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();
   };
-  const mailboxRoute = { schema: { params: MailboxParamsSchema } };
-  const messageRoute = { schema: { params: MessageParamsSchema } };
-  app.post('/:mailbox', mailboxRoute, handshake);
-  app.get('/:mailbox', mailboxRoute, handshake);
+  const headers = AuthorizationHeadersSchema;
+  const mailboxRoute = { schema: { headers, params: MailboxParamsSchema } };
+  const messageRoute = { schema: { headers, params: MessageParamsSchema } };
+  // The spec documents no body for it: whatever a client sends is not read.
+  const handshakeRoute = { schema: { params: MailboxParamsSchema, headers: withAuthorization(HandshakeHeadersSchema) }, config: { body: 'none' as const } };
+  app.post('/:mailbox', handshakeRoute, handshake);
+  app.get('/:mailbox', handshakeRoute, handshake);
 
   // The hot calls of an inbox poll claim their nonce in their own statement: one round trip each.
   const inStatement = { config: { meshNonceInStatement: true } };
-  const inStatementFor = (params: object) => ({ ...inStatement, schema: { params } });
+  const inStatementFor = (params: object) => ({ ...inStatement, schema: { headers, params } });
 
-  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', inStatementFor(MailboxParamsSchema), async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: InboxQuery }>('/:mailbox/inbox', { ...inStatement, schema: { headers, params: MailboxParamsSchema, querystring: InboxQuerySchema } }, async (request, reply) => {
     const version = versionOf(request);
     const view = await listMailboxInbox(deps, mailboxOf(request).mailboxId, version, request.query, nonceOf(request));
     return reply.type(MEDIA_TYPE[version]).send(view);
@@ -51,7 +51,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.type(MEDIA_TYPE[version]).send(inboxCountView(version, count, String(request.id)));
   });
 
-  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', mailboxRoute, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/inbox/rich', { schema: { headers, params: MailboxParamsSchema, querystring: RichQuerySchema } }, async (request, reply) => {
     const view = await richInbox(deps, mailboxOf(request).mailboxId, request.query);
     return reply.type(MEDIA_TYPE[2]).send(view);
   });
@@ -88,7 +88,8 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });
 
-  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', inStatementFor(MessageParamsSchema), async (request, reply) => {
+  // The spec documents no body for an acknowledgement: whatever a client sends is not read.
+  app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', { ...inStatementFor(MessageParamsSchema), config: { ...inStatement.config, body: 'none' as const } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
     const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId, nonceOf(request));

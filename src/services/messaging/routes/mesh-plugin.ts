@@ -76,14 +76,6 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     request.meshMailbox = mailbox;
     if (inStatement) request.meshNonce = nonce;
   });
-  // MESH query parameters each take one value: a repeated one (`?max_results=1&max_results=2`,
-  // parsed as an array) is refused naming it, before any handler reads it as a string.
-  app.addHook('preValidation', async (request) => {
-    for (const [name, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
-      if (Array.isArray(value)) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: [name], diagnostics: `${name} may be given only once` });
-    }
-  });
-
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));
   app.setNotFoundHandler((request, reply) => {
     if (!request.meshVersion) request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1;

@@ -5,12 +5,12 @@ import { MAX_CHUNK_BYTES } from '../protocol/limits.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
 import { sendMessage } from '../handlers/send.js';
 import { sendChunk } from '../handlers/send-chunk.js';
-import { trackByLocalId, trackMessage, richOutbox } from '../handlers/tracking.js';
+import { trackByLocalId, trackMessage, richOutbox, type RichQuery } from '../handlers/tracking.js';
 import { auditMessage } from '../handlers/audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
-import { ChunkHeadersSchema, ChunkParamsSchema, LocalIdParamsSchema, MailboxParamsSchema, SendHeadersSchema, TrackingQuerySchema } from './schemas.js';
+import { AuthorizationHeadersSchema, ChunkHeadersSchema, ChunkParamsSchema, withAuthorization, LocalIdParamsSchema, MailboxParamsSchema, RichQuerySchema, SendHeadersSchema, TrackingQuerySchema } from './schemas.js';
 import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
 
 /** The request body as a stream: the content-type parser hands it through; with no content type it was never read. */
@@ -19,11 +19,13 @@ function bodyStream(request: FastifyRequest): AsyncIterable<Buffer> {
 }
 
 export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
+  // A chunk's body is opaque bytes (any content type, maybe gzip), streamed to storage: no schema can describe it.
   const upload = { bodyLimit: MAX_CHUNK_BYTES };
+  const streamed = { body: 'stream' as const };
 
   // A send claims its nonce itself: in its one statement when the body is small, else before storing it.
   app.post<{ Params: MailboxParams }>('/:mailbox/outbox', {
-    ...upload, schema: { params: MailboxParamsSchema, headers: SendHeadersSchema }, config: { meshNonceInStatement: true },
+    ...upload, schema: { params: MailboxParamsSchema, headers: withAuthorization(SendHeadersSchema) }, config: { ...streamed, meshNonceInStatement: true },
   }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request));
@@ -36,9 +38,9 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   });
 
   app.post<{ Params: ChunkParams }>('/:mailbox/outbox/:messageId/:chunk', {
-    ...upload, schema: { params: ChunkParamsSchema, headers: ChunkHeadersSchema },
+    ...upload, schema: { params: ChunkParamsSchema, headers: withAuthorization(ChunkHeadersSchema) },
     // An upload's chunk number and range are MESH's InvalidHeaderChunks (417), not a bad parameter.
-    config: { checkOrder: ['params', 'headers'], meshRefusals: { chunk_number: MESH_ERRORS.INVALID_HEADER_CHUNKS, 'mex-chunk-range': MESH_ERRORS.INVALID_HEADER_CHUNKS } },
+    config: { ...streamed, checkOrder: ['params', 'headers'], meshRefusals: { chunk_number: MESH_ERRORS.INVALID_HEADER_CHUNKS, 'mex-chunk-range': MESH_ERRORS.INVALID_HEADER_CHUNKS } },
   }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
@@ -50,7 +52,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, messageId));
   });
 
-  app.get<{ Params: MailboxParams; Querystring: { messageID: string } }>('/:mailbox/outbox/tracking', { schema: { params: MailboxParamsSchema, querystring: TrackingQuerySchema } }, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: { messageID: string } }>('/:mailbox/outbox/tracking', { schema: { headers: AuthorizationHeadersSchema, params: MailboxParamsSchema, querystring: TrackingQuerySchema } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = request.query.messageID;
     const version = versionOf(request);
@@ -60,7 +62,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   });
 
   // Deprecated in the spec ("tracking?messageID should be used instead") but still served: v1 shape only.
-  app.get<{ Params: MailboxParams & { localId: string } }>('/:mailbox/outbox/tracking/:localId', { schema: { params: LocalIdParamsSchema } }, async (request, reply) => {
+  app.get<{ Params: MailboxParams & { localId: string } }>('/:mailbox/outbox/tracking/:localId', { schema: { headers: AuthorizationHeadersSchema, params: LocalIdParamsSchema } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const { localId } = request.params;
     const tracked = await trackByLocalId(deps, mailbox.mailboxId, localId);
@@ -68,7 +70,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     return reply.type(MEDIA_TYPE[1]).send(tracked.view);
   });
 
-  app.get<{ Params: MailboxParams; Querystring: Record<string, string | undefined> }>('/:mailbox/outbox/rich', { schema: { params: MailboxParamsSchema } }, async (request, reply) => {
+  app.get<{ Params: MailboxParams; Querystring: RichQuery }>('/:mailbox/outbox/rich', { schema: { headers: AuthorizationHeadersSchema, params: MailboxParamsSchema, querystring: RichQuerySchema } }, async (request, reply) => {
     const view = await richOutbox(deps, mailboxOf(request).mailboxId, request.query);
     return reply.type(MEDIA_TYPE[2]).send(view);
   });

@@ -1,5 +1,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
+import { parametersSchema } from '../../../platform/http/openapi-refs.js';
+import { INBOX_PAGE_MAX, INBOX_PAGE_MIN, RICH_PAGE_MAX } from '../protocol/limits.js';
+import { START_TIME_PATTERN } from '../protocol/query.js';
+import { HANDSHAKE_REQUIRED, SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
 
 /**
  * What MESH routes accept, declared for the door (platform/http/validation.ts) and published in
@@ -25,10 +28,49 @@ export const WorkflowSearchParamsSchema = Type.Object({
   workflowId: Type.String({ minLength: 1, maxLength: SEND_HEADER_LIMITS['mex-workflowid'], description: 'The Workflow ID of the message' }),
 });
 
+/**
+ * The spec's `authorization` header, required on every route but the open ones. MESH checks it
+ * before anything else (the NHSMESH hook, 403 in MESH's AUTH codes), so at the door it is always
+ * there; it is declared for the OpenAPI document and so that every header a route reads has a schema.
+ */
+const AUTHORIZATION = {
+  type: 'string', minLength: 1,
+  description: 'NHSMESH {mailbox_id}:{nonce}:{nonce_count}:{timestamp yyyyMMddHHmm}:{HMAC-SHA256}',
+};
+export function withAuthorization(headers?: TSchema): TSchema {
+  const base = (headers ?? { type: 'object' }) as { required?: string[]; properties?: Record<string, unknown> };
+  return { ...base, required: ['authorization', ...(base.required ?? [])], properties: { authorization: AUTHORIZATION, ...(base.properties ?? {}) } } as unknown as TSchema;
+}
+export const AuthorizationHeadersSchema = withAuthorization();
+
 /** Fastify's parameter names → the spec's, as MESH names them in an error's `loc`. */
 export const PARAMETER_NAMES: Record<string, string> = {
   mailbox: 'mailbox_id', messageId: 'message_id', chunk: 'chunk_number', localId: 'local_id', odsCode: 'ods_code', workflowId: 'workflow_id',
 };
+
+const continueFrom = Type.String({ minLength: 24, maxLength: 1000, description: 'if more results exist than `max_results`, use `continue_from` to continue retrieving results from `links.next`' });
+
+/** `GET /{mailbox}/inbox`: the spec's parameter schemas (max_results 10–5000, default 500; continue_from; workflow_filter). */
+export const InboxQuerySchema = Type.Object({
+  max_results: Type.Optional(Type.Integer({ minimum: INBOX_PAGE_MIN, maximum: INBOX_PAGE_MAX, description: 'maximum results to return when using `accept: application/vnd.mesh.v2+json` (default 500)' })),
+  continue_from: Type.Optional(continueFrom),
+  workflow_filter: Type.Optional(Type.String({ minLength: 2, maxLength: 255, description: 'filter inbox by workflow id: =WORKFLOW1, =!WORKFLOW1, =WORKFL*, =!WORKFL*, =*_ACK*, =!*_ACK*' })),
+});
+
+/** `GET /{mailbox}/inbox/rich` and `/outbox/rich` (v2 only): at most 100 a page, from `start_time` (default: 30 days back). */
+export const RichQuerySchema = Type.Object({
+  start_time: Type.Optional(Type.String({ maxLength: 64, pattern: START_TIME_PATTERN, description: 'ISO 8601 date or date-time' })),
+  continue_from: Type.Optional(continueFrom),
+  max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: RICH_PAGE_MAX, description: `at most ${RICH_PAGE_MAX} (the default)` })),
+});
+
+const HANDSHAKE_DESCRIPTIONS: Record<(typeof HANDSHAKE_REQUIRED)[number], string> = {
+  'mex-clientversion': 'Client version number', 'mex-osname': 'Operating system name', 'mex-osversion': 'Operating system version',
+};
+/** Handshake ("Validate a mailbox"): the spec's required client headers, each present (and not empty), in the spec's order. */
+export const HandshakeHeadersSchema = parametersSchema(HANDSHAKE_REQUIRED.map((name) => ({
+  name, required: true, schema: { type: 'string', minLength: 1, description: HANDSHAKE_DESCRIPTIONS[name] },
+}))) as unknown as TSchema;
 
 /** `GET …/outbox/tracking?messageID=`: required by the spec. */
 export const TrackingQuerySchema = Type.Object({ messageID: Type.String({ minLength: 1, maxLength: 100, description: 'message identifier' }) });
