@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
+import type { PermissionCache } from '../permission-cache.js';
 import { auditPointerAccess, auditValue } from '../audit.js';
 import { countAs, readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
@@ -9,7 +10,7 @@ import { CONSUMER_SEARCH_BODY, consumerComponents } from '../schemas.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** NRL consumer API (`/record-locator/consumer/FHIR/R4`): a patient's pointers, of the types the caller may see. */
-export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext) {
+export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
   await serveOpenApi(app, {
     path: '/openapi.json',
     title: 'National Record Locator (FHIR) Consumer API',
@@ -18,7 +19,7 @@ export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext)
   });
   registerStatusAndMetadata(app, ctx, 'consumer');
   await app.register(async (api) => {
-    api.addHook('onRequest', callerResolver(ctx));
+    api.addHook('onRequest', callerResolver(ctx, permissions));
     const config = routeConfig(ctx, 'record-locator:consume');
 
     api.get<{ Params: { id: string } }>('/DocumentReference/:id', { config }, async (request, reply) => {

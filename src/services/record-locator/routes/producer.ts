@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
+import type { PermissionCache } from '../permission-cache.js';
 import { auditPointerAccess, auditValue } from '../audit.js';
 import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '../handlers/producer-writes.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
@@ -12,7 +13,7 @@ import { producerLocation, sendNrlSuccess } from '../wire.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** NRL producer API (`/record-locator/producer/FHIR/R4`): a producer's own pointers. */
-export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext) {
+export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
   await serveOpenApi(app, {
     path: '/openapi.json',
     title: 'National Record Locator (FHIR) Producer API',
@@ -21,7 +22,7 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext)
   });
   registerStatusAndMetadata(app, ctx, 'producer');
   await app.register(async (api) => {
-    api.addHook('onRequest', callerResolver(ctx));
+    api.addHook('onRequest', callerResolver(ctx, permissions));
     const config = routeConfig(ctx, 'record-locator:produce');
     const documentBody = { schema: { body: DOCUMENT_REFERENCE_BODY }, config: { ...config, nrlBody: 'document' as const } };
 
