@@ -131,24 +131,28 @@ function where(query: PointerQuery): { sql: string; values: unknown[]; shape: st
   return { sql: clauses.join(' AND '), values, shape };
 }
 
+/** A search hit: the pointer as stored, as JSON text, so a page is answered without parsing and re-serialising it. */
+export interface PointerHit { id: string; json: string }
+const HIT_COLUMNS = `id, resource::text AS json`;
+
 /**
  * One page (by id) and the total across pages. The first page is one statement (the window count
  * is taken before LIMIT); a later page counts separately, since its rows start after the token.
  */
-export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerRow[] }> {
+export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerHit[] }> {
   const filter = where(query);
   if (query.afterId === undefined) {
-    const { rows } = await db.query<PointerRow & { total: number }>({
+    const { rows } = await db.query<PointerHit & { total: number }>({
       name: `nrl-search${filter.shape}`,
-      text: `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM record_locator.pointers WHERE ${filter.sql} ORDER BY id LIMIT $${filter.values.length + 1}`,
+      text: `SELECT ${HIT_COLUMNS}, count(*) OVER ()::int AS total FROM record_locator.pointers WHERE ${filter.sql} ORDER BY id LIMIT $${filter.values.length + 1}`,
       values: [...filter.values, query.limit],
     });
     return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _total, ...row }) => row) };
   }
   const pageValues = [...filter.values, query.afterId, query.limit];
   const [page, count] = await Promise.all([
-    db.query<PointerRow>(
-      `SELECT ${COLUMNS} FROM record_locator.pointers WHERE ${filter.sql} AND id > $${pageValues.length - 1} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
+    db.query<PointerHit>(
+      `SELECT ${HIT_COLUMNS} FROM record_locator.pointers WHERE ${filter.sql} AND id > $${pageValues.length - 1} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
     db.query<{ total: number }>(`SELECT count(*)::int AS total FROM record_locator.pointers WHERE ${filter.sql}`, filter.values),
   ]);
   return { total: count.rows[0]!.total, rows: page.rows };
