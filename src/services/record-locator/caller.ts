@@ -6,6 +6,7 @@ import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError } from './errors.js';
 import { organisationKey, parseGatewayHeaders, parseOdsHeader } from './domain/connection-metadata.js';
 import type { PermissionCache } from './permission-cache.js';
 import { auditPointerAccess } from './audit.js';
+import { REQUEST_ID } from './schemas.js';
 
 /** Who is calling NRL, and the pointer types this service's permission store allows them. */
 export interface NrlCaller {
@@ -62,7 +63,7 @@ function tokenIdentity(request: FastifyRequest) {
  */
 export function callerResolver(ctx: PlatformContext, permissions: PermissionCache) {
   return async function resolveCaller(request: FastifyRequest) {
-    if (!header(request, 'x-request-id')) throw nrlError(NRL_ERRORS.MISSING_REQUEST_ID, NRL_DIAGNOSTICS.missingRequestId);
+    if (!REQUEST_ID.test(header(request, 'x-request-id') ?? '')) throw nrlError(NRL_ERRORS.MISSING_REQUEST_ID, NRL_DIAGNOSTICS.missingRequestId);
     const identity = ctx.config.trustGateway ? gatewayIdentity(ctx, request) : tokenIdentity(request);
     if (!identity) throw nrlError(NRL_ERRORS.MISSING_OR_INVALID_HEADER, NRL_DIAGNOSTICS.badMetadata);
     const organisation = organisationKey(identity.odsCode, identity.odsCodeExtension);

@@ -3,7 +3,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
 import { auditPointerAccess } from '../audit.js';
 import { countAs } from '../handlers/pointer-reads.js';
-import { CONSUMER_SEARCH_BODY, consumerComponents } from '../schemas.js';
+import { CONSUMER_SEARCH_PARAMS, consumerComponents, COUNT_PARAMS, NRL_HEADERS } from '../schemas.js';
 import { callerOf, sendResource } from './common.js';
 import { registerPointerApi } from './pointer-api.js';
 
@@ -14,9 +14,9 @@ export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext,
     title: 'National Record Locator (FHIR) Consumer API',
     components: consumerComponents,
     activity: 'record-locator:consume',
-    searchBody: CONSUMER_SEARCH_BODY,
+    searchParams: CONSUMER_SEARCH_PARAMS,
   }, (api, config) => {
-    api.get('/DocumentReference/_count', { config }, async (request, reply) => {
+    api.get('/DocumentReference/_count', { schema: { querystring: COUNT_PARAMS, headers: NRL_HEADERS }, config }, async (request, reply) => {
       const { bundle, nhsNumber } = await countAs(ctx, callerOf(request), request.query as Record<string, unknown>);
       await auditPointerAccess(ctx, request, callerOf(request), {
         action: 'pointer.count', resource: 'DocumentReference', nhsNumbers: [nhsNumber], detail: { total: bundle.total },

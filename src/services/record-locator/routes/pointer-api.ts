@@ -8,6 +8,7 @@ import { auditPointerAccess, auditValue } from '../audit.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
 import type { SearchSide } from '../domain/search-params.js';
+import { NRL_HEADERS, POINTER_ID_PARAMS } from '../schemas.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** What tells NRL's two APIs apart; everything else about them is the same plumbing, here. */
@@ -18,8 +19,8 @@ export interface PointerApi {
   components: { schemas: Record<string, unknown> };
   /** The activity an access token needs (token mode). */
   activity: Activity;
-  /** The `POST /DocumentReference/_search` body schema. */
-  searchBody: object;
+  /** The search parameters, as the `GET` query and as the `POST /DocumentReference/_search` body. */
+  searchParams: object;
 }
 
 /** The routes an API adds of its own, inside the scope where every request has its caller resolved. */
@@ -49,7 +50,7 @@ export async function registerPointerApi(
 }
 
 function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api: PointerApi, config: FastifyContextConfig) {
-  scope.get<{ Params: { id: string } }>('/DocumentReference/:id', { config }, async (request, reply) => {
+  scope.get<{ Params: { id: string } }>('/DocumentReference/:id', { schema: { params: POINTER_ID_PARAMS, headers: NRL_HEADERS }, config }, async (request, reply) => {
     const pointer = await readPointerAs(ctx, callerOf(request), api.side, request.params.id);
     const nhsNumber = nhsNumberOf(pointer);
     await auditPointerAccess(ctx, request, callerOf(request), {
@@ -69,8 +70,11 @@ function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api
     });
     return result.bundle;
   };
-  scope.get('/DocumentReference', { config }, async (request, reply) =>
+  // The door compiles a schema object once, for the part it first checks (a query coerced as text, a
+  // body not): the body gets a copy of its own.
+  const searchBody = { ...api.searchParams };
+  scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config }, async (request, reply) =>
     sendResource(reply, await search(request, request.query as Record<string, unknown>)));
-  scope.post('/DocumentReference/_search', { schema: { body: api.searchBody }, config: { ...config, nrlBody: 'search' as const } },
+  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...config, nrlBody: 'search' as const } },
     async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>)));
 }
