@@ -7,7 +7,8 @@ import { recordLocatorService } from '../src/services/record-locator/index.js';
 import { seedSyntheticPointers, syntheticPointer } from '../src/services/record-locator/synthetic.js';
 import type { Bench } from './run.js';
 import type { BenchOptions } from './options.js';
-import { runLoad } from './support/load.js';
+import { runLoad, type LoadFigures } from './support/load.js';
+import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
 import { appAccessToken, demoApp, requireBuild, startSpineProcess } from './support/platform.js';
 import { log, type BenchLine } from './support/report.js';
 import { withLock } from './support/lock.js';
@@ -65,6 +66,17 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       const headers = { authorization: `Bearer ${token}`, 'nhsd-end-user-organisation-ods': DEMO_ODS };
       const searchPath = () => `/record-locator/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(
         `https://fhir.nhs.uk/Id/nhs-number|${sample[Math.floor(Math.random() * sample.length)]}`)}`;
+      // CPU per request of the server and of PostgreSQL, beside the ceilings' own: on a shared machine
+      // throughput moves with the neighbours, the work each request costs does not.
+      const postmaster = postmasterPid(dataDir);
+      const withCpu = async (load: () => Promise<LoadFigures>) => {
+        const before = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster) };
+        const figures = await load();
+        const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
+        return { figures, server: per(cpuSecondsOf(server.pid) - before.server), postgres: per(postgresCpuSeconds(postmaster) - before.postgres) };
+      };
+      const cpuNote = (c: { server: number; postgres: number }, ceiling: { server: number; postgres: number }) =>
+        `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)})`;
       const search = (seconds: number) => runLoad({
         url: server.url, connections: options.connections, seconds, headers,
         next: () => ({ path: searchPath(), headers: { 'x-request-id': randomUUID() } }),
@@ -72,10 +84,11 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       log('nrl: consumer search warm-up');
       await search(3);
       log('nrl: consumer search by NHS number');
-      const searches = await search(options.seconds);
+      const searchRun = await withCpu(() => search(options.seconds));
+      const searches = searchRun.figures;
       let n = 0;
       log('nrl: producer create');
-      const creates = await runLoad({
+      const createRun = await withCpu(() => runLoad({
         url: server.url, connections: options.connections, seconds: options.seconds, headers, expectStatus: 201,
         next: () => {
           const pointer = syntheticPointer(sample[n++ % sample.length]!, 1000 + n, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
@@ -85,7 +98,8 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
             headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
           };
         },
-      });
+      }));
+      const creates = createRun.figures;
       const searchShare = searches.rps / ceilings.pkRead.rps;
       const createShare = creates.rps / ceilings.insertsPerSecond;
       lines.push(
@@ -93,12 +107,12 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
           bench: 'nrl', what: 'consumer search by NHS number (~1M pointers)', figures: searches,
           target: `≥ 90% of Fastify + PK read, p99 < ${TARGETS.searchP99} ms`,
           met: searchShare >= TARGETS.searchShareOfCeiling && searches.p99 < TARGETS.searchP99 && searches.failures === 0,
-          note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read (${ceilings.pkRead.rps.toFixed(0)} req/s)`,
+          note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read (${ceilings.pkRead.rps.toFixed(0)} req/s); ${cpuNote(searchRun, ceilings.cpuMs.pkRead)}`,
         },
         {
           bench: 'nrl', what: 'producer create', figures: creates, target: '≥ 70% of bare inserts',
           met: createShare >= TARGETS.createShareOfInserts && creates.failures === 0,
-          note: `${(createShare * 100).toFixed(0)}% of bare PostgreSQL inserts (${ceilings.insertsPerSecond.toFixed(0)}/s)`,
+          note: `${(createShare * 100).toFixed(0)}% of bare PostgreSQL inserts (${ceilings.insertsPerSecond.toFixed(0)}/s); ${cpuNote(createRun, ceilings.cpuMs.insert)}`,
         },
       );
       return lines;

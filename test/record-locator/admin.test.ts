@@ -6,6 +6,7 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { assertSpecSchema, call, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
 import { recordLocatorService } from '../../src/services/record-locator/index.js';
+import { removePointerTypes, setPointerTypes } from '../../src/services/record-locator/api.js';
 import { validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
 
@@ -71,6 +72,30 @@ describe('NRL permissions: admin API, CLI and dataset', () => {
     assert.match(bad.stderr, /\[0\]: pointer type 0 is not a "system\|code" of the NRL record type value set/);
     assert.equal((await openspine(spine.databaseUrl, 'nrl', 'permissions', 'remove', '--app', app.principal.appId, '--ods', 'CLI01')).code, 0);
     assert.equal((await call(spine, 'GET', query, identity)).status, 403);
+  });
+
+  it('a permission changed in the store by another process reaches a caller whose permissions were cached', async () => {
+    const app = await createAppAndToken(spine, { activities: ['record-locator:consume'], odsCode: 'CCH01' });
+    const identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'CCH01' };
+    const query = `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9000000009')}`;
+    const statusSoon = async (expected: number) => {
+      // The store notifies the server when the change commits; a few seconds is far longer than that takes.
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== expected; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await call(spine, 'GET', query, identity)).status;
+      }
+      return status;
+    };
+    // Refused twice: the second answer may come from the cache.
+    assert.equal((await call(spine, 'GET', query, identity)).status, 403);
+    assert.equal((await call(spine, 'GET', query, identity)).status, 403);
+    // Through the service's api.ts on the test's own connection, as the CLI does: not through a route of the server.
+    await setPointerTypes(spine.ctx.db, app.principal.appId, 'CCH01', [NEWS2]);
+    assert.equal(await statusSoon(200), 200);
+    assert.equal((await call(spine, 'GET', query, identity)).status, 200);
+    assert.equal(await removePointerTypes(spine.ctx.db, app.principal.appId, 'CCH01'), true);
+    assert.equal(await statusSoon(403), 403);
   });
 
   it('openspine seed --dataset nrl loads the spec\'s test pointers and the sandbox app\'s permissions, idempotently', async () => {

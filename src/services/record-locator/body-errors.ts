@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { NRL_ERRORS, type NrlIssue } from './errors.js';
+import { specPattern } from './schemas.js';
 
 /** `/content/0/attachment/url` → `content[0].attachment.url`: the FHIRPath NRL names a field with. */
 export function fhirPath(instancePath: string, child?: string): string {
@@ -24,7 +25,7 @@ function describe(error: ErrorObject): string {
       if (type === 'boolean') return 'value could not be parsed to a boolean';
       return `${type} type expected`;
     }
-    case 'pattern': return `string does not match regex "${String(params.pattern)}"`;
+    case 'pattern': return `string does not match regex "${specPattern(String(params.pattern))}"`;
     case 'enum': return `unexpected value; permitted: ${(params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ')}`;
     case 'minItems': return `ensure this value has at least ${String(params.limit)} items`;
     case 'format': return 'value is not a valid integer';
@@ -52,12 +53,31 @@ export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
   return issues;
 }
 
-/** A `_search` body that fails the spec's RequestParams schema: NRLF's parse error for parameters. */
-export function searchBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
+/** Search parameters (a query, or a `_search` body) that fail the spec's RequestParams schema: NRLF's parse error for parameters. */
+export function searchBodyIssues(errors: readonly ErrorObject[], where: 'query' | 'path' = 'query'): NrlIssue[] {
   return dedupe(errors).map((error) => {
-    const field = fieldOf(error);
-    return { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid query parameter (${field}: ${describe(error)})`, expression: field };
+    const name = parameterName(error).slice(0, MAX_ECHOED_NAME);
+    return {
+      spec: NRL_ERRORS.INVALID_PARAMETER,
+      diagnostics: `Invalid ${where} parameter (${name}: ${describe(error)})`,
+      // FHIR needs text in an expression: a nameless parameter is named in none.
+      ...(name ? { expression: name } : {}),
+    };
   });
+}
+
+/** A client's own parameter name is echoed at most this long (as the search-parameter parser does). */
+const MAX_ECHOED_NAME = 100;
+
+/** Parameters are flat: the name as the client sent it (`subject:identifier`, `0`), not a FHIRPath. */
+function parameterName(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  if (error.instancePath === '') {
+    if (error.keyword === 'required') return String(params.missingProperty);
+    if (error.keyword === 'additionalProperties') return String(params.additionalProperty);
+    return '';
+  }
+  return error.instancePath.split('/')[1]!.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** ajv reports a value once per failed keyword and per `$ref` hop; one issue per field and keyword is enough. */

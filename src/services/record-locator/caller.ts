@@ -4,8 +4,9 @@ import { SANDBOX_PRINCIPAL } from '../../platform/auth/sandbox.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError } from './errors.js';
 import { organisationKey, parseGatewayHeaders, parseOdsHeader } from './domain/connection-metadata.js';
-import { pointerTypesFor } from './store.js';
+import type { PermissionCache } from './permission-cache.js';
 import { auditPointerAccess } from './audit.js';
+import { REQUEST_ID } from './schemas.js';
 
 /** Who is calling NRL, and the pointer types this service's permission store allows them. */
 export interface NrlCaller {
@@ -60,13 +61,13 @@ function tokenIdentity(request: FastifyRequest) {
  * then permissions (403). Pointer types always come from this service's store, keyed by
  * (application, ODS[.extension]); a gateway's `nrl.pointer-types` is never trusted.
  */
-export function callerResolver(ctx: PlatformContext) {
+export function callerResolver(ctx: PlatformContext, permissions: PermissionCache) {
   return async function resolveCaller(request: FastifyRequest) {
-    if (!header(request, 'x-request-id')) throw nrlError(NRL_ERRORS.MISSING_REQUEST_ID, NRL_DIAGNOSTICS.missingRequestId);
+    if (!REQUEST_ID.test(header(request, 'x-request-id') ?? '')) throw nrlError(NRL_ERRORS.MISSING_REQUEST_ID, NRL_DIAGNOSTICS.missingRequestId);
     const identity = ctx.config.trustGateway ? gatewayIdentity(ctx, request) : tokenIdentity(request);
     if (!identity) throw nrlError(NRL_ERRORS.MISSING_OR_INVALID_HEADER, NRL_DIAGNOSTICS.badMetadata);
     const organisation = organisationKey(identity.odsCode, identity.odsCodeExtension);
-    const pointerTypes = await pointerTypesFor(ctx.db, identity.appId, organisation);
+    const pointerTypes = await permissions.pointerTypes(identity.appId, organisation);
     const caller: NrlCaller = { ...identity, organisation, pointerTypes };
     if (pointerTypes.length === 0) {
       await auditPointerAccess(ctx, request, caller, { action: 'pointer.access-denied', outcome: 'denied', nhsNumbers: [], detail: { method: request.method } });

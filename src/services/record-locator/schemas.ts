@@ -23,11 +23,23 @@ function closeObjects(schema: unknown): unknown {
   for (const [key, value] of Object.entries(schema as Json)) {
     // Annotations only: a property *named* description (DocumentReference.description) is an object here.
     if ((key === 'example' || key === 'examples' || key === 'description') && typeof value !== 'object') continue;
-    out[key] = key === 'pattern' && typeof value === 'string' ? unicodeSafePattern(value) : closeObjects(value);
+    out[key] = key === 'pattern' && typeof value === 'string' ? specPatternKept(value) : closeObjects(value);
   }
   if (out.type === 'object' && out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
   return out;
 }
+
+/** Each compiled pattern → the spec's own spelling of it, which NRL quotes in its diagnostics. */
+const SPEC_PATTERNS = new Map<string, string>();
+
+function specPatternKept(pattern: string): string {
+  const safe = unicodeSafePattern(pattern);
+  SPEC_PATTERNS.set(safe, pattern);
+  return safe;
+}
+
+/** The pattern as the spec writes it (`^https\:\/\/…`), for a pattern the door compiled. */
+export const specPattern = (compiled: string): string => SPEC_PATTERNS.get(compiled) ?? compiled;
 
 /**
  * The spec escapes characters that need no escape (`\_`, `\:`): legal in plain regexes, an error
@@ -49,14 +61,64 @@ const rooted = (components: typeof producerComponents, name: string): Json =>
 /** The producer's DocumentReference request body (create, upsert, update). */
 export const DOCUMENT_REFERENCE_BODY: Json = rooted(producerComponents, 'DocumentReference');
 /**
- * The producer's `POST /DocumentReference/_search` body: the spec's RequestParams left open (NRLF
- * ignores parameters it does not know here), each a string; their patterns and NHS number checks
- * are the search-parameter parser's, shared with GET, so both answer alike.
+ * The producer's search parameters, as a `GET` query and as a `POST _search` body alike: the spec's
+ * RequestParams left open (NRLF ignores parameters it does not know here), each a string; their
+ * patterns and NHS number checks are the search-parameter parser's.
  */
-export const PRODUCER_SEARCH_BODY: Json = {
+export const PRODUCER_SEARCH_PARAMS: Json = {
   ...(producerSpec.components.schemas.RequestParams as Json),
   properties: Object.fromEntries(['subject:identifier', 'type', 'category', 'next-page-token'].map((name) => [name, { type: 'string' }])),
 };
-/** The consumer's `POST /DocumentReference/_search` body. */
-export const CONSUMER_SEARCH_BODY: Json = rooted(consumerComponents, 'RequestParams');
+const consumerSchemas = consumerComponents.schemas;
+
+/**
+ * The consumer's search parameters, as a `GET` query and as a `POST _search` body alike: the spec's
+ * RequestParams (closed: NRLF refuses a parameter it does not know), with the `category` NRL's
+ * consumer search also takes.
+ */
+export const CONSUMER_SEARCH_PARAMS: Json = {
+  type: 'object',
+  properties: {
+    'subject:identifier': consumerSchemas.RequestQuerySubject,
+    'custodian:identifier': consumerSchemas.RequestQueryCustodian,
+    type: consumerSchemas.RequestQueryType,
+    category: { type: 'string' },
+    'next-page-token': consumerSchemas.NextPageToken,
+  },
+  required: ['subject:identifier'],
+  additionalProperties: false,
+};
+
+/** `GET /DocumentReference/_count`: NRLF's count model names only the subject and ignores the rest. */
+export const COUNT_PARAMS: Json = {
+  type: 'object',
+  properties: { 'subject:identifier': consumerSchemas.RequestQuerySubject },
+  required: ['subject:identifier'],
+};
+
+/** `{id}` in a path: the spec's DocumentId. */
+export const POINTER_ID_PARAMS: Json = {
+  type: 'object',
+  properties: { id: consumerSchemas.DocumentId },
+  required: ['id'],
+};
+
+/** X-Request-ID as the specs declare it (a UUID). */
+export const REQUEST_ID = new RegExp(String(consumerSchemas.RequestHeaderRequestId!.pattern));
+
+/**
+ * The headers of every NRL operation, as both specs declare them. `NHSD-End-User-Organisation-ODS`
+ * is not required here: an OpenSpine access token already names its organisation, and behind a
+ * gateway NHSD-Connection-Metadata does (caller.ts checks whichever applies, before the body is read).
+ */
+export const NRL_HEADERS: Json = {
+  type: 'object',
+  properties: {
+    'X-Request-ID': consumerSchemas.RequestHeaderRequestId,
+    'X-Correlation-ID': consumerSchemas.RequestHeaderCorrelationId,
+    'NHSD-End-User-Organisation-ODS': consumerSchemas.RequestHeaderOdsCode,
+    'NHSD-End-User-Organisation': consumerSchemas.RequestHeaderOrganisationExtensionCode,
+  },
+  required: ['X-Request-ID'],
+};
 

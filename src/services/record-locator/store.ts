@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.js';
+import { outboxInsertFrom } from '../../platform/events/outbox.js';
 import { categoryOf, custodianOf, nhsNumberOf, pointerTypeOf, type DocumentReference } from './domain/document-reference.js';
 
 /** The only SQL of the record locator. */
@@ -45,6 +46,24 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
     [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource],
   );
   return rowCount === 1;
+}
+
+/**
+ * A new pointer and its outbox event in one statement (one round trip, one implicit transaction):
+ * both are written or neither. False, and no event, when the id exists.
+ */
+export async function insertPointerAnnounced(db: Queryable, row: PointerRow, event: { type: string; source: string; payload: Record<string, unknown> }): Promise<boolean> {
+  const { rows } = await db.query<{ inserted: number }>({
+    name: 'nrl-insert-announced',
+    text: `WITH inserted AS (
+         INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+         VALUES ($1, $2, $3, split_part($3, '.', 1), $4, $5, $6) ON CONFLICT DO NOTHING
+         RETURNING nhs_number),
+       announced AS (${outboxInsertFrom('SELECT $7, $8, nhs_number, $9::jsonb FROM inserted')})
+       SELECT count(*)::int AS inserted FROM inserted`,
+    values: [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource, event.type, event.source, event.payload],
+  });
+  return rows[0]!.inserted === 1;
 }
 
 /** Many pointers in one statement (seeding); ids already present are skipped. Returns how many were added. */
@@ -95,34 +114,45 @@ export interface PointerQuery {
   limit: number;
 }
 
-function where(query: PointerQuery): { sql: string; values: unknown[] } {
+/** The filter, and a name for its shape: each shape is a prepared statement, planned once per connection. */
+function where(query: PointerQuery): { sql: string; values: unknown[]; shape: string } {
   const values: unknown[] = [query.types];
   const clauses = ['type = ANY($1)'];
-  const add = (clause: (n: number) => string, value: unknown) => { values.push(value); clauses.push(clause(values.length)); };
+  let shape = '';
+  const add = (clause: (n: number) => string, value: unknown) => {
+    values.push(value);
+    clauses.push(clause(values.length));
+    shape += `-${clause(0).split(' ')[0]}`;
+  };
   if (query.nhsNumber !== undefined) add((n) => `nhs_number = $${n}`, query.nhsNumber);
   if (query.custodian !== undefined) add((n) => `custodian = $${n}`, query.custodian);
   if (query.custodianOds !== undefined) add((n) => `custodian_ods = $${n}`, query.custodianOds);
   if (query.category !== undefined) add((n) => `category = $${n}`, query.category);
-  return { sql: clauses.join(' AND '), values };
+  return { sql: clauses.join(' AND '), values, shape };
 }
+
+/** A search hit: the pointer as stored, as JSON text, so a page is answered without parsing and re-serialising it. */
+export interface PointerHit { id: string; json: string }
+const HIT_COLUMNS = `id, resource::text AS json`;
 
 /**
  * One page (by id) and the total across pages. The first page is one statement (the window count
  * is taken before LIMIT); a later page counts separately, since its rows start after the token.
  */
-export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerRow[] }> {
+export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerHit[] }> {
   const filter = where(query);
   if (query.afterId === undefined) {
-    const { rows } = await db.query<PointerRow & { total: number }>(
-      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM record_locator.pointers WHERE ${filter.sql} ORDER BY id LIMIT $${filter.values.length + 1}`,
-      [...filter.values, query.limit],
-    );
+    const { rows } = await db.query<PointerHit & { total: number }>({
+      name: `nrl-search${filter.shape}`,
+      text: `SELECT ${HIT_COLUMNS}, count(*) OVER ()::int AS total FROM record_locator.pointers WHERE ${filter.sql} ORDER BY id LIMIT $${filter.values.length + 1}`,
+      values: [...filter.values, query.limit],
+    });
     return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _total, ...row }) => row) };
   }
   const pageValues = [...filter.values, query.afterId, query.limit];
   const [page, count] = await Promise.all([
-    db.query<PointerRow>(
-      `SELECT ${COLUMNS} FROM record_locator.pointers WHERE ${filter.sql} AND id > $${pageValues.length - 1} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
+    db.query<PointerHit>(
+      `SELECT ${HIT_COLUMNS} FROM record_locator.pointers WHERE ${filter.sql} AND id > $${pageValues.length - 1} ORDER BY id LIMIT $${pageValues.length}`, pageValues),
     db.query<{ total: number }>(`SELECT count(*)::int AS total FROM record_locator.pointers WHERE ${filter.sql}`, filter.values),
   ]);
   return { total: count.rows[0]!.total, rows: page.rows };
@@ -146,16 +176,26 @@ export async function pointerTypesFor(db: Queryable, appId: string, organisation
   return rows[0]?.pointer_types ?? [];
 }
 
+/** The channel every change to the permission table notifies as it commits (the permission cache listens). */
+export const PERMISSIONS_CHANGED = 'record_locator_permissions';
+
 export async function setPermission(db: Queryable, permission: Permission): Promise<void> {
   await db.query(
-    `INSERT INTO record_locator.permissions (app_id, organisation, pointer_types) VALUES ($1, $2, $3)
-     ON CONFLICT (app_id, organisation) DO UPDATE SET pointer_types = EXCLUDED.pointer_types, updated_at = now()`,
+    `WITH changed AS (
+       INSERT INTO record_locator.permissions (app_id, organisation, pointer_types) VALUES ($1, $2, $3)
+       ON CONFLICT (app_id, organisation) DO UPDATE SET pointer_types = EXCLUDED.pointer_types, updated_at = now()
+       RETURNING 1)
+     SELECT pg_notify('${PERMISSIONS_CHANGED}', '') FROM changed`,
     [permission.appId, permission.organisation, permission.pointerTypes],
   );
 }
 
 export async function deletePermission(db: Queryable, appId: string, organisation: string): Promise<boolean> {
-  const { rowCount } = await db.query(`DELETE FROM record_locator.permissions WHERE app_id = $1 AND organisation = $2`, [appId, organisation]);
+  const { rowCount } = await db.query(
+    `WITH changed AS (DELETE FROM record_locator.permissions WHERE app_id = $1 AND organisation = $2 RETURNING 1)
+     SELECT pg_notify('${PERMISSIONS_CHANGED}', '') FROM changed`,
+    [appId, organisation],
+  );
   return rowCount === 1;
 }
 

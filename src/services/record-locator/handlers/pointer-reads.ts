@@ -12,12 +12,15 @@ import { countPointers, readPointer, searchPointers } from '../store.js';
 /** NRL answers 20 pointers a page (spec: searchDocumentReference). */
 export const PAGE_SIZE = 20;
 
-export interface SearchBundle {
-  resourceType: 'Bundle';
-  type: 'searchset';
-  total: number;
-  link: Array<{ relation: 'self' | 'next'; url: string }>;
-  entry: Array<{ resource: DocumentReference }>;
+type BundleLink = { relation: 'self' | 'next'; url: string };
+
+/**
+ * A searchset Bundle as JSON text, each entry's resource spliced in as stored: a page of pointers is
+ * never parsed and serialised again on its way out.
+ */
+function searchsetJson(total: number, link: BundleLink[], resources: readonly string[]): string {
+  return `{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${
+    resources.map((resource) => `{"resource":${resource}}`).join(',')}]}`;
 }
 
 export async function readPointerAs(ctx: PlatformContext, caller: NrlCaller, side: SearchSide, id: string): Promise<DocumentReference> {
@@ -30,7 +33,13 @@ export async function readPointerAs(ctx: PlatformContext, caller: NrlCaller, sid
   return row.resource;
 }
 
-export interface SearchResult { bundle: SearchBundle; nhsNumber?: string }
+export interface SearchResult {
+  /** The searchset Bundle, as JSON text. */
+  bundle: string;
+  total: number;
+  returned: number;
+  nhsNumber?: string;
+}
 
 /**
  * A consumer searches one patient's pointers (any custodian); a producer searches its own.
@@ -57,12 +66,14 @@ export async function searchAs(
   });
   const page = rows.slice(0, PAGE_SIZE);
   const url = `${baseUrl}/DocumentReference`;
-  const link: SearchBundle['link'] = [{ relation: 'self', url: `${url}?${searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined)}` }];
+  const link: BundleLink[] = [{ relation: 'self', url: `${url}?${searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined)}` }];
   if (rows.length > PAGE_SIZE) {
     link.push({ relation: 'next', url: `${url}?${searchQuery(search, side, encodePageToken(page[page.length - 1]!.id))}` });
   }
   return {
-    bundle: { resourceType: 'Bundle', type: 'searchset', total, link, entry: page.map((row) => ({ resource: row.resource })) },
+    bundle: searchsetJson(total, link, page.map((row) => row.json)),
+    total,
+    returned: page.length,
     nhsNumber: search.nhsNumber,
   };
 }

@@ -7,7 +7,7 @@ import type { NrlCaller } from '../caller.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, NRL_RESPONSES, NrlIssuesError, nrlError, type NrlResponse } from '../errors.js';
 import { custodianOf, pointerTypeOf, producerIdOf, type DocumentReference } from '../domain/document-reference.js';
 import { validatePointer } from '../domain/validate-pointer.js';
-import { deletePointers, insertPointer, readPointersForUpdate, rowOf, updatePointerResource, type PointerRow } from '../store.js';
+import { deletePointers, insertPointer, insertPointerAnnounced, readPointersForUpdate, rowOf, updatePointerResource, type PointerRow } from '../store.js';
 
 /**
  * The producer's writes. Each runs in one transaction with its outbox events: a supersede creates
@@ -87,6 +87,12 @@ export async function createPointer(ctx: PlatformContext, caller: NrlCaller, bod
   pointer.meta = { ...(pointer.meta ?? {}), lastUpdated: now };
   const row = rowOf(pointer, id);
 
+  if (!pointer.relatesTo?.length) {
+    // The common case, a plain create: the pointer and its event in one statement, no transaction to open.
+    const created = await insertPointerAnnounced(ctx.db, row, { type: 'nrl-pointer-created', source: SOURCE, payload: eventPayload(row) });
+    if (!created) throw nrlError(NRL_ERRORS.DUPLICATE_REJECTED, NRL_DIAGNOSTICS.duplicate(id));
+    return { response: NRL_RESPONSES.RESOURCE_CREATED, id, nhsNumber: row.nhsNumber, replaced: [] };
+  }
   const replaced = await ctx.db.tx(async (tx) => {
     const supersedes = await pointersToSupersede(tx, caller, pointer, row.nhsNumber);
     if (!(await insertPointer(tx, row))) throw nrlError(NRL_ERRORS.DUPLICATE_REJECTED, NRL_DIAGNOSTICS.duplicate(id));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
+import type { PermissionCache } from '../permission-cache.js';
 import { parseAppId, parseOrganisation, parsePointerTypes, type Parsed } from '../domain/permissions.js';
 import { deletePermission, listPermissions, setPermission } from '../store.js';
 
@@ -15,18 +16,23 @@ function valueOf<T>(parsed: Parsed<T>): T {
 
 interface PermissionParams { appId: string; organisation: string }
 
-export function registerPermissionRoutes(app: FastifyInstance, ctx: PlatformContext, base: string, config: Record<string, unknown>) {
+export function registerPermissionRoutes(
+  app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache, base: string, config: Record<string, unknown>,
+) {
   app.put<{ Params: PermissionParams }>(`${base}/permissions/:appId/:organisation`, { config }, async (request) => {
     const appId = valueOf(parseAppId(request.params.appId));
     const organisation = valueOf(parseOrganisation(request.params.organisation));
     const pointerTypes = valueOf(parsePointerTypes(request.body));
     await setPermission(ctx.db, { appId, organisation, pointerTypes });
+    permissions.forget();
     return { appId, organisation, pointerTypes };
   });
   app.delete<{ Params: PermissionParams }>(`${base}/permissions/:appId/:organisation`, { config }, async (request, reply) => {
     const appId = valueOf(parseAppId(request.params.appId));
     const organisation = valueOf(parseOrganisation(request.params.organisation));
-    if (!(await deletePermission(ctx.db, appId, organisation))) {
+    const deleted = await deletePermission(ctx.db, appId, organisation);
+    permissions.forget();
+    if (!deleted) {
       throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `application '${appId}' has no pointer types for '${organisation}'`);
     }
     return reply.code(204).send();
@@ -38,6 +44,6 @@ export function registerPermissionRoutes(app: FastifyInstance, ctx: PlatformCont
   });
 }
 
-export async function permissionsAdminRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  registerPermissionRoutes(app, ctx, '/admin/record-locator', { activity: 'record-locator:admin' });
+export async function permissionsAdminRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
+  registerPermissionRoutes(app, ctx, permissions, '/admin/record-locator', { activity: 'record-locator:admin' });
 }

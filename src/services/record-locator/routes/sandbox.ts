@@ -4,6 +4,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { DocumentReference } from '../domain/document-reference.js';
 import { deleteAllPointers, deletePointers, readPointer, replacePointer, rowOf } from '../store.js';
 import { registerPermissionRoutes } from './permissions-admin.js';
+import type { PermissionCache } from '../permission-cache.js';
 
 /**
  * The sandbox testing API (sandbox mode only; absent, so 404, otherwise): a supplier's test suite
@@ -19,8 +20,8 @@ function pointerId(id: string): string {
   return id;
 }
 
-export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  registerPermissionRoutes(app, ctx, BASE, SANDBOX_ONLY);
+export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
+  registerPermissionRoutes(app, ctx, permissions, BASE, SANDBOX_ONLY);
 
   app.put<{ Params: { id: string } }>(`${BASE}/DocumentReference/:id`, { config: SANDBOX_ONLY }, async (request, reply) => {
     const id = pointerId(request.params.id);

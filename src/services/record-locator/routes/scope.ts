@@ -69,13 +69,22 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   if (failure.keyword === 'unicode') {
     return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${path || 'body'}: string contains a lone surrogate)`, expression: path || 'body' }];
   }
-  const schema = (request.routeOptions.schema as { body?: object } | undefined)?.body;
-  const errors: ErrorObject[] = failure.part === 'body' && schema ? schemaErrors(schema, request.body) : [];
+  if (failure.part === 'headers') {
+    // Every header NRL declares is text; only X-Request-ID is required and patterned (a UUID).
+    const diagnostics = failure.path.toLowerCase() === 'x-request-id' ? NRL_DIAGNOSTICS.missingRequestId : `The ${failure.path} header is missing or invalid`;
+    return [{ spec: NRL_ERRORS.MISSING_REQUEST_ID, diagnostics }];
+  }
+  const schemas = request.routeOptions.schema as Partial<Record<'body' | 'querystring' | 'params', object>> | undefined;
+  const schema = schemas?.[failure.part];
+  const data = failure.part === 'body' ? request.body : failure.part === 'querystring' ? request.query : request.params;
+  const errors: ErrorObject[] = schema ? schemaErrors(schema, data) : [];
   if (errors.length > 0) {
+    if (failure.part === 'params') return searchBodyIssues(errors, 'path');
     return request.routeOptions.config.nrlBody === 'document' ? documentBodyIssues(errors) : searchBodyIssues(errors);
   }
   const why = failure.kind === 'missing' ? 'field required' : failure.kind === 'unexpected' ? 'extra fields not permitted' : `invalid value (${failure.keyword})`;
-  return [{ spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid ${failure.part === 'body' ? 'request body' : failure.part} parameter (${path}: ${why})`, expression: path }];
+  const where = failure.part === 'body' ? 'request body' : failure.part === 'params' ? 'path' : 'query';
+  return [{ spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid ${where} parameter (${path}: ${why})`, expression: path }];
 }
 
 /** `content/0/attachment/url` (the door's path) → `content[0].attachment.url`. */

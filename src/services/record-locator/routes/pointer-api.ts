@@ -1,0 +1,80 @@
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Activity } from '../../../platform/auth/activities.js';
+import { serveOpenApi } from '../../../platform/http/openapi.js';
+import type { PlatformContext } from '../../../platform/service.js';
+import { callerResolver } from '../caller.js';
+import type { PermissionCache } from '../permission-cache.js';
+import { auditPointerAccess, auditValue } from '../audit.js';
+import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
+import { nhsNumberOf } from '../domain/document-reference.js';
+import type { SearchSide } from '../domain/search-params.js';
+import { NRL_HEADERS, POINTER_ID_PARAMS } from '../schemas.js';
+import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
+
+/** What tells NRL's two APIs apart; everything else about them is the same plumbing, here. */
+export interface PointerApi {
+  side: SearchSide;
+  title: string;
+  /** The spec's component schemas, published in the API's OpenAPI document. */
+  components: { schemas: Record<string, unknown> };
+  /** The activity an access token needs (token mode). */
+  activity: Activity;
+  /** The search parameters, as the `GET` query and as the `POST /DocumentReference/_search` body. */
+  searchParams: object;
+}
+
+/** The routes an API adds of its own, inside the scope where every request has its caller resolved. */
+export type OwnRoutes = (scope: FastifyInstance, config: FastifyContextConfig) => void;
+
+/**
+ * One NRL API: its OpenAPI document, `_status` and `metadata`, then, behind the caller hook (request
+ * id, caller, permissions), the read and the searches both APIs have, audited, and its own routes.
+ */
+export async function registerPointerApi(
+  app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache, api: PointerApi, ownRoutes: OwnRoutes,
+) {
+  const name = api.side === 'producer' ? 'Producer' : 'Consumer';
+  await serveOpenApi(app, {
+    path: '/openapi.json',
+    title: api.title,
+    description: `OpenSpine NRL ${api.side} API: its routes and the request bodies it checks, from NHS England's NRL ${name} API specification.`,
+    components: api.components,
+  });
+  registerStatusAndMetadata(app, ctx, api.side);
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', callerResolver(ctx, permissions));
+    const config = routeConfig(ctx, api.activity);
+    registerReadAndSearch(scope, ctx, api, config);
+    ownRoutes(scope, config);
+  });
+}
+
+function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api: PointerApi, config: FastifyContextConfig) {
+  scope.get<{ Params: { id: string } }>('/DocumentReference/:id', { schema: { params: POINTER_ID_PARAMS, headers: NRL_HEADERS }, config }, async (request, reply) => {
+    const pointer = await readPointerAs(ctx, callerOf(request), api.side, request.params.id);
+    const nhsNumber = nhsNumberOf(pointer);
+    await auditPointerAccess(ctx, request, callerOf(request), {
+      action: 'pointer.read', resource: `DocumentReference/${request.params.id}`, nhsNumbers: typeof nhsNumber === 'string' ? [nhsNumber] : [],
+    });
+    return sendResource(reply, pointer);
+  });
+
+  const search = async (request: FastifyRequest, raw: Record<string, unknown>) => {
+    const result = await searchAs(ctx, callerOf(request), api.side, raw, apiBase(ctx, api.side));
+    await auditPointerAccess(ctx, request, callerOf(request), {
+      action: 'pointer.search', resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
+      detail: {
+        total: result.total, returned: result.returned, type: auditValue(raw.type), category: auditValue(raw.category),
+        ...(api.side === 'consumer' ? { custodian: auditValue(raw['custodian:identifier']) } : {}),
+      },
+    });
+    return result.bundle;
+  };
+  // The door compiles a schema object once, for the part it first checks (a query coerced as text, a
+  // body not): the body gets a copy of its own.
+  const searchBody = { ...api.searchParams };
+  scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config }, async (request, reply) =>
+    sendResource(reply, await search(request, request.query as Record<string, unknown>)));
+  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...config, nrlBody: 'search' as const } },
+    async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>)));
+}

@@ -1,0 +1,92 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { isWellFormed } from '../../src/services/record-locator/domain/connection-metadata.js';
+import { assertSpecSchema, call, errorIssue, issueOf, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody } from './support.js';
+
+/**
+ * The path, query and headers every NRL route declares, checked at the platform's door and refused
+ * in NRL's codes and words; a `GET` search and a `POST _search` of the same parameters answer alike.
+ */
+describe('NRL request parameters and headers at the door', () => {
+  let spine: TestSpine;
+  let identity: Record<string, string>;
+  const ODS = 'DOOR1';
+  const nhsNumber = nextNhsNumber();
+  const subject = `https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`;
+
+  before(async () => {
+    spine = await startTestSpine();
+    const { token: admin } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
+    const app = await createAppAndToken(spine, { activities: ['record-locator:produce', 'record-locator:consume'], odsCode: ODS });
+    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
+    });
+    assert.equal(granted.status, 200);
+    identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': ODS };
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', identity, { body: pointerBody(ODS, nhsNumber) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  });
+  after(async () => { await spine?.close(); });
+
+  it('an X-Request-ID that is not a UUID (the specs\' pattern) is 400 MISSING_OR_INVALID_HEADER, on every route', async () => {
+    for (const [method, path] of [
+      ['GET', `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(subject)}`],
+      ['GET', '/consumer/FHIR/R4/DocumentReference/DOOR1-1'],
+      ['POST', '/producer/FHIR/R4/DocumentReference'],
+      ['DELETE', '/producer/FHIR/R4/DocumentReference/DOOR1-1'],
+    ] as const) {
+      const response = await call(spine, method, path, identity, { headers: { 'x-request-id': 'not-a-uuid' }, ...(method === 'POST' ? { body: pointerBody(ODS, nhsNumber) } : {}) });
+      assert.equal(response.status, 400, `${method} ${path}`);
+      assertSpecSchema('consumer', 'OperationOutcome', response.body);
+      assert.deepEqual(issueOf(response.body), errorIssue('MISSING_OR_INVALID_HEADER', 'There is a required header missing or invalid', 'invalid',
+        'The X-Request-Id header is missing or invalid'));
+    }
+  });
+
+  it('a path id the spec\'s DocumentId does not match is 400 INVALID_PARAMETER naming it, quoting the spec\'s pattern', async () => {
+    for (const side of ['consumer', 'producer']) {
+      const response = await call(spine, 'GET', `/${side}/FHIR/R4/DocumentReference/~~~`, identity);
+      assert.equal(response.status, 400, side);
+      assert.deepEqual(issueOf(response.body), errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid',
+        'Invalid path parameter (id: string does not match regex "[A-Za-z0-9\\-\\.]{1,64}")', 'id'));
+    }
+  });
+
+  it('the consumer\'s POST _search takes category as its GET does', async () => {
+    const parameters = { 'subject:identifier': subject, category: 'http://snomed.info/sct|734163000' };
+    const get = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${new URLSearchParams(parameters)}`, identity);
+    const post = await call(spine, 'POST', '/consumer/FHIR/R4/DocumentReference/_search', identity, { body: parameters, contentType: 'application/json' });
+    assert.equal(get.status, 200, JSON.stringify(get.body));
+    assert.equal(post.status, 200, JSON.stringify(post.body));
+    assert.equal(get.body.total, 1);
+    assert.deepEqual(post.body.entry, get.body.entry);
+  });
+
+  it('any search parameters: never a 5xx; a GET and a POST _search of the same text parameters answer alike', { timeout: 120_000 }, async () => {
+    const name = fc.oneof(
+      fc.constantFrom('subject:identifier', 'custodian:identifier', 'type', 'category', 'next-page-token', '_count'),
+      fc.string({ minLength: 1, maxLength: 12 }).filter((n) => !n.includes('\u0000')),
+    );
+    const value = fc.oneof(
+      fc.constantFrom(subject, 'https://fhir.nhs.uk/Id/nhs-number|9000000001', 'https://fhir.nhs.uk/Id/ods-organization-code|DOOR1', MENTAL_HEALTH_CRISIS_PLAN, ''),
+      fc.string({ maxLength: 30 }),
+    );
+    await fc.assert(fc.asyncProperty(fc.dictionary(name, value, { maxKeys: 4 }), fc.constantFrom('consumer', 'producer'), async (parameters, side) => {
+      // Lone surrogates cannot travel in a URL; the body parser's own refusal of them is another test's.
+      fc.pre(Object.entries(parameters).every(([k, v]) => isWellFormed(k) && isWellFormed(v)));
+      const get = await call(spine, 'GET', `/${side}/FHIR/R4/DocumentReference?${new URLSearchParams(parameters)}`, identity);
+      const post = await call(spine, 'POST', `/${side}/FHIR/R4/DocumentReference/_search`, identity, { body: parameters, contentType: 'application/json' });
+      assert.ok(get.status === 200 || get.status === 400, `${get.status} ${JSON.stringify(get.body)}`);
+      assert.equal(post.status, get.status, `${JSON.stringify(parameters)}: GET ${JSON.stringify(get.body)} POST ${JSON.stringify(post.body)}`);
+      if (get.status === 400) {
+        assertSpecSchema('consumer', 'OperationOutcome', get.body);
+        assert.deepEqual(post.body.issue, get.body.issue);
+      } else {
+        assert.deepEqual(post.body.entry, get.body.entry);
+      }
+    }), { numRuns: 60 });
+  });
+});
