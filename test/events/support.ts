@@ -22,11 +22,14 @@ export interface Receiver {
   url: string;
   received: Received[];
   failWith: number | undefined;
+  /** Answer this long after the body arrived (a slow receiver: a relay killed meanwhile sends again). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
-export async function startReceiver(port = 0): Promise<Receiver> {
-  const state: Receiver = { url: '', received: [], failWith: undefined, close: async () => undefined };
+/** `received` may be shared with an earlier receiver on the same port (one that went down and came back). */
+export async function startReceiver(port = 0, received: Received[] = []): Promise<Receiver> {
+  const state: Receiver = { url: '', received, failWith: undefined, delayMs: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -36,7 +39,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
         return;
       }
       state.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(204).end();
+      setTimeout(() => res.writeHead(204).end(), state.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -40,7 +40,8 @@ export const eventsMigrations: MigrationSet = {
         CREATE TABLE events.deliveries (
           id bigserial PRIMARY KEY,
           outbox_id bigint NOT NULL,
-          event_id uuid NOT NULL,
+          -- the event's own id: a UUID for the Spine's events and NEMS's, any string for an MNS CloudEvent
+          event_id text NOT NULL,
           event_type text NOT NULL,
           -- 'mesh:{mailbox}:{workflow}' or 'hook:{subscription id}': what one ordered queue goes to
           destination text NOT NULL,

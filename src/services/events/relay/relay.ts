@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../../platform/db/pool.js';
+import { isDatabaseUnavailable } from '../../../platform/db/faults.js';
 import type { AuditWriter } from '../../../platform/audit/writer.js';
 import type { EventRelayConfig } from '../../../platform/events/relay-config.js';
 import type { BackgroundWorker } from '../../../platform/service.js';
@@ -35,11 +36,21 @@ export async function routeRound(deps: RelayDeps): Promise<number> {
     const rows = await claimUnrouted(tx, deps.config.batchSize);
     if (rows.length === 0) return 0;
     for (const row of rows) {
-      const event = await routableEvent(row, deps.sources);
-      if (!event) continue;
-      const candidates = await candidateSubscriptions(tx, codesOf(event), event.nhsNumber, event.time);
-      if (candidates.length === 0) continue;
-      await insertDeliveries(tx, fanOut(event, candidates, (id) => deps.subscriptionUrl(candidates.find((c) => c.id === id)!.api, id)), deps.config.deadLetterAfterMs);
+      // One row that cannot be routed (a payload no subscriber form fits) must not hold up the
+      // outbox behind it: it is logged and passed over; a database fault retries the whole round.
+      await tx.query('SAVEPOINT route_row');
+      try {
+        const event = await routableEvent(row, deps.sources);
+        if (!event) continue;
+        const candidates = await candidateSubscriptions(tx, codesOf(event), event.nhsNumber, event.time);
+        if (candidates.length === 0) continue;
+        await insertDeliveries(tx, fanOut(event, candidates, (id) => deps.subscriptionUrl(candidates.find((c) => c.id === id)!.api, id)), deps.config.deadLetterAfterMs);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        await tx.query('ROLLBACK TO SAVEPOINT route_row');
+        deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
+        deps.metrics?.attempt('routing', 'dead');
+      }
     }
     await markRouted(tx, rows.map((r) => r.id));
     return rows.length;

@@ -53,7 +53,7 @@ export async function insertDeliveries(tx: Queryable, deliveries: NewDelivery[],
        workflow_id, partner_id, content_type, body, idempotency_key, event_time, routed_at, next_attempt_at, dead_after, replay_of)
      SELECT d.outbox_id, d.event_id, d.event_type, d.destination, d.order_key, d.nhs_number, d.subscription_ids, d.channel, d.endpoint,
        d.workflow_id, d.partner_id, d.content_type, d.body, d.idempotency_key, d.event_time, now(), now(), now() + make_interval(secs => $2::float8 / 1000), d.replay_of
-     FROM jsonb_to_recordset($1::jsonb) AS d(outbox_id bigint, event_id uuid, event_type text, destination text, order_key text, nhs_number text,
+     FROM jsonb_to_recordset($1::jsonb) AS d(outbox_id bigint, event_id text, event_type text, destination text, order_key text, nhs_number text,
        subscription_ids uuid[], channel text, endpoint text, workflow_id text, partner_id text, content_type text, body text,
        idempotency_key text, event_time timestamptz, replay_of bigint)`,
     [JSON.stringify(deliveries.map((d) => ({
