@@ -144,6 +144,11 @@ export function startRelay(deps: RelayDeps): BackgroundWorker {
   let running = true;
   const sleeps = new Set<() => void>();
   const sleep = (ms: number) => new Promise<void>((resolve) => {
+    // A round that was running when stop() woke the sleepers must not start a new sleep.
+    if (!running) {
+      resolve();
+      return;
+    }
     const timer = setTimeout(() => { sleeps.delete(wake); resolve(); }, ms);
     const wake = () => { clearTimeout(timer); resolve(); };
     sleeps.add(wake);
