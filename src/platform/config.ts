@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { parseEventRelayConfig, type EventRelayConfig } from './events/relay-config.js';
 
 /** Every service a process can run; `--services` picks a subset (DESIGN.md: scale MESH and PDS apart). */
 export const SERVICE_NAMES = [
@@ -9,6 +10,7 @@ export const SERVICE_NAMES = [
   'demographics',
   'messaging',
   'record-locator',
+  'events',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -64,6 +66,8 @@ export interface Config {
   drainMs: number;
   /** How long PDS replays a create or PATCH to a retry with the same X-Request-ID (then forgets it). */
   pdsReplayRetentionHours: number;
+  /** The event relay (outbox → NEMS/MNS subscribers). */
+  events: EventRelayConfig;
 }
 
 export interface ConfigFlags {
@@ -202,6 +206,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     drainMs: parseCount('OPENSPINE_DRAIN_MS', env.OPENSPINE_DRAIN_MS, 0),
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
+    events: parseEventRelayConfig(env),
   };
 }
 

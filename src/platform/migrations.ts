@@ -24,9 +24,17 @@ export const platformMigrations: MigrationSet[] = [
           CREATE INDEX outbox_pending ON platform.outbox (next_attempt_at) WHERE delivered_at IS NULL;`,
       },
       {
+        // The event relay claims unrouted rows in id order, prunes routed ones by age and replays by time.
+        id: '002_outbox_relay_indexes',
+        sql: `
+          CREATE INDEX outbox_unrouted ON platform.outbox (id) WHERE delivered_at IS NULL;
+          CREATE INDEX outbox_routed_at ON platform.outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+          CREATE INDEX outbox_created_at ON platform.outbox (created_at);`,
+      },
+      {
         // Per-application request counts shared by every process (see http/rate-limit.ts).
         // Unlogged: a count lost in a crash only forgives one second of requests.
-        id: '002_rate_windows',
+        id: '003_rate_windows',
         sql: `
           CREATE UNLOGGED TABLE platform.rate_windows (
             app_id text NOT NULL,

@@ -142,7 +142,7 @@ describe('PATCH /Patient/{id}', () => {
     ], { version: 1 });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const { rows } = await h.db.query("SELECT event_type, payload FROM platform.outbox WHERE nhs_number = $1 ORDER BY id", [id]);
-    assert.deepEqual(rows.map((r) => r.event_type), ['pds-death-notification', 'pds-change-of-gp', 'pds-change-of-address']);
+    assert.deepEqual(rows.map((r) => r.event_type), ['pds-death-notification', 'pds-change-of-gp', 'pds-change-of-address', 'pds-record-change']);
     assert.equal(rows[1].payload.gp, 'B86030');
     const again = await patch(id, [{ op: 'replace', path: '/deceasedDateTime', value: '2024-02-01T00:00:00+00:00' }], { version: 2 });
     assert.equal(again.status, 403);

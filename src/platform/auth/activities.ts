@@ -16,6 +16,9 @@ export const ACTIVITIES = [
   'record-locator:produce',
   'record-locator:consume',
   'record-locator:admin',
+  'events:subscribe',
+  'events:publish',
+  'events:admin',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 

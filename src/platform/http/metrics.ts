@@ -2,9 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/pool.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The server's Prometheus registry: services add their own metrics to it. */
+    metrics: Registry;
+  }
+}
+
 /** A registry per server, so several servers in one process (tests) never share counters. */
 export function registerMetrics(app: FastifyInstance, db: Db): Registry {
   const registry = new Registry();
+  app.decorate('metrics', registry);
   // Default metrics include event-loop lag, heap and RSS.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const requests = new Counter({

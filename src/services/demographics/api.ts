@@ -27,8 +27,13 @@ export type PatientLookup =
 
 const NOMINATED_PHARMACY = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy';
 
+/** A patient's whole current record (FHIR R4, as PDS stores it), for services that publish it (NEMS events). */
+export type PatientRecord = { status: 'active' | 'invalidated' | 'unknown'; restricted: boolean; patient?: Patient };
+
 export interface DemographicsApi {
   lookupPatient(nhsNumber: string): Promise<PatientLookup>;
+  /** The record under this NHS number itself (not followed to a superseding one). */
+  currentRecord(nhsNumber: string): Promise<PatientRecord>;
 }
 
 export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
@@ -51,6 +56,12 @@ export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
         nominatedPharmacyOdsCode: pharmacy?.valueReference?.identifier?.value,
         deceased: patient.deceasedDateTime !== undefined,
       };
+    },
+    async currentRecord(nhsNumber) {
+      const row = isValidNhsNumber(nhsNumber) ? await readPatientRow(db.pool, nhsNumber) : undefined;
+      if (!row) return { status: 'unknown', restricted: false };
+      const status = row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown';
+      return { status, restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
     },
   };
 }

@@ -9,15 +9,18 @@ export function eventsForChange(before: Patient, after: Patient): OutboxEvent[] 
   const events: OutboxEvent[] = [];
   const nhsNumber = after.id;
   const version = after.meta?.versionId;
-  if (deathDate(after) !== undefined && deathDate(after) !== deathDate(before)) {
+  // A death recorded, changed or removed (NEMS: informal, formal, or removed 'U').
+  if (deathDate(after) !== deathDate(before)) {
     events.push({ type: 'pds-death-notification', source: SOURCE, nhsNumber, payload: { nhsNumber, deceasedDateTime: after.deceasedDateTime, versionId: version } });
   }
   if (gpOdsCode(after) !== gpOdsCode(before)) {
     events.push({ type: 'pds-change-of-gp', source: SOURCE, nhsNumber, payload: { nhsNumber, previousGp: gpOdsCode(before) ?? null, gp: gpOdsCode(after) ?? null, versionId: version } });
   }
   if (JSON.stringify(homeAddress(after) ?? null) !== JSON.stringify(homeAddress(before) ?? null)) {
-    events.push({ type: 'pds-change-of-address', source: SOURCE, nhsNumber, payload: { nhsNumber, versionId: version } });
+    events.push({ type: 'pds-change-of-address', source: SOURCE, nhsNumber, payload: { nhsNumber, previousAddress: homeAddress(before) ?? null, versionId: version } });
   }
+  // Any change at all: NEMS's PDS Record Change ("re-read the record").
+  events.push({ type: 'pds-record-change', source: SOURCE, nhsNumber, payload: { nhsNumber, versionId: version } });
   return events;
 }
 

@@ -1,0 +1,42 @@
+import { ConfigError } from '../config.js';
+
+/** How the event relay delivers what the outbox holds (see services/events/README.md). */
+export interface EventRelayConfig {
+  /** Run the relay in this process (several processes may: they share the work). */
+  enabled: boolean;
+  /** Idle poll interval when there is nothing to route or deliver. */
+  pollMs: number;
+  /** Deliveries claimed per round. */
+  batchSize: number;
+  /** First retry after this long, doubling per attempt up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** A delivery still failing this long after it was routed is dead-lettered (visible, replayable). */
+  deadLetterAfterMs: number;
+  /** Routed outbox rows (and delivered deliveries) are pruned after this long; replay reaches this far back. */
+  retentionMs: number;
+  /** A webhook that has not answered within this long has failed (and is retried). */
+  webhookTimeoutMs: number;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number of at least ${min}, not '${raw}'`);
+  return value;
+}
+
+export function parseEventRelayConfig(env: NodeJS.ProcessEnv): EventRelayConfig {
+  return {
+    enabled: env.OPENSPINE_EVENTS_RELAY !== 'false',
+    pollMs: whole(env, 'OPENSPINE_EVENTS_POLL_MS', 200),
+    batchSize: whole(env, 'OPENSPINE_EVENTS_BATCH', 200),
+    baseBackoffMs: whole(env, 'OPENSPINE_EVENTS_BACKOFF_MS', 1_000),
+    maxBackoffMs: whole(env, 'OPENSPINE_EVENTS_MAX_BACKOFF_MS', 15 * 60_000),
+    // MESH keeps an undelivered message 5 days; a webhook gets as long before it is dead-lettered.
+    deadLetterAfterMs: whole(env, 'OPENSPINE_EVENTS_DEAD_LETTER_AFTER_S', 5 * 24 * 3600) * 1000,
+    retentionMs: whole(env, 'OPENSPINE_EVENTS_RETENTION_HOURS', 7 * 24) * 3600_000,
+    webhookTimeoutMs: whole(env, 'OPENSPINE_EVENTS_WEBHOOK_TIMEOUT_MS', 10_000),
+  };
+}

@@ -1,0 +1,40 @@
+import { MNS_EVENT_TYPES } from './event-types.js';
+
+/**
+ * MNS subscription criteria (`create-or-update-subscription-body.yaml`): `eventType=X`, or
+ * `eventType='X' AND key='value' AND …`, where each key filters on the CloudEvent's `filtering`
+ * object. MNS's Events Catalogue, which lists the keys per event, is not published as data; any
+ * lower-case key is accepted and matches when the event's filtering value equals it (or, for an
+ * array, contains it).
+ */
+export interface MnsCriteria {
+  eventType: string;
+  filters: Array<{ key: string; value: string }>;
+}
+
+const TERM = /^([A-Za-z][A-Za-z0-9_]{0,63})=(?:'([^']{0,256})'|([^'\s]{0,256}))$/;
+
+export function parseMnsCriteria(text: string): MnsCriteria | { problem: string } {
+  const terms = text.split(/\s+AND\s+/);
+  const parsed: Array<{ key: string; value: string }> = [];
+  for (const term of terms) {
+    const match = TERM.exec(term.trim());
+    if (!match) return { problem: `Invalid criteria term '${term}'` };
+    parsed.push({ key: match[1]!, value: match[2] ?? match[3] ?? '' });
+  }
+  const [first, ...filters] = parsed;
+  if (!first || first.key !== 'eventType') return { problem: 'Criteria must start with eventType' };
+  if (!MNS_EVENT_TYPES.has(first.value)) return { problem: `Unknown eventType '${first.value}'` };
+  const keys = filters.map((f) => f.key);
+  if (keys.includes('eventType')) return { problem: 'eventType may appear only once' };
+  if (new Set(keys).size !== keys.length) return { problem: 'A filter key may appear only once' };
+  return { eventType: first.value, filters };
+}
+
+export function matchesMnsFilters(criteria: MnsCriteria, filtering: Record<string, unknown> | undefined): boolean {
+  return criteria.filters.every(({ key, value }) => {
+    const actual = filtering?.[key];
+    if (Array.isArray(actual)) return actual.some((v) => String(v) === value);
+    return actual !== undefined && actual !== null && String(actual) === value;
+  });
+}

@@ -1,0 +1,58 @@
+import type { NewDelivery } from '../store/deliveries.js';
+import type { SubscriptionRow } from '../store/subscriptions.js';
+import { nemsWorkflowId } from '../domain/event-types.js';
+import { matchesNems, partnerId } from '../domain/matching.js';
+import { matchesMnsFilters, type MnsCriteria } from '../domain/mns-criteria.js';
+import type { NemsCriteria } from '../domain/nems-criteria.js';
+import { fhirSignal } from '../domain/mns-signal.js';
+import type { RoutableEvent } from './events-of.js';
+
+/**
+ * The deliveries one event makes (pure): NEMS sends one copy per mailbox however many of its
+ * subscriptions match, with their `subId|tag` pairs in `Mex-PartnerID`; MNS sends one per
+ * subscription, in the payload type it asked for. Each delivery's idempotency key is the event id
+ * with the mailbox (NEMS) or the subscription (MNS): the same on every retry and every replay.
+ */
+export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], subscriptionUrl: (id: string) => string): NewDelivery[] {
+  const deliveries: NewDelivery[] = [];
+  const orderKey = event.nhsNumber ?? `event:${event.outboxId}`;
+  const common = { outboxId: event.outboxId, eventId: event.eventId, eventTime: event.time, orderKey, nhsNumber: event.nhsNumber };
+
+  if (event.nems) {
+    const { code, xml, facts } = event.nems;
+    const byMailbox = new Map<string, SubscriptionRow[]>();
+    for (const s of subscriptions) {
+      if (s.api !== 'nems' || !matchesNems(s.rule as unknown as NemsCriteria, code, facts, event.time)) continue;
+      byMailbox.set(s.mailbox!, [...(byMailbox.get(s.mailbox!) ?? []), s]);
+    }
+    const workflowId = nemsWorkflowId(code);
+    for (const [mailbox, matched] of [...byMailbox.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      deliveries.push({
+        ...common, eventType: code, destination: `mesh:${mailbox}:${workflowId}`, subscriptionIds: matched.map((s) => s.id),
+        channel: 'mesh', endpoint: mailbox, workflowId, partnerId: partnerId(matched), contentType: 'application/fhir+xml',
+        body: xml, idempotencyKey: `${event.eventId}:${mailbox}`,
+      });
+    }
+  }
+
+  if (event.mns) {
+    const cloudEvent = event.mns;
+    for (const s of subscriptions) {
+      if (s.api !== 'mns') continue;
+      const criteria = s.rule as unknown as MnsCriteria;
+      if (criteria.eventType !== cloudEvent.type || !matchesMnsFilters(criteria, cloudEvent.filtering)) continue;
+      const fhir = s.payloadType === 'application/fhir+json';
+      const body = JSON.stringify(fhir ? fhirSignal(cloudEvent, subscriptionUrl(s.id), event.outboxId) : cloudEvent);
+      deliveries.push({
+        ...common, eventType: cloudEvent.type, subscriptionIds: [s.id], channel: s.channel, endpoint: s.endpoint,
+        destination: s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.id}`,
+        workflowId: s.workflowId, contentType: fhir ? 'application/fhir+json' : 'application/json', body,
+        idempotencyKey: `${event.eventId}:${s.id}`,
+      });
+    }
+  }
+  return deliveries;
+}
+
+/** The event codes an event can be subscribed to by (for the candidate query). */
+export const codesOf = (event: RoutableEvent): string[] => [event.nems?.code, event.mns?.type].filter((c): c is string => c !== undefined);

@@ -1,0 +1,183 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../../platform/db/pool.js';
+import { isDatabaseUnavailable } from '../../../platform/db/faults.js';
+import type { AuditWriter } from '../../../platform/audit/writer.js';
+import type { EventRelayConfig } from '../../../platform/events/relay-config.js';
+import type { BackgroundWorker } from '../../../platform/service.js';
+import type { MessagingApi } from '../../messaging/api.js';
+import { retryDelayMs } from '../domain/backoff.js';
+import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type Delivery } from '../store/deliveries.js';
+import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
+import { candidateSubscriptions, subscriptionById } from '../store/subscriptions.js';
+import { routableEvent, type EventSources } from './events-of.js';
+import { codesOf, fanOut } from './fan-out.js';
+import { sendOverMesh, sendToWebhook, type SendResult } from './channels.js';
+import type { RelayMetrics } from './metrics.js';
+
+export interface RelayDeps {
+  db: Db;
+  log: Logger;
+  audit: AuditWriter;
+  config: EventRelayConfig;
+  sources: EventSources;
+  messaging: MessagingApi;
+  subscriptionUrl: (api: 'nems' | 'mns', id: string) => string;
+  metrics?: RelayMetrics;
+  now: () => Date;
+}
+
+/**
+ * Routing: claims unrouted outbox rows (SKIP LOCKED, so relays in several processes take different
+ * rows), makes their deliveries and marks them routed, all in one transaction: an event is routed
+ * exactly once, and a relay that dies mid-way leaves its rows to the next.
+ */
+export async function routeRound(deps: RelayDeps): Promise<number> {
+  return deps.db.tx(async (tx) => {
+    const rows = await claimUnrouted(tx, deps.config.batchSize);
+    if (rows.length === 0) return 0;
+    for (const row of rows) {
+      // One row that cannot be routed (a payload no subscriber form fits) must not hold up the
+      // outbox behind it: it is logged and passed over; a database fault retries the whole round.
+      await tx.query('SAVEPOINT route_row');
+      try {
+        const event = await routableEvent(row, deps.sources);
+        if (!event) continue;
+        const candidates = await candidateSubscriptions(tx, codesOf(event), event.nhsNumber, event.time);
+        if (candidates.length === 0) continue;
+        await insertDeliveries(tx, fanOut(event, candidates, (id) => deps.subscriptionUrl(candidates.find((c) => c.id === id)!.api, id)), deps.config.deadLetterAfterMs);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
+        await tx.query('ROLLBACK TO SAVEPOINT route_row');
+        deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
+        deps.metrics?.attempt('routing', 'dead');
+      }
+    }
+    await markRouted(tx, rows.map((r) => r.id));
+    return rows.length;
+  });
+}
+
+/**
+ * Replay: the events routed since `since` (still in the outbox: see the retention) fanned out again
+ * to one subscription only, as new deliveries with the events' own idempotency keys.
+ */
+export async function replaySubscription(deps: RelayDeps, subscriptionId: string, since: Date): Promise<number> {
+  const subscription = await subscriptionById(deps.db, subscriptionId);
+  if (!subscription) return 0;
+  let afterId = 0;
+  let made = 0;
+  for (;;) {
+    const rows = await routedSince(deps.db, since, afterId, 500);
+    if (rows.length === 0) return made;
+    for (const row of rows) {
+      const event = await routableEvent(row, deps.sources);
+      if (!event || !codesOf(event).some((c) => subscription.eventTypes.includes(c))) continue;
+      if (subscription.nhsNumber && subscription.nhsNumber !== event.nhsNumber) continue;
+      const deliveries = fanOut(event, [subscription], (id) => deps.subscriptionUrl(subscription.api, id));
+      await insertDeliveries(deps.db, deliveries, deps.config.deadLetterAfterMs);
+      made += deliveries.length;
+    }
+    afterId = rows[rows.length - 1]!.id;
+  }
+}
+
+/**
+ * Delivery: claims the heads of due queues and sends them, holding their row locks until the
+ * outcome is recorded (a relay that dies mid-send releases them; the next relay sends again under
+ * the same idempotency key: at least once). MESH posts run in the same transaction, so they are
+ * exactly once; webhooks are called in parallel.
+ */
+export async function deliverRound(deps: RelayDeps): Promise<number> {
+  const done: Array<{ delivery: Delivery; owners: string[] }> = [];
+  const claimed = await deps.db.tx(async (tx) => {
+    const due = await claimDueDeliveries(tx, deps.config.batchSize);
+    if (due.length === 0) return 0;
+    const subs = new Map<string, { secret?: string; owner: string } | undefined>();
+    for (const id of new Set(due.flatMap((d) => d.subscriptionIds))) {
+      const s = await subscriptionById(tx, id);
+      subs.set(id, s ? { secret: s.signingSecret, owner: s.ownerAppId } : undefined);
+    }
+    const now = deps.now();
+    const results: SendResult[] = [];
+    // MESH posts share the transaction's connection, one after another; webhooks go in parallel.
+    const hooks = due.map((d) => {
+      if (d.channel !== 'rest-hook') return undefined;
+      const s = subs.get(d.subscriptionIds[0]!);
+      return s?.secret ? sendToWebhook(d, s.secret, deps.config.webhookTimeoutMs) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
+    });
+    for (const [i, d] of due.entries()) {
+      results[i] = d.channel === 'mesh' ? await sendOverMesh(tx, deps.messaging, d, now) : await hooks[i]!;
+    }
+    const delivered: number[] = [];
+    for (const [i, d] of due.entries()) {
+      const result = results[i]!;
+      if (result.ok) {
+        delivered.push(d.id);
+        done.push({ delivery: d, owners: d.subscriptionIds.map((id) => subs.get(id)?.owner).filter((o): o is string => o !== undefined) });
+        continue;
+      }
+      const gone = d.subscriptionIds.every((id) => subs.get(id) === undefined);
+      const retryIn = gone ? 0 : retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
+      const status = await markFailed(tx, d.id, retryIn, result.error);
+      deps.metrics?.attempt(d.channel, status === 'dead' ? 'dead' : 'retry');
+    }
+    await markDelivered(tx, delivered);
+    return due.length;
+  });
+  for (const { delivery, owners } of done) {
+    deps.metrics?.attempt(delivery.channel, 'delivered');
+    deps.metrics?.lag(delivery.channel, (deps.now().getTime() - delivery.eventTime.getTime()) / 1000);
+    if (delivery.nhsNumber) {
+      // Delivering an event about a patient discloses it: an access in the audit trail.
+      await deps.audit.record({
+        requestId: `event-delivery-${delivery.id}`, action: 'event.deliver', resource: delivery.channel === 'mesh' ? `MESH/${delivery.endpoint}` : `Subscription/${delivery.subscriptionIds[0]}`,
+        nhsNumbers: [delivery.nhsNumber], outcome: 'success', appId: owners[0],
+        detail: { eventType: delivery.eventType, eventId: delivery.eventId, subscriptions: delivery.subscriptionIds, channel: delivery.channel, attempts: delivery.attempts + 1 },
+      }).catch((err: unknown) => deps.log.warn({ err }, 'audit of an event delivery failed'));
+    }
+  }
+  return claimed;
+}
+
+/** The relay's loops: routing, two delivery loops (a slow webhook holds up only one), and hourly pruning. */
+export function startRelay(deps: RelayDeps): BackgroundWorker {
+  let running = true;
+  const sleeps = new Set<() => void>();
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    // A round that was running when stop() woke the sleepers must not start a new sleep.
+    if (!running) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => { sleeps.delete(wake); resolve(); }, ms);
+    const wake = () => { clearTimeout(timer); resolve(); };
+    sleeps.add(wake);
+  });
+  const loop = async (name: string, round: () => Promise<number>, idleMs: number) => {
+    while (running) {
+      try {
+        const n = await round();
+        if (n === 0) await sleep(idleMs);
+      } catch (err) {
+        if (running) deps.log.warn({ err, loop: name }, 'event relay round failed; retrying');
+        await sleep(Math.max(idleMs, 1_000));
+      }
+    }
+  };
+  const loops = [
+    loop('route', () => routeRound(deps), deps.config.pollMs),
+    loop('deliver', () => deliverRound(deps), deps.config.pollMs),
+    loop('deliver', () => deliverRound(deps), deps.config.pollMs),
+    loop('prune', async () => {
+      const pruned = await pruneDelivered(deps.db, deps.config.retentionMs);
+      return 0 * (pruned.outbox + pruned.deliveries);
+    }, 60 * 60_000),
+  ];
+  return {
+    async stop() {
+      running = false;
+      for (const wake of sleeps) wake();
+      await Promise.all(loops);
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { SpineError } from '../../../platform/http/errors.js';
+import { enqueueEvent } from '../../../platform/events/outbox.js';
+import { directoryApi } from '../../directory/api.js';
+import { auditEvents } from '../audit.js';
+import { MNS_ERRORS } from '../errors.js';
+import { MNS_EVENT_TYPES, PUBLISHED_MNS_EVENT, SPINE_EVENT_TYPES } from '../domain/event-types.js';
+import { parseMnsCriteria } from '../domain/mns-criteria.js';
+import { newSigningSecret } from '../domain/signing.js';
+import type { CloudEvent } from '../domain/mns-signal.js';
+import { deleteSubscription, findMatchingSubscription, findSubscription, insertSubscription, listSubscriptions, type SubscriptionRow } from '../store/subscriptions.js';
+import { mnsErrorHandler } from './mns-errors.js';
+import { parseChannel } from './subscription-channel.js';
+import { CLOUD_EVENT_BODY, CORRELATION_HEADERS, LIST_QUERY, MNS_SUBSCRIPTION_BODY, SUBSCRIPTION_ID_PARAMS } from './mns-schemas.js';
+
+const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const PAGE = 50;
+/** Event types the Spine raises itself: nobody else may publish them. */
+const SPINE_RAISED = new Set(SPINE_EVENT_TYPES.map((t) => t.mns));
+
+interface MnsSubscriptionBody {
+  resourceType: 'Subscription';
+  status: 'requested';
+  end?: string;
+  reason: string;
+  criteria: string;
+  channel: { type: 'message' | 'rest-hook'; endpoint: string; payload: 'application/json' | 'application/fhir+json' };
+  hydration?: { enabled: boolean; headers?: Record<string, string> };
+}
+
+const invalid = (field: string, message: string) => new SpineError(MNS_ERRORS.VALIDATION, `${field}: ${message}`);
+
+/** MNS (`multicast-notification-service.yaml`) under `/multicast-notification-service`. */
+export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  app.setErrorHandler(mnsErrorHandler);
+  app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  const subscribe = { activity: 'events:subscribe' as const };
+  const base = () => `${ctx.config.publicBaseUrl}/multicast-notification-service`;
+  const owner = (request: FastifyRequest) => request.principal!.appId;
+
+  const subscriptionFrom = async (request: FastifyRequest, id: string, body: MnsSubscriptionBody): Promise<SubscriptionRow> => {
+    const criteria = parseMnsCriteria(body.criteria);
+    if ('problem' in criteria) throw invalid('criteria', criteria.problem);
+    const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox);
+    if ('problem' in channel) throw invalid('channel.endpoint', channel.problem);
+    if (channel.channel === 'mesh' && !(await directoryApi(ctx.db).getMailbox(channel.mailbox))) {
+      throw invalid('channel.endpoint', `MESH mailbox ${channel.mailbox} is not registered`);
+    }
+    const at = ctx.clock.now();
+    return {
+      id, api: 'mns', ownerAppId: owner(request), ownerOds: request.principal!.odsCode, criteria: body.criteria, rule: { ...criteria },
+      eventTypes: [criteria.eventType], channel: channel.channel, endpoint: channel.channel === 'mesh' ? body.channel.endpoint : channel.url,
+      mailbox: channel.channel === 'mesh' ? channel.mailbox : undefined, workflowId: channel.channel === 'mesh' ? channel.workflowId : undefined,
+      payloadType: body.channel.payload, signingSecret: channel.channel === 'rest-hook' ? newSigningSecret() : undefined,
+      resource: {
+        resourceType: 'Subscription', id, status: 'active', reason: body.reason, criteria: body.criteria,
+        channel: { type: body.channel.type, endpoint: body.channel.endpoint, payload: body.channel.payload },
+        ...(body.end ? { end: body.end } : {}),
+      },
+      createdAt: at,
+    };
+  };
+
+  app.post('/subscriptions', { schema: { headers: CORRELATION_HEADERS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
+    const body = request.body as MnsSubscriptionBody;
+    const subscription = await subscriptionFrom(request, randomUUID(), body);
+    const existing = await findMatchingSubscription(ctx.db, subscription.ownerAppId, subscription.criteria, subscription.endpoint);
+    if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
+    await insertSubscription(ctx.db, subscription);
+    await auditEvents(ctx, request, { action: 'subscription.create', resource: `Subscription/${subscription.id}`, detail: { api: 'mns', criteria: subscription.criteria, channel: subscription.channel } });
+    // The signing secret is shown once, here; it is never read back.
+    return reply.code(201).header('Location', `${base()}/subscriptions/${subscription.id}`).type('application/json')
+      .send({ id: subscription.id, ...(subscription.signingSecret ? { signingSecret: subscription.signingSecret } : {}) });
+  });
+
+  app.get('/subscriptions', { schema: { headers: CORRELATION_HEADERS, querystring: LIST_QUERY }, config: subscribe }, async (request, reply) => {
+    const cursor = decodeCursor((request.query as { continue_from?: string }).continue_from);
+    const rows = await listSubscriptions(ctx.db, owner(request), cursor, PAGE + 1);
+    const page = rows.slice(0, PAGE);
+    const next = rows.length > PAGE ? encodeCursor(page[page.length - 1]!) : undefined;
+    await auditEvents(ctx, request, { action: 'subscription.list', resource: 'Subscription', detail: { api: 'mns', returned: page.length } });
+    return reply.type('application/fhir+json').send({
+      resourceType: 'Bundle', type: 'searchset', total: page.length,
+      link: [{ relation: 'self', url: `${base()}/subscriptions` }, ...(next ? [{ relation: 'next', url: `${base()}/subscriptions?continue_from=${next}` }] : [])],
+      entry: page.map((s) => ({ fullUrl: `${base()}/subscriptions/${s.id}`, resource: s.resource })),
+    });
+  });
+
+  const byId = (id: string) => {
+    if (!UUID4.test(id)) throw new SpineError(MNS_ERRORS.BAD_ID, MNS_ERRORS.BAD_ID.display);
+    return id.toLowerCase();
+  };
+  const ownSubscription = async (request: FastifyRequest, id: string) => {
+    const found = await findSubscription(ctx.db, 'mns', byId(id));
+    // Another owner's subscription is not found: MNS lists and reads the caller's own only.
+    if (!found || found.ownerAppId !== owner(request)) throw new SpineError(MNS_ERRORS.NOT_FOUND, 'Not found');
+    return found;
+  };
+
+  app.get<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS }, config: subscribe }, async (request, reply) => {
+    const found = await ownSubscription(request, request.params.id);
+    await auditEvents(ctx, request, { action: 'subscription.read', resource: `Subscription/${found.id}`, detail: { api: 'mns' } });
+    return reply.type('application/fhir+json').send(found.resource);
+  });
+
+  app.put<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
+    const found = await ownSubscription(request, request.params.id);
+    const replacement = await subscriptionFrom(request, found.id, request.body as MnsSubscriptionBody);
+    const existing = await findMatchingSubscription(ctx.db, replacement.ownerAppId, replacement.criteria, replacement.endpoint);
+    if (existing && existing !== found.id) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
+    // A replace keeps the id and the signing secret (a webhook's receiver keeps verifying).
+    await ctx.db.tx(async (tx) => {
+      await tx.query('DELETE FROM events.subscriptions WHERE id = $1', [found.id]);
+      await insertSubscription(tx, { ...replacement, signingSecret: replacement.signingSecret ? found.signingSecret ?? replacement.signingSecret : undefined, createdAt: found.createdAt });
+    });
+    await auditEvents(ctx, request, { action: 'subscription.update', resource: `Subscription/${found.id}`, detail: { api: 'mns', criteria: replacement.criteria } });
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS }, config: subscribe }, async (request, reply) => {
+    const found = await ownSubscription(request, request.params.id);
+    await deleteSubscription(ctx.db, 'mns', found.id, ctx.clock.now());
+    await auditEvents(ctx, request, { action: 'subscription.delete', resource: `Subscription/${found.id}`, detail: { api: 'mns' } });
+    return reply.code(204).send();
+  });
+
+  app.post('/events', { schema: { headers: CORRELATION_HEADERS, body: CLOUD_EVENT_BODY }, config: { activity: 'events:publish' } }, async (request, reply) => {
+    const event = request.body as CloudEvent;
+    if (!MNS_EVENT_TYPES.has(event.type)) throw invalid('type', `Unknown event type '${event.type}'`);
+    if (SPINE_RAISED.has(event.type)) throw new SpineError(MNS_ERRORS.FORBIDDEN_EVENT, MNS_ERRORS.FORBIDDEN_EVENT.display);
+    await enqueueEvent(ctx.db, { type: PUBLISHED_MNS_EVENT, source: 'events', nhsNumber: event.subject, payload: { event } });
+    await auditEvents(ctx, request, { action: 'event.publish', resource: `Event/${event.id}`, nhsNumbers: event.subject ? [event.subject] : [], detail: { api: 'mns', type: event.type } });
+    return reply.code(200).type('application/json').send({ id: event.id });
+  });
+}
+
+function encodeCursor(s: SubscriptionRow): string {
+  return Buffer.from(`${s.createdAt.toISOString()}|${s.id}`).toString('base64url');
+}
+
+function decodeCursor(raw: string | undefined): { at: Date; id: string } | undefined {
+  if (raw === undefined) return undefined;
+  const [at, id] = Buffer.from(raw, 'base64url').toString().split('|');
+  const time = new Date(at ?? '');
+  if (!id || !UUID4.test(id) || Number.isNaN(time.getTime())) throw invalid('continue_from', 'Invalid continue_from');
+  return { at: time, id };
+}

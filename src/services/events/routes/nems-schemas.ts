@@ -1,0 +1,54 @@
+/** NEMS request schemas: EMS-Subscription-1's elements, and the parts of a published event the door checks. */
+const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength });
+
+export const NEMS_SUBSCRIPTION_BODY = {
+  type: 'object',
+  required: ['resourceType', 'status', 'contact', 'reason', 'criteria', 'channel'],
+  properties: {
+    resourceType: { type: 'string', enum: ['Subscription'] },
+    id: text(64),
+    meta: { type: 'object', properties: { profile: { type: 'array', maxItems: 5, items: text(200) } } },
+    status: { type: 'string', enum: ['requested'] },
+    contact: {
+      type: 'array', minItems: 1, maxItems: 10,
+      items: {
+        type: 'object', required: ['system', 'value', 'use'],
+        properties: { system: { type: 'string', enum: ['url'] }, value: text(300), use: { type: 'string', enum: ['work'] } },
+      },
+    },
+    end: { type: 'string', format: 'date-time', maxLength: 40 },
+    reason: text(1_000),
+    criteria: text(2_000),
+    channel: {
+      type: 'object', required: ['type', 'endpoint'],
+      properties: { type: { type: 'string', enum: ['message'] }, endpoint: text(20), payload: text(100) },
+    },
+  },
+} as const;
+
+export const PUBLISHED_EVENT_BODY = {
+  type: 'object',
+  required: ['resourceType', 'type', 'firstEntry', 'header'],
+  properties: {
+    resourceType: { type: 'string', enum: ['Bundle'] },
+    type: { type: 'string', enum: ['message'] },
+    firstEntry: { type: 'string', enum: ['MessageHeader'] },
+    header: {
+      type: 'object',
+      required: ['id', 'eventSystem', 'eventCode', 'messageEventType', 'nhsNumberSystem', 'nhsNumber', 'timestamp', 'sourceContact'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        eventSystem: { type: 'string', enum: ['https://fhir.nhs.uk/STU3/CodeSystem/EventType-1'] },
+        eventCode: text(100),
+        messageEventType: { type: 'string', enum: ['new', 'update', 'delete'] },
+        nhsNumberSystem: { type: 'string', enum: ['https://fhir.nhs.uk/Id/nhs-number'] },
+        nhsNumber: { type: 'string', format: 'nhs-number' },
+        birthDateTime: text(40),
+        timestamp: { type: 'string', format: 'date-time' },
+        sourceContact: text(300),
+      },
+    },
+  },
+} as const;
+
+export const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;

@@ -1,0 +1,30 @@
+/**
+ * Where an MNS subscription delivers (`channel.endpoint`): a MESH mailbox and the workflow the
+ * subscriber picked (`mesh://MAILBOX?workflow_id=WF`, MNS's form), or, OpenSpine's extension, a
+ * webhook (`channel.type` `rest-hook`): an `https://` URL, or in sandbox mode also a loopback
+ * `http://` URL so a supplier can receive events on a laptop. MNS's SQS channel needs AWS, which
+ * OpenSpine does not run.
+ */
+export type Channel = { channel: 'mesh'; mailbox: string; workflowId: string } | { channel: 'rest-hook'; url: string };
+
+const MESH = /^mesh:\/\/([A-Za-z0-9_]{1,20})\?workflow_id=([\w.-]{1,64})$/;
+
+export function parseChannel(type: string, endpoint: string, sandbox: boolean): Channel | { problem: string } {
+  if (type === 'message') {
+    const match = MESH.exec(endpoint);
+    if (match) return { channel: 'mesh', mailbox: match[1]!.toUpperCase(), workflowId: match[2]! };
+    if (endpoint.startsWith('arn:aws:sqs:')) return { problem: 'SQS delivery is not offered by OpenSpine: use a mesh:// endpoint or a rest-hook channel' };
+    return { problem: 'Please provide a valid endpoint: mesh://{MAILBOX}?workflow_id={WORKFLOW}' };
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return { problem: 'Please provide a valid endpoint: an https:// URL' };
+  }
+  if (url.username || url.password || url.hash) return { problem: 'A webhook URL may not carry credentials or a fragment' };
+  if (url.protocol === 'https:') return { channel: 'rest-hook', url: url.href };
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol === 'http:' && loopback && sandbox) return { channel: 'rest-hook', url: url.href };
+  return { problem: sandbox ? 'Please provide a valid endpoint: an https:// URL, or http:// on loopback' : 'Please provide a valid endpoint: an https:// URL' };
+}

@@ -1,0 +1,83 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+
+/** A stored subscription, NEMS or MNS. `rule` is the parsed criteria (NemsCriteria or MnsCriteria). */
+export interface SubscriptionRow {
+  id: string;
+  api: 'nems' | 'mns';
+  ownerAppId: string;
+  ownerOds?: string;
+  criteria: string;
+  rule: Record<string, unknown>;
+  eventTypes: string[];
+  nhsNumber?: string;
+  channel: 'mesh' | 'rest-hook';
+  endpoint: string;
+  mailbox?: string;
+  workflowId?: string;
+  payloadType?: string;
+  tag?: string;
+  signingSecret?: string;
+  resource: Record<string, unknown>;
+  createdAt: Date;
+  endsAt?: Date;
+}
+
+const COLUMNS = `id, api, owner_app_id, owner_ods, criteria, rule, event_types, nhs_number, channel, endpoint, mailbox,
+  workflow_id, payload_type, tag, signing_secret, resource, created_at, ends_at`;
+
+function fromRow(r: Record<string, any>): SubscriptionRow {
+  return {
+    id: r.id, api: r.api, ownerAppId: r.owner_app_id, ownerOds: r.owner_ods ?? undefined, criteria: r.criteria, rule: r.rule,
+    eventTypes: r.event_types, nhsNumber: r.nhs_number ?? undefined, channel: r.channel, endpoint: r.endpoint,
+    mailbox: r.mailbox ?? undefined, workflowId: r.workflow_id ?? undefined, payloadType: r.payload_type ?? undefined,
+    tag: r.tag ?? undefined, signingSecret: r.signing_secret ?? undefined, resource: r.resource, createdAt: r.created_at,
+    endsAt: r.ends_at ?? undefined,
+  };
+}
+
+export async function insertSubscription(db: Queryable, s: SubscriptionRow): Promise<void> {
+  await db.query(`INSERT INTO events.subscriptions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, [
+    s.id, s.api, s.ownerAppId, s.ownerOds ?? null, s.criteria, s.rule, s.eventTypes, s.nhsNumber ?? null, s.channel, s.endpoint,
+    s.mailbox ?? null, s.workflowId ?? null, s.payloadType ?? null, s.tag ?? null, s.signingSecret ?? null, s.resource, s.createdAt, s.endsAt ?? null,
+  ]);
+}
+
+export async function findSubscription(db: Queryable, api: 'nems' | 'mns', id: string): Promise<SubscriptionRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM events.subscriptions WHERE id = $1 AND api = $2 AND deleted_at IS NULL`, [id, api]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id: string, at: Date): Promise<boolean> {
+  const { rowCount } = await db.query(`UPDATE events.subscriptions SET deleted_at = $3 WHERE id = $1 AND api = $2 AND deleted_at IS NULL`, [id, api, at]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** An MNS subscription with the same owner, criteria and endpoint (MNS answers 409). */
+export async function findMatchingSubscription(db: Queryable, ownerAppId: string, criteria: string, endpoint: string): Promise<string | undefined> {
+  const { rows } = await db.query(`SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND criteria = $2 AND endpoint = $3 AND deleted_at IS NULL LIMIT 1`,
+    [ownerAppId, criteria, endpoint]);
+  return rows[0]?.id;
+}
+
+/** One page of an owner's MNS subscriptions, oldest first, after a (created_at, id) cursor. */
+export async function listSubscriptions(db: Queryable, ownerAppId: string, after: { at: Date; id: string } | undefined, limit: number): Promise<SubscriptionRow[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND deleted_at IS NULL
+       AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid)) ORDER BY created_at, id LIMIT $4`,
+    [ownerAppId, after?.at ?? null, after?.id ?? null, limit]);
+  return rows.map(fromRow);
+}
+
+/** Live subscriptions that could match an event of one of these types (explicit ones only for this patient). */
+export async function candidateSubscriptions(db: Queryable, eventTypes: string[], nhsNumber: string | undefined, at: Date): Promise<SubscriptionRow[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM events.subscriptions WHERE deleted_at IS NULL AND event_types && $1::text[]
+       AND (nhs_number IS NULL OR nhs_number = $2) AND (ends_at IS NULL OR ends_at > $3)`,
+    [eventTypes, nhsNumber ?? null, at]);
+  return rows.map(fromRow);
+}
+
+export async function subscriptionById(db: Queryable, id: string): Promise<SubscriptionRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM events.subscriptions WHERE id = $1 AND deleted_at IS NULL`, [id]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}

@@ -1,0 +1,155 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { directoryApi } from '../../src/services/directory/api.js';
+import { mesh } from '../messaging/support/mesh-client.js';
+import { FAST_RELAY_ENV, api, changeGp, waitFor } from './support.js';
+
+const ODS = 'A83008';
+const MAILBOX = 'A83008NEMS1';
+const OTHER_MAILBOX = 'B82005NEMS1';
+
+const subscriptionXml = (criteria: string, mailbox = MAILBOX, ods = ODS) => `<Subscription xmlns="http://hl7.org/fhir">
+  <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
+  <status value="requested"/>
+  <contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/${ods}"/><use value="work"/></contact>
+  <reason value="Test practice"/>
+  <criteria value="${criteria.replace(/&/g, '&amp;')}"/>
+  <channel><type value="message"/><endpoint value="${mailbox}"/></channel>
+</Subscription>`;
+
+const eventXml = (code: string, nhsNumber: string, id = randomUUID()) => `<Bundle xmlns="http://hl7.org/fhir">
+  <id value="${randomUUID()}"/><type value="message"/>
+  <entry><fullUrl value="${id}"/><resource><MessageHeader>
+    <id value="${id}"/>
+    <extension url="https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1">
+      <extension url="nhsNumber"><valueIdentifier><system value="https://fhir.nhs.uk/Id/nhs-number"/><value value="${nhsNumber}"/></valueIdentifier></extension>
+      <extension url="birthDateTime"><valueDateTime value="2010-10-22"/></extension>
+    </extension>
+    <extension url="https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1">
+      <valueCodeableConcept><coding><system value="https://fhir.nhs.uk/STU3/CodeSystem/MessageEventType-1"/><code value="new"/></coding></valueCodeableConcept>
+    </extension>
+    <event><system value="https://fhir.nhs.uk/STU3/CodeSystem/EventType-1"/><code value="${code}"/></event>
+    <timestamp value="2024-01-01T10:00:00+00:00"/>
+    <source><contact><system value="email"/><value value="test@example.org"/></contact><endpoint value="urn:nhs:addressing:asid:123"/></source>
+  </MessageHeader></resource></entry>
+</Bundle>`;
+
+describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
+  let spine: TestSpine;
+  let token: string;
+  const xml = { 'content-type': 'application/fhir+xml' };
+
+  before(async () => {
+    spine = await startTestSpine({ flags: { sandbox: true }, env: FAST_RELAY_ENV });
+    token = (await createAppAndToken(spine, { odsCode: ODS })).token;
+    const directory = directoryApi(spine.ctx.db);
+    await directory.upsertMailbox({ mailboxId: MAILBOX, mailboxName: 'Test practice NEMS', odsCode: ODS, orgCode: ODS, password: 'password', active: true });
+    await directory.upsertMailbox({ mailboxId: OTHER_MAILBOX, mailboxName: 'Other', odsCode: 'B82005', orgCode: 'B82005', password: 'password', active: true });
+  });
+  after(async () => spine.close());
+
+  const subscribe = (criteria: string, mailbox?: string) => api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml(criteria, mailbox), xml);
+
+  const inbox = async () => {
+    const res = await mesh(spine.url, `/${MAILBOX}/inbox`, { version: 2 });
+    return ((await res.json()) as { messages: string[] }).messages;
+  };
+
+  it('creates (201, Location, no body), reads (XML and JSON) and deletes a subscription, each audited', async () => {
+    const created = await subscribe('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&MessageHeader.event=pds-death-notification-1');
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.text, '');
+    const loc = created.headers.get('location')!;
+    assert.match(loc, /\/nems\/STU3\/Subscription\/[0-9a-f-]{36}$/);
+    assert.equal(created.headers.get('etag'), 'W/"1"');
+    const path = new URL(loc).pathname;
+    const readXml = await api(spine, token, 'GET', path);
+    assert.equal(readXml.status, 200);
+    assert.match(readXml.headers.get('content-type')!, /application\/fhir\+xml/);
+    assert.match(readXml.text, /<status value="active"\/>/);
+    const readJson = await api(spine, token, 'GET', `${path}?_format=json`);
+    assert.equal(readJson.json.status, 'active');
+    assert.equal(readJson.json.channel.endpoint, MAILBOX);
+    assert.ok(readJson.json.meta.lastUpdated);
+    const other = (await createAppAndToken(spine, { odsCode: 'B82005' })).token;
+    assert.equal((await api(spine, other, 'GET', path)).status, 404, 'another organisation cannot read it');
+    assert.equal((await api(spine, token, 'DELETE', path)).status, 200);
+    assert.equal((await api(spine, token, 'GET', path)).status, 404);
+    const id = path.split('/').pop();
+    const audited = await spine.ctx.db.query(`SELECT action, nhs_numbers FROM audit.events WHERE resource = $1 ORDER BY seq`, [`Subscription/${id}`]);
+    assert.deepEqual(audited.rows.map((r) => r.action), ['subscription.create', 'subscription.read', 'subscription.read', 'subscription.delete']);
+    assert.deepEqual(audited.rows[0].nhs_numbers, ['9000000009']);
+  });
+
+  it('refuses criteria that break the rules, with Spine error codes', async () => {
+    const cases: Array<[string, string]> = [
+      ['/Bundle?type=message&MessageHeader.event=pds-change-of-gp-1', 'INVALID_PARAMETER'],
+      ['/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&MessageHeader.event=pds-change-of-gp-1', 'INVALID_IDENTIFIER_SYSTEM'],
+      ['/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000000&MessageHeader.event=pds-change-of-gp-1', 'INVALID_NHS_NUMBER'],
+      ['/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=no-such-1', 'INVALID_CODE_VALUE'],
+      ['/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&GPRegistration=RegisteredOnly', 'INVALID_PARAMETER'],
+      ['/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&tag=bad tag!', 'INVALID_PARAMETER'],
+    ];
+    for (const [criteria, code] of cases) {
+      const res = await api(spine, token, 'POST', '/nems/STU3/Subscription?_format=json', subscriptionXml(criteria), xml);
+      assert.equal(res.json?.issue?.[0]?.details?.coding?.[0]?.code, code, `${criteria}: ${res.text}`);
+      assert.equal(res.json.issue[0].details.coding[0].system, 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1');
+    }
+  });
+
+  it('the contact ODS code must equal the MESH mailbox\'s ODS code', async () => {
+    const res = await api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1', OTHER_MAILBOX), { ...xml, accept: 'application/fhir+json' });
+    assert.equal(res.status, 422, res.text);
+    assert.match(res.json.issue[0].diagnostics, /does not match the ODS code of MESH mailbox B82005NEMS1/);
+  });
+
+  it('delivers the PDS change of GP once per mailbox under CHANGEOFGP_1 with the subId|tag pairs in Mex-PartnerID', async () => {
+    const explicit = await subscribe('/Bundle?type=message&serviceType=GP&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000017&MessageHeader.event=pds-change-of-gp-1&tag=one');
+    const generic = await subscribe('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&tag=two');
+    assert.equal(explicit.status, 201, explicit.text);
+    assert.equal(generic.status, 201, generic.text);
+    const before = (await inbox()).length;
+    await changeGp(spine, token, '9000000017', 'A83008');
+    const ids = await waitFor('the NEMS message', async () => { const m = await inbox(); return m.length > before ? m : undefined; });
+    // Give the relay a moment: a second copy would be a defect.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await inbox()).length, before + 1, 'one copy for the mailbox');
+    const message = await mesh(spine.url, `/${MAILBOX}/inbox/${ids[ids.length - 1]}`, { version: 2 });
+    assert.equal(message.headers.get('mex-workflowid'), 'CHANGEOFGP_1');
+    const idOf = (loc: string) => loc.split('/').pop();
+    const pairs = message.headers.get('mex-partnerid')!.split('~~~').sort();
+    assert.deepEqual(pairs, [`${idOf(explicit.headers.get('location')!)}|one`, `${idOf(generic.headers.get('location')!)}|two`].sort());
+    const body = await message.text();
+    assert.match(body, /^<\?xml/);
+    assert.match(body, /<code value="pds-change-of-gp-1"\/>/);
+    assert.match(body, /<value value="9000000017"\/>/);
+    assert.match(body, /<status value="finished"\/>/, 'the previous practice\'s EpisodeOfCare');
+  });
+
+  it('publishes a provider event (202), refuses JSON, oversized, malformed and PDS-only events, and forwards the Bundle unchanged', async () => {
+    const sub = await subscribe('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&MessageHeader.event=vaccinations-1');
+    assert.equal(sub.status, 201, sub.text);
+    const before = (await inbox()).length;
+    const bundle = eventXml('vaccinations-1', '9000000009');
+    const published = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', bundle, xml);
+    assert.equal(published.status, 202, published.text);
+    const ids = await waitFor('the published event', async () => { const m = await inbox(); return m.length > before ? m : undefined; });
+    const message = await mesh(spine.url, `/${MAILBOX}/inbox/${ids[ids.length - 1]}`, { version: 2 });
+    assert.equal(message.headers.get('mex-workflowid'), 'VACCINATIONS_1');
+    assert.equal(await message.text(), bundle, 'the Bundle exactly as published');
+
+    const asJson = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', JSON.stringify({ resourceType: 'Bundle' }), { 'content-type': 'application/fhir+json' });
+    assert.equal(asJson.status, 415);
+    const huge = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', `${bundle}<!--${'x'.repeat(3 * 1024 * 1024)}-->`, xml);
+    assert.equal(huge.status, 413);
+    const broken = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', '<Bundle><type value="message">', xml);
+    assert.equal(broken.json.issue[0].details.coding[0].code, 'INVALID_RESOURCE');
+    const pds = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', eventXml('pds-change-of-gp-1', '9000000009'), xml);
+    assert.equal(pds.status, 403);
+    const badNhs = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', eventXml('vaccinations-1', '9000000000'), xml);
+    assert.equal(badNhs.status, 422, badNhs.text);
+  });
+});
