@@ -9,6 +9,8 @@ export const SERVICE_NAMES = [
   'demographics',
   'messaging',
   'record-locator',
+  'consent',
+  'export',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

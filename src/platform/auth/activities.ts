@@ -16,6 +16,10 @@ export const ACTIVITIES = [
   'record-locator:produce',
   'record-locator:consume',
   'record-locator:admin',
+  'consent:read',
+  'consent:write',
+  'consent:check',
+  'export:bulk',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 
