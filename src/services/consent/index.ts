@@ -3,6 +3,9 @@ import { serveOpenApi } from '../../platform/http/openapi.js';
 import { consentMigrations } from './migrations.js';
 import { configureNdopScope } from './routes/scope.js';
 import { consentApiRoutes } from './routes/consent-api.js';
+import { checkApiRoutes } from './routes/check-api.js';
+import { startBulkCheckWorker } from './bulk/mesh-check.js';
+import { seedConsentDemo } from './seed.js';
 
 /** National Data Opt-out (NDOP): the opt-out flag as a Consent resource, and the bulk opt-out check. */
 export const consentService: ServiceModule = {
@@ -18,5 +21,8 @@ export const consentService: ServiceModule = {
       });
       await consentApiRoutes(ndop, ctx);
     }, { prefix: '/consent/STU3' });
+    await app.register(async (check) => checkApiRoutes(check, ctx));
   },
+  seedDemo: seedConsentDemo,
+  startWorkers: (ctx) => [startBulkCheckWorker(ctx)],
 };

@@ -55,7 +55,9 @@ export const consentMigrations: MigrationSet = {
           sender text NOT NULL,
           local_id text,
           subject text,
-          state text NOT NULL CHECK (state IN ('created', 'done')),
+          state text NOT NULL CHECK (state IN ('received', 'done')),
+          -- The "job created" message went back to the sender.
+          announced boolean NOT NULL DEFAULT false,
           claimed_until timestamptz,
           numbers_in bigint,
           numbers_out bigint,

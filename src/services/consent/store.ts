@@ -119,3 +119,43 @@ export async function optedOutAmong(db: Queryable, nhsNumbers: readonly string[]
   });
   return new Set(rows.map((r) => r.nhs_number));
 }
+
+/** A MESH bulk check this worker may work on now. */
+export interface ClaimedCheck {
+  messageId: string;
+  announced: boolean;
+}
+
+/**
+ * Records a bulk-check request (once per MESH message) and claims it for `leaseMs`: one worker at a
+ * time, and another may take it over if that one dies (its lease runs out). Undefined: done, or
+ * another worker holds it.
+ */
+export async function claimBulkCheck(db: Queryable, check: { messageId: string; mailboxId: string; sender: string; localId?: string; subject?: string },
+  now: Date, leaseMs: number): Promise<ClaimedCheck | undefined> {
+  await db.query(
+    `INSERT INTO consent.bulk_checks (message_id, mailbox_id, sender, local_id, subject, state, created_at)
+     VALUES ($1, $2, $3, $4, $5, 'received', $6) ON CONFLICT (message_id) DO NOTHING`,
+    [check.messageId, check.mailboxId, check.sender, check.localId ?? null, check.subject ?? null, now]);
+  const { rows } = await db.query<{ announced: boolean }>(
+    `UPDATE consent.bulk_checks SET claimed_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+      WHERE message_id = $1 AND state = 'received' AND (claimed_until IS NULL OR claimed_until < $2) RETURNING announced`,
+    [check.messageId, now, leaseMs]);
+  return rows[0] ? { messageId: check.messageId, announced: rows[0].announced } : undefined;
+}
+
+export async function markBulkCheckAnnounced(db: Queryable, messageId: string): Promise<void> {
+  await db.query('UPDATE consent.bulk_checks SET announced = true WHERE message_id = $1', [messageId]);
+}
+
+export async function finishBulkCheck(db: Queryable, messageId: string, result: { numbersIn: number; numbersOut: number; outcome: string }, now: Date): Promise<void> {
+  await db.query(
+    `UPDATE consent.bulk_checks SET state = 'done', claimed_until = NULL, numbers_in = $2, numbers_out = $3, outcome = $4, done_at = $5 WHERE message_id = $1`,
+    [messageId, result.numbersIn, result.numbersOut, result.outcome, now]);
+}
+
+/** Whether a request was already answered (its acknowledgement may have been lost). */
+export async function isBulkCheckDone(db: Queryable, messageId: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM consent.bulk_checks WHERE message_id = $1 AND state = 'done'`, [messageId]);
+  return rows.length > 0;
+}

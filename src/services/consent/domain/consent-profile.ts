@@ -76,59 +76,67 @@ export function nhsNumberOfReference(reference: string): string | undefined {
   return isValidNhsNumber(nhsNumber) ? nhsNumber : undefined;
 }
 
-const firstCoding = (extension: { valueCodeableConcept?: { coding?: Array<{ system?: string; code?: string }> } }) =>
-  extension.valueCodeableConcept?.coding?.[0];
+type Coding = { system?: unknown; code?: unknown };
+/** The door checks types; these keep the profile check total on any value all the same. */
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? value.filter((v) => typeof v === 'object' && v !== null) as T[] : []);
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const firstCoding = (extension: { valueCodeableConcept?: { coding?: unknown } }): Coding | undefined =>
+  list<Coding>(extension.valueCodeableConcept?.coding)[0];
 
 export function checkConsentProfile(body: ConsentBody): ProfileCheck {
-  if (body.meta?.profile && !body.meta.profile.includes(NDOP_PROFILE)) return fail(`meta.profile must include ${NDOP_PROFILE}`);
+  if (body.meta?.profile !== undefined && !(Array.isArray(body.meta.profile) && body.meta.profile.includes(NDOP_PROFILE))) return fail(`meta.profile must include ${NDOP_PROFILE}`);
   const present = FORBIDDEN.filter((element) => body[element] !== undefined);
   if (present.length > 0) return fail(`Consent.${present[0]} is not allowed by NDOP-Consent-1`);
   if (body.modifierExtension !== undefined) return fail('Consent.modifierExtension is not allowed by NDOP-Consent-1');
 
-  const extensions = body.extension ?? [];
+  const extensions = list<NonNullable<ConsentBody['extension']>[number]>(body.extension);
   const sources = extensions.filter((e) => e.url === OPT_OUT_SOURCE_URL);
   if (sources.length !== 1) return fail(`Consent must carry exactly one extension ${OPT_OUT_SOURCE_URL} (how the opt-out was captured)`);
   const source = firstCoding(sources[0]!);
-  if (source?.system !== OPT_OUT_SOURCE_SYSTEM || !source.code || !(source.code in OPT_OUT_SOURCES)) {
+  if (source?.system !== OPT_OUT_SOURCE_SYSTEM || typeof source.code !== 'string' || !Object.hasOwn(OPT_OUT_SOURCES, source.code)) {
     return fail(`Extension-NDOP-OptOutSource-1 must be coded in ${OPT_OUT_SOURCE_SYSTEM} as one of ${Object.keys(OPT_OUT_SOURCES).join(', ')}`);
   }
   const proxies = extensions.filter((e) => PROXY_ROLE_URLS.includes(e.url));
   if (proxies.length > 1) return fail('Consent may carry at most one consentingProxyRole extension');
   const proxy = proxies[0] === undefined ? undefined : firstCoding(proxies[0]);
-  if (proxies.length === 1 && (proxy?.system !== PROXY_ROLE_SYSTEM || !proxy.code || !(proxy.code in PROXY_ROLES))) {
+  if (proxies.length === 1 && (proxy?.system !== PROXY_ROLE_SYSTEM || typeof proxy.code !== 'string' || !Object.hasOwn(PROXY_ROLES, proxy.code))) {
     return fail(`consentingProxyRole must be coded in ${PROXY_ROLE_SYSTEM} as one of ${Object.keys(PROXY_ROLES).join(', ')}`);
   }
   const nic = extensions.filter((e) => e.url === NIC_REFERENCE_URL);
   if (nic.length > 1 || (nic.length === 1 && typeof nic[0]!.valueString !== 'string')) return fail('Extension-NDOP-NICReference-1 may appear once, with a valueString');
 
   if (body.status !== 'active' && body.status !== 'inactive') return fail(`Consent.status must be 'active' (opted out) or 'inactive', not '${body.status ?? ''}'`);
-  const reference = body.patient?.reference;
+  const reference = textOf(body.patient?.reference);
   if (reference === undefined) return fail('Consent.patient.reference is required');
   const nhsNumber = nhsNumberOfReference(reference);
   if (!nhsNumber) return fail(`Consent.patient.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${reference}'`);
-  if (body.dateTime === undefined) return fail('Consent.dateTime is required');
+  if (typeof body.dateTime !== 'string') return fail('Consent.dateTime is required');
   const effectiveFrom = parseNdopDateTime(body.dateTime);
   if (!effectiveFrom) return fail(`Consent.dateTime must be a date with a time and a timezone (e.g. 2017-12-14T11:15:33+00:00), not '${body.dateTime}'`);
 
   // build_consent_business_rules.md: exactly one of consentingParty and consentingProxyRole.
-  const parties = body.consentingParty ?? [];
+  const parties = list<{ reference?: unknown }>(body.consentingParty);
   if (parties.length > 1) return fail('Consent.consentingParty may have at most one reference');
-  if (parties.length === 1 && !parties[0]!.reference) return fail('Consent.consentingParty.reference is required');
+  if (parties.length === 1 && !textOf(parties[0]!.reference)) return fail('Consent.consentingParty.reference is required');
   if ((parties.length === 1) === (proxies.length === 1)) {
     return fail('Exactly one of Consent.consentingParty and the consentingProxyRole extension must be present');
   }
-  if ((body.organization ?? []).length !== 1 || !body.organization![0]!.reference) return fail('Consent.organization must be one reference (the custodian)');
-  if ((body.policy ?? []).length !== 1 || !body.policy![0]!.uri) return fail('Consent.policy must be one policy with a uri');
-  const purposes = body.purpose ?? [];
-  if (purposes.length !== 1 || !SNOMED_SYSTEMS.includes(purposes[0]!.system ?? '') || purposes[0]!.code !== OPT_OUT_PURPOSE) {
+  const organizations = list<{ reference?: unknown }>(body.organization);
+  if (organizations.length !== 1 || !textOf(organizations[0]!.reference)) return fail('Consent.organization must be one reference (the custodian)');
+  const policies = list<{ uri?: unknown }>(body.policy);
+  const policyUri = textOf(policies[0]?.uri);
+  if (policies.length !== 1 || !policyUri) return fail('Consent.policy must be one policy with a uri');
+  const purposes = list<Coding>(body.purpose);
+  if (purposes.length !== 1 || !SNOMED_SYSTEMS.includes(textOf(purposes[0]!.system) ?? '') || purposes[0]!.code !== OPT_OUT_PURPOSE) {
     return fail(`Consent.purpose must be one SNOMED CT coding ${OPT_OUT_PURPOSE} (Limiting access to confidential patient information)`);
   }
   if (body.category !== undefined) {
-    const coding = body.category.length === 1 ? body.category[0]!.coding?.[0] : undefined;
+    const categories = list<{ coding?: unknown }>(body.category);
+    const coding = categories.length === 1 ? list<Coding>(categories[0]!.coding)[0] : undefined;
     if (coding?.system !== CATEGORY_SYSTEM || coding.code !== 'NDOP') return fail(`Consent.category, when present, must be one coding ${CATEGORY_SYSTEM}|NDOP`);
   }
   return {
     ok: true,
-    value: { nhsNumber, status: body.status, effectiveFrom, source: source.code as OptOutSource, policyUri: body.policy![0]!.uri!, purpose: OPT_OUT_PURPOSE },
+    value: { nhsNumber, status: body.status, effectiveFrom, source: source.code as OptOutSource, policyUri, purpose: OPT_OUT_PURPOSE },
   };
 }
