@@ -32,6 +32,8 @@ const EXPECTED_PUBLIC = [
   'GET /audit/FHIR/R4/openapi.json',
   'GET /consent/STU3/metadata',
   'GET /consent/STU3/openapi.json',
+  'GET /export/FHIR/R4/metadata',
+  'GET /export/FHIR/R4/openapi.json',
   'GET /identity/demo-cis2/jwks',
   'GET /messageexchange/_ping',
   'GET /messageexchange/endpointlookup/:odsCode/:workflowId',

@@ -7,6 +7,7 @@ import { demographicsService } from './demographics/index.js';
 import { messagingService } from './messaging/index.js';
 import { recordLocatorService } from './record-locator/index.js';
 import { consentService } from './consent/index.js';
+import { exportService } from './export/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -17,6 +18,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   messagingService,
   recordLocatorService,
   consentService,
+  exportService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {
