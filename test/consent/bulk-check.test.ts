@@ -1,14 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { mesh, MB1 } from '../messaging/support/mesh-client.js';
 import { nextNhsNumber } from '../../src/platform/nhs-number.js';
-import { insertConsent } from '../../src/services/consent/store.js';
-import { checkConsentProfile } from '../../src/services/consent/domain/consent-profile.js';
-import { call, consentFor } from './support.js';
+import { call, consentFor, optOutInStore as optOutIn } from './support.js';
 
 /** The bulk opt-out check over HTTP and over MESH, on PostgreSQL, through the real server. */
 
@@ -21,17 +18,6 @@ function nhsNumbers(count: number, stem: number): string[] {
     s = next.stem;
   }
   return out;
-}
-
-/** Opts patients out straight in the store (the API checks each against PDS; these are not all in PDS). */
-async function optOut(spine: TestSpine, numbers: string[], status: 'active' | 'inactive' = 'active', dateTime = '2020-01-01T00:00:00+00:00') {
-  for (const nhsNumber of numbers) {
-    const checked = checkConsentProfile(consentFor(nhsNumber, { status, dateTime }) as never);
-    assert.ok(checked.ok);
-    await insertConsent(spine.ctx.db, {
-      id: randomUUID(), versionNo: 1, versionId: randomUUID(), optOut: checked.value, resource: {}, lastUpdated: new Date(), setBy: { appId: 'test' },
-    });
-  }
 }
 
 describe('bulk opt-out check', () => {
@@ -47,9 +33,9 @@ describe('bulk opt-out check', () => {
   before(async () => {
     spine = await startTestSpine();
     checker = (await createAppAndToken(spine, { activities: ['consent:check'] })).token;
-    await optOut(spine, optedOut);
-    await optOut(spine, withdrawn, 'inactive');
-    await optOut(spine, [future], 'active', `${new Date().getUTCFullYear() + 1}-01-01T00:00:00+00:00`);
+    await optOutIn(spine, optedOut);
+    await optOutIn(spine, withdrawn, 'inactive');
+    await optOutIn(spine, [future], 'active', `${new Date().getUTCFullYear() + 1}-01-01T00:00:00+00:00`);
   });
   after(async () => { await spine?.close(); });
 

@@ -1,37 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { demographicsService } from '../../src/services/demographics/index.js';
 import { recordLocatorService } from '../../src/services/record-locator/index.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
-import { insertConsent } from '../../src/services/consent/store.js';
-import { checkConsentProfile } from '../../src/services/consent/domain/consent-profile.js';
-import { call, consentFor } from './support.js';
+import { call, consentFor, optOutInStore, waitForExport } from './support.js';
 
 /** FHIR Bulk Data $export of patients and pointers, opted-out patients removed, over HTTP on PostgreSQL. */
-
-export async function optOutInStore(spine: TestSpine, nhsNumbers: string[]) {
-  for (const nhsNumber of nhsNumbers) {
-    const checked = checkConsentProfile(consentFor(nhsNumber, { dateTime: '2020-01-01T00:00:00+00:00' }) as never);
-    assert.ok(checked.ok);
-    await insertConsent(spine.ctx.db, { id: randomUUID(), versionNo: 1, versionId: randomUUID(), optOut: checked.value, resource: {}, lastUpdated: new Date(), setBy: {} });
-  }
-}
-
-export async function waitForExport(spine: TestSpine, statusUrl: string, token: string): Promise<any> {
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const response = await fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
-    if (response.status === 200) return response.json();
-    assert.equal(response.status, 202, await response.text());
-    assert.ok(response.headers.get('x-progress'));
-    assert.equal(response.headers.get('retry-after'), '2');
-    if (Date.now() > deadline) throw new Error('export did not complete in time');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('bulk export ($export)', () => {
   let spine: TestSpine;
@@ -75,7 +51,7 @@ describe('bulk export ($export)', () => {
     assert.equal(response.status, 202, await response.clone().text());
     statusUrl = response.headers.get('content-location')!;
     assert.match(statusUrl, new RegExp(`^${spine.ctx.config.publicBaseUrl}/export/FHIR/R4/\\$export-status/[0-9a-f-]{36}$`));
-    const manifest = await waitForExport(spine, statusUrl, exporter);
+    const manifest = await waitForExport(statusUrl, exporter);
     assert.deepEqual(Object.keys(manifest).sort(), ['error', 'output', 'request', 'requiresAccessToken', 'transactionTime']);
     assert.equal(manifest.requiresAccessToken, true);
     assert.equal(manifest.request, `${spine.ctx.config.publicBaseUrl}/export/FHIR/R4/$export`);
@@ -112,10 +88,10 @@ describe('bulk export ($export)', () => {
   it('_type and _since narrow the export', async () => {
     const response = await kickoff(`?_type=DocumentReference&_since=${encodeURIComponent('2000-01-01T00:00:00Z')}&_outputFormat=application%2Ffhir%2Bndjson`);
     assert.equal(response.status, 202);
-    const manifest = await waitForExport(spine, response.headers.get('content-location')!, exporter);
+    const manifest = await waitForExport(response.headers.get('content-location')!, exporter);
     assert.deepEqual(manifest.output.map((o: any) => o.type), ['DocumentReference']);
     const later = await kickoff(`?_type=Patient&_since=${encodeURIComponent(new Date().toISOString())}`);
-    const none = await waitForExport(spine, later.headers.get('content-location')!, exporter);
+    const none = await waitForExport(later.headers.get('content-location')!, exporter);
     assert.deepEqual(none.output, []);
   });
 
@@ -143,7 +119,7 @@ describe('bulk export ($export)', () => {
     const reader = (await createAppAndToken(spine, { activities: ['consent:read'] })).token;
     assert.equal((await kickoff('', undefined, reader)).status, 403);
     assert.equal((await fetch(statusUrl)).status, 401);
-    const manifest = await waitForExport(spine, statusUrl, exporter);
+    const manifest = await waitForExport(statusUrl, exporter);
     assert.equal((await fetch(manifest.output[0].url, { headers: { authorization: `Bearer ${other}` } })).status, 404);
     const audited = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'export.kick-off' AND app_id = $1`, [exporterAppId]);
     assert.ok(audited.rows[0].n >= 3);
@@ -152,7 +128,7 @@ describe('bulk export ($export)', () => {
   it('DELETE on the status URL cancels the export and removes its files', async () => {
     const response = await kickoff('?_type=Patient');
     const url = response.headers.get('content-location')!;
-    const manifest = await waitForExport(spine, url, exporter);
+    const manifest = await waitForExport(url, exporter);
     const deleted = await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${exporter}` } });
     assert.equal(deleted.status, 202);
     assert.equal((await fetch(url, { headers: { authorization: `Bearer ${exporter}` } })).status, 404);

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { TestSpine } from '../support/spine.js';
+import { insertConsent } from '../../src/services/consent/store.js';
+import { checkConsentProfile } from '../../src/services/consent/domain/consent-profile.js';
 
 /** Shared helpers of the consent tests: the spec's examples and HTTP calls. */
 
@@ -43,3 +47,28 @@ export function ndopIssue(body: any) {
 
 export const expectedIssue = (code: string, display: string, issueCode: string, diagnostics: string) =>
   ({ severity: 'error', code: issueCode, details: { coding: [{ system: NDOP_ERROR_SYSTEM, code, display }] }, diagnostics });
+
+/** Opts patients out straight in the store (the API checks each against PDS; these need not all be in PDS). */
+export async function optOutInStore(spine: TestSpine, nhsNumbers: string[], status: 'active' | 'inactive' = 'active', dateTime = '2020-01-01T00:00:00+00:00') {
+  for (const nhsNumber of nhsNumbers) {
+    const checked = checkConsentProfile(consentFor(nhsNumber, { status, dateTime }) as never);
+    assert.ok(checked.ok);
+    await insertConsent(spine.ctx.db, {
+      id: randomUUID(), versionNo: 1, versionId: randomUUID(), optOut: checked.value, resource: {}, lastUpdated: new Date(), setBy: { appId: 'test' },
+    });
+  }
+}
+
+/** Polls a $export status URL until the manifest (200); every answer before is 202 with X-Progress. */
+export async function waitForExport(statusUrl: string, token: string): Promise<any> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const response = await fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status === 200) return response.json();
+    assert.equal(response.status, 202, await response.text());
+    assert.ok(response.headers.get('x-progress'));
+    assert.equal(response.headers.get('retry-after'), '2');
+    if (Date.now() > deadline) throw new Error('export did not complete in time');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
