@@ -11,6 +11,8 @@ export const SERVICE_NAMES = [
   'messaging',
   'record-locator',
   'events',
+  'consent',
+  'export',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

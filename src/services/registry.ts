@@ -7,6 +7,8 @@ import { demographicsService } from './demographics/index.js';
 import { messagingService } from './messaging/index.js';
 import { recordLocatorService } from './record-locator/index.js';
 import { eventsService } from './events/index.js';
+import { consentService } from './consent/index.js';
+import { exportService } from './export/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -17,6 +19,8 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   messagingService,
   recordLocatorService,
   eventsService,
+  consentService,
+  exportService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

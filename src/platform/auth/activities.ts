@@ -19,6 +19,10 @@ export const ACTIVITIES = [
   'events:subscribe',
   'events:publish',
   'events:admin',
+  'consent:read',
+  'consent:write',
+  'consent:check',
+  'export:bulk',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
 import { RequestValidationError, fieldPath, findIllFormedString } from './validation-failure.js';
 
-const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json-patch+json'];
+// application/json+fhir: STU3's JSON media type (the NDOP Consent API).
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
 // A lone surrogate can only arrive as a \uD800–\uDFFF escape (the body is decoded as UTF-8).
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;

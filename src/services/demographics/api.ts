@@ -4,6 +4,8 @@ import { isValidNhsNumber } from '../../platform/nhs-number.js';
 import type { Patient } from './fhir-types.js';
 import { gpOdsCode } from './domain/patient-fields.js';
 import { readPatientRow, resolvePatient } from './store/patient-reads.js';
+import { activePatientPage } from './store/export-reads.js';
+import { readView } from './views/patient-views.js';
 
 /** The synthetic population's NHS numbers, in the order `openspine seed --patients N` allocates them. */
 export { SyntheticNhsNumbers } from './population/nhs-numbers.js';
@@ -64,4 +66,14 @@ export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
       return { status, restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
     },
   };
+}
+
+/**
+ * For bulk export: a page of current (active) records after `after` in NHS number order, as a read
+ * returns them (a restricted record without its address, telecom and GP), each as JSON text.
+ * `since`: only records changed after then. The caller pages on and sizes pages by bytes.
+ */
+export async function exportPatientPage(db: Db | { pool: pg.Pool }, after: string, limit: number, since?: Date): Promise<Array<{ nhsNumber: string; json: string }>> {
+  const rows = await activePatientPage(db.pool, after, limit, since);
+  return rows.map((r) => ({ nhsNumber: r.nhsNumber, json: r.restricted ? JSON.stringify(readView(JSON.parse(r.json) as Patient)) : r.json }));
 }

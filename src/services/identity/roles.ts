@@ -16,9 +16,9 @@ export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   // Clerical: finds patients and keeps addresses current, no clinical messaging.
   R8010: ['patient:read', 'patient:search', 'patient:write', 'directory:read'],
   // The two roles below use OpenSpine's own codes (kept apart from the national R80xx job roles):
-  // a privacy officer reads everyone's audit trail; a Spine administrator runs applications, users
+  // a privacy officer reads everyone's audit trail and opt-outs; a Spine administrator runs applications, users
   // and the directory.
-  R9901: ['audit:read', 'audit:read-all', 'directory:read'],
+  R9901: ['audit:read', 'audit:read-all', 'directory:read', 'consent:read'],
   R9902: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read', 'record-locator:admin'],
 };
 

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../platform/db/pool.js';
 import { parseAppId, parseOrganisation, parsePointerTypes, type Parsed } from './domain/permissions.js';
-import { deletePermission, listPermissions, setPermission, type Permission } from './store.js';
+import { deletePermission, listPermissions, pointerPage, setPermission, type Permission } from './store.js';
 
 /** What the record locator offers the rest of the code (the CLI): its permission store, validated. */
 export type { Permission } from './store.js';
@@ -23,4 +23,9 @@ export async function removePointerTypes(db: Queryable, appId: string, organisat
 
 export async function listPointerTypes(db: Queryable, appId?: string): Promise<Permission[]> {
   return listPermissions(db, appId === undefined ? undefined : valueOf(parseAppId(appId)));
+}
+
+/** Bulk export: a page of pointers (JSON text) after `after` in (NHS number, id) order; `since`: changed after then. */
+export function exportPointerPage(db: Queryable, after: { nhsNumber: string; id: string }, limit: number, since?: Date) {
+  return pointerPage(db, after, limit, since);
 }

@@ -207,3 +207,12 @@ export async function listPermissions(db: Queryable, appId?: string): Promise<Pe
   );
   return rows;
 }
+
+/** A page of pointers in (NHS number, id) order after `after`, for bulk export; `since`: created or updated after then. */
+export async function pointerPage(db: Queryable, after: { nhsNumber: string; id: string }, limit: number, since?: Date): Promise<Array<{ nhsNumber: string; id: string; json: string }>> {
+  const { rows } = await db.query<{ nhs_number: string; id: string; json: string }>(
+    `SELECT nhs_number, id, resource::text AS json FROM record_locator.pointers
+      WHERE (nhs_number, id) > ($1, $2) AND ($4::timestamptz IS NULL OR COALESCE(updated_on, created_on) > $4)
+      ORDER BY nhs_number, id LIMIT $3`, [after.nhsNumber, after.id, limit, since ?? null]);
+  return rows.map((r) => ({ nhsNumber: r.nhs_number, id: r.id, json: r.json }));
+}

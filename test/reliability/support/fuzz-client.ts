@@ -156,6 +156,15 @@ function exemplar(method: string, url: string): unknown {
   if (url.includes('DocumentReference/_search')) return { resourceType: 'Parameters', parameter: [{ name: 'subject:identifier', valueString: `https://fhir.nhs.uk/Id/nhs-number|${nhs[0]}` }] };
   if (url.includes('DocumentReference')) return pointer(method === 'PUT' && url.endsWith(':id') ? `${plan.odsCode}-${randomUUID()}` : undefined);
   if (url.includes('/permissions/')) return ['http://snomed.info/sct|736253002'];
+  if (url.startsWith('/consent/STU3/Consent')) {
+    return {
+      resourceType: 'Consent', ...(method === 'PUT' ? { id: randomUUID() } : {}), status: 'active', dateTime: '2017-12-14T11:15:33+00:00',
+      extension: [{ url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-NDOP-OptOutSource-1', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutSource-1', code: 'OP' }] } }],
+      patient: { reference: `https://demographics.spineservices.nhs.uk/STU3/Patient/${nhs[0]}` }, consentingParty: [{ reference: `https://demographics.spineservices.nhs.uk/STU3/Patient/${nhs[0]}` }],
+      organization: [{ reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/X26' }], policy: [{ uri: 'https://www.gov.uk/' }],
+      purpose: [{ system: 'http://snomed.info/sct', code: '370856009' }],
+    };
+  }
   if (url.includes('/applications/') && url.endsWith('/jwks')) return { keys: [{ kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }] };
   if (url.endsWith('/applications')) return { name: 'Fuzz app', odsCode: plan.odsCode, activities: ['patient:read'], accessModes: ['application'] };
   if (url.endsWith('/users')) return { userId: '555000000999', name: 'Fuzz User' };
@@ -436,7 +445,7 @@ async function pool<T>(items: T[], width: number, work: (item: T) => Promise<voi
 
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const routes = plan.routes.filter((r) => r.method !== 'HEAD'
-  && (!plan.invalidWritesOnly || (WRITE.has(r.method) && r.method !== 'DELETE' && !r.url.startsWith('/messageexchange') && !r.url.endsWith('/_search'))));
+  && (!plan.invalidWritesOnly || (WRITE.has(r.method) && r.method !== 'DELETE' && !r.url.startsWith('/messageexchange') && !r.url.endsWith('/_search') && r.url !== '/consent/check')));
 const arbitraries = routes.map(routeCase);
 let caseArb = fc.oneof(...arbitraries);
 if (plan.invalidWritesOnly) {

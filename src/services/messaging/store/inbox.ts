@@ -122,3 +122,26 @@ export async function listInboxSince(db: Queryable, recipient: string, since: Da
      ORDER BY accept_seq LIMIT $5`, [recipient, since, after, now, limit + 1]);
   return { entries: result.rows.slice(0, limit).map((r) => ({ messageId: r.message_id, acceptSeq: r.accept_seq })), more: result.rows.length > limit };
 }
+
+/** Messages waiting in a mailbox for a service that reads its own inbox (messaging api.ts), oldest first. */
+export async function listWaiting(db: Queryable, recipient: string, workflowId: string | undefined, limit: number, now: Date): Promise<string[]> {
+  const result = await db.query<{ message_id: string }>(
+    `SELECT message_id FROM messaging.inbox
+      WHERE recipient = $1 AND expires_at > $2 AND ($3::text IS NULL OR workflow_id = $3)
+      ORDER BY accept_seq LIMIT $4`, [recipient, now, workflowId ?? null, limit]);
+  return result.rows.map((r) => r.message_id);
+}
+
+/** A service acknowledging a message in its own mailbox: as `acknowledgeInboxEntry`, with no request nonce. */
+export async function acknowledgeForService(db: Queryable, messageId: string, recipient: string, now: Date): Promise<boolean> {
+  const result = await db.query(
+    `WITH removed AS (
+       DELETE FROM messaging.inbox i USING messaging.messages m
+       WHERE i.message_id = $1 AND i.recipient = $2 AND i.expires_at > $3 AND m.message_id = i.message_id
+       RETURNING m.message_id, m.sender, m.workflow_id),
+     event AS (INSERT INTO messaging.message_events (message_id, status, at) SELECT message_id, 'acknowledged', $3 FROM removed),
+     announce AS (${outboxInsertFrom(`SELECT 'mesh-message-acknowledged', 'messaging', NULL,
+       jsonb_build_object('messageId', message_id, 'sender', sender, 'recipient', $2::text, 'workflowId', workflow_id) FROM removed`)})
+     SELECT message_id FROM removed`, [messageId, recipient, now]);
+  return result.rowCount === 1;
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditContext } from '../../../platform/audit/entry.js';
+import { SpineError } from '../../../platform/http/errors.js';
+import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import type { PlatformContext } from '../../../platform/service.js';
+import { NDOP_ERRORS } from '../errors.js';
+import { PATIENT_BASE, type ConsentBody } from '../domain/consent-profile.js';
+import { createConsent, updateConsent } from '../handlers/consent-writes.js';
+import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPatient, isConsentId } from '../store.js';
+import {
+  CONSENT_BODY, CONSENT_HISTORY_QUERY, CONSENT_ID_PARAMS, CONSENT_SEARCH_QUERY, CONSENT_VREAD_PARAMS, FORMAT_QUERY,
+} from '../schemas.js';
+import { sendNdop } from './scope.js';
+import { ndopCapabilityStatement } from './capability.js';
+
+/** `/consent/STU3`: NDOP's Consent API (build_consent_restful.md), readable by privacy officers too. */
+
+/** `patient=https://demographics.spineservices.nhs.uk/STU3/Patient/{NHS number}`, as the spec searches. */
+function patientParameter(value: string): string {
+  if (!value.startsWith(PATIENT_BASE)) {
+    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${value}' in parameter 'patient': expected ${PATIENT_BASE}{NHS number}`);
+  }
+  const nhsNumber = value.slice(PATIENT_BASE.length);
+  if (!isValidNhsNumber(nhsNumber)) throw new SpineError(NDOP_ERRORS.INVALID_NHS_NUMBER, `Invalid NHS number - '${nhsNumber}' in parameter 'patient'`);
+  return nhsNumber;
+}
+
+export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  // Read per request: with port 0 the public URL is known only once the server listens.
+  const base = () => `${ctx.config.publicBaseUrl}/consent/STU3`;
+  const fullUrl = (id: string) => `${base()}/Consent/${id}`;
+  const selfUrl = (request: FastifyRequest) => `${ctx.config.publicBaseUrl}${request.url}`;
+  const bundle = (type: 'searchset' | 'history', request: FastifyRequest, entries: Array<{ fullUrl: string; resource: unknown; search?: unknown }>) => ({
+    resourceType: 'Bundle',
+    id: randomUUID(),
+    meta: { lastUpdated: ctx.clock.now().toISOString() },
+    type,
+    total: entries.length,
+    link: [{ relation: 'self', url: selfUrl(request) }],
+    ...(entries.length > 0 ? { entry: entries } : {}),
+  });
+  const audit = (request: FastifyRequest, action: string, resource: string, nhsNumbers: string[], detail?: Record<string, unknown>) =>
+    ctx.audit.record({ ...auditContext(request), action, resource, nhsNumbers, outcome: 'success', ...(detail ? { detail } : {}) });
+  const location = (id: string, versionId: string) => ({ location: fullUrl(id), etag: `W/"${versionId}"` });
+
+  app.get('/metadata', { schema: { querystring: FORMAT_QUERY }, config: { public: true } },
+    async (_request, reply) => sendNdop(reply, 200, ndopCapabilityStatement(base(), ctx.clock.now())));
+
+  app.get<{ Querystring: { patient?: string; _id?: string } }>('/Consent', {
+    schema: { querystring: CONSENT_SEARCH_QUERY }, config: { activity: 'consent:read' },
+  }, async (request, reply) => {
+    const { patient, _id: id } = request.query;
+    if (patient === undefined) {
+      if (id === undefined) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, "Search needs the 'patient' parameter (or '_id')");
+      const found = await findConsentById(ctx.db, id);
+      await audit(request, 'consent.search', 'Consent', found ? [found.nhsNumber] : [], { id, total: found ? 1 : 0 });
+      return sendNdop(reply, 200, bundle('searchset', request, found ? [{ fullUrl: fullUrl(found.id), resource: found.resource, search: { mode: 'match' } }] : []));
+    }
+    const nhsNumber = patientParameter(patient);
+    if (id !== undefined && !isConsentId(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
+    const found = await findConsentsOfPatient(ctx.db, nhsNumber, id);
+    await audit(request, 'consent.search', 'Consent', [nhsNumber], { total: found.length });
+    return sendNdop(reply, 200, bundle('searchset', request, found.map((c) => ({ fullUrl: fullUrl(c.id), resource: c.resource, search: { mode: 'match' } }))));
+  });
+
+  app.get<{ Querystring: { patient: string; versionId?: string } }>('/Consent/_history', {
+    schema: { querystring: CONSENT_HISTORY_QUERY }, config: { activity: 'consent:read' },
+  }, async (request, reply) => {
+    const nhsNumber = patientParameter(request.query.patient);
+    const versions = await findVersionsOfPatient(ctx.db, nhsNumber, request.query.versionId);
+    await audit(request, 'consent.history', 'Consent', [nhsNumber], { total: versions.length });
+    return sendNdop(reply, 200, bundle('history', request, versions.map((v) => ({ fullUrl: fullUrl(v.id), resource: v.resource }))));
+  });
+
+  app.get<{ Params: { id: string } }>('/Consent/:id', {
+    schema: { params: CONSENT_ID_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read' },
+  }, async (request, reply) => {
+    const found = await findConsentById(ctx.db, request.params.id);
+    if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No Consent with id ${request.params.id}`);
+    await audit(request, 'consent.read', `Consent/${found.id}`, [found.nhsNumber]);
+    return sendNdop(reply.headers({ etag: `W/"${found.versionId}"` }), 200, found.resource);
+  });
+
+  app.get<{ Params: { id: string; vid: string } }>('/Consent/:id/_history/:vid', {
+    schema: { params: CONSENT_VREAD_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read' },
+  }, async (request, reply) => {
+    const found = await findVersion(ctx.db, request.params.id, request.params.vid);
+    if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No version ${request.params.vid} of Consent ${request.params.id}`);
+    await audit(request, 'consent.vread', `Consent/${found.id}/_history/${found.versionId}`, [found.nhsNumber]);
+    return sendNdop(reply.headers({ etag: `W/"${found.versionId}"` }), 200, found.resource);
+  });
+
+  app.post<{ Body: ConsentBody }>('/Consent', {
+    schema: { body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write' },
+  }, async (request, reply) => {
+    const { row, optOut } = await createConsent(ctx, request.body, request.principal);
+    await audit(request, 'consent.create', `Consent/${row.id}`, [row.nhsNumber],
+      { versionId: row.versionId, status: optOut.status, effectiveFrom: optOut.effectiveFrom.toISOString(), source: optOut.source });
+    return sendNdop(reply.headers(location(row.id, row.versionId)), 201, row.resource);
+  });
+
+  app.put<{ Params: { id: string }; Body: ConsentBody }>('/Consent/:id', {
+    schema: { params: CONSENT_ID_PARAMS, body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', checkOrder: ['params', 'body', 'querystring'] },
+  }, async (request, reply) => {
+    const { row, optOut } = await updateConsent(ctx, request.params.id, request.body, request.principal);
+    await audit(request, 'consent.update', `Consent/${row.id}`, [row.nhsNumber],
+      { versionId: row.versionId, status: optOut.status, effectiveFrom: optOut.effectiveFrom.toISOString(), source: optOut.source });
+    return sendNdop(reply.headers(location(row.id, row.versionId)), 200, row.resource);
+  });
+}

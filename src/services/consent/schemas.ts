@@ -1,0 +1,103 @@
+/**
+ * What the Consent API accepts at the door (platform validation.ts): the shape of an STU3 `Consent`
+ * in JSON, types only, so a body that is not a Consent is 400 (the update section's "parse or basic
+ * FHIR validation"). The NDOP-Consent-1 profile and business rules are the domain's
+ * (`domain/consent-profile.ts`), answered 422 as the spec says.
+ */
+const text = (maxLength = 1024) => ({ type: 'string', minLength: 1, maxLength });
+const comments = { fhir_comments: { type: 'array', maxItems: 16, items: text(4096) } };
+const coding = {
+  type: 'object',
+  properties: { system: text(), version: text(), code: text(), display: text(), userSelected: { type: 'boolean' }, ...comments },
+};
+const codeableConcept = { type: 'object', properties: { coding: { type: 'array', maxItems: 16, items: coding }, text: text(), ...comments } };
+const reference = { type: 'object', properties: { reference: text(), display: text(), identifier: { type: 'object' }, ...comments } };
+const extension = {
+  type: 'object',
+  required: ['url'],
+  properties: { url: text(), valueCodeableConcept: codeableConcept, valueString: text(), ...comments },
+};
+const anyElement = { type: ['object', 'array', 'string', 'number', 'boolean'] };
+
+export const CONSENT_BODY = {
+  type: 'object',
+  required: ['resourceType'],
+  properties: {
+    resourceType: { type: 'string', const: 'Consent' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9\\-\\.]{1,64}$' },
+    meta: {
+      type: 'object',
+      properties: {
+        versionId: text(64), lastUpdated: text(64),
+        profile: { type: 'array', maxItems: 8, items: text() },
+        security: { type: 'array', maxItems: 8, items: coding },
+        tag: { type: 'array', maxItems: 8, items: coding },
+        ...comments,
+      },
+    },
+    implicitRules: text(), language: text(64),
+    text: { type: 'object', properties: { status: text(32), div: text(65536) } },
+    extension: { type: 'array', maxItems: 16, items: extension },
+    modifierExtension: { type: 'array', maxItems: 16, items: extension },
+    identifier: { type: 'object', properties: { system: text(), value: text() } },
+    status: text(32),
+    category: { type: 'array', maxItems: 8, items: codeableConcept },
+    patient: reference,
+    dateTime: text(64),
+    consentingParty: { type: 'array', maxItems: 8, items: reference },
+    organization: { type: 'array', maxItems: 8, items: reference },
+    policy: { type: 'array', maxItems: 8, items: { type: 'object', properties: { authority: text(), uri: text(), ...comments } } },
+    purpose: { type: 'array', maxItems: 8, items: coding },
+    // Elements of STU3 Consent that NDOP-Consent-1 forbids (0..0): parsed here, refused by the profile.
+    contained: anyElement, period: anyElement, actor: anyElement, action: anyElement, sourceAttachment: anyElement,
+    sourceIdentifier: anyElement, sourceReference: anyElement, policyRule: anyElement, securityLabel: anyElement,
+    dataPeriod: anyElement, data: anyElement, except: anyElement,
+    ...comments,
+  },
+  // FHIR JSON primitive extensions (`_status`) and comments are allowed; nothing else unknown.
+  patternProperties: { '^_[a-zA-Z]+$': { type: 'object' } },
+  additionalProperties: false,
+} as const;
+
+const patientReference = { type: 'string', minLength: 1, maxLength: 256 };
+
+export const CONSENT_SEARCH_QUERY = {
+  type: 'object',
+  properties: {
+    patient: patientReference,
+    _id: { type: 'string', minLength: 1, maxLength: 64 },
+    category: { type: 'string', minLength: 1, maxLength: 256 },
+    purpose: { type: 'string', minLength: 1, maxLength: 256 },
+    _format: { type: 'string', maxLength: 64 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const CONSENT_HISTORY_QUERY = {
+  type: 'object',
+  required: ['patient'],
+  properties: {
+    patient: patientReference,
+    versionId: { type: 'string', minLength: 1, maxLength: 64 },
+    _format: { type: 'string', maxLength: 64 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const CONSENT_ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+export const CONSENT_VREAD_PARAMS = {
+  type: 'object',
+  required: ['id', 'vid'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 }, vid: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+export const FORMAT_QUERY = {
+  type: 'object',
+  properties: { _format: { type: 'string', maxLength: 64 } },
+  additionalProperties: false,
+} as const;

@@ -1,0 +1,120 @@
+import type { Queryable } from '../../platform/db/pool.js';
+
+/** The export service's only SQL. */
+
+export type JobState = 'accepted' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ExportJob {
+  id: string;
+  appId: string;
+  requestUrl: string;
+  types: string[];
+  since?: Date;
+  state: JobState;
+  transactionTime: Date;
+  attempts: number;
+  progress: Record<string, number>;
+  failure?: string;
+  requestedBy: Record<string, unknown>;
+  expiresAt: Date;
+}
+
+export interface ExportFile {
+  fileNo: number;
+  type: string;
+  count: number;
+  bytes: number;
+  segments: number;
+}
+
+const jobOf = (r: Record<string, any>): ExportJob => ({
+  id: r.id, appId: r.app_id, requestUrl: r.request_url, types: r.types, since: r.since ?? undefined, state: r.state,
+  transactionTime: r.transaction_time, attempts: r.attempts, progress: r.progress, failure: r.failure ?? undefined,
+  requestedBy: r.requested_by, expiresAt: r.expires_at,
+});
+
+export async function insertJob(db: Queryable, job: Omit<ExportJob, 'state' | 'attempts' | 'progress'>, now: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO export.jobs (id, app_id, request_url, types, since, state, transaction_time, requested_by, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, 'accepted', $6, $7, $8, $9)`,
+    [job.id, job.appId, job.requestUrl, job.types, job.since ?? null, job.transactionTime, JSON.stringify(job.requestedBy), now, job.expiresAt]);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findJob(db: Queryable, id: string): Promise<ExportJob | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query('SELECT * FROM export.jobs WHERE id = $1', [id]);
+  return rows[0] ? jobOf(rows[0]) : undefined;
+}
+
+/** The oldest job nobody is working on (new, or its worker's lease ran out), claimed for `leaseMs`. */
+export async function claimNextJob(db: Queryable, now: Date, leaseMs: number, maxAttempts: number): Promise<ExportJob | undefined> {
+  const { rows } = await db.query(
+    `UPDATE export.jobs SET state = 'running', attempts = attempts + 1, claimed_until = $1::timestamptz + make_interval(secs => $2::double precision / 1000)
+      WHERE id = (SELECT id FROM export.jobs
+                   WHERE state IN ('accepted', 'running') AND (claimed_until IS NULL OR claimed_until < $1) AND attempts < $3
+                   ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING *`, [now, leaseMs, maxAttempts]);
+  return rows[0] ? jobOf(rows[0]) : undefined;
+}
+
+/** Jobs whose every attempt failed to finish: failed, with why. */
+export async function failAbandonedJobs(db: Queryable, now: Date, maxAttempts: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE export.jobs SET state = 'failed', failure = COALESCE(failure, 'the export did not finish after ' || attempts || ' attempts'), claimed_until = NULL
+      WHERE state IN ('accepted', 'running') AND attempts >= $2 AND (claimed_until IS NULL OR claimed_until < $1)`, [now, maxAttempts]);
+  return rowCount ?? 0;
+}
+
+/** Renews the lease and records progress; false when the job was cancelled (or taken over) meanwhile. */
+export async function heartbeat(db: Queryable, id: string, progress: Record<string, number>, now: Date, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE export.jobs SET progress = $2, claimed_until = $3::timestamptz + make_interval(secs => $4::double precision / 1000)
+      WHERE id = $1 AND state = 'running'`, [id, JSON.stringify(progress), now, leaseMs]);
+  return rowCount === 1;
+}
+
+export async function insertSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number, data: Buffer): Promise<void> {
+  await db.query({ name: 'export_insert_segment', text: 'INSERT INTO export.segments (job_id, file_no, segment_no, data) VALUES ($1, $2, $3, $4)', values: [jobId, fileNo, segmentNo, data] });
+}
+
+export async function deleteSegments(db: Queryable, jobId: string): Promise<void> {
+  await db.query('DELETE FROM export.segments WHERE job_id = $1', [jobId]);
+}
+
+export async function completeJob(db: Queryable, id: string, files: ExportFile[], progress: Record<string, number>, now: Date): Promise<void> {
+  for (const f of files) {
+    await db.query('INSERT INTO export.files (job_id, file_no, type, count, bytes, segments) VALUES ($1, $2, $3, $4, $5, $6)',
+      [id, f.fileNo, f.type, f.count, f.bytes, f.segments]);
+  }
+  await db.query(`UPDATE export.jobs SET state = 'completed', progress = $2, completed_at = $3, claimed_until = NULL WHERE id = $1`, [id, JSON.stringify(progress), now]);
+}
+
+export async function failJob(db: Queryable, id: string, failure: string): Promise<void> {
+  await db.query(`UPDATE export.jobs SET state = 'failed', failure = $2, claimed_until = NULL WHERE id = $1 AND state = 'running'`, [id, failure]);
+}
+
+/** DELETE on the status URL: the job stops (its runner sees it at the next heartbeat) and its files go. */
+export async function cancelJob(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE export.jobs SET state = 'cancelled', claimed_until = NULL WHERE id = $1`, [id]);
+  await db.query('DELETE FROM export.files WHERE job_id = $1', [id]);
+  await deleteSegments(db, id);
+}
+
+export async function listFiles(db: Queryable, jobId: string): Promise<ExportFile[]> {
+  const { rows } = await db.query('SELECT file_no, type, count, bytes, segments FROM export.files WHERE job_id = $1 ORDER BY file_no', [jobId]);
+  return rows.map((r) => ({ fileNo: r.file_no, type: r.type, count: Number(r.count), bytes: Number(r.bytes), segments: r.segments }));
+}
+
+export async function readSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number): Promise<Buffer | undefined> {
+  const { rows } = await db.query({ name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo] });
+  return rows[0]?.data;
+}
+
+/** Expired jobs and their files, a few at a time. */
+export async function deleteExpiredJobs(db: Queryable, now: Date): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('DELETE FROM export.jobs WHERE id IN (SELECT id FROM export.jobs WHERE expires_at < $1 LIMIT 100) RETURNING id', [now]);
+  for (const { id } of rows) await deleteSegments(db, id);
+  return rows.length;
+}

@@ -1,0 +1,217 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken, userToken } from '../support/identity.js';
+import { call, consentFor, expectedIssue, ndopIssue, PATIENT_BASE, specExample } from './support.js';
+
+/** NDOP's Consent API under /consent/STU3 over HTTP, on PostgreSQL, with the NHS sandbox patients. */
+describe('National Data Opt-out Consent API', () => {
+  let spine: TestSpine;
+  let writer: string;
+  let privacyOfficer: string;
+  let clinician: string;
+  let writerAppId: string;
+
+  before(async () => {
+    spine = await startTestSpine();
+    const app = await createAppAndToken(spine, { activities: ['consent:write', 'consent:read'], name: 'NHS.UK opt-out service' });
+    writer = app.token;
+    writerAppId = app.principal.appId;
+    privacyOfficer = (await userToken(spine, { roleCode: 'R9901', odsCode: 'X26' })).token;
+    clinician = (await userToken(spine, { roleCode: 'R8000' })).token;
+  });
+  after(async () => { await spine?.close(); });
+
+  const search = (nhsNumber: string, token = writer) => call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}${nhsNumber}`, token);
+
+  it('search first: a patient without a Consent gets an empty searchset, as Example-1', async () => {
+    const response = await search('9000000017');
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /^application\/json\+fhir/);
+    const example = specExample('Examples/NDOP-Bundle-Searchset-Example-1.json');
+    assert.deepEqual(Object.keys(response.body).sort(), Object.keys(example).filter((k) => k !== 'meta' || true).sort());
+    assert.equal(response.body.type, 'searchset');
+    assert.equal(response.body.total, 0);
+    assert.equal(response.body.entry, undefined);
+    assert.equal(response.body.link[0].relation, 'self');
+  });
+
+  let id = '';
+  let firstVersion = '';
+  it('create: 201 with Location of the server-assigned id; the resource is the one sent plus id and meta', async () => {
+    const body = consentFor('9000000009');
+    const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, body);
+    assert.equal(response.status, 201, JSON.stringify(response.body));
+    id = response.body.id;
+    firstVersion = response.body.meta.versionId;
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    assert.equal(response.headers.get('location'), `${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${id}`);
+    const { id: _id, meta, ...rest } = response.body;
+    assert.deepEqual(rest, Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'meta')));
+    assert.deepEqual(meta.profile, ['https://fhir.nhs.uk/STU3/StructureDefinition/NDOP-Consent-1']);
+    const audited = await spine.ctx.db.query(`SELECT app_id, detail FROM audit.events WHERE action = 'consent.create' AND '9000000009' = ANY(nhs_numbers)`);
+    assert.equal(audited.rows.length, 1);
+    assert.equal(audited.rows[0].app_id, writerAppId);
+    assert.deepEqual(audited.rows[0].detail, { versionId: firstVersion, status: 'active', effectiveFrom: '2017-12-14T11:15:33.000Z', source: 'OP' });
+    const stored = await spine.ctx.db.query('SELECT source, set_by FROM consent.versions WHERE id = $1', [id]);
+    assert.equal(stored.rows[0].source, 'OP');
+    assert.equal(stored.rows[0].set_by.appId, writerAppId);
+  });
+
+  it('search then finds it: a searchset of one entry in the shape of Example-2', async () => {
+    const response = await search('9000000009');
+    assert.equal(response.status, 200);
+    const example = specExample('Examples/NDOP-Bundle-Searchset-Example-2.json');
+    assert.equal(response.body.total, 1);
+    assert.deepEqual(Object.keys(response.body.entry[0]).sort(), Object.keys(example.entry[0]).sort());
+    assert.equal(response.body.entry[0].resource.id, id);
+    assert.deepEqual(response.body.entry[0].search, { mode: 'match' });
+    assert.equal(response.body.entry[0].fullUrl, `${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${id}`);
+  });
+
+  it('a create with a client-assigned id is 405 MSG_RESOURCE_ID_FAIL, exactly as the spec\'s OperationOutcome example', async () => {
+    const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, { ...consentFor('9000000025'), id: '0353e505-f7be-4c20-8f4e-337e79a32c51' });
+    assert.equal(response.status, 405);
+    const example = specExample('Examples/Spine-OperationOutcome-1-Example-1.json');
+    const { id: _a, ...answer } = response.body;
+    const { id: _b, ...expected } = example;
+    assert.deepEqual(answer, expected);
+  });
+
+  it('a second create for the same patient, policy and purpose is 422 DUPLICATE_REJECTED', async () => {
+    const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9000000009', { status: 'inactive' }));
+    assert.equal(response.status, 422);
+    assert.deepEqual(ndopIssue(response.body), expectedIssue('DUPLICATE_REJECTED', 'Consent already exists for this patient/policy/purpose', 'duplicate',
+      'A Consent already exists for patient 9000000009 with this policy and purpose: search for it and update it by its id'));
+  });
+
+  it('update replaces the whole resource: a new version, the previous one kept in history', async () => {
+    const body = { ...consentFor('9000000009'), id, status: 'inactive', dateTime: '2017-12-19T11:15:33+00:00' };
+    const response = await call(spine, 'PUT', `/consent/STU3/Consent/${id}`, writer, body);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body.status, 'inactive');
+    assert.notEqual(response.body.meta.versionId, firstVersion);
+    assert.equal(response.headers.get('location'), `${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${id}`);
+
+    const history = await call(spine, 'GET', `/consent/STU3/Consent/_history?patient=${PATIENT_BASE}9000000009`, writer);
+    assert.equal(history.status, 200);
+    assert.equal(history.body.type, 'history');
+    assert.deepEqual(history.body.entry.map((e: any) => e.resource.status), ['inactive', 'active']);
+    const one = await call(spine, 'GET', `/consent/STU3/Consent/_history?patient=${PATIENT_BASE}9000000009&versionId=${firstVersion}`, writer);
+    assert.deepEqual(one.body.entry.map((e: any) => e.resource.meta.versionId), [firstVersion]);
+    const vread = await call(spine, 'GET', `/consent/STU3/Consent/${id}/_history/${firstVersion}`, writer);
+    assert.equal(vread.status, 200);
+    assert.equal(vread.body.status, 'active');
+    assert.equal(vread.headers.get('etag'), `W/"${firstVersion}"`);
+  });
+
+  it('update of an unknown id is 404 NO_RECORD_FOUND; an id that differs from the URL is 400', async () => {
+    const unknown = '11111111-2222-4333-8444-555555555555';
+    const missing = await call(spine, 'PUT', `/consent/STU3/Consent/${unknown}`, writer, { ...consentFor('9000000009'), id: unknown });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(ndopIssue(missing.body), expectedIssue('NO_RECORD_FOUND', 'No record found', 'not-found', `No Consent with id ${unknown}`));
+    const other = await call(spine, 'PUT', `/consent/STU3/Consent/${id}`, writer, { ...consentFor('9000000009'), id: unknown });
+    assert.equal(other.status, 400);
+    assert.equal(ndopIssue(other.body).details.coding[0].code, 'BAD_REQUEST');
+  });
+
+  it('the profile and business rules are 422 INVALID_RESOURCE naming what is wrong', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ status: 'proposed' }, /status must be 'active'/],
+      [{ dateTime: '1973-04-01' }, /dateTime must be a date with a time and a timezone/],
+      [{ dateTime: '1987-01-23T24:00:00+00:00' }, /dateTime/],
+      [{ dateTime: '2017-12-14T11:15:33' }, /timezone/],
+      [{ patient: { reference: '4505577104' } }, /patient.reference must be/],
+      [{ patient: { reference: `${PATIENT_BASE}4505577105` } }, /valid 10-digit NHS number/],
+      [{ extension: [] }, /exactly one extension .*OptOutSource/],
+      [{ consentingParty: undefined }, /Exactly one of Consent.consentingParty and the consentingProxyRole/],
+      [{ purpose: [{ system: 'http://snomed.info/sct', code: '123' }] }, /purpose must be one SNOMED CT coding 370856009/],
+      [{ actor: [] }, /Consent.actor is not allowed/],
+      [{ patient: { reference: `${PATIENT_BASE}9000000068` } }, /not a current PDS record/],
+    ];
+    for (const [change, diagnostics] of cases) {
+      const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9000000025', change));
+      assert.equal(response.status, 422, `${JSON.stringify(change)}: ${JSON.stringify(response.body)}`);
+      const issue = ndopIssue(response.body);
+      assert.equal(issue.details.coding[0].code, 'INVALID_RESOURCE');
+      assert.match(issue.diagnostics, diagnostics);
+    }
+  });
+
+  it('a proxy opt-out (Example-2: call centre, Power of Attorney, NIC reference) is accepted without consentingParty', async () => {
+    const example = specExample('fhir/Examples/Consent-Example-2.json');
+    const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, { ...example, patient: { reference: `${PATIENT_BASE}9000000025` } });
+    assert.equal(response.status, 201, JSON.stringify(response.body));
+    const both = await call(spine, 'POST', '/consent/STU3/Consent', writer, {
+      ...example, patient: { reference: `${PATIENT_BASE}9000000033` }, consentingParty: [{ reference: `${PATIENT_BASE}9000000033` }],
+    });
+    assert.equal(both.status, 422);
+  });
+
+  it('bodies that are not a Consent are 400, never stored: wrong types at any depth, unknown elements, bad JSON', async () => {
+    const bodies: unknown[] = [
+      { ...consentFor('9000000033'), resourceType: 'Patient' },
+      { ...consentFor('9000000033'), status: 7 },
+      { ...consentFor('9000000033'), patient: { reference: ['x'] } },
+      { ...consentFor('9000000033'), unknownElement: true },
+      { ...consentFor('9000000033'), policy: [{ uri: 'x'.repeat(5000) }] },
+      '{"resourceType": "Consent",',
+      '{"resourceType": "Consent", "status": "\\ud800"}',
+    ];
+    for (const body of bodies) {
+      const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, body);
+      assert.equal(response.status, 400, `${JSON.stringify(body).slice(0, 100)}: ${JSON.stringify(response.body)}`);
+      ndopIssue(response.body);
+    }
+    const stored = await spine.ctx.db.query(`SELECT 1 FROM consent.consents WHERE nhs_number = '9000000033'`);
+    assert.equal(stored.rowCount, 0);
+  });
+
+  it('search parameters are checked: a patient not given as the PDS reference, an invalid NHS number, an unknown parameter', async () => {
+    const bare = await call(spine, 'GET', '/consent/STU3/Consent?patient=9000000009', writer);
+    assert.equal(bare.status, 400);
+    assert.equal(ndopIssue(bare.body).details.coding[0].code, 'INVALID_PARAMETER');
+    const invalid = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9000000008`, writer);
+    assert.equal(invalid.status, 400);
+    assert.equal(ndopIssue(invalid.body).details.coding[0].code, 'INVALID_NHS_NUMBER');
+    const unknown = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9000000009&colour=blue`, writer);
+    assert.equal(unknown.status, 400);
+    const none = await call(spine, 'GET', '/consent/STU3/Consent', writer);
+    assert.equal(none.status, 400);
+  });
+
+  it('the privacy officer reads opt-outs (audited under their user); a clinician may not (403, audited as denied)', async () => {
+    const read = await search('9000000009', privacyOfficer);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.total, 1);
+    const audited = await spine.ctx.db.query(`SELECT role_code FROM audit.events WHERE action = 'consent.search' AND role_code = 'R9901'`);
+    assert.equal(audited.rowCount, 1);
+    const refused = await search('9000000009', clinician);
+    assert.equal(refused.status, 403);
+    assert.deepEqual(ndopIssue(refused.body).details.coding[0], {
+      system: 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1', code: 'ACCESS DENIED', display: 'Access has been denied to process this request',
+    });
+    const write = await call(spine, 'POST', '/consent/STU3/Consent', privacyOfficer, consentFor('9000000033'));
+    assert.equal(write.status, 403);
+    const anonymous = await fetch(`${spine.url}/consent/STU3/Consent?patient=${PATIENT_BASE}9000000009`);
+    assert.equal(anonymous.status, 401);
+  });
+
+  it('metadata is a CapabilityStatement of the NDOP interactions, open to anyone', async () => {
+    const response = await fetch(`${spine.url}/consent/STU3/metadata`);
+    assert.equal(response.status, 200);
+    const body = await response.json() as any;
+    assert.equal(body.resourceType, 'CapabilityStatement');
+    const consent = body.rest[0].resource[0];
+    assert.equal(consent.type, 'Consent');
+    for (const code of ['create', 'vread', 'update', 'search-type']) assert.ok(consent.interaction.some((i: any) => i.code === code), code);
+    assert.equal(consent.conditionalCreate, false);
+    assert.deepEqual(consent.searchParam.map((p: any) => p.name), ['patient', '_id']);
+  });
+
+  it('XML is not served: _format=xml is 415 in NDOP\'s shape', async () => {
+    const response = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9000000009&_format=xml`, writer);
+    assert.equal(response.status, 415);
+    assert.equal(ndopIssue(response.body).details.coding[0].code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+});
