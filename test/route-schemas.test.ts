@@ -52,7 +52,8 @@ export function undeclaredReads(routes: readonly RouteEntry[]) {
       if (!entry.schema?.body && says === undefined) findings.push({ route, part: 'body', why: 'no body schema, and no config.body saying it streams or ignores its body' });
       if (says === 'none' && /\bbody\b/.test(source)) findings.push({ route, part: 'body', why: "says config.body 'none' but its handler reads the body" });
     }
-    if (/\bquery\b/.test(source)) {
+    // `request.query`, not a database call (`tx.query(…)`, `db.query<Row>(…)`).
+    if (/\bquery\b(?!\s*[(<])/.test(source)) {
       applies.querystring += 1;
       if (!entry.schema?.querystring) findings.push({ route, part: 'querystring', why: 'its handler reads the query string, which has no schema' });
     }

@@ -27,7 +27,7 @@ export async function checkApiRoutes(app: FastifyInstance, ctx: PlatformContext)
 
   app.post('/consent/check', {
     schema: { headers: CHECK_HEADERS },
-    config: { activity: 'consent:check' },
+    config: { activity: 'consent:check', body: 'stream' },
   }, async (request, reply) => {
     const at = ctx.clock.now();
     const totals = newTotals();
