@@ -6,7 +6,8 @@ import { createAppAndToken } from '../support/identity.js';
 import { assertSpecSchema, call, ERROR_SYSTEM, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody } from './support.js';
 
 // NRL over a database that fails, on an embedded PostgreSQL of this file's own (killed and frozen
-// here), with tight timeouts: a statement gives up after 1.5 s (the client 2 s later).
+// here), with tight timeouts: a statement gives up after 1.5 s (the client 2 s later). The time
+// limits below only tell a fast refusal from a wait on the database, generously (shared machines).
 const ODS = 'FLT01';
 
 interface Answer { status: number; ms: number; retryAfter: string | null; body: any }
@@ -91,12 +92,12 @@ describe('NRL database faults', () => {
       for (let i = 0; i < 3; i++) {
         for (const answer of [await search(), await create()]) {
           assertNrlUnavailable(answer);
-          assert.ok(answer.ms < 2_000, `a refused connection answers fast, not in ${answer.ms} ms`);
+          assert.ok(answer.ms < 3_000, `a refused connection answers fast, not in ${answer.ms} ms`);
         }
       }
       const health = await nrlStatus();
       assert.equal(health.status, 503, health.text);
-      assert.ok(health.ms < 2_000, `/_status took ${health.ms} ms`);
+      assert.ok(health.ms < 3_000, `/_status took ${health.ms} ms`);
     } finally {
       process.kill(supervisor, 'SIGCONT');
     }
@@ -111,12 +112,13 @@ describe('NRL database faults', () => {
       const first = await Promise.all([search(), create(), search(), create()]);
       for (const answer of first) {
         assertNrlUnavailable(answer);
-        assert.ok(answer.ms < 8_000, `bounded by the timeouts, not ${answer.ms} ms`);
+        assert.ok(answer.ms < 12_000, `bounded by the timeouts, not ${answer.ms} ms`);
       }
       for (let i = 0; i < 3; i++) {
         for (const answer of [await search(), await create()]) {
           assertNrlUnavailable(answer);
-          assert.ok(answer.ms < 1_000, `known down, so fast: ${answer.ms} ms`);
+          // Below a frozen statement's 3.5 s (timeout and grace), with room for a loaded machine.
+          assert.ok(answer.ms < 2_500, `known down, so fast: ${answer.ms} ms`);
         }
       }
     } finally {
