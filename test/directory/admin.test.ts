@@ -113,7 +113,8 @@ describe('directory admin API', () => {
     assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', odsCode: 'NOPE9', password: 'p' }),
       400, 'INVALID_VALUE', /organisation NOPE9 is not in the directory/, 'odsCode');
     const list = await call('GET', '/mailboxes?odsCode=X26');
-    assert.deepEqual(list.body.items.map((m: any) => m.mailboxId), ['X26ABC1', 'X26ABC2']);
+    // X26HC065: the national data opt-out check's mailbox (consent service, demo mode).
+    assert.deepEqual(list.body.items.map((m: any) => m.mailboxId), ['X26ABC1', 'X26ABC2', 'X26HC065']);
     assert.ok(list.body.items.every((m: any) => !('password' in m)));
     assertOutcome(await call('GET', '/mailboxes/NOPE1'), 404, 'RESOURCE_NOT_FOUND', /Mailbox NOPE1/);
   });
