@@ -14,6 +14,7 @@ import { registerLoopbackHostCheck } from './host-check.js';
 import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOverloadShedding } from './overload.js';
+import { createAdmission } from './shed.js';
 import { frameworkErrorRouting } from './framework-errors.js';
 import type { Principal } from '../auth/activities.js';
 
@@ -33,7 +34,10 @@ export interface ServerOptions {
 /** Builds the HTTP server with the platform's cross-cutting concerns, then each enabled service. */
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
   const routing = frameworkErrorRouting();
+  const admission = createAdmission(ctx.config.overload.maxInFlight, modules.flatMap((m) => m.overloadAnswers ?? []));
   const app = Fastify({
+    // Load shedding counts and refuses requests on the raw server, before Fastify does any work.
+    serverFactory: admission.serverFactory,
     loggerInstance: ctx.log,
     genReqId: requestIdFrom,
     // Per-request log lines only when debugging: at thousands of requests a second they cost more than the work.
@@ -64,7 +68,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
-  await registerOverloadShedding(app, ctx.config.overload);
+  await registerOverloadShedding(app, ctx.config.overload, admission);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);
