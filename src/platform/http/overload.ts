@@ -13,7 +13,7 @@ declare module 'fastify' {
     /** Requests admitted and not yet answered (for tests and metrics). */
     inFlight(): number;
     /** The admission's record of what it did (shed.ts): for tests and metrics. */
-    admission: Pick<Admission, 'shed' | 'recentLatenciesMs'>;
+    admission: Pick<Admission, 'shed' | 'waiting' | 'recentLatenciesMs'>;
   }
 }
 
@@ -69,7 +69,7 @@ export async function registerOverloadShedding(app: FastifyInstance, limits: Con
       || (limits.maxEventLoopDelayMs > 0 && eventLoopDelay > limits.maxEventLoopDelayMs && Date.now() >= measuringSince);
   });
   app.decorate('inFlight', admission.inFlight);
-  app.decorate('admission', { shed: admission.shed, recentLatenciesMs: admission.recentLatenciesMs });
+  app.decorate('admission', { shed: admission.shed, waiting: admission.waiting, recentLatenciesMs: admission.recentLatenciesMs });
   app.addHook('onRequest', (request, reply, done) => {
     if (clientGone(request)) {
       abandon(request, reply);

@@ -84,11 +84,13 @@ export interface Admission {
    * handler (typed for HTTPS, the overload that accepts Fastify's `https` option; plain HTTP without it).
    */
   serverFactory: FastifyServerFactory<https.Server>;
-  /** Requests admitted and not yet answered. */
+  /** Requests admitted and not yet answered (not counting those waiting to be admitted). */
   inFlight(): number;
   /** Requests shed so far (for metrics). */
   shed(): number;
-  /** Milliseconds from admission to the end of the response, of the last admitted requests (up to 4096). */
+  /** Requests waiting to be admitted. */
+  waiting(): number;
+  /** Milliseconds from arrival (waiting included) to the end of the response, of the last admitted requests (up to 4096). */
   recentLatenciesMs(): number[];
   /** A further reason to shed, checked per request after the in-flight count (event-loop lag, heap). */
   alsoShedWhile(pressure: () => boolean): void;
@@ -96,26 +98,29 @@ export interface Admission {
 
 /**
  * Load shedding at the door of the process. Every request is counted on the raw Node server, before
- * Fastify builds its request and reply, parses a body, routes or runs a hook: past `maxInFlight`
- * requests in progress (or while `alsoShedWhile` says so) it is answered at once with a
- * pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A shed request
- * costs only Node's own header parsing and one write, so the requests admitted keep the event loop,
- * and memory stays bounded whatever the number of connections: at most `maxInFlight` requests
- * hold state beyond their headers. A shed request that carries a body is answered with
- * `Connection: close` rather than reading a body nobody will use; after any other the connection
- * is held back for the `Retry-After` (`holdBack`). 0 admits everything.
+ * Fastify builds its request and reply, parses a body, routes or runs a hook. Up to `maxInFlight`
+ * requests are in progress; as many again may wait, in arrival order, for one of them to finish,
+ * but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
+ * overload is refused. Any other request (and any while `alsoShedWhile` says so) is answered at
+ * once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
+ * shed request costs only Node's own header parsing and one write, so the admitted requests keep
+ * the event loop, and memory stays bounded whatever the number of connections: at most twice
+ * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
+ * answered with `Connection: close` rather than reading a body nobody will use; after any other
+ * the connection is held back for the `Retry-After` (`holdBack`). 0 admits everything.
  */
 export function createAdmission(maxInFlight: number, answers: readonly OverloadAnswer[]): Admission {
   const table = [...answers, FHIR_ANSWER].map(render).sort((a, b) => b.prefix.length - a.prefix.length);
+  const maxWaiting = maxInFlight;
+  const maxWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
   let inFlight = 0;
   let shed = 0;
   let pressure: () => boolean = () => false;
+  let serve: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
+  const waiting: Array<{ request: IncomingMessage; response: ServerResponse; since: number }> = [];
+  let sweeper: NodeJS.Timeout | undefined;
   const latencies = new Float64Array(LATENCY_SAMPLES);
   let answered = 0;
-  const release = (admittedAt: number) => () => {
-    inFlight -= 1;
-    latencies[answered++ % LATENCY_SAMPLES] = performance.now() - admittedAt;
-  };
 
   function answerFor(request: IncomingMessage): Rendered {
     const url = request.url ?? '/';
@@ -139,18 +144,59 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
     if (!hasBody) response.once('finish', () => holdBack(request.socket));
   }
 
+  /** Latency is counted from arrival, waiting included. */
+  function admit(request: IncomingMessage, response: ServerResponse, arrived: number) {
+    inFlight += 1;
+    // 'close' comes once per response, whether it was sent or its connection was lost first.
+    response.once('close', () => {
+      inFlight -= 1;
+      latencies[answered++ % LATENCY_SAMPLES] = performance.now() - arrived;
+      admitWaiting();
+    });
+    serve(request, response);
+  }
+
+  /** Sheds the waiting requests that have waited as long as a retry would take; drops those whose client left. */
+  function shedStale(now: number) {
+    while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
+      const stale = waiting.shift()!;
+      if (!stale.request.socket.destroyed) refuse(stale.request, stale.response);
+    }
+    if (waiting.length === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }
+
+  function admitWaiting() {
+    shedStale(performance.now());
+    while (inFlight < maxInFlight && waiting.length > 0) {
+      const next = waiting.shift()!;
+      if (!next.request.socket.destroyed) admit(next.request, next.response, next.since);
+    }
+  }
+
+  function wait(request: IncomingMessage, response: ServerResponse, arrived: number) {
+    waiting.push({ request, response, since: arrived });
+    sweeper ??= setInterval(() => shedStale(performance.now()), maxWaitMs / 10).unref();
+  }
+
+  function arrive(request: IncomingMessage, response: ServerResponse) {
+    const arrived = performance.now();
+    if (maxInFlight === 0 || (inFlight < maxInFlight && waiting.length === 0)) {
+      if (!pressure()) admit(request, response, arrived);
+      else refuse(request, response);
+    } else if (waiting.length < maxWaiting && !pressure()) {
+      wait(request, response, arrived);
+    } else {
+      refuse(request, response);
+    }
+  }
+
   const serverFactory: FastifyServerFactory<https.Server> = (handler, fastifyOptions) => {
     const options = fastifyOptions as ServerFactoryOptions;
-    const listener = (request: IncomingMessage, response: ServerResponse) => {
-      if ((maxInFlight > 0 && inFlight >= maxInFlight) || pressure()) {
-        refuse(request, response);
-        return;
-      }
-      inFlight += 1;
-      // 'close' comes once per response, whether it was sent or its connection was lost first.
-      response.once('close', release(performance.now()));
-      handler(request, response);
-    };
+    serve = handler;
+    const listener = arrive;
     // As Fastify makes its own server (fastify/lib/server.js), with its timeouts.
     const server = options.https
       ? https.createServer(options.https, listener)
@@ -166,6 +212,7 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
     serverFactory,
     inFlight: () => inFlight,
     shed: () => shed,
+    waiting: () => waiting.length,
     recentLatenciesMs: () => Array.from(latencies.subarray(0, Math.min(answered, LATENCY_SAMPLES))),
     alsoShedWhile(check) { pressure = check; },
   };
