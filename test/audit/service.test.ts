@@ -5,21 +5,17 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, userToken } from '../support/identity.js';
 import { ALL_SERVICES } from '../../src/services/registry.js';
 import type { ServiceModule } from '../../src/platform/service.js';
-import { auditContext } from '../../src/platform/audit/entry.js';
 import { createAuditWriter } from '../../src/platform/audit/writer.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
 import { fixedClock } from '../../src/platform/clock.js';
 
-// A stand-in for a patient-data service: reads "a patient" and audits it the way every service must.
+// A stand-in for a patient-data service: reads "a patient" and is audited the way every such route must be.
 const probeModule: ServiceModule = {
   name: 'audit',
   migrations: [],
-  async routes(app, ctx) {
-    app.get<{ Params: { nhs: string } }>('/audit-probe/Patient/:nhs', { config: { activity: 'patient:read' } }, async (request) => {
-      await ctx.audit.record({
-        ...auditContext(request), action: 'patient.read', resource: `Patient/${request.params.nhs}`,
-        nhsNumbers: [request.params.nhs], outcome: 'success', detail: { probe: true },
-      });
+  async routes(app) {
+    app.get<{ Params: { nhs: string } }>('/audit-probe/Patient/:nhs', { config: { activity: 'patient:read', audit: { action: 'patient.read' } } }, async (request) => {
+      request.audited = { resource: `Patient/${request.params.nhs}`, nhsNumbers: [request.params.nhs], detail: { probe: true } };
       return { read: request.params.nhs };
     });
   },

@@ -87,7 +87,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app);
-  registerRouteAudit(app, ctx.audit, ctx.log);
+  registerRouteAudit(app, ctx.audit);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {
