@@ -38,7 +38,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const system = readBody(() => accreditedSystemFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('ownerOdsCode', system.ownerOdsCode);
     if (!(await sds.insertAccreditedSystemIfAbsent(ctx.db, system))) throw duplicate(`ASID ${system.asid}`);
-    await auditChange(ctx, request, 'device', `Device/${system.id}`, true);
+    auditChange(request, 'device', `Device/${system.id}`, true);
     return reply.code(201).send(system);
   });
 
@@ -53,7 +53,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
       if (isUniqueViolation(err)) throw duplicate(`ASID ${system.asid}`);
       throw err;
     }
-    await auditChange(ctx, request, 'device', `Device/${system.id}`, false);
+    auditChange(request, 'device', `Device/${system.id}`, false);
     return system;
   });
 
@@ -73,7 +73,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const endpoint = readBody(() => mhsEndpointFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.insertMhsEndpointIfAbsent(ctx.db, endpoint);
-    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, true);
+    auditChange(request, 'endpoint', `Endpoint/${endpoint.id}`, true);
     return reply.code(201).send(endpoint);
   });
 
@@ -83,7 +83,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     if (!(await sds.findMhsEndpoint(ctx.db, id))) throw notFound(`MHS endpoint ${request.params.id}`);
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.upsertMhsEndpoint(ctx.db, endpoint);
-    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, false);
+    auditChange(request, 'endpoint', `Endpoint/${endpoint.id}`, false);
     return endpoint;
   });
 }
