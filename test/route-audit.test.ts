@@ -7,8 +7,9 @@ import { createAppAndToken } from './support/identity.js';
 import type { ServiceModule } from '../src/platform/service.js';
 import { identityService } from '../src/services/identity/index.js';
 import { auditContext } from '../src/platform/audit/entry.js';
+import { SpineError, PLATFORM_ERRORS } from '../src/platform/http/errors.js';
 
-/** Routes written the three ways a service might, plus one that fails, and one with no patient data. */
+/** Routes that declare their audit (succeeding and failing), one audited by hand, and one with no patient data. */
 const probe: ServiceModule = {
   ...identityService,
   async routes(app: FastifyInstance, ctx) {
@@ -18,14 +19,23 @@ const probe: ServiceModule = {
       request.audited = { resource: `Patient/${request.params.id}`, nhsNumbers: [request.params.id], detail: { why: 'test' } };
       return { id: request.params.id };
     });
-    // A patient-data route that forgot to audit.
-    app.get('/probe/forgot', { config: { activity: 'patient:search' } }, async () => ({ patients: [] }));
-    // Audits by hand, as the existing routes do.
-    app.get('/probe/by-hand', { config: { activity: 'patient:read' } }, async (request) => {
-      await ctx.audit.record({ ...auditContext(request), action: 'patient.by-hand', nhsNumbers: ['9000000009'], outcome: 'success' });
+    // Audits by hand (as the admin APIs do): the platform adds no second entry.
+    app.get('/probe/by-hand', { config: { activity: 'directory:read', audit: { action: 'directory.probe' } } }, async (request) => {
+      await ctx.audit.record({ ...auditContext(request), action: 'directory.by-hand', nhsNumbers: [], outcome: 'success' });
       return { ok: true };
     });
+    // Refused before it says what it is about: nothing touched, nothing audited.
     app.get('/probe/fails', { config: { activity: 'patient:read', audit: { action: 'patient.fails' } } }, async (_request, reply) => reply.code(404).send({ none: true }));
+    // Says what it is about, then fails: a failure entry with the error's code.
+    app.get<{ Params: { id: string } }>('/probe/refused/:id', { config: { activity: 'patient:write', audit: { action: 'patient.refused' } } }, async (request) => {
+      request.audited = { resource: `Patient/${request.params.id}`, nhsNumbers: [request.params.id] };
+      throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'no');
+    });
+    // Decides its own failure entry.
+    app.get('/probe/not-found', { config: { activity: 'patient:read', audit: { action: 'patient.probe' } } }, async (request) => {
+      request.audited = { resource: 'Patient/9000000009', nhsNumbers: ['9000000009'], outcome: 'failure', detail: { reason: 'not-found' } };
+      throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, 'none');
+    });
     app.get('/probe/directory', { config: { activity: 'directory:read' } }, async () => ({ ok: true }));
   },
 };
@@ -36,7 +46,7 @@ describe('patient-data responses are audited by the platform', () => {
   let appId: string;
   before(async () => {
     spine = await startTestSpine({ flags: { services: 'identity' }, modules: [probe] });
-    ({ token, principal: { appId } } = await createAppAndToken(spine, { activities: ['patient:read', 'patient:search', 'directory:read'] }));
+    ({ token, principal: { appId } } = await createAppAndToken(spine, { activities: ['patient:read', 'patient:write', 'directory:read'] }));
   });
   after(async () => { await spine.close(); });
 
@@ -56,21 +66,37 @@ describe('patient-data responses are audited by the platform', () => {
     }] });
   });
 
-  it('a patient-data route that forgot to audit is still audited, under its activity', async () => {
-    assert.deepEqual(await call('/probe/forgot'), { status: 200, audit: [{
-      action: 'patient.search', resource: '/probe/forgot', nhs_numbers: [], outcome: 'success', app_id: appId, detail: { method: 'GET', status: 200 },
-    }] });
-  });
-
   it('a route that audits by hand gets exactly its own entry', async () => {
     const { status, audit } = await call('/probe/by-hand');
     assert.equal(status, 200);
-    assert.deepEqual(audit.map((r) => r.action), ['patient.by-hand']);
+    assert.deepEqual(audit.map((r) => r.action), ['directory.by-hand']);
   });
 
-  it('error responses carry no patient data and get no platform entry; non-patient routes neither', async () => {
+  it('a request that fails after saying what it was about is audited as a failure with the error code, or as the handler says', async () => {
+    assert.deepEqual(await call('/probe/refused/9000000009'), { status: 400, audit: [{
+      action: 'patient.refused', resource: 'Patient/9000000009', nhs_numbers: ['9000000009'], outcome: 'failure', app_id: appId, detail: { error: 'INVALID_VALUE' },
+    }] });
+    assert.deepEqual(await call('/probe/not-found'), { status: 404, audit: [{
+      action: 'patient.probe', resource: 'Patient/9000000009', nhs_numbers: ['9000000009'], outcome: 'failure', app_id: appId, detail: { reason: 'not-found' },
+    }] });
+  });
+
+  it('a request refused before it said what it was about gets no entry; nor does a route without patient data', async () => {
     assert.deepEqual(await call('/probe/fails'), { status: 404, audit: [] });
     assert.deepEqual(await call('/probe/directory'), { status: 200, audit: [] });
+  });
+});
+
+describe('a patient-data route without config.audit', () => {
+  it('is refused at registration, naming the route', async () => {
+    const forgetful: ServiceModule = {
+      ...identityService,
+      async routes(app: FastifyInstance, ctx) {
+        await identityService.routes(app, ctx);
+        app.get('/probe/forgot', { config: { activity: 'patient:search' } }, async () => ({ patients: [] }));
+      },
+    };
+    await assert.rejects(startTestSpine({ flags: { services: 'identity' }, modules: [forgetful] }), /GET \/probe\/forgot serves patient data \('patient:search'\) but declares no config.audit/);
   });
 });
 

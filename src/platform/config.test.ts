@@ -87,7 +87,8 @@ describe('configuration', () => {
     const config = loadConfig({}, {});
     assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, startupWaitMs: 60_000 });
     assert.equal(config.drainMs, 0);
-    assert.deepEqual(config.overload, { maxInFlight: 256, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
+    assert.deepEqual(config.overload, { maxInFlight: 40, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
+    assert.equal(loadConfig({}, { OPENSPINE_DB_POOL_MAX: '8' }).overload.maxInFlight, 16, 'the default follows the pool');
     const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_DB_STARTUP_WAIT_MS', 'OPENSPINE_DRAIN_MS',
       'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
     fc.assert(fc.property(fc.constantFrom(...names), fc.oneof(fc.string(), fc.nat().map(String)), (name, raw) => {

@@ -166,6 +166,14 @@ function readOptional(path: string | undefined, what: string): Buffer | undefine
  */
 export const DEFAULT_TOKEN_RATE_LIMIT = 6000;
 
+/**
+ * Requests in progress per database connection before shedding. Nearly every request waits on the
+ * pool: past its size, an admitted request only queues for a connection (Little's law: queueing
+ * adds latency, not throughput). Twice the pool lets as many again parse, authenticate, wait for
+ * their audit commit or serialise while the pool is busy; measured in test/platform-overload.test.ts.
+ */
+export const IN_FLIGHT_PER_CONNECTION = 2;
+
 /** Flags win over environment variables, which win over defaults (12-factor). */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = parsePort(flags.port ?? env.PORT, 9000);
@@ -179,6 +187,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const sandbox = flags.sandbox ?? isTrue(env.OPENSPINE_SANDBOX);
   // The sandbox datasets are demo data, so sandbox mode is demo mode too.
   const demo = sandbox || (flags.demo ?? isTrue(env.OPENSPINE_DEMO));
+  const poolMax = parsePort(env.OPENSPINE_DB_POOL_MAX, 20);
   return {
     port,
     host,
@@ -196,13 +205,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     seedDemo: demo && (flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false'),
     tokenRateLimit: parsePositive(flags.tokenRateLimit ?? env.OPENSPINE_TOKEN_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 'the token rate limit'),
     pool: {
-      max: parsePort(env.OPENSPINE_DB_POOL_MAX, 20),
+      max: poolMax,
       connectTimeoutMs: parseCount('OPENSPINE_DB_CONNECT_TIMEOUT_MS', env.OPENSPINE_DB_CONNECT_TIMEOUT_MS, 2_000),
       statementTimeoutMs: parseCount('OPENSPINE_DB_STATEMENT_TIMEOUT_MS', env.OPENSPINE_DB_STATEMENT_TIMEOUT_MS, 5_000),
       startupWaitMs: parseCount('OPENSPINE_DB_STARTUP_WAIT_MS', env.OPENSPINE_DB_STARTUP_WAIT_MS, 60_000),
     },
     overload: {
-      maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 256),
+      maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, IN_FLIGHT_PER_CONNECTION * poolMax),
       maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 1_000),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },

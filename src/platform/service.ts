@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { AuditWriter } from './audit/writer.js';
 import type { AccessTokens } from './auth/access-tokens.js';
 import type { Principal } from './auth/activities.js';
+import type { OverloadAnswer } from './http/shed.js';
 
 /** What the platform hands every service: its only way to reach shared infrastructure. */
 export interface PlatformContext {
@@ -44,6 +45,8 @@ export interface ServiceModule {
    * an `apikey` header (SDS). Offered by the identity service; the platform never reads its tables.
    */
   resolveApiKey?(ctx: PlatformContext): (apiKey: string) => Promise<Principal | undefined>;
+  /** The 503 load shedding sends under each of the service's URL prefixes, in its API's error shape. */
+  overloadAnswers?: OverloadAnswer[];
   /** Background workers this service runs while serving. */
   startWorkers?(ctx: PlatformContext): BackgroundWorker[];
 }

@@ -1,7 +1,7 @@
 // A bounded load on a loopback URL, run as a child process so that the server under test keeps its
 // own event loop: autocannon with the given connections for the given seconds. Prints one JSON line:
-// counts per status, errors and timeouts, latency percentiles per status, and how many 503s carried
-// Retry-After. Usage: node --import tsx test/support/load-client.ts '{"url":…,"connections":…,"seconds":…,"headers":{…}}'
+// counts per status, errors and timeouts, latency percentiles per status, how many 503s carried
+// Retry-After, and the distinct 503 bodies (the first few). Usage: node --import tsx test/support/load-client.ts '{"url":…,"connections":…,"seconds":…,"headers":{…}}'
 import autocannon from 'autocannon';
 
 const { url, connections, seconds, headers } = JSON.parse(process.argv[2] ?? '{}') as { url: string; connections: number; seconds: number; headers: Record<string, string> };
@@ -9,11 +9,15 @@ if (!/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url)) throw new Err
 
 const latencies = new Map<number, number[]>();
 let withRetryAfter = 0;
+const shedBodies = new Set<string>();
 const instance = autocannon({
   url, connections, duration: seconds, headers, timeout: 10,
   requests: [{
-    onResponse: (status, _body, _context, responseHeaders) => {
-      if (status === 503 && Number(responseHeaders?.['retry-after']) >= 1) withRetryAfter += 1;
+    onResponse: (status, body, _context, responseHeaders) => {
+      if (status !== 503) return;
+      const retryAfter = Object.entries(responseHeaders ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+      if (Number(retryAfter) >= 1) withRetryAfter += 1;
+      if (shedBodies.size < 5) shedBodies.add(body);
     },
   }],
 }, (err, result) => {
@@ -24,7 +28,7 @@ const instance = autocannon({
     values.sort((a, b) => a - b);
     latency[status] = { count: values.length, p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: values.at(-1) ?? 0 };
   }
-  process.stdout.write(`${JSON.stringify({ errors: result.errors, timeouts: result.timeouts, latency, withRetryAfter })}\n`);
+  process.stdout.write(`${JSON.stringify({ errors: result.errors, timeouts: result.timeouts, latency, withRetryAfter, shedBodies: [...shedBodies] })}\n`);
 });
 instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
   let values = latencies.get(status);

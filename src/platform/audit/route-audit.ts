@@ -1,14 +1,27 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { Activity } from '../auth/activities.js';
+import { SpineError } from '../http/errors.js';
 import type { AuditWriter } from './writer.js';
-import { auditContext } from './entry.js';
+import { auditContext, type AuditOutcome } from './entry.js';
+
+/** What a route's request was about, for its audit entry: the handler says so in `request.audited`. */
+export interface AuditNote {
+  /** The entry's action when it is not the route's (a replayed outcome, a sub-resource). */
+  action?: string;
+  resource?: string;
+  nhsNumbers?: string[];
+  /** Unset: 'success' for an answer below 400, else 'failure' with the error's code in `detail.error`. */
+  outcome?: AuditOutcome;
+  detail?: Record<string, unknown>;
+  /** Who acted, when it is not the request's principal (MESH: the authenticated mailbox). */
+  actor?: { appId: string; appName?: string; odsCode?: string };
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * The platform records this route's audit entry for every successful response, before it is
-     * sent; the handler only says what it touched in `request.audited`.
+     * The platform records this route's audit entry, before the answer is sent, for every answer
+     * to a request the handler has said it touched (`request.audited`): successes and failures.
      */
     audit?: { action: string };
   }
@@ -16,43 +29,54 @@ declare module 'fastify' {
     /** Set by `auditContext`: the handler made its own audit entry for this request. */
     auditRecorded?: boolean;
     /** What a route with `config.audit` touched: the platform puts it in the entry. */
-    audited?: { resource?: string; nhsNumbers?: string[]; detail?: Record<string, unknown> };
+    audited?: AuditNote;
+    /** The error the request failed with, for a failure entry (set by the platform's onError hook). */
+    auditError?: unknown;
   }
 }
 
-/** Activities whose successful responses carry patient data (the audit trail names patients too). */
+/** Activities whose answers carry patient data (the audit trail names patients too). */
 export const PATIENT_DATA_ACTIVITIES: ReadonlySet<Activity> = new Set<Activity>([
   'patient:read', 'patient:search', 'patient:write', 'patient:create', 'audit:read', 'audit:read-all',
   'consent:read', 'consent:write', 'consent:check', 'export:bulk',
 ]);
 
 /**
- * Audit by construction: a successful response of a route that declares `config.audit`, or whose
- * activity is a patient-data one, is never sent without an audit entry. Routes that make their own
- * entry (through `auditContext`) are left alone; for the others the platform records one here, in
- * `onSend`, so it is durable before the first byte goes out, and a failed write fails the request
- * (503) instead of answering un-audited. A patient-data route that made no entry and declared no
- * `config.audit` is a defect: it is still audited, under its activity's name, and logged.
+ * Audit by construction. A route declares `config.audit: { action }` and its handler says, in
+ * `request.audited`, which patients and resource the request was about (and, where the route
+ * decides it, the outcome and detail). The platform writes the entry in `onSend`, so it is durable
+ * before the first byte goes out, and a failed write fails the request (503) instead of answering
+ * un-audited. Once a request has said what it is about, a failure is audited too: with the
+ * handler's outcome and detail, or as 'failure' with the error's code. A request refused before
+ * its handler said anything (at the door, by authentication) has touched nothing and is not.
+ * A route whose activity is a patient-data one and that declares no `config.audit` is refused
+ * at registration: it could otherwise answer without an entry.
  */
-export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter, log: Logger) {
-  app.addHook('onSend', async (request, reply, payload) => {
-    const config = request.routeOptions.config;
-    const activity = config?.activity;
-    if (!activity || request.auditRecorded || reply.statusCode >= 400) return payload;
-    if (!config.audit && !PATIENT_DATA_ACTIVITIES.has(activity)) return payload;
-    const touched = request.audited ?? {};
-    if (config.audit) {
-      await audit.record({ ...auditContext(request), action: config.audit.action, resource: touched.resource, nhsNumbers: touched.nhsNumbers ?? [], outcome: 'success', detail: touched.detail });
-      return payload;
+export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter) {
+  app.addHook('onRoute', (route) => {
+    const activity = route.config?.activity;
+    if (activity && PATIENT_DATA_ACTIVITIES.has(activity) && !route.config?.audit) {
+      throw new Error(`${[route.method].flat().join(',')} ${route.url} serves patient data ('${activity}') but declares no config.audit`);
     }
-    log.warn({ route: request.routeOptions.url, method: request.method }, 'patient-data route made no audit entry: the platform recorded one');
+  });
+  app.addHook('onError', async (request, _reply, error) => { request.auditError = error; });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const action = request.routeOptions.config?.audit?.action;
+    const note = request.audited;
+    // Once (auditRecorded): if the write fails, the 503 that replaces the answer is not audited again.
+    if (!action || !note || request.auditRecorded) return payload;
+    const failed = reply.statusCode >= 400;
+    const error = request.auditError instanceof SpineError ? request.auditError.spec.code : 'error';
+    const detail = note.outcome === undefined && failed ? { ...note.detail, error } : note.detail;
+    const who = note.actor ? { requestId: String(request.id), clientAddress: request.ip, ...note.actor } : auditContext(request);
+    request.auditRecorded = true;
     await audit.record({
-      ...auditContext(request),
-      action: activity.replace(':', '.'),
-      resource: touched.resource ?? request.routeOptions.url,
-      nhsNumbers: touched.nhsNumbers ?? [],
-      outcome: 'success',
-      detail: { ...touched.detail, method: request.method, status: reply.statusCode },
+      ...who,
+      action: note.action ?? action,
+      resource: note.resource,
+      nhsNumbers: note.nhsNumbers ?? [],
+      outcome: note.outcome ?? (failed ? 'failure' : 'success'),
+      detail,
     });
     return payload;
   });

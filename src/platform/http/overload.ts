@@ -3,9 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import type { Config } from '../config.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
 import { callers } from '../db/faults.js';
-
-/** Seconds a shed client is asked to wait. */
-const RETRY_AFTER_SECONDS = 1;
+import { SHED_RETRY_AFTER_SECONDS as RETRY_AFTER_SECONDS, type Admission } from './shed.js';
 const SAMPLE_INTERVAL_MS = 200;
 // Two samples after listening: the first may still hold start-up's lag.
 const STARTUP_GRACE_MS = 2 * SAMPLE_INTERVAL_MS + 100;
@@ -14,6 +12,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Requests admitted and not yet answered (for tests and metrics). */
     inFlight(): number;
+    /** The admission's record of what it did (shed.ts): for tests and metrics. */
+    admission: Pick<Admission, 'shed' | 'waiting' | 'recentLatenciesMs'>;
   }
 }
 
@@ -34,19 +34,17 @@ function abandon(request: FastifyRequest, reply: FastifyReply) {
 
 /**
  * Load shedding, so that overload costs the clients a quick 503 and not everyone a slow answer:
- * - past `maxInFlight` admitted requests, the next is refused at once (503, `Retry-After`),
- *   before its body is read or any database work is done, so memory stays bounded whatever
- *   the number of connections and the requests admitted keep their latency;
- * - @fastify/under-pressure refuses requests while the event loop lags past
- *   `maxEventLoopDelayMs` or the heap holds more than `maxHeapUsedBytes`;
+ * - the admission on the raw server (shed.ts) refuses a request past `maxInFlight` requests in
+ *   progress, or while @fastify/under-pressure sees the event loop lag past `maxEventLoopDelayMs`
+ *   or the heap hold more than `maxHeapUsedBytes`, before Fastify does any work for it;
+ * - under-pressure's own hook stays as a second line, through each service's error handler;
  * - a request whose client has gone (timed out, cancelled) while it waited is dropped before
  *   its handler runs, and a database call made for it after its client has gone is refused
  *   before it takes a connection (`callers`): no work, no write, no audit record for an answer
  *   nobody reads.
- * Refusals go through each service's error handler, so each API answers in its own error shape.
  * Registered first, ahead of authentication: a shed request costs no signature check either.
  */
-export async function registerOverloadShedding(app: FastifyInstance, limits: Config['overload']) {
+export async function registerOverloadShedding(app: FastifyInstance, limits: Config['overload'], admission: Admission) {
   // Start-up work (migrations, schema compilation) lags the event loop once; that is not load.
   let measuringSince = Number.POSITIVE_INFINITY;
   app.addHook('onListen', async () => { measuringSince = Date.now() + STARTUP_GRACE_MS; });
@@ -65,22 +63,18 @@ export async function registerOverloadShedding(app: FastifyInstance, limits: Con
     },
   });
 
-  let inFlight = 0;
-  app.decorate('inFlight', () => inFlight);
+  admission.alsoShedWhile(() => {
+    const { heapUsed, eventLoopDelay } = app.memoryUsage();
+    return (limits.maxHeapUsedBytes > 0 && heapUsed > limits.maxHeapUsedBytes)
+      || (limits.maxEventLoopDelayMs > 0 && eventLoopDelay > limits.maxEventLoopDelayMs && Date.now() >= measuringSince);
+  });
+  app.decorate('inFlight', admission.inFlight);
+  app.decorate('admission', { shed: admission.shed, waiting: admission.waiting, recentLatenciesMs: admission.recentLatenciesMs });
   app.addHook('onRequest', (request, reply, done) => {
     if (clientGone(request)) {
       abandon(request, reply);
       return;
     }
-    if (limits.maxInFlight > 0 && inFlight >= limits.maxInFlight) {
-      done(new SpineError(PLATFORM_ERRORS.SERVICE_UNAVAILABLE,
-        `The service is at capacity (${limits.maxInFlight} requests in progress); retry after ${RETRY_AFTER_SECONDS} s`,
-        { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } }));
-      return;
-    }
-    inFlight += 1;
-    // 'close' comes once per response, whether it was sent or its connection was lost first.
-    reply.raw.once('close', () => { inFlight -= 1; });
     // Everything the request does from here runs as this caller: a database call checks it first.
     callers.run({ gone: () => clientGone(request) }, done);
   });

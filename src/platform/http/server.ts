@@ -14,6 +14,7 @@ import { registerLoopbackHostCheck } from './host-check.js';
 import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerOverloadShedding } from './overload.js';
+import { createAdmission } from './shed.js';
 import { frameworkErrorRouting } from './framework-errors.js';
 import { clientErrorRouting } from './client-errors.js';
 import type { Principal } from '../auth/activities.js';
@@ -43,7 +44,10 @@ export interface ServerOptions {
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
   const routing = frameworkErrorRouting();
   const clientErrors = clientErrorRouting();
+  const admission = createAdmission(ctx.config.overload.maxInFlight, modules.flatMap((m) => m.overloadAnswers ?? []));
   const app = Fastify({
+    // Load shedding counts and refuses requests on the raw server, before Fastify does any work.
+    serverFactory: admission.serverFactory,
     loggerInstance: ctx.log,
     genReqId: requestIdFrom,
     // Per-request log lines only when debugging: at thousands of requests a second they cost more than the work.
@@ -77,7 +81,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   routing.register(app);
   clientErrors.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
-  await registerOverloadShedding(app, ctx.config.overload);
+  await registerOverloadShedding(app, ctx.config.overload, admission);
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   registerBodyParsers(app);
   registerNulGuard(app);
@@ -96,7 +100,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app, ctx.db, () => ctx.clock.now().getTime());
-  registerRouteAudit(app, ctx.audit, ctx.log);
+  registerRouteAudit(app, ctx.audit);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditContext } from '../../platform/audit/entry.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { SpineError } from '../../platform/http/errors.js';
 import { createApplication } from './api.js';
@@ -14,7 +13,8 @@ import { parsePublicJwks, type Parsed } from './application-input.js';
 import type { Static } from '@sinclair/typebox';
 import { apiKeyParams, applicationBody, demoIdTokenBody, jwksBody, roleProfileBody, trustedIssuerBody, userBody, userIdParams } from './admin-schemas.js';
 
-const ADMIN = { activity: 'identity:admin' } as const;
+/** Every admin route is audited by the platform once it names what it changed (`audited`). */
+const ADMIN = { activity: 'identity:admin', audit: { action: 'identity.admin' } } as const;
 const PREFIX = '/admin/identity';
 
 function valid<T>(parsed: Parsed<T>, what: string): T {
@@ -30,9 +30,12 @@ const applicationView = (app: Application) => ({
 const bodyOf = (body: unknown): Record<string, unknown> =>
   (typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {});
 
-/** Changes to who may call the Spine are audited like patient access: who, as what, changed what. */
-function audited(ctx: PlatformContext, request: FastifyRequest, action: string, resource: string, detail: Record<string, unknown> = {}) {
-  return ctx.audit.record({ ...auditContext(request), action, resource, nhsNumbers: [], outcome: 'success', detail });
+/**
+ * Changes to who may call the Spine are audited like patient access: who, as what, changed what.
+ * The platform writes the entry before the answer goes (the routes' `config.audit`).
+ */
+function audited(request: FastifyRequest, action: string, resource: string, detail: Record<string, unknown> = {}) {
+  request.audited = { action, resource, nhsNumbers: [], detail };
 }
 
 /** The identity admin API (JSON; errors as OperationOutcome). Every route needs `identity:admin`. */
@@ -42,7 +45,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
 
   app.post(`${PREFIX}/applications`, { schema: { body: applicationBody }, config: ADMIN }, async (request, reply) => {
     const { application, generatedKey } = await createApplication(ctx.db, request.body);
-    await audited(ctx, request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
+    audited(request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
     // A generated private key is returned this once and never stored by the Spine.
     return reply.code(201).send({
       application: applicationView(application),
@@ -60,7 +63,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     const jwks = valid(parsePublicJwks(request.body), 'JWKS');
     const updated = await replaceApplicationJwks(ctx.db, request.params.apiKey, jwks);
     if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
-    await audited(ctx, request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
+    audited(request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
     return applicationView(updated);
   });
 
@@ -77,7 +80,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
         }
       }
     });
-    await audited(ctx, request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
+    audited(request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
     return reply.code(201).send(await findUser(ctx.db, user.userId));
   });
 
@@ -94,7 +97,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     if (!(await insertRoleProfile(ctx.db, profile))) {
       throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
     }
-    await audited(ctx, request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
+    audited(request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
     return reply.code(201).send(profile);
   });
 
@@ -110,7 +113,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'jwks' must be a JWKS of public keys");
     }
     await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds });
-    await audited(ctx, request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds });
+    audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds });
     return { issuer, jwks, clientIds };
   });
 
@@ -121,7 +124,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId') must be strings");
     }
     const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId });
-    await audited(ctx, request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId });
+    audited(request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId });
     return { issuer: DEMO_ISSUER, id_token: idToken };
   });
 }

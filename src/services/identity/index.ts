@@ -7,6 +7,7 @@ import { purgeExpiredJtis } from './store/applications.js';
 import { apiKeyResolver } from './api-keys.js';
 import { purgeExpiredIdTokenUses } from './store/issuers.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
+import { OAUTH_OVERLOAD_ANSWER } from './overload-answer.js';
 
 /** How often used client-assertion and ID-token jtis past their expiry are forgotten. */
 const JTI_SWEEP_MS = 60_000;
@@ -26,6 +27,7 @@ export const identityService: ServiceModule = {
   },
   seedDemo: seedIdentityDemo,
   resolveApiKey: (ctx) => apiKeyResolver(ctx.db, ctx.clock),
+  overloadAnswers: [OAUTH_OVERLOAD_ANSWER],
   startWorkers(ctx) {
     const timer = setInterval(() => {
       const now = ctx.clock.now();

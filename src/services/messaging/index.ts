@@ -7,6 +7,7 @@ import { sandboxAdminPlugin } from './routes/admin.js';
 import { messagingMigrations } from './store/migrations.js';
 import { pgBodyStore } from './store/pg-body-store.js';
 import { nonceLedger } from './store/nonces.js';
+import { MESH_OVERLOAD_ANSWERS } from './views/overload.js';
 
 export { sweepExpiredMessages } from './handlers/expiry.js';
 
@@ -29,4 +30,5 @@ export const messagingService: ServiceModule = {
     'mesh-files': meshFilesDataset,
   },
   startWorkers: (ctx) => [startExpiryWorker(ctx, pgBodyStore(ctx.db))],
+  overloadAnswers: MESH_OVERLOAD_ANSWERS,
 };

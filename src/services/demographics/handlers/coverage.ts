@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
@@ -15,36 +14,34 @@ import { findReplay, replayKeyOf, saveReplay } from './replays.js';
 
 /**
  * PDS `/Coverage`: a patient's EHIC. Reads and updates are audited as Patient ones are (failed
- * look-ups and refused updates too), under `coverage.read` and `coverage.update`.
+ * look-ups and refused updates too), under the routes' `coverage.read` and `coverage.update`:
+ * the handlers say what each request was about in `request.audited`.
  */
 
 export interface CoverageAnswer { bundle: CoverageSearchBundle; versionId: number }
-
-type Audit = { action: string; resource: string; nhsNumbers: string[] };
 
 /**
  * The record an NHS number leads to (a superseded number is followed to the survivor), or the PDS
  * error: 400 INVALID_RESOURCE_ID, 404 INVALIDATED_RESOURCE, 404 RESOURCE_NOT_FOUND.
  */
-async function coverageHolder(ctx: PlatformContext, request: FastifyRequest, nhsNumber: string, action: string): Promise<string> {
+async function coverageHolder(ctx: PlatformContext, request: FastifyRequest, nhsNumber: string): Promise<string> {
   if (!isValidNhsNumber(nhsNumber)) throw new SpineError(PDS_ERRORS.INVALID_RESOURCE_ID);
   const row = await resolvePatient(ctx.db.pool, nhsNumber);
   if (row?.status === 'active') return row.nhsNumber;
   const invalidated = row?.status === 'invalidated' || (row === undefined && (await readPatientRow(ctx.db.pool, nhsNumber))?.status === 'invalidated');
-  await ctx.audit.record({ ...auditContext(request), action, resource: `Patient/${nhsNumber}/Coverage`, nhsNumbers: [nhsNumber], outcome: 'failure',
-    detail: { reason: invalidated ? 'invalidated' : 'not-found' } });
+  request.audited = { resource: `Patient/${nhsNumber}/Coverage`, nhsNumbers: [nhsNumber], outcome: 'failure',
+    detail: { reason: invalidated ? 'invalidated' : 'not-found' } };
   throw new SpineError(invalidated ? PDS_ERRORS.INVALIDATED_RESOURCE : PDS_ERRORS.RESOURCE_NOT_FOUND);
 }
 
-const auditOf = (asked: string, holder: string, action: string): Audit =>
-  ({ action, resource: `Patient/${holder}/Coverage`, nhsNumbers: asked === holder ? [holder] : [asked, holder] });
+const auditOf = (asked: string, holder: string) =>
+  ({ resource: `Patient/${holder}/Coverage`, nhsNumbers: asked === holder ? [holder] : [asked, holder] });
 
 /** GET /Coverage?subscriber:identifier={nhsNumber}: the patient's EHIC, if any, and its version. */
 export async function searchCoverage(ctx: PlatformContext, request: FastifyRequest, nhsNumber: string): Promise<CoverageAnswer> {
-  const holder = await coverageHolder(ctx, request, nhsNumber, 'coverage.read');
+  const holder = await coverageHolder(ctx, request, nhsNumber);
   const stored = await readCoverage(ctx.db, holder);
-  await ctx.audit.record({ ...auditContext(request), ...auditOf(nhsNumber, holder, 'coverage.read'), outcome: 'success',
-    detail: { found: stored.coverage !== undefined, versionId: stored.versionId } });
+  request.audited = { ...auditOf(nhsNumber, holder), detail: { found: stored.coverage !== undefined, versionId: stored.versionId } };
   return { bundle: coverageSearchBundle(ctx.config.publicBaseUrl, holder, stored, ctx.clock.now()), versionId: stored.versionId };
 }
 
@@ -59,8 +56,8 @@ export async function updateCoverage(ctx: PlatformContext, request: FastifyReque
   const key = replayKeyOf(request, requestIdOf(request), `Coverage/${nhsNumber}`);
   const earlier = await findReplay(ctx, ctx.db, key);
   if (earlier) return earlier;
-  const holder = await coverageHolder(ctx, request, nhsNumber, 'coverage.update');
-  const audit = auditOf(nhsNumber, holder, 'coverage.update');
+  const holder = await coverageHolder(ctx, request, nhsNumber);
+  const audit = auditOf(nhsNumber, holder);
   const coverage = coverageFor(body, holder);
   const versionId = expectedVersion + 1;
   const bundle = coverageSearchBundle(ctx.config.publicBaseUrl, holder, { versionId, coverage }, ctx.clock.now());
@@ -73,9 +70,9 @@ export async function updateCoverage(ctx: PlatformContext, request: FastifyReque
     // The same request sent twice at once: one updates, the other replays it.
     const winner = await findReplay(ctx, ctx.db, key);
     if (winner) return winner;
-    await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'failure', detail: { error: PDS_ERRORS.RESOURCE_VERSION_MISMATCH.code, ifMatch: expectedVersion } });
+    request.audited = { ...audit, outcome: 'failure', detail: { error: PDS_ERRORS.RESOURCE_VERSION_MISMATCH.code, ifMatch: expectedVersion } };
     throw new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATCH);
   }
-  await ctx.audit.record({ ...auditContext(request), ...audit, outcome: 'success', detail: { fromVersion: expectedVersion, versionId } });
+  request.audited = { ...audit, detail: { fromVersion: expectedVersion, versionId } };
   return outcome;
 }

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
 import type { Queryable } from '../../../platform/db/pool.js';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { deleteOutcomesBefore, findOutcome, saveOutcome, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
 
 /**
@@ -38,12 +37,11 @@ export function saveReplay(ctx: PlatformContext, tx: Queryable, key: ReplayKey, 
 
 /**
  * Sends an outcome. A replayed one is patient data served again, so it gets its own audit
- * record (the action of the first request, marked as a replay) before the response goes.
+ * record (the route's action, marked as a replay), which the platform writes before the response goes.
  */
-export async function sendOutcome(ctx: PlatformContext, reply: FastifyReply, action: string, outcome: StoredOutcome, resource = `Patient/${outcome.nhsNumber}`) {
+export function sendOutcome(reply: FastifyReply, outcome: StoredOutcome, resource = `Patient/${outcome.nhsNumber}`) {
   if (outcome.replayed) {
-    await ctx.audit.record({ ...auditContext(reply.request), action, resource,
-      nhsNumbers: [outcome.nhsNumber], outcome: 'success', detail: { replay: true, status: outcome.status } });
+    reply.request.audited = { resource, nhsNumbers: [outcome.nhsNumber], outcome: 'success', detail: { replay: true, status: outcome.status } };
   }
   return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
 }

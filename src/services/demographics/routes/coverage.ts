@@ -15,7 +15,7 @@ import { PDS_BASE } from './paths.js';
  * the body against `Coverage.yaml`); the query, the patient and the version by the handler.
  */
 export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  app.get(`${PDS_BASE}/Coverage`, { schema: searchCoverageSchema, config: { activity: 'patient:read' } }, async (request, reply) => {
+  app.get(`${PDS_BASE}/Coverage`, { schema: searchCoverageSchema, config: { activity: 'patient:read', audit: { action: 'coverage.read' } } }, async (request, reply) => {
     const nhsNumber = parseCoverageSearch(request.query as RawQuery);
     const answer = await searchCoverage(ctx, request, nhsNumber);
     return reply.header('ETag', etagFor(answer.versionId)).type('application/fhir+json').send(answer.bundle);
@@ -23,11 +23,11 @@ export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContex
 
   app.post<{ Body: CoverageBody }>(`${PDS_BASE}/Coverage`, {
     schema: updateCoverageSchema,
-    config: { activity: 'patient:write', checkOrder: ['headers', 'body'] },
+    config: { activity: 'patient:write', checkOrder: ['headers', 'body'], audit: { action: 'coverage.update' } },
   }, async (request, reply) => {
     // The door has checked If-Match is W/"<digits>"; parseIfMatch also bounds its size.
     const expected = parseIfMatch(request.headers['if-match'] as string) ?? -1;
     const outcome = await updateCoverage(ctx, request, request.body, expected);
-    return sendOutcome(ctx, reply, 'coverage.update', outcome, `Patient/${outcome.nhsNumber}/Coverage`);
+    return sendOutcome(reply, outcome, `Patient/${outcome.nhsNumber}/Coverage`);
   });
 }

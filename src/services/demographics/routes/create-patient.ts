@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
@@ -62,12 +61,12 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
   // any duplicate search, and nothing that does not conform is stored.
   const schema = { headers: patientHeaders, body: createPatientBody };
   app.post<{ Body: CreatePatientRequest }>(`${PDS_BASE}/Patient`, {
-    schema, config: { activity: 'patient:create' }, onRequest: healthcareWorkersOnly('create patient records'),
+    schema, config: { activity: 'patient:create', audit: { action: 'patient.create' } }, onRequest: healthcareWorkersOnly('create patient records'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
     const key = replayKeyOf(request, requestId, '');
     const earlier = await findReplay(ctx, ctx.db, key);
-    if (earlier) return sendOutcome(ctx, reply, 'patient.create', earlier);
+    if (earlier) return sendOutcome(reply, earlier);
     const draft = newPatientFrom(request.body, ctx.clock.now().toISOString().slice(0, 10));
     let result: CreateResult;
     try {
@@ -75,17 +74,16 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
     } catch (err) {
       // The same request sent twice at once: one creates the patient, the other replays it.
       const winner = err instanceof DuplicateRequest ? await findReplay(ctx, ctx.db, key) : undefined;
-      if (winner) return sendOutcome(ctx, reply, 'patient.create', winner);
+      if (winner) return sendOutcome(reply, winner);
       throw err;
     }
-    if (result.kind === 'replayed') return sendOutcome(ctx, reply, 'patient.create', result.outcome);
+    if (result.kind === 'replayed') return sendOutcome(reply, result.outcome);
     if (result.kind === 'matched') {
-      await ctx.audit.record({ ...auditContext(request), action: 'patient.create', nhsNumbers: result.matches.map((m) => m.patient.id),
-        outcome: 'failure', detail: { result: result.matches.length === 1 ? 'single-match' : 'multiple-matches' } });
+      request.audited = { nhsNumbers: result.matches.map((m) => m.patient.id), outcome: 'failure',
+        detail: { result: result.matches.length === 1 ? 'single-match' : 'multiple-matches' } };
       return reply.code(200).type('application/fhir+json').send(matchOutcome(result.matches));
     }
-    await ctx.audit.record({ ...auditContext(request), action: 'patient.create', resource: `Patient/${result.patient.id}`,
-      nhsNumbers: [result.patient.id], outcome: 'success' });
-    return sendOutcome(ctx, reply, 'patient.create', result.outcome);
+    request.audited = { resource: `Patient/${result.patient.id}`, nhsNumbers: [result.patient.id] };
+    return sendOutcome(reply, result.outcome);
   });
 }

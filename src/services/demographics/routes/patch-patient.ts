@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
@@ -72,7 +71,7 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {
     schema: patchSchema,
-    config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'] },
+    config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'], audit: { action: 'patient.update' } },
     onRequest: healthcareWorkersOnly('update patient records'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
@@ -83,19 +82,14 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
     // PDS: a retry with the same X-Request-ID gets the first outcome, not a second update.
     const key = replayKeyOf(request, requestId, id);
     const earlier = await findReplay(ctx, ctx.db, key);
-    if (earlier) return sendOutcome(ctx, reply, 'patient.update', earlier);
+    if (earlier) return sendOutcome(reply, earlier);
 
-    const audit = { ...auditContext(request), action: 'patient.update', resource: `Patient/${id}`, nhsNumbers: [id] };
-    let result: Awaited<ReturnType<typeof updatePatient>>;
-    try {
-      result = await updatePatient(ctx, request.body, id, expected, key);
-    } catch (err) {
-      // A refused update is an attempt on patient data all the same: it is audited.
-      await ctx.audit.record({ ...audit, outcome: 'failure', detail: { error: err instanceof SpineError ? err.spec.code : 'error' } });
-      throw err;
-    }
+    // From here the request is about this patient: a refused update is an attempt on patient data
+    // all the same, audited with its error's code.
+    request.audited = { resource: `Patient/${id}`, nhsNumbers: [id] };
+    const result = await updatePatient(ctx, request.body, id, expected, key);
     // A concurrent duplicate's outcome is audited as the replay it is, when it is sent.
-    if (!result.outcome.replayed) await ctx.audit.record({ ...audit, outcome: 'success', detail: { fromVersion: expected, paths: result.paths } });
-    return sendOutcome(ctx, reply, 'patient.update', result.outcome);
+    if (!result.outcome.replayed) request.audited.detail = { fromVersion: expected, paths: result.paths };
+    return sendOutcome(reply, result.outcome);
   });
 }

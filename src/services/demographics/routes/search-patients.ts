@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { searchset } from '../../../platform/fhir/bundle.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
@@ -18,7 +17,7 @@ const MAX_RESULTS_USER = 50;
 export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) {
   // X-Request-ID is checked at the door; the parameters keep PDS's own order of checks (parse-search-params.ts).
   const schema = { headers: patientHeaders, querystring: patientSearchQuerystring(SEARCH_PARAMETERS) };
-  app.get(`${PDS_BASE}/Patient`, { schema, config: { activity: 'patient:search' } }, async (request, reply) => {
+  app.get(`${PDS_BASE}/Patient`, { schema, config: { activity: 'patient:search', audit: { action: 'patient.search' } } }, async (request, reply) => {
     const query = parseSearchParams(request.query as RawQuery);
     const appRestricted = request.principal?.accessMode === 'application';
     if (appRestricted && query.maxResults !== undefined && query.maxResults !== 1) {
@@ -32,8 +31,7 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
     const detail = { parameters: parameterNames(request.query as RawQuery).sort(), fuzzy: query.fuzzy };
 
     if (matches === undefined || matches.length > limit) {
-      await ctx.audit.record({ ...auditContext(request), action: 'patient.search', nhsNumbers: [], outcome: 'success',
-        detail: { ...detail, result: 'too-many-matches' } });
+      request.audited = { nhsNumbers: [], detail: { ...detail, result: 'too-many-matches' } };
       return reply.type('application/fhir+json').send(operationOutcome(PDS_OUTCOMES.TOO_MANY_MATCHES));
     }
     const bundle = searchset(matches.map((m) => ({
@@ -42,8 +40,7 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
       resource: searchView(m.patient),
     })), { now: ctx.clock.now() });
     // PDS audits every patient a search returns; the response waits for the record.
-    await ctx.audit.record({ ...auditContext(request), action: 'patient.search', nhsNumbers: matches.map((m) => m.patient.id),
-      outcome: 'success', detail: { ...detail, matches: matches.length } });
+    request.audited = { nhsNumbers: matches.map((m) => m.patient.id), detail: { ...detail, matches: matches.length } };
     return reply.type('application/fhir+json').send(bundle);
   });
 }

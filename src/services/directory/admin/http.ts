@@ -1,13 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
-import type { PlatformContext } from '../../../platform/service.js';
 import { DIRECTORY_ADMIN_ERRORS } from '../errors.js';
 import { InvalidFieldError } from '../fields.js';
 
 /** Shared plumbing of the directory admin API: body reading, paging, and its error factories. */
 
-export const ADMIN = { activity: 'directory:admin' } as const;
+/** Every admin route is audited by the platform once it names the record it changed (`auditChange`). */
+export const ADMIN = { activity: 'directory:admin', audit: { action: 'directory.admin' } } as const;
 
 /** Runs a pure body reader, turning its field errors into 400 MISSING_VALUE / INVALID_VALUE naming the field. */
 export function readBody<T>(read: () => T): T {
@@ -42,10 +41,9 @@ export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.c
 
 /**
  * Every admin change is audited (who changed which directory record), though no patient is involved:
- * a re-pointed mailbox or endpoint would redirect clinical messages. Never records passwords.
+ * a re-pointed mailbox or endpoint would redirect clinical messages. Never records passwords. The
+ * platform writes the entry before the answer goes (the routes' `config.audit`).
  */
-export function auditChange(ctx: PlatformContext, request: FastifyRequest, action: string, resource: string, created: boolean) {
-  return ctx.audit.record({
-    ...auditContext(request), action: `directory.${action}.${created ? 'create' : 'update'}`, resource, nhsNumbers: [], outcome: 'success',
-  });
+export function auditChange(request: FastifyRequest, action: string, resource: string, created: boolean) {
+  request.audited = { action: `directory.${action}.${created ? 'create' : 'update'}`, resource, nhsNumbers: [] };
 }

@@ -41,7 +41,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const mailbox = readBody(() => mailboxFromBody(request.body));
     await requireOrganisation(mailbox.odsCode);
     if (!(await mesh.insertMailboxIfAbsent(ctx.db, mailbox))) throw duplicate(`Mailbox ${mailbox.mailboxId}`);
-    await auditChange(ctx, request, 'mailbox', `MeshMailbox/${mailbox.mailboxId}`, true);
+    auditChange(request, 'mailbox', `MeshMailbox/${mailbox.mailboxId}`, true);
     return reply.code(201).send(shown(mailbox));
   });
 
@@ -50,7 +50,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const mailbox = readBody(() => mailboxFromBody(request.body, request.params.mailboxId, existing?.password));
     await requireOrganisation(mailbox.odsCode);
     await mesh.upsertMailbox(ctx.db, mailbox);
-    await auditChange(ctx, request, 'mailbox', `MeshMailbox/${mailbox.mailboxId}`, !existing);
+    auditChange(request, 'mailbox', `MeshMailbox/${mailbox.mailboxId}`, !existing);
     return reply.code(existing ? 200 : 201).send(shown(mailbox));
   });
 
@@ -70,7 +70,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     await requireMailboxes('senders', workflow.senders);
     await requireMailboxes('receivers', workflow.receivers);
     if (!(await mesh.insertWorkflowIfAbsent(ctx.db, workflow))) throw duplicate(`Workflow ${workflow.workflowId}`);
-    await auditChange(ctx, request, 'workflow', `MeshWorkflow/${workflow.workflowId}`, true);
+    auditChange(request, 'workflow', `MeshWorkflow/${workflow.workflowId}`, true);
     return reply.code(201).send(workflow);
   });
 
@@ -80,7 +80,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     await requireMailboxes('receivers', workflow.receivers);
     const existed = await mesh.findWorkflow(ctx.db, workflow.workflowId);
     await mesh.upsertWorkflow(ctx.db, workflow);
-    await auditChange(ctx, request, 'workflow', `MeshWorkflow/${workflow.workflowId}`, !existed);
+    auditChange(request, 'workflow', `MeshWorkflow/${workflow.workflowId}`, !existed);
     return reply.code(existed ? 200 : 201).send(workflow);
   });
 }

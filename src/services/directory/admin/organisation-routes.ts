@@ -35,7 +35,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     const org = readBody(() => organisationFromBody(request.body));
     await requireParent(org.parentOdsCode);
     if (!(await store.insertOrganisationIfAbsent(ctx.db, org))) throw duplicate(`Organisation ${org.odsCode}`);
-    await auditChange(ctx, request, 'organisation', `Organization/${org.odsCode}`, true);
+    auditChange(request, 'organisation', `Organization/${org.odsCode}`, true);
     return reply.code(201).send(org);
   });
 
@@ -44,7 +44,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     await requireParent(org.parentOdsCode);
     const existed = await store.findOrganisation(ctx.db, org.odsCode);
     await store.upsertOrganisation(ctx.db, org);
-    await auditChange(ctx, request, 'organisation', `Organization/${org.odsCode}`, !existed);
+    auditChange(request, 'organisation', `Organization/${org.odsCode}`, !existed);
     return reply.code(existed ? 200 : 201).send(org);
   });
 }

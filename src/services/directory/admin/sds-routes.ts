@@ -39,7 +39,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const system = readBody(() => accreditedSystemFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('ownerOdsCode', system.ownerOdsCode);
     if (!(await sds.insertAccreditedSystemIfAbsent(ctx.db, system))) throw duplicate(`ASID ${system.asid}`);
-    await auditChange(ctx, request, 'device', `Device/${system.id}`, true);
+    auditChange(request, 'device', `Device/${system.id}`, true);
     return reply.code(201).send(system);
   });
 
@@ -54,7 +54,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
       if (isUniqueViolation(err)) throw duplicate(`ASID ${system.asid}`);
       throw err;
     }
-    await auditChange(ctx, request, 'device', `Device/${system.id}`, false);
+    auditChange(request, 'device', `Device/${system.id}`, false);
     return system;
   });
 
@@ -74,7 +74,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     const endpoint = readBody(() => mhsEndpointFromBody(request.body, randomUUID().toUpperCase()));
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.insertMhsEndpointIfAbsent(ctx.db, endpoint);
-    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, true);
+    auditChange(request, 'endpoint', `Endpoint/${endpoint.id}`, true);
     return reply.code(201).send(endpoint);
   });
 
@@ -84,7 +84,7 @@ export async function sdsAdminRoutes(app: FastifyInstance, ctx: PlatformContext)
     if (!(await sds.findMhsEndpoint(ctx.db, id))) throw notFound(`MHS endpoint ${request.params.id}`);
     await requireOrganisation('managingOdsCode', endpoint.managingOdsCode);
     await sds.upsertMhsEndpoint(ctx.db, endpoint);
-    await auditChange(ctx, request, 'endpoint', `Endpoint/${endpoint.id}`, false);
+    auditChange(request, 'endpoint', `Endpoint/${endpoint.id}`, false);
     return endpoint;
   });
 }

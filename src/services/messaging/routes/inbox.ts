@@ -62,7 +62,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo, nonceOf(request));
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
-    await auditMessage(deps.ctx, request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
+    auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo, from: stored.message.sender.mailboxId } });
     // A REPORT's body is empty: nothing to re-code (MESH sandbox: reports carry no Content-Encoding).
     const coding = stored.message.messageType === 'REPORT' ? 'as-stored' : downloadCoding(chunk.contentEncoding, versionOf(request), request.headers['accept-encoding']);
     const encoded = await encodeForClient(chunk, coding);
@@ -93,7 +93,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
     const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId, nonceOf(request));
-    await auditMessage(deps.ctx, request, { action: 'message.acknowledge', mailbox, messageId, detail: { firstTime: result.firstTime } });
+    auditMessage(request, { action: 'message.acknowledge', mailbox, messageId, detail: { firstTime: result.firstTime } });
     const version = versionOf(request);
     const view = acknowledgeView(version, messageId);
     return view ? reply.type(MEDIA_TYPE[version]).send(view) : reply.code(200).send();

@@ -58,7 +58,8 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   // few the spec leaves open: say so to the platform's route protection check.
   app.addHook('onRoute', (route) => {
     const open = route.config?.meshPublic === true || route.config?.public === true;
-    route.config = { ...route.config, ...(open ? { meshPublic: true, public: true } : { authenticatedBy: 'NHSMESH' }) };
+    // An authenticated route's handler says what it did to which message (handlers/audit.ts): the platform audits it.
+    route.config = { ...route.config, ...(open ? { meshPublic: true, public: true } : { authenticatedBy: 'NHSMESH', audit: route.config?.audit ?? { action: 'message.access' } }) };
   });
 
   app.removeAllContentTypeParsers();

@@ -29,7 +29,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request));
-    await auditMessage(deps.ctx, request, {
+    auditMessage(request, {
       action: 'message.send', mailbox, messageId: result.message.messageId,
       detail: { to: result.message.recipient.mailboxId, workflowId: result.message.workflowId, chunk: `1:${result.message.totalChunks}`, bytes: result.bytes, accepted: result.accepted },
     });
@@ -45,7 +45,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
     const result = await sendChunk(deps, mailbox, messageId, request.params.chunk, request.headers, bodyStream(request));
-    await auditMessage(deps.ctx, request, {
+    auditMessage(request, {
       action: 'message.send-chunk', mailbox, messageId, detail: { chunk: result.chunkNo, bytes: result.bytes, accepted: result.accepted },
     });
     const version = versionOf(request);
@@ -57,7 +57,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const messageId = request.query.messageID;
     const version = versionOf(request);
     const view = await trackMessage(deps, mailbox.mailboxId, normaliseMessageId(messageId), version);
-    await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
+    auditMessage(request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
     return reply.type(MEDIA_TYPE[version]).send(view);
   });
 
@@ -66,7 +66,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const mailbox = mailboxOf(request);
     const { localId } = request.params;
     const tracked = await trackByLocalId(deps, mailbox.mailboxId, localId);
-    await auditMessage(deps.ctx, request, { action: 'message.track', mailbox, messageId: tracked.messageId, detail: { localId } });
+    auditMessage(request, { action: 'message.track', mailbox, messageId: tracked.messageId, detail: { localId } });
     return reply.type(MEDIA_TYPE[1]).send(tracked.view);
   });
 

@@ -1,0 +1,219 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { FastifyServerFactory } from 'fastify';
+import { operationOutcome } from '../fhir/operation-outcome.js';
+import { PLATFORM_ERRORS } from './errors.js';
+
+/** Seconds a shed client is asked to wait. */
+export const SHED_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The 503 that load shedding sends for requests under `prefix`, pre-rendered in that API's own
+ * error shape: shedding answers it from the raw request, before Fastify parses, routes or runs
+ * any hook, so it cannot ask the service's error handler. Each service lists its own.
+ */
+export interface OverloadAnswer {
+  /** Path prefix of the API; the longest that matches a request wins. */
+  prefix: string;
+  contentType: string;
+  body: string;
+  /** Extra headers of this API's error answers (OAuth2: `Cache-Control: no-store`). */
+  headers?: Record<string, string>;
+  /** Where one API has several error shapes (MESH v1/v2 by `Accept`): whether this one fits a request. */
+  fits?: (headers: IncomingHttpHeaders) => boolean;
+}
+
+const DIAGNOSTICS = `The service is overloaded; retry after ${SHED_RETRY_AFTER_SECONDS} s`;
+
+/** The platform's answer for any path no service claims: a FHIR OperationOutcome, as every FHIR API here. */
+const FHIR_ANSWER: OverloadAnswer = {
+  prefix: '/',
+  contentType: 'application/fhir+json',
+  body: JSON.stringify(operationOutcome({ ...PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: DIAGNOSTICS })),
+};
+
+interface Rendered { prefix: string; fits?: OverloadAnswer['fits']; head: string[]; body: Buffer }
+
+function render(answer: OverloadAnswer): Rendered {
+  const body = Buffer.from(answer.body);
+  const head = [
+    'Content-Type', answer.contentType, 'Content-Length', String(body.length),
+    'Retry-After', String(SHED_RETRY_AFTER_SECONDS), 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff',
+  ];
+  for (const [name, value] of Object.entries(answer.headers ?? {})) {
+    if (name.toLowerCase() !== 'cache-control') head.push(name, value);
+  }
+  return { prefix: answer.prefix, fits: answer.fits, head, body };
+}
+
+/** The options Fastify hands its server factory (its own, after defaults), as far as they concern the server. */
+interface ServerFactoryOptions {
+  https?: https.ServerOptions | null;
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
+  maxRequestsPerSocket?: number;
+}
+
+const LATENCY_SAMPLES = 4096;
+
+const HELD = Symbol('held back after a shed');
+type Holdable = Socket & { [HELD]?: boolean };
+
+/**
+ * A client that ignores `Retry-After` and asks again at once on the same connection waits it out
+ * anyway: the connection is not read for that long, so its next request waits in the kernel's
+ * socket buffer (TCP pushes back; no memory here) instead of costing another shed straight away.
+ * Without this a closed loop of rejected clients spends on sheds the CPU the admitted requests
+ * need. Node's HTTP server stops and restarts reading the socket on 'pause' and 'resume'.
+ */
+function holdBack(socket: Holdable) {
+  if (socket.destroyed || socket[HELD]) return;
+  socket[HELD] = true;
+  socket.pause();
+  setTimeout(() => {
+    socket[HELD] = false;
+    if (!socket.destroyed) socket.resume();
+  }, SHED_RETRY_AFTER_SECONDS * 1000).unref();
+}
+
+export interface Admission {
+  /**
+   * Fastify's `serverFactory`: the HTTP(S) server whose request listener sheds before Fastify's
+   * handler (typed for HTTPS, the overload that accepts Fastify's `https` option; plain HTTP without it).
+   */
+  serverFactory: FastifyServerFactory<https.Server>;
+  /** Requests admitted and not yet answered (not counting those waiting to be admitted). */
+  inFlight(): number;
+  /** Requests shed so far (for metrics). */
+  shed(): number;
+  /** Requests waiting to be admitted. */
+  waiting(): number;
+  /** Milliseconds from arrival (waiting included) to the end of the response, of the last admitted requests (up to 4096). */
+  recentLatenciesMs(): number[];
+  /** A further reason to shed, checked per request after the in-flight count (event-loop lag, heap). */
+  alsoShedWhile(pressure: () => boolean): void;
+}
+
+/**
+ * Load shedding at the door of the process. Every request is counted on the raw Node server, before
+ * Fastify builds its request and reply, parses a body, routes or runs a hook. Up to `maxInFlight`
+ * requests are in progress; as many again may wait, in arrival order, for one of them to finish,
+ * but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
+ * overload is refused. Any other request (and any while `alsoShedWhile` says so) is answered at
+ * once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
+ * shed request costs only Node's own header parsing and one write, so the admitted requests keep
+ * the event loop, and memory stays bounded whatever the number of connections: at most twice
+ * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
+ * answered with `Connection: close` rather than reading a body nobody will use; after any other
+ * the connection is held back for the `Retry-After` (`holdBack`). 0 admits everything.
+ */
+export function createAdmission(maxInFlight: number, answers: readonly OverloadAnswer[]): Admission {
+  const table = [...answers, FHIR_ANSWER].map(render).sort((a, b) => b.prefix.length - a.prefix.length);
+  const maxWaiting = maxInFlight;
+  const maxWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
+  let inFlight = 0;
+  let shed = 0;
+  let pressure: () => boolean = () => false;
+  let serve: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
+  const waiting: Array<{ request: IncomingMessage; response: ServerResponse; since: number }> = [];
+  let sweeper: NodeJS.Timeout | undefined;
+  const latencies = new Float64Array(LATENCY_SAMPLES);
+  let answered = 0;
+
+  function answerFor(request: IncomingMessage): Rendered {
+    const url = request.url ?? '/';
+    for (const entry of table) {
+      if (url.startsWith(entry.prefix) && (!entry.fits || entry.fits(request.headers))) return entry;
+    }
+    return table.at(-1)!;
+  }
+
+  function refuse(request: IncomingMessage, response: ServerResponse) {
+    shed += 1;
+    const answer = answerFor(request);
+    const head = [...answer.head];
+    const { 'x-request-id': requestId, 'x-correlation-id': correlationId } = request.headers;
+    if (typeof requestId === 'string') head.push('X-Request-ID', requestId);
+    if (typeof correlationId === 'string') head.push('X-Correlation-ID', correlationId);
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (hasBody) head.push('Connection', 'close');
+    response.writeHead(503, head);
+    response.end(answer.body);
+    if (!hasBody) response.once('finish', () => holdBack(request.socket));
+  }
+
+  /** Latency is counted from arrival, waiting included. */
+  function admit(request: IncomingMessage, response: ServerResponse, arrived: number) {
+    inFlight += 1;
+    // 'close' comes once per response, whether it was sent or its connection was lost first.
+    response.once('close', () => {
+      inFlight -= 1;
+      latencies[answered++ % LATENCY_SAMPLES] = performance.now() - arrived;
+      admitWaiting();
+    });
+    serve(request, response);
+  }
+
+  /** Sheds the waiting requests that have waited as long as a retry would take; drops those whose client left. */
+  function shedStale(now: number) {
+    while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
+      const stale = waiting.shift()!;
+      if (!stale.request.socket.destroyed) refuse(stale.request, stale.response);
+    }
+    if (waiting.length === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }
+
+  function admitWaiting() {
+    shedStale(performance.now());
+    while (inFlight < maxInFlight && waiting.length > 0) {
+      const next = waiting.shift()!;
+      if (!next.request.socket.destroyed) admit(next.request, next.response, next.since);
+    }
+  }
+
+  function wait(request: IncomingMessage, response: ServerResponse, arrived: number) {
+    waiting.push({ request, response, since: arrived });
+    sweeper ??= setInterval(() => shedStale(performance.now()), maxWaitMs / 10).unref();
+  }
+
+  function arrive(request: IncomingMessage, response: ServerResponse) {
+    const arrived = performance.now();
+    if (maxInFlight === 0 || (inFlight < maxInFlight && waiting.length === 0)) {
+      if (!pressure()) admit(request, response, arrived);
+      else refuse(request, response);
+    } else if (waiting.length < maxWaiting && !pressure()) {
+      wait(request, response, arrived);
+    } else {
+      refuse(request, response);
+    }
+  }
+
+  const serverFactory: FastifyServerFactory<https.Server> = (handler, fastifyOptions) => {
+    const options = fastifyOptions as ServerFactoryOptions;
+    serve = handler;
+    const listener = arrive;
+    // As Fastify makes its own server (fastify/lib/server.js), with its timeouts.
+    const server = options.https
+      ? https.createServer(options.https, listener)
+      : http.createServer(listener);
+    server.keepAliveTimeout = options.keepAliveTimeout ?? server.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout ?? server.requestTimeout;
+    server.setTimeout(options.connectionTimeout ?? 0);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    return server as https.Server;
+  };
+
+  return {
+    serverFactory,
+    inFlight: () => inFlight,
+    shed: () => shed,
+    waiting: () => waiting.length,
+    recentLatenciesMs: () => Array.from(latencies.subarray(0, Math.min(answered, LATENCY_SAMPLES))),
+    alsoShedWhile(check) { pressure = check; },
+  };
+}
