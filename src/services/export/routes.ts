@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditContext } from '../../platform/audit/entry.js';
 import { SpineError } from '../../platform/http/errors.js';
 import { capabilityStatement } from '../../platform/fhir/capability.js';
 import type { PlatformContext } from '../../platform/service.js';
@@ -47,8 +46,10 @@ const NO_QUERY = { type: 'object', additionalProperties: false } as const;
 export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, runner: () => ExportRunner | undefined) {
   const base = () => `${ctx.config.publicBaseUrl}/export/FHIR/R4`;
   const statusUrl = (id: string) => `${base()}/$export-status/${id}`;
-  const audit = (request: FastifyRequest, action: string, resource: string, detail: Record<string, unknown>) =>
-    ctx.audit.record({ ...auditContext(request), action, resource, nhsNumbers: [], outcome: 'success', detail });
+  // The platform writes the entry (config.audit) before the answer goes out; the handler says what it touched.
+  const audit = (request: FastifyRequest, action: string, resource: string, detail: Record<string, unknown>) => {
+    request.audited = { action, resource, nhsNumbers: [], detail };
+  };
 
   /** The caller's own job, or 404 (another application's job is not theirs to know of). */
   const ownJob = async (request: FastifyRequest, id: string): Promise<ExportJob> => {
@@ -95,11 +96,11 @@ export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, r
       issue: [{ severity: 'information', code: 'informational', diagnostics: `Export ${id} accepted: poll ${statusUrl(id)}` }],
     });
   };
-  const kickoffOptions = { schema: { querystring: KICKOFF_QUERY, headers: KICKOFF_HEADERS }, config: { activity: 'export:bulk' as const } };
+  const kickoffOptions = { schema: { querystring: KICKOFF_QUERY, headers: KICKOFF_HEADERS }, config: { activity: 'export:bulk' as const, audit: { action: 'export.bulk' } } };
   app.get('/$export', kickoffOptions, kickoff);
   app.get('/Patient/$export', kickoffOptions, kickoff);
 
-  app.get<{ Params: { job: string } }>('/$export-status/:job', { schema: { params: JOB_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk' } }, async (request, reply) => {
+  app.get<{ Params: { job: string } }>('/$export-status/:job', { schema: { params: JOB_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk', audit: { action: 'export.bulk' } } }, async (request, reply) => {
     const job = await ownJob(request, request.params.job);
     if (job.state === 'failed') throw new SpineError(EXPORT_ERRORS.EXPORT_FAILED, `Export ${job.id} failed (${job.failure ?? 'unknown'}): start a new one`);
     if (job.state !== 'completed') {
@@ -118,14 +119,14 @@ export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, r
     });
   });
 
-  app.delete<{ Params: { job: string } }>('/$export-status/:job', { schema: { params: JOB_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk' } }, async (request, reply) => {
+  app.delete<{ Params: { job: string } }>('/$export-status/:job', { schema: { params: JOB_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk', audit: { action: 'export.bulk' } } }, async (request, reply) => {
     const job = await ownJob(request, request.params.job);
     await cancelJob(ctx.db, job.id);
     await audit(request, 'export.cancel', `$export/${job.id}`, {});
     return reply.code(202).send();
   });
 
-  app.get<{ Params: { job: string; file: string } }>('/$export-file/:job/:file', { schema: { params: FILE_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk' } }, async (request, reply) => {
+  app.get<{ Params: { job: string; file: string } }>('/$export-file/:job/:file', { schema: { params: FILE_PARAMS, querystring: NO_QUERY }, config: { activity: 'export:bulk', audit: { action: 'export.bulk' } } }, async (request, reply) => {
     const job = await ownJob(request, request.params.job);
     const fileNo = Number.parseInt(request.params.file, 10);
     const file = job.state === 'completed' ? (await listFiles(ctx.db, job.id)).find((f) => f.fileNo === fileNo) : undefined;

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { auditContext } from '../../../platform/audit/entry.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { checkNhsNumbers, newTotals } from '../bulk/check.js';
 
@@ -27,13 +26,13 @@ export async function checkApiRoutes(app: FastifyInstance, ctx: PlatformContext)
 
   app.post('/consent/check', {
     schema: { headers: CHECK_HEADERS },
-    config: { activity: 'consent:check', body: 'stream' },
+    config: { activity: 'consent:check', body: 'stream', audit: { action: 'consent.bulk-check' } },
   }, async (request, reply) => {
     const at = ctx.clock.now();
     const totals = newTotals();
     // Audited before the first byte goes out: the caller, when, and that it was a bulk check (the
     // numbers themselves are the caller's list, not a look-up of one patient).
-    await ctx.audit.record({ ...auditContext(request), action: 'consent.bulk-check', resource: 'Consent', nhsNumbers: [], outcome: 'success', detail: { channel: 'http', at: at.toISOString() } });
+    request.audited = { resource: 'Consent', nhsNumbers: [], detail: { channel: 'http', at: at.toISOString() } };
     const body = request.body as AsyncIterable<Buffer>;
     const lines = checkNhsNumbers(ctx.db, body, { at, invalid: 'report', totals });
     const stream = Readable.from(lines, { objectMode: false, highWaterMark: 64 * 1024 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { auditContext } from '../../../platform/audit/entry.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import type { PlatformContext } from '../../../platform/service.js';
@@ -40,15 +39,17 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
     link: [{ relation: 'self', url: selfUrl(request) }],
     ...(entries.length > 0 ? { entry: entries } : {}),
   });
-  const audit = (request: FastifyRequest, action: string, resource: string, nhsNumbers: string[], detail?: Record<string, unknown>) =>
-    ctx.audit.record({ ...auditContext(request), action, resource, nhsNumbers, outcome: 'success', ...(detail ? { detail } : {}) });
+  // The platform writes the entry (config.audit) before the answer goes out; the handler says what it touched.
+  const audit = (request: FastifyRequest, action: string, resource: string, nhsNumbers: string[], detail?: Record<string, unknown>) => {
+    request.audited = { action, resource, nhsNumbers, ...(detail ? { detail } : {}) };
+  };
   const location = (id: string, versionId: string) => ({ location: fullUrl(id), etag: `W/"${versionId}"` });
 
   app.get('/metadata', { schema: { querystring: FORMAT_QUERY }, config: { public: true } },
     async (_request, reply) => sendNdop(reply, 200, ndopCapabilityStatement(base(), ctx.clock.now())));
 
   app.get<{ Querystring: { patient?: string; _id?: string } }>('/Consent', {
-    schema: { querystring: CONSENT_SEARCH_QUERY }, config: { activity: 'consent:read' },
+    schema: { querystring: CONSENT_SEARCH_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const { patient, _id: id } = request.query;
     if (patient === undefined) {
@@ -65,7 +66,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.get<{ Querystring: { patient: string; versionId?: string } }>('/Consent/_history', {
-    schema: { querystring: CONSENT_HISTORY_QUERY }, config: { activity: 'consent:read' },
+    schema: { querystring: CONSENT_HISTORY_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const nhsNumber = patientParameter(request.query.patient);
     const versions = await findVersionsOfPatient(ctx.db, nhsNumber, request.query.versionId);
@@ -74,7 +75,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.get<{ Params: { id: string } }>('/Consent/:id', {
-    schema: { params: CONSENT_ID_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read' },
+    schema: { params: CONSENT_ID_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const found = await findConsentById(ctx.db, request.params.id);
     if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No Consent with id ${request.params.id}`);
@@ -83,7 +84,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.get<{ Params: { id: string; vid: string } }>('/Consent/:id/_history/:vid', {
-    schema: { params: CONSENT_VREAD_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read' },
+    schema: { params: CONSENT_VREAD_PARAMS, querystring: FORMAT_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const found = await findVersion(ctx.db, request.params.id, request.params.vid);
     if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No version ${request.params.vid} of Consent ${request.params.id}`);
@@ -92,7 +93,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.post<{ Body: ConsentBody }>('/Consent', {
-    schema: { body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write' },
+    schema: { body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', audit: { action: 'consent.write' } },
   }, async (request, reply) => {
     const { row, optOut } = await createConsent(ctx, request.body, request.principal);
     await audit(request, 'consent.create', `Consent/${row.id}`, [row.nhsNumber],
@@ -101,7 +102,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.put<{ Params: { id: string }; Body: ConsentBody }>('/Consent/:id', {
-    schema: { params: CONSENT_ID_PARAMS, body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', checkOrder: ['params', 'body', 'querystring'] },
+    schema: { params: CONSENT_ID_PARAMS, body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', audit: { action: 'consent.write' }, checkOrder: ['params', 'body', 'querystring'] },
   }, async (request, reply) => {
     const { row, optOut } = await updateConsent(ctx, request.params.id, request.body, request.principal);
     await audit(request, 'consent.update', `Consent/${row.id}`, [row.nhsNumber],
