@@ -9,6 +9,7 @@ export const SERVICE_NAMES = [
   'demographics',
   'messaging',
   'record-locator',
+  'prescriptions',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

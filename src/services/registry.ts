@@ -6,6 +6,7 @@ import { auditService } from './audit/index.js';
 import { demographicsService } from './demographics/index.js';
 import { messagingService } from './messaging/index.js';
 import { recordLocatorService } from './record-locator/index.js';
+import { prescriptionsService } from './prescriptions/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -15,6 +16,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   demographicsService,
   messagingService,
   recordLocatorService,
+  prescriptionsService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

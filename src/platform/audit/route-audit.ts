@@ -23,6 +23,7 @@ declare module 'fastify' {
 /** Activities whose successful responses carry patient data (the audit trail names patients too). */
 export const PATIENT_DATA_ACTIVITIES: ReadonlySet<Activity> = new Set<Activity>([
   'patient:read', 'patient:search', 'patient:write', 'patient:create', 'audit:read', 'audit:read-all',
+  'prescription:prescribe', 'prescription:dispense', 'prescription:track',
 ]);
 
 /**

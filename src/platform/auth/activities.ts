@@ -16,6 +16,9 @@ export const ACTIVITIES = [
   'record-locator:produce',
   'record-locator:consume',
   'record-locator:admin',
+  'prescription:prescribe',
+  'prescription:dispense',
+  'prescription:track',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 
