@@ -49,5 +49,7 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
       history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
     });
   }
-  return { bundle: trackingBundle(tracked, ctx.clock.now()), nhsNumbers: [...new Set(rows.map((r) => r.nhsNumber))] };
+  // A search by patient is audited under that patient even when the caller may see none of theirs.
+  const searched = PATIENT_PARAMS.includes(given[0]!) ? [value] : [];
+  return { bundle: trackingBundle(tracked, ctx.clock.now()), nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
 }
