@@ -68,7 +68,8 @@ export async function loadEpsDataset(ctx: PlatformContext): Promise<string> {
     for (const resource of resourcesIn(JSON.parse(readFileSync(file, 'utf8')))) {
       if (resource.resourceType === 'Organization') {
         const ods = identifierValue(resource.identifier, SYSTEMS.ods);
-        if (!ods || organisations.has(ods.toUpperCase())) continue;
+        // The first mention with a known role wins (many mentions carry no type).
+        if (!ods || (organisations.has(ods.toUpperCase()) && organisations.get(ods.toUpperCase())!.role !== 'other')) continue;
         const address = asArray(resource.address).filter(isObject)[0];
         organisations.set(ods.toUpperCase(), {
           name: typeof resource.name === 'string' ? resource.name : ods, role: roleOf(resource),
@@ -81,9 +82,15 @@ export async function loadEpsDataset(ctx: PlatformContext): Promise<string> {
     }
   }
   const directory = directoryApi(ctx.db);
-  for (const [odsCode, org] of organisations) await directory.upsertOrganisation({ odsCode, ...org, active: true });
+  // Organisations the directory already holds (demo data, a real ODS load) are left as they are.
+  let added = 0;
+  for (const [odsCode, org] of organisations) {
+    if (await directory.getOrganisation(odsCode)) continue;
+    await directory.upsertOrganisation({ odsCode, ...org, active: true });
+    added += 1;
+  }
   if (ctx.config.demo) {
     for (const practitioner of practitioners) await directory.registerSigningCertificate(practitioner, DEMO_PRESCRIBER_CERTIFICATE);
   }
-  return `eps: ${organisations.size} organisations${ctx.config.demo ? `, the demo signing certificate for ${practitioners.size} practitioners` : ''}`;
+  return `eps: ${organisations.size} organisations (${added} new)${ctx.config.demo ? `, the demo signing certificate for ${practitioners.size} practitioners` : ''}`;
 }
