@@ -13,6 +13,7 @@ export const SERVICE_NAMES = [
   'events',
   'consent',
   'export',
+  'prescriptions',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

@@ -9,6 +9,7 @@ import { recordLocatorService } from './record-locator/index.js';
 import { eventsService } from './events/index.js';
 import { consentService } from './consent/index.js';
 import { exportService } from './export/index.js';
+import { prescriptionsService } from './prescriptions/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -21,6 +22,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   eventsService,
   consentService,
   exportService,
+  prescriptionsService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

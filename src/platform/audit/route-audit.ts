@@ -39,6 +39,7 @@ declare module 'fastify' {
 export const PATIENT_DATA_ACTIVITIES: ReadonlySet<Activity> = new Set<Activity>([
   'patient:read', 'patient:search', 'patient:write', 'patient:create', 'audit:read', 'audit:read-all',
   'consent:read', 'consent:write', 'consent:check', 'export:bulk',
+  'prescription:prescribe', 'prescription:dispense', 'prescription:track',
 ]);
 
 /**

@@ -23,6 +23,9 @@ export const ACTIVITIES = [
   'consent:write',
   'consent:check',
   'export:bulk',
+  'prescription:prescribe',
+  'prescription:dispense',
+  'prescription:track',
 ] as const;
 export type Activity = (typeof ACTIVITIES)[number];
 

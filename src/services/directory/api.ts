@@ -1,6 +1,8 @@
 import type { Queryable } from '../../platform/db/pool.js';
 import * as organisations from './store/organisations.js';
 import * as mesh from './store/mesh.js';
+import * as certificates from './store/signing-certificates.js';
+import { X509Certificate } from 'node:crypto';
 
 /**
  * The directory's contract with other services (MESH, identity, EPS…): organisations and MESH
@@ -49,6 +51,10 @@ export interface DirectoryApi {
   mailboxesReceivingWorkflow(workflowId: string): Promise<MeshMailbox[]>;
   upsertWorkflow(workflow: MeshWorkflow): Promise<void>;
   getWorkflow(workflowId: string): Promise<MeshWorkflow | undefined>;
+  /** EPS: registers a prescriber's signing certificate (PEM) for an SDS user id, or '*' for a trusted CA. */
+  registerSigningCertificate(subject: string, pem: string): Promise<void>;
+  /** EPS: the certificates registered for these subjects (PEM). */
+  signingCertificates(subjects: string[]): Promise<Array<{ subject: string; pem: string }>>;
 }
 
 /** Bound to a Queryable (pool or transaction), so a caller can include directory reads in its own transaction. */
@@ -72,6 +78,11 @@ export function directoryApi(db: Queryable): DirectoryApi {
       receivers: workflow.receivers.map((m) => m.toUpperCase()),
     }),
     getWorkflow: (workflowId) => mesh.findWorkflow(db, workflowId),
+    registerSigningCertificate: async (subject, pem) => {
+      const certificate = new X509Certificate(pem); // throws on what is not a certificate
+      await certificates.insertSigningCertificate(db, subject, certificate.fingerprint256, certificate.toString());
+    },
+    signingCertificates: (subjects) => certificates.findSigningCertificates(db, subjects),
   };
 }
 

@@ -74,5 +74,20 @@ export const directoryMigrations: MigrationSet = {
         CREATE INDEX endpoints_interactions ON directory.endpoints USING gin (interactions);
       `,
     },
+    {
+      id: '002_signing_certificates',
+      sql: `
+        -- Prescribers' signing certificates (EPS): a prescription-order's signature must verify with
+        -- one registered for its author (SDS user id), or one issued by a certificate registered
+        -- for the subject '*' (a trusted CA).
+        CREATE TABLE directory.signing_certificates (
+          subject text NOT NULL,
+          fingerprint text NOT NULL,
+          certificate_pem text NOT NULL,
+          registered_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (subject, fingerprint)
+        );
+      `,
+    },
   ],
 };

@@ -7,10 +7,11 @@ import type { Activity } from '../../platform/auth/activities.js';
  */
 export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   // Clinical Practitioner (GP, consultant): full patient access, messaging, directory look-ups.
-  R8000: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read', 'record-locator:consume'],
+  R8000: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read', 'record-locator:consume',
+    'prescription:prescribe', 'prescription:dispense', 'prescription:track'],
   // Nurse, Health Professional: read and update the records they care for.
-  R8001: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read'],
-  R8003: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read'],
+  R8001: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read', 'prescription:dispense', 'prescription:track'],
+  R8003: ['patient:read', 'patient:search', 'patient:write', 'messaging:use', 'directory:read', 'prescription:dispense', 'prescription:track'],
   // Admin/clinical support: registers patients and keeps demographics current.
   R8008: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read'],
   // Clerical: finds patients and keeps addresses current, no clinical messaging.

@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import type { PlatformContext } from '../../platform/service.js';
+import { EPS_ERRORS, epsError } from './errors.js';
+
+/** Who is calling EPS: the guard's principal, and whether sandbox mode lets the message name the organisation. */
+export interface EpsCaller {
+  appId: string;
+  odsCode: string;
+  userId?: string;
+  /** Sandbox mode: the organisations the examples name are taken as given. */
+  sandbox: boolean;
+  requestId?: string;
+}
+
+export function callerOf(ctx: PlatformContext, request: FastifyRequest): EpsCaller {
+  const principal = request.principal!;
+  const requestId = request.headers['x-request-id'];
+  return {
+    appId: principal.appId,
+    odsCode: principal.odsCode,
+    userId: principal.userId,
+    sandbox: ctx.config.sandbox,
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+  };
+}
+
+/** Outside sandbox mode a caller acts only for its own organisation (its app's, or its user's selected role's). */
+export function assertActsFor(caller: EpsCaller, odsCode: string, what: string) {
+  if (caller.sandbox || caller.odsCode.toUpperCase() === odsCode.toUpperCase()) return;
+  throw epsError(EPS_ERRORS.FORBIDDEN, `${what} ${odsCode} is not the caller's organisation (${caller.odsCode})`);
+}

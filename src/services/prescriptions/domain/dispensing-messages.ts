@@ -1,0 +1,100 @@
+import { shortFormIdProblem } from './prescription-id.js';
+import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, type Json } from './fhir.js';
+
+/**
+ * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
+ * which pharmacy, what happened) or the first thing wrong, in the spec's words.
+ */
+export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'checksum' };
+
+const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
+const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
+const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf';
+const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
+
+function checkedId<T>(id: unknown, then: (id: string) => Read<T>, expression: string): Read<T> {
+  if (typeof id !== 'string') return missing('The prescription id (short form) is missing.', expression);
+  const problem = shortFormIdProblem(id);
+  if (problem === 'checksum') return { ok: false, diagnostics: 'prescriptionID has invalid checksum', expression, code: 'checksum' };
+  if (problem) return invalid(`'${id}' is not a short-form prescription id.`, expression);
+  return then(id);
+}
+
+export interface ReleaseRequest { owner: string; shortFormId?: string }
+
+export function readRelease(parameters: Json): Read<ReleaseRequest> {
+  const named = (name: string) => asArray(parameters.parameter).filter(isObject).find((p) => p.name === name);
+  const owner = named('owner');
+  const ods = owner && isObject(owner.resource) ? identifierValue(owner.resource.identifier, SYSTEMS.ods) : undefined;
+  if (!ods) return invalid('Required parameter owner is missing.', 'Parameters.parameter("owner")');
+  const status = named('status');
+  if (!status || status.valueCode !== 'accepted') return invalid("Parameter status must be 'accepted'.", 'Parameters.parameter("status").valueCode');
+  if (!named('agent')) return invalid('Required parameter agent is missing.', 'Parameters.parameter("agent")');
+  const group = named('group-identifier');
+  if (!group) return { ok: true, value: { owner: ods } };
+  const id = isObject(group.valueIdentifier) ? group.valueIdentifier.value : undefined;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { owner: ods, shortFormId } }), 'Parameters.parameter("group-identifier").valueIdentifier.value');
+}
+
+export interface DispenseNotification { dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean }
+
+export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
+  if (!Array.isArray(bundle.entry)) return missing("ResourceType Bundle must contain 'entry' field", 'Bundle.entry');
+  const entries = entriesOf(bundle);
+  if (messageEventOf(entries) !== 'dispense-notification') {
+    return invalid('MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.', 'Bundle.entry.resource.ofType(MessageHeader).eventCoding');
+  }
+  const header = resourcesOf(entries, 'MessageHeader')[0]!;
+  const dispenser = isObject(header.sender) ? identifierValue(header.sender.identifier, SYSTEMS.ods) : undefined;
+  if (!dispenser) return missing('MessageHeader.sender.identifier (ODS code) is missing.', 'Bundle.entry.resource.ofType(MessageHeader).sender');
+  const dispenses = resourcesOf(entries, 'MedicationDispense');
+  if (dispenses.length === 0) return missing('Bundle contains no MedicationDispense.', 'Bundle.entry.resource.ofType(MedicationDispense)');
+  const requests = dispenses.flatMap((d) => asArray(d.contained).filter(isObject).filter((c) => c.resourceType === 'MedicationRequest'));
+  const ids = [...new Set(requests.map((r) => (isObject(r.groupIdentifier) ? r.groupIdentifier.value : undefined)))];
+  if (ids.length > 1) return invalid('Expected all MedicationDispenses to be for the same prescription.', 'MedicationDispense.authorizingPrescription');
+  const statuses = [...new Set(dispenses.map((d) => {
+    const ext = asArray(d.extension).filter(isObject).find((e) => e.url === BUSINESS_STATUS);
+    return isObject(ext?.valueCoding) ? ext.valueCoding.code : undefined;
+  }))];
+  if (statuses.length !== 1) return invalid('Expected all MedicationDispenses to have the same value for MedicationDispense.extension:taskBusinessStatus', 'MedicationDispense.extension:taskBusinessStatus');
+  const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
+  if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
+  const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
+}
+
+export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }
+
+export function readTask(task: Json): Read<TaskRequest> {
+  const code = isObject(task.code) ? asArray(task.code.coding).filter(isObject)[0]?.code : undefined;
+  const kind = task.status === 'rejected' ? 'return' : code === 'abort' ? 'withdraw' : undefined;
+  if (!kind) return invalid("Task must be a return (status 'rejected') or a withdrawal (code 'abort').", 'Task.status');
+  const contained = asArray(task.contained).filter(isObject);
+  const organisation = contained.find((c) => c.resourceType === 'Organization');
+  const dispenser = (isObject(task.owner) ? identifierValue(task.owner.identifier, SYSTEMS.ods) : undefined)
+    ?? (organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined);
+  if (!dispenser) return missing('The dispensing organisation (Task.owner or a contained Organization) is missing.', 'Task.owner');
+  const nhsNumber = isObject(task.for) ? identifierValue(task.for.identifier, SYSTEMS.nhsNumber) : undefined;
+  const reasonCoding = isObject(task.statusReason) ? asArray(task.statusReason.coding).filter(isObject)[0] : undefined;
+  const reason = typeof reasonCoding?.display === 'string' ? reasonCoding.display : undefined;
+  const id = isObject(task.groupIdentifier) ? task.groupIdentifier.value : undefined;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason } }), 'Task.groupIdentifier.value');
+}
+
+export interface ClaimRequest { dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean }
+
+export function readClaim(claim: Json): Read<ClaimRequest> {
+  const group = isObject(claim.prescription)
+    ? asArray(claim.prescription.extension).filter(isObject).find((e) => String(e.url).endsWith('Extension-DM-GroupIdentifier'))
+    : undefined;
+  const short = group ? asArray(group.extension).filter(isObject).find((e) => e.url === 'shortForm') : undefined;
+  const id = isObject(short?.valueIdentifier) ? short.valueIdentifier.value : undefined;
+  const contained = asArray(claim.contained).filter(isObject);
+  const organisation = contained.find((c) => c.resourceType === 'Organization');
+  const dispenser = organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined;
+  const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
+  const amendment = asArray(claim.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+}

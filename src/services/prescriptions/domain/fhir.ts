@@ -1,0 +1,48 @@
+/** Small readers over the loosely typed FHIR the door let through (types checked, presence not). */
+export type Json = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+export const SYSTEMS = {
+  nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
+  ods: 'https://fhir.nhs.uk/Id/ods-organization-code',
+  sdsUserId: 'https://fhir.nhs.uk/Id/sds-user-id',
+  sdsRoleProfileId: 'https://fhir.nhs.uk/Id/sds-role-profile-id',
+  prescriptionOrderNumber: 'https://fhir.nhs.uk/Id/prescription-order-number',
+  prescriptionId: 'https://fhir.nhs.uk/Id/prescription',
+  orderItemNumber: 'https://fhir.nhs.uk/Id/prescription-order-item-number',
+  messageEvent: 'https://fhir.nhs.uk/CodeSystem/message-event',
+  rfc4122: 'https://tools.ietf.org/html/rfc4122',
+} as const;
+export const PRESCRIPTION_ID_EXTENSION = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionId';
+
+/** The value of the first identifier of `system` among `identifiers` (one Identifier or an array). */
+export function identifierValue(identifiers: unknown, system: string): string | undefined {
+  for (const identifier of asArray(identifiers)) {
+    if (isObject(identifier) && identifier.system === system && typeof identifier.value === 'string') return identifier.value;
+  }
+  return undefined;
+}
+
+export interface Entry { fullUrl?: string; resource: Json }
+
+export function entriesOf(bundle: Json): Entry[] {
+  return asArray(bundle.entry).filter(isObject).filter((e) => isObject(e.resource))
+    .map((e) => ({ fullUrl: typeof e.fullUrl === 'string' ? e.fullUrl : undefined, resource: e.resource as Json }));
+}
+
+export const resourcesOf = (entries: Entry[], type: string) => entries.filter((e) => e.resource.resourceType === type).map((e) => e.resource);
+
+/** The entry a reference (`urn:uuid:…` fullUrl, or `Type/id`) points to. */
+export function resolve(entries: Entry[], reference: unknown): Json | undefined {
+  const ref = isObject(reference) && typeof reference.reference === 'string' ? reference.reference : undefined;
+  if (!ref) return undefined;
+  return entries.find((e) => e.fullUrl === ref || `${String(e.resource.resourceType)}/${String(e.resource.id)}` === ref)?.resource;
+}
+
+export function messageEventOf(entries: Entry[]): string | undefined {
+  const header = resourcesOf(entries, 'MessageHeader')[0];
+  const coding = header && isObject(header.eventCoding) ? header.eventCoding : undefined;
+  return typeof coding?.code === 'string' ? coding.code : undefined;
+}

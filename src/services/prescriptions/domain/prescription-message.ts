@@ -1,0 +1,119 @@
+import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
+import {
+  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
+} from './fhir.js';
+
+/**
+ * A prescribing message (`prescription-order` or `prescription-order-update`) read into what the
+ * Spine keeps, or the first thing wrong with it, coded as the spec's examples code it.
+ */
+export interface PrescriptionMessage {
+  event: 'prescription-order' | 'prescription-order-update';
+  entries: Entry[];
+  shortFormId: string;
+  longFormId?: string;
+  nhsNumber: string;
+  /** The prescribing organisation (the PractitionerRole's, else the MessageHeader's sender). */
+  prescriberOds: string;
+  /** The author: SDS user id, else a professional code. */
+  author?: string;
+  nominatedPharmacy?: string;
+  courseOfTherapy?: string;
+  itemIds: string[];
+  medicationRequests: Json[];
+  signature?: { data?: string; when?: string };
+}
+
+export type MessageProblem =
+  | { kind: 'missing-entry' }
+  | { kind: 'verification'; diagnostics: string; expression?: string }
+  | { kind: 'failure-to-process'; detail: string }
+  | { kind: 'course-of-therapy' }
+  | { kind: 'missing-value'; diagnostics: string; expression?: string };
+
+export type Parsed = { ok: true; message: PrescriptionMessage } | { ok: false; problem: MessageProblem };
+
+const verification = (diagnostics: string, expression?: string): Parsed => ({ ok: false, problem: { kind: 'verification', diagnostics, expression } });
+const codeOf = (concept: unknown) => {
+  const coding = isObject(concept) ? asArray(concept.coding)[0] : undefined;
+  return isObject(coding) && typeof coding.code === 'string' ? coding.code : undefined;
+};
+const distinct = (values: Array<string | undefined>) => [...new Set(values)];
+
+export function readPrescriptionMessage(bundle: Json): Parsed {
+  if (!Array.isArray(bundle.entry)) return { ok: false, problem: { kind: 'missing-entry' } };
+  const entries = entriesOf(bundle);
+  const event = messageEventOf(entries);
+  if (event !== 'prescription-order' && event !== 'prescription-order-update') {
+    return verification('MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.',
+      'Bundle.entry.resource.ofType(MessageHeader).eventCoding');
+  }
+  const requests = resourcesOf(entries, 'MedicationRequest');
+  if (requests.length === 0) return verification('Bundle contains no MedicationRequest.', 'Bundle.entry.resource.ofType(MedicationRequest)');
+  if (event === 'prescription-order-update' && requests.length !== 1) {
+    return verification("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.");
+  }
+  const intents = new Set(['order', 'original-order', 'instance-order']);
+  if (requests.some((r) => typeof r.intent !== 'string' || !intents.has(r.intent))) {
+    return verification('MedicationRequest.intent must be order, original-order or instance-order.', 'Bundle.entry.resource.ofType(MedicationRequest).intent');
+  }
+  if (event === 'prescription-order-update') {
+    if (requests[0]!.status !== 'cancelled') return verification("MedicationRequest.status must be 'cancelled'.", 'Bundle.entry.resource.ofType(MedicationRequest).status');
+    if (!isObject(requests[0]!.statusReason)) return verification('Expected MedicationRequest to have a value for statusReason.', 'Bundle.entry.resource.ofType(MedicationRequest).statusReason');
+  }
+  const groups = distinct(requests.map((r) => (isObject(r.groupIdentifier) ? r.groupIdentifier.value as string | undefined : undefined)));
+  if (groups.length !== 1 || typeof groups[0] !== 'string') {
+    return verification('Expected all MedicationRequests to have the same value for groupIdentifier.', 'Bundle.entry.resource.ofType(MedicationRequest).groupIdentifier');
+  }
+  const shortFormId = groups[0];
+  if (shortFormIdProblem(shortFormId) === 'checksum') return { ok: false, problem: { kind: 'failure-to-process', detail: 'prescriptionID has invalid checksum' } };
+  if (shortFormIdProblem(shortFormId)) return { ok: false, problem: { kind: 'failure-to-process', detail: 'prescriptionID has invalid format' } };
+  const group = requests[0]!.groupIdentifier as Json;
+  const longFormExtension = asArray(group.extension).find((e) => isObject(e) && e.url === PRESCRIPTION_ID_EXTENSION);
+  const longFormId = isObject(longFormExtension) && isObject(longFormExtension.valueIdentifier) ? longFormExtension.valueIdentifier.value : undefined;
+  if (longFormId !== undefined && (typeof longFormId !== 'string' || !isValidLongFormId(longFormId))) {
+    return { ok: false, problem: { kind: 'failure-to-process', detail: 'long-form prescriptionID is not a UUID' } };
+  }
+  const itemIds = requests.map((r) => identifierValue(r.identifier, SYSTEMS.orderItemNumber));
+  if (itemIds.some((id) => id === undefined)) return { ok: false, problem: { kind: 'missing-value', diagnostics: 'MedicationRequest.identifier (prescription-order-item-number) is missing', expression: 'Bundle.entry.resource.ofType(MedicationRequest).identifier' } };
+  if (new Set(itemIds).size !== itemIds.length) return verification('Expected all MedicationRequests to have a different value for identifier.');
+  const courses = distinct(requests.map((r) => codeOf(r.courseOfTherapyType)));
+  if (courses.length > 1 && !(courses.length === 2 && courses.includes('acute') && courses.includes('continuous'))) {
+    return { ok: false, problem: { kind: 'course-of-therapy' } };
+  }
+  const performers = distinct(requests.map((r) => (isObject(r.dispenseRequest) && isObject(r.dispenseRequest.performer)
+    ? identifierValue(r.dispenseRequest.performer.identifier, SYSTEMS.ods) : undefined)));
+  if (event === 'prescription-order' && performers.length > 1) {
+    return verification(`Expected all MedicationRequests to have the same value for dispenseRequest.performer. Received ${JSON.stringify(performers)}.`);
+  }
+  for (const request of requests) {
+    const dosages = asArray(request.dosageInstruction);
+    if (dosages.length > 1 && dosages.some((d) => !isObject(d) || typeof d.sequence !== 'number')) {
+      return { ok: false, problem: { kind: 'missing-value', diagnostics: 'Multiple dosage instruction lines require a sequence number on each.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).dosageInstruction.sequence' } };
+    }
+  }
+  const patient = resolve(entries, requests[0]!.subject) ?? resourcesOf(entries, 'Patient')[0];
+  const nhsNumber = patient ? identifierValue(patient.identifier, SYSTEMS.nhsNumber) : undefined;
+  if (!nhsNumber) return { ok: false, problem: { kind: 'missing-value', diagnostics: 'Patient.identifier (NHS number) is missing', expression: 'Bundle.entry.resource.ofType(Patient).identifier' } };
+  if (!isValidNhsNumber(nhsNumber)) return { ok: false, problem: { kind: 'failure-to-process', detail: 'NHS number is invalid' } };
+  const role = resolve(entries, requests[0]!.requester) ?? resourcesOf(entries, 'PractitionerRole')[0];
+  const practitioner = role ? resolve(entries, role.practitioner) : undefined;
+  const organisation = role ? resolve(entries, role.organization) : undefined;
+  const header = resourcesOf(entries, 'MessageHeader')[0]!;
+  const prescriberOds = identifierValue(organisation?.identifier, SYSTEMS.ods)
+    ?? (isObject(header.sender) ? identifierValue(header.sender.identifier, SYSTEMS.ods) : undefined)
+    ?? shortFormId.slice(7, 13).replace(/^0+/, '');
+  const author = identifierValue(practitioner?.identifier, SYSTEMS.sdsUserId)
+    ?? asArray(practitioner?.identifier).filter(isObject).map((i) => i.value).find((v): v is string => typeof v === 'string');
+  const provenance = resourcesOf(entries, 'Provenance')[0];
+  const signature = provenance ? asArray(provenance.signature).find(isObject) : undefined;
+  return {
+    ok: true,
+    message: {
+      event, entries, shortFormId, longFormId: longFormId as string | undefined, nhsNumber, prescriberOds, author,
+      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], medicationRequests: requests,
+      ...(signature ? { signature: { data: typeof signature.data === 'string' ? signature.data : undefined, when: typeof signature.when === 'string' ? signature.when : undefined } } : {}),
+    },
+  };
+}

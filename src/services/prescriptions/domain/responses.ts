@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { CANCELLATION_RESPONSES, STATUSES, type CancellationResponse, type Status } from './lifecycle.js';
+import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, type Json } from './fhir.js';
+
+/** The wire shapes EPS answers with, built from what the Spine holds (spec examples beside each). */
+const instant = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+const STATUS_HISTORY = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory';
+
+/**
+ * The cancel response (examples/spec/errors/prescription-order-update/R-000x-Cancellation.json): a
+ * message Bundle answering `prescription-order-response`, with the cancelled MedicationRequest
+ * carrying its status history code, and the patient, prescriber and organisation of the order.
+ */
+export function cancelResponse(order: Json, itemId: string, code: CancellationResponse, messageId: string, now: Date): Json {
+  const entries = entriesOf(order);
+  const request = entries.find((e) => e.resource.resourceType === 'MedicationRequest' && identifierValue(e.resource.identifier, SYSTEMS.orderItemNumber) === itemId)
+    ?? entries.find((e) => e.resource.resourceType === 'MedicationRequest')!;
+  const header = entries.find((e) => e.resource.resourceType === 'MessageHeader')?.resource ?? {};
+  const sender = isObject(header.sender) ? identifierValue(header.sender.identifier, SYSTEMS.ods) : undefined;
+  const medicationRequest: Json = {
+    ...request.resource,
+    status: code === 'R-0001' ? 'cancelled' : 'active',
+    extension: [
+      {
+        url: STATUS_HISTORY,
+        extension: [
+          { url: 'status', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history', code, display: CANCELLATION_RESPONSES[code] } },
+          { url: 'statusDate', valueDateTime: instant(now) },
+        ],
+      },
+      ...asArray(request.resource.extension).filter((e) => isObject(e) && e.url !== STATUS_HISTORY),
+    ],
+  };
+  const kept = entries.filter((e) => ['Patient', 'Practitioner', 'PractitionerRole', 'Organization'].includes(String(e.resource.resourceType)));
+  const patient = kept.find((e) => e.resource.resourceType === 'Patient');
+  const responseHeader = {
+    resourceType: 'MessageHeader',
+    id: randomUUID(),
+    extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-MessageHeader-messageId', valueIdentifier: { system: SYSTEMS.rfc4122, value: messageId } }],
+    eventCoding: { system: SYSTEMS.messageEvent, code: 'prescription-order-response', display: 'Prescription Order Response' },
+    destination: sender ? [{ endpoint: `urn:nhs-uk:addressing:ods:${sender}`, receiver: { identifier: { system: SYSTEMS.ods, value: sender } } }] : [],
+    sender: { identifier: { system: SYSTEMS.ods, value: 'X2601' }, display: 'NHS Digital Spine' },
+    source: { name: 'NHS Spine', endpoint: '/fhir-prescribing/FHIR/R4/$process-message' },
+    response: { identifier: messageId, code: 'ok' },
+    focus: [patient?.fullUrl, request.fullUrl].filter(Boolean).map((reference) => ({ reference })),
+  };
+  const fullUrl = `urn:uuid:${responseHeader.id}`;
+  return {
+    resourceType: 'Bundle',
+    type: 'message',
+    identifier: { system: SYSTEMS.rfc4122, value: messageId },
+    timestamp: instant(now),
+    entry: [{ fullUrl, resource: responseHeader }, { fullUrl: request.fullUrl, resource: medicationRequest }, ...kept.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource }))],
+  };
+}
+
+const searchset = (entries: Json[], now: Date, self?: string): Json => {
+  const id = randomUUID();
+  return {
+    resourceType: 'Bundle', id, meta: { lastUpdated: instant(now) }, identifier: { system: SYSTEMS.rfc4122, value: id }, type: 'searchset',
+    ...(self ? { link: [{ relation: 'self', url: self }] } : {}),
+    total: entries.length, entry: entries,
+  };
+};
+
+/** `Task/$release` (examples/spec/dispensing/release/*-res.json): the prescriptions released, and those that failed. */
+export function releaseParameters(passed: Json[], failed: Json[], now: Date, self: string): Json {
+  const asEntry = (resource: Json) => ({ fullUrl: `urn:uuid:${String(resource.id ?? randomUUID())}`, search: { mode: 'match' }, resource });
+  return {
+    resourceType: 'Parameters',
+    id: randomUUID(),
+    parameter: [
+      { name: 'passedPrescriptions', resource: searchset(passed.map(asEntry), now, self) },
+      { name: 'failedPrescriptions', resource: searchset(failed.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })), now) },
+    ],
+  };
+}
+
+/** A released prescription as EPS hands it over: the signed order Bundle, stamped with its release time. */
+export const releasedBundle = (order: Json, now: Date): Json => ({ ...order, timestamp: instant(now) });
+
+export interface TrackedPrescription {
+  shortFormId: string;
+  longFormId?: string;
+  nhsNumber: string;
+  status: Status;
+  dispenser?: string;
+  prescriberOds: string;
+  courseOfTherapy?: string;
+  createdAt: Date;
+  history: Array<{ at: Date; event: string; status: Status; actorOds?: string }>;
+}
+
+const businessStatus = (status: Status) =>
+  ({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/EPS-task-business-status', ...STATUSES[status] } });
+
+/** Tracking (`GET Task`, examples/spec/errors/task/success.json): one Task per prescription, with its status history. */
+export function trackingBundle(prescriptions: TrackedPrescription[], now: Date): Json {
+  return searchset(prescriptions.map((p) => {
+    const id = p.longFormId ?? randomUUID();
+    const task: Json = {
+      resourceType: 'Task',
+      id,
+      extension: [
+        businessStatus(p.status),
+        ...(p.courseOfTherapy ? [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription', extension: [{ url: 'courseOfTherapyType', valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy', code: p.courseOfTherapy } }] }] : []),
+        ...p.history.map((h) => ({
+          url: 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory',
+          extension: [
+            { url: 'status', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/EPS-task-business-status', ...STATUSES[h.status] } },
+            { url: 'event', valueString: h.event },
+            { url: 'statusDate', valueDateTime: instant(h.at) },
+            ...(h.actorOds ? [{ url: 'organisation', valueIdentifier: { system: SYSTEMS.ods, value: h.actorOds } }] : []),
+          ],
+        })),
+      ],
+      identifier: [{ system: SYSTEMS.rfc4122, value: id }],
+      groupIdentifier: { system: SYSTEMS.prescriptionOrderNumber, value: p.shortFormId },
+      status: p.status === 'cancelled' || p.status === 'expired' ? 'cancelled' : p.status === 'dispensed' || p.status === 'not-dispensed' || p.status === 'claimed' ? 'completed' : p.status === 'to-be-dispensed' ? 'requested' : 'in-progress',
+      businessStatus: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-task-business-status', ...STATUSES[p.status] }] },
+      intent: 'order',
+      focus: { identifier: { system: SYSTEMS.prescriptionOrderNumber, value: p.shortFormId } },
+      for: { identifier: { system: SYSTEMS.nhsNumber, value: p.nhsNumber } },
+      authoredOn: instant(p.createdAt),
+      requester: { identifier: { system: SYSTEMS.ods, value: p.prescriberOds } },
+      ...(p.dispenser ? { owner: { identifier: { system: SYSTEMS.ods, value: p.dispenser } } } : {}),
+    };
+    return { fullUrl: `urn:uuid:${id}`, search: { mode: 'match' }, resource: task };
+  }), now);
+}

@@ -1,0 +1,79 @@
+import { X509Certificate, createVerify } from 'node:crypto';
+
+/**
+ * The prescriber's XML-DSig `Signature` (Provenance.signature.data, base64), as EPS's examples
+ * carry it: `<Signature><SignedInfo>…</SignedInfo><SignatureValue>…</SignatureValue>
+ * <KeyInfo><X509Data><X509Certificate>…</X509Certificate></X509Data></KeyInfo></Signature>`.
+ * Read by pattern (the element is small and flat); anything else is not a signature.
+ */
+export interface XmlSignature {
+  /** The SignedInfo as signed: within the Signature it inherits the XML-DSig namespace, so it is given it. */
+  signedInfo: string;
+  signatureValue: string;
+  certificate: string;
+}
+
+const XMLDSIG_NS = 'xmlns="http://www.w3.org/2000/09/xmldsig#"';
+const element = (xml: string, name: string) => new RegExp(`<${name}(\\s[^>]*)?>([\\s\\S]*?)</${name}>`).exec(xml);
+
+export function readXmlSignature(base64: string): XmlSignature | undefined {
+  const xml = Buffer.from(base64, 'base64').toString('utf8');
+  if (!/^\s*<Signature[\s>]/.test(xml)) return undefined;
+  const info = element(xml, 'SignedInfo');
+  const value = element(xml, 'SignatureValue');
+  const certificate = element(xml, 'X509Certificate');
+  if (!info || !value || !certificate) return undefined;
+  const attributes = info[1] ?? '';
+  const signedInfo = attributes.includes('xmlns=') ? info[0] : `<SignedInfo ${XMLDSIG_NS}${attributes}>${info[2]}</SignedInfo>`;
+  return { signedInfo, signatureValue: value[2]!.replace(/\s+/g, ''), certificate: certificate[2]!.replace(/\s+/g, '') };
+}
+
+export type SignatureProblem =
+  | 'no-signature-value' | 'not-a-certificate' | 'digest-mismatch' | 'bad-signature' | 'certificate-expired' | 'certificate-not-trusted';
+
+export const SIGNATURE_PROBLEMS: Record<SignatureProblem, string> = {
+  'no-signature-value': 'the signature has no SignatureValue',
+  'not-a-certificate': 'the signature does not carry an X.509 certificate',
+  'digest-mismatch': "the signature's SignedInfo does not match the prescription (digest or timestamp differ)",
+  'bad-signature': 'the SignatureValue does not verify with the certificate',
+  'certificate-expired': 'the signing certificate is not valid at the signing time',
+  'certificate-not-trusted': 'the signing certificate is not registered for the prescriber nor issued by a trusted CA',
+};
+
+const pemOf = (base64: string) => `-----BEGIN CERTIFICATE-----\n${base64.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+
+/**
+ * Checks a prescriber's signature: the SignedInfo is the one the server computes from the bundle
+ * it received, the value verifies with the certificate's key (RSA-SHA256), the certificate was
+ * valid when signed, and it is one registered for the prescriber or issued by a registered CA.
+ */
+export function verifyPrescriptionSignature(
+  signature: XmlSignature,
+  expectedSignedInfo: string,
+  signedAt: Date,
+  trusted: { prescriber: string[]; authorities: string[] },
+): SignatureProblem | undefined {
+  if (!signature.signatureValue) return 'no-signature-value';
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pemOf(signature.certificate));
+  } catch {
+    return 'not-a-certificate';
+  }
+  if (signature.signedInfo !== expectedSignedInfo) return 'digest-mismatch';
+  const verifier = createVerify('RSA-SHA256').update(signature.signedInfo);
+  let verified = false;
+  try {
+    verified = verifier.verify(certificate.publicKey, signature.signatureValue, 'base64');
+  } catch {
+    verified = false;
+  }
+  if (!verified) return 'bad-signature';
+  if (signedAt < new Date(certificate.validFrom) || signedAt > new Date(certificate.validTo)) return 'certificate-expired';
+  const registered = trusted.prescriber.some((pem) => new X509Certificate(pem).fingerprint256 === certificate.fingerprint256);
+  const issued = trusted.authorities.some((pem) => {
+    const ca = new X509Certificate(pem);
+    return certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
+  });
+  return registered || issued ? undefined : 'certificate-not-trusted';
+}

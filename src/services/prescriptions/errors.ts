@@ -1,0 +1,55 @@
+import { defineErrors, SpineError, type ErrorSpec } from '../../platform/http/errors.js';
+
+/**
+ * The EPS FHIR API's error codes (fhir-prescribing.yaml and fhir-dispensing.yaml "Errors", and
+ * examples/**\/errors): Spine codes in `https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode`
+ * (the spec's examples write it without `/R4`), EPS business codes in `EPS-IssueCode`, and the
+ * cancellation refusals in `medicationrequest-status-history`.
+ */
+export const SPINE_CODES = 'https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode';
+export const SPINE_CODES_R4 = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode';
+export const EPS_ISSUE_CODES = 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode';
+export const STATUS_HISTORY_CODES = 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history';
+
+const spine = (status: number, code: string, display: string, issueCode: string): ErrorSpec => ({ status, code, display, issueCode, system: SPINE_CODES });
+const eps = (status: number, code: string, display: string, issueCode: string): ErrorSpec => ({ status, code, display, issueCode, system: EPS_ISSUE_CODES });
+
+export const EPS_ERRORS = defineErrors({
+  // Prescribing ($process-message prescription-order): spec table, all 400.
+  DUPLICATE_PRESCRIPTION_ID: spine(400, 'DUPLICATE_PRESCRIPTION_ID', 'Duplicate prescription ID exists', 'duplicate'),
+  FAILURE_TO_PROCESS_MESSAGE: spine(400, 'FAILURE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid', 'processing'),
+  MISSING_DIGITAL_SIGNATURE: spine(400, 'MISSING_DIGITAL_SIGNATURE', 'Digital signature not found', 'invalid'),
+  INVALID_DIGITAL_SIGNATURE: spine(400, 'FAILURE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid - digital signature is invalid', 'processing'),
+  /** examples/spec/errors/example-a-validation-error-missing-field (R4 system, as the example writes it). */
+  MISSING_FIELD: { status: 400, code: 'MISSING_FIELD', display: "ResourceType Bundle must contain 'entry' field", issueCode: 'value', system: SPINE_CODES_R4 },
+  /** examples/errors/2-*-400_Invalid_Course_of_Therapy_mixed. */
+  COURSE_OF_THERAPY_MIXED: {
+    status: 400, code: 'INVALID_VALUE', issueCode: 'invalid', severity: 'fatal', system: SPINE_CODES_R4,
+    display: "Course of therapy type must either match for all MedicationRequests or be a mixture of 'acute' and 'continuous'.",
+  },
+  MISSING_VALUE: spine(400, 'MISSING_VALUE', 'Required value is missing', 'value'),
+  INVALID_VALUE: spine(400, 'INVALID_VALUE', 'Provided value is invalid', 'value'),
+  /** Verification errors: no details coding, the diagnostics say it all (examples/errors/4-…invalid_intent). */
+  VERIFICATION: { status: 400, code: '', display: '', issueCode: 'value' },
+  // Dispensing: spec "Dispensing Errors".
+  RESOURCE_NOT_FOUND: spine(400, 'RESOURCE_NOT_FOUND', 'Resource not found', 'not-found'),
+  PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'The requested prescription could not be found', 'not-found'),
+  PRESCRIPTION_WITH_ANOTHER_DISPENSER: eps(400, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser', 'business-rule'),
+  PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
+  INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
+  // Cancellation refusals answered as an OperationOutcome (spec: R-0008, R-5000).
+  'R-0008': { status: 400, code: 'R-0008', display: 'Prescription/item not found', issueCode: 'not-found', system: STATUS_HISTORY_CODES },
+  'R-5000': { status: 400, code: 'R-5000', display: 'Unable to process message. Information missing or invalid', issueCode: 'processing', system: STATUS_HISTORY_CODES },
+  // Platform-wide (spec "Platform wide errors").
+  ACCESS_DENIED: spine(401, 'ACCESS_DENIED', 'Access Denied - Unauthorised', 'forbidden'),
+  FORBIDDEN: spine(403, 'FORBIDDEN', 'Insufficient authorization', 'forbidden'),
+  NOT_FOUND: spine(404, 'NOT_FOUND', 'Route not found', 'not-found'),
+});
+
+/** An EPS error with its diagnostics and the FHIRPath of what was wrong. */
+export const epsError = (spec: ErrorSpec, diagnostics?: string, expression?: string) =>
+  new SpineError(spec, diagnostics, expression === undefined ? {} : { expression: [expression] });
+
+/** FAILURE_TO_PROCESS_MESSAGE with its reason in the display, as examples/errors/1-…INVALID_CHECKSUM writes it. */
+export const failureToProcess = (detail: string) =>
+  new SpineError({ ...EPS_ERRORS.FAILURE_TO_PROCESS_MESSAGE, display: `${EPS_ERRORS.FAILURE_TO_PROCESS_MESSAGE.display} - ${detail}` });

@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import { SpineError } from '../../../platform/http/errors.js';
+import type { PlatformContext } from '../../../platform/service.js';
+import { assertActsFor, type EpsCaller } from '../caller.js';
+import { EPS_ERRORS, epsError, failureToProcess } from '../errors.js';
+import {
+  readClaim, readDispenseNotification, readRelease, readTask, type Read,
+} from '../domain/dispensing-messages.js';
+import type { Json } from '../domain/fhir.js';
+import type { LifecycleEvent } from '../domain/lifecycle.js';
+import { releaseParameters, releasedBundle } from '../domain/responses.js';
+import { lockNominated, readPrescriptionForUpdate, type PrescriptionRow } from '../store.js';
+import { successOutcome } from '../wire.js';
+import { answerOnce, type Answer } from './once.js';
+import { recordTransition, type Recorded } from './record.js';
+
+/** Dispensing: `Task/$release`, dispense notifications, `Task` return and withdraw, `Claim`. */
+
+/** Nominated release hands over at most this many prescriptions per call (spec). */
+export const NOMINATED_RELEASE_LIMIT = 25;
+
+function valueOf<T>(read: Read<T>): T {
+  if (read.ok) return read.value;
+  if (read.code === 'checksum') throw failureToProcess(read.diagnostics);
+  throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);
+}
+
+/** A refused transition as its OperationOutcome; with another dispenser, that dispenser (spec example with-another-dispenser-error). */
+function refusalError(recorded: Extract<Recorded, { ok: false }>, row: PrescriptionRow): SpineError {
+  if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') {
+    return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER, `Prescription ${row.shortFormId} is with dispenser ${row.state.dispenser}`);
+  }
+  return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
+}
+
+async function lockedPrescription(tx: pg.PoolClient, shortFormId: string, nhsNumber?: string): Promise<PrescriptionRow> {
+  const row = await readPrescriptionForUpdate(tx, shortFormId);
+  if (!row) throw epsError(EPS_ERRORS.PRESCRIPTION_NOT_FOUND, `Prescription ${shortFormId} not found`);
+  if (nhsNumber !== undefined && nhsNumber !== row.nhsNumber) {
+    throw failureToProcess('the NHS number does not match the prescription');
+  }
+  return row;
+}
+
+export interface Applied extends Answer { replayed: boolean; shortFormIds: string[]; nhsNumbers: string[] }
+
+/**
+ * `Task/$release`: one prescription by its short-form id, or up to 25 of those nominated to the
+ * pharmacy, oldest first. Exactly once under a race: each prescription is locked while its state
+ * changes, so of many pharmacies releasing it one gets it and the others are told it is with
+ * another dispenser; nominated releases skip rows another release holds.
+ */
+export async function release(ctx: PlatformContext, caller: EpsCaller, body: Json, self: string): Promise<Applied> {
+  const request = valueOf(readRelease(body));
+  assertActsFor(caller, request.owner, 'The releasing pharmacy');
+  const released: PrescriptionRow[] = [];
+  const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
+    const now = ctx.clock.now();
+    released.length = 0;
+    if (request.shortFormId) {
+      const row = await readPrescriptionForUpdate(tx, request.shortFormId);
+      if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
+      const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
+      if (!recorded.ok) throw refusalError(recorded, row);
+      released.push(row);
+    } else {
+      for (const row of await lockNominated(tx, request.owner, NOMINATED_RELEASE_LIMIT)) {
+        const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
+        if (recorded.ok) released.push(row);
+      }
+    }
+    return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now)), [], now, self) };
+  });
+  return { ...answer, shortFormIds: released.map((r) => r.shortFormId), nhsNumbers: [...new Set(released.map((r) => r.nhsNumber))] };
+}
+
+async function applyToPrescription(
+  ctx: PlatformContext, caller: EpsCaller, operation: string, target: { shortFormId: string; nhsNumber?: string; dispenser: string },
+  event: LifecycleEvent, historyEvent: string, message: Json,
+): Promise<Applied> {
+  assertActsFor(caller, target.dispenser, 'The dispensing organisation');
+  let nhsNumber = target.nhsNumber;
+  const answer = await answerOnce(ctx, caller, operation, async (tx) => {
+    const row = await lockedPrescription(tx, target.shortFormId, target.nhsNumber);
+    nhsNumber = row.nhsNumber;
+    const recorded = await recordTransition(ctx, tx, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
+    if (!recorded.ok) throw refusalError(recorded, row);
+    return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
+  });
+  return { ...answer, shortFormIds: [target.shortFormId], nhsNumbers: nhsNumber ? [nhsNumber] : [] };
+}
+
+/** `$process-message` dispense-notification: full, partial or nothing dispensed; an amendment replaces the last. */
+export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+  const n = valueOf(readDispenseNotification(body));
+  return applyToPrescription(ctx, caller, 'dispense-notification', n,
+    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, amendment: n.amendment },
+    n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', body);
+}
+
+/** `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`). */
+export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+  const t = valueOf(readTask(body));
+  return applyToPrescription(ctx, caller, t.kind, t, { type: t.kind, dispenser: t.dispenser }, t.kind === 'return' ? 'returned' : 'withdrawn', body);
+}
+
+/** `POST Claim`: the dispenser claims payment for a dispensed prescription (or amends its claim). */
+export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+  const c = valueOf(readClaim(body));
+  const dispenser = c.dispenser ?? caller.odsCode;
+  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment },
+    c.amendment ? 'claim-amended' : 'claimed', body);
+}

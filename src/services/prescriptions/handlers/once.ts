@@ -1,0 +1,36 @@
+import type pg from 'pg';
+import type { PlatformContext } from '../../../platform/service.js';
+import type { EpsCaller } from '../caller.js';
+import type { Json } from '../domain/fhir.js';
+import { insertReplay, readReplay } from '../store.js';
+
+/** An answer a transition gives, kept so that a retry of the same request gets it again. */
+export interface Answer { statusCode: number; body: Json }
+
+class DuplicateRequest extends Error {}
+
+/**
+ * Runs a state change exactly once per (application, X-Request-ID): in one transaction with its
+ * answer, so a retried request returns the first answer and changes nothing, even when the retry
+ * arrives while the first is still running (its insert of the same key waits, then finds the
+ * first's, and rolls back). A request without an X-Request-ID (sandbox mode) is simply run.
+ */
+export async function answerOnce(
+  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (tx: pg.PoolClient) => Promise<Answer>,
+): Promise<Answer & { replayed: boolean }> {
+  const requestId = caller.requestId;
+  if (requestId === undefined) return { ...(await ctx.db.tx(work)), replayed: false };
+  const earlier = await readReplay(ctx.db, caller.appId, requestId);
+  if (earlier) return { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
+  try {
+    return await ctx.db.tx(async (tx) => {
+      const answer = await work(tx);
+      if (!(await insertReplay(tx, caller.appId, requestId, { operation, ...answer }))) throw new DuplicateRequest();
+      return { ...answer, replayed: false };
+    });
+  } catch (err) {
+    if (!(err instanceof DuplicateRequest)) throw err;
+    const first = await readReplay(ctx.db, caller.appId, requestId);
+    return { statusCode: first!.statusCode, body: first!.body, replayed: true };
+  }
+}

@@ -1,0 +1,124 @@
+import { SpineError } from '../../../platform/http/errors.js';
+import type { PlatformContext } from '../../../platform/service.js';
+import { demographicsApi } from '../../demographics/api.js';
+import { directoryApi } from '../../directory/api.js';
+import { assertActsFor, type EpsCaller } from '../caller.js';
+import { EPS_ERRORS, epsError, failureToProcess } from '../errors.js';
+import { prepareParameters, signedInfoFor } from '../domain/digest.js';
+import { readPrescriptionMessage, type MessageProblem, type PrescriptionMessage } from '../domain/prescription-message.js';
+import { SIGNATURE_PROBLEMS, readXmlSignature, verifyPrescriptionSignature } from '../domain/signature.js';
+import { cancelResponse } from '../domain/responses.js';
+import type { Json } from '../domain/fhir.js';
+import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
+import { appendHistory, insertPrescription, readPrescriptionForUpdate } from '../store.js';
+import { enqueueEvent } from '../../../platform/events/outbox.js';
+import { answerOnce, type Answer } from './once.js';
+import { recordTransition } from './record.js';
+import { fhirInstant, successOutcome } from '../wire.js';
+
+/** Prescribing: `$prepare`, `$process-message` (prescription-order, prescription-order-update), `$validate`. */
+
+function problemError(problem: MessageProblem): SpineError {
+  switch (problem.kind) {
+    case 'missing-entry': return epsError(EPS_ERRORS.MISSING_FIELD);
+    case 'verification': return epsError(EPS_ERRORS.VERIFICATION, problem.diagnostics, problem.expression);
+    case 'failure-to-process': return failureToProcess(problem.detail);
+    case 'course-of-therapy': return epsError(EPS_ERRORS.COURSE_OF_THERAPY_MIXED, undefined, 'MedicationRequest.courseOfTherapyType.coding');
+    case 'missing-value': return epsError(EPS_ERRORS.MISSING_VALUE, problem.diagnostics, problem.expression);
+  }
+}
+
+export function readMessage(body: Json, expected?: PrescriptionMessage['event']): PrescriptionMessage {
+  const parsed = readPrescriptionMessage(body);
+  if (!parsed.ok) throw problemError(parsed.problem);
+  if (expected && parsed.message.event !== expected) {
+    throw epsError(EPS_ERRORS.VERIFICATION, `MessageHeader.eventCoding.code must be '${expected}'.`, 'Bundle.entry.resource.ofType(MessageHeader).eventCoding');
+  }
+  return parsed.message;
+}
+
+/** `$prepare`: the SignedInfo to sign for this prescription, timestamped now. */
+export function prepare(ctx: PlatformContext, body: Json): Json {
+  const message = readMessage(body, 'prescription-order');
+  return prepareParameters(message.entries, fhirInstant(ctx.clock.now()));
+}
+
+/**
+ * The order's signature. In sandbox mode, as on NHS England's sandbox, a signature is required but
+ * accepted without verification (the examples carry test signatures with no SignatureValue).
+ */
+async function checkSignature(ctx: PlatformContext, message: PrescriptionMessage) {
+  const data = message.signature?.data;
+  if (!data) throw epsError(EPS_ERRORS.MISSING_DIGITAL_SIGNATURE, 'The prescription-order has no Provenance signature', 'Bundle.entry.resource.ofType(Provenance).signature.data');
+  if (ctx.config.sandbox) return;
+  const signature = readXmlSignature(data);
+  if (!signature) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, 'Provenance.signature.data is not an XML-DSig Signature', 'Bundle.entry.resource.ofType(Provenance).signature.data');
+  const when = message.signature?.when;
+  if (!when || Number.isNaN(Date.parse(when))) throw epsError(EPS_ERRORS.MISSING_VALUE, "Provenance.signature.when (the $prepare timestamp) is missing", 'Bundle.entry.resource.ofType(Provenance).signature.when');
+  const registered = message.author ? await directoryApi(ctx.db).signingCertificates([message.author, '*']) : await directoryApi(ctx.db).signingCertificates(['*']);
+  const problem = verifyPrescriptionSignature(signature, signedInfoFor(message.entries, when), new Date(when), {
+    prescriber: registered.filter((c) => c.subject !== '*').map((c) => c.pem),
+    authorities: registered.filter((c) => c.subject === '*').map((c) => c.pem),
+  });
+  if (problem) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, `Invalid digital signature: ${SIGNATURE_PROBLEMS[problem]}`, 'Bundle.entry.resource.ofType(Provenance).signature');
+}
+
+/** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
+export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
+  assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
+  await checkSignature(ctx, message);
+  // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS.
+  const patient = await demographicsApi(ctx.db).lookupPatient(message.nhsNumber);
+  const nominatedPharmacy = message.nominatedPharmacy ?? (patient.status === 'active' ? patient.nominatedPharmacyOdsCode : undefined);
+  const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx) => {
+    const now = ctx.clock.now();
+    const row = {
+      nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(),
+      itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
+    };
+    if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {
+      throw epsError(EPS_ERRORS.DUPLICATE_PRESCRIPTION_ID, `Prescription ${message.shortFormId} already exists`);
+    }
+    await appendHistory(tx, row, { event: 'created', status: 'to-be-dispensed', actorOds: message.prescriberOds, actorUser: caller.userId, requestId: caller.requestId }, now);
+    await enqueueEvent(tx, {
+      type: 'eps-prescription-created', source: 'prescriptions', nhsNumber: row.nhsNumber,
+      payload: { shortFormId: row.shortFormId, status: 'to-be-dispensed', nominatedPharmacy: nominatedPharmacy ?? null, at: now.toISOString() },
+    });
+    return { statusCode: 200, body: successOutcome(now) };
+  });
+  return { ...answer, message };
+}
+
+/**
+ * `prescription-order-update`: a prescriber cancels an item. Before release it is cancelled (the
+ * prescription once all its items are); with a dispenser it is marked for cancellation (R-0002,
+ * R-0003; the dispenser returning it completes it); afterwards refused with the spec's R-code.
+ */
+export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
+  assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
+  const itemId = message.itemIds[0]!;
+  const messageId = caller.requestId ?? message.shortFormId;
+  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx) => {
+    const now = ctx.clock.now();
+    const row = await readPrescriptionForUpdate(tx, message.shortFormId);
+    if (!row || !row.itemIds.includes(itemId)) throw epsError(EPS_ERRORS['R-0008']);
+    if (row.nhsNumber !== message.nhsNumber) {
+      throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });
+    }
+    const respond = (code: keyof typeof CANCELLATION_RESPONSES) =>
+      ({ statusCode: code === 'R-0001' ? 200 : 400, body: cancelResponse(row.orderBundle, itemId, code, messageId, now) });
+    if (row.cancelledItems.includes(itemId)) return respond('R-0006');
+    const prescriber = message.author ?? message.prescriberOds;
+    if (row.state.status === 'to-be-dispensed') {
+      const cancelledItems = [...row.cancelledItems, itemId];
+      const all = row.itemIds.every((id) => cancelledItems.includes(id));
+      await recordTransition(ctx, tx, row, all ? { type: 'cancel', prescriber } : 'unchanged', caller, { event: all ? 'cancelled' : 'item-cancelled', actorOds: message.prescriberOds, cancelledItems });
+      return respond('R-0001');
+    }
+    const recorded = await recordTransition(ctx, tx, row, { type: 'cancel', prescriber }, caller, { event: 'cancellation-requested', actorOds: message.prescriberOds });
+    if (!recorded.ok) return respond(recorded.refusal as keyof typeof CANCELLATION_RESPONSES);
+    return respond(recorded.cancellation!);
+  });
+  return { ...answer, message };
+}

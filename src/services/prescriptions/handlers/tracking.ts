@@ -1,0 +1,55 @@
+import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import type { PlatformContext } from '../../../platform/service.js';
+import type { EpsCaller } from '../caller.js';
+import { EPS_ERRORS, epsError } from '../errors.js';
+import type { Json } from '../domain/fhir.js';
+import { shortFormIdProblem } from '../domain/prescription-id.js';
+import { trackingBundle, type TrackedPrescription } from '../domain/responses.js';
+import { historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
+
+/**
+ * Tracking (`GET Task`): a prescription's status and history, by the prescription
+ * (`focus:identifier` or `identifier`, its short-form id) or by the patient (`patient:identifier`
+ * or `patient`, an NHS number, optionally `system|value`). Who may see it: the prescribing
+ * organisation, the pharmacy holding it, or (user-restricted, the patient's own record) anyone the
+ * platform let in with `prescription:track` in sandbox mode.
+ */
+const PATIENT_PARAMS = ['patient:identifier', 'patient'];
+const PRESCRIPTION_PARAMS = ['focus:identifier', 'identifier'];
+const QUERY_ERROR = 'Query parameter must be one of: identifier, focus:identifier, patient:identifier.';
+
+const valueOfToken = (raw: string) => (raw.includes('|') ? raw.slice(raw.indexOf('|') + 1) : raw);
+const PATIENT_LIMIT = 100;
+
+const visibleTo = (caller: EpsCaller, row: PrescriptionRow) =>
+  caller.sandbox || row.prescriberOds === caller.odsCode || row.state.dispenser === caller.odsCode || row.nominatedPharmacy === caller.odsCode;
+
+export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller, query: Record<string, unknown>): Promise<{ bundle: Json; nhsNumbers: string[] }> {
+  const names = Object.keys(query);
+  const given = [...PATIENT_PARAMS, ...PRESCRIPTION_PARAMS].filter((n) => names.includes(n));
+  if (given.length !== 1 || names.some((n) => !given.includes(n))) throw epsError(EPS_ERRORS.VERIFICATION, QUERY_ERROR);
+  const raw = query[given[0]!];
+  if (typeof raw !== 'string') throw epsError(EPS_ERRORS.VERIFICATION, `${given[0]} must be given once`);
+  const value = valueOfToken(raw);
+  let rows: PrescriptionRow[];
+  if (PATIENT_PARAMS.includes(given[0]!)) {
+    if (!isValidNhsNumber(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `Invalid NHS number '${value}'`, given[0]);
+    rows = await prescriptionsOfPatient(ctx.db, value, PATIENT_LIMIT);
+  } else {
+    if (shortFormIdProblem(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `'${value}' is not a valid short-form prescription id`, given[0]);
+    const row = await readPrescription(ctx.db, value);
+    rows = row ? [row] : [];
+  }
+  rows = rows.filter((row) => visibleTo(caller, row));
+  const tracked: TrackedPrescription[] = [];
+  for (const row of rows) {
+    tracked.push({
+      shortFormId: row.shortFormId, longFormId: row.longFormId, nhsNumber: row.nhsNumber, status: row.state.status, dispenser: row.state.dispenser,
+      prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt,
+      history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
+    });
+  }
+  // A search by patient is audited under that patient even when the caller may see none of theirs.
+  const searched = PATIENT_PARAMS.includes(given[0]!) ? [value] : [];
+  return { bundle: trackingBundle(tracked, ctx.clock.now()), nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
+}

@@ -1,0 +1,69 @@
+import type { MigrationSet } from '../../platform/db/migrate.js';
+
+/**
+ * Prescriptions are patient-scoped: the NHS number leads the primary key (DESIGN.md), and the
+ * short-form id is unique on its own (dispensers find a prescription by it). Each state change
+ * appends to `history` (the tracker's status history); `replays` holds the first answer to each
+ * (application, X-Request-ID) so a retried request returns it and does nothing twice.
+ * Never edit a migration once committed; add a new id.
+ */
+export const prescriptionsMigrations: MigrationSet = {
+  schema: 'prescriptions',
+  migrations: [
+    {
+      id: '001_init',
+      sql: `
+        CREATE TABLE prescriptions.prescriptions (
+          nhs_number text NOT NULL,
+          short_form_id text NOT NULL,
+          long_form_id text,
+          prescriber_ods text NOT NULL,
+          author text,
+          nominated_pharmacy text,
+          course_of_therapy text,
+          -- lifecycle.ts PrescriptionState
+          status text NOT NULL,
+          dispenser text,
+          dispense_notifications integer NOT NULL DEFAULT 0,
+          pending_cancellation_by text,
+          item_ids text[] NOT NULL,
+          cancelled_items text[] NOT NULL DEFAULT '{}',
+          -- the signed prescription-order Bundle, as received
+          order_bundle jsonb NOT NULL,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL,
+          PRIMARY KEY (nhs_number, short_form_id)
+        );
+        CREATE UNIQUE INDEX prescriptions_short_form_id ON prescriptions.prescriptions (short_form_id);
+        -- nominated release: the oldest prescriptions waiting for a pharmacy
+        CREATE INDEX prescriptions_nominated ON prescriptions.prescriptions (nominated_pharmacy, created_at)
+          WHERE status = 'to-be-dispensed';
+
+        CREATE TABLE prescriptions.history (
+          nhs_number text NOT NULL,
+          short_form_id text NOT NULL,
+          seq bigserial NOT NULL,
+          at timestamptz NOT NULL,
+          event text NOT NULL,
+          status text NOT NULL,
+          actor_ods text,
+          actor_user text,
+          request_id text,
+          -- the message that made the change (dispense notification, claim, task), when there is one
+          message jsonb,
+          PRIMARY KEY (nhs_number, short_form_id, seq)
+        );
+
+        CREATE TABLE prescriptions.replays (
+          app_id text NOT NULL,
+          request_id text NOT NULL,
+          operation text NOT NULL,
+          status_code integer NOT NULL,
+          body jsonb NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (app_id, request_id)
+        );
+      `,
+    },
+  ],
+};

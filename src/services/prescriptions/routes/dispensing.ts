@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { auditPrescriptions, type PrescriptionAction } from '../audit.js';
+import { callerOf } from '../caller.js';
+import type { Json } from '../domain/fhir.js';
+import { readDispenseNotification } from '../domain/dispensing-messages.js';
+import { claim, dispenseNotification, release, task, type Applied } from '../handlers/dispensing.js';
+import { CLAIM_BODY, DISPENSE_NOTIFICATION_BODY, RELEASE_BODY, TASK_BODY } from '../schemas.js';
+import { errorOutcome, sendFhir, successOutcome } from '../wire.js';
+import { EPS_ERRORS } from '../errors.js';
+import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
+import { registerTracking } from './tracking.js';
+
+/** EPS dispensing (`/fhir-dispensing`): release, dispense, return, withdraw, claim; and tracking. */
+export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  registerMetadata(app, ctx, 'dispensing', ['release', 'process-message', 'validate'], [
+    { type: 'Task', interaction: [{ code: 'create' }, { code: 'search-type' }], operation: [{ name: 'release' }],
+      searchParam: [{ name: 'focus:identifier', type: 'token' }, { name: 'patient:identifier', type: 'token' }] },
+    { type: 'Claim', interaction: [{ code: 'create' }] },
+    { type: 'Bundle', operation: [{ name: 'process-message' }, { name: 'validate' }] },
+  ]);
+  const headers = requestHeaders(ctx);
+  const route = (body: object) => ({
+    schema: { headers, body },
+    config: { activity: 'prescription:dispense' as const, audit: { action: 'prescription.dispense' }, checkOrder: ['headers' as const, 'body' as const] },
+    preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
+  });
+  const answer = async (request: FastifyRequest, reply: Parameters<typeof sendFhir>[0], action: PrescriptionAction, applied: Applied) => {
+    await auditPrescriptions(ctx, request, action, {
+      shortFormIds: applied.shortFormIds, nhsNumbers: applied.nhsNumbers, detail: { status: applied.statusCode, replayed: applied.replayed },
+    });
+    return sendFhir(reply, applied.statusCode, applied.body);
+  };
+
+  app.post('/FHIR/R4/Task/$release', route(RELEASE_BODY), async (request, reply) =>
+    answer(request, reply, 'prescription.release',
+      await release(ctx, callerOf(ctx, request), request.body as Json, `${ctx.config.publicBaseUrl}/fhir-dispensing/FHIR/R4/Task/$release`)));
+
+  app.post('/FHIR/R4/$process-message', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) =>
+    answer(request, reply, 'prescription.dispense', await dispenseNotification(ctx, callerOf(ctx, request), request.body as Json)));
+
+  app.post('/FHIR/R4/Task', route(TASK_BODY), async (request, reply) => {
+    const applied = await task(ctx, callerOf(ctx, request), request.body as Json);
+    return answer(request, reply, (request.body as Json).status === 'rejected' ? 'prescription.return' : 'prescription.withdraw', applied);
+  });
+
+  app.post('/FHIR/R4/Claim', route(CLAIM_BODY), async (request, reply) =>
+    answer(request, reply, 'prescription.claim', await claim(ctx, callerOf(ctx, request), request.body as Json)));
+
+  app.post('/FHIR/R4/$validate', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) => {
+    const read = readDispenseNotification(request.body as Json);
+    await auditPrescriptions(ctx, request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
+    return sendFhir(reply, 200, read.ok ? successOutcome(ctx.clock.now())
+      : errorOutcome({ spec: EPS_ERRORS.VERIFICATION, diagnostics: read.diagnostics, expression: read.expression ? [read.expression] : undefined }, ctx.clock.now()));
+  });
+
+  registerTracking(app, ctx, 'prescription:track');
+}

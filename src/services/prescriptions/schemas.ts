@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Request body schemas from NHS England's EPS specs (spec/nhs/eps/schemas.bundled.json, made by
+ * scripts/bundle-eps-schemas.mjs), checked at the door. The spec's schemas refuse the spec's own
+ * examples (every example Bundle.id differs from the one-value `enum` the schema gives as an
+ * illustration; `telecom`, `code` and `type` are declared as one object where FHIR and the examples
+ * send arrays; resources the examples extend are closed (`additionalProperties: false`); a few elements have the wrong JSON type (FHIR_TYPES below); `oneOf` branches overlap; `required` lists differ from the examples), so the door
+ * keeps what they say about *types* at every depth (objects, arrays, strings, numbers, booleans) and
+ * leaves values and presence to the service's parsers, which answer with the spec's codes
+ * (MISSING_VALUE, INVALID_VALUE, FAILURE_TO_PROCESS_MESSAGE, …). A wrong type anywhere is a 400
+ * naming the field, before any handler runs.
+ */
+type Json = Record<string, unknown>;
+const BUNDLED = fileURLToPath(new URL('../../../spec/nhs/eps/schemas.bundled.json', import.meta.url));
+const spec = JSON.parse(readFileSync(BUNDLED, 'utf8')) as Record<string, Json>;
+
+const VALUE_CONSTRAINTS = new Set(['enum', 'pattern', 'const', 'format', 'minItems', 'maxItems', 'uniqueItems', 'minLength', 'maxLength', 'default', 'required']);
+/** FHIR elements with cardinality 0..* that the spec types as a single object. */
+const REPEATING = new Set(['telecom', 'code', 'type']);
+
+/** The resource type a `oneOf` branch is for: its own `resourceType`, or its `resource`'s (Bundle entries). */
+function resourceTypeOf(branch: unknown): { type: string; nested: boolean } | undefined {
+  const properties = (branch as Json | undefined)?.properties as Record<string, Json> | undefined;
+  const own = properties?.resourceType as Json | undefined;
+  const nested = ((properties?.resource as Json | undefined)?.properties as Record<string, Json> | undefined)?.resourceType;
+  const typeIn = (p: Json | undefined) => (Array.isArray(p?.enum) ? p.enum[0] : p?.default) as string | undefined;
+  if (typeIn(own)) return { type: typeIn(own)!, nested: false };
+  if (typeIn(nested)) return { type: typeIn(nested)!, nested: true };
+  return undefined;
+}
+
+/**
+ * A `oneOf` of resources (Bundle entries, contained resources) becomes "the branch of its
+ * resourceType": with presence left out every branch would accept any resource, and a wrong type
+ * in a MedicationRequest would pass as a Patient. Other `oneOf`s become `anyOf`.
+ */
+function byResourceType(branches: unknown[]): Json {
+  const types = branches.map(resourceTypeOf);
+  if (types.some((t) => t === undefined)) return { anyOf: typesOnly(branches) };
+  return {
+    allOf: branches.map((branch, i) => {
+      const { type, nested } = types[i]!;
+      const match = { properties: { resourceType: { const: type } }, required: ['resourceType'] };
+      return { if: nested ? { properties: { resource: match }, required: ['resource'] } : match, then: typesOnly(branch) };
+    }),
+  };
+}
+
+const FHIR_TYPES: Record<string, { spec: string; fhir: string | string[] }> = {
+  sequence: { spec: 'string', fhir: ['string', 'integer'] },
+  code: { spec: 'integer', fhir: 'string' },
+  focal: { spec: 'string', fhir: 'boolean' },
+  item: { spec: 'string', fhir: 'object' },
+};
+
+function typesOnly(node: unknown, name = '', inProperties = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => typesOnly(n));
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (inProperties) { out[key] = typesOnly(value, key); continue; }
+    if (VALUE_CONSTRAINTS.has(key) || (key === 'additionalProperties' && value === false)) continue;
+    if (key === 'oneOf') { Object.assign(out, byResourceType(value as unknown[])); continue; }
+    out[key] = typesOnly(value, '', key === 'properties');
+  }
+  if (REPEATING.has(name) && out.type === 'object') return { anyOf: [out, { type: 'array', items: out }] };
+  // Elements the spec types against FHIR and its own examples: Claim.insurance.sequence (positiveInt,
+  // sent as a number), Quantity.code (code, a string), Claim.insurance.focal (boolean), List.entry.item (Reference).
+  const correction = FHIR_TYPES[name];
+  if (correction && out.type === correction.spec) return { ...out, type: correction.fhir };
+  return out;
+}
+
+const body = (name: string): Json => ({ ...(typesOnly(spec[name]) as Json), type: 'object' });
+
+export const PREPARE_BODY = body('prepare');
+export const PRESCRIPTION_ORDER_BODY = body('prescriptionOrder');
+export const PRESCRIPTION_ORDER_UPDATE_BODY = body('prescriptionOrderUpdate');
+/** `$process-message` on the prescribing base: either message, told apart by MessageHeader.eventCoding. */
+export const PRESCRIBING_MESSAGE_BODY: Json = { anyOf: [PRESCRIPTION_ORDER_BODY, PRESCRIPTION_ORDER_UPDATE_BODY] };
+export const RELEASE_BODY = body('release');
+export const DISPENSE_NOTIFICATION_BODY = body('dispenseNotification');
+export const TASK_BODY: Json = { anyOf: [body('return'), body('withdraw')] };
+export const CLAIM_BODY = body('claim');
+
+/** The spec's own (unrelaxed) response schemas, for tests. */
+export const RESPONSE_SCHEMAS = {
+  parameters: spec.parametersResponse!,
+  operationOutcome: spec.operationOutcome!,
+  cancelResponse: spec.cancelResponse!,
+  releaseResponse: spec.releaseResponse!,
+};

@@ -1,0 +1,122 @@
+import type { Queryable } from '../../platform/db/pool.js';
+import type { PrescriptionState, Status } from './domain/lifecycle.js';
+import type { Json } from './domain/fhir.js';
+
+/** The prescriptions service's only SQL. */
+export interface PrescriptionRow {
+  nhsNumber: string;
+  shortFormId: string;
+  longFormId?: string;
+  prescriberOds: string;
+  author?: string;
+  nominatedPharmacy?: string;
+  courseOfTherapy?: string;
+  state: PrescriptionState;
+  itemIds: string[];
+  cancelledItems: string[];
+  orderBundle: Json;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `nhs_number, short_form_id, long_form_id, prescriber_ods, author, nominated_pharmacy, course_of_therapy,
+  status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, order_bundle, created_at, updated_at`;
+
+function rowOf(r: Record<string, any>): PrescriptionRow {
+  return {
+    nhsNumber: r.nhs_number, shortFormId: r.short_form_id, longFormId: r.long_form_id ?? undefined, prescriberOds: r.prescriber_ods,
+    author: r.author ?? undefined, nominatedPharmacy: r.nominated_pharmacy ?? undefined, courseOfTherapy: r.course_of_therapy ?? undefined,
+    state: {
+      status: r.status as Status,
+      dispenseNotifications: r.dispense_notifications,
+      ...(r.dispenser ? { dispenser: r.dispenser } : {}),
+      ...(r.pending_cancellation_by ? { pendingCancellationBy: r.pending_cancellation_by } : {}),
+    },
+    itemIds: r.item_ids, cancelledItems: r.cancelled_items, orderBundle: r.order_bundle, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+export async function insertPrescription(db: Queryable, row: PrescriptionRow, replace: boolean): Promise<boolean> {
+  const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
+    row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
+    row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt];
+  if (replace) {
+    // Sandbox mode: a known id is accepted again and replaces the earlier prescription (and its history).
+    await db.query('DELETE FROM prescriptions.history WHERE short_form_id = $1', [row.shortFormId]);
+    await db.query('DELETE FROM prescriptions.prescriptions WHERE short_form_id = $1', [row.shortFormId]);
+  }
+  const { rowCount } = await db.query(
+    `INSERT INTO prescriptions.prescriptions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+     ON CONFLICT DO NOTHING`, values);
+  return rowCount === 1;
+}
+
+/** The prescription, locked for this transaction's change. */
+export async function readPrescriptionForUpdate(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE short_form_id = $1 FOR UPDATE`, [shortFormId]);
+  return rows[0] ? rowOf(rows[0]) : undefined;
+}
+
+export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE short_form_id = $1`, [shortFormId]);
+  return rows[0] ? rowOf(rows[0]) : undefined;
+}
+
+export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number): Promise<PrescriptionRow[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit]);
+  return rows.map(rowOf);
+}
+
+/** Up to `limit` prescriptions nominated to a pharmacy and waiting, oldest first; rows another release holds are skipped. */
+export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<PrescriptionRow[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nominated_pharmacy = $1 AND status = 'to-be-dispensed'
+     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [pharmacy, limit]);
+  return rows.map(rowOf);
+}
+
+export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date, cancelledItems = row.cancelledItems): Promise<void> {
+  await db.query(
+    `UPDATE prescriptions.prescriptions SET status = $3, dispenser = $4, dispense_notifications = $5, pending_cancellation_by = $6,
+       cancelled_items = $7, updated_at = $8 WHERE nhs_number = $1 AND short_form_id = $2`,
+    [row.nhsNumber, row.shortFormId, state.status, state.dispenser ?? null, state.dispenseNotifications, state.pendingCancellationBy ?? null, cancelledItems, at]);
+}
+
+export interface HistoryEntry {
+  event: string;
+  status: Status;
+  actorOds?: string;
+  actorUser?: string;
+  requestId?: string;
+  message?: Json;
+}
+
+export async function appendHistory(db: Queryable, row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+    [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null]);
+}
+
+export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: string): Promise<Array<HistoryEntry & { at: Date }>> {
+  const { rows } = await db.query(
+    `SELECT at, event, status, actor_ods, actor_user FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2 ORDER BY seq`,
+    [nhsNumber, shortFormId]);
+  return rows.map((r) => ({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined }));
+}
+
+export interface Replay { operation: string; statusCode: number; body: Json }
+
+export async function readReplay(db: Queryable, appId: string, requestId: string): Promise<Replay | undefined> {
+  const { rows } = await db.query('SELECT operation, status_code, body FROM prescriptions.replays WHERE app_id = $1 AND request_id = $2', [appId, requestId]);
+  return rows[0] ? { operation: rows[0].operation, statusCode: rows[0].status_code, body: rows[0].body } : undefined;
+}
+
+/** False when another request with the same id got there first (its transaction must then roll back). */
+export async function insertReplay(db: Queryable, appId: string, requestId: string, replay: Replay): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, body) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
+    [appId, requestId, replay.operation, replay.statusCode, replay.body]);
+  return rowCount === 1;
+}

@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import {
+  ACUTE, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json,
+} from './support.js';
+
+/** EPS prescribing over HTTP on PostgreSQL, as a deployment (demo data, no sandbox): prepare, sign, send, cancel. */
+describe('EPS prescribing API', () => {
+  let spine: TestSpine;
+  let gp: Record<string, string>;
+
+  before(async () => {
+    spine = await startTestSpine();
+    const app = await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' });
+    gp = { authorization: `Bearer ${app.token}` };
+  });
+  after(async () => { await spine?.close(); });
+
+  const processMessage = (body: unknown, headers = gp) => call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', headers, body);
+
+  it('$prepare answers the digest to sign, its timestamp and RS256, in the example response\'s shape', async () => {
+    const response = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', { ...gp, 'x-correlation-id': 'corr-1' }, example(`${ACUTE}1-Prepare-Request-200_OK.json`));
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.headers.get('content-type'), 'application/fhir+json; fhirVersion=4.0');
+    assert.equal(response.headers.get('x-correlation-id'), 'corr-1');
+    // Not checked against the spec's ParametersResponse schema: it allows only algorithm RS1, where
+    // the spec's own examples (and EPS) answer RS256; the example's shape is compared instead.
+    const expected = example(`${ACUTE}1-Prepare-Response-200_OK.json`);
+    assert.deepEqual(response.body.parameter.map((p: Json) => p.name), expected.parameter.map((p: Json) => p.name));
+    const [digest, timestamp, algorithm] = response.body.parameter.map((p: Json) => p.valueString);
+    assert.equal(algorithm, 'RS256');
+    assert.match(timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    const signedInfo = Buffer.from(digest, 'base64').toString('utf8');
+    assert.match(signedInfo, /^<SignedInfo xmlns="http:\/\/www.w3.org\/2000\/09\/xmldsig#">.*<SignatureMethod Algorithm="http:\/\/www.w3.org\/2001\/04\/xmldsig-more#rsa-sha256">.*<DigestValue>[A-Za-z0-9+/]{43}=<\/DigestValue><\/Reference><\/SignedInfo>$/);
+  });
+
+  it('a prescription signed over the prepared digest by the prescriber\'s registered certificate is accepted: 200 as the example', async () => {
+    const order = freshOrder();
+    const response = await prescribe(spine, gp, order);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.deepEqual(withoutMeta(response.body), withoutMeta(example(`${ACUTE}1-Process-Response-Send-200_OK.json`)));
+    assertSchema('operationOutcome', response.body);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
+    assert.equal(tracked.body.total, 1);
+    assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0001');
+  });
+
+  it('the same prescription id again is 400 DUPLICATE_PRESCRIPTION_ID; the same X-Request-ID again is the first answer, done once', async () => {
+    const order = freshOrder();
+    const requestId = randomUUID();
+    const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order);
+    const [digest, timestamp] = prepared.body.parameter.map((p: Json) => p.valueString);
+    const signed = withProvenance(order, xmlSignature(Buffer.from(digest, 'base64').toString(), fixture('prescriber-key.pem'), fixture('prescriber-cert.pem')), timestamp);
+    const first = await processMessage(signed, { ...gp, 'x-request-id': requestId });
+    assert.equal(first.status, 200);
+    const retry = await processMessage(signed, { ...gp, 'x-request-id': requestId });
+    assert.deepEqual({ status: retry.status, body: retry.body }, { status: first.status, body: first.body });
+    const duplicate = await processMessage(signed);
+    assert.equal(duplicate.status, 400);
+    assert.equal(duplicate.body.issue[0].details.coding[0].code, 'DUPLICATE_PRESCRIPTION_ID');
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].n, 1, 'one created event');
+  });
+
+  it('signature cases: none, the example\'s empty test signature, another\'s certificate, a changed prescription, all refused', async () => {
+    const order = freshOrder();
+    const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order);
+    const [digest, timestamp] = prepared.body.parameter.map((p: Json) => p.valueString);
+    const signedInfo = Buffer.from(digest, 'base64').toString();
+    const code = (r: { body: Json }) => [r.body.issue[0].details?.coding[0].code, r.body.issue[0].diagnostics];
+
+    const missing = await processMessage(withProvenance(order, undefined, timestamp));
+    assert.equal(missing.status, 400);
+    assert.deepEqual(code(missing), ['MISSING_DIGITAL_SIGNATURE', 'The prescription-order has no Provenance signature']);
+
+    const exampleSignature = example(`${ACUTE}1-Process-Request-Send-200_OK.json`).entry.find((e: Json) => e.resource.resourceType === 'Provenance').resource.signature[0].data;
+    assert.deepEqual(code(await processMessage(withProvenance(order, exampleSignature, timestamp))),
+      ['FAILURE_TO_PROCESS_MESSAGE', 'Invalid digital signature: the signature has no SignatureValue']);
+
+    const rogue = xmlSignature(signedInfo, fixture('rogue-key.pem'), fixture('rogue-cert.pem'));
+    assert.deepEqual(code(await processMessage(withProvenance(order, rogue, timestamp))),
+      ['FAILURE_TO_PROCESS_MESSAGE', 'Invalid digital signature: the signing certificate is not registered for the prescriber nor issued by a trusted CA']);
+
+    const forged = xmlSignature(signedInfo, fixture('rogue-key.pem'), fixture('prescriber-cert.pem'));
+    assert.deepEqual(code(await processMessage(withProvenance(order, forged, timestamp))),
+      ['FAILURE_TO_PROCESS_MESSAGE', 'Invalid digital signature: the SignatureValue does not verify with the certificate']);
+
+    const good = xmlSignature(signedInfo, fixture('prescriber-key.pem'), fixture('prescriber-cert.pem'));
+    const changed = structuredClone(order);
+    changed.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource.dosageInstruction[0].text = '4 times a day';
+    assert.deepEqual(code(await processMessage(withProvenance(changed, good, timestamp))),
+      ['FAILURE_TO_PROCESS_MESSAGE', "Invalid digital signature: the signature's SignedInfo does not match the prescription (digest or timestamp differ)"]);
+    assert.deepEqual(code(await processMessage(withProvenance(order, good, '2020-01-01T00:00:00+00:00'))),
+      ['FAILURE_TO_PROCESS_MESSAGE', "Invalid digital signature: the signature's SignedInfo does not match the prescription (digest or timestamp differ)"]);
+    assert.equal((await processMessage(withProvenance(order, good, timestamp))).status, 200);
+  });
+
+  it('answers the error examples as they are written: invalid checksum, invalid intent, mixed course of therapy', async () => {
+    for (const [request, response] of [
+      ['errors/1-Process-Request-Send-400_INVALID_CHECKSUM.json', 'errors/1-Process-Response-Send-400_INVALID_CHECKSUM.json'],
+      ['errors/4-Process-Request-Send-400_invalid_intent.json', 'errors/4-Process-Response-Send-400_invalid_intent.json'],
+      ['errors/2-Process-Request-Send-400_Invalid_Course_of_Therapy_mixed.json', 'errors/2-Process-Response-Send-400_Invalid_Course_of_Therapy_mixed.json'],
+    ] as const) {
+      const body = example(request);
+      const answer = await processMessage(body);
+      assert.equal(answer.status, 400, request);
+      assert.deepEqual(withoutMeta(answer.body), withoutMeta(example(response)), request);
+    }
+    const prepare = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, example('errors/2-Prepare-Request-400_Invalid_Course_of_Therapy_mixed.json'));
+    assert.deepEqual(withoutMeta(prepare.body), withoutMeta(example('errors/2-Prepare-Response-400_Invalid_Course_of_Therapy_mixed.json')));
+  });
+
+  it('a Bundle without entry is MISSING_FIELD as example-a; a wrong type at depth is 400 naming the field, never a 500', async () => {
+    const noEntry = await processMessage({ resourceType: 'Bundle', identifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() }, type: 'message' });
+    assert.equal(noEntry.status, 400);
+    assert.deepEqual(withoutMeta(noEntry.body), withoutMeta(example('spec/errors/example-a-validation-error-missing-field/Response-FhirError.json')));
+    const order = freshOrder();
+    order.entry[1].resource.intent = 7;
+    const wrongType = await processMessage(order);
+    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.match(wrongType.body.issue[0].diagnostics, /'entry\/1\/resource\/intent'/);
+    for (const body of ['{', '[]', '{"resourceType":"Bundle","entry":"x"}', JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'MedicationRequest', groupIdentifier: 7 } }] })]) {
+      const r = await processMessage(body);
+      assert.equal(r.status, 400, `${body}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+  });
+
+  it('X-Request-ID is required and a UUID (outside sandbox mode); it and X-Correlation-ID are echoed', async () => {
+    const missing = await fetch(`${spine.url}/fhir-prescribing/FHIR/R4/$prepare`, { method: 'POST', headers: { ...gp, 'content-type': 'application/fhir+json' }, body: JSON.stringify(freshOrder()) });
+    assert.equal(missing.status, 400);
+    const bad = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', { ...gp, 'x-request-id': 'not-a-uuid' }, freshOrder());
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get('x-request-id'), 'not-a-uuid');
+    assert.match(bad.body.issue[0].diagnostics, /X-Request-ID|x-request-id/);
+  });
+
+  it('refuses a caller without prescription:prescribe (403) and with no token (401), in EPS\'s codes', async () => {
+    const pharmacy = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' });
+    const forbidden = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', { authorization: `Bearer ${pharmacy.token}` }, freshOrder());
+    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.body.issue[0].details.coding[0].code, 'FORBIDDEN');
+    const anonymous = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', {}, freshOrder());
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.issue[0].details.coding[0].code, 'ACCESS_DENIED');
+    const otherPractice = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'B81001' });
+    const notTheirs = await prescribe(spine, { authorization: `Bearer ${otherPractice.token}` }, freshOrder());
+    assert.equal(notTheirs.status, 403);
+  });
+
+  it('cancels before release (R-0001, a Bundle as the example), then R-0006 again; R-0008 unknown; R-5000 another patient', async () => {
+    const order = freshOrder();
+    assert.equal((await prescribe(spine, gp, order)).status, 200);
+    const cancel = structuredClone(example(`${ACUTE}cancellations/2-Process-Request-Cancel-200_OK.json`));
+    const item = itemIdsOf(order)[0];
+    for (const { resource } of cancel.entry) {
+      if (resource.resourceType === 'MedicationRequest') { resource.groupIdentifier.value = shortFormIdOf(order); resource.identifier[0].value = item; }
+      if (resource.resourceType === 'Patient') resource.identifier[0].value = order.entry.find((e: Json) => e.resource.resourceType === 'Patient').resource.identifier[0].value;
+    }
+    const cancelled = await processMessage(cancel);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    const expected = example(`${ACUTE}cancellations/2-Process-Response-Cancel-200_OK.json`);
+    assert.equal(cancelled.body.resourceType, 'Bundle');
+    assert.deepEqual(cancelled.body.entry.map((e: Json) => e.resource.resourceType).sort(), expected.entry.map((e: Json) => e.resource.resourceType).sort());
+    const statusOf = (b: Json) => b.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource.extension
+      .find((x: Json) => x.url.endsWith('Extension-DM-PrescriptionStatusHistory')).extension[0].valueCoding;
+    assert.deepEqual(statusOf(cancelled.body), statusOf(expected));
+    const again = await processMessage(cancel);
+    assert.equal(again.status, 400);
+    assert.equal(statusOf(again.body).code, 'R-0006');
+
+    const unknown = structuredClone(cancel);
+    unknown.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource.groupIdentifier.value = freshOrder().entry[1].resource.groupIdentifier.value;
+    const notFound = await processMessage(unknown);
+    assert.equal(notFound.status, 400);
+    assert.deepEqual(notFound.body.issue, example('spec/errors/prescription-order-update/R-0008-Cancellation.json').issue);
+
+    const otherPatient = structuredClone(cancel);
+    otherPatient.entry.find((e: Json) => e.resource.resourceType === 'Patient').resource.identifier[0].value = '9449304130';
+    const mismatch = await processMessage(otherPatient);
+    assert.deepEqual(mismatch.body.issue, example('spec/errors/prescription-order-update/R-5000-Cancellation.json').issue);
+  });
+
+  it('serves metadata (CapabilityStatement) without a token on both bases', async () => {
+    for (const path of ['/fhir-prescribing/metadata', '/fhir-prescribing/FHIR/R4/metadata', '/fhir-dispensing/metadata']) {
+      const r = await call(spine, 'GET', path, {});
+      assert.equal(r.status, 200, path);
+      assert.equal(r.body.resourceType, 'CapabilityStatement');
+    }
+  });
+});
