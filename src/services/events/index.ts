@@ -8,6 +8,7 @@ import { nemsRoutes } from './routes/nems.js';
 import { adminRoutes } from './routes/admin.js';
 import { registerRelayMetrics, type RelayMetrics } from './relay/metrics.js';
 import { startRelay, type RelayDeps } from './relay/relay.js';
+import { relayPool, type RelayDb } from './relay/relay-db.js';
 
 /** The Spine's own ASID as an event source (`MessageHeader.source.endpoint`). */
 const SPINE_ASID = '477121000323';
@@ -15,11 +16,11 @@ const SPINE_ASID = '477121000323';
 // The relay's metrics live in the server's registry, known only once routes are registered.
 const metricsOf = new WeakMap<PlatformContext, RelayMetrics>();
 
-function relayDeps(ctx: PlatformContext): RelayDeps {
+function relayDeps(ctx: PlatformContext, db: RelayDb = ctx.db): RelayDeps {
   return {
-    db: ctx.db, log: ctx.log, audit: ctx.audit, config: ctx.config.events, messaging: messagingApi(ctx.db),
+    db, log: ctx.log, audit: ctx.audit, config: ctx.config.events, messaging: messagingApi(ctx.db),
     sources: {
-      demographics: demographicsApi(ctx.db), directory: directoryApi(ctx.db), spineAsid: SPINE_ASID,
+      demographics: demographicsApi(db), directory: directoryApi(db), spineAsid: SPINE_ASID,
       // Read when used: with an ephemeral port the base URL is known only once the server listens.
       get baseUrl() { return ctx.config.publicBaseUrl; },
     },
@@ -44,5 +45,11 @@ export const eventsService: ServiceModule = {
     await app.register(async (nems) => nemsRoutes(nems, ctx), { prefix: '/nems/STU3' });
     await app.register(async (admin) => adminRoutes(admin, ctx, relayDeps(ctx)));
   },
-  startWorkers: (ctx) => (ctx.config.events.enabled ? [startRelay(relayDeps(ctx))] : []),
+  startWorkers: (ctx) => {
+    if (!ctx.config.events.enabled) return [];
+    // Routing (1), two delivery loops (1 each) and their reads: a pool of its own.
+    const db = relayPool(ctx.db, 5);
+    const relay = startRelay(relayDeps(ctx, db));
+    return [{ stop: async () => { await relay.stop(); await db.close(); } }];
+  },
 };

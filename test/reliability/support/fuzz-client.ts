@@ -383,6 +383,10 @@ function send(c: Case): Promise<Answer> {
 
 /** Whether a refusal is in the API's own error shape. */
 function errorShapeProblem(path: string, answer: Answer): string | undefined {
+  // NEMS answers in XML unless JSON was asked for: an OperationOutcome either way.
+  if (path.startsWith('/nems/') && answer.contentType.includes('xml')) {
+    return /<OperationOutcome[\s>]/.test(answer.body) && /<issue>/.test(answer.body) ? undefined : 'not an XML OperationOutcome';
+  }
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(answer.body) as Record<string, unknown>;
@@ -393,6 +397,11 @@ function errorShapeProblem(path: string, answer: Answer): string | undefined {
     return typeof json.errorDescription === 'string' || Array.isArray(json.detail) ? undefined : 'not a MESH error body';
   }
   if (path.startsWith('/oauth2/token')) return typeof json.error === 'string' ? undefined : 'not an OAuth2 error';
+  // MNS: {errors}, {validationErrors: {…}}, or the API platform's {fault} on 401.
+  if (path.startsWith('/multicast-notification-service')) {
+    return typeof json.errors === 'string' || (typeof json.validationErrors === 'object' && json.validationErrors !== null) || typeof json.fault === 'object'
+      ? undefined : 'not an MNS error body';
+  }
   if (json.resourceType !== 'OperationOutcome' || !Array.isArray(json.issue) || json.issue.length === 0) return 'not a FHIR OperationOutcome';
   return undefined;
 }

@@ -91,8 +91,12 @@ function toNode(entries: Ordered[], attributes: Record<string, string> | undefin
 export function parseXmlDocument(text: string): { rootName: string; root: XmlNode } | undefined {
   if (text.trim() === '' || XMLValidator.validate(text) !== true) return undefined;
   if (/<!DOCTYPE/i.test(text)) return undefined;
-  const parsed = parser.parse(text) as Ordered[];
-  const top = toNode(parsed, undefined);
+  let top: XmlNode;
+  try {
+    top = toNode(parser.parse(text) as Ordered[], undefined);
+  } catch {
+    return undefined;
+  }
   const roots = [...top.children.entries()];
   if (roots.length !== 1 || roots[0]![1].length !== 1) return undefined;
   return { rootName: roots[0]![0], root: roots[0]![1][0]! };

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../../../platform/db/pool.js';
+import type { RelayDb } from './relay-db.js';
 import { isDatabaseUnavailable } from '../../../platform/db/faults.js';
 import type { AuditWriter } from '../../../platform/audit/writer.js';
 import type { EventRelayConfig } from '../../../platform/events/relay-config.js';
@@ -15,7 +15,7 @@ import { sendOverMesh, sendToWebhook, type SendResult } from './channels.js';
 import type { RelayMetrics } from './metrics.js';
 
 export interface RelayDeps {
-  db: Db;
+  db: RelayDb;
   log: Logger;
   audit: AuditWriter;
   config: EventRelayConfig;
@@ -116,9 +116,10 @@ export async function deliverRound(deps: RelayDeps): Promise<number> {
         done.push({ delivery: d, owners: d.subscriptionIds.map((id) => subs.get(id)?.owner).filter((o): o is string => o !== undefined) });
         continue;
       }
-      const gone = d.subscriptionIds.every((id) => subs.get(id) === undefined);
-      const retryIn = gone ? 0 : retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
-      const status = await markFailed(tx, d.id, retryIn, result.error);
+      // A webhook whose subscription was deleted has nowhere to go: dead at once (replayable if it comes back).
+      const gone = d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id) === undefined);
+      const retryIn = retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
+      const status = await markFailed(tx, d.id, retryIn, result.error, gone);
       deps.metrics?.attempt(d.channel, status === 'dead' ? 'dead' : 'retry');
     }
     await markDelivered(tx, delivered);

@@ -12,6 +12,8 @@ import { newSigningSecret } from '../domain/signing.js';
 import type { CloudEvent } from '../domain/mns-signal.js';
 import { deleteSubscription, findMatchingSubscription, findSubscription, insertSubscription, listSubscriptions, type SubscriptionRow } from '../store/subscriptions.js';
 import { mnsErrorHandler } from './mns-errors.js';
+import { unstorable } from './nems-wire.js';
+import { containsNulInJson, nulInBodyError } from '../../../platform/http/nul-guard.js';
 import { parseChannel } from './subscription-channel.js';
 import { CLOUD_EVENT_BODY, CORRELATION_HEADERS, LIST_QUERY, MNS_SUBSCRIPTION_BODY, SUBSCRIPTION_ID_PARAMS } from './mns-schemas.js';
 
@@ -35,7 +37,16 @@ const invalid = (field: string, message: string) => new SpineError(MNS_ERRORS.VA
 /** MNS (`multicast-notification-service.yaml`) under `/multicast-notification-service`. */
 export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler(mnsErrorHandler);
-  app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // CloudEvents are JSON under their own media type, with the platform's JSON door checks.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => {
+    if (containsNulInJson(body as string)) return done(nulInBodyError(), undefined);
+    return parseJson(request, body as string, (err, parsed) => {
+      if (err) return done(err, undefined);
+      const refused = unstorable('', parsed);
+      return refused ? done(refused, undefined) : done(null, parsed);
+    });
+  });
   const subscribe = { activity: 'events:subscribe' as const };
   const base = () => `${ctx.config.publicBaseUrl}/multicast-notification-service`;
   const owner = (request: FastifyRequest) => request.principal!.appId;

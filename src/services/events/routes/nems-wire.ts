@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError } from '../../../platform/http/error-mapper.js';
+import { nulInBodyError } from '../../../platform/http/nul-guard.js';
+import { RequestValidationError, fieldPath, findIllFormedString } from '../../../platform/http/validation-failure.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { NEMS_ERRORS } from '../errors.js';
 import { child, children, extension, parseXmlDocument, resourceIn, toFhirXml, valueOf, type XmlNode } from '../domain/fhir-xml.js';
@@ -119,4 +121,15 @@ export function publishedEventSummary(text: string): PublishedEventSummary {
     }).filter(([, v]) => v !== undefined));
   }
   return summary;
+}
+
+/**
+ * PostgreSQL text holds neither U+0000 nor a lone surrogate, and XML can spell both (`&#0;`,
+ * `&#xD800;`): a body whose raw text or read values hold one is refused at the door, never stored.
+ */
+export function unstorable(raw: string, read: unknown): Error | undefined {
+  if (raw.includes('\u0000') || JSON.stringify(read).includes('\\u0000')) return nulInBodyError();
+  const found = findIllFormedString(read);
+  if (!found) return undefined;
+  return new RequestValidationError({ part: 'body', kind: 'invalid', path: fieldPath(found.segments), value: found.value.replace(/\p{Surrogate}/gu, '\uFFFD'), keyword: 'unicode' });
 }

@@ -9,7 +9,7 @@ import { NEMS_EVENT_CODES, PUBLISHED_NEMS_EVENT, SPINE_ONLY_NEMS_CODES } from '.
 import { isCriteriaProblem, parseNemsCriteria } from '../domain/nems-criteria.js';
 import { deleteSubscription, findSubscription, insertSubscription } from '../store/subscriptions.js';
 import { ID_PARAMS, NEMS_SUBSCRIPTION_BODY, PUBLISHED_EVENT_BODY } from './nems-schemas.js';
-import { XML_TYPES, nemsErrorHandler, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
+import { XML_TYPES, nemsErrorHandler, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ORGANIZATION_URL = /^https:\/\/directory\.spineservices\.nhs\.uk\/STU3\/Organization\/([A-Za-z0-9]{1,12})$/;
@@ -36,7 +36,11 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   await app.register(async (subscriptions) => {
     for (const type of XML_TYPES) {
-      subscriptions.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, subscriptionFromXml(body as string)));
+      subscriptions.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+        const read = subscriptionFromXml(body as string);
+        const refused = unstorable(body as string, read);
+        return refused ? done(refused, undefined) : done(null, read);
+      });
     }
 
     subscriptions.post('/Subscription', { schema: { body: NEMS_SUBSCRIPTION_BODY }, config: read }, async (request, reply) => {
@@ -96,7 +100,11 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     // The publish API takes XML only (publication_general_api_guidance): JSON is an unsupported media type.
     publish.removeAllContentTypeParsers();
     for (const type of XML_TYPES) {
-      publish.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (_request, body, done) => done(null, publishedEventSummary(body as string)));
+      publish.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (_request, body, done) => {
+        const summary = publishedEventSummary(body as string);
+        const refused = unstorable(body as string, summary);
+        return refused ? done(refused, undefined) : done(null, summary);
+      });
     }
     publish.post('/Events/1/$process-message', { schema: { body: PUBLISHED_EVENT_BODY }, config: { activity: 'events:publish' } }, async (request, reply) => {
       const event = request.body as PublishedEventSummary;

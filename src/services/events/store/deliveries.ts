@@ -91,12 +91,12 @@ export async function markDelivered(tx: Queryable, ids: number[]): Promise<void>
 }
 
 /** A failed attempt: retried after `retryInMs`, or dead-lettered when past its dead-letter time. Returns the new status. */
-export async function markFailed(tx: Queryable, id: number, retryInMs: number, error: string): Promise<'pending' | 'dead'> {
+export async function markFailed(tx: Queryable, id: number, retryInMs: number, error: string, deadNow = false): Promise<'pending' | 'dead'> {
   const { rows } = await tx.query(
     `UPDATE events.deliveries SET attempts = attempts + 1, last_error = left($3, 500),
-       status = CASE WHEN now() >= dead_after THEN 'dead' ELSE 'pending' END,
+       status = CASE WHEN $4 OR now() >= dead_after THEN 'dead' ELSE 'pending' END,
        next_attempt_at = now() + make_interval(secs => $2::float8 / 1000)
-     WHERE id = $1 RETURNING status`, [id, retryInMs, error]);
+     WHERE id = $1 RETURNING status`, [id, retryInMs, error, deadNow]);
   return rows[0]?.status ?? 'pending';
 }
 

@@ -1,0 +1,140 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isCriteriaProblem, parseNemsCriteria, RULE_TYPES, SERVICE_TYPES } from '../../src/services/events/domain/nems-criteria.js';
+import { matchesMnsFilters, parseMnsCriteria } from '../../src/services/events/domain/mns-criteria.js';
+import { ageInYears, matchesNems, partnerId } from '../../src/services/events/domain/matching.js';
+import { retryDelayMs } from '../../src/services/events/domain/backoff.js';
+import { signBody, verifySignature } from '../../src/services/events/domain/signing.js';
+import { parseXmlDocument, toFhirXml, valueOf, children } from '../../src/services/events/domain/fhir-xml.js';
+import { parseChannel } from '../../src/services/events/routes/subscription-channel.js';
+
+const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-1'];
+const NHS = ['9000000009', '9000000017', '9990000018'];
+
+describe('NEMS criteria parser', () => {
+  it('never throws, and returns criteria or a coded problem, for any text', () => {
+    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
+      for (const text of [a, `/Bundle?type=message&${b}`, `/Bundle?type=message&MessageHeader.event=${a}&${b}`]) {
+        const parsed = parseNemsCriteria(text);
+        if (isCriteriaProblem(parsed)) assert.ok(parsed.diagnostics.length > 0);
+        else assert.ok(parsed.events.length >= 1);
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('reads back what a valid explicit or generic criteria string says, in any component order', () => {
+    const explicit = fc.record({
+      nhs: fc.constantFrom(...NHS), events: fc.uniqueArray(fc.constantFrom(...EVENTS), { minLength: 1, maxLength: 3 }),
+      service: fc.option(fc.constantFrom(...SERVICE_TYPES), { nil: undefined }), tag: fc.option(fc.stringMatching(/^[A-Za-z0-9_|,-]{1,20}$/), { nil: undefined }),
+    });
+    fc.assert(fc.property(explicit, fc.boolean(), (c, reverse) => {
+      const parts = [`Patient.identifier=http://fhir.nhs.net/Id/nhs-number|${c.nhs}`, ...c.events.map((e) => `MessageHeader.event=${e}`),
+        ...(c.service ? [`serviceType=${c.service}`] : []), ...(c.tag ? [`tag=${c.tag}`] : [])];
+      const parsed = parseNemsCriteria(`/Bundle?type=message&${(reverse ? parts.reverse() : parts).join('&')}`);
+      assert.ok(!isCriteriaProblem(parsed), JSON.stringify(parsed));
+      assert.equal(parsed.kind, 'explicit');
+      assert.equal(parsed.nhsNumber, c.nhs);
+      assert.deepEqual([...parsed.events].sort(), [...c.events].sort());
+      assert.equal(parsed.tag, c.tag);
+    }));
+    fc.assert(fc.property(fc.constantFrom(...RULE_TYPES.filter((r) => r !== 'COUNTRYCODE')), fc.stringMatching(/^[A-Z0-9]{3,8}$/), fc.constantFrom(...EVENTS), (rule, org, event) => {
+      const parsed = parseNemsCriteria(`/Bundle?type=message&subscriptionRuleType=${rule}&Organization.identifier=${org}&MessageHeader.event=${event}`);
+      assert.ok(!isCriteriaProblem(parsed));
+      assert.deepEqual(parsed.rule, { type: rule, organisation: org });
+    }));
+  });
+
+  it('a generic subscription names one event; explicit ones take no rule', () => {
+    assert.equal((parseNemsCriteria('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A1&MessageHeader.event=vaccinations-1&MessageHeader.event=pds-change-of-gp-1') as { code: string }).code, 'INVALID_PARAMETER');
+    assert.equal((parseNemsCriteria('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&subscriptionRuleType=GP_GP_GP&MessageHeader.event=vaccinations-1') as { code: string }).code, 'INVALID_PARAMETER');
+  });
+});
+
+describe('NEMS matching', () => {
+  it('age bounds are strict and whole years; an unknown birth date never matches an age rule', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 110 }), fc.integer({ min: 1, max: 100 }), (age, bound) => {
+      const at = new Date('2030-06-15T00:00:00Z');
+      const birthDate = `${2030 - age}-06-15`;
+      assert.equal(ageInYears(birthDate, at), age);
+      const criteria = { kind: 'generic' as const, events: ['vaccinations-1'], ages: [{ op: 'lt' as const, years: bound }], rule: { type: 'GP_GP_GP' as const, organisation: 'A1' } };
+      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [], birthDate }, at), age < bound);
+      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [] }, at), false);
+    }));
+  });
+
+  it('Mex-PartnerID joins subId|tag pairs of tagged subscriptions with ~~~', () => {
+    fc.assert(fc.property(fc.array(fc.record({ id: fc.uuid(), tag: fc.option(fc.stringMatching(/^[A-Za-z0-9]{1,5}$/), { nil: undefined }) })), (subs) => {
+      const value = partnerId(subs);
+      const tagged = subs.filter((s) => s.tag);
+      if (tagged.length === 0) assert.equal(value, undefined);
+      else assert.deepEqual(value!.split('~~~'), tagged.map((s) => `${s.id}|${s.tag}`));
+    }));
+  });
+});
+
+describe('MNS criteria', () => {
+  it('never throws; eventType first; filters match string or array values', () => {
+    fc.assert(fc.property(fc.string(), (text) => { parseMnsCriteria(text); }), { numRuns: 300 });
+    const parsed = parseMnsCriteria("eventType='gpreg-change-gp-req-1' AND generalpractitioner='XY11'");
+    assert.deepEqual(parsed, { eventType: 'gpreg-change-gp-req-1', filters: [{ key: 'generalpractitioner', value: 'XY11' }] });
+    if ('problem' in parsed) return;
+    assert.equal(matchesMnsFilters(parsed, { generalpractitioner: 'XY11' }), true);
+    assert.equal(matchesMnsFilters(parsed, { generalpractitioner: ['AB1', 'XY11'] }), true);
+    assert.equal(matchesMnsFilters(parsed, { generalpractitioner: 'AB1' }), false);
+    assert.equal(matchesMnsFilters(parsed, undefined), false);
+  });
+});
+
+describe('delivery helpers', () => {
+  it('backoff doubles from the base, is capped, and jitters by at most 20%', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 1_000_000 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (attempts, base, max, r) => {
+      const d = retryDelayMs(attempts, base, max, r);
+      const plain = Math.min(base * 2 ** Math.min(attempts - 1, 30), max);
+      assert.ok(d >= plain && d <= Math.round(plain * 1.2) + 1, `${d} vs ${plain}`);
+    }));
+  });
+
+  it('a signature verifies only for the same secret and the same bytes', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string(), fc.string(), (secret, body, other) => {
+      assert.equal(verifySignature(secret, body, signBody(secret, body)), true);
+      if (other !== body) assert.equal(verifySignature(secret, other, signBody(secret, body)), false);
+    }));
+  });
+
+  it('webhook endpoints: https anywhere, loopback http in sandbox mode only; mesh:// needs a workflow', () => {
+    fc.assert(fc.property(fc.string(), fc.boolean(), (endpoint, sandbox) => {
+      const channel = parseChannel('rest-hook', endpoint, sandbox);
+      if (!('problem' in channel) && channel.channel === 'rest-hook') {
+        const url = new URL(channel.url);
+        assert.ok(url.protocol === 'https:' || (sandbox && url.protocol === 'http:'));
+      }
+    }), { numRuns: 300 });
+    assert.deepEqual(parseChannel('message', 'mesh://x26abc1?workflow_id=WF_1', false), { channel: 'mesh', mailbox: 'X26ABC1', workflowId: 'WF_1' });
+    assert.ok('problem' in parseChannel('rest-hook', 'http://127.0.0.1:9/hook', false));
+    assert.ok('problem' in parseChannel('message', 'arn:aws:sqs:eu-west-2:1:q', false));
+  });
+});
+
+describe('FHIR XML', () => {
+  it('what is written reads back: primitives, repeats, extension urls, escaping', () => {
+    fc.assert(fc.property(fc.string(), fc.array(fc.string(), { maxLength: 3 }), (text, lines) => {
+      const clean = (s: string) => s.replace(/[^\u0020-\uD7FF\uE000-\uFFFD]/g, '');
+      const resource = { resourceType: 'Patient', id: 'p1', extension: [{ url: 'https://e/x', valueString: clean(text) }], address: [{ line: lines.map(clean) }] };
+      const doc = parseXmlDocument(toFhirXml(resource));
+      assert.ok(doc);
+      assert.equal(doc.rootName, 'Patient');
+      assert.equal(valueOf(doc.root, 'id'), 'p1');
+      const ext = children(doc.root, 'extension')[0]!;
+      assert.equal(ext.url, 'https://e/x');
+      assert.equal(valueOf(ext, 'valueString'), clean(text).trim() === clean(text) ? clean(text) : valueOf(ext, 'valueString'));
+      assert.equal(children(children(doc.root, 'address')[0], 'line').length, lines.length);
+    }));
+  });
+
+  it('anything that is not one well-formed document reads as nothing, never a throw', () => {
+    fc.assert(fc.property(fc.string(), (text) => { parseXmlDocument(text); }), { numRuns: 500 });
+    assert.equal(parseXmlDocument('<a><b></a>'), undefined);
+    assert.equal(parseXmlDocument('<!DOCTYPE x [<!ENTITY e "x">]><a/>'), undefined);
+  });
+});
