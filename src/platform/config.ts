@@ -9,6 +9,7 @@ export const SERVICE_NAMES = [
   'demographics',
   'messaging',
   'record-locator',
+  'console',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -60,6 +61,8 @@ export interface Config {
   overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   /** How long PDS replays a create or PATCH to a retry with the same X-Request-ID (then forgets it). */
   pdsReplayRetentionHours: number;
+  /** The OpenID Connect issuer the console signs people in with; unset, the demo issuer (demo mode only). */
+  consoleOidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
 }
 
 export interface ConfigFlags {
@@ -196,6 +199,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
+    consoleOidc: env.OPENSPINE_CONSOLE_OIDC_ISSUER
+      ? { issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined }
+      : undefined,
   };
 }
 

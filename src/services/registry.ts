@@ -6,6 +6,7 @@ import { auditService } from './audit/index.js';
 import { demographicsService } from './demographics/index.js';
 import { messagingService } from './messaging/index.js';
 import { recordLocatorService } from './record-locator/index.js';
+import { consoleService } from './console/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -15,6 +16,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   demographicsService,
   messagingService,
   recordLocatorService,
+  consoleService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

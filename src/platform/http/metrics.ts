@@ -2,6 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/pool.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The server's metrics registry: `/metrics` serves it; the console charts it. */
+    metrics: Registry;
+  }
+}
+
 /** A registry per server, so several servers in one process (tests) never share counters. */
 export function registerMetrics(app: FastifyInstance, db: Db): Registry {
   const registry = new Registry();

@@ -16,7 +16,9 @@ export { applicationPrincipal, userPrincipal } from './principal.js';
 export { grantToken, tokenUrlOf, CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, TOKEN_EXCHANGE, ID_TOKEN_TYPE } from './grant.js';
 export { mintDemoIdToken, DEMO_ISSUER, DEMO_JWKS_PATH } from './demo-issuer.js';
 export { buildClientAssertion } from './assertion-builder.js';
-export { activitiesForRole, ROLE_ACTIVITIES, ROLE_NAMES } from './roles.js';
+export { activitiesForRole, ROLE_ACTIVITIES, ROLE_NAMES, jobRoleCode } from './roles.js';
+export { demoIssuerJwks } from './demo-issuer.js';
+export { redeemAuthorizationCode, DEMO_CONSOLE_CLIENT_ID, DEMO_CONSOLE_CALLBACK_PATH, DEMO_AUTHORIZE_PATH } from './demo-authorize.js';
 
 export interface CreatedApplication {
   application: Application;
