@@ -94,8 +94,11 @@ export function registerConsoleHttp(scope: FastifyInstance, ctx: PlatformContext
   scope.setNotFoundHandler((request, reply) => errorPage(request, reply, 404, 'Page not found', 'There is no console page at this address.'));
 }
 
-export async function registerAssets(scope: FastifyInstance) {
+export async function registerCookies(scope: FastifyInstance) {
   await scope.register(cookie);
+}
+
+export async function registerAssets(scope: FastifyInstance) {
   await scope.register(fastifyStatic, { root: join(NHSUK_DIST, 'nhsuk'), prefix: '/assets/nhsuk/', index: false, maxAge: '1h' });
   await scope.register(fastifyStatic, { root: CONSOLE_ASSETS, prefix: '/assets/console/', index: false, decorateReply: false, maxAge: '1h' });
 }

@@ -1,7 +1,14 @@
 import type { ServiceModule } from '../../platform/service.js';
 import { consoleMigrations } from './migrations.js';
-import { registerAssets, registerConsoleHttp } from './http.js';
+import { registerAssets, registerConsoleHttp, registerCookies } from './http.js';
 import { registerLoginRoutes } from './routes/login.js';
+import { registerOverviewRoutes } from './routes/overview.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerWhoLookedRoutes } from './routes/who-looked.js';
+import { registerPatientRoutes } from './routes/patients.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerPointerRoutes } from './routes/pointers.js';
+import { registerDirectoryRoutes } from './routes/directory.js';
 import { purgeExpired } from './store.js';
 
 /** How often ended sessions and abandoned sign-ins are forgotten. */
@@ -17,9 +24,17 @@ export const consoleService: ServiceModule = {
   migrations: [consoleMigrations],
   async routes(app, ctx) {
     await app.register(async (scope) => {
+      await registerCookies(scope);
       registerConsoleHttp(scope, ctx);
       await registerAssets(scope);
       await registerLoginRoutes(scope, ctx);
+      await registerOverviewRoutes(scope, ctx);
+      await registerAuditRoutes(scope, ctx);
+      await registerWhoLookedRoutes(scope, ctx);
+      await registerPatientRoutes(scope, ctx);
+      await registerMessageRoutes(scope, ctx);
+      await registerPointerRoutes(scope, ctx);
+      await registerDirectoryRoutes(scope, ctx);
     }, { prefix: '/console' });
   },
   startWorkers(ctx) {

@@ -49,6 +49,9 @@ export interface DirectoryApi {
   mailboxesReceivingWorkflow(workflowId: string): Promise<MeshMailbox[]>;
   upsertWorkflow(workflow: MeshWorkflow): Promise<void>;
   getWorkflow(workflowId: string): Promise<MeshWorkflow | undefined>;
+  /** Up to 1000 at a time, by id. */
+  listMailboxes(filter?: { odsCode?: string; limit?: number; offset?: number }): Promise<MeshMailbox[]>;
+  listWorkflows(filter?: { limit?: number; offset?: number }): Promise<MeshWorkflow[]>;
 }
 
 /** Bound to a Queryable (pool or transaction), so a caller can include directory reads in its own transaction. */
@@ -72,6 +75,8 @@ export function directoryApi(db: Queryable): DirectoryApi {
       receivers: workflow.receivers.map((m) => m.toUpperCase()),
     }),
     getWorkflow: (workflowId) => mesh.findWorkflow(db, workflowId),
+    listMailboxes: (filter = {}) => mesh.listMailboxes(db, filter),
+    listWorkflows: (filter = {}) => mesh.listWorkflows(db, filter),
   };
 }
 
