@@ -19,6 +19,7 @@ const concrete = (url: string) => url.replace(/:(\w+)/g, (_, name: string) => SA
  */
 const EXPECTED_PUBLIC = [
   'GET /console/assets/console/*',
+  'GET /console/assets/nhsuk-frontend.css',
   'GET /console/assets/nhsuk/*',
   'GET /console/auth/callback',
   'GET /console/auth/start',

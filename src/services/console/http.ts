@@ -7,7 +7,7 @@ import { classifyError } from '../../platform/http/error-mapper.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import { join } from 'node:path';
 import { mayView, type PageId } from './pages.js';
-import { CONSOLE_ASSETS, NHSUK_DIST, render } from './render.js';
+import { CONSOLE_ASSETS, NHSUK_CSS, NHSUK_DIST, render } from './render.js';
 import { csrfTokenMatches, currentSession, type ConsoleSession } from './auth/sessions.js';
 import { auditConsole } from './audit.js';
 
@@ -99,6 +99,8 @@ export async function registerCookies(scope: FastifyInstance) {
 }
 
 export async function registerAssets(scope: FastifyInstance) {
+  scope.get('/assets/nhsuk-frontend.css', openRoute(), async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(NHSUK_CSS));
   await scope.register(fastifyStatic, { root: join(NHSUK_DIST, 'nhsuk'), prefix: '/assets/nhsuk/', index: false, maxAge: '1h' });
   await scope.register(fastifyStatic, { root: CONSOLE_ASSETS, prefix: '/assets/console/', index: false, decorateReply: false, maxAge: '1h' });
 }

@@ -16,7 +16,7 @@ export const NHSUK_DIST = join(NHSUK_PACKAGE, 'dist');
 const NHSUK_VERSION = (JSON.parse(readFileSync(join(NHSUK_PACKAGE, 'package.json'), 'utf8')) as { version: string }).version;
 
 const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([CONSOLE_VIEWS, NHSUK_DIST]), { autoescape: true, throwOnUndefined: false });
-env.addGlobal('nhsukCss', `/console/assets/nhsuk/nhsuk-frontend-${NHSUK_VERSION}.min.css`);
+env.addGlobal('nhsukCss', '/console/assets/nhsuk-frontend.css');
 env.addGlobal('nhsukJs', `/console/assets/nhsuk/nhsuk-frontend-${NHSUK_VERSION}.min.js`);
 env.addGlobal('assetPath', '/console/assets/nhsuk/assets');
 env.addFilter('dateTime', (value: unknown) => {
@@ -60,3 +60,12 @@ export function render(request: FastifyRequest, reply: FastifyReply, view: View)
 export function renderFragment(request: FastifyRequest, template: string, context: Record<string, unknown>): string {
   return env.render(template, { ...frame(request, undefined), ...context, cspNonce: request.cspNonce });
 }
+
+/**
+ * The design system's stylesheet without its @font-face rules: they load the Frutiger typeface
+ * from assets.nhs.uk, which is licensed to NHS services, is not ours to serve, and which our CSP
+ * (font-src 'self') refuses. The design system's font stack then falls back to Arial.
+ */
+export const NHSUK_CSS = readFileSync(join(NHSUK_DIST, 'nhsuk', `nhsuk-frontend-${NHSUK_VERSION}.min.css`), 'utf8')
+  .replace(/@font-face\{[^}]*\}/g, '')
+  .replace(/\/\*# sourceMappingURL=[^*]*\*\//, '');
