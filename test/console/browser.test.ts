@@ -143,7 +143,7 @@ describe('the operations console in a real browser (Debian chromium)', () => {
       await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
       await browser.page.goto(`${spine.url}/console/overview`);
       const refreshed = await browser.page.waitForResponse((r) => r.url().endsWith('/console/overview/live') && r.status() === 200, { timeout: 60_000 });
-      assert.match(await refreshed.text(), /Traffic in the last hour/);
+      assert.match(await refreshed.text(), /Each minute of the last hour/);
       assert.deepEqual(browser.problems, []);
       await screenshot(browser.page, 'overview');
     } finally {

@@ -134,3 +134,17 @@ describe('the operations console over HTTP', () => {
     assert.equal((await session.get('/console/overview')).status, 303);
   });
 });
+
+describe('the console behind TLS', () => {
+  it('marks its cookies Secure when its public address is https', async () => {
+    const spine = await startTestSpine({ flags: { publicBaseUrl: 'https://spine.example', services: 'identity,directory,audit,console' } });
+    try {
+      const start = await fetch(`${spine.url}/console/auth/start`, { redirect: 'manual' });
+      assert.match(start.headers.getSetCookie()[0]!, /^openspine_console_login=[^;]+;.*; Secure/);
+      const session = await consoleLogin(spine.url, DEMO_IDENTITIES['privacy-officer']);
+      assert.ok(session.cookie.startsWith('openspine_console='));
+    } finally {
+      await spine.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -24,6 +24,7 @@ export interface Browser {
 
 /** A fresh browser profile (its own --user-data-dir), so no cookie or cache carries over between people. */
 export async function openBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set OPENSPINE_CHROMIUM)`);
   const userDataDir = mkdtempSync(join(tmpdir(), 'openspine-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 },

@@ -23,6 +23,8 @@ export function actionInWords(action: string, outcome: string): string {
 
 export interface RecordAccess {
   when: string;
+  /** The patient themself (signed in to the console with NHS login). */
+  byPatient: boolean;
   organisation: string;
   role: string;
   what: string;
@@ -36,6 +38,7 @@ export function describeAccess(record: ChainedRecord, names: { organisation(ods:
   const role = record.roleCode ? names.role(record.roleCode) ?? record.roleCode : 'a computer system acting on its own';
   return {
     when: record.recordedAt,
+    byPatient: record.roleCode === 'patient',
     organisation: ods ? (organisationName ? `${organisationName} (${ods})` : ods) : 'unknown',
     role,
     what: actionInWords(record.action, record.outcome),

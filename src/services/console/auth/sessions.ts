@@ -23,7 +23,7 @@ export interface ConsoleSession extends StoredSession {
 }
 
 export function cookieOptions(ctx: PlatformContext, sameSite: 'strict' | 'lax', maxAgeSeconds?: number) {
-  return { path: '/console', httpOnly: true, sameSite, secure: ctx.config.tls !== undefined, ...(maxAgeSeconds === undefined ? {} : { maxAge: maxAgeSeconds }) } as const;
+  return { path: '/console', httpOnly: true, sameSite, secure: ctx.config.tls !== undefined || ctx.config.publicBaseUrl.startsWith('https:'), ...(maxAgeSeconds === undefined ? {} : { maxAge: maxAgeSeconds }) } as const;
 }
 
 export async function startSession(ctx: PlatformContext, reply: FastifyReply, person: ConsolePerson): Promise<void> {
