@@ -103,7 +103,7 @@ describe('overview traffic', () => {
       const windowStart = samples.find((s) => s.at >= now.at - 3_600_000)!;
       assert.equal(traffic!.requests, requests - windowStart.services.demographics!.requests);
       assert.equal(traffic!.serverErrors, errors - windowStart.services.demographics!.serverErrors);
-      assert.equal(traffic!.minutes.length, 60);
+      assert.equal(traffic!.minutes.length, Math.min(60, Math.max(2, Math.ceil((now.at - windowStart.at) / 60_000) + 1)));
       assert.equal(traffic!.minutes.reduce((sum, m) => sum + m.requests, 0), traffic!.requests);
     }));
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { SpineError } from '../../platform/http/errors.js';
+import { classifyError } from '../../platform/http/error-mapper.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { DEMO_ISSUER, DEMO_JWKS_PATH } from './demo-issuer.js';
 import {
@@ -50,8 +51,8 @@ ${options}
 </form></main></body></html>`;
 }
 
-function refusedPage(reply: FastifyReply, problem: string) {
-  return reply.code(400).type('text/html; charset=utf-8')
+function refusedPage(reply: FastifyReply, problem: string, status = 400) {
+  return reply.code(status).type('text/html; charset=utf-8')
     .send(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign-in request refused</title></head><body><main><h1>Sign-in request refused</h1><p>${escapeHtml(problem)}</p></main></body></html>`);
 }
 
@@ -82,6 +83,27 @@ export async function registerDemoAuthorizeRoutes(app: FastifyInstance, ctx: Pla
     };
   });
 
+  // The sign-in page answers in HTML, whatever goes wrong (the browser shows it); the token endpoint in OAuth2's shape.
+  await app.register(async (page) => {
+    page.setErrorHandler((err, request, reply) => {
+      const classified = classifyError(err, request);
+      return refusedPage(reply.headers(classified.headers ?? {}), classified.diagnostics ?? classified.spec.display, classified.spec.status);
+    });
+    registerSignInPage(page, ctx, demoOnly, open);
+  });
+  await app.register(async (token) => {
+    token.setErrorHandler((err, request, reply) => {
+      const classified = classifyError(err, request);
+      return reply.code(classified.spec.status).headers({ ...classified.headers, 'cache-control': 'no-store' })
+        .send({ error: classified.spec.status >= 500 ? 'server_error' : 'invalid_request', error_description: classified.diagnostics ?? classified.spec.display });
+    });
+    registerTokenEndpoint(token, ctx, demoOnly, open);
+  });
+}
+
+type Open = { readonly config: { readonly public: true } };
+
+function registerSignInPage(app: FastifyInstance, ctx: PlatformContext, demoOnly: () => void, open: Open) {
   app.get(DEMO_AUTHORIZE_PATH, { schema: { querystring: AUTHORIZE_QUERY }, ...open }, async (request, reply) => {
     demoOnly();
     const checked = checkAuthorizeRequest(request.query as Record<string, string | undefined>);
@@ -99,7 +121,9 @@ export async function registerDemoAuthorizeRoutes(app: FastifyInstance, ctx: Pla
     if (!location) return reply.code(400).type('text/html; charset=utf-8').send(signInPage(checked.value, await demoIdentities(ctx), 'Choose one of the identities listed.'));
     return reply.code(303).header('location', location).send();
   });
+}
 
+function registerTokenEndpoint(app: FastifyInstance, ctx: PlatformContext, demoOnly: () => void, open: Open) {
   app.post(DEMO_TOKEN_PATH, { schema: { body: TOKEN_FORM }, ...open }, async (request, reply) => {
     demoOnly();
     const form = request.body as Record<string, string | undefined>;

@@ -374,6 +374,10 @@ function send(c: Case): Promise<Answer> {
 
 /** Whether a refusal is in the API's own error shape. */
 function errorShapeProblem(path: string, answer: Answer): string | undefined {
+  // The console and the demo issuer's sign-in page are web pages: they refuse with an HTML page.
+  if (path.startsWith('/console') || path.startsWith('/identity/demo-cis2/authorize')) {
+    return /^text\/html/.test(answer.contentType) && /<h1>/.test(answer.body) ? undefined : 'not an HTML error page';
+  }
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(answer.body) as Record<string, unknown>;
@@ -383,7 +387,7 @@ function errorShapeProblem(path: string, answer: Answer): string | undefined {
   if (path.startsWith('/messageexchange')) {
     return typeof json.errorDescription === 'string' || Array.isArray(json.detail) ? undefined : 'not a MESH error body';
   }
-  if (path.startsWith('/oauth2/token')) return typeof json.error === 'string' ? undefined : 'not an OAuth2 error';
+  if (path.startsWith('/oauth2/token') || path.startsWith('/identity/demo-cis2/token')) return typeof json.error === 'string' ? undefined : 'not an OAuth2 error';
   if (json.resourceType !== 'OperationOutcome' || !Array.isArray(json.issue) || json.issue.length === 0) return 'not a FHIR OperationOutcome';
   return undefined;
 }

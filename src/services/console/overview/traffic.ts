@@ -87,7 +87,7 @@ export interface ServiceTraffic {
   errorRatePercent: number | null;
   meanMs: number | null;
   p95Ms: number | null;
-  /** One point a minute, oldest first, 60 in all; the last minute is the one in progress. */
+  /** One point a minute, oldest first: the last hour, or as much of it as the samples cover; the last minute is the one in progress. */
   minutes: MinutePoint[];
   /** 5xx share over the last five minutes: the service's health. */
   recentErrorRatePercent: number | null;
@@ -101,14 +101,16 @@ export function summarise(samples: readonly Sample[], now: Sample, services: rea
   const oldest = inWindow[0] ?? now;
   const fiveMinutesAgo = inWindow.find((s) => s.at >= now.at - 5 * 60_000) ?? now;
   const series = [...inWindow, now];
+  // A process younger than an hour charts the minutes it has seen (at least two), so its charts fill their width.
+  const span = Math.min(60, Math.max(2, Math.ceil((now.at - oldest.at) / 60_000) + 1));
   return services.map((service) => {
     const hour = difference(now.services[service], oldest.services[service]);
     const recent = difference(now.services[service], fiveMinutesAgo.services[service]);
-    const minutes: Counts[] = Array.from({ length: 60 }, empty);
+    const minutes: Counts[] = Array.from({ length: span }, empty);
     for (let i = 1; i < series.length; i++) {
       const step = difference(series[i]!.services[service], series[i - 1]!.services[service]);
-      const minute = 59 - Math.floor((now.at - series[i]!.at) / 60_000);
-      if (minute < 0 || minute > 59) continue;
+      const minute = span - 1 - Math.floor((now.at - series[i]!.at) / 60_000);
+      if (minute < 0 || minute >= span) continue;
       const bin = minutes[minute]!;
       bin.requests += step.requests;
       bin.serverErrors += step.serverErrors;

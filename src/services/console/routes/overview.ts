@@ -35,6 +35,7 @@ function serviceView(traffic: ServiceTraffic) {
     errorRate: round(traffic.errorRatePercent, 1),
     meanMs: round(traffic.meanMs, 1),
     p95Ms: round(traffic.p95Ms, 1),
+    minutesCharted: traffic.minutes.length,
     charts: {
       requests: lineChart(traffic.minutes.map((m) => m.requests), 5),
       errors: lineChart(traffic.minutes.map((m) => (m.errorRatePercent === null ? null : round(m.errorRatePercent, 1))), 1),
