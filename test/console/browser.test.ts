@@ -110,7 +110,11 @@ describe('the operations console in a real browser (Debian chromium)', () => {
     try {
       await signIn(browser.page, spine.url, DEMO_IDENTITIES.administrator);
       const page = browser.page;
-      await page.goto(`${spine.url}/console/directory/mailboxes`);
+      for (const section of ['applications', 'workflows', 'mailboxes']) {
+        await page.goto(`${spine.url}/console/directory/${section}`);
+        assert.deepEqual(await accessibilityViolations(page), [], section);
+        await screenshot(page, `directory-${section}--administrator`);
+      }
       await page.getByLabel('Mailbox id').fill('X26CON1');
       await page.getByLabel('Name', { exact: true }).fill('Console test mailbox');
       await page.getByLabel('Organisation (ODS code)').fill('X26');

@@ -6,7 +6,7 @@ import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import { join } from 'node:path';
-import { mayView, type PageId } from './pages.js';
+import { mayView, pageOf, type PageId } from './pages.js';
 import { CONSOLE_ASSETS, NHSUK_CSS, NHSUK_DIST, render } from './render.js';
 import { csrfTokenMatches, currentSession, type ConsoleSession } from './auth/sessions.js';
 import { auditConsole } from './audit.js';
@@ -40,7 +40,10 @@ function contentSecurityPolicy(nonce: string): string {
 
 /** A plain-words error page; the status is the API's (400 naming the field, 403, 404, 503…). */
 export function errorPage(request: FastifyRequest, reply: FastifyReply, status: number, heading: string, message: string) {
-  return render(request, reply, { template: 'error.njk', title: heading, heading, message, status });
+  // A refused search goes back to its form; a refused post back to the page it came from.
+  const page = request.routeOptions.config?.consolePage;
+  const backHref = status === 400 && page ? (request.method === 'GET' ? request.url.split('?')[0] : pageOf(page).path) : undefined;
+  return render(request, reply, { template: 'error.njk', title: heading, heading, message, status, backHref });
 }
 
 export function registerConsoleHttp(scope: FastifyInstance, ctx: PlatformContext) {
