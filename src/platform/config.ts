@@ -14,6 +14,7 @@ export const SERVICE_NAMES = [
   'consent',
   'export',
   'prescriptions',
+  'console',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -71,6 +72,8 @@ export interface Config {
   pdsReplayRetentionHours: number;
   /** The event relay (outbox → NEMS/MNS subscribers). */
   events: EventRelayConfig;
+  /** The OpenID Connect issuer the console signs people in with; unset, the demo issuer (demo mode only). */
+  consoleOidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
 }
 
 export interface ConfigFlags {
@@ -219,6 +222,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     drainMs: parseCount('OPENSPINE_DRAIN_MS', env.OPENSPINE_DRAIN_MS, 0),
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
     events: parseEventRelayConfig(env),
+    consoleOidc: env.OPENSPINE_CONSOLE_OIDC_ISSUER
+      ? { issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined }
+      : undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import { eventsService } from './events/index.js';
 import { consentService } from './consent/index.js';
 import { exportService } from './export/index.js';
 import { prescriptionsService } from './prescriptions/index.js';
+import { consoleService } from './console/index.js';
 
 /** Every service, in migration and seeding order: the ones others depend on first. */
 export const ALL_SERVICES: readonly ServiceModule[] = [
@@ -23,6 +24,7 @@ export const ALL_SERVICES: readonly ServiceModule[] = [
   consentService,
   exportService,
   prescriptionsService,
+  consoleService,
 ];
 
 export function servicesNamed(names: readonly ServiceName[]): ServiceModule[] {

@@ -41,7 +41,7 @@ describe('demo identities', () => {
     assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read',
       'record-locator:produce', 'record-locator:consume']);
     assert.equal(credentials.admin.apiKey.length, 32);
-    assert.deepEqual(credentials.users.map((u: { userId: string }) => u.userId), ['555000000001', '555000000002', '555000000003', '555000000004']);
+    assert.deepEqual(credentials.users.map((u: { userId: string }) => u.userId), ['555000000001', '555000000002', '555000000003', '555000000004', '555000000005']);
   });
 
   it('a second process on the same database re-uses the demo apps and writes no credentials', async () => {
@@ -52,7 +52,7 @@ describe('demo identities', () => {
       const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.applications WHERE demo_slot IS NOT NULL`);
       assert.equal(rows[0].n, 2);
       const users = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.role_profiles`);
-      assert.equal(users.rows[0].n, 5);
+      assert.equal(users.rows[0].n, 6);
     } finally {
       await second.close();
     }

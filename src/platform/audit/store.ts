@@ -124,6 +124,10 @@ export interface AuditSearch {
   /** A user id or an application id. */
   agent?: string;
   recorded?: RecordedBound[];
+  /** The organisation (ODS code) the caller acted for. */
+  odsCode?: string;
+  /** One action, e.g. 'patient.read'. */
+  action?: string;
   /** Own-activity restriction: only records by this user, or by this application. */
   onlyBy?: { userId: string } | { appId: string };
   limit: number;
@@ -142,6 +146,8 @@ export async function searchAuditRecords(db: Queryable, search: AuditSearch): Pr
     const agent = param(search.agent);
     where.push(`(user_id = ${agent} OR app_id = ${agent})`);
   }
+  if (search.odsCode !== undefined) where.push(`ods_code = ${param(search.odsCode)}`);
+  if (search.action !== undefined) where.push(`action = ${param(search.action)}`);
   for (const bound of search.recorded ?? []) {
     if (bound.op === 'atOrAfter') where.push(`recorded_at >= ${param(bound.at)}`);
     else if (bound.op === 'before') where.push(`recorded_at < ${param(bound.at)}`);

@@ -4,7 +4,7 @@ import type { Db } from '../db/pool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The server's Prometheus registry: services add their own metrics to it. */
+    /** The server's Prometheus registry: `/metrics` serves it, services add their own metrics, the console charts it. */
     metrics: Registry;
   }
 }

@@ -95,7 +95,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     return payload;
   });
   registerRequestIdEcho(app);
-  registerMetrics(app, ctx.db);
+  app.decorate('metrics', registerMetrics(app, ctx.db));
   registerHealth(app, ctx.config, ctx.db);
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });

@@ -6,6 +6,10 @@ import { gpOdsCode } from './domain/patient-fields.js';
 import { readPatientRow, resolvePatient } from './store/patient-reads.js';
 import { activePatientPage } from './store/export-reads.js';
 import { readView } from './views/patient-views.js';
+import { parseSearchParams, type RawQuery } from './search/parse-search-params.js';
+import { rankMatches, type ScoredPatient } from './search/rank-matches.js';
+import { CANDIDATE_CAP, findSearchCandidates } from './store/patient-search.js';
+export type { Patient } from './fhir-types.js';
 
 /** The synthetic population's NHS numbers, in the order `openspine seed --patients N` allocates them. */
 export { SyntheticNhsNumbers } from './population/nhs-numbers.js';
@@ -36,6 +40,14 @@ export interface DemographicsApi {
   lookupPatient(nhsNumber: string): Promise<PatientLookup>;
   /** The record under this NHS number itself (not followed to a superseding one). */
   currentRecord(nhsNumber: string): Promise<PatientRecord>;
+  /** The current record (FHIR Patient, as stored), following a superseded number; undefined when unknown or invalidated. */
+  readPatient(nhsNumber: string): Promise<{ patient: Patient; restricted: boolean } | undefined>;
+  /**
+   * A PDS search with PDS's own parameters (family, given, birthdate, gender, address-postcode,
+   * _fuzzy-match…): the matches best first, or 'too-many' past `limit`. A bad parameter throws
+   * PDS's own coded error.
+   */
+  searchPatients(parameters: RawQuery, limit: number): Promise<ScoredPatient[] | 'too-many'>;
 }
 
 export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
@@ -64,6 +76,19 @@ export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
       if (!row) return { status: 'unknown', restricted: false };
       const status = row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown';
       return { status, restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
+    },
+    async readPatient(nhsNumber) {
+      if (!isValidNhsNumber(nhsNumber)) return undefined;
+      const row = await resolvePatient(db.pool, nhsNumber);
+      if (!row || row.status !== 'active') return undefined;
+      return { patient: JSON.parse(row.json) as Patient, restricted: row.restricted };
+    },
+    async searchPatients(parameters, limit) {
+      const query = parseSearchParams(parameters);
+      const candidates = await findSearchCandidates(db.pool, query, CANDIDATE_CAP + 1);
+      if (candidates.length > CANDIDATE_CAP) return 'too-many';
+      const matches = rankMatches(query, candidates);
+      return matches.length > limit ? 'too-many' : matches;
     },
   };
 }

@@ -55,6 +55,9 @@ export interface DirectoryApi {
   registerSigningCertificate(subject: string, pem: string): Promise<void>;
   /** EPS: the certificates registered for these subjects (PEM). */
   signingCertificates(subjects: string[]): Promise<Array<{ subject: string; pem: string }>>;
+  /** Up to 1000 at a time, by id. */
+  listMailboxes(filter?: { odsCode?: string; limit?: number; offset?: number }): Promise<MeshMailbox[]>;
+  listWorkflows(filter?: { limit?: number; offset?: number }): Promise<MeshWorkflow[]>;
 }
 
 /** Bound to a Queryable (pool or transaction), so a caller can include directory reads in its own transaction. */
@@ -83,6 +86,8 @@ export function directoryApi(db: Queryable): DirectoryApi {
       await certificates.insertSigningCertificate(db, subject, certificate.fingerprint256, certificate.toString());
     },
     signingCertificates: (subjects) => certificates.findSigningCertificates(db, subjects),
+    listMailboxes: (filter = {}) => mesh.listMailboxes(db, filter),
+    listWorkflows: (filter = {}) => mesh.listWorkflows(db, filter),
   };
 }
 

@@ -5,7 +5,8 @@ import type { ApplicationInput } from './application-input.js';
 import { parseApplicationInput } from './application-input.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { generateSigningKey, type GeneratedKeyPair } from './keys.js';
-import { findDemoApplication, insertApplication, insertDemoApplicationOnce, type Application, type NewApplication } from './store/applications.js';
+import { findDemoApplication, insertApplication, insertDemoApplicationOnce, updateApplicationActivities, type Application, type NewApplication } from './store/applications.js';
+import { isActivity, type Activity } from '../../platform/auth/activities.js';
 
 /**
  * What the identity service offers the rest of the code (CLI, seeds, tests). Other services need
@@ -16,7 +17,9 @@ export { applicationPrincipal, userPrincipal } from './principal.js';
 export { grantToken, tokenUrlOf, CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, TOKEN_EXCHANGE, ID_TOKEN_TYPE } from './grant.js';
 export { mintDemoIdToken, DEMO_ISSUER, DEMO_JWKS_PATH } from './demo-issuer.js';
 export { buildClientAssertion } from './assertion-builder.js';
-export { activitiesForRole, ROLE_ACTIVITIES, ROLE_NAMES } from './roles.js';
+export { activitiesForRole, ROLE_ACTIVITIES, ROLE_NAMES, jobRoleCode } from './roles.js';
+export { demoIssuerJwks } from './demo-issuer.js';
+export { redeemAuthorizationCode, DEMO_CONSOLE_CLIENT_ID, DEMO_CONSOLE_CALLBACK_PATH, DEMO_AUTHORIZE_PATH } from './demo-authorize.js';
 
 export interface CreatedApplication {
   application: Application;
@@ -55,4 +58,16 @@ export async function createDemoApplicationOnce(db: Queryable, slot: string, inp
 export async function demoApplication(db: Queryable, slot: 'demo' | 'admin'): Promise<{ appId: string; odsCode: string } | undefined> {
   const app = await findDemoApplication(db, slot);
   return app && { appId: app.appId, odsCode: app.odsCode };
+}
+
+export { listApplications } from './store/applications.js';
+
+/**
+ * Replaces an application's activities (the console's edit and disable): each must be a known
+ * activity. Tokens already issued keep theirs until they expire (minutes).
+ */
+export async function setApplicationActivities(db: Queryable, apiKey: string, activities: readonly string[]): Promise<Application | undefined> {
+  const unknown = activities.filter((a) => !isActivity(a));
+  if (unknown.length > 0) throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Unknown activities: ${unknown.join(', ')}`);
+  return updateApplicationActivities(db, apiKey, [...new Set(activities as Activity[])]);
 }

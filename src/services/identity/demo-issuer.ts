@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, importJWK } from 'jose';
+import { SignJWT, importJWK, type JWK } from 'jose';
 import { SpineError } from '../../platform/http/errors.js';
 import type { PlatformContext } from '../../platform/service.js';
 import type { Queryable } from '../../platform/db/pool.js';
@@ -59,13 +59,18 @@ export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdToken
     nhsid_nrbac_roles: user.roleProfiles.map((r) => ({ person_roleid: r.roleProfileId, org_code: r.odsCode, role_code: r.roleCode })),
   };
   if (request.roleProfileId) claims.selected_roleid = request.roleProfileId;
-  return new SignJWT(claims)
+  return signDemoIdToken(privateJwk, { subject: user.userId, audience: DEMO_CLIENT_ID, now, claims });
+}
+
+/** Signs an ID token as the demo issuer (with its key from `findSigningKey`). */
+export async function signDemoIdToken(privateJwk: JWK, token: { subject: string; audience: string; now: number; claims: Record<string, unknown> }): Promise<string> {
+  return new SignJWT(token.claims)
     .setProtectedHeader({ alg: 'RS256', kid: privateJwk.kid!, typ: 'JWT' })
     .setIssuer(DEMO_ISSUER)
-    .setSubject(user.userId)
-    .setAudience(DEMO_CLIENT_ID)
+    .setSubject(token.subject)
+    .setAudience(token.audience)
     .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + ID_TOKEN_TTL_SECONDS)
+    .setIssuedAt(token.now)
+    .setExpirationTime(token.now + ID_TOKEN_TTL_SECONDS)
     .sign(await importJWK(privateJwk, 'RS256'));
 }

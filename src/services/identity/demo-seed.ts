@@ -22,6 +22,7 @@ export const DEMO_USERS: Array<{ userId: string; name: string; roleProfiles: Arr
   { userId: '555000000002', name: 'Sam Demo-Clerk', roleProfiles: [{ roleProfileId: '555000000102', odsCode: DEMO_PRACTICE, roleCode: 'R8010' }] },
   { userId: '555000000003', name: 'Pat Demo-Privacy', roleProfiles: [{ roleProfileId: '555000000103', odsCode: NATIONAL, roleCode: 'R9901' }] },
   { userId: '555000000004', name: 'Chris Demo-Admin', roleProfiles: [{ roleProfileId: '555000000104', odsCode: NATIONAL, roleCode: 'R9902' }] },
+  { userId: '555000000005', name: 'Jo Demo-Operator', roleProfiles: [{ roleProfileId: '555000000105', odsCode: NATIONAL, roleCode: 'R9903' }] },
 ];
 
 interface KeyCredentials {

@@ -2,6 +2,8 @@ import type { ServiceModule } from '../../platform/service.js';
 import { identityMigrations } from './migrations.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerDemoAuthorizeRoutes } from './demo-authorize-routes.js';
+import { purgeExpiredAuthorizationCodes } from './store/authorization-codes.js';
 import { seedIdentityDemo } from './demo-seed.js';
 import { purgeExpiredJtis } from './store/applications.js';
 import { apiKeyResolver } from './api-keys.js';
@@ -24,6 +26,7 @@ export const identityService: ServiceModule = {
     });
     await registerOAuthRoutes(app, ctx);
     await registerAdminRoutes(app, ctx);
+    await registerDemoAuthorizeRoutes(app, ctx);
   },
   seedDemo: seedIdentityDemo,
   resolveApiKey: (ctx) => apiKeyResolver(ctx.db, ctx.clock),
@@ -31,7 +34,7 @@ export const identityService: ServiceModule = {
   startWorkers(ctx) {
     const timer = setInterval(() => {
       const now = ctx.clock.now();
-      Promise.all([purgeExpiredJtis(ctx.db, now), purgeExpiredIdTokenUses(ctx.db, now)])
+      Promise.all([purgeExpiredJtis(ctx.db, now), purgeExpiredIdTokenUses(ctx.db, now), purgeExpiredAuthorizationCodes(ctx.db, now)])
         .catch((err: Error) => ctx.log.warn({ err }, 'jti sweep failed'));
     }, JTI_SWEEP_MS);
     timer.unref();

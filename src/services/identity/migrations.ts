@@ -73,6 +73,22 @@ export const identityMigrations: MigrationSet[] = [
           );
           CREATE INDEX used_id_tokens_expiry ON identity.used_id_tokens (expires_at);`,
       },
+      {
+        // The demo issuer's OpenID Connect authorization-code flow (the console signs in with it):
+        // a code is single-use, short-lived, bound to its client, redirect URI and PKCE challenge,
+        // and only its hash is stored.
+        id: '003_demo_authorization_codes',
+        sql: `
+          CREATE TABLE identity.demo_authorization_codes (
+            code_hash text PRIMARY KEY,
+            client_id text NOT NULL,
+            redirect_uri text NOT NULL,
+            code_challenge text NOT NULL,
+            id_token text NOT NULL,
+            expires_at timestamptz NOT NULL
+          );
+          CREATE INDEX demo_authorization_codes_expiry ON identity.demo_authorization_codes (expires_at);`,
+      },
     ],
   },
 ];

@@ -21,6 +21,8 @@ export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   // and the directory.
   R9901: ['audit:read', 'audit:read-all', 'directory:read', 'consent:read'],
   R9902: ['identity:admin', 'directory:admin', 'directory:read', 'audit:read', 'record-locator:admin'],
+  // A Spine operator watches the service (the console's overview and message tracking).
+  R9903: ['directory:read'],
 };
 
 export const ROLE_NAMES: Readonly<Record<string, string>> = {
@@ -31,6 +33,7 @@ export const ROLE_NAMES: Readonly<Record<string, string>> = {
   R8010: 'Clerical',
   R9901: 'Privacy Officer',
   R9902: 'Spine Administrator',
+  R9903: 'Spine Operator',
 };
 
 /** The job-role code of a CIS2 role code: `S8000:G8000:R8000` and `R8000` both give `R8000`. */

@@ -3,12 +3,13 @@ import type { Db, Queryable } from '../../platform/db/pool.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { directoryApi, type MeshMailbox } from '../directory/api.js';
 import { partyOf } from './handlers/send.js';
-import type { Message, Party } from './message.js';
+import { messageState, type Message, type MessageEvent, type MessageState, type Party } from './message.js';
 import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from './protocol/limits.js';
 import { newMessageId } from './protocol/message-id.js';
 import { findChunk, recordChunk } from './store/chunks.js';
 import { acknowledgeForService, listWaiting } from './store/inbox.js';
-import { findMessages } from './store/messages.js';
+import { findMessage, findMessages } from './store/messages.js';
+import { inboxDepths, reportsAbout, searchMessages, type InboxDepth, type MessageSearch } from './store/tracking-search.js';
 import { pgBodyStore } from './store/pg-body-store.js';
 import { insertNewMessage } from './store/send.js';
 
@@ -32,13 +33,38 @@ export interface SystemMessage {
 
 export type PostOutcome = { status: 'accepted'; messageId: string } | { status: 'unknown-recipient' | 'too-large' };
 
+export type { Message, MessageEvent, MessageState } from './message.js';
+export type { MessageSearch, InboxDepth } from './store/tracking-search.js';
+export { messageState } from './message.js';
+
+/** A message with its state and events, for tracking (the console). Metadata only: never a body. */
+export interface TrackedMessage {
+  message: Message;
+  state: MessageState;
+  events: MessageEvent[];
+}
+
 export interface MessagingApi {
   postMessage(tx: Queryable, message: SystemMessage, at: Date): Promise<PostOutcome>;
+  /** Tracking (the console): messages matching a search, newest first. */
+  findMessages(search: MessageSearch): Promise<TrackedMessage[]>;
+  /** A message with its events and the REPORTs sent about it; undefined when unknown. */
+  messageHistory(messageId: string): Promise<{ tracked: TrackedMessage; reports: TrackedMessage[] } | undefined>;
+  inboxDepths(now: Date): Promise<InboxDepth[]>;
 }
+
+const tracked = (stored: { message: Message; events: MessageEvent[] }): TrackedMessage => ({ ...stored, state: messageState(stored.events) });
 
 export function messagingApi(db: Db): MessagingApi {
   const bodies = pgBodyStore(db);
   return {
+    findMessages: async (search) => (await searchMessages(db, search)).map(tracked),
+    async messageHistory(messageId) {
+      const stored = await findMessage(db, messageId);
+      if (!stored) return undefined;
+      return { tracked: tracked(stored), reports: (await reportsAbout(db, messageId)).map(tracked) };
+    },
+    inboxDepths: (now) => inboxDepths(db, now),
     async postMessage(tx, m, at) {
       if (m.body.length > MAX_CHUNK_BYTES) return { status: 'too-large' };
       const recipient = await directoryApi(tx).getMailbox(m.recipient);

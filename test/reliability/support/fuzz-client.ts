@@ -387,6 +387,10 @@ function errorShapeProblem(path: string, answer: Answer): string | undefined {
   if (path.startsWith('/nems/') && answer.contentType.includes('xml')) {
     return /<OperationOutcome[\s>]/.test(answer.body) && /<issue>/.test(answer.body) ? undefined : 'not an XML OperationOutcome';
   }
+  // The console and the demo issuer's sign-in page are web pages: they refuse with an HTML page.
+  if (path.startsWith('/console') || path.startsWith('/identity/demo-cis2/authorize')) {
+    return /^text\/html/.test(answer.contentType) && /<h1>/.test(answer.body) ? undefined : 'not an HTML error page';
+  }
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(answer.body) as Record<string, unknown>;
@@ -396,7 +400,7 @@ function errorShapeProblem(path: string, answer: Answer): string | undefined {
   if (path.startsWith('/messageexchange')) {
     return typeof json.errorDescription === 'string' || Array.isArray(json.detail) ? undefined : 'not a MESH error body';
   }
-  if (path.startsWith('/oauth2/token')) return typeof json.error === 'string' ? undefined : 'not an OAuth2 error';
+  if (path.startsWith('/oauth2/token') || path.startsWith('/identity/demo-cis2/token')) return typeof json.error === 'string' ? undefined : 'not an OAuth2 error';
   // MNS: {errors}, {validationErrors: {…}}, or the API platform's {fault} on 401.
   if (path.startsWith('/multicast-notification-service')) {
     return typeof json.errors === 'string' || (typeof json.validationErrors === 'object' && json.validationErrors !== null) || typeof json.fault === 'object'

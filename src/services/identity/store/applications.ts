@@ -81,6 +81,13 @@ export async function replaceApplicationJwks(db: Queryable, apiKey: string, jwks
   return rows[0] ? toApplication(rows[0]) : undefined;
 }
 
+/** Replaces what an application may do (an empty list disables it: every call is then refused 403). */
+export async function updateApplicationActivities(db: Queryable, apiKey: string, activities: Activity[]): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(
+    `UPDATE identity.applications SET activities = $2 WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, activities]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
 export async function listApplications(db: Queryable): Promise<Application[]> {
   const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications ORDER BY created_at, name`);
   return rows.map(toApplication);

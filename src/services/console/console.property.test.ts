@@ -1,0 +1,164 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { csvCell, toCsv } from './csv.js';
+import { CHART_HEIGHT, CHART_WIDTH, lineChart, niceCeiling } from './overview/chart.js';
+import { percentile95Ms, serviceOfRoute, summarise, type Counts, type Sample } from './overview/traffic.js';
+import { personFromClaims } from './auth/person.js';
+import { safeReturnPath } from './routes/login.js';
+import { mayView, PAGES, CONSOLE_ROLES } from './pages.js';
+import { auditSearchOf } from './routes/audit.js';
+
+/** Parses RFC 4180 CSV (quoted cells, doubled quotes): enough to read back what toCsv wrote. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += c;
+  }
+  return rows;
+}
+
+describe('CSV export', () => {
+  it('reads back cell for cell, with formula-looking cells defused by an apostrophe', () => {
+    fc.assert(fc.property(fc.array(fc.array(fc.string(), { minLength: 3, maxLength: 3 }), { maxLength: 8 }), (rows) => {
+      const parsed = parseCsv(toCsv(['a', 'b', 'c'], rows));
+      assert.deepEqual(parsed[0], ['a', 'b', 'c']);
+      assert.equal(parsed.length, rows.length + 1);
+      rows.forEach((row, r) => row.forEach((cell, c) => {
+        assert.equal(parsed[r + 1]![c], /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell);
+      }));
+    }));
+  });
+
+  it('never starts a cell with a formula character', () => {
+    fc.assert(fc.property(fc.string(), (value) => {
+      assert.doesNotMatch(csvCell(value).replace(/^"/, ''), /^[=+\-@\t\r]/);
+    }));
+  });
+});
+
+describe('overview charts', () => {
+  it('every point lies inside the chart box, one command per present value, and the top is a round number at or above the maximum', () => {
+    fc.assert(fc.property(fc.array(fc.option(fc.double({ min: 0, max: 1e9, noNaN: true }), { nil: null }), { maxLength: 80 }), (values) => {
+      const chart = lineChart(values);
+      const commands = chart.path === '' ? [] : chart.path.split(' ').filter((p) => /^[ML]/.test(p));
+      assert.equal(commands.length, values.filter((v) => v !== null).length);
+      const numbers = chart.path.match(/-?\d+(\.\d+)?/g)?.map(Number) ?? [];
+      for (let i = 0; i < numbers.length; i += 2) {
+        assert.ok(numbers[i]! >= 0 && numbers[i]! <= CHART_WIDTH, `x ${numbers[i]}`);
+        assert.ok(numbers[i + 1]! >= 0 && numbers[i + 1]! <= CHART_HEIGHT, `y ${numbers[i + 1]}`);
+      }
+      const max = Math.max(1, ...values.filter((v): v is number => v !== null));
+      assert.ok(chart.top >= max);
+      assert.match(String(chart.top / 10 ** Math.floor(Math.log10(chart.top))), /^(1|2|5)$/);
+    }));
+  });
+
+  it('niceCeiling gives 1, 2 or 5 times a power of ten, never below the value', () => {
+    fc.assert(fc.property(fc.double({ min: 1e-6, max: 1e12, noNaN: true }), (value) => {
+      const top = niceCeiling(value);
+      assert.ok(top >= value * (1 - 1e-12));
+    }));
+  });
+});
+
+describe('overview traffic', () => {
+  const counts = (requests: number, serverErrors: number, buckets: Record<string, number>): Counts => ({ requests, serverErrors, latencySeconds: requests * 0.01, buckets });
+
+  it('routes map to their service by NHS URL prefix', () => {
+    assert.equal(serviceOfRoute('/personal-demographics/FHIR/R4/Patient/:id'), 'demographics');
+    assert.equal(serviceOfRoute('/messageexchange/:mailbox/inbox'), 'messaging');
+    assert.equal(serviceOfRoute('/record-locator/consumer/FHIR/R4/DocumentReference'), 'record-locator');
+    assert.equal(serviceOfRoute('/oauth2/token'), 'identity');
+    assert.equal(serviceOfRoute('/console/overview'), 'console');
+    assert.equal(serviceOfRoute('/_status'), 'platform');
+    assert.equal(serviceOfRoute('/auditing'), 'platform');
+  });
+
+  it('the 95th percentile is the bound of the first bucket holding 95 % of requests', () => {
+    assert.equal(percentile95Ms(counts(100, 0, { '0.01': 90, '0.05': 96, '0.1': 100, '+Inf': 100 })), 50);
+    assert.equal(percentile95Ms(counts(0, 0, {})), null);
+  });
+
+  it('the hour\'s figures are the difference between the newest and the oldest sample, and minutes add up to them', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(50), fc.nat(5)), { minLength: 1, maxLength: 240 }), (steps) => {
+      const start = 1_000_000_000;
+      let requests = 7;
+      let errors = 1;
+      const samples: Sample[] = [{ at: start, services: { demographics: counts(requests, errors, {}) } }];
+      steps.forEach(([r, e], i) => {
+        requests += r + e;
+        errors += e;
+        samples.push({ at: start + (i + 1) * 15_000, services: { demographics: counts(requests, errors, {}) } });
+      });
+      const now = samples[samples.length - 1]!;
+      const [traffic] = summarise(samples.slice(0, -1), now, ['demographics']);
+      const windowStart = samples.find((s) => s.at >= now.at - 3_600_000)!;
+      assert.equal(traffic!.requests, requests - windowStart.services.demographics!.requests);
+      assert.equal(traffic!.serverErrors, errors - windowStart.services.demographics!.serverErrors);
+      assert.equal(traffic!.minutes.length, Math.min(60, Math.max(2, Math.ceil((now.at - windowStart.at) / 60_000) + 1)));
+      assert.equal(traffic!.minutes.reduce((sum, m) => sum + m.requests, 0), traffic!.requests);
+    }));
+  });
+});
+
+describe('console sign-in', () => {
+  const staff = (roleCode: string, extra: Record<string, unknown> = {}) => ({
+    sub: '555000000009', name: 'A Person', selected_roleid: 'P1',
+    nhsid_nrbac_roles: [{ person_roleid: 'P0', org_code: 'A83008', role_code: 'R9902' }, { person_roleid: 'P1', org_code: 'X26', role_code: roleCode }], ...extra,
+  });
+
+  it('maps the selected CIS2 role to a console role, and refuses roles without one', () => {
+    assert.deepEqual(personFromClaims('iss', staff('S8000:G8000:R9903')), { ok: true, person: { issuer: 'iss', sub: '555000000009', name: 'A Person', role: 'operator', roleProfileId: 'P1', roleCode: 'R9903', odsCode: 'X26' } });
+    assert.equal((personFromClaims('iss', staff('R9901')) as { person: { role: string } }).person.role, 'privacy-officer');
+    assert.equal((personFromClaims('iss', staff('R9902')) as { person: { role: string } }).person.role, 'administrator');
+    assert.deepEqual(personFromClaims('iss', staff('R8000')), { ok: false, problem: 'role R8000 does not give access to the console' });
+    assert.deepEqual(personFromClaims('iss', staff('R9902', { selected_roleid: 'P9' })), { ok: false, problem: 'the ID token names no selected role profile' });
+  });
+
+  it('a patient needs a valid NHS number at proofing level P9', () => {
+    assert.equal((personFromClaims('iss', { sub: 'p', nhs_number: '9000000009', identity_proofing_level: 'P9' }) as { person: { role: string } }).person.role, 'patient');
+    assert.equal(personFromClaims('iss', { sub: 'p', nhs_number: '9000000008', identity_proofing_level: 'P9' }).ok, false);
+    assert.equal(personFromClaims('iss', { sub: 'p', nhs_number: '9000000009', identity_proofing_level: 'P5' }).ok, false);
+  });
+
+  it('whatever the claims, the answer is a console person or a reason, never a throw', () => {
+    fc.assert(fc.property(fc.dictionary(fc.constantFrom('sub', 'name', 'nhs_number', 'identity_proofing_level', 'selected_roleid', 'nhsid_nrbac_roles'), fc.jsonValue()), (claims) => {
+      const result = personFromClaims('iss', claims);
+      if (result.ok) assert.ok((CONSOLE_ROLES as readonly string[]).includes(result.person.role));
+      else assert.equal(typeof result.problem, 'string');
+    }));
+  });
+
+  it('only the console\'s own paths are followed back after sign-in', () => {
+    assert.equal(safeReturnPath('/console/audit?nhsNumber=9000000009'), '/console/audit?nhsNumber=9000000009');
+    for (const bad of ['//evil.example/console/', 'https://evil.example/', '/console//evil', '/consoleX', '/console/\\evil', undefined, 42]) assert.equal(safeReturnPath(bad), '/console');
+    fc.assert(fc.property(fc.string(), (raw) => {
+      const path = safeReturnPath(raw);
+      assert.ok(path === '/console' || (path.startsWith('/console/') && !path.includes('//')));
+    }));
+  });
+
+  it('every page is open to at least one role, and mayView agrees with the page table', () => {
+    for (const page of PAGES) {
+      assert.ok(page.roles.length > 0);
+      for (const role of CONSOLE_ROLES) assert.equal(mayView(role, page.id), page.roles.includes(role));
+    }
+  });
+});
+
+describe('audit search form', () => {
+  it('empty fields are no filter; "to" includes its whole day; the organisation is upper-cased', () => {
+    assert.deepEqual(auditSearchOf({ nhsNumber: '', user: ' ', organisation: 'x26', action: 'patient.read', from: '2026-01-02', to: '2026-01-03' }, 10), {
+      nhsNumber: undefined, agent: undefined, odsCode: 'X26', action: 'patient.read', limit: 10,
+      recorded: [{ op: 'atOrAfter', at: new Date('2026-01-02T00:00:00Z') }, { op: 'before', at: new Date('2026-01-04T00:00:00Z') }],
+    });
+  });
+});

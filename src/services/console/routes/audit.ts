@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { searchAuditRecords, verifyAuditChain, type AuditSearch, type ChainedRecord, type RecordedBound } from '../../audit/api.js';
+import { pageRoute } from '../http.js';
+import { render } from '../render.js';
+import { auditConsole } from '../audit.js';
+import { toCsv } from '../csv.js';
+
+const PAGE_SIZE = 100;
+const EXPORT_LIMIT = 10_000;
+
+const optional = (pattern: string, maxLength: number) => ({ type: 'string', maxLength, pattern });
+export const AUDIT_QUERY = {
+  type: 'object',
+  properties: {
+    nhsNumber: optional('^(\\s*|\\d{10})$', 10),
+    user: optional('^[\\x20-\\x7e]*$', 100),
+    organisation: optional('^[A-Za-z0-9.]*$', 20),
+    action: optional('^[a-z.:-]*$', 60),
+    from: optional('^(|\\d{4}-\\d{2}-\\d{2})$', 10),
+    to: optional('^(|\\d{4}-\\d{2}-\\d{2})$', 10),
+  },
+};
+
+export interface AuditQuery { nhsNumber?: string; user?: string; organisation?: string; action?: string; from?: string; to?: string }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The form's fields as an audit search: empty fields are no filter; `to` includes its whole day. */
+export function auditSearchOf(query: AuditQuery, limit: number): AuditSearch {
+  const value = (text: string | undefined) => (text && text.trim() !== '' ? text.trim() : undefined);
+  const recorded: RecordedBound[] = [];
+  if (value(query.from)) recorded.push({ op: 'atOrAfter', at: new Date(`${query.from}T00:00:00Z`) });
+  if (value(query.to)) recorded.push({ op: 'before', at: new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS) });
+  return {
+    nhsNumber: value(query.nhsNumber), agent: value(query.user), odsCode: value(query.organisation)?.toUpperCase(),
+    action: value(query.action), recorded, limit,
+  };
+}
+
+const CSV_COLUMNS = ['seq', 'recordedAt', 'action', 'outcome', 'resource', 'nhsNumbers', 'userId', 'roleCode', 'odsCode', 'appName', 'requestId', 'hash'] as const;
+
+export function auditCsv(records: readonly ChainedRecord[]): string {
+  return toCsv([...CSV_COLUMNS], records.map((r) => CSV_COLUMNS.map((c) => {
+    const value = r[c];
+    return Array.isArray(value) ? value.join(' ') : value === null || value === undefined ? '' : String(value);
+  })));
+}
+
+export async function registerAuditRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  app.get('/audit', pageRoute('audit', { querystring: AUDIT_QUERY }), async (request, reply) => {
+    const query = request.query as AuditQuery;
+    const searched = Object.values(query).some((v) => typeof v === 'string' && v.trim() !== '');
+    const search = auditSearchOf(query, PAGE_SIZE);
+    const [result, chain] = await Promise.all([searched ? searchAuditRecords(ctx.db, search) : undefined, verifyAuditChain(ctx.db)]);
+    await auditConsole(ctx, request, {
+      action: 'console.audit.search', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, found: result?.total ?? 0 },
+    });
+    const exportUrl = `/console/audit.csv?${new URLSearchParams(Object.entries(query).filter(([, v]) => typeof v === 'string') as Array<[string, string]>).toString()}`;
+    return render(request, reply, { template: 'audit.njk', title: 'Audit', page: 'audit', query, searched, result, chain, exportUrl });
+  });
+
+  app.get('/audit.csv', pageRoute('audit', { querystring: AUDIT_QUERY }), async (request, reply) => {
+    const query = request.query as AuditQuery;
+    const search = auditSearchOf(query, EXPORT_LIMIT);
+    const result = await searchAuditRecords(ctx.db, search);
+    await auditConsole(ctx, request, {
+      action: 'console.audit.export', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, exported: result.records.length },
+    });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="audit.csv"').send(auditCsv(result.records));
+  });
+}

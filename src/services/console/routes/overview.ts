@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PlatformContext } from '../../../platform/service.js';
+import { pageRoute } from '../http.js';
+import { render, renderFragment } from '../render.js';
+import { auditConsole } from '../audit.js';
+import { lineChart } from '../overview/chart.js';
+import { SAMPLE_MS, TrafficSampler, type ServiceTraffic } from '../overview/traffic.js';
+
+const DB_CHECK_TIMEOUT_MS = 800;
+/** Past this share of 5xx answers in five minutes a service shows as failing. */
+const FAILING_ERROR_RATE_PERCENT = 5;
+
+async function databaseHealth(ctx: PlatformContext): Promise<{ ok: boolean; ms?: number }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), DB_CHECK_TIMEOUT_MS); });
+  try {
+    const answered = await Promise.race([ctx.db.query('SELECT 1').then(() => true), timeout]);
+    return answered ? { ok: true, ms: Math.round(performance.now() - started) } : { ok: false };
+  } catch {
+    return { ok: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const round = (value: number | null, digits = 0) => (value === null ? null : Number(value.toFixed(digits)));
+
+function serviceView(traffic: ServiceTraffic) {
+  const status = traffic.recentErrorRatePercent !== null && traffic.recentErrorRatePercent > FAILING_ERROR_RATE_PERCENT
+    ? { text: 'Failing', colour: 'red' } : { text: 'Running', colour: 'green' };
+  return {
+    ...traffic,
+    status,
+    errorRate: round(traffic.errorRatePercent, 1),
+    meanMs: round(traffic.meanMs, 1),
+    p95Ms: round(traffic.p95Ms, 1),
+    minutesCharted: traffic.minutes.length,
+    charts: {
+      requests: lineChart(traffic.minutes.map((m) => m.requests), 5),
+      errors: lineChart(traffic.minutes.map((m) => (m.errorRatePercent === null ? null : round(m.errorRatePercent, 1))), 1),
+      latency: lineChart(traffic.minutes.map((m) => m.p95Ms), 10),
+    },
+  };
+}
+
+export async function registerOverviewRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  const sampler = new TrafficSampler(app.metrics, () => ctx.clock.now().getTime());
+  sampler.start();
+  app.addHook('onClose', async () => sampler.stop());
+
+  const panel = async (request: FastifyRequest) => {
+    const [database, traffic] = await Promise.all([databaseHealth(ctx), sampler.traffic(ctx.config.services)]);
+    return { database, services: traffic.map(serviceView), updatedAt: ctx.clock.now(), refreshSeconds: SAMPLE_MS / 1000, request };
+  };
+
+  app.get('/overview', pageRoute('overview'), async (request, reply) => {
+    await auditConsole(ctx, request, { action: 'console.overview.view' });
+    return render(request, reply, { template: 'overview.njk', title: 'Overview', page: 'overview', ...(await panel(request)) });
+  });
+
+  // The overview's live panel alone, which the page's small script fetches to refresh in place.
+  // Not audited per refresh: it shows no patient data, and opening the page was.
+  app.get('/overview/live', pageRoute('overview'), async (request, reply) => {
+    return reply.type('text/html; charset=utf-8').send(renderFragment(request, 'overview-panel.njk', await panel(request)));
+  });
+}

@@ -1,0 +1,182 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { DEMO_IDENTITIES } from '../support/console.js';
+import { accessibilityViolations, openBrowser, screenshot, signIn, type Browser } from '../support/browser.js';
+import { userToken } from '../support/identity.js';
+import { MB1, V2, meshAuthorization, sendMessage } from '../messaging/support/mesh-client.js';
+import { CONSOLE_ROLES, PAGES, type ConsoleRole } from '../../src/services/console/pages.js';
+
+/** A page as a role first sees it (the privacy officer's "who looked" with a patient named). */
+const pageUrl = (base: string, path: string, role: ConsoleRole) =>
+  `${base}${path === '/console/who-looked' && role === 'privacy-officer' ? `${path}?nhsNumber=9000000009` : path}`;
+
+describe('the operations console in a real browser (Debian chromium)', () => {
+  let spine: TestSpine;
+  before(async () => {
+    spine = await startTestSpine();
+    // Some traffic, so the overview's charts and the audit trail have something to show.
+    const { token } = await userToken(spine, { roleCode: 'R8000' });
+    for (const nhsNumber of ['9000000009', '9000000017', '9000000025']) {
+      await fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/${nhsNumber}`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': crypto.randomUUID() } });
+    }
+    await sendMessage(spine.url, MB1, 'X26ABC2', 'seed message');
+  });
+  after(async () => { await spine.close(); });
+
+  for (const role of CONSOLE_ROLES) {
+    it(`${role}: every page the role may see loads without an accessibility violation or CSP error; the others are refused 403 and not linked`, async () => {
+      const browser = await openBrowser();
+      try {
+        await signIn(browser.page, spine.url, DEMO_IDENTITIES[role]);
+        for (const page of PAGES) {
+          const response = await browser.page.goto(pageUrl(spine.url, page.path, role));
+          if (!page.roles.includes(role)) {
+            assert.equal(response?.status(), 403, `${role} ${page.path}`);
+            assert.equal(await browser.page.locator('h1').innerText(), 'You cannot see this page');
+            continue;
+          }
+          assert.equal(response?.status(), 200, `${role} ${page.path}`);
+          const links = await browser.page.locator('header a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+          for (const other of PAGES) assert.equal(links.includes(other.path), other.roles.includes(role), `${role}: link to ${other.path}`);
+          assert.deepEqual(await accessibilityViolations(browser.page), [], `${role} ${page.path}`);
+          await screenshot(browser.page, `${page.id}--${role}`);
+        }
+        assert.deepEqual(browser.problems, []);
+      } finally {
+        await browser.close();
+      }
+    });
+  }
+
+  it('keyboard only: an operator finds a message sent through the MESH API and opens its history', async () => {
+    const messageId = await sendMessage(spine.url, MB1, 'X26ABC2', 'found with the keyboard');
+    const browser = await openBrowser();
+    try {
+      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
+      await browser.page.goto(`${spine.url}/console/messages`);
+      const page = browser.page;
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to main content');
+      const focusOn = async (test: () => Promise<boolean>, what: string) => {
+        for (let i = 0; i < 80; i++) {
+          if (await test()) return;
+          await page.keyboard.press('Tab');
+        }
+        assert.fail(`the keyboard never reached ${what}`);
+      };
+      await focusOn(() => page.evaluate(() => document.activeElement?.id === 'messageId'), 'the message id field');
+      await page.keyboard.type(messageId);
+      await Promise.all([page.waitForURL(/messageId=/), page.keyboard.press('Enter')]);
+      assert.match(await page.locator('#results').innerText(), /^1 message found/);
+      await focusOn(() => page.evaluate((id) => document.activeElement?.textContent === id, messageId), 'the message link');
+      await Promise.all([page.waitForURL(new RegExp(`/console/messages/${messageId}$`)), page.keyboard.press('Enter')]);
+      const history = await page.locator('main').innerText();
+      assert.match(history, /uploaded by X26ABC1/);
+      assert.match(history, /accepted/);
+      assert.deepEqual(await accessibilityViolations(page), []);
+      await screenshot(page, 'message-history--operator');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('an audit entry appears for a PDS read made through the PDS API', async () => {
+    const { token } = await userToken(spine, { roleCode: 'R8000', odsCode: 'A83008', userId: '555000000001' });
+    const read = await fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/9000000033`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': crypto.randomUUID() } });
+    assert.equal(read.status, 200);
+    const browser = await openBrowser();
+    try {
+      await signIn(browser.page, spine.url, DEMO_IDENTITIES['privacy-officer']);
+      const page = browser.page;
+      await page.goto(`${spine.url}/console/audit`);
+      await page.getByLabel("Patient's NHS number").fill('9000000033');
+      await page.getByLabel('Action').fill('patient.read');
+      await Promise.all([page.waitForURL(/nhsNumber=9000000033/), page.getByRole('button', { name: 'Search the audit trail' }).click()]);
+      const rows = await page.locator('tbody tr').allInnerTexts();
+      assert.equal(rows.length, 1);
+      assert.match(rows[0]!, /patient\.read[\s\S]*success[\s\S]*9000000033[\s\S]*555000000001 \(R8000\)[\s\S]*A83008[\s\S]*Test clinical system/);
+      assert.match(await page.locator('main').innerText(), /Intact/);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download these entries as CSV' }).click()]);
+      assert.equal(download.suggestedFilename(), 'audit.csv');
+      await screenshot(page, 'audit-search--privacy-officer');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('an administrator creates a mailbox and a workflow from the directory page, and a message sent to it shows in its inbox depth', async () => {
+    const browser = await openBrowser();
+    try {
+      await signIn(browser.page, spine.url, DEMO_IDENTITIES.administrator);
+      const page = browser.page;
+      for (const section of ['applications', 'workflows', 'mailboxes']) {
+        await page.goto(`${spine.url}/console/directory/${section}`);
+        assert.deepEqual(await accessibilityViolations(page), [], section);
+        await screenshot(page, `directory-${section}--administrator`);
+      }
+      await page.getByLabel('Mailbox id').fill('X26CON1');
+      await page.getByLabel('Name', { exact: true }).fill('Console test mailbox');
+      await page.getByLabel('Organisation (ODS code)').fill('X26');
+      await page.getByLabel('Password').fill('console-password');
+      await Promise.all([page.waitForURL(/saved=/), page.getByRole('button', { name: 'Save mailbox' }).click()]);
+      assert.match(await page.locator('main').innerText(), /Mailbox X26CON1 saved/);
+      await page.goto(`${spine.url}/console/directory/workflows`);
+      await page.getByLabel('Workflow id').fill('CONSOLE_TEST');
+      await page.getByLabel('Mailboxes that may send it').fill(MB1);
+      await page.getByLabel('Mailboxes that may receive it').fill('X26CON1');
+      await Promise.all([page.waitForURL(/saved=/), page.getByRole('button', { name: 'Save workflow' }).click()]);
+      assert.deepEqual(await accessibilityViolations(page), []);
+
+      const messageId = await sendMessage(spine.url, MB1, 'X26CON1', 'to the new mailbox', { 'mex-workflowid': 'CONSOLE_TEST' });
+      const inbox = await fetch(`${spine.url}/messageexchange/X26CON1/inbox`, { headers: { accept: V2, authorization: meshAuthorization('X26CON1', { password: 'console-password' }) } });
+      assert.deepEqual(((await inbox.json()) as { messages: string[] }).messages, [messageId]);
+
+      await page.goto(`${spine.url}/console/messages`);
+      const row = await page.locator('tr', { hasText: 'X26CON1' }).innerText();
+      assert.match(row, /X26CON1\s+Console test mailbox\s+X26\s+1\s+\d{4}-\d{2}-\d{2}/);
+      await screenshot(page, 'messages-mailboxes--administrator');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the overview refreshes its figures in place', async () => {
+    const browser = await openBrowser();
+    try {
+      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
+      await browser.page.goto(`${spine.url}/console/overview`);
+      const refreshed = await browser.page.waitForResponse((r) => r.url().endsWith('/console/overview/live') && r.status() === 200, { timeout: 60_000 });
+      assert.match(await refreshed.text(), /Each minute of the last hour/);
+      assert.deepEqual(browser.problems, []);
+      await screenshot(browser.page, 'overview');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('without JavaScript a person signs in and looks a patient up, with the reason recorded', async () => {
+    const browser = await openBrowser({ javaScriptEnabled: false });
+    try {
+      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
+      const page = browser.page;
+      await page.goto(`${spine.url}/console/patients`);
+      await page.locator('#read-nhsNumber').fill('9000000009');
+      await page.locator('#read-reason').selectOption('Patient request');
+      await Promise.all([page.waitForURL(/\/console\/patients\/read$/), page.getByRole('button', { name: 'Read the record' }).click()]);
+      assert.match(await page.locator('#results ~ .nhsuk-card').first().innerText(), /Jane Smith[\s\S]*9000000009/);
+      await screenshot(page, 'patient-read--operator-without-javascript');
+    } finally {
+      await browser.close();
+    }
+    const patient = await openBrowser();
+    try {
+      await signIn(patient.page, spine.url, DEMO_IDENTITIES.patient);
+      const accesses = await patient.page.locator('main ol li').allInnerTexts();
+      assert.ok(accesses.some((a) => /a Spine Operator at .*\(X26\) looked at the record, using OpenSpine console/.test(a)), accesses.join('\n'));
+      await screenshot(patient.page, 'who-looked--patient');
+    } finally {
+      await patient.close();
+    }
+  });
+});

@@ -1,0 +1,150 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { DEMO_IDENTITIES, consoleLogin, type ConsoleLogin } from '../support/console.js';
+import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/console/pages.js';
+import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
+
+const pagePath = (path: string) => (path === '/console/who-looked' ? `${path}?nhsNumber=9000000009` : path);
+const heading = (html: string) => /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
+
+describe('the operations console over HTTP', () => {
+  let spine: TestSpine;
+  const sessions = {} as Record<ConsoleRole, ConsoleLogin>;
+  before(async () => {
+    spine = await startTestSpine();
+    for (const role of CONSOLE_ROLES) sessions[role] = await consoleLogin(spine.url, DEMO_IDENTITIES[role]);
+  });
+  after(async () => { await spine.close(); });
+
+  it('each page answers 200 to the roles that may see it and 403 to the others, and links only the allowed ones', async () => {
+    for (const role of CONSOLE_ROLES) {
+      for (const page of PAGES) {
+        const response = await sessions[role].get(pagePath(page.path));
+        const html = await response.text();
+        assert.equal(response.status, page.roles.includes(role) ? 200 : 403, `${role} ${page.path}`);
+        assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+        if (response.status === 403) assert.equal(heading(html), 'You cannot see this page');
+        for (const other of PAGES) {
+          assert.equal(html.includes(`href="${other.path}"`), other.roles.includes(role), `${role} on ${page.path}: link to ${other.path}`);
+        }
+      }
+    }
+  });
+
+  it('without a session a page redirects to sign-in and a form post is refused 401', async () => {
+    const page = await fetch(`${spine.url}/console/audit?nhsNumber=9000000009`, { redirect: 'manual' });
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), '/console/login?returnTo=%2Fconsole%2Faudit%3FnhsNumber%3D9000000009');
+    const post = await fetch(`${spine.url}/console/patients/read`, { method: 'POST', body: new URLSearchParams({ nhsNumber: '9000000009', reason: 'Patient request' }) });
+    assert.equal(post.status, 401);
+  });
+
+  it('the session cookie is HttpOnly, SameSite=Strict and scoped to /console; pages carry a strict CSP with a fresh nonce', async () => {
+    const start = await fetch(`${spine.url}/console/auth/start`, { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!, spine.url);
+    const chosen = new URLSearchParams(authorize.search);
+    chosen.set('identity', DEMO_IDENTITIES.operator);
+    const signedIn = await fetch(`${spine.url}${authorize.pathname}`, { method: 'POST', body: chosen, redirect: 'manual' });
+    const callback = await fetch(signedIn.headers.get('location')!, { headers: { cookie: start.headers.getSetCookie()[0]!.split(';')[0]! }, redirect: 'manual' });
+    const cookie = callback.headers.getSetCookie().find((c) => c.startsWith('openspine_console='))!;
+    assert.match(cookie, /; HttpOnly/);
+    assert.match(cookie, /; SameSite=Strict/);
+    assert.match(cookie, /; Path=\/console/);
+    assert.doesNotMatch(cookie, /; Secure/, 'not over plain HTTP');
+    const [one, two] = await Promise.all([sessions.operator.get('/console/overview'), sessions.operator.get('/console/overview')]);
+    const csp = one.headers.get('content-security-policy')!;
+    assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.notEqual(csp, two.headers.get('content-security-policy'));
+    assert.equal(one.headers.get('cache-control'), 'no-store');
+  });
+
+  it('a clinician role does not open the console, and the refused sign-in is audited', async () => {
+    await assert.rejects(consoleLogin(spine.url, DEMO_IDENTITIES.clinician), /callback answered 400/);
+    const csv = await (await sessions.administrator.get('/console/audit.csv?action=console.login')).text();
+    assert.match(csv, /console\.login,failure,/);
+  });
+
+  it('a callback whose state is not the one this browser started with signs nobody in', async () => {
+    const start = await fetch(`${spine.url}/console/auth/start`, { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!, spine.url);
+    const chosen = new URLSearchParams(authorize.search);
+    chosen.set('identity', DEMO_IDENTITIES.administrator);
+    const signedIn = await fetch(`${spine.url}${authorize.pathname}`, { method: 'POST', body: chosen, redirect: 'manual' });
+    const stolen = await fetch(signedIn.headers.get('location')!, { redirect: 'manual' });
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.headers.getSetCookie().some((c) => c.startsWith('openspine_console=') && !c.startsWith('openspine_console=;')), false);
+  });
+
+  it('a form posted without the session CSRF token is refused 403 and does nothing', async () => {
+    const before = await (await sessions.administrator.get('/console/audit.csv?action=patient.read')).text();
+    const refused = await sessions.operator.post('/console/patients/read', { _csrf: 'not-the-token', nhsNumber: '9000000009', reason: 'Patient request' });
+    assert.equal(refused.status, 403);
+    const after = await (await sessions.administrator.get('/console/audit.csv?action=patient.read')).text();
+    assert.equal(after, before);
+  });
+
+  it('a PDS read from the look-up page shows the patient and is audited with its reason, and the patient sees it in plain words', async () => {
+    const read = await sessions.operator.post('/console/patients/read', { _csrf: await sessions.operator.csrf(), nhsNumber: '9000000009', reason: 'Service desk enquiry' });
+    assert.equal(read.status, 200);
+    assert.match(await read.text(), /Jane Smith/);
+    const csv = await (await sessions['privacy-officer'].get('/console/audit.csv?nhsNumber=9000000009&action=patient.read')).text();
+    const lines = csv.trim().split('\r\n');
+    assert.equal(lines[0], 'seq,recordedAt,action,outcome,resource,nhsNumbers,userId,roleCode,odsCode,appName,requestId,hash');
+    assert.match(lines[1]!, /,patient\.read,success,Patient\/9000000009,9000000009,555000000005,R9903,X26,OpenSpine console,/);
+    const mine = await (await sessions.patient.get('/console/who-looked')).text();
+    assert.match(mine, /a <strong>Spine Operator<\/strong> at <strong>[^<]*\(X26\)<\/strong> looked at the record, using OpenSpine console/);
+  });
+
+  it('a patient sees only their own record: another NHS number in the query is ignored', async () => {
+    const html = await (await sessions.patient.get('/console/who-looked?nhsNumber=9000000017')).text();
+    assert.match(html, /Every time your record was looked at or changed/);
+    assert.doesNotMatch(html, /9000000017/);
+  });
+
+  it('an invalid field is refused 400 naming it, never a 500', async () => {
+    for (const path of ['/console/audit?nhsNumber=12x', '/console/messages?state=flying', '/console/pointers?nhsNumber=%F0%9F%98%80', '/console/audit?from=yesterday']) {
+      const response = await sessions.administrator.get(path);
+      assert.equal(response.status, 400, path);
+      assert.match(await response.text(), /Check the field/);
+    }
+  });
+
+  it('a message sent through the MESH API is found by mailbox and its history shows acceptance', async () => {
+    const messageId = await sendMessage(spine.url, MB1, MB2, 'hello from the console test');
+    const found = await (await sessions.operator.get(`/console/messages?mailbox=${MB2}&state=accepted`)).text();
+    assert.match(found, new RegExp(`href="/console/messages/${messageId}"`));
+    const history = await (await sessions.operator.get(`/console/messages/${messageId}`)).text();
+    assert.match(history, /uploaded by X26ABC1/);
+    assert.match(history, /: accepted/);
+  });
+
+  it('the audit page reports the chain intact', async () => {
+    const html = await (await sessions['privacy-officer'].get('/console/audit?action=patient.read')).text();
+    assert.match(html, /Intact<\/strong>|Intact/);
+    assert.match(html, /records checked, none altered or removed/);
+  });
+
+  it('sign-out ends the session', async () => {
+    const session = await consoleLogin(spine.url, DEMO_IDENTITIES.operator);
+    const out = await session.post('/console/logout', { _csrf: await session.csrf() });
+    assert.equal(out.status, 303);
+    assert.equal((await session.get('/console/overview')).status, 303);
+  });
+});
+
+describe('the console behind TLS', () => {
+  it('marks its cookies Secure when its public address is https', async () => {
+    const spine = await startTestSpine({ flags: { publicBaseUrl: 'https://spine.example', services: 'identity,directory,audit,console' } });
+    try {
+      const start = await fetch(`${spine.url}/console/auth/start`, { redirect: 'manual' });
+      assert.match(start.headers.getSetCookie()[0]!, /^openspine_console_login=[^;]+;.*; Secure/);
+      const session = await consoleLogin(spine.url, DEMO_IDENTITIES['privacy-officer']);
+      assert.ok(session.cookie.startsWith('openspine_console='));
+    } finally {
+      await spine.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import axe from 'axe-core';
+
+/**
+ * Browser tests drive Debian's chromium (apt-get install chromium; `.ci/run` installs it when it is
+ * missing) through playwright-core: Playwright's own browser downloads are not used.
+ */
+export const CHROMIUM = process.env.OPENSPINE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Screenshots and other artefacts of the browser tests (gitignored). */
+export const ARTIFACTS = join(new URL('../../', import.meta.url).pathname, 'test-artifacts', 'console');
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Content-Security-Policy violations and uncaught page errors seen so far. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh browser profile (its own --user-data-dir), so no cookie or cache carries over between people. */
+export async function openBrowser(options: { javaScriptEnabled?: boolean } = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set OPENSPINE_CHROMIUM)`);
+  const userDataDir = mkdtempSync(join(tmpdir(), 'openspine-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 },
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return {
+    context, page, problems,
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** WCAG 2.2 A and AA rules, as axe-core tags them. */
+const WCAG_22_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** axe-core's violations on the page as it is now, one line each (rule, impact, where). */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+  await page.evaluate(axe.source);
+  const result = await page.evaluate((tags) => (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG_22_AA);
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(' | ')}`);
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Signs in through the console's sign-in page and the demo issuer's, as a person would. */
+export async function signIn(page: Page, base: string, identity: string): Promise<void> {
+  await page.goto(`${base}/console/login`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/identity\/demo-cis2\/authorize/);
+  await page.check(`input[value="${identity}"]`);
+  await Promise.all([page.waitForURL(/\/console\/(?!login|auth)/), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
