@@ -95,7 +95,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     return payload;
   });
   registerRequestIdEcho(app);
-  app.decorate('metrics', registerMetrics(app, ctx.db));
+  registerMetrics(app, ctx.db); // decorates app.metrics
   registerHealth(app, ctx.config, ctx.db);
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
