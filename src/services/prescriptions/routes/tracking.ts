@@ -7,10 +7,20 @@ import { trackPrescriptions } from '../handlers/tracking.js';
 import { sendFhir } from '../wire.js';
 import { checkSessionRole, requestHeaders } from './common.js';
 
+/**
+ * The search parameters `GET Task` reads, each once and of bounded length; which one was given (and
+ * that no other was) is the handler's check, so that it answers with the spec's own code.
+ */
+const TRACKING_QUERY = {
+  type: 'object',
+  properties: Object.fromEntries(['identifier', 'focus:identifier', 'patient:identifier', 'patient']
+    .map((name) => [name, { type: 'string', minLength: 1, maxLength: 200 }])),
+} as const;
+
 /** `GET Task`: tracking, for the prescriber (on the prescribing base) and the pharmacy (on the dispensing base). */
 export function registerTracking(app: FastifyInstance, ctx: PlatformContext, activity: Activity) {
   app.get('/FHIR/R4/Task', {
-    schema: { headers: requestHeaders(ctx) },
+    schema: { headers: requestHeaders(ctx), querystring: TRACKING_QUERY },
     config: { activity, audit: { action: 'prescription.track' } },
     preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
   }, async (request, reply) => {
