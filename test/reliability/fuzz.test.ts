@@ -30,7 +30,9 @@ const WRITTEN_BY_ANY_REQUEST = /^(audit\.|messaging\.(nonces|auth_nonces)|identi
 
 function runClient(plan: FuzzPlan): Promise<FuzzResult & { failure?: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The plan (every route with its schemas) goes on stdin: it outgrew the limit of one argument.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(JSON.stringify(plan));
     let out = '';
     child.stdout.on('data', (part: Buffer) => { out += part.toString(); });
     child.on('error', reject);

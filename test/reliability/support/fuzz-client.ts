@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 // The fuzz suite's load client, run as a child process so that the server under test keeps its own
 // event loop (and core): fast-check generates batches of malformed requests against every route it
 // is given, sends them over keep-alive HTTP with modest concurrency, and checks each answer (never a
 // 5xx, always the API's error shape). Prints one JSON line: cases tried, status histogram, the
 // violations found and the time taken.
-// Usage: node --import tsx test/reliability/support/fuzz-client.ts '<FuzzPlan JSON>'
+// Usage: node --import tsx test/reliability/support/fuzz-client.ts < plan.json (a FuzzPlan as JSON on stdin)
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -50,7 +51,8 @@ interface Case {
   truncated?: 'length' | 'chunked';
 }
 
-const plan = JSON.parse(process.argv[2] ?? '{}') as FuzzPlan;
+// The plan arrives on stdin (every route with its schemas is more than one argument may hold).
+const plan = JSON.parse(readFileSync(0, 'utf8') || '{}') as FuzzPlan;
 if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(plan.url)) throw new Error(`loopback only, not ${plan.url}`);
 const base = new URL(plan.url);
 const agent = new Agent({ keepAlive: true, maxSockets: plan.concurrency });
