@@ -460,7 +460,7 @@ async function pool<T>(items: T[], width: number, work: (item: T) => Promise<voi
 
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const routes = plan.routes.filter((r) => r.method !== 'HEAD'
-  && (!plan.invalidWritesOnly || (WRITE.has(r.method) && r.method !== 'DELETE' && !r.url.startsWith('/messageexchange') && !r.url.endsWith('/_search') && r.url !== '/consent/check')));
+  && (!plan.invalidWritesOnly || (WRITE.has(r.method) && r.method !== 'DELETE' && !r.url.startsWith('/messageexchange') && !r.url.endsWith('/_search') && !r.url.endsWith('/$validate') && r.url !== '/consent/check')));
 const arbitraries = routes.map(routeCase);
 let caseArb = fc.oneof(...arbitraries);
 if (plan.invalidWritesOnly) {
