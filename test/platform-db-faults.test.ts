@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres, type TestSpine } from './support/spine.js';
+import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from './support/spine.js';
 import { userToken } from './support/identity.js';
 import { meshAuthorization, MB2 } from './messaging/support/mesh-client.js';
 import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
@@ -39,7 +39,7 @@ describe('database faults', () => {
   let postgres: OwnPostgres;
   let spine: TestSpine;
   let bearer: string;
-  let dropDatabase: () => Promise<void>;
+  let own: SpineOnOwnPostgres;
 
   async function pds(path: string, init: { method?: string; body?: unknown } = {}): Promise<Answer> {
     const started = Date.now();
@@ -92,19 +92,13 @@ describe('database faults', () => {
   }
 
   before(async () => {
-    postgres = await startOwnPostgres();
-    const database = await createTestDatabase(postgres.server.connectionString);
-    dropDatabase = () => database.drop();
-    spine = await startTestSpine({
-      databaseUrl: database.url,
+    ({ postgres, spine } = own = await startSpineOnOwnPostgres({
       env: { OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '1500' },
-    });
+    }));
     bearer = (await userToken(spine, { roleCode: 'R8000' })).token;
   });
   after(async () => {
-    await spine?.close();
-    await dropDatabase?.();
-    await postgres?.close();
+    await own?.close();
   });
 
   it('PostgreSQL killed under load: the Spine lives on, answers 503 with Retry-After meanwhile, recovers by itself, loses no acknowledged write', { timeout: 60_000 }, async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres, type TestSpine } from '../support/spine.js';
+import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { MB2, V2, meshAuthorization } from './support/mesh-client.js';
 
 /**
@@ -13,18 +13,13 @@ import { MB2, V2, meshAuthorization } from './support/mesh-client.js';
 describe('MESH nonces survive a crash of PostgreSQL', () => {
   let postgres: OwnPostgres;
   let spine: TestSpine;
-  let dropDatabase: () => Promise<void>;
+  let own: SpineOnOwnPostgres;
 
   before(async () => {
-    postgres = await startOwnPostgres();
-    const database = await createTestDatabase(postgres.server.connectionString);
-    dropDatabase = () => database.drop();
-    spine = await startTestSpine({ databaseUrl: database.url });
+    ({ postgres, spine } = own = await startSpineOnOwnPostgres());
   });
   after(async () => {
-    await spine?.close();
-    await dropDatabase?.();
-    await postgres?.close();
+    await own?.close();
   });
 
   const call = (path: string, authorization: string) =>

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres, type TestSpine } from '../support/spine.js';
+import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { assertSpecSchema, call, ERROR_SYSTEM, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody } from './support.js';
 
@@ -15,7 +15,7 @@ interface Answer { status: number; ms: number; retryAfter: string | null; body: 
 describe('NRL database faults', () => {
   let postgres: OwnPostgres;
   let spine: TestSpine;
-  let dropDatabase: () => Promise<void>;
+  let own: SpineOnOwnPostgres;
   let identity: Record<string, string>;
   const patient = nextNhsNumber();
 
@@ -59,13 +59,9 @@ describe('NRL database faults', () => {
   }
 
   before(async () => {
-    postgres = await startOwnPostgres();
-    const database = await createTestDatabase(postgres.server.connectionString);
-    dropDatabase = () => database.drop();
-    spine = await startTestSpine({
-      databaseUrl: database.url,
+    ({ postgres, spine } = own = await startSpineOnOwnPostgres({
       env: { OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '1500' },
-    });
+    }));
     const { token: admin } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
     const app = await createAppAndToken(spine, { activities: ['record-locator:produce', 'record-locator:consume'], odsCode: ODS });
     const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
@@ -77,9 +73,7 @@ describe('NRL database faults', () => {
     await waitForRecovery();
   });
   after(async () => {
-    await spine?.close();
-    await dropDatabase?.();
-    await postgres?.close();
+    await own?.close();
   });
 
   it('a database refusing connections: search and create answer 503 in NRL\'s shape with Retry-After, fast; /_status 503; back by itself', { timeout: 90_000 }, async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, startOwnPostgres, startTestSpine, type OwnPostgres, type TestSpine } from '../support/spine.js';
+import { startSpineOnOwnPostgres, startTestSpine, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, userToken, type AppToken } from '../support/identity.js';
 import { MB1, MB2, MB3, V2, mesh, meshAuthorization, sendMessage, workflowFor } from '../messaging/support/mesh-client.js';
 import { MENTAL_HEALTH_CRISIS_PLAN, NEWS2, call as nrl, nextNhsNumber, pointerBody } from '../record-locator/support.js';
@@ -186,18 +186,13 @@ describe('security: the audit trail counts every patient-data access made', { ti
 describe('security: replayed credentials stay refused after PostgreSQL is SIGKILLed', { timeout: 180_000 }, () => {
   let postgres: OwnPostgres;
   let spine: TestSpine;
-  let dropDatabase: () => Promise<void>;
+  let own: SpineOnOwnPostgres;
 
   before(async () => {
-    postgres = await startOwnPostgres();
-    const database = await createTestDatabase(postgres.server.connectionString);
-    dropDatabase = () => database.drop();
-    spine = await startTestSpine({ databaseUrl: database.url });
+    ({ postgres, spine } = own = await startSpineOnOwnPostgres());
   });
   after(async () => {
-    await spine?.close();
-    await dropDatabase?.();
-    await postgres?.close();
+    await own?.close();
   });
 
   it('a client assertion, an ID token and a MESH send header used just before the crash are refused after it', async () => {

@@ -173,3 +173,30 @@ export function childrenOf(pid: number): number[] {
   }
   return children;
 }
+
+export interface SpineOnOwnPostgres {
+  postgres: OwnPostgres;
+  spine: TestSpine;
+  /** Stops the server, then PostgreSQL, and removes its data (the database goes with it). */
+  close(): Promise<void>;
+}
+
+/** The real server over a fresh database on a PostgreSQL of the test's own, which the test may kill, freeze or stop. */
+export async function startSpineOnOwnPostgres(options: Omit<TestSpineOptions, 'databaseUrl'> = {}): Promise<SpineOnOwnPostgres> {
+  const postgres = await startOwnPostgres();
+  try {
+    const database = await createTestDatabase(postgres.server.connectionString);
+    const spine = await startTestSpine({ ...options, databaseUrl: database.url });
+    return {
+      postgres,
+      spine,
+      async close() {
+        await spine.close();
+        await postgres.close();
+      },
+    };
+  } catch (error) {
+    await postgres.close();
+    throw error;
+  }
+}
