@@ -10,6 +10,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerPointerRoutes } from './routes/pointers.js';
 import { registerDirectoryRoutes } from './routes/directory.js';
 import { purgeExpired } from './store.js';
+import { startPeriodic } from '../../platform/periodic.js';
 
 /** How often ended sessions and abandoned sign-ins are forgotten. */
 const SWEEP_MS = 10 * 60 * 1000;
@@ -38,10 +39,6 @@ export const consoleService: ServiceModule = {
     }, { prefix: '/console' });
   },
   startWorkers(ctx) {
-    const timer = setInterval(() => {
-      purgeExpired(ctx.db, ctx.clock.now()).catch((err: Error) => ctx.log.warn({ err }, 'console session sweep failed'));
-    }, SWEEP_MS);
-    timer.unref();
-    return [{ async stop() { clearInterval(timer); } }];
+    return [startPeriodic(ctx.log, 'console session sweep', SWEEP_MS, () => purgeExpired(ctx.db, ctx.clock.now()))];
   },
 };

@@ -10,6 +10,7 @@ import { apiKeyResolver } from './api-keys.js';
 import { purgeExpiredIdTokenUses } from './store/issuers.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
 import { OAUTH_OVERLOAD_ANSWER } from './overload-answer.js';
+import { startPeriodic } from '../../platform/periodic.js';
 
 /** How often used client-assertion and ID-token jtis past their expiry are forgotten. */
 const JTI_SWEEP_MS = 60_000;
@@ -32,12 +33,9 @@ export const identityService: ServiceModule = {
   resolveApiKey: (ctx) => apiKeyResolver(ctx.db, ctx.clock),
   overloadAnswers: [OAUTH_OVERLOAD_ANSWER],
   startWorkers(ctx) {
-    const timer = setInterval(() => {
+    return [startPeriodic(ctx.log, 'sweep of used jtis, ID tokens and authorisation codes', JTI_SWEEP_MS, () => {
       const now = ctx.clock.now();
-      Promise.all([purgeExpiredJtis(ctx.db, now), purgeExpiredIdTokenUses(ctx.db, now), purgeExpiredAuthorizationCodes(ctx.db, now)])
-        .catch((err: Error) => ctx.log.warn({ err }, 'jti sweep failed'));
-    }, JTI_SWEEP_MS);
-    timer.unref();
-    return [{ async stop() { clearInterval(timer); } }];
+      return Promise.all([purgeExpiredJtis(ctx.db, now), purgeExpiredIdTokenUses(ctx.db, now), purgeExpiredAuthorizationCodes(ctx.db, now)]);
+    })];
   },
 };

@@ -2,6 +2,7 @@ import type { PlatformContext, BackgroundWorker } from '../../../platform/servic
 import { meshApi, type MeshApi, type MeshMessageInfo } from '../../messaging/api.js';
 import { claimBulkCheck, finishBulkCheck, isBulkCheckDone, markBulkCheckAnnounced } from '../store.js';
 import { checkNhsNumbers, INVALID_FILE_REPLY, InvalidNhsNumberFile, newTotals } from './check.js';
+import { startPeriodic } from '../../../platform/periodic.js';
 
 /**
  * The bulk check over MESH, as NHS England's "Check for National Data Opt-outs Service" (POS) is
@@ -75,20 +76,5 @@ export async function answerWaitingChecks(ctx: PlatformContext, mailboxId = POS_
 
 /** Polls the mailbox every `intervalMs` while the Spine serves. */
 export function startBulkCheckWorker(ctx: PlatformContext, intervalMs = 2_000): BackgroundWorker {
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running = answerWaitingChecks(ctx)
-      .catch((err) => ctx.log.warn({ err }, 'bulk opt-out check worker: will retry'))
-      .finally(() => { if (!stopped) timer = setTimeout(tick, intervalMs).unref(); });
-  };
-  timer = setTimeout(tick, intervalMs).unref();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic(ctx.log, 'bulk opt-out check', intervalMs, () => answerWaitingChecks(ctx));
 }

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { deleteOutcomesBefore, findOutcome, saveOutcome, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
+import { startPeriodic } from '../../../platform/periodic.js';
 
 /**
  * PDS recognises a retried create or update by its X-Request-ID (spec: after a 503, "re-send the
@@ -61,15 +62,5 @@ export async function pruneReplays(ctx: PlatformContext): Promise<number> {
 
 /** Prunes every `intervalMs` (outcomes are also ignored once past the window, pruned or not). */
 export function startReplayPruner(ctx: PlatformContext, intervalMs = 10 * 60_000): BackgroundWorker {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => pruneReplays(ctx)).catch((err) => ctx.log.warn({ err }, 'PDS replay pruning failed'));
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodic(ctx.log, 'PDS replay pruning', intervalMs, () => pruneReplays(ctx));
 }

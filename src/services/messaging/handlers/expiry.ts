@@ -9,6 +9,7 @@ import { forgetNoncesBefore } from '../store/nonces.js';
 import { pgBodyStore } from '../store/pg-body-store.js';
 import type { BodyStore } from '../store/body-store.js';
 import { acceptMessage } from './accept.js';
+import { startPeriodic } from '../../../platform/periodic.js';
 
 /** DTS status 14 (spec, "Error codes"; sandbox text "Message not collected by recipient after 5 days"). */
 export const UNDELIVERED = { code: '14', event: 'SEND', description: `Message not collected by recipient after ${INBOX_EXPIRY_DAYS} days` } as const;
@@ -108,15 +109,5 @@ export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodySto
 
 /** Sweeps every `intervalMs`; one sweep at a time per process. */
 export function startExpiryWorker(ctx: PlatformContext, bodies: BodyStore, intervalMs = 60_000): BackgroundWorker {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => sweepExpiredMessages(ctx, bodies)).catch((err) => ctx.log.error({ err }, 'MESH expiry sweep failed'));
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodic(ctx.log, 'MESH expiry sweep', intervalMs, () => sweepExpiredMessages(ctx, bodies));
 }
