@@ -116,7 +116,7 @@ describe('overload', () => {
     assert.ok(shed.admittedMs.p99 * 2 <= unshed.admittedMs.p99, `admitted p99 in the server ${shed.admittedMs.p99} ms, without shedding ${unshed.admittedMs.p99} ms`);
   });
 
-  it('1,000 connections: the excess is shed at once with 503 and Retry-After, memory stays bounded, admitted reads stay fast', { timeout: 60_000 }, async () => {
+  it('1,000 connections: the excess is shed at once with 503 and Retry-After, memory stays bounded, admitted reads stay fast, /_ping and /_status still answer', { timeout: 60_000 }, async () => {
     const spine = await startTestSpine();
     const limit = spine.config.overload.maxInFlight;
     cleanups.push(() => spine.close());
@@ -130,13 +130,29 @@ describe('overload', () => {
       peak = Math.max(peak, process.memoryUsage().rss);
       peakInFlight = Math.max(peakInFlight, spine.app.inFlight());
     }, 50);
-    const result = await load({ url: `${spine.url}${READ}`, connections: 1_000, seconds: 6, headers });
+    const warmUp = spine.app.admission.recentLatenciesMs().length;
+    const loading = load({ url: `${spine.url}${READ}`, connections: 1_000, seconds: 6, headers });
+    // Health checks during the flood: a balancer and monitoring must still hear from a busy process.
+    const health: Array<{ path: string; status: number; ms: number }> = [];
+    await sleep(1_500);
+    for (let i = 0; i < 6; i++) {
+      for (const path of ['/_ping', '/_status']) {
+        const t0 = performance.now();
+        const response = await fetch(`${spine.url}${path}`);
+        await response.arrayBuffer();
+        health.push({ path, status: response.status, ms: Math.round(performance.now() - t0) });
+      }
+      await sleep(300);
+    }
+    const result = await loading;
     clearInterval(sampler);
+    const served = spine.app.admission.recentLatenciesMs().slice(warmUp).sort((a, b) => a - b);
+    const admittedP99 = Math.round(served[Math.floor(served.length * 0.99)] ?? 0);
     const grownMb = (peak - baseline) / 1024 / 1024;
     const ok = result.latency['200'];
     const shed = result.latency['503'];
     // Figures for the report, whatever the outcome.
-    process.stdout.write(`# overload: ${JSON.stringify({ ...result, rssBaselineMb: Math.round(baseline / 1048576), rssGrownMb: Math.round(grownMb), peakInFlight })}\n`);
+    process.stdout.write(`# overload: ${JSON.stringify({ ...result, rssBaselineMb: Math.round(baseline / 1048576), rssGrownMb: Math.round(grownMb), peakInFlight, limitAtEnd: spine.app.admission.limit(), admittedInServer: { count: served.length, p99: admittedP99 }, health })}\n`);
 
     assert.deepEqual(Object.keys(result.latency).filter((s) => s !== '200' && s !== '503'), [], 'only answers and sheds');
     assert.ok(ok && ok.count > 0, 'reads were served');
@@ -150,6 +166,12 @@ describe('overload', () => {
     // on two shared cores the closed-loop flood of sheds competes with them for the event loop,
     // so only a bound well inside the clients' timeout is asserted here.
     assert.ok(ok.p99 < 8_000, `admitted p99 ${ok.p99} ms`);
+    // In the server, from arrival (the waiting room included) to the end of the answer: the waiting
+    // room sheds after 1 s, so an admitted read's time is that plus its own work. The target is
+    // p99 < 50 ms on a quiet machine; asserted generously for two shared cores (a full-suite run at
+    // load average ~21 served 15 reads in these 6 s, with an in-server p99 of 3.4 s).
+    assert.ok(admittedP99 < 8_000, `admitted p99 in the server ${admittedP99} ms`);
+    assert.deepEqual(health.filter((h) => h.status !== 200), [], 'health checks are answered, never shed');
   });
 
   it('at capacity, with as many waiting, every API is answered at once, before Fastify, with a 503, Retry-After and its own error shape; a shed request with a body closes its connection', { timeout: 60_000 }, async () => {
@@ -186,7 +208,10 @@ describe('overload', () => {
       timed('/messageexchange/X26ABC1/inbox', { headers: { accept: 'application/vnd.mesh.v2+json' } }),
       timed('/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' }),
     ]);
+    // Health checks are answered beside the limit, not shed.
+    const [ping, status, nrlStatus] = await Promise.all(['/_ping', '/_status', '/record-locator/consumer/FHIR/R4/_status'].map((path) => fetch(`${spine.url}${path}`)));
     const shedAll = Date.now() - started;
+    assert.deepEqual([ping.status, status.status, nrlStatus.status], [200, 200, 200], 'health checks at capacity');
     process.stdout.write(`# raw shed: ${JSON.stringify({ fhirMs: Math.round(fhir.ms), meshV1Ms: Math.round(meshV1.ms), meshV2Ms: Math.round(meshV2.ms), oauthMs: Math.round(oauth.ms) })}\n`);
     assert.equal((await held).status, 200);
     assert.equal((await waited).status, 503, 'the waiting request was refused once it had waited a Retry-After');

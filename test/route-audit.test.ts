@@ -8,6 +8,9 @@ import type { ServiceModule } from '../src/platform/service.js';
 import { identityService } from '../src/services/identity/index.js';
 import { auditContext } from '../src/platform/audit/entry.js';
 import { SpineError, PLATFORM_ERRORS } from '../src/platform/http/errors.js';
+import { PATIENT_DATA_ACTIVITIES } from '../src/platform/audit/route-audit.js';
+import { setPointerTypes } from '../src/services/record-locator/api.js';
+import { MENTAL_HEALTH_CRISIS_PLAN, pointerBody } from './record-locator/support.js';
 
 /** Routes that declare their audit (succeeding and failing), one audited by hand, and one with no patient data. */
 const probe: ServiceModule = {
@@ -114,5 +117,72 @@ describe('when the audit trail cannot be written', () => {
     } finally {
       await spine.close();
     }
+  });
+});
+
+describe('NRL is audited by construction', () => {
+  let spine: TestSpine;
+  let producer: { token: string; appId: string };
+  let consumer: { token: string; appId: string };
+  before(async () => {
+    spine = await startTestSpine({ flags: { services: 'identity,record-locator' } });
+    const made = async (activity: 'record-locator:produce' | 'record-locator:consume', ods: string) => {
+      const { token, principal } = await createAppAndToken(spine, { activities: [activity], odsCode: ods });
+      await setPointerTypes(spine.ctx.db, principal.appId, ods, [MENTAL_HEALTH_CRISIS_PLAN]);
+      return { token, appId: principal.appId };
+    };
+    producer = await made('record-locator:produce', 'RAUD1');
+    consumer = await made('record-locator:consume', 'RAUD2');
+  });
+  after(async () => { await spine.close(); });
+
+  /** One NRL call and the audit entries of its request id. */
+  async function nrl(method: string, path: string, as: { token: string }, body?: unknown, ods = as === producer ? 'RAUD1' : 'RAUD2') {
+    const requestId = randomUUID();
+    const response = await fetch(`${spine.url}/record-locator${path}`, {
+      method, body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { authorization: `Bearer ${as.token}`, 'x-request-id': requestId, 'nhsd-end-user-organisation-ods': ods, ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }) },
+    });
+    const text = await response.text();
+    const { rows } = await spine.ctx.db.query(
+      `SELECT action, resource, nhs_numbers, outcome, app_id, ods_code, detail FROM audit.events WHERE request_id = $1 ORDER BY seq`, [requestId]);
+    return { status: response.status, text, headers: response.headers, audit: rows };
+  }
+
+  it('every pointer route declares its audit action, and the NRL activities are patient-data ones (a route without config.audit is refused)', () => {
+    assert.ok(PATIENT_DATA_ACTIVITIES.has('record-locator:consume') && PATIENT_DATA_ACTIVITIES.has('record-locator:produce'));
+    const pointerRoutes = spine.app.routeTable.filter((r) => r.url.startsWith('/record-locator/') && r.url.includes('/DocumentReference'));
+    assert.ok(pointerRoutes.length >= 10, `${pointerRoutes.length} pointer routes`);
+    assert.deepEqual(pointerRoutes.filter((r) => !r.config?.audit).map((r) => `${r.method} ${r.url}`), []);
+  });
+
+  it('a create, a read, a search and a count each get exactly one entry, naming the caller, its organisation and the patient', async () => {
+    const nhsNumber = '9730675929';
+    const created = await nrl('POST', '/producer/FHIR/R4/DocumentReference', producer, pointerBody('RAUD1', nhsNumber));
+    assert.equal(created.status, 201, created.text);
+    const id = created.headers.get('location')!.split('/').pop()!;
+    assert.deepEqual(created.audit, [{ action: 'pointer.create', resource: `DocumentReference/${id}`, nhs_numbers: [nhsNumber], outcome: 'success', app_id: producer.appId, ods_code: 'RAUD1', detail: { api: 'producer' } }]);
+
+    const read = await nrl('GET', `/consumer/FHIR/R4/DocumentReference/${id}`, consumer);
+    assert.equal(read.status, 200, read.text);
+    assert.deepEqual(read.audit, [{ action: 'pointer.read', resource: `DocumentReference/${id}`, nhs_numbers: [nhsNumber], outcome: 'success', app_id: consumer.appId, ods_code: 'RAUD2', detail: { api: 'consumer' } }]);
+
+    const subject = encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`);
+    const searched = await nrl('GET', `/consumer/FHIR/R4/DocumentReference?subject:identifier=${subject}`, consumer);
+    assert.equal(searched.status, 200, searched.text);
+    assert.deepEqual(searched.audit, [{ action: 'pointer.search', resource: 'DocumentReference', nhs_numbers: [nhsNumber], outcome: 'success', app_id: consumer.appId, ods_code: 'RAUD2', detail: { api: 'consumer', total: 1, returned: 1 } }]);
+
+    const counted = await nrl('GET', `/consumer/FHIR/R4/DocumentReference/_count?subject:identifier=${subject}`, consumer);
+    assert.equal(counted.status, 200, counted.text);
+    assert.deepEqual(counted.audit, [{ action: 'pointer.count', resource: 'DocumentReference', nhs_numbers: [nhsNumber], outcome: 'success', app_id: consumer.appId, ods_code: 'RAUD2', detail: { api: 'consumer', total: 1 } }]);
+  });
+
+  it('a search refused after the handler began, and a caller without pointer types, are audited as failure and denied', async () => {
+    const refused = await nrl('GET', `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9730675920')}`, consumer);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.audit, [{ action: 'pointer.search', resource: 'DocumentReference', nhs_numbers: [], outcome: 'failure', app_id: consumer.appId, ods_code: 'RAUD2', detail: { api: 'consumer', error: 'INVALID_NHS_NUMBER' } }]);
+    const denied = await nrl('GET', '/consumer/FHIR/R4/DocumentReference/RAUD1-x', consumer, undefined, 'RAUD9');
+    assert.equal(denied.status, 403, denied.text);
+    assert.deepEqual(denied.audit, [{ action: 'pointer.access-denied', resource: null, nhs_numbers: [], outcome: 'denied', app_id: consumer.appId, ods_code: 'RAUD9', detail: { api: 'consumer', method: 'GET' } }]);
   });
 });

@@ -47,7 +47,9 @@ async function waitUntilUp(url: string, child: ChildProcess, timeoutMs: number) 
 
 export async function startServerProcess(command: ServerCommand): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...command.args, '--port', String(port), '--host', '127.0.0.1'], {
+  // BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops (any bench's server).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, ...command.args, '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...command.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,6 +1,6 @@
 /**
  * The real platform (every service, auth guard, rate limit, audit writer) plus one bench-only service
- * whose route does the least a patient-data route can: be authorised, write its audit record durably,
+ * whose route does the least a patient-data route can: be authorised, have its audit record written durably,
  * and answer a small JSON. Started as its own process by bench/trivial-read.ts.
  */
 import type { ServiceName } from '../../src/platform/config.js';
@@ -10,17 +10,17 @@ import type { ServiceModule } from '../../src/platform/service.js';
 const dist = (path: string) => new URL(`../../dist/${path}`, import.meta.url).href;
 const { loadConfig } = await import(dist('platform/config.js')) as typeof import('../../src/platform/config.js');
 const { startSpine } = await import(dist('platform/runtime.js')) as typeof import('../../src/platform/runtime.js');
-const { auditContext } = await import(dist('platform/audit/entry.js')) as typeof import('../../src/platform/audit/entry.js');
 const { ALL_SERVICES } = await import(dist('services/registry.js')) as typeof import('../../src/services/registry.js');
 
 const benchModule: ServiceModule = {
   // Not a real service: the name only labels it; it has no tables and is never selected by --services.
   name: 'bench' as ServiceName,
   migrations: [],
-  async routes(app, ctx) {
-    app.get<{ Params: { nhsNumber: string } }>('/bench/trivial/:nhsNumber', { config: { activity: 'patient:read' } }, async (request) => {
+  async routes(app) {
+    // Audited as every patient-data route is: the platform writes the entry, durably, before the answer goes out.
+    app.get<{ Params: { nhsNumber: string } }>('/bench/trivial/:nhsNumber', { config: { activity: 'patient:read', audit: { action: 'patient.read' } } }, async (request) => {
       const { nhsNumber } = request.params;
-      await ctx.audit.record({ ...auditContext(request), action: 'patient.read', resource: `Patient/${nhsNumber}`, nhsNumbers: [nhsNumber], outcome: 'success' });
+      request.audited = { resource: `Patient/${nhsNumber}`, nhsNumbers: [nhsNumber] };
       return { resourceType: 'Patient', id: nhsNumber };
     });
   },

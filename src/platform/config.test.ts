@@ -87,8 +87,11 @@ describe('configuration', () => {
     const config = loadConfig({}, {});
     assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, startupWaitMs: 60_000 });
     assert.equal(config.drainMs, 0);
-    assert.deepEqual(config.overload, { maxInFlight: 40, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
-    assert.equal(loadConfig({}, { OPENSPINE_DB_POOL_MAX: '8' }).overload.maxInFlight, 16, 'the default follows the pool');
+    assert.deepEqual(config.overload, { minInFlight: 20, maxInFlight: 160, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
+    const pool8 = loadConfig({}, { OPENSPINE_DB_POOL_MAX: '8' }).overload;
+    assert.deepEqual([pool8.minInFlight, pool8.maxInFlight], [8, 64], 'the adaptive range follows the pool');
+    const fixed = loadConfig({}, { OPENSPINE_MAX_IN_FLIGHT: '30' }).overload;
+    assert.deepEqual([fixed.minInFlight, fixed.maxInFlight], [30, 30], 'OPENSPINE_MAX_IN_FLIGHT fixes the limit');
     const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_DB_STARTUP_WAIT_MS', 'OPENSPINE_DRAIN_MS',
       'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
     fc.assert(fc.property(fc.constantFrom(...names), fc.oneof(fc.string(), fc.nat().map(String)), (name, raw) => {

@@ -64,7 +64,8 @@ export interface Config {
   /** `startupWaitMs`: how long a starting process waits for a database that does not answer yet. */
   pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; startupWaitMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
-  overload: { maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
+  /** In-flight admission: adaptive between `minInFlight` and `maxInFlight` (fixed when equal; 0: no limit). */
+  overload: { minInFlight: number; maxInFlight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   /** On SIGTERM, how long `/_status` reports "draining" (503) while requests are still served, so a
    * load balancer's health check takes the process out of rotation before it stops accepting. */
   drainMs: number;
@@ -171,12 +172,14 @@ function readOptional(path: string | undefined, what: string): Buffer | undefine
 export const DEFAULT_TOKEN_RATE_LIMIT = 6000;
 
 /**
- * Requests in progress per database connection before shedding. Nearly every request waits on the
- * pool: past its size, an admitted request only queues for a connection (Little's law: queueing
- * adds latency, not throughput). Twice the pool lets as many again parse, authenticate, wait for
- * their audit commit or serialise while the pool is busy; measured in test/platform-overload.test.ts.
+ * The most requests in progress per database connection the adaptive admission limit may reach
+ * (src/platform/http/adaptive-limit.ts; it never goes below the pool size). Nearly every request
+ * waits on the pool, but a request also parses, authenticates, waits for its audit commit and
+ * serialises while the pool is busy, and how many such requests the machine keeps busy depends on
+ * its CPU and its neighbours: the limit measures it. This only bounds memory; OPENSPINE_MAX_IN_FLIGHT
+ * fixes the limit instead.
  */
-export const IN_FLIGHT_PER_CONNECTION = 2;
+export const MAX_IN_FLIGHT_PER_CONNECTION = 8;
 
 /** Flags win over environment variables, which win over defaults (12-factor). */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -215,7 +218,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       startupWaitMs: parseCount('OPENSPINE_DB_STARTUP_WAIT_MS', env.OPENSPINE_DB_STARTUP_WAIT_MS, 60_000),
     },
     overload: {
-      maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, IN_FLIGHT_PER_CONNECTION * poolMax),
+      ...(env.OPENSPINE_MAX_IN_FLIGHT === undefined
+        ? { minInFlight: poolMax, maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION * poolMax }
+        : { minInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 0), maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 0) }),
       maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 1_000),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },

@@ -13,8 +13,8 @@ export interface AuditNote {
   /** Unset: 'success' for an answer below 400, else 'failure' with the error's code in `detail.error`. */
   outcome?: AuditOutcome;
   detail?: Record<string, unknown>;
-  /** Who acted, when it is not the request's principal (MESH: the authenticated mailbox). */
-  actor?: { appId: string; appName?: string; odsCode?: string };
+  /** Who acted, when it is not the request's principal (MESH: the authenticated mailbox; NRL: the caller and the organisation it acts for). */
+  actor?: { appId: string; appName?: string; odsCode?: string; userId?: string; roleProfileId?: string; roleCode?: string };
 }
 
 declare module 'fastify' {
@@ -40,6 +40,7 @@ export const PATIENT_DATA_ACTIVITIES: ReadonlySet<Activity> = new Set<Activity>(
   'patient:read', 'patient:search', 'patient:write', 'patient:create', 'audit:read', 'audit:read-all',
   'consent:read', 'consent:write', 'consent:check', 'export:bulk',
   'prescription:prescribe', 'prescription:dispense', 'prescription:track',
+  'record-locator:consume', 'record-locator:produce',
 ]);
 
 /**

@@ -67,13 +67,23 @@ export function registerRateLimit(app: FastifyInstance, db: Db, now: () => numbe
     for (const [appId, w] of windows) if (w.second < current - 1 || (w.second < current && w.unshared === 0)) windows.delete(appId);
     if (pending.length === 0) return;
     const sent = pending.map(([, w]) => w.unshared);
+    // Windows with something to add are upserted; the rest are only read. A write with nothing in it
+    // would still cost a row version, WAL and a durable commit every interval per active app.
+    const adding = pending.filter(([, w]) => w.unshared > 0);
+    const reading = pending.filter(([, w]) => w.unshared === 0);
     const { rows } = await db.query<{ app_id: string; second: number; count: number }>({
       name: 'rate-windows-share',
-      text: `INSERT INTO platform.rate_windows AS w (app_id, second, count)
-               SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[])
-             ON CONFLICT (app_id, second) DO UPDATE SET count = w.count + EXCLUDED.count
-             RETURNING app_id, second, count`,
-    }, [pending.map(([appId]) => appId), pending.map(([, w]) => w.second), sent]);
+      text: `WITH added AS (
+               INSERT INTO platform.rate_windows AS w (app_id, second, count)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[])
+               ON CONFLICT (app_id, second) DO UPDATE SET count = w.count + EXCLUDED.count
+               RETURNING app_id, second, count)
+             SELECT app_id, second, count FROM added
+             UNION ALL
+             SELECT w.app_id, w.second, w.count FROM platform.rate_windows w
+               JOIN unnest($4::text[], $5::bigint[]) AS r(app_id, second) USING (app_id, second)`,
+    }, [adding.map(([appId]) => appId), adding.map(([, w]) => w.second), adding.map(([, w]) => w.unshared),
+      reading.map(([appId]) => appId), reading.map(([, w]) => w.second)]);
     const totals = new Map(rows.map((r) => [`${r.app_id} ${r.second}`, r.count]));
     pending.forEach(([appId, w], i) => {
       const total = totals.get(`${appId} ${w.second}`);

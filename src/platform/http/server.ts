@@ -44,7 +44,7 @@ export interface ServerOptions {
 export async function buildServer(ctx: PlatformContext, modules: ServiceModule[], options: ServerOptions = {}): Promise<FastifyInstance> {
   const routing = frameworkErrorRouting();
   const clientErrors = clientErrorRouting();
-  const admission = createAdmission(ctx.config.overload.maxInFlight, modules.flatMap((m) => m.overloadAnswers ?? []));
+  const admission = createAdmission(ctx.config.overload, modules.flatMap((m) => m.overloadAnswers ?? []));
   const app = Fastify({
     // Load shedding counts and refuses requests on the raw server, before Fastify does any work.
     serverFactory: admission.serverFactory,

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS } from './errors.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
 
 /** Seconds a shed client is asked to wait. */
 export const SHED_RETRY_AFTER_SECONDS = 1;
@@ -58,6 +59,20 @@ interface ServerFactoryOptions {
 
 const LATENCY_SAMPLES = 4096;
 
+/** Health checks answered beside the limit at once; more than this are admitted like any request. */
+export const HEALTH_IN_FLIGHT = 16;
+
+/**
+ * `/_ping` and `/_status`, the platform's and each API's own: what a load balancer and monitoring ask,
+ * and most need an answer from, when the process is overloaded. Shedding them would take a busy but
+ * healthy process out of rotation and move its load onto the others.
+ */
+export function isHealthCheck(url: string): boolean {
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  return path.endsWith('/_ping') || path.endsWith('/_status');
+}
+
 const HELD = Symbol('held back after a shed');
 type Holdable = Socket & { [HELD]?: boolean };
 
@@ -86,6 +101,8 @@ export interface Admission {
   serverFactory: FastifyServerFactory<https.Server>;
   /** Requests admitted and not yet answered (not counting those waiting to be admitted). */
   inFlight(): number;
+  /** Requests that may be in progress now (the adaptive limit's current value; 0: no limit). */
+  limit(): number;
   /** Requests shed so far (for metrics). */
   shed(): number;
   /** Requests waiting to be admitted. */
@@ -96,24 +113,37 @@ export interface Admission {
   alsoShedWhile(pressure: () => boolean): void;
 }
 
+/** The admission limit: fixed when `minInFlight` equals `maxInFlight`, adaptive between them otherwise; 0 admits everything. */
+export interface AdmissionLimits {
+  minInFlight: number;
+  maxInFlight: number;
+}
+
 /**
  * Load shedding at the door of the process. Every request is counted on the raw Node server, before
- * Fastify builds its request and reply, parses a body, routes or runs a hook. Up to `maxInFlight`
- * requests are in progress; as many again may wait, in arrival order, for one of them to finish,
- * but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
+ * Fastify builds its request and reply, parses a body, routes or runs a hook. Up to the limit
+ * (adaptive-limit.ts: it follows the service time of what is admitted, between `minInFlight` and
+ * `maxInFlight`) requests are in progress; up to `maxInFlight` more may wait, in arrival order, for
+ * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
  * overload is refused. Any other request (and any while `alsoShedWhile` says so) is answered at
  * once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
  * the event loop, and memory stays bounded whatever the number of connections: at most twice
  * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
  * answered with `Connection: close` rather than reading a body nobody will use; after any other
- * the connection is held back for the `Retry-After` (`holdBack`). 0 admits everything.
+ * the connection is held back for the `Retry-After` (`holdBack`). Health checks (`isHealthCheck`) are
+ * answered beside the limit, up to HEALTH_IN_FLIGHT at once. A `maxInFlight` of 0 admits everything.
  */
-export function createAdmission(maxInFlight: number, answers: readonly OverloadAnswer[]): Admission {
+export function createAdmission(limits: AdmissionLimits, answers: readonly OverloadAnswer[]): Admission {
   const table = [...answers, FHIR_ANSWER].map(render).sort((a, b) => b.prefix.length - a.prefix.length);
-  const maxWaiting = maxInFlight;
+  const unlimited = limits.maxInFlight === 0;
+  const min = Math.min(limits.minInFlight, limits.maxInFlight);
+  // It starts where the fixed limit used to be (twice the minimum, the pool) and learns from there.
+  const limit = new AdaptiveLimit(min, limits.maxInFlight, 2 * min);
+  const maxWaiting = limits.maxInFlight;
   const maxWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
   let inFlight = 0;
+  let healthInFlight = 0;
   let shed = 0;
   let pressure: () => boolean = () => false;
   let serve: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
@@ -147,10 +177,13 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
   /** Latency is counted from arrival, waiting included. */
   function admit(request: IncomingMessage, response: ServerResponse, arrived: number) {
     inFlight += 1;
+    const admitted = performance.now();
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     response.once('close', () => {
       inFlight -= 1;
-      latencies[answered++ % LATENCY_SAMPLES] = performance.now() - arrived;
+      const now = performance.now();
+      latencies[answered++ % LATENCY_SAMPLES] = now - arrived;
+      limit.record(now - admitted, now);
       admitWaiting();
     });
     serve(request, response);
@@ -170,7 +203,7 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
 
   function admitWaiting() {
     shedStale(performance.now());
-    while (inFlight < maxInFlight && waiting.length > 0) {
+    while (inFlight < limit.current && waiting.length > 0) {
       const next = waiting.shift()!;
       if (!next.request.socket.destroyed) admit(next.request, next.response, next.since);
     }
@@ -181,16 +214,28 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
     sweeper ??= setInterval(() => shedStale(performance.now()), maxWaitMs / 10).unref();
   }
 
+  function checkHealth(request: IncomingMessage, response: ServerResponse) {
+    healthInFlight += 1;
+    response.once('close', () => { healthInFlight -= 1; });
+    serve(request, response);
+  }
+
   function arrive(request: IncomingMessage, response: ServerResponse) {
+    if (healthInFlight < HEALTH_IN_FLIGHT && isHealthCheck(request.url ?? '/')) {
+      checkHealth(request, response);
+      return;
+    }
     const arrived = performance.now();
-    if (maxInFlight === 0 || (inFlight < maxInFlight && waiting.length === 0)) {
+    if (unlimited || (inFlight < limit.current && waiting.length === 0)) {
       if (!pressure()) admit(request, response, arrived);
       else refuse(request, response);
-    } else if (waiting.length < maxWaiting && !pressure()) {
-      wait(request, response, arrived);
-    } else {
-      refuse(request, response);
+      return;
     }
+    limit.noteSaturated();
+    // The waiting room is as large as the limit may grow, whatever it is now: a burst waits rather than
+    // being refused; a request that waits longer than a retry would take is shed all the same.
+    if (waiting.length < maxWaiting && !pressure()) wait(request, response, arrived);
+    else refuse(request, response);
   }
 
   const serverFactory: FastifyServerFactory<https.Server> = (handler, fastifyOptions) => {
@@ -211,6 +256,7 @@ export function createAdmission(maxInFlight: number, answers: readonly OverloadA
   return {
     serverFactory,
     inFlight: () => inFlight,
+    limit: () => (unlimited ? 0 : limit.current),
     shed: () => shed,
     waiting: () => waiting.length,
     recentLatenciesMs: () => Array.from(latencies.subarray(0, Math.min(answered, LATENCY_SAMPLES))),

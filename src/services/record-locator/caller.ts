@@ -5,7 +5,7 @@ import type { PlatformContext } from '../../platform/service.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError } from './errors.js';
 import { organisationKey, parseGatewayHeaders, parseOdsHeader } from './domain/connection-metadata.js';
 import type { PermissionCache } from './permission-cache.js';
-import { auditPointerAccess } from './audit.js';
+import { notePointerAccess } from './audit.js';
 import { REQUEST_ID } from './schemas.js';
 
 /** Who is calling NRL, and the pointer types this service's permission store allows them. */
@@ -70,7 +70,8 @@ export function callerResolver(ctx: PlatformContext, permissions: PermissionCach
     const pointerTypes = await permissions.pointerTypes(identity.appId, organisation);
     const caller: NrlCaller = { ...identity, organisation, pointerTypes };
     if (pointerTypes.length === 0) {
-      await auditPointerAccess(ctx, request, caller, { action: 'pointer.access-denied', outcome: 'denied', nhsNumbers: [], detail: { method: request.method } });
+      // Audited by the platform with the refusal (every route here declares config.audit).
+      notePointerAccess(request, caller, { action: 'pointer.access-denied', outcome: 'denied', nhsNumbers: [], detail: { method: request.method } });
       throw nrlError(NRL_ERRORS.ACCESS_DENIED, NRL_DIAGNOSTICS.noPermission(identity.odsCode));
     }
     request.nrlCaller = caller;

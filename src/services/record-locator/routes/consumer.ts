@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
-import { auditPointerAccess } from '../audit.js';
+import { auditedAs, notePointerAccess } from '../audit.js';
 import { countAs } from '../handlers/pointer-reads.js';
 import { CONSUMER_SEARCH_PARAMS, consumerComponents, COUNT_PARAMS, NRL_HEADERS } from '../schemas.js';
 import { callerOf, sendResource } from './common.js';
@@ -16,11 +16,11 @@ export async function consumerRoutes(app: FastifyInstance, ctx: PlatformContext,
     activity: 'record-locator:consume',
     searchParams: CONSUMER_SEARCH_PARAMS,
   }, (api, config) => {
-    api.get('/DocumentReference/_count', { schema: { querystring: COUNT_PARAMS, headers: NRL_HEADERS }, config }, async (request, reply) => {
-      const { bundle, nhsNumber } = await countAs(ctx, callerOf(request), request.query as Record<string, unknown>);
-      await auditPointerAccess(ctx, request, callerOf(request), {
-        action: 'pointer.count', resource: 'DocumentReference', nhsNumbers: [nhsNumber], detail: { total: bundle.total },
-      });
+    api.get('/DocumentReference/_count', { schema: { querystring: COUNT_PARAMS, headers: NRL_HEADERS }, config: auditedAs(config, 'pointer.count') }, async (request, reply) => {
+      const caller = callerOf(request);
+      notePointerAccess(request, caller, { resource: 'DocumentReference', nhsNumbers: [] });
+      const { bundle, nhsNumber } = await countAs(ctx, caller, request.query as Record<string, unknown>);
+      notePointerAccess(request, caller, { resource: 'DocumentReference', nhsNumbers: [nhsNumber], detail: { total: bundle.total } });
       return sendResource(reply, bundle);
     });
   });

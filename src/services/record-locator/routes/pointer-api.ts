@@ -4,7 +4,7 @@ import { serveOpenApi } from '../../../platform/http/openapi.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { callerResolver } from '../caller.js';
 import type { PermissionCache } from '../permission-cache.js';
-import { auditPointerAccess, auditValue } from '../audit.js';
+import { auditedAs, auditValue, notePointerAccess } from '../audit.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
 import type { SearchSide } from '../domain/search-params.js';
@@ -50,31 +50,36 @@ export async function registerPointerApi(
 }
 
 function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api: PointerApi, config: FastifyContextConfig) {
-  scope.get<{ Params: { id: string } }>('/DocumentReference/:id', { schema: { params: POINTER_ID_PARAMS, headers: NRL_HEADERS }, config }, async (request, reply) => {
-    const pointer = await readPointerAs(ctx, callerOf(request), api.side, request.params.id);
+  scope.get<{ Params: { id: string } }>('/DocumentReference/:id', { schema: { params: POINTER_ID_PARAMS, headers: NRL_HEADERS }, config: auditedAs(config, 'pointer.read') }, async (request, reply) => {
+    const caller = callerOf(request);
+    const resource = `DocumentReference/${request.params.id}`;
+    notePointerAccess(request, caller, { resource, nhsNumbers: [] });
+    const pointer = await readPointerAs(ctx, caller, api.side, request.params.id);
     const nhsNumber = nhsNumberOf(pointer);
-    await auditPointerAccess(ctx, request, callerOf(request), {
-      action: 'pointer.read', resource: `DocumentReference/${request.params.id}`, nhsNumbers: typeof nhsNumber === 'string' ? [nhsNumber] : [],
-    });
+    notePointerAccess(request, caller, { resource, nhsNumbers: typeof nhsNumber === 'string' ? [nhsNumber] : [] });
     return sendResource(reply, pointer);
   });
 
   const search = async (request: FastifyRequest, raw: Record<string, unknown>) => {
-    const result = await searchAs(ctx, callerOf(request), api.side, raw, apiBase(ctx, api.side));
-    await auditPointerAccess(ctx, request, callerOf(request), {
-      action: 'pointer.search', resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
-      detail: {
-        total: result.total, returned: result.returned, type: auditValue(raw.type), category: auditValue(raw.category),
-        ...(api.side === 'consumer' ? { custodian: auditValue(raw['custodian:identifier']) } : {}),
-      },
+    const caller = callerOf(request);
+    const asked = {
+      type: auditValue(raw.type), category: auditValue(raw.category),
+      ...(api.side === 'consumer' ? { custodian: auditValue(raw['custodian:identifier']) } : {}),
+    };
+    notePointerAccess(request, caller, { resource: 'DocumentReference', nhsNumbers: [], detail: asked });
+    const result = await searchAs(ctx, caller, api.side, raw, apiBase(ctx, api.side));
+    notePointerAccess(request, caller, {
+      resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
+      detail: { total: result.total, returned: result.returned, ...asked },
     });
     return result.bundle;
   };
   // The door compiles a schema object once, for the part it first checks (a query coerced as text, a
   // body not): the body gets a copy of its own.
   const searchBody = { ...api.searchParams };
-  scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config }, async (request, reply) =>
+  const searchConfig = auditedAs(config, 'pointer.search');
+  scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config: searchConfig }, async (request, reply) =>
     sendResource(reply, await search(request, request.query as Record<string, unknown>)));
-  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...config, nrlBody: 'search' as const } },
+  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...searchConfig, nrlBody: 'search' as const } },
     async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>)));
 }

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
-import { auditPointerAccess } from '../audit.js';
+import { auditedAs, notePointerAccess, type PointerAction } from '../audit.js';
 import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '../handlers/producer-writes.js';
-import type { DocumentReference } from '../domain/document-reference.js';
+import { nhsNumberOf, type DocumentReference } from '../domain/document-reference.js';
 import { DOCUMENT_REFERENCE_BODY, NRL_HEADERS, POINTER_ID_PARAMS, PRODUCER_SEARCH_PARAMS, producerComponents } from '../schemas.js';
 import { producerLocation, sendNrlSuccess } from '../wire.js';
 import { callerOf } from './common.js';
@@ -11,12 +12,17 @@ import { registerPointerApi } from './pointer-api.js';
 
 /** NRL producer API (`/record-locator/producer/FHIR/R4`): a producer's own pointers. */
 export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
-  const written = async (request: FastifyRequest, outcome: WriteOutcome, action: 'pointer.create' | 'pointer.update' | 'pointer.delete') => {
-    await auditPointerAccess(ctx, request, callerOf(request), {
-      action: outcome.replaced.length ? 'pointer.supersede' : action,
+  /** Before the write: a refusal is audited as a failure of this request (the platform adds the error's code). */
+  const writing = (request: FastifyRequest, resource: string, body?: DocumentReference) => {
+    const nhsNumber = body === undefined ? undefined : nhsNumberOf(body);
+    // Only a patient the body names validly: a refused body's text is not an NHS number to record.
+    notePointerAccess(request, callerOf(request), { resource, nhsNumbers: typeof nhsNumber === 'string' && isValidNhsNumber(nhsNumber) ? [nhsNumber] : [] });
+  };
+  const written = (request: FastifyRequest, outcome: WriteOutcome) => {
+    notePointerAccess(request, callerOf(request), {
+      ...(outcome.replaced.length ? { action: 'pointer.supersede' as const, detail: { replaced: outcome.replaced } } : {}),
       resource: `DocumentReference/${outcome.id}`,
       nhsNumbers: outcome.nhsNumber ? [outcome.nhsNumber] : [],
-      detail: outcome.replaced.length ? { replaced: outcome.replaced } : undefined,
     });
   };
 
@@ -27,30 +33,36 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext,
     activity: 'record-locator:produce',
     searchParams: PRODUCER_SEARCH_PARAMS,
   }, (api, config) => {
-    const documentBody = { schema: { body: DOCUMENT_REFERENCE_BODY, headers: NRL_HEADERS }, config: { ...config, nrlBody: 'document' as const } };
+    const documentBody = (action: PointerAction) =>
+      ({ schema: { body: DOCUMENT_REFERENCE_BODY, headers: NRL_HEADERS }, config: { ...auditedAs(config, action), nrlBody: 'document' as const } });
     const pointerInPath = { params: POINTER_ID_PARAMS, headers: NRL_HEADERS };
 
-    api.post('/DocumentReference', documentBody, async (request, reply) => {
+    api.post('/DocumentReference', documentBody('pointer.create'), async (request, reply) => {
+      writing(request, 'DocumentReference', request.body as DocumentReference);
       const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'server');
-      await written(request, outcome, 'pointer.create');
+      written(request, outcome);
       return sendNrlSuccess(reply, outcome.response, producerLocation(outcome.id));
     });
 
-    api.put('/DocumentReference', documentBody, async (request, reply) => {
+    api.put('/DocumentReference', documentBody('pointer.create'), async (request, reply) => {
+      writing(request, 'DocumentReference', request.body as DocumentReference);
       const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'producer');
-      await written(request, outcome, 'pointer.create');
+      written(request, outcome);
       return sendNrlSuccess(reply, outcome.response, producerLocation(outcome.id));
     });
 
-    api.put<{ Params: { id: string } }>('/DocumentReference/:id', { ...documentBody, schema: { ...documentBody.schema, ...pointerInPath } }, async (request, reply) => {
+    const update = documentBody('pointer.update');
+    api.put<{ Params: { id: string } }>('/DocumentReference/:id', { ...update, schema: { ...update.schema, ...pointerInPath } }, async (request, reply) => {
+      writing(request, `DocumentReference/${request.params.id}`, request.body as DocumentReference);
       const outcome = await updatePointer(ctx, callerOf(request), request.params.id, request.body as DocumentReference);
-      await written(request, outcome, 'pointer.update');
+      written(request, outcome);
       return sendNrlSuccess(reply, outcome.response);
     });
 
-    api.delete<{ Params: { id: string } }>('/DocumentReference/:id', { schema: pointerInPath, config }, async (request, reply) => {
+    api.delete<{ Params: { id: string } }>('/DocumentReference/:id', { schema: pointerInPath, config: auditedAs(config, 'pointer.delete') }, async (request, reply) => {
+      writing(request, `DocumentReference/${request.params.id}`);
       const outcome = await deletePointer(ctx, callerOf(request), request.params.id);
-      await written(request, outcome, 'pointer.delete');
+      written(request, outcome);
       return sendNrlSuccess(reply, outcome.response);
     });
   });
