@@ -28,14 +28,17 @@ export interface ReadRouting {
 }
 
 type Log = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+/** A replica stuck far behind keeps its oldest sample (its lag) and the newest ones: memory stays bounded. */
+const MAX_SAMPLES = 1_000;
+
 type ReplicaState = 'unknown' | 'usable' | 'lagging' | 'unavailable';
 
 /**
  * Measures the replica's lag every `checkIntervalMs`, by LSN rather than by the replay timestamp
  * (which reads as a large lag after an idle spell and as none on a replica cut off from its
- * primary): it samples the primary's WAL position each round and keeps the samples of the last
- * `maxLagMs` and a little more; the lag is the age of the oldest sample the replica has not yet
- * replayed (0 when it has replayed them all), so it is exact to within one interval.
+ * primary): it samples the primary's WAL position each round and keeps the samples the replica
+ * has not yet replayed; the lag is the age of the oldest of them (0 when it has replayed them
+ * all), so it is exact to within one interval.
  */
 class LagMonitor {
   state: ReplicaState = 'unknown';
@@ -71,8 +74,6 @@ class LagMonitor {
     } catch {
       // The primary's own pool reports its faults; without a fresh sample the lag is judged on older ones.
     }
-    const keepSince = now - this.options.maxLagMs - 2 * this.options.checkIntervalMs;
-    while (this.samples.length > 1 && this.samples[0]!.at < keepSince) this.samples.shift();
     let replayed: bigint;
     try {
       const { rows } = await this.replica.query<{ standby: boolean; replayed: string | null }>({
@@ -84,9 +85,12 @@ class LagMonitor {
     } catch (err) {
       return this.become('unavailable', undefined, (err as Error).message);
     }
-    if (this.samples.length === 0) return this.become('unknown', undefined, 'the primary\'s position is unknown');
-    const behind = this.samples.find((s) => s.lsn > replayed);
-    const lag = behind ? now - behind.at : 0;
+    // Samples the replica has replayed are done with; the oldest it has not yet replayed dates its lag.
+    while (this.samples.length > 1 && this.samples[0]!.lsn <= replayed) this.samples.shift();
+    if (this.samples.length > MAX_SAMPLES) this.samples.splice(1, 1);
+    const oldest = this.samples[0];
+    if (oldest === undefined) return this.become('unknown', undefined, 'the primary\'s position is unknown');
+    const lag = oldest.lsn > replayed ? now - oldest.at : 0;
     this.become(lag > this.options.maxLagMs ? 'lagging' : 'usable', lag);
   }
 
