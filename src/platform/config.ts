@@ -32,6 +32,9 @@ export interface Config {
   dataDir: string;
   /** An external PostgreSQL; when absent the process starts its own embedded server in `<dataDir>/pg`. */
   databaseUrl: string | undefined;
+  /** A streaming replica for lag-tolerant reads (`DATABASE_REPLICA_URL`), used while its lag stays
+   * within `maxLagMs` (`OPENSPINE_REPLICA_MAX_LAG_MS`), measured every `checkIntervalMs`. */
+  replica: { url: string | undefined; maxLagMs: number; checkIntervalMs: number };
   services: ServiceName[];
   logLevel: string;
   /**
@@ -200,6 +203,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     host,
     dataDir: resolve(flags.dataDir ?? env.OPENSPINE_DATA_DIR ?? './.openspine'),
     databaseUrl: env.DATABASE_URL || undefined,
+    replica: {
+      url: env.DATABASE_REPLICA_URL || undefined,
+      maxLagMs: parsePositive(env.OPENSPINE_REPLICA_MAX_LAG_MS, 5_000, 'OPENSPINE_REPLICA_MAX_LAG_MS'),
+      checkIntervalMs: parsePositive(env.OPENSPINE_REPLICA_CHECK_INTERVAL_MS, 1_000, 'OPENSPINE_REPLICA_CHECK_INTERVAL_MS'),
+    },
     services: parseServices(flags.services ?? env.OPENSPINE_SERVICES),
     logLevel: env.LOG_LEVEL ?? 'info',
     demo,

@@ -1,7 +1,7 @@
 import type { MigrationSet } from './db/migrate.js';
 import { auditMigrations } from './audit/migrations.js';
 
-/** The platform's own tables: settings, the event outbox, shared rate-limit windows and the audit trail. */
+/** The platform's own tables: settings, the event outbox, shared rate-limit windows, callers' last writes and the audit trail. */
 export const platformMigrations: MigrationSet[] = [
   {
     schema: 'platform',
@@ -41,6 +41,17 @@ export const platformMigrations: MigrationSet[] = [
             second bigint NOT NULL,
             count int NOT NULL,
             PRIMARY KEY (app_id, second)
+          );`,
+      },
+      {
+        // Each caller's last write, as a WAL position, for read-your-writes with a read replica
+        // (see db/caller-commits.ts). Logged, so it replicates; one row per recent caller.
+        id: '004_caller_commits',
+        sql: `
+          CREATE TABLE platform.caller_commits (
+            caller text PRIMARY KEY,
+            lsn pg_lsn NOT NULL,
+            at timestamptz NOT NULL
           );`,
       },
     ],

@@ -42,6 +42,10 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
     connectTimeoutMs: config.pool.connectTimeoutMs,
     statementTimeoutMs: options.serving ? config.pool.statementTimeoutMs : 0,
     log,
+    // Only a serving process offloads searches; CLI jobs read and write the primary.
+    replica: options.serving && config.replica.url
+      ? { url: config.replica.url, maxLagMs: config.replica.maxLagMs, checkIntervalMs: config.replica.checkIntervalMs }
+      : undefined,
   });
   return {
     db,

@@ -44,8 +44,29 @@ describe('resilience: a lost database primary, a lost site and a rolling restart
     return (JSON.parse(run.output.trim().split('\n').at(-1)!) as { access_token: string }).access_token;
   }
 
+  /**
+   * A search (a lag-tolerant read: the standby may serve it) answers 200 at every process, whatever
+   * became of the standby; prints where each process's searches went so far.
+   */
+  async function searchesAnswered() {
+    const subject = encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nextNhsNumber()}`);
+    for (const serve of topology.serves) {
+      const base = `http://127.0.0.1:${serve.port}`;
+      const response = await fetch(`${base}/record-locator/consumer/FHIR/R4/DocumentReference?subject:identifier=${subject}`, {
+        headers: { authorization: `Bearer ${appBearer}`, 'nhsd-end-user-organisation-ods': NRL_ORG, 'x-request-id': randomUUID() },
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(response.status, 200, `${serve.name}: ${await response.text()}`);
+      await response.arrayBuffer().catch(() => undefined);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const reads = [...metrics.matchAll(/^openspine_db_lag_tolerant_reads_total\{pool="(\w+)",reason="([\w-]+)"\} (\d+)/gm)].map((m) => `${m[1]}/${m[2]}=${m[3]}`);
+      console.log(`resilience: ${serve.name} lag-tolerant reads ${reads.join(' ') || 'none'}`);
+    }
+  }
+
   async function verify() {
     await verifyAcknowledged({ client, ledger, databaseUrl: topology.databaseUrl, userBearer, appBearer, initialInbox });
+    await searchesAnswered();
     const audit = await runCli(['audit', 'verify'], cliEnv());
     assert.equal(audit.code, 0, audit.output);
     assert.match(audit.output, /audit chain intact/);

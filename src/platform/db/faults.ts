@@ -106,11 +106,27 @@ export class Availability {
  * a request that waited for one while its client gave up does no work, writes nothing and audits
  * nothing for an answer nobody will read.
  */
-export const callers = new AsyncLocalStorage<{ gone(): boolean }>();
+export const callers = new AsyncLocalStorage<Caller>();
+
+export interface Caller {
+  gone(): boolean;
+  /**
+   * Who is calling, once known (the platform sets it from the principal; a service that
+   * authenticates callers itself may set it): the key under which read-your-writes remembers
+   * the caller's last write (see replica.ts).
+   */
+  identity?: string;
+}
 
 export class CallerGoneError extends Error {
   constructor() {
     super('the client closed its connection before the work began');
     this.name = 'CallerGoneError';
   }
+}
+
+/** Names the current caller for read-your-writes, when a service authenticates it itself. */
+export function identifyCaller(identity: string): void {
+  const caller = callers.getStore();
+  if (caller) caller.identity = identity;
 }

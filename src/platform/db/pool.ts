@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { Availability, CallerGoneError, DatabaseUnavailableError, callers } from './faults.js';
+import { createCallerCommits } from './caller-commits.js';
+import { PrimaryReads, ReplicaReads, type ReadRouting, type ReplicaOptions } from './replica.js';
 
 /** Anything that runs a query: the pool or a client inside a transaction. Stores take this, so one
  * store function works both alone and as part of a larger transaction (e.g. with the event outbox). */
@@ -17,6 +19,16 @@ export interface Db extends Queryable {
   /** Another pool on the same database with the same timeouts and fault handling, for a writer
    * that batches the work of many requests (its calls do not stop when one caller leaves). */
   openPool(overrides: pg.PoolConfig): pg.Pool;
+  /**
+   * Runs `work`, which only reads and tolerates a little lag (searches), on the read replica when
+   * there is one that is within the lag bound and has replayed the caller's own last write;
+   * otherwise, or if the replica fails, on the primary. Services never learn which.
+   */
+  lagTolerantRead<T>(work: (db: Queryable) => Promise<T>): Promise<T>;
+  /** Remembers that `identity` has just written, for read-your-writes (a no-op without a replica). */
+  rememberWrite(identity: string): Promise<void>;
+  /** Where lag-tolerant reads went, and the replica's state (for metrics). */
+  readonly reads: ReadRouting;
   close(): Promise<void>;
 }
 
@@ -28,6 +40,8 @@ export interface DbOptions {
    * even when the server does not answer at all (a frozen host). 0 for no limit. */
   statementTimeoutMs?: number;
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** A streaming replica for lag-tolerant reads (`DATABASE_REPLICA_URL`): same timeouts and fault handling. */
+  replica?: ReplicaOptions;
 }
 
 // bigint (int8) and numeric come back as strings by default; counts and sequence numbers here fit in a double.
@@ -118,10 +132,36 @@ export function createDb(connectionString: string, options: number | DbOptions =
   const base: pg.PoolConfig = { connectionString, idleTimeoutMillis: 30_000, ...timeoutOptions(opts) };
   const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability, true);
   const siblings: pg.Pool[] = [];
+  const openPool = (overrides: pg.PoolConfig) => {
+    // A writer's own pool serves batches of many callers: no one caller's leaving stops it.
+    const sibling = new GuardedPool({ ...base, ...overrides }, availability, false);
+    siblings.push(sibling);
+    return sibling;
+  };
+  const query: Queryable['query'] = (text, values) => pool.query(text as string, values as unknown[]);
+  let reads: ReplicaReads | PrimaryReads;
+  let replicaPool: pg.Pool | undefined;
+  if (opts.replica) {
+    const log = opts.log ?? silent;
+    // The replica's faults are its own: they send reads to the primary, never a 503.
+    const replicaAvailability = new Availability({
+      warn: (obj) => log.warn({ ...obj, pool: 'replica' }, 'replica unreachable: lag-tolerant reads go to the primary'),
+      info: (obj) => log.info({ ...obj, pool: 'replica' }, 'replica reachable again'),
+    });
+    replicaPool = new GuardedPool({ ...base, connectionString: opts.replica.url, max: opts.max ?? 20 }, replicaAvailability, true);
+    // Marks are routing hints: they need not wait for a synchronous standby (see caller-commits.ts).
+    const commits = createCallerCommits(openPool({ max: 2, options: '-c synchronous_commit=local' }), Math.max(600_000, 10 * opts.replica.maxLagMs));
+    reads = new ReplicaReads({ query }, replicaPool, replicaAvailability, commits, opts.replica, log);
+  } else {
+    reads = new PrimaryReads({ query });
+  }
   return {
     pool,
     availability,
-    query: (text, values) => pool.query(text as string, values as unknown[]),
+    query,
+    reads,
+    lagTolerantRead: (work) => reads.read(work),
+    rememberWrite: (identity) => (reads instanceof ReplicaReads ? reads.remember(identity) : Promise.resolve()),
     async tx(work) {
       const client = await pool.connect();
       let broken: unknown;
@@ -148,14 +188,10 @@ export function createDb(connectionString: string, options: number | DbOptions =
         client.release(broken as Error | undefined);
       }
     },
-    openPool(overrides) {
-      // A writer's own pool serves batches of many callers: no one caller's leaving stops it.
-      const sibling = new GuardedPool({ ...base, ...overrides }, availability, false);
-      siblings.push(sibling);
-      return sibling;
-    },
+    openPool,
     async close() {
-      await Promise.all([pool, ...siblings].map((p) => (p.ending ? undefined : p.end())));
+      if (reads instanceof ReplicaReads) await reads.close();
+      await Promise.all([pool, ...siblings, ...(replicaPool ? [replicaPool] : [])].map((p) => (p.ending ? undefined : p.end())));
     },
   };
 }

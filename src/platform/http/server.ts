@@ -13,6 +13,7 @@ import { registerAuthGuard, registerRouteProtectionCheck, type RouteProtection }
 import { registerLoopbackHostCheck } from './host-check.js';
 import { registerRouteAudit } from '../audit/route-audit.js';
 import { registerRateLimit } from './rate-limit.js';
+import { registerReadYourWrites } from './read-your-writes.js';
 import { registerOverloadShedding } from './overload.js';
 import { createAdmission } from './shed.js';
 import { frameworkErrorRouting } from './framework-errors.js';
@@ -101,6 +102,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
   registerRateLimit(app, ctx.db, () => ctx.clock.now().getTime());
   registerRouteAudit(app, ctx.audit);
+  registerReadYourWrites(app, ctx.db);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     sendOperationOutcome(reply, {

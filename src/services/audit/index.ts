@@ -40,7 +40,8 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
     // One more than a page: whether there is a next page, without an offset scan.
-    const found = await searchAuditRecords(ctx.db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before });
+    // A search of the trail tolerates a little lag: it may be served by the read replica.
+    const found = await ctx.db.lagTolerantRead((db) => searchAuditRecords(db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before }));
     const records = found.records.slice(0, query.count);
     request.audited = {
       resource: 'AuditEvent',

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../platform/auth/activities.js';
 import { SANDBOX_PRINCIPAL } from '../../platform/auth/sandbox.js';
 import type { PlatformContext } from '../../platform/service.js';
+import { identifyCaller } from '../../platform/db/faults.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError } from './errors.js';
 import { organisationKey, parseGatewayHeaders, parseOdsHeader } from './domain/connection-metadata.js';
 import type { PermissionCache } from './permission-cache.js';
@@ -69,6 +70,8 @@ export function callerResolver(ctx: PlatformContext, permissions: PermissionCach
     const organisation = organisationKey(identity.odsCode, identity.odsCodeExtension);
     const pointerTypes = await permissions.pointerTypes(identity.appId, organisation);
     const caller: NrlCaller = { ...identity, organisation, pointerTypes };
+    // Behind a gateway the platform has no principal: read-your-writes knows the caller by this.
+    if (ctx.config.trustGateway) identifyCaller(`nrl:${identity.appId}/${organisation}`);
     if (pointerTypes.length === 0) {
       // Audited by the platform with the refusal (every route here declares config.audit).
       notePointerAccess(request, caller, { action: 'pointer.access-denied', outcome: 'denied', nhsNumbers: [], detail: { method: request.method } });

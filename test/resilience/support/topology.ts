@@ -13,7 +13,8 @@ import { childrenOf } from '../../support/spine.js';
 // - two PostgreSQL 15 nodes managed by Patroni, in synchronous mode: a commit is acknowledged only
 //   once the synchronous standby has it, so the standby promoted after the primary is lost has
 //   every write OpenSpine acknowledged;
-// - HAProxy routing database connections to whichever node Patroni's REST API calls primary, and
+// - HAProxy routing database connections to whichever node Patroni's REST API calls primary, a
+//   second listener to the node(s) it calls replica (lag-tolerant reads, DATABASE_REPLICA_URL), and
 //   HTTP to three `openspine serve` processes by their `/_status`.
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -79,12 +80,15 @@ export class Topology {
   nodes: DatabaseNode[] = [];
   serves: ServeProcess[] = [];
   pgPort = 0;
+  /** HAProxy's listener for the streaming replica(s), by Patroni's `/replica` check. */
+  replicaPort = 0;
   apiPort = 0;
   private etcdHosts = '';
   /** Patroni and PostgreSQL refuse to run as root: as root they run as the `postgres` user. */
   private readonly runAs = process.getuid?.() === 0 ? postgresUser() : undefined;
 
   get databaseUrl() { return `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${this.pgPort}/openspine`; }
+  get replicaDatabaseUrl() { return `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${this.replicaPort}/openspine`; }
   get apiUrl() { return `http://127.0.0.1:${this.apiPort}`; }
   get adminDatabaseUrl() { return `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${this.pgPort}/postgres`; }
 
@@ -126,6 +130,7 @@ export class Topology {
       this.nodes.push(node);
     }
     this.pgPort = await freePort();
+    this.replicaPort = await freePort();
     this.apiPort = await freePort();
     for (const node of this.nodes) this.startNode(node);
     await until('a Patroni leader', 90_000, async () => ((await this.leader().catch(() => undefined)) ? true : undefined), () => this.nodeLogs());
@@ -263,6 +268,8 @@ tags:
   serveEnv(serve: ServeProcess, env: Record<string, string>): Record<string, string> {
     return {
       LOG_LEVEL: 'info', DATABASE_URL: this.databaseUrl, OPENSPINE_DATA_DIR: serve.dataDir,
+      // Searches may go to the standby; a promoted or lost standby sends them back to the primary.
+      DATABASE_REPLICA_URL: this.replicaDatabaseUrl,
       OPENSPINE_PUBLIC_URL: this.apiUrl,
       OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '3000',
       OPENSPINE_DRAIN_MS: '2500',
@@ -308,6 +315,14 @@ listen postgres
   mode tcp
   option httpchk GET /primary
   http-check expect status 200
+  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+${db}
+listen postgres-replica
+  bind 127.0.0.1:${this.replicaPort}
+  mode tcp
+  option httpchk GET /replica
+  http-check expect status 200
+  balance roundrobin
   default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
 ${db}
 listen openspine

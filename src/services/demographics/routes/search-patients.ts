@@ -26,7 +26,8 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
     const limit = appRestricted ? 1 : query.maxResults ?? MAX_RESULTS_USER;
     // A non-fuzzy, non-exact search keeps every row SQL finds, so limit + 1 rows tell "too many".
     const everyRowMatches = !query.fuzzy && !query.exact;
-    const candidates = await findSearchCandidates(ctx.db.pool, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1);
+    // A search tolerates a little lag: it may be served by the read replica (not after the caller's own write).
+    const candidates = await ctx.db.lagTolerantRead((db) => findSearchCandidates(db, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1));
     const matches = candidates.length > CANDIDATE_CAP ? undefined : rankMatches(query, candidates);
     const detail = { parameters: parameterNames(request.query as RawQuery).sort(), fuzzy: query.fuzzy };
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import type { Queryable } from '../../../platform/db/pool.js';
 import type { Patient } from '../fhir-types.js';
 import type { NameKeys } from '../domain/search-columns.js';
 import { metaphoneOf, soundexOf } from '../domain/phonetic.js';
@@ -160,7 +160,7 @@ const hasWildcard = (q: SearchQuery) => [q.family, q.postcode, ...q.given].some(
  * Candidates for a search: exact for a non-fuzzy search, a phonetic block for a fuzzy one; at most
  * `maxRows` (a caller that only needs to know "more than N" asks for N + 1).
  */
-export async function findSearchCandidates(db: pg.Pool | pg.PoolClient, q: SearchQuery, maxRows = CANDIDATE_CAP + 1): Promise<SearchCandidateRow[]> {
+export async function findSearchCandidates(db: Queryable, q: SearchQuery, maxRows = CANDIDATE_CAP + 1): Promise<SearchCandidateRow[]> {
   const w = new Where();
   birthDateWhere(w, q);
   if (q.fuzzy) fuzzyNamesWhere(w, q);

@@ -55,7 +55,7 @@ export async function searchAs(
     throw nrlError(NRL_ERRORS.INVALID_CODE_SYSTEM, NRL_DIAGNOSTICS.typeSystemNotAllowed, 'type');
   }
   const types = search.type === undefined ? caller.pointerTypes : caller.pointerTypes.filter((t) => t === search.type);
-  const { total, rows } = types.length === 0 ? { total: 0, rows: [] } : await searchPointers(ctx.db, {
+  const query = {
     nhsNumber: search.nhsNumber,
     custodian: side === 'producer' ? caller.organisation : undefined,
     custodianOds: side === 'consumer' ? search.custodianOds : undefined,
@@ -63,7 +63,12 @@ export async function searchAs(
     category: search.category,
     afterId: search.afterId,
     limit: PAGE_SIZE + 1,
-  });
+  };
+  // A consumer's search tolerates a little lag: it may be served by the read replica (not after the
+  // caller's own write). A producer searches what it has just written: the primary.
+  const { total, rows } = types.length === 0 ? { total: 0, rows: [] } : side === 'consumer'
+    ? await ctx.db.lagTolerantRead((db) => searchPointers(db, query))
+    : await searchPointers(ctx.db, query);
   const page = rows.slice(0, PAGE_SIZE);
   const url = `${baseUrl}/DocumentReference`;
   const link: BundleLink[] = [{ relation: 'self', url: `${url}?${searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined)}` }];
@@ -90,6 +95,6 @@ export async function countAs(ctx: PlatformContext, caller: NrlCaller, raw: Reco
     throw new NrlIssuesError([parsed.issue]);
   }
   const nhsNumber = parsed.search.nhsNumber!;
-  const total = await countPointers(ctx.db, nhsNumber, caller.pointerTypes);
+  const total = await ctx.db.lagTolerantRead((db) => countPointers(db, nhsNumber, caller.pointerTypes));
   return { bundle: { resourceType: 'Bundle' as const, type: 'searchset' as const, total }, nhsNumber };
 }

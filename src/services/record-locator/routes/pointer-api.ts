@@ -80,6 +80,6 @@ function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api
   const searchConfig = auditedAs(config, 'pointer.search');
   scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config: searchConfig }, async (request, reply) =>
     sendResource(reply, await search(request, request.query as Record<string, unknown>)));
-  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...searchConfig, nrlBody: 'search' as const } },
+  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...searchConfig, nrlBody: 'search' as const, readOnly: true } },
     async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>)));
 }
