@@ -9,6 +9,7 @@ import { assertionParts, clientCredentials, postToken, registerApp, signRaw } fr
 import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
 import { fixedClock } from '../src/platform/clock.js';
 import { SHARE_INTERVAL_MS } from '../src/platform/http/rate-limit.js';
+import { identityService } from '../src/services/identity/index.js';
 
 const USERS = '/admin/identity/users';
 const PDS = '/personal-demographics/FHIR/R4';
@@ -105,5 +106,55 @@ describe('several processes on one database', () => {
     const { rows } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM audit.events WHERE request_id = $1 AND action = 'patient.create'`, [requestId]);
     assert.equal(rows[0]!.n, 2, 'the create and its replay are both audited');
+  });
+});
+
+describe('the token endpoint\'s per-address limit across processes', () => {
+  // One fixed minute for both processes, so the window cannot roll over mid-test.
+  const clock = fixedClock(new Date('2026-12-01T12:00:10.000Z'));
+  let a: TestSpine;
+  let b: TestSpine;
+  let db: pg.Pool;
+  before(async () => {
+    a = await startTestSpine({ clock, demo: false, modules: [identityService], flags: { services: 'identity', tokenRateLimit: 6 } });
+    b = await startTestSpine({ clock, demo: false, modules: [identityService], flags: { services: 'identity', tokenRateLimit: 6 }, databaseUrl: a.databaseUrl });
+    db = new pg.Pool({ connectionString: a.databaseUrl, max: 1 });
+  });
+  after(async () => {
+    await db.end();
+    await b.stop();
+    await a.close();
+  });
+
+  // A form without an assertion: refused (400) after the limit is checked, so each one counts.
+  const post = (spine: TestSpine) => fetch(`${spine.url}/oauth2/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+  }).then(async (r) => { await r.arrayBuffer(); return r.status; });
+
+  async function sharedCount(count: number) {
+    for (let i = 0; i < 200; i += 1) {
+      const { rows } = await db.query<{ count: number }>(`SELECT count FROM platform.rate_windows WHERE app_id LIKE 'oauth2-token %'`);
+      if (rows[0]?.count === count) {
+        await sleep(SHARE_INTERVAL_MS * 4);
+        return;
+      }
+      await sleep(50);
+    }
+    assert.fail(`the shared token window never reached ${count}`);
+  }
+
+  it('one address gets one allowance a minute, however many processes it calls', async () => {
+    for (let i = 0; i < 4; i += 1) assert.equal(await post(a), 400);
+    await sharedCount(4);
+    // A process hears of a key's window once it has counted the key itself (then within a share interval).
+    assert.equal(await post(b), 400);
+    await sharedCount(5);
+    // 5 of 6 used between the two processes: process B lets 1 more through, not 5.
+    const atB = [];
+    for (let i = 0; i < 3; i += 1) atB.push(await post(b));
+    assert.deepEqual(atB, [400, 429, 429]);
+    await sharedCount(8);
+    // And process A, which has made no call since, has heard of them.
+    assert.equal(await post(a), 429);
   });
 });

@@ -33,12 +33,13 @@ export function registerServeCommands(program: Command) {
 
   withStoreOptions(program.command('migrate'))
     .description('apply pending database migrations and exit')
+    .option('--contract', 'also apply contract steps (they remove what the previous release needed): run once every process runs this release')
     .action(async (options) => {
       const config = configFrom(options);
       const log = createLogger(config);
       const database = await openDatabase(config, log);
       try {
-        const applied = await migrateAll(database.db, servicesNamed(config.services));
+        const applied = await migrateAll(database.db, servicesNamed(config.services), { contract: options.contract === true });
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
       } finally {
         await database.close();

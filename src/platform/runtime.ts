@@ -6,7 +6,7 @@ import { checkServeConfig } from './config.js';
 import { createDb, type Db } from './db/pool.js';
 import { isDatabaseUnavailable } from './db/faults.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { migrate, type MigrateOptions } from './db/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuditWriter } from './audit/writer.js';
 import { AccessTokens } from './auth/access-tokens.js';
@@ -58,8 +58,8 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
   };
 }
 
-export async function migrateAll(db: Db, modules: ServiceModule[]): Promise<string[]> {
-  return migrate(db, [...platformMigrations, ...modules.flatMap((m) => m.migrations)]);
+export async function migrateAll(db: Db, modules: ServiceModule[], options: MigrateOptions = {}): Promise<string[]> {
+  return migrate(db, [...platformMigrations, ...modules.flatMap((m) => m.migrations)], options);
 }
 
 export function createLogger(config: Config): Logger {

@@ -5,6 +5,13 @@ export interface Migration {
   /** Ordered by id within its schema: '001_init', '002_history', … */
   id: string;
   sql: string;
+  /**
+   * A contract step (expand/contract upgrades): it removes what only the previous release's code
+   * needs (an old index, a transition trigger). While processes of that release may still run it
+   * waits: `serve` and `migrate` skip it on a database migrated before, and `migrate --contract`
+   * applies it once every process runs the new release. A fresh database takes it at once.
+   */
+  contract?: true;
 }
 
 export interface MigrationSet {
@@ -21,11 +28,18 @@ const MIGRATION_LOCK_KEY = 4_242_001;
 
 const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex');
 
+export interface MigrateOptions {
+  /** Apply pending contract steps too (every process runs the code that no longer needs what they remove). */
+  contract?: boolean;
+}
+
 /**
  * Applies every pending migration, each in its own transaction, under a session advisory lock.
  * An applied migration whose text has since changed is refused: history is never rewritten.
+ * Contract steps wait for `options.contract` unless the database is new (no code can depend on
+ * what they remove); a later expand migration does not wait for them.
  */
-export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
+export async function migrate(db: Db, sets: MigrationSet[], options: MigrateOptions = {}): Promise<string[]> {
   const client = await db.pool.connect();
   const applied: string[] = [];
   try {
@@ -34,6 +48,8 @@ export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
       CREATE TABLE IF NOT EXISTS platform.migrations (
         schema_name text NOT NULL, id text NOT NULL, checksum text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, id))`);
+    const fresh = (await client.query('SELECT 1 FROM platform.migrations LIMIT 1')).rowCount === 0;
+    const contract = fresh || options.contract === true;
     for (const set of sets) {
       const done = await client.query<{ id: string; checksum: string }>(
         'SELECT id, checksum FROM platform.migrations WHERE schema_name = $1', [set.schema]);
@@ -48,6 +64,7 @@ export async function migrate(db: Db, sets: MigrationSet[]): Promise<string[]> {
           }
           continue;
         }
+        if (migration.contract && !contract) continue;
         await client.query('BEGIN');
         try {
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema}`);

@@ -67,5 +67,26 @@ export const consentMigrations: MigrationSet = {
         );
       `,
     },
+    {
+      // Citus-ready (deploy/citus.md): consents are distributed by NHS number, so no index may be
+      // unique on a Consent's id or version id alone. Both are UUIDs the server assigns, so they
+      // need no index to stay unique; reads by id alone (Consent/{id}) keep an index, and under
+      // Citus ask every shard. Expand: the plain indexes beside the unique ones.
+      id: '002_id_indexes',
+      sql: `
+        CREATE INDEX consents_by_id ON consent.consents (id);
+        CREATE INDEX versions_by_version_id ON consent.versions (version_id);
+      `,
+    },
+    {
+      // Contract: the unique indexes go (nothing relied on them: ON CONFLICT names the patient,
+      // policy and purpose).
+      id: '003_id_indexes_contract',
+      contract: true,
+      sql: `
+        DROP INDEX consent.consents_id;
+        DROP INDEX consent.versions_version_id;
+      `,
+    },
   ],
 };

@@ -3,7 +3,7 @@ import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
 import { SpineError, type ErrorSpec } from '../../platform/http/errors.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
-import rateLimit from '@fastify/rate-limit';
+import { SharedWindows } from '../../platform/http/shared-windows.js';
 import { grantToken } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
@@ -42,20 +42,21 @@ function registerOAuthErrorShape(scope: FastifyInstance) {
  * The token endpoint verifies a signature and writes a jti per call: per client address it takes
  * `tokenRateLimit` requests a minute (configurable), then 429 with Retry-After in the OAuth2 shape.
  * Keyed by address, not by the assertion's `iss`, which is unverified until the signature is checked:
- * keying on it would let anyone spend another application's allowance.
+ * keying on it would let anyone spend another application's allowance. One limit across every
+ * process on the database, counted like the per-application limits (platform.rate_windows).
  */
-async function registerTokenRateLimit(scope: FastifyInstance, ctx: PlatformContext) {
-  await scope.register(rateLimit, {
-    max: ctx.config.tokenRateLimit,
-    timeWindow: 60_000,
-    keyGenerator: (request) => request.ip,
-    errorResponseBuilder: (_request, limit) => {
-      const retryAfter = Math.max(1, Math.ceil(limit.ttl / 1000));
-      return new SpineError(OAUTH_ERRORS.RATE_LIMITED,
-        `Too many token requests from this address: at most ${limit.max} a minute; retry after ${retryAfter} s`,
-        { headers: { 'retry-after': String(retryAfter) } });
-    },
+function registerTokenRateLimit(scope: FastifyInstance, ctx: PlatformContext) {
+  const limit = ctx.config.tokenRateLimit;
+  const windows = new SharedWindows({ windowSeconds: 60, now: () => ctx.clock.now().getTime() });
+  scope.addHook('onRequest', (request, _reply, done) => {
+    const { total, resetInMs } = windows.count(`oauth2-token ${request.ip}`);
+    if (total <= limit) return done();
+    const retryAfter = Math.max(1, Math.ceil(resetInMs / 1000));
+    done(new SpineError(OAUTH_ERRORS.RATE_LIMITED,
+      `Too many token requests from this address: at most ${limit} a minute; retry after ${retryAfter} s`,
+      { headers: { 'retry-after': String(retryAfter) } }));
   });
+  scope.addHook('onClose', windows.startSharing(ctx.db));
 }
 
 /**
@@ -77,7 +78,7 @@ const TOKEN_FORM = {
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformContext) {
   await app.register(async (scope) => {
     registerOAuthErrorShape(scope);
-    await registerTokenRateLimit(scope, ctx);
+    registerTokenRateLimit(scope, ctx);
     scope.post('/oauth2/token', { schema: { body: TOKEN_FORM }, config: { public: true } }, async (request, reply) => {
       const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
       const urid = request.headers['nhsd-session-urid'];

@@ -65,5 +65,44 @@ export const prescriptionsMigrations: MigrationSet = {
         );
       `,
     },
+    {
+      // Citus-ready (deploy/citus.md): prescriptions are distributed by NHS number, so no index may
+      // be unique on the short-form id alone, yet it is chosen by the prescriber, must be unique,
+      // and dispensers find a prescription by it alone. The locator maps each short-form id to the
+      // NHS number (its primary key keeps ids unique). Expand: the table, filled from the
+      // prescriptions, and a transition trigger so the previous release's writes keep it whole.
+      id: '002_short_form_ids',
+      sql: `
+        CREATE TABLE prescriptions.short_form_ids (
+          short_form_id text PRIMARY KEY,
+          nhs_number text NOT NULL
+        );
+        INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number)
+          SELECT short_form_id, nhs_number FROM prescriptions.prescriptions;
+
+        CREATE FUNCTION prescriptions.short_form_ids_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES (NEW.short_form_id, NEW.nhs_number)
+              ON CONFLICT DO NOTHING;
+            RETURN NEW;
+          END IF;
+          DELETE FROM prescriptions.short_form_ids WHERE short_form_id = OLD.short_form_id AND nhs_number = OLD.nhs_number;
+          RETURN OLD;
+        END $$;
+        CREATE TRIGGER short_form_ids_follow AFTER INSERT OR DELETE ON prescriptions.prescriptions
+          FOR EACH ROW EXECUTE FUNCTION prescriptions.short_form_ids_follow();
+      `,
+    },
+    {
+      // Contract, once no process of the previous release runs.
+      id: '003_short_form_ids_contract',
+      contract: true,
+      sql: `
+        DROP TRIGGER short_form_ids_follow ON prescriptions.prescriptions;
+        DROP FUNCTION prescriptions.short_form_ids_follow();
+        DROP INDEX prescriptions.prescriptions_short_form_id;
+      `,
+    },
   ],
 };

@@ -36,15 +36,33 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
   };
 }
 
+/*
+ * Short-form ids are unique across patients, but prescriptions are keyed (and, under Citus,
+ * distributed) by NHS number: `short_form_ids` maps each id to its NHS number. A read by id looks
+ * the NHS number up first, then reads by the full key; every write keeps the two in step.
+ */
+async function nhsNumberOf(db: Queryable, shortFormId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ nhs_number: string }>(
+    'SELECT nhs_number FROM prescriptions.short_form_ids WHERE short_form_id = $1', [shortFormId]);
+  return rows[0]?.nhs_number;
+}
+
 export async function insertPrescription(db: Queryable, row: PrescriptionRow, replace: boolean): Promise<boolean> {
   const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
     row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
     row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt];
   if (replace) {
     // Sandbox mode: a known id is accepted again and replaces the earlier prescription (and its history).
-    await db.query('DELETE FROM prescriptions.history WHERE short_form_id = $1', [row.shortFormId]);
-    await db.query('DELETE FROM prescriptions.prescriptions WHERE short_form_id = $1', [row.shortFormId]);
+    const previous = await nhsNumberOf(db, row.shortFormId);
+    if (previous !== undefined) {
+      await db.query('DELETE FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2', [previous, row.shortFormId]);
+      await db.query('DELETE FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2', [previous, row.shortFormId]);
+      await db.query('DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1', [row.shortFormId]);
+    }
   }
+  const claimed = await db.query(
+    'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.shortFormId, row.nhsNumber]);
+  if (claimed.rowCount !== 1) return false;
   const { rowCount } = await db.query(
     `INSERT INTO prescriptions.prescriptions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
      ON CONFLICT DO NOTHING`, values);
@@ -53,12 +71,18 @@ export async function insertPrescription(db: Queryable, row: PrescriptionRow, re
 
 /** The prescription, locked for this transaction's change. */
 export async function readPrescriptionForUpdate(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE short_form_id = $1 FOR UPDATE`, [shortFormId]);
+  const nhsNumber = await nhsNumberOf(db, shortFormId);
+  if (nhsNumber === undefined) return undefined;
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2 FOR UPDATE`,
+    [nhsNumber, shortFormId]);
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 
 export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE short_form_id = $1`, [shortFormId]);
+  const nhsNumber = await nhsNumberOf(db, shortFormId);
+  if (nhsNumber === undefined) return undefined;
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`,
+    [nhsNumber, shortFormId]);
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 

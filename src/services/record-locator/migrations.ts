@@ -39,5 +39,44 @@ export const recordLocatorMigrations: MigrationSet = {
         );
       `,
     },
+    {
+      // Citus-ready (deploy/citus.md): pointers are distributed by NHS number, so no index may be
+      // unique on the id alone, yet ids are global (`{ODS}-{uuid}`, or chosen by the producer) and
+      // read by id alone. The locator maps each id to its pointer's NHS number: its primary key
+      // keeps ids unique across patients, and a read by id finds the NHS number first, then the
+      // pointer by its full key. Expand: the table, filled from the pointers, and a transition
+      // trigger so that processes of the previous release, which write pointers only, keep it whole.
+      id: '002_pointer_ids',
+      sql: `
+        CREATE TABLE record_locator.pointer_ids (
+          id text PRIMARY KEY,
+          nhs_number text NOT NULL
+        );
+        INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT id, nhs_number FROM record_locator.pointers;
+
+        CREATE FUNCTION record_locator.pointer_ids_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO record_locator.pointer_ids (id, nhs_number) VALUES (NEW.id, NEW.nhs_number) ON CONFLICT DO NOTHING;
+            RETURN NEW;
+          END IF;
+          DELETE FROM record_locator.pointer_ids WHERE id = OLD.id AND nhs_number = OLD.nhs_number;
+          RETURN OLD;
+        END $$;
+        CREATE TRIGGER pointer_ids_follow AFTER INSERT OR DELETE ON record_locator.pointers
+          FOR EACH ROW EXECUTE FUNCTION record_locator.pointer_ids_follow();
+      `,
+    },
+    {
+      // Contract, once no process of the previous release runs: every writer keeps the locator
+      // itself, and nothing reads a pointer by its id alone any more.
+      id: '003_pointer_ids_contract',
+      contract: true,
+      sql: `
+        DROP TRIGGER pointer_ids_follow ON record_locator.pointers;
+        DROP FUNCTION record_locator.pointer_ids_follow();
+        DROP INDEX record_locator.pointers_id;
+      `,
+    },
   ],
 };

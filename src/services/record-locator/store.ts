@@ -27,25 +27,64 @@ export function rowOf(resource: DocumentReference, id: string): PointerRow {
 
 const COLUMNS = `id, nhs_number AS "nhsNumber", custodian, type, category, resource`;
 
+/*
+ * Ids are unique across patients, but pointers are keyed (and, under Citus, distributed) by NHS
+ * number: `pointer_ids` maps each id to its NHS number. A read by id looks the NHS number up
+ * first, then reads the pointer by its full key; every write keeps the two in step.
+ */
+
+/** The NHS number of each id that names a pointer. */
+async function nhsNumbersOf(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; nhs_number: string }>({
+    name: 'nrl-locate',
+    text: `SELECT id, nhs_number FROM record_locator.pointer_ids WHERE id = ANY($1)`,
+    values: [ids],
+  });
+  return new Map(rows.map((r) => [r.id, r.nhs_number]));
+}
+
 export async function readPointer(db: Queryable, id: string): Promise<PointerRow | undefined> {
-  const { rows } = await db.query<PointerRow>({ name: 'nrl-read', text: `SELECT ${COLUMNS} FROM record_locator.pointers WHERE id = $1`, values: [id] });
+  const nhsNumber = (await nhsNumbersOf(db, [id])).get(id);
+  if (nhsNumber === undefined) return undefined;
+  const { rows } = await db.query<PointerRow>({
+    name: 'nrl-read',
+    text: `SELECT ${COLUMNS} FROM record_locator.pointers WHERE nhs_number = $1 AND id = $2`,
+    values: [nhsNumber, id],
+  });
   return rows[0];
 }
 
 /** Locks the pointers a write replaces or changes, so concurrent supersedes cannot both win. */
 export async function readPointersForUpdate(db: Queryable, ids: readonly string[]): Promise<PointerRow[]> {
-  const { rows } = await db.query<PointerRow>(`SELECT ${COLUMNS} FROM record_locator.pointers WHERE id = ANY($1) FOR UPDATE`, [ids]);
-  return rows;
+  const located = await nhsNumbersOf(db, ids);
+  const byPatient = new Map<string, string[]>();
+  for (const [id, nhsNumber] of located) byPatient.set(nhsNumber, [...(byPatient.get(nhsNumber) ?? []), id]);
+  // One statement per patient (a supersede names one patient's pointers): each reaches one shard.
+  const found: PointerRow[] = [];
+  for (const [nhsNumber, ofPatient] of byPatient) {
+    const { rows } = await db.query<PointerRow>(
+      `SELECT ${COLUMNS} FROM record_locator.pointers WHERE nhs_number = $1 AND id = ANY($2) FOR UPDATE`, [nhsNumber, ofPatient]);
+    found.push(...rows);
+  }
+  return found;
 }
+
+/** Claims the id in the locator, then adds the pointer: nothing when the id exists (for any patient). */
+const INSERT_CLAIMED = `claimed AS (
+         INSERT INTO record_locator.pointer_ids (id, nhs_number) VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING id),
+       inserted AS (
+         INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+         SELECT $1::text, $2::text, $3::text, split_part($3::text, '.', 1), $4::text, $5::text, $6::jsonb FROM claimed
+         ON CONFLICT DO NOTHING RETURNING nhs_number)`;
 
 /** Inserts unless the id exists; false when it does. */
 export async function insertPointer(db: Queryable, row: PointerRow): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-     VALUES ($1, $2, $3, split_part($3, '.', 1), $4, $5, $6) ON CONFLICT DO NOTHING`,
-    [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource],
-  );
-  return rowCount === 1;
+  const { rows } = await db.query<{ inserted: number }>({
+    name: 'nrl-insert',
+    text: `WITH ${INSERT_CLAIMED} SELECT count(*)::int AS inserted FROM inserted`,
+    values: [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource],
+  });
+  return rows[0]!.inserted === 1;
 }
 
 /**
@@ -55,10 +94,7 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
 export async function insertPointerAnnounced(db: Queryable, row: PointerRow, event: { type: string; source: string; payload: Record<string, unknown> }): Promise<boolean> {
   const { rows } = await db.query<{ inserted: number }>({
     name: 'nrl-insert-announced',
-    text: `WITH inserted AS (
-         INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-         VALUES ($1, $2, $3, split_part($3, '.', 1), $4, $5, $6) ON CONFLICT DO NOTHING
-         RETURNING nhs_number),
+    text: `WITH ${INSERT_CLAIMED},
        announced AS (${outboxInsertFrom('SELECT $7, $8, nhs_number, $9::jsonb FROM inserted')})
        SELECT count(*)::int AS inserted FROM inserted`,
     values: [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource, event.type, event.source, event.payload],
@@ -70,8 +106,12 @@ export async function insertPointerAnnounced(db: Queryable, row: PointerRow, eve
 export async function insertPointerRows(db: Queryable, resources: readonly DocumentReference[]): Promise<number> {
   const rows = resources.map((resource) => rowOf(resource, resource.id!));
   const { rowCount } = await db.query(
-    `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-     SELECT n, i, c, split_part(c, '.', 1), t, k, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(n, i, c, t, k, r)
+    `WITH given AS (
+       SELECT DISTINCT ON (i) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(n, i, c, t, k, r)),
+     claimed AS (
+       INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id)
+     INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+     SELECT n, i, c, split_part(c, '.', 1), t, k, r FROM given JOIN claimed ON claimed.id = given.i
      ON CONFLICT DO NOTHING`,
     [rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type), rows.map((r) => r.category),
       rows.map((r) => JSON.stringify(r.resource))],
@@ -81,24 +121,27 @@ export async function insertPointerRows(db: Queryable, resources: readonly Docum
 
 /** Stores a sandbox pointer exactly as given, replacing any with its id. */
 export async function replacePointer(db: Queryable, row: PointerRow): Promise<void> {
-  await db.query(`DELETE FROM record_locator.pointers WHERE id = $1`, [row.id]);
+  await deletePointers(db, [row.id]);
   await insertPointer(db, row);
 }
 
 export async function updatePointerResource(db: Queryable, row: PointerRow): Promise<void> {
   await db.query(
-    `UPDATE record_locator.pointers SET resource = $2, category = $3, updated_on = now() WHERE id = $1`,
-    [row.id, row.resource, row.category],
+    `UPDATE record_locator.pointers SET resource = $3, category = $4, updated_on = now() WHERE nhs_number = $1 AND id = $2`,
+    [row.nhsNumber, row.id, row.resource, row.category],
   );
 }
 
 export async function deletePointers(db: Queryable, ids: readonly string[]): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(`DELETE FROM record_locator.pointers WHERE id = ANY($1) RETURNING id`, [ids]);
+  const { rows } = await db.query<{ id: string }>(
+    `WITH released AS (DELETE FROM record_locator.pointer_ids WHERE id = ANY($1) RETURNING id, nhs_number)
+     DELETE FROM record_locator.pointers p USING released WHERE p.nhs_number = released.nhs_number AND p.id = released.id RETURNING p.id`,
+    [ids]);
   return rows.map((r) => r.id);
 }
 
 export async function deleteAllPointers(db: Queryable): Promise<number> {
-  const { rowCount } = await db.query(`DELETE FROM record_locator.pointers`);
+  const { rowCount } = await db.query(`WITH released AS (DELETE FROM record_locator.pointer_ids) DELETE FROM record_locator.pointers`);
   return rowCount ?? 0;
 }
 

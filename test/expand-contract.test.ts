@@ -1,0 +1,84 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase } from './support/spine.js';
+import { createDb, type Db } from '../src/platform/db/pool.js';
+import { migrate, type MigrationSet } from '../src/platform/db/migrate.js';
+import { platformMigrations } from '../src/platform/migrations.js';
+import { ALL_SERVICES } from '../src/services/registry.js';
+import { readPointer, deletePointers } from '../src/services/record-locator/store.js';
+import { readPrescription } from '../src/services/prescriptions/store.js';
+
+/**
+ * A rolling upgrade across an expand/contract change (the NRL and EPS id locators, Citus-ready):
+ * the release before wrote pointers and prescriptions without a locator. The expand step fills
+ * the locator and keeps it whole while processes of that release still write; the contract step
+ * (which drops the indexes unique on an id alone) waits for `migrate --contract`.
+ */
+const PREVIOUS_RELEASE = new Set(['record_locator/002_pointer_ids', 'record_locator/003_pointer_ids_contract',
+  'prescriptions/002_short_form_ids', 'prescriptions/003_short_form_ids_contract', 'consent/002_id_indexes', 'consent/003_id_indexes_contract']);
+const all: MigrationSet[] = [...platformMigrations, ...ALL_SERVICES.flatMap((m) => m.migrations)];
+const previous = all.map((set) => ({ ...set, migrations: set.migrations.filter((m) => !PREVIOUS_RELEASE.has(`${set.schema}/${m.id}`)) }));
+
+const exists = async (db: Db, sql: string, values: unknown[]) => ((await db.query(sql, values)).rowCount ?? 0) > 0;
+const hasIndex = (db: Db, schema: string, name: string) => exists(db, 'SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, name]);
+
+/** A pointer as the previous release wrote it: the table alone. */
+const oldPointerInsert = (db: Db, nhsNumber: string, id: string) => db.query(
+  `INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+   VALUES ($1, $2, 'Y05868', 'Y05868', 't', 'c', $3)`, [nhsNumber, id, { resourceType: 'DocumentReference', id }]);
+
+describe('an expand/contract upgrade of the id locators', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: Db;
+  before(async () => {
+    database = await createTestDatabase();
+    db = createDb(database.url, { max: 2, connectTimeoutMs: 10_000 });
+    await migrate(db, previous);
+  });
+  after(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  it('expand fills the locators and follows the previous release\'s writes; contract waits to be asked', async () => {
+    await oldPointerInsert(db, '9000000009', 'Y05868-before');
+    await db.query(
+      `INSERT INTO prescriptions.prescriptions (nhs_number, short_form_id, prescriber_ods, status, item_ids, order_bundle, created_at, updated_at)
+       VALUES ('9000000009', 'A0548B-A99968-451485', 'A83008', 'to-be-dispensed', '{}', '{}', now(), now())`);
+
+    const expanded = await migrate(db, all);
+    assert.deepEqual(expanded.sort(), ['consent/002_id_indexes', 'prescriptions/002_short_form_ids', 'record_locator/002_pointer_ids']);
+    // What the previous release stored is found by id through the locators.
+    assert.equal((await readPointer(db, 'Y05868-before'))?.nhsNumber, '9000000009');
+    assert.equal((await readPrescription(db, 'A0548B-A99968-451485'))?.nhsNumber, '9000000009');
+    // A process of the previous release still writes and deletes pointers alone: the locator follows.
+    await oldPointerInsert(db, '9000000017', 'Y05868-during');
+    assert.equal((await readPointer(db, 'Y05868-during'))?.nhsNumber, '9000000017');
+    await db.query(`DELETE FROM record_locator.pointers WHERE id = 'Y05868-before'`);
+    assert.equal(await exists(db, 'SELECT 1 FROM record_locator.pointer_ids WHERE id = $1', ['Y05868-before']), false);
+    // And its reads by id alone still have their index.
+    assert.equal(await hasIndex(db, 'record_locator', 'pointers_id'), true);
+    assert.deepEqual(await migrate(db, all), [], 'contract steps wait for --contract');
+
+    const contracted = await migrate(db, all, { contract: true });
+    assert.deepEqual(contracted.sort(), ['consent/003_id_indexes_contract', 'prescriptions/003_short_form_ids_contract', 'record_locator/003_pointer_ids_contract']);
+    assert.equal(await hasIndex(db, 'record_locator', 'pointers_id'), false);
+    assert.equal(await hasIndex(db, 'prescriptions', 'prescriptions_short_form_id'), false);
+    assert.equal(await exists(db, `SELECT 1 FROM pg_trigger WHERE tgname IN ('pointer_ids_follow', 'short_form_ids_follow')`, []), false);
+    // The new release's own writes keep the locator without the trigger.
+    assert.deepEqual(await deletePointers(db, ['Y05868-during']), ['Y05868-during']);
+    assert.equal(await exists(db, 'SELECT 1 FROM record_locator.pointer_ids', []), false);
+  });
+
+  it('a new database takes the contract steps at once: no older code can run on it', async () => {
+    const fresh = await createTestDatabase();
+    const freshDb = createDb(fresh.url, { max: 1, connectTimeoutMs: 10_000 });
+    try {
+      const applied = await migrate(freshDb, all);
+      assert.ok(applied.includes('record_locator/003_pointer_ids_contract'), applied.join());
+    } finally {
+      await freshDb.close();
+      await fresh.drop();
+    }
+  });
+});
