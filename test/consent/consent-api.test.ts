@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, userToken } from '../support/identity.js';
 import { call, consentFor, expectedIssue, ndopIssue, PATIENT_BASE, specExample } from './support.js';
+import { assertionParts, CLIENT_ASSERTION_TYPE, postToken, registerApp, signRaw } from '../identity/fixtures.js';
+import { DEMO_CLIENT_ID, DEMO_ISSUER, signDemoIdToken } from '../../src/services/identity/demo-issuer.js';
+import { findSigningKey } from '../../src/services/identity/store/issuers.js';
 
 /** NDOP's Consent API under /consent/STU3 over HTTP, on PostgreSQL, with the NHS sandbox patients. */
 describe('National Data Opt-out Consent API', () => {
@@ -213,5 +216,61 @@ describe('National Data Opt-out Consent API', () => {
     const response = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9000000009&_format=xml`, writer);
     assert.equal(response.status, 415);
     assert.equal(ndopIssue(response.body).details.coding[0].code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('a patient signed in with NHS login (P9) reads their own opt-out only: anyone else\'s is 403 in NDOP\'s shape; both audited', async () => {
+    const app = await registerApp(spine, { activities: ['consent:read'] });
+    const privateJwk = (await findSigningKey(spine.ctx.db, DEMO_ISSUER))!;
+    const patientToken = async (nhsNumber: string, level = 'P9') => {
+      const idToken = await signDemoIdToken(privateJwk, {
+        subject: `nhs-login-${nhsNumber}`, audience: DEMO_CLIENT_ID, now: Math.floor(Date.now() / 1000),
+        claims: { nhs_number: nhsNumber, identity_proofing_level: level },
+      });
+      const { header, claims } = assertionParts(app);
+      return postToken(spine, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', subject_token: idToken,
+        client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: signRaw(header, claims, app.key.privateKeyPem),
+      });
+    };
+    const granted = await patientToken('9000000009');
+    assert.equal(granted.status, 200, JSON.stringify(granted.body));
+    const jane = granted.body.access_token!;
+
+    const own = await search('9000000009', jane);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal(own.body.total, 1);
+    assert.equal(own.body.entry[0].resource.id, id);
+    assert.equal((await call(spine, 'GET', `/consent/STU3/Consent/${id}`, jane)).status, 200);
+    assert.equal((await call(spine, 'GET', `/consent/STU3/Consent/_history?patient=${PATIENT_BASE}9000000009`, jane)).status, 200);
+
+    const other = await search('9000000017', jane);
+    assert.equal(other.status, 403);
+    assert.deepEqual(ndopIssue(other.body), expectedIssue('ACCESS DENIED', 'Access has been denied to process this request', 'forbidden', 'A patient may read their own opt-out only'));
+    const othersHistory = await call(spine, 'GET', `/consent/STU3/Consent/_history?patient=${PATIENT_BASE}9000000017`, jane);
+    assert.equal(othersHistory.status, 403);
+    // Someone else's Consent by id: refused too.
+    const kim = await patientToken('9000000017');
+    const byId = await call(spine, 'GET', `/consent/STU3/Consent/${id}`, kim.body.access_token!);
+    assert.equal(byId.status, 403);
+    assert.equal(ndopIssue(byId.body).details.coding[0].code, 'ACCESS DENIED');
+    const byIdSearch = await call(spine, 'GET', `/consent/STU3/Consent?_id=${id}`, kim.body.access_token!);
+    assert.equal(byIdSearch.status, 403);
+    // A patient may not write, even their own.
+    assert.equal((await call(spine, 'POST', '/consent/STU3/Consent', jane, consentFor('9000000009'))).status, 403);
+
+    const audited = await spine.ctx.db.query(
+      `SELECT action, outcome, nhs_numbers, user_id FROM audit.events WHERE app_id = $1 AND action LIKE 'consent.%' ORDER BY seq`, [app.appId]);
+    assert.deepEqual(audited.rows.map((r) => [r.action, r.outcome, r.nhs_numbers, r.user_id]), [
+      ['consent.search', 'success', ['9000000009'], 'nhs-login-9000000009'],
+      ['consent.read', 'success', ['9000000009'], 'nhs-login-9000000009'],
+      ['consent.history', 'success', ['9000000009'], 'nhs-login-9000000009'],
+      ['consent.read', 'denied', ['9000000017'], 'nhs-login-9000000009'],
+      ['consent.read', 'denied', ['9000000017'], 'nhs-login-9000000009'],
+      ['consent.read', 'denied', ['9000000009'], 'nhs-login-9000000017'],
+      ['consent.read', 'denied', ['9000000009'], 'nhs-login-9000000017'],
+    ]);
+
+    const lowProofing = await patientToken('9000000009', 'P5');
+    assert.equal(lowProofing.status, 400, 'NHS login below P9 is not trusted with an NHS number');
   });
 });

@@ -6,6 +6,7 @@ import { demographicsService } from '../../src/services/demographics/index.js';
 import { recordLocatorService } from '../../src/services/record-locator/index.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
 import { call, consentFor, optOutInStore, waitForExport } from './support.js';
+import { freshOrder, itemIdsOf, prescribe } from '../prescriptions/support.js';
 
 /** FHIR Bulk Data $export of patients and pointers, opted-out patients removed, over HTTP on PostgreSQL. */
 
@@ -93,6 +94,37 @@ describe('bulk export ($export)', () => {
     const later = await kickoff(`?_type=Patient&_since=${encodeURIComponent(new Date().toISOString())}`);
     const none = await waitForExport(later.headers.get('content-location')!, exporter);
     assert.deepEqual(none.output, []);
+  });
+
+  it('prescriptions are exported as EPS\'s MedicationRequests, one per item, with opted-out patients\' removed', async () => {
+    const gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' })).token}` };
+    const kept = [synthetic[0]!, synthetic[1]!];
+    const orders = [];
+    for (const nhsNumber of [...kept, optedOut[0]!]) {
+      const order = freshOrder({ nhsNumber });
+      const sent = await prescribe(spine, gp, order);
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      orders.push(order);
+    }
+    const response = await kickoff('?_type=MedicationRequest');
+    assert.equal(response.status, 202, await response.clone().text());
+    const manifest = await waitForExport(response.headers.get('content-location')!, exporter);
+    assert.deepEqual(manifest.output.map((o: any) => o.type), ['MedicationRequest']);
+    const requests = await ndjson(manifest.output[0].url);
+    assert.equal(requests.length, manifest.output[0].count);
+    const expectedItems = orders.slice(0, 2).flatMap((o) => itemIdsOf(o)).sort();
+    assert.deepEqual(requests.map((r) => r.id).sort(), expectedItems, 'every item of the two kept prescriptions, none of the opted-out patient\'s');
+    for (const request of requests) {
+      assert.equal(request.resourceType, 'MedicationRequest');
+      assert.equal(request.status, 'active');
+      assert.equal(request.intent, 'order');
+      assert.equal(request.subject.identifier.system, 'https://fhir.nhs.uk/Id/nhs-number');
+      assert.ok(kept.includes(request.subject.identifier.value));
+      assert.ok(request.groupIdentifier.value, 'the prescription\'s short-form id');
+    }
+    const complete = await spine.ctx.db.query(`SELECT detail FROM audit.events WHERE action = 'export.complete' ORDER BY seq DESC LIMIT 1`);
+    assert.equal(complete.rows[0].detail.MedicationRequest, requests.length);
+    assert.equal(complete.rows[0].detail.MedicationRequestOptedOut, itemIdsOf(orders[2]!).length);
   });
 
   it('a kick-off without Prefer: respond-async, or with a parameter it does not serve, is 400 naming it', async () => {

@@ -40,8 +40,11 @@ export interface Principal {
   appName: string;
   /** ODS code of the calling application's organisation, or of the user's selected role. */
   odsCode: string;
-  /** 'application' for app-restricted (client credentials), 'user' for user-restricted (token exchange). */
-  accessMode: 'application' | 'user';
+  /** 'application' for app-restricted (client credentials), 'user' for user-restricted (token exchange),
+   * 'patient' for a patient signed in with NHS login (token exchange of an ID token with `nhs_number` at P9). */
+  accessMode: 'application' | 'user' | 'patient';
+  /** A patient's own NHS number (accessMode 'patient'): the only patient they may act for. */
+  nhsNumber?: string;
   userId?: string;
   roleProfileId?: string;
   roleCode?: string;

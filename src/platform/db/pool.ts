@@ -162,37 +162,47 @@ export function createDb(connectionString: string, options: number | DbOptions =
     reads,
     lagTolerantRead: (work) => reads.read(work),
     rememberWrite: (identity) => (reads instanceof ReplicaReads ? reads.remember(identity) : Promise.resolve()),
-    async tx(work) {
-      const client = await pool.connect();
-      let broken: unknown;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        // The work's error may be anything (a client's aborted upload too): only the connection's
-        // own state says whether the database is at fault.
-        if (connectionLost(client, err)) {
-          // No ROLLBACK on a dead or unanswering connection: dropping it aborts the transaction.
-          broken = err;
-        } else {
-          await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-            broken = rollbackErr;
-            availability.failed(rollbackErr);
-          });
-        }
-        throw err;
-      } finally {
-        // A client whose connection failed is discarded rather than reused.
-        client.release(broken as Error | undefined);
-      }
-    },
+    tx: transactionOn(pool, availability),
     openPool,
     async close() {
       if (reads instanceof ReplicaReads) await reads.close();
       await Promise.all([pool, ...siblings, ...(replicaPool ? [replicaPool] : [])].map((p) => (p.ending ? undefined : p.end())));
     },
+  };
+}
+
+/**
+ * Transactions on a pool: `work` runs in one transaction on one client, committed if it resolves,
+ * rolled back if it throws; a client whose connection failed is discarded rather than reused, and
+ * a failed rollback is reported to `availability`. Every pool of the process (the platform's, a
+ * worker's own) makes its transactions this one way.
+ */
+export function transactionOn(pool: pg.Pool, availability?: Availability): <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T> {
+  return async (work) => {
+    const client = await pool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // The work's error may be anything (a client's aborted upload too): only the connection's
+      // own state says whether the database is at fault.
+      if (connectionLost(client, err)) {
+        // No ROLLBACK on a dead or unanswering connection: dropping it aborts the transaction.
+        broken = err;
+      } else {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr;
+          availability?.failed(rollbackErr);
+        });
+      }
+      throw err;
+    } finally {
+      // A client whose connection failed is discarded rather than reused.
+      client.release(broken as Error | undefined);
+    }
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * The kick-off's query parameters (FHIR Bulk Data Access IG, "Bulk Data Kick-off Request"), as
- * data or the one thing wrong with them. What this server exports: `Patient` (PDS records) and
- * `DocumentReference` (NRL pointers).
+ * data or the one thing wrong with them. What this server exports: `Patient` (PDS records),
+ * `DocumentReference` (NRL pointers) and `MedicationRequest` (EPS prescription items).
  */
-export const EXPORT_TYPES = ['Patient', 'DocumentReference'] as const;
+export const EXPORT_TYPES = ['Patient', 'DocumentReference', 'MedicationRequest'] as const;
 export type ExportType = (typeof EXPORT_TYPES)[number];
 
 export const NDJSON_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'];

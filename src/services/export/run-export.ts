@@ -1,6 +1,7 @@
 import type { PlatformContext } from '../../platform/service.js';
 import { exportPatientPage } from '../demographics/api.js';
 import { exportPointerPage } from '../record-locator/api.js';
+import { exportPrescriptionPage } from '../prescriptions/api.js';
 import { optedOutPatients } from '../consent/api.js';
 import { NdjsonFileWriter } from './ndjson-files.js';
 import type { ExportType } from './kickoff-params.js';
@@ -34,6 +35,15 @@ function sources(ctx: PlatformContext): Record<ExportType, { start: string; page
       page: async (after, limit, since) => {
         const [nhsNumber, id] = after === '\u0000' ? ['', ''] : after.split('\u0000') as [string, string];
         return (await exportPointerPage(ctx.db, { nhsNumber, id }, limit, since)).map((r) => ({ nhsNumber: r.nhsNumber, json: r.json, key: `${r.nhsNumber}\u0000${r.id}` }));
+      },
+    },
+    MedicationRequest: {
+      // A page is `limit` prescriptions, each one line per item (MedicationRequest).
+      start: '\u0000',
+      page: async (after, limit, since) => {
+        const [nhsNumber, shortFormId] = after === '\u0000' ? ['', ''] : after.split('\u0000') as [string, string];
+        return (await exportPrescriptionPage(ctx.db, { nhsNumber, shortFormId }, limit, since))
+          .map((r) => ({ nhsNumber: r.nhsNumber, json: r.json, key: `${r.nhsNumber}\u0000${r.shortFormId}` }));
       },
     },
   };

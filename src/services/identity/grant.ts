@@ -5,8 +5,8 @@ import type { PlatformContext } from '../../platform/service.js';
 import { decodeCompactJwt, validateClientAssertion, REQUIRED_ALG, type Checked } from './client-assertion.js';
 import { OAUTH_ERRORS, type OAuthErrorKey } from './errors.js';
 import { findKey, signatureVerifies } from './keys.js';
-import { applicationPrincipal, userPrincipal } from './principal.js';
-import { selectRole, type SelectedRole } from './subject-token.js';
+import { applicationPrincipal, patientPrincipal, userPrincipal } from './principal.js';
+import { patientLogin, selectRole, type PatientLogin, type SelectedRole } from './subject-token.js';
 import { findApplicationByApiKey, recordJti, type Application } from './store/applications.js';
 import { findTrustedIssuer, recordIdTokenUse } from './store/issuers.js';
 import { DEMO_ISSUER } from './demo-issuer.js';
@@ -84,10 +84,10 @@ export async function authenticateClient(ctx: PlatformContext, assertion: string
 /**
  * Verifies an ID token from a trusted issuer: its signature by that issuer's JWKS, its `aud` against
  * the clients configured for the issuer (a token issued to another client, or to none, is not ours
- * to accept), then the session's role; last, its `jti` is spent, so each ID token is exchanged once.
- * The demo issuer is trusted in demo mode only.
+ * to accept), then the session's role (CIS2) or the patient's NHS number (NHS login: `nhs_number`);
+ * last, its `jti` is spent, so each ID token is exchanged once. The demo issuer is trusted in demo mode only.
  */
-export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined): Promise<SelectedRole> {
+export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined): Promise<SelectedRole | PatientLogin> {
   const decoded = decodeCompactJwt(idToken);
   if (!decoded.ok) fail('INVALID_SUBJECT_TOKEN', 'subject_token is not a well-formed JWT');
   const issuerName = decoded.value.claims.iss;
@@ -109,7 +109,7 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   }
   if (!audienceAccepted(claims.aud, issuer.clientIds)) fail('INVALID_SUBJECT_TOKEN_AUD');
   if (typeof claims.jti !== 'string' || claims.jti.length === 0) fail('MISSING_SUBJECT_TOKEN_JTI');
-  const selected = unwrap(selectRole(claims, sessionUrid));
+  const selected = claims.nhs_number !== undefined ? unwrap(patientLogin(claims)) : unwrap(selectRole(claims, sessionUrid));
   if (!(await recordIdTokenUse(ctx.db, issuer.issuer, claims.jti, new Date((claims.exp as number) * 1000)))) fail('REUSED_SUBJECT_TOKEN');
   return selected;
 }
@@ -124,9 +124,11 @@ function audienceAccepted(aud: unknown, clientIds: readonly string[]): boolean {
 export async function grantToken(ctx: PlatformContext, request: TokenRequest): Promise<{ response: TokenResponse; principal: Principal }> {
   const { grantType, assertion } = checkForm(request.form);
   const app = await authenticateClient(ctx, assertion);
-  const principal = grantType === TOKEN_EXCHANGE
-    ? userPrincipal(app, await verifySubjectToken(ctx, param(request.form, 'subject_token')!, request.sessionUrid))
-    : applicationPrincipal(app);
+  let principal = applicationPrincipal(app);
+  if (grantType === TOKEN_EXCHANGE) {
+    const subject = await verifySubjectToken(ctx, param(request.form, 'subject_token')!, request.sessionUrid);
+    principal = 'nhsNumber' in subject ? patientPrincipal(app, subject) : userPrincipal(app, subject);
+  }
   const { token, expiresIn } = await ctx.tokens.issue(principal);
   return {
     principal,

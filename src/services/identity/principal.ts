@@ -1,7 +1,7 @@
 import { isActivity, type Principal } from '../../platform/auth/activities.js';
-import { activitiesForRole, jobRoleCode } from './roles.js';
+import { PATIENT_ACTIVITIES, activitiesForRole, jobRoleCode } from './roles.js';
 import type { Application } from './store/applications.js';
-import type { SelectedRole } from './subject-token.js';
+import type { PatientLogin, SelectedRole } from './subject-token.js';
 
 /** Application-restricted access: the app acts for itself with the activities it was granted. */
 export function applicationPrincipal(app: Application): Principal {
@@ -32,6 +32,24 @@ export function userPrincipal(app: Application, selected: SelectedRole): Princip
     roleProfileId: selected.role.person_roleid,
     roleCode: jobRoleCode(selected.role.role_code),
     activities: activitiesForRole(selected.role.role_code).filter((a) => app.activities.includes(a)),
+    rateLimit: app.rateLimit,
+  };
+}
+
+/**
+ * A patient (NHS login) through the app: the patient activities the app is registered for, and
+ * their own NHS number, the only patient the routes let them act for.
+ */
+export function patientPrincipal(app: Application, login: PatientLogin): Principal {
+  return {
+    appId: app.appId,
+    apiKey: app.apiKey,
+    appName: app.name,
+    odsCode: app.odsCode,
+    accessMode: 'patient',
+    userId: login.userId,
+    nhsNumber: login.nhsNumber,
+    activities: PATIENT_ACTIVITIES.filter((a) => app.activities.includes(a)),
     rateLimit: app.rateLimit,
   };
 }

@@ -25,6 +25,9 @@ export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   R9903: ['directory:read'],
 };
 
+/** What a patient signed in with NHS login may do: read their own opt-out (the routes keep them to their own NHS number). */
+export const PATIENT_ACTIVITIES: readonly Activity[] = ['consent:read'];
+
 export const ROLE_NAMES: Readonly<Record<string, string>> = {
   R8000: 'Clinical Practitioner',
   R8001: 'Nurse',

@@ -1,3 +1,4 @@
+import { isValidNhsNumber } from '../../platform/nhs-number.js';
 import type { Checked } from './client-assertion.js';
 
 /**
@@ -21,6 +22,29 @@ const isNrbacRole = (value: unknown): value is NrbacRole => {
   return typeof r === 'object' && r !== null
     && typeof r.person_roleid === 'string' && typeof r.org_code === 'string' && typeof r.role_code === 'string';
 };
+
+/** A patient signed in with NHS login: its ID token's verified NHS number (P9, the highest proofing level). */
+export interface PatientLogin {
+  userId: string;
+  nhsNumber: string;
+}
+
+/**
+ * NHS login's ID tokens carry `nhs_number` and `identity_proofing_level`; only P9 (identity checked
+ * in full) is trusted to say whose record the patient may see.
+ */
+export function patientLogin(claims: Record<string, unknown>): Checked<PatientLogin> {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
+    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token has no 'sub' claim" };
+  }
+  if (typeof claims.nhs_number !== 'string' || !isValidNhsNumber(claims.nhs_number)) {
+    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token's 'nhs_number' is not a valid NHS number" };
+  }
+  if (claims.identity_proofing_level !== 'P9') {
+    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "A patient's subject_token must be at identity_proofing_level P9" };
+  }
+  return { ok: true, value: { userId: claims.sub, nhsNumber: claims.nhs_number } };
+}
 
 /** Picks the session's role: the header wins over the claim, and it must be one of the user's own. */
 export function selectRole(claims: Record<string, unknown>, sessionUrid: string | undefined): Checked<SelectedRole> {

@@ -144,3 +144,16 @@ export async function insertReplay(db: Queryable, appId: string, requestId: stri
     [appId, requestId, replay.operation, replay.statusCode, replay.body]);
   return rowCount === 1;
 }
+
+/** Bulk export: a page of prescriptions after (NHS number, short-form id), in that order; `since`: changed after then. */
+export async function prescriptionPage(db: Queryable, after: { nhsNumber: string; shortFormId: string }, limit: number, since?: Date):
+  Promise<Array<{ nhsNumber: string; shortFormId: string; status: Status; cancelledItems: string[]; orderBundle: Json }>> {
+  const { rows } = await db.query({
+    name: 'eps-export-page',
+    text: `SELECT nhs_number, short_form_id, status, cancelled_items, order_bundle FROM prescriptions.prescriptions
+            WHERE (nhs_number, short_form_id) > ($1, $2) AND ($4::timestamptz IS NULL OR updated_at > $4)
+            ORDER BY nhs_number, short_form_id LIMIT $3`,
+    values: [after.nhsNumber, after.shortFormId, limit, since ?? null],
+  });
+  return rows.map((r) => ({ nhsNumber: r.nhs_number, shortFormId: r.short_form_id, status: r.status, cancelledItems: r.cancelled_items, orderBundle: r.order_bundle }));
+}

@@ -43,6 +43,16 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   const audit = (request: FastifyRequest, action: string, resource: string, nhsNumbers: string[], detail?: Record<string, unknown>) => {
     request.audited = { action, resource, nhsNumbers, ...(detail ? { detail } : {}) };
   };
+  /**
+   * Unlike NHS England's write-only API, a patient signed in with NHS login reads their own opt-out:
+   * only their own NHS number; anyone else's is refused (403, audited as denied).
+   */
+  const assertMayRead = (request: FastifyRequest, nhsNumber: string, resource: string) => {
+    const principal = request.principal;
+    if (principal?.accessMode !== 'patient' || principal.nhsNumber === nhsNumber) return;
+    request.audited = { action: 'consent.read', resource, nhsNumbers: [nhsNumber], outcome: 'denied', detail: { reason: 'not the patient\'s own opt-out' } };
+    throw new SpineError(NDOP_ERRORS.ACCESS_DENIED, 'A patient may read their own opt-out only');
+  };
   const location = (id: string, versionId: string) => ({ location: fullUrl(id), etag: `W/"${versionId}"` });
 
   app.get('/metadata', { schema: { querystring: FORMAT_QUERY }, config: { public: true } },
@@ -55,10 +65,12 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
     if (patient === undefined) {
       if (id === undefined) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, "Search needs the 'patient' parameter (or '_id')");
       const found = await findConsentById(ctx.db, id);
+      if (found) assertMayRead(request, found.nhsNumber, 'Consent');
       await audit(request, 'consent.search', 'Consent', found ? [found.nhsNumber] : [], { id, total: found ? 1 : 0 });
       return sendNdop(reply, 200, bundle('searchset', request, found ? [{ fullUrl: fullUrl(found.id), resource: found.resource, search: { mode: 'match' } }] : []));
     }
     const nhsNumber = patientParameter(patient);
+    assertMayRead(request, nhsNumber, 'Consent');
     if (id !== undefined && !isConsentId(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
     const found = await findConsentsOfPatient(ctx.db, nhsNumber, id);
     await audit(request, 'consent.search', 'Consent', [nhsNumber], { total: found.length });
@@ -69,6 +81,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
     schema: { querystring: CONSENT_HISTORY_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const nhsNumber = patientParameter(request.query.patient);
+    assertMayRead(request, nhsNumber, 'Consent');
     const versions = await findVersionsOfPatient(ctx.db, nhsNumber, request.query.versionId);
     await audit(request, 'consent.history', 'Consent', [nhsNumber], { total: versions.length });
     return sendNdop(reply, 200, bundle('history', request, versions.map((v) => ({ fullUrl: fullUrl(v.id), resource: v.resource }))));
@@ -79,6 +92,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   }, async (request, reply) => {
     const found = await findConsentById(ctx.db, request.params.id);
     if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No Consent with id ${request.params.id}`);
+    assertMayRead(request, found.nhsNumber, `Consent/${found.id}`);
     await audit(request, 'consent.read', `Consent/${found.id}`, [found.nhsNumber]);
     return sendNdop(reply.headers({ etag: `W/"${found.versionId}"` }), 200, found.resource);
   });
@@ -88,6 +102,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   }, async (request, reply) => {
     const found = await findVersion(ctx.db, request.params.id, request.params.vid);
     if (!found) throw new SpineError(NDOP_ERRORS.NO_RECORD_FOUND, `No version ${request.params.vid} of Consent ${request.params.id}`);
+    assertMayRead(request, found.nhsNumber, `Consent/${found.id}/_history/${found.versionId}`);
     await audit(request, 'consent.vread', `Consent/${found.id}/_history/${found.versionId}`, [found.nhsNumber]);
     return sendNdop(reply.headers({ etag: `W/"${found.versionId}"` }), 200, found.resource);
   });

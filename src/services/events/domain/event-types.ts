@@ -18,6 +18,9 @@ export interface SpineEventType {
   description: string;
 }
 
+/** EPS writes one outbox type per lifecycle transition: `eps-prescription-released`, `…-dispensed`, … */
+export const EPS_PREFIX = 'eps-prescription-';
+
 const pds = (outboxType: string, mns: string, nems: string, openSpineCode: boolean, description: string): SpineEventType =>
   ({ outboxType, mns, nems, openSpineCode, description });
 const own = (outboxType: string, mns: string, description: string): SpineEventType =>
@@ -33,7 +36,7 @@ export const SPINE_EVENT_TYPES: readonly SpineEventType[] = [
   own('nrl-pointer-superseded', 'openspine-nrl-pointer-created-1', 'An NRL pointer was created and superseded earlier ones (same event type as a create)'),
   own('nrl-pointer-updated', 'openspine-nrl-pointer-updated-1', 'An NRL pointer was updated'),
   own('nrl-pointer-deleted', 'openspine-nrl-pointer-deleted-1', 'An NRL pointer was deleted'),
-  own('eps-prescription-status-changed', 'openspine-prescription-status-change-1', 'An electronic prescription changed status (issued, released, dispensed, cancelled…)'),
+  own(`${EPS_PREFIX}*`, 'openspine-prescription-status-change-1', 'An electronic prescription was issued or changed status (released, dispensed, not dispensed, returned, withdrawn, cancelled, claimed…): EPS writes `eps-prescription-{transition}`'),
   own('mesh-message-expired', 'openspine-mesh-message-expired-1', 'A MESH message expired undelivered (its sender and recipient hear of it)'),
 ];
 
@@ -42,7 +45,8 @@ export const PUBLISHED_NEMS_EVENT = 'nems-event-published';
 export const PUBLISHED_MNS_EVENT = 'mns-event-published';
 
 const byOutboxType = new Map(SPINE_EVENT_TYPES.map((t) => [t.outboxType, t]));
-export const spineEventType = (outboxType: string) => byOutboxType.get(outboxType);
+export const spineEventType = (outboxType: string) =>
+  byOutboxType.get(outboxType.startsWith(EPS_PREFIX) ? `${EPS_PREFIX}*` : outboxType);
 
 /** Every MNS event type a subscriber may name: the Spine's own, and MNS's published catalogue. */
 export const MNS_EVENT_TYPES: ReadonlySet<string> = new Set([

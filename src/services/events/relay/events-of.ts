@@ -1,7 +1,7 @@
 import type { DemographicsApi } from '../../demographics/api.js';
 import type { DirectoryApi } from '../../directory/api.js';
 import type { OutboxRow } from '../store/outbox-reads.js';
-import { PUBLISHED_MNS_EVENT, PUBLISHED_NEMS_EVENT, spineEventType } from '../domain/event-types.js';
+import { EPS_PREFIX, PUBLISHED_MNS_EVENT, PUBLISHED_NEMS_EVENT, spineEventType } from '../domain/event-types.js';
 import { derivedUuid, nemsCodeOf, pdsEventBundle, type PdsEventKind } from '../domain/nems-bundle.js';
 import { toFhirXml } from '../domain/fhir-xml.js';
 import type { PatientFacts } from '../domain/matching.js';
@@ -109,11 +109,21 @@ function ownCloudEvent(row: OutboxRow, type: string, id: string, time: string, b
     return { ...event, source: `${baseUrl}/record-locator`, ...(pointerId ? { dataref: `${baseUrl}/record-locator/consumer/FHIR/R4/DocumentReference/${pointerId}` } : {}),
       filtering: Object.fromEntries(Object.entries({ custodian: str(p.custodian), type: str(p.type) }).filter(([, v]) => v !== undefined)) };
   }
+  if (row.source === 'prescriptions') {
+    // dataref: the EPS tracking search for the prescription; filtering: what a pharmacy or prescriber selects on.
+    const shortFormId = str(p.shortFormId);
+    const transition = row.eventType.startsWith(EPS_PREFIX) ? row.eventType.slice(EPS_PREFIX.length) : undefined;
+    return { ...event, source: `${baseUrl}/fhir-prescribing/FHIR/R4`,
+      ...(shortFormId ? { dataref: `${baseUrl}/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormId)}` } : {}),
+      filtering: defined({ transition, status: str(p.status), prescriptionid: shortFormId, dispenser: str(p.dispenser), nominatedpharmacy: str(p.nominatedPharmacy) }) };
+  }
   if (row.source === 'messaging') {
     return { ...event, source: `${baseUrl}/messageexchange`, filtering: Object.fromEntries(Object.entries({ sender: str(p.sender), recipient: str(p.recipient) }).filter(([, v]) => v !== undefined)) };
   }
   return { ...event, filtering: Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) };
 }
+
+const defined = (fields: Record<string, string | undefined>) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 
 function postcodesOf(patient: { address?: Array<{ postalCode?: string; use?: string }> } | undefined): string[] {
   return (patient?.address ?? []).filter((a) => a.use === 'home' || a.use === undefined).map((a) => a.postalCode).filter((p): p is string => typeof p === 'string');

@@ -44,7 +44,8 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
       const fhir = s.payloadType === 'application/fhir+json';
       const body = JSON.stringify(fhir ? fhirSignal(cloudEvent, subscriptionUrl(s.id), event.outboxId) : cloudEvent);
       deliveries.push({
-        ...common, eventType: cloudEvent.type, subscriptionIds: [s.id], channel: s.channel, endpoint: s.endpoint,
+        // A MESH channel's endpoint is `mesh://MAILBOX?workflow_id=WF`: the message goes to the mailbox.
+        ...common, eventType: cloudEvent.type, subscriptionIds: [s.id], channel: s.channel, endpoint: s.channel === 'mesh' ? s.mailbox! : s.endpoint,
         destination: s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.id}`,
         workflowId: s.workflowId, contentType: fhir ? 'application/fhir+json' : 'application/json', body,
         idempotencyKey: `${event.eventId}:${s.id}`,

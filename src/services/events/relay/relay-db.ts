@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Db, Queryable } from '../../../platform/db/pool.js';
+import { transactionOn, type Db, type Queryable } from '../../../platform/db/pool.js';
 
 /** What the relay needs of the database: queries and transactions. */
 export interface RelayDb extends Queryable {
@@ -17,23 +17,7 @@ export function relayPool(db: Db, max: number): RelayDb & { close(): Promise<voi
   return {
     pool,
     query: (text: string | pg.QueryConfig, values?: unknown[]) => pool.query(text as string, values),
-    async tx(work) {
-      const client = await pool.connect();
-      let failed: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        failed = err as Error;
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        // A client whose connection failed is dropped, not reused.
-        client.release(failed && !(failed as { code?: string }).code ? failed : undefined);
-      }
-    },
+    tx: transactionOn(pool, db.availability),
     close: () => pool.end(),
   };
 }
