@@ -32,7 +32,11 @@ const UPDATE_PATIENTS = 2_000;
  * fails), a few demographic updates, and MESH transfers (each four calls: send, the recipient's
  * list, download and acknowledgement). NRL: a consumer search when a clinician opens a patient's
  * shared records (fewer than PDS reads: not every system looks), and producers publishing pointers
- * far less often (a pointer is written once per care plan, read many times). EPS joins when it exists.
+ * far less often (a pointer is written once per care plan, read many times). EPS: a prescription's
+ * cycle is five calls (the prescriber's $prepare and signed order, the pharmacy's release, dispense
+ * notification and claim); England's ~1.1 billion items a year are ~450 million prescriptions, ~14/s
+ * on average against the Spine's ~500 messages/s (1.3 billion a month), about one prescription per
+ * 35 Spine messages: 2.5 cycles here, ~11% of the requests.
  */
 export const MIX: Record<Operation, number> = {
   pds_read: 46,
@@ -42,8 +46,13 @@ export const MIX: Record<Operation, number> = {
   mesh_cycle: 6.25,
   nrl_search: 5,
   nrl_create: 1,
+  eps_cycle: 2.5,
   mesh_send: 0, mesh_list: 0, mesh_download: 0, mesh_ack: 0,
+  eps_prepare: 0, eps_order: 0, eps_release: 0, eps_dispense: 0, eps_claim: 0,
 };
+
+/** An EPS call needs the ones before it: the cycle is measured alone as a whole, its CPU per request shared by its five calls. */
+const EPS_TYPES: RequestType[] = ['eps_prepare', 'eps_order', 'eps_release', 'eps_dispense', 'eps_claim'];
 
 /** Each type alone, in an order where each MESH phase has what the one before left (sent → downloaded → acknowledged). */
 const ALONE: Array<[RequestType, Operation]> = [
@@ -129,13 +138,15 @@ async function runMixed(options: BenchOptions, ceilings: Ceilings, rig: MixedRig
     log(`mixed: ${type} alone, ${aloneSeconds} s`);
     alone[type] = await measured({ cmd: 'run', name: type, seconds: aloneSeconds, mix: { [op]: 1 } });
   }
+  log(`mixed: eps_cycle alone, ${aloneSeconds} s`);
+  const epsAlone = await measured({ cmd: 'run', name: 'eps_cycle', seconds: aloneSeconds, mix: { eps_cycle: 1 } });
   log(`mixed: the mix, ${workers} workers, ${options.seconds} s`);
   const mixed = await measured({ cmd: 'run', name: 'mixed', seconds: options.seconds, mix: MIX });
 
   const m = mixed.result;
   const shares = Object.fromEntries(Object.entries(m.byType).map(([type, f]) => [type, f!.count / Math.max(1, m.requests)])) as Partial<Record<RequestType, number>>;
   const mixText = Object.entries(shares).map(([type, share]) => `${type} ${(share! * 100).toFixed(1)}%`).join(', ');
-  const perType = Object.fromEntries(Object.entries(alone).map(([type, a]) => [type, a!.cpuMs])) as Partial<Record<RequestType, CpuMs>>;
+  const perType = Object.fromEntries([...Object.entries(alone).map(([type, a]) => [type, a!.cpuMs]), ...EPS_TYPES.map((type) => [type, epsAlone.cpuMs])]) as Partial<Record<RequestType, CpuMs>>;
   const predicted = Object.entries(shares).reduce((sum, [type, share]) => {
     const cpu = perType[type as RequestType];
     return cpu ? { server: sum.server + share! * cpu.server, postgres: sum.postgres + share! * cpu.postgres } : sum;
@@ -189,6 +200,11 @@ async function runMixed(options: BenchOptions, ceilings: Ceilings, rig: MixedRig
       scenario: scenarioOf(type, a.result, a.rssMb, a.cpuMs, a.machineBusy),
     });
   }
+  lines.push({
+    bench: 'mixed', what: 'eps_cycle alone (5 calls)', figures: fig(epsAlone.result),
+    note: `CPU/req server ${ms(epsAlone.cpuMs.server)} ms, PostgreSQL ${ms(epsAlone.cpuMs.postgres)} ms, client ${ms(epsAlone.cpuMs.client)} ms; ${epsAlone.result.prescriptions} prescriptions${epsAlone.result.firstErrors.length ? `; ${epsAlone.result.firstErrors[0]}` : ''}`,
+    scenario: scenarioOf('eps_cycle', epsAlone.result, epsAlone.rssMb, epsAlone.cpuMs, epsAlone.machineBusy),
+  });
   for (const [label, c] of [['national peak', model.national_peak], ['10× national peak', model.ten_times_peak]] as const) {
     lines.push({
       bench: 'mixed', what: `cores for the ${label} (${c.requests_per_second}/s)`,

@@ -25,6 +25,7 @@ const BENCHES: Record<string, string> = {
   nrl: './nrl.js',
   audit: './audit.js',
   mesh: './mesh.js',
+  eps: './eps.js',
   mixed: './mixed.js',
 };
 

@@ -12,6 +12,8 @@
  *   systems) and a clinician's user-restricted one (PDS searches need a healthcare worker), each
  *   from POST /oauth2/token as a client gets it, the clinician's by token exchange of an ID token the
  *   bench signs itself. Tokens live 599 s, so the source fetches new ones before they expire.
+ * - A community pharmacy's dispensing system (an application of its own at BENCH_PHARMACY_ODS,
+ *   application-restricted): it releases, dispenses and claims what the clinician prescribes.
  */
 import { randomUUID, createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -27,6 +29,8 @@ export const BENCH_ISSUER = 'urn:openspine:bench-cis2';
 export const BENCH_CLIENT_ID = 'openspine-bench';
 /** The organisation the bench application and its clinician act for (an ODS code used by no other data). */
 export const BENCH_ODS = 'Y90210';
+/** The community pharmacy the bench's prescriptions are nominated to, released to and claimed by (its own system, its own ODS code). */
+export const BENCH_PHARMACY_ODS = 'FY902';
 /** A GP (R8000: Clinical Practitioner) with one role profile at the bench organisation. */
 const CLINICIAN = { userId: '555900000001', roleProfileId: '555900000101', roleCode: 'R8000' } as const;
 /** Fetch new tokens this long before they expire (they live 599 s). */
@@ -38,6 +42,7 @@ export interface SigningKey { apiKey: string; kid: string; privateKeyPem: string
 export interface BenchIdentity {
   tokenUrl: string;
   app: SigningKey & { appId: string };
+  pharmacy: SigningKey & { appId: string; odsCode: string };
   issuer: { issuer: string; clientId: string; kid: string; privateKeyPem: string };
   clinician: typeof CLINICIAN & { odsCode: string };
 }
@@ -118,15 +123,24 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
     name: `OpenSpine bench clinical system ${new Date().toISOString()}`,
     odsCode: BENCH_ODS,
     activities: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read',
-      'record-locator:produce', 'record-locator:consume'],
+      'record-locator:produce', 'record-locator:consume', 'prescription:prescribe', 'prescription:track'],
     rateLimit: 1_000_000,
     jwks: { keys: [appKey.publicJwk] },
   }) as { application: { apiKey: string; appId: string } };
   const { apiKey, appId } = created.application;
   await callJson(`${baseUrl}/admin/record-locator/permissions/${appId}/${BENCH_ODS}`, adminToken, 'PUT', [...RECORD_TYPES.keys()]);
+  const pharmacyKey = await generateSigningKey('RS512', 2048);
+  const pharmacy = await callJson(`${baseUrl}/admin/identity/applications`, adminToken, 'POST', {
+    name: `OpenSpine bench pharmacy system ${new Date().toISOString()}`,
+    odsCode: BENCH_PHARMACY_ODS,
+    activities: ['prescription:dispense', 'prescription:track'],
+    rateLimit: 1_000_000,
+    jwks: { keys: [pharmacyKey.publicJwk] },
+  }) as { application: { apiKey: string; appId: string } };
   return {
     tokenUrl,
     app: { apiKey, appId, kid: appKey.kid, privateKeyPem: appKey.privateKeyPem },
+    pharmacy: { apiKey: pharmacy.application.apiKey, appId: pharmacy.application.appId, odsCode: BENCH_PHARMACY_ODS, kid: pharmacyKey.kid, privateKeyPem: pharmacyKey.privateKeyPem },
     issuer: { issuer: BENCH_ISSUER, clientId: BENCH_CLIENT_ID, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
     clinician: { ...CLINICIAN, odsCode: BENCH_ODS },
   };
@@ -136,15 +150,19 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
 export class BenchTokens {
   app = '';
   clinician = '';
+  pharmacy = '';
   private fetchedAt = 0;
   private refreshing: Promise<void> | undefined;
 
   constructor(private readonly identity: BenchIdentity) {}
 
   async refresh(): Promise<void> {
-    const [app, clinician] = await Promise.all([applicationToken(this.identity.tokenUrl, this.identity.app), clinicianToken(this.identity)]);
+    const [app, clinician, pharmacy] = await Promise.all([
+      applicationToken(this.identity.tokenUrl, this.identity.app), clinicianToken(this.identity), applicationToken(this.identity.tokenUrl, this.identity.pharmacy),
+    ]);
     this.app = app;
     this.clinician = clinician;
+    this.pharmacy = pharmacy;
     this.fetchedAt = Date.now();
   }
 

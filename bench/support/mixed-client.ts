@@ -18,11 +18,13 @@ import { buildMeshAuthorization } from '../../src/services/messaging/auth/nhsmes
 import type { Patient } from '../../src/services/demographics/fhir-types.js';
 import { syntheticPointer } from '../../src/services/record-locator/synthetic.js';
 import { BenchTokens, type BenchIdentity } from './bench-identity.js';
+import { DISPENSING, EpsCycle, PRESCRIBING } from './eps-cycle.js';
 
-export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack', 'nrl_search', 'nrl_create'] as const;
+export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack', 'nrl_search', 'nrl_create',
+  'eps_prepare', 'eps_order', 'eps_release', 'eps_dispense', 'eps_claim'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
-/** What a worker can do in one step: one request, or the four of a MESH cycle. */
-export type Operation = RequestType | 'mesh_cycle';
+/** What a worker can do in one step: one request, the four of a MESH cycle, or the five of an EPS prescription's cycle. */
+export type Operation = RequestType | 'mesh_cycle' | 'eps_cycle';
 
 export interface ClientConfig {
   url: string;
@@ -52,6 +54,8 @@ export interface PhaseResult {
   p99: number;
   byType: Partial<Record<RequestType, TypeFigures>>;
   firstErrors: string[];
+  /** EPS prescriptions taken through their whole cycle (prepare to claim). */
+  prescriptions: number;
 }
 
 const PDS = '/personal-demographics/FHIR/R4/Patient';
@@ -81,9 +85,11 @@ class Client {
   private readonly toAcknowledge: string[][];
   readonly tokens: BenchTokens;
   private pointers = 0;
+  private readonly eps: EpsCycle;
 
   constructor(private readonly config: ClientConfig) {
     this.tokens = new BenchTokens(config.identity);
+    this.eps = new EpsCycle({ prescriber: config.identity.clinician.odsCode, pharmacy: config.identity.pharmacy.odsCode });
     this.agent = new Agent({ keepAlive: true, maxSockets: config.workers * 2 });
     const numbers = new SyntheticNhsNumbers();
     this.everyone = Array.from({ length: config.patients }, () => numbers.next());
@@ -123,6 +129,21 @@ class Client {
   private system(method: string, path: string, extra: Record<string, string> = {}, body?: string) {
     this.tokens.keepFresh();
     return this.call(method, path, { authorization: `Bearer ${this.tokens.app}`, 'x-request-id': randomUUID(), ...extra }, body);
+  }
+
+  /** As the clinician prescribing (user-restricted: EPS wants the selected role in NHSD-Session-URID). */
+  private prescriber(path: string, body: unknown) {
+    this.tokens.keepFresh();
+    return this.call('POST', `${PRESCRIBING}${path}`, {
+      authorization: `Bearer ${this.tokens.clinician}`, 'x-request-id': randomUUID(), 'nhsd-session-urid': this.config.identity.clinician.roleProfileId,
+      'content-type': 'application/fhir+json',
+    }, JSON.stringify(body));
+  }
+
+  /** As the pharmacy's dispensing system (application-restricted). */
+  private dispenser(path: string, body: unknown) {
+    this.tokens.keepFresh();
+    return this.call('POST', `${DISPENSING}${path}`, { authorization: `Bearer ${this.tokens.pharmacy}`, 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' }, JSON.stringify(body));
   }
 
   private anyone(): string {
@@ -172,6 +193,8 @@ class Client {
     const statuses = new Map<RequestType, Record<string, number>>(REQUEST_TYPES.map((t) => [t, {}]));
     const errors = new Map<RequestType, number>(REQUEST_TYPES.map((t) => [t, 0]));
     const firstErrors: string[] = [];
+    /** EPS cycles completed (every step answered as expected, up to the claim). */
+    let prescriptions = 0;
     const ops = Object.entries(command.mix).filter(([, w]) => (w ?? 0) > 0) as Array<[Operation, number]>;
     const totalWeight = ops.reduce((sum, [, w]) => sum + w, 0);
     const pick = (): Operation => {
@@ -248,6 +271,22 @@ class Client {
           if (etag) target.version = Number(etag[1]);
           return true;
         }
+        case 'eps_cycle': {
+          // One prescription from the prescriber's $prepare to the pharmacy's claim; a failed step ends the cycle.
+          const nhsNumber = this.anyone();
+          const { order, shortFormId } = this.eps.newOrder(nhsNumber);
+          const prepared = await timed('eps_prepare', [200], () => this.prescriber('/$prepare', order));
+          if (!prepared) return true;
+          const signed = this.eps.signedOrder(order, JSON.parse(prepared.body.toString()) as Record<string, unknown>);
+          if (!await timed('eps_order', [200], () => this.prescriber('/$process-message', signed))) return true;
+          if (!await timed('eps_release', [200], () => this.dispenser('/Task/$release', this.eps.releaseBody(shortFormId)))) return true;
+          if (!await timed('eps_dispense', [200], () => this.dispenser('/$process-message', this.eps.dispenseBody(shortFormId, nhsNumber)))) return true;
+          if (await timed('eps_claim', [200], () => this.dispenser('/Claim', this.eps.claimBody(shortFormId, nhsNumber)))) prescriptions += 1;
+          return true;
+        }
+        // An EPS call needs the ones before it in its prescription's cycle: only ever run as 'eps_cycle'.
+        case 'eps_prepare': case 'eps_order': case 'eps_release': case 'eps_dispense': case 'eps_claim':
+          return false;
         case 'mesh_cycle': {
           const id = await send();
           if (!id) return true;
@@ -284,7 +323,7 @@ class Client {
     // four requests), skipping ahead rather than bursting when it has fallen behind.
     const workers = this.config.workers;
     const interval = command.rate ? (workers * 1000) / command.rate : 0;
-    const perOperation = (op: Operation) => (op === 'mesh_cycle' ? 4 : 1);
+    const perOperation = (op: Operation) => (op === 'mesh_cycle' ? 4 : op === 'eps_cycle' ? 5 : 1);
     await Promise.all(Array.from({ length: workers }, async (_, worker) => {
       let due = started + (interval * worker) / workers;
       // A worker whose work runs out (nothing left to download or acknowledge) stops early.
@@ -316,7 +355,7 @@ class Client {
     const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
     return {
       name: command.name, seconds, requests: all.length, errors: errorCount, rps: (all.length - errorCount) / seconds,
-      p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), byType, firstErrors,
+      p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), byType, firstErrors, prescriptions,
     };
   }
 

@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { directoryApi } from '../../src/services/directory/api.js';
 import type { BenchOptions } from '../options.js';
 import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
+import { BENCH_PRESCRIBER, benchPrescriberCertificate } from './eps-cycle.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
 import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';
@@ -101,6 +102,14 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
     let client: LoadClient | undefined;
     try {
       const identity = await registerBenchIdentity(server.url, admin);
+      // EPS: the bench prescriber's signing certificate, as a deployment registers its prescribers'
+      // (after the server's start, whose migrations made the table on a store seeded before it existed).
+      const certificates = new pg.Pool({ connectionString: postgres.connectionString, max: 1 });
+      try {
+        await directoryApi(certificates).registerSigningCertificate(BENCH_PRESCRIBER, benchPrescriberCertificate());
+      } finally {
+        await certificates.end();
+      }
       client = await LoadClient.start({
         url: server.url, identity, patients: options.patients, seed: SEED, workers,
         mesh: { sharedKey, password: PASSWORD, workflowId: WORKFLOW, senders, recipients },

@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import type { PlatformContext } from '../../platform/service.js';
 
 /** The prescriptions service's audit vocabulary: every operation on a prescription, by whom. */
 export type PrescriptionAction =
@@ -11,8 +10,8 @@ export type PrescriptionAction =
  * Says what the request touched; the platform writes the entry (the routes' `config.audit`) before
  * the answer is sent, so the answer leaves only once its audit record is durable.
  */
-export async function auditPrescriptions(_ctx: PlatformContext, request: FastifyRequest, action: PrescriptionAction,
-  touched: { shortFormIds: string[]; nhsNumbers: string[]; detail?: Record<string, unknown> }) {
+export function auditPrescriptions(request: FastifyRequest, action: PrescriptionAction,
+  touched: { shortFormIds: string[]; nhsNumbers: string[]; detail?: Record<string, unknown> }): void {
   request.audited = {
     action,
     resource: touched.shortFormIds.length === 1 ? `Prescription/${touched.shortFormIds[0]}` : undefined,

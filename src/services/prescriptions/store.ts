@@ -14,13 +14,16 @@ export interface PrescriptionRow {
   state: PrescriptionState;
   itemIds: string[];
   cancelledItems: string[];
-  orderBundle: Json;
   createdAt: Date;
   updatedAt: Date;
 }
 
+/** A prescription with its signed order Bundle (tens of kB): read only where the order is answered (release, cancellation). */
+export type OrderedPrescription = PrescriptionRow & { orderBundle: Json };
+
 const COLUMNS = `nhs_number, short_form_id, long_form_id, prescriber_ods, author, nominated_pharmacy, course_of_therapy,
-  status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, order_bundle, created_at, updated_at`;
+  status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, created_at, updated_at`;
+const WITH_ORDER = `${COLUMNS}, order_bundle`;
 
 function rowOf(r: Record<string, any>): PrescriptionRow {
   return {
@@ -32,9 +35,11 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       ...(r.dispenser ? { dispenser: r.dispenser } : {}),
       ...(r.pending_cancellation_by ? { pendingCancellationBy: r.pending_cancellation_by } : {}),
     },
-    itemIds: r.item_ids, cancelledItems: r.cancelled_items, orderBundle: r.order_bundle, createdAt: r.created_at, updatedAt: r.updated_at,
+    itemIds: r.item_ids, cancelledItems: r.cancelled_items, createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
+
+const orderedRowOf = (r: Record<string, any>): OrderedPrescription => ({ ...rowOf(r), orderBundle: r.order_bundle });
 
 /*
  * Short-form ids are unique across patients, but prescriptions are keyed (and, under Citus,
@@ -47,7 +52,7 @@ async function nhsNumberOf(db: Queryable, shortFormId: string): Promise<string |
   return rows[0]?.nhs_number;
 }
 
-export async function insertPrescription(db: Queryable, row: PrescriptionRow, replace: boolean): Promise<boolean> {
+export async function insertPrescription(db: Queryable, row: OrderedPrescription, replace: boolean): Promise<boolean> {
   const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
     row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
     row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt];
@@ -64,7 +69,7 @@ export async function insertPrescription(db: Queryable, row: PrescriptionRow, re
     'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.shortFormId, row.nhsNumber]);
   if (claimed.rowCount !== 1) return false;
   const { rowCount } = await db.query(
-    `INSERT INTO prescriptions.prescriptions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+    `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$15,$16,$14)
      ON CONFLICT DO NOTHING`, values);
   return rowCount === 1;
 }
@@ -76,6 +81,15 @@ export async function readPrescriptionForUpdate(db: Queryable, shortFormId: stri
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2 FOR UPDATE`,
     [nhsNumber, shortFormId]);
   return rows[0] ? rowOf(rows[0]) : undefined;
+}
+
+/** The prescription and its order, locked for this transaction's change. */
+export async function readOrderedPrescriptionForUpdate(db: Queryable, shortFormId: string): Promise<OrderedPrescription | undefined> {
+  const nhsNumber = await nhsNumberOf(db, shortFormId);
+  if (nhsNumber === undefined) return undefined;
+  const { rows } = await db.query(`SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2 FOR UPDATE`,
+    [nhsNumber, shortFormId]);
+  return rows[0] ? orderedRowOf(rows[0]) : undefined;
 }
 
 export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
@@ -93,11 +107,11 @@ export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, l
 }
 
 /** Up to `limit` prescriptions nominated to a pharmacy and waiting, oldest first; rows another release holds are skipped. */
-export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<PrescriptionRow[]> {
+export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<OrderedPrescription[]> {
   const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nominated_pharmacy = $1 AND status = 'to-be-dispensed'
+    `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nominated_pharmacy = $1 AND status = 'to-be-dispensed'
      ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [pharmacy, limit]);
-  return rows.map(rowOf);
+  return rows.map(orderedRowOf);
 }
 
 export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date, cancelledItems = row.cancelledItems): Promise<void> {

@@ -40,6 +40,22 @@ export const SIGNATURE_PROBLEMS: Record<SignatureProblem, string> = {
   'certificate-not-trusted': 'the signing certificate is not registered for the prescriber nor issued by a trusted CA',
 };
 
+/**
+ * Registered certificates parsed once: the same few PEMs (the prescriber's, the trusted CAs') come
+ * back from the directory with every order, and parsing X.509 was the dearest step of verifying.
+ */
+const PARSED_LIMIT = 1_000;
+const parsed = new Map<string, X509Certificate>();
+function parsedCertificate(pem: string): X509Certificate {
+  let certificate = parsed.get(pem);
+  if (!certificate) {
+    certificate = new X509Certificate(pem);
+    if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
+    parsed.set(pem, certificate);
+  }
+  return certificate;
+}
+
 const pemOf = (base64: string) => `-----BEGIN CERTIFICATE-----\n${base64.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
 
 /**
@@ -70,9 +86,9 @@ export function verifyPrescriptionSignature(
   }
   if (!verified) return 'bad-signature';
   if (signedAt < new Date(certificate.validFrom) || signedAt > new Date(certificate.validTo)) return 'certificate-expired';
-  const registered = trusted.prescriber.some((pem) => new X509Certificate(pem).fingerprint256 === certificate.fingerprint256);
+  const registered = trusted.prescriber.some((pem) => parsedCertificate(pem).fingerprint256 === certificate.fingerprint256);
   const issued = trusted.authorities.some((pem) => {
-    const ca = new X509Certificate(pem);
+    const ca = parsedCertificate(pem);
     return certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
   });
   return registered || issued ? undefined : 'certificate-not-trusted';

@@ -9,7 +9,7 @@ import {
 import type { Json } from '../domain/fhir.js';
 import type { LifecycleEvent } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
-import { lockNominated, readPrescriptionForUpdate, type PrescriptionRow } from '../store.js';
+import { lockNominated, readOrderedPrescriptionForUpdate, readPrescriptionForUpdate, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { successOutcome } from '../wire.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
@@ -53,12 +53,12 @@ export interface Applied extends Answer { replayed: boolean; shortFormIds: strin
 export async function release(ctx: PlatformContext, caller: EpsCaller, body: Json, self: string): Promise<Applied> {
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
-  const released: PrescriptionRow[] = [];
+  const released: OrderedPrescription[] = [];
   const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
     const now = ctx.clock.now();
     released.length = 0;
     if (request.shortFormId) {
-      const row = await readPrescriptionForUpdate(tx, request.shortFormId);
+      const row = await readOrderedPrescriptionForUpdate(tx, request.shortFormId);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);

@@ -10,7 +10,7 @@ import { SIGNATURE_PROBLEMS, readXmlSignature, verifyPrescriptionSignature } fro
 import { cancelResponse } from '../domain/responses.js';
 import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
-import { appendHistory, insertPrescription, readPrescriptionForUpdate } from '../store.js';
+import { appendHistory, insertPrescription, readOrderedPrescriptionForUpdate } from '../store.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition } from './record.js';
@@ -101,7 +101,7 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   const messageId = caller.requestId ?? message.shortFormId;
   const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx) => {
     const now = ctx.clock.now();
-    const row = await readPrescriptionForUpdate(tx, message.shortFormId);
+    const row = await readOrderedPrescriptionForUpdate(tx, message.shortFormId);
     if (!row || !row.itemIds.includes(itemId)) throw epsError(EPS_ERRORS['R-0008']);
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });

@@ -25,8 +25,8 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
     config: { activity: 'prescription:dispense' as const, audit: { action: 'prescription.dispense' }, checkOrder: ['headers' as const, 'body' as const] },
     preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
   });
-  const answer = async (request: FastifyRequest, reply: Parameters<typeof sendFhir>[0], action: PrescriptionAction, applied: Applied) => {
-    await auditPrescriptions(ctx, request, action, {
+  const answer = (request: FastifyRequest, reply: Parameters<typeof sendFhir>[0], action: PrescriptionAction, applied: Applied) => {
+    auditPrescriptions(request, action, {
       shortFormIds: applied.shortFormIds, nhsNumbers: applied.nhsNumbers, detail: { status: applied.statusCode, replayed: applied.replayed },
     });
     return sendFhir(reply, applied.statusCode, applied.body);
@@ -49,7 +49,7 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
 
   app.post('/FHIR/R4/$validate', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) => {
     const read = readDispenseNotification(request.body as Json);
-    await auditPrescriptions(ctx, request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
+    auditPrescriptions(request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
     return sendFhir(reply, 200, read.ok ? successOutcome(ctx.clock.now())
       : errorOutcome({ spec: EPS_ERRORS.VERIFICATION, diagnostics: read.diagnostics, expression: read.expression ? [read.expression] : undefined }, ctx.clock.now()));
   });

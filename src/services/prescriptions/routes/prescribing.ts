@@ -25,7 +25,7 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
 
   app.post('/FHIR/R4/$prepare', route(PREPARE_BODY), async (request, reply) => {
     const parameters = prepare(ctx, request.body as Json);
-    await auditPrescriptions(ctx, request, 'prescription.prepare', { shortFormIds: [], nhsNumbers: [] });
+    auditPrescriptions(request, 'prescription.prepare', { shortFormIds: [], nhsNumbers: [] });
     return sendFhir(reply, 200, parameters);
   });
 
@@ -35,7 +35,7 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
     const answer = message.event === 'prescription-order'
       ? await createPrescription(ctx, caller, message, request.body as Json)
       : await cancelPrescription(ctx, caller, message);
-    await auditPrescriptions(ctx, request, message.event === 'prescription-order' ? 'prescription.create' : 'prescription.cancel', {
+    auditPrescriptions(request, message.event === 'prescription-order' ? 'prescription.create' : 'prescription.cancel', {
       shortFormIds: [message.shortFormId], nhsNumbers: [message.nhsNumber], detail: { status: answer.statusCode, replayed: answer.replayed },
     });
     return sendFhir(reply, answer.statusCode, answer.body);
@@ -51,7 +51,7 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
       if (!(err instanceof SpineError)) throw err;
       outcome = errorOutcome({ spec: err.spec, diagnostics: err.diagnostics, expression: err.options.expression }, ctx.clock.now());
     }
-    await auditPrescriptions(ctx, request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
+    auditPrescriptions(request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
     return sendFhir(reply, 200, outcome);
   });
 

@@ -25,7 +25,7 @@ export function registerTracking(app: FastifyInstance, ctx: PlatformContext, act
     preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
   }, async (request, reply) => {
     const { bundle, nhsNumbers } = await trackPrescriptions(ctx, callerOf(ctx, request), request.query as Record<string, unknown>);
-    await auditPrescriptions(ctx, request, 'prescription.track', { shortFormIds: [], nhsNumbers, detail: { returned: (bundle.total as number) } });
+    auditPrescriptions(request, 'prescription.track', { shortFormIds: [], nhsNumbers, detail: { returned: (bundle.total as number) } });
     return sendFhir(reply, 200, bundle);
   });
 }
