@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, prescriptionAndPointerFor } from '../support/console.js';
+import { DEMO_IDENTITIES } from '../support/console.js';
 import { accessibilityViolations, openBrowser, screenshot, signIn, type Browser } from '../support/browser.js';
 import { userToken } from '../support/identity.js';
 import { MB1, V2, meshAuthorization, sendMessage } from '../messaging/support/mesh-client.js';
@@ -138,40 +138,6 @@ describe('the operations console in a real browser (Debian chromium)', () => {
       await screenshot(page, 'messages-mailboxes--administrator');
     } finally {
       await browser.close();
-    }
-  });
-
-  it('prescriptions and pointers made through the EPS and NRL APIs: an operator reaches them from a patient look-up with its reason, the patient sees their own', async () => {
-    const { shortFormId, pointerId } = await prescriptionAndPointerFor(spine, '9000000009');
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
-      const page = browser.page;
-      await page.goto(`${spine.url}/console/patients`);
-      await page.locator('#read-nhsNumber').fill('9000000009');
-      await page.locator('#read-reason').selectOption('Message delivery investigation');
-      await Promise.all([page.waitForURL(/\/console\/patients\/read$/), page.getByRole('button', { name: 'Read the record' }).click()]);
-      await Promise.all([page.waitForURL(/\/console\/records$/), page.getByRole('button', { name: /^Prescriptions and pointers of .*Jane Smith/ }).click()]);
-      const prescriptions = await page.locator('table', { has: page.locator('caption', { hasText: 'Prescriptions' }) }).innerText();
-      assert.match(prescriptions, new RegExp(`${shortFormId}\\s+Amoxicillin 250mg capsules, Co-codamol 30mg/500mg tablets`));
-      const pointers = await page.locator('table', { has: page.locator('caption', { hasText: 'Record pointers' }) }).innerText();
-      assert.match(pointers, new RegExp(`Mental health crisis plan\\s+${pointerId}\\s+ANGY1`));
-      assert.equal(await page.locator('#records-reason').inputValue(), 'Message delivery investigation');
-      assert.deepEqual(await accessibilityViolations(page), []);
-      assert.deepEqual(browser.problems, []);
-      await screenshot(page, 'records--operator');
-    } finally {
-      await browser.close();
-    }
-    const patient = await openBrowser();
-    try {
-      await signIn(patient.page, spine.url, DEMO_IDENTITIES.patient);
-      await patient.page.goto(`${spine.url}/console/records`);
-      assert.match(await patient.page.locator('main').innerText(), new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
-      assert.deepEqual(await accessibilityViolations(patient.page), []);
-      await screenshot(patient.page, 'records--patient');
-    } finally {
-      await patient.close();
     }
   });
 
