@@ -95,7 +95,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     return payload;
   });
   registerRequestIdEcho(app);
-  registerMetrics(app, ctx.db); // decorates app.metrics
+  registerMetrics(app, ctx.db, () => ctx.clock.now().getTime()); // decorates app.metrics
   registerHealth(app, ctx.config, ctx.db);
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
   const isRevoked = modules.map((m) => m.revocationCheck?.(ctx)).find((check) => check !== undefined);
