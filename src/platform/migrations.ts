@@ -54,6 +54,21 @@ export const platformMigrations: MigrationSet[] = [
             at timestamptz NOT NULL
           );`,
       },
+      {
+        // Request counts per minute and route, added to by every process (see http/traffic-minutes.ts):
+        // the console's overview charts the whole Spine's last hour. Unlogged: figures, not records.
+        id: '005_traffic_minutes',
+        sql: `
+          CREATE UNLOGGED TABLE platform.traffic_minutes (
+            minute timestamptz NOT NULL,
+            route text NOT NULL,
+            requests bigint NOT NULL,
+            server_errors bigint NOT NULL,
+            latency_seconds double precision NOT NULL,
+            buckets double precision[] NOT NULL,
+            PRIMARY KEY (minute, route)
+          );`,
+      },
     ],
   },
   ...auditMigrations,

@@ -45,6 +45,8 @@ export interface ServiceModule {
    * an `apikey` header (SDS). Offered by the identity service; the platform never reads its tables.
    */
   resolveApiKey?(ctx: PlatformContext): (apiKey: string) => Promise<Principal | undefined>;
+  /** Whether a valid credential's principal has since been disabled (identity): the guard refuses it. */
+  revocationCheck?(ctx: PlatformContext): (principal: Principal) => Promise<boolean>;
   /** The 503 load shedding sends under each of the service's URL prefixes, in its API's error shape. */
   overloadAnswers?: OverloadAnswer[];
   /** Background workers this service runs while serving. */

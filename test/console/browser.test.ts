@@ -172,6 +172,7 @@ describe('the operations console in a real browser (Debian chromium)', () => {
     const patient = await openBrowser();
     try {
       await signIn(patient.page, spine.url, DEMO_IDENTITIES.patient);
+      await patient.page.goto(`${spine.url}/console/who-looked`);
       const accesses = await patient.page.locator('main ol li').allInnerTexts();
       assert.ok(accesses.some((a) => /a Spine Operator at .*\(X26\) looked at the record, using OpenSpine console/.test(a)), accesses.join('\n'));
       await screenshot(patient.page, 'who-looked--patient');

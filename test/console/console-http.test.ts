@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, consoleLogin, type ConsoleLogin } from '../support/console.js';
+import { DEMO_IDENTITIES, consoleLogin, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
 import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/console/pages.js';
 import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
 
@@ -105,11 +105,35 @@ describe('the operations console over HTTP', () => {
   });
 
   it('an invalid field is refused 400 naming it, never a 500', async () => {
-    for (const path of ['/console/audit?nhsNumber=12x', '/console/messages?state=flying', '/console/pointers?nhsNumber=%F0%9F%98%80', '/console/audit?from=yesterday']) {
+    for (const path of ['/console/audit?nhsNumber=12x', '/console/messages?state=flying', '/console/audit?user=%F0%9F%98%80', '/console/audit?from=yesterday']) {
       const response = await sessions.administrator.get(path);
       assert.equal(response.status, 400, path);
       assert.match(await response.text(), /Check the field/);
     }
+  });
+
+  it('prescriptions and pointers: made through the EPS and NRL APIs, shown to an operator who gives a reason (audited with it) and to the patient themself, refused to an administrator', async () => {
+    const { shortFormId, pointerId } = await prescriptionAndPointerFor(spine, '9000000009');
+    const shown = await sessions.operator.post('/console/records', { _csrf: await sessions.operator.csrf(), nhsNumber: '9000000009', reason: 'Patient request' });
+    assert.equal(shown.status, 200);
+    const html = await shown.text();
+    assert.match(html, new RegExp(`${shortFormId}[\\s\\S]*Amoxicillin 250mg capsules[\\s\\S]*To be Dispensed[\\s\\S]*A83008`));
+    assert.match(html, new RegExp(`Mental health crisis plan[\\s\\S]*${pointerId}[\\s\\S]*ANGY1`));
+    const csv = await (await sessions['privacy-officer'].get('/console/audit.csv?nhsNumber=9000000009&action=console.records.read')).text();
+    assert.match(csv, /,console\.records\.read,success,Patient\/9000000009,9000000009,555000000005,R9903,X26,OpenSpine console,/);
+    const officer = await sessions['privacy-officer'].post('/console/records', { _csrf: await sessions['privacy-officer'].csrf(), nhsNumber: '9000000009', reason: 'Data quality investigation' });
+    assert.match(await officer.text(), new RegExp(shortFormId));
+    const noReason = await sessions.operator.post('/console/records', { _csrf: await sessions.operator.csrf(), nhsNumber: '9000000009' });
+    assert.equal(noReason.status, 400);
+    assert.match(await noReason.text(), /Check the field &#39;reason&#39;|Check the field 'reason'/);
+    const own = await (await sessions.patient.get('/console/records')).text();
+    assert.match(own, new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
+    // The patient's form post names another patient: they still see only their own record.
+    const other = await sessions.patient.post('/console/records', { _csrf: await sessions.patient.csrf(), nhsNumber: '9000000017', reason: 'Patient request' });
+    assert.doesNotMatch(await other.text(), /9000000017/);
+    assert.equal((await sessions.administrator.post('/console/records', { _csrf: await sessions.administrator.csrf(), nhsNumber: '9000000009', reason: 'Patient request' })).status, 403);
+    const words = await (await sessions.patient.get('/console/who-looked')).text();
+    assert.match(words, /a <strong>Spine Operator<\/strong> at <strong>[^<]*\(X26\)<\/strong> looked at the patient&#39;s prescriptions and where their records are held/);
   });
 
   it('a message sent through the MESH API is found by mailbox and its history shows acceptance', async () => {

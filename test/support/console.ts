@@ -1,3 +1,8 @@
+import type { TestSpine } from './spine.js';
+import { createAppAndToken } from './identity.js';
+import { freshOrder, prescribe, shortFormIdOf } from '../prescriptions/support.js';
+import { MENTAL_HEALTH_CRISIS_PLAN, call as nrlCall, pointerBody } from '../record-locator/support.js';
+
 /**
  * Signs in to the console over plain HTTP, as a browser would: start, the demo issuer's page, the
  * chosen identity, the callback. Returns the session cookie and the CSRF token of its forms.
@@ -46,4 +51,27 @@ export async function consoleLogin(base: string, identity: string): Promise<Cons
     cookie, csrf, get,
     post: async (path, form) => fetch(`${base}${path}`, { method: 'POST', headers: { cookie }, body: new URLSearchParams(form), redirect: 'manual' }),
   };
+}
+
+/**
+ * A prescription made through the real EPS API ($prepare, signed $process-message) and a pointer
+ * made through the real NRL producer API, both for `nhsNumber`: what the console's "Prescriptions
+ * and pointers" page must show. Returns the prescription's short-form id and the pointer's id.
+ */
+export async function prescriptionAndPointerFor(spine: TestSpine, nhsNumber: string): Promise<{ shortFormId: string; pointerId: string; pointerUrl: string }> {
+  const prescriber = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' });
+  const order = freshOrder({ nhsNumber });
+  const prescribed = await prescribe(spine, { authorization: `Bearer ${prescriber.token}` }, order);
+  if (prescribed.status !== 200) throw new Error(`EPS answered ${prescribed.status}: ${JSON.stringify(prescribed.body)}`);
+  const producer = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'ANGY1' });
+  const admin = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
+  const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${producer.principal.appId}/ANGY1`, {
+    method: 'PUT', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
+  });
+  if (!granted.ok) throw new Error(`NRL permissions answered ${granted.status}`);
+  const body = pointerBody('ANGY1', nhsNumber);
+  const created = await nrlCall(spine, 'POST', '/producer/FHIR/R4/DocumentReference', { authorization: `Bearer ${producer.token}`, 'nhsd-end-user-organisation-ods': 'ANGY1' }, { body });
+  if (created.status !== 201) throw new Error(`NRL answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const pointerId = created.headers.get('location')!.split('/').pop()!;
+  return { shortFormId: shortFormIdOf(order), pointerId, pointerUrl: body.content[0]!.attachment.url };
 }

@@ -32,6 +32,8 @@ export interface GuardOptions {
   resolveApiKey?: (apiKey: string) => Promise<Principal | undefined>;
   /** In sandbox mode a call without a token acts as this principal. */
   sandboxPrincipal?: Principal;
+  /** True when a valid credential's application or organisation has since been disabled (identity). */
+  isRevoked?: (principal: Principal) => Promise<boolean>;
 }
 
 function bearerToken(request: FastifyRequest): string | undefined {
@@ -73,6 +75,10 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     let principal: Principal | undefined;
     if (byApiKey) principal = await options.resolveApiKey!(apiKey);
     else if (token) principal = await options.tokens.verify(token);
+    if (principal && options.isRevoked && await options.isRevoked(principal)) {
+      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED,
+        `Invalid ${byApiKey ? 'API key' : 'access token'}: application ${principal.appName} or its organisation ${principal.odsCode} is disabled`), principal);
+    }
     principal ??= options.sandboxPrincipal;
     if (!principal) {
       throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, byApiKey

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/pool.js';
 import { registerReplicaMetrics } from './replica-metrics.js';
+import { FLUSH_MS, LATENCY_BUCKETS, TrafficCounter, purgeOldTraffic } from './traffic-minutes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,8 +11,11 @@ declare module 'fastify' {
   }
 }
 
-/** A registry per server, so several servers in one process (tests) never share counters. */
-export function registerMetrics(app: FastifyInstance, db: Db): Registry {
+/**
+ * A registry per server, so several servers in one process (tests) never share counters. Request
+ * counts also go to the shared per-minute table (traffic-minutes.ts) every FLUSH_MS.
+ */
+export function registerMetrics(app: FastifyInstance, db: Db, now: () => number = Date.now): Registry {
   const registry = new Registry();
   app.decorate('metrics', registry);
   // Default metrics include event-loop lag, heap and RSS.
@@ -23,7 +27,7 @@ export function registerMetrics(app: FastifyInstance, db: Db): Registry {
   const latency = new Histogram({
     name: 'openspine_http_request_duration_seconds', help: 'HTTP request latency by route and status',
     labelNames: ['method', 'route', 'status'], registers: [registry],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    buckets: [...LATENCY_BUCKETS],
   });
   new Gauge({
     name: 'openspine_db_pool_clients', help: 'PostgreSQL pool clients by state', labelNames: ['state'], registers: [registry],
@@ -34,11 +38,27 @@ export function registerMetrics(app: FastifyInstance, db: Db): Registry {
     },
   });
   registerReplicaMetrics(registry, db);
+  const traffic = new TrafficCounter(now);
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, not the URL, keeps label cardinality bounded.
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
+    traffic.count(labels.route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  let lastPurge = 0;
+  const flush = async () => {
+    await traffic.flush(db);
+    if (now() - lastPurge > 10 * 60_000) {
+      lastPurge = now();
+      await purgeOldTraffic(db, lastPurge);
+    }
+  };
+  const timer = setInterval(() => { flush().catch((err: Error) => app.log.warn({ err }, 'traffic figures not flushed')); }, FLUSH_MS);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await flush().catch(() => undefined);
   });
   app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
     reply.type(registry.contentType);

@@ -96,10 +96,11 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
     return payload;
   });
   registerRequestIdEcho(app);
-  registerMetrics(app, ctx.db); // decorates app.metrics
+  registerMetrics(app, ctx.db, () => ctx.clock.now().getTime()); // decorates app.metrics
   registerHealth(app, ctx.config, ctx.db);
   const resolveApiKey = modules.map((m) => m.resolveApiKey?.(ctx)).find((resolver) => resolver !== undefined);
-  registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal });
+  const isRevoked = modules.map((m) => m.revocationCheck?.(ctx)).find((check) => check !== undefined);
+  registerAuthGuard(app, { tokens: ctx.tokens, audit: ctx.audit, resolveApiKey, sandboxPrincipal: options.sandboxPrincipal, isRevoked });
   registerRateLimit(app, ctx.db, () => ctx.clock.now().getTime());
   registerRouteAudit(app, ctx.audit);
   registerReadYourWrites(app, ctx.db);

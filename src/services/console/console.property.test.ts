@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { csvCell, toCsv } from './csv.js';
 import { CHART_HEIGHT, CHART_WIDTH, lineChart, niceCeiling } from './overview/chart.js';
-import { percentile95Ms, serviceOfRoute, summarise, type Counts, type Sample } from './overview/traffic.js';
+import { percentile95Ms, serviceOfRoute, summarise, type Counts } from './overview/traffic.js';
+import type { TrafficRow } from '../../platform/http/traffic-minutes.js';
 import { personFromClaims } from './auth/person.js';
 import { safeReturnPath } from './routes/login.js';
 import { mayView, PAGES, CONSOLE_ROLES } from './pages.js';
@@ -87,23 +88,23 @@ describe('overview traffic', () => {
     assert.equal(percentile95Ms(counts(0, 0, {})), null);
   });
 
-  it('the hour\'s figures are the difference between the newest and the oldest sample, and minutes add up to them', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(50), fc.nat(5)), { minLength: 1, maxLength: 240 }), (steps) => {
-      const start = 1_000_000_000;
-      let requests = 7;
-      let errors = 1;
-      const samples: Sample[] = [{ at: start, services: { demographics: counts(requests, errors, {}) } }];
-      steps.forEach(([r, e], i) => {
-        requests += r + e;
-        errors += e;
-        samples.push({ at: start + (i + 1) * 15_000, services: { demographics: counts(requests, errors, {}) } });
-      });
-      const now = samples[samples.length - 1]!;
-      const [traffic] = summarise(samples.slice(0, -1), now, ['demographics']);
-      const windowStart = samples.find((s) => s.at >= now.at - 3_600_000)!;
-      assert.equal(traffic!.requests, requests - windowStart.services.demographics!.requests);
-      assert.equal(traffic!.serverErrors, errors - windowStart.services.demographics!.serverErrors);
-      assert.equal(traffic!.minutes.length, Math.min(60, Math.max(2, Math.ceil((now.at - windowStart.at) / 60_000) + 1)));
+  it('the hour\'s figures sum every process\'s rows in the window, and its minutes add up to them', () => {
+    const row = fc.record({
+      minutesAgo: fc.integer({ min: 0, max: 90 }), route: fc.constantFrom('/personal-demographics/FHIR/R4/Patient/:id', '/messageexchange/:mailbox/inbox', '/_status'),
+      requests: fc.nat(50), errors: fc.nat(5),
+    });
+    fc.assert(fc.property(fc.array(row, { maxLength: 200 }), (given) => {
+      const now = 1_000_000_000_000 + 37_000;
+      const rows: TrafficRow[] = given.map((g) => ({
+        minute: (Math.floor(now / 60_000) - g.minutesAgo) * 60_000, route: g.route,
+        requests: g.requests + g.errors, serverErrors: g.errors, latencySeconds: 0, buckets: [],
+      }));
+      const [traffic] = summarise(rows, now, ['demographics']);
+      const counted = given.filter((g) => g.minutesAgo < 60 && g.route.startsWith('/personal-demographics'));
+      assert.equal(traffic!.requests, counted.reduce((sum, g) => sum + g.requests + g.errors, 0));
+      assert.equal(traffic!.serverErrors, counted.reduce((sum, g) => sum + g.errors, 0));
+      const oldest = Math.max(0, ...given.filter((g) => g.minutesAgo < 60).map((g) => g.minutesAgo));
+      assert.equal(traffic!.minutes.length, Math.min(60, Math.max(2, oldest + 1)));
       assert.equal(traffic!.minutes.reduce((sum, m) => sum + m.requests, 0), traffic!.requests);
     }));
   });

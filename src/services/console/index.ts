@@ -7,7 +7,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerWhoLookedRoutes } from './routes/who-looked.js';
 import { registerPatientRoutes } from './routes/patients.js';
 import { registerMessageRoutes } from './routes/messages.js';
-import { registerPointerRoutes } from './routes/pointers.js';
+import { registerRecordRoutes } from './routes/records.js';
 import { registerDirectoryRoutes } from './routes/directory.js';
 import { purgeExpired } from './store.js';
 import { startPeriodic } from '../../platform/periodic.js';
@@ -34,7 +34,7 @@ export const consoleService: ServiceModule = {
       await registerWhoLookedRoutes(scope, ctx);
       await registerPatientRoutes(scope, ctx);
       await registerMessageRoutes(scope, ctx);
-      await registerPointerRoutes(scope, ctx);
+      await registerRecordRoutes(scope, ctx);
       await registerDirectoryRoutes(scope, ctx);
     }, { prefix: '/console' });
   },

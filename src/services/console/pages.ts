@@ -12,7 +12,7 @@ export const ROLE_LABELS: Readonly<Record<ConsoleRole, string>> = {
   patient: 'Patient',
 };
 
-export const PAGE_IDS = ['overview', 'messages', 'patients', 'pointers', 'audit', 'who-looked', 'directory'] as const;
+export const PAGE_IDS = ['overview', 'messages', 'patients', 'records', 'audit', 'who-looked', 'directory'] as const;
 export type PageId = (typeof PAGE_IDS)[number];
 
 export interface Page {
@@ -27,7 +27,7 @@ export const PAGES: readonly Page[] = [
   { id: 'overview', path: '/console/overview', title: 'Overview', roles: ['operator', 'administrator'] },
   { id: 'messages', path: '/console/messages', title: 'Messages', roles: ['operator', 'administrator'] },
   { id: 'patients', path: '/console/patients', title: 'Patient look-up', roles: ['operator', 'administrator'] },
-  { id: 'pointers', path: '/console/pointers', title: 'NRL pointers', roles: ['operator', 'administrator'] },
+  { id: 'records', path: '/console/records', title: 'Prescriptions and pointers', roles: ['operator', 'privacy-officer', 'patient'] },
   { id: 'audit', path: '/console/audit', title: 'Audit', roles: ['privacy-officer', 'administrator'] },
   { id: 'who-looked', path: '/console/who-looked', title: 'Who looked at a record', roles: ['privacy-officer', 'patient'] },
   { id: 'directory', path: '/console/directory', title: 'Directory', roles: ['administrator'] },

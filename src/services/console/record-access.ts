@@ -12,6 +12,8 @@ const ACTION_WORDS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^console\.record-access\./, 'looked at who has accessed the record'],
   [/^(record-locator|pointer|nrl)\./, 'looked at where the patient\'s records are held'],
   [/^console\.pointers\./, 'looked at where the patient\'s records are held'],
+  [/^console\.records\./, 'looked at the patient\'s prescriptions and where their records are held'],
+  [/^prescription\./, 'looked at or changed the patient\'s prescriptions'],
   [/^access\.denied$/, 'tried to see the record and was refused'],
   [/^console\.access\.denied$/, 'tried to see the record and was refused'],
 ];

@@ -42,6 +42,8 @@ export interface MeshWorkflow {
 export interface DirectoryApi {
   getOrganisation(odsCode: string): Promise<Organisation | undefined>;
   listOrganisations(filter?: { role?: OrganisationRole; limit?: number }): Promise<Organisation[]>;
+  /** Organisations disabled (not active): identity refuses their applications' and users' tokens, MESH their mailboxes. */
+  inactiveOrganisationCodes(): Promise<string[]>;
   upsertOrganisation(org: Organisation): Promise<void>;
   getMailbox(mailboxId: string): Promise<MeshMailbox | undefined>;
   upsertMailbox(mailbox: MeshMailbox): Promise<void>;
@@ -65,6 +67,7 @@ export function directoryApi(db: Queryable): DirectoryApi {
   return {
     getOrganisation: (odsCode) => organisations.findOrganisation(db, odsCode.toUpperCase()),
     listOrganisations: (filter = {}) => organisations.listOrganisations(db, filter),
+    inactiveOrganisationCodes: () => organisations.inactiveOrganisationCodes(db),
     upsertOrganisation: (org) => organisations.upsertOrganisation(db, {
       ...org,
       odsCode: org.odsCode.toUpperCase(),

@@ -5,7 +5,7 @@ import type { ApplicationInput } from './application-input.js';
 import { parseApplicationInput } from './application-input.js';
 import { IDENTITY_ERRORS } from './errors.js';
 import { generateSigningKey, type GeneratedKeyPair } from './keys.js';
-import { findDemoApplication, insertApplication, insertDemoApplicationOnce, updateApplicationActivities, type Application, type NewApplication } from './store/applications.js';
+import { findDemoApplication, insertApplication, insertDemoApplicationOnce, updateApplicationActivities, updateApplicationDisabled, type Application, type NewApplication } from './store/applications.js';
 import { isActivity, type Activity } from '../../platform/auth/activities.js';
 
 /**
@@ -63,11 +63,21 @@ export async function demoApplication(db: Queryable, slot: 'demo' | 'admin'): Pr
 export { listApplications } from './store/applications.js';
 
 /**
- * Replaces an application's activities (the console's edit and disable): each must be a known
- * activity. Tokens already issued keep theirs until they expire (minutes).
+ * Replaces an application's activities (the console's edit): each must be a known activity.
+ * Tokens already issued keep theirs until they expire (minutes).
  */
 export async function setApplicationActivities(db: Queryable, apiKey: string, activities: readonly string[]): Promise<Application | undefined> {
   const unknown = activities.filter((a) => !isActivity(a));
   if (unknown.length > 0) throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Unknown activities: ${unknown.join(', ')}`);
   return updateApplicationActivities(db, apiKey, [...new Set(activities as Activity[])]);
 }
+
+/**
+ * Disables or re-enables an application (the console's directory page). A disabled application gets
+ * no token and every token it holds is refused, in every process within REVOCATION_REFRESH_MS; its
+ * activities and keys are kept, so re-enabling restores it as it was.
+ */
+export async function setApplicationDisabled(db: Queryable, apiKey: string, disabled: boolean, at: Date): Promise<Application | undefined> {
+  return updateApplicationDisabled(db, apiKey, disabled, at);
+}
+export { REVOCATION_REFRESH_MS } from './revocation.js';

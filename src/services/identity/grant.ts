@@ -10,6 +10,7 @@ import { patientLogin, selectRole, type PatientLogin, type SelectedRole } from '
 import { findApplicationByApiKey, recordJti, type Application } from './store/applications.js';
 import { findTrustedIssuer, recordIdTokenUse } from './store/issuers.js';
 import { DEMO_ISSUER } from './demo-issuer.js';
+import { directoryApi } from '../directory/api.js';
 
 export const CLIENT_CREDENTIALS = 'client_credentials';
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -73,7 +74,9 @@ export async function authenticateClient(ctx: PlatformContext, assertion: string
   const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
   const claims = unwrap(validateClientAssertion(assertion, { tokenUrl: tokenUrlOf(ctx), nowSeconds }));
   const app = await findApplicationByApiKey(ctx.db, claims.apiKey);
-  if (!app) fail('UNKNOWN_ISS');
+  // A disabled application (or one of a disabled organisation) is answered as an unknown key, as
+  // NHS England's platform answers a revoked one.
+  if (!app || app.disabled || (await directoryApi(ctx.db).getOrganisation(app.odsCode))?.active === false) fail('UNKNOWN_ISS');
   const key = findKey(app.jwks, claims.kid);
   if (!key) fail('UNKNOWN_KID');
   if (!(await signatureVerifies(assertion, key, REQUIRED_ALG))) fail('BAD_SIGNATURE');

@@ -7,6 +7,7 @@ import { purgeExpiredAuthorizationCodes } from './store/authorization-codes.js';
 import { seedIdentityDemo } from './demo-seed.js';
 import { purgeExpiredJtis } from './store/applications.js';
 import { apiKeyResolver } from './api-keys.js';
+import { revocationCheck } from './revocation.js';
 import { purgeExpiredIdTokenUses } from './store/issuers.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
 import { OAUTH_OVERLOAD_ANSWER } from './overload-answer.js';
@@ -31,6 +32,7 @@ export const identityService: ServiceModule = {
   },
   seedDemo: seedIdentityDemo,
   resolveApiKey: (ctx) => apiKeyResolver(ctx.db, ctx.clock),
+  revocationCheck,
   overloadAnswers: [OAUTH_OVERLOAD_ANSWER],
   startWorkers(ctx) {
     return [startPeriodic(ctx.log, 'sweep of used jtis, ID tokens and authorisation codes', JTI_SWEEP_MS, () => {

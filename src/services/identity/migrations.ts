@@ -89,6 +89,14 @@ export const identityMigrations: MigrationSet[] = [
           );
           CREATE INDEX demo_authorization_codes_expiry ON identity.demo_authorization_codes (expires_at);`,
       },
+      {
+        // An application disabled from the console: no token, and the tokens it holds are refused
+        // (see revocation.ts). A partial index keeps the list every process polls cheap to read.
+        id: '004_application_disabled',
+        sql: `
+          ALTER TABLE identity.applications ADD COLUMN disabled_at timestamptz;
+          CREATE INDEX applications_disabled ON identity.applications (app_id) WHERE disabled_at IS NOT NULL;`,
+      },
     ],
   },
 ];

@@ -106,6 +106,13 @@ export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, l
   return rows.map(rowOf);
 }
 
+/** A patient's prescriptions with their orders (what was prescribed), newest first. */
+export async function orderedPrescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number): Promise<OrderedPrescription[]> {
+  const { rows } = await db.query(
+    `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit]);
+  return rows.map(orderedRowOf);
+}
+
 /** Up to `limit` prescriptions nominated to a pharmacy and waiting, oldest first; rows another release holds are skipped. */
 export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<OrderedPrescription[]> {
   const { rows } = await db.query(

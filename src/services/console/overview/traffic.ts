@@ -1,12 +1,11 @@
-import type { Registry } from 'prom-client';
+import { LATENCY_BUCKETS, type TrafficRow } from '../../../platform/http/traffic-minutes.js';
 
 /**
- * Traffic per service over the last hour, from the platform's own Prometheus metrics: the console
- * samples the request counter and latency histogram every SAMPLE_MS and keeps an hour of samples.
- * Figures are this process's (each API process behind a load balancer keeps its own).
+ * Traffic per service over the last hour, from the platform's per-minute request counts that every
+ * process adds to (platform/http/traffic-minutes.ts): the figures are the whole Spine's, whichever
+ * process answers the page.
  */
-export const SAMPLE_MS = 15_000;
-const WINDOW_MS = 60 * 60 * 1000;
+const WINDOW_MINUTES = 60;
 
 /** Which service answers a route, by its NHS URL prefix. */
 const SERVICE_PREFIXES: ReadonlyArray<readonly [string, string]> = [
@@ -14,13 +13,15 @@ const SERVICE_PREFIXES: ReadonlyArray<readonly [string, string]> = [
   ['/admin/mailbox', 'messaging'], ['/admin/message', 'messaging'], ['/record-locator', 'record-locator'],
   ['/admin/record-locator', 'record-locator'], ['/spine-directory', 'directory'], ['/admin/directory', 'directory'],
   ['/audit', 'audit'], ['/oauth2', 'identity'], ['/admin/identity', 'identity'], ['/identity', 'identity'], ['/console', 'console'],
+  ['/fhir-prescribing', 'prescriptions'], ['/fhir-dispensing', 'prescriptions'], ['/nems', 'events'],
+  ['/multicast-notification-service', 'events'], ['/admin/events', 'events'], ['/consent', 'consent'], ['/export', 'export'],
 ];
 
 export function serviceOfRoute(route: string): string {
   return SERVICE_PREFIXES.find(([prefix]) => route === prefix || route.startsWith(`${prefix}/`))?.[1] ?? 'platform';
 }
 
-/** Cumulative counts for one service at one instant. */
+/** Counts for one service over some minutes. */
 export interface Counts {
   requests: number;
   serverErrors: number;
@@ -29,43 +30,13 @@ export interface Counts {
   buckets: Record<string, number>;
 }
 
-export interface Sample { at: number; services: Record<string, Counts> }
-
 const empty = (): Counts => ({ requests: 0, serverErrors: 0, latencySeconds: 0, buckets: {} });
 
-export async function takeSample(registry: Registry, at: number): Promise<Sample> {
-  const services: Record<string, Counts> = {};
-  const of = (route: unknown) => (services[serviceOfRoute(String(route ?? ''))] ??= empty());
-  const requests = await registry.getSingleMetric('openspine_http_requests_total')?.get();
-  for (const value of requests?.values ?? []) {
-    const counts = of(value.labels.route);
-    counts.requests += value.value;
-    if (Number(value.labels.status) >= 500) counts.serverErrors += value.value;
-  }
-  const latency = await registry.getSingleMetric('openspine_http_request_duration_seconds')?.get();
-  for (const value of latency?.values ?? []) {
-    const counts = of(value.labels.route);
-    const name = (value as { metricName?: string }).metricName ?? '';
-    if (name.endsWith('_sum')) counts.latencySeconds += value.value;
-    else if (name.endsWith('_bucket')) {
-      const le = String(value.labels.le);
-      counts.buckets[le] = (counts.buckets[le] ?? 0) + value.value;
-    }
-  }
-  return { at, services };
-}
-
-function difference(later: Counts | undefined, earlier: Counts | undefined): Counts {
-  const a = later ?? empty();
-  const b = earlier ?? empty();
-  const buckets: Record<string, number> = {};
-  for (const le of Object.keys(a.buckets)) buckets[le] = Math.max(0, a.buckets[le]! - (b.buckets[le] ?? 0));
-  return {
-    requests: Math.max(0, a.requests - b.requests),
-    serverErrors: Math.max(0, a.serverErrors - b.serverErrors),
-    latencySeconds: Math.max(0, a.latencySeconds - b.latencySeconds),
-    buckets,
-  };
+function add(into: Counts, row: TrafficRow): void {
+  into.requests += row.requests;
+  into.serverErrors += row.serverErrors;
+  into.latencySeconds += row.latencySeconds;
+  LATENCY_BUCKETS.forEach((bound, i) => { into.buckets[String(bound)] = (into.buckets[String(bound)] ?? 0) + (row.buckets[i] ?? 0); });
 }
 
 /** The 95th percentile in milliseconds from a cumulative histogram: the bound of the bucket that reaches 95 %. */
@@ -81,13 +52,13 @@ export interface MinutePoint { requests: number; errorRatePercent: number | null
 
 export interface ServiceTraffic {
   service: string;
-  /** Over the last hour (or since start). */
+  /** Over the last hour (or since the first minute counted). */
   requests: number;
   serverErrors: number;
   errorRatePercent: number | null;
   meanMs: number | null;
   p95Ms: number | null;
-  /** One point a minute, oldest first: the last hour, or as much of it as the samples cover; the last minute is the one in progress. */
+  /** One point a minute, oldest first: the last hour, or as much of it as has been counted; the last minute is the one in progress. */
   minutes: MinutePoint[];
   /** 5xx share over the last five minutes: the service's health. */
   recentErrorRatePercent: number | null;
@@ -95,27 +66,27 @@ export interface ServiceTraffic {
 
 const rate = (part: number, whole: number) => (whole === 0 ? null : (100 * part) / whole);
 
-/** Per-service traffic over the hour the samples cover; `now` is a fresh sample. */
-export function summarise(samples: readonly Sample[], now: Sample, services: readonly string[]): ServiceTraffic[] {
-  const inWindow = samples.filter((s) => s.at >= now.at - WINDOW_MS && s.at <= now.at);
-  const oldest = inWindow[0] ?? now;
-  const fiveMinutesAgo = inWindow.find((s) => s.at >= now.at - 5 * 60_000) ?? now;
-  const series = [...inWindow, now];
-  // A process younger than an hour charts the minutes it has seen (at least two), so its charts fill their width.
-  const span = Math.min(60, Math.max(2, Math.ceil((now.at - oldest.at) / 60_000) + 1));
+/** Where the overview's window starts: the minute an hour before `nowMs`'s (rows from then on are read). */
+export const windowStartMs = (nowMs: number) => (Math.floor(nowMs / 60_000) - (WINDOW_MINUTES - 1)) * 60_000;
+
+/** Per-service traffic over the hour up to `nowMs`, from every process's per-minute, per-route counts. */
+export function summarise(rows: readonly TrafficRow[], nowMs: number, services: readonly string[]): ServiceTraffic[] {
+  const current = Math.floor(nowMs / 60_000);
+  const inWindow = rows.filter((r) => r.minute >= windowStartMs(nowMs) && r.minute <= nowMs);
+  const oldest = inWindow.reduce((min, r) => Math.min(min, Math.floor(r.minute / 60_000)), current);
+  // A Spine younger than an hour charts the minutes it has counted (at least two), so its charts fill their width.
+  const span = Math.min(WINDOW_MINUTES, Math.max(2, current - oldest + 1));
   return services.map((service) => {
-    const hour = difference(now.services[service], oldest.services[service]);
-    const recent = difference(now.services[service], fiveMinutesAgo.services[service]);
     const minutes: Counts[] = Array.from({ length: span }, empty);
-    for (let i = 1; i < series.length; i++) {
-      const step = difference(series[i]!.services[service], series[i - 1]!.services[service]);
-      const minute = span - 1 - Math.floor((now.at - series[i]!.at) / 60_000);
-      if (minute < 0 || minute >= span) continue;
-      const bin = minutes[minute]!;
-      bin.requests += step.requests;
-      bin.serverErrors += step.serverErrors;
-      bin.latencySeconds += step.latencySeconds;
-      for (const [le, n] of Object.entries(step.buckets)) bin.buckets[le] = (bin.buckets[le] ?? 0) + n;
+    const hour = empty();
+    const recent = empty();
+    for (const row of inWindow) {
+      if (serviceOfRoute(row.route) !== service) continue;
+      const index = span - 1 - (current - Math.floor(row.minute / 60_000));
+      if (index < 0) continue;
+      add(minutes[index]!, row);
+      add(hour, row);
+      if (current - Math.floor(row.minute / 60_000) < 5) add(recent, row);
     }
     return {
       service,
@@ -128,33 +99,4 @@ export function summarise(samples: readonly Sample[], now: Sample, services: rea
       recentErrorRatePercent: rate(recent.serverErrors, recent.requests),
     };
   });
-}
-
-/** Keeps an hour of samples of a registry, taken every SAMPLE_MS. */
-export class TrafficSampler {
-  private samples: Sample[] = [];
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly registry: Registry, private readonly now: () => number) {}
-
-  start(): void {
-    const sample = () => {
-      takeSample(this.registry, this.now()).then((s) => {
-        this.samples.push(s);
-        const cutoff = s.at - WINDOW_MS - SAMPLE_MS;
-        while (this.samples.length > 0 && this.samples[0]!.at < cutoff) this.samples.shift();
-      }).catch(() => undefined);
-    };
-    sample();
-    this.timer = setInterval(sample, SAMPLE_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  async traffic(services: readonly string[]): Promise<ServiceTraffic[]> {
-    return summarise(this.samples, await takeSample(this.registry, this.now()), services);
-  }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { ACTIVITIES } from '../../../platform/auth/activities.js';
 import { ORGANISATION_ROLES, directoryApi, type OrganisationRole } from '../../directory/api.js';
-import { createApplication, listApplications, setApplicationActivities } from '../../identity/api.js';
+import { createApplication, listApplications, setApplicationActivities, setApplicationDisabled } from '../../identity/api.js';
 import { listPointerTypes, pointerTypes, removePointerTypes, setPointerTypes } from '../../record-locator/api.js';
 import { errorPage, pageRoute } from '../http.js';
 import { render } from '../render.js';
@@ -112,22 +112,30 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     return done(reply, 'mailboxes', `Mailbox ${mailboxId} saved`);
   });
 
-  app.post('/directory/mailboxes/:mailboxId/disable', pageRoute('directory', { params: KEY_PARAMS('mailboxId', '^[A-Za-z0-9]+$'), body: CSRF_FORM }), async (request, reply) => {
-    const { mailboxId } = request.params as { mailboxId: string };
+  // Disable and re-enable: each has effect where the thing is used (a disabled mailbox neither
+  // authenticates nor receives; a disabled application gets no token and its tokens are refused; a
+  // disabled organisation's mailboxes and applications likewise), and is audited.
+  const STATUS_ACTION = { type: 'string', enum: ['disable', 'enable'] };
+  const toggled = (key: string, pattern: string) => pageRoute('directory', { params: { type: 'object', properties: { [key]: text(100, pattern), change: STATUS_ACTION } }, body: CSRF_FORM });
+  const pastTense = (change: string) => (change === 'disable' ? 'disabled' : 'enabled');
+
+  app.post('/directory/mailboxes/:mailboxId/:change', toggled('mailboxId', '^[A-Za-z0-9]+$'), async (request, reply) => {
+    const { mailboxId, change } = request.params as { mailboxId: string; change: 'disable' | 'enable' };
     const existing = await directory.getMailbox(mailboxId);
     if (!existing) return errorPage(request, reply, 404, 'Mailbox not found', `There is no mailbox ${mailboxId}.`);
-    await directory.upsertMailbox({ ...existing, active: false });
-    await auditConsole(ctx, request, { action: 'console.directory.mailbox.disable', resource: `MESH mailbox ${existing.mailboxId}` });
-    return done(reply, 'mailboxes', `Mailbox ${existing.mailboxId} disabled`);
+    await directory.upsertMailbox({ ...existing, active: change === 'enable' });
+    await auditConsole(ctx, request, { action: `console.directory.mailbox.${change}`, resource: `MESH mailbox ${existing.mailboxId}` });
+    return done(reply, 'mailboxes', `Mailbox ${existing.mailboxId} ${pastTense(change)}`);
   });
 
-  app.post('/directory/organisations/:odsCode/disable', pageRoute('directory', { params: KEY_PARAMS('odsCode', '^[A-Za-z0-9]+$'), body: CSRF_FORM }), async (request, reply) => {
-    const { odsCode } = request.params as { odsCode: string };
+  app.post('/directory/organisations/:odsCode/:change', toggled('odsCode', '^[A-Za-z0-9]+$'), async (request, reply) => {
+    const { odsCode, change } = request.params as { odsCode: string; change: 'disable' | 'enable' };
     const existing = await directory.getOrganisation(odsCode);
     if (!existing) return errorPage(request, reply, 404, 'Organisation not found', `There is no organisation ${odsCode}.`);
-    await directory.upsertOrganisation({ ...existing, active: false });
-    await auditConsole(ctx, request, { action: 'console.directory.organisation.disable', resource: `Organization/${existing.odsCode}` });
-    return done(reply, 'organisations', `Organisation ${existing.odsCode} disabled`);
+    await directory.upsertOrganisation({ ...existing, active: change === 'enable' });
+    await auditConsole(ctx, request, { action: `console.directory.organisation.${change}`, resource: `Organization/${existing.odsCode}` });
+    const effect = change === 'disable' ? ': its mailboxes and applications are refused' : '';
+    return done(reply, 'organisations', `Organisation ${existing.odsCode} ${pastTense(change)}${effect}`);
   });
 
   app.post('/directory/workflows', pageRoute('directory', { body: WORKFLOW_FORM }), async (request, reply) => {
@@ -158,13 +166,13 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     return done(reply, 'applications', `Application ${updated.name} saved`);
   });
 
-  app.post('/directory/applications/:apiKey/disable', pageRoute('directory', { params: KEY_PARAMS('apiKey', '^[A-Za-z0-9]+$'), body: CSRF_FORM }), async (request, reply) => {
-    const { apiKey } = request.params as { apiKey: string };
-    const updated = await setApplicationActivities(ctx.db, apiKey, []);
+  app.post('/directory/applications/:apiKey/:change', toggled('apiKey', '^[A-Za-z0-9]+$'), async (request, reply) => {
+    const { apiKey, change } = request.params as { apiKey: string; change: 'disable' | 'enable' };
+    const updated = await setApplicationDisabled(ctx.db, apiKey, change === 'disable', ctx.clock.now());
     if (!updated) return errorPage(request, reply, 404, 'Application not found', 'There is no application with this API key.');
-    for (const permission of await listPointerTypes(ctx.db, updated.appId)) await removePointerTypes(ctx.db, updated.appId, permission.organisation);
-    await auditConsole(ctx, request, { action: 'console.directory.application.disable', resource: `Application/${updated.appId}` });
-    return done(reply, 'applications', `Application ${updated.name} disabled: it may do nothing until given activities again`);
+    await auditConsole(ctx, request, { action: `console.directory.application.${change}`, resource: `Application/${updated.appId}` });
+    const effect = change === 'disable' ? ': it gets no token and the tokens it holds are refused' : '';
+    return done(reply, 'applications', `Application ${updated.name} ${pastTense(change)}${effect}`);
   });
 
   app.post('/directory/applications/:appId/pointer-types', pageRoute('directory', { params: KEY_PARAMS('appId', '^[A-Za-z0-9-]+$'), body: POINTER_TYPES_FORM }), async (request, reply) => {

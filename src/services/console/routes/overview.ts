@@ -4,7 +4,11 @@ import { pageRoute } from '../http.js';
 import { render, renderFragment } from '../render.js';
 import { auditConsole } from '../audit.js';
 import { lineChart } from '../overview/chart.js';
-import { SAMPLE_MS, TrafficSampler, type ServiceTraffic } from '../overview/traffic.js';
+import { summarise, windowStartMs, type ServiceTraffic } from '../overview/traffic.js';
+import { trafficSince } from '../../../platform/http/traffic-minutes.js';
+
+/** How often the page's script refreshes the live panel; processes add their counts every 5 s. */
+const REFRESH_SECONDS = 15;
 
 const DB_CHECK_TIMEOUT_MS = 800;
 /** Past this share of 5xx answers in five minutes a service shows as failing. */
@@ -45,13 +49,13 @@ function serviceView(traffic: ServiceTraffic) {
 }
 
 export async function registerOverviewRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  const sampler = new TrafficSampler(app.metrics, () => ctx.clock.now().getTime());
-  sampler.start();
-  app.addHook('onClose', async () => sampler.stop());
-
+  const traffic = async (): Promise<ServiceTraffic[]> => {
+    const now = ctx.clock.now().getTime();
+    return summarise(await trafficSince(ctx.db, windowStartMs(now)), now, ctx.config.services);
+  };
   const panel = async (request: FastifyRequest) => {
-    const [database, traffic] = await Promise.all([databaseHealth(ctx), sampler.traffic(ctx.config.services)]);
-    return { database, services: traffic.map(serviceView), updatedAt: ctx.clock.now(), refreshSeconds: SAMPLE_MS / 1000, request };
+    const [database, services] = await Promise.all([databaseHealth(ctx), traffic()]);
+    return { database, services: services.map(serviceView), updatedAt: ctx.clock.now(), refreshSeconds: REFRESH_SECONDS, request };
   };
 
   app.get('/overview', pageRoute('overview'), async (request, reply) => {

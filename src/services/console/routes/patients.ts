@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { demographicsApi } from '../../demographics/api.js';
 import { pageRoute } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
 import { patientSummary } from '../patient-summary.js';
+import { mayView } from '../pages.js';
 
 /** Why someone looks a patient up: recorded in the audit trail with the access (legitimate relationship). */
 export const ACCESS_REASONS = ['Service desk enquiry', 'Data quality investigation', 'Message delivery investigation', 'Patient request'] as const;
@@ -27,6 +28,8 @@ const SEARCH_FORM = {
 export async function registerPatientRoutes(app: FastifyInstance, ctx: PlatformContext) {
   const pds = demographicsApi(ctx.db);
   const view = { template: 'patients.njk', title: 'Patient look-up', page: 'patients' as const, reasons: ACCESS_REASONS };
+  // From a found patient straight to their prescriptions and pointers, for the same reason (when the role may see them).
+  const records = (request: FastifyRequest) => ({ mayViewRecords: mayView(request.consoleSession!.person.role, 'records') });
 
   app.get('/patients', pageRoute('patients'), async (request, reply) => render(request, reply, { ...view, form: {} }));
 
@@ -38,7 +41,7 @@ export async function registerPatientRoutes(app: FastifyInstance, ctx: PlatformC
       outcome: found ? 'success' : 'failure', detail: { reason: form.reason, found: Boolean(found) },
     });
     return render(request, reply, {
-      ...view, form, searched: 'read', status: found ? 200 : 404,
+      ...view, ...records(request), form, searched: 'read', status: found ? 200 : 404,
       results: found ? [patientSummary(found.patient, found.restricted)] : [],
     });
   });
@@ -57,6 +60,6 @@ export async function registerPatientRoutes(app: FastifyInstance, ctx: PlatformC
       detail: { reason: form.reason, parameters: Object.keys(parameters).sort(), matches: matches === 'too-many' ? 'too-many' : results.length },
     });
     // Search results name only who matched: the address of a restricted record is not shown in a list.
-    return render(request, reply, { ...view, form, searched: 'search', tooMany: matches === 'too-many', results: results.map((r) => ({ ...r, address: undefined, telecom: undefined })) });
+    return render(request, reply, { ...view, ...records(request), form, searched: 'search', tooMany: matches === 'too-many', results: results.map((r) => ({ ...r, address: undefined, telecom: undefined })) });
   });
 }

@@ -42,6 +42,12 @@ export async function listOrganisations(
   return rows.map(toOrganisation);
 }
 
+/** The ODS codes of organisations disabled in the directory (few: the list every process polls). */
+export async function inactiveOrganisationCodes(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ ods_code: string }>('SELECT ods_code FROM directory.organisations WHERE NOT active');
+  return rows.map((r) => r.ods_code);
+}
+
 export async function upsertOrganisation(db: Queryable, org: Organisation): Promise<void> {
   await db.query(
     `INSERT INTO directory.organisations (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)

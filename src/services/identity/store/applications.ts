@@ -12,9 +12,11 @@ export interface Application {
   activities: Activity[];
   rateLimit: number;
   createdAt: string;
+  /** Disabled from the console: it gets no token, and the tokens it holds are refused. */
+  disabled: boolean;
 }
 
-export type NewApplication = Omit<Application, 'createdAt'>;
+export type NewApplication = Omit<Application, 'createdAt' | 'disabled'>;
 
 interface ApplicationRow {
   app_id: string;
@@ -25,9 +27,10 @@ interface ApplicationRow {
   activities: Activity[];
   rate_limit: number;
   created_at: Date;
+  disabled_at: Date | null;
 }
 
-const COLUMNS = 'app_id, api_key, name, ods_code, jwks, activities, rate_limit, created_at';
+const COLUMNS = 'app_id, api_key, name, ods_code, jwks, activities, rate_limit, created_at, disabled_at';
 
 function toApplication(row: ApplicationRow): Application {
   return {
@@ -39,6 +42,7 @@ function toApplication(row: ApplicationRow): Application {
     activities: row.activities,
     rateLimit: row.rate_limit,
     createdAt: row.created_at.toISOString(),
+    disabled: row.disabled_at !== null,
   };
 }
 
@@ -86,6 +90,19 @@ export async function updateApplicationActivities(db: Queryable, apiKey: string,
   const { rows } = await db.query<ApplicationRow>(
     `UPDATE identity.applications SET activities = $2 WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, activities]);
   return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
+/** Disables (from `at`, kept if already disabled) or re-enables an application. */
+export async function updateApplicationDisabled(db: Queryable, apiKey: string, disabled: boolean, at: Date): Promise<Application | undefined> {
+  const { rows } = await db.query<ApplicationRow>(
+    `UPDATE identity.applications SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, $3) ELSE NULL END
+      WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, disabled, at]);
+  return rows[0] ? toApplication(rows[0]) : undefined;
+}
+
+export async function disabledApplicationIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM identity.applications WHERE disabled_at IS NOT NULL');
+  return rows.map((r) => r.app_id);
 }
 
 export async function listApplications(db: Queryable): Promise<Application[]> {

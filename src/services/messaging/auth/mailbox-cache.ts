@@ -30,7 +30,13 @@ function remembered<T>(load: (key: string) => Promise<T>, ttlMs: number, now: ()
 
 export function mailboxCache(db: Db, ttlMs = 5_000, now: () => number = Date.now): MailboxCache {
   const directory = directoryApi(db);
-  const get = remembered((id) => directory.getMailbox(id), ttlMs, now);
+  // A mailbox of an organisation disabled in the directory is inactive too: it neither authenticates nor receives.
+  const get = remembered(async (id) => {
+    const mailbox = await directory.getMailbox(id);
+    if (!mailbox?.active) return mailbox;
+    const organisation = await directory.getOrganisation(mailbox.odsCode);
+    return organisation?.active === false ? { ...mailbox, active: false } : mailbox;
+  }, ttlMs, now);
   return { get: (mailboxId) => get(mailboxId.toUpperCase()) };
 }
 
