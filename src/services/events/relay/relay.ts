@@ -125,7 +125,8 @@ export async function deliverRound(deps: RelayDeps): Promise<number> {
     await markDelivered(tx, delivered);
     return due.length;
   });
-  for (const { delivery, owners } of done) {
+  // The round's audit records go to the writer together, so they share its group commits.
+  await Promise.all(done.map(async ({ delivery, owners }) => {
     deps.metrics?.attempt(delivery.channel, 'delivered');
     deps.metrics?.lag(delivery.channel, (deps.now().getTime() - delivery.eventTime.getTime()) / 1000);
     if (delivery.nhsNumber) {
@@ -136,7 +137,7 @@ export async function deliverRound(deps: RelayDeps): Promise<number> {
         detail: { eventType: delivery.eventType, eventId: delivery.eventId, subscriptions: delivery.subscriptionIds, channel: delivery.channel, attempts: delivery.attempts + 1 },
       }).catch((err: unknown) => deps.log.warn({ err }, 'audit of an event delivery failed'));
     }
-  }
+  }));
   return claimed;
 }
 
