@@ -27,6 +27,9 @@ const BENCHES: Record<string, string> = {
   mesh: './mesh.js',
   eps: './eps.js',
   mixed: './mixed.js',
+  events: './events.js',
+  'opt-out': './opt-out.js',
+  export: './export.js',
 };
 
 /** What a bench needs ready before the ceilings are measured (a seeded store), so its figures sit next to them in time. */

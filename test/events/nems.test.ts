@@ -129,6 +129,31 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.match(body, /<status value="finished"\/>/, 'the previous practice\'s EpisodeOfCare');
   });
 
+  it('the postcode rules match the ICB sub location and local authority the directory makes responsible for the home postcode (longest prefix)', async () => {
+    const directory = directoryApi(spine.ctx.db);
+    await directory.setPostcodeAreas('icb-sub-location', '15F', ['LS1', 'LS2']);
+    await directory.setPostcodeAreas('local-authority', 'E08000035', ['LS']);
+    // A sector of its own, more specific than the area: LS1 6AE is here, not in E08000035.
+    await directory.setPostcodeAreas('local-authority', 'E08000099', ['ls1 6']);
+    assert.deepEqual(await directory.areasOfPostcode('ls16ae'), { 'icb-sub-location': '15F', 'local-authority': 'E08000099' });
+    const rule = (type: string, org: string, tag: string) => subscribe(`/Bundle?type=message&subscriptionRuleType=${type}&Organization.identifier=${org}&MessageHeader.event=pds-change-of-gp-1&tag=${tag}`);
+    const icb = await rule('CHO_POSTCODE_CCG', '15F', 'icb');
+    const la = await rule('UHV_POSTCODE_LACODE', 'E08000099', 'la');
+    const otherIcb = await rule('CHO_POSTCODE_CCG', '03R', 'othericb');
+    const wider = await rule('UHV_POSTCODE_LACODE', 'E08000035', 'widerla');
+    for (const created of [icb, la, otherIcb, wider]) assert.equal(created.status, 201, created.text);
+    const before = (await inbox()).length;
+    // 9000000009 lives at LS1 6AE (the PDS sandbox record).
+    await changeGp(spine, token, '9000000009', 'B86099');
+    const ids = await waitFor('the NEMS message', async () => { const m = await inbox(); return m.length > before ? m : undefined; });
+    const message = await mesh(spine.url, `/${MAILBOX}/inbox/${ids[ids.length - 1]}`, { version: 2 });
+    assert.equal(message.headers.get('mex-workflowid'), 'CHANGEOFGP_1');
+    assert.match(await message.text(), /<value value="9000000009"\/>/);
+    const tags = message.headers.get('mex-partnerid')!.split('~~~').map((pair) => pair.split('|')[1]);
+    assert.ok(tags.includes('icb') && tags.includes('la'), `matched: ${tags.join(', ')}`);
+    assert.ok(!tags.includes('othericb') && !tags.includes('widerla'), `matched: ${tags.join(', ')}`);
+  });
+
   it('publishes a provider event (202), refuses JSON, oversized, malformed and PDS-only events, and forwards the Bundle unchanged', async () => {
     const sub = await subscribe('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&MessageHeader.event=vaccinations-1');
     assert.equal(sub.status, 201, sub.text);

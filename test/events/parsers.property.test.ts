@@ -8,6 +8,7 @@ import { retryDelayMs } from '../../src/services/events/domain/backoff.js';
 import { signBody, verifySignature } from '../../src/services/events/domain/signing.js';
 import { parseXmlDocument, toFhirXml, valueOf, children } from '../../src/services/events/domain/fhir-xml.js';
 import { parseChannel } from '../../src/services/events/routes/subscription-channel.js';
+import { normalisePrefix, postcodePrefixes } from '../../src/services/directory/domain/postcode-areas.js';
 
 const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-1'];
 const NHS = ['9000000009', '9000000017', '9990000018'];
@@ -58,9 +59,19 @@ describe('NEMS matching', () => {
       const birthDate = `${2030 - age}-06-15`;
       assert.equal(ageInYears(birthDate, at), age);
       const criteria = { kind: 'generic' as const, events: ['vaccinations-1'], ages: [{ op: 'lt' as const, years: bound }], rule: { type: 'GP_GP_GP' as const, organisation: 'A1' } };
-      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [], birthDate }, at), age < bound);
-      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [] }, at), false);
+      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [], postcodeIcbs: [], postcodeLocalAuthorities: [], birthDate }, at), age < bound);
+      assert.equal(matchesNems(criteria, 'vaccinations-1', { gpOds: 'A1', gpParents: [], postcodes: [], postcodeIcbs: [], postcodeLocalAuthorities: [] }, at), false);
     }));
+  });
+
+  it('the postcode rules match the ICB sub location or local authority responsible for the postcode, and nothing else', () => {
+    fc.assert(fc.property(fc.constantFrom('CHO_POSTCODE_CCG' as const, 'UHV_POSTCODE_LACODE' as const), fc.stringMatching(/^[A-Z0-9]{3,9}$/),
+      fc.array(fc.stringMatching(/^[A-Z0-9]{3,9}$/), { maxLength: 3 }), fc.array(fc.stringMatching(/^[A-Z0-9]{3,9}$/), { maxLength: 3 }), (type, org, icbs, las) => {
+        const criteria = { kind: 'generic' as const, events: ['pds-change-of-address-1'], ages: [], rule: { type, organisation: org } };
+        const facts = { gpParents: [], postcodes: ['LS1 6AE'], postcodeIcbs: icbs, postcodeLocalAuthorities: las };
+        const expected = type === 'CHO_POSTCODE_CCG' ? icbs.includes(org) : las.includes(org);
+        assert.equal(matchesNems(criteria, 'pds-change-of-address-1', facts, new Date()), expected);
+      }));
   });
 
   it('Mex-PartnerID joins subId|tag pairs of tagged subscriptions with ~~~', () => {
@@ -136,5 +147,33 @@ describe('FHIR XML', () => {
     fc.assert(fc.property(fc.string(), (text) => { parseXmlDocument(text); }), { numRuns: 500 });
     assert.equal(parseXmlDocument('<a><b></a>'), undefined);
     assert.equal(parseXmlDocument('<!DOCTYPE x [<!ENTITY e "x">]><a/>'), undefined);
+  });
+});
+
+describe('postcode areas (directory)', () => {
+  const postcode = fc.tuple(fc.stringMatching(/^[A-Z]{1,2}$/), fc.stringMatching(/^[0-9][0-9A-Z]?$/), fc.stringMatching(/^[0-9]$/), fc.stringMatching(/^[A-Z]{2}$/));
+  it('a postcode\'s prefixes are its unit, sector, district and area, longest first, however it is spaced or cased', () => {
+    fc.assert(fc.property(postcode, fc.constantFrom('', ' ', '  '), fc.boolean(), ([area, district, sector, unit], space, lower) => {
+      const text = `${area}${district}${space}${sector}${unit}`;
+      const prefixes = postcodePrefixes(lower ? text.toLowerCase() : text);
+      assert.equal(prefixes.length, 4);
+      assert.equal(prefixes[3], area);
+      assert.ok(prefixes.every((p, i) => i === 0 || prefixes[i - 1]!.startsWith(p)), JSON.stringify(prefixes));
+      // Every prefix is one the directory would store as it is.
+      for (const p of prefixes) assert.equal(normalisePrefix(p), p);
+    }));
+    assert.deepEqual(postcodePrefixes('ls1 6ae'), ['LS1 6AE', 'LS1 6', 'LS1', 'LS']);
+    assert.deepEqual(postcodePrefixes('SW1A1AA'), ['SW1A 1AA', 'SW1A 1', 'SW1A', 'SW']);
+  });
+  it('never throws; what is not a postcode has no prefixes, and a district is never read as a sector', () => {
+    fc.assert(fc.property(fc.string(), (text) => {
+      postcodePrefixes(text);
+      normalisePrefix(text);
+    }), { numRuns: 500 });
+    assert.deepEqual(postcodePrefixes('not a postcode'), []);
+    assert.equal(normalisePrefix('LS16'), 'LS16');
+    assert.equal(normalisePrefix('ls1 6'), 'LS1 6');
+    assert.equal(normalisePrefix('LS16AE'), 'LS1 6AE');
+    assert.equal(normalisePrefix('LS1-6'), undefined);
   });
 });

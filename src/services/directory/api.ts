@@ -3,6 +3,9 @@ import * as organisations from './store/organisations.js';
 import * as mesh from './store/mesh.js';
 import * as certificates from './store/signing-certificates.js';
 import { X509Certificate } from 'node:crypto';
+import * as postcodeAreas from './store/postcode-areas.js';
+import { normalisePrefix, postcodePrefixes, type AreaKind } from './domain/postcode-areas.js';
+export type { AreaKind } from './domain/postcode-areas.js';
 
 /**
  * The directory's contract with other services (MESH, identity, EPS…): organisations and MESH
@@ -60,11 +63,24 @@ export interface DirectoryApi {
   /** Up to 1000 at a time, by id. */
   listMailboxes(filter?: { odsCode?: string; limit?: number; offset?: number }): Promise<MeshMailbox[]>;
   listWorkflows(filter?: { limit?: number; offset?: number }): Promise<MeshWorkflow[]>;
+  /** NEMS postcode rules: the ICB sub location and local authority responsible for a postcode (longest matching prefix). */
+  areasOfPostcode(postcode: string): Promise<Partial<Record<AreaKind, string>>>;
+  /** Sets the postcode prefixes (`LS`, `LS1`, `LS1 6`, `LS1 6AE`) an ICB sub location or local authority is responsible for. */
+  setPostcodeAreas(kind: AreaKind, odsCode: string, prefixes: string[]): Promise<void>;
 }
 
 /** Bound to a Queryable (pool or transaction), so a caller can include directory reads in its own transaction. */
 export function directoryApi(db: Queryable): DirectoryApi {
   return {
+    areasOfPostcode: (postcode) => postcodeAreas.areasOfPrefixes(db, postcodePrefixes(postcode)),
+    async setPostcodeAreas(kind, odsCode, prefixes) {
+      const normalised = prefixes.map((p) => {
+        const n = normalisePrefix(p);
+        if (!n) throw new Error(`'${p}' is not a postcode prefix (area, district, sector or postcode)`);
+        return n;
+      });
+      await postcodeAreas.setPostcodeAreas(db, kind, odsCode.toUpperCase(), [...new Set(normalised)]);
+    },
     getOrganisation: (odsCode) => organisations.findOrganisation(db, odsCode.toUpperCase()),
     listOrganisations: (filter = {}) => organisations.listOrganisations(db, filter),
     inactiveOrganisationCodes: () => organisations.inactiveOrganisationCodes(db),

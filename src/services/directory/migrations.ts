@@ -89,5 +89,19 @@ export const directoryMigrations: MigrationSet = {
         );
       `,
     },
+    {
+      id: '003_postcode_areas',
+      sql: `
+        -- Areas of responsibility by postcode prefix (area, district, sector or unit): the ICB sub
+        -- location and the local authority a patient's home postcode falls in (NEMS's postcode rules).
+        CREATE TABLE directory.postcode_areas (
+          kind text NOT NULL CHECK (kind IN ('icb-sub-location', 'local-authority')),
+          prefix text NOT NULL,
+          ods_code text NOT NULL,
+          PRIMARY KEY (kind, prefix)
+        );
+        CREATE INDEX postcode_areas_org ON directory.postcode_areas (kind, ods_code);
+      `,
+    },
   ],
 };

@@ -12,6 +12,9 @@ export interface PatientFacts {
   gpParents: string[];
   /** The home postcode, and for a change of address the old one too (NEMS matches either). */
   postcodes: string[];
+  /** The ICB sub locations and local authorities responsible for those postcodes (the directory's areas). */
+  postcodeIcbs: string[];
+  postcodeLocalAuthorities: string[];
 }
 
 /** Whole years from a birth date to an instant (UTC calendar). */
@@ -47,8 +50,10 @@ export function countryOfPostcode(postcode: string): string | undefined {
 /**
  * Whether an event matches a NEMS subscription (`explore_subscriptions.md`). GP_GP_GP and
  * CHO_GP_CCG match the new or the previous practice, as a change of address matches the old or
- * the new address, so a losing practice hears of a patient leaving. The postcode rules need the
- * ONS postcode-to-area directory, which OpenSpine does not hold: they match nothing.
+ * the new address, so a losing practice hears of a patient leaving. The postcode rules match the
+ * ICB sub location (CHO_POSTCODE_CCG) or local authority (UHV_POSTCODE_LACODE) the directory says is
+ * responsible for the home postcode (its postcode areas: a deployment loads them from the ONS
+ * postcode directory); a postcode in no area the directory knows matches neither.
  */
 export function matchesNems(criteria: NemsCriteria, code: string, facts: PatientFacts, at: Date): boolean {
   if (!criteria.events.includes(code)) return false;
@@ -72,8 +77,9 @@ export function matchesNems(criteria: NemsCriteria, code: string, facts: Patient
       case 'COUNTRYCODE':
         return facts.postcodes.some((p) => countryOfPostcode(p) === org);
       case 'CHO_POSTCODE_CCG':
+        return facts.postcodeIcbs.includes(org);
       case 'UHV_POSTCODE_LACODE':
-        return false;
+        return facts.postcodeLocalAuthorities.includes(org);
     }
   }
   return true;

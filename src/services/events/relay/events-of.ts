@@ -129,12 +129,22 @@ function postcodesOf(patient: { address?: Array<{ postalCode?: string; use?: str
   return (patient?.address ?? []).filter((a) => a.use === 'home' || a.use === undefined).map((a) => a.postalCode).filter((p): p is string => typeof p === 'string');
 }
 
-async function factsFor(facts: Omit<PatientFacts, 'gpParents'>, sources: EventSources): Promise<PatientFacts> {
+type OwnFacts = Omit<PatientFacts, 'gpParents' | 'postcodeIcbs' | 'postcodeLocalAuthorities'>;
+
+/** The facts NEMS's rules need beyond the record: the practices' parents and the postcodes' areas, from the directory. */
+async function factsFor(facts: OwnFacts, sources: EventSources): Promise<PatientFacts> {
   const parents: string[] = [];
   for (const ods of [facts.gpOds, facts.previousGpOds]) {
     if (!ods) continue;
     const parent = (await sources.directory.getOrganisation(ods))?.parentOdsCode;
     if (parent) parents.push(parent.toUpperCase());
   }
-  return { ...facts, gpParents: parents };
+  const icbs = new Set<string>();
+  const localAuthorities = new Set<string>();
+  for (const postcode of new Set(facts.postcodes)) {
+    const areas = await sources.directory.areasOfPostcode(postcode);
+    if (areas['icb-sub-location']) icbs.add(areas['icb-sub-location'].toUpperCase());
+    if (areas['local-authority']) localAuthorities.add(areas['local-authority'].toUpperCase());
+  }
+  return { ...facts, gpParents: parents, postcodeIcbs: [...icbs], postcodeLocalAuthorities: [...localAuthorities] };
 }

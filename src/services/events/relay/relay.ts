@@ -8,8 +8,8 @@ import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
 import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type Delivery } from '../store/deliveries.js';
 import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
-import { candidateSubscriptions, subscriptionById } from '../store/subscriptions.js';
-import { routableEvent, type EventSources } from './events-of.js';
+import { candidateSubscriptions, candidatesFor, subscriptionById } from '../store/subscriptions.js';
+import { routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
 import { codesOf, fanOut } from './fan-out.js';
 import { sendOverMesh, sendToWebhook, type SendResult } from './channels.js';
 import type { RelayMetrics } from './metrics.js';
@@ -29,27 +29,58 @@ export interface RelayDeps {
 /**
  * Routing: claims unrouted outbox rows (SKIP LOCKED, so relays in several processes take different
  * rows), makes their deliveries and marks them routed, all in one transaction: an event is routed
- * exactly once, and a relay that dies mid-way leaves its rows to the next.
+ * exactly once, and a relay that dies mid-way leaves its rows to the next. A round reads its
+ * candidate subscriptions in one query and writes its deliveries in one statement.
  */
 export async function routeRound(deps: RelayDeps): Promise<number> {
   return deps.db.tx(async (tx) => {
     const rows = await claimUnrouted(tx, deps.config.batchSize);
     if (rows.length === 0) return 0;
+    // One row that cannot be routed (a payload no subscriber form fits) must not hold up the
+    // outbox behind it: it is logged and passed over; a database fault retries the whole round.
+    const passOver = (err: unknown, row: { id: number; eventType: string }) => {
+      if (isDatabaseUnavailable(err)) throw err;
+      deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
+      deps.metrics?.attempt('routing', 'dead');
+    };
+    const events: RoutableEvent[] = [];
     for (const row of rows) {
-      // One row that cannot be routed (a payload no subscriber form fits) must not hold up the
-      // outbox behind it: it is logged and passed over; a database fault retries the whole round.
-      await tx.query('SAVEPOINT route_row');
       try {
         const event = await routableEvent(row, deps.sources);
-        if (!event) continue;
-        const candidates = await candidateSubscriptions(tx, codesOf(event), event.nhsNumber, event.time);
-        if (candidates.length === 0) continue;
-        await insertDeliveries(tx, fanOut(event, candidates, (id) => deps.subscriptionUrl(candidates.find((c) => c.id === id)!.api, id)), deps.config.deadLetterAfterMs);
+        if (event) events.push(event);
+      } catch (err) {
+        passOver(err, row);
+      }
+    }
+    if (events.length > 0) {
+      const candidates = await candidateSubscriptions(tx, [...new Set(events.flatMap(codesOf))],
+        [...new Set(events.map((e) => e.nhsNumber).filter((n): n is string => n !== undefined))],
+        new Date(Math.min(...events.map((e) => e.time.getTime()))));
+      const url = (id: string) => deps.subscriptionUrl(candidates.find((c) => c.id === id)!.api, id);
+      const perEvent = events.map((event) => {
+        try {
+          return { event, deliveries: fanOut(event, candidatesFor(candidates, codesOf(event), event.nhsNumber, event.time), url) };
+        } catch (err) {
+          passOver(err, { id: event.outboxId, eventType: event.mns?.type ?? event.nems?.code ?? '' });
+          return { event, deliveries: [] };
+        }
+      }).filter((e) => e.deliveries.length > 0);
+      await tx.query('SAVEPOINT route_round');
+      try {
+        await insertDeliveries(tx, perEvent.flatMap((e) => e.deliveries), deps.config.deadLetterAfterMs);
       } catch (err) {
         if (isDatabaseUnavailable(err)) throw err;
-        await tx.query('ROLLBACK TO SAVEPOINT route_row');
-        deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
-        deps.metrics?.attempt('routing', 'dead');
+        // Some event's deliveries cannot be stored: each event again on its own, so only that one is passed over.
+        await tx.query('ROLLBACK TO SAVEPOINT route_round');
+        for (const { event, deliveries } of perEvent) {
+          await tx.query('SAVEPOINT route_row');
+          try {
+            await insertDeliveries(tx, deliveries, deps.config.deadLetterAfterMs);
+          } catch (rowErr) {
+            await tx.query('ROLLBACK TO SAVEPOINT route_row');
+            passOver(rowErr, { id: event.outboxId, eventType: event.mns?.type ?? event.nems?.code ?? '' });
+          }
+        }
       }
     }
     await markRouted(tx, rows.map((r) => r.id));
@@ -125,7 +156,8 @@ export async function deliverRound(deps: RelayDeps): Promise<number> {
     await markDelivered(tx, delivered);
     return due.length;
   });
-  for (const { delivery, owners } of done) {
+  // The round's audit records go to the writer together, so they share its group commits.
+  await Promise.all(done.map(async ({ delivery, owners }) => {
     deps.metrics?.attempt(delivery.channel, 'delivered');
     deps.metrics?.lag(delivery.channel, (deps.now().getTime() - delivery.eventTime.getTime()) / 1000);
     if (delivery.nhsNumber) {
@@ -136,7 +168,7 @@ export async function deliverRound(deps: RelayDeps): Promise<number> {
         detail: { eventType: delivery.eventType, eventId: delivery.eventId, subscriptions: delivery.subscriptionIds, channel: delivery.channel, attempts: delivery.attempts + 1 },
       }).catch((err: unknown) => deps.log.warn({ err }, 'audit of an event delivery failed'));
     }
-  }
+  }));
   return claimed;
 }
 

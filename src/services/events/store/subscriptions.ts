@@ -68,13 +68,25 @@ export async function listSubscriptions(db: Queryable, ownerAppId: string, after
   return rows.map(fromRow);
 }
 
-/** Live subscriptions that could match an event of one of these types (explicit ones only for this patient). */
-export async function candidateSubscriptions(db: Queryable, eventTypes: string[], nhsNumber: string | undefined, at: Date): Promise<SubscriptionRow[]> {
-  const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM events.subscriptions WHERE deleted_at IS NULL AND event_types && $1::text[]
-       AND (nhs_number IS NULL OR nhs_number = $2) AND (ends_at IS NULL OR ends_at > $3)`,
-    [eventTypes, nhsNumber ?? null, at]);
+/**
+ * Live subscriptions that could match events of these types about these patients (explicit ones
+ * only for them), one query for a routing round; not yet ended at `earliest`, the round's oldest
+ * event (each event's own time is checked by the caller).
+ */
+export async function candidateSubscriptions(db: Queryable, eventTypes: string[], nhsNumbers: string[], earliest: Date): Promise<SubscriptionRow[]> {
+  const { rows } = await db.query({
+    name: 'events-candidate-subscriptions',
+    text: `SELECT ${COLUMNS} FROM events.subscriptions WHERE deleted_at IS NULL AND event_types && $1::text[]
+             AND (nhs_number IS NULL OR nhs_number = ANY($2::text[])) AND (ends_at IS NULL OR ends_at > $3)`,
+    values: [eventTypes, nhsNumbers, earliest],
+  });
   return rows.map(fromRow);
+}
+
+/** Of a round's candidates, those that could match this event: its type, its patient, live at its time. */
+export function candidatesFor(candidates: SubscriptionRow[], codes: string[], nhsNumber: string | undefined, at: Date): SubscriptionRow[] {
+  return candidates.filter((s) => s.eventTypes.some((t) => codes.includes(t)) && (s.nhsNumber === undefined || s.nhsNumber === nhsNumber)
+    && (s.endsAt === undefined || s.endsAt > at));
 }
 
 export async function subscriptionById(db: Queryable, id: string): Promise<SubscriptionRow | undefined> {

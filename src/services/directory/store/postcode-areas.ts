@@ -1,0 +1,21 @@
+import type { Queryable } from '../../../platform/db/pool.js';
+import type { AreaKind } from '../domain/postcode-areas.js';
+
+/** Replaces the postcode prefixes an organisation is responsible for (as one kind of area). */
+export async function setPostcodeAreas(db: Queryable, kind: AreaKind, odsCode: string, prefixes: string[]): Promise<void> {
+  await db.query('DELETE FROM directory.postcode_areas WHERE kind = $1 AND ods_code = $2', [kind, odsCode]);
+  await db.query(
+    `INSERT INTO directory.postcode_areas (kind, prefix, ods_code) SELECT $1, p, $2 FROM unnest($3::text[]) AS p
+     ON CONFLICT (kind, prefix) DO UPDATE SET ods_code = excluded.ods_code`, [kind, odsCode, prefixes]);
+}
+
+/** For each kind, the organisation whose prefix among `prefixes` is longest. */
+export async function areasOfPrefixes(db: Queryable, prefixes: string[]): Promise<Partial<Record<AreaKind, string>>> {
+  if (prefixes.length === 0) return {};
+  const { rows } = await db.query<{ kind: AreaKind; ods_code: string }>({
+    name: 'directory-postcode-areas',
+    text: `SELECT DISTINCT ON (kind) kind, ods_code FROM directory.postcode_areas WHERE prefix = ANY($1::text[]) ORDER BY kind, length(prefix) DESC`,
+    values: [prefixes],
+  });
+  return Object.fromEntries(rows.map((r) => [r.kind, r.ods_code]));
+}
