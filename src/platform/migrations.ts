@@ -45,13 +45,16 @@ export const platformMigrations: MigrationSet[] = [
       },
       {
         // Each caller's last write, as a WAL position, for read-your-writes with a read replica
-        // (see db/caller-commits.ts). Logged, so it replicates; one row per recent caller.
+        // (see db/caller-commits.ts): one row per recent caller and process, so processes never
+        // wait on each other's row locks.
         id: '004_caller_commits',
         sql: `
           CREATE TABLE platform.caller_commits (
-            caller text PRIMARY KEY,
+            caller text NOT NULL,
+            process uuid NOT NULL,
             lsn pg_lsn NOT NULL,
-            at timestamptz NOT NULL
+            at timestamptz NOT NULL,
+            PRIMARY KEY (caller, process)
           );`,
       },
       {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
 /**
@@ -12,7 +13,9 @@ import type pg from 'pg';
  * - a write request waits for one more statement, shared by every write a process answers at the
  *   same moment (group commit: one `INSERT … ON CONFLICT` per flush, whoever the callers are), on
  *   its own connection, with `synchronous_commit = local` (a routing hint: it need not wait for a
- *   standby, and a crash of the primary may forget the last moment of marks);
+ *   standby; a failover may forget the last moment of marks). Each process keeps rows of its own
+ *   (caller, process), so no process ever waits for another's row lock, and a process's flushes
+ *   run one at a time;
  * - a lag-tolerant read waits for one indexed primary read, likewise shared by every read a
  *   process starts at the same moment (one `SELECT … WHERE caller = ANY($1)` per round).
  * Only callers' rows are locked, for one short statement; reads never write. Marks older than the
@@ -30,15 +33,16 @@ export interface CallerCommits {
 const PRUNE_EVERY_MS = 60_000;
 
 export function createCallerCommits(pool: pg.Pool, horizonMs: number): CallerCommits {
+  const processId = randomUUID();
   let lastPrune = 0;
   const remember = grouped<string, void>(async (identities) => {
     await pool.query({
       name: 'caller-commits-remember',
       // The position is read in the statement: after every commit the callers' requests waited for.
-      text: `INSERT INTO platform.caller_commits AS c (caller, lsn, at)
-               SELECT caller, pg_current_wal_insert_lsn(), now() FROM unnest($1::text[]) AS caller
-             ON CONFLICT (caller) DO UPDATE SET lsn = GREATEST(c.lsn, EXCLUDED.lsn), at = EXCLUDED.at`,
-      values: [identities],
+      text: `INSERT INTO platform.caller_commits AS c (caller, process, lsn, at)
+               SELECT caller, $2, pg_current_wal_insert_lsn(), now() FROM unnest($1::text[]) AS caller
+             ON CONFLICT (caller, process) DO UPDATE SET lsn = GREATEST(c.lsn, EXCLUDED.lsn), at = EXCLUDED.at`,
+      values: [identities, processId],
     });
     if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
       lastPrune = Date.now();
@@ -49,8 +53,8 @@ export function createCallerCommits(pool: pg.Pool, horizonMs: number): CallerCom
   const lastWrite = grouped<string, string | undefined>(async (identities) => {
     const { rows } = await pool.query<{ caller: string; lsn: string }>({
       name: 'caller-commits-last',
-      text: `SELECT caller, lsn::text AS lsn FROM platform.caller_commits
-              WHERE caller = ANY($1::text[]) AND at > now() - make_interval(secs => $2)`,
+      text: `SELECT caller, max(lsn)::text AS lsn FROM platform.caller_commits
+              WHERE caller = ANY($1::text[]) AND at > now() - make_interval(secs => $2) GROUP BY caller`,
       values: [identities, horizonMs / 1000],
     });
     return new Map(rows.map((r) => [r.caller, r.lsn]));

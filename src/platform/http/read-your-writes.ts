@@ -23,8 +23,10 @@ export function callerIdentity(principal: Principal): string {
  * the primary until the replica has replayed it, at whichever process they arrive (db/replica.ts).
  *
  * A request is taken to have written when its method is unsafe (POST, PUT, PATCH, DELETE) and it
- * was not refused (4xx): the platform cannot see inside a service's SQL, and a write it missed
- * would be a stale read. Routes that read by POST say so (`config.readOnly`). Before the answer
+ * succeeded (below 400): the platform cannot see inside a service's SQL, and a write it missed
+ * would be a stale read. A refusal wrote nothing; a write that failed after its commit (its audit
+ * record could not be written: 503) is the one case missed, and its client retries it. Routes that
+ * read by POST say so (`config.readOnly`). Before the answer
  * goes out, the caller's mark is stored where every process looks; a failure to store it is
  * logged, not turned into an error, because the write itself has committed.
  * Without a replica there is nothing to remember and no hook is added.
@@ -43,7 +45,7 @@ export function registerReadYourWrites(app: FastifyInstance, db: Db) {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (SAFE_METHODS.has(request.method) || request.routeOptions.config?.readOnly) return payload;
-    if (reply.statusCode >= 400 && reply.statusCode < 500) return payload;
+    if (reply.statusCode >= 400) return payload;
     const identity = contexts.get(request)?.identity;
     if (identity === undefined) return payload;
     try {
