@@ -36,7 +36,6 @@ export function revocationCheck(ctx: PlatformContext): (principal: Principal) =>
     }
     return current;
   };
-  loading = load();
   return async (principal) => {
     // Only the first list is waited for; later ones are fetched beside the requests, so a slow or
     // frozen database never holds a request here (it meets the database's own refusal instead).
