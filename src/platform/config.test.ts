@@ -22,6 +22,17 @@ describe('configuration', () => {
     assert.equal(config.databaseUrl, 'postgres://x/y');
   });
 
+  it('console OIDC role map: value=role pairs read back as given; a pair without both halves, or none, is refused', () => {
+    const env = (roles: string) => ({ OPENSPINE_CONSOLE_OIDC_ISSUER: 'https://login.example/realm', OPENSPINE_CONSOLE_OIDC_ROLE_CLAIM: 'groups', OPENSPINE_CONSOLE_OIDC_ROLES: roles });
+    const token = fc.string({ minLength: 1, maxLength: 12 }).filter((t) => !/[,=]/.test(t) && t.trim() === t && t !== '');
+    fc.assert(fc.property(fc.dictionary(token, token, { minKeys: 1, maxKeys: 5 }), (map) => {
+      const raw = Object.entries(map).map(([value, role]) => `${value}=${role}`).join(', ');
+      assert.deepEqual(loadConfig({}, env(raw)).consoleOidc?.roles, { ...map });
+    }));
+    for (const bad of ['', 'admins', '=operator', 'admins=', ' , ']) assert.throws(() => loadConfig({}, env(bad)), ConfigError, bad);
+    assert.equal(loadConfig({}, { OPENSPINE_CONSOLE_OIDC_ISSUER: 'https://login.example' }).consoleOidc?.roleClaim, undefined);
+  });
+
   it('PDS replay retention: 24 hours by default, any positive number of hours, anything else refused', () => {
     assert.equal(loadConfig({}, {}).pdsReplayRetentionHours, 24);
     fc.assert(fc.property(fc.double({ min: 0.001, max: 1e6, noNaN: true }), (hours) => {

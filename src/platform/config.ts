@@ -77,7 +77,19 @@ export interface Config {
   /** The event relay (outbox → NEMS/MNS subscribers). */
   events: EventRelayConfig;
   /** The OpenID Connect issuer the console signs people in with; unset, the demo issuer (demo mode only). */
-  consoleOidc: { issuer: string; clientId: string; clientSecret: string | undefined } | undefined;
+  consoleOidc: ConsoleOidcConfig | undefined;
+}
+
+export interface ConsoleOidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  /**
+   * An issuer that is not CIS2 names roles in a claim of its own (e.g. `groups`): the claim, and
+   * each of its values with the console role it gives (OPENSPINE_CONSOLE_OIDC_ROLES, `value=role,…`).
+   */
+  roleClaim?: string;
+  roles?: Record<string, string>;
 }
 
 export interface ConfigFlags {
@@ -144,6 +156,19 @@ const isTrue = (raw: string | undefined) => raw === 'true' || raw === '1';
 
 /** The MESH sandbox's published shared key: fine for demos, never for a real deployment. */
 export const MESH_SANDBOX_SHARED_KEY = 'TestKey';
+
+/** `value=role,value=role`: which value of the issuer's role claim gives which console role (checked by the console). */
+function parseRoleMap(raw: string): Record<string, string> {
+  const pairs = raw.split(',').map((p) => p.trim()).filter(Boolean).map((pair) => {
+    const at = pair.lastIndexOf('=');
+    if (at <= 0 || at === pair.length - 1) throw new ConfigError(`OPENSPINE_CONSOLE_OIDC_ROLES must be 'value=role' pairs separated by commas, not '${pair}'`);
+    return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()] as const;
+  });
+  // Own properties only: a value named __proto__ is a value like any other.
+  const map: Record<string, string> = Object.fromEntries(pairs);
+  if (Object.keys(map).length === 0) throw new ConfigError('OPENSPINE_CONSOLE_OIDC_ROLE_CLAIM needs OPENSPINE_CONSOLE_OIDC_ROLES (value=role pairs)');
+  return map;
+}
 
 function parseBaseUrl(raw: string | undefined, what: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -236,7 +261,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
     events: parseEventRelayConfig(env),
     consoleOidc: env.OPENSPINE_CONSOLE_OIDC_ISSUER
-      ? { issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined }
+      ? {
+        issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined,
+        ...(env.OPENSPINE_CONSOLE_OIDC_ROLE_CLAIM ? { roleClaim: env.OPENSPINE_CONSOLE_OIDC_ROLE_CLAIM, roles: parseRoleMap(env.OPENSPINE_CONSOLE_OIDC_ROLES ?? '') } : {}),
+      }
       : undefined,
   };
 }

@@ -124,6 +124,19 @@ describe('console sign-in', () => {
     assert.deepEqual(personFromClaims('iss', staff('R9902', { selected_roleid: 'P9' })), { ok: false, problem: 'the ID token names no selected role profile' });
   });
 
+  it('an issuer\'s own role claim maps to console roles, first configured match wins; no match is refused', () => {
+    const mapping = { claim: 'groups', roles: [['spine-admins', 'administrator'], ['spine-operators', 'operator']] as const };
+    assert.deepEqual(personFromClaims('iss', { sub: 'u1', name: 'U One', groups: ['staff', 'spine-operators', 'spine-admins'] }, mapping),
+      { ok: true, person: { issuer: 'iss', sub: 'u1', name: 'U One', role: 'administrator' } });
+    assert.equal((personFromClaims('iss', { sub: 'u1', groups: 'spine-operators' }, mapping) as { person: { role: string } }).person.role, 'operator');
+    assert.deepEqual(personFromClaims('iss', { sub: 'u1', groups: ['staff'] }, mapping), { ok: false, problem: 'no value of the ID token\'s \'groups\' claim gives access to the console' });
+    fc.assert(fc.property(fc.jsonValue(), (groups) => {
+      const checked = personFromClaims('iss', { sub: 'u1', groups }, mapping);
+      const values = typeof groups === 'string' ? [groups] : Array.isArray(groups) ? groups : [];
+      assert.equal(checked.ok, values.includes('spine-admins') || values.includes('spine-operators'));
+    }));
+  });
+
   it('a patient needs a valid NHS number at proofing level P9', () => {
     assert.equal((personFromClaims('iss', { sub: 'p', nhs_number: '9000000009', identity_proofing_level: 'P9' }) as { person: { role: string } }).person.role, 'patient');
     assert.equal(personFromClaims('iss', { sub: 'p', nhs_number: '9000000008', identity_proofing_level: 'P9' }).ok, false);

@@ -1,5 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { PlatformContext } from '../../../platform/service.js';
+import type { ConsoleOidcConfig } from '../../../platform/config.js';
+import type { RoleMapping } from './person.js';
 import {
   DEMO_AUTHORIZE_PATH, DEMO_CONSOLE_CALLBACK_PATH, DEMO_CONSOLE_CLIENT_ID, DEMO_ISSUER, demoIssuerJwks, redeemAuthorizationCode,
 } from '../../identity/api.js';
@@ -12,6 +14,8 @@ import {
  */
 export interface OidcProvider {
   issuer: string;
+  /** Set for an issuer that names roles in a claim of its own; unset, CIS2's role profiles (and NHS login's NHS number). */
+  roleMapping?: RoleMapping;
   /** Where to send the browser; `origin` is the console's own (the callback is under it). */
   authorizationUrl(origin: string, login: { state: string; nonce: string; codeChallenge: string }): Promise<string>;
   /** The verified claims of the ID token the code is redeemed for, or undefined. */
@@ -57,9 +61,25 @@ export function demoProvider(ctx: PlatformContext): OidcProvider {
   };
 }
 
-interface Discovery { issuer: string; authorization_endpoint: string; token_endpoint: string; jwks_uri: string }
+interface Discovery { issuer: string; authorization_endpoint: string; token_endpoint: string; jwks_uri: string; token_endpoint_auth_methods_supported?: string[] }
 
-export function externalProvider(settings: { issuer: string; clientId: string; clientSecret: string | undefined }): OidcProvider {
+const MAPPABLE_ROLES = ['operator', 'privacy-officer', 'administrator'] as const;
+
+/** The configured role map, checked at start-up: a role the console does not know stops the server. */
+function roleMappingOf(settings: ConsoleOidcConfig): RoleMapping | undefined {
+  if (!settings.roleClaim) return undefined;
+  const roles = Object.entries(settings.roles ?? {}).map(([value, role]) => {
+    if (!(MAPPABLE_ROLES as readonly string[]).includes(role)) throw new Error(`OPENSPINE_CONSOLE_OIDC_ROLES: '${role}' is not a console role (${MAPPABLE_ROLES.join(', ')})`);
+    return [value, role as (typeof MAPPABLE_ROLES)[number]] as const;
+  });
+  return { claim: settings.roleClaim, roles };
+}
+
+/** OAuth 2.0 §2.3.1: client id and secret are form-encoded, then sent as HTTP Basic credentials. */
+const basicCredentials = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+export function externalProvider(settings: ConsoleOidcConfig): OidcProvider {
   let discovery: Promise<Discovery> | undefined;
   const discover = () => {
     discovery ??= fetch(`${settings.issuer}/.well-known/openid-configuration`).then(async (response) => {
@@ -72,14 +92,22 @@ export function externalProvider(settings: { issuer: string; clientId: string; c
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   return {
     issuer: settings.issuer,
+    roleMapping: roleMappingOf(settings),
     async authorizationUrl(origin, login) {
       return withParams((await discover()).authorization_endpoint, authorizeParams(settings.clientId, origin, login));
     },
     async redeem(origin, code, codeVerifier, nonce) {
       const found = await discover();
-      const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callbackUrl(origin), client_id: settings.clientId, code_verifier: codeVerifier });
-      if (settings.clientSecret) form.set('client_secret', settings.clientSecret);
-      const response = await fetch(found.token_endpoint, { method: 'POST', body: form, headers: { accept: 'application/json' } });
+      const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callbackUrl(origin), code_verifier: codeVerifier });
+      const headers: Record<string, string> = { accept: 'application/json' };
+      // A confidential client authenticates as the issuer prefers: HTTP Basic (OIDC's default), else in the form.
+      const methods = found.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
+      if (settings.clientSecret && methods.includes('client_secret_basic')) headers.authorization = basicCredentials(settings.clientId, settings.clientSecret);
+      else {
+        form.set('client_id', settings.clientId);
+        if (settings.clientSecret) form.set('client_secret', settings.clientSecret);
+      }
+      const response = await fetch(found.token_endpoint, { method: 'POST', body: form, headers });
       if (!response.ok) return undefined;
       const { id_token: idToken } = await response.json() as { id_token?: string };
       if (typeof idToken !== 'string') return undefined;

@@ -65,7 +65,7 @@ export async function registerLoginRoutes(app: FastifyInstance, ctx: PlatformCon
     // The state must be the one this browser started with (login CSRF), and is used once.
     const attempt = provider && state && state === query.state ? await takeLoginAttempt(ctx.db, hashOf(state), ctx.clock.now()) : undefined;
     const claims = attempt && query.code ? await provider!.redeem(originOf(ctx, request), query.code, attempt.codeVerifier, attempt.nonce) : undefined;
-    const checked = claims ? personFromClaims(provider!.issuer, claims as Record<string, unknown>) : { ok: false as const, problem: query.error ?? 'the sign-in could not be completed' };
+    const checked = claims ? personFromClaims(provider!.issuer, claims as Record<string, unknown>, provider!.roleMapping) : { ok: false as const, problem: query.error ?? 'the sign-in could not be completed' };
     if (!checked.ok) {
       await auditConsole(ctx, request, { action: 'console.login', outcome: 'failure', detail: { problem: checked.problem } });
       return errorPage(request, reply, 400, 'You could not be signed in', `Sign-in failed: ${checked.problem}. Try again.`);

@@ -30,7 +30,18 @@ async function databaseHealth(ctx: PlatformContext): Promise<{ ok: boolean; ms?:
 
 const round = (value: number | null, digits = 0) => (value === null ? null : Number(value.toFixed(digits)));
 
+/**
+ * The charts show complete minutes: the minute in progress (and the last seconds not yet added by
+ * every process) would draw every line falling to the right. At least two points, so a line shows.
+ */
+function completeMinutes(traffic: ServiceTraffic) {
+  const complete = traffic.minutes.slice(0, -1);
+  const padding = Array.from({ length: Math.max(0, 2 - complete.length) }, () => ({ requests: 0, errorRatePercent: null, p95Ms: null }));
+  return [...padding, ...complete];
+}
+
 function serviceView(traffic: ServiceTraffic) {
+  const minutes = completeMinutes(traffic);
   const status = traffic.recentErrorRatePercent !== null && traffic.recentErrorRatePercent > FAILING_ERROR_RATE_PERCENT
     ? { text: 'Failing', colour: 'red' } : { text: 'Running', colour: 'green' };
   return {
@@ -41,9 +52,9 @@ function serviceView(traffic: ServiceTraffic) {
     p95Ms: round(traffic.p95Ms, 1),
     minutesCharted: traffic.minutes.length,
     charts: {
-      requests: lineChart(traffic.minutes.map((m) => m.requests), 5),
-      errors: lineChart(traffic.minutes.map((m) => (m.errorRatePercent === null ? null : round(m.errorRatePercent, 1))), 1),
-      latency: lineChart(traffic.minutes.map((m) => m.p95Ms), 10),
+      requests: lineChart(minutes.map((m) => m.requests), 5),
+      errors: lineChart(minutes.map((m) => (m.errorRatePercent === null ? null : round(m.errorRatePercent, 1))), 1),
+      latency: lineChart(minutes.map((m) => m.p95Ms), 10),
     },
   };
 }
