@@ -18,7 +18,7 @@ import { buildMeshAuthorization } from '../../src/services/messaging/auth/nhsmes
 import type { Patient } from '../../src/services/demographics/fhir-types.js';
 import { syntheticPointer } from '../../src/services/record-locator/synthetic.js';
 import { BenchTokens, type BenchIdentity } from './bench-identity.js';
-import { DISPENSING, EpsCycle, PRESCRIBING } from './eps-cycle.js';
+import { DISPENSING, EpsCycle, PRESCRIBING } from '../../test/prescriptions/cycle.js';
 
 export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack', 'nrl_search', 'nrl_create',
   'eps_prepare', 'eps_order', 'eps_release', 'eps_dispense', 'eps_claim'] as const;

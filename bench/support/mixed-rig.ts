@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { directoryApi } from '../../src/services/directory/api.js';
 import type { BenchOptions } from '../options.js';
 import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
-import { BENCH_PRESCRIBER, benchPrescriberCertificate } from './eps-cycle.js';
+import { BENCH_PRESCRIBER, benchPrescriberCertificate } from '../../test/prescriptions/cycle.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
 import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';

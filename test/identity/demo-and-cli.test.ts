@@ -39,7 +39,7 @@ describe('demo identities', () => {
     assert.equal(principal.odsCode, 'A83008');
     assert.equal(principal.rateLimit, 100000);
     assert.deepEqual(principal.activities, ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'messaging:use', 'directory:read', 'audit:read',
-      'record-locator:produce', 'record-locator:consume']);
+      'record-locator:produce', 'record-locator:consume', 'prescription:prescribe', 'prescription:dispense', 'prescription:track']);
     assert.equal(credentials.admin.apiKey.length, 32);
     assert.deepEqual(credentials.users.map((u: { userId: string }) => u.userId), ['555000000001', '555000000002', '555000000003', '555000000004', '555000000005']);
   });

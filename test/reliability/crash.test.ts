@@ -10,7 +10,8 @@ import { CrashClient, Ledger, startLoad } from './support/crash-load.js';
 import { verifyAcknowledged } from './support/acknowledged.js';
 
 // Standing suite "Crash" (issue 9). A load client writes through the compiled `openspine serve`
-// (MESH sends and acknowledgements, PDS creates and PATCHes, NRL creates) and records every 2xx;
+// (MESH sends and acknowledgements, PDS creates and PATCHes, NRL creates, EPS prescriptions from
+// order to claim) and records every 2xx;
 // the serve process, then PostgreSQL, is SIGKILLed mid-load KILLS times each, then PostgreSQL is
 // frozen past the timeouts. After each phase every acknowledged write is there exactly once, with
 // its audit record, and `openspine audit verify` passes. The load client is support/crash-load.ts.
@@ -131,7 +132,7 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 290_0
     assert.ok(ledger.failed > before.failed, 'the faults were felt: some writes got no answer or a 503');
     await verify();
     for (const [kind, count] of [['MESH sends', ledger.meshSent.size], ['MESH acknowledgements', ledger.meshAcked.size], ['PDS creates', ledger.pdsCreated.size],
-      ['PDS patches', ledger.pdsPatched.size], ['NRL creates', ledger.nrlCreated.size]] as const) assert.ok(count > 0, `no ${kind} acknowledged`);
+      ['PDS patches', ledger.pdsPatched.size], ['NRL creates', ledger.nrlCreated.size], ['EPS transitions', ledger.epsTransitions.size]] as const) assert.ok(count > 0, `no ${kind} acknowledged`);
     console.log(`crash (${what}): ${times} survived, ${ledger.acknowledged() - before.acknowledged} acknowledged writes this phase, `
       + `${ledger.acknowledged()} checked in all, 0 lost or duplicated, ${Date.now() - started} ms [${ledger.summary()}]`);
   }

@@ -75,7 +75,7 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
     name: 'OpenSpine demo clinical system',
     odsCode: DEMO_PRACTICE,
     activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'
-      || a === 'record-locator:produce' || a === 'record-locator:consume'),
+      || a === 'record-locator:produce' || a === 'record-locator:consume' || a.startsWith('prescription:')),
     rateLimit: 100_000,
   });
   const admin = await createDemoApplicationOnce(ctx.db, 'admin', {

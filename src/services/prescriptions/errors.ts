@@ -28,6 +28,8 @@ export const EPS_ERRORS = defineErrors({
     display: "Course of therapy type must either match for all MedicationRequests or be a mixture of 'acute' and 'continuous'.",
   },
   MISSING_VALUE: spine(400, 'MISSING_VALUE', 'Required value is missing', 'value'),
+  /** examples/errors/3-…-Dispense-400_Invalid_Value: INVALID_VALUE as an `invalid` issue, its coding without a display. */
+  INVALID_VALUE_INVALID: { status: 400, code: 'INVALID_VALUE', display: '', issueCode: 'invalid', system: SPINE_CODES },
   INVALID_VALUE: spine(400, 'INVALID_VALUE', 'Provided value is invalid', 'value'),
   /** Verification errors: no details coding, the diagnostics say it all (examples/errors/4-…invalid_intent). */
   VERIFICATION: { status: 400, code: '', display: '', issueCode: 'value' },

@@ -23,7 +23,7 @@ export function errorOutcome(issue: EpsIssue, now: Date): Json {
     issue: [{
       severity: spec.severity ?? 'error',
       code: spec.issueCode,
-      ...(spec.code ? { details: { coding: [{ system: spec.system, code: spec.code, display: spec.display }] } } : {}),
+      ...(spec.code ? { details: { coding: [{ system: spec.system, code: spec.code, ...(spec.display ? { display: spec.display } : {}) }] } } : {}),
       ...(issue.diagnostics !== undefined ? { diagnostics: issue.diagnostics } : {}),
       ...(issue.expression ? { expression: issue.expression } : {}),
     }],

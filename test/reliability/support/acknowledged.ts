@@ -85,11 +85,29 @@ export async function verifyAcknowledged({ client, ledger, databaseUrl, userBear
       assert.ok(!bodies.has(download.text), `message body ${download.text} delivered twice`);
       bodies.add(download.text);
     }
+    // EPS: every acknowledged transition is in its prescription's history exactly once (by its
+    // X-Request-ID, retried until answered), as the event it was; an unanswered one at most once;
+    // a prescription whose claim was acknowledged is claimed.
+    const epsRequests = [...ledger.epsTransitions.keys(), ...ledger.epsUnanswered.keys()];
+    const history = await db.query('SELECT request_id, short_form_id, event FROM prescriptions.history WHERE request_id = ANY($1)', [epsRequests]);
+    const recorded = new Map<string, Array<{ shortFormId: string; event: string }>>();
+    for (const r of history.rows) recorded.set(r.request_id, [...(recorded.get(r.request_id) ?? []), { shortFormId: r.short_form_id, event: r.event }]);
+    for (const [requestId, transition] of ledger.epsTransitions) {
+      assert.deepEqual(recorded.get(requestId), [transition], `acknowledged EPS ${transition.event} of ${transition.shortFormId} (${requestId}) recorded exactly once`);
+    }
+    for (const [requestId, transition] of ledger.epsUnanswered) {
+      assert.ok((recorded.get(requestId) ?? []).length <= 1, `unanswered EPS ${transition.event} of ${transition.shortFormId} recorded ${recorded.get(requestId)?.length} times`);
+    }
+    const claimed = [...ledger.epsTransitions.values()].filter((t) => t.event === 'claimed').map((t) => t.shortFormId);
+    const states = await db.query('SELECT short_form_id, status FROM prescriptions.prescriptions WHERE short_form_id = ANY($1)', [claimed]);
+    assert.deepEqual(states.rows.filter((r) => r.status !== 'claimed'), [], 'acknowledged claims whose prescription is not claimed');
+    assert.equal(states.rows.length, claimed.length, 'every claimed prescription stored once');
     // Audit: every acknowledged write has its success record.
-    const requestIds = [...ledger.pdsCreated.values(), ...[...ledger.pdsPatched.values()].flat(), ...ledger.nrlCreated.values()].map((w) => w.requestId);
+    const requestIds = [...ledger.pdsCreated.values(), ...[...ledger.pdsPatched.values()].flat(), ...ledger.nrlCreated.values()].map((w) => w.requestId)
+      .concat([...ledger.epsTransitions.keys()]);
     const audited = await db.query(`SELECT DISTINCT request_id FROM audit.events WHERE request_id = ANY($1) AND outcome = 'success'`, [requestIds]);
     const auditedIds = new Set(audited.rows.map((r) => r.request_id as string));
-    assert.deepEqual(requestIds.filter((id) => !auditedIds.has(id)), [], 'acknowledged PDS/NRL writes without an audit record');
+    assert.deepEqual(requestIds.filter((id) => !auditedIds.has(id)), [], 'acknowledged PDS/NRL/EPS writes without an audit record');
     for (const [action, ids] of [['message.send', [...ledger.meshSent.keys()]], ['message.acknowledge', [...ledger.meshAcked]]] as const) {
       const { rows } = await db.query(`SELECT DISTINCT resource FROM audit.events WHERE action = $1 AND outcome = 'success' AND resource = ANY($2)`, [action, ids.map((id) => `MeshMessage/${id}`)]);
       const seen = new Set(rows.map((r) => r.resource as string));

@@ -4,13 +4,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MB1, MB2, V2, meshAuthorization, workflowFor } from '../../messaging/support/mesh-client.js';
 import { REGISTERING_AUTHORITY } from '../../demographics/support/pds.js';
 import { nextNhsNumber, pointerBody } from '../../record-locator/support.js';
+import { DISPENSING, EpsCycle, PRESCRIBING } from '../../prescriptions/cycle.js';
+import { freshNhsNumber } from '../../prescriptions/support.js';
 
-// The load client of the crash suite: writes MESH, PDS and NRL as real clients do and records what
-// it was told (every 2xx), and what it was not, in a ledger the suite checks after the faults.
+// The load client of the crash suite: writes MESH, PDS, NRL and EPS as real clients do and records
+// what it was told (every 2xx), and what it was not, in a ledger the suite checks after the faults.
 
 export const PDS = '/personal-demographics/FHIR/R4';
 /** The organisation the demo application may produce NRL pointers for (dataset `nrl`). */
 export const NRL_ORG = 'Y05868';
+/**
+ * EPS: the demo GP (R8000 at A83008, which may prescribe and dispense) prescribes, signing as the
+ * examples' prescriber (demo mode registers the demo signing certificate for them), and dispenses
+ * at the same practice, as a dispensing practice does.
+ */
+export const EPS_PRACTICE = 'A83008';
+const EPS_ROLE = '555000000101';
+export type EpsTransition = 'created' | 'released' | 'dispensed' | 'claimed';
 
 export interface Target {
   url: string;
@@ -36,6 +46,8 @@ export class Ledger {
   pdsPatchTried = new Map<string, number>();
   nrlCreated = new Map<string, { url: string; requestId: string }>(); // pointer id →
   nrlUnanswered = new Set<string>(); // attachment urls
+  epsTransitions = new Map<string, { shortFormId: string; event: EpsTransition }>(); // X-Request-ID →
+  epsUnanswered = new Map<string, { shortFormId: string; event: EpsTransition }>();
   /** Requests that got no answer or a 5xx: the faults were felt. */
   failed = 0;
   /** Creates acknowledged only on a retry with the same X-Request-ID. */
@@ -44,12 +56,13 @@ export class Ledger {
   summary(): string {
     const patches = [...this.pdsPatched.values()].reduce((n, p) => n + p.length, 0);
     return `MESH ${this.meshSent.size} sent, ${this.meshAcked.size} acknowledged; PDS ${this.pdsCreated.size} created `
-      + `(${this.createsAfterRetry} on a retry), ${patches} patched; NRL ${this.nrlCreated.size} created; ${this.failed} requests failed meanwhile`;
+      + `(${this.createsAfterRetry} on a retry), ${patches} patched; NRL ${this.nrlCreated.size} created; EPS ${this.epsTransitions.size} transitions; `
+      + `${this.failed} requests failed meanwhile`;
   }
 
   acknowledged(): number {
     return this.meshSent.size + this.meshAcked.size + this.pdsCreated.size
-      + [...this.pdsPatched.values()].reduce((n, p) => n + p.length, 0) + this.nrlCreated.size;
+      + [...this.pdsPatched.values()].reduce((n, p) => n + p.length, 0) + this.nrlCreated.size + this.epsTransitions.size;
   }
 }
 
@@ -238,7 +251,51 @@ export function startLoad(client: CrashClient, ledger: Ledger, tag: string) {
       }
     }
   };
-  const workers = [meshSender(), meshSender(), meshAcker(), pdsWorker(1), pdsWorker(2), nrlWorker()];
+  // EPS: a prescription from order to claim, each transition retried with its X-Request-ID until answered (it must land once).
+  const eps = new EpsCycle({ prescriber: EPS_PRACTICE, pharmacy: EPS_PRACTICE });
+  const epsHeaders = (requestId: string) => ({
+    authorization: `Bearer ${client.target().userBearer}`, 'nhsd-session-urid': EPS_ROLE, 'x-request-id': requestId, 'content-type': 'application/fhir+json',
+  });
+  const epsTransition = async (shortFormId: string, event: EpsTransition, path: string, body: unknown): Promise<boolean> => {
+    const requestId = randomUUID();
+    ledger.epsUnanswered.set(requestId, { shortFormId, event });
+    for (let attempt = 0; attempt < 30 && running; attempt++) {
+      const answer = await client.call(path, { method: 'POST', headers: epsHeaders(requestId), body: JSON.stringify(body) }).catch(() => undefined);
+      if (answer?.status === 200) {
+        ledger.epsUnanswered.delete(requestId);
+        ledger.epsTransitions.set(requestId, { shortFormId, event });
+        return true;
+      }
+      if (answer && answer.status < 500) throw new Error(`EPS ${event} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+      await pause();
+    }
+    return false;
+  };
+  const epsWorker = async () => {
+    while (running) {
+      const nhsNumber = freshNhsNumber();
+      const { order, shortFormId } = eps.newOrder(nhsNumber);
+      try {
+        const prepared = await client.call(`${PRESCRIBING}/$prepare`, { method: 'POST', headers: epsHeaders(randomUUID()), body: JSON.stringify(order) });
+        if (prepared.status !== 200) {
+          if (prepared.status < 500) lastError = `EPS $prepare answered ${prepared.status}: ${prepared.text.slice(0, 300)}`;
+          await pause();
+          continue;
+        }
+        const steps: Array<[EpsTransition, string, unknown]> = [
+          ['created', `${PRESCRIBING}/$process-message`, eps.signedOrder(order, JSON.parse(prepared.text) as Record<string, unknown>)],
+          ['released', `${DISPENSING}/Task/$release`, eps.releaseBody(shortFormId)],
+          ['dispensed', `${DISPENSING}/$process-message`, eps.dispenseBody(shortFormId, nhsNumber)],
+          ['claimed', `${DISPENSING}/Claim`, eps.claimBody(shortFormId, nhsNumber)],
+        ];
+        for (const [event, path, body] of steps) if (!running || !(await epsTransition(shortFormId, event, path, body))) break;
+      } catch (err) {
+        lastError = (err as Error).message;
+        await pause();
+      }
+    }
+  };
+  const workers = [meshSender(), meshSender(), meshAcker(), pdsWorker(1), pdsWorker(2), nrlWorker(), epsWorker()];
   return {
     /** Resolves once `count` more writes are acknowledged (fails if the load stalls). */
     async progress(count: number) {

@@ -5,12 +5,13 @@ import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf,
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
  * which pharmacy, what happened) or the first thing wrong, in the spec's words.
  */
-export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'checksum' };
+export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-value' | 'checksum' };
 
 const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
 const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf';
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
+const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
 
 function checkedId<T>(id: unknown, then: (id: string) => Read<T>, expression: string): Read<T> {
   if (typeof id !== 'string') return missing('The prescription id (short form) is missing.', expression);
@@ -57,6 +58,15 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     return isObject(ext?.valueCoding) ? ext.valueCoding.code : undefined;
   }))];
   if (statuses.length !== 1) return invalid('Expected all MedicationDispenses to have the same value for MedicationDispense.extension:taskBusinessStatus', 'MedicationDispense.extension:taskBusinessStatus');
+  // examples/errors/3-…-Dispense-400_Invalid_Value: one reason for the whole prescription not being dispensed.
+  const reasons = new Set(dispenses.map((d) => {
+    const ext = asArray(d.extension).filter(isObject).find((e) => e.url === NON_DISPENSING_REASON);
+    return isObject(ext?.valueCoding) ? ext.valueCoding.code : undefined;
+  }));
+  if (reasons.size > 1) {
+    return { ok: false, code: 'invalid-value', expression: 'MedicationDispense.extension:prescriptionNonDispensingReason',
+      diagnostics: 'Expected all MedicationDispenses to have the same value for MedicationDispense.extension:prescriptionNonDispensingReason' };
+  }
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
   if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);

@@ -22,6 +22,7 @@ export const NOMINATED_RELEASE_LIMIT = 25;
 function valueOf<T>(read: Read<T>): T {
   if (read.ok) return read.value;
   if (read.code === 'checksum') throw failureToProcess(read.diagnostics);
+  if (read.code === 'invalid-value') throw epsError(EPS_ERRORS.INVALID_VALUE_INVALID, read.diagnostics, read.expression);
   throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);
 }
 

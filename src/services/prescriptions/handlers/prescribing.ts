@@ -28,8 +28,8 @@ function problemError(problem: MessageProblem): SpineError {
   }
 }
 
-export function readMessage(body: Json, expected?: PrescriptionMessage['event']): PrescriptionMessage {
-  const parsed = readPrescriptionMessage(body);
+export function readMessage(body: Json, expected?: PrescriptionMessage['event'], options = { checksum: true }): PrescriptionMessage {
+  const parsed = readPrescriptionMessage(body, options);
   if (!parsed.ok) throw problemError(parsed.problem);
   if (expected && parsed.message.event !== expected) {
     throw epsError(EPS_ERRORS.VERIFICATION, `MessageHeader.eventCoding.code must be '${expected}'.`, 'Bundle.entry.resource.ofType(MessageHeader).eventCoding');
@@ -39,7 +39,7 @@ export function readMessage(body: Json, expected?: PrescriptionMessage['event'])
 
 /** `$prepare`: the SignedInfo to sign for this prescription, timestamped now. */
 export function prepare(ctx: PlatformContext, body: Json): Json {
-  const message = readMessage(body, 'prescription-order');
+  const message = readMessage(body, 'prescription-order', { checksum: false });
   return prepareParameters(message.entries, fhirInstant(ctx.clock.now()));
 }
 

@@ -1,5 +1,6 @@
 /**
- * The EPS prescription cycle as a prescribing and a dispensing system drive it, for the load client:
+ * The EPS prescription cycle as a prescribing and a dispensing system drive it, for load (the EPS
+ * and mixed benches' load client, the crash suite's write load):
  * `$prepare` then the signed `$process-message` prescription-order (a GP's system, user-restricted),
  * then `Task/$release` by the short-form id, a complete dispense notification and the `Claim` (a
  * pharmacy's system, application-restricted). The bodies are NHS England's spec examples with a
@@ -16,7 +17,7 @@ type Json = Record<string, any>;
 const EXAMPLES = new URL('../../spec/nhs/eps/examples/', import.meta.url);
 const example = (path: string): Json => JSON.parse(readFileSync(new URL(path, EXAMPLES), 'utf8')) as Json;
 const ACUTE = 'primary-care/acute/nominated-pharmacy/medical-prescriber/';
-const FIXTURES = new URL('../../test/prescriptions/fixtures/', import.meta.url);
+const FIXTURES = new URL('./fixtures/', import.meta.url);
 
 /** The example's prescriber (SDS user id) whose signing certificate the rig registers, and that certificate's key. */
 export const BENCH_PRESCRIBER = '555086689106';
