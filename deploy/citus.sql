@@ -25,6 +25,7 @@ SELECT create_reference_table('directory.endpoints');
 SELECT create_reference_table('directory.mesh_mailboxes');
 SELECT create_reference_table('directory.mesh_workflows');
 SELECT create_reference_table('directory.signing_certificates');
+SELECT create_reference_table('directory.postcode_areas');
 SELECT create_reference_table('identity.applications');
 SELECT create_reference_table('identity.users');
 SELECT create_reference_table('identity.role_profiles');
