@@ -86,7 +86,9 @@ describe('EPS dispensing API', () => {
   };
   const statusOf = async (order: Json) => {
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
-    return tracked.body.entry?.[0]?.resource.businessStatus.coding[0].code;
+    assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
+    assert.equal(tracked.body.total, 1, `tracking ${shortFormIdOf(order)}: ${JSON.stringify(tracked.body)}`);
+    return tracked.body.entry[0].resource.businessStatus.coding[0].code;
   };
   const success = (r: { status: number; body: Json }) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
