@@ -72,14 +72,22 @@ export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter) {
     const detail = note.outcome === undefined && failed ? { ...note.detail, error } : note.detail;
     const who = note.actor ? { requestId: String(request.id), clientAddress: request.ip, ...note.actor } : auditContext(request);
     request.auditRecorded = true;
-    await audit.record({
-      ...who,
-      action: note.action ?? action,
-      resource: note.resource,
-      nhsNumbers: note.nhsNumbers ?? [],
-      outcome: note.outcome ?? (failed ? 'failure' : 'success'),
-      detail,
-    });
+    try {
+      await audit.record({
+        ...who,
+        action: note.action ?? action,
+        resource: note.resource,
+        nhsNumbers: note.nhsNumbers ?? [],
+        outcome: note.outcome ?? (failed ? 'failure' : 'success'),
+        detail,
+      });
+    } catch (err) {
+      // An answer that is already a server failure (the database down, most often: the entry fails
+      // for the same reason) serves no patient data: it keeps its own, API-shaped answer rather
+      // than becoming the platform's 503. Any other answer must not go out un-audited.
+      if (reply.statusCode < 500) throw err;
+      request.log.warn({ err }, 'the audit entry of a failed request could not be written');
+    }
     return payload;
   });
 }
