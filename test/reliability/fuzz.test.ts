@@ -26,8 +26,9 @@ const NHS_NUMBERS = ['9000000009', '9000000017', '9000000025', '9000000033'];
 const ODS = 'A83008';
 
 /** Tables that every request may write whether or not it is valid: the audit trail, replay guards,
- * the shared per-application rate-limit windows. ($validate, like _search, is a read by POST.) */
-const WRITTEN_BY_ANY_REQUEST = /^(audit\.|messaging\.(nonces|auth_nonces)|identity\.(token_jtis|used_jtis)|platform\.rate_windows)/;
+ * the shared per-application rate-limit windows, the per-minute traffic figures of the console's
+ * overview, and (with a read replica) the callers' write marks. ($validate, like _search, is a read by POST.) */
+const WRITTEN_BY_ANY_REQUEST = /^(audit\.|messaging\.(nonces|auth_nonces)|identity\.(token_jtis|used_jtis)|platform\.(rate_windows|traffic_minutes|caller_commits))/;
 
 function runClient(plan: FuzzPlan): Promise<FuzzResult & { failure?: string }> {
   return new Promise((resolve, reject) => {
