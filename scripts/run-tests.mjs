@@ -28,6 +28,11 @@ const files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))
   .filter((f) => (filter.length === 0 ? !STANDING.some((dir) => f.startsWith(dir)) : filter.some((pattern) => f.includes(pattern))))
   .sort();
 
+// A file of the standing suites (a whole failover estate, crash and fuzz runs) may take longer than
+// one of the suite's; OPENSPINE_TEST_TIMEOUT_MS overrides either limit.
+const standingRun = files.length > 0 && files.every((f) => STANDING.some((dir) => f.startsWith(dir)));
+const fileTimeoutMs = process.env.OPENSPINE_TEST_TIMEOUT_MS ?? (standingRun ? 900_000 : 300_000);
+
 let server;
 const env = { ...process.env };
 if (!env.OPENSPINE_TEST_DATABASE_URL) {
@@ -43,7 +48,7 @@ const child = spawn(process.execPath, [
   '--test',
   '--test-reporter=spec',
   `--test-concurrency=${env.OPENSPINE_TEST_CONCURRENCY ?? 3}`,
-  '--test-timeout=300000',
+  `--test-timeout=${fileTimeoutMs}`,
   ...files,
 ], { cwd: root, env, stdio: 'inherit' });
 

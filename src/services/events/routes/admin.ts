@@ -54,7 +54,11 @@ export async function adminRoutes(app: FastifyInstance, ctx: PlatformContext, re
   });
 
   app.post('/admin/events/deliveries/$replay', { schema: { body: REPLAY_BODY }, config }, async (request, reply) => {
-    const body = request.body as { subscription?: string; ids?: number[] };
+    const body = request.body as { subscription?: string; ids?: number[] } | undefined;
+    // Which dead letters to replay is said, never assumed: a missing or empty body replays nothing.
+    if (body?.subscription === undefined && body?.ids === undefined) {
+      throw new SpineError(PLATFORM_ERRORS.MISSING_VALUE, 'Say which dead-lettered deliveries to replay: subscription or ids', { expression: ['subscription'] });
+    }
     const replayed = await replayDead(ctx.db, { subscriptionId: body.subscription, ids: body.ids }, ctx.config.events.deadLetterAfterMs);
     await auditEvents(ctx, request, { action: 'delivery.replay', resource: 'Delivery', detail: { dead: true, replayed, subscription: body.subscription } });
     return reply.type('application/json').send({ replayed });
