@@ -5,7 +5,8 @@
  * and the load client in a process of its own (support/mixed-client.ts), driven over JSON lines.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
@@ -81,6 +82,9 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
   const senders = Array.from({ length: workers }, (_, i) => `MIXS${i}`);
   const recipients = Array.from({ length: workers }, (_, i) => `MIXR${i}`);
   try {
+    // A store seeded by an earlier version lacks the newer migrations' tables and columns, which the
+    // rig writes before the server starts: bring it up to date first, as `openspine migrate` would.
+    await promisify(execFile)(process.execPath, ['dist/cli/main.js', 'migrate'], { env: { ...process.env, DATABASE_URL: postgres.connectionString, LOG_LEVEL: 'warn' } });
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 2 });
     let admin;
     try {
