@@ -117,7 +117,15 @@ export interface Admission {
 export interface AdmissionLimits {
   minInFlight: number;
   maxInFlight: number;
+  /**
+   * The longest a request may wait for admission while the process is overloaded (its waiting room
+   * overflowed within the last OVERLOAD_MEMORY_MS): past it a waiter is shed, so what is admitted is
+   * served within the latency target. Outside overload a burst may wait as long as a retry would take.
+   */
+  queueTargetMs: number;
 }
+/** How long after its waiting room last overflowed the process counts as overloaded. */
+const OVERLOAD_MEMORY_MS = 1_000;
 
 /**
  * Load shedding at the door of the process. Every request is counted on the raw Node server, before
@@ -125,7 +133,8 @@ export interface AdmissionLimits {
  * (adaptive-limit.ts: it follows the service time of what is admitted, between `minInFlight` and
  * `maxInFlight`) requests are in progress; up to `maxInFlight` more may wait, in arrival order, for
  * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
- * overload is refused. Any other request (and any while `alsoShedWhile` says so) is answered at
+ * overload is refused; once the waiting room has overflowed (overload, not a burst) no longer than
+ * `queueTargetMs`, so that what is admitted is served within the latency target. Any other request (and any while `alsoShedWhile` says so) is answered at
  * once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
  * the event loop, and memory stays bounded whatever the number of connections: at most twice
@@ -141,7 +150,9 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   // It starts where the fixed limit used to be (twice the minimum, the pool) and learns from there.
   const limit = new AdaptiveLimit(min, limits.maxInFlight, 2 * min);
   const maxWaiting = limits.maxInFlight;
-  const maxWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
+  const burstWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
+  const overloadWaitMs = Math.min(limits.queueTargetMs, burstWaitMs);
+  let overflowedAt = Number.NEGATIVE_INFINITY;
   let inFlight = 0;
   let healthInFlight = 0;
   let shed = 0;
@@ -189,8 +200,12 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     serve(request, response);
   }
 
-  /** Sheds the waiting requests that have waited as long as a retry would take; drops those whose client left. */
+  /**
+   * Sheds the waiting requests that have waited too long (in overload, the queue target; otherwise as
+   * long as a retry would take); drops those whose client left.
+   */
   function shedStale(now: number) {
+    const maxWaitMs = now - overflowedAt < OVERLOAD_MEMORY_MS ? overloadWaitMs : burstWaitMs;
     while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
       const stale = waiting.shift()!;
       if (!stale.request.socket.destroyed) refuse(stale.request, stale.response);
@@ -211,7 +226,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
 
   function wait(request: IncomingMessage, response: ServerResponse, arrived: number) {
     waiting.push({ request, response, since: arrived });
-    sweeper ??= setInterval(() => shedStale(performance.now()), maxWaitMs / 10).unref();
+    sweeper ??= setInterval(() => shedStale(performance.now()), Math.max(1, overloadWaitMs / 5)).unref();
   }
 
   function checkHealth(request: IncomingMessage, response: ServerResponse) {
@@ -233,9 +248,17 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     }
     limit.noteSaturated();
     // The waiting room is as large as the limit may grow, whatever it is now: a burst waits rather than
-    // being refused; a request that waits longer than a retry would take is shed all the same.
-    if (waiting.length < maxWaiting && !pressure()) wait(request, response, arrived);
-    else refuse(request, response);
+    // being refused; a request that waits longer than a retry would take is shed all the same. Once it
+    // overflows the load is no burst: waits are held to the queue target until it has not for a while.
+    if (waiting.length < maxWaiting && !pressure()) {
+      wait(request, response, arrived);
+      return;
+    }
+    if (waiting.length >= maxWaiting) {
+      overflowedAt = arrived;
+      shedStale(arrived);
+    }
+    refuse(request, response);
   }
 
   const serverFactory: FastifyServerFactory<https.Server> = (handler, fastifyOptions) => {
