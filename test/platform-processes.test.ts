@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { startTestSpine, type TestSpine } from './support/spine.js';
+import { startTestSpine, startTwoTestSpines, type TestSpine } from './support/spine.js';
 import { createAppAndToken, userToken } from './support/identity.js';
 import { assertionParts, clientCredentials, postToken, registerApp, signRaw } from './identity/fixtures.js';
 import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
@@ -114,16 +114,15 @@ describe('the token endpoint\'s per-address limit across processes', () => {
   const clock = fixedClock(new Date('2026-12-01T12:00:10.000Z'));
   let a: TestSpine;
   let b: TestSpine;
+  let close: () => Promise<void>;
   let db: pg.Pool;
   before(async () => {
-    a = await startTestSpine({ clock, demo: false, modules: [identityService], flags: { services: 'identity', tokenRateLimit: 6 } });
-    b = await startTestSpine({ clock, demo: false, modules: [identityService], flags: { services: 'identity', tokenRateLimit: 6 }, databaseUrl: a.databaseUrl });
+    ({ a, b, close } = await startTwoTestSpines({ clock, demo: false, modules: [identityService], flags: { services: 'identity', tokenRateLimit: 6 } }));
     db = new pg.Pool({ connectionString: a.databaseUrl, max: 1 });
   });
   after(async () => {
-    await db.end();
-    await b.stop();
-    await a.close();
+    await db?.end();
+    await close?.();
   });
 
   // A form without an assertion: refused (400) after the limit is checked, so each one counts.

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { startTwoTestSpines, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES, consoleLogin } from '../support/console.js';
 import { userToken } from '../support/identity.js';
 import { FLUSH_MS } from '../../src/platform/http/traffic-minutes.js';
@@ -9,14 +9,9 @@ import { FLUSH_MS } from '../../src/platform/http/traffic-minutes.js';
 describe('the overview with two processes on one database', () => {
   let a: TestSpine;
   let b: TestSpine;
-  before(async () => {
-    a = await startTestSpine();
-    b = await startTestSpine({ databaseUrl: a.databaseUrl });
-  });
-  after(async () => {
-    await b.stop();
-    await a.close();
-  });
+  let close: () => Promise<void>;
+  before(async () => { ({ a, b, close } = await startTwoTestSpines()); });
+  after(async () => { await close?.(); });
 
   /** The overview's health row for a service: requests and server errors over the last hour. */
   const figures = async (spine: TestSpine, service: string) => {

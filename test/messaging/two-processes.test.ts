@@ -1,19 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { startTwoTestSpines, type TestSpine } from '../support/spine.js';
 import { MB1, MB2, mesh, sendMessage } from './support/mesh-client.js';
 
 describe('MESH with two processes on one database', () => {
   let a: TestSpine;
   let b: TestSpine;
-  before(async () => {
-    a = await startTestSpine();
-    b = await startTestSpine({ databaseUrl: a.databaseUrl });
-  });
-  after(async () => {
-    await b.stop();
-    await a.close();
-  });
+  let close: () => Promise<void>;
+  before(async () => { ({ a, b, close } = await startTwoTestSpines()); });
+  after(async () => { await close?.(); });
 
   it('messages sent through either process page out once each, in one order, whichever process serves each page', async () => {
     const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => sendMessage((i % 2 ? a : b).url, MB1, MB2, `m${i}`)));

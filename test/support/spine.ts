@@ -91,6 +91,23 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
   };
 }
 
+/**
+ * Two Spine processes on one database, as behind a load balancer: `b` shares `a`'s database
+ * (and its options). `close` stops `b`, then closes `a` (which drops the database).
+ */
+export async function startTwoTestSpines(options: Omit<TestSpineOptions, 'databaseUrl'> = {}): Promise<{ a: TestSpine; b: TestSpine; close(): Promise<void> }> {
+  const a = await startTestSpine(options);
+  const b = await startTestSpine({ ...options, databaseUrl: a.databaseUrl });
+  return {
+    a,
+    b,
+    async close() {
+      await b.close();
+      await a.close();
+    },
+  };
+}
+
 export interface OwnPostgres {
   server: EmbeddedServer;
   /** The cluster directory (its `postmaster.pid` names the running server). */
