@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES, prescriptionAndPointerFor } from '../support/console.js';
-import { accessibilityViolations, openBrowser, screenshot, signIn } from '../support/browser.js';
+import { accessibilityViolations, readPatient, screenshot, signedIn } from '../support/browser.js';
 import { MB1, meshAuthorization, V2 } from '../messaging/support/mesh-client.js';
 
 /** Console actions in a real browser (Debian chromium), beside browser.test.ts so each file stays within the runner's time limit. */
@@ -13,14 +13,8 @@ describe('console actions in a real browser', () => {
 
   it('prescriptions and pointers made through the EPS and NRL APIs: an operator reaches them from a patient look-up with its reason, the patient sees their own', async () => {
     const { shortFormId, pointerId } = await prescriptionAndPointerFor(spine, '9000000009');
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
-      const page = browser.page;
-      await page.goto(`${spine.url}/console/patients`);
-      await page.locator('#read-nhsNumber').fill('9000000009');
-      await page.locator('#read-reason').selectOption('Message delivery investigation');
-      await Promise.all([page.waitForURL(/\/console\/patients\/read$/), page.getByRole('button', { name: 'Read the record' }).click()]);
+    await signedIn(spine.url, DEMO_IDENTITIES.operator, async (page, browser) => {
+      await readPatient(page, spine.url, '9000000009', 'Message delivery investigation');
       await Promise.all([page.waitForURL(/\/console\/records$/), page.getByRole('button', { name: /^Prescriptions and pointers of .*Jane Smith/ }).click()]);
       const prescriptions = await page.locator('table', { has: page.locator('caption', { hasText: 'Prescriptions' }) }).innerText();
       assert.match(prescriptions, new RegExp(`${shortFormId}\\s+Amoxicillin 250mg capsules, Co-codamol 30mg/500mg tablets`));
@@ -30,28 +24,19 @@ describe('console actions in a real browser', () => {
       assert.deepEqual(await accessibilityViolations(page), []);
       assert.deepEqual(browser.problems, []);
       await screenshot(page, 'records--operator');
-    } finally {
-      await browser.close();
-    }
-    const patient = await openBrowser();
-    try {
-      await signIn(patient.page, spine.url, DEMO_IDENTITIES.patient);
-      await patient.page.goto(`${spine.url}/console/records`);
-      assert.match(await patient.page.locator('main').innerText(), new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
-      assert.deepEqual(await accessibilityViolations(patient.page), []);
-      await screenshot(patient.page, 'records--patient');
-    } finally {
-      await patient.close();
-    }
+    });
+    await signedIn(spine.url, DEMO_IDENTITIES.patient, async (page) => {
+      await page.goto(`${spine.url}/console/records`);
+      assert.match(await page.locator('main').innerText(), new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
+      assert.deepEqual(await accessibilityViolations(page), []);
+      await screenshot(page, 'records--patient');
+    });
   });
 
   it('an administrator disables a MESH mailbox from the directory page (MESH then refuses it) and enables it again', async () => {
     const inbox = () => fetch(`${spine.url}/messageexchange/${MB1}/inbox`, { headers: { accept: V2, authorization: meshAuthorization(MB1) } });
     assert.equal((await inbox()).status, 200);
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.administrator);
-      const page = browser.page;
+    await signedIn(spine.url, DEMO_IDENTITIES.administrator, async (page) => {
       await page.goto(`${spine.url}/console/directory/mailboxes`);
       const row = page.locator('tr', { hasText: MB1 });
       await Promise.all([page.waitForURL(/saved=/), row.getByRole('button', { name: `Disable ${MB1}` }).click()]);
@@ -75,8 +60,6 @@ describe('console actions in a real browser', () => {
         if (back.status !== 200) await new Promise((r) => setTimeout(r, 250));
       }
       assert.equal(back!.status, 200);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });

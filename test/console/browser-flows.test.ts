@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES } from '../support/console.js';
-import { accessibilityViolations, openBrowser, screenshot, signIn } from '../support/browser.js';
+import { accessibilityViolations, readPatient, screenshot, signedIn } from '../support/browser.js';
 import { userToken } from '../support/identity.js';
 import { MB1, sendMessage } from '../messaging/support/mesh-client.js';
 
@@ -21,11 +21,8 @@ describe('console flows in a real browser', () => {
 
   it('keyboard only: an operator finds a message sent through the MESH API and opens its history', async () => {
     const messageId = await sendMessage(spine.url, MB1, 'X26ABC2', 'found with the keyboard');
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
-      await browser.page.goto(`${spine.url}/console/messages`);
-      const page = browser.page;
+    await signedIn(spine.url, DEMO_IDENTITIES.operator, async (page) => {
+      await page.goto(`${spine.url}/console/messages`);
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to main content');
       const focusOn = async (test: () => Promise<boolean>, what: string) => {
@@ -46,19 +43,14 @@ describe('console flows in a real browser', () => {
       assert.match(history, /accepted/);
       assert.deepEqual(await accessibilityViolations(page), []);
       await screenshot(page, 'message-history--operator');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('an audit entry appears for a PDS read made through the PDS API', async () => {
     const { token } = await userToken(spine, { roleCode: 'R8000', odsCode: 'A83008', userId: '555000000001' });
     const read = await fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/9000000033`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': crypto.randomUUID() } });
     assert.equal(read.status, 200);
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES['privacy-officer']);
-      const page = browser.page;
+    await signedIn(spine.url, DEMO_IDENTITIES['privacy-officer'], async (page) => {
       await page.goto(`${spine.url}/console/audit`);
       await page.getByLabel("Patient's NHS number").fill('9000000033');
       await page.getByLabel('Action').fill('patient.read');
@@ -70,48 +62,30 @@ describe('console flows in a real browser', () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download these entries as CSV' }).click()]);
       assert.equal(download.suggestedFilename(), 'audit.csv');
       await screenshot(page, 'audit-search--privacy-officer');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('the overview refreshes its figures in place', async () => {
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
-      await browser.page.goto(`${spine.url}/console/overview`);
-      const refreshed = await browser.page.waitForResponse((r) => r.url().endsWith('/console/overview/live') && r.status() === 200, { timeout: 60_000 });
+    await signedIn(spine.url, DEMO_IDENTITIES.operator, async (page, browser) => {
+      await page.goto(`${spine.url}/console/overview`);
+      const refreshed = await page.waitForResponse((r) => r.url().endsWith('/console/overview/live') && r.status() === 200, { timeout: 60_000 });
       assert.match(await refreshed.text(), /Each minute of the last hour/);
       assert.deepEqual(browser.problems, []);
-      await screenshot(browser.page, 'overview');
-    } finally {
-      await browser.close();
-    }
+      await screenshot(page, 'overview');
+    });
   });
 
   it('without JavaScript a person signs in and looks a patient up, with the reason recorded', async () => {
-    const browser = await openBrowser({ javaScriptEnabled: false });
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.operator);
-      const page = browser.page;
-      await page.goto(`${spine.url}/console/patients`);
-      await page.locator('#read-nhsNumber').fill('9000000009');
-      await page.locator('#read-reason').selectOption('Patient request');
-      await Promise.all([page.waitForURL(/\/console\/patients\/read$/), page.getByRole('button', { name: 'Read the record' }).click()]);
+    await signedIn(spine.url, DEMO_IDENTITIES.operator, async (page) => {
+      await readPatient(page, spine.url, '9000000009', 'Patient request');
       assert.match(await page.locator('#results ~ .nhsuk-card').first().innerText(), /Jane Smith[\s\S]*9000000009/);
       await screenshot(page, 'patient-read--operator-without-javascript');
-    } finally {
-      await browser.close();
-    }
-    const patient = await openBrowser();
-    try {
-      await signIn(patient.page, spine.url, DEMO_IDENTITIES.patient);
-      await patient.page.goto(`${spine.url}/console/who-looked`);
-      const accesses = await patient.page.locator('main ol li').allInnerTexts();
+    }, { javaScriptEnabled: false });
+    await signedIn(spine.url, DEMO_IDENTITIES.patient, async (page) => {
+      await page.goto(`${spine.url}/console/who-looked`);
+      const accesses = await page.locator('main ol li').allInnerTexts();
       assert.ok(accesses.some((a) => /a Spine Operator at .*\(X26\) looked at the record, using OpenSpine console/.test(a)), accesses.join('\n'));
-      await screenshot(patient.page, 'who-looked--patient');
-    } finally {
-      await patient.close();
-    }
+      await screenshot(page, 'who-looked--patient');
+    });
   });
 });

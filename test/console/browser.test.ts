@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES } from '../support/console.js';
-import { accessibilityViolations, openBrowser, screenshot, signIn, type Browser } from '../support/browser.js';
+import { accessibilityViolations, screenshot, signedIn } from '../support/browser.js';
 import { userToken } from '../support/identity.js';
 import { MB1, V2, meshAuthorization, sendMessage } from '../messaging/support/mesh-client.js';
 import { CONSOLE_ROLES, PAGES, type ConsoleRole } from '../../src/services/console/pages.js';
@@ -26,34 +26,27 @@ describe('the operations console in a real browser (Debian chromium)', () => {
 
   for (const role of CONSOLE_ROLES) {
     it(`${role}: every page the role may see loads without an accessibility violation or CSP error; the others are refused 403 and not linked`, async () => {
-      const browser = await openBrowser();
-      try {
-        await signIn(browser.page, spine.url, DEMO_IDENTITIES[role]);
-        for (const page of PAGES) {
-          const response = await browser.page.goto(pageUrl(spine.url, page.path, role));
-          if (!page.roles.includes(role)) {
-            assert.equal(response?.status(), 403, `${role} ${page.path}`);
-            assert.equal(await browser.page.locator('h1').innerText(), 'You cannot see this page');
+      await signedIn(spine.url, DEMO_IDENTITIES[role], async (page, browser) => {
+        for (const shown of PAGES) {
+          const response = await page.goto(pageUrl(spine.url, shown.path, role));
+          if (!shown.roles.includes(role)) {
+            assert.equal(response?.status(), 403, `${role} ${shown.path}`);
+            assert.equal(await page.locator('h1').innerText(), 'You cannot see this page');
             continue;
           }
-          assert.equal(response?.status(), 200, `${role} ${page.path}`);
-          const links = await browser.page.locator('header a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+          assert.equal(response?.status(), 200, `${role} ${shown.path}`);
+          const links = await page.locator('header a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
           for (const other of PAGES) assert.equal(links.includes(other.path), other.roles.includes(role), `${role}: link to ${other.path}`);
-          assert.deepEqual(await accessibilityViolations(browser.page), [], `${role} ${page.path}`);
-          await screenshot(browser.page, `${page.id}--${role}`);
+          assert.deepEqual(await accessibilityViolations(page), [], `${role} ${shown.path}`);
+          await screenshot(page, `${shown.id}--${role}`);
         }
         assert.deepEqual(browser.problems, []);
-      } finally {
-        await browser.close();
-      }
+      });
     });
   }
 
   it('an administrator creates a mailbox and a workflow from the directory page, and a message sent to it shows in its inbox depth', async () => {
-    const browser = await openBrowser();
-    try {
-      await signIn(browser.page, spine.url, DEMO_IDENTITIES.administrator);
-      const page = browser.page;
+    await signedIn(spine.url, DEMO_IDENTITIES.administrator, async (page) => {
       for (const section of ['applications', 'workflows', 'mailboxes']) {
         await page.goto(`${spine.url}/console/directory/${section}`);
         assert.deepEqual(await accessibilityViolations(page), [], section);
@@ -80,9 +73,7 @@ describe('the operations console in a real browser (Debian chromium)', () => {
       const row = await page.locator('tr', { hasText: 'X26CON1' }).innerText();
       assert.match(row, /X26CON1\s+Console test mailbox\s+X26\s+1\s+\d{4}-\d{2}-\d{2}/);
       await screenshot(page, 'messages-mailboxes--administrator');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
 });

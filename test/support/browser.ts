@@ -71,3 +71,27 @@ export async function signIn(page: Page, base: string, identity: string): Promis
   await page.check(`input[value="${identity}"]`);
   await Promise.all([page.waitForURL(/\/console\/(?!login|auth)/), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
+
+/**
+ * A browser signed in to the console as `identity`: runs `work` with its page and closes the browser
+ * whatever happens.
+ */
+export async function signedIn(
+  base: string, identity: string, work: (page: Page, browser: Browser) => Promise<void>, options: { javaScriptEnabled?: boolean } = {},
+): Promise<void> {
+  const browser = await openBrowser(options);
+  try {
+    await signIn(browser.page, base, identity);
+    await work(browser.page, browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Reads a patient's record from the patients page, giving the reason, as a person does. */
+export async function readPatient(page: Page, base: string, nhsNumber: string, reason: string): Promise<void> {
+  await page.goto(`${base}/console/patients`);
+  await page.locator('#read-nhsNumber').fill(nhsNumber);
+  await page.locator('#read-reason').selectOption(reason);
+  await Promise.all([page.waitForURL(/\/console\/patients\/read$/), page.getByRole('button', { name: 'Read the record' }).click()]);
+}
