@@ -6,27 +6,17 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { registerApp } from '../identity/fixtures.js';
 import { sdsMediaTypeFor } from '../../src/services/directory/sds/wire.js';
-import { INTERACTION, ODS, PARTY_KEY, sdsBundleValidators, sdsQuery } from './sds-support.js';
+import { INTERACTION, ODS, PARTY_KEY, sdsBundleValidators, sdsQuery, REPC, UPPER_UUID, sdsReader } from './sds-support.js';
 
-const REPC = 'urn:nhs:names:services:psis:REPC_IN150016UK05';
-const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 const CORRELATION_ID = '6d3d3674-7ce5-11ec-90d6-0242ac120003';
 const DEVICE_QUERY = sdsQuery([['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`],
   ['identifier', `${PARTY_KEY}|YES-0000806`]]);
 const ENDPOINT_QUERY = sdsQuery([['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`]]);
 
 describe('SDS: Content-Type as the SDS sends it', () => {
-  let spine: TestSpine;
-  let token: string;
+  const sds = sdsReader();
+  const { get } = sds;
   const validate = sdsBundleValidators();
-  before(async () => {
-    spine = await startTestSpine();
-    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
-  });
-  after(async () => { await spine?.close(); });
-
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`${spine.url}/spine-directory/FHIR/R4/${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 
   it('answers application/fhir+json exactly (no charset), unless the Accept header asks only for application/json', async () => {
     for (const [accept, expected] of [
@@ -59,7 +49,7 @@ describe('SDS: Content-Type as the SDS sends it', () => {
     const refused = await get(`Device?${DEVICE_QUERY}`, { accept: 'application/fhir+json;q=0' });
     assert.equal(refused.status, 406);
     assert.equal(refused.headers.get('content-type'), 'application/fhir+json');
-    const anonymous = await fetch(`${spine.url}/spine-directory/FHIR/R4/Device?${DEVICE_QUERY}`);
+    const anonymous = await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/Device?${DEVICE_QUERY}`);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.headers.get('content-type'), 'application/fhir+json');
   });
@@ -85,24 +75,19 @@ describe('SDS: Content-Type as the SDS sends it', () => {
 
 describe('SDS: the advertised base URL is a setting (a deployment behind a gateway)', () => {
   const PUBLIC_BASE = 'https://api.example.nhs.uk/spine-directory/FHIR/R4';
-  let spine: TestSpine;
-  let token: string;
-  before(async () => {
-    spine = await startTestSpine({ env: { OPENSPINE_SDS_BASE_URL: `${PUBLIC_BASE}/` } });
-    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
-  });
-  after(async () => { await spine?.close(); });
+  const sds = sdsReader({ env: { OPENSPINE_SDS_BASE_URL: `${PUBLIC_BASE}/` } });
+  const { get } = sds;
 
   it('Bundles advertise OPENSPINE_SDS_BASE_URL in every fullUrl and the self link', async () => {
     for (const [resource, query] of [['Device', DEVICE_QUERY], ['Endpoint', ENDPOINT_QUERY]] as const) {
-      const response = await fetch(`${spine.url}/spine-directory/FHIR/R4/${resource}?${query}`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/${resource}?${query}`, { headers: { authorization: `Bearer ${sds.token}` } });
       assert.equal(response.status, 200);
       const bundle = await response.json();
       assert.ok(bundle.entry.length >= 1);
       assert.equal(bundle.link[0].url, `${PUBLIC_BASE}/${resource}?${decodeURIComponent(query)}`);
       for (const entry of bundle.entry) assert.equal(entry.fullUrl, `${PUBLIC_BASE}/${resource}/${entry.resource.id}`);
     }
-    const metadata = await (await fetch(`${spine.url}/spine-directory/FHIR/R4/metadata`)).json();
+    const metadata = await (await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/metadata`)).json();
     assert.equal(metadata.implementation.url, PUBLIC_BASE);
   });
 });

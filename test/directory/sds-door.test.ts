@@ -1,24 +1,13 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
-import { INTERACTION, ODS, PARTY_KEY, sdsQuery } from './sds-support.js';
+import { INTERACTION, ODS, PARTY_KEY, sdsQuery, REPC, sdsReader } from './sds-support.js';
 
-const REPC = 'urn:nhs:names:services:psis:REPC_IN150016UK05';
 type Outcome = { resourceType: string; issue: Array<{ code: string; details: { coding: Array<{ code: string }> }; diagnostics: string }> };
 
 describe('SDS search parameters checked at the door, refused in the SDS\'s words', () => {
-  let spine: TestSpine;
-  let token: string;
-  before(async () => {
-    spine = await startTestSpine();
-    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
-  });
-  after(async () => { await spine?.close(); });
-
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`${spine.url}/spine-directory/FHIR/R4/${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  const sds = sdsReader();
+  const { get } = sds;
 
   async function refusal(path: string): Promise<string> {
     const response = await get(path);
@@ -43,7 +32,7 @@ describe('SDS search parameters checked at the door, refused in the SDS\'s words
   it('the SDS\'s order holds: Accept is refused (406) before the parameters, after the credentials (401)', async () => {
     const bad = `Device?${sdsQuery([['colour', 'red']])}`;
     assert.equal((await get(bad, { accept: 'text/html' })).status, 406);
-    assert.equal((await fetch(`${spine.url}/spine-directory/FHIR/R4/${bad}`, { headers: { accept: 'text/html' } })).status, 401);
+    assert.equal((await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/${bad}`, { headers: { accept: 'text/html' } })).status, 401);
   });
 
   it('any value of the wrong shape at any declared parameter is a 400 naming that parameter (property)', async () => {
@@ -57,7 +46,7 @@ describe('SDS search parameters checked at the door, refused in the SDS\'s words
   });
 
   it('serves the SDS OpenAPI document, without credentials, from the same schemas', async () => {
-    const response = await fetch(`${spine.url}/spine-directory/FHIR/R4/openapi.json`);
+    const response = await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/openapi.json`);
     assert.equal(response.status, 200);
     const document = await response.json() as { paths: Record<string, Record<string, { parameters: Array<{ in: string; name: string; required?: boolean; schema: { type: string; items?: { pattern: string } } }> }>> };
     const device = document.paths['/spine-directory/FHIR/R4/Device']!.get!.parameters;

@@ -1,27 +1,15 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
-import { INTERACTION, ODS, PARTY_KEY, readSdsJson, sdsBundleValidators, sdsQuery, withGeneratedIds } from './sds-support.js';
+import { INTERACTION, ODS, PARTY_KEY, readSdsJson, sdsBundleValidators, sdsQuery, withGeneratedIds, REPC, UPPER_UUID, sdsReader } from './sds-support.js';
 
-const REPC = 'urn:nhs:names:services:psis:REPC_IN150016UK05';
-const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 const SDS_SYSTEM = 'https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1';
 
 describe('SDS FHIR API: Device and Endpoint searches', () => {
-  let spine: TestSpine;
-  let token: string;
+  const sds = sdsReader();
+  const { get } = sds;
   const validate = sdsBundleValidators();
-
-  before(async () => {
-    spine = await startTestSpine();
-    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
-  });
-  after(async () => { await spine?.close(); });
-
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`${spine.url}/spine-directory/FHIR/R4/${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 
   async function search(resource: 'Device' | 'Endpoint', params: Array<[string, string]>) {
     const response = await get(`${resource}?${sdsQuery(params)}`);
@@ -38,9 +26,9 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
     assert.deepEqual(body, withGeneratedIds(readSdsJson('test_data/device.json'), body));
     assert.match(body.id, UPPER_UUID);
     assert.match(body.entry[0].resource.id, UPPER_UUID);
-    assert.equal(body.entry[0].fullUrl, `${spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device/${body.entry[0].resource.id}`);
+    assert.equal(body.entry[0].fullUrl, `${sds.spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device/${body.entry[0].resource.id}`);
     assert.equal(body.link[0].url,
-      `${spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}&identifier=${PARTY_KEY}|YES-0000806`);
+      `${sds.spine.config.publicBaseUrl}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}&identifier=${PARTY_KEY}|YES-0000806`);
   });
 
   it('finds the spec example Device by organisation, interaction, party key and manufacturer', async () => {
@@ -113,19 +101,14 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
 });
 
 describe('SDS FHIR API: errors', () => {
-  let spine: TestSpine;
-  let token: string;
-  before(async () => {
-    spine = await startTestSpine();
-    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
-  });
-  after(async () => { await spine?.close(); });
+  const sds = sdsReader();
+  const { get } = sds;
 
   async function expectSdsError(path: string, expected: { status: number; code: string; display: string; issueCode: string; diagnostics: string },
     init: RequestInit & { headers?: Record<string, string> } = {}) {
     const correlationId = 'F0F0E921-92CA-4A88-A550-2DBB36F703AF';
-    const response = await fetch(`${spine.url}/spine-directory${path}`, {
-      ...init, headers: { authorization: `Bearer ${token}`, 'x-correlation-id': correlationId, ...init.headers },
+    const response = await fetch(`${sds.spine.url}/spine-directory${path}`, {
+      ...init, headers: { authorization: `Bearer ${sds.token}`, 'x-correlation-id': correlationId, ...init.headers },
     });
     assert.equal(response.status, expected.status, path);
     assert.equal(response.headers.get('content-type'), 'application/fhir+json');
@@ -218,21 +201,21 @@ describe('SDS FHIR API: errors', () => {
   });
 
   it('needs a token (401) carrying directory:read (403)', async () => {
-    const url = `${spine.url}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`;
+    const url = `${sds.spine.url}/spine-directory/FHIR/R4/Device?organization=${ODS}|YES&identifier=${INTERACTION}|${REPC}`;
     const anonymous = await fetch(url);
     assert.equal(anonymous.status, 401);
     const outcome = await anonymous.json();
     assert.equal(outcome.issue[0].details.coding[0].code, 'ACCESS_DENIED');
     const forged = await fetch(url, { headers: { authorization: 'Bearer not-a-token' } });
     assert.equal(forged.status, 401);
-    const { token: adminOnly } = await createAppAndToken(spine, { activities: ['patient:read'] });
+    const { token: adminOnly } = await createAppAndToken(sds.spine, { activities: ['patient:read'] });
     const forbidden = await fetch(url, { headers: { authorization: `Bearer ${adminOnly}` } });
     assert.equal(forbidden.status, 403);
     assert.match((await forbidden.json()).issue[0].diagnostics, /directory:read/);
   });
 
   it('serves metadata without a token', async () => {
-    const metadata = await fetch(`${spine.url}/spine-directory/FHIR/R4/metadata`);
+    const metadata = await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/metadata`);
     assert.equal(metadata.status, 200);
     assert.equal(metadata.headers.get('content-type'), 'application/fhir+json');
     const capability = await metadata.json();
@@ -249,8 +232,8 @@ describe('SDS FHIR API: errors', () => {
       fc.constantFrom(undefined, 'application/fhir+json', 'text/html', '*/*;q=0.1', ''),
       async (resource, pairs, accept) => {
         const query = pairs.map(([k, v]) => `${k}=${v}`).join('&');
-        const response = await fetch(`${spine.url}/spine-directory/FHIR/R4/${resource}?${query}`,
-          { headers: { authorization: `Bearer ${token}`, ...(accept === undefined ? {} : { accept }) } });
+        const response = await fetch(`${sds.spine.url}/spine-directory/FHIR/R4/${resource}?${query}`,
+          { headers: { authorization: `Bearer ${sds.token}`, ...(accept === undefined ? {} : { accept }) } });
         assert.ok(response.status < 500, `${response.status} for ${resource}?${query}`);
         const body = await response.json();
         assert.ok(['Bundle', 'OperationOutcome', 'CapabilityStatement'].includes(body.resourceType));

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { after, before } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { startTestSpine, type TestSpine, type TestSpineOptions } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
 
 /** Helpers for the SDS tests: the project's copies of the NHS payloads and schemas (never /work/shared). */
 
@@ -30,6 +33,10 @@ export function sdsBundleValidators() {
 }
 
 export const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+/** The interaction every Device and Endpoint example is registered for. */
+export const REPC = 'urn:nhs:names:services:psis:REPC_IN150016UK05';
+/** An id or correlation id as the SDS mints them: an upper-case UUID. */
+export const UPPER_UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 export const INTERACTION = 'https://fhir.nhs.uk/Id/nhsServiceInteractionId';
 export const PARTY_KEY = 'https://fhir.nhs.uk/Id/nhsMhsPartyKey';
 
@@ -48,4 +55,30 @@ export function withGeneratedIds(expected: any, actual: any): any {
     entry.resource.id = actual.entry[i].resource.id;
   });
   return copy;
+}
+
+export interface SdsReader {
+  readonly spine: TestSpine;
+  readonly token: string;
+  /** GET under the SDS FHIR base with the reader's token. */
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+/**
+ * Called inside a `describe`: a Spine for its tests (started before them, closed after) and an
+ * application allowed `directory:read`, whose token `get` sends.
+ */
+export function sdsReader(options: TestSpineOptions = {}): SdsReader {
+  let spine: TestSpine | undefined;
+  let token = '';
+  before(async () => {
+    spine = await startTestSpine(options);
+    ({ token } = await createAppAndToken(spine, { activities: ['directory:read'] }));
+  });
+  after(async () => { await spine?.close(); });
+  return {
+    get spine() { return spine!; },
+    get token() { return token; },
+    get: (path, headers = {}) => fetch(`${spine!.url}/spine-directory/FHIR/R4/${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } }),
+  };
 }
