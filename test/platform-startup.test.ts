@@ -19,17 +19,8 @@ describe('start-up waits for the database', () => {
     await postgres?.close();
   });
 
-  const signal = (name: NodeJS.Signals) => {
-    for (const pid of postgres.serverPids()) {
-      try {
-        process.kill(pid, name);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // a backend ending its session
-      }
-    }
-  };
-  const freeze = () => signal('SIGSTOP');
-  const thaw = () => signal('SIGCONT');
+  const freeze = () => postgres.signalAll('SIGSTOP');
+  const thaw = () => postgres.signalAll('SIGCONT');
 
   it('comes up once a frozen database answers again', async () => {
     freeze();

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
+import { startSpineOnOwnPostgres, untilHealthy, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { MB2, V2, meshAuthorization } from './support/mesh-client.js';
 
 /**
@@ -40,18 +39,9 @@ describe('MESH nonces survive a crash of PostgreSQL', () => {
     }));
     assert.deepEqual(first, used.map(() => 200));
 
-    for (const pid of postgres.serverPids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // a backend that ended its session meanwhile
-      }
-    }
+    postgres.signalAll('SIGKILL');
     await postgres.waitUntilUp();
-    for (let deadline = Date.now() + 20_000; ; await sleep(200)) {
-      if ((await fetch(`${spine.url}/_status`)).status === 200) break;
-      assert.ok(Date.now() < deadline, 'the Spine did not find the restarted database');
-    }
+    await untilHealthy(spine, 20_000);
 
     const replays = await Promise.all(used.map(async ({ path, token }) => {
       const response = await call(path, token);

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startSpineOnOwnPostgres, startTestSpine, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
+import { startSpineOnOwnPostgres, startTestSpine, untilHealthy, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, userToken, type AppToken } from '../support/identity.js';
 import { MB1, MB2, MB3, V2, mesh, meshAuthorization, sendMessage, workflowFor } from '../messaging/support/mesh-client.js';
 import { MENTAL_HEALTH_CRISIS_PLAN, NEWS2, call as nrl, nextNhsNumber, pointerBody } from '../record-locator/support.js';
@@ -222,18 +221,9 @@ describe('security: replayed credentials stay refused after PostgreSQL is SIGKIL
     };
     assert.deepEqual(first, { assertion: 200, idToken: 200, mesh: 202 });
 
-    for (const pid of postgres.serverPids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // a backend that ended its session meanwhile
-      }
-    }
+    postgres.signalAll('SIGKILL');
     await postgres.waitUntilUp();
-    for (let deadline = Date.now() + 30_000; ; await sleep(200)) {
-      if ((await fetch(`${spine.url}/_status`)).status === 200) break;
-      assert.ok(Date.now() < deadline, 'the Spine did not find the restarted database');
-    }
+    await untilHealthy(spine, 30_000);
 
     const replayedAssertion = await postToken(spine, clientCredentials(usedAssertion));
     const replayedIdToken = await exchange(idToken, assertion());

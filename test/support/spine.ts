@@ -119,6 +119,11 @@ export interface OwnPostgres {
   serverPids(): number[];
   /** The server processes whose title (`postgres: walwriter`, …) matches. */
   serverPidsNamed(title: RegExp): number[];
+  /**
+   * Sends `signal` to every server process (`serverPids`), passing over a backend that ended its
+   * session meanwhile; returns the pids it reached.
+   */
+  signalAll(signal: NodeJS.Signals): number[];
   /** The supervisor process's pid. */
   supervisorPid(): number;
   /** Resolves once PostgreSQL (restarted by its supervisor) accepts connections again. */
@@ -135,14 +140,24 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const server = await startEmbeddedPostgres(dataDir);
   const cluster = join(dataDir, 'pg');
   const postmasterPid = () => Number(readFileSync(join(cluster, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const serverPids = () => {
+    const postmaster = postmasterPid();
+    return [postmaster, ...childrenOf(postmaster)];
+  };
   return {
     server,
     cluster,
     postmasterPid,
-    serverPids: () => {
-      const postmaster = postmasterPid();
-      return [postmaster, ...childrenOf(postmaster)];
-    },
+    serverPids,
+    signalAll: (signal) => serverPids().filter((pid) => {
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        return false;
+      }
+    }),
     serverPidsNamed: (title) => childrenOf(postmasterPid()).filter((pid) => {
       try {
         return title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
@@ -172,6 +187,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once the Spine's `/_status` answers 200 (it has found its database again); fails after `timeoutMs`. */
+export async function untilHealthy(spine: { url: string }, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 200))) {
+    if ((await fetch(`${spine.url}/_status`)).status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the Spine did not find its database again within ${timeoutMs} ms`);
+  }
 }
 
 /** The pids whose parent is `pid` (Linux /proc). */
