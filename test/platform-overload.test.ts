@@ -164,26 +164,42 @@ describe('overload', () => {
     assert.deepEqual(health.filter((h) => h.status !== 200), [], 'health checks are answered, never shed');
   });
 
-  it('at capacity, with as many waiting, every API is answered at once, before Fastify, with a 503, Retry-After and its own error shape; a shed request with a body closes its connection', { timeout: 60_000 }, async () => {
+  it('at capacity a burst waits its turn; once the waiting room overflows every API is answered at once, before Fastify, with a 503, Retry-After and its own error shape, waiters are shed after the queue target, and a shed request with a body closes its connection', { timeout: 60_000 }, async () => {
     let holding = false;
     const holdModule: ServiceModule = {
       name: 'identity',
       migrations: [],
       async routes(app, ctx) {
-        app.get('/test/hold', { config: { public: true } }, async () => {
+        app.get<{ Querystring: { seconds?: string } }>('/test/hold', { config: { public: true } }, async (request) => {
           holding = true;
-          await ctx.db.query('SELECT pg_sleep(3)');
+          await ctx.db.query('SELECT pg_sleep($1)', [Number(request.query.seconds ?? 3)]);
           return { held: true };
         });
       },
     };
     const spine = await startTestSpine({ modules: [...ALL_SERVICES, holdModule], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
     cleanups.push(() => spine.close());
+
+    // A burst (the waiting room never overflows): the second request waits far past the queue target
+    // (25 ms) for the first to finish, and is served.
+    const first = fetch(`${spine.url}/test/hold?seconds=0.4`);
+    while (!holding) await sleep(10);
+    const burstStarted = performance.now();
+    const second = await fetch(`${spine.url}/test/hold?seconds=0`);
+    const burstWaitMs = performance.now() - burstStarted;
+    assert.equal((await first).status, 200);
+    assert.equal(second.status, 200, 'a burst is served');
+    assert.ok(burstWaitMs > 100, `the second waited for the first (${Math.round(burstWaitMs)} ms)`);
+    assert.equal(spine.app.admission.shed(), 0);
+
+    holding = false;
     const started = Date.now();
     const held = fetch(`${spine.url}/test/hold`);
     while (!holding) await sleep(10);
-    // One in progress, one waiting (it is shed once it has waited a Retry-After): the next are refused at once.
-    const waited = fetch(`${spine.url}/test/hold`);
+    // One in progress, one waiting: the next overflow the waiting room and are refused at once, and
+    // from then on the waiting one is shed once it has waited the queue target, not a whole Retry-After.
+    const waitStarted = performance.now();
+    const waited = fetch(`${spine.url}/test/hold`).then((response) => ({ response, ms: performance.now() - waitStarted }));
     while (spine.app.admission.waiting() === 0) await sleep(5);
     const timed = async (path: string, init: RequestInit = {}) => {
       const t0 = performance.now();
@@ -204,7 +220,11 @@ describe('overload', () => {
     assert.deepEqual(health.map((response) => response.status), [200, 200, 200], 'health checks at capacity');
     process.stdout.write(`# raw shed: ${JSON.stringify({ fhirMs: Math.round(fhir.ms), meshV1Ms: Math.round(meshV1.ms), meshV2Ms: Math.round(meshV2.ms), oauthMs: Math.round(oauth.ms) })}\n`);
     assert.equal((await held).status, 200);
-    assert.equal((await waited).status, 503, 'the waiting request was refused once it had waited a Retry-After');
+    const { response: waitedResponse, ms: waitedMs } = await waited;
+    assert.equal(waitedResponse.status, 503, 'the waiting request was refused');
+    // Before the overflow a waiter waits up to a Retry-After (1 s); after it, the queue target (25 ms)
+    // and the sweeper's turn on a busy event loop.
+    assert.ok(waitedMs < 1_000, `the waiting request was shed after ${Math.round(waitedMs)} ms, sooner than a Retry-After`);
     // All four were answered while the one admitted request was still at work.
     assert.ok(shedAll < 3_000, `shed in ${shedAll} ms, within the admitted request's 3 s`);
     for (const { response } of [fhir, meshV1, meshV2, oauth]) {
