@@ -2,8 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
-import { assertSpecSchema, call, ERROR_SYSTEM, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody } from './support.js';
+import { assertSpecSchema, call, ERROR_SYSTEM, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
 
 // NRL over a database that fails, on an embedded PostgreSQL of this file's own (killed and frozen
 // here), with tight timeouts: a statement gives up after 1.5 s (the client 2 s later). The time
@@ -62,13 +61,7 @@ describe('NRL database faults', () => {
     ({ postgres, spine } = own = await startSpineOnOwnPostgres({
       env: { OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '1500' },
     }));
-    const { token: admin } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
-    const app = await createAppAndToken(spine, { activities: ['record-locator:produce', 'record-locator:consume'], odsCode: ODS });
-    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
-    });
-    assert.equal(granted.status, 200);
-    identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': ODS };
+    ({ identity } = await nrlApplication(spine, ODS, ['record-locator:produce', 'record-locator:consume']));
     // Both APIs answered once, so the caller's permissions are cached when the faults come.
     await waitForRecovery();
   });

@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
 import { isWellFormed } from '../../src/services/record-locator/domain/connection-metadata.js';
-import { assertSpecSchema, call, errorIssue, issueOf, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody } from './support.js';
+import { assertSpecSchema, call, errorIssue, issueOf, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
 
 /**
  * The path, query and headers every NRL route declares, checked at the platform's door and refused
@@ -19,13 +18,7 @@ describe('NRL request parameters and headers at the door', () => {
 
   before(async () => {
     spine = await startTestSpine();
-    const { token: admin } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
-    const app = await createAppAndToken(spine, { activities: ['record-locator:produce', 'record-locator:consume'], odsCode: ODS });
-    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
-    });
-    assert.equal(granted.status, 200);
-    identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': ODS };
+    ({ identity } = await nrlApplication(spine, ODS, ['record-locator:produce', 'record-locator:consume']));
     const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', identity, { body: pointerBody(ODS, nhsNumber) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
   });

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import {
-  assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody,
-  LLOYD_GEORGE, MENTAL_HEALTH_CRISIS_PLAN, NEWS2, RESPONSE_SYSTEM,
+  assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody, LLOYD_GEORGE, MENTAL_HEALTH_CRISIS_PLAN, NEWS2, RESPONSE_SYSTEM, grantPointerTypes,
 } from './support.js';
 
 /** The NRL producer API over HTTP with OpenSpine access tokens (token mode), on PostgreSQL. */
@@ -15,13 +14,7 @@ describe('NRL producer API', () => {
   let noPermissions: Record<string, string>;
   let producerAppId: string;
 
-  const granted = async (appId: string, organisation: string, types: string[]) => {
-    const { token } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
-    const response = await fetch(`${spine.url}/admin/record-locator/permissions/${appId}/${organisation}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(types),
-    });
-    assert.equal(response.status, 200, await response.text());
-  };
+  const granted = (appId: string, organisation: string, types: string[]) => grantPointerTypes(spine, appId, organisation, types);
 
   before(async () => {
     spine = await startTestSpine();

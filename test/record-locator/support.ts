@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import Ajv from 'ajv';
 import type { TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import type { Activity } from '../../src/platform/auth/activities.js';
 
 /** Shared helpers of the record-locator tests: spec schemas, pointer bodies, HTTP calls. */
 
@@ -105,4 +107,25 @@ export function nextNhsNumber(): string {
     if (check === 10) continue;
     return stem + String(check === 11 ? 0 : check);
   }
+}
+
+/** Allows an application pointer types at an organisation, through the admin API as an administrator does. */
+export async function grantPointerTypes(spine: TestSpine, appId: string, organisation: string, types: readonly string[]): Promise<void> {
+  const { token } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
+  const response = await fetch(`${spine.url}/admin/record-locator/permissions/${appId}/${organisation}`, {
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(types),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+/**
+ * An application of organisation `ods` with `activities`, allowed `types` there: its id, and the
+ * headers it calls NRL with (its token and `NHSD-End-User-Organisation-ODS`).
+ */
+export async function nrlApplication(
+  spine: TestSpine, ods: string, activities: Activity[], types: readonly string[] = [MENTAL_HEALTH_CRISIS_PLAN],
+): Promise<{ appId: string; token: string; identity: Record<string, string> }> {
+  const app = await createAppAndToken(spine, { activities, odsCode: ods });
+  await grantPointerTypes(spine, app.principal.appId, ods, types);
+  return { appId: app.principal.appId, token: app.token, identity: { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': ods } };
 }

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
-import { assertSpecSchema, call, errorIssue, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN } from './support.js';
+import { assertSpecSchema, call, errorIssue, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
 
 /**
  * Every check of a producer's DocumentReference, over HTTP: the spec's schema at the door (type,
@@ -15,13 +14,7 @@ describe('NRL producer: DocumentReference validation', () => {
 
   before(async () => {
     spine = await startTestSpine();
-    const admin = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
-    const app = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'ANGY1' });
-    producer = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'ANGY1' };
-    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/ANGY1`, {
-      method: 'PUT', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify([MENTAL_HEALTH_CRISIS_PLAN]),
-    });
-    assert.equal(granted.status, 200);
+    ({ identity: producer } = await nrlApplication(spine, 'ANGY1', ['record-locator:produce']));
   });
   after(async () => { await spine?.close(); });
 
