@@ -104,5 +104,14 @@ export const prescriptionsMigrations: MigrationSet = {
         DROP INDEX prescriptions.prescriptions_short_form_id;
       `,
     },
+    {
+      // Per-item dispensing states and the claim time (lifecycle.ts PrescriptionState: items,
+      // itemsBefore, pendingCancellationItems, claimedAt). Nullable: a row the previous release
+      // wrote has none, and its items are read from its status and cancelled_items.
+      id: '004_item_states',
+      sql: `
+        ALTER TABLE prescriptions.prescriptions ADD COLUMN lifecycle jsonb;
+      `,
+    },
   ],
 };

@@ -1,4 +1,5 @@
 import { shortFormIdProblem } from './prescription-id.js';
+import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, type Json } from './fhir.js';
 
 /**
@@ -37,7 +38,11 @@ export function readRelease(parameters: Json): Read<ReleaseRequest> {
   return checkedId(id, (shortFormId) => ({ ok: true, value: { owner: ods, shortFormId } }), 'Parameters.parameter("group-identifier").valueIdentifier.value');
 }
 
-export interface DispenseNotification { dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean }
+export interface DispenseNotification {
+  dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean;
+  /** Each line item's status as the notification gives it (MedicationDispense.type), by item id; the last MedicationDispense of an item wins. */
+  items: Record<string, ItemStatus>;
+}
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   if (!Array.isArray(bundle.entry)) return missing("ResourceType Bundle must contain 'entry' field", 'Bundle.entry');
@@ -70,8 +75,21 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
   if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  const items: Record<string, ItemStatus> = {};
+  for (const [i, dispense] of dispenses.entries()) {
+    const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
+    const itemId = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
+    const code = isObject(dispense.type) ? asArray(dispense.type.coding).filter(isObject)[0]?.code : undefined;
+    if (code === undefined || itemId === undefined) continue;
+    const status = itemStatusOfCode(code);
+    if (!status) {
+      return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
+        diagnostics: `MedicationDispense.type '${String(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
+    }
+    items[itemId] = status;
+  }
   const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment, items } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 
 export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }

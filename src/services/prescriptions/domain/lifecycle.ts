@@ -25,6 +25,27 @@ export const STATUSES = {
 export type Status = keyof typeof STATUSES;
 export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
 
+/**
+ * Each line item's dispensing status (`https://fhir.nhs.uk/CodeSystem/medicationdispense-type`, the
+ * codes the spec's MedicationDispense.type and Claim modifier schemas list, with their displays).
+ */
+export const ITEM_STATUSES = {
+  'fully-dispensed': { code: '0001', display: 'Item fully dispensed' },
+  'not-dispensed': { code: '0002', display: 'Item not dispensed' },
+  'partially-dispensed': { code: '0003', display: 'Item dispensed - partial' },
+  owing: { code: '0004', display: 'Item not dispensed owing' },
+  cancelled: { code: '0005', display: 'Item cancelled' },
+  expired: { code: '0006', display: 'Expired' },
+  'to-be-dispensed': { code: '0007', display: 'Item to be dispensed' },
+  'with-dispenser': { code: '0008', display: 'Item with dispenser' },
+} as const;
+export type ItemStatus = keyof typeof ITEM_STATUSES;
+export const ITEM_STATUS_NAMES = Object.keys(ITEM_STATUSES) as ItemStatus[];
+export const itemStatusOfCode = (code: unknown): ItemStatus | undefined => ITEM_STATUS_NAMES.find((s) => ITEM_STATUSES[s].code === code);
+
+/** Line items by their id (prescription-order-item-number). */
+export type Items = Readonly<Record<string, ItemStatus>>;
+
 export interface PrescriptionState {
   status: Status;
   /** ODS code of the pharmacy holding it (released to), while it is with one and after. */
@@ -33,15 +54,23 @@ export interface PrescriptionState {
   dispenseNotifications: number;
   /** A cancellation asked for while the prescription was with a dispenser: who asked. */
   pendingCancellationBy?: string;
+  /** The items that cancellation names (done when the dispenser returns the prescription). */
+  pendingCancellationItems?: string[];
+  /** Each line item's status. */
+  items: Items;
+  /** The items as they were before each dispense notification in force, oldest first: a withdrawal restores the last. */
+  itemsBefore: Items[];
+  /** When the prescription was claimed (the claim amendment period runs from it). */
+  claimedAt?: string;
 }
 
 export type LifecycleEvent =
   | { type: 'release'; dispenser: string }
   | { type: 'return'; dispenser: string }
-  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; amendment?: boolean }
+  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
   | { type: 'withdraw'; dispenser: string }
-  | { type: 'claim'; dispenser: string; amendment?: boolean }
-  | { type: 'cancel'; prescriber: string }
+  | { type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date }
+  | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
 
 /** Cancellation responses (`medicationrequest-status-history`): R-0001 cancelled; the rest refusals or pending. */
@@ -57,13 +86,43 @@ export const CANCELLATION_RESPONSES = {
 } as const;
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
-export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | CancellationResponse;
+export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE' | 'R-0008' | CancellationResponse;
 
 export type Transition =
   | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse }
   | { ok: false; refusal: TransitionRefusal; diagnostics: string };
 
-export const initialState = (): PrescriptionState => ({ status: 'to-be-dispensed', dispenseNotifications: 0 });
+export const initialState = (itemIds: readonly string[]): PrescriptionState => ({
+  status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
+});
+
+/** Every item not yet done with (cancelled, dispensed or expired) becomes `status`. */
+const itemsBecome = (items: Items, status: ItemStatus, unless: readonly ItemStatus[] = ['cancelled']): Items =>
+  Object.fromEntries(Object.entries(items).map(([id, s]) => [id, unless.includes(s) ? s : status]));
+
+const DONE: readonly ItemStatus[] = ['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'];
+
+/**
+ * The prescription's status from its items once a dispenser has reported on them: every item done
+ * with (dispensed, not dispensed, cancelled) is dispensed (0006) when any was dispensed, else not
+ * dispensed (0007); any item partly dispensed, owing or not yet reported on is with dispenser - active (0003).
+ */
+export function statusOfItems(items: Items): Status {
+  const statuses = Object.values(items);
+  if (!statuses.every((s) => DONE.includes(s))) return 'with-dispenser-active';
+  return statuses.includes('fully-dispensed') ? 'dispensed' : 'not-dispensed';
+}
+
+/**
+ * The items after a dispense notification: those it names (known to the prescription) take the
+ * status it gives; a notification that names none of them speaks for every item through its
+ * prescription status (complete: dispensed, none: not dispensed, partial: partly dispensed).
+ */
+function itemsAfterNotification(items: Items, outcome: 'partial' | 'complete' | 'none', reported: Items = {}): Items {
+  const known = Object.entries(reported).filter(([id]) => id in items);
+  if (known.length > 0) return { ...items, ...Object.fromEntries(known) };
+  return itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : outcome === 'none' ? 'not-dispensed' : 'partially-dispensed');
+}
 
 const refuse = (refusal: TransitionRefusal, diagnostics: string): Transition => ({ ok: false, refusal, diagnostics });
 const invalid = (state: PrescriptionState, what: string) =>
@@ -82,7 +141,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
   switch (event.type) {
     case 'release': {
       if (state.status === 'to-be-dispensed') {
-        return { ok: true, state: { ...state, status: 'with-dispenser', dispenser: event.dispenser } };
+        return { ok: true, state: { ...state, status: 'with-dispenser', dispenser: event.dispenser, items: itemsBecome(state.items, 'with-dispenser') } };
       }
       if (HELD.includes(state.status) && state.dispenser !== event.dispenser) {
         return refuse('PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser');
@@ -95,10 +154,15 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const held = heldBy(state, event.dispenser, 'return');
       if (held) return held;
       if (state.status !== 'with-dispenser') return invalid(state, 'return');
+      const back = itemsBecome(state.items, 'to-be-dispensed');
       if (state.pendingCancellationBy !== undefined) {
-        return { ok: true, state: { status: 'cancelled', dispenseNotifications: 0, pendingCancellationBy: state.pendingCancellationBy } };
+        // The dispenser's agreement: the cancellation asked for while it held the prescription takes effect.
+        const pending = state.pendingCancellationItems ?? Object.keys(back);
+        const items = Object.fromEntries(Object.entries(back).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
+        const all = Object.values(items).every((s) => s === 'cancelled');
+        return { ok: true, state: { status: all ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [], ...(all ? { pendingCancellationBy: state.pendingCancellationBy } : {}) } };
       }
-      return { ok: true, state: initialState() };
+      return { ok: true, state: { status: 'to-be-dispensed', dispenseNotifications: 0, items: back, itemsBefore: [] } };
     }
     case 'dispense': {
       const held = heldBy(state, event.dispenser, 'dispense');
@@ -109,15 +173,28 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
-      const status: Status = event.outcome === 'partial' ? 'with-dispenser-active' : event.outcome === 'complete' ? 'dispensed' : 'not-dispensed';
-      return { ok: true, state: { ...state, status, dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1) } };
+      // An amendment replaces the last notification: it applies to the items as they were before it.
+      const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
+      const items = itemsAfterNotification(before, event.outcome, event.items);
+      return {
+        ok: true,
+        state: {
+          ...state, status: statusOfItems(items), items,
+          itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
+          dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
+        },
+      };
     }
     case 'withdraw': {
       const held = heldBy(state, event.dispenser, 'withdraw');
       if (held) return held;
       if (state.dispenseNotifications === 0 || state.status === 'claimed') return invalid(state, 'withdraw a dispense notification of');
       const remaining = state.dispenseNotifications - 1;
-      return { ok: true, state: { ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining } };
+      const items = state.itemsBefore[state.itemsBefore.length - 1] ?? itemsBecome(state.items, 'with-dispenser');
+      return {
+        ok: true,
+        state: { ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1) },
+      };
     }
     case 'claim': {
       const held = heldBy(state, event.dispenser, 'claim');
@@ -125,29 +202,43 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
       }
-      return { ok: true, state: { ...state, status: 'claimed' } };
+      if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {
+        return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
+      }
+      return { ok: true, state: { ...state, status: 'claimed', claimedAt: event.amendment ? state.claimedAt ?? event.at.toISOString() : event.at.toISOString() } };
     }
     case 'cancel':
-      return cancel(state, event.prescriber);
+      return cancel(state, event.prescriber, event.item);
     case 'expire':
       if (state.status === 'to-be-dispensed' || state.status === 'with-dispenser' || state.status === 'with-dispenser-active') {
-        return { ok: true, state: { ...state, status: 'expired' } };
+        return { ok: true, state: { ...state, status: 'expired', items: itemsBecome(state.items, 'expired', DONE) } };
       }
       return invalid(state, 'expire');
   }
 }
 
-function cancel(state: PrescriptionState, prescriber: string): Transition {
-  const refused = (code: CancellationResponse) => refuse(code, CANCELLATION_RESPONSES[code]);
+/**
+ * A prescriber cancels one item (or, naming none, every item). Before release the item is
+ * cancelled (R-0001), and the prescription once every item is; with a dispenser it is marked for
+ * cancellation (R-0002, R-0003); afterwards each refusal has its R-code.
+ */
+function cancel(state: PrescriptionState, prescriber: string, item?: string): Transition {
+  const refused = (code: CancellationResponse | 'R-0008') => refuse(code, code === 'R-0008' ? 'Prescription/item not found' : CANCELLATION_RESPONSES[code]);
+  if (item !== undefined && !(item in state.items)) return refused('R-0008');
+  const named = item === undefined ? Object.keys(state.items) : [item];
+  if (named.every((id) => state.items[id] === 'cancelled')) return refused('R-0006');
   switch (state.status) {
-    case 'to-be-dispensed':
-      return { ok: true, state: { ...state, status: 'cancelled' }, cancellation: 'R-0001' };
+    case 'to-be-dispensed': {
+      const items = Object.fromEntries(Object.entries(state.items).map(([id, s]) => [id, named.includes(id) ? 'cancelled' as const : s]));
+      const all = Object.values(items).every((s) => s === 'cancelled');
+      return { ok: true, state: { ...state, status: all ? 'cancelled' : state.status, items }, cancellation: 'R-0001' };
+    }
     case 'with-dispenser':
     case 'with-dispenser-active':
       if (state.pendingCancellationBy !== undefined && state.pendingCancellationBy !== prescriber) return refused('R-0007');
       return {
         ok: true,
-        state: { ...state, pendingCancellationBy: prescriber },
+        state: { ...state, pendingCancellationBy: prescriber, pendingCancellationItems: [...new Set([...(state.pendingCancellationItems ?? []), ...named])] },
         cancellation: state.status === 'with-dispenser' ? 'R-0002' : 'R-0003',
       };
     case 'dispensed':

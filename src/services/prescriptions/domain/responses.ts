@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CANCELLATION_RESPONSES, STATUSES, type CancellationResponse, type Status } from './lifecycle.js';
+import { CANCELLATION_RESPONSES, ITEM_STATUSES, STATUSES, type CancellationResponse, type Items, type Status } from './lifecycle.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, type Json } from './fhir.js';
 
 /** The wire shapes EPS answers with, built from what the Spine holds (spec examples beside each). */
@@ -76,8 +76,34 @@ export function releaseParameters(passed: Json[], failed: Json[], now: Date, sel
   };
 }
 
-/** A released prescription as EPS hands it over: the signed order Bundle, stamped with its release time. */
-export const releasedBundle = (order: Json, now: Date): Json => ({ ...order, timestamp: instant(now) });
+const DISPENSING_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation';
+const dispensingInformation = (status: Items[string]) => ({
+  url: DISPENSING_INFORMATION,
+  extension: [{ url: 'dispenseStatus', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', ...ITEM_STATUSES[status] } }],
+});
+
+/**
+ * A released prescription as EPS hands it over (examples/spec/dispensing/release/*-res.json): the
+ * signed order Bundle, stamped with its release time, each MedicationRequest carrying its item's
+ * dispense status (Extension-EPS-DispensingInformation); a cancelled item is `cancelled`, with its
+ * R-0001 status history.
+ */
+export function releasedBundle(order: Json, now: Date, items: Items = {}): Json {
+  const entry = asArray(order.entry).map((e) => {
+    if (!isObject(e) || !isObject(e.resource) || e.resource.resourceType !== 'MedicationRequest') return e;
+    const status = items[identifierValue(e.resource.identifier, SYSTEMS.orderItemNumber) ?? ''];
+    if (!status) return e;
+    const kept = asArray(e.resource.extension).filter((x) => !isObject(x) || (x.url !== DISPENSING_INFORMATION && x.url !== STATUS_HISTORY));
+    const cancelled = status === 'cancelled'
+      ? [{ url: STATUS_HISTORY, extension: [
+        { url: 'status', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history', code: 'R-0001', display: CANCELLATION_RESPONSES['R-0001'] } },
+        { url: 'statusDate', valueDateTime: instant(now) },
+      ] }]
+      : [];
+    return { ...e, resource: { ...e.resource, extension: [...kept, ...cancelled, dispensingInformation(status)], ...(status === 'cancelled' ? { status: 'cancelled' } : {}) } };
+  });
+  return { ...order, timestamp: instant(now), entry };
+}
 
 export interface TrackedPrescription {
   shortFormId: string;
@@ -88,6 +114,8 @@ export interface TrackedPrescription {
   prescriberOds: string;
   courseOfTherapy?: string;
   createdAt: Date;
+  /** Each line item's dispense status, by item id. */
+  items: Items;
   history: Array<{ at: Date; event: string; status: Status; actorOds?: string }>;
 }
 
@@ -124,6 +152,12 @@ export function trackingBundle(prescriptions: TrackedPrescription[], now: Date):
       authoredOn: instant(p.createdAt),
       requester: { identifier: { system: SYSTEMS.ods, value: p.prescriberOds } },
       ...(p.dispenser ? { owner: { identifier: { system: SYSTEMS.ods, value: p.dispenser } } } : {}),
+      // Each line item, as the example's input (type 16076005 Prescription) with its dispense status.
+      input: Object.entries(p.items).map(([itemId, status]) => ({
+        extension: [dispensingInformation(status)],
+        type: { coding: [{ system: 'http://snomed.info/sct', code: '16076005', display: 'Prescription' }] },
+        valueReference: { identifier: { system: SYSTEMS.orderItemNumber, value: itemId } },
+      })),
     };
     return { fullUrl: `urn:uuid:${id}`, search: { mode: 'match' }, resource: task };
   }), now);

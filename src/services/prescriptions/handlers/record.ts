@@ -15,14 +15,13 @@ export type Recorded =
  * new state, its history entry and its outbox event, all in the caller's transaction.
  */
 export async function recordTransition(
-  ctx: PlatformContext, tx: Queryable, row: PrescriptionRow, event: LifecycleEvent | 'unchanged', caller: EpsCaller,
-  history: { event: string; actorOds?: string; message?: Json; cancelledItems?: string[] },
+  ctx: PlatformContext, tx: Queryable, row: PrescriptionRow, event: LifecycleEvent, caller: EpsCaller,
+  history: { event: string; actorOds?: string; message?: Json },
 ): Promise<Recorded> {
-  // 'unchanged': a change that leaves the status as it is (one item of several cancelled).
-  const next = event === 'unchanged' ? { ok: true as const, state: row.state } : transition(row.state, event);
+  const next = transition(row.state, event);
   if (!next.ok) return next;
   const now = ctx.clock.now();
-  await saveState(tx, row, next.state, now, history.cancelledItems);
+  await saveState(tx, row, next.state, now);
   await appendHistory(tx, row, {
     event: history.event, status: next.state.status, actorOds: history.actorOds ?? caller.odsCode, actorUser: caller.userId,
     requestId: caller.requestId, message: history.message,
