@@ -30,8 +30,18 @@ describe('EPS dispensing API', () => {
   });
   after(async () => { await spine?.close(); });
 
-  const newPrescription = async (pharmacyOds = 'FA565') => {
-    const order = freshOrder({ pharmacy: pharmacyOds });
+  /** The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`. */
+  const repeatOrder = (issues: number, validUntil: string) => {
+    const order = freshOrder({ pharmacy: 'FA565' });
+    for (const { resource } of order.entry) {
+      if (resource.resourceType !== 'MedicationRequest') continue;
+      resource.courseOfTherapyType.coding = [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code: 'continuous-repeat-dispensing', display: 'Continuous long term (repeat dispensing)' }];
+      resource.dispenseRequest.numberOfRepeatsAllowed = issues - 1;
+      resource.dispenseRequest.validityPeriod = { start: '2026-01-01', end: validUntil };
+    }
+    return order;
+  };
+  const newPrescription = async (pharmacyOds = 'FA565', order = freshOrder({ pharmacy: pharmacyOds })) => {
     const sent = await prescribe(spine, gp, order);
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     return order;
@@ -88,13 +98,17 @@ describe('EPS dispensing API', () => {
   };
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy(ods), taskBody(kind, order, ods));
-  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>) => {
+  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>, issue?: number) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
     body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
     body.patient.identifier.value = nhsNumberOf(order);
     for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = ods;
     body.extension = body.extension.filter((e: Json) => !e.url.endsWith('replacementOf'));
     if (amend) body.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() } });
+    if (issue !== undefined) {
+      body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
+        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: 2 }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
+    }
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
   };
   const trackedTask = async (order: Json) => {
@@ -106,7 +120,8 @@ describe('EPS dispensing API', () => {
   const statusOf = async (order: Json) => (await trackedTask(order)).businessStatus.coding[0].code;
   /** Each item's dispense status code (medicationdispense-type) as tracking shows it, in the order's item order. */
   const itemCodesOf = async (order: Json) => {
-    const task = await trackedTask(order);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const task = tracked.body.entry[tracked.body.entry.length - 1].resource; // a repeat prescription's current issue
     const byItem = new Map(task.input.map((i: Json) => [i.valueReference.identifier.value, i.extension[0].extension[0].valueCoding]));
     for (const coding of byItem.values()) assert.equal((coding as Json).system, 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type');
     return itemIdsOf(order).map((id) => (byItem.get(id) as Json | undefined)?.code);
@@ -353,5 +368,93 @@ describe('EPS dispensing API', () => {
     }
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'claim-amended'`, [shortFormIdOf(order)]);
     assert.equal(rows[0].n, 1, 'the late amendment changed nothing');
+  });
+
+  describe('repeat dispensing', () => {
+    const IN_A_YEAR = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
+    /** Each issue tracking shows: [repeat number (numberOfRepeatsIssued + 1), business status], in order. */
+    const issuesOf = async (order: Json) => {
+      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+      assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
+      return tracked.body.entry.map((e: Json) => {
+        const repeat = e.resource.extension.find((x: Json) => x.url.endsWith('Extension-EPS-RepeatInformation'));
+        assert.deepEqual(repeat.extension.map((x: Json) => x.url), ['numberOfRepeatsAllowed', 'numberOfRepeatsIssued']);
+        assert.equal(repeat.extension[0].valueUnsignedInt, 2, 'three issues: two repeats allowed');
+        return [repeat.extension[1].valueUnsignedInt + 1, e.resource.businessStatus.coding[0].code];
+      });
+    };
+
+    it('a repeat-dispensing order is issue 1 of N; each issue dispensed makes the next to be dispensed; tracking shows each issue; each is claimed by its number', async () => {
+      const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
+      assert.deepEqual(await issuesOf(order), [[1, '0001']]);
+      const released = await release('FA565', shortFormIdOf(order));
+      assert.equal(released.status, 200, JSON.stringify(released.body));
+      const request = passed(released).entry[0].resource.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource;
+      assert.deepEqual(request.basedOn, [{ extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
+        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: 2 }, { url: 'numberOfRepeatsIssued', valueInteger: 0 }] }] }]);
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
+      assert.deepEqual(await itemCodesOf(order), ['0007', '0007', '0007', '0007'], 'issue 2: every item to be dispensed');
+      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource;
+      assert.deepEqual(first.input, [], 'items are shown on the current issue only');
+      success(await claim(order, 'FA565', false, undefined, 1));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
+      // The next issue may go to another pharmacy.
+      assert.equal((await release('VNE51', shortFormIdOf(order))).status, 200);
+      const early = await claim(order, 'VNE51', false, undefined, 2);
+      assert.equal(early.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'issue 2 not dispensed yet');
+      success(await dispense(order, 'VNE51', '0006'));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0006'], [3, '0006']], 'the last issue stays dispensed');
+      success(await claim(order, 'VNE51', false, undefined, 2));
+      success(await claim(order, 'FA565', false, undefined, 3));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0008'], [3, '0008']]);
+      const { rows } = await spine.ctx.db.query(
+        `SELECT payload->>'issue' AS issue FROM platform.outbox WHERE event_type = 'eps-prescription-issue-available' AND payload->>'shortFormId' = $1 ORDER BY id`, [shortFormIdOf(order)]);
+      assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
+    });
+
+    it('a repeat order without numberOfRepeatsAllowed is MISSING_VALUE; cancelling a repeat prescription cancels its remaining issues', async () => {
+      const without = repeatOrder(3, IN_A_YEAR);
+      for (const { resource } of without.entry) if (resource.resourceType === 'MedicationRequest') delete resource.dispenseRequest.numberOfRepeatsAllowed;
+      const refused = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, without);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.issue[0].details.coding[0].code, 'MISSING_VALUE');
+      assert.match(refused.body.issue[0].diagnostics, /numberOfRepeatsAllowed/);
+
+      const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      for (const itemId of itemIdsOf(order)) assert.equal(cancellationCode(await cancelItem(order, itemId)), 'R-0002', 'with the dispenser: marked');
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0005']], 'issue 1 was dispensed; the rest are cancelled');
+      const again = await release('FA565', shortFormIdOf(order));
+      assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    });
+
+    it('an issue not dispensed by the end of the validity period expires (0004) by the periodic sweep: once, audited, in the outbox', async () => {
+      const order = await newPrescription('FA565', repeatOrder(3, new Date(Date.now() + 3600 * 1000).toISOString()));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      const { expireLapsedIssues } = await import('../../src/services/prescriptions/handlers/expiry.js');
+      await expireLapsedIssues(spine.ctx);
+      assert.deepEqual(await issuesOf(order), [[1, '0002']], 'still valid');
+      clockOffsetMs = 2 * 3600 * 1000;
+      try {
+        await Promise.all([expireLapsedIssues(spine.ctx), expireLapsedIssues(spine.ctx)]);
+      } finally {
+        clockOffsetMs = 0;
+      }
+      assert.deepEqual(await issuesOf(order), [[1, '0004']]);
+      assert.deepEqual(await itemCodesOf(order), ['0006', '0006', '0006', '0006']);
+      const late = await dispense(order, 'FA565', '0006');
+      assert.equal(late.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      const outbox = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'eps-prescription-expired' AND payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+      assert.equal(outbox.rows[0].n, 1, 'expired exactly once');
+      const history = await spine.ctx.db.query(`SELECT actor_ods FROM prescriptions.history WHERE short_form_id = $1 AND event = 'expired'`, [shortFormIdOf(order)]);
+      assert.deepEqual(history.rows, [{ actor_ods: 'X2601' }]);
+      const audit = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'prescription.expire' AND resource = $1 AND $2 = ANY(nhs_numbers)`,
+        [`Prescription/${shortFormIdOf(order)}`, nhsNumberOf(order)]);
+      assert.equal(audit.rows[0].n, 1);
+    });
   });
 });

@@ -110,7 +110,13 @@ export function readTask(task: Json): Read<TaskRequest> {
   return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason } }), 'Task.groupIdentifier.value');
 }
 
-export interface ClaimRequest { dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean }
+export interface ClaimRequest {
+  dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
+  /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
+  issue?: number;
+}
+
+const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
@@ -124,5 +130,13 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const amendment = asArray(claim.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  const item = asArray(claim.item).filter(isObject)[0];
+  const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
+  const issued = asArray(repeat?.extension).filter(isObject).find((e) => e.url === 'numberOfRepeatsIssued');
+  const issuedValue = issued?.valueInteger ?? issued?.valueUnsignedInt;
+  if (issued && (typeof issuedValue !== 'number' || !Number.isInteger(issuedValue) || issuedValue < 0 || issuedValue > 999)) {
+    return { ok: false, code: 'invalid-value', diagnostics: 'numberOfRepeatsIssued must be a whole number of at least 0.', expression: 'Claim.item.extension("Extension-EPS-RepeatInformation").numberOfRepeatsIssued' };
+  }
+  const issue = typeof issuedValue === 'number' ? issuedValue + 1 : undefined;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment, ...(issue !== undefined ? { issue } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

@@ -9,7 +9,7 @@ import { claimAmendableUntil } from './claim-period.js';
 const ITEMS = ['item-1', 'item-2', 'item-3'];
 const AT = new Date('2026-03-10T12:00:00Z');
 const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, 5);
-const claimEvent = (dispenser: string, amendment = false, at = AT): LifecycleEvent => ({ type: 'claim', dispenser, amendment, at, amendableUntil });
+const claimEvent = (dispenser: string, amendment = false, at = AT): Extract<LifecycleEvent, { type: 'claim' }> => ({ type: 'claim', dispenser, amendment, at, amendableUntil });
 /** What a dispenser reports of an item in a dispense notification (MedicationDispense.type). */
 const reported = fc.constantFrom<ItemStatus>('fully-dispensed', 'not-dispensed', 'partially-dispensed', 'owing', 'cancelled');
 
@@ -195,7 +195,7 @@ describe('prescription lifecycle', () => {
     assert.ok(amend('2026-04-05T23:59:59.999Z').ok);
     assert.deepEqual(amend('2026-04-06T00:00:00Z'),
       { ok: false, refusal: 'CLAIM_AMEND_PERIOD_ISSUE', diagnostics: 'Claim amendment is not permitted outside of the claim period.' });
-    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01') }), fc.integer({ min: 1, max: 28 }), (claimedAt, day) => {
+    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 28 }), (claimedAt, day) => {
       const until = claimAmendableUntil(claimedAt, day);
       assert.ok(until > claimedAt);
       const next = new Date(Date.UTC(claimedAt.getUTCFullYear(), claimedAt.getUTCMonth() + 1, 1));
@@ -204,5 +204,68 @@ describe('prescription lifecycle', () => {
       const after = new Date(until.getTime() + 1);
       assert.deepEqual([after.getUTCHours(), after.getUTCMinutes(), after.getUTCSeconds(), after.getUTCMilliseconds()], [0, 0, 0, 0], 'the last instant of that day');
     }));
+  });
+
+  describe('repeat dispensing', () => {
+    const dispensed: LifecycleEvent = { type: 'dispense', dispenser: 'FA565', outcome: 'complete' };
+    const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    const runFrom = (state: PrescriptionState, events: LifecycleEvent[]) => {
+      for (const e of events) { const next = transition(state, e); if (next.ok) state = next.state; }
+      return state;
+    };
+
+    it('issue 1 of 3: each issue dispensed makes the next to be dispensed; the last stays dispensed; earlier issues are claimed by number', () => {
+      const first = transition(runFrom(initialState(ITEMS, 3), [released]), dispensed);
+      assert.ok(first.ok);
+      assert.equal(first.state.status, 'to-be-dispensed');
+      assert.deepEqual(first.state.repeat, { issue: 2, issues: 3, earlier: [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }] });
+      assert.deepEqual(first.issues, [{ issue: 1, status: 'dispensed' }, { issue: 2, status: 'to-be-dispensed', event: 'issue-available' }]);
+      assert.deepEqual(first.state.items, Object.fromEntries(ITEMS.map((id) => [id, 'to-be-dispensed'])));
+      // Issue 2 may go to another pharmacy; issue 1 is still claimed by the one that dispensed it.
+      assert.equal((transition(first.state, { ...claimEvent('VNE51'), issue: 1 }) as { refusal: string }).refusal, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
+      const claimed = transition(first.state, { ...claimEvent('FA565'), issue: 1 });
+      assert.ok(claimed.ok);
+      assert.deepEqual(claimed.issues, [{ issue: 1, status: 'claimed' }]);
+      assert.equal(claimed.state.status, 'to-be-dispensed', 'the current issue is untouched');
+      assert.equal((transition(claimed.state, { ...claimEvent('FA565'), issue: 1 }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'claimed once');
+      assert.ok(transition(claimed.state, { ...claimEvent('FA565', true), issue: 1 }).ok, 'its claim amended');
+      assert.equal((transition(claimed.state, { ...claimEvent('FA565'), issue: 3 }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'not issued yet');
+      const last = runFrom(claimed.state, [{ type: 'release', dispenser: 'VNE51' }, { ...dispensed, dispenser: 'VNE51' }, released, dispensed]);
+      assert.equal(last.status, 'dispensed');
+      assert.equal(last.repeat!.issue, 3);
+      assert.ok(transition(last, { ...claimEvent('FA565'), issue: 3 }).ok);
+    });
+
+    it('a cancellation pending when an issue is dispensed cancels the remaining issues; expiry ends them', () => {
+      const pending = runFrom(initialState(ITEMS, 3), [released, ...ITEMS.map((item) => ({ type: 'cancel' as const, prescriber: 'A83008', item }))]);
+      assert.equal(pending.status, 'with-dispenser');
+      const next = transition(pending, dispensed);
+      assert.ok(next.ok);
+      assert.equal(next.state.status, 'cancelled');
+      assert.deepEqual(next.issues?.[1], { issue: 2, status: 'cancelled', event: 'cancelled' });
+      const expired = transition(runFrom(initialState(ITEMS, 3), [released]), { type: 'expire' });
+      assert.ok(expired.ok);
+      assert.equal(expired.state.status, 'expired');
+      assert.deepEqual(Object.values(expired.state.items), ITEMS.map(() => 'expired'));
+      assert.equal(transition(expired.state, released).ok, false, 'no issue follows an expired one');
+    });
+
+    it('under any sequence of events the issues count up one at a time, never past the last, each earlier one done with', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.oneof(event, pharmacy.map((dispenser) => ({ ...claimEvent(dispenser), issue: 1 }))), { maxLength: 40 }), (issues, events) => {
+        let state = initialState(ITEMS, issues);
+        for (const e of events) {
+          const next = transition(state, e);
+          if (!next.ok) continue;
+          const before = state.repeat!.issue;
+          const after = next.state.repeat!.issue;
+          assert.ok(after === before || (after === before + 1 && (state.status === 'with-dispenser' || state.status === 'with-dispenser-active'
+            || state.status === 'dispensed' || state.status === 'not-dispensed') && e.type === 'dispense'));
+          assert.ok(after <= issues);
+          assert.deepEqual(next.state.repeat!.earlier.map((x) => x.issue), Array.from({ length: after - 1 }, (_, i) => i + 1));
+          if (after > before) assert.ok(next.state.status === 'to-be-dispensed' || next.state.status === 'cancelled');
+          state = next.state;
+        }
+      }), { numRuns: 300 });
+    });
   });
 });

@@ -62,6 +62,20 @@ export interface PrescriptionState {
   itemsBefore: Items[];
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
+  /** Repeat dispensing (continuous-repeat-dispensing): the issue now current, of how many. */
+  repeat?: RepeatIssues;
+}
+
+/**
+ * A repeat-dispensing prescription is issued `issues` times (the order's numberOfRepeatsAllowed + 1).
+ * The state above is the current issue's; when it is dispensed (every item done with) the next
+ * issue becomes to be dispensed, and the finished one waits here for its claim.
+ */
+export interface RepeatIssues {
+  /** The issue now current, from 1. */
+  issue: number;
+  issues: number;
+  earlier: Array<{ issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string }>;
 }
 
 export type LifecycleEvent =
@@ -69,7 +83,7 @@ export type LifecycleEvent =
   | { type: 'return'; dispenser: string }
   | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
   | { type: 'withdraw'; dispenser: string }
-  | { type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date }
+  | { type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date; issue?: number }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
 
@@ -88,13 +102,64 @@ export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
 export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE' | 'R-0008' | CancellationResponse;
 
+/** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
+export interface IssueChange { issue: number; status: Status; event?: string }
+
 export type Transition =
-  | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse }
+  | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
   | { ok: false; refusal: TransitionRefusal; diagnostics: string };
 
-export const initialState = (itemIds: readonly string[]): PrescriptionState => ({
+export const initialState = (itemIds: readonly string[], repeatIssues?: number): PrescriptionState => ({
   status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
+  ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [] } } : {}),
 });
+
+/** The issue a state is at (1 for a prescription dispensed once). */
+export const issueOf = (state: PrescriptionState) => state.repeat?.issue ?? 1;
+
+/**
+ * A repeat issue done with (dispensed or not dispensed) makes way for the next, if any: it becomes
+ * to be dispensed, by any pharmacy, its items too (cancelled ones stay cancelled, and a cancellation
+ * still pending from the last issue takes effect on it, so the remaining issues are cancelled).
+ */
+function nextIssue(state: PrescriptionState): Transition {
+  const repeat = state.repeat;
+  if (!repeat || repeat.issue >= repeat.issues || (state.status !== 'dispensed' && state.status !== 'not-dispensed') || !state.dispenser) {
+    return { ok: true, state };
+  }
+  const pending = state.pendingCancellationBy !== undefined ? state.pendingCancellationItems ?? Object.keys(state.items) : [];
+  const items = Object.fromEntries(Object.entries(itemsBecome(state.items, 'to-be-dispensed')).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
+  const cancelled = Object.values(items).every((s) => s === 'cancelled');
+  const next: PrescriptionState = {
+    status: cancelled ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [],
+    ...(cancelled ? { pendingCancellationBy: state.pendingCancellationBy } : {}),
+    repeat: { ...repeat, issue: repeat.issue + 1, earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser }] },
+  };
+  return {
+    ok: true, state: next,
+    issues: [{ issue: repeat.issue, status: state.status }, { issue: repeat.issue + 1, status: next.status, event: cancelled ? 'cancelled' : 'issue-available' }],
+  };
+}
+
+/** A claim (or its amendment) for an earlier issue of a repeat prescription, done with and waiting for it. */
+function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEvent, { type: 'claim' }>): Transition {
+  const repeat = state.repeat!;
+  const earlier = repeat.earlier.find((e) => e.issue === event.issue);
+  if (!earlier) return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Issue ${String(event.issue)} of this prescription has not been dispensed`);
+  if (earlier.dispenser !== event.dispenser) return refuse('PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser');
+  if (event.amendment ? earlier.claimedAt === undefined : earlier.claimedAt !== undefined) {
+    return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${event.amendment ? 'amend the claim of' : 'claim'} issue ${earlier.issue}: it is ${earlier.claimedAt ? 'claimed' : 'not claimed'}`);
+  }
+  if (event.amendment && event.amendableUntil && event.at > event.amendableUntil(new Date(earlier.claimedAt!))) {
+    return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
+  }
+  const claimed = { ...earlier, status: 'claimed' as const, claimedAt: earlier.claimedAt ?? event.at.toISOString() };
+  return {
+    ok: true,
+    state: { ...state, repeat: { ...repeat, earlier: repeat.earlier.map((e) => (e.issue === earlier.issue ? claimed : e)) } },
+    issues: [{ issue: earlier.issue, status: 'claimed' }],
+  };
+}
 
 /** Every item not yet done with (cancelled, dispensed or expired) becomes `status`. */
 const itemsBecome = (items: Items, status: ItemStatus, unless: readonly ItemStatus[] = ['cancelled']): Items =>
@@ -155,14 +220,18 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (held) return held;
       if (state.status !== 'with-dispenser') return invalid(state, 'return');
       const back = itemsBecome(state.items, 'to-be-dispensed');
+      const repeat = state.repeat ? { repeat: state.repeat } : {};
       if (state.pendingCancellationBy !== undefined) {
         // The dispenser's agreement: the cancellation asked for while it held the prescription takes effect.
         const pending = state.pendingCancellationItems ?? Object.keys(back);
         const items = Object.fromEntries(Object.entries(back).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
         const all = Object.values(items).every((s) => s === 'cancelled');
-        return { ok: true, state: { status: all ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [], ...(all ? { pendingCancellationBy: state.pendingCancellationBy } : {}) } };
+        return {
+          ok: true,
+          state: { status: all ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [], ...(all ? { pendingCancellationBy: state.pendingCancellationBy } : {}), ...repeat },
+        };
       }
-      return { ok: true, state: { status: 'to-be-dispensed', dispenseNotifications: 0, items: back, itemsBefore: [] } };
+      return { ok: true, state: { status: 'to-be-dispensed', dispenseNotifications: 0, items: back, itemsBefore: [], ...repeat } };
     }
     case 'dispense': {
       const held = heldBy(state, event.dispenser, 'dispense');
@@ -176,14 +245,11 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
       const items = itemsAfterNotification(before, event.outcome, event.items);
-      return {
-        ok: true,
-        state: {
-          ...state, status: statusOfItems(items), items,
-          itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
-          dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
-        },
-      };
+      return nextIssue({
+        ...state, status: statusOfItems(items), items,
+        itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
+        dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
+      });
     }
     case 'withdraw': {
       const held = heldBy(state, event.dispenser, 'withdraw');
@@ -197,6 +263,9 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       };
     }
     case 'claim': {
+      if (state.repeat && event.issue !== undefined && event.issue !== state.repeat.issue) {
+        return event.issue < state.repeat.issue ? claimEarlierIssue(state, event) : invalid(state, `claim issue ${event.issue} of`);
+      }
       const held = heldBy(state, event.dispenser, 'claim');
       if (held) return held;
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {

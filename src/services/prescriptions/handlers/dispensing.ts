@@ -8,7 +8,7 @@ import {
 } from '../domain/dispensing-messages.js';
 import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
-import type { Items, LifecycleEvent } from '../domain/lifecycle.js';
+import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescriptionForUpdate, readPrescriptionForUpdate, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { successOutcome } from '../wire.js';
@@ -56,7 +56,7 @@ export interface Applied extends Answer { replayed: boolean; shortFormIds: strin
 export async function release(ctx: PlatformContext, caller: EpsCaller, body: Json, self: string): Promise<Applied> {
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
-  const released: Array<OrderedPrescription & { items: Items }> = [];
+  const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
   const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
     const now = ctx.clock.now();
     released.length = 0;
@@ -65,14 +65,14 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
-      released.push({ ...row, items: recorded.state.items });
+      released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
       for (const row of await lockNominated(tx, request.owner, NOMINATED_RELEASE_LIMIT)) {
         const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
-        if (recorded.ok) released.push({ ...row, items: recorded.state.items });
+        if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
     }
-    return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items)), [], now, self) };
+    return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items, r.repeat)), [], now, self) };
   });
   return { ...answer, shortFormIds: released.map((r) => r.shortFormId), nhsNumbers: [...new Set(released.map((r) => r.nhsNumber))] };
 }
@@ -112,6 +112,6 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json)
   const c = valueOf(readClaim(body));
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
-  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil },
+  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue },
     c.amendment ? 'claim-amended' : 'claimed', body);
 }

@@ -74,7 +74,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
-      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds),
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues), validUntil: message.repeat?.validUntil,
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
     if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {
