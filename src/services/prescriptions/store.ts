@@ -40,7 +40,7 @@ function lifecycleOf(r: Record<string, any>): StoredLifecycle {
   if (r.lifecycle) {
     // jsonb keeps an object's keys in its own order: the items go back into the order's.
     const stored = r.lifecycle as StoredLifecycle;
-    const inOrder = (items: Items): Items => Object.fromEntries((r.item_ids as string[]).filter((id) => id in items).map((id) => [id, items[id]!]));
+    const inOrder = (items: Items): Items => Object.fromEntries((r.item_ids as string[]).filter((id) => Object.hasOwn(items, id)).map((id) => [id, items[id]!]));
     return { ...stored, items: inOrder(stored.items), itemsBefore: stored.itemsBefore.map(inOrder) };
   }
   const items = Object.fromEntries((r.item_ids as string[]).map((id) => [id, (r.cancelled_items as string[]).includes(id) ? 'cancelled' : ITEM_OF_STATUS[r.status as Status]]));

@@ -75,7 +75,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
   if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
-  const items: Record<string, ItemStatus> = {};
+  const items = new Map<string, ItemStatus>();
   for (const [i, dispense] of dispenses.entries()) {
     const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
     const itemId = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
@@ -86,10 +86,10 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
       return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
         diagnostics: `MedicationDispense.type '${String(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
     }
-    items[itemId] = status;
+    items.set(itemId, status);
   }
   const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment, items } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment, items: Object.fromEntries(items) } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 
 export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }

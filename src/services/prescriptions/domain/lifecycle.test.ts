@@ -20,11 +20,12 @@ const event: fc.Arbitrary<LifecycleEvent> = fc.oneof(
   pharmacy.map((dispenser) => ({ type: 'return' as const, dispenser })),
   fc.record({
     dispenser: pharmacy, outcome: fc.constantFrom('partial' as const, 'complete' as const, 'none' as const), amendment: fc.boolean(),
-    items: fc.dictionary(fc.constantFrom(...ITEMS, 'unknown-item'), reported),
+    // Ids that are also names on every object's prototype must be items like any other (unknown here).
+    items: fc.dictionary(fc.constantFrom(...ITEMS, 'unknown-item', 'constructor', 'toString'), reported),
   }).map((e) => ({ type: 'dispense' as const, ...e })),
   pharmacy.map((dispenser) => ({ type: 'withdraw' as const, dispenser })),
   fc.record({ dispenser: pharmacy, amendment: fc.boolean() }).map((e) => claimEvent(e.dispenser, e.amendment)),
-  fc.record({ prescriber, item: fc.option(fc.constantFrom(...ITEMS), { nil: undefined }) })
+  fc.record({ prescriber, item: fc.option(fc.constantFrom(...ITEMS, 'constructor'), { nil: undefined }) })
     .map((e) => ({ type: 'cancel' as const, prescriber: e.prescriber, ...(e.item ? { item: e.item } : {}) })),
   fc.constant({ type: 'expire' as const }),
 );

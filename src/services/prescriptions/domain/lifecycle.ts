@@ -184,7 +184,7 @@ export function statusOfItems(items: Items): Status {
  * prescription status (complete: dispensed, none: not dispensed, partial: partly dispensed).
  */
 function itemsAfterNotification(items: Items, outcome: 'partial' | 'complete' | 'none', reported: Items = {}): Items {
-  const known = Object.entries(reported).filter(([id]) => id in items);
+  const known = Object.entries(reported).filter(([id]) => Object.hasOwn(items, id));
   if (known.length > 0) return { ...items, ...Object.fromEntries(known) };
   return itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : outcome === 'none' ? 'not-dispensed' : 'partially-dispensed');
 }
@@ -293,7 +293,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
  */
 function cancel(state: PrescriptionState, prescriber: string, item?: string): Transition {
   const refused = (code: CancellationResponse | 'R-0008') => refuse(code, code === 'R-0008' ? 'Prescription/item not found' : CANCELLATION_RESPONSES[code]);
-  if (item !== undefined && !(item in state.items)) return refused('R-0008');
+  if (item !== undefined && !Object.hasOwn(state.items, item)) return refused('R-0008');
   const named = item === undefined ? Object.keys(state.items) : [item];
   if (named.every((id) => state.items[id] === 'cancelled')) return refused('R-0006');
   switch (state.status) {
