@@ -162,13 +162,21 @@ export async function lockNominated(db: Queryable, pharmacy: string, limit: numb
 /**
  * Up to `limit` prescriptions whose validity ended before `now` with an issue still to dispense,
  * locked for their expiry; rows another transaction holds are skipped (the next sweep gets them).
+ * Found first, then each locked by its full key and checked again: under Citus a row lock is a
+ * single-shard statement, and a row changed since it was found is left alone.
  */
+const EXPIRABLE = `valid_until IS NOT NULL AND valid_until < $1 AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active')`;
 export async function lockExpired(db: Queryable, now: Date, limit: number): Promise<PrescriptionRow[]> {
-  const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM prescriptions.prescriptions
-      WHERE valid_until IS NOT NULL AND valid_until < $1 AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active')
-      ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED`, [now, limit]);
-  return rows.map(rowOf);
+  const found = await db.query<{ nhs_number: string; short_form_id: string }>(
+    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${EXPIRABLE} ORDER BY valid_until LIMIT $2`, [now, limit]);
+  const locked: PrescriptionRow[] = [];
+  for (const key of found.rows) {
+    const { rows } = await db.query(
+      `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $2 AND short_form_id = $3 AND ${EXPIRABLE} FOR UPDATE SKIP LOCKED`,
+      [now, key.nhs_number, key.short_form_id]);
+    if (rows[0]) locked.push(rowOf(rows[0]));
+  }
+  return locked;
 }
 
 export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date): Promise<void> {

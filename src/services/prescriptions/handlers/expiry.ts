@@ -26,7 +26,8 @@ export async function expireLapsedIssues(ctx: PlatformContext): Promise<number> 
         const recorded = await recordTransition(ctx, tx, row, { type: 'expire' }, SPINE, { event: 'expired' });
         if (recorded.ok) done.push({ shortFormId: row.shortFormId, nhsNumber: row.nhsNumber, issue: row.state.repeat?.issue ?? 1 });
       }
-      return rows.length === BATCH;
+      // Another round only after a full batch all expired (rows another sweep holds, or any refused, wait for the next sweep).
+      return rows.length === BATCH && done.length === BATCH;
     });
     for (const e of done) {
       await ctx.audit.record({
