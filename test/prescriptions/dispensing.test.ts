@@ -98,7 +98,7 @@ describe('EPS dispensing API', () => {
   };
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy(ods), taskBody(kind, order, ods));
-  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>, issue?: number) => {
+  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
     body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
     body.patient.identifier.value = nhsNumberOf(order);
@@ -107,7 +107,7 @@ describe('EPS dispensing API', () => {
     if (amend) body.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() } });
     if (issue !== undefined) {
       body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
-        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: 2 }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
+        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: repeatsAllowed }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
     }
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
   };
@@ -397,6 +397,10 @@ describe('EPS dispensing API', () => {
       assert.deepEqual(await itemCodesOf(order), ['0007', '0007', '0007', '0007'], 'issue 2: every item to be dispensed');
       const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource;
       assert.deepEqual(first.input, [], 'items are shown on the current issue only');
+      const mismatch = await claim(order, 'FA565', false, undefined, 1, 5);
+      assert.equal(mismatch.status, 400);
+      assert.deepEqual(mismatch.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'MISMATCH_AUTHORISED_REPEAT_COUNTS',
+        display: 'The repeat count in this message does not match the repeat count in the original prescription.' }], 'the claim says 6 issues, the prescription has 3');
       success(await claim(order, 'FA565', false, undefined, 1));
       assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
       // The next issue may go to another pharmacy.

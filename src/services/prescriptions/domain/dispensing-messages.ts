@@ -114,6 +114,8 @@ export interface ClaimRequest {
   dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
+  /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
+  issues?: number;
 }
 
 const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
@@ -132,11 +134,17 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
-  const issued = asArray(repeat?.extension).filter(isObject).find((e) => e.url === 'numberOfRepeatsIssued');
-  const issuedValue = issued?.valueInteger ?? issued?.valueUnsignedInt;
-  if (issued && (typeof issuedValue !== 'number' || !Number.isInteger(issuedValue) || issuedValue < 0 || issuedValue > 999)) {
-    return { ok: false, code: 'invalid-value', diagnostics: 'numberOfRepeatsIssued must be a whole number of at least 0.', expression: 'Claim.item.extension("Extension-EPS-RepeatInformation").numberOfRepeatsIssued' };
+  const counts: Record<string, number> = {};
+  for (const name of ['numberOfRepeatsIssued', 'numberOfRepeatsAllowed']) {
+    const field = asArray(repeat?.extension).filter(isObject).find((e) => e.url === name);
+    if (!field) continue;
+    const value = field.valueInteger ?? field.valueUnsignedInt;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 999) {
+      return { ok: false, code: 'invalid-value', diagnostics: `${name} must be a whole number of at least 0.`, expression: `Claim.item.extension("Extension-EPS-RepeatInformation").${name}` };
+    }
+    counts[name] = value + 1;
   }
-  const issue = typeof issuedValue === 'number' ? issuedValue + 1 : undefined;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment, ...(issue !== undefined ? { issue } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  const issue = counts.numberOfRepeatsIssued;
+  const issues = counts.numberOfRepeatsAllowed;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment, ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

@@ -224,6 +224,7 @@ describe('prescription lifecycle', () => {
       assert.deepEqual(first.state.items, Object.fromEntries(ITEMS.map((id) => [id, 'to-be-dispensed'])));
       // Issue 2 may go to another pharmacy; issue 1 is still claimed by the one that dispensed it.
       assert.equal((transition(first.state, { ...claimEvent('VNE51'), issue: 1 }) as { refusal: string }).refusal, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
+      assert.equal((transition(first.state, { ...claimEvent('FA565'), issue: 1, issues: 6 }) as { refusal: string }).refusal, 'MISMATCH_AUTHORISED_REPEAT_COUNTS');
       const claimed = transition(first.state, { ...claimEvent('FA565'), issue: 1 });
       assert.ok(claimed.ok);
       assert.deepEqual(claimed.issues, [{ issue: 1, status: 'claimed' }]);

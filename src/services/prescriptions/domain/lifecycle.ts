@@ -83,7 +83,11 @@ export type LifecycleEvent =
   | { type: 'return'; dispenser: string }
   | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
   | { type: 'withdraw'; dispenser: string }
-  | { type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date; issue?: number }
+  | {
+    type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
+    /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
+    issue?: number; issues?: number;
+  }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
 
@@ -100,7 +104,8 @@ export const CANCELLATION_RESPONSES = {
 } as const;
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
-export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE' | 'R-0008' | CancellationResponse;
+export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
+  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse;
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
@@ -263,6 +268,10 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       };
     }
     case 'claim': {
+      if (state.repeat && event.issues !== undefined && event.issues !== state.repeat.issues) {
+        return refuse('MISMATCH_AUTHORISED_REPEAT_COUNTS',
+          `The claim says the prescription has ${event.issues} issues (numberOfRepeatsAllowed ${event.issues - 1}); it has ${state.repeat.issues} (numberOfRepeatsAllowed ${state.repeat.issues - 1}).`);
+      }
       if (state.repeat && event.issue !== undefined && event.issue !== state.repeat.issue) {
         return event.issue < state.repeat.issue ? claimEarlierIssue(state, event) : invalid(state, `claim issue ${event.issue} of`);
       }

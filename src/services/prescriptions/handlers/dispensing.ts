@@ -33,6 +33,7 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>, row: Prescript
     return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER, `Prescription ${row.shortFormId} is with dispenser ${row.state.dispenser}`);
   }
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
+  if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
@@ -112,6 +113,6 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json)
   const c = valueOf(readClaim(body));
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
-  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue },
+  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues },
     c.amendment ? 'claim-amended' : 'claimed', body);
 }
