@@ -1,3 +1,5 @@
+import { DONE, itemsAfterNotification, itemsBecome, statusOfItems, type ItemStatus, type Items } from './items.js';
+
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
  * EPS's prescription status codes, `https://fhir.nhs.uk/CodeSystem/EPS-task-business-status`):
@@ -11,6 +13,11 @@
  * release; once it is with a dispenser the cancellation is recorded as pending (R-0002/R-0003) and
  * takes effect when the dispenser returns it to the Spine (the dispenser's agreement). Every illegal
  * transition names the spec's error code.
+ *
+ * Each line item has its own status (items.ts): a dispense notification sets them, and the
+ * prescription's status after it follows from them; a cancellation names an item. A
+ * repeat-dispensing prescription is issued again and again: its state is the current issue's, and
+ * an issue dispensed (complete) makes way for the next (`nextIssue`).
  */
 export const STATUSES = {
   'to-be-dispensed': { code: '0001', display: 'To be Dispensed' },
@@ -25,26 +32,7 @@ export const STATUSES = {
 export type Status = keyof typeof STATUSES;
 export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
 
-/**
- * Each line item's dispensing status (`https://fhir.nhs.uk/CodeSystem/medicationdispense-type`, the
- * codes the spec's MedicationDispense.type and Claim modifier schemas list, with their displays).
- */
-export const ITEM_STATUSES = {
-  'fully-dispensed': { code: '0001', display: 'Item fully dispensed' },
-  'not-dispensed': { code: '0002', display: 'Item not dispensed' },
-  'partially-dispensed': { code: '0003', display: 'Item dispensed - partial' },
-  owing: { code: '0004', display: 'Item not dispensed owing' },
-  cancelled: { code: '0005', display: 'Item cancelled' },
-  expired: { code: '0006', display: 'Expired' },
-  'to-be-dispensed': { code: '0007', display: 'Item to be dispensed' },
-  'with-dispenser': { code: '0008', display: 'Item with dispenser' },
-} as const;
-export type ItemStatus = keyof typeof ITEM_STATUSES;
-export const ITEM_STATUS_NAMES = Object.keys(ITEM_STATUSES) as ItemStatus[];
-export const itemStatusOfCode = (code: unknown): ItemStatus | undefined => ITEM_STATUS_NAMES.find((s) => ITEM_STATUSES[s].code === code);
-
-/** Line items by their id (prescription-order-item-number). */
-export type Items = Readonly<Record<string, ItemStatus>>;
+export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items } from './items.js';
 
 export interface PrescriptionState {
   status: Status;
@@ -164,34 +152,6 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
     state: { ...state, repeat: { ...repeat, earlier: repeat.earlier.map((e) => (e.issue === earlier.issue ? claimed : e)) } },
     issues: [{ issue: earlier.issue, status: 'claimed' }],
   };
-}
-
-/** Every item not yet done with (cancelled, dispensed or expired) becomes `status`. */
-const itemsBecome = (items: Items, status: ItemStatus, unless: readonly ItemStatus[] = ['cancelled']): Items =>
-  Object.fromEntries(Object.entries(items).map(([id, s]) => [id, unless.includes(s) ? s : status]));
-
-const DONE: readonly ItemStatus[] = ['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'];
-
-/**
- * The prescription's status from its items once a dispenser has reported on them: every item done
- * with (dispensed, not dispensed, cancelled) is dispensed (0006) when any was dispensed, else not
- * dispensed (0007); any item partly dispensed, owing or not yet reported on is with dispenser - active (0003).
- */
-export function statusOfItems(items: Items): Status {
-  const statuses = Object.values(items);
-  if (!statuses.every((s) => DONE.includes(s))) return 'with-dispenser-active';
-  return statuses.includes('fully-dispensed') ? 'dispensed' : 'not-dispensed';
-}
-
-/**
- * The items after a dispense notification: those it names (known to the prescription) take the
- * status it gives; a notification that names none of them speaks for every item through its
- * prescription status (complete: dispensed, none: not dispensed, partial: partly dispensed).
- */
-function itemsAfterNotification(items: Items, outcome: 'partial' | 'complete' | 'none', reported: Items = {}): Items {
-  const known = Object.entries(reported).filter(([id]) => Object.hasOwn(items, id));
-  if (known.length > 0) return { ...items, ...Object.fromEntries(known) };
-  return itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : outcome === 'none' ? 'not-dispensed' : 'partially-dispensed');
 }
 
 const refuse = (refusal: TransitionRefusal, diagnostics: string): Transition => ({ ok: false, refusal, diagnostics });
