@@ -82,6 +82,8 @@ export interface Config {
   pdsReplayRetentionHours: number;
   /** The event relay (outbox → NEMS/MNS subscribers). */
   events: EventRelayConfig;
+  /** EPS: a claim may be amended until the end of this day of the month after it was sent (NHSBSA: the 5th). */
+  epsClaimAmendmentDay: number;
   /** The OpenID Connect issuer the console signs people in with; unset, the demo issuer (demo mode only). */
   consoleOidc: ConsoleOidcConfig | undefined;
 }
@@ -156,6 +158,12 @@ function parsePositive(raw: string | number | undefined, fallback: number, what:
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${what} must be a whole number of at least 1, not '${raw}'`);
   return value;
+}
+
+function parseClaimAmendmentDay(raw: string | undefined): number {
+  const day = parsePositive(raw, 5, 'OPENSPINE_EPS_CLAIM_AMEND_DAY');
+  if (day > 28) throw new ConfigError(`OPENSPINE_EPS_CLAIM_AMEND_DAY must be a day every month has (1 to 28), not '${raw}'`);
+  return day;
 }
 
 const isTrue = (raw: string | undefined) => raw === 'true' || raw === '1';
@@ -267,6 +275,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     drainMs: parseCount('OPENSPINE_DRAIN_MS', env.OPENSPINE_DRAIN_MS, 0),
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
     events: parseEventRelayConfig(env),
+    epsClaimAmendmentDay: parseClaimAmendmentDay(env.OPENSPINE_EPS_CLAIM_AMEND_DAY),
     consoleOidc: env.OPENSPINE_CONSOLE_OIDC_ISSUER
       ? {
         issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined,

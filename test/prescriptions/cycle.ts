@@ -98,6 +98,8 @@ export class EpsCycle {
       }
       if (resource.resourceType === 'MedicationDispense') {
         resource.extension[0].valueCoding.code = '0006';
+        // Every item fully dispensed (the example's items are partly owing and cancelled): the prescription is then dispensed.
+        resource.type.coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0001', display: 'Item fully dispensed' };
         resource.subject.identifier.value = nhsNumber;
         for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormId;
       }

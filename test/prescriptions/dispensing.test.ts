@@ -21,15 +21,27 @@ describe('EPS dispensing API', () => {
     return pharmacies.get(ods)!;
   };
 
+  /** The server's clock runs this far ahead of the machine's (the claim period test moves it). */
+  let clockOffsetMs = 0;
   before(async () => {
-    spine = await startTestSpine();
+    spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) } });
     const app = await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' });
     gp = { authorization: `Bearer ${app.token}` };
   });
   after(async () => { await spine?.close(); });
 
-  const newPrescription = async (pharmacyOds = 'FA565') => {
-    const order = freshOrder({ pharmacy: pharmacyOds });
+  /** The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`. */
+  const repeatOrder = (issues: number, validUntil: string) => {
+    const order = freshOrder({ pharmacy: 'FA565' });
+    for (const { resource } of order.entry) {
+      if (resource.resourceType !== 'MedicationRequest') continue;
+      resource.courseOfTherapyType.coding = [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code: 'continuous-repeat-dispensing', display: 'Continuous long term (repeat dispensing)' }];
+      resource.dispenseRequest.numberOfRepeatsAllowed = issues - 1;
+      resource.dispenseRequest.validityPeriod = { start: '2026-01-01', end: validUntil };
+    }
+    return order;
+  };
+  const newPrescription = async (pharmacyOds = 'FA565', order = freshOrder({ pharmacy: pharmacyOds })) => {
     const sent = await prescribe(spine, gp, order);
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     return order;
@@ -47,8 +59,16 @@ describe('EPS dispensing API', () => {
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', headers ?? await pharmacy(owner), releaseBody(owner, shortFormId));
   const passed = (r: { body: Json }) => r.body.parameter.find((p: Json) => p.name === 'passedPrescriptions').resource;
 
-  /** The spec's dispense notification example, for this prescription, by `ods`, with the given business status. */
-  const notification = (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false) => {
+  const ITEM_TYPES: Record<string, { code: string; display: string }> = {
+    '0001': { code: '0001', display: 'Item fully dispensed' }, '0002': { code: '0002', display: 'Item not dispensed' },
+    '0003': { code: '0003', display: 'Item dispensed - partial' }, '0004': { code: '0004', display: 'Item not dispensed owing' },
+  };
+  /**
+   * The spec's dispense notification example, for this prescription, by `ods`, with the given business status; its items
+   * (MedicationDispense.type) all fully dispensed for 0006, all not dispensed for 0007, and as the example has them (two
+   * dispensed, one owing, one cancelled) for 0003, unless `items` gives each item's type.
+   */
+  const notification = (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false, items?: string[]) => {
     const body = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
     for (const { resource } of body.entry) {
       if (resource.resourceType === 'MessageHeader') {
@@ -57,14 +77,17 @@ describe('EPS dispensing API', () => {
       }
       if (resource.resourceType === 'MedicationDispense') {
         resource.extension[0].valueCoding.code = status;
+        const index = body.entry.filter((e: Json) => e.resource.resourceType === 'MedicationDispense').indexOf(body.entry.find((e: Json) => e.resource === resource));
+        const type = items?.[index] ?? (status === '0006' ? '0001' : status === '0007' ? '0002' : undefined);
+        if (type) resource.type.coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', ...ITEM_TYPES[type] };
         resource.subject.identifier.value = nhsNumberOf(order);
         for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormIdOf(order);
       }
     }
     return body;
   };
-  const dispense = async (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false) =>
-    call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), notification(order, ods, status, amend));
+  const dispense = async (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false, items?: string[]) =>
+    call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), notification(order, ods, status, amend, items));
   const taskBody = (kind: 'return' | 'withdraw', order: Json, ods: string) => {
     const body = structuredClone(example(`spec/dispensing/${kind}/acute-primary-example-req.json`));
     body.groupIdentifier.value = shortFormIdOf(order);
@@ -75,21 +98,44 @@ describe('EPS dispensing API', () => {
   };
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy(ods), taskBody(kind, order, ods));
-  const claim = async (order: Json, ods: string, amend = false) => {
+  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
     body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
     body.patient.identifier.value = nhsNumberOf(order);
     for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = ods;
     body.extension = body.extension.filter((e: Json) => !e.url.endsWith('replacementOf'));
     if (amend) body.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() } });
-    return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', await pharmacy(ods), body);
+    if (issue !== undefined) {
+      body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
+        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: repeatsAllowed }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
+    }
+    return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
   };
-  const statusOf = async (order: Json) => {
+  const trackedTask = async (order: Json) => {
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
     assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
     assert.equal(tracked.body.total, 1, `tracking ${shortFormIdOf(order)}: ${JSON.stringify(tracked.body)}`);
-    return tracked.body.entry[0].resource.businessStatus.coding[0].code;
+    return tracked.body.entry[0].resource;
   };
+  const statusOf = async (order: Json) => (await trackedTask(order)).businessStatus.coding[0].code;
+  /** Each item's dispense status code (medicationdispense-type) as tracking shows it, in the order's item order. */
+  const itemCodesOf = async (order: Json) => {
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const task = tracked.body.entry[tracked.body.entry.length - 1].resource; // a repeat prescription's current issue
+    const byItem = new Map(task.input.map((i: Json) => [i.valueReference.identifier.value, i.extension[0].extension[0].valueCoding]));
+    for (const coding of byItem.values()) assert.equal((coding as Json).system, 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type');
+    return itemIdsOf(order).map((id) => (byItem.get(id) as Json | undefined)?.code);
+  };
+  const cancelItem = async (order: Json, itemId: string) => {
+    const cancel = structuredClone(example(`${ACUTE}cancellations/2-Process-Request-Cancel-200_OK.json`));
+    for (const { resource } of cancel.entry) {
+      if (resource.resourceType === 'MedicationRequest') { resource.groupIdentifier.value = shortFormIdOf(order); resource.identifier[0].value = itemId; }
+      if (resource.resourceType === 'Patient') resource.identifier[0].value = nhsNumberOf(order);
+    }
+    return call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', gp, cancel);
+  };
+  const cancellationCode = (r: { body: Json }) =>
+    r.body.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource.extension[0].extension[0].valueCoding.code;
   const success = (r: { status: number; body: Json }) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(withoutMeta(r.body), withoutMeta(example('spec/dispensing/claim/acute-primary-example-res.json')));
@@ -191,7 +237,7 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
   });
 
-  it('a return puts the prescription back to be dispensed; a cancellation asked while with the dispenser (R-0002) completes on return', async () => {
+  it('a return puts the prescription back to be dispensed; a cancellation asked while with the dispenser (R-0002) completes on return, for the item it names', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
     success(await task('return', order, 'FA565'));
@@ -208,6 +254,10 @@ describe('EPS dispensing API', () => {
     const code = marked.body.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource.extension[0].extension[0].valueCoding;
     assert.deepEqual(code, example('spec/errors/prescription-order-update/R-0002-Cancellation.json').entry[1].resource.extension[0].extension[0].valueCoding);
     success(await task('return', order, 'VNE51'));
+    // The cancellation named one item: that item is cancelled, the rest go back to be dispensed; with the rest cancelled, so is the prescription.
+    assert.equal(await statusOf(order), '0001');
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0007', '0007', '0007']);
+    for (const itemId of itemIdsOf(order).slice(1)) assert.equal(cancellationCode(await cancelItem(order, itemId)), 'R-0001');
     assert.equal(await statusOf(order), '0005');
     const cancelledRelease = await release('FA565', shortFormIdOf(order));
     assert.equal(cancelledRelease.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
@@ -226,5 +276,192 @@ describe('EPS dispensing API', () => {
     assert.equal(bad.status, 400);
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'prescription.track' AND $1 = ANY(nhs_numbers)`, [nhsNumberOf(first)]);
     assert.ok(rows[0].n >= 2);
+  });
+
+  it('a cancellation naming one item cancels just that item (R-0001); release and tracking show each item; the prescription is cancelled only with its last item', async () => {
+    const order = await newPrescription();
+    const [first, second, third, fourth] = itemIdsOf(order);
+    const cancelled = await cancelItem(order, first!);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.equal(cancellationCode(cancelled), 'R-0001');
+    assert.equal(await statusOf(order), '0001', 'the prescription is still to be dispensed');
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0007', '0007', '0007']);
+    assert.equal(cancellationCode(await cancelItem(order, first!)), 'R-0006', 'that item was already cancelled');
+    const unknown = await cancelItem(order, randomUUID());
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.issue[0].details.coding[0].code, 'R-0008');
+
+    // The release hands over each MedicationRequest with its dispense status, as the spec's release example does.
+    const released = await release('FA565', shortFormIdOf(order));
+    assert.equal(released.status, 200, JSON.stringify(released.body));
+    const requests = passed(released).entry[0].resource.entry.filter((e: Json) => e.resource.resourceType === 'MedicationRequest').map((e: Json) => e.resource);
+    const expected = example('spec/dispensing/release/acute-primary-example-res.json').parameter[0].resource.entry[0].resource.entry
+      .filter((e: Json) => e.resource.resourceType === 'MedicationRequest').map((e: Json) => e.resource);
+    const dispensingInformation = (r: Json) => r.extension.find((e: Json) => e.url.endsWith('Extension-EPS-DispensingInformation'));
+    assert.deepEqual(dispensingInformation(requests[1]), dispensingInformation(expected[0]), 'an item with the dispenser: 0008');
+    assert.deepEqual(dispensingInformation(requests[0]), dispensingInformation(expected[3]), 'the cancelled item: 0005');
+    assert.equal(requests[0].status, expected[3].status);
+    assert.deepEqual(requests[0].extension.find((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).extension[0], expected[3].extension[1].extension[0]);
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0008', '0008', '0008']);
+
+    // With the dispenser, a cancellation of another item is marked (R-0002) and done when the pharmacy returns it.
+    assert.equal(cancellationCode(await cancelItem(order, second!)), 'R-0002');
+    success(await task('return', order, 'FA565'));
+    assert.equal(await statusOf(order), '0001');
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0005', '0007', '0007']);
+    assert.equal(cancellationCode(await cancelItem(order, third!)), 'R-0001');
+    assert.equal(await statusOf(order), '0001');
+    assert.equal(cancellationCode(await cancelItem(order, fourth!)), 'R-0001');
+    assert.equal(await statusOf(order), '0005', 'cancelled with its last item');
+    const { rows } = await spine.ctx.db.query(
+      `SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
+    assert.deepEqual(rows.map((r) => r.event), ['created', 'item-cancelled', 'released', 'cancellation-requested', 'returned', 'item-cancelled', 'cancelled']);
+  });
+
+  it('each item takes the status of its MedicationDispense and the prescription follows: one owing is with dispenser - active, all done is dispensed', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    // The message says dispensed (0006), but one item is owed: the prescription stays with the dispenser, active.
+    success(await dispense(order, 'FA565', '0006', false, ['0001', '0003', '0004', '0002']));
+    assert.equal(await statusOf(order), '0003');
+    assert.deepEqual(await itemCodesOf(order), ['0001', '0003', '0004', '0002']);
+    const early = await claim(order, 'FA565');
+    assert.equal(early.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'not yet claimable');
+    success(await dispense(order, 'FA565', '0006', false, ['0001', '0001', '0001', '0002']));
+    assert.equal(await statusOf(order), '0006');
+    assert.deepEqual(await itemCodesOf(order), ['0001', '0001', '0001', '0002']);
+    // A withdrawal takes back the last notification and its item statuses.
+    success(await task('withdraw', order, 'FA565'));
+    assert.equal(await statusOf(order), '0003');
+    assert.deepEqual(await itemCodesOf(order), ['0001', '0003', '0004', '0002']);
+    // Nothing dispensed of any item: not dispensed (0007).
+    const none = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(none))).status, 200);
+    success(await dispense(none, 'FA565', '0007'));
+    assert.equal(await statusOf(none), '0007');
+    assert.deepEqual(await itemCodesOf(none), ['0002', '0002', '0002', '0002']);
+    const badType = notification(order, 'FA565', '0006');
+    badType.entry.find((e: Json) => e.resource.resourceType === 'MedicationDispense').resource.type.coding[0].code = '0099';
+    const refused = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), badType);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.match(refused.body.issue[0].diagnostics, /MedicationDispense.type '0099'/);
+  });
+
+  it('a claim amendment after the claim period (the 5th of the next month) is refused with CLAIM_AMEND_PERIOD_ISSUE', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    success(await dispense(order, 'FA565', '0006'));
+    success(await claim(order, 'FA565'));
+    success(await claim(order, 'FA565', true));
+    try {
+      clockOffsetMs = 70 * 24 * 3600 * 1000; // past the 5th of the month after next, whatever today is
+      const app = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' });
+      const late = await claim(order, 'FA565', true, { authorization: `Bearer ${app.token}` });
+      assert.equal(late.status, 400);
+      assert.deepEqual(late.body.issue[0].details.coding, [{
+        system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'CLAIM_AMEND_PERIOD_ISSUE', display: 'Claim amendment is not permitted outside of the claim period.',
+      }]);
+      assert.equal(late.body.issue[0].code, 'business-rule');
+    } finally {
+      clockOffsetMs = 0;
+    }
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'claim-amended'`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].n, 1, 'the late amendment changed nothing');
+  });
+
+  describe('repeat dispensing', () => {
+    const IN_A_YEAR = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
+    /** Each issue tracking shows: [repeat number (numberOfRepeatsIssued + 1), business status], in order. */
+    const issuesOf = async (order: Json) => {
+      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+      assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
+      return tracked.body.entry.map((e: Json) => {
+        const repeat = e.resource.extension.find((x: Json) => x.url.endsWith('Extension-EPS-RepeatInformation'));
+        assert.deepEqual(repeat.extension.map((x: Json) => x.url), ['numberOfRepeatsAllowed', 'numberOfRepeatsIssued']);
+        assert.equal(repeat.extension[0].valueUnsignedInt, 2, 'three issues: two repeats allowed');
+        return [repeat.extension[1].valueUnsignedInt + 1, e.resource.businessStatus.coding[0].code];
+      });
+    };
+
+    it('a repeat-dispensing order is issue 1 of N; each issue dispensed makes the next to be dispensed; tracking shows each issue; each is claimed by its number', async () => {
+      const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
+      assert.deepEqual(await issuesOf(order), [[1, '0001']]);
+      const released = await release('FA565', shortFormIdOf(order));
+      assert.equal(released.status, 200, JSON.stringify(released.body));
+      const request = passed(released).entry[0].resource.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource;
+      assert.deepEqual(request.basedOn, [{ extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
+        extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: 2 }, { url: 'numberOfRepeatsIssued', valueInteger: 0 }] }] }]);
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
+      assert.deepEqual(await itemCodesOf(order), ['0007', '0007', '0007', '0007'], 'issue 2: every item to be dispensed');
+      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource;
+      assert.deepEqual(first.input, [], 'items are shown on the current issue only');
+      const mismatch = await claim(order, 'FA565', false, undefined, 1, 5);
+      assert.equal(mismatch.status, 400);
+      assert.deepEqual(mismatch.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'MISMATCH_AUTHORISED_REPEAT_COUNTS',
+        display: 'The repeat count in this message does not match the repeat count in the original prescription.' }], 'the claim says 6 issues, the prescription has 3');
+      success(await claim(order, 'FA565', false, undefined, 1));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
+      // The next issue may go to another pharmacy.
+      assert.equal((await release('VNE51', shortFormIdOf(order))).status, 200);
+      const early = await claim(order, 'VNE51', false, undefined, 2);
+      assert.equal(early.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'issue 2 not dispensed yet');
+      success(await dispense(order, 'VNE51', '0006'));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0006'], [3, '0006']], 'the last issue stays dispensed');
+      success(await claim(order, 'VNE51', false, undefined, 2));
+      success(await claim(order, 'FA565', false, undefined, 3));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0008'], [3, '0008']]);
+      const { rows } = await spine.ctx.db.query(
+        `SELECT payload->>'issue' AS issue FROM platform.outbox WHERE event_type = 'eps-prescription-issue-available' AND payload->>'shortFormId' = $1 ORDER BY id`, [shortFormIdOf(order)]);
+      assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
+    });
+
+    it('a repeat order without numberOfRepeatsAllowed is MISSING_VALUE; cancelling a repeat prescription cancels its remaining issues', async () => {
+      const without = repeatOrder(3, IN_A_YEAR);
+      for (const { resource } of without.entry) if (resource.resourceType === 'MedicationRequest') delete resource.dispenseRequest.numberOfRepeatsAllowed;
+      const refused = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, without);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.issue[0].details.coding[0].code, 'MISSING_VALUE');
+      assert.match(refused.body.issue[0].diagnostics, /numberOfRepeatsAllowed/);
+
+      const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      for (const itemId of itemIdsOf(order)) assert.equal(cancellationCode(await cancelItem(order, itemId)), 'R-0002', 'with the dispenser: marked');
+      success(await dispense(order, 'FA565', '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0005']], 'issue 1 was dispensed; the rest are cancelled');
+      const again = await release('FA565', shortFormIdOf(order));
+      assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    });
+
+    it('an issue not dispensed by the end of the validity period expires (0004) by the periodic sweep: once, audited, in the outbox', async () => {
+      const order = await newPrescription('FA565', repeatOrder(3, new Date(Date.now() + 3600 * 1000).toISOString()));
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      const { expireLapsedIssues } = await import('../../src/services/prescriptions/handlers/expiry.js');
+      await expireLapsedIssues(spine.ctx);
+      assert.deepEqual(await issuesOf(order), [[1, '0002']], 'still valid');
+      clockOffsetMs = 2 * 3600 * 1000;
+      try {
+        // Two sweeps at once (and the server's own, if it runs now): a row one holds, the others skip, so wait for its commit.
+        await Promise.all([expireLapsedIssues(spine.ctx), expireLapsedIssues(spine.ctx)]);
+        const statusNow = async () => (await spine.ctx.db.query(`SELECT status FROM prescriptions.prescriptions WHERE short_form_id = $1`, [shortFormIdOf(order)])).rows[0].status;
+        for (let i = 0; i < 100 && (await statusNow()) !== 'expired'; i++) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        clockOffsetMs = 0;
+      }
+      assert.deepEqual(await issuesOf(order), [[1, '0004']]);
+      assert.deepEqual(await itemCodesOf(order), ['0006', '0006', '0006', '0006']);
+      const late = await dispense(order, 'FA565', '0006');
+      assert.equal(late.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      const outbox = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'eps-prescription-expired' AND payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+      assert.equal(outbox.rows[0].n, 1, 'expired exactly once');
+      const history = await spine.ctx.db.query(`SELECT actor_ods FROM prescriptions.history WHERE short_form_id = $1 AND event = 'expired'`, [shortFormIdOf(order)]);
+      assert.deepEqual(history.rows, [{ actor_ods: 'X2601' }]);
+      const audit = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'prescription.expire' AND resource = $1 AND $2 = ANY(nhs_numbers)`,
+        [`Prescription/${shortFormIdOf(order)}`, nhsNumberOf(order)]);
+      assert.equal(audit.rows[0].n, 1);
+    });
   });
 });

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 export type PrescriptionAction =
   | 'prescription.prepare' | 'prescription.create' | 'prescription.cancel' | 'prescription.validate'
   | 'prescription.release' | 'prescription.dispense' | 'prescription.return' | 'prescription.withdraw' | 'prescription.claim'
-  | 'prescription.track';
+  | 'prescription.track' | 'prescription.expire';
 
 /**
  * Says what the request touched; the platform writes the entry (the routes' `config.audit`) before

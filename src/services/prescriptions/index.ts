@@ -4,6 +4,7 @@ import { configureEpsScope } from './routes/scope.js';
 import { prescribingRoutes } from './routes/prescribing.js';
 import { dispensingRoutes } from './routes/dispensing.js';
 import { loadEpsDataset } from './seed.js';
+import { startIssueExpiryWorker } from './handlers/expiry.js';
 
 /** Electronic Prescription Service (EPS): prescribing and dispensing FHIR APIs, from prescriber to pharmacy to claim. */
 export const prescriptionsService: ServiceModule = {
@@ -21,4 +22,5 @@ export const prescriptionsService: ServiceModule = {
   },
   seedDemo: async (ctx) => { await loadEpsDataset(ctx); },
   datasets: { eps: loadEpsDataset },
+  startWorkers: (ctx) => startIssueExpiryWorker(ctx),
 };

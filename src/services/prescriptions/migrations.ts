@@ -104,5 +104,21 @@ export const prescriptionsMigrations: MigrationSet = {
         DROP INDEX prescriptions.prescriptions_short_form_id;
       `,
     },
+    {
+      // Per-item dispensing states, the claim time and repeat-dispensing issues (lifecycle.ts
+      // PrescriptionState: items, itemsBefore, pendingCancellationItems, claimedAt, repeat) as
+      // jsonb; nullable, so a row the previous release wrote has none and its items are read from
+      // its status and cancelled_items. `valid_until`: the end of a repeat prescription's validity
+      // period, when its issues expire (the expiry sweep's index). `issue`: the repeat issue a
+      // history entry is about (1 for the previous release's).
+      id: '004_items_and_repeat_issues',
+      sql: `
+        ALTER TABLE prescriptions.prescriptions ADD COLUMN lifecycle jsonb;
+        ALTER TABLE prescriptions.prescriptions ADD COLUMN valid_until timestamptz;
+        CREATE INDEX prescriptions_expiring ON prescriptions.prescriptions (valid_until)
+          WHERE valid_until IS NOT NULL AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active');
+        ALTER TABLE prescriptions.history ADD COLUMN issue integer;
+      `,
+    },
   ],
 };

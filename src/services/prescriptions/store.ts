@@ -1,5 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.js';
-import type { PrescriptionState, Status } from './domain/lifecycle.js';
+import type { ItemStatus, Items, PrescriptionState, Status } from './domain/lifecycle.js';
 import type { Json } from './domain/fhir.js';
 
 /** The prescriptions service's only SQL. */
@@ -14,6 +14,8 @@ export interface PrescriptionRow {
   state: PrescriptionState;
   itemIds: string[];
   cancelledItems: string[];
+  /** A repeat prescription's validity end: its issues expire then. */
+  validUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,10 +24,31 @@ export interface PrescriptionRow {
 export type OrderedPrescription = PrescriptionRow & { orderBundle: Json };
 
 const COLUMNS = `nhs_number, short_form_id, long_form_id, prescriber_ods, author, nominated_pharmacy, course_of_therapy,
-  status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, created_at, updated_at`;
+  status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, created_at, updated_at, lifecycle, valid_until`;
 const WITH_ORDER = `${COLUMNS}, order_bundle`;
 
+/** What `lifecycle` holds: the parts of the state beyond its columns. */
+type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'pendingCancellationItems' | 'claimedAt' | 'repeat'>;
+
+/** A row's items as its status says, for rows the previous release wrote (no `lifecycle`). */
+const ITEM_OF_STATUS: Record<Status, ItemStatus> = {
+  'to-be-dispensed': 'to-be-dispensed', 'with-dispenser': 'with-dispenser', 'with-dispenser-active': 'partially-dispensed',
+  dispensed: 'fully-dispensed', claimed: 'fully-dispensed', 'not-dispensed': 'not-dispensed', cancelled: 'cancelled', expired: 'expired',
+};
+
+function lifecycleOf(r: Record<string, any>): StoredLifecycle {
+  if (r.lifecycle) {
+    // jsonb keeps an object's keys in its own order: the items go back into the order's.
+    const stored = r.lifecycle as StoredLifecycle;
+    const inOrder = (items: Items): Items => Object.fromEntries((r.item_ids as string[]).filter((id) => Object.hasOwn(items, id)).map((id) => [id, items[id]!]));
+    return { ...stored, items: inOrder(stored.items), itemsBefore: stored.itemsBefore.map(inOrder) };
+  }
+  const items = Object.fromEntries((r.item_ids as string[]).map((id) => [id, (r.cancelled_items as string[]).includes(id) ? 'cancelled' : ITEM_OF_STATUS[r.status as Status]]));
+  return { items, itemsBefore: Array.from({ length: r.dispense_notifications as number }, () => items) };
+}
+
 function rowOf(r: Record<string, any>): PrescriptionRow {
+  const lifecycle = lifecycleOf(r);
   return {
     nhsNumber: r.nhs_number, shortFormId: r.short_form_id, longFormId: r.long_form_id ?? undefined, prescriberOds: r.prescriber_ods,
     author: r.author ?? undefined, nominatedPharmacy: r.nominated_pharmacy ?? undefined, courseOfTherapy: r.course_of_therapy ?? undefined,
@@ -34,7 +57,13 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       dispenseNotifications: r.dispense_notifications,
       ...(r.dispenser ? { dispenser: r.dispenser } : {}),
       ...(r.pending_cancellation_by ? { pendingCancellationBy: r.pending_cancellation_by } : {}),
+      ...(lifecycle.pendingCancellationItems ? { pendingCancellationItems: lifecycle.pendingCancellationItems } : {}),
+      items: lifecycle.items,
+      itemsBefore: lifecycle.itemsBefore,
+      ...(lifecycle.claimedAt ? { claimedAt: lifecycle.claimedAt } : {}),
+      ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
     },
+    ...(r.valid_until ? { validUntil: r.valid_until } : {}),
     itemIds: r.item_ids, cancelledItems: r.cancelled_items, createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }
@@ -52,10 +81,18 @@ async function nhsNumberOf(db: Queryable, shortFormId: string): Promise<string |
   return rows[0]?.nhs_number;
 }
 
+const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
+  items: state.items, itemsBefore: state.itemsBefore,
+  ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
+  ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
+  ...(state.repeat ? { repeat: state.repeat } : {}),
+});
+const cancelledItemsOf = (state: PrescriptionState) => Object.keys(state.items).filter((id) => state.items[id] === 'cancelled');
+
 export async function insertPrescription(db: Queryable, row: OrderedPrescription, replace: boolean): Promise<boolean> {
   const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
     row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
-    row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt];
+    row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null];
   if (replace) {
     // Sandbox mode: a known id is accepted again and replaces the earlier prescription (and its history).
     const previous = await nhsNumberOf(db, row.shortFormId);
@@ -69,7 +106,7 @@ export async function insertPrescription(db: Queryable, row: OrderedPrescription
     'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.shortFormId, row.nhsNumber]);
   if (claimed.rowCount !== 1) return false;
   const { rowCount } = await db.query(
-    `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$15,$16,$14)
+    `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$15,$16,$17,$18,$14)
      ON CONFLICT DO NOTHING`, values);
   return rowCount === 1;
 }
@@ -121,15 +158,39 @@ export async function lockNominated(db: Queryable, pharmacy: string, limit: numb
   return rows.map(orderedRowOf);
 }
 
-export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date, cancelledItems = row.cancelledItems): Promise<void> {
+/** The new state; `cancelled_items` kept in step with the items (the bulk export and the previous release read it). */
+/**
+ * Up to `limit` prescriptions whose validity ended before `now` with an issue still to dispense,
+ * locked for their expiry; rows another transaction holds are skipped (the next sweep gets them).
+ * Found first, then each locked by its full key and checked again: under Citus a row lock is a
+ * single-shard statement, and a row changed since it was found is left alone.
+ */
+const EXPIRABLE = `valid_until IS NOT NULL AND valid_until < $1 AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active')`;
+export async function lockExpired(db: Queryable, now: Date, limit: number): Promise<PrescriptionRow[]> {
+  const found = await db.query<{ nhs_number: string; short_form_id: string }>(
+    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${EXPIRABLE} ORDER BY valid_until LIMIT $2`, [now, limit]);
+  const locked: PrescriptionRow[] = [];
+  for (const key of found.rows) {
+    const { rows } = await db.query(
+      `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $2 AND short_form_id = $3 AND ${EXPIRABLE} FOR UPDATE SKIP LOCKED`,
+      [now, key.nhs_number, key.short_form_id]);
+    if (rows[0]) locked.push(rowOf(rows[0]));
+  }
+  return locked;
+}
+
+export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date): Promise<void> {
   await db.query(
     `UPDATE prescriptions.prescriptions SET status = $3, dispenser = $4, dispense_notifications = $5, pending_cancellation_by = $6,
-       cancelled_items = $7, updated_at = $8 WHERE nhs_number = $1 AND short_form_id = $2`,
-    [row.nhsNumber, row.shortFormId, state.status, state.dispenser ?? null, state.dispenseNotifications, state.pendingCancellationBy ?? null, cancelledItems, at]);
+       cancelled_items = $7, updated_at = $8, lifecycle = $9 WHERE nhs_number = $1 AND short_form_id = $2`,
+    [row.nhsNumber, row.shortFormId, state.status, state.dispenser ?? null, state.dispenseNotifications, state.pendingCancellationBy ?? null,
+      cancelledItemsOf(state), at, storedLifecycle(state)]);
 }
 
 export interface HistoryEntry {
   event: string;
+  /** The repeat issue it is about (1 for a prescription dispensed once). */
+  issue?: number;
   status: Status;
   actorOds?: string;
   actorUser?: string;
@@ -139,16 +200,16 @@ export interface HistoryEntry {
 
 export async function appendHistory(db: Queryable, row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Promise<void> {
   await db.query(
-    `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-    [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null]);
+    `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message, issue)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+    [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null, entry.issue ?? 1]);
 }
 
 export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: string): Promise<Array<HistoryEntry & { at: Date }>> {
   const { rows } = await db.query(
-    `SELECT at, event, status, actor_ods, actor_user FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2 ORDER BY seq`,
+    `SELECT at, event, status, actor_ods, actor_user, issue FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2 ORDER BY seq`,
     [nhsNumber, shortFormId]);
-  return rows.map((r) => ({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined }));
+  return rows.map((r) => ({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined, issue: r.issue ?? 1 }));
 }
 
 export interface Replay { operation: string; statusCode: number; body: Json }

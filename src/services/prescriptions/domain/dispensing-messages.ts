@@ -1,4 +1,5 @@
 import { shortFormIdProblem } from './prescription-id.js';
+import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, type Json } from './fhir.js';
 
 /**
@@ -37,7 +38,11 @@ export function readRelease(parameters: Json): Read<ReleaseRequest> {
   return checkedId(id, (shortFormId) => ({ ok: true, value: { owner: ods, shortFormId } }), 'Parameters.parameter("group-identifier").valueIdentifier.value');
 }
 
-export interface DispenseNotification { dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean }
+export interface DispenseNotification {
+  dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean;
+  /** Each line item's status as the notification gives it (MedicationDispense.type), by item id; the last MedicationDispense of an item wins. */
+  items: Record<string, ItemStatus>;
+}
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   if (!Array.isArray(bundle.entry)) return missing("ResourceType Bundle must contain 'entry' field", 'Bundle.entry');
@@ -70,8 +75,21 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
   if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  const items = new Map<string, ItemStatus>();
+  for (const [i, dispense] of dispenses.entries()) {
+    const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
+    const itemId = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
+    const code = isObject(dispense.type) ? asArray(dispense.type.coding).filter(isObject)[0]?.code : undefined;
+    if (code === undefined || itemId === undefined) continue;
+    const status = itemStatusOfCode(code);
+    if (!status) {
+      return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
+        diagnostics: `MedicationDispense.type '${String(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
+    }
+    items.set(itemId, status);
+  }
   const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment, items: Object.fromEntries(items) } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 
 export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }
@@ -92,7 +110,15 @@ export function readTask(task: Json): Read<TaskRequest> {
   return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason } }), 'Task.groupIdentifier.value');
 }
 
-export interface ClaimRequest { dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean }
+export interface ClaimRequest {
+  dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
+  /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
+  issue?: number;
+  /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
+  issues?: number;
+}
+
+const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
@@ -106,5 +132,19 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const amendment = asArray(claim.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  const item = asArray(claim.item).filter(isObject)[0];
+  const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
+  const counts: Record<string, number> = {};
+  for (const name of ['numberOfRepeatsIssued', 'numberOfRepeatsAllowed']) {
+    const field = asArray(repeat?.extension).filter(isObject).find((e) => e.url === name);
+    if (!field) continue;
+    const value = field.valueInteger ?? field.valueUnsignedInt;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 999) {
+      return { ok: false, code: 'invalid-value', diagnostics: `${name} must be a whole number of at least 0.`, expression: `Claim.item.extension("Extension-EPS-RepeatInformation").${name}` };
+    }
+    counts[name] = value + 1;
+  }
+  const issue = counts.numberOfRepeatsIssued;
+  const issues = counts.numberOfRepeatsAllowed;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment, ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

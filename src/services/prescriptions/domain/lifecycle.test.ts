@@ -1,23 +1,37 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { STATUS_NAMES, initialState, transition, type LifecycleEvent, type PrescriptionState } from './lifecycle.js';
+import {
+  ITEM_STATUSES, STATUS_NAMES, initialState, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
+} from './lifecycle.js';
+import { claimAmendableUntil } from './claim-period.js';
+
+const ITEMS = ['item-1', 'item-2', 'item-3'];
+const AT = new Date('2026-03-10T12:00:00Z');
+const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, 5);
+const claimEvent = (dispenser: string, amendment = false, at = AT): Extract<LifecycleEvent, { type: 'claim' }> => ({ type: 'claim', dispenser, amendment, at, amendableUntil });
+/** What a dispenser reports of an item in a dispense notification (MedicationDispense.type). */
+const reported = fc.constantFrom<ItemStatus>('fully-dispensed', 'not-dispensed', 'partially-dispensed', 'owing', 'cancelled');
 
 const pharmacy = fc.constantFrom('FA565', 'VNE51', 'FCG71');
 const prescriber = fc.constantFrom('A83008', 'B81001');
 const event: fc.Arbitrary<LifecycleEvent> = fc.oneof(
   pharmacy.map((dispenser) => ({ type: 'release' as const, dispenser })),
   pharmacy.map((dispenser) => ({ type: 'return' as const, dispenser })),
-  fc.record({ dispenser: pharmacy, outcome: fc.constantFrom('partial' as const, 'complete' as const, 'none' as const), amendment: fc.boolean() })
-    .map((e) => ({ type: 'dispense' as const, ...e })),
+  fc.record({
+    dispenser: pharmacy, outcome: fc.constantFrom('partial' as const, 'complete' as const, 'none' as const), amendment: fc.boolean(),
+    // Ids that are also names on every object's prototype must be items like any other (unknown here).
+    items: fc.dictionary(fc.constantFrom(...ITEMS, 'unknown-item', 'constructor', 'toString'), reported),
+  }).map((e) => ({ type: 'dispense' as const, ...e })),
   pharmacy.map((dispenser) => ({ type: 'withdraw' as const, dispenser })),
-  fc.record({ dispenser: pharmacy, amendment: fc.boolean() }).map((e) => ({ type: 'claim' as const, ...e })),
-  prescriber.map((p) => ({ type: 'cancel' as const, prescriber: p })),
+  fc.record({ dispenser: pharmacy, amendment: fc.boolean() }).map((e) => claimEvent(e.dispenser, e.amendment)),
+  fc.record({ prescriber, item: fc.option(fc.constantFrom(...ITEMS, 'constructor'), { nil: undefined }) })
+    .map((e) => ({ type: 'cancel' as const, prescriber: e.prescriber, ...(e.item ? { item: e.item } : {}) })),
   fc.constant({ type: 'expire' as const }),
 );
 
 function run(events: LifecycleEvent[]): PrescriptionState {
-  let state = initialState();
+  let state = initialState(ITEMS);
   for (const e of events) {
     const next = transition(state, e);
     if (next.ok) state = next.state;
@@ -33,18 +47,21 @@ describe('prescription lifecycle', () => {
       { type: 'release', dispenser: 'FA565' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'partial' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'complete' },
-      { type: 'claim', dispenser: 'FA565' },
+      claimEvent('FA565'),
     ]);
-    assert.deepEqual(s, { status: 'claimed', dispenser: 'FA565', dispenseNotifications: 2 });
+    const dispensed = Object.fromEntries(ITEMS.map((id) => [id, 'fully-dispensed']));
+    const partly = Object.fromEntries(ITEMS.map((id) => [id, 'partially-dispensed']));
+    const held = Object.fromEntries(ITEMS.map((id) => [id, 'with-dispenser']));
+    assert.deepEqual(s, { status: 'claimed', dispenser: 'FA565', dispenseNotifications: 2, items: dispensed, itemsBefore: [held, partly], claimedAt: AT.toISOString() });
   });
 
   it('refuses a second pharmacy with PRESCRIPTION_WITH_ANOTHER_DISPENSER, and dispensing before release as an invalid transition', () => {
     const released = go([{ type: 'release', dispenser: 'FA565' }]);
     assert.deepEqual(transition(released, { type: 'release', dispenser: 'VNE51' }),
       { ok: false, refusal: 'PRESCRIPTION_WITH_ANOTHER_DISPENSER', diagnostics: 'Prescription is with another dispenser' });
-    assert.deepEqual(transition(initialState(), { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }),
+    assert.deepEqual(transition(initialState(ITEMS), { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }),
       { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: 'Cannot dispense a prescription that is To be Dispensed' });
-    assert.equal((transition(initialState(), { type: 'claim', dispenser: 'FA565' }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal((transition(initialState(ITEMS), claimEvent('FA565')) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
   });
 
   it('answers each cancellation with its R-code: cancelled before release, marked once with the dispenser, refused after', () => {
@@ -77,12 +94,12 @@ describe('prescription lifecycle', () => {
 
   it('invariants under any sequence of events: terminal states stay put, only the holder acts, a refusal changes nothing', () => {
     fc.assert(fc.property(fc.array(event, { maxLength: 30 }), (events) => {
-      let state = initialState();
+      let state = initialState(ITEMS);
       for (const e of events) {
         const next = transition(state, e);
         assert.ok(STATUS_NAMES.includes(state.status));
         if (!next.ok) {
-          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|R-00\d\d)$/);
+          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|R-00\d\d)$/);
           continue;
         }
         if (state.status === 'cancelled' || state.status === 'expired') assert.deepEqual(next.state, state);
@@ -99,7 +116,7 @@ describe('prescription lifecycle', () => {
 
   it('exactly one of many pharmacies releasing in any order gets it', () => {
     fc.assert(fc.property(fc.array(pharmacy, { minLength: 2, maxLength: 10 }), (pharmacies) => {
-      let state = initialState();
+      let state = initialState(ITEMS);
       const winners = new Set<string>();
       for (const p of pharmacies) {
         const t = transition(state, { type: 'release', dispenser: p });
@@ -107,5 +124,150 @@ describe('prescription lifecycle', () => {
       }
       assert.deepEqual([...winners], [pharmacies[0]]);
     }));
+  });
+
+  it('each item takes the status its MedicationDispense gives; the prescription follows from its items', () => {
+    const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    const owing = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'partial',
+      items: { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled', 'not-on-it': 'fully-dispensed' } }]);
+    assert.equal(owing.status, 'with-dispenser-active');
+    assert.deepEqual(owing.items, { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled' });
+    // The owed item dispensed later: every item is done with, so the prescription is dispensed whatever the message's own status said.
+    const done = transition(owing, { type: 'dispense', dispenser: 'FA565', outcome: 'partial', items: { 'item-2': 'fully-dispensed' } });
+    assert.ok(done.ok);
+    assert.equal(done.state.status, 'dispensed');
+    const nothing = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'none', items: { 'item-1': 'not-dispensed', 'item-2': 'not-dispensed', 'item-3': 'cancelled' } }]);
+    assert.equal(nothing.status, 'not-dispensed');
+    // A notification that names none of the prescription's items speaks for all of them through its status.
+    assert.deepEqual(go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { other: 'owing' } }]).items,
+      Object.fromEntries(ITEMS.map((id) => [id, 'fully-dispensed'])));
+    // A withdrawal restores the items as they were before the notification it takes back.
+    const withdrawn = transition(done.ok ? done.state : owing, { type: 'withdraw', dispenser: 'FA565' });
+    assert.ok(withdrawn.ok);
+    assert.deepEqual(withdrawn.state.items, owing.items);
+  });
+
+  it('a cancellation naming one item cancels only it (R-0001); the prescription is cancelled when its last item is; an unknown item is R-0008', () => {
+    const one = transition(initialState(ITEMS), { type: 'cancel', prescriber: 'A83008', item: 'item-2' });
+    assert.ok(one.ok);
+    assert.equal(one.cancellation, 'R-0001');
+    assert.deepEqual(one.state.items, { 'item-1': 'to-be-dispensed', 'item-2': 'cancelled', 'item-3': 'to-be-dispensed' });
+    assert.equal(one.state.status, 'to-be-dispensed');
+    assert.equal((transition(one.state, { type: 'cancel', prescriber: 'A83008', item: 'item-2' }) as { refusal: string }).refusal, 'R-0006');
+    assert.equal((transition(one.state, { type: 'cancel', prescriber: 'A83008', item: 'nope' }) as { refusal: string }).refusal, 'R-0008');
+    const all = go([{ type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'cancel', prescriber: 'A83008', item: 'item-2' }, { type: 'cancel', prescriber: 'A83008', item: 'item-3' }]);
+    assert.equal(all.status, 'cancelled');
+    // Released, the item cancelled is marked; the return cancels just that item and puts the rest back to be dispensed.
+    const back = go([{ type: 'release', dispenser: 'FA565' }, { type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'return', dispenser: 'FA565' }]);
+    assert.deepEqual(back, { status: 'to-be-dispensed', dispenseNotifications: 0, items: { 'item-1': 'cancelled', 'item-2': 'to-be-dispensed', 'item-3': 'to-be-dispensed' }, itemsBefore: [] });
+  });
+
+  it('items and the prescription agree under any sequence of events', () => {
+    const DONE: ItemStatus[] = ['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'];
+    fc.assert(fc.property(fc.array(event, { maxLength: 30 }), (events) => {
+      const state = run(events);
+      const items = Object.values(state.items);
+      assert.deepEqual(Object.keys(state.items), ITEMS, 'the items are the order\'s, no more');
+      assert.ok(items.every((s) => s in ITEM_STATUSES));
+      if (state.status === 'cancelled') assert.ok(items.every((s) => s === 'cancelled'));
+      else assert.ok(!items.every((s) => s === 'cancelled') || state.status !== 'to-be-dispensed');
+      if (state.status === 'dispensed' || state.status === 'not-dispensed' || state.status === 'claimed') {
+        assert.ok(items.every((s) => DONE.includes(s)));
+        assert.equal(statusOfItems(state.items), state.status === 'claimed' ? statusOfItems(state.items) : state.status);
+      }
+      if (state.status === 'to-be-dispensed') assert.ok(items.every((s) => s === 'to-be-dispensed' || s === 'cancelled'));
+      if (state.status === 'with-dispenser') assert.ok(items.every((s) => s === 'with-dispenser' || s === 'cancelled'));
+      if (state.status === 'expired') assert.ok(items.every((s) => DONE.includes(s)));
+      assert.equal(state.itemsBefore.length, state.status === 'to-be-dispensed' || state.status === 'cancelled' ? 0 : state.dispenseNotifications);
+    }), { numRuns: 500 });
+  });
+
+  it('statusOfItems: dispensed exactly when every item is done with and one was dispensed', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom(...(Object.keys(ITEM_STATUSES) as ItemStatus[])), { minLength: 1, maxLength: 6 }), (statuses) => {
+      const status = statusOfItems(Object.fromEntries(statuses.map((s, i) => [`i${i}`, s])));
+      const done = statuses.every((s) => ['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'].includes(s));
+      assert.equal(status, !done ? 'with-dispenser-active' : statuses.includes('fully-dispensed') ? 'dispensed' : 'not-dispensed');
+    }));
+  });
+
+  it('a claim may be amended until the end of the claim period, then CLAIM_AMEND_PERIOD_ISSUE', () => {
+    const claimed = go([{ type: 'release', dispenser: 'FA565' }, { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }, claimEvent('FA565')]);
+    const amend = (at: string) => transition(claimed, claimEvent('FA565', true, new Date(at)));
+    assert.ok(amend('2026-04-05T23:59:59.999Z').ok);
+    assert.deepEqual(amend('2026-04-06T00:00:00Z'),
+      { ok: false, refusal: 'CLAIM_AMEND_PERIOD_ISSUE', diagnostics: 'Claim amendment is not permitted outside of the claim period.' });
+    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 28 }), (claimedAt, day) => {
+      const until = claimAmendableUntil(claimedAt, day);
+      assert.ok(until > claimedAt);
+      const next = new Date(Date.UTC(claimedAt.getUTCFullYear(), claimedAt.getUTCMonth() + 1, 1));
+      assert.equal(until.getUTCMonth(), next.getUTCMonth(), 'in the month after the claim');
+      assert.equal(until.getUTCDate(), day);
+      const after = new Date(until.getTime() + 1);
+      assert.deepEqual([after.getUTCHours(), after.getUTCMinutes(), after.getUTCSeconds(), after.getUTCMilliseconds()], [0, 0, 0, 0], 'the last instant of that day');
+    }));
+  });
+
+  describe('repeat dispensing', () => {
+    const dispensed: LifecycleEvent = { type: 'dispense', dispenser: 'FA565', outcome: 'complete' };
+    const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    const runFrom = (state: PrescriptionState, events: LifecycleEvent[]) => {
+      for (const e of events) { const next = transition(state, e); if (next.ok) state = next.state; }
+      return state;
+    };
+
+    it('issue 1 of 3: each issue dispensed makes the next to be dispensed; the last stays dispensed; earlier issues are claimed by number', () => {
+      const first = transition(runFrom(initialState(ITEMS, 3), [released]), dispensed);
+      assert.ok(first.ok);
+      assert.equal(first.state.status, 'to-be-dispensed');
+      assert.deepEqual(first.state.repeat, { issue: 2, issues: 3, earlier: [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }] });
+      assert.deepEqual(first.issues, [{ issue: 1, status: 'dispensed' }, { issue: 2, status: 'to-be-dispensed', event: 'issue-available' }]);
+      assert.deepEqual(first.state.items, Object.fromEntries(ITEMS.map((id) => [id, 'to-be-dispensed'])));
+      // Issue 2 may go to another pharmacy; issue 1 is still claimed by the one that dispensed it.
+      assert.equal((transition(first.state, { ...claimEvent('VNE51'), issue: 1 }) as { refusal: string }).refusal, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
+      assert.equal((transition(first.state, { ...claimEvent('FA565'), issue: 1, issues: 6 }) as { refusal: string }).refusal, 'MISMATCH_AUTHORISED_REPEAT_COUNTS');
+      const claimed = transition(first.state, { ...claimEvent('FA565'), issue: 1 });
+      assert.ok(claimed.ok);
+      assert.deepEqual(claimed.issues, [{ issue: 1, status: 'claimed' }]);
+      assert.equal(claimed.state.status, 'to-be-dispensed', 'the current issue is untouched');
+      assert.equal((transition(claimed.state, { ...claimEvent('FA565'), issue: 1 }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'claimed once');
+      assert.ok(transition(claimed.state, { ...claimEvent('FA565', true), issue: 1 }).ok, 'its claim amended');
+      assert.equal((transition(claimed.state, { ...claimEvent('FA565'), issue: 3 }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'not issued yet');
+      const last = runFrom(claimed.state, [{ type: 'release', dispenser: 'VNE51' }, { ...dispensed, dispenser: 'VNE51' }, released, dispensed]);
+      assert.equal(last.status, 'dispensed');
+      assert.equal(last.repeat!.issue, 3);
+      assert.ok(transition(last, { ...claimEvent('FA565'), issue: 3 }).ok);
+    });
+
+    it('a cancellation pending when an issue is dispensed cancels the remaining issues; expiry ends them', () => {
+      const pending = runFrom(initialState(ITEMS, 3), [released, ...ITEMS.map((item) => ({ type: 'cancel' as const, prescriber: 'A83008', item }))]);
+      assert.equal(pending.status, 'with-dispenser');
+      const next = transition(pending, dispensed);
+      assert.ok(next.ok);
+      assert.equal(next.state.status, 'cancelled');
+      assert.deepEqual(next.issues?.[1], { issue: 2, status: 'cancelled', event: 'cancelled' });
+      const expired = transition(runFrom(initialState(ITEMS, 3), [released]), { type: 'expire' });
+      assert.ok(expired.ok);
+      assert.equal(expired.state.status, 'expired');
+      assert.deepEqual(Object.values(expired.state.items), ITEMS.map(() => 'expired'));
+      assert.equal(transition(expired.state, released).ok, false, 'no issue follows an expired one');
+    });
+
+    it('under any sequence of events the issues count up one at a time, never past the last, each earlier one done with', () => {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.oneof(event, pharmacy.map((dispenser) => ({ ...claimEvent(dispenser), issue: 1 }))), { maxLength: 40 }), (issues, events) => {
+        let state = initialState(ITEMS, issues);
+        for (const e of events) {
+          const next = transition(state, e);
+          if (!next.ok) continue;
+          const before = state.repeat!.issue;
+          const after = next.state.repeat!.issue;
+          assert.ok(after === before || (after === before + 1 && (state.status === 'with-dispenser' || state.status === 'with-dispenser-active'
+            || state.status === 'dispensed' || state.status === 'not-dispensed') && e.type === 'dispense'));
+          assert.ok(after <= issues);
+          assert.deepEqual(next.state.repeat!.earlier.map((x) => x.issue), Array.from({ length: after - 1 }, (_, i) => i + 1));
+          if (after > before) assert.ok(next.state.status === 'to-be-dispensed' || next.state.status === 'cancelled');
+          state = next.state;
+        }
+      }), { numRuns: 300 });
+    });
   });
 });

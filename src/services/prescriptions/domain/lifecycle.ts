@@ -1,3 +1,5 @@
+import { DONE, itemsAfterNotification, itemsBecome, statusOfItems, type ItemStatus, type Items } from './items.js';
+
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
  * EPS's prescription status codes, `https://fhir.nhs.uk/CodeSystem/EPS-task-business-status`):
@@ -11,6 +13,11 @@
  * release; once it is with a dispenser the cancellation is recorded as pending (R-0002/R-0003) and
  * takes effect when the dispenser returns it to the Spine (the dispenser's agreement). Every illegal
  * transition names the spec's error code.
+ *
+ * Each line item has its own status (items.ts): a dispense notification sets them, and the
+ * prescription's status after it follows from them; a cancellation names an item. A
+ * repeat-dispensing prescription is issued again and again: its state is the current issue's, and
+ * an issue dispensed (complete) makes way for the next (`nextIssue`).
  */
 export const STATUSES = {
   'to-be-dispensed': { code: '0001', display: 'To be Dispensed' },
@@ -25,6 +32,8 @@ export const STATUSES = {
 export type Status = keyof typeof STATUSES;
 export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
 
+export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items } from './items.js';
+
 export interface PrescriptionState {
   status: Status;
   /** ODS code of the pharmacy holding it (released to), while it is with one and after. */
@@ -33,15 +42,41 @@ export interface PrescriptionState {
   dispenseNotifications: number;
   /** A cancellation asked for while the prescription was with a dispenser: who asked. */
   pendingCancellationBy?: string;
+  /** The items that cancellation names (done when the dispenser returns the prescription). */
+  pendingCancellationItems?: string[];
+  /** Each line item's status. */
+  items: Items;
+  /** The items as they were before each dispense notification in force, oldest first: a withdrawal restores the last. */
+  itemsBefore: Items[];
+  /** When the prescription was claimed (the claim amendment period runs from it). */
+  claimedAt?: string;
+  /** Repeat dispensing (continuous-repeat-dispensing): the issue now current, of how many. */
+  repeat?: RepeatIssues;
+}
+
+/**
+ * A repeat-dispensing prescription is issued `issues` times (the order's numberOfRepeatsAllowed + 1).
+ * The state above is the current issue's; when it is dispensed (every item done with) the next
+ * issue becomes to be dispensed, and the finished one waits here for its claim.
+ */
+export interface RepeatIssues {
+  /** The issue now current, from 1. */
+  issue: number;
+  issues: number;
+  earlier: Array<{ issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string }>;
 }
 
 export type LifecycleEvent =
   | { type: 'release'; dispenser: string }
   | { type: 'return'; dispenser: string }
-  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; amendment?: boolean }
+  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
   | { type: 'withdraw'; dispenser: string }
-  | { type: 'claim'; dispenser: string; amendment?: boolean }
-  | { type: 'cancel'; prescriber: string }
+  | {
+    type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
+    /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
+    issue?: number; issues?: number;
+  }
+  | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
 
 /** Cancellation responses (`medicationrequest-status-history`): R-0001 cancelled; the rest refusals or pending. */
@@ -57,13 +92,67 @@ export const CANCELLATION_RESPONSES = {
 } as const;
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
-export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | CancellationResponse;
+export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
+  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse;
+
+/** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
+export interface IssueChange { issue: number; status: Status; event?: string }
 
 export type Transition =
-  | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse }
+  | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
   | { ok: false; refusal: TransitionRefusal; diagnostics: string };
 
-export const initialState = (): PrescriptionState => ({ status: 'to-be-dispensed', dispenseNotifications: 0 });
+export const initialState = (itemIds: readonly string[], repeatIssues?: number): PrescriptionState => ({
+  status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
+  ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [] } } : {}),
+});
+
+/** The issue a state is at (1 for a prescription dispensed once). */
+export const issueOf = (state: PrescriptionState) => state.repeat?.issue ?? 1;
+
+/**
+ * A repeat issue done with (dispensed or not dispensed) makes way for the next, if any: it becomes
+ * to be dispensed, by any pharmacy, its items too (cancelled ones stay cancelled, and a cancellation
+ * still pending from the last issue takes effect on it, so the remaining issues are cancelled).
+ */
+function nextIssue(state: PrescriptionState): Transition {
+  const repeat = state.repeat;
+  if (!repeat || repeat.issue >= repeat.issues || (state.status !== 'dispensed' && state.status !== 'not-dispensed') || !state.dispenser) {
+    return { ok: true, state };
+  }
+  const pending = state.pendingCancellationBy !== undefined ? state.pendingCancellationItems ?? Object.keys(state.items) : [];
+  const items = Object.fromEntries(Object.entries(itemsBecome(state.items, 'to-be-dispensed')).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
+  const cancelled = Object.values(items).every((s) => s === 'cancelled');
+  const next: PrescriptionState = {
+    status: cancelled ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [],
+    ...(cancelled ? { pendingCancellationBy: state.pendingCancellationBy } : {}),
+    repeat: { ...repeat, issue: repeat.issue + 1, earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser }] },
+  };
+  return {
+    ok: true, state: next,
+    issues: [{ issue: repeat.issue, status: state.status }, { issue: repeat.issue + 1, status: next.status, event: cancelled ? 'cancelled' : 'issue-available' }],
+  };
+}
+
+/** A claim (or its amendment) for an earlier issue of a repeat prescription, done with and waiting for it. */
+function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEvent, { type: 'claim' }>): Transition {
+  const repeat = state.repeat!;
+  const earlier = repeat.earlier.find((e) => e.issue === event.issue);
+  if (!earlier) return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Issue ${String(event.issue)} of this prescription has not been dispensed`);
+  if (earlier.dispenser !== event.dispenser) return refuse('PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser');
+  if (event.amendment ? earlier.claimedAt === undefined : earlier.claimedAt !== undefined) {
+    return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${event.amendment ? 'amend the claim of' : 'claim'} issue ${earlier.issue}: it is ${earlier.claimedAt ? 'claimed' : 'not claimed'}`);
+  }
+  if (event.amendment && event.amendableUntil && event.at > event.amendableUntil(new Date(earlier.claimedAt!))) {
+    return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
+  }
+  const claimed = { ...earlier, status: 'claimed' as const, claimedAt: earlier.claimedAt ?? event.at.toISOString() };
+  return {
+    ok: true,
+    state: { ...state, repeat: { ...repeat, earlier: repeat.earlier.map((e) => (e.issue === earlier.issue ? claimed : e)) } },
+    issues: [{ issue: earlier.issue, status: 'claimed' }],
+  };
+}
 
 const refuse = (refusal: TransitionRefusal, diagnostics: string): Transition => ({ ok: false, refusal, diagnostics });
 const invalid = (state: PrescriptionState, what: string) =>
@@ -82,7 +171,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
   switch (event.type) {
     case 'release': {
       if (state.status === 'to-be-dispensed') {
-        return { ok: true, state: { ...state, status: 'with-dispenser', dispenser: event.dispenser } };
+        return { ok: true, state: { ...state, status: 'with-dispenser', dispenser: event.dispenser, items: itemsBecome(state.items, 'with-dispenser') } };
       }
       if (HELD.includes(state.status) && state.dispenser !== event.dispenser) {
         return refuse('PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser');
@@ -95,10 +184,19 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const held = heldBy(state, event.dispenser, 'return');
       if (held) return held;
       if (state.status !== 'with-dispenser') return invalid(state, 'return');
+      const back = itemsBecome(state.items, 'to-be-dispensed');
+      const repeat = state.repeat ? { repeat: state.repeat } : {};
       if (state.pendingCancellationBy !== undefined) {
-        return { ok: true, state: { status: 'cancelled', dispenseNotifications: 0, pendingCancellationBy: state.pendingCancellationBy } };
+        // The dispenser's agreement: the cancellation asked for while it held the prescription takes effect.
+        const pending = state.pendingCancellationItems ?? Object.keys(back);
+        const items = Object.fromEntries(Object.entries(back).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
+        const all = Object.values(items).every((s) => s === 'cancelled');
+        return {
+          ok: true,
+          state: { status: all ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [], ...(all ? { pendingCancellationBy: state.pendingCancellationBy } : {}), ...repeat },
+        };
       }
-      return { ok: true, state: initialState() };
+      return { ok: true, state: { status: 'to-be-dispensed', dispenseNotifications: 0, items: back, itemsBefore: [], ...repeat } };
     }
     case 'dispense': {
       const held = heldBy(state, event.dispenser, 'dispense');
@@ -109,45 +207,76 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
-      const status: Status = event.outcome === 'partial' ? 'with-dispenser-active' : event.outcome === 'complete' ? 'dispensed' : 'not-dispensed';
-      return { ok: true, state: { ...state, status, dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1) } };
+      // An amendment replaces the last notification: it applies to the items as they were before it.
+      const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
+      const items = itemsAfterNotification(before, event.outcome, event.items);
+      return nextIssue({
+        ...state, status: statusOfItems(items), items,
+        itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
+        dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
+      });
     }
     case 'withdraw': {
       const held = heldBy(state, event.dispenser, 'withdraw');
       if (held) return held;
       if (state.dispenseNotifications === 0 || state.status === 'claimed') return invalid(state, 'withdraw a dispense notification of');
       const remaining = state.dispenseNotifications - 1;
-      return { ok: true, state: { ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining } };
+      const items = state.itemsBefore[state.itemsBefore.length - 1] ?? itemsBecome(state.items, 'with-dispenser');
+      return {
+        ok: true,
+        state: { ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1) },
+      };
     }
     case 'claim': {
+      if (state.repeat && event.issues !== undefined && event.issues !== state.repeat.issues) {
+        return refuse('MISMATCH_AUTHORISED_REPEAT_COUNTS',
+          `The claim says the prescription has ${event.issues} issues (numberOfRepeatsAllowed ${event.issues - 1}); it has ${state.repeat.issues} (numberOfRepeatsAllowed ${state.repeat.issues - 1}).`);
+      }
+      if (state.repeat && event.issue !== undefined && event.issue !== state.repeat.issue) {
+        return event.issue < state.repeat.issue ? claimEarlierIssue(state, event) : invalid(state, `claim issue ${event.issue} of`);
+      }
       const held = heldBy(state, event.dispenser, 'claim');
       if (held) return held;
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
       }
-      return { ok: true, state: { ...state, status: 'claimed' } };
+      if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {
+        return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
+      }
+      return { ok: true, state: { ...state, status: 'claimed', claimedAt: event.amendment ? state.claimedAt ?? event.at.toISOString() : event.at.toISOString() } };
     }
     case 'cancel':
-      return cancel(state, event.prescriber);
+      return cancel(state, event.prescriber, event.item);
     case 'expire':
       if (state.status === 'to-be-dispensed' || state.status === 'with-dispenser' || state.status === 'with-dispenser-active') {
-        return { ok: true, state: { ...state, status: 'expired' } };
+        return { ok: true, state: { ...state, status: 'expired', items: itemsBecome(state.items, 'expired', DONE) } };
       }
       return invalid(state, 'expire');
   }
 }
 
-function cancel(state: PrescriptionState, prescriber: string): Transition {
-  const refused = (code: CancellationResponse) => refuse(code, CANCELLATION_RESPONSES[code]);
+/**
+ * A prescriber cancels one item (or, naming none, every item). Before release the item is
+ * cancelled (R-0001), and the prescription once every item is; with a dispenser it is marked for
+ * cancellation (R-0002, R-0003); afterwards each refusal has its R-code.
+ */
+function cancel(state: PrescriptionState, prescriber: string, item?: string): Transition {
+  const refused = (code: CancellationResponse | 'R-0008') => refuse(code, code === 'R-0008' ? 'Prescription/item not found' : CANCELLATION_RESPONSES[code]);
+  if (item !== undefined && !Object.hasOwn(state.items, item)) return refused('R-0008');
+  const named = item === undefined ? Object.keys(state.items) : [item];
+  if (named.every((id) => state.items[id] === 'cancelled')) return refused('R-0006');
   switch (state.status) {
-    case 'to-be-dispensed':
-      return { ok: true, state: { ...state, status: 'cancelled' }, cancellation: 'R-0001' };
+    case 'to-be-dispensed': {
+      const items = Object.fromEntries(Object.entries(state.items).map(([id, s]) => [id, named.includes(id) ? 'cancelled' as const : s]));
+      const all = Object.values(items).every((s) => s === 'cancelled');
+      return { ok: true, state: { ...state, status: all ? 'cancelled' : state.status, items }, cancellation: 'R-0001' };
+    }
     case 'with-dispenser':
     case 'with-dispenser-active':
       if (state.pendingCancellationBy !== undefined && state.pendingCancellationBy !== prescriber) return refused('R-0007');
       return {
         ok: true,
-        state: { ...state, pendingCancellationBy: prescriber },
+        state: { ...state, pendingCancellationBy: prescriber, pendingCancellationItems: [...new Set([...(state.pendingCancellationItems ?? []), ...named])] },
         cancellation: state.status === 'with-dispenser' ? 'R-0002' : 'R-0003',
       };
     case 'dispensed':

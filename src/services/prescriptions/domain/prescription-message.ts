@@ -21,6 +21,8 @@ export interface PrescriptionMessage {
   nominatedPharmacy?: string;
   courseOfTherapy?: string;
   itemIds: string[];
+  /** Repeat dispensing (continuous-repeat-dispensing): how many issues, and until when they may be dispensed. */
+  repeat?: { issues: number; validUntil?: Date };
   medicationRequests: Json[];
   signature?: { data?: string; when?: string };
 }
@@ -40,6 +42,39 @@ const codeOf = (concept: unknown) => {
   return isObject(coding) && typeof coding.code === 'string' ? coding.code : undefined;
 };
 const distinct = (values: Array<string | undefined>) => [...new Set(values)];
+
+const REPEAT_DISPENSING = 'continuous-repeat-dispensing';
+/** More issues than this is not a prescription (EPS repeat dispensing runs for up to a year). */
+const MAX_REPEATS = 99;
+const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
+
+/**
+ * A repeat-dispensing order's issues (the spec's MedicationRequest schema: `numberOfRepeatsAllowed`
+ * is the number of issues besides the first, "if a prescription is valid for 6 issues in total, the
+ * value entered must be 5") and the end of its validity period (a date is valid to its end, UTC).
+ * The items must agree: the issues are the prescription's.
+ */
+export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: { issues: number; validUntil?: Date } } | { ok: false; problem: MessageProblem } {
+  const expression = 'Bundle.entry.resource.ofType(MedicationRequest).dispenseRequest';
+  const dispense = requests.map((r) => (isObject(r.dispenseRequest) ? r.dispenseRequest : {}));
+  const repeats = distinct(dispense.map((d) => (d.numberOfRepeatsAllowed === undefined ? undefined : JSON.stringify(d.numberOfRepeatsAllowed))));
+  if (repeats.includes(undefined)) {
+    return { ok: false, problem: { kind: 'missing-value', diagnostics: 'MedicationRequest.dispenseRequest.numberOfRepeatsAllowed is required for repeat dispensing.', expression: `${expression}.numberOfRepeatsAllowed` } };
+  }
+  const allowed = Number(repeats[0]);
+  if (repeats.length > 1 || !Number.isInteger(allowed) || allowed < 0 || allowed > MAX_REPEATS) {
+    return { ok: false, problem: { kind: 'verification', diagnostics: `Expected all MedicationRequests to have the same value for dispenseRequest.numberOfRepeatsAllowed, a whole number from 0 to ${MAX_REPEATS}.`, expression: `${expression}.numberOfRepeatsAllowed` } };
+  }
+  const ends = distinct(dispense.map((d) => (isObject(d.validityPeriod) && typeof d.validityPeriod.end === 'string' ? d.validityPeriod.end : undefined)));
+  const end = ends[0];
+  if (ends.length > 1) return { ok: false, problem: { kind: 'verification', diagnostics: 'Expected all MedicationRequests to have the same value for dispenseRequest.validityPeriod.end.', expression: `${expression}.validityPeriod.end` } };
+  if (end === undefined) return { ok: true, repeat: { issues: allowed + 1 } };
+  const validUntil = new Date(DATE_ONLY.test(end) ? `${end}T23:59:59.999Z` : end);
+  if (Number.isNaN(validUntil.getTime()) || !/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.test(end)) {
+    return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.validityPeriod.end '${end}' is not a FHIR date or dateTime.`, expression: `${expression}.validityPeriod.end` } };
+  }
+  return { ok: true, repeat: { issues: allowed + 1, validUntil } };
+}
 
 /**
  * `checksum: false` for `$prepare`: EPS checks the short-form id's check character when the order
@@ -98,6 +133,12 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
       return { ok: false, problem: { kind: 'missing-value', diagnostics: 'Multiple dosage instruction lines require a sequence number on each.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).dosageInstruction.sequence' } };
     }
   }
+  let repeat: PrescriptionMessage['repeat'];
+  if (event === 'prescription-order' && courses[0] === REPEAT_DISPENSING) {
+    const read = readRepeatDispensing(requests);
+    if (!read.ok) return read;
+    repeat = read.repeat;
+  }
   const patient = resolve(entries, requests[0]!.subject) ?? resourcesOf(entries, 'Patient')[0];
   const nhsNumber = patient ? identifierValue(patient.identifier, SYSTEMS.nhsNumber) : undefined;
   if (!nhsNumber) return { ok: false, problem: { kind: 'missing-value', diagnostics: 'Patient.identifier (NHS number) is missing', expression: 'Bundle.entry.resource.ofType(Patient).identifier' } };
@@ -117,7 +158,7 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
     ok: true,
     message: {
       event, entries, shortFormId, longFormId: longFormId as string | undefined, nhsNumber, prescriberOds, author,
-      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], medicationRequests: requests,
+      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], medicationRequests: requests, ...(repeat ? { repeat } : {}),
       ...(signature ? { signature: { data: typeof signature.data === 'string' ? signature.data : undefined, when: typeof signature.when === 'string' ? signature.when : undefined } } : {}),
     },
   };

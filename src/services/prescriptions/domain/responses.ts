@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { CANCELLATION_RESPONSES, STATUSES, type CancellationResponse, type Status } from './lifecycle.js';
+import { CANCELLATION_RESPONSES, ITEM_STATUSES, STATUSES, type CancellationResponse, type Items, type Status } from './lifecycle.js';
+
+const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
+/**
+ * The spec's EPS-RepeatInformation: `numberOfRepeatsAllowed` is the issues less one, and
+ * `numberOfRepeatsIssued` the current issue less one ("if the current issue is the first issue, then
+ * the numberOfRepeatsIssued value will be 0"); tracking writes them as valueUnsignedInt
+ * (examples/spec/errors/task/success.json), the release as valueInteger (ReleaseMedicationRequest).
+ */
+const repeatInformation = (repeat: { issue: number; issues: number }, type: 'valueInteger' | 'valueUnsignedInt') => ({
+  url: REPEAT_INFORMATION,
+  extension: [{ url: 'numberOfRepeatsAllowed', [type]: repeat.issues - 1 }, { url: 'numberOfRepeatsIssued', [type]: repeat.issue - 1 }],
+});
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, type Json } from './fhir.js';
 
 /** The wire shapes EPS answers with, built from what the Spine holds (spec examples beside each). */
@@ -76,8 +88,36 @@ export function releaseParameters(passed: Json[], failed: Json[], now: Date, sel
   };
 }
 
-/** A released prescription as EPS hands it over: the signed order Bundle, stamped with its release time. */
-export const releasedBundle = (order: Json, now: Date): Json => ({ ...order, timestamp: instant(now) });
+const DISPENSING_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation';
+const dispensingInformation = (status: Items[string]) => ({
+  url: DISPENSING_INFORMATION,
+  extension: [{ url: 'dispenseStatus', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', ...ITEM_STATUSES[status] } }],
+});
+
+/**
+ * A released prescription as EPS hands it over (examples/spec/dispensing/release/*-res.json): the
+ * signed order Bundle, stamped with its release time, each MedicationRequest carrying its item's
+ * dispense status (Extension-EPS-DispensingInformation); a cancelled item is `cancelled`, with its
+ * R-0001 status history.
+ */
+export function releasedBundle(order: Json, now: Date, items: Items = {}, repeat?: { issue: number; issues: number }): Json {
+  const entry = asArray(order.entry).map((e) => {
+    if (!isObject(e) || !isObject(e.resource) || e.resource.resourceType !== 'MedicationRequest') return e;
+    const status = items[identifierValue(e.resource.identifier, SYSTEMS.orderItemNumber) ?? ''];
+    if (!status) return e;
+    const kept = asArray(e.resource.extension).filter((x) => !isObject(x) || (x.url !== DISPENSING_INFORMATION && x.url !== STATUS_HISTORY));
+    const cancelled = status === 'cancelled'
+      ? [{ url: STATUS_HISTORY, extension: [
+        { url: 'status', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history', code: 'R-0001', display: CANCELLATION_RESPONSES['R-0001'] } },
+        { url: 'statusDate', valueDateTime: instant(now) },
+      ] }]
+      : [];
+    // A repeat issue: which one, in the MedicationRequest's basedOn (ReleaseMedicationRequest schema).
+    const basedOn = repeat ? { basedOn: [{ extension: [repeatInformation(repeat, 'valueInteger')] }] } : {};
+    return { ...e, resource: { ...e.resource, extension: [...kept, ...cancelled, dispensingInformation(status)], ...basedOn, ...(status === 'cancelled' ? { status: 'cancelled' } : {}) } };
+  });
+  return { ...order, timestamp: instant(now), entry };
+}
 
 export interface TrackedPrescription {
   shortFormId: string;
@@ -88,15 +128,41 @@ export interface TrackedPrescription {
   prescriberOds: string;
   courseOfTherapy?: string;
   createdAt: Date;
-  history: Array<{ at: Date; event: string; status: Status; actorOds?: string }>;
+  /** Each line item's dispense status, by item id. */
+  items: Items;
+  /** Repeat dispensing: the current issue, of how many. */
+  repeat?: { issue: number; issues: number };
+  history: Array<{ at: Date; event: string; status: Status; actorOds?: string; issue?: number }>;
 }
 
 const businessStatus = (status: Status) =>
   ({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/EPS-task-business-status', ...STATUSES[status] } });
 
-/** Tracking (`GET Task`, examples/spec/errors/task/success.json): one Task per prescription, with its status history. */
+/**
+ * Each issue of a prescription as tracking shows it: a repeat prescription's issues so far, each
+ * with its own status (its last history entry's; the current one's is the prescription's), its
+ * history and its repeat number; the current issue alone has items.
+ */
+function issuesOf(p: TrackedPrescription): TrackedPrescription[] {
+  if (!p.repeat) return [p];
+  const { issue: current, issues } = p.repeat;
+  return Array.from({ length: current }, (_, i) => {
+    const history = p.history.filter((h) => (h.issue ?? 1) === i + 1);
+    const last = i + 1 === current;
+    return {
+      ...p, history, repeat: { issue: i + 1, issues },
+      status: last ? p.status : history[history.length - 1]?.status ?? p.status,
+      items: last ? p.items : {},
+      ...(last ? {} : { dispenser: [...history].reverse().find((h) => h.actorOds && h.event !== 'issue-available')?.actorOds ?? p.dispenser }),
+      // The first issue is the prescription (its long-form id); each later one a Task of its own.
+      longFormId: i === 0 ? p.longFormId : undefined,
+    };
+  });
+}
+
+/** Tracking (`GET Task`, examples/spec/errors/task/success.json): one Task per prescription (per issue of a repeat one), with its status history. */
 export function trackingBundle(prescriptions: TrackedPrescription[], now: Date): Json {
-  return searchset(prescriptions.map((p) => {
+  return searchset(prescriptions.flatMap(issuesOf).map((p) => {
     const id = p.longFormId ?? randomUUID();
     const task: Json = {
       resourceType: 'Task',
@@ -104,6 +170,7 @@ export function trackingBundle(prescriptions: TrackedPrescription[], now: Date):
       extension: [
         businessStatus(p.status),
         ...(p.courseOfTherapy ? [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription', extension: [{ url: 'courseOfTherapyType', valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy', code: p.courseOfTherapy } }] }] : []),
+        ...(p.repeat ? [repeatInformation(p.repeat, 'valueUnsignedInt')] : []),
         ...p.history.map((h) => ({
           url: 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory',
           extension: [
@@ -124,6 +191,12 @@ export function trackingBundle(prescriptions: TrackedPrescription[], now: Date):
       authoredOn: instant(p.createdAt),
       requester: { identifier: { system: SYSTEMS.ods, value: p.prescriberOds } },
       ...(p.dispenser ? { owner: { identifier: { system: SYSTEMS.ods, value: p.dispenser } } } : {}),
+      // Each line item, as the example's input (type 16076005 Prescription) with its dispense status.
+      input: Object.entries(p.items).map(([itemId, status]) => ({
+        extension: [dispensingInformation(status)],
+        type: { coding: [{ system: 'http://snomed.info/sct', code: '16076005', display: 'Prescription' }] },
+        valueReference: { identifier: { system: SYSTEMS.orderItemNumber, value: itemId } },
+      })),
     };
     return { fullUrl: `urn:uuid:${id}`, search: { mode: 'match' }, resource: task };
   }), now);

@@ -7,7 +7,8 @@ import {
   readClaim, readDispenseNotification, readRelease, readTask, type Read,
 } from '../domain/dispensing-messages.js';
 import type { Json } from '../domain/fhir.js';
-import type { LifecycleEvent } from '../domain/lifecycle.js';
+import { claimAmendableUntil } from '../domain/claim-period.js';
+import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescriptionForUpdate, readPrescriptionForUpdate, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { successOutcome } from '../wire.js';
@@ -31,6 +32,8 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>, row: Prescript
   if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') {
     return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER, `Prescription ${row.shortFormId} is with dispenser ${row.state.dispenser}`);
   }
+  if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
+  if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
@@ -54,7 +57,7 @@ export interface Applied extends Answer { replayed: boolean; shortFormIds: strin
 export async function release(ctx: PlatformContext, caller: EpsCaller, body: Json, self: string): Promise<Applied> {
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
-  const released: OrderedPrescription[] = [];
+  const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
   const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
     const now = ctx.clock.now();
     released.length = 0;
@@ -63,14 +66,14 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
-      released.push(row);
+      released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
       for (const row of await lockNominated(tx, request.owner, NOMINATED_RELEASE_LIMIT)) {
         const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
-        if (recorded.ok) released.push(row);
+        if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
     }
-    return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now)), [], now, self) };
+    return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items, r.repeat)), [], now, self) };
   });
   return { ...answer, shortFormIds: released.map((r) => r.shortFormId), nhsNumbers: [...new Set(released.map((r) => r.nhsNumber))] };
 }
@@ -95,7 +98,7 @@ async function applyToPrescription(
 export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
   const n = valueOf(readDispenseNotification(body));
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
-    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, amendment: n.amendment },
+    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment },
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', body);
 }
 
@@ -109,6 +112,7 @@ export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json):
 export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
   const c = valueOf(readClaim(body));
   const dispenser = c.dispenser ?? caller.odsCode;
-  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment },
+  const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
+  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues },
     c.amendment ? 'claim-amended' : 'claimed', body);
 }

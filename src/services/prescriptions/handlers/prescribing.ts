@@ -74,7 +74,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
-      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(),
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues), validUntil: message.repeat?.validUntil,
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
     if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {
@@ -102,22 +102,21 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx) => {
     const now = ctx.clock.now();
     const row = await readOrderedPrescriptionForUpdate(tx, message.shortFormId);
-    if (!row || !row.itemIds.includes(itemId)) throw epsError(EPS_ERRORS['R-0008']);
+    if (!row) throw epsError(EPS_ERRORS['R-0008']);
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });
     }
     const respond = (code: keyof typeof CANCELLATION_RESPONSES) =>
       ({ statusCode: code === 'R-0001' ? 200 : 400, body: cancelResponse(row.orderBundle, itemId, code, messageId, now) });
-    if (row.cancelledItems.includes(itemId)) return respond('R-0006');
     const prescriber = message.author ?? message.prescriberOds;
-    if (row.state.status === 'to-be-dispensed') {
-      const cancelledItems = [...row.cancelledItems, itemId];
-      const all = row.itemIds.every((id) => cancelledItems.includes(id));
-      await recordTransition(ctx, tx, row, all ? { type: 'cancel', prescriber } : 'unchanged', caller, { event: all ? 'cancelled' : 'item-cancelled', actorOds: message.prescriberOds, cancelledItems });
-      return respond('R-0001');
+    // Before release the item is cancelled, and with it the prescription when it was the last item left.
+    const lastItem = Object.entries(row.state.items).every(([id, status]) => id === itemId || status === 'cancelled');
+    const event = row.state.status !== 'to-be-dispensed' ? 'cancellation-requested' : lastItem ? 'cancelled' : 'item-cancelled';
+    const recorded = await recordTransition(ctx, tx, row, { type: 'cancel', prescriber, item: itemId }, caller, { event, actorOds: message.prescriberOds });
+    if (!recorded.ok) {
+      if (recorded.refusal === 'R-0008') throw epsError(EPS_ERRORS['R-0008']);
+      return respond(recorded.refusal as keyof typeof CANCELLATION_RESPONSES);
     }
-    const recorded = await recordTransition(ctx, tx, row, { type: 'cancel', prescriber }, caller, { event: 'cancellation-requested', actorOds: message.prescriberOds });
-    if (!recorded.ok) return respond(recorded.refusal as keyof typeof CANCELLATION_RESPONSES);
     return respond(recorded.cancellation!);
   });
   return { ...answer, message };

@@ -45,7 +45,8 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   for (const row of rows) {
     tracked.push({
       shortFormId: row.shortFormId, longFormId: row.longFormId, nhsNumber: row.nhsNumber, status: row.state.status, dispenser: row.state.dispenser,
-      prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt,
+      prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt, items: row.state.items,
+      ...(row.state.repeat ? { repeat: { issue: row.state.repeat.issue, issues: row.state.repeat.issues } } : {}),
       history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
     });
   }

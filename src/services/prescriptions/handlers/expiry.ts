@@ -1,0 +1,50 @@
+import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
+import { startPeriodic } from '../../../platform/periodic.js';
+import type { EpsCaller } from '../caller.js';
+import { lockExpired } from '../store.js';
+import { recordTransition } from './record.js';
+
+/**
+ * Repeat-dispensing issues expire at the end of their prescription's validity period
+ * (`dispenseRequest.validityPeriod.end`): an issue not yet dispensed by then is expired (0004), its
+ * items too, and no further issue follows. Each expiry is a transition like any other: its history
+ * entry and outbox event in its transaction, audited once committed. Any number of processes may
+ * sweep at once (SKIP LOCKED).
+ */
+const BATCH = 100;
+/** The Spine itself, as the actor of the expiry (NHS England's Spine ODS code, as its responses name it). */
+const SPINE: EpsCaller = { appId: 'openspine', odsCode: 'X2601', sandbox: false };
+
+export async function expireLapsedIssues(ctx: PlatformContext): Promise<number> {
+  const now = ctx.clock.now();
+  let expired = 0;
+  for (;;) {
+    const done: Array<{ shortFormId: string; nhsNumber: string; issue: number }> = [];
+    const more = await ctx.db.tx(async (tx) => {
+      const rows = await lockExpired(tx, now, BATCH);
+      for (const row of rows) {
+        const recorded = await recordTransition(ctx, tx, row, { type: 'expire' }, SPINE, { event: 'expired' });
+        if (recorded.ok) done.push({ shortFormId: row.shortFormId, nhsNumber: row.nhsNumber, issue: row.state.repeat?.issue ?? 1 });
+      }
+      // Another round only after a full batch all expired (rows another sweep holds, or any refused, wait for the next sweep).
+      return rows.length === BATCH && done.length === BATCH;
+    });
+    for (const e of done) {
+      await ctx.audit.record({
+        requestId: `eps-expiry-${now.toISOString()}`, action: 'prescription.expire', resource: `Prescription/${e.shortFormId}`,
+        nhsNumbers: [e.nhsNumber], outcome: 'success', detail: { prescriptions: [e.shortFormId], issue: e.issue, status: 'expired' },
+      });
+    }
+    expired += done.length;
+    if (!more) return expired;
+  }
+}
+
+/**
+ * Sweeps every `intervalMs`. Not in sandbox mode: NHS England's sandbox keeps no state, and the
+ * examples suppliers replay there are valid only until 2021–2023.
+ */
+export function startIssueExpiryWorker(ctx: PlatformContext, intervalMs = 60_000): BackgroundWorker[] {
+  if (ctx.config.sandbox) return [];
+  return [startPeriodic(ctx.log, 'EPS repeat issue expiry', intervalMs, () => expireLapsedIssues(ctx))];
+}
