@@ -20,12 +20,23 @@ export function postmasterPid(dataDir: string): number {
   return Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
+/** CPU seconds (user + system) of a process's children that have ended and been waited for (cutime + cstime). */
+function endedChildrenCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * CPU seconds of PostgreSQL: the postmaster and its children (backends, WAL writer, checkpointer).
- * Backends of connections closed meanwhile are lost, so callers keep their pools open across a phase.
+ * CPU seconds of PostgreSQL: the postmaster, its children (backends, WAL writer, checkpointer) and
+ * the children that have ended (the postmaster waits for each backend, so a closed connection's CPU
+ * moves into its `cutime`/`cstime` rather than being lost, and the sum never goes backwards).
  */
 export function postgresCpuSeconds(postmaster: number): number {
-  let total = cpuSecondsOf(postmaster);
+  let total = cpuSecondsOf(postmaster) + endedChildrenCpuSeconds(postmaster);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
