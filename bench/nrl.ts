@@ -16,7 +16,8 @@ import { withLock } from './support/lock.js';
 /**
  * Issue 10's NRL figures: consumer search by NHS number over 1,000,000 pointers, authenticated
  * (demo app's access token) and audited, against the same run's bare Fastify + PK-read ceiling
- * (target ≥ 90%, p99 < 50 ms); producer create against the bare-insert ceiling (target ≥ 70%).
+ * (target ≥ 90%, p99 < 50 ms); producer create against the bare-insert ceiling, bare Fastify + one
+ * autocommit insert (`fastify_pg_insert_rps`; target ≥ 70%).
  * The pointers are seeded once into `<bench-dir>/nrl` (about 2,000,000 synthetic patients' worth:
  * one in four has 1–3 pointers) and reused.
  */
@@ -101,7 +102,9 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       }));
       const creates = createRun.figures;
       const searchShare = searches.rps / ceilings.pkRead.rps;
-      const createShare = creates.rps / ceilings.insertsPerSecond;
+      // The bare-insert ceiling is issue 9's `fastify_pg_insert_rps` (bare Fastify + one autocommit
+      // insert over HTTP, as a create is); PostgreSQL's own rate from 20 clients is printed beside it.
+      const createShare = creates.rps / ceilings.insert.rps;
       lines.push(
         {
           bench: 'nrl', what: 'consumer search by NHS number (~1M pointers)', figures: searches,
@@ -110,9 +113,9 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
           note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read (${ceilings.pkRead.rps.toFixed(0)} req/s); ${cpuNote(searchRun, ceilings.cpuMs.pkRead)}`,
         },
         {
-          bench: 'nrl', what: 'producer create', figures: creates, target: '≥ 70% of bare inserts',
+          bench: 'nrl', what: 'producer create', figures: creates, target: '≥ 70% of bare Fastify + insert',
           met: createShare >= TARGETS.createShareOfInserts && creates.failures === 0,
-          note: `${(createShare * 100).toFixed(0)}% of bare PostgreSQL inserts (${ceilings.insertsPerSecond.toFixed(0)}/s); ${cpuNote(createRun, ceilings.cpuMs.insert)}`,
+          note: `${(createShare * 100).toFixed(0)}% of bare Fastify + insert (${ceilings.insert.rps.toFixed(0)} req/s), ${((creates.rps / ceilings.insertsPerSecond) * 100).toFixed(0)}% of PostgreSQL's own inserts from 20 clients (${ceilings.insertsPerSecond.toFixed(0)}/s); ${cpuNote(createRun, ceilings.cpuMs.insert)}`,
         },
       );
       return lines;
