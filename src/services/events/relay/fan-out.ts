@@ -38,7 +38,7 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
   if (event.mns) {
     const cloudEvent = event.mns;
     for (const s of subscriptions) {
-      if (s.api !== 'mns') continue;
+      if (s.api !== 'mns' || !inAudience(event, s)) continue;
       const criteria = s.rule as unknown as MnsCriteria;
       if (criteria.eventType !== cloudEvent.type || !matchesMnsFilters(criteria, cloudEvent.filtering)) continue;
       const fhir = s.payloadType === 'application/fhir+json';
@@ -54,6 +54,10 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
   }
   return deliveries;
 }
+
+/** An event meant for some organisations only reaches subscriptions they own (see `RoutableEvent.audienceOds`). */
+const inAudience = (event: RoutableEvent, s: SubscriptionRow) =>
+  event.audienceOds === undefined || (s.ownerOds !== undefined && event.audienceOds.includes(s.ownerOds.toUpperCase()));
 
 /** The event codes an event can be subscribed to by (for the candidate query). */
 export const codesOf = (event: RoutableEvent): string[] => [event.nems?.code, event.mns?.type].filter((c): c is string => c !== undefined);
