@@ -1,6 +1,6 @@
 import type { MessagingApi } from '../../messaging/api.js';
 import type { Queryable } from '../../../platform/db/pool.js';
-import type { Delivery } from '../store/deliveries.js';
+import type { DueDelivery } from '../store/deliveries.js';
 import { Pool } from 'undici';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from '../domain/signing.js';
 
@@ -13,7 +13,7 @@ export const EVENTS_SENDER = { mailboxId: 'SPINEEVENTS', mailboxName: 'OpenSpine
  * MESH: posted through the messaging service in the relay's transaction, so the message exists
  * exactly when the delivery is marked done. `Mex-LocalID` carries the idempotency key.
  */
-export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, delivery: Delivery, at: Date): Promise<SendResult> {
+export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, delivery: DueDelivery, at: Date): Promise<SendResult> {
   const outcome = await messaging.postMessage(tx, {
     sender: EVENTS_SENDER, recipient: delivery.endpoint, workflowId: delivery.workflowId!, body: Buffer.from(delivery.body),
     contentType: delivery.contentType, partnerId: delivery.partnerId, localId: delivery.idempotencyKey.slice(0, 300),
@@ -36,7 +36,7 @@ export class WebhookClient {
    * POST of the body, signed, with the idempotency key; any 2xx is delivered, anything else (or no
    * answer within the timeout) is retried later. Redirects are not followed (a 3xx is a failure).
    */
-  async send(delivery: Delivery, secret: string): Promise<SendResult> {
+  async send(delivery: DueDelivery, secret: string): Promise<SendResult> {
     let url: URL;
     try {
       url = new URL(delivery.endpoint);

@@ -6,7 +6,7 @@ import type { EventRelayConfig } from '../../../platform/events/relay-config.js'
 import type { BackgroundWorker } from '../../../platform/service.js';
 import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
-import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type Delivery } from '../store/deliveries.js';
+import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery } from '../store/deliveries.js';
 import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
 import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscriptionById } from '../store/subscriptions.js';
 import { routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
@@ -124,7 +124,7 @@ export async function replaySubscription(deps: RelayDeps, subscriptionId: string
  * exactly once; webhooks are called in parallel.
  */
 export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Promise<number> {
-  const done: Array<{ delivery: Delivery; owners: string[] }> = [];
+  const done: Array<{ delivery: DueDelivery; owners: string[] }> = [];
   const claimed = await deps.db.tx(async (tx) => {
     const due = await claimDueDeliveries(tx, deps.config.batchSize);
     if (due.length === 0) return 0;
