@@ -113,7 +113,8 @@ export async function readSegment(db: Queryable, jobId: string, fileNo: number, 
   // (`binary` is pg's result format option, missing from its types.)
   const query = { name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo], binary: true };
   const { rows } = await db.query(query as pg.QueryConfig);
-  return rows[0]?.data;
+  // A copy: the binary value is a view into the driver's read buffer, which it would keep alive.
+  return rows[0]?.data ? Buffer.from(rows[0].data as Buffer) : undefined;
 }
 
 /** Expired jobs and their files, a few at a time. */
