@@ -64,6 +64,12 @@ export const bench: Bench = async (options) => {
     const patients = Array.from({ length: PATIENTS }, () => numbers.next());
     let published = 0;
     let failed = 0;
+    // Why publishes fail (e.g. `503`, `429`, `fetch`): a 5xx other than a shed 503 is a defect.
+    const failures = new Map<string, number>();
+    const fail = (why: string) => {
+      failed += 1;
+      failures.set(why, (failures.get(why) ?? 0) + 1);
+    };
     const publishOne = async () => {
       const id = randomUUID();
       const subject = patients[published % PATIENTS]!;
@@ -75,9 +81,9 @@ export const bench: Bench = async (options) => {
         });
         await response.arrayBuffer();
         if (response.status === 200) committedAt.set(id, performance.now());
-        else failed += 1;
+        else fail(String(response.status));
       } catch {
-        failed += 1;
+        fail('fetch');
       }
     };
     const publish = async (seconds: number) => {
@@ -106,6 +112,7 @@ export const bench: Bench = async (options) => {
     lags.length = 0;
     committedAt.clear();
     failed = 0;
+    failures.clear();
     log(`events: ${PUBLISH_RATE} events/s × ${SUBSCRIPTIONS} webhook subscriptions for ${options.seconds} s`);
     const postmaster = postmasterPid(data.dir);
     const cpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster) };
@@ -128,7 +135,7 @@ export const bench: Bench = async (options) => {
       value: `${rate.toFixed(0)} deliveries/s, lag p50 ${p50.toFixed(0)} ms p95 ${p95.toFixed(0)} ms p99 ${p99.toFixed(0)} ms`,
       target: `≥ ${TARGETS.deliveriesPerSecond}/s, p99 lag < ${TARGETS.p99LagMs} ms`,
       met: rate >= TARGETS.deliveriesPerSecond && p99 < TARGETS.p99LagMs && received >= expected && failed === 0,
-      note: `${received}/${expected} delivered, ${failed} publishes failed; CPU/delivery: server ${perDelivery(cpu.server).toFixed(3)} ms, PostgreSQL ${perDelivery(cpu.postgres).toFixed(3)} ms; RSS peak ${rss.peakMb.toFixed(0)} MB`,
+      note: `${received}/${expected} delivered, ${failed} publishes failed${failed ? ` (${[...failures].map(([why, n]) => `${why}: ${n}`).join(', ')})` : ''}; CPU/delivery: server ${perDelivery(cpu.server).toFixed(3)} ms, PostgreSQL ${perDelivery(cpu.postgres).toFixed(3)} ms; RSS peak ${rss.peakMb.toFixed(0)} MB`,
       scenario: {
         name: 'events: fan-out to local webhooks', rps: rate, p50, p95, p99, errors: failed + (expected - Math.min(received, expected)), rss_mb: rss.peakMb,
         unit: 'deliveries/s; latencies are delivery lag (commit → received)', subscriptions: SUBSCRIPTIONS, publish_rate: PUBLISH_RATE,

@@ -5,6 +5,7 @@ import { registerSeedCommand } from './seed.js';
 import { registerIdentityCommands } from './apps.js';
 import { registerAuditCommands } from './audit.js';
 import { registerRecordLocatorCommands } from './record-locator.js';
+import { registerDirectoryCommands } from './directory.js';
 
 const program = new Command()
   .name('openspine')
@@ -16,6 +17,7 @@ registerSeedCommand(program);
 registerIdentityCommands(program);
 registerAuditCommands(program);
 registerRecordLocatorCommands(program);
+registerDirectoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);

@@ -129,6 +129,19 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.match(body, /<status value="finished"\/>/, 'the previous practice\'s EpisodeOfCare');
   });
 
+  it('out of the box (demo data), a CHO_POSTCODE_CCG subscription for Leeds (15F) hears of a Leeds patient\'s change of GP', async () => {
+    const created = await subscribe('/Bundle?type=message&subscriptionRuleType=CHO_POSTCODE_CCG&Organization.identifier=15F&MessageHeader.event=pds-change-of-gp-1&tag=demo-leeds');
+    assert.equal(created.status, 201, created.text);
+    const before = (await inbox()).length;
+    // 9000000009 lives at LS1 6AE (the PDS sandbox record); nothing is loaded but the demo's areas.
+    await changeGp(spine, token, '9000000009', 'B86098');
+    const ids = await waitFor('the NEMS message', async () => { const m = await inbox(); return m.length > before ? m : undefined; });
+    const message = await mesh(spine.url, `/${MAILBOX}/inbox/${ids[ids.length - 1]}`, { version: 2 });
+    const tags = message.headers.get('mex-partnerid')!.split('~~~').map((pair) => pair.split('|')[1]);
+    assert.ok(tags.includes('demo-leeds'), `matched: ${tags.join(', ')}`);
+    assert.equal((await api(spine, token, 'DELETE', `/nems/STU3/Subscription/${created.headers.get('location')!.split('/').pop()}`)).status, 200);
+  });
+
   it('the postcode rules match the ICB sub location and local authority the directory makes responsible for the home postcode (longest prefix)', async () => {
     const directory = directoryApi(spine.ctx.db);
     await directory.setPostcodeAreas('icb-sub-location', '15F', ['LS1', 'LS2']);

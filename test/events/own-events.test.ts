@@ -27,7 +27,7 @@ describe('OpenSpine\'s own event types reach MNS subscribers by webhook and by M
     receiver = await startReceiver();
     token = (await createAppAndToken(spine)).token;
     for (const type of ['openspine-prescription-status-change-1', 'openspine-nrl-pointer-created-1', 'openspine-nrl-pointer-updated-1',
-      'openspine-nrl-pointer-deleted-1', 'openspine-mesh-message-expired-1']) {
+      'openspine-nrl-pointer-deleted-1']) {
       for (const channel of [{ type: 'rest-hook', endpoint: receiver.url }, { type: 'message', endpoint: `mesh://${MB3}?workflow_id=${WORKFLOW}` }]) {
         const created = await api(spine, token, 'POST', SUBSCRIPTIONS, {
           resourceType: 'Subscription', status: 'requested', reason: 'own events', criteria: `eventType=${type}`, channel: { ...channel, payload: 'application/json' },
@@ -110,21 +110,51 @@ describe('OpenSpine\'s own event types reach MNS subscribers by webhook and by M
     assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'created, updated, deleted arrive in that order');
   });
 
-  it('a MESH message that expires undelivered: openspine-mesh-message-expired-1 naming its sender and recipient', async () => {
-    const sent = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: 'never collected', headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-localid': 'expire-me' } });
-    assert.equal(sent.status, 202, await sent.clone().text());
-    const messageId = ((await sent.json()) as { message_id: string }).message_id;
-    // Five days pass for this message (the sweep reads the expiry time it was given).
-    await spine.ctx.db.query(`UPDATE messaging.inbox SET expires_at = now() - interval '1 minute' WHERE message_id = $1`, [messageId]);
-    const swept = await sweepExpiredMessages(spine.ctx);
-    assert.equal(swept.expired, 1);
-
+  it('a MESH message that expires undelivered: openspine-mesh-message-expired-1 to the sender\'s organisation only, never another\'s', async () => {
     const type = 'openspine-mesh-message-expired-1';
-    const got = await hooked(type, (e) => e.filtering.recipient === MB2);
-    assert.deepEqual(got.event.filtering, { sender: MB1, recipient: MB2 });
-    assert.equal(got.event.source, `${spine.url}/messageexchange`);
-    assert.equal(got.event.subject, undefined, 'about no patient');
-    const overMesh = await meshed(type);
-    assert.equal(overMesh.body.id, got.event.id);
+    // The sandbox mailboxes X26ABC1-3 belong to organisation X26; the other subscriber is A83008's.
+    const sendersOrg = await createAppAndToken(spine, { odsCode: 'X26' });
+    const sendersHook = await startReceiver();
+    const subscribe = async (as: string, channel: { type: string; endpoint: string }) => {
+      const created = await api(spine, as, 'POST', SUBSCRIPTIONS, {
+        resourceType: 'Subscription', status: 'requested', reason: 'expiry', criteria: `eventType=${type}`, channel: { ...channel, payload: 'application/json' },
+      });
+      assert.equal(created.status, 201, created.text);
+      return created.json.id as string;
+    };
+    const own = [await subscribe(sendersOrg.token, { type: 'rest-hook', endpoint: sendersHook.url }),
+      await subscribe(sendersOrg.token, { type: 'message', endpoint: `mesh://${MB3}?workflow_id=${WORKFLOW}` })];
+    const othersHook = await subscribe(token, { type: 'rest-hook', endpoint: receiver.url });
+    const othersFiltered = await subscribe(token, { type: 'rest-hook', endpoint: `${receiver.url}?by-sender` });
+    // A filter on the sender does not widen what another organisation hears.
+    const filtered = await api(spine, token, 'PUT', `${SUBSCRIPTIONS}/${othersFiltered}`, {
+      resourceType: 'Subscription', status: 'requested', reason: 'expiry', criteria: `eventType=${type} AND sender=${MB1}`,
+      channel: { type: 'rest-hook', endpoint: `${receiver.url}?by-sender`, payload: 'application/json' },
+    });
+    assert.equal(filtered.status, 204, filtered.text);
+
+    try {
+      const sent = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: 'never collected', headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-localid': 'expire-me' } });
+      assert.equal(sent.status, 202, await sent.clone().text());
+      const messageId = ((await sent.json()) as { message_id: string }).message_id;
+      // Five days pass for this message (the sweep reads the expiry time it was given).
+      await spine.ctx.db.query(`UPDATE messaging.inbox SET expires_at = now() - interval '1 minute' WHERE message_id = $1`, [messageId]);
+      const swept = await sweepExpiredMessages(spine.ctx);
+      assert.equal(swept.expired, 1);
+
+      const got = await waitFor('the expiry at the sender organisation\'s webhook', () => sendersHook.received.map((r) => JSON.parse(r.body)).find((e) => e.type === type));
+      assert.deepEqual(got.filtering, { sender: MB1, recipient: MB2 });
+      assert.equal(got.source, `${spine.url}/messageexchange`);
+      assert.equal(got.subject, undefined, 'about no patient');
+      const overMesh = await meshed(type);
+      assert.equal(overMesh.body.id, got.id);
+      // An event's deliveries are made together, in one routing transaction: by now every one exists.
+      const made = await spine.ctx.db.query(`SELECT subscription_ids::text[] AS subs FROM events.deliveries WHERE event_id = $1`, [got.id]);
+      assert.deepEqual(made.rows.flatMap((r) => r.subs).sort(), [...own].sort(), 'only the sender organisation\'s subscriptions');
+      assert.equal(receiver.received.filter((r) => JSON.parse(r.body).type === type).length, 0, 'another organisation heard nothing');
+      for (const id of [othersHook, othersFiltered]) assert.equal((await api(spine, token, 'DELETE', `${SUBSCRIPTIONS}/${id}`)).status, 204);
+    } finally {
+      await sendersHook.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { loadSdsSandbox } from './seed/sds-dataset.js';
 import { sdsRoutes } from './sds/routes.js';
 import { organisationRoutes } from './admin/organisation-routes.js';
 import { meshRoutes } from './admin/mesh-routes.js';
+import { postcodeAreaRoutes } from './admin/postcode-area-routes.js';
 import { sdsAdminRoutes } from './admin/sds-routes.js';
 
 /** Directory (SDS / ODS): organisations, accredited systems, MHS endpoints, MESH mailboxes and workflows. */
@@ -16,6 +17,7 @@ export const directoryService: ServiceModule = {
     // Admin API: plain JSON, platform OperationOutcome errors, activity directory:admin.
     await organisationRoutes(app, ctx);
     await meshRoutes(app, ctx);
+    await postcodeAreaRoutes(app, ctx);
     await sdsAdminRoutes(app, ctx);
   },
   seedDemo: seedDirectoryDemo,

@@ -47,8 +47,8 @@ export const eventsService: ServiceModule = {
   },
   startWorkers: (ctx) => {
     if (!ctx.config.events.enabled) return [];
-    // Routing (1), two delivery loops (1 each) and their reads: a pool of its own.
-    const db = relayPool(ctx.db, 5);
+    // Routing (1), two delivery loops (1 each) and routing's look-ups (4 at once): a pool of its own.
+    const db = relayPool(ctx.db, 8);
     const relay = startRelay(relayDeps(ctx, db));
     return [{ stop: async () => { await relay.stop(); await db.close(); } }];
   },

@@ -72,5 +72,13 @@ export const eventsMigrations: MigrationSet = {
         CREATE INDEX deliveries_delivered ON events.deliveries (delivered_at) WHERE status = 'delivered';
         CREATE INDEX deliveries_subscription ON events.deliveries USING gin (subscription_ids);`,
     },
+    {
+      // A queue's head (its oldest pending delivery: outbox id, then id for a replay of the same
+      // event) is one descent of this index; the delivery claim asks it for every candidate.
+      id: '002_queue_head_index',
+      sql: `
+        CREATE INDEX deliveries_queue_head ON events.deliveries (destination, order_key, outbox_id, id) WHERE status = 'pending';
+        DROP INDEX events.deliveries_queue;`,
+    },
   ],
 };

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Queryable } from '../../platform/db/pool.js';
 
 /** The export service's only SQL. */
@@ -108,8 +109,12 @@ export async function listFiles(db: Queryable, jobId: string): Promise<ExportFil
 }
 
 export async function readSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number): Promise<Buffer | undefined> {
-  const { rows } = await db.query({ name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo] });
-  return rows[0]?.data;
+  // In binary: the bytes themselves, not a hex string twice their size decoded into a third copy.
+  // (`binary` is pg's result format option, missing from its types.)
+  const query = { name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo], binary: true };
+  const { rows } = await db.query(query as pg.QueryConfig);
+  // A copy: the binary value is a view into the driver's read buffer, which it would keep alive.
+  return rows[0]?.data ? Buffer.from(rows[0].data as Buffer) : undefined;
 }
 
 /** Expired jobs and their files, a few at a time. */

@@ -176,6 +176,7 @@ function exemplar(method: string, url: string): unknown {
   if (url.includes('/admin/directory/organisations')) return { odsCode: 'FUZZ1', name: 'Fuzz org' };
   if (url.includes('/admin/directory/mailboxes')) return { mailboxId: 'FUZZMB1', odsCode: plan.odsCode, password: 'p' };
   if (url.includes('/admin/directory/workflows')) return { workflowId: 'FUZZ_WF', senders: ['X26ABC1'], receivers: ['X26ABC2'] };
+  if (url.includes('/admin/directory/postcode-areas/')) return { prefixes: ['LS1', 'LS2 6'] };
   if (url.includes('/admin/directory/devices') || url.includes('/admin/directory/endpoints')) return { id: 'fuzz', odsCode: plan.odsCode, interactionIds: ['x'] };
   return { resourceType: 'Parameters', value: 1 };
 }

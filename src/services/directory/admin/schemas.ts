@@ -106,3 +106,17 @@ export const OrganisationQuery = Type.Object({
 export const MailboxQuery = Type.Object({ ...page, odsCode: Type.Optional(odsCode('Only the mailboxes of this organisation')) });
 export const DeviceQuery = Type.Object({ ...page, ownerOdsCode: Type.Optional(odsCode('Only the systems this organisation owns')) });
 export const EndpointQuery = Type.Object({ ...page, managingOdsCode: Type.Optional(odsCode('Only the endpoints this organisation manages')) });
+
+/** Postcode areas (NEMS's postcode rules): `/admin/directory/postcode-areas/{kind}/{odsCode}`. */
+export const PostcodeAreaParams = Type.Object({
+  kind: Type.Union([Type.Literal('icb-sub-location'), Type.Literal('local-authority')], { description: 'icb-sub-location (CHO_POSTCODE_CCG) or local-authority (UHV_POSTCODE_LACODE)' }),
+  odsCode: odsCode('The ICB sub location\'s ODS code (e.g. 15F) or the local authority\'s code (e.g. E08000035)'),
+});
+export const PostcodeAreaBody = Type.Object({
+  prefixes: Type.Array(Type.String({ minLength: 1, maxLength: 8, pattern: '^[A-Za-z0-9 ]+$' }), {
+    maxItems: 20_000, description: 'Postcode prefixes it is responsible for: areas (LS), districts (LS1), sectors (LS1 6) or postcodes (LS1 6AE); replaces what it had',
+  }),
+}, closed);
+export const PostcodeQuery = Type.Object({
+  postcode: Type.String({ minLength: 5, maxLength: 8, pattern: '^[A-Za-z0-9 ]+$', description: 'A UK postcode, e.g. LS1 6AE' }),
+});

@@ -53,3 +53,22 @@ export const DEMO_WORKFLOWS: MeshWorkflow[] = [
   // Pharmacy consultation summaries back to the patient's practice.
   { workflowId: 'PHARMACY_CONSULT_SUMMARY', senders: ['FA565MB01', 'FCG73MB01'], receivers: GP_MAILBOXES },
 ];
+
+/**
+ * Demo postcode areas, so NEMS's postcode rules (CHO_POSTCODE_CCG, UHV_POSTCODE_LACODE) match the
+ * PDS sandbox patients (Leeds LS, North Lincolnshire DN15-DN20) and the demo practices' towns out of
+ * the box: ICB sub locations by their ODS codes, local authorities by their ONS codes, at area or
+ * district level. A deployment loads its own from the ONS postcode directory (admin API or CLI).
+ */
+export const DEMO_POSTCODE_AREAS: Array<{ kind: 'icb-sub-location' | 'local-authority'; odsCode: string; prefixes: string[] }> = [
+  { kind: 'icb-sub-location', odsCode: '15F', prefixes: ['LS'] },
+  { kind: 'local-authority', odsCode: 'E08000035', prefixes: ['LS'] },
+  { kind: 'icb-sub-location', odsCode: '03K', prefixes: ['DN15', 'DN16', 'DN17', 'DN18', 'DN19', 'DN20'] },
+  { kind: 'local-authority', odsCode: 'E06000013', prefixes: ['DN15', 'DN16', 'DN17', 'DN18', 'DN19', 'DN20'] },
+  { kind: 'icb-sub-location', odsCode: '84H', prefixes: ['DL14'] },
+  { kind: 'local-authority', odsCode: 'E06000047', prefixes: ['DL14'] },
+  { kind: 'icb-sub-location', odsCode: '42D', prefixes: ['YO11'] },
+  { kind: 'local-authority', odsCode: 'E06000065', prefixes: ['YO11'] },
+  { kind: 'icb-sub-location', odsCode: '72Q', prefixes: ['SE1'] },
+  { kind: 'local-authority', odsCode: 'E09000028', prefixes: ['SE1'] },
+];

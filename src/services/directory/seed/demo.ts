@@ -3,7 +3,8 @@ import { parseMeshMailboxLine, parseMeshWorkflowLine } from '../api.js';
 import { insertMailboxIfAbsent, insertWorkflowIfAbsent } from '../store/mesh.js';
 import { insertOrganisationIfAbsent } from '../store/organisations.js';
 import { insertAccreditedSystemIfAbsent, insertMhsEndpointIfAbsent } from '../store/sds.js';
-import { DEMO_MAILBOXES, DEMO_ORGANISATIONS, DEMO_WORKFLOWS } from './demo-records.js';
+import { DEMO_MAILBOXES, DEMO_ORGANISATIONS, DEMO_POSTCODE_AREAS, DEMO_WORKFLOWS } from './demo-records.js';
+import { insertPostcodeAreaIfAbsent } from '../store/postcode-areas.js';
 import { MESH_SANDBOX_MAILBOX_LINES, MESH_SANDBOX_WORKFLOW_LINES } from './mesh-sandbox.js';
 import { sdsDemoAccreditedSystems, sdsDemoMhsEndpoints } from './sds-data.js';
 
@@ -23,5 +24,6 @@ export async function seedDirectoryDemo(ctx: PlatformContext): Promise<void> {
     for (const workflow of workflows) await insertWorkflowIfAbsent(tx, workflow);
     for (const system of systems) await insertAccreditedSystemIfAbsent(tx, system);
     for (const endpoint of endpoints) await insertMhsEndpointIfAbsent(tx, endpoint);
+    for (const area of DEMO_POSTCODE_AREAS) for (const prefix of area.prefixes) await insertPostcodeAreaIfAbsent(tx, area.kind, prefix, area.odsCode);
   });
 }

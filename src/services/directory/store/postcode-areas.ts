@@ -19,3 +19,14 @@ export async function areasOfPrefixes(db: Queryable, prefixes: string[]): Promis
   });
   return Object.fromEntries(rows.map((r) => [r.kind, r.ods_code]));
 }
+
+/** The prefixes an organisation is responsible for as one kind of area, in order. */
+export async function prefixesOf(db: Queryable, kind: AreaKind, odsCode: string): Promise<string[]> {
+  const { rows } = await db.query<{ prefix: string }>('SELECT prefix FROM directory.postcode_areas WHERE kind = $1 AND ods_code = $2 ORDER BY prefix', [kind, odsCode]);
+  return rows.map((r) => r.prefix);
+}
+
+/** Demo data: a prefix is only given to an organisation when no one has it yet (an operator's load wins). */
+export async function insertPostcodeAreaIfAbsent(db: Queryable, kind: AreaKind, prefix: string, odsCode: string): Promise<void> {
+  await db.query('INSERT INTO directory.postcode_areas (kind, prefix, ods_code) VALUES ($1, $2, $3) ON CONFLICT (kind, prefix) DO NOTHING', [kind, prefix, odsCode]);
+}

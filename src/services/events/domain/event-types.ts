@@ -37,7 +37,7 @@ export const SPINE_EVENT_TYPES: readonly SpineEventType[] = [
   own('nrl-pointer-updated', 'openspine-nrl-pointer-updated-1', 'An NRL pointer was updated'),
   own('nrl-pointer-deleted', 'openspine-nrl-pointer-deleted-1', 'An NRL pointer was deleted'),
   own(`${EPS_PREFIX}*`, 'openspine-prescription-status-change-1', 'An electronic prescription was issued or changed status (released, dispensed, not dispensed, returned, withdrawn, cancelled, claimed…): EPS writes `eps-prescription-{transition}`'),
-  own('mesh-message-expired', 'openspine-mesh-message-expired-1', 'A MESH message expired undelivered (its sender and recipient hear of it)'),
+  own('mesh-message-expired', 'openspine-mesh-message-expired-1', 'A MESH message expired undelivered: only subscribers of the organisation of its sender\'s mailbox hear of it'),
 ];
 
 /** Events published through the APIs travel in the outbox under these types. */

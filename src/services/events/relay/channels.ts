@@ -1,6 +1,7 @@
 import type { MessagingApi } from '../../messaging/api.js';
 import type { Queryable } from '../../../platform/db/pool.js';
-import type { Delivery } from '../store/deliveries.js';
+import type { DueDelivery } from '../store/deliveries.js';
+import { Pool } from 'undici';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from '../domain/signing.js';
 
 export type SendResult = { ok: true; messageId?: string } | { ok: false; error: string };
@@ -12,7 +13,7 @@ export const EVENTS_SENDER = { mailboxId: 'SPINEEVENTS', mailboxName: 'OpenSpine
  * MESH: posted through the messaging service in the relay's transaction, so the message exists
  * exactly when the delivery is marked done. `Mex-LocalID` carries the idempotency key.
  */
-export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, delivery: Delivery, at: Date): Promise<SendResult> {
+export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, delivery: DueDelivery, at: Date): Promise<SendResult> {
   const outcome = await messaging.postMessage(tx, {
     sender: EVENTS_SENDER, recipient: delivery.endpoint, workflowId: delivery.workflowId!, body: Buffer.from(delivery.body),
     contentType: delivery.contentType, partnerId: delivery.partnerId, localId: delivery.idempotencyKey.slice(0, 300),
@@ -22,31 +23,69 @@ export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, deliv
 }
 
 /**
- * A webhook (`rest-hook`): POST of the body, signed, with the idempotency key; any 2xx is delivered,
- * anything else (or no answer within the timeout) is retried later.
+ * The relay's HTTP client for webhooks: one keep-alive pool per origin (undici's `Pool`), so a
+ * busy subscription reuses its connections instead of paying a handshake per delivery, and a
+ * round's many deliveries to one receiver go out over a bounded number of sockets.
  */
-export async function sendToWebhook(delivery: Delivery, secret: string, timeoutMs: number): Promise<SendResult> {
-  try {
-    const response = await fetch(delivery.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': delivery.contentType,
-        [SIGNATURE_HEADER]: signBody(secret, delivery.body),
-        [IDEMPOTENCY_HEADER]: delivery.idempotencyKey,
-        'x-openspine-event-id': delivery.eventId,
-        'x-openspine-event-type': delivery.eventType,
-        'x-openspine-delivery-attempt': String(delivery.attempts + 1),
-      },
-      body: delivery.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    // Drain so the connection goes back to the pool.
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status >= 200 && response.status < 300) return { ok: true };
-    return { ok: false, error: `webhook answered ${response.status}` };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: `webhook unreachable: ${cause ?? (err as Error).name}` };
+export class WebhookClient {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly timeoutMs: number, private readonly connectionsPerOrigin = 16) {}
+
+  /**
+   * POST of the body, signed, with the idempotency key; any 2xx is delivered, anything else (or no
+   * answer within the timeout) is retried later. Redirects are not followed (a 3xx is a failure).
+   */
+  async send(delivery: DueDelivery, secret: string): Promise<SendResult> {
+    let url: URL;
+    try {
+      url = new URL(delivery.endpoint);
+    } catch {
+      return { ok: false, error: 'webhook endpoint is not a URL' };
+    }
+    try {
+      const response = await this.poolFor(url.origin).request({
+        method: 'POST',
+        path: `${url.pathname}${url.search}`,
+        headers: {
+          'content-type': delivery.contentType,
+          [SIGNATURE_HEADER]: signBody(secret, delivery.body),
+          [IDEMPOTENCY_HEADER]: delivery.idempotencyKey,
+          'x-openspine-event-id': delivery.eventId,
+          'x-openspine-event-type': delivery.eventType,
+          'x-openspine-delivery-attempt': String(delivery.attempts + 1),
+        },
+        body: delivery.body,
+        // Each delivery carries its idempotency key, so a POST may share a pipelined connection.
+        idempotent: true,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      // Drain so the connection goes back to the pool.
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
+      return { ok: false, error: `webhook answered ${response.statusCode}` };
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      return { ok: false, error: `webhook unreachable: ${code ?? (err as Error).name}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+
+  private poolFor(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.connectionsPerOrigin, pipelining: 4,
+        connectTimeout: this.timeoutMs, keepAliveTimeout: 30_000,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
   }
 }

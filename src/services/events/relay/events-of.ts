@@ -15,6 +15,11 @@ export interface RoutableEvent {
   nhsNumber?: string;
   nems?: { code: string; xml: string; facts: PatientFacts };
   mns?: CloudEvent;
+  /**
+   * Only subscriptions owned by these organisations (ODS codes, upper case) may hear of it: an
+   * event about an organisation's own traffic rather than a patient (a MESH message of its mailbox).
+   */
+  audienceOds?: string[];
 }
 
 export interface EventSources {
@@ -97,7 +102,19 @@ export async function routableEvent(row: OutboxRow, sources: EventSources): Prom
     const record = await sources.demographics.currentRecord(row.nhsNumber);
     if (record.restricted || record.status === 'invalidated') return undefined;
   }
-  return { ...base, eventId, nhsNumber: row.nhsNumber, mns: ownCloudEvent(row, type.mns, eventId, time, sources.baseUrl) };
+  const mns = ownCloudEvent(row, type.mns, eventId, time, sources.baseUrl);
+  if (row.source === 'messaging') return { ...base, eventId, mns, audienceOds: await senderOrganisation(row, sources) };
+  return { ...base, eventId, nhsNumber: row.nhsNumber, mns };
+}
+
+/**
+ * Who may hear that a MESH message expired: the organisation of its sender's mailbox (as MESH's own
+ * non-delivery report goes to the sender), never anyone else's; none when the mailbox is unknown.
+ */
+async function senderOrganisation(row: OutboxRow, sources: EventSources): Promise<string[]> {
+  const sender = str(row.payload.sender);
+  const mailbox = sender ? await sources.directory.getMailbox(sender) : undefined;
+  return mailbox?.odsCode ? [mailbox.odsCode.toUpperCase()] : [];
 }
 
 /** OpenSpine's own event types as CloudEvents: `dataref` points at the resource, `filtering` at what a subscriber may filter on. */

@@ -37,12 +37,14 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
 
   if (event.mns) {
     const cloudEvent = event.mns;
+    // The CloudEvent's bytes are the same for every subscription that takes it as is: made once.
+    let plain: string | undefined;
     for (const s of subscriptions) {
-      if (s.api !== 'mns') continue;
+      if (s.api !== 'mns' || !inAudience(event, s)) continue;
       const criteria = s.rule as unknown as MnsCriteria;
       if (criteria.eventType !== cloudEvent.type || !matchesMnsFilters(criteria, cloudEvent.filtering)) continue;
       const fhir = s.payloadType === 'application/fhir+json';
-      const body = JSON.stringify(fhir ? fhirSignal(cloudEvent, subscriptionUrl(s.id), event.outboxId) : cloudEvent);
+      const body = fhir ? JSON.stringify(fhirSignal(cloudEvent, subscriptionUrl(s.id), event.outboxId)) : (plain ??= JSON.stringify(cloudEvent));
       deliveries.push({
         // A MESH channel's endpoint is `mesh://MAILBOX?workflow_id=WF`: the message goes to the mailbox.
         ...common, eventType: cloudEvent.type, subscriptionIds: [s.id], channel: s.channel, endpoint: s.channel === 'mesh' ? s.mailbox! : s.endpoint,
@@ -54,6 +56,10 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
   }
   return deliveries;
 }
+
+/** An event meant for some organisations only reaches subscriptions they own (see `RoutableEvent.audienceOds`). */
+const inAudience = (event: RoutableEvent, s: SubscriptionRow) =>
+  event.audienceOds === undefined || (s.ownerOds !== undefined && event.audienceOds.includes(s.ownerOds.toUpperCase()));
 
 /** The event codes an event can be subscribed to by (for the candidate query). */
 export const codesOf = (event: RoutableEvent): string[] => [event.nems?.code, event.mns?.type].filter((c): c is string => c !== undefined);

@@ -6,12 +6,12 @@ import type { EventRelayConfig } from '../../../platform/events/relay-config.js'
 import type { BackgroundWorker } from '../../../platform/service.js';
 import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
-import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type Delivery } from '../store/deliveries.js';
+import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery } from '../store/deliveries.js';
 import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
-import { candidateSubscriptions, candidatesFor, subscriptionById } from '../store/subscriptions.js';
+import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscriptionById } from '../store/subscriptions.js';
 import { routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
 import { codesOf, fanOut } from './fan-out.js';
-import { sendOverMesh, sendToWebhook, type SendResult } from './channels.js';
+import { sendOverMesh, WebhookClient, type SendResult } from './channels.js';
 import type { RelayMetrics } from './metrics.js';
 
 export interface RelayDeps {
@@ -25,6 +25,9 @@ export interface RelayDeps {
   metrics?: RelayMetrics;
   now: () => Date;
 }
+
+/** Outbox rows whose look-ups run at once while routing (within the relay pool's spare connections). */
+const ROUTING_LOOKUPS_AT_ONCE = 4;
 
 /**
  * Routing: claims unrouted outbox rows (SKIP LOCKED, so relays in several processes take different
@@ -43,14 +46,16 @@ export async function routeRound(deps: RelayDeps): Promise<number> {
       deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
       deps.metrics?.attempt('routing', 'dead');
     };
+    // Each row's look-ups (the patient's flags, the directory's areas) are independent: a few rows
+    // at a time, on the relay pool beside this transaction, rather than one round trip after another.
     const events: RoutableEvent[] = [];
-    for (const row of rows) {
-      try {
-        const event = await routableEvent(row, deps.sources);
-        if (event) events.push(event);
-      } catch (err) {
-        passOver(err, row);
-      }
+    for (let i = 0; i < rows.length; i += ROUTING_LOOKUPS_AT_ONCE) {
+      const slice = rows.slice(i, i + ROUTING_LOOKUPS_AT_ONCE);
+      const settled = await Promise.allSettled(slice.map((row) => routableEvent(row, deps.sources)));
+      settled.forEach((outcome, j) => {
+        if (outcome.status === 'rejected') passOver(outcome.reason, slice[j]!);
+        else if (outcome.value) events.push(outcome.value);
+      });
     }
     if (events.length > 0) {
       const candidates = await candidateSubscriptions(tx, [...new Set(events.flatMap(codesOf))],
@@ -118,23 +123,19 @@ export async function replaySubscription(deps: RelayDeps, subscriptionId: string
  * the same idempotency key: at least once). MESH posts run in the same transaction, so they are
  * exactly once; webhooks are called in parallel.
  */
-export async function deliverRound(deps: RelayDeps): Promise<number> {
-  const done: Array<{ delivery: Delivery; owners: string[] }> = [];
+export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Promise<number> {
+  const done: Array<{ delivery: DueDelivery; owners: string[] }> = [];
   const claimed = await deps.db.tx(async (tx) => {
     const due = await claimDueDeliveries(tx, deps.config.batchSize);
     if (due.length === 0) return 0;
-    const subs = new Map<string, { secret?: string; owner: string } | undefined>();
-    for (const id of new Set(due.flatMap((d) => d.subscriptionIds))) {
-      const s = await subscriptionById(tx, id);
-      subs.set(id, s ? { secret: s.signingSecret, owner: s.ownerAppId } : undefined);
-    }
+    const subs = await deliveryKeysOf(tx, [...new Set(due.flatMap((d) => d.subscriptionIds))]);
     const now = deps.now();
     const results: SendResult[] = [];
     // MESH posts share the transaction's connection, one after another; webhooks go in parallel.
     const hooks = due.map((d) => {
       if (d.channel !== 'rest-hook') return undefined;
       const s = subs.get(d.subscriptionIds[0]!);
-      return s?.secret ? sendToWebhook(d, s.secret, deps.config.webhookTimeoutMs) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
+      return s?.secret ? webhooks.send(d, s.secret) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
     });
     for (const [i, d] of due.entries()) {
       results[i] = d.channel === 'mesh' ? await sendOverMesh(tx, deps.messaging, d, now) : await hooks[i]!;
@@ -197,10 +198,11 @@ export function startRelay(deps: RelayDeps): BackgroundWorker {
       }
     }
   };
+  const webhooks = new WebhookClient(deps.config.webhookTimeoutMs);
   const loops = [
     loop('route', () => routeRound(deps), deps.config.pollMs),
-    loop('deliver', () => deliverRound(deps), deps.config.pollMs),
-    loop('deliver', () => deliverRound(deps), deps.config.pollMs),
+    loop('deliver', () => deliverRound(deps, webhooks), deps.config.pollMs),
+    loop('deliver', () => deliverRound(deps, webhooks), deps.config.pollMs),
     loop('prune', async () => {
       const pruned = await pruneDelivered(deps.db, deps.config.retentionMs);
       return 0 * (pruned.outbox + pruned.deliveries);
@@ -211,6 +213,7 @@ export function startRelay(deps: RelayDeps): BackgroundWorker {
       running = false;
       for (const wake of sleeps) wake();
       await Promise.all(loops);
+      await webhooks.close();
     },
   };
 }
