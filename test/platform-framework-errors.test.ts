@@ -28,6 +28,15 @@ describe('paths the router cannot take', () => {
     }
   });
 
+  it('a console asset path the static file server will not serve (a backslash in it) is a 404 page, not a 500', async () => {
+    for (const path of ['/console/assets/console/%5C', '/console/assets/console/a%5C%20b', '/console/assets/nhsuk/%5C%20']) {
+      const response = await fetch(`${spine.url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/html/, path);
+      assert.match(await response.text(), /There is no file at this address/, path);
+    }
+  });
+
   it('under /messageexchange it is a MESH error body', async () => {
     const { status, body } = await get('/messageexchange/%ED%A0%80/inbox', { accept: 'application/vnd.mesh.v2+json' });
     assert.equal(status, 400);

@@ -74,6 +74,9 @@ function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
       return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: 'Request body is empty but JSON was declared' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: 'Content-Length does not match the body' };
+    // @fastify/static will not serve a path holding a backslash or a NUL: there is no file by that name.
+    case 'FST_STATIC_FORBIDDEN_PATH':
+      return { spec: PLATFORM_ERRORS.NOT_FOUND, diagnostics: 'There is no file at this address' };
     default:
       break;
   }
@@ -84,6 +87,8 @@ function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
   if (fastifyError.statusCode === 400 || err instanceof SyntaxError) {
     return { spec: PLATFORM_ERRORS.MALFORMED_BODY, diagnostics: `Request body could not be parsed: ${fastifyError.message}` };
   }
+  if (fastifyError.statusCode === 403) return { spec: PLATFORM_ERRORS.FORBIDDEN, diagnostics: fastifyError.message };
+  if (fastifyError.statusCode === 404) return { spec: PLATFORM_ERRORS.NOT_FOUND, diagnostics: fastifyError.message };
   if (fastifyError.statusCode === 413) return { spec: PLATFORM_ERRORS.BODY_TOO_LARGE, diagnostics: fastifyError.message };
   if (fastifyError.statusCode === 415) return { spec: PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, diagnostics: fastifyError.message };
   if (fastifyError.statusCode === 429) return { spec: PLATFORM_ERRORS.TOO_MANY_REQUESTS, diagnostics: fastifyError.message };
