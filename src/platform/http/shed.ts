@@ -132,10 +132,10 @@ const OVERLOAD_MEMORY_MS = 1_000;
  * Fastify builds its request and reply, parses a body, routes or runs a hook. Up to the limit
  * (adaptive-limit.ts: it follows the service time of what is admitted, between `minInFlight` and
  * `maxInFlight`) requests are in progress; up to `maxInFlight` more may wait, in arrival order, for
- * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is served while sustained
- * overload is refused; once the waiting room has overflowed (overload, not a burst) no longer than
- * `queueTargetMs`, so that what is admitted is served within the latency target. Any other request (and any while `alsoShedWhile` says so) is answered at
- * once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
+ * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is
+ * served while sustained overload is refused; once the waiting room has overflowed (overload, not a
+ * burst) no longer than `queueTargetMs`, so that what is admitted is served within the latency
+ * target. Any other request (and any while `alsoShedWhile` says so) is answered at once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
  * the event loop, and memory stays bounded whatever the number of connections: at most twice
  * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
