@@ -1,8 +1,9 @@
 import type { Status } from './lifecycle.js';
 
 /**
- * A prescription's line items (pure, used by the lifecycle). Each line item's dispensing status (`https://fhir.nhs.uk/CodeSystem/medicationdispense-type`, the
- * codes the spec's MedicationDispense.type and Claim modifier schemas list, with their displays).
+ * A prescription's line items (pure, used by the lifecycle). Each line item's dispensing status
+ * (`https://fhir.nhs.uk/CodeSystem/medicationdispense-type`: the codes the spec's
+ * MedicationDispense.type and Claim modifier schemas list, with their displays).
  */
 export const ITEM_STATUSES = {
   'fully-dispensed': { code: '0001', display: 'Item fully dispensed' },
