@@ -87,8 +87,12 @@ export async function insertDeliveries(tx: Queryable, deliveries: NewDelivery[],
  * overtakes an earlier event for the same patient still being routed by another.
  */
 export const CLAIM_DUE_SQL = `WITH watermark AS (SELECT coalesce(min(id), 9223372036854775807) AS below FROM platform.outbox WHERE delivered_at IS NULL),
-          due AS MATERIALIZED (SELECT id FROM events.deliveries WHERE status = 'pending' AND next_attempt_at <= now()
-                                ORDER BY next_attempt_at, id LIMIT $1 * 4)
+          due AS MATERIALIZED (SELECT c.id FROM events.deliveries c
+                                WHERE c.status = 'pending' AND c.next_attempt_at <= now()
+                                  AND (c.outbox_id, c.id) = (SELECT h.outbox_id, h.id FROM events.deliveries h
+                                                              WHERE h.status = 'pending' AND h.destination = c.destination AND h.order_key = c.order_key
+                                                              ORDER BY h.outbox_id, h.id LIMIT 1)
+                                ORDER BY c.next_attempt_at, c.id LIMIT $1 * 4)
      SELECT ${DUE_COLUMNS.replace(/(\w+)/g, 'd.$1')} FROM events.deliveries d, watermark w
       WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND d.status = 'pending' AND d.outbox_id < w.below
         AND (d.outbox_id, d.id) = (SELECT e.outbox_id, e.id FROM events.deliveries e
@@ -103,12 +107,13 @@ export async function claimDueDeliveries(tx: Queryable, limit: number): Promise<
   // estimate of a few rows, the claim bitmap-scans and sorts the whole backlog. An ordered read of
   // the due index is right at any size (this transaction only).
   await tx.query('SET LOCAL enable_bitmapscan = off');
-  // First the earliest due ids (an ordered read of the due index, or a top-N sort of its entries:
-  // no heap, no subquery), then of those the queue heads, locked. The head test is a subquery per
-  // candidate (one descent of the queue-head index), never an anti-join over every pending row:
-  // with a backlog of tens of thousands that made the claim the relay's dearest statement, and the
-  // slower it got the more the backlog grew. Candidates are over-read (4×): the other relays'
-  // locked rows and queue tails are among them.
+  // First the earliest due queue heads (an ordered read of the due index, each candidate tested by
+  // one descent of the queue-head index, until enough heads are found), then those locked. The head
+  // test is a subquery per candidate, never an anti-join over every pending row: with a backlog of
+  // tens of thousands that made the claim the relay's dearest statement, and the slower it got the
+  // more the backlog grew. Only heads are candidates: the due followers of a queue whose head waits
+  // out a backoff (a receiver that is down) must not fill the window and starve every other
+  // destination. Candidates are over-read (4×): other relays hold some of them locked.
   const { rows } = await tx.query({
     name: 'events-claim-due',
     text: CLAIM_DUE_SQL,
