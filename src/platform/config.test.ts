@@ -98,13 +98,13 @@ describe('configuration', () => {
     const config = loadConfig({}, {});
     assert.deepEqual(config.pool, { max: 20, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000, startupWaitMs: 60_000 });
     assert.equal(config.drainMs, 0);
-    assert.deepEqual(config.overload, { minInFlight: 20, maxInFlight: 160, queueTargetMs: 25, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
+    assert.deepEqual(config.overload, { minInFlight: 20, maxInFlight: 160, latencyTargetMs: 50, maxEventLoopDelayMs: 1_000, maxHeapUsedBytes: 1_024 * 1024 * 1024 });
     const pool8 = loadConfig({}, { OPENSPINE_DB_POOL_MAX: '8' }).overload;
     assert.deepEqual([pool8.minInFlight, pool8.maxInFlight], [8, 64], 'the adaptive range follows the pool');
     const fixed = loadConfig({}, { OPENSPINE_MAX_IN_FLIGHT: '30' }).overload;
     assert.deepEqual([fixed.minInFlight, fixed.maxInFlight], [30, 30], 'OPENSPINE_MAX_IN_FLIGHT fixes the limit');
     const names = ['OPENSPINE_DB_CONNECT_TIMEOUT_MS', 'OPENSPINE_DB_STATEMENT_TIMEOUT_MS', 'OPENSPINE_DB_STARTUP_WAIT_MS', 'OPENSPINE_DRAIN_MS',
-      'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_QUEUE_TARGET_MS', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
+      'OPENSPINE_MAX_IN_FLIGHT', 'OPENSPINE_LATENCY_TARGET_MS', 'OPENSPINE_MAX_EVENT_LOOP_DELAY_MS'] as const;
     fc.assert(fc.property(fc.constantFrom(...names), fc.oneof(fc.string(), fc.nat().map(String)), (name, raw) => {
       let parsed: Config;
       try {
@@ -115,7 +115,7 @@ describe('configuration', () => {
       }
       const value = { OPENSPINE_DB_CONNECT_TIMEOUT_MS: parsed.pool.connectTimeoutMs, OPENSPINE_DB_STATEMENT_TIMEOUT_MS: parsed.pool.statementTimeoutMs,
         OPENSPINE_DB_STARTUP_WAIT_MS: parsed.pool.startupWaitMs, OPENSPINE_DRAIN_MS: parsed.drainMs,
-        OPENSPINE_MAX_IN_FLIGHT: parsed.overload.maxInFlight, OPENSPINE_QUEUE_TARGET_MS: parsed.overload.queueTargetMs,
+        OPENSPINE_MAX_IN_FLIGHT: parsed.overload.maxInFlight, OPENSPINE_LATENCY_TARGET_MS: parsed.overload.latencyTargetMs,
         OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: parsed.overload.maxEventLoopDelayMs }[name];
       assert.ok(Number.isSafeInteger(value) && value >= 0, `${name}=${JSON.stringify(raw)} gave ${value}`);
       if (raw !== '') assert.equal(value, Number(raw));

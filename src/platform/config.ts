@@ -18,11 +18,8 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/**
- * How long a request may wait for admission while the process is overloaded: half the p99 latency
- * target (50 ms), the other half for the work itself.
- */
-const QUEUE_TARGET_MS = 25;
+/** The p99 latency (in the server, waiting included) admitted requests are held to in overload (issue 9's target). */
+const LATENCY_TARGET_MS = 50;
 
 export interface TlsConfig {
   key: Buffer;
@@ -74,7 +71,7 @@ export interface Config {
   pool: { max: number; connectTimeoutMs: number; statementTimeoutMs: number; startupWaitMs: number };
   /** Load shedding: past any of these a request is refused at once with 503 and Retry-After. */
   /** In-flight admission: adaptive between `minInFlight` and `maxInFlight` (fixed when equal; 0: no limit). */
-  overload: { minInFlight: number; maxInFlight: number; queueTargetMs: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
+  overload: { minInFlight: number; maxInFlight: number; latencyTargetMs: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   /** On SIGTERM, how long `/_status` reports "draining" (503) while requests are still served, so a
    * load balancer's health check takes the process out of rotation before it stops accepting. */
   drainMs: number;
@@ -268,7 +265,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       ...(env.OPENSPINE_MAX_IN_FLIGHT === undefined
         ? { minInFlight: poolMax, maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION * poolMax }
         : { minInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 0), maxInFlight: parseCount('OPENSPINE_MAX_IN_FLIGHT', env.OPENSPINE_MAX_IN_FLIGHT, 0) }),
-      queueTargetMs: parseCount('OPENSPINE_QUEUE_TARGET_MS', env.OPENSPINE_QUEUE_TARGET_MS, QUEUE_TARGET_MS),
+      latencyTargetMs: parseCount('OPENSPINE_LATENCY_TARGET_MS', env.OPENSPINE_LATENCY_TARGET_MS, LATENCY_TARGET_MS),
       maxEventLoopDelayMs: parseCount('OPENSPINE_MAX_EVENT_LOOP_DELAY_MS', env.OPENSPINE_MAX_EVENT_LOOP_DELAY_MS, 1_000),
       maxHeapUsedBytes: parseCount('OPENSPINE_MAX_HEAP_MB', env.OPENSPINE_MAX_HEAP_MB, 1_024) * 1024 * 1024,
     },

@@ -1,11 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AdaptiveLimit, MIN_SAMPLES, TOLERANCE, nextLimit, type LimitState } from './adaptive-limit.js';
+import { AdaptiveLimit, MIN_SAMPLES, TOLERANCE, nextLimit, overloadFloor, type LimitState } from './adaptive-limit.js';
 import { isHealthCheck } from './shed.js';
 
 const bounds = fc.tuple(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 0, max: 800 })).map(([min, extra]) => ({ min, max: min + extra }));
 const window = fc.record({ meanMs: fc.double({ min: 0, max: 10_000, noNaN: true }), saturated: fc.boolean() });
+const anyWindow = fc.record({
+  meanMs: fc.double({ min: 0, max: 10_000, noNaN: true }), saturated: fc.boolean(),
+  overloaded: fc.boolean(), p90Ms: fc.double({ min: 0, max: 10_000, noNaN: true }),
+});
 
 describe('the adaptive admission limit', () => {
   it('stays within [min, max] whatever the service times', () => {
@@ -47,6 +51,48 @@ describe('the adaptive admission limit', () => {
       }
       assert.ok(state.limit < b.min + 1, `${state.limit} of ${b.min}`);
     }));
+  });
+
+  it('with a latency budget, stays within [half of min, max] in overload and within [min, max] once a window is not overloaded', () => {
+    fc.assert(fc.property(bounds, fc.double({ min: 1, max: 100, noNaN: true }), fc.array(anyWindow, { maxLength: 200 }), (b, budgetMs, windows) => {
+      let state: LimitState = { limit: b.min, baselineMs: Number.POSITIVE_INFINITY };
+      for (const w of windows) {
+        state = nextLimit(state, w, { ...b, budgetMs });
+        const lowest = w.overloaded ? overloadFloor(b.min) : b.min;
+        assert.ok(state.limit >= lowest && state.limit <= b.max, JSON.stringify({ b, w, state }));
+      }
+    }));
+  });
+
+  it('in overload, shrinks below min towards half of it while the p90 of service time is past the budget, however close to the baseline', () => {
+    fc.assert(fc.property(bounds, fc.double({ min: 1, max: 100, noNaN: true }), (b, budgetMs) => {
+      // Service time as fast as it ever was (no gradient on the baseline), but twice the budget.
+      let state: LimitState = { limit: b.max, baselineMs: budgetMs * 2 };
+      for (let i = 0; i < 200; i++) {
+        const next = nextLimit(state, { meanMs: budgetMs * 2, p90Ms: budgetMs * 2, saturated: true, overloaded: true }, { ...b, budgetMs });
+        assert.ok(next.limit <= state.limit);
+        state = next;
+      }
+      assert.ok(state.limit < overloadFloor(b.min) + 1, `${state.limit} of ${overloadFloor(b.min)}`);
+      // The overload over, the next saturated window takes it back to min at least.
+      assert.ok(nextLimit(state, { meanMs: budgetMs, saturated: true }, { ...b, budgetMs }).limit >= b.min);
+    }));
+  });
+
+  it('in overload within the budget, grows as it would without one', () => {
+    fc.assert(fc.property(bounds, fc.double({ min: 0.5, max: 100, noNaN: true }), (b, baselineMs) => {
+      const state: LimitState = { limit: b.min, baselineMs };
+      const plain = nextLimit(state, { meanMs: baselineMs, saturated: true }, b);
+      const budgeted = nextLimit(state, { meanMs: baselineMs, p90Ms: baselineMs, saturated: true, overloaded: true }, { ...b, budgetMs: baselineMs * 2 });
+      assert.equal(budgeted.limit, plain.limit);
+    }));
+  });
+
+  it('keeps the p90 and p99 of service time of the last full window', () => {
+    const limit = new AdaptiveLimit(10, 80, 20, 10, 0, 25);
+    for (let i = 1; i <= 100; i++) limit.record(i, i < 100 ? 0 : 20);
+    assert.equal(limit.serviceP90Ms, 91);
+    assert.equal(limit.serviceP99Ms, 100);
   });
 
   it('learns from windows of enough answers: a fixed range never moves, an adaptive one does', () => {

@@ -13,7 +13,7 @@ declare module 'fastify' {
     /** Requests admitted and not yet answered (for tests and metrics). */
     inFlight(): number;
     /** The admission's record of what it did (shed.ts): for tests and metrics. */
-    admission: Pick<Admission, 'shed' | 'waiting' | 'recentLatenciesMs' | 'limit'>;
+    admission: Pick<Admission, 'shed' | 'waiting' | 'recentLatenciesMs' | 'recentWaitsMs' | 'limit'>;
   }
 }
 
@@ -73,7 +73,7 @@ export async function registerOverloadShedding(app: FastifyInstance, limits: Con
       || (limits.maxEventLoopDelayMs > 0 && Number.isFinite(eventLoopDelay) && eventLoopDelay > limits.maxEventLoopDelayMs && Date.now() >= measuringSince);
   });
   app.decorate('inFlight', admission.inFlight);
-  app.decorate('admission', { shed: admission.shed, waiting: admission.waiting, recentLatenciesMs: admission.recentLatenciesMs, limit: admission.limit });
+  app.decorate('admission', { shed: admission.shed, waiting: admission.waiting, recentLatenciesMs: admission.recentLatenciesMs, recentWaitsMs: admission.recentWaitsMs, limit: admission.limit });
   app.addHook('onRequest', (request, reply, done) => {
     if (clientGone(request)) {
       abandon(request, reply);

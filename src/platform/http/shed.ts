@@ -109,6 +109,8 @@ export interface Admission {
   waiting(): number;
   /** Milliseconds from arrival (waiting included) to the end of the response, of the last admitted requests (up to 4096). */
   recentLatenciesMs(): number[];
+  /** Of the same requests, the part of that spent waiting for admission. */
+  recentWaitsMs(): number[];
   /** A further reason to shed, checked per request after the in-flight count (event-loop lag, heap). */
   alsoShedWhile(pressure: () => boolean): void;
 }
@@ -118,11 +120,14 @@ export interface AdmissionLimits {
   minInFlight: number;
   maxInFlight: number;
   /**
-   * The longest a request may wait for admission while the process is overloaded (its waiting room
-   * overflowed within the last OVERLOAD_MEMORY_MS): past it a waiter is shed, so what is admitted is
-   * served within the latency target. Outside overload a burst may wait as long as a retry would take.
+   * The in-server latency (arrival to the end of the answer, waiting included) that admitted requests
+   * are held to while the process is overloaded (its waiting room overflowed within the last
+   * OVERLOAD_MEMORY_MS): a waiter is shed once it could no longer be served within it (it has waited
+   * longer than the target less the recent p99 of service time, between a tenth and half of the
+   * target), and an adaptive limit keeps the p90 of service time within half of it. Outside overload
+   * a burst may wait as long as a retry would take. 0: no target (a burst's wait applies always).
    */
-  queueTargetMs: number;
+  latencyTargetMs: number;
 }
 /** How long after its waiting room last overflowed the process counts as overloaded. */
 const OVERLOAD_MEMORY_MS = 1_000;
@@ -134,8 +139,8 @@ const OVERLOAD_MEMORY_MS = 1_000;
  * `maxInFlight`) requests are in progress; up to `maxInFlight` more may wait, in arrival order, for
  * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is
  * served while sustained overload is refused; once the waiting room has overflowed (overload, not a
- * burst) no longer than `queueTargetMs`, so that what is admitted is served within the latency
- * target. Any other request (and any while `alsoShedWhile` says so) is answered at once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
+ * burst) only as long as it could still be served within `latencyTargetMs`, and the limit then
+ * follows that target too (adaptive-limit.ts), so that what is admitted is served within it. Any other request (and any while `alsoShedWhile` says so) is answered at once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
  * the event loop, and memory stays bounded whatever the number of connections: at most twice
  * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
@@ -148,10 +153,12 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   const unlimited = limits.maxInFlight === 0;
   const min = Math.min(limits.minInFlight, limits.maxInFlight);
   // It starts where the fixed limit used to be (twice the minimum, the pool) and learns from there.
-  const limit = new AdaptiveLimit(min, limits.maxInFlight, 2 * min);
+  const target = limits.latencyTargetMs;
+  const limit = new AdaptiveLimit(min, limits.maxInFlight, 2 * min, undefined, undefined, target > 0 ? target / 2 : undefined);
   const maxWaiting = limits.maxInFlight;
   const burstWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
-  const overloadWaitMs = Math.min(limits.queueTargetMs, burstWaitMs);
+  /** In overload: what is left of the target once the recent slowest answers' own time is taken. */
+  const overloadWaitMs = () => (target > 0 ? Math.min(burstWaitMs, Math.max(target / 10, Math.min(target / 2, target - limit.serviceP99Ms))) : burstWaitMs);
   let overflowedAt = Number.NEGATIVE_INFINITY;
   let inFlight = 0;
   let healthInFlight = 0;
@@ -160,7 +167,10 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   let serve: (request: IncomingMessage, response: ServerResponse) => void = () => undefined;
   const waiting: Array<{ request: IncomingMessage; response: ServerResponse; since: number }> = [];
   let sweeper: NodeJS.Timeout | undefined;
+  /** How often the sweeper looks at least, when the first waiter's deadline is further off. */
+  const SWEEP_MAX_MS = 100;
   const latencies = new Float64Array(LATENCY_SAMPLES);
+  const waits = new Float64Array(LATENCY_SAMPLES);
   let answered = 0;
 
   function answerFor(request: IncomingMessage): Rendered {
@@ -193,6 +203,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     response.once('close', () => {
       inFlight -= 1;
       const now = performance.now();
+      waits[answered % LATENCY_SAMPLES] = admitted - arrived;
       latencies[answered++ % LATENCY_SAMPLES] = now - arrived;
       limit.record(now - admitted, now);
       admitWaiting();
@@ -200,19 +211,25 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     serve(request, response);
   }
 
+  const overloaded = (now: number) => now - overflowedAt < OVERLOAD_MEMORY_MS;
+
   /**
-   * Sheds the waiting requests that have waited too long (in overload, the queue target; otherwise as
-   * long as a retry would take); drops those whose client left.
+   * Sheds the waiting requests that have waited too long (in overload, as long as they could still be
+   * served within the latency target; otherwise as long as a retry would take); drops those whose
+   * client left.
    */
   function shedStale(now: number) {
-    const maxWaitMs = now - overflowedAt < OVERLOAD_MEMORY_MS ? overloadWaitMs : burstWaitMs;
+    const maxWaitMs = overloaded(now) ? overloadWaitMs() : burstWaitMs;
     while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
       const stale = waiting.shift()!;
       if (!stale.request.socket.destroyed) refuse(stale.request, stale.response);
     }
-    if (waiting.length === 0 && sweeper) {
-      clearInterval(sweeper);
-      sweeper = undefined;
+    if (sweeper) clearTimeout(sweeper);
+    sweeper = undefined;
+    // The next look is when the first waiter's time is up (capped: the state may change meanwhile).
+    if (waiting.length > 0) {
+      const due = Math.min(SWEEP_MAX_MS, Math.max(1, waiting[0]!.since + maxWaitMs - now));
+      sweeper = setTimeout(() => shedStale(performance.now()), due).unref();
     }
   }
 
@@ -226,7 +243,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
 
   function wait(request: IncomingMessage, response: ServerResponse, arrived: number) {
     waiting.push({ request, response, since: arrived });
-    sweeper ??= setInterval(() => shedStale(performance.now()), Math.max(1, overloadWaitMs / 5)).unref();
+    if (!sweeper) shedStale(arrived);
   }
 
   function checkHealth(request: IncomingMessage, response: ServerResponse) {
@@ -246,7 +263,8 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
       else refuse(request, response);
       return;
     }
-    limit.noteSaturated();
+    if (overloaded(arrived)) limit.noteOverloaded();
+    else limit.noteSaturated();
     // The waiting room is as large as the limit may grow, whatever it is now: a burst waits rather than
     // being refused; a request that waits longer than a retry would take is shed all the same. Once it
     // overflows the load is no burst: waits are held to the queue target until it has not for a while.
@@ -256,6 +274,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     }
     if (waiting.length >= maxWaiting) {
       overflowedAt = arrived;
+      limit.noteOverloaded();
       shedStale(arrived);
     }
     refuse(request, response);
@@ -283,6 +302,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     shed: () => shed,
     waiting: () => waiting.length,
     recentLatenciesMs: () => Array.from(latencies.subarray(0, Math.min(answered, LATENCY_SAMPLES))),
+    recentWaitsMs: () => Array.from(waits.subarray(0, Math.min(answered, LATENCY_SAMPLES))),
     alsoShedWhile(check) { pressure = check; },
   };
 }
