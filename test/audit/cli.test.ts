@@ -1,22 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createAuditWriter } from '../../src/platform/audit/writer.js';
 import { asTamperingSuperuser, openAuditDatabase, sampleEntry } from './support.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs the real CLI in a child process against the test database. */
-function openspine(databaseUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
-      timeout: 60_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+import { openspine } from '../support/cli.js';
 
 describe('openspine audit (CLI)', () => {
   let database: Awaited<ReturnType<typeof openAuditDatabase>>;

@@ -1,8 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
+import { openspine } from '../support/cli.js';
 
 /** /admin/directory/postcode-areas: the areas NEMS's postcode rules read, loaded and looked up over HTTP. */
 describe('directory admin API: postcode areas', () => {
@@ -72,5 +76,36 @@ describe('directory admin API: postcode areas', () => {
     assert.match(text, /directory\.postcode-areas\.create/);
     assert.match(text, /directory\.postcode-areas\.update/);
     assert.match(text, /PostcodeAreas\/local-authority\/E09000002/);
+  });
+
+  it('openspine directory postcode-areas: set from a list or a file replaces what the organisation had; lookup takes the longest prefix; a bad kind or prefix stores nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'postcodes-'));
+    try {
+      const set = await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'set', '--kind', 'local-authority', '--ods', 'e09000033', '--prefixes', 'SW1A, SW1P');
+      assert.equal(set.code, 0, set.stderr);
+      assert.deepEqual(JSON.parse(set.stdout), { kind: 'local-authority', odsCode: 'E09000033', prefixes: 2 });
+      // A file of prefixes, one a line, first column (as a column cut from the ONS postcode directory).
+      const file = join(dir, 'sectors.csv');
+      writeFileSync(file, 'SW1A 1,Westminster\r\nSW1A 2,Westminster\n\n');
+      const fromFile = await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'set', '--kind', 'icb-sub-location', '--ods', 'W2U3Z', '--file', file);
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.equal(JSON.parse(fromFile.stdout).prefixes, 2);
+      const lookup = await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'lookup', '--postcode', 'sw1a 1aa');
+      assert.equal(lookup.code, 0, lookup.stderr);
+      assert.deepEqual(JSON.parse(lookup.stdout), { 'local-authority': 'E09000033', 'icb-sub-location': 'W2U3Z' });
+      // Replaced, not added to: SW1P is no longer Westminster's.
+      assert.equal((await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'set', '--kind', 'local-authority', '--ods', 'E09000033', '--prefixes', 'SW1A')).code, 0);
+      assert.deepEqual(await directoryApi(spine.ctx.db).areasOfPostcode('SW1P 3JA'), {});
+      assert.equal((await call('GET', '/local-authority/E09000033')).body.prefixes.length, 1);
+
+      const badKind = await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'set', '--kind', 'county', '--ods', 'E09000033', '--prefixes', 'EC1');
+      assert.notEqual(badKind.code, 0);
+      assert.match(badKind.stderr, /--kind must be/);
+      const badPrefix = await openspine(spine.databaseUrl, 'directory', 'postcode-areas', 'set', '--kind', 'local-authority', '--ods', 'E09000033', '--prefixes', 'SW1A,12345');
+      assert.notEqual(badPrefix.code, 0);
+      assert.deepEqual((await call('GET', '/local-authority/E09000033')).body.prefixes, ['SW1A'], 'nothing of the refused set was stored');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

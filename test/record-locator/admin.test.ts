@@ -1,7 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { assertSpecSchema, call, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
@@ -9,17 +7,7 @@ import { recordLocatorService } from '../../src/services/record-locator/index.js
 import { removePointerTypes, setPointerTypes } from '../../src/services/record-locator/api.js';
 import { validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs the real CLI in a child process against the spine's database. */
-function openspine(databaseUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' }, timeout: 120_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+import { openspine } from '../support/cli.js';
 
 /** Pointer-type permissions: the admin API (activity record-locator:admin), the CLI, and dataset nrl. */
 describe('NRL permissions: admin API, CLI and dataset', () => {
