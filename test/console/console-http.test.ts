@@ -4,6 +4,8 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES, consoleLogin, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
 import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/console/pages.js';
 import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
+import { createAppAndToken } from '../support/identity.js';
+import { call, consentFor } from '../consent/support.js';
 
 const pagePath = (path: string) => (path === '/console/who-looked' ? `${path}?nhsNumber=9000000009` : path);
 const heading = (html: string) => /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
@@ -134,6 +136,29 @@ describe('the operations console over HTTP', () => {
     assert.equal((await sessions.administrator.post('/console/records', { _csrf: await sessions.administrator.csrf(), nhsNumber: '9000000009', reason: 'Patient request' })).status, 403);
     const words = await (await sessions.patient.get('/console/who-looked')).text();
     assert.match(words, /a <strong>Spine Operator<\/strong> at <strong>[^<]*\(X26\)<\/strong> looked at the patient&#39;s prescriptions and where their records are held/);
+  });
+
+  it('the national data opt-out, set and withdrawn through the Consent API, is shown to the patient and to a privacy officer with its history', async () => {
+    const optOutSection = (html: string) => html.slice(html.indexOf('id="opt-out"'));
+    assert.match(optOutSection(await (await sessions.patient.get('/console/records')).text()), /Your national data opt-out[\s\S]*Not opted out/);
+    const { token } = await createAppAndToken(spine, { activities: ['consent:write', 'consent:read'], name: 'NHS.UK opt-out service' });
+    const created = await call(spine, 'POST', '/consent/STU3/Consent', token, consentFor('9000000009'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const own = optOutSection(await (await sessions.patient.get('/console/records')).text());
+    assert.match(own, /Opted out\s*<\/strong>[\s\S]*You have chosen that your confidential patient information is not used/);
+    assert.match(own, /Opted out\s*<\/td>[\s\S]*Online Process[\s\S]*NHS\.UK opt-out service/);
+
+    const id = created.headers.get('location')!.split('/').at(-1)!;
+    const withdrawn = await call(spine, 'PUT', `/consent/STU3/Consent/${id}`, token, consentFor('9000000009', { id, status: 'inactive' }));
+    assert.equal(withdrawn.status, 200, JSON.stringify(withdrawn.body));
+    const officer = await sessions['privacy-officer'].post('/console/records', { _csrf: await sessions['privacy-officer'].csrf(), nhsNumber: '9000000009', reason: 'Patient request' });
+    const section = optOutSection(await officer.text());
+    assert.match(section, /National data opt-out[\s\S]*Not opted out/);
+    // Newest first: the withdrawal, then the opt-out.
+    assert.match(section, /Opt-out withdrawn[\s\S]*Opted out\s*<\/td>/);
+    const { rows: [audited] } = await spine.ctx.db.query(
+      `SELECT detail FROM audit.events WHERE action = 'console.records.read' AND role_code = 'R9901' ORDER BY seq DESC LIMIT 1`);
+    assert.equal(audited.detail.optOutVersions, 2, 'the look-up is audited with what it showed');
   });
 
   it('a message sent through the MESH API is found by mailbox and its history shows acceptance', async () => {

@@ -2,13 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { pointerTypes, pointersForPatient } from '../../record-locator/api.js';
 import { prescriptionsForPatient } from '../../prescriptions/api.js';
+import { optOutOfPatient } from '../../consent/api.js';
 import { pageRoute } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
 import { ACCESS_REASONS } from './patients.js';
 
 /**
- * A patient's prescriptions (the EPS tracker) and NRL pointers. A patient sees their own (the NHS
+ * A patient's prescriptions (the EPS tracker), NRL pointers and national data opt-out. A patient sees their own (the NHS
  * number of their login); an operator or privacy officer names the patient and gives a reason, as
  * on the patient look-up, and the look-up is audited with it under the patient's NHS number.
  */
@@ -26,10 +27,12 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: PlatformCo
   const typeOf = (coding: { system?: string; code?: string; display?: string } | undefined) =>
     (coding ? typeNames.get(`${coding.system}|${coding.code}`) ?? coding.display ?? coding.code : undefined) ?? '';
   async function show(request: FastifyRequest, reply: FastifyReply, nhsNumber: string, reason: string | undefined) {
-    const [prescriptions, pointers] = await Promise.all([prescriptionsForPatient(ctx.db, nhsNumber, LIMIT), pointersForPatient(ctx.db, nhsNumber, LIMIT)]);
+    const [prescriptions, pointers, optOut] = await Promise.all([
+      prescriptionsForPatient(ctx.db, nhsNumber, LIMIT), pointersForPatient(ctx.db, nhsNumber, LIMIT), optOutOfPatient(ctx.db, nhsNumber, ctx.clock.now()),
+    ]);
     await auditConsole(ctx, request, {
       action: 'console.records.read', resource: `Patient/${nhsNumber}`, nhsNumbers: [nhsNumber],
-      detail: { ...(reason ? { reason } : {}), prescriptions: prescriptions.length, pointers: pointers.total },
+      detail: { ...(reason ? { reason } : {}), prescriptions: prescriptions.length, pointers: pointers.total, optOutVersions: optOut.versions.length },
     });
     const rows = pointers.pointers.map((p) => ({
       id: p.id ?? '',
@@ -41,7 +44,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: PlatformCo
     }));
     return render(request, reply, {
       ...VIEW, own: request.consoleSession!.person.role === 'patient', form: { nhsNumber, reason }, nhsNumber,
-      prescriptions, pointerTotal: pointers.total, pointers: rows,
+      prescriptions, pointerTotal: pointers.total, pointers: rows, optOut,
     });
   }
 
