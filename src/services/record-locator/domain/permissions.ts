@@ -6,8 +6,11 @@ import { RECORD_TYPES } from './record-types.js';
  */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; problem: string };
 
-const ORGANISATION = /^[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20})?$/;
-const APP_ID = /^[A-Za-z0-9._:~-]{1,200}$/;
+/** ODS code or ODS code.extension, as permissions are held (the admin API's schemas use the same patterns). */
+export const ORGANISATION = /^[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20})?$/;
+export const APP_ID = /^[A-Za-z0-9._:~-]{1,200}$/;
+/** At most this many pointer types in one permission (each type of the value set, twice over). */
+export const MAX_POINTER_TYPES = RECORD_TYPES.size * 2;
 
 export function parseOrganisation(value: string): Parsed<string> {
   return ORGANISATION.test(value)
@@ -22,7 +25,7 @@ export function parseAppId(value: string): Parsed<string> {
 /** A JSON array of `system|code` pointer types, each in NRL's record type value set; duplicates dropped. */
 export function parsePointerTypes(body: unknown): Parsed<string[]> {
   if (!Array.isArray(body)) return { ok: false, field: 'body', problem: 'the body must be a JSON array of "system|code" pointer types' };
-  if (body.length > RECORD_TYPES.size * 2) return { ok: false, field: 'body', problem: `at most ${RECORD_TYPES.size * 2} pointer types` };
+  if (body.length > MAX_POINTER_TYPES) return { ok: false, field: 'body', problem: `at most ${MAX_POINTER_TYPES} pointer types` };
   const types: string[] = [];
   for (const [index, item] of body.entries()) {
     if (typeof item !== 'string' || !RECORD_TYPES.has(item)) {

@@ -1,35 +1,39 @@
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
-import { parseAppId, parseOrganisation, parsePointerTypes, type Parsed } from '../domain/permissions.js';
+import { APP_ID, MAX_POINTER_TYPES, ORGANISATION } from '../domain/permissions.js';
+import { RECORD_TYPES } from '../domain/record-types.js';
 import { deletePermission, listPermissions, setPermission } from '../store.js';
 
 /**
  * Who may produce and consume which pointer types: per (application, ODS code[.extension]), held by
  * this service. The admin API (activity record-locator:admin) and the sandbox testing API share it.
  */
-function valueOf<T>(parsed: Parsed<T>): T {
-  if (!parsed.ok) throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, parsed.problem, { expression: [parsed.field] });
-  return parsed.value;
-}
-
-interface PermissionParams { appId: string; organisation: string }
+const appId = Type.String({ pattern: APP_ID.source, description: 'The application id (1 to 200 letters, digits or ._:~-)' });
+const PermissionParams = Type.Object({
+  appId,
+  organisation: Type.String({ pattern: ORGANISATION.source, description: 'ODS code, or ODS code.extension' }),
+});
+/** A JSON array of `system|code` pointer types of NRL's record type value set (duplicates are dropped). */
+const PointerTypes = Type.Array(Type.String({ enum: [...RECORD_TYPES.keys()], description: 'e.g. http://snomed.info/sct|736253002' }), { maxItems: MAX_POINTER_TYPES });
+const PermissionQuery = Type.Object({ app: Type.Optional(appId) });
 
 export function registerPermissionRoutes(
   app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache, base: string, config: Record<string, unknown>,
 ) {
-  app.put<{ Params: PermissionParams }>(`${base}/permissions/:appId/:organisation`, { config }, async (request) => {
-    const appId = valueOf(parseAppId(request.params.appId));
-    const organisation = valueOf(parseOrganisation(request.params.organisation));
-    const pointerTypes = valueOf(parsePointerTypes(request.body));
-    await setPermission(ctx.db, { appId, organisation, pointerTypes });
-    permissions.forget();
-    return { appId, organisation, pointerTypes };
-  });
-  app.delete<{ Params: PermissionParams }>(`${base}/permissions/:appId/:organisation`, { config }, async (request, reply) => {
-    const appId = valueOf(parseAppId(request.params.appId));
-    const organisation = valueOf(parseOrganisation(request.params.organisation));
+  type Params = Static<typeof PermissionParams>;
+  app.put<{ Params: Params; Body: Static<typeof PointerTypes> }>(`${base}/permissions/:appId/:organisation`,
+    { schema: { params: PermissionParams, body: PointerTypes }, config }, async (request) => {
+      const { appId, organisation } = request.params;
+      const pointerTypes = [...new Set(request.body)];
+      await setPermission(ctx.db, { appId, organisation, pointerTypes });
+      permissions.forget();
+      return { appId, organisation, pointerTypes };
+    });
+  app.delete<{ Params: Params }>(`${base}/permissions/:appId/:organisation`, { schema: { params: PermissionParams }, config }, async (request, reply) => {
+    const { appId, organisation } = request.params;
     const deleted = await deletePermission(ctx.db, appId, organisation);
     permissions.forget();
     if (!deleted) {
@@ -37,11 +41,8 @@ export function registerPermissionRoutes(
     }
     return reply.code(204).send();
   });
-  app.get<{ Querystring: { app?: string } }>(`${base}/permissions`, { config }, async (request) => {
-    const appFilter = request.query.app;
-    if (appFilter !== undefined && typeof appFilter !== 'string') throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, "'app' must be given once", { expression: ['app'] });
-    return { permissions: await listPermissions(ctx.db, appFilter === undefined ? undefined : valueOf(parseAppId(appFilter))) };
-  });
+  app.get<{ Querystring: Static<typeof PermissionQuery> }>(`${base}/permissions`, { schema: { querystring: PermissionQuery }, config }, async (request) =>
+    ({ permissions: await listPermissions(ctx.db, request.query.app) }));
 }
 
 export async function permissionsAdminRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
