@@ -9,6 +9,8 @@ import { startTestSpine, type TestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
 import { ALL_SERVICES } from '../src/services/registry.js';
 import type { ServiceModule } from '../src/platform/service.js';
+import { holdBackMs } from '../src/platform/http/shed.js';
+import fc from 'fast-check';
 
 const root = new URL('..', import.meta.url).pathname;
 const READ = '/personal-demographics/FHIR/R4/Patient/9000000009';
@@ -327,6 +329,65 @@ describe('overload', () => {
     } finally {
       held.destroy();
     }
+  });
+
+  it('a client that asks again at once on the connection it was shed on is not read for half to all of the Retry-After, so connections shed together come back spread out', { timeout: 60_000 }, async () => {
+    let holding = false;
+    const holdModule: ServiceModule = {
+      name: 'identity',
+      migrations: [],
+      async routes(app, ctx) {
+        app.get('/test/hold', { config: { public: true } }, async () => {
+          holding = true;
+          await ctx.db.query('SELECT pg_sleep(3)');
+          return { held: true };
+        });
+      },
+    };
+    const spine = await startTestSpine({ modules: [...ALL_SERVICES, holdModule], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
+    cleanups.push(() => spine.close());
+    const held = fetch(`${spine.url}/test/hold`);
+    while (!holding) await sleep(10);
+    const waiter = fetch(`${spine.url}/test/hold`);
+    while (spine.app.admission.waiting() === 0) await sleep(5);
+    // A client that ignores Retry-After: as soon as its 503 arrives, it asks again on the same connection.
+    const socket = connect(Number(new URL(spine.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    const answers: Array<{ status: number; ms: number }> = [];
+    const t0 = performance.now();
+    const get = `GET ${READ} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      // Each answer is a small body with Content-Length: count status lines as they complete.
+      for (;;) {
+        const head = /^HTTP\/1\.1 (\d{3})[^]*?\r\ncontent-length: (\d+)\r\n[^]*?\r\n\r\n/i.exec(buffered);
+        if (!head || buffered.length < head[0].length + Number(head[2])) break;
+        buffered = buffered.slice(head[0].length + Number(head[2]));
+        answers.push({ status: Number(head[1]), ms: performance.now() - t0 });
+        if (answers.length === 1) socket.write(get);
+      }
+    });
+    socket.write(get);
+    try {
+      for (let i = 0; i < 400 && answers.length < 2; i++) await sleep(10);
+      assert.equal(answers.length, 2, JSON.stringify(answers));
+      assert.deepEqual(answers.map((a) => a.status), [503, 503]);
+      assert.ok(answers[0]!.ms < 400, `the first was shed at once (${Math.round(answers[0]!.ms)} ms)`);
+      const heldMs = answers[1]!.ms - answers[0]!.ms;
+      assert.ok(heldMs >= 450 && heldMs < 2_500, `the second was answered ${Math.round(heldMs)} ms after the first`);
+    } finally {
+      socket.destroy();
+    }
+    assert.equal((await held).status, 200);
+    await waiter;
+  });
+
+  it('the hold-back lasts between half and the whole of the Retry-After', () => {
+    fc.assert(fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (random) => {
+      const ms = holdBackMs(random);
+      assert.ok(ms >= 500 && ms < 1_000, String(ms));
+    }));
   });
 });
 

@@ -82,7 +82,13 @@ type Holdable = Socket & { [HELD]?: boolean };
  * socket buffer (TCP pushes back; no memory here) instead of costing another shed straight away.
  * Without this a closed loop of rejected clients spends on sheds the CPU the admitted requests
  * need. Node's HTTP server stops and restarts reading the socket on 'pause' and 'resume'.
+ * The hold lasts between half and the whole of the `Retry-After`, at random: connections shed in
+ * one burst would otherwise all come back in the same instant a second later, and refusing
+ * hundreds of them at once stalls the event loop under the requests it did admit (a client that
+ * honours `Retry-After` waits the whole second itself, so it never meets the hold).
  */
+export const holdBackMs = (random = Math.random()) => SHED_RETRY_AFTER_SECONDS * 1000 * (0.5 + 0.5 * random);
+
 function holdBack(socket: Holdable) {
   if (socket.destroyed || socket[HELD]) return;
   socket[HELD] = true;
@@ -90,7 +96,7 @@ function holdBack(socket: Holdable) {
   setTimeout(() => {
     socket[HELD] = false;
     if (!socket.destroyed) socket.resume();
-  }, SHED_RETRY_AFTER_SECONDS * 1000).unref();
+  }, holdBackMs()).unref();
 }
 
 export interface Admission {
