@@ -35,6 +35,30 @@ function load(options: { url: string; connections: number; seconds: number; head
   }));
 }
 
+/**
+ * A route `/test/hold?seconds=` that holds a database connection for a while (`defaultSeconds`
+ * unless the query says otherwise); `untilHolding` resolves once a request is in it.
+ */
+function holdRoute(defaultSeconds: number) {
+  let holding = false;
+  const module: ServiceModule = {
+    name: 'identity',
+    migrations: [],
+    async routes(app, ctx) {
+      app.get<{ Querystring: { seconds?: string } }>('/test/hold', { config: { public: true } }, async (request) => {
+        holding = true;
+        await ctx.db.query('SELECT pg_sleep($1)', [Number(request.query.seconds ?? defaultSeconds)]);
+        return { held: true };
+      });
+    },
+  };
+  return {
+    module,
+    async untilHolding() { while (!holding) await sleep(10); },
+    reset() { holding = false; },
+  };
+}
+
 describe('overload', () => {
   const cleanups: Array<() => Promise<void>> = [];
   after(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
@@ -169,25 +193,14 @@ describe('overload', () => {
   });
 
   it('at capacity a burst waits its turn; once the waiting room overflows every API is answered at once, before Fastify, with a 503, Retry-After and its own error shape, waiters are shed once they could no longer be served within the latency target, and a shed request with a body closes its connection', { timeout: 60_000 }, async () => {
-    let holding = false;
-    const holdModule: ServiceModule = {
-      name: 'identity',
-      migrations: [],
-      async routes(app, ctx) {
-        app.get<{ Querystring: { seconds?: string } }>('/test/hold', { config: { public: true } }, async (request) => {
-          holding = true;
-          await ctx.db.query('SELECT pg_sleep($1)', [Number(request.query.seconds ?? 3)]);
-          return { held: true };
-        });
-      },
-    };
-    const spine = await startTestSpine({ modules: [...ALL_SERVICES, holdModule], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
+    const hold = holdRoute(3);
+    const spine = await startTestSpine({ modules: [...ALL_SERVICES, hold.module], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
     cleanups.push(() => spine.close());
 
     // A burst (the waiting room never overflows): the second request waits far past the latency target
     // (50 ms) for the first to finish, and is served.
     const first = fetch(`${spine.url}/test/hold?seconds=0.4`);
-    while (!holding) await sleep(10);
+    await hold.untilHolding();
     const burstStarted = performance.now();
     const second = await fetch(`${spine.url}/test/hold?seconds=0`);
     const burstWaitMs = performance.now() - burstStarted;
@@ -196,10 +209,10 @@ describe('overload', () => {
     assert.ok(burstWaitMs > 100, `the second waited for the first (${Math.round(burstWaitMs)} ms)`);
     assert.equal(spine.app.admission.shed(), 0);
 
-    holding = false;
+    hold.reset();
     const started = Date.now();
     const held = fetch(`${spine.url}/test/hold`);
-    while (!holding) await sleep(10);
+    await hold.untilHolding();
     // One in progress, one waiting: the next overflow the waiting room and are refused at once, and
     // from then on the waiting one is shed once it could no longer be served within the latency target,
     // not after a whole Retry-After.
@@ -255,27 +268,16 @@ describe('overload', () => {
   });
 
   it('a request whose client gave up while it waited for a database connection does no work and is not audited', { timeout: 60_000 }, async () => {
-    let holding = false;
-    const holdModule: ServiceModule = {
-      name: 'identity',
-      migrations: [],
-      async routes(app, ctx) {
-        // Holds the only connection of the request pool for a while.
-        app.get('/test/hold', { config: { public: true } }, async () => {
-          holding = true;
-          await ctx.db.query('SELECT pg_sleep(1.5)');
-          return { held: true };
-        });
-      },
-    };
-    const spine: TestSpine = await startTestSpine({ modules: [...ALL_SERVICES, holdModule], env: { OPENSPINE_DB_POOL_MAX: '1', OPENSPINE_MAX_IN_FLIGHT: '64' } });
+    // Holds the only connection of the request pool for a while.
+    const hold = holdRoute(1.5);
+    const spine: TestSpine = await startTestSpine({ modules: [...ALL_SERVICES, hold.module], env: { OPENSPINE_DB_POOL_MAX: '1', OPENSPINE_MAX_IN_FLIGHT: '64' } });
     cleanups.push(() => spine.close());
     const { token } = await createAppAndToken(spine, { activities: ['patient:read'] });
     const read = (requestId: string, signal?: AbortSignal) =>
       fetch(`${spine.url}${READ}`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId }, signal });
 
     const held = fetch(`${spine.url}/test/hold`);
-    while (!holding) await sleep(10);
+    await hold.untilHolding();
     const departed = Array.from({ length: 5 }, () => randomUUID());
     const controller = new AbortController();
     const abandoned = departed.map((id) => read(id, controller.signal).catch(() => 'aborted'));
@@ -332,22 +334,11 @@ describe('overload', () => {
   });
 
   it('a client that asks again at once on the connection it was shed on is not read for half to all of the Retry-After, so connections shed together come back spread out', { timeout: 60_000 }, async () => {
-    let holding = false;
-    const holdModule: ServiceModule = {
-      name: 'identity',
-      migrations: [],
-      async routes(app, ctx) {
-        app.get('/test/hold', { config: { public: true } }, async () => {
-          holding = true;
-          await ctx.db.query('SELECT pg_sleep(3)');
-          return { held: true };
-        });
-      },
-    };
-    const spine = await startTestSpine({ modules: [...ALL_SERVICES, holdModule], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
+    const hold = holdRoute(3);
+    const spine = await startTestSpine({ modules: [...ALL_SERVICES, hold.module], env: { OPENSPINE_MAX_IN_FLIGHT: '1' } });
     cleanups.push(() => spine.close());
     const held = fetch(`${spine.url}/test/hold`);
-    while (!holding) await sleep(10);
+    await hold.untilHolding();
     const waiter = fetch(`${spine.url}/test/hold`);
     while (spine.app.admission.waiting() === 0) await sleep(5);
     // A client that ignores Retry-After: as soon as its 503 arrives, it asks again on the same connection.
