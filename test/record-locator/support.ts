@@ -112,10 +112,19 @@ export function nextNhsNumber(): string {
 /** Allows an application pointer types at an organisation, through the admin API as an administrator does. */
 export async function grantPointerTypes(spine: TestSpine, appId: string, organisation: string, types: readonly string[]): Promise<void> {
   const { token } = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
-  const response = await fetch(`${spine.url}/admin/record-locator/permissions/${appId}/${organisation}`, {
-    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(types),
-  });
-  assert.equal(response.status, 200, await response.text());
+  // A 503 (a database slower than a test's tight timeouts on a loaded machine) is retried, as its Retry-After says.
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${spine.url}/admin/record-locator/permissions/${appId}/${organisation}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(types),
+    });
+    const text = await response.text();
+    if (response.status === 503 && attempt < 10) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      continue;
+    }
+    assert.equal(response.status, 200, text);
+    return;
+  }
 }
 
 /**
