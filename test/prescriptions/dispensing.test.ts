@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
+import { waitForExport } from '../consent/support.js';
 import {
   ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json,
 } from './support.js';
@@ -318,11 +319,21 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(rows.map((r) => r.event), ['created', 'item-cancelled', 'released', 'cancellation-requested', 'returned', 'item-cancelled', 'cancelled']);
   });
 
-  it('each item takes the status of its MedicationDispense and the prescription follows: one owing is with dispenser - active, all done is dispensed', async () => {
+  it('each item takes the status of its MedicationDispense; a business status its items contradict is INVALID_VALUE; 0007 is the whole prescription\'s', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
-    // The message says dispensed (0006), but one item is owed: the prescription stays with the dispenser, active.
-    success(await dispense(order, 'FA565', '0006', false, ['0001', '0003', '0004', '0002']));
+    // The message says dispensed (0006), but one item is part-supplied and one owed: refused, as the spec's other value conflicts, and nothing changes.
+    const contradicted = await dispense(order, 'FA565', '0006', false, ['0001', '0003', '0004', '0002']);
+    assert.equal(contradicted.status, 400);
+    assert.deepEqual(contradicted.body.issue, [{
+      severity: 'error', code: 'invalid', details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode', code: 'INVALID_VALUE' }] },
+      diagnostics: `Task business status 0006 (Dispensed) contradicts the items: item ${itemIdsOf(order)[1]} is 'Item dispensed - partial', item ${itemIdsOf(order)[2]} is 'Item not dispensed owing'.`,
+      expression: ['MedicationDispense.extension:taskBusinessStatus'],
+    }]);
+    assert.equal(await statusOf(order), '0002');
+    assert.deepEqual(await itemCodesOf(order), ['0008', '0008', '0008', '0008']);
+    // As 0003 (with dispenser - active) the same items are taken.
+    success(await dispense(order, 'FA565', '0003', false, ['0001', '0003', '0004', '0002']));
     assert.equal(await statusOf(order), '0003');
     assert.deepEqual(await itemCodesOf(order), ['0001', '0003', '0004', '0002']);
     const early = await claim(order, 'FA565');
@@ -337,7 +348,8 @@ describe('EPS dispensing API', () => {
     // Nothing dispensed of any item: not dispensed (0007).
     const none = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(none))).status, 200);
-    success(await dispense(none, 'FA565', '0007'));
+    // Not dispensed (0007) speaks for the prescription: its items are not dispensed whatever types it gives (the spec's acute-primary-example-05).
+    success(await dispense(none, 'FA565', '0007', false, ['0001', '0001', '0002', '0004']));
     assert.equal(await statusOf(none), '0007');
     assert.deepEqual(await itemCodesOf(none), ['0002', '0002', '0002', '0002']);
     const badType = notification(order, 'FA565', '0006');
@@ -368,6 +380,95 @@ describe('EPS dispensing API', () => {
     }
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'claim-amended'`, [shortFormIdOf(order)]);
     assert.equal(rows[0].n, 1, 'the late amendment changed nothing');
+  });
+
+  /** Runs `steps` with the server's clock at `iso` (and a token minted then). */
+  const at = async <T>(iso: string, ods: string, step: (headers: Record<string, string>) => Promise<T>): Promise<T> => {
+    clockOffsetMs = Date.parse(iso) - Date.now();
+    const app = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: ods });
+    return step({ authorization: `Bearer ${app.token}` });
+  };
+
+  it('the claim period is London\'s: a claim at 00:30 BST on 1 June is a June claim, amendable to the end of 5 July BST (22:59:59.999 UTC)', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    success(await dispense(order, 'FA565', '0006'));
+    try {
+      success(await at('2026-05-31T23:30:00Z', 'FA565', (h) => claim(order, 'FA565', false, h)));
+      // Counted in UTC the claim would be May's, and its period over on 5 June.
+      success(await at('2026-06-20T12:00:00Z', 'FA565', (h) => claim(order, 'FA565', true, h)));
+      success(await at('2026-07-05T22:30:00Z', 'FA565', (h) => claim(order, 'FA565', true, h)));
+      // 23:30 UTC on 5 July is 00:30 on 6 July in London.
+      const late = await at('2026-07-05T23:30:00Z', 'FA565', (h) => claim(order, 'FA565', true, h));
+      assert.equal(late.status, 400);
+      assert.equal(late.body.issue[0].details.coding[0].code, 'CLAIM_AMEND_PERIOD_ISSUE');
+    } finally {
+      clockOffsetMs = 0;
+    }
+  });
+
+  it('$export gives each MedicationRequest its own item\'s status: dispensed completed, not dispensed stopped, owed active, cancelled cancelled', async () => {
+    const order = await newPrescription();
+    const [first, second, third, fourth] = itemIdsOf(order);
+    assert.equal(cancellationCode(await cancelItem(order, fourth!)), 'R-0001');
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    success(await dispense(order, 'FA565', '0003', false, ['0001', '0002', '0004', '0005']));
+    const waiting = await newPrescription();
+    const exporter = (await createAppAndToken(spine, { activities: ['export:bulk'] })).token;
+    const kickoff = await fetch(`${spine.url}/export/FHIR/R4/$export?_type=MedicationRequest`, { headers: { authorization: `Bearer ${exporter}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
+    assert.equal(kickoff.status, 202, await kickoff.clone().text());
+    const manifest = await waitForExport(kickoff.headers.get('content-location')!, exporter);
+    const lines: Json[] = [];
+    for (const output of manifest.output) {
+      const text = await (await fetch(output.url, { headers: { authorization: `Bearer ${exporter}` } })).text();
+      lines.push(...text.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    }
+    const statusOfItem = new Map(lines.filter((r) => r.groupIdentifier.value === shortFormIdOf(order)).map((r) => [r.id, r.status]));
+    assert.deepEqual(Object.fromEntries(statusOfItem), { [first!]: 'completed', [second!]: 'stopped', [third!]: 'active', [fourth!]: 'cancelled' });
+    assert.deepEqual(lines.filter((r) => r.groupIdentifier.value === shortFormIdOf(waiting)).map((r) => r.status), ['active', 'active', 'active', 'active'], 'to be dispensed: active');
+  });
+
+  it('an acute prescription not dispensed expires (0004) 6 months after it was signed, a schedule 2 controlled drug after 28 days: by the sweep, once, audited', async () => {
+    const { expireLapsedIssues } = await import('../../src/services/prescriptions/handlers/expiry.js');
+    const acute = await newPrescription();
+    const controlled = freshOrder({ pharmacy: 'FA565' });
+    const request = controlled.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource;
+    request.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug', extension: [
+      { url: 'quantityWords', valueString: 'twenty eight' },
+      { url: 'schedule', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-controlled-drug', code: 'CD2', display: 'Schedule 2' } }] });
+    await newPrescription('FA565', controlled);
+    assert.equal((await release('FA565', shortFormIdOf(controlled))).status, 200);
+    const DAY = 24 * 3600 * 1000;
+    const statusAt = async (offsetDays: number, order: Json) => {
+      clockOffsetMs = offsetDays * DAY;
+      // Two sweeps at once (and the server's own, if it runs now): one holds a row, the other skips it; wait for the commit.
+      await Promise.all([expireLapsedIssues(spine.ctx), expireLapsedIssues(spine.ctx)]);
+      const statusNow = async () => (await spine.ctx.db.query(`SELECT status FROM prescriptions.prescriptions WHERE short_form_id = $1`, [shortFormIdOf(order)])).rows[0].status;
+      for (let i = 0; i < 20 && (await statusNow()) !== 'expired'; i++) await new Promise((r) => setTimeout(r, 100));
+      return statusNow();
+    };
+    try {
+      assert.equal(await statusAt(27, controlled), 'with-dispenser', 'a CD2 is valid for 28 days after the day it was signed');
+      assert.equal(await statusAt(29, controlled), 'expired');
+      assert.equal(await statusAt(29, acute), 'to-be-dispensed');
+      assert.equal(await statusAt(175, acute), 'to-be-dispensed', 'valid for 6 months');
+      assert.equal(await statusAt(186, acute), 'expired');
+    } finally {
+      clockOffsetMs = 0;
+    }
+    assert.equal(await statusOf(controlled), '0004');
+    assert.deepEqual(await itemCodesOf(controlled), ['0006', '0006', '0006', '0006']);
+    assert.equal(await statusOf(acute), '0004');
+    assert.equal((await release('FA565', shortFormIdOf(acute))).body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    for (const order of [acute, controlled]) {
+      const outbox = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'eps-prescription-expired' AND payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+      assert.equal(outbox.rows[0].n, 1, 'expired exactly once');
+      const history = await spine.ctx.db.query(`SELECT actor_ods, status FROM prescriptions.history WHERE short_form_id = $1 AND event = 'expired'`, [shortFormIdOf(order)]);
+      assert.deepEqual(history.rows, [{ actor_ods: 'X2601', status: 'expired' }]);
+      const audit = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'prescription.expire' AND resource = $1 AND $2 = ANY(nhs_numbers)`,
+        [`Prescription/${shortFormIdOf(order)}`, nhsNumberOf(order)]);
+      assert.equal(audit.rows[0].n, 1);
+    }
   });
 
   describe('repeat dispensing', () => {

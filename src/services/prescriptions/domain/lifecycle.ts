@@ -1,4 +1,4 @@
-import { DONE, itemsAfterNotification, itemsBecome, statusOfItems, type ItemStatus, type Items } from './items.js';
+import { DONE, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
@@ -32,7 +32,7 @@ export const STATUSES = {
 export type Status = keyof typeof STATUSES;
 export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
 
-export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items } from './items.js';
+export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 
 export interface PrescriptionState {
   status: Status;
@@ -69,7 +69,7 @@ export interface RepeatIssues {
 export type LifecycleEvent =
   | { type: 'release'; dispenser: string }
   | { type: 'return'; dispenser: string }
-  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
+  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean }
   | { type: 'withdraw'; dispenser: string }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
@@ -93,7 +93,9 @@ export const CANCELLATION_RESPONSES = {
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
 export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
-  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse;
+  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
+  /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
+  | 'BUSINESS_STATUS_CONTRADICTS_ITEMS';
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
@@ -209,9 +211,11 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       }
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
-      const items = itemsAfterNotification(before, event.outcome, event.items);
+      const after = itemsAfterNotification(before, event.outcome, event.items);
+      if (!after.ok) return refuse('BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
+      const items = after.items;
       return nextIssue({
-        ...state, status: statusOfItems(items), items,
+        ...state, status: after.status, items,
         itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
         dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
       });

@@ -1,5 +1,6 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
+import { endOf } from './validity.js';
 import {
   PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
@@ -46,12 +47,11 @@ const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 const REPEAT_DISPENSING = 'continuous-repeat-dispensing';
 /** More issues than this is not a prescription (EPS repeat dispensing runs for up to a year). */
 const MAX_REPEATS = 99;
-const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
 
 /**
  * A repeat-dispensing order's issues (the spec's MedicationRequest schema: `numberOfRepeatsAllowed`
  * is the number of issues besides the first, "if a prescription is valid for 6 issues in total, the
- * value entered must be 5") and the end of its validity period (a date is valid to its end, UTC).
+ * value entered must be 5") and the end of its validity period (a date is valid to its end, London time).
  * The items must agree: the issues are the prescription's.
  */
 export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: { issues: number; validUntil?: Date } } | { ok: false; problem: MessageProblem } {
@@ -69,8 +69,8 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: { is
   const end = ends[0];
   if (ends.length > 1) return { ok: false, problem: { kind: 'verification', diagnostics: 'Expected all MedicationRequests to have the same value for dispenseRequest.validityPeriod.end.', expression: `${expression}.validityPeriod.end` } };
   if (end === undefined) return { ok: true, repeat: { issues: allowed + 1 } };
-  const validUntil = new Date(DATE_ONLY.test(end) ? `${end}T23:59:59.999Z` : end);
-  if (Number.isNaN(validUntil.getTime()) || !/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.test(end)) {
+  const validUntil = endOf(end);
+  if (validUntil === undefined) {
     return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.validityPeriod.end '${end}' is not a FHIR date or dateTime.`, expression: `${expression}.validityPeriod.end` } };
   }
   return { ok: true, repeat: { issues: allowed + 1, validUntil } };
