@@ -31,14 +31,18 @@ describe('EPS dispensing API', () => {
   });
   after(async () => { await spine?.close(); });
 
-  /** The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`. */
-  const repeatOrder = (issues: number, validUntil: string) => {
-    const order = freshOrder({ pharmacy: 'FA565' });
+  /**
+   * The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`, each issue to last
+   * `supplyDays` (7 by default: the next issue may be released at once).
+   */
+  const repeatOrder = (issues: number, validUntil: string, supplyDays = 7, pharmacyOds = 'FA565') => {
+    const order = freshOrder({ pharmacy: pharmacyOds });
     for (const { resource } of order.entry) {
       if (resource.resourceType !== 'MedicationRequest') continue;
       resource.courseOfTherapyType.coding = [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code: 'continuous-repeat-dispensing', display: 'Continuous long term (repeat dispensing)' }];
       resource.dispenseRequest.numberOfRepeatsAllowed = issues - 1;
       resource.dispenseRequest.validityPeriod = { start: '2026-01-01', end: validUntil };
+      resource.dispenseRequest.expectedSupplyDuration = { value: supplyDays, unit: 'day', system: 'http://unitsofmeasure.org', code: 'd' };
     }
     return order;
   };
@@ -113,7 +117,7 @@ describe('EPS dispensing API', () => {
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
   };
   const trackedTask = async (order: Json) => {
-    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
     assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
     assert.equal(tracked.body.total, 1, `tracking ${shortFormIdOf(order)}: ${JSON.stringify(tracked.body)}`);
     return tracked.body.entry[0].resource;
@@ -121,7 +125,7 @@ describe('EPS dispensing API', () => {
   const statusOf = async (order: Json) => (await trackedTask(order)).businessStatus.coding[0].code;
   /** Each item's dispense status code (medicationdispense-type) as tracking shows it, in the order's item order. */
   const itemCodesOf = async (order: Json) => {
-    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
     const task = tracked.body.entry[tracked.body.entry.length - 1].resource; // a repeat prescription's current issue
     const byItem = new Map(task.input.map((i: Json) => [i.valueReference.identifier.value, i.extension[0].extension[0].valueCoding]));
     for (const coding of byItem.values()) assert.equal((coding as Json).system, 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type');
@@ -233,7 +237,7 @@ describe('EPS dispensing API', () => {
     assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     const byOther = await dispense(order, 'VNE51', '0006');
     assert.equal(byOther.body.issue[0].details.coding[0].code, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
-    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource.extension
+    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
       .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
   });
@@ -475,7 +479,7 @@ describe('EPS dispensing API', () => {
     const IN_A_YEAR = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
     /** Each issue tracking shows: [repeat number (numberOfRepeatsIssued + 1), business status], in order. */
     const issuesOf = async (order: Json) => {
-      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
       assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
       return tracked.body.entry.map((e: Json) => {
         const repeat = e.resource.extension.find((x: Json) => x.url.endsWith('Extension-EPS-RepeatInformation'));
@@ -496,7 +500,7 @@ describe('EPS dispensing API', () => {
       success(await dispense(order, 'FA565', '0006'));
       assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
       assert.deepEqual(await itemCodesOf(order), ['0007', '0007', '0007', '0007'], 'issue 2: every item to be dispensed');
-      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource;
+      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource;
       assert.deepEqual(first.input, [], 'items are shown on the current issue only');
       const mismatch = await claim(order, 'FA565', false, undefined, 1, 5);
       assert.equal(mismatch.status, 400);
@@ -518,6 +522,29 @@ describe('EPS dispensing API', () => {
       const { rows } = await spine.ctx.db.query(
         `SELECT payload->>'issue' AS issue FROM platform.outbox WHERE event_type = 'eps-prescription-issue-available' AND payload->>'shortFormId' = $1 ORDER BY id`, [shortFormIdOf(order)]);
       assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
+    });
+
+    it('the next issue may be released from 7 days before the last one\'s supply (expectedSupplyDuration) runs out, by id or nominated, not before', async () => {
+      const ods = 'FRPT1';
+      const order = await newPrescription(ods, repeatOrder(3, IN_A_YEAR, 28, ods));
+      assert.equal((await release(ods, shortFormIdOf(order))).status, 200);
+      success(await dispense(order, ods, '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
+      const early = await release(ods, shortFormIdOf(order));
+      assert.equal(early.status, 400);
+      assert.equal(early.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      assert.match(early.body.issue[0].diagnostics, /^Issue 2 of this prescription may be released from \d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
+      const DAY = 24 * 3600 * 1000;
+      try {
+        const nominated = await at(new Date(Date.now() + 20 * DAY).toISOString(), ods, (h) => release(ods, undefined, h));
+        assert.equal(nominated.status, 200, JSON.stringify(nominated.body));
+        assert.equal(passed(nominated).total, 0, 'day 20 of 28: not yet');
+        const due = await at(new Date(Date.now() + 22 * DAY).toISOString(), ods, (h) => release(ods, undefined, h));
+        assert.deepEqual(passed(due).entry.map((e: Json) => shortFormIdOf(e.resource)), [shortFormIdOf(order)], 'day 22: from day 21');
+      } finally {
+        clockOffsetMs = 0;
+      }
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0002']]);
     });
 
     it('a repeat order without numberOfRepeatsAllowed is MISSING_VALUE; cancelling a repeat prescription cancels its remaining issues', async () => {

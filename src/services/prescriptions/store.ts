@@ -150,12 +150,27 @@ export async function orderedPrescriptionsOfPatient(db: Queryable, nhsNumber: st
   return rows.map(orderedRowOf);
 }
 
-/** Up to `limit` prescriptions nominated to a pharmacy and waiting, oldest first; rows another release holds are skipped. */
-export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<OrderedPrescription[]> {
-  const { rows } = await db.query(
-    `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nominated_pharmacy = $1 AND status = 'to-be-dispensed'
-     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [pharmacy, limit]);
-  return rows.map(orderedRowOf);
+/**
+ * Up to `limit` prescriptions nominated to a pharmacy, waiting and released to none (a repeat issue
+ * not before its window), oldest first; rows another release holds are skipped. Found first, then
+ * each locked by its full key and checked again, as `lockExpired`: under Citus the find reads every
+ * shard but takes no lock, and each lock is a single-shard statement. Twice as many are found as
+ * wanted, so a release racing another for the same pharmacy still gets the next ones.
+ */
+const NOMINATED = `nominated_pharmacy = $1 AND status = 'to-be-dispensed'
+  AND (lifecycle->'repeat'->>'availableFrom' IS NULL OR (lifecycle->'repeat'->>'availableFrom')::timestamptz <= $2)`;
+export async function lockNominated(db: Queryable, pharmacy: string, now: Date, limit: number): Promise<OrderedPrescription[]> {
+  const found = await db.query<{ nhs_number: string; short_form_id: string }>(
+    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${NOMINATED} ORDER BY created_at LIMIT $3`, [pharmacy, now, limit * 2]);
+  const locked: OrderedPrescription[] = [];
+  for (const key of found.rows) {
+    if (locked.length === limit) break;
+    const { rows } = await db.query(
+      `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $3 AND short_form_id = $4 AND ${NOMINATED} FOR UPDATE SKIP LOCKED`,
+      [pharmacy, now, key.nhs_number, key.short_form_id]);
+    if (rows[0]) locked.push(orderedRowOf(rows[0]));
+  }
+  return locked;
 }
 
 /**

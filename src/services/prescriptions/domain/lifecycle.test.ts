@@ -2,10 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ITEM_STATUSES, STATUS_NAMES, initialState, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
+  ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
 } from './lifecycle.js';
 import { itemsAfterNotification, itemsBecome } from './items.js';
 import { claimAmendableUntil } from './claim-period.js';
+import { londonDate } from './london-time.js';
 
 const ITEMS = ['item-1', 'item-2', 'item-3'];
 const AT = new Date('2026-03-10T12:00:00Z');
@@ -248,6 +249,27 @@ describe('prescription lifecycle', () => {
   describe('repeat dispensing', () => {
     const dispensed: LifecycleEvent = { type: 'dispense', dispenser: 'FA565', outcome: 'complete' };
     const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    it('the next issue may be released from 7 days before the last one\'s supply runs out (London midnight), not before', () => {
+      fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2090-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 366 }), (doneAt, supplyDays) => {
+        const issued = transition(initialState(ITEMS, 3, supplyDays), released);
+        assert.ok(issued.ok);
+        const next = transition(issued.state, { ...dispensed, at: doneAt } as LifecycleEvent);
+        assert.ok(next.ok);
+        assert.equal(next.state.repeat?.issue, 2);
+        const from = new Date(next.state.repeat!.availableFrom!);
+        assert.equal(from.toISOString(), nextIssueAvailableFrom(doneAt, supplyDays).toISOString());
+        const day = londonDate(doneAt);
+        assert.deepEqual(londonDate(from), londonDate(new Date(Date.UTC(day.year, day.month - 1, day.day + supplyDays - 7, 12))), 'supply less 7 days after the day it was dispensed');
+        assert.deepEqual(londonDate(new Date(from.getTime() - 1)), londonDate(new Date(from.getTime() - 3_600_000)), 'from the London midnight');
+        const early = transition(next.state, { ...released, at: new Date(from.getTime() - 1) } as LifecycleEvent);
+        assert.equal(early.ok, false);
+        assert.match((early as { diagnostics: string }).diagnostics, /^Issue 2 of this prescription may be released from /);
+        assert.ok(transition(next.state, { ...released, at: from } as LifecycleEvent).ok);
+        // Without a time (sandbox mode) there is no window.
+        assert.ok(transition(next.state, released).ok);
+      }), { numRuns: 500 });
+    });
+
     const runFrom = (state: PrescriptionState, events: LifecycleEvent[]) => {
       for (const e of events) { const next = transition(state, e); if (next.ok) state = next.state; }
       return state;

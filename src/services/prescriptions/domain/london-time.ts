@@ -36,3 +36,17 @@ export function londonMidnight(date: CalendarDate): Date {
 
 /** The last instant (ms) of London's day `date`. */
 export const londonEndOfDay = (date: CalendarDate): Date => new Date(londonMidnight({ ...date, day: date.day + 1 }).getTime() - 1);
+
+/** `months` calendar months on, the day kept, or the month's last when it has fewer (31 August + 6 months: 28/29 February). */
+export function addMonths(date: CalendarDate, months: number): CalendarDate {
+  const index = date.year * 12 + date.month - 1 + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12 + 1;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return { year, month, day: Math.min(date.day, days) };
+}
+
+export function addDays(date: CalendarDate, days: number): CalendarDate {
+  const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}

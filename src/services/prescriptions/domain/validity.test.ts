@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { acuteValidUntil, addMonths } from './validity.js';
-import { londonDate, londonMidnight, type CalendarDate } from './london-time.js';
+import { acuteValidUntil } from './validity.js';
+import { addMonths, londonDate, londonMidnight, type CalendarDate } from './london-time.js';
 
 const DAY = 86_400_000;
 const iso = (d: CalendarDate) => `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;

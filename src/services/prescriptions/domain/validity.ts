@@ -1,5 +1,5 @@
 import { asArray, isObject, type Json } from './fhir.js';
-import { londonDate, londonEndOfDay, type CalendarDate } from './london-time.js';
+import { addDays, addMonths, londonDate, londonEndOfDay, type CalendarDate } from './london-time.js';
 
 /**
  * How long a prescription dispensed once (acute, or one of repeat prescribing's `continuous`
@@ -47,20 +47,6 @@ export function endOf(value: unknown): Date | undefined {
 
 const later = (a: CalendarDate, b: CalendarDate) =>
   Date.UTC(a.year, a.month - 1, a.day) >= Date.UTC(b.year, b.month - 1, b.day) ? a : b;
-
-/** `months` calendar months on, the day kept, or the month's last when it has fewer (31 August + 6 months: 28/29 February). */
-export function addMonths(date: CalendarDate, months: number): CalendarDate {
-  const index = date.year * 12 + date.month - 1 + months;
-  const year = Math.floor(index / 12);
-  const month = index - year * 12 + 1;
-  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return { year, month, day: Math.min(date.day, days) };
-}
-
-export function addDays(date: CalendarDate, days: number): CalendarDate {
-  const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
-}
 
 function scheduleOf(request: Json): string | undefined {
   const drug = asArray(request.extension).filter(isObject).find((e) => e.url === CONTROLLED_DRUG);

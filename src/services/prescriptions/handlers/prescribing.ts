@@ -82,7 +82,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
-      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues),
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues, message.repeat?.supplyDays),
       validUntil: message.repeat ? message.repeat.validUntil : acuteValidUntil(message.medicationRequests, signedOn(message, now)),
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
