@@ -65,10 +65,12 @@ async function checkSignature(ctx: PlatformContext, message: PrescriptionMessage
   if (problem) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, `Invalid digital signature: ${SIGNATURE_PROBLEMS[problem]}`, 'Bundle.entry.resource.ofType(Provenance).signature');
 }
 
-/** The day the prescriber signed the order (its signature's time, London), else the day it arrived. */
+/** The day the prescriber signed the order (its signature's time, London; never after the day it arrived), else the day it arrived. */
 function signedOn(message: PrescriptionMessage, receivedAt: Date) {
-  const when = message.signature?.when;
-  return (when !== undefined ? calendarDateOf(when) : undefined) ?? londonDate(receivedAt);
+  const arrived = londonDate(receivedAt);
+  const signed = message.signature?.when !== undefined ? calendarDateOf(message.signature.when) : undefined;
+  const asNumber = (d: { year: number; month: number; day: number }) => Date.UTC(d.year, d.month - 1, d.day);
+  return signed !== undefined && asNumber(signed) < asNumber(arrived) ? signed : arrived;
 }
 
 /** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
