@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
+import { waitForExport } from '../consent/support.js';
 import {
   ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json,
 } from './support.js';
@@ -30,14 +31,18 @@ describe('EPS dispensing API', () => {
   });
   after(async () => { await spine?.close(); });
 
-  /** The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`. */
-  const repeatOrder = (issues: number, validUntil: string) => {
-    const order = freshOrder({ pharmacy: 'FA565' });
+  /**
+   * The acute example made a repeat-dispensing order of `issues` issues, valid until `validUntil`, each issue to last
+   * `supplyDays` (7 by default: the next issue may be released at once).
+   */
+  const repeatOrder = (issues: number, validUntil: string, supplyDays = 7, pharmacyOds = 'FA565') => {
+    const order = freshOrder({ pharmacy: pharmacyOds });
     for (const { resource } of order.entry) {
       if (resource.resourceType !== 'MedicationRequest') continue;
       resource.courseOfTherapyType.coding = [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code: 'continuous-repeat-dispensing', display: 'Continuous long term (repeat dispensing)' }];
       resource.dispenseRequest.numberOfRepeatsAllowed = issues - 1;
       resource.dispenseRequest.validityPeriod = { start: '2026-01-01', end: validUntil };
+      resource.dispenseRequest.expectedSupplyDuration = { value: supplyDays, unit: 'day', system: 'http://unitsofmeasure.org', code: 'd' };
     }
     return order;
   };
@@ -112,7 +117,7 @@ describe('EPS dispensing API', () => {
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
   };
   const trackedTask = async (order: Json) => {
-    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
     assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
     assert.equal(tracked.body.total, 1, `tracking ${shortFormIdOf(order)}: ${JSON.stringify(tracked.body)}`);
     return tracked.body.entry[0].resource;
@@ -120,7 +125,7 @@ describe('EPS dispensing API', () => {
   const statusOf = async (order: Json) => (await trackedTask(order)).businessStatus.coding[0].code;
   /** Each item's dispense status code (medicationdispense-type) as tracking shows it, in the order's item order. */
   const itemCodesOf = async (order: Json) => {
-    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
     const task = tracked.body.entry[tracked.body.entry.length - 1].resource; // a repeat prescription's current issue
     const byItem = new Map(task.input.map((i: Json) => [i.valueReference.identifier.value, i.extension[0].extension[0].valueCoding]));
     for (const coding of byItem.values()) assert.equal((coding as Json).system, 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type');
@@ -232,7 +237,7 @@ describe('EPS dispensing API', () => {
     assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     const byOther = await dispense(order, 'VNE51', '0006');
     assert.equal(byOther.body.issue[0].details.coding[0].code, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
-    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource.extension
+    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
       .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
   });
@@ -318,11 +323,21 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(rows.map((r) => r.event), ['created', 'item-cancelled', 'released', 'cancellation-requested', 'returned', 'item-cancelled', 'cancelled']);
   });
 
-  it('each item takes the status of its MedicationDispense and the prescription follows: one owing is with dispenser - active, all done is dispensed', async () => {
+  it('each item takes the status of its MedicationDispense; a business status its items contradict is INVALID_VALUE; 0007 is the whole prescription\'s', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
-    // The message says dispensed (0006), but one item is owed: the prescription stays with the dispenser, active.
-    success(await dispense(order, 'FA565', '0006', false, ['0001', '0003', '0004', '0002']));
+    // The message says dispensed (0006), but one item is part-supplied and one owed: refused, as the spec's other value conflicts, and nothing changes.
+    const contradicted = await dispense(order, 'FA565', '0006', false, ['0001', '0003', '0004', '0002']);
+    assert.equal(contradicted.status, 400);
+    assert.deepEqual(contradicted.body.issue, [{
+      severity: 'error', code: 'invalid', details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode', code: 'INVALID_VALUE' }] },
+      diagnostics: `Task business status 0006 (Dispensed) contradicts the items: item ${itemIdsOf(order)[1]} is 'Item dispensed - partial', item ${itemIdsOf(order)[2]} is 'Item not dispensed owing'.`,
+      expression: ['MedicationDispense.extension:taskBusinessStatus'],
+    }]);
+    assert.equal(await statusOf(order), '0002');
+    assert.deepEqual(await itemCodesOf(order), ['0008', '0008', '0008', '0008']);
+    // As 0003 (with dispenser - active) the same items are taken.
+    success(await dispense(order, 'FA565', '0003', false, ['0001', '0003', '0004', '0002']));
     assert.equal(await statusOf(order), '0003');
     assert.deepEqual(await itemCodesOf(order), ['0001', '0003', '0004', '0002']);
     const early = await claim(order, 'FA565');
@@ -337,7 +352,8 @@ describe('EPS dispensing API', () => {
     // Nothing dispensed of any item: not dispensed (0007).
     const none = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(none))).status, 200);
-    success(await dispense(none, 'FA565', '0007'));
+    // Not dispensed (0007) speaks for the prescription: its items are not dispensed whatever types it gives (the spec's acute-primary-example-05).
+    success(await dispense(none, 'FA565', '0007', false, ['0001', '0001', '0002', '0004']));
     assert.equal(await statusOf(none), '0007');
     assert.deepEqual(await itemCodesOf(none), ['0002', '0002', '0002', '0002']);
     const badType = notification(order, 'FA565', '0006');
@@ -370,11 +386,100 @@ describe('EPS dispensing API', () => {
     assert.equal(rows[0].n, 1, 'the late amendment changed nothing');
   });
 
+  /** Runs `steps` with the server's clock at `iso` (and a token minted then). */
+  const at = async <T>(iso: string, ods: string, step: (headers: Record<string, string>) => Promise<T>): Promise<T> => {
+    clockOffsetMs = Date.parse(iso) - Date.now();
+    const app = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: ods });
+    return step({ authorization: `Bearer ${app.token}` });
+  };
+
+  it('the claim period is London\'s: a claim at 00:30 BST on 1 June is a June claim, amendable to the end of 5 July BST (22:59:59.999 UTC)', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    success(await dispense(order, 'FA565', '0006'));
+    try {
+      success(await at('2026-05-31T23:30:00Z', 'FA565', (h) => claim(order, 'FA565', false, h)));
+      // Counted in UTC the claim would be May's, and its period over on 5 June.
+      success(await at('2026-06-20T12:00:00Z', 'FA565', (h) => claim(order, 'FA565', true, h)));
+      success(await at('2026-07-05T22:30:00Z', 'FA565', (h) => claim(order, 'FA565', true, h)));
+      // 23:30 UTC on 5 July is 00:30 on 6 July in London.
+      const late = await at('2026-07-05T23:30:00Z', 'FA565', (h) => claim(order, 'FA565', true, h));
+      assert.equal(late.status, 400);
+      assert.equal(late.body.issue[0].details.coding[0].code, 'CLAIM_AMEND_PERIOD_ISSUE');
+    } finally {
+      clockOffsetMs = 0;
+    }
+  });
+
+  it('$export gives each MedicationRequest its own item\'s status: dispensed completed, not dispensed stopped, owed active, cancelled cancelled', async () => {
+    const order = await newPrescription();
+    const [first, second, third, fourth] = itemIdsOf(order);
+    assert.equal(cancellationCode(await cancelItem(order, fourth!)), 'R-0001');
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    success(await dispense(order, 'FA565', '0003', false, ['0001', '0002', '0004', '0005']));
+    const waiting = await newPrescription();
+    const exporter = (await createAppAndToken(spine, { activities: ['export:bulk'] })).token;
+    const kickoff = await fetch(`${spine.url}/export/FHIR/R4/$export?_type=MedicationRequest`, { headers: { authorization: `Bearer ${exporter}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
+    assert.equal(kickoff.status, 202, await kickoff.clone().text());
+    const manifest = await waitForExport(kickoff.headers.get('content-location')!, exporter);
+    const lines: Json[] = [];
+    for (const output of manifest.output) {
+      const text = await (await fetch(output.url, { headers: { authorization: `Bearer ${exporter}` } })).text();
+      lines.push(...text.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+    }
+    const statusOfItem = new Map(lines.filter((r) => r.groupIdentifier.value === shortFormIdOf(order)).map((r) => [r.id, r.status]));
+    assert.deepEqual(Object.fromEntries(statusOfItem), { [first!]: 'completed', [second!]: 'stopped', [third!]: 'active', [fourth!]: 'cancelled' });
+    assert.deepEqual(lines.filter((r) => r.groupIdentifier.value === shortFormIdOf(waiting)).map((r) => r.status), ['active', 'active', 'active', 'active'], 'to be dispensed: active');
+  });
+
+  it('an acute prescription not dispensed expires (0004) 6 months after it was signed, a schedule 2 controlled drug after 28 days: by the sweep, once, audited', async () => {
+    const { expireLapsedIssues } = await import('../../src/services/prescriptions/handlers/expiry.js');
+    const acute = await newPrescription();
+    const controlled = freshOrder({ pharmacy: 'FA565' });
+    const request = controlled.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource;
+    request.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug', extension: [
+      { url: 'quantityWords', valueString: 'twenty eight' },
+      { url: 'schedule', valueCoding: { system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-controlled-drug', code: 'CD2', display: 'Schedule 2' } }] });
+    await newPrescription('FA565', controlled);
+    assert.equal((await release('FA565', shortFormIdOf(controlled))).status, 200);
+    const DAY = 24 * 3600 * 1000;
+    const statusAt = async (offsetDays: number, order: Json) => {
+      clockOffsetMs = offsetDays * DAY;
+      // Two sweeps at once (and the server's own, if it runs now): one holds a row, the other skips it; wait for the commit.
+      await Promise.all([expireLapsedIssues(spine.ctx), expireLapsedIssues(spine.ctx)]);
+      const statusNow = async () => (await spine.ctx.db.query(`SELECT status FROM prescriptions.prescriptions WHERE short_form_id = $1`, [shortFormIdOf(order)])).rows[0].status;
+      for (let i = 0; i < 20 && (await statusNow()) !== 'expired'; i++) await new Promise((r) => setTimeout(r, 100));
+      return statusNow();
+    };
+    try {
+      assert.equal(await statusAt(27, controlled), 'with-dispenser', 'a CD2 is valid for 28 days after the day it was signed');
+      assert.equal(await statusAt(29, controlled), 'expired');
+      assert.equal(await statusAt(29, acute), 'to-be-dispensed');
+      assert.equal(await statusAt(175, acute), 'to-be-dispensed', 'valid for 6 months');
+      assert.equal(await statusAt(186, acute), 'expired');
+    } finally {
+      clockOffsetMs = 0;
+    }
+    assert.equal(await statusOf(controlled), '0004');
+    assert.deepEqual(await itemCodesOf(controlled), ['0006', '0006', '0006', '0006']);
+    assert.equal(await statusOf(acute), '0004');
+    assert.equal((await release('FA565', shortFormIdOf(acute))).body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    for (const order of [acute, controlled]) {
+      const outbox = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'eps-prescription-expired' AND payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+      assert.equal(outbox.rows[0].n, 1, 'expired exactly once');
+      const history = await spine.ctx.db.query(`SELECT actor_ods, status FROM prescriptions.history WHERE short_form_id = $1 AND event = 'expired'`, [shortFormIdOf(order)]);
+      assert.deepEqual(history.rows, [{ actor_ods: 'X2601', status: 'expired' }]);
+      const audit = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'prescription.expire' AND resource = $1 AND $2 = ANY(nhs_numbers)`,
+        [`Prescription/${shortFormIdOf(order)}`, nhsNumberOf(order)]);
+      assert.equal(audit.rows[0].n, 1);
+    }
+  });
+
   describe('repeat dispensing', () => {
     const IN_A_YEAR = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
     /** Each issue tracking shows: [repeat number (numberOfRepeatsIssued + 1), business status], in order. */
     const issuesOf = async (order: Json) => {
-      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
       assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
       return tracked.body.entry.map((e: Json) => {
         const repeat = e.resource.extension.find((x: Json) => x.url.endsWith('Extension-EPS-RepeatInformation'));
@@ -395,7 +500,7 @@ describe('EPS dispensing API', () => {
       success(await dispense(order, 'FA565', '0006'));
       assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
       assert.deepEqual(await itemCodesOf(order), ['0007', '0007', '0007', '0007'], 'issue 2: every item to be dispensed');
-      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp)).body.entry[0].resource;
+      const first = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource;
       assert.deepEqual(first.input, [], 'items are shown on the current issue only');
       const mismatch = await claim(order, 'FA565', false, undefined, 1, 5);
       assert.equal(mismatch.status, 400);
@@ -417,6 +522,29 @@ describe('EPS dispensing API', () => {
       const { rows } = await spine.ctx.db.query(
         `SELECT payload->>'issue' AS issue FROM platform.outbox WHERE event_type = 'eps-prescription-issue-available' AND payload->>'shortFormId' = $1 ORDER BY id`, [shortFormIdOf(order)]);
       assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
+    });
+
+    it('the next issue may be released from 7 days before the last one\'s supply (expectedSupplyDuration) runs out, by id or nominated, not before', async () => {
+      const ods = 'FRPT1';
+      const order = await newPrescription(ods, repeatOrder(3, IN_A_YEAR, 28, ods));
+      assert.equal((await release(ods, shortFormIdOf(order))).status, 200);
+      success(await dispense(order, ods, '0006'));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']]);
+      const early = await release(ods, shortFormIdOf(order));
+      assert.equal(early.status, 400);
+      assert.equal(early.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      assert.match(early.body.issue[0].diagnostics, /^Issue 2 of this prescription may be released from \d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/);
+      const DAY = 24 * 3600 * 1000;
+      try {
+        const nominated = await at(new Date(Date.now() + 20 * DAY).toISOString(), ods, (h) => release(ods, undefined, h));
+        assert.equal(nominated.status, 200, JSON.stringify(nominated.body));
+        assert.equal(passed(nominated).total, 0, 'day 20 of 28: not yet');
+        const due = await at(new Date(Date.now() + 22 * DAY).toISOString(), ods, (h) => release(ods, undefined, h));
+        assert.deepEqual(passed(due).entry.map((e: Json) => shortFormIdOf(e.resource)), [shortFormIdOf(order)], 'day 22: from day 21');
+      } finally {
+        clockOffsetMs = 0;
+      }
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0002']]);
     });
 
     it('a repeat order without numberOfRepeatsAllowed is MISSING_VALUE; cancelling a repeat prescription cancels its remaining issues', async () => {

@@ -43,7 +43,7 @@ describe('EPS prescribing API', () => {
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(withoutMeta(response.body), withoutMeta(example(`${ACUTE}1-Process-Response-Send-200_OK.json`)));
     assertSchema('operationOutcome', response.body);
-    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
     assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
     assert.equal(tracked.body.total, 1);
     assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0001');

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.js';
-import { STATUSES, type Status } from './domain/lifecycle.js';
+import { STATUSES, type ItemStatus } from './domain/lifecycle.js';
 import type { Json } from './domain/fhir.js';
 import { orderedPrescriptionsOfPatient, prescriptionPage } from './store.js';
 
@@ -48,10 +48,14 @@ export async function prescriptionsForPatient(db: Queryable, nhsNumber: string, 
   }));
 }
 
-/** MedicationRequest.status (FHIR R4) of an item, from its prescription's EPS status. */
-const ITEM_STATUS: Record<Status, string> = {
-  'to-be-dispensed': 'active', 'with-dispenser': 'active', 'with-dispenser-active': 'active',
-  dispensed: 'completed', claimed: 'completed', cancelled: 'cancelled', 'not-dispensed': 'stopped', expired: 'stopped',
+/**
+ * MedicationRequest.status (FHIR R4) of a line item, from the item's own EPS status: still to be
+ * supplied is active (owed and part-supplied items too), fully dispensed completed, not dispensed
+ * or expired stopped.
+ */
+const REQUEST_STATUS: Record<ItemStatus, string> = {
+  'to-be-dispensed': 'active', 'with-dispenser': 'active', 'partially-dispensed': 'active', owing: 'active',
+  'fully-dispensed': 'completed', 'not-dispensed': 'stopped', expired: 'stopped', cancelled: 'cancelled',
 };
 
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
@@ -66,7 +70,8 @@ export interface ExportedItem {
 /**
  * Bulk export: the prescriptions after (NHS number, short-form id) — at most `limit` of them, each
  * as its MedicationRequests (the prescription-order's items), in that order. Each stands alone:
- * its status is the item's now (cancelled, completed once dispensed…), its subject the patient by
+ * its status is its item's own now (active while to be supplied, completed once fully dispensed,
+ * stopped when not dispensed or expired, cancelled), its subject the patient by
  * NHS number (the order's `urn:uuid` references mean nothing outside its Bundle), its id the item's.
  */
 export async function exportPrescriptionPage(db: Queryable, after: { nhsNumber: string; shortFormId: string }, limit: number, since?: Date): Promise<ExportedItem[]> {
@@ -81,7 +86,7 @@ export async function exportPrescriptionPage(db: Queryable, after: { nhsNumber: 
         resourceType: 'MedicationRequest',
         ...(itemId ? { id: itemId } : {}),
         ...rest,
-        status: itemId && p.cancelledItems.includes(itemId) ? 'cancelled' : ITEM_STATUS[p.status],
+        status: REQUEST_STATUS[itemId !== undefined && Object.hasOwn(p.items, itemId) ? p.items[itemId]! : 'to-be-dispensed'],
         subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: p.nhsNumber } },
       };
       items.push({ nhsNumber: p.nhsNumber, shortFormId: p.shortFormId, json: JSON.stringify(request) });

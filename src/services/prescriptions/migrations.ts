@@ -120,5 +120,17 @@ export const prescriptionsMigrations: MigrationSet = {
         ALTER TABLE prescriptions.history ADD COLUMN issue integer;
       `,
     },
+    {
+      // Acute prescriptions expire too (validity.ts): rows written before this have no
+      // `valid_until`. Their appropriate date and controlled-drug schedule are in the order, not
+      // the columns, so they are given 6 months from their arrival (a schedule 2–4 controlled drug
+      // among them too: 6 months, not 28 days). The expiry index covers them as it does repeat ones.
+      id: '005_acute_validity',
+      sql: `
+        UPDATE prescriptions.prescriptions SET valid_until = created_at + interval '6 months'
+          WHERE valid_until IS NULL AND course_of_therapy IS DISTINCT FROM 'continuous-repeat-dispensing'
+            AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active');
+      `,
+    },
   ],
 };

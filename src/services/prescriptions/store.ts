@@ -14,7 +14,7 @@ export interface PrescriptionRow {
   state: PrescriptionState;
   itemIds: string[];
   cancelledItems: string[];
-  /** A repeat prescription's validity end: its issues expire then. */
+  /** The end of its validity: an acute prescription's (validity.ts) or a repeat one's validityPeriod.end; not dispensed by then, it expires. */
   validUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -150,15 +150,29 @@ export async function orderedPrescriptionsOfPatient(db: Queryable, nhsNumber: st
   return rows.map(orderedRowOf);
 }
 
-/** Up to `limit` prescriptions nominated to a pharmacy and waiting, oldest first; rows another release holds are skipped. */
-export async function lockNominated(db: Queryable, pharmacy: string, limit: number): Promise<OrderedPrescription[]> {
-  const { rows } = await db.query(
-    `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nominated_pharmacy = $1 AND status = 'to-be-dispensed'
-     ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [pharmacy, limit]);
-  return rows.map(orderedRowOf);
+/**
+ * Up to `limit` prescriptions nominated to a pharmacy, waiting and released to none (a repeat issue
+ * not before its window), oldest first; rows another release holds are skipped. Found first, then
+ * each locked by its full key and checked again, as `lockExpired`: under Citus the find reads every
+ * shard but takes no lock, and each lock is a single-shard statement. Twice as many are found as
+ * wanted, so a release racing another for the same pharmacy still gets the next ones.
+ */
+const NOMINATED = `nominated_pharmacy = $1 AND status = 'to-be-dispensed'
+  AND (lifecycle->'repeat'->>'availableFrom' IS NULL OR (lifecycle->'repeat'->>'availableFrom')::timestamptz <= $2)`;
+export async function lockNominated(db: Queryable, pharmacy: string, now: Date, limit: number): Promise<OrderedPrescription[]> {
+  const found = await db.query<{ nhs_number: string; short_form_id: string }>(
+    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${NOMINATED} ORDER BY created_at LIMIT $3`, [pharmacy, now, limit * 2]);
+  const locked: OrderedPrescription[] = [];
+  for (const key of found.rows) {
+    if (locked.length === limit) break;
+    const { rows } = await db.query(
+      `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $3 AND short_form_id = $4 AND ${NOMINATED} FOR UPDATE SKIP LOCKED`,
+      [pharmacy, now, key.nhs_number, key.short_form_id]);
+    if (rows[0]) locked.push(orderedRowOf(rows[0]));
+  }
+  return locked;
 }
 
-/** The new state; `cancelled_items` kept in step with the items (the bulk export and the previous release read it). */
 /**
  * Up to `limit` prescriptions whose validity ended before `now` with an issue still to dispense,
  * locked for their expiry; rows another transaction holds are skipped (the next sweep gets them).
@@ -179,6 +193,7 @@ export async function lockExpired(db: Queryable, now: Date, limit: number): Prom
   return locked;
 }
 
+/** The new state; `cancelled_items` kept in step with the items (the previous release reads it). */
 export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date): Promise<void> {
   await db.query(
     `UPDATE prescriptions.prescriptions SET status = $3, dispenser = $4, dispense_notifications = $5, pending_cancellation_by = $6,
@@ -229,13 +244,13 @@ export async function insertReplay(db: Queryable, appId: string, requestId: stri
 
 /** Bulk export: a page of prescriptions after (NHS number, short-form id), in that order; `since`: changed after then. */
 export async function prescriptionPage(db: Queryable, after: { nhsNumber: string; shortFormId: string }, limit: number, since?: Date):
-  Promise<Array<{ nhsNumber: string; shortFormId: string; status: Status; cancelledItems: string[]; orderBundle: Json }>> {
+  Promise<Array<{ nhsNumber: string; shortFormId: string; status: Status; items: Items; orderBundle: Json }>> {
   const { rows } = await db.query({
     name: 'eps-export-page',
-    text: `SELECT nhs_number, short_form_id, status, cancelled_items, order_bundle FROM prescriptions.prescriptions
+    text: `SELECT nhs_number, short_form_id, status, item_ids, cancelled_items, dispense_notifications, lifecycle, order_bundle FROM prescriptions.prescriptions
             WHERE (nhs_number, short_form_id) > ($1, $2) AND ($4::timestamptz IS NULL OR updated_at > $4)
             ORDER BY nhs_number, short_form_id LIMIT $3`,
     values: [after.nhsNumber, after.shortFormId, limit, since ?? null],
   });
-  return rows.map((r) => ({ nhsNumber: r.nhs_number, shortFormId: r.short_form_id, status: r.status, cancelledItems: r.cancelled_items, orderBundle: r.order_bundle }));
+  return rows.map((r) => ({ nhsNumber: r.nhs_number, shortFormId: r.short_form_id, status: r.status, items: lifecycleOf(r).items, orderBundle: r.order_bundle }));
 }

@@ -40,13 +40,44 @@ export function statusOfItems(items: Items): Status {
   return statuses.includes('fully-dispensed') ? 'dispensed' : 'not-dispensed';
 }
 
+/** A dispense notification's business status (Extension-EPS-TaskBusinessStatus): 0003 partial, 0006 complete, 0007 none. */
+export type NotificationOutcome = 'partial' | 'complete' | 'none';
+
+const OUTCOME_STATUS = { partial: '0003 (With Dispenser - Active)', complete: '0006 (Dispensed)', none: '0007 (Not Dispensed)' } as const;
+
 /**
- * The items after a dispense notification: those it names (known to the prescription) take the
- * status it gives; a notification that names none of them speaks for every item through its
- * prescription status (complete: dispensed, none: not dispensed, partial: partly dispensed).
+ * The items and the prescription's status after a dispense notification. The business status is
+ * the prescription's status the dispenser intends (the spec's EPSTaskBusinessStatus: "The intended
+ * status of the prescription"); each MedicationDispense.type is its item's status. They must agree:
+ * - 0006 Dispensed: the items it names take their types (naming none, every item is dispensed);
+ *   then every item must be done with and one dispensed, else the notification is refused (an
+ *   item still owed or part-supplied, or nothing supplied, is not a dispensed prescription);
+ * - 0003 With Dispenser - Active: the items take their types, and the prescription stays with the
+ *   dispenser, active, even when every item is done with (the spec's homecare example 3 sends
+ *   0003 with its only item fully dispensed: a dispenser may keep a prescription open);
+ * - 0007 Not Dispensed: nothing of this prescription is supplied: every item not done with becomes
+ *   not dispensed (one it reports cancelled, cancelled), whatever type it gives (the spec's
+ *   acute-primary-example-05, "not dispensed", types its items fully dispensed under a
+ *   prescription-level non-dispensing reason); items dispensed by an earlier notification stay.
  */
-export function itemsAfterNotification(items: Items, outcome: 'partial' | 'complete' | 'none', reported: Items = {}): Items {
+export function itemsAfterNotification(items: Items, outcome: NotificationOutcome, reported: Items = {}):
+  { ok: true; items: Items; status: Status } | { ok: false; diagnostics: string } {
   const known = Object.entries(reported).filter(([id]) => Object.hasOwn(items, id));
-  if (known.length > 0) return { ...items, ...Object.fromEntries(known) };
-  return itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : outcome === 'none' ? 'not-dispensed' : 'partially-dispensed');
+  if (outcome === 'none') {
+    const after = Object.fromEntries(Object.entries(items).map(([id, s]) => {
+      if (DONE.includes(s)) return [id, s];
+      return [id, known.some(([k, r]) => k === id && r === 'cancelled') ? 'cancelled' : 'not-dispensed'];
+    })) as Items;
+    return { ok: true, items: after, status: statusOfItems(after) };
+  }
+  const after = known.length > 0 ? { ...items, ...Object.fromEntries(known) }
+    : itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : 'partially-dispensed');
+  if (outcome === 'partial') return { ok: true, items: after, status: 'with-dispenser-active' };
+  if (statusOfItems(after) === 'dispensed') return { ok: true, items: after, status: 'dispensed' };
+  const open = Object.entries(after).filter(([, s]) => !DONE.includes(s));
+  return {
+    ok: false,
+    diagnostics: `Task business status ${OUTCOME_STATUS[outcome]} contradicts the items: `
+      + (open.length > 0 ? open.map(([id, s]) => `item ${id} is '${ITEM_STATUSES[s].display}'`).join(', ') : 'no item is dispensed') + '.',
+  };
 }

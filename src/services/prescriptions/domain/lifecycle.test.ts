@@ -2,9 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ITEM_STATUSES, STATUS_NAMES, initialState, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
+  ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
 } from './lifecycle.js';
+import { itemsAfterNotification, itemsBecome } from './items.js';
 import { claimAmendableUntil } from './claim-period.js';
+import { londonDate } from './london-time.js';
 
 const ITEMS = ['item-1', 'item-2', 'item-3'];
 const AT = new Date('2026-03-10T12:00:00Z');
@@ -99,7 +101,7 @@ describe('prescription lifecycle', () => {
         const next = transition(state, e);
         assert.ok(STATUS_NAMES.includes(state.status));
         if (!next.ok) {
-          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|R-00\d\d)$/);
+          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|BUSINESS_STATUS_CONTRADICTS_ITEMS|R-00\d\d)$/);
           continue;
         }
         if (state.status === 'cancelled' || state.status === 'expired') assert.deepEqual(next.state, state);
@@ -132,10 +134,23 @@ describe('prescription lifecycle', () => {
       items: { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled', 'not-on-it': 'fully-dispensed' } }]);
     assert.equal(owing.status, 'with-dispenser-active');
     assert.deepEqual(owing.items, { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled' });
-    // The owed item dispensed later: every item is done with, so the prescription is dispensed whatever the message's own status said.
-    const done = transition(owing, { type: 'dispense', dispenser: 'FA565', outcome: 'partial', items: { 'item-2': 'fully-dispensed' } });
+    // Dispensed (0006) while an item is still owed contradicts the items: refused, nothing changes.
+    assert.deepEqual(transition(owing, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'fully-dispensed' } }), {
+      ok: false, refusal: 'BUSINESS_STATUS_CONTRADICTS_ITEMS',
+      diagnostics: "Task business status 0006 (Dispensed) contradicts the items: item item-2 is 'Item not dispensed owing'.",
+    });
+    // The owed item dispensed later, as 0003: the dispenser keeps it open (with dispenser - active) though every item is done with.
+    const kept = transition(owing, { type: 'dispense', dispenser: 'FA565', outcome: 'partial', items: { 'item-2': 'fully-dispensed' } });
+    assert.ok(kept.ok);
+    assert.equal(kept.state.status, 'with-dispenser-active');
+    // …and as 0006: dispensed.
+    const done = transition(owing, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-2': 'fully-dispensed' } });
     assert.ok(done.ok);
     assert.equal(done.state.status, 'dispensed');
+    // Not dispensed (0007) is the whole prescription's: items it types fully dispensed are not dispensed (the spec's acute example 05).
+    const refused = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'none', items: { 'item-1': 'fully-dispensed', 'item-2': 'fully-dispensed', 'item-3': 'cancelled' } }]);
+    assert.equal(refused.status, 'not-dispensed');
+    assert.deepEqual(refused.items, { 'item-1': 'not-dispensed', 'item-2': 'not-dispensed', 'item-3': 'cancelled' });
     const nothing = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'none', items: { 'item-1': 'not-dispensed', 'item-2': 'not-dispensed', 'item-3': 'cancelled' } }]);
     assert.equal(nothing.status, 'not-dispensed');
     // A notification that names none of the prescription's items speaks for all of them through its status.
@@ -182,6 +197,38 @@ describe('prescription lifecycle', () => {
     }), { numRuns: 500 });
   });
 
+  it('a dispense notification never leaves the prescription in a status its business status contradicts', () => {
+    const anyItem = fc.constantFrom(...(Object.keys(ITEM_STATUSES) as ItemStatus[]));
+    const itemsOf = (statuses: ItemStatus[]) => Object.fromEntries(statuses.map((s, i) => [`i${i}`, s]));
+    fc.assert(fc.property(
+      fc.array(anyItem, { minLength: 1, maxLength: 5 }), fc.constantFrom('partial' as const, 'complete' as const, 'none' as const),
+      fc.dictionary(fc.constantFrom('i0', 'i1', 'i2', 'i3', 'i4', 'other', 'constructor'), reported),
+      (before, outcome, types) => {
+        const items = itemsOf(before);
+        const after = itemsAfterNotification(items, outcome, types);
+        const named = Object.keys(types).filter((id) => Object.hasOwn(items, id));
+        const merged = named.length > 0 ? { ...items, ...Object.fromEntries(named.map((id) => [id, types[id]!])) } : undefined;
+        assert.deepEqual(Object.keys(after.ok ? after.items : items), Object.keys(items), 'the same items, no more');
+        if (outcome === 'complete') {
+          // Refused exactly when the items as typed are not a dispensed prescription.
+          // (Naming none of them, every open item is taken as dispensed.)
+          assert.equal(after.ok, statusOfItems(merged ?? itemsBecome(items, 'fully-dispensed')) === 'dispensed');
+          if (after.ok) assert.equal(after.status, 'dispensed');
+        } else if (outcome === 'partial') {
+          assert.ok(after.ok);
+          assert.equal(after.status, 'with-dispenser-active');
+          if (merged) assert.deepEqual(after.items, merged, 'each item named takes its type');
+        } else {
+          assert.ok(after.ok);
+          assert.notEqual(after.status, 'with-dispenser-active');
+          for (const [id, s] of Object.entries(after.items)) {
+            if (s === 'fully-dispensed') assert.equal(items[id], 'fully-dispensed', 'nothing is dispensed by a 0007');
+            assert.ok(['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'].includes(s));
+          }
+        }
+      }), { numRuns: 1000 });
+  });
+
   it('statusOfItems: dispensed exactly when every item is done with and one was dispensed', () => {
     fc.assert(fc.property(fc.array(fc.constantFrom(...(Object.keys(ITEM_STATUSES) as ItemStatus[])), { minLength: 1, maxLength: 6 }), (statuses) => {
       const status = statusOfItems(Object.fromEntries(statuses.map((s, i) => [`i${i}`, s])));
@@ -190,26 +237,39 @@ describe('prescription lifecycle', () => {
     }));
   });
 
-  it('a claim may be amended until the end of the claim period, then CLAIM_AMEND_PERIOD_ISSUE', () => {
+  it('a claim may be amended until the end of the claim period (London time), then CLAIM_AMEND_PERIOD_ISSUE', () => {
     const claimed = go([{ type: 'release', dispenser: 'FA565' }, { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }, claimEvent('FA565')]);
     const amend = (at: string) => transition(claimed, claimEvent('FA565', true, new Date(at)));
-    assert.ok(amend('2026-04-05T23:59:59.999Z').ok);
-    assert.deepEqual(amend('2026-04-06T00:00:00Z'),
+    // 5 April is in summer time: its end is 22:59:59.999 UTC.
+    assert.ok(amend('2026-04-05T22:59:59.999Z').ok);
+    assert.deepEqual(amend('2026-04-05T23:00:00Z'),
       { ok: false, refusal: 'CLAIM_AMEND_PERIOD_ISSUE', diagnostics: 'Claim amendment is not permitted outside of the claim period.' });
-    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 28 }), (claimedAt, day) => {
-      const until = claimAmendableUntil(claimedAt, day);
-      assert.ok(until > claimedAt);
-      const next = new Date(Date.UTC(claimedAt.getUTCFullYear(), claimedAt.getUTCMonth() + 1, 1));
-      assert.equal(until.getUTCMonth(), next.getUTCMonth(), 'in the month after the claim');
-      assert.equal(until.getUTCDate(), day);
-      const after = new Date(until.getTime() + 1);
-      assert.deepEqual([after.getUTCHours(), after.getUTCMinutes(), after.getUTCSeconds(), after.getUTCMilliseconds()], [0, 0, 0, 0], 'the last instant of that day');
-    }));
   });
 
   describe('repeat dispensing', () => {
     const dispensed: LifecycleEvent = { type: 'dispense', dispenser: 'FA565', outcome: 'complete' };
     const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    it('the next issue may be released from 7 days before the last one\'s supply runs out (London midnight), not before', () => {
+      fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2090-01-01'), noInvalidDate: true }), fc.integer({ min: 1, max: 366 }), (doneAt, supplyDays) => {
+        const issued = transition(initialState(ITEMS, 3, supplyDays), released);
+        assert.ok(issued.ok);
+        const next = transition(issued.state, { ...dispensed, at: doneAt } as LifecycleEvent);
+        assert.ok(next.ok);
+        assert.equal(next.state.repeat?.issue, 2);
+        const from = new Date(next.state.repeat!.availableFrom!);
+        assert.equal(from.toISOString(), nextIssueAvailableFrom(doneAt, supplyDays).toISOString());
+        const day = londonDate(doneAt);
+        assert.deepEqual(londonDate(from), londonDate(new Date(Date.UTC(day.year, day.month - 1, day.day + supplyDays - 7, 12))), 'supply less 7 days after the day it was dispensed');
+        assert.deepEqual(londonDate(new Date(from.getTime() - 1)), londonDate(new Date(from.getTime() - 3_600_000)), 'from the London midnight');
+        const early = transition(next.state, { ...released, at: new Date(from.getTime() - 1) } as LifecycleEvent);
+        assert.equal(early.ok, false);
+        assert.match((early as { diagnostics: string }).diagnostics, /^Issue 2 of this prescription may be released from /);
+        assert.ok(transition(next.state, { ...released, at: from } as LifecycleEvent).ok);
+        // Without a time (sandbox mode) there is no window.
+        assert.ok(transition(next.state, released).ok);
+      }), { numRuns: 500 });
+    });
+
     const runFrom = (state: PrescriptionState, events: LifecycleEvent[]) => {
       for (const e of events) { const next = transition(state, e); if (next.ok) state = next.state; }
       return state;

@@ -1,4 +1,5 @@
-import { DONE, itemsAfterNotification, itemsBecome, statusOfItems, type ItemStatus, type Items } from './items.js';
+import { addDays, londonDate, londonMidnight } from './london-time.js';
+import { DONE, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
@@ -32,7 +33,7 @@ export const STATUSES = {
 export type Status = keyof typeof STATUSES;
 export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
 
-export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items } from './items.js';
+export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 
 export interface PrescriptionState {
   status: Status;
@@ -63,13 +64,19 @@ export interface RepeatIssues {
   /** The issue now current, from 1. */
   issue: number;
   issues: number;
+  /** Days each issue is to last (the order's `dispenseRequest.expectedSupplyDuration`, 28 when it gives none). */
+  supplyDays?: number;
+  /** When the current issue may be released (ISO instant): the previous one's window (`nextIssueAvailableFrom`). */
+  availableFrom?: string;
   earlier: Array<{ issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string }>;
 }
 
 export type LifecycleEvent =
-  | { type: 'release'; dispenser: string }
+  /** `at`: when (checked against a repeat issue's window; none in sandbox mode). */
+  | { type: 'release'; dispenser: string; at?: Date }
   | { type: 'return'; dispenser: string }
-  | { type: 'dispense'; dispenser: string; outcome: 'partial' | 'complete' | 'none'; items?: Items; amendment?: boolean }
+  /** `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode). */
+  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date }
   | { type: 'withdraw'; dispenser: string }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
@@ -93,7 +100,9 @@ export const CANCELLATION_RESPONSES = {
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
 export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
-  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse;
+  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
+  /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
+  | 'BUSINESS_STATUS_CONTRADICTS_ITEMS';
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
@@ -102,10 +111,26 @@ export type Transition =
   | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
   | { ok: false; refusal: TransitionRefusal; diagnostics: string };
 
-export const initialState = (itemIds: readonly string[], repeatIssues?: number): PrescriptionState => ({
+export const initialState = (itemIds: readonly string[], repeatIssues?: number, supplyDays?: number): PrescriptionState => ({
   status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
-  ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [] } } : {}),
+  ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [], ...(supplyDays !== undefined ? { supplyDays } : {}) } } : {}),
 });
+
+/** A repeat issue may be released this many days before the previous one's supply runs out (see nextIssueAvailableFrom). */
+export const REPEAT_RELEASE_DAYS_EARLY = 7;
+export const DEFAULT_SUPPLY_DAYS = 28;
+
+/**
+ * When the next repeat issue may be released, the previous one done with at `doneAt`: from the
+ * start (London) of the day its supply is due to run out (`supplyDays` after the day it was
+ * dispensed) less 7 days. The spec gives only the supply (MedicationRequest
+ * `expectedSupplyDuration`: "Duration of each issue in days; defaults to 28"); the 7 days are
+ * EPS's repeat dispensing rule as NHS guidance states it (the next issue can be downloaded up to 7
+ * days before it is due), not a spec text. Issues of 7 days or less are available at once.
+ */
+export function nextIssueAvailableFrom(doneAt: Date, supplyDays: number = DEFAULT_SUPPLY_DAYS): Date {
+  return londonMidnight(addDays(londonDate(doneAt), supplyDays - REPEAT_RELEASE_DAYS_EARLY));
+}
 
 /** The issue a state is at (1 for a prescription dispensed once). */
 export const issueOf = (state: PrescriptionState) => state.repeat?.issue ?? 1;
@@ -115,18 +140,22 @@ export const issueOf = (state: PrescriptionState) => state.repeat?.issue ?? 1;
  * to be dispensed, by any pharmacy, its items too (cancelled ones stay cancelled, and a cancellation
  * still pending from the last issue takes effect on it, so the remaining issues are cancelled).
  */
-function nextIssue(state: PrescriptionState): Transition {
+function nextIssue(state: PrescriptionState, at?: Date): Transition {
   const repeat = state.repeat;
   if (!repeat || repeat.issue >= repeat.issues || (state.status !== 'dispensed' && state.status !== 'not-dispensed') || !state.dispenser) {
     return { ok: true, state };
   }
+  const { availableFrom: _previous, ...withoutWindow } = repeat;
   const pending = state.pendingCancellationBy !== undefined ? state.pendingCancellationItems ?? Object.keys(state.items) : [];
   const items = Object.fromEntries(Object.entries(itemsBecome(state.items, 'to-be-dispensed')).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
   const cancelled = Object.values(items).every((s) => s === 'cancelled');
   const next: PrescriptionState = {
     status: cancelled ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [],
     ...(cancelled ? { pendingCancellationBy: state.pendingCancellationBy } : {}),
-    repeat: { ...repeat, issue: repeat.issue + 1, earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser }] },
+    repeat: {
+      ...withoutWindow, issue: repeat.issue + 1, earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser }],
+      ...(at ? { availableFrom: nextIssueAvailableFrom(at, repeat.supplyDays).toISOString() } : {}),
+    },
   };
   return {
     ok: true, state: next,
@@ -171,6 +200,10 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
   switch (event.type) {
     case 'release': {
       if (state.status === 'to-be-dispensed') {
+        const from = state.repeat?.availableFrom;
+        if (from !== undefined && event.at !== undefined && event.at < new Date(from)) {
+          return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Issue ${state.repeat!.issue} of this prescription may be released from ${from}`);
+        }
         return { ok: true, state: { ...state, status: 'with-dispenser', dispenser: event.dispenser, items: itemsBecome(state.items, 'with-dispenser') } };
       }
       if (HELD.includes(state.status) && state.dispenser !== event.dispenser) {
@@ -209,12 +242,14 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       }
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
-      const items = itemsAfterNotification(before, event.outcome, event.items);
+      const after = itemsAfterNotification(before, event.outcome, event.items);
+      if (!after.ok) return refuse('BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
+      const items = after.items;
       return nextIssue({
-        ...state, status: statusOfItems(items), items,
+        ...state, status: after.status, items,
         itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
         dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
-      });
+      }, event.at);
     }
     case 'withdraw': {
       const held = heldBy(state, event.dispenser, 'withdraw');

@@ -1,5 +1,6 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
+import { endOf } from './validity.js';
 import {
   PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
@@ -22,7 +23,7 @@ export interface PrescriptionMessage {
   courseOfTherapy?: string;
   itemIds: string[];
   /** Repeat dispensing (continuous-repeat-dispensing): how many issues, and until when they may be dispensed. */
-  repeat?: { issues: number; validUntil?: Date };
+  repeat?: RepeatDispensing;
   medicationRequests: Json[];
   signature?: { data?: string; when?: string };
 }
@@ -46,15 +47,18 @@ const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 const REPEAT_DISPENSING = 'continuous-repeat-dispensing';
 /** More issues than this is not a prescription (EPS repeat dispensing runs for up to a year). */
 const MAX_REPEATS = 99;
-const DATE_ONLY = /^\d{4}-\d\d-\d\d$/;
+/** An issue lasting more than a year is not one (the validity period is capped at 12 months). */
+const MAX_SUPPLY_DAYS = 366;
 
 /**
  * A repeat-dispensing order's issues (the spec's MedicationRequest schema: `numberOfRepeatsAllowed`
  * is the number of issues besides the first, "if a prescription is valid for 6 issues in total, the
- * value entered must be 5") and the end of its validity period (a date is valid to its end, UTC).
+ * value entered must be 5") and the end of its validity period (a date is valid to its end, London time).
  * The items must agree: the issues are the prescription's.
  */
-export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: { issues: number; validUntil?: Date } } | { ok: false; problem: MessageProblem } {
+export interface RepeatDispensing { issues: number; validUntil?: Date; supplyDays?: number }
+
+export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: RepeatDispensing } | { ok: false; problem: MessageProblem } {
   const expression = 'Bundle.entry.resource.ofType(MedicationRequest).dispenseRequest';
   const dispense = requests.map((r) => (isObject(r.dispenseRequest) ? r.dispenseRequest : {}));
   const repeats = distinct(dispense.map((d) => (d.numberOfRepeatsAllowed === undefined ? undefined : JSON.stringify(d.numberOfRepeatsAllowed))));
@@ -65,15 +69,21 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: { is
   if (repeats.length > 1 || !Number.isInteger(allowed) || allowed < 0 || allowed > MAX_REPEATS) {
     return { ok: false, problem: { kind: 'verification', diagnostics: `Expected all MedicationRequests to have the same value for dispenseRequest.numberOfRepeatsAllowed, a whole number from 0 to ${MAX_REPEATS}.`, expression: `${expression}.numberOfRepeatsAllowed` } };
   }
+  // Each issue is to last `expectedSupplyDuration` days ("defaults to 28"): the shortest item's, as the patient runs out of it first.
+  const supplies = dispense.map((d) => (isObject(d.expectedSupplyDuration) ? d.expectedSupplyDuration.value : undefined)).filter((v) => v !== undefined);
+  if (supplies.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SUPPLY_DAYS)) {
+    return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.expectedSupplyDuration.value must be a whole number of days from 1 to ${MAX_SUPPLY_DAYS}.`, expression: `${expression}.expectedSupplyDuration.value` } };
+  }
+  const supplyDays = supplies.length > 0 ? { supplyDays: Math.min(...(supplies as number[])) } : {};
   const ends = distinct(dispense.map((d) => (isObject(d.validityPeriod) && typeof d.validityPeriod.end === 'string' ? d.validityPeriod.end : undefined)));
   const end = ends[0];
   if (ends.length > 1) return { ok: false, problem: { kind: 'verification', diagnostics: 'Expected all MedicationRequests to have the same value for dispenseRequest.validityPeriod.end.', expression: `${expression}.validityPeriod.end` } };
-  if (end === undefined) return { ok: true, repeat: { issues: allowed + 1 } };
-  const validUntil = new Date(DATE_ONLY.test(end) ? `${end}T23:59:59.999Z` : end);
-  if (Number.isNaN(validUntil.getTime()) || !/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.test(end)) {
+  if (end === undefined) return { ok: true, repeat: { issues: allowed + 1, ...supplyDays } };
+  const validUntil = endOf(end);
+  if (validUntil === undefined) {
     return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.validityPeriod.end '${end}' is not a FHIR date or dateTime.`, expression: `${expression}.validityPeriod.end` } };
   }
-  return { ok: true, repeat: { issues: allowed + 1, validUntil } };
+  return { ok: true, repeat: { issues: allowed + 1, validUntil, ...supplyDays } };
 }
 
 /**

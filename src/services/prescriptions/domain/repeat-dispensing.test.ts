@@ -6,11 +6,13 @@ import { readRepeatDispensing } from './prescription-message.js';
 const requestsWith = (dispenseRequest: unknown, count = 2) => Array.from({ length: count }, () => ({ resourceType: 'MedicationRequest', dispenseRequest }));
 
 describe('repeat-dispensing order reader', () => {
-  it('issues are numberOfRepeatsAllowed + 1; a date validity end runs to the end of that day (UTC), a dateTime to itself', () => {
+  it('issues are numberOfRepeatsAllowed + 1; a date validity end runs to the end of that day (London), a dateTime to itself', () => {
     assert.deepEqual(readRepeatDispensing(requestsWith({ numberOfRepeatsAllowed: 5, validityPeriod: { start: '2022-10-21', end: '2022-11-21T23:59:59Z' } })),
       { ok: true, repeat: { issues: 6, validUntil: new Date('2022-11-21T23:59:59Z') } });
     assert.deepEqual(readRepeatDispensing(requestsWith({ numberOfRepeatsAllowed: 0, validityPeriod: { end: '2023-04-07' } })),
-      { ok: true, repeat: { issues: 1, validUntil: new Date('2023-04-07T23:59:59.999Z') } });
+      { ok: true, repeat: { issues: 1, validUntil: new Date('2023-04-07T22:59:59.999Z') } }, 'summer time');
+    assert.deepEqual(readRepeatDispensing(requestsWith({ numberOfRepeatsAllowed: 0, validityPeriod: { end: '2023-01-07' } })),
+      { ok: true, repeat: { issues: 1, validUntil: new Date('2023-01-07T23:59:59.999Z') } }, 'winter');
     assert.deepEqual(readRepeatDispensing(requestsWith({ numberOfRepeatsAllowed: 2 })), { ok: true, repeat: { issues: 3 } });
     const missing = readRepeatDispensing(requestsWith({}));
     assert.equal(!missing.ok && missing.problem.kind, 'missing-value');

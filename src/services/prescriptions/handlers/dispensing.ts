@@ -34,6 +34,8 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>, row: Prescript
   }
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
+  // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
+  if (recorded.refusal === 'BUSINESS_STATUS_CONTRADICTS_ITEMS') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, 'MedicationDispense.extension:taskBusinessStatus');
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
@@ -45,6 +47,13 @@ async function lockedPrescription(tx: pg.PoolClient, shortFormId: string, nhsNum
   }
   return row;
 }
+
+/**
+ * The time a release or dispense notification happens, for repeat issues' windows (lifecycle.ts
+ * nextIssueAvailableFrom). None in sandbox mode: NHS England's sandbox keeps no state, and its
+ * examples release each issue straight after the last.
+ */
+const repeatWindow = (ctx: PlatformContext, now: Date): { at?: Date } => (ctx.config.sandbox ? {} : { at: now });
 
 export interface Applied extends Answer { replayed: boolean; shortFormIds: string[]; nhsNumbers: string[] }
 
@@ -60,16 +69,17 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
   const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
   const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
     const now = ctx.clock.now();
+    const window = repeatWindow(ctx, now);
     released.length = 0;
     if (request.shortFormId) {
       const row = await readOrderedPrescriptionForUpdate(tx, request.shortFormId);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
-      const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
+      const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
       released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
-      for (const row of await lockNominated(tx, request.owner, NOMINATED_RELEASE_LIMIT)) {
-        const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner }, caller, { event: 'released', actorOds: request.owner });
+      for (const row of await lockNominated(tx, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
+        const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
     }
@@ -98,7 +108,7 @@ async function applyToPrescription(
 export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
   const n = valueOf(readDispenseNotification(body));
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
-    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment },
+    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, ...repeatWindow(ctx, ctx.clock.now()) },
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', body);
 }
 

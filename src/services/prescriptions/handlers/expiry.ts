@@ -5,11 +5,13 @@ import { lockExpired } from '../store.js';
 import { recordTransition } from './record.js';
 
 /**
- * Repeat-dispensing issues expire at the end of their prescription's validity period
- * (`dispenseRequest.validityPeriod.end`): an issue not yet dispensed by then is expired (0004), its
- * items too, and no further issue follows. Each expiry is a transition like any other: its history
- * entry and outbox event in its transaction, audited once committed. Any number of processes may
- * sweep at once (SKIP LOCKED).
+ * Prescriptions expire at the end of their validity (`valid_until`): an acute one (dispensed once)
+ * 6 months after its appropriate date, 28 days for a schedule 2–4 controlled drug (validity.ts); a
+ * repeat-dispensing one's current issue at the end of its `dispenseRequest.validityPeriod.end`. One
+ * not yet dispensed by then (to be dispensed, with a dispenser, or part-dispensed) is expired (0004),
+ * its open items too (0006), and no further issue follows. Each expiry is a transition like any
+ * other: its history entry and outbox event in its transaction, audited once committed. Any number
+ * of processes may sweep at once (SKIP LOCKED).
  */
 const BATCH = 100;
 /** The Spine itself, as the actor of the expiry (NHS England's Spine ODS code, as its responses name it). */
@@ -46,5 +48,5 @@ export async function expireLapsedIssues(ctx: PlatformContext): Promise<number> 
  */
 export function startIssueExpiryWorker(ctx: PlatformContext, intervalMs = 60_000): BackgroundWorker[] {
   if (ctx.config.sandbox) return [];
-  return [startPeriodic(ctx.log, 'EPS repeat issue expiry', intervalMs, () => expireLapsedIssues(ctx))];
+  return [startPeriodic(ctx.log, 'EPS prescription expiry', intervalMs, () => expireLapsedIssues(ctx))];
 }

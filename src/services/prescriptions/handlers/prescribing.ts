@@ -10,6 +10,8 @@ import { SIGNATURE_PROBLEMS, readXmlSignature, verifyPrescriptionSignature } fro
 import { cancelResponse } from '../domain/responses.js';
 import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
+import { londonDate } from '../domain/london-time.js';
+import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
 import { appendHistory, insertPrescription, readOrderedPrescriptionForUpdate } from '../store.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import { answerOnce, type Answer } from './once.js';
@@ -63,6 +65,14 @@ async function checkSignature(ctx: PlatformContext, message: PrescriptionMessage
   if (problem) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, `Invalid digital signature: ${SIGNATURE_PROBLEMS[problem]}`, 'Bundle.entry.resource.ofType(Provenance).signature');
 }
 
+/** The day the prescriber signed the order (its signature's time, London; never after the day it arrived), else the day it arrived. */
+function signedOn(message: PrescriptionMessage, receivedAt: Date) {
+  const arrived = londonDate(receivedAt);
+  const signed = message.signature?.when !== undefined ? calendarDateOf(message.signature.when) : undefined;
+  const asNumber = (d: { year: number; month: number; day: number }) => Date.UTC(d.year, d.month - 1, d.day);
+  return signed !== undefined && asNumber(signed) < asNumber(arrived) ? signed : arrived;
+}
+
 /** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
 export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
@@ -74,7 +84,8 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
-      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues), validUntil: message.repeat?.validUntil,
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues, message.repeat?.supplyDays),
+      validUntil: message.repeat ? message.repeat.validUntil : acuteValidUntil(message.medicationRequests, signedOn(message, now)),
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
     if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {

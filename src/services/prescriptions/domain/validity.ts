@@ -1,0 +1,77 @@
+import { asArray, isObject, type Json } from './fhir.js';
+import { addDays, addMonths, londonDate, londonEndOfDay, type CalendarDate } from './london-time.js';
+
+/**
+ * How long a prescription dispensed once (acute, or one of repeat prescribing's `continuous`
+ * issues) may be dispensed. The spec copies do not state it (fhir-prescribing.yaml and the schemas
+ * describe `dispenseRequest.validityPeriod` only as "the start and end dates of a prescription");
+ * the rule is the law EPS applies: a prescription-only medicine may be supplied within 6 months of
+ * the "appropriate date", and a schedule 2, 3 or 4 controlled drug within 28 days of it (the Human
+ * Medicines Regulations 2012 and the Misuse of Drugs Regulations 2001), the appropriate date being
+ * the later of the day the prescriber signed it and the start date they gave. The spec's
+ * controlled-drug examples count the same way: validityPeriod 2022-02-17 to 2022-03-17 for a CD2,
+ * so the last day is the appropriate date + 28 days (+ 6 months), valid to its end, London time. A
+ * prescriber's own earlier `validityPeriod.end` wins.
+ */
+export const ACUTE_VALIDITY_MONTHS = 6;
+export const CONTROLLED_DRUG_VALIDITY_DAYS = 28;
+/** Schedules (Extension-DM-ControlledDrug `schedule`, medicationrequest-controlled-drug) valid for 28 days. */
+const SHORT_VALIDITY_SCHEDULES = ['CD2', 'CD3', 'CD4'];
+const CONTROLLED_DRUG = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug';
+
+const DATE_ONLY = /^(\d{4})-(\d\d)-(\d\d)$/;
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+
+/** A FHIR date's calendar day, or a dateTime's day in London; undefined when it is neither. */
+export function calendarDateOf(value: unknown): CalendarDate | undefined {
+  if (typeof value !== 'string') return undefined;
+  const date = DATE_ONLY.exec(value);
+  if (date) {
+    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const check = new Date(Date.UTC(year, month - 1, day));
+    return check.getUTCMonth() === month - 1 && check.getUTCDate() === day ? { year, month, day } : undefined;
+  }
+  if (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) return undefined;
+  return londonDate(new Date(value));
+}
+
+/** The end of a FHIR date (its last instant, London) or the dateTime itself; undefined when it is neither. */
+export function endOf(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (DATE_ONLY.test(value)) {
+    const date = calendarDateOf(value);
+    return date ? londonEndOfDay(date) : undefined;
+  }
+  return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? new Date(value) : undefined;
+}
+
+const later = (a: CalendarDate, b: CalendarDate) =>
+  Date.UTC(a.year, a.month - 1, a.day) >= Date.UTC(b.year, b.month - 1, b.day) ? a : b;
+
+function scheduleOf(request: Json): string | undefined {
+  const drug = asArray(request.extension).filter(isObject).find((e) => e.url === CONTROLLED_DRUG);
+  const schedule = drug ? asArray(drug.extension).filter(isObject).find((e) => e.url === 'schedule') : undefined;
+  return schedule && isObject(schedule.valueCoding) && typeof schedule.valueCoding.code === 'string' ? schedule.valueCoding.code : undefined;
+}
+
+/**
+ * The last instant a prescription dispensed once may be dispensed: the earliest of its items'
+ * (each from the appropriate date: `signedOn`, or its own later `validityPeriod.start`; 28 days for
+ * a schedule 2–4 controlled drug, else 6 months; to the end of that day, London), or a
+ * prescriber's earlier `validityPeriod.end`. One item's limit is the prescription's: the Spine
+ * keeps one validity per prescription.
+ */
+export function acuteValidUntil(requests: Json[], signedOn: CalendarDate): Date {
+  const ends = requests.map((request) => {
+    const period = isObject(request.dispenseRequest) && isObject(request.dispenseRequest.validityPeriod) ? request.dispenseRequest.validityPeriod : {};
+    const start = calendarDateOf(period.start);
+    const appropriate = start ? later(start, signedOn) : signedOn;
+    const schedule = scheduleOf(request);
+    const lastDay = schedule !== undefined && SHORT_VALIDITY_SCHEDULES.includes(schedule)
+      ? addDays(appropriate, CONTROLLED_DRUG_VALIDITY_DAYS) : addMonths(appropriate, ACUTE_VALIDITY_MONTHS);
+    const limit = londonEndOfDay(lastDay);
+    const given = endOf(period.end);
+    return given && given < limit ? given : limit;
+  });
+  return new Date(Math.min(...ends.map((d) => d.getTime())));
+}
