@@ -120,9 +120,9 @@ describe('the followers of a blocked queue wait with its head', () => {
     assert.deepEqual(new Set(eventIds(receiver.refused)), new Set([ids[0]]), 'only the head was tried');
 
     receiver.failWith = undefined;
-    await waitFor('all five delivered', () => (receiver.received.length >= 5 ? true : undefined));
+    // Marked delivered once the receiver has answered: the relay commits after the call.
+    await waitFor('all five delivered', async () => ((await queueOf(subscription)).every((d) => d.status === 'delivered') ? true : undefined));
     assert.deepEqual(eventIds(receiver.received), ids, 'in publish order, each once');
-    assert.deepEqual((await queueOf(subscription)).map((d) => d.status), Array(5).fill('delivered'));
   });
 
   it('when the head is dead-lettered its followers are tried in turn, dead-lettered on their own age, and replay in order', { timeout: 120_000 }, async () => {
