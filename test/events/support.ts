@@ -21,6 +21,8 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
+  /** The calls it refused while `failWith` was set, in arrival order. */
+  refused: Received[];
   failWith: number | undefined;
   /** Answer this long after the body arrived (a slow receiver: a relay killed meanwhile sends again). */
   delayMs: number;
@@ -29,12 +31,13 @@ export interface Receiver {
 
 /** `received` may be shared with an earlier receiver on the same port (one that went down and came back). */
 export async function startReceiver(port = 0, received: Received[] = []): Promise<Receiver> {
-  const state: Receiver = { url: '', received, failWith: undefined, delayMs: 0, close: async () => undefined };
+  const state: Receiver = { url: '', received, refused: [], failWith: undefined, delayMs: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (state.failWith) {
+        state.refused.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
         res.writeHead(state.failWith).end();
         return;
       }

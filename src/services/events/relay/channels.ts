@@ -29,6 +29,8 @@ export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, deliv
  */
 export class WebhookClient {
   private readonly pools = new Map<string, Pool>();
+  /** Each endpoint parsed once (origin and path), not once per delivery; undefined for one that is not a URL. */
+  private readonly targets = new Map<string, { origin: string; path: string } | undefined>();
 
   constructor(private readonly timeoutMs: number, private readonly connectionsPerOrigin = 16) {}
 
@@ -37,16 +39,12 @@ export class WebhookClient {
    * answer within the timeout) is retried later. Redirects are not followed (a 3xx is a failure).
    */
   async send(delivery: DueDelivery, secret: string): Promise<SendResult> {
-    let url: URL;
+    const target = this.targetOf(delivery.endpoint);
+    if (!target) return { ok: false, error: 'webhook endpoint is not a URL' };
     try {
-      url = new URL(delivery.endpoint);
-    } catch {
-      return { ok: false, error: 'webhook endpoint is not a URL' };
-    }
-    try {
-      const response = await this.poolFor(url.origin).request({
+      const response = await this.poolFor(target.origin).request({
         method: 'POST',
-        path: `${url.pathname}${url.search}`,
+        path: target.path,
         headers: {
           'content-type': delivery.contentType,
           [SIGNATURE_HEADER]: signBody(secret, delivery.body),
@@ -75,6 +73,21 @@ export class WebhookClient {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+
+  private targetOf(endpoint: string): { origin: string; path: string } | undefined {
+    if (this.targets.has(endpoint)) return this.targets.get(endpoint);
+    let target: { origin: string; path: string } | undefined;
+    try {
+      const url = new URL(endpoint);
+      target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+    } catch {
+      target = undefined;
+    }
+    // Bounded: endpoints come and go with subscriptions.
+    if (this.targets.size >= 10_000) this.targets.clear();
+    this.targets.set(endpoint, target);
+    return target;
   }
 
   private poolFor(origin: string): Pool {

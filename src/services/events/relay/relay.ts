@@ -6,7 +6,7 @@ import type { EventRelayConfig } from '../../../platform/events/relay-config.js'
 import type { BackgroundWorker } from '../../../platform/service.js';
 import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
-import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery } from '../store/deliveries.js';
+import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery, type FailedAttempt } from '../store/deliveries.js';
 import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
 import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscriptionById } from '../store/subscriptions.js';
 import { routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
@@ -141,6 +141,7 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
       results[i] = d.channel === 'mesh' ? await sendOverMesh(tx, deps.messaging, d, now) : await hooks[i]!;
     }
     const delivered: number[] = [];
+    const failed: FailedAttempt[] = [];
     for (const [i, d] of due.entries()) {
       const result = results[i]!;
       if (result.ok) {
@@ -150,9 +151,13 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
       }
       // A webhook whose subscription was deleted has nowhere to go: dead at once (replayable if it comes back).
       const gone = d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id) === undefined);
-      const retryIn = retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
-      const status = await markFailed(tx, d.id, retryIn, result.error, gone);
-      deps.metrics?.attempt(d.channel, status === 'dead' ? 'dead' : 'retry');
+      const retryInMs = retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
+      failed.push({ id: d.id, retryInMs, error: result.error, deadNow: gone });
+    }
+    const statuses = await markFailed(tx, failed);
+    for (const d of due) {
+      const status = statuses.get(d.id);
+      if (status) deps.metrics?.attempt(d.channel, status === 'dead' ? 'dead' : 'retry');
     }
     await markDelivered(tx, delivered);
     return due.length;

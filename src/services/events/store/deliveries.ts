@@ -60,14 +60,22 @@ function fromRow(r: Record<string, any>): Delivery {
   };
 }
 
-/** Inserts deliveries in one statement; each is due at once and dead-lettered `deadAfterMs` from now. */
+/**
+ * Inserts deliveries in one statement; each is dead-lettered `deadAfterMs` from now, and due at once
+ * unless its queue is blocked: behind a head waiting out its backoff it takes the head's retry time
+ * (see `markFailed`), so the followers of a blocked queue are never due and the claim never meets them.
+ */
 export async function insertDeliveries(tx: Queryable, deliveries: NewDelivery[], deadAfterMs: number): Promise<void> {
   if (deliveries.length === 0) return;
   await tx.query(
     `INSERT INTO events.deliveries (outbox_id, event_id, event_type, destination, order_key, nhs_number, subscription_ids, channel, endpoint,
        workflow_id, partner_id, content_type, body, idempotency_key, event_time, routed_at, next_attempt_at, dead_after, replay_of)
      SELECT d.outbox_id, d.event_id, d.event_type, d.destination, d.order_key, d.nhs_number, d.subscription_ids, d.channel, d.endpoint,
-       d.workflow_id, d.partner_id, d.content_type, d.body, d.idempotency_key, d.event_time, now(), now(), now() + make_interval(secs => $2::float8 / 1000), d.replay_of
+       d.workflow_id, d.partner_id, d.content_type, d.body, d.idempotency_key, d.event_time, now(),
+       greatest(now(), (SELECT h.next_attempt_at FROM events.deliveries h
+                         WHERE h.status = 'pending' AND h.destination = d.destination AND h.order_key = d.order_key
+                         ORDER BY h.outbox_id, h.id LIMIT 1)),
+       now() + make_interval(secs => $2::float8 / 1000), d.replay_of
      FROM jsonb_to_recordset($1::jsonb) AS d(outbox_id bigint, event_id text, event_type text, destination text, order_key text, nhs_number text,
        subscription_ids uuid[], channel text, endpoint text, workflow_id text, partner_id text, content_type text, body text,
        idempotency_key text, event_time timestamptz, replay_of bigint)`,
@@ -81,23 +89,23 @@ export async function insertDeliveries(tx: Queryable, deliveries: NewDelivery[],
 
 /**
  * Claims due deliveries, locked for the rest of the caller's transaction (other relays skip them).
- * Only the head of each queue (destination, patient) is due: a later event for the same patient
+ * Only the head of each queue (destination, patient) is claimed: a later event for the same patient
  * waits while an earlier one is pending. And only events below the routing watermark (the oldest
  * outbox row not yet routed, by any relay) are due, so an event routed early by one relay never
  * overtakes an earlier event for the same patient still being routed by another.
+ *
+ * The followers of a queue whose head waits out a backoff are not due (they share its retry time:
+ * see `insertDeliveries` and `markFailed`), so the earliest due rows are nearly all heads: an
+ * ordered read of the due index, each row tested by one descent of the queue-head index (a
+ * subquery per row, never an anti-join over every pending row), locked as it is found, rows other
+ * relays hold skipped. A follower found due is one whose head is in flight or due with it.
  */
-export const CLAIM_DUE_SQL = `WITH watermark AS (SELECT coalesce(min(id), 9223372036854775807) AS below FROM platform.outbox WHERE delivered_at IS NULL),
-          due AS MATERIALIZED (SELECT c.id FROM events.deliveries c
-                                WHERE c.status = 'pending' AND c.next_attempt_at <= now()
-                                  AND (c.outbox_id, c.id) = (SELECT h.outbox_id, h.id FROM events.deliveries h
-                                                              WHERE h.status = 'pending' AND h.destination = c.destination AND h.order_key = c.order_key
-                                                              ORDER BY h.outbox_id, h.id LIMIT 1)
-                                ORDER BY c.next_attempt_at, c.id LIMIT $1 * 4)
-     SELECT ${DUE_COLUMNS.replace(/(\w+)/g, 'd.$1')} FROM events.deliveries d, watermark w
-      WHERE d.id = ANY(ARRAY(SELECT id FROM due)) AND d.status = 'pending' AND d.outbox_id < w.below
-        AND (d.outbox_id, d.id) = (SELECT e.outbox_id, e.id FROM events.deliveries e
-                                    WHERE e.status = 'pending' AND e.destination = d.destination AND e.order_key = d.order_key
-                                    ORDER BY e.outbox_id, e.id LIMIT 1)
+export const CLAIM_DUE_SQL = `SELECT ${DUE_COLUMNS} FROM events.deliveries d
+      WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+        AND d.outbox_id < (SELECT coalesce(min(o.id), 9223372036854775807) FROM platform.outbox o WHERE o.delivered_at IS NULL)
+        AND (d.outbox_id, d.id) = (SELECT h.outbox_id, h.id FROM events.deliveries h
+                                    WHERE h.status = 'pending' AND h.destination = d.destination AND h.order_key = d.order_key
+                                    ORDER BY h.outbox_id, h.id LIMIT 1)
       ORDER BY d.next_attempt_at, d.id
       LIMIT $1
       FOR UPDATE OF d SKIP LOCKED`;
@@ -107,18 +115,7 @@ export async function claimDueDeliveries(tx: Queryable, limit: number): Promise<
   // estimate of a few rows, the claim bitmap-scans and sorts the whole backlog. An ordered read of
   // the due index is right at any size (this transaction only).
   await tx.query('SET LOCAL enable_bitmapscan = off');
-  // First the earliest due queue heads (an ordered read of the due index, each candidate tested by
-  // one descent of the queue-head index, until enough heads are found), then those locked. The head
-  // test is a subquery per candidate, never an anti-join over every pending row: with a backlog of
-  // tens of thousands that made the claim the relay's dearest statement, and the slower it got the
-  // more the backlog grew. Only heads are candidates: the due followers of a queue whose head waits
-  // out a backoff (a receiver that is down) must not fill the window and starve every other
-  // destination. Candidates are over-read (4×): other relays hold some of them locked.
-  const { rows } = await tx.query({
-    name: 'events-claim-due',
-    text: CLAIM_DUE_SQL,
-    values: [limit],
-  });
+  const { rows } = await tx.query({ name: 'events-claim-due', text: CLAIM_DUE_SQL, values: [limit] });
   return rows.map(dueFromRow);
 }
 
@@ -127,14 +124,44 @@ export async function markDelivered(tx: Queryable, ids: number[]): Promise<void>
   await tx.query(`UPDATE events.deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
-/** A failed attempt: retried after `retryInMs`, or dead-lettered when past its dead-letter time. Returns the new status. */
-export async function markFailed(tx: Queryable, id: number, retryInMs: number, error: string, deadNow = false): Promise<'pending' | 'dead'> {
-  const { rows } = await tx.query(
-    `UPDATE events.deliveries SET attempts = attempts + 1, last_error = left($3, 500),
-       status = CASE WHEN $4 OR now() >= dead_after THEN 'dead' ELSE 'pending' END,
-       next_attempt_at = now() + make_interval(secs => $2::float8 / 1000)
-     WHERE id = $1 RETURNING status`, [id, retryInMs, error, deadNow]);
-  return rows[0]?.status ?? 'pending';
+/** A failed attempt: the delivery, when to try it next (ms from now), why it failed, and whether it is dead at once. */
+export interface FailedAttempt {
+  id: number;
+  retryInMs: number;
+  error: string;
+  deadNow: boolean;
+}
+
+/**
+ * A round's failed attempts, in one statement: each retried after its `retryInMs`, or dead-lettered
+ * when past its dead-letter time. A head given a retry time pushes its queue's followers back to it,
+ * so they stay not due until the head is delivered or dead-lettered (then they are due at once, in
+ * order). Followers another relay holds locked are left alone. Returns each delivery's new status.
+ */
+export async function markFailed(tx: Queryable, attempts: FailedAttempt[]): Promise<Map<number, 'pending' | 'dead'>> {
+  if (attempts.length === 0) return new Map();
+  const { rows } = await tx.query({
+    name: 'events-mark-failed',
+    text: `WITH failed AS (
+             UPDATE events.deliveries d SET attempts = d.attempts + 1, last_error = left(f.error, 500),
+                    status = CASE WHEN f.dead_now OR now() >= d.dead_after THEN 'dead' ELSE 'pending' END,
+                    next_attempt_at = now() + make_interval(secs => f.retry_in_ms / 1000)
+               FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::bool[]) AS f(id, retry_in_ms, error, dead_now)
+              WHERE d.id = f.id
+             RETURNING d.id, d.status, d.next_attempt_at, d.destination, d.order_key, d.outbox_id),
+           pushed AS (
+             UPDATE events.deliveries q SET next_attempt_at = b.next_attempt_at
+               FROM (SELECT w.id, f.next_attempt_at
+                       FROM failed f JOIN events.deliveries w
+                         ON w.status = 'pending' AND w.destination = f.destination AND w.order_key = f.order_key
+                        AND (w.outbox_id, w.id) > (f.outbox_id, f.id) AND w.next_attempt_at < f.next_attempt_at
+                      WHERE f.status = 'pending'
+                      FOR UPDATE OF w SKIP LOCKED) b
+              WHERE q.id = b.id)
+         SELECT id, status FROM failed`,
+    values: [attempts.map((a) => a.id), attempts.map((a) => a.retryInMs), attempts.map((a) => a.error), attempts.map((a) => a.deadNow)],
+  });
+  return new Map(rows.map((r) => [Number(r.id), r.status as 'pending' | 'dead']));
 }
 
 export interface DeliveryFilter {
