@@ -27,12 +27,22 @@ export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, deliv
  * busy subscription reuses its connections instead of paying a handshake per delivery, and a
  * round's many deliveries to one receiver go out over a bounded number of sockets.
  */
+/** A pool unused this long is closed and forgotten (its sockets closed after KEEP_ALIVE_MS already). */
+const POOL_IDLE_MS = 10 * 60_000;
+const KEEP_ALIVE_MS = 30_000;
+
 export class WebhookClient {
-  private readonly pools = new Map<string, Pool>();
+  /** In order of last use, oldest first (a Map keeps insertion order; a use moves the pool to the end). */
+  private readonly pools = new Map<string, { pool: Pool; usedAt: number }>();
   /** Each endpoint parsed once (origin and path), not once per delivery; undefined for one that is not a URL. */
   private readonly targets = new Map<string, { origin: string; path: string } | undefined>();
 
-  constructor(private readonly timeoutMs: number, private readonly connectionsPerOrigin = 16) {}
+  constructor(private readonly timeoutMs: number, private readonly connectionsPerOrigin = 16, private readonly now: () => number = Date.now) {}
+
+  /** Origins with a pool now (for tests and metrics). */
+  get origins(): string[] {
+    return [...this.pools.keys()];
+  }
 
   /**
    * POST of the body, signed, with the idempotency key; any 2xx is delivered, anything else (or no
@@ -72,7 +82,7 @@ export class WebhookClient {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+    await Promise.all(pools.map(({ pool }) => pool.destroy().catch(() => undefined)));
   }
 
   private targetOf(endpoint: string): { origin: string; path: string } | undefined {
@@ -90,15 +100,29 @@ export class WebhookClient {
     return target;
   }
 
+  /**
+   * The origin's pool, made on first use. Subscriptions come and go, so pools unused for
+   * POOL_IDLE_MS are closed and forgotten as others are used (the oldest are at the front).
+   */
   private poolFor(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.connectionsPerOrigin, pipelining: 4,
-        connectTimeout: this.timeoutMs, keepAliveTimeout: 30_000,
-      });
-      this.pools.set(origin, pool);
+    const now = this.now();
+    for (const [idle, entry] of this.pools) {
+      if (now - entry.usedAt < POOL_IDLE_MS) break;
+      this.pools.delete(idle);
+      // Nothing is in flight on a pool unused for minutes; a close that fails has nothing to lose.
+      entry.pool.close().catch(() => undefined);
     }
-    return pool;
+    let entry = this.pools.get(origin);
+    if (entry) {
+      this.pools.delete(origin);
+    } else {
+      entry = {
+        pool: new Pool(origin, { connections: this.connectionsPerOrigin, pipelining: 4, connectTimeout: this.timeoutMs, keepAliveTimeout: KEEP_ALIVE_MS }),
+        usedAt: now,
+      };
+    }
+    entry.usedAt = now;
+    this.pools.set(origin, entry);
+    return entry.pool;
   }
 }
