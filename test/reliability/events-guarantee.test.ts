@@ -149,6 +149,15 @@ describe('events: at least once, in order per patient, through relay and receive
       assert.deepEqual(collapsed, published.filter((p) => p.subject === subject).map((p) => p.id), `in publish order for ${subject} (a repeat only right after itself)`);
     }
     assert.equal(receiver.received.filter((r) => JSON.parse(r.body).subject === SENSITIVE).length, 0, 'nothing about a patient flagged S');
+    // A delivery is marked delivered only once its audit record is durable: killing a relay between
+    // the two can repeat a delivery, never leave one unaudited.
+    const { rows: unaudited } = await front.ctx.db.query(
+      `SELECT d.id FROM events.deliveries d
+        WHERE d.status = 'delivered' AND d.nhs_number IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM audit.events a WHERE a.action = 'event.deliver' AND a.request_id = 'event-delivery-' || d.id)`);
+    assert.deepEqual(unaudited, [], 'every delivery about a patient has its audit record');
+    const { rows: [{ n: deliveredRows }] } = await front.ctx.db.query(`SELECT count(*)::int AS n FROM events.deliveries WHERE status = 'delivered' AND nhs_number IS NOT NULL`);
+    assert.ok(deliveredRows > 0, 'the check saw deliveries about patients');
     const duplicates = receiver.received.length - published.filter((p) => p.subject !== SENSITIVE).length;
     console.log(`events guarantee: ${published.length} events, ${receiver.received.length} receipts (${duplicates} repeats), ${kills} relay kills`);
   });

@@ -159,23 +159,27 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
       const status = statuses.get(d.id);
       if (status) deps.metrics?.attempt(d.channel, status === 'dead' ? 'dead' : 'retry');
     }
+    // Audited before the round commits, so a delivery marked delivered always has its record: the
+    // records go to the writer together and share its group commits. If they cannot be written the
+    // round rolls back and is sent again later, under the same idempotency keys, and audited then.
+    await auditDeliveries(deps, done);
     await markDelivered(tx, delivered);
     return due.length;
   });
-  // The round's audit records go to the writer together, so they share its group commits.
-  await Promise.all(done.map(async ({ delivery, owners }) => {
+  for (const { delivery } of done) {
     deps.metrics?.attempt(delivery.channel, 'delivered');
     deps.metrics?.lag(delivery.channel, (deps.now().getTime() - delivery.eventTime.getTime()) / 1000);
-    if (delivery.nhsNumber) {
-      // Delivering an event about a patient discloses it: an access in the audit trail.
-      await deps.audit.record({
-        requestId: `event-delivery-${delivery.id}`, action: 'event.deliver', resource: delivery.channel === 'mesh' ? `MESH/${delivery.endpoint}` : `Subscription/${delivery.subscriptionIds[0]}`,
-        nhsNumbers: [delivery.nhsNumber], outcome: 'success', appId: owners[0],
-        detail: { eventType: delivery.eventType, eventId: delivery.eventId, subscriptions: delivery.subscriptionIds, channel: delivery.channel, attempts: delivery.attempts + 1 },
-      }).catch((err: unknown) => deps.log.warn({ err }, 'audit of an event delivery failed'));
-    }
-  }));
+  }
   return claimed;
+}
+
+/** Delivering an event about a patient discloses it: an access in the audit trail, one per delivery. */
+async function auditDeliveries(deps: RelayDeps, done: ReadonlyArray<{ delivery: DueDelivery; owners: string[] }>): Promise<void> {
+  await Promise.all(done.flatMap(({ delivery, owners }) => (delivery.nhsNumber ? [deps.audit.record({
+    requestId: `event-delivery-${delivery.id}`, action: 'event.deliver', resource: delivery.channel === 'mesh' ? `MESH/${delivery.endpoint}` : `Subscription/${delivery.subscriptionIds[0]}`,
+    nhsNumbers: [delivery.nhsNumber], outcome: 'success', appId: owners[0],
+    detail: { eventType: delivery.eventType, eventId: delivery.eventId, subscriptions: delivery.subscriptionIds, channel: delivery.channel, attempts: delivery.attempts + 1 },
+  })] : [])));
 }
 
 /** The relay's loops: routing, two delivery loops (a slow webhook holds up only one), and hourly pruning. */
