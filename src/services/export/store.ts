@@ -76,8 +76,14 @@ export async function heartbeat(db: Queryable, id: string, progress: Record<stri
   return rowCount === 1;
 }
 
-export async function insertSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number, data: Buffer): Promise<void> {
-  await db.query({ name: 'export_insert_segment', text: 'INSERT INTO export.segments (job_id, file_no, segment_no, data) VALUES ($1, $2, $3, $4)', values: [jobId, fileNo, segmentNo, data] });
+/** A file's segments from `firstSegmentNo` on, in one statement (prepared once per number of segments). */
+export async function insertSegments(db: Queryable, jobId: string, fileNo: number, firstSegmentNo: number, segments: Buffer[]): Promise<void> {
+  const rows = segments.map((_, i) => `($1, $2, $3::integer + ${i}, $${i + 4})`).join(', ');
+  await db.query({
+    name: `export_insert_segments_${segments.length}`,
+    text: `INSERT INTO export.segments (job_id, file_no, segment_no, data) VALUES ${rows}`,
+    values: [jobId, fileNo, firstSegmentNo, ...segments],
+  });
 }
 
 export async function deleteSegments(db: Queryable, jobId: string): Promise<void> {
@@ -90,6 +96,11 @@ export async function completeJob(db: Queryable, id: string, files: ExportFile[]
       [id, f.fileNo, f.type, f.count, f.bytes, f.segments]);
   }
   await db.query(`UPDATE export.jobs SET state = 'completed', progress = $2, completed_at = $3, claimed_until = NULL WHERE id = $1`, [id, JSON.stringify(progress), now]);
+}
+
+/** A running job its process gave up on shutting down: claimable again at once, the attempt not counted. */
+export async function releaseJob(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE export.jobs SET claimed_until = NULL, attempts = greatest(attempts - 1, 0) WHERE id = $1 AND state = 'running'`, [id]);
 }
 
 export async function failJob(db: Queryable, id: string, failure: string): Promise<void> {
@@ -108,13 +119,19 @@ export async function listFiles(db: Queryable, jobId: string): Promise<ExportFil
   return rows.map((r) => ({ fileNo: r.file_no, type: r.type, count: Number(r.count), bytes: Number(r.bytes), segments: r.segments }));
 }
 
-export async function readSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number): Promise<Buffer | undefined> {
+/** A file's segments `from` to `to - 1`, in order (fewer if some are missing). */
+export async function readSegments(db: Queryable, jobId: string, fileNo: number, from: number, to: number): Promise<Buffer[]> {
   // In binary: the bytes themselves, not a hex string twice their size decoded into a third copy.
-  // (`binary` is pg's result format option, missing from its types.)
-  const query = { name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo], binary: true };
+  // (pg reads the value as UTF-8 text and encodes it back, which is lossless here: a segment is
+  // whole ndjson lines. `binary` is pg's result format option, missing from its types.)
+  const query = {
+    name: 'export_read_segments',
+    text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no >= $3 AND segment_no < $4 ORDER BY segment_no',
+    values: [jobId, fileNo, from, to],
+    binary: true,
+  };
   const { rows } = await db.query(query as pg.QueryConfig);
-  // A copy: the binary value is a view into the driver's read buffer, which it would keep alive.
-  return rows[0]?.data ? Buffer.from(rows[0].data as Buffer) : undefined;
+  return rows.map((r) => r.data as Buffer);
 }
 
 /** Expired jobs and their files, a few at a time. */
