@@ -6,7 +6,7 @@ import { capabilityStatement } from '../../platform/fhir/capability.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { EXPORT_ERRORS } from './errors.js';
 import { EXPORT_TYPES, parseKickoff } from './kickoff-params.js';
-import { findJob, cancelJob, insertJob, listFiles, readSegments, type ExportJob } from './store.js';
+import { findJob, cancelJob, insertJob, listFiles, streamSegments, type ExportJob } from './store.js';
 import type { ExportRunner } from './worker.js';
 
 /**
@@ -17,8 +17,8 @@ import type { ExportRunner } from './worker.js';
  * started it (404 to any other). Patients with a national data opt-out are never exported.
  */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
-// Segments read per query while downloading: 256 KB, few round trips, small strings in the driver.
-const READ_SEGMENTS = 4;
+// Segments (64 KB, `ndjson-files.ts`) a download reads per statement.
+const COPY_SEGMENTS = 16;
 
 const KICKOFF_QUERY = {
   type: 'object',
@@ -134,15 +134,13 @@ export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, r
     const file = job.state === 'completed' ? (await listFiles(ctx.db, job.id)).find((f) => f.fileNo === fileNo) : undefined;
     if (!file) throw new SpineError(EXPORT_ERRORS.NO_SUCH_EXPORT, `Export ${job.id} has no file ${request.params.file}`);
     await audit(request, 'export.download', `$export/${job.id}/${file.fileNo}`, { type: file.type, count: file.count, bytes: file.bytes });
-    // A few segments (64 KB each, `ndjson-files.ts`) in memory at a time, read when the client has taken the last.
-    async function* segments() {
-      for (let n = 0; n < file!.segments; n += READ_SEGMENTS) {
-        const to = Math.min(file!.segments, n + READ_SEGMENTS);
-        const read = await readSegments(ctx.db, job.id, file!.fileNo, n, to);
-        if (read.length !== to - n) throw new Error(`export ${job.id} file ${file!.fileNo} lost a segment in ${n}..${to - 1}`);
-        yield* read;
+    // Streamed from the store as the client takes it, a statement per COPY_SEGMENTS segments
+    // (so a slow client holds a connection for one batch at a time, not the whole file).
+    async function* fileBytes() {
+      for (let n = 0; n < file!.segments; n += COPY_SEGMENTS) {
+        yield* streamSegments(ctx.db, job.id, file!.fileNo, n, Math.min(file!.segments, n + COPY_SEGMENTS));
       }
     }
-    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(segments(), { objectMode: false }));
+    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(fileBytes(), { objectMode: false }));
   });
 }

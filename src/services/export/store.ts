@@ -1,5 +1,6 @@
-import type pg from 'pg';
-import type { Queryable } from '../../platform/db/pool.js';
+import copyStreams from 'pg-copy-streams';
+import type { Db, Queryable } from '../../platform/db/pool.js';
+import { CopyBinaryReader } from './copy-binary.js';
 
 /** The export service's only SQL. */
 
@@ -119,19 +120,28 @@ export async function listFiles(db: Queryable, jobId: string): Promise<ExportFil
   return rows.map((r) => ({ fileNo: r.file_no, type: r.type, count: Number(r.count), bytes: Number(r.bytes), segments: r.segments }));
 }
 
-/** A file's segments `from` to `to - 1`, in order (fewer if some are missing). */
-export async function readSegments(db: Queryable, jobId: string, fileNo: number, from: number, to: number): Promise<Buffer[]> {
-  // In binary: the bytes themselves, not a hex string twice their size decoded into a third copy.
-  // (pg reads the value as UTF-8 text and encodes it back, which is lossless here: a segment is
-  // whole ndjson lines. `binary` is pg's result format option, missing from its types.)
-  const query = {
-    name: 'export_read_segments',
-    text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no >= $3 AND segment_no < $4 ORDER BY segment_no',
-    values: [jobId, fileNo, from, to],
-    binary: true,
-  };
-  const { rows } = await db.query(query as pg.QueryConfig);
-  return rows.map((r) => r.data as Buffer);
+/**
+ * The bytes of a file's segments `from` to `to - 1`, in order, as they stream in: a binary COPY on a
+ * connection of its own, read only as fast as the caller takes the bytes (the connection's socket
+ * is paused meanwhile, so PostgreSQL waits), and never gathered into whole values. Throws if a
+ * segment is missing. A caller that stops early closes the connection (it is mid-COPY).
+ */
+export async function* streamSegments(db: Db, jobId: string, fileNo: number, from: number, to: number): AsyncGenerator<Buffer> {
+  // COPY takes no parameters: the values written into it are a UUID and whole numbers, checked here.
+  if (!UUID.test(jobId) || ![fileNo, from, to].every(Number.isSafeInteger)) throw new Error(`no segments ${jobId}/${fileNo}/${from}..${to}`);
+  const copy = copyStreams.to(`COPY (SELECT data FROM export.segments WHERE job_id = '${jobId}' AND file_no = ${fileNo}
+    AND segment_no >= ${from} AND segment_no < ${to} ORDER BY segment_no) TO STDOUT (FORMAT binary)`);
+  const client = await db.pool.connect();
+  let finished = false;
+  try {
+    const reader = new CopyBinaryReader();
+    for await (const chunk of client.query(copy) as AsyncIterable<Buffer>) yield* reader.read(chunk);
+    reader.end();
+    if (reader.rows !== to - from) throw new Error(`export ${jobId} file ${fileNo} lost a segment in ${from}..${to - 1}`);
+    finished = true;
+  } finally {
+    client.release(finished ? undefined : new Error('export download stopped mid-COPY'));
+  }
 }
 
 /** Expired jobs and their files, a few at a time. */
