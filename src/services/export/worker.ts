@@ -1,4 +1,5 @@
 import type { BackgroundWorker, PlatformContext } from '../../platform/service.js';
+import { callers } from '../../platform/db/faults.js';
 import { ExportStopped, LEASE_MS } from './run-export.js';
 import { runExportInThread } from './thread.js';
 import { claimNextJob, completeJob, deleteExpiredJobs, failAbandonedJobs, failJob, heartbeat, releaseJob } from './store.js';
@@ -69,7 +70,9 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
   }
   timer = setInterval(tick, pollMs).unref();
   return {
-    wake: () => setImmediate(tick),
+    // Outside the kick-off's request: the export's database calls are not that caller's, and must not
+    // be refused as a gone caller's once its client has closed the connection.
+    wake: () => callers.exit(() => setImmediate(tick)),
     async stop() {
       stopped = true;
       stopping.abort();
