@@ -19,6 +19,9 @@ import type { ExportRunner } from './worker.js';
 const RETENTION_MS = 24 * 60 * 60 * 1000;
 // Segments (64 KB, `ndjson-files.ts`) a download reads per statement.
 const COPY_SEGMENTS = 16;
+// What a download reads ahead of its client: the socket is kept fed from it (rather than stalling
+// at every 64 KB chunk), and a slow client holds no more than this in memory.
+const DOWNLOAD_BUFFER_BYTES = 1024 * 1024;
 
 const KICKOFF_QUERY = {
   type: 'object',
@@ -141,6 +144,6 @@ export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, r
         yield* streamSegments(ctx.db, job.id, file!.fileNo, n, Math.min(file!.segments, n + COPY_SEGMENTS));
       }
     }
-    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(fileBytes(), { objectMode: false }));
+    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(fileBytes(), { objectMode: false, highWaterMark: DOWNLOAD_BUFFER_BYTES }));
   });
 }
