@@ -6,7 +6,7 @@ import { capabilityStatement } from '../../platform/fhir/capability.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { EXPORT_ERRORS } from './errors.js';
 import { EXPORT_TYPES, parseKickoff } from './kickoff-params.js';
-import { findJob, cancelJob, insertJob, listFiles, readSegment, type ExportJob } from './store.js';
+import { findJob, cancelJob, insertJob, listFiles, streamSegments, type ExportJob } from './store.js';
 import type { ExportRunner } from './worker.js';
 
 /**
@@ -17,6 +17,11 @@ import type { ExportRunner } from './worker.js';
  * started it (404 to any other). Patients with a national data opt-out are never exported.
  */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
+// Segments (64 KB, `ndjson-files.ts`) a download reads per statement.
+const COPY_SEGMENTS = 16;
+// What a download reads ahead of its client: the socket is kept fed from it (rather than stalling
+// at every 64 KB chunk), and a slow client holds no more than this in memory.
+const DOWNLOAD_BUFFER_BYTES = 1024 * 1024;
 
 const KICKOFF_QUERY = {
   type: 'object',
@@ -132,14 +137,13 @@ export async function exportRoutes(app: FastifyInstance, ctx: PlatformContext, r
     const file = job.state === 'completed' ? (await listFiles(ctx.db, job.id)).find((f) => f.fileNo === fileNo) : undefined;
     if (!file) throw new SpineError(EXPORT_ERRORS.NO_SUCH_EXPORT, `Export ${job.id} has no file ${request.params.file}`);
     await audit(request, 'export.download', `$export/${job.id}/${file.fileNo}`, { type: file.type, count: file.count, bytes: file.bytes });
-    // One segment (1 MB) in memory at a time, read when the client has taken the last.
-    async function* segments() {
-      for (let n = 0; n < file!.segments; n++) {
-        const data = await readSegment(ctx.db, job.id, file!.fileNo, n);
-        if (!data) throw new Error(`export ${job.id} file ${file!.fileNo} lost segment ${n}`);
-        yield data;
+    // Streamed from the store as the client takes it, a statement per COPY_SEGMENTS segments
+    // (so a slow client holds a connection for one batch at a time, not the whole file).
+    async function* fileBytes() {
+      for (let n = 0; n < file!.segments; n += COPY_SEGMENTS) {
+        yield* streamSegments(ctx.db, job.id, file!.fileNo, n, Math.min(file!.segments, n + COPY_SEGMENTS));
       }
     }
-    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(segments(), { objectMode: false }));
+    return reply.type('application/fhir+ndjson').header('content-length', String(file.bytes)).send(Readable.from(fileBytes(), { objectMode: false, highWaterMark: DOWNLOAD_BUFFER_BYTES }));
   });
 }

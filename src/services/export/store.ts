@@ -1,5 +1,6 @@
-import type pg from 'pg';
-import type { Queryable } from '../../platform/db/pool.js';
+import copyStreams from 'pg-copy-streams';
+import type { Db, Queryable } from '../../platform/db/pool.js';
+import { CopyBinaryReader } from './copy-binary.js';
 
 /** The export service's only SQL. */
 
@@ -76,8 +77,14 @@ export async function heartbeat(db: Queryable, id: string, progress: Record<stri
   return rowCount === 1;
 }
 
-export async function insertSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number, data: Buffer): Promise<void> {
-  await db.query({ name: 'export_insert_segment', text: 'INSERT INTO export.segments (job_id, file_no, segment_no, data) VALUES ($1, $2, $3, $4)', values: [jobId, fileNo, segmentNo, data] });
+/** A file's segments from `firstSegmentNo` on, in one statement (prepared once per number of segments). */
+export async function insertSegments(db: Queryable, jobId: string, fileNo: number, firstSegmentNo: number, segments: Buffer[]): Promise<void> {
+  const rows = segments.map((_, i) => `($1, $2, $3::integer + ${i}, $${i + 4})`).join(', ');
+  await db.query({
+    name: `export_insert_segments_${segments.length}`,
+    text: `INSERT INTO export.segments (job_id, file_no, segment_no, data) VALUES ${rows}`,
+    values: [jobId, fileNo, firstSegmentNo, ...segments],
+  });
 }
 
 export async function deleteSegments(db: Queryable, jobId: string): Promise<void> {
@@ -90,6 +97,11 @@ export async function completeJob(db: Queryable, id: string, files: ExportFile[]
       [id, f.fileNo, f.type, f.count, f.bytes, f.segments]);
   }
   await db.query(`UPDATE export.jobs SET state = 'completed', progress = $2, completed_at = $3, claimed_until = NULL WHERE id = $1`, [id, JSON.stringify(progress), now]);
+}
+
+/** A running job its process gave up on shutting down: claimable again at once, the attempt not counted. */
+export async function releaseJob(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE export.jobs SET claimed_until = NULL, attempts = greatest(attempts - 1, 0) WHERE id = $1 AND state = 'running'`, [id]);
 }
 
 export async function failJob(db: Queryable, id: string, failure: string): Promise<void> {
@@ -108,13 +120,28 @@ export async function listFiles(db: Queryable, jobId: string): Promise<ExportFil
   return rows.map((r) => ({ fileNo: r.file_no, type: r.type, count: Number(r.count), bytes: Number(r.bytes), segments: r.segments }));
 }
 
-export async function readSegment(db: Queryable, jobId: string, fileNo: number, segmentNo: number): Promise<Buffer | undefined> {
-  // In binary: the bytes themselves, not a hex string twice their size decoded into a third copy.
-  // (`binary` is pg's result format option, missing from its types.)
-  const query = { name: 'export_read_segment', text: 'SELECT data FROM export.segments WHERE job_id = $1 AND file_no = $2 AND segment_no = $3', values: [jobId, fileNo, segmentNo], binary: true };
-  const { rows } = await db.query(query as pg.QueryConfig);
-  // A copy: the binary value is a view into the driver's read buffer, which it would keep alive.
-  return rows[0]?.data ? Buffer.from(rows[0].data as Buffer) : undefined;
+/**
+ * The bytes of a file's segments `from` to `to - 1`, in order, as they stream in: a binary COPY on a
+ * connection of its own, read only as fast as the caller takes the bytes (the connection's socket
+ * is paused meanwhile, so PostgreSQL waits), and never gathered into whole values. Throws if a
+ * segment is missing. A caller that stops early closes the connection (it is mid-COPY).
+ */
+export async function* streamSegments(db: Db, jobId: string, fileNo: number, from: number, to: number): AsyncGenerator<Buffer> {
+  // COPY takes no parameters: the values written into it are a UUID and whole numbers, checked here.
+  if (!UUID.test(jobId) || ![fileNo, from, to].every(Number.isSafeInteger)) throw new Error(`no segments ${jobId}/${fileNo}/${from}..${to}`);
+  const copy = copyStreams.to(`COPY (SELECT data FROM export.segments WHERE job_id = '${jobId}' AND file_no = ${fileNo}
+    AND segment_no >= ${from} AND segment_no < ${to} ORDER BY segment_no) TO STDOUT (FORMAT binary)`);
+  const client = await db.pool.connect();
+  let finished = false;
+  try {
+    const reader = new CopyBinaryReader();
+    for await (const chunk of client.query(copy) as AsyncIterable<Buffer>) yield* reader.read(chunk);
+    reader.end();
+    if (reader.rows !== to - from) throw new Error(`export ${jobId} file ${fileNo} lost a segment in ${from}..${to - 1}`);
+    finished = true;
+  } finally {
+    client.release(finished ? undefined : new Error('export download stopped mid-COPY'));
+  }
 }
 
 /** Expired jobs and their files, a few at a time. */

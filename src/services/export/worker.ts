@@ -1,11 +1,15 @@
 import type { BackgroundWorker, PlatformContext } from '../../platform/service.js';
-import { ExportCancelled, LEASE_MS, runExport } from './run-export.js';
-import { claimNextJob, deleteExpiredJobs, failAbandonedJobs, failJob } from './store.js';
+import { callers } from '../../platform/db/faults.js';
+import { ExportStopped, LEASE_MS } from './run-export.js';
+import { runExportInThread } from './thread.js';
+import { claimNextJob, completeJob, deleteExpiredJobs, failAbandonedJobs, failJob, heartbeat, releaseJob } from './store.js';
 
 /**
  * Runs export jobs one at a time per process (an export's memory is bounded; several at once
- * would multiply it). Jobs are claimed with a lease, so processes share them and a job whose
- * process died is taken up again by another after LEASE_MS; after MAX_ATTEMPTS it is failed.
+ * would multiply it), each in a thread of its own (`thread.ts`). Jobs are claimed with a lease,
+ * renewed at every page, so processes share them and a job whose process died is taken up again
+ * by another after LEASE_MS; after MAX_ATTEMPTS it is failed. A process shutting down stops its
+ * export at the next page and gives the job back, so another takes it up at once.
  */
 const MAX_ATTEMPTS = 3;
 
@@ -19,6 +23,7 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
   let busy: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  const stopping = new AbortController();
 
   async function drain() {
     for (;;) {
@@ -30,7 +35,9 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
       if (!job) return;
       const started = Date.now();
       try {
-        const counts = await runExport(ctx, job);
+        const renewLease = (progress: Record<string, number>) => heartbeat(ctx.db, job.id, progress, ctx.clock.now(), LEASE_MS);
+        const { files, counts } = await runExportInThread(ctx, job, renewLease, stopping.signal);
+        await ctx.db.tx(async (tx) => completeJob(tx, job.id, files, counts, ctx.clock.now()));
         await ctx.audit.record({
           requestId: job.id, action: 'export.complete', resource: `$export/${job.id}`, nhsNumbers: [], outcome: 'success',
           appId: job.appId, appName: job.requestedBy.appName as string | undefined, userId: job.requestedBy.userId as string | undefined,
@@ -38,7 +45,11 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
         });
         ctx.log.info({ job: job.id, ...counts, ms: Date.now() - started }, 'bulk export completed');
       } catch (err) {
-        if (err instanceof ExportCancelled) continue;
+        if (err instanceof ExportStopped) {
+          // Cancelled by its client: on to the next job. Shutting down: the job is given back.
+          if (stopping.signal.aborted) await releaseJob(ctx.db, job.id).catch((e) => ctx.log.warn({ err: e, job: job.id }, 'bulk export not given back: taken up when its lease ends'));
+          continue;
+        }
         ctx.log.warn({ err, job: job.id, attempt: job.attempts }, 'bulk export attempt failed');
         if (job.attempts >= MAX_ATTEMPTS) await failJob(ctx.db, job.id, 'the export failed; start a new one').catch(() => undefined);
         // Otherwise its lease runs out and a process takes it up again.
@@ -59,9 +70,12 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
   }
   timer = setInterval(tick, pollMs).unref();
   return {
-    wake: () => setImmediate(tick),
+    // Outside the kick-off's request: the export's database calls are not that caller's, and must not
+    // be refused as a gone caller's once its client has closed the connection.
+    wake: () => callers.exit(() => setImmediate(tick)),
     async stop() {
       stopped = true;
+      stopping.abort();
       if (timer) clearInterval(timer);
       await busy;
     },
