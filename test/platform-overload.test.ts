@@ -86,7 +86,12 @@ describe('overload', () => {
     const served = spine.app.admission.recentLatenciesMs().slice(warmUp).sort((a, b) => a - b);
     const waited = spine.app.admission.recentWaitsMs().slice(warmUp).sort((a, b) => a - b);
     const at = (sorted: number[], q: number) => Math.round(sorted[Math.floor(sorted.length * q)] ?? 0);
-    const admittedMs = { count: served.length, p50: at(served, 0.5), p99: at(served, 0.99), waitedP50: at(waited, 0.5), waitedP99: at(waited, 0.99) };
+    const latencies = spine.app.admission.recentLatenciesMs().slice(warmUp);
+    const service = spine.app.admission.recentWaitsMs().slice(warmUp).map((w, i) => latencies[i]! - w).sort((a, b) => a - b);
+    const admittedMs = {
+      count: served.length, p50: at(served, 0.5), p99: at(served, 0.99),
+      waitedP50: at(waited, 0.5), waitedP99: at(waited, 0.99), serviceP50: at(service, 0.5), serviceP99: at(service, 0.99),
+    };
     return { result, admittedMs, rssBaselineMb: Math.round(baseline / 1048576), rssGrownMb: Math.round((peak - baseline) / 1048576), peakInFlight };
   }
 

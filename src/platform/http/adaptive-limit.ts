@@ -14,7 +14,7 @@
  *   within TOLERANCE times the baseline, and towards `limit × TOLERANCE × baseline / mean` (at
  *   least half the limit) once it does not: admitting more then only queues;
  * - a window in which the limit held nothing back teaches nothing: it stays;
- * - in overload (the waiting room overflowed during the window: a request admitted now would
+ * - in overload (a standing queue or the waiting room overflowing during the window: a request admitted now would
  *   otherwise be served late) the latency target rules as well: while the window's 90th percentile
  *   of service time is past the service budget (half the target; the other half is for waiting),
  *   the limit moves towards `limit × budget / p90` (at least half the limit), and it may then go
@@ -38,7 +38,7 @@ export interface LimitWindow {
   meanMs: number;
   /** Whether a request had to wait or was shed because the limit was reached. */
   saturated: boolean;
-  /** Whether the waiting room overflowed (overload, not a burst). */
+  /** Whether the process was overloaded (a standing queue or a full waiting room; not a burst). */
   overloaded?: boolean;
   /** The 90th percentile of the window's service times, in ms (needed when `overloaded`). */
   p90Ms?: number;
@@ -109,7 +109,7 @@ export class AdaptiveLimit {
     this.saturated = true;
   }
 
-  /** The waiting room overflowed: this is overload, not a burst. */
+  /** The process is overloaded (a standing queue, or the waiting room overflowed), not in a burst. */
   noteOverloaded() {
     this.saturated = true;
     this.overloaded = true;

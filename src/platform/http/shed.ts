@@ -127,16 +127,23 @@ export interface AdmissionLimits {
   maxInFlight: number;
   /**
    * The in-server latency (arrival to the end of the answer, waiting included) that admitted requests
-   * are held to while the process is overloaded (its waiting room overflowed within the last
+   * are held to while the process is overloaded (a standing queue or an overflowing waiting room within the last
    * OVERLOAD_MEMORY_MS): a waiter is shed once it could no longer be served within it (it has waited
-   * longer than the target less the recent p99 of service time, between a tenth and half of the
+   * longer than the target less the recent p99 of service time, between a tenth and 40% of the
    * target), and an adaptive limit keeps the p90 of service time within half of it. Outside overload
    * a burst may wait as long as a retry would take. 0: no target (a burst's wait applies always).
    */
   latencyTargetMs: number;
 }
-/** How long after its waiting room last overflowed the process counts as overloaded. */
+/** How long after it last saw overload (a standing queue, or its waiting room overflowing) the process counts as overloaded. */
 const OVERLOAD_MEMORY_MS = 1_000;
+/**
+ * A standing queue, as CoDel defines it: over an interval of this length every request admitted had
+ * waited at least a 25th of the latency target (2 ms of 50). A burst drains within it; a queue that does not is
+ * overload even before the waiting room overflows (refused connections coming back at random
+ * moments keep it from ever overflowing).
+ */
+const STANDING_INTERVAL_MS = 50;
 
 /**
  * Load shedding at the door of the process. Every request is counted on the raw Node server, before
@@ -144,8 +151,8 @@ const OVERLOAD_MEMORY_MS = 1_000;
  * (adaptive-limit.ts: it follows the service time of what is admitted, between `minInFlight` and
  * `maxInFlight`) requests are in progress; up to `maxInFlight` more may wait, in arrival order, for
  * one of them to finish, but never longer than a retry would take (`Retry-After`), so a burst is
- * served while sustained overload is refused; once the waiting room has overflowed (overload, not a
- * burst) only as long as it could still be served within `latencyTargetMs`, and the limit then
+ * served while sustained overload is refused; once the queue stands or the waiting room has
+ * overflowed (overload, not a burst) only as long as it could still be served within `latencyTargetMs`, and the limit then
  * follows that target too (adaptive-limit.ts), so that what is admitted is served within it. Any other request (and any while `alsoShedWhile` says so) is answered at once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
  * the event loop, and memory stays bounded whatever the number of connections: at most twice
@@ -164,8 +171,20 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   const maxWaiting = limits.maxInFlight;
   const burstWaitMs = SHED_RETRY_AFTER_SECONDS * 1000;
   /** In overload: what is left of the target once the recent slowest answers' own time is taken. */
-  const overloadWaitMs = () => (target > 0 ? Math.min(burstWaitMs, Math.max(target / 10, Math.min(target / 2, target - limit.serviceP99Ms))) : burstWaitMs);
-  let overflowedAt = Number.NEGATIVE_INFINITY;
+  const overloadWaitMs = () => (target > 0 ? Math.min(burstWaitMs, Math.max(target / 10, Math.min(target * 0.4, target - limit.serviceP99Ms))) : burstWaitMs);
+  let overloadSeenAt = Number.NEGATIVE_INFINITY;
+  const standingWaitMs = target / 25;
+  let intervalStart = performance.now();
+  let intervalMinWaitMs = Number.POSITIVE_INFINITY;
+
+  /** CoDel's test, per admission: an interval in which nobody got in without waiting is a standing queue. */
+  function noteWait(waitedMs: number, now: number) {
+    intervalMinWaitMs = Math.min(intervalMinWaitMs, waitedMs);
+    if (now - intervalStart < STANDING_INTERVAL_MS) return;
+    if (target > 0 && intervalMinWaitMs >= standingWaitMs) overloadSeenAt = now;
+    intervalStart = now;
+    intervalMinWaitMs = Number.POSITIVE_INFINITY;
+  }
   let inFlight = 0;
   let healthInFlight = 0;
   let shed = 0;
@@ -205,6 +224,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   function admit(request: IncomingMessage, response: ServerResponse, arrived: number) {
     inFlight += 1;
     const admitted = performance.now();
+    noteWait(admitted - arrived, admitted);
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     response.once('close', () => {
       inFlight -= 1;
@@ -217,7 +237,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     serve(request, response);
   }
 
-  const overloaded = (now: number) => now - overflowedAt < OVERLOAD_MEMORY_MS;
+  const overloaded = (now: number) => now - overloadSeenAt < OVERLOAD_MEMORY_MS;
 
   /**
    * Sheds the waiting requests that have waited too long (in overload, as long as they could still be
@@ -273,13 +293,13 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     else limit.noteSaturated();
     // The waiting room is as large as the limit may grow, whatever it is now: a burst waits rather than
     // being refused; a request that waits longer than a retry would take is shed all the same. Once it
-    // overflows the load is no burst: waits are held to the queue target until it has not for a while.
+    // overflows the load is no burst: waits are held to the latency target until it has not for a while.
     if (waiting.length < maxWaiting && !pressure()) {
       wait(request, response, arrived);
       return;
     }
     if (waiting.length >= maxWaiting) {
-      overflowedAt = arrived;
+      overloadSeenAt = arrived;
       limit.noteOverloaded();
       shedStale(arrived);
     }
