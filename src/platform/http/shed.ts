@@ -181,7 +181,9 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   function noteWait(waitedMs: number, now: number) {
     intervalMinWaitMs = Math.min(intervalMinWaitMs, waitedMs);
     if (now - intervalStart < STANDING_INTERVAL_MS) return;
-    if (target > 0 && intervalMinWaitMs >= standingWaitMs) overloadSeenAt = now;
+    // Standing, and longer than twice the limit: more clients than a closed loop of a few dozen, which
+    // a saturated server serves in turn (its queue is bounded by its clients), should be refused.
+    if (target > 0 && intervalMinWaitMs >= standingWaitMs && waiting.length >= 2 * limit.current) overloadSeenAt = now;
     intervalStart = now;
     intervalMinWaitMs = Number.POSITIVE_INFINITY;
   }
