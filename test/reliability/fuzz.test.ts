@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { pino } from 'pino';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
@@ -61,6 +62,13 @@ async function rowCounts(db: pg.Pool): Promise<Map<string, number>> {
   return counts;
 }
 
+/** The server's warnings and errors, the latest kept: a 5xx's cause as the server saw it. */
+function serverLog(keep = 50) {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn', base: undefined }, { write: (line: string) => { lines.push(line.trim()); if (lines.length > keep) lines.shift(); } });
+  return { log, lines };
+}
+
 function report(label: string, result: FuzzResult) {
   const histogram = Object.entries(result.histogram).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s === '0' ? 'unanswered' : s === '-1' ? 'reset' : s}:${n}`).join(' ');
   console.log(`fuzz ${label}: ${result.tried} requests in ${(result.ms / 1000).toFixed(1)} s (seed ${result.seed}); statuses ${histogram}`);
@@ -70,8 +78,11 @@ describe('fuzz: malformed requests to every route of every service', () => {
   let spine: TestSpine;
   let db: pg.Pool;
   let plan: FuzzPlan;
+  const server = serverLog();
+  /** A failure's message with what the server logged meanwhile. */
+  const withServerLog = (failure: string | undefined) => `${failure ?? ''}\nserver log (warnings and errors, latest last):\n${server.lines.join('\n')}`;
   before(async () => {
-    spine = await startTestSpine();
+    spine = await startTestSpine({ log: server.log });
     db = new pg.Pool({ connectionString: spine.databaseUrl, max: 2 });
     const app = await createAppAndToken(spine, { odsCode: ODS });
     // The fuzzing application may produce pointers, so NRL writes get past its permission check.
@@ -96,7 +107,7 @@ describe('fuzz: malformed requests to every route of every service', () => {
     const result = await runClient({ ...plan, cases: INVALID_WRITES, invalidWritesOnly: true });
     report('invalid writes', result);
     const afterCounts = await rowCounts(db);
-    assert.deepEqual(result.violations, [], result.failure);
+    assert.deepEqual(result.violations, [], withServerLog(result.failure));
     const changed = [...afterCounts].filter(([table, n]) => n !== beforeCounts.get(table) && !WRITTEN_BY_ANY_REQUEST.test(table))
       .map(([table, n]) => `${table}: ${beforeCounts.get(table)} → ${n}`);
     assert.deepEqual(changed, [], `invalid writes were stored; accepted: ${result.accepted.slice(0, 10).join('\n')}`);
@@ -107,7 +118,7 @@ describe('fuzz: malformed requests to every route of every service', () => {
   it('any request to any route: never a 5xx, always the API\'s error shape', async () => {
     const result = await runClient({ ...plan, cases: TOTAL - INVALID_WRITES, seed: SEED + 1 });
     report('all routes', result);
-    assert.deepEqual(result.violations, [], result.failure);
+    assert.deepEqual(result.violations, [], withServerLog(result.failure));
     assert.ok(result.tried >= TOTAL - INVALID_WRITES);
     const statuses = Object.keys(result.histogram).map(Number);
     assert.ok(statuses.some((s) => s >= 200 && s < 300), 'some requests reach a handler and succeed');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { loadConfig, type Config, type ConfigFlags } from '../../src/platform/config.js';
 import { startSpine, type RunningSpine } from '../../src/platform/runtime.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/platform/db/embedded.js';
@@ -58,6 +59,8 @@ export interface TestSpineOptions {
   clock?: Clock;
   /** Reuse a database (e.g. to restart on the same data); by default a fresh one is made. */
   databaseUrl?: string;
+  /** The server's logger (by default none: LOG_LEVEL is silent). */
+  log?: Logger;
 }
 
 export interface TestSpine extends RunningSpine {
@@ -78,7 +81,7 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
     // is not load: shedding on event-loop lag is off unless a test asks for it.
     { LOG_LEVEL: 'silent', OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: '0', ...options.env, DATABASE_URL: databaseUrl },
   );
-  const spine = await startSpine(config, { modules: options.modules ?? [...ALL_SERVICES], clock: options.clock });
+  const spine = await startSpine(config, { modules: options.modules ?? [...ALL_SERVICES], clock: options.clock, log: options.log });
   return {
     ...spine,
     config,

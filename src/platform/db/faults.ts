@@ -58,6 +58,7 @@ export class Availability {
   private downSince: number | undefined;
   private nextTrialAt = 0;
   private reason = '';
+  private lastSuccessAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
@@ -78,11 +79,23 @@ export class Availability {
     return true;
   }
 
-  failed(err: unknown): void {
+  /** When a call begins, for `failed(err, startedAt)`. */
+  startOf(): number {
+    return this.now();
+  }
+
+  /**
+   * A call failed. `startedAt` (from `startOf`) says when it began: if the database answered
+   * another call since then, this failure is the call's own (a connection that took too long to
+   * open on a busy host, a server at its connection limit) and the others go on; a lost connection
+   * (no `startedAt`) always counts.
+   */
+  failed(err: unknown, startedAt?: number): void {
     if (!isDatabaseUnavailable(err) || err instanceof DatabaseUnavailableError) return;
     // One slow statement or contended lock says nothing about the database as a whole.
     const code = (err as { code?: unknown }).code;
     if (code === '57014' || code === '55P03') return;
+    if (this.downSince === undefined && startedAt !== undefined && this.lastSuccessAt >= startedAt) return;
     const now = this.now();
     this.nextTrialAt = now + this.retryMs;
     if (this.downSince !== undefined) return;
@@ -93,8 +106,10 @@ export class Availability {
   }
 
   succeeded(): void {
+    const now = this.now();
+    this.lastSuccessAt = now;
     if (this.downSince === undefined) return;
-    const downMs = this.now() - this.downSince;
+    const downMs = now - this.downSince;
     this.downSince = undefined;
     this.log.info({ downMs, reason: this.reason }, 'database reachable again: recovered');
   }

@@ -81,10 +81,11 @@ class GuardedPool extends pg.Pool {
       }
       return new Promise((_resolve, reject) => setImmediate(() => reject(refused)));
     }
+    const startedAt = this.availability.startOf();
     // A caller may wait in the pool's queue; if it has gone when its turn comes, the client goes back.
     if (callback) {
       return super.connect((err, client, done) => {
-        if (err) this.availability.failed(err);
+        if (err) this.availability.failed(err, startedAt);
         else if (caller?.gone()) {
           done();
           callback(new CallerGoneError(), undefined, () => undefined);
@@ -100,15 +101,16 @@ class GuardedPool extends pg.Pool {
       }
       return client;
     }, (err: unknown) => {
-      this.availability.failed(err);
+      this.availability.failed(err, startedAt);
       throw err;
     });
   }
 
   override query(...args: unknown[]): any {
+    const startedAt = this.availability.startOf();
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(() => this.availability.succeeded(), (err) => this.availability.failed(err));
+      (result as Promise<unknown>).then(() => this.availability.succeeded(), (err) => this.availability.failed(err, startedAt));
     }
     return result;
   }
@@ -185,6 +187,7 @@ export function transactionOn(pool: pg.Pool, availability?: Availability): <T>(w
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      availability?.succeeded();
       return result;
     } catch (err) {
       // The work's error may be anything (a client's aborted upload too): only the connection's

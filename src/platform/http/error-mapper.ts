@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
-import { CallerGoneError, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/faults.js';
+import { CallerGoneError, DATABASE_RETRY_AFTER_SECONDS, DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
 import { RequestValidationError, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
@@ -59,8 +59,13 @@ function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
     return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The client closed its connection' };
   }
   if (isDatabaseUnavailable(err)) {
-    // The driver's message names hosts and ports: logged for the operator (once per outage, by the
-    // pool), never sent. Nothing was committed: a transaction that failed here was rolled back.
+    // The driver's message names hosts and ports: logged for the operator, never sent. A fault met
+    // first-hand (not the breaker's quick refusal while the database is known to be down, of which
+    // the pool logs one line per outage) is logged with its code. Nothing was committed: a
+    // transaction that failed here was rolled back.
+    if (!(err instanceof DatabaseUnavailableError)) {
+      request.log.warn({ code: (err as { code?: unknown }).code, reason: (err as Error).message }, 'database fault: answered 503');
+    }
     return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The service is temporarily unavailable (database unreachable or too slow); retry later' };
   }
   if (err instanceof RequestValidationError) return fhirValidationError(err.failure);
