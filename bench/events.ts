@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Bench } from './run.js';
 import { freshDataDir, requireBuild, startSpineProcess } from './support/platform.js';
+import type { ServerProcess } from './support/server.js';
 import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
 import { log, type BenchLine } from './support/report.js';
 import { SyntheticNhsNumbers } from '../src/services/demographics/population/nhs-numbers.js';
@@ -15,6 +16,11 @@ import { SyntheticNhsNumbers } from '../src/services/demographics/population/nhs
  * PATIENTS patients, so the relay keeps order per patient and audits every delivery as it must.
  * Delivery lag is commit → received: from the publish call's answer (the outbox row has committed)
  * to the webhook call's arrival. Targets: ≥ 3,000 deliveries/s with p99 lag < 1 s.
+ *
+ * Run twice, on a fresh store each time: with the relay in a process of its own beside the API's
+ * (the deployment the README gives for national event volumes; the same machine, cores and
+ * database), then in the API's own process (a plain `serve`). CPU per delivery is the sum over the
+ * Spine's processes, each also given apart.
  */
 const SUBSCRIPTIONS = 10;
 // Offered a little above the target, so the figure shows whether the relay keeps up rather than the publishing rate.
@@ -25,7 +31,41 @@ const TARGETS = { deliveriesPerSecond: 3000, p99LagMs: 1000 } as const;
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
 
+/**
+ * Where the relay runs: in the API's own process (a plain `serve`), or in a process of its own beside
+ * it (`serve --services events` with `OPENSPINE_EVENTS_RELAY=false` on the API process: the
+ * deployment the README gives for national event volumes), on the same machine and database.
+ */
+interface Topology {
+  name: string;
+  start(dir: string): Promise<{ api: ServerProcess; all: Array<{ role: string; process: ServerProcess }> }>;
+}
+
+const TOPOLOGIES: Topology[] = [
+  {
+    name: 'relay in its own process',
+    async start(dir) {
+      const api = await startSpineProcess(dir, ['--sandbox'], { OPENSPINE_EVENTS_RELAY: 'false' });
+      const relay = await startSpineProcess(dir, ['--sandbox', '--services', 'events']);
+      return { api, all: [{ role: 'API', process: api }, { role: 'relay', process: relay }] };
+    },
+  },
+  {
+    name: 'one process',
+    async start(dir) {
+      const api = await startSpineProcess(dir, ['--sandbox']);
+      return { api, all: [{ role: 'server', process: api }] };
+    },
+  },
+];
+
 export const bench: Bench = async (options) => {
+  const lines: BenchLine[] = [];
+  for (const topology of TOPOLOGIES) lines.push(await measure(options, topology));
+  return lines;
+};
+
+async function measure(options: Parameters<Bench>[0], topology: Topology): Promise<BenchLine> {
   requireBuild();
   const data = freshDataDir(options.benchDir, 'events');
   // The receiver: counts deliveries and their lag; answers 204 at once.
@@ -49,7 +89,7 @@ export const bench: Bench = async (options) => {
   receiver.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  const server = await startSpineProcess(data.dir, ['--sandbox']);
+  const { api: server, all: processes } = await topology.start(data.dir);
   try {
     const headers = { 'content-type': 'application/json', 'x-correlation-id': randomUUID(), 'x-request-id': randomUUID() };
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
@@ -101,7 +141,7 @@ export const bench: Bench = async (options) => {
       }
       await Promise.all(inFlight);
     };
-    log('events: warm-up (3 s)');
+    log(`events (${topology.name}): warm-up (3 s)`);
     await publish(3);
     const drain = async (expected: number, timeoutMs: number) => {
       const deadline = performance.now() + timeoutMs;
@@ -113,39 +153,45 @@ export const bench: Bench = async (options) => {
     committedAt.clear();
     failed = 0;
     failures.clear();
-    log(`events: ${PUBLISH_RATE} events/s × ${SUBSCRIPTIONS} webhook subscriptions for ${options.seconds} s`);
+    log(`events (${topology.name}): ${PUBLISH_RATE} events/s × ${SUBSCRIPTIONS} webhook subscriptions for ${options.seconds} s`);
     const postmaster = postmasterPid(data.dir);
-    const cpuBefore = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster) };
-    const stopRss = server.sampleRss();
+    const cpuBefore = { processes: processes.map((p) => cpuSecondsOf(p.process.pid)), postgres: postgresCpuSeconds(postmaster), client: process.cpuUsage() };
+    const stopRss = processes.map((p) => p.process.sampleRss());
     const started = performance.now();
     await publish(options.seconds);
     const expected = committedAt.size * SUBSCRIPTIONS;
     await drain(expected, 120_000);
     const seconds = (Math.max(lastReceived, started) - started) / 1000;
-    const rss = stopRss();
-    const cpu = { server: cpuSecondsOf(server.pid) - cpuBefore.server, postgres: postgresCpuSeconds(postmaster) - cpuBefore.postgres };
+    const rss = stopRss.map((stop) => stop().peakMb);
+    const clientCpu = process.cpuUsage(cpuBefore.client);
+    const cpu = { processes: processes.map((p, i) => cpuSecondsOf(p.process.pid) - cpuBefore.processes[i]!), postgres: postgresCpuSeconds(postmaster) - cpuBefore.postgres,
+      client: (clientCpu.user + clientCpu.system) / 1e6 };
+    const serverCpu = cpu.processes.reduce((a, b) => a + b, 0);
     const rate = received / Math.max(seconds, 1e-3);
     lags.sort((a, b) => a - b);
     const p50 = percentile(lags, 50);
     const p95 = percentile(lags, 95);
     const p99 = percentile(lags, 99);
     const perDelivery = (s: number) => (s * 1000) / Math.max(1, received);
+    const byProcess = processes.length > 1 ? ` (${processes.map((p, i) => `${p.role} ${perDelivery(cpu.processes[i]!).toFixed(3)}`).join(', ')})` : '';
     const line: BenchLine = {
-      bench: 'events', what: `fan-out to local webhooks (${SUBSCRIPTIONS} subscriptions, ${PUBLISH_RATE} events/s)`,
+      bench: 'events', what: `fan-out to local webhooks, ${topology.name} (${SUBSCRIPTIONS} subscriptions, ${PUBLISH_RATE} events/s)`,
       value: `${rate.toFixed(0)} deliveries/s, lag p50 ${p50.toFixed(0)} ms p95 ${p95.toFixed(0)} ms p99 ${p99.toFixed(0)} ms`,
       target: `≥ ${TARGETS.deliveriesPerSecond}/s, p99 lag < ${TARGETS.p99LagMs} ms`,
       met: rate >= TARGETS.deliveriesPerSecond && p99 < TARGETS.p99LagMs && received >= expected && failed === 0,
-      note: `${received}/${expected} delivered, ${failed} publishes failed${failed ? ` (${[...failures].map(([why, n]) => `${why}: ${n}`).join(', ')})` : ''}; CPU/delivery: server ${perDelivery(cpu.server).toFixed(3)} ms, PostgreSQL ${perDelivery(cpu.postgres).toFixed(3)} ms; RSS peak ${rss.peakMb.toFixed(0)} MB`,
+      note: `${received}/${expected} delivered, ${failed} publishes failed${failed ? ` (${[...failures].map(([why, n]) => `${why}: ${n}`).join(', ')})` : ''}; CPU/delivery: server ${perDelivery(serverCpu).toFixed(3)} ms${byProcess}, PostgreSQL ${perDelivery(cpu.postgres).toFixed(3)} ms, bench client (publisher and receiver) ${perDelivery(cpu.client).toFixed(3)} ms; RSS peak ${processes.map((p, i) => `${processes.length > 1 ? `${p.role} ` : ''}${rss[i]!.toFixed(0)} MB`).join(', ')}`,
       scenario: {
-        name: 'events: fan-out to local webhooks', rps: rate, p50, p95, p99, errors: failed + (expected - Math.min(received, expected)), rss_mb: rss.peakMb,
+        name: `events: fan-out to local webhooks, ${topology.name}`, rps: rate, p50, p95, p99, errors: failed + (expected - Math.min(received, expected)),
+        rss_mb: rss.reduce((a, b) => a + b, 0), rss_mb_by_process: Object.fromEntries(processes.map((p, i) => [p.role, rss[i]!])),
         unit: 'deliveries/s; latencies are delivery lag (commit → received)', subscriptions: SUBSCRIPTIONS, publish_rate: PUBLISH_RATE,
-        cpu_ms_per_delivery: { server: perDelivery(cpu.server), postgres: perDelivery(cpu.postgres) },
+        topology: topology.name,
+        cpu_ms_per_delivery: { server: perDelivery(serverCpu), postgres: perDelivery(cpu.postgres), client: perDelivery(cpu.client), ...Object.fromEntries(processes.map((p, i) => [`process_${p.role}`, perDelivery(cpu.processes[i]!)])) },
       },
     };
-    return [line];
+    return line;
   } finally {
-    await server.stop();
+    for (const { process } of [...processes].reverse()) await process.stop();
     await new Promise<void>((resolve) => { receiver.closeAllConnections(); receiver.close(() => resolve()); });
     data.remove();
   }
-};
+}

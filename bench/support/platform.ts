@@ -24,11 +24,11 @@ export function freshDataDir(benchDir: string, name: string): { dir: string; rem
 }
 
 /** The real Spine (`openspine serve`) on a loopback port, over the embedded PostgreSQL in `dataDir`. */
-export async function startSpineProcess(dataDir: string, extraArgs: string[] = []): Promise<ServerProcess> {
+export async function startSpineProcess(dataDir: string, extraArgs: string[] = [], env?: Record<string, string>): Promise<ServerProcess> {
   requireBuild();
   mkdirSync(dataDir, { recursive: true });
   // Demo mode: the benches use the demo apps and users the demo seed makes.
-  return startServerProcess({ args: [CLI, 'serve', '--demo', '--data-dir', dataDir, ...extraArgs] });
+  return startServerProcess({ args: [CLI, 'serve', '--demo', '--data-dir', dataDir, ...extraArgs], env });
 }
 
 export interface AppCredentials {
