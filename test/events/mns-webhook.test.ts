@@ -45,8 +45,16 @@ describe('MNS subscriptions delivered to a webhook by the relay', () => {
     assert.equal(got.headers['content-type'], 'application/json');
 
     const audit = await waitFor('the delivery audit', async () => (await spine.ctx.db.query(
-      `SELECT action, nhs_numbers FROM audit.events WHERE action = 'event.deliver'`)).rows[0]);
-    assert.deepEqual(audit, { action: 'event.deliver', nhs_numbers: ['9000000009'] });
+      `SELECT action, resource, nhs_numbers, detail FROM audit.events WHERE action = 'event.deliver'`)).rows[0]);
+    // (Audited before the round that sent it commits: the delivery row is there, not yet marked delivered.)
+    const { rows: [delivery] } = await spine.ctx.db.query(
+      `SELECT id, event_id FROM events.deliveries WHERE nhs_number = '9000000009' AND subscription_ids @> ARRAY[$1::uuid]`, [created.json.id]);
+    // The recipient, the patient, and the delivery itself (a round's deliveries to one recipient share a record).
+    assert.deepEqual(audit, {
+      action: 'event.deliver', resource: `Subscription/${created.json.id}`, nhs_numbers: ['9000000009'],
+      detail: { channel: 'rest-hook', subscriptions: [created.json.id],
+        deliveries: [{ id: Number(delivery.id), eventId: delivery.event_id, eventType: 'pds-change-of-gp-2', nhsNumber: '9000000009', attempts: 1 }] },
+    });
     const metrics = await (await fetch(`${spine.url}/metrics`)).text();
     assert.match(metrics, /openspine_events_delivery_lag_seconds_count\{channel="rest-hook"\} [1-9]/);
     assert.match(metrics, /openspine_events_backlog\{state="pending"\} \d+/);

@@ -154,7 +154,8 @@ describe('events: at least once, in order per patient, through relay and receive
     const { rows: unaudited } = await front.ctx.db.query(
       `SELECT d.id FROM events.deliveries d
         WHERE d.status = 'delivered' AND d.nhs_number IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM audit.events a WHERE a.action = 'event.deliver' AND a.request_id = 'event-delivery-' || d.id)`);
+          AND NOT EXISTS (SELECT 1 FROM audit.events a WHERE a.action = 'event.deliver' AND d.nhs_number = ANY(a.nhs_numbers)
+                            AND a.detail->'deliveries' @> jsonb_build_array(jsonb_build_object('id', d.id, 'nhsNumber', d.nhs_number)))`);
     assert.deepEqual(unaudited, [], 'every delivery about a patient has its audit record');
     const { rows: [{ n: deliveredRows }] } = await front.ctx.db.query(`SELECT count(*)::int AS n FROM events.deliveries WHERE status = 'delivered' AND nhs_number IS NOT NULL`);
     assert.ok(deliveredRows > 0, 'the check saw deliveries about patients');
