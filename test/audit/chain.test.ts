@@ -107,6 +107,41 @@ describe('audit hash chain (pure)', () => {
     }));
   });
 
+  it('records and their hashed form are exactly as the writer made them before its fast paths (chains written then still verify)', () => {
+    // The definitions the fast paths replace: every string repaired, every object's keys sorted, always.
+    const repair = (text: string) => text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+    const repaired = (value: unknown): unknown => {
+      if (typeof value === 'string') return repair(value);
+      if (Array.isArray(value)) return value.map(repaired);
+      if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [repair(k), repaired(v)]));
+      return value;
+    };
+    const sorted = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(sorted);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sorted(v)]));
+      }
+      return value;
+    };
+    // Keys and strings of any UTF-16 units (NUL, lone surrogates, pairs, digits that V8 orders first), already in order or not.
+    const text = fc.string({ unit: 'binary', maxLength: 6 });
+    const key = fc.oneof(text, fc.constantFrom('0', '1', '10', '2', 'a', 'b', 'aa', '__proto__'));
+    const json: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null),
+        fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(key, tie('value'), { maxKeys: 4 })),
+    })).value;
+    fc.assert(fc.property(entryArbitrary, fc.dictionary(key, json, { maxKeys: 5 }), fc.boolean(), timeArbitrary, (entry, detail, presorted, at) => {
+      const given = presorted ? sorted(detail) as Record<string, unknown> : detail;
+      const record = toAuditRecord({ ...entry, detail: given }, at);
+      const expected = repaired(JSON.parse(JSON.stringify(given)));
+      assert.equal(JSON.stringify(record.detail), JSON.stringify(expected));
+      const [chained] = appendToChain({ seq: 0, hash: GENESIS_HASH }, [record]);
+      const canonical = canonicalRecord(chained!);
+      assert.equal(canonical, canonicalRecord({ ...chained!, detail: sorted(expected) as Record<string, unknown> }));
+      assert.equal(JSON.parse(canonical).at(-1) === null ? 'null' : JSON.stringify(JSON.parse(canonical).at(-1)), JSON.stringify(sorted(expected)));
+    }), { numRuns: 500 });
+  });
+
   it('the chain starts at seq 1 from the genesis hash and each record links to the one before', () => {
     fc.assert(fc.property(chainArbitrary, (records) => {
       records.forEach((record, i) => {

@@ -45,7 +45,12 @@ const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied']
 // PostgreSQL text and jsonb cannot hold NUL, and jsonb refuses unpaired surrogates. One bad string
 // must not fail a whole group-commit batch, so such characters become U+FFFD before hashing.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const storable = (text: string) => text.replace(UNSTORABLE, '\uFFFD');
+// Nearly every string has neither NUL nor any surrogate: one plain scan says so, without the lookarounds.
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+const storable = (text: string) => (MAYBE_UNSTORABLE.test(text) ? text.replace(UNSTORABLE, '\uFFFD') : text);
+// In JSON text (JSON.stringify escapes NUL and lone surrogates; pairs stay as they are): a NUL or
+// surrogate escape, or a surrogate itself. A text without any needs no repair of its strings or keys.
+const MAYBE_UNSTORABLE_JSON = /\\u(?:0000|[dD][89a-fA-F])|[\uD800-\uDFFF]/;
 const optional = (text: string | undefined) => (text === undefined || text === null ? null : storable(String(text)));
 
 function storableJson(value: unknown): unknown {
@@ -66,9 +71,12 @@ export function toAuditRecord(entry: AuditEntry, recordedAt: Date): Omit<AuditRe
   if (!AUDIT_OUTCOMES.includes(entry.outcome)) throw new TypeError(`audit outcome must be one of ${AUDIT_OUTCOMES.join(', ')}, not '${entry.outcome}'`);
   if (!entry.action) throw new TypeError('an audit entry needs an action');
   // JSON semantics first (toJSON, dropped undefined), so jsonb gives back exactly this value.
-  const detail = entry.detail === undefined || entry.detail === null
-    ? null
-    : storableJson(JSON.parse(JSON.stringify(entry.detail))) as Record<string, unknown>;
+  let detail: Record<string, unknown> | null = null;
+  if (entry.detail !== undefined && entry.detail !== null) {
+    const text = JSON.stringify(entry.detail);
+    detail = JSON.parse(text) as Record<string, unknown>;
+    if (MAYBE_UNSTORABLE_JSON.test(text)) detail = storableJson(detail) as Record<string, unknown>;
+  }
   return {
     recordedAt: recordedAt.toISOString(),
     requestId: storable(String(entry.requestId ?? '')),
@@ -87,8 +95,28 @@ export function toAuditRecord(entry: AuditEntry, recordedAt: Date): Omit<AuditRe
   };
 }
 
+/** Whether every object in a JSON value already has its keys in the order `sortedKeys` gives them. */
+function keysInOrder(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(keysInOrder);
+  if (value !== null && typeof value === 'object') {
+    let previous: string | undefined;
+    for (const key in value) {
+      if (previous !== undefined && !(previous < key)) return false;
+      previous = key;
+      if (!keysInOrder((value as Record<string, unknown>)[key])) return false;
+    }
+  }
+  return true;
+}
+
 /** A JSON value with object keys sorted at every depth: jsonb reorders keys, the hash must not care. */
 function sortedKeys(value: unknown): unknown {
+  // Already in order (as the writers' details mostly are): the same JSON text without rebuilding it.
+  if (keysInOrder(value)) return value;
+  return rebuildSorted(value);
+}
+
+function rebuildSorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -201,9 +201,11 @@ async function auditDeliveries(deps: RelayDeps, done: ReadonlyArray<{ delivery: 
       records.push(deps.audit.record({
         requestId: `event-delivery-${deliveries[0]!.id}`, action: 'event.deliver', resource: group.resource,
         nhsNumbers: [...new Set(deliveries.map((d) => d.nhsNumber!))], outcome: 'success', appId: group.owner,
+        // Keys in sorted order: the chain hashes them so, and need not re-sort what already is.
         detail: {
-          channel: group.channel, subscriptions: [...group.subscriptions],
-          deliveries: deliveries.map((d) => ({ id: d.id, eventId: d.eventId, eventType: d.eventType, nhsNumber: d.nhsNumber, attempts: d.attempts + 1 })),
+          channel: group.channel,
+          deliveries: deliveries.map((d) => ({ attempts: d.attempts + 1, eventId: d.eventId, eventType: d.eventType, id: d.id, nhsNumber: d.nhsNumber })),
+          subscriptions: [...group.subscriptions],
         },
       }));
     }
