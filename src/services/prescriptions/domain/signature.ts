@@ -41,8 +41,8 @@ export const SIGNATURE_PROBLEMS: Record<SignatureProblem, string> = {
 };
 
 /**
- * Registered certificates parsed once: the same few PEMs (the prescriber's, the trusted CAs') come
- * back from the directory with every order, and parsing X.509 was the dearest step of verifying.
+ * Certificates parsed once: the same few PEMs (the prescriber's, the trusted CAs') come with every
+ * order, and parsing X.509 was the dearest step of verifying. Bounded: the oldest goes first.
  */
 const PARSED_LIMIT = 1_000;
 const parsed = new Map<string, X509Certificate>();
@@ -72,7 +72,8 @@ export function verifyPrescriptionSignature(
   if (!signature.signatureValue) return 'no-signature-value';
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(pemOf(signature.certificate));
+    // The certificate a prescriber signs with comes with every order they send: parsed once too.
+    certificate = parsedCertificate(pemOf(signature.certificate));
   } catch {
     return 'not-a-certificate';
   }
