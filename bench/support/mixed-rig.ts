@@ -16,6 +16,7 @@ import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
 import { BENCH_PRESCRIBER, benchPrescriberCertificate } from '../../test/prescriptions/cycle.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
+import { resetStatementStats, statementsFile, withStatementStats, writeStatementStats } from './pg-statements.js';
 import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';
 
 export const SEED = 1;
@@ -75,7 +76,8 @@ export interface MixedRig {
  */
 export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRig) => Promise<T>): Promise<T> {
   const dataDir = options.pdsDataDir;
-  const postgres = await startEmbeddedPostgres(dataDir);
+  let postgres = await startEmbeddedPostgres(dataDir);
+  if (statementsFile) postgres = await withStatementStats(postgres, dataDir);
   // A deployment refuses the MESH sandbox's published key: each run has its own.
   const sharedKey = `bench-${randomUUID()}`;
   const workers = Math.min(options.connections, 64);
@@ -128,11 +130,13 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
         };
       };
       const measured: MixedRig['measured'] = async (command) => {
+        if (statementsFile) await resetStatementStats(postgres.connectionString);
         const before = cpuNow();
         const stopRss = server.sampleRss();
         const result = await started.send<PhaseResult>(command);
         const rss = stopRss();
         const after = cpuNow();
+        if (statementsFile) await writeStatementStats(postgres.connectionString, 'name' in command ? String(command.name) : 'run', result.requests);
         const per = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests);
         const cpuMs = { server: per(after.server - before.server), postgres: per(after.postgres - before.postgres), client: per(after.client - before.client) };
         const machineBusy = (after.machineBusy - before.machineBusy) / Math.max(0.01, after.machineTotal - before.machineTotal);

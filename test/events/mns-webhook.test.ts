@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { verifySignature } from '../../src/services/events/domain/signing.js';
@@ -58,6 +59,21 @@ describe('MNS subscriptions delivered to a webhook by the relay', () => {
     const metrics = await (await fetch(`${spine.url}/metrics`)).text();
     assert.match(metrics, /openspine_events_delivery_lag_seconds_count\{channel="rest-hook"\} [1-9]/);
     assert.match(metrics, /openspine_events_backlog\{state="pending"\} \d+/);
+  });
+
+  it('a published event about a patient flagged S is never delivered; one about another patient is', async () => {
+    const type = 'imms-vaccination-record-change-1';
+    const created = await subscribe(receiver.url, `eventType=${type}`);
+    assert.equal(created.status, 201, created.text);
+    const publish = (subject: string) => api(spine, token, 'POST', '/multicast-notification-service/events',
+      { specversion: '1.0', id: randomUUID(), source: 'urn:test', type, time: new Date().toISOString(), subject }, { 'content-type': 'application/json' });
+    // The sensitive patient's first: routed in outbox order, it has been passed over once the other has arrived.
+    const sensitive = await publish('9000000025');
+    assert.equal(sensitive.status, 200, sensitive.text);
+    const other = await publish('9000000017');
+    assert.equal(other.status, 200, other.text);
+    await waitFor('the other patient\'s event', () => receiver.received.find((r) => JSON.parse(r.body).type === type && JSON.parse(r.body).subject === '9000000017'));
+    assert.deepEqual(receiver.received.map((r) => JSON.parse(r.body)).filter((e) => e.subject === '9000000025'), []);
   });
 
   it('a receiver that refuses gets retries with backoff, then the delivery is dead-lettered, visible and replayable', async () => {

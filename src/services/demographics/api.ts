@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/pool.js';
 import { isValidNhsNumber } from '../../platform/nhs-number.js';
 import type { Patient } from './fhir-types.js';
 import { gpOdsCode } from './domain/patient-fields.js';
-import { readPatientRow, resolvePatient } from './store/patient-reads.js';
+import { readPatientFlags, readPatientRow, resolvePatient } from './store/patient-reads.js';
 import { activePatientPage } from './store/export-reads.js';
 import { readView } from './views/patient-views.js';
 import { parseSearchParams, type RawQuery } from './search/parse-search-params.js';
@@ -40,6 +40,8 @@ export interface DemographicsApi {
   lookupPatient(nhsNumber: string): Promise<PatientLookup>;
   /** The record under this NHS number itself (not followed to a superseding one). */
   currentRecord(nhsNumber: string): Promise<PatientRecord>;
+  /** As `currentRecord`, its status and sensitivity flag alone (no record read): what deciding whether an event about the patient may go out needs. */
+  recordFlags(nhsNumber: string): Promise<Omit<PatientRecord, 'patient'>>;
   /** The current record (FHIR Patient, as stored), following a superseded number; undefined when unknown or invalidated. */
   readPatient(nhsNumber: string): Promise<{ patient: Patient; restricted: boolean } | undefined>;
   /**
@@ -76,6 +78,11 @@ export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
       if (!row) return { status: 'unknown', restricted: false };
       const status = row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown';
       return { status, restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
+    },
+    async recordFlags(nhsNumber) {
+      const row = isValidNhsNumber(nhsNumber) ? await readPatientFlags(db.pool, nhsNumber) : undefined;
+      if (!row) return { status: 'unknown', restricted: false };
+      return { status: row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown', restricted: row.restricted };
     },
     async readPatient(nhsNumber) {
       if (!isValidNhsNumber(nhsNumber)) return undefined;

@@ -28,6 +28,17 @@ export async function readPatientRow(pool: pg.Pool | pg.PoolClient, nhsNumber: s
   return { nhsNumber: r.nhs_number, status: r.status, supersededBy: r.superseded_by, versionId: r.version_id, restricted: r.restricted, json: r.json };
 }
 
+const READ_FLAGS = {
+  name: 'pds_read_patient_flags',
+  text: 'SELECT status, restricted FROM demographics.patients WHERE nhs_number = $1',
+};
+
+/** The row's status and sensitivity flag alone, without its record; undefined when unknown. */
+export async function readPatientFlags(pool: pg.Pool | pg.PoolClient, nhsNumber: string): Promise<{ status: RecordStatus; restricted: boolean } | undefined> {
+  const { rows } = await pool.query({ ...READ_FLAGS, values: [nhsNumber] });
+  return rows[0];
+}
+
 const MAX_MERGE_HOPS = 5;
 
 /**

@@ -61,8 +61,8 @@ export async function routableEvent(row: OutboxRow, sources: EventSources): Prom
   if (row.eventType === PUBLISHED_MNS_EVENT) {
     const event = (row.payload as { event: CloudEvent }).event;
     if (event.subject) {
-      const record = await sources.demographics.currentRecord(event.subject);
-      if (record.restricted || record.status === 'invalidated') return undefined;
+      const flags = await sources.demographics.recordFlags(event.subject);
+      if (flags.restricted || flags.status === 'invalidated') return undefined;
     }
     return { ...base, eventId: event.id, nhsNumber: event.subject, mns: event };
   }
@@ -99,8 +99,8 @@ export async function routableEvent(row: OutboxRow, sources: EventSources): Prom
     };
   }
   if (row.nhsNumber) {
-    const record = await sources.demographics.currentRecord(row.nhsNumber);
-    if (record.restricted || record.status === 'invalidated') return undefined;
+    const flags = await sources.demographics.recordFlags(row.nhsNumber);
+    if (flags.restricted || flags.status === 'invalidated') return undefined;
   }
   const mns = ownCloudEvent(row, type.mns, eventId, time, sources.baseUrl);
   if (row.source === 'messaging') return { ...base, eventId, mns, audienceOds: await senderOrganisation(row, sources) };

@@ -1,0 +1,47 @@
+import { appendFileSync } from 'node:fs';
+import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/platform/db/embedded.js';
+
+/**
+ * `BENCH_PG_STATEMENTS=file` (benches on the mixed rig): PostgreSQL's dearest statements of each
+ * measured run, from `pg_stat_statements`, appended to `file`, to see where PostgreSQL's CPU per
+ * request goes. The module is preloaded for this run only: the rig's server is restarted with it,
+ * and the setting is reset at once, so the next start is as before.
+ */
+export const statementsFile = process.env.BENCH_PG_STATEMENTS || undefined;
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The embedded server of `dataDir` restarted with `pg_stat_statements` loaded. */
+export async function withStatementStats(postgres: EmbeddedServer, dataDir: string): Promise<EmbeddedServer> {
+  await withClient(postgres.connectionString, (c) => c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`));
+  await postgres.stop();
+  const restarted = await startEmbeddedPostgres(dataDir);
+  await withClient(restarted.connectionString, async (c) => {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('ALTER SYSTEM RESET shared_preload_libraries');
+  });
+  return restarted;
+}
+
+export async function resetStatementStats(url: string): Promise<void> {
+  await withClient(url, (c) => c.query('SELECT pg_stat_statements_reset()'));
+}
+
+/** The run's top statements by total execution time, with calls and time per call and per request. */
+export async function writeStatementStats(url: string, label: string, requests: number, top = 25): Promise<void> {
+  const { rows } = await withClient(url, (c) => c.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
+    `SELECT calls, total_exec_time AS total, mean_exec_time AS mean, rows, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`, [top]));
+  const all = rows.reduce((sum, r) => sum + r.total, 0);
+  const lines = rows.map((r) => `${(r.total / Math.max(1, requests)).toFixed(3).padStart(7)} ms/req ${r.mean.toFixed(3).padStart(8)} ms/call ${String(r.calls).padStart(8)} calls  ${r.query.slice(0, 400)}`);
+  appendFileSync(statementsFile!, `# ${label}: ${requests} requests; top ${rows.length} statements ${(all / Math.max(1, requests)).toFixed(3)} ms of execution a request\n${lines.join('\n')}\n\n`);
+}
