@@ -119,9 +119,10 @@ async function measure(options: Parameters<Bench>[0], topology: Topology): Promi
           method: 'POST', headers: { ...headers, 'x-request-id': randomUUID() },
           body: JSON.stringify({ specversion: '1.0', id, source: 'urn:bench', type: EVENT_TYPE, time: new Date().toISOString(), subject }),
         });
-        await response.arrayBuffer();
+        const text = await response.text();
         if (response.status === 200) committedAt.set(id, performance.now());
-        else fail(String(response.status));
+        // The status and the answer's own words (a shed 503 says "overloaded", an unwritable audit trail says so).
+        else fail(`${response.status} ${/"diagnostics":"([^"]{0,60})/.exec(text)?.[1] ?? ''}`.trim());
       } catch {
         fail('fetch');
       }

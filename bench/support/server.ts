@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { freePort } from '../../src/platform/db/embedded.js';
 import { log } from './report.js';
 
@@ -49,10 +49,13 @@ export async function startServerProcess(command: ServerCommand): Promise<Server
   const port = await freePort();
   // BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops (any bench's server).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  // BENCH_SERVER_LOG=file: the servers' logs (warnings and errors) are appended there; otherwise dropped.
+  const logFile = process.env.BENCH_SERVER_LOG ? openSync(process.env.BENCH_SERVER_LOG, 'a') : 'ignore';
   const child = spawn(process.execPath, [...profile, ...command.args, '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...command.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFile, 'pipe'],
   });
+  if (typeof logFile === 'number') closeSync(logFile);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

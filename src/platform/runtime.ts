@@ -69,7 +69,7 @@ export function createLogger(config: Config): Logger {
 /** A platform context over an open database: used by `serve` and by CLI commands alike. */
 export async function createContext(config: Config, db: Db, log: Logger, clock: Clock = systemClock): Promise<PlatformContext> {
   const tokens = await AccessTokens.load(db, clock);
-  return { config, db, log, clock, audit: createAuditWriter(db), tokens };
+  return { config, db, log, clock, audit: createAuditWriter(db, { log }), tokens };
 }
 
 export interface RunningSpine {

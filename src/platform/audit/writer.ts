@@ -20,6 +20,8 @@ export interface AuditWriterOptions {
   clock?: Clock;
   /** Most records in one INSERT; more wait for the next flush. */
   maxBatch?: number;
+  /** Where a failed flush is reported (the operator's log). */
+  log?: { warn(obj: object, msg: string): void };
 }
 
 interface Pending {
@@ -51,7 +53,7 @@ export class AuditWriterClosedError extends AuditUnavailableError {
  * rejects every promise of its batch: the callers fail their requests rather than answer un-audited.
  */
 export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = {}): AuditWriter {
-  const { clock = systemClock, maxBatch = 5_000 } = 'now' in options ? { clock: options } : options;
+  const { clock = systemClock, maxBatch = 5_000, log } = 'now' in options ? { clock: options } : options;
   let pending: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -84,6 +86,8 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
         client.release(failure);
       }
     } catch (err) {
+      // Every request of the batch fails for it: the operator must hear why.
+      log?.warn({ err: (err as Error).message, code: (err as { code?: unknown }).code, records: batch.length }, 'audit records could not be written: their requests answered 503');
       const failure = new AuditUnavailableError('The audit trail could not be written: the request was not completed', err);
       for (const p of batch) p.reject(failure);
       return;

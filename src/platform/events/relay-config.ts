@@ -31,7 +31,10 @@ export function parseEventRelayConfig(env: NodeJS.ProcessEnv): EventRelayConfig 
   return {
     enabled: env.OPENSPINE_EVENTS_RELAY !== 'false',
     pollMs: whole(env, 'OPENSPINE_EVENTS_POLL_MS', 200),
-    batchSize: whole(env, 'OPENSPINE_EVENTS_BATCH', 200),
+    // Rounds of up to 500: when deliveries queue up, a larger round shares its claim, audit flush and
+    // commit among more of them (at 200, the events bench fell behind at 3,500 deliveries/s in two
+    // runs of six; at 500 in none of three). An idle relay sends what is due, however few.
+    batchSize: whole(env, 'OPENSPINE_EVENTS_BATCH', 500),
     baseBackoffMs: whole(env, 'OPENSPINE_EVENTS_BACKOFF_MS', 1_000),
     maxBackoffMs: whole(env, 'OPENSPINE_EVENTS_MAX_BACKOFF_MS', 15 * 60_000),
     // MESH keeps an undelivered message 5 days; a webhook gets as long before it is dead-lettered.
