@@ -18,8 +18,8 @@ import { SyntheticNhsNumbers } from '../src/services/demographics/population/nhs
  * to the webhook call's arrival. Targets: ≥ 3,000 deliveries/s with p99 lag < 1 s.
  *
  * Run twice, on a fresh store each time: with the relay in a process of its own beside the API's
- * (the deployment the README gives for national event volumes; the same machine, cores and
- * database), then in the API's own process (a plain `serve`). CPU per delivery is the sum over the
+ * (a layout the README describes; the same machine, cores and database), then in the API's own
+ * process (a plain `serve`). CPU per delivery is the sum over the
  * Spine's processes, each also given apart.
  */
 const SUBSCRIPTIONS = 10;
@@ -33,8 +33,8 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 
 /**
  * Where the relay runs: in the API's own process (a plain `serve`), or in a process of its own beside
- * it (`serve --services events` with `OPENSPINE_EVENTS_RELAY=false` on the API process: the
- * deployment the README gives for national event volumes), on the same machine and database.
+ * it (`serve --services events` with `OPENSPINE_EVENTS_RELAY=false` on the API process), on the
+ * same machine and database.
  */
 interface Topology {
   name: string;
@@ -191,7 +191,7 @@ async function measure(options: Parameters<Bench>[0], topology: Topology): Promi
     };
     return line;
   } finally {
-    for (const { process } of [...processes].reverse()) await process.stop();
+    for (const { process: child } of [...processes].reverse()) await child.stop();
     await new Promise<void>((resolve) => { receiver.closeAllConnections(); receiver.close(() => resolve()); });
     data.remove();
   }
