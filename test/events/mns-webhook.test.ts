@@ -56,8 +56,11 @@ describe('MNS subscriptions delivered to a webhook by the relay', () => {
       detail: { channel: 'rest-hook', subscriptions: [created.json.id],
         deliveries: [{ id: Number(delivery.id), eventId: delivery.event_id, eventType: 'pds-change-of-gp-2', nhsNumber: '9000000009', attempts: 1 }] },
     });
-    const metrics = await (await fetch(`${spine.url}/metrics`)).text();
-    assert.match(metrics, /openspine_events_delivery_lag_seconds_count\{channel="rest-hook"\} [1-9]/);
+    // The lag is counted once the round has committed, a moment after its audit record was written.
+    const metrics = await waitFor('the delivery lag in /metrics', async () => {
+      const text = await (await fetch(`${spine.url}/metrics`)).text();
+      return /openspine_events_delivery_lag_seconds_count\{channel="rest-hook"\} [1-9]/.test(text) ? text : undefined;
+    });
     assert.match(metrics, /openspine_events_backlog\{state="pending"\} \d+/);
   });
 
