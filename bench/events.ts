@@ -46,7 +46,10 @@ const TOPOLOGIES: Topology[] = [
     name: 'relay in its own process',
     async start(dir) {
       const api = await startSpineProcess(dir, ['--sandbox'], { OPENSPINE_EVENTS_RELAY: 'false' });
-      const relay = await startSpineProcess(dir, ['--sandbox', '--services', 'events']);
+      const relay = await startSpineProcess(dir, ['--sandbox', '--services', 'events']).catch(async (err: unknown) => {
+        await api.stop();
+        throw err;
+      });
       return { api, all: [{ role: 'API', process: api }, { role: 'relay', process: relay }] };
     },
   },

@@ -16,7 +16,7 @@ import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
 import { BENCH_PRESCRIBER, benchPrescriberCertificate } from '../../test/prescriptions/cycle.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
-import { resetStatementStats, statementsFile, withStatementStats, writeStatementStats } from './pg-statements.js';
+import { resetStatementStats, statementsFile, withStatementStats, withoutStatementStats, writeStatementStats } from './pg-statements.js';
 import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';
 
 export const SEED = 1;
@@ -77,7 +77,7 @@ export interface MixedRig {
 export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRig) => Promise<T>): Promise<T> {
   const dataDir = options.pdsDataDir;
   let postgres = await startEmbeddedPostgres(dataDir);
-  if (statementsFile) postgres = await withStatementStats(postgres, dataDir);
+  postgres = statementsFile ? await withStatementStats(postgres, dataDir) : await withoutStatementStats(postgres, dataDir);
   // A deployment refuses the MESH sandbox's published key: each run has its own.
   const sharedKey = `bench-${randomUUID()}`;
   const workers = Math.min(options.connections, 64);

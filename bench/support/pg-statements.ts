@@ -32,6 +32,22 @@ export async function withStatementStats(postgres: EmbeddedServer, dataDir: stri
   return restarted;
 }
 
+/**
+ * The embedded server of `dataDir` as a plain run needs it: a run killed while it had the module
+ * preloaded leaves the setting behind, so it is reset here and the server restarted without it.
+ */
+export async function withoutStatementStats(postgres: EmbeddedServer, dataDir: string): Promise<EmbeddedServer> {
+  const preloaded = await withClient(postgres.connectionString, async (c) => {
+    const { rows } = await c.query<{ shared_preload_libraries: string }>('SHOW shared_preload_libraries');
+    if (!rows[0]!.shared_preload_libraries.includes('pg_stat_statements')) return false;
+    await c.query('ALTER SYSTEM RESET shared_preload_libraries');
+    return true;
+  });
+  if (!preloaded) return postgres;
+  await postgres.stop();
+  return startEmbeddedPostgres(dataDir);
+}
+
 export async function resetStatementStats(url: string): Promise<void> {
   await withClient(url, (c) => c.query('SELECT pg_stat_statements_reset()'));
 }

@@ -117,10 +117,10 @@ function sortedKeys(value: unknown): unknown {
 }
 
 function rebuildSorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (Array.isArray(value)) return value.map(rebuildSorted);
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([key, inner]) => [key, sortedKeys(inner)]));
+    return Object.fromEntries(entries.map(([key, inner]) => [key, rebuildSorted(inner)]));
   }
   return value;
 }

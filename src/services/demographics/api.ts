@@ -52,6 +52,11 @@ export interface DemographicsApi {
   searchPatients(parameters: RawQuery, limit: number): Promise<ScoredPatient[] | 'too-many'>;
 }
 
+/** A stored record's status as other services see it: a superseded record is unknown under its old number. */
+function recordStatus(stored: string): PatientRecord['status'] {
+  return stored === 'active' ? 'active' : stored === 'invalidated' ? 'invalidated' : 'unknown';
+}
+
 export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
   return {
     async lookupPatient(nhsNumber) {
@@ -76,13 +81,12 @@ export function demographicsApi(db: Db | { pool: pg.Pool }): DemographicsApi {
     async currentRecord(nhsNumber) {
       const row = isValidNhsNumber(nhsNumber) ? await readPatientRow(db.pool, nhsNumber) : undefined;
       if (!row) return { status: 'unknown', restricted: false };
-      const status = row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown';
-      return { status, restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
+      return { status: recordStatus(row.status), restricted: row.restricted, patient: JSON.parse(row.json) as Patient };
     },
     async recordFlags(nhsNumber) {
       const row = isValidNhsNumber(nhsNumber) ? await readPatientFlags(db.pool, nhsNumber) : undefined;
       if (!row) return { status: 'unknown', restricted: false };
-      return { status: row.status === 'active' ? 'active' : row.status === 'invalidated' ? 'invalidated' : 'unknown', restricted: row.restricted };
+      return { status: recordStatus(row.status), restricted: row.restricted };
     },
     async readPatient(nhsNumber) {
       if (!isValidNhsNumber(nhsNumber)) return undefined;
