@@ -191,6 +191,18 @@ describe('EPS dispensing API', () => {
     assert.equal(third.body.parameter.find((p: Json) => p.name === 'failedPrescriptions').resource.total, 0);
   });
 
+  it('an order naming no pharmacy goes to the one the patient nominated on PDS; one naming a pharmacy, to that one', async () => {
+    // 9000000009, a PDS sandbox patient (demo data), is nominated to Y12345.
+    const unnamed = freshOrder({ nhsNumber: '9000000009' });
+    for (const { resource } of unnamed.entry) if (resource.resourceType === 'MedicationRequest') delete resource.dispenseRequest.performer;
+    await newPrescription(undefined, unnamed);
+    const named = await newPrescription('FNAM1', freshOrder({ nhsNumber: '9000000009', pharmacy: 'FNAM1' }));
+    const nominated = await release('Y12345');
+    assert.equal(nominated.status, 200, JSON.stringify(nominated.body));
+    assert.deepEqual(passed(nominated).entry.map((e: Json) => shortFormIdOf(e.resource)), [shortFormIdOf(unnamed)]);
+    assert.deepEqual(passed(await release('FNAM1')).entry.map((e: Json) => shortFormIdOf(e.resource)), [shortFormIdOf(named)]);
+  });
+
   it('exactly once: 50 pharmacies racing to release one prescription, one gets it, 49 are told it is with another dispenser', async () => {
     const order = await newPrescription();
     const racers = Array.from({ length: 50 }, (_, i) => `FR${String(i).padStart(3, '0')}`);

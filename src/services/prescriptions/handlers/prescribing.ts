@@ -73,13 +73,18 @@ function signedOn(message: PrescriptionMessage, receivedAt: Date) {
   return signed !== undefined && asNumber(signed) < asNumber(arrived) ? signed : arrived;
 }
 
+async function nominationOnPds(ctx: PlatformContext, nhsNumber: string): Promise<string | undefined> {
+  const patient = await demographicsApi(ctx.db).lookupPatient(nhsNumber);
+  return patient.status === 'active' ? patient.nominatedPharmacyOdsCode : undefined;
+}
+
 /** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
 export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   await checkSignature(ctx, message);
-  // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS.
-  const patient = await demographicsApi(ctx.db).lookupPatient(message.nhsNumber);
-  const nominatedPharmacy = message.nominatedPharmacy ?? (patient.status === 'active' ? patient.nominatedPharmacyOdsCode : undefined);
+  // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
+  // (read only then: the record is a cold read of a large store).
+  const nominatedPharmacy = message.nominatedPharmacy ?? await nominationOnPds(ctx, message.nhsNumber);
   const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx) => {
     const now = ctx.clock.now();
     const row = {
