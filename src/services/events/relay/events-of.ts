@@ -44,6 +44,22 @@ const BIRTH_WINDOW_MS = 28 * 24 * 3600_000;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /**
+ * Every code a subscriber could name to hear of an outbox row, read from the row alone (no look-up):
+ * what `routableEvent` would make of it carries no other. A round routes only the rows some
+ * subscription names, so an event nobody subscribes to costs no look-up of its patient.
+ */
+export function possibleCodes(row: OutboxRow): string[] {
+  if (row.eventType === PUBLISHED_NEMS_EVENT) return typeof row.payload.code === 'string' ? [row.payload.code] : [];
+  if (row.eventType === PUBLISHED_MNS_EVENT) {
+    const type = (row.payload as { event?: { type?: unknown } }).event?.type;
+    return typeof type === 'string' ? [type] : [];
+  }
+  const type = spineEventType(row.eventType);
+  if (!type) return [];
+  return PDS_KINDS[row.eventType] ? [type.nems!, type.mns] : [type.mns];
+}
+
+/**
  * What subscribers may hear of an outbox row; undefined when nobody may (a row of a kind no
  * subscriber can name, or a patient flagged sensitive (S) or invalidated (I): NEMS sends no events
  * about them, and neither does MNS here).

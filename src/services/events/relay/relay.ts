@@ -8,8 +8,8 @@ import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
 import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery, type FailedAttempt } from '../store/deliveries.js';
 import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
-import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscriptionById } from '../store/subscriptions.js';
-import { routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
+import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscribedCodes, subscriptionById } from '../store/subscriptions.js';
+import { possibleCodes, routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
 import { codesOf, fanOut } from './fan-out.js';
 import { sendOverMesh, WebhookClient, type SendResult } from './channels.js';
 import type { RelayMetrics } from './metrics.js';
@@ -46,11 +46,16 @@ export async function routeRound(deps: RelayDeps): Promise<number> {
       deps.log.error({ err, outboxId: row.id, eventType: row.eventType }, 'outbox event could not be routed; passed over');
       deps.metrics?.attempt('routing', 'dead');
     };
+    // Only rows some subscription could hear of are routed: the others need no look-up (a
+    // subscription made later replays them from the outbox: replaySubscription).
+    const earliest = new Date(Math.min(...rows.map((r) => r.createdAt.getTime())));
+    const subscribed = await subscribedCodes(tx, [...new Set(rows.flatMap(possibleCodes))], earliest);
+    const heard = rows.filter((row) => possibleCodes(row).some((code) => subscribed.has(code)));
     // Each row's look-ups (the patient's flags, the directory's areas) are independent: a few rows
     // at a time, on the relay pool beside this transaction, rather than one round trip after another.
     const events: RoutableEvent[] = [];
-    for (let i = 0; i < rows.length; i += ROUTING_LOOKUPS_AT_ONCE) {
-      const slice = rows.slice(i, i + ROUTING_LOOKUPS_AT_ONCE);
+    for (let i = 0; i < heard.length; i += ROUTING_LOOKUPS_AT_ONCE) {
+      const slice = heard.slice(i, i + ROUTING_LOOKUPS_AT_ONCE);
       const settled = await Promise.allSettled(slice.map((row) => routableEvent(row, deps.sources)));
       settled.forEach((outcome, j) => {
         if (outcome.status === 'rejected') passOver(outcome.reason, slice[j]!);

@@ -83,6 +83,18 @@ export async function candidateSubscriptions(db: Queryable, eventTypes: string[]
   return rows.map(fromRow);
 }
 
+/** Of these event codes, those some live subscription names (as `candidateSubscriptions` finds them, any patient). */
+export async function subscribedCodes(db: Queryable, eventTypes: string[], earliest: Date): Promise<Set<string>> {
+  if (eventTypes.length === 0) return new Set();
+  const { rows } = await db.query<{ code: string }>({
+    name: 'events-subscribed-codes',
+    text: `SELECT DISTINCT code FROM events.subscriptions, unnest(event_types) AS code WHERE deleted_at IS NULL AND event_types && $1::text[]
+             AND (ends_at IS NULL OR ends_at > $2) AND code = ANY($1::text[])`,
+    values: [eventTypes, earliest],
+  });
+  return new Set(rows.map((r) => r.code));
+}
+
 /** Of a round's candidates, those that could match this event: its type, its patient, live at its time. */
 export function candidatesFor(candidates: SubscriptionRow[], codes: string[], nhsNumber: string | undefined, at: Date): SubscriptionRow[] {
   return candidates.filter((s) => s.eventTypes.some((t) => codes.includes(t)) && (s.nhsNumber === undefined || s.nhsNumber === nhsNumber)
