@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { canonicalXml } from '../../src/services/prescriptions/domain/hl7v3/xml.js';
 import { entriesOf } from '../../src/services/prescriptions/domain/fhir.js';
 import { hl7Timestamp } from '../../src/services/prescriptions/domain/hl7v3/datatypes.js';
-import { createHash } from 'node:crypto';
-import { fragmentsToBeHashed } from '../../src/services/prescriptions/domain/hl7v3/fragments.js';
+import { prescriptionDigest, signedInfo } from '../../src/services/prescriptions/domain/digest.js';
 import { prescriptionFragments } from '../../src/services/prescriptions/domain/hl7v3/prescription-fragments.js';
 import { fragmentsOfConvert } from './convert-fragments.js';
 import { digestExamples } from './digest-examples.js';
@@ -29,16 +28,20 @@ const KNOWN_MISMATCHES = [
 ];
 
 const examples = digestExamples();
-const digestOf = (bundle: Record<string, unknown>, timestamp: string) =>
-  createHash('sha256').update(fragmentsToBeHashed(prescriptionFragments(entriesOf(bundle), timestamp))).digest('base64');
 
 describe("NHS England's prescription digest", () => {
   it("reproduces the DigestValue of NHS England's $prepare examples", () => {
-    const mismatches = examples.filter((e) => digestOf(e.request, e.timestamp) !== e.digestValue).map((e) => e.name);
+    const mismatches = examples.filter((e) => prescriptionDigest(entriesOf(e.request), e.timestamp) !== e.digestValue).map((e) => e.name);
     const matching = examples.length - mismatches.length;
     console.log(`prescription digest: ${matching} of ${examples.length} $prepare examples reproduced (mismatches: ${mismatches.join(', ') || 'none'})`);
     assert.ok(matching >= MATCHING_AT_LEAST, `only ${matching} of ${examples.length} examples match (at least ${MATCHING_AT_LEAST} did)`);
     assert.deepEqual(mismatches.filter((m) => !KNOWN_MISMATCHES.includes(m)), []);
+  });
+
+  it('writes the SignedInfo around it as EPS does, byte for byte (the RSA-SHA256 examples)', () => {
+    const sha256 = examples.filter((e) => e.signedInfo.includes('xmldsig-more#rsa-sha256'));
+    assert.ok(sha256.length >= 42);
+    for (const example of sha256) assert.equal(signedInfo(example.digestValue), example.signedInfo, example.name);
   });
 
   it("translates each example into the fragments of NHS England's own HL7 V3 translation", () => {

@@ -13,6 +13,8 @@ export const EXAMPLES = fileURLToPath(new URL('../../spec/nhs/eps/examples/', im
 export interface DigestExample {
   name: string;
   request: Record<string, any>;
+  /** The response's SignedInfo, as EPS wrote it. */
+  signedInfo: string;
   digestValue: string;
   timestamp: string;
   convertXml?: string;
@@ -41,6 +43,7 @@ export function digestExamples(): DigestExample[] {
     found.push({
       name: relative(EXAMPLES, request),
       request: readJson(request),
+      signedInfo,
       digestValue: /<DigestValue>([^<]*)<\/DigestValue>/.exec(signedInfo)![1]!,
       timestamp: parameters.find((p) => p.name === 'timestamp')!.valueString,
       ...(existsSync(convertPath) ? { convertXml: readFileSync(convertPath, 'utf8') } : {}),

@@ -22,12 +22,15 @@ export function el(name: string, attributes: Record<string, string | undefined> 
 // &, <, " and the whitespace characters a parser would otherwise normalise (TAB, LF, CR).
 const TEXT_SPECIAL = /[&<>\r]/g;
 const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/g;
+// Most values need no escape: a test without the global flag's state is cheaper than a replace.
+const HAS_TEXT_SPECIAL = /[&<>\r]/;
+const HAS_ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/;
 const ESCAPES: Record<string, string> = {
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;',
 };
 const escape = (ch: string) => ESCAPES[ch]!;
-export const canonicalText = (text: string) => text.replace(TEXT_SPECIAL, escape);
-export const canonicalAttribute = (value: string) => value.replace(ATTRIBUTE_SPECIAL, escape);
+export const canonicalText = (text: string) => (HAS_TEXT_SPECIAL.test(text) ? text.replace(TEXT_SPECIAL, escape) : text);
+export const canonicalAttribute = (value: string) => (HAS_ATTRIBUTE_SPECIAL.test(value) ? value.replace(ATTRIBUTE_SPECIAL, escape) : value);
 
 /** Attribute order in canonical XML: by name, compared as code points (all ours are ASCII). */
 const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
