@@ -59,4 +59,21 @@ describe('the signed fragments of a prescription', () => {
     });
     assert.equal(digestOf(elsewhere), digestOf(EXAMPLE));
   });
+
+  it('never throw, whatever value stands anywhere in the bundle (the door checks types, not presence)', () => {
+    const paths: Array<Array<string | number>> = [];
+    const walk = (value: unknown, path: Array<string | number>) => {
+      if (path.length > 1) paths.push(path);
+      if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, Array.isArray(value) ? Number(k) : k]);
+    };
+    walk(EXAMPLE, []);
+    fc.assert(fc.property(fc.constantFrom(...paths), fc.anything(), (path, value) => {
+      const bundle = changed((b) => {
+        let parent = b as Record<string | number, any>;
+        for (const key of path.slice(0, -1)) parent = parent[key];
+        parent[path[path.length - 1]!] = value;
+      });
+      assert.match(digestOf(bundle), /^[A-Za-z0-9+/]{43}=$/);
+    }), { numRuns: 2000 });
+  });
 });
