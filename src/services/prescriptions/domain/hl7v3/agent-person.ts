@@ -12,8 +12,9 @@ import { el, type XmlElement } from './xml.js';
 /**
  * The author's professional code: the regulator's register number (GMC, NMC, GPhC, HCPC), else
  * an unregistered professional code, else the role's NHSBSA spurious code, else the DIN. The
- * examples with both a GMC number and a spurious code or DIN sign with the GMC number; the DIN
- * and spurious code identify the responsible party, which is not signed.
+ * examples with both a GMC number and a spurious code or DIN sign with the GMC number (the DIN and
+ * spurious code identify the responsible party, which is not signed); no example has only a
+ * spurious code or a DIN, so those last two are a guess.
  */
 const PROFESSIONAL_CODES = [
   'https://fhir.hl7.org.uk/Id/gmc-number',

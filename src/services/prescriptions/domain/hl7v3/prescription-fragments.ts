@@ -24,7 +24,8 @@ export function prescriptionFragments(entries: Entry[], signedAt: string): Signe
   const first = requests[0];
   const role = (first && resolve(entries, first.requester)) ?? resourcesOf(entries, 'PractitionerRole')[0] ?? {};
   const patient = (first && resolve(entries, first.subject)) ?? resourcesOf(entries, 'Patient')[0] ?? {};
-  // Repeat prescribing and repeat dispensing number their issues; a prescription with any acute item is acute.
+  // Repeat prescribing and repeat dispensing number their issues; a prescription with any acute
+  // item is acute (primary-care/acute-and-repeat-prescribing: no item numbers its issues).
   const repeats = requests.length > 0 && requests.every((r) => REPEAT_COURSES.has(str(firstCoding(r.courseOfTherapyType)?.code) ?? ''));
   const instructions = patientInstructions(entries);
   return {
