@@ -9,11 +9,35 @@ const LONDON = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', hourCycle: 'h23',
 });
 
-/** The London wall-clock reading of an instant: its date (month 1–12) and its offset from UTC in ms. */
-function londonReading(at: Date): CalendarDate & { offsetMs: number } {
+/** London's offset from UTC at an instant, in ms, as ICU reads it. */
+export function offsetFromIntl(at: Date): number {
   const parts = Object.fromEntries(LONDON.formatToParts(at).filter((p) => p.type !== 'literal').map((p) => [p.type, Number(p.value)]));
   const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, offsetMs: wall - (at.getTime() - at.getUTCMilliseconds()) };
+  return wall - (at.getTime() - at.getUTCMilliseconds());
+}
+
+// London's clocks have changed on the hour (UTC) since standard time began in 1847, so the offset
+// holds for a whole UTC hour: read once per hour (formatToParts is dear), kept for a bounded number.
+const HOUR_MS = 3_600_000;
+const offsetsByHour = new Map<number, number>();
+const OFFSETS_KEPT = 10_000;
+
+function offsetAt(at: Date): number {
+  const hour = Math.floor(at.getTime() / HOUR_MS);
+  let offset = offsetsByHour.get(hour);
+  if (offset === undefined) {
+    offset = offsetFromIntl(new Date(hour * HOUR_MS));
+    if (offsetsByHour.size >= OFFSETS_KEPT) offsetsByHour.clear();
+    offsetsByHour.set(hour, offset);
+  }
+  return offset;
+}
+
+/** The London wall-clock reading of an instant: its date (month 1–12) and its offset from UTC in ms. */
+function londonReading(at: Date): CalendarDate & { offsetMs: number } {
+  const offsetMs = offsetAt(at);
+  const wall = new Date(at.getTime() + offsetMs);
+  return { year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate(), offsetMs };
 }
 
 /** The London calendar date of an instant (month 1–12). */
