@@ -49,8 +49,9 @@ export async function routeRound(deps: RelayDeps): Promise<number> {
     // Only rows some subscription could hear of are routed: the others need no look-up (a
     // subscription made later replays them from the outbox: replaySubscription).
     const earliest = new Date(Math.min(...rows.map((r) => r.createdAt.getTime())));
-    const subscribed = await subscribedCodes(tx, [...new Set(rows.flatMap(possibleCodes))], earliest);
-    const heard = rows.filter((row) => possibleCodes(row).some((code) => subscribed.has(code)));
+    const codes = rows.map(possibleCodes);
+    const subscribed = await subscribedCodes(tx, [...new Set(codes.flat())], earliest);
+    const heard = rows.filter((_, i) => codes[i]!.some((code) => subscribed.has(code)));
     // Each row's look-ups (the patient's flags, the directory's areas) are independent: a few rows
     // at a time, on the relay pool beside this transaction, rather than one round trip after another.
     const events: RoutableEvent[] = [];
