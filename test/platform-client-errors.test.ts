@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { startTestSpine, type TestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
 import { MB1, MB2, meshAuthorization, V2, workflowFor } from './messaging/support/mesh-client.js';
@@ -62,8 +63,11 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
   let spine: TestSpine;
   let port: number;
   let bearer: string;
+  /** The server's warnings and errors. */
+  const logged: string[] = [];
+  const log = pino({ level: 'warn', base: undefined }, { write: (line: string) => { logged.push(line); } });
   before(async () => {
-    spine = await startTestSpine();
+    spine = await startTestSpine({ log });
     port = Number(new URL(spine.url).port);
     bearer = (await createAppAndToken(spine)).token;
   });
@@ -124,6 +128,23 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assert.ok(Array.isArray((JSON.parse(answer.body) as { detail?: unknown }).detail), answer.body);
     await sleep(500);
     assert.deepEqual(await inbox(), before);
+  });
+
+  it('a client that closes its connection mid-body is not reported as a database fault', async () => {
+    // Node fails the request's stream with 'aborted', code ECONNRESET: a lost database connection's code too.
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const requestId = randomUUID();
+    socket.write(`POST /admin/identity/applications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${bearer}\r\nX-Request-ID: ${requestId}\r\n`
+      + 'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name": "Half');
+    await sleep(300);
+    socket.destroy();
+    // The server has seen the close once it has answered the request, to nobody (the warning of a 503 is logged before that).
+    await sleep(500);
+    const aboutIt = logged.filter((line) => line.includes(requestId));
+    assert.deepEqual(aboutIt.filter((line) => line.includes('database fault')), [], aboutIt.join('\n'));
+    assert.equal((await fetch(`${spine.url}/_ping`)).status, 200);
   });
 
   it('bytes that are not HTTP at all: a neutral 400 OperationOutcome', async () => {

@@ -140,6 +140,15 @@ export class CallerGoneError extends Error {
   }
 }
 
+/**
+ * Runs work as no caller's: a look-up several callers await (started inside the first one's
+ * request, it would be refused as that caller's once its client left, and fail every other caller
+ * awaiting it with a 503), or background work a request sets off.
+ */
+export function asNoCaller<T>(work: () => T): T {
+  return callers.exit(work);
+}
+
 /** Names the current caller for read-your-writes, when a service authenticates it itself. */
 export function identifyCaller(identity: string): void {
   const caller = callers.getStore();

@@ -50,11 +50,20 @@ export function classifyError(err: unknown, request: FastifyRequest): Classified
   return classified;
 }
 
+/**
+ * The request's own stream failed because its client closed the connection before sending the
+ * whole body (Node's 'aborted', code ECONNRESET): the client's doing, not the database's, though
+ * the code is one a lost database connection shows too.
+ */
+function uploadAborted(err: unknown, request: FastifyRequest): boolean {
+  return request.raw.readableAborted && (err as { code?: unknown }).code === 'ECONNRESET';
+}
+
 function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
   if (err instanceof SpineError) {
     return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
   }
-  if (err instanceof CallerGoneError) {
+  if (err instanceof CallerGoneError || uploadAborted(err, request)) {
     // Nobody is listening: whatever is sent is dropped with the connection.
     return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The client closed its connection' };
   }

@@ -1,4 +1,5 @@
 import type { Db } from '../../../platform/db/pool.js';
+import { asNoCaller } from '../../../platform/db/faults.js';
 import { directoryApi, type MeshMailbox, type MeshWorkflow } from '../../directory/api.js';
 
 /**
@@ -14,14 +15,17 @@ export interface WorkflowCache {
   get(workflowId: string): Promise<MeshWorkflow | undefined>;
 }
 
-/** A look-up remembered per key for `ttlMs`; a failed look-up is forgotten at once. */
+/**
+ * A look-up remembered per key for `ttlMs`; a failed look-up is forgotten at once. Concurrent
+ * callers await the same look-up, so it runs as none of them (`asNoCaller`).
+ */
 function remembered<T>(load: (key: string) => Promise<T>, ttlMs: number, now: () => number): (key: string) => Promise<T> {
   const entries = new Map<string, { at: number; value: Promise<T> }>();
   return (key) => {
     const hit = entries.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.value;
     if (entries.size > 10_000) entries.clear();
-    const value = load(key);
+    const value = asNoCaller(() => load(key));
     entries.set(key, { at: now(), value });
     value.catch(() => entries.delete(key));
     return value;
