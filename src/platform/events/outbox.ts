@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import type { Statement } from '../db/write-batch.js';
 
 /** A national event others must hear about (NEMS-style): written in the same transaction as the change. */
 export interface OutboxEvent {
@@ -12,10 +13,15 @@ export interface OutboxEvent {
 
 /** Call with the transaction's client: the event commits or rolls back with the change it describes. */
 export async function enqueueEvent(tx: Queryable, event: OutboxEvent): Promise<void> {
-  await tx.query(
-    `INSERT INTO platform.outbox (event_type, source, nhs_number, payload) VALUES ($1, $2, $3, $4)`,
-    [event.type, event.source, event.nhsNumber ?? null, event.payload],
-  );
+  await tx.query(eventStatement(event));
+}
+
+/** The event's INSERT, for a transaction that sends its writes together (`WriteBatch`). */
+export function eventStatement(event: OutboxEvent): Statement {
+  return {
+    text: 'INSERT INTO platform.outbox (event_type, source, nhs_number, payload) VALUES ($1, $2, $3, $4)',
+    values: [event.type, event.source, event.nhsNumber ?? null, event.payload],
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db/pool.js';
+import type { Statement } from '../../platform/db/write-batch.js';
 import type { ItemStatus, Items, PrescriptionState, Status } from './domain/lifecycle.js';
 import type { Json } from './domain/fhir.js';
 
@@ -197,12 +198,13 @@ export async function lockExpired(db: Queryable, now: Date, limit: number): Prom
 }
 
 /** The new state; `cancelled_items` kept in step with the items (the previous release reads it). */
-export async function saveState(db: Queryable, row: PrescriptionRow, state: PrescriptionState, at: Date): Promise<void> {
-  await db.query({ name: 'eps-save-state',
+export function stateStatement(row: PrescriptionRow, state: PrescriptionState, at: Date): Statement {
+  return {
     text: `UPDATE prescriptions.prescriptions SET status = $3, dispenser = $4, dispense_notifications = $5, pending_cancellation_by = $6,
        cancelled_items = $7, updated_at = $8, lifecycle = $9 WHERE nhs_number = $1 AND short_form_id = $2`,
     values: [row.nhsNumber, row.shortFormId, state.status, state.dispenser ?? null, state.dispenseNotifications, state.pendingCancellationBy ?? null,
-      cancelledItemsOf(state), at, storedLifecycle(state)] });
+      cancelledItemsOf(state), at, storedLifecycle(state)],
+  };
 }
 
 export interface HistoryEntry {
@@ -216,11 +218,12 @@ export interface HistoryEntry {
   message?: Json;
 }
 
-export async function appendHistory(db: Queryable, row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Promise<void> {
-  await db.query({ name: 'eps-append-history',
+export function historyStatement(row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Statement {
+  return {
     text: `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message, issue)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-    values: [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null, entry.issue ?? 1] });
+    values: [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null, entry.issue ?? 1],
+  };
 }
 
 export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: string): Promise<Array<HistoryEntry & { at: Date }>> {
@@ -237,12 +240,12 @@ export async function readReplay(db: Queryable, appId: string, requestId: string
   return rows[0] ? { operation: rows[0].operation, statusCode: rows[0].status_code, body: rows[0].body } : undefined;
 }
 
-/** False when another request with the same id got there first (its transaction must then roll back). */
-export async function insertReplay(db: Queryable, appId: string, requestId: string, replay: Replay): Promise<boolean> {
-  const { rowCount } = await db.query({ name: 'eps-insert-replay',
+/** Writes nothing when another request with the same id got there first (its transaction must then roll back). */
+export function replayStatement(appId: string, requestId: string, replay: Replay): Statement {
+  return {
     text: 'INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, body) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING',
-    values: [appId, requestId, replay.operation, replay.statusCode, replay.body] });
-  return rowCount === 1;
+    values: [appId, requestId, replay.operation, replay.statusCode, replay.body],
+  };
 }
 
 /** Bulk export: a page of prescriptions after (NHS number, short-form id), in that order; `since`: changed after then. */

@@ -67,19 +67,19 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
   const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
-  const answer = await answerOnce(ctx, caller, 'release', async (tx) => {
+  const answer = await answerOnce(ctx, caller, 'release', async (tx, writes) => {
     const now = ctx.clock.now();
     const window = repeatWindow(ctx, now);
     released.length = 0;
     if (request.shortFormId) {
       const row = await readOrderedPrescriptionForUpdate(tx, request.shortFormId);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
-      const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
+      const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
       released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
       for (const row of await lockNominated(tx, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
-        const recorded = await recordTransition(ctx, tx, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
+        const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
     }
@@ -94,10 +94,10 @@ async function applyToPrescription(
 ): Promise<Applied> {
   assertActsFor(caller, target.dispenser, 'The dispensing organisation');
   let nhsNumber = target.nhsNumber;
-  const answer = await answerOnce(ctx, caller, operation, async (tx) => {
+  const answer = await answerOnce(ctx, caller, operation, async (tx, writes) => {
     const row = await lockedPrescription(tx, target.shortFormId, target.nhsNumber);
     nhsNumber = row.nhsNumber;
-    const recorded = await recordTransition(ctx, tx, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
+    const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
     if (!recorded.ok) throw refusalError(recorded, row);
     return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
   });

@@ -3,6 +3,7 @@ import { startPeriodic } from '../../../platform/periodic.js';
 import type { EpsCaller } from '../caller.js';
 import { lockExpired } from '../store.js';
 import { recordTransition } from './record.js';
+import { WriteBatch } from '../../../platform/db/write-batch.js';
 
 /**
  * Prescriptions expire at the end of their validity (`valid_until`): an acute one (dispensed once)
@@ -24,10 +25,12 @@ export async function expireLapsedIssues(ctx: PlatformContext): Promise<number> 
     const done: Array<{ shortFormId: string; nhsNumber: string; issue: number }> = [];
     const more = await ctx.db.tx(async (tx) => {
       const rows = await lockExpired(tx, now, BATCH);
+      const writes = new WriteBatch();
       for (const row of rows) {
-        const recorded = await recordTransition(ctx, tx, row, { type: 'expire' }, SPINE, { event: 'expired' });
+        const recorded = recordTransition(ctx, writes, row, { type: 'expire' }, SPINE, { event: 'expired' });
         if (recorded.ok) done.push({ shortFormId: row.shortFormId, nhsNumber: row.nhsNumber, issue: row.state.repeat?.issue ?? 1 });
       }
+      await writes.run(tx);
       // Another round only after a full batch all expired (rows another sweep holds, or any refused, wait for the next sweep).
       return rows.length === BATCH && done.length === BATCH;
     });

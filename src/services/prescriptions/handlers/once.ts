@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
 import type { Json } from '../domain/fhir.js';
-import { insertReplay, readReplay } from '../store.js';
+import { WriteBatch } from '../../../platform/db/write-batch.js';
+import { readReplay, replayStatement } from '../store.js';
 
 /** An answer a transition gives, kept so that a retry of the same request gets it again. */
 export interface Answer { statusCode: number; body: Json }
@@ -14,18 +15,30 @@ class DuplicateRequest extends Error {}
  * answer, so a retried request returns the first answer and changes nothing, even when the retry
  * arrives while the first is still running (its insert of the same key waits, then finds the
  * first's, and rolls back). A request without an X-Request-ID (sandbox mode) is simply run.
+ *
+ * `work` reads what it needs (locking it) and adds its writes to `writes`; they are sent with the
+ * answer's own insert in one statement (`WriteBatch`) once it has decided.
  */
 export async function answerOnce(
-  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (tx: pg.PoolClient) => Promise<Answer>,
+  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (tx: pg.PoolClient, writes: WriteBatch) => Promise<Answer>,
 ): Promise<Answer & { replayed: boolean }> {
   const requestId = caller.requestId;
-  if (requestId === undefined) return { ...(await ctx.db.tx(work)), replayed: false };
+  if (requestId === undefined) {
+    return ctx.db.tx(async (tx) => {
+      const writes = new WriteBatch();
+      const answer = await work(tx, writes);
+      await writes.run(tx);
+      return { ...answer, replayed: false };
+    });
+  }
   const earlier = await readReplay(ctx.db, caller.appId, requestId);
   if (earlier) return { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
   try {
     return await ctx.db.tx(async (tx) => {
-      const answer = await work(tx);
-      if (!(await insertReplay(tx, caller.appId, requestId, { operation, ...answer }))) throw new DuplicateRequest();
+      const writes = new WriteBatch();
+      const answer = await work(tx, writes);
+      const replay = writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }));
+      if ((await writes.run(tx))[replay] !== 1) throw new DuplicateRequest();
       return { ...answer, replayed: false };
     });
   } catch (err) {

@@ -12,8 +12,8 @@ import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
 import { londonDate } from '../domain/london-time.js';
 import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
-import { appendHistory, insertPrescription, readOrderedPrescriptionForUpdate } from '../store.js';
-import { enqueueEvent } from '../../../platform/events/outbox.js';
+import { historyStatement, insertPrescription, readOrderedPrescriptionForUpdate } from '../store.js';
+import { eventStatement } from '../../../platform/events/outbox.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition } from './record.js';
 import { fhirInstant, successOutcome } from '../wire.js';
@@ -85,7 +85,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
   // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
   // (read only then: the record is a cold read of a large store).
   const nominatedPharmacy = message.nominatedPharmacy ?? await nominationOnPds(ctx, message.nhsNumber);
-  const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx) => {
+  const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx, writes) => {
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
@@ -96,11 +96,11 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {
       throw epsError(EPS_ERRORS.DUPLICATE_PRESCRIPTION_ID, `Prescription ${message.shortFormId} already exists`);
     }
-    await appendHistory(tx, row, { event: 'created', status: 'to-be-dispensed', actorOds: message.prescriberOds, actorUser: caller.userId, requestId: caller.requestId }, now);
-    await enqueueEvent(tx, {
+    writes.add(historyStatement(row, { event: 'created', status: 'to-be-dispensed', actorOds: message.prescriberOds, actorUser: caller.userId, requestId: caller.requestId }, now));
+    writes.add(eventStatement({
       type: 'eps-prescription-created', source: 'prescriptions', nhsNumber: row.nhsNumber,
       payload: { shortFormId: row.shortFormId, status: 'to-be-dispensed', nominatedPharmacy: nominatedPharmacy ?? null, at: now.toISOString() },
-    });
+    }));
     return { statusCode: 200, body: successOutcome(now) };
   });
   return { ...answer, message };
@@ -115,7 +115,7 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   const itemId = message.itemIds[0]!;
   const messageId = caller.requestId ?? message.shortFormId;
-  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx) => {
+  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx, writes) => {
     const now = ctx.clock.now();
     const row = await readOrderedPrescriptionForUpdate(tx, message.shortFormId);
     if (!row) throw epsError(EPS_ERRORS['R-0008']);
@@ -128,7 +128,7 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
     // Before release the item is cancelled, and with it the prescription when it was the last item left.
     const lastItem = Object.entries(row.state.items).every(([id, status]) => id === itemId || status === 'cancelled');
     const event = row.state.status !== 'to-be-dispensed' ? 'cancellation-requested' : lastItem ? 'cancelled' : 'item-cancelled';
-    const recorded = await recordTransition(ctx, tx, row, { type: 'cancel', prescriber, item: itemId }, caller, { event, actorOds: message.prescriberOds });
+    const recorded = recordTransition(ctx, writes, row, { type: 'cancel', prescriber, item: itemId }, caller, { event, actorOds: message.prescriberOds });
     if (!recorded.ok) {
       if (recorded.refusal === 'R-0008') throw epsError(EPS_ERRORS['R-0008']);
       return respond(recorded.refusal as keyof typeof CANCELLATION_RESPONSES);
