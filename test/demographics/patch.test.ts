@@ -154,6 +154,33 @@ describe('PATCH /Patient/{id}', () => {
     assert.ok(old.json.entry.map((e: any) => e.resource.id).includes(id), 'the old postcode is history');
   });
 
+  it('names it replaces stay searchable with _history; nicknames it adds are searched without, and one it removes only with', async () => {
+    const person = people[10]!;
+    const id = person.id;
+    const old = person.name![0]!;
+    const birthdate = `eq${person.birthDate}`;
+    const found = async (family: string, given: string, history = false) =>
+      (await call(h, `Patient?family=${family}&given=${given}&birthdate=${birthdate}${history ? '&_history=true' : ''}`)).json.entry?.map((e: any) => e.resource.id) ?? [];
+    const renamed = await patch(id, [
+      { op: 'test', path: '/name/0/id', value: old.id },
+      { op: 'replace', path: '/name/0/family', value: 'Quillfeather' },
+      { op: 'add', path: '/name/-', value: { id: 'nick1', use: 'nickname', family: 'Quillfeather', given: ['Quill'], period: { start: '2020-01-01' } } },
+    ], { version: 1 });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.json));
+    assert.deepEqual(await found('Quillfeather', old.given![0]!), [id]);
+    assert.deepEqual(await found(old.family!, old.given![0]!), [], 'the old name is history');
+    assert.deepEqual(await found(old.family!, old.given![0]!, true), [id]);
+    assert.deepEqual(await found('Quillfeather', 'Quill'), [id], 'a nickname is searched without _history');
+    const at = (renamed.json.name as Array<{ id: string }>).findIndex((n) => n.id === 'nick1');
+    const dropped = await patch(id, [{ op: 'test', path: `/name/${at}/id`, value: 'nick1' }, { op: 'remove', path: `/name/${at}` }], { version: 2 });
+    assert.equal(dropped.status, 200, JSON.stringify(dropped.json));
+    assert.deepEqual(await found('Quillfeather', 'Quill'), [], 'a removed nickname is history');
+    assert.deepEqual(await found('Quillfeather', 'Quill', true), [id]);
+    // Neither the old usual name nor the dropped nickname is an alias any more.
+    const { rows } = await h.db.query('SELECT family, given, current_alias FROM demographics.historic_names WHERE nhs_number = $1 AND current_alias', [id]);
+    assert.deepEqual(rows, []);
+  });
+
   it('unknown, invalid and invalidated NHS numbers', async () => {
     assert.equal((await patch('9000000000', [{ op: 'replace', path: '/gender', value: 'male' }], { version: 1 })).status, 400);
     const unknown = await patch('9111231130', [{ op: 'replace', path: '/gender', value: 'male' }], { version: 1 });

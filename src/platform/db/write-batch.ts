@@ -19,7 +19,9 @@ const MAX_NAMED = 8;
  * The writes a transaction has decided on, sent together as one statement whose parts are
  * data-modifying CTEs: one round trip instead of one per write. The parts run on one snapshot, so
  * none may depend on another's effect: each must write other rows (or tables) than the rest, and
- * read nothing the others write. A part's `$n` are its own placeholders, renumbered here; its text
+ * read nothing the others write. Each runs whether or not the others wrote a row: a write that
+ * decides whether the rest should happen (a version check) goes first, on its own, and the rest
+ * are added only once it has. A part's `$n` are its own placeholders, renumbered here; its text
  * must hold no other `$` followed by a digit (no string or dollar-quoted literals with one).
  */
 export class WriteBatch {

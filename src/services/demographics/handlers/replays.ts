@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
 import type { Queryable } from '../../../platform/db/pool.js';
-import { deleteOutcomesBefore, findOutcome, saveOutcome, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
+import { deleteOutcomesBefore, findOutcome, outcomeStatement, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
+import type { Statement } from '../../../platform/db/write-batch.js';
 import { startPeriodic } from '../../../platform/periodic.js';
 
 /**
@@ -31,9 +32,14 @@ export function findReplay(ctx: PlatformContext, db: Queryable, key: ReplayKey):
 }
 
 /** Saves an outcome for retries, in the transaction of the change; false if a concurrent duplicate won. */
-export function saveReplay(ctx: PlatformContext, tx: Queryable, key: ReplayKey, outcome: StoredOutcome): Promise<boolean> {
+export async function saveReplay(ctx: PlatformContext, tx: Queryable, key: ReplayKey, outcome: StoredOutcome): Promise<boolean> {
+  return (await tx.query(replayStatement(ctx, key, outcome))).rowCount === 1;
+}
+
+/** `saveReplay`'s statement, for a change that sends its writes together (`WriteBatch`). */
+export function replayStatement(ctx: PlatformContext, key: ReplayKey, outcome: StoredOutcome): Statement {
   const now = ctx.clock.now();
-  return saveOutcome(tx, key, outcome, now, windowStart(ctx, now));
+  return outcomeStatement(key, outcome, now, windowStart(ctx, now));
 }
 
 /**

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
-import { enqueueEvent } from '../../../platform/events/outbox.js';
+import { eventStatement } from '../../../platform/events/outbox.js';
+import { WriteBatch } from '../../../platform/db/write-batch.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import { healthcareWorkersOnly, requestIdOf } from '../request-headers.js';
 import { patchPatientBody, patchPatientHeaders, patientIdParams } from '../schemas.js';
@@ -12,7 +13,7 @@ import { storedRecord } from '../domain/stored-record.js';
 import { eventsForChange } from '../domain/patient-events.js';
 import { readPatientForUpdate, replacePatientVersion } from '../store/patient-writes.js';
 import type { ReplayKey, StoredOutcome } from '../store/idempotency.js';
-import { findReplay, replayKeyOf, saveReplay, sendOutcome } from '../handlers/replays.js';
+import { findReplay, replayKeyOf, replayStatement, sendOutcome } from '../handlers/replays.js';
 import { PDS_BASE } from './paths.js';
 
 const versionMismatch = () => new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATCH);
@@ -33,9 +34,12 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
   const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next), nhsNumber: id };
   const saved = await ctx.db.tx(async (tx) => {
-    if (!(await replacePatientVersion(tx, current.resource, expected, next, key.requestId))) return false;
-    for (const event of eventsForChange(current.resource, next)) await enqueueEvent(tx, event);
-    await saveReplay(ctx, tx, key, outcome);
+    // The version check first; then the kept version, history, events and replayable outcome in one statement.
+    const writes = new WriteBatch();
+    if (!(await replacePatientVersion(tx, writes, current.resource, expected, next, key.requestId))) return false;
+    for (const event of eventsForChange(current.resource, next)) writes.add(eventStatement(event));
+    writes.add(replayStatement(ctx, key, outcome));
+    await writes.run(tx);
     return true;
   });
   if (saved) return { outcome, paths: ops.map((o) => `${o.op} ${o.path}`) };

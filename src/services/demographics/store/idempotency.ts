@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../platform/db/pool.js';
+import type { Statement } from '../../../platform/db/write-batch.js';
 
 /** The response a request got the first time, replayed to a retry instead of doing the work twice. */
 export interface StoredOutcome {
@@ -34,19 +35,19 @@ export async function findOutcome(db: Queryable, key: ReplayKey, notBefore: Date
 }
 
 /**
- * Saved in the same transaction as the change it describes. False when a concurrent request with
- * the same key saved first (the insert waits for it to commit): the caller rolls back its own
- * change and replays that outcome instead. An expired row for the key is replaced.
+ * Saved in the same transaction as the change it describes. Writes no row when a concurrent
+ * request with the same key saved first (the insert waits for it to commit): the caller rolls back
+ * its own change and replays that outcome instead. An expired row for the key is replaced.
  */
-export async function saveOutcome(tx: Queryable, key: ReplayKey, outcome: StoredOutcome, at: Date, notBefore: Date): Promise<boolean> {
-  const result = await tx.query(
-    `INSERT INTO demographics.idempotent_requests (request_id, nhs_number, caller, status, headers, body, subject, created_at)
+export function outcomeStatement(key: ReplayKey, outcome: StoredOutcome, at: Date, notBefore: Date): Statement {
+  return {
+    text: `INSERT INTO demographics.idempotent_requests (request_id, nhs_number, caller, status, headers, body, subject, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (request_id, nhs_number, caller) DO UPDATE
        SET status = EXCLUDED.status, headers = EXCLUDED.headers, body = EXCLUDED.body, subject = EXCLUDED.subject, created_at = EXCLUDED.created_at
        WHERE demographics.idempotent_requests.created_at < $9`,
-    [key.requestId, key.scope, key.caller, outcome.status, outcome.headers, outcome.body, outcome.nhsNumber, at, notBefore]);
-  return result.rowCount === 1;
+    values: [key.requestId, key.scope, key.caller, outcome.status, outcome.headers, outcome.body, outcome.nhsNumber, at, notBefore],
+  };
 }
 
 /** Deletes up to `limit` outcomes saved before `before`; returns how many went. */
