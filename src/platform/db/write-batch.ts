@@ -15,6 +15,19 @@ const PLACEHOLDER = /\$(\d+)/g;
  */
 const MAX_NAMED = 8;
 
+/** Statement names by text, so a batch of a shape already seen is not hashed again; bounded all the same. */
+const names = new Map<string, string>();
+const MAX_REMEMBERED = 1_000;
+
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `write-batch-${createHash('sha1').update(text).digest('base64url')}`;
+    if (names.size < MAX_REMEMBERED) names.set(text, name);
+  }
+  return name;
+}
+
 /**
  * The writes a transaction has decided on, sent together as one statement whose parts are
  * data-modifying CTEs: one round trip instead of one per write. The parts run on one snapshot, so
@@ -33,10 +46,6 @@ export class WriteBatch {
     return this.statements.length - 1;
   }
 
-  get size(): number {
-    return this.statements.length;
-  }
-
   /** Runs every write in one statement on `db` (the transaction's client); the rows each wrote. */
   async run(db: Queryable): Promise<number[]> {
     if (this.statements.length === 0) return [];
@@ -48,7 +57,7 @@ export class WriteBatch {
     });
     const counts = this.statements.map((_, i) => `(SELECT count(*) FROM w${i})::int AS n${i}`);
     const text = `WITH ${parts.join(',\n')}\nSELECT ${counts.join(', ')}`;
-    const name = this.statements.length <= MAX_NAMED ? `write-batch-${createHash('sha1').update(text).digest('base64url')}` : undefined;
+    const name = this.statements.length <= MAX_NAMED ? nameOf(text) : undefined;
     const { rows } = await db.query<Record<string, number>>(name ? { name, text, values } : { text, values });
     return this.statements.map((_, i) => rows[0]![`n${i}`]!);
   }

@@ -23,24 +23,20 @@ export async function answerOnce(
   ctx: PlatformContext, caller: EpsCaller, operation: string, work: (tx: pg.PoolClient, writes: WriteBatch) => Promise<Answer>,
 ): Promise<Answer & { replayed: boolean }> {
   const requestId = caller.requestId;
-  if (requestId === undefined) {
-    return ctx.db.tx(async (tx) => {
-      const writes = new WriteBatch();
-      const answer = await work(tx, writes);
-      await writes.run(tx);
-      return { ...answer, replayed: false };
-    });
-  }
+  // The transaction: `work`'s writes, and with an X-Request-ID the answer kept for retries, in one statement.
+  const once = () => ctx.db.tx(async (tx) => {
+    const writes = new WriteBatch();
+    const answer = await work(tx, writes);
+    const replay = requestId === undefined ? undefined : writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }));
+    const counts = await writes.run(tx);
+    if (replay !== undefined && counts[replay] !== 1) throw new DuplicateRequest();
+    return { ...answer, replayed: false };
+  });
+  if (requestId === undefined) return once();
   const earlier = await readReplay(ctx.db, caller.appId, requestId);
   if (earlier) return { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
   try {
-    return await ctx.db.tx(async (tx) => {
-      const writes = new WriteBatch();
-      const answer = await work(tx, writes);
-      const replay = writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }));
-      if ((await writes.run(tx))[replay] !== 1) throw new DuplicateRequest();
-      return { ...answer, replayed: false };
-    });
+    return await once();
   } catch (err) {
     if (!(err instanceof DuplicateRequest)) throw err;
     const first = await readReplay(ctx.db, caller.appId, requestId);
