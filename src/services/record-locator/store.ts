@@ -1,3 +1,4 @@
+import { createCoalescer } from '../../platform/db/coalesce.js';
 import type { Queryable } from '../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../platform/events/outbox.js';
 import { categoryOf, custodianOf, nhsNumberOf, pointerTypeOf, type DocumentReference } from './domain/document-reference.js';
@@ -87,19 +88,44 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
   return rows[0]!.inserted === 1;
 }
 
+interface Announced { row: PointerRow; event: { type: string; source: string; payload: Record<string, unknown> } }
+
 /**
- * A new pointer and its outbox event in one statement (one round trip, one implicit transaction):
- * both are written or neither. False, and no event, when the id exists.
+ * New pointers and their outbox events, many requests' in one statement (one round trip, one
+ * implicit transaction): each pointer is written with its event or, when its id exists, neither.
+ * An id given twice in one batch is written once, for the first.
  */
-export async function insertPointerAnnounced(db: Queryable, row: PointerRow, event: { type: string; source: string; payload: Record<string, unknown> }): Promise<boolean> {
-  const { rows } = await db.query<{ inserted: number }>({
-    name: 'nrl-insert-announced',
-    text: `WITH ${INSERT_CLAIMED},
-       announced AS (${outboxInsertFrom('SELECT $7, $8, nhs_number, $9::jsonb FROM inserted')})
-       SELECT count(*)::int AS inserted FROM inserted`,
-    values: [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource, event.type, event.source, event.payload],
+const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items) => {
+  const { rows } = await db.query<{ id: string }>({
+    name: 'nrl-insert-announced-batch',
+    text: `WITH given AS (
+         SELECT DISTINCT ON (i) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[], $9::jsonb[])
+           WITH ORDINALITY AS g(n, i, c, t, k, r, et, es, ep, o) ORDER BY i, o),
+       claimed AS (
+         INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id),
+       inserted AS (
+         INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
+         SELECT g.n, g.i, g.c, split_part(g.c, '.', 1), g.t, g.k, g.r FROM given g JOIN claimed ON claimed.id = g.i
+         ON CONFLICT DO NOTHING RETURNING nhs_number, id),
+       announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
+       SELECT id FROM inserted`,
+    values: [
+      items.map((a) => a.row.nhsNumber), items.map((a) => a.row.id), items.map((a) => a.row.custodian), items.map((a) => a.row.type),
+      items.map((a) => a.row.category), items.map((a) => JSON.stringify(a.row.resource)), items.map((a) => a.event.type),
+      items.map((a) => a.event.source), items.map((a) => JSON.stringify(a.event.payload)),
+    ],
   });
-  return rows[0]!.inserted === 1;
+  const written = new Set(rows.map((r) => r.id));
+  // The first item of an id takes its row; a repeat of it in the same batch was not written.
+  return items.map((a) => written.delete(a.row.id));
+});
+
+/**
+ * A new pointer and its outbox event, both written or neither (with other requests' in one
+ * statement under load). False, and no event, when the id exists.
+ */
+export function insertPointerAnnounced(db: Queryable, row: PointerRow, event: Announced['event']): Promise<boolean> {
+  return announceBatch(db, 'insert', { row, event });
 }
 
 /** Many pointers in one statement (seeding); ids already present are skipped. Returns how many were added. */
@@ -183,6 +209,11 @@ const HIT_COLUMNS = `id, resource::text AS json`;
  * is taken before LIMIT); a later page counts separately, since its rows start after the token.
  */
 export async function searchPointers(db: Queryable, query: PointerQuery): Promise<{ total: number; rows: PointerHit[] }> {
+  const { nhsNumber, custodian, custodianOds, category, afterId } = query;
+  if (nhsNumber !== undefined && custodian === undefined && custodianOds === undefined && category === undefined && afterId === undefined) {
+    // A patient's first page of the caller's types, the consumer's everyday search: with others' of the same types.
+    return patientPages(db, `${query.limit}|${query.types.join(' ')}`, { nhsNumber, types: query.types, limit: query.limit });
+  }
   const filter = where(query);
   if (query.afterId === undefined) {
     const { rows } = await db.query<PointerHit & { total: number }>({
@@ -200,6 +231,36 @@ export async function searchPointers(db: Queryable, query: PointerQuery): Promis
   ]);
   return { total: count.rows[0]!.total, rows: page.rows };
 }
+
+interface PatientPageQuery { nhsNumber: string; types: readonly string[]; limit: number }
+
+/**
+ * First pages of several patients' pointers of the same types, in one statement: each patient's
+ * first `limit` by id, and how many there are in all. Keyed by the limit and the types, so a batch
+ * shares them; an NHS number asked twice is read once.
+ */
+const patientPages = createCoalescer<PatientPageQuery, { total: number; rows: PointerHit[] }>(async (db, _key, queries) => {
+  const { types, limit } = queries[0]!;
+  const { rows } = await db.query<PointerHit & { nhs_number: string; total: number }>({
+    name: 'nrl-search-patients',
+    text: `SELECT nhs_number, id, resource::text AS json, total FROM (
+         SELECT nhs_number, id, resource, row_number() OVER (PARTITION BY nhs_number ORDER BY id) AS n,
+                count(*) OVER (PARTITION BY nhs_number)::int AS total
+           FROM record_locator.pointers WHERE nhs_number = ANY($1) AND type = ANY($2)) ranked
+        WHERE n <= $3 ORDER BY nhs_number, id`,
+    values: [[...new Set(queries.map((q) => q.nhsNumber))], types, limit],
+  });
+  const pages = new Map<string, { total: number; rows: PointerHit[] }>();
+  for (const { nhs_number: nhsNumber, id, json, total } of rows) {
+    let page = pages.get(nhsNumber);
+    if (!page) {
+      page = { total, rows: [] };
+      pages.set(nhsNumber, page);
+    }
+    page.rows.push({ id, json });
+  }
+  return queries.map((q) => pages.get(q.nhsNumber) ?? { total: 0, rows: [] });
+});
 
 export async function countPointers(db: Queryable, nhsNumber: string, types: readonly string[]): Promise<number> {
   const { rows } = await db.query<{ total: number }>(
