@@ -1,3 +1,4 @@
+import { createCoalescer } from '../../platform/db/coalesce.js';
 import type { Queryable } from '../../platform/db/pool.js';
 import type { Statement } from '../../platform/db/write-batch.js';
 import type { ItemStatus, Items, PrescriptionState, Status } from './domain/lifecycle.js';
@@ -235,9 +236,19 @@ export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: s
 
 export interface Replay { operation: string; statusCode: number; body: Json }
 
-export async function readReplay(db: Queryable, appId: string, requestId: string): Promise<Replay | undefined> {
-  const { rows } = await db.query({ name: 'eps-read-replay', text: 'SELECT operation, status_code, body FROM prescriptions.replays WHERE app_id = $1 AND request_id = $2', values: [appId, requestId] });
-  return rows[0] ? { operation: rows[0].operation, statusCode: rows[0].status_code, body: rows[0].body } : undefined;
+/** Every call looks for an earlier answer first: concurrent look-ups of one application go as one statement. */
+const readReplays = createCoalescer<string, Replay | undefined>(async (db, appId, requestIds) => {
+  const { rows } = await db.query({
+    name: 'eps-read-replays',
+    text: 'SELECT request_id, operation, status_code, body FROM prescriptions.replays WHERE app_id = $1 AND request_id = ANY($2)',
+    values: [appId, [...new Set(requestIds)]],
+  });
+  const found = new Map<string, Replay>(rows.map((r) => [r.request_id, { operation: r.operation, statusCode: r.status_code, body: r.body }]));
+  return requestIds.map((id) => found.get(id));
+});
+
+export function readReplay(db: Queryable, appId: string, requestId: string): Promise<Replay | undefined> {
+  return readReplays(db, appId, requestId);
 }
 
 /** Writes nothing when another request with the same id got there first (its transaction must then roll back). */

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { createCoalescer } from '../../../platform/db/coalesce.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 
 export type RecordStatus = 'active' | 'superseded' | 'invalidated';
@@ -13,19 +14,24 @@ export interface StoredPatientText {
   json: string;
 }
 
-// Named (prepared) statement: the hot path of the whole service, one primary-key lookup.
-const READ_PATIENT = {
-  name: 'pds_read_patient',
-  text: `SELECT nhs_number, status, superseded_by, version_id, restricted, resource::text AS json
-           FROM demographics.patients WHERE nhs_number = $1`,
-};
+// The hot path of the whole service, a primary-key lookup: the reads of concurrent requests go as one statement.
+const readPatientRows = createCoalescer<string, StoredPatientText | undefined>(async (db, _key, nhsNumbers) => {
+  const { rows } = await db.query({
+    name: 'pds_read_patients',
+    text: `SELECT nhs_number, status, superseded_by, version_id, restricted, resource::text AS json
+             FROM demographics.patients WHERE nhs_number = ANY($1)`,
+    values: [[...new Set(nhsNumbers)]],
+  });
+  const found = new Map<string, StoredPatientText>();
+  for (const r of rows) {
+    found.set(r.nhs_number, { nhsNumber: r.nhs_number, status: r.status, supersededBy: r.superseded_by, versionId: r.version_id, restricted: r.restricted, json: r.json });
+  }
+  return nhsNumbers.map((nhsNumber) => found.get(nhsNumber));
+});
 
 /** The row for an NHS number as stored, whatever its status; undefined when unknown. */
-export async function readPatientRow(pool: pg.Pool | pg.PoolClient, nhsNumber: string): Promise<StoredPatientText | undefined> {
-  const { rows } = await pool.query({ ...READ_PATIENT, values: [nhsNumber] });
-  const r = rows[0];
-  if (!r) return undefined;
-  return { nhsNumber: r.nhs_number, status: r.status, supersededBy: r.superseded_by, versionId: r.version_id, restricted: r.restricted, json: r.json };
+export function readPatientRow(pool: pg.Pool | pg.PoolClient, nhsNumber: string): Promise<StoredPatientText | undefined> {
+  return readPatientRows(pool, 'row', nhsNumber);
 }
 
 const READ_FLAGS = {
