@@ -83,16 +83,27 @@ describe('createCoalescer', () => {
 
   it("drops an item whose client has gone before its batch starts, and one caller's leaving fails no one else", async () => {
     const { divide, batches } = divider({ inFlight: 1 });
-    let gone = false;
-    const first = callers.run({ gone: () => gone }, () => divide(db, 'k', 10));
-    // Queued behind the first batch: its client leaves before its turn.
-    const leaving = callers.run({ gone: () => gone }, () => divide(db, 'k', 20));
+    let firstGone = false;
+    let secondGone = false;
+    const first = callers.run({ gone: () => firstGone }, () => divide(db, 'k', 10));
+    // The first batch starts at the end of this turn of the event loop; the next items queue behind it.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(batches.length, 1, 'the first batch has started');
+    const leaving = callers.run({ gone: () => secondGone }, () => divide(db, 'k', 20));
     const staying = callers.run({ gone: () => false }, () => divide(db, 'k', 50));
-    gone = true;
+    firstGone = true;
+    secondGone = true;
     // The first batch had started for the first caller: it completes though that caller has gone.
     assert.equal(await first, 101);
     await assert.rejects(leaving, CallerGoneError);
     assert.equal(await staying, 21);
     assert.ok(!batches.some((b) => b.items.includes(20)), 'the gone caller\'s item was never sent');
+  });
+
+  it('sends the items of one turn of the event loop together', async () => {
+    const { divide, batches } = divider({ inFlight: 2, maxBatch: 50 });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => divide(db, 'k', i + 1)));
+    assert.deepEqual(answers, Array.from({ length: 30 }, (_, i) => Math.trunc(1000 / (i + 1)) + 1));
+    assert.deepEqual(batches.map((b) => b.items.length), [30]);
   });
 });

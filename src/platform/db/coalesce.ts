@@ -41,6 +41,8 @@ interface Waiting<I, R> {
 interface Queue<I, R> {
   waiting: Waiting<I, R>[];
   running: number;
+  /** A drain is due at the end of this turn of the event loop. */
+  due: boolean;
 }
 
 export function createCoalescer<I, R>(
@@ -86,7 +88,7 @@ export function createCoalescer<I, R>(
       });
     }
     // An idle queue goes, so keys come and go without the map growing.
-    if (queue.running === 0 && queue.waiting.length === 0) byKey.delete(key);
+    if (queue.running === 0 && queue.waiting.length === 0 && !queue.due) byKey.delete(key);
   }
 
   return (db, key, item) => new Promise<R>((resolve, reject) => {
@@ -97,10 +99,18 @@ export function createCoalescer<I, R>(
     }
     let queue = byKey.get(key);
     if (!queue) {
-      queue = { waiting: [], running: 0 };
+      queue = { waiting: [], running: 0, due: false };
       byKey.set(key, queue);
     }
     queue.waiting.push({ item, caller: callers.getStore(), resolve, reject });
-    drain(db, key, queue, byKey);
+    // Not at once: the other requests read in this turn of the event loop join the same batch.
+    if (!queue.due) {
+      queue.due = true;
+      const due = queue;
+      setImmediate(() => {
+        due.due = false;
+        drain(db, key, due, byKey);
+      });
+    }
   });
 }
