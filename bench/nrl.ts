@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/platform/config.js';
 import { createContext, createLogger, migrateAll, openDatabase } from '../src/platform/runtime.js';
 import { recordLocatorService } from '../src/services/record-locator/index.js';
+import { SyntheticNhsNumbers } from '../src/services/demographics/api.js';
 import { seedSyntheticPointers, syntheticPointer } from '../src/services/record-locator/synthetic.js';
 import type { Bench } from './run.js';
 import type { BenchOptions } from './options.js';
@@ -87,12 +88,22 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       log('nrl: consumer search by NHS number');
       const searchRun = await withCpu(() => search(options.seconds));
       const searches = searchRun.figures;
+      // Creates go to synthetic patients the searches never ask for: pointers added run after run
+      // to the searched patients would make every later search return more and cost more.
+      const searched = new Set(sample);
+      const unsearched = new SyntheticNhsNumbers();
+      const createFor = () => {
+        for (;;) {
+          const nhsNumber = unsearched.next();
+          if (!searched.has(nhsNumber)) return nhsNumber;
+        }
+      };
       let n = 0;
       log('nrl: producer create');
       const createRun = await withCpu(() => runLoad({
         url: server.url, connections: options.connections, seconds: options.seconds, headers, expectStatus: 201,
         next: () => {
-          const pointer = syntheticPointer(sample[n++ % sample.length]!, 1000 + n, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
+          const pointer = syntheticPointer(createFor(), 1000 + n++, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
           delete pointer.id;
           return {
             method: 'POST', path: '/record-locator/producer/FHIR/R4/DocumentReference', body: JSON.stringify(pointer),
