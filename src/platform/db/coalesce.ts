@@ -5,10 +5,11 @@ import type { Queryable } from './pool.js';
  * Like statements of concurrent requests, sent as one. A hot statement costs PostgreSQL far more
  * in its round trip (the wake-up, the protocol, the commit) than in its work: measured on the NRL
  * store, a search by NHS number costs 0.37–0.54 ms of PostgreSQL CPU alone and 0.06–0.09 ms as one
- * of a batch of ten or twenty. So a request hands its item to a coalescer, which sends it at once
- * if fewer than `inFlight` batches are running on that database; otherwise it waits, with those
- * that arrive meanwhile, for the next batch. Under light load each item goes alone, as before; the
- * busier the server, the larger the batches. Nothing waits on a timer.
+ * of a batch of ten or twenty. So a request hands its item to a coalescer, which sends the items
+ * handed to it during one turn of the event loop together at the end of that turn, if fewer than
+ * `inFlight` batches are running on that database; otherwise they wait, with those that arrive
+ * meanwhile, for the next batch to start as one ends. Under light load each item goes alone, as
+ * before; the busier the server, the larger the batches. Nothing waits on a timer.
  *
  * `run` answers every item of a batch in one statement (one implicit transaction for a write), in
  * the items' order. Each batch runs on `db` as no request's (`asNoCaller`): one client leaving
