@@ -70,22 +70,42 @@ export async function readPointersForUpdate(db: Queryable, ids: readonly string[
   return found;
 }
 
-/** Claims the id in the locator, then adds the pointer: nothing when the id exists (for any patient). */
-const INSERT_CLAIMED = `claimed AS (
-         INSERT INTO record_locator.pointer_ids (id, nhs_number) VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING id),
+/**
+ * Claims each id in the locator, then adds its pointer; an id that exists (for any patient) is
+ * neither claimed nor written, and an id given twice is written once, for the first. `given` holds
+ * the pointers from the arrays `pointerArrays` makes ($1–$6: n NHS number, i id, c custodian, t type,
+ * k category, r resource), then any `extra` columns from the arrays after them; `inserted` returns
+ * the ids written. Every pointer write goes through this one statement shape.
+ */
+function claimAndInsert(extra: Array<{ column: string; type: string }> = []): string {
+  const arrays = ['text', 'text', 'text', 'text', 'text', 'jsonb', ...extra.map((e) => e.type)].map((type, n) => `$${n + 1}::${type}[]`);
+  const columns = ['n', 'i', 'c', 't', 'k', 'r', ...extra.map((e) => e.column)];
+  return `given AS (
+         SELECT DISTINCT ON (i) * FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS g(${columns.join(', ')}, o) ORDER BY i, o),
+       claimed AS (
+         INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id),
        inserted AS (
          INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-         SELECT $1::text, $2::text, $3::text, split_part($3::text, '.', 1), $4::text, $5::text, $6::jsonb FROM claimed
-         ON CONFLICT DO NOTHING RETURNING nhs_number)`;
+         SELECT g.n, g.i, g.c, split_part(g.c, '.', 1), g.t, g.k, g.r FROM given g JOIN claimed ON claimed.id = g.i
+         ON CONFLICT DO NOTHING RETURNING nhs_number, id)`;
+}
+
+const pointerArrays = (rows: readonly PointerRow[]) => [
+  rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type),
+  rows.map((r) => r.category), rows.map((r) => JSON.stringify(r.resource)),
+];
+
+const INSERT_POINTERS = `WITH ${claimAndInsert()} SELECT id FROM inserted`;
+
+/** Adds the pointers whose ids are new, in one statement; the ids it wrote. */
+export async function insertPointers(db: Queryable, rows: readonly PointerRow[]): Promise<string[]> {
+  const { rows: written } = await db.query<{ id: string }>({ name: 'nrl-insert', text: INSERT_POINTERS, values: pointerArrays(rows) });
+  return written.map((r) => r.id);
+}
 
 /** Inserts unless the id exists; false when it does. */
 export async function insertPointer(db: Queryable, row: PointerRow): Promise<boolean> {
-  const { rows } = await db.query<{ inserted: number }>({
-    name: 'nrl-insert',
-    text: `WITH ${INSERT_CLAIMED} SELECT count(*)::int AS inserted FROM inserted`,
-    values: [row.nhsNumber, row.id, row.custodian, row.type, row.category, row.resource],
-  });
-  return rows[0]!.inserted === 1;
+  return (await insertPointers(db, [row])).length === 1;
 }
 
 interface Announced { row: PointerRow; event: { type: string; source: string; payload: Record<string, unknown> } }
@@ -93,26 +113,16 @@ interface Announced { row: PointerRow; event: { type: string; source: string; pa
 /**
  * New pointers and their outbox events, many requests' in one statement (one round trip, one
  * implicit transaction): each pointer is written with its event or, when its id exists, neither.
- * An id given twice in one batch is written once, for the first.
  */
 const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items) => {
   const { rows } = await db.query<{ id: string }>({
-    name: 'nrl-insert-announced-batch',
-    text: `WITH given AS (
-         SELECT DISTINCT ON (i) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[], $9::jsonb[])
-           WITH ORDINALITY AS g(n, i, c, t, k, r, et, es, ep, o) ORDER BY i, o),
-       claimed AS (
-         INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id),
-       inserted AS (
-         INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-         SELECT g.n, g.i, g.c, split_part(g.c, '.', 1), g.t, g.k, g.r FROM given g JOIN claimed ON claimed.id = g.i
-         ON CONFLICT DO NOTHING RETURNING nhs_number, id),
+    name: 'nrl-insert-announced',
+    text: `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }])},
        announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
        SELECT id FROM inserted`,
     values: [
-      items.map((a) => a.row.nhsNumber), items.map((a) => a.row.id), items.map((a) => a.row.custodian), items.map((a) => a.row.type),
-      items.map((a) => a.row.category), items.map((a) => JSON.stringify(a.row.resource)), items.map((a) => a.event.type),
-      items.map((a) => a.event.source), items.map((a) => JSON.stringify(a.event.payload)),
+      ...pointerArrays(items.map((a) => a.row)),
+      items.map((a) => a.event.type), items.map((a) => a.event.source), items.map((a) => JSON.stringify(a.event.payload)),
     ],
   });
   const written = new Set(rows.map((r) => r.id));
@@ -126,23 +136,6 @@ const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items
  */
 export function insertPointerAnnounced(db: Queryable, row: PointerRow, event: Announced['event']): Promise<boolean> {
   return announceBatch(db, 'insert', { row, event });
-}
-
-/** Many pointers in one statement (seeding); ids already present are skipped. Returns how many were added. */
-export async function insertPointerRows(db: Queryable, resources: readonly DocumentReference[]): Promise<number> {
-  const rows = resources.map((resource) => rowOf(resource, resource.id!));
-  const { rowCount } = await db.query(
-    `WITH given AS (
-       SELECT DISTINCT ON (i) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) AS x(n, i, c, t, k, r)),
-     claimed AS (
-       INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id)
-     INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
-     SELECT n, i, c, split_part(c, '.', 1), t, k, r FROM given JOIN claimed ON claimed.id = given.i
-     ON CONFLICT DO NOTHING`,
-    [rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type), rows.map((r) => r.category),
-      rows.map((r) => JSON.stringify(r.resource))],
-  );
-  return rowCount ?? 0;
 }
 
 /** Stores a sandbox pointer exactly as given, replacing any with its id. */

@@ -3,7 +3,7 @@ import { SANDBOX_PRINCIPAL } from '../../platform/auth/sandbox.js';
 import { SyntheticNhsNumbers } from '../demographics/api.js';
 import type { DocumentReference } from './domain/document-reference.js';
 import { RECORD_CATEGORIES, RECORD_TYPES, TYPE_CATEGORY } from './domain/record-types.js';
-import { insertPointerRows, setPermission } from './store.js';
+import { insertPointers, rowOf, setPermission } from './store.js';
 
 /**
  * Pointers for the synthetic population (`openspine seed --patients N`, after demographics has
@@ -73,12 +73,12 @@ export async function seedSyntheticPointers(ctx: PlatformContext, options: SeedO
       batch.push(syntheticPointer(nhsNumber, k, custodian, type, created));
     }
     if (batch.length >= BATCH) {
-      pointers += await insertPointerRows(ctx.db, batch);
+      pointers += (await insertPointers(ctx.db, batch.map((p) => rowOf(p, p.id!)))).length;
       batch = [];
       options.progress?.(i + 1, patients);
     }
   }
-  if (batch.length) pointers += await insertPointerRows(ctx.db, batch);
+  if (batch.length) pointers += (await insertPointers(ctx.db, batch.map((p) => rowOf(p, p.id!)))).length;
   options.progress?.(patients, patients);
   // The sandbox application may produce for (and consume as) each synthetic custodian.
   for (const organisation of SYNTHETIC_CUSTODIANS) {
