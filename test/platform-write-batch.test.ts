@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createTestDatabase } from './support/spine.js';
 import { createDb, type Db } from '../src/platform/db/pool.js';
-import { WriteBatch } from '../src/platform/db/write-batch.js';
+import { WriteBatch, WriteConflict } from '../src/platform/db/write-batch.js';
+import { migrate } from '../src/platform/db/migrate.js';
+import { platformMigrations } from '../src/platform/migrations.js';
 
 /** Writes sent together as one statement of data-modifying CTEs, on real PostgreSQL. */
 describe('WriteBatch', () => {
@@ -12,6 +14,8 @@ describe('WriteBatch', () => {
   before(async () => {
     database = await createTestDatabase();
     db = createDb(database.url, { max: 2 });
+    // platform.expect_writes, which guarded batches call.
+    await migrate(db, platformMigrations);
     await db.query('CREATE TABLE t (batch int NOT NULL, k int NOT NULL, a text, b jsonb, c int, PRIMARY KEY (batch, k))');
   });
   after(async () => {
@@ -62,6 +66,47 @@ describe('WriteBatch', () => {
     batch.add({ text: 'INSERT INTO t (batch, k) VALUES ($1, $2)', values: [-3, null] });
     await assert.rejects(batch.run(db), /null value/);
     assert.equal((await db.query('SELECT 1 FROM t WHERE batch = -3')).rowCount, 0);
+  });
+
+  it('guards: unless every guarded write wrote its expected rows, nothing is written and it throws WriteConflict', async () => {
+    await db.query('INSERT INTO t (batch, k, c) VALUES (-5, 1, 0)');
+    const version = async () => (await db.query<{ v: string }>('SELECT xmin::text AS v FROM t WHERE batch = -5 AND k = 1')).rows[0]!.v;
+    // The row as read: an update guarded on its version, and an insert that goes with it.
+    const guarded = (read: string, k: number) => {
+      const batch = new WriteBatch();
+      batch.add({ text: 'UPDATE t SET c = c + 1 WHERE batch = $1 AND k = 1 AND xmin = $2::xid', values: [-5, read] }, 1);
+      batch.add({ text: 'INSERT INTO t (batch, k) VALUES ($1, $2)', values: [-5, k] });
+      return batch;
+    };
+    const read = await version();
+    assert.deepEqual(await guarded(read, 2).run(db), [1, 1]);
+    // Decided from the same version, now changed: undone as a whole.
+    await assert.rejects(guarded(read, 3).run(db), WriteConflict);
+    assert.deepEqual((await db.query('SELECT k, c FROM t WHERE batch = -5 ORDER BY k')).rows, [{ k: 1, c: 1 }, { k: 2, c: null }]);
+    // A guarded insert that conflicts undoes the unguarded writes beside it, in a transaction too.
+    const taken = new WriteBatch();
+    taken.add({ text: 'INSERT INTO t (batch, k) VALUES ($1, $2)', values: [-5, 4] });
+    taken.add({ text: 'INSERT INTO t (batch, k) VALUES ($1, $2) ON CONFLICT DO NOTHING', values: [-5, 2] }, 1);
+    await assert.rejects(db.tx((tx) => taken.run(tx)), WriteConflict);
+    assert.equal((await db.query('SELECT 1 FROM t WHERE batch = -5 AND k = 4')).rowCount, 0);
+    // Guards that hold: as an unguarded batch.
+    assert.deepEqual(await guarded(await version(), 5).run(db), [1, 1]);
+  });
+
+  it('of two changes decided from one version, exactly one lands, whatever their timing', async () => {
+    await db.query('INSERT INTO t (batch, k, c) VALUES (-6, 1, 0)');
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 3 }), async (delayMs) => {
+      const { rows: [{ v: read, c: before }] } = await db.query<{ v: string; c: number }>('SELECT xmin::text AS v, c FROM t WHERE batch = -6 AND k = 1');
+      const change = () => {
+        const batch = new WriteBatch();
+        batch.add({ text: 'UPDATE t SET c = $3 WHERE batch = $1 AND k = 1 AND xmin = $2::xid', values: [-6, read, before + 1] }, 1);
+        return batch.run(db);
+      };
+      const outcomes = await Promise.allSettled([change(), new Promise((r) => setTimeout(r, delayMs)).then(change)]);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      assert.ok(outcomes.every((o) => o.status === 'fulfilled' || o.reason instanceof WriteConflict));
+      assert.equal((await db.query('SELECT c FROM t WHERE batch = -6 AND k = 1')).rows[0].c, before + 1);
+    }), { numRuns: 20 });
   });
 
   it('a long batch is sent unnamed, and an empty one sends nothing', async () => {

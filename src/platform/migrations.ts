@@ -72,6 +72,19 @@ export const platformMigrations: MigrationSet[] = [
             PRIMARY KEY (minute, route)
           );`,
       },
+      {
+        // A statement of several writes that must all happen as expected or none (db/write-batch.ts
+        // guards): its final SELECT calls this, which undoes the whole statement when they did not.
+        id: '006_expect_writes',
+        sql: `
+          CREATE FUNCTION platform.expect_writes(as_expected boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NOT as_expected THEN
+              RAISE EXCEPTION 'a guarded write did not write the rows it expected: the statement is undone' USING ERRCODE = 'OS409';
+            END IF;
+            RETURN true;
+          END $$;`,
+      },
     ],
   },
   ...auditMigrations,

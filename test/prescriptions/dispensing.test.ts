@@ -228,6 +228,16 @@ describe('EPS dispensing API', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('retries racing the first (same X-Request-ID, all at once) all get its answer, and the change is made once', async () => {
+    const order = await newPrescription();
+    const headers = { ...(await pharmacy('FA565')), 'x-request-id': randomUUID() };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => release('FA565', shortFormIdOf(order), headers)));
+    assert.equal(answers[0]!.status, 200, JSON.stringify(answers[0]!.body));
+    for (const answer of answers) assert.deepEqual([answer.status, answer.body], [answers[0]!.status, answers[0]!.body]);
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'released'`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].n, 1);
+  });
+
   it('runs the lifecycle: partial then full dispense, withdraw, dispense again, claim, amend the claim; each step as the examples answer', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -20,6 +20,11 @@ export interface PrescriptionRow {
   validUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The row's version as it was read (its `xmin`, which every update of the row changes): the new
+   * state is written only if the row still has it (`stateStatement`), so a change needs no lock.
+   */
+  version: string;
 }
 
 /** A prescription with its signed order Bundle (tens of kB): read only where the order is answered (release, cancellation). */
@@ -30,7 +35,8 @@ export type OrderedPrescription = PrescriptionRow & { orderBundle: Json };
 // from 13.4 to 11.0 ms (bench/README.md, BENCH_PG_STATEMENTS).
 const COLUMNS = `nhs_number, short_form_id, long_form_id, prescriber_ods, author, nominated_pharmacy, course_of_therapy,
   status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, created_at, updated_at, lifecycle, valid_until`;
-const WITH_ORDER = `${COLUMNS}, order_bundle`;
+const SELECTED = `${COLUMNS}, xmin::text AS version`;
+const WITH_ORDER = `${SELECTED}, order_bundle`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
 type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'pendingCancellationItems' | 'claimedAt' | 'repeat'>;
@@ -69,7 +75,7 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
     },
     ...(r.valid_until ? { validUntil: r.valid_until } : {}),
-    itemIds: r.item_ids, cancelledItems: r.cancelled_items, createdAt: r.created_at, updatedAt: r.updated_at,
+    itemIds: r.item_ids, cancelledItems: r.cancelled_items, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version,
   };
 }
 
@@ -94,7 +100,7 @@ const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
 });
 const cancelledItemsOf = (state: PrescriptionState) => Object.keys(state.items).filter((id) => state.items[id] === 'cancelled');
 
-export async function insertPrescription(db: Queryable, row: OrderedPrescription, replace: boolean): Promise<boolean> {
+export async function insertPrescription(db: Queryable, row: Omit<OrderedPrescription, 'version'>, replace: boolean): Promise<boolean> {
   const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
     row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
     row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null];
@@ -116,35 +122,27 @@ export async function insertPrescription(db: Queryable, row: OrderedPrescription
   return rowCount === 1;
 }
 
-/** The prescription, locked for this transaction's change. */
-export async function readPrescriptionForUpdate(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
+/** The prescription and its order, as it is now (its `version` guards a change: no lock is taken). */
+export async function readOrderedPrescription(db: Queryable, shortFormId: string): Promise<OrderedPrescription | undefined> {
   const nhsNumber = await nhsNumberOf(db, shortFormId);
   if (nhsNumber === undefined) return undefined;
-  const { rows } = await db.query({ name: 'eps-read-for-update',
-    text: `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2 FOR UPDATE`, values: [nhsNumber, shortFormId] });
-  return rows[0] ? rowOf(rows[0]) : undefined;
-}
-
-/** The prescription and its order, locked for this transaction's change. */
-export async function readOrderedPrescriptionForUpdate(db: Queryable, shortFormId: string): Promise<OrderedPrescription | undefined> {
-  const nhsNumber = await nhsNumberOf(db, shortFormId);
-  if (nhsNumber === undefined) return undefined;
-  const { rows } = await db.query({ name: 'eps-read-ordered-for-update',
-    text: `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2 FOR UPDATE`, values: [nhsNumber, shortFormId] });
+  const { rows } = await db.query({ name: 'eps-read-ordered',
+    text: `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
   return rows[0] ? orderedRowOf(rows[0]) : undefined;
 }
 
+/** The prescription as it is now (its `version` guards a change: no lock is taken). */
 export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
   const nhsNumber = await nhsNumberOf(db, shortFormId);
   if (nhsNumber === undefined) return undefined;
   const { rows } = await db.query({ name: 'eps-read',
-    text: `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
+    text: `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 
 export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number): Promise<PrescriptionRow[]> {
   const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $1 ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit]);
+    `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit]);
   return rows.map(rowOf);
 }
 
@@ -191,20 +189,24 @@ export async function lockExpired(db: Queryable, now: Date, limit: number): Prom
   const locked: PrescriptionRow[] = [];
   for (const key of found.rows) {
     const { rows } = await db.query(
-      `SELECT ${COLUMNS} FROM prescriptions.prescriptions WHERE nhs_number = $2 AND short_form_id = $3 AND ${EXPIRABLE} FOR UPDATE SKIP LOCKED`,
+      `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $2 AND short_form_id = $3 AND ${EXPIRABLE} FOR UPDATE SKIP LOCKED`,
       [now, key.nhs_number, key.short_form_id]);
     if (rows[0]) locked.push(rowOf(rows[0]));
   }
   return locked;
 }
 
-/** The new state; `cancelled_items` kept in step with the items (the previous release reads it). */
+/**
+ * The new state, written only over the version of the row it was decided from (one row, or none
+ * when the row has changed since: guard it with `WriteBatch.add(statement, 1)`); `cancelled_items`
+ * kept in step with the items (the previous release reads it).
+ */
 export function stateStatement(row: PrescriptionRow, state: PrescriptionState, at: Date): Statement {
   return {
     text: `UPDATE prescriptions.prescriptions SET status = $3, dispenser = $4, dispense_notifications = $5, pending_cancellation_by = $6,
-       cancelled_items = $7, updated_at = $8, lifecycle = $9 WHERE nhs_number = $1 AND short_form_id = $2`,
+       cancelled_items = $7, updated_at = $8, lifecycle = $9 WHERE nhs_number = $1 AND short_form_id = $2 AND xmin = $10::xid`,
     values: [row.nhsNumber, row.shortFormId, state.status, state.dispenser ?? null, state.dispenseNotifications, state.pendingCancellationBy ?? null,
-      cancelledItemsOf(state), at, storedLifecycle(state)],
+      cancelledItemsOf(state), at, storedLifecycle(state), row.version],
   };
 }
 

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../../../platform/db/pool.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { assertActsFor, type EpsCaller } from '../caller.js';
@@ -10,7 +10,7 @@ import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
-import { lockNominated, readOrderedPrescriptionForUpdate, readPrescriptionForUpdate, type OrderedPrescription, type PrescriptionRow } from '../store.js';
+import { lockNominated, readOrderedPrescription, readPrescription, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { successOutcome } from '../wire.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
@@ -39,8 +39,8 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>, row: Prescript
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
-async function lockedPrescription(tx: pg.PoolClient, shortFormId: string, nhsNumber?: string): Promise<PrescriptionRow> {
-  const row = await readPrescriptionForUpdate(tx, shortFormId);
+async function currentPrescription(db: Queryable, shortFormId: string, nhsNumber?: string): Promise<PrescriptionRow> {
+  const row = await readPrescription(db, shortFormId);
   if (!row) throw epsError(EPS_ERRORS.PRESCRIPTION_NOT_FOUND, `Prescription ${shortFormId} not found`);
   if (nhsNumber !== undefined && nhsNumber !== row.nhsNumber) {
     throw failureToProcess('the NHS number does not match the prescription');
@@ -67,24 +67,25 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
   const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
-  const answer = await answerOnce(ctx, caller, 'release', async (tx, writes) => {
+  const answer = await answerOnce(ctx, caller, 'release', async (db, writes) => {
     const now = ctx.clock.now();
     const window = repeatWindow(ctx, now);
     released.length = 0;
     if (request.shortFormId) {
-      const row = await readOrderedPrescriptionForUpdate(tx, request.shortFormId);
+      const row = await readOrderedPrescription(db, request.shortFormId);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
       released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
-      for (const row of await lockNominated(tx, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
+      for (const row of await lockNominated(db, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
         const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
     }
     return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items, r.repeat)), [], now, self) };
-  });
+    // A nominated release locks the prescriptions it takes, and skips those another release holds.
+  }, { locking: !request.shortFormId });
   return { ...answer, shortFormIds: released.map((r) => r.shortFormId), nhsNumbers: [...new Set(released.map((r) => r.nhsNumber))] };
 }
 
@@ -94,8 +95,8 @@ async function applyToPrescription(
 ): Promise<Applied> {
   assertActsFor(caller, target.dispenser, 'The dispensing organisation');
   let nhsNumber = target.nhsNumber;
-  const answer = await answerOnce(ctx, caller, operation, async (tx, writes) => {
-    const row = await lockedPrescription(tx, target.shortFormId, target.nhsNumber);
+  const answer = await answerOnce(ctx, caller, operation, async (db, writes) => {
+    const row = await currentPrescription(db, target.shortFormId, target.nhsNumber);
     nhsNumber = row.nhsNumber;
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
     if (!recorded.ok) throw refusalError(recorded, row);

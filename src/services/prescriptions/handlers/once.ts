@@ -1,45 +1,60 @@
-import type pg from 'pg';
+import type { Queryable } from '../../../platform/db/pool.js';
+import { WriteBatch, WriteConflict } from '../../../platform/db/write-batch.js';
+import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
 import type { Json } from '../domain/fhir.js';
-import { WriteBatch } from '../../../platform/db/write-batch.js';
 import { readReplay, replayStatement } from '../store.js';
 
 /** An answer a transition gives, kept so that a retry of the same request gets it again. */
 export interface Answer { statusCode: number; body: Json }
 
-class DuplicateRequest extends Error {}
+/** Times a change is decided again because what it read changed before it could write, before it answers 503. */
+const ATTEMPTS = 5;
 
 /**
- * Runs a state change exactly once per (application, X-Request-ID): in one transaction with its
- * answer, so a retried request returns the first answer and changes nothing, even when the retry
- * arrives while the first is still running (its insert of the same key waits, then finds the
- * first's, and rolls back). A request without an X-Request-ID (sandbox mode) is simply run.
+ * Runs a state change exactly once per (application, X-Request-ID), with its answer kept so that a
+ * retried request returns the first answer and changes nothing. A request without an X-Request-ID
+ * (sandbox mode) is simply run.
  *
- * `work` reads what it needs (locking it) and adds its writes to `writes`; they are sent with the
- * answer's own insert in one statement (`WriteBatch`) once it has decided.
+ * `work` reads what it needs and adds its writes to `writes`, each state change guarded on the
+ * version of the row it was decided from (`recordTransition`). They go to PostgreSQL with the
+ * answer's own insert, also guarded, as one statement (`WriteBatch`) that writes all of them or
+ * none. By default `work` reads without a transaction or a lock: one round trip per read and one for
+ * the writes. When another change got to the row first, this one is decided again on what is there
+ * now, where the other's effect counts (of two pharmacies releasing one prescription, the second is
+ * told it is with another dispenser). When a retry of the same request got its answer in first
+ * (even while this one ran), that answer is given. `locking`: `work` runs in a transaction and may
+ * lock what it reads (a nominated release skips the prescriptions another release holds).
  */
 export async function answerOnce(
-  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (tx: pg.PoolClient, writes: WriteBatch) => Promise<Answer>,
+  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch) => Promise<Answer>,
+  options: { locking?: boolean } = {},
 ): Promise<Answer & { replayed: boolean }> {
   const requestId = caller.requestId;
-  // The transaction: `work`'s writes, and with an X-Request-ID the answer kept for retries, in one statement.
-  const once = () => ctx.db.tx(async (tx) => {
+  const attempt = async (db: Queryable) => {
     const writes = new WriteBatch();
-    const answer = await work(tx, writes);
-    const replay = requestId === undefined ? undefined : writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }));
-    const counts = await writes.run(tx);
-    if (replay !== undefined && counts[replay] !== 1) throw new DuplicateRequest();
+    const answer = await work(db, writes);
+    if (requestId !== undefined) writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }), 1);
+    await writes.run(db);
     return { ...answer, replayed: false };
-  });
-  if (requestId === undefined) return once();
-  const earlier = await readReplay(ctx.db, caller.appId, requestId);
-  if (earlier) return { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
-  try {
-    return await once();
-  } catch (err) {
-    if (!(err instanceof DuplicateRequest)) throw err;
-    const first = await readReplay(ctx.db, caller.appId, requestId);
-    return { statusCode: first!.statusCode, body: first!.body, replayed: true };
+  };
+  const earlierAnswer = async () => {
+    const earlier = requestId === undefined ? undefined : await readReplay(ctx.db, caller.appId, requestId);
+    return earlier && { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
+  };
+  const earlier = await earlierAnswer();
+  if (earlier) return earlier;
+  for (let n = 1; ; n++) {
+    try {
+      return await (options.locking ? ctx.db.tx((tx) => attempt(tx)) : attempt(ctx.db));
+    } catch (err) {
+      if (!(err instanceof WriteConflict)) throw err;
+      const first = await earlierAnswer();
+      if (first) return first;
+      if (n === ATTEMPTS) {
+        throw new SpineError(PLATFORM_ERRORS.SERVICE_UNAVAILABLE, `The prescription changed under this ${operation} ${ATTEMPTS} times over: retry it`, { headers: { 'Retry-After': '1' } });
+      }
+    }
   }
 }

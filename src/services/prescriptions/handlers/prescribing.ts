@@ -12,7 +12,7 @@ import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
 import { londonDate } from '../domain/london-time.js';
 import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
-import { historyStatement, insertPrescription, readOrderedPrescriptionForUpdate } from '../store.js';
+import { historyStatement, insertPrescription, readOrderedPrescription } from '../store.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition } from './record.js';
@@ -85,6 +85,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
   // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
   // (read only then: the record is a cold read of a large store).
   const nominatedPharmacy = message.nominatedPharmacy ?? await nominationOnPds(ctx, message.nhsNumber);
+  // In a transaction: the writes go with the prescription's own insert, which decides whether they happen.
   const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx, writes) => {
     const now = ctx.clock.now();
     const row = {
@@ -102,7 +103,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
       payload: { shortFormId: row.shortFormId, status: 'to-be-dispensed', nominatedPharmacy: nominatedPharmacy ?? null, at: now.toISOString() },
     }));
     return { statusCode: 200, body: successOutcome(now) };
-  });
+  }, { locking: true });
   return { ...answer, message };
 }
 
@@ -115,9 +116,9 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   const itemId = message.itemIds[0]!;
   const messageId = caller.requestId ?? message.shortFormId;
-  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (tx, writes) => {
+  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (db, writes) => {
     const now = ctx.clock.now();
-    const row = await readOrderedPrescriptionForUpdate(tx, message.shortFormId);
+    const row = await readOrderedPrescription(db, message.shortFormId);
     if (!row) throw epsError(EPS_ERRORS['R-0008']);
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });

@@ -21,7 +21,8 @@ export function recordTransition(
   const next = transition(row.state, event);
   if (!next.ok) return next;
   const now = ctx.clock.now();
-  writes.add(stateStatement(row, next.state, now));
+  // Written only over the version decided from: a change made since undoes the whole batch (answerOnce decides again).
+  writes.add(stateStatement(row, next.state, now), 1);
   // Most changes are about the issue at hand; a repeat issue dispensed also makes the next one available.
   const changes = next.issues ?? [{ issue: issueOf(row.state), status: next.state.status }];
   for (const change of changes) {
