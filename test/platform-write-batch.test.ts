@@ -96,7 +96,7 @@ describe('WriteBatch', () => {
   it('of two changes decided from one version, exactly one lands, whatever their timing', async () => {
     await db.query('INSERT INTO t (batch, k, c) VALUES (-6, 1, 0)');
     await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 3 }), async (delayMs) => {
-      const { rows: [{ v: read, c: before }] } = await db.query<{ v: string; c: number }>('SELECT xmin::text AS v, c FROM t WHERE batch = -6 AND k = 1');
+      const { v: read, c: before } = (await db.query<{ v: string; c: number }>('SELECT xmin::text AS v, c FROM t WHERE batch = -6 AND k = 1')).rows[0]!;
       const change = () => {
         const batch = new WriteBatch();
         batch.add({ text: 'UPDATE t SET c = $3 WHERE batch = $1 AND k = 1 AND xmin = $2::xid', values: [-6, read, before + 1] }, 1);

@@ -92,6 +92,14 @@ async function nhsNumberOf(db: Queryable, shortFormId: string): Promise<string |
   return rows[0]?.nhs_number;
 }
 
+/** `nhsNumberOf` for reads on the pool, with other requests' in one statement under load (an id asked twice is read once). */
+const nhsNumbersOf = createCoalescer<string, string | undefined>(async (db, _key, shortFormIds) => {
+  const { rows } = await db.query<{ short_form_id: string; nhs_number: string }>({ name: 'eps-nhs-numbers-of',
+    text: 'SELECT short_form_id, nhs_number FROM prescriptions.short_form_ids WHERE short_form_id = ANY($1)', values: [[...new Set(shortFormIds)]] });
+  const found = new Map(rows.map((r) => [r.short_form_id, r.nhs_number]));
+  return shortFormIds.map((id) => found.get(id));
+});
+
 const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
   items: state.items, itemsBefore: state.itemsBefore,
   ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
@@ -113,27 +121,29 @@ export async function insertPrescription(db: Queryable, row: Omit<OrderedPrescri
       await db.query('DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1', [row.shortFormId]);
     }
   }
-  const claimed = await db.query({ name: 'eps-claim-short-form-id',
-    text: 'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING', values: [row.shortFormId, row.nhsNumber] });
-  if (claimed.rowCount !== 1) return false;
+  // The short-form id claimed in the locator, and the prescription written only if it was: one round trip.
   const { rowCount } = await db.query({ name: 'eps-insert-prescription',
-    text: `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$15,$16,$17,$18,$14)
+    text: `WITH claimed AS (
+       INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING 1)
+     INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::int, $11::text, $12::text[], $13::text[],
+            $15::timestamptz, $16::timestamptz, $17::jsonb, $18::timestamptz, $14::jsonb FROM claimed
      ON CONFLICT DO NOTHING`, values });
   return rowCount === 1;
 }
 
-/** The prescription and its order, as it is now (its `version` guards a change: no lock is taken). */
+/** The prescription and its order, as it is now (its `version` guards a change: no lock is taken); `db` the pool. */
 export async function readOrderedPrescription(db: Queryable, shortFormId: string): Promise<OrderedPrescription | undefined> {
-  const nhsNumber = await nhsNumberOf(db, shortFormId);
+  const nhsNumber = await nhsNumbersOf(db, 'locate', shortFormId);
   if (nhsNumber === undefined) return undefined;
   const { rows } = await db.query({ name: 'eps-read-ordered',
     text: `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
   return rows[0] ? orderedRowOf(rows[0]) : undefined;
 }
 
-/** The prescription as it is now (its `version` guards a change: no lock is taken). */
+/** The prescription as it is now (its `version` guards a change: no lock is taken); `db` the pool. */
 export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
-  const nhsNumber = await nhsNumberOf(db, shortFormId);
+  const nhsNumber = await nhsNumbersOf(db, 'locate', shortFormId);
   if (nhsNumber === undefined) return undefined;
   const { rows } = await db.query({ name: 'eps-read',
     text: `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
