@@ -66,6 +66,29 @@ describe('EPS prescribing API', () => {
     assert.equal(rows[0].n, 1, 'one created event');
   });
 
+  it('one prescription id sent at once by several requests and by retries of one: it is created once, the others are duplicates or the first answer', async () => {
+    const order = freshOrder();
+    const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order);
+    const [digest, timestamp] = prepared.body.parameter.map((p: Json) => p.valueString);
+    const signed = withProvenance(order, xmlSignature(Buffer.from(digest, 'base64').toString(), fixture('prescriber-key.pem'), fixture('prescriber-cert.pem')), timestamp);
+    const retried = { ...gp, 'x-request-id': randomUUID() };
+    const answers = await Promise.all([
+      ...Array.from({ length: 6 }, () => processMessage(signed, retried)),
+      ...Array.from({ length: 6 }, () => processMessage(signed, { ...gp, 'x-request-id': randomUUID() })),
+    ]);
+    const created = answers.filter((a) => a.status === 200);
+    const duplicates = answers.filter((a) => a.status === 400);
+    assert.equal(created.length + duplicates.length, answers.length, answers.map((a) => a.status).join(','));
+    for (const d of duplicates) assert.equal(d.body.issue[0].details.coding[0].code, 'DUPLICATE_PRESCRIPTION_ID');
+    // The retries of one request all answer alike: all created, or all the duplicate answer.
+    for (const a of answers.slice(1, 6)) assert.deepEqual([a.status, a.body], [answers[0]!.status, answers[0]!.body]);
+    const { rows } = await spine.ctx.db.query(
+      `SELECT (SELECT count(*)::int FROM platform.outbox WHERE payload->>'shortFormId' = $1) AS events,
+              (SELECT count(*)::int FROM prescriptions.history WHERE short_form_id = $1) AS history`, [shortFormIdOf(order)]);
+    assert.deepEqual(rows[0], { events: 1, history: 1 });
+    assert.ok(created.length >= 1);
+  });
+
   it('signature cases: none, the example\'s empty test signature, another\'s certificate, a changed prescription, all refused', async () => {
     const order = freshOrder();
     const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order);

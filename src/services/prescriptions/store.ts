@@ -108,28 +108,35 @@ const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
 });
 const cancelledItemsOf = (state: PrescriptionState) => Object.keys(state.items).filter((id) => state.items[id] === 'cancelled');
 
-export async function insertPrescription(db: Queryable, row: Omit<OrderedPrescription, 'version'>, replace: boolean): Promise<boolean> {
-  const values = [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
-    row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
-    row.itemIds, row.cancelledItems, row.orderBundle, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null];
-  if (replace) {
-    // Sandbox mode: a known id is accepted again and replaces the earlier prescription (and its history).
-    const previous = await nhsNumberOf(db, row.shortFormId);
-    if (previous !== undefined) {
-      await db.query('DELETE FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2', [previous, row.shortFormId]);
-      await db.query('DELETE FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2', [previous, row.shortFormId]);
-      await db.query('DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1', [row.shortFormId]);
-    }
-  }
-  // The short-form id claimed in the locator, and the prescription written only if it was: one round trip.
-  const { rowCount } = await db.query({ name: 'eps-insert-prescription',
-    text: `WITH claimed AS (
-       INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($2, $1) ON CONFLICT DO NOTHING RETURNING 1)
-     INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle)
-     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::int, $11::text, $12::text[], $13::text[],
-            $15::timestamptz, $16::timestamptz, $17::jsonb, $18::timestamptz, $14::jsonb FROM claimed
-     ON CONFLICT DO NOTHING`, values });
-  return rowCount === 1;
+/** Whether a prescription has the short-form id (read on the pool, with other requests' under load). */
+export async function shortFormIdTaken(db: Queryable, shortFormId: string): Promise<boolean> {
+  return (await nhsNumbersOf(db, 'locate', shortFormId)) !== undefined;
+}
+
+/** Sandbox mode, where a known id is accepted again: the earlier prescription with the id, its history and its claim, removed. */
+export async function removePrescription(db: Queryable, shortFormId: string): Promise<void> {
+  const previous = await nhsNumberOf(db, shortFormId);
+  if (previous === undefined) return;
+  await db.query('DELETE FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2', [previous, shortFormId]);
+  await db.query('DELETE FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2', [previous, shortFormId]);
+  await db.query('DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1', [shortFormId]);
+}
+
+/**
+ * A new prescription's writes: its short-form id claimed in the locator, and its row. Each writes
+ * nothing when the id is taken, so guard both (`WriteBatch.add(statement, 1)`).
+ */
+export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'version'>): Statement[] {
+  return [{
+    text: 'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    values: [row.shortFormId, row.nhsNumber],
+  }, {
+    text: `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+     ON CONFLICT DO NOTHING`,
+    values: [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
+      row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
+      row.itemIds, row.cancelledItems, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null, row.orderBundle],
+  }];
 }
 
 /** The prescription and its order, as it is now (its `version` guards a change: no lock is taken); `db` the pool. */

@@ -23,9 +23,11 @@ const ATTEMPTS = 5;
  * none. By default `work` reads without a transaction or a lock: one round trip per read and one for
  * the writes. When another change got to the row first, this one is decided again on what is there
  * now, where the other's effect counts (of two pharmacies releasing one prescription, the second is
- * told it is with another dispenser). When a retry of the same request got its answer in first
- * (even while this one ran), that answer is given. `locking`: `work` runs in a transaction and may
- * lock what it reads (a nominated release skips the prescriptions another release holds).
+ * told it is with another dispenser; of two orders with one prescription id, the second is a
+ * duplicate). When a retry of the same request got its answer in first (even while this one ran, so
+ * that this one was refused or lost its race), that answer is given. `locking`: `work` runs in a
+ * transaction and may lock what it reads (a nominated release skips the prescriptions another
+ * release holds; the sandbox's order replaces an earlier prescription with its id).
  */
 export async function answerOnce(
   ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch) => Promise<Answer>,
@@ -49,7 +51,13 @@ export async function answerOnce(
     try {
       return await (options.locking ? ctx.db.tx((tx) => attempt(tx)) : attempt(ctx.db));
     } catch (err) {
-      if (!(err instanceof WriteConflict)) throw err;
+      // A refusal may be the first attempt's own doing (a retry that arrived as it committed finds
+      // its prescription taken): then the first's answer is the answer.
+      if (!(err instanceof WriteConflict)) {
+        const first = err instanceof SpineError ? await earlierAnswer() : undefined;
+        if (first) return first;
+        throw err;
+      }
       const first = await earlierAnswer();
       if (first) return first;
       if (n === ATTEMPTS) {

@@ -12,7 +12,7 @@ import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
 import { londonDate } from '../domain/london-time.js';
 import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
-import { historyStatement, insertPrescription, readOrderedPrescription } from '../store.js';
+import { historyStatement, newPrescriptionStatements, readOrderedPrescription, removePrescription, shortFormIdTaken } from '../store.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
 import { answerOnce, type Answer } from './once.js';
 import { recordTransition } from './record.js';
@@ -85,8 +85,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
   // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
   // (read only then: the record is a cold read of a large store).
   const nominatedPharmacy = message.nominatedPharmacy ?? await nominationOnPds(ctx, message.nhsNumber);
-  // In a transaction: the writes go with the prescription's own insert, which decides whether they happen.
-  const answer = await answerOnce(ctx, caller, 'prescription-order', async (tx, writes) => {
+  const answer = await answerOnce(ctx, caller, 'prescription-order', async (db, writes) => {
     const now = ctx.clock.now();
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
@@ -94,16 +93,21 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
       validUntil: message.repeat ? message.repeat.validUntil : acuteValidUntil(message.medicationRequests, signedOn(message, now)),
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
-    if (!(await insertPrescription(tx, row, ctx.config.sandbox))) {
+    // Sandbox mode accepts a known id again, in place of the earlier prescription; elsewhere it is a duplicate.
+    if (ctx.config.sandbox) await removePrescription(db, row.shortFormId);
+    else if (await shortFormIdTaken(db, row.shortFormId)) {
       throw epsError(EPS_ERRORS.DUPLICATE_PRESCRIPTION_ID, `Prescription ${message.shortFormId} already exists`);
     }
+    // Guarded: an order with the id that got in since is found on the next attempt, and refused.
+    for (const statement of newPrescriptionStatements(row)) writes.add(statement, 1);
     writes.add(historyStatement(row, { event: 'created', status: 'to-be-dispensed', actorOds: message.prescriberOds, actorUser: caller.userId, requestId: caller.requestId }, now));
     writes.add(eventStatement({
       type: 'eps-prescription-created', source: 'prescriptions', nhsNumber: row.nhsNumber,
       payload: { shortFormId: row.shortFormId, status: 'to-be-dispensed', nominatedPharmacy: nominatedPharmacy ?? null, at: now.toISOString() },
     }));
     return { statusCode: 200, body: successOutcome(now) };
-  }, { locking: true });
+    // The sandbox's removal of an earlier prescription and the new one's writes, in one transaction.
+  }, { locking: ctx.config.sandbox });
   return { ...answer, message };
 }
 
