@@ -86,13 +86,7 @@ const orderedRowOf = (r: Record<string, any>): OrderedPrescription => ({ ...rowO
  * distributed) by NHS number: `short_form_ids` maps each id to its NHS number. A read by id looks
  * the NHS number up first, then reads by the full key; every write keeps the two in step.
  */
-async function nhsNumberOf(db: Queryable, shortFormId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ nhs_number: string }>({ name: 'eps-nhs-number-of',
-    text: 'SELECT nhs_number FROM prescriptions.short_form_ids WHERE short_form_id = $1', values: [shortFormId] });
-  return rows[0]?.nhs_number;
-}
-
-/** `nhsNumberOf` for reads on the pool, with other requests' in one statement under load (an id asked twice is read once). */
+/** The NHS number of each short-form id, read on the pool with other requests' in one statement under load (an id asked twice is read once). */
 const nhsNumbersOf = createCoalescer<string, string | undefined>(async (db, _key, shortFormIds) => {
   const { rows } = await db.query<{ short_form_id: string; nhs_number: string }>({ name: 'eps-nhs-numbers-of',
     text: 'SELECT short_form_id, nhs_number FROM prescriptions.short_form_ids WHERE short_form_id = ANY($1)', values: [[...new Set(shortFormIds)]] });
@@ -115,11 +109,11 @@ export async function shortFormIdTaken(db: Queryable, shortFormId: string): Prom
 
 /** Sandbox mode, where a known id is accepted again: the earlier prescription with the id, its history and its claim, removed. */
 export async function removePrescription(db: Queryable, shortFormId: string): Promise<void> {
-  const previous = await nhsNumberOf(db, shortFormId);
-  if (previous === undefined) return;
-  await db.query('DELETE FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2', [previous, shortFormId]);
-  await db.query('DELETE FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2', [previous, shortFormId]);
-  await db.query('DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1', [shortFormId]);
+  await db.query(
+    `WITH released AS (DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1 RETURNING short_form_id, nhs_number),
+       history AS (DELETE FROM prescriptions.history h USING released WHERE h.nhs_number = released.nhs_number AND h.short_form_id = released.short_form_id)
+     DELETE FROM prescriptions.prescriptions p USING released WHERE p.nhs_number = released.nhs_number AND p.short_form_id = released.short_form_id`,
+    [shortFormId]);
 }
 
 /**

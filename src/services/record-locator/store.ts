@@ -87,7 +87,7 @@ function claimAndInsert(extra: Array<{ column: string; type: string }> = []): st
        inserted AS (
          INSERT INTO record_locator.pointers (nhs_number, id, custodian, custodian_ods, type, category, resource)
          SELECT g.n, g.i, g.c, split_part(g.c, '.', 1), g.t, g.k, g.r FROM given g JOIN claimed ON claimed.id = g.i
-         ON CONFLICT DO NOTHING RETURNING nhs_number, id)`;
+         ON CONFLICT DO NOTHING RETURNING id)`;
 }
 
 const pointerArrays = (rows: readonly PointerRow[]) => [
