@@ -6,7 +6,9 @@ import { migrate, type MigrationSet } from '../src/platform/db/migrate.js';
 import { platformMigrations } from '../src/platform/migrations.js';
 import { ALL_SERVICES } from '../src/services/registry.js';
 import { readPointer, deletePointers } from '../src/services/record-locator/store.js';
-import { readPrescription } from '../src/services/prescriptions/store.js';
+import { WriteBatch } from '../src/platform/db/write-batch.js';
+import { historyStatement, newPrescriptionStatements, readOrderedPrescription, readPrescription, readReplay, replayStatement } from '../src/services/prescriptions/store.js';
+import { initialState } from '../src/services/prescriptions/domain/lifecycle.js';
 
 /**
  * A rolling upgrade across an expand/contract change (the NRL and EPS id locators, Citus-ready):
@@ -80,5 +82,76 @@ describe('an expand/contract upgrade of the id locators', () => {
       await freshDb.close();
       await fresh.drop();
     }
+  });
+});
+
+/**
+ * EPS's documents as text (prescriptions 006/007): the previous release wrote and read the order,
+ * a change's message and a first answer as jsonb only. While it still runs, what this release writes
+ * must read back there, and what it wrote must read back here.
+ */
+describe('an expand/contract upgrade of EPS documents to text', () => {
+  const TEXT_STEPS = new Set(['prescriptions/006_documents_as_text', 'prescriptions/007_documents_as_text_contract']);
+  const before006 = all.map((set) => ({ ...set, migrations: set.migrations.filter((m) => !TEXT_STEPS.has(`${set.schema}/${m.id}`)) }));
+  let database: { url: string; drop(): Promise<void> };
+  let db: Db;
+  before(async () => {
+    database = await createTestDatabase();
+    db = createDb(database.url, { max: 2, connectTimeoutMs: 10_000 });
+    await migrate(db, before006);
+  });
+  after(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  const order = (id: string) => ({ resourceType: 'Bundle', id, entry: [{ resource: { resourceType: 'MedicationRequest', note: 'é\u2028"' } }] });
+  /** What this release writes for a new prescription, in one batch, as the order handler does. */
+  const writeNew = async (shortFormId: string, requestId: string) => {
+    const now = new Date();
+    const row = {
+      nhsNumber: '9000000009', shortFormId, prescriberOds: 'A83008', state: initialState(['item-1']), itemIds: ['item-1'], cancelledItems: [],
+      orderBundle: order(shortFormId), createdAt: now, updatedAt: now,
+    };
+    const writes = new WriteBatch();
+    for (const statement of newPrescriptionStatements(row)) writes.add(statement, 1);
+    writes.add(historyStatement(row, { event: 'dispensed', status: 'dispensed', message: { resourceType: 'Bundle', id: `${shortFormId}-message` } }, now));
+    writes.add(replayStatement('app-1', requestId, { operation: 'prescription-order', statusCode: 200, text: '{"resourceType":"OperationOutcome","b":1,"a":2}' }), 1);
+    await writes.run(db);
+  };
+  /** What the previous release reads of a prescription's documents: the jsonb columns. */
+  const oldReads = async (shortFormId: string, requestId: string) => ({
+    order: (await db.query('SELECT order_bundle FROM prescriptions.prescriptions WHERE short_form_id = $1', [shortFormId])).rows[0]?.order_bundle,
+    message: (await db.query('SELECT message FROM prescriptions.history WHERE short_form_id = $1', [shortFormId])).rows[0]?.message,
+    answer: (await db.query('SELECT body FROM prescriptions.replays WHERE request_id = $1', [requestId])).rows[0]?.body,
+  });
+
+  it('each release reads what the other wrote until the contract step, which leaves the text alone', async () => {
+    // Written by the previous release: jsonb only.
+    await db.query(`INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ('A0548B-A99968-451485', '9000000009')`);
+    await db.query(
+      `INSERT INTO prescriptions.prescriptions (nhs_number, short_form_id, prescriber_ods, status, item_ids, order_bundle, created_at, updated_at)
+       VALUES ('9000000009', 'A0548B-A99968-451485', 'A83008', 'to-be-dispensed', '{}', $1, now(), now())`, [order('old')]);
+    await db.query(`INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, body) VALUES ('app-1', 'old-request', 'release', 200, '{"a": 1}')`);
+
+    assert.deepEqual(await migrate(db, all), ['prescriptions/006_documents_as_text'], 'the contract step waits');
+    assert.deepEqual((await readOrderedPrescription(db, 'A0548B-A99968-451485'))?.orderBundle, order('old'));
+    assert.equal((await readReplay(db, 'app-1', 'old-request'))?.text, '{"a": 1}');
+
+    // Written by this release while the previous one still runs: the jsonb columns are filled for it.
+    await writeNew('B0548B-A99968-451485', 'new-request');
+    assert.deepEqual(await oldReads('B0548B-A99968-451485', 'new-request'), {
+      order: order('B0548B-A99968-451485'), message: { resourceType: 'Bundle', id: 'B0548B-A99968-451485-message' }, answer: { resourceType: 'OperationOutcome', b: 1, a: 2 },
+    });
+    assert.deepEqual((await readOrderedPrescription(db, 'B0548B-A99968-451485'))?.orderBundle, order('B0548B-A99968-451485'));
+    // The first answer comes back as it was sent, byte for byte (jsonb would have reordered its keys).
+    assert.equal((await readReplay(db, 'app-1', 'new-request'))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
+
+    assert.deepEqual(await migrate(db, all, { contract: true }), ['prescriptions/007_documents_as_text_contract']);
+    await writeNew('C0548B-A99968-451485', 'after-contract');
+    assert.deepEqual(await oldReads('C0548B-A99968-451485', 'after-contract'), { order: null, message: null, answer: null }, 'text alone once contracted');
+    assert.deepEqual((await readOrderedPrescription(db, 'C0548B-A99968-451485'))?.orderBundle, order('C0548B-A99968-451485'));
+    assert.equal((await readReplay(db, 'app-1', 'after-contract'))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
+    assert.deepEqual((await readOrderedPrescription(db, 'A0548B-A99968-451485'))?.orderBundle, order('old'), 'rows of the previous release still read');
   });
 });

@@ -85,8 +85,9 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
   const recipients = Array.from({ length: workers }, (_, i) => `MIXR${i}`);
   try {
     // A store seeded by an earlier version lacks the newer migrations' tables and columns, which the
-    // rig writes before the server starts: bring it up to date first, as `openspine migrate` would.
-    await promisify(execFile)(process.execPath, ['dist/cli/main.js', 'migrate'], { env: { ...process.env, DATABASE_URL: postgres.connectionString, LOG_LEVEL: 'warn' } });
+    // rig writes before the server starts: bring it up to date first, as `openspine migrate` would,
+    // contract steps included (no process of an earlier release runs on the bench's store).
+    await promisify(execFile)(process.execPath, ['dist/cli/main.js', 'migrate', '--contract'], { env: { ...process.env, DATABASE_URL: postgres.connectionString, LOG_LEVEL: 'warn' } });
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 2 });
     let admin;
     try {

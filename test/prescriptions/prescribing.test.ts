@@ -58,7 +58,7 @@ describe('EPS prescribing API', () => {
     const first = await processMessage(signed, { ...gp, 'x-request-id': requestId });
     assert.equal(first.status, 200);
     const retry = await processMessage(signed, { ...gp, 'x-request-id': requestId });
-    assert.deepEqual({ status: retry.status, body: retry.body }, { status: first.status, body: first.body });
+    assert.deepEqual({ status: retry.status, text: retry.text }, { status: first.status, text: first.text });
     const duplicate = await processMessage(signed);
     assert.equal(duplicate.status, 400);
     assert.equal(duplicate.body.issue[0].details.coding[0].code, 'DUPLICATE_PRESCRIPTION_ID');

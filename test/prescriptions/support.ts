@@ -81,7 +81,8 @@ export function withProvenance(order: Json, data: string | undefined, when: stri
   return { ...order, entry: [...order.entry, provenance] };
 }
 
-export interface Response { status: number; body: Json; headers: Headers }
+/** `text`: the body as it came, to compare answers byte for byte. */
+export interface Response { status: number; body: Json; headers: Headers; text: string }
 
 export async function call(spine: TestSpine, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
   const response = await fetch(`${spine.url}${path}`, {
@@ -90,7 +91,7 @@ export async function call(spine: TestSpine, method: string, path: string, heade
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers, text };
 }
 
 /** `$prepare` then a signed `$process-message`, as a prescribing system does: the prescription's short-form id. */

@@ -36,7 +36,9 @@ export type OrderedPrescription = PrescriptionRow & { orderBundle: Json };
 const COLUMNS = `nhs_number, short_form_id, long_form_id, prescriber_ods, author, nominated_pharmacy, course_of_therapy,
   status, dispenser, dispense_notifications, pending_cancellation_by, item_ids, cancelled_items, created_at, updated_at, lifecycle, valid_until`;
 const SELECTED = `${COLUMNS}, xmin::text AS version`;
-const WITH_ORDER = `${SELECTED}, order_bundle`;
+// The order as text (migration 006); a row the previous release wrote has it as jsonb only.
+const ORDER_TEXT = 'coalesce(order_text, order_bundle::text) AS order_text';
+const WITH_ORDER = `${SELECTED}, ${ORDER_TEXT}`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
 type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'pendingCancellationItems' | 'claimedAt' | 'repeat'>;
@@ -79,7 +81,7 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
   };
 }
 
-const orderedRowOf = (r: Record<string, any>): OrderedPrescription => ({ ...rowOf(r), orderBundle: r.order_bundle });
+const orderedRowOf = (r: Record<string, any>): OrderedPrescription => ({ ...rowOf(r), orderBundle: JSON.parse(r.order_text) as Json });
 
 /*
  * Short-form ids are unique across patients, but prescriptions are keyed (and, under Citus,
@@ -125,11 +127,11 @@ export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'versio
     text: 'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING',
     values: [row.shortFormId, row.nhsNumber],
   }, {
-    text: `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_bundle) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+    text: `INSERT INTO prescriptions.prescriptions (${COLUMNS}, order_text) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
      ON CONFLICT DO NOTHING`,
     values: [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
       row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
-      row.itemIds, row.cancelledItems, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null, row.orderBundle],
+      row.itemIds, row.cancelledItems, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null, JSON.stringify(row.orderBundle)],
   }];
 }
 
@@ -234,9 +236,10 @@ export interface HistoryEntry {
 
 export function historyStatement(row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Statement {
   return {
-    text: `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message, issue)
+    text: `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message_text, issue)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-    values: [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null, entry.message ?? null, entry.issue ?? 1],
+    values: [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null,
+      entry.message === undefined ? null : JSON.stringify(entry.message), entry.issue ?? 1],
   };
 }
 
@@ -247,16 +250,18 @@ export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: s
   return rows.map((r) => ({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined, issue: r.issue ?? 1 }));
 }
 
-export interface Replay { operation: string; statusCode: number; body: Json }
+/** A first answer, kept as the text that was sent: a retry gets the same bytes. */
+export interface Replay { operation: string; statusCode: number; text: string }
 
 /** Every call looks for an earlier answer first: concurrent look-ups of one application go as one statement. */
 const readReplays = createCoalescer<string, Replay | undefined>(async (db, appId, requestIds) => {
   const { rows } = await db.query({
     name: 'eps-read-replays',
-    text: 'SELECT request_id, operation, status_code, body FROM prescriptions.replays WHERE app_id = $1 AND request_id = ANY($2)',
+    // A row the previous release wrote has its answer as jsonb only (migration 006).
+    text: 'SELECT request_id, operation, status_code, coalesce(answer, body::text) AS answer FROM prescriptions.replays WHERE app_id = $1 AND request_id = ANY($2)',
     values: [appId, [...new Set(requestIds)]],
   });
-  const found = new Map<string, Replay>(rows.map((r) => [r.request_id, { operation: r.operation, statusCode: r.status_code, body: r.body }]));
+  const found = new Map<string, Replay>(rows.map((r) => [r.request_id, { operation: r.operation, statusCode: r.status_code, text: r.answer }]));
   return requestIds.map((id) => found.get(id));
 });
 
@@ -267,8 +272,8 @@ export function readReplay(db: Queryable, appId: string, requestId: string): Pro
 /** Writes nothing when another request with the same id got there first (its transaction must then roll back). */
 export function replayStatement(appId: string, requestId: string, replay: Replay): Statement {
   return {
-    text: 'INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, body) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING',
-    values: [appId, requestId, replay.operation, replay.statusCode, replay.body],
+    text: 'INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, answer) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING',
+    values: [appId, requestId, replay.operation, replay.statusCode, replay.text],
   };
 }
 
@@ -277,10 +282,10 @@ export async function prescriptionPage(db: Queryable, after: { nhsNumber: string
   Promise<Array<{ nhsNumber: string; shortFormId: string; status: Status; items: Items; orderBundle: Json }>> {
   const { rows } = await db.query({
     name: 'eps-export-page',
-    text: `SELECT nhs_number, short_form_id, status, item_ids, cancelled_items, dispense_notifications, lifecycle, order_bundle FROM prescriptions.prescriptions
+    text: `SELECT nhs_number, short_form_id, status, item_ids, cancelled_items, dispense_notifications, lifecycle, ${ORDER_TEXT} FROM prescriptions.prescriptions
             WHERE (nhs_number, short_form_id) > ($1, $2) AND ($4::timestamptz IS NULL OR updated_at > $4)
             ORDER BY nhs_number, short_form_id LIMIT $3`,
     values: [after.nhsNumber, after.shortFormId, limit, since ?? null],
   });
-  return rows.map((r) => ({ nhsNumber: r.nhs_number, shortFormId: r.short_form_id, status: r.status, items: lifecycleOf(r).items, orderBundle: r.order_bundle }));
+  return rows.map((r) => ({ nhsNumber: r.nhs_number, shortFormId: r.short_form_id, status: r.status, items: lifecycleOf(r).items, orderBundle: JSON.parse(r.order_text) as Json }));
 }

@@ -30,6 +30,9 @@ export function errorOutcome(issue: EpsIssue, now: Date): Json {
   };
 }
 
-export const sendFhir = (reply: FastifyReply, status: number, body: unknown) =>
+/** Sends JSON already serialized (an answer kept for replays is sent as the text kept). */
+export const sendFhirText = (reply: FastifyReply, status: number, text: string) =>
   // A Buffer, so Fastify sends the media type as EPS writes it (for text it lower-cases and quotes parameters and adds charset).
-  reply.code(status).header('content-type', FHIR_JSON).send(Buffer.from(JSON.stringify(body)));
+  reply.code(status).header('content-type', FHIR_JSON).send(Buffer.from(text));
+
+export const sendFhir = (reply: FastifyReply, status: number, body: unknown) => sendFhirText(reply, status, JSON.stringify(body));

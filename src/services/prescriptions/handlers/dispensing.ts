@@ -12,7 +12,7 @@ import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescription, readPrescription, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { successOutcome } from '../wire.js';
-import { answerOnce, type Answer } from './once.js';
+import { answerOnce, type SentAnswer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
 
 /** Dispensing: `Task/$release`, dispense notifications, `Task` return and withdraw, `Claim`. */
@@ -55,7 +55,7 @@ async function currentPrescription(db: Queryable, shortFormId: string, nhsNumber
  */
 const repeatWindow = (ctx: PlatformContext, now: Date): { at?: Date } => (ctx.config.sandbox ? {} : { at: now });
 
-export interface Applied extends Answer { replayed: boolean; shortFormIds: string[]; nhsNumbers: string[] }
+export interface Applied extends SentAnswer { shortFormIds: string[]; nhsNumbers: string[] }
 
 /**
  * `Task/$release`: one prescription by its short-form id, or up to 25 of those nominated to the

@@ -9,6 +9,9 @@ import { readReplay, replayStatement } from '../store.js';
 /** An answer a transition gives, kept so that a retry of the same request gets it again. */
 export interface Answer { statusCode: number; body: Json }
 
+/** An answer as it is sent: serialized once, and kept as that text, so that a retry gets the same bytes. */
+export interface SentAnswer { statusCode: number; text: string; replayed: boolean }
+
 /** Times a change is decided again because what it read changed before it could write, before it answers 503. */
 const ATTEMPTS = 5;
 
@@ -32,18 +35,19 @@ const ATTEMPTS = 5;
 export async function answerOnce(
   ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch) => Promise<Answer>,
   options: { locking?: boolean } = {},
-): Promise<Answer & { replayed: boolean }> {
+): Promise<SentAnswer> {
   const requestId = caller.requestId;
-  const attempt = async (db: Queryable) => {
+  const attempt = async (db: Queryable): Promise<SentAnswer> => {
     const writes = new WriteBatch();
     const answer = await work(db, writes);
-    if (requestId !== undefined) writes.add(replayStatement(caller.appId, requestId, { operation, ...answer }), 1);
+    const text = JSON.stringify(answer.body);
+    if (requestId !== undefined) writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text }), 1);
     await writes.run(db);
-    return { ...answer, replayed: false };
+    return { statusCode: answer.statusCode, text, replayed: false };
   };
-  const earlierAnswer = async () => {
+  const earlierAnswer = async (): Promise<SentAnswer | undefined> => {
     const earlier = requestId === undefined ? undefined : await readReplay(ctx.db, caller.appId, requestId);
-    return earlier && { statusCode: earlier.statusCode, body: earlier.body, replayed: true };
+    return earlier && { statusCode: earlier.statusCode, text: earlier.text, replayed: true };
   };
   const earlier = await earlierAnswer();
   if (earlier) return earlier;

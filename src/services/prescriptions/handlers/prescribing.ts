@@ -14,7 +14,7 @@ import { londonDate } from '../domain/london-time.js';
 import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
 import { historyStatement, newPrescriptionStatements, readOrderedPrescription, removePrescription, shortFormIdTaken } from '../store.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
-import { answerOnce, type Answer } from './once.js';
+import { answerOnce, type SentAnswer } from './once.js';
 import { recordTransition } from './record.js';
 import { fhirInstant, successOutcome } from '../wire.js';
 
@@ -79,7 +79,7 @@ async function nominationOnPds(ctx: PlatformContext, nhsNumber: string): Promise
 }
 
 /** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
-export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
+export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<SentAnswer & { message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   await checkSignature(ctx, message);
   // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
@@ -116,7 +116,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
  * prescription once all its items are); with a dispenser it is marked for cancellation (R-0002,
  * R-0003; the dispenser returning it completes it); afterwards refused with the spec's R-code.
  */
-export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage): Promise<Answer & { replayed: boolean; message: PrescriptionMessage }> {
+export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage): Promise<SentAnswer & { message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   const itemId = message.itemIds[0]!;
   const messageId = caller.requestId ?? message.shortFormId;

@@ -6,7 +6,7 @@ import type { Json } from '../domain/fhir.js';
 import { readDispenseNotification } from '../domain/dispensing-messages.js';
 import { claim, dispenseNotification, release, task, type Applied } from '../handlers/dispensing.js';
 import { CLAIM_BODY, DISPENSE_NOTIFICATION_BODY, RELEASE_BODY, TASK_BODY } from '../schemas.js';
-import { errorOutcome, sendFhir, successOutcome } from '../wire.js';
+import { errorOutcome, sendFhir, sendFhirText, successOutcome } from '../wire.js';
 import { EPS_ERRORS } from '../errors.js';
 import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
 import { registerTracking } from './tracking.js';
@@ -29,7 +29,7 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
     auditPrescriptions(request, action, {
       shortFormIds: applied.shortFormIds, nhsNumbers: applied.nhsNumbers, detail: { status: applied.statusCode, replayed: applied.replayed },
     });
-    return sendFhir(reply, applied.statusCode, applied.body);
+    return sendFhirText(reply, applied.statusCode, applied.text);
   };
 
   app.post('/FHIR/R4/Task/$release', route(RELEASE_BODY), async (request, reply) =>

@@ -6,7 +6,7 @@ import { callerOf } from '../caller.js';
 import type { Json } from '../domain/fhir.js';
 import { cancelPrescription, createPrescription, prepare, readMessage } from '../handlers/prescribing.js';
 import { PREPARE_BODY, PRESCRIBING_MESSAGE_BODY } from '../schemas.js';
-import { errorOutcome, sendFhir, successOutcome } from '../wire.js';
+import { errorOutcome, sendFhir, sendFhirText, successOutcome } from '../wire.js';
 import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
 import { registerTracking } from './tracking.js';
 
@@ -38,7 +38,7 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
     auditPrescriptions(request, message.event === 'prescription-order' ? 'prescription.create' : 'prescription.cancel', {
       shortFormIds: [message.shortFormId], nhsNumbers: [message.nhsNumber], detail: { status: answer.statusCode, replayed: answer.replayed },
     });
-    return sendFhir(reply, answer.statusCode, answer.body);
+    return sendFhirText(reply, answer.statusCode, answer.text);
   });
 
   // FHIR $validate: 200 with an OperationOutcome saying what is wrong, if anything.
