@@ -32,6 +32,25 @@ describe('platform HTTP kernel', () => {
     assert.equal(body.issue[0].diagnostics, 'No such endpoint: GET /nothing/here');
   });
 
+  it('every answer carries the security headers helmet defines: success, not found, unauthenticated, refused body', async () => {
+    const answers = await Promise.all([
+      fetch(`${spine.url}/_ping`),
+      fetch(`${spine.url}/nothing/here`),
+      fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/9000000009`, { headers: { 'X-Request-ID': '60e0b220-8136-4ac5-9b4b-3d0f8b4c5d6e' } }),
+      fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"broken' }),
+    ]);
+    assert.deepEqual(answers.map((r) => r.status), [200, 404, 401, 400]);
+    for (const res of answers) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', res.url);
+      assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN', res.url);
+      assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', res.url);
+      assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin', res.url);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', res.url);
+      // The APIs answer JSON: no page policy (the console sets its own, with a nonce).
+      assert.equal(res.headers.get('content-security-policy'), null, res.url);
+    }
+  });
+
   it('exposes Prometheus metrics with per-route request counts', async () => {
     await fetch(`${spine.url}/_ping`);
     const res = await fetch(`${spine.url}/metrics`);

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyContextConfig, type FastifyInstance, type FastifySchema } from 'fastify';
-import helmet from '@fastify/helmet';
 import type { PlatformContext, ServiceModule } from '../service.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerNulGuard } from './nul-guard.js';
 import { registerRequestValidation } from './validation.js';
@@ -83,7 +83,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   clientErrors.register(app);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await registerOverloadShedding(app, ctx.config.overload, admission);
-  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  registerSecurityHeaders(app);
   registerBodyParsers(app);
   registerNulGuard(app);
   registerRequestValidation(app);
