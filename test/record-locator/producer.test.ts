@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import {
@@ -32,6 +33,18 @@ describe('NRL producer API', () => {
 
   const create = async (body: unknown, identity = producer) => call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', identity, { body });
   const createdId = (response: { headers: Headers }) => response.headers.get('location')!.split('/').pop()!;
+
+  it('a pointer\'s text comes back as sent, whatever it holds: quotes, backslashes, escapes, characters beyond the BMP (property)', async () => {
+    // Well-formed text without NUL, not empty: what the door lets through (lone surrogates and NUL are refused there, and FHIR's string pattern refuses an empty one).
+    const text = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((t) => !t.includes('\u0000'));
+    const awkward = fc.constantFrom('"', '\\', '\\"', '{"a":[1]}', '\\u0041', '\u2028', '😀', 'é', '\t\n');
+    await fc.assert(fc.asyncProperty(fc.array(fc.oneof(text, awkward), { minLength: 1, maxLength: 4 }).map((parts) => `note ${parts.join('')}`), async (description) => {
+      const created = await create(pointerBody('ANGY1', nextNhsNumber(), MENTAL_HEALTH_CRISIS_PLAN, { description }));
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const read = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${createdId(created)}`, producer);
+      assert.equal(read.body.description, description);
+    }), { numRuns: 40 });
+  });
 
   it('creates a pointer: 201 RESOURCE_CREATED, relative Location, id {ODS}-{uuid}, stored with date and lastUpdated', async () => {
     const nhsNumber = nextNhsNumber();

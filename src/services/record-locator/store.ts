@@ -73,15 +73,17 @@ export async function readPointersForUpdate(db: Queryable, ids: readonly string[
 /**
  * Claims each id in the locator, then adds its pointer; an id that exists (for any patient) is
  * neither claimed nor written, and an id given twice is written once, for the first. `given` holds
- * the pointers from the arrays `pointerArrays` makes ($1–$6: n NHS number, i id, c custodian, t type,
- * k category, r resource), then any `extra` columns from the arrays after them; `inserted` returns
- * the ids written. Every pointer write goes through this one statement shape.
+ * the pointers of `$1`, a JSON array of objects (`givenOf`: n NHS number, i id, c custodian,
+ * t type, k category, r resource, and any `extra` columns); `inserted` returns the ids written.
+ * Every pointer write goes through this one statement shape. One JSON document, not an array per
+ * column: the resources go as they are, where a `jsonb[]` of them was escaped element by element
+ * by the driver, unescaped by PostgreSQL and then parsed (bench/README.md).
  */
 function claimAndInsert(extra: Array<{ column: string; type: string }> = []): string {
-  const arrays = ['text', 'text', 'text', 'text', 'text', 'jsonb', ...extra.map((e) => e.type)].map((type, n) => `$${n + 1}::${type}[]`);
-  const columns = ['n', 'i', 'c', 't', 'k', 'r', ...extra.map((e) => e.column)];
+  const columns = [['n', 'text'], ['i', 'text'], ['c', 'text'], ['t', 'text'], ['k', 'text'], ['r', 'jsonb'], ...extra.map((e) => [e.column, e.type])];
   return `given AS (
-         SELECT DISTINCT ON (i) * FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS g(${columns.join(', ')}, o) ORDER BY i, o),
+         SELECT DISTINCT ON (i) * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (${columns.map(([name, type]) => `${name} ${type}`).join(', ')}))
+           WITH ORDINALITY AS g(${columns.map(([name]) => name).join(', ')}, o) ORDER BY i, o),
        claimed AS (
          INSERT INTO record_locator.pointer_ids (id, nhs_number) SELECT i, n FROM given ON CONFLICT DO NOTHING RETURNING id),
        inserted AS (
@@ -90,16 +92,13 @@ function claimAndInsert(extra: Array<{ column: string; type: string }> = []): st
          ON CONFLICT DO NOTHING RETURNING id)`;
 }
 
-const pointerArrays = (rows: readonly PointerRow[]) => [
-  rows.map((r) => r.nhsNumber), rows.map((r) => r.id), rows.map((r) => r.custodian), rows.map((r) => r.type),
-  rows.map((r) => r.category), rows.map((r) => JSON.stringify(r.resource)),
-];
+const givenOf = (r: PointerRow) => ({ n: r.nhsNumber, i: r.id, c: r.custodian, t: r.type, k: r.category, r: r.resource });
 
 const INSERT_POINTERS = `WITH ${claimAndInsert()} SELECT id FROM inserted`;
 
 /** Adds the pointers whose ids are new, in one statement; the ids it wrote. */
 export async function insertPointers(db: Queryable, rows: readonly PointerRow[]): Promise<string[]> {
-  const { rows: written } = await db.query<{ id: string }>({ name: 'nrl-insert', text: INSERT_POINTERS, values: pointerArrays(rows) });
+  const { rows: written } = await db.query<{ id: string }>({ name: 'nrl-insert', text: INSERT_POINTERS, values: [JSON.stringify(rows.map(givenOf))] });
   return written.map((r) => r.id);
 }
 
@@ -120,10 +119,7 @@ const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items
     text: `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }])},
        announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
        SELECT id FROM inserted`,
-    values: [
-      ...pointerArrays(items.map((a) => a.row)),
-      items.map((a) => a.event.type), items.map((a) => a.event.source), items.map((a) => JSON.stringify(a.event.payload)),
-    ],
+    values: [JSON.stringify(items.map((a) => ({ ...givenOf(a.row), et: a.event.type, es: a.event.source, ep: a.event.payload })))],
   });
   const written = new Set(rows.map((r) => r.id));
   // The first item of an id takes its row; a repeat of it in the same batch was not written.
