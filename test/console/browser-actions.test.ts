@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, prescriptionAndPointerFor } from '../support/console.js';
+import { DEMO_IDENTITIES, literally, prescriptionAndPointerFor } from '../support/console.js';
 import { accessibilityViolations, readPatient, screenshot, signedIn } from '../support/browser.js';
 import { MB1, meshAuthorization, V2 } from '../messaging/support/mesh-client.js';
 
@@ -17,9 +17,9 @@ describe('console actions in a real browser', () => {
       await readPatient(page, spine.url, '9000000009', 'Message delivery investigation');
       await Promise.all([page.waitForURL(/\/console\/records$/), page.getByRole('button', { name: /^Prescriptions and pointers of .*Jane Smith/ }).click()]);
       const prescriptions = await page.locator('table', { has: page.locator('caption', { hasText: 'Prescriptions' }) }).innerText();
-      assert.match(prescriptions, new RegExp(`${shortFormId}\\s+Amoxicillin 250mg capsules, Co-codamol 30mg/500mg tablets`));
+      assert.match(prescriptions, new RegExp(`${literally(shortFormId)}\\s+Amoxicillin 250mg capsules, Co-codamol 30mg/500mg tablets`));
       const pointers = await page.locator('table', { has: page.locator('caption', { hasText: 'Record pointers' }) }).innerText();
-      assert.match(pointers, new RegExp(`Mental health crisis plan\\s+${pointerId}\\s+ANGY1`));
+      assert.match(pointers, new RegExp(`Mental health crisis plan\\s+${literally(pointerId)}\\s+ANGY1`));
       assert.equal(await page.locator('#records-reason').inputValue(), 'Message delivery investigation');
       assert.deepEqual(await accessibilityViolations(page), []);
       assert.deepEqual(browser.problems, []);
@@ -27,7 +27,7 @@ describe('console actions in a real browser', () => {
     });
     await signedIn(spine.url, DEMO_IDENTITIES.patient, async (page) => {
       await page.goto(`${spine.url}/console/records`);
-      assert.match(await page.locator('main').innerText(), new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
+      assert.match(await page.locator('main').innerText(), new RegExp(`${literally(shortFormId)}[\\s\\S]*${literally(pointerId)}`));
       assert.deepEqual(await accessibilityViolations(page), []);
       await screenshot(page, 'records--patient');
     });

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, consoleLogin, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
+import { DEMO_IDENTITIES, consoleLogin, literally, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
 import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/console/pages.js';
 import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
 import { createAppAndToken } from '../support/identity.js';
@@ -119,17 +119,17 @@ describe('the operations console over HTTP', () => {
     const shown = await sessions.operator.post('/console/records', { _csrf: await sessions.operator.csrf(), nhsNumber: '9000000009', reason: 'Patient request' });
     assert.equal(shown.status, 200);
     const html = await shown.text();
-    assert.match(html, new RegExp(`${shortFormId}[\\s\\S]*Amoxicillin 250mg capsules[\\s\\S]*To be Dispensed[\\s\\S]*A83008`));
-    assert.match(html, new RegExp(`Mental health crisis plan[\\s\\S]*${pointerId}[\\s\\S]*ANGY1`));
+    assert.match(html, new RegExp(`${literally(shortFormId)}[\\s\\S]*Amoxicillin 250mg capsules[\\s\\S]*To be Dispensed[\\s\\S]*A83008`));
+    assert.match(html, new RegExp(`Mental health crisis plan[\\s\\S]*${literally(pointerId)}[\\s\\S]*ANGY1`));
     const csv = await (await sessions['privacy-officer'].get('/console/audit.csv?nhsNumber=9000000009&action=console.records.read')).text();
     assert.match(csv, /,console\.records\.read,success,Patient\/9000000009,9000000009,555000000005,R9903,X26,OpenSpine console,/);
     const officer = await sessions['privacy-officer'].post('/console/records', { _csrf: await sessions['privacy-officer'].csrf(), nhsNumber: '9000000009', reason: 'Data quality investigation' });
-    assert.match(await officer.text(), new RegExp(shortFormId));
+    assert.match(await officer.text(), new RegExp(literally(shortFormId)));
     const noReason = await sessions.operator.post('/console/records', { _csrf: await sessions.operator.csrf(), nhsNumber: '9000000009' });
     assert.equal(noReason.status, 400);
     assert.match(await noReason.text(), /Check the field &#39;reason&#39;|Check the field 'reason'/);
     const own = await (await sessions.patient.get('/console/records')).text();
-    assert.match(own, new RegExp(`${shortFormId}[\\s\\S]*${pointerId}`));
+    assert.match(own, new RegExp(`${literally(shortFormId)}[\\s\\S]*${literally(pointerId)}`));
     // The patient's form post names another patient: they still see only their own record.
     const other = await sessions.patient.post('/console/records', { _csrf: await sessions.patient.csrf(), nhsNumber: '9000000017', reason: 'Patient request' });
     assert.doesNotMatch(await other.text(), /9000000017/);
