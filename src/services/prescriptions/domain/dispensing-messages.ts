@@ -1,6 +1,6 @@
 import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
-import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, type Json } from './fhir.js';
+import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
 
 /**
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
@@ -73,7 +73,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
       diagnostics: 'Expected all MedicationDispenses to have the same value for MedicationDispense.extension:prescriptionNonDispensingReason' };
   }
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
-  if (!outcome) return invalid(`Task business status '${String(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
+  if (!outcome) return invalid(`Task business status '${textOf(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
   const items = new Map<string, ItemStatus>();
   for (const [i, dispense] of dispenses.entries()) {
@@ -84,7 +84,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     const status = itemStatusOfCode(code);
     if (!status) {
       return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
-        diagnostics: `MedicationDispense.type '${String(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
+        diagnostics: `MedicationDispense.type '${textOf(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
     }
     items.set(itemId, status);
   }
@@ -122,7 +122,7 @@ const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EP
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
-    ? asArray(claim.prescription.extension).filter(isObject).find((e) => String(e.url).endsWith('Extension-DM-GroupIdentifier'))
+    ? asArray(claim.prescription.extension).filter(isObject).find((e) => textOf(e.url).endsWith('Extension-DM-GroupIdentifier'))
     : undefined;
   const short = group ? asArray(group.extension).filter(isObject).find((e) => e.url === 'shortForm') : undefined;
   const id = isObject(short?.valueIdentifier) ? short.valueIdentifier.value : undefined;

@@ -4,6 +4,12 @@ export type Json = Record<string, unknown>;
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+/**
+ * A JSON value as text, for a diagnostic or a comparison. Never throws: `String()` does on an
+ * object that JSON gave its own `toString` key (`{"toString": ""}`), which fast-check found.
+ */
+export const textOf = (v: unknown): string => (typeof v === 'string' ? v : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
+
 export const SYSTEMS = {
   nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
   ods: 'https://fhir.nhs.uk/Id/ods-organization-code',
@@ -38,7 +44,7 @@ export const resourcesOf = (entries: Entry[], type: string) => entries.filter((e
 export function resolve(entries: Entry[], reference: unknown): Json | undefined {
   const ref = isObject(reference) && typeof reference.reference === 'string' ? reference.reference : undefined;
   if (!ref) return undefined;
-  return entries.find((e) => e.fullUrl === ref || `${String(e.resource.resourceType)}/${String(e.resource.id)}` === ref)?.resource;
+  return entries.find((e) => e.fullUrl === ref || `${textOf(e.resource.resourceType)}/${textOf(e.resource.id)}` === ref)?.resource;
 }
 
 export function messageEventOf(entries: Entry[]): string | undefined {

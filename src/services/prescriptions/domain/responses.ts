@@ -12,7 +12,7 @@ const repeatInformation = (repeat: { issue: number; issues: number }, type: 'val
   url: REPEAT_INFORMATION,
   extension: [{ url: 'numberOfRepeatsAllowed', [type]: repeat.issues - 1 }, { url: 'numberOfRepeatsIssued', [type]: repeat.issue - 1 }],
 });
-import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, type Json } from './fhir.js';
+import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, textOf, type Json } from './fhir.js';
 
 /** The wire shapes EPS answers with, built from what the Spine holds (spec examples beside each). */
 const instant = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, '+00:00');
@@ -43,7 +43,7 @@ export function cancelResponse(order: Json, itemId: string, code: CancellationRe
       ...asArray(request.resource.extension).filter((e) => isObject(e) && e.url !== STATUS_HISTORY),
     ],
   };
-  const kept = entries.filter((e) => ['Patient', 'Practitioner', 'PractitionerRole', 'Organization'].includes(String(e.resource.resourceType)));
+  const kept = entries.filter((e) => ['Patient', 'Practitioner', 'PractitionerRole', 'Organization'].includes(textOf(e.resource.resourceType)));
   const patient = kept.find((e) => e.resource.resourceType === 'Patient');
   const responseHeader = {
     resourceType: 'MessageHeader',
@@ -77,13 +77,13 @@ const searchset = (entries: Json[], now: Date, self?: string): Json => {
 
 /** `Task/$release` (examples/spec/dispensing/release/*-res.json): the prescriptions released, and those that failed. */
 export function releaseParameters(passed: Json[], failed: Json[], now: Date, self: string): Json {
-  const asEntry = (resource: Json) => ({ fullUrl: `urn:uuid:${String(resource.id ?? randomUUID())}`, search: { mode: 'match' }, resource });
+  const asEntry = (resource: Json) => ({ fullUrl: `urn:uuid:${textOf(resource.id ?? randomUUID())}`, search: { mode: 'match' }, resource });
   return {
     resourceType: 'Parameters',
     id: randomUUID(),
     parameter: [
       { name: 'passedPrescriptions', resource: searchset(passed.map(asEntry), now, self) },
-      { name: 'failedPrescriptions', resource: searchset(failed.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })), now) },
+      { name: 'failedPrescriptions', resource: searchset(failed.map((resource) => ({ fullUrl: `urn:uuid:${textOf(resource.id)}`, resource })), now) },
     ],
   };
 }
