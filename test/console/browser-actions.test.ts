@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, literally, prescriptionAndPointerFor } from '../support/console.js';
+import { DEMO_IDENTITIES, prescriptionAndPointerFor } from '../support/console.js';
+import { literally } from '../support/literally.js';
 import { accessibilityViolations, readPatient, screenshot, signedIn } from '../support/browser.js';
 import { MB1, meshAuthorization, V2 } from '../messaging/support/mesh-client.js';
 

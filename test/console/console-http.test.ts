@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { DEMO_IDENTITIES, consoleLogin, literally, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
+import { DEMO_IDENTITIES, consoleLogin, prescriptionAndPointerFor, type ConsoleLogin } from '../support/console.js';
+import { literally } from '../support/literally.js';
 import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/console/pages.js';
 import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
 import { createAppAndToken } from '../support/identity.js';

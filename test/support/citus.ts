@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
+import { literally } from './literally.js';
 
 /** deploy/citus-tables.json */
 export interface Classification {
@@ -59,7 +60,6 @@ function tablesIn(sql: string, tables: readonly string[]): Occurrence[] {
   return found;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The static check behind "every query joining patient-scoped tables carries the NHS number": in
@@ -78,7 +78,7 @@ export function joinsWithoutNhsNumber(sql: string, tables: readonly string[]): s
   const usingNhs = /\busing\s*\(\s*nhs_number\b/i.test(flat);
   const problems: string[] = [];
   for (const { table, alias } of occurrences) {
-    const a = escape(alias);
+    const a = literally(alias);
     const equal = [...flat.matchAll(new RegExp(`\\b${a}\\.nhs_number\\s*=\\s*([a-z_][a-z0-9_]*)\\.nhs_number\\b`, 'gi'))]
       .concat([...flat.matchAll(new RegExp(`\\b([a-z_][a-z0-9_]*)\\.nhs_number\\s*=\\s*${a}\\.nhs_number\\b`, 'gi'))])
       .some((m) => m[1] !== alias);
@@ -95,6 +95,6 @@ function pinnedToOnePatient(flat: string, occurrences: Occurrence[]): boolean {
   const reads = occurrences.filter((o) => !o.written);
   const bare = [...flat.matchAll(new RegExp(`(?<![.\\w])nhs_number\\s*=\\s*\\$${pin}\\b`, 'gi'))].length;
   return reads.filter((o) => !o.aliased).length <= bare
-    && reads.filter((o) => o.aliased).every((o) => new RegExp(`\\b${escape(o.alias)}\\.nhs_number\\s*=\\s*\\$${pin}\\b`, 'i').test(flat));
+    && reads.filter((o) => o.aliased).every((o) => new RegExp(`\\b${literally(o.alias)}\\.nhs_number\\s*=\\s*\\$${pin}\\b`, 'i').test(flat));
 }
 joinsWithoutNhsNumber.tablesIn = tablesIn;

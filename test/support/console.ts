@@ -75,9 +75,3 @@ export async function prescriptionAndPointerFor(spine: TestSpine, nhsNumber: str
   const pointerId = created.headers.get('location')!.split('/').pop()!;
   return { shortFormId: shortFormIdOf(order), pointerId, pointerUrl: body.content[0]!.attachment.url };
 }
-
-/**
- * Text to match as itself inside a RegExp. A short-form id may end in '+', its MOD 37-2 check
- * character: unescaped, `A49A26-A83008-D2F48+` would mean "one or more 8s".
- */
-export const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -74,7 +74,7 @@ describe('the signed fragments of a prescription', () => {
         parent[path[path.length - 1]!] = value;
       });
       assert.match(digestOf(bundle), /^[A-Za-z0-9+/]{43}=$/);
-    // Found by CI: an object with its own `toString` key made String() throw while resolving references.
+      // The examples: found by CI, an object with its own `toString` key made String() throw while resolving references.
     }), { numRuns: 2000, examples: [[['entry', 4, 'resource', 'resourceType'], { toString: '' }], [['entry', 4, 'resource', 'id'], { valueOf: 1, toString: [] }]] });
   });
 });
