@@ -64,6 +64,7 @@ const nhs = plan.nhsNumbers;
 const INJECTIONS = [
   "' OR '1'='1", "'; DROP TABLE patients; --", '"; SELECT pg_sleep(10); --', '$1', '%', '_', '\\', '\\u0000',
   '<script>alert(1)</script>', '../../../../etc/passwd', '${jndi:ldap://x}', '{{7*7}}', '__proto__', 'constructor',
+  'toString', 'valueOf', 'hasOwnProperty', 'toJSON',
   '%00', '%ZZ', '%ED%A0%80', '\u0000', '\uD800', '\uDFFF', '\uFFFF', '😀', 'null', 'undefined', 'NaN', '-0', '1e309',
 ];
 const BAD_NHS = ['0000000000', '9000000000', '1234567890', '123456789', '90000000091', 'abcdefghij', ' 9000000009', '9000000009 ', '９００００００００９', '-9000000009', '9000000009\u0000', ''];
@@ -83,6 +84,9 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
   { weight: 1, arbitrary: fc.array(string, { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.dictionary(string, string, { maxKeys: 3 }) },
+  // Objects whose own keys shadow what String(), template literals and `in` reach for.
+  { weight: 1, arbitrary: fc.constantFrom('{"toString":""}', '{"valueOf":1,"toString":{}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":1}}', '{"toJSON":"x"}')
+    .map((text) => JSON.parse(text) as unknown) },
   { weight: 1, arbitrary: fc.integer({ min: 50, max: 3_000 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown) },
 );
 /** A value of another JSON type than `like`. */
