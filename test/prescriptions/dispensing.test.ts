@@ -238,6 +238,16 @@ describe('EPS dispensing API', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('one pharmacy releasing one prescription 16 times at once (distinct X-Request-IDs) is answered each time, in turn: no 503', async () => {
+    const order = await newPrescription();
+    const headers = await pharmacy('FA565');
+    const answers = await Promise.all(Array.from({ length: 16 }, () => release('FA565', shortFormIdOf(order), { ...headers, 'x-request-id': randomUUID() })));
+    assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200), JSON.stringify(answers.find((a) => a.status !== 200)?.body));
+    for (const answer of answers) assert.deepEqual(passed(answer).entry.map((e: Json) => shortFormIdOf(e.resource)), [shortFormIdOf(order)]);
+    const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'released'`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].n, 16, 'each release recorded once');
+  });
+
   it('runs the lifecycle: partial then full dispense, withdraw, dispense again, claim, amend the claim; each step as the examples answer', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -27,6 +27,16 @@ describe('EPS in sandbox mode', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('orders of one id sent at once (test suites replaying one example in parallel) each replace the prescription: all 200, one remains', async () => {
+    const order = example('spec/prescribing/prescription-order/eRD-primary-example-req.json');
+    const answers = await Promise.all(Array.from({ length: 16 }, () => post('/fhir-prescribing/FHIR/R4/$process-message', order, { 'x-request-id': crypto.randomUUID() })));
+    assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200), JSON.stringify(answers.find((a) => a.status !== 200)?.body));
+    const { rows } = await spine.ctx.db.query(`
+      SELECT (SELECT count(*)::int FROM prescriptions.prescriptions WHERE short_form_id = '24F5DA-A83008-7EFE6Z') AS prescriptions,
+             (SELECT count(*)::int FROM prescriptions.history WHERE short_form_id = '24F5DA-A83008-7EFE6Z') AS history`);
+    assert.deepEqual(rows[0], { prescriptions: 1, history: 1 });
+  });
+
   it('a release for a pharmacy with nothing nominated answers 200 with empty passed and failed bundles', async () => {
     const body = structuredClone(example('spec/dispensing/release/acute-primary-example-req.json'));
     body.parameter = body.parameter.filter((p: Json) => p.name !== 'group-identifier');

@@ -109,8 +109,15 @@ export async function shortFormIdTaken(db: Queryable, shortFormId: string): Prom
   return (await nhsNumbersOf(db, 'locate', shortFormId)) !== undefined;
 }
 
-/** Sandbox mode, where a known id is accepted again: the earlier prescription with the id, its history and its claim, removed. */
+/**
+ * Sandbox mode, where a known id is accepted again: the earlier prescription with the id, its history
+ * and its claim, removed. `db` is the order's transaction: the lock on the id holds until it ends.
+ */
 export async function removePrescription(db: Queryable, shortFormId: string): Promise<void> {
+  // Orders of one id queue here for the transaction: the second then sees (and removes) what the
+  // first wrote, where without it each would delete the rows of its own snapshot and find the id
+  // taken by the other's, decided again until it gave up (concurrent test suites replaying one example).
+  await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`prescriptions.short-form-id:${shortFormId}`]);
   await db.query(
     `WITH released AS (DELETE FROM prescriptions.short_form_ids WHERE short_form_id = $1 RETURNING short_form_id, nhs_number),
        history AS (DELETE FROM prescriptions.history h USING released WHERE h.nhs_number = released.nhs_number AND h.short_form_id = released.short_form_id)
@@ -135,21 +142,25 @@ export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'versio
   }];
 }
 
-/** The prescription and its order, as it is now (its `version` guards a change: no lock is taken); `db` the pool. */
-export async function readOrderedPrescription(db: Queryable, shortFormId: string): Promise<OrderedPrescription | undefined> {
+/**
+ * The prescription and its order, as it is now: its `version` guards a change. No lock is taken
+ * unless `lock` (`db` then a transaction): the row is locked until it ends, so a change decided
+ * from it cannot be overtaken. A single-shard statement under Citus (the full key).
+ */
+export async function readOrderedPrescription(db: Queryable, shortFormId: string, lock = false): Promise<OrderedPrescription | undefined> {
   const nhsNumber = await nhsNumbersOf(db, 'locate', shortFormId);
   if (nhsNumber === undefined) return undefined;
-  const { rows } = await db.query({ name: 'eps-read-ordered',
-    text: `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
+  const { rows } = await db.query({ name: lock ? 'eps-lock-ordered' : 'eps-read-ordered',
+    text: `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2${lock ? ' FOR UPDATE' : ''}`, values: [nhsNumber, shortFormId] });
   return rows[0] ? orderedRowOf(rows[0]) : undefined;
 }
 
-/** The prescription as it is now (its `version` guards a change: no lock is taken); `db` the pool. */
-export async function readPrescription(db: Queryable, shortFormId: string): Promise<PrescriptionRow | undefined> {
+/** The prescription as it is now, as `readOrderedPrescription` reads it, without its order. */
+export async function readPrescription(db: Queryable, shortFormId: string, lock = false): Promise<PrescriptionRow | undefined> {
   const nhsNumber = await nhsNumbersOf(db, 'locate', shortFormId);
   if (nhsNumber === undefined) return undefined;
-  const { rows } = await db.query({ name: 'eps-read',
-    text: `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2`, values: [nhsNumber, shortFormId] });
+  const { rows } = await db.query({ name: lock ? 'eps-lock' : 'eps-read',
+    text: `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2${lock ? ' FOR UPDATE' : ''}`, values: [nhsNumber, shortFormId] });
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 

@@ -39,8 +39,8 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>, row: Prescript
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
-async function currentPrescription(db: Queryable, shortFormId: string, nhsNumber?: string): Promise<PrescriptionRow> {
-  const row = await readPrescription(db, shortFormId);
+async function currentPrescription(db: Queryable, shortFormId: string, nhsNumber: string | undefined, lock: boolean): Promise<PrescriptionRow> {
+  const row = await readPrescription(db, shortFormId, lock);
   if (!row) throw epsError(EPS_ERRORS.PRESCRIPTION_NOT_FOUND, `Prescription ${shortFormId} not found`);
   if (nhsNumber !== undefined && nhsNumber !== row.nhsNumber) {
     throw failureToProcess('the NHS number does not match the prescription');
@@ -67,12 +67,12 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
   const request = valueOf(readRelease(body));
   assertActsFor(caller, request.owner, 'The releasing pharmacy');
   const released: Array<OrderedPrescription & { items: Items; repeat?: RepeatIssues }> = [];
-  const answer = await answerOnce(ctx, caller, 'release', async (db, writes) => {
+  const answer = await answerOnce(ctx, caller, 'release', async (db, writes, lock) => {
     const now = ctx.clock.now();
     const window = repeatWindow(ctx, now);
     released.length = 0;
     if (request.shortFormId) {
-      const row = await readOrderedPrescription(db, request.shortFormId);
+      const row = await readOrderedPrescription(db, request.shortFormId, lock);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
       if (!recorded.ok) throw refusalError(recorded, row);
@@ -95,8 +95,8 @@ async function applyToPrescription(
 ): Promise<Applied> {
   assertActsFor(caller, target.dispenser, 'The dispensing organisation');
   let nhsNumber = target.nhsNumber;
-  const answer = await answerOnce(ctx, caller, operation, async (db, writes) => {
-    const row = await currentPrescription(db, target.shortFormId, target.nhsNumber);
+  const answer = await answerOnce(ctx, caller, operation, async (db, writes, lock) => {
+    const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
     if (!recorded.ok) throw refusalError(recorded, row);

@@ -28,18 +28,23 @@ const ATTEMPTS = 5;
  * now, where the other's effect counts (of two pharmacies releasing one prescription, the second is
  * told it is with another dispenser; of two orders with one prescription id, the second is a
  * duplicate). When a retry of the same request got its answer in first (even while this one ran, so
- * that this one was refused or lost its race), that answer is given. `locking`: `work` runs in a
- * transaction and may lock what it reads (a nominated release skips the prescriptions another
- * release holds; the sandbox's order replaces an earlier prescription with its id).
+ * that this one was refused or lost its race), that answer is given.
+ *
+ * Once another change has got in first, the next attempt runs in a transaction and `work` is asked
+ * to `lock` the rows it decides from (`SELECT … FOR UPDATE`): a change decided under that lock
+ * cannot be overtaken, so a prescription many callers change at once (one pharmacy's system sending
+ * its release twice over, say) is changed by each in turn instead of sending one away with a 503.
+ * `locking`: every attempt runs so (a nominated release skips the prescriptions another release
+ * holds; the sandbox's order replaces an earlier prescription with its id).
  */
 export async function answerOnce(
-  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch) => Promise<Answer>,
+  ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch, lock: boolean) => Promise<Answer>,
   options: { locking?: boolean } = {},
 ): Promise<SentAnswer> {
   const requestId = caller.requestId;
-  const attempt = async (db: Queryable): Promise<SentAnswer> => {
+  const attempt = async (db: Queryable, lock: boolean): Promise<SentAnswer> => {
     const writes = new WriteBatch();
-    const answer = await work(db, writes);
+    const answer = await work(db, writes, lock);
     const text = JSON.stringify(answer.body);
     if (requestId !== undefined) writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text }), 1);
     await writes.run(db);
@@ -53,7 +58,8 @@ export async function answerOnce(
   if (earlier) return earlier;
   for (let n = 1; ; n++) {
     try {
-      return await (options.locking ? ctx.db.tx((tx) => attempt(tx)) : attempt(ctx.db));
+      const lock = options.locking === true || n > 1;
+      return await (lock ? ctx.db.tx((tx) => attempt(tx, true)) : attempt(ctx.db, false));
     } catch (err) {
       // A refusal may be the first attempt's own doing (a retry that arrived as it committed finds
       // its prescription taken): then the first's answer is the answer.

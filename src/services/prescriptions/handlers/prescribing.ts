@@ -120,9 +120,9 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   const itemId = message.itemIds[0]!;
   const messageId = caller.requestId ?? message.shortFormId;
-  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (db, writes) => {
+  const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (db, writes, lock) => {
     const now = ctx.clock.now();
-    const row = await readOrderedPrescription(db, message.shortFormId);
+    const row = await readOrderedPrescription(db, message.shortFormId, lock);
     if (!row) throw epsError(EPS_ERRORS['R-0008']);
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });
