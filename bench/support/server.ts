@@ -10,7 +10,8 @@ export interface ServerProcess {
   /** Resident set size in MB, now. */
   rssMb(): number;
   /** Samples RSS every `everyMs` until the returned function is called; that returns the peak. */
-  sampleRss(everyMs?: number): () => { peakMb: number; samples: number };
+  /** Samples the server's RSS until the returned function is called: its peak, and what it was at the start. */
+  sampleRss(everyMs?: number): () => { peakMb: number; startMb: number; samples: number };
   stop(): Promise<void>;
 }
 
@@ -73,7 +74,8 @@ export async function startServerProcess(command: ServerCommand): Promise<Server
     pid,
     rssMb: () => rssOf(pid),
     sampleRss(everyMs = 250) {
-      let peakMb = rssOf(pid);
+      const startMb = rssOf(pid);
+      let peakMb = startMb;
       let samples = 1;
       const timer = setInterval(() => {
         try {
@@ -85,7 +87,7 @@ export async function startServerProcess(command: ServerCommand): Promise<Server
       }, everyMs);
       return () => {
         clearInterval(timer);
-        return { peakMb, samples };
+        return { peakMb, startMb, samples };
       };
     },
     async stop() {
