@@ -1,4 +1,4 @@
-import { fakerEN_GB } from '@faker-js/faker';
+import { faker as fakerEN_GB } from '@faker-js/faker/locale/en_GB';
 import { Random, WeightedPicker, parseWeightedTable } from './random.js';
 import { SURNAMES } from './data/surnames.js';
 import { SURNAME_TAIL, TAIL_SHARE } from './data/surname-tail.js';
