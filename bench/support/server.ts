@@ -9,8 +9,7 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size in MB, now. */
   rssMb(): number;
-  /** Samples RSS every `everyMs` until the returned function is called; that returns the peak. */
-  /** Samples the server's RSS until the returned function is called: its peak, and what it was at the start. */
+  /** Samples RSS every `everyMs` until the returned function is called, which returns the peak and the RSS at the start. */
   sampleRss(everyMs?: number): () => { peakMb: number; startMb: number; samples: number };
   stop(): Promise<void>;
 }

@@ -4,12 +4,13 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { example, type Json } from './support.js';
 
 /**
- * Objects whose own keys shadow what `String()`, template literals and `+ ''` call (`toString`,
- * `valueOf`): CI's fast-check once found one reaching a `String()` in EPS's domain code as a 500.
- * Here every value of NHS England's example requests is replaced by such an object in turn, and
- * every object of them is given such a key, and each request is sent to its operation in sandbox
- * mode (so it gets past authentication and signatures to the parsing): never a 5xx, always an
- * OperationOutcome when refused.
+ * Objects with an own `toString` key, which shadows what `String()`, template literals and `+ ''`
+ * call: CI's fast-check once found one reaching a `String()` in EPS's domain code as a 500. Here
+ * every value of NHS England's example requests is replaced by such an object in turn, and every
+ * object of them is given such a key, and each request is sent to its operation in sandbox mode (so
+ * it gets past authentication and signatures to the parsing): never a 5xx, always an
+ * OperationOutcome when refused. (The fuzz suite sends `valueOf`, `hasOwnProperty` and `toJSON`
+ * keys too, at random.)
  */
 const P = '/fhir-prescribing/FHIR/R4';
 const D = '/fhir-dispensing/FHIR/R4';
@@ -54,7 +55,7 @@ function* variantsOf(body: Json): Generator<{ where: string; body: unknown }> {
   }
 }
 
-describe('EPS: objects that shadow toString or valueOf at any depth of a request', () => {
+describe('EPS: objects with their own toString at any depth of a request', () => {
   let spine: TestSpine;
   before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
   after(async () => { await spine?.close(); });

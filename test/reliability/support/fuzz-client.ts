@@ -84,7 +84,7 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
   { weight: 1, arbitrary: fc.array(string, { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.dictionary(string, string, { maxKeys: 3 }) },
-  // Objects whose own keys shadow what String(), template literals and `in` reach for.
+  // Objects whose own keys shadow what String(), template literals and method calls (hasOwnProperty, toJSON) reach for.
   { weight: 1, arbitrary: fc.constantFrom('{"toString":""}', '{"valueOf":1,"toString":{}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":1}}', '{"toJSON":"x"}')
     .map((text) => JSON.parse(text) as unknown) },
   { weight: 1, arbitrary: fc.integer({ min: 50, max: 3_000 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown) },
