@@ -60,7 +60,6 @@ function tablesIn(sql: string, tables: readonly string[]): Occurrence[] {
   return found;
 }
 
-
 /**
  * The static check behind "every query joining patient-scoped tables carries the NHS number": in
  * a text naming two or more of `tables` (a join, a correlated subquery, a semi-join), each of
