@@ -155,7 +155,13 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(released.body.parameter.map((p: Json) => p.name), expected.parameter.map((p: Json) => p.name));
     assert.equal(passed(released).total, 1);
     assert.equal(shortFormIdOf(passed(released).entry[0].resource), shortFormIdOf(order));
-    assert.ok(passed(released).entry[0].resource.entry.some((e: Json) => e.resource.resourceType === 'Provenance'));
+    const bundle = passed(released).entry[0].resource;
+    const provenance = bundle.entry.find((e: Json) => e.resource.resourceType === 'Provenance');
+    assert.ok(provenance, 'the signature is handed over');
+    // Its MessageHeader names what the prescriber's did, then the signature, as the spec's release answers do.
+    const header = bundle.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource;
+    const sentHeader = order.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource;
+    assert.deepEqual(header.focus, [...sentHeader.focus, { reference: provenance.fullUrl }]);
     assert.equal(await statusOf(order), '0002');
   });
 

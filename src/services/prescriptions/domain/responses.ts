@@ -116,7 +116,23 @@ export function releasedBundle(order: Json, now: Date, items: Items = {}, repeat
     const basedOn = repeat ? { basedOn: [{ extension: [repeatInformation(repeat, 'valueInteger')] }] } : {};
     return { ...e, resource: { ...e.resource, extension: [...kept, ...cancelled, dispensingInformation(status)], ...basedOn, ...(status === 'cancelled' ? { status: 'cancelled' } : {}) } };
   });
-  return { ...order, timestamp: instant(now), entry };
+  return { ...order, timestamp: instant(now), entry: withSignatureInFocus(entry) };
+}
+
+/**
+ * The released order's MessageHeader names its signature too: the prescriber's focus (the items,
+ * the prescriber's role, the patient) was written before `$prepare`, when the Provenance did not
+ * exist, and EPS's release answers list it last (examples/spec/dispensing/release/*-res.json).
+ */
+function withSignatureInFocus(entry: unknown[]): unknown[] {
+  const provenance = entry.find((e) => isObject(e) && isObject(e.resource) && e.resource.resourceType === 'Provenance') as Json | undefined;
+  const headerAt = entry.findIndex((e) => isObject(e) && isObject(e.resource) && e.resource.resourceType === 'MessageHeader');
+  if (!provenance || typeof provenance.fullUrl !== 'string' || headerAt < 0) return entry;
+  const header = (entry[headerAt] as Json).resource as Json;
+  const focus = asArray(header.focus);
+  if (focus.some((f) => isObject(f) && f.reference === provenance.fullUrl)) return entry;
+  const named = { ...(entry[headerAt] as Json), resource: { ...header, focus: [...focus, { reference: provenance.fullUrl }] } };
+  return entry.map((e, i) => (i === headerAt ? named : e));
 }
 
 export interface TrackedPrescription {
