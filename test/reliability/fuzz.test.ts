@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSpineOnOwnPostgres, startTestSpine, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
 
@@ -14,7 +15,10 @@ import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
  * the handlers: bad JSON, wrong types at every depth, huge and unicode values (lone surrogates,
  * NUL), injection strings, bad NHS numbers, odd headers, oversized bodies, concurrent duplicates.
  * Never a 5xx, never a crash, always the API's error shape, and nothing stored from an invalid
- * write. The client runs in its own process so the server keeps this one's event loop.
+ * write. The client runs in its own process so the server keeps this one's event loop. Then the
+ * same again (5% as many) with the database killed and held down: every route still answers, at
+ * once, and a request that needs the database gets its API's 503, in the API's shape, with
+ * Retry-After; any other 5xx is a failure.
  *
  * OPENSPINE_FUZZ_CASES (default 100,000 in all) and OPENSPINE_FUZZ_SEED make a run larger or
  * replay one; the seed is printed.
@@ -22,6 +26,8 @@ import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
 const TOTAL = Number(process.env.OPENSPINE_FUZZ_CASES ?? 100_000);
 const SEED = Number(process.env.OPENSPINE_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const INVALID_WRITES = Math.round(TOTAL * 0.15);
+/** Sent with the database down, on top of TOTAL. */
+const WITH_DATABASE_DOWN = Math.round(TOTAL * 0.05);
 const CLIENT = fileURLToPath(new URL('./support/fuzz-client.ts', import.meta.url));
 const NHS_NUMBERS = ['9000000009', '9000000017', '9000000025', '9000000033'];
 const ODS = 'A83008';
@@ -74,6 +80,22 @@ function report(label: string, result: FuzzResult) {
   console.log(`fuzz ${label}: ${result.tried} requests in ${(result.ms / 1000).toFixed(1)} s (seed ${result.seed}); statuses ${histogram}`);
 }
 
+/** A plan for every route of `spine`, with an application granted every activity (and NRL pointer types). */
+async function planFor(spine: TestSpine): Promise<FuzzPlan> {
+  const app = await createAppAndToken(spine, { odsCode: ODS });
+  // The fuzzing application may produce pointers, so NRL writes get past its permission check.
+  const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
+    method: 'PUT', headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(['http://snomed.info/sct|736253002', 'http://snomed.info/sct|1363501000000100']),
+  });
+  assert.equal(granted.status, 200, await granted.text());
+  return {
+    url: spine.url, token: app.token, odsCode: ODS, nhsNumbers: NHS_NUMBERS,
+    routes: spine.app.routeTable.filter((r) => r.url !== '/metrics'),
+    cases: 0, batch: 200, concurrency: 12, seed: SEED, meshPassword: 'password', meshSharedKey: spine.config.meshSharedKey,
+  };
+}
+
 describe('fuzz: malformed requests to every route of every service', () => {
   let spine: TestSpine;
   let db: pg.Pool;
@@ -84,18 +106,7 @@ describe('fuzz: malformed requests to every route of every service', () => {
   before(async () => {
     spine = await startTestSpine({ log: server.log });
     db = new pg.Pool({ connectionString: spine.databaseUrl, max: 2 });
-    const app = await createAppAndToken(spine, { odsCode: ODS });
-    // The fuzzing application may produce pointers, so NRL writes get past its permission check.
-    const granted = await fetch(`${spine.url}/admin/record-locator/permissions/${app.principal.appId}/${ODS}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(['http://snomed.info/sct|736253002', 'http://snomed.info/sct|1363501000000100']),
-    });
-    assert.equal(granted.status, 200, await granted.text());
-    plan = {
-      url: spine.url, token: app.token, odsCode: ODS, nhsNumbers: NHS_NUMBERS,
-      routes: spine.app.routeTable.filter((r) => r.url !== '/metrics'),
-      cases: 0, batch: 200, concurrency: 12, seed: SEED, meshPassword: 'password', meshSharedKey: spine.config.meshSharedKey,
-    };
+    plan = await planFor(spine);
   });
   after(async () => {
     await db?.end();
@@ -125,5 +136,43 @@ describe('fuzz: malformed requests to every route of every service', () => {
     // Still up, and still answering.
     const ping = await fetch(`${spine.url}/_ping`);
     assert.equal(ping.status, 200);
+  });
+});
+
+describe('fuzz with the database down: every route still answers, a 5xx only as its API\'s 503', () => {
+  let own: SpineOnOwnPostgres;
+  let plan: FuzzPlan;
+  const server = serverLog();
+  before(async () => {
+    // Its own PostgreSQL, killed here; tight timeouts, as a deployment would set them.
+    own = await startSpineOnOwnPostgres({ log: server.log, env: { OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '1500' } });
+    plan = await planFor(own.spine);
+  });
+  after(async () => {
+    await own?.close();
+  });
+
+  it('any request to any route with PostgreSQL refusing connections: answered at once, in the API\'s shape, its 503 with Retry-After', { timeout: 600_000 }, async () => {
+    const supervisor = own.postgres.supervisorPid();
+    // Hold the supervisor so PostgreSQL stays down, then kill PostgreSQL.
+    process.kill(supervisor, 'SIGSTOP');
+    let result: FuzzResult & { failure?: string };
+    try {
+      process.kill(own.postgres.postmasterPid(), 'SIGKILL');
+      await sleep(300);
+      result = await runClient({ ...plan, cases: WITH_DATABASE_DOWN, seed: SEED + 2, databaseDown: true });
+    } finally {
+      process.kill(supervisor, 'SIGCONT');
+    }
+    report('database down', result);
+    assert.deepEqual(result.violations, [], `${result.failure ?? ''}\nserver log (warnings and errors, latest last):\n${server.lines.join('\n')}`);
+    assert.ok(result.tried >= WITH_DATABASE_DOWN);
+    assert.ok((result.histogram['503'] ?? 0) > 0, 'requests that need the database met its absence');
+    // Back by itself once PostgreSQL is.
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${own.spine.url}/_status`)).status !== 200) {
+      assert.ok(Date.now() < deadline, 'not recovered within 30 s');
+      await sleep(200);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { IssueSeverity } from '../fhir/operation-outcome.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../db/faults.js';
 
 /** One catalogue entry: everything needed to answer an error on the wire. */
 export interface ErrorSpec {
@@ -26,6 +27,10 @@ export class SpineError extends Error {
   ) {
     super(diagnostics ?? spec.display);
     this.name = 'SpineError';
+    // Every 503 tells the client when to come back (RFC 9110 §10.2.3), whichever handler renders it.
+    if (spec.status === 503 && !Object.keys(options.headers ?? {}).some((name) => name.toLowerCase() === 'retry-after')) {
+      this.options = { ...options, headers: { ...options.headers, 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } };
+    }
   }
 }
 

@@ -27,7 +27,15 @@ export interface FuzzPlan {
   invalidWritesOnly?: boolean;
   meshPassword: string;
   meshSharedKey: string;
+  /**
+   * The database refuses connections: a request that needs it must get its API's 503 (in the API's
+   * error shape, with Retry-After) within DOWN_ANSWER_MS; any other 5xx is still a violation.
+   */
+  databaseDown?: boolean;
 }
+
+/** How long a request may take while the database is known to be down: a refusal, not a wait. */
+const DOWN_ANSWER_MS = 5_000;
 
 export interface FuzzResult {
   tried: number;
@@ -336,7 +344,7 @@ function decodeURIComponentSafe(s: string): string {
 
 // ---- checks ---------------------------------------------------------------------------------
 
-interface Answer { status: number; contentType: string; body: string }
+interface Answer { status: number; contentType: string; body: string; retryAfter?: string }
 
 /** Sends the head and part of the body on a raw socket, then half-closes: the body never completes. */
 function sendTruncated(c: Case): Promise<Answer> {
@@ -375,7 +383,10 @@ function send(c: Case): Promise<Answer> {
       req = request({ host: base.hostname, port: base.port, method: c.method, path: c.path, headers, agent: own ? false : agent }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (part: Buffer) => parts.push(part));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(parts).toString('utf8') }));
+        res.on('end', () => resolve({
+          status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(parts).toString('utf8'),
+          ...(res.headers['retry-after'] === undefined ? {} : { retryAfter: String(res.headers['retry-after']) }),
+        }));
         res.on('error', (err) => resolve({ status: -1, contentType: '', body: String(err) }));
       });
     } catch (err) {
@@ -386,6 +397,19 @@ function send(c: Case): Promise<Answer> {
     req.on('error', (err) => resolve({ status: -1, contentType: '', body: String(err) }));
     req.end(c.body);
   });
+}
+
+/** With the database down, the one 5xx a request may get: its API's 503, in the API's error shape, with Retry-After. */
+function unavailableProblem(c: Case, answer: Answer): string | undefined {
+  if (answer.status !== 503) return `${answer.status}`;
+  // Cut short on the wire: only the status was read (sendTruncated keeps no headers).
+  if (c.truncated) return undefined;
+  // A health check may answer its own document, failing because the database is (or its API's 503, below).
+  if (/\/(_status|healthcheck\/deep)$/.test(c.path.split('?')[0]!) && /"status"\s*:\s*"fail"/.test(answer.body)) return undefined;
+  const path = c.path;
+  if (!(Number(answer.retryAfter) >= 1)) return `503 without Retry-After (${answer.retryAfter ?? 'none'})`;
+  const shape = errorShapeProblem(path, answer);
+  return shape ? `503 ${shape}` : undefined;
 }
 
 /** Whether a refusal is in the API's own error shape. */
@@ -431,6 +455,7 @@ async function check(c: Case): Promise<string[]> {
   const took = Date.now() - t0;
   if (took > 200) slow.push([took, `${c.method} ${c.path.slice(0, 120)} ${answers[0]?.status} ${c.body?.length ?? 0}B`]);
   const problems: string[] = [];
+  if (plan.databaseDown && took > DOWN_ANSWER_MS) problems.push(`answered in ${took} ms with the database down: ${describeCase(c)}`);
   for (const answer of answers) {
     tried += 1;
     histogram[answer.status] = (histogram[answer.status] ?? 0) + 1;
@@ -440,7 +465,7 @@ async function check(c: Case): Promise<string[]> {
     let problem: string | undefined;
     if (answer.status < 0 && (c.body?.length ?? 0) > 5 * 1024 * 1024) continue; // refused mid-upload: the server may close at once
     if (answer.status < 0) problem = `connection failed: ${answer.body}`;
-    else if (answer.status >= 500) problem = `${answer.status}`;
+    else if (answer.status >= 500) problem = plan.databaseDown ? unavailableProblem(c, answer) : `${answer.status}`;
     // A body cut short on the wire is a framing error, answered (if at all) by Node's HTTP parser
     // before any route's error handler: only its status is checked.
     else if (answer.status >= 400 && c.method !== 'HEAD' && !c.truncated) {

@@ -9,9 +9,8 @@ export const NDOP_JSON = 'application/json+fhir; charset=utf-8';
 export const sendNdop = (reply: FastifyReply, status: number, resource: unknown) => reply.code(status).type(NDOP_JSON).send(resource);
 
 function ndopErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const classified = err instanceof SpineError
-    ? { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers }
-    : classifyError(err, request);
+  // The platform's classification for every error, the service's own too: it gives each 503 its Retry-After.
+  const classified = classifyError(err, request);
   if (classified.headers) reply.headers(classified.headers);
   const spec = inNdopCoding(classified.spec);
   return sendNdop(reply, spec.status, spineOperationOutcome(spec, classified.diagnostics));
