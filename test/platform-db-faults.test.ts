@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from './support/spine.js';
+import { signalServerProcess, startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from './support/spine.js';
 import { userToken } from './support/identity.js';
 import { meshAuthorization, MB2 } from './messaging/support/mesh-client.js';
 import { REGISTERING_AUTHORITY } from './demographics/support/pds.js';
@@ -226,7 +226,7 @@ describe('database faults', () => {
 
   it('a frozen database (SIGSTOP): calls end in 503 within the timeouts, later calls fail fast, /_status within a second; recovers when it thaws', { timeout: 60_000 }, async () => {
     const frozen = postgres.serverPids();
-    for (const pid of frozen) signal(pid, 'SIGSTOP');
+    for (const pid of frozen) signalServerProcess(pid, 'SIGSTOP');
     try {
       const first = await Promise.all(Array.from({ length: 5 }, () => pds('Patient/9000000009')));
       for (const answer of first) {
@@ -244,19 +244,10 @@ describe('database faults', () => {
         assert.ok(answer.ms < 500, `known down, so fast: ${answer.ms} ms`);
       }
     } finally {
-      for (const pid of frozen) signal(pid, 'SIGCONT');
+      for (const pid of frozen) signalServerProcess(pid, 'SIGCONT');
     }
     await waitForRecovery();
     assert.equal((await status()).status, 200);
   });
 });
 
-
-/** Signals a server process; one that has just exited (a backend ending its session) is skipped. */
-function signal(pid: number, name: NodeJS.Signals) {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}

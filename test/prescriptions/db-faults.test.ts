@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
+import { signalServerProcess, startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
 import { SPINE_CODES } from '../../src/services/prescriptions/errors.js';
@@ -147,7 +147,7 @@ describe('EPS database faults', () => {
     const writes = [(await prescriptionBefore('created'))[0]!, (await prescriptionBefore('released'))[0]!,
       (await prescriptionBefore('dispensed'))[0]!, (await prescriptionBefore('claimed'))[0]!];
     const frozen = postgres.serverPids();
-    for (const pid of frozen) signal(pid, 'SIGSTOP');
+    for (const pid of frozen) signalServerProcess(pid, 'SIGSTOP');
     try {
       // All at once: each may have reached the database (a commit may even be sent) before it froze.
       const first = await Promise.all(writes.map((w) => timed(w.path, w.headers, w.body)));
@@ -161,18 +161,9 @@ describe('EPS database faults', () => {
         assert.ok(answer.ms < 2_500, `${what}: known down, so fast: ${answer.ms} ms`);
       }
     } finally {
-      for (const pid of frozen) signal(pid, 'SIGCONT');
+      for (const pid of frozen) signalServerProcess(pid, 'SIGCONT');
     }
     await waitForRecovery(writes[2]!.shortFormId);
     await assertLandOnce(writes);
   });
 });
-
-/** Signals a server process; one that has just exited (a backend ending its session) is skipped. */
-function signal(pid: number, name: NodeJS.Signals) {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}

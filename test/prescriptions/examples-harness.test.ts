@@ -34,7 +34,7 @@ const EXPLAINED: Record<string, { first: string; why: string }> = {
   },
   'spec/dispensing/dispense-notification/acute-primary-example-05-req.json': {
     first: 'status 400, example 200 (Expected all MedicationDispenses to have the same value for MedicationDispense.extension:prescriptionNonDispensingReason)',
-    why: 'its two MedicationDispenses give the one prescription two different non-dispensing reasons (0008 and 0004); a prescription has one reason',
+    why: 'its two MedicationDispenses give the prescription two non-dispensing reasons (0008 and 0004), which examples/errors/3-Process-Request-Dispense-400_Invalid_Value sends too and is answered this 400: the spec\'s examples disagree, and the error example states the rule',
   },
   'spec/dispensing/release/acute-primary-example-req.json': {
     first: 'parameter[0].resource.entry[0].resource.entry[1].resource.extension[0].valueCoding.display: ours "Primary Care Prescriber - Medical Prescriber", example nothing',

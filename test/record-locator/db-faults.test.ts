@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
+import { signalServerProcess, startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { assertSpecSchema, call, ERROR_SYSTEM, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
 
 // NRL over a database that fails, on an embedded PostgreSQL of this file's own (killed and frozen
@@ -94,7 +94,7 @@ describe('NRL database faults', () => {
 
   it('a frozen database (SIGSTOP): 503s within the timeouts, then fast while it is known down; recovers when it thaws', { timeout: 90_000 }, async () => {
     const frozen = postgres.serverPids();
-    for (const pid of frozen) signal(pid, 'SIGSTOP');
+    for (const pid of frozen) signalServerProcess(pid, 'SIGSTOP');
     try {
       const first = await Promise.all([search(), create(), search(), create()]);
       for (const answer of first) {
@@ -109,7 +109,7 @@ describe('NRL database faults', () => {
         }
       }
     } finally {
-      for (const pid of frozen) signal(pid, 'SIGCONT');
+      for (const pid of frozen) signalServerProcess(pid, 'SIGCONT');
     }
     await waitForRecovery();
     // Nothing written while the database was down is half there: every stored pointer has its event.
@@ -119,12 +119,3 @@ describe('NRL database faults', () => {
     assert.equal(rows[0]!.pointers, rows[0]!.events);
   });
 });
-
-/** Signals a server process; one that has just exited (a backend ending its session) is skipped. */
-function signal(pid: number, name: NodeJS.Signals) {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, startOwnPostgres, type OwnPostgres } from '../support/spine.js';
+import { signalServerProcess, createTestDatabase, startOwnPostgres, type OwnPostgres } from '../support/spine.js';
 import { CrashClient, Ledger, startLoad } from './support/crash-load.js';
 import { verifyAcknowledged } from './support/acknowledged.js';
 
@@ -155,21 +155,12 @@ describe('crash: SIGKILL mid-load loses no acknowledged write', { timeout: 290_0
   it(`PostgreSQL frozen (SIGSTOP) past the statement timeout ${FREEZES} times mid-load: every acknowledged write there once, audited`, { timeout: 200_000 }, async () => {
     await underLoad('PostgreSQL SIGSTOP', 'f', FREEZES, async () => {
       const frozen = postgres.serverPids();
-      for (const pid of frozen) signal(pid, 'SIGSTOP');
+      for (const pid of frozen) signalServerProcess(pid, 'SIGSTOP');
       try {
         await sleep(FREEZE_MS);
       } finally {
-        for (const pid of frozen) signal(pid, 'SIGCONT');
+        for (const pid of frozen) signalServerProcess(pid, 'SIGCONT');
       }
     });
   });
 });
-
-/** Signals a server process; one that has just exited (a backend ending its session) is skipped. */
-function signal(pid: number, name: NodeJS.Signals) {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}

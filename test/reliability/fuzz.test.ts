@@ -1,11 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSpineOnOwnPostgres, startTestSpine, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
+import { signalServerProcess, startSpineOnOwnPostgres, startTestSpine, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
 
@@ -16,9 +17,9 @@ import type { FuzzPlan, FuzzResult } from './support/fuzz-client.js';
  * NUL), injection strings, bad NHS numbers, odd headers, oversized bodies, concurrent duplicates.
  * Never a 5xx, never a crash, always the API's error shape, and nothing stored from an invalid
  * write. The client runs in its own process so the server keeps this one's event loop. Then the
- * same again (5% as many) with the database killed and held down: every route still answers, at
- * once, and a request that needs the database gets its API's 503, in the API's shape, with
- * Retry-After; any other 5xx is a failure.
+ * same again (5% as many) with the database killed and held down, and again with it frozen: every
+ * route still answers (at once, or within the timeouts when frozen), and a request that needs the
+ * database gets its API's 503, in the API's shape, with Retry-After; any other 5xx is a failure.
  *
  * OPENSPINE_FUZZ_CASES (default 100,000 in all) and OPENSPINE_FUZZ_SEED make a run larger or
  * replay one; the seed is printed.
@@ -165,14 +166,42 @@ describe('fuzz with the database down: every route still answers, a 5xx only as 
       process.kill(supervisor, 'SIGCONT');
     }
     report('database down', result);
+    await assertAnsweredAndRecovers(result);
+  });
+
+  it('the same with PostgreSQL frozen (SIGSTOP): answered within the timeouts, its 503 with Retry-After; recovers when it thaws', { timeout: 600_000 }, async () => {
+    await waitForRecovery();
+    // Connections open in the pool when it freezes, so statements hang on them until the timeouts.
+    const warm = await Promise.all(Array.from({ length: 12 }, async () => (await fetch(`${own.spine.url}/personal-demographics/FHIR/R4/Patient/${NHS_NUMBERS[0]}`, {
+      headers: { authorization: `Bearer ${plan.token}`, 'x-request-id': randomUUID(), 'nhsd-end-user-organisation-ods': ODS },
+    })).status));
+    assert.deepEqual(warm, Array(12).fill(200));
+    const frozen = own.postgres.serverPids();
+    for (const pid of frozen) signalServerProcess(pid, 'SIGSTOP');
+    let result: FuzzResult & { failure?: string };
+    try {
+      // A statement gives up after 1.5 s and the client 2 s later; a new connection after 1 s.
+      result = await runClient({ ...plan, cases: WITH_DATABASE_DOWN, seed: SEED + 3, databaseDown: true, downAnswerMs: 12_000 });
+    } finally {
+      for (const pid of frozen) signalServerProcess(pid, 'SIGCONT');
+    }
+    report('database frozen', result);
+    await assertAnsweredAndRecovers(result);
+  });
+
+  function assertAnsweredAndRecovers(result: FuzzResult & { failure?: string }) {
     assert.deepEqual(result.violations, [], `${result.failure ?? ''}\nserver log (warnings and errors, latest last):\n${server.lines.join('\n')}`);
     assert.ok(result.tried >= WITH_DATABASE_DOWN);
     assert.ok((result.histogram['503'] ?? 0) > 0, 'requests that need the database met its absence');
-    // Back by itself once PostgreSQL is.
+    return waitForRecovery();
+  }
+
+  /** Back by itself once PostgreSQL is. */
+  async function waitForRecovery() {
     const deadline = Date.now() + 30_000;
     while ((await fetch(`${own.spine.url}/_status`)).status !== 200) {
       assert.ok(Date.now() < deadline, 'not recovered within 30 s');
       await sleep(200);
     }
-  });
+  }
 });

@@ -134,6 +134,17 @@ export interface OwnPostgres {
   close(): Promise<void>;
 }
 
+/** Signals a server process; false for one that has just exited (a backend ending its session). */
+export function signalServerProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    return false;
+  }
+}
+
 /**
  * An embedded PostgreSQL of the test's own, for tests that kill or freeze the server: doing that
  * to the runner's shared server would break every other test file.
@@ -152,15 +163,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     cluster,
     postmasterPid,
     serverPids,
-    signalAll: (signal) => serverPids().filter((pid) => {
-      try {
-        process.kill(pid, signal);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-        return false;
-      }
-    }),
+    signalAll: (signal) => serverPids().filter((pid) => signalServerProcess(pid, signal)),
     serverPidsNamed: (title) => childrenOf(postmasterPid()).filter((pid) => {
       try {
         return title.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
