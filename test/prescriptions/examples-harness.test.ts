@@ -50,7 +50,7 @@ const EXPLAINED: Record<string, { first: string; why: string }> = {
   },
   'spec/prescribing/prescription-order-update/eRD-primary-example-req.json': {
     first: 'entry[0].resource.focus[1]: ours {}, example nothing',
-    why: 'the cancel answer focuses the Patient and the MedicationRequest, as the spec\'s eleven Spine answers do (examples/spec/errors/prescription-order-update); these two sandbox answers focus the MedicationRequest alone',
+    why: 'the cancel answer focuses the Patient and the MedicationRequest, as the spec\'s ten Spine answers do (examples/spec/errors/prescription-order-update); these two example answers focus the MedicationRequest alone',
   },
   'spec/prescribing/prescription-order-update/repeat-primary-example-req.json': {
     first: 'entry[0].resource.focus[1]: ours {}, example nothing',

@@ -404,11 +404,10 @@ function unavailableProblem(c: Case, answer: Answer): string | undefined {
   if (answer.status !== 503) return `${answer.status}`;
   // Cut short on the wire: only the status was read (sendTruncated keeps no headers).
   if (c.truncated) return undefined;
-  // A health check may answer its own document, failing because the database is (or its API's 503, below).
-  if (/\/(_status|healthcheck\/deep)$/.test(c.path.split('?')[0]!) && /"status"\s*:\s*"fail"/.test(answer.body)) return undefined;
-  const path = c.path;
   if (!(Number(answer.retryAfter) >= 1)) return `503 without Retry-After (${answer.retryAfter ?? 'none'})`;
-  const shape = errorShapeProblem(path, answer);
+  // A health check may answer its own document, failing because the database is.
+  if (/\/(_status|healthcheck\/deep)$/.test(c.path.split('?')[0]!) && /"status"\s*:\s*"fail"/.test(answer.body)) return undefined;
+  const shape = errorShapeProblem(c.path, answer);
   return shape ? `503 ${shape}` : undefined;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { OPENSPINE_VERSION } from '../../../platform/http/health.js';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../../../platform/db/faults.js';
 import * as sdsStore from '../store/sds.js';
 import { PLAIN_JSON } from './wire.js';
 
@@ -54,7 +55,9 @@ async function requireApiKeyHeader(request: FastifyRequest) {
 const PUBLIC = { config: { public: true } } as const;
 
 export function registerSdsHealth(app: FastifyInstance, ctx: PlatformContext, base: string, sdsBaseUrl: () => string) {
-  const json = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type(PLAIN_JSON).send(body);
+  // A failing check says when to look again, as every 503 of the platform does.
+  const json = (reply: FastifyReply, status: number, body: unknown) =>
+    (status === 503 ? reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS)) : reply).code(status).type(PLAIN_JSON).send(body);
 
   // The SDS answers an empty 200; its sandbox answers {"status": "OK"}.
   app.get(`${base}/healthcheck`, PUBLIC, async (_request, reply) =>
