@@ -66,12 +66,13 @@ export function cancelResponse(order: Json, itemId: string, code: CancellationRe
   };
 }
 
+/** A searchset Bundle; an empty one has no `entry` (FHIR's JSON has no empty arrays), as the spec's empty answers. */
 const searchset = (entries: Json[], now: Date, self?: string): Json => {
   const id = randomUUID();
   return {
     resourceType: 'Bundle', id, meta: { lastUpdated: instant(now) }, identifier: { system: SYSTEMS.rfc4122, value: id }, type: 'searchset',
     ...(self ? { link: [{ relation: 'self', url: self }] } : {}),
-    total: entries.length, entry: entries,
+    total: entries.length, ...(entries.length > 0 ? { entry: entries } : {}),
   };
 };
 
@@ -83,7 +84,8 @@ export function releaseParameters(passed: Json[], failed: Json[], now: Date, sel
     id: randomUUID(),
     parameter: [
       { name: 'passedPrescriptions', resource: searchset(passed.map(asEntry), now, self) },
-      { name: 'failedPrescriptions', resource: searchset(failed.map((resource) => ({ fullUrl: `urn:uuid:${textOf(resource.id)}`, resource })), now) },
+      // As the spec's three answers: the failed bundle links to itself only when it is empty.
+      { name: 'failedPrescriptions', resource: searchset(failed.map((resource) => ({ fullUrl: `urn:uuid:${textOf(resource.id)}`, resource })), now, failed.length === 0 ? self : undefined) },
     ],
   };
 }
