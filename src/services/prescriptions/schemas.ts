@@ -73,17 +73,32 @@ function typesOnly(node: unknown, name = '', inProperties = false): unknown {
   return out;
 }
 
-const body = (name: string): Json => ({ ...(typesOnly(spec[name]) as Json), type: 'object' });
+const typed = (name: string): Json => ({ ...(typesOnly(spec[name]) as Json), type: 'object' });
 
-export const PREPARE_BODY = body('prepare');
-export const PRESCRIPTION_ORDER_BODY = body('prescriptionOrder');
-export const PRESCRIPTION_ORDER_UPDATE_BODY = body('prescriptionOrderUpdate');
+/** The resource type each body schema expects, for the error the door's refusal of another one becomes. */
+const expectedTypes = new WeakMap<object, string>();
+
+/**
+ * A body of `resourceType` (checked first: the spec answers a wrong or missing one "Incorrect FHIR
+ * resource type. Expected Bundle.", whatever else the body holds), then of the spec's types.
+ */
+function ofResourceType(resourceType: string, types: Json): Json {
+  const schema = { allOf: [{ type: 'object' }, { properties: { resourceType: { const: resourceType } }, required: ['resourceType'] }, types] };
+  expectedTypes.set(schema, resourceType);
+  return schema;
+}
+
+/** The resource type a body schema of this file expects (undefined for any other schema). */
+export const expectedResourceType = (schema: unknown): string | undefined =>
+  (schema && typeof schema === 'object' ? expectedTypes.get(schema) : undefined);
+
+export const PREPARE_BODY = ofResourceType('Bundle', typed('prepare'));
 /** `$process-message` on the prescribing base: either message, told apart by MessageHeader.eventCoding. */
-export const PRESCRIBING_MESSAGE_BODY: Json = { anyOf: [PRESCRIPTION_ORDER_BODY, PRESCRIPTION_ORDER_UPDATE_BODY] };
-export const RELEASE_BODY = body('release');
-export const DISPENSE_NOTIFICATION_BODY = body('dispenseNotification');
-export const TASK_BODY: Json = { anyOf: [body('return'), body('withdraw')] };
-export const CLAIM_BODY = body('claim');
+export const PRESCRIBING_MESSAGE_BODY = ofResourceType('Bundle', { anyOf: [typed('prescriptionOrder'), typed('prescriptionOrderUpdate')] });
+export const RELEASE_BODY = ofResourceType('Parameters', typed('release'));
+export const DISPENSE_NOTIFICATION_BODY = ofResourceType('Bundle', typed('dispenseNotification'));
+export const TASK_BODY = ofResourceType('Task', { anyOf: [typed('return'), typed('withdraw')] });
+export const CLAIM_BODY = ofResourceType('Claim', typed('claim'));
 
 /** The spec's own (unrelaxed) response schemas, for tests. */
 export const RESPONSE_SCHEMAS = {

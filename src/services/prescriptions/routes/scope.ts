@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError } from '../../../platform/http/error-mapper.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { EPS_ERRORS } from '../errors.js';
-import { errorOutcome, sendFhir } from '../wire.js';
+import { errorOutcome, sendFhir, type EpsIssue } from '../wire.js';
 import type { ErrorSpec } from '../../../platform/http/errors.js';
+import type { ValidationFailure } from '../../../platform/http/validation-failure.js';
+import { expectedResourceType } from '../schemas.js';
 import { SPINE_CODES } from '../errors.js';
 
 /**
@@ -21,10 +23,23 @@ function inEpsCoding(spec: ErrorSpec): ErrorSpec {
   }
 }
 
+/**
+ * A body whose `resourceType` is missing or not the one the operation takes, as the spec's
+ * verification errors answer it (both specs' "Errors" tables: 400 `value`, "Incorrect FHIR resource
+ * type. Expected Bundle.", no details coding, as the spec's other verification errors).
+ */
+function wrongResourceType(request: FastifyRequest, failure: ValidationFailure | undefined): EpsIssue | undefined {
+  if (failure?.part !== 'body' || failure.path !== 'resourceType') return undefined;
+  const expected = expectedResourceType(request.routeOptions.schema?.body);
+  return expected ? { spec: EPS_ERRORS.VERIFICATION, diagnostics: `Incorrect FHIR resource type. Expected ${expected}.` } : undefined;
+}
+
 export function configureEpsScope(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const classified = classifyError(err, request);
     if (classified.headers) reply.headers(classified.headers);
+    const wrongType = wrongResourceType(request, classified.failure);
+    if (wrongType) return sendFhir(reply, 400, errorOutcome(wrongType, ctx.clock.now()));
     return sendFhir(reply, classified.spec.status, errorOutcome({ ...classified, spec: inEpsCoding(classified.spec) }, ctx.clock.now()));
   });
   app.setNotFoundHandler((request, reply) => sendFhir(reply, 404,
