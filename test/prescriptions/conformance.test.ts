@@ -47,4 +47,34 @@ describe('EPS answers wrong requests as the spec does', () => {
       assert.deepEqual(withoutMeta(answer.body), verification(`Incorrect FHIR resource type. Expected ${expected}.`), path);
     }
   });
+
+  it("a Task that is neither a return nor a withdrawal is refused with the spec's own diagnostics", async () => {
+    const ret = example('spec/dispensing/return/acute-primary-example-req.json');
+    const withdraw = example('spec/dispensing/withdraw/acute-primary-example-req.json');
+    const reasons = 'https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason';
+    const { code: _code, ...withdrawWithoutCode } = withdraw;
+    const cases: Array<[unknown, ReturnType<typeof verification>]> = [
+      [{ ...ret, status: 'completed' }, verification("Task.status must be one of: 'in-progress', 'rejected'", ['Task.status'])],
+      [{ ...withdrawWithoutCode }, verification("Task.code is required when Task.status is 'in-progress'.", ['Task.code'])],
+      [{ ...ret, statusReason: { coding: [{ system: 'http://snomed.info/sct', code: '0003' }] } },
+        verification(`Task.reasonCode must have a system of '${reasons}' and a value from that system.`, ['Task.statusReason'])],
+    ];
+    for (const [body, expected] of cases) {
+      const answer = await call(spine, 'POST', `${D}/Task`, pharmacy, body);
+      assert.equal(answer.status, 400, answer.text);
+      assert.deepEqual(withoutMeta(answer.body), expected);
+    }
+  });
+
+  it('tracking with no search parameter or an unknown one is 400 invalid, as examples/spec/errors/task/query-error.json', async () => {
+    const shape = withoutMeta(example('spec/errors/task/query-error.json'));
+    for (const query of ['', '?foo=bar', '?identifier=24F5DA-A83008-7EFE6Z&focus:identifier=24F5DA-A83008-7EFE6Z']) {
+      for (const [base, headers] of [[P, gp], [D, pharmacy]] as const) {
+        const answer = await call(spine, 'GET', `${base}/Task${query}`, headers);
+        assert.equal(answer.status, 400, answer.text);
+        assert.deepEqual(withoutMeta(answer.body),
+          { ...shape, issue: [{ ...shape.issue[0], diagnostics: 'Query parameter must be one of: identifier, focus:identifier, patient:identifier.' }] });
+      }
+    }
+  });
 });

@@ -33,6 +33,8 @@ export const EPS_ERRORS = defineErrors({
   INVALID_VALUE: spine(400, 'INVALID_VALUE', 'Provided value is invalid', 'value'),
   /** Verification errors: no details coding, the diagnostics say it all (examples/errors/4-…invalid_intent). */
   VERIFICATION: { status: 400, code: '', display: '', issueCode: 'value' },
+  /** Tracking's search parameters (examples/spec/errors/task/query-error.json): `invalid`, no details coding. */
+  QUERY_INVALID: { status: 400, code: '', display: '', issueCode: 'invalid' },
   // Dispensing: spec "Dispensing Errors".
   RESOURCE_NOT_FOUND: spine(400, 'RESOURCE_NOT_FOUND', 'Resource not found', 'not-found'),
   PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'The requested prescription could not be found', 'not-found'),

@@ -94,10 +94,33 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
 
 export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }
 
-export function readTask(task: Json): Read<TaskRequest> {
+const RETURN_REASONS = 'https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason';
+
+/**
+ * Which Task it is, in the spec's verification errors (fhir-dispensing.yaml "Errors"): a return is
+ * `rejected` with a reason of the return-reason system, a withdrawal `in-progress` with code `abort`.
+ * The table names `Task.reasonCode` for the reason; every example sends that system in
+ * `statusReason` (and a SNOMED concept in `reasonCode`), so `statusReason` is read.
+ */
+function taskKind(task: Json): Read<'return' | 'withdraw'> {
+  if (task.status !== 'in-progress' && task.status !== 'rejected') return invalid("Task.status must be one of: 'in-progress', 'rejected'", 'Task.status');
+  if (task.status === 'rejected') {
+    const reason = isObject(task.statusReason) ? asArray(task.statusReason.coding).filter(isObject).find((c) => c.system === RETURN_REASONS) : undefined;
+    if (typeof reason?.code !== 'string' || reason.code === '') {
+      return invalid(`Task.reasonCode must have a system of '${RETURN_REASONS}' and a value from that system.`, 'Task.statusReason');
+    }
+    return { ok: true, value: 'return' };
+  }
   const code = isObject(task.code) ? asArray(task.code.coding).filter(isObject)[0]?.code : undefined;
-  const kind = task.status === 'rejected' ? 'return' : code === 'abort' ? 'withdraw' : undefined;
-  if (!kind) return invalid("Task must be a return (status 'rejected') or a withdrawal (code 'abort').", 'Task.status');
+  if (code === undefined) return invalid("Task.code is required when Task.status is 'in-progress'.", 'Task.code');
+  if (code !== 'abort') return invalid("Task.code must be 'abort' when Task.status is 'in-progress'.", 'Task.code');
+  return { ok: true, value: 'withdraw' };
+}
+
+export function readTask(task: Json): Read<TaskRequest> {
+  const kindOf = taskKind(task);
+  if (!kindOf.ok) return kindOf;
+  const kind = kindOf.value;
   const contained = asArray(task.contained).filter(isObject);
   const organisation = contained.find((c) => c.resourceType === 'Organization');
   const dispenser = (isObject(task.owner) ? identifierValue(task.owner.identifier, SYSTEMS.ods) : undefined)

@@ -27,9 +27,9 @@ const visibleTo = (caller: EpsCaller, row: PrescriptionRow) =>
 export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller, query: Record<string, unknown>): Promise<{ bundle: Json; nhsNumbers: string[] }> {
   const names = Object.keys(query);
   const given = [...PATIENT_PARAMS, ...PRESCRIPTION_PARAMS].filter((n) => names.includes(n));
-  if (given.length !== 1 || names.some((n) => !given.includes(n))) throw epsError(EPS_ERRORS.VERIFICATION, QUERY_ERROR);
+  if (given.length !== 1 || names.some((n) => !given.includes(n))) throw epsError(EPS_ERRORS.QUERY_INVALID, QUERY_ERROR);
   const raw = query[given[0]!];
-  if (typeof raw !== 'string') throw epsError(EPS_ERRORS.VERIFICATION, `${given[0]} must be given once`);
+  if (typeof raw !== 'string') throw epsError(EPS_ERRORS.QUERY_INVALID, `${given[0]} must be given once`);
   const value = valueOfToken(raw);
   let rows: PrescriptionRow[];
   if (PATIENT_PARAMS.includes(given[0]!)) {
