@@ -40,11 +40,18 @@ describe('NRL request parameters and headers at the door', () => {
   });
 
   it('a path id the spec\'s DocumentId does not match is 400 INVALID_PARAMETER naming it, quoting the spec\'s pattern', async () => {
+    // DocumentId is FHIR's id (the spec cites datatypes.html#id): the whole id, not a part of it,
+    // is 1–64 letters, digits, '-' and '.', as NRLF's model anchors it. A longer id, or one with
+    // other characters around valid ones (`_search` on the producer, an encoded '/'), is refused.
+    const tooLong = `${ODS}-${'a'.repeat(64 - ODS.length)}`;
     for (const side of ['consumer', 'producer']) {
-      const response = await call(spine, 'GET', `/${side}/FHIR/R4/DocumentReference/~~~`, identity);
-      assert.equal(response.status, 400, side);
-      assert.deepEqual(issueOf(response.body), errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid',
-        'Invalid path parameter (id: string does not match regex "[A-Za-z0-9\\-\\.]{1,64}")', 'id'));
+      for (const [method, id] of [['GET', '~~~'], ['GET', tooLong], ['GET', '~DOOR1-1'], ['GET', 'DOOR1%2F1'], ['GET', '_search'], ['DELETE', 'DOOR1-1~']] as const) {
+        if (method === 'DELETE' && side === 'consumer') continue;
+        const response = await call(spine, method, `/${side}/FHIR/R4/DocumentReference/${id}`, identity);
+        assert.equal(response.status, 400, `${side} ${method} ${id}: ${JSON.stringify(response.body)}`);
+        assert.deepEqual(issueOf(response.body), errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid',
+          'Invalid path parameter (id: string does not match regex "[A-Za-z0-9\\-\\.]{1,64}")', 'id'));
+      }
     }
   });
 

@@ -96,10 +96,21 @@ export const COUNT_PARAMS: Json = {
   required: ['subject:identifier'],
 };
 
-/** `{id}` in a path: the spec's DocumentId. */
+/**
+ * The spec's pattern held to the whole value. JSON Schema finds a pattern anywhere in a string, but
+ * DocumentId is FHIR's id (the spec cites datatypes.html#id: 1–64 of these characters, nothing
+ * else) and NRLF's model anchors it, so `~~a`, `_search` or 65 characters are not ids.
+ */
+function wholeValue(schema: Json): Json {
+  const compiled = `^(?:${String(schema.pattern)})$`;
+  SPEC_PATTERNS.set(compiled, specPattern(String(schema.pattern)));
+  return { ...schema, pattern: compiled };
+}
+
+/** `{id}` in a path: the spec's DocumentId, the whole of it. */
 export const POINTER_ID_PARAMS: Json = {
   type: 'object',
-  properties: { id: consumerSchemas.DocumentId },
+  properties: { id: wholeValue(consumerSchemas.DocumentId!) },
   required: ['id'],
 };
 
