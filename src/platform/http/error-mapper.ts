@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
-import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from './errors.js';
-import { CallerGoneError, DATABASE_RETRY_AFTER_SECONDS, DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
+import { PLATFORM_ERRORS, SpineError, withRetryAfter, type ErrorSpec } from './errors.js';
+import { CallerGoneError, DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
 import { RequestValidationError, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
@@ -43,10 +43,7 @@ export function fhirValidationError(failure: ValidationFailure): ClassifiedError
  */
 export function classifyError(err: unknown, request: FastifyRequest): ClassifiedError {
   const classified = classifyAny(err, request);
-  // Every 503 tells the client when to come back (RFC 9110 §10.2.3).
-  if (classified.spec.status === 503 && !Object.keys(classified.headers ?? {}).some((h) => h.toLowerCase() === 'retry-after')) {
-    classified.headers = { ...classified.headers, 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
-  }
+  if (classified.spec.status === 503) classified.headers = withRetryAfter(classified.headers);
   return classified;
 }
 

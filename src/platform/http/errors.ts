@@ -27,11 +27,17 @@ export class SpineError extends Error {
   ) {
     super(diagnostics ?? spec.display);
     this.name = 'SpineError';
-    // Every 503 tells the client when to come back (RFC 9110 §10.2.3), whichever handler renders it.
-    if (spec.status === 503 && !Object.keys(options.headers ?? {}).some((name) => name.toLowerCase() === 'retry-after')) {
-      this.options = { ...options, headers: { ...options.headers, 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } };
-    }
+    // Whichever handler renders it.
+    if (spec.status === 503) this.options = { ...options, headers: withRetryAfter(options.headers) };
   }
+}
+
+/**
+ * A 503's headers: every 503 tells the client when to come back (RFC 9110 §10.2.3), by default
+ * when the database is next tried; a `Retry-After` already given is kept.
+ */
+export function withRetryAfter(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after') ? headers : { ...headers, 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) };
 }
 
 /** Errors every FHIR API shares. Services add their own catalogues beside their code. */

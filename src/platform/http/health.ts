@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
+import { withRetryAfter } from './errors.js';
 
 export const OPENSPINE_VERSION = '0.1.0';
 
@@ -56,7 +57,7 @@ export function registerHealth(app: FastifyInstance, config: Config, db: Db, pre
     const database = await checkDatabase(db);
     const status = database.status === 'pass' && !readiness.draining ? 'pass' : 'fail';
     reply.code(status === 'pass' ? 200 : 503);
-    if (status !== 'pass') reply.header('Retry-After', '2');
+    if (status !== 'pass') reply.headers(withRetryAfter());
     return {
       status,
       version: OPENSPINE_VERSION,
