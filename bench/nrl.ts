@@ -13,6 +13,8 @@ import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.j
 import { appAccessToken, demoApp, requireBuild, startSpineProcess } from './support/platform.js';
 import { log, type BenchLine } from './support/report.js';
 import { withLock } from './support/lock.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../src/platform/db/embedded.js';
+import { resetStatementStats, statementsFile, withStatementStats, withoutStatementStats, writeStatementStats } from './support/pg-statements.js';
 
 /**
  * Issue 10's NRL figures: consumer search by NHS number over 1,000,000 pointers, authenticated
@@ -61,7 +63,9 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
     const lines: BenchLine[] = [];
     const { line, sample } = await ensureSeeded(dataDir);
     if (line) lines.push(line);
-    const server = await startSpineProcess(dataDir);
+    // BENCH_PG_STATEMENTS: PostgreSQL started here with pg_stat_statements loaded, the server pointed at it.
+    const postgres: EmbeddedServer | undefined = statementsFile ? await withStatementStats(await startEmbeddedPostgres(dataDir), dataDir) : undefined;
+    const server = await startSpineProcess(dataDir, [], postgres ? { DATABASE_URL: postgres.connectionString } : undefined);
     try {
       // The demo app may consume and produce every record type at its own ODS code (dataset nrl, first start).
       const token = await appAccessToken(demoApp(dataDir, server.url));
@@ -71,9 +75,11 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       // CPU per request of the server and of PostgreSQL, beside the ceilings' own: on a shared machine
       // throughput moves with the neighbours, the work each request costs does not.
       const postmaster = postmasterPid(dataDir);
-      const withCpu = async (load: () => Promise<LoadFigures>) => {
+      const withCpu = async (load: () => Promise<LoadFigures>, label: string) => {
+        if (postgres) await resetStatementStats(postgres.connectionString);
         const before = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster) };
         const figures = await load();
+        if (postgres) await writeStatementStats(postgres.connectionString, `nrl ${label}`, figures.requests);
         const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
         return { figures, server: per(cpuSecondsOf(server.pid) - before.server), postgres: per(postgresCpuSeconds(postmaster) - before.postgres) };
       };
@@ -86,7 +92,7 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       log('nrl: consumer search warm-up');
       await search(3);
       log('nrl: consumer search by NHS number');
-      const searchRun = await withCpu(() => search(options.seconds));
+      const searchRun = await withCpu(() => search(options.seconds), 'search');
       const searches = searchRun.figures;
       // Creates go to synthetic patients the searches never ask for: pointers added run after run
       // to the searched patients would make every later search return more and cost more.
@@ -110,7 +116,7 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
             headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
           };
         },
-      }));
+      }), 'create');
       const creates = createRun.figures;
       const searchShare = searches.rps / ceilings.pkRead.rps;
       // The bare-insert ceiling is issue 9's `fastify_pg_insert_rps` (bare Fastify + one autocommit
@@ -132,6 +138,8 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       return lines;
     } finally {
       await server.stop();
+      // Back as a plain run needs it (no module preloaded, no setting left behind), then stopped.
+      if (postgres) await (await withoutStatementStats(postgres, dataDir)).stop();
     }
   });
 };
