@@ -96,8 +96,8 @@ describe('PATCH /Patient/{id}', () => {
     const id = people[5]!.id;
     await invalidUpdate(id, [], 'Invalid update with error - No patches found');
     await invalidUpdate(id, [{ op: 'remove', path: '/name/0/prefix/0' }], "Invalid update with error - removal '/name/0/prefix/0' is not immediately preceded by equivalent test - instead it is the first item");
-    await invalidUpdate(id, [{ op: 'add', path: '/name/0/given/0', value: 'Rose' }], "Invalid update with error - update to '/name/0/given/0' must identify '/name/0' by its id ('n5')");
-    await invalidUpdate(id, [{ op: 'add', path: '/name/0/id', value: 'wrong' }, { op: 'add', path: '/name/0/given/0', value: 'Rose' }], /must identify '\/name\/0' by its id/);
+    await invalidUpdate(id, [{ op: 'add', path: '/name/0/given/0', value: 'Rose' }], "Invalid update with error - no id or url found for path with root /name/0");
+    await invalidUpdate(id, [{ op: 'add', path: '/name/0/id', value: 'wrong' }, { op: 'add', path: '/name/0/given/0', value: 'Rose' }], "Invalid update with error - no 'name' resources with object id 'wrong'");
     await invalidUpdate(id, [{ op: 'replace', path: '/gender', value: 'male' }, { op: 'remove', path: '/name/0/prefix' }], /removal '\/name\/0\/prefix' is not immediately preceded/);
     await invalidUpdate(id, [{ op: 'test', path: '/gender', value: people[5]!.gender }, { op: 'remove', path: '/gender' }], 'Invalid update with error - gender cannot be removed');
     await invalidUpdate(id, [{ op: 'replace', path: '/gender', value: 'other' }], "Invalid update with error - gender cannot be set to 'other'");

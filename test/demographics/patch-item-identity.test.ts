@@ -1,0 +1,80 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startPds, call, type PdsHarness } from './support/pds.js';
+
+const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
+const patchExample = (name: string) =>
+  spec('personal-demographics.bundled.json').paths['/Patient/{id}'].patch.requestBody.content['application/json-patch+json'].examples[name].value;
+
+/** The error PDS sends for a refused update (`stubs/errorResponses/INVALID_UPDATE.json`) with its diagnostics. */
+const invalidUpdate = (diagnostics: string) => {
+  const body = spec('stubs/errorResponses/INVALID_UPDATE.json');
+  body.issue[0].diagnostics = diagnostics;
+  return body;
+};
+
+/**
+ * PDS spec ("Replacing"; "Adding"): a change to an existing list item names the item by its id in
+ * the same request, by `add`, `replace` or `test` of its id, or by the whole item. The refusals are
+ * in PDS's words, as NHS England's own test suites expect them of sandbox patients 5900046192
+ * (address C0E90847) and 5900059073 (no address).
+ */
+describe('PATCH /Patient/{id}: list items are named by their id', () => {
+  let h: PdsHarness;
+  before(async () => {
+    h = await startPds();
+  });
+  after(() => h.close());
+
+  const current = async (id: string) => {
+    const res = await call(h, `Patient/${id}`);
+    return { etag: res.headers.get('etag')!, patient: res.json };
+  };
+  const patch = async (id: string, body: unknown) => {
+    const { etag } = await current(id);
+    return call(h, `Patient/${id}`, { method: 'PATCH', body, headers: { 'content-type': 'application/json-patch+json', 'if-match': etag } });
+  };
+
+  it("the spec's update-address example (replace of the address id, then its fields) updates 9000000009", async () => {
+    const res = await patch('9000000009', patchExample('update-address'));
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.address[0].id, '456');
+    assert.equal(res.json.address[0].line[0], '2 Whitehall Quay');
+    assert.equal(res.json.address[0].postalCode, 'LS1 4BU');
+  });
+
+  it('a whole list item replaced with its own id is named by it', async () => {
+    const { patient } = await current('9000000009');
+    const name = { ...patient.name[0], given: ['Anne'] };
+    const res = await patch('9000000009', { patches: [{ op: 'replace', path: '/name/0', value: name }] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(res.json.name[0], name);
+  });
+
+  it('a change to an item without its id: "no id or url found for path with root"', async () => {
+    const res = await patch('5900046192', { patches: [{ op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }, { op: 'replace', path: '/address/0/postalCode', value: 'LS1 4BU' }] });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.json, invalidUpdate('Invalid update with error - no id or url found for path with root /address/0'));
+  });
+
+  it("another item's id, alone or before changes: \"no 'address' resources with object id\", and the id is not changed", async () => {
+    for (const patches of [
+      [{ op: 'replace', path: '/address/0/id', value: '123456' }],
+      [{ op: 'replace', path: '/address/0/id', value: '123456' }, { op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }, { op: 'replace', path: '/address/0/postalCode', value: 'LS1 4BU' }],
+    ]) {
+      const res = await patch('5900046192', { patches });
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.deepEqual(res.json, invalidUpdate("Invalid update with error - no 'address' resources with object id '123456'"));
+    }
+    assert.equal((await current('5900046192')).patient.address[0].id, 'C0E90847');
+  });
+
+  it('an item the record does not have: out of bounds when named, "no id or url found" when not', async () => {
+    const named = await patch('5900059073', { patches: [{ op: 'replace', path: '/address/0/id', value: '456' }, { op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }] });
+    assert.equal(named.status, 400);
+    assert.deepEqual(named.json, invalidUpdate("Invalid update with error - Invalid patch - index '0' is out of bounds"));
+    const unnamed = await patch('5900059073', { patches: [{ op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }] });
+    assert.deepEqual(unnamed.json, invalidUpdate('Invalid update with error - no id or url found for path with root /address/0'));
+  });
+});
