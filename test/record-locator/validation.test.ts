@@ -96,6 +96,14 @@ describe('NRL producer: DocumentReference validation', () => {
       [errorIssue(...INVALID_RESOURCE, 'required', 'Custodian must have an identifier', 'custodian.identifier')]);
     await refused({ ...valid(), subject: { reference: 'Patient/1' } }, 400,
       [errorIssue(...INVALID_RESOURCE, 'required', 'Subject must have an identifier', 'subject.identifier')]);
+    // An empty object is a reference without an identifier, not a missing field: NRLF's required
+    // check tests a parsed model, and an empty Reference or Identifier model is there.
+    await refused({ ...valid(), custodian: {} }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'required', 'Custodian must have an identifier', 'custodian.identifier')]);
+    await refused({ ...valid(), subject: {} }, 400,
+      [errorIssue(...INVALID_RESOURCE, 'required', 'Subject must have an identifier', 'subject.identifier')]);
+    await refused({ ...valid(), custodian: { identifier: {} } }, 400, [errorIssue('INVALID_IDENTIFIER_SYSTEM', 'Invalid identifier system', 'invalid',
+      "Provided custodian identifier system is not the ODS system (expected: 'https://fhir.nhs.uk/Id/ods-organization-code')", 'custodian.identifier.system')]);
     const systems = valid();
     systems.custodian.identifier.system = 'https://example.org/ods';
     systems.subject.identifier.system = 'https://example.org/nhs';

@@ -17,9 +17,13 @@ const STABILITY_URL = 'https://fhir.nhs.uk/England/StructureDefinition/Extension
 
 class Stop extends Error {}
 
+/**
+ * Absent as NRLF's `not getattr(model, field, None)` finds it: no value, an empty string or an empty
+ * list. An empty object is there: NRLF tests parsed models, and an empty Reference or Identifier
+ * is a model (so `custodian: {}` is "Custodian must have an identifier", not a missing field).
+ */
 const isEmpty = (value: unknown) =>
-  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)
-  || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 export function validatePointer(pointer: DocumentReference): NrlIssue[] {
   const issues: NrlIssue[] = [];
