@@ -111,6 +111,8 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
   return { ...answer, message };
 }
 
+const sameOrganisation = (a: string, b: string) => a.toUpperCase() === b.toUpperCase();
+
 /**
  * `prescription-order-update`: a prescriber cancels an item. Before release it is cancelled (the
  * prescription once all its items are); with a dispenser it is marked for cancellation (R-0002,
@@ -123,7 +125,8 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
   const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (db, writes, lock) => {
     const now = ctx.clock.now();
     const row = await readOrderedPrescription(db, message.shortFormId, lock);
-    if (!row) throw epsError(EPS_ERRORS['R-0008']);
+    // Another organisation's prescription is not there for this one, as in tracking (not in sandbox mode, where organisations are as the examples name them).
+    if (!row || !(ctx.config.sandbox || sameOrganisation(row.prescriberOds, message.prescriberOds))) throw epsError(EPS_ERRORS['R-0008']);
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });
     }
