@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
-import { call, example, freshOrder, withoutMeta, type Json } from './support.js';
+import { directoryApi } from '../../src/services/directory/api.js';
+import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json } from './support.js';
 
 /**
  * Conformance with the EPS specs' error tables and error examples, over HTTP on PostgreSQL
@@ -13,6 +14,7 @@ describe('EPS answers wrong requests as the spec does', () => {
   let spine: TestSpine;
   let gp: Record<string, string>;
   let pharmacy: Record<string, string>;
+  let otherPharmacy: Record<string, string>;
   const P = '/fhir-prescribing/FHIR/R4';
   const D = '/fhir-dispensing/FHIR/R4';
 
@@ -20,6 +22,7 @@ describe('EPS answers wrong requests as the spec does', () => {
     spine = await startTestSpine();
     gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' })).token}` };
     pharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'FA565' })).token}` };
+    otherPharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'VNFKT' })).token}` };
   });
   after(async () => { await spine?.close(); });
 
@@ -76,5 +79,58 @@ describe('EPS answers wrong requests as the spec does', () => {
           { ...shape, issue: [{ ...shape.issue[0], diagnostics: 'Query parameter must be one of: identifier, focus:identifier, patient:identifier.' }] });
       }
     }
+  });
+
+  const releaseBody = (owner: string, shortFormId: string) => {
+    const body = structuredClone(example('spec/dispensing/release/acute-primary-example-req.json'));
+    for (const p of body.parameter) {
+      if (p.name === 'owner') p.resource.identifier[0].value = owner;
+      if (p.name === 'group-identifier') p.valueIdentifier.value = shortFormId;
+    }
+    return body;
+  };
+
+  it('another pharmacy is told PRESCRIPTION_WITH_ANOTHER_DISPENSER with that dispenser contained, as the spec\'s example, on release and on return', async () => {
+    const order = freshOrder({ pharmacy: 'FA565' });
+    assert.equal((await prescribe(spine, gp, order)).status, 200);
+    const shortFormId = shortFormIdOf(order);
+    assert.equal((await call(spine, 'POST', `${D}/Task/$release`, pharmacy, releaseBody('FA565', shortFormId))).status, 200);
+    const holder = await directoryApi(spine.ctx.db).getOrganisation('FA565');
+    assert.ok(holder, 'the eps dataset has the example pharmacy');
+    const shape = withoutMeta(example('spec/errors/release/with-another-dispenser-error.json'));
+    const returned = structuredClone(example('spec/dispensing/return/acute-primary-example-req.json'));
+    returned.groupIdentifier.value = shortFormId;
+    returned.for.identifier.value = order.entry.find((e: Json) => e.resource.resourceType === 'Patient').resource.identifier[0].value;
+    for (const c of returned.contained) if (c.resourceType === 'Organization') c.identifier[0].value = 'VNFKT';
+    for (const [path, body] of [[`${D}/Task/$release`, releaseBody('VNFKT', shortFormId)], [`${D}/Task`, returned]] as const) {
+      const refused = await call(spine, 'POST', path, otherPharmacy, body);
+      assert.equal(refused.status, 400, refused.text);
+      const id = refused.body.contained?.[0]?.id;
+      assert.deepEqual(withoutMeta(refused.body), {
+        ...shape,
+        contained: [{
+          resourceType: 'Organization', id, identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'FA565' }], name: holder.name,
+          ...(holder.postcode ? { address: [{ use: 'work', postalCode: holder.postcode }] } : {}),
+        }],
+        extension: [{ ...shape.extension[0], valueReference: { reference: `#${id}` } }],
+      }, path);
+    }
+  });
+
+  it("another practice's cancellation of a prescription is R-0008 not found, and leaves it to be dispensed", async () => {
+    const order = freshOrder();
+    assert.equal((await prescribe(spine, gp, order)).status, 200);
+    const otherPractice = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'B81001' })).token}` };
+    const cancel = structuredClone(example(`${ACUTE}cancellations/2-Process-Request-Cancel-200_OK.json`));
+    for (const { resource } of cancel.entry) {
+      if (resource.resourceType === 'MedicationRequest') { resource.groupIdentifier.value = shortFormIdOf(order); resource.identifier[0].value = itemIdsOf(order)[0]; }
+      if (resource.resourceType === 'Patient') resource.identifier[0].value = nhsNumberOf(order);
+      if (resource.resourceType === 'Organization') resource.identifier[0].value = 'B81001';
+    }
+    const refused = await call(spine, 'POST', `${P}/$process-message`, otherPractice, cancel);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history', code: 'R-0008', display: 'Prescription/item not found' }]);
+    const tracked = await call(spine, 'GET', `${P}/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0001');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import type { ErrorSpec } from '../../platform/http/errors.js';
 import type { Json } from './domain/fhir.js';
@@ -27,6 +28,30 @@ export function errorOutcome(issue: EpsIssue, now: Date): Json {
       ...(issue.diagnostics !== undefined ? { diagnostics: issue.diagnostics } : {}),
       ...(issue.expression ? { expression: issue.expression } : {}),
     }],
+  };
+}
+
+/** The dispenser holding a prescription, as the directory knows it. */
+export interface Dispenser { odsCode: string; name?: string; postcode?: string }
+
+/**
+ * PRESCRIPTION_WITH_ANOTHER_DISPENSER as EPS answers it (examples/spec/errors/release/
+ * with-another-dispenser-error.json; fhir-dispensing.yaml: "Details of the prescription will be in
+ * OperationOutcome.contained.Organization"): the dispenser holding it contained, pointed to by
+ * Extension-Spine-supportingInfo, and no diagnostics.
+ */
+export function withAnotherDispenserOutcome(spec: ErrorSpec, dispenser: Dispenser, now: Date): Json {
+  const id = randomUUID();
+  return {
+    ...errorOutcome({ spec }, now),
+    contained: [{
+      resourceType: 'Organization',
+      id,
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: dispenser.odsCode }],
+      ...(dispenser.name ? { name: dispenser.name } : {}),
+      ...(dispenser.postcode ? { address: [{ use: 'work', postalCode: dispenser.postcode }] } : {}),
+    }],
+    extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-Spine-supportingInfo', valueReference: { reference: `#${id}` } }],
   };
 }
 

@@ -11,8 +11,9 @@ import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescription, readPrescription, type OrderedPrescription, type PrescriptionRow } from '../store.js';
-import { successOutcome } from '../wire.js';
-import { answerOnce, type SentAnswer } from './once.js';
+import { directoryApi } from '../../directory/api.js';
+import { successOutcome, withAnotherDispenserOutcome } from '../wire.js';
+import { answerOnce, type Answer, type SentAnswer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
 
 /** Dispensing: `Task/$release`, dispense notifications, `Task` return and withdraw, `Claim`. */
@@ -27,11 +28,21 @@ function valueOf<T>(read: Read<T>): T {
   throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);
 }
 
-/** A refused transition as its OperationOutcome; with another dispenser, that dispenser (spec example with-another-dispenser-error). */
-function refusalError(recorded: Extract<Recorded, { ok: false }>, row: PrescriptionRow): SpineError {
-  if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') {
-    return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER, `Prescription ${row.shortFormId} is with dispenser ${row.state.dispenser}`);
-  }
+/**
+ * A refused transition's answer: with another dispenser, that dispenser as the spec's example gives
+ * it (with-another-dispenser-error.json, read from the directory); any other refusal is thrown.
+ */
+async function refusalAnswer(db: Queryable, recorded: Extract<Recorded, { ok: false }>, row: PrescriptionRow, now: Date): Promise<Answer> {
+  const holder = row.state.dispenser;
+  if (recorded.refusal !== 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' || holder === undefined) throw refusalError(recorded);
+  const known = await directoryApi(db).getOrganisation(holder);
+  const dispenser = { odsCode: holder, name: known?.name, postcode: known?.postcode };
+  return { statusCode: 400, body: withAnotherDispenserOutcome(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER, dispenser, now) };
+}
+
+/** A refused transition as its OperationOutcome. */
+function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
+  if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER);
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
@@ -75,7 +86,7 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
       const row = await readOrderedPrescription(db, request.shortFormId, lock);
       if (!row) throw epsError(EPS_ERRORS.RESOURCE_NOT_FOUND);
       const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
-      if (!recorded.ok) throw refusalError(recorded, row);
+      if (!recorded.ok) return refusalAnswer(db, recorded, row, now);
       released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
       for (const row of await lockNominated(db, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
@@ -99,7 +110,7 @@ async function applyToPrescription(
     const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
-    if (!recorded.ok) throw refusalError(recorded, row);
+    if (!recorded.ok) return refusalAnswer(db, recorded, row, ctx.clock.now());
     return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
   });
   return { ...answer, shortFormIds: [target.shortFormId], nhsNumbers: nhsNumber ? [nhsNumber] : [] };
