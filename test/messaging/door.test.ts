@@ -25,13 +25,13 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
   const send = (headers: Record<string, string>, version: 1 | 2 = 2) =>
     mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version, body: 'data', headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', ...headers } });
 
-  it('a download chunk number that is not a whole number from 1 is 400 Invalid request parameter naming chunk_number', async () => {
+  it('a download chunk number that is not a whole number from 1 is 400 Invalid request parameter at ["path", "chunk_number"]', async () => {
     for (const chunk of ['0', '-1', '1.5', 'abc', '1234567890']) {
       const v2 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 2 });
       assert.equal(v2.status, 400, chunk);
       const body = await v2.json() as V2Error;
       assert.deepEqual(body.detail.map(({ event, code, msg, loc }) => ({ event, code, msg, loc })),
-        [{ event: 'REQUEST', code: '400', msg: 'Invalid request parameter', loc: ['header', 'chunk_number'] }], chunk);
+        [{ event: 'REQUEST', code: '400', msg: 'Invalid request parameter', loc: ['path', 'chunk_number'] }], chunk);
       const v1 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 1 });
       assert.deepEqual(await v1.json(), { errorEvent: 'REQUEST', errorCode: '400', errorDescription: 'Invalid request parameter' });
     }
@@ -66,19 +66,21 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     assert.equal((await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2, headers: client })).status, 200);
   });
 
-  it('inbox and rich listing parameters outside the spec\'s schemas are 400 Invalid request parameter naming them', async () => {
+  it('inbox and rich listing parameters outside the spec\'s schemas are 400 Invalid request parameter at ["query", name]', async () => {
     const cases: Array<[string, string]> = [
       [`/${MB2}/inbox?max_results=9`, 'max_results'], [`/${MB2}/inbox?max_results=5001`, 'max_results'], [`/${MB2}/inbox?max_results=ten`, 'max_results'],
       [`/${MB2}/inbox?max_results=10&max_results=20`, 'max_results'], [`/${MB2}/inbox?continue_from=short`, 'continue_from'],
       [`/${MB2}/inbox?workflow_filter=!`, 'workflow_filter'], [`/${MB2}/inbox/rich?max_results=101`, 'max_results'],
       [`/${MB2}/inbox/rich?start_time=yesterday`, 'start_time'], [`/${MB1}/outbox/rich?max_results=0`, 'max_results'],
       [`/${MB1}/outbox/rich?start_time=2020-01-01&start_time=2021-01-01`, 'start_time'],
+      // Refused by the handler rather than the schema, still where the parameter is.
+      [`/${MB2}/inbox?continue_from=${'x'.repeat(24)}`, 'continue_from'], [`/${MB2}/inbox/rich?start_time=2020-13-45`, 'start_time'],
     ];
     for (const [path, field] of cases) {
       const response = await mesh(spine.url, path, { version: 2 });
       assert.equal(response.status, 400, path);
       assert.deepEqual((await response.json() as V2Error).detail.map(({ code, msg, loc }) => ({ code, msg, loc })),
-        [{ code: '400', msg: 'Invalid request parameter', loc: ['header', field] }], path);
+        [{ code: '400', msg: 'Invalid request parameter', loc: ['query', field] }], path);
     }
     const fine = await mesh(spine.url, `/${MB2}/inbox?max_results=10&workflow_filter=TEST_WORKFLOW`, { version: 2 });
     assert.equal(fine.status, 200);
@@ -116,13 +118,13 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     assert.deepEqual(await noWorkflow.json(), { errorEvent: 'SEND', errorCode: '06', errorDescription: 'mex-WorkflowID missing' });
   });
 
-  it('tracking without messageID, or with an oversized message id in the path, is 400 naming the parameter', async () => {
+  it('tracking without messageID, or with an oversized message id in the path, is 400 naming the parameter where it is (query, path)', async () => {
     const noId = await mesh(spine.url, `/${MB1}/outbox/tracking`, { version: 2 });
     assert.equal(noId.status, 400);
-    assert.deepEqual((await noId.json() as V2Error).detail[0]!.loc, ['header', 'messageID']);
+    assert.deepEqual((await noId.json() as V2Error).detail[0]!.loc, ['query', 'messageID']);
     const longId = await mesh(spine.url, `/${MB2}/inbox/${'A'.repeat(101)}`, { version: 2 });
     assert.equal(longId.status, 400);
-    assert.deepEqual((await longId.json() as V2Error).detail[0]!.loc, ['header', 'message_id']);
+    assert.deepEqual((await longId.json() as V2Error).detail[0]!.loc, ['path', 'message_id']);
     const longLocalId = await mesh(spine.url, `/${MB1}/outbox/tracking/${'L'.repeat(301)}`, { version: 1 });
     assert.equal(longLocalId.status, 400);
   });
@@ -187,16 +189,16 @@ describe('MESH sandbox testing routes checked at the door', () => {
       const error = await response.json() as V2Error;
       assert.equal(response.status, 400, `${path} ${field}=${JSON.stringify(value)}: ${JSON.stringify(error)}`);
       assert.equal(error.detail[0]!.code, '400');
-      assert.deepEqual(error.detail[0]!.loc, ['header', field]);
+      assert.deepEqual(error.detail[0]!.loc, ['body', field]);
     }), { numRuns: 60 });
   });
 
   it('an oversized mailbox or message id in an admin path is a MESH 400 naming it', async () => {
     const mailbox = await fetch(`${spine.url}/admin/mailbox/${'M'.repeat(101)}`, { headers: { accept: V2 } });
     assert.equal(mailbox.status, 400);
-    assert.deepEqual((await mailbox.json() as V2Error).detail[0]!.loc, ['header', 'mailbox_id']);
+    assert.deepEqual((await mailbox.json() as V2Error).detail[0]!.loc, ['path', 'mailbox_id']);
     const message = await fetch(`${spine.url}/messageexchange/admin/message/${'M'.repeat(101)}`, { headers: { accept: V2 } });
     assert.equal(message.status, 400);
-    assert.deepEqual((await message.json() as V2Error).detail[0]!.loc, ['header', 'message_id']);
+    assert.deepEqual((await message.json() as V2Error).detail[0]!.loc, ['path', 'message_id']);
   });
 });

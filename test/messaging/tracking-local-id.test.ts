@@ -62,6 +62,6 @@ describe('MESH tracking by local id (GET /{mailbox}/outbox/tracking/{local_id}, 
     assert.equal(((await (await track(MB1, long)).json()) as { messageId: string }).messageId, id);
     const response = await track(MB1, 'L'.repeat(301), 2);
     assert.equal(response.status, 400);
-    assert.deepEqual(((await response.json()) as { detail: Array<{ loc: string[] }> }).detail[0]!.loc, ['header', 'local_id']);
+    assert.deepEqual(((await response.json()) as { detail: Array<{ loc: string[] }> }).detail[0]!.loc, ['path', 'local_id']);
   });
 });

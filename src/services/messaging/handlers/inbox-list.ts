@@ -26,10 +26,10 @@ export interface InboxQuery {
 export async function listMailboxInbox(deps: MeshDeps, mailboxId: string, version: ApiVersion, query: InboxQuery, nonce: NonceClaim): Promise<Record<string, unknown>> {
   const limit = query.max_results ?? INBOX_PAGE_DEFAULT;
   const filter = query.workflow_filter !== undefined ? parseWorkflowFilter(query.workflow_filter) : undefined;
-  if (query.workflow_filter !== undefined && !filter) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['workflow_filter'], diagnostics: 'workflow_filter is not a valid filter' });
+  if (query.workflow_filter !== undefined && !filter) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['workflow_filter'], location: 'query', diagnostics: 'workflow_filter is not a valid filter' });
   const cursor = version === 2 && query.continue_from ? decodeCursor(query.continue_from) : undefined;
   if (version === 2 && query.continue_from && (!cursor || cursor.mailbox !== mailboxId)) {
-    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], diagnostics: 'continue_from is not a cursor this mailbox was given' });
+    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], location: 'query', diagnostics: 'continue_from is not a cursor this mailbox was given' });
   }
   const now = deps.ctx.clock.now();
   // A read: on the ledger's pool, which waits for no WAL flush of the nonce it claims.

@@ -43,10 +43,10 @@ export function richPaging(deps: MeshDeps, mailboxId: string, query: RichQuery) 
   const now = deps.ctx.clock.now();
   const since = query.start_time ? parseStartTime(query.start_time) : new Date(now.getTime() - PURGE_AFTER_MS);
   // The schema checked its shape; the calendar is checked here (2020-13-45).
-  if (!since) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['start_time'], diagnostics: 'start_time must be an ISO 8601 date-time' });
+  if (!since) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['start_time'], location: 'query', diagnostics: 'start_time must be an ISO 8601 date-time' });
   const cursor = query.continue_from ? decodeCursor(query.continue_from) : undefined;
   if (query.continue_from && (!cursor || cursor.mailbox !== mailboxId)) {
-    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], diagnostics: 'continue_from is not a cursor this mailbox was given' });
+    throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: ['continue_from'], location: 'query', diagnostics: 'continue_from is not a cursor this mailbox was given' });
   }
   return { limit, since, cursor, now };
 }

@@ -44,6 +44,7 @@ export function sendMeshError(request: FastifyRequest, reply: FastifyReply, thro
     messageId: details.messageId,
     internalId: String(request.id),
     fields: details.fields,
+    location: details.location,
     diagnostics: classified.diagnostics,
   }));
 }

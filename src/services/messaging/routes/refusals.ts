@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ValidationFailure } from '../../../platform/http/validation.js';
 import { MESH_ERRORS, type MeshErrorSpec } from '../errors.js';
-import { MeshError, meshError } from '../mesh-error.js';
+import { MeshError, meshError, type FieldLocation } from '../mesh-error.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
 import { SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
 import { PARAMETER_NAMES } from './schemas.js';
@@ -17,6 +17,8 @@ declare module 'fastify' {
   }
 }
 
+const LOCATION: Record<ValidationFailure['part'], FieldLocation> = { headers: 'header', params: 'path', querystring: 'query', body: 'body' };
+
 // A missing header MESH names with its own code.
 const MISSING: Record<string, MeshErrorSpec> = { 'mex-to': MESH_ERRORS.MISSING_TO, 'mex-workflowid': MESH_ERRORS.MISSING_WORKFLOW };
 
@@ -28,16 +30,17 @@ const MISSING: Record<string, MeshErrorSpec> = { 'mex-to': MESH_ERRORS.MISSING_T
  */
 export function meshRefusal(failure: ValidationFailure, request: FastifyRequest): MeshError {
   const field = failure.part === 'headers' ? failure.path.toLowerCase() : (PARAMETER_NAMES[failure.path] ?? failure.path);
+  const location = LOCATION[failure.part];
   const routeSpec = request.routeOptions.config?.meshRefusals?.[field];
   if (routeSpec) {
     // Such a refusal concerns the message in the path (MESH names it: `messageID` / `message_id`).
     const params = request.params as { messageId?: unknown } | undefined;
     const messageId = typeof params?.messageId === 'string' && params.messageId.length <= 100 ? normaliseMessageId(params.messageId) : undefined;
-    return meshError(routeSpec, { messageId, fields: [field], diagnostics: `${field} is not valid` });
+    return meshError(routeSpec, { messageId, fields: [field], location, diagnostics: `${field} is not valid` });
   }
   if (failure.kind === 'missing') {
     const spec = MISSING[field];
-    return spec ? meshError(spec, { fields: [field] }) : meshError(failure.part === 'headers' ? MESH_ERRORS.MISSING_HEADER : MESH_ERRORS.INVALID_PARAMETER, { fields: [field], diagnostics: `missing ${field}` });
+    return spec ? meshError(spec, { fields: [field] }) : meshError(failure.part === 'headers' ? MESH_ERRORS.MISSING_HEADER : MESH_ERRORS.INVALID_PARAMETER, { fields: [field], location, diagnostics: `missing ${field}` });
   }
   if (failure.part === 'headers' && failure.keyword === 'maxLength') {
     const max = SEND_HEADER_LIMITS[field as keyof typeof SEND_HEADER_LIMITS];
@@ -45,5 +48,5 @@ export function meshRefusal(failure: ValidationFailure, request: FastifyRequest)
   }
   if (failure.part === 'headers' && failure.keyword === 'pattern') return meshError(MESH_ERRORS.MALFORMED_CONTROL_FILE, { fields: [field] });
   const problem = failure.kind === 'unexpected' ? 'is not expected' : `is not valid (${failure.keyword})`;
-  return meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: [field], diagnostics: `${field} ${problem}` });
+  return meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: [field], location, diagnostics: `${field} ${problem}` });
 }

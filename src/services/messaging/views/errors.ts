@@ -1,5 +1,6 @@
 import type { ApiVersion } from '../protocol/api-version.js';
 import type { MeshErrorSpec } from '../errors.js';
+import type { FieldLocation } from '../mesh-error.js';
 
 export interface MeshErrorView {
   spec: MeshErrorSpec;
@@ -7,6 +8,8 @@ export interface MeshErrorView {
   internalId: string;
   /** Header or parameter names at fault; a 400 names them as the spec's HTTPValidationError `loc`. */
   fields?: string[];
+  /** Where those fields are (default: headers, as most of MESH's checked fields are). */
+  location?: FieldLocation;
   diagnostics?: string;
 }
 
@@ -28,7 +31,8 @@ export function errorBody(version: ApiVersion, view: MeshErrorView): Record<stri
   const item: Record<string, unknown> = { event: view.spec.event, code: view.spec.code, msg: description };
   if (view.diagnostics && view.diagnostics !== description) item.diagnostics = view.diagnostics;
   if (view.spec.status === 400) {
-    item.loc = view.fields?.length ? ['header', ...view.fields] : ['request'];
+    // As FastAPI (which the spec's HTTPValidationError comes from) writes it: ["query", "max_results"].
+    item.loc = view.fields?.length ? [view.location ?? 'header', ...view.fields] : ['request'];
     item.type = 'value_error';
   }
   return {
