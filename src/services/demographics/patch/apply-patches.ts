@@ -6,7 +6,7 @@ import { PDS_ERRORS, diagnostics } from '../errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientSchema } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkPatchedRecord } from './patient-rules.js';
+import { checkForbiddenChanges, checkPatchedRecord } from './patient-rules.js';
 import { checkItemsIdentified } from './item-identity.js';
 
 const invalidUpdate = (reason: string) => new SpineError(PDS_ERRORS.INVALID_UPDATE, `Invalid update with error - ${reason}`);
@@ -50,7 +50,9 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
     throw invalidUpdate(reason!);
   }
   if (patched.deceasedDateTime !== undefined) patched = { ...patched, deceasedDateTime: deathInDateTimeForm(patched.deceasedDateTime) as string };
-  // The shape first, so a value of the wrong type is named as such, then PDS's rules on the record.
+  // What PDS forbids outright first, then the shape, so a value of the wrong type is named as
+  // such, then PDS's rules on the record.
+  checkForbiddenChanges(current, patched);
   const failure = conformanceFailure(patientSchema, patched);
   if (failure) {
     throw invalidUpdate(failure.kind === 'missing' ? diagnostics.missingValue(failure.path)

@@ -38,8 +38,8 @@ const segments = (path: string) => path.split('/').slice(1);
 
 /**
  * PDS rules on the operations themselves, before they are applied: known fields only, the
- * identifying fields never; a new list item goes to `/list/-`; a remove is immediately preceded by
- * a test of the same item (its id, its url or the whole object).
+ * identifying fields never; a new list item goes to `/list/-`; a remove from a list is immediately
+ * preceded by a test of the same item (its id, its url or the whole object).
  */
 export function checkPatchOperations(ops: readonly PatchOperation[]): void {
   ops.forEach((op, i) => {
@@ -49,7 +49,9 @@ export function checkPatchOperations(ops: readonly PatchOperation[]): void {
     if (op.op === 'add' && LISTS.has(field) && index !== undefined && index !== '-' && segments(op.path).length === 2) {
       throw invalidUpdate(`a new item must be added at '/${field}/-', not '${op.path}'`);
     }
-    if (op.op === 'remove') checkRemovePrecededByTest(ops, i);
+    // PDS spec ("Removal"): a test must precede the removal of a list item (or of part of one);
+    // a single field such as `/gender` is removed by a bare `remove`, as the spec's delete-gender example.
+    if (op.op === 'remove' && LISTS.has(field)) checkRemovePrecededByTest(ops, i);
   });
 }
 
