@@ -57,7 +57,14 @@ describe('MESH expiry: 5-day inbox expiry with REPORTs, 30-day purge (injected c
     const tracking = await (await call(`/${MB1}/outbox/tracking?messageID=${uncollected}`, { version: 1 })).json() as Record<string, unknown>;
     assert.equal(tracking.status, 'Undeliverable');
     assert.equal(tracking.statusCode, '14');
-    assert.equal((await call(`/${MB2}/inbox/${uncollected}/status/acknowledged`, { method: 'PUT' })).status, 410);
+    // The spec gives an acknowledgement no 410: a late one is answered 200 (as the MESH sandbox does) and changes nothing.
+    const lateAck = await call(`/${MB2}/inbox/${uncollected}/status/acknowledged`, { method: 'PUT', version: 1 });
+    assert.equal(lateAck.status, 200);
+    assert.deepEqual(await lateAck.json(), { messageId: uncollected });
+    const stillUndeliverable = await (await call(`/${MB1}/outbox/tracking?messageID=${uncollected}`, { version: 1 })).json() as Record<string, unknown>;
+    assert.equal(stillUndeliverable.status, 'Undeliverable');
+    assert.equal(stillUndeliverable.downloadTimestamp, undefined);
+    assert.equal((await call(`/${MB2}/inbox/${uncollected}`)).status, 410);
     const events = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'mesh-message-expired'`);
     assert.equal(events.rows[0].n, 1);
     const audited = await spine.ctx.db.query(`SELECT detail FROM audit.events WHERE action = 'message.expire'`);
