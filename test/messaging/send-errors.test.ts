@@ -65,6 +65,20 @@ describe('MESH send errors', () => {
     assert.deepEqual(body.detail[0]!.loc, ['header', 'mex-localid']);
   });
 
+  it('a mex-Content-Checksum of characters other than ASCII letters, digits, spaces and :-/ is 400 Invalid checksum, before mex-To is looked at', async () => {
+    for (const checksum of ['md5=b10a8db1', 'sha256+abc', 'caf\u00e9', 'a_b']) {
+      const v1 = await send({ 'mex-content-checksum': checksum, 'mex-to': '' }, 'x', 1);
+      assert.equal(v1.status, 400, checksum);
+      assert.deepEqual(await v1.json(), { errorEvent: 'SEND', errorCode: 'Invalid checksum', errorDescription: 'Invalid checksum' }, checksum);
+    }
+    const v2 = await send({ 'mex-content-checksum': 'md5=b10a8db1' });
+    const body = await v2.json() as { detail: Array<{ code: string; loc: string[] }> };
+    assertMatchesSpec(SEND, 'post', 400, 'application/json', body);
+    assert.deepEqual(body.detail.map(({ code, loc }) => ({ code, loc })), [{ code: 'Invalid checksum', loc: ['header', 'mex-content-checksum'] }]);
+    assert.equal((await send({ 'mex-content-checksum': 'md5:b10a8db164e0754105b7a99be72e3fe5' })).status, 202);
+    assert.equal((await send({ 'mex-content-checksum': ' SHA-256 : 0a/FF ' })).status, 202);
+  });
+
   it('header values longer than the spec allows are 400', async () => {
     assert.equal((await send({ 'mex-subject': 's'.repeat(501) })).status, 400);
     assert.equal((await send({ 'mex-localid': 'l'.repeat(301) })).status, 400);

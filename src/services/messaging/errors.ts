@@ -23,6 +23,7 @@ export const MESH_ERRORS = meshErrors({
   // Send.
   MALFORMED_CONTROL_FILE: { status: 400, event: 'TRANSFER', code: '06', display: 'MalformedControlFile', issueCode: 'invalid' },
   HEADER_TOO_LONG: { status: 400, event: 'TRANSFER', code: '06', display: 'Malformed control file', issueCode: 'invalid' },
+  INVALID_CHECKSUM: { status: 400, event: 'SEND', code: 'Invalid checksum', display: 'Invalid checksum', issueCode: 'invalid' },
   MISSING_TO: { status: 400, event: 'SEND', code: '08', display: 'TO_DTS missing', issueCode: 'required' },
   MISSING_WORKFLOW: { status: 400, event: 'SEND', code: '06', display: 'mex-WorkflowID missing', issueCode: 'required' },
   INVALID_FROM: { status: 400, event: 'SEND', code: '07', display: 'Invalid From Address in the control file', issueCode: 'invalid' },

@@ -17,6 +17,7 @@ export function partyOf(mailbox: MeshMailbox): Party {
 
 function refuse(problem: SendHeaderProblem): never {
   switch (problem.problem) {
+    case 'bad-checksum': throw meshError(MESH_ERRORS.INVALID_CHECKSUM, { fields: ['mex-content-checksum'], diagnostics: 'mex-Content-Checksum may hold only ASCII letters, digits, spaces and :-/' });
     case 'missing-to': throw meshError(MESH_ERRORS.MISSING_TO, { fields: ['mex-To'] });
     case 'missing-workflow': throw meshError(MESH_ERRORS.MISSING_WORKFLOW, { fields: ['mex-WorkflowID'] });
     case 'bad-chunk-range': throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS);

@@ -19,6 +19,7 @@ export interface SendHeaders {
 
 /** Why a set of headers was refused: maps one-to-one onto the MESH error catalogue. */
 export type SendHeaderProblem =
+  | { problem: 'bad-checksum' }
   | { problem: 'missing-to' }
   | { problem: 'missing-workflow' }
   | { problem: 'bad-chunk-range' }
@@ -57,12 +58,20 @@ export function contentEncodingOf(headers: HeaderBag): { ok: true; encoding: '' 
 }
 
 /**
+ * MESH refuses a `mex-Content-Checksum` of anything but ASCII letters, digits, spaces and `:-/`
+ * (the MESH sandbox's "Invalid checksum"; `md5:b10a8db1…` as MESH clients send it passes).
+ */
+const CHECKSUM = /^[A-Za-z0-9\s:/-]*$/;
+
+/**
  * A send's headers (Node lower-cases header names) as the handler uses them. The door has already
  * checked their shape (SendHeadersSchema: no control characters or URLs, the spec's lengths,
- * mex-To and mex-WorkflowID present); what is left is what a schema cannot say: an address that
+ * mex-To and mex-WorkflowID present); what is left is what a schema cannot say: the checksum's
+ * characters (checked first, as MESH checks it with the other control headers), an address that
  * is blank once trimmed, the chunk range's values, the content coding.
  */
 export function validateSendHeaders(headers: HeaderBag): SendHeaders | SendHeaderProblem {
+  if (!CHECKSUM.test((single(headers, 'mex-content-checksum') ?? '').trim())) return { problem: 'bad-checksum' };
   const to = (single(headers, 'mex-to') ?? '').trim().toUpperCase();
   if (!to) return { problem: 'missing-to' };
   const workflowId = (single(headers, 'mex-workflowid') ?? '').trim();
