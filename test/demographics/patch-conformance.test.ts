@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
 import { pdsResponseValidators } from './support/schemas.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
@@ -62,17 +63,21 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
 
   it('a PATCH whose result does not conform to Patient.yaml is 400 and nothing is stored', async () => {
     const id = people[1]!.id;
-    const cases: Array<[unknown[], string]> = [
-      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'add', path: '/name/0/text', value: 'Jane Smith' }], "Invalid update with error - Additional properties are not allowed ('name/0/text' was unexpected)"],
-      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'replace', path: '/name/0/prefix', value: 'Mrs' }], "Invalid update with error - Invalid value - 'Mrs' in field 'name/0/prefix'"],
-      [[{ op: 'add', path: '/extension/-', value: { url: 'https://example.org/unknown', valueString: 'x' } }], "Invalid update with error - Invalid value - 'https://example.org/unknown' in field 'extension/0/url'"],
-      [[{ op: 'add', path: '/telecom/-', value: { system: 'email', value: 42 } }], "Invalid update with error - Invalid value - '42' in field 'telecom/2/value'"],
-      [[{ op: 'add', path: '/multipleBirthInteger', value: 12 }], "Invalid update with error - Invalid value - '12' in field 'multipleBirthInteger'"],
+    // PDS spec error table: an invalid value in the body of a patch request is INVALID_VALUE; an
+    // unknown property within an item ADDITIONAL_PROPERTIES, as in a new record.
+    const cases: Array<[unknown[], string, string]> = [
+      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'add', path: '/name/0/text', value: 'Jane Smith' }], 'ADDITIONAL_PROPERTIES', "Invalid request with error - Additional properties are not allowed ('name/0/text' was unexpected)"],
+      [[{ op: 'add', path: '/name/0/id', value: 'n1' }, { op: 'replace', path: '/name/0/prefix', value: 'Mrs' }], 'INVALID_VALUE', "Invalid value - 'Mrs' in field 'name/0/prefix'"],
+      [[{ op: 'add', path: '/extension/-', value: { url: 'https://example.org/unknown', valueString: 'x' } }], 'INVALID_VALUE', "Invalid value - 'https://example.org/unknown' in field 'extension/0/url'"],
+      [[{ op: 'add', path: '/telecom/-', value: { system: 'email', value: 42 } }], 'INVALID_VALUE', "Invalid value - '42' in field 'telecom/2/value'"],
+      [[{ op: 'add', path: '/multipleBirthInteger', value: 12 }], 'INVALID_VALUE', "Invalid value - '12' in field 'multipleBirthInteger'"],
+      // DeceasedDateTime.yaml: a zero UTC offset only (NHS England's own test suite expects exactly this answer).
+      [[{ op: 'add', path: '/deceasedDateTime', value: '2020-01-01T00:00:00+01:00' }, { op: 'add', path: '/extension/-', value: DEATH_NOTIFICATION }], 'INVALID_VALUE', "Invalid value - '2020-01-01T00:00:00+01:00' in field 'deceasedDateTime'"],
     ];
-    for (const [patches, diagnostics] of cases) {
+    for (const [patches, code, diagnostics] of cases) {
       const res = await patch(id, patches);
       assert.equal(res.status, 400, JSON.stringify(patches));
-      assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], ['INVALID_UPDATE', diagnostics]);
+      assert.deepEqual([outcomeOf(res.json).code, outcomeOf(res.json).diagnostics], [code, diagnostics]);
     }
     const row = await stored(id);
     assert.equal(row.version_id, 1);
@@ -93,7 +98,7 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
       const res = await patch(person.id, [{ op: 'test', path: `/${at[0]}/0/id`, value: item.id }, { op: 'replace', path: `/${at.join('/')}`, value: wrong }]);
       assert.equal(res.status, 400, `${at.join('/')} = ${JSON.stringify(wrong)}: ${JSON.stringify(res.json)}`);
       const { code, diagnostics } = outcomeOf(res.json);
-      assert.equal(code, 'INVALID_UPDATE');
+      assert.ok(['INVALID_VALUE', 'MISSING_VALUE', 'ADDITIONAL_PROPERTIES'].includes(code), code);
       const named = /in field '([^']*)'$|Missing value - '([^']*)'$/.exec(diagnostics);
       const field = named?.[1] ?? named?.[2];
       assert.ok(field !== undefined && at.join('/').startsWith(field), `${at.join('/')}: ${diagnostics}`);
@@ -121,6 +126,13 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
     assert.equal((await stored(id)).resource.deceasedDateTime, '2020-01-01T00:00:00+00:00');
     assert.equal((await call(h, `Patient/${id}`)).json.deceasedDateTime, '2020-01-01T00:00:00+00:00');
     assert.equal(validators.Patient(res.json), true, JSON.stringify(validators.Patient.errors?.slice(0, 3)));
+  });
+
+  it("a field PDS does not update answers the PATCH error example of the spec ('pets')", async () => {
+    const bundled = JSON.parse(readFileSync(new URL('../../spec/nhs/pds/personal-demographics.bundled.json', import.meta.url), 'utf8'));
+    const res = await patch(people[4]!.id, [{ op: 'add', path: '/pets', value: 'dog' }]);
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.json, bundled.paths['/Patient/{id}'].patch.responses['4XX'].content['application/fhir+json'].example);
   });
 
   it('a malformed list of patches is INVALID_UPDATE naming what is wrong', async () => {

@@ -34,7 +34,7 @@ describe('PATCH rules (properties)', () => {
       const result = outcome(() => applyPatientPatch(before, parsePatchBody({ patches: ops }), TODAY));
       assert.deepEqual(before, base, 'input mutated');
       if (typeof result === 'string') {
-        assert.ok(['INVALID_UPDATE', 'ADDITIONAL_PROPERTIES', 'FORBIDDEN_UPDATE'].includes(result), result);
+        assert.ok(['INVALID_UPDATE', 'INVALID_VALUE', 'MISSING_VALUE', 'ADDITIONAL_PROPERTIES', 'TOO_FEW_VALUES_SUBMITTED', 'TOO_MANY_VALUES_SUBMITTED', 'FORBIDDEN_UPDATE'].includes(result), result);
         return;
       }
       // Whatever was accepted obeys the record rules.

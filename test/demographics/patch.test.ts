@@ -109,7 +109,7 @@ describe('PATCH /Patient/{id}', () => {
     await invalidUpdate(id, [{ op: 'move', from: '/gender', path: '/birthDate' }]);
     const pets = await patch(id, [{ op: 'add', path: '/pets', value: ['cat'] }], { version: 1 });
     assert.equal(pets.status, 400);
-    assert.equal(outcomeOf(pets.json).code, 'ADDITIONAL_PROPERTIES');
+    assert.deepEqual([outcomeOf(pets.json).code, outcomeOf(pets.json).diagnostics], ['INVALID_UPDATE', "Invalid update with error - Update unsupported for resource - 'pets'"]);
     const identity = await patch(id, [{ op: 'replace', path: '/id', value: '9000000009' }], { version: 1 });
     assert.equal(identity.status, 403);
     assert.equal(outcomeOf(identity.json).code, 'FORBIDDEN_UPDATE');

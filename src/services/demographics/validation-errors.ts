@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError, fhirValidationError, sendOperationOutcome, type ClassifiedError } from '../../platform/http/error-mapper.js';
 import { displayValue, type ValidationFailure } from '../../platform/http/validation-failure.js';
+import type { ErrorSpec } from '../../platform/http/errors.js';
 import { PDS_ERRORS, diagnostics } from './errors.js';
 
 /**
@@ -21,17 +22,25 @@ export function pdsValidationError(failure: ValidationFailure, request: FastifyR
   }
   if (failure.part === 'params' && failure.path === 'id') return { spec: PDS_ERRORS.INVALID_RESOURCE_ID, failure };
   if (failure.part === 'body' && request.method === 'PATCH') return patchBodyError(failure);
-  if (failure.part === 'body') {
-    switch (failure.kind) {
-      case 'missing': return { spec: PDS_ERRORS.MISSING_VALUE, failure, diagnostics: diagnostics.missingValue(failure.path) };
-      case 'unexpected': return { spec: PDS_ERRORS.ADDITIONAL_PROPERTIES, failure, diagnostics: diagnostics.additionalProperty(failure.path) };
-      default:
-        if (failure.keyword === 'minItems') return { spec: PDS_ERRORS.TOO_FEW_VALUES_SUBMITTED, failure, diagnostics: diagnostics.invalidValue(shown, failure.path) };
-        if (failure.keyword === 'maxItems') return { spec: PDS_ERRORS.TOO_MANY_VALUES_SUBMITTED, failure, diagnostics: diagnostics.invalidValue(shown, failure.path) };
-        return { spec: PDS_ERRORS.INVALID_VALUE, failure, diagnostics: diagnostics.invalidValue(shown, failure.path) };
-    }
-  }
+  if (failure.part === 'body') return { ...patientValueError(failure), failure };
   return fhirValidationError(failure);
+}
+
+/**
+ * A patient's field that does not conform to Patient.yaml, whether sent in a new record or made by
+ * a PATCH (PDS spec error tables: "invalid value in body of post/patch request" INVALID_VALUE;
+ * ADDITIONAL_PROPERTIES; TOO_FEW/TOO_MANY_VALUES_SUBMITTED; MISSING_VALUE).
+ */
+export function patientValueError(failure: ValidationFailure): { spec: ErrorSpec; diagnostics: string } {
+  const shown = displayValue(failure.value);
+  switch (failure.kind) {
+    case 'missing': return { spec: PDS_ERRORS.MISSING_VALUE, diagnostics: diagnostics.missingValue(failure.path) };
+    case 'unexpected': return { spec: PDS_ERRORS.ADDITIONAL_PROPERTIES, diagnostics: diagnostics.additionalProperty(failure.path) };
+    default:
+      if (failure.keyword === 'minItems') return { spec: PDS_ERRORS.TOO_FEW_VALUES_SUBMITTED, diagnostics: diagnostics.invalidValue(shown, failure.path) };
+      if (failure.keyword === 'maxItems') return { spec: PDS_ERRORS.TOO_MANY_VALUES_SUBMITTED, diagnostics: diagnostics.invalidValue(shown, failure.path) };
+      return { spec: PDS_ERRORS.INVALID_VALUE, diagnostics: diagnostics.invalidValue(shown, failure.path) };
+  }
 }
 
 /** PDS answers any malformed PATCH body with INVALID_UPDATE ("No patches found" when there are none). */

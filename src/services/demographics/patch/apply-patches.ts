@@ -1,8 +1,8 @@
 import fastJsonPatch from 'fast-json-patch';
 import { SpineError } from '../../../platform/http/errors.js';
 import { conformanceFailure } from '../../../platform/http/validation.js';
-import { displayValue } from '../../../platform/http/validation-failure.js';
-import { PDS_ERRORS, diagnostics } from '../errors.js';
+import { PDS_ERRORS } from '../errors.js';
+import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientSchema } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
@@ -55,9 +55,10 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   checkForbiddenChanges(current, patched);
   const failure = conformanceFailure(patientSchema, patched);
   if (failure) {
-    throw invalidUpdate(failure.kind === 'missing' ? diagnostics.missingValue(failure.path)
-      : failure.kind === 'unexpected' ? `Additional properties are not allowed ('${failure.path}' was unexpected)`
-        : diagnostics.invalidValue(displayValue(failure.value), failure.path));
+    // PDS answers a value it does not accept as it does in a new record: 400 INVALID_VALUE
+    // "Invalid value - '…' in field 'deceasedDateTime'" (not INVALID_UPDATE), and so on.
+    const { spec, diagnostics } = patientValueError(failure);
+    throw new SpineError(spec, diagnostics);
   }
   checkPatchedRecord(current, patched, today);
   return patched;

@@ -45,7 +45,8 @@ export function checkPatchOperations(ops: readonly PatchOperation[]): void {
   ops.forEach((op, i) => {
     const [field = '', index] = segments(op.path);
     if (FIXED_FIELDS.has(field)) throw new SpineError(PDS_ERRORS.FORBIDDEN_UPDATE, `Invalid update with error - '${op.path}' cannot be updated`);
-    if (!PATCHABLE_FIELDS.has(field)) throw new SpineError(PDS_ERRORS.ADDITIONAL_PROPERTIES, diagnostics.additionalProperty(field));
+    // PDS spec, PATCH's error example: a field PDS does not update is "Update unsupported for resource".
+    if (!PATCHABLE_FIELDS.has(field)) throw invalidUpdate(`Update unsupported for resource - '${field}'`);
     if (op.op === 'add' && LISTS.has(field) && index !== undefined && index !== '-' && segments(op.path).length === 2) {
       throw invalidUpdate(`a new item must be added at '/${field}/-', not '${op.path}'`);
     }
