@@ -133,4 +133,36 @@ describe('EPS answers wrong requests as the spec does', () => {
     const tracked = await call(spine, 'GET', `${P}/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
     assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0001');
   });
+
+  it('a dispense notification Bundle without entries is MISSING_FIELD as the spec\'s example for a Bundle without entries; $validate says what $process-message would', async () => {
+    const missingField = withoutMeta(example('spec/errors/example-a-validation-error-missing-field/Response-FhirError.json'));
+    const noEntries = await call(spine, 'POST', `${D}/$process-message`, pharmacy, { resourceType: 'Bundle', type: 'message' });
+    assert.equal(noEntries.status, 400, noEntries.text);
+    assert.deepEqual(withoutMeta(noEntries.body), missingField);
+    const validated = await call(spine, 'POST', `${D}/$validate`, pharmacy, { resourceType: 'Bundle', type: 'message' });
+    assert.equal(validated.status, 200, validated.text);
+    assert.deepEqual(withoutMeta(validated.body), missingField);
+    const noSender = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
+    for (const { resource } of noSender.entry) if (resource.resourceType === 'MessageHeader') delete resource.sender;
+    const sent = await call(spine, 'POST', `${D}/$process-message`, pharmacy, noSender);
+    const checked = await call(spine, 'POST', `${D}/$validate`, pharmacy, noSender);
+    assert.equal(sent.status, 400, sent.text);
+    assert.equal(checked.status, 200, checked.text);
+    assert.deepEqual(withoutMeta(checked.body), withoutMeta(sent.body));
+    assert.equal(checked.body.issue[0].details.coding[0].code, 'MISSING_VALUE');
+  });
+
+  it('a MedicationRequest with both medicationReference and medicationCodeableConcept is 400 structure, on $prepare and $process-message', async () => {
+    const order = freshOrder();
+    for (const { resource } of order.entry) {
+      if (resource.resourceType === 'MedicationRequest') resource.medicationReference = { reference: 'urn:uuid:8bbbd7a5-0d72-4f6d-b2c6-0a9b6e8e5d54' };
+    }
+    for (const path of [`${P}/$prepare`, `${P}/$process-message`]) {
+      const answer = await call(spine, 'POST', path, gp, order);
+      assert.equal(answer.status, 400, answer.text);
+      assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{
+        severity: 'error', code: 'structure', diagnostics: 'MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.',
+      }] });
+    }
+  });
 });

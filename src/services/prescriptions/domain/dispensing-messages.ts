@@ -6,7 +6,7 @@ import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf,
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
  * which pharmacy, what happened) or the first thing wrong, in the spec's words.
  */
-export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-value' | 'checksum' };
+export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-value' | 'checksum' | 'missing-entry' };
 
 const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
@@ -45,7 +45,8 @@ export interface DispenseNotification {
 }
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
-  if (!Array.isArray(bundle.entry)) return missing("ResourceType Bundle must contain 'entry' field", 'Bundle.entry');
+  // As a prescribing Bundle without entries (examples/spec/errors/example-a-validation-error-missing-field).
+  if (!Array.isArray(bundle.entry)) return { ok: false, diagnostics: "ResourceType Bundle must contain 'entry' field", code: 'missing-entry' };
   const entries = entriesOf(bundle);
   if (messageEventOf(entries) !== 'dispense-notification') {
     return invalid('MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.', 'Bundle.entry.resource.ofType(MessageHeader).eventCoding');

@@ -30,7 +30,8 @@ export interface PrescriptionMessage {
 
 export type MessageProblem =
   | { kind: 'missing-entry' }
-  | { kind: 'verification'; diagnostics: string; expression?: string }
+  /** A verification error of the spec's tables: `value` unless the table says otherwise. */
+  | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' }
   | { kind: 'failure-to-process'; detail: string }
   | { kind: 'course-of-therapy' }
   | { kind: 'missing-value'; diagnostics: string; expression?: string };
@@ -107,6 +108,9 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   const intents = new Set(['order', 'original-order', 'instance-order']);
   if (requests.some((r) => typeof r.intent !== 'string' || !intents.has(r.intent))) {
     return verification('MedicationRequest.intent must be order, original-order or instance-order.', 'Bundle.entry.resource.ofType(MedicationRequest).intent');
+  }
+  if (requests.some((r) => r.medicationReference !== undefined && r.medicationCodeableConcept !== undefined)) {
+    return { ok: false, problem: { kind: 'verification', issueCode: 'structure', diagnostics: 'MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.' } };
   }
   if (event === 'prescription-order-update') {
     if (requests[0]!.status !== 'cancelled') return verification("MedicationRequest.status must be 'cancelled'.", 'Bundle.entry.resource.ofType(MedicationRequest).status');

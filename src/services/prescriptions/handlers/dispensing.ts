@@ -21,8 +21,10 @@ import { recordTransition, type Recorded } from './record.js';
 /** Nominated release hands over at most this many prescriptions per call (spec). */
 export const NOMINATED_RELEASE_LIMIT = 25;
 
-function valueOf<T>(read: Read<T>): T {
+/** What a dispensing message read is, or the spec's error for what is wrong with it. */
+export function valueOf<T>(read: Read<T>): T {
   if (read.ok) return read.value;
+  if (read.code === 'missing-entry') throw epsError(EPS_ERRORS.MISSING_FIELD);
   if (read.code === 'checksum') throw failureToProcess(read.diagnostics);
   if (read.code === 'invalid-value') throw epsError(EPS_ERRORS.INVALID_VALUE_INVALID, read.diagnostics, read.expression);
   throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);

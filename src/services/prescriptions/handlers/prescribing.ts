@@ -23,7 +23,7 @@ import { fhirInstant, successOutcome } from '../wire.js';
 function problemError(problem: MessageProblem): SpineError {
   switch (problem.kind) {
     case 'missing-entry': return epsError(EPS_ERRORS.MISSING_FIELD);
-    case 'verification': return epsError(EPS_ERRORS.VERIFICATION, problem.diagnostics, problem.expression);
+    case 'verification': return epsError({ ...EPS_ERRORS.VERIFICATION, issueCode: problem.issueCode ?? EPS_ERRORS.VERIFICATION.issueCode }, problem.diagnostics, problem.expression);
     case 'failure-to-process': return failureToProcess(problem.detail);
     case 'course-of-therapy': return epsError(EPS_ERRORS.COURSE_OF_THERAPY_MIXED, undefined, 'MedicationRequest.courseOfTherapyType.coding');
     case 'missing-value': return epsError(EPS_ERRORS.MISSING_VALUE, problem.diagnostics, problem.expression);

@@ -4,10 +4,10 @@ import { auditPrescriptions, type PrescriptionAction } from '../audit.js';
 import { callerOf } from '../caller.js';
 import type { Json } from '../domain/fhir.js';
 import { readDispenseNotification } from '../domain/dispensing-messages.js';
-import { claim, dispenseNotification, release, task, type Applied } from '../handlers/dispensing.js';
+import { claim, dispenseNotification, release, task, valueOf, type Applied } from '../handlers/dispensing.js';
 import { CLAIM_BODY, DISPENSE_NOTIFICATION_BODY, RELEASE_BODY, TASK_BODY } from '../schemas.js';
 import { errorOutcome, sendFhir, sendFhirText, successOutcome } from '../wire.js';
-import { EPS_ERRORS } from '../errors.js';
+import { SpineError } from '../../../platform/http/errors.js';
 import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
 import { registerTracking } from './tracking.js';
 
@@ -47,11 +47,18 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
   app.post('/FHIR/R4/Claim', route(CLAIM_BODY), async (request, reply) =>
     answer(request, reply, 'prescription.claim', await claim(ctx, callerOf(ctx, request), request.body as Json)));
 
+  // FHIR $validate: 200 with an OperationOutcome saying what is wrong, if anything, as `$process-message` would say it.
   app.post('/FHIR/R4/$validate', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) => {
-    const read = readDispenseNotification(request.body as Json);
+    let outcome: Json;
+    try {
+      valueOf(readDispenseNotification(request.body as Json));
+      outcome = successOutcome(ctx.clock.now());
+    } catch (err) {
+      if (!(err instanceof SpineError)) throw err;
+      outcome = errorOutcome({ spec: err.spec, diagnostics: err.diagnostics, expression: err.options.expression }, ctx.clock.now());
+    }
     auditPrescriptions(request, 'prescription.validate', { shortFormIds: [], nhsNumbers: [] });
-    return sendFhir(reply, 200, read.ok ? successOutcome(ctx.clock.now())
-      : errorOutcome({ spec: EPS_ERRORS.VERIFICATION, diagnostics: read.diagnostics, expression: read.expression ? [read.expression] : undefined }, ctx.clock.now()));
+    return sendFhir(reply, 200, outcome);
   });
 
   registerTracking(app, ctx, 'prescription:track');
