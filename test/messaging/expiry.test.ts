@@ -57,6 +57,11 @@ describe('MESH expiry: 5-day inbox expiry with REPORTs, 30-day purge (injected c
     const tracking = await (await call(`/${MB1}/outbox/tracking?messageID=${uncollected}`, { version: 1 })).json() as Record<string, unknown>;
     assert.equal(tracking.status, 'Undeliverable');
     assert.equal(tracking.statusCode, '14');
+    // v2 and the rich outbox name it as MESH does, never by our event's name 'expired'.
+    const v2 = await (await call(`/${MB1}/outbox/tracking?messageID=${uncollected}`)).json() as Record<string, unknown>;
+    assert.deepEqual([v2.status, v2.status_success, v2.status_code], ['undeliverable', false, '14']);
+    const rich = await (await call(`/${MB1}/outbox/rich`)).json() as { messages: Array<{ message_id: string; status: string }> };
+    assert.equal(rich.messages.find((m) => m.message_id === uncollected)?.status, 'undeliverable');
     // The spec gives an acknowledgement no 410: a late one is answered 200 (as the MESH sandbox does) and changes nothing.
     const lateAck = await call(`/${MB2}/inbox/${uncollected}/status/acknowledged`, { method: 'PUT', version: 1 });
     assert.equal(lateAck.status, 200);

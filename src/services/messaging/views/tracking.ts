@@ -4,9 +4,15 @@ import type { ApiVersion } from '../protocol/api-version.js';
 import { INBOX_EXPIRY_MS } from '../protocol/limits.js';
 import { meshTimestamp } from '../protocol/message-id.js';
 
-const V1_STATUS: Record<MessageState, string> = {
-  uploading: 'Uploading', accepted: 'Accepted', acknowledged: 'Acknowledged', expired: 'Undeliverable', undeliverable: 'Undeliverable', error: 'Error',
+/**
+ * A state as MESH names it: v2 in lower case (`accepted`, `acknowledged`, as the spec's examples),
+ * v1 capitalised. An expired message is MESH's `undeliverable` (its report is DTS 14 "Undelivered
+ * message"); `expired` is only our event's name, never a MESH status.
+ */
+const V2_STATUS: Record<MessageState, string> = {
+  uploading: 'uploading', accepted: 'accepted', acknowledged: 'acknowledged', expired: 'undeliverable', undeliverable: 'undeliverable', error: 'error',
 };
+const V1_STATUS = Object.fromEntries(Object.entries(V2_STATUS).map(([state, name]) => [state, name[0]!.toUpperCase() + name.slice(1)])) as Record<MessageState, string>;
 
 function statusOf(events: readonly MessageEvent[]) {
   const state = messageState(events);
@@ -47,7 +53,7 @@ export function trackingView(version: ApiVersion, stored: StoredMessage, fileSiz
       recipient_ods_code: message.recipient.odsCode,
       recipient_org_code: message.recipient.orgCode,
       status_success: status.success,
-      status: status.state,
+      status: V2_STATUS[status.state],
       status_event: status.event,
       status_timestamp: status.at?.toISOString(),
       status_description: status.description,
@@ -110,7 +116,7 @@ export function richMessageView(stored: StoredMessage): Record<string, unknown> 
     sender: message.sender.mailboxId,
     sender_name: message.sender.mailboxName,
     sent_date: accepted?.at.toISOString() ?? null,
-    status: status.state,
+    status: V2_STATUS[status.state],
     status_code: status.success ? null : status.code,
     workflow_id: message.workflowId,
     total_chunks: message.totalChunks,
