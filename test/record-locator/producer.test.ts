@@ -243,6 +243,17 @@ describe('NRL producer API', () => {
     assert.deepEqual(events.rows.map((r) => r.event_type), ['nrl-pointer-created', 'nrl-pointer-deleted']);
   });
 
+  it('a DELETE carrying a Content-Type (a client\'s default headers) deletes: the operation has no body, and NRL never reads one', async () => {
+    for (const contentType of ['application/fhir+json', 'application/json', 'application/xml']) {
+      const id = createdId(await create(pointerBody('ANGY1', nextNhsNumber())));
+      const response = await call(spine, 'DELETE', `/producer/FHIR/R4/DocumentReference/${id}`, producer, { headers: { 'content-type': contentType } });
+      assert.equal(response.status, 200, `${contentType}: ${JSON.stringify(response.body)}`);
+      assert.equal(issueOf(response.body).diagnostics, 'The requested DocumentReference has been deleted');
+      const withBody = await call(spine, 'DELETE', `/producer/FHIR/R4/DocumentReference/${id}`, producer, { rawBody: '{"ignored":', contentType });
+      assert.equal(withBody.status, 404, `${contentType}: ${JSON.stringify(withBody.body)}`);
+    }
+  });
+
   it('reads only its own pointers: another organisation\'s is 403 AUTHOR_CREDENTIALS_ERROR', async () => {
     const id = createdId(await create(pointerBody('ANGY1', nextNhsNumber())));
     const response = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, otherProducer);
