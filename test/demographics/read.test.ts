@@ -57,6 +57,15 @@ describe('GET /Patient/{id} and /RelatedPerson', () => {
     }
   });
 
+  it('no NHS number at all (Patient/) gets 400 UNSUPPORTED_SERVICE, on read, RelatedPerson and update (spec error tables)', async () => {
+    const update = { method: 'PATCH', headers: { 'content-type': 'application/json-patch+json', 'if-match': 'W/"1"' }, body: { patches: [{ op: 'replace', path: '/gender', value: 'male' }] } };
+    for (const [path, options] of [['Patient/', {}], ['Patient//RelatedPerson', {}], ['Patient/', update]] as const) {
+      const res = await call(h, path, options);
+      assert.equal(res.status, 400, path);
+      assert.deepEqual(res.json, stubError('UNSUPPORTED_SERVICE'), path);
+    }
+  });
+
   it('a superseded NHS number returns the surviving record', async () => {
     const res = await call(h, `Patient/${people[2]!.id}`);
     assert.equal(res.status, 200);

@@ -6,7 +6,7 @@ import { PDS_ERRORS, diagnostics } from './errors.js';
 
 /**
  * A request refused at the door, in PDS's codes: If-Match is 412 PRECONDITION_FAILED, a bad NHS
- * number in the path 400 INVALID_RESOURCE_ID, a missing X-Request-ID its own sentence, an
+ * number in the path 400 INVALID_RESOURCE_ID (none at all UNSUPPORTED_SERVICE), a missing X-Request-ID its own sentence, an
  * unknown field ADDITIONAL_PROPERTIES, too few or too many list items TOO_FEW/TOO_MANY_VALUES_SUBMITTED,
  * a PATCH body that is not a list of patches INVALID_UPDATE; the rest MISSING_VALUE / INVALID_VALUE.
  */
@@ -20,7 +20,8 @@ export function pdsValidationError(failure: ValidationFailure, request: FastifyR
     if (failure.kind === 'missing') return { spec: PDS_ERRORS.MISSING_VALUE, failure, diagnostics: diagnostics.missingValue(failure.path) };
     return { spec: PDS_ERRORS.INVALID_VALUE, failure, diagnostics: diagnostics.invalidHeader(shown, failure.path) };
   }
-  if (failure.part === 'params' && failure.path === 'id') return { spec: PDS_ERRORS.INVALID_RESOURCE_ID, failure };
+  // PDS spec error tables (read, update): no NHS number at all is UNSUPPORTED_SERVICE, a bad one INVALID_RESOURCE_ID.
+  if (failure.part === 'params' && failure.path === 'id') return { spec: failure.value === '' ? PDS_ERRORS.UNSUPPORTED_SERVICE : PDS_ERRORS.INVALID_RESOURCE_ID, failure };
   if (failure.part === 'body' && request.method === 'PATCH') return patchBodyError(failure);
   if (failure.part === 'body') return { ...patientValueError(failure), failure };
   return fhirValidationError(failure);
