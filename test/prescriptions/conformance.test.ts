@@ -165,4 +165,14 @@ describe('EPS answers wrong requests as the spec does', () => {
       }] });
     }
   });
+
+  it("a claim line without the dispenser's endorsement is 400 invalid, as the spec's 2-Claim-Request-400_Missing_Endorsement_Code", async () => {
+    const claim = structuredClone(example(`${ACUTE}2-Claim-Request-400_Missing_Endorsement_Code.json`));
+    for (const c of claim.contained) if (c.resourceType === 'Organization') c.identifier[0].value = 'FA565';
+    const answer = await call(spine, 'POST', `${D}/Claim`, pharmacy, claim);
+    assert.equal(answer.status, 400, answer.text);
+    assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{
+      severity: 'error', code: 'invalid', diagnostics: 'The claim is missing the required endorsement code.', expression: ['Claim.item.detail.programCode'],
+    }] });
+  });
 });

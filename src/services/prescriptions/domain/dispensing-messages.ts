@@ -6,7 +6,11 @@ import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf,
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
  * which pharmacy, what happened) or the first thing wrong, in the spec's words.
  */
-export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-value' | 'checksum' | 'missing-entry' };
+/**
+ * What is wrong, by the error it is: `invalid` a verification error of issue code `value`,
+ * `invalid-issue` one of issue code `invalid`, `invalid-value` INVALID_VALUE, `missing` MISSING_VALUE.
+ */
+export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-issue' | 'invalid-value' | 'checksum' | 'missing-entry' };
 
 const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
@@ -143,6 +147,7 @@ export interface ClaimRequest {
 }
 
 const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
+const ENDORSEMENTS = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
@@ -156,6 +161,14 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const amendment = asArray(claim.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
+  // Each line claimed carries the dispenser's endorsement (NDEC when there is none): the spec's
+  // 2-Claim-Request-400_Missing_Endorsement_Code and its table's "missing the required endorsement code".
+  const details = asArray(claim.item).filter(isObject).flatMap((i) => asArray(i.detail).filter(isObject));
+  const endorsed = (detail: Json) => asArray(detail.programCode).filter(isObject)
+    .some((concept) => asArray(concept.coding).some((c) => isObject(c) && c.system === ENDORSEMENTS && typeof c.code === 'string'));
+  if (!details.every(endorsed)) {
+    return { ok: false, code: 'invalid-issue', diagnostics: 'The claim is missing the required endorsement code.', expression: 'Claim.item.detail.programCode' };
+  }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
   const counts: Record<string, number> = {};

@@ -27,6 +27,7 @@ export function valueOf<T>(read: Read<T>): T {
   if (read.code === 'missing-entry') throw epsError(EPS_ERRORS.MISSING_FIELD);
   if (read.code === 'checksum') throw failureToProcess(read.diagnostics);
   if (read.code === 'invalid-value') throw epsError(EPS_ERRORS.INVALID_VALUE_INVALID, read.diagnostics, read.expression);
+  if (read.code === 'invalid-issue') throw epsError({ ...EPS_ERRORS.VERIFICATION, issueCode: 'invalid' }, read.diagnostics, read.expression);
   throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);
 }
 
