@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { MB1, MB2, MB3, V2, mesh, meshAuthorization, sendMessage } from './support/mesh-client.js';
 import { rawGet } from './support/raw-http.js';
+import { fixedClock } from '../../src/platform/clock.js';
+import { sweepExpiredMessages } from '../../src/services/messaging/index.js';
 
 /** The MESH sandbox's own mailboxes file (spec/nhs/mesh/sandbox), to compare mailbox details with. */
 const SANDBOX_MAILBOXES = readFileSync(fileURLToPath(new URL('../../spec/nhs/mesh/sandbox/store/data/mailboxes.jsonl', import.meta.url)), 'utf8')
@@ -62,6 +64,14 @@ describe('MESH sandbox testing routes (sandbox mode)', () => {
       assert.equal(Date.parse(body.expiry_time as string) - Date.parse(body.upload_timestamp as string), 5 * 24 * 3600 * 1000);
     }
     assert.equal((await admin(spine, 'GET', '/admin/message/20200101000000000000_ABCDEF')).status, 404);
+  });
+
+  it('GET /admin/message/{id} of a message that expired uncollected says Undeliverable, a sandbox status, not Expired', async () => {
+    const id = await sendMessage(spine.url, MB1, MB2, 'never collected');
+    const sixDaysOn = new Date(Date.now() + 6 * 24 * 3600 * 1000);
+    await sweepExpiredMessages({ ...spine.ctx, clock: fixedClock(sixDaysOn) });
+    const body = await (await admin(spine, 'GET', `/admin/message/${id}`)).json() as Record<string, unknown>;
+    assert.equal(body.status, 'Undeliverable');
   });
 
   it('POST /admin/message/{id}/event "acknowledged" takes the message out of the inbox, as a recipient\'s acknowledge would', async () => {

@@ -1,7 +1,7 @@
 import type { MeshMailbox } from '../../directory/api.js';
 import { eventOf, failureEvent, messageState } from '../message.js';
 import type { StoredMessage } from '../store/messages.js';
-import { expiryOf } from './tracking.js';
+import { expiryOf, V1_STATUS } from './tracking.js';
 
 const withoutEmpty = (view: Record<string, unknown>) => Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined && v !== null));
 const titleCase = (word: string) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase();
@@ -52,7 +52,8 @@ export function messageDetailsView(stored: StoredMessage, fileSize: number, inbo
     sender_name: message.sender.mailboxName,
     sender_ods_code: message.sender.odsCode,
     sender_org_code: message.sender.orgCode,
-    status: titleCase(messageState(events)),
+    // An expired message is the sandbox's `Undeliverable`, as in v1 tracking.
+    status: V1_STATUS[messageState(events)],
     status_code: isReport ? message.statusCode : undefined,
     status_description: isReport ? message.statusDescription : undefined,
     status_event: isReport ? message.statusEvent : undefined,

@@ -12,7 +12,7 @@ import { meshTimestamp } from '../protocol/message-id.js';
 const V2_STATUS: Record<MessageState, string> = {
   uploading: 'uploading', accepted: 'accepted', acknowledged: 'acknowledged', expired: 'undeliverable', undeliverable: 'undeliverable', error: 'error',
 };
-const V1_STATUS = Object.fromEntries(Object.entries(V2_STATUS).map(([state, name]) => [state, name[0]!.toUpperCase() + name.slice(1)])) as Record<MessageState, string>;
+export const V1_STATUS = Object.fromEntries(Object.entries(V2_STATUS).map(([state, name]) => [state, name[0]!.toUpperCase() + name.slice(1)])) as Record<MessageState, string>;
 
 function statusOf(events: readonly MessageEvent[]) {
   const state = messageState(events);
