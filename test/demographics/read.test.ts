@@ -66,6 +66,15 @@ describe('GET /Patient/{id} and /RelatedPerson', () => {
     }
   });
 
+  it("RelatedPerson answers with the patient's ETag, as the spec's 200 declares", async () => {
+    for (const [id, etag] of [['9000000009', 'W/"2"'], ['9000000025', 'W/"2"']]) {
+      const res = await call(h, `Patient/${id}/RelatedPerson`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('etag'), etag, id);
+      assert.equal(res.headers.get('etag'), (await call(h, `Patient/${id}`)).headers.get('etag'), id);
+    }
+  });
+
   it('a superseded NHS number returns the surviving record', async () => {
     const res = await call(h, `Patient/${people[2]!.id}`);
     assert.equal(res.status, 200);

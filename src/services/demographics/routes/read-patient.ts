@@ -42,6 +42,7 @@ export function registerReadRoutes(app: FastifyInstance, ctx: PlatformContext) {
       resource: r.resource,
     })), { now: ctx.clock.now() });
     request.audited = { resource: `Patient/${row.nhsNumber}/RelatedPerson`, nhsNumbers: [row.nhsNumber], detail: { count: related.length } };
-    return reply.type('application/fhir+json').send(bundle);
+    // PDS spec: the RelatedPerson Bundle carries the patient's ETag (its meta.versionId), as a read does.
+    return reply.header('ETag', etagFor(row.versionId)).type('application/fhir+json').send(bundle);
   });
 }
