@@ -10,6 +10,7 @@ import { patchPatientBody, patchPatientHeaders, patientIdParams } from '../schem
 import { parsePatchBody } from '../patch/patch-operations.js';
 import { applyPatientPatch } from '../patch/apply-patches.js';
 import { storedRecord } from '../domain/stored-record.js';
+import { readView } from '../views/patient-views.js';
 import { eventsForChange } from '../domain/patient-events.js';
 import { readPatientForUpdate, replacePatientVersion } from '../store/patient-writes.js';
 import type { ReplayKey, StoredOutcome } from '../store/idempotency.js';
@@ -32,7 +33,8 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   if (current.version_id !== expected) return winnerOrMismatch(ctx, key);
   const today = ctx.clock.now().toISOString().slice(0, 10);
   const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
-  const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(next), nhsNumber: id };
+  // The updated record as a read returns it: a restricted patient's location-sensitive fields stay hidden.
+  const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(readView(next)), nhsNumber: id };
   const saved = await ctx.db.tx(async (tx) => {
     // The version check first; then the kept version, history, events and replayable outcome in one statement.
     const writes = new WriteBatch();
