@@ -111,8 +111,9 @@ describe('NRL consumer API', () => {
       'Invalid query parameter (subject:identifier: str type expected)', 'subject:identifier'));
     const postBad = await call(spine, 'POST', '/consumer/FHIR/R4/DocumentReference/_search', consumer, { body: { 'subject:identifier': 42 }, contentType: 'application/json' });
     assert.equal(postBad.status, 400);
-    assert.deepEqual(issueOf(postBad.body), errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid',
-      'Invalid query parameter (subject:identifier: str type expected)', 'subject:identifier'));
+    // A POST _search body is a body to NRLF: one that fails the parameters' model cannot be parsed.
+    assert.deepEqual(issueOf(postBad.body), errorIssue('MESSAGE_NOT_WELL_FORMED', 'Message not well formed', 'invalid',
+      'Request body could not be parsed (subject:identifier: str type expected)', 'subject:identifier'));
   });
 
   it('refuses an organisation with no pointer types: 403 ACCESS DENIED, audited as denied', async () => {

@@ -183,10 +183,11 @@ describe('NRL producer: DocumentReference validation', () => {
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
   });
 
-  it('a _search body of the wrong shape is INVALID_PARAMETER naming the field', async () => {
+  it('a _search body of the wrong shape is MESSAGE_NOT_WELL_FORMED naming the field', async () => {
     const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference/_search', producer,
       { body: { 'subject:identifier': ['x'] }, contentType: 'application/json' });
     assert.equal(response.status, 400);
-    assert.deepEqual(response.body.issue, [errorIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid', 'Invalid query parameter (subject:identifier: str type expected)', 'subject:identifier')]);
+    assert.deepEqual(response.body.issue, [errorIssue('MESSAGE_NOT_WELL_FORMED', 'Message not well formed', 'invalid',
+      'Request body could not be parsed (subject:identifier: str type expected)', 'subject:identifier')]);
   });
 });

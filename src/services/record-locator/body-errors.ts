@@ -53,13 +53,18 @@ export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
   return issues;
 }
 
-/** Search parameters (a query, or a `_search` body) that fail the spec's RequestParams schema: NRLF's parse error for parameters. */
-export function searchBodyIssues(errors: readonly ErrorObject[], where: 'query' | 'path' = 'query'): NrlIssue[] {
+/**
+ * Search parameters that fail the spec's RequestParams schema, or a path that fails its DocumentId:
+ * NRLF's parse error for parameters. A `_search` body is a body to NRLF: MESSAGE_NOT_WELL_FORMED,
+ * "Request body could not be parsed", and a body that is no object at all is named `body`.
+ */
+export function searchBodyIssues(errors: readonly ErrorObject[], where: 'query' | 'path' | 'body' = 'query'): NrlIssue[] {
   return dedupe(errors).map((error) => {
-    const name = parameterName(error).slice(0, MAX_ECHOED_NAME);
+    const given = parameterName(error).slice(0, MAX_ECHOED_NAME);
+    const name = where === 'body' && given === '' && error.instancePath === '' && error.keyword === 'type' ? 'body' : given;
     return {
-      spec: NRL_ERRORS.INVALID_PARAMETER,
-      diagnostics: `Invalid ${where} parameter (${name}: ${describe(error)})`,
+      spec: where === 'body' ? NRL_ERRORS.MESSAGE_NOT_WELL_FORMED : NRL_ERRORS.INVALID_PARAMETER,
+      diagnostics: where === 'body' ? `Request body could not be parsed (${name}: ${describe(error)})` : `Invalid ${where} parameter (${name}: ${describe(error)})`,
       // FHIR needs text in an expression: a nameless parameter is named in none.
       ...(name ? { expression: name } : {}),
     };

@@ -113,6 +113,9 @@ export const NRL_DIAGNOSTICS = {
   producerSearchNhsNumber: 'Invalid NHS number provided in the search parameters',
   countNhsNumber: 'Invalid NHS number provided in the query parameters',
   typeSystemNotAllowed: 'Invalid query parameter (The provided type system does not match the allowed types for this organisation)',
+  /** The POST _search handlers word it each their own way (NRLF@03ed227). */
+  consumerBodyTypeSystemNotAllowed: 'Invalid type (The provided type system does not match the allowed types for this organisation)',
+  producerBodyTypeSystemNotAllowed: 'The provided type system does not match the allowed types for this organisation',
   bodyRequired: 'Request body is required',
   duplicate: (id: string) => `A DocumentReference with id '${id}' already exists`,
 } as const;

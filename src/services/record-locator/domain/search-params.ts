@@ -25,6 +25,13 @@ export interface PointerSearch {
 
 export type ParsedSearch = { ok: true; search: PointerSearch } | { ok: false; issue: NrlIssue };
 
+/**
+ * Where the parameters came from: NRLF parses a `GET`'s query as parameters (INVALID_PARAMETER,
+ * "Invalid query parameter") and a `POST _search` body as a body (MESSAGE_NOT_WELL_FORMED,
+ * "Request body could not be parsed").
+ */
+export type SearchSource = 'query' | 'body';
+
 export const SUBJECT = 'subject:identifier';
 export const CUSTODIAN = 'custodian:identifier';
 export const NEXT_PAGE_TOKEN = 'next-page-token';
@@ -46,31 +53,38 @@ const KNOWN: Record<SearchSide, readonly string[]> = {
 /** A client's own parameter name is echoed at most this long; an empty one is named in no expression (FHIR needs text there). */
 const MAX_ECHOED_NAME = 100;
 
-function invalid(field: string, why: string): ParsedSearch {
+function invalid(field: string, why: string, from: SearchSource): ParsedSearch {
   const name = field.slice(0, MAX_ECHOED_NAME);
-  return { ok: false, issue: { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid query parameter (${name}: ${why})`, ...(name ? { expression: name } : {}) } };
+  const [spec, prefix] = from === 'body'
+    ? [NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, 'Request body could not be parsed']
+    : [NRL_ERRORS.INVALID_PARAMETER, 'Invalid query parameter'];
+  return { ok: false, issue: { spec, diagnostics: `${prefix} (${name}: ${why})`, ...(name ? { expression: name } : {}) } };
 }
 
-export function parseSearchParams(side: SearchSide, raw: Record<string, unknown>, options: { subjectRequired: boolean }): ParsedSearch {
+export function parseSearchParams(
+  side: SearchSide, raw: Record<string, unknown>, options: { subjectRequired: boolean; from?: SearchSource },
+): ParsedSearch {
+  const from = options.from ?? 'query';
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (!KNOWN[side].includes(name)) {
-      if (side === 'consumer') return invalid(name, 'extra fields not permitted');
+      if (side === 'consumer') return invalid(name, 'extra fields not permitted', from);
       continue;
     }
-    if (typeof value !== 'string') return invalid(name, 'str type expected');
+    if (typeof value !== 'string') return invalid(name, 'str type expected', from);
     values[name] = value;
   }
   const search: PointerSearch = {};
 
   const subject = values[SUBJECT];
   if (subject === undefined) {
-    if (options.subjectRequired) return invalid(SUBJECT, 'field required');
+    if (options.subjectRequired) return invalid(SUBJECT, 'field required', from);
   } else {
     const match = subjectRegex.exec(subject);
-    if (!match) return invalid(SUBJECT, `string does not match regex "${SUBJECT_PATTERN}"`);
+    if (!match) return invalid(SUBJECT, `string does not match regex "${SUBJECT_PATTERN}"`, from);
     if (!isValidNhsNumber(match[1]!)) {
-      const diagnostics = side === 'consumer' ? NRL_DIAGNOSTICS.searchNhsNumber : NRL_DIAGNOSTICS.producerSearchNhsNumber;
+      // The producer's GET words it its own way; its POST _search and both consumer searches alike.
+      const diagnostics = side === 'producer' && from === 'query' ? NRL_DIAGNOSTICS.producerSearchNhsNumber : NRL_DIAGNOSTICS.searchNhsNumber;
       return { ok: false, issue: { spec: NRL_ERRORS.INVALID_NHS_NUMBER, diagnostics, expression: SUBJECT } };
     }
     search.nhsNumber = match[1];
@@ -79,7 +93,7 @@ export function parseSearchParams(side: SearchSide, raw: Record<string, unknown>
   const custodian = values[CUSTODIAN];
   if (custodian !== undefined) {
     const match = custodianRegex.exec(custodian);
-    if (!match) return invalid(CUSTODIAN, `string does not match regex "${CUSTODIAN_PATTERN}"`);
+    if (!match) return invalid(CUSTODIAN, `string does not match regex "${CUSTODIAN_PATTERN}"`, from);
     search.custodianOds = match[1];
   }
 
@@ -100,7 +114,7 @@ export function parseSearchParams(side: SearchSide, raw: Record<string, unknown>
   const token = values[NEXT_PAGE_TOKEN];
   if (token !== undefined) {
     const afterId = decodePageToken(token);
-    if (afterId === undefined) return invalid(NEXT_PAGE_TOKEN, 'invalid page token');
+    if (afterId === undefined) return invalid(NEXT_PAGE_TOKEN, 'invalid page token', from);
     search.afterId = afterId;
   }
   return { ok: true, search };

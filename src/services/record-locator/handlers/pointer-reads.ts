@@ -3,7 +3,7 @@ import type { NrlCaller } from '../caller.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError, NrlIssuesError } from '../errors.js';
 import { producerIdOf, type DocumentReference } from '../domain/document-reference.js';
 import {
-  encodePageToken, parseSearchParams, searchQuery, typeSystemAllowed, type SearchSide,
+  encodePageToken, parseSearchParams, searchQuery, typeSystemAllowed, type SearchSide, type SearchSource,
 } from '../domain/search-params.js';
 import { countPointers, readPointer, searchPointers } from '../store.js';
 
@@ -41,18 +41,25 @@ export interface SearchResult {
   nhsNumber?: string;
 }
 
+/** A type system the caller has no types of, in the words of the search that refuses it (NRLF@03ed227). */
+const TYPE_SYSTEM_REFUSED: Record<SearchSource, Record<SearchSide, string>> = {
+  query: { consumer: NRL_DIAGNOSTICS.typeSystemNotAllowed, producer: NRL_DIAGNOSTICS.typeSystemNotAllowed },
+  body: { consumer: NRL_DIAGNOSTICS.consumerBodyTypeSystemNotAllowed, producer: NRL_DIAGNOSTICS.producerBodyTypeSystemNotAllowed },
+};
+
 /**
  * A consumer searches one patient's pointers (any custodian); a producer searches its own.
- * `baseUrl` is the API's public base, for the Bundle's links.
+ * `baseUrl` is the API's public base, for the Bundle's links; `from` says whether the parameters
+ * came as a `GET` query or a `POST _search` body.
  */
 export async function searchAs(
-  ctx: PlatformContext, caller: NrlCaller, side: SearchSide, raw: Record<string, unknown>, baseUrl: string,
+  ctx: PlatformContext, caller: NrlCaller, side: SearchSide, raw: Record<string, unknown>, baseUrl: string, from: SearchSource,
 ): Promise<SearchResult> {
-  const parsed = parseSearchParams(side, raw, { subjectRequired: side === 'consumer' });
+  const parsed = parseSearchParams(side, raw, { subjectRequired: side === 'consumer', from });
   if (!parsed.ok) throw new NrlIssuesError([parsed.issue]);
   const search = parsed.search;
   if (!typeSystemAllowed(search.type, caller.pointerTypes)) {
-    throw nrlError(NRL_ERRORS.INVALID_CODE_SYSTEM, NRL_DIAGNOSTICS.typeSystemNotAllowed, 'type');
+    throw nrlError(NRL_ERRORS.INVALID_CODE_SYSTEM, TYPE_SYSTEM_REFUSED[from][side], 'type');
   }
   const types = search.type === undefined ? caller.pointerTypes : caller.pointerTypes.filter((t) => t === search.type);
   const query = {

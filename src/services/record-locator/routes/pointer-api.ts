@@ -7,7 +7,7 @@ import type { PermissionCache } from '../permission-cache.js';
 import { auditedAs, auditValue, notePointerAccess } from '../audit.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
-import type { SearchSide } from '../domain/search-params.js';
+import type { SearchSide, SearchSource } from '../domain/search-params.js';
 import { NRL_HEADERS, POINTER_ID_PARAMS } from '../schemas.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
@@ -60,14 +60,14 @@ function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api
     return sendResource(reply, pointer);
   });
 
-  const search = async (request: FastifyRequest, raw: Record<string, unknown>) => {
+  const search = async (request: FastifyRequest, raw: Record<string, unknown>, from: SearchSource) => {
     const caller = callerOf(request);
     const asked = {
       type: auditValue(raw.type), category: auditValue(raw.category),
       ...(api.side === 'consumer' ? { custodian: auditValue(raw['custodian:identifier']) } : {}),
     };
     notePointerAccess(request, caller, { resource: 'DocumentReference', nhsNumbers: [], detail: asked });
-    const result = await searchAs(ctx, caller, api.side, raw, apiBase(ctx, api.side));
+    const result = await searchAs(ctx, caller, api.side, raw, apiBase(ctx, api.side), from);
     notePointerAccess(request, caller, {
       resource: 'DocumentReference', nhsNumbers: result.nhsNumber ? [result.nhsNumber] : [],
       detail: { total: result.total, returned: result.returned, ...asked },
@@ -79,7 +79,7 @@ function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api
   const searchBody = { ...api.searchParams };
   const searchConfig = auditedAs(config, 'pointer.search');
   scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config: searchConfig }, async (request, reply) =>
-    sendResource(reply, await search(request, request.query as Record<string, unknown>)));
+    sendResource(reply, await search(request, request.query as Record<string, unknown>, 'query')));
   scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...searchConfig, nrlBody: 'search' as const, readOnly: true } },
-    async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>)));
+    async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>, 'body')));
 }

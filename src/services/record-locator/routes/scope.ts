@@ -80,7 +80,8 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   const errors: ErrorObject[] = schema ? schemaErrors(schema, data) : [];
   if (errors.length > 0) {
     if (failure.part === 'params') return searchBodyIssues(errors, 'path');
-    return request.routeOptions.config.nrlBody === 'document' ? documentBodyIssues(errors) : searchBodyIssues(errors);
+    if (request.routeOptions.config.nrlBody === 'document') return documentBodyIssues(errors);
+    return searchBodyIssues(errors, failure.part === 'body' ? 'body' : 'query');
   }
   const why = failure.kind === 'missing' ? 'field required' : failure.kind === 'unexpected' ? 'extra fields not permitted' : `invalid value (${failure.keyword})`;
   const where = failure.part === 'body' ? 'request body' : failure.part === 'params' ? 'path' : 'query';
