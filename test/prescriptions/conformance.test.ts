@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
-import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json } from './support.js';
+import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, type Json } from './support.js';
 
 /**
  * Conformance with the EPS specs' error tables and error examples, over HTTP on PostgreSQL
@@ -174,5 +174,19 @@ describe('EPS answers wrong requests as the spec does', () => {
     assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{
       severity: 'error', code: 'invalid', diagnostics: 'The claim is missing the required endorsement code.', expression: ['Claim.item.detail.programCode'],
     }] });
+  });
+
+  it('a signature of megabytes of unclosed SignedInfo tags is refused at once, not read in quadratic time', async () => {
+    const data = Buffer.from(`<Signature>${'<SignedInfo>'.repeat(150_000)}`).toString('base64');
+    const order = withProvenance(freshOrder(), data, new Date().toISOString());
+    const started = Date.now();
+    const response = await fetch(`${spine.url}${P}/$process-message`, {
+      method: 'POST', headers: { ...gp, 'content-type': 'application/fhir+json', 'x-request-id': crypto.randomUUID() },
+      body: JSON.stringify(order), signal: AbortSignal.timeout(10_000),
+    });
+    const body = await response.json() as Json;
+    assert.equal(response.status, 400, JSON.stringify(body));
+    assert.equal(body.issue[0].details.coding[0].code, 'FAILURE_TO_PROCESS_MESSAGE');
+    assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
   });
 });
