@@ -105,6 +105,15 @@ export function configureNrlScope(app: FastifyInstance) {
     if (request.method !== 'DELETE' || request.routeOptions.config.nrlBody) return;
     for (const header of ['content-type', 'content-length', 'transfer-encoding']) delete request.headers[header];
   });
+  // NRL's API gateway hands NRLF a query as one value a name, the last of a repeated one (AWS's
+  // queryStringParameters): `?type=a&type=b` searches type b, and so does this.
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (!query) return;
+    for (const [name, value] of Object.entries(query)) {
+      if (Array.isArray(value)) query[name] = value[value.length - 1];
+    }
+  });
   app.addHook('preValidation', async (request) => {
     if (!request.routeOptions.config.nrlBody) return;
     if (request.body === undefined || request.body === null) {
