@@ -114,7 +114,8 @@ describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to P
     const res = await patch(id, [{ op: 'add', path: '/extension/-', value: nominated }, { op: 'add', path: '/telecom/-', value: phone }]);
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.deepEqual(res.json.extension, [nominated]);
-    assert.deepEqual(res.json.telecom, [phone]);
+    assert.deepEqual(res.json.telecom, [{ ...phone, id: res.json.telecom[0].id }]);
+    assert.match(res.json.telecom[0].id, /^[0-9A-F]{8}$/, 'PDS gives a new telecom its id');
     assert.equal(validators.Patient(res.json), true, JSON.stringify(validators.Patient.errors?.slice(0, 3)));
   });
 

@@ -52,6 +52,17 @@ describe('PATCH /Patient/{id}: list items are named by their id', () => {
     assert.deepEqual(res.json.name[0], name);
   });
 
+  it('an item added at /name/- gets its id from PDS (one sent is not kept), by which it is then removed', async () => {
+    const added = await patch('9000000017', { patches: [{ op: 'add', path: '/name/-', value: { id: 'mine', use: 'old', family: 'Maiden', given: ['Jayne'] } }] });
+    assert.equal(added.status, 200, JSON.stringify(added.json));
+    const name = added.json.name.find((n: { family: string }) => n.family === 'Maiden');
+    assert.match(name.id, /^[0-9A-F]{8}$/);
+    const index = added.json.name.indexOf(name);
+    const removed = await patch('9000000017', { patches: [{ op: 'test', path: `/name/${index}/id`, value: name.id }, { op: 'remove', path: `/name/${index}` }] });
+    assert.equal(removed.status, 200, JSON.stringify(removed.json));
+    assert.ok(!removed.json.name.some((n: { family: string }) => n.family === 'Maiden'));
+  });
+
   it('a change to an item without its id: "no id or url found for path with root"', async () => {
     const res = await patch('5900046192', { patches: [{ op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }, { op: 'replace', path: '/address/0/postalCode', value: 'LS1 4BU' }] });
     assert.equal(res.status, 400);

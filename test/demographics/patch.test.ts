@@ -160,15 +160,16 @@ describe('PATCH /Patient/{id}', () => {
     const renamed = await patch(id, [
       { op: 'test', path: '/name/0/id', value: old.id },
       { op: 'replace', path: '/name/0/family', value: 'Quillfeather' },
-      { op: 'add', path: '/name/-', value: { id: 'nick1', use: 'nickname', family: 'Quillfeather', given: ['Quill'], period: { start: '2020-01-01' } } },
+      { op: 'add', path: '/name/-', value: { use: 'nickname', family: 'Quillfeather', given: ['Quill'], period: { start: '2020-01-01' } } },
     ], { version: 1 });
     assert.equal(renamed.status, 200, JSON.stringify(renamed.json));
     assert.deepEqual(await found('Quillfeather', old.given![0]!), [id]);
     assert.deepEqual(await found(old.family!, old.given![0]!), [], 'the old name is history');
     assert.deepEqual(await found(old.family!, old.given![0]!, true), [id]);
     assert.deepEqual(await found('Quillfeather', 'Quill'), [id], 'a nickname is searched without _history');
-    const at = (renamed.json.name as Array<{ id: string }>).findIndex((n) => n.id === 'nick1');
-    const dropped = await patch(id, [{ op: 'test', path: `/name/${at}/id`, value: 'nick1' }, { op: 'remove', path: `/name/${at}` }], { version: 2 });
+    // PDS gives the new nickname its id.
+    const at = (renamed.json.name as Array<{ use: string }>).findIndex((n) => n.use === 'nickname');
+    const dropped = await patch(id, [{ op: 'test', path: `/name/${at}/id`, value: renamed.json.name[at].id }, { op: 'remove', path: `/name/${at}` }], { version: 2 });
     assert.equal(dropped.status, 200, JSON.stringify(dropped.json));
     assert.deepEqual(await found('Quillfeather', 'Quill'), [], 'a removed nickname is history');
     assert.deepEqual(await found('Quillfeather', 'Quill', true), [id]);

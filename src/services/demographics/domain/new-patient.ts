@@ -22,7 +22,7 @@ const PERSISTED_EXTENSIONS = new Set([
 ]);
 
 /** PDS gives each new name, address and telecom item an id, as it does on the real service (e.g. "8F1A21BC"). */
-const newItemId = () => randomBytes(4).toString('hex').toUpperCase();
+export const newItemId = () => randomBytes(4).toString('hex').toUpperCase();
 const withIds = <T extends { id?: string }>(items: T[] | undefined) => items?.map((item) => ({ ...item, id: item.id ?? newItemId() }));
 
 /**
