@@ -41,9 +41,25 @@ describe('PDS never answers bad input with a server error', () => {
 
   it('any PATCH body and If-Match on a real patient', async () => {
     await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), fc.oneof(fc.constant('W/"2"'), fc.string({ maxLength: 10 })), async (patches, ifMatch) => {
-      const res = await call(h, 'Patient/9000000017', { method: 'PATCH', headers: { 'if-match': ifMatch }, body: { patches } });
+      const res = await call(h, 'Patient/9000000017', { method: 'PATCH', headers: { 'if-match': ifMatch, 'content-type': 'application/json-patch+json' }, body: { patches } });
       assertClientAnswer(res, `${ifMatch} ${JSON.stringify(patches)}`);
     }), { numRuns: 150 });
+  });
+
+  it('any well-formed list of patches, at any path of the record, with any value', async () => {
+    const segment = fc.oneof(fc.constantFrom('name', 'address', 'telecom', 'contact', 'extension', 'generalPractitioner', 'gender', 'birthDate',
+      'deceasedDateTime', 'id', 'url', 'use', 'line', 'given', 'family', 'period', 'start', 'end', 'value', '-', '0', '1', '7', '__proto__', ''), fc.string({ maxLength: 4 }));
+    const patch = fc.record({
+      op: fc.constantFrom('add', 'replace', 'remove', 'test'),
+      path: fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`),
+      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('123', '456', 'usual', 'home', '2020-01-01', '2020-01-01T00:00:00+00:00')),
+    }, { requiredKeys: ['op', 'path'] });
+    await fc.assert(fc.asyncProperty(fc.array(patch, { minLength: 1, maxLength: 4 }), async (patches) => {
+      // Each run against the current version, so the patches themselves are what is checked.
+      const etag = (await call(h, 'Patient/9000000009')).headers.get('etag')!;
+      const res = await call(h, 'Patient/9000000009', { method: 'PATCH', headers: { 'if-match': etag, 'content-type': 'application/json-patch+json' }, body: { patches } });
+      assertClientAnswer(res, JSON.stringify(patches));
+    }), { numRuns: 200 });
   });
 
   it('any POST body', async () => {
