@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
@@ -132,6 +133,31 @@ describe('EPS answers wrong requests as the spec does', () => {
     assert.deepEqual(refused.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history', code: 'R-0008', display: 'Prescription/item not found' }]);
     const tracked = await call(spine, 'GET', `${P}/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
     assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0001');
+  });
+
+  it('an X-Request-ID already used for another operation is 400 INVALID_VALUE, not that operation\'s answer, and changes nothing', async () => {
+    const order = freshOrder();
+    assert.equal((await prescribe(spine, gp, order)).status, 200);
+    const requestId = randomUUID();
+    // The pharmacy's system gives one id to a release and then, by mistake, to the prescription's return.
+    const released = await call(spine, 'POST', `${D}/Task/$release`, { ...pharmacy, 'x-request-id': requestId }, releaseBody('FA565', shortFormIdOf(order)));
+    assert.equal(released.status, 200, released.text);
+    const returned = structuredClone(example('spec/dispensing/return/acute-primary-example-req.json'));
+    returned.groupIdentifier.value = shortFormIdOf(order);
+    returned.for.identifier.value = nhsNumberOf(order);
+    for (const c of returned.contained) if (c.resourceType === 'Organization') c.identifier[0].value = 'FA565';
+    const misused = await call(spine, 'POST', `${D}/Task`, { ...pharmacy, 'x-request-id': requestId }, returned);
+    assert.equal(misused.status, 400, misused.text);
+    assert.equal(misused.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.match(misused.body.issue[0].diagnostics, new RegExp(`'${requestId}' in header 'X-Request-ID': it identifies an earlier release request`));
+    // The release's own retry still gets its first answer, byte for byte.
+    const retried = await call(spine, 'POST', `${D}/Task/$release`, { ...pharmacy, 'x-request-id': requestId }, releaseBody('FA565', shortFormIdOf(order)));
+    assert.equal(retried.status, 200);
+    assert.equal(retried.text, released.text);
+    const tracked = await call(spine, 'GET', `${P}/Task?focus:identifier=${shortFormIdOf(order)}`, gp);
+    assert.equal(tracked.body.entry[0].resource.businessStatus.coding[0].code, '0002', 'still with the dispenser: not returned');
+    // With an id of its own, the return is made.
+    assert.equal((await call(spine, 'POST', `${D}/Task`, pharmacy, returned)).status, 200);
   });
 
   it('a dispense notification Bundle without entries is MISSING_FIELD as the spec\'s example for a Bundle without entries; $validate says what $process-message would', async () => {

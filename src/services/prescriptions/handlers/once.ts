@@ -3,6 +3,7 @@ import { WriteBatch, WriteConflict } from '../../../platform/db/write-batch.js';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
+import { EPS_ERRORS } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { readReplay, replayStatement } from '../store.js';
 
@@ -52,6 +53,11 @@ export async function answerOnce(
   };
   const earlierAnswer = async (): Promise<SentAnswer | undefined> => {
     const earlier = requestId === undefined ? undefined : await readReplay(ctx.db, caller.appId, requestId);
+    // A retry repeats its request: an id the application already gave another operation is its
+    // mistake, not a retry, and gets neither that operation's answer nor a second use of the id.
+    if (earlier && earlier.operation !== operation) {
+      throw new SpineError(EPS_ERRORS.INVALID_VALUE, `Invalid value - '${requestId}' in header 'X-Request-ID': it identifies an earlier ${earlier.operation} request; a new request needs a new X-Request-ID`);
+    }
     return earlier && { statusCode: earlier.statusCode, text: earlier.text, replayed: true };
   };
   const earlier = await earlierAnswer();
