@@ -21,7 +21,17 @@ describe('bodies the platform refuses', () => {
     assert.equal(res.status, 400);
     const { code, diagnostics } = await outcome(res);
     assert.equal(code, 'MESSAGE_NOT_WELL_FORMED');
-    assert.match(diagnostics, /^Request body could not be parsed: /);
+    assert.equal(diagnostics, 'Request body could not be parsed: the body is not valid JSON (Content-Type application/fhir+json)');
+  });
+
+  it('JSON with a __proto__ key is refused as such (prototype poisoning), not called invalid JSON', async () => {
+    for (const body of ['{"__proto__": {"admin": true}, "name": "x"}', '{"a": {"constructor": {"prototype": {"admin": true}}}}']) {
+      const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await outcome(res), {
+        code: 'MESSAGE_NOT_WELL_FORMED', diagnostics: "Request body could not be parsed: the body holds a '__proto__' or 'constructor.prototype' key, which is refused",
+      });
+    }
   });
 
   it('a content type the route does not take is 415 naming it', async () => {

@@ -21,6 +21,22 @@ function loneSurrogateError(body: unknown): RequestValidationError | undefined {
 }
 
 /**
+ * Fastify's parser says "not valid JSON but content-type is set to 'application/json'" both for
+ * text that is not JSON, whatever the media type, and for JSON it refuses on purpose (a
+ * `__proto__` or `constructor.prototype` key, which could poison an object's prototype): the client
+ * is told which, under the media type it sent. Still a 400 the error mappers read as unparsable.
+ */
+function unparsable(err: Error & { code?: string }, text: string, type: string): Error {
+  if (err.code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
+  let json = true;
+  try { JSON.parse(text); } catch { json = false; }
+  const message = json
+    ? "the body holds a '__proto__' or 'constructor.prototype' key, which is refused"
+    : `the body is not valid JSON (Content-Type ${type})`;
+  return Object.assign(new Error(message), { statusCode: 400, code: err.code });
+}
+
+/**
  * JSON bodies under every JSON media type FHIR and PDS use, and form bodies for OAuth2. Fastify's
  * own JSON parser guards against prototype poisoning; we reuse it for the FHIR types.
  */
@@ -31,9 +47,9 @@ export function registerBodyParsers(app: FastifyInstance) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
       const text = body as string;
       if (containsNulInJson(text)) return done(nulInBodyError(), undefined);
-      if (!SURROGATE_ESCAPE.test(text)) return parseJson(request, text, done);
       return parseJson(request, text, (err, parsed) => {
-        if (err) return done(err, undefined);
+        if (err) return done(unparsable(err, text, type), undefined);
+        if (!SURROGATE_ESCAPE.test(text)) return done(null, parsed);
         const refused = loneSurrogateError(parsed);
         return refused ? done(refused, undefined) : done(null, parsed);
       });
