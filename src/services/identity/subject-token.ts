@@ -17,11 +17,20 @@ export interface SelectedRole {
   role: NrbacRole;
 }
 
+/**
+ * What an ID token says of its user travels in the access token and into every audit record of the
+ * session: identifiers of at most 200 characters without control characters (a NUL cannot be
+ * stored: each audited request would fail). The issuer signed them, but is trusted no further.
+ */
+const isIdentifier = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f]{1,200}$/.test(value);
+
 const isNrbacRole = (value: unknown): value is NrbacRole => {
   const r = value as Partial<NrbacRole> | null;
   return typeof r === 'object' && r !== null
-    && typeof r.person_roleid === 'string' && typeof r.org_code === 'string' && typeof r.role_code === 'string';
+    && isIdentifier(r.person_roleid) && isIdentifier(r.org_code) && isIdentifier(r.role_code);
 };
+
+const NO_SUB: Checked<never> = { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token has no 'sub' claim of at most 200 characters without control characters" };
 
 /** A patient signed in with NHS login: its ID token's verified NHS number (P9, the highest proofing level). */
 export interface PatientLogin {
@@ -34,9 +43,7 @@ export interface PatientLogin {
  * in full) is trusted to say whose record the patient may see.
  */
 export function patientLogin(claims: Record<string, unknown>): Checked<PatientLogin> {
-  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
-    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token has no 'sub' claim" };
-  }
+  if (!isIdentifier(claims.sub)) return NO_SUB;
   if (typeof claims.nhs_number !== 'string' || !isValidNhsNumber(claims.nhs_number)) {
     return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token's 'nhs_number' is not a valid NHS number" };
   }
@@ -48,9 +55,7 @@ export function patientLogin(claims: Record<string, unknown>): Checked<PatientLo
 
 /** Picks the session's role: the header wins over the claim, and it must be one of the user's own. */
 export function selectRole(claims: Record<string, unknown>, sessionUrid: string | undefined): Checked<SelectedRole> {
-  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
-    return { ok: false, error: 'INVALID_SUBJECT_TOKEN', detail: "subject_token has no 'sub' claim" };
-  }
+  if (!isIdentifier(claims.sub)) return NO_SUB;
   const roles = Array.isArray(claims.nhsid_nrbac_roles) ? claims.nhsid_nrbac_roles.filter(isNrbacRole) : [];
   const selected = sessionUrid || (typeof claims.selected_roleid === 'string' ? claims.selected_roleid : undefined);
   if (!selected) return { ok: false, error: 'MISSING_SELECTED_ROLE' };

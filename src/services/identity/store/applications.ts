@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { Activity } from '../../../platform/auth/activities.js';
 import type { Jwks } from '../keys.js';
+import { canBeStoredKey, storedJti } from './text-keys.js';
 
 export interface Application {
   appId: string;
@@ -74,6 +74,7 @@ export async function findDemoApplication(db: Queryable, slot: string): Promise<
 }
 
 export async function findApplicationByApiKey(db: Queryable, apiKey: string): Promise<Application | undefined> {
+  if (!canBeStoredKey(apiKey)) return undefined;
   const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications WHERE api_key = $1`, [apiKey]);
   return rows[0] ? toApplication(rows[0]) : undefined;
 }
@@ -109,9 +110,6 @@ export async function listApplications(db: Queryable): Promise<Application[]> {
   const { rows } = await db.query<ApplicationRow>(`SELECT ${COLUMNS} FROM identity.applications ORDER BY created_at, name`);
   return rows.map(toApplication);
 }
-
-/** A jti is usually a UUID; a huge one is kept as its digest, since a btree key must stay small. */
-const storedJti = (jti: string) => (jti.length <= 200 ? jti : `sha256:${createHash('sha256').update(jti).digest('hex')}`);
 
 /**
  * Remembers a client assertion's jti until it expires. False when the app used it before: the

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { Jwks } from '../keys.js';
+import { canBeStoredKey, storedJti } from './text-keys.js';
 
 export interface TrustedIssuer {
   issuer: string;
@@ -13,6 +13,7 @@ export interface TrustedIssuer {
 const COLUMNS = `issuer, jwks, client_ids AS "clientIds"`;
 
 export async function findTrustedIssuer(db: Queryable, issuer: string): Promise<TrustedIssuer | undefined> {
+  if (!canBeStoredKey(issuer)) return undefined;
   const { rows } = await db.query<TrustedIssuer>(`SELECT ${COLUMNS} FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
   return rows[0];
 }
@@ -55,9 +56,6 @@ export async function findSigningKey(db: Queryable, issuer: string): Promise<JWK
     `SELECT private_jwk FROM identity.trusted_issuers WHERE issuer = $1`, [issuer]);
   return rows[0]?.private_jwk ?? undefined;
 }
-
-/** A jti is usually a UUID; a huge one is kept as its digest, since a btree key must stay small. */
-const storedJti = (jti: string) => (jti.length <= 200 ? jti : `sha256:${createHash('sha256').update(jti).digest('hex')}`);
 
 /**
  * Remembers an exchanged ID token (its issuer and `jti`) until it expires. False when it was

@@ -1,0 +1,136 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { SignJWT, importJWK } from 'jose';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken } from '../support/identity.js';
+import { generateSigningKey, type GeneratedKeyPair } from '../../src/services/identity/keys.js';
+import {
+  assertionParts, clientCredentials, CLIENT_ASSERTION_TYPE, json, postToken, principalOf, registerApp, signRaw, type RegisteredApp,
+} from './fixtures.js';
+
+/** What an attacker tries against the token endpoint and the admin API, over HTTP. */
+describe('identity under attack', () => {
+  let spine: TestSpine;
+  let app: RegisteredApp;
+  let other: RegisteredApp;
+  let adminToken: string;
+  before(async () => {
+    spine = await startTestSpine();
+    app = await registerApp(spine);
+    other = await registerApp(spine);
+    adminToken = (await createAppAndToken(spine, { activities: ['identity:admin'] })).token;
+  });
+  after(async () => { await spine.close(); });
+
+  const sign = (header: Record<string, unknown>, claims: Record<string, unknown>) => signRaw(header, claims, app.key.privateKeyPem);
+  const now = () => Math.floor(Date.now() / 1000);
+  const postRaw = (body: string, contentType = 'application/x-www-form-urlencoded') =>
+    fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const admin = (method: string, path: string, body: unknown) => fetch(`${spine.url}/admin/identity${path}`, {
+    method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+  describe('client assertions', () => {
+    it('a NUL in iss (unauthenticated) is an unknown API key, 401, never a 500', async () => {
+      const { header, claims } = assertionParts(app);
+      const response = await postToken(spine, clientCredentials(sign(header, { ...claims, iss: 'a\u0000b', sub: 'a\u0000b' })));
+      assert.equal(response.status, 401);
+      assert.deepEqual(response.body, { error: 'invalid_request', error_description: 'Invalid iss/sub claims in JWT' });
+    });
+
+    it('a jti holding a NUL is remembered like any other: one token, then Non-unique jti', async () => {
+      const { header, claims } = assertionParts(app);
+      const assertion = sign(header, { ...claims, jti: `${randomUUID()}\u0000` });
+      assert.equal((await postToken(spine, clientCredentials(assertion))).status, 200);
+      const replay = await postToken(spine, clientCredentials(assertion));
+      assert.deepEqual(replay.body, { error: 'invalid_request', error_description: 'Non-unique jti claim in JWT' });
+    });
+
+    it("another application's kid is 401 no matching public key, even with that application's own signature", async () => {
+      const { header, claims } = assertionParts(app);
+      const response = await postToken(spine, clientCredentials(signRaw({ ...header, kid: other.key.kid }, claims, other.key.privateKeyPem)));
+      assert.equal(response.status, 401);
+      assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Invalid 'kid' header in JWT - no matching public key" });
+    });
+
+    it('HS256 keyed with the public key (algorithm confusion) is refused on its alg', async () => {
+      const { header, claims } = assertionParts(app);
+      const secret = new TextEncoder().encode(JSON.stringify(app.key.publicJwk));
+      const forged = await new SignJWT(claims).setProtectedHeader({ ...header, alg: 'HS256' }).sign(secret);
+      const response = await postToken(spine, clientCredentials(forged));
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error_description, "Invalid 'alg' header in JWT - unsupported JWT algorithm - must be 'RS512'");
+    });
+
+    it('jku, x5u and an embedded jwk naming the attacker\'s key are never fetched nor trusted', async () => {
+      let fetched = 0;
+      const server: Server = createServer((_req, res) => { fetched += 1; res.end('{}'); });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+        const attacker: GeneratedKeyPair = await generateSigningKey('RS512', 2048);
+        const { header, claims } = assertionParts(app);
+        const response = await postToken(spine, clientCredentials(signRaw(
+          { ...header, jku: url, x5u: url, jwk: attacker.publicJwk }, claims, attacker.privateKeyPem)));
+        assert.equal(response.status, 401);
+        assert.equal(response.body.error, 'unknown_error');
+        assert.equal(fetched, 0);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+
+  describe('token exchange with a trusted issuer that signs odd claims', () => {
+    const ISSUER = 'https://odd-idp.example.test';
+    let key: GeneratedKeyPair;
+    before(async () => {
+      key = await generateSigningKey('RS256', 2048);
+      assert.equal((await admin('PUT', '/trusted-issuers', { issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: ['spine'] })).status, 200);
+    });
+
+    async function exchange(claims: Record<string, unknown>, issuer = ISSUER) {
+      const idToken = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }], ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(issuer).setSubject((claims.sub as string | undefined) ?? 'u1')
+        .setAudience('spine').setJti((claims.jti as string | undefined) ?? randomUUID()).setIssuedAt().setExpirationTime('5m')
+        .sign(await importJWK(key.privateJwk, 'RS256'));
+      const { header, claims: assertion } = assertionParts(app);
+      return postToken(spine, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', subject_token: idToken,
+        client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: sign(header, assertion),
+      });
+    }
+
+    it('an issuer name holding a NUL is untrusted, never a 500', async () => {
+      const response = await exchange({}, 'https://odd\u0000idp');
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error_description, "Invalid 'iss' claim in subject_token - not a trusted identity provider");
+    });
+
+    it('a jti holding a NUL is exchanged once, never a 500', async () => {
+      const jti = `${randomUUID()}\u0000`;
+      assert.equal((await exchange({ jti })).status, 200);
+      assert.match((await exchange({ jti })).body.error_description!, /^Non-unique jti claim in subject_token/);
+    });
+
+    it('a sub or role with control characters makes no access token (it would fail every audit record)', async () => {
+      const badSub = await exchange({ sub: 'u\u0000' });
+      assert.equal(badSub.status, 400);
+      assert.match(badSub.body.error_description!, /'sub' claim/);
+      const badRole = await exchange({ selected_roleid: 'r2', nhsid_nrbac_roles: [{ person_roleid: 'r2', org_code: 'A83\u0000008', role_code: 'R8000' }] });
+      assert.equal(badRole.status, 400);
+      assert.equal(badRole.body.error_description, "Selected role 'r2' is not one of the user's role profiles");
+    });
+  });
+
+  it('the admin API is 401 without a token and 403 with a token lacking identity:admin', async () => {
+    const none = await fetch(`${spine.url}/admin/identity/applications`);
+    assert.equal(none.status, 401);
+    const { token } = await createAppAndToken(spine, { activities: ['patient:read'] });
+    const weak = await fetch(`${spine.url}/admin/identity/applications`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json({ name: 'x', odsCode: 'A83008' }) });
+    assert.equal(weak.status, 403);
+  });
+});
