@@ -34,6 +34,15 @@ describe('bodies the platform refuses', () => {
     }
   });
 
+  it('a DELETE without a body is not refused for the JSON Content-Type a client sends by default', async () => {
+    for (const type of ['application/json', 'application/fhir+json']) {
+      const res = await fetch(`${spine.url}/admin/reset`, { method: 'DELETE', headers: { 'content-type': type } });
+      assert.equal(res.status, 200, `${type}: ${await res.clone().text()}`);
+    }
+    const empty = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(empty.status, 400, 'a POST declaring JSON must still send some');
+  });
+
   it('a content type the route does not take is 415 naming it', async () => {
     const res = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<app/>' });
     assert.equal(res.status, 415);

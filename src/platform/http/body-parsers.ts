@@ -46,6 +46,8 @@ export function registerBodyParsers(app: FastifyInstance) {
   for (const type of JSON_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
       const text = body as string;
+      // A DELETE has no body; a client's default Content-Type on one declares nothing to parse.
+      if (text.length === 0 && request.method === 'DELETE') return done(null, undefined);
       if (containsNulInJson(text)) return done(nulInBodyError(), undefined);
       return parseJson(request, text, (err, parsed) => {
         if (err) return done(unparsable(err, text, type), undefined);
