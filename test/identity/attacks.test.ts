@@ -49,6 +49,18 @@ describe('identity under attack', () => {
       assert.deepEqual(replay.body, { error: 'invalid_request', error_description: 'Non-unique jti claim in JWT' });
     });
 
+    it('an assertion before its nbf gets no token (RFC 7523 §3); after it, one', async () => {
+      const early = assertionParts(app);
+      const refused = await postToken(spine, clientCredentials(sign(early.header, { ...early.claims, nbf: now() + 120 })));
+      assert.equal(refused.status, 400);
+      assert.deepEqual(refused.body, { error: 'invalid_request', error_description: 'Invalid nbf claim in JWT - JWT is not yet valid' });
+      // Refused before its signature and jti are looked at: the same assertion's jti is still unspent.
+      assert.equal((await postToken(spine, clientCredentials(sign(early.header, { ...early.claims, nbf: now() - 5 })))).status, 200);
+      const odd = assertionParts(app);
+      const notANumber = await postToken(spine, clientCredentials(sign(odd.header, { ...odd.claims, nbf: 'soon' })));
+      assert.deepEqual(notANumber.body, { error: 'invalid_request', error_description: 'Invalid nbf claim in JWT - must be a number of seconds since the epoch' });
+    });
+
     it("another application's kid is 401 no matching public key, even with that application's own signature", async () => {
       const { header, claims } = assertionParts(app);
       const response = await postToken(spine, clientCredentials(signRaw({ ...header, kid: other.key.kid }, claims, other.key.privateKeyPem)));

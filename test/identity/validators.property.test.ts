@@ -65,6 +65,15 @@ describe('client assertion validator (pure rules)', () => {
     }));
   });
 
+  it('nbf: a number not after now is accepted, a later one or any other value is INVALID_NBF', () => {
+    fc.assert(fc.property(fc.oneof(fc.integer({ min: NOW - 1000, max: NOW + 1000 }), json), (nbf) => {
+      const result = checkClientAssertion({ header: { alg: 'RS512', kid: 'k' }, claims: { iss: 'a', sub: 'a', aud: TOKEN_URL, jti: 'j', exp: NOW + 60, nbf } }, context);
+      const fine = nbf === null ? false : typeof nbf === 'number' && nbf <= NOW;
+      assert.equal(result.ok, fine);
+      if (!result.ok) assert.equal(result.error, 'INVALID_NBF');
+    }));
+  });
+
   it('decoding distinguishes malformed from undecodable', () => {
     assert.deepEqual(decodeCompactJwt('a.b'), { ok: false, error: 'MALFORMED_JWT' });
     assert.deepEqual(decodeCompactJwt('a+b.c.d'), { ok: false, error: 'MALFORMED_JWT' });

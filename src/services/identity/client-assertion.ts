@@ -71,6 +71,12 @@ export function checkClientAssertion(jwt: DecodedJwt, context: AssertionContext)
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return { ok: false, error: 'MISSING_EXP' };
   if (claims.exp <= context.nowSeconds) return { ok: false, error: 'EXPIRED' };
   if (claims.exp > context.nowSeconds + MAX_ASSERTION_LIFETIME_SECONDS) return { ok: false, error: 'EXP_TOO_FAR' };
+  // RFC 7523 §3: an assertion must not be accepted before its `nbf` (NHS England's rules name no
+  // wording: ours follows their exp one). A client that pre-signs assertions for later gets no token early.
+  if (claims.nbf !== undefined) {
+    if (typeof claims.nbf !== 'number' || !Number.isFinite(claims.nbf)) return { ok: false, error: 'INVALID_NBF', detail: 'Invalid nbf claim in JWT - must be a number of seconds since the epoch' };
+    if (claims.nbf > context.nowSeconds) return { ok: false, error: 'INVALID_NBF' };
+  }
   // "aud: the URL of the token endpoint", compared exactly (a string, not an array).
   if (claims.aud !== context.tokenUrl) return { ok: false, error: 'INVALID_AUD' };
   return { ok: true, value: { apiKey: claims.iss, kid: header.kid, jti: claims.jti, exp: claims.exp } };

@@ -26,6 +26,8 @@ export const OAUTH_ERRORS = defineErrors({
   MISSING_EXP: invalidRequest(400, 'Missing exp claim in JWT'),
   EXPIRED: invalidRequest(400, 'Invalid exp claim in JWT - JWT has expired'),
   EXP_TOO_FAR: invalidRequest(400, 'Invalid exp claim in JWT - more than 5 minutes in future'),
+  // Not in NHS England's list (RFC 7523 §3 requires the check); worded as their exp errors are.
+  INVALID_NBF: invalidRequest(400, 'Invalid nbf claim in JWT - JWT is not yet valid'),
   UNKNOWN_KID: invalidRequest(401, "Invalid 'kid' header in JWT - no matching public key"),
   UNKNOWN_ISS: invalidRequest(401, 'Invalid iss/sub claims in JWT'),
   INVALID_AUD: invalidRequest(401, 'Missing or invalid aud claim in JWT'),
