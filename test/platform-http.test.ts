@@ -39,7 +39,8 @@ describe('platform HTTP kernel', () => {
       fetch(`${spine.url}/personal-demographics/FHIR/R4/Patient/9000000009`, { headers: { 'X-Request-ID': '60e0b220-8136-4ac5-9b4b-3d0f8b4c5d6e' } }),
       fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"broken' }),
     ]);
-    assert.deepEqual(answers.map((r) => r.status), [200, 404, 401, 400]);
+    // The token endpoint takes form bodies only (RFC 6749 §3.2): a JSON one is refused as 415.
+    assert.deepEqual(answers.map((r) => r.status), [200, 404, 401, 415]);
     for (const res of answers) {
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', res.url);
       assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN', res.url);

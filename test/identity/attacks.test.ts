@@ -96,6 +96,41 @@ describe('identity under attack', () => {
     });
   });
 
+  describe('the token request', () => {
+    it('a parameter sent twice is refused, even with the same value (RFC 6749 §3.1)', async () => {
+      const { header, claims } = assertionParts(app);
+      const form = new URLSearchParams(clientCredentials(sign(header, claims)));
+      form.append('grant_type', 'client_credentials');
+      const twice = await postRaw(form.toString());
+      assert.equal(twice.status, 400);
+      assert.deepEqual(await twice.json(), { error: 'invalid_request', error_description: 'Invalid grant_type' });
+      // Two assertions: which one would have been checked? Neither is.
+      const second = assertionParts(other);
+      const assertions = new URLSearchParams(clientCredentials(sign(header, { ...claims, jti: randomUUID() })));
+      assertions.append('client_assertion', signRaw(second.header, second.claims, other.key.privateKeyPem));
+      const response = await postRaw(assertions.toString());
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: 'Invalid client_assertion' });
+    });
+
+    it('a JSON body is 415 in the OAuth2 shape: the token endpoint reads forms only (RFC 6749 §3.2)', async () => {
+      const { header, claims } = assertionParts(app);
+      const response = await postRaw(JSON.stringify(clientCredentials(sign(header, claims))), 'application/json');
+      assert.equal(response.status, 415);
+      assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: "Unsupported Content-Type 'application/json'" });
+    });
+
+    it('a parameter named __proto__ is a parameter like any other', async () => {
+      const { header, claims } = assertionParts(app);
+      const form = new URLSearchParams(clientCredentials(sign(header, claims)));
+      form.append('__proto__', 'x');
+      form.append('__proto__', 'y');
+      const response = await postRaw(form.toString());
+      assert.equal(response.status, 200);
+      assert.equal(principalOf((await response.json() as { access_token: string }).access_token).appId, app.appId);
+    });
+  });
+
   describe('token exchange with a trusted issuer that signs odd claims', () => {
     const ISSUER = 'https://odd-idp.example.test';
     let key: GeneratedKeyPair;

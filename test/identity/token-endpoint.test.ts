@@ -129,9 +129,9 @@ describe('POST /oauth2/token: client credentials with a signed JWT (NHS England 
     assert.deepEqual(responses.map((r) => r.status).sort(), [200, 400, 400, 400, 400, 400]);
   });
 
-  it('a broken JSON body or an XML body is an OAuth2 error, never a 500', async () => {
+  it('a JSON body (broken or not) or an XML body is an OAuth2 error, never a 500', async () => {
     const asJson = await fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' });
-    assert.equal(asJson.status, 400);
+    assert.equal(asJson.status, 415);
     assert.equal((await asJson.json()).error, 'invalid_request');
     const asXml = await fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<grant_type/>' });
     assert.equal(asXml.status, 415);

@@ -7,6 +7,7 @@ import { SharedWindows } from '../../platform/http/shared-windows.js';
 import { grantToken } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
+import { nulInBodyError } from '../../platform/http/nul-guard.js';
 
 const OAUTH_SPECS = new Set<ErrorSpec>(Object.values(OAUTH_ERRORS));
 
@@ -75,9 +76,31 @@ const TOKEN_FORM = {
   },
 };
 
+/**
+ * RFC 6749 §3.2: the token endpoint takes `application/x-www-form-urlencoded` only (NHS England's
+ * platform reads form parameters only); anything else is 415 in the OAuth2 shape. A parameter sent
+ * twice is kept as the list of its values, so the form schema refuses it (§3.1: "MUST NOT be
+ * included more than once"): taking one of them, as a plain form parser does, lets a proxy that
+ * reads the first and a server that reads the last disagree about what was asked.
+ */
+function registerTokenFormParser(scope: FastifyInstance) {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    // A Map, then own properties: a parameter named __proto__ is a name like any other.
+    const form = new Map<string, string | string[]>();
+    for (const [name, value] of new URLSearchParams(body as string)) {
+      if (value.includes('\u0000')) return done(nulInBodyError(), undefined);
+      const before = form.get(name);
+      form.set(name, before === undefined ? value : [before, value].flat());
+    }
+    done(null, Object.fromEntries(form));
+  });
+}
+
 export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformContext) {
   await app.register(async (scope) => {
     registerOAuthErrorShape(scope);
+    registerTokenFormParser(scope);
     registerTokenRateLimit(scope, ctx);
     scope.post('/oauth2/token', { schema: { body: TOKEN_FORM }, config: { public: true } }, async (request, reply) => {
       const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
