@@ -7,6 +7,7 @@ import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerCoverageRoutes } from './routes/coverage.js';
 import { pdsErrorHandler } from './validation-errors.js';
+import { sessionRoleCheck } from './request-headers.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
 import { PDS_BASE } from './routes/paths.js';
 import { loadNhsSandbox } from './seed/nhs-sandbox.js';
@@ -19,6 +20,8 @@ export const demographicsService: ServiceModule = {
   migrations: [demographicsMigrations],
   async routes(app, ctx) {
     app.setErrorHandler(pdsErrorHandler);
+    // After the platform's authentication (its onRequest hook is the root's): the principal is known.
+    app.addHook('onRequest', sessionRoleCheck(ctx.config.sandbox));
     await serveOpenApi(app, {
       path: `${PDS_BASE}/openapi.json`,
       title: 'Personal Demographics Service (FHIR) API',

@@ -17,3 +17,18 @@ export function healthcareWorkersOnly(what: string): onRequestHookHandler {
 
 /** X-Request-ID as sent; the route's headers schema has checked it is there and is a UUID. */
 export const requestIdOf = (request: FastifyRequest): string => request.headers['x-request-id'] as string;
+
+/**
+ * PDS spec (RoleId): `NHSD-Session-URID` is optional and ignored in application-restricted and
+ * patient access; a healthcare worker who sends it must send a role of the logged-in user, which
+ * here is the role profile the access token was issued for. Not checked in sandbox mode, where
+ * any credential acts as the sandbox user, as on NHS England's sandbox.
+ */
+export function sessionRoleCheck(sandbox: boolean): onRequestHookHandler {
+  return (request: FastifyRequest, _reply, done) => {
+    const urid = request.headers['nhsd-session-urid'];
+    const principal = request.principal;
+    if (sandbox || urid === undefined || principal?.accessMode !== 'user' || urid === principal.roleProfileId) return done();
+    done(new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: NHSD-Session-URID '${String(urid).slice(0, 32)}' is not a role of the logged-in user`));
+  };
+}
