@@ -142,7 +142,7 @@ describe('identity admin API', () => {
 
   it('trusted issuers: a private key or the demo issuer\'s name is refused', async () => {
     const key = await generateSigningKey('RS256', 2048);
-    await expectInvalid(await call('PUT', '/trusted-issuers', { issuer: 'https://idp.test', jwks: { keys: [key.privateJwk] }, clientIds: ['spine'] }), 400, 'INVALID_VALUE', /public keys/);
+    await expectInvalid(await call('PUT', '/trusted-issuers', { issuer: 'https://idp.test', jwks: { keys: [key.privateJwk] }, clientIds: ['spine'] }), 400, 'INVALID_VALUE', /public RSA keys/);
     await expectInvalid(await call('PUT', '/trusted-issuers', { issuer: 'urn:openspine:demo-cis2', jwks: { keys: [key.publicJwk] }, clientIds: ['spine'] }), 400, 'INVALID_VALUE', /demo issuer/);
     assert.equal((await call('PUT', '/trusted-issuers', { issuer: 'https://idp.test', jwks: { keys: [key.publicJwk] }, clientIds: ['spine'] })).status, 200);
     const issuers = (await (await call('GET', '/trusted-issuers')).json()).issuers as Array<{ issuer: string }>;

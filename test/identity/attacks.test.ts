@@ -173,6 +173,33 @@ describe('identity under attack', () => {
     });
   });
 
+  describe('keys an operator registers', () => {
+    const weak = async (bits: number) => (await generateSigningKey('RS512', bits)).publicJwk;
+
+    it('an application key under 2048 bits, for another algorithm or for encryption is refused, naming the rule', async () => {
+      const small = { ...(await weak(1024)) };
+      const strong = (await generateSigningKey('RS512', 2048)).publicJwk;
+      for (const key of [small, { ...strong, alg: 'RS256' }, { ...strong, use: 'enc' }, { kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }, { ...strong, k: 'c2VjcmV0' }]) {
+        const response = await admin('POST', '/applications', { name: 'Weak keys', odsCode: 'A83008', jwks: { keys: [key] } });
+        assert.equal(response.status, 400, JSON.stringify(key).slice(0, 80));
+        const outcome = await response.json() as { issue: Array<{ diagnostics: string }> };
+        assert.match(outcome.issue[0]!.diagnostics, /'jwks' must be a JWKS of public RSA keys of at least 2048 bits for RS512/);
+      }
+      const rotate = await admin('PUT', `/applications/${app.apiKey}/jwks`, { keys: [small] });
+      assert.equal(rotate.status, 400);
+    });
+
+    it('a trusted issuer\'s symmetric (oct) or short key is refused: its JWKS holds public RSA keys only', async () => {
+      for (const key of [{ kty: 'oct', kid: 's', k: 'c2VjcmV0' }, await weak(1024), { ...(await weak(2048)), alg: 'HS256' }]) {
+        const response = await admin('PUT', '/trusted-issuers', { issuer: 'https://weak-idp.example.test', jwks: { keys: [key] }, clientIds: ['spine'] });
+        assert.equal(response.status, 400);
+        assert.match((await response.json() as { issue: Array<{ diagnostics: string }> }).issue[0]!.diagnostics, /public RSA keys of at least 2048 bits for RS256 or RS512/);
+      }
+      const issuers = (await (await fetch(`${spine.url}/admin/identity/trusted-issuers`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { issuers: Array<{ issuer: string }> };
+      assert.ok(!issuers.issuers.some((i) => i.issuer === 'https://weak-idp.example.test'));
+    });
+  });
+
   it('the admin API is 401 without a token and 403 with a token lacking identity:admin', async () => {
     const none = await fetch(`${spine.url}/admin/identity/applications`);
     assert.equal(none.status, 401);

@@ -3,7 +3,8 @@ import type { PlatformContext } from '../../platform/service.js';
 import { SpineError } from '../../platform/http/errors.js';
 import { createApplication } from './api.js';
 import { IDENTITY_ERRORS } from './errors.js';
-import { isJwks } from './keys.js';
+import { MIN_RSA_MODULUS_BITS, isJwks, isPublicRsaSigningKey } from './keys.js';
+import { ID_TOKEN_ALGS } from './grant.js';
 import { mintDemoIdToken, DEMO_ISSUER } from './demo-issuer.js';
 import { findApplicationByApiKey, listApplications, replaceApplicationJwks, type Application } from './store/applications.js';
 import { findUser, insertRoleProfile, insertUser, listUsers } from './store/users.js';
@@ -109,8 +110,10 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     if (issuer === DEMO_ISSUER) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
     }
-    if (!isJwks(jwks) || jwks.keys.some((k) => k.d !== undefined)) {
-      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'jwks' must be a JWKS of public keys");
+    // Only public RSA keys for the algorithms ID tokens are verified with (grant.ts): a symmetric
+    // ('oct') key would be a shared secret stored and listed here, and is never a CIS2 key.
+    if (!isJwks(jwks) || !jwks.keys.every((k) => isPublicRsaSigningKey(k, ID_TOKEN_ALGS))) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid trusted issuer: 'jwks' must be a JWKS of public RSA keys of at least ${MIN_RSA_MODULUS_BITS} bits for ${ID_TOKEN_ALGS.join(' or ')}`);
     }
     await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds });
     audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds });

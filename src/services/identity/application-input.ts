@@ -1,5 +1,6 @@
 import { ACTIVITIES, isActivity, type Activity } from '../../platform/auth/activities.js';
-import { isJwks, type Jwks } from './keys.js';
+import { MIN_RSA_MODULUS_BITS, isJwks, isPublicRsaSigningKey, type Jwks } from './keys.js';
+import { REQUIRED_ALG } from './client-assertion.js';
 
 /** What a new application needs, after validation. */
 export interface ApplicationInput {
@@ -55,12 +56,16 @@ export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {
   return { ok: true, value: { name: input.name.trim(), odsCode: input.odsCode, activities, rateLimit, jwks } };
 }
 
-/** An app's signing keys: public RSA keys with distinct kids (a private key here would be a leak, so it is refused). */
+/**
+ * An app's signing keys: public RSA keys of at least 2048 bits for RS512, with distinct kids (a
+ * private key here would be a leak, so it is refused; a key that could never verify is refused
+ * now rather than met later as a 401 the app cannot explain).
+ */
 export function parsePublicJwks(value: unknown): Parsed<Jwks> {
   if (!isJwks(value) || value.keys.length === 0
-    || !value.keys.every((k) => k.kty === 'RSA' && typeof k.kid === 'string' && k.kid.length > 0 && typeof k.n === 'string' && typeof k.e === 'string' && k.d === undefined)
+    || !value.keys.every((k) => typeof k.kid === 'string' && k.kid.length > 0 && k.kid.length <= 200 && isPublicRsaSigningKey(k, [REQUIRED_ALG]))
     || new Set(value.keys.map((k) => k.kid)).size !== value.keys.length) {
-    return { ok: false, problem: "'jwks' must be a JWKS of public RSA keys, each with its own 'kid'" };
+    return { ok: false, problem: `'jwks' must be a JWKS of public RSA keys of at least ${MIN_RSA_MODULUS_BITS} bits for ${REQUIRED_ALG}, each with its own 'kid'` };
   }
   // Keep only the public members we use, whatever else was sent.
   return { ok: true, value: { keys: value.keys.map(({ kty, kid, n, e, alg, use }) => ({ kty, kid, n, e, alg, use })) } };

@@ -32,6 +32,9 @@ export interface TokenRequest {
   sessionUrid?: string;
 }
 
+/** CIS2 signs ID tokens with RS256; RS512 is accepted for issuers that prefer it. */
+export const ID_TOKEN_ALGS = ['RS256', 'RS512'] as const;
+
 export const tokenUrlOf = (ctx: PlatformContext) => `${ctx.config.publicBaseUrl}/oauth2/token`;
 
 function fail(error: OAuthErrorKey, detail?: string): never {
@@ -99,10 +102,9 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   if (!issuer) fail('UNTRUSTED_ISSUER');
   let claims: Record<string, unknown>;
   try {
-    // CIS2 signs ID tokens with RS256; RS512 is accepted for issuers that prefer it.
     const verified = await jwtVerify(idToken, createLocalJWKSet(issuer.jwks), {
       issuer: issuer.issuer,
-      algorithms: ['RS256', 'RS512'],
+      algorithms: [...ID_TOKEN_ALGS],
       currentDate: ctx.clock.now(),
       requiredClaims: ['sub', 'exp'],
     });

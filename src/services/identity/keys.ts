@@ -34,6 +34,36 @@ export function isJwks(value: unknown): value is Jwks {
     && (value as Jwks).keys.every((k) => typeof k === 'object' && k !== null && typeof k.kty === 'string');
 }
 
+/**
+ * jose refuses RSA keys under 2048 bits for RS256/RS512: a shorter key registered here could never
+ * sign in, so it is refused when registered, where the operator learns why.
+ */
+export const MIN_RSA_MODULUS_BITS = 2048;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The bit length of a JWK's base64url modulus `n` (0 when it is not base64url). */
+export function rsaModulusBits(n: string): number {
+  if (!BASE64URL.test(n)) return 0;
+  const bytes = Buffer.from(n, 'base64url');
+  const first = bytes.findIndex((b) => b !== 0);
+  return first < 0 ? 0 : (bytes.length - first - 1) * 8 + bytes[first]!.toString(2).length;
+}
+
+/** Members only a private or symmetric key has: a JWKS holding one would publish a secret. */
+const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/**
+ * A public RSA signing key fit to verify `algs`: kty RSA, a modulus of at least 2048 bits and a
+ * base64url exponent, no secret member, and `alg`/`use` (optional in a JWK) naming nothing else.
+ */
+export function isPublicRsaSigningKey(key: JWK, algs: readonly string[]): boolean {
+  return key.kty === 'RSA' && typeof key.n === 'string' && rsaModulusBits(key.n) >= MIN_RSA_MODULUS_BITS
+    && typeof key.e === 'string' && BASE64URL.test(key.e) && key.e.length <= 8
+    && SECRET_MEMBERS.every((member) => (key as Record<string, unknown>)[member] === undefined)
+    && (key.alg === undefined || algs.includes(key.alg)) && (key.use === undefined || key.use === 'sig');
+}
+
 export function findKey(jwks: Jwks, kid: string): JWK | undefined {
   return jwks.keys.find((key) => key.kid === kid);
 }
