@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 // Usage: node --import tsx test/reliability/support/fuzz-client.ts < plan.json (a FuzzPlan as JSON on stdin)
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { buildMeshAuthorization } from '../../../src/services/messaging/auth/nhsmesh-header.js';
+
+/** A real 2048-bit public key, as the admin API requires of an application's key (a key rotation the fuzzer sends as valid). */
+const ROTATED_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
 
 export interface FuzzPlan {
   url: string;
@@ -179,7 +182,7 @@ function exemplar(method: string, url: string): unknown {
       purpose: [{ system: 'http://snomed.info/sct', code: '370856009' }],
     };
   }
-  if (url.includes('/applications/') && url.endsWith('/jwks')) return { keys: [{ kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }] };
+  if (url.includes('/applications/') && url.endsWith('/jwks')) return { keys: [{ ...ROTATED_KEY, kid: 'k', alg: 'RS512', use: 'sig' }] };
   if (url.endsWith('/applications')) return { name: 'Fuzz app', odsCode: plan.odsCode, activities: ['patient:read'], accessModes: ['application'] };
   if (url.endsWith('/users')) return { userId: '555000000999', name: 'Fuzz User' };
   if (url.endsWith('/role-profiles')) return { roleProfileId: '555000000998', odsCode: plan.odsCode, roleCode: 'R8000' };
