@@ -41,13 +41,20 @@ function unparsable(err: Error & { code?: string }, text: string, type: string):
  * own JSON parser guards against prototype poisoning; we reuse it for the FHIR types.
  */
 export function registerBodyParsers(app: FastifyInstance) {
+  // A DELETE route that declares no body reads none: a client that sends its default Content-Type,
+  // or a body, with it must not meet a body parser's refusal (400, 415). Without these headers
+  // Fastify sees no body to parse, and Node discards what was sent once the response is out.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'DELETE' && !request.routeOptions.schema?.body) {
+      for (const header of ['content-type', 'content-length', 'transfer-encoding']) delete request.headers[header];
+    }
+    done();
+  });
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   for (const type of JSON_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
       const text = body as string;
-      // A DELETE has no body; a client's default Content-Type on one declares nothing to parse.
-      if (text.length === 0 && request.method === 'DELETE') return done(null, undefined);
       if (containsNulInJson(text)) return done(nulInBodyError(), undefined);
       return parseJson(request, text, (err, parsed) => {
         if (err) return done(unparsable(err, text, type), undefined);

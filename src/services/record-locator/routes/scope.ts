@@ -98,13 +98,7 @@ const fhirPathOf = (doorPath: string) => fhirPath(doorPath === '' ? '' : `/${doo
  */
 export function configureNrlScope(app: FastifyInstance) {
   app.setErrorHandler(nrlErrorHandler);
-  // Spec: a DELETE has no request body, and NRL never reads one. A client that sends its default
-  // Content-Type with it, or any body, must not meet a body parser's refusal: without these headers
-  // Fastify sees no body to parse, and Node discards what was sent once the response is out.
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'DELETE' || request.routeOptions.config.nrlBody) return;
-    for (const header of ['content-type', 'content-length', 'transfer-encoding']) delete request.headers[header];
-  });
+  // A DELETE's Content-Type and body are ignored by the platform (body-parsers.ts): NRL's has none.
   // NRL's API gateway hands NRLF a query as one value a name, the last of a repeated one (AWS's
   // queryStringParameters): `?type=a&type=b` searches type b, and so does this.
   app.addHook('preValidation', async (request) => {
