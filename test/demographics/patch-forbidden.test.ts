@@ -1,18 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startPds, call, type PdsHarness } from './support/pds.js';
+import { startPds, currentVersion, patchCurrent, patchExample, stubErrorWith, type PdsHarness } from './support/pds.js';
 
-const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
-const patchExample = (name: string) =>
-  spec('personal-demographics.bundled.json').paths['/Patient/{id}'].patch.requestBody.content['application/json-patch+json'].examples[name].value;
-
-/** PDS's 403 (`stubs/errorResponses/FORBIDDEN_UPDATE.json`) with its diagnostics. */
-const forbiddenUpdate = (diagnostics: string) => {
-  const body = spec('stubs/errorResponses/FORBIDDEN_UPDATE.json');
-  body.issue[0].diagnostics = diagnostics;
-  return body;
-};
+/** PDS's error stub with its diagnostics. */
+const forbiddenUpdate = (diagnostics: string) => stubErrorWith('FORBIDDEN_UPDATE', diagnostics);
 
 /**
  * PDS spec business rules ("Name": cannot add more than one usual name, cannot remove the usual
@@ -26,14 +17,8 @@ describe('PATCH /Patient/{id}: updates PDS forbids', () => {
   });
   after(() => h.close());
 
-  const current = async (id: string) => {
-    const res = await call(h, `Patient/${id}`);
-    return { etag: res.headers.get('etag')!, patient: res.json };
-  };
-  const patch = async (id: string, body: unknown) => {
-    const { etag } = await current(id);
-    return call(h, `Patient/${id}`, { method: 'PATCH', body, headers: { 'content-type': 'application/json-patch+json', 'if-match': etag } });
-  };
+  const current = (id: string) => currentVersion(h, id);
+  const patch = (id: string, body: unknown) => patchCurrent(h, id, body);
   const assertForbidden = async (id: string, body: unknown, diagnostics: string) => {
     const before = await current(id);
     const res = await patch(id, body);

@@ -1,18 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startPds, call, type PdsHarness } from './support/pds.js';
+import { startPds, currentVersion, patchCurrent, patchExample, stubErrorWith, type PdsHarness } from './support/pds.js';
 
-const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
-const patchExample = (name: string) =>
-  spec('personal-demographics.bundled.json').paths['/Patient/{id}'].patch.requestBody.content['application/json-patch+json'].examples[name].value;
-
-/** The error PDS sends for a refused update (`stubs/errorResponses/INVALID_UPDATE.json`) with its diagnostics. */
-const invalidUpdate = (diagnostics: string) => {
-  const body = spec('stubs/errorResponses/INVALID_UPDATE.json');
-  body.issue[0].diagnostics = diagnostics;
-  return body;
-};
+/** PDS's error stub with its diagnostics. */
+const invalidUpdate = (diagnostics: string) => stubErrorWith('INVALID_UPDATE', diagnostics);
 
 /**
  * PDS spec ("Replacing"; "Adding"): a change to an existing list item names the item by its id in
@@ -27,14 +18,8 @@ describe('PATCH /Patient/{id}: list items are named by their id', () => {
   });
   after(() => h.close());
 
-  const current = async (id: string) => {
-    const res = await call(h, `Patient/${id}`);
-    return { etag: res.headers.get('etag')!, patient: res.json };
-  };
-  const patch = async (id: string, body: unknown) => {
-    const { etag } = await current(id);
-    return call(h, `Patient/${id}`, { method: 'PATCH', body, headers: { 'content-type': 'application/json-patch+json', 'if-match': etag } });
-  };
+  const current = (id: string) => currentVersion(h, id);
+  const patch = (id: string, body: unknown) => patchCurrent(h, id, body);
 
   it("the spec's update-address example (replace of the address id, then its fields) updates 9000000009", async () => {
     const res = await patch('9000000009', patchExample('update-address'));

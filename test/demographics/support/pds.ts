@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { startTestSpine, type TestSpine } from '../../support/spine.js';
 import { createAppAndToken, userToken } from '../../support/identity.js';
@@ -70,3 +71,29 @@ export const REGISTERING_AUTHORITY = {
     { url: 'organisationIdentifier', valueString: 'RGS' },
   ],
 };
+
+/** A file of NHS England's PDS spec as copied into the repo (`spec/nhs/pds/`), parsed fresh. */
+export const pdsSpec = (path: string) => JSON.parse(readFileSync(new URL(`../../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
+
+/** The spec's error stub (`stubs/errorResponses/CODE.json`) with the given diagnostics. */
+export function stubErrorWith(code: string, diagnostics: string) {
+  const body = pdsSpec(`stubs/errorResponses/${code}.json`);
+  body.issue[0].diagnostics = diagnostics;
+  return body;
+}
+
+/** The spec's named PATCH example (`/Patient/{id}` requestBody examples). */
+export const patchExample = (name: string) =>
+  pdsSpec('personal-demographics.bundled.json').paths['/Patient/{id}'].patch.requestBody.content['application/json-patch+json'].examples[name].value;
+
+/** A patient as read now: its ETag and record. */
+export async function currentVersion(h: PdsHarness, id: string) {
+  const res = await call(h, `Patient/${id}`);
+  return { etag: res.headers.get('etag')!, patient: res.json };
+}
+
+/** A JSON Patch sent with the patient's current ETag, as a client that has just read it. */
+export async function patchCurrent(h: PdsHarness, id: string, body: unknown) {
+  const { etag } = await currentVersion(h, id);
+  return call(h, `Patient/${id}`, { method: 'PATCH', body, headers: { 'content-type': 'application/json-patch+json', 'if-match': etag } });
+}
