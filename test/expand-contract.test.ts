@@ -115,7 +115,7 @@ describe('an expand/contract upgrade of EPS documents to text', () => {
     };
     const writes = new WriteBatch();
     for (const statement of newPrescriptionStatements(row)) writes.add(statement, 1);
-    writes.add(historyStatement(row, { event: 'dispensed', status: 'dispensed', message: { resourceType: 'Bundle', id: `${shortFormId}-message` } }, now));
+    writes.add(historyStatement(row, { event: 'dispensed', status: 'dispensed', messageText: JSON.stringify({ resourceType: 'Bundle', id: `${shortFormId}-message` }) }, now));
     writes.add(replayStatement('app-1', requestId, { operation: 'prescription-order', statusCode: 200, text: '{"resourceType":"OperationOutcome","b":1,"a":2}' }), 1);
     await writes.run(db);
   };

@@ -234,6 +234,34 @@ describe('EPS dispensing API', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  it('a retry that comes after later changes (a partial dispense notification, a release) gets its first answer and changes nothing', async () => {
+    const order = await newPrescription();
+    const releasing = { ...(await pharmacy('FA565')), 'x-request-id': randomUUID() };
+    const released = await release('FA565', shortFormIdOf(order), releasing);
+    assert.equal(released.status, 200);
+    // A partial dispense notification may follow another: its retry must not count as a second one.
+    const notifying = { ...(await pharmacy('FA565')), 'x-request-id': randomUUID() };
+    const partial = notification(order, 'FA565', '0003');
+    const first = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', notifying, partial);
+    success(first);
+    success(await dispense(order, 'FA565', '0003'));
+    const retried = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', notifying, partial);
+    assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
+    const releasedAgain = await release('FA565', shortFormIdOf(order), releasing);
+    assert.deepEqual([releasedAgain.status, releasedAgain.text], [released.status, released.text]);
+    const { rows } = await spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
+    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed', 'partially-dispensed']);
+  });
+
+  it('keeps each dispensing message in the history as it was received', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const text = JSON.stringify(notification(order, 'FA565', '0006'), null, 2);
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), text));
+    const { rows } = await spine.ctx.db.query(`SELECT message_text FROM prescriptions.history WHERE short_form_id = $1 AND event = 'dispensed'`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].message_text, text);
+  });
+
   it('retries racing the first (same X-Request-ID, all at once) all get its answer, and the change is made once', async () => {
     const order = await newPrescription();
     const headers = { ...(await pharmacy('FA565')), 'x-request-id': randomUUID() };

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
 import { RequestValidationError, fieldPath, findIllFormedString } from './validation-failure.js';
 
@@ -36,6 +36,20 @@ function unparsable(err: Error & { code?: string }, text: string, type: string):
   return Object.assign(new Error(message), { statusCode: 400, code: err.code });
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * A JSON body's text as received (without a byte order mark), beside the parsed `body`: a
+     * service that keeps a message as it came stores this, where stringifying the parsed body again
+     * cost EPS a tenth of a millisecond for each of its large messages.
+     */
+    jsonText?: string;
+  }
+}
+
+/** The JSON text of a request's body: as received, else (a body some other parser read) the parsed body's. */
+export const jsonTextOf = (request: FastifyRequest): string => request.jsonText ?? JSON.stringify(request.body);
+
 /**
  * JSON bodies under every JSON media type FHIR and PDS use, and form bodies for OAuth2. Fastify's
  * own JSON parser guards against prototype poisoning; we reuse it for the FHIR types.
@@ -58,9 +72,10 @@ export function registerBodyParsers(app: FastifyInstance) {
       if (containsNulInJson(text)) return done(nulInBodyError(), undefined);
       return parseJson(request, text, (err, parsed) => {
         if (err) return done(unparsable(err, text, type), undefined);
-        if (!SURROGATE_ESCAPE.test(text)) return done(null, parsed);
-        const refused = loneSurrogateError(parsed);
-        return refused ? done(refused, undefined) : done(null, parsed);
+        const refused = SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
+        if (refused) return done(refused, undefined);
+        request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+        return done(null, parsed);
       });
     });
   }

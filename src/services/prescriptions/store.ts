@@ -126,10 +126,11 @@ export async function removePrescription(db: Queryable, shortFormId: string): Pr
 }
 
 /**
- * A new prescription's writes: its short-form id claimed in the locator, and its row. Each writes
- * nothing when the id is taken, so guard both (`WriteBatch.add(statement, 1)`).
+ * A new prescription's writes: its short-form id claimed in the locator, and its row with its order
+ * (`orderText`: as received, else the order Bundle's JSON). Each writes nothing when the id is
+ * taken, so guard both (`WriteBatch.add(statement, 1)`).
  */
-export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'version'>): Statement[] {
+export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'version'>, orderText = JSON.stringify(row.orderBundle)): Statement[] {
   return [{
     text: 'INSERT INTO prescriptions.short_form_ids (short_form_id, nhs_number) VALUES ($1, $2) ON CONFLICT DO NOTHING',
     values: [row.shortFormId, row.nhsNumber],
@@ -138,7 +139,7 @@ export function newPrescriptionStatements(row: Omit<OrderedPrescription, 'versio
      ON CONFLICT DO NOTHING`,
     values: [row.nhsNumber, row.shortFormId, row.longFormId ?? null, row.prescriberOds, row.author ?? null, row.nominatedPharmacy ?? null,
       row.courseOfTherapy ?? null, row.state.status, row.state.dispenser ?? null, row.state.dispenseNotifications, row.state.pendingCancellationBy ?? null,
-      row.itemIds, row.cancelledItems, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null, JSON.stringify(row.orderBundle)],
+      row.itemIds, row.cancelledItems, row.createdAt, row.updatedAt, storedLifecycle(row.state), row.validUntil ?? null, orderText],
   }];
 }
 
@@ -158,7 +159,14 @@ export async function readOrderedPrescription(db: Queryable, shortFormId: string
 /** The prescription as it is now, as `readOrderedPrescription` reads it, without its order. */
 export async function readPrescription(db: Queryable, shortFormId: string, lock = false): Promise<PrescriptionRow | undefined> {
   const nhsNumber = await nhsNumbersOf(db, 'locate', shortFormId);
-  if (nhsNumber === undefined) return undefined;
+  return nhsNumber === undefined ? undefined : readPrescriptionOf(db, nhsNumber, shortFormId, lock);
+}
+
+/**
+ * The patient's prescription with this id, by its full key, as `readPrescription` reads it: a
+ * message that names the patient (a dispense notification, a claim) needs no look-up of the id first.
+ */
+export async function readPrescriptionOf(db: Queryable, nhsNumber: string, shortFormId: string, lock = false): Promise<PrescriptionRow | undefined> {
   const { rows } = await db.query({ name: lock ? 'eps-lock' : 'eps-read',
     text: `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 AND short_form_id = $2${lock ? ' FOR UPDATE' : ''}`, values: [nhsNumber, shortFormId] });
   return rows[0] ? rowOf(rows[0]) : undefined;
@@ -242,7 +250,8 @@ export interface HistoryEntry {
   actorOds?: string;
   actorUser?: string;
   requestId?: string;
-  message?: Json;
+  /** The message that made the change (dispense notification, claim, task), as its JSON text. */
+  messageText?: string;
 }
 
 export function historyStatement(row: Pick<PrescriptionRow, 'nhsNumber' | 'shortFormId'>, entry: HistoryEntry, at: Date): Statement {
@@ -250,7 +259,7 @@ export function historyStatement(row: Pick<PrescriptionRow, 'nhsNumber' | 'short
     text: `INSERT INTO prescriptions.history (nhs_number, short_form_id, at, event, status, actor_ods, actor_user, request_id, message_text, issue)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
     values: [row.nhsNumber, row.shortFormId, at, entry.event, entry.status, entry.actorOds ?? null, entry.actorUser ?? null, entry.requestId ?? null,
-      entry.message === undefined ? null : JSON.stringify(entry.message), entry.issue ?? 1],
+      entry.messageText ?? null, entry.issue ?? 1],
   };
 }
 

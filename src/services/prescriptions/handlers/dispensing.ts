@@ -10,7 +10,7 @@ import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
-import { lockNominated, readOrderedPrescription, readPrescription, type OrderedPrescription, type PrescriptionRow } from '../store.js';
+import { lockNominated, readOrderedPrescription, readPrescription, readPrescriptionOf, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { directoryApi } from '../../directory/api.js';
 import { successOutcome, withAnotherDispenserOutcome } from '../wire.js';
 import { answerOnce, type Answer, type SentAnswer } from './once.js';
@@ -53,8 +53,13 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_STATE_TRANSITION, recorded.diagnostics);
 }
 
+/**
+ * The prescription a message is about. One that names the patient is read by its full key; only
+ * when that finds nothing is the id looked up, to tell a prescription of another patient from none.
+ */
 async function currentPrescription(db: Queryable, shortFormId: string, nhsNumber: string | undefined, lock: boolean): Promise<PrescriptionRow> {
-  const row = await readPrescription(db, shortFormId, lock);
+  const row = nhsNumber === undefined ? await readPrescription(db, shortFormId, lock)
+    : await readPrescriptionOf(db, nhsNumber, shortFormId, lock) ?? await readPrescription(db, shortFormId);
   if (!row) throw epsError(EPS_ERRORS.PRESCRIPTION_NOT_FOUND, `Prescription ${shortFormId} not found`);
   if (nhsNumber !== undefined && nhsNumber !== row.nhsNumber) {
     throw failureToProcess('the NHS number does not match the prescription');
@@ -105,39 +110,42 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
 
 async function applyToPrescription(
   ctx: PlatformContext, caller: EpsCaller, operation: string, target: { shortFormId: string; nhsNumber?: string; dispenser: string },
-  event: LifecycleEvent, historyEvent: string, message: Json,
+  event: LifecycleEvent, historyEvent: string, messageText: string,
 ): Promise<Applied> {
   assertActsFor(caller, target.dispenser, 'The dispensing organisation');
   let nhsNumber = target.nhsNumber;
   const answer = await answerOnce(ctx, caller, operation, async (db, writes, lock) => {
     const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
-    const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, message });
+    const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, messageText });
     if (!recorded.ok) return refusalAnswer(db, recorded, row, ctx.clock.now());
     return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
   });
   return { ...answer, shortFormIds: [target.shortFormId], nhsNumbers: nhsNumber ? [nhsNumber] : [] };
 }
 
-/** `$process-message` dispense-notification: full, partial or nothing dispensed; an amendment replaces the last. */
-export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+/**
+ * The dispensing messages: `body` parsed, `text` as received (kept in the prescription's history).
+ * `$process-message` dispense-notification: full, partial or nothing dispensed; an amendment replaces the last.
+ */
+export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const n = valueOf(readDispenseNotification(body));
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
     { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, ...repeatWindow(ctx, ctx.clock.now()) },
-    n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', body);
+    n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', text);
 }
 
 /** `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`). */
-export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const t = valueOf(readTask(body));
-  return applyToPrescription(ctx, caller, t.kind, t, { type: t.kind, dispenser: t.dispenser }, t.kind === 'return' ? 'returned' : 'withdrawn', body);
+  return applyToPrescription(ctx, caller, t.kind, t, { type: t.kind, dispenser: t.dispenser }, t.kind === 'return' ? 'returned' : 'withdrawn', text);
 }
 
 /** `POST Claim`: the dispenser claims payment for a dispensed prescription (or amends its claim). */
-export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json): Promise<Applied> {
+export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const c = valueOf(readClaim(body));
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
   return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues },
-    c.amendment ? 'claim-amended' : 'claimed', body);
+    c.amendment ? 'claim-amended' : 'claimed', text);
 }

@@ -21,6 +21,11 @@ const ATTEMPTS = 5;
  * retried request returns the first answer and changes nothing. A request without an X-Request-ID
  * (sandbox mode) is simply run.
  *
+ * The kept answers are not looked up before the work: a retry is rare, and its work cannot get
+ * past the answer's own guarded insert (below), so a retry is told its first answer when that
+ * insert, or the state change it repeats, finds the first one's effect. Looking first cost every
+ * call a statement (bench/README.md).
+ *
  * `work` reads what it needs and adds its writes to `writes`, each state change guarded on the
  * version of the row it was decided from (`recordTransition`). They go to PostgreSQL with the
  * answer's own insert, also guarded, as one statement (`WriteBatch`) that writes all of them or
@@ -60,8 +65,6 @@ export async function answerOnce(
     }
     return earlier && { statusCode: earlier.statusCode, text: earlier.text, replayed: true };
   };
-  const earlier = await earlierAnswer();
-  if (earlier) return earlier;
   for (let n = 1; ; n++) {
     try {
       const lock = options.locking === true || n > 1;

@@ -78,8 +78,8 @@ async function nominationOnPds(ctx: PlatformContext, nhsNumber: string): Promise
   return patient.status === 'active' ? patient.nominatedPharmacyOdsCode : undefined;
 }
 
-/** `prescription-order`: a signed prescription enters the Spine, to be dispensed. */
-export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json): Promise<SentAnswer & { message: PrescriptionMessage }> {
+/** `prescription-order`: a signed prescription enters the Spine, to be dispensed; `text` is its Bundle as received. */
+export async function createPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage, body: Json, text: string): Promise<SentAnswer & { message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
   await checkSignature(ctx, message);
   // The nominated pharmacy: the one the prescription names, else the patient's nomination on PDS
@@ -99,7 +99,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
       throw epsError(EPS_ERRORS.DUPLICATE_PRESCRIPTION_ID, `Prescription ${message.shortFormId} already exists`);
     }
     // Guarded: an order with the id that got in since is found on the next attempt, and refused.
-    for (const statement of newPrescriptionStatements(row)) writes.add(statement, 1);
+    for (const statement of newPrescriptionStatements(row, text)) writes.add(statement, 1);
     writes.add(historyStatement(row, { event: 'created', status: 'to-be-dispensed', actorOds: message.prescriberOds, actorUser: caller.userId, requestId: caller.requestId }, now));
     writes.add(eventStatement({
       type: 'eps-prescription-created', source: 'prescriptions', nhsNumber: row.nhsNumber,

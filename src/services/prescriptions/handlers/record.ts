@@ -3,7 +3,6 @@ import { eventStatement } from '../../../platform/events/outbox.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
 import { issueOf, transition, type LifecycleEvent, type PrescriptionState, type TransitionRefusal, type CancellationResponse, type IssueChange } from '../domain/lifecycle.js';
-import type { Json } from '../domain/fhir.js';
 import { historyStatement, stateStatement, type PrescriptionRow } from '../store.js';
 
 export type Recorded =
@@ -16,7 +15,7 @@ export type Recorded =
  */
 export function recordTransition(
   ctx: PlatformContext, writes: WriteBatch, row: PrescriptionRow, event: LifecycleEvent, caller: EpsCaller,
-  history: { event: string; actorOds?: string; message?: Json },
+  history: { event: string; actorOds?: string; messageText?: string },
 ): Recorded {
   const next = transition(row.state, event);
   if (!next.ok) return next;
@@ -29,7 +28,7 @@ export function recordTransition(
     const event = change.event ?? history.event;
     writes.add(historyStatement(row, {
       event, issue: change.issue, status: change.status, actorOds: change.event ? undefined : history.actorOds ?? caller.odsCode, actorUser: caller.userId,
-      requestId: caller.requestId, message: change.event ? undefined : history.message,
+      requestId: caller.requestId, messageText: change.event ? undefined : history.messageText,
     }, now));
     writes.add(eventStatement({
       type: `eps-prescription-${event}`,

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jsonTextOf } from '../../../platform/http/body-parsers.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditPrescriptions, type PrescriptionAction } from '../audit.js';
 import { callerOf } from '../caller.js';
@@ -37,15 +38,15 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
       await release(ctx, callerOf(ctx, request), request.body as Json, `${ctx.config.publicBaseUrl}/fhir-dispensing/FHIR/R4/Task/$release`)));
 
   app.post('/FHIR/R4/$process-message', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) =>
-    answer(request, reply, 'prescription.dispense', await dispenseNotification(ctx, callerOf(ctx, request), request.body as Json)));
+    answer(request, reply, 'prescription.dispense', await dispenseNotification(ctx, callerOf(ctx, request), request.body as Json, jsonTextOf(request))));
 
   app.post('/FHIR/R4/Task', route(TASK_BODY), async (request, reply) => {
-    const applied = await task(ctx, callerOf(ctx, request), request.body as Json);
+    const applied = await task(ctx, callerOf(ctx, request), request.body as Json, jsonTextOf(request));
     return answer(request, reply, (request.body as Json).status === 'rejected' ? 'prescription.return' : 'prescription.withdraw', applied);
   });
 
   app.post('/FHIR/R4/Claim', route(CLAIM_BODY), async (request, reply) =>
-    answer(request, reply, 'prescription.claim', await claim(ctx, callerOf(ctx, request), request.body as Json)));
+    answer(request, reply, 'prescription.claim', await claim(ctx, callerOf(ctx, request), request.body as Json, jsonTextOf(request))));
 
   // FHIR $validate: 200 with an OperationOutcome saying what is wrong, if anything, as `$process-message` would say it.
   app.post('/FHIR/R4/$validate', route(DISPENSE_NOTIFICATION_BODY), async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jsonTextOf } from '../../../platform/http/body-parsers.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { auditPrescriptions } from '../audit.js';
@@ -33,7 +34,7 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
     const caller = callerOf(ctx, request);
     const message = readMessage(request.body as Json);
     const answer = message.event === 'prescription-order'
-      ? await createPrescription(ctx, caller, message, request.body as Json)
+      ? await createPrescription(ctx, caller, message, request.body as Json, jsonTextOf(request))
       : await cancelPrescription(ctx, caller, message);
     auditPrescriptions(request, message.event === 'prescription-order' ? 'prescription.create' : 'prescription.cancel', {
       shortFormIds: [message.shortFormId], nhsNumbers: [message.nhsNumber], detail: { status: answer.statusCode, replayed: answer.replayed },
