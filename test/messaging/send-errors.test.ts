@@ -32,6 +32,26 @@ describe('MESH send errors', () => {
     assert.deepEqual(v1Body, { errorEvent: 'SEND', errorCode: '12', errorDescription: 'Unregistered to address' });
   });
 
+  it('a mex-MessageType other than DATA is 417 DTS 11 and stores nothing; DATA, as older clients send it, is accepted', async () => {
+    const before = await inboxCount();
+    for (const messageType of ['REPORT', 'report', 'Other']) {
+      const v2 = await send({ 'mex-messagetype': messageType });
+      assert.equal(v2.status, 417, messageType);
+      const v2Body = await v2.json() as { detail: unknown[] };
+      assertMatchesSpec(SEND, 'post', 417, V2, v2Body);
+      assert.deepEqual(v2Body.detail, [{ event: 'SEND', code: '11', msg: 'Invalid Message Type for the transfer', diagnostics: 'mex-MessageType must be DATA: only MESH itself sends REPORTs' }]);
+    }
+    const v1 = await send({ 'mex-messagetype': 'REPORT' }, 'data', 1);
+    assert.deepEqual(await v1.json(), { errorEvent: 'SEND', errorCode: '11', errorDescription: 'Invalid Message Type for the transfer' });
+    assert.equal(await inboxCount(), before);
+
+    const data = await send({ 'mex-messagetype': 'Data' });
+    assert.equal(data.status, 202);
+    const { message_id: id } = await data.json() as { message_id: string };
+    const download = await mesh(spine.url, `/${MB2}/inbox/${id}`, { version: 2 });
+    assert.equal(download.headers.get('mex-messagetype'), 'DATA');
+  });
+
   it('an empty body is 417 MissingDataFile and stores nothing', async () => {
     const before = await inboxCount();
     const response = await send({}, '', 1);

@@ -31,6 +31,8 @@ export const MESH_ERRORS = meshErrors({
   INVALID_HEADER_CHUNKS: { status: 417, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Invalid chunk values sent in mex-Chunk-Range header', issueCode: 'invalid' },
   SENDER_NOT_ALLOWED: { status: 417, event: 'SEND', code: '16', display: 'Sender is not allowed to send messages of this type', issueCode: 'forbidden' },
   WORKFLOW_NOT_REGISTERED: { status: 417, event: 'SEND', code: '17', display: 'Workflow ID not registered for mailbox', issueCode: 'forbidden' },
+  // Spec error-code table: "11 Invalid Message Type for the transfer, should be DATA" (sandbox wording).
+  INVALID_MESSAGE_TYPE: { status: 417, event: 'SEND', code: '11', display: 'Invalid Message Type for the transfer', issueCode: 'invalid' },
   UNREGISTERED_RECIPIENT: { status: 417, event: 'SEND', code: '12', display: 'Unregistered to address', issueCode: 'not-found' },
   MISSING_DATA_FILE: { status: 417, event: 'COLLECT', code: '02', display: 'Data file is missing or inaccessible.', issueCode: 'required' },
   CONTENT_ENCODING_CHANGED: { status: 417, event: 'SEND', code: '06', display: 'cannot change content encoding', issueCode: 'invalid' },

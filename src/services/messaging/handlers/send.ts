@@ -20,6 +20,7 @@ function refuse(problem: SendHeaderProblem): never {
     case 'bad-checksum': throw meshError(MESH_ERRORS.INVALID_CHECKSUM, { fields: ['mex-content-checksum'], diagnostics: 'mex-Content-Checksum may hold only ASCII letters, digits, spaces and :-/' });
     case 'missing-to': throw meshError(MESH_ERRORS.MISSING_TO, { fields: ['mex-To'] });
     case 'missing-workflow': throw meshError(MESH_ERRORS.MISSING_WORKFLOW, { fields: ['mex-WorkflowID'] });
+    case 'bad-message-type': throw meshError(MESH_ERRORS.INVALID_MESSAGE_TYPE, { fields: ['mex-MessageType'], diagnostics: 'mex-MessageType must be DATA: only MESH itself sends REPORTs' });
     case 'bad-chunk-range': throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS);
     case 'unsupported-encoding': throw meshError(MESH_ERRORS.UNSUPPORTED_CONTENT_ENCODING, { diagnostics: `Content-Encoding '${problem.encoding}' is not supported; use gzip or none` });
   }

@@ -22,6 +22,7 @@ export type SendHeaderProblem =
   | { problem: 'bad-checksum' }
   | { problem: 'missing-to' }
   | { problem: 'missing-workflow' }
+  | { problem: 'bad-message-type' }
   | { problem: 'bad-chunk-range' }
   | { problem: 'unsupported-encoding'; encoding: string };
 
@@ -68,7 +69,7 @@ const CHECKSUM = /^[A-Za-z0-9\s:/-]*$/;
  * checked their shape (SendHeadersSchema: no control characters or URLs, the spec's lengths,
  * mex-To and mex-WorkflowID present); what is left is what a schema cannot say: the checksum's
  * characters (checked first, as MESH checks it with the other control headers), an address that
- * is blank once trimmed, the chunk range's values, the content coding.
+ * is blank once trimmed, a message type other than DATA, the chunk range's values, the content coding.
  */
 export function validateSendHeaders(headers: HeaderBag): SendHeaders | SendHeaderProblem {
   if (!CHECKSUM.test((single(headers, 'mex-content-checksum') ?? '').trim())) return { problem: 'bad-checksum' };
@@ -76,6 +77,11 @@ export function validateSendHeaders(headers: HeaderBag): SendHeaders | SendHeade
   if (!to) return { problem: 'missing-to' };
   const workflowId = (single(headers, 'mex-workflowid') ?? '').trim();
   if (!workflowId) return { problem: 'missing-workflow' };
+  // The spec's send takes no message type, but older clients still send `mex-MessageType: DATA`;
+  // REPORTs are MESH's own, so anything else is DTS 11 "Invalid Message Type for the transfer,
+  // should be DATA" (the spec's error-code table), never a REPORT stored as DATA.
+  const messageType = (single(headers, 'mex-messagetype') ?? '').trim();
+  if (messageType && messageType.toUpperCase() !== 'DATA') return { problem: 'bad-message-type' };
   const rangeHeader = (single(headers, 'mex-chunk-range') ?? '').trim();
   const chunkRange = rangeHeader ? parseChunkRange(rangeHeader) : { chunk: 1, total: 1 };
   // The send endpoint carries the first chunk only.
