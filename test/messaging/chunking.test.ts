@@ -50,7 +50,7 @@ describe('MESH chunked messages', () => {
     assert.equal(beyond.status, 404);
   });
 
-  it('chunk errors: bad range 417, beyond the total 406, another sender 403, unknown message 404, finished message 423', async () => {
+  it('chunk errors: bad range or another total 417, beyond the total 406, another sender 403, unknown message 404, finished message 423', async () => {
     const sent = await first('1:2', 'one');
     const { message_id: id } = await sent.json() as { message_id: string };
     for (const range of [undefined, '3:2', '1:2', 'x']) {
@@ -61,6 +61,17 @@ describe('MESH chunked messages', () => {
       assert.equal(body.detail[0]!.code, 'InvalidHeaderChunks');
     }
     assert.equal((await chunk(id, 3, '3:3', 'three')).status, 406);
+    // A total other than the first chunk's (1:2) is a bad chunk value, not a chunk beyond the total.
+    for (const range of ['2:3', '2:9']) {
+      const otherTotal = await chunk(id, 2, range, 'two');
+      assert.equal(otherTotal.status, 417, range);
+      const body = await otherTotal.json() as { message_id: string; detail: unknown[] };
+      assert.equal(body.message_id, id);
+      assert.deepEqual(body.detail, [{
+        event: 'SEND', code: 'InvalidHeaderChunks', msg: 'Invalid chunk values sent in mex-Chunk-Range header',
+        diagnostics: `mex-Chunk-Range says ${range.split(':')[1]} chunks; the message was sent as 2`,
+      }]);
+    }
     assert.equal((await chunk(id, 2, '2:2', 'two', {}, MB3)).status, 403);
     assert.equal((await chunk('20200101000000000000_ABCDEF', 2, '2:2', 'two')).status, 404);
     const encodingChanged = await chunk(id, 2, '2:2', gzipSync('two'), { 'content-encoding': 'gzip' });

@@ -36,7 +36,13 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
   const { message } = stored;
   if (message.sender.mailboxId !== sender.mailboxId) throw meshError(MESH_ERRORS.NOT_SENDER, { messageId });
   if (messageState(stored.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
-  if (chunkNo > message.totalChunks || range.total !== message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_OUT_OF_RANGE, { messageId });
+  // MESH sandbox: a chunk number beyond the message's total is 406.
+  if (chunkNo > message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_OUT_OF_RANGE, { messageId });
+  // A total other than the first chunk's is a bad header value: the spec's 417 for this call, with
+  // the sandbox's code for chunk values it refuses (it does not compare totals itself).
+  if (range.total !== message.totalChunks) {
+    throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS, { messageId, fields: ['mex-Chunk-Range'], diagnostics: `mex-Chunk-Range says ${range.total} chunks; the message was sent as ${message.totalChunks}` });
+  }
   if (encoding.encoding !== message.contentEncoding) throw meshError(MESH_ERRORS.CONTENT_ENCODING_CHANGED, { messageId });
 
   return deps.ctx.db.tx(async (tx) => {
