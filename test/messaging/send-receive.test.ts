@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { directoryApi } from '../../src/services/directory/api.js';
 import { MB1, MB2, MB3, V2, mesh, sendMessage } from './support/mesh-client.js';
 import { assertMatchesSpec } from './support/spec-schemas.js';
 
@@ -93,6 +94,39 @@ describe('MESH send, list, download, acknowledge', () => {
     assert.equal(audit.rows[0]!.detail.to, MB2);
     const outbox = await spine.ctx.db.query(`SELECT event_type FROM platform.outbox WHERE payload->>'messageId' = $1 ORDER BY 1`, [sent.message_id]);
     assert.deepEqual(outbox.rows.map((r) => r.event_type), ['mesh-message-accepted', 'mesh-message-acknowledged']);
+  });
+
+  it('tracking names both organisations from the directory; v2 times are ISO 8601 date-times (the schema), v1 times MESH timestamps', async () => {
+    const before = Date.now();
+    const id = await sendMessage(spine.url, MB1, MB3, 'to another organisation');
+    const directory = directoryApi(spine.ctx.db);
+    const senderOrg = (await directory.getOrganisation('X26'))?.name;
+    const recipientOrg = (await directory.getOrganisation('X27'))?.name;
+    assert.ok(senderOrg && recipientOrg && senderOrg !== recipientOrg, 'the seeded directory names X26 and X27');
+
+    const v2 = await (await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${id}`, { version: 2 })).json() as Record<string, string>;
+    assertMatchesSpec(`${P}/outbox/tracking`, 'get', 200, V2, v2);
+    assert.equal(v2.recipient, MB3);
+    assert.equal(v2.recipient_org_code, 'X27');
+    assert.equal(v2.recipient_org_name, recipientOrg);
+    // The spec's schema says `format: date-time` ("iso timestamp") and the MESH sandbox serialises
+    // datetimes; the spec's example shows expiry_time and upload_timestamp as 20200606122153 but
+    // status_timestamp as 2020-06-01T12:21:52. We follow the schema, in UTC with its zone.
+    const isoUtc = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    for (const field of ['upload_timestamp', 'expiry_time', 'status_timestamp']) assert.match(v2[field]!, isoUtc, field);
+    const uploaded = Date.parse(v2.upload_timestamp!);
+    assert.ok(uploaded >= before - 1000 && uploaded <= Date.now() + 1000);
+    assert.equal(Date.parse(v2.expiry_time!) - uploaded, 5 * 24 * 3600 * 1000, 'expires from the inbox 5 days after upload');
+
+    const v1 = await (await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${id}`, { version: 1 })).json() as Record<string, unknown>;
+    assertMatchesSpec(`${P}/outbox/tracking`, 'get', 200, 'application/json', v1);
+    assert.deepEqual(
+      [v1.sender, v1.senderOrgCode, v1.senderOrgName, v1.senderBillingEntity, v1.recipient, v1.recipientOrgCode, v1.recipientOrgName, v1.recipientBillingEntity],
+      [MB1, 'X26', senderOrg, 'England', MB3, 'X27', recipientOrg, 'England'],
+    );
+    const meshTime = (iso: string) => iso.slice(0, 19).replace(/[-T:]/g, '');
+    assert.equal(v1.uploadTimestamp, meshTime(v2.upload_timestamp!));
+    assert.equal(v1.expiryTime, meshTime(v2.expiry_time!));
   });
 
   it('only the recipient may download or acknowledge: 403; unknown ids 404', async () => {

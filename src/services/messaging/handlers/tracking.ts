@@ -1,3 +1,4 @@
+import { directoryApi } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import type { ApiVersion } from '../protocol/api-version.js';
@@ -10,12 +11,24 @@ import { trackingView, richListView } from '../views/tracking.js';
 import { meshLink } from '../views/inbox.js';
 import type { MeshDeps } from './deps.js';
 
-/** Tracking is for the sender: another mailbox learns nothing about the message. */
+/** An organisation's name from the directory (its `api.ts`), by the org code a mailbox carries. */
+async function orgName(deps: MeshDeps, orgCode: string | undefined): Promise<string | undefined> {
+  return orgCode ? (await directoryApi(deps.ctx.db).getOrganisation(orgCode))?.name : undefined;
+}
+
+/**
+ * Tracking is for the sender: another mailbox learns nothing about the message. The spec's example
+ * names both parties' organisations; the names are read apart from the message, which keeps only
+ * their codes (tracking is not polled: "You must not poll this endpoint frequently").
+ */
 export async function trackMessage(deps: MeshDeps, mailboxId: string, messageId: string, version: ApiVersion): Promise<Record<string, unknown>> {
   const stored = await findMessage(deps.ctx.db, messageId);
   if (!stored || stored.message.sender.mailboxId !== mailboxId) throw meshError(MESH_ERRORS.MESSAGE_DOES_NOT_EXIST, { messageId });
-  const sizes = await messageSizes(deps.ctx.db, [messageId]);
-  return trackingView(version, stored, sizes.get(messageId) ?? 0);
+  const { sender, recipient } = stored.message;
+  const [sizes, senderOrg, recipientOrg] = await Promise.all([
+    messageSizes(deps.ctx.db, [messageId]), orgName(deps, sender.orgCode), orgName(deps, recipient.orgCode),
+  ]);
+  return trackingView(version, stored, sizes.get(messageId) ?? 0, { sender: senderOrg, recipient: recipientOrg });
 }
 
 /**

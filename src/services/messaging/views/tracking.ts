@@ -33,8 +33,19 @@ export function expiryOf(events: readonly MessageEvent[], createdAt: Date): Date
   return new Date((eventOf(events, 'accepted')?.at ?? createdAt).getTime() + INBOX_EXPIRY_MS);
 }
 
-/** `GET /{mailbox}/outbox/tracking?messageID=`: v2 snake_case (ISO date-times), v1 camelCase (MESH timestamps). */
-export function trackingView(version: ApiVersion, stored: StoredMessage, fileSize: number): Record<string, unknown> {
+/** The names of the sender's and recipient's organisations, as the directory knows them. */
+export interface PartyOrgNames {
+  sender?: string;
+  recipient?: string;
+}
+
+/**
+ * `GET /{mailbox}/outbox/tracking?messageID=`: v2 snake_case, v1 camelCase. v2 times are ISO 8601
+ * date-times in UTC, as the spec's schema says (`format: date-time`, "iso timestamp") and the MESH
+ * sandbox's TrackingV2 serialises them, although the spec's example shows two of them as MESH
+ * timestamps; v1 times are MESH timestamps (`yyyyMMddHHmmss`), as its example and the sandbox.
+ */
+export function trackingView(version: ApiVersion, stored: StoredMessage, fileSize: number, orgNames: PartyOrgNames = {}): Record<string, unknown> {
   const { message, events } = stored;
   const status = statusOf(events);
   const uploaded = message.createdAt;
@@ -52,6 +63,7 @@ export function trackingView(version: ApiVersion, stored: StoredMessage, fileSiz
       recipient_name: message.recipient.mailboxName,
       recipient_ods_code: message.recipient.odsCode,
       recipient_org_code: message.recipient.orgCode,
+      recipient_org_name: orgNames.recipient,
       status_success: status.success,
       status: V2_STATUS[status.state],
       status_event: status.event,
@@ -82,11 +94,16 @@ export function trackingView(version: ApiVersion, stored: StoredMessage, fileSiz
     partnerId: message.partnerId,
     recipient: message.recipient.mailboxId,
     recipientName: message.recipient.mailboxName,
+    // The billing entities are in the spec's v1 example, not its schema.
+    recipientBillingEntity: message.recipient.billingEntity,
     recipientOrgCode: message.recipient.orgCode,
+    recipientOrgName: orgNames.recipient,
     sender: message.sender.mailboxId,
+    senderBillingEntity: message.sender.billingEntity,
     senderName: message.sender.mailboxName,
     senderOdsCode: message.sender.odsCode,
     senderOrgCode: message.sender.orgCode,
+    senderOrgName: orgNames.sender,
     status: V1_STATUS[status.state],
     statusCode: status.code,
     statusDescription: status.description,
