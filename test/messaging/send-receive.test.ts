@@ -1,8 +1,10 @@
 import { describe, it, before, after } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { directoryApi } from '../../src/services/directory/api.js';
-import { MB1, MB2, MB3, V2, mesh, sendMessage } from './support/mesh-client.js';
+import { MB1, MB2, MB3, V2, mesh, meshAuthorization, sendMessage } from './support/mesh-client.js';
+import { rawGet } from './support/raw-http.js';
 import { assertMatchesSpec } from './support/spec-schemas.js';
 
 const P = '/messageexchange/{mailbox_id}';
@@ -127,6 +129,43 @@ describe('MESH send, list, download, acknowledge', () => {
     const meshTime = (iso: string) => iso.slice(0, 19).replace(/[-T:]/g, '');
     assert.equal(v1.uploadTimestamp, meshTime(v2.upload_timestamp!));
     assert.equal(v1.expiryTime, meshTime(v2.expiry_time!));
+  });
+
+  it('a final (200) download carries the spec\'s ETag, the SHA-1 of the bytes sent, and every download and HEAD the sandbox\'s Last-Modified', async () => {
+    const sha1Etag = (bytes: Buffer) => `"${createHash('sha1').update(bytes).digest('hex')}"`;
+    const httpDate = /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/;
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    // The spec's own example: these 27 bytes are served with etag "866243ab74e0107a4d5835f8d6552e7f20c39ee1".
+    const example = 'm you in the future,\n\nBob.\n';
+    const id = await sendMessage(spine.url, MB1, MB2, example);
+    const download = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/${id}`, { authorization: meshAuthorization(MB2), accept: V2 });
+    assert.equal(download.status, 200);
+    assert.equal(download.body.toString(), example);
+    assert.equal(download.headers.etag, '"866243ab74e0107a4d5835f8d6552e7f20c39ee1"');
+    const lastModified = download.headers['last-modified'] as string;
+    assert.match(lastModified, httpDate);
+    assert.ok(Date.parse(lastModified) >= before && Date.parse(lastModified) <= Date.now());
+    const head = await mesh(spine.url, `/${MB2}/inbox/${id}`, { method: 'HEAD', version: 2 });
+    assert.equal(head.headers.get('last-modified'), lastModified);
+
+    // Gzipped on the fly for a v2 client that admits gzip: the tag is of the bytes as sent.
+    const zipped = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/${id}`, { authorization: meshAuthorization(MB2), accept: V2, 'accept-encoding': 'gzip' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.etag, sha1Etag(zipped.body));
+
+    // A chunked message: the 206 has no ETag (as in the spec's example), the final 200 has one.
+    const first = await mesh(spine.url, `/${MB1}/outbox`, {
+      method: 'POST', version: 2, body: 'part one, ', headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': '1:2' },
+    });
+    const { message_id: chunked } = await first.json() as { message_id: string };
+    assert.equal((await mesh(spine.url, `/${MB1}/outbox/${chunked}/2`, { method: 'POST', version: 2, body: 'part two', headers: { 'mex-chunk-range': '2:2' } })).status, 202);
+    const partial = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/${chunked}`, { authorization: meshAuthorization(MB2), accept: V2 });
+    assert.equal(partial.status, 206);
+    assert.equal(partial.headers.etag, undefined);
+    assert.match(partial.headers['last-modified'] as string, httpDate);
+    const last = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/${chunked}/2`, { authorization: meshAuthorization(MB2), accept: V2 });
+    assert.equal(last.status, 200);
+    assert.equal(last.headers.etag, sha1Etag(Buffer.from('part two')));
   });
 
   it('only the recipient may download or acknowledge: 403; unknown ids 404', async () => {

@@ -11,7 +11,7 @@ import type { RichQuery } from '../handlers/tracking.js';
 import { acknowledgeView, handshakeView } from '../views/outbox.js';
 import { inboxCountView } from '../views/inbox.js';
 import { countInbox } from '../store/inbox.js';
-import { downloadHeaders } from '../views/download-headers.js';
+import { bodyEtag, downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { AuthorizationHeadersSchema, ChunkParamsSchema, HandshakeHeadersSchema, withAuthorization, InboxQuerySchema, MailboxParamsSchema, MessageParamsSchema, RichQuerySchema } from './schemas.js';
@@ -75,7 +75,10 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
       reply.header('mex-Content-Compressed', 'Y');
     }
     // "206 Partial Content" while more chunks follow; 200 for the last (or only) one.
-    return reply.code(chunkNo < stored.message.totalChunks ? 206 : 200).send(encoded.body);
+    const status = chunkNo < stored.message.totalChunks ? 206 : 200;
+    // A body streamed from storage is not hashed before it is sent: those go without an ETag.
+    if (status === 200 && Buffer.isBuffer(encoded.body)) reply.header('etag', bodyEtag(encoded.body));
+    return reply.code(status).send(encoded.body);
   };
 
   app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatementFor(MessageParamsSchema), exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Message, MessageEvent } from '../message.js';
-import { eventOf } from '../message.js';
+import { eventOf, latestEvent } from '../message.js';
 import { meshTimestamp } from '../protocol/message-id.js';
 
 const yesNo = (flag: boolean) => (flag ? 'Y' : 'N');
 
 /**
  * The `mex-*` headers of a download or HEAD (spec, "Get Message"; the report table under
- * "Asynchronous error reporting"). Optional values are left out rather than sent empty.
+ * "Asynchronous error reporting"), and `Last-Modified`. Optional values are left out rather than sent empty.
  */
 export function downloadHeaders(message: Message, events: readonly MessageEvent[], chunkNo: number): Record<string, string> {
   const accepted = eventOf(events, 'accepted');
@@ -39,5 +40,16 @@ export function downloadHeaders(message: Message, events: readonly MessageEvent[
     ['mex-LinkedMsgID', message.linkedMessageId],
   ];
   for (const [name, value] of optional) if (value) headers[name] = value;
+  // MESH sandbox: the time of the message's latest event, as an HTTP date.
+  const latest = latestEvent(events);
+  if (latest) headers['Last-Modified'] = latest.at.toUTCString();
   return headers;
+}
+
+/**
+ * The spec's download examples give the final (200) response `etag: "866243ab…"`: the SHA-1 of the
+ * body as sent, quoted (that example's 27 bytes hash to exactly it); their 206 has none.
+ */
+export function bodyEtag(body: Buffer): string {
+  return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
