@@ -144,6 +144,11 @@ describe('MESH sandbox testing routes (sandbox mode)', () => {
     assert.deepEqual(
       [h('mex-messagetype'), h('mex-statuscode'), h('mex-statusevent'), h('mex-statusdescription'), h('mex-statussuccess'), h('mex-linkedmsgid'), h('mex-subject'), h('mex-localid'), h('mex-workflowid'), h('mex-to')],
       ['REPORT', '14', 'SEND', 'Message not collected by recipient after 5 days', 'ERROR', original, 'NDR: results', 'L-7', 'TEST_WORKFLOW', MB1]);
+    // From MESH's central mailbox, which has no id: no mex-From at all, never an empty one (the MESH
+    // sandbox leaves empty headers out); no file name was given, so MESH's default.
+    assert.equal(h('mex-from'), null);
+    assert.equal(h('mex-filename'), `${reportId}.dat`);
+    assert.ok(Object.values(raw.headers).every((value) => value !== ''), 'no header is sent empty');
   });
 
   it('an "error" report carries the given code and description at the TRANSFER step', async () => {

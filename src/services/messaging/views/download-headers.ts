@@ -7,12 +7,16 @@ const yesNo = (flag: boolean) => (flag ? 'Y' : 'N');
 
 /**
  * The `mex-*` headers of a download or HEAD (spec, "Get Message"; the report table under
- * "Asynchronous error reporting"), and `Last-Modified`. Optional values are left out rather than sent empty.
+ * "Asynchronous error reporting"), and `Last-Modified`. A header with no value is left out, never
+ * sent empty (MESH sandbox: "filter empty headers (as per existing API)"): a REPORT from MESH's
+ * central mailbox has no `mex-From`.
  */
 export function downloadHeaders(message: Message, events: readonly MessageEvent[], chunkNo: number): Record<string, string> {
   const accepted = eventOf(events, 'accepted');
   const isReport = message.messageType === 'REPORT';
-  const headers: Record<string, string> = {
+  // MESH sandbox: the time of the message's latest event, as an HTTP date.
+  const latest = latestEvent(events);
+  const headers: Record<string, string | undefined> = {
     'mex-From': message.sender.mailboxId,
     'mex-To': message.recipient.mailboxId,
     'mex-WorkflowID': message.workflowId,
@@ -24,26 +28,22 @@ export function downloadHeaders(message: Message, events: readonly MessageEvent[
     'mex-Chunk-Range': `${chunkNo}:${message.totalChunks}`,
     'mex-Content-Compressed': yesNo(message.compressed),
     'mex-Content-Encrypted': yesNo(message.encrypted),
-    'mex-StatusCode': isReport ? message.statusCode ?? '' : '00',
-    'mex-StatusEvent': isReport ? message.statusEvent ?? '' : 'TRANSFER',
-    'mex-StatusDescription': isReport ? message.statusDescription ?? '' : 'Transferred to recipient mailbox',
+    'mex-StatusCode': isReport ? message.statusCode : '00',
+    'mex-StatusEvent': isReport ? message.statusEvent : 'TRANSFER',
+    'mex-StatusDescription': isReport ? message.statusDescription : 'Transferred to recipient mailbox',
     'mex-StatusSuccess': isReport ? 'ERROR' : 'SUCCESS',
     'mex-StatusTimestamp': meshTimestamp(accepted?.at ?? message.createdAt),
+    'mex-LocalID': message.localId,
+    'mex-Subject': message.subject,
+    // MESH's default file name, for a message stored without one (a REPORT; sandbox "{message_id}.dat").
+    'mex-FileName': message.fileName || `${message.messageId}.dat`,
+    'mex-PartnerID': message.partnerId,
+    'mex-Content-Checksum': message.checksum,
+    'mex-Content-Type': message.contentType,
+    'mex-LinkedMsgID': message.linkedMessageId,
+    'Last-Modified': latest?.at.toUTCString(),
   };
-  const optional: Array<[string, string | undefined]> = [
-    ['mex-LocalID', message.localId],
-    ['mex-Subject', message.subject],
-    ['mex-FileName', message.fileName],
-    ['mex-PartnerID', message.partnerId],
-    ['mex-Content-Checksum', message.checksum],
-    ['mex-Content-Type', message.contentType],
-    ['mex-LinkedMsgID', message.linkedMessageId],
-  ];
-  for (const [name, value] of optional) if (value) headers[name] = value;
-  // MESH sandbox: the time of the message's latest event, as an HTTP date.
-  const latest = latestEvent(events);
-  if (latest) headers['Last-Modified'] = latest.at.toUTCString();
-  return headers;
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => Boolean(entry[1])));
 }
 
 /**
