@@ -135,6 +135,8 @@ function doorFor(route: RouteOptions) {
   });
   return function checkAtTheDoor(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) {
     for (const [part, check] of checks) {
+      // A body the parser could not take is refused in its turn, after what the API checks before it.
+      if (part === 'body' && request.bodyRefusal) return done(request.bodyRefusal);
       const found = check(request);
       if (found && !found.validate(found.data)) {
         return done(new RequestValidationError(failureFrom(part, found.validate.errors ?? [], found.data)));

@@ -110,7 +110,8 @@ export function configureNrlScope(app: FastifyInstance) {
   });
   app.addHook('preValidation', async (request) => {
     if (!request.routeOptions.config.nrlBody) return;
-    if (request.body === undefined || request.body === null) {
+    // A body the parser could not take is refused by the door, as not well formed.
+    if ((request.body === undefined && !request.bodyRefusal) || request.body === null) {
       throw new SpineError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.bodyRequired);
     }
   });
