@@ -5,7 +5,7 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { waitForExport } from '../consent/support.js';
 import {
-  ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json,
+  ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json, type Response,
 } from './support.js';
 
 /** EPS dispensing over HTTP on PostgreSQL (deployment rules, demo data): release, dispense, return, withdraw, claim, tracking. */
@@ -68,17 +68,24 @@ describe('EPS dispensing API', () => {
     '0001': { code: '0001', display: 'Item fully dispensed' }, '0002': { code: '0002', display: 'Item not dispensed' },
     '0003': { code: '0003', display: 'Item dispensed - partial' }, '0004': { code: '0004', display: 'Item not dispensed owing' },
   };
+  /** The identifier of the last dispense notification and claim (of each issue) answered 200, by short-form id: an amendment names it. */
+  const lastSent = new Map<string, string>();
+  const replacementOf = (value: string) => ({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value } });
   /**
    * The spec's dispense notification example, for this prescription, by `ods`, with the given business status; its items
    * (MedicationDispense.type) all fully dispensed for 0006, all not dispensed for 0007, and as the example has them (two
-   * dispensed, one owing, one cancelled) for 0003, unless `items` gives each item's type.
+   * dispensed, one owing, one cancelled) for 0003, unless `items` gives each item's type. Its Bundle.id and identifier are
+   * its own; an amendment (`amend`) names the last notification answered 200, or the identifier given.
    */
-  const notification = (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false, items?: string[]) => {
+  const notification = (order: Json, ods: string, status: '0003' | '0006' | '0007', amend: boolean | string = false, items?: string[]) => {
     const body = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
+    body.id = randomUUID();
+    body.identifier.value = randomUUID();
     for (const { resource } of body.entry) {
       if (resource.resourceType === 'MessageHeader') {
         resource.sender.identifier.value = ods;
-        resource.extension = amend ? [{ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() } }] : [];
+        const replaces = amend === true ? lastSent.get(`notification ${shortFormIdOf(order)}`) ?? randomUUID() : amend;
+        resource.extension = replaces ? [replacementOf(replaces)] : [];
       }
       if (resource.resourceType === 'MedicationDispense') {
         resource.extension[0].valueCoding.code = status;
@@ -91,8 +98,11 @@ describe('EPS dispensing API', () => {
     }
     return body;
   };
-  const dispense = async (order: Json, ods: string, status: '0003' | '0006' | '0007', amend = false, items?: string[]) =>
-    call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), notification(order, ods, status, amend, items));
+  const sent = (key: string, identifier: string) => (r: Response) => { if (r.status === 200) lastSent.set(key, identifier); return r; };
+  const dispense = async (order: Json, ods: string, status: '0003' | '0006' | '0007', amend: boolean | string = false, items?: string[]) => {
+    const body = notification(order, ods, status, amend, items);
+    return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), body).then(sent(`notification ${shortFormIdOf(order)}`, body.identifier.value));
+  };
   const taskBody = (kind: 'return' | 'withdraw', order: Json, ods: string) => {
     const body = structuredClone(example(`spec/dispensing/${kind}/acute-primary-example-req.json`));
     body.groupIdentifier.value = shortFormIdOf(order);
@@ -103,18 +113,22 @@ describe('EPS dispensing API', () => {
   };
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy(ods), taskBody(kind, order, ods));
-  const claim = async (order: Json, ods: string, amend = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2) => {
+  /** The spec's claim example for this prescription (its issue), its identifier its own; an amendment names the last claim answered 200, or the identifier given. */
+  const claim = async (order: Json, ods: string, amend: boolean | string = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
+    const key = `claim ${shortFormIdOf(order)} ${issue ?? ''}`;
+    body.identifier[0].value = randomUUID();
     body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
     body.patient.identifier.value = nhsNumberOf(order);
     for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = ods;
     body.extension = body.extension.filter((e: Json) => !e.url.endsWith('replacementOf'));
-    if (amend) body.extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf', valueIdentifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() } });
+    const replaces = amend === true ? lastSent.get(key) ?? randomUUID() : amend;
+    if (replaces) body.extension.push(replacementOf(replaces));
     if (issue !== undefined) {
       body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
         extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: repeatsAllowed }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
     }
-    return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body);
+    return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body).then(sent(key, body.identifier[0].value));
   };
   const trackedTask = async (order: Json) => {
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
@@ -306,6 +320,44 @@ describe('EPS dispensing API', () => {
     const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
       .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
+  });
+
+  it('an amendment naming another dispense notification or claim than the one on record is DISPENSE_AMEND_IDENTIFIER_MISMATCH and changes nothing', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const partial = notification(order, 'FA565', '0003');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), partial));
+    const complete = notification(order, 'FA565', '0006');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), complete));
+    const mismatch = (diagnostics: string) => [{
+      severity: 'error', code: 'business-rule', diagnostics,
+      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Replacement target does not match existing claim reference on record.' }] },
+    }];
+    // Only the most recent dispense notification can be amended (the spec's dispense notification endpoint).
+    const notLast = await dispense(order, 'FA565', '0006', partial.identifier.value);
+    assert.equal(notLast.status, 400, JSON.stringify(notLast.body));
+    assert.deepEqual(notLast.body.issue, mismatch('Replacement target does not match the last dispense notification on record.'));
+    const noTarget = notification(order, 'FA565', '0006', true);
+    delete noTarget.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource.extension[0].valueIdentifier.value;
+    const missing = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), noTarget);
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.issue[0].details.coding[0].code, 'MISSING_VALUE');
+    assert.deepEqual(missing.body.issue[0].expression, ['Bundle.entry.resource.ofType(MessageHeader).extension("Extension-replacementOf").valueIdentifier.value']);
+    // The last one is named by its Bundle.identifier (the spec's homecare example) or its Bundle.id (acute-primary-example-04).
+    success(await dispense(order, 'FA565', '0006', complete.id));
+    success(await dispense(order, 'FA565', '0006', true));
+    success(await claim(order, 'FA565'));
+    const claimed = lastSent.get(`claim ${shortFormIdOf(order)} `)!;
+    const otherClaim = await claim(order, 'FA565', randomUUID());
+    assert.equal(otherClaim.status, 400, JSON.stringify(otherClaim.body));
+    assert.deepEqual(otherClaim.body.issue, mismatch('Replacement target does not match existing claim reference on record.'));
+    success(await claim(order, 'FA565', claimed));
+    // The amendment is now the claim on record: the claim it replaced is not.
+    assert.deepEqual((await claim(order, 'FA565', claimed)).body.issue, mismatch('Replacement target does not match existing claim reference on record.'));
+    success(await claim(order, 'FA565', true));
+    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
+      .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
+    assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'dispense-amended', 'dispense-amended', 'claimed', 'claim-amended', 'claim-amended']);
   });
 
   it('a return puts the prescription back to be dispensed; a cancellation asked while with the dispenser (R-0002) completes on return, for the item it names', async () => {
@@ -573,6 +625,9 @@ describe('EPS dispensing API', () => {
       assert.deepEqual(mismatch.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'MISMATCH_AUTHORISED_REPEAT_COUNTS',
         display: 'The repeat count in this message does not match the repeat count in the original prescription.' }], 'the claim says 6 issues, the prescription has 3');
       success(await claim(order, 'FA565', false, undefined, 1));
+      const otherClaim = await claim(order, 'FA565', randomUUID(), undefined, 1);
+      assert.equal(otherClaim.body.issue[0].details.coding[0].code, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'an amendment of issue 1\'s claim names that claim');
+      success(await claim(order, 'FA565', true, undefined, 1));
       assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
       // The next issue may go to another pharmacy.
       assert.equal((await release('VNE51', shortFormIdOf(order))).status, 200);

@@ -42,6 +42,7 @@ export const EPS_ERRORS = defineErrors({
   PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
+  DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),
   CLAIM_AMEND_PERIOD_ISSUE: eps(400, 'CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.', 'business-rule'),
   // Cancellation refusals answered as an OperationOutcome (spec: R-0008, R-5000).
   'R-0008': { status: 400, code: 'R-0008', display: 'Prescription/item not found', issueCode: 'not-found', system: STATUS_HISTORY_CODES },

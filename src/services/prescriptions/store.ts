@@ -41,7 +41,7 @@ const ORDER_TEXT = 'coalesce(order_text, order_bundle::text) AS order_text';
 const WITH_ORDER = `${SELECTED}, ${ORDER_TEXT}`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
-type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'pendingCancellationItems' | 'claimedAt' | 'repeat'>;
+type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>;
 
 /** A row's items as its status says, for rows the previous release wrote (no `lifecycle`). */
 const ITEM_OF_STATUS: Record<Status, ItemStatus> = {
@@ -73,7 +73,9 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       ...(lifecycle.pendingCancellationItems ? { pendingCancellationItems: lifecycle.pendingCancellationItems } : {}),
       items: lifecycle.items,
       itemsBefore: lifecycle.itemsBefore,
+      ...(lifecycle.dispenseNotificationIds ? { dispenseNotificationIds: lifecycle.dispenseNotificationIds } : {}),
       ...(lifecycle.claimedAt ? { claimedAt: lifecycle.claimedAt } : {}),
+      ...(lifecycle.claimIdentifier ? { claimIdentifier: lifecycle.claimIdentifier } : {}),
       ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
     },
     ...(r.valid_until ? { validUntil: r.valid_until } : {}),
@@ -98,8 +100,10 @@ const nhsNumbersOf = createCoalescer<string, string | undefined>(async (db, _key
 
 const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
   items: state.items, itemsBefore: state.itemsBefore,
+  ...(state.dispenseNotificationIds ? { dispenseNotificationIds: state.dispenseNotificationIds } : {}),
   ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
   ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
+  ...(state.claimIdentifier ? { claimIdentifier: state.claimIdentifier } : {}),
   ...(state.repeat ? { repeat: state.repeat } : {}),
 });
 const cancelledItemsOf = (state: PrescriptionState) => Object.keys(state.items).filter((id) => state.items[id] === 'cancelled');

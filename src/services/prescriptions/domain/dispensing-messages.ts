@@ -18,6 +18,17 @@ const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replac
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
 
+/** Whether a message amends another (Extension-replacementOf), and which: the identifier it names. */
+function replacementOf(extensions: unknown, path: string): Read<{ amendment: boolean; replaces?: string }> {
+  const extension = asArray(extensions).filter(isObject).find((e) => e.url === REPLACEMENT_OF);
+  if (!extension) return { ok: true, value: { amendment: false } };
+  const replaces = isObject(extension.valueIdentifier) ? extension.valueIdentifier.value : undefined;
+  if (typeof replaces !== 'string' || replaces === '') {
+    return missing('The identifier of the message replaced (replacementOf) is missing.', `${path}.extension("Extension-replacementOf").valueIdentifier.value`);
+  }
+  return { ok: true, value: { amendment: true, replaces } };
+}
+
 function checkedId<T>(id: unknown, then: (id: string) => Read<T>, expression: string): Read<T> {
   if (typeof id !== 'string') return missing('The prescription id (short form) is missing.', expression);
   const problem = shortFormIdProblem(id);
@@ -44,6 +55,8 @@ export function readRelease(parameters: Json): Read<ReleaseRequest> {
 
 export interface DispenseNotification {
   dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean;
+  /** What an amendment names (MessageHeader replacementOf) and what this one is named by (Bundle.identifier, Bundle.id). */
+  replaces?: string; identifiers: string[];
   /** Each line item's status as the notification gives it (MedicationDispense.type), by item id; the last MedicationDispense of an item wins. */
   items: Record<string, ItemStatus>;
 }
@@ -79,7 +92,9 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   }
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
   if (!outcome) return invalid(`Task business status '${textOf(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
-  const amendment = asArray(header.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  const replacement = replacementOf(header.extension, 'Bundle.entry.resource.ofType(MessageHeader)');
+  if (!replacement.ok) return replacement;
+  const identifiers = [isObject(bundle.identifier) ? bundle.identifier.value : undefined, bundle.id].filter((v): v is string => typeof v === 'string');
   const items = new Map<string, ItemStatus>();
   for (const [i, dispense] of dispenses.entries()) {
     const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
@@ -94,7 +109,8 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     items.set(itemId, status);
   }
   const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, amendment, items: Object.fromEntries(items) } }), 'MedicationDispense.authorizingPrescription.groupIdentifier');
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items) } }),
+    'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 
 export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }
@@ -140,6 +156,8 @@ export function readTask(task: Json): Read<TaskRequest> {
 
 export interface ClaimRequest {
   dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
+  /** The claim's identifier (Claim.identifier), and the one an amendment names (replacementOf). */
+  identifier?: string; replaces?: string;
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
@@ -159,7 +177,9 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const organisation = contained.find((c) => c.resourceType === 'Organization');
   const dispenser = organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined;
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
-  const amendment = asArray(claim.extension).some((e) => isObject(e) && e.url === REPLACEMENT_OF);
+  const replacement = replacementOf(claim.extension, 'Claim');
+  if (!replacement.ok) return replacement;
+  const identifier = asArray(claim.identifier).filter(isObject).map((i) => i.value).find((v): v is string => typeof v === 'string');
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
   // Each line claimed carries the dispenser's endorsement (NDEC when there is none): the spec's
   // 2-Claim-Request-400_Missing_Endorsement_Code and its table's "missing the required endorsement code".
@@ -183,5 +203,5 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const issue = counts.numberOfRepeatsIssued;
   const issues = counts.numberOfRepeatsAllowed;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, amendment, ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

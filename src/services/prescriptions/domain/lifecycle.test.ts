@@ -54,7 +54,7 @@ describe('prescription lifecycle', () => {
     const dispensed = Object.fromEntries(ITEMS.map((id) => [id, 'fully-dispensed']));
     const partly = Object.fromEntries(ITEMS.map((id) => [id, 'partially-dispensed']));
     const held = Object.fromEntries(ITEMS.map((id) => [id, 'with-dispenser']));
-    assert.deepEqual(s, { status: 'claimed', dispenser: 'FA565', dispenseNotifications: 2, items: dispensed, itemsBefore: [held, partly], claimedAt: AT.toISOString() });
+    assert.deepEqual(s, { status: 'claimed', dispenser: 'FA565', dispenseNotifications: 2, items: dispensed, itemsBefore: [held, partly], dispenseNotificationIds: [[], []], claimedAt: AT.toISOString() });
   });
 
   it('refuses a second pharmacy with PRESCRIPTION_WITH_ANOTHER_DISPENSER, and dispensing before release as an invalid transition', () => {

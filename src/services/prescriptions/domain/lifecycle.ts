@@ -49,8 +49,16 @@ export interface PrescriptionState {
   items: Items;
   /** The items as they were before each dispense notification in force, oldest first: a withdrawal restores the last. */
   itemsBefore: Items[];
+  /**
+   * The identifiers of each dispense notification in force, oldest first (its Bundle.identifier and
+   * Bundle.id: the spec's examples amend by either): an amendment must name the last. None where the
+   * row was written before they were kept.
+   */
+  dispenseNotificationIds?: ReadonlyArray<readonly string[]>;
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
+  /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
+  claimIdentifier?: string;
   /** Repeat dispensing (continuous-repeat-dispensing): the issue now current, of how many. */
   repeat?: RepeatIssues;
 }
@@ -68,20 +76,25 @@ export interface RepeatIssues {
   supplyDays?: number;
   /** When the current issue may be released (ISO instant): the previous one's window (`nextIssueAvailableFrom`). */
   availableFrom?: string;
-  earlier: Array<{ issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string }>;
+  earlier: Array<{ issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string; claimIdentifier?: string }>;
 }
 
 export type LifecycleEvent =
   /** `at`: when (checked against a repeat issue's window; none in sandbox mode). */
   | { type: 'release'; dispenser: string; at?: Date }
   | { type: 'return'; dispenser: string }
-  /** `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode). */
-  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date }
+  /**
+   * `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode).
+   * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
+   */
+  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string }
   | { type: 'withdraw'; dispenser: string }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
     /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
     issue?: number; issues?: number;
+    /** The claim's own identifier, and the one an amendment names (replacementOf). */
+    identifier?: string; replaces?: string;
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -102,7 +115,9 @@ export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
   | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
   /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
-  | 'BUSINESS_STATUS_CONTRADICTS_ITEMS';
+  | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
+  /** An amendment (of a dispense notification or a claim) naming another than the one on record. */
+  | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH';
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
@@ -172,10 +187,11 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
   if (event.amendment ? earlier.claimedAt === undefined : earlier.claimedAt !== undefined) {
     return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${event.amendment ? 'amend the claim of' : 'claim'} issue ${earlier.issue}: it is ${earlier.claimedAt ? 'claimed' : 'not claimed'}`);
   }
+  if (event.amendment && !amendsClaimOnRecord(earlier.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
   if (event.amendment && event.amendableUntil && event.at > event.amendableUntil(new Date(earlier.claimedAt!))) {
     return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
   }
-  const claimed = { ...earlier, status: 'claimed' as const, claimedAt: earlier.claimedAt ?? event.at.toISOString() };
+  const claimed = { ...withClaimIdentifier(earlier, event.identifier), status: 'claimed' as const, claimedAt: earlier.claimedAt ?? event.at.toISOString() };
   return {
     ok: true,
     state: { ...state, repeat: { ...repeat, earlier: repeat.earlier.map((e) => (e.issue === earlier.issue ? claimed : e)) } },
@@ -184,6 +200,31 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
 }
 
 const refuse = (refusal: TransitionRefusal, diagnostics: string): Transition => ({ ok: false, refusal, diagnostics });
+
+/**
+ * The spec's DISPENSE_AMEND_IDENTIFIER_MISMATCH (fhir-dispensing.yaml "Dispensing Errors", `/Claim`):
+ * a claim amendment's replacementOf must name the claim on record. The spec's dispense notification
+ * amendment references "the identifier of the previous dispense notification" and "only the most
+ * recent dispense notification can be amended": Spine answers that with the same code (its error
+ * 0021, "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"), so a
+ * notification amendment naming another is refused alike, its diagnostics naming what it missed.
+ */
+const CLAIM_AMEND_MISMATCH = 'Replacement target does not match existing claim reference on record.';
+const DISPENSE_AMEND_MISMATCH = 'Replacement target does not match the last dispense notification on record.';
+
+/** The identifiers of each notification in force; none known (`[]`) for those of a row written before they were kept. */
+const notificationIdsInForce = (state: PrescriptionState): Array<readonly string[]> =>
+  Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispenseNotificationIds?.[i] ?? []);
+
+/** Whether an amendment names the claim on record (any, when none is: a claim without an identifier, or a row written before they were kept). */
+const amendsClaimOnRecord = (onRecord: string | undefined, event: { replaces?: string }) =>
+  onRecord === undefined || event.replaces === undefined || event.replaces === onRecord;
+/** A claim's record with the identifier of the claim (or amendment) now in force. */
+function withClaimIdentifier<T extends { claimIdentifier?: string }>(record: T, identifier: string | undefined): T {
+  const { claimIdentifier: _previous, ...rest } = record;
+  return (identifier === undefined ? rest : { ...rest, claimIdentifier: identifier }) as T;
+}
+
 const invalid = (state: PrescriptionState, what: string) =>
   refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${what} a prescription that is ${STATUSES[state.status].display}`);
 
@@ -237,6 +278,8 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (state.status === 'claimed') return invalid(state, 'dispense');
       if (event.amendment) {
         if (state.dispenseNotifications === 0) return invalid(state, 'amend the dispensing of');
+        const last = notificationIdsInForce(state)[state.dispenseNotifications - 1]!;
+        if (last.length > 0 && event.replaces !== undefined && !last.includes(event.replaces)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', DISPENSE_AMEND_MISMATCH);
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
@@ -245,8 +288,10 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const after = itemsAfterNotification(before, event.outcome, event.items);
       if (!after.ok) return refuse('BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
       const items = after.items;
+      // An amendment takes the place of the last notification, its identifiers too.
+      const ids = notificationIdsInForce(state).slice(0, state.dispenseNotifications - (event.amendment ? 1 : 0));
       return nextIssue({
-        ...state, status: after.status, items,
+        ...state, status: after.status, items, dispenseNotificationIds: [...ids, event.identifiers ?? []],
         itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
         dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
       }, event.at);
@@ -259,7 +304,10 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const items = state.itemsBefore[state.itemsBefore.length - 1] ?? itemsBecome(state.items, 'with-dispenser');
       return {
         ok: true,
-        state: { ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1) },
+        state: {
+          ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1),
+          dispenseNotificationIds: notificationIdsInForce(state).slice(0, remaining),
+        },
       };
     }
     case 'claim': {
@@ -275,10 +323,11 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
       }
+      if (event.amendment && !amendsClaimOnRecord(state.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
       if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {
         return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
       }
-      return { ok: true, state: { ...state, status: 'claimed', claimedAt: event.amendment ? state.claimedAt ?? event.at.toISOString() : event.at.toISOString() } };
+      return { ok: true, state: { ...withClaimIdentifier(state, event.identifier), status: 'claimed', claimedAt: event.amendment ? state.claimedAt ?? event.at.toISOString() : event.at.toISOString() } };
     }
     case 'cancel':
       return cancel(state, event.prescriber, event.item);

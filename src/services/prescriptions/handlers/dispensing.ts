@@ -47,6 +47,7 @@ async function refusalAnswer(db: Queryable, recorded: Extract<Recorded, { ok: fa
 function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER);
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
+  if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
   if (recorded.refusal === 'BUSINESS_STATUS_CONTRADICTS_ITEMS') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, 'MedicationDispense.extension:taskBusinessStatus');
@@ -131,7 +132,7 @@ async function applyToPrescription(
 export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const n = valueOf(readDispenseNotification(body));
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
-    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, ...repeatWindow(ctx, ctx.clock.now()) },
+    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, identifiers: n.identifiers, replaces: n.replaces, ...repeatWindow(ctx, ctx.clock.now()) },
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', text);
 }
 
@@ -146,6 +147,8 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
   const c = valueOf(readClaim(body));
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
-  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, { type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues },
+  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
+    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces,
+  },
     c.amendment ? 'claim-amended' : 'claimed', text);
 }
