@@ -482,6 +482,23 @@ describe('EPS dispensing API', () => {
     assert.match(refused.body.issue[0].diagnostics, /MedicationDispense.type '0099'/);
   });
 
+  it('a dispense notification naming an item the prescription does not have is ITEM_NOT_FOUND (400 not-found) and changes nothing', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const stranger = randomUUID();
+    const body = notification(order, 'FA565', '0003');
+    body.entry.filter((e: Json) => e.resource.resourceType === 'MedicationDispense')[1].resource.contained
+      .find((c: Json) => c.resourceType === 'MedicationRequest').identifier[0].value = stranger;
+    const refused = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), body);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.deepEqual(refused.body.issue, [{
+      severity: 'error', code: 'not-found', diagnostics: `The prescription has no item ${stranger}.`, expression: ['MedicationDispense.authorizingPrescription'],
+      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'ITEM_NOT_FOUND', display: 'The requested item could not be found.' }] },
+    }]);
+    assert.equal(await statusOf(order), '0002');
+    assert.deepEqual(await itemCodesOf(order), ['0008', '0008', '0008', '0008']);
+  });
+
   it('a claim amendment after the claim period (the 5th of the next month) is refused with CLAIM_AMEND_PERIOD_ISSUE', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -38,6 +38,7 @@ export const EPS_ERRORS = defineErrors({
   // Dispensing: spec "Dispensing Errors".
   RESOURCE_NOT_FOUND: spine(400, 'RESOURCE_NOT_FOUND', 'Resource not found', 'not-found'),
   PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'The requested prescription could not be found', 'not-found'),
+  ITEM_NOT_FOUND: eps(400, 'ITEM_NOT_FOUND', 'The requested item could not be found.', 'not-found'),
   PRESCRIPTION_WITH_ANOTHER_DISPENSER: eps(400, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser', 'business-rule'),
   PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),

@@ -101,7 +101,7 @@ describe('prescription lifecycle', () => {
         const next = transition(state, e);
         assert.ok(STATUS_NAMES.includes(state.status));
         if (!next.ok) {
-          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|BUSINESS_STATUS_CONTRADICTS_ITEMS|R-00\d\d)$/);
+          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|BUSINESS_STATUS_CONTRADICTS_ITEMS|ITEM_NOT_FOUND|R-00\d\d)$/);
           continue;
         }
         if (state.status === 'cancelled' || state.status === 'expired') assert.deepEqual(next.state, state);
@@ -130,8 +130,11 @@ describe('prescription lifecycle', () => {
 
   it('each item takes the status its MedicationDispense gives; the prescription follows from its items', () => {
     const released: LifecycleEvent = { type: 'release', dispenser: 'FA565' };
+    // An item the prescription does not have: ITEM_NOT_FOUND, nothing changes.
+    assert.deepEqual(transition(go([released]), { type: 'dispense', dispenser: 'FA565', outcome: 'partial', items: { 'item-1': 'fully-dispensed', 'not-on-it': 'fully-dispensed' } }),
+      { ok: false, refusal: 'ITEM_NOT_FOUND', diagnostics: 'The prescription has no item not-on-it.', expression: 'MedicationDispense.authorizingPrescription' });
     const owing = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'partial',
-      items: { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled', 'not-on-it': 'fully-dispensed' } }]);
+      items: { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled' } }]);
     assert.equal(owing.status, 'with-dispenser-active');
     assert.deepEqual(owing.items, { 'item-1': 'fully-dispensed', 'item-2': 'owing', 'item-3': 'cancelled' });
     // Dispensed (0006) while an item is still owed contradicts the items: refused, nothing changes.
@@ -153,8 +156,8 @@ describe('prescription lifecycle', () => {
     assert.deepEqual(refused.items, { 'item-1': 'not-dispensed', 'item-2': 'not-dispensed', 'item-3': 'cancelled' });
     const nothing = go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'none', items: { 'item-1': 'not-dispensed', 'item-2': 'not-dispensed', 'item-3': 'cancelled' } }]);
     assert.equal(nothing.status, 'not-dispensed');
-    // A notification that names none of the prescription's items speaks for all of them through its status.
-    assert.deepEqual(go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { other: 'owing' } }]).items,
+    // A notification that names no item speaks for all of them through its status.
+    assert.deepEqual(go([released, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: {} }]).items,
       Object.fromEntries(ITEMS.map((id) => [id, 'fully-dispensed'])));
     // A withdrawal restores the items as they were before the notification it takes back.
     const withdrawn = transition(done.ok ? done.state : owing, { type: 'withdraw', dispenser: 'FA565' });

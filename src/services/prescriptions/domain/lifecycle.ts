@@ -117,7 +117,9 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
   | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
   /** An amendment (of a dispense notification or a claim) naming another than the one on record. */
-  | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH';
+  | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH'
+  /** A dispense notification naming an item (prescription-order-item-number) the prescription does not have. */
+  | 'ITEM_NOT_FOUND';
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
@@ -283,6 +285,8 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
+      const unknown = Object.keys(event.items ?? {}).find((id) => !Object.hasOwn(state.items, id));
+      if (unknown !== undefined) return refuse('ITEM_NOT_FOUND', `The prescription has no item ${unknown}.`);
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
       const after = itemsAfterNotification(before, event.outcome, event.items);

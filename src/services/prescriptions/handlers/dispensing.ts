@@ -47,6 +47,7 @@ async function refusalAnswer(db: Queryable, recorded: Extract<Recorded, { ok: fa
 function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER);
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
+  if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, 'MedicationDispense.authorizingPrescription');
   if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
