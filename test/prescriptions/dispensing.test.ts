@@ -482,7 +482,7 @@ describe('EPS dispensing API', () => {
     assert.match(refused.body.issue[0].diagnostics, /MedicationDispense.type '0099'/);
   });
 
-  it('a dispense notification naming an item the prescription does not have is ITEM_NOT_FOUND (400 not-found) and changes nothing', async () => {
+  it('a dispense notification or claim naming an item the prescription does not have is ITEM_NOT_FOUND (400 not-found) and changes nothing', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
     const stranger = randomUUID();
@@ -497,6 +497,17 @@ describe('EPS dispensing API', () => {
     }]);
     assert.equal(await statusOf(order), '0002');
     assert.deepEqual(await itemCodesOf(order), ['0008', '0008', '0008', '0008']);
+    // So is a claim for one (the spec lists ITEM_NOT_FOUND for /Claim).
+    success(await dispense(order, 'FA565', '0006'));
+    const claimBody = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
+    claimBody.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
+    claimBody.patient.identifier.value = nhsNumberOf(order);
+    for (const c of claimBody.contained) if (c.resourceType === 'Organization') c.identifier[0].value = 'FA565';
+    claimBody.item[0].detail[2].extension.find((e: Json) => e.url.endsWith('ClaimMedicationRequestReference')).valueReference.identifier.value = stranger;
+    const claimed = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', await pharmacy('FA565'), claimBody);
+    assert.equal(claimed.status, 400, JSON.stringify(claimed.body));
+    assert.deepEqual(claimed.body.issue, [{ ...refused.body.issue[0], expression: ['Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")'] }]);
+    assert.equal(await statusOf(order), '0006');
   });
 
   it('a claim amendment after the claim period (the 5th of the next month) is refused with CLAIM_AMEND_PERIOD_ISSUE', async () => {

@@ -158,6 +158,8 @@ export interface ClaimRequest {
   dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
   /** The claim's identifier (Claim.identifier), and the one an amendment names (replacementOf). */
   identifier?: string; replaces?: string;
+  /** The items claimed for: each line's (Claim.item.detail) ClaimMedicationRequestReference. */
+  items: string[];
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
@@ -166,6 +168,7 @@ export interface ClaimRequest {
 
 const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 const ENDORSEMENTS = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement';
+const MEDICATION_REQUEST_REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
@@ -189,6 +192,9 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   if (!details.every(endorsed)) {
     return { ok: false, code: 'invalid-issue', diagnostics: 'The claim is missing the required endorsement code.', expression: 'Claim.item.detail.programCode' };
   }
+  const items = details.flatMap((detail) => asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE))
+    .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
+    .filter((id): id is string => id !== undefined);
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
   const counts: Record<string, number> = {};
@@ -203,5 +209,5 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const issue = counts.numberOfRepeatsIssued;
   const issues = counts.numberOfRepeatsAllowed;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

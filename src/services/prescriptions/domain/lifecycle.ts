@@ -95,6 +95,8 @@ export type LifecycleEvent =
     issue?: number; issues?: number;
     /** The claim's own identifier, and the one an amendment names (replacementOf). */
     identifier?: string; replaces?: string;
+    /** The items it claims for (each line's ClaimMedicationRequestReference). */
+    items?: readonly string[];
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -118,7 +120,7 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
   /** An amendment (of a dispense notification or a claim) naming another than the one on record. */
   | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH'
-  /** A dispense notification naming an item (prescription-order-item-number) the prescription does not have. */
+  /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
   | 'ITEM_NOT_FOUND';
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
@@ -126,7 +128,8 @@ export interface IssueChange { issue: number; status: Status; event?: string }
 
 export type Transition =
   | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
-  | { ok: false; refusal: TransitionRefusal; diagnostics: string };
+  /** `expression`: what in the message was wrong, where the refusal is about one field of it. */
+  | { ok: false; refusal: TransitionRefusal; diagnostics: string; expression?: string };
 
 export const initialState = (itemIds: readonly string[], repeatIssues?: number, supplyDays?: number): PrescriptionState => ({
   status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
@@ -201,7 +204,14 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
   };
 }
 
-const refuse = (refusal: TransitionRefusal, diagnostics: string): Transition => ({ ok: false, refusal, diagnostics });
+const refuse = (refusal: TransitionRefusal, diagnostics: string, expression?: string): Transition =>
+  ({ ok: false, refusal, diagnostics, ...(expression !== undefined ? { expression } : {}) });
+
+/** An item a message names that the prescription does not have: the spec's ITEM_NOT_FOUND. */
+function unknownItem(state: PrescriptionState, named: readonly string[], expression: string): Transition | undefined {
+  const unknown = named.find((id) => !Object.hasOwn(state.items, id));
+  return unknown === undefined ? undefined : refuse('ITEM_NOT_FOUND', `The prescription has no item ${unknown}.`, expression);
+}
 
 /**
  * The spec's DISPENSE_AMEND_IDENTIFIER_MISMATCH (fhir-dispensing.yaml "Dispensing Errors", `/Claim`):
@@ -285,8 +295,8 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
-      const unknown = Object.keys(event.items ?? {}).find((id) => !Object.hasOwn(state.items, id));
-      if (unknown !== undefined) return refuse('ITEM_NOT_FOUND', `The prescription has no item ${unknown}.`);
+      const unknown = unknownItem(state, Object.keys(event.items ?? {}), 'MedicationDispense.authorizingPrescription');
+      if (unknown) return unknown;
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
       const after = itemsAfterNotification(before, event.outcome, event.items);
@@ -319,6 +329,8 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
         return refuse('MISMATCH_AUTHORISED_REPEAT_COUNTS',
           `The claim says the prescription has ${event.issues} issues (numberOfRepeatsAllowed ${event.issues - 1}); it has ${state.repeat.issues} (numberOfRepeatsAllowed ${state.repeat.issues - 1}).`);
       }
+      const unknown = unknownItem(state, event.items ?? [], 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")');
+      if (unknown) return unknown;
       if (state.repeat && event.issue !== undefined && event.issue !== state.repeat.issue) {
         return event.issue < state.repeat.issue ? claimEarlierIssue(state, event) : invalid(state, `claim issue ${event.issue} of`);
       }

@@ -47,7 +47,7 @@ async function refusalAnswer(db: Queryable, recorded: Extract<Recorded, { ok: fa
 function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER);
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
-  if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, 'MedicationDispense.authorizingPrescription');
+  if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
@@ -149,7 +149,7 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
   return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
-    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces,
+    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items,
   },
     c.amendment ? 'claim-amended' : 'claimed', text);
 }

@@ -7,7 +7,7 @@ import { historyStatement, stateStatement, type PrescriptionRow } from '../store
 
 export type Recorded =
   | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
-  | { ok: false; refusal: TransitionRefusal; diagnostics: string };
+  | { ok: false; refusal: TransitionRefusal; diagnostics: string; expression?: string };
 
 /**
  * Applies a lifecycle event to a locked prescription: the pure transition, then (when allowed) the
