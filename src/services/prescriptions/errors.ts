@@ -45,6 +45,13 @@ export const EPS_ERRORS = defineErrors({
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
   DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),
   CLAIM_AMEND_PERIOD_ISSUE: eps(400, 'CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.', 'business-rule'),
+  /**
+   * Spec "Nominated Release Errors": a nominated release with nothing left for the pharmacy. An
+   * `informational` issue, answered 200 as EPS answers an outcome of informational issues only.
+   */
+  NO_MORE_PRESCRIPTIONS: {
+    status: 200, code: 'NO_MORE_PRESCRIPTIONS', display: 'No more prescriptions available for nominated download.', issueCode: 'informational', severity: 'information', system: EPS_ISSUE_CODES,
+  },
   // Cancellation refusals answered as an OperationOutcome (spec: R-0008, R-5000).
   'R-0008': { status: 400, code: 'R-0008', display: 'Prescription/item not found', issueCode: 'not-found', system: STATUS_HISTORY_CODES },
   'R-5000': { status: 400, code: 'R-5000', display: 'Unable to process message. Information missing or invalid', issueCode: 'processing', system: STATUS_HISTORY_CODES },

@@ -12,7 +12,7 @@ import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescription, readPrescription, readPrescriptionOf, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { directoryApi } from '../../directory/api.js';
-import { successOutcome, withAnotherDispenserOutcome } from '../wire.js';
+import { errorOutcome, successOutcome, withAnotherDispenserOutcome } from '../wire.js';
 import { answerOnce, type Answer, type SentAnswer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
 
@@ -103,6 +103,7 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
         const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
+      if (released.length === 0) return { statusCode: EPS_ERRORS.NO_MORE_PRESCRIPTIONS.status, body: errorOutcome({ spec: EPS_ERRORS.NO_MORE_PRESCRIPTIONS }, now) };
     }
     return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items, r.repeat)), [], now, self) };
     // A nominated release locks the prescriptions it takes, and skips those another release holds.
