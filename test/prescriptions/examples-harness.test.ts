@@ -36,7 +36,7 @@ const EXPLAINED: Record<string, { where: string[]; why: string }> = {
   },
   'spec/dispensing/dispense-notification/acute-primary-example-05-req.json': {
     where: ['status'],
-    why: 'its two MedicationDispenses give the prescription two non-dispensing reasons (0008 and 0004), which examples/errors/3-Process-Request-Dispense-400_Invalid_Value sends too and is answered this 400: the spec\'s examples disagree, and the error example states the rule; its second MedicationDispense also names an item the spec\'s order lacks (a54219b8-f741-4c47-b662-e4f8dfa49ab7, its first item\'s id but for the last digit), ITEM_NOT_FOUND were it read that far',
+    why: 'its two MedicationDispenses give the prescription two non-dispensing reasons (0008 and 0004), which examples/errors/3-Process-Request-Dispense-400_Invalid_Value sends too and is answered this 400: the spec\'s examples disagree, and the error example states the rule',
   },
   'spec/dispensing/release/acute-primary-example-req.json': {
     where: ['parameter[0].resource.entry[0].resource.entry[', 'parameter[1].resource.total', 'parameter[1].resource.entry', 'parameter[1].resource.link'],
