@@ -103,7 +103,8 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
         const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }
-      if (released.length === 0) return { statusCode: EPS_ERRORS.NO_MORE_PRESCRIPTIONS.status, body: errorOutcome({ spec: EPS_ERRORS.NO_MORE_PRESCRIPTIONS }, now) };
+      // NHS England's sandbox answers empty passed and failed bundles instead.
+      if (released.length === 0 && !ctx.config.sandbox) return { statusCode: EPS_ERRORS.NO_MORE_PRESCRIPTIONS.status, body: errorOutcome({ spec: EPS_ERRORS.NO_MORE_PRESCRIPTIONS }, now) };
     }
     return { statusCode: 200, body: releaseParameters(released.map((r) => releasedBundle(r.orderBundle, now, r.items, r.repeat)), [], now, self) };
     // A nominated release locks the prescriptions it takes, and skips those another release holds.
