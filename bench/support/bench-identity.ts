@@ -24,9 +24,11 @@ import {
 import { generateSigningKey } from '../../src/services/identity/keys.js';
 import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-types.js';
 
-/** The bench's issuer (its ID tokens' `iss`) and the client id it addresses them to (`aud`); fixed, so a rerun replaces its keys. */
+/**
+ * The bench's issuer (its ID tokens' `iss`); fixed, so a rerun replaces its keys. It addresses its ID
+ * tokens (`aud`) to the run's clinical application, by its API key (its CIS2 client id).
+ */
 export const BENCH_ISSUER = 'urn:openspine:bench-cis2';
-export const BENCH_CLIENT_ID = 'openspine-bench';
 /** The organisation the bench application and its clinician act for (an ODS code used by no other data). */
 export const BENCH_ODS = 'Y90210';
 /** The community pharmacy the bench's prescriptions are nominated to, released to and claimed by (its own system, its own ODS code). */
@@ -114,10 +116,6 @@ async function callJson(url: string, token: string, method: string, body: unknow
 export async function registerBenchIdentity(baseUrl: string, admin: SigningKey): Promise<BenchIdentity> {
   const tokenUrl = `${baseUrl}/oauth2/token`;
   const adminToken = await applicationToken(tokenUrl, admin);
-  const issuerKey = await generateSigningKey('RS256', 2048);
-  await callJson(`${baseUrl}/admin/identity/trusted-issuers`, adminToken, 'PUT', {
-    issuer: BENCH_ISSUER, jwks: { keys: [issuerKey.publicJwk] }, clientIds: [BENCH_CLIENT_ID],
-  });
   const appKey = await generateSigningKey('RS512', 2048);
   const created = await callJson(`${baseUrl}/admin/identity/applications`, adminToken, 'POST', {
     name: `OpenSpine bench clinical system ${new Date().toISOString()}`,
@@ -128,6 +126,10 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
     jwks: { keys: [appKey.publicJwk] },
   }) as { application: { apiKey: string; appId: string } };
   const { apiKey, appId } = created.application;
+  const issuerKey = await generateSigningKey('RS256', 2048);
+  await callJson(`${baseUrl}/admin/identity/trusted-issuers`, adminToken, 'PUT', {
+    issuer: BENCH_ISSUER, jwks: { keys: [issuerKey.publicJwk] }, clientIds: [apiKey],
+  });
   await callJson(`${baseUrl}/admin/record-locator/permissions/${appId}/${BENCH_ODS}`, adminToken, 'PUT', [...RECORD_TYPES.keys()]);
   const pharmacyKey = await generateSigningKey('RS512', 2048);
   const pharmacy = await callJson(`${baseUrl}/admin/identity/applications`, adminToken, 'POST', {
@@ -141,7 +143,7 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
     tokenUrl,
     app: { apiKey, appId, kid: appKey.kid, privateKeyPem: appKey.privateKeyPem },
     pharmacy: { apiKey: pharmacy.application.apiKey, appId: pharmacy.application.appId, odsCode: BENCH_PHARMACY_ODS, kid: pharmacyKey.kid, privateKeyPem: pharmacyKey.privateKeyPem },
-    issuer: { issuer: BENCH_ISSUER, clientId: BENCH_CLIENT_ID, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
+    issuer: { issuer: BENCH_ISSUER, clientId: apiKey, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
     clinician: { ...CLINICIAN, odsCode: BENCH_ODS },
   };
 }

@@ -7,7 +7,7 @@ import { createContext, createLogger, migrateAll, openDatabase } from '../platfo
 import type { PlatformContext } from '../platform/service.js';
 import { servicesNamed } from '../services/registry.js';
 import {
-  buildClientAssertion, grantToken, mintDemoIdToken, tokenUrlOf,
+  buildClientAssertion, findApplicationByApiKey, grantToken, mintDemoIdToken, tokenUrlOf,
   CLIENT_ASSERTION_TYPE, CLIENT_CREDENTIALS, ID_TOKEN_TYPE, TOKEN_EXCHANGE,
 } from '../services/identity/api.js';
 import { readDemoCredentials } from '../services/identity/demo-seed.js';
@@ -82,11 +82,16 @@ export async function callAdmin(baseUrl: string, token: string, method: string, 
   return answer;
 }
 
-/** Over HTTP: the admin app fetches a demo ID token for --user, then the app exchanges it. */
+/**
+ * Over HTTP: the admin app fetches a demo ID token for --user, addressed to the app's CIS2 client id
+ * (only the app it names may exchange it), then the app exchanges it.
+ */
 async function viaServer(url: string, credentials: SigningCredentials, options: Record<string, string | undefined>, dataDir: string) {
   const tokenUrl = tokenUrlAt(url);
   if (!options.user) return postForm(tokenUrl, { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) });
-  const minted = await callAdmin(url, await adminAccessToken(url, dataDir), 'POST', '/demo-id-tokens', { userId: options.user, roleProfileId: options.role }) as { id_token: string };
+  const adminToken = await adminAccessToken(url, dataDir);
+  const app = await callAdmin(url, adminToken, 'GET', `/applications/${encodeURIComponent(credentials.apiKey)}`) as { cis2ClientId: string };
+  const minted = await callAdmin(url, adminToken, 'POST', '/demo-id-tokens', { userId: options.user, roleProfileId: options.role, clientId: app.cis2ClientId }) as { id_token: string };
   return postForm(tokenUrl, {
     grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: minted.id_token, ...(await clientForm(credentials, tokenUrl)),
   }, options.role ? { 'nhsd-session-urid': options.role } : {});
@@ -116,7 +121,8 @@ export function registerTokenCommand(program: Command) {
         const tokenUrl = tokenUrlOf(ctx);
         const form: Record<string, string> = { grant_type: CLIENT_CREDENTIALS, ...(await clientForm(credentials, tokenUrl)) };
         if (options.user) {
-          Object.assign(form, { grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await mintDemoIdToken(ctx, { userId: options.user, roleProfileId: options.role }) });
+          const clientId = (await findApplicationByApiKey(ctx.db, credentials.apiKey))?.cis2ClientId;
+          Object.assign(form, { grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await mintDemoIdToken(ctx, { userId: options.user, roleProfileId: options.role, clientId }) });
         }
         const { response } = await grantToken(ctx, { form, sessionUrid: options.role });
         process.stdout.write(`${JSON.stringify(response)}\n`);

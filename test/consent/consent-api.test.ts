@@ -4,7 +4,7 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, userToken } from '../support/identity.js';
 import { call, consentFor, expectedIssue, ndopIssue, PATIENT_BASE, specExample } from './support.js';
 import { assertionParts, CLIENT_ASSERTION_TYPE, postToken, registerApp, signRaw } from '../identity/fixtures.js';
-import { DEMO_CLIENT_ID, DEMO_ISSUER, signDemoIdToken } from '../../src/services/identity/demo-issuer.js';
+import { DEMO_ISSUER, signDemoIdToken } from '../../src/services/identity/demo-issuer.js';
 import { findSigningKey } from '../../src/services/identity/store/issuers.js';
 
 /** NDOP's Consent API under /consent/STU3 over HTTP, on PostgreSQL, with the NHS sandbox patients. */
@@ -223,7 +223,7 @@ describe('National Data Opt-out Consent API', () => {
     const privateJwk = (await findSigningKey(spine.ctx.db, DEMO_ISSUER))!;
     const patientToken = async (nhsNumber: string, level = 'P9') => {
       const idToken = await signDemoIdToken(privateJwk, {
-        subject: `nhs-login-${nhsNumber}`, audience: DEMO_CLIENT_ID, now: Math.floor(Date.now() / 1000),
+        subject: `nhs-login-${nhsNumber}`, audience: app.apiKey, now: Math.floor(Date.now() / 1000),
         claims: { nhs_number: nhsNumber, identity_proofing_level: level },
       });
       const { header, claims } = assertionParts(app);

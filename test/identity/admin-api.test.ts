@@ -37,8 +37,10 @@ describe('identity admin API', () => {
     const body = await created.json();
     assert.equal(body.privateKeyPem, undefined, 'a supplied JWKS means no key is generated');
     assert.match(body.application.apiKey, /^[0-9a-f]{32}$/);
-    assert.deepEqual({ ...body.application, appId: undefined, apiKey: undefined, createdAt: undefined }, {
-      appId: undefined, apiKey: undefined, createdAt: undefined, name: 'Pharmacy system', odsCode: 'FA565',
+    // Registered without a CIS2 client id, its users' ID tokens name its API key.
+    assert.equal(body.application.cis2ClientId, body.application.apiKey);
+    assert.deepEqual({ ...body.application, appId: undefined, apiKey: undefined, createdAt: undefined, cis2ClientId: undefined }, {
+      appId: undefined, apiKey: undefined, createdAt: undefined, cis2ClientId: undefined, name: 'Pharmacy system', odsCode: 'FA565',
       activities: ['patient:read', 'messaging:use'], rateLimit: 20,
       jwks: { keys: [{ kty: 'RSA', kid: key.kid, n: key.publicJwk.n, e: key.publicJwk.e, alg: 'RS512', use: 'sig' }] },
     });

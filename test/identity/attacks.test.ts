@@ -136,13 +136,13 @@ describe('identity under attack', () => {
     let key: GeneratedKeyPair;
     before(async () => {
       key = await generateSigningKey('RS256', 2048);
-      assert.equal((await admin('PUT', '/trusted-issuers', { issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: ['spine'] })).status, 200);
+      assert.equal((await admin('PUT', '/trusted-issuers', { issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey] })).status, 200);
     });
 
     async function exchange(claims: Record<string, unknown>, issuer = ISSUER) {
       const idToken = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }], ...claims })
         .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(issuer).setSubject((claims.sub as string | undefined) ?? 'u1')
-        .setAudience('spine').setJti((claims.jti as string | undefined) ?? randomUUID()).setIssuedAt().setExpirationTime('5m')
+        .setAudience(app.apiKey).setJti((claims.jti as string | undefined) ?? randomUUID()).setIssuedAt().setExpirationTime('5m')
         .sign(await importJWK(key.privateJwk, 'RS256'));
       const { header, claims: assertion } = assertionParts(app);
       return postToken(spine, {

@@ -50,6 +50,24 @@ describe('identity: trusted-issuer body and token form checked at the door', () 
     }
   });
 
+  it("an application's CIS2 client id of the wrong type, oversized or with a control character is 400 naming it, and a demo ID token's too", async () => {
+    const post = (path: string, body: unknown) => fetch(`${spine.url}/admin/identity${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    for (const cis2ClientId of [42, ['c'], '', 'x'.repeat(201), 'client\u0007id']) {
+      const response = await post('/applications', { name: 'Door app', odsCode: 'A83008', cis2ClientId });
+      const outcome = await response.json() as { issue: Array<{ details: { coding: Array<{ code: string }> }; diagnostics: string }> };
+      assert.equal(response.status, 400, JSON.stringify(cis2ClientId));
+      assert.equal(outcome.issue[0]!.details.coding[0]!.code, 'INVALID_VALUE');
+      assert.match(outcome.issue[0]!.diagnostics, /'cis2ClientId'/);
+    }
+    for (const clientId of [42, '', 'x'.repeat(201)]) {
+      const response = await post('/demo-id-tokens', { userId: '555000000001', clientId });
+      assert.equal(response.status, 400, JSON.stringify(clientId));
+      assert.match((await response.json() as { issue: Array<{ diagnostics: string }> }).issue[0]!.diagnostics, /'clientId'/);
+    }
+  });
+
   it('a token request with an oversized parameter is invalid_request naming it, in the OAuth2 shape', async () => {
     const post = (body: string) => fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
     const longGrant = await post(new URLSearchParams({ grant_type: 'g'.repeat(201) }).toString());

@@ -22,13 +22,13 @@ export interface RegisteredApp {
 }
 
 /** Registers an app with its own key pair through the admin API, as an operator would. */
-export async function registerApp(spine: TestSpine, options: { activities?: Activity[]; rateLimit?: number; odsCode?: string } = {}): Promise<RegisteredApp> {
+export async function registerApp(spine: TestSpine, options: { activities?: Activity[]; rateLimit?: number; odsCode?: string; cis2ClientId?: string } = {}): Promise<RegisteredApp> {
   const { token } = await createAppAndToken(spine, { activities: ['identity:admin'] });
   const key = await generateSigningKey('RS512', 2048);
   const response = await fetch(`${spine.url}/admin/identity/applications`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: json({ name: 'Test GP system', odsCode: options.odsCode ?? 'A83008', activities: options.activities ?? ['patient:read'], rateLimit: options.rateLimit ?? 1000, jwks: { keys: [key.publicJwk] } }),
+    body: json({ name: 'Test GP system', odsCode: options.odsCode ?? 'A83008', activities: options.activities ?? ['patient:read'], rateLimit: options.rateLimit ?? 1000, jwks: { keys: [key.publicJwk] }, cis2ClientId: options.cis2ClientId }),
   });
   if (response.status !== 201) throw new Error(`register app: ${response.status} ${await response.text()}`);
   const body = await response.json() as { application: { apiKey: string; appId: string } };

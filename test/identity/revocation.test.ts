@@ -14,9 +14,9 @@ describe('identity revocation list', () => {
 
   it('is loaded as no caller\'s: a first request whose client has gone does not leave it empty for the rest', async () => {
     const apiKey = randomUUID().replace(/-/g, '');
-    const app = await insertApplication(spine.ctx.db, {
+    const app = (await insertApplication(spine.ctx.db, {
       appId: randomUUID(), apiKey, name: 'Revoked application', odsCode: 'A83008', jwks: { keys: [] }, activities: ['patient:read'], rateLimit: 100,
-    });
+    }))!;
     await updateApplicationDisabled(spine.ctx.db, apiKey, true, new Date());
     const principal: Principal = { appId: app.appId, apiKey, appName: app.name, odsCode: 'A83008', accessMode: 'application', activities: ['patient:read'], rateLimit: 100 };
     const isRevoked = revocationCheck(spine.ctx);

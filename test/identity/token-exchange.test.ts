@@ -22,20 +22,21 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
   });
   after(async () => { await spine.close(); });
 
-  function exchangeForm(idToken: string): Record<string, string> {
-    const { header, claims } = assertionParts(app);
+  function exchangeForm(idToken: string, by: RegisteredApp = app): Record<string, string> {
+    const { header, claims } = assertionParts(by);
     return {
       grant_type: TOKEN_EXCHANGE,
       subject_token_type: ID_TOKEN_TYPE,
       subject_token: idToken,
       client_assertion_type: CLIENT_ASSERTION_TYPE,
-      client_assertion: signRaw(header, claims, app.key.privateKeyPem),
+      client_assertion: signRaw(header, claims, by.key.privateKeyPem),
     };
   }
 
-  async function demoIdToken(userId: string, roleProfileId?: string): Promise<string> {
+  /** A demo ID token addressed to `clientId` (default: the test app's CIS2 client id, its API key). */
+  async function demoIdToken(userId: string, roleProfileId?: string, clientId = app.apiKey): Promise<string> {
     const response = await fetch(`${spine.url}/admin/identity/demo-id-tokens`, {
-      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: json({ userId, roleProfileId }),
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: json({ userId, roleProfileId, clientId }),
     });
     assert.equal(response.status, 200);
     const body = await response.json() as { issuer: string; id_token: string };
@@ -60,9 +61,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
 
   it('a user\'s role never widens what the application itself may do', async () => {
     const narrowApp = await registerApp(spine, { activities: ['directory:read'], rateLimit: 500 });
-    const { header, claims } = assertionParts(narrowApp);
-    const form = { ...exchangeForm(await demoIdToken('555000000001', '555000000101')), client_assertion: signRaw(header, claims, narrowApp.key.privateKeyPem) };
-    const response = await postToken(spine, form);
+    const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001', '555000000101', narrowApp.apiKey), narrowApp));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(principalOf(response.body.access_token!).activities, ['directory:read']);
   });
@@ -92,7 +91,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
   it('an ID token from an untrusted issuer is refused', async () => {
     const key = await generateSigningKey('RS256', 2048);
     const idToken = await new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://cis2.example.test').setSubject('u1').setAudience('spine-client')
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer('https://cis2.example.test').setSubject('u1').setAudience(app.apiKey)
       .setJti(randomUUID()).setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
     const response = await postToken(spine, exchangeForm(idToken));
     assert.equal(response.status, 400);
@@ -101,7 +100,7 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     // Once an operator trusts the issuer's keys, the same token is exchanged.
     const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
       method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: json({ issuer: 'https://cis2.example.test', jwks: { keys: [key.publicJwk] }, clientIds: ['spine-client'] }),
+      body: json({ issuer: 'https://cis2.example.test', jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey] }),
     });
     assert.equal(trust.status, 200);
     const accepted = await postToken(spine, exchangeForm(idToken));
@@ -154,56 +153,114 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     assert.deepEqual(response.body, { error: 'invalid_request', error_description: 'Malformed JWT in client_assertion' });
   });
 
-  describe('an ID token is for one client, once', () => {
+  describe('an ID token is for the one application its aud names, once', () => {
     let key: Awaited<ReturnType<typeof generateSigningKey>>;
+    let otherApp: RegisteredApp;
     const ISSUER = 'https://cis2-aud.example.test';
     before(async () => {
       key = await generateSigningKey('RS256', 2048);
+      otherApp = await registerApp(spine, { activities: ['patient:read'], rateLimit: 500 });
       const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
         method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: json({ issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: ['spine-client', 'spine-client-2'] }),
+        body: json({ issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey, otherApp.apiKey, 'cis2-named-client'] }),
       });
       assert.equal(trust.status, 200);
     });
 
-    async function idToken(claims: { aud?: string | string[]; jti?: string | null }): Promise<string> {
+    async function idToken(claims: { aud?: string | string[]; jti?: string | null }, issuer = ISSUER): Promise<string> {
       const jwt = new SignJWT({ selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] })
-        .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(ISSUER).setSubject('u2').setIssuedAt().setExpirationTime('5m');
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(issuer).setSubject('u2').setIssuedAt().setExpirationTime('5m');
       if (claims.aud !== undefined) jwt.setAudience(claims.aud);
       if (claims.jti !== null) jwt.setJti(claims.jti ?? randomUUID());
       return jwt.sign(await importJWK(key.privateJwk, 'RS256'));
     }
 
-    const WRONG_AUD = { error: 'invalid_request', error_description: "Missing or invalid 'aud' claim in subject_token - not issued to a client of this Spine" };
+    // NHS England's token endpoint: 'Missing aud claim in JWT', and 'subject_token is invalid' for one it refuses.
+    const MISSING_AUD = { error: 'invalid_request', error_description: 'Missing aud claim in JWT' };
+    const NOT_FOR_THIS_APP = { error: 'invalid_request', error_description: 'subject_token is invalid' };
 
-    it('an ID token addressed to another client is refused', async () => {
+    it("another application's ID token is refused, and exchanged by the application it names", async () => {
+      const token = await idToken({ aud: otherApp.apiKey });
+      const stolen = await postToken(spine, exchangeForm(token));
+      assert.equal(stolen.status, 400);
+      assert.deepEqual(stolen.body, NOT_FOR_THIS_APP);
+      const own = await postToken(spine, exchangeForm(token, otherApp));
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.deepEqual({ appId: principalOf(own.body.access_token!).appId, userId: principalOf(own.body.access_token!).userId }, { appId: otherApp.appId, userId: 'u2' });
+    });
+
+    it('a demo ID token addressed to another application is refused', async () => {
+      const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001', '555000000101', otherApp.apiKey)));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, NOT_FOR_THIS_APP);
+    });
+
+    it('an ID token addressed to a client of no application is refused', async () => {
       const response = await postToken(spine, exchangeForm(await idToken({ aud: 'someone-elses-client' })));
       assert.equal(response.status, 400);
-      assert.deepEqual(response.body, WRONG_AUD);
+      assert.deepEqual(response.body, NOT_FOR_THIS_APP);
     });
 
     it('an ID token addressed to no client is refused', async () => {
       const response = await postToken(spine, exchangeForm(await idToken({})));
       assert.equal(response.status, 400);
-      assert.deepEqual(response.body, WRONG_AUD);
+      assert.deepEqual(response.body, MISSING_AUD);
       const empty = await postToken(spine, exchangeForm(await idToken({ aud: [] })));
-      assert.deepEqual(empty.body, WRONG_AUD);
+      assert.deepEqual(empty.body, MISSING_AUD);
     });
 
-    it('an audience list naming one of the issuer\'s configured clients is accepted', async () => {
-      const response = await postToken(spine, exchangeForm(await idToken({ aud: ['other', 'spine-client-2'] })));
+    it('an audience list naming the exchanging application among others is accepted', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: ['other', app.apiKey] })));
       assert.equal(response.status, 200, JSON.stringify(response.body));
       assert.equal(principalOf(response.body.access_token!).userId, 'u2');
     });
 
+    it('an audience list naming only other applications is refused', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: [otherApp.apiKey, 'someone-elses-client'] })));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, NOT_FOR_THIS_APP);
+    });
+
+    it('an issuer not registered for the application cannot sign in for it, even naming it in aud', async () => {
+      const stranger = 'https://other-apps-idp.example.test';
+      const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: json({ issuer: stranger, jwks: { keys: [key.publicJwk] }, clientIds: [otherApp.apiKey] }),
+      });
+      assert.equal(trust.status, 200);
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: app.apiKey }, stranger)));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, NOT_FOR_THIS_APP);
+    });
+
+    it('an application registered with a CIS2 client id exchanges ID tokens naming that id, not its API key', async () => {
+      const named = await registerApp(spine, { activities: ['patient:read'], rateLimit: 500, cis2ClientId: 'cis2-named-client' });
+      const byClientId = await postToken(spine, exchangeForm(await idToken({ aud: 'cis2-named-client' }), named));
+      assert.equal(byClientId.status, 200, JSON.stringify(byClientId.body));
+      assert.equal(principalOf(byClientId.body.access_token!).appId, named.appId);
+      const byApiKey = await postToken(spine, exchangeForm(await idToken({ aud: named.apiKey }), named));
+      assert.deepEqual(byApiKey.body, NOT_FOR_THIS_APP);
+    });
+
+    it('no two applications answer to one CIS2 client id: a second is refused 409', async () => {
+      const response = await fetch(`${spine.url}/admin/identity/applications`, {
+        method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: json({ name: 'Impostor', odsCode: 'A83008', jwks: { keys: [app.key.publicJwk] }, cis2ClientId: otherApp.apiKey }),
+      });
+      assert.equal(response.status, 409);
+      const outcome = await response.json();
+      assert.equal(outcome.issue[0].details.coding[0].code, 'DUPLICATE_RESOURCE');
+      assert.equal(outcome.issue[0].diagnostics, `An application with CIS2 client id '${otherApp.apiKey}' already exists`);
+    });
+
     it('an ID token without a jti is refused, since its use could not be counted', async () => {
-      const response = await postToken(spine, exchangeForm(await idToken({ aud: 'spine-client', jti: null })));
+      const response = await postToken(spine, exchangeForm(await idToken({ aud: app.apiKey, jti: null })));
       assert.equal(response.status, 400);
       assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Missing 'jti' claim in subject_token" });
     });
 
     it('an ID token is exchanged once: a replay, even by the same app with a fresh assertion, is refused', async () => {
-      const token = await idToken({ aud: 'spine-client' });
+      const token = await idToken({ aud: app.apiKey });
       assert.equal((await postToken(spine, exchangeForm(token))).status, 200);
       const replay = await postToken(spine, exchangeForm(token));
       assert.equal(replay.status, 400);

@@ -198,7 +198,7 @@ describe('security: replayed credentials stay refused after PostgreSQL is SIGKIL
     const app = await registerApp(spine, { activities: ['patient:read', 'patient:search'] });
     const assertion = () => signRaw(assertionParts(app).header, assertionParts(app).claims, app.key.privateKeyPem);
     const usedAssertion = assertion();
-    const idToken = await mintDemoIdToken(spine.ctx, { userId: '555000000001', roleProfileId: '555000000101' });
+    const idToken = await mintDemoIdToken(spine.ctx, { userId: '555000000001', roleProfileId: '555000000101', clientId: app.apiKey });
     const exchange = (subjectToken: string, clientAssertion: string) => postToken(spine, {
       ...clientCredentials(clientAssertion), grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', subject_token: subjectToken,

@@ -25,7 +25,7 @@ function valid<T>(parsed: Parsed<T>, what: string): T {
 
 const applicationView = (app: Application) => ({
   appId: app.appId, apiKey: app.apiKey, name: app.name, odsCode: app.odsCode,
-  activities: app.activities, rateLimit: app.rateLimit, jwks: app.jwks, createdAt: app.createdAt,
+  activities: app.activities, rateLimit: app.rateLimit, jwks: app.jwks, createdAt: app.createdAt, cis2ClientId: app.cis2ClientId,
 });
 
 const bodyOf = (body: unknown): Record<string, unknown> =>
@@ -122,12 +122,12 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
 
   // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.
   app.post(`${PREFIX}/demo-id-tokens`, { schema: { body: demoIdTokenBody }, config: ADMIN }, async (request) => {
-    const { userId, roleProfileId } = bodyOf(request.body);
-    if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string')) {
-      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId') must be strings");
+    const { userId, roleProfileId, clientId } = bodyOf(request.body);
+    if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string') || (clientId !== undefined && typeof clientId !== 'string')) {
+      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId' and 'clientId') must be strings");
     }
-    const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId });
-    audited(request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId });
+    const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId, clientId });
+    audited(request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId, clientId });
     return { issuer: DEMO_ISSUER, id_token: idToken };
   });
 }

@@ -20,6 +20,7 @@ export const applicationBody = Type.Object({
   activities: Type.Optional(Type.Array(Type.String({ enum: [...ACTIVITIES] }), { description: 'What it may do (default: patients, messaging, directory reads)' })),
   rateLimit: Type.Optional(Type.Integer({ description: 'Requests per second' })),
   jwks: Type.Optional(jwks),
+  cis2ClientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The client id CIS2 knows it by: its users' ID tokens must name it in 'aud' (default: its API key)" })),
 }, { additionalProperties: false });
 
 export const userBody = Type.Object({
@@ -34,6 +35,7 @@ export const jwksBody = jwks;
 export const demoIdTokenBody = Type.Object({
   userId: Type.String(),
   roleProfileId: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The CIS2 client id of the application that will exchange it ('aud'; default 'openspine-demo', the demo app's)" })),
 }, { additionalProperties: false });
 
 /** PUT trusted-issuers: an OIDC issuer whose ID tokens the Spine exchanges, its public keys and the client ids it addresses. */

@@ -35,7 +35,7 @@ async function prepare(input: ApplicationInput, keyBits: number): Promise<{ app:
   const jwks = input.jwks ?? { keys: [generatedKey!.publicJwk] };
   return {
     generatedKey,
-    app: { appId: randomUUID(), apiKey: newApiKey(), name: input.name, odsCode: input.odsCode, jwks, activities: input.activities, rateLimit: input.rateLimit },
+    app: { appId: randomUUID(), apiKey: newApiKey(), name: input.name, odsCode: input.odsCode, jwks, activities: input.activities, rateLimit: input.rateLimit, cis2ClientId: input.cis2ClientId },
   };
 }
 
@@ -44,7 +44,9 @@ export async function createApplication(db: Queryable, body: unknown, keyBits = 
   const parsed = parseApplicationInput(body);
   if (!parsed.ok) throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid application: ${parsed.problem}`);
   const { app, generatedKey } = await prepare(parsed.value, keyBits);
-  return { application: await insertApplication(db, app), generatedKey };
+  const application = await insertApplication(db, app);
+  if (!application) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `An application with CIS2 client id '${app.cis2ClientId}' already exists`);
+  return { application, generatedKey };
 }
 
 /** The demo seed's variant: made at most once per slot; undefined when another process made it. */
@@ -60,7 +62,7 @@ export async function demoApplication(db: Queryable, slot: 'demo' | 'admin'): Pr
   return app && { appId: app.appId, odsCode: app.odsCode };
 }
 
-export { listApplications } from './store/applications.js';
+export { listApplications, findApplicationByApiKey } from './store/applications.js';
 
 /**
  * Replaces an application's activities (the console's edit): each must be a known activity.

@@ -10,6 +10,8 @@ export interface ApplicationInput {
   rateLimit: number;
   /** Absent: the Spine generates a key pair and hands the private key back once. */
   jwks?: Jwks;
+  /** The client id CIS2 knows the application by (its ID tokens' 'aud'); absent: its API key. */
+  cis2ClientId?: string;
 }
 
 /** A clinical system's everyday activities: patients, messaging, directory reads. Admin is never a default. */
@@ -22,6 +24,8 @@ const MAX_RATE_LIMIT = 10_000_000;
 export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const isClientId = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f]{1,200}$/.test(value);
 
 /** Validates an admin/CLI request to register an application; every problem is named. */
 export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {
@@ -53,7 +57,10 @@ export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {
     if (!parsed.ok) return parsed;
     jwks = parsed.value;
   }
-  return { ok: true, value: { name: input.name.trim(), odsCode: input.odsCode, activities, rateLimit, jwks } };
+  if (input.cis2ClientId !== undefined && !isClientId(input.cis2ClientId)) {
+    return { ok: false, problem: "'cis2ClientId' must be a client id of 1 to 200 characters without control characters" };
+  }
+  return { ok: true, value: { name: input.name.trim(), odsCode: input.odsCode, activities, rateLimit, jwks, cis2ClientId: input.cis2ClientId } };
 }
 
 /**

@@ -16,7 +16,11 @@ import { findUser } from './store/users.js';
  */
 export const DEMO_ISSUER = 'urn:openspine:demo-cis2';
 export const DEMO_JWKS_PATH = '/identity/demo-cis2/jwks';
-/** The client id the demo issuer addresses its ID tokens to (`aud`), as CIS2 addresses a registered client. */
+/**
+ * The demo app's CIS2 client id, to which the demo issuer addresses its ID tokens (`aud`) unless
+ * asked for another application's. Standing in for CIS2 on a laptop, the demo issuer signs in for
+ * any application of this Spine (grant.ts), as if each were registered with it.
+ */
 export const DEMO_CLIENT_ID = 'openspine-demo';
 /** CIS2's ID tokens are short-lived too; ten minutes is enough to exchange one. */
 const ID_TOKEN_TTL_SECONDS = 600;
@@ -41,6 +45,8 @@ export interface DemoIdTokenRequest {
   userId: string;
   /** Becomes `selected_roleid`; without it the client must send NHSD-Session-URID. */
   roleProfileId?: string;
+  /** The CIS2 client id of the application that will exchange it (`aud`); default the demo app's. */
+  clientId?: string;
 }
 
 /** A CIS2-shaped ID token for a stored user, listing all of the user's role profiles. */
@@ -59,7 +65,7 @@ export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdToken
     nhsid_nrbac_roles: user.roleProfiles.map((r) => ({ person_roleid: r.roleProfileId, org_code: r.odsCode, role_code: r.roleCode })),
   };
   if (request.roleProfileId) claims.selected_roleid = request.roleProfileId;
-  return signDemoIdToken(privateJwk, { subject: user.userId, audience: DEMO_CLIENT_ID, now, claims });
+  return signDemoIdToken(privateJwk, { subject: user.userId, audience: request.clientId ?? DEMO_CLIENT_ID, now, claims });
 }
 
 /** Signs an ID token as the demo issuer (with its key from `findSigningKey`). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { PlatformContext } from '../../platform/service.js';
 import { ACTIVITIES } from '../../platform/auth/activities.js';
 import { createDemoApplicationOnce, type CreatedApplication } from './api.js';
-import { DEMO_ISSUER, ensureDemoIssuer } from './demo-issuer.js';
+import { DEMO_CLIENT_ID, DEMO_ISSUER, ensureDemoIssuer } from './demo-issuer.js';
 import { tokenUrlOf } from './grant.js';
 import { insertRoleProfile, insertUser, type RoleProfile } from './store/users.js';
 
@@ -77,6 +77,7 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
     activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'
       || a === 'record-locator:produce' || a === 'record-locator:consume' || a.startsWith('prescription:')),
     rateLimit: 100_000,
+    cis2ClientId: DEMO_CLIENT_ID,
   });
   const admin = await createDemoApplicationOnce(ctx.db, 'admin', {
     name: 'OpenSpine demo administration',

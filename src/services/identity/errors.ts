@@ -48,7 +48,10 @@ export const OAUTH_ERRORS = defineErrors({
   MISSING_SUBJECT_TOKEN: invalidRequest(400, 'Missing subject_token'),
   INVALID_SUBJECT_TOKEN: invalidRequest(400, 'Invalid subject_token'),
   UNTRUSTED_ISSUER: invalidRequest(400, "Invalid 'iss' claim in subject_token - not a trusted identity provider"),
-  INVALID_SUBJECT_TOKEN_AUD: invalidRequest(400, "Missing or invalid 'aud' claim in subject_token - not issued to a client of this Spine"),
+  // NHS England's words for an ID token without `aud`, and for one it will not accept (its
+  // AssignMessage.InvalidSubjectToken): ours is one addressed to another application.
+  MISSING_SUBJECT_TOKEN_AUD: invalidRequest(400, 'Missing aud claim in JWT'),
+  SUBJECT_TOKEN_NOT_FOR_CLIENT: invalidRequest(400, 'subject_token is invalid'),
   MISSING_SUBJECT_TOKEN_JTI: invalidRequest(400, "Missing 'jti' claim in subject_token"),
   REUSED_SUBJECT_TOKEN: invalidRequest(400, 'Non-unique jti claim in subject_token - an ID token is exchanged once'),
   INVALID_SELECTED_ROLE: invalidRequest(400, 'Selected role is not one of the user\'s role profiles'),

@@ -8,7 +8,7 @@ import { findKey, signatureVerifies } from './keys.js';
 import { applicationPrincipal, patientPrincipal, userPrincipal } from './principal.js';
 import { patientLogin, selectRole, type PatientLogin, type SelectedRole } from './subject-token.js';
 import { findApplicationByApiKey, recordJti, type Application } from './store/applications.js';
-import { findTrustedIssuer, recordIdTokenUse } from './store/issuers.js';
+import { findTrustedIssuer, recordIdTokenUse, type TrustedIssuer } from './store/issuers.js';
 import { DEMO_ISSUER } from './demo-issuer.js';
 import { directoryApi } from '../directory/api.js';
 
@@ -88,12 +88,12 @@ export async function authenticateClient(ctx: PlatformContext, assertion: string
 }
 
 /**
- * Verifies an ID token from a trusted issuer: its signature by that issuer's JWKS, its `aud` against
- * the clients configured for the issuer (a token issued to another client, or to none, is not ours
- * to accept), then the session's role (CIS2) or the patient's NHS number (NHS login: `nhs_number`);
- * last, its `jti` is spent, so each ID token is exchanged once. The demo issuer is trusted in demo mode only.
+ * Verifies an ID token from a trusted issuer for the application exchanging it: its signature by
+ * that issuer's JWKS, its `aud` (see `addressedTo`), then the session's role (CIS2) or the patient's
+ * NHS number (NHS login: `nhs_number`); last, its `jti` is spent, so each ID token is exchanged
+ * once. The demo issuer is trusted in demo mode only.
  */
-export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined): Promise<SelectedRole | PatientLogin> {
+export async function verifySubjectToken(ctx: PlatformContext, idToken: string, sessionUrid: string | undefined, app: Application): Promise<SelectedRole | PatientLogin> {
   const decoded = decodeCompactJwt(idToken);
   if (!decoded.ok) fail('INVALID_SUBJECT_TOKEN', 'subject_token is not a well-formed JWT');
   const issuerName = decoded.value.claims.iss;
@@ -112,17 +112,31 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   } catch (err) {
     fail('INVALID_SUBJECT_TOKEN', `Invalid subject_token: ${(err as Error).message}`);
   }
-  if (!audienceAccepted(claims.aud, issuer.clientIds)) fail('INVALID_SUBJECT_TOKEN_AUD');
+  const audiences = audiencesOf(claims.aud);
+  if (audiences.length === 0) fail('MISSING_SUBJECT_TOKEN_AUD');
+  if (!addressedTo(audiences, issuer, app)) fail('SUBJECT_TOKEN_NOT_FOR_CLIENT');
   if (typeof claims.jti !== 'string' || claims.jti.length === 0) fail('MISSING_SUBJECT_TOKEN_JTI');
   const selected = claims.nhs_number !== undefined ? unwrap(patientLogin(claims)) : unwrap(selectRole(claims, sessionUrid));
   if (!(await recordIdTokenUse(ctx.db, issuer.issuer, claims.jti, new Date((claims.exp as number) * 1000)))) fail('REUSED_SUBJECT_TOKEN');
   return selected;
 }
 
-/** OIDC Core §2: `aud` is one client id or a list of them; one of ours must be among them. */
-function audienceAccepted(aud: unknown, clientIds: readonly string[]): boolean {
+/** OIDC Core §2: `aud` is one client id or a list of them. */
+function audiencesOf(aud: unknown): string[] {
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  return audiences.some((a) => typeof a === 'string' && clientIds.includes(a));
+  return audiences.filter((a): a is string => typeof a === 'string' && a.length > 0);
+}
+
+/**
+ * OIDC Core §3.1.3.7: an ID token is for the relying party its `aud` names, so only that
+ * application may exchange it (one signed in to by a user for another app would otherwise act as
+ * that user in any app). The issuer must also be registered for that client: an identity provider
+ * trusted for some applications does not speak for the others. The demo issuer stands in for CIS2
+ * with every application of this Spine as its client (demo mode only).
+ */
+function addressedTo(audiences: readonly string[], issuer: TrustedIssuer, app: Application): boolean {
+  const servesApp = issuer.issuer === DEMO_ISSUER || issuer.clientIds.includes(app.cis2ClientId);
+  return servesApp && audiences.includes(app.cis2ClientId);
 }
 
 /** POST /oauth2/token: client credentials, or token exchange of a CIS2-style ID token. */
@@ -131,7 +145,7 @@ export async function grantToken(ctx: PlatformContext, request: TokenRequest): P
   const app = await authenticateClient(ctx, assertion);
   let principal = applicationPrincipal(app);
   if (grantType === TOKEN_EXCHANGE) {
-    const subject = await verifySubjectToken(ctx, param(request.form, 'subject_token')!, request.sessionUrid);
+    const subject = await verifySubjectToken(ctx, param(request.form, 'subject_token')!, request.sessionUrid, app);
     principal = 'nhsNumber' in subject ? patientPrincipal(app, subject) : userPrincipal(app, subject);
   }
   const { token, expiresIn } = await ctx.tokens.issue(principal);

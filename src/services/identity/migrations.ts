@@ -97,6 +97,17 @@ export const identityMigrations: MigrationSet[] = [
           ALTER TABLE identity.applications ADD COLUMN disabled_at timestamptz;
           CREATE INDEX applications_disabled ON identity.applications (app_id) WHERE disabled_at IS NOT NULL;`,
       },
+      {
+        // The client id an application signs its users in to CIS2 with: an ID token is exchanged
+        // only by the application its 'aud' names. NULL means the API key. The index keeps two
+        // applications from ever answering to the same client id (a named one or another's key).
+        // The demo app's ID tokens have always been addressed to 'openspine-demo' (demo-issuer.ts).
+        id: '005_application_cis2_client_id',
+        sql: `
+          ALTER TABLE identity.applications ADD COLUMN cis2_client_id text;
+          UPDATE identity.applications SET cis2_client_id = 'openspine-demo' WHERE demo_slot = 'demo';
+          CREATE UNIQUE INDEX applications_cis2_client_id ON identity.applications ((coalesce(cis2_client_id, api_key)));`,
+      },
     ],
   },
 ];

@@ -14,9 +14,11 @@ export interface Application {
   createdAt: string;
   /** Disabled from the console: it gets no token, and the tokens it holds are refused. */
   disabled: boolean;
+  /** The client id its users' CIS2 ID tokens are addressed to ('aud'): the one registered, else the API key. */
+  cis2ClientId: string;
 }
 
-export type NewApplication = Omit<Application, 'createdAt' | 'disabled'>;
+export type NewApplication = Omit<Application, 'createdAt' | 'disabled' | 'cis2ClientId'> & { cis2ClientId?: string };
 
 interface ApplicationRow {
   app_id: string;
@@ -28,9 +30,10 @@ interface ApplicationRow {
   rate_limit: number;
   created_at: Date;
   disabled_at: Date | null;
+  cis2_client_id: string;
 }
 
-const COLUMNS = 'app_id, api_key, name, ods_code, jwks, activities, rate_limit, created_at, disabled_at';
+const COLUMNS = 'app_id, api_key, name, ods_code, jwks, activities, rate_limit, created_at, disabled_at, coalesce(cis2_client_id, api_key) AS cis2_client_id';
 
 function toApplication(row: ApplicationRow): Application {
   return {
@@ -43,27 +46,31 @@ function toApplication(row: ApplicationRow): Application {
     rateLimit: row.rate_limit,
     createdAt: row.created_at.toISOString(),
     disabled: row.disabled_at !== null,
+    cis2ClientId: row.cis2_client_id,
   };
 }
 
 const values = (app: NewApplication) =>
-  [app.appId, app.apiKey, app.name, app.odsCode, JSON.stringify(app.jwks), app.activities, app.rateLimit];
+  [app.appId, app.apiKey, app.name, app.odsCode, JSON.stringify(app.jwks), app.activities, app.rateLimit, app.cis2ClientId ?? null];
 
-export async function insertApplication(db: Queryable, app: NewApplication): Promise<Application> {
+/** Undefined when another application already answers to its CIS2 client id. */
+export async function insertApplication(db: Queryable, app: NewApplication): Promise<Application | undefined> {
   const { rows } = await db.query<ApplicationRow>(
-    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`, values(app));
-  return toApplication(rows[0]!);
+    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit, cis2_client_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT ((coalesce(cis2_client_id, api_key))) DO NOTHING RETURNING ${COLUMNS}`, values(app));
+  return rows[0] ? toApplication(rows[0]) : undefined;
 }
 
 /**
- * Inserts the app for a demo slot unless one is there already. Returns it only when this call made
- * it: the process that made it is the only one holding its private key.
+ * Inserts the app for a demo slot unless one is there already (an app answering to its CIS2 client
+ * id is the one made before). Returns it only when this call made it: the process that made it is
+ * the only one holding its private key.
  */
 export async function insertDemoApplicationOnce(db: Queryable, slot: string, app: NewApplication): Promise<Application | undefined> {
   const { rows } = await db.query<ApplicationRow>(
-    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit, demo_slot)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (demo_slot) DO NOTHING RETURNING ${COLUMNS}`,
+    `INSERT INTO identity.applications (app_id, api_key, name, ods_code, jwks, activities, rate_limit, cis2_client_id, demo_slot)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
     [...values(app), slot]);
   return rows[0] ? toApplication(rows[0]) : undefined;
 }
