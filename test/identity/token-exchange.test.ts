@@ -289,6 +289,56 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     });
   });
 
+  describe("an issuer's kind, not a token's claims, decides whether it speaks for staff or for a patient", () => {
+    let key: Awaited<ReturnType<typeof generateSigningKey>>;
+    const CIS2 = 'https://cis2-kind.example.test';
+    const NHS_LOGIN = 'https://nhs-login-kind.example.test';
+    const putIssuer = (body: unknown) => fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: json(body),
+    });
+    before(async () => {
+      key = await generateSigningKey('RS256', 2048);
+      assert.equal((await putIssuer({ issuer: CIS2, jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey] })).status, 200);
+      assert.equal((await putIssuer({ issuer: NHS_LOGIN, jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey], kind: 'nhs-login' })).status, 200);
+    });
+
+    const STAFF = { selected_roleid: 'r1', nhsid_nrbac_roles: [{ person_roleid: 'r1', org_code: 'A83008', role_code: 'R8000' }] };
+    const PATIENT = { nhs_number: '9000000009', identity_proofing_level: 'P9' };
+    const idToken = async (issuer: string, claims: Record<string, unknown>) => new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuer(issuer).setSubject('u3').setAudience(app.apiKey)
+      .setJti(randomUUID()).setIssuedAt().setExpirationTime('5m').sign(await importJWK(key.privateJwk, 'RS256'));
+
+    it('an NHS login issuer signs a patient in', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken(NHS_LOGIN, PATIENT)));
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      const principal = principalOf(response.body.access_token!);
+      assert.deepEqual({ accessMode: principal.accessMode, nhsNumber: principal.nhsNumber, userId: principal.userId }, { accessMode: 'patient', nhsNumber: '9000000009', userId: 'u3' });
+    });
+
+    it('an NHS login issuer cannot assert staff role profiles', async () => {
+      const response = await postToken(spine, exchangeForm(await idToken(NHS_LOGIN, STAFF)));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, { error: 'invalid_request', error_description: "subject_token's 'nhs_number' is not a valid NHS number" });
+    });
+
+    it("a CIS2 issuer (the default kind) cannot sign a patient in by adding an NHS number", async () => {
+      const response = await postToken(spine, exchangeForm(await idToken(CIS2, PATIENT)));
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body, { error: 'invalid_request', error_description: "No role selected: send the NHSD-Session-URID header or a 'selected_roleid' claim" });
+      const staff = await postToken(spine, exchangeForm(await idToken(CIS2, { ...STAFF, ...PATIENT })));
+      assert.equal(staff.status, 200, JSON.stringify(staff.body));
+      assert.deepEqual({ accessMode: principalOf(staff.body.access_token!).accessMode, nhsNumber: principalOf(staff.body.access_token!).nhsNumber }, { accessMode: 'user', nhsNumber: undefined });
+    });
+
+    it('an issuer of another kind is refused naming the field, and the kind is listed', async () => {
+      const response = await putIssuer({ issuer: 'https://saml.example.test', jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey], kind: 'saml' });
+      assert.equal(response.status, 400);
+      assert.match((await response.json()).issue[0].diagnostics, /'kind'/);
+      const listed = await (await fetch(`${spine.url}/admin/identity/trusted-issuers`, { headers: { authorization: `Bearer ${adminToken}` } })).json() as { issuers: Array<{ issuer: string; kind: string }> };
+      assert.deepEqual(listed.issuers.filter((i) => i.issuer === CIS2 || i.issuer === NHS_LOGIN).map((i) => [i.issuer, i.kind]), [[CIS2, 'cis2'], [NHS_LOGIN, 'nhs-login']]);
+    });
+  });
+
   it('the demo issuer publishes its public keys', async () => {
     const response = await fetch(`${spine.url}/identity/demo-cis2/jwks`);
     assert.equal(response.status, 200);

@@ -106,7 +106,7 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
 
   app.put<{ Body: Static<typeof trustedIssuerBody> }>(`${PREFIX}/trusted-issuers`, { schema: { body: trustedIssuerBody }, config: ADMIN }, async (request) => {
     // Types and sizes are the door's (trustedIssuerBody); what remains are the value rules.
-    const { issuer, jwks, clientIds } = request.body;
+    const { issuer, jwks, clientIds, kind = 'cis2' } = request.body;
     if (issuer === DEMO_ISSUER) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
     }
@@ -115,9 +115,9 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     if (!isJwks(jwks) || !jwks.keys.every((k) => isPublicRsaSigningKey(k, ID_TOKEN_ALGS))) {
       throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid trusted issuer: 'jwks' must be a JWKS of public RSA keys of at least ${MIN_RSA_MODULUS_BITS} bits for ${ID_TOKEN_ALGS.join(' or ')}`);
     }
-    await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds });
-    audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds });
-    return { issuer, jwks, clientIds };
+    await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds, kind });
+    audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds, kind });
+    return { issuer, jwks, clientIds, kind };
   });
 
   // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.

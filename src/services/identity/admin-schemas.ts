@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ACTIVITIES } from '../../platform/auth/activities.js';
+import { ISSUER_KINDS } from './store/issuers.js';
 
 /**
  * The identity admin API's route schemas (TypeBox: an OpenSpine API): the door refuses wrong types
@@ -43,6 +44,7 @@ export const trustedIssuerBody = Type.Object({
   issuer: Type.String({ minLength: 1, maxLength: 500, description: "The issuer's identifier, as its ID tokens' 'iss' (not the demo issuer)" }),
   jwks,
   clientIds: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100, description: "The client ids (1 to 100) this issuer addresses its ID tokens to ('aud')" }),
+  kind: Type.Optional(Type.Union(ISSUER_KINDS.map((k) => Type.Literal(k)), { description: "What its ID tokens may assert: 'cis2' (default: staff and their role profiles) or 'nhs-login' (a patient's verified NHS number)" })),
 }, { additionalProperties: false });
 
 export const apiKeyParams = Type.Object({ apiKey: Type.String({ description: 'The application\'s API key' }) });

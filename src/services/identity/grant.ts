@@ -116,9 +116,19 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   if (audiences.length === 0) fail('MISSING_SUBJECT_TOKEN_AUD');
   if (!addressedTo(audiences, issuer, app)) fail('SUBJECT_TOKEN_NOT_FOR_CLIENT');
   if (typeof claims.jti !== 'string' || claims.jti.length === 0) fail('MISSING_SUBJECT_TOKEN_JTI');
-  const selected = claims.nhs_number !== undefined ? unwrap(patientLogin(claims)) : unwrap(selectRole(claims, sessionUrid));
+  const selected = assertsPatient(issuer, claims) ? unwrap(patientLogin(claims)) : unwrap(selectRole(claims, sessionUrid));
   if (!(await recordIdTokenUse(ctx.db, issuer.issuer, claims.jti, new Date((claims.exp as number) * 1000)))) fail('REUSED_SUBJECT_TOKEN');
   return selected;
+}
+
+/**
+ * Whether the token speaks for a patient (NHS login) or for staff (CIS2) is the issuer's kind, as
+ * NHS England's platform tells its CIS2 and NHS login issuers apart by `iss`: a token's claims
+ * never choose, so an NHS login issuer cannot assert staff role profiles, nor CIS2 a patient's NHS
+ * number. The demo issuer plays both (demo-authorize.ts): its tokens say which by `nhs_number`.
+ */
+function assertsPatient(issuer: TrustedIssuer, claims: Record<string, unknown>): boolean {
+  return issuer.issuer === DEMO_ISSUER ? claims.nhs_number !== undefined : issuer.kind === 'nhs-login';
 }
 
 /** OIDC Core §2: `aud` is one client id or a list of them. */

@@ -108,6 +108,13 @@ export const identityMigrations: MigrationSet[] = [
           UPDATE identity.applications SET cis2_client_id = 'openspine-demo' WHERE demo_slot = 'demo';
           CREATE UNIQUE INDEX applications_cis2_client_id ON identity.applications ((coalesce(cis2_client_id, api_key)));`,
       },
+      {
+        // What an issuer is trusted to say: staff and their role profiles (CIS2), or a patient's
+        // verified NHS number (NHS login). Its kind, not the claims of a token, decides which.
+        id: '006_trusted_issuer_kind',
+        sql: `
+          ALTER TABLE identity.trusted_issuers ADD COLUMN kind text NOT NULL DEFAULT 'cis2' CHECK (kind IN ('cis2', 'nhs-login'));`,
+      },
     ],
   },
 ];

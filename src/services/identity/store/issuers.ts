@@ -3,14 +3,19 @@ import type { Queryable } from '../../../platform/db/pool.js';
 import type { Jwks } from '../keys.js';
 import { canBeStoredKey, storedJti } from './text-keys.js';
 
+export const ISSUER_KINDS = ['cis2', 'nhs-login'] as const;
+export type IssuerKind = typeof ISSUER_KINDS[number];
+
 export interface TrustedIssuer {
   issuer: string;
   jwks: Jwks;
   /** The client ids this issuer issues ID tokens to that we accept as `aud`: none means no token is accepted. */
   clientIds: string[];
+  /** CIS2: staff with role profiles; NHS login: patients with a verified NHS number. */
+  kind: IssuerKind;
 }
 
-const COLUMNS = `issuer, jwks, client_ids AS "clientIds"`;
+const COLUMNS = `issuer, jwks, client_ids AS "clientIds", kind`;
 
 export async function findTrustedIssuer(db: Queryable, issuer: string): Promise<TrustedIssuer | undefined> {
   if (!canBeStoredKey(issuer)) return undefined;
@@ -23,12 +28,12 @@ export async function listTrustedIssuers(db: Queryable): Promise<TrustedIssuer[]
   return rows;
 }
 
-/** Adds or replaces an external issuer's keys and accepted clients (key rotation is a replace). */
+/** Adds or replaces an external issuer's keys, accepted clients and kind (key rotation is a replace). */
 export async function upsertTrustedIssuer(db: Queryable, issuer: TrustedIssuer): Promise<void> {
   await db.query(
-    `INSERT INTO identity.trusted_issuers (issuer, jwks, client_ids) VALUES ($1, $2, $3)
-     ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks, client_ids = EXCLUDED.client_ids`,
-    [issuer.issuer, JSON.stringify(issuer.jwks), issuer.clientIds]);
+    `INSERT INTO identity.trusted_issuers (issuer, jwks, client_ids, kind) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (issuer) DO UPDATE SET jwks = EXCLUDED.jwks, client_ids = EXCLUDED.client_ids, kind = EXCLUDED.kind`,
+    [issuer.issuer, JSON.stringify(issuer.jwks), issuer.clientIds, issuer.kind]);
 }
 
 /**
