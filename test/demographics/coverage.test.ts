@@ -140,6 +140,11 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal(read.json.entry[0].resource.period.end, '2030-12-31');
     const ahead = await postCoverage(exampleCoverageFor(plain), 'W/"9"');
     assert.equal(ahead.status, 409);
+    // PDS matches If-Match against the ETag as written: W/"03" is not version 3.
+    const padded = await postCoverage(exampleCoverageFor(plain), 'W/"03"');
+    assert.equal(padded.status, 409);
+    assert.deepEqual(padded.json, stubError('RESOURCE_VERSION_MISMATCH'));
+    assert.equal((await getCoverage(plain)).json.meta.versionId, '3');
   });
 
   it('update: a retry with the same X-Request-ID gets the first 201 (audited as a replay); another caller\'s same id gets 409', async () => {

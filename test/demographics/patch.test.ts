@@ -70,6 +70,26 @@ describe('PATCH /Patient/{id}', () => {
     assert.deepEqual(stale.json, spec('stubs/errorResponses/RESOURCE_VERSION_MISMATCH.json'));
   });
 
+  it("an If-Match naming the version otherwise than its ETag does (W/\"01\", a number past any version) gets 409; one not of the form W/\"<version>\" gets 412", async () => {
+    const id = people[11]!.id;
+    const mismatch = spec('stubs/errorResponses/RESOURCE_VERSION_MISMATCH.json');
+    for (const ifMatch of ['W/"01"', 'W/"001"', 'W/"0"', 'W/"4294967297"', 'W/"12345678901234567890"']) {
+      const res = await patch(id, [{ op: 'replace', path: '/gender', value: 'male' }], { headers: { 'if-match': ifMatch } });
+      assert.equal(res.status, 409, ifMatch);
+      assert.deepEqual(res.json, mismatch, ifMatch);
+    }
+    const precondition = spec('stubs/errorResponses/PRECONDITION_FAILED.json');
+    for (const ifMatch of ['"1"', 'W/1', 'w/"1"', 'W/"1", W/"2"', '*', 'W/""', 'W/"-1"', 'W/"1.0"']) {
+      const res = await patch(id, [{ op: 'replace', path: '/gender', value: 'male' }], { headers: { 'if-match': ifMatch } });
+      assert.equal(res.status, 412, ifMatch);
+      assert.deepEqual(res.json, { ...precondition, issue: [{ ...precondition.issue[0], diagnostics: `Invalid value - '${ifMatch}' in header 'If-Match'` }] }, ifMatch);
+    }
+    const { rows } = await h.db.query('SELECT version_id FROM demographics.patients WHERE nhs_number = $1', [id]);
+    assert.equal(rows[0].version_id, 1);
+    const current = await patch(id, [{ op: 'replace', path: '/gender', value: 'male' }], { headers: { 'if-match': 'W/"1"' } });
+    assert.equal(current.status, 200, JSON.stringify(current.json));
+  });
+
   it('two PATCHes racing on one version: exactly one wins, the other gets 409', async () => {
     const id = people[3]!.id;
     const results = await Promise.all(['male', 'female', 'unknown', 'male'].map((g) => patch(id, [{ op: 'replace', path: '/gender', value: g }], { version: 1 })));

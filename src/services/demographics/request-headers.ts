@@ -1,5 +1,6 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from '../../platform/http/errors.js';
+import { etagFor, parseIfMatch } from '../../platform/fhir/etag.js';
 
 /**
  * PDS spec: updates and new records are for healthcare workers (user-restricted access) only; an
@@ -13,6 +14,21 @@ export function healthcareWorkersOnly(what: string): onRequestHookHandler {
     }
     done();
   };
+}
+
+/** Names no version of any record: an update against it is a version mismatch. */
+export const NO_VERSION = -1;
+
+/**
+ * The version an If-Match names, once the door has checked its form (`W/"<digits>"`, else 412
+ * PRECONDITION_FAILED). PDS matches it against the record's ETag as written (its sandbox compares
+ * `W/"${versionId}"`, giving 409 otherwise), so `W/"02"` is not version 2, nor is a number past
+ * any version held a 412: both name no version of the record (409 RESOURCE_VERSION_MISMATCH).
+ */
+export function ifMatchVersion(request: FastifyRequest): number {
+  const header = (request.headers['if-match'] as string).trim();
+  const version = parseIfMatch(header);
+  return version !== undefined && header === etagFor(version) ? version : NO_VERSION;
 }
 
 /** X-Request-ID as sent; the route's headers schema has checked it is there and is a UUID. */

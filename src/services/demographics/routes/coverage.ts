@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
+import { etagFor } from '../../../platform/fhir/etag.js';
+import { ifMatchVersion } from '../request-headers.js';
 import { searchCoverageSchema, updateCoverageSchema } from '../coverage-schemas.js';
 import type { CoverageBody } from '../domain/coverage.js';
 import { searchCoverage, updateCoverage } from '../handlers/coverage.js';
@@ -25,8 +26,7 @@ export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContex
     schema: updateCoverageSchema,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body'], audit: { action: 'coverage.update' } },
   }, async (request, reply) => {
-    // The door has checked If-Match is W/"<digits>"; parseIfMatch also bounds its size.
-    const expected = parseIfMatch(request.headers['if-match'] as string) ?? -1;
+    const expected = ifMatchVersion(request);
     const outcome = await updateCoverage(ctx, request, request.body, expected);
     return sendOutcome(reply, outcome, `Patient/${outcome.nhsNumber}/Coverage`);
   });

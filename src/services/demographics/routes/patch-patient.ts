@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { etagFor, parseIfMatch } from '../../../platform/fhir/etag.js';
+import { etagFor } from '../../../platform/fhir/etag.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
 import { WriteBatch } from '../../../platform/db/write-batch.js';
-import { PDS_ERRORS, diagnostics } from '../errors.js';
-import { healthcareWorkersOnly, requestIdOf } from '../request-headers.js';
+import { PDS_ERRORS } from '../errors.js';
+import { healthcareWorkersOnly, ifMatchVersion, requestIdOf } from '../request-headers.js';
 import { patchPatientBody, patchPatientHeaders, patientIdParams } from '../schemas.js';
 import { parsePatchBody } from '../patch/patch-operations.js';
 import { applyPatientPatch } from '../patch/apply-patches.js';
@@ -82,9 +82,7 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
     const { id } = request.params;
-    const ifMatch = request.headers['if-match']!;
-    const expected = parseIfMatch(ifMatch);
-    if (expected === undefined) throw new SpineError(PDS_ERRORS.PRECONDITION_FAILED, diagnostics.invalidHeader(ifMatch, 'If-Match'));
+    const expected = ifMatchVersion(request);
     // PDS: a retry with the same X-Request-ID gets the first outcome, not a second update.
     const key = replayKeyOf(request, requestId, id);
     const earlier = await findReplay(ctx, ctx.db, key);
