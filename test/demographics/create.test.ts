@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { startPds, call, outcomeOf, type PdsHarness } from './support/pds.js';
+import { startPds, call, invalidMethodStub, outcomeOf, type PdsHarness } from './support/pds.js';
 import { isValidNhsNumber } from '../../src/platform/nhs-number.js';
 import { createAppAndToken } from '../support/identity.js';
 
@@ -118,5 +118,6 @@ describe('POST /Patient', () => {
     const app = await createAppAndToken(h.spine, { activities: ['patient:create'] });
     const appCreate = await call(h, 'Patient', { method: 'POST', body: newPerson('Denied'), bearer: app.token });
     assert.equal(appCreate.status, 403, 'application-restricted access cannot create');
+    assert.deepEqual(appCreate.json, invalidMethodStub('Cannot create resource with application-restricted access token'));
   });
 });

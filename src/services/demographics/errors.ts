@@ -1,4 +1,5 @@
-import { defineErrors } from '../../platform/http/errors.js';
+import { defineErrors, type ErrorSpec } from '../../platform/http/errors.js';
+import type { Principal } from '../../platform/auth/activities.js';
 
 /**
  * PDS error codes, as in the spec's error tables and `stubs/errorResponses/*.json` (status, issue
@@ -28,6 +29,21 @@ export const PDS_ERRORS = defineErrors({
   PRECONDITION_FAILED: { status: 412, code: 'PRECONDITION_FAILED', display: 'Required condition was not fulfilled', issueCode: 'structure' },
 });
 
+/**
+ * 403 INVALID_METHOD (`stubs/errorResponses/INVALID_METHOD.json`): a method PDS does not offer this
+ * caller, or on this path. Its display names what was refused to which access, in the words of
+ * NHS England's PDS test suite: "Cannot create resource with application-restricted access token",
+ * "Cannot update resource with Application-Restricted access token" (sic), "Cannot create resource
+ * with user-restricted access token" (a POST to a patient's related people), "… with
+ * patient-access access token".
+ */
+export type RefusedAction = 'create' | 'update' | 'delete';
+const ACCESS_WORDS: Record<Principal['accessMode'], string> = { application: 'application-restricted', user: 'user-restricted', patient: 'patient-access' };
+export function invalidMethod(action: RefusedAction, accessMode: Principal['accessMode']): ErrorSpec {
+  const access = action === 'update' && accessMode === 'application' ? 'Application-Restricted' : ACCESS_WORDS[accessMode];
+  return { status: 403, code: 'INVALID_METHOD', display: `Cannot ${action} resource with ${access} access token`, issueCode: 'forbidden' };
+}
+
 /** Outcomes PDS answers with HTTP 200 (not errors, but OperationOutcomes all the same). */
 export const PDS_OUTCOMES = {
   TOO_MANY_MATCHES: { code: 'TOO_MANY_MATCHES', display: 'Too Many Matches', issueCode: 'multiple-matches', severity: 'information' },
@@ -45,4 +61,5 @@ export const diagnostics = {
   additionalProperty: (name: string) => `Invalid request with error - Additional properties are not allowed ('${name}' was unexpected)`,
   searchTooWeak: "Invalid search data provided - 'No searches were performed as the search criteria did not meet the minimum requirements'",
   noPatches: 'Invalid update with error - No patches found',
+  invalidMethod: 'Your app has insufficient permissions to use this method. Please contact support.',
 };

@@ -1,16 +1,18 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from '../../platform/http/errors.js';
 import { etagFor, parseIfMatch } from '../../platform/fhir/etag.js';
+import { diagnostics, invalidMethod, type RefusedAction } from './errors.js';
 
 /**
  * PDS spec: updates and new records are for healthcare workers (user-restricted access) only; an
- * application-restricted caller is refused whatever activities its app was granted. A route
- * `onRequest` hook, so the refusal comes before the body is read or checked.
+ * application-restricted caller is refused whatever activities its app was granted, with 403
+ * INVALID_METHOD as PDS refuses it. A route `onRequest` hook, so the refusal comes before the body
+ * is read or checked.
  */
-export function healthcareWorkersOnly(what: string): onRequestHookHandler {
+export function healthcareWorkersOnly(action: RefusedAction): onRequestHookHandler {
   return (request: FastifyRequest, _reply, done) => {
     if (request.principal?.accessMode === 'application') {
-      return done(new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: application-restricted access cannot ${what}; a healthcare worker (user-restricted access) is required`));
+      return done(new SpineError(invalidMethod(action, 'application'), diagnostics.invalidMethod));
     }
     done();
   };

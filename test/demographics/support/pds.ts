@@ -82,6 +82,13 @@ export function stubErrorWith(code: string, diagnostics: string) {
   return body;
 }
 
+/** The spec's INVALID_METHOD stub (403), whose display names what was refused to which access. */
+export function invalidMethodStub(display: string) {
+  const body = pdsSpec('stubs/errorResponses/INVALID_METHOD.json');
+  body.issue[0].details.coding[0].display = display;
+  return body;
+}
+
 /** The spec's named PATCH example (`/Patient/{id}` requestBody examples). */
 export const patchExample = (name: string) =>
   pdsSpec('personal-demographics.bundled.json').paths['/Patient/{id}'].patch.requestBody.content['application/json-patch+json'].examples[name].value;

@@ -61,7 +61,7 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
   // any duplicate search, and nothing that does not conform is stored.
   const schema = { headers: patientHeaders, body: createPatientBody };
   app.post<{ Body: CreatePatientRequest }>(`${PDS_BASE}/Patient`, {
-    schema, config: { activity: 'patient:create', audit: { action: 'patient.create' } }, onRequest: healthcareWorkersOnly('create patient records'),
+    schema, config: { activity: 'patient:create', audit: { action: 'patient.create' } }, onRequest: healthcareWorkersOnly('create'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
     const key = replayKeyOf(request, requestId, '');

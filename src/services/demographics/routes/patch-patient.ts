@@ -78,7 +78,7 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {
     schema: patchSchema,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'], audit: { action: 'patient.update' } },
-    onRequest: healthcareWorkersOnly('update patient records'),
+    onRequest: healthcareWorkersOnly('update'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
     const { id } = request.params;
