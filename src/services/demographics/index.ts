@@ -6,6 +6,7 @@ import { registerPatchRoute } from './routes/patch-patient.js';
 import { registerCreateRoute } from './routes/create-patient.js';
 import { registerMetadataRoutes } from './routes/metadata.js';
 import { registerCoverageRoutes } from './routes/coverage.js';
+import { registerUnsupportedMethods } from './routes/unsupported-methods.js';
 import { pdsErrorHandler } from './validation-errors.js';
 import { sessionRoleCheck } from './request-headers.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
@@ -33,6 +34,7 @@ export const demographicsService: ServiceModule = {
     registerCreateRoute(app, ctx);
     registerMetadataRoutes(app, ctx);
     registerCoverageRoutes(app, ctx);
+    registerUnsupportedMethods(app);
   },
   async seedDemo(ctx) {
     await loadNhsSandbox(ctx);
