@@ -6,7 +6,7 @@ import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientSchema } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkForbiddenChanges, checkPatchedRecord } from './patient-rules.js';
+import { checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
 import { checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
 
@@ -67,9 +67,10 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
     throw invalidUpdate(reason!);
   }
   if (patched.deceasedDateTime !== undefined) patched = { ...patched, deceasedDateTime: deathInDateTimeForm(patched.deceasedDateTime) as string };
-  // What PDS forbids outright first, then the shape, so a value of the wrong type is named as
-  // such, then PDS's rules on the record.
+  // What PDS forbids outright first (removals included), then the shape, so a value of the wrong
+  // type is named as such, then PDS's rules on the record.
   checkForbiddenChanges(current, patched);
+  checkInterpreterKept(current, patched);
   const failure = conformanceFailure(patientSchema, patched);
   if (failure) {
     // PDS answers a value it does not accept as it does in a new record: 400 INVALID_VALUE

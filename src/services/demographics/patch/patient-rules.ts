@@ -75,6 +75,26 @@ export function checkPatchedRecord(before: Patient, after: Patient, today: strin
   }
 }
 
+export const NHS_COMMUNICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication';
+
+const communications = (patient: Patient) => (Array.isArray(patient.extension) ? patient.extension : []).filter((e) => e?.url === NHS_COMMUNICATION_URL);
+const languageOf = (communication: Extension) => JSON.stringify(communication.extension?.find((e) => e?.url === 'language') ?? null);
+const hasInterpreterRequired = (communication: Extension) => Array.isArray(communication.extension) && communication.extension.some((e) => e?.url === 'interpreterRequired');
+
+/**
+ * A language the patient keeps keeps its `interpreterRequired` (it can be changed, not removed):
+ * 400 INVALID_UPDATE "Invalid update with error - interpreterRequired cannot be removed", as NHS
+ * England's PDS test suite expects of a patch that blanks its url, so checked before the record's
+ * shape (a blank url is not one Patient.yaml allows).
+ */
+export function checkInterpreterKept(before: Patient, after: Patient): void {
+  const kept = communications(after);
+  for (const was of communications(before).filter(hasInterpreterRequired)) {
+    const now = kept.find((c) => languageOf(c) === languageOf(was));
+    if (now && !hasInterpreterRequired(now)) throw invalidUpdate('interpreterRequired cannot be removed');
+  }
+}
+
 function checkDeath(after: Patient, today: string): void {
   const death = after.deceasedDateTime;
   if (typeof death !== 'string' || !DATE_TIME.test(death) || !isRealDate(death)) throw invalidUpdate(`'${String(death)}' is not a valid date of death`);
