@@ -163,7 +163,7 @@ describe('PATCH /Patient/{id}', () => {
     const again = await patch(id, [{ op: 'replace', path: '/deceasedDateTime', value: '2024-02-01T00:00:00+00:00' }], { version: 2 });
     assert.equal(again.status, 403);
     assert.deepEqual(outcomeOf(again.json), { code: 'FORBIDDEN_UPDATE', display: 'Update is forbidden', issueCode: 'forbidden', severity: 'information',
-      diagnostics: 'Invalid update with error - the date of death cannot be changed once it has been set' });
+      diagnostics: 'Forbidden update with error - the date of death cannot be changed once it has been set' });
     const found = await call(h, `Patient?family=${people[7]!.name![0]!.family}&birthdate=eq${people[7]!.birthDate}&address-postalcode=LS29JT`);
     assert.deepEqual(found.json.entry.map((e: any) => e.resource.id), [id]);
     const old = await call(h, `Patient?family=${people[7]!.name![0]!.family}&birthdate=eq${people[7]!.birthDate}&address-postalcode=${encodeURIComponent(people[7]!.address![0]!.postalCode!)}&_history=true`);

@@ -64,8 +64,9 @@ export function checkPatchedRecord(before: Patient, after: Patient, today: strin
     throw invalidUpdate(`'${String(after.birthDate)}' is not a valid date of birth`);
   }
   if (before.deceasedDateTime !== undefined && after.deceasedDateTime !== before.deceasedDateTime) {
-    // PDS spec: most users may not change a date of death once it is set (FORBIDDEN_UPDATE).
-    throw new SpineError(PDS_ERRORS.FORBIDDEN_UPDATE, 'Invalid update with error - the date of death cannot be changed once it has been set');
+    // PDS spec: most users may not change a date of death once it is set (FORBIDDEN_UPDATE, whose
+    // diagnostics NHS England's test suites always begin "Forbidden update with error").
+    throw forbidden('the date of death cannot be changed once it has been set');
   }
   if (after.deceasedDateTime !== undefined) checkDeath(after, today);
   for (const period of periodsIn(after)) {
