@@ -94,6 +94,10 @@ describe('openspine apps and token commands', () => {
     const principal = principalOf(token.access_token);
     assert.equal(principal.apiKey, printed.apiKey);
     assert.equal(principal.appName, 'CLI GP system');
+    // In-process, token --user addresses the demo ID token to this app's CIS2 client id (its API key), or it could not exchange it.
+    const userToken = JSON.parse(await openspine(['token', '--app', printed.apiKey, '--key', printed.privateKeyPath,
+      '--user', '555000000002', '--role', '555000000102', '--data-dir', dataDir], env));
+    assert.deepEqual({ apiKey: principalOf(userToken.access_token).apiKey, userId: principalOf(userToken.access_token).userId }, { apiKey: printed.apiKey, userId: '555000000002' });
     const users = await fetch(`${spine.url}/admin/identity/users`, { headers: { authorization: `Bearer ${token.access_token}` } });
     assert.equal(users.status, 200);
   });
@@ -104,6 +108,12 @@ describe('openspine apps and token commands', () => {
     assert.equal(principal.accessMode, 'user');
     assert.equal(principal.roleCode, 'R8010');
     assert.equal(principal.userId, '555000000002');
+  });
+
+  it('token --user without --url exchanges, in-process, a demo ID token addressed to the app (its CIS2 client id)', async () => {
+    const token = JSON.parse(await openspine(['token', '--user', '555000000002', '--role', '555000000102', '--data-dir', spine.config.dataDir], { DATABASE_URL: spine.databaseUrl }));
+    const principal = principalOf(token.access_token);
+    assert.deepEqual({ accessMode: principal.accessMode, userId: principal.userId, appName: principal.appName }, { accessMode: 'user', userId: '555000000002', appName: 'OpenSpine demo clinical system' });
   });
 
   it('token without --url mints in-process against the database', async () => {
