@@ -85,6 +85,12 @@ export const platformMigrations: MigrationSet[] = [
             RETURN true;
           END $$;`,
       },
+      {
+        // No query reads the outbox by next_attempt_at (the relay claims unrouted rows in id order,
+        // outbox_unrouted): the index only cost every event an index entry and every routing a dead one.
+        id: '007_outbox_drop_pending_index',
+        sql: `DROP INDEX IF EXISTS platform.outbox_pending;`,
+      },
     ],
   },
   ...auditMigrations,

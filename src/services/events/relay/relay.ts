@@ -7,7 +7,7 @@ import type { BackgroundWorker } from '../../../platform/service.js';
 import type { MessagingApi } from '../../messaging/api.js';
 import { retryDelayMs } from '../domain/backoff.js';
 import { claimDueDeliveries, insertDeliveries, markDelivered, markFailed, pruneDelivered, type DueDelivery, type FailedAttempt } from '../store/deliveries.js';
-import { claimUnrouted, markRouted, routedSince } from '../store/outbox-reads.js';
+import { claimUnrouted, routedSince } from '../store/outbox-reads.js';
 import { candidateSubscriptions, candidatesFor, deliveryKeysOf, subscribedCodes, subscriptionById } from '../store/subscriptions.js';
 import { possibleCodes, routableEvent, type EventSources, type RoutableEvent } from './events-of.js';
 import { codesOf, fanOut } from './fan-out.js';
@@ -30,15 +30,44 @@ export interface RelayDeps {
 const ROUTING_LOOKUPS_AT_ONCE = 4;
 
 /**
- * Routing: claims unrouted outbox rows (SKIP LOCKED, so relays in several processes take different
- * rows), makes their deliveries and marks them routed, all in one transaction: an event is routed
- * exactly once, and a relay that dies mid-way leaves its rows to the next. A round reads its
- * candidate subscriptions in one query and writes its deliveries in one statement.
+ * Where a routing round starts reading the outbox. A routed row leaves a dead entry in the outbox's
+ * index of unrouted rows until vacuum reaches it, and a round that started at the lowest id walked
+ * every one of them: some 700 buffer reads a round at the NRL bench's 2,000 creates/s, where the
+ * round itself claimed about 40 rows. A round starts at the first id the last one claimed instead,
+ * and once a second at the start: a row that became visible after rows of higher ids (its
+ * transaction took its id first but committed later), or that another relay claimed and then gave
+ * back, is routed within a second, never left behind.
  */
-export async function routeRound(deps: RelayDeps): Promise<number> {
-  return deps.db.tx(async (tx) => {
-    const rows = await claimUnrouted(tx, deps.config.batchSize);
-    if (rows.length === 0) return 0;
+export class RoutingCursor {
+  private from = 0;
+  private sweptAt = -Infinity;
+
+  constructor(private readonly sweepEveryMs = 1_000, private readonly now = () => Date.now()) {}
+
+  /** The id the next round reads from. */
+  next(): number {
+    if (this.now() - this.sweptAt < this.sweepEveryMs) return this.from;
+    this.sweptAt = this.now();
+    return 0;
+  }
+
+  /** After a round committed: the ids it claimed, in order. */
+  routed(ids: readonly number[]): void {
+    if (ids.length > 0) this.from = ids[0]!;
+  }
+}
+
+/**
+ * Routing: claims unrouted outbox rows (SKIP LOCKED, so relays in several processes take different
+ * rows) and marks them routed in one statement, then makes their deliveries, all in one
+ * transaction: an event is routed exactly once, and a relay that dies mid-way leaves its rows to
+ * the next. A round reads its candidate subscriptions in one query and writes its deliveries in one
+ * statement.
+ */
+export async function routeRound(deps: RelayDeps, cursor = new RoutingCursor()): Promise<number> {
+  const claimed = await deps.db.tx(async (tx) => {
+    const rows = await claimUnrouted(tx, deps.config.batchSize, cursor.next());
+    if (rows.length === 0) return rows;
     // One row that cannot be routed (a payload no subscriber form fits) must not hold up the
     // outbox behind it: it is logged and passed over; a database fault retries the whole round.
     const passOver = (err: unknown, row: { id: number; eventType: string }) => {
@@ -94,9 +123,10 @@ export async function routeRound(deps: RelayDeps): Promise<number> {
         }
       }
     }
-    await markRouted(tx, rows.map((r) => r.id));
-    return rows.length;
+    return rows;
   });
+  cursor.routed(claimed.map((r) => r.id));
+  return claimed.length;
 }
 
 /**
@@ -246,8 +276,9 @@ export function startRelay(deps: RelayDeps): BackgroundWorker {
     }
   };
   const webhooks = new WebhookClient(deps.config.webhookTimeoutMs);
+  const cursor = new RoutingCursor();
   const loops = [
-    loop('route', () => routeRound(deps), deps.config.pollMs),
+    loop('route', () => routeRound(deps, cursor), deps.config.pollMs),
     loop('deliver', () => deliverRound(deps, webhooks), deps.config.pollMs),
     loop('deliver', () => deliverRound(deps, webhooks), deps.config.pollMs),
     loop('prune', async () => {
