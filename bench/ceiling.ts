@@ -17,8 +17,11 @@ export interface Ceilings {
   insert: LoadFigures;
   insertsPerSecond: number;
   /** CPU ms per request of the bare server and of PostgreSQL, for the capacity model. */
-  cpuMs: Record<'hello' | 'pkRead' | 'insert', { server: number; postgres: number }>;
+  cpuMs: Record<'hello' | 'pkRead' | 'insert', CpuPerRequest>;
 }
+
+/** CPU ms per request: the server's, PostgreSQL's, and the load client's (this process, autocannon). */
+export interface CpuPerRequest { server: number; postgres: number; client: number }
 
 /** Where the ceiling server and its PostgreSQL run, for the work done on them. */
 interface CeilingRig { url: string; databaseUrl: string; server: ServerProcess; postmaster: number }
@@ -101,14 +104,24 @@ export function measurePkReadCeiling(options: BenchOptions): Promise<LoadFigures
   return withCeilingServer(options, ({ url }) => pkReadLoad(options, url));
 }
 
-/** A load run with the CPU it cost the bare server and PostgreSQL, per request. */
-async function withCpu(rig: CeilingRig, load: () => Promise<LoadFigures>): Promise<{ figures: LoadFigures; cpuMs: { server: number; postgres: number } }> {
-  const before = { server: cpuSecondsOf(rig.server.pid), postgres: postgresCpuSeconds(rig.postmaster) };
+/** This process's own CPU seconds so far: the load client's, while a load runs. */
+export function clientCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** A load run with the CPU it cost the bare server, PostgreSQL and the load client, per request. */
+async function withCpu(rig: CeilingRig, load: () => Promise<LoadFigures>): Promise<{ figures: LoadFigures; cpuMs: CpuPerRequest }> {
+  const before = { server: cpuSecondsOf(rig.server.pid), postgres: postgresCpuSeconds(rig.postmaster), client: clientCpuSeconds() };
   const figures = await load();
   const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
   return {
     figures,
-    cpuMs: { server: per(cpuSecondsOf(rig.server.pid) - before.server), postgres: per(postgresCpuSeconds(rig.postmaster) - before.postgres) },
+    cpuMs: {
+      server: per(cpuSecondsOf(rig.server.pid) - before.server),
+      postgres: per(postgresCpuSeconds(rig.postmaster) - before.postgres),
+      client: per(clientCpuSeconds() - before.client),
+    },
   };
 }
 
@@ -123,7 +136,7 @@ export async function measureCeilings(options: BenchOptions): Promise<{ ceilings
     const insert = await withCpu(rig, () => runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/insert' }) }));
     log('ceiling: PostgreSQL single-row inserts, 20 clients');
     const insertsPerSecond = await insertRate(databaseUrl, 20, Math.min(options.seconds, 5));
-    const cpu = (c: { server: number; postgres: number }) => `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms`;
+    const cpu = (c: CpuPerRequest) => `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms`;
     return {
       ceilings: {
         hello: hello.figures, pkRead: pkRead.figures, insert: insert.figures, insertsPerSecond,

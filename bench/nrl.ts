@@ -7,6 +7,7 @@ import { recordLocatorService } from '../src/services/record-locator/index.js';
 import { SyntheticNhsNumbers } from '../src/services/demographics/api.js';
 import { seedSyntheticPointers, syntheticPointer } from '../src/services/record-locator/synthetic.js';
 import type { Bench } from './run.js';
+import { clientCpuSeconds, type CpuPerRequest } from './ceiling.js';
 import type { BenchOptions } from './options.js';
 import { runLoad, type LoadFigures } from './support/load.js';
 import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
@@ -77,14 +78,15 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       const postmaster = postmasterPid(dataDir);
       const withCpu = async (load: () => Promise<LoadFigures>, label: string) => {
         if (postgres) await resetStatementStats(postgres.connectionString);
-        const before = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster) };
+        const before = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster), client: clientCpuSeconds() };
         const figures = await load();
-        if (postgres) await writeStatementStats(postgres.connectionString, `nrl ${label}`, figures.requests);
         const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
-        return { figures, server: per(cpuSecondsOf(server.pid) - before.server), postgres: per(postgresCpuSeconds(postmaster) - before.postgres) };
+        const client = per(clientCpuSeconds() - before.client);
+        if (postgres) await writeStatementStats(postgres.connectionString, `nrl ${label}`, figures.requests);
+        return { figures, server: per(cpuSecondsOf(server.pid) - before.server), postgres: per(postgresCpuSeconds(postmaster) - before.postgres), client };
       };
-      const cpuNote = (c: { server: number; postgres: number }, ceiling: { server: number; postgres: number }) =>
-        `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)})`;
+      const cpuNote = (c: CpuPerRequest, ceiling: CpuPerRequest) =>
+        `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)})`;
       const search = (seconds: number) => runLoad({
         url: server.url, connections: options.connections, seconds, headers,
         next: () => ({ path: searchPath(), headers: { 'x-request-id': randomUUID() } }),
