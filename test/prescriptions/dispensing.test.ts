@@ -103,12 +103,14 @@ describe('EPS dispensing API', () => {
     const body = notification(order, ods, status, amend, items);
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), body).then(sent(`notification ${shortFormIdOf(order)}`, body.identifier.value));
   };
+  /** The spec's return or withdrawal example for this prescription; a withdrawal's focus names the last notification answered 200. */
   const taskBody = (kind: 'return' | 'withdraw', order: Json, ods: string) => {
     const body = structuredClone(example(`spec/dispensing/${kind}/acute-primary-example-req.json`));
     body.groupIdentifier.value = shortFormIdOf(order);
     body.for.identifier.value = nhsNumberOf(order);
     for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = ods;
     if (body.owner) body.owner.identifier.value = ods;
+    if (kind === 'withdraw') body.focus.identifier.value = lastSent.get(`notification ${shortFormIdOf(order)}`) ?? randomUUID();
     return body;
   };
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
@@ -364,6 +366,49 @@ describe('EPS dispensing API', () => {
     const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
       .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'dispense-amended', 'dispense-amended', 'claimed', 'claim-amended', 'claim-amended']);
+  });
+
+  it('a withdrawal whose focus is not the last dispense notification is DISPENSE_AMEND_IDENTIFIER_MISMATCH and changes nothing; one without a focus is MISSING_VALUE', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const partial = notification(order, 'FA565', '0003');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), partial));
+    const complete = notification(order, 'FA565', '0006');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), complete));
+    const withdraw = async (focus: unknown) => {
+      const body = taskBody('withdraw', order, 'FA565');
+      if (focus === undefined) delete body.focus; else body.focus = focus;
+      return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy('FA565'), body);
+    };
+    const naming = (value: string) => ({ type: 'Bundle', identifier: { system: 'https://tools.ietf.org/html/rfc4122', value } });
+    // Only the last notification may be withdrawn: the partial one before it, or one never sent, is refused.
+    for (const other of [partial.identifier.value, partial.id, randomUUID()]) {
+      const refused = await withdraw(naming(other));
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.issue, [{
+        severity: 'error', code: 'business-rule', diagnostics: 'Withdrawal target does not match the last dispense notification on record.',
+        details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Replacement target does not match existing claim reference on record.' }] },
+      }]);
+    }
+    // A focus that is missing, or names nothing, is MISSING_VALUE naming the field.
+    for (const focus of [undefined, { type: 'Bundle' }, naming('')]) {
+      const missing = await withdraw(focus);
+      assert.equal(missing.status, 400, JSON.stringify(missing.body));
+      assert.equal(missing.body.issue[0].details.coding[0].code, 'MISSING_VALUE');
+      assert.equal(missing.body.issue[0].diagnostics, 'The identifier of the dispense notification withdrawn (Task.focus) is missing.');
+      assert.deepEqual(missing.body.issue[0].expression, ['Task.focus.identifier.value']);
+    }
+    assert.equal(await statusOf(order), '0006', 'nothing withdrawn');
+    // The last one is named by its Bundle.identifier (the spec's homecare example) or its Bundle.id (the spec's acute example).
+    success(await withdraw(naming(complete.id)));
+    assert.equal(await statusOf(order), '0003');
+    // The partial one is now the last in force.
+    assert.equal((await withdraw(naming(complete.identifier.value))).body.issue[0].details.coding[0].code, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH');
+    success(await withdraw(naming(partial.identifier.value)));
+    assert.equal(await statusOf(order), '0002');
+    const history = (await trackedTask(order)).extension
+      .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
+    assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'withdrawn']);
   });
 
   it('a return puts the prescription back to be dispensed; a cancellation asked while with the dispenser (R-0002) completes on return, for the item it names', async () => {

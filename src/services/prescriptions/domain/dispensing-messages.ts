@@ -113,7 +113,11 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 
-export interface TaskRequest { kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string }
+export interface TaskRequest {
+  kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string;
+  /** A withdrawal: the dispense notification it takes back (Task.focus.identifier, its Bundle.identifier or Bundle.id). */
+  withdraws?: string;
+}
 
 const RETURN_REASONS = 'https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason';
 
@@ -138,6 +142,20 @@ function taskKind(task: Json): Read<'return' | 'withdraw'> {
   return { ok: true, value: 'withdraw' };
 }
 
+/**
+ * The dispense notification a withdrawal takes back: its Task.focus names it by identifier (the
+ * schema, Withdraw.yaml; the spec's acute example names acute-primary-example-03 by its Bundle.id,
+ * the homecare one its notification by Bundle.identifier). A return names none.
+ */
+function withdrawnNotification(task: Json, kind: 'return' | 'withdraw'): Read<{ withdraws?: string }> {
+  if (kind === 'return') return { ok: true, value: {} };
+  const withdraws = isObject(task.focus) && isObject(task.focus.identifier) ? task.focus.identifier.value : undefined;
+  if (typeof withdraws !== 'string' || withdraws === '') {
+    return missing('The identifier of the dispense notification withdrawn (Task.focus) is missing.', 'Task.focus.identifier.value');
+  }
+  return { ok: true, value: { withdraws } };
+}
+
 export function readTask(task: Json): Read<TaskRequest> {
   const kindOf = taskKind(task);
   if (!kindOf.ok) return kindOf;
@@ -150,8 +168,10 @@ export function readTask(task: Json): Read<TaskRequest> {
   const nhsNumber = isObject(task.for) ? identifierValue(task.for.identifier, SYSTEMS.nhsNumber) : undefined;
   const reasonCoding = isObject(task.statusReason) ? asArray(task.statusReason.coding).filter(isObject)[0] : undefined;
   const reason = typeof reasonCoding?.display === 'string' ? reasonCoding.display : undefined;
+  const withdrawn = withdrawnNotification(task, kind);
+  if (!withdrawn.ok) return withdrawn;
   const id = isObject(task.groupIdentifier) ? task.groupIdentifier.value : undefined;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason } }), 'Task.groupIdentifier.value');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason, ...withdrawn.value } }), 'Task.groupIdentifier.value');
 }
 
 export interface ClaimRequest {

@@ -94,6 +94,22 @@ describe('prescription lifecycle', () => {
       { type: 'withdraw', dispenser: 'FA565' }]).status, 'with-dispenser-active');
   });
 
+  it('a withdrawal must name the last dispense notification in force (by either identifier), else DISPENSE_AMEND_IDENTIFIER_MISMATCH', () => {
+    const dispensed = (id: string): LifecycleEvent => ({ type: 'dispense', dispenser: 'FA565', outcome: 'partial', identifiers: [`identifier-${id}`, `id-${id}`] });
+    const twice = go([{ type: 'release', dispenser: 'FA565' }, dispensed('1'), dispensed('2')]);
+    assert.deepEqual(transition(twice, { type: 'withdraw', dispenser: 'FA565', withdraws: 'identifier-1' }),
+      { ok: false, refusal: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', diagnostics: 'Withdrawal target does not match the last dispense notification on record.' });
+    for (const named of ['identifier-2', 'id-2']) {
+      const withdrawn = transition(twice, { type: 'withdraw', dispenser: 'FA565', withdraws: named });
+      assert.ok(withdrawn.ok);
+      // The one before it is then the last in force.
+      assert.ok(transition(withdrawn.state, { type: 'withdraw', dispenser: 'FA565', withdraws: 'id-1' }).ok);
+      assert.equal(transition(withdrawn.state, { type: 'withdraw', dispenser: 'FA565', withdraws: 'id-2' }).ok, false);
+    }
+    // A notification recorded before identifiers were kept may be withdrawn by any.
+    assert.ok(transition({ ...twice, dispenseNotificationIds: undefined }, { type: 'withdraw', dispenser: 'FA565', withdraws: 'identifier-1' }).ok);
+  });
+
   it('invariants under any sequence of events: terminal states stay put, only the holder acts, a refusal changes nothing', () => {
     fc.assert(fc.property(fc.array(event, { maxLength: 30 }), (events) => {
       let state = initialState(ITEMS);

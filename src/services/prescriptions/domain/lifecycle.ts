@@ -88,7 +88,8 @@ export type LifecycleEvent =
    * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
    */
   | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string }
-  | { type: 'withdraw'; dispenser: string }
+  /** `withdraws`: the notification it names (Task.focus), which must be the last in force. */
+  | { type: 'withdraw'; dispenser: string; withdraws?: string }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
     /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
@@ -118,7 +119,7 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
   /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
   | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
-  /** An amendment (of a dispense notification or a claim) naming another than the one on record. */
+  /** An amendment (of a dispense notification or a claim) or a withdrawal naming another than the one on record. */
   | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH'
   /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
   | 'ITEM_NOT_FOUND';
@@ -220,13 +221,22 @@ function unknownItem(state: PrescriptionState, named: readonly string[], express
  * recent dispense notification can be amended": Spine answers that with the same code (its error
  * 0021, "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"), so a
  * notification amendment naming another is refused alike, its diagnostics naming what it missed.
+ * So is a withdrawal whose Task.focus names another than the last notification in force, as NHS
+ * England's implementation answers it (the spec has no error for it, and no diagnostics: ours).
  */
 const CLAIM_AMEND_MISMATCH = 'Replacement target does not match existing claim reference on record.';
 const DISPENSE_AMEND_MISMATCH = 'Replacement target does not match the last dispense notification on record.';
+const WITHDRAW_MISMATCH = 'Withdrawal target does not match the last dispense notification on record.';
 
 /** The identifiers of each notification in force; none known (`[]`) for those of a row written before they were kept. */
 const notificationIdsInForce = (state: PrescriptionState): Array<readonly string[]> =>
   Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispenseNotificationIds?.[i] ?? []);
+
+/** Whether `named` is the last notification in force (any, when its identifiers were not kept or nothing is named). */
+function namesLastNotification(state: PrescriptionState, named: string | undefined): boolean {
+  const last = notificationIdsInForce(state)[state.dispenseNotifications - 1] ?? [];
+  return last.length === 0 || named === undefined || last.includes(named);
+}
 
 /** Whether an amendment names the claim on record (any, when none is: a claim without an identifier, or a row written before they were kept). */
 const amendsClaimOnRecord = (onRecord: string | undefined, event: { replaces?: string }) =>
@@ -290,8 +300,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (state.status === 'claimed') return invalid(state, 'dispense');
       if (event.amendment) {
         if (state.dispenseNotifications === 0) return invalid(state, 'amend the dispensing of');
-        const last = notificationIdsInForce(state)[state.dispenseNotifications - 1]!;
-        if (last.length > 0 && event.replaces !== undefined && !last.includes(event.replaces)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', DISPENSE_AMEND_MISMATCH);
+        if (!namesLastNotification(state, event.replaces)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', DISPENSE_AMEND_MISMATCH);
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
@@ -314,6 +323,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const held = heldBy(state, event.dispenser, 'withdraw');
       if (held) return held;
       if (state.dispenseNotifications === 0 || state.status === 'claimed') return invalid(state, 'withdraw a dispense notification of');
+      if (!namesLastNotification(state, event.withdraws)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', WITHDRAW_MISMATCH);
       const remaining = state.dispenseNotifications - 1;
       const items = state.itemsBefore[state.itemsBefore.length - 1] ?? itemsBecome(state.items, 'with-dispenser');
       return {

@@ -142,7 +142,8 @@ export async function dispenseNotification(ctx: PlatformContext, caller: EpsCall
 /** `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`). */
 export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const t = valueOf(readTask(body));
-  return applyToPrescription(ctx, caller, t.kind, t, { type: t.kind, dispenser: t.dispenser }, t.kind === 'return' ? 'returned' : 'withdrawn', text);
+  const event: LifecycleEvent = t.kind === 'return' ? { type: 'return', dispenser: t.dispenser } : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws };
+  return applyToPrescription(ctx, caller, t.kind, t, event, t.kind === 'return' ? 'returned' : 'withdrawn', text);
 }
 
 /** `POST Claim`: the dispenser claims payment for a dispensed prescription (or amends its claim). */
