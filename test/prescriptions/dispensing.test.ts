@@ -174,6 +174,9 @@ describe('EPS dispensing API', () => {
     const bundle = passed(released).entry[0].resource;
     const provenance = bundle.entry.find((e: Json) => e.resource.resourceType === 'Provenance');
     assert.ok(provenance, 'the signature is handed over');
+    // Its target names each MedicationRequest by item number, in the order's order (the Provenance schema; the spec's release answers).
+    assert.deepEqual(provenance.resource.target, itemIdsOf(order).map((value) => ({ type: 'MedicationRequest', identifier: { system: 'https://fhir.nhs.uk/Id/prescription-order-item-number', value } })));
+    assert.equal(provenance.resource.target.length, 4);
     // Its MessageHeader names what the prescriber's did, then the signature, as the spec's release answers do.
     const header = bundle.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource;
     const sentHeader = order.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource;

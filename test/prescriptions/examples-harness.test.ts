@@ -21,6 +21,8 @@ const ROOT = fileURLToPath(new URL('../../spec/nhs/eps/examples/', import.meta.u
  * it does. Every difference is checked, not only the first: one outside `where` fails the harness,
  * and so does a pair here that has come to match (take it out), or a `where` that no longer differs.
  */
+/** A released order in a release answer's passed bundle (the first), and its entries. */
+const RELEASED = 'parameter[0].resource.entry[0].resource.entry';
 const EXPLAINED: Record<string, { where: string[]; why: string }> = {
   'primary-care/acute/nominated-pharmacy/medical-prescriber/Prepare-Request-Multiple-Dosages-200_OK.json': {
     where: ['parameter[2].valueString'],
@@ -39,12 +41,20 @@ const EXPLAINED: Record<string, { where: string[]; why: string }> = {
     why: 'its two MedicationDispenses give the prescription two non-dispensing reasons (0008 and 0004), which examples/errors/3-Process-Request-Dispense-400_Invalid_Value sends too and is answered this 400: the spec\'s examples disagree, and the error example states the rule',
   },
   'spec/dispensing/release/acute-primary-example-req.json': {
-    where: ['parameter[0].resource.entry[0].resource.entry[', 'parameter[1].resource.total', 'parameter[1].resource.entry', 'parameter[1].resource.link'],
-    why: 'the answer releases another prescription of the same id than the spec\'s order of it (spec/prescribing/prescription-order, which the harness orders first): ours gives back that order as signed; and its failed bundle lists 819851-A83008-2EFE34 (Signature is invalid), which no example orders, where ours fails none (so it is empty, and links to itself as the spec\'s empty ones do)',
+    where: [
+      `${RELEASED}[1].resource`, `${RELEASED}[2].resource`, `${RELEASED}[3].resource`, `${RELEASED}[4].resource`, `${RELEASED}[7].resource.identifier[1].value`, `${RELEASED}[8].resource`,
+      `${RELEASED}[9].resource.target[1]`, `${RELEASED}[9].resource.target[2]`, `${RELEASED}[9].resource.target[3]`,
+      'parameter[1].resource.total', 'parameter[1].resource.entry', 'parameter[1].resource.link',
+    ],
+    why: 'the answer releases another prescription of the same id than the spec\'s order of it (spec/prescribing/prescription-order, which the harness orders first): ours gives back that order as signed (its MedicationRequests, practitioner and organisation); its Provenance\'s target names the first of the four MedicationRequests as ours does, then the MessageHeader, where ours names each MedicationRequest, as the spec\'s Provenance schema asks; and its failed bundle lists 819851-A83008-2EFE34 (Signature is invalid), which no example orders, where ours fails none (so it is empty, and links to itself as the spec\'s empty ones do)',
   },
   'spec/dispensing/release/repeat-primary-example-req.json': {
-    where: ['parameter[0].resource.entry[0].resource.entry[', 'parameter[1].resource.identifier.value'],
-    why: 'as above: the released prescription is not the one the spec orders; and the example\'s failed bundle has an identifier of 33 hex digits, not a UUID (so not masked as one), where ours is a UUID',
+    where: [
+      `${RELEASED}[1].resource`, `${RELEASED}[2].resource`, `${RELEASED}[3].resource`, `${RELEASED}[4].resource`, `${RELEASED}[7].resource.identifier[1].value`,
+      `${RELEASED}[9].resource.target[1]`, `${RELEASED}[9].resource.target[2]`, `${RELEASED}[9].resource.target[3]`,
+      'parameter[1].resource.identifier.value',
+    ],
+    why: 'as above: the released prescription is not the one the spec orders, and its Provenance\'s target names only the first of its four MedicationRequests; and the example\'s failed bundle has an identifier of 33 hex digits, not a UUID (so not masked as one), where ours is a UUID',
   },
   'spec/dispensing/release/eRD-primary-example-req.json': {
     where: ['status'],

@@ -103,9 +103,12 @@ const dispensingInformation = (status: Items[string]) => ({
  * R-0001 status history.
  */
 export function releasedBundle(order: Json, now: Date, items: Items = {}, repeat?: { issue: number; issues: number }): Json {
+  const itemIds: string[] = [];
   const entry = asArray(order.entry).map((e) => {
     if (!isObject(e) || !isObject(e.resource) || e.resource.resourceType !== 'MedicationRequest') return e;
-    const status = items[identifierValue(e.resource.identifier, SYSTEMS.orderItemNumber) ?? ''];
+    const itemId = identifierValue(e.resource.identifier, SYSTEMS.orderItemNumber);
+    if (itemId !== undefined) itemIds.push(itemId);
+    const status = items[itemId ?? ''];
     if (!status) return e;
     const kept = asArray(e.resource.extension).filter((x) => !isObject(x) || (x.url !== DISPENSING_INFORMATION && x.url !== STATUS_HISTORY));
     const cancelled = status === 'cancelled'
@@ -118,7 +121,19 @@ export function releasedBundle(order: Json, now: Date, items: Items = {}, repeat
     const basedOn = repeat ? { basedOn: [{ extension: [repeatInformation(repeat, 'valueInteger')] }] } : {};
     return { ...e, resource: { ...e.resource, extension: [...kept, ...cancelled, dispensingInformation(status)], ...basedOn, ...(status === 'cancelled' ? { status: 'cancelled' } : {}) } };
   });
-  return { ...order, timestamp: instant(now), entry: withSignatureInFocus(entry) };
+  return { ...order, timestamp: instant(now), entry: withSignatureInFocus(withItemsSigned(entry, itemIds)) };
+}
+
+/**
+ * The released order's Provenance names each MedicationRequest it signs, in the order's order, by
+ * its item number: the spec's Provenance schema ("A reference to each MedicationRequest resource in
+ * the Bundle must be provided", as `type` and a prescription-order-item-number `identifier`) and its
+ * release answers (examples/spec/dispensing/release/*-res.json) give that form. The prescriber's own
+ * targets (references within the order as sent) are not kept: EPS builds the released order anew.
+ */
+function withItemsSigned(entry: unknown[], itemIds: readonly string[]): unknown[] {
+  const target = itemIds.map((value) => ({ type: 'MedicationRequest', identifier: { system: SYSTEMS.orderItemNumber, value } }));
+  return entry.map((e) => (isObject(e) && isObject(e.resource) && e.resource.resourceType === 'Provenance' ? { ...e, resource: { ...e.resource, target } } : e));
 }
 
 /**
