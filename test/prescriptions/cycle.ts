@@ -11,6 +11,7 @@
 import { createPrivateKey, createSign, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { generateShortFormId } from '../../src/services/prescriptions/domain/prescription-id.js';
+import { JsonTemplate } from './json-template.js';
 
 type Json = Record<string, any>;
 
@@ -29,7 +30,22 @@ export const DISPENSING = '/fhir-dispensing/FHIR/R4';
 
 export interface EpsOrganisations { prescriber: string; pharmacy: string }
 
-/** Builds each cycle's bodies from templates read once. */
+/** Where a cycle's fresh ids come from: random, unless a test wants them repeatable. */
+export interface IdSource { uuid(): string; shortFormId(prescriber: string): string }
+const RANDOM_IDS: IdSource = { uuid: randomUUID, shortFormId: (prescriber) => generateShortFormId(prescriber) };
+
+/** What is new in each prescription's order: its ids, and the patient. */
+export interface OrderIds { bundleId: string; shortFormId: string; longFormId: string; nhsNumber: string }
+const ORDER_SLOTS = ['bundleId', 'shortFormId', 'longFormId', 'nhsNumber'] as const;
+const SIGNED_ORDER_SLOTS = [...ORDER_SLOTS, 'when', 'data'] as const;
+
+/**
+ * Builds each cycle's bodies from templates read once: as objects (`newOrder`, `signedOrder`, …)
+ * or as the JSON text of those objects (`newOrderJson`, `signedOrderJson`, …), which the load
+ * client sends. The text comes from templates serialised once from the same builders (see
+ * json-template.ts): cloning and serialising 20–40 KB of example for every body was most of the
+ * load client's own CPU per prescription besides the signature.
+ */
 export class EpsCycle {
   private readonly order = example(`${ACUTE}1-Prepare-Request-200_OK.json`);
   private readonly provenance = example(`${ACUTE}1-Process-Request-Send-200_OK.json`).entry.find((e: Json) => e.resource.resourceType === 'Provenance') as Json;
@@ -39,15 +55,86 @@ export class EpsCycle {
   // Parsed once: signing with the PEM text parses it on every call, which took three quarters of a signature's CPU.
   private readonly key = createPrivateKey(benchPrescriberKey());
   private readonly certificate = benchPrescriberCertificate().replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  private readonly orderText: JsonTemplate<(typeof ORDER_SLOTS)[number]>;
+  private readonly signedOrderText: JsonTemplate<(typeof SIGNED_ORDER_SLOTS)[number]>;
+  private readonly releaseText: JsonTemplate<'shortFormId'>;
+  private readonly dispenseText: JsonTemplate<'bundleId' | 'shortFormId' | 'nhsNumber'>;
+  private readonly claimText: JsonTemplate<'shortFormId' | 'nhsNumber'>;
 
-  constructor(private readonly orgs: EpsOrganisations) {}
+  constructor(private readonly orgs: EpsOrganisations, private readonly ids: IdSource = RANDOM_IDS) {
+    this.orderText = JsonTemplate.of(ORDER_SLOTS, (order) => this.orderFor(order));
+    this.signedOrderText = JsonTemplate.of(SIGNED_ORDER_SLOTS, (signed) => this.withProvenance(this.orderFor(signed), signed.when, signed.data));
+    this.releaseText = JsonTemplate.of(['shortFormId'], ({ shortFormId }) => this.releaseBody(shortFormId));
+    this.dispenseText = JsonTemplate.of(['bundleId', 'shortFormId', 'nhsNumber'], ({ bundleId, shortFormId, nhsNumber }) => this.dispenseFor(bundleId, shortFormId, nhsNumber));
+    this.claimText = JsonTemplate.of(['shortFormId', 'nhsNumber'], ({ shortFormId, nhsNumber }) => this.claimBody(shortFormId, nhsNumber));
+  }
 
   /** A new prescription for this patient: the order to prepare and sign (without its Provenance). */
   newOrder(nhsNumber: string): { order: Json; shortFormId: string } {
+    const ids = this.freshOrder(nhsNumber);
+    return { order: this.orderFor(ids), shortFormId: ids.shortFormId };
+  }
+
+  /** `newOrder`'s order as JSON text, and its ids (for `signedOrderJson`). */
+  newOrderJson(nhsNumber: string): { json: string; order: OrderIds } {
+    const order = this.freshOrder(nhsNumber);
+    return { json: this.orderText.fill(order), order };
+  }
+
+  /** The order with its Provenance: an XML-DSig Signature over `$prepare`'s SignedInfo, by the bench prescriber's key. */
+  signedOrder(order: Json, prepared: Json): Json {
+    const { when, data } = this.signature(prepared);
+    return this.withProvenance(order, when, data);
+  }
+
+  /** `signedOrder` as JSON text, for the order `newOrderJson` made. */
+  signedOrderJson(order: OrderIds, prepared: Json): string {
+    return this.signedOrderText.fill({ ...order, ...this.signature(prepared) });
+  }
+
+  releaseBody(shortFormId: string): Json {
+    const body = structuredClone(this.releaseTemplate);
+    for (const p of body.parameter as Json[]) {
+      if (p.name === 'owner') p.resource.identifier[0].value = this.orgs.pharmacy;
+      if (p.name === 'group-identifier') p.valueIdentifier.value = shortFormId;
+    }
+    return body;
+  }
+
+  releaseJson(shortFormId: string): string {
+    return this.releaseText.fill({ shortFormId });
+  }
+
+  dispenseBody(shortFormId: string, nhsNumber: string): Json {
+    return this.dispenseFor(this.ids.uuid(), shortFormId, nhsNumber);
+  }
+
+  dispenseJson(shortFormId: string, nhsNumber: string): string {
+    return this.dispenseText.fill({ bundleId: this.ids.uuid(), shortFormId, nhsNumber });
+  }
+
+  claimBody(shortFormId: string, nhsNumber: string): Json {
+    const body = structuredClone(this.claimTemplate);
+    body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormId;
+    body.patient.identifier.value = nhsNumber;
+    for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = this.orgs.pharmacy;
+    body.extension = (body.extension as Json[]).filter((e) => !String(e.url).endsWith('replacementOf'));
+    return body;
+  }
+
+  claimJson(shortFormId: string, nhsNumber: string): string {
+    return this.claimText.fill({ shortFormId, nhsNumber });
+  }
+
+  private freshOrder(nhsNumber: string): OrderIds {
+    const shortFormId = this.ids.shortFormId(this.orgs.prescriber);
+    const longFormId = this.ids.uuid();
+    return { bundleId: this.ids.uuid(), shortFormId, longFormId, nhsNumber };
+  }
+
+  private orderFor({ bundleId, shortFormId, longFormId, nhsNumber }: OrderIds): Json {
     const order = structuredClone(this.order);
-    const shortFormId = generateShortFormId(this.orgs.prescriber);
-    const longFormId = randomUUID();
-    order.identifier.value = randomUUID();
+    order.identifier.value = bundleId;
     for (const { resource } of order.entry as Json[]) {
       if (resource.resourceType === 'MedicationRequest') {
         resource.groupIdentifier.value = shortFormId;
@@ -61,18 +148,21 @@ export class EpsCycle {
         resource.destination[0].receiver.identifier.value = this.orgs.pharmacy;
       }
     }
-    return { order, shortFormId };
+    return order;
   }
 
-  /** The order with its Provenance: an XML-DSig Signature over `$prepare`'s SignedInfo, by the bench prescriber's key. */
-  signedOrder(order: Json, prepared: Json): Json {
+  /** The Provenance's signing time and its Signature (base64): the bench prescriber's signature over `$prepare`'s SignedInfo. */
+  private signature(prepared: Json): { when: string; data: string } {
     const param = (name: string) => (prepared.parameter as Json[]).find((p) => p.name === name)!.valueString as string;
     const signedInfo = Buffer.from(param('digest'), 'base64').toString('utf8');
-    const when = param('timestamp');
     const value = createSign('RSA-SHA256').update(signedInfo).sign(this.key, 'base64');
     const inner = signedInfo.replace(' xmlns="http://www.w3.org/2000/09/xmldsig#"', '');
     const data = Buffer.from(`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">${inner}<SignatureValue>${value}</SignatureValue>`
       + `<KeyInfo><X509Data><X509Certificate>${this.certificate}</X509Certificate></X509Data></KeyInfo></Signature>`).toString('base64');
+    return { when: param('timestamp'), data };
+  }
+
+  private withProvenance(order: Json, when: string, data: string): Json {
     const provenance = structuredClone(this.provenance);
     provenance.resource.recorded = when;
     provenance.resource.signature[0].when = when;
@@ -80,18 +170,9 @@ export class EpsCycle {
     return { ...order, entry: [...order.entry, provenance] };
   }
 
-  releaseBody(shortFormId: string): Json {
-    const body = structuredClone(this.releaseTemplate);
-    for (const p of body.parameter as Json[]) {
-      if (p.name === 'owner') p.resource.identifier[0].value = this.orgs.pharmacy;
-      if (p.name === 'group-identifier') p.valueIdentifier.value = shortFormId;
-    }
-    return body;
-  }
-
-  dispenseBody(shortFormId: string, nhsNumber: string): Json {
+  private dispenseFor(bundleId: string, shortFormId: string, nhsNumber: string): Json {
     const body = structuredClone(this.dispenseTemplate);
-    body.identifier.value = randomUUID();
+    body.identifier.value = bundleId;
     for (const { resource } of body.entry as Json[]) {
       if (resource.resourceType === 'MessageHeader') {
         resource.sender.identifier.value = this.orgs.pharmacy;
@@ -105,15 +186,6 @@ export class EpsCycle {
         for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormId;
       }
     }
-    return body;
-  }
-
-  claimBody(shortFormId: string, nhsNumber: string): Json {
-    const body = structuredClone(this.claimTemplate);
-    body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormId;
-    body.patient.identifier.value = nhsNumber;
-    for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = this.orgs.pharmacy;
-    body.extension = (body.extension as Json[]).filter((e) => !String(e.url).endsWith('replacementOf'));
     return body;
   }
 }
