@@ -1,13 +1,14 @@
 /**
  * What one EPS prescription costs the load client's CPU outside the HTTP stack
- * (`node --import tsx bench/support/eps-client-cost.ts [prescriptions]`): no server, one core,
+ * (`node --expose-gc --import tsx bench/support/eps-client-cost.ts [prescriptions]`): no server, one core,
  * a few seconds. It does, part by part, what `mixed-client.ts` does for an `eps_cycle` between its
  * requests: build the five bodies, read `$prepare`'s answer, sign its SignedInfo with the bench
  * prescriber's key, and take in the other four answers (kept whole, not parsed, as the client does).
  *
  * CPU, not wall time (the machine is shared with the benches): user + system of this process,
  * garbage collection included, as the EPS bench charges the load client from /proc. Each part runs
- * in rounds; the figure is the median round's µs per prescription.
+ * in rounds; the figure is the median round's µs per prescription. With `--expose-gc`, each
+ * measurement starts from a collected heap.
  */
 import { createHash, createPrivateKey, createSign, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -54,18 +55,53 @@ const answers = [
 const eps = new EpsCycle(ORGS);
 const orders = patients.slice(0, 64).map((nhsNumber) => eps.newOrder(nhsNumber).order);
 let sink = 0;
-const keep = (text: string | Buffer) => { sink += text.length; };
+// A body is written to the socket as UTF-8 bytes: encoding it is part of sending it, whatever built it.
+const keep = (text: string | Buffer) => { sink += typeof text === 'string' ? Buffer.from(text).length : text.length; };
 
-/** One prescription's work, part by part, as the load client does it. */
-const parts: Record<string, (i: number) => void> = {
-  'order ($prepare body)': (i) => keep(JSON.stringify(eps.newOrder(patients[i % patients.length]!).order)),
-  'read $prepare answer': (i) => { sink += (JSON.parse(prepared[i % prepared.length]!) as { parameter: unknown[] }).parameter.length; },
-  'signed order (incl. RSA)': (i) => keep(JSON.stringify(eps.signedOrder(orders[i % orders.length]!, JSON.parse(prepared[i % prepared.length]!) as Record<string, unknown>))),
-  'release body': () => keep(JSON.stringify(eps.releaseBody('A1B2C3-Y90210-00000F'))),
-  'dispense body': (i) => keep(JSON.stringify(eps.dispenseBody('A1B2C3-Y90210-00000F', patients[i % patients.length]!))),
-  'claim body': (i) => keep(JSON.stringify(eps.claimBody('A1B2C3-Y90210-00000F', patients[i % patients.length]!))),
-  'take in 4 answers': () => { for (const chunks of answers) keep(Buffer.concat(chunks)); },
-  '5 request ids': () => { for (let r = 0; r < 5; r++) keep(randomUUID()); },
+const anyone = (i: number) => patients[i % patients.length]!;
+const preparedAt = (i: number) => JSON.parse(prepared[i % prepared.length]!) as Record<string, unknown>;
+const SHORT_FORM_ID = 'A1B2C3-Y90210-00000F';
+const ids = Array.from({ length: 64 }, (_, i) => eps.newOrderJson(anyone(i)).order);
+
+/**
+ * One prescription's work, part by part: as the load client did it (objects cloned from the
+ * examples, then JSON.stringify; every answer kept whole) and as it does it now (the bodies'
+ * JSON text from templates; only `$prepare`'s answer and a failure's kept, the others drained).
+ */
+const parts: Record<string, { objects: (i: number) => void; text: (i: number) => void }> = {
+  'order ($prepare body)': {
+    objects: (i) => keep(JSON.stringify(eps.newOrder(anyone(i)).order)),
+    text: (i) => keep(eps.newOrderJson(anyone(i)).json),
+  },
+  'read $prepare answer': {
+    objects: (i) => { sink += (preparedAt(i).parameter as unknown[]).length; },
+    text: (i) => { sink += (preparedAt(i).parameter as unknown[]).length; },
+  },
+  'signed order (incl. RSA)': {
+    objects: (i) => keep(JSON.stringify(eps.signedOrder(orders[i % orders.length]!, preparedAt(i)))),
+    text: (i) => keep(eps.signedOrderJson(ids[i % ids.length]!, preparedAt(i))),
+  },
+  'release body': {
+    objects: () => keep(JSON.stringify(eps.releaseBody(SHORT_FORM_ID))),
+    text: () => keep(eps.releaseJson(SHORT_FORM_ID)),
+  },
+  'dispense body': {
+    objects: (i) => keep(JSON.stringify(eps.dispenseBody(SHORT_FORM_ID, anyone(i)))),
+    text: (i) => keep(eps.dispenseJson(SHORT_FORM_ID, anyone(i))),
+  },
+  'claim body': {
+    objects: (i) => keep(JSON.stringify(eps.claimBody(SHORT_FORM_ID, anyone(i)))),
+    text: (i) => keep(eps.claimJson(SHORT_FORM_ID, anyone(i))),
+  },
+  // The socket's reads are made either way; what differs is joining them into one buffer to keep.
+  'take in 4 answers': {
+    objects: () => { for (const chunks of answers) keep(Buffer.concat(chunks)); },
+    text: () => { for (const chunks of answers) for (const chunk of chunks) sink += chunk.length; },
+  },
+  '5 request ids': {
+    objects: () => { for (let r = 0; r < 5; r++) keep(randomUUID()); },
+    text: () => { for (let r = 0; r < 5; r++) keep(randomUUID()); },
+  },
 };
 /** The floor within 'signed order': the prescriber's signature itself. */
 const key = createPrivateKey(readFileSync(new URL('../../test/prescriptions/fixtures/prescriber-key.pem', import.meta.url), 'utf8'));
@@ -80,6 +116,8 @@ function cpuMicros(): number {
 }
 
 function measure(work: (i: number) => void): number {
+  // What earlier measurements left to collect is not charged to this one (with --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
   for (let i = 0; i < Math.min(200, PRESCRIPTIONS); i++) work(i);
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -91,13 +129,20 @@ function measure(work: (i: number) => void): number {
   return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
 }
 
-const line = (name: string, us: number) => process.stdout.write(`${name.padEnd(34)} ${us.toFixed(1).padStart(8)} µs\n`);
-let total = 0;
-for (const [name, work] of Object.entries(parts)) {
-  const us = measure(work);
-  total += us;
-  line(name, us);
+const column = (us: number) => `${us.toFixed(1).padStart(9)} µs`;
+const line = (name: string, ...figures: number[]) => process.stdout.write(`${name.padEnd(30)}${figures.map(column).join('')}\n`);
+process.stdout.write(`${'CPU per prescription'.padEnd(30)}${'objects'.padStart(12)}${'text'.padStart(12)}\n`);
+let before = 0;
+let after = 0;
+for (const [name, { objects, text }] of Object.entries(parts)) {
+  const [was, now] = [measure(objects), measure(text)];
+  before += was;
+  after += now;
+  line(name, was, now);
 }
-line('per prescription (sum)', total);
+line('per prescription (sum of parts)', before, after);
+// All the parts in one loop: the garbage one part leaves is collected while another runs, so this is the figure to compare.
+const whole = (variant: 'objects' | 'text') => (i: number) => { for (const part of Object.values(parts)) part[variant](i); };
+line('per prescription (one loop)', measure(whole('objects')), measure(whole('text')));
 for (const [name, work] of Object.entries(floor)) line(name, measure(work));
 if (sink === 0) process.stdout.write('(nothing built)\n');
