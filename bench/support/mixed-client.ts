@@ -9,7 +9,7 @@
  * next operation by weight; a MESH cycle is four requests (send, list, download, acknowledge) by one
  * worker on its own sender and recipient mailboxes. Every request's latency is kept by type.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { populationBatches } from '../../src/services/demographics/population/population.js';
@@ -18,6 +18,7 @@ import { buildMeshAuthorization } from '../../src/services/messaging/auth/nhsmes
 import type { Patient } from '../../src/services/demographics/fhir-types.js';
 import { syntheticPointer } from '../../src/services/record-locator/synthetic.js';
 import { BenchTokens, type BenchIdentity } from './bench-identity.js';
+import { httpCall, type Reply } from './http-call.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from '../../test/prescriptions/cycle.js';
 
 export const REQUEST_TYPES = ['pds_read', 'pds_search_exact', 'pds_search_fuzzy', 'pds_update', 'mesh_send', 'mesh_list', 'mesh_download', 'mesh_ack', 'nrl_search', 'nrl_create',
@@ -67,8 +68,6 @@ const V2 = 'application/vnd.mesh.v2+json';
 const SAMPLE = 20_000;
 const PAYLOAD = Buffer.alloc(1024, 'm');
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -106,17 +105,9 @@ class Client {
     this.toAcknowledge = Array.from({ length: config.workers }, () => []);
   }
 
-  private call(method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = request(`${this.config.url}${path}`, { method, agent: this.agent, headers }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => parts.push(part));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  /** One request; `drain`: see httpCall. */
+  private call(method: string, path: string, headers: Record<string, string>, body?: Buffer | string, drain?: number): Promise<Reply> {
+    return httpCall(this.agent, `${this.config.url}${path}`, method, headers, body, drain);
   }
 
   /** As a clinician (user-restricted): PDS, and NRL consumers. */
@@ -131,19 +122,22 @@ class Client {
     return this.call(method, path, { authorization: `Bearer ${this.tokens.app}`, 'x-request-id': randomUUID(), ...extra }, body);
   }
 
-  /** As the clinician prescribing (user-restricted: EPS wants the selected role in NHSD-Session-URID). */
-  private prescriber(path: string, body: unknown) {
+  /**
+   * As the clinician prescribing (user-restricted: EPS wants the selected role in NHSD-Session-URID).
+   * `json`: the body as JSON text (EpsCycle's `…Json` builders); `drain`: see httpCall.
+   */
+  private prescriber(path: string, json: string, drain?: number) {
     this.tokens.keepFresh();
     return this.call('POST', `${PRESCRIBING}${path}`, {
       authorization: `Bearer ${this.tokens.clinician}`, 'x-request-id': randomUUID(), 'nhsd-session-urid': this.config.identity.clinician.roleProfileId,
       'content-type': 'application/fhir+json',
-    }, JSON.stringify(body));
+    }, json, drain);
   }
 
   /** As the pharmacy's dispensing system (application-restricted). */
-  private dispenser(path: string, body: unknown) {
+  private dispenser(path: string, json: string, drain?: number) {
     this.tokens.keepFresh();
-    return this.call('POST', `${DISPENSING}${path}`, { authorization: `Bearer ${this.tokens.pharmacy}`, 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' }, JSON.stringify(body));
+    return this.call('POST', `${DISPENSING}${path}`, { authorization: `Bearer ${this.tokens.pharmacy}`, 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' }, json, drain);
   }
 
   private anyone(): string {
@@ -273,15 +267,17 @@ class Client {
         }
         case 'eps_cycle': {
           // One prescription from the prescriber's $prepare to the pharmacy's claim; a failed step ends the cycle.
+          // Only $prepare's answer is read (its SignedInfo and timestamp); the others' 200s are drained.
           const nhsNumber = this.anyone();
-          const { order, shortFormId } = this.eps.newOrder(nhsNumber);
-          const prepared = await timed('eps_prepare', [200], () => this.prescriber('/$prepare', order));
+          const { json, order } = this.eps.newOrderJson(nhsNumber);
+          const { shortFormId } = order;
+          const prepared = await timed('eps_prepare', [200], () => this.prescriber('/$prepare', json));
           if (!prepared) return true;
-          const signed = this.eps.signedOrder(order, JSON.parse(prepared.body.toString()) as Record<string, unknown>);
-          if (!await timed('eps_order', [200], () => this.prescriber('/$process-message', signed))) return true;
-          if (!await timed('eps_release', [200], () => this.dispenser('/Task/$release', this.eps.releaseBody(shortFormId)))) return true;
-          if (!await timed('eps_dispense', [200], () => this.dispenser('/$process-message', this.eps.dispenseBody(shortFormId, nhsNumber)))) return true;
-          if (await timed('eps_claim', [200], () => this.dispenser('/Claim', this.eps.claimBody(shortFormId, nhsNumber)))) prescriptions += 1;
+          const signed = this.eps.signedOrderJson(order, JSON.parse(prepared.body.toString()) as Record<string, unknown>);
+          if (!await timed('eps_order', [200], () => this.prescriber('/$process-message', signed, 200))) return true;
+          if (!await timed('eps_release', [200], () => this.dispenser('/Task/$release', this.eps.releaseJson(shortFormId), 200))) return true;
+          if (!await timed('eps_dispense', [200], () => this.dispenser('/$process-message', this.eps.dispenseJson(shortFormId, nhsNumber), 200))) return true;
+          if (await timed('eps_claim', [200], () => this.dispenser('/Claim', this.eps.claimJson(shortFormId, nhsNumber), 200))) prescriptions += 1;
           return true;
         }
         // An EPS call needs the ones before it in its prescription's cycle: only ever run as 'eps_cycle'.
