@@ -1,9 +1,13 @@
 /**
- * What one EPS prescription costs the load client's CPU outside the HTTP stack
- * (`node --expose-gc --import tsx bench/support/eps-client-cost.ts [prescriptions]`): no server, one core,
- * a few seconds. It does, part by part, what `mixed-client.ts` does for an `eps_cycle` between its
+ * What one EPS prescription costs the load client's CPU
+ * (`node --expose-gc --import tsx bench/support/eps-client-cost.ts [prescriptions]`): no server, one
+ * core, a few seconds. Part by part, what `mixed-client.ts` does for an `eps_cycle` between its
  * requests: build the five bodies, read `$prepare`'s answer, sign its SignedInfo with the bench
- * prescriber's key, and take in the other four answers (kept whole, not parsed, as the client does).
+ * prescriber's key, take in the other four answers; then the whole cycle through the client's HTTP
+ * call (node:http) on stand-in connections that answer at once (canned-agent.ts: no kernel, so its
+ * send and receive are not counted). Each as the client did it (objects cloned from the examples
+ * and stringified, every answer kept) and as it does it now (JSON text templates, answers it does
+ * not read drained).
  *
  * CPU, not wall time (the machine is shared with the benches): user + system of this process,
  * garbage collection included, as the EPS bench charges the load client from /proc. Each part runs
@@ -15,15 +19,20 @@ import { readFileSync } from 'node:fs';
 import { signedInfo } from '../../src/services/prescriptions/domain/digest.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/population/nhs-numbers.js';
 import { EpsCycle } from '../../test/prescriptions/cycle.js';
+import { httpCall } from './http-call.js';
+import { CannedAgent, cannedAnswer } from './canned-agent.js';
 
 const PRESCRIPTIONS = Number(process.argv[2] ?? 2000);
 const ROUNDS = 7;
 const ORGS = { prescriber: 'Y90210', pharmacy: 'FY902' };
 const EXAMPLES = new URL('../../spec/nhs/eps/examples/', import.meta.url);
 
-/** A spec example's answer as the server writes it (compact JSON), delivered in socket-sized reads. */
-function answerChunks(path: string): Buffer[] {
-  const text = Buffer.from(JSON.stringify(JSON.parse(readFileSync(new URL(path, EXAMPLES), 'utf8'))));
+/** A spec example's answer as the server writes it (compact JSON). */
+const exampleAnswer = (path: string) => JSON.stringify(JSON.parse(readFileSync(new URL(path, EXAMPLES), 'utf8')));
+
+/** An answer delivered in socket-sized reads. */
+function answerChunks(answer: string): Buffer[] {
+  const text = Buffer.from(answer);
   const chunks: Buffer[] = [];
   for (let at = 0; at < text.length; at += 16_384) chunks.push(text.subarray(at, at + 16_384));
   return chunks;
@@ -45,12 +54,14 @@ function preparedAnswer(): string {
 const numbers = new SyntheticNhsNumbers();
 const patients = Array.from({ length: 1000 }, () => numbers.next());
 const prepared = Array.from({ length: 64 }, preparedAnswer);
-const answers = [
-  answerChunks('primary-care/acute/nominated-pharmacy/medical-prescriber/1-Process-Response-Send-200_OK.json'),
-  answerChunks('spec/dispensing/release/acute-primary-example-res.json'),
-  answerChunks('spec/dispensing/dispense-notification/acute-primary-example-res.json'),
-  answerChunks('spec/dispensing/claim/acute-primary-example-res.json'),
+/** The answers to the order, the release, the dispense notification and the claim. */
+const answerTexts = [
+  exampleAnswer('primary-care/acute/nominated-pharmacy/medical-prescriber/1-Process-Response-Send-200_OK.json'),
+  exampleAnswer('spec/dispensing/release/acute-primary-example-res.json'),
+  exampleAnswer('spec/dispensing/dispense-notification/acute-primary-example-res.json'),
+  exampleAnswer('spec/dispensing/claim/acute-primary-example-res.json'),
 ];
+const answers = answerTexts.map(answerChunks);
 
 const eps = new EpsCycle(ORGS);
 const orders = patients.slice(0, 64).map((nhsNumber) => eps.newOrder(nhsNumber).order);
@@ -103,6 +114,44 @@ const parts: Record<string, { objects: (i: number) => void; text: (i: number) =>
     text: () => { for (let r = 0; r < 5; r++) keep(randomUUID()); },
   },
 };
+/**
+ * The whole cycle as the load client runs it, through its HTTP call (node:http) on connections that
+ * answer at once with the server's answers (canned-agent.ts): the parts above and the HTTP work,
+ * less the kernel's. As it was (each body stringified from objects, every answer kept) and as it is.
+ */
+const agent = new CannedAgent();
+const TOKEN = 'e'.repeat(1000); // about an access token's length
+const preparedAnswers = prepared.map((text) => cannedAnswer(200, text));
+const [orderAnswer, releaseAnswer, dispenseAnswer, claimAnswer] = answerTexts.map((text) => cannedAnswer(200, text)) as [Buffer, Buffer, Buffer, Buffer];
+async function post(path: string, body: string, answer: Buffer, drain?: number, prescriber = false) {
+  agent.answer = answer;
+  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}`, 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' };
+  if (prescriber) headers['nhsd-session-urid'] = '555900000101';
+  const reply = await httpCall(agent, `http://127.0.0.1:3000${path}`, 'POST', headers, body, drain);
+  if (reply.status !== 200) throw new Error(`${path}: ${reply.status}`);
+  return reply;
+}
+const cycle = {
+  objects: async (i: number) => {
+    const nhsNumber = anyone(i);
+    const { order, shortFormId } = eps.newOrder(nhsNumber);
+    const answer = await post('/$prepare', JSON.stringify(order), preparedAnswers[i % preparedAnswers.length]!, undefined, true);
+    await post('/$process-message', JSON.stringify(eps.signedOrder(order, JSON.parse(answer.body.toString()) as Record<string, unknown>)), orderAnswer, undefined, true);
+    await post('/Task/$release', JSON.stringify(eps.releaseBody(shortFormId)), releaseAnswer);
+    await post('/$process-message', JSON.stringify(eps.dispenseBody(shortFormId, nhsNumber)), dispenseAnswer);
+    await post('/Claim', JSON.stringify(eps.claimBody(shortFormId, nhsNumber)), claimAnswer);
+  },
+  text: async (i: number) => {
+    const nhsNumber = anyone(i);
+    const { json, order } = eps.newOrderJson(nhsNumber);
+    const answer = await post('/$prepare', json, preparedAnswers[i % preparedAnswers.length]!, undefined, true);
+    await post('/$process-message', eps.signedOrderJson(order, JSON.parse(answer.body.toString()) as Record<string, unknown>), orderAnswer, 200, true);
+    await post('/Task/$release', eps.releaseJson(order.shortFormId), releaseAnswer, 200);
+    await post('/$process-message', eps.dispenseJson(order.shortFormId, nhsNumber), dispenseAnswer, 200);
+    await post('/Claim', eps.claimJson(order.shortFormId, nhsNumber), claimAnswer, 200);
+  },
+};
+
 /** The floor within 'signed order': the prescriber's signature itself. */
 const key = createPrivateKey(readFileSync(new URL('../../test/prescriptions/fixtures/prescriber-key.pem', import.meta.url), 'utf8'));
 const signedInfos = prepared.map((text) => Buffer.from((JSON.parse(text) as { parameter: Array<{ valueString: string }> }).parameter[0]!.valueString, 'base64').toString('utf8'));
@@ -115,15 +164,15 @@ function cpuMicros(): number {
   return user + system;
 }
 
-function measure(work: (i: number) => void): number {
+async function measure(work: (i: number) => void | Promise<void>): Promise<number> {
   // What earlier measurements left to collect is not charged to this one (with --expose-gc).
   (globalThis as { gc?: () => void }).gc?.();
-  for (let i = 0; i < Math.min(200, PRESCRIPTIONS); i++) work(i);
+  for (let i = 0; i < Math.min(200, PRESCRIPTIONS); i++) await work(i);
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const n = Math.ceil(PRESCRIPTIONS / ROUNDS);
     const started = cpuMicros();
-    for (let i = 0; i < n; i++) work(i);
+    for (let i = 0; i < n; i++) await work(i);
     rounds.push((cpuMicros() - started) / n);
   }
   return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
@@ -135,7 +184,7 @@ process.stdout.write(`${'CPU per prescription'.padEnd(30)}${'objects'.padStart(1
 let before = 0;
 let after = 0;
 for (const [name, { objects, text }] of Object.entries(parts)) {
-  const [was, now] = [measure(objects), measure(text)];
+  const [was, now] = [await measure(objects), await measure(text)];
   before += was;
   after += now;
   line(name, was, now);
@@ -143,6 +192,7 @@ for (const [name, { objects, text }] of Object.entries(parts)) {
 line('per prescription (sum of parts)', before, after);
 // All the parts in one loop: the garbage one part leaves is collected while another runs, so this is the figure to compare.
 const whole = (variant: 'objects' | 'text') => (i: number) => { for (const part of Object.values(parts)) part[variant](i); };
-line('per prescription (one loop)', measure(whole('objects')), measure(whole('text')));
-for (const [name, work] of Object.entries(floor)) line(name, measure(work));
+line('per prescription (one loop)', await measure(whole('objects')), await measure(whole('text')));
+line('the cycle through node:http', await measure(cycle.objects), await measure(cycle.text));
+for (const [name, work] of Object.entries(floor)) line(name, await measure(work));
 if (sink === 0) process.stdout.write('(nothing built)\n');
