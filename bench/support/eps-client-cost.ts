@@ -11,8 +11,8 @@
  *
  * CPU, not wall time (the machine is shared with the benches): user + system of this process,
  * garbage collection included, as the EPS bench charges the load client from /proc. Each part runs
- * in rounds; the figure is the median round's µs per prescription. With `--expose-gc`, each
- * measurement starts from a collected heap.
+ * in rounds, the old way's and the new way's in turn; the figure is the median round's µs per
+ * prescription. With `--expose-gc`, each comparison starts from a collected heap.
  */
 import { createHash, createPrivateKey, createSign, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { httpCall } from './http-call.js';
 import { CannedAgent, cannedAnswer } from './canned-agent.js';
 
 const PRESCRIPTIONS = Number(process.argv[2] ?? 2000);
-const ROUNDS = 7;
+const ROUNDS = 9;
 const ORGS = { prescriber: 'Y90210', pharmacy: 'FY902' };
 const EXAMPLES = new URL('../../spec/nhs/eps/examples/', import.meta.url);
 
@@ -164,18 +164,27 @@ function cpuMicros(): number {
   return user + system;
 }
 
-async function measure(work: (i: number) => void | Promise<void>): Promise<number> {
-  // What earlier measurements left to collect is not charged to this one (with --expose-gc).
+type Work = (i: number) => void | Promise<void>;
+const median = (values: number[]) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+
+/**
+ * Median µs per prescription of each way of doing the same work, their rounds taken in turn so
+ * that the machine's other load weighs on each alike.
+ */
+async function measure(...ways: Work[]): Promise<number[]> {
+  const rounds: number[][] = ways.map(() => []);
+  const n = Math.ceil(PRESCRIPTIONS / ROUNDS);
+  // What earlier measurements left to collect is not charged to these (with --expose-gc).
   (globalThis as { gc?: () => void }).gc?.();
-  for (let i = 0; i < Math.min(200, PRESCRIPTIONS); i++) await work(i);
-  const rounds: number[] = [];
+  for (const work of ways) for (let i = 0; i < Math.min(200, n); i++) await work(i);
   for (let r = 0; r < ROUNDS; r++) {
-    const n = Math.ceil(PRESCRIPTIONS / ROUNDS);
-    const started = cpuMicros();
-    for (let i = 0; i < n; i++) await work(i);
-    rounds.push((cpuMicros() - started) / n);
+    for (const [w, work] of ways.entries()) {
+      const started = cpuMicros();
+      for (let i = 0; i < n; i++) await work(i);
+      rounds[w]!.push((cpuMicros() - started) / n);
+    }
   }
-  return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+  return rounds.map(median);
 }
 
 const column = (us: number) => `${us.toFixed(1).padStart(9)} µs`;
@@ -184,7 +193,7 @@ process.stdout.write(`${'CPU per prescription'.padEnd(30)}${'objects'.padStart(1
 let before = 0;
 let after = 0;
 for (const [name, { objects, text }] of Object.entries(parts)) {
-  const [was, now] = [await measure(objects), await measure(text)];
+  const [was, now] = await measure(objects, text) as [number, number];
   before += was;
   after += now;
   line(name, was, now);
@@ -192,7 +201,7 @@ for (const [name, { objects, text }] of Object.entries(parts)) {
 line('per prescription (sum of parts)', before, after);
 // All the parts in one loop: the garbage one part leaves is collected while another runs, so this is the figure to compare.
 const whole = (variant: 'objects' | 'text') => (i: number) => { for (const part of Object.values(parts)) part[variant](i); };
-line('per prescription (one loop)', await measure(whole('objects')), await measure(whole('text')));
-line('the cycle through node:http', await measure(cycle.objects), await measure(cycle.text));
-for (const [name, work] of Object.entries(floor)) line(name, await measure(work));
+line('per prescription (one loop)', ...await measure(whole('objects'), whole('text')));
+line('the cycle through node:http', ...await measure(cycle.objects, cycle.text));
+for (const [name, work] of Object.entries(floor)) line(name, ...await measure(work));
 if (sink === 0) process.stdout.write('(nothing built)\n');
