@@ -43,8 +43,9 @@ const SIGNED_ORDER_SLOTS = [...ORDER_SLOTS, 'when', 'data'] as const;
  * Builds each cycle's bodies from templates read once: as objects (`newOrder`, `signedOrder`, …)
  * or as the JSON text of those objects (`newOrderJson`, `signedOrderJson`, …), which the load
  * client sends. The text comes from templates serialised once from the same builders (see
- * json-template.ts): cloning and serialising 20–40 KB of example for every body was most of the
- * load client's own CPU per prescription besides the signature.
+ * json-template.ts): cloning and serialising 20–40 KB of example for every body cost the load
+ * client about twice the signature's CPU per prescription (bench/support/eps-client-cost.ts), CPU
+ * the server under test shares.
  */
 export class EpsCycle {
   private readonly order = example(`${ACUTE}1-Prepare-Request-200_OK.json`);
