@@ -106,18 +106,23 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
           if (!searched.has(nhsNumber)) return nhsNumber;
         }
       };
+      // The pointers are made before the run, as the token bench signs its assertions before its
+      // run: building one cost the load client about half as much again as the bare-insert
+      // ceiling's whole request, CPU the server and PostgreSQL share on this machine. Enough for
+      // 6,000 creates/s; past that they are sent again (another pointer of the same patient).
+      log('nrl: producer create (making the pointers first)');
+      const bodies = Array.from({ length: options.seconds * 6_000 }, (_, n) => {
+        const pointer = syntheticPointer(createFor(), 1000 + n, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
+        delete pointer.id;
+        return JSON.stringify(pointer);
+      });
       let n = 0;
-      log('nrl: producer create');
       const createRun = await withCpu(() => runLoad({
         url: server.url, connections: options.connections, seconds: options.seconds, headers, expectStatus: 201,
-        next: () => {
-          const pointer = syntheticPointer(createFor(), 1000 + n++, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
-          delete pointer.id;
-          return {
-            method: 'POST', path: '/record-locator/producer/FHIR/R4/DocumentReference', body: JSON.stringify(pointer),
-            headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
-          };
-        },
+        next: () => ({
+          method: 'POST', path: '/record-locator/producer/FHIR/R4/DocumentReference', body: bodies[n++ % bodies.length],
+          headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
+        }),
       }), 'create');
       const creates = createRun.figures;
       const searchShare = searches.rps / ceilings.pkRead.rps;
