@@ -113,12 +113,14 @@ interface Announced { row: PointerRow; event: { type: string; source: string; pa
  * New pointers and their outbox events, many requests' in one statement (one round trip, one
  * implicit transaction): each pointer is written with its event or, when its id exists, neither.
  */
+const INSERT_ANNOUNCED = `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }])},
+       announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
+       SELECT id FROM inserted`;
+
 const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items) => {
   const { rows } = await db.query<{ id: string }>({
     name: 'nrl-insert-announced',
-    text: `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }])},
-       announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
-       SELECT id FROM inserted`,
+    text: INSERT_ANNOUNCED,
     values: [JSON.stringify(items.map((a) => ({ ...givenOf(a.row), et: a.event.type, es: a.event.source, ep: a.event.payload })))],
   });
   const written = new Set(rows.map((r) => r.id));
