@@ -139,6 +139,9 @@ describe('EPS dispensing API', () => {
     return tracked.body.entry[0].resource;
   };
   const statusOf = async (order: Json) => (await trackedTask(order)).businessStatus.coding[0].code;
+  /** The events of the prescription's status history, as tracking gives them. */
+  const historyOf = async (order: Json) => (await trackedTask(order)).extension
+    .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
   /** Each item's dispense status code (medicationdispense-type) as tracking shows it, in the order's item order. */
   const itemCodesOf = async (order: Json) => {
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
@@ -160,6 +163,17 @@ describe('EPS dispensing API', () => {
   const success = (r: { status: number; body: Json }) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(withoutMeta(r.body), withoutMeta(example('spec/dispensing/claim/acute-primary-example-res.json')));
+  };
+
+  /** A prescription released to FA565, then dispensed in two notifications (partial, then complete), each kept as sent. */
+  const dispensedInTwo = async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const partial = notification(order, 'FA565', '0003');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), partial));
+    const complete = notification(order, 'FA565', '0006');
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), complete));
+    return { order, partial, complete };
   };
 
   it('releases one prescription by its short-form id: 200 Parameters with the signed order in passedPrescriptions', async () => {
@@ -328,18 +342,12 @@ describe('EPS dispensing API', () => {
     assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     const byOther = await dispense(order, 'VNE51', '0006');
     assert.equal(byOther.body.issue[0].details.coding[0].code, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
-    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
-      .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
+    const history = await historyOf(order);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
   });
 
   it('an amendment naming another dispense notification or claim than the one on record is DISPENSE_AMEND_IDENTIFIER_MISMATCH and changes nothing', async () => {
-    const order = await newPrescription();
-    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
-    const partial = notification(order, 'FA565', '0003');
-    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), partial));
-    const complete = notification(order, 'FA565', '0006');
-    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), complete));
+    const { order, partial, complete } = await dispensedInTwo();
     const mismatch = (diagnostics: string) => [{
       severity: 'error', code: 'business-rule', diagnostics,
       details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Replacement target does not match existing claim reference on record.' }] },
@@ -366,18 +374,12 @@ describe('EPS dispensing API', () => {
     // The amendment is now the claim on record: the claim it replaced is not.
     assert.deepEqual((await claim(order, 'FA565', claimed)).body.issue, mismatch('Replacement target does not match existing claim reference on record.'));
     success(await claim(order, 'FA565', true));
-    const history = (await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp)).body.entry[0].resource.extension
-      .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
+    const history = await historyOf(order);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'dispense-amended', 'dispense-amended', 'claimed', 'claim-amended', 'claim-amended']);
   });
 
   it('a withdrawal whose focus is not the last dispense notification is DISPENSE_AMEND_IDENTIFIER_MISMATCH and changes nothing; one without a focus is MISSING_VALUE', async () => {
-    const order = await newPrescription();
-    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
-    const partial = notification(order, 'FA565', '0003');
-    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), partial));
-    const complete = notification(order, 'FA565', '0006');
-    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), complete));
+    const { order, partial, complete } = await dispensedInTwo();
     const withdraw = async (focus: unknown) => {
       const body = taskBody('withdraw', order, 'FA565');
       if (focus === undefined) delete body.focus; else body.focus = focus;
@@ -409,8 +411,7 @@ describe('EPS dispensing API', () => {
     assert.equal((await withdraw(naming(complete.identifier.value))).body.issue[0].details.coding[0].code, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH');
     success(await withdraw(naming(partial.identifier.value)));
     assert.equal(await statusOf(order), '0002');
-    const history = (await trackedTask(order)).extension
-      .filter((e: Json) => e.url.endsWith('PrescriptionStatusHistory')).map((e: Json) => e.extension.find((x: Json) => x.url === 'event').valueString);
+    const history = await historyOf(order);
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'withdrawn']);
   });
 
