@@ -4,8 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import {
-  ACUTE, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json,
+  ACUTE, EXAMPLE_PRESCRIBER, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json,
 } from './support.js';
+import { directoryApi } from '../../src/services/directory/api.js';
 
 /** EPS prescribing over HTTP on PostgreSQL, as a deployment (demo data, no sandbox): prepare, sign, send, cancel. */
 describe('EPS prescribing API', () => {
@@ -120,6 +121,23 @@ describe('EPS prescribing API', () => {
     assert.deepEqual(code(await processMessage(withProvenance(order, good, '2020-01-01T00:00:00+00:00'))),
       ['FAILURE_TO_PROCESS_MESSAGE', "Invalid digital signature: the signature's SignedInfo does not match the prescription (digest or timestamp differ)"]);
     assert.equal((await processMessage(withProvenance(order, good, timestamp))).status, 200);
+  });
+
+  it('a certificate registered for the prescriber after their orders were verified is trusted at once (the service remembers certificates it read)', async () => {
+    const signedBy = async (key: string, cert: string) => {
+      const order = freshOrder();
+      const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order);
+      const [digest, timestamp] = prepared.body.parameter.map((p: Json) => p.valueString);
+      return processMessage(withProvenance(order, xmlSignature(Buffer.from(digest, 'base64').toString(), fixture(key), fixture(cert)), timestamp));
+    };
+    assert.equal((await signedBy('prescriber-key.pem', 'prescriber-cert.pem')).status, 200);
+    const before = await signedBy('rogue-key.pem', 'rogue-cert.pem');
+    assert.equal(before.body.issue[0].diagnostics, 'Invalid digital signature: the signing certificate is not registered for the prescriber nor issued by a trusted CA');
+    // The prescriber's new certificate (here the one the test calls rogue: nothing after this test signs with it).
+    await directoryApi(spine.ctx.db).registerSigningCertificate(EXAMPLE_PRESCRIBER, fixture('rogue-cert.pem'));
+    const after = await signedBy('rogue-key.pem', 'rogue-cert.pem');
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal((await signedBy('prescriber-key.pem', 'prescriber-cert.pem')).status, 200, 'the first certificate still stands');
   });
 
   it('answers the error examples as they are written: invalid checksum, invalid intent, mixed course of therapy', async () => {

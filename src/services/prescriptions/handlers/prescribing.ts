@@ -1,3 +1,5 @@
+import { asNoCaller } from '../../../platform/db/faults.js';
+import type { Queryable } from '../../../platform/db/pool.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { demographicsApi } from '../../demographics/api.js';
@@ -57,12 +59,39 @@ async function checkSignature(ctx: PlatformContext, message: PrescriptionMessage
   if (!signature) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, 'Provenance.signature.data is not an XML-DSig Signature', 'Bundle.entry.resource.ofType(Provenance).signature.data');
   const when = message.signature?.when;
   if (!when || Number.isNaN(Date.parse(when))) throw epsError(EPS_ERRORS.MISSING_VALUE, "Provenance.signature.when (the $prepare timestamp) is missing", 'Bundle.entry.resource.ofType(Provenance).signature.when');
-  const registered = message.author ? await directoryApi(ctx.db).signingCertificates([message.author, '*']) : await directoryApi(ctx.db).signingCertificates(['*']);
-  const problem = verifyPrescriptionSignature(signature, signedInfoFor(message.entries, when), new Date(when), {
+  const subjects = message.author ? [message.author, '*'] : ['*'];
+  const expected = signedInfoFor(message.entries, when);
+  const verify = (registered: ReadonlyArray<{ subject: string; pem: string }>) => verifyPrescriptionSignature(signature, expected, new Date(when), {
     prescriber: registered.filter((c) => c.subject !== '*').map((c) => c.pem),
     authorities: registered.filter((c) => c.subject === '*').map((c) => c.pem),
   });
+  let problem = verify(await knownCertificates(ctx.db, subjects));
+  // Registered since they were remembered: the directory is asked again before a refusal.
+  if (problem === 'certificate-not-trusted') problem = verify(await directoryApi(ctx.db).signingCertificates(subjects));
   if (problem) throw epsError(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, `Invalid digital signature: ${SIGNATURE_PROBLEMS[problem]}`, 'Bundle.entry.resource.ofType(Provenance).signature');
+}
+
+/**
+ * The certificates registered for a prescriber and the trusted CAs, remembered for a minute: every
+ * order needs them, and its look-up cost a round trip and a plan. The directory only ever adds a
+ * certificate (none is removed or revoked), so what is remembered still stands; one registered
+ * since is found by asking again when a signature's certificate is not among those remembered.
+ * A look-up several orders await runs as none of them (`asNoCaller`); a failed one is forgotten.
+ */
+const CERTIFICATES_KEPT_MS = 60_000;
+type Certificates = Promise<Array<{ subject: string; pem: string }>>;
+const certificatesKeptOn = new WeakMap<Queryable, Map<string, { at: number; certificates: Certificates }>>();
+function knownCertificates(db: Queryable, subjects: string[]): Certificates {
+  let certificatesKept = certificatesKeptOn.get(db);
+  if (!certificatesKept) certificatesKeptOn.set(db, certificatesKept = new Map());
+  const key = subjects.join('\n');
+  const kept = certificatesKept.get(key);
+  if (kept && Date.now() - kept.at < CERTIFICATES_KEPT_MS) return kept.certificates;
+  if (certificatesKept.size >= 10_000) certificatesKept.clear();
+  const certificates = asNoCaller(() => directoryApi(db).signingCertificates(subjects));
+  certificatesKept.set(key, { at: Date.now(), certificates });
+  certificates.catch(() => certificatesKept.delete(key));
+  return certificates;
 }
 
 /** The day the prescriber signed the order (its signature's time, London; never after the day it arrived), else the day it arrived. */
