@@ -1,5 +1,8 @@
 import { addDays, londonDate, londonMidnight } from './london-time.js';
 import { DONE, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
+import {
+  CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
+} from './amendment-targets.js';
 
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
@@ -212,39 +215,6 @@ const refuse = (refusal: TransitionRefusal, diagnostics: string, expression?: st
 function unknownItem(state: PrescriptionState, named: readonly string[], expression: string): Transition | undefined {
   const unknown = named.find((id) => !Object.hasOwn(state.items, id));
   return unknown === undefined ? undefined : refuse('ITEM_NOT_FOUND', `The prescription has no item ${unknown}.`, expression);
-}
-
-/**
- * The spec's DISPENSE_AMEND_IDENTIFIER_MISMATCH (fhir-dispensing.yaml "Dispensing Errors", `/Claim`):
- * a claim amendment's replacementOf must name the claim on record. The spec's dispense notification
- * amendment references "the identifier of the previous dispense notification" and "only the most
- * recent dispense notification can be amended": Spine answers that with the same code (its error
- * 0021, "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"), so a
- * notification amendment naming another is refused alike, its diagnostics naming what it missed.
- * So is a withdrawal whose Task.focus names another than the last notification in force, as NHS
- * England's implementation answers it (the spec has no error for it, and no diagnostics: ours).
- */
-const CLAIM_AMEND_MISMATCH = 'Replacement target does not match existing claim reference on record.';
-const DISPENSE_AMEND_MISMATCH = 'Replacement target does not match the last dispense notification on record.';
-const WITHDRAW_MISMATCH = 'Withdrawal target does not match the last dispense notification on record.';
-
-/** The identifiers of each notification in force; none known (`[]`) for those of a row written before they were kept. */
-const notificationIdsInForce = (state: PrescriptionState): Array<readonly string[]> =>
-  Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispenseNotificationIds?.[i] ?? []);
-
-/** Whether `named` is the last notification in force (any, when its identifiers were not kept or nothing is named). */
-function namesLastNotification(state: PrescriptionState, named: string | undefined): boolean {
-  const last = notificationIdsInForce(state)[state.dispenseNotifications - 1] ?? [];
-  return last.length === 0 || named === undefined || last.includes(named);
-}
-
-/** Whether an amendment names the claim on record (any, when none is: a claim without an identifier, or a row written before they were kept). */
-const amendsClaimOnRecord = (onRecord: string | undefined, event: { replaces?: string }) =>
-  onRecord === undefined || event.replaces === undefined || event.replaces === onRecord;
-/** A claim's record with the identifier of the claim (or amendment) now in force. */
-function withClaimIdentifier<T extends { claimIdentifier?: string }>(record: T, identifier: string | undefined): T {
-  const { claimIdentifier: _previous, ...rest } = record;
-  return (identifier === undefined ? rest : { ...rest, claimIdentifier: identifier }) as T;
 }
 
 const invalid = (state: PrescriptionState, what: string) =>
