@@ -46,7 +46,7 @@ describe('NRL producer API', () => {
     }), { numRuns: 40 });
   });
 
-  it('creates a pointer: 201 RESOURCE_CREATED, relative Location, id {ODS}-{uuid}, stored with date and lastUpdated', async () => {
+  it('creates a pointer: 201 RESOURCE_CREATED, relative Location, id {ODS}-{uuid} (version 7, time-ordered), stored with date and lastUpdated', async () => {
     const nhsNumber = nextNhsNumber();
     const response = await create(pointerBody('ANGY1', nhsNumber));
     assert.equal(response.status, 201, JSON.stringify(response.body));
@@ -56,8 +56,11 @@ describe('NRL producer API', () => {
       details: { coding: [{ system: RESPONSE_SYSTEM, code: 'RESOURCE_CREATED', display: 'Resource created' }] },
       diagnostics: 'The document has been created',
     });
-    assert.match(response.headers.get('location')!, /^\/producer\/FHIR\/R4\/DocumentReference\/ANGY1-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(response.headers.get('location')!, /^\/producer\/FHIR\/R4\/DocumentReference\/ANGY1-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(response.headers.get('content-type'), 'application/fhir+json; charset=utf-8');
+    // One producer's new ids follow each other (the indexes gain at their end, not at random pages).
+    const next = await create(pointerBody('ANGY1', nextNhsNumber()));
+    assert.ok(createdId(next) > createdId(response), `${createdId(next)} sorts after ${createdId(response)}`);
 
     const id = createdId(response);
     const read = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer);
