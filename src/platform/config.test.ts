@@ -43,6 +43,16 @@ describe('configuration', () => {
     }));
   });
 
+  it('EPS replay retention: 24 hours by default, any positive number of hours, anything else refused', () => {
+    assert.equal(loadConfig({}, {}).epsReplayRetentionHours, 24);
+    fc.assert(fc.property(fc.double({ min: 0.001, max: 1e6, noNaN: true }), (hours) => {
+      assert.equal(loadConfig({}, { OPENSPINE_EPS_REPLAY_RETENTION_HOURS: String(hours) }).epsReplayRetentionHours, hours);
+    }));
+    fc.assert(fc.property(fc.oneof(fc.constantFrom('0', '-1', 'abc', 'Infinity', '1h'), fc.double({ max: 0 }).map(String)), (raw) => {
+      assert.throws(() => loadConfig({}, { OPENSPINE_EPS_REPLAY_RETENTION_HOURS: raw }), ConfigError);
+    }));
+  });
+
   it('refuses an unknown service, naming the known ones', () => {
     assert.throws(() => parseServices('demographics,nope'), (err: Error) =>
       err instanceof ConfigError && err.message.includes("unknown service 'nope'") && err.message.includes('messaging'));

@@ -81,6 +81,8 @@ export interface Config {
   events: EventRelayConfig;
   /** EPS: a claim may be amended until the end of this day of the month after it was sent (NHSBSA: the 5th). */
   epsClaimAmendmentDay: number;
+  /** How long EPS gives a retried state change (same application, same X-Request-ID) its first answer (then forgets it). */
+  epsReplayRetentionHours: number;
   /** The OpenID Connect issuer the console signs people in with; unset, the demo issuer (demo mode only). */
   consoleOidc: ConsoleOidcConfig | undefined;
 }
@@ -273,6 +275,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     pdsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_PDS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_PDS_REPLAY_RETENTION_HOURS'),
     events: parseEventRelayConfig(env),
     epsClaimAmendmentDay: parseClaimAmendmentDay(env.OPENSPINE_EPS_CLAIM_AMEND_DAY),
+    // NHS England's EPS asks a caller to retry with the same X-Request-ID after a 503 or a timeout:
+    // such a retry comes within minutes, hours at most, so a day (PDS's window) keeps every real
+    // retry while bounding the kept answers (a release's holds the whole signed order, ~19 kB).
+    epsReplayRetentionHours: parsePositiveNumber(env.OPENSPINE_EPS_REPLAY_RETENTION_HOURS, 24, 'OPENSPINE_EPS_REPLAY_RETENTION_HOURS'),
     consoleOidc: env.OPENSPINE_CONSOLE_OIDC_ISSUER
       ? {
         issuer: parseBaseUrl(env.OPENSPINE_CONSOLE_OIDC_ISSUER, 'OPENSPINE_CONSOLE_OIDC_ISSUER')!, clientId: env.OPENSPINE_CONSOLE_OIDC_CLIENT_ID ?? 'openspine-console', clientSecret: env.OPENSPINE_CONSOLE_OIDC_CLIENT_SECRET || undefined,
