@@ -303,27 +303,44 @@ export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: s
 /** A first answer, kept as the text that was sent: a retry gets the same bytes. */
 export interface Replay { operation: string; statusCode: number; text: string }
 
-/** Every call looks for an earlier answer first: concurrent look-ups of one application go as one statement. */
-const readReplays = createCoalescer<string, Replay | undefined>(async (db, appId, requestIds) => {
+/**
+ * Kept answers are looked up by (application, X-Request-ID) with other requests' in one statement
+ * under load; only those kept since `notBefore` (the start of the retention window) count. A batch
+ * reads from the latest of its items' window starts, a few milliseconds apart: an answer it misses
+ * is then past the window of the next attempt's insert too, which takes its key (`replayStatement`).
+ */
+const readReplays = createCoalescer<{ requestId: string; notBefore: Date }, Replay | undefined>(async (db, appId, asked) => {
+  const notBefore = new Date(Math.max(...asked.map((a) => a.notBefore.getTime())));
   const { rows } = await db.query({
     name: 'eps-read-replays',
     // A row the previous release wrote has its answer as jsonb only (migration 006).
-    text: 'SELECT request_id, operation, status_code, coalesce(answer, body::text) AS answer FROM prescriptions.replays WHERE app_id = $1 AND request_id = ANY($2)',
-    values: [appId, [...new Set(requestIds)]],
+    text: `SELECT request_id, operation, status_code, coalesce(answer, body::text) AS answer FROM prescriptions.replays
+            WHERE app_id = $1 AND request_id = ANY($2) AND created_at >= $3`,
+    values: [appId, [...new Set(asked.map((a) => a.requestId))], notBefore],
   });
   const found = new Map<string, Replay>(rows.map((r) => [r.request_id, { operation: r.operation, statusCode: r.status_code, text: r.answer }]));
-  return requestIds.map((id) => found.get(id));
+  return asked.map((a) => found.get(a.requestId));
 });
 
-export function readReplay(db: Queryable, appId: string, requestId: string): Promise<Replay | undefined> {
-  return readReplays(db, appId, requestId);
+/** The answer kept for this request since `notBefore`, if any. */
+export function readReplay(db: Queryable, appId: string, requestId: string, notBefore: Date): Promise<Replay | undefined> {
+  return readReplays(db, appId, { requestId, notBefore });
 }
 
-/** Writes nothing when another request with the same id got there first (its transaction must then roll back). */
-export function replayStatement(appId: string, requestId: string, replay: Replay): Statement {
+/**
+ * Keeps a first answer, kept `at`. Writes nothing when another request with the same id got there
+ * within the window (its transaction must then roll back); an answer kept before `notBefore` is past
+ * the window, and is replaced, so that a key once used is not taken for ever (the pruner may not
+ * have reached it yet). Two requests replacing one stale answer at once: the second finds the
+ * first's, now within the window, and writes nothing.
+ */
+export function replayStatement(appId: string, requestId: string, replay: Replay, at: Date, notBefore: Date): Statement {
   return {
-    text: 'INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, answer) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING',
-    values: [appId, requestId, replay.operation, replay.statusCode, replay.text],
+    text: `INSERT INTO prescriptions.replays AS kept (app_id, request_id, operation, status_code, answer, created_at) VALUES ($1,$2,$3,$4,$5,$6)
+     ON CONFLICT (app_id, request_id) DO UPDATE
+       SET operation = EXCLUDED.operation, status_code = EXCLUDED.status_code, answer = EXCLUDED.answer, body = EXCLUDED.body, created_at = EXCLUDED.created_at
+       WHERE kept.created_at < $7`,
+    values: [appId, requestId, replay.operation, replay.statusCode, replay.text, at, notBefore],
   };
 }
 

@@ -6,6 +6,7 @@ import type { EpsCaller } from '../caller.js';
 import { EPS_ERRORS } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { readReplay, replayStatement } from '../store.js';
+import { replayWindowStart } from './replay-retention.js';
 
 /** An answer a transition gives, kept so that a retry of the same request gets it again. */
 export interface Answer { statusCode: number; body: Json }
@@ -25,6 +26,9 @@ const ATTEMPTS = 5;
  * past the answer's own guarded insert (below), so a retry is told its first answer when that
  * insert, or the state change it repeats, finds the first one's effect. Looking first cost every
  * call a statement (bench/README.md).
+ *
+ * An answer is kept for the retention window (`epsReplayRetentionHours`, replay-retention.ts): past
+ * it, a request with the same id is a new request, and its answer replaces the old one.
  *
  * `work` reads what it needs and adds its writes to `writes`, each state change guarded on the
  * version of the row it was decided from (`recordTransition`). They go to PostgreSQL with the
@@ -52,12 +56,15 @@ export async function answerOnce(
     const writes = new WriteBatch();
     const answer = await work(db, writes, lock);
     const text = JSON.stringify(answer.body);
-    if (requestId !== undefined) writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text }), 1);
+    if (requestId !== undefined) {
+      const now = ctx.clock.now();
+      writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text }, now, replayWindowStart(ctx, now)), 1);
+    }
     await writes.run(db);
     return { statusCode: answer.statusCode, text, replayed: false };
   };
   const earlierAnswer = async (): Promise<SentAnswer | undefined> => {
-    const earlier = requestId === undefined ? undefined : await readReplay(ctx.db, caller.appId, requestId);
+    const earlier = requestId === undefined ? undefined : await readReplay(ctx.db, caller.appId, requestId, replayWindowStart(ctx));
     // A retry repeats its request: an id the application already gave another operation is its
     // mistake, not a retry, and gets neither that operation's answer nor a second use of the id.
     if (earlier && earlier.operation !== operation) {
