@@ -5,6 +5,7 @@ import { prescribingRoutes } from './routes/prescribing.js';
 import { dispensingRoutes } from './routes/dispensing.js';
 import { loadEpsDataset } from './seed.js';
 import { startIssueExpiryWorker } from './handlers/expiry.js';
+import { startReplayPruner } from './handlers/replay-retention.js';
 
 /** Electronic Prescription Service (EPS): prescribing and dispensing FHIR APIs, from prescriber to pharmacy to claim. */
 export const prescriptionsService: ServiceModule = {
@@ -22,5 +23,5 @@ export const prescriptionsService: ServiceModule = {
   },
   seedDemo: async (ctx) => { await loadEpsDataset(ctx); },
   datasets: { eps: loadEpsDataset },
-  startWorkers: (ctx) => startIssueExpiryWorker(ctx),
+  startWorkers: (ctx) => [...startIssueExpiryWorker(ctx), startReplayPruner(ctx)],
 };

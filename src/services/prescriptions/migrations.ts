@@ -4,7 +4,8 @@ import type { MigrationSet } from '../../platform/db/migrate.js';
  * Prescriptions are patient-scoped: the NHS number leads the primary key (DESIGN.md), and the
  * short-form id is unique on its own (dispensers find a prescription by it). Each state change
  * appends to `history` (the tracker's status history); `replays` holds the first answer to each
- * (application, X-Request-ID) so a retried request returns it and does nothing twice.
+ * (application, X-Request-ID) so a retried request returns it and does nothing twice, for the
+ * retention window (`epsReplayRetentionHours`).
  * Never edit a migration once committed; add a new id.
  */
 export const prescriptionsMigrations: MigrationSet = {
@@ -173,6 +174,16 @@ export const prescriptionsMigrations: MigrationSet = {
         DROP FUNCTION prescriptions.message_as_jsonb();
         DROP TRIGGER answer_as_jsonb ON prescriptions.replays;
         DROP FUNCTION prescriptions.answer_as_jsonb();
+      `,
+    },
+    {
+      // Kept answers are forgotten after the retention window (handlers/replay-retention.ts): the
+      // pruner deletes the oldest by a range scan of this index, not a scan of the whole table.
+      // Built in the migration's transaction, so state changes wait on it once, for as long as it
+      // takes to index the answers kept until now (never pruned before this release).
+      id: '008_replays_created_at',
+      sql: `
+        CREATE INDEX replays_created_at ON prescriptions.replays (created_at);
       `,
     },
   ],

@@ -344,6 +344,15 @@ export function replayStatement(appId: string, requestId: string, replay: Replay
   };
 }
 
+/** Deletes up to `limit` answers kept before `before` (the `replays_created_at` index's range); returns how many went. */
+export async function deleteReplaysBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM prescriptions.replays WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM prescriptions.replays WHERE created_at < $1 LIMIT $2))`,
+    [before, limit]);
+  return result.rowCount ?? 0;
+}
+
 /** Bulk export: a page of prescriptions after (NHS number, short-form id), in that order; `since`: changed after then. */
 export async function prescriptionPage(db: Queryable, after: { nhsNumber: string; shortFormId: string }, limit: number, since?: Date):
   Promise<Array<{ nhsNumber: string; shortFormId: string; status: Status; items: Items; orderBundle: Json }>> {

@@ -1,4 +1,6 @@
-import type { PlatformContext } from '../../../platform/service.js';
+import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
+import { startPeriodic } from '../../../platform/periodic.js';
+import { deleteReplaysBefore } from '../store.js';
 
 /**
  * The first answer to each state change is kept so that a retry with the same X-Request-ID gets it
@@ -13,4 +15,22 @@ const HOUR_MS = 3_600_000;
 /** The oldest kept answer still given to a retry at `now`. */
 export function replayWindowStart(ctx: PlatformContext, now = ctx.clock.now()): Date {
   return new Date(now.getTime() - ctx.config.epsReplayRetentionHours * HOUR_MS);
+}
+
+const PRUNE_BATCH = 1000;
+
+/** Deletes every kept answer past the window, in batches (each its own short statement); returns how many went. */
+export async function pruneReplays(ctx: PlatformContext): Promise<number> {
+  const before = replayWindowStart(ctx);
+  let pruned = 0;
+  for (;;) {
+    const n = await deleteReplaysBefore(ctx.db, before, PRUNE_BATCH);
+    pruned += n;
+    if (n < PRUNE_BATCH) return pruned;
+  }
+}
+
+/** Prunes every `intervalMs`; the window is kept by the reads and the insert meanwhile, so the interval only bounds the table's excess. */
+export function startReplayPruner(ctx: PlatformContext, intervalMs = 10 * 60_000): BackgroundWorker {
+  return startPeriodic(ctx.log, 'EPS replay pruning', intervalMs, () => pruneReplays(ctx));
 }
