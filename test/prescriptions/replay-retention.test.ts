@@ -1,0 +1,159 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
+import { createAppAndToken, type AppToken } from '../support/identity.js';
+import { pruneReplays, replayWindowStart } from '../../src/services/prescriptions/handlers/replay-retention.js';
+import { call, example, freshOrder, prescribe, shortFormIdOf, type Json } from './support.js';
+
+const MINUTE = 60_000;
+
+/** EPS kept answers over HTTP on PostgreSQL, with a retention window of one hour: replayed within it, forgotten after, pruned. */
+describe('EPS replay retention', () => {
+  let spine: TestSpine;
+  let gp: AppToken;
+  let fa565: AppToken;
+  /** The server's clock runs this far ahead of the machine's. */
+  let clockOffsetMs = 0;
+
+  before(async () => {
+    spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) }, env: { OPENSPINE_EPS_REPLAY_RETENTION_HOURS: '1' } });
+    gp = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' });
+    fa565 = await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'FA565' });
+  });
+  after(async () => { await spine?.close(); });
+
+  /** The application's headers, with a token minted at the server's time (tokens expire by its clock): a retry is the same application's. */
+  const as = async (app: AppToken, requestId: string) =>
+    ({ authorization: `Bearer ${(await spine.ctx.tokens.issue(app.principal)).token}`, 'x-request-id': requestId });
+  /** Runs `step` with the server's clock `minutes` ahead. */
+  const later = async <T>(minutes: number, step: () => Promise<T>): Promise<T> => {
+    clockOffsetMs = minutes * MINUTE;
+    try { return await step(); } finally { clockOffsetMs = 0; }
+  };
+
+  const newPrescription = async () => {
+    const order = freshOrder({ pharmacy: 'FA565' });
+    const sent = await prescribe(spine, await as(gp, randomUUID()), order);
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    return order;
+  };
+  const releaseBody = (shortFormId: string) => {
+    const body = structuredClone(example('spec/dispensing/release/acute-primary-example-req.json'));
+    for (const p of body.parameter) {
+      if (p.name === 'owner') p.resource.identifier[0].value = 'FA565';
+      if (p.name === 'group-identifier') p.valueIdentifier.value = shortFormId;
+    }
+    return body;
+  };
+  const release = async (order: Json, requestId: string) =>
+    call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', await as(fa565, requestId), releaseBody(shortFormIdOf(order)));
+  const returnBody = (order: Json) => {
+    const body = structuredClone(example('spec/dispensing/return/acute-primary-example-req.json'));
+    body.groupIdentifier.value = shortFormIdOf(order);
+    body.for.identifier.value = order.entry.find((e: Json) => e.resource.resourceType === 'Patient').resource.identifier[0].value;
+    for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = 'FA565';
+    if (body.owner) body.owner.identifier.value = 'FA565';
+    return body;
+  };
+  const giveBack = async (order: Json, requestId: string) => call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await as(fa565, requestId), returnBody(order));
+  const events = async (order: Json) =>
+    (await spine.ctx.db.query('SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq', [shortFormIdOf(order)])).rows.map((r) => r.event);
+  const kept = async (requestId: string) =>
+    (await spine.ctx.db.query('SELECT operation, answer FROM prescriptions.replays WHERE app_id = $1 AND request_id = $2', [fa565.principal.appId, requestId])).rows[0];
+
+  it('a retry within the window (59 minutes on) gets the first answer byte for byte and releases nothing twice', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    const first = await release(order, requestId);
+    assert.equal(first.status, 200, first.text);
+    const retry = await later(59, () => release(order, requestId));
+    assert.deepEqual([retry.status, retry.text], [first.status, first.text], 'the first answer, byte for byte');
+    assert.deepEqual(await events(order), ['created', 'released']);
+  });
+
+  it('past the window (61 minutes on) the same X-Request-ID is a new request: decided anew, neither the first answer nor a 503, and its answer kept in place of the old', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    const first = await release(order, requestId);
+    assert.equal(first.status, 200, first.text);
+    await later(61, async () => {
+      const again = await release(order, requestId);
+      // The pharmacy downloads the prescription it holds again: a new release, a new answer.
+      assert.equal(again.status, 200, again.text);
+      assert.notEqual(again.text, first.text, 'not the first answer');
+      assert.deepEqual(await events(order), ['created', 'released', 'released']);
+      assert.equal((await kept(requestId)).answer, again.text, 'the new answer replaced the stale one');
+      const retry = await release(order, requestId);
+      assert.deepEqual([retry.status, retry.text], [again.status, again.text], 'and is replayed in its turn');
+    });
+  });
+
+  it('past the window the same request sent five times at once is decided once: one new release, one answer for all', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    const first = await release(order, requestId);
+    assert.equal(first.status, 200, first.text);
+    const answers = await later(61, () => Promise.all(Array.from({ length: 5 }, () => release(order, requestId))));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+    assert.equal(new Set(answers.map((a) => a.text)).size, 1, 'one answer, byte for byte');
+    assert.notEqual(answers[0]!.text, first.text);
+    assert.deepEqual(await events(order), ['created', 'released', 'released']);
+  });
+
+  it('past the window a retry its prescription has moved on from is refused anew, not given the first answer (as it is within the window)', async () => {
+    const order = await newPrescription();
+    assert.equal((await release(order, randomUUID())).status, 200);
+    const requestId = randomUUID();
+    const first = await giveBack(order, requestId);
+    assert.equal(first.status, 200, first.text);
+    const within = await later(59, () => giveBack(order, requestId));
+    assert.deepEqual([within.status, within.text], [first.status, first.text], 'the first answer, byte for byte');
+    // The prescription is no longer with the pharmacy: a new return of it is refused.
+    const past = await later(61, () => giveBack(order, requestId));
+    assert.equal(past.status, 400, past.text);
+    assert.equal(past.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(past.body.issue[0].diagnostics, 'Cannot return a prescription that is To be Dispensed');
+    assert.deepEqual(await events(order), ['created', 'released', 'returned']);
+  });
+
+  it('past the window a release\'s X-Request-ID may name a return: refused within the window, a new return after it', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    assert.equal((await release(order, requestId)).status, 200);
+    const within = await later(59, () => giveBack(order, requestId));
+    assert.equal(within.status, 400, within.text);
+    assert.equal(within.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    const past = await later(61, () => giveBack(order, requestId));
+    assert.equal(past.status, 200, past.text);
+    assert.deepEqual(await events(order), ['created', 'released', 'returned']);
+    assert.equal((await kept(requestId)).operation, 'return');
+  });
+
+  it('the pruner deletes every answer past the window, in batches, and none within it', async () => {
+    const db = spine.ctx.db;
+    const stale = await newPrescription();
+    const staleId = randomUUID();
+    assert.equal((await release(stale, staleId)).status, 200);
+    const fresh = await newPrescription();
+    const freshId = randomUUID();
+    assert.equal((await later(50, () => release(fresh, freshId))).status, 200);
+    // More than a batch of old answers from another application, kept two hours before the server's time.
+    await db.query(`INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, answer, created_at)
+      SELECT 'retention-test', 'old-' || n, 'release', 200, '{}', $1::timestamptz - interval '2 hours' FROM generate_series(1, 2500) n`, [spine.ctx.clock.now()]);
+
+    await later(70, async () => {
+      const windowStart = replayWindowStart(spine.ctx);
+      const count = async (past: boolean) =>
+        (await db.query(`SELECT count(*)::int AS n FROM prescriptions.replays WHERE (created_at < $1) = $2`, [windowStart, past])).rows[0].n as number;
+      const within = await count(false);
+      const past = await count(true);
+      assert.ok(past >= 2501, `${past} answers past the window`);
+      assert.equal(await pruneReplays(spine.ctx), past);
+      assert.deepEqual([await count(true), await count(false)], [0, within]);
+      assert.equal(await kept(staleId), undefined);
+      assert.equal((await kept(freshId)).operation, 'release');
+      assert.equal(await pruneReplays(spine.ctx), 0);
+    });
+  });
+});
