@@ -1,5 +1,6 @@
 import { createCoalescer } from '../../platform/db/coalesce.js';
 import type { Queryable } from '../../platform/db/pool.js';
+import { deleteRowsBefore } from '../../platform/db/prune.js';
 import type { Statement } from '../../platform/db/write-batch.js';
 import type { ItemStatus, Items, PrescriptionState, Status } from './domain/lifecycle.js';
 import type { Json } from './domain/fhir.js';
@@ -344,13 +345,9 @@ export function replayStatement(appId: string, requestId: string, replay: Replay
   };
 }
 
-/** Deletes up to `limit` answers kept before `before` (the `replays_created_at` index's range); returns how many went. */
-export async function deleteReplaysBefore(db: Queryable, before: Date, limit: number): Promise<number> {
-  const result = await db.query(
-    `DELETE FROM prescriptions.replays WHERE ctid = ANY (ARRAY(
-       SELECT ctid FROM prescriptions.replays WHERE created_at < $1 LIMIT $2))`,
-    [before, limit]);
-  return result.rowCount ?? 0;
+/** Deletes every answer kept before `before` (by the `replays_created_at` index), in batches; how many went. */
+export function deleteReplaysBefore(db: Queryable, before: Date): Promise<number> {
+  return deleteRowsBefore(db, 'prescriptions.replays', 'created_at', before);
 }
 
 /** Bulk export: a page of prescriptions after (NHS number, short-form id), in that order; `since`: changed after then. */

@@ -53,17 +53,9 @@ export function sendOutcome(reply: FastifyReply, outcome: StoredOutcome, resourc
   return reply.code(outcome.status).headers(outcome.headers).type('application/fhir+json').send(outcome.body);
 }
 
-const PRUNE_BATCH = 1000;
-
 /** Deletes every outcome past the retention window, in batches; returns how many went. */
-export async function pruneReplays(ctx: PlatformContext): Promise<number> {
-  const before = windowStart(ctx);
-  let pruned = 0;
-  for (;;) {
-    const n = await deleteOutcomesBefore(ctx.db, before, PRUNE_BATCH);
-    pruned += n;
-    if (n < PRUNE_BATCH) return pruned;
-  }
+export function pruneReplays(ctx: PlatformContext): Promise<number> {
+  return deleteOutcomesBefore(ctx.db, windowStart(ctx));
 }
 
 /** Prunes every `intervalMs` (outcomes are also ignored once past the window, pruned or not). */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../platform/db/pool.js';
+import { deleteRowsBefore } from '../../../platform/db/prune.js';
 import type { Statement } from '../../../platform/db/write-batch.js';
 
 /** The response a request got the first time, replayed to a retry instead of doing the work twice. */
@@ -50,13 +51,9 @@ export function outcomeStatement(key: ReplayKey, outcome: StoredOutcome, at: Dat
   };
 }
 
-/** Deletes up to `limit` outcomes saved before `before`; returns how many went. */
-export async function deleteOutcomesBefore(db: Queryable, before: Date, limit: number): Promise<number> {
-  const result = await db.query(
-    `DELETE FROM demographics.idempotent_requests WHERE ctid = ANY (ARRAY(
-       SELECT ctid FROM demographics.idempotent_requests WHERE created_at < $1 LIMIT $2))`,
-    [before, limit]);
-  return result.rowCount ?? 0;
+/** Deletes every outcome saved before `before`, in batches; how many went. */
+export function deleteOutcomesBefore(db: Queryable, before: Date): Promise<number> {
+  return deleteRowsBefore(db, 'demographics.idempotent_requests', 'created_at', before);
 }
 
 /** Thrown inside a transaction to roll it back when a concurrent duplicate request already won. */

@@ -17,17 +17,9 @@ export function replayWindowStart(ctx: PlatformContext, now = ctx.clock.now()): 
   return new Date(now.getTime() - ctx.config.epsReplayRetentionHours * HOUR_MS);
 }
 
-const PRUNE_BATCH = 1000;
-
-/** Deletes every kept answer past the window, in batches (each its own short statement); returns how many went. */
-export async function pruneReplays(ctx: PlatformContext): Promise<number> {
-  const before = replayWindowStart(ctx);
-  let pruned = 0;
-  for (;;) {
-    const n = await deleteReplaysBefore(ctx.db, before, PRUNE_BATCH);
-    pruned += n;
-    if (n < PRUNE_BATCH) return pruned;
-  }
+/** Deletes every kept answer past the retention window, in batches; returns how many went. */
+export function pruneReplays(ctx: PlatformContext): Promise<number> {
+  return deleteReplaysBefore(ctx.db, replayWindowStart(ctx));
 }
 
 /** Prunes every `intervalMs`; the window is kept by the reads and the insert meanwhile, so the interval only bounds the table's excess. */
