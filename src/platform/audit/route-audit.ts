@@ -61,7 +61,10 @@ export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter) {
       throw new Error(`${[route.method].flat().join(',')} ${route.url} serves patient data ('${activity}') but declares no config.audit`);
     }
   });
-  app.addHook('onError', async (request, _reply, error) => { request.auditError = error; });
+  app.addHook('onError', (request, _reply, error, done) => {
+    request.auditError = error;
+    done();
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     const action = request.routeOptions.config?.audit?.action;
     const note = request.audited;

@@ -39,12 +39,13 @@ export function registerMetrics(app: FastifyInstance, db: Db, now: () => number 
   });
   registerReplicaMetrics(registry, db);
   const traffic = new TrafficCounter(now);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL, keeps label cardinality bounded.
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
     traffic.count(labels.route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   let lastPurge = 0;
   const flush = async () => {

@@ -13,11 +13,12 @@ export function requestIdFrom(request: { headers: Record<string, string | string
 
 /** X-Request-ID and X-Correlation-ID are echoed on every response, errors included. */
 export function registerRequestIdEcho(app: FastifyInstance) {
-  app.addHook('onSend', async (request: FastifyRequest, reply, payload) => {
+  // A callback hook, not an async one: no promise a response for two headers.
+  app.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
     const requestId = request.headers['x-request-id'];
     if (typeof requestId === 'string') reply.header('X-Request-ID', requestId);
     const correlationId = request.headers['x-correlation-id'];
     if (typeof correlationId === 'string') reply.header('X-Correlation-ID', correlationId);
-    return payload;
+    done(null, payload);
   });
 }

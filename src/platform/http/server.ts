@@ -91,9 +91,9 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   // and shutdown does not wait out their idle timeout.
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
-    return payload;
+    done(null, payload);
   });
   registerRequestIdEcho(app);
   registerMetrics(app, ctx.db, () => ctx.clock.now().getTime()); // decorates app.metrics

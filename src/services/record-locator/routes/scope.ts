@@ -101,19 +101,19 @@ export function configureNrlScope(app: FastifyInstance) {
   // A DELETE's Content-Type and body are ignored by the platform (body-parsers.ts): NRL's has none.
   // NRL's API gateway hands NRLF a query as one value a name, the last of a repeated one (AWS's
   // queryStringParameters): `?type=a&type=b` searches type b, and so does this.
-  app.addHook('preValidation', async (request) => {
+  // One callback hook (no promise a request) for both: the query's repeated names and a missing body.
+  app.addHook('preValidation', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
-    if (!query) return;
-    for (const [name, value] of Object.entries(query)) {
-      if (Array.isArray(value)) query[name] = value[value.length - 1];
+    if (query) {
+      for (const [name, value] of Object.entries(query)) {
+        if (Array.isArray(value)) query[name] = value[value.length - 1];
+      }
     }
-  });
-  app.addHook('preValidation', async (request) => {
-    if (!request.routeOptions.config.nrlBody) return;
     // A body the parser could not take is refused by the door, as not well formed.
-    if ((request.body === undefined && !request.bodyRefusal) || request.body === null) {
-      throw new SpineError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.bodyRequired);
+    if (request.routeOptions.config.nrlBody && ((request.body === undefined && !request.bodyRefusal) || request.body === null)) {
+      return done(new SpineError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.bodyRequired));
     }
+    done();
   });
   app.setNotFoundHandler((request, reply) =>
     sendNrlError(reply, { spec: NRL_ERRORS.NOT_FOUND, diagnostics: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
