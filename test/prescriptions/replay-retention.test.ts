@@ -1,9 +1,10 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken, type AppToken } from '../support/identity.js';
 import { pruneReplays, replayWindowStart } from '../../src/services/prescriptions/handlers/replay-retention.js';
+import { prescriptionsService } from '../../src/services/prescriptions/index.js';
 import { call, example, freshOrder, prescribe, shortFormIdOf, type Json } from './support.js';
 
 const MINUTE = 60_000;
@@ -155,5 +156,30 @@ describe('EPS replay retention', () => {
       assert.equal((await kept(freshId)).operation, 'release');
       assert.equal(await pruneReplays(spine.ctx), 0);
     });
+  });
+
+  it('the service starts the pruner as one of its workers: ten minutes on, an answer past the window is gone without anyone asking', async () => {
+    const db = spine.ctx.db;
+    await db.query(`INSERT INTO prescriptions.replays (app_id, request_id, operation, status_code, answer, created_at)
+      VALUES ('worker-test', 'old', 'release', 200, '{}', $1::timestamptz - interval '2 hours')`, [spine.ctx.clock.now()]);
+    const left = async () => (await db.query(`SELECT count(*)::int AS n FROM prescriptions.replays WHERE app_id = 'worker-test'`)).rows[0].n as number;
+    // The workers' timers are made under mocked timers, and ten minutes of them pass at once; the
+    // work they start runs on real time.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    let workers;
+    try {
+      workers = prescriptionsService.startWorkers!(spine.ctx);
+      mock.timers.tick(9 * MINUTE);
+      assert.equal(await left(), 1, 'not before its interval');
+      mock.timers.tick(MINUTE);
+    } finally {
+      mock.timers.reset();
+    }
+    try {
+      for (let i = 0; i < 100 && (await left()) > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await left(), 0, 'pruned by the worker');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
   });
 });
