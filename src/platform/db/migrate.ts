@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import type { Db } from './pool.js';
 
 export interface Migration {
@@ -12,6 +13,15 @@ export interface Migration {
    * applies it once every process runs the new release. A fresh database takes it at once.
    */
   contract?: true;
+  /**
+   * An index built without blocking the table's writes: the migration is one `CREATE [UNIQUE]
+   * INDEX CONCURRENTLY IF NOT EXISTS <name> ON …` of this index (its name, in the set's schema),
+   * run outside a transaction (PostgreSQL builds concurrently only there). A build that failed or
+   * was cut off leaves an invalid index of that name; the next attempt drops it and builds again.
+   * A plain `CREATE INDEX` in a migration's transaction holds off every write to the table until
+   * it is built: minutes on a large table.
+   */
+  concurrentIndex?: string;
 }
 
 export interface MigrationSet {
@@ -28,13 +38,44 @@ const MIGRATION_LOCK_KEY = 4_242_001;
 
 const checksum = (sql: string) => createHash('sha256').update(sql).digest('hex');
 
+const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const INDEX_NAME = /^[a-z_][a-z0-9_]*$/;
+
+/** Whether an index migration's text is what it must be: one concurrent, idempotent build of the index it names. */
+export function isConcurrentIndexBuild(sql: string, index: string): boolean {
+  return INDEX_NAME.test(index)
+    && new RegExp(`^\\s*CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+CONCURRENTLY\\s+IF\\s+NOT\\s+EXISTS\\s+${index}\\s+ON\\s[^;]*;?\\s*$`, 'i').test(sql);
+}
+
+async function buildIndexConcurrently(client: PoolClient, schema: string, migration: Migration, sum: string) {
+  const index = migration.concurrentIndex!;
+  const failed = (why: string) => new MigrationError(`migration ${schema}/${migration.id} failed: ${why}`);
+  if (!isConcurrentIndexBuild(migration.sql, index)) {
+    throw failed(`an index migration is one "CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ${index} ON …" statement`);
+  }
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const leftover = await client.query(
+      `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisvalid`, [schema, index]);
+    if ((leftover.rowCount ?? 0) > 0) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
+    await client.query(migration.sql);
+    // Cut off here, the next start finds the index built and valid, skips the build and records it.
+    await client.query('INSERT INTO platform.migrations (schema_name, id, checksum) VALUES ($1, $2, $3)', [schema, migration.id, sum]);
+  } catch (err) {
+    throw failed((err as Error).message);
+  }
+}
+
 export interface MigrateOptions {
   /** Apply pending contract steps too (every process runs the code that no longer needs what they remove). */
   contract?: boolean;
 }
 
 /**
- * Applies every pending migration, each in its own transaction, under a session advisory lock.
+ * Applies every pending migration, each in its own transaction (an index migration outside one),
+ * under a session advisory lock.
  * An applied migration whose text has since changed is refused: history is never rewritten.
  * Contract steps wait for `options.contract` unless the database is new (no code can depend on
  * what they remove); a later expand migration does not wait for them.
@@ -65,6 +106,11 @@ export async function migrate(db: Db, sets: MigrationSet[], options: MigrateOpti
           continue;
         }
         if (migration.contract && !contract) continue;
+        if (migration.concurrentIndex !== undefined) {
+          await buildIndexConcurrently(client, set.schema, migration, sum);
+          applied.push(`${set.schema}/${migration.id}`);
+          continue;
+        }
         await client.query('BEGIN');
         try {
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${set.schema}`);
