@@ -242,6 +242,46 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
       assert.deepEqual(byApiKey.body, NOT_FOR_THIS_APP);
     });
 
+    it('an administrator changes the CIS2 client id an application answers to (and back to its API key); a taken one is 409, the change audited', async () => {
+      const moving = await registerApp(spine, { activities: ['patient:read'], rateLimit: 500, cis2ClientId: 'cis2-before' });
+      // The identity provider serves the application under each of the ids it will have.
+      const trust = await fetch(`${spine.url}/admin/identity/trusted-issuers`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: json({ issuer: ISSUER, jwks: { keys: [key.publicJwk] }, clientIds: [app.apiKey, otherApp.apiKey, 'cis2-named-client', 'cis2-before', 'cis2-after', moving.apiKey] }),
+      });
+      assert.equal(trust.status, 200);
+      assert.equal((await postToken(spine, exchangeForm(await idToken({ aud: 'cis2-before' }), moving))).status, 200);
+      const setClientId = (apiKey: string, cis2ClientId: unknown) => fetch(`${spine.url}/admin/identity/applications/${apiKey}/cis2-client-id`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: json({ cis2ClientId }),
+      });
+      const changed = await setClientId(moving.apiKey, 'cis2-after');
+      assert.equal(changed.status, 200);
+      assert.equal((await changed.json()).cis2ClientId, 'cis2-after');
+      const byNewId = await postToken(spine, exchangeForm(await idToken({ aud: 'cis2-after' }), moving));
+      assert.equal(byNewId.status, 200, JSON.stringify(byNewId.body));
+      assert.deepEqual((await postToken(spine, exchangeForm(await idToken({ aud: 'cis2-before' }), moving))).body, NOT_FOR_THIS_APP);
+
+      // Another application's id, or its API key (its id by default), is taken.
+      for (const taken of ['cis2-named-client', otherApp.apiKey]) {
+        const refused = await setClientId(moving.apiKey, taken);
+        assert.equal(refused.status, 409, taken);
+        assert.equal((await refused.json()).issue[0].diagnostics, `An application with CIS2 client id '${taken}' already exists`);
+      }
+      const back = await setClientId(moving.apiKey, null);
+      assert.equal((await back.json()).cis2ClientId, moving.apiKey);
+      assert.equal((await postToken(spine, exchangeForm(await idToken({ aud: moving.apiKey }), moving))).status, 200);
+
+      for (const wrong of [42, '', 'x'.repeat(201), 'client\u0007id', ['c']]) {
+        const refused = await setClientId(moving.apiKey, wrong);
+        assert.equal(refused.status, 400, JSON.stringify(wrong));
+        assert.match((await refused.json()).issue[0].diagnostics, /'?cis2ClientId'?/);
+      }
+      assert.equal((await setClientId('0'.repeat(32), 'cis2-nobody')).status, 404);
+      const entries = await spine.ctx.db.query(
+        `SELECT detail FROM audit.events WHERE action = 'identity.application.cis2-client-id.replace' AND resource = $1 ORDER BY seq`, [`Application/${moving.appId}`]);
+      assert.deepEqual(entries.rows.map((r) => r.detail), [{ from: 'cis2-before', to: 'cis2-after' }, { from: 'cis2-after', to: moving.apiKey }]);
+    });
+
     it('no two applications answer to one CIS2 client id: a second is refused 409', async () => {
       const response = await fetch(`${spine.url}/admin/identity/applications`, {
         method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },

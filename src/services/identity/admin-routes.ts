@@ -6,13 +6,13 @@ import { IDENTITY_ERRORS } from './errors.js';
 import { MIN_RSA_MODULUS_BITS, isJwks, isPublicRsaSigningKey } from './keys.js';
 import { ID_TOKEN_ALGS } from './grant.js';
 import { mintDemoIdToken, DEMO_ISSUER } from './demo-issuer.js';
-import { findApplicationByApiKey, listApplications, replaceApplicationJwks, type Application } from './store/applications.js';
+import { findApplicationByApiKey, listApplications, replaceApplicationJwks, updateApplicationCis2ClientId, type Application } from './store/applications.js';
 import { findUser, insertRoleProfile, insertUser, listUsers } from './store/users.js';
 import { listTrustedIssuers, upsertTrustedIssuer } from './store/issuers.js';
 import { parseRoleProfileInput, parseUserInput } from './user-input.js';
-import { parsePublicJwks, type Parsed } from './application-input.js';
+import { isClientId, parsePublicJwks, type Parsed } from './application-input.js';
 import type { Static } from '@sinclair/typebox';
-import { apiKeyParams, applicationBody, demoIdTokenBody, jwksBody, roleProfileBody, trustedIssuerBody, userBody, userIdParams } from './admin-schemas.js';
+import { apiKeyParams, applicationBody, cis2ClientIdBody, demoIdTokenBody, jwksBody, roleProfileBody, trustedIssuerBody, userBody, userIdParams } from './admin-schemas.js';
 
 /** Every admin route is audited by the platform once it names what it changed (`audited`). */
 const ADMIN = { activity: 'identity:admin', audit: { action: 'identity.admin' } } as const;
@@ -67,6 +67,22 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
     audited(request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
     return applicationView(updated);
   });
+
+  // Which CIS2 client an application is: its users' ID tokens must name it in 'aud' from now on.
+  // Access tokens already issued are not touched.
+  app.put<{ Params: { apiKey: string }; Body: Static<typeof cis2ClientIdBody> }>(`${PREFIX}/applications/:apiKey/cis2-client-id`,
+    { schema: { params: apiKeyParams, body: cis2ClientIdBody }, config: ADMIN }, async (request) => {
+      const { cis2ClientId } = request.body;
+      if (cis2ClientId !== null && !isClientId(cis2ClientId)) {
+        throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid 'cis2ClientId': a client id of 1 to 200 characters without control characters, or null");
+      }
+      const before = await findApplicationByApiKey(ctx.db, request.params.apiKey);
+      const updated = before && await updateApplicationCis2ClientId(ctx.db, request.params.apiKey, cis2ClientId);
+      if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
+      if (updated === 'taken') throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `An application with CIS2 client id '${cis2ClientId ?? request.params.apiKey}' already exists`);
+      audited(request, 'identity.application.cis2-client-id.replace', `Application/${updated.appId}`, { from: before.cis2ClientId, to: updated.cis2ClientId });
+      return applicationView(updated);
+    });
 
   app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
 

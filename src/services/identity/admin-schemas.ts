@@ -30,6 +30,12 @@ export const userBody = Type.Object({
   roleProfiles: Type.Optional(Type.Array(roleProfile)),
 }, { additionalProperties: false });
 
+export const cis2ClientIdBody = Type.Object({
+  cis2ClientId: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], {
+    description: "The client id CIS2 knows the application by (its users' ID tokens name it in 'aud'), or null for its API key",
+  }),
+}, { additionalProperties: false });
+
 export const roleProfileBody = roleProfile;
 export const jwksBody = jwks;
 

@@ -93,6 +93,22 @@ export async function replaceApplicationJwks(db: Queryable, apiKey: string, jwks
   return rows[0] ? toApplication(rows[0]) : undefined;
 }
 
+/**
+ * Sets the client id CIS2 knows an application by (null: its API key, the default). Undefined when
+ * there is no such application; 'taken' when another application is known to CIS2 by that id.
+ */
+export async function updateApplicationCis2ClientId(db: Queryable, apiKey: string, clientId: string | null): Promise<Application | 'taken' | undefined> {
+  try {
+    const { rows } = await db.query<ApplicationRow>(
+      `UPDATE identity.applications SET cis2_client_id = $2 WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, clientId]);
+    return rows[0] ? toApplication(rows[0]) : undefined;
+  } catch (err) {
+    // applications_cis2_client_id: one application per client id, whoever wrote it first.
+    if ((err as { code?: unknown }).code === '23505') return 'taken';
+    throw err;
+  }
+}
+
 /** Replaces what an application may do (an empty list disables it: every call is then refused 403). */
 export async function updateApplicationActivities(db: Queryable, apiKey: string, activities: Activity[]): Promise<Application | undefined> {
   const { rows } = await db.query<ApplicationRow>(
