@@ -346,16 +346,18 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
   });
 
-  it('an amendment naming another dispense notification or claim than the one on record is DISPENSE_AMEND_IDENTIFIER_MISMATCH and changes nothing', async () => {
+  it('an amendment naming another dispense notification or claim than the one on record is DISPENSE_AMEND_IDENTIFIER_MISMATCH, displayed as each, and changes nothing', async () => {
     const { order, partial, complete } = await dispensedInTwo();
-    const mismatch = (diagnostics: string) => [{
+    const mismatch = (diagnostics: string, display = 'Replacement target does not match existing claim reference on record.') => [{
       severity: 'error', code: 'business-rule', diagnostics,
-      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Replacement target does not match existing claim reference on record.' }] },
+      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display }] },
     }];
-    // Only the most recent dispense notification can be amended (the spec's dispense notification endpoint).
+    // Only the most recent dispense notification can be amended (the spec's dispense notification
+    // endpoint); NHS England's display for it (Spine's 0021), not the claim's.
     const notLast = await dispense(order, 'FA565', '0006', partial.identifier.value);
     assert.equal(notLast.status, 400, JSON.stringify(notLast.body));
-    assert.deepEqual(notLast.body.issue, mismatch('Replacement target does not match the last dispense notification on record.'));
+    assert.deepEqual(notLast.body.issue, mismatch('Replacement target does not match the last dispense notification on record.',
+      'Dispense Amendment/Cancellation Request does not pertain to Last Dispense'));
     const noTarget = notification(order, 'FA565', '0006', true);
     delete noTarget.entry.find((e: Json) => e.resource.resourceType === 'MessageHeader').resource.extension[0].valueIdentifier.value;
     const missing = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), noTarget);
@@ -392,7 +394,7 @@ describe('EPS dispensing API', () => {
       assert.equal(refused.status, 400, JSON.stringify(refused.body));
       assert.deepEqual(refused.body.issue, [{
         severity: 'error', code: 'business-rule', diagnostics: 'Withdrawal target does not match the last dispense notification on record.',
-        details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Replacement target does not match existing claim reference on record.' }] },
+        details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', display: 'Dispense Amendment/Cancellation Request does not pertain to Last Dispense' }] },
       }]);
     }
     // A focus that is missing, or names nothing, is MISSING_VALUE naming the field.

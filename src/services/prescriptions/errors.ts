@@ -44,6 +44,13 @@ export const EPS_ERRORS = defineErrors({
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
   DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),
+  /**
+   * The same code for a dispense notification amendment or a withdrawal not naming the last
+   * notification: the spec lists the code for `/Claim` only, with the claim's wording; NHS England's
+   * implementation answers Spine's error 0021 with it and this display
+   * (electronic-prescription-service-api, coordinator spine-response-handler.ts).
+   */
+  NOT_LAST_DISPENSE: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Dispense Amendment/Cancellation Request does not pertain to Last Dispense', 'business-rule'),
   CLAIM_AMEND_PERIOD_ISSUE: eps(400, 'CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.', 'business-rule'),
   /**
    * Spec "Nominated Release Errors": a nominated release with nothing left for the pharmacy. An

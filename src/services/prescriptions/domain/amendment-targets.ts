@@ -4,11 +4,12 @@ import type { PrescriptionState } from './lifecycle.js';
  * The spec's DISPENSE_AMEND_IDENTIFIER_MISMATCH (fhir-dispensing.yaml "Dispensing Errors", `/Claim`):
  * a claim amendment's replacementOf must name the claim on record. The spec's dispense notification
  * amendment references "the identifier of the previous dispense notification" and "only the most
- * recent dispense notification can be amended": Spine answers that with the same code (its error
- * 0021, "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"), so a
- * notification amendment naming another is refused alike, its diagnostics naming what it missed.
- * So is a withdrawal whose Task.focus names another than the last notification in force, as NHS
- * England's implementation answers it (the spec has no error for it, and no diagnostics: ours).
+ * recent dispense notification can be amended", but gives no error for one that does not. NHS
+ * England's implementation answers Spine's error 0021 with the same code and the display "Dispense
+ * Amendment/Cancellation Request does not pertain to Last Dispense" (errors.ts NOT_LAST_DISPENSE),
+ * so a notification amendment naming another is refused so, as is a withdrawal (a cancellation of
+ * a dispense) whose Task.focus names another than the last notification in force. The diagnostics,
+ * naming what each missed, are ours: neither the spec nor the implementation gives any.
  */
 export const CLAIM_AMEND_MISMATCH = 'Replacement target does not match existing claim reference on record.';
 export const DISPENSE_AMEND_MISMATCH = 'Replacement target does not match the last dispense notification on record.';

@@ -94,11 +94,11 @@ describe('prescription lifecycle', () => {
       { type: 'withdraw', dispenser: 'FA565' }]).status, 'with-dispenser-active');
   });
 
-  it('a withdrawal must name the last dispense notification in force (by either identifier), else DISPENSE_AMEND_IDENTIFIER_MISMATCH', () => {
+  it('a withdrawal must name the last dispense notification in force (by either identifier), else NOT_LAST_DISPENSE', () => {
     const dispensed = (id: string): LifecycleEvent => ({ type: 'dispense', dispenser: 'FA565', outcome: 'partial', identifiers: [`identifier-${id}`, `id-${id}`] });
     const twice = go([{ type: 'release', dispenser: 'FA565' }, dispensed('1'), dispensed('2')]);
     assert.deepEqual(transition(twice, { type: 'withdraw', dispenser: 'FA565', withdraws: 'identifier-1' }),
-      { ok: false, refusal: 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', diagnostics: 'Withdrawal target does not match the last dispense notification on record.' });
+      { ok: false, refusal: 'NOT_LAST_DISPENSE', diagnostics: 'Withdrawal target does not match the last dispense notification on record.' });
     for (const named of ['identifier-2', 'id-2']) {
       const withdrawn = transition(twice, { type: 'withdraw', dispenser: 'FA565', withdraws: named });
       assert.ok(withdrawn.ok);

@@ -122,8 +122,10 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
   /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
   | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
-  /** An amendment (of a dispense notification or a claim) or a withdrawal naming another than the one on record. */
+  /** A claim amendment naming another claim than the one on record. */
   | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH'
+  /** A dispense notification amendment or a withdrawal naming another than the last notification in force (Spine's 0021). */
+  | 'NOT_LAST_DISPENSE'
   /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
   | 'ITEM_NOT_FOUND';
 
@@ -270,7 +272,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (state.status === 'claimed') return invalid(state, 'dispense');
       if (event.amendment) {
         if (state.dispenseNotifications === 0) return invalid(state, 'amend the dispensing of');
-        if (!namesLastNotification(state, event.replaces)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', DISPENSE_AMEND_MISMATCH);
+        if (!namesLastNotification(state, event.replaces)) return refuse('NOT_LAST_DISPENSE', DISPENSE_AMEND_MISMATCH);
       } else if (state.status === 'dispensed' || state.status === 'not-dispensed') {
         return invalid(state, 'dispense');
       }
@@ -293,7 +295,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       const held = heldBy(state, event.dispenser, 'withdraw');
       if (held) return held;
       if (state.dispenseNotifications === 0 || state.status === 'claimed') return invalid(state, 'withdraw a dispense notification of');
-      if (!namesLastNotification(state, event.withdraws)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', WITHDRAW_MISMATCH);
+      if (!namesLastNotification(state, event.withdraws)) return refuse('NOT_LAST_DISPENSE', WITHDRAW_MISMATCH);
       const remaining = state.dispenseNotifications - 1;
       const items = state.itemsBefore[state.itemsBefore.length - 1] ?? itemsBecome(state.items, 'with-dispenser');
       return {
