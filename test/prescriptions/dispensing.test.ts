@@ -417,6 +417,28 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'withdrawn', 'withdrawn']);
   });
 
+  it('an amendment or withdrawal names a UUID in either case (EPS upper-cases every UUID it passes to Spine); another identifier only exactly', async () => {
+    const { order, complete } = await dispensedInTwo();
+    success(await dispense(order, 'FA565', '0006', complete.identifier.value.toUpperCase()));
+    // The amendment is the last notification in force: a withdrawal naming it upper-cased takes it back.
+    const withdrawal = taskBody('withdraw', order, 'FA565');
+    withdrawal.focus.identifier.value = withdrawal.focus.identifier.value.toUpperCase();
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy('FA565'), withdrawal));
+    assert.equal(await statusOf(order), '0003');
+    // A notification named by a Bundle.id that is not a UUID (as acute-primary-example-03's) is named exactly.
+    const named = notification(order, 'FA565', '0006');
+    named.id = 'dispense-notification-a';
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), named));
+    const otherCase = await dispense(order, 'FA565', '0006', 'DISPENSE-NOTIFICATION-A');
+    assert.equal(otherCase.status, 400, JSON.stringify(otherCase.body));
+    assert.equal(otherCase.body.issue[0].details.coding[0].code, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH');
+    success(await dispense(order, 'FA565', '0006', 'dispense-notification-a'));
+    success(await claim(order, 'FA565'));
+    success(await claim(order, 'FA565', lastSent.get(`claim ${shortFormIdOf(order)} `)!.toUpperCase()));
+    const history = await historyOf(order);
+    assert.deepEqual(history, ['created', 'released', 'partially-dispensed', 'dispensed', 'dispense-amended', 'withdrawn', 'dispensed', 'dispense-amended', 'claimed', 'claim-amended']);
+  });
+
   it('a return puts the prescription back to be dispensed; a cancellation asked while with the dispenser (R-0002) completes on return, for the item it names', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -1,3 +1,4 @@
+import { isUuid } from './fhir.js';
 import type { PrescriptionState } from './lifecycle.js';
 
 /**
@@ -19,15 +20,24 @@ export const WITHDRAW_MISMATCH = 'Withdrawal target does not match the last disp
 export const notificationIdsInForce = (state: PrescriptionState): Array<readonly string[]> =>
   Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispenseNotificationIds?.[i] ?? []);
 
+/**
+ * Whether two message identifiers name one message: UUIDs whatever their case, anything else
+ * exactly. NHS England's implementation upper-cases every UUID it passes to Spine (its HL7 V3
+ * GlobalIdentifier), a message's own identifier and the replacementOf or Task.focus naming it alike,
+ * so on EPS they match however each was cased; the spec says only that X-Request-ID is "formatted
+ * using numbers and lower case alphabetic characters", and its examples are all lower case.
+ */
+export const sameMessage = (a: string, b: string) => a === b || (isUuid(a) && a.toLowerCase() === b.toLowerCase());
+
 /** Whether `named` is the last notification in force (any, when its identifiers were not kept or nothing is named). */
 export function namesLastNotification(state: PrescriptionState, named: string | undefined): boolean {
   const last = state.dispenseNotificationIds?.[state.dispenseNotifications - 1] ?? [];
-  return last.length === 0 || named === undefined || last.includes(named);
+  return last.length === 0 || named === undefined || last.some((id) => sameMessage(id, named));
 }
 
 /** Whether an amendment names the claim on record (any, when none is: a claim without an identifier, or a row written before they were kept). */
 export const amendsClaimOnRecord = (onRecord: string | undefined, event: { replaces?: string }) =>
-  onRecord === undefined || event.replaces === undefined || event.replaces === onRecord;
+  onRecord === undefined || event.replaces === undefined || sameMessage(event.replaces, onRecord);
 
 /** A claim's record with the identifier of the claim (or amendment) now in force. */
 export function withClaimIdentifier<T extends { claimIdentifier?: string }>(record: T, identifier: string | undefined): T {

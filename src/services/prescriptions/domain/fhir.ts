@@ -8,6 +8,11 @@ export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === 
  * A JSON value as text, for a diagnostic or a comparison. Never throws: `String()` does on an
  * object that JSON gave its own `toString` key (`{"toString": ""}`), which fast-check found.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID (RFC 4122's textual form, either case). */
+export const isUuid = (value: string) => UUID.test(value);
+
 export const textOf = (v: unknown): string => (typeof v === 'string' ? v : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export const SYSTEMS = {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isUuid } from './fhir.js';
 
 /**
  * EPS short-form prescription ids (API-NOTES §4): `XXXXXX-XXXXXX-XXXXXC`, six hex digits, the
@@ -42,7 +43,5 @@ export function generateShortFormId(odsCode: string, random: (bytes: number) => 
 /** The prescriber's ODS code a short-form id carries (zero padding removed). */
 export const odsCodeOfShortFormId = (id: string) => id.slice(7, 13).replace(/^0+/, '');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The long-form id (`Extension-DM-PrescriptionId`) is a UUID. */
-export const isValidLongFormId = (id: string) => UUID.test(id);
+export const isValidLongFormId = isUuid;
