@@ -176,6 +176,16 @@ describe('EPS dispensing API', () => {
     return { order, partial, complete };
   };
 
+  it('an ODS code is the caller\'s exactly as it is written: a pharmacy naming itself in lower case is refused 403 and releases nothing', async () => {
+    const order = await newPrescription();
+    const lower = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', await pharmacy('FA565'), releaseBody('fa565', shortFormIdOf(order)));
+    assert.equal(lower.status, 403, JSON.stringify(lower.body));
+    assert.equal(lower.body.issue[0].diagnostics, "The releasing pharmacy fa565 is not the caller's organisation (FA565)");
+    assert.equal(await statusOf(order), '0001', 'still to be dispensed');
+    // Had it been taken as FA565's release and recorded as fa565's, FA565 would be told it is with another dispenser.
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+  });
+
   it('releases one prescription by its short-form id: 200 Parameters with the signed order in passedPrescriptions', async () => {
     const order = await newPrescription();
     const released = await release('FA565', shortFormIdOf(order));

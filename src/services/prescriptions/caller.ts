@@ -26,6 +26,8 @@ export function callerOf(ctx: PlatformContext, request: FastifyRequest): EpsCall
 
 /** Outside sandbox mode a caller acts only for its own organisation (its app's, or its user's selected role's). */
 export function assertActsFor(caller: EpsCaller, odsCode: string, what: string) {
-  if (caller.sandbox || caller.odsCode.toUpperCase() === odsCode.toUpperCase()) return;
+  // Exactly: the code is recorded as written (the holder of a release, a notification's dispenser)
+  // and compared exactly thereafter, so a differently-cased one would not be this caller's later.
+  if (caller.sandbox || caller.odsCode === odsCode) return;
   throw epsError(EPS_ERRORS.FORBIDDEN, `${what} ${odsCode} is not the caller's organisation (${caller.odsCode})`);
 }
