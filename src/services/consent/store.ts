@@ -1,3 +1,4 @@
+import { isUuid } from '../../platform/uuids.js';
 import type { Queryable } from '../../platform/db/pool.js';
 import type { OptOut } from './domain/consent-profile.js';
 
@@ -25,9 +26,8 @@ export type SetBy = Record<string, string | undefined>;
 const consentOf = (r: { nhs_number: string; id: string; version_no: number; version_id: string; resource: Record<string, unknown> }): ConsentRow =>
   ({ nhsNumber: r.nhs_number, id: r.id, versionNo: r.version_no, versionId: r.version_id, resource: r.resource });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids are server-assigned UUIDs: anything else names no Consent (and must not reach a uuid column). */
-export const isConsentId = (id: string) => UUID.test(id);
+export const isConsentId = (id: string) => isUuid(id);
 
 export async function findConsentsOfPatient(db: Queryable, nhsNumber: string, id?: string): Promise<ConsentRow[]> {
   const { rows } = await db.query(

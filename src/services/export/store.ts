@@ -1,3 +1,4 @@
+import { isUuid } from '../../platform/uuids.js';
 import copyStreams from 'pg-copy-streams';
 import type { Db, Queryable } from '../../platform/db/pool.js';
 import { CopyBinaryReader } from './copy-binary.js';
@@ -42,10 +43,9 @@ export async function insertJob(db: Queryable, job: Omit<ExportJob, 'state' | 'a
     [job.id, job.appId, job.requestUrl, job.types, job.since ?? null, job.transactionTime, JSON.stringify(job.requestedBy), now, job.expiresAt]);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findJob(db: Queryable, id: string): Promise<ExportJob | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const { rows } = await db.query('SELECT * FROM export.jobs WHERE id = $1', [id]);
   return rows[0] ? jobOf(rows[0]) : undefined;
 }
@@ -128,7 +128,7 @@ export async function listFiles(db: Queryable, jobId: string): Promise<ExportFil
  */
 export async function* streamSegments(db: Db, jobId: string, fileNo: number, from: number, to: number): AsyncGenerator<Buffer> {
   // COPY takes no parameters: the values written into it are a UUID and whole numbers, checked here.
-  if (!UUID.test(jobId) || ![fileNo, from, to].every(Number.isSafeInteger)) throw new Error(`no segments ${jobId}/${fileNo}/${from}..${to}`);
+  if (!isUuid(jobId) || ![fileNo, from, to].every(Number.isSafeInteger)) throw new Error(`no segments ${jobId}/${fileNo}/${from}..${to}`);
   const copy = copyStreams.to(`COPY (SELECT data FROM export.segments WHERE job_id = '${jobId}' AND file_no = ${fileNo}
     AND segment_no >= ${from} AND segment_no < ${to} ORDER BY segment_no) TO STDOUT (FORMAT binary)`);
   const client = await db.pool.connect();

@@ -1,3 +1,4 @@
+import { isUuid } from '../../../platform/uuids.js';
 import { randomUUID } from 'node:crypto';
 import { FHIR_SYSTEMS, RELIABILITY_KEYS, SDS_EXTENSIONS, type AccreditedSystem, type MhsEndpoint, type ReliabilityConfiguration } from './model.js';
 
@@ -8,7 +9,6 @@ import { FHIR_SYSTEMS, RELIABILITY_KEYS, SDS_EXTENSIONS, type AccreditedSystem, 
 
 type Json = Record<string, any>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function identifierValue(identifiers: unknown, system: string): string | undefined {
   if (!Array.isArray(identifiers)) return undefined;
@@ -31,7 +31,7 @@ function interactionsOf(extensions: unknown): string[] {
 
 /** Placeholder ids (`<TO_REPLACE>` in the SDS test data) get a fixed id derived from `fallbackId`. */
 const idOf = (resource: Json, fallbackId: () => string) =>
-  (typeof resource.id === 'string' && UUID.test(resource.id) ? resource.id : fallbackId()).toUpperCase();
+  (typeof resource.id === 'string' && isUuid(resource.id) ? resource.id : fallbackId()).toUpperCase();
 
 export function accreditedSystemFromDevice(device: Json, fallbackId: () => string = randomUUID): AccreditedSystem {
   if (device?.resourceType !== 'Device') throw new Error('not an SDS Device resource');

@@ -1,3 +1,4 @@
+import { isUuid } from '../../../platform/uuids.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
@@ -11,7 +12,6 @@ import { deleteSubscription, findSubscription, insertSubscription } from '../sto
 import { ID_PARAMS, NEMS_SUBSCRIPTION_BODY, PUBLISHED_EVENT_BODY } from './nems-schemas.js';
 import { XML_TYPES, nemsErrorHandler, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ORGANIZATION_URL = /^https:\/\/directory\.spineservices\.nhs\.uk\/STU3\/Organization\/([A-Za-z0-9]{1,12})$/;
 /** NEMS: "The maximum event size is 3 MB". */
 const MAX_EVENT_BYTES = 3 * 1024 * 1024;
@@ -77,7 +77,7 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   });
 
   const own = async (request: FastifyRequest, id: string) => {
-    const found = UUID.test(id) ? await findSubscription(ctx.db, 'nems', id.toLowerCase()) : undefined;
+    const found = isUuid(id) ? await findSubscription(ctx.db, 'nems', id.toLowerCase()) : undefined;
     // An organisation sees its own subscriptions only.
     if (!found || found.ownerOds !== request.principal!.odsCode.toUpperCase()) throw nemsError(NEMS_ERRORS.NO_RECORD_FOUND, `No Subscription ${id}`);
     return found;

@@ -1,4 +1,4 @@
-import { isUuid } from './fhir.js';
+import { isUuid } from '../../../platform/uuids.js';
 import type { PrescriptionState } from './lifecycle.js';
 
 /**

@@ -4,11 +4,6 @@ export type Json = Record<string, unknown>;
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `value` is a UUID (RFC 4122's textual form, either case). */
-export const isUuid = (value: string) => UUID.test(value);
-
 /**
  * A JSON value as text, for a diagnostic or a comparison. Never throws: `String()` does on an
  * object that JSON gave its own `toString` key (`{"toString": ""}`), which fast-check found.

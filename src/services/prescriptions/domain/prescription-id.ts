@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isUuid } from './fhir.js';
+import { isUuid } from '../../../platform/uuids.js';
 
 /**
  * EPS short-form prescription ids (API-NOTES §4): `XXXXXX-XXXXXX-XXXXXC`, six hex digits, the

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import type { PlatformContext } from '../../../platform/service.js';
-import { timeOrderedUuid } from '../../../platform/time-ordered-uuid.js';
+import { timeOrderedUuid } from '../../../platform/uuids.js';
 import type { NrlCaller } from '../caller.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, NRL_RESPONSES, NrlIssuesError, nrlError, type NrlResponse } from '../errors.js';
 import { custodianOf, pointerTypeOf, producerIdOf, type DocumentReference } from '../domain/document-reference.js';

@@ -1,6 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID in its textual form (RFC 9562: 8-4-4-4-12 hex digits, either case, any version). */
+export const isUuid = (value: string) => UUID.test(value);
+
 /**
  * UUIDs of version 7 (RFC 9562: the millisecond, then a counter, then random bits), each after
  * the one before in this process, as `uuid`'s own `v7()` makes them, but with random bytes drawn

@@ -2,9 +2,22 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { validate, version } from 'uuid';
-import { timeOrderedUuid } from './time-ordered-uuid.js';
+import { isUuid, timeOrderedUuid } from './uuids.js';
 
 const millisecondOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+
+describe('UUIDs in text', () => {
+  it('are 8-4-4-4-12 hex digits of any case and version, and nothing else', () => {
+    fc.assert(fc.property(fc.uuid(), fc.boolean(), (id, upper) => assert.ok(isUuid(upper ? id.toUpperCase() : id))));
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), (text) => {
+      fc.pre(!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(text));
+      assert.equal(isUuid(text), false);
+    }));
+    for (const near of ['', '00000000-0000-0000-0000-00000000000', '00000000-0000-0000-0000-0000000000000', '0000000000000000000000000000000000', 'g0000000-0000-0000-0000-000000000000', ' 00000000-0000-0000-0000-000000000000']) {
+      assert.equal(isUuid(near), false, near);
+    }
+  });
+});
 
 describe('time-ordered UUIDs', () => {
   it('are version 7 with the RFC variant, carry their millisecond, and each sorts after the one before, whatever the clock does', () => {
