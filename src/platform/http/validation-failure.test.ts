@@ -111,4 +111,10 @@ describe('the door names the field as PDS writes it', () => {
       assert.equal(shown, typeof value === 'string' ? value : JSON.stringify(value));
     }));
   });
+
+  it('a value nested too deeply to serialise is described, never a throw (the door would answer 500)', () => {
+    const deep = JSON.parse(`${'['.repeat(50_000)}${']'.repeat(50_000)}`) as unknown;
+    assert.throws(() => JSON.stringify(deep), RangeError, 'the case this guards');
+    assert.equal(displayValue(deep), '(a value nested too deeply to show)');
+  });
 });

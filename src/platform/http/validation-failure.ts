@@ -51,10 +51,20 @@ export function valueAt(root: unknown, segments: readonly string[]): unknown {
   return node;
 }
 
-/** How a value reads inside a diagnostic: strings as they are, anything else as JSON. */
+/**
+ * How a value reads inside a diagnostic: strings as they are, anything else as JSON; a value nested
+ * too deeply for JSON.stringify (a body of thousands of nested arrays parses, but does not
+ * serialise again: the stack runs out) is described, not quoted.
+ */
 export function displayValue(value: unknown): string {
   if (typeof value === 'string') return value;
-  return value === undefined ? '' : JSON.stringify(value);
+  if (value === undefined) return '';
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof RangeError) return '(a value nested too deeply to show)';
+    throw err;
+  }
 }
 
 // Header names as the NHS specs spell them; others are written Title-Case.
