@@ -111,6 +111,20 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.deepEqual(none.body.entry, []);
   });
 
+  it('the sandbox API refuses a pointer nested deeper than any DocumentReference (400, not a 500 from storing it) and stores nothing', async () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const body = (depth: number) => `{"resourceType":"DocumentReference","subject":{"identifier":{"value":"6700028191"}},"note":${nested(depth)}}`;
+    const put = (depth: number) => fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-deep`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: body(depth),
+    });
+    const refused = await put(20_000);
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).issue[0].diagnostics, 'Invalid value - the pointer nests deeper than 64 levels');
+    assert.equal((await sandboxApi('GET', '/DocumentReference/Y05868-deep')).status, 404);
+    assert.equal((await put(60)).status, 200);
+    assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-deep')).status, 204);
+  });
+
   it('the sandbox API refuses bad permissions naming the problem, and DELETE removes them (then 403)', async () => {
     const unknownType = await sandboxApi('PUT', '/permissions/gw-app/GW9', ['http://snomed.info/sct|410970009']);
     assert.equal(unknownType.status, 400);

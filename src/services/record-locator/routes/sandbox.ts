@@ -18,12 +18,33 @@ const PointerParams = Type.Object({ id: Type.String({ pattern: '^[\\x21-\\x7e]{1
 /** Any JSON object: a DocumentReference stored exactly as given, including what the API itself would refuse. */
 const AnyPointer = Type.Object({}, { additionalProperties: true });
 
+/**
+ * A DocumentReference nests about eight levels; a body nested thousands deep parses but cannot be
+ * serialised for storage (a 500), so the sandbox refuses anything past this.
+ */
+const MAX_NESTING = 64;
+
+/** Whether `value` nests deeper than `limit` objects and arrays; iterative, so any depth is safe to measure. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
   registerPermissionRoutes(app, ctx, permissions, BASE, SANDBOX_ONLY);
 
   type Params = Static<typeof PointerParams>;
   app.put<{ Params: Params; Body: Static<typeof AnyPointer> }>(`${BASE}/DocumentReference/:id`,
     { schema: { params: PointerParams, body: AnyPointer }, config: SANDBOX_ONLY }, async (request, reply) => {
+      if (nestsDeeperThan(request.body, MAX_NESTING)) {
+        throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `Invalid value - the pointer nests deeper than ${MAX_NESTING} levels`);
+      }
       await replacePointer(ctx.db, rowOf(request.body as DocumentReference, request.params.id));
       return reply.code(200).type('application/fhir+json').send(request.body);
     });
