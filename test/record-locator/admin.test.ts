@@ -45,6 +45,19 @@ describe('NRL permissions: admin API, CLI and dataset', () => {
     assert.equal((await adminApi('GET', '/permissions?app=app-1', admin).then((r) => r.json())).permissions.length, 0);
   });
 
+  it('a permission body nested thousands deep is 400 INVALID_VALUE, not a 500 from describing it, and sets nothing', async () => {
+    const depth = 20_000;
+    const response = await fetch(`${spine.url}/admin/record-locator/permissions/app-deep/A83008`, {
+      method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: `{"types":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+    });
+    assert.equal(response.status, 400);
+    const outcome = await response.json();
+    assert.equal(outcome.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.equal(outcome.issue[0].diagnostics, 'Invalid value - the body must be a JSON array of "system|code" pointer types');
+    assert.equal((await adminApi('GET', '/permissions?app=app-deep', admin).then((r) => r.json())).permissions.length, 0);
+  });
+
   it('the CLI sets permissions an application then uses over HTTP, lists and removes them', async () => {
     const app = await createAppAndToken(spine, { activities: ['record-locator:consume'], odsCode: 'CLI01' });
     const identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'CLI01' };

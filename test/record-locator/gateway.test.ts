@@ -131,6 +131,10 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.equal((await unknownType.json()).issue[0].diagnostics, "Invalid value - 'http://snomed.info/sct|410970009' in field '0'");
     assert.equal((await sandboxApi('PUT', '/permissions/gw-app/not.an.ods.code', [NEWS2])).status, 400);
     assert.equal((await sandboxApi('PUT', '/permissions/gw-app/GW9', { types: [NEWS2] })).status, 400);
+    const deep = await fetch(`${spine.url}/_admin/record-locator/permissions/gw-app/GW9`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: `[${'['.repeat(20_000)}${']'.repeat(20_000)}]`,
+    });
+    assert.equal(deep.status, 400, 'a body nested thousands deep');
     assert.equal((await sandboxApi('PUT', '/permissions/gw-app/GW9', [NEWS2])).status, 200);
     assert.equal((await sandboxApi('DELETE', '/permissions/gw-app/GW9')).status, 204);
     const refused = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, gatewayHeaders('gw-app', 'GW9'));

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
 import { APP_ID, MAX_POINTER_TYPES, ORGANISATION } from '../domain/permissions.js';
 import { RECORD_TYPES } from '../domain/record-types.js';
+import { nestsDeeperThan } from '../domain/nesting.js';
 import { deletePermission, listPermissions, setPermission } from '../store.js';
 
 /**
@@ -20,9 +21,29 @@ const PermissionParams = Type.Object({
 const PointerTypes = Type.Array(Type.String({ enum: [...RECORD_TYPES.keys()], description: 'e.g. http://snomed.info/sct|736253002' }), { maxItems: MAX_POINTER_TYPES });
 const PermissionQuery = Type.Object({ app: Type.Optional(appId) });
 
+/**
+ * A list of pointer types is flat: a body nesting deeper is refused before the door's schema check,
+ * whose diagnostics quote the value (and cannot, thousands of levels deep: a 500). A hook of the
+ * routes' own scope, as the door is the first of each route's own preValidation hooks.
+ */
+function refuseNestedBody(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+  if (nestsDeeperThan(request.body, 2)) {
+    return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'Invalid value - the body must be a JSON array of "system|code" pointer types'));
+  }
+  done();
+}
+
+/** The permission routes under `base`, in a scope of their own whose first hook refuses a nested body. */
 export function registerPermissionRoutes(
   app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache, base: string, config: Record<string, unknown>,
 ) {
+  void app.register(async (scope) => {
+    scope.addHook('preValidation', refuseNestedBody);
+    permissionRoutes(scope, ctx, permissions, base, config);
+  });
+}
+
+function permissionRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache, base: string, config: Record<string, unknown>) {
   type Params = Static<typeof PermissionParams>;
   app.put<{ Params: Params; Body: Static<typeof PointerTypes> }>(`${base}/permissions/:appId/:organisation`,
     { schema: { params: PermissionParams, body: PointerTypes }, config }, async (request) => {

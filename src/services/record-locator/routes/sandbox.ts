@@ -5,6 +5,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { DocumentReference } from '../domain/document-reference.js';
 import { deleteAllPointers, deletePointers, readPointer, replacePointer, rowOf } from '../store.js';
 import { registerPermissionRoutes } from './permissions-admin.js';
+import { nestsDeeperThan } from '../domain/nesting.js';
 import type { PermissionCache } from '../permission-cache.js';
 
 /**
@@ -23,18 +24,6 @@ const AnyPointer = Type.Object({}, { additionalProperties: true });
  * serialised for storage (a 500), so the sandbox refuses anything past this.
  */
 const MAX_NESTING = 64;
-
-/** Whether `value` nests deeper than `limit` objects and arrays; iterative, so any depth is safe to measure. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  while (pending.length > 0) {
-    const [node, depth] = pending.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
 
 export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
   registerPermissionRoutes(app, ctx, permissions, BASE, SANDBOX_ONLY);
