@@ -121,6 +121,11 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.equal(refused.status, 400);
     assert.equal((await refused.json()).issue[0].diagnostics, 'Invalid value - the pointer nests deeper than 64 levels');
     assert.equal((await sandboxApi('GET', '/DocumentReference/Y05868-deep')).status, 404);
+    // Not even an object, and nested thousands deep: refused by depth before the schema check quotes it.
+    const deepArray = await fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-deep`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: nested(20_000),
+    });
+    assert.equal(deepArray.status, 400);
     assert.equal((await put(60)).status, 200);
     assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-deep')).status, 204);
   });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { PLATFORM_ERRORS, SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
@@ -20,23 +20,32 @@ const PointerParams = Type.Object({ id: Type.String({ pattern: '^[\\x21-\\x7e]{1
 const AnyPointer = Type.Object({}, { additionalProperties: true });
 
 /**
- * A DocumentReference nests about eight levels; a body nested thousands deep parses but cannot be
- * serialised for storage (a 500), so the sandbox refuses anything past this.
+ * A DocumentReference nests about eight levels; a body nested thousands deep parses but can be
+ * neither stored nor quoted in an error (each serialises it: a 500), so the sandbox refuses anything past this.
  */
 const MAX_NESTING = 64;
+
+function refuseDeepPointer(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+  if (nestsDeeperThan(request.body, MAX_NESTING)) {
+    return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `Invalid value - the pointer nests deeper than ${MAX_NESTING} levels`));
+  }
+  done();
+}
 
 export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, permissions: PermissionCache) {
   registerPermissionRoutes(app, ctx, permissions, BASE, SANDBOX_ONLY);
 
   type Params = Static<typeof PointerParams>;
-  app.put<{ Params: Params; Body: Static<typeof AnyPointer> }>(`${BASE}/DocumentReference/:id`,
-    { schema: { params: PointerParams, body: AnyPointer }, config: SANDBOX_ONLY }, async (request, reply) => {
-      if (nestsDeeperThan(request.body, MAX_NESTING)) {
-        throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `Invalid value - the pointer nests deeper than ${MAX_NESTING} levels`);
-      }
-      await replacePointer(ctx.db, rowOf(request.body as DocumentReference, request.params.id));
-      return reply.code(200).type('application/fhir+json').send(request.body);
-    });
+  // In a scope of its own: its first hook measures the body's depth before the door's schema check
+  // (whose diagnostics quote the value) or the store (which serialises it) reads it.
+  void app.register(async (scope) => {
+    scope.addHook('preValidation', refuseDeepPointer);
+    scope.put<{ Params: Params; Body: Static<typeof AnyPointer> }>(`${BASE}/DocumentReference/:id`,
+      { schema: { params: PointerParams, body: AnyPointer }, config: SANDBOX_ONLY }, async (request, reply) => {
+        await replacePointer(ctx.db, rowOf(request.body as DocumentReference, request.params.id));
+        return reply.code(200).type('application/fhir+json').send(request.body);
+      });
+  });
   app.get<{ Params: Params }>(`${BASE}/DocumentReference/:id`, { schema: { params: PointerParams }, config: SANDBOX_ONLY }, async (request, reply) => {
     const row = await readPointer(ctx.db, request.params.id);
     if (!row) throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `no pointer '${request.params.id}'`);
