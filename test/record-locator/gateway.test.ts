@@ -80,6 +80,9 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
       { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.ods-code': 'B1' }) },
       { 'nhsd-connection-metadata': gatewayHeaders('a', 'B1')['nhsd-connection-metadata'] },
       { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.app-id': 'a', 'nrl.ods-code': 'B1', 'nrl.pointer-types': 'all' }) },
+      // The sandbox caller names its organisation by header: an extension that is no ODS code is refused
+      // (as with a token), not dropped so the call acts for the organisation without it.
+      { 'nhsd-end-user-organisation-ods': 'Y05868', 'nhsd-end-user-organisation': 'not an extension!' },
     ];
     for (const headers of bad) {
       const response = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${subjectQuery('6700028191')}`, headers);

@@ -33,13 +33,21 @@ const header = (request: FastifyRequest, name: string) => {
   return typeof value === 'string' ? value : undefined;
 };
 
+/** `NHSD-End-User-Organisation`: the extension it names, none without it, `false` when it is no ODS code. */
+function organisationExtension(request: FastifyRequest): string | undefined | false {
+  const named = request.headers['nhsd-end-user-organisation'];
+  if (named === undefined) return undefined;
+  return parseOdsHeader(named) ?? false;
+}
+
 /** Gateway mode: Apigee's injected headers (or, in sandbox mode without them, the sandbox application). */
 function gatewayIdentity(ctx: PlatformContext, request: FastifyRequest) {
   const metadata = header(request, 'nhsd-connection-metadata');
   if (metadata === undefined && ctx.config.sandbox) {
     const odsCode = parseOdsHeader(request.headers['nhsd-end-user-organisation-ods']);
     if (!odsCode) return undefined;
-    const extension = parseOdsHeader(request.headers['nhsd-end-user-organisation']);
+    const extension = organisationExtension(request);
+    if (extension === false) return undefined;
     return { appId: SANDBOX_PRINCIPAL.appId, appName: SANDBOX_PRINCIPAL.appName, odsCode, ...(extension ? { odsCodeExtension: extension } : {}) };
   }
   return parseGatewayHeaders(metadata, header(request, 'nhsd-client-rp-details'));
@@ -51,9 +59,8 @@ function tokenIdentity(request: FastifyRequest) {
   const named = request.headers['nhsd-end-user-organisation-ods'];
   const odsCode = named === undefined ? principal.odsCode : parseOdsHeader(named);
   if (!odsCode) return undefined;
-  const extensionHeader = request.headers['nhsd-end-user-organisation'];
-  const extension = extensionHeader === undefined ? undefined : parseOdsHeader(extensionHeader);
-  if (extensionHeader !== undefined && !extension) return undefined;
+  const extension = organisationExtension(request);
+  if (extension === false) return undefined;
   return { appId: principal.appId, appName: principal.appName, odsCode, ...(extension ? { odsCodeExtension: extension } : {}), principal };
 }
 
