@@ -60,24 +60,6 @@ describe('NRL producer: DocumentReference validation', () => {
     ]);
   });
 
-  it('a value matching the spec\'s pattern only past its start (a code after a space, a date after text) is MESSAGE_NOT_WELL_FORMED, as NRL\'s model matches from the start', async () => {
-    const CODE = '[^\\s]+(\\s[^\\s]+)*';
-    const ATTACHMENT_DATE = '([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?';
-    const spacedType = valid();
-    spacedType.content[0].attachment.contentType = ' application/pdf';
-    await refused(spacedType, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid',
-      `Request body could not be parsed (content[0].attachment.contentType: string does not match regex "${CODE}")`, 'content[0].attachment.contentType')]);
-    const wordedDate = valid();
-    wordedDate.content[0].attachment.creation = 'created 2022-12-21';
-    await refused(wordedDate, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid',
-      `Request body could not be parsed (content[0].attachment.creation: string does not match regex "${ATTACHMENT_DATE}")`, 'content[0].attachment.creation')]);
-    // A match from the start is enough, as it is to NRL's model: the spec's own examples pass.
-    const trailing = valid();
-    trailing.content[0].attachment.contentType = 'application/pdf ';
-    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: trailing });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-  });
-
   it('a field the resource does not have is 400 INVALID_RESOURCE "The resource contains extra fields"', async () => {
     await refused({ ...valid(), colour: 'blue' }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'colour')]);
     const nested = valid();

@@ -32,15 +32,10 @@ function closeObjects(schema: unknown): unknown {
 /** Each compiled pattern → the spec's own spelling of it, which NRL quotes in its diagnostics. */
 const SPEC_PATTERNS = new Map<string, string>();
 
-/**
- * JSON Schema finds a pattern anywhere in a value, but NRL's model (pydantic, `re.match`) matches it
- * from the value's start: `" application/pdf"` is no code there, `"on 2022-12-21"` no date. The
- * door does the same, so nothing NRL refuses is stored here.
- */
 function specPatternKept(pattern: string): string {
-  const compiled = `^(?:${unicodeSafePattern(pattern)})`;
-  SPEC_PATTERNS.set(compiled, pattern);
-  return compiled;
+  const safe = unicodeSafePattern(pattern);
+  SPEC_PATTERNS.set(safe, pattern);
+  return safe;
 }
 
 /** The pattern as the spec writes it (`^https\:\/\/…`), for a pattern the door compiled. */
