@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
@@ -185,6 +186,28 @@ describe('NRL never answers a malformed request with a 5xx', () => {
         assert.ok(response.status < 500, `${route} → ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
         if (response.status >= 400) assertSpecSchema('producer', 'OperationOutcome', response.body);
       }), { numRuns: 150 });
+  });
+
+  it('for JSON bodies nested to any depth, on every route that takes a body (the sandbox API\'s included)', { timeout: 120_000 }, async () => {
+    const routes = [
+      ['POST', '/record-locator/producer/FHIR/R4/DocumentReference'],
+      ['PUT', '/record-locator/producer/FHIR/R4/DocumentReference'],
+      ['PUT', '/record-locator/producer/FHIR/R4/DocumentReference/Y05868-nested'],
+      ['POST', '/record-locator/producer/FHIR/R4/DocumentReference/_search'],
+      ['POST', '/record-locator/consumer/FHIR/R4/DocumentReference/_search'],
+      ['PUT', '/_admin/record-locator/DocumentReference/Y05868-nested'],
+      ['PUT', '/_admin/record-locator/permissions/nested-app/Y05868'],
+    ] as const;
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...routes), fc.integer({ min: 1, max: 30_000 }), fc.constantFrom('root', 'field'), async ([method, path], depth, where) => {
+      const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const body = where === 'root' ? nested : `{"resourceType":"DocumentReference","subject:identifier":${nested}}`;
+      const response = await fetch(`${spine.url}${path}`, {
+        method, body, headers: { 'content-type': 'application/json', 'x-request-id': randomUUID(), 'nhsd-end-user-organisation-ods': 'Y05868' },
+      });
+      const text = await response.text();
+      assert.ok(response.status < 500, `${method} ${path} nested ${depth} (${where}) → ${response.status}: ${text.slice(0, 300)}`);
+    }), { numRuns: 60 });
+    await fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-nested`, { method: 'DELETE' });
   });
 });
 
