@@ -36,7 +36,18 @@ describe('NRL producer: DocumentReference validation', () => {
   it('a wrong type at any depth is 400 MESSAGE_NOT_WELL_FORMED naming the field', async () => {
     const body = valid();
     body.content[0].attachment.size = 'big';
-    await refused(body, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content[0].attachment.size: value is not a valid integer)', 'content[0].attachment.size')]);
+    // NRLF names a parse failure by the body's top-level field (its ParseError: `error['loc'][0]`), in diagnostics and expression.
+    await refused(body, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: value is not a valid integer)', 'content')]);
+    const twoInOneField = valid();
+    twoInOneField.content[0].attachment.size = 'big';
+    twoInOneField.content[0].format.code = 7;
+    await refused(twoInOneField, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: value is not a valid integer)', 'content'),
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: str type expected)', 'content'),
+    ]);
+    const missingNested = valid();
+    delete missingNested.content[0].attachment;
+    await refused(missingNested, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: field required)', 'content')]);
     await refused({ ...valid(), status: 7 }, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: str type expected)', 'status')]);
     await refused({ ...valid(), category: {} }, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (category: value is not a valid list)', 'category')]);
   });
@@ -81,6 +92,9 @@ describe('NRL producer: DocumentReference validation', () => {
       { rawBody: JSON.stringify(valid()).replace('"current"', '"\\ud800"') });
     assert.equal(surrogate.status, 400);
     assert.deepEqual(surrogate.body.issue, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: string contains a lone surrogate)', 'status')]);
+    const nestedSurrogate = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
+      { rawBody: JSON.stringify(valid()).replace('"application/pdf"', '"\\udc00"') });
+    assert.deepEqual(nestedSurrogate.body.issue, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: string contains a lone surrogate)', 'content')]);
   });
 
   it('NRL\'s required fields beyond the schema: each missing one is INVALID_RESOURCE, all listed', async () => {

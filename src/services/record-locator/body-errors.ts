@@ -41,14 +41,26 @@ const fieldOf = (error: ErrorObject): string => {
   return fhirPath(error.instancePath) || 'body';
 };
 
+/**
+ * The body's top-level field a failure is in: NRLF's parse error names only that (`error['loc'][0]`
+ * in its ParseError), so a wrong `content[0].attachment.size` is `content`.
+ */
+function topLevelFieldOf(error: ErrorObject): string {
+  const [first] = error.instancePath.split('/').slice(1);
+  if (first !== undefined) return first.replace(/~1/g, '/').replace(/~0/g, '~');
+  return fieldOf(error);
+}
+
 /** A DocumentReference body that fails the spec's schema: NRLF's parse error for bodies, one issue per failure. */
 export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
   const issues: NrlIssue[] = [];
   for (const error of dedupe(errors)) {
-    const field = fieldOf(error);
-    issues.push(error.keyword === 'additionalProperties'
-      ? { spec: NRL_ERRORS.INVALID_RESOURCE, diagnostics: 'The resource contains extra fields', expression: field }
-      : { spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: ${describe(error)})`, expression: field });
+    if (error.keyword === 'additionalProperties') {
+      issues.push({ spec: NRL_ERRORS.INVALID_RESOURCE, diagnostics: 'The resource contains extra fields', expression: fieldOf(error) });
+      continue;
+    }
+    const field = topLevelFieldOf(error);
+    issues.push({ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: ${describe(error)})`, expression: field });
   }
   return issues;
 }

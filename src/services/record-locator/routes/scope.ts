@@ -67,7 +67,9 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   const { failure } = err;
   const path = fhirPathOf(failure.path);
   if (failure.keyword === 'unicode') {
-    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${path || 'body'}: string contains a lone surrogate)`, expression: path || 'body' }];
+    // A DocumentReference's failure is named by its top-level field, as NRLF names every parse failure.
+    const field = (request.routeOptions.config.nrlBody === 'document' ? path.split(/[.[]/, 1)[0] : path) || 'body';
+    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: string contains a lone surrogate)`, expression: field }];
   }
   if (failure.part === 'headers') {
     // Every header NRL declares is text; only X-Request-ID is required and patterned (a UUID).
