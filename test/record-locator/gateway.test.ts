@@ -81,6 +81,9 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
       { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.ods-code': 'B1' }) },
       { 'nhsd-connection-metadata': gatewayHeaders('a', 'B1')['nhsd-connection-metadata'] },
       { ...gatewayHeaders('a', 'B1'), 'nhsd-connection-metadata': JSON.stringify({ 'nrl.app-id': 'a', 'nrl.ods-code': 'B1', 'nrl.pointer-types': 'all' }) },
+      // Text PostgreSQL cannot hold (a NUL, escaped in the JSON) is no application id or name: refused, not a 500 from the permission store.
+      gatewayHeaders('sandbox\u0000', 'Y05868'),
+      { ...gatewayHeaders('sandbox', 'Y05868'), 'nhsd-client-rp-details': JSON.stringify({ 'developer.app.name': 'App\u0000', 'developer.app.id': 'dev-1' }) },
       // The sandbox caller names its organisation by header: an extension that is no ODS code is refused
       // (as with a token), not dropped so the call acts for the organisation without it.
       { 'nhsd-end-user-organisation-ods': 'Y05868', 'nhsd-end-user-organisation': 'not an extension!' },

@@ -16,8 +16,9 @@ export interface GatewayCaller {
 const ODS = /^[A-Za-z0-9]{1,20}$/;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Text that can be stored (PostgreSQL takes neither a NUL nor a lone surrogate): an id or name is keyed and audited. */
 const isText = (value: unknown, max = 200): value is string =>
-  typeof value === 'string' && value.length > 0 && value.length <= max && isWellFormed(value);
+  typeof value === 'string' && value.length > 0 && value.length <= max && !value.includes('\u0000') && isWellFormed(value);
 const isTextList = (value: unknown) => value === undefined || (Array.isArray(value) && value.every((v) => isText(v)));
 
 /** No lone UTF-16 surrogates: they cannot be stored (PostgreSQL text) or echoed faithfully. */
