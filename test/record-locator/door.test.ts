@@ -68,7 +68,9 @@ describe('NRL request parameters and headers at the door', () => {
     // other characters around valid ones (`_search` on the producer, an encoded '/'), is refused.
     const tooLong = `${ODS}-${'a'.repeat(64 - ODS.length)}`;
     for (const side of ['consumer', 'producer']) {
-      for (const [method, id] of [['GET', '~~~'], ['GET', tooLong], ['GET', '~DOOR1-1'], ['GET', 'DOOR1%2F1'], ['GET', '_search'], ['DELETE', 'DOOR1-1~']] as const) {
+      // Past the router's own limits too: longer than a path parameter may be (512), or not UTF-8 when decoded.
+      const pastTheRouter = [['GET', `${ODS}-${'a'.repeat(600)}`], ['GET', 'DOOR1-%FF'], ['DELETE', `${ODS}-${'a'.repeat(600)}`]] as const;
+      for (const [method, id] of [['GET', '~~~'], ['GET', tooLong], ['GET', '~DOOR1-1'], ['GET', 'DOOR1%2F1'], ['GET', '_search'], ['DELETE', 'DOOR1-1~'], ...pastTheRouter] as const) {
         if (method === 'DELETE' && side === 'consumer') continue;
         const response = await call(spine, method, `/${side}/FHIR/R4/DocumentReference/${id}`, identity);
         assert.equal(response.status, 400, `${side} ${method} ${id}: ${JSON.stringify(response.body)}`);

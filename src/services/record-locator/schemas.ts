@@ -107,12 +107,17 @@ function wholeValue(schema: Json): Json {
   return { ...schema, pattern: compiled };
 }
 
+const documentId = wholeValue(consumerSchemas.DocumentId!);
+
 /** `{id}` in a path: the spec's DocumentId, the whole of it. */
 export const POINTER_ID_PARAMS: Json = {
   type: 'object',
-  properties: { id: wholeValue(consumerSchemas.DocumentId!) },
+  properties: { id: documentId },
   required: ['id'],
 };
+
+/** The spec's DocumentId pattern as the spec writes it, which a refused path id is quoted against. */
+export const DOCUMENT_ID_PATTERN = specPattern(String(documentId.pattern));
 
 /** X-Request-ID as the specs declare it (a UUID). */
 export const REQUEST_ID = new RegExp(String(consumerSchemas.RequestHeaderRequestId!.pattern));

@@ -5,6 +5,7 @@ import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
 import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
 import { documentBodyIssues, fhirPath, searchBodyIssues } from '../body-errors.js';
 import { schemaErrors } from '../validator.js';
+import { DOCUMENT_ID_PATTERN } from '../schemas.js';
 import { RequestValidationError } from '../../../platform/http/validation.js';
 import { sendNrlError } from '../wire.js';
 
@@ -37,8 +38,24 @@ function isDatabaseFault(err: unknown): boolean {
   return typeof code === 'string' && (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code));
 }
 
+/** A pointer's path, `…/DocumentReference/{id}`, with nothing after the id but a query. */
+const POINTER_PATH = /\/(?:consumer|producer)\/FHIR\/R4\/DocumentReference\/[^/?]+(?:\?|$)/;
+
+/**
+ * The router refuses some paths before any route matches (a parameter past its length limit, a
+ * path that does not decode as UTF-8), so no route's schema sees them. Under
+ * `…/DocumentReference/{id}` that is an id the spec's DocumentId does not match, refused as the
+ * door refuses any other: the same code, words and expression, whichever check caught it.
+ */
+function isRefusedPointerId(err: unknown, request: FastifyRequest): boolean {
+  return err instanceof SpineError && err.spec.code === 'INVALID_VALUE' && request.routeOptions.url === undefined && POINTER_PATH.test(request.url);
+}
+
 function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof NrlIssuesError) return sendNrlError(reply, { spec: err.spec, issues: err.issues });
+  if (isRefusedPointerId(err, request)) {
+    return sendNrlError(reply, { spec: NRL_ERRORS.INVALID_PARAMETER, diagnostics: `Invalid path parameter (id: string does not match regex "${DOCUMENT_ID_PATTERN}")`, expression: ['id'] });
+  }
   if (err instanceof SpineError) {
     return sendNrlError(reply, { spec: inNrlCoding(err.spec), diagnostics: err.diagnostics, expression: err.options.expression, headers: err.options.headers });
   }
