@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from './support/spine.js';
 
@@ -54,5 +55,23 @@ describe('malformed input never gives a 5xx', () => {
         assert.ok(res.status < 500, `${route.method} ${path}?${query} (${contentType}) → ${res.status}: ${text.slice(0, 300)}`);
       },
     ), { numRuns: 400 });
+  });
+
+  it('for JSON bodies nested to any depth, at the root or in a field, on every route that takes a body', { timeout: 300_000 }, async () => {
+    const routes = spine.app.routeTable.filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method));
+    assert.ok(routes.length > 20, 'routes taking bodies are registered');
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...routes), fc.integer({ min: 1, max: 30_000 }), fc.constantFrom('root', 'field'), fc.constantFrom('[', '{"a":'),
+      fc.constantFrom('application/json', 'application/fhir+json', 'application/json-patch+json'),
+      async (route, depth, where, opener, contentType) => {
+        const closer = opener === '[' ? ']' : '}';
+        const nested = `${opener.repeat(depth)}${opener === '[' ? '' : '1'}${closer.repeat(depth)}`;
+        const body = where === 'root' ? nested : `{"resourceType":"Patient","name":${nested},"patches":${nested}}`;
+        const path = route.url.replace(/:[A-Za-z_]+|\*/g, '9000000009');
+        const res = await fetch(`${spine.url}${path}`, { method: route.method, headers: { 'content-type': contentType, 'x-request-id': randomUUID() }, body });
+        const text = await res.text();
+        assert.ok(res.status < 500, `${route.method} ${path} nested ${depth} (${where}, ${opener}) → ${res.status}: ${text.slice(0, 300)}`);
+      },
+    ), { numRuns: 300 });
   });
 });
