@@ -6,12 +6,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Whether `value` is a UUID in its textual form (RFC 9562: 8-4-4-4-12 hex digits, either case, any version). */
 export const isUuid = (value: string) => UUID.test(value);
 
-/**
- * UUIDs of version 7 (RFC 9562: the millisecond, then a counter, then random bits), each after
- * the one before in this process, as `uuid`'s own `v7()` makes them, but with random bytes drawn
- * 4 kB at a time: one call to the kernel's generator costs about 5 µs on a virtual machine
- * whatever its size, and `v7()` makes one for every id (6% of an NRL create's server CPU).
- */
+// Random bytes drawn 4 kB at a time: one call to the kernel's generator costs about 5 µs on a
+// virtual machine whatever its size, and `uuid`'s `v7()` makes one for every id (6% of an NRL
+// create's server CPU).
 const POOL = new Uint8Array(16 * 256);
 let drawn = POOL.length;
 
@@ -31,6 +28,10 @@ function randomBytes16(): Uint8Array {
 let lastMsecs = Number.NEGATIVE_INFINITY;
 let counter = 0;
 
+/**
+ * UUIDs of version 7 (RFC 9562: the millisecond, then a counter, then random bits), each after
+ * the one before in this process, as `uuid`'s own `v7()` makes them, from the pooled random bytes.
+ */
 export function timeOrderedUuid(now: number = Date.now()): string {
   const random = randomBytes16();
   if (now > lastMsecs) {

@@ -42,14 +42,10 @@ const fieldOf = (error: ErrorObject): string => {
 };
 
 /**
- * The body's top-level field a failure is in: NRLF's parse error names only that (`error['loc'][0]`
- * in its ParseError), so a wrong `content[0].attachment.size` is `content`.
+ * The body's top-level field a failure at `path` (a FHIRPath) is in: NRLF's parse error names only
+ * that (`error['loc'][0]` in its ParseError), so a wrong `content[0].attachment.size` is `content`.
  */
-function topLevelFieldOf(error: ErrorObject): string {
-  const [first] = error.instancePath.split('/').slice(1);
-  if (first !== undefined) return first.replace(/~1/g, '/').replace(/~0/g, '~');
-  return fieldOf(error);
-}
+export const topLevelField = (path: string): string => path.split(/[.[]/, 1)[0] || 'body';
 
 /** A DocumentReference body that fails the spec's schema: NRLF's parse error for bodies, one issue per failure. */
 export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
@@ -59,7 +55,7 @@ export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
       issues.push({ spec: NRL_ERRORS.INVALID_RESOURCE, diagnostics: 'The resource contains extra fields', expression: fieldOf(error) });
       continue;
     }
-    const field = topLevelFieldOf(error);
+    const field = topLevelField(fieldOf(error));
     issues.push({ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: ${describe(error)})`, expression: field });
   }
   return issues;

@@ -22,9 +22,9 @@ const PointerTypes = Type.Array(Type.String({ enum: [...RECORD_TYPES.keys()], de
 const PermissionQuery = Type.Object({ app: Type.Optional(appId) });
 
 /**
- * A list of pointer types is flat: a body nesting deeper is refused before the door's schema check,
- * whose diagnostics quote the value (and cannot, thousands of levels deep: a 500). A hook of the
- * routes' own scope, as the door is the first of each route's own preValidation hooks.
+ * A list of pointer types is flat: a body nesting deeper is refused, saying what the body must be,
+ * before the door's schema check (which would only say the value is nested too deeply to show). A
+ * hook of the routes' own scope, as the door is the first of each route's own preValidation hooks.
  */
 function refuseNestedBody(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
   if (nestsDeeperThan(request.body, 2)) {

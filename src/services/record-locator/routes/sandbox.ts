@@ -20,8 +20,8 @@ const PointerParams = Type.Object({ id: Type.String({ pattern: '^[\\x21-\\x7e]{1
 const AnyPointer = Type.Object({}, { additionalProperties: true });
 
 /**
- * A DocumentReference nests about eight levels; a body nested thousands deep parses but can be
- * neither stored nor quoted in an error (each serialises it: a 500), so the sandbox refuses anything past this.
+ * A DocumentReference nests about eight levels; a body nested thousands deep parses but cannot be
+ * serialised to be stored (the stack runs out: a 500), so the sandbox refuses anything past this.
  */
 const MAX_NESTING = 64;
 
@@ -37,7 +37,7 @@ export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, 
 
   type Params = Static<typeof PointerParams>;
   // In a scope of its own: its first hook measures the body's depth before the door's schema check
-  // (whose diagnostics quote the value) or the store (which serialises it) reads it.
+  // and the store (which serialises it) read it.
   void app.register(async (scope) => {
     scope.addHook('preValidation', refuseDeepPointer);
     scope.put<{ Params: Params; Body: Static<typeof AnyPointer> }>(`${BASE}/DocumentReference/:id`,

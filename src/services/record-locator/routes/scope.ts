@@ -3,7 +3,7 @@ import type { ErrorObject } from 'ajv';
 import { classifyError } from '../../../platform/http/error-mapper.js';
 import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
 import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
-import { documentBodyIssues, fhirPath, searchBodyIssues } from '../body-errors.js';
+import { documentBodyIssues, fhirPath, searchBodyIssues, topLevelField } from '../body-errors.js';
 import { schemaErrors } from '../validator.js';
 import { DOCUMENT_ID_PATTERN } from '../schemas.js';
 import { RequestValidationError } from '../../../platform/http/validation.js';
@@ -85,7 +85,7 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   const path = fhirPathOf(failure.path);
   if (failure.keyword === 'unicode') {
     // A DocumentReference's failure is named by its top-level field, as NRLF names every parse failure.
-    const field = (request.routeOptions.config.nrlBody === 'document' ? path.split(/[.[]/, 1)[0] : path) || 'body';
+    const field = request.routeOptions.config.nrlBody === 'document' ? topLevelField(path) : path || 'body';
     return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: string contains a lone surrogate)`, expression: field }];
   }
   if (failure.part === 'headers') {
