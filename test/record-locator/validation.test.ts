@@ -20,7 +20,7 @@ describe('NRL producer: DocumentReference validation', () => {
 
   const valid = () => pointerBody('ANGY1', nextNhsNumber()) as Record<string, any>;
 
-  async function refused(body: unknown, expectedStatus: number, issues: unknown[], options: { rawBody?: string; contentType?: string } = {}) {
+  async function refused(body: unknown, expectedStatus: number, issues: unknown[], options: { rawBody?: string; contentType?: string | null } = {}) {
     const before = await spine.ctx.db.query('SELECT count(*)::int AS n FROM record_locator.pointers');
     const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
       options.rawBody === undefined ? { body, contentType: options.contentType } : { rawBody: options.rawBody, contentType: options.contentType });
@@ -78,16 +78,21 @@ describe('NRL producer: DocumentReference validation', () => {
     await refused(nested, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'subject.identifier.extra')]);
   });
 
-  it('bad JSON, an empty body and a wrong media type never reach the handler', async () => {
+  it('bad JSON, an empty body, a body that is not JSON under any media type and a lone surrogate never reach the handler', async () => {
     const badJson = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: '{"resourceType":' });
     assert.equal(badJson.status, 400);
     assertSpecSchema('producer', 'OperationOutcome', badJson.body);
     assert.deepEqual(badJson.body.issue[0].details.coding, [{ system: 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1', ...{ code: NOT_WELL_FORMED[0], display: NOT_WELL_FORMED[1] } }]);
     assert.match(badJson.body.issue[0].diagnostics, /^Request body could not be parsed/);
     await refused(undefined, 400, [errorIssue('BAD_REQUEST', 'Bad request', 'invalid', 'Request body is required')], { rawBody: '' });
-    const xml = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: '<DocumentReference/>', contentType: 'application/xml' });
-    assert.equal(xml.status, 415);
-    assertSpecSchema('producer', 'OperationOutcome', xml.body);
+    // NRL's gateway hands NRLF any body, which reads it as JSON: XML is a body that could not be parsed, not a 415.
+    for (const contentType of ['application/xml', 'text/plain', null]) {
+      const xml = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: '<DocumentReference/>', contentType });
+      assert.equal(xml.status, 400, `${contentType}: ${JSON.stringify(xml.body)}`);
+      assertSpecSchema('producer', 'OperationOutcome', xml.body);
+      assert.equal(xml.body.issue[0].details.coding[0].code, NOT_WELL_FORMED[0]);
+      assert.match(xml.body.issue[0].diagnostics, /^Request body could not be parsed/);
+    }
     const surrogate = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
       { rawBody: JSON.stringify(valid()).replace('"current"', '"\\ud800"') });
     assert.equal(surrogate.status, 400);
@@ -95,6 +100,32 @@ describe('NRL producer: DocumentReference validation', () => {
     const nestedSurrogate = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer,
       { rawBody: JSON.stringify(valid()).replace('"application/pdf"', '"\\udc00"') });
     assert.deepEqual(nestedSurrogate.body.issue, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: string contains a lone surrogate)', 'content')]);
+  });
+
+  it('a JSON body is read whatever its Content-Type, or none, as NRL\'s gateway passes any body on; the schema still checks it', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/json', null]) {
+      const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: valid(), contentType });
+      assert.equal(created.status, 201, `${contentType}: ${JSON.stringify(created.body)}`);
+      assertSpecSchema('producer', 'OperationOutcome', created.body);
+      assert.equal(created.body.issue[0].details.coding[0].code, 'RESOURCE_CREATED');
+      const id = created.headers.get('location')!.split('/').pop()!;
+      const read = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer);
+      assert.equal(read.status, 200);
+      assert.equal(read.body.id, id);
+    }
+    // The door is the same under every media type: a wrong type is refused as it is under application/fhir+json.
+    const wrong = valid();
+    wrong.status = 7;
+    await refused(wrong, 400, [errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (status: str type expected)', 'status')], { contentType: 'text/plain' });
+    await refused({ ...valid(), colour: 'blue' }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'colour')], { contentType: null });
+    // A form as curl sends it is not JSON.
+    const form = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: 'status=current', contentType: 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 400);
+    assert.match(form.body.issue[0].diagnostics, /^Request body could not be parsed/);
+    const search = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference/_search', producer,
+      { body: { 'subject:identifier': `https://fhir.nhs.uk/Id/nhs-number|${nextNhsNumber()}` }, contentType: 'text/plain' });
+    assert.equal(search.status, 200, JSON.stringify(search.body));
+    assert.equal(search.body.resourceType, 'Bundle');
   });
 
   it('NRL\'s required fields beyond the schema: each missing one is INVALID_RESOURCE, all listed', async () => {

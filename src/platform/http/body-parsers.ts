@@ -56,6 +56,43 @@ declare module 'fastify' {
 /** The JSON text of a request's body: as received, else (a body some other parser read) the parsed body's. */
 export const jsonTextOf = (request: FastifyRequest): string => request.jsonText ?? JSON.stringify(request.body);
 
+type BodyParser = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => void;
+
+/**
+ * The platform's JSON parser: Fastify's (which refuses prototype-poisoning keys), then a NUL or a
+ * lone surrogate refused. A body it cannot take is kept as the request's `bodyRefusal` for the
+ * door; `mediaType` names what the client sent, for the refusal's words.
+ */
+function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyRequest) => string): BodyParser {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  return (request, body, done) => {
+    const text = body as string;
+    const refuse = (refusal: Error) => {
+      request.bodyRefusal = refusal;
+      done(null, undefined);
+    };
+    if (containsNulInJson(text)) return refuse(nulInBodyError());
+    return parseJson(request, text, (err, parsed) => {
+      if (err) return refuse(unparsable(err, text, mediaType(request)));
+      // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
+      const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
+      if (refused) return refuse(refused);
+      request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      return done(null, parsed);
+    });
+  };
+}
+
+/**
+ * Every body of the scope read as JSON, whatever its Content-Type or none: for an API whose
+ * gateway hands the service any body as it came (NRL's), so a JSON body under `text/plain` or
+ * curl's default form type is taken, and anything else is JSON that cannot be parsed.
+ */
+export function parseEveryBodyAsJson(scope: FastifyInstance) {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser(scope, (request) => request.headers['content-type'] ?? 'none'));
+}
+
 /**
  * JSON bodies under every JSON media type FHIR and PDS use, and form bodies for OAuth2. Fastify's
  * own JSON parser guards against prototype poisoning; we reuse it for the FHIR types.
@@ -70,26 +107,8 @@ export function registerBodyParsers(app: FastifyInstance) {
     }
     done();
   });
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  for (const type of JSON_TYPES) {
-    app.addContentTypeParser(type, { parseAs: 'string' }, (request, body, done) => {
-      const text = body as string;
-      const refuse = (refusal: Error) => {
-        request.bodyRefusal = refusal;
-        done(null, undefined);
-      };
-      if (containsNulInJson(text)) return refuse(nulInBodyError());
-      return parseJson(request, text, (err, parsed) => {
-        if (err) return refuse(unparsable(err, text, type));
-        // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
-        const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
-        if (refused) return refuse(refused);
-        request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-        return done(null, parsed);
-      });
-    });
-  }
+  for (const type of JSON_TYPES) app.addContentTypeParser(type, { parseAs: 'string' }, jsonBodyParser(app, () => type));
   // A route without a door (no schema) refuses a body it could not take before its handlers run.
   app.addHook('preHandler', (request, _reply, done) => done(request.bodyRefusal));
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

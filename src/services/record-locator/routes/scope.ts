@@ -8,6 +8,7 @@ import { schemaErrors } from '../validator.js';
 import { DOCUMENT_ID_PATTERN } from '../schemas.js';
 import { RequestValidationError } from '../../../platform/http/validation.js';
 import { sendNrlError } from '../wire.js';
+import { parseEveryBodyAsJson } from '../../../platform/http/body-parsers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -113,10 +114,14 @@ const fhirPathOf = (doorPath: string) => fhirPath(doorPath === '' ? '' : `/${doo
 /**
  * Everything under `/record-locator` answers in NRL's shapes: every error, the platform's door
  * and guard included, as NRL's OperationOutcome; a body-less write is NRLF's "Request body is
- * required" before any schema check.
+ * required" before any schema check. NRL's API gateway passes a body to NRLF whatever its
+ * Content-Type (the spec declares only `application/fhir+json`, and no gateway check), and NRLF
+ * reads it as JSON: so does this, so a client sending JSON as `text/plain`, or with curl's form
+ * type, is served, and a body that is not JSON is one that "could not be parsed", never a 415.
  */
 export function configureNrlScope(app: FastifyInstance) {
   app.setErrorHandler(nrlErrorHandler);
+  parseEveryBodyAsJson(app);
   // A DELETE's Content-Type and body are ignored by the platform (body-parsers.ts): NRL's has none.
   // NRL's API gateway hands NRLF a query as one value a name, the last of a repeated one (AWS's
   // queryStringParameters): `?type=a&type=b` searches type b, and so does this.
