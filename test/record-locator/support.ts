@@ -86,11 +86,11 @@ export interface CallOptions {
 /** Calls an NRL API path (`/producer/FHIR/R4/...` or `/consumer/FHIR/R4/...`) with the given identity headers. */
 export async function call(spine: TestSpine, method: string, path: string, identity: Record<string, string>, options: CallOptions = {}) {
   const headers: Record<string, string> = { 'x-request-id': randomUUID(), ...identity, ...options.headers };
-  let body: string | Uint8Array | undefined;
+  let body: string | Blob | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
-  // fetch gives a text body text/plain of its own accord, bytes none.
-  if (body !== undefined && options.contentType === null) body = new TextEncoder().encode(body);
+  // fetch gives a text body text/plain of its own accord, a Blob of no type none.
+  if (body !== undefined && options.contentType === null) body = new Blob([body]);
   else if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/fhir+json';
   const response = await fetch(`${spine.url}/record-locator${path}`, { method, headers, body });
   const text = await response.text();
