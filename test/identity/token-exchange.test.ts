@@ -280,6 +280,22 @@ describe('POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
       const entries = await spine.ctx.db.query(
         `SELECT detail FROM audit.events WHERE action = 'identity.application.cis2-client-id.replace' AND resource = $1 ORDER BY seq`, [`Application/${moving.appId}`]);
       assert.deepEqual(entries.rows.map((r) => r.detail), [{ from: 'cis2-before', to: 'cis2-after' }, { from: 'cis2-after', to: moving.apiKey }]);
+
+      // Replacements at once: each audit entry names the value it replaced, so they chain from the
+      // first value to the last, whatever order they ran in (none names one another had replaced).
+      const racing = Array.from({ length: 12 }, (_, i) => `cis2-race-${i}`);
+      const answers = await Promise.all(racing.map((id) => setClientId(moving.apiKey, id)));
+      assert.deepEqual(answers.map((a) => a.status), racing.map(() => 200));
+      const raced = await spine.ctx.db.query(
+        `SELECT detail FROM audit.events WHERE action = 'identity.application.cis2-client-id.replace' AND resource = $1 AND detail->>'to' LIKE 'cis2-race-%'`,
+        [`Application/${moving.appId}`]);
+      const next = new Map(raced.rows.map((r) => [r.detail.from as string, r.detail.to as string]));
+      assert.equal(next.size, racing.length, `every entry replaced a different value: ${JSON.stringify(raced.rows.map((r) => r.detail))}`);
+      const chain: string[] = [];
+      for (let at = next.get(moving.apiKey); at !== undefined; at = next.get(at)) chain.push(at);
+      assert.deepEqual([...chain].sort(), [...racing].sort());
+      const final = await spine.ctx.db.query('SELECT cis2_client_id FROM identity.applications WHERE app_id = $1', [moving.appId]);
+      assert.equal(final.rows[0].cis2_client_id, chain.at(-1));
     });
 
     it('no two applications answer to one CIS2 client id: a second is refused 409', async () => {

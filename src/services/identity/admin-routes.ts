@@ -76,12 +76,12 @@ export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformCon
       if (cis2ClientId !== null && !isClientId(cis2ClientId)) {
         throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid 'cis2ClientId': a client id of 1 to 200 characters without control characters, or null");
       }
-      const before = await findApplicationByApiKey(ctx.db, request.params.apiKey);
-      const updated = before && await updateApplicationCis2ClientId(ctx.db, request.params.apiKey, cis2ClientId);
+      const updated = await updateApplicationCis2ClientId(ctx.db, request.params.apiKey, cis2ClientId);
       if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
       if (updated === 'taken') throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `An application with CIS2 client id '${cis2ClientId ?? request.params.apiKey}' already exists`);
-      audited(request, 'identity.application.cis2-client-id.replace', `Application/${updated.appId}`, { from: before.cis2ClientId, to: updated.cis2ClientId });
-      return applicationView(updated);
+      const { application, previous } = updated;
+      audited(request, 'identity.application.cis2-client-id.replace', `Application/${application.appId}`, { from: previous, to: application.cis2ClientId });
+      return applicationView(application);
     });
 
   app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));

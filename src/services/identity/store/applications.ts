@@ -97,11 +97,15 @@ export async function replaceApplicationJwks(db: Queryable, apiKey: string, jwks
  * Sets the client id CIS2 knows an application by (null: its API key, the default). Undefined when
  * there is no such application; 'taken' when another application is known to CIS2 by that id.
  */
-export async function updateApplicationCis2ClientId(db: Queryable, apiKey: string, clientId: string | null): Promise<Application | 'taken' | undefined> {
+export async function updateApplicationCis2ClientId(db: Queryable, apiKey: string, clientId: string | null): Promise<{ application: Application; previous: string } | 'taken' | undefined> {
   try {
-    const { rows } = await db.query<ApplicationRow>(
-      `UPDATE identity.applications SET cis2_client_id = $2 WHERE api_key = $1 RETURNING ${COLUMNS}`, [apiKey, clientId]);
-    return rows[0] ? toApplication(rows[0]) : undefined;
+    // The value replaced is read in the same statement, under the row's lock: two replacements at
+    // once each name what they replaced, never both the value they found before either wrote.
+    const { rows } = await db.query<ApplicationRow & { previous: string }>(
+      `UPDATE identity.applications SET cis2_client_id = $2
+         FROM (SELECT api_key AS locked, coalesce(cis2_client_id, api_key) AS previous FROM identity.applications WHERE api_key = $1 FOR UPDATE) old
+         WHERE api_key = old.locked RETURNING ${COLUMNS}, old.previous`, [apiKey, clientId]);
+    return rows[0] ? { application: toApplication(rows[0]), previous: rows[0].previous } : undefined;
   } catch (err) {
     // applications_cis2_client_id: one application per client id, whoever wrote it first.
     if ((err as { code?: unknown }).code === '23505') return 'taken';
