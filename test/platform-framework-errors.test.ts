@@ -30,6 +30,21 @@ describe('paths the router cannot take', () => {
     }
   });
 
+  it('under /record-locator a path no route starts is NRL\'s OperationOutcome too', async () => {
+    for (const path of ['/record-locator/consumer/FHIR/R4/%FF', '/record-locator/producer/FHIR/R4/Doc%FFument', '/record-locator/%ED%A0%80']) {
+      const { status, body } = await get(path);
+      assert.equal(status, 400, path);
+      // NRL's shape: its meta profile and Spine-ErrorOrWarningCode-1, not the platform's R4 code system.
+      assert.deepEqual(body.meta, { profile: ['https://fhir.nhs.uk/StructureDefinition/NHSDigital-OperationOutcome'] }, path);
+      assert.deepEqual(body.issue[0].details.coding[0], { system: 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1', code: 'INVALID_PARAMETER', display: 'Invalid parameter' }, path);
+      assert.match(body.issue[0].diagnostics, /not valid percent-encoded UTF-8/, path);
+    }
+    // A scope's prefix covers whole segments: a path that only begins with its letters is the platform's.
+    const { body } = await get('/record-locatorX/%FF');
+    assert.equal(body.meta, undefined);
+    assert.equal(body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+  });
+
   it('a console asset path the static file server will not serve (a backslash in it) is a 404 page, not a 500', async () => {
     for (const path of ['/console/assets/console/%5C', '/console/assets/console/a%5C%20b', '/console/assets/nhsuk/%5C%20']) {
       const response = await fetch(`${spine.url}${path}`);

@@ -8,12 +8,16 @@ type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply)
  * Requests the router refuses before any route matches (a path that is not valid percent-encoded
  * UTF-8, a path parameter over the router's limit) are answered in the error shape of the service
  * whose routes they were aimed at: the error handler of the scope that registered the route with the
- * longest static prefix of the path (MESH error body under /messageexchange, NRL's OperationOutcome
- * under /record-locator, …), else the platform's FHIR one. Without this Fastify answers in its own
+ * longest static prefix of the path, or whose own prefix it is under when that is longer (MESH
+ * error body under /messageexchange, NRL's OperationOutcome anywhere under /record-locator, a path
+ * no route of it starts included, …), else the platform's FHIR one. Without this Fastify answers in its own
  * `{error, code, message, statusCode}`, which no NHS client expects.
  */
 export function frameworkErrorRouting() {
-  const scopes: Array<{ prefix: string; scope: FastifyInstance }> = [];
+  const scopes: Array<{ prefix: string; scope: FastifyInstance; segments?: true }> = [];
+  // A route's static prefix may end inside a segment (`/Patient/` of `/Patient/:id`); a scope's covers whole ones.
+  const startsWith = (path: string, entry: { prefix: string; segments?: true }) => path.startsWith(entry.prefix)
+    && (!entry.segments || path.length === entry.prefix.length || '/?'.includes(path[entry.prefix.length]!));
   return {
     /** Fastify's `frameworkErrors` option. */
     frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -23,16 +27,20 @@ export function frameworkErrorRouting() {
       const path = request.raw.url ?? '';
       let best: { prefix: string; scope: FastifyInstance } | undefined;
       for (const entry of scopes) {
-        if (path.startsWith(entry.prefix) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
+        if (startsWith(path, entry) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
       }
       const handler = (best?.scope.errorHandler ?? fhirErrorHandler) as ErrorHandler;
       return handler.call(best?.scope, refusal, request, reply);
     },
-    /** Records, for each route, the scope that registered it (whose error handler gives its shape). */
+    /** Records, for each route and each prefixed scope, the scope whose error handler gives its shape. */
     register(app: FastifyInstance) {
       app.addHook('onRoute', function (this: FastifyInstance, route) {
         const prefix = route.url.split(/[:*]/)[0]!;
         if (!scopes.some((s) => s.prefix === prefix && s.scope === this)) scopes.push({ prefix, scope: this });
+      });
+      // And each scope registered under a prefix (`/record-locator`), for paths none of its routes starts.
+      app.addHook('onRegister', (scope) => {
+        if (scope.prefix) scopes.push({ prefix: scope.prefix, scope, segments: true });
       });
     },
   };
