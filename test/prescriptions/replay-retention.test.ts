@@ -73,6 +73,23 @@ describe('EPS replay retention', () => {
     assert.deepEqual(await events(order), ['created', 'released']);
   });
 
+  it('documents are compressed with lz4 where the server has it, else with pglz', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    const released = await release(order, requestId);
+    assert.equal(released.status, 200, released.text);
+    assert.ok(released.text.length > 4000, 'a release\'s answer holds the prescription: large enough to be compressed');
+    const { rows: [server] } = await spine.ctx.db.query(
+      `SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
+    const { rows: [stored] } = await spine.ctx.db.query(
+      `SELECT pg_column_compression(r.answer) AS answer, pg_column_compression(p.order_text) AS order_text, octet_length(r.answer) AS bytes
+         FROM prescriptions.replays r, prescriptions.prescriptions p WHERE r.app_id = $1 AND r.request_id = $2 AND p.short_form_id = $3`,
+      [fa565.principal.appId, requestId, shortFormIdOf(order)]);
+    assert.equal(stored.bytes, Buffer.byteLength(released.text));
+    const method = server.lz4 ? 'lz4' : 'pglz';
+    assert.deepEqual([stored.answer, stored.order_text], [method, method]);
+  });
+
   it('past the window (61 minutes on) the same X-Request-ID is a new request: decided anew, neither the first answer nor a 503, and its answer kept in place of the old', async () => {
     const order = await newPrescription();
     const requestId = randomUUID();
