@@ -117,6 +117,27 @@ describe('NRL request parameters and headers at the door', () => {
       'A valid NHS number is required to search for document references', 'subject:identifier'));
   });
 
+  it('a `__proto__` or `constructor` key in a `_search` body is a key like another, as NRLF reads JSON: answered as its GET twin (the property below found it)', async () => {
+    for (const side of ['consumer', 'producer']) {
+      for (const [text, query] of [
+        [`{"__proto__":"${subject}"}`, [['__proto__', subject]]],
+        [`{"subject:identifier":"${subject}","constructor":{"prototype":{"polluted":true}}}`, [['subject:identifier', subject], ['constructor', '[object Object]']]],
+      ] as const) {
+        const get = await call(spine, 'GET', `/${side}/FHIR/R4/DocumentReference?${new URLSearchParams(query.map(([k, v]) => [k, v]))}`, identity);
+        const post = await call(spine, 'POST', `/${side}/FHIR/R4/DocumentReference/_search`, identity, { rawBody: text, contentType: 'application/json' });
+        assert.equal(post.status, get.status, `${side} ${text}: GET ${JSON.stringify(get.body)} POST ${JSON.stringify(post.body)}`);
+        if (get.status === 400) {
+          assertSpecSchema('consumer', 'OperationOutcome', post.body);
+          assert.deepEqual(post.body.issue, get.body.issue.map((issue: Record<string, any>) => asBodyIssue(side, issue)));
+          assert.ok(post.body.issue.some((issue: Record<string, any>) => /extra fields not permitted/.test(issue.diagnostics)), JSON.stringify(post.body.issue));
+        } else {
+          assert.deepEqual(post.body.entry, get.body.entry);
+        }
+      }
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('any search parameters: never a 5xx; a GET and a POST _search of the same text parameters answer alike, the POST in a body\'s words', { timeout: 120_000 }, async () => {
     const name = fc.oneof(
       fc.constantFrom('subject:identifier', 'custodian:identifier', 'type', 'category', 'next-page-token', '_count'),

@@ -128,6 +128,15 @@ describe('NRL producer: DocumentReference validation', () => {
     assert.equal(search.body.resourceType, 'Bundle');
   });
 
+  it('a `__proto__` or `constructor` key is a field the resource does not have, as NRLF reads it: INVALID_RESOURCE, never merged', async () => {
+    const withKey = (key: string, value: unknown) => JSON.stringify(valid()).replace(/^\{/, `{${JSON.stringify(key)}:${JSON.stringify(value)},`);
+    await refused(undefined, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', '__proto__')],
+      { rawBody: withKey('__proto__', { polluted: true }) });
+    await refused(undefined, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'constructor')],
+      { rawBody: withKey('constructor', { prototype: { polluted: true } }) });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('NRL\'s required fields beyond the schema: each missing one is INVALID_RESOURCE, all listed', async () => {
     const { custodian: _c, subject: _s, ...body } = valid();
     await refused(body, 400, [

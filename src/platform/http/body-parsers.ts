@@ -21,6 +21,19 @@ function loneSurrogateError(body: unknown): RequestValidationError | undefined {
 }
 
 /**
+ * JSON that parses but holds a `__proto__` or `constructor.prototype` key, refused as a whole.
+ * `value` is the body as plain `JSON.parse` reads it (such a key an own property, harmless until
+ * the object is merged into another), for a door that checks the key as its schema would (NRL's).
+ */
+class PoisonedBodyRefusal extends Error {
+  readonly statusCode = 400;
+  readonly code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+  constructor(readonly value: unknown) {
+    super("the body holds a '__proto__' or 'constructor.prototype' key, which is refused");
+  }
+}
+
+/**
  * Fastify's parser says "not valid JSON but content-type is set to 'application/json'" both for
  * text that is not JSON, whatever the media type, and for JSON it refuses on purpose (a
  * `__proto__` or `constructor.prototype` key, which could poison an object's prototype): the client
@@ -28,12 +41,11 @@ function loneSurrogateError(body: unknown): RequestValidationError | undefined {
  */
 function unparsable(err: Error & { code?: string }, text: string, type: string): Error {
   if (err.code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
-  let json = true;
-  try { JSON.parse(text); } catch { json = false; }
-  const message = json
-    ? "the body holds a '__proto__' or 'constructor.prototype' key, which is refused"
-    : `the body is not valid JSON (Content-Type ${type})`;
-  return Object.assign(new Error(message), { statusCode: 400, code: err.code });
+  let value: unknown;
+  try { value = JSON.parse(text); } catch {
+    return Object.assign(new Error(`the body is not valid JSON (Content-Type ${type})`), { statusCode: 400, code: err.code });
+  }
+  return new PoisonedBodyRefusal(value);
 }
 
 declare module 'fastify' {
@@ -50,6 +62,8 @@ declare module 'fastify' {
      * else the route's API checks first (PDS: a PATCH without If-Match is 412 whatever its body).
      */
     bodyRefusal?: Error;
+    /** The body without its prototype-poisoning keys, for handlers, where the door checks it with them (`parseEveryBodyAsJson`). */
+    bodyForHandlers?: unknown;
   }
 }
 
@@ -61,10 +75,14 @@ type BodyParser = (request: FastifyRequest, body: string | Buffer, done: (err: E
 /**
  * The platform's JSON parser: Fastify's (which refuses prototype-poisoning keys), then a NUL or a
  * lone surrogate refused. A body it cannot take is kept as the request's `bodyRefusal` for the
- * door; `mediaType` names what the client sent, for the refusal's words.
+ * door; `mediaType` names what the client sent, for the refusal's words. With `keysToTheDoor`, a
+ * body holding a `__proto__` or `constructor.prototype` key is not refused: the door checks it as
+ * plainly parsed (such a key an own property, which reading cannot harm), and the handlers get it
+ * without those keys (`bodyForHandlers`).
  */
-function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyRequest) => string): BodyParser {
+function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyRequest) => string, keysToTheDoor = false): BodyParser {
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  const parseRemovingKeys = app.getDefaultJsonParser('remove', 'remove');
   return (request, body, done) => {
     const text = body as string;
     const refuse = (refusal: Error) => {
@@ -73,7 +91,16 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
     };
     if (containsNulInJson(text)) return refuse(nulInBodyError());
     return parseJson(request, text, (err, parsed) => {
-      if (err) return refuse(unparsable(err, text, mediaType(request)));
+      if (err) {
+        const refusal = unparsable(err, text, mediaType(request));
+        if (!(refusal instanceof PoisonedBodyRefusal) || !keysToTheDoor) return refuse(refusal);
+        // Fastify's parsers answer at once: the same text parsed again, its prototype keys removed.
+        parseRemovingKeys(request, text, (removeErr, withoutKeys) => {
+          request.bodyForHandlers = removeErr ? undefined : withoutKeys;
+        });
+        if (request.bodyForHandlers === undefined) return refuse(refusal);
+        parsed = refusal.value;
+      }
       // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
       const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
       if (refused) return refuse(refused);
@@ -84,13 +111,19 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
 }
 
 /**
- * Every body of the scope read as JSON, whatever its Content-Type or none: for an API whose
- * gateway hands the service any body as it came (NRL's), so a JSON body under `text/plain` or
- * curl's default form type is taken, and anything else is JSON that cannot be parsed.
+ * Every body of the scope read as JSON, whatever its Content-Type or none, as an API reads it whose
+ * gateway hands the service any body as it came and parses it as plain JSON (NRL's): a JSON body
+ * under `text/plain` or curl's default form type is taken, anything else is JSON that cannot be
+ * parsed, and a `__proto__` or `constructor` key is a key like another for the door's schema (NRL:
+ * an extra field where the model has none), never one a handler sees.
  */
 export function parseEveryBodyAsJson(scope: FastifyInstance) {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser(scope, (request) => request.headers['content-type'] ?? 'none'));
+  scope.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser(scope, (request) => request.headers['content-type'] ?? 'none', true));
+  scope.addHook('preHandler', (request, _reply, done) => {
+    if (request.bodyForHandlers !== undefined) request.body = request.bodyForHandlers;
+    done();
+  });
 }
 
 /**
