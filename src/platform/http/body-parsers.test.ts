@@ -36,8 +36,8 @@ describe('prototype-poisoning keys in a JSON body', () => {
 
   it('parseEveryBodyAsJson: the door sees the keys as own properties, the handler the body without them, and no prototype changes', async () => {
     const { server, seen } = await app();
-    for (const contentType of ['application/json', 'text/plain']) {
-      const response = await server.inject({ method: 'POST', url: '/scope/any', headers: { 'content-type': contentType }, payload: TEXT });
+    for (const [contentType, payload] of [['application/json', TEXT], ['text/plain', TEXT], ['application/json', `\ufeff${TEXT}`]] as const) {
+      const response = await server.inject({ method: 'POST', url: '/scope/any', headers: { 'content-type': contentType }, payload });
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(seen.door, { keys: ['__proto__', 'a', 'nested'], ownProto: true, nested: ['constructor', 'b'] });
       assert.deepEqual(response.json(), { keys: ['a', 'nested'], ownProto: false, nested: ['b'] });

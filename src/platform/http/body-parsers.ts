@@ -42,7 +42,8 @@ class PoisonedBodyRefusal extends Error {
 function unparsable(err: Error & { code?: string }, text: string, type: string): Error {
   if (err.code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
   let value: unknown;
-  try { value = JSON.parse(text); } catch {
+  // Fastify's parser reads past a byte order mark; JSON.parse does not.
+  try { value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); } catch {
     return Object.assign(new Error(`the body is not valid JSON (Content-Type ${type})`), { statusCode: 400, code: err.code });
   }
   return new PoisonedBodyRefusal(value);
