@@ -59,6 +59,40 @@ describe('index migrations', () => {
     assert.equal((await db.query(`SELECT 'idx_test.rows_id_code'::regclass::oid AS oid`)).rows[0].oid, built, 'the same index');
   });
 
+  it('an index of the name that is not the one the migration builds is refused, and the migration stays pending', async () => {
+    const cases: Array<[string, string, string, RegExp]> = [
+      // made by hand on other columns
+      ['rows_by_code', 'CREATE INDEX rows_by_code ON idx_test.rows (id)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_by_code ON idx_test.rows (code)',
+        /there as "USING btree \(id\)", where the migration builds "USING btree \(code\)"/],
+      // not unique, where the migration's is: IF NOT EXISTS would leave the table without its constraint
+      ['rows_code_once', 'CREATE INDEX rows_code_once ON idx_test.rows (code)', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS rows_code_once ON idx_test.rows (code)',
+        /there as "USING btree \(code\)", where the migration builds "UNIQUE USING btree \(code\)"/],
+      // partial, where the migration's is whole
+      ['rows_code_b', "CREATE INDEX rows_code_b ON idx_test.rows (code) WHERE code = 'b'", 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_code_b ON idx_test.rows (code)',
+        /there as "USING btree \(code\) WHERE \(code = 'b'::text\)"/],
+      // on another table
+      ['rows_elsewhere', 'CREATE INDEX rows_elsewhere ON idx_test.other (code)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_elsewhere ON idx_test.rows (code)',
+        /there on another table/],
+      // not an index at all
+      ['rows_table', 'CREATE TABLE idx_test.rows_table (x int)', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_table ON idx_test.rows (code)',
+        /is there and is not an index/],
+    ];
+    await db.query('CREATE TABLE IF NOT EXISTS idx_test.other (code text)');
+    for (const [index, made, sql, why] of cases) {
+      await db.query(made);
+      const migration = { id: `005_${index}`, concurrentIndex: index, sql };
+      await assert.rejects(migrate(db, withIndex(UNIQUE_CODE, migration)), (err: unknown) =>
+        err instanceof MigrationError && err.message.startsWith(`migration idx_test/005_${index} failed: `) && why.test(err.message), index);
+      assert.equal(await recorded(`005_${index}`), 0, index);
+    }
+    // The same definition, written otherwise (explicit method, spacing, a quoted table): the same index, recorded.
+    await db.query('CREATE INDEX rows_same ON idx_test.rows USING btree (code, id)');
+    const same = { id: '006_same', concurrentIndex: 'rows_same', sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_same ON "idx_test"."rows"  ( code,id )' };
+    assert.deepEqual(await migrate(db, withIndex(UNIQUE_CODE, same)), ['idx_test/006_same']);
+    // A check that found nothing to differ left nothing behind: no shape table in this session or open transaction.
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'openspine_index_shape%'`)).rows[0].n, 0);
+  });
+
   it('a migration that declares an index but is not one concurrent build of it is refused, and nothing is run', async () => {
     for (const [sql, index] of [
       ['CREATE INDEX rows_plain ON idx_test.rows (code)', 'rows_plain'],

@@ -18,6 +18,8 @@ export interface Migration {
    * INDEX CONCURRENTLY IF NOT EXISTS <name> ON …` of this index (its name, in the set's schema),
    * run outside a transaction (PostgreSQL builds concurrently only there). A build that failed or
    * was cut off leaves an invalid index of that name; the next attempt drops it and builds again.
+   * A valid index of the name is taken as built only if its definition is the migration's (a build
+   * finished but not recorded); any other relation of the name fails the migration.
    * A plain `CREATE INDEX` in a migration's transaction holds off every write to the table until
    * it is built: minutes on a large table.
    */
@@ -48,6 +50,42 @@ export function isConcurrentIndexBuild(sql: string, index: string): boolean {
     && new RegExp(`^\\s*CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+CONCURRENTLY\\s+IF\\s+NOT\\s+EXISTS\\s+${index}\\s+ON\\s[^;]*;?\\s*$`, 'i').test(sql);
 }
 
+// What follows `ON` in an index build: the table (optionally ONLY, schema-qualified, quoted or not), then the rest.
+const IDENTIFIER = '(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)';
+const BUILD_TARGET = new RegExp(`\\sON\\s+(?:ONLY\\s+)?(${IDENTIFIER}(?:\\.${IDENTIFIER})?)([\\s\\S]*)$`, 'i');
+
+/** An index's definition as `pg_get_indexdef` gives it, without its name and table: `UNIQUE USING btree (code) WHERE …`. */
+const SHAPE = `(CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END) || substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$')`;
+
+/**
+ * Whether the index of that name that is already there is the one the migration builds: `IF NOT
+ * EXISTS` would take any index of the name (one made by hand, on other columns, or not unique
+ * where the migration's is) as built. The migration's own build is made on an empty table of the
+ * same columns, in a transaction that is undone, and the two definitions compared.
+ */
+async function existingIndexDiffers(client: PoolClient, schema: string, index: string, sql: string): Promise<string | undefined> {
+  const [, table, rest] = BUILD_TARGET.exec(sql) ?? [];
+  const existing = await client.query<{ table_oid: string; shape: string }>(
+    `SELECT i.indrelid::text AS table_oid, ${SHAPE} AS shape FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [schema, index]);
+  const found = existing.rows[0]!;
+  if (table === undefined || rest === undefined) return 'its table could not be read from the migration';
+  const unique = /^\s*CREATE\s+UNIQUE\s/i.test(sql);
+  await client.query('BEGIN');
+  try {
+    const target = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::text AS oid', [table]);
+    if (target.rows[0]?.oid !== found.table_oid) return `an index of that name is there on another table`;
+    await client.query(`CREATE TEMPORARY TABLE openspine_index_shape (LIKE ${table})`);
+    await client.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX openspine_index_shape_index ON pg_temp.openspine_index_shape ${rest}`);
+    const wanted = await client.query<{ shape: string }>(
+      `SELECT ${SHAPE} AS shape FROM pg_index i WHERE i.indexrelid = 'pg_temp.openspine_index_shape_index'::regclass`);
+    const shape = wanted.rows[0]!.shape;
+    return shape === found.shape ? undefined : `an index of that name is there as "${found.shape}", where the migration builds "${shape}"`;
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
 async function buildIndexConcurrently(client: PoolClient, schema: string, migration: Migration, sum: string) {
   const index = migration.concurrentIndex!;
   const failed = (why: string) => new MigrationError(`migration ${schema}/${migration.id} failed: ${why}`);
@@ -56,10 +94,15 @@ async function buildIndexConcurrently(client: PoolClient, schema: string, migrat
   }
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    const leftover = await client.query(
-      `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisvalid`, [schema, index]);
-    if ((leftover.rowCount ?? 0) > 0) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
+    // IF NOT EXISTS would take any relation of the name as built.
+    const there = await client.query<{ valid: boolean | null }>(
+      `SELECT i.indisvalid AS valid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_index i ON i.indexrelid = c.oid
+       WHERE n.nspname = $1 AND c.relname = $2`, [schema, index]);
+    if (there.rows[0]?.valid === null) throw new Error('a relation of that name is there and is not an index; drop or rename it, and migrate again');
+    const valid = there.rows[0]?.valid;
+    if (valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
+    const differs = valid === true ? await existingIndexDiffers(client, schema, index, migration.sql) : undefined;
+    if (differs !== undefined) throw new Error(`${differs}; drop or rename it, and migrate again`);
     await client.query(migration.sql);
     // Cut off here, the next start finds the index built and valid, skips the build and records it.
     await client.query('INSERT INTO platform.migrations (schema_name, id, checksum) VALUES ($1, $2, $3)', [schema, migration.id, sum]);
