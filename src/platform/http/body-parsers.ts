@@ -91,23 +91,27 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
       done(null, undefined);
     };
     if (containsNulInJson(text)) return refuse(nulInBodyError());
-    return parseJson(request, text, (err, parsed) => {
-      if (err) {
-        const refusal = unparsable(err, text, mediaType(request));
-        if (!(refusal instanceof PoisonedBodyRefusal) || !keysToTheDoor) return refuse(refusal);
-        // Fastify's parsers answer at once: the same text parsed again, its prototype keys removed.
-        parseRemovingKeys(request, text, (removeErr, withoutKeys) => {
-          request.bodyForHandlers = removeErr ? undefined : withoutKeys;
-        });
-        if (request.bodyForHandlers === undefined) return refuse(refusal);
-        parsed = refusal.value;
-      }
-      // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
-      const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
-      if (refused) return refuse(refused);
-      request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      return done(null, parsed);
-    });
+    // Fastify's parser answers at once, from inside its own try: what is done with its answer is
+    // done after it, so that a throw here is not taken for (and answered as) a body that is not JSON.
+    let outcome: { err: Error | null; parsed: unknown } | undefined;
+    parseJson(request, text, (err, parsed) => { outcome ??= { err, parsed }; });
+    const { err } = outcome!;
+    let { parsed } = outcome!;
+    if (err) {
+      const refusal = unparsable(err, text, mediaType(request));
+      if (!(refusal instanceof PoisonedBodyRefusal) || !keysToTheDoor) return refuse(refusal);
+      // The same text parsed again, its prototype keys removed (Fastify's parsers answer at once).
+      parseRemovingKeys(request, text, (removeErr, withoutKeys) => {
+        request.bodyForHandlers = removeErr ? undefined : withoutKeys;
+      });
+      if (request.bodyForHandlers === undefined) return refuse(refusal);
+      parsed = refusal.value;
+    }
+    // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
+    const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
+    if (refused) return refuse(refused);
+    request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return done(null, parsed);
   };
 }
 

@@ -105,6 +105,45 @@ describe('the door names the field as PDS writes it', () => {
     }));
   });
 
+  it('the first lone surrogate is found in document order, keys before their values, as a recursive walk finds it', () => {
+    // The walk as it was written first (recursive, copying the path): the reference for order and paths.
+    const reference = (value: unknown, at: string[] = []): { segments: string[]; value: string } | undefined => {
+      if (typeof value === 'string') return /\p{Surrogate}/u.test(value) ? { segments: at, value } : undefined;
+      if (value === null || typeof value !== 'object') return undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const found = reference(value[i], [...at, String(i)]);
+          if (found) return found;
+        }
+        return undefined;
+      }
+      for (const [key, item] of Object.entries(value)) {
+        if (/\p{Surrogate}/u.test(key)) return { segments: [...at, key], value: key };
+        const found = reference(item, [...at, key]);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+    const text = fc.oneof(fc.string({ maxLength: 4 }), lone, fc.constant('\ud83d\ude00'), fc.tuple(fc.string({ maxLength: 3 }), lone).map(([a, b]) => a + b));
+    const { json } = fc.letrec((tie) => ({
+      json: fc.oneof({ depthSize: 'small', withCrossShrink: true }, text, fc.integer(), fc.constant(null), fc.boolean(),
+        fc.array(tie('json'), { maxLength: 4 }), fc.dictionary(text, tie('json'), { maxKeys: 4 })),
+    }));
+    fc.assert(fc.property(json, (value) => {
+      assert.deepEqual(findIllFormedString(value), reference(value));
+    }), { numRuns: 2000 });
+  });
+
+  it('a body nested far deeper than the stack allows is walked to its lone surrogate', () => {
+    const depth = 100_000;
+    const value = JSON.parse(`{"a":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`);
+    const found = findIllFormedString(value);
+    assert.equal(found?.value, '\ud800');
+    assert.equal(found?.segments.length, depth + 1);
+    assert.deepEqual(found?.segments.slice(0, 3), ['a', '0', '0']);
+  });
+
   it('values read in diagnostics as they were sent', () => {
     fc.assert(fc.property(fc.jsonValue(), (value) => {
       const shown = displayValue(value);

@@ -79,21 +79,43 @@ export function headerName(lower: string): string {
 // With the u flag a surrogate pair is one code point, so this matches only a lone surrogate.
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-/** The first string in a JSON value (keys included) that no UTF-8 encoder, and so no PostgreSQL text, can take: a lone surrogate. */
-export function findIllFormedString(value: unknown, at: string[] = []): { segments: string[]; value: string } | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { segments: at, value } : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findIllFormedString(value[i], [...at, String(i)]);
-      if (found) return found;
+/** A path from the root, each step pointing at the one before it: a step costs the same at any depth. */
+interface PathStep { segment: string; before?: PathStep }
+
+const segmentsOf = (step: PathStep | undefined): string[] => {
+  const segments: string[] = [];
+  for (let at = step; at; at = at.before) segments.push(at.segment);
+  return segments.reverse();
+};
+
+/**
+ * The first string in a JSON value (keys included), in document order, that no UTF-8 encoder, and
+ * so no PostgreSQL text, can take: a lone surrogate. Walked with a stack of its own, not by
+ * recursion, and without copying the path at each level: a body nested thousands deep is walked in
+ * time linear in its size (recursing, a 6 kB body 3,000 arrays deep took 0.18 s of the event loop,
+ * and one 4,000 deep ran out of stack).
+ */
+export function findIllFormedString(value: unknown): { segments: string[]; value: string } | undefined {
+  const pending: Array<{ value: unknown; at: PathStep | undefined }> = [{ value, at: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: item, at } = next;
+    if (typeof item === 'string') {
+      if (LONE_SURROGATE.test(item)) return { segments: segmentsOf(at), value: item };
+      continue;
     }
-    return undefined;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) return { segments: [...at, key], value: key };
-    const found = findIllFormedString(item, [...at, key]);
-    if (found) return found;
+    if (item === null || typeof item !== 'object') continue;
+    // Pushed last to first, so that the first is taken first.
+    if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) pending.push({ value: item[i], at: { segment: String(i), before: at } });
+      continue;
+    }
+    const entries = Object.entries(item);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i]!;
+      const step = { segment: key, before: at };
+      // A key is read before its value: a lone surrogate in it is found there.
+      pending.push({ value: child, at: step }, { value: key, at: step });
+    }
   }
   return undefined;
 }
