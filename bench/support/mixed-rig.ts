@@ -15,6 +15,7 @@ import type { BenchOptions } from '../options.js';
 import { createBenchAdmin, registerBenchIdentity } from './bench-identity.js';
 import { BENCH_PRESCRIBER, benchPrescriberCertificate } from '../../test/prescriptions/cycle.js';
 import { startServerProcess, type ServerProcess } from './server.js';
+import { spineNodeArgs } from './platform.js';
 import { cpuSecondsOf, machineCpuSeconds, postgresCpuSeconds, postmasterPid } from './cpu.js';
 import { resetStatementStats, statementsFile, withStatementStats, withoutStatementStats, writeStatementStats } from './pg-statements.js';
 import type { ClientConfig, Command, PhaseResult } from './mixed-client.js';
@@ -103,7 +104,7 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
     // MIXED_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
     const profile = process.env.MIXED_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MIXED_BENCH_PROFILE] : [];
     const server = await startServerProcess({
-      args: [...profile, 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
+      args: [...profile, ...spineNodeArgs(), 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
       env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: sharedKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false', OPENSPINE_DEMO: 'false' },
     });
     let client: LoadClient | undefined;

@@ -28,7 +28,16 @@ export async function startSpineProcess(dataDir: string, extraArgs: string[] = [
   requireBuild();
   mkdirSync(dataDir, { recursive: true });
   // Demo mode: the benches use the demo apps and users the demo seed makes.
-  return startServerProcess({ args: [CLI, 'serve', '--demo', '--data-dir', dataDir, ...extraArgs], env });
+  return startServerProcess({ args: [...spineNodeArgs(), CLI, 'serve', '--demo', '--data-dir', dataDir, ...extraArgs], env });
+}
+
+/**
+ * BENCH_SPINE_NODE_ARGS='…': Node's command-line options (V8 flags among them, which NODE_OPTIONS
+ * does not take) for the Spine's server alone, not the ceilings' servers, the load clients or the
+ * bench: to try a runtime setting on what it is for.
+ */
+export function spineNodeArgs(): string[] {
+  return process.env.BENCH_SPINE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
 }
 
 export interface AppCredentials {
