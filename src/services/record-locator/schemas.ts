@@ -33,10 +33,23 @@ function closeObjects(schema: unknown): unknown {
 const SPEC_PATTERNS = new Map<string, string>();
 
 function specPatternKept(pattern: string): string {
-  const safe = unicodeSafePattern(pattern);
+  const safe = LINEAR_EQUIVALENTS.get(pattern) ?? unicodeSafePattern(pattern);
   SPEC_PATTERNS.set(safe, pattern);
   return safe;
 }
+
+/**
+ * FHIR's base64Binary pattern (Attachment.data and hash, Signature.data), which JSON Schema, like
+ * NRLF's pydantic, finds anywhere in the value. A backtracking engine (V8's) tries it at every
+ * position of a value that has no match, and at each one tries every split of the whitespace run
+ * that follows between the two `\s*`: time quadratic in the value's length. 20,000 spaces took 2.3
+ * s of the event loop; the 5 MB a body may be would take over a day (extrapolated). pydantic v2's
+ * default engine, which NRLF's models use, is Rust's regex crate: linear. Found anywhere, it matches exactly when four of its characters stand together (the
+ * first repetition's four, with both `\s*` empty), which is what is compiled instead
+ * (property-tested against the spec's pattern in `schemas.test.ts`); diagnostics still quote the spec's.
+ */
+export const BASE64_BINARY = '(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+';
+export const LINEAR_EQUIVALENTS = new Map([[BASE64_BINARY, '[0-9a-zA-Z+/=]{4}']]);
 
 /** The pattern as the spec writes it (`^https\:\/\/…`), for a pattern the door compiled. */
 export const specPattern = (compiled: string): string => SPEC_PATTERNS.get(compiled) ?? compiled;
