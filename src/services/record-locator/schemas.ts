@@ -39,14 +39,15 @@ function specPatternKept(pattern: string): string {
 }
 
 /**
- * FHIR's base64Binary pattern (Attachment.data and hash, Signature.data), which JSON Schema, like
+ * FHIR's base64Binary pattern (Attachment.data and hash; Signature.data), which JSON Schema, like
  * NRLF's pydantic, finds anywhere in the value. A backtracking engine (V8's) tries it at every
  * position of a value that has no match, and at each one tries every split of the whitespace run
- * that follows between the two `\s*`: time quadratic in the value's length. 20,000 spaces took 2.3
- * s of the event loop; the 5 MB a body may be would take over a day (extrapolated). pydantic v2's
- * default engine, which NRLF's models use, is Rust's regex crate: linear. Found anywhere, it matches exactly when four of its characters stand together (the
- * first repetition's four, with both `\s*` empty), which is what is compiled instead
- * (property-tested against the spec's pattern in `schemas.test.ts`); diagnostics still quote the spec's.
+ * that follows between the two `\s*`: time quadratic in the value's length. 20,000 spaces took
+ * 2.3 s of the event loop; the 5 MB a body may be would take over a day (extrapolated). pydantic
+ * v2's default engine, which NRLF's models use, is Rust's regex crate: linear. Found anywhere, the
+ * pattern matches exactly when four of its characters stand together (the first repetition's
+ * four, both `\s*` empty), and that is what is compiled instead (the equivalence is
+ * property-tested in test/record-locator/parsers.property.test.ts); diagnostics quote the spec's.
  */
 export const BASE64_BINARY = '(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+';
 export const LINEAR_EQUIVALENTS = new Map([[BASE64_BINARY, '[0-9a-zA-Z+/=]{4}']]);
