@@ -1,0 +1,50 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { check } from 'recheck';
+import { startTestSpine, type TestSpine } from './support/spine.js';
+import { doorPatterns } from '../src/platform/http/validation.js';
+
+/**
+ * Every `pattern` of every route's schema runs on what clients send, up to the body limit (5 MB).
+ * V8's regular expressions backtrack, and some patterns then take time polynomial or exponential
+ * in the value's length: NRL's copy of FHIR's base64Binary held the event loop 2.3 s for 20,000
+ * spaces. recheck (a ReDoS checker) must find each pattern the door compiled, with every service's
+ * routes registered, safe: linear or better. Its exact analysis (of the pattern's automaton) first;
+ * where a pattern is beyond it (a lookahead), its fuzzer, which builds attack strings and counts
+ * the steps they take. The fuzzer alone called FHIR's dateTime pattern quadratic, which the exact
+ * analysis finds linear, as V8 runs it (2.5 MB of the fuzzer's attack string in 51 ms).
+ */
+async function verdict(pattern: string) {
+  const exact = await check(pattern, 'u', { checker: 'automaton', timeout: 20_000 });
+  return exact.status === 'unknown' ? check(pattern, 'u', { checker: 'fuzz', timeout: 20_000 }) : exact;
+}
+
+describe('the door\'s patterns', () => {
+  let spine: TestSpine;
+  before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
+  after(async () => { await spine?.close(); });
+
+  it('every pattern of every route schema runs in linear time on any value', { timeout: 240_000 }, async () => {
+    assert.ok(spine.app.routeTable.length > 50, 'every service\'s routes are registered');
+    const patterns = [...doorPatterns];
+    // The services' own and the copied specs' (NRL's, PDS's): dozens, the base64Binary one among them as compiled.
+    assert.ok(patterns.length >= 20, `${patterns.length} patterns`);
+    assert.ok(patterns.includes('[0-9a-zA-Z+/=]{4}'), 'NRL\'s base64Binary, as compiled');
+    const unsafe: string[] = [];
+    for (const pattern of patterns) {
+      const diagnostics = await verdict(pattern);
+      if (diagnostics.status !== 'safe') {
+        const why = diagnostics.status === 'vulnerable'
+          ? `${diagnostics.complexity.summary} (${diagnostics.checker}), e.g. ${diagnostics.attack.pattern}` : `${diagnostics.status} (${JSON.stringify(diagnostics.error)})`;
+        unsafe.push(`${pattern}: ${why}`);
+      }
+    }
+    assert.deepEqual(unsafe, []);
+  });
+
+  it('the check finds the pattern the spec gives base64Binary polynomial (the check can fail)', async () => {
+    const diagnostics = await verdict('(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+');
+    assert.equal(diagnostics.status, 'vulnerable');
+    assert.equal(diagnostics.status === 'vulnerable' && diagnostics.complexity.type, 'polynomial');
+  });
+});
