@@ -15,8 +15,12 @@ import { doorPatterns } from '../src/platform/http/validation.js';
  * analysis finds linear, as V8 runs it (2.5 MB of the fuzzer's attack string in 51 ms).
  */
 async function verdict(pattern: string) {
-  const exact = await check(pattern, 'u', { checker: 'automaton', timeout: 20_000 });
-  return exact.status === 'unknown' ? check(pattern, 'u', { checker: 'fuzz', timeout: 20_000 }) : exact;
+  // FHIR's date pattern takes the exact analysis 12 s on this machine: a timeout is an answer
+  // ('unknown', a failure), never a fall back to the fuzzer, whose verdict on it is wrong.
+  const exact = await check(pattern, 'u', { checker: 'automaton', timeout: 120_000 });
+  if (exact.status !== 'unknown' || exact.error.kind !== 'unsupported') return exact;
+  // A fixed seed: the fuzzer's attack strings are random, and a verdict must not change between runs.
+  return check(pattern, 'u', { checker: 'fuzz', timeout: 60_000, randomSeed: 0 });
 }
 
 describe('the door\'s patterns', () => {
@@ -24,7 +28,7 @@ describe('the door\'s patterns', () => {
   before(async () => { spine = await startTestSpine({ flags: { sandbox: true } }); });
   after(async () => { await spine?.close(); });
 
-  it('every pattern of every route schema runs in linear time on any value', { timeout: 240_000 }, async () => {
+  it('every pattern of every route schema runs in linear time on any value', { timeout: 280_000 }, async () => {
     assert.ok(spine.app.routeTable.length > 50, 'every service\'s routes are registered');
     const patterns = [...doorPatterns];
     // The services' own and the copied specs' (NRL's, PDS's): dozens, the base64Binary one among them as compiled.
