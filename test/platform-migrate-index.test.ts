@@ -89,7 +89,9 @@ describe('index migrations', () => {
     await db.query('CREATE INDEX rows_same ON idx_test.rows USING btree (code, id)');
     const same = { id: '006_same', concurrentIndex: 'rows_same', sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_same ON "idx_test"."rows"  ( code,id )' };
     assert.deepEqual(await migrate(db, withIndex(UNIQUE_CODE, same)), ['idx_test/006_same']);
-    // A check that found nothing to differ left nothing behind: no shape table in this session or open transaction.
+    // The checks left nothing behind. A shape table committed instead of undone would stay for the
+    // pooled session's life, visible here from any connection (10 of them, with unique names, when
+    // the check's ROLLBACK was made a COMMIT); one left in an open transaction fails the build above.
     assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'openspine_index_shape%'`)).rows[0].n, 0);
   });
 

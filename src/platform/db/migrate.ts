@@ -57,18 +57,17 @@ const BUILD_TARGET = new RegExp(`\\sON\\s+(?:ONLY\\s+)?(${IDENTIFIER}(?:\\.${IDE
 /** An index's definition as `pg_get_indexdef` gives it, without its name and table: `UNIQUE USING btree (code) WHERE …`. */
 const SHAPE = `(CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END) || substring(pg_get_indexdef(i.indexrelid) FROM 'USING .*$')`;
 
+/** A relation already there under an index migration's name: `valid` is null when it is not an index. */
+interface ExistingIndex { valid: boolean | null; table_oid: string | null; shape: string | null }
+
 /**
  * Whether the index of that name that is already there is the one the migration builds: `IF NOT
  * EXISTS` would take any index of the name (one made by hand, on other columns, or not unique
  * where the migration's is) as built. The migration's own build is made on an empty table of the
  * same columns, in a transaction that is undone, and the two definitions compared.
  */
-async function existingIndexDiffers(client: PoolClient, schema: string, index: string, sql: string): Promise<string | undefined> {
+async function existingIndexDiffers(client: PoolClient, found: ExistingIndex, sql: string): Promise<string | undefined> {
   const [, table, rest] = BUILD_TARGET.exec(sql) ?? [];
-  const existing = await client.query<{ table_oid: string; shape: string }>(
-    `SELECT i.indrelid::text AS table_oid, ${SHAPE} AS shape FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [schema, index]);
-  const found = existing.rows[0]!;
   if (table === undefined || rest === undefined) return 'its table could not be read from the migration';
   const unique = /^\s*CREATE\s+UNIQUE\s/i.test(sql);
   await client.query('BEGIN');
@@ -95,13 +94,14 @@ async function buildIndexConcurrently(client: PoolClient, schema: string, migrat
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     // IF NOT EXISTS would take any relation of the name as built.
-    const there = await client.query<{ valid: boolean | null }>(
-      `SELECT i.indisvalid AS valid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_index i ON i.indexrelid = c.oid
-       WHERE n.nspname = $1 AND c.relname = $2`, [schema, index]);
-    if (there.rows[0]?.valid === null) throw new Error('a relation of that name is there and is not an index; drop or rename it, and migrate again');
-    const valid = there.rows[0]?.valid;
-    if (valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
-    const differs = valid === true ? await existingIndexDiffers(client, schema, index, migration.sql) : undefined;
+    const there = await client.query<ExistingIndex>(
+      `SELECT i.indisvalid AS valid, i.indrelid::text AS table_oid, CASE WHEN i.indexrelid IS NOT NULL THEN ${SHAPE} END AS shape
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_index i ON i.indexrelid = c.oid
+        WHERE n.nspname = $1 AND c.relname = $2`, [schema, index]);
+    const found = there.rows[0];
+    if (found?.valid === null) throw new Error('a relation of that name is there and is not an index; drop or rename it, and migrate again');
+    if (found?.valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
+    const differs = found?.valid === true ? await existingIndexDiffers(client, found, migration.sql) : undefined;
     if (differs !== undefined) throw new Error(`${differs}; drop or rename it, and migrate again`);
     await client.query(migration.sql);
     // Cut off here, the next start finds the index built and valid, skips the build and records it.
