@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { check } from 'recheck';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startTestSpine, type TestSpine } from './support/spine.js';
 import { doorPatterns } from '../src/platform/http/validation.js';
 
@@ -44,6 +47,15 @@ describe('the door\'s patterns', () => {
       }
     }
     assert.deepEqual(unsafe, []);
+  });
+
+  it('no module but the door\'s makes an ajv, so every pattern any schema compiles is recorded', () => {
+    const src = fileURLToPath(new URL('../src', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length > 100, `${files.length} files`);
+    // A value import of ajv or ajv-formats (a type import makes nothing).
+    const makers = files.filter((f) => /^import\s+(?!type\s)[^;]*from\s+'ajv(?:-formats)?(?:\/[^']*)?';/m.test(readFileSync(join(src, f), 'utf8')));
+    assert.deepEqual(makers, [join('platform', 'http', 'validation.ts')]);
   });
 
   it('the check finds the pattern the spec gives base64Binary polynomial (the check can fail)', async () => {

@@ -7,7 +7,7 @@ import { SpineError } from '../../src/platform/http/errors.js';
 import { parseDeviceQuery, parseEndpointQuery } from '../../src/services/directory/sds/query.js';
 import { accreditedSystemFromBody, mailboxFromBody, mhsEndpointFromBody, organisationFromBody, workflowFromBody } from '../../src/services/directory/admin/records.js';
 import { AccreditedSystemBody, MailboxBody, MailboxPutBody, MhsEndpointBody, OrganisationBody, OrganisationPutBody, WorkflowBody } from '../../src/services/directory/admin/schemas.js';
-import { conformanceFailure } from '../../src/platform/http/validation.js';
+import { conformanceTo } from '../../src/platform/http/validation.js';
 import { deviceResource, endpointResource } from '../../src/services/directory/sds/resources.js';
 import { accreditedSystemFromDevice, mhsEndpointFromEndpoint } from '../../src/services/directory/sds/from-fhir.js';
 import { RELIABILITY_KEYS } from '../../src/services/directory/sds/model.js';
@@ -133,7 +133,7 @@ describe('admin bodies: the route schema at the door, then the record reader', (
   it('for any JSON: refused at the door naming a field of the body, or read into a record, or refused by the reader naming the field', () => {
     fc.assert(fc.property(fc.oneof(fc.jsonValue(), nearlyRight), (body) => {
       for (const { schema, read } of routes) {
-        const failure = conformanceFailure(schema, body);
+        const failure = conformanceTo(schema).failure(body);
         if (failure) {
           assert.equal(failure.part, 'body');
           const top = failure.path.split('/')[0]!;
@@ -157,7 +157,7 @@ describe('admin bodies: the route schema at the door, then the record reader', (
     });
     fc.assert(fc.property(org, fc.boolean(), (o, lower) => {
       const sent = lower ? { ...o, odsCode: o.odsCode.toLowerCase(), postcode: o.postcode.toLowerCase() } : { ...o };
-      assert.equal(conformanceFailure(OrganisationBody, sent), undefined);
+      assert.equal(conformanceTo(OrganisationBody).failure(sent), undefined);
       assert.deepEqual(organisationFromBody(sent), { ...o });
     }), RUNS);
   });

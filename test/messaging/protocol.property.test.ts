@@ -5,7 +5,7 @@ import { buildMeshAuthorization, formatTimestamp, hashMatches, parseMeshAuthoriz
 import { formatChunkRange, parseChunkRange } from '../../src/services/messaging/protocol/chunk-range.js';
 import { isSendHeaderProblem, validateSendHeaders, SEND_HEADER_LIMITS } from '../../src/services/messaging/protocol/send-headers.js';
 import { SendHeadersSchema } from '../../src/services/messaging/routes/schemas.js';
-import { conformanceFailure } from '../../src/platform/http/validation.js';
+import { conformanceTo } from '../../src/platform/http/validation.js';
 import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
 import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
 import { decodeCursor, encodeCursor } from '../../src/services/messaging/protocol/cursor.js';
@@ -89,7 +89,7 @@ describe('mex-* send header validators (properties)', () => {
   const base = { 'mex-to': 'x26abc2', 'mex-workflowid': 'TEST_WORKFLOW' };
 
   // The send route's header schema (checked at the door, before the handler reads the headers).
-  const failureOf = (headers: Record<string, string>) => conformanceFailure(SendHeadersSchema, headers, 'headers');
+  const failureOf = (headers: Record<string, string>) => conformanceTo(SendHeadersSchema, 'headers').failure(headers);
 
   it('any header with a control character is refused at the door by its pattern, naming that header', () => {
     const names = Object.keys(SEND_HEADER_LIMITS).filter((n) => n !== 'mex-chunk-range');

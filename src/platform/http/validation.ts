@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest, FastifySchema, RouteOptions } from 'fastify';
-import AjvModule, { type ValidateFunction } from 'ajv';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isValidNhsNumber } from '../nhs-number.js';
 import { RequestValidationError, failureFrom, type RequestPart, type ValidationFailure } from './validation-failure.js';
@@ -31,8 +31,8 @@ export { RequestValidationError, type RequestPart, type ValidationFailure } from
  * the keyword). `classifyError` renders it as FHIR MISSING_VALUE / INVALID_VALUE and hands it on as
  * `ClassifiedError.failure`, so a service's own error handler can render it in its own codes and
  * shape (PDS: `demographics/validation-errors.ts`; MESH, OAuth2: their handlers, from `failure`).
- * For what a handler builds (a patched record), `assertConforms` / `conformanceFailure` apply the
- * same check.
+ * For what a handler builds (a patched record), `conformanceTo(schema)` applies the same check;
+ * `everySchemaError` lists every failure, for an API that reports them all (NRL).
  *
  * Bodies are never coerced (a number where the spec says string is refused, not stringified);
  * headers, path parameters and query strings are, as Fastify does, since they arrive as text.
@@ -73,11 +73,12 @@ const doorRegExp = Object.assign((pattern: string, flags: string) => {
   return new RegExp(pattern, flags);
 }, { code: 'doorRegExp' });
 
-function newAjv(coerce: boolean): AjvInstance {
+// Every ajv of the project is made here, so every pattern it compiles is recorded (test/door-patterns.test.ts holds src to it).
+function newAjv(coerce: boolean, allErrors = false): AjvInstance {
   // verbose: errors carry their schema and data, so a failed anyOf can say which branch was meant.
   // strict off: the NHS specs are OpenAPI 3.0 schemas, with `example` and other annotations.
   const ajv = new Ajv({
-    strict: false, allErrors: false, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false, code: { regExp: doorRegExp },
+    strict: false, allErrors, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false, code: { regExp: doorRegExp },
   });
   addFormats(ajv);
   ajv.addFormat('nhs-number', isValidNhsNumber);
@@ -177,17 +178,42 @@ export function registerRequestValidation(app: FastifyInstance) {
   });
 }
 
-/**
- * For what a handler builds from a request (a record a PATCH produces, a record about to be
- * stored): refuses it as the door would if it does not conform to `schema`.
- */
-export function assertConforms(schema: object, value: unknown, part: RequestPart = 'body'): void {
-  const validate = compileSchema(schema, part);
-  if (!validate(value)) throw new RequestValidationError(failureFrom(part, validate.errors ?? [], value));
+export interface Conformance {
+  /** Refuses `value` as the door would (a `RequestValidationError`) if it does not conform. */
+  assert(value: unknown): void;
+  /** What is wrong with `value`, for callers that phrase the refusal themselves. */
+  failure(value: unknown): ValidationFailure | undefined;
 }
 
-/** What is wrong with `value` against `schema`, for callers that phrase the refusal themselves. */
-export function conformanceFailure(schema: object, value: unknown, part: RequestPart = 'body'): ValidationFailure | undefined {
+/**
+ * For what a handler builds from a request (a record a PATCH produces, a record about to be
+ * stored): the door's check against `schema`. Compiled when the module that holds it loads, so its
+ * patterns are among the door's from the start.
+ */
+export function conformanceTo(schema: object, part: RequestPart = 'body'): Conformance {
   const validate = compileSchema(schema, part);
-  return validate(value) ? undefined : failureFrom(part, validate.errors ?? [], value);
+  const failure = (value: unknown) => (validate(value) ? undefined : failureFrom(part, validate.errors ?? [], value));
+  return {
+    failure,
+    assert(value) {
+      const found = failure(value);
+      if (found) throw new RequestValidationError(found);
+    },
+  };
+}
+
+const everyErrorAjv = newAjv(false, true);
+const compiledForEveryError = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Every failure of `value` against `schema` (a body, never coerced), where the door stops at the
+ * first: for an API that reports them all (NRL, when the door has refused a body).
+ */
+export function everySchemaError(schema: object, value: unknown): ErrorObject[] {
+  let validate = compiledForEveryError.get(schema);
+  if (!validate) {
+    validate = everyErrorAjv.compile(schema);
+    compiledForEveryError.set(schema, validate);
+  }
+  return validate(value) ? [] : [...(validate.errors ?? [])];
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parametersSchema, schemaAt } from '../../platform/http/openapi-refs.js';
+import { conformanceTo } from '../../platform/http/validation.js';
 
 /**
  * The PDS FHIR API's own schemas (`spec/nhs/pds/personal-demographics.bundled.json`, NHS England's
@@ -14,6 +15,8 @@ const parameter = (name: string) => schemaAt(spec, `#/components/parameters/${na
 
 /** `Patient.yaml`: every record PDS stores and returns conforms to it. */
 export const patientSchema = schemaAt(spec, '#/components/schemas/Patient');
+/** Nothing is stored that PDS would not return: a new or patched record conforms to `Patient.yaml`. */
+export const patientConformance = conformanceTo(patientSchema);
 
 const createRequest = schemaAt(spec, '#/paths/~1Patient/post/requestBody/content/application~1json/schema');
 const createFields = createRequest.properties as Record<string, Record<string, unknown>>;

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { SpineError } from '../../../platform/http/errors.js';
-import { assertConforms } from '../../../platform/http/validation.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import { NHS_NUMBER_SYSTEM, type Extension, type Patient } from '../fhir-types.js';
 import { checkPatchedRecord } from '../patch/patient-rules.js';
 import type { SearchQuery } from '../search/search-query.js';
-import { patientSchema } from '../schemas.js';
+import { patientConformance } from '../schemas.js';
 import { givenTokens, normaliseName } from './normalise.js';
 import { storedRecord } from './stored-record.js';
 
@@ -56,7 +55,7 @@ export function newPatientFrom(body: CreatePatientRequest, today: string): { det
   const recordFor = (nhsNumber: string): Patient =>
     storedRecord({ ...details, id: nhsNumber, identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }] }, 1);
   // Nothing is stored that PDS would not return: the record conforms to Patient.yaml.
-  assertConforms(patientSchema, recordFor(details.id));
+  patientConformance.assert(recordFor(details.id));
   return { details, recordFor };
 }
 

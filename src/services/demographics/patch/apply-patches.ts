@@ -1,10 +1,9 @@
 import fastJsonPatch from 'fast-json-patch';
 import { SpineError } from '../../../platform/http/errors.js';
-import { conformanceFailure } from '../../../platform/http/validation.js';
 import { PDS_ERRORS } from '../errors.js';
 import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
-import { patientSchema } from '../schemas.js';
+import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
 import { checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
 import { checkItemsIdentified } from './item-identity.js';
@@ -71,7 +70,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   // type is named as such, then PDS's rules on the record.
   checkForbiddenChanges(current, patched);
   checkInterpreterKept(current, patched);
-  const failure = conformanceFailure(patientSchema, patched);
+  const failure = patientConformance.failure(patched);
   if (failure) {
     // PDS answers a value it does not accept as it does in a new record: 400 INVALID_VALUE
     // "Invalid value - '…' in field 'deceasedDateTime'" (not INVALID_UPDATE), and so on.

@@ -4,9 +4,8 @@ import { classifyError } from '../../../platform/http/error-mapper.js';
 import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
 import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
 import { documentBodyIssues, fhirPath, searchBodyIssues, topLevelField } from '../body-errors.js';
-import { schemaErrors } from '../validator.js';
 import { DOCUMENT_ID_PATTERN } from '../schemas.js';
-import { RequestValidationError } from '../../../platform/http/validation.js';
+import { RequestValidationError, everySchemaError } from '../../../platform/http/validation.js';
 import { sendNrlError } from '../wire.js';
 import { parseEveryBodyAsJson } from '../../../platform/http/body-parsers.js';
 
@@ -97,7 +96,7 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   const schemas = request.routeOptions.schema as Partial<Record<'body' | 'querystring' | 'params', object>> | undefined;
   const schema = schemas?.[failure.part];
   const data = failure.part === 'body' ? request.body : failure.part === 'querystring' ? request.query : request.params;
-  const errors: ErrorObject[] = schema ? schemaErrors(schema, data) : [];
+  const errors: ErrorObject[] = schema ? everySchemaError(schema, data) : [];
   if (errors.length > 0) {
     if (failure.part === 'params') return searchBodyIssues(errors, 'path');
     if (request.routeOptions.config.nrlBody === 'document') return documentBodyIssues(errors);
