@@ -1,6 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
+
+/** Every `pattern` keyword's value in a document, sorted. */
+function patternsIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const item of value) patternsIn(item, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'pattern' && typeof inner === 'string') found.push(inner);
+      else patternsIn(inner, found);
+    }
+  }
+  return found.sort();
+}
 
 type Schema = { $ref?: string; properties?: Record<string, unknown> };
 type OpenApi = { openapi: string; info: { title: string }; components?: { schemas?: Record<string, Schema> }; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>> };
@@ -40,5 +53,15 @@ describe('NRL OpenAPI documents, from the schemas the door checks', () => {
     const search = document.paths['/record-locator/consumer/FHIR/R4/DocumentReference/_search']!.post!;
     const schema = resolved(document, Object.values(search.requestBody!.content)[0]!.schema);
     assert.ok(schema.properties && 'subject:identifier' in schema.properties, JSON.stringify(schema).slice(0, 500));
+  });
+
+  it('each document publishes the spec\'s own patterns, base64Binary\'s among them, not the forms the door compiles', async () => {
+    for (const role of ['producer', 'consumer'] as const) {
+      const spec = JSON.parse(readFileSync(new URL(`../../spec/nhs/nrl/api/${role}/swagger.json`, import.meta.url), 'utf8')) as { components: { schemas: unknown } };
+      const document = await fetchDocument(role);
+      const published = patternsIn(document.components!.schemas);
+      assert.deepEqual(published, patternsIn(spec.components.schemas), role);
+      assert.ok(published.includes('(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+'), role);
+    }
   });
 });

@@ -8,6 +8,8 @@ export interface OpenApiOptions {
   description: string;
   /** Components the route schemas `$ref` (`#/components/schemas/…`), e.g. an NHS spec's own. */
   components?: { schemas?: Record<string, unknown> };
+  /** The document as published, from the one generated (once, when first asked for). */
+  published?: (document: object) => object;
 }
 
 /**
@@ -24,5 +26,9 @@ export async function serveOpenApi(scope: FastifyInstance, options: OpenApiOptio
       ...(options.components ? { components: options.components as Record<string, never> } : {}),
     },
   });
-  scope.get(options.path, { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.type('application/json').send(scope.swagger()));
+  let document: object | undefined;
+  scope.get(options.path, { schema: { hide: true }, config: { public: true } }, async (_request, reply) => {
+    document ??= options.published ? options.published(scope.swagger()) : scope.swagger();
+    return reply.type('application/json').send(document);
+  });
 }

@@ -55,6 +55,14 @@ export const LINEAR_EQUIVALENTS = new Map([[BASE64_BINARY, '[0-9a-zA-Z+/=]{4}']]
 /** The pattern as the spec writes it (`^https\:\/\/…`), for a pattern the door compiled. */
 export const specPattern = (compiled: string): string => SPEC_PATTERNS.get(compiled) ?? compiled;
 
+/** A document built from the compiled schemas (the OpenAPI one), with each pattern as the spec writes it. */
+export function withSpecPatterns(document: unknown): unknown {
+  if (Array.isArray(document)) return document.map(withSpecPatterns);
+  if (!document || typeof document !== 'object') return document;
+  return Object.fromEntries(Object.entries(document as Json).map(([key, value]) =>
+    [key, key === 'pattern' && typeof value === 'string' ? specPattern(value) : withSpecPatterns(value)]));
+}
+
 /**
  * The spec escapes characters that need no escape (`\_`, `\:`): legal in plain regexes, an error
  * under the `u` flag the platform's ajv compiles with. Dropping those backslashes changes nothing

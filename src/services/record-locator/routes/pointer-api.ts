@@ -8,7 +8,7 @@ import { auditedAs, auditValue, notePointerAccess } from '../audit.js';
 import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
 import type { SearchSide, SearchSource } from '../domain/search-params.js';
-import { NRL_HEADERS, POINTER_ID_PARAMS } from '../schemas.js';
+import { NRL_HEADERS, POINTER_ID_PARAMS, withSpecPatterns } from '../schemas.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** What tells NRL's two APIs apart; everything else about them is the same plumbing, here. */
@@ -39,6 +39,8 @@ export async function registerPointerApi(
     title: api.title,
     description: `OpenSpine NRL ${api.side} API: its routes and the request bodies it checks, from NHS England's NRL ${name} API specification.`,
     components: api.components,
+    // The door compiles some patterns in an equivalent form (base64Binary's, linear); the spec's are published.
+    published: (document) => withSpecPatterns(document) as object,
   });
   registerStatusAndMetadata(app, ctx, api.side);
   await app.register(async (scope) => {
