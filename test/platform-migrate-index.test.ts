@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from './support/spine.js';
 import { createDb, type Db } from '../src/platform/db/pool.js';
 import { isConcurrentIndexBuild, migrate, MigrationError, type MigrationSet } from '../src/platform/db/migrate.js';
@@ -89,9 +90,9 @@ describe('index migrations', () => {
     await db.query('CREATE INDEX rows_same ON idx_test.rows USING btree (code, id)');
     const same = { id: '006_same', concurrentIndex: 'rows_same', sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_same ON "idx_test"."rows"  ( code,id )' };
     assert.deepEqual(await migrate(db, withIndex(UNIQUE_CODE, same)), ['idx_test/006_same']);
-    // The checks left nothing behind. A shape table committed instead of undone would stay for the
-    // pooled session's life, visible here from any connection (10 of them, with unique names, when
-    // the check's ROLLBACK was made a COMMIT); one left in an open transaction fails the build above.
+    // The checks left nothing behind: a shape table committed instead of undone would be here (with
+    // the check's ROLLBACK made a COMMIT, the second case failed on it); one left in an open
+    // transaction fails the build that follows it.
     assert.equal((await db.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'openspine_index_shape%'`)).rows[0].n, 0);
   });
 
@@ -125,5 +126,34 @@ describe('index migrations', () => {
       fc.pre(!/^[a-z_][a-z0-9_]*$/.test(index));
       assert.ok(!isConcurrentIndexBuild(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${index} ON t (c)`, index));
     }));
+  });
+
+  it('an index already there is checked by a migration role without the TEMP privilege', async () => {
+    // Roles are the cluster's, not the test database's: this one is named per run and dropped after.
+    const role = `idx_migrator_${randomBytes(4).toString('hex')}`;
+    const name = (await db.query<{ name: string }>('SELECT current_database() AS name')).rows[0]!.name;
+    const password = randomBytes(12).toString('hex');
+    await db.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD '${password}'`);
+    await db.query(`REVOKE TEMPORARY ON DATABASE ${name} FROM PUBLIC`);
+    await db.query(`GRANT CREATE ON DATABASE ${name} TO ${role}`);
+    for (const owned of ['SCHEMA platform', 'TABLE platform.migrations', 'SCHEMA idx_test', 'TABLE idx_test.rows']) await db.query(`ALTER ${owned} OWNER TO ${role}`);
+    await db.query('CREATE INDEX rows_code_id ON idx_test.rows (code, id)');
+    const url = new URL(database.url);
+    url.username = role;
+    url.password = password;
+    const migrator = createDb(url.toString(), { max: 1, connectTimeoutMs: 10_000 });
+    try {
+      await assert.rejects(migrator.query('CREATE TEMPORARY TABLE t (x int)'), /permission denied to create temporary tables/);
+      const migration = { id: '007_code_id', concurrentIndex: 'rows_code_id', sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_code_id ON idx_test.rows (code, id)' };
+      assert.deepEqual(await migrate(migrator, withIndex(UNIQUE_CODE, migration)), ['idx_test/007_code_id']);
+      const differs = { id: '008_id_code', concurrentIndex: 'rows_code_id_2', sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS rows_code_id_2 ON idx_test.rows (id)' };
+      await db.query('CREATE INDEX rows_code_id_2 ON idx_test.rows (code)');
+      await assert.rejects(migrate(migrator, withIndex(UNIQUE_CODE, migration, differs)), /008_id_code failed: an index of that name is there as "USING btree \(code\)"/);
+    } finally {
+      await migrator.close();
+      await db.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
+      await db.query(`DROP OWNED BY ${role}`);
+      await db.query(`DROP ROLE ${role}`);
+    }
   });
 });

@@ -64,9 +64,12 @@ interface ExistingIndex { valid: boolean | null; table_oid: string | null; shape
  * Whether the index of that name that is already there is the one the migration builds: `IF NOT
  * EXISTS` would take any index of the name (one made by hand, on other columns, or not unique
  * where the migration's is) as built. The migration's own build is made on an empty table of the
- * same columns, in a transaction that is undone, and the two definitions compared.
+ * same columns, in a transaction that is undone, and the two definitions compared. The table is
+ * made in the migration's schema, where the migrator may create (a temporary one would need the
+ * TEMP privilege on the database, which a deployment's migration role may lack); undone, no other
+ * session ever sees it.
  */
-async function existingIndexDiffers(client: PoolClient, found: ExistingIndex, sql: string): Promise<string | undefined> {
+async function existingIndexDiffers(client: PoolClient, schema: string, found: ExistingIndex, sql: string): Promise<string | undefined> {
   const [, table, rest] = BUILD_TARGET.exec(sql) ?? [];
   if (table === undefined || rest === undefined) return 'its table could not be read from the migration';
   const unique = /^\s*CREATE\s+UNIQUE\s/i.test(sql);
@@ -74,10 +77,11 @@ async function existingIndexDiffers(client: PoolClient, found: ExistingIndex, sq
   try {
     const target = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::text AS oid', [table]);
     if (target.rows[0]?.oid !== found.table_oid) return `an index of that name is there on another table`;
-    await client.query(`CREATE TEMPORARY TABLE openspine_index_shape (LIKE ${table})`);
-    await client.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX openspine_index_shape_index ON pg_temp.openspine_index_shape ${rest}`);
+    const shapeTable = `${quoted(schema)}.openspine_index_shape`;
+    await client.query(`CREATE TABLE ${shapeTable} (LIKE ${table})`);
+    await client.query(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX openspine_index_shape_index ON ${shapeTable} ${rest}`);
     const wanted = await client.query<{ shape: string }>(
-      `SELECT ${SHAPE} AS shape FROM pg_index i WHERE i.indexrelid = 'pg_temp.openspine_index_shape_index'::regclass`);
+      `SELECT ${SHAPE} AS shape FROM pg_index i WHERE i.indexrelid = to_regclass($1)`, [`${quoted(schema)}.openspine_index_shape_index`]);
     const shape = wanted.rows[0]!.shape;
     return shape === found.shape ? undefined : `an index of that name is there as "${found.shape}", where the migration builds "${shape}"`;
   } finally {
@@ -101,7 +105,7 @@ async function buildIndexConcurrently(client: PoolClient, schema: string, migrat
     const found = there.rows[0];
     if (found?.valid === null) throw new Error('a relation of that name is there and is not an index; drop or rename it, and migrate again');
     if (found?.valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoted(schema)}.${quoted(index)}`);
-    const differs = found?.valid === true ? await existingIndexDiffers(client, found, migration.sql) : undefined;
+    const differs = found?.valid === true ? await existingIndexDiffers(client, schema, found, migration.sql) : undefined;
     if (differs !== undefined) throw new Error(`${differs}; drop or rename it, and migrate again`);
     await client.query(migration.sql);
     // Cut off here, the next start finds the index built and valid, skips the build and records it.
