@@ -47,7 +47,8 @@ export const bench: Bench = async (options, ceilings) => {
 };
 
 async function runEps(options: BenchOptions, ceilings: Ceilings, rig: MixedRig): Promise<BenchLine[]> {
-  const { client, workers, measured } = rig;
+  const { client, workers, measured, servers } = rig;
+  const processes = servers.length > 1 ? `, ${servers.length} Spine processes` : '';
   log(`eps: warming up, ${workers} workers`);
   await client.send<PhaseResult>({ cmd: 'run', name: 'eps warm-up', seconds: Math.max(5, Math.round(options.seconds / 2)), mix: { eps_cycle: 1 } });
   log(`eps: the cycle, ${options.seconds} s`);
@@ -64,13 +65,13 @@ async function runEps(options: BenchOptions, ceilings: Ceilings, rig: MixedRig):
     return [c, f ? { count: f.count, errors: f.errors, p50: round(f.p50), p95: round(f.p95), p99: round(f.p99) } : null];
   }));
   const lines: BenchLine[] = [{
-    bench: 'eps', what: `prescriptions, prepare → signed order → release → dispense → claim, ${workers} workers`,
+    bench: 'eps', what: `prescriptions, prepare → signed order → release → dispense → claim, ${workers} workers${processes}`,
     value: `${perSecond.toFixed(1)} prescriptions/s (${r.prescriptions} in ${r.seconds.toFixed(1)} s; ${r.rps.toFixed(0)} calls/s); worst p99 per call ${ms(worstP99, 1)} ms; ${r.errors} errors`,
     target: `≥ ${TARGET_PRESCRIPTIONS_PER_SECOND}/s, p99 < ${TARGET_P99_MS} ms per call, 0 errors`, met,
     note: `${(r.rps / ceilings.hello.rps * 100).toFixed(0)}% of Fastify GET, ${(r.rps / ceilings.insert.rps * 100).toFixed(0)}% of Fastify+insert (calls/s); machine ${(machineBusy * 100).toFixed(0)}% busy`
       + `${r.firstErrors.length ? `; first errors: ${r.firstErrors.slice(0, 2).join(' | ')}` : ''}`,
     scenario: {
-      name: 'eps', rps: r.rps, p50: r.p50, p95: r.p95, p99: r.p99, errors: r.errors, rss_mb: rssMb,
+      name: 'eps', spine_processes: servers.length, rps: r.rps, p50: r.p50, p95: r.p95, p99: r.p99, errors: r.errors, rss_mb: rssMb,
       prescriptions_per_second: round(perSecond, 1),
       by_call: byCall,
       cpu_ms_per_prescription: { server: round(perPrescription.server), postgres: round(perPrescription.postgres), load_client: round(perPrescription.client) },

@@ -278,7 +278,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   };
   bench({
     seconds: flag('seconds', 10), connections: flag('connections', 32), gigabytes: flag('gigabytes', 1), ceiling: true, cycleOnly: argv.includes('--cycle-only'),
-    benchDir: resolve('.bench'), patients: 0, pdsDataDir: '',
+    benchDir: resolve('.bench'), patients: 0, pdsDataDir: '', spineProcesses: 1,
   }).then((lines) => {
     printTable(lines);
     agent.destroy();

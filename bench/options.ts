@@ -14,6 +14,11 @@ export interface BenchOptions {
   resultsDir?: string;
   /** Said in the results file, e.g. that the machine was shared during the run. */
   note?: string;
+  /**
+   * Spine server processes on the mixed rig (`mixed`, `eps`, `soak`), all on the one database; the
+   * load client sends its calls to each in turn (API processes are stateless). Default 1.
+   */
+  spineProcesses: number;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -47,6 +52,7 @@ export function parseBenchArgs(argv: string[]): { names: string[]; options: Benc
       pdsDataDir: resolve(flag(argv, 'data-dir') ?? (patients === 1_000_000 ? `${benchDir}/pds` : `${benchDir}/pds-${patients}`)),
       resultsDir: resolve(flag(argv, 'results') ?? 'bench/results'),
       note: flag(argv, 'note'),
+      spineProcesses: positive(flag(argv, 'spine-processes'), 'spine-processes', 1),
     },
   };
 }

@@ -28,7 +28,8 @@ export type RequestType = (typeof REQUEST_TYPES)[number];
 export type Operation = RequestType | 'mesh_cycle' | 'eps_cycle';
 
 export interface ClientConfig {
-  url: string;
+  /** The Spine's processes: calls go to each in turn. */
+  urls: string[];
   /** The bench's application, issuer and clinician: the client gets (and renews) its own tokens. */
   identity: BenchIdentity;
   patients: number;
@@ -105,9 +106,12 @@ class Client {
     this.toAcknowledge = Array.from({ length: config.workers }, () => []);
   }
 
-  /** One request; `drain`: see httpCall. */
+  private calls = 0;
+
+  /** One request, to the Spine's processes in turn; `drain`: see httpCall. */
   private call(method: string, path: string, headers: Record<string, string>, body?: Buffer | string, drain?: number): Promise<Reply> {
-    return httpCall(this.agent, `${this.config.url}${path}`, method, headers, body, drain);
+    const { urls } = this.config;
+    return httpCall(this.agent, `${urls[this.calls++ % urls.length]}${path}`, method, headers, body, drain);
   }
 
   /** As a clinician (user-restricted): PDS, and NRL consumers. */

@@ -62,12 +62,15 @@ export class LoadClient {
 }
 
 export interface MixedRig {
+  /** The first of `servers`. */
   server: ServerProcess;
+  /** The Spine's processes (`--spine-processes`), on the one database; `Cpu.server` is theirs together. */
+  servers: ServerProcess[];
   client: LoadClient;
   postmaster: number;
   workers: number;
   cpuNow(): Cpu;
-  /** A phase with what it cost: CPU ms per request of each process, how busy the whole machine was, peak RSS. */
+  /** A phase with what it cost: CPU ms per request of each process, how busy the whole machine was, peak RSS (the servers' summed). */
   measured(command: Extract<Command, { cmd: 'run' }>): Promise<{ result: PhaseResult; cpuMs: CpuMs; machineBusy: number; rssMb: number }>;
 }
 
@@ -101,14 +104,19 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
     } finally {
       await pool.end();
     }
-    // MIXED_BENCH_PROFILE=dir: the server writes a V8 CPU profile there when it stops.
+    // MIXED_BENCH_PROFILE=dir: each server writes a V8 CPU profile there when it stops.
     const profile = process.env.MIXED_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.MIXED_BENCH_PROFILE] : [];
-    const server = await startServerProcess({
-      args: [...profile, ...spineNodeArgs(), 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
-      env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: sharedKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false', OPENSPINE_DEMO: 'false' },
-    });
+    const servers: ServerProcess[] = [];
     let client: LoadClient | undefined;
     try {
+      // One after another: the first applies the migrations the others then find done.
+      for (let i = 0; i < options.spineProcesses; i++) {
+        servers.push(await startServerProcess({
+          args: [...profile, ...spineNodeArgs(), 'dist/cli/main.js', 'serve', '--data-dir', dataDir],
+          env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: sharedKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false', OPENSPINE_DEMO: 'false' },
+        }));
+      }
+      const server = servers[0]!;
       const identity = await registerBenchIdentity(server.url, admin);
       // EPS: the bench prescriber's signing certificate, as a deployment registers its prescribers'
       // (after the server's start, whose migrations made the table on a store seeded before it existed).
@@ -119,7 +127,7 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
         await certificates.end();
       }
       client = await LoadClient.start({
-        url: server.url, identity, patients: options.patients, seed: SEED, workers,
+        urls: servers.map((x) => x.url), identity, patients: options.patients, seed: SEED, workers,
         mesh: { sharedKey, password: PASSWORD, workflowId: WORKFLOW, senders, recipients },
       });
       const postmaster = postmasterPid(dataDir);
@@ -127,27 +135,27 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
       const cpuNow = (): Cpu => {
         const machine = machineCpuSeconds();
         return {
-          server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster), client: cpuSecondsOf(started.child.pid!),
+          server: servers.reduce((sum, x) => sum + cpuSecondsOf(x.pid), 0), postgres: postgresCpuSeconds(postmaster), client: cpuSecondsOf(started.child.pid!),
           machineBusy: machine.busy, machineTotal: machine.total,
         };
       };
       const measured: MixedRig['measured'] = async (command) => {
         if (statementsFile) await resetStatementStats(postgres.connectionString);
         const before = cpuNow();
-        const stopRss = server.sampleRss();
+        const stopRss = servers.map((x) => x.sampleRss());
         const result = await started.send<PhaseResult>(command);
-        const rss = stopRss();
+        const rssMb = stopRss.reduce((sum, stop) => sum + stop().peakMb, 0);
         const after = cpuNow();
         if (statementsFile) await writeStatementStats(postgres.connectionString, 'name' in command ? String(command.name) : 'run', result.requests);
         const per = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests);
         const cpuMs = { server: per(after.server - before.server), postgres: per(after.postgres - before.postgres), client: per(after.client - before.client) };
         const machineBusy = (after.machineBusy - before.machineBusy) / Math.max(0.01, after.machineTotal - before.machineTotal);
-        return { result, cpuMs, machineBusy, rssMb: rss.peakMb };
+        return { result, cpuMs, machineBusy, rssMb };
       };
-      return await work({ server, client, postmaster, workers, cpuNow, measured });
+      return await work({ server, servers, client, postmaster, workers, cpuNow, measured });
     } finally {
       await client?.stop();
-      await server.stop();
+      await Promise.all(servers.map((x) => x.stop()));
     }
   } finally {
     await postgres.stop();
