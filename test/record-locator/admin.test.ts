@@ -8,6 +8,7 @@ import { removePointerTypes, setPointerTypes } from '../../src/services/record-l
 import { validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
 import { openspine } from '../support/cli.js';
+import { MAX_JSON_DEPTH } from '../../src/platform/http/body-parsers.js';
 
 /** Pointer-type permissions: the admin API (activity record-locator:admin), the CLI, and dataset nrl. */
 describe('NRL permissions: admin API, CLI and dataset', () => {
@@ -45,16 +46,22 @@ describe('NRL permissions: admin API, CLI and dataset', () => {
     assert.equal((await adminApi('GET', '/permissions?app=app-1', admin).then((r) => r.json())).permissions.length, 0);
   });
 
-  it('a permission body nested thousands deep is 400 INVALID_VALUE, not a 500 from describing it, and sets nothing', async () => {
-    const depth = 20_000;
-    const response = await fetch(`${spine.url}/admin/record-locator/permissions/app-deep/A83008`, {
+  it('a nested permission body is 400 INVALID_VALUE saying what the body must be (past the platform\'s limit, where it goes too deep), and sets nothing', async () => {
+    const put = (depth: number) => fetch(`${spine.url}/admin/record-locator/permissions/app-deep/A83008`, {
       method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
       body: `{"types":${'['.repeat(depth)}${']'.repeat(depth)}}`,
     });
-    assert.equal(response.status, 400);
-    const outcome = await response.json();
-    assert.equal(outcome.issue[0].details.coding[0].code, 'INVALID_VALUE');
-    assert.equal(outcome.issue[0].diagnostics, 'Invalid value - the body must be a JSON array of "system|code" pointer types');
+    for (const [depth, diagnostics] of [
+      [3, 'Invalid value - the body must be a JSON array of "system|code" pointer types'],
+      [100, 'Invalid value - the body must be a JSON array of "system|code" pointer types'],
+      [20_000, `Invalid value - '(nested more than ${MAX_JSON_DEPTH} deep)' in field 'types${'/0'.repeat(MAX_JSON_DEPTH - 1)}'`],
+    ] as const) {
+      const response = await put(depth);
+      assert.equal(response.status, 400, `${depth}`);
+      const outcome = await response.json();
+      assert.equal(outcome.issue[0].details.coding[0].code, 'INVALID_VALUE', `${depth}`);
+      assert.equal(outcome.issue[0].diagnostics, diagnostics, `${depth}`);
+    }
     assert.equal((await adminApi('GET', '/permissions?app=app-deep', admin).then((r) => r.json())).permissions.length, 0);
   });
 

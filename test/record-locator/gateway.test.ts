@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
+import { MAX_JSON_DEPTH } from '../../src/platform/http/body-parsers.js';
 
 /**
  * Gateway mode (on in sandbox mode): the caller comes from the headers NHS England's API gateway
@@ -124,9 +125,13 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     const put = (depth: number) => fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-deep`, {
       method: 'PUT', headers: { 'content-type': 'application/json' }, body: body(depth),
     });
-    const refused = await put(20_000);
+    const refused = await put(100);
     assert.equal(refused.status, 400);
     assert.equal((await refused.json()).issue[0].diagnostics, 'Invalid value - the pointer nests deeper than 64 levels');
+    // Past the platform's limit, its refusal comes first, naming where the body goes too deep.
+    const tooDeep = await put(20_000);
+    assert.equal(tooDeep.status, 400);
+    assert.equal((await tooDeep.json()).issue[0].diagnostics, `Invalid value - '(nested more than ${MAX_JSON_DEPTH} deep)' in field 'note${'/0'.repeat(MAX_JSON_DEPTH - 1)}'`);
     assert.equal((await sandboxApi('GET', '/DocumentReference/Y05868-deep')).status, 404);
     // Not even an object, and nested thousands deep: refused by depth before the schema check quotes it.
     const deepArray = await fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-deep`, {

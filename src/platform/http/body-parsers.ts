@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
-import { RequestValidationError, fieldPath, findIllFormedString } from './validation-failure.js';
+import { RequestValidationError, fieldPath, findIllFormedString, findNestedDeeperThan } from './validation-failure.js';
 
 // application/json+fhir: STU3's JSON media type (the NDOP Consent API).
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
@@ -18,6 +18,51 @@ function loneSurrogateError(body: unknown): RequestValidationError | undefined {
   // The answer names the field and echoes the value with the surrogate as U+FFFD, so it can be sent.
   const printable = (text: string) => text.replace(/\p{Surrogate}/gu, '\uFFFD');
   return new RequestValidationError({ part: 'body', kind: 'invalid', path: printable(fieldPath(found.segments)), value: printable(found.value), keyword: 'unicode' });
+}
+
+/**
+ * How deep a JSON body may nest objects and arrays. The APIs' documents nest a dozen or so levels
+ * (an EPS order, a FHIR extension within an extension); what a schema leaves open (an extension's
+ * extensions) could otherwise nest thousands deep, and then whatever recurses over it runs out of
+ * stack: `JSON.stringify` about 4,000 levels down (an EPS order accepted so would break its
+ * release), ajv's check of a recursive schema (PDS: a patched extension 6,000 deep), a handler's walk.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Whether JSON text nests objects and arrays more than `max` deep: one pass over the text, strings
+ * skipped with `indexOf` (most of a document is strings). 10 µs for a 14 kB EPS order here, a
+ * fifth of its `JSON.parse`; text too short to nest that deep is not read.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // To the quote that closes the string: one after an even number of backslashes.
+      for (let from = i + 1; ; from = i + 1) {
+        i = text.indexOf('"', from);
+        if (i < 0) return false;
+        let slashes = 0;
+        while (text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** A body nested deeper than MAX_JSON_DEPTH, refused at the door as an invalid value, at the path where it goes too deep. */
+function tooDeepError(text: string, body: unknown): RequestValidationError | undefined {
+  if (!nestsDeeperThan(text, MAX_JSON_DEPTH)) return undefined;
+  const segments = findNestedDeeperThan(body, MAX_JSON_DEPTH);
+  if (!segments) return undefined;
+  return new RequestValidationError({ part: 'body', kind: 'invalid', path: fieldPath(segments), value: `(nested more than ${MAX_JSON_DEPTH} deep)`, keyword: 'maxDepth' });
 }
 
 /**
@@ -108,7 +153,7 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
       parsed = refusal.value;
     }
     // Most bodies hold no \u escape at all: a plain search for one costs a thirtieth of the pattern's.
-    const refused = text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined;
+    const refused = (text.includes('\\u') && SURROGATE_ESCAPE.test(text) ? loneSurrogateError(parsed) : undefined) ?? tooDeepError(text, parsed);
     if (refused) return refuse(refused);
     request.jsonText = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     return done(null, parsed);

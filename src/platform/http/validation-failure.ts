@@ -120,6 +120,23 @@ export function findIllFormedString(value: unknown): { segments: string[]; value
   return undefined;
 }
 
+/**
+ * The path to a container (object or array) more than `max` containers deep in a JSON value, the
+ * first in document order, walked as `findIllFormedString` walks (a stack of its own).
+ */
+export function findNestedDeeperThan(value: unknown, max: number): string[] | undefined {
+  const pending: Array<{ value: unknown; depth: number; at: PathStep | undefined }> = [{ value, depth: 0, at: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: item, at } = next;
+    if (item === null || typeof item !== 'object') continue;
+    const depth = next.depth + 1;
+    if (depth > max) return segmentsOf(at);
+    const entries = Array.isArray(item) ? item.map((child, i) => [String(i), child] as const) : Object.entries(item);
+    for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i]![1], depth, at: { segment: entries[i]![0], before: at } });
+  }
+  return undefined;
+}
+
 type Branch = Record<string, unknown> & { properties?: Record<string, { enum?: unknown[]; const?: unknown }> };
 
 /**

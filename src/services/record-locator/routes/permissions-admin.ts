@@ -5,7 +5,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
 import { APP_ID, MAX_POINTER_TYPES, ORGANISATION } from '../domain/permissions.js';
 import { RECORD_TYPES } from '../domain/record-types.js';
-import { nestsDeeperThan } from '../domain/nesting.js';
+import { findNestedDeeperThan } from '../../../platform/http/validation-failure.js';
 import { deletePermission, listPermissions, setPermission } from '../store.js';
 
 /**
@@ -27,7 +27,7 @@ const PermissionQuery = Type.Object({ app: Type.Optional(appId) });
  * hook of the routes' own scope, as the door is the first of each route's own preValidation hooks.
  */
 function refuseNestedBody(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
-  if (nestsDeeperThan(request.body, 2)) {
+  if (findNestedDeeperThan(request.body, 2) !== undefined) {
     return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'Invalid value - the body must be a JSON array of "system|code" pointer types'));
   }
   done();

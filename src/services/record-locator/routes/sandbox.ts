@@ -5,7 +5,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { DocumentReference } from '../domain/document-reference.js';
 import { deleteAllPointers, deletePointers, readPointer, replacePointer, rowOf } from '../store.js';
 import { registerPermissionRoutes } from './permissions-admin.js';
-import { nestsDeeperThan } from '../domain/nesting.js';
+import { findNestedDeeperThan } from '../../../platform/http/validation-failure.js';
 import type { PermissionCache } from '../permission-cache.js';
 
 /**
@@ -26,7 +26,7 @@ const AnyPointer = Type.Object({}, { additionalProperties: true });
 const MAX_NESTING = 64;
 
 function refuseDeepPointer(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
-  if (nestsDeeperThan(request.body, MAX_NESTING)) {
+  if (findNestedDeeperThan(request.body, MAX_NESTING) !== undefined) {
     return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `Invalid value - the pointer nests deeper than ${MAX_NESTING} levels`));
   }
   done();
