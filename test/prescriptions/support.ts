@@ -84,7 +84,7 @@ export function withProvenance(order: Json, data: string | undefined, when: stri
 /** `text`: the body as it came, to compare answers byte for byte. */
 export interface Response { status: number; body: Json; headers: Headers; text: string }
 
-export async function call(spine: TestSpine, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
+export async function call(spine: Pick<TestSpine, 'url'>, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
   const response = await fetch(`${spine.url}${path}`, {
     method,
     headers: { 'x-request-id': randomUUID(), ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }), ...headers },

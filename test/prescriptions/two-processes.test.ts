@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
@@ -8,15 +10,44 @@ import { call, freshNhsNumber, type Json } from './support.js';
 
 const PRACTICE = 'A83008';
 const PHARMACY = 'FA565';
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A second Spine as a process of its own (`openspine serve`, from source) on `databaseUrl`: its own modules, batches and caches. */
+async function serveProcess(databaseUrl: string, publicUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0'], {
+    cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, OPENSPINE_PUBLIC_URL: publicUrl, LOG_LEVEL: 'info' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output = (output + d).slice(-20_000); });
+  child.stderr.on('data', (d) => { output = (output + d).slice(-20_000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let url: string | undefined;
+  for (let i = 0; i < 600 && !url && child.exitCode === null; i++) {
+    url = /listening on (http:\/\/[0-9.:]+)/.exec(output)?.[1];
+    if (!url) await sleep(100);
+  }
+  if (!url) {
+    child.kill('SIGKILL');
+    throw new Error(`the second process did not start:\n${output}`);
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
 
 /**
  * EPS served by two processes on one database, as behind a load balancer (API processes are
  * stateless): each process batches and coalesces only its own calls, so exactly once must hold
- * where the calls of one prescription, or the retries of one request, reach both.
+ * where the calls of one prescription, or the retries of one request, reach both. The second is a
+ * real `serve` process, so nothing in memory is shared.
  */
 describe('EPS with two processes on one database', () => {
   let a: TestSpine;
-  let b: TestSpine;
+  let b: { url: string; stop(): Promise<void> };
   let gp: Record<string, string>;
   const pharmacies = new Map<string, Record<string, string>>();
   const cycle = new EpsCycle({ prescriber: PRACTICE, pharmacy: PHARMACY });
@@ -24,7 +55,7 @@ describe('EPS with two processes on one database', () => {
   before(async () => {
     a = await startTestSpine();
     // Behind one balancer: both processes answer to the same public address (the tokens' audience).
-    b = await startTestSpine({ databaseUrl: a.databaseUrl, env: { OPENSPINE_PUBLIC_URL: a.config.publicBaseUrl } });
+    b = await serveProcess(a.databaseUrl, a.config.publicBaseUrl);
     gp = { authorization: `Bearer ${(await createAppAndToken(a, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: PRACTICE })).token}` };
   });
   after(async () => {
