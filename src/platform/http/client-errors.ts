@@ -51,7 +51,28 @@ export interface RequestHead {
 const SHAPING_HEADERS = new Set(['accept', 'x-request-id', 'x-correlation-id']);
 const MAX_SHAPING_VALUE = 1_000;
 const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]{0,8000}) HTTP\/1\.[01]\r?\n/;
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*?)[ \t]*$/;
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const isSpaceOrTab = (c: number) => c === 0x20 || c === 0x09;
+
+/**
+ * A header line's name and value, without the spaces and tabs around the value; undefined when the
+ * line is not a field (or its value holds a CR or LF). By hand, in one pass: the pattern it replaces,
+ * `^(name):[ \t]*([^\r\n]*?)[ \t]*$`, backtracked in time cubic in a line that holds a bare CR
+ * after spaces, and such a line makes the request one Node cannot parse, which is when this runs: a
+ * line of 1,500 spaces held the event loop 1 s, 4,000 spaces 42 s, before any authentication.
+ */
+export function headerField(line: string): { name: string; value: string } | undefined {
+  const colon = line.indexOf(':');
+  if (colon < 1) return undefined;
+  const name = line.slice(0, colon);
+  if (!FIELD_NAME.test(name)) return undefined;
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && isSpaceOrTab(line.charCodeAt(start))) start++;
+  while (end > start && isSpaceOrTab(line.charCodeAt(end - 1))) end--;
+  const value = line.slice(start, end);
+  return value.includes('\r') || value.includes('\n') ? undefined : { name, value };
+}
 
 /**
  * The method, path and shaping headers at the start of a raw HTTP/1 request, as far as they were
@@ -68,10 +89,10 @@ export function requestHeadOf(raw: Buffer | undefined): RequestHead | undefined 
   // The last line may have been cut by the packet's end: only complete lines count.
   const lines = (end >= 0 ? section.slice(0, end) : section.slice(0, Math.max(0, section.lastIndexOf('\n')))).split('\n');
   for (const rawLine of lines) {
-    const field = HEADER_LINE.exec(rawLine.replace(/\r$/, ''));
+    const field = headerField(rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine);
     if (!field) continue;
-    const name = field[1]!.toLowerCase();
-    const value = field[2]!;
+    const name = field.name.toLowerCase();
+    const { value } = field;
     if (SHAPING_HEADERS.has(name) && !(name in headers) && value.length <= MAX_SHAPING_VALUE && /^[\x20-\x7e]*$/.test(value)) headers[name] = value;
   }
   return { method: line[1]!, path: line[2]!, headers };
