@@ -194,7 +194,9 @@ function parseBaseUrl(raw: string | undefined, what: string): string | undefined
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
     throw new ConfigError(`${what} must be an absolute http(s) URL without query or fragment, not '${raw}'`);
   }
-  return url.href.replace(/\/+$/, '');
+  let href = url.href;
+  while (href.endsWith('/')) href = href.slice(0, -1);
+  return href;
 }
 
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
