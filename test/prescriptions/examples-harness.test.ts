@@ -143,8 +143,9 @@ function exchanges(): Map<string, Exchange[]> {
       if (numbered) {
         const [, n, op, detail] = numbered;
         const endpoint = endpointOf(op!, detail!, rel);
-        const response = join(dir, `${n}-${op}-Response-${detail}.json`);
-        if (endpoint) found = { request: path, response: existsSync(response) ? response : undefined, method: 'POST', ...endpoint, order: Number(n) };
+        // One example's request is a `Send-` whose response is named without it (bulk-translation's too-many-items 400).
+        const response = [`${n}-${op}-Response-${detail}.json`, `${n}-${op}-Response-${detail!.replace(/^Send-/, '')}.json`].map((c) => join(dir, c)).find(existsSync);
+        if (endpoint) found = { request: path, response, method: 'POST', ...endpoint, order: Number(n) };
       } else if (/-req\.json$/.test(name) || /-Request-/.test(name)) {
         const endpoint = SPEC_DIRS[rel] ?? (/^Prepare-Request/.test(name) ? { path: `${PRESCRIBING}/$prepare`, phase: 0 } : undefined);
         const candidates = [name.replace(/-req\.json$/, '-res.json'), name.replace(/-\d\d-req\.json$/, '-res.json'), name.replace('-Request-', '-Response-')];

@@ -155,6 +155,24 @@ describe('EPS prescribing API', () => {
     assert.deepEqual(withoutMeta(prepare.body), withoutMeta(example('errors/2-Prepare-Response-400_Invalid_Course_of_Therapy_mixed.json')));
   });
 
+  it('a prescription of more than four items is refused at $prepare and when sent, as the bulk-translation example answers; four are taken', async () => {
+    const BULK = 'secondary-care/community/acute/nominated-pharmacy/clinical-practitioner/multiple-drugs/bulk-translation/';
+    const expected = withoutMeta(example(`${BULK}1-Prepare-Response-400_Bad_Request.json`));
+    const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, example(`${BULK}1-Prepare-Request-Send-400_Bad_Request.json`));
+    assert.deepEqual([prepared.status, withoutMeta(prepared.body)], [400, expected]);
+    // The acute example's four items, and a fifth: refused when sent too, before its signature is looked at.
+    const order = freshOrder();
+    const items = order.entry.filter((e: Json) => e.resource.resourceType === 'MedicationRequest');
+    assert.equal(items.length, 4);
+    assert.equal((await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, order)).status, 200, 'four items');
+    const fifth = structuredClone(items[0]);
+    fifth.fullUrl = `urn:uuid:${randomUUID()}`;
+    fifth.resource.identifier[0].value = randomUUID();
+    order.entry.push(fifth);
+    const sent = await processMessage(order);
+    assert.deepEqual([sent.status, withoutMeta(sent.body)], [400, expected]);
+  });
+
   it('a Bundle without entry is MISSING_FIELD as example-a; a wrong type at depth is 400 naming the field, never a 500', async () => {
     const noEntry = await processMessage({ resourceType: 'Bundle', identifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() }, type: 'message' });
     assert.equal(noEntry.status, 400);

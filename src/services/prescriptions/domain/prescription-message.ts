@@ -31,7 +31,7 @@ export interface PrescriptionMessage {
 export type MessageProblem =
   | { kind: 'missing-entry' }
   /** A verification error of the spec's tables: `value` unless the table says otherwise. */
-  | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' }
+  | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' | 'processing' }
   | { kind: 'failure-to-process'; detail: string }
   | { kind: 'course-of-therapy' }
   | { kind: 'missing-value'; diagnostics: string; expression?: string };
@@ -44,6 +44,13 @@ const codeOf = (concept: unknown) => {
   return isObject(coding) && typeof coding.code === 'string' ? coding.code : undefined;
 };
 const distinct = (values: Array<string | undefined>) => [...new Set(values)];
+
+/**
+ * An EPS prescription holds one to four items (the spec's MedicationRequest schema: "at least one
+ * and up to four MedicationRequest objects"); a fifth is refused as EPS refuses it
+ * (examples/secondary-care/community/acute/nominated-pharmacy/clinical-practitioner/multiple-drugs/bulk-translation).
+ */
+export const MAX_ITEMS = 4;
 
 const REPEAT_DISPENSING = 'continuous-repeat-dispensing';
 /** More issues than this is not a prescription (EPS repeat dispensing runs for up to a year). */
@@ -102,6 +109,9 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   }
   const requests = resourcesOf(entries, 'MedicationRequest');
   if (requests.length === 0) return verification('Bundle contains no MedicationRequest.', 'Bundle.entry.resource.ofType(MedicationRequest)');
+  if (requests.length > MAX_ITEMS) {
+    return { ok: false, problem: { kind: 'verification', issueCode: 'processing', diagnostics: `Bundle contains too many resources of type MedicationRequest. Expected at most ${MAX_ITEMS}.`, expression: 'Bundle.entry' } };
+  }
   if (event === 'prescription-order-update' && requests.length !== 1) {
     return verification("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.");
   }
