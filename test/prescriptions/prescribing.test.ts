@@ -171,6 +171,13 @@ describe('EPS prescribing API', () => {
     order.entry.push(fifth);
     const sent = await processMessage(order);
     assert.deepEqual([sent.status, withoutMeta(sent.body)], [400, expected]);
+    // A cancellation names one item: with five it is told that, the more particular rule.
+    const cancel = structuredClone(example(`${ACUTE}cancellations/2-Process-Request-Cancel-200_OK.json`));
+    const cancelled = cancel.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest');
+    cancel.entry.push(...Array.from({ length: 4 }, () => structuredClone(cancelled)));
+    const refused = await processMessage(cancel);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.issue[0].diagnostics, "The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.");
   });
 
   it('a Bundle without entry is MISSING_FIELD as example-a; a wrong type at depth is 400 naming the field, never a 500', async () => {

@@ -109,11 +109,11 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   }
   const requests = resourcesOf(entries, 'MedicationRequest');
   if (requests.length === 0) return verification('Bundle contains no MedicationRequest.', 'Bundle.entry.resource.ofType(MedicationRequest)');
-  if (requests.length > MAX_ITEMS) {
-    return { ok: false, problem: { kind: 'verification', issueCode: 'processing', diagnostics: `Bundle contains too many resources of type MedicationRequest. Expected at most ${MAX_ITEMS}.`, expression: 'Bundle.entry' } };
-  }
   if (event === 'prescription-order-update' && requests.length !== 1) {
     return verification("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.");
+  }
+  if (requests.length > MAX_ITEMS) {
+    return { ok: false, problem: { kind: 'verification', issueCode: 'processing', diagnostics: `Bundle contains too many resources of type MedicationRequest. Expected at most ${MAX_ITEMS}.`, expression: 'Bundle.entry' } };
   }
   const intents = new Set(['order', 'original-order', 'instance-order']);
   if (requests.some((r) => typeof r.intent !== 'string' || !intents.has(r.intent))) {
