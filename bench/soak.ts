@@ -43,7 +43,7 @@ interface Window { index: number; result: PhaseResult; rssMb: number; peakRssMb:
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 async function soak(rig: MixedRig, minutes: number, windowSeconds: number, fixedRate: number | undefined) {
-  const { client, server } = rig;
+  const { client, servers } = rig;
   const prepared = await client.send<{ prepared: number }>({ cmd: 'prepare', updatePatients: UPDATE_PATIENTS });
   log(`soak: ${prepared.prepared} patients to update; warming up ${PEAK_SECONDS} s`);
   await client.send<PhaseResult>({ cmd: 'run', name: 'warm-up', seconds: PEAK_SECONDS, mix: MIX });
@@ -61,7 +61,7 @@ async function soak(rig: MixedRig, minutes: number, windowSeconds: number, fixed
   process.stdout.write(`\n${'window'.padEnd(8)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'RSS MB'.padStart(8)}${'growth'.padStart(9)}${'server CPU/req ms'.padStart(19)}\n`);
   for (let i = 1; i <= count; i++) {
     const m = await rig.measured({ cmd: 'run', name: `window ${i}`, seconds: windowSeconds, mix: MIX, rate });
-    const w: Window = { index: i, result: m.result, rssMb: server.rssMb(), peakRssMb: m.rssMb, cpuMs: m.cpuMs };
+    const w: Window = { index: i, result: m.result, rssMb: servers.reduce((sum, server) => sum + server.rssMb(), 0), peakRssMb: m.rssMb, cpuMs: m.cpuMs };
     windows.push(w);
     const growth = (w.rssMb - windows[0]!.rssMb) / windows[0]!.rssMb;
     const r = w.result;

@@ -62,8 +62,6 @@ export class LoadClient {
 }
 
 export interface MixedRig {
-  /** The first of `servers`. */
-  server: ServerProcess;
   /** The Spine's processes (`--spine-processes`), on the one database; `Cpu.server` is theirs together. */
   servers: ServerProcess[];
   client: LoadClient;
@@ -116,8 +114,7 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
           env: { DATABASE_URL: postgres.connectionString, MESH_SHARED_KEY: sharedKey, NODE_ENV: 'production', LOG_LEVEL: 'warn', OPENSPINE_SANDBOX: 'false', OPENSPINE_DEMO: 'false' },
         }));
       }
-      const server = servers[0]!;
-      const identity = await registerBenchIdentity(server.url, admin);
+      const identity = await registerBenchIdentity(servers[0]!.url, admin);
       // EPS: the bench prescriber's signing certificate, as a deployment registers its prescribers'
       // (after the server's start, whose migrations made the table on a store seeded before it existed).
       const certificates = new pg.Pool({ connectionString: postgres.connectionString, max: 1 });
@@ -152,7 +149,7 @@ export async function withMixedRig<T>(options: BenchOptions, work: (rig: MixedRi
         const machineBusy = (after.machineBusy - before.machineBusy) / Math.max(0.01, after.machineTotal - before.machineTotal);
         return { result, cpuMs, machineBusy, rssMb };
       };
-      return await work({ server, servers, client, postmaster, workers, cpuNow, measured });
+      return await work({ servers, client, postmaster, workers, cpuNow, measured });
     } finally {
       await client?.stop();
       await Promise.all(servers.map((x) => x.stop()));

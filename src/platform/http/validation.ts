@@ -90,14 +90,19 @@ const bodyAjv = newAjv(false);
 const textAjv = newAjv(true);
 const compiled = new WeakMap<object, ValidateFunction>();
 
-/** Compiles a schema once (schemas are shared between routes and between servers in one process). */
-export function compileSchema(schema: object, part: RequestPart): ValidateFunction {
-  let validate = compiled.get(schema);
+/** `schema` compiled by `ajv` once, kept in `cache` (schemas are shared between routes and between servers in one process). */
+function compiledOnce(ajv: AjvInstance, cache: WeakMap<object, ValidateFunction>, schema: object): ValidateFunction {
+  let validate = cache.get(schema);
   if (!validate) {
-    validate = (part === 'body' ? bodyAjv : textAjv).compile(schema);
-    compiled.set(schema, validate);
+    validate = ajv.compile(schema);
+    cache.set(schema, validate);
   }
   return validate;
+}
+
+/** Compiles a schema once, for the door's check of a request part. */
+export function compileSchema(schema: object, part: RequestPart): ValidateFunction {
+  return compiledOnce(part === 'body' ? bodyAjv : textAjv, compiled, schema);
 }
 
 // Node gives header names in lower case; a schema may spell them as the spec does.
@@ -210,10 +215,6 @@ const compiledForEveryError = new WeakMap<object, ValidateFunction>();
  * first: for an API that reports them all (NRL, when the door has refused a body).
  */
 export function everySchemaError(schema: object, value: unknown): ErrorObject[] {
-  let validate = compiledForEveryError.get(schema);
-  if (!validate) {
-    validate = everyErrorAjv.compile(schema);
-    compiledForEveryError.set(schema, validate);
-  }
+  const validate = compiledOnce(everyErrorAjv, compiledForEveryError, schema);
   return validate(value) ? [] : [...(validate.errors ?? [])];
 }
