@@ -19,7 +19,7 @@ describe('PDS never answers bad input with a server error', () => {
       assert.ok(!JSON.stringify(res.json).includes('    at '), `${what}: stack trace leaked`);
     }
   };
-  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('%', '_', '*', "O'Brien", 'Sm*', '\\', 'ge2010-10-22', 'eq2010-02-30', '9000000009', 'ÄÖÜ', '   '));
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('%', '_', '*', "O'Brien", 'Sm*', '\\', 'ge2010-10-22', 'eq2010-02-30', 'ge0000-01-01', 'eq0000-01-01', '9000000009', 'ÄÖÜ', '   '));
 
   it('any search query', async () => {
     await fc.assert(fc.asyncProperty(
@@ -52,7 +52,7 @@ describe('PDS never answers bad input with a server error', () => {
     const patch = fc.record({
       op: fc.constantFrom('add', 'replace', 'remove', 'test'),
       path: fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`),
-      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('123', '456', 'usual', 'home', '2020-01-01', '2020-01-01T00:00:00+00:00')),
+      value: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom('123', '456', 'usual', 'home', '2020-01-01', '2020-01-01T00:00:00+00:00', '0000-01-01', '0000-01-01T00:00:00+00:00')),
     }, { requiredKeys: ['op', 'path'] });
     await fc.assert(fc.asyncProperty(fc.array(patch, { minLength: 1, maxLength: 4 }), async (patches) => {
       // Each run against the current version, so the patches themselves are what is checked.

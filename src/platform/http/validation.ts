@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema, RouteOptions } fro
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isValidNhsNumber } from '../nhs-number.js';
+import { isCalendarDate, isYearZero } from '../fhir/dates.js';
 import { RequestValidationError, failureFrom, type RequestPart, type ValidationFailure } from './validation-failure.js';
 
 export { RequestValidationError, type RequestPart, type ValidationFailure } from './validation-failure.js';
@@ -36,7 +37,8 @@ export { RequestValidationError, type RequestPart, type ValidationFailure } from
  *
  * Bodies are never coerced (a number where the spec says string is refused, not stringified);
  * headers, path parameters and query strings are, as Fastify does, since they arrive as text.
- * Formats: ajv-formats' (date, date-time, uuid, …), `nhs-number` (with its check digit) and the
+ * Formats: ajv-formats' (uuid, …; date and date-time without year 0000, which FHIR and PostgreSQL
+ * lack), `nhs-number` (with its check digit) and the
  * OpenAPI-only ones the NHS specs use (`url`, `datetime`, `jsonpointer`) as annotations.
  */
 
@@ -58,7 +60,9 @@ const DEFAULT_ORDER: readonly RequestPart[] = ['headers', 'params', 'querystring
 // ajv and ajv-formats are CommonJS; under ESM their default export sits one level down.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as typeof AjvModule.default;
 type AjvInstance = InstanceType<typeof Ajv>;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance) => void;
+type FormatCheck = { validate: (text: string) => boolean };
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as ((ajv: AjvInstance) => void) & { get(name: string): FormatCheck };
+const dateTimeFormat = addFormats.get('date-time');
 
 /**
  * Every `pattern` the door has compiled. A pattern from a spec runs on whatever a client sends, up
@@ -81,6 +85,9 @@ function newAjv(coerce: boolean, allErrors = false): AjvInstance {
     strict: false, allErrors, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false, code: { regExp: doorRegExp },
   });
   addFormats(ajv);
+  // Dates as FHIR and PostgreSQL take them: ajv-formats' would pass year 0000 on to the database.
+  ajv.addFormat('date', isCalendarDate);
+  ajv.addFormat('date-time', (text: string) => dateTimeFormat.validate(text) && !isYearZero(text));
   ajv.addFormat('nhs-number', isValidNhsNumber);
   for (const annotation of ['url', 'datetime', 'jsonpointer']) ajv.addFormat(annotation, true);
   return ajv;

@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import type { DateCriterion } from '../search/search-query.js';
 
 /** Day and month swapped (04/03 for 03/04): a common keying error. */
@@ -14,18 +15,13 @@ export function birthDateVariants(iso: string): Array<{ date: string; score: num
   const [y, m, d] = iso.split('-') as [string, string, string];
   const variants: Array<{ date: string; score: number }> = [];
   const add = (date: string, score: number) => {
-    if (date !== iso && isRealDate(date) && !variants.some((v) => v.date === date)) variants.push({ date, score });
+    if (date !== iso && isCalendarDate(date) && !variants.some((v) => v.date === date)) variants.push({ date, score });
   };
   add(`${y}-${d}-${m}`, DAY_MONTH_SWAPPED);
   add(`${String(Number(y) + 1).padStart(4, '0')}-${m}-${d}`, YEAR_SLIP);
   add(`${String(Number(y) - 1).padStart(4, '0')}-${m}-${d}`, YEAR_SLIP);
   add(`${y.slice(0, 2)}${y[3]}${y[2]}-${m}-${d}`, YEAR_SLIP);
   return variants;
-}
-
-function isRealDate(iso: string): boolean {
-  const t = Date.parse(`${iso}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === iso;
 }
 
 /** 1 when the date is in the searched range; for a fuzzy one-day search, a variant's score; else 0. */

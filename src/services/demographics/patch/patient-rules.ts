@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS } from '../errors.js';
 import type { Extension, Patient } from '../fhir-types.js';
@@ -8,11 +9,7 @@ const invalidUpdate = (reason: string) => new SpineError(PDS_ERRORS.INVALID_UPDA
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 const DATE_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$/;
 
-function isRealDate(value: string): boolean {
-  const day = value.slice(0, 10);
-  const t = Date.parse(`${day}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
-}
+const isRealDate = (value: string) => isCalendarDate(value.slice(0, 10));
 
 function periodsIn(patient: Patient): Array<{ start?: unknown; end?: unknown; where: string }> {
   const found: Array<{ start?: unknown; end?: unknown; where: string }> = [];

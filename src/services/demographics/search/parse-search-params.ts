@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import type { Gender } from '../fhir-types.js';
@@ -20,18 +21,13 @@ export type RawQuery = Record<string, string | string[] | undefined>;
 const invalid = (value: string, field: string) => new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(value, field));
 const tooWeak = () => new SpineError(PDS_ERRORS.INVALID_SEARCH_DATA, diagnostics.searchTooWeak);
 
-function isRealDate(iso: string): boolean {
-  const d = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso;
-}
-
 /** `[eq|ge|le]YYYY-MM-DD`, repeated for a range. */
 export function parseDateCriterion(values: string[], field: string): DateCriterion {
   const criterion: DateCriterion = {};
   if (values.length > 2) throw invalid(values.join(','), field);
   for (const value of values) {
     const match = DATE.exec(value);
-    if (!match || !isRealDate(match[2]!)) throw invalid(value, field);
+    if (!match || !isCalendarDate(match[2]!)) throw invalid(value, field);
     const [, prefix = 'eq', date] = match;
     if ((prefix !== 'le' && criterion.from !== undefined) || (prefix !== 'ge' && criterion.to !== undefined)) throw invalid(value, field);
     if (prefix !== 'le') criterion.from = date;
