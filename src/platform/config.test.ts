@@ -15,6 +15,14 @@ describe('configuration', () => {
     assert.equal(config.sandbox, false);
   });
 
+  it('webhook networks: none by default; address/prefix lists read, anything else refused', () => {
+    assert.deepEqual(loadConfig({}, {}).events.webhookNetworks, []);
+    assert.deepEqual(loadConfig({}, { OPENSPINE_EVENTS_WEBHOOK_NETWORKS: ' 10.20.0.0/16, fd00::/8 ,' }).events.webhookNetworks, ['10.20.0.0/16', 'fd00::/8']);
+    for (const bad of ['10.20.0.0', '10.20.0.0/33', 'internal.example/8', '10.20.0.0/16,fd00::']) {
+      assert.throws(() => loadConfig({}, { OPENSPINE_EVENTS_WEBHOOK_NETWORKS: bad }), ConfigError, bad);
+    }
+  });
+
   it('flags win over the environment', () => {
     const config = loadConfig({ port: '9100', services: 'demographics' }, { PORT: '9200', OPENSPINE_SERVICES: 'messaging', DATABASE_URL: 'postgres://x/y' });
     assert.equal(config.port, 9100);

@@ -153,3 +153,34 @@ describe('MNS subscriptions delivered to a webhook by the relay', () => {
     assert.equal(noCorrelation.status, 400);
   });
 });
+
+describe('MNS webhooks outside sandbox mode reach public addresses only', () => {
+  let spine: TestSpine;
+  let token: string;
+  before(async () => {
+    spine = await startTestSpine({ env: { ...FAST_RELAY_ENV, OPENSPINE_EVENTS_WEBHOOK_NETWORKS: '10.20.0.0/16' } });
+    token = (await createAppAndToken(spine)).token;
+  });
+  after(() => spine.close());
+
+  const subscribe = (endpoint: string, criteria = 'eventType=pds-change-of-gp-2') =>
+    api(spine, token, 'POST', SUBSCRIPTIONS, { resourceType: 'Subscription', status: 'requested', reason: 'test', criteria, channel: { type: 'rest-hook', endpoint, payload: 'application/json' } });
+
+  it('refuses loopback, private, link-local and metadata addresses, and names for loopback; stores none of them', async () => {
+    for (const endpoint of ['https://127.0.0.1:9399/hook', 'https://169.254.169.254/latest/meta-data/', 'https://10.0.0.1/', 'https://[::1]:9399/x',
+      'https://0.0.0.0:9399/x', 'https://[::ffff:10.0.0.1]/', 'https://localhost/hook', 'https://2130706433/']) {
+      const refused = await subscribe(endpoint);
+      assert.equal(refused.status, 400, `${endpoint}: ${refused.text}`);
+      assert.deepEqual(refused.json, { validationErrors: { 'channel.endpoint': 'Please provide a valid endpoint: a webhook may not be sent to a loopback, private, link-local or other internal address' } }, endpoint);
+    }
+    const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`);
+    assert.equal(stored.rows[0].n, 0);
+  });
+
+  it('takes a public address, a name, and the networks the deployment names', async () => {
+    for (const [i, endpoint] of ['https://receiver.example.org/hook', 'https://8.8.8.8/hook', 'https://10.20.3.4/hook'].entries()) {
+      const taken = await subscribe(endpoint, ['eventType=pds-change-of-gp-2', 'eventType=openspine-mesh-message-expired-1', 'eventType=openspine-nrl-pointer-created-1'][i]);
+      assert.equal(taken.status, 201, `${endpoint}: ${taken.text}`);
+    }
+  });
+});

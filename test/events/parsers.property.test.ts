@@ -8,6 +8,8 @@ import { retryDelayMs } from '../../src/services/events/domain/backoff.js';
 import { signBody, verifySignature } from '../../src/services/events/domain/signing.js';
 import { parseXmlDocument, toFhirXml, valueOf, children } from '../../src/services/events/domain/fhir-xml.js';
 import { parseChannel } from '../../src/services/events/routes/subscription-channel.js';
+import { WebhookReach } from '../../src/services/events/domain/webhook-reach.js';
+import { parseNetwork } from '../../src/platform/events/relay-config.js';
 import { normalisePrefix, postcodePrefixes } from '../../src/services/directory/domain/postcode-areas.js';
 
 const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-1'];
@@ -113,17 +115,62 @@ describe('delivery helpers', () => {
     }));
   });
 
-  it('webhook endpoints: https anywhere, loopback http in sandbox mode only; mesh:// needs a workflow', () => {
+  it('webhook endpoints: https to addresses the reach allows, loopback http in sandbox mode only; mesh:// needs a workflow', () => {
+    const reachOf = (sandbox: boolean) => new WebhookReach([], sandbox);
     fc.assert(fc.property(fc.string(), fc.boolean(), (endpoint, sandbox) => {
-      const channel = parseChannel('rest-hook', endpoint, sandbox);
+      const channel = parseChannel('rest-hook', endpoint, sandbox, reachOf(sandbox));
       if (!('problem' in channel) && channel.channel === 'rest-hook') {
         const url = new URL(channel.url);
         assert.ok(url.protocol === 'https:' || (sandbox && url.protocol === 'http:'));
       }
     }), { numRuns: 300 });
-    assert.deepEqual(parseChannel('message', 'mesh://x26abc1?workflow_id=WF_1', false), { channel: 'mesh', mailbox: 'X26ABC1', workflowId: 'WF_1' });
-    assert.ok('problem' in parseChannel('rest-hook', 'http://127.0.0.1:9/hook', false));
-    assert.ok('problem' in parseChannel('message', 'arn:aws:sqs:eu-west-2:1:q', false));
+    assert.deepEqual(parseChannel('message', 'mesh://x26abc1?workflow_id=WF_1', false, reachOf(false)), { channel: 'mesh', mailbox: 'X26ABC1', workflowId: 'WF_1' });
+    assert.ok('problem' in parseChannel('rest-hook', 'http://127.0.0.1:9/hook', false, reachOf(false)));
+    assert.ok('problem' in parseChannel('message', 'arn:aws:sqs:eu-west-2:1:q', false, reachOf(false)));
+    // Outside sandbox mode, no internal address, however it is written; a public one or a name is taken.
+    for (const endpoint of ['https://127.0.0.1:9399/hook', 'https://127.1/', 'https://2130706433/', 'https://0x7f.0.0.1/', 'https://169.254.169.254/latest/meta-data/',
+      'https://10.0.0.1/', 'https://172.31.255.255/', 'https://192.168.1.1/', 'https://100.64.0.1/', 'https://[::1]:9399/x', 'https://[::ffff:127.0.0.1]/',
+      'https://[::ffff:a9fe:a9fe]/', 'https://[fe80::1]/', 'https://[fd00::1]/', 'https://0.0.0.0:9399/x', 'https://[::]/', 'https://localhost/', 'https://a.localhost/',
+      'https://224.0.0.1/', 'https://255.255.255.255/']) {
+      const channel = parseChannel('rest-hook', endpoint, false, reachOf(false));
+      assert.ok('problem' in channel && /internal address/.test(channel.problem), endpoint);
+    }
+    for (const endpoint of ['https://8.8.8.8/hook', 'https://[2a00:1450:4009::1]/', 'https://receiver.example.org/hook', 'https://172.32.0.1/']) {
+      assert.ok(!('problem' in parseChannel('rest-hook', endpoint, false, reachOf(false))), endpoint);
+    }
+    // Sandbox mode reaches loopback, and a deployment the networks it names; nothing else internal.
+    assert.ok(!('problem' in parseChannel('rest-hook', 'http://127.0.0.1:9/hook', true, reachOf(true))));
+    assert.ok('problem' in parseChannel('rest-hook', 'https://10.0.0.1/', true, reachOf(true)));
+    const own = new WebhookReach(['10.20.0.0/16', 'fd00:1::/32'], false);
+    assert.ok(!('problem' in parseChannel('rest-hook', 'https://10.20.3.4/hook', false, own)));
+    assert.ok(!('problem' in parseChannel('rest-hook', 'https://[fd00:1::5]/hook', false, own)));
+    assert.ok('problem' in parseChannel('rest-hook', 'https://10.21.3.4/hook', false, own));
+  });
+
+  it('network lists: every address/prefix is read, anything else is not', () => {
+    fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (address, prefix) => {
+      assert.deepEqual(parseNetwork(`${address}/${prefix}`), [address, prefix, 'ipv4']);
+    }));
+    fc.assert(fc.property(fc.ipV6(), fc.integer({ min: 0, max: 128 }), (address, prefix) => {
+      assert.deepEqual(parseNetwork(`${address}/${prefix}`), [address, prefix, 'ipv6']);
+    }));
+    for (const text of ['10.0.0.0', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/1e1', 'example.org/8', '/8', '10.0.0.0/8/8', '']) {
+      assert.equal(parseNetwork(text), undefined, text);
+    }
+    fc.assert(fc.property(fc.string({ maxLength: 30 }), (text) => { parseNetwork(text); }));
+  });
+
+  it('an address is reachable exactly when it is in no special-purpose network, or in an allowed one', () => {
+    const outward = new WebhookReach([], false);
+    fc.assert(fc.property(fc.ipV4(), (address) => {
+      const [a, b] = address.split('.').map(Number) as [number, number];
+      const special = a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254)
+        || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19))
+        || address.startsWith('192.0.0.') || address.startsWith('192.0.2.') || address.startsWith('192.88.99.') || address.startsWith('198.51.100.') || address.startsWith('203.0.113.');
+      assert.equal(outward.allowsAddress(address), !special, address);
+      assert.equal(outward.allowsAddress(`::ffff:${address}`), !special, `::ffff:${address}`);
+      assert.equal(new WebhookReach(['0.0.0.0/0'], false).allowsAddress(address), true);
+    }), { numRuns: 5_000 });
   });
 });
 

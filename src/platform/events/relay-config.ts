@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../config.js';
 
 /** How the event relay delivers what the outbox holds (see services/events/README.md). */
@@ -17,6 +18,34 @@ export interface EventRelayConfig {
   retentionMs: number;
   /** A webhook that has not answered within this long has failed (and is retried). */
   webhookTimeoutMs: number;
+  /**
+   * Networks (`address/prefix`) a webhook may reach although they are private or otherwise
+   * special-purpose: where a deployment's own receivers are. None by default (services/events/README.md).
+   */
+  webhookNetworks: string[];
+}
+
+export type Network = [address: string, prefix: number, type: 'ipv4' | 'ipv6'];
+
+/** `a.b.c.d/n` or `x::y/n`; undefined if the text is not one. */
+export function parseNetwork(text: string): Network | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const address = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  const version = isIP(address);
+  if (version === 0 || !/^[0-9]{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > (version === 4 ? 32 : 128)) return undefined;
+  return [address, prefix, version === 4 ? 'ipv4' : 'ipv6'];
+}
+
+function networks(env: NodeJS.ProcessEnv, name: string): string[] {
+  const listed = (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of listed) {
+    if (!parseNetwork(item)) throw new ConfigError(`${name} must list networks as address/prefix (10.20.0.0/16, fd00::/8), not '${item}'`);
+  }
+  return listed;
 }
 
 function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -41,5 +70,6 @@ export function parseEventRelayConfig(env: NodeJS.ProcessEnv): EventRelayConfig 
     deadLetterAfterMs: whole(env, 'OPENSPINE_EVENTS_DEAD_LETTER_AFTER_S', 5 * 24 * 3600) * 1000,
     retentionMs: whole(env, 'OPENSPINE_EVENTS_RETENTION_HOURS', 7 * 24) * 3600_000,
     webhookTimeoutMs: whole(env, 'OPENSPINE_EVENTS_WEBHOOK_TIMEOUT_MS', 10_000),
+    webhookNetworks: networks(env, 'OPENSPINE_EVENTS_WEBHOOK_NETWORKS'),
   };
 }

@@ -7,6 +7,7 @@ import { mnsRoutes } from './routes/mns.js';
 import { nemsRoutes } from './routes/nems.js';
 import { adminRoutes } from './routes/admin.js';
 import { registerRelayMetrics, type RelayMetrics } from './relay/metrics.js';
+import { webhookReachOf } from './domain/webhook-reach.js';
 import { startRelay, type RelayDeps } from './relay/relay.js';
 import { relayPool, type RelayDb } from './relay/relay-db.js';
 
@@ -18,7 +19,7 @@ const metricsOf = new WeakMap<PlatformContext, RelayMetrics>();
 
 function relayDeps(ctx: PlatformContext, db: RelayDb = ctx.db): RelayDeps {
   return {
-    db, log: ctx.log, audit: ctx.audit, config: ctx.config.events, messaging: messagingApi(ctx.db),
+    db, log: ctx.log, audit: ctx.audit, config: ctx.config.events, messaging: messagingApi(ctx.db), webhookReach: webhookReachOf(ctx.config),
     sources: {
       demographics: demographicsApi(db), directory: directoryApi(db), spineAsid: SPINE_ASID,
       // Read when used: with an ephemeral port the base URL is known only once the server listens.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebhookClient } from './channels.js';
+import { WebhookReach } from '../domain/webhook-reach.js';
 import type { DueDelivery } from '../store/deliveries.js';
 
 /** The relay's webhook client against real local receivers: its pools come and go with their origins. */
@@ -26,7 +27,7 @@ describe('webhook client pools', () => {
 
   it('keeps a pool per origin while it is used, and closes and forgets one unused for ten minutes', async () => {
     let now = 0;
-    const client = new WebhookClient(2_000, 2, () => now);
+    const client = new WebhookClient(2_000, new WebhookReach([], true), 2, () => now);
     try {
       assert.deepEqual(await client.send(delivery(`${origins[0]}/hook`), 'secret'), { ok: true });
       assert.deepEqual(await client.send(delivery(`${origins[1]}/hook?s=1`), 'secret'), { ok: true });
@@ -46,5 +47,36 @@ describe('webhook client pools', () => {
       await client.close();
     }
     assert.deepEqual(client.origins, []);
+  });
+
+  it('connects only where the reach allows: an address in the URL before the request, a name as it resolves', async () => {
+    let served = 0;
+    const counting = createServer((req, res) => { served++; req.resume().on('end', () => res.writeHead(204).end()); });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const port = (counting.address() as AddressInfo).port;
+    const outward = new WebhookReach([], false);
+    const client = new WebhookClient(2_000, outward);
+    try {
+      assert.deepEqual(await client.send(delivery(`http://127.0.0.1:${port}/hook`), 'secret'), { ok: false, error: 'webhook endpoint is an address a webhook may not reach' });
+      assert.deepEqual(await client.send(delivery(`http://[::ffff:127.0.0.1]:${port}/hook`), 'secret'), { ok: false, error: 'webhook endpoint is an address a webhook may not reach' });
+      assert.deepEqual(await client.send(delivery(`http://localhost:${port}/hook`), 'secret'), { ok: false, error: 'webhook endpoint is an address a webhook may not reach' });
+      // A name that passed when subscribed (as one pointed inward later would) is refused as it resolves.
+      Object.assign(outward, { allowsHost: () => true });
+      const rebound = await client.send(delivery(`http://localhost:${port}/other-hook`), 'secret');
+      assert.equal(rebound.ok, false);
+      assert.match((rebound as { error: string }).error, /^webhook unreachable: localhost resolves to (127\.0\.0\.1|::1), which a webhook may not reach$/);
+      assert.equal(served, 0, 'nothing reached the receiver');
+      // The deployment's own network is reached.
+      const own = new WebhookClient(2_000, new WebhookReach(['127.0.0.0/8', '::1/128'], false));
+      try {
+        assert.deepEqual(await own.send(delivery(`http://localhost:${port}/hook`), 'secret'), { ok: true });
+        assert.equal(served, 1);
+      } finally {
+        await own.close();
+      }
+    } finally {
+      await client.close();
+      await new Promise((resolve) => counting.close(resolve));
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { Queryable } from '../../../platform/db/pool.js';
 import type { DueDelivery } from '../store/deliveries.js';
 import { Pool } from 'undici';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody } from '../domain/signing.js';
+import type { WebhookReach } from '../domain/webhook-reach.js';
 
 export type SendResult = { ok: true; messageId?: string } | { ok: false; error: string };
 
@@ -25,7 +26,9 @@ export async function sendOverMesh(tx: Queryable, messaging: MessagingApi, deliv
 /**
  * The relay's HTTP client for webhooks: one keep-alive pool per origin (undici's `Pool`), so a
  * busy subscription reuses its connections instead of paying a handshake per delivery, and a
- * round's many deliveries to one receiver go out over a bounded number of sockets.
+ * round's many deliveries to one receiver go out over a bounded number of sockets. Every connection
+ * is made only to an address the reach allows: an address in the URL is checked before the
+ * request, a name's addresses as it is resolved for the connection (`WebhookReach.lookup`).
  */
 /** A pool unused this long is closed and forgotten (its sockets closed after KEEP_ALIVE_MS already). */
 const POOL_IDLE_MS = 10 * 60_000;
@@ -35,9 +38,9 @@ export class WebhookClient {
   /** In order of last use, oldest first (a Map keeps insertion order; a use moves the pool to the end). */
   private readonly pools = new Map<string, { pool: Pool; usedAt: number }>();
   /** Each endpoint parsed once (origin and path), not once per delivery; undefined for one that is not a URL. */
-  private readonly targets = new Map<string, { origin: string; path: string } | undefined>();
+  private readonly targets = new Map<string, { origin: string; path: string; allowed: boolean } | undefined>();
 
-  constructor(private readonly timeoutMs: number, private readonly connectionsPerOrigin = 16, private readonly now: () => number = Date.now) {}
+  constructor(private readonly timeoutMs: number, private readonly reach: WebhookReach, private readonly connectionsPerOrigin = 16, private readonly now: () => number = Date.now) {}
 
   /** Origins with a pool now (for tests and metrics). */
   get origins(): string[] {
@@ -51,6 +54,8 @@ export class WebhookClient {
   async send(delivery: DueDelivery, secret: string): Promise<SendResult> {
     const target = this.targetOf(delivery.endpoint);
     if (!target) return { ok: false, error: 'webhook endpoint is not a URL' };
+    // A subscription made before its address was refused, or under other networks, is not sent.
+    if (!target.allowed) return { ok: false, error: 'webhook endpoint is an address a webhook may not reach' };
     try {
       const response = await this.poolFor(target.origin).request({
         method: 'POST',
@@ -75,6 +80,7 @@ export class WebhookClient {
       return { ok: false, error: `webhook answered ${response.statusCode}` };
     } catch (err) {
       const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      if (code === 'EWEBHOOKADDRESS') return { ok: false, error: `webhook unreachable: ${(err as Error).message}` };
       return { ok: false, error: `webhook unreachable: ${code ?? (err as Error).name}` };
     }
   }
@@ -85,12 +91,12 @@ export class WebhookClient {
     await Promise.all(pools.map(({ pool }) => pool.destroy().catch(() => undefined)));
   }
 
-  private targetOf(endpoint: string): { origin: string; path: string } | undefined {
+  private targetOf(endpoint: string): { origin: string; path: string; allowed: boolean } | undefined {
     if (this.targets.has(endpoint)) return this.targets.get(endpoint);
-    let target: { origin: string; path: string } | undefined;
+    let target: { origin: string; path: string; allowed: boolean } | undefined;
     try {
       const url = new URL(endpoint);
-      target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+      target = { origin: url.origin, path: `${url.pathname}${url.search}`, allowed: this.reach.allowsHost(url.hostname) };
     } catch {
       target = undefined;
     }
@@ -117,7 +123,10 @@ export class WebhookClient {
       this.pools.delete(origin);
     } else {
       entry = {
-        pool: new Pool(origin, { connections: this.connectionsPerOrigin, pipelining: 4, connectTimeout: this.timeoutMs, keepAliveTimeout: KEEP_ALIVE_MS }),
+        pool: new Pool(origin, {
+          connections: this.connectionsPerOrigin, pipelining: 4, keepAliveTimeout: KEEP_ALIVE_MS,
+          connect: { timeout: this.timeoutMs, lookup: this.reach.lookup },
+        }),
         usedAt: now,
       };
     }

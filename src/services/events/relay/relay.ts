@@ -13,12 +13,15 @@ import { possibleCodes, routableEvent, type EventSources, type RoutableEvent } f
 import { codesOf, fanOut } from './fan-out.js';
 import { sendOverMesh, WebhookClient, type SendResult } from './channels.js';
 import type { RelayMetrics } from './metrics.js';
+import type { WebhookReach } from '../domain/webhook-reach.js';
 
 export interface RelayDeps {
   db: RelayDb;
   log: Logger;
   audit: AuditWriter;
   config: EventRelayConfig;
+  /** Where webhooks may connect (domain/webhook-reach.ts). */
+  webhookReach: WebhookReach;
   sources: EventSources;
   messaging: MessagingApi;
   subscriptionUrl: (api: 'nems' | 'mns', id: string) => string;
@@ -275,7 +278,7 @@ export function startRelay(deps: RelayDeps): BackgroundWorker {
       }
     }
   };
-  const webhooks = new WebhookClient(deps.config.webhookTimeoutMs);
+  const webhooks = new WebhookClient(deps.config.webhookTimeoutMs, deps.webhookReach);
   const cursor = new RoutingCursor();
   const loops = [
     loop('route', () => routeRound(deps, cursor), deps.config.pollMs),

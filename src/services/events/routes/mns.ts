@@ -15,6 +15,7 @@ import { mnsErrorHandler } from './mns-errors.js';
 import { unstorable } from './nems-wire.js';
 import { containsNulInJson, nulInBodyError } from '../../../platform/http/nul-guard.js';
 import { parseChannel } from './subscription-channel.js';
+import { webhookReachOf } from '../domain/webhook-reach.js';
 import { CLOUD_EVENT_BODY, CORRELATION_HEADERS, LIST_QUERY, MNS_SUBSCRIPTION_BODY, SUBSCRIPTION_ID_PARAMS } from './mns-schemas.js';
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -48,13 +49,14 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     });
   });
   const subscribe = { activity: 'events:subscribe' as const };
+  const reach = webhookReachOf(ctx.config);
   const base = () => `${ctx.config.publicBaseUrl}/multicast-notification-service`;
   const owner = (request: FastifyRequest) => request.principal!.appId;
 
   const subscriptionFrom = async (request: FastifyRequest, id: string, body: MnsSubscriptionBody): Promise<SubscriptionRow> => {
     const criteria = parseMnsCriteria(body.criteria);
     if ('problem' in criteria) throw invalid('criteria', criteria.problem);
-    const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox);
+    const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox, reach);
     if ('problem' in channel) throw invalid('channel.endpoint', channel.problem);
     if (channel.channel === 'mesh' && !(await directoryApi(ctx.db).getMailbox(channel.mailbox))) {
       throw invalid('channel.endpoint', `MESH mailbox ${channel.mailbox} is not registered`);

@@ -1,15 +1,18 @@
+import type { WebhookReach } from '../domain/webhook-reach.js';
+
 /**
  * Where an MNS subscription delivers (`channel.endpoint`): a MESH mailbox and the workflow the
  * subscriber picked (`mesh://MAILBOX?workflow_id=WF`, MNS's form), or, OpenSpine's extension, a
  * webhook (`channel.type` `rest-hook`): an `https://` URL, or in sandbox mode also a loopback
- * `http://` URL so a supplier can receive events on a laptop. MNS's SQS channel needs AWS, which
- * OpenSpine does not run.
+ * `http://` URL so a supplier can receive events on a laptop. Either only to a host the relay may
+ * reach (`WebhookReach`: no loopback, private or link-local address outside sandbox mode and the
+ * deployment's own networks). MNS's SQS channel needs AWS, which OpenSpine does not run.
  */
 export type Channel = { channel: 'mesh'; mailbox: string; workflowId: string } | { channel: 'rest-hook'; url: string };
 
 const MESH = /^mesh:\/\/([A-Za-z0-9_]{1,20})\?workflow_id=([\w.-]{1,64})$/;
 
-export function parseChannel(type: string, endpoint: string, sandbox: boolean): Channel | { problem: string } {
+export function parseChannel(type: string, endpoint: string, sandbox: boolean, reach: WebhookReach): Channel | { problem: string } {
   if (type === 'message') {
     const match = MESH.exec(endpoint);
     if (match) return { channel: 'mesh', mailbox: match[1]!.toUpperCase(), workflowId: match[2]! };
@@ -23,6 +26,9 @@ export function parseChannel(type: string, endpoint: string, sandbox: boolean): 
     return { problem: 'Please provide a valid endpoint: an https:// URL' };
   }
   if (url.username || url.password || url.hash) return { problem: 'A webhook URL may not carry credentials or a fragment' };
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !reach.allowsHost(url.hostname)) {
+    return { problem: 'Please provide a valid endpoint: a webhook may not be sent to a loopback, private, link-local or other internal address' };
+  }
   if (url.protocol === 'https:') return { channel: 'rest-hook', url: url.href };
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   if (url.protocol === 'http:' && loopback && sandbox) return { channel: 'rest-hook', url: url.href };
