@@ -73,4 +73,29 @@ describe('PATCH /Patient/{id}: list items are named by their id', () => {
     const unnamed = await patch('5900059073', { patches: [{ op: 'replace', path: '/address/0/line/0', value: '2 Whitehall Quay' }] });
     assert.deepEqual(unnamed.json, invalidUpdate('Invalid update with error - no id or url found for path with root /address/0'));
   });
+
+  it("an item's id names it but is never changed or doubled by a patch, whatever op follows the naming one", async () => {
+    const { patient } = await current('9000000009');
+    const [first, second] = patient.telecom as Array<{ id: string }>;
+    const nameId = patient.name[0].id as string;
+    const refusals: Array<[unknown[], string]> = [
+      // Named rightly, then given another telecom's id: two telecoms with one id.
+      [[{ op: 'replace', path: '/telecom/1/id', value: second!.id }, { op: 'replace', path: '/telecom/1/id', value: first!.id }], `the id of a 'telecom' item is given by PDS and cannot be changed ('${first!.id}')`],
+      // Named rightly, then given an id of the client's own.
+      [[{ op: 'test', path: '/name/0/id', value: nameId }, { op: 'replace', path: '/name/0/id', value: 'mine' }], "the id of a 'name' item is given by PDS and cannot be changed ('mine')"],
+      // Named rightly, then given a telecom's id.
+      [[{ op: 'replace', path: '/name/0/id', value: nameId }, { op: 'replace', path: '/name/0/id', value: second!.id }], `the id of a 'name' item is given by PDS and cannot be changed ('${second!.id}')`],
+    ];
+    for (const [patches, reason] of refusals) {
+      const res = await patch('9000000009', { patches });
+      assert.equal(res.status, 400, `${JSON.stringify(patches)}: ${JSON.stringify(res.json)}`);
+      assert.deepEqual(res.json, invalidUpdate(`Invalid update with error - ${reason}`), JSON.stringify(patches));
+    }
+    const after = await current('9000000009');
+    assert.deepEqual(after.patient, patient, 'nothing stored');
+    // Naming an item by its own id, and changing it, still works.
+    const named = await patch('9000000009', { patches: [{ op: 'replace', path: '/telecom/1/id', value: second!.id }, { op: 'replace', path: '/telecom/1/value', value: '01632960588' }] });
+    assert.equal(named.status, 200, JSON.stringify(named.json));
+    assert.deepEqual(named.json.telecom.map((t: { id: string }) => t.id), patient.telecom.map((t: { id: string }) => t.id));
+  });
 });
