@@ -530,6 +530,24 @@ describe('EPS dispensing API', () => {
     assert.deepEqual(rows.map((r) => r.event), ['created', 'item-cancelled', 'released', 'cancellation-requested', 'returned', 'item-cancelled', 'cancelled']);
   });
 
+  it('a cancelled item stays cancelled: a dispense notification reporting it supplied is PRESCRIPTION_INVALID_STATE_TRANSITION and changes nothing', async () => {
+    const order = await newPrescription();
+    const [first] = itemIdsOf(order);
+    assert.equal(cancellationCode(await cancelItem(order, first!)), 'R-0001');
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0008', '0008', '0008']);
+    const reopened = await dispense(order, 'FA565', '0006', false, ['0001', '0001', '0001', '0001']);
+    assert.equal(reopened.status, 400, JSON.stringify(reopened.body));
+    assert.equal(reopened.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(reopened.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be reported 'Item fully dispensed'.`);
+    assert.equal(await statusOf(order), '0002');
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0008', '0008', '0008']);
+    // Reported as cancelled, with the others supplied: dispensed, the cancellation kept.
+    success(await dispense(order, 'FA565', '0006', false, ['0005', '0001', '0001', '0001']));
+    assert.equal(await statusOf(order), '0006');
+    assert.deepEqual(await itemCodesOf(order), ['0005', '0001', '0001', '0001']);
+  });
+
   it('each item takes the status of its MedicationDispense; a business status its items contradict is INVALID_VALUE; 0007 is the whole prescription\'s', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -28,6 +28,15 @@ export const itemsBecome = (items: Items, status: ItemStatus, unless: readonly I
 
 /** The statuses an item ends in. */
 export const DONE: readonly ItemStatus[] = ['fully-dispensed', 'not-dispensed', 'cancelled', 'expired'];
+/** The statuses in which an item was never supplied and never will be: the prescriber cancelled it, or it expired. */
+export const CLOSED: readonly ItemStatus[] = ['cancelled', 'expired'];
+
+/**
+ * The items closed before any dispense notification in force (`before`: the items as they were
+ * then): cancelled by the prescriber, or expired. An item a dispenser itself reported cancelled may
+ * be reported otherwise by a later notification or an amendment; these may not.
+ */
+export const closedItems = (before: Items): Items => Object.fromEntries(Object.entries(before).filter(([, s]) => CLOSED.includes(s)));
 
 /**
  * The prescription's status from its items once a dispenser has reported on them: every item done
@@ -60,9 +69,16 @@ const OUTCOME_STATUS = { partial: '0003 (With Dispenser - Active)', complete: '0
  *   acute-primary-example-05, "not dispensed", types its items fully dispensed under a
  *   prescription-level non-dispensing reason); items dispensed by an earlier notification stay.
  */
-export function itemsAfterNotification(items: Items, outcome: NotificationOutcome, reported: Items = {}):
-  { ok: true; items: Items; status: Status } | { ok: false; diagnostics: string } {
+export function itemsAfterNotification(items: Items, outcome: NotificationOutcome, reported: Items = {}, closed: Items = {}):
+  { ok: true; items: Items; status: Status } | { ok: false; diagnostics: string; closed?: true } {
   const known = Object.entries(reported).filter(([id]) => Object.hasOwn(items, id));
+  // An item the prescriber cancelled, or that expired, before the dispenser's notifications
+  // (`closed`, from `closedItems`) is not reported supplied: its cancellation is not overwritten.
+  const reopened = known.find(([id, r]) => Object.hasOwn(closed, id) && r !== closed[id]);
+  if (reopened) {
+    const [id, r] = reopened;
+    return { ok: false, closed: true, diagnostics: `Item ${id} is '${ITEM_STATUSES[closed[id]!].display}' and cannot be reported '${ITEM_STATUSES[r].display}'.` };
+  }
   if (outcome === 'none') {
     const after = Object.fromEntries(Object.entries(items).map(([id, s]) => {
       if (DONE.includes(s)) return [id, s];
@@ -71,7 +87,7 @@ export function itemsAfterNotification(items: Items, outcome: NotificationOutcom
     return { ok: true, items: after, status: statusOfItems(after) };
   }
   const after = known.length > 0 ? { ...items, ...Object.fromEntries(known) }
-    : itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : 'partially-dispensed');
+    : itemsBecome(items, outcome === 'complete' ? 'fully-dispensed' : 'partially-dispensed', CLOSED);
   if (outcome === 'partial') return { ok: true, items: after, status: 'with-dispenser-active' };
   if (statusOfItems(after) === 'dispensed') return { ok: true, items: after, status: 'dispensed' };
   const open = Object.entries(after).filter(([, s]) => !DONE.includes(s));

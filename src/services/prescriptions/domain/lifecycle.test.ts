@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import {
   ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
 } from './lifecycle.js';
-import { itemsAfterNotification, itemsBecome } from './items.js';
+import { CLOSED, closedItems, itemsAfterNotification, itemsBecome } from './items.js';
 import { claimAmendableUntil } from './claim-period.js';
 import { londonDate } from './london-time.js';
 
@@ -216,6 +216,21 @@ describe('prescription lifecycle', () => {
     }), { numRuns: 500 });
   });
 
+  it('an item closed before the notifications (cancelled by the prescriber, expired) is reported only as it is, whatever the business status', () => {
+    const anyItem = fc.constantFrom(...(Object.keys(ITEM_STATUSES) as ItemStatus[]));
+    fc.assert(fc.property(
+      fc.array(anyItem, { minLength: 1, maxLength: 5 }), fc.constantFrom('partial' as const, 'complete' as const, 'none' as const),
+      fc.dictionary(fc.constantFrom('i0', 'i1', 'i2', 'i3', 'i4'), reported),
+      (statuses, outcome, types) => {
+        const items = Object.fromEntries(statuses.map((s, i) => [`i${i}`, s]));
+        const closed = closedItems(items);
+        const after = itemsAfterNotification(items, outcome, types, closed);
+        const reopens = Object.entries(types).some(([id, r]) => Object.hasOwn(closed, id) && r !== closed[id]);
+        assert.equal(!after.ok && after.closed === true, reopens);
+        if (after.ok) for (const [id, s] of Object.entries(closed)) assert.equal(after.items[id], s, `${id} stays ${s}`);
+      }), { numRuns: 2_000 });
+  });
+
   it('a dispense notification never leaves the prescription in a status its business status contradicts', () => {
     const anyItem = fc.constantFrom(...(Object.keys(ITEM_STATUSES) as ItemStatus[]));
     const itemsOf = (statuses: ItemStatus[]) => Object.fromEntries(statuses.map((s, i) => [`i${i}`, s]));
@@ -231,7 +246,7 @@ describe('prescription lifecycle', () => {
         if (outcome === 'complete') {
           // Refused exactly when the items as typed are not a dispensed prescription.
           // (Naming none of them, every open item is taken as dispensed.)
-          assert.equal(after.ok, statusOfItems(merged ?? itemsBecome(items, 'fully-dispensed')) === 'dispensed');
+          assert.equal(after.ok, statusOfItems(merged ?? itemsBecome(items, 'fully-dispensed', CLOSED)) === 'dispensed');
           if (after.ok) assert.equal(after.status, 'dispensed');
         } else if (outcome === 'partial') {
           assert.ok(after.ok);

@@ -1,5 +1,5 @@
 import { addDays, londonDate, londonMidnight } from './london-time.js';
-import { DONE, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
+import { DONE, closedItems, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 import {
   CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
 } from './amendment-targets.js';
@@ -280,8 +280,8 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (unknown) return unknown;
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
-      const after = itemsAfterNotification(before, event.outcome, event.items);
-      if (!after.ok) return refuse('BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
+      const after = itemsAfterNotification(before, event.outcome, event.items, closedItems(state.itemsBefore[0] ?? state.items));
+      if (!after.ok) return refuse(after.closed ? 'PRESCRIPTION_INVALID_STATE_TRANSITION' : 'BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
       const items = after.items;
       // An amendment takes the place of the last notification, its identifiers too.
       const ids = notificationIdsInForce(state).slice(0, state.dispenseNotifications - (event.amendment ? 1 : 0));
