@@ -2,9 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from './support/spine.js';
-import { createAppAndToken, userToken } from './support/identity.js';
+import { userToken } from './support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './prescriptions/cycle.js';
-import { call, freshNhsNumber } from './prescriptions/support.js';
+import { call, freshNhsNumber, workerHeaders } from './prescriptions/support.js';
 import { MAX_JSON_DEPTH } from '../src/platform/http/body-parsers.js';
 
 /** A FHIR extension holding extensions `levels` deep (two JSON containers a level), as JSON text. */
@@ -27,8 +27,8 @@ describe('bodies nested past the limit', () => {
   after(async () => { await spine?.close(); });
 
   it('EPS: an order holding a deep extension is refused, and nothing is stored for a pharmacy to release', async () => {
-    const gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' })).token}` };
-    const pharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' })).token}` };
+    const gp = await workerHeaders(spine, 'A83008', 'R8000');
+    const pharmacy = await workerHeaders(spine, 'FA565', 'R8003');
     const cycle = new EpsCycle({ prescriber: 'A83008', pharmacy: 'FA565' });
     const { order, shortFormId } = cycle.newOrder(freshNhsNumber());
     const prepared = await call(spine, 'POST', `${PRESCRIBING}/$prepare`, gp, order);

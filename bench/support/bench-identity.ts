@@ -12,8 +12,10 @@
  *   systems) and a clinician's user-restricted one (PDS searches need a healthcare worker), each
  *   from POST /oauth2/token as a client gets it, the clinician's by token exchange of an ID token the
  *   bench signs itself. Tokens live 599 s, so the source fetches new ones before they expire.
- * - A community pharmacy's dispensing system (an application of its own at BENCH_PHARMACY_ODS,
- *   application-restricted): it releases, dispenses and claims what the clinician prescribes.
+ * - A community pharmacy's dispensing system (an application of its own at BENCH_PHARMACY_ODS) and
+ *   its pharmacist, user-restricted as EPS wants every dispensing call but the download of nominated
+ *   prescriptions: the pharmacist's token by token exchange through the pharmacy's application. The
+ *   pharmacist releases, dispenses and claims what the clinician prescribes.
  */
 import { randomUUID, createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -35,6 +37,8 @@ export const BENCH_ODS = 'Y90210';
 export const BENCH_PHARMACY_ODS = 'FY902';
 /** A GP (R8000: Clinical Practitioner) with one role profile at the bench organisation. */
 const CLINICIAN = { userId: '555900000001', roleProfileId: '555900000101', roleCode: 'R8000' } as const;
+/** A pharmacist (R8003: Health Professional) with one role profile at the bench pharmacy. */
+const PHARMACIST = { userId: '555900000002', roleProfileId: '555900000102', roleCode: 'R8003' } as const;
 /** Fetch new tokens this long before they expire (they live 599 s). */
 const REFRESH_AFTER_MS = 300_000;
 
@@ -45,9 +49,13 @@ export interface BenchIdentity {
   tokenUrl: string;
   app: SigningKey & { appId: string };
   pharmacy: SigningKey & { appId: string; odsCode: string };
-  issuer: { issuer: string; clientId: string; kid: string; privateKeyPem: string };
+  issuer: { issuer: string; kid: string; privateKeyPem: string };
   clinician: typeof CLINICIAN & { odsCode: string };
+  pharmacist: typeof PHARMACIST & { odsCode: string };
 }
+
+/** A healthcare worker the bench issuer vouches for: who, in which role, at which organisation. */
+type Worker = { userId: string; roleProfileId: string; roleCode: string; odsCode: string };
 
 /** Made directly in the store (the server need not run): the bench's administration application. */
 export async function createBenchAdmin(db: Queryable): Promise<SigningKey> {
@@ -77,29 +85,34 @@ export async function applicationToken(tokenUrl: string, app: SigningKey): Promi
   });
 }
 
-/** A CIS2-shaped ID token for the bench clinician, signed with the bench issuer's key of this run. */
-async function clinicianIdToken(identity: BenchIdentity): Promise<string> {
-  const { issuer, clinician } = identity;
+/** A CIS2-shaped ID token for a bench worker, addressed to `app` and signed with the bench issuer's key of this run. */
+async function idToken(identity: BenchIdentity, worker: Worker, app: SigningKey): Promise<string> {
+  const { issuer } = identity;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
-    name: 'Dr Bench Load',
-    nhsid_nrbac_roles: [{ person_roleid: clinician.roleProfileId, org_code: clinician.odsCode, role_code: clinician.roleCode }],
-    selected_roleid: clinician.roleProfileId,
+    name: 'Bench Load',
+    nhsid_nrbac_roles: [{ person_roleid: worker.roleProfileId, org_code: worker.odsCode, role_code: worker.roleCode }],
+    selected_roleid: worker.roleProfileId,
   })
     .setProtectedHeader({ alg: 'RS256', kid: issuer.kid, typ: 'JWT' })
-    .setIssuer(issuer.issuer).setSubject(clinician.userId).setAudience(issuer.clientId)
+    .setIssuer(issuer.issuer).setSubject(worker.userId).setAudience(app.apiKey)
     .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 600)
     .sign(createPrivateKey(issuer.privateKeyPem));
 }
 
-/** A clinician's user-restricted access token: token exchange of a fresh ID token. */
-export async function clinicianToken(identity: BenchIdentity): Promise<string> {
-  const { tokenUrl, app } = identity;
+/** A worker's user-restricted access token: token exchange of a fresh ID token, by the worker's system. */
+async function workerToken(identity: BenchIdentity, worker: Worker, app: SigningKey): Promise<string> {
+  const { tokenUrl } = identity;
   return postForm(tokenUrl, {
-    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await clinicianIdToken(identity),
+    grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: await idToken(identity, worker, app),
     client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await buildClientAssertion({ ...app, tokenUrl }),
   });
 }
+
+/** The clinician's user-restricted access token, through the clinical application. */
+export const clinicianToken = (identity: BenchIdentity) => workerToken(identity, identity.clinician, identity.app);
+/** The pharmacist's user-restricted access token, through the pharmacy's application. */
+export const pharmacistToken = (identity: BenchIdentity) => workerToken(identity, identity.pharmacist, identity.pharmacy);
 
 async function callJson(url: string, token: string, method: string, body: unknown): Promise<unknown> {
   const response = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-request-id': randomUUID() }, body: JSON.stringify(body) });
@@ -110,8 +123,8 @@ async function callJson(url: string, token: string, method: string, body: unknow
 
 /**
  * Registers, through the running server's admin APIs, the bench's trusted issuer (a new key each
- * run) and its clinical application (may do everything the load does, at a rate no bench reaches),
- * and grants that application every NRL pointer type at the bench organisation.
+ * run), its clinical application (may do everything the load does, at a rate no bench reaches) and
+ * the pharmacy's, and grants the clinical application every NRL pointer type at the bench organisation.
  */
 export async function registerBenchIdentity(baseUrl: string, admin: SigningKey): Promise<BenchIdentity> {
   const tokenUrl = `${baseUrl}/oauth2/token`;
@@ -126,10 +139,6 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
     jwks: { keys: [appKey.publicJwk] },
   }) as { application: { apiKey: string; appId: string } };
   const { apiKey, appId } = created.application;
-  const issuerKey = await generateSigningKey('RS256', 2048);
-  await callJson(`${baseUrl}/admin/identity/trusted-issuers`, adminToken, 'PUT', {
-    issuer: BENCH_ISSUER, jwks: { keys: [issuerKey.publicJwk] }, clientIds: [apiKey],
-  });
   await callJson(`${baseUrl}/admin/record-locator/permissions/${appId}/${BENCH_ODS}`, adminToken, 'PUT', [...RECORD_TYPES.keys()]);
   const pharmacyKey = await generateSigningKey('RS512', 2048);
   const pharmacy = await callJson(`${baseUrl}/admin/identity/applications`, adminToken, 'POST', {
@@ -139,12 +148,18 @@ export async function registerBenchIdentity(baseUrl: string, admin: SigningKey):
     rateLimit: 1_000_000,
     jwks: { keys: [pharmacyKey.publicJwk] },
   }) as { application: { apiKey: string; appId: string } };
+  // The issuer vouches for the clinician to the clinical application and for the pharmacist to the pharmacy's.
+  const issuerKey = await generateSigningKey('RS256', 2048);
+  await callJson(`${baseUrl}/admin/identity/trusted-issuers`, adminToken, 'PUT', {
+    issuer: BENCH_ISSUER, jwks: { keys: [issuerKey.publicJwk] }, clientIds: [apiKey, pharmacy.application.apiKey],
+  });
   return {
     tokenUrl,
     app: { apiKey, appId, kid: appKey.kid, privateKeyPem: appKey.privateKeyPem },
     pharmacy: { apiKey: pharmacy.application.apiKey, appId: pharmacy.application.appId, odsCode: BENCH_PHARMACY_ODS, kid: pharmacyKey.kid, privateKeyPem: pharmacyKey.privateKeyPem },
-    issuer: { issuer: BENCH_ISSUER, clientId: apiKey, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
+    issuer: { issuer: BENCH_ISSUER, kid: issuerKey.kid, privateKeyPem: issuerKey.privateKeyPem },
     clinician: { ...CLINICIAN, odsCode: BENCH_ODS },
+    pharmacist: { ...PHARMACIST, odsCode: BENCH_PHARMACY_ODS },
   };
 }
 
@@ -160,7 +175,7 @@ export class BenchTokens {
 
   async refresh(): Promise<void> {
     const [app, clinician, pharmacy] = await Promise.all([
-      applicationToken(this.identity.tokenUrl, this.identity.app), clinicianToken(this.identity), applicationToken(this.identity.tokenUrl, this.identity.pharmacy),
+      applicationToken(this.identity.tokenUrl, this.identity.app), clinicianToken(this.identity), pharmacistToken(this.identity),
     ]);
     this.app = app;
     this.clinician = clinician;

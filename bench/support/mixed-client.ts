@@ -138,10 +138,13 @@ class Client {
     }, json, drain);
   }
 
-  /** As the pharmacy's dispensing system (application-restricted). */
+  /** As the pharmacist (user-restricted, as EPS wants every dispensing call but a nominated download). */
   private dispenser(path: string, json: string, drain?: number) {
     this.tokens.keepFresh();
-    return this.call('POST', `${DISPENSING}${path}`, { authorization: `Bearer ${this.tokens.pharmacy}`, 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' }, json, drain);
+    return this.call('POST', `${DISPENSING}${path}`, {
+      authorization: `Bearer ${this.tokens.pharmacy}`, 'x-request-id': randomUUID(), 'nhsd-session-urid': this.config.identity.pharmacist.roleProfileId,
+      'content-type': 'application/fhir+json',
+    }, json, drain);
   }
 
   private anyone(): string {

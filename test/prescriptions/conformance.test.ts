@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
-import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, type Json } from './support.js';
+import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, type Json, workerHeaders } from './support.js';
 
 /**
  * Conformance with the EPS specs' error tables and error examples, over HTTP on PostgreSQL
@@ -21,9 +20,9 @@ describe('EPS answers wrong requests as the spec does', () => {
 
   before(async () => {
     spine = await startTestSpine();
-    gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' })).token}` };
-    pharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'FA565' })).token}` };
-    otherPharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'VNFKT' })).token}` };
+    gp = await workerHeaders(spine, 'A83008', 'R8000');
+    pharmacy = await workerHeaders(spine, 'FA565', 'R8003');
+    otherPharmacy = await workerHeaders(spine, 'VNFKT', 'R8003');
   });
   after(async () => { await spine?.close(); });
 
@@ -132,7 +131,7 @@ describe('EPS answers wrong requests as the spec does', () => {
   it("another practice's cancellation of a prescription is R-0008 not found, and leaves it to be dispensed", async () => {
     const order = freshOrder();
     assert.equal((await prescribe(spine, gp, order)).status, 200);
-    const otherPractice = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'B81001' })).token}` };
+    const otherPractice = await workerHeaders(spine, 'B81001', 'R8000');
     const cancel = structuredClone(example(`${ACUTE}cancellations/2-Process-Request-Cancel-200_OK.json`));
     for (const { resource } of cancel.entry) {
       if (resource.resourceType === 'MedicationRequest') { resource.groupIdentifier.value = shortFormIdOf(order); resource.identifier[0].value = itemIdsOf(order)[0]; }

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signalServerProcess, startSpineOnOwnPostgres, type OwnPostgres, type SpineOnOwnPostgres, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
 import { SPINE_CODES } from '../../src/services/prescriptions/errors.js';
-import { call, freshNhsNumber, type Json, type Response } from './support.js';
+import { call, freshNhsNumber, type Json, type Response, workerHeaders } from './support.js';
 
 // EPS over a database that fails, on an embedded PostgreSQL of this file's own (killed and frozen
 // here), with tight timeouts: a statement gives up after 1.5 s (the client 2 s later). The time
@@ -111,8 +110,8 @@ describe('EPS database faults', () => {
     ({ postgres, spine } = own = await startSpineOnOwnPostgres({
       env: { OPENSPINE_DB_CONNECT_TIMEOUT_MS: '1000', OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '1500' },
     }));
-    gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: PRACTICE })).token}` };
-    pharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: PHARMACY })).token}` };
+    gp = await workerHeaders(spine, PRACTICE, 'R8000');
+    pharmacy = await workerHeaders(spine, PHARMACY, 'R8003');
     // One whole cycle first, so what the service caches (certificates, organisations) is cached when the faults come.
     for (const write of await prescriptionBefore('created')) {
       const answer = await timed(write.path, write.headers, write.body);

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
+import type { Activity } from '../../src/platform/auth/activities.js';
 import { waitForExport } from '../consent/support.js';
 import {
-  ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json, type Response,
-} from './support.js';
+  ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json, type Response, workerHeaders } from './support.js';
 
 /** EPS dispensing over HTTP on PostgreSQL (deployment rules, demo data): release, dispense, return, withdraw, claim, tracking. */
 describe('EPS dispensing API', () => {
@@ -16,8 +16,7 @@ describe('EPS dispensing API', () => {
 
   const pharmacy = async (ods: string) => {
     if (!pharmacies.has(ods)) {
-      const app = await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: ods });
-      pharmacies.set(ods, { authorization: `Bearer ${app.token}` });
+      pharmacies.set(ods, await workerHeaders(spine, ods, 'R8003'));
     }
     return pharmacies.get(ods)!;
   };
@@ -26,8 +25,7 @@ describe('EPS dispensing API', () => {
   let clockOffsetMs = 0;
   before(async () => {
     spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) } });
-    const app = await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' });
-    gp = { authorization: `Bearer ${app.token}` };
+    gp = await workerHeaders(spine, 'A83008', 'R8000');
   });
   after(async () => { await spine?.close(); });
 
@@ -244,6 +242,33 @@ describe('EPS dispensing API', () => {
     const second = await release(ods);
     assert.deepEqual(passed(second).entry.map((e: Json) => shortFormIdOf(e.resource)), orders.slice(25).map(shortFormIdOf));
     noMorePrescriptions(await release(ods));
+  });
+
+  it('access modes as the specs: an application alone may only download (nominated release); every other call needs a healthcare worker (403 forbidden)', async () => {
+    const appHeaders = async (activities: Activity[], odsCode: string) => ({ authorization: `Bearer ${(await createAppAndToken(spine, { activities, odsCode })).token}` });
+    const prescribingSystem = await appHeaders(['prescription:prescribe', 'prescription:track'], 'A83008');
+    const dispensingSystem = await appHeaders(['prescription:dispense', 'prescription:track'], 'FA565');
+    const forbidden = (r: Response, diagnostics: string) => {
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+      assert.equal(r.body.issue[0].code, 'forbidden');
+      assert.equal(r.body.issue[0].details.coding[0].code, 'FORBIDDEN');
+      assert.equal(r.body.issue[0].diagnostics, diagnostics);
+    };
+    const PRESCRIBING = 'Dispensing functionality can only be accessed using the user-restricted access mode.';
+    const DISPENSING = 'Dispensing functionality requires user-restricted access unless otherwise stated.';
+    forbidden(await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', prescribingSystem, freshOrder()), PRESCRIBING);
+    forbidden(await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', prescribingSystem, freshOrder({ pharmacy: 'FA565' })), PRESCRIBING);
+    const order = await newPrescription();
+    forbidden(await release('FA565', shortFormIdOf(order), dispensingSystem), DISPENSING);
+    // The download of the pharmacy's nominated prescriptions is the one call an application makes alone.
+    const downloaded = await release('FA565', undefined, dispensingSystem);
+    assert.equal(downloaded.status, 200, JSON.stringify(downloaded.body));
+    assert.ok(passed(downloaded).entry.some((e: Json) => shortFormIdOf(e.resource) === shortFormIdOf(order)));
+    forbidden(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', dispensingSystem, notification(order, 'FA565', '0006')), DISPENSING);
+    forbidden(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', dispensingSystem, taskBody('return', order, 'FA565')), DISPENSING);
+    forbidden(await claim(order, 'FA565', false, dispensingSystem), DISPENSING);
+    // Nothing the application was refused was done: the download left it with the dispenser.
+    assert.equal(await statusOf(order), '0002');
   });
 
   it('an order naming no pharmacy goes to the one the patient nominated on PDS; one naming a pharmacy, to that one', async () => {
@@ -625,8 +650,7 @@ describe('EPS dispensing API', () => {
     success(await claim(order, 'FA565', true));
     try {
       clockOffsetMs = 70 * 24 * 3600 * 1000; // past the 5th of the month after next, whatever today is
-      const app = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' });
-      const late = await claim(order, 'FA565', true, { authorization: `Bearer ${app.token}` });
+      const late = await claim(order, 'FA565', true, await workerHeaders(spine, 'FA565', 'R8003'));
       assert.equal(late.status, 400);
       assert.deepEqual(late.body.issue[0].details.coding, [{
         system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'CLAIM_AMEND_PERIOD_ISSUE', display: 'Claim amendment is not permitted outside of the claim period.',
@@ -642,8 +666,7 @@ describe('EPS dispensing API', () => {
   /** Runs `steps` with the server's clock at `iso` (and a token minted then). */
   const at = async <T>(iso: string, ods: string, step: (headers: Record<string, string>) => Promise<T>): Promise<T> => {
     clockOffsetMs = Date.parse(iso) - Date.now();
-    const app = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: ods });
-    return step({ authorization: `Bearer ${app.token}` });
+    return step(await workerHeaders(spine, ods, 'R8003'));
   };
 
   it('the claim period is London\'s: a claim at 00:30 BST on 1 June is a June claim, amendable to the end of 5 July BST (22:59:59.999 UTC)', async () => {

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { fixedClock } from '../../src/platform/clock.js';
 import { directoryApi } from '../../src/services/directory/api.js';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
-import { ACUTE, EXAMPLE_PRESCRIBER, call, example, fixture, withProvenance, withoutMeta, xmlSignature, type Json } from './support.js';
+import { ACUTE, EXAMPLE_PRESCRIBER, call, example, fixture, withProvenance, withoutMeta, xmlSignature, type Json, workerHeaders } from './support.js';
 
 /**
  * Orders signed for NHS England's EPS verify here, outside sandbox mode: the SignedInfo EPS's
@@ -31,8 +30,7 @@ describe('orders signed over NHS England\'s $prepare digest', () => {
   before(async () => {
     // The Spine's clock stands at the moment NHS England prepared the example.
     spine = await startTestSpine({ clock: fixedClock(new Date(NHS_TIMESTAMP)) });
-    const app = await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' });
-    gp = { authorization: `Bearer ${app.token}` };
+    gp = await workerHeaders(spine, 'A83008', 'R8000');
     await directoryApi(spine.ctx.db).registerSigningCertificate(EXAMPLE_PRESCRIBER, fixture('prescriber-2024-cert.pem'));
   });
   after(async () => { await spine?.close(); });

@@ -2,10 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
 import {
-  ACUTE, EXAMPLE_PRESCRIBER, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json,
-} from './support.js';
+  ACUTE, EXAMPLE_PRESCRIBER, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json, workerHeaders } from './support.js';
 import { directoryApi } from '../../src/services/directory/api.js';
 
 /** EPS prescribing over HTTP on PostgreSQL, as a deployment (demo data, no sandbox): prepare, sign, send, cancel. */
@@ -15,8 +13,7 @@ describe('EPS prescribing API', () => {
 
   before(async () => {
     spine = await startTestSpine();
-    const app = await createAppAndToken(spine, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: 'A83008' });
-    gp = { authorization: `Bearer ${app.token}` };
+    gp = await workerHeaders(spine, 'A83008', 'R8000');
   });
   after(async () => { await spine?.close(); });
 
@@ -207,15 +204,13 @@ describe('EPS prescribing API', () => {
   });
 
   it('refuses a caller without prescription:prescribe (403) and with no token (401), in EPS\'s codes', async () => {
-    const pharmacy = await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' });
-    const forbidden = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', { authorization: `Bearer ${pharmacy.token}` }, freshOrder());
+    const forbidden = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', await workerHeaders(spine, 'FA565', 'R8003'), freshOrder());
     assert.equal(forbidden.status, 403);
     assert.equal(forbidden.body.issue[0].details.coding[0].code, 'FORBIDDEN');
     const anonymous = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', {}, freshOrder());
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.body.issue[0].details.coding[0].code, 'ACCESS_DENIED');
-    const otherPractice = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'B81001' });
-    const notTheirs = await prescribe(spine, { authorization: `Bearer ${otherPractice.token}` }, freshOrder());
+    const notTheirs = await prescribe(spine, await workerHeaders(spine, 'B81001', 'R8000'), freshOrder());
     assert.equal(notTheirs.status, 403);
   });
 

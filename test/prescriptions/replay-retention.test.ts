@@ -2,7 +2,10 @@ import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken, type AppToken } from '../support/identity.js';
+import { userToken, type AppToken } from '../support/identity.js';
+
+/** The role profile the healthcare workers' tokens are issued for (NHSD-Session-URID). */
+const ROLE = '555000000101';
 import { pruneReplays, replayWindowStart } from '../../src/services/prescriptions/handlers/replay-retention.js';
 import { prescriptionsService } from '../../src/services/prescriptions/index.js';
 import { call, example, freshOrder, prescribe, shortFormIdOf, type Json } from './support.js';
@@ -19,14 +22,14 @@ describe('EPS replay retention', () => {
 
   before(async () => {
     spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) }, env: { OPENSPINE_EPS_REPLAY_RETENTION_HOURS: '1' } });
-    gp = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' });
-    fa565 = await createAppAndToken(spine, { activities: ['prescription:dispense', 'prescription:track'], odsCode: 'FA565' });
+    gp = await userToken(spine, { roleCode: 'R8000', odsCode: 'A83008', roleProfileId: ROLE });
+    fa565 = await userToken(spine, { roleCode: 'R8003', odsCode: 'FA565', roleProfileId: ROLE });
   });
   after(async () => { await spine?.close(); });
 
   /** The application's headers, with a token minted at the server's time (tokens expire by its clock): a retry is the same application's. */
   const as = async (app: AppToken, requestId: string) =>
-    ({ authorization: `Bearer ${(await spine.ctx.tokens.issue(app.principal)).token}`, 'x-request-id': requestId });
+    ({ authorization: `Bearer ${(await spine.ctx.tokens.issue(app.principal)).token}`, 'x-request-id': requestId, 'nhsd-session-urid': ROLE });
   /** Runs `step` with the server's clock `minutes` ahead. */
   const later = async <T>(minutes: number, step: () => Promise<T>): Promise<T> => {
     clockOffsetMs = minutes * MINUTE;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import type { TestSpine } from '../support/spine.js';
+import { userToken } from '../support/identity.js';
 import { nextNhsNumber } from '../../src/platform/nhs-number.js';
 import { generateShortFormId } from '../../src/services/prescriptions/domain/prescription-id.js';
 import { RESPONSE_SCHEMAS } from '../../src/services/prescriptions/schemas.js';
@@ -17,6 +18,17 @@ export const example = (path: string): Json => JSON.parse(readFileSync(EXAMPLES 
 export const fixture = (name: string) => readFileSync(FIXTURES + name, 'utf8');
 
 export const ACUTE = 'primary-care/acute/nominated-pharmacy/medical-prescriber/';
+
+/**
+ * A healthcare worker's headers at `odsCode`, as EPS wants every call but a nominated release
+ * made (user-restricted): an access token for a prescriber (R8000: prescribes, dispenses, tracks) or
+ * a pharmacist (R8003: dispenses, tracks), and NHSD-Session-URID naming the role it was issued for.
+ */
+export async function workerHeaders(spine: TestSpine, odsCode: string, roleCode: 'R8000' | 'R8003'): Promise<Record<string, string>> {
+  const roleProfileId = '555000000101';
+  const { token } = await userToken(spine, { roleCode, odsCode, roleProfileId });
+  return { authorization: `Bearer ${token}`, 'nhsd-session-urid': roleProfileId };
+}
 /** The example practitioner the demo signing certificate is registered for (dataset eps, demo mode). */
 export const EXAMPLE_PRESCRIBER = '555086689106';
 

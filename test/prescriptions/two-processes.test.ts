@@ -4,9 +4,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { createAppAndToken } from '../support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
-import { call, freshNhsNumber, type Json } from './support.js';
+import { call, freshNhsNumber, type Json, workerHeaders } from './support.js';
 
 const PRACTICE = 'A83008';
 const PHARMACY = 'FA565';
@@ -56,7 +55,7 @@ describe('EPS with two processes on one database', () => {
     a = await startTestSpine();
     // Behind one balancer: both processes answer to the same public address (the tokens' audience).
     b = await serveProcess(a.databaseUrl, a.config.publicBaseUrl);
-    gp = { authorization: `Bearer ${(await createAppAndToken(a, { activities: ['prescription:prescribe', 'prescription:track'], odsCode: PRACTICE })).token}` };
+    gp = await workerHeaders(a, PRACTICE, 'R8000');
   });
   after(async () => {
     await b?.stop();
@@ -65,8 +64,7 @@ describe('EPS with two processes on one database', () => {
 
   const pharmacy = async (ods: string) => {
     if (!pharmacies.has(ods)) {
-      const { token } = await createAppAndToken(a, { activities: ['prescription:dispense', 'prescription:track'], odsCode: ods });
-      pharmacies.set(ods, { authorization: `Bearer ${token}` });
+      pharmacies.set(ods, await workerHeaders(a, ods, 'R8003'));
     }
     return pharmacies.get(ods)!;
   };

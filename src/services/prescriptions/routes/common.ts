@@ -32,6 +32,24 @@ export async function checkSessionRole(ctx: PlatformContext, request: FastifyReq
   if (urid !== principal.roleProfileId) throw epsError(EPS_ERRORS.FORBIDDEN, 'NHSD-Session-URID is not the role the access token was issued for');
 }
 
+/**
+ * EPS's access modes: prescribing is user-restricted only (fhir-prescribing.yaml: "This API has 1
+ * access mode: user-restricted access"); dispensing is user-restricted "for all requests", and
+ * application-restricted for the Download prescriptions request alone (fhir-dispensing.yaml), the
+ * back-end nominated release. A call in another mode is 403 forbidden in the words of each spec's
+ * error table. Sandbox mode does not check it, as NHS England's sandbox does not.
+ */
+export const USER_RESTRICTED_ONLY = {
+  prescribing: 'Dispensing functionality can only be accessed using the user-restricted access mode.',
+  dispensing: 'Dispensing functionality requires user-restricted access unless otherwise stated.',
+} as const;
+
+export function checkAccessMode(ctx: PlatformContext, request: FastifyRequest, side: keyof typeof USER_RESTRICTED_ONLY, applicationMay = false) {
+  const mode = request.principal?.accessMode;
+  if (ctx.config.sandbox || mode === undefined || mode === 'user' || (mode === 'application' && applicationMay)) return;
+  throw epsError(EPS_ERRORS.FORBIDDEN, USER_RESTRICTED_ONLY[side]);
+}
+
 /** `GET metadata` (spec: /metadata on each base; served under /FHIR/R4 too). */
 export function registerMetadata(app: FastifyInstance, ctx: PlatformContext, side: 'prescribing' | 'dispensing', operations: string[], resources: object[]) {
   const handler = async (_request: unknown, reply: Parameters<typeof sendFhir>[0]) => sendFhir(reply, 200, {

@@ -9,7 +9,7 @@ import { claim, dispenseNotification, release, task, valueOf, type Applied } fro
 import { CLAIM_BODY, DISPENSE_NOTIFICATION_BODY, RELEASE_BODY, TASK_BODY } from '../schemas.js';
 import { errorOutcome, sendFhir, sendFhirText, successOutcome } from '../wire.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
+import { checkAccessMode, checkSessionRole, registerMetadata, requestHeaders } from './common.js';
 import { registerTracking } from './tracking.js';
 
 /** EPS dispensing (`/fhir-dispensing`): release, dispense, return, withdraw, claim; and tracking. */
@@ -21,11 +21,17 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
     { type: 'Bundle', operation: [{ name: 'process-message' }, { name: 'validate' }] },
   ]);
   const headers = requestHeaders(ctx);
-  const route = (body: object) => ({
+  const route = (body: object, applicationMay: (request: FastifyRequest) => boolean = () => false) => ({
     schema: { headers, body },
     config: { activity: 'prescription:dispense' as const, audit: { action: 'prescription.dispense' }, checkOrder: ['headers' as const, 'body' as const] },
-    preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
+    preHandler: async (request: FastifyRequest) => {
+      checkAccessMode(ctx, request, 'dispensing', applicationMay(request));
+      await checkSessionRole(ctx, request);
+    },
   });
+  // Download prescriptions: the nominated release, which names no prescription (no group-identifier).
+  const isDownload = (request: FastifyRequest) => !((request.body as { parameter?: Array<{ name?: unknown }> }).parameter ?? [])
+    .some((parameter) => parameter?.name === 'group-identifier');
   const answer = (request: FastifyRequest, reply: Parameters<typeof sendFhir>[0], action: PrescriptionAction, applied: Applied) => {
     auditPrescriptions(request, action, {
       shortFormIds: applied.shortFormIds, nhsNumbers: applied.nhsNumbers, detail: { status: applied.statusCode, replayed: applied.replayed },
@@ -33,7 +39,7 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
     return sendFhirText(reply, applied.statusCode, applied.text);
   };
 
-  app.post('/FHIR/R4/Task/$release', route(RELEASE_BODY), async (request, reply) =>
+  app.post('/FHIR/R4/Task/$release', route(RELEASE_BODY, isDownload), async (request, reply) =>
     answer(request, reply, 'prescription.release',
       await release(ctx, callerOf(ctx, request), request.body as Json, `${ctx.config.publicBaseUrl}/fhir-dispensing/FHIR/R4/Task/$release`)));
 

@@ -8,7 +8,7 @@ import type { Json } from '../domain/fhir.js';
 import { cancelPrescription, createPrescription, prepare, readMessage } from '../handlers/prescribing.js';
 import { PREPARE_BODY, PRESCRIBING_MESSAGE_BODY } from '../schemas.js';
 import { errorOutcome, sendFhir, sendFhirText, successOutcome } from '../wire.js';
-import { checkSessionRole, registerMetadata, requestHeaders } from './common.js';
+import { checkAccessMode, checkSessionRole, registerMetadata, requestHeaders } from './common.js';
 import { registerTracking } from './tracking.js';
 
 /** EPS prescribing (`/fhir-prescribing`): prepare, sign and send a prescription, cancel it, validate it. */
@@ -21,7 +21,10 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
   const route = (body: object) => ({
     schema: { headers, body },
     config: { activity: 'prescription:prescribe' as const, audit: { action: 'prescription.prescribe' }, checkOrder: ['headers' as const, 'body' as const] },
-    preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
+    preHandler: async (request: FastifyRequest) => {
+      checkAccessMode(ctx, request, 'prescribing');
+      await checkSessionRole(ctx, request);
+    },
   });
 
   app.post('/FHIR/R4/$prepare', route(PREPARE_BODY), async (request, reply) => {
