@@ -46,6 +46,18 @@ describe('PATCH rules (properties)', () => {
     }), { numRuns: 1000 });
   });
 
+  it("a temp or billing address added is taken exactly when its period ends no more than 90 (366) days after it starts, across months and leap years", () => {
+    const DAY_IN_MS = 24 * 60 * 60 * 1000;
+    const dayAfter2000 = (days: number) => new Date(Date.UTC(2000, 0, 1) + days * DAY_IN_MS).toISOString().slice(0, 10);
+    fc.assert(fc.property(fc.constantFrom('temp', 'billing'), fc.integer({ min: 0, max: 9000 }), fc.integer({ min: 0, max: 400 }), (use, from, length) => {
+      const address = { use, text: 'Holiday Home', period: { start: dayAfter2000(from), end: dayAfter2000(from + length) }, line: ['1 Road'] };
+      const result = outcome(() => applyPatientPatch(base, parsePatchBody({ patches: [{ op: 'add', path: '/address/-', value: address }] }), TODAY));
+      const longest = use === 'temp' ? 90 : 366;
+      if (length <= longest) assert.equal(typeof result, 'object', `${JSON.stringify(address.period)} refused: ${String(result)}`);
+      else assert.equal(result, 'INVALID_UPDATE');
+    }), { numRuns: 500 });
+  });
+
   it('bodies that are not {"patches": [...]} are INVALID_UPDATE', () => {
     fc.assert(fc.property(fc.oneof(fc.jsonValue(), fc.record({ patches: fc.oneof(fc.constant([]), fc.string(), fc.integer()) })), (body) => {
       fc.pre(!(body && typeof body === 'object' && Array.isArray((body as { patches?: unknown }).patches) && ((body as { patches: unknown[] }).patches.length > 0)));

@@ -6,6 +6,7 @@ import type { Patient } from '../fhir-types.js';
 import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
 import { checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
+import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
 
@@ -80,5 +81,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   }
   checkItemIdsKept(current, patched, added);
   checkPatchedRecord(current, patched, today);
+  // Rules on what the patch adds or changes, not on data the record already held.
+  checkAddressesAdded(current, patched);
   return patched;
 }
