@@ -5,7 +5,7 @@ import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
+import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
@@ -83,5 +83,6 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   checkPatchedRecord(current, patched, today);
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);
+  checkCommunication(current, patched);
   return patched;
 }

@@ -1,6 +1,7 @@
+import { isDeepStrictEqual } from 'node:util';
 import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { PDS_ERRORS } from '../errors.js';
+import { PDS_ERRORS, diagnostics } from '../errors.js';
 import type { Extension, Patient } from '../fhir-types.js';
 
 export const DEATH_NOTIFICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus';
@@ -91,6 +92,43 @@ export function checkInterpreterKept(before: Patient, after: Patient): void {
     const now = kept.find((c) => languageOf(c) === languageOf(was));
     if (now && !hasInterpreterRequired(now)) throw invalidUpdate('interpreterRequired cannot be removed');
   }
+}
+
+/**
+ * PDS spec ("Communication"): the NHSCommunication extension is a "single item", and "any
+ * language codes outside the accepted list are rejected; such as local system `qa` codes". The
+ * accepted list is UKCore-HumanLanguage: ISO 639-1 plus `q1`–`q5` (braille, the sign languages,
+ * Makaton, as `Patient.yaml` lists them). The full code list is not in the spec's copy, so only
+ * what it names is refused: a code in `q` other than those five and Quechua (`qu`, the one ISO
+ * 639-1 code in `q`), which covers the local `qa` codes and ISO 639-2's local range `qaa`–`qtz`.
+ * Any other unknown code (`zz`) is taken.
+ */
+const ACCEPTED_CODES_IN_Q = new Set(['q1', 'q2', 'q3', 'q4', 'q5', 'qu']);
+export const isLocalLanguageCode = (code: string) => /^q/i.test(code) && !ACCEPTED_CODES_IN_Q.has(code.toLowerCase());
+/** PDS spec: "preferred language must not be supplied where it is English" (`en`, `en-GB`). */
+export const isEnglish = (code: string) => /^en(-|$)/i.test(code);
+
+/**
+ * The NHSCommunication extension and its language, as a PATCH adds or changes them: one extension
+ * (not more than the record held, legacy data may hold more), not English (400 INVALID_UPDATE),
+ * not a local code (400 INVALID_VALUE naming the field, as a value outside `Patient.yaml`'s lists
+ * is). An extension exactly as held is not checked again.
+ */
+export function checkCommunication(before: Patient, after: Patient): void {
+  const held = communications(before);
+  if (communications(after).length > Math.max(1, held.length)) throw invalidUpdate('multiple NHSCommunication extensions cannot be added');
+  const extensions: Extension[] = Array.isArray(after.extension) ? after.extension : [];
+  extensions.forEach((communication, i) => {
+    if (communication?.url !== NHS_COMMUNICATION_URL || held.some((was) => isDeepStrictEqual(was, communication))) return;
+    (communication.extension ?? []).forEach((part, j) => {
+      const code = part?.url === 'language' ? (part.valueCodeableConcept as { coding?: Array<{ code?: unknown }> } | undefined)?.coding?.[0]?.code : undefined;
+      if (typeof code !== 'string') return;
+      if (isEnglish(code)) throw invalidUpdate(`preferred language must not be supplied where it is English ('${code}')`);
+      if (isLocalLanguageCode(code)) {
+        throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(code, `extension/${i}/extension/${j}/valueCodeableConcept/coding/0/code`));
+      }
+    });
+  });
 }
 
 function checkDeath(after: Patient, today: string): void {
