@@ -842,6 +842,22 @@ describe('EPS dispensing API', () => {
       assert.equal(again.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     });
 
+    it('a repeat prescription is valid for at most 12 months ("capped at 12 months"): one without an end, or ending later, runs to the end of that day', async () => {
+      const validUntilOf = async (order: Json) =>
+        (await spine.ctx.db.query('SELECT valid_until FROM prescriptions.prescriptions WHERE short_form_id = $1', [shortFormIdOf(order)])).rows[0].valid_until as Date;
+      const noEnd = repeatOrder(3, IN_A_YEAR);
+      for (const { resource } of noEnd.entry) if (resource.resourceType === 'MedicationRequest') delete resource.dispenseRequest.validityPeriod.end;
+      const farEnd = repeatOrder(3, '9999-12-31T23:59:59+00:00');
+      const { londonDate, londonEndOfDay, addMonths } = await import('../../src/services/prescriptions/domain/london-time.js');
+      const capped = londonEndOfDay(addMonths(londonDate(new Date()), 12));
+      for (const order of [noEnd, farEnd]) {
+        await newPrescription('FA565', order);
+        assert.equal((await validUntilOf(order)).toISOString(), capped.toISOString());
+      }
+      const sooner = await newPrescription('FA565', repeatOrder(3, '2027-03-01T23:59:59+00:00'));
+      assert.equal((await validUntilOf(sooner)).toISOString(), '2027-03-01T23:59:59.000Z', "the prescriber's earlier end");
+    });
+
     it('an issue not dispensed by the end of the validity period expires (0004) by the periodic sweep: once, audited, in the outbox', async () => {
       const order = await newPrescription('FA565', repeatOrder(3, new Date(Date.now() + 3600 * 1000).toISOString()));
       assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

@@ -177,6 +177,44 @@ describe('EPS prescribing API', () => {
     assert.equal(refused.body.issue[0].diagnostics, "The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.");
   });
 
+  it('an item without a medication, items for two patients, and validity periods that are not dates, end before they start or have ended are refused, signed or not', async () => {
+    const itemsOf = (order: Json) => order.entry.filter((e: Json) => e.resource.resourceType === 'MedicationRequest').map((e: Json) => e.resource);
+    const refusal = async (change: (order: Json) => void, signed = false) => {
+      const order = freshOrder();
+      change(order);
+      // The message is read before its signature is checked; an ended validity is found once it is signed and verified.
+      const sent = signed ? await prescribe(spine, gp, order) : await processMessage(order);
+      assert.equal(sent.status, 400, JSON.stringify(sent.body));
+      const { rows } = await spine.ctx.db.query('SELECT count(*)::int AS n FROM prescriptions.prescriptions WHERE short_form_id = $1', [shortFormIdOf(order)]);
+      assert.equal(rows[0].n, 0, 'nothing stored');
+      return { code: sent.body.issue[0].code, coding: sent.body.issue[0].details?.coding?.[0]?.code, diagnostics: sent.body.issue[0].diagnostics };
+    };
+    assert.deepEqual(await refusal((order) => { delete itemsOf(order)[0].medicationCodeableConcept; }),
+      { code: 'value', coding: 'MISSING_VALUE', diagnostics: 'MedicationRequest must contain medicationCodeableConcept or medicationReference.' });
+    assert.deepEqual(await refusal((order) => {
+      const other = structuredClone(order.entry.find((e: Json) => e.resource.resourceType === 'Patient'));
+      other.fullUrl = `urn:uuid:${randomUUID()}`;
+      order.entry.push(other);
+      itemsOf(order)[1].subject = { reference: other.fullUrl };
+    }), { code: 'value', coding: undefined, diagnostics: 'Expected all MedicationRequests to have the same value for subject.' });
+    const period = (value: Json) => (order: Json) => { for (const item of itemsOf(order)) item.dispenseRequest.validityPeriod = value; };
+    for (const [value, diagnostics] of [
+      [{ start: 'yesterday' }, "dispenseRequest.validityPeriod.start 'yesterday' is not a FHIR date or dateTime."],
+      [{ start: '2026-01-01', end: '2027-02-30' }, "dispenseRequest.validityPeriod.end '2027-02-30' is not a FHIR date or dateTime."],
+      [{ start: '2026-01-01', end: '2027-02-30T23:59:59+00:00' }, "dispenseRequest.validityPeriod.end '2027-02-30T23:59:59+00:00' is not a FHIR date or dateTime."],
+      [{ start: '2026-01-01T25:00:00Z' }, "dispenseRequest.validityPeriod.start '2026-01-01T25:00:00Z' is not a FHIR date or dateTime."],
+      [{ start: '2027-01-01', end: '2026-12-31' }, "dispenseRequest.validityPeriod.end '2026-12-31' is before its start '2027-01-01'."],
+    ] as const) {
+      assert.deepEqual(await refusal(period(value)), { code: 'value', coding: undefined, diagnostics }, JSON.stringify(value));
+    }
+    const ended = await refusal(period({ start: '2019-12-01', end: '2020-01-01' }), true);
+    assert.match(ended.diagnostics, /^The prescription's validity period ended before it was sent \(2020-01-01T23:59:59\.999Z\)\.$/);
+    // A period that starts and ends as dates, the end at 23:59:59 on its last day, is taken.
+    const order = freshOrder();
+    period({ start: '2026-01-01', end: '2099-01-01T23:59:59+00:00' })(order);
+    assert.equal((await prescribe(spine, gp, order)).status, 200);
+  });
+
   it('a Bundle without entry is MISSING_FIELD as example-a; a wrong type at depth is 400 naming the field, never a 500', async () => {
     const noEntry = await processMessage({ resourceType: 'Bundle', identifier: { system: 'https://tools.ietf.org/html/rfc4122', value: randomUUID() }, type: 'message' });
     assert.equal(noEntry.status, 400);

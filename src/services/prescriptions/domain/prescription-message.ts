@@ -1,6 +1,6 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
-import { endOf } from './validity.js';
+import { endOf, validityPeriodProblem } from './validity.js';
 import {
   PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
@@ -151,6 +151,16 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   if (event === 'prescription-order' && performers.length > 1) {
     return verification(`Expected all MedicationRequests to have the same value for dispenseRequest.performer. Received ${JSON.stringify(performers)}.`);
   }
+  // FHIR's medication[x] is 1..1, and the spec's MedicationRequest schema requires it.
+  if (requests.some((r) => r.medicationReference === undefined && r.medicationCodeableConcept === undefined)) {
+    return { ok: false, problem: { kind: 'missing-value', diagnostics: 'MedicationRequest must contain medicationCodeableConcept or medicationReference.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).medicationCodeableConcept' } };
+  }
+  // One patient: the signature covers one (its recordTarget), and the Spine files the prescription under one.
+  if (distinct(requests.map((r) => JSON.stringify(r.subject ?? null))).length > 1) {
+    return verification('Expected all MedicationRequests to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationRequest).subject');
+  }
+  const period = event === 'prescription-order' ? validityPeriodProblem(requests) : undefined;
+  if (period) return verification(period.diagnostics, period.expression);
   for (const request of requests) {
     const dosages = asArray(request.dosageInstruction);
     if (dosages.length > 1 && dosages.some((d) => !isObject(d) || typeof d.sequence !== 'number')) {

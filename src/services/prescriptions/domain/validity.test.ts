@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { acuteValidUntil } from './validity.js';
-import { addMonths, londonDate, londonMidnight, type CalendarDate } from './london-time.js';
+import { acuteValidUntil, calendarDateOf, endOf, repeatValidUntil, validityPeriodProblem } from './validity.js';
+import { addMonths, londonDate, londonEndOfDay, londonMidnight, type CalendarDate } from './london-time.js';
 
 const DAY = 86_400_000;
 const iso = (d: CalendarDate) => `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
@@ -43,5 +43,35 @@ describe('acute prescription validity', () => {
       else assert.ok(days >= 182 && days <= 185, `six calendar months and the day itself: ${days}`);
       assert.ok(until.getTime() > from);
     }), { numRuns: 1000 });
+  });
+});
+
+describe('validity periods as sent', () => {
+  it('a date or dateTime whose day the calendar lacks is neither: no rolling 30 February into March, no year 0000', () => {
+    for (const value of ['2027-02-30', '2027-02-30T23:59:59Z', '2027-02-29T00:00:00+00:00', '0000-01-01', '0000-01-01T00:00:00Z', '2026-13-01T00:00:00Z']) {
+      assert.equal(calendarDateOf(value), undefined, value);
+      assert.equal(endOf(value), undefined, value);
+    }
+    assert.deepEqual(calendarDateOf('2028-02-29T12:00:00Z'), { year: 2028, month: 2, day: 29 });
+  });
+
+  it('a period is refused exactly when a value is not a date or dateTime, or it ends before the day it starts', () => {
+    fc.assert(fc.property(day, day, (start, end) => {
+      const problem = validityPeriodProblem([request({ start: iso(start), end: iso(end) })]);
+      const before = Date.UTC(end.year, end.month - 1, end.day) < Date.UTC(start.year, start.month - 1, start.day);
+      assert.equal(problem !== undefined, before, `${iso(start)} to ${iso(end)}`);
+    }), { numRuns: 2_000 });
+    assert.match(validityPeriodProblem([request({ start: 'yesterday' })])!.diagnostics, /start 'yesterday' is not a FHIR date/);
+    assert.equal(validityPeriodProblem([request({})]), undefined);
+  });
+
+  it('repeat dispensing runs to the prescriber\'s end or 12 months from the later of signing and start, whichever is first', () => {
+    fc.assert(fc.property(day, fc.option(day), fc.option(day), (signed, start, end) => {
+      const given = end === null ? undefined : londonEndOfDay(end);
+      const until = repeatValidUntil([request({ ...(start ? { start: iso(start) } : {}) })], given, signed);
+      const appropriate = start && Date.UTC(start.year, start.month - 1, start.day) > Date.UTC(signed.year, signed.month - 1, signed.day) ? start : signed;
+      const limit = londonEndOfDay(addMonths(appropriate, 12));
+      assert.equal(until.getTime(), Math.min(limit.getTime(), given?.getTime() ?? Infinity));
+    }), { numRuns: 2_000 });
   });
 });

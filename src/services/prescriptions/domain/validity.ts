@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import { asArray, isObject, type Json } from './fhir.js';
 import { addDays, addMonths, londonDate, londonEndOfDay, type CalendarDate } from './london-time.js';
 
@@ -26,12 +27,9 @@ const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/
 export function calendarDateOf(value: unknown): CalendarDate | undefined {
   if (typeof value !== 'string') return undefined;
   const date = DATE_ONLY.exec(value);
-  if (date) {
-    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
-    const check = new Date(Date.UTC(year, month - 1, day));
-    return check.getUTCMonth() === month - 1 && check.getUTCDate() === day ? { year, month, day } : undefined;
-  }
-  if (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) return undefined;
+  if (date) return isCalendarDate(value) ? { year: Number(date[1]), month: Number(date[2]), day: Number(date[3]) } : undefined;
+  // Date.parse rolls 30 February over into March: the day must be one the calendar has.
+  if (!DATE_TIME.test(value) || !isCalendarDate(value.slice(0, 10)) || Number.isNaN(Date.parse(value))) return undefined;
   return londonDate(new Date(value));
 }
 
@@ -42,7 +40,48 @@ export function endOf(value: unknown): Date | undefined {
     const date = calendarDateOf(value);
     return date ? londonEndOfDay(date) : undefined;
   }
-  return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? new Date(value) : undefined;
+  return DATE_TIME.test(value) && isCalendarDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value)) ? new Date(value) : undefined;
+}
+
+/**
+ * The spec's MedicationRequest schema: `dispenseRequest.validityPeriod` has a `start` (a date) and
+ * an `end` (a dateTime, "the time set to 23:59:59 on the last valid day", which the examples also
+ * give as a date). What is wrong with a request's period, if anything: a value that is neither (it
+ * was ignored, and the prescription given its default validity), or an end before the start.
+ */
+export function validityPeriodProblem(requests: Json[]): { diagnostics: string; expression: string } | undefined {
+  const expression = 'Bundle.entry.resource.ofType(MedicationRequest).dispenseRequest.validityPeriod';
+  for (const request of requests) {
+    const period = isObject(request.dispenseRequest) && isObject(request.dispenseRequest.validityPeriod) ? request.dispenseRequest.validityPeriod : {};
+    const start = period.start === undefined ? undefined : calendarDateOf(period.start);
+    if (period.start !== undefined && start === undefined) {
+      return { diagnostics: `dispenseRequest.validityPeriod.start '${String(period.start)}' is not a FHIR date or dateTime.`, expression: `${expression}.start` };
+    }
+    const end = period.end === undefined ? undefined : endOf(period.end);
+    if (period.end !== undefined && end === undefined) {
+      return { diagnostics: `dispenseRequest.validityPeriod.end '${String(period.end)}' is not a FHIR date or dateTime.`, expression: `${expression}.end` };
+    }
+    if (start !== undefined && end !== undefined && end <= londonEndOfDay(addDays(start, -1))) {
+      return { diagnostics: `dispenseRequest.validityPeriod.end '${String(period.end)}' is before its start '${String(period.start)}'.`, expression: `${expression}.end` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A repeat-dispensing prescription's validity: the spec's `validityPeriod.end` is "capped at 12
+ * months", so its issues may be dispensed until the prescriber's end or 12 months from the
+ * appropriate date (the later of the day it was signed and its start), whichever is earlier; an
+ * order that gives no end runs the 12 months.
+ */
+export const REPEAT_VALIDITY_MONTHS = 12;
+
+export function repeatValidUntil(requests: Json[], givenEnd: Date | undefined, signedOn: CalendarDate): Date {
+  const starts = requests.map((request) => (isObject(request.dispenseRequest) && isObject(request.dispenseRequest.validityPeriod)
+    ? calendarDateOf(request.dispenseRequest.validityPeriod.start) : undefined)).filter((d): d is CalendarDate => d !== undefined);
+  const appropriate = starts.reduce(later, signedOn);
+  const limit = londonEndOfDay(addMonths(appropriate, REPEAT_VALIDITY_MONTHS));
+  return givenEnd !== undefined && givenEnd < limit ? givenEnd : limit;
 }
 
 const later = (a: CalendarDate, b: CalendarDate) =>

@@ -13,7 +13,7 @@ import { cancelResponse } from '../domain/responses.js';
 import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
 import { londonDate } from '../domain/london-time.js';
-import { acuteValidUntil, calendarDateOf } from '../domain/validity.js';
+import { acuteValidUntil, calendarDateOf, repeatValidUntil } from '../domain/validity.js';
 import { historyStatement, newPrescriptionStatements, readOrderedPrescription, removePrescription, shortFormIdTaken } from '../store.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
 import { answerOnce, type SentAnswer } from './once.js';
@@ -116,10 +116,19 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
   const nominatedPharmacy = message.nominatedPharmacy ?? await nominationOnPds(ctx, message.nhsNumber);
   const answer = await answerOnce(ctx, caller, 'prescription-order', async (db, writes) => {
     const now = ctx.clock.now();
+    const validUntil = message.repeat
+      ? repeatValidUntil(message.medicationRequests, message.repeat.validUntil, signedOn(message, now))
+      : acuteValidUntil(message.medicationRequests, signedOn(message, now));
+    // A prescription whose validity has ended would only be taken to expire at the next sweep. (Not
+    // in sandbox mode: the spec's examples, replayed there, were valid in 2021 and 2022.)
+    if (validUntil < now && !ctx.config.sandbox) {
+      throw epsError(EPS_ERRORS.VERIFICATION, `The prescription's validity period ended before it was sent (${validUntil.toISOString()}).`,
+        'Bundle.entry.resource.ofType(MedicationRequest).dispenseRequest.validityPeriod.end');
+    }
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
       author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues, message.repeat?.supplyDays),
-      validUntil: message.repeat ? message.repeat.validUntil : acuteValidUntil(message.medicationRequests, signedOn(message, now)),
+      validUntil,
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
     // Sandbox mode accepts a known id again, in place of the earlier prescription; elsewhere it is a duplicate.
