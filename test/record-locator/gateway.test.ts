@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { assertSpecSchema, call, errorIssue, issueOf, nextNhsNumber, pointerBody, MENTAL_HEALTH_CRISIS_PLAN, NEWS2 } from './support.js';
 import { MAX_JSON_DEPTH } from '../../src/platform/http/body-parsers.js';
+import { MAX_POINTER_BYTES } from '../../src/services/record-locator/limits.js';
 
 /**
  * Gateway mode (on in sandbox mode): the caller comes from the headers NHS England's API gateway
@@ -140,6 +141,26 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.equal(deepArray.status, 400);
     assert.equal((await put(60)).status, 200);
     assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-deep')).status, 204);
+  });
+
+  it('the sandbox API stores a pointer of up to 64 KiB as given; one byte more is 413 and stores nothing', async () => {
+    const ofSize = (bytes: number) => {
+      const pointer = testPointer('Y05868-736253002-Valid.json');
+      const text = JSON.stringify({ ...pointer, description: '' });
+      return JSON.stringify({ ...pointer, description: 'd'.repeat(bytes - text.length) });
+    };
+    const put = (bytes: number) => fetch(`${spine.url}/_admin/record-locator/DocumentReference/Y05868-large`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: ofSize(bytes),
+    });
+    const over = await put(MAX_POINTER_BYTES + 1);
+    assert.equal(over.status, 413);
+    const outcome = await over.json();
+    assert.deepEqual(outcome.issue.map((i: { details: { coding: Array<{ code: string }> }; diagnostics: string }) => [i.details.coding[0]!.code, i.diagnostics]),
+      [['MESSAGE_TOO_LARGE', 'Request body is larger than this endpoint accepts']]);
+    assert.equal((await sandboxApi('GET', '/DocumentReference/Y05868-large')).status, 404);
+    const atLimit = await put(MAX_POINTER_BYTES);
+    assert.equal(atLimit.status, 200, await atLimit.clone().text());
+    assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-large')).status, 204);
   });
 
   it('the sandbox API refuses bad permissions naming the problem, and DELETE removes them (then 403)', async () => {

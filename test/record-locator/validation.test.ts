@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { assertSpecSchema, call, errorIssue, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
+import { MAX_ATTACHMENT_URL_LENGTH, MAX_POINTER_BYTES } from '../../src/services/record-locator/limits.js';
 
 /**
  * Every check of a producer's DocumentReference, over HTTP: the spec's schema at the door (type,
@@ -75,15 +76,70 @@ describe('NRL producer: DocumentReference validation', () => {
     // V8 ran the spec's pattern in time quadratic in a value with no four base64 characters
     // together: these 2 MB of whitespace would have held the event loop for hours.
     const body = valid();
-    body.content[0].attachment.data = ' \t'.repeat(1_000_000);
+    // 40,000 characters (60 kB as JSON: the 64 KiB a pointer may be leaves room for little more), about 9 s quadratic (extrapolated).
+    body.content[0].attachment.data = ' \t'.repeat(20_000);
     await refused(body, 400, [
       errorIssue(...NOT_WELL_FORMED, 'invalid',
         'Request body could not be parsed (content: string does not match regex "(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+")', 'content'),
     ]);
     const fine = valid();
-    fine.content[0].attachment.data = `${' '.repeat(100_000)}QUJD RA==`;
+    fine.content[0].attachment.data = `${' '.repeat(60_000)}QUJD RA==`;
     const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: fine });
     assert.equal(response.status, 201, JSON.stringify(response.body));
+  });
+
+  /** `body` padded in its description to exactly `bytes` bytes of JSON. */
+  const ofSize = (body: Record<string, any>, bytes: number): string => {
+    const text = JSON.stringify({ ...body, description: '' });
+    return JSON.stringify({ ...body, description: 'd'.repeat(bytes - text.length) });
+  };
+
+  it('a pointer is at most 64 KiB: one at the limit is taken on create, upsert and update; one byte more is 413 naming the limit, nothing stored', async () => {
+    const tooLarge = errorIssue(...NOT_WELL_FORMED, 'too-long',
+      `Request body is larger than this endpoint accepts: a DocumentReference may be at most ${MAX_POINTER_BYTES} bytes`);
+    assert.equal(MAX_POINTER_BYTES, 65_536);
+    await refused(undefined, 413, [tooLarge], { rawBody: ofSize(valid(), MAX_POINTER_BYTES + 1) });
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: ofSize(valid(), MAX_POINTER_BYTES) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.headers.get('location')!.split('/').pop()!;
+    const stored = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer);
+
+    // Upsert (a producer-chosen id) and update answer the same; a refused update leaves the pointer as it was.
+    const upsertId = `ANGY1-${'u'.repeat(20)}${Date.now()}`;
+    const upsertOver = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: ofSize({ ...valid(), id: upsertId }, MAX_POINTER_BYTES + 1) });
+    assert.equal(upsertOver.status, 413);
+    assert.deepEqual(upsertOver.body.issue, [tooLarge]);
+    assert.equal((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${upsertId}`, producer)).status, 404);
+    const upsert = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { rawBody: ofSize({ ...valid(), id: upsertId }, MAX_POINTER_BYTES) });
+    assert.equal(upsert.status, 201, JSON.stringify(upsert.body));
+    const update = (bytes: number) => call(spine, 'PUT', `/producer/FHIR/R4/DocumentReference/${id}`, producer,
+      { rawBody: ofSize({ ...stored.body, docStatus: bytes > MAX_POINTER_BYTES ? 'amended' : 'final' }, bytes) });
+    const updateOver = await update(MAX_POINTER_BYTES + 1);
+    assert.equal(updateOver.status, 413);
+    assertSpecSchema('producer', 'OperationOutcome', updateOver.body);
+    assert.deepEqual(updateOver.body.issue, [tooLarge]);
+    assert.deepEqual((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer)).body, stored.body);
+    assert.equal((await update(MAX_POINTER_BYTES)).status, 200);
+  });
+
+  it('content[].attachment.url is at most 8,000 characters: one more is 400 MESSAGE_NOT_WELL_FORMED naming content, nothing stored', async () => {
+    const withUrl = (length: number) => {
+      const body = valid();
+      body.content[0].attachment.url = `https://example.org/${'a'.repeat(length - 'https://example.org/'.length)}`;
+      return body;
+    };
+    assert.equal(MAX_ATTACHMENT_URL_LENGTH, 8000);
+    await refused(withUrl(MAX_ATTACHMENT_URL_LENGTH + 1), 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: ensure this value has at most 8000 characters)', 'content'),
+    ]);
+    // A second content item's url is checked too; the first is within the limit.
+    const second = withUrl(100);
+    second.content.push({ ...second.content[0], attachment: { ...second.content[0].attachment, url: withUrl(MAX_ATTACHMENT_URL_LENGTH + 1).content[0].attachment.url } });
+    await refused(second, 400, [
+      errorIssue(...NOT_WELL_FORMED, 'invalid', 'Request body could not be parsed (content: ensure this value has at most 8000 characters)', 'content'),
+    ]);
+    const atLimit = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: withUrl(MAX_ATTACHMENT_URL_LENGTH) });
+    assert.equal(atLimit.status, 201, JSON.stringify(atLimit.body));
   });
 
   it('a field the resource does not have is 400 INVALID_RESOURCE "The resource contains extra fields"', async () => {

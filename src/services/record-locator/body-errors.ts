@@ -28,6 +28,8 @@ function describe(error: ErrorObject): string {
     case 'pattern': return `string does not match regex "${specPattern(String(params.pattern))}"`;
     case 'enum': return `unexpected value; permitted: ${(params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ')}`;
     case 'minItems': return `ensure this value has at least ${String(params.limit)} items`;
+    // pydantic's words for a string's max_length (OpenSpine's own limits: limits.ts).
+    case 'maxLength': return `ensure this value has at most ${String(params.limit)} characters`;
     case 'format': return 'value is not a valid integer';
     case 'additionalProperties': return 'extra fields not permitted';
     default: return error.message ?? 'invalid value';

@@ -118,4 +118,6 @@ export const NRL_DIAGNOSTICS = {
   producerBodyTypeSystemNotAllowed: 'The provided type system does not match the allowed types for this organisation',
   bodyRequired: 'Request body is required',
   duplicate: (id: string) => `A DocumentReference with id '${id}' already exists`,
+  /** OpenSpine's own (limits.ts): NRLF's words for it were not in the copied sources. */
+  pointerTooLarge: (limit: number) => `Request body is larger than this endpoint accepts: a DocumentReference may be at most ${limit} bytes`,
 } as const;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MAX_ATTACHMENT_URL_LENGTH } from './limits.js';
 
 /**
  * Request schemas straight from NHS England's NRL Swagger files (spec/nhs/nrl/api/*, converted to
@@ -75,6 +76,9 @@ export function unicodeSafePattern(pattern: string): string {
 const producerSpec = readSpec('producer');
 /** The NRL specs' component schemas, which the body schemas `$ref` (also published in each OpenAPI document). */
 export const producerComponents = { schemas: closeObjects(producerSpec.components.schemas) as Record<string, Json> };
+// OpenSpine's own bound on a pointer's url (limits.ts), published with the schema it is checked by.
+const attachmentUrl = (producerComponents.schemas.Attachment!.properties as Record<string, Json>).url!;
+attachmentUrl.maxLength = MAX_ATTACHMENT_URL_LENGTH;
 export const consumerComponents = { schemas: closeObjects(readSpec('consumer').components.schemas) as Record<string, Json> };
 
 const rooted = (components: typeof producerComponents, name: string): Json =>

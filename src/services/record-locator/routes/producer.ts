@@ -7,6 +7,7 @@ import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '
 import { nhsNumberOf, type DocumentReference } from '../domain/document-reference.js';
 import { DOCUMENT_REFERENCE_BODY, NRL_HEADERS, POINTER_ID_PARAMS, PRODUCER_SEARCH_PARAMS, producerComponents } from '../schemas.js';
 import { producerLocation, sendNrlSuccess } from '../wire.js';
+import { MAX_POINTER_BYTES } from '../limits.js';
 import { callerOf } from './common.js';
 import { registerPointerApi } from './pointer-api.js';
 
@@ -34,7 +35,7 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext,
     searchParams: PRODUCER_SEARCH_PARAMS,
   }, (api, config) => {
     const documentBody = (action: PointerAction) =>
-      ({ schema: { body: DOCUMENT_REFERENCE_BODY, headers: NRL_HEADERS }, config: { ...auditedAs(config, action), nrlBody: 'document' as const } });
+      ({ schema: { body: DOCUMENT_REFERENCE_BODY, headers: NRL_HEADERS }, bodyLimit: MAX_POINTER_BYTES, config: { ...auditedAs(config, action), nrlBody: 'document' as const } });
     const pointerInPath = { params: POINTER_ID_PARAMS, headers: NRL_HEADERS };
 
     api.post('/DocumentReference', documentBody('pointer.create'), async (request, reply) => {

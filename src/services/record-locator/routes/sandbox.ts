@@ -7,6 +7,7 @@ import { deleteAllPointers, deletePointers, readPointer, replacePointer, rowOf }
 import { registerPermissionRoutes } from './permissions-admin.js';
 import { findNestedDeeperThan } from '../../../platform/http/validation-failure.js';
 import type { PermissionCache } from '../permission-cache.js';
+import { MAX_POINTER_BYTES } from '../limits.js';
 
 /**
  * The sandbox testing API (sandbox mode only; absent, so 404, otherwise): a supplier's test suite
@@ -16,7 +17,10 @@ const BASE = '/_admin/record-locator';
 // Open, as a sandbox's testing routes are: registered only in sandbox mode, which listens on loopback.
 const SANDBOX_ONLY = { public: true } as const;
 const PointerParams = Type.Object({ id: Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: '1 to 200 printable ASCII characters' }) });
-/** Any JSON object: a DocumentReference stored exactly as given, including what the API itself would refuse. */
+/**
+ * Any JSON object: a DocumentReference stored exactly as given, including what the API itself would
+ * refuse, but no larger than the API takes one (limits.ts): consumers' searches serve it as any other.
+ */
 const AnyPointer = Type.Object({}, { additionalProperties: true });
 
 /**
@@ -41,7 +45,7 @@ export async function sandboxRoutes(app: FastifyInstance, ctx: PlatformContext, 
   void app.register(async (scope) => {
     scope.addHook('preValidation', refuseDeepPointer);
     scope.put<{ Params: Params; Body: Static<typeof AnyPointer> }>(`${BASE}/DocumentReference/:id`,
-      { schema: { params: PointerParams, body: AnyPointer }, config: SANDBOX_ONLY }, async (request, reply) => {
+      { schema: { params: PointerParams, body: AnyPointer }, bodyLimit: MAX_POINTER_BYTES, config: SANDBOX_ONLY }, async (request, reply) => {
         await replacePointer(ctx.db, rowOf(request.body as DocumentReference, request.params.id));
         return reply.code(200).type('application/fhir+json').send(request.body);
       });

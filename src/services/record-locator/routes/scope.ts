@@ -63,6 +63,9 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
   if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return sendNrlError(reply, { spec: NRL_ERRORS.BAD_REQUEST, diagnostics: NRL_DIAGNOSTICS.bodyRequired });
   }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.config.nrlBody === 'document') {
+    return sendNrlError(reply, { spec: NRL_ERRORS.MESSAGE_TOO_LARGE, diagnostics: NRL_DIAGNOSTICS.pointerTooLarge(request.routeOptions.bodyLimit) });
+  }
   if (err instanceof RequestValidationError) {
     const issues = doorIssues(err, request);
     return sendNrlError(reply, { spec: issues[0]!.spec, issues });
