@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, nestsDeeperThan, parseEveryBodyAsJson, registerBodyParsers } from './body-parsers.js';
-import { findNestedDeeperThan } from './validation-failure.js';
+import { MAX_JSON_DEPTH, TEXT_HAS_LARGE_NUMBER, TEXT_NESTS_TOO_DEEP, nestsDeeperThan, parseEveryBodyAsJson, registerBodyParsers, scanJsonText } from './body-parsers.js';
+import { findNestedDeeperThan, findNonFiniteNumber } from './validation-failure.js';
 
 /**
  * What the door and the handler each see of a body holding prototype-poisoning keys, under the
@@ -98,6 +98,84 @@ describe('JSON nesting depth', () => {
       assert.equal(refused.statusCode, 400, `${depth}`);
       assert.equal(refused.json().message, `invalid body field 'a${'/0'.repeat(MAX_JSON_DEPTH - 1)}'`, `${depth}`);
     }
+    await server.close();
+  });
+});
+
+/** Whether a parsed JSON value holds a number that is not finite anywhere: the reference, by recursion. */
+const holdsNonFinite = (value: unknown): boolean =>
+  typeof value === 'number' ? !Number.isFinite(value) : value !== null && typeof value === 'object' && Object.values(value).some(holdsNonFinite);
+
+describe('JSON numbers too large for a double (1e309, parsed as Infinity)', () => {
+  const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+  // Lengths about the limits: integers of about 210 and about 309 digits, exponents of up to five
+  // digits and often the largest two-digit ones (210 digits and e99 is the shortest literal over a
+  // double's range with an exponent the scan lets by).
+  const integerPart = fc.oneof(fc.constant('0'),
+    fc.tuple(fc.constantFrom(...'123456789'), fc.oneof(digits(0, 5), digits(205, 215), digits(300, 312))).map(([a, b]) => a + b));
+  const exponent = fc.oneof(digits(1, 5), fc.integer({ min: 95, max: 99 }).map(String));
+  const literal = fc.tuple(fc.constantFrom('', '-'), integerPart, fc.option(digits(1, 30)), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), exponent)))
+    .map(([sign, int, frac, exp]) => `${sign}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : exp.join('')}`);
+  // Strings full of what a number looks like (hex ids: `e` then digits), and of quotes and backslashes.
+  const tricky = fc.string({ unit: fc.constantFrom('e', 'E', '1', '9', '0', '3', '-', '+', '.', '"', '\\', ' ', 'a') });
+  /** JSON text built by hand, so that numbers are written as generated, not as JSON.stringify would. */
+  const text = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+      literal, tricky.map((s) => JSON.stringify(s)), fc.constantFrom('true', 'false', 'null'), tie('array'), tie('object')),
+    array: fc.tuple(fc.array(tie('value'), { maxLength: 4 }), fc.boolean()).map(([items, spaced]) => `[${items.join(spaced ? ' , ' : ',')}]`),
+    object: fc.array(fc.tuple(tricky, tie('value')), { maxLength: 4 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+  })).value as fc.Arbitrary<string>;
+
+  it('the text scan never misses a body whose parse holds ±Infinity, and the walk finds it exactly then', () => {
+    fc.assert(fc.property(text, (json) => {
+      const value = JSON.parse(json) as unknown;
+      const flagged = (scanJsonText(json, MAX_JSON_DEPTH) & TEXT_HAS_LARGE_NUMBER) !== 0;
+      if (holdsNonFinite(value)) assert.ok(flagged, json.slice(0, 300));
+      const found = findNonFiniteNumber(value);
+      assert.equal(found !== undefined, holdsNonFinite(value));
+      if (found) assert.equal(Number.isFinite(found.reduce<any>((at, segment) => at[segment], value)), false);
+    }), { numRuns: 3000 });
+  });
+
+  it('strings full of exponent-like text, as every body\'s hex ids are, never set it off', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(tricky, fc.uuid(), fc.integer()), { maxLength: 20 }), (entries) => {
+      const json = JSON.stringify({ entry: entries.map(([note, id, n]) => ({ id, note, n, url: `urn:uuid:${id}`, big: `1e999${note}` })) });
+      assert.equal(scanJsonText(json, MAX_JSON_DEPTH) & TEXT_HAS_LARGE_NUMBER, 0, json.slice(0, 300));
+    }), { numRuns: 1000 });
+  });
+
+  it('flags the literals that can overflow, short ones included, and not ordinary numbers', () => {
+    const flagged = (json: string) => (scanJsonText(json, MAX_JSON_DEPTH) & TEXT_HAS_LARGE_NUMBER) !== 0;
+    for (const json of ['1e999', '-1E+309', '[1e309]', `{"a":1${'0'.repeat(309)}}`, '{"a":0.5e-400}', `{"a":${'9'.repeat(200)}}`]) assert.ok(flagged(json), json);
+    for (const json of ['1', '-0.5', '[1e99, 2E-99, 12345678901234567890]', '{"e123":"1e999","n":3654}', `{"a":${'9'.repeat(199)}}`, 'true']) assert.ok(!flagged(json), json);
+    // Every literal about the limits (200 to 320 digits, with and without the largest two-digit
+    // exponents and a fraction) that parses as ±Infinity is flagged.
+    let overflowing = 0;
+    for (let n = 195; n <= 320; n++) {
+      for (const [lead, fraction, exponent] of [['1', '', ''], ['9', '', ''], ['9', '', 'e99'], ['9', '', 'E+99'], ['1', '', 'e98'], ['9', '.5', 'e99'], ['-9', '', 'e99']]) {
+        const json = `${lead}${'9'.repeat(n - 1)}${fraction}${exponent}`;
+        if (Number.isFinite(JSON.parse(json))) continue;
+        overflowing++;
+        assert.ok(flagged(json), `${n} digits ${exponent}`);
+      }
+    }
+    assert.ok(overflowing > 500);
+    // Depth answers as before: the number check does not end or change it.
+    assert.equal(scanJsonText(`${'['.repeat(3)}1e309${']'.repeat(3)}`, 2), TEXT_NESTS_TOO_DEEP);
+  });
+
+  it('a body holding one is refused, naming the first one\'s path; a large number a double holds, or one that rounds to 0, is taken', async () => {
+    const server = Fastify();
+    registerBodyParsers(server);
+    server.post('/x', async (request) => ({ refused: request.bodyRefusal?.message ?? null, body: request.body ?? null }));
+    const post = async (payload: string) => (await server.inject({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, payload })).json();
+    for (const [payload, path] of [['{"quantity":{"value":1e309}}', 'quantity/value'], ['[1, -1e400]', '1'], ['1e999', ''],
+      [`{"a":[1e308,{"b":1${'0'.repeat(400)}}],"c":1e309}`, 'a/1/b']] as const) {
+      const response = await server.inject({ method: 'POST', url: '/x', headers: { 'content-type': 'application/json' }, payload });
+      assert.equal(response.statusCode, 400, payload);
+      assert.equal(response.json().message, `invalid body field '${path}'`, payload);
+    }
+    assert.deepEqual(await post('{"a":1e308,"b":0.5e-400,"c":-1.7976931348623157e308}'), { refused: null, body: { a: 1e308, b: 0, c: -1.7976931348623157e308 } });
     await server.close();
   });
 });

@@ -137,6 +137,29 @@ export function findNestedDeeperThan(value: unknown, max: number): string[] | un
   return undefined;
 }
 
+/**
+ * The path to the first number in a JSON value, in document order, that is not finite: what
+ * `JSON.parse` makes of a literal too large for a double (`1e309`). Walked as `findIllFormedString` walks.
+ */
+export function findNonFiniteNumber(value: unknown): string[] | undefined {
+  const pending: Array<{ value: unknown; at: PathStep | undefined }> = [{ value, at: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: item, at } = next;
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item)) return segmentsOf(at);
+      continue;
+    }
+    if (item === null || typeof item !== 'object') continue;
+    if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) pending.push({ value: item[i], at: { segment: String(i), before: at } });
+      continue;
+    }
+    const entries = Object.entries(item);
+    for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i]![1], at: { segment: entries[i]![0], before: at } });
+  }
+  return undefined;
+}
+
 type Branch = Record<string, unknown> & { properties?: Record<string, { enum?: unknown[]; const?: unknown }> };
 
 /**

@@ -78,18 +78,26 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
   return sendNrlError(reply, { ...classified, spec: inNrlCoding(classified.spec) });
 }
 
+/** What the platform's parser refuses in a body that is JSON, in the words of a body NRL could not parse. */
+const PARSE_REFUSALS: Partial<Record<string, string>> = {
+  unicode: 'string contains a lone surrogate',
+  // JSON.parse makes ±Infinity of a number beyond a double's range (1e309), which no store can keep.
+  finite: 'number is too large',
+};
+
 /**
  * A refusal at the platform's door, in NRL's words: a body the spec's schema refuses is listed in
- * full (NRLF reports every failure), a lone surrogate is a body that cannot be parsed, and a
+ * full (NRLF reports every failure), a lone surrogate or a number too large is a body that cannot be parsed, and a
  * `_search` body reads as parameters do.
  */
 function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIssue[] {
   const { failure } = err;
   const path = fhirPathOf(failure.path);
-  if (failure.keyword === 'unicode') {
+  const unparsable = PARSE_REFUSALS[failure.keyword];
+  if (unparsable) {
     // A DocumentReference's failure is named by its top-level field, as NRLF names every parse failure.
     const field = request.routeOptions.config.nrlBody === 'document' ? topLevelField(path) : path || 'body';
-    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: string contains a lone surrogate)`, expression: field }];
+    return [{ spec: NRL_ERRORS.MESSAGE_NOT_WELL_FORMED, diagnostics: `Request body could not be parsed (${field}: ${unparsable})`, expression: field }];
   }
   if (failure.part === 'headers') {
     // Every header NRL declares is text; only X-Request-ID is required and patterned (a UUID).
