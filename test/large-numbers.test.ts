@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from './support/spine.js';
-import { createAppAndToken } from './support/identity.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './prescriptions/cycle.js';
-import { call, freshNhsNumber } from './prescriptions/support.js';
+import { call, freshNhsNumber, workerHeaders } from './prescriptions/support.js';
 import { call as nrlCall, errorIssue, nextNhsNumber, nrlApplication, pointerBody } from './record-locator/support.js';
 import { TOO_LARGE_NUMBER } from '../src/platform/http/body-parsers.js';
 
@@ -19,8 +18,8 @@ describe('numbers too large for a double', () => {
   after(async () => { await spine?.close(); });
 
   it('EPS: an order with quantity 1e309 (or 400 digits) is 400 INVALID_VALUE naming the field, and nothing is stored to release', async () => {
-    const gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' })).token}` };
-    const pharmacy = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:dispense'], odsCode: 'FA565' })).token}` };
+    const gp = await workerHeaders(spine, 'A83008', 'R8000');
+    const pharmacy = await workerHeaders(spine, 'FA565', 'R8003');
     const cycle = new EpsCycle({ prescriber: 'A83008', pharmacy: 'FA565' });
     const { order, shortFormId } = cycle.newOrder(freshNhsNumber());
     const prepared = await call(spine, 'POST', `${PRESCRIBING}/$prepare`, gp, order);

@@ -6,7 +6,7 @@ import { demographicsService } from '../../src/services/demographics/index.js';
 import { recordLocatorService } from '../../src/services/record-locator/index.js';
 import { SyntheticNhsNumbers } from '../../src/services/demographics/api.js';
 import { call, consentFor, optOutInStore, waitForExport } from './support.js';
-import { freshOrder, itemIdsOf, prescribe } from '../prescriptions/support.js';
+import { freshOrder, itemIdsOf, prescribe, workerHeaders } from '../prescriptions/support.js';
 
 /** FHIR Bulk Data $export of patients and pointers, opted-out patients removed, over HTTP on PostgreSQL. */
 
@@ -97,7 +97,7 @@ describe('bulk export ($export)', () => {
   });
 
   it('prescriptions are exported as EPS\'s MedicationRequests, one per item, with opted-out patients\' removed', async () => {
-    const gp = { authorization: `Bearer ${(await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' })).token}` };
+    const gp = await workerHeaders(spine, 'A83008', 'R8000');
     const kept = [synthetic[0]!, synthetic[1]!];
     const orders = [];
     for (const nhsNumber of [...kept, optedOut[0]!]) {

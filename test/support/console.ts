@@ -1,6 +1,6 @@
 import type { TestSpine } from './spine.js';
 import { createAppAndToken } from './identity.js';
-import { freshOrder, prescribe, shortFormIdOf } from '../prescriptions/support.js';
+import { freshOrder, prescribe, shortFormIdOf, workerHeaders } from '../prescriptions/support.js';
 import { MENTAL_HEALTH_CRISIS_PLAN, call as nrlCall, pointerBody } from '../record-locator/support.js';
 
 /**
@@ -59,9 +59,8 @@ export async function consoleLogin(base: string, identity: string): Promise<Cons
  * and pointers" page must show. Returns the prescription's short-form id and the pointer's id.
  */
 export async function prescriptionAndPointerFor(spine: TestSpine, nhsNumber: string): Promise<{ shortFormId: string; pointerId: string; pointerUrl: string }> {
-  const prescriber = await createAppAndToken(spine, { activities: ['prescription:prescribe'], odsCode: 'A83008' });
   const order = freshOrder({ nhsNumber });
-  const prescribed = await prescribe(spine, { authorization: `Bearer ${prescriber.token}` }, order);
+  const prescribed = await prescribe(spine, await workerHeaders(spine, 'A83008', 'R8000'), order);
   if (prescribed.status !== 200) throw new Error(`EPS answered ${prescribed.status}: ${JSON.stringify(prescribed.body)}`);
   const producer = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'ANGY1' });
   const admin = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
