@@ -203,9 +203,17 @@ export async function readPrescriptionOf(db: Queryable, nhsNumber: string, short
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 
-export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number): Promise<PrescriptionRow[]> {
+/**
+ * A patient's prescriptions, newest first: `limit` of those `seenBy` may see (the organisation that
+ * prescribed it, the pharmacy it is nominated to or held by), or of all when `seenBy` is undefined.
+ * Chosen in the query, before the limit: a caller's own were hidden behind another organisation's
+ * newer ones when the newest `limit` were read first and then filtered.
+ */
+export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number, seenBy?: string): Promise<PrescriptionRow[]> {
   const { rows } = await db.query(
-    `SELECT ${SELECTED} FROM prescriptions.prescriptions WHERE nhs_number = $1 ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit]);
+    `SELECT ${SELECTED} FROM prescriptions.prescriptions
+      WHERE nhs_number = $1 AND ($3::text IS NULL OR prescriber_ods = $3 OR nominated_pharmacy = $3 OR dispenser = $3)
+      ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit, seenBy ?? null]);
   return rows.map(rowOf);
 }
 
@@ -246,7 +254,7 @@ export async function lockNominated(db: Queryable, pharmacy: string, now: Date, 
  * single-shard statement, and a row changed since it was found is left alone.
  */
 const EXPIRABLE = `valid_until IS NOT NULL AND valid_until < $1 AND status IN ('to-be-dispensed', 'with-dispenser', 'with-dispenser-active')`;
-export async function lockExpired(db: Queryable, now: Date, limit: number): Promise<PrescriptionRow[]> {
+export async function lockExpired(db: Queryable, now: Date, limit: number): Promise<{ locked: PrescriptionRow[]; foundAll: boolean }> {
   const found = await db.query<{ nhs_number: string; short_form_id: string }>(
     `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${EXPIRABLE} ORDER BY valid_until LIMIT $2`, [now, limit]);
   const locked: PrescriptionRow[] = [];
@@ -256,7 +264,8 @@ export async function lockExpired(db: Queryable, now: Date, limit: number): Prom
       [now, key.nhs_number, key.short_form_id]);
     if (rows[0]) locked.push(rowOf(rows[0]));
   }
-  return locked;
+  // Fewer found than asked for: there are no more to find.
+  return { locked, foundAll: found.rows.length < limit };
 }
 
 /**

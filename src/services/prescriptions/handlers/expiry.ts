@@ -24,15 +24,17 @@ export async function expireLapsedIssues(ctx: PlatformContext): Promise<number> 
   for (;;) {
     const done: Array<{ shortFormId: string; nhsNumber: string; issue: number }> = [];
     const more = await ctx.db.tx(async (tx) => {
-      const rows = await lockExpired(tx, now, BATCH);
+      const { locked: rows, foundAll } = await lockExpired(tx, now, BATCH);
       const writes = new WriteBatch();
       for (const row of rows) {
         const recorded = recordTransition(ctx, writes, row, { type: 'expire' }, SPINE, { event: 'expired' });
         if (recorded.ok) done.push({ shortFormId: row.shortFormId, nhsNumber: row.nhsNumber, issue: row.state.repeat?.issue ?? 1 });
       }
       await writes.run(tx);
-      // Another round only after a full batch all expired (rows another sweep holds, or any refused, wait for the next sweep).
-      return rows.length === BATCH && done.length === BATCH;
+      // Another round while there may be more and this one expired some. Not only after a whole batch
+      // expired: sweeps in several processes at once share a batch's rows between them (SKIP LOCKED),
+      // and each stopped at its share, leaving the rest of the lapsed to the next sweep a minute later.
+      return !foundAll && done.length > 0;
     });
     for (const e of done) {
       await ctx.audit.record({

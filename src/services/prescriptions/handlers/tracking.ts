@@ -34,7 +34,7 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   let rows: PrescriptionRow[];
   if (PATIENT_PARAMS.includes(given[0]!)) {
     if (!isValidNhsNumber(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `Invalid NHS number '${value}'`, given[0]);
-    rows = await prescriptionsOfPatient(ctx.db, value, PATIENT_LIMIT);
+    rows = await prescriptionsOfPatient(ctx.db, value, PATIENT_LIMIT, caller.sandbox ? undefined : caller.odsCode);
   } else {
     if (shortFormIdProblem(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `'${value}' is not a valid short-form prescription id`, given[0]);
     const row = await readPrescription(ctx.db, value);
