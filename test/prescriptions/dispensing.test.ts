@@ -6,7 +6,7 @@ import { createAppAndToken } from '../support/identity.js';
 import type { Activity } from '../../src/platform/auth/activities.js';
 import { waitForExport } from '../consent/support.js';
 import {
-  ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, type Json, type Response, workerHeaders } from './support.js';
+  ACUTE, call, example, fixture, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, workerHeaders, xmlSignature, type Json, type Response } from './support.js';
 
 /** EPS dispensing over HTTP on PostgreSQL (deployment rules, demo data): release, dispense, return, withdraw, claim, tracking. */
 describe('EPS dispensing API', () => {
@@ -306,6 +306,37 @@ describe('EPS dispensing API', () => {
     assert.equal(retry.text, first.text, 'the first answer, byte for byte');
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM prescriptions.history WHERE short_form_id = $1 AND event = 'released'`, [shortFormIdOf(order)]);
     assert.equal(rows[0].n, 1);
+  });
+
+  it('an X-Request-ID sent again with another body (another prescription, another release) is INVALID_VALUE, not the first answer, and changes nothing', async () => {
+    const requestId = randomUUID();
+    // Signed once, so that it can be sent again as it was.
+    const first = freshOrder({ pharmacy: 'FA565' });
+    const prepared = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, first);
+    const param = (name: string) => prepared.body.parameter.find((p: Json) => p.name === name).valueString as string;
+    const signedInfo = Buffer.from(param('digest'), 'base64').toString('utf8');
+    const signed = withProvenance(first, xmlSignature(signedInfo, fixture('prescriber-key.pem'), fixture('prescriber-cert.pem')), param('timestamp'));
+    const sendFirst = () => call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', { ...gp, 'x-request-id': requestId }, signed);
+    const answered = await sendFirst();
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    const second = freshOrder({ pharmacy: 'FA565' });
+    const reused = await prescribe(spine, { ...gp, 'x-request-id': requestId }, second);
+    assert.equal(reused.status, 400, JSON.stringify(reused.body));
+    assert.equal(reused.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.equal(reused.body.issue[0].diagnostics,
+      `Invalid value - '${requestId}' in header 'X-Request-ID': it identifies an earlier prescription-order request with another body; a new request needs a new X-Request-ID`);
+    const { rows } = await spine.ctx.db.query('SELECT count(*)::int AS n FROM prescriptions.prescriptions WHERE short_form_id = $1', [shortFormIdOf(second)]);
+    assert.equal(rows[0].n, 0, 'the second prescription was not made');
+    // Two releases of different prescriptions under one id: the second is refused, its prescription stays to be dispensed.
+    const [a, b] = [await newPrescription(), await newPrescription()];
+    const headers = { ...(await pharmacy('FA565')), 'x-request-id': randomUUID() };
+    assert.equal((await release('FA565', shortFormIdOf(a), headers)).status, 200);
+    const other = await release('FA565', shortFormIdOf(b), headers);
+    assert.equal(other.status, 400, JSON.stringify(other.body));
+    assert.match(other.body.issue[0].diagnostics, /earlier release request with another body/);
+    assert.equal(await statusOf(b), '0001');
+    // The same body again is still the first answer, byte for byte.
+    assert.equal((await sendFirst()).text, answered.text);
   });
 
   it('a retry that comes after later changes (a partial dispense notification, a release) gets its first answer and changes nothing', async () => {

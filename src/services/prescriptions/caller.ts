@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { jsonTextOf } from '../../platform/http/body-parsers.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { EPS_ERRORS, epsError } from './errors.js';
 
@@ -10,6 +12,11 @@ export interface EpsCaller {
   /** Sandbox mode: the organisations the examples name are taken as given. */
   sandbox: boolean;
   requestId?: string;
+  /**
+   * The SHA-256 of the request's body as sent (base64), kept with its answer: a retry sends the
+   * same body, and an X-Request-ID sent again with another body is the client's mistake.
+   */
+  requestDigest?: string;
 }
 
 export function callerOf(ctx: PlatformContext, request: FastifyRequest): EpsCaller {
@@ -21,6 +28,7 @@ export function callerOf(ctx: PlatformContext, request: FastifyRequest): EpsCall
     userId: principal.userId,
     sandbox: ctx.config.sandbox,
     requestId: typeof requestId === 'string' ? requestId : undefined,
+    ...(request.body === undefined ? {} : { requestDigest: createHash('sha256').update(jsonTextOf(request)).digest('base64') }),
   };
 }
 

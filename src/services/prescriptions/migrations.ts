@@ -203,5 +203,13 @@ export const prescriptionsMigrations: MigrationSet = {
         END $$;
       `,
     },
+    {
+      // The digest of each kept answer's request body (caller.ts): an X-Request-ID sent again with
+      // another body is refused, where it was told the first request's answer and its own was lost.
+      id: '010_replays_request_digest',
+      sql: `
+        ALTER TABLE prescriptions.replays ADD COLUMN request_digest text;
+      `,
+    },
   ],
 };

@@ -311,7 +311,7 @@ export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: s
 }
 
 /** A first answer, kept as the text that was sent: a retry gets the same bytes. */
-export interface Replay { operation: string; statusCode: number; text: string }
+export interface Replay { operation: string; statusCode: number; text: string; requestDigest?: string }
 
 /**
  * Kept answers are looked up by (application, X-Request-ID) with other requests' in one statement
@@ -324,11 +324,12 @@ const readReplays = createCoalescer<{ requestId: string; notBefore: Date }, Repl
   const { rows } = await db.query({
     name: 'eps-read-replays',
     // A row the previous release wrote has its answer as jsonb only (migration 006).
-    text: `SELECT request_id, operation, status_code, coalesce(answer, body::text) AS answer FROM prescriptions.replays
+    text: `SELECT request_id, operation, status_code, coalesce(answer, body::text) AS answer, request_digest FROM prescriptions.replays
             WHERE app_id = $1 AND request_id = ANY($2) AND created_at >= $3`,
     values: [appId, [...new Set(asked.map((a) => a.requestId))], notBefore],
   });
-  const found = new Map<string, Replay>(rows.map((r) => [r.request_id, { operation: r.operation, statusCode: r.status_code, text: r.answer }]));
+  const found = new Map<string, Replay>(rows.map((r) => [r.request_id,
+    { operation: r.operation, statusCode: r.status_code, text: r.answer, ...(r.request_digest ? { requestDigest: r.request_digest } : {}) }]));
   return asked.map((a) => found.get(a.requestId));
 });
 
@@ -346,11 +347,12 @@ export function readReplay(db: Queryable, appId: string, requestId: string, notB
  */
 export function replayStatement(appId: string, requestId: string, replay: Replay, at: Date, notBefore: Date): Statement {
   return {
-    text: `INSERT INTO prescriptions.replays AS kept (app_id, request_id, operation, status_code, answer, created_at) VALUES ($1,$2,$3,$4,$5,$6)
+    text: `INSERT INTO prescriptions.replays AS kept (app_id, request_id, operation, status_code, answer, created_at, request_digest) VALUES ($1,$2,$3,$4,$5,$6,$8)
      ON CONFLICT (app_id, request_id) DO UPDATE
-       SET operation = EXCLUDED.operation, status_code = EXCLUDED.status_code, answer = EXCLUDED.answer, body = EXCLUDED.body, created_at = EXCLUDED.created_at
+       SET operation = EXCLUDED.operation, status_code = EXCLUDED.status_code, answer = EXCLUDED.answer, body = EXCLUDED.body, created_at = EXCLUDED.created_at,
+           request_digest = EXCLUDED.request_digest
        WHERE kept.created_at < $7`,
-    values: [appId, requestId, replay.operation, replay.statusCode, replay.text, at, notBefore],
+    values: [appId, requestId, replay.operation, replay.statusCode, replay.text, at, notBefore, replay.requestDigest ?? null],
   };
 }
 

@@ -58,7 +58,7 @@ export async function answerOnce(
     const text = JSON.stringify(answer.body);
     if (requestId !== undefined) {
       const now = ctx.clock.now();
-      writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text }, now, replayWindowStart(ctx, now)), 1);
+      writes.add(replayStatement(caller.appId, requestId, { operation, statusCode: answer.statusCode, text, requestDigest: caller.requestDigest }, now, replayWindowStart(ctx, now)), 1);
     }
     await writes.run(db);
     return { statusCode: answer.statusCode, text, replayed: false };
@@ -69,6 +69,12 @@ export async function answerOnce(
     // mistake, not a retry, and gets neither that operation's answer nor a second use of the id.
     if (earlier && earlier.operation !== operation) {
       throw new SpineError(EPS_ERRORS.INVALID_VALUE, `Invalid value - '${requestId}' in header 'X-Request-ID': it identifies an earlier ${earlier.operation} request; a new request needs a new X-Request-ID`);
+    }
+    // Nor is the same operation with another body (another prescription, another release): it
+    // would be told the first one's answer while its own was never made. (An answer kept before
+    // digests were, has none to compare.)
+    if (earlier?.requestDigest !== undefined && caller.requestDigest !== undefined && earlier.requestDigest !== caller.requestDigest) {
+      throw new SpineError(EPS_ERRORS.INVALID_VALUE, `Invalid value - '${requestId}' in header 'X-Request-ID': it identifies an earlier ${operation} request with another body; a new request needs a new X-Request-ID`);
     }
     return earlier && { statusCode: earlier.statusCode, text: earlier.text, replayed: true };
   };
