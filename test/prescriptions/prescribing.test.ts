@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import {
   ACUTE, EXAMPLE_PRESCRIBER, assertSchema, call, example, fixture, freshOrder, itemIdsOf, prescribe, shortFormIdOf, withProvenance, withoutMeta, xmlSignature, type Json, workerHeaders } from './support.js';
 import { directoryApi } from '../../src/services/directory/api.js';
+import { isQuantity } from '../../src/services/prescriptions/domain/prescription-message.js';
 
 /** EPS prescribing over HTTP on PostgreSQL, as a deployment (demo data, no sandbox): prepare, sign, send, cancel. */
 describe('EPS prescribing API', () => {
@@ -213,6 +215,28 @@ describe('EPS prescribing API', () => {
     const order = freshOrder();
     period({ start: '2026-01-01', end: '2099-01-01T23:59:59+00:00' })(order);
     assert.equal((await prescribe(spine, gp, order)).status, 200);
+  });
+
+  it('a quantity is over 0 with at most two decimal places, as the spec says; one a double cannot hold as written is refused, not rounded', async () => {
+    for (const value of ['1.005', '0.0000001', '1.0000000000000002', '-5', '0', '12345678901234567890123']) {
+      const order = freshOrder();
+      const text = JSON.stringify(order).replace(/"quantity":\{"value":[0-9.]+/, `"quantity":{"value":${value}`);
+      assert.notEqual(text, JSON.stringify(order), 'the quantity was replaced');
+      const sent = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, text);
+      assert.equal(sent.status, 400, `${value}: ${sent.text}`);
+      assert.match(sent.body.issue[0].diagnostics, /^dispenseRequest\.quantity\.value '.+' must be a number greater than 0 with at most 2 decimal places\.$/, value);
+    }
+    for (const value of ['28', '0.5', '2.25', '100000']) {
+      const order = freshOrder();
+      const text = JSON.stringify(order).replace(/"quantity":\{"value":[0-9.]+/, `"quantity":{"value":${value}`);
+      assert.equal((await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, text)).status, 200, value);
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 99 }), (whole, cents) => {
+      const value = Number(`${whole}.${String(cents).padStart(2, '0')}`);
+      assert.equal(isQuantity(value), value > 0);
+      assert.equal(isQuantity(-value), false);
+      assert.equal(isQuantity(value + 0.001), false);
+    }));
   });
 
   it('a Bundle without entry is MISSING_FIELD as example-a; a wrong type at depth is 400 naming the field, never a 500', async () => {

@@ -45,6 +45,10 @@ const codeOf = (concept: unknown) => {
 };
 const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 
+/** A quantity as the spec has it: over 0, at most two decimal places, exactly as JSON gives it back. */
+const QUANTITY_TEXT = /^[0-9]+(\.[0-9]{1,2})?$/;
+export const isQuantity = (value: unknown): boolean => typeof value === 'number' && value > 0 && QUANTITY_TEXT.test(String(value));
+
 /**
  * An EPS prescription holds one to four items (the spec's MedicationRequest schema: "at least one
  * and up to four MedicationRequest objects"); a fifth is refused as EPS refuses it
@@ -158,6 +162,16 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   // One patient: the signature covers one (its recordTarget), and the Spine files the prescription under one.
   if (distinct(requests.map((r) => JSON.stringify(r.subject ?? null))).length > 1) {
     return verification('Expected all MedicationRequests to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationRequest).subject');
+  }
+  // The spec's MedicationRequest schema: the quantity is "a rational number with implicit precision,
+  // to a maximum of 2 decimal places" ("Do not use an IEEE type floating point type"): one that reads
+  // back otherwise (1.005, 1e-7, 1.0000000000000002, or 23 digits a double rounds) is not the
+  // quantity the prescriber wrote, and none is supplied of nothing.
+  const quantities = requests.map((r) => (isObject(r.dispenseRequest) && isObject(r.dispenseRequest.quantity) ? r.dispenseRequest.quantity.value : undefined));
+  const oddQuantity = quantities.find((q) => q !== undefined && !isQuantity(q));
+  if (oddQuantity !== undefined) {
+    return verification(`dispenseRequest.quantity.value '${String(oddQuantity)}' must be a number greater than 0 with at most 2 decimal places.`,
+      'Bundle.entry.resource.ofType(MedicationRequest).dispenseRequest.quantity.value');
   }
   const period = event === 'prescription-order' ? validityPeriodProblem(requests) : undefined;
   if (period) return verification(period.diagnostics, period.expression);
