@@ -271,6 +271,25 @@ describe('EPS dispensing API', () => {
     assert.equal(await statusOf(order), '0002');
   });
 
+  it('a wrong type inside an extension (told apart by its url) or a contained resource whose resourceType is not a string is 400 naming the field', async () => {
+    const claimBody = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
+    const reference = claimBody.item[0].detail[0].extension.find((e: Json) => e.url.endsWith('Extension-ClaimMedicationRequestReference'));
+    for (const wrong of [12345, null, { x: 1 }, true]) {
+      reference.valueReference.identifier.value = wrong;
+      const refused = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', await pharmacy('FA565'), claimBody);
+      assert.equal(refused.status, 400, `${JSON.stringify(wrong)}: ${refused.text}`);
+      assert.match(refused.body.issue[0].diagnostics, /item\/0\/detail\/0\/extension\/\d+\/valueReference\/identifier\/value/, JSON.stringify(wrong));
+    }
+    const dispenseBody = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
+    const dispensed = dispenseBody.entry.find((e: Json) => e.resource.resourceType === 'MedicationDispense').resource;
+    for (const wrong of [null, {}, [], 7]) {
+      dispensed.contained[0].resourceType = wrong;
+      const refused = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), dispenseBody);
+      assert.equal(refused.status, 400, `${JSON.stringify(wrong)}: ${refused.text}`);
+      assert.match(refused.body.issue[0].diagnostics, /contained\/0\/resourceType/, JSON.stringify(wrong));
+    }
+  });
+
   it('an order naming no pharmacy goes to the one the patient nominated on PDS; one naming a pharmacy, to that one', async () => {
     // 9000000009, a PDS sandbox patient (demo data), is nominated to Y12345.
     const unnamed = freshOrder({ nhsNumber: '9000000009' });

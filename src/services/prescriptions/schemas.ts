@@ -31,20 +31,48 @@ function resourceTypeOf(branch: unknown): { type: string; nested: boolean } | un
   return undefined;
 }
 
+/** The url an extension branch is for (its `url`'s enum, const or default). */
+function urlOf(branch: unknown): string | undefined {
+  const url = ((branch as Json | undefined)?.properties as Record<string, Json> | undefined)?.url;
+  const value = Array.isArray(url?.enum) ? url.enum[0] : url?.const ?? url?.default;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * A `oneOf` of extensions becomes "the branches of its url": as `anyOf`, a branch that does not
+ * declare `valueReference` took any value there (a claim line's item reference as a number).
+ */
+function byUrl(branches: unknown[], urls: string[]): Json {
+  return {
+    allOf: [...new Set(urls)].map((url) => {
+      const mine = branches.filter((_, i) => urls[i] === url).map((branch) => typesOnly(branch));
+      return { if: { properties: { url: { const: url } }, required: ['url'] }, then: mine.length === 1 ? mine[0] : { anyOf: mine } };
+    }),
+  };
+}
+
 /**
  * A `oneOf` of resources (Bundle entries, contained resources) becomes "the branch of its
  * resourceType": with presence left out every branch would accept any resource, and a wrong type
- * in a MedicationRequest would pass as a Patient. Other `oneOf`s become `anyOf`.
+ * in a MedicationRequest would pass as a Patient; a `resourceType` that is not a string matches no
+ * branch, so it is refused as one. A `oneOf` of extensions, "the branches of its url" (`byUrl`).
+ * Other `oneOf`s become `anyOf`.
  */
 function byResourceType(branches: unknown[]): Json {
+  const urls = branches.map(urlOf);
+  if (urls.every((u) => u !== undefined)) return byUrl(branches, urls as string[]);
   const types = branches.map(resourceTypeOf);
   if (types.some((t) => t === undefined)) return { anyOf: typesOnly(branches) };
+  const typed = { properties: { resourceType: { type: 'string' } } };
   return {
-    allOf: branches.map((branch, i) => {
-      const { type, nested } = types[i]!;
-      const match = { properties: { resourceType: { const: type } }, required: ['resourceType'] };
-      return { if: nested ? { properties: { resource: match }, required: ['resource'] } : match, then: typesOnly(branch) };
-    }),
+    allOf: [
+      types.some((t) => t!.nested) ? { properties: { resource: typed } } : typed,
+      ...branches.map((branch, i) => {
+        const { type, nested } = types[i]!;
+        const match = { properties: { resourceType: { const: type } }, required: ['resourceType'] };
+        return { if: nested ? { properties: { resource: match }, required: ['resource'] } : match, then: typesOnly(branch) };
+      }),
+    ],
   };
 }
 
