@@ -2,31 +2,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { startPds, call, invalidMethodStub, outcomeOf, type PdsHarness } from './support/pds.js';
+import { startPds, call, invalidMethodStub, newPerson, outcomeOf, type PdsHarness } from './support/pds.js';
 import { isValidNhsNumber } from '../../src/platform/nhs-number.js';
 import { createAppAndToken } from '../support/identity.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
-
-/** PDS spec (PatientCreateRequest.yaml): every create names its registering authority. */
-const REGISTERING_AUTHORITY = {
-  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RegisteringAuthority',
-  extension: [
-    { url: 'registeringAuthorityType', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/UKCore-RegisteringAuthorityType', code: 'x' }] } },
-    { url: 'organisationIdentifier', valueString: 'RGS' },
-  ],
-};
-
-export function newPerson(family: string, given = 'Jane', birthDate = '1982-07-10') {
-  return {
-    extension: [REGISTERING_AUTHORITY],
-    resourceType: 'Patient',
-    name: [{ use: 'usual', given: [given], family, prefix: ['Mrs'], period: { start: '1986-07-01' } }],
-    gender: 'female',
-    birthDate,
-    address: [{ use: 'home', line: ['1 Trevelyan Square', 'Leeds'], postalCode: 'LS1 6AE', period: { start: '2020-01-01' } }],
-  };
-}
 
 describe('POST /Patient', () => {
   let h: PdsHarness;

@@ -1,7 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPds, call, type PdsHarness } from './support/pds.js';
-import { newPerson } from './create.test.js';
+import { startPds, call, newPerson, type PdsHarness } from './support/pds.js';
 
 /**
  * FHIR's dates have no year 0000 and PostgreSQL refuses it as out of range, while JavaScript's

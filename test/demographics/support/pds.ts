@@ -104,3 +104,15 @@ export async function patchCurrent(h: PdsHarness, id: string, body: unknown) {
   const { etag } = await currentVersion(h, id);
   return call(h, `Patient/${id}`, { method: 'PATCH', body, headers: { 'content-type': 'application/json-patch+json', 'if-match': etag } });
 }
+
+/** A new patient as a create request sends one (PatientCreateRequest.yaml), with the family name given. */
+export function newPerson(family: string, given = 'Jane', birthDate = '1982-07-10') {
+  return {
+    extension: [REGISTERING_AUTHORITY],
+    resourceType: 'Patient',
+    name: [{ use: 'usual', given: [given], family, prefix: ['Mrs'], period: { start: '1986-07-01' } }],
+    gender: 'female',
+    birthDate,
+    address: [{ use: 'home', line: ['1 Trevelyan Square', 'Leeds'], postalCode: 'LS1 6AE', period: { start: '2020-01-01' } }],
+  };
+}

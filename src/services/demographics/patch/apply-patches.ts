@@ -9,6 +9,7 @@ import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkP
 import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
+import { MAX_RECORD_BYTES } from '../domain/limits.js';
 
 const invalidUpdate = (reason: string) => new SpineError(PDS_ERRORS.INVALID_UPDATE, `Invalid update with error - ${reason}`);
 
@@ -84,5 +85,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);
   checkCommunication(current, patched);
+  // Bounded as a whole, since the spec bounds none of its lists (domain/limits.ts).
+  if (JSON.stringify(patched).length > MAX_RECORD_BYTES) throw invalidUpdate(`the record would be larger than ${MAX_RECORD_BYTES} characters`);
   return patched;
 }

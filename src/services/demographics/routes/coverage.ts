@@ -1,3 +1,4 @@
+import { MAX_WRITE_BODY_BYTES } from '../domain/limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
@@ -24,6 +25,7 @@ export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContex
 
   app.post<{ Body: CoverageBody }>(`${PDS_BASE}/Coverage`, {
     schema: updateCoverageSchema,
+    bodyLimit: MAX_WRITE_BODY_BYTES,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body'], audit: { action: 'coverage.update' } },
   }, async (request, reply) => {
     const expected = ifMatchVersion(request);

@@ -1,3 +1,4 @@
+import { MAX_WRITE_BODY_BYTES } from '../domain/limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
@@ -61,7 +62,7 @@ export function registerCreateRoute(app: FastifyInstance, ctx: PlatformContext) 
   // any duplicate search, and nothing that does not conform is stored.
   const schema = { headers: patientHeaders, body: createPatientBody };
   app.post<{ Body: CreatePatientRequest }>(`${PDS_BASE}/Patient`, {
-    schema, config: { activity: 'patient:create', audit: { action: 'patient.create' } }, onRequest: healthcareWorkersOnly('create'),
+    schema, bodyLimit: MAX_WRITE_BODY_BYTES, config: { activity: 'patient:create', audit: { action: 'patient.create' } }, onRequest: healthcareWorkersOnly('create'),
   }, async (request, reply) => {
     const requestId = requestIdOf(request);
     const key = replayKeyOf(request, requestId, '');

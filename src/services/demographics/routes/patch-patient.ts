@@ -1,3 +1,4 @@
+import { MAX_WRITE_BODY_BYTES } from '../domain/limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { SpineError } from '../../../platform/http/errors.js';
@@ -77,6 +78,7 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.patch<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id`, {
     schema: patchSchema,
+    bodyLimit: MAX_WRITE_BODY_BYTES,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body', 'params'], audit: { action: 'patient.update' } },
     onRequest: healthcareWorkersOnly('update'),
   }, async (request, reply) => {
