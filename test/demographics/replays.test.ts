@@ -53,6 +53,29 @@ describe('PDS idempotent replays: keyed by caller, audited', () => {
     ]);
   });
 
+  it('the same X-Request-ID with another body (another new patient, another PATCH) is INVALID_VALUE naming the header, and changes nothing', async () => {
+    const requestId = randomUUID();
+    const reuse = `Invalid value - '${requestId}' in header 'X-Request-ID': it identifies an earlier request with another body; a new request needs a new X-Request-ID`;
+    assert.equal((await call(h, 'Patient', { method: 'POST', body: newPerson('Quill'), requestId })).status, 201);
+    const other = await call(h, 'Patient', { method: 'POST', body: newPerson('Quillon'), requestId });
+    assert.equal(other.status, 400, JSON.stringify(other.json));
+    assert.equal(other.json.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.equal(other.json.issue[0].diagnostics, reuse);
+    const { rows } = await h.db.query(`SELECT count(*)::int AS n FROM demographics.patients WHERE resource::text LIKE '%Quillon%'`);
+    assert.equal(rows[0].n, 0, 'the second patient was not created');
+    const patchId = randomUUID();
+    const patch = (birthDate: string) => call(h, 'Patient/9000000017', { method: 'PATCH', requestId: patchId,
+      headers: { 'if-match': 'W/"1"', 'content-type': 'application/json-patch+json' }, body: { patches: [{ op: 'replace', path: '/birthDate', value: birthDate }] } });
+    const first = await call(h, 'Patient/9000000017');
+    const applied = await call(h, 'Patient/9000000017', { method: 'PATCH', requestId: patchId,
+      headers: { 'if-match': first.headers.get('etag')!, 'content-type': 'application/json-patch+json' }, body: { patches: [{ op: 'replace', path: '/birthDate', value: '1990-01-02' }] } });
+    assert.equal(applied.status, 200, JSON.stringify(applied.json));
+    const changed = await patch('1991-03-04');
+    assert.equal(changed.status, 400, JSON.stringify(changed.json));
+    assert.equal(changed.json.issue[0].diagnostics, reuse.replace(requestId, patchId));
+    assert.equal((await call(h, 'Patient/9000000017')).json.birthDate, '1990-01-02');
+  });
+
   it('the same X-Request-ID from another application or user is a new request: it never sees the first outcome', async () => {
     const requestId = randomUUID();
     const first = await call(h, 'Patient', { method: 'POST', body: newPerson('Lewis-Ward'), requestId });

@@ -196,5 +196,8 @@ export const demographicsMigrations: MigrationSet = {
     { id: '006_historic_telecoms', sql: HISTORIC_TELECOMS },
     { id: '007_replay_callers', sql: REPLAY_CALLERS },
     { id: '008_coverages', sql: COVERAGES },
+    // The digest of each kept outcome's request body (handlers/replays.ts): an X-Request-ID sent
+    // again with another body is refused, where it was told the first request's outcome.
+    { id: '009_replay_request_digest', sql: 'ALTER TABLE demographics.idempotent_requests ADD COLUMN request_digest text;' },
   ],
 };

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { jsonTextOf } from '../../../platform/http/body-parsers.js';
+import { SpineError } from '../../../platform/http/errors.js';
+import { PDS_ERRORS } from '../errors.js';
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { deleteOutcomesBefore, findOutcome, outcomeStatement, type ReplayKey, type StoredOutcome } from '../store/idempotency.js';
@@ -18,7 +22,10 @@ const HOUR_MS = 3_600_000;
 /** A retry is the same request only from the same application and the same user. */
 export function replayKeyOf(request: FastifyRequest, requestId: string, scope: string): ReplayKey {
   const p = request.principal;
-  return { requestId, scope, caller: JSON.stringify([p?.appId ?? '', p?.userId ?? '']) };
+  return {
+    requestId, scope, caller: JSON.stringify([p?.appId ?? '', p?.userId ?? '']),
+    ...(request.body === undefined ? {} : { requestDigest: createHash('sha256').update(jsonTextOf(request)).digest('base64') }),
+  };
 }
 
 /** The oldest saved outcome still replayed at `now`. */
@@ -27,8 +34,16 @@ function windowStart(ctx: PlatformContext, now = ctx.clock.now()): Date {
 }
 
 /** The outcome a retry gets, if this caller already sent this request within the window. */
-export function findReplay(ctx: PlatformContext, db: Queryable, key: ReplayKey): Promise<StoredOutcome | undefined> {
-  return findOutcome(db, key, windowStart(ctx));
+export async function findReplay(ctx: PlatformContext, db: Queryable, key: ReplayKey): Promise<StoredOutcome | undefined> {
+  const found = await findOutcome(db, key, windowStart(ctx));
+  // A retry sends the same body: the same X-Request-ID with another (another PATCH of the patient,
+  // another new patient) is the client's mistake, and would be told an outcome that is not its own
+  // while its change was never made.
+  if (found?.requestDigest !== undefined && key.requestDigest !== undefined && found.requestDigest !== key.requestDigest) {
+    throw new SpineError(PDS_ERRORS.INVALID_VALUE,
+      `Invalid value - '${key.requestId}' in header 'X-Request-ID': it identifies an earlier request with another body; a new request needs a new X-Request-ID`);
+  }
+  return found;
 }
 
 /** Saves an outcome for retries, in the transaction of the change; false if a concurrent duplicate won. */
