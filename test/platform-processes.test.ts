@@ -89,14 +89,16 @@ describe('several processes on one database', () => {
   it('a create retried at another process with the same X-Request-ID replays the first answer and creates nothing twice', async () => {
     const user = await userToken(a, { roleCode: 'R8000' });
     const requestId = randomUUID();
+    // A retry sends the request again as it was: the same body.
+    const body = JSON.stringify({
+      resourceType: 'Patient', gender: 'male', birthDate: '1981-03-14', extension: [REGISTERING_AUTHORITY],
+      name: [{ use: 'usual', family: `Processes${randomUUID().slice(0, 8)}`, given: ['Owain'] }],
+      address: [{ use: 'home', line: ['9 Bute Street'], postalCode: 'CF10 5AL' }],
+    });
     const create = (spine: TestSpine) => fetch(`${spine.url}${PDS}/Patient`, {
       method: 'POST',
       headers: { authorization: `Bearer ${user.token}`, 'x-request-id': requestId, 'content-type': 'application/fhir+json' },
-      body: JSON.stringify({
-        resourceType: 'Patient', gender: 'male', birthDate: '1981-03-14', extension: [REGISTERING_AUTHORITY],
-        name: [{ use: 'usual', family: `Processes${randomUUID().slice(0, 8)}`, given: ['Owain'] }],
-        address: [{ use: 'home', line: ['9 Bute Street'], postalCode: 'CF10 5AL' }],
-      }),
+      body,
     }).then(async (r) => ({ status: r.status, body: await r.json() as { id: string } }));
     const first = await create(a);
     assert.equal(first.status, 201, JSON.stringify(first.body));

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
+import { PLATFORM_ERRORS, SpineError } from './errors.js';
 import { RequestValidationError, fieldPath, findIllFormedString, findNestedDeeperThan, findNonFiniteNumber } from './validation-failure.js';
 
 // application/json+fhir: STU3's JSON media type (the NDOP Consent API).
@@ -188,6 +189,12 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
       request.bodyRefusal = refusal;
       done(null, undefined);
     };
+    // Bodies are read as sent: a compressed one would be refused as JSON that is not JSON, where
+    // the client's mistake is the coding (RFC 9110 §15.5.16: 415 for a content coding not supported).
+    const coding = request.headers['content-encoding'];
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      return refuse(new SpineError(PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, `Unsupported Content-Encoding '${coding}': a body is read as sent`));
+    }
     if (containsNulInJson(text)) return refuse(nulInBodyError());
     // Fastify's parser answers at once, from inside its own try: what is done with its answer is
     // done after it, so that a throw here is not taken for (and answered as) a body that is not JSON.
