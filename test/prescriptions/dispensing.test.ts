@@ -920,6 +920,11 @@ describe('EPS dispensing API', () => {
         await newPrescription('FA565', order);
         assert.equal((await validUntilOf(order)).toISOString(), capped.toISOString());
       }
+      const weeks = repeatOrder(3, IN_A_YEAR);
+      for (const { resource } of weeks.entry) if (resource.resourceType === 'MedicationRequest') resource.dispenseRequest.expectedSupplyDuration = { value: 4, unit: 'week', system: 'http://unitsofmeasure.org', code: 'wk' };
+      const inWeeks = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, weeks);
+      assert.equal(inWeeks.status, 400, JSON.stringify(inWeeks.body));
+      assert.equal(inWeeks.body.issue[0].diagnostics, "dispenseRequest.expectedSupplyDuration must be given in days (code 'd').");
       const sooner = await newPrescription('FA565', repeatOrder(3, '2027-03-01T23:59:59+00:00'));
       assert.equal((await validUntilOf(sooner)).toISOString(), '2027-03-01T23:59:59.000Z', "the prescriber's earlier end");
     });

@@ -199,6 +199,14 @@ describe('EPS prescribing API', () => {
       order.entry.push(other);
       itemsOf(order)[1].subject = { reference: other.fullUrl };
     }), { code: 'value', coding: undefined, diagnostics: 'Expected all MedicationRequests to have the same value for subject.' });
+    assert.deepEqual(await refusal((order) => {
+      const role = structuredClone(order.entry.find((e: Json) => e.resource.resourceType === 'PractitionerRole'));
+      role.fullUrl = `urn:uuid:${randomUUID()}`;
+      order.entry.push(role);
+      itemsOf(order)[1].requester = { reference: role.fullUrl };
+    }), { code: 'value', coding: undefined, diagnostics: 'Expected all MedicationRequests to have the same value for requester.' });
+    assert.deepEqual(await refusal((order) => { itemsOf(order)[2].status = 'cancelled'; }),
+      { code: 'value', coding: undefined, diagnostics: "MedicationRequest.status must be 'active'." });
     const period = (value: Json) => (order: Json) => { for (const item of itemsOf(order)) item.dispenseRequest.validityPeriod = value; };
     for (const [value, diagnostics] of [
       [{ start: 'yesterday' }, "dispenseRequest.validityPeriod.start 'yesterday' is not a FHIR date or dateTime."],

@@ -82,6 +82,10 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: Repe
     return { ok: false, problem: { kind: 'verification', diagnostics: `Expected all MedicationRequests to have the same value for dispenseRequest.numberOfRepeatsAllowed, a whole number from 0 to ${MAX_REPEATS}.`, expression: `${expression}.numberOfRepeatsAllowed` } };
   }
   // Each issue is to last `expectedSupplyDuration` days ("defaults to 28"): the shortest item's, as the patient runs out of it first.
+  // In days (UCUM `d`, as every example gives it): a supply of 4 `wk` was taken as 4 days.
+  if (dispense.some((d) => isObject(d.expectedSupplyDuration) && d.expectedSupplyDuration.code !== 'd')) {
+    return { ok: false, problem: { kind: 'verification', diagnostics: "dispenseRequest.expectedSupplyDuration must be given in days (code 'd').", expression: `${expression}.expectedSupplyDuration.code` } };
+  }
   const supplies = dispense.map((d) => (isObject(d.expectedSupplyDuration) ? d.expectedSupplyDuration.value : undefined)).filter((v) => v !== undefined);
   if (supplies.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SUPPLY_DAYS)) {
     return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.expectedSupplyDuration.value must be a whole number of days from 1 to ${MAX_SUPPLY_DAYS}.`, expression: `${expression}.expectedSupplyDuration.value` } };
@@ -126,6 +130,10 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   if (requests.some((r) => r.medicationReference !== undefined && r.medicationCodeableConcept !== undefined)) {
     return { ok: false, problem: { kind: 'verification', issueCode: 'structure', diagnostics: 'MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.' } };
   }
+  // An order's items are to be dispensed: every example's is `active` (one `cancelled` was taken and released as sent).
+  if (event === 'prescription-order' && requests.some((r) => r.status !== 'active')) {
+    return verification("MedicationRequest.status must be 'active'.", 'Bundle.entry.resource.ofType(MedicationRequest).status');
+  }
   if (event === 'prescription-order-update') {
     if (requests[0]!.status !== 'cancelled') return verification("MedicationRequest.status must be 'cancelled'.", 'Bundle.entry.resource.ofType(MedicationRequest).status');
     if (!isObject(requests[0]!.statusReason)) return verification('Expected MedicationRequest to have a value for statusReason.', 'Bundle.entry.resource.ofType(MedicationRequest).statusReason');
@@ -159,9 +167,12 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   if (requests.some((r) => r.medicationReference === undefined && r.medicationCodeableConcept === undefined)) {
     return { ok: false, problem: { kind: 'missing-value', diagnostics: 'MedicationRequest must contain medicationCodeableConcept or medicationReference.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).medicationCodeableConcept' } };
   }
-  // One patient: the signature covers one (its recordTarget), and the Spine files the prescription under one.
-  if (distinct(requests.map((r) => JSON.stringify(r.subject ?? null))).length > 1) {
-    return verification('Expected all MedicationRequests to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationRequest).subject');
+  // One patient and one prescriber: the signature covers one of each (its recordTarget and author),
+  // and the Spine files the prescription under them.
+  for (const field of ['subject', 'requester'] as const) {
+    if (distinct(requests.map((r) => JSON.stringify(r[field] ?? null))).length > 1) {
+      return verification(`Expected all MedicationRequests to have the same value for ${field}.`, `Bundle.entry.resource.ofType(MedicationRequest).${field}`);
+    }
   }
   // The spec's MedicationRequest schema: the quantity is "a rational number with implicit precision,
   // to a maximum of 2 decimal places" ("Do not use an IEEE type floating point type"): one that reads
