@@ -48,7 +48,8 @@ describe('bodies nested past the limit', () => {
   it('PDS: a PATCH adding a deep extension is refused, naming the field, not with a stack overflow', async () => {
     const { token } = await userToken(spine, { roleCode: 'R8000' });
     const path = `${spine.url}/personal-demographics/FHIR/R4/Patient/9000000009`;
-    for (const levels of [MAX_JSON_DEPTH, 6_000]) {
+    // (Past 1,000 levels the body is over PDS's 64 KiB write limit, and refused for its size first.)
+    for (const levels of [MAX_JSON_DEPTH, 1_000]) {
       const read = await fetch(path, { headers: { authorization: `Bearer ${token}`, 'x-request-id': randomUUID() } });
       const patched = await fetch(path, {
         method: 'PATCH',
