@@ -114,7 +114,7 @@ describe('EPS dispensing API', () => {
   const task = async (kind: 'return' | 'withdraw', order: Json, ods: string) =>
     call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await pharmacy(ods), taskBody(kind, order, ods));
   /** The spec's claim example for this prescription (its issue), its identifier its own; an amendment names the last claim answered 200, or the identifier given. */
-  const claim = async (order: Json, ods: string, amend: boolean | string = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2) => {
+  const claim = async (order: Json, ods: string, amend: boolean | string = false, headers?: Record<string, string>, issue?: number, repeatsAllowed = 2, change?: (body: Json) => void) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
     const key = `claim ${shortFormIdOf(order)} ${issue ?? ''}`;
     body.identifier[0].value = randomUUID();
@@ -128,6 +128,7 @@ describe('EPS dispensing API', () => {
       body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
         extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: repeatsAllowed }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
     }
+    change?.(body);
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body).then(sent(key, body.identifier[0].value));
   };
   const trackedTask = async (order: Json) => {
@@ -636,6 +637,16 @@ describe('EPS dispensing API', () => {
     success(await dispense(order, 'FA565', '0006', false, ['0005', '0001', '0001', '0001']));
     assert.equal(await statusOf(order), '0006');
     assert.deepEqual(await itemCodesOf(order), ['0005', '0001', '0001', '0001']);
+    // Nor is it paid for as supplied: the spec's claim example says the first line's item was fully dispensed.
+    const paid = await claim(order, 'FA565');
+    assert.equal(paid.status, 400, JSON.stringify(paid.body));
+    assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(paid.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
+    assert.equal(await statusOf(order), '0006', 'not claimed');
+    success(await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
+      body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
+    }));
+    assert.equal(await statusOf(order), '0008', 'claimed, its cancelled item claimed as cancelled');
   });
 
   it('each item takes the status of its MedicationDispense; a business status its items contradict is INVALID_VALUE; 0007 is the whole prescription\'s', async () => {

@@ -180,6 +180,8 @@ export interface ClaimRequest {
   identifier?: string; replaces?: string;
   /** The items claimed for: each line's (Claim.item.detail) ClaimMedicationRequestReference. */
   items: string[];
+  /** Each line's item with the dispensing status it claims (its `modifier`, medicationdispense-type), where it gives one. */
+  itemTypes: Record<string, ItemStatus>;
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
@@ -189,6 +191,7 @@ export interface ClaimRequest {
 const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 const ENDORSEMENTS = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement';
 const MEDICATION_REQUEST_REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
+const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
@@ -212,9 +215,16 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   if (!details.every(endorsed)) {
     return { ok: false, code: 'invalid-issue', diagnostics: 'The claim is missing the required endorsement code.', expression: 'Claim.item.detail.programCode' };
   }
-  const items = details.flatMap((detail) => asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE))
+  const itemOf = (detail: Json) => asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE)
     .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
     .filter((id): id is string => id !== undefined);
+  const items = details.flatMap(itemOf);
+  const itemTypes: Record<string, ItemStatus> = {};
+  for (const detail of details) {
+    const coding = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject)).find((c) => c.system === ITEM_TYPES);
+    const type = coding ? itemStatusOfCode(coding.code) : undefined;
+    for (const id of itemOf(detail)) if (type) itemTypes[id] = type;
+  }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
   const counts: Record<string, number> = {};
@@ -229,5 +239,5 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const issue = counts.numberOfRepeatsIssued;
   const issues = counts.numberOfRepeatsAllowed;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, itemTypes, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import {
   ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
 } from './lifecycle.js';
-import { CLOSED, closedItems, itemsAfterNotification, itemsBecome } from './items.js';
+import { CLOSED, closedItems, itemsAfterNotification, itemsBecome, type Items } from './items.js';
 import { claimAmendableUntil } from './claim-period.js';
 import { londonDate } from './london-time.js';
 
@@ -194,6 +194,23 @@ describe('prescription lifecycle', () => {
     // Released, the item cancelled is marked; the return cancels just that item and puts the rest back to be dispensed.
     const back = go([{ type: 'release', dispenser: 'FA565' }, { type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'return', dispenser: 'FA565' }]);
     assert.deepEqual(back, { status: 'to-be-dispensed', dispenseNotifications: 0, items: { 'item-1': 'cancelled', 'item-2': 'to-be-dispensed', 'item-3': 'to-be-dispensed' }, itemsBefore: [] });
+  });
+
+  it('a claim may not say an item the prescriber cancelled before it was dispensed was supplied; saying it was cancelled, or naming no status, it may', () => {
+    const dispensed = go([{ type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'release', dispenser: 'FA565' },
+      { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
+    assert.equal(dispensed.status, 'dispensed');
+    const claim = (itemTypes?: Items) => transition(dispensed, { type: 'claim', dispenser: 'FA565', at: new Date(), items: ['item-1', 'item-2', 'item-3'], ...(itemTypes ? { itemTypes } : {}) });
+    const paid = claim({ 'item-1': 'fully-dispensed', 'item-2': 'fully-dispensed' });
+    assert.ok(!paid.ok);
+    assert.equal(paid.refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(paid.diagnostics, "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.");
+    assert.ok(claim({ 'item-1': 'cancelled', 'item-2': 'fully-dispensed' }).ok);
+    assert.ok(claim().ok);
+    // An item the dispenser reported cancelled is not the prescriber's cancellation: the claim may say otherwise.
+    const byDispenser = go([{ type: 'release', dispenser: 'FA565' },
+      { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
+    assert.ok(transition(byDispenser, { type: 'claim', dispenser: 'FA565', at: new Date(), itemTypes: { 'item-1': 'fully-dispensed' } }).ok);
   });
 
   it('items and the prescription agree under any sequence of events', () => {

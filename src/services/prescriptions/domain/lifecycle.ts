@@ -1,5 +1,5 @@
 import { addDays, londonDate, londonMidnight } from './london-time.js';
-import { DONE, closedItems, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
+import { DONE, ITEM_STATUSES, closedItems, itemsAfterNotification, itemsBecome, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
 import {
   CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
 } from './amendment-targets.js';
@@ -101,6 +101,8 @@ export type LifecycleEvent =
     identifier?: string; replaces?: string;
     /** The items it claims for (each line's ClaimMedicationRequestReference). */
     items?: readonly string[];
+    /** The dispensing status each line claims for its item, where it gives one. */
+    itemTypes?: Items;
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -320,6 +322,13 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (held) return held;
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
+      }
+      // An item the prescriber cancelled (or that expired) before it was dispensed is not paid for as supplied.
+      const closed = closedItems(state.itemsBefore[0] ?? state.items);
+      const claimedOtherwise = Object.entries(event.itemTypes ?? {}).find(([id, type]) => Object.hasOwn(closed, id) && type !== closed[id]);
+      if (claimedOtherwise) {
+        const [id, type] = claimedOtherwise;
+        return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Item ${id} is '${ITEM_STATUSES[closed[id]!].display}' and cannot be claimed as '${ITEM_STATUSES[type].display}'.`);
       }
       if (event.amendment && !amendsClaimOnRecord(state.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
       if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {

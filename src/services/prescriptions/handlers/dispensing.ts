@@ -153,7 +153,7 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
   return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
-    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items,
+    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes,
   },
     c.amendment ? 'claim-amended' : 'claimed', text);
 }
