@@ -193,18 +193,15 @@ describe('EPS prescribing API', () => {
     };
     assert.deepEqual(await refusal((order) => { delete itemsOf(order)[0].medicationCodeableConcept; }),
       { code: 'value', coding: 'MISSING_VALUE', diagnostics: 'MedicationRequest must contain medicationCodeableConcept or medicationReference.' });
-    assert.deepEqual(await refusal((order) => {
-      const other = structuredClone(order.entry.find((e: Json) => e.resource.resourceType === 'Patient'));
-      other.fullUrl = `urn:uuid:${randomUUID()}`;
-      order.entry.push(other);
-      itemsOf(order)[1].subject = { reference: other.fullUrl };
-    }), { code: 'value', coding: undefined, diagnostics: 'Expected all MedicationRequests to have the same value for subject.' });
-    assert.deepEqual(await refusal((order) => {
-      const role = structuredClone(order.entry.find((e: Json) => e.resource.resourceType === 'PractitionerRole'));
-      role.fullUrl = `urn:uuid:${randomUUID()}`;
-      order.entry.push(role);
-      itemsOf(order)[1].requester = { reference: role.fullUrl };
-    }), { code: 'value', coding: undefined, diagnostics: 'Expected all MedicationRequests to have the same value for requester.' });
+    // The second item names a second patient (or prescriber): a copy of the first, under its own fullUrl.
+    for (const [resourceType, field] of [['Patient', 'subject'], ['PractitionerRole', 'requester']] as const) {
+      assert.deepEqual(await refusal((order) => {
+        const other = structuredClone(order.entry.find((e: Json) => e.resource.resourceType === resourceType));
+        other.fullUrl = `urn:uuid:${randomUUID()}`;
+        order.entry.push(other);
+        itemsOf(order)[1][field] = { reference: other.fullUrl };
+      }), { code: 'value', coding: undefined, diagnostics: `Expected all MedicationRequests to have the same value for ${field}.` });
+    }
     assert.deepEqual(await refusal((order) => { itemsOf(order)[2].status = 'cancelled'; }),
       { code: 'value', coding: undefined, diagnostics: "MedicationRequest.status must be 'active'." });
     const period = (value: Json) => (order: Json) => { for (const item of itemsOf(order)) item.dispenseRequest.validityPeriod = value; };

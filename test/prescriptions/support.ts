@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import type { TestSpine } from '../support/spine.js';
 import { userToken } from '../support/identity.js';
+import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
 import { nextNhsNumber } from '../../src/platform/nhs-number.js';
 import { generateShortFormId } from '../../src/services/prescriptions/domain/prescription-id.js';
 import { RESPONSE_SCHEMAS } from '../../src/services/prescriptions/schemas.js';
@@ -117,3 +118,26 @@ export async function prescribe(spine: TestSpine, headers: Record<string, string
 
 /** The parts of an EPS OperationOutcome a test compares: everything but meta.lastUpdated. */
 export const withoutMeta = (body: Json) => { const { meta: _meta, ...rest } = body; return rest; };
+
+/**
+ * An order of the EPS cycle (the bench's and the crash suite's bodies) prepared by a GP at A83008,
+ * for a test that sends it changed; `nothingToRelease` then checks the pharmacy (FA565) finds no
+ * prescription of that id, i.e. that nothing of the refused order was stored.
+ */
+export async function preparedCycleOrder(spine: TestSpine) {
+  const gp = await workerHeaders(spine, 'A83008', 'R8000');
+  const pharmacy = await workerHeaders(spine, 'FA565', 'R8003');
+  const cycle = new EpsCycle({ prescriber: 'A83008', pharmacy: 'FA565' });
+  const { order, shortFormId } = cycle.newOrder(freshNhsNumber());
+  const prepared = await call(spine, 'POST', `${PRESCRIBING}/$prepare`, gp, order);
+  assert.equal(prepared.status, 200, prepared.text);
+  return {
+    gp, cycle, order, prepared,
+    async nothingToRelease() {
+      const released = await call(spine, 'POST', `${DISPENSING}/Task/$release`, pharmacy, cycle.releaseBody(shortFormId));
+      assert.equal(released.status, 400, released.text);
+      assert.equal(released.body.issue[0].details.coding[0].code, 'RESOURCE_NOT_FOUND');
+    },
+  };
+}
+

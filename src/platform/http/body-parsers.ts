@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { containsNulInJson, nulInBodyError } from './nul-guard.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
@@ -94,9 +95,6 @@ export function scanJsonText(text: string, maxDepth: number): number {
   return found;
 }
 
-/** Whether JSON text nests objects and arrays more than `max` deep (`scanJsonText`'s first answer). */
-export const nestsDeeperThan = (text: string, max: number): boolean => (scanJsonText(text, max) & TEXT_NESTS_TOO_DEEP) !== 0;
-
 /** A body nested deeper than MAX_JSON_DEPTH, refused at the door as an invalid value, at the path where it goes too deep. */
 function tooDeepError(body: unknown): RequestValidationError | undefined {
   const segments = findNestedDeeperThan(body, MAX_JSON_DEPTH);
@@ -169,6 +167,14 @@ declare module 'fastify' {
 
 /** The JSON text of a request's body: as received, else (a body some other parser read) the parsed body's. */
 export const jsonTextOf = (request: FastifyRequest): string => request.jsonText ?? JSON.stringify(request.body);
+
+/**
+ * The SHA-256 (base64) of a request's JSON body as sent, none without a body: kept with a write's
+ * first answer, so that the same X-Request-ID sent again with another body is told apart from a
+ * retry (EPS, PDS).
+ */
+export const jsonBodyDigest = (request: FastifyRequest): string | undefined =>
+  (request.body === undefined ? undefined : createHash('sha256').update(jsonTextOf(request)).digest('base64'));
 
 type BodyParser = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => void;
 

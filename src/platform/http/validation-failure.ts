@@ -89,21 +89,20 @@ const segmentsOf = (step: PathStep | undefined): string[] => {
 };
 
 /**
- * The first string in a JSON value (keys included), in document order, that no UTF-8 encoder, and
- * so no PostgreSQL text, can take: a lone surrogate. Walked with a stack of its own, not by
- * recursion, and without copying the path at each level: a body nested thousands deep is walked in
- * time linear in its size (recursing, a 6 kB body 3,000 arrays deep took 0.18 s of the event loop,
- * and one 4,000 deep ran out of stack).
+ * The first leaf of a JSON value, in document order, that `found` picks, with its path: with
+ * `keys`, an object's keys are read as leaves too, each before its value. Walked with a stack of its
+ * own, not by recursion, and without copying the path at each level: a body nested thousands deep is
+ * walked in time linear in its size (recursing, a 6 kB body 3,000 arrays deep took 0.18 s of the
+ * event loop, and one 4,000 deep ran out of stack).
  */
-export function findIllFormedString(value: unknown): { segments: string[]; value: string } | undefined {
+function firstLeaf(value: unknown, found: (leaf: unknown) => boolean, keys: boolean): { segments: string[]; value: unknown } | undefined {
   const pending: Array<{ value: unknown; at: PathStep | undefined }> = [{ value, at: undefined }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value: item, at } = next;
-    if (typeof item === 'string') {
-      if (LONE_SURROGATE.test(item)) return { segments: segmentsOf(at), value: item };
+    if (item === null || typeof item !== 'object') {
+      if (found(item)) return { segments: segmentsOf(at), value: item };
       continue;
     }
-    if (item === null || typeof item !== 'object') continue;
     // Pushed last to first, so that the first is taken first.
     if (Array.isArray(item)) {
       for (let i = item.length - 1; i >= 0; i--) pending.push({ value: item[i], at: { segment: String(i), before: at } });
@@ -113,16 +112,24 @@ export function findIllFormedString(value: unknown): { segments: string[]; value
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i]!;
       const step = { segment: key, before: at };
-      // A key is read before its value: a lone surrogate in it is found there.
-      pending.push({ value: child, at: step }, { value: key, at: step });
+      pending.push({ value: child, at: step });
+      if (keys) pending.push({ value: key, at: step });
     }
   }
   return undefined;
 }
 
 /**
+ * The first string in a JSON value (keys included), in document order, that no UTF-8 encoder, and
+ * so no PostgreSQL text, can take: a lone surrogate.
+ */
+export function findIllFormedString(value: unknown): { segments: string[]; value: string } | undefined {
+  return firstLeaf(value, (leaf) => typeof leaf === 'string' && LONE_SURROGATE.test(leaf), true) as { segments: string[]; value: string } | undefined;
+}
+
+/**
  * The path to a container (object or array) more than `max` containers deep in a JSON value, the
- * first in document order, walked as `findIllFormedString` walks (a stack of its own).
+ * first in document order, walked as `firstLeaf` walks (a stack of its own).
  */
 export function findNestedDeeperThan(value: unknown, max: number): string[] | undefined {
   const pending: Array<{ value: unknown; depth: number; at: PathStep | undefined }> = [{ value, depth: 0, at: undefined }];
@@ -139,25 +146,10 @@ export function findNestedDeeperThan(value: unknown, max: number): string[] | un
 
 /**
  * The path to the first number in a JSON value, in document order, that is not finite: what
- * `JSON.parse` makes of a literal too large for a double (`1e309`). Walked as `findIllFormedString` walks.
+ * `JSON.parse` makes of a literal too large for a double (`1e309`).
  */
 export function findNonFiniteNumber(value: unknown): string[] | undefined {
-  const pending: Array<{ value: unknown; at: PathStep | undefined }> = [{ value, at: undefined }];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value: item, at } = next;
-    if (typeof item === 'number') {
-      if (!Number.isFinite(item)) return segmentsOf(at);
-      continue;
-    }
-    if (item === null || typeof item !== 'object') continue;
-    if (Array.isArray(item)) {
-      for (let i = item.length - 1; i >= 0; i--) pending.push({ value: item[i], at: { segment: String(i), before: at } });
-      continue;
-    }
-    const entries = Object.entries(item);
-    for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i]![1], at: { segment: entries[i]![0], before: at } });
-  }
-  return undefined;
+  return firstLeaf(value, (leaf) => typeof leaf === 'number' && !Number.isFinite(leaf), false)?.segments;
 }
 
 type Branch = Record<string, unknown> & { properties?: Record<string, { enum?: unknown[]; const?: unknown }> };

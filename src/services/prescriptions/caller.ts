@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { jsonTextOf } from '../../platform/http/body-parsers.js';
+import { jsonBodyDigest } from '../../platform/http/body-parsers.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { EPS_ERRORS, epsError } from './errors.js';
 
@@ -13,22 +12,24 @@ export interface EpsCaller {
   sandbox: boolean;
   requestId?: string;
   /**
-   * The SHA-256 of the request's body as sent (base64), kept with its answer: a retry sends the
-   * same body, and an X-Request-ID sent again with another body is the client's mistake.
+   * The SHA-256 of the request's body as sent (base64), kept with a state change's answer: a retry
+   * sends the same body, and an X-Request-ID sent again with another body is the client's mistake.
+   * Made when first read (by `answerOnce`): `$prepare`, `$validate` and tracking never need it.
    */
-  requestDigest?: string;
+  readonly requestDigest?: string;
 }
 
 export function callerOf(ctx: PlatformContext, request: FastifyRequest): EpsCaller {
   const principal = request.principal!;
   const requestId = request.headers['x-request-id'];
+  let digest: { value: string | undefined } | undefined;
   return {
+    get requestDigest() { return (digest ??= { value: jsonBodyDigest(request) }).value; },
     appId: principal.appId,
     odsCode: principal.odsCode,
     userId: principal.userId,
     sandbox: ctx.config.sandbox,
     requestId: typeof requestId === 'string' ? requestId : undefined,
-    ...(request.body === undefined ? {} : { requestDigest: createHash('sha256').update(jsonTextOf(request)).digest('base64') }),
   };
 }
 

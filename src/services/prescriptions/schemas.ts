@@ -63,10 +63,10 @@ function byResourceType(branches: unknown[]): Json {
   if (urls.every((u) => u !== undefined)) return byUrl(branches, urls as string[]);
   const types = branches.map(resourceTypeOf);
   if (types.some((t) => t === undefined)) return { anyOf: typesOnly(branches) };
-  const typed = { properties: { resourceType: { type: 'string' } } };
+  const aString = { properties: { resourceType: { type: 'string' } } };
   return {
     allOf: [
-      types.some((t) => t!.nested) ? { properties: { resource: typed } } : typed,
+      types.some((t) => t!.nested) ? { properties: { resource: aString } } : aString,
       ...branches.map((branch, i) => {
         const { type, nested } = types[i]!;
         const match = { properties: { resourceType: { const: type } }, required: ['resourceType'] };

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { jsonTextOf } from '../../../platform/http/body-parsers.js';
+import { jsonBodyDigest } from '../../../platform/http/body-parsers.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS } from '../errors.js';
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
@@ -24,7 +23,7 @@ export function replayKeyOf(request: FastifyRequest, requestId: string, scope: s
   const p = request.principal;
   return {
     requestId, scope, caller: JSON.stringify([p?.appId ?? '', p?.userId ?? '']),
-    ...(request.body === undefined ? {} : { requestDigest: createHash('sha256').update(jsonTextOf(request)).digest('base64') }),
+    requestDigest: jsonBodyDigest(request),
   };
 }
 

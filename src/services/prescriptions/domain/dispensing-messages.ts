@@ -215,15 +215,16 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   if (!details.every(endorsed)) {
     return { ok: false, code: 'invalid-issue', diagnostics: 'The claim is missing the required endorsement code.', expression: 'Claim.item.detail.programCode' };
   }
-  const itemOf = (detail: Json) => asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE)
-    .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
-    .filter((id): id is string => id !== undefined);
-  const items = details.flatMap(itemOf);
+  const items: string[] = [];
   const itemTypes: Record<string, ItemStatus> = {};
   for (const detail of details) {
+    const named = asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE)
+      .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
+      .filter((id): id is string => id !== undefined);
     const coding = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject)).find((c) => c.system === ITEM_TYPES);
     const type = coding ? itemStatusOfCode(coding.code) : undefined;
-    for (const id of itemOf(detail)) if (type) itemTypes[id] = type;
+    items.push(...named);
+    if (type) for (const id of named) itemTypes[id] = type;
   }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);

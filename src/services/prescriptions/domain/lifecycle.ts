@@ -131,6 +131,9 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
   | 'ITEM_NOT_FOUND';
 
+/** The items the prescriber cancelled, or that expired, before the dispense notifications in force (the items as they were then). */
+const closedBeforeDispensing = (state: PrescriptionState): Items => closedItems(state.itemsBefore[0] ?? state.items);
+
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }
 
@@ -282,7 +285,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (unknown) return unknown;
       // An amendment replaces the last notification: it applies to the items as they were before it.
       const before = event.amendment ? state.itemsBefore[state.itemsBefore.length - 1] ?? state.items : state.items;
-      const after = itemsAfterNotification(before, event.outcome, event.items, closedItems(state.itemsBefore[0] ?? state.items));
+      const after = itemsAfterNotification(before, event.outcome, event.items, closedBeforeDispensing(state));
       if (!after.ok) return refuse(after.closed ? 'PRESCRIPTION_INVALID_STATE_TRANSITION' : 'BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
       const items = after.items;
       // An amendment takes the place of the last notification, its identifiers too.
@@ -324,7 +327,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
       }
       // An item the prescriber cancelled (or that expired) before it was dispensed is not paid for as supplied.
-      const closed = closedItems(state.itemsBefore[0] ?? state.items);
+      const closed = closedBeforeDispensing(state);
       const claimedOtherwise = Object.entries(event.itemTypes ?? {}).find(([id, type]) => Object.hasOwn(closed, id) && type !== closed[id]);
       if (claimedOtherwise) {
         const [id, type] = claimedOtherwise;

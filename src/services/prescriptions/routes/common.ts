@@ -39,7 +39,7 @@ export async function checkSessionRole(ctx: PlatformContext, request: FastifyReq
  * back-end nominated release. A call in another mode is 403 forbidden in the words of each spec's
  * error table. Sandbox mode does not check it, as NHS England's sandbox does not.
  */
-export const USER_RESTRICTED_ONLY = {
+const USER_RESTRICTED_ONLY = {
   prescribing: 'Dispensing functionality can only be accessed using the user-restricted access mode.',
   dispensing: 'Dispensing functionality requires user-restricted access unless otherwise stated.',
 } as const;
