@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError, SERVICE_NAMES, checkServeConfig, isLoopbackHost, loadConfig, parseServices, type Config } from './config.js';
+import { ConfigError, SERVICE_NAMES, checkServeConfig, isLoopbackHost, loadConfig, parseServices, parseSwitch, parseWholeNumber, type Config } from './config.js';
 
 describe('configuration', () => {
   it('defaults: port 9000 on loopback, all services, embedded database in ./.openspine', () => {
@@ -138,5 +138,66 @@ describe('configuration', () => {
       assert.ok(Number.isSafeInteger(value) && value >= 0, `${name}=${JSON.stringify(raw)} gave ${value}`);
       if (raw !== '') assert.equal(value, Number(raw));
     }));
+  });
+
+  it('a whole number is decimal digits alone, within its range; anything else is a ConfigError naming the setting', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 20 }), fc.nat(1000), fc.nat(100_000), (raw, min, span) => {
+      const max = min + span;
+      const digits = /^[0-9]{1,15}$/.test(raw);
+      try {
+        const value = parseWholeNumber('SETTING', raw, 7, min, max);
+        assert.ok(raw === '' ? value === 7 : digits && value === Number(raw) && value >= min && value <= max, `${JSON.stringify(raw)} gave ${value}`);
+      } catch (err) {
+        assert.ok(err instanceof ConfigError && err.message.includes('SETTING'), String(err));
+        assert.ok(!digits || Number(raw) < min || Number(raw) > max, `${JSON.stringify(raw)} refused`);
+      }
+    }));
+    // What Number() takes and an operator did not mean.
+    for (const raw of ['0x10', '1e3', ' 5', '5 ', '5.0', '+5', '-0', 'Infinity', '0b1']) {
+      assert.throws(() => loadConfig({}, { OPENSPINE_DB_STATEMENT_TIMEOUT_MS: raw }), /OPENSPINE_DB_STATEMENT_TIMEOUT_MS must be a whole number/, raw);
+    }
+    assert.equal(loadConfig({}, { OPENSPINE_DB_STATEMENT_TIMEOUT_MS: '007' }).pool.statementTimeoutMs, 7);
+  });
+
+  it('the pool size is named when refused: at least 1 (a pool of none would hang every request)', () => {
+    for (const raw of ['0', '-1', '1.5', '20000']) {
+      assert.throws(() => loadConfig({}, { OPENSPINE_DB_POOL_MAX: raw }), /OPENSPINE_DB_POOL_MAX must be a whole number from 1 to 10000/, raw);
+    }
+    assert.equal(loadConfig({}, { OPENSPINE_DB_POOL_MAX: '1' }).pool.max, 1);
+  });
+
+  it('a switch is true or false (1, 0, any case); a typo is refused, not taken for off', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 8 }), (raw) => {
+      const word = raw.trim().toLowerCase();
+      try {
+        const on = parseSwitch('SWITCH', raw, true);
+        assert.equal(on, raw === '' || word === 'true' || word === '1');
+        assert.ok(raw === '' || ['true', 'false', '1', '0'].includes(word));
+      } catch (err) {
+        assert.ok(err instanceof ConfigError && err.message.includes('SWITCH') && !['', 'true', 'false', '1', '0'].includes(word));
+      }
+    }));
+    for (const name of ['OPENSPINE_DEMO', 'OPENSPINE_SANDBOX', 'OPENSPINE_TRUST_GATEWAY', 'OPENSPINE_SEED_DEMO', 'OPENSPINE_EVENTS_RELAY']) {
+      assert.throws(() => loadConfig({}, { [name]: 'yes' }), new RegExp(`${name} must be true or false`), name);
+    }
+    assert.equal(loadConfig({}, { OPENSPINE_DEMO: 'TRUE' }).demo, true);
+    assert.equal(loadConfig({}, { OPENSPINE_TRUST_GATEWAY: '1' }).trustGateway, true);
+    assert.equal(loadConfig({}, { OPENSPINE_DEMO: 'true', OPENSPINE_SEED_DEMO: 'false' }).seedDemo, false);
+    assert.equal(loadConfig({}, { OPENSPINE_EVENTS_RELAY: '0' }).events.enabled, false);
+  });
+
+  it('LOG_LEVEL is one of pino\'s levels', () => {
+    assert.equal(loadConfig({}, {}).logLevel, 'info');
+    assert.equal(loadConfig({}, { LOG_LEVEL: 'warn' }).logLevel, 'warn');
+    assert.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not 'loud'/);
+  });
+
+  it('the public URL is an absolute http(s) URL, kept as written without trailing slashes; by default the listening address, IPv6 in brackets', () => {
+    assert.equal(loadConfig({}, { OPENSPINE_PUBLIC_URL: 'https://Spine.example/base//' }).publicBaseUrl, 'https://Spine.example/base');
+    for (const bad of ['spine.example', 'ftp://spine.example', 'https://spine.example/?a=1']) {
+      assert.throws(() => loadConfig({}, { OPENSPINE_PUBLIC_URL: bad }), /OPENSPINE_PUBLIC_URL must be an absolute http\(s\) URL/, bad);
+    }
+    assert.equal(loadConfig({ host: '::1', port: 9100 }, {}).publicBaseUrl, 'http://[::1]:9100');
+    assert.equal(new URL(`${loadConfig({ host: '::' }, {}).publicBaseUrl}/oauth2/token`).port, '9000');
   });
 });

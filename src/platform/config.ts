@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseEventRelayConfig, type EventRelayConfig } from './events/relay-config.js';
 
 /** Every service a process can run; `--services` picks a subset (DESIGN.md: scale MESH and PDS apart). */
@@ -117,13 +118,30 @@ export interface ConfigFlags {
 
 export class ConfigError extends Error {}
 
-function parsePort(raw: string | number | undefined, fallback: number): number {
+/**
+ * A whole number as an operator writes one: decimal digits alone. `Number()` would also take
+ * `0x10`, `1e3`, ` 5 ` and `5.0`, so a typo could pass for a setting.
+ */
+export function parseWholeNumber(name: string, raw: string | number | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`port must be an integer from 0 to 65535, not '${raw}'`);
+  const text = String(raw);
+  const value = /^[0-9]{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(`${name} must be a whole number ${range}, not '${text}'`);
   }
-  return port;
+  return value;
+}
+
+const parsePort = (raw: string | number | undefined, fallback: number) => parseWholeNumber('the port', raw, fallback, 0, 65535);
+
+/** `true` or `false` (also `1`, `0`; any case); anything else is a typo, not "off". */
+export function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  const text = raw.trim().toLowerCase();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(`${name} must be true or false, not '${raw}'`);
 }
 
 function parsePositiveNumber(raw: string | undefined, fallback: number, name: string): number {
@@ -144,20 +162,8 @@ export function parseServices(raw: string | undefined): ServiceName[] {
   return names as ServiceName[];
 }
 
-function parseCount(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number, not '${raw}'`);
-  return value;
-}
-
-
-function parsePositive(raw: string | number | undefined, fallback: number, what: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${what} must be a whole number of at least 1, not '${raw}'`);
-  return value;
-}
+const parseCount = (name: string, raw: string | undefined, fallback: number) => parseWholeNumber(name, raw, fallback, 0);
+const parsePositive = (raw: string | number | undefined, fallback: number, name: string) => parseWholeNumber(name, raw, fallback, 1);
 
 function parseClaimAmendmentDay(raw: string | undefined): number {
   const day = parsePositive(raw, 5, 'OPENSPINE_EPS_CLAIM_AMEND_DAY');
@@ -165,7 +171,17 @@ function parseClaimAmendmentDay(raw: string | undefined): number {
   return day;
 }
 
-const isTrue = (raw: string | undefined) => raw === 'true' || raw === '1';
+/** pino's levels: a level it does not know would stop the start with its own words. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${raw}'`);
+  return raw;
+}
+
+/** The address as a URL's host: an IPv6 address in brackets. */
+const urlHost = (host: string) => (isIP(host) === 6 ? `[${host}]` : host);
 
 /** The MESH sandbox's published shared key: fine for demos, never for a real deployment. */
 export const MESH_SANDBOX_SHARED_KEY = 'TestKey';
@@ -197,6 +213,11 @@ function parseBaseUrl(raw: string | undefined, what: string): string | undefined
   let href = url.href;
   while (href.endsWith('/')) href = href.slice(0, -1);
   return href;
+}
+
+/** The public URL as written (it is the OAuth2 audience clients copy), once it is one, without trailing slashes. */
+function parsePublicUrl(raw: string | undefined): string | undefined {
+  return parseBaseUrl(raw, 'OPENSPINE_PUBLIC_URL') && raw!.replace(/\/+$/, '');
 }
 
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
@@ -234,10 +255,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (Boolean(key) !== Boolean(cert)) throw new ConfigError('TLS needs both a key and a certificate');
   const tls = key && cert ? { key, cert, ca } : undefined;
   const scheme = tls ? 'https' : 'http';
-  const sandbox = flags.sandbox ?? isTrue(env.OPENSPINE_SANDBOX);
+  const sandbox = flags.sandbox ?? parseSwitch('OPENSPINE_SANDBOX', env.OPENSPINE_SANDBOX, false);
   // The sandbox datasets are demo data, so sandbox mode is demo mode too.
-  const demo = sandbox || (flags.demo ?? isTrue(env.OPENSPINE_DEMO));
-  const poolMax = parsePort(env.OPENSPINE_DB_POOL_MAX, 20);
+  const demo = sandbox || (flags.demo ?? parseSwitch('OPENSPINE_DEMO', env.OPENSPINE_DEMO, false));
+  const poolMax = parseWholeNumber('OPENSPINE_DB_POOL_MAX', env.OPENSPINE_DB_POOL_MAX, 20, 1, 10_000);
   return {
     port,
     host,
@@ -249,15 +270,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       checkIntervalMs: parsePositive(env.OPENSPINE_REPLICA_CHECK_INTERVAL_MS, 1_000, 'OPENSPINE_REPLICA_CHECK_INTERVAL_MS'),
     },
     services: parseServices(flags.services ?? env.OPENSPINE_SERVICES),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: parseLogLevel(env.LOG_LEVEL),
     demo,
     sandbox,
-    trustGateway: sandbox || (flags.trustGateway ?? env.OPENSPINE_TRUST_GATEWAY === 'true'),
+    trustGateway: sandbox || (flags.trustGateway ?? parseSwitch('OPENSPINE_TRUST_GATEWAY', env.OPENSPINE_TRUST_GATEWAY, false)),
     tls,
-    publicBaseUrl: (flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL ?? `${scheme}://${host}:${port}`).replace(/\/$/, ''),
+    publicBaseUrl: parsePublicUrl(flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL) ?? `${scheme}://${urlHost(host)}:${port}`,
     sdsBaseUrl: parseBaseUrl(env.OPENSPINE_SDS_BASE_URL, 'OPENSPINE_SDS_BASE_URL'),
     meshSharedKey: env.MESH_SHARED_KEY || (demo ? MESH_SANDBOX_SHARED_KEY : ''),
-    seedDemo: demo && (flags.seedDemo ?? env.OPENSPINE_SEED_DEMO !== 'false'),
+    seedDemo: (flags.seedDemo ?? parseSwitch('OPENSPINE_SEED_DEMO', env.OPENSPINE_SEED_DEMO, true)) && demo,
     tokenRateLimit: parsePositive(flags.tokenRateLimit ?? env.OPENSPINE_TOKEN_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 'the token rate limit'),
     pool: {
       max: poolMax,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError } from '../config.js';
+import { ConfigError, parseSwitch, parseWholeNumber } from '../config.js';
 
 /** How the event relay delivers what the outbox holds (see services/events/README.md). */
 export interface EventRelayConfig {
@@ -48,17 +48,11 @@ function networks(env: NodeJS.ProcessEnv, name: string): string[] {
   return listed;
 }
 
-function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number of at least ${min}, not '${raw}'`);
-  return value;
-}
+const whole = (env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1) => parseWholeNumber(name, env[name], fallback, min);
 
 export function parseEventRelayConfig(env: NodeJS.ProcessEnv): EventRelayConfig {
   return {
-    enabled: env.OPENSPINE_EVENTS_RELAY !== 'false',
+    enabled: parseSwitch('OPENSPINE_EVENTS_RELAY', env.OPENSPINE_EVENTS_RELAY, true),
     pollMs: whole(env, 'OPENSPINE_EVENTS_POLL_MS', 200),
     // Rounds of up to 500: when deliveries queue up, a larger round shares its claim, audit flush and
     // commit among more of them (at 200, the events bench fell behind at 3,500 deliveries/s in two
