@@ -8,6 +8,7 @@ import { listApplications, type Application } from '../services/identity/store/a
 import { withStoreOptions } from './options.js';
 import { adminAccessToken, callAdmin, registerTokenCommand, withContext } from './token.js';
 import { configFrom } from './options.js';
+import { parseWholeNumber } from '../platform/config.js';
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -36,8 +37,7 @@ export function registerIdentityCommands(program: Command) {
       // Refuse bad input before generating a key or touching the store.
       const parsed = parseApplicationInput(input);
       if (!parsed.ok) throw new Error(parsed.problem);
-      const bits = Number(options.keyBits);
-      if (!Number.isInteger(bits) || bits < 2048) throw new Error(`--key-bits must be a whole number of at least 2048, not '${options.keyBits}'`);
+      const bits = parseWholeNumber('--key-bits', options.keyBits, 4096, 2048, 16384);
       const dataDir = configFrom(options).dataDir;
       const key = await generateSigningKey('RS512', bits);
       const privateKeyPath = resolve(options.keyOut ?? join(dataDir, 'keys', `${key.kid}.pem`));

@@ -7,7 +7,7 @@ import { verifyAuditChain } from '../platform/audit/verify.js';
 import { searchAuditRecords } from '../platform/audit/store.js';
 import { createAuditWriter } from '../platform/audit/writer.js';
 import type { ChainedRecord } from '../platform/audit/chain.js';
-import type { Config } from '../platform/config.js';
+import { parseWholeNumber, type Config } from '../platform/config.js';
 import { SpineError } from '../platform/http/errors.js';
 import { parseAuditEventQuery } from '../services/audit/search-params.js';
 import { configFrom, withStoreOptions } from './options.js';
@@ -45,8 +45,7 @@ export function registerAuditCommands(program: Command) {
     .description('check the whole audit hash chain; exits 1 naming the first broken record')
     .option('--page-size <n>', 'records read per query', '5000')
     .action(async (options) => {
-      const pageSize = Number(options.pageSize);
-      if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error(`--page-size must be a positive whole number, not '${options.pageSize}'`);
+      const pageSize = parseWholeNumber('--page-size', options.pageSize, 5000, 1);
       let broken = false;
       await withDatabase(configFrom(options), async ({ db }) => {
         const bar = new cliProgress.SingleBar({ format: 'verifying [{bar}] {value}/{total} records', stream: process.stderr }, cliProgress.Presets.shades_classic);

@@ -4,6 +4,7 @@ import { createContext, createLogger, migrateAll, openDatabase } from '../platfo
 import { servicesNamed } from '../services/registry.js';
 import type { SeedOptions } from '../platform/service.js';
 import { configFrom, withStoreOptions } from './options.js';
+import { parseWholeNumber } from '../platform/config.js';
 
 /** Which dataset each shortcut flag loads. */
 const SYNTHETIC_PATIENTS = 'synthetic-patients';
@@ -28,9 +29,8 @@ export function registerSeedCommand(program: Command) {
         const jobs: Array<[string, SeedOptions]> = [];
         if (options.dataset) jobs.push([options.dataset, {}]);
         if (options.patients) {
-          const patients = Number(options.patients);
-          if (!Number.isInteger(patients) || patients < 1) throw new Error(`--patients must be a positive whole number, not '${options.patients}'`);
-          jobs.push([SYNTHETIC_PATIENTS, { patients, seed: Number(options.seed) }]);
+          const patients = parseWholeNumber('--patients', options.patients, 0, 1);
+          jobs.push([SYNTHETIC_PATIENTS, { patients, seed: parseWholeNumber('--seed', options.seed, 1) }]);
         }
         if (options.meshMailboxes || options.meshWorkflows) {
           jobs.push([MESH_FILES, { mailboxes: options.meshMailboxes, workflows: options.meshWorkflows }]);
