@@ -828,6 +828,39 @@ describe('EPS dispensing API', () => {
     }
   });
 
+  it('a prescription whose validity has ended is refused at the call, before the expiry sweep marks it: release by id or nominated, dispense notification, cancellation', async () => {
+    const ods = 'FEXP1';
+    const held = await newPrescription(ods);
+    assert.equal((await release(ods, shortFormIdOf(held))).status, 200);
+    const waiting = await newPrescription(ods);
+    const expiredRefusal = (r: Response, what: string) => {
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.issue[0].code, 'business-rule');
+      assert.equal(r.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      assert.equal(r.body.issue[0].diagnostics, `Cannot ${what} a prescription that is Expired`);
+    };
+    // 6 months and a few days after it was signed: lapsed. The server's sweep (every minute) may or may not have run since.
+    clockOffsetMs = 186 * 24 * 3600 * 1000;
+    // Tokens minted then (those minted now have expired by then).
+    const gpNow = gp;
+    gp = await workerHeaders(spine, 'A83008', 'R8000');
+    pharmacies.set(ods, await workerHeaders(spine, ods, 'R8003'));
+    try {
+      expiredRefusal(await dispense(held, ods, '0006'), 'dispense');
+      expiredRefusal(await release(ods, shortFormIdOf(waiting)), 'release');
+      noMorePrescriptions(await release(ods));
+      assert.equal(cancellationCode(await cancelItem(waiting, itemIdsOf(waiting)[0]!)), 'R-0005');
+      assert.equal(await statusOf(waiting), '0004', 'tracking shows it expired');
+      assert.deepEqual(await itemCodesOf(held), ['0006', '0006', '0006', '0006']);
+    } finally {
+      clockOffsetMs = 0;
+      gp = gpNow;
+      pharmacies.delete(ods);
+    }
+    assert.ok(!(await historyOf(held)).includes('dispensed'), 'nothing dispensed');
+    assert.ok(!(await historyOf(waiting)).includes('released'), 'nothing released');
+  });
+
   describe('repeat dispensing', () => {
     const IN_A_YEAR = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
     /** Each issue tracking shows: [repeat number (numberOfRepeatsIssued + 1), business status], in order. */

@@ -226,22 +226,25 @@ export async function orderedPrescriptionsOfPatient(db: Queryable, nhsNumber: st
 
 /**
  * Up to `limit` prescriptions nominated to a pharmacy, waiting and released to none (a repeat issue
- * not before its window), oldest first; rows another release holds are skipped. Found first, then
- * each locked by its full key and checked again, as `lockExpired`: under Citus the find reads every
- * shard but takes no lock, and each lock is a single-shard statement. Twice as many are found as
- * wanted, so a release racing another for the same pharmacy still gets the next ones.
+ * not before its window), oldest first; rows another release holds are skipped, and so are those
+ * whose validity ended before `validAt` (none in sandbox mode): they are expired, swept or not, and
+ * would fill the batch in place of those the pharmacy may have. Found first, then each locked by its
+ * full key and checked again, as `lockExpired`: under Citus the find reads every shard but takes no
+ * lock, and each lock is a single-shard statement. Twice as many are found as wanted, so a release
+ * racing another for the same pharmacy still gets the next ones.
  */
 const NOMINATED = `nominated_pharmacy = $1 AND status = 'to-be-dispensed'
-  AND (lifecycle->'repeat'->>'availableFrom' IS NULL OR (lifecycle->'repeat'->>'availableFrom')::timestamptz <= $2)`;
-export async function lockNominated(db: Queryable, pharmacy: string, now: Date, limit: number): Promise<OrderedPrescription[]> {
+  AND (lifecycle->'repeat'->>'availableFrom' IS NULL OR (lifecycle->'repeat'->>'availableFrom')::timestamptz <= $2)
+  AND ($3::timestamptz IS NULL OR valid_until IS NULL OR valid_until >= $3)`;
+export async function lockNominated(db: Queryable, pharmacy: string, now: Date, limit: number, validAt?: Date): Promise<OrderedPrescription[]> {
   const found = await db.query<{ nhs_number: string; short_form_id: string }>(
-    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${NOMINATED} ORDER BY created_at LIMIT $3`, [pharmacy, now, limit * 2]);
+    `SELECT nhs_number, short_form_id FROM prescriptions.prescriptions WHERE ${NOMINATED} ORDER BY created_at LIMIT $4`, [pharmacy, now, validAt ?? null, limit * 2]);
   const locked: OrderedPrescription[] = [];
   for (const key of found.rows) {
     if (locked.length === limit) break;
     const { rows } = await db.query(
-      `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $3 AND short_form_id = $4 AND ${NOMINATED} FOR UPDATE SKIP LOCKED`,
-      [pharmacy, now, key.nhs_number, key.short_form_id]);
+      `SELECT ${WITH_ORDER} FROM prescriptions.prescriptions WHERE nhs_number = $4 AND short_form_id = $5 AND ${NOMINATED} FOR UPDATE SKIP LOCKED`,
+      [pharmacy, now, validAt ?? null, key.nhs_number, key.short_form_id]);
     if (rows[0]) locked.push(orderedRowOf(rows[0]));
   }
   return locked;

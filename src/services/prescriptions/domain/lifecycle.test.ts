@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, statusOfItems, transition, type ItemStatus, type LifecycleEvent, type PrescriptionState,
+  ITEM_STATUSES, STATUS_NAMES, initialState, nextIssueAvailableFrom, stateAt, statusOfItems, transition, transitionAt, type ItemStatus, type LifecycleEvent, type PrescriptionState,
 } from './lifecycle.js';
 import { CLOSED, closedItems, itemsAfterNotification, itemsBecome, type Items } from './items.js';
 import { claimAmendableUntil } from './claim-period.js';
@@ -295,6 +295,42 @@ describe('prescription lifecycle', () => {
     assert.ok(amend('2026-04-05T22:59:59.999Z').ok);
     assert.deepEqual(amend('2026-04-05T23:00:00Z'),
       { ok: false, refusal: 'CLAIM_AMEND_PERIOD_ISSUE', diagnostics: 'Claim amendment is not permitted outside of the claim period.' });
+  });
+
+  it('a release, dispense notification, return or cancellation after the validity ends is refused as on an expired prescription, swept or not', () => {
+    const validUntil = new Date('2026-03-10T00:00:00Z');
+    const later = new Date(validUntil.getTime() + 1);
+    const expiredRefusal = (what: string) => ({ ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: `Cannot ${what} a prescription that is Expired` });
+    const waiting = initialState(ITEMS);
+    assert.deepEqual(transitionAt(waiting, { type: 'release', dispenser: 'FA565' }, later, validUntil), expiredRefusal('release'));
+    assert.equal(transitionAt(waiting, { type: 'release', dispenser: 'FA565' }, validUntil, validUntil).ok, true, 'valid to the end of its validity, inclusive');
+    assert.equal(transitionAt(waiting, { type: 'release', dispenser: 'FA565' }, undefined, validUntil).ok, true, 'no time (sandbox mode): as stored');
+    const held = go([{ type: 'release', dispenser: 'FA565' }]);
+    assert.deepEqual(transitionAt(held, { type: 'release', dispenser: 'FA565' }, later, validUntil), expiredRefusal('release'), 'not downloaded again either');
+    assert.deepEqual(transitionAt(held, { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }, later, validUntil), expiredRefusal('dispense'));
+    assert.deepEqual(transitionAt(held, { type: 'return', dispenser: 'FA565' }, later, validUntil), expiredRefusal('return'));
+    const partly = go([{ type: 'release', dispenser: 'FA565' }, { type: 'dispense', dispenser: 'FA565', outcome: 'partial' }]);
+    assert.deepEqual(transitionAt(partly, { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }, later, validUntil), expiredRefusal('dispense'));
+    const cancelled = transitionAt(waiting, { type: 'cancel', prescriber: 'A83008' }, later, validUntil);
+    assert.deepEqual(cancelled, { ok: false, refusal: 'R-0005', diagnostics: 'Prescription/item has expired' });
+    // What is done with is not expired: its claim goes ahead; and the sweep itself expires it.
+    const dispensed = go([{ type: 'release', dispenser: 'FA565' }, { type: 'dispense', dispenser: 'FA565', outcome: 'complete' }]);
+    assert.equal(transitionAt(dispensed, claimEvent('FA565'), later, validUntil).ok, true);
+    const swept = transitionAt(held, { type: 'expire' }, later, validUntil);
+    assert.ok(swept.ok);
+    assert.deepEqual(swept.state, stateAt(held, later, validUntil));
+    assert.equal(swept.state.status, 'expired');
+  });
+
+  it('stateAt agrees with the sweep: any state, any time, expired exactly when the sweep would expire it', () => {
+    fc.assert(fc.property(fc.array(event, { maxLength: 12 }), fc.integer({ min: -5, max: 5 }), (events, offset) => {
+      const state = run(events);
+      const validUntil = AT;
+      const at = new Date(AT.getTime() + offset);
+      const now = stateAt(state, at, validUntil);
+      const swept = offset > 0 ? transition(state, { type: 'expire' }) : undefined;
+      assert.deepEqual(now, swept?.ok ? swept.state : state);
+    }));
   });
 
   describe('repeat dispensing', () => {

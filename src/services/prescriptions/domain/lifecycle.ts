@@ -236,6 +236,31 @@ function heldBy(state: PrescriptionState, dispenser: string, what: string): Tran
   return undefined;
 }
 
+/** Where a prescription still to dispense stands when its validity ends (the expiry sweep's statuses, handlers/expiry.ts). */
+const EXPIRABLE: readonly Status[] = ['to-be-dispensed', 'with-dispenser', 'with-dispenser-active'];
+/** Expired: its open items too. */
+const expired = (state: PrescriptionState): PrescriptionState => ({ ...state, status: 'expired', items: itemsBecome(state.items, 'expired', DONE) });
+
+/**
+ * The state a call finds at `at`: a prescription whose validity ended before then (`validUntil`,
+ * store.ts) while still to be dispensed or with a dispenser is expired, whether or not the expiry
+ * sweep, which runs every minute, has marked it yet: so a release, dispense notification, return
+ * or cancellation in between is refused as after the sweep, not let through. No `at` (sandbox
+ * mode, where the examples' validity ended years ago) or no end: the state as stored.
+ */
+export function stateAt(state: PrescriptionState, at: Date | undefined, validUntil: Date | undefined): PrescriptionState {
+  if (at === undefined || validUntil === undefined || !(validUntil < at) || !EXPIRABLE.includes(state.status)) return state;
+  return expired(state);
+}
+
+/**
+ * `transition` on the state as it stands at the time of the call (`stateAt`). The expiry itself is
+ * decided on the stored state: it is what makes the stored state expired.
+ */
+export function transitionAt(state: PrescriptionState, event: LifecycleEvent, at: Date | undefined, validUntil: Date | undefined): Transition {
+  return transition(event.type === 'expire' ? state : stateAt(state, at, validUntil), event);
+}
+
 export function transition(state: PrescriptionState, event: LifecycleEvent): Transition {
   switch (event.type) {
     case 'release': {
@@ -342,9 +367,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
     case 'cancel':
       return cancel(state, event.prescriber, event.item);
     case 'expire':
-      if (state.status === 'to-be-dispensed' || state.status === 'with-dispenser' || state.status === 'with-dispenser-active') {
-        return { ok: true, state: { ...state, status: 'expired', items: itemsBecome(state.items, 'expired', DONE) } };
-      }
+      if (EXPIRABLE.includes(state.status)) return { ok: true, state: expired(state) };
       return invalid(state, 'expire');
   }
 }

@@ -100,7 +100,7 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
       if (!recorded.ok) return refusalAnswer(db, recorded, row, now);
       released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
     } else {
-      for (const row of await lockNominated(db, request.owner, now, NOMINATED_RELEASE_LIMIT)) {
+      for (const row of await lockNominated(db, request.owner, now, NOMINATED_RELEASE_LIMIT, window.at)) {
         const recorded = recordTransition(ctx, writes, row, { type: 'release', dispenser: request.owner, ...window }, caller, { event: 'released', actorOds: request.owner });
         if (recorded.ok) released.push({ ...row, items: recorded.state.items, repeat: recorded.state.repeat });
       }

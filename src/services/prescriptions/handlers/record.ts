@@ -2,7 +2,7 @@ import type { WriteBatch } from '../../../platform/db/write-batch.js';
 import { eventStatement } from '../../../platform/events/outbox.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
-import { issueOf, transition, type LifecycleEvent, type PrescriptionState, type TransitionRefusal, type CancellationResponse, type IssueChange } from '../domain/lifecycle.js';
+import { issueOf, transitionAt, type LifecycleEvent, type PrescriptionState, type TransitionRefusal, type CancellationResponse, type IssueChange } from '../domain/lifecycle.js';
 import { historyStatement, stateStatement, type PrescriptionRow } from '../store.js';
 
 export type Recorded =
@@ -10,16 +10,18 @@ export type Recorded =
   | { ok: false; refusal: TransitionRefusal; diagnostics: string; expression?: string };
 
 /**
- * Applies a lifecycle event to a locked prescription: the pure transition, then (when allowed) the
+ * Applies a lifecycle event to a prescription: the pure transition (at the time of the call), then (when allowed) the
  * new state, its history entry and its outbox event, added to the transaction's `writes`.
  */
 export function recordTransition(
   ctx: PlatformContext, writes: WriteBatch, row: PrescriptionRow, event: LifecycleEvent, caller: EpsCaller,
   history: { event: string; actorOds?: string; messageText?: string },
 ): Recorded {
-  const next = transition(row.state, event);
-  if (!next.ok) return next;
   const now = ctx.clock.now();
+  // Decided on the prescription as it stands now: one whose validity has ended is expired, swept or not
+  // (none in sandbox mode, where the examples' validity ended years ago: the expiry sweep does not run).
+  const next = transitionAt(row.state, event, ctx.config.sandbox ? undefined : now, row.validUntil);
+  if (!next.ok) return next;
   // Written only over the version decided from: a change made since undoes the whole batch (answerOnce decides again).
   writes.add(stateStatement(row, next.state, now), 1);
   // Most changes are about the issue at hand; a repeat issue dispensed also makes the next one available.

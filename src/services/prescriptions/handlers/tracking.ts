@@ -4,6 +4,7 @@ import type { EpsCaller } from '../caller.js';
 import { EPS_ERRORS, epsError } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { shortFormIdProblem } from '../domain/prescription-id.js';
+import { stateAt } from '../domain/lifecycle.js';
 import { trackingBundle, type TrackedPrescription } from '../domain/responses.js';
 import { historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
 
@@ -42,15 +43,18 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   }
   rows = rows.filter((row) => visibleTo(caller, row));
   const tracked: TrackedPrescription[] = [];
+  const now = ctx.clock.now();
   for (const row of rows) {
+    // As it stands now: one whose validity has ended is expired, whether or not the sweep has marked it yet.
+    const state = stateAt(row.state, ctx.config.sandbox ? undefined : now, row.validUntil);
     tracked.push({
-      shortFormId: row.shortFormId, longFormId: row.longFormId, nhsNumber: row.nhsNumber, status: row.state.status, dispenser: row.state.dispenser,
-      prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt, items: row.state.items,
+      shortFormId: row.shortFormId, longFormId: row.longFormId, nhsNumber: row.nhsNumber, status: state.status, dispenser: state.dispenser,
+      prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt, items: state.items,
       ...(row.state.repeat ? { repeat: { issue: row.state.repeat.issue, issues: row.state.repeat.issues } } : {}),
       history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
     });
   }
   // A search by patient is audited under that patient even when the caller may see none of theirs.
   const searched = PATIENT_PARAMS.includes(given[0]!) ? [value] : [];
-  return { bundle: trackingBundle(tracked, ctx.clock.now()), nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
+  return { bundle: trackingBundle(tracked, now), nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
 }
