@@ -566,19 +566,31 @@ describe('EPS dispensing API', () => {
     assert.ok(rows[0].n >= 2);
   });
 
-  it("tracking by patient finds the caller's own prescriptions however many newer ones other organisations hold", async () => {
+  it("tracking by patient finds the caller's own prescriptions however many newer ones other organisations hold; a search cut at 100 says so", async () => {
     const own = await newPrescription();
     const otherPractice = await workerHeaders(spine, 'B81001', 'R8000');
     // More newer prescriptions by another practice than a search by patient returns (100).
+    const orders: Json[] = [];
     for (let i = 0; i < 101; i += 1) {
       const theirs = freshOrder({ ods: 'B81001', nhsNumber: nhsNumberOf(own), pharmacy: 'FB810' });
       assert.equal((await prescribe(spine, otherPractice, theirs)).status, 200);
+      orders.push(theirs);
     }
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(own)}`, gp);
     assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
     assert.deepEqual(tracked.body.entry.map((e: Json) => e.resource.groupIdentifier.value), [shortFormIdOf(own)]);
+    assert.equal(tracked.body.total, 1, 'not cut: no warning');
     const theirs = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(own)}`, otherPractice);
-    assert.equal(theirs.body.total, 100);
+    assert.equal(theirs.status, 200, theirs.text);
+    // The newest 100 of 101, and said so: total counts every match (FHIR search), an outcome entry warns of the rest.
+    assert.equal(theirs.body.total, 101);
+    const matches = theirs.body.entry.filter((e: Json) => e.search.mode === 'match');
+    assert.deepEqual(matches.map((e: Json) => e.resource.groupIdentifier.value), orders.slice(1).reverse().map(shortFormIdOf));
+    const { fullUrl, ...warning } = theirs.body.entry[theirs.body.entry.length - 1];
+    assert.match(fullUrl, /^urn:uuid:[0-9a-f-]{36}$/);
+    assert.deepEqual(warning, { search: { mode: 'outcome' }, resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'too-costly',
+      diagnostics: "Only the newest 100 of the patient's 101 prescriptions are returned; search by prescription (focus:identifier) for the others." }] } });
+    assert.equal(theirs.body.entry.length, 101);
   });
 
   it('a cancellation naming one item cancels just that item (R-0001); release and tracking show each item; the prescription is cancelled only with its last item', async () => {

@@ -217,6 +217,18 @@ export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, l
   return rows.map(rowOf);
 }
 
+/**
+ * How many of a patient's prescriptions `seenBy` may see (all when undefined), as `prescriptionsOfPatient`
+ * chooses them, and how many Tasks tracking shows of them: one a prescription, one an issue so far of a repeat one.
+ */
+export async function countPrescriptionsOfPatient(db: Queryable, nhsNumber: string, seenBy?: string): Promise<{ prescriptions: number; tasks: number }> {
+  const { rows } = await db.query<{ prescriptions: number; tasks: number }>(
+    `SELECT count(*)::int AS prescriptions, coalesce(sum(coalesce((lifecycle->'repeat'->>'issue')::int, 1)), 0)::int AS tasks
+       FROM prescriptions.prescriptions
+      WHERE nhs_number = $1 AND ($2::text IS NULL OR prescriber_ods = $2 OR nominated_pharmacy = $2 OR dispenser = $2)`, [nhsNumber, seenBy ?? null]);
+  return rows[0]!;
+}
+
 /** A patient's prescriptions with their orders (what was prescribed), newest first. */
 export async function orderedPrescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number): Promise<OrderedPrescription[]> {
   const { rows } = await db.query(

@@ -193,8 +193,31 @@ function issuesOf(p: TrackedPrescription): TrackedPrescription[] {
   });
 }
 
-/** Tracking (`GET Task`, examples/spec/errors/task/success.json): one Task per prescription (per issue of a repeat one), with its status history. */
-export function trackingBundle(prescriptions: TrackedPrescription[], now: Date): Json {
+/**
+ * A search cut short: it found `prescriptions` prescriptions (`tasks` Tasks, a repeat one's issues
+ * each), of which only the newest `shown` are answered.
+ */
+export interface CutShort { shown: number; prescriptions: number; tasks: number }
+
+/**
+ * Tracking (`GET Task`, examples/spec/errors/task/success.json): one Task per prescription (per issue of a repeat one), with its status history.
+ * A search cut short says so, as FHIR has a searchset say it (search.html): `total` counts every match, not only those in
+ * the Bundle, and an OperationOutcome entry (`search.mode` `outcome`) warns that the rest were left out.
+ */
+export function trackingBundle(prescriptions: TrackedPrescription[], now: Date, cut?: CutShort): Json {
+  const bundle = trackingSearchset(prescriptions, now);
+  if (!cut) return bundle;
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    issue: [{
+      severity: 'warning', code: 'too-costly',
+      diagnostics: `Only the newest ${cut.shown} of the patient's ${cut.prescriptions} prescriptions are returned; search by prescription (focus:identifier) for the others.`,
+    }],
+  };
+  return { ...bundle, total: cut.tasks, entry: [...(bundle.entry as Json[] | undefined ?? []), { fullUrl: `urn:uuid:${randomUUID()}`, search: { mode: 'outcome' }, resource: outcome }] };
+}
+
+function trackingSearchset(prescriptions: TrackedPrescription[], now: Date): Json {
   return searchset(prescriptions.flatMap(issuesOf).map((p) => {
     const id = p.longFormId ?? randomUUID();
     const task: Json = {

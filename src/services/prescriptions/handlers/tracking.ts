@@ -5,8 +5,8 @@ import { EPS_ERRORS, epsError } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { shortFormIdProblem } from '../domain/prescription-id.js';
 import { stateAt } from '../domain/lifecycle.js';
-import { trackingBundle, type TrackedPrescription } from '../domain/responses.js';
-import { historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
+import { trackingBundle, type CutShort, type TrackedPrescription } from '../domain/responses.js';
+import { countPrescriptionsOfPatient, historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
 
 /**
  * Tracking (`GET Task`): a prescription's status and history, by the prescription
@@ -20,12 +20,13 @@ const PRESCRIPTION_PARAMS = ['focus:identifier', 'identifier'];
 const QUERY_ERROR = 'Query parameter must be one of: identifier, focus:identifier, patient:identifier.';
 
 const valueOfToken = (raw: string) => (raw.includes('|') ? raw.slice(raw.indexOf('|') + 1) : raw);
+/** A search by patient answers the newest 100 prescriptions the caller may see, and says so when there are more. */
 const PATIENT_LIMIT = 100;
 
 const visibleTo = (caller: EpsCaller, row: PrescriptionRow) =>
   caller.sandbox || row.prescriberOds === caller.odsCode || row.state.dispenser === caller.odsCode || row.nominatedPharmacy === caller.odsCode;
 
-export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller, query: Record<string, unknown>): Promise<{ bundle: Json; nhsNumbers: string[] }> {
+export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller, query: Record<string, unknown>): Promise<{ bundle: Json; returned: number; nhsNumbers: string[] }> {
   const names = Object.keys(query);
   const given = [...PATIENT_PARAMS, ...PRESCRIPTION_PARAMS].filter((n) => names.includes(n));
   if (given.length !== 1 || names.some((n) => !given.includes(n))) throw epsError(EPS_ERRORS.QUERY_INVALID, QUERY_ERROR);
@@ -33,9 +34,16 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   if (typeof raw !== 'string') throw epsError(EPS_ERRORS.QUERY_INVALID, `${given[0]} must be given once`);
   const value = valueOfToken(raw);
   let rows: PrescriptionRow[];
+  let cut: CutShort | undefined;
   if (PATIENT_PARAMS.includes(given[0]!)) {
     if (!isValidNhsNumber(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `Invalid NHS number '${value}'`, given[0]);
-    rows = await prescriptionsOfPatient(ctx.db, value, PATIENT_LIMIT, caller.sandbox ? undefined : caller.odsCode);
+    const seenBy = caller.sandbox ? undefined : caller.odsCode;
+    // One more than are shown: whether the search was cut short, and then how far (the Bundle says so).
+    rows = await prescriptionsOfPatient(ctx.db, value, PATIENT_LIMIT + 1, seenBy);
+    if (rows.length > PATIENT_LIMIT) {
+      rows = rows.slice(0, PATIENT_LIMIT);
+      cut = { shown: PATIENT_LIMIT, ...await countPrescriptionsOfPatient(ctx.db, value, seenBy) };
+    }
   } else {
     if (shortFormIdProblem(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `'${value}' is not a valid short-form prescription id`, given[0]);
     const row = await readPrescription(ctx.db, value);
@@ -56,5 +64,8 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   }
   // A search by patient is audited under that patient even when the caller may see none of theirs.
   const searched = PATIENT_PARAMS.includes(given[0]!) ? [value] : [];
-  return { bundle: trackingBundle(tracked, now), nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
+  const bundle = trackingBundle(tracked, now, cut);
+  // The Tasks it holds (not the warning of a search cut short).
+  const returned = ((bundle.entry as unknown[] | undefined)?.length ?? 0) - (cut ? 1 : 0);
+  return { bundle, returned, nhsNumbers: [...new Set([...searched, ...rows.map((r) => r.nhsNumber)])] };
 }

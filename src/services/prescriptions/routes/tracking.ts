@@ -24,8 +24,8 @@ export function registerTracking(app: FastifyInstance, ctx: PlatformContext, act
     config: { activity, audit: { action: 'prescription.track' } },
     preHandler: async (request: FastifyRequest) => checkSessionRole(ctx, request),
   }, async (request, reply) => {
-    const { bundle, nhsNumbers } = await trackPrescriptions(ctx, callerOf(ctx, request), request.query as Record<string, unknown>);
-    auditPrescriptions(request, 'prescription.track', { shortFormIds: [], nhsNumbers, detail: { returned: (bundle.total as number) } });
+    const { bundle, returned, nhsNumbers } = await trackPrescriptions(ctx, callerOf(ctx, request), request.query as Record<string, unknown>);
+    auditPrescriptions(request, 'prescription.track', { shortFormIds: [], nhsNumbers, detail: { returned } });
     return sendFhir(reply, 200, bundle);
   });
 }
