@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { isWellFormed } from '../../src/services/record-locator/domain/connection-metadata.js';
+import { MAX_SEARCH_BODY_BYTES } from '../../src/services/record-locator/limits.js';
 import { assertSpecSchema, call, errorIssue, issueOf, MENTAL_HEALTH_CRISIS_PLAN, nextNhsNumber, pointerBody, nrlApplication } from './support.js';
 
 /**
@@ -115,6 +116,28 @@ describe('NRL request parameters and headers at the door', () => {
       'The provided type system does not match the allowed types for this organisation', 'type'));
     await expectIssue('producer', { 'subject:identifier': 'https://fhir.nhs.uk/Id/nhs-number|1234567890' }, errorIssue('INVALID_NHS_NUMBER', 'Invalid NHS number', 'invalid',
       'A valid NHS number is required to search for document references', 'subject:identifier'));
+  });
+
+  it('a POST _search body is at most 16 KiB, on both APIs: one at the limit is searched, one byte more is 413 MESSAGE_NOT_WELL_FORMED naming the limit', async () => {
+    assert.equal(MAX_SEARCH_BODY_BYTES, 16_384);
+    // The parameters padded (in a page token the parser then refuses, or finds nothing after) to exactly `bytes` bytes.
+    const ofSize = (bytes: number) => {
+      const text = JSON.stringify({ 'subject:identifier': subject, 'next-page-token': '' });
+      return JSON.stringify({ 'subject:identifier': subject, 'next-page-token': 't'.repeat(bytes - text.length) });
+    };
+    for (const side of ['consumer', 'producer']) {
+      const over = await call(spine, 'POST', `/${side}/FHIR/R4/DocumentReference/_search`, identity, { rawBody: ofSize(MAX_SEARCH_BODY_BYTES + 1), contentType: 'application/json' });
+      assert.equal(over.status, 413, `${side}: ${JSON.stringify(over.body)}`);
+      assertSpecSchema('consumer', 'OperationOutcome', over.body);
+      assert.deepEqual(over.body.issue, [errorIssue('MESSAGE_NOT_WELL_FORMED', 'Message not well formed', 'too-long',
+        `Request body is larger than this endpoint accepts: search parameters may be at most ${MAX_SEARCH_BODY_BYTES} bytes`)]);
+      // 5 MB, as the platform's own limit let through: refused as it is read.
+      const huge = await call(spine, 'POST', `/${side}/FHIR/R4/DocumentReference/_search`, identity, { rawBody: ofSize(5 * 1024 * 1024), contentType: 'application/json' });
+      assert.equal(huge.status, 413, side);
+      const atLimit = await call(spine, 'POST', `/${side}/FHIR/R4/DocumentReference/_search`, identity, { rawBody: ofSize(MAX_SEARCH_BODY_BYTES), contentType: 'application/json' });
+      assert.notEqual(atLimit.status, 413, `${side}: ${JSON.stringify(atLimit.body)}`);
+      assert.ok(atLimit.status === 200 || atLimit.status === 400, `${side}: ${atLimit.status} ${JSON.stringify(atLimit.body)}`);
+    }
   });
 
   it('a `__proto__` or `constructor` key in a `_search` body is a key like another, as NRLF reads JSON: answered as its GET twin (the property below found it)', async () => {

@@ -120,4 +120,5 @@ export const NRL_DIAGNOSTICS = {
   duplicate: (id: string) => `A DocumentReference with id '${id}' already exists`,
   /** OpenSpine's own (limits.ts): NRLF's words for it were not in the copied sources. */
   pointerTooLarge: (limit: number) => `Request body is larger than this endpoint accepts: a DocumentReference may be at most ${limit} bytes`,
+  searchTooLarge: (limit: number) => `Request body is larger than this endpoint accepts: search parameters may be at most ${limit} bytes`,
 } as const;

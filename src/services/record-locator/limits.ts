@@ -23,3 +23,11 @@ export const MAX_POINTER_BYTES = 64 * 1024;
  * (or the SSP proxy it is wrapped in) can fetch. The spec's test urls are about 100 characters.
  */
 export const MAX_ATTACHMENT_URL_LENGTH = 8000;
+
+/**
+ * A `POST …/DocumentReference/_search` body is at most 16 KiB: it holds the same few search
+ * parameters a `GET` sends in its query (a subject, a type, a custodian, a category, a page token
+ * of under 100 characters), and a query can be no longer than the 16 KB header section Node
+ * allows. It kept the platform's 5 MB body limit, 300 times anything a search can mean.
+ */
+export const MAX_SEARCH_BODY_BYTES = 16 * 1024;

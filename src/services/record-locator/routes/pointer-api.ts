@@ -9,6 +9,7 @@ import { readPointerAs, searchAs } from '../handlers/pointer-reads.js';
 import { nhsNumberOf } from '../domain/document-reference.js';
 import type { SearchSide, SearchSource } from '../domain/search-params.js';
 import { NRL_HEADERS, POINTER_ID_PARAMS, withSpecPatterns } from '../schemas.js';
+import { MAX_SEARCH_BODY_BYTES } from '../limits.js';
 import { apiBase, callerOf, registerStatusAndMetadata, routeConfig, sendResource } from './common.js';
 
 /** What tells NRL's two APIs apart; everything else about them is the same plumbing, here. */
@@ -82,6 +83,6 @@ function registerReadAndSearch(scope: FastifyInstance, ctx: PlatformContext, api
   const searchConfig = auditedAs(config, 'pointer.search');
   scope.get('/DocumentReference', { schema: { querystring: api.searchParams, headers: NRL_HEADERS }, config: searchConfig }, async (request, reply) =>
     sendResource(reply, await search(request, request.query as Record<string, unknown>, 'query')));
-  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, config: { ...searchConfig, nrlBody: 'search' as const, readOnly: true } },
+  scope.post('/DocumentReference/_search', { schema: { body: searchBody, headers: NRL_HEADERS }, bodyLimit: MAX_SEARCH_BODY_BYTES, config: { ...searchConfig, nrlBody: 'search' as const, readOnly: true } },
     async (request, reply) => sendResource(reply, await search(request, request.body as Record<string, unknown>, 'body')));
 }

@@ -63,8 +63,10 @@ function nrlErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyRe
   if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return sendNrlError(reply, { spec: NRL_ERRORS.BAD_REQUEST, diagnostics: NRL_DIAGNOSTICS.bodyRequired });
   }
-  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.config.nrlBody === 'document') {
-    return sendNrlError(reply, { spec: NRL_ERRORS.MESSAGE_TOO_LARGE, diagnostics: NRL_DIAGNOSTICS.pointerTooLarge(request.routeOptions.bodyLimit) });
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.config.nrlBody) {
+    const limit = request.routeOptions.bodyLimit;
+    const diagnostics = request.routeOptions.config.nrlBody === 'document' ? NRL_DIAGNOSTICS.pointerTooLarge(limit) : NRL_DIAGNOSTICS.searchTooLarge(limit);
+    return sendNrlError(reply, { spec: NRL_ERRORS.MESSAGE_TOO_LARGE, diagnostics });
   }
   if (err instanceof RequestValidationError) {
     const issues = doorIssues(err, request);
