@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import {
   decodePageToken, encodePageToken, parseSearchParams, searchQuery, typeSystemAllowed, SUBJECT_PATTERN,
@@ -9,6 +11,8 @@ import { parseOrganisation, parsePointerTypes } from '../../src/services/record-
 import { fhirPath } from '../../src/services/record-locator/body-errors.js';
 import { BASE64_BINARY, LINEAR_EQUIVALENTS, unicodeSafePattern } from '../../src/services/record-locator/schemas.js';
 import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-types.js';
+import { REFUSED_URL_SCHEMES, urlScheme, validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
+import type { DocumentReference } from '../../src/services/record-locator/domain/document-reference.js';
 import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
 
 /** Properties of the record locator's parameter, header and input parsers: data or one coded error, never a throw. */
@@ -151,5 +155,51 @@ describe('schema helpers', () => {
       const linear = new RegExp(compiled, 'u');
       fc.assert(fc.property(fc.oneof(text, fc.string({ maxLength: 24 })), (value) => assert.equal(linear.test(value), original.test(value), JSON.stringify(value))), { numRuns: 5000 });
     }
+  });
+});
+
+describe('attachment url schemes', () => {
+  const TEST_DATA = fileURLToPath(new URL('../../spec/nhs/nrl/test_data/DocumentReference/', import.meta.url));
+  const testPointers = readdirSync(TEST_DATA).map((file) => JSON.parse(readFileSync(TEST_DATA + file, 'utf8')) as DocumentReference);
+  const withUrl = (url: string): DocumentReference => {
+    const pointer = structuredClone(testPointers[0]!);
+    pointer.content![0]!.attachment!.url = url;
+    return pointer;
+  };
+  const urlIssues = (pointer: DocumentReference) => validatePointer(pointer).filter((issue) => /attachment\.url$/.test(issue.expression ?? ''));
+
+  it('every url of the spec\'s test pointers (https, ssp) is accepted', () => {
+    assert.equal(testPointers.length, 6);
+    for (const pointer of testPointers) assert.deepEqual(validatePointer(pointer), [], JSON.stringify(pointer.content));
+  });
+
+  it('javascript:, vbscript: and data: are refused however a browser would still read them (case, leading controls and spaces, tabs and newlines inside)', () => {
+    const control = fc.integer({ min: 0, max: 0x20 }).map((c) => String.fromCharCode(c));
+    const spelled = fc.constantFrom(...REFUSED_URL_SCHEMES).chain((scheme) => fc.tuple(
+      fc.constant(scheme),
+      fc.array(control, { maxLength: 3 }).map((cs) => cs.join('')),
+      fc.array(fc.boolean(), { minLength: scheme.length, maxLength: scheme.length }),
+      fc.nat({ max: scheme.length }),
+      fc.constantFrom('', '\t', '\n', '\r'),
+      fc.string({ maxLength: 20 }),
+    ));
+    fc.assert(fc.property(spelled, ([scheme, leading, upper, at, inside, rest]) => {
+      const cased = [...scheme].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
+      const url = `${leading}${cased.slice(0, at)}${inside}${cased.slice(at)}:${rest}`;
+      assert.equal(urlScheme(url), scheme, JSON.stringify(url));
+      const issues = urlIssues(withUrl(url));
+      assert.equal(issues.length, 1, JSON.stringify(url));
+      assert.equal(issues[0]!.spec.code, 'INVALID_RESOURCE');
+      assert.equal(issues[0]!.spec.status, 400);
+      assert.equal(issues[0]!.expression, 'content[0].attachment.url');
+    }));
+  });
+
+  it('any other url is left to the schema: never refused for its scheme, never a throw', () => {
+    fc.assert(fc.property(fc.oneof(fc.webUrl(), fc.string(), fc.constantFrom('tel:01632960587', 'ssp://x/y', 'mailto:a@b.c', 'urn:oid:1.2', 'javascript', 'javascript%3Aalert(1)')), (url) => {
+      const scheme = urlScheme(url);
+      fc.pre(scheme === undefined || !REFUSED_URL_SCHEMES.includes(scheme));
+      assert.deepEqual(urlIssues(withUrl(url)), []);
+    }));
   });
 });

@@ -142,6 +142,36 @@ describe('NRL producer: DocumentReference validation', () => {
     assert.equal(atLimit.status, 201, JSON.stringify(atLimit.body));
   });
 
+  it('an attachment url a browser would run or render itself (javascript:, vbscript:, data:) is 400 INVALID_RESOURCE naming it, on create and update; nothing stored', async () => {
+    const withUrl = (url: string, index = 0) => {
+      const body = valid();
+      if (index > 0) body.content.push(structuredClone(body.content[0]));
+      body.content[index].attachment.url = url;
+      return body;
+    };
+    const issue = (scheme: string, index = 0) => errorIssue(...INVALID_RESOURCE, 'value',
+      `Invalid content attachment url scheme: '${scheme}' Attachment url must locate the record at its custodian (not 'javascript:', 'vbscript:', 'data:')`,
+      `content[${index}].attachment.url`);
+    await refused(withUrl('javascript:alert(document.cookie)'), 400, [issue('javascript')]);
+    await refused(withUrl('\u0001JaVaScRiPt:alert(1)'), 400, [issue('javascript')]);
+    await refused(withUrl('VBScript:msgbox(1)'), 400, [issue('vbscript')]);
+    await refused(withUrl('data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==', 1), 400, [issue('data', 1)]);
+    // The spec's schemes, and others a record may be reached by, are taken.
+    for (const url of ['https://p1.nhs.uk/MentalHealthCrisisPlan.pdf', 'tel:01632960587']) {
+      const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: withUrl(url) });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+    }
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: valid() });
+    const id = created.headers.get('location')!.split('/').pop()!;
+    const stored = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer);
+    const changed = structuredClone(stored.body);
+    changed.content[0].attachment.url = 'javascript:alert(1)';
+    const update = await call(spine, 'PUT', `/producer/FHIR/R4/DocumentReference/${id}`, producer, { body: changed });
+    assert.equal(update.status, 400, JSON.stringify(update.body));
+    assert.deepEqual(update.body.issue, [issue('javascript')]);
+    assert.deepEqual((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer)).body, stored.body);
+  });
+
   it('a field the resource does not have is 400 INVALID_RESOURCE "The resource contains extra fields"', async () => {
     await refused({ ...valid(), colour: 'blue' }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'colour')]);
     const nested = valid();

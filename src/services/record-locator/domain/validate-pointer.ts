@@ -38,6 +38,7 @@ export function validatePointer(pointer: DocumentReference): NrlIssue[] {
     sspAsid(pointer, add);
     category(pointer, add);
     if (pointer.content?.[0]?.extension) contentExtension(pointer, add);
+    attachmentUrls(pointer, add);
     if (issues.length === 0) typeAndCategoryMatch(pointer, add);
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
@@ -182,6 +183,41 @@ function contentExtension(pointer: DocumentReference, add: Add) {
       return;
     }
   }
+}
+
+/**
+ * Schemes an `attachment.url` may not have: OpenSpine's own rule (the spec's pattern is `\S*`, and
+ * NRLF has none). A consumer's system shows a pointer's url as a link to the record at its custodian;
+ * these are run or rendered by the browser from the url itself (script, or a document carried in it),
+ * never fetched from the custodian. Every url of the spec's examples and test pointers is https or
+ * ssp (test_data: one ssp://, the rest https://; the only http:// urls there are DoS service ids,
+ * not attachments), so refusing these refuses none of them.
+ */
+export const REFUSED_URL_SCHEMES: readonly string[] = ['javascript', 'vbscript', 'data'];
+
+/**
+ * A url's scheme, lower case, as a browser reads it: by the WHATWG URL parser (Node's `URL`), which
+ * strips leading and trailing controls and spaces, drops tabs and newlines anywhere and folds case,
+ * so `\u0001JavaScript:` is `javascript`. None for a url it cannot parse (no scheme: relative).
+ */
+export function urlScheme(url: string): string | undefined {
+  try {
+    return new URL(url).protocol.slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+function attachmentUrls(pointer: DocumentReference, add: Add) {
+  (pointer.content ?? []).forEach((content, i) => {
+    const url = content.attachment?.url;
+    const scheme = typeof url === 'string' ? urlScheme(url) : undefined;
+    if (scheme !== undefined && REFUSED_URL_SCHEMES.includes(scheme)) {
+      add(NRL_ERRORS.INVALID_RESOURCE_VALUE,
+        `Invalid content attachment url scheme: '${scheme}' Attachment url must locate the record at its custodian (not ${REFUSED_URL_SCHEMES.map((s) => `'${s}:'`).join(', ')})`,
+        `content[${i}].attachment.url`);
+    }
+  });
 }
 
 /** One type coding, and the category its type belongs to (NRLF's type-category map). */
