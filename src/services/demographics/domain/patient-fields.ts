@@ -10,7 +10,20 @@ export function homeAddress(patient: Patient): Address | undefined {
   return patient.address?.find((a) => a.use === 'home') ?? patient.address?.[0];
 }
 
-/** `meta.security` code R (restricted, "sensitive"): address, telecom and GP are never disclosed. */
+/**
+ * What a restricted record never discloses (PDS spec, retrieval: "When a patient tagged as
+ * `restricted` is retrieved, all addresses are removed …, all contact points …, all contacts …, the
+ * General Practice …, the pharmacy and birth place extensions are removed from the response").
+ */
+export const RESTRICTED_FIELDS = ['address', 'telecom', 'generalPractitioner', 'contact'] as const;
+export const RESTRICTED_EXTENSIONS: ReadonlySet<string> = new Set([
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy',
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-PreferredDispenserOrganization',
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicalApplianceSupplier',
+  'http://hl7.org/fhir/StructureDefinition/patient-birthPlace',
+]);
+
+/** `meta.security` code R (restricted, "sensitive"): its location-sensitive data is never disclosed (`RESTRICTED_FIELDS`). */
 export function isRestricted(patient: Patient): boolean {
   return patient.meta?.security?.some((c) => c.code === 'R' && (c.system === undefined || c.system === CONFIDENTIALITY_SYSTEM)) ?? false;
 }

@@ -5,7 +5,7 @@ import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord } from './patient-rules.js';
+import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
@@ -56,6 +56,7 @@ export function deathInDateTimeForm(value: unknown): unknown {
  */
 export function applyPatientPatch(current: Patient, ops: readonly PatchOperation[], today: string): Patient {
   checkPatchOperations(ops);
+  checkRestrictedDataUntouched(current, ops);
   checkItemsIdentified(current, ops);
   let patched: Patient;
   const added = new Set<string>();

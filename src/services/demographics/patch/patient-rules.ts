@@ -3,6 +3,8 @@ import { isCalendarDate } from '../../../platform/fhir/dates.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import type { Extension, Patient } from '../fhir-types.js';
+import { RESTRICTED_FIELDS, isRestricted } from '../domain/patient-fields.js';
+import type { PatchOperation } from './patch-operations.js';
 
 export const DEATH_NOTIFICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus';
 
@@ -26,6 +28,25 @@ function periodsIn(patient: Patient): Array<{ start?: unknown; end?: unknown; wh
 }
 
 const forbidden = (reason: string) => new SpineError(PDS_ERRORS.FORBIDDEN_UPDATE, `Forbidden update with error - ${reason}`);
+
+/**
+ * A restricted record's withheld data (its location-sensitive fields, and its extensions, some of
+ * which a read withholds) is not the caller's to see, so not to patch: the PATCH spec's 403
+ * FORBIDDEN_UPDATE ("updating a sensitive patient … is only permitted from certain systems").
+ * Checked on the operations before anything is applied or any item looked up, and whatever the
+ * record holds: a `test` of a withheld value answered 200 when it matched and 400 when not, so a
+ * caller could confirm a restricted patient's phone, address or pharmacy by guessing (found by
+ * probing), and an item named by a withheld id would answer likewise.
+ */
+export function checkRestrictedDataUntouched(current: Patient, ops: readonly PatchOperation[]): void {
+  if (!isRestricted(current)) return;
+  for (const op of ops) {
+    const field = op.path.split('/')[1] ?? '';
+    if (field === 'extension' || (RESTRICTED_FIELDS as readonly string[]).includes(field)) {
+      throw forbidden(`source not permitted to update '${field}' of a restricted patient`);
+    }
+  }
+}
 const usualNames = (patient: Patient) => (Array.isArray(patient.name) ? patient.name : []).filter((n) => n?.use === 'usual').length;
 
 /**

@@ -1,10 +1,5 @@
 import type { Patient } from '../fhir-types.js';
-import { isRestricted } from '../domain/patient-fields.js';
-
-/** PDS spec (retrieval): a restricted record is returned without its location-sensitive fields. */
-const RESTRICTED_ON_READ = ['address', 'telecom', 'generalPractitioner'] as const;
-/** PDS spec (search): restricted results also lose their contacts. */
-const RESTRICTED_ON_SEARCH = [...RESTRICTED_ON_READ, 'contact'] as const;
+import { RESTRICTED_EXTENSIONS, RESTRICTED_FIELDS, isRestricted } from '../domain/patient-fields.js';
 
 /**
  * Search results carry birth, death and registration facts only: place of birth, pharmacies,
@@ -14,15 +9,24 @@ const RESTRICTED_ON_SEARCH = [...RESTRICTED_ON_READ, 'contact'] as const;
 const EXTENSIONS_KEPT_IN_SEARCH = new Set(['https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus']);
 const NAME_USES_IN_SEARCH = new Set(['usual', 'nickname', 'temp']);
 
-function without(patient: Patient, fields: readonly string[]): Patient {
+/**
+ * A restricted record as it may be disclosed: without its location-sensitive fields, pharmacy and
+ * birth place extensions (PDS spec, retrieval and search). Its contacts and those extensions were
+ * returned by a read (found by probing): the spec removes them on retrieval too.
+ */
+function withoutRestricted(patient: Patient): Patient {
   const copy: Patient = { ...patient };
-  for (const field of fields) delete copy[field];
+  for (const field of RESTRICTED_FIELDS) delete copy[field];
+  if (copy.extension) {
+    copy.extension = copy.extension.filter((e) => !RESTRICTED_EXTENSIONS.has(e.url));
+    if (copy.extension.length === 0) delete copy.extension;
+  }
   return copy;
 }
 
 /** The record as a read (GET /Patient/{id}) returns it. */
 export function readView(patient: Patient): Patient {
-  return isRestricted(patient) ? without(patient, RESTRICTED_ON_READ) : patient;
+  return isRestricted(patient) ? withoutRestricted(patient) : patient;
 }
 
 /** The reduced record a search result carries. */
@@ -35,5 +39,5 @@ export function searchView(patient: Patient): Patient {
     if (Array.isArray(view[field]) && (view[field] as unknown[]).length === 0) delete view[field];
   }
   delete view.managingOrganization;
-  return isRestricted(patient) ? without(view, RESTRICTED_ON_SEARCH) : view;
+  return isRestricted(patient) ? withoutRestricted(view) : view;
 }
