@@ -32,7 +32,12 @@ describe('PATCH /Patient/{id} of a restricted patient', () => {
   };
   before(async () => {
     h = await startPds();
-    await bulkInsertPatients(h.spine.ctx.db, { patients: [restricted, sensitive] });
+    await bulkInsertPatients(h.spine.ctx.db, {
+      patients: [restricted, sensitive],
+      // A next of kin at the patient's own home, as the synthetic population draws them.
+      relatedPersons: [{ nhsNumber: sensitive.id!, resource: { resourceType: 'RelatedPerson', id: 'NOK1', patient: { type: 'Patient' }, active: true,
+        telecom: [{ system: 'phone', value: '01632960777', use: 'home' }], address: sensitive.address ?? [{ use: 'home', line: ['1 Hidden Row'], postalCode: 'LS1 1AA' }] } }],
+    });
   });
   after(() => h.close());
 
@@ -77,6 +82,15 @@ describe('PATCH /Patient/{id} of a restricted patient', () => {
     withheld(updated.json);
     const { rows } = await h.db.query('SELECT resource FROM demographics.patients WHERE nhs_number = $1', [sensitive.id]);
     assert.deepEqual([rows[0].resource.contact, rows[0].resource.extension], [sensitive.contact, sensitive.extension], 'the stored record keeps them');
+  });
+
+  it('its related people are not returned: an empty bundle (PDS spec), though the store holds a next of kin at its home', async () => {
+    const res = await call(h, `Patient/${sensitive.id}/RelatedPerson`);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.total, 0);
+    assert.equal(res.json.entry, undefined);
+    const { rows } = await h.db.query('SELECT count(*)::int AS n FROM demographics.related_persons WHERE nhs_number = $1', [sensitive.id]);
+    assert.equal(rows[0].n, 1);
   });
 
   it('a patch touching its withheld data is 403 FORBIDDEN_UPDATE before anything is applied: a test of a hidden value answers the same whether it matches or not', async () => {

@@ -36,7 +36,9 @@ export function registerReadRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   app.get<{ Params: { id: string } }>(`${PDS_BASE}/Patient/:id/RelatedPerson`, { schema: readSchema, config: { activity: 'patient:read', audit: { action: 'patient.related-person.read' } } }, async (request, reply) => {
     const row = await findPatientOrThrow(ctx, request, request.params.id);
-    const related = await relatedPersonsOf(ctx.db, row.nhsNumber);
+    // PDS spec: "Related people are not returned for a restricted patient and an empty bundle is
+    // returned": a next of kin's address is often the patient's own (found by probing: it was returned).
+    const related = row.restricted ? [] : await relatedPersonsOf(ctx.db, row.nhsNumber);
     const bundle = searchset(related.map((r) => ({
       fullUrl: fullUrlFor(ctx.config.publicBaseUrl, `Patient/${row.nhsNumber}/RelatedPerson/${r.id}`),
       resource: r.resource,
