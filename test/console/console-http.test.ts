@@ -7,6 +7,8 @@ import { PAGES, CONSOLE_ROLES, type ConsoleRole } from '../../src/services/conso
 import { MB1, MB2, sendMessage } from '../messaging/support/mesh-client.js';
 import { createAppAndToken } from '../support/identity.js';
 import { call, consentFor } from '../consent/support.js';
+import { testPopulation } from '../demographics/support/population.js';
+import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
 
 const pagePath = (path: string) => (path === '/console/who-looked' ? `${path}?nhsNumber=9000000009` : path);
 const heading = (html: string) => /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
@@ -99,6 +101,23 @@ describe('the operations console over HTTP', () => {
     assert.match(lines[1]!, /,patient\.read,success,Patient\/9000000009,9000000009,555000000005,R9903,X26,OpenSpine console,/);
     const mine = await (await sessions.patient.get('/console/who-looked')).text();
     assert.match(mine, /a <strong>Spine Operator<\/strong> at <strong>[^<]*\(X26\)<\/strong> looked at the record, using OpenSpine console/);
+  });
+
+  it('a restricted patient looked up, by NHS number or by search, shows no address, phone or GP practice (PDS withholds them), and is tagged restricted', async () => {
+    const restricted = testPopulation(50, 981_000_000)[49]!;
+    assert.equal(restricted.meta?.security?.[0]?.code, 'R');
+    await bulkInsertPatients(spine.ctx.db, { patients: [restricted] });
+    const gp = restricted.generalPractitioner![0]!.identifier!.value!;
+    const usual = restricted.name!.find((n) => n.use === 'usual')!;
+    const read = await (await sessions.operator.post('/console/patients/read', { _csrf: await sessions.operator.csrf(), nhsNumber: restricted.id!, reason: 'Service desk enquiry' })).text();
+    const found = await (await sessions.operator.post('/console/patients/search', {
+      _csrf: await sessions.operator.csrf(), family: usual.family!, birthdate: restricted.birthDate!, reason: 'Service desk enquiry' })).text();
+    for (const html of [read, found]) {
+      assert.match(html, new RegExp(restricted.id!));
+      assert.match(html, /Restricted record/);
+      assert.doesNotMatch(html, new RegExp(`GP practice|${gp}`));
+      assert.doesNotMatch(html, new RegExp(`${restricted.address![0]!.line![0]}|${restricted.telecom![0]!.value}`));
+    }
   });
 
   it('a patient sees only their own record: another NHS number in the query is ignored', async () => {

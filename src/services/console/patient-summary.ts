@@ -1,6 +1,6 @@
 import type { Patient } from '../demographics/api.js';
 
-/** What the look-up page shows of a PDS record. A restricted record's address and contacts are withheld, as PDS withholds them. */
+/** What the look-up page shows of a PDS record. A restricted record's address, contacts and GP are withheld, as PDS withholds them. */
 export interface PatientSummary {
   nhsNumber: string;
   name: string;
@@ -33,8 +33,8 @@ export function patientSummary(patient: Patient, restricted: boolean): PatientSu
     gender: patient.gender ?? 'unknown',
     birthDate: patient.birthDate ?? 'unknown',
     ...(patient.deceasedDateTime ? { deceased: patient.deceasedDateTime } : {}),
-    ...(restricted ? {} : { address: lines || undefined, telecom: telecom || undefined }),
-    ...(gp ? { gp } : {}),
+    // PDS withholds a restricted record's GP too ("the General Practice is removed"): it was shown here (found by probing).
+    ...(restricted ? {} : { address: lines || undefined, telecom: telecom || undefined, ...(gp ? { gp } : {}) }),
     restricted,
   };
 }

@@ -13,6 +13,7 @@ export type { Patient } from './fhir-types.js';
 
 /** The synthetic population's NHS numbers, in the order `openspine seed --patients N` allocates them. */
 export { SyntheticNhsNumbers } from './population/nhs-numbers.js';
+export { isRestricted } from './domain/patient-fields.js';
 
 /**
  * Demographics' contract with other services (EPS, NRL, events…): what they may know about a

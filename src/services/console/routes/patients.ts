@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { demographicsApi } from '../../demographics/api.js';
+import { demographicsApi, isRestricted } from '../../demographics/api.js';
 import { pageRoute } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
@@ -54,7 +54,7 @@ export async function registerPatientRoutes(app: FastifyInstance, ctx: PlatformC
     if (form.gender) parameters.gender = form.gender;
     if (form.postcode?.trim()) parameters['address-postalcode'] = form.postcode.trim();
     const matches = await pds.searchPatients(parameters, SEARCH_LIMIT);
-    const results = matches === 'too-many' ? [] : matches.map((m) => ({ ...patientSummary(m.patient, false), score: m.score }));
+    const results = matches === 'too-many' ? [] : matches.map((m) => ({ ...patientSummary(m.patient, isRestricted(m.patient)), score: m.score }));
     await auditConsole(ctx, request, {
       action: 'patient.search', nhsNumbers: results.map((r) => r.nhsNumber),
       detail: { reason: form.reason, parameters: Object.keys(parameters).sort(), matches: matches === 'too-many' ? 'too-many' : results.length },
