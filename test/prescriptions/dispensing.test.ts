@@ -925,6 +925,25 @@ describe('EPS dispensing API', () => {
       assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
     });
 
+    it('an earlier issue\'s claim may not say an item the prescriber cancelled was supplied (PRESCRIPTION_INVALID_STATE_TRANSITION), as the current issue\'s may not', async () => {
+      const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
+      const [first] = itemIdsOf(order);
+      assert.equal(cancellationCode(await cancelItem(order, first!)), 'R-0001');
+      assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+      success(await dispense(order, 'FA565', '0006', false, ['0005', '0001', '0001', '0001']));
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']], 'issue 1 dispensed, issue 2 current: issue 1 is an earlier issue');
+      // The spec's claim example says the first line's item was fully dispensed.
+      const paid = await claim(order, 'FA565', false, undefined, 1);
+      assert.equal(paid.status, 400, JSON.stringify(paid.body));
+      assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      assert.equal(paid.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
+      assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']], 'not claimed');
+      success(await claim(order, 'FA565', false, undefined, 1, 2, (body) => {
+        body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
+      }));
+      assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
+    });
+
     it('the next issue may be released from 7 days before the last one\'s supply (expectedSupplyDuration) runs out, by id or nominated, not before', async () => {
       const ods = 'FRPT1';
       const order = await newPrescription(ods, repeatOrder(3, IN_A_YEAR, 28, ods));

@@ -362,6 +362,23 @@ describe('prescription lifecycle', () => {
       return state;
     };
 
+    it('an earlier issue\'s claim may not say an item the prescriber cancelled before that issue was dispensed was supplied, as the current issue\'s may not', () => {
+      const cancelled = transition(initialState(ITEMS, 3), { type: 'cancel', prescriber: 'A83008', item: 'item-1' });
+      assert.ok(cancelled.ok);
+      const first = transition(runFrom(cancelled.state, [released]), { ...dispensed, items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } } as LifecycleEvent);
+      assert.ok(first.ok);
+      assert.equal(first.state.repeat?.issue, 2);
+      assert.deepEqual(first.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565', closed: { 'item-1': 'cancelled' } }]);
+      const claim = (type: ItemStatus) => transition(first.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': type, 'item-2': 'fully-dispensed' } });
+      assert.deepEqual(claim('fully-dispensed'), { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'." });
+      assert.equal(claim('cancelled').ok, true);
+      // An item the dispenser itself reported cancelled in that issue was not closed before it: its claim may say otherwise.
+      const own = transition(runFrom(initialState(ITEMS, 3), [released]), { ...dispensed, items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } } as LifecycleEvent);
+      assert.ok(own.ok);
+      assert.deepEqual(own.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }]);
+      assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': 'fully-dispensed' } }).ok, true);
+    });
+
     it('issue 1 of 3: each issue dispensed makes the next to be dispensed; the last stays dispensed; earlier issues are claimed by number', () => {
       const first = transition(runFrom(initialState(ITEMS, 3), [released]), dispensed);
       assert.ok(first.ok);
