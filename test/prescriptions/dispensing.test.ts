@@ -655,6 +655,15 @@ describe('EPS dispensing API', () => {
     assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     assert.equal(paid.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
     assert.equal(await statusOf(order), '0006', 'not claimed');
+    // Nor with a second line for the item saying it was cancelled (the last line's status alone was checked, and the first paid).
+    const twice = await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
+      const line = structuredClone(body.item[0].detail[0]);
+      line.modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
+      body.item[0].detail.push(line);
+    });
+    assert.equal(twice.status, 400, JSON.stringify(twice.body));
+    assert.equal(twice.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
+    assert.equal(await statusOf(order), '0006', 'not claimed');
     success(await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
       body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
     }));

@@ -180,8 +180,12 @@ export interface ClaimRequest {
   identifier?: string; replaces?: string;
   /** The items claimed for: each line's (Claim.item.detail) ClaimMedicationRequestReference. */
   items: string[];
-  /** Each line's item with the dispensing status it claims (its `modifier`, medicationdispense-type), where it gives one. */
-  itemTypes: Record<string, ItemStatus>;
+  /**
+   * The dispensing statuses claimed for each item (each `modifier` coding in medicationdispense-type
+   * of each line naming it): every one, so that an item named twice, or a line giving two statuses,
+   * is checked on all of them.
+   */
+  itemTypes: Record<string, ItemStatus[]>;
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
@@ -216,15 +220,16 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     return { ok: false, code: 'invalid-issue', diagnostics: 'The claim is missing the required endorsement code.', expression: 'Claim.item.detail.programCode' };
   }
   const items: string[] = [];
-  const itemTypes: Record<string, ItemStatus> = {};
+  const itemTypes: Record<string, ItemStatus[]> = {};
   for (const detail of details) {
     const named = asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE)
       .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
       .filter((id): id is string => id !== undefined);
-    const coding = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject)).find((c) => c.system === ITEM_TYPES);
-    const type = coding ? itemStatusOfCode(coding.code) : undefined;
+    const types = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject))
+      .filter((c) => c.system === ITEM_TYPES).map((c) => itemStatusOfCode(c.code)).filter((t): t is ItemStatus => t !== undefined);
     items.push(...named);
-    if (type) for (const id of named) itemTypes[id] = type;
+    // An own-property map: an item id such as `constructor` is an id like another.
+    for (const id of named) itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
   }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);

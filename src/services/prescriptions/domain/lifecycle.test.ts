@@ -200,17 +200,26 @@ describe('prescription lifecycle', () => {
     const dispensed = go([{ type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'release', dispenser: 'FA565' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
     assert.equal(dispensed.status, 'dispensed');
-    const claim = (itemTypes?: Items) => transition(dispensed, { type: 'claim', dispenser: 'FA565', at: new Date(), items: ['item-1', 'item-2', 'item-3'], ...(itemTypes ? { itemTypes } : {}) });
-    const paid = claim({ 'item-1': 'fully-dispensed', 'item-2': 'fully-dispensed' });
+    const claim = (itemTypes?: Record<string, ItemStatus[]>) => transition(dispensed, { type: 'claim', dispenser: 'FA565', at: new Date(), items: ['item-1', 'item-2', 'item-3'], ...(itemTypes ? { itemTypes } : {}) });
+    const paid = claim({ 'item-1': ['fully-dispensed'], 'item-2': ['fully-dispensed'] });
     assert.ok(!paid.ok);
     assert.equal(paid.refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
     assert.equal(paid.diagnostics, "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.");
-    assert.ok(claim({ 'item-1': 'cancelled', 'item-2': 'fully-dispensed' }).ok);
+    assert.ok(claim({ 'item-1': ['cancelled'], 'item-2': ['fully-dispensed'] }).ok);
     assert.ok(claim().ok);
+    // Named twice (or given two statuses), every status counts: one saying it was supplied is refused, whichever comes last.
+    for (const types of [['fully-dispensed', 'cancelled'], ['cancelled', 'fully-dispensed']] as ItemStatus[][]) {
+      assert.deepEqual(claim({ 'item-1': types }), { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'." });
+    }
+    assert.ok(claim({ 'item-1': ['cancelled', 'cancelled'] }).ok);
+    fc.assert(fc.property(fc.array(reported, { maxLength: 4 }), fc.array(reported, { maxLength: 4 }), (closedItem, openItem) => {
+      const result = claim({ 'item-1': closedItem, 'item-2': openItem });
+      assert.equal(result.ok, closedItem.every((t) => t === 'cancelled'), JSON.stringify(closedItem));
+    }));
     // An item the dispenser reported cancelled is not the prescriber's cancellation: the claim may say otherwise.
     const byDispenser = go([{ type: 'release', dispenser: 'FA565' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
-    assert.ok(transition(byDispenser, { type: 'claim', dispenser: 'FA565', at: new Date(), itemTypes: { 'item-1': 'fully-dispensed' } }).ok);
+    assert.ok(transition(byDispenser, { type: 'claim', dispenser: 'FA565', at: new Date(), itemTypes: { 'item-1': ['fully-dispensed'] } }).ok);
   });
 
   it('items and the prescription agree under any sequence of events', () => {
@@ -369,14 +378,14 @@ describe('prescription lifecycle', () => {
       assert.ok(first.ok);
       assert.equal(first.state.repeat?.issue, 2);
       assert.deepEqual(first.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565', closed: { 'item-1': 'cancelled' } }]);
-      const claim = (type: ItemStatus) => transition(first.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': type, 'item-2': 'fully-dispensed' } });
+      const claim = (type: ItemStatus) => transition(first.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': [type], 'item-2': ['fully-dispensed'] } });
       assert.deepEqual(claim('fully-dispensed'), { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'." });
       assert.equal(claim('cancelled').ok, true);
       // An item the dispenser itself reported cancelled in that issue was not closed before it: its claim may say otherwise.
       const own = transition(runFrom(initialState(ITEMS, 3), [released]), { ...dispensed, items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } } as LifecycleEvent);
       assert.ok(own.ok);
       assert.deepEqual(own.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }]);
-      assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': 'fully-dispensed' } }).ok, true);
+      assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': ['fully-dispensed'] } }).ok, true);
     });
 
     it('issue 1 of 3: each issue dispensed makes the next to be dispensed; the last stays dispensed; earlier issues are claimed by number', () => {

@@ -105,8 +105,8 @@ export type LifecycleEvent =
     identifier?: string; replaces?: string;
     /** The items it claims for (each line's ClaimMedicationRequestReference). */
     items?: readonly string[];
-    /** The dispensing status each line claims for its item, where it gives one. */
-    itemTypes?: Items;
+    /** The dispensing statuses the lines claim for each item (all of them: an item may be named by two lines). */
+    itemTypes?: Readonly<Record<string, readonly ItemStatus[]>>;
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -228,11 +228,16 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
  * supplied: a claim line giving it another status than it closed with is refused. Of the current
  * issue and of an earlier one alike (an earlier repeat issue's claim was not checked: found by probing).
  */
-function claimedAsSupplied(closed: Items, itemTypes: Items | undefined): Transition | undefined {
-  const claimedOtherwise = Object.entries(itemTypes ?? {}).find(([id, type]) => Object.hasOwn(closed, id) && type !== closed[id]);
-  if (!claimedOtherwise) return undefined;
-  const [id, type] = claimedOtherwise;
-  return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Item ${id} is '${ITEM_STATUSES[closed[id]!].display}' and cannot be claimed as '${ITEM_STATUSES[type].display}'.`);
+function claimedAsSupplied(closed: Items, itemTypes: Readonly<Record<string, readonly ItemStatus[]>> | undefined): Transition | undefined {
+  for (const [id, types] of Object.entries(itemTypes ?? {})) {
+    // Every status a line gives it, not the last line's alone (found by probing: a second line saying
+    // 'cancelled' let a first saying 'fully dispensed' be paid).
+    const type = Object.hasOwn(closed, id) ? types.find((t) => t !== closed[id]) : undefined;
+    if (type !== undefined) {
+      return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Item ${id} is '${ITEM_STATUSES[closed[id]!].display}' and cannot be claimed as '${ITEM_STATUSES[type].display}'.`);
+    }
+  }
+  return undefined;
 }
 
 const refuse = (refusal: TransitionRefusal, diagnostics: string, expression?: string): Transition =>

@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { readClaim } from './dispensing-messages.js';
+import { ITEM_STATUSES, ITEM_STATUS_NAMES, type ItemStatus } from './items.js';
+
+const CLAIM = JSON.parse(readFileSync(new URL('../../../../spec/nhs/eps/examples/spec/dispensing/claim/acute-primary-example-req.json', import.meta.url), 'utf8'));
+const REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
+const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
+const ITEM_IDS = ['item-a', 'item-b', 'constructor'];
+
+/** The spec's claim with these lines: each naming an item and giving these statuses (modifier codings). */
+function claimWith(lines: Array<{ item: string; types: ItemStatus[] }>) {
+  const claim = structuredClone(CLAIM);
+  const template = claim.item[0].detail[0];
+  claim.item[0].detail = lines.map(({ item, types }) => ({
+    ...structuredClone(template),
+    extension: template.extension.map((e: { url: string }) => (e.url === REFERENCE
+      ? { url: REFERENCE, valueReference: { identifier: { system: 'https://fhir.nhs.uk/Id/prescription-order-item-number', value: item } } } : e)),
+    modifier: [{ coding: types.map((t) => ({ system: ITEM_TYPES, ...ITEM_STATUSES[t] })) }],
+  }));
+  return claim;
+}
+
+describe('readClaim', () => {
+  it('gives every status each item is claimed with, from every line naming it, in any order of lines', () => {
+    const line = fc.record({ item: fc.constantFrom(...ITEM_IDS), types: fc.array(fc.constantFrom(...ITEM_STATUS_NAMES), { maxLength: 3 }) });
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), (lines) => {
+      const read = readClaim(claimWith(lines));
+      assert.ok(read.ok, JSON.stringify(read));
+      assert.deepEqual(read.value.items, lines.map((l) => l.item));
+      for (const id of ITEM_IDS) {
+        const expected = lines.filter((l) => l.item === id).flatMap((l) => l.types);
+        const named = lines.some((l) => l.item === id);
+        assert.deepEqual(Object.hasOwn(read.value.itemTypes, id) ? read.value.itemTypes[id] : undefined, named ? expected : undefined, id);
+      }
+    }));
+  });
+});
