@@ -664,6 +664,15 @@ describe('EPS dispensing API', () => {
     assert.equal(twice.status, 400, JSON.stringify(twice.body));
     assert.equal(twice.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
     assert.equal(await statusOf(order), '0006', 'not claimed');
+    // Nor with the line naming its item by a system that is not quite the item number's (it was taken as naming nothing).
+    const unnamed = await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
+      const reference = body.item[0].detail[0].extension.find((e: Json) => e.url.endsWith('ClaimMedicationRequestReference'));
+      reference.valueReference.identifier.system = 'https://fhir.nhs.uk/Id/prescription-order-item-number ';
+    });
+    assert.equal(unnamed.status, 400, JSON.stringify(unnamed.body));
+    assert.deepEqual(unnamed.body.issue[0].details.coding.map((c: Json) => c.code), ['MISSING_VALUE']);
+    assert.equal(unnamed.body.issue[0].diagnostics, 'Claim line 1 (Claim.item.detail) does not name its item by its prescription-order-item-number.');
+    assert.equal(await statusOf(order), '0006', 'not claimed');
     success(await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
       body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
     }));

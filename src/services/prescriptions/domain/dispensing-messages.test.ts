@@ -37,4 +37,24 @@ describe('readClaim', () => {
       }
     }));
   });
+
+  it('refuses a line that does not name exactly one item by its prescription-order-item-number: another system, none, or two', () => {
+    const system = fc.string({ maxLength: 60 }).filter((x) => x !== 'https://fhir.nhs.uk/Id/prescription-order-item-number');
+    const broken = fc.oneof(
+      system.map((other) => ({ kind: 'system', change: (refs: any[]) => refs.map((r) => ({ ...r, valueReference: { identifier: { ...r.valueReference.identifier, system: other } } })) })),
+      fc.constant({ kind: 'none', change: () => [] }),
+      fc.constant({ kind: 'two', change: (refs: any[]) => [...refs, ...refs] }),
+    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), broken, (line, { kind, change }) => {
+      const claim = claimWith(ITEM_IDS.concat('item-c').map((item) => ({ item, types: ['fully-dispensed'] })));
+      const detail = claim.item[0].detail[line];
+      const references = detail.extension.filter((e: { url: string }) => e.url === REFERENCE);
+      detail.extension = [...detail.extension.filter((e: { url: string }) => e.url !== REFERENCE), ...change(references)];
+      const read = readClaim(claim);
+      assert.ok(!read.ok, kind);
+      assert.equal(read.code, kind === 'two' ? 'invalid' : 'missing');
+      assert.equal(read.expression, 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")');
+      assert.match(read.diagnostics, new RegExp(`^Claim line ${line + 1} \\(Claim.item.detail\\) `));
+    }));
+  });
 });

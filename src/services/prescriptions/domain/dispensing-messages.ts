@@ -221,10 +221,19 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const items: string[] = [];
   const itemTypes: Record<string, ItemStatus[]> = {};
-  for (const detail of details) {
-    const named = asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE)
+  for (const [index, detail] of details.entries()) {
+    const references = asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE);
+    const named = references
       .map((e) => (isObject(e.valueReference) ? identifierValue(e.valueReference.identifier, SYSTEMS.orderItemNumber) : undefined))
       .filter((id): id is string => id !== undefined);
+    // Each line names its one item by its prescription-order-item-number, as every line of the spec's
+    // claims does: a line naming none (or naming it by another system) was taken as naming nothing,
+    // and so escaped the item checks, while it still claimed for the item (found by probing).
+    const where = 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")';
+    if (named.length !== references.length || named.length === 0) {
+      return missing(`Claim line ${index + 1} (Claim.item.detail) does not name its item by its prescription-order-item-number.`, where);
+    }
+    if (named.length > 1) return invalid(`Claim line ${index + 1} (Claim.item.detail) names ${named.length} items; a line claims for one.`, where);
     const types = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject))
       .filter((c) => c.system === ITEM_TYPES).map((c) => itemStatusOfCode(c.code)).filter((t): t is ItemStatus => t !== undefined);
     items.push(...named);
