@@ -718,6 +718,27 @@ describe('EPS dispensing API', () => {
     assert.equal(refused.status, 400);
     assert.equal(refused.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
     assert.match(refused.body.issue[0].diagnostics, /MedicationDispense.type '0099'/);
+    // One item supplied in two MedicationDispenses (two packs, as the spec's acute-primary-example-05):
+    // taken in one status, refused in two, naming the second, and nothing changes.
+    const packs = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(packs))).status, 200);
+    const twoPacks = (secondType: string) => {
+      const body = notification(packs, 'FA565', '0003', false, ['0003', '0003', '0004', '0002']);
+      const first = body.entry.find((e: Json) => e.resource.resourceType === 'MedicationDispense');
+      const second = structuredClone(first);
+      second.fullUrl = `urn:uuid:${second.resource.id = randomUUID()}`;
+      second.resource.type.coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', ...ITEM_TYPES[secondType] };
+      body.entry.push(second);
+      return body;
+    };
+    const contradicting = await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), twoPacks('0001'));
+    assert.equal(contradicting.status, 400, JSON.stringify(contradicting.body));
+    assert.equal(contradicting.body.issue[0].details.coding[0].code, 'INVALID_VALUE');
+    assert.deepEqual(contradicting.body.issue[0].expression, ['Bundle.entry.resource.ofType(MedicationDispense)[4].type.coding.code']);
+    assert.match(contradicting.body.issue[0].diagnostics, /^Line item \S+ is given two statuses, 'Item dispensed - partial' and 'Item fully dispensed'/);
+    assert.deepEqual(await itemCodesOf(packs), ['0008', '0008', '0008', '0008']);
+    success(await call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy('FA565'), twoPacks('0003')));
+    assert.deepEqual(await itemCodesOf(packs), ['0003', '0003', '0004', '0002']);
   });
 
   it('a dispense notification or claim naming an item the prescription does not have is ITEM_NOT_FOUND (400 not-found) and changes nothing', async () => {

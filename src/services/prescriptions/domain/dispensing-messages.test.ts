@@ -2,10 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { readClaim } from './dispensing-messages.js';
+import { readClaim, readDispenseNotification } from './dispensing-messages.js';
 import { ITEM_STATUSES, ITEM_STATUS_NAMES, type ItemStatus } from './items.js';
 
 const CLAIM = JSON.parse(readFileSync(new URL('../../../../spec/nhs/eps/examples/spec/dispensing/claim/acute-primary-example-req.json', import.meta.url), 'utf8'));
+const NOTIFICATION = JSON.parse(readFileSync(new URL('../../../../spec/nhs/eps/examples/spec/dispensing/dispense-notification/acute-primary-example-05-req.json', import.meta.url), 'utf8'));
 const REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
 const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
 const ITEM_IDS = ['item-a', 'item-b', 'constructor'];
@@ -55,6 +56,40 @@ describe('readClaim', () => {
       assert.equal(read.code, kind === 'two' ? 'invalid' : 'missing');
       assert.equal(read.expression, 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")');
       assert.match(read.diagnostics, new RegExp(`^Claim line ${line + 1} \\(Claim.item.detail\\) `));
+    }));
+  });
+});
+
+describe('readDispenseNotification', () => {
+  /** The spec's notification (two MedicationDispenses of one item, as several packs are) with one MedicationDispense per line. */
+  function notificationWith(lines: Array<{ item: string; type: ItemStatus }>) {
+    const bundle = structuredClone(NOTIFICATION);
+    const template = bundle.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'MedicationDispense');
+    const others = bundle.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType !== 'MedicationDispense');
+    bundle.entry = [...others, ...lines.map(({ item, type }) => {
+      const entry = structuredClone(template);
+      const request = entry.resource.contained.find((c: { resourceType: string }) => c.resourceType === 'MedicationRequest');
+      request.identifier = request.identifier.map((i: { system: string }) => (i.system === 'https://fhir.nhs.uk/Id/prescription-order-item-number' ? { ...i, value: item } : i));
+      entry.resource.type.coding[0] = { ...entry.resource.type.coding[0], ...ITEM_STATUSES[type] };
+      return entry;
+    })];
+    return bundle;
+  }
+
+  it('an item in several MedicationDispenses is taken in one status, refused in two (naming the line that differs)', () => {
+    const line = fc.record({ item: fc.constantFrom(...ITEM_IDS), type: fc.constantFrom(...ITEM_STATUS_NAMES) });
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), (lines) => {
+      const read = readDispenseNotification(notificationWith(lines));
+      const conflict = lines.findIndex((l, i) => lines.slice(0, i).some((earlier) => earlier.item === l.item && earlier.type !== l.type));
+      if (conflict >= 0) {
+        assert.ok(!read.ok);
+        assert.equal(read.code, 'invalid-value');
+        assert.equal(read.expression, `Bundle.entry.resource.ofType(MedicationDispense)[${conflict}].type.coding.code`);
+        assert.match(read.diagnostics, new RegExp(`^Line item ${lines[conflict]!.item} is given two statuses`));
+      } else {
+        assert.ok(read.ok, JSON.stringify(read));
+        assert.deepEqual(read.value.items, Object.fromEntries(lines.map((l) => [l.item, l.type])));
+      }
     }));
   });
 });

@@ -1,5 +1,6 @@
 import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
+import { ITEM_STATUSES } from './items.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
 
 /**
@@ -57,7 +58,7 @@ export interface DispenseNotification {
   dispenser: string; shortFormId: string; nhsNumber?: string; outcome: 'partial' | 'complete' | 'none'; amendment: boolean;
   /** What an amendment names (MessageHeader replacementOf) and what this one is named by (Bundle.identifier, Bundle.id). */
   replaces?: string; identifiers: string[];
-  /** Each line item's status as the notification gives it (MedicationDispense.type), by item id; the last MedicationDispense of an item wins. */
+  /** Each line item's status as the notification gives it (MedicationDispense.type), by item id: all its MedicationDispenses give the same. */
   items: Record<string, ItemStatus>;
 }
 
@@ -105,6 +106,13 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     if (!status) {
       return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
         diagnostics: `MedicationDispense.type '${textOf(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
+    }
+    // One item may be supplied by several MedicationDispenses (several products or packs), all in
+    // one status: two statuses would leave the kept message saying what the item's state does not.
+    const before = items.get(itemId);
+    if (before !== undefined && before !== status) {
+      return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
+        diagnostics: `Line item ${itemId} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
     }
     items.set(itemId, status);
   }
