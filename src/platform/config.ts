@@ -199,6 +199,13 @@ function parseRoleMap(raw: string): Record<string, string> {
   return map;
 }
 
+/** By a loop: `/\/+$/` takes time quadratic in a run of slashes (test/door-patterns.test.ts). */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '/') end -= 1;
+  return text.slice(0, end);
+}
+
 function parseBaseUrl(raw: string | undefined, what: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
@@ -210,14 +217,12 @@ function parseBaseUrl(raw: string | undefined, what: string): string | undefined
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
     throw new ConfigError(`${what} must be an absolute http(s) URL without query or fragment, not '${raw}'`);
   }
-  let href = url.href;
-  while (href.endsWith('/')) href = href.slice(0, -1);
-  return href;
+  return withoutTrailingSlashes(url.href);
 }
 
 /** The public URL as written (it is the OAuth2 audience clients copy), once it is one, without trailing slashes. */
 function parsePublicUrl(raw: string | undefined): string | undefined {
-  return parseBaseUrl(raw, 'OPENSPINE_PUBLIC_URL') && raw!.replace(/\/+$/, '');
+  return parseBaseUrl(raw, 'OPENSPINE_PUBLIC_URL') && withoutTrailingSlashes(raw!);
 }
 
 function readOptional(path: string | undefined, what: string): Buffer | undefined {
