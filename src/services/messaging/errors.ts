@@ -39,6 +39,8 @@ export const MESH_ERRORS = meshErrors({
   CHUNK_OUT_OF_RANGE: { status: 406, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Chunk number is greater than the chunk total', issueCode: 'invalid' },
   MESSAGE_FINALISED: { status: 423, event: 'SEND', code: 'MessageFinalised', display: 'Message has been finalised; no more chunks can be uploaded', issueCode: 'conflict' },
   CHUNK_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'A single request may carry at most 100MB', issueCode: 'too-long' },
+  // The code follows the status, as for MESH's other 503s (mesh-plugin.ts, asMeshSpec).
+  UPLOADS_BUSY: { status: 503, event: 'SEND', code: '503', display: 'Too many uploads in progress; retry later', issueCode: 'transient' },
   NOT_SENDER: { status: 403, event: 'SEND', code: '07', display: 'Invalid From Address, the mailbox does not match the authorization header', issueCode: 'forbidden' },
 
   // Receive.

@@ -7,6 +7,7 @@ import { sandboxAdminPlugin } from './routes/admin.js';
 import { messagingMigrations } from './store/migrations.js';
 import { pgBodyStore } from './store/pg-body-store.js';
 import { nonceLedger } from './store/nonces.js';
+import { UploadSlots } from './handlers/upload-slots.js';
 import { MESH_OVERLOAD_ANSWERS } from './views/overload.js';
 
 export { sweepExpiredMessages } from './handlers/expiry.js';
@@ -16,7 +17,9 @@ export const messagingService: ServiceModule = {
   name: 'messaging',
   migrations: [messagingMigrations],
   async routes(app, ctx) {
-    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), workflows: workflowCache(ctx.db), nonces: nonceLedger(ctx.db) };
+    // An upload waits for a slot as long as a call waits for a connection (2 s unless configured; never for ever).
+    const uploads = UploadSlots.forPool(ctx.config.pool.max, ctx.config.pool.connectTimeoutMs || 2_000);
+    const deps = { ctx, bodies: pgBodyStore(ctx.db), mailboxes: mailboxCache(ctx.db), workflows: workflowCache(ctx.db), nonces: nonceLedger(ctx.db), uploads };
     app.addHook('onClose', () => deps.nonces.close());
     await app.register(async (mesh) => meshPlugin(mesh, deps), { prefix: '/messageexchange' });
     if (ctx.config.sandbox) {

@@ -45,7 +45,8 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
   }
   if (encoding.encoding !== message.contentEncoding) throw meshError(MESH_ERRORS.CONTENT_ENCODING_CHANGED, { messageId });
 
-  return deps.ctx.db.tx(async (tx) => {
+  // The body streams in its transaction: a slot first, so slow uploads cannot hold the whole pool (upload-slots.ts).
+  return deps.uploads.run(sender.mailboxId, () => deps.ctx.db.tx(async (tx) => {
     // A duplicate of this chunk in flight finishes first; if it finished the message, this one is late.
     await lockChunk(tx, messageId, chunkNo);
     const current = await findMessage(tx, messageId);
@@ -58,5 +59,5 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     const complete = (await countChunks(tx, messageId)) === message.totalChunks;
     const accepted = complete ? await acceptMessage(tx, message, now) : false;
     return { messageId, chunkNo, accepted, bytes: storedBody.bytes };
-  });
+  }));
 }

@@ -99,11 +99,12 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
     return { message, accepted, bytes: small.length };
   }
   if (!(await deps.nonces.claim(nonce.mailboxId, nonce.nonce, nonce.nonceCount, nonce.tokenTime))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
-  return deps.ctx.db.tx(async (tx) => {
+  // The body streams in its transaction: a slot first, so slow uploads cannot hold the whole pool (upload-slots.ts).
+  return deps.uploads.run(sender.mailboxId, () => deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding };
     await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };
-  });
+  }));
 }

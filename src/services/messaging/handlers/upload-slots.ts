@@ -1,0 +1,86 @@
+import { MESH_ERRORS } from '../errors.js';
+import { meshError } from '../mesh-error.js';
+
+/**
+ * A body larger than one segment (and every chunk after the first) streams into the database inside
+ * the transaction that records it, so its upload holds a pooled connection for as long as its client
+ * takes to send it. Unbounded, one mailbox sending slowly on as many connections as the pool has
+ * holds them all, and every API of the Spine answers 503 until it stops. So uploads that stream
+ * take a slot first: at most `total` at once in this process, and at most `perMailbox` of them for
+ * one mailbox, so the rest of the pool stays free for everything else and one mailbox cannot take
+ * every slot. An upload waits up to `waitMs` for a slot (holding no connection), then is refused
+ * with 503 and Retry-After, as any call that cannot get a connection in time.
+ */
+export class UploadSlots {
+  private inUse = 0;
+  private readonly byMailbox = new Map<string, number>();
+  private readonly waiting: Array<{ mailboxId: string; grant(): void }> = [];
+
+  constructor(readonly total: number, readonly perMailbox: number, private readonly waitMs: number) {}
+
+  /** Slots for a pool of `poolMax` connections: a quarter of it, and half of that for one mailbox. */
+  static forPool(poolMax: number, waitMs: number): UploadSlots {
+    const total = Math.max(1, Math.floor(poolMax / 4));
+    return new UploadSlots(total, Math.max(1, Math.ceil(total / 2)), waitMs);
+  }
+
+  /** Runs `work` (the upload's transaction) in a slot of `mailboxId`'s. */
+  async run<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
+    await this.acquire(mailboxId);
+    try {
+      return await work();
+    } finally {
+      this.release(mailboxId);
+    }
+  }
+
+  private fits(mailboxId: string): boolean {
+    return this.inUse < this.total && (this.byMailbox.get(mailboxId) ?? 0) < this.perMailbox;
+  }
+
+  private take(mailboxId: string): void {
+    this.inUse += 1;
+    this.byMailbox.set(mailboxId, (this.byMailbox.get(mailboxId) ?? 0) + 1);
+  }
+
+  private acquire(mailboxId: string): Promise<void> {
+    // Every waiting upload that fits is granted its slot at once (release), so none that fits waits:
+    // an upload that fits now takes a slot before no one. One that does not waits its turn.
+    if (this.fits(mailboxId)) {
+      this.take(mailboxId);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        mailboxId,
+        grant: () => {
+          clearTimeout(timer);
+          this.take(mailboxId);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(meshError(MESH_ERRORS.UPLOADS_BUSY, { diagnostics: `No upload slot came free within ${this.waitMs} ms: at most ${this.perMailbox} uploads of one mailbox stream at once` }));
+      }, this.waitMs);
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(mailboxId: string): void {
+    this.inUse -= 1;
+    const left = (this.byMailbox.get(mailboxId) ?? 1) - 1;
+    if (left > 0) this.byMailbox.set(mailboxId, left);
+    else this.byMailbox.delete(mailboxId);
+    // Wake, in order, every waiting upload that now fits (another mailbox's may fit when the first does not).
+    for (let i = 0; i < this.waiting.length && this.inUse < this.total;) {
+      const next = this.waiting[i]!;
+      if (this.fits(next.mailboxId)) {
+        this.waiting.splice(i, 1);
+        next.grant();
+      } else {
+        i += 1;
+      }
+    }
+  }
+}
