@@ -5,6 +5,7 @@ import type { FastifyServerFactory } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
+import { StalledBodies } from './stalled-bodies.js';
 
 /** Seconds a shed client is asked to wait. */
 export const SHED_RETRY_AFTER_SECONDS = 1;
@@ -72,6 +73,11 @@ export function isHealthCheck(url: string): boolean {
   const path = query < 0 ? url : url.slice(0, query);
   return path.endsWith('/_ping') || path.endsWith('/_status');
 }
+
+const carriesBody = (request: IncomingMessage) => request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
+/** A body not in when a retry would have come: its client is slow, not the server (StalledBodies). */
+const STALLED_BODY_MS = SHED_RETRY_AFTER_SECONDS * 1000;
 
 const HELD = Symbol('held back after a shed');
 type Holdable = Socket & { [HELD]?: boolean };
@@ -162,8 +168,9 @@ const OVERLOAD_AIM = 0.8;
  * overflowed (overload, not a burst) only as long as it could still be served within `latencyTargetMs`, and the limit then
  * follows that target too (adaptive-limit.ts), so that what is admitted is served within it. Any other request (and any while `alsoShedWhile` says so) is answered at once with a pre-rendered 503 and `Retry-After`, in the shape of the API its path belongs to. A
  * shed request costs only Node's own header parsing and one write, so the admitted requests keep
- * the event loop, and memory stays bounded whatever the number of connections: at most twice
- * `maxInFlight` requests hold state beyond their headers. A shed request that carries a body is
+ * the event loop, and memory stays bounded whatever the number of connections: at most three times
+ * `maxInFlight` requests hold state beyond their headers (in flight, waiting, and those whose client
+ * is slow to send the body, which give their place back: `admit`). A shed request that carries a body is
  * answered with `Connection: close` rather than reading a body nobody will use; after any other
  * the connection is held back for a jittered half to whole `Retry-After` (`holdBack`). Health checks (`isHealthCheck`) are
  * answered beside the limit, up to HEALTH_IN_FLIGHT at once. A `maxInFlight` of 0 admits everything.
@@ -200,6 +207,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     intervalMinWaitMs = Number.POSITIVE_INFINITY;
   }
   let inFlight = 0;
+  const stalledBodies = StalledBodies.forLimit(limits.maxInFlight);
   let healthInFlight = 0;
   let shed = 0;
   let pressure: () => boolean = () => false;
@@ -227,25 +235,53 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     const { 'x-request-id': requestId, 'x-correlation-id': correlationId } = request.headers;
     if (typeof requestId === 'string') head.push('X-Request-ID', requestId);
     if (typeof correlationId === 'string') head.push('X-Correlation-ID', correlationId);
-    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const hasBody = carriesBody(request);
     if (hasBody) head.push('Connection', 'close');
     response.writeHead(503, head);
     response.end(answer.body);
     if (!hasBody) response.once('finish', () => holdBack(request.socket));
   }
 
-  /** Latency is counted from arrival, waiting included. */
+  /**
+   * Latency is counted from arrival, waiting included. A request whose body is still arriving a
+   * retry's time after it was admitted gives its place back while its client sends (StalledBodies)
+   * and takes one again once the body is in; its latency, mostly its client's, is not recorded.
+   */
   function admit(request: IncomingMessage, response: ServerResponse, arrived: number) {
     inFlight += 1;
     const admitted = performance.now();
     noteWait(admitted - arrived, admitted);
+    let state: 'counted' | 'stalled' | 'resumed' | 'dropped' = 'counted';
+    const address = request.socket.remoteAddress ?? '';
+    const watch = !unlimited && carriesBody(request) && !request.complete ? setTimeout(() => {
+      if (request.complete || state !== 'counted') return;
+      inFlight -= 1;
+      if (stalledBodies.enter(address)) {
+        state = 'stalled';
+        request.once('end', () => {
+          if (state !== 'stalled') return;
+          stalledBodies.leave(address);
+          inFlight += 1;
+          state = 'resumed';
+        });
+      } else {
+        state = 'dropped';
+        shed += 1;
+        request.socket.destroy();
+      }
+      admitWaiting();
+    }, STALLED_BODY_MS).unref() : undefined;
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     response.once('close', () => {
-      inFlight -= 1;
-      const now = performance.now();
-      waits[answered % LATENCY_SAMPLES] = admitted - arrived;
-      latencies[answered++ % LATENCY_SAMPLES] = now - arrived;
-      limit.record(now - admitted, now);
+      clearTimeout(watch);
+      if (state === 'stalled') stalledBodies.leave(address);
+      if (state === 'counted' || state === 'resumed') inFlight -= 1;
+      if (state === 'counted') {
+        const now = performance.now();
+        waits[answered % LATENCY_SAMPLES] = admitted - arrived;
+        latencies[answered++ % LATENCY_SAMPLES] = now - arrived;
+        limit.record(now - admitted, now);
+      }
       admitWaiting();
     });
     serve(request, response);
