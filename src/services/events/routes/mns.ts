@@ -58,8 +58,15 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     if ('problem' in criteria) throw invalid('criteria', criteria.problem);
     const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox, reach);
     if ('problem' in channel) throw invalid('channel.endpoint', channel.problem);
-    if (channel.channel === 'mesh' && !(await directoryApi(ctx.db).getMailbox(channel.mailbox))) {
-      throw invalid('channel.endpoint', `MESH mailbox ${channel.mailbox} is not registered`);
+    if (channel.channel === 'mesh') {
+      const mailbox = await directoryApi(ctx.db).getMailbox(channel.mailbox);
+      if (!mailbox) throw invalid('channel.endpoint', `MESH mailbox ${channel.mailbox} is not registered`);
+      // MNS delivers to "your" MESH mailbox: as NEMS (explore_create_subscription), the mailbox must be
+      // the subscriber's organisation's, or anyone could send events, NHS numbers and all, into
+      // another organisation's mailbox on any workflow. Sandbox mode's caller may use the sandbox mailboxes.
+      if (!ctx.config.sandbox && mailbox.odsCode.toUpperCase() !== request.principal!.odsCode.toUpperCase()) {
+        throw invalid('channel.endpoint', `MESH mailbox ${mailbox.mailboxId} belongs to organisation ${mailbox.odsCode}, not to ${request.principal!.odsCode}`);
+      }
     }
     const at = ctx.clock.now();
     return {
