@@ -12,6 +12,7 @@ import { meshAuthorization, MB1, V2 } from './messaging/support/mesh-client.js';
 import { checkServeConfig, ConfigError, loadConfig } from '../src/platform/config.js';
 import { identityService } from '../src/services/identity/index.js';
 import { directoryService } from '../src/services/directory/index.js';
+import { directoryApi } from '../src/services/directory/api.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -74,7 +75,7 @@ describe('demo credentials stay behind when a demo store is later served without
   });
   after(async () => { await drop(); });
 
-  it('the demo issuer is no longer trusted and the sandbox MESH key no longer opens the sandbox mailboxes', async () => {
+  it('the demo issuer is no longer trusted, and neither the sandbox MESH key nor the sandbox mailboxes\' published password opens them', async () => {
     const spine = await startTestSpine({ databaseUrl, demo: false, env: { MESH_SHARED_KEY: REAL_KEY } });
     try {
       const app = await registerApp(spine, { activities: ['identity:admin'] });
@@ -89,6 +90,15 @@ describe('demo credentials stay behind when a demo store is later served without
       assert.equal(response.status, 400);
       assert.deepEqual(response.body, { error: 'invalid_request', error_description: "Invalid 'iss' claim in subject_token - not a trusted identity provider" });
       assert.equal((await inboxAs(spine, MB1, 'TestKey')).status, 403);
+      // Found by probing: with the deployment's own key (which every MESH client of it holds), the
+      // seeded mailboxes' password 'password' still opened them.
+      const withRealKey = await inboxAs(spine, MB1, REAL_KEY);
+      assert.equal(withRealKey.status, 403);
+      assert.deepEqual((await withRealKey.json() as { detail: unknown }).detail, [{ event: 'AUTH', code: '403', msg: 'Invalid Authentication Token' }]);
+      // A mailbox given a password of its own opens with the deployment's key.
+      await directoryApi(spine.ctx.db).upsertMailbox({ mailboxId: 'X26OWN1', mailboxName: 'Own password', odsCode: 'X26', orgCode: 'X26', password: 'a-password-of-its-own', active: true });
+      const own = await fetch(`${spine.url}/messageexchange/X26OWN1/inbox`, { headers: { accept: V2, authorization: meshAuthorization('X26OWN1', { sharedKey: REAL_KEY, password: 'a-password-of-its-own' }) } });
+      assert.equal(own.status, 200, await own.text());
     } finally {
       await spine.stop();
     }
@@ -116,6 +126,7 @@ describe('serving refuses unsafe configurations at start', () => {
     await assert.rejects(startTestSpine({ demo: false }), (err: Error) => err instanceof ConfigError
       && err.message === 'MESH needs the shared secret of its environment: set MESH_SHARED_KEY (or run with --demo for the MESH sandbox key)');
     await assert.rejects(startTestSpine({ demo: false, env: { MESH_SHARED_KEY: 'TestKey' } }), /MESH sandbox's published key/);
+    await assert.rejects(startTestSpine({ demo: false, env: { MESH_SHARED_KEY: 'Banana' } }), /'Banana' is a MESH sandbox's published key/);
   });
 
   it('without messaging, no MESH key is needed', async () => {

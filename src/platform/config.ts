@@ -185,6 +185,10 @@ const urlHost = (host: string) => (isIP(host) === 6 ? `[${host}]` : host);
 
 /** The MESH sandbox's published shared key: fine for demos, never for a real deployment. */
 export const MESH_SANDBOX_SHARED_KEY = 'TestKey';
+/** Shared keys of MESH sandboxes seen in public material (API-NOTES §2): refused outside demo mode like TestKey. */
+const PUBLISHED_MESH_SHARED_KEYS = [MESH_SANDBOX_SHARED_KEY, 'Banana'];
+/** The MESH sandbox mailboxes' published password, which demo mode seeds: it authenticates no one outside demo mode. */
+export const MESH_SANDBOX_PASSWORD = 'password';
 
 /** `value=role,value=role`: which value of the issuer's role claim gives which console role (checked by the console). */
 function parseRoleMap(raw: string): Record<string, string> {
@@ -334,8 +338,8 @@ export function checkServeConfig(config: Config): void {
     if (!config.meshSharedKey) {
       throw new ConfigError('MESH needs the shared secret of its environment: set MESH_SHARED_KEY (or run with --demo for the MESH sandbox key)');
     }
-    if (config.meshSharedKey === MESH_SANDBOX_SHARED_KEY) {
-      throw new ConfigError(`MESH_SHARED_KEY '${MESH_SANDBOX_SHARED_KEY}' is the MESH sandbox's published key: use it in demo or sandbox mode only`);
+    if (PUBLISHED_MESH_SHARED_KEYS.includes(config.meshSharedKey)) {
+      throw new ConfigError(`MESH_SHARED_KEY '${config.meshSharedKey}' is a MESH sandbox's published key: use it in demo or sandbox mode only`);
     }
   }
 }

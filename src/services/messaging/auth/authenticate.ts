@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
 import type { PlatformContext } from '../../../platform/service.js';
+import { MESH_SANDBOX_PASSWORD } from '../../../platform/config.js';
 import type { MeshMailbox } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
@@ -24,8 +25,8 @@ export function checkClientCertificate(ctx: PlatformContext, request: FastifyReq
 
 /**
  * Checks an `NHSMESH` header against the mailbox in the path. Every failure is 403: unreadable
- * header, mailbox mismatch, timestamp outside ±2 h, unknown or inactive mailbox, wrong HMAC, and a
- * nonce seen before. The nonce is claimed last, so a bad token cannot burn a good one's nonce;
+ * header, mailbox mismatch, timestamp outside ±2 h, unknown or inactive mailbox, wrong HMAC, the
+ * MESH sandbox's published password outside demo mode, and a nonce seen before. The nonce is claimed last, so a bad token cannot burn a good one's nonce;
  * with `claimNow` false the caller claims it in its own statement (`nonceCte`) and refuses a replay.
  */
 export async function authenticateMailbox(ctx: PlatformContext, mailboxes: MailboxCache, nonces: NonceLedger, header: string | undefined, pathMailbox: string, claimNow = true): Promise<{ mailbox: MeshMailbox; nonce: NonceClaim }> {
@@ -38,6 +39,9 @@ export async function authenticateMailbox(ctx: PlatformContext, mailboxes: Mailb
   }
   const mailbox = await mailboxes.get(token.mailboxId);
   if (!mailbox || !hashMatches(token, ctx.config.meshSharedKey, mailbox.password)) throw meshError(MESH_ERRORS.AUTH_INVALID_TOKEN);
+  // Demo mode seeds the MESH sandbox's mailboxes with its published password; a deployment started
+  // on the same data (or given that password) must not let whoever has the shared key in by it.
+  if (!ctx.config.demo && mailbox.password === MESH_SANDBOX_PASSWORD) throw meshError(MESH_ERRORS.AUTH_INVALID_TOKEN);
   if (!mailbox.active) throw meshError(MESH_ERRORS.AUTH_INACTIVE_MAILBOX);
   const nonce = { mailboxId: mailbox.mailboxId, nonce: token.nonce, nonceCount: token.nonceCount, tokenTime: token.issuedAt };
   if (claimNow && !(await nonces.claim(nonce.mailboxId, nonce.nonce, nonce.nonceCount, nonce.tokenTime))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
