@@ -49,6 +49,19 @@ describe('identity under attack', () => {
       assert.deepEqual(replay.body, { error: 'invalid_request', error_description: 'Non-unique jti claim in JWT' });
     });
 
+    it('a jti holding a lone surrogate is refused naming the claim, so two different ones cannot collide as one spent jti', async () => {
+      // Found by probing: 'x\uD800' was spent as 'x\uFFFD', so a later, different 'x\uDC00' was refused as Non-unique.
+      const stem = randomUUID();
+      for (const jti of [`${stem}\ud800`, `${stem}\udc00`]) {
+        const { header, claims } = assertionParts(app);
+        const response = await postToken(spine, clientCredentials(sign(header, { ...claims, jti })));
+        assert.equal(response.status, 400);
+        assert.deepEqual(response.body, { error: 'invalid_request', error_description: 'Invalid jti claim in JWT - it holds a lone surrogate, which no UTF-8 text can' });
+      }
+      const { header, claims } = assertionParts(app);
+      assert.equal((await postToken(spine, clientCredentials(sign(header, { ...claims, jti: `${stem}\ud83d\ude00` })))).status, 200, 'a surrogate pair is a character like any other');
+    });
+
     it('an assertion before its nbf gets no token (RFC 7523 §3); after it, one', async () => {
       const early = assertionParts(app);
       const refused = await postToken(spine, clientCredentials(sign(early.header, { ...early.claims, nbf: now() + 120 })));
@@ -161,6 +174,12 @@ describe('identity under attack', () => {
       const jti = `${randomUUID()}\u0000`;
       assert.equal((await exchange({ jti })).status, 200);
       assert.match((await exchange({ jti })).body.error_description!, /^Non-unique jti claim in subject_token/);
+    });
+
+    it('an ID token whose jti holds a lone surrogate is refused naming the claim', async () => {
+      const response = await exchange({ jti: `${randomUUID()}\udfff` });
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error_description, "Invalid 'jti' claim in subject_token - it holds a lone surrogate, which no UTF-8 text can");
     });
 
     it('a sub or role with control characters makes no access token (it would fail every audit record)', async () => {

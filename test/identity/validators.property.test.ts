@@ -41,7 +41,7 @@ describe('client assertion validator (pure rules)', () => {
       const h = header as Record<string, unknown>;
       const c = claims as Record<string, unknown>;
       const allHold = h.alg === 'RS512' && typeof h.kid === 'string' && h.kid !== '' && typeof c.iss === 'string' && c.iss !== ''
-        && c.iss === c.sub && typeof c.jti === 'string' && c.jti !== '' && typeof c.exp === 'number'
+        && c.iss === c.sub && typeof c.jti === 'string' && c.jti !== '' && !/\p{Surrogate}/u.test(c.jti) && typeof c.exp === 'number'
         && c.exp > NOW && c.exp <= NOW + MAX_ASSERTION_LIFETIME_SECONDS && c.aud === TOKEN_URL;
       assert.equal(result.ok, allHold);
       if (allHold) accepted += 1;
@@ -55,6 +55,17 @@ describe('client assertion validator (pure rules)', () => {
         const result = checkClientAssertion({ header: { alg: 'RS512', typ: 'JWT', kid }, claims: { iss: apiKey, sub: apiKey, aud: TOKEN_URL, jti, exp: NOW + lifetime } }, context);
         assert.deepEqual(result, { ok: true, value: { apiKey, kid, jti, exp: NOW + lifetime } });
       }));
+  });
+
+  it('a jti holding a lone surrogate anywhere is refused as the jti', () => {
+    const surrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), surrogate, fc.string({ unit: 'binary' }), (before, lone, after) => {
+      // Lone only if nothing pairs with it: drop the neighbours that could.
+      const jti = `${before.replace(/[\ud800-\udbff]$/, '')}${lone}${after.replace(/^[\udc00-\udfff]/, '')}x`;
+      const result = checkClientAssertion({ header: { alg: 'RS512', kid: 'k' }, claims: { iss: 'a', sub: 'a', aud: TOKEN_URL, jti, exp: NOW + 60 } }, context);
+      assert.ok(/\p{Surrogate}/u.test(jti), 'the generator makes a lone surrogate');
+      assert.deepEqual(result.ok ? undefined : result.error, 'MISSING_JTI');
+    }), { numRuns: 2000 });
   });
 
   it('exp decides between expired, valid and too far ahead', () => {

@@ -53,6 +53,12 @@ export function decodeCompactJwt(token: string): Checked<DecodedJwt> {
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
+/**
+ * A lone surrogate (with the u flag a pair is one code point) cannot be stored as sent: PostgreSQL's
+ * UTF-8 makes every one U+FFFD, so two different jtis holding one would be the same spent jti.
+ */
+export const holdsLoneSurrogate = (value: string) => /\p{Surrogate}/u.test(value);
+
 export interface AssertionContext {
   /** The token endpoint's own URL: `aud` must equal it exactly. */
   tokenUrl: string;
@@ -68,6 +74,7 @@ export function checkClientAssertion(jwt: DecodedJwt, context: AssertionContext)
   // "iss and sub must both be your application's API key".
   if (!nonEmptyString(claims.iss) || claims.iss !== claims.sub) return { ok: false, error: 'MISSING_ISS_SUB' };
   if (!nonEmptyString(claims.jti)) return { ok: false, error: 'MISSING_JTI' };
+  if (holdsLoneSurrogate(claims.jti)) return { ok: false, error: 'MISSING_JTI', detail: 'Invalid jti claim in JWT - it holds a lone surrogate, which no UTF-8 text can' };
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return { ok: false, error: 'MISSING_EXP' };
   if (claims.exp <= context.nowSeconds) return { ok: false, error: 'EXPIRED' };
   if (claims.exp > context.nowSeconds + MAX_ASSERTION_LIFETIME_SECONDS) return { ok: false, error: 'EXP_TOO_FAR' };

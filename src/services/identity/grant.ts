@@ -2,7 +2,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { SpineError } from '../../platform/http/errors.js';
 import type { Principal } from '../../platform/auth/activities.js';
 import type { PlatformContext } from '../../platform/service.js';
-import { decodeCompactJwt, validateClientAssertion, REQUIRED_ALG, type Checked } from './client-assertion.js';
+import { decodeCompactJwt, holdsLoneSurrogate, validateClientAssertion, REQUIRED_ALG, type Checked } from './client-assertion.js';
 import { OAUTH_ERRORS, type OAuthErrorKey } from './errors.js';
 import { findKey, signatureVerifies } from './keys.js';
 import { applicationPrincipal, patientPrincipal, userPrincipal } from './principal.js';
@@ -116,6 +116,7 @@ export async function verifySubjectToken(ctx: PlatformContext, idToken: string, 
   if (audiences.length === 0) fail('MISSING_SUBJECT_TOKEN_AUD');
   if (!addressedTo(audiences, issuer, app)) fail('SUBJECT_TOKEN_NOT_FOR_CLIENT');
   if (typeof claims.jti !== 'string' || claims.jti.length === 0) fail('MISSING_SUBJECT_TOKEN_JTI');
+  if (holdsLoneSurrogate(claims.jti)) fail('MISSING_SUBJECT_TOKEN_JTI', "Invalid 'jti' claim in subject_token - it holds a lone surrogate, which no UTF-8 text can");
   const selected = assertsPatient(issuer, claims) ? unwrap(patientLogin(claims)) : unwrap(selectRole(claims, sessionUrid));
   if (!(await recordIdTokenUse(ctx.db, issuer.issuer, claims.jti, new Date((claims.exp as number) * 1000)))) fail('REUSED_SUBJECT_TOKEN');
   return selected;
