@@ -90,8 +90,11 @@ describe('MESH send, list, download, acknowledge', () => {
     // Every step is audited: who did what to which message, never the body, no patient named.
     const audit = await spine.ctx.db.query<{ action: string; nhs_numbers: string[]; app_id: string; detail: Record<string, unknown> }>(
       'SELECT action, nhs_numbers, app_id, detail FROM audit.events WHERE resource = $1 ORDER BY seq', [`MeshMessage/${sent.message_id}`]);
-    assert.deepEqual(audit.rows.map((r) => r.action), ['message.send', 'message.download', 'message.track', 'message.acknowledge', 'message.track']);
-    assert.deepEqual(audit.rows.map((r) => r.app_id), [MB1, MB2, MB1, MB2, MB1]);
+    // The HEAD is audited as a download, and the download after the acknowledgement (410) too, as a failure.
+    assert.deepEqual(audit.rows.map((r) => r.action), ['message.send', 'message.download', 'message.download', 'message.track', 'message.acknowledge', 'message.download', 'message.track']);
+    assert.deepEqual(audit.rows.map((r) => r.app_id), [MB1, MB2, MB2, MB1, MB2, MB2, MB1]);
+    assert.equal(audit.rows[2]!.detail.method, 'HEAD');
+    assert.equal(audit.rows[5]!.detail.error, '20');
     assert.ok(audit.rows.every((r) => r.nhs_numbers.length === 0 && !JSON.stringify(r.detail).includes('hello MESH')));
     assert.equal(audit.rows[0]!.detail.to, MB2);
     const outbox = await spine.ctx.db.query(`SELECT event_type FROM platform.outbox WHERE payload->>'messageId' = $1 ORDER BY 1`, [sent.message_id]);

@@ -59,6 +59,8 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   const download = async (request: FastifyRequest<{ Params: MessageParams }>, reply: FastifyReply, chunkNo: number) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
+    // Said before the look-up, so a refusal (another mailbox's message, one gone or unknown) is audited too.
+    auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: chunkNo } });
     const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId, chunkNo, nonceOf(request));
     const chunk = await chunkBody(deps, deliverable, chunkNo);
     const { stored } = deliverable;
@@ -86,7 +88,12 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', inStatementFor(ChunkParamsSchema), (request, reply) => download(request, reply, request.params.chunk));
 
   app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', messageRoute, async (request, reply) => {
-    const { stored } = await messageForRecipient(deps, mailboxOf(request).mailboxId, normaliseMessageId(request.params.messageId));
+    const mailbox = mailboxOf(request);
+    const messageId = normaliseMessageId(request.params.messageId);
+    // A HEAD shows what a download's headers show (sender, subject, file name): audited as one, refusals too.
+    auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: 1, method: 'HEAD' } });
+    const { stored } = await messageForRecipient(deps, mailbox.mailboxId, messageId);
+    auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: 1, method: 'HEAD', from: stored.message.sender.mailboxId } });
     reply.headers(downloadHeaders(stored.message, stored.events, 1));
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });
@@ -95,6 +102,7 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   app.put<{ Params: MessageParams }>('/:mailbox/inbox/:messageId/status/acknowledged', { ...inStatementFor(MessageParamsSchema), config: { ...inStatement.config, body: 'none' as const } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
+    auditMessage(request, { action: 'message.acknowledge', mailbox, messageId });
     const result = await acknowledgeMessage(deps, mailbox.mailboxId, messageId, nonceOf(request));
     auditMessage(request, { action: 'message.acknowledge', mailbox, messageId, detail: { firstTime: result.firstTime } });
     const version = versionOf(request);

@@ -44,6 +44,8 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
   }, async (request, reply) => {
     const mailbox = mailboxOf(request);
     const messageId = normaliseMessageId(request.params.messageId);
+    // Said before the upload, so a refusal (another mailbox's message, one finalised or unknown) is audited too.
+    auditMessage(request, { action: 'message.send-chunk', mailbox, messageId, detail: { chunk: request.params.chunk } });
     const result = await sendChunk(deps, mailbox, messageId, request.params.chunk, request.headers, bodyStream(request));
     auditMessage(request, {
       action: 'message.send-chunk', mailbox, messageId, detail: { chunk: result.chunkNo, bytes: result.bytes, accepted: result.accepted },
@@ -54,10 +56,11 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
 
   app.get<{ Params: MailboxParams; Querystring: { messageID: string } }>('/:mailbox/outbox/tracking', { schema: { headers: AuthorizationHeadersSchema, params: MailboxParamsSchema, querystring: TrackingQuerySchema } }, async (request, reply) => {
     const mailbox = mailboxOf(request);
-    const messageId = request.query.messageID;
+    const messageId = normaliseMessageId(request.query.messageID);
     const version = versionOf(request);
-    const view = await trackMessage(deps, mailbox.mailboxId, normaliseMessageId(messageId), version);
-    auditMessage(request, { action: 'message.track', mailbox, messageId: normaliseMessageId(messageId) });
+    // Said before the look-up: tracking another mailbox's message (404) is audited too.
+    auditMessage(request, { action: 'message.track', mailbox, messageId });
+    const view = await trackMessage(deps, mailbox.mailboxId, messageId, version);
     return reply.type(MEDIA_TYPE[version]).send(view);
   });
 
