@@ -18,7 +18,7 @@ const OTHERS = 'Y12345MB01';
  * mailbox on a workflow no one had registered. As NEMS requires, the mailbox must be the
  * subscriber's organisation's.
  */
-describe('MNS: a MESH channel delivers only to a mailbox of the subscriber\'s organisation', () => {
+describe('MNS subscriptions: whose mailbox, and one of each', () => {
   let spine: TestSpine;
   let token: string;
 
@@ -43,6 +43,23 @@ describe('MNS: a MESH channel delivers only to a mailbox of the subscriber\'s or
     const replaced = await api(spine, token, 'PUT', `${SUBSCRIPTIONS}/${own.json.id}`, subscription(OTHERS));
     assert.equal(replaced.status, 400, replaced.text);
     assert.deepEqual(Object.keys(replaced.json.validationErrors), ['channel.endpoint']);
+  });
+
+  it('identical subscriptions sent at once: one is made (201), every other is 409 naming it', async () => {
+    // Found by probing: five at once made three subscriptions, so each event would be delivered three times.
+    const body = {
+      resourceType: 'Subscription', status: 'requested', reason: 'race', criteria: `eventType=${TYPE}`,
+      channel: { type: 'rest-hook', endpoint: 'https://example.org/race', payload: 'application/json' },
+    };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => api(spine, token, 'POST', SUBSCRIPTIONS, body)));
+    const made = answers.filter((a) => a.status === 201);
+    assert.equal(made.length, 1, answers.map((a) => `${a.status} ${a.text}`).join('\n'));
+    for (const other of answers.filter((a) => a.status !== 201)) {
+      assert.equal(other.status, 409);
+      assert.deepEqual(other.json, { errors: `A matching subscription already exists with id: ${made[0]!.json.id}` });
+    }
+    const listed = await api(spine, token, 'GET', SUBSCRIPTIONS);
+    assert.equal(listed.json.entry.filter((e: any) => e.resource.channel.endpoint === 'https://example.org/race').length, 1);
   });
 
   it('an event reaches the subscriber\'s own mailbox, and nothing reaches the other organisation\'s', async () => {

@@ -10,7 +10,7 @@ import { MNS_EVENT_TYPES, PUBLISHED_MNS_EVENT, SPINE_EVENT_TYPES } from '../doma
 import { parseMnsCriteria } from '../domain/mns-criteria.js';
 import { newSigningSecret } from '../domain/signing.js';
 import type { CloudEvent } from '../domain/mns-signal.js';
-import { deleteSubscription, findMatchingSubscription, findSubscription, insertSubscription, listSubscriptions, type SubscriptionRow } from '../store/subscriptions.js';
+import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, type SubscriptionRow } from '../store/subscriptions.js';
 import { mnsErrorHandler } from './mns-errors.js';
 import { unstorable } from './nems-wire.js';
 import { containsNulInJson, nulInBodyError } from '../../../platform/http/nul-guard.js';
@@ -86,9 +86,8 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.post('/subscriptions', { schema: { headers: CORRELATION_HEADERS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
     const body = request.body as MnsSubscriptionBody;
     const subscription = await subscriptionFrom(request, randomUUID(), body);
-    const existing = await findMatchingSubscription(ctx.db, subscription.ownerAppId, subscription.criteria, subscription.endpoint);
+    const existing = await saveUnlessMatching(ctx.db, subscription);
     if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
-    await insertSubscription(ctx.db, subscription);
     await auditEvents(ctx, request, { action: 'subscription.create', resource: `Subscription/${subscription.id}`, detail: { api: 'mns', criteria: subscription.criteria, channel: subscription.channel } });
     // The signing secret is shown once, here; it is never read back.
     return reply.code(201).header('Location', `${base()}/subscriptions/${subscription.id}`).type('application/json')
@@ -128,13 +127,11 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.put<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
     const found = await ownSubscription(request, request.params.id);
     const replacement = await subscriptionFrom(request, found.id, request.body as MnsSubscriptionBody);
-    const existing = await findMatchingSubscription(ctx.db, replacement.ownerAppId, replacement.criteria, replacement.endpoint);
-    if (existing && existing !== found.id) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
     // A replace keeps the id and the signing secret (a webhook's receiver keeps verifying).
-    await ctx.db.tx(async (tx) => {
-      await tx.query('DELETE FROM events.subscriptions WHERE id = $1', [found.id]);
-      await insertSubscription(tx, { ...replacement, signingSecret: replacement.signingSecret ? found.signingSecret ?? replacement.signingSecret : undefined, createdAt: found.createdAt });
-    });
+    const existing = await saveUnlessMatching(ctx.db, {
+      ...replacement, signingSecret: replacement.signingSecret ? found.signingSecret ?? replacement.signingSecret : undefined, createdAt: found.createdAt,
+    }, found.id);
+    if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
     await auditEvents(ctx, request, { action: 'subscription.update', resource: `Subscription/${found.id}`, detail: { api: 'mns', criteria: replacement.criteria } });
     return reply.code(204).send();
   });

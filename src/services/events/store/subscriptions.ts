@@ -1,4 +1,4 @@
-import type { Queryable } from '../../../platform/db/pool.js';
+import type { Db, Queryable } from '../../../platform/db/pool.js';
 
 /** A stored subscription, NEMS or MNS. `rule` is the parsed criteria (NemsCriteria or MnsCriteria). */
 export interface SubscriptionRow {
@@ -53,6 +53,23 @@ export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id:
 }
 
 /** An MNS subscription with the same owner, criteria and endpoint (MNS answers 409). */
+/**
+ * MNS: saves a subscription (with `replacing`, in place of that one) unless its owner already has
+ * another with the same criteria and endpoint, whose id it then returns and saves nothing. One
+ * transaction under a lock on the three, so two identical requests at once cannot both create one
+ * (the spec's 409 for the second); unrelated ones that share the lock's hash only take turns.
+ */
+export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<string | undefined> {
+  return db.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mns-subscription\n${s.ownerAppId}\n${s.criteria}\n${s.endpoint}`]);
+    const existing = await findMatchingSubscription(tx, s.ownerAppId, s.criteria, s.endpoint);
+    if (existing && existing !== replacing) return existing;
+    if (replacing) await tx.query('DELETE FROM events.subscriptions WHERE id = $1', [replacing]);
+    await insertSubscription(tx, s);
+    return undefined;
+  });
+}
+
 export async function findMatchingSubscription(db: Queryable, ownerAppId: string, criteria: string, endpoint: string): Promise<string | undefined> {
   const { rows } = await db.query(`SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND criteria = $2 AND endpoint = $3 AND deleted_at IS NULL LIMIT 1`,
     [ownerAppId, criteria, endpoint]);
