@@ -132,6 +132,9 @@ describe('bulk export ($export)', () => {
       ['', { accept: 'application/fhir+json' }, /Prefer: respond-async/],
       ['?_type=Observation', undefined, /'_type': 'Observation' is not exported here/],
       ['?_since=yesterday', undefined, /'_since': must be a FHIR instant/],
+      // Found by probing: a day that does not exist rolled over to 1 March and was taken; year 0000 to 1 BC.
+      [`?_since=${encodeURIComponent('2024-02-30T00:00:00Z')}`, undefined, /'_since': must be a FHIR instant/],
+      [`?_since=${encodeURIComponent('0000-01-01T00:00:00Z')}`, undefined, /'_since': must be a FHIR instant/],
       ['?_outputFormat=text%2Fcsv', undefined, /'_outputFormat'/],
       ['?_typeFilter=Patient%3Fgender%3Dfemale', undefined, /'_typeFilter' is not supported/],
       ['?colour=blue', undefined, /colour/],

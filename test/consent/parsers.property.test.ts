@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { MAX_LINE, nhsNumberLines, readNhsNumberLine, type NhsNumberLine } from '../../src/services/consent/bulk/nhs-number-lines.js';
 import { checkConsentProfile, parseNdopDateTime } from '../../src/services/consent/domain/consent-profile.js';
 import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
+import { parseKickoff } from '../../src/services/export/kickoff-params.js';
+import { isCalendarDate } from '../../src/platform/fhir/dates.js';
 
 /** Properties of the consent service's parsers: the bulk check's line reader and the NDOP dateTime and profile checks. */
 
@@ -143,5 +145,20 @@ describe('the NDOP-Consent-1 profile check', () => {
         assert.ok(result.problem.length > 0);
       }
     }), { numRuns: 500 });
+  });
+});
+
+describe('the export kick-off\'s _since', () => {
+  const day = fc.record({ year: fc.integer({ min: 0, max: 2025 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 31 }) });
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  it('is taken exactly when its date is a day that exists (year 0001 on), and names that instant', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    fc.assert(fc.property(day, ({ year, month, day: d }) => {
+      const date = `${pad(year, 4)}-${pad(month, 2)}-${pad(d, 2)}`;
+      const parsed = parseKickoff({ _since: `${date}T12:00:00Z` }, now);
+      assert.equal(parsed.ok, isCalendarDate(date), date);
+      if (parsed.ok) assert.equal(parsed.value.since!.toISOString(), `${date}T12:00:00.000Z`);
+      else assert.equal(parsed.parameter, '_since');
+    }), { numRuns: 2000 });
   });
 });

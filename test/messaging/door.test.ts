@@ -75,6 +75,8 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
       [`/${MB1}/outbox/rich?start_time=2020-01-01&start_time=2021-01-01`, 'start_time'],
       // Refused by the handler rather than the schema, still where the parameter is.
       [`/${MB2}/inbox?continue_from=${'x'.repeat(24)}`, 'continue_from'], [`/${MB2}/inbox/rich?start_time=2020-13-45`, 'start_time'],
+      // Found by probing: a day that does not exist rolled over (to 2 March) and was taken, as was year 0000.
+      [`/${MB2}/inbox/rich?start_time=2026-02-30`, 'start_time'], [`/${MB1}/outbox/rich?start_time=0000-01-01T00:00:00Z`, 'start_time'],
     ];
     for (const [path, field] of cases) {
       const response = await mesh(spine.url, path, { version: 2 });

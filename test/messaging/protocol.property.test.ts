@@ -9,6 +9,8 @@ import { conformanceTo } from '../../src/platform/http/validation.js';
 import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
 import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
 import { decodeCursor, encodeCursor } from '../../src/services/messaging/protocol/cursor.js';
+import { parseStartTime } from '../../src/services/messaging/protocol/query.js';
+import { isCalendarDate } from '../../src/platform/fhir/dates.js';
 
 const mailboxId = fc.stringMatching(/^[A-Z0-9]{3,12}$/);
 const minute = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:00Z'), noInvalidDate: true })
@@ -169,5 +171,19 @@ describe('Accept, workflow_filter and cursor parsers (properties)', () => {
       const cursor = decodeCursor(text);
       if (cursor) assert.ok(Number.isSafeInteger(cursor.after) && cursor.after >= 0);
     }));
+  });
+});
+
+describe('rich listing start_time (properties)', () => {
+  const day = fc.record({ year: fc.integer({ min: 0, max: 9999 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 31 }) });
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  it('a start_time is taken exactly when its date is a day that exists (year 0001 on), with or without a time, and means that day', () => {
+    fc.assert(fc.property(day, fc.boolean(), ({ year, month, day: d }, withTime) => {
+      const date = `${pad(year, 4)}-${pad(month, 2)}-${pad(d, 2)}`;
+      const parsed = parseStartTime(withTime ? `${date}T10:20:30Z` : date);
+      const exists = isCalendarDate(date);
+      assert.equal(parsed !== undefined, exists, date);
+      if (parsed) assert.equal(parsed.toISOString().slice(0, 10), date);
+    }), { numRuns: 2000 });
   });
 });

@@ -1,3 +1,5 @@
+import { isCalendarDate } from '../../platform/fhir/dates.js';
+
 /**
  * The kick-off's query parameters (FHIR Bulk Data Access IG, "Bulk Data Kick-off Request"), as
  * data or the one thing wrong with them. What this server exports: `Patient` (PDS records),
@@ -40,7 +42,8 @@ export function parseKickoff(query: Record<string, unknown>, now: Date): ParsedK
   let since: Date | undefined;
   if (query._since !== undefined) {
     const text = query._since;
-    const at = typeof text === 'string' && INSTANT.test(text) ? new Date(text) : undefined;
+    // The pattern checks the shape, isCalendarDate the day (a 30 February would roll over to March).
+    const at = typeof text === 'string' && INSTANT.test(text) && isCalendarDate(text.slice(0, 10)) ? new Date(text) : undefined;
     if (!at || Number.isNaN(at.getTime())) return { ok: false, parameter: '_since', problem: 'must be a FHIR instant, e.g. 2024-01-01T00:00:00Z' };
     if (at.getTime() > now.getTime()) return { ok: false, parameter: '_since', problem: 'must not be in the future' };
     since = at;
