@@ -110,6 +110,19 @@ describe('identity under attack', () => {
   });
 
   describe('the token request', () => {
+    it('one parameter repeated 80,000 times (under 1 MB, no credential) is refused at once, and the server answers others meanwhile', async () => {
+      // Found by probing: each repeat copied the list so far, and 30,000 repeats held the event loop 40 s.
+      const started = Date.now();
+      const flood = postRaw('grant_type=&'.repeat(80_000));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const ping = await fetch(`${spine.url}/_ping`);
+      assert.equal(ping.status, 200);
+      const refused = await flood;
+      assert.equal(refused.status, 400);
+      assert.deepEqual(await refused.json(), { error: 'invalid_request', error_description: 'Invalid grant_type' });
+      assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+    });
+
     it('a parameter sent twice is refused, even with the same value (RFC 6749 §3.1)', async () => {
       const { header, claims } = assertionParts(app);
       const form = new URLSearchParams(clientCredentials(sign(header, claims)));

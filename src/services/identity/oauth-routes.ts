@@ -91,7 +91,11 @@ function registerTokenFormParser(scope: FastifyInstance) {
     for (const [name, value] of new URLSearchParams(body as string)) {
       if (value.includes('\u0000')) return done(nulInBodyError(), undefined);
       const before = form.get(name);
-      form.set(name, before === undefined ? value : [before, value].flat());
+      // Appended in place: copying the list at each repeat made a form of one name sent 30,000 times
+      // (90 kB, no credential) hold the event loop 40 s.
+      if (before === undefined) form.set(name, value);
+      else if (Array.isArray(before)) before.push(value);
+      else form.set(name, [before, value]);
     }
     done(null, Object.fromEntries(form));
   });
