@@ -163,6 +163,16 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.equal(app.entry[0].resource.agent[0].requestor, true);
   });
 
+  it('a user\'s own accesses are those through the application in use: the same user id through another application sees none of them', async () => {
+    // Found by probing: an identity provider trusted for one application only issued a token whose sub was
+    // another provider's user's id, and through that application read that user's accesses, patients and all.
+    const sameIdElsewhere = (await userToken(spine, { roleCode: 'R8000', userId: '555000000011', roleProfileId: '555000000111', odsCode: 'A83008' })).token;
+    assert.equal((await search(`patient=${PATIENT}`, sameIdElsewhere)).total, 0);
+    // Only its own search just now, through its own application.
+    assert.deepEqual(actionsOf(await search('agent=555000000011', sameIdElsewhere)), ['audit.search']);
+    assert.ok((await search(`patient=${PATIENT}`, clinicianA)).total >= 2, 'through its own application the user still sees them');
+  });
+
   it('a privacy officer searches by agent (user or application id)', async () => {
     const byUser = await search('agent=555000000011', privacyOfficer);
     assert.ok(byUser.total >= 2);

@@ -128,8 +128,8 @@ export interface AuditSearch {
   odsCode?: string;
   /** One action, e.g. 'patient.read'. */
   action?: string;
-  /** Own-activity restriction: only records by this user, or by this application. */
-  onlyBy?: { userId: string } | { appId: string };
+  /** Own-activity restriction: only records by this application, and by this user of it when one is given. */
+  onlyBy?: { appId: string; userId?: string };
   limit: number;
   /** Paging cursor: only records older than this seq (the total still counts every match). */
   beforeSeq?: number;
@@ -153,8 +153,8 @@ export async function searchAuditRecords(db: Queryable, search: AuditSearch): Pr
     else if (bound.op === 'before') where.push(`recorded_at < ${param(bound.at)}`);
     else if (bound.op === 'outside') where.push(`(recorded_at < ${param(bound.start)} OR recorded_at >= ${param(bound.end)})`);
   }
-  if (search.onlyBy && 'userId' in search.onlyBy) where.push(`user_id = ${param(search.onlyBy.userId)}`);
-  if (search.onlyBy && 'appId' in search.onlyBy) where.push(`app_id = ${param(search.onlyBy.appId)}`);
+  if (search.onlyBy?.userId !== undefined) where.push(`user_id = ${param(search.onlyBy.userId)}`);
+  if (search.onlyBy) where.push(`app_id = ${param(search.onlyBy.appId)}`);
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const count = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM audit.events ${filter}`, [...values]);
   if (search.beforeSeq !== undefined) where.push(`seq < ${param(search.beforeSeq)}`);
