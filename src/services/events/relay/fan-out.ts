@@ -22,7 +22,10 @@ export function fanOut(event: RoutableEvent, subscriptions: SubscriptionRow[], s
     const byMailbox = new Map<string, SubscriptionRow[]>();
     for (const s of subscriptions) {
       if (s.api !== 'nems' || !matchesNems(s.rule as unknown as NemsCriteria, code, facts, event.time)) continue;
-      byMailbox.set(s.mailbox!, [...(byMailbox.get(s.mailbox!) ?? []), s]);
+      // Appended in place: a copy at each would be quadratic in one mailbox's subscriptions for the patient.
+      const ofMailbox = byMailbox.get(s.mailbox!);
+      if (ofMailbox) ofMailbox.push(s);
+      else byMailbox.set(s.mailbox!, [s]);
     }
     const workflowId = nemsWorkflowId(code);
     for (const [mailbox, matched] of [...byMailbox.entries()].sort(([a], [b]) => a.localeCompare(b))) {
