@@ -16,6 +16,14 @@ const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-
 const NHS = ['9000000009', '9000000017', '9990000018'];
 
 describe('NEMS criteria parser', () => {
+  it('a component repeated 200,000 times is read in one pass (each repeat had copied the list of those before it)', () => {
+    const started = performance.now();
+    const parsed = parseNemsCriteria(`/Bundle?type=message${'&tag=x'.repeat(200_000)}`);
+    assert.ok(isCriteriaProblem(parsed), 'a repeated tag is refused');
+    // Quadratic, this took minutes; linear, milliseconds. The bound is far from either.
+    assert.ok(performance.now() - started < 5_000, `read in ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
   it('never throws, and returns criteria or a coded problem, for any text', () => {
     fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
       for (const text of [a, `/Bundle?type=message&${b}`, `/Bundle?type=message&MessageHeader.event=${a}&${b}`]) {

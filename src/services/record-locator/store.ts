@@ -59,7 +59,11 @@ export async function readPointer(db: Queryable, id: string): Promise<PointerRow
 export async function readPointersForUpdate(db: Queryable, ids: readonly string[]): Promise<PointerRow[]> {
   const located = await nhsNumbersOf(db, ids);
   const byPatient = new Map<string, string[]>();
-  for (const [id, nhsNumber] of located) byPatient.set(nhsNumber, [...(byPatient.get(nhsNumber) ?? []), id]);
+  for (const [id, nhsNumber] of located) {
+    const ofPatient = byPatient.get(nhsNumber);
+    if (ofPatient) ofPatient.push(id);
+    else byPatient.set(nhsNumber, [id]);
+  }
   // One statement per patient (a supersede names one patient's pointers): each reaches one shard.
   const found: PointerRow[] = [];
   for (const [nhsNumber, ofPatient] of byPatient) {

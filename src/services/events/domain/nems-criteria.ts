@@ -49,7 +49,10 @@ export function parseNemsCriteria(text: string): NemsCriteria | CriteriaProblem 
     const eq = component.indexOf('=');
     if (eq <= 0) return problem('INVALID_PARAMETER', `Invalid criteria component '${component}'`);
     const name = component.slice(0, eq);
-    seen.set(name, [...(seen.get(name) ?? []), component.slice(eq + 1)]);
+    // Appended in place: a copy at each repeat would be quadratic in a criteria string's repeats.
+    const values = seen.get(name);
+    if (values) values.push(component.slice(eq + 1));
+    else seen.set(name, [component.slice(eq + 1)]);
   }
   const known = ['serviceType', 'Patient.identifier', 'MessageHeader.event', 'Patient.age', 'GPRegistration', 'subscriptionRuleType', 'Organization.identifier', 'tag'];
   for (const name of seen.keys()) {
