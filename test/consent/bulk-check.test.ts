@@ -6,6 +6,7 @@ import { createAppAndToken } from '../support/identity.js';
 import { mesh, MB1 } from '../messaging/support/mesh-client.js';
 import { nextNhsNumber } from '../../src/platform/nhs-number.js';
 import { call, consentFor, optOutInStore as optOutIn } from './support.js';
+import { messagingApi } from '../../src/services/messaging/api.js';
 
 /** The bulk opt-out check over HTTP and over MESH, on PostgreSQL, through the real server. */
 
@@ -148,5 +149,27 @@ describe('bulk opt-out check', () => {
     const result = await download(MB1, resultId!);
     assert.equal(result.body, 'The file contains one or more invalid NHS Numbers.\n');
     assert.equal(result.headers.get('mex-localid'), 'ndop-check-2');
+  });
+
+  it('over MESH: a request whose sender takes no reply (its mailbox not registered, or disabled since) is closed as undeliverable, audited and acknowledged, not tried again', async () => {
+    // A sender the directory does not know (a national service may post without a mailbox): no reply can reach it.
+    const posted = await spine.ctx.db.tx((tx) => messagingApi(spine.ctx.db).postMessage(tx, {
+      sender: { mailboxId: 'GONE001', mailboxName: 'A mailbox since removed', odsCode: 'GONE' }, recipient: 'X26HC065',
+      workflowId: 'SPINE_NTT_UPHOLDING', body: Buffer.from(`${population[0]},\n`), localId: 'ndop-check-3',
+    }, new Date()));
+    assert.equal(posted.status, 'accepted');
+    const requestId = (posted as { messageId: string }).messageId;
+    const deadline = Date.now() + 60_000;
+    let job: { state: string; outcome: string | null } | undefined;
+    while (job?.state !== 'done') {
+      if (Date.now() > deadline) throw new Error(`the request was not closed: ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      job = (await spine.ctx.db.query('SELECT state, outcome FROM consent.bulk_checks WHERE message_id = $1', [requestId])).rows[0];
+    }
+    assert.equal(job.outcome, 'undeliverable');
+    const audited = await spine.ctx.db.query(`SELECT outcome, detail FROM audit.events WHERE action = 'consent.bulk-check' AND request_id = $1`, [requestId]);
+    assert.deepEqual(audited.rows.map((r) => [r.outcome, r.detail.outcome, r.detail.mailbox]), [['failure', 'undeliverable', 'GONE001']]);
+    const history = await messagingApi(spine.ctx.db).messageHistory(requestId);
+    assert.equal(history?.tracked.state, 'acknowledged');
   });
 });

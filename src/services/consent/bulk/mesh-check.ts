@@ -1,5 +1,5 @@
 import type { PlatformContext, BackgroundWorker } from '../../../platform/service.js';
-import { meshApi, type MeshApi, type MeshMessageInfo } from '../../messaging/api.js';
+import { meshApi, MeshSendRefused, type MeshApi, type MeshMessageInfo } from '../../messaging/api.js';
 import { claimBulkCheck, finishBulkCheck, isBulkCheckDone, markBulkCheckAnnounced } from '../store.js';
 import { checkNhsNumbers, INVALID_FILE_REPLY, InvalidNhsNumberFile, newTotals } from './check.js';
 import { startPeriodic } from '../../../platform/periodic.js';
@@ -25,7 +25,8 @@ const LEASE_MS = 10 * 60_000;
 
 export interface BulkCheckOutcome {
   messageId: string;
-  outcome: 'checked' | 'invalid' | 'skipped';
+  /** `undeliverable`: the sender's mailbox takes no reply (not registered, or disabled). */
+  outcome: 'checked' | 'invalid' | 'undeliverable' | 'skipped';
   numbersIn: number;
   numbersOut: number;
 }
@@ -40,22 +41,30 @@ async function answer(ctx: PlatformContext, mesh: MeshApi, request: MeshMessageI
     return { messageId: request.messageId, outcome: 'skipped', numbersIn: 0, numbersOut: 0 };
   }
   const reply = { from: request.recipient, to: request.sender, workflowId: request.workflowId, localId: request.localId, subject: request.subject };
-  if (!claim.announced) {
-    await mesh.send({ ...reply, fileName: request.fileName ? `${request.fileName}.job` : undefined, contentType: 'text/plain', body: `${JOB_CREATED}\n` });
-    await markBulkCheckAnnounced(ctx.db, request.messageId);
-  }
   const at = ctx.clock.now();
   const totals = newTotals();
   let outcome: BulkCheckOutcome['outcome'] = 'checked';
   try {
-    // The answer streams into MESH as the request streams out of it; a file with an invalid line
-    // stops the check, and the half-written answer is rolled back with its transaction.
-    await mesh.send({ ...reply, fileName: request.fileName, contentType: 'text/plain', body: checkNhsNumbers(ctx.db, mesh.body(request.messageId), { at, invalid: 'reject', totals }) });
+    if (!claim.announced) {
+      await mesh.send({ ...reply, fileName: request.fileName ? `${request.fileName}.job` : undefined, contentType: 'text/plain', body: `${JOB_CREATED}\n` });
+      await markBulkCheckAnnounced(ctx.db, request.messageId);
+    }
+    try {
+      // The answer streams into MESH as the request streams out of it; a file with an invalid line
+      // stops the check, and the half-written answer is rolled back with its transaction.
+      await mesh.send({ ...reply, fileName: request.fileName, contentType: 'text/plain', body: checkNhsNumbers(ctx.db, mesh.body(request.messageId), { at, invalid: 'reject', totals }) });
+    } catch (err) {
+      if (!(err instanceof InvalidNhsNumberFile)) throw err;
+      outcome = 'invalid';
+      ctx.log.info({ messageId: request.messageId, line: err.line.lineNo }, 'bulk opt-out check refused a file with an invalid NHS number');
+      await mesh.send({ ...reply, fileName: request.fileName, contentType: 'text/plain', body: `${INVALID_FILE_REPLY}\n` });
+    }
   } catch (err) {
-    if (!(err instanceof InvalidNhsNumberFile)) throw err;
-    outcome = 'invalid';
-    ctx.log.info({ messageId: request.messageId, line: err.line.lineNo }, 'bulk opt-out check refused a file with an invalid NHS number');
-    await mesh.send({ ...reply, fileName: request.fileName, contentType: 'text/plain', body: `${INVALID_FILE_REPLY}\n` });
+    // The sender's mailbox was disabled (or removed) after it sent: no reply can reach it, now or
+    // on a later try, so the request is closed as undeliverable rather than tried every lease for ever.
+    if (!(err instanceof MeshSendRefused)) throw err;
+    outcome = 'undeliverable';
+    ctx.log.warn({ messageId: request.messageId, sender: request.sender }, 'bulk opt-out check could not reply: the sender\'s mailbox takes no messages');
   }
   const numbersIn = totals.valid + totals.invalid;
   await finishBulkCheck(ctx.db, request.messageId, { numbersIn, numbersOut: totals.kept, outcome }, ctx.clock.now());
