@@ -9,6 +9,7 @@ import { createAppAndToken } from '../support/identity.js';
 import { call, consentFor } from '../consent/support.js';
 import { testPopulation } from '../demographics/support/population.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
+import { asTamperingSuperuser } from '../audit/support.js';
 
 const pagePath = (path: string) => (path === '/console/who-looked' ? `${path}?nhsNumber=9000000009` : path);
 const heading = (html: string) => /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
@@ -212,6 +213,34 @@ describe('the console behind TLS', () => {
       assert.match(start.headers.getSetCookie()[0]!, /^openspine_console_login=[^;]+;.*; Secure/);
       const session = await consoleLogin(spine.url, DEMO_IDENTITIES['privacy-officer']);
       assert.ok(session.cookie.startsWith('openspine_console='));
+    } finally {
+      await spine.close();
+    }
+  });
+});
+
+describe('the audit page\'s chain check', () => {
+  it('checks the whole chain on the first view, then the records added since, and finds one altered among them', async () => {
+    const spine = await startTestSpine({ flags: { services: 'identity,directory,audit,console' } });
+    try {
+      const officer = await consoleLogin(spine.url, DEMO_IDENTITIES['privacy-officer']);
+      const checked = async () => {
+        const html = await (await officer.get('/console/audit')).text();
+        return { html, records: Number(/(\d+) records checked, none altered or removed/.exec(html)?.[1] ?? NaN) };
+      };
+      const first = await checked();
+      const newest = async () => (await spine.ctx.db.query<{ seq: number }>('SELECT max(seq)::int AS seq FROM audit.events')).rows[0]!.seq;
+      assert.ok(first.records > 0 && first.records <= await newest(), `${first.records} checked`);
+      // Each view is audited: the next one finds those records too, and counts every record since the genesis.
+      const second = await checked();
+      assert.ok(second.records > first.records, `${second.records} after ${first.records}`);
+      // A record written after the last check (the second view's own, once it is in), altered: the next view finds it.
+      while (await newest() <= second.records) await new Promise((r) => setTimeout(r, 50));
+      const altered = await newest();
+      await asTamperingSuperuser(spine.ctx.db, (q) => q(`UPDATE audit.events SET outcome = 'failure' WHERE seq = $1`, [altered]));
+      const broken = new RegExp(`Broken\\s*</strong>\\s*record ${altered} does not match the chain`);
+      assert.match((await checked()).html, broken);
+      assert.match((await checked()).html, broken, 'and says so again');
     } finally {
       await spine.close();
     }

@@ -171,9 +171,16 @@ export interface ChainBreak {
  * the chain head), so a deleted record shows as a missing seq.
  */
 export class ChainVerifier {
-  private expectedSeq = 1;
-  private prevHash = GENESIS_HASH;
-  checked = 0;
+  private expectedSeq: number;
+  private prevHash: string;
+  checked: number;
+
+  /** From the genesis, or on from a head already verified (`records` checked up to it). */
+  constructor(from?: { head: ChainHead; records: number }) {
+    this.expectedSeq = (from?.head.seq ?? 0) + 1;
+    this.prevHash = from?.head.hash ?? GENESIS_HASH;
+    this.checked = from?.records ?? 0;
+  }
 
   /** Returns the break, if this record is where the chain breaks. */
   check(record: ChainedRecord): ChainBreak | undefined {

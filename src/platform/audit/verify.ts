@@ -10,6 +10,8 @@ export interface VerifyOptions {
   /** Records read per query; memory stays bounded by one page. */
   pageSize?: number;
   onProgress?(checked: number, total: number): void;
+  /** An intact verdict from before: only the records after its head are read, checked on from it. */
+  from?: { head: ChainHead; records: number };
 }
 
 /**
@@ -19,9 +21,9 @@ export interface VerifyOptions {
  */
 export async function verifyAuditChain(db: Queryable, options: VerifyOptions = {}): Promise<ChainVerdict> {
   const pageSize = options.pageSize ?? 5_000;
-  const verifier = new ChainVerifier();
+  const verifier = new ChainVerifier(options.from);
   let head = await readChainHead(db);
-  let afterSeq = 0;
+  let afterSeq = options.from?.head.seq ?? 0;
   let next: Promise<ChainedRecord[]> | undefined;
   try {
     for (;;) {

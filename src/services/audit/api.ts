@@ -4,4 +4,4 @@
  */
 export { searchAuditRecords, type AuditSearch, type RecordedBound } from '../../platform/audit/store.js';
 export { verifyAuditChain, type ChainVerdict } from '../../platform/audit/verify.js';
-export type { ChainedRecord } from '../../platform/audit/chain.js';
+export type { ChainHead, ChainedRecord } from '../../platform/audit/chain.js';

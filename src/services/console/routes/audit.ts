@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
-import { searchAuditRecords, verifyAuditChain, type AuditSearch, type ChainedRecord, type RecordedBound } from '../../audit/api.js';
+import { searchAuditRecords, verifyAuditChain, type AuditSearch, type ChainHead, type ChainVerdict, type ChainedRecord, type RecordedBound } from '../../audit/api.js';
 import { pageRoute } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
@@ -47,12 +47,33 @@ export function auditCsv(records: readonly ChainedRecord[]): string {
   })));
 }
 
+/**
+ * The chain's verdict for the audit page. A view checks only the records added since the last
+ * intact verdict of this process (the first view, the whole chain), and views at once share one
+ * check: verifying the whole trail on every view read every record each time, a scan that grows
+ * without end. `openspine audit verify` checks the whole chain again.
+ */
+function chainWatch(ctx: PlatformContext): () => Promise<ChainVerdict> {
+  let verified: { head: ChainHead; records: number } | undefined;
+  let running: Promise<ChainVerdict> | undefined;
+  return () => {
+    running ??= verifyAuditChain(ctx.db, verified ? { from: verified } : {})
+      .then((verdict) => {
+        if (verdict.intact) verified = { head: verdict.head, records: verdict.records };
+        return verdict;
+      })
+      .finally(() => { running = undefined; });
+    return running;
+  };
+}
+
 export async function registerAuditRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  const chainVerdict = chainWatch(ctx);
   app.get('/audit', pageRoute('audit', { querystring: AUDIT_QUERY }), async (request, reply) => {
     const query = request.query as AuditQuery;
     const searched = Object.values(query).some((v) => typeof v === 'string' && v.trim() !== '');
     const search = auditSearchOf(query, PAGE_SIZE);
-    const [result, chain] = await Promise.all([searched ? searchAuditRecords(ctx.db, search) : undefined, verifyAuditChain(ctx.db)]);
+    const [result, chain] = await Promise.all([searched ? searchAuditRecords(ctx.db, search) : undefined, chainVerdict()]);
     await auditConsole(ctx, request, {
       action: 'console.audit.search', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, found: result?.total ?? 0 },
     });
