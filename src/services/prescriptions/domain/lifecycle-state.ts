@@ -1,0 +1,150 @@
+import { addDays, londonDate, londonMidnight } from './london-time.js';
+import type { ItemStatus, Items, NotificationOutcome } from './items.js';
+
+/**
+ * The vocabulary of a prescription's life (lifecycle.ts, the state machine over it): its statuses,
+ * its state, the events that change it, the refusals and the repeat-dispensing calendar.
+ */
+export const STATUSES = {
+  'to-be-dispensed': { code: '0001', display: 'To be Dispensed' },
+  'with-dispenser': { code: '0002', display: 'With Dispenser' },
+  'with-dispenser-active': { code: '0003', display: 'With Dispenser - Active' },
+  expired: { code: '0004', display: 'Expired' },
+  cancelled: { code: '0005', display: 'Cancelled' },
+  dispensed: { code: '0006', display: 'Dispensed' },
+  'not-dispensed': { code: '0007', display: 'Not Dispensed' },
+  claimed: { code: '0008', display: 'Claimed' },
+} as const;
+export type Status = keyof typeof STATUSES;
+export const STATUS_NAMES = Object.keys(STATUSES) as Status[];
+
+export { ITEM_STATUSES, ITEM_STATUS_NAMES, itemStatusOfCode, statusOfItems, type ItemStatus, type Items, type NotificationOutcome } from './items.js';
+
+export interface PrescriptionState {
+  status: Status;
+  /** ODS code of the pharmacy holding it (released to), while it is with one and after. */
+  dispenser?: string;
+  /** Dispense notifications in force (a withdrawal takes back the last). */
+  dispenseNotifications: number;
+  /** A cancellation asked for while the prescription was with a dispenser: who asked. */
+  pendingCancellationBy?: string;
+  /** The items that cancellation names (done when the dispenser returns the prescription). */
+  pendingCancellationItems?: string[];
+  /** Each line item's status. */
+  items: Items;
+  /** The items as they were before each dispense notification in force, oldest first: a withdrawal restores the last. */
+  itemsBefore: Items[];
+  /**
+   * The identifiers of each dispense notification in force, oldest first (its Bundle.identifier and
+   * Bundle.id: the spec's examples amend by either): an amendment must name the last. None where the
+   * row was written before they were kept.
+   */
+  dispenseNotificationIds?: ReadonlyArray<readonly string[]>;
+  /** When the prescription was claimed (the claim amendment period runs from it). */
+  claimedAt?: string;
+  /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
+  claimIdentifier?: string;
+  /** Repeat dispensing (continuous-repeat-dispensing): the issue now current, of how many. */
+  repeat?: RepeatIssues;
+}
+
+/**
+ * A repeat-dispensing prescription is issued `issues` times (the order's numberOfRepeatsAllowed + 1).
+ * The state above is the current issue's; when it is dispensed (every item done with) the next
+ * issue becomes to be dispensed, and the finished one waits here for its claim.
+ */
+export interface RepeatIssues {
+  /** The issue now current, from 1. */
+  issue: number;
+  issues: number;
+  /** Days each issue is to last (the order's `dispenseRequest.expectedSupplyDuration`, 28 when it gives none). */
+  supplyDays?: number;
+  /** When the current issue may be released (ISO instant): the previous one's window (`nextIssueAvailableFrom`). */
+  availableFrom?: string;
+  earlier: Array<{
+    issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string; claimIdentifier?: string;
+    /** The items closed before its dispensing (cancelled by the prescriber, expired): its claim may not say they were supplied. None kept before this was. */
+    closed?: Items;
+  }>;
+}
+
+export type LifecycleEvent =
+  /** `at`: when (checked against a repeat issue's window; none in sandbox mode). */
+  | { type: 'release'; dispenser: string; at?: Date }
+  | { type: 'return'; dispenser: string }
+  /**
+   * `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode).
+   * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
+   */
+  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string }
+  /** `withdraws`: the notification it names (Task.focus), which must be the last in force. */
+  | { type: 'withdraw'; dispenser: string; withdraws?: string }
+  | {
+    type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
+    /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
+    issue?: number; issues?: number;
+    /** The claim's own identifier, and the one an amendment names (replacementOf). */
+    identifier?: string; replaces?: string;
+    /** The items it claims for (each line's ClaimMedicationRequestReference). */
+    items?: readonly string[];
+    /** The dispensing statuses the lines claim for each item (all of them: an item may be named by two lines). */
+    itemTypes?: Readonly<Record<string, readonly ItemStatus[]>>;
+  }
+  | { type: 'cancel'; prescriber: string; item?: string }
+  | { type: 'expire' };
+
+/** Cancellation responses (`medicationrequest-status-history`): R-0001 cancelled; the rest refusals or pending. */
+export const CANCELLATION_RESPONSES = {
+  'R-0001': 'Prescription/item was cancelled',
+  'R-0002': 'Prescription/item was not cancelled. With dispenser. Marked for cancellation',
+  'R-0003': 'Prescription/item was not cancelled. With dispenser active. Marked for cancellation',
+  'R-0004': 'Prescription/item was not cancelled. Prescription has been dispensed.',
+  'R-0005': 'Prescription/item has expired',
+  'R-0006': 'Prescription/item had already been cancelled',
+  'R-0007': 'Prescription/item cancellation requested by another prescriber',
+  'R-0010': 'Prescription/item was not cancelled. Prescription has been not dispensed.',
+} as const;
+export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
+
+export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
+  | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
+  /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
+  | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'
+  /** A claim amendment naming another claim than the one on record. */
+  | 'DISPENSE_AMEND_IDENTIFIER_MISMATCH'
+  /** A dispense notification amendment or a withdrawal naming another than the last notification in force (Spine's 0021). */
+  | 'NOT_LAST_DISPENSE'
+  /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
+  | 'ITEM_NOT_FOUND';
+
+/** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
+export interface IssueChange { issue: number; status: Status; event?: string }
+
+export type Transition =
+  | { ok: true; state: PrescriptionState; cancellation?: CancellationResponse; issues?: IssueChange[] }
+  /** `expression`: what in the message was wrong, where the refusal is about one field of it. */
+  | { ok: false; refusal: TransitionRefusal; diagnostics: string; expression?: string };
+
+export const initialState = (itemIds: readonly string[], repeatIssues?: number, supplyDays?: number): PrescriptionState => ({
+  status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
+  ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [], ...(supplyDays !== undefined ? { supplyDays } : {}) } } : {}),
+});
+
+/** A repeat issue may be released this many days before the previous one's supply runs out (see nextIssueAvailableFrom). */
+export const REPEAT_RELEASE_DAYS_EARLY = 7;
+export const DEFAULT_SUPPLY_DAYS = 28;
+
+/**
+ * When the next repeat issue may be released, the previous one done with at `doneAt`: from the
+ * start (London) of the day its supply is due to run out (`supplyDays` after the day it was
+ * dispensed) less 7 days. The spec gives only the supply (MedicationRequest
+ * `expectedSupplyDuration`: "Duration of each issue in days; defaults to 28"); the 7 days are
+ * EPS's repeat dispensing rule as NHS guidance states it (the next issue can be downloaded up to 7
+ * days before it is due), not a spec text. Issues of 7 days or less are available at once.
+ */
+export function nextIssueAvailableFrom(doneAt: Date, supplyDays: number = DEFAULT_SUPPLY_DAYS): Date {
+  return londonMidnight(addDays(londonDate(doneAt), supplyDays - REPEAT_RELEASE_DAYS_EARLY));
+}
+
+/** The issue a state is at (1 for a prescription dispensed once). */
+export const issueOf = (state: PrescriptionState) => state.repeat?.issue ?? 1;
