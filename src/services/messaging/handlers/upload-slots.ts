@@ -1,3 +1,4 @@
+import { CappedCounts } from '../../../platform/capped-counts.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 
@@ -12,11 +13,12 @@ import { meshError } from '../mesh-error.js';
  * with 503 and Retry-After, as any call that cannot get a connection in time.
  */
 export class UploadSlots {
-  private inUse = 0;
-  private readonly byMailbox = new Map<string, number>();
+  private readonly slots: CappedCounts;
   private readonly waiting: Array<{ mailboxId: string; grant(): void }> = [];
 
-  constructor(readonly total: number, readonly perMailbox: number, private readonly waitMs: number) {}
+  constructor(readonly total: number, readonly perMailbox: number, private readonly waitMs: number) {
+    this.slots = new CappedCounts(total, perMailbox);
+  }
 
   /** Slots for a pool of `poolMax` connections: a quarter of it, and half of that for one mailbox. */
   static forPool(poolMax: number, waitMs: number): UploadSlots {
@@ -34,28 +36,16 @@ export class UploadSlots {
     }
   }
 
-  private fits(mailboxId: string): boolean {
-    return this.inUse < this.total && (this.byMailbox.get(mailboxId) ?? 0) < this.perMailbox;
-  }
-
-  private take(mailboxId: string): void {
-    this.inUse += 1;
-    this.byMailbox.set(mailboxId, (this.byMailbox.get(mailboxId) ?? 0) + 1);
-  }
-
   private acquire(mailboxId: string): Promise<void> {
     // Every waiting upload that fits is granted its slot at once (release), so none that fits waits:
     // an upload that fits now takes a slot before no one. One that does not waits its turn.
-    if (this.fits(mailboxId)) {
-      this.take(mailboxId);
-      return Promise.resolve();
-    }
+    if (this.slots.enter(mailboxId)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
         mailboxId,
         grant: () => {
           clearTimeout(timer);
-          this.take(mailboxId);
+          this.slots.enter(mailboxId);
           resolve();
         },
       };
@@ -68,14 +58,11 @@ export class UploadSlots {
   }
 
   private release(mailboxId: string): void {
-    this.inUse -= 1;
-    const left = (this.byMailbox.get(mailboxId) ?? 1) - 1;
-    if (left > 0) this.byMailbox.set(mailboxId, left);
-    else this.byMailbox.delete(mailboxId);
+    this.slots.leave(mailboxId);
     // Wake, in order, every waiting upload that now fits (another mailbox's may fit when the first does not).
-    for (let i = 0; i < this.waiting.length && this.inUse < this.total;) {
+    for (let i = 0; i < this.waiting.length && this.slots.size < this.total;) {
       const next = this.waiting[i]!;
-      if (this.fits(next.mailboxId)) {
+      if (this.slots.fits(next.mailboxId)) {
         this.waiting.splice(i, 1);
         next.grant();
       } else {
