@@ -53,4 +53,33 @@ describe('admission: clients slow to send their bodies cannot hold the limit', (
       for (const s of slow) s.socket.destroy();
     }
   });
+
+  it('a steady flood of new trickling connections from one address: other calls are still admitted, after a short wait', async () => {
+    const slow: Array<ReturnType<typeof slowTokenRequest>> = [];
+    const statuses: number[] = [];
+    let flooding = true;
+    // 60 new slow connections a second: each held a place for a whole second before, so the 8 were always taken.
+    const flood = (async () => {
+      while (flooding) {
+        slow.push(slowTokenRequest());
+        await sleep(1000 / 60);
+      }
+    })();
+    try {
+      await sleep(500);
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        const read = await fetch(`${spine.url}${READ}`, { headers: { 'x-request-id': crypto.randomUUID() } });
+        statuses.push(read.status);
+        await read.arrayBuffer();
+      }
+    } finally {
+      flooding = false;
+      await flood;
+      for (const s of slow) s.socket.destroy();
+    }
+    const admitted = statuses.filter((s) => s === 401).length;
+    assert.ok(statuses.length >= 5, `too few calls made: ${statuses.length}`);
+    assert.ok(admitted >= 0.9 * statuses.length, `admitted (401) ${admitted} of ${statuses.length}: ${JSON.stringify(statuses)}`);
+  });
 });

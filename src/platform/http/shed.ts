@@ -78,6 +78,13 @@ const carriesBody = (request: IncomingMessage) => request.headers['transfer-enco
 
 /** A body not in when a retry would have come: its client is slow, not the server (StalledBodies). */
 const STALLED_BODY_MS = SHED_RETRY_AFTER_SECONDS * 1000;
+/**
+ * While others wait for a place, a body not in after this long gives its place back at once: a
+ * client on any working network sends a request's body in a few milliseconds. Without it, a client
+ * opening a few hundred slow connections a second held a place with each for its first second,
+ * and most other calls were shed (found by probing).
+ */
+const PRESSED_BODY_MS = 100;
 
 const HELD = Symbol('held back after a shed');
 type Holdable = Socket & { [HELD]?: boolean };
@@ -208,6 +215,8 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   }
   let inFlight = 0;
   const stalledBodies = StalledBodies.forLimit(limits.maxInFlight);
+  /** Admitted requests whose body was still arriving, in admission order (admit). */
+  const receiving = new Map<IncomingMessage, { admitted: number; giveBack: () => void }>();
   let healthInFlight = 0;
   let shed = 0;
   let pressure: () => boolean = () => false;
@@ -253,7 +262,9 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     noteWait(admitted - arrived, admitted);
     let state: 'counted' | 'stalled' | 'resumed' | 'dropped' = 'counted';
     const address = request.socket.remoteAddress ?? '';
-    const watch = !unlimited && carriesBody(request) && !request.complete ? setTimeout(() => {
+    /** Its place given back while its client sends: kept among the stalled bodies, or its connection dropped. */
+    const giveBack = () => {
+      receiving.delete(request);
       if (request.complete || state !== 'counted') return;
       inFlight -= 1;
       if (stalledBodies.enter(address)) {
@@ -269,11 +280,17 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
         shed += 1;
         request.socket.destroy();
       }
+    };
+    const watched = !unlimited && carriesBody(request) && !request.complete;
+    if (watched) receiving.set(request, { admitted, giveBack });
+    const watch = watched ? setTimeout(() => {
+      giveBack();
       admitWaiting();
     }, STALLED_BODY_MS).unref() : undefined;
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     response.once('close', () => {
       clearTimeout(watch);
+      if (watched) receiving.delete(request);
       if (state === 'stalled') stalledBodies.leave(address);
       if (state === 'counted' || state === 'resumed') inFlight -= 1;
       if (state === 'counted') {
@@ -295,6 +312,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
    * client left.
    */
   function shedStale(now: number) {
+    if (waiting.length > 0) yieldSlowBodies(now);
     const maxWaitMs = overloaded(now) ? overloadWaitMs() : burstWaitMs;
     while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
       const stale = waiting.shift()!;
@@ -305,7 +323,20 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     // The next look is when the first waiter's time is up (capped: the state may change meanwhile).
     if (waiting.length > 0) {
       const due = Math.min(SWEEP_MAX_MS, Math.max(1, waiting[0]!.since + maxWaitMs - now));
-      sweeper = setTimeout(() => shedStale(performance.now()), due).unref();
+      sweeper = setTimeout(admitWaiting, due).unref();
+    }
+  }
+
+  /** With others waiting, the requests still receiving bodies after PRESSED_BODY_MS give their places back. */
+  function yieldSlowBodies(now: number) {
+    for (const [request, slow] of receiving) {
+      if (request.complete) {
+        receiving.delete(request);
+        continue;
+      }
+      // In admission order: the rest came in later still.
+      if (now - slow.admitted < PRESSED_BODY_MS) return;
+      slow.giveBack();
     }
   }
 
@@ -319,7 +350,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
 
   function wait(request: IncomingMessage, response: ServerResponse, arrived: number) {
     waiting.push({ request, response, since: arrived });
-    if (!sweeper) shedStale(arrived);
+    if (!sweeper) admitWaiting();
   }
 
   function checkHealth(request: IncomingMessage, response: ServerResponse) {
