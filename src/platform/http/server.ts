@@ -91,8 +91,11 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   // and shutdown does not wait out their idle timeout.
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('Connection', 'close');
+  // Likewise when the answer comes before the request's body was read to its end (a refusal from
+  // its Content-Length, or part-way through: MESH's size limits): the rest is never read, so the
+  // connection cannot carry another request and a keep-alive client would wait on it for nothing.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing || !request.raw.complete) reply.header('Connection', 'close');
     done(null, payload);
   });
   registerRequestIdEcho(app);
