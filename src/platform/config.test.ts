@@ -51,6 +51,16 @@ describe('configuration', () => {
     }));
   });
 
+  it('MESH message cap: 100 GB by default, 1 MB to 100 GB in whole MB, anything else refused', () => {
+    assert.equal(loadConfig({}, {}).meshMaxMessageBytes, 100 * 1024 * 1024 * 1024);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 102_400 }), (mb) => {
+      assert.equal(loadConfig({}, { OPENSPINE_MESH_MAX_MESSAGE_MB: String(mb) }).meshMaxMessageBytes, mb * 1024 * 1024);
+    }));
+    fc.assert(fc.property(fc.oneof(fc.constantFrom('0', '-1', 'abc', '1.5', '102401', '1e3'), fc.integer({ min: 102_401 }).map(String)), (raw) => {
+      assert.throws(() => loadConfig({}, { OPENSPINE_MESH_MAX_MESSAGE_MB: raw }), ConfigError);
+    }));
+  });
+
   it('EPS replay retention: 24 hours by default, any positive number of hours, anything else refused', () => {
     assert.equal(loadConfig({}, {}).epsReplayRetentionHours, 24);
     fc.assert(fc.property(fc.double({ min: 0.001, max: 1e6, noNaN: true }), (hours) => {

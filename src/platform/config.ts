@@ -22,6 +22,9 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** The p99 latency (in the server, waiting included) admitted requests are held to in overload (issue 9's target). */
 const LATENCY_TARGET_MS = 50;
 
+/** MESH spec, "Outbox workflow": "The upper limit of a single chunked message is 100GB". */
+const MAX_MESSAGE_MB = 100 * 1024;
+
 export interface TlsConfig {
   key: Buffer;
   cert: Buffer;
@@ -63,6 +66,11 @@ export interface Config {
   /** SDS FHIR base that SDS Bundles advertise (`fullUrl`, self link); unset: `<publicBaseUrl>/spine-directory/FHIR/R4`. */
   sdsBaseUrl: string | undefined;
   meshSharedKey: string;
+  /**
+   * The most a MESH message may carry in all its chunks (`OPENSPINE_MESH_MAX_MESSAGE_MB`; default
+   * 100 GB, the spec's "upper limit of a single chunked message"). Lowered only to test the cap.
+   */
+  meshMaxMessageBytes: number;
   /** Seed demo data on start (demo mode only; idempotent). */
   seedDemo: boolean;
   /** POST /oauth2/token requests a client address may make per minute (429 beyond). */
@@ -287,6 +295,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     publicBaseUrl: parsePublicUrl(flags.publicBaseUrl ?? env.OPENSPINE_PUBLIC_URL) ?? `${scheme}://${urlHost(host)}:${port}`,
     sdsBaseUrl: parseBaseUrl(env.OPENSPINE_SDS_BASE_URL, 'OPENSPINE_SDS_BASE_URL'),
     meshSharedKey: env.MESH_SHARED_KEY || (demo ? MESH_SANDBOX_SHARED_KEY : ''),
+    meshMaxMessageBytes: parseWholeNumber('OPENSPINE_MESH_MAX_MESSAGE_MB', env.OPENSPINE_MESH_MAX_MESSAGE_MB, MAX_MESSAGE_MB, 1, MAX_MESSAGE_MB) * 1024 * 1024,
     seedDemo: (flags.seedDemo ?? parseSwitch('OPENSPINE_SEED_DEMO', env.OPENSPINE_SEED_DEMO, true)) && demo,
     tokenRateLimit: parsePositive(flags.tokenRateLimit ?? env.OPENSPINE_TOKEN_RATE_LIMIT, DEFAULT_TOKEN_RATE_LIMIT, 'the token rate limit'),
     pool: {

@@ -187,3 +187,22 @@ describe('rich listing start_time (properties)', () => {
     }), { numRuns: 2000 });
   });
 });
+
+describe('a chunk\'s size limit (properties)', () => {
+  it('never more than 100 MB a request, and never past the message\'s cap with the chunks already stored', async () => {
+    const { chunkLimit } = await import('../../src/services/messaging/handlers/chunk-body.js');
+    const { MAX_CHUNK_BYTES } = await import('../../src/services/messaging/protocol/limits.js');
+    const MB = 1024 * 1024;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 100 * 1024 }), fc.nat(200 * 1024 * MB), fc.integer({ min: 1, max: 999_999_999 }), (capMb, stored, chunkNo) => {
+      const cap = capMb * MB;
+      const limit = chunkLimit(cap, stored, 'M', chunkNo);
+      assert.ok(limit.maxBytes >= 0 && limit.maxBytes <= MAX_CHUNK_BYTES);
+      // Room left, or none at all when the stored chunks already fill it (a cap lowered since).
+      if (limit.maxBytes < MAX_CHUNK_BYTES) assert.ok(stored + limit.maxBytes <= Math.max(cap, stored));
+      else assert.ok(stored + MAX_CHUNK_BYTES <= cap);
+      const refusal = limit.tooLarge();
+      assert.equal(refusal.spec.status, 413);
+      assert.equal(refusal.details.messageId, 'M');
+    }));
+  });
+});

@@ -38,6 +38,9 @@ export const MESH_ERRORS = meshErrors({
   CONTENT_ENCODING_CHANGED: { status: 417, event: 'SEND', code: '06', display: 'cannot change content encoding', issueCode: 'invalid' },
   CHUNK_OUT_OF_RANGE: { status: 406, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Chunk number is greater than the chunk total', issueCode: 'invalid' },
   MESSAGE_FINALISED: { status: 423, event: 'SEND', code: 'MessageFinalised', display: 'Message has been finalised; no more chunks can be uploaded', issueCode: 'conflict' },
+  // Spec "Outbox workflow": "The upper limit of a single chunked message is 100GB". The spec gives
+  // no error for going past it: the per-request limit's status and code, which say the same thing.
+  MESSAGE_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'Message larger than MESH accepts in all its chunks', issueCode: 'too-long' },
   CHUNK_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'A single request may carry at most 100MB', issueCode: 'too-long' },
   // The code follows the status, as for MESH's other 503s (mesh-plugin.ts, asMeshSpec).
   UPLOADS_BUSY: { status: 503, event: 'SEND', code: '503', display: 'Too many uploads in progress; retry later', issueCode: 'transient' },

@@ -4,21 +4,48 @@ import { meshError } from '../mesh-error.js';
 import { MAX_CHUNK_BYTES, SEGMENT_BYTES } from '../protocol/limits.js';
 import { BodyTooLargeError, type ChunkKey, type StoredChunk } from '../store/body-store.js';
 import type { MeshDeps } from './deps.js';
+import type { MeshError } from '../mesh-error.js';
+
+/** The most one request may carry, and its refusal past that. */
+export interface BodyLimit {
+  maxBytes: number;
+  tooLarge(): MeshError;
+}
+
+/**
+ * Chunk `chunkNo`'s limit: 100 MB a request, and no more than the room the message's other chunks
+ * leave under its cap in all (spec "Outbox workflow": 100MB a request, 100GB a chunked message).
+ */
+export function chunkLimit(messageCap: number, storedBesides: number, messageId: string, chunkNo: number): BodyLimit {
+  const room = Math.max(0, messageCap - storedBesides);
+  if (room >= MAX_CHUNK_BYTES) return { maxBytes: MAX_CHUNK_BYTES, tooLarge: () => meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId }) };
+  const limitMb = Math.floor(messageCap / (1024 * 1024));
+  return {
+    maxBytes: room,
+    tooLarge: () => meshError(MESH_ERRORS.MESSAGE_TOO_LARGE, {
+      messageId, fields: ['mex-Chunk-Range'],
+      diagnostics: `chunk ${chunkNo} would take the message past its ${limitMb}MB limit (chunks already stored: ${storedBesides} bytes)`,
+    }),
+  };
+}
 
 /**
  * Streams a request body into the body store; an empty body is MESH's "MissingDataFile". A body
  * shorter than its Content-Length (a client that died mid-upload) is refused, so the transaction
  * rolls back even if the stream ended without an error.
  */
-export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[], fresh = false): Promise<StoredChunk> {
+export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[], options: { fresh?: boolean; limit?: BodyLimit } = {}): Promise<StoredChunk> {
+  const limit = options.limit ?? { maxBytes: MAX_CHUNK_BYTES, tooLarge: () => meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId: key.messageId }) };
+  const declared = typeof declaredLength === 'string' ? Number(declaredLength) : NaN;
+  // Refused before a byte is stored when it says it is too large; otherwise stopped where it gets so.
+  if (declared > limit.maxBytes) throw limit.tooLarge();
   let stored: StoredChunk;
   try {
-    stored = await deps.bodies.writeChunk(tx, key, body, MAX_CHUNK_BYTES, { fresh });
+    stored = await deps.bodies.writeChunk(tx, key, body, limit.maxBytes, { fresh: options.fresh ?? false });
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId: key.messageId });
+    if (err instanceof BodyTooLargeError) throw limit.tooLarge();
     throw err;
   }
-  const declared = typeof declaredLength === 'string' ? Number(declaredLength) : NaN;
   if (Number.isFinite(declared) && declared !== stored.bytes) {
     throw meshError(MESH_ERRORS.INVALID_PARAMETER, { messageId: key.messageId, diagnostics: `body ended after ${stored.bytes} of ${declared} declared bytes` });
   }

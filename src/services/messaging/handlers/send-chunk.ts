@@ -5,9 +5,9 @@ import { messageState } from '../message.js';
 import { parseChunkRange } from '../protocol/chunk-range.js';
 import { contentEncodingOf, type HeaderBag } from '../protocol/send-headers.js';
 import { findMessage } from '../store/messages.js';
-import { countChunks, lockChunk, recordChunk } from '../store/chunks.js';
+import { countChunks, lockChunk, recordChunk, storedBytesBesides } from '../store/chunks.js';
 import { acceptMessage } from './accept.js';
-import { storeChunkBody } from './chunk-body.js';
+import { chunkLimit, storeChunkBody } from './chunk-body.js';
 import type { MeshDeps } from './deps.js';
 import { checkDeclaredLength } from './send.js';
 
@@ -51,7 +51,9 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     await lockChunk(tx, messageId, chunkNo);
     const current = await findMessage(tx, messageId);
     if (!current || messageState(current.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
-    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length']);
+    // The message's other chunks are counted under the lock: a re-send of this one replaces it.
+    const limit = chunkLimit(deps.ctx.config.meshMaxMessageBytes, await storedBytesBesides(tx, messageId, chunkNo), messageId, chunkNo);
+    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length'], { limit });
     const now = deps.ctx.clock.now();
     await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding }, now);
     const locked = await findMessage(tx, messageId, { lock: true });

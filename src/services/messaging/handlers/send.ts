@@ -9,7 +9,7 @@ import { workflowPermission } from '../protocol/workflow-permission.js';
 import type { NonceClaim } from '../store/nonces.js';
 import { insertNewMessage } from '../store/send.js';
 import type { MeshDeps } from './deps.js';
-import { readSmallBody, storeChunkBody } from './chunk-body.js';
+import { chunkLimit, readSmallBody, storeChunkBody } from './chunk-body.js';
 
 export function partyOf(mailbox: MeshMailbox): Party {
   return { mailboxId: mailbox.mailboxId, mailboxName: mailbox.mailboxName, odsCode: mailbox.odsCode, orgCode: mailbox.orgCode, billingEntity: mailbox.billingEntity };
@@ -102,7 +102,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   // The body streams in its transaction: a slot first, so slow uploads cannot hold the whole pool (upload-slots.ts).
   return deps.uploads.run(sender.mailboxId, () => deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
-    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], true);
+    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], { fresh: true, limit: chunkLimit(deps.ctx.config.meshMaxMessageBytes, 0, message.messageId, 1) });
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding };
     await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };

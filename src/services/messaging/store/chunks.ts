@@ -40,6 +40,14 @@ export async function findChunk(db: Queryable, messageId: string, chunkNo: numbe
   return r ? { chunkNo: r.chunk_no, byteSize: r.byte_size, segments: r.segments, contentEncoding: r.content_encoding } : undefined;
 }
 
+/** Bytes stored for a message's other chunks than `chunkNo` (a re-sent chunk replaces its earlier copy). */
+export async function storedBytesBesides(tx: Queryable, messageId: string, chunkNo: number): Promise<number> {
+  const result = await tx.query<{ bytes: string }>(
+    'SELECT coalesce(sum(byte_size), 0)::bigint AS bytes FROM messaging.chunks WHERE message_id = $1 AND chunk_no <> $2',
+    [messageId, chunkNo]);
+  return Number(result.rows[0]?.bytes ?? 0);
+}
+
 /** Total stored bytes per message (tracking's fileSize). */
 export async function messageSizes(db: Queryable, messageIds: string[]): Promise<Map<string, number>> {
   if (messageIds.length === 0) return new Map();
