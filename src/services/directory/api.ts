@@ -50,6 +50,8 @@ export interface DirectoryApi {
   upsertOrganisation(org: Organisation): Promise<void>;
   getMailbox(mailboxId: string): Promise<MeshMailbox | undefined>;
   upsertMailbox(mailbox: MeshMailbox): Promise<void>;
+  /** The ids among these (any case) that name no mailbox in the directory, upper case and sorted. */
+  unknownMailboxIds(mailboxIds: string[]): Promise<string[]>;
   /** MESH endpoint lookup: active mailboxes of an ODS code that may receive a workflow. */
   mailboxesForOdsAndWorkflow(odsCode: string, workflowId: string): Promise<MeshMailbox[]>;
   /** MESH workflow search: active mailboxes that receive a workflow. */
@@ -92,6 +94,7 @@ export function directoryApi(db: Queryable): DirectoryApi {
     // Mailbox ids are upper case everywhere; MESH clients send them in any case.
     getMailbox: (mailboxId) => mesh.findMailbox(db, mailboxId.toUpperCase()),
     upsertMailbox: (mailbox) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }),
+    unknownMailboxIds: (mailboxIds) => mesh.unknownMailboxIds(db, [...new Set(mailboxIds.map((m) => m.toUpperCase()))]),
     mailboxesForOdsAndWorkflow: (odsCode, workflowId) => mesh.mailboxesForOdsAndWorkflow(db, odsCode, workflowId),
     mailboxesReceivingWorkflow: (workflowId) => mesh.mailboxesReceivingWorkflow(db, workflowId),
     upsertWorkflow: (workflow) => mesh.upsertWorkflow(db, {

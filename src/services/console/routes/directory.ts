@@ -49,6 +49,17 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
   const directory = directoryApi(ctx.db);
   const types = pointerTypes();
 
+  // A form may name only what the directory holds (as the directory's admin API requires): a
+  // mailbox of an organisation that is not there, or a workflow of mailboxes that are not, would be
+  // stored and then fail wherever it is used. Refused as the page refuses other form errors.
+  const notInDirectory = (request: FastifyRequest, reply: FastifyReply, message: string) =>
+    errorPage(request, reply, 400, 'Not in the directory', message);
+  const unknownOrganisation = async (odsCode: string) => !(await directory.getOrganisation(odsCode));
+  const noOrganisation = (field: string, odsCode: string) => `Check the field '${field}': there is no organisation ${odsCode} in the directory. Add the organisation first.`;
+  const noMailboxes = (field: string, ids: string[]) => ids.length === 1
+    ? `Check the field '${field}': there is no mailbox ${ids[0]} in the directory.`
+    : `Check the field '${field}': there are no mailboxes ${ids.join(', ')} in the directory.`;
+
   const done = (reply: FastifyReply, section: Section, saved: string) =>
     reply.code(303).header('location', `/console/directory/${section}?saved=${encodeURIComponent(saved)}`).send();
 
@@ -100,6 +111,7 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     const password = body.password ? body.password : existing?.password;
     if (!password) return errorPage(request, reply, 400, 'A new mailbox needs a password', "Check the field 'password': a new mailbox needs one.");
     const odsCode = body.odsCode.toUpperCase();
+    if (await unknownOrganisation(odsCode)) return notInDirectory(request, reply, noOrganisation('odsCode', odsCode));
     await directory.upsertMailbox({
       mailboxId, mailboxName: body.mailboxName.trim(), odsCode, orgCode: existing?.orgCode ?? odsCode, password, active: body.active === 'yes',
       ...(existing?.billingEntity ? { billingEntity: existing.billingEntity } : {}),
@@ -141,6 +153,10 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
   app.post('/directory/workflows', pageRoute('directory', { body: WORKFLOW_FORM }), async (request, reply) => {
     const body = request.body as { workflowId: string; senders?: string; receivers?: string };
     const workflow = { workflowId: body.workflowId, senders: mailboxIds(body.senders), receivers: mailboxIds(body.receivers) };
+    for (const field of ['senders', 'receivers'] as const) {
+      const unknown = await directory.unknownMailboxIds(workflow[field]);
+      if (unknown.length > 0) return notInDirectory(request, reply, noMailboxes(field, unknown));
+    }
     const existing = await directory.getWorkflow(workflow.workflowId);
     await directory.upsertWorkflow(workflow);
     await auditConsole(ctx, request, { action: existing ? 'console.directory.workflow.update' : 'console.directory.workflow.create', resource: `MESH workflow ${workflow.workflowId}`, detail: { senders: workflow.senders, receivers: workflow.receivers } });
@@ -149,7 +165,9 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
 
   app.post('/directory/applications', pageRoute('directory', { body: APPLICATION_FORM }), async (request, reply) => {
     const body = request.body as Record<string, string>;
-    const created = await createApplication(ctx.db, { name: body.name!.trim(), odsCode: body.odsCode!.toUpperCase(), activities: checked(body, 'activity:') });
+    const odsCode = body.odsCode!.toUpperCase();
+    if (await unknownOrganisation(odsCode)) return notInDirectory(request, reply, noOrganisation('odsCode', odsCode));
+    const created = await createApplication(ctx.db, { name: body.name!.trim(), odsCode, activities: checked(body, 'activity:') });
     await auditConsole(ctx, request, { action: 'console.directory.application.create', resource: `Application/${created.application.appId}`, detail: { name: created.application.name, activities: created.application.activities } });
     // The private key is shown once, on this answer, and never stored: no redirect, so a reload cannot show it again.
     return render(request, reply, {
@@ -180,6 +198,9 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     const body = request.body as Record<string, string>;
     const chosen = checked(body, 'type:').map(Number).filter((i) => Number.isInteger(i) && types[i]).map((i) => types[i]!.type);
     const organisation = body.organisation!.toUpperCase();
+    // `ODS` or `ODS.extension` (NRL's NHSD-End-User-Organisation-ODS and its extension): the organisation is the ODS code.
+    const odsCode = organisation.split('.')[0]!;
+    if (await unknownOrganisation(odsCode)) return notInDirectory(request, reply, noOrganisation('organisation', odsCode));
     if (chosen.length === 0) await removePointerTypes(ctx.db, appId, organisation);
     else await setPointerTypes(ctx.db, appId, organisation, chosen);
     await auditConsole(ctx, request, { action: 'console.directory.application.pointer-types', resource: `Application/${appId}`, detail: { organisation, pointerTypes: chosen } });
