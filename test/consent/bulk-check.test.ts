@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
@@ -80,6 +81,25 @@ describe('bulk opt-out check', () => {
     const outcome = await json.json() as any;
     assert.equal(outcome.resourceType, 'OperationOutcome');
     assert.equal(outcome.issue[0].diagnostics, "Invalid value - 'application/json' in header 'Content-Type'");
+  });
+
+  it('over HTTP: a Content-Encoding other than identity is 415, as for JSON bodies; the list is not read as text', async () => {
+    const [kept] = population;
+    for (const coding of ['gzip', 'br', 'x-made-up']) {
+      const response = await fetch(`${spine.url}/consent/check`, {
+        method: 'POST', headers: { authorization: `Bearer ${checker}`, 'content-type': 'text/plain', 'content-encoding': coding }, body: gzipSync(`${kept},\n`),
+      });
+      assert.equal(response.status, 415, coding);
+      const outcome = await response.json() as any;
+      assert.equal(outcome.resourceType, 'OperationOutcome');
+      assert.equal(outcome.issue[0].details.coding[0].code, 'UNSUPPORTED_MEDIA_TYPE');
+      assert.equal(outcome.issue[0].diagnostics, `Unsupported Content-Encoding '${coding}': a body is read as sent`);
+    }
+    const identity = await fetch(`${spine.url}/consent/check`, {
+      method: 'POST', headers: { authorization: `Bearer ${checker}`, 'content-type': 'text/plain', 'content-encoding': 'identity' }, body: `${kept},\n`,
+    });
+    assert.equal(identity.status, 200);
+    assert.equal(await identity.text(), `${kept},\n`);
   });
 
   it('the API\'s own flags count: an opt-out made through the Consent API is removed; a withdrawn one is not', async () => {

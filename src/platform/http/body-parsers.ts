@@ -176,6 +176,18 @@ export const jsonTextOf = (request: FastifyRequest): string => request.jsonText 
 export const jsonBodyDigest = (request: FastifyRequest): string | undefined =>
   (request.body === undefined ? undefined : createHash('sha256').update(jsonTextOf(request)).digest('base64'));
 
+/**
+ * Bodies are read as sent: a compressed one would be refused as a body that does not parse, or
+ * worse read as text (the bulk opt-out check's list), where the client's mistake is the coding
+ * (RFC 9110 §15.5.16: 415 for a content coding not supported). Only a route that decodes codings
+ * itself (MESH: gzip chunks, `readsContentCoding`) takes one.
+ */
+export function unsupportedContentCoding(request: FastifyRequest): SpineError | undefined {
+  const coding = request.headers['content-encoding'];
+  if (coding === undefined || coding.trim().toLowerCase() === 'identity') return undefined;
+  return new SpineError(PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, `Unsupported Content-Encoding '${coding}': a body is read as sent`);
+}
+
 type BodyParser = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => void;
 
 /**
@@ -195,12 +207,8 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
       request.bodyRefusal = refusal;
       done(null, undefined);
     };
-    // Bodies are read as sent: a compressed one would be refused as JSON that is not JSON, where
-    // the client's mistake is the coding (RFC 9110 §15.5.16: 415 for a content coding not supported).
-    const coding = request.headers['content-encoding'];
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-      return refuse(new SpineError(PLATFORM_ERRORS.UNSUPPORTED_MEDIA_TYPE, `Unsupported Content-Encoding '${coding}': a body is read as sent`));
-    }
+    const coded = unsupportedContentCoding(request);
+    if (coded) return refuse(coded);
     if (containsNulInJson(text)) return refuse(nulInBodyError());
     // Fastify's parser answers at once, from inside its own try: what is done with its answer is
     // done after it, so that a throw here is not taken for (and answered as) a body that is not JSON.
@@ -258,6 +266,12 @@ export function registerBodyParsers(app: FastifyInstance) {
       for (const header of ['content-type', 'content-length', 'transfer-encoding']) delete request.headers[header];
     }
     done();
+  });
+  // Whatever parser a route uses (a stream, text, a form, XML), a coded body is refused in the
+  // door's turn for the body, as the JSON parser refuses one.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!request.routeOptions.config?.readsContentCoding) request.bodyRefusal ??= unsupportedContentCoding(request);
+    done(null, payload);
   });
   app.removeContentTypeParser('application/json');
   for (const type of JSON_TYPES) app.addContentTypeParser(type, { parseAs: 'string' }, jsonBodyParser(app, () => type));

@@ -52,6 +52,8 @@ declare module 'fastify' {
      * never reads it (a MESH acknowledgement). `test/route-schemas.test.ts` holds every route to it.
      */
     body?: 'stream' | 'none';
+    /** The route decodes a request's Content-Encoding itself (MESH's gzip chunks); elsewhere any but identity is 415. */
+    readsContentCoding?: true;
   }
 }
 

@@ -41,6 +41,8 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   // CloudEvents are JSON under their own media type, with the platform's JSON door checks.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => {
+    // A coded body (Content-Encoding) is refused by the door in its turn, not parsed.
+    if (request.bodyRefusal) return done(null, undefined);
     if (containsNulInJson(body as string)) return done(nulInBodyError(), undefined);
     return parseJson(request, body as string, (err, parsed) => {
       if (err) return done(err, undefined);

@@ -36,7 +36,9 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   await app.register(async (subscriptions) => {
     for (const type of XML_TYPES) {
-      subscriptions.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+      subscriptions.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
+        // A coded body (Content-Encoding) is refused by the door in its turn, not read as XML.
+        if (request.bodyRefusal) return done(null, undefined);
         const read = subscriptionFromXml(body as string);
         const refused = unstorable(body as string, read);
         return refused ? done(refused, undefined) : done(null, read);
@@ -100,7 +102,8 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     // The publish API takes XML only (publication_general_api_guidance): JSON is an unsupported media type.
     publish.removeAllContentTypeParsers();
     for (const type of XML_TYPES) {
-      publish.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (_request, body, done) => {
+      publish.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (request, body, done) => {
+        if (request.bodyRefusal) return done(null, undefined);
         const summary = publishedEventSummary(body as string);
         const refused = unstorable(body as string, summary);
         return refused ? done(refused, undefined) : done(null, summary);

@@ -60,7 +60,8 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   app.addHook('onRoute', (route) => {
     const open = route.config?.meshPublic === true || route.config?.public === true;
     // An authenticated route's handler says what it did to which message (handlers/audit.ts): the platform audits it.
-    route.config = { ...route.config, ...(open ? { meshPublic: true, public: true } : { authenticatedBy: 'NHSMESH', audit: route.config?.audit ?? { action: 'message.access' } }) };
+    // MESH takes gzip chunks and answers any other coding itself (422 UnsupportedContentEncoding).
+    route.config = { ...route.config, readsContentCoding: true, ...(open ? { meshPublic: true, public: true } : { authenticatedBy: 'NHSMESH', audit: route.config?.audit ?? { action: 'message.access' } }) };
   });
 
   app.removeAllContentTypeParsers();
