@@ -47,6 +47,13 @@ describe('PATCH /Patient/{id}: the communication rules', () => {
     }
   });
 
+  it('a code outside UKCore-HumanLanguage (ISO 639-2 or -3, a made-up one, another case) is 400 INVALID_VALUE naming the field', async () => {
+    for (const code of ['zz', 'fra', 'xx', 'FR', 'q6', 'english']) {
+      await assertRefused('9000000033', addExtension(speaking(code, 'Not a listed language')),
+        stubErrorWith('INVALID_VALUE', `Invalid value - '${code}' in field 'extension/0/extension/0/valueCodeableConcept/coding/0/code'`));
+    }
+  });
+
   it('a second NHSCommunication extension is 400 INVALID_UPDATE', async () => {
     await assertRefused('9000000009', addExtension(speaking('de', 'German')),
       stubErrorWith('INVALID_UPDATE', 'Invalid update with error - multiple NHSCommunication extensions cannot be added'));
@@ -62,5 +69,16 @@ describe('PATCH /Patient/{id}: the communication rules', () => {
     ] });
     assert.equal(changed.status, 200, JSON.stringify(changed.json));
     assert.equal(changed.json.extension[4].extension[0].valueCodeableConcept.coding[0].code, 'de');
+  });
+  it('any code of UKCore-HumanLanguage is taken (Welsh, Polish, Quechua, Zulu, Makaton)', async () => {
+    // 9000000033 speaks British Sign Language since the test above: its language is replaced.
+    for (const [code, display] of [['cy', 'Welsh'], ['pl', 'Polish'], ['qu', 'Quechua'], ['zu', 'Zulu'], ['q5', 'Makaton']] as const) {
+      const taken = await patchCurrent(h, '9000000033', { patches: [
+        { op: 'test', path: '/extension/0/url', value: NHS_COMMUNICATION },
+        { op: 'replace', path: '/extension/0', value: speaking(code, display) },
+      ] });
+      assert.equal(taken.status, 200, `${code}: ${JSON.stringify(taken.json)}`);
+      assert.deepEqual(taken.json.extension, [speaking(code, display)]);
+    }
   });
 });

@@ -65,3 +65,20 @@ describe('PATCH rules (properties)', () => {
     }));
   });
 });
+
+describe('the accepted communication languages (UKCore-HumanLanguage)', () => {
+  it('are the CodeSystem\'s 190 codes: ISO 639-1 plus q1-q5, the population\'s languages among them; anything else is refused', async () => {
+    const { HUMAN_LANGUAGES, readHumanLanguages } = await import('../../src/services/demographics/domain/human-languages.js');
+    const { isAcceptedLanguageCode } = await import('../../src/services/demographics/patch/patient-rules.js');
+    const { LANGUAGES } = await import('../../src/services/demographics/population/fhir-parts.js');
+    assert.equal(HUMAN_LANGUAGES.size, 190);
+    assert.equal(HUMAN_LANGUAGES.get('q4'), 'British Sign Language');
+    for (const [code] of LANGUAGES) assert.ok(HUMAN_LANGUAGES.has(code), code);
+    for (const code of HUMAN_LANGUAGES.keys()) assert.match(code, /^([a-z]{2}|q[1-5])$/);
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 4 }), fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9]{1,2}$/)), (code) => {
+      assert.equal(isAcceptedLanguageCode(code), HUMAN_LANGUAGES.has(code));
+      if (!/^([a-z]{2}|q[1-5])$/.test(code)) assert.equal(isAcceptedLanguageCode(code), false);
+    }));
+    assert.deepEqual([...readHumanLanguages('<CodeSystem><concept>\n <code value="xx" />\n <display value="X" />\n</concept></CodeSystem>')], [['xx', 'X']]);
+  });
+});

@@ -4,6 +4,7 @@ import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import type { Extension, Patient } from '../fhir-types.js';
 import { RESTRICTED_FIELDS, isRestricted } from '../domain/patient-fields.js';
+import { isHumanLanguageCode } from '../domain/human-languages.js';
 import type { PatchOperation } from './patch-operations.js';
 
 export const DEATH_NOTIFICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus';
@@ -118,22 +119,18 @@ export function checkInterpreterKept(before: Patient, after: Patient): void {
 /**
  * PDS spec ("Communication"): the NHSCommunication extension is a "single item", and "any
  * language codes outside the accepted list are rejected; such as local system `qa` codes". The
- * accepted list is UKCore-HumanLanguage: ISO 639-1 plus `q1`–`q5` (braille, the sign languages,
- * Makaton, as `Patient.yaml` lists them). The full code list is not in the spec's copy, so only
- * what it names is refused: a code in `q` other than those five and Quechua (`qu`, the one ISO
- * 639-1 code in `q`), which covers the local `qa` codes and ISO 639-2's local range `qaa`–`qtz`.
- * Any other unknown code (`zz`) is taken.
+ * accepted list is UKCore-HumanLanguage (`domain/human-languages.ts`): ISO 639-1 plus `q1`–`q5`.
  */
-const ACCEPTED_CODES_IN_Q = new Set(['q1', 'q2', 'q3', 'q4', 'q5', 'qu']);
-export const isLocalLanguageCode = (code: string) => /^q/i.test(code) && !ACCEPTED_CODES_IN_Q.has(code.toLowerCase());
+export const isAcceptedLanguageCode = (code: string) => isHumanLanguageCode(code);
+
 /** PDS spec: "preferred language must not be supplied where it is English" (`en`, `en-GB`). */
 export const isEnglish = (code: string) => /^en(-|$)/i.test(code);
 
 /**
  * The NHSCommunication extension and its language, as a PATCH adds or changes them: one extension
  * (not more than the record held, legacy data may hold more), not English (400 INVALID_UPDATE),
- * not a local code (400 INVALID_VALUE naming the field, as a value outside `Patient.yaml`'s lists
- * is). An extension exactly as held is not checked again.
+ * one of the accepted list (else 400 INVALID_VALUE naming the field, as a value outside `Patient.yaml`'s
+ * lists is). An extension exactly as held is not checked again.
  */
 export function checkCommunication(before: Patient, after: Patient): void {
   const held = communications(before);
@@ -145,7 +142,7 @@ export function checkCommunication(before: Patient, after: Patient): void {
       const code = part?.url === 'language' ? (part.valueCodeableConcept as { coding?: Array<{ code?: unknown }> } | undefined)?.coding?.[0]?.code : undefined;
       if (typeof code !== 'string') return;
       if (isEnglish(code)) throw invalidUpdate(`preferred language must not be supplied where it is English ('${code}')`);
-      if (isLocalLanguageCode(code)) {
+      if (!isAcceptedLanguageCode(code)) {
         throw new SpineError(PDS_ERRORS.INVALID_VALUE, diagnostics.invalidValue(code, `extension/${i}/extension/${j}/valueCodeableConcept/coding/0/code`));
       }
     });
