@@ -77,7 +77,7 @@ export function messagingApi(db: Db): MessagingApi {
         fileName: `${messageId}.dat`, encrypted: false, compressed: false, createdAt: at,
       };
       const stored = await bodies.writeChunk(tx, { messageId, chunkNo: 1 }, (async function* () { yield m.body; })(), MAX_CHUNK_BYTES, { fresh: true });
-      await insertNewMessage(tx, message, { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: '' },
+      await insertNewMessage(tx, message, { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: '', sha1: stored.sha1 },
         { expiresAt: new Date(at.getTime() + INBOX_EXPIRY_MS) });
       return { status: 'accepted', messageId };
     },
@@ -212,11 +212,11 @@ export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES): Mes
       return ctx.db.tx(async (tx) => {
         // Bytes first (body rows have no foreign key), so the chunk count is known when the message is written.
         const pieces = chunked(asBuffers(request.body), chunkBytes);
-        const chunks: Array<{ chunkNo: number; byteSize: number; segments: number }> = [];
+        const chunks: Array<{ chunkNo: number; byteSize: number; segments: number; sha1: string }> = [];
         do {
           const chunkNo = chunks.length + 1;
           const stored = await bodies.writeChunk(tx, { messageId, chunkNo }, pieces.next(), chunkBytes, { fresh: true });
-          if (stored.bytes > 0 || chunkNo === 1) chunks.push({ chunkNo, byteSize: stored.bytes, segments: stored.segments });
+          if (stored.bytes > 0 || chunkNo === 1) chunks.push({ chunkNo, byteSize: stored.bytes, segments: stored.segments, sha1: stored.sha1 });
         } while (!pieces.done);
         const message: Message = {
           messageId, messageType: 'DATA', sender: partyOf(sender), recipient: partyOf(recipient), workflowId: request.workflowId,

@@ -2,7 +2,9 @@ import { pipeline, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { constants, createGunzip, createGzip, gunzip, gzip } from 'node:zlib';
 import type { DownloadCoding } from '../protocol/content-coding.js';
-import type { ChunkBody } from './receive.js';
+import { downloadEtag } from '../views/download-headers.js';
+import { chunkBody, type ChunkBody, type Deliverable } from './receive.js';
+import type { MeshDeps } from './deps.js';
 
 const gzipBuffer = promisify(gzip);
 const gunzipBuffer = promisify(gunzip);
@@ -51,4 +53,23 @@ export async function encodeForClient(chunk: ChunkBody, coding: DownloadCoding):
     // Not gzip after all (the sender said Content-Encoding: gzip and was wrong): as it was uploaded.
     return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding };
   }
+}
+
+/** The coding a chunk stored so goes out in (`downloadCoding`'s choice). */
+const sentEncoding = (coding: DownloadCoding, stored: '' | 'gzip'): '' | 'gzip' => (coding === 'as-stored' ? stored : coding === 'gzip' ? 'gzip' : '');
+
+/**
+ * The `etag` a download of the message's first chunk would carry, without sending it (a HEAD):
+ * from the stored SHA-1 where that decides it (sent as stored, or a streamed chunk), otherwise by
+ * coding the one-segment body as the download does.
+ */
+export async function etagOfDownload(deps: MeshDeps, deliverable: Deliverable, coding: DownloadCoding): Promise<string | undefined> {
+  const { chunk } = deliverable;
+  if (deliverable.stored.message.messageType !== 'REPORT' && chunk && (coding === 'as-stored' || chunk.segments > 1)) {
+    return chunk.sha1 ? downloadEtag(chunk.sha1, chunk.contentEncoding, sentEncoding(coding, chunk.contentEncoding)) : undefined;
+  }
+  const body = await chunkBody(deps, deliverable, 1);
+  const encoded = await encodeForClient(body, coding);
+  if (!Buffer.isBuffer(encoded.body)) encoded.body.destroy();
+  return downloadEtag(body.sha1, body.contentEncoding, encoded.contentEncoding, Buffer.isBuffer(encoded.body) ? encoded.body : undefined);
 }

@@ -49,20 +49,25 @@ export interface ChunkBody {
   body: Buffer | Readable;
   byteSize: number;
   contentEncoding: '' | 'gzip';
+  /** SHA-1 (hex) of the stored bytes, when the chunk was stored with it. */
+  sha1?: string;
 }
+
+/** SHA-1 of no bytes: a REPORT's empty body. */
+const EMPTY_SHA1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
 
 export async function chunkBody(deps: MeshDeps, deliverable: Deliverable, chunkNo: number): Promise<ChunkBody> {
   const { message } = deliverable.stored;
   // REPORTs have no body: "the Download message response body of an error report message is empty".
   if (message.messageType === 'REPORT') {
     if (chunkNo !== 1) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
-    return { body: Buffer.alloc(0), byteSize: 0, contentEncoding: '' };
+    return { body: Buffer.alloc(0), byteSize: 0, contentEncoding: '', sha1: EMPTY_SHA1 };
   }
   const chunk = deliverable.chunk;
   if (!chunk || chunkNo > message.totalChunks) throw meshError(MESH_ERRORS.CHUNK_DOES_NOT_EXIST, { messageId: message.messageId });
   const key = { messageId: message.messageId, chunkNo };
   const body = deliverable.smallBody ?? (chunk.segments <= 1 ? await deps.bodies.readSmallChunk(key) : deps.bodies.readChunk(key, chunk.segments));
-  return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding };
+  return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding, ...(chunk.sha1 ? { sha1: chunk.sha1 } : {}) };
 }
 
 /**

@@ -55,7 +55,7 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     const limit = chunkLimit(deps.ctx.config.meshMaxMessageBytes, await storedBytesBesides(tx, messageId, chunkNo), messageId, chunkNo);
     const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length'], { limit });
     const now = deps.ctx.clock.now();
-    await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding }, now);
+    await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding, sha1: storedBody.sha1 }, now);
     const locked = await findMessage(tx, messageId, { lock: true });
     if (!locked || messageState(locked.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
     const complete = (await countChunks(tx, messageId)) === message.totalChunks;

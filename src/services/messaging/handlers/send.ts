@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MeshMailbox } from '../../directory/api.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
@@ -94,7 +95,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   const small = deps.bodies.sharesDatabase ? await readSmallBody(body, headers['content-length']) : undefined;
   if (small) {
     // One statement (nonce, bytes, message, delivery), so atomic and durable on its own: one round trip.
-    const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding };
+    const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding, sha1: createHash('sha1').update(small).digest('hex') };
     if (!(await insertNewMessage(deps.ctx.db, message, chunk, delivery, { body: small, nonce }))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
     return { message, accepted, bytes: small.length };
   }
@@ -103,7 +104,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   return deps.uploads.run(sender.mailboxId, () => deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], { fresh: true, limit: chunkLimit(deps.ctx.config.meshMaxMessageBytes, 0, message.messageId, 1) });
-    const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding };
+    const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding, sha1: stored.sha1 };
     await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };
   }));

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MEDIA_TYPE } from '../protocol/api-version.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
 import { acknowledgeMessage, chunkBody, messageForRecipient } from '../handlers/receive.js';
-import { encodeForClient } from '../handlers/download-coding.js';
+import { encodeForClient, etagOfDownload } from '../handlers/download-coding.js';
 import { downloadCoding } from '../protocol/content-coding.js';
 import { listMailboxInbox, richInbox, type InboxQuery } from '../handlers/inbox-list.js';
 import { auditMessage } from '../handlers/audit.js';
@@ -11,7 +11,7 @@ import type { RichQuery } from '../handlers/tracking.js';
 import { acknowledgeView, handshakeView } from '../views/outbox.js';
 import { inboxCountView } from '../views/inbox.js';
 import { countInbox } from '../store/inbox.js';
-import { bodyEtag, downloadHeaders } from '../views/download-headers.js';
+import { downloadEtag, downloadHeaders } from '../views/download-headers.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
 import { AuthorizationHeadersSchema, ChunkParamsSchema, HandshakeHeadersSchema, withAuthorization, InboxQuerySchema, MailboxParamsSchema, MessageParamsSchema, RichQuerySchema } from './schemas.js';
@@ -78,8 +78,9 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     }
     // "206 Partial Content" while more chunks follow; 200 for the last (or only) one.
     const status = chunkNo < stored.message.totalChunks ? 206 : 200;
-    // A body streamed from storage is not hashed before it is sent: those go without an ETag.
-    if (status === 200 && Buffer.isBuffer(encoded.body)) reply.header('etag', bodyEtag(encoded.body));
+    // The spec's examples tag the final (200) response only.
+    const etag = status === 200 ? downloadEtag(chunk.sha1, chunk.contentEncoding, encoded.contentEncoding, Buffer.isBuffer(encoded.body) ? encoded.body : undefined) : undefined;
+    if (etag) reply.header('etag', etag);
     return reply.code(status).send(encoded.body);
   };
 
@@ -92,9 +93,16 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const messageId = normaliseMessageId(request.params.messageId);
     // A HEAD shows what a download's headers show (sender, subject, file name): audited as one, refusals too.
     auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: 1, method: 'HEAD' } });
-    const { stored } = await messageForRecipient(deps, mailbox.mailboxId, messageId);
+    const deliverable = await messageForRecipient(deps, mailbox.mailboxId, messageId);
+    const { stored } = deliverable;
     auditMessage(request, { action: 'message.download', mailbox, messageId, detail: { chunk: 1, method: 'HEAD', from: stored.message.sender.mailboxId } });
     reply.headers(downloadHeaders(stored.message, stored.events, 1));
+    // The tag the download of the message would carry (spec's HEAD example): only when that download is a 200, one chunk.
+    if (stored.message.totalChunks === 1) {
+      const coding = stored.message.messageType === 'REPORT' ? 'as-stored' : downloadCoding(deliverable.chunk?.contentEncoding ?? '', versionOf(request), request.headers['accept-encoding']);
+      const etag = await etagOfDownload(deps, deliverable, coding);
+      if (etag) reply.header('etag', etag);
+    }
     return reply.code(200).type(MEDIA_TYPE[versionOf(request)]).header('content-length', '0').send();
   });
 

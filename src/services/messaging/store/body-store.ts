@@ -10,6 +10,8 @@ export interface ChunkKey {
 export interface StoredChunk {
   bytes: number;
   segments: number;
+  /** SHA-1 (hex) of the bytes as stored: the download's `etag`. */
+  sha1: string;
 }
 
 /**

@@ -5,16 +5,19 @@ export interface ChunkRecord {
   byteSize: number;
   segments: number;
   contentEncoding: '' | 'gzip';
+  /** SHA-1 (hex) of the stored bytes; none for chunks stored before it was kept. */
+  sha1?: string;
 }
 
 /** Records that a chunk's bytes are stored; a re-sent chunk replaces the earlier one. */
 export async function recordChunk(tx: Queryable, messageId: string, chunk: ChunkRecord, at: Date): Promise<void> {
   await tx.query(
-    `INSERT INTO messaging.chunks (message_id, chunk_no, byte_size, segments, content_encoding, stored_at)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO messaging.chunks (message_id, chunk_no, byte_size, segments, content_encoding, stored_at, body_sha1)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (message_id, chunk_no) DO UPDATE
-       SET byte_size = EXCLUDED.byte_size, segments = EXCLUDED.segments, content_encoding = EXCLUDED.content_encoding, stored_at = EXCLUDED.stored_at`,
-    [messageId, chunk.chunkNo, chunk.byteSize, chunk.segments, chunk.contentEncoding, at]);
+       SET byte_size = EXCLUDED.byte_size, segments = EXCLUDED.segments, content_encoding = EXCLUDED.content_encoding, stored_at = EXCLUDED.stored_at,
+           body_sha1 = EXCLUDED.body_sha1`,
+    [messageId, chunk.chunkNo, chunk.byteSize, chunk.segments, chunk.contentEncoding, at, chunk.sha1 ?? null]);
 }
 
 /**

@@ -15,11 +15,11 @@ export interface DownloadView {
 
 type DownloadRow = MessageRow & {
   events: EventJson[]; inbox_expires_at: Date | null; chunk_no: number | null; byte_size: number | null; segments: number | null;
-  chunk_encoding: '' | 'gzip' | null; small_body: Buffer | null;
+  chunk_encoding: '' | 'gzip' | null; body_sha1: string | null; small_body: Buffer | null;
 };
 
 const DOWNLOAD_COLUMNS = `${M_COLUMNS}, ${EVENTS_JSON} AS events, i.expires_at AS inbox_expires_at,
-       c.chunk_no, c.byte_size, c.segments, c.content_encoding AS chunk_encoding`;
+       c.chunk_no, c.byte_size, c.segments, c.content_encoding AS chunk_encoding, c.body_sha1`;
 const DOWNLOAD_FROM = `FROM messaging.messages m
      LEFT JOIN messaging.inbox i ON i.message_id = m.message_id
      LEFT JOIN messaging.chunks c ON c.message_id = m.message_id AND c.chunk_no = $2`;
@@ -28,7 +28,7 @@ function toView(row: DownloadRow): DownloadView {
   return {
     stored: toStored(row),
     inboxExpiresAt: row.inbox_expires_at ?? undefined,
-    chunk: row.chunk_no === null ? undefined : { chunkNo: row.chunk_no, byteSize: Number(row.byte_size), segments: row.segments ?? 0, contentEncoding: row.chunk_encoding ?? '' },
+    chunk: row.chunk_no === null ? undefined : { chunkNo: row.chunk_no, byteSize: Number(row.byte_size), segments: row.segments ?? 0, contentEncoding: row.chunk_encoding ?? '', ...(row.body_sha1 ? { sha1: row.body_sha1 } : {}) },
     smallBody: row.small_body ?? undefined,
   };
 }

@@ -109,8 +109,16 @@ ALTER TABLE messaging.message_events ADD CONSTRAINT message_events_status_check
 ALTER TABLE messaging.message_events ADD COLUMN linked_message_id text;
 `;
 
+/**
+ * The SHA-1 of each chunk's stored bytes, taken as they are stored, so a download streamed from
+ * storage and a HEAD can say the spec's `etag` before sending them. Chunks stored before have none.
+ */
+const CHUNK_SHA1 = `
+ALTER TABLE messaging.chunks ADD COLUMN body_sha1 text;
+`;
+
 export const messagingMigrations: MigrationSet = {
   schema: 'messaging',
   migrations: [{ id: '001_init', sql: INIT }, { id: '002_local_id_index', sql: LOCAL_ID_INDEX },
-    { id: '003_admin_events', sql: ADMIN_EVENTS }],
+    { id: '003_admin_events', sql: ADMIN_EVENTS }, { id: '004_chunk_sha1', sql: CHUNK_SHA1 }],
 };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Db, Queryable } from '../../../platform/db/pool.js';
 import { SEGMENT_BYTES } from '../protocol/limits.js';
@@ -19,6 +20,7 @@ export function pgBodyStore(db: Db, segmentBytes = SEGMENT_BYTES): BodyStore {
       let pendingBytes = 0;
       let bytes = 0;
       let segments = 0;
+      const hash = createHash('sha1');
       const flush = async (all: boolean) => {
         while (pendingBytes >= segmentBytes || (all && pendingBytes > 0)) {
           const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
@@ -36,12 +38,13 @@ export function pgBodyStore(db: Db, segmentBytes = SEGMENT_BYTES): BodyStore {
         const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
         bytes += buffer.length;
         if (bytes > maxBytes) throw new BodyTooLargeError(maxBytes);
+        hash.update(buffer);
         pending.push(buffer);
         pendingBytes += buffer.length;
         if (pendingBytes >= segmentBytes) await flush(false);
       }
       await flush(true);
-      return { bytes, segments };
+      return { bytes, segments, sha1: hash.digest('hex') };
     },
 
     readChunk(key, segments) {

@@ -16,15 +16,15 @@ const MESSAGE_VALUES = Array.from({ length: 28 }, (_, i) => `$${i + 1}`).join(',
 function insertSql(withBody: boolean): string {
   // With the body (the one-statement send) the statement claims the request's nonce first and
   // inserts nothing unless it was fresh.
-  return `WITH ${withBody ? `${nonceCte(34)},
+  return `WITH ${withBody ? `${nonceCte(35)},
      msg AS (
        INSERT INTO messaging.messages (${MESSAGE_COLUMNS}) SELECT ${MESSAGE_VALUES} FROM nonce
        RETURNING message_id, message_type, sender, recipient, workflow_id),` : `msg AS (
        INSERT INTO messaging.messages (${MESSAGE_COLUMNS}) VALUES (${MESSAGE_VALUES})
        RETURNING message_id, message_type, sender, recipient, workflow_id),`}
      chunk AS (
-       INSERT INTO messaging.chunks (message_id, chunk_no, byte_size, segments, content_encoding, stored_at)
-       SELECT message_id, $29, $30, $31, $15, $28 FROM msg),
+       INSERT INTO messaging.chunks (message_id, chunk_no, byte_size, segments, content_encoding, stored_at, body_sha1)
+       SELECT message_id, $29, $30, $31, $15, $28, $33 FROM msg),
      event AS (
        INSERT INTO messaging.message_events (message_id, status, at)
        SELECT message_id, CASE WHEN $32::timestamptz IS NULL THEN 'uploading' ELSE 'accepted' END, $28 FROM msg),
@@ -34,7 +34,7 @@ function insertSql(withBody: boolean): string {
      announce AS (${ANNOUNCE})${withBody ? `,
      segment AS (
        INSERT INTO messaging.body_segments (message_id, chunk_no, segment_no, data)
-       SELECT message_id, $29, 0, $33 FROM msg)` : ''}
+       SELECT message_id, $29, 0, $34 FROM msg)` : ''}
      SELECT ${withBody ? 'fresh FROM fresh' : '1 AS fresh'}`;
 }
 const WITH_BODY = insertSql(true);
@@ -53,7 +53,8 @@ export async function insertNewMessage(db: Queryable, m: Message, chunk: ChunkRe
     m.recipient.mailboxId, m.recipient.mailboxName, m.recipient.odsCode, m.recipient.orgCode, m.recipient.billingEntity ?? null,
     m.workflowId, m.totalChunks, m.contentEncoding, m.contentType ?? null, m.subject ?? null, m.localId ?? null, m.partnerId ?? null,
     m.fileName ?? null, m.checksum ?? null, m.encrypted, m.compressed, m.linkedMessageId ?? null, m.statusCode ?? null,
-    m.statusEvent ?? null, m.statusDescription ?? null, m.createdAt, chunk.chunkNo, chunk.byteSize, chunk.segments, delivery?.expiresAt ?? null];
+    m.statusEvent ?? null, m.statusDescription ?? null, m.createdAt, chunk.chunkNo, chunk.byteSize, chunk.segments, delivery?.expiresAt ?? null,
+    chunk.sha1 ?? null];
   if (inline) values.push(inline.body, ...nonceValues(inline.nonce));
   const result = await preparedQuery<{ fresh: number }>(db, inline ? 'insert_new_message_claiming' : 'insert_new_message', inline ? WITH_BODY : WITHOUT_BODY, values);
   return result.rows[0]?.fresh === 1;

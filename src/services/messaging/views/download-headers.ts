@@ -53,3 +53,17 @@ export function downloadHeaders(message: Message, events: readonly MessageEvent[
 export function bodyEtag(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('hex')}"`;
 }
+
+/**
+ * A final download's `etag`, the same whether its body is in memory or streamed, and for its HEAD:
+ * a body sent as stored, the SHA-1 its bytes were stored with (the spec's tag, known before a byte
+ * is read); one re-coded in memory, the SHA-1 of the bytes sent; one re-coded as it streams (not
+ * hashed before it goes), the stored bytes' SHA-1 tagged with the coding sent, so each
+ * representation has a tag of its own (RFC 9110 §8.8.3). None for a streamed chunk stored before
+ * its SHA-1 was kept.
+ */
+export function downloadEtag(storedSha1: string | undefined, storedEncoding: '' | 'gzip', sentEncoding: '' | 'gzip', sentBytes?: Buffer): string | undefined {
+  if (storedSha1 && sentEncoding === storedEncoding) return `"${storedSha1}"`;
+  if (sentBytes) return bodyEtag(sentBytes);
+  return storedSha1 ? `"${storedSha1}-${sentEncoding || 'identity'}"` : undefined;
+}
