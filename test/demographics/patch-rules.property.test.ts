@@ -79,6 +79,6 @@ describe('the accepted communication languages (UKCore-HumanLanguage)', () => {
       assert.equal(isAcceptedLanguageCode(code), HUMAN_LANGUAGES.has(code));
       if (!/^([a-z]{2}|q[1-5])$/.test(code)) assert.equal(isAcceptedLanguageCode(code), false);
     }));
-    assert.deepEqual([...readHumanLanguages('<CodeSystem><concept>\n <code value="xx" />\n <display value="X" />\n</concept></CodeSystem>')], [['xx', 'X']]);
+    assert.deepEqual([...readHumanLanguages('{"codes":{"xx":"X"}}')], [['xx', 'X']]);
   });
 });

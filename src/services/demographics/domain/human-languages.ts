@@ -4,18 +4,16 @@ import { fileURLToPath } from 'node:url';
 /**
  * The languages PDS accepts for a patient's communication (PDS spec, Language.yaml: "Always uses
  * the 'UKCore-HumanLanguage' Code System"; patient-patch.yaml: "any language codes outside the
- * accepted list are rejected"): ISO 639-1 plus q1-q5 (braille, the sign languages, Makaton), read
- * from the UK Core CodeSystem copied into spec/nhs/pds/terminology (see spec/nhs/SOURCES.md).
+ * accepted list are rejected"): ISO 639-1 plus q1-q5 (braille, the sign languages, Makaton). The
+ * UK Core CodeSystem's codes and displays are kept as facts in spec/nhs/pds/terminology (see
+ * spec/nhs/SOURCES.md): the file itself carries a copyright and no licence, so it is not copied.
  */
-const CODE_SYSTEM = fileURLToPath(new URL('../../../../spec/nhs/pds/terminology/CodeSystem-UKCore-HumanLanguage.xml', import.meta.url));
+const CODE_SYSTEM = fileURLToPath(new URL('../../../../spec/nhs/pds/terminology/human-languages.json', import.meta.url));
 
-/** `code` → display of every concept; the file is FHIR XML with one `<code value>` and `<display value>` per concept. */
-export function readHumanLanguages(xml: string): Map<string, string> {
-  const languages = new Map<string, string>();
-  for (const concept of xml.matchAll(/<concept>\s*<code value="([^"]+)" \/>\s*<display value="([^"]*)" \/>\s*<\/concept>/g)) {
-    languages.set(concept[1]!, concept[2]!);
-  }
-  return languages;
+/** `code` → display of every concept of the list's `codes`. */
+export function readHumanLanguages(json: string): Map<string, string> {
+  const { codes } = JSON.parse(json) as { codes: Record<string, string> };
+  return new Map(Object.entries(codes));
 }
 
 export const HUMAN_LANGUAGES: ReadonlyMap<string, string> = readHumanLanguages(readFileSync(CODE_SYSTEM, 'utf8'));
