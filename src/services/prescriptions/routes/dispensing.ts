@@ -68,5 +68,5 @@ export async function dispensingRoutes(app: FastifyInstance, ctx: PlatformContex
     return sendFhir(reply, 200, outcome);
   });
 
-  registerTracking(app, ctx, 'prescription:track');
+  registerTracking(app, ctx, 'prescription:track', 'dispensing');
 }

@@ -59,5 +59,5 @@ export async function prescribingRoutes(app: FastifyInstance, ctx: PlatformConte
     return sendFhir(reply, 200, outcome);
   });
 
-  registerTracking(app, ctx, 'prescription:prescribe');
+  registerTracking(app, ctx, 'prescription:prescribe', 'prescribing');
 }
