@@ -19,6 +19,27 @@ describe('EPS tracking access', () => {
 
   const ALL_FULLY_DISPENSED = ['0001', '0001', '0001', '0001'];
 
+  it("an earlier repeat issue's dispenser still tracks that issue (and only it) once another pharmacy holds the current one", async () => {
+    // Nominated to FA565; issue 1 is taken by id to FRPT2, a pharmacy the prescription does not nominate.
+    const order = await flow.prescribed(flow.repeatOrder(3, 'FA565'));
+    assert.equal((await flow.release('FRPT2', order)).status, 200);
+    assert.equal((await flow.dispense('FRPT2', order, '0006', ALL_FULLY_DISPENSED)).status, 200);
+    assert.equal((await flow.release('VNE51', order)).status, 200);
+    assert.deepEqual(flow.issuesIn(await flow.track('VNE51', order)), [[1, '0006'], [2, '0002']], 'the holder of the current issue sees the prescription');
+
+    const own = await flow.track('FRPT2', order);
+    assert.deepEqual(flow.issuesIn(own), [[1, '0006']], 'issue 1 is FRPT2\'s own; issue 2 is with VNE51 and not shown to FRPT2');
+    assert.equal(own.body.total, 1);
+    assert.equal(own.body.entry[0].resource.owner.identifier.value, 'FRPT2');
+    const byPatient = await call(spine, 'GET', `/fhir-dispensing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(order)}`, await flow.worker('FRPT2'));
+    assert.deepEqual(flow.issuesIn(byPatient), [[1, '0006']], 'by patient too');
+    // It may still claim its issue, as before.
+    assert.equal((await flow.claim('FRPT2', order, { issue: 1, issues: 3 })).status, 200);
+    assert.deepEqual(flow.issuesIn(await flow.track('FRPT2', order)), [[1, '0008']]);
+    // A pharmacy that never held an issue sees nothing.
+    assert.equal((await flow.track('FRPT3', order)).body.total, 0);
+  });
+
   it('tracking is user-restricted on both bases, as every other call but the nominated download: an application alone is 403 forbidden in each spec\'s words', async () => {
     const appHeaders = async (activities: Activity[], odsCode: string) => ({ authorization: `Bearer ${(await createAppAndToken(spine, { activities, odsCode })).token}` });
     const order = await flow.prescribed(freshOrder({ pharmacy: 'FA565' }));

@@ -204,6 +204,13 @@ export async function readPrescriptionOf(db: Queryable, nhsNumber: string, short
 }
 
 /**
+ * Whether the organisation `$n` may see a prescription, as domain/tracking-access.ts decides it:
+ * it prescribed it, is nominated or holds it, or dispensed an earlier issue of it.
+ */
+const SEEN_BY = (param: string) => `prescriber_ods = ${param} OR nominated_pharmacy = ${param} OR dispenser = ${param}
+  OR lifecycle->'repeat'->'earlier' @> jsonb_build_array(jsonb_build_object('dispenser', ${param}::text))`;
+
+/**
  * A patient's prescriptions, newest first: `limit` of those `seenBy` may see (the organisation that
  * prescribed it, the pharmacy it is nominated to or held by), or of all when `seenBy` is undefined.
  * Chosen in the query, before the limit: a caller's own were hidden behind another organisation's
@@ -212,7 +219,7 @@ export async function readPrescriptionOf(db: Queryable, nhsNumber: string, short
 export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, limit: number, seenBy?: string): Promise<PrescriptionRow[]> {
   const { rows } = await db.query(
     `SELECT ${SELECTED} FROM prescriptions.prescriptions
-      WHERE nhs_number = $1 AND ($3::text IS NULL OR prescriber_ods = $3 OR nominated_pharmacy = $3 OR dispenser = $3)
+      WHERE nhs_number = $1 AND ($3::text IS NULL OR ${SEEN_BY('$3')})
       ORDER BY created_at DESC LIMIT $2`, [nhsNumber, limit, seenBy ?? null]);
   return rows.map(rowOf);
 }
@@ -225,7 +232,7 @@ export async function countPrescriptionsOfPatient(db: Queryable, nhsNumber: stri
   const { rows } = await db.query<{ prescriptions: number; tasks: number }>(
     `SELECT count(*)::int AS prescriptions, coalesce(sum(coalesce((lifecycle->'repeat'->>'issue')::int, 1)), 0)::int AS tasks
        FROM prescriptions.prescriptions
-      WHERE nhs_number = $1 AND ($2::text IS NULL OR prescriber_ods = $2 OR nominated_pharmacy = $2 OR dispenser = $2)`, [nhsNumber, seenBy ?? null]);
+      WHERE nhs_number = $1 AND ($2::text IS NULL OR ${SEEN_BY('$2')})`, [nhsNumber, seenBy ?? null]);
   return rows[0]!;
 }
 

@@ -166,6 +166,8 @@ export interface TrackedPrescription {
   /** Repeat dispensing: the current issue, of how many. */
   repeat?: { issue: number; issues: number };
   history: Array<{ at: Date; event: string; status: Status; actorOds?: string; issue?: number }>;
+  /** The issues the caller may see, where not all (tracking-access.ts: an earlier issue's dispenser sees its own). */
+  onlyIssues?: number[];
 }
 
 const businessStatus = (status: Status) =>
@@ -179,7 +181,8 @@ const businessStatus = (status: Status) =>
 function issuesOf(p: TrackedPrescription): TrackedPrescription[] {
   if (!p.repeat) return [p];
   const { issue: current, issues } = p.repeat;
-  return Array.from({ length: current }, (_, i) => {
+  const shown = (i: number) => p.onlyIssues === undefined || p.onlyIssues.includes(i + 1);
+  return Array.from({ length: current }, (_, i) => i).filter(shown).map((i) => {
     const history = p.history.filter((h) => (h.issue ?? 1) === i + 1);
     const last = i + 1 === current;
     return {

@@ -5,6 +5,7 @@ import { EPS_ERRORS, epsError } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { shortFormIdProblem } from '../domain/prescription-id.js';
 import { stateAt } from '../domain/lifecycle.js';
+import { issuesVisibleTo } from '../domain/tracking-access.js';
 import { trackingBundle, type CutShort, type TrackedPrescription } from '../domain/responses.js';
 import { countPrescriptionsOfPatient, historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
 
@@ -23,8 +24,6 @@ const valueOfToken = (raw: string) => (raw.includes('|') ? raw.slice(raw.indexOf
 /** A search by patient answers the newest 100 prescriptions the caller may see, and says so when there are more. */
 const PATIENT_LIMIT = 100;
 
-const visibleTo = (caller: EpsCaller, row: PrescriptionRow) =>
-  caller.sandbox || row.prescriberOds === caller.odsCode || row.state.dispenser === caller.odsCode || row.nominatedPharmacy === caller.odsCode;
 
 export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller, query: Record<string, unknown>): Promise<{ bundle: Json; returned: number; nhsNumbers: string[] }> {
   const names = Object.keys(query);
@@ -49,10 +48,12 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
     const row = await readPrescription(ctx.db, value);
     rows = row ? [row] : [];
   }
-  rows = rows.filter((row) => visibleTo(caller, row));
+  const visible = rows.map((row) => ({ row, issues: caller.sandbox ? 'all' as const : issuesVisibleTo(caller.odsCode, row) }));
+  rows = visible.filter((v) => v.issues !== 'none').map((v) => v.row);
   const tracked: TrackedPrescription[] = [];
   const now = ctx.clock.now();
-  for (const row of rows) {
+  for (const { row, issues } of visible) {
+    if (issues === 'none') continue;
     // As it stands now: one whose validity has ended is expired, whether or not the sweep has marked it yet.
     const state = stateAt(row.state, ctx.config.sandbox ? undefined : now, row.validUntil);
     tracked.push({
@@ -60,6 +61,7 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
       prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt, items: state.items,
       ...(row.state.repeat ? { repeat: { issue: row.state.repeat.issue, issues: row.state.repeat.issues } } : {}),
       history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
+      ...(issues === 'all' ? {} : { onlyIssues: issues.only }),
     });
   }
   // A search by patient is audited under that patient even when the caller may see none of theirs.
