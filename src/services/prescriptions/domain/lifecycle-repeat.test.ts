@@ -51,6 +51,29 @@ describe('prescription lifecycle: repeat dispensing', () => {
     assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': ['fully-dispensed'] } }).ok, true);
   });
 
+  it('the next issue keeps the items the prescriber cancelled, and only those: an item the dispenser reported cancelled (0005) is to be dispensed again', () => {
+    const subset = fc.subarray(ITEMS);
+    fc.assert(fc.property(subset, subset, fc.dictionary(fc.constantFrom(...ITEMS), fc.constantFrom<ItemStatus>('fully-dispensed', 'not-dispensed', 'cancelled')),
+      fc.constantFrom('complete' as const, 'none' as const), (before, pending, reportedTypes, outcome) => {
+        if (before.length === ITEMS.length) return; // all cancelled: nothing is released
+        let state = runFrom(initialState(ITEMS, 3), before.map((item) => ({ type: 'cancel' as const, prescriber: 'A83008', item })));
+        state = runFrom(state, [released, ...pending.map((item) => ({ type: 'cancel' as const, prescriber: 'A83008', item }))]);
+        // The dispenser reports each item as given (the prescriber's cancelled ones as cancelled: it may not say otherwise).
+        const items = Object.fromEntries(ITEMS.map((id) => [id, before.includes(id) ? 'cancelled' as const : reportedTypes[id] ?? 'fully-dispensed']));
+        const next = transition(state, { ...dispensed, outcome, items });
+        if (!next.ok) return; // a business status its items contradict
+        assert.equal(next.state.repeat?.issue, 2);
+        const prescriberCancelled = new Set([...before, ...pending]);
+        assert.deepEqual(next.state.items, Object.fromEntries(ITEMS.map((id) => [id, prescriberCancelled.has(id) ? 'cancelled' : 'to-be-dispensed'])));
+        assert.equal(next.state.status, prescriberCancelled.size === ITEMS.length ? 'cancelled' : 'to-be-dispensed');
+        if (next.state.status === 'cancelled') return;
+        // And in issue 2 an item the dispenser reported cancelled in issue 1 may be supplied.
+        const second = transition(runFrom(next.state, [released]), { ...dispensed, items: Object.fromEntries(ITEMS.map((id) => [id, prescriberCancelled.has(id) ? 'cancelled' : 'fully-dispensed'])) });
+        assert.ok(second.ok, JSON.stringify(second));
+        assert.deepEqual(second.state.repeat?.earlier[1]?.status, 'dispensed');
+      }), { numRuns: 300 });
+  });
+
   it('issue 1 of 3: each issue dispensed makes the next to be dispensed; the last stays dispensed; earlier issues are claimed by number', () => {
     const first = transition(runFrom(initialState(ITEMS, 3), [released]), dispensed);
     assert.ok(first.ok);

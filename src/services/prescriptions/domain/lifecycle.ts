@@ -34,8 +34,12 @@ const closedBeforeDispensing = (state: PrescriptionState): Items => closedItems(
 
 /**
  * A repeat issue done with (dispensed or not dispensed) makes way for the next, if any: it becomes
- * to be dispensed, by any pharmacy, its items too (cancelled ones stay cancelled, and a cancellation
- * still pending from the last issue takes effect on it, so the remaining issues are cancelled).
+ * to be dispensed, by any pharmacy, its items too. An item the prescriber cancelled stays cancelled
+ * (before the issue was dispensed, or pending then: a cancellation ends the prescription's remaining
+ * issues); one the dispenser reported cancelled (MedicationDispense.type 0005) in its notification
+ * is that issue's alone, and is to be dispensed again in the next, as an item it reported not
+ * dispensed is (it stayed cancelled for every later issue, so no pharmacy could supply it again
+ * while the prescriber had cancelled nothing).
  */
 function nextIssue(state: PrescriptionState, at?: Date): Transition {
   const repeat = state.repeat;
@@ -45,7 +49,8 @@ function nextIssue(state: PrescriptionState, at?: Date): Transition {
   const { availableFrom: _previous, ...withoutWindow } = repeat;
   const closed = closedBeforeDispensing(state);
   const pending = state.pendingCancellationBy !== undefined ? state.pendingCancellationItems ?? Object.keys(state.items) : [];
-  const items = Object.fromEntries(Object.entries(itemsBecome(state.items, 'to-be-dispensed')).map(([id, s]) => [id, pending.includes(id) ? 'cancelled' as const : s]));
+  const cancelledByPrescriber = (id: string) => closed[id] === 'cancelled' || pending.includes(id);
+  const items: Items = Object.fromEntries(Object.keys(state.items).map((id) => [id, cancelledByPrescriber(id) ? 'cancelled' as const : 'to-be-dispensed' as const]));
   const cancelled = Object.values(items).every((s) => s === 'cancelled');
   const next: PrescriptionState = {
     status: cancelled ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [],
