@@ -652,7 +652,7 @@ describe('EPS dispensing API', () => {
     // Nor is it paid for as supplied: the spec's claim example says the first line's item was fully dispensed.
     const paid = await claim(order, 'FA565');
     assert.equal(paid.status, 400, JSON.stringify(paid.body));
-    assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION');
     assert.equal(paid.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
     assert.equal(await statusOf(order), '0006', 'not claimed');
     // Nor with a second line for the item saying it was cancelled (the last line's status alone was checked, and the first paid).
@@ -964,7 +964,7 @@ describe('EPS dispensing API', () => {
       assert.deepEqual(rows.map((r) => r.issue), ['2', '3']);
     });
 
-    it('an earlier issue\'s claim may not say an item the prescriber cancelled was supplied (PRESCRIPTION_INVALID_STATE_TRANSITION), as the current issue\'s may not', async () => {
+    it('an earlier issue\'s claim may not say an item the prescriber cancelled was supplied (PRESCRIPTION_INVALID_LINE_STATE_TRANSITION, the spec\'s code for a claim\'s line), as the current issue\'s may not', async () => {
       const order = await newPrescription('FA565', repeatOrder(3, IN_A_YEAR));
       const [first] = itemIdsOf(order);
       assert.equal(cancellationCode(await cancelItem(order, first!)), 'R-0001');
@@ -974,7 +974,7 @@ describe('EPS dispensing API', () => {
       // The spec's claim example says the first line's item was fully dispensed.
       const paid = await claim(order, 'FA565', false, undefined, 1);
       assert.equal(paid.status, 400, JSON.stringify(paid.body));
-      assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+      assert.equal(paid.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION');
       assert.equal(paid.body.issue[0].diagnostics, `Item ${first} is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.`);
       assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']], 'not claimed');
       success(await claim(order, 'FA565', false, undefined, 1, 2, (body) => {

@@ -41,6 +41,8 @@ export const EPS_ERRORS = defineErrors({
   ITEM_NOT_FOUND: eps(400, 'ITEM_NOT_FOUND', 'The requested item could not be found.', 'not-found'),
   PRESCRIPTION_WITH_ANOTHER_DISPENSER: eps(400, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser', 'business-rule'),
   PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
+  /** A claim line's item status (the spec's table: `/Task/$release`, `/Claim`; its description as the prescription's). */
+  PRESCRIPTION_INVALID_LINE_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
   DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),

@@ -40,15 +40,18 @@ describe('prescription lifecycle: repeat dispensing', () => {
     const first = transition(runFrom(cancelled.state, [released]), { ...dispensed, items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } } as LifecycleEvent);
     assert.ok(first.ok);
     assert.equal(first.state.repeat?.issue, 2);
-    assert.deepEqual(first.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565', closed: { 'item-1': 'cancelled' } }]);
+    assert.deepEqual(first.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565', closed: { 'item-1': 'cancelled' },
+      items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
     const claim = (type: ItemStatus) => transition(first.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': [type], 'item-2': ['fully-dispensed'] } });
-    assert.deepEqual(claim('fully-dispensed'), { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'." });
+    assert.deepEqual(claim('fully-dispensed'), { ok: false, refusal: 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.", expression: 'Claim.item.detail.modifier' });
     assert.equal(claim('cancelled').ok, true);
-    // An item the dispenser itself reported cancelled in that issue was not closed before it: its claim may say otherwise.
+    // An item the dispenser itself reported cancelled in that issue was not closed before it, but was not supplied either:
+    // its claim may not say it was (it could, before an issue kept its items).
     const own = transition(runFrom(initialState(ITEMS, 3), [released]), { ...dispensed, items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } } as LifecycleEvent);
     assert.ok(own.ok);
-    assert.deepEqual(own.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }]);
-    assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': ['fully-dispensed'] } }).ok, true);
+    assert.deepEqual(own.state.repeat?.earlier, [{ issue: 1, status: 'dispensed', dispenser: 'FA565', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
+    assert.equal((transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': ['fully-dispensed'] } }) as { refusal: string }).refusal, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION');
+    assert.equal(transition(own.state, { ...claimEvent('FA565'), issue: 1, itemTypes: { 'item-1': ['cancelled'] } }).ok, true);
   });
 
   it('the next issue keeps the items the prescriber cancelled, and only those: an item the dispenser reported cancelled (0005) is to be dispensed again', () => {
@@ -78,7 +81,7 @@ describe('prescription lifecycle: repeat dispensing', () => {
     const first = transition(runFrom(initialState(ITEMS, 3), [released]), dispensed);
     assert.ok(first.ok);
     assert.equal(first.state.status, 'to-be-dispensed');
-    assert.deepEqual(first.state.repeat, { issue: 2, issues: 3, earlier: [{ issue: 1, status: 'dispensed', dispenser: 'FA565' }] });
+    assert.deepEqual(first.state.repeat, { issue: 2, issues: 3, earlier: [{ issue: 1, status: 'dispensed', dispenser: 'FA565', items: Object.fromEntries(ITEMS.map((id) => [id, 'fully-dispensed'])) }] });
     assert.deepEqual(first.issues, [{ issue: 1, status: 'dispensed' }, { issue: 2, status: 'to-be-dispensed', event: 'issue-available' }]);
     assert.deepEqual(first.state.items, Object.fromEntries(ITEMS.map((id) => [id, 'to-be-dispensed'])));
     // Issue 2 may go to another pharmacy; issue 1 is still claimed by the one that dispensed it.

@@ -65,6 +65,8 @@ export interface RepeatIssues {
     issue: number; status: 'dispensed' | 'not-dispensed' | 'claimed'; dispenser: string; claimedAt?: string; claimIdentifier?: string;
     /** The items closed before its dispensing (cancelled by the prescriber, expired): its claim may not say they were supplied. None kept before this was. */
     closed?: Items;
+    /** Its items as it was done with: its claim may not say one was supplied that was not. None kept before this was. */
+    items?: Items;
   }>;
 }
 
@@ -107,6 +109,8 @@ export const CANCELLATION_RESPONSES = {
 export type CancellationResponse = keyof typeof CANCELLATION_RESPONSES;
 
 export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRIPTION_INVALID_STATE_TRANSITION' | 'CLAIM_AMEND_PERIOD_ISSUE'
+  /** A claim line giving an item a status its dispense notifications do not support (lifecycle.ts claimContradicts). */
+  | 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION'
   | 'MISMATCH_AUTHORISED_REPEAT_COUNTS' | 'R-0008' | CancellationResponse
   /** A dispense notification whose business status its items contradict (items.ts itemsAfterNotification). */
   | 'BUSINESS_STATUS_CONTRADICTS_ITEMS'

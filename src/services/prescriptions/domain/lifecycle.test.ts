@@ -92,7 +92,7 @@ describe('prescription lifecycle', () => {
         const next = transition(state, e);
         assert.ok(STATUS_NAMES.includes(state.status));
         if (!next.ok) {
-          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|BUSINESS_STATUS_CONTRADICTS_ITEMS|ITEM_NOT_FOUND|R-00\d\d)$/);
+          assert.match(next.refusal, /^(PRESCRIPTION_WITH_ANOTHER_DISPENSER|PRESCRIPTION_INVALID_STATE_TRANSITION|PRESCRIPTION_INVALID_LINE_STATE_TRANSITION|CLAIM_AMEND_PERIOD_ISSUE|BUSINESS_STATUS_CONTRADICTS_ITEMS|ITEM_NOT_FOUND|R-00\d\d)$/);
           continue;
         }
         if (state.status === 'cancelled' || state.status === 'expired') assert.deepEqual(next.state, state);
@@ -171,6 +171,21 @@ describe('prescription lifecycle', () => {
     assert.deepEqual(back, { status: 'to-be-dispensed', dispenseNotifications: 0, items: { 'item-1': 'cancelled', 'item-2': 'to-be-dispensed', 'item-3': 'to-be-dispensed' }, itemsBefore: [] });
   });
 
+  it('a claim pays for supply only where the notifications recorded it: any reports, any claimed statuses', () => {
+    const supplied: ItemStatus[] = ['fully-dispensed', 'partially-dispensed'];
+    const done = fc.constantFrom<ItemStatus>('fully-dispensed', 'not-dispensed', 'cancelled');
+    fc.assert(fc.property(fc.tuple(done, done, done), fc.dictionary(fc.constantFrom(...ITEMS), fc.array(reported, { minLength: 1, maxLength: 2 })), (types, claimed) => {
+      const items = Object.fromEntries(ITEMS.map((id, i) => [id, types[i]!]));
+      const dispensed = go([{ type: 'release', dispenser: 'FA565' }, { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items }]);
+      if (dispensed.status !== 'dispensed') return; // nothing dispensed: a 0006 notification is refused
+      const result = transition(dispensed, { type: 'claim', dispenser: 'FA565', at: new Date(), items: Object.keys(claimed), itemTypes: claimed });
+      const contradicts = Object.entries(claimed).some(([id, ts]) => ts.some((t) => t !== items[id]
+        && (t === 'owing' || (supplied.includes(t) && !supplied.includes(items[id]!)))));
+      assert.equal(result.ok, !contradicts, JSON.stringify([items, claimed, result]));
+      if (!result.ok) assert.equal(result.refusal, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION');
+    }), { numRuns: 500 });
+  });
+
   it('a claim may not say an item the prescriber cancelled before it was dispensed was supplied; saying it was cancelled, or naming no status, it may', () => {
     const dispensed = go([{ type: 'cancel', prescriber: 'A83008', item: 'item-1' }, { type: 'release', dispenser: 'FA565' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
@@ -178,23 +193,26 @@ describe('prescription lifecycle', () => {
     const claim = (itemTypes?: Record<string, ItemStatus[]>) => transition(dispensed, { type: 'claim', dispenser: 'FA565', at: new Date(), items: ['item-1', 'item-2', 'item-3'], ...(itemTypes ? { itemTypes } : {}) });
     const paid = claim({ 'item-1': ['fully-dispensed'], 'item-2': ['fully-dispensed'] });
     assert.ok(!paid.ok);
-    assert.equal(paid.refusal, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(paid.refusal, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION');
     assert.equal(paid.diagnostics, "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.");
     assert.ok(claim({ 'item-1': ['cancelled'], 'item-2': ['fully-dispensed'] }).ok);
     assert.ok(claim().ok);
     // Named twice (or given two statuses), every status counts: one saying it was supplied is refused, whichever comes last.
     for (const types of [['fully-dispensed', 'cancelled'], ['cancelled', 'fully-dispensed']] as ItemStatus[][]) {
-      assert.deepEqual(claim({ 'item-1': types }), { ok: false, refusal: 'PRESCRIPTION_INVALID_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'." });
+      assert.deepEqual(claim({ 'item-1': types }), { ok: false, refusal: 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.", expression: 'Claim.item.detail.modifier' });
     }
     assert.ok(claim({ 'item-1': ['cancelled', 'cancelled'] }).ok);
     fc.assert(fc.property(fc.array(reported, { maxLength: 4 }), fc.array(reported, { maxLength: 4 }), (closedItem, openItem) => {
       const result = claim({ 'item-1': closedItem, 'item-2': openItem });
-      assert.equal(result.ok, closedItem.every((t) => t === 'cancelled'), JSON.stringify(closedItem));
+      // item-2 was fully dispensed: any status but one of an item not done with (owing) may be claimed of it.
+      assert.equal(result.ok, closedItem.every((t) => t === 'cancelled') && !openItem.includes('owing'), JSON.stringify([closedItem, openItem]));
     }));
-    // An item the dispenser reported cancelled is not the prescriber's cancellation: the claim may say otherwise.
+    // An item the dispenser reported cancelled was not supplied either: the claim may not say it was, only what was recorded or less.
     const byDispenser = go([{ type: 'release', dispenser: 'FA565' },
       { type: 'dispense', dispenser: 'FA565', outcome: 'complete', items: { 'item-1': 'cancelled', 'item-2': 'fully-dispensed', 'item-3': 'fully-dispensed' } }]);
-    assert.ok(transition(byDispenser, { type: 'claim', dispenser: 'FA565', at: new Date(), itemTypes: { 'item-1': ['fully-dispensed'] } }).ok);
+    const claimOwn = (types: ItemStatus[]) => transition(byDispenser, { type: 'claim', dispenser: 'FA565', at: new Date(), itemTypes: { 'item-1': types } });
+    assert.deepEqual(claimOwn(['fully-dispensed']), { ok: false, refusal: 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', diagnostics: "Item item-1 is 'Item cancelled' and cannot be claimed as 'Item fully dispensed'.", expression: 'Claim.item.detail.modifier' });
+    assert.equal(claimOwn(['cancelled']).ok, true);
   });
 
   it('items and the prescription agree under any sequence of events', () => {

@@ -57,7 +57,7 @@ function nextIssue(state: PrescriptionState, at?: Date): Transition {
     ...(cancelled ? { pendingCancellationBy: state.pendingCancellationBy } : {}),
     repeat: {
       ...withoutWindow, issue: repeat.issue + 1,
-      earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser, ...(Object.keys(closed).length > 0 ? { closed } : {}) }],
+      earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser, items: state.items, ...(Object.keys(closed).length > 0 ? { closed } : {}) }],
       ...(at ? { availableFrom: nextIssueAvailableFrom(at, repeat.supplyDays).toISOString() } : {}),
     },
   };
@@ -76,7 +76,7 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
   if (event.amendment ? earlier.claimedAt === undefined : earlier.claimedAt !== undefined) {
     return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${event.amendment ? 'amend the claim of' : 'claim'} issue ${earlier.issue}: it is ${earlier.claimedAt ? 'claimed' : 'not claimed'}`);
   }
-  const supplied = claimedAsSupplied(earlier.closed ?? {}, event.itemTypes);
+  const supplied = claimContradicts(earlier.items, earlier.closed ?? {}, event.itemTypes);
   if (supplied) return supplied;
   if (event.amendment && !amendsClaimOnRecord(earlier.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
   if (event.amendment && event.amendableUntil && event.at > event.amendableUntil(new Date(earlier.claimedAt!))) {
@@ -90,18 +90,35 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
   };
 }
 
+/** Claim line statuses saying the item was supplied. */
+const SUPPLIED: readonly ItemStatus[] = ['fully-dispensed', 'partially-dispensed'];
+/** Claim line statuses of an item not done with, which no item of a prescription claimed for is. */
+const OPEN: readonly ItemStatus[] = ['owing', 'to-be-dispensed', 'with-dispenser'];
+
 /**
- * An item the prescriber cancelled (or that expired) before it was dispensed is not paid for as
- * supplied: a claim line giving it another status than it closed with is refused. Of the current
- * issue and of an earlier one alike (an earlier repeat issue's claim was not checked: found by probing).
+ * A claim line (Claim.item.detail.modifier: "the intended status of the prescription line item")
+ * gives an item a status its dispense notifications do not support: refused with the spec's code
+ * for a claim's line, PRESCRIPTION_INVALID_LINE_STATE_TRANSITION (fhir-dispensing.yaml, Dispensing
+ * Errors: `/Task/$release`, `/Claim`).
+ * - An item the prescriber cancelled (or that expired) before it was dispensed (`closed`) is
+ *   claimed only as it closed, of the current issue and an earlier one alike.
+ * - An item is claimed as supplied (fully or partly) only if the notifications say it was
+ *   (`recorded`: the items as the issue was done with): a 0002 item claimed as fully dispensed
+ *   was paid for (found by probing). Claiming less than was recorded (the spec's claims say
+ *   cancelled of an item) is the pharmacy's loss, and let through.
+ * - No item of a claimed prescription is still owed, to be dispensed or with the dispenser.
+ * Every status any line gives the item counts, not the last line's alone (a second line saying
+ * 'cancelled' let a first saying 'fully dispensed' be paid: found by probing). Earlier issues
+ * done with before their items were kept have only `closed`.
  */
-function claimedAsSupplied(closed: Items, itemTypes: Readonly<Record<string, readonly ItemStatus[]>> | undefined): Transition | undefined {
+function claimContradicts(recorded: Items | undefined, closed: Items, itemTypes: Readonly<Record<string, readonly ItemStatus[]>> | undefined): Transition | undefined {
   for (const [id, types] of Object.entries(itemTypes ?? {})) {
-    // Every status a line gives it, not the last line's alone (found by probing: a second line saying
-    // 'cancelled' let a first saying 'fully dispensed' be paid).
-    const type = Object.hasOwn(closed, id) ? types.find((t) => t !== closed[id]) : undefined;
+    const was = Object.hasOwn(closed, id) ? closed[id]! : recorded?.[id];
+    if (was === undefined) continue;
+    const type = types.find((t) => t !== was && (Object.hasOwn(closed, id) || OPEN.includes(t) || (SUPPLIED.includes(t) && !SUPPLIED.includes(was))));
     if (type !== undefined) {
-      return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Item ${id} is '${ITEM_STATUSES[closed[id]!].display}' and cannot be claimed as '${ITEM_STATUSES[type].display}'.`);
+      return refuse('PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', `Item ${id} is '${ITEM_STATUSES[was].display}' and cannot be claimed as '${ITEM_STATUSES[type].display}'.`,
+        'Claim.item.detail.modifier');
     }
   }
   return undefined;
@@ -243,7 +260,7 @@ export function transition(state: PrescriptionState, event: LifecycleEvent): Tra
       if (event.amendment ? state.status !== 'claimed' : state.status !== 'dispensed' && state.status !== 'not-dispensed') {
         return invalid(state, event.amendment ? 'amend the claim of' : 'claim');
       }
-      const supplied = claimedAsSupplied(closedBeforeDispensing(state), event.itemTypes);
+      const supplied = claimContradicts(state.items, closedBeforeDispensing(state), event.itemTypes);
       if (supplied) return supplied;
       if (event.amendment && !amendsClaimOnRecord(state.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
       if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {

@@ -47,6 +47,7 @@ async function refusalAnswer(db: Queryable, recorded: Extract<Recorded, { ok: fa
 function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'PRESCRIPTION_WITH_ANOTHER_DISPENSER') return epsError(EPS_ERRORS.PRESCRIPTION_WITH_ANOTHER_DISPENSER);
   if (recorded.refusal === 'CLAIM_AMEND_PERIOD_ISSUE') return epsError(EPS_ERRORS.CLAIM_AMEND_PERIOD_ISSUE, recorded.diagnostics);
+  if (recorded.refusal === 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION') return epsError(EPS_ERRORS.PRESCRIPTION_INVALID_LINE_STATE_TRANSITION, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'NOT_LAST_DISPENSE') return epsError(EPS_ERRORS.NOT_LAST_DISPENSE, recorded.diagnostics);
