@@ -37,6 +37,7 @@ describe('EPS dispensing API', () => {
     const order = freshOrder({ pharmacy: pharmacyOds });
     for (const { resource } of order.entry) {
       if (resource.resourceType !== 'MedicationRequest') continue;
+      resource.intent = 'original-order'; // an eRD order is its first issue (MedicationRequest.yaml)
       resource.courseOfTherapyType.coding = [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code: 'continuous-repeat-dispensing', display: 'Continuous long term (repeat dispensing)' }];
       resource.dispenseRequest.numberOfRepeatsAllowed = issues - 1;
       resource.dispenseRequest.validityPeriod = { start: '2026-01-01', end: validUntil };

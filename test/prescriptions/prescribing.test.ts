@@ -154,6 +154,42 @@ describe('EPS prescribing API', () => {
     assert.deepEqual(withoutMeta(prepare.body), withoutMeta(example('errors/2-Prepare-Response-400_Invalid_Course_of_Therapy_mixed.json')));
   });
 
+  it("each item's intent is its course's (MedicationRequest.yaml): acute 'order', eRD 'original-order', repeat 'original-order' or 'instance-order', one issue per prescription; the spec's acute-and-repeat order is taken", async () => {
+    const INTENT = ['Bundle.entry.resource.ofType(MedicationRequest).intent'];
+    const course = (code: string) => ({ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy', code }] });
+    /** The acute example with each item's [courseOfTherapyType, intent] as given (the rest as the first). */
+    const orderOf = (items: Array<[string, string]>) => {
+      const order = freshOrder({ pharmacy: 'FA565' });
+      order.entry.filter((e: Json) => e.resource.resourceType === 'MedicationRequest').forEach((e: Json, i: number) => {
+        const [code, intent] = items[Math.min(i, items.length - 1)]!;
+        e.resource.courseOfTherapyType = course(code);
+        e.resource.intent = intent;
+        if (code === 'continuous-repeat-dispensing') {
+          e.resource.dispenseRequest.numberOfRepeatsAllowed = 2;
+          e.resource.dispenseRequest.expectedSupplyDuration = { value: 28, unit: 'day', system: 'http://unitsofmeasure.org', code: 'd' };
+        }
+      });
+      return order;
+    };
+    const refused = async (order: Json, diagnostics: string) => {
+      for (const path of ['$prepare', '$process-message']) {
+        const answer = await call(spine, 'POST', `/fhir-prescribing/FHIR/R4/${path}`, gp, order);
+        assert.equal(answer.status, 400, `${path} ${diagnostics}: ${answer.text}`);
+        assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'value', diagnostics, expression: INTENT }] }, path);
+      }
+    };
+    await refused(orderOf([['continuous', 'original-order'], ['continuous', 'instance-order']]),
+      'Expected all MedicationRequests to have the same value for intent (but an acute item\'s order). Received ["original-order","instance-order"].');
+    await refused(orderOf([['acute', 'order'], ['acute', 'original-order']]), "MedicationRequest.intent must be order for courseOfTherapyType 'acute'. Received 'original-order'.");
+    await refused(orderOf([['continuous-repeat-dispensing', 'order']]), "MedicationRequest.intent must be original-order for courseOfTherapyType 'continuous-repeat-dispensing'. Received 'order'.");
+    await refused(orderOf([['continuous', 'order']]), "MedicationRequest.intent must be original-order or instance-order for courseOfTherapyType 'continuous'. Received 'order'.");
+    // A value outside the three is the spec's own error, mixed or not.
+    await refused(orderOf([['continuous', 'instance-order'], ['continuous', 'reflex-order']]), 'MedicationRequest.intent must be order, original-order or instance-order.');
+    // The spec's acute-and-repeat order mixes an acute 'order' with a repeat 'original-order', answered 200.
+    const mixed = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, example('primary-care/acute-and-repeat-prescribing/1-Prepare-Request-200_OK.json'));
+    assert.equal(mixed.status, 200, mixed.text);
+  });
+
   it('a prescription of more than four items is refused at $prepare and when sent, as the bulk-translation example answers; four are taken', async () => {
     const BULK = 'secondary-care/community/acute/nominated-pharmacy/clinical-practitioner/multiple-drugs/bulk-translation/';
     const expected = withoutMeta(example(`${BULK}1-Prepare-Response-400_Bad_Request.json`));

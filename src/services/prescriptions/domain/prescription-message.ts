@@ -103,6 +103,39 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: Repe
 }
 
 /**
+ * The intents each course of therapy takes (the spec's MedicationRequest schema: "For acute
+ * prescriptions, this should be 'order'. For repeat and eRD prescriptions, this should be
+ * 'original-order' for the first prescription issue. For subsequent issues, this should be
+ * 'instance-order'."): an eRD order is always its first issue (the Spine makes the others).
+ */
+const INTENTS_OF_COURSE: Readonly<Record<string, readonly string[]>> = {
+  acute: ['order'], 'continuous-repeat-dispensing': ['original-order'], continuous: ['original-order', 'instance-order'],
+};
+
+/**
+ * An item whose intent is not its course's, or repeat items of two issues (one 'original-order',
+ * another 'instance-order': a prescription is one issue): the spec's table has only "must be order,
+ * original-order or instance-order" for intent, so the diagnostics are in the words of its other
+ * verification errors. The spec's acute-and-repeat order mixes an acute 'order' with a repeat
+ * 'original-order' (answered 200), so an acute item's 'order' is left out of the comparison. An
+ * item without a course is not checked (nine of the spec's orders give none).
+ */
+export function intentProblem(requests: Json[]): string | undefined {
+  for (const r of requests) {
+    const course = codeOf(r.courseOfTherapyType);
+    const allowed = course === undefined ? undefined : INTENTS_OF_COURSE[course];
+    if (allowed && !allowed.includes(r.intent as string)) {
+      return `MedicationRequest.intent must be ${allowed.join(' or ')} for courseOfTherapyType '${course}'. Received '${String(r.intent)}'.`;
+    }
+  }
+  const repeatIntents = distinct(requests.map((r) => r.intent as string).filter((i) => i !== 'order'));
+  if (repeatIntents.length > 1) {
+    return `Expected all MedicationRequests to have the same value for intent (but an acute item's order). Received ${JSON.stringify(repeatIntents)}.`;
+  }
+  return undefined;
+}
+
+/**
  * `checksum: false` for `$prepare`: EPS checks the short-form id's check character when the order
  * is sent (examples/errors/1-…-Send-400_INVALID_CHECKSUM), while its `$prepare` answered the
  * homecare examples whose ids fail it (secondary-care/homecare/…-dosage-instructions) with 200.
@@ -158,6 +191,8 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   if (courses.length > 1 && !(courses.length === 2 && courses.includes('acute') && courses.includes('continuous'))) {
     return { ok: false, problem: { kind: 'course-of-therapy' } };
   }
+  const intent = intentProblem(requests);
+  if (intent) return verification(intent, 'Bundle.entry.resource.ofType(MedicationRequest).intent');
   const performers = distinct(requests.map((r) => (isObject(r.dispenseRequest) && isObject(r.dispenseRequest.performer)
     ? identifierValue(r.dispenseRequest.performer.identifier, SYSTEMS.ods) : undefined)));
   if (event === 'prescription-order' && performers.length > 1) {
