@@ -14,13 +14,19 @@ describe('NHS number Modulus 11', () => {
     assert.equal(isValidNhsNumber('900000000'), false);
     assert.equal(isValidNhsNumber('90000000091'), false);
     assert.equal(isValidNhsNumber('900000000a'), false);
+    // Passes Modulus 11, but is no NHS number.
+    assert.equal(nhsCheckDigit('000000000'), 0);
+    assert.equal(isValidNhsNumber('0000000000'), false);
   });
 
-  it('a number is valid exactly when its tenth digit is the check digit of the first nine', () => {
-    fc.assert(fc.property(nineDigits, fc.integer({ min: 0, max: 9 }), (stem, last) => {
+  it('a number is valid exactly when its tenth digit is the check digit of the first nine, and it is not ten zeros', () => {
+    // Ten zeros, and the numbers next to them, drawn often: a stem of zeros with a few digits changed.
+    const nearZero = fc.array(fc.tuple(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 9 })), { maxLength: 2 })
+      .map((changes) => changes.reduce((stem, [at, digit]) => stem.slice(0, at) + String(digit) + stem.slice(at + 1), '000000000'));
+    fc.assert(fc.property(fc.oneof(nineDigits, nearZero), fc.integer({ min: 0, max: 9 }), (stem, last) => {
       const check = nhsCheckDigit(stem);
-      assert.equal(isValidNhsNumber(stem + String(last)), check === last);
-    }));
+      assert.equal(isValidNhsNumber(stem + String(last)), check === last && stem + String(last) !== '0000000000');
+    }), { numRuns: 1000 });
   });
 
   it('changing any single digit of a valid number makes it invalid', () => {
@@ -37,6 +43,10 @@ describe('NHS number Modulus 11', () => {
     fc.assert(fc.property(fc.string(), (value) => {
       if (!/^[0-9]{10}$/.test(value)) assert.equal(isValidNhsNumber(value), false);
     }));
+  });
+
+  it('nextNhsNumber from the bottom of the range skips ten zeros', () => {
+    assert.deepEqual(nextNhsNumber(-1), { stem: 1, nhsNumber: '0000000019' });
   });
 
   it('nextNhsNumber always yields a valid number above the stem', () => {

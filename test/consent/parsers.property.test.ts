@@ -4,15 +4,12 @@ import fc from 'fast-check';
 import { MAX_LINE, nhsNumberLines, readNhsNumberLine, type NhsNumberLine } from '../../src/services/consent/bulk/nhs-number-lines.js';
 import { checkConsentProfile, parseNdopDateTime } from '../../src/services/consent/domain/consent-profile.js';
 import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
+import { validNhsNumber } from '../support/nhs-numbers.js';
 import { parseKickoff } from '../../src/services/export/kickoff-params.js';
 import { isCalendarDate } from '../../src/platform/fhir/dates.js';
 
 /** Properties of the consent service's parsers: the bulk check's line reader and the NDOP dateTime and profile checks. */
 
-const validNhsNumber = fc.integer({ min: 0, max: 999_999_999 })
-  .map((n) => String(n).padStart(9, '0'))
-  .filter((nine) => nhsCheckDigit(nine) !== undefined)
-  .map((nine) => nine + String(nhsCheckDigit(nine)));
 
 /** A line as a bulk-check file might hold it: valid numbers in their forms, near misses, junk, long lines. */
 const line = fc.oneof(

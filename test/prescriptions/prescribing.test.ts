@@ -190,6 +190,22 @@ describe('EPS prescribing API', () => {
     assert.equal(mixed.status, 200, mixed.text);
   });
 
+  it("a patient NHS number that is no NHS number (failing Modulus 11, or 0000000000, which passes it) is FAILURE_TO_PROCESS_MESSAGE 'NHS number is invalid', and nothing is stored", async () => {
+    for (const nhsNumber of ['9000000000', '0000000000']) {
+      const order = freshOrder({ pharmacy: 'FA565', nhsNumber });
+      const answer = await processMessage(order);
+      assert.equal(answer.status, 400, `${nhsNumber}: ${answer.text}`);
+      assert.deepEqual(answer.body.issue.map((i: Json) => [i.code, i.details.coding[0].code, i.details.coding[0].display]),
+        [['processing', 'FAILURE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid - NHS number is invalid']], nhsNumber);
+      const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`, gp);
+      assert.equal(tracked.body.total, 0, nhsNumber);
+    }
+    // Tracking by patient refuses it as any invalid NHS number.
+    const search = await call(spine, 'GET', '/fhir-prescribing/FHIR/R4/Task?patient:identifier=0000000000', gp);
+    assert.equal(search.status, 400, search.text);
+    assert.equal(search.body.issue[0].diagnostics, "Invalid NHS number '0000000000'");
+  });
+
   it('a prescription of more than four items is refused at $prepare and when sent, as the bulk-translation example answers; four are taken', async () => {
     const BULK = 'secondary-care/community/acute/nominated-pharmacy/clinical-practitioner/multiple-drugs/bulk-translation/';
     const expected = withoutMeta(example(`${BULK}1-Prepare-Response-400_Bad_Request.json`));

@@ -14,13 +14,10 @@ import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-ty
 import { REFUSED_URL_SCHEMES, urlScheme, validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
 import type { DocumentReference } from '../../src/services/record-locator/domain/document-reference.js';
 import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
+import { validNhsNumber } from '../support/nhs-numbers.js';
 
 /** Properties of the record locator's parameter, header and input parsers: data or one coded error, never a throw. */
 
-const validNhsNumber = fc.integer({ min: 0, max: 999_999_999 })
-  .map((n) => String(n).padStart(9, '0'))
-  .filter((nine) => nhsCheckDigit(nine) !== undefined)
-  .map((nine) => nine + String(nhsCheckDigit(nine)));
 const anyValue = fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.integer(), fc.constant(null), fc.dictionary(fc.string(), fc.string()));
 const ods = fc.stringMatching(/^[A-Za-z0-9]{1,20}$/);
 
