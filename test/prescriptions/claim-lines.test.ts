@@ -1,19 +1,11 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { freshOrder, itemIdsOf, type Json, type Response } from './support.js';
-import { dispensingFlow } from './dispensing-flow.js';
+import { dispensingRig } from './dispensing-flow.js';
 
 /** A claim's lines are held to what the dispense notifications recorded of each item: over HTTP on PostgreSQL, as deployed. */
 describe('EPS claim lines', () => {
-  let spine: TestSpine;
-  let flow: ReturnType<typeof dispensingFlow>;
-
-  before(async () => {
-    spine = await startTestSpine();
-    flow = dispensingFlow(spine);
-  });
-  after(async () => { await spine?.close(); });
+  const rig = dispensingRig();
 
   const lineRefused = (r: Response, item: string, was: string, claimed: string) => {
     assert.equal(r.status, 400, JSON.stringify(r.body));
@@ -27,28 +19,28 @@ describe('EPS claim lines', () => {
   };
 
   it('an item the dispense notification reported not dispensed (0002) is not claimed as fully dispensed, nor any item as still owed: PRESCRIPTION_INVALID_LINE_STATE_TRANSITION, nothing claimed', async () => {
-    const order = await flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
     const [first] = itemIdsOf(order);
-    assert.equal((await flow.release('FA565', order)).status, 200);
-    assert.equal((await flow.dispense('FA565', order, '0006', ['0002', '0001', '0001', '0001'])).status, 200);
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0002', '0001', '0001', '0001'])).status, 200);
     // The spec's claim example: its first line claims the first item fully dispensed.
-    lineRefused(await flow.claim('FA565', order), first!, 'Item not dispensed', 'Item fully dispensed');
-    lineRefused(await flow.claim('FA565', order, { firstLine: '0003' }), first!, 'Item not dispensed', 'Item dispensed - partial');
-    lineRefused(await flow.claim('FA565', order, { firstLine: '0004' }), first!, 'Item not dispensed', 'Item not dispensed owing');
-    assert.deepEqual(flow.issuesIn(await flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    lineRefused(await rig.flow.claim('FA565', order), first!, 'Item not dispensed', 'Item fully dispensed');
+    lineRefused(await rig.flow.claim('FA565', order, { firstLine: '0003' }), first!, 'Item not dispensed', 'Item dispensed - partial');
+    lineRefused(await rig.flow.claim('FA565', order, { firstLine: '0004' }), first!, 'Item not dispensed', 'Item not dispensed owing');
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
     // As the notification said: claimed. (Its last line says its item, dispensed, was cancelled, as the spec's claims do: claiming less is let through.)
-    assert.equal((await flow.claim('FA565', order, { firstLine: '0002' })).status, 200);
-    assert.deepEqual(flow.issuesIn(await flow.track('FA565', order)), [[1, '0008']]);
+    assert.equal((await rig.flow.claim('FA565', order, { firstLine: '0002' })).status, 200);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0008']]);
   });
 
   it("an earlier repeat issue's claim is held to that issue's notification, not the current issue's items", async () => {
-    const order = await flow.prescribed(flow.repeatOrder(3));
+    const order = await rig.flow.prescribed(rig.flow.repeatOrder(3));
     const [first] = itemIdsOf(order);
-    assert.equal((await flow.release('FA565', order)).status, 200);
-    assert.equal((await flow.dispense('FA565', order, '0006', ['0002', '0001', '0001', '0001'])).status, 200);
-    assert.deepEqual(flow.issuesIn(await flow.track('FA565', order)), [[1, '0006'], [2, '0001']]);
-    lineRefused(await flow.claim('FA565', order, { issue: 1, issues: 3 }), first!, 'Item not dispensed', 'Item fully dispensed');
-    assert.equal((await flow.claim('FA565', order, { issue: 1, issues: 3, firstLine: '0002' })).status, 200);
-    assert.deepEqual(flow.issuesIn(await flow.track('FA565', order)), [[1, '0008'], [2, '0001']]);
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0002', '0001', '0001', '0001'])).status, 200);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006'], [2, '0001']]);
+    lineRefused(await rig.flow.claim('FA565', order, { issue: 1, issues: 3 }), first!, 'Item not dispensed', 'Item fully dispensed');
+    assert.equal((await rig.flow.claim('FA565', order, { issue: 1, issues: 3, firstLine: '0002' })).status, 200);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0008'], [2, '0001']]);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestSpine } from '../support/spine.js';
+import { after, before } from 'node:test';
+import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { call, example, freshOrder, nhsNumberOf, prescribe, shortFormIdOf, workerHeaders, type Json, type Response } from './support.js';
 
 /**
@@ -112,3 +113,18 @@ export function dispensingFlow(spine: TestSpine) {
 }
 
 export const issueCodeOf = (r: Response) => r.body.issue?.[0]?.details?.coding?.[0]?.code;
+
+/** A deployed (not sandbox) Spine for the tests of one describe, started before them and closed after, with its dispensing flow. */
+export function dispensingRig(): { readonly spine: TestSpine; readonly flow: ReturnType<typeof dispensingFlow> } {
+  let spine: TestSpine | undefined;
+  let flow: ReturnType<typeof dispensingFlow> | undefined;
+  before(async () => {
+    spine = await startTestSpine();
+    flow = dispensingFlow(spine);
+  });
+  after(async () => { await spine?.close(); });
+  return {
+    get spine() { return spine!; },
+    get flow() { return flow!; },
+  };
+}

@@ -1,48 +1,40 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import type { Activity } from '../../src/platform/auth/activities.js';
 import { call, freshOrder, nhsNumberOf, shortFormIdOf, type Json, type Response } from './support.js';
-import { dispensingFlow } from './dispensing-flow.js';
+import { dispensingRig } from './dispensing-flow.js';
 
 /** Who may track (GET Task) a prescription, and in which access mode: over HTTP on PostgreSQL, as deployed (not sandbox). */
 describe('EPS tracking access', () => {
-  let spine: TestSpine;
-  let flow: ReturnType<typeof dispensingFlow>;
-
-  before(async () => {
-    spine = await startTestSpine();
-    flow = dispensingFlow(spine);
-  });
-  after(async () => { await spine?.close(); });
+  const rig = dispensingRig();
 
   const ALL_FULLY_DISPENSED = ['0001', '0001', '0001', '0001'];
 
   it("an earlier repeat issue's dispenser still tracks that issue (and only it) once another pharmacy holds the current one", async () => {
     // Nominated to FA565; issue 1 is taken by id to FRPT2, a pharmacy the prescription does not nominate.
-    const order = await flow.prescribed(flow.repeatOrder(3, 'FA565'));
-    assert.equal((await flow.release('FRPT2', order)).status, 200);
-    assert.equal((await flow.dispense('FRPT2', order, '0006', ALL_FULLY_DISPENSED)).status, 200);
-    assert.equal((await flow.release('VNE51', order)).status, 200);
-    assert.deepEqual(flow.issuesIn(await flow.track('VNE51', order)), [[1, '0006'], [2, '0002']], 'the holder of the current issue sees the prescription');
+    const order = await rig.flow.prescribed(rig.flow.repeatOrder(3, 'FA565'));
+    assert.equal((await rig.flow.release('FRPT2', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FRPT2', order, '0006', ALL_FULLY_DISPENSED)).status, 200);
+    assert.equal((await rig.flow.release('VNE51', order)).status, 200);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('VNE51', order)), [[1, '0006'], [2, '0002']], 'the holder of the current issue sees the prescription');
 
-    const own = await flow.track('FRPT2', order);
-    assert.deepEqual(flow.issuesIn(own), [[1, '0006']], 'issue 1 is FRPT2\'s own; issue 2 is with VNE51 and not shown to FRPT2');
+    const own = await rig.flow.track('FRPT2', order);
+    assert.deepEqual(rig.flow.issuesIn(own), [[1, '0006']], 'issue 1 is FRPT2\'s own; issue 2 is with VNE51 and not shown to FRPT2');
     assert.equal(own.body.total, 1);
     assert.equal(own.body.entry[0].resource.owner.identifier.value, 'FRPT2');
-    const byPatient = await call(spine, 'GET', `/fhir-dispensing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(order)}`, await flow.worker('FRPT2'));
-    assert.deepEqual(flow.issuesIn(byPatient), [[1, '0006']], 'by patient too');
+    const byPatient = await call(rig.spine, 'GET', `/fhir-dispensing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(order)}`, await rig.flow.worker('FRPT2'));
+    assert.deepEqual(rig.flow.issuesIn(byPatient), [[1, '0006']], 'by patient too');
     // It may still claim its issue, as before.
-    assert.equal((await flow.claim('FRPT2', order, { issue: 1, issues: 3 })).status, 200);
-    assert.deepEqual(flow.issuesIn(await flow.track('FRPT2', order)), [[1, '0008']]);
+    assert.equal((await rig.flow.claim('FRPT2', order, { issue: 1, issues: 3 })).status, 200);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FRPT2', order)), [[1, '0008']]);
     // A pharmacy that never held an issue sees nothing.
-    assert.equal((await flow.track('FRPT3', order)).body.total, 0);
+    assert.equal((await rig.flow.track('FRPT3', order)).body.total, 0);
   });
 
   it('tracking is user-restricted on both bases, as every other call but the nominated download: an application alone is 403 forbidden in each spec\'s words', async () => {
-    const appHeaders = async (activities: Activity[], odsCode: string) => ({ authorization: `Bearer ${(await createAppAndToken(spine, { activities, odsCode })).token}` });
-    const order = await flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    const appHeaders = async (activities: Activity[], odsCode: string) => ({ authorization: `Bearer ${(await createAppAndToken(rig.spine, { activities, odsCode })).token}` });
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
     const query = `Task?focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`;
     const byPatient = `Task?patient:identifier=${nhsNumberOf(order)}`;
     const forbidden = (r: Response, diagnostics: string) => {
@@ -52,11 +44,11 @@ describe('EPS tracking access', () => {
     const prescribingSystem = await appHeaders(['prescription:prescribe', 'prescription:track'], 'A83008');
     const dispensingSystem = await appHeaders(['prescription:dispense', 'prescription:track'], 'FA565');
     for (const path of [query, byPatient]) {
-      forbidden(await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/${path}`, prescribingSystem), 'Dispensing functionality can only be accessed using the user-restricted access mode.');
-      forbidden(await call(spine, 'GET', `/fhir-dispensing/FHIR/R4/${path}`, dispensingSystem), 'Dispensing functionality requires user-restricted access unless otherwise stated.');
+      forbidden(await call(rig.spine, 'GET', `/fhir-prescribing/FHIR/R4/${path}`, prescribingSystem), 'Dispensing functionality can only be accessed using the user-restricted access mode.');
+      forbidden(await call(rig.spine, 'GET', `/fhir-dispensing/FHIR/R4/${path}`, dispensingSystem), 'Dispensing functionality requires user-restricted access unless otherwise stated.');
     }
     // The same organisations' healthcare workers track it.
-    assert.deepEqual(flow.issuesIn(await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/${query}`, await flow.worker('A83008'))), [[1, '0001']]);
-    assert.deepEqual(flow.issuesIn(await flow.track('FA565', order)), [[1, '0001']]);
+    assert.deepEqual(rig.flow.issuesIn(await call(rig.spine, 'GET', `/fhir-prescribing/FHIR/R4/${query}`, await rig.flow.worker('A83008'))), [[1, '0001']]);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0001']]);
   });
 });
