@@ -559,6 +559,15 @@ describe('EPS dispensing API', () => {
     const tracked = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|${nhsNumberOf(first)}`, gp);
     assert.equal(tracked.status, 200);
     assert.deepEqual(tracked.body.entry.map((e: Json) => e.resource.groupIdentifier.value).sort(), [shortFormIdOf(first), shortFormIdOf(second)].sort());
+    // Each Task has its own prescription's history (read for all of them in one statement): the first released, the second not.
+    assert.equal((await release('FA565', shortFormIdOf(first))).status, 200);
+    const again = await call(spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(first)}`, gp);
+    const events = new Map(again.body.entry.map((e: Json) => [e.resource.groupIdentifier.value, e.resource.extension
+      .filter((x: Json) => x.url.endsWith('PrescriptionStatusHistory')).map((x: Json) => x.extension.find((y: Json) => y.url === 'event').valueString)]));
+    assert.deepEqual(events.get(shortFormIdOf(first)), await historyOf(first));
+    assert.ok((events.get(shortFormIdOf(first)) as string[]).includes('released'));
+    const secondEvents = events.get(shortFormIdOf(second)) as string[];
+    assert.ok(secondEvents.length > 0 && !secondEvents.includes('released'), JSON.stringify([...events]));
     const stranger = await call(spine, 'GET', `/fhir-dispensing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(first)}`, await pharmacy('ZZ999'));
     assert.equal(stranger.body.total, 0, 'a pharmacy that neither holds nor is nominated for them sees none');
     const bad = await call(spine, 'GET', '/fhir-prescribing/FHIR/R4/Task?status=active', gp);

@@ -21,10 +21,7 @@ export interface PrescriptionRow {
   validUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
-  /**
-   * The row's version as it was read (its `xmin`, which every update of the row changes): the new
-   * state is written only if the row still has it (`stateStatement`), so a change needs no lock.
-   */
+  /** The row's version as read (its `xmin`): the new state is written only if the row still has it (`stateStatement`), so a change needs no lock. */
   version: string;
 }
 
@@ -325,11 +322,16 @@ export function historyStatement(row: Pick<PrescriptionRow, 'nhsNumber' | 'short
   };
 }
 
-export async function historyOf(db: Queryable, nhsNumber: string, shortFormId: string): Promise<Array<HistoryEntry & { at: Date }>> {
-  const { rows } = await db.query(
-    `SELECT at, event, status, actor_ods, actor_user, issue FROM prescriptions.history WHERE nhs_number = $1 AND short_form_id = $2 ORDER BY seq`,
-    [nhsNumber, shortFormId]);
-  return rows.map((r) => ({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined, issue: r.issue ?? 1 }));
+/** The status histories of one patient's prescriptions, by short-form id, in one statement (a tracking search shows up to 100). */
+export async function historiesOf(db: Queryable, nhsNumber: string, shortFormIds: readonly string[]): Promise<Map<string, Array<HistoryEntry & { at: Date }>>> {
+  const histories = new Map<string, Array<HistoryEntry & { at: Date }>>(shortFormIds.map((id) => [id, []]));
+  if (shortFormIds.length === 0) return histories;
+  const { rows } = await db.query(`SELECT short_form_id, at, event, status, actor_ods, actor_user, issue FROM prescriptions.history
+    WHERE nhs_number = $1 AND short_form_id = ANY($2) ORDER BY short_form_id, seq`, [nhsNumber, [...histories.keys()]]);
+  for (const r of rows) {
+    histories.get(r.short_form_id)?.push({ at: r.at, event: r.event, status: r.status, actorOds: r.actor_ods ?? undefined, actorUser: r.actor_user ?? undefined, issue: r.issue ?? 1 });
+  }
+  return histories;
 }
 
 /** A first answer, kept as the text that was sent: a retry gets the same bytes. */

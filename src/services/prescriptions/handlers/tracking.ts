@@ -7,7 +7,7 @@ import { shortFormIdProblem } from '../domain/prescription-id.js';
 import { stateAt } from '../domain/lifecycle.js';
 import { issuesVisibleTo } from '../domain/tracking-access.js';
 import { trackingBundle, type CutShort, type TrackedPrescription } from '../domain/responses.js';
-import { countPrescriptionsOfPatient, historyOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
+import { countPrescriptionsOfPatient, historiesOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
 
 /**
  * Tracking (`GET Task`): a prescription's status and history, by the prescription
@@ -52,6 +52,8 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   rows = visible.filter((v) => v.issues !== 'none').map((v) => v.row);
   const tracked: TrackedPrescription[] = [];
   const now = ctx.clock.now();
+  // Every row is the one patient's (a search by patient) or the one prescription: their histories in one statement.
+  const histories = await historiesOf(ctx.db, rows[0]?.nhsNumber ?? '', rows.map((r) => r.shortFormId));
   for (const { row, issues } of visible) {
     if (issues === 'none') continue;
     // As it stands now: one whose validity has ended is expired, whether or not the sweep has marked it yet.
@@ -60,7 +62,7 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
       shortFormId: row.shortFormId, longFormId: row.longFormId, nhsNumber: row.nhsNumber, status: state.status, dispenser: state.dispenser,
       prescriberOds: row.prescriberOds, courseOfTherapy: row.courseOfTherapy, createdAt: row.createdAt, items: state.items,
       ...(row.state.repeat ? { repeat: { issue: row.state.repeat.issue, issues: row.state.repeat.issues } } : {}),
-      history: await historyOf(ctx.db, row.nhsNumber, row.shortFormId),
+      history: histories.get(row.shortFormId) ?? [],
       ...(issues === 'all' ? {} : { onlyIssues: issues.only }),
     });
   }
