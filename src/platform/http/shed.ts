@@ -5,7 +5,7 @@ import type { FastifyServerFactory } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
-import { StalledBodies } from './stalled-bodies.js';
+import { ReceivingBodies, StalledBodies } from './stalled-bodies.js';
 
 /** Seconds a shed client is asked to wait. */
 export const SHED_RETRY_AFTER_SECONDS = 1;
@@ -78,13 +78,6 @@ const carriesBody = (request: IncomingMessage) => request.headers['transfer-enco
 
 /** A body not in when a retry would have come: its client is slow, not the server (StalledBodies). */
 const STALLED_BODY_MS = SHED_RETRY_AFTER_SECONDS * 1000;
-/**
- * While others wait for a place, a body not in after this long gives its place back at once: a
- * client on any working network sends a request's body in a few milliseconds. Without it, a client
- * opening a few hundred slow connections a second held a place with each for its first second,
- * and most other calls were shed (found by probing).
- */
-const PRESSED_BODY_MS = 100;
 
 const HELD = Symbol('held back after a shed');
 type Holdable = Socket & { [HELD]?: boolean };
@@ -215,8 +208,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
   }
   let inFlight = 0;
   const stalledBodies = StalledBodies.forLimit(limits.maxInFlight);
-  /** Admitted requests whose body was still arriving, in admission order (admit). */
-  const receiving = new Map<IncomingMessage, { admitted: number; giveBack: () => void }>();
+  const receiving = new ReceivingBodies();
   let healthInFlight = 0;
   let shed = 0;
   let pressure: () => boolean = () => false;
@@ -264,7 +256,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     const address = request.socket.remoteAddress ?? '';
     /** Its place given back while its client sends: kept among the stalled bodies, or its connection dropped. */
     const giveBack = () => {
-      receiving.delete(request);
+      receiving.forget(request);
       if (request.complete || state !== 'counted') return;
       inFlight -= 1;
       if (stalledBodies.enter(address)) {
@@ -282,7 +274,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
       }
     };
     const watched = !unlimited && carriesBody(request) && !request.complete;
-    if (watched) receiving.set(request, { admitted, giveBack });
+    if (watched) receiving.watch(request, admitted, giveBack);
     const watch = watched ? setTimeout(() => {
       giveBack();
       admitWaiting();
@@ -290,7 +282,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     // 'close' comes once per response, whether it was sent or its connection was lost first.
     response.once('close', () => {
       clearTimeout(watch);
-      if (watched) receiving.delete(request);
+      if (watched) receiving.forget(request);
       if (state === 'stalled') stalledBodies.leave(address);
       if (state === 'counted' || state === 'resumed') inFlight -= 1;
       if (state === 'counted') {
@@ -312,7 +304,7 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
    * client left.
    */
   function shedStale(now: number) {
-    if (waiting.length > 0) yieldSlowBodies(now);
+    if (waiting.length > 0) receiving.yieldSlow(now);
     const maxWaitMs = overloaded(now) ? overloadWaitMs() : burstWaitMs;
     while (waiting.length > 0 && (waiting[0]!.request.socket.destroyed || now - waiting[0]!.since >= maxWaitMs)) {
       const stale = waiting.shift()!;
@@ -327,18 +319,6 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     }
   }
 
-  /** With others waiting, the requests still receiving bodies after PRESSED_BODY_MS give their places back. */
-  function yieldSlowBodies(now: number) {
-    for (const [request, slow] of receiving) {
-      if (request.complete) {
-        receiving.delete(request);
-        continue;
-      }
-      // In admission order: the rest came in later still.
-      if (now - slow.admitted < PRESSED_BODY_MS) return;
-      slow.giveBack();
-    }
-  }
 
   function admitWaiting() {
     shedStale(performance.now());

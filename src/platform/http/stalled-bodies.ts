@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { CappedCounts } from '../capped-counts.js';
 
 /**
@@ -19,5 +20,39 @@ export class StalledBodies extends CappedCounts {
 
   get perAddress(): number {
     return this.perKey;
+  }
+}
+
+/**
+ * While others wait for a place, a body not in after this long gives its place back at once: a
+ * client on any working network sends a request's body in a few milliseconds. Without it, a client
+ * opening a few hundred slow connections a second held a place with each for its first second,
+ * and most other calls were shed (found by probing).
+ */
+export const PRESSED_BODY_MS = 100;
+
+/** Admitted requests whose body was still arriving, in admission order, each with the way it gives its place back (shed.ts). */
+export class ReceivingBodies {
+  private readonly watched = new Map<IncomingMessage, { admitted: number; giveBack: () => void }>();
+
+  watch(request: IncomingMessage, admitted: number, giveBack: () => void): void {
+    this.watched.set(request, { admitted, giveBack });
+  }
+
+  forget(request: IncomingMessage): void {
+    this.watched.delete(request);
+  }
+
+  /** With others waiting: those still receiving their bodies after PRESSED_BODY_MS give their places back. */
+  yieldSlow(now: number): void {
+    for (const [request, slow] of this.watched) {
+      if (request.complete) {
+        this.watched.delete(request);
+        continue;
+      }
+      // In admission order: the rest came in later still.
+      if (now - slow.admitted < PRESSED_BODY_MS) return;
+      slow.giveBack();
+    }
   }
 }
