@@ -5,7 +5,7 @@ import { EPS_ERRORS, epsError } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
 import { shortFormIdProblem } from '../domain/prescription-id.js';
 import { stateAt } from '../domain/lifecycle.js';
-import { issuesVisibleTo } from '../domain/tracking-access.js';
+import { issuesVisibleTo, type TrackedIssues } from '../domain/tracking-access.js';
 import { trackingBundle, type CutShort, type TrackedPrescription } from '../domain/responses.js';
 import { countPrescriptionsOfPatient, historiesOf, prescriptionsOfPatient, readPrescription, type PrescriptionRow } from '../store.js';
 
@@ -48,14 +48,14 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
     const row = await readPrescription(ctx.db, value);
     rows = row ? [row] : [];
   }
-  const visible = rows.map((row) => ({ row, issues: caller.sandbox ? 'all' as const : issuesVisibleTo(caller.odsCode, row) }));
-  rows = visible.filter((v) => v.issues !== 'none').map((v) => v.row);
+  const visible = rows.map((row) => ({ row, issues: caller.sandbox ? 'all' as const : issuesVisibleTo(caller.odsCode, row) }))
+    .filter((v): v is { row: PrescriptionRow; issues: Exclude<TrackedIssues, 'none'> } => v.issues !== 'none');
+  rows = visible.map((v) => v.row);
   const tracked: TrackedPrescription[] = [];
   const now = ctx.clock.now();
   // Every row is the one patient's (a search by patient) or the one prescription: their histories in one statement.
   const histories = await historiesOf(ctx.db, rows[0]?.nhsNumber ?? '', rows.map((r) => r.shortFormId));
   for (const { row, issues } of visible) {
-    if (issues === 'none') continue;
     // As it stands now: one whose validity has ended is expired, whether or not the sweep has marked it yet.
     const state = stateAt(row.state, ctx.config.sandbox ? undefined : now, row.validUntil);
     tracked.push({
