@@ -94,8 +94,11 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   // Likewise when the answer comes before the request's body was read to its end (a refusal from
   // its Content-Length, or part-way through: MESH's size limits): the rest is never read, so the
   // connection cannot carry another request and a keep-alive client would wait on it for nothing.
+  // A route that streams its body into its answer (the bulk opt-out check) has read it to its end
+  // by the time a successful answer ends, and keeps the connection.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing || !request.raw.complete) reply.header('Connection', 'close');
+    const readsBodyWhileAnswering = request.routeOptions.config?.body === 'stream' && reply.statusCode < 400;
+    if (closing || (!request.raw.complete && !readsBodyWhileAnswering)) reply.header('Connection', 'close');
     done(null, payload);
   });
   registerRequestIdEcho(app);
