@@ -8,6 +8,22 @@ import { MB1, MB2, mesh } from './support/mesh-client.js';
 // cannot send 100 GB, so the Spine runs with the cap lowered to 2 MB (OPENSPINE_MESH_MAX_MESSAGE_MB).
 const MB = 1024 * 1024;
 const part = (bytes: number, fill: number) => Buffer.alloc(bytes, fill);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A body that sends its first half at once and the second only when `release` is called. */
+function heldBody(half: Buffer) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(half);
+      await gate;
+      controller.enqueue(half);
+      controller.close();
+    },
+  });
+  return { stream, release };
+}
 
 describe('MESH total message size cap', () => {
   let spine: TestSpine;
@@ -50,5 +66,28 @@ describe('MESH total message size cap', () => {
 
     assert.equal((await chunk(id, 3, '3:3', part(0.5 * MB, 3))).status, 202);
     assert.ok((await inbox()).includes(id));
+  });
+
+  it('chunks uploaded at once cannot together take the message past the cap: those that would are 413 MessageTooLarge', async () => {
+    const sent = await first('1:4', part(0.5 * MB, 1));
+    assert.equal(sent.status, 202);
+    const { message_id: id } = await sent.json() as { message_id: string };
+    // Each of chunks 2–4 (600 KiB) fits beside chunk 1 (512 KiB), any two together too,
+    // but not all three (2,312 KiB against 2,048). All three are open on the server, half sent, before any finishes.
+    const bodies = [2, 3, 4].map(() => heldBody(part(300 * 1024, 9)));
+    const pending = bodies.map((body, i) => chunk(id, i + 2, `${i + 2}:4`, body.stream as unknown as BodyInit));
+    await sleep(300);
+    for (const body of bodies) body.release();
+    const responses = await Promise.all(pending);
+    assert.deepEqual(responses.map((r) => r.status).sort(), [202, 202, 413]);
+    const refused = await responses.find((r) => r.status === 413)!.json() as { message_id: string; detail: Array<Record<string, string>> };
+    assert.equal(refused.message_id, id);
+    assert.equal(refused.detail.length, 1);
+    assert.equal(refused.detail[0]!.code, 'MessageTooLarge');
+    assert.match(refused.detail[0]!.diagnostics!, /^chunk [234] would take the message past its 2MB limit \(chunks already stored: 1753088 bytes\)$/);
+    const stored = await spine.ctx.db.query<{ bytes: string; n: number }>(
+      'SELECT sum(byte_size)::bigint AS bytes, count(*)::int AS n FROM messaging.chunks WHERE message_id = $1', [id]);
+    assert.equal(stored.rows[0]!.n, 3);
+    assert.ok(Number(stored.rows[0]!.bytes) <= 2 * MB, `stored ${stored.rows[0]!.bytes} bytes`);
   });
 });

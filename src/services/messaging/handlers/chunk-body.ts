@@ -19,14 +19,16 @@ export interface BodyLimit {
 export function chunkLimit(messageCap: number, storedBesides: number, messageId: string, chunkNo: number): BodyLimit {
   const room = Math.max(0, messageCap - storedBesides);
   if (room >= MAX_CHUNK_BYTES) return { maxBytes: MAX_CHUNK_BYTES, tooLarge: () => meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId }) };
+  return { maxBytes: room, tooLarge: () => messageTooLarge(messageCap, storedBesides, messageId, chunkNo) };
+}
+
+/** 413 MessageTooLarge: chunk `chunkNo` does not fit beside the `storedBesides` bytes of the message's other chunks. */
+export function messageTooLarge(messageCap: number, storedBesides: number, messageId: string, chunkNo: number): MeshError {
   const limitMb = Math.floor(messageCap / (1024 * 1024));
-  return {
-    maxBytes: room,
-    tooLarge: () => meshError(MESH_ERRORS.MESSAGE_TOO_LARGE, {
-      messageId, fields: ['mex-Chunk-Range'],
-      diagnostics: `chunk ${chunkNo} would take the message past its ${limitMb}MB limit (chunks already stored: ${storedBesides} bytes)`,
-    }),
-  };
+  return meshError(MESH_ERRORS.MESSAGE_TOO_LARGE, {
+    messageId, fields: ['mex-Chunk-Range'],
+    diagnostics: `chunk ${chunkNo} would take the message past its ${limitMb}MB limit (chunks already stored: ${storedBesides} bytes)`,
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { contentEncodingOf, type HeaderBag } from '../protocol/send-headers.js';
 import { findMessage } from '../store/messages.js';
 import { countChunks, lockChunk, recordChunk, storedBytesBesides } from '../store/chunks.js';
 import { acceptMessage } from './accept.js';
-import { chunkLimit, storeChunkBody } from './chunk-body.js';
+import { chunkLimit, messageTooLarge, storeChunkBody } from './chunk-body.js';
 import type { MeshDeps } from './deps.js';
 import { checkDeclaredLength } from './send.js';
 
@@ -23,6 +23,7 @@ export interface ChunkResult {
  * order and be re-sent; the message is accepted, exactly once, when its last missing chunk commits.
  * The finish takes a row lock on the message so two last chunks racing each other cannot both miss it;
  * two uploads of the same chunk take turns (`lockChunk`), so a duplicate is a re-send, never a key clash.
+ * The same lock makes the message's size cap hold across chunks uploaded at once.
  */
 export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: string, chunkNo: number, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<ChunkResult> {
   const rangeHeader = headers['mex-chunk-range'];
@@ -51,13 +52,20 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     await lockChunk(tx, messageId, chunkNo);
     const current = await findMessage(tx, messageId);
     if (!current || messageState(current.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
-    // The message's other chunks are counted under the lock: a re-send of this one replaces it.
-    const limit = chunkLimit(deps.ctx.config.meshMaxMessageBytes, await storedBytesBesides(tx, messageId, chunkNo), messageId, chunkNo);
+    // The message's other chunks, as committed now, bound the body early (a re-send of this one replaces it).
+    const cap = deps.ctx.config.meshMaxMessageBytes;
+    const limit = chunkLimit(cap, await storedBytesBesides(tx, messageId, chunkNo), messageId, chunkNo);
     const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length'], { limit });
     const now = deps.ctx.clock.now();
     await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding, sha1: storedBody.sha1 }, now);
     const locked = await findMessage(tx, messageId, { lock: true });
     if (!locked || messageState(locked.events) !== 'uploading') throw meshError(MESH_ERRORS.MESSAGE_FINALISED, { messageId });
+    // Other chunks may have committed while this one streamed, each within the room it saw. Every
+    // chunk holds the message's row lock from here until it commits, and this statement reads what
+    // committed before the lock was granted, so the sum is final: chunks uploaded at once take turns
+    // here and cannot together pass the cap.
+    const besides = await storedBytesBesides(tx, messageId, chunkNo);
+    if (besides + storedBody.bytes > cap) throw messageTooLarge(cap, besides, messageId, chunkNo);
     const complete = (await countChunks(tx, messageId)) === message.totalChunks;
     const accepted = complete ? await acceptMessage(tx, message, now) : false;
     return { messageId, chunkNo, accepted, bytes: storedBody.bytes };
