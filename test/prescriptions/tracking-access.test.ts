@@ -32,6 +32,25 @@ describe('EPS tracking access', () => {
     assert.equal((await rig.flow.track('FRPT3', order)).body.total, 0);
   });
 
+  it("a search by patient cut short counts in its total only the Tasks the caller may see: an earlier repeat issue's dispenser, its own issue alone", async () => {
+    // FRPT2 dispenses issue 1 of a repeat prescription; VNE51 holds issue 2, which FRPT2 may not see.
+    const repeat = await rig.flow.prescribed(rig.flow.repeatOrder(3, 'FA565'));
+    assert.equal((await rig.flow.release('FRPT2', repeat)).status, 200);
+    assert.equal((await rig.flow.dispense('FRPT2', repeat, '0006', ALL_FULLY_DISPENSED)).status, 200);
+    assert.equal((await rig.flow.release('VNE51', repeat)).status, 200);
+    // Then 100 newer ones nominated to FRPT2: more than a search by patient answers (100), so it is cut short.
+    for (let i = 0; i < 100; i += 1) await rig.flow.prescribed(freshOrder({ nhsNumber: nhsNumberOf(repeat), pharmacy: 'FRPT2' }));
+
+    const byPatient = await call(rig.spine, 'GET', `/fhir-dispensing/FHIR/R4/Task?patient:identifier=${nhsNumberOf(repeat)}`, await rig.flow.worker('FRPT2'));
+    assert.equal(byPatient.status, 200, JSON.stringify(byPatient.body));
+    const matches = (byPatient.body.entry as Json[]).filter((e) => e.search.mode === 'match');
+    assert.equal(matches.length, 100);
+    assert.ok(!matches.some((e) => e.resource.groupIdentifier.value === shortFormIdOf(repeat)), 'the oldest, the repeat one, is left out');
+    // 100 Tasks shown, and one more FRPT2 may see (its issue 1), not two: issue 2 is VNE51's.
+    assert.equal(byPatient.body.total, 101);
+    assert.match(byPatient.body.entry[100].resource.issue[0].diagnostics, /^Only the newest 100 of the patient's 101 prescriptions are returned;/);
+  });
+
   it('tracking is user-restricted on both bases, as every other call but the nominated download: an application alone is 403 forbidden in each spec\'s words', async () => {
     const appHeaders = async (activities: Activity[], odsCode: string) => ({ authorization: `Bearer ${(await createAppAndToken(rig.spine, { activities, odsCode })).token}` });
     const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));

@@ -200,12 +200,13 @@ export async function readPrescriptionOf(db: Queryable, nhsNumber: string, short
   return rows[0] ? rowOf(rows[0]) : undefined;
 }
 
-/**
- * Whether the organisation `$n` may see a prescription, as domain/tracking-access.ts decides it:
- * it prescribed it, is nominated or holds it, or dispensed an earlier issue of it.
- */
-const SEEN_BY = (param: string) => `prescriber_ods = ${param} OR nominated_pharmacy = ${param} OR dispenser = ${param}
+/** What organisation `$n` may see, as domain/tracking-access.ts decides: all if it prescribed, is nominated or holds it; else the earlier issues it dispensed. */
+const SEES_ALL = (param: string) => `prescriber_ods = ${param} OR nominated_pharmacy = ${param} OR dispenser = ${param}`;
+const SEEN_BY = (param: string) => `${SEES_ALL(param)}
   OR lifecycle->'repeat'->'earlier' @> jsonb_build_array(jsonb_build_object('dispenser', ${param}::text))`;
+/** How many of a prescription's Tasks `$n` (anyone, when null) sees: one an issue so far (one if not repeat), or one an earlier issue it dispensed. */
+const TASKS_SEEN_BY = (param: string) => `CASE WHEN ${param}::text IS NULL OR ${SEES_ALL(param)} THEN coalesce((lifecycle->'repeat'->>'issue')::int, 1)
+  ELSE (SELECT count(*) FROM jsonb_array_elements(lifecycle->'repeat'->'earlier') e WHERE e->>'dispenser' = ${param}) END`;
 
 /**
  * A patient's prescriptions, newest first: `limit` of those `seenBy` may see (the organisation that
@@ -223,11 +224,11 @@ export async function prescriptionsOfPatient(db: Queryable, nhsNumber: string, l
 
 /**
  * How many of a patient's prescriptions `seenBy` may see (all when undefined), as `prescriptionsOfPatient`
- * chooses them, and how many Tasks tracking shows of them: one a prescription, one an issue so far of a repeat one.
+ * chooses them, and how many of their Tasks tracking shows it (`TASKS_SEEN_BY`).
  */
 export async function countPrescriptionsOfPatient(db: Queryable, nhsNumber: string, seenBy?: string): Promise<{ prescriptions: number; tasks: number }> {
   const { rows } = await db.query<{ prescriptions: number; tasks: number }>(
-    `SELECT count(*)::int AS prescriptions, coalesce(sum(coalesce((lifecycle->'repeat'->>'issue')::int, 1)), 0)::int AS tasks
+    `SELECT count(*)::int AS prescriptions, coalesce(sum(${TASKS_SEEN_BY('$2')}), 0)::int AS tasks
        FROM prescriptions.prescriptions
       WHERE nhs_number = $1 AND ($2::text IS NULL OR ${SEEN_BY('$2')})`, [nhsNumber, seenBy ?? null]);
   return rows[0]!;

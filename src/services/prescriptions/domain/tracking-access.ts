@@ -6,7 +6,8 @@ import type { PrescriptionState } from './lifecycle-state.js';
  * (the current issue's dispenser); for a pharmacy that dispensed only earlier issues of a repeat
  * prescription, those issues alone: it must be able to follow (and claim) its own issue after
  * another pharmacy takes the next (it saw nothing once it did), and has no business with the
- * current one. None for anyone else. Mirrored in SQL by store.ts `prescriptionsOfPatient`.
+ * current one. None for anyone else. Mirrored in SQL by store.ts `prescriptionsOfPatient` (which
+ * prescriptions) and `countPrescriptionsOfPatient` (how many Tasks, for a search cut short).
  */
 export type TrackedIssues = 'all' | 'none' | { only: number[] };
 
