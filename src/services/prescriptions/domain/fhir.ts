@@ -4,6 +4,12 @@ export type Json = Record<string, unknown>;
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+/** The code of a CodeableConcept's first coding. */
+export const codeOf = (concept: unknown): string | undefined => {
+  const coding = isObject(concept) ? asArray(concept.coding)[0] : undefined;
+  return isObject(coding) && typeof coding.code === 'string' ? coding.code : undefined;
+};
+
 /**
  * A JSON value as text, for a diagnostic or a comparison. Never throws: `String()` does on an
  * object that JSON gave its own `toString` key (`{"toString": ""}`), which fast-check found.

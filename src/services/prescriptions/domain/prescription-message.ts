@@ -1,8 +1,9 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
 import { endOf, validityPeriodProblem } from './validity.js';
+import { intentProblem, issueNumberProblem } from './prescription-intent.js';
 import {
-  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
+  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, codeOf, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
 
 /**
@@ -39,10 +40,6 @@ export type MessageProblem =
 export type Parsed = { ok: true; message: PrescriptionMessage } | { ok: false; problem: MessageProblem };
 
 const verification = (diagnostics: string, expression?: string): Parsed => ({ ok: false, problem: { kind: 'verification', diagnostics, expression } });
-const codeOf = (concept: unknown) => {
-  const coding = isObject(concept) ? asArray(concept.coding)[0] : undefined;
-  return isObject(coding) && typeof coding.code === 'string' ? coding.code : undefined;
-};
 const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 
 /** A quantity as the spec has it: over 0, at most two decimal places, exactly as JSON gives it back. */
@@ -103,39 +100,6 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: Repe
 }
 
 /**
- * The intents each course of therapy takes (the spec's MedicationRequest schema: "For acute
- * prescriptions, this should be 'order'. For repeat and eRD prescriptions, this should be
- * 'original-order' for the first prescription issue. For subsequent issues, this should be
- * 'instance-order'."): an eRD order is always its first issue (the Spine makes the others).
- */
-const INTENTS_OF_COURSE: Readonly<Record<string, readonly string[]>> = {
-  acute: ['order'], 'continuous-repeat-dispensing': ['original-order'], continuous: ['original-order', 'instance-order'],
-};
-
-/**
- * An item whose intent is not its course's, or repeat items of two issues (one 'original-order',
- * another 'instance-order': a prescription is one issue): the spec's table has only "must be order,
- * original-order or instance-order" for intent, so the diagnostics are in the words of its other
- * verification errors. The spec's acute-and-repeat order mixes an acute 'order' with a repeat
- * 'original-order' (answered 200), so an acute item's 'order' is left out of the comparison. An
- * item without a course is not checked (nine of the spec's orders give none).
- */
-export function intentProblem(requests: Json[]): string | undefined {
-  for (const r of requests) {
-    const course = codeOf(r.courseOfTherapyType);
-    const allowed = course === undefined ? undefined : INTENTS_OF_COURSE[course];
-    if (allowed && !allowed.includes(r.intent as string)) {
-      return `MedicationRequest.intent must be ${allowed.join(' or ')} for courseOfTherapyType '${course}'. Received '${String(r.intent)}'.`;
-    }
-  }
-  const repeatIntents = distinct(requests.map((r) => r.intent as string).filter((i) => i !== 'order'));
-  if (repeatIntents.length > 1) {
-    return `Expected all MedicationRequests to have the same value for intent (but an acute item's order). Received ${JSON.stringify(repeatIntents)}.`;
-  }
-  return undefined;
-}
-
-/**
  * `checksum: false` for `$prepare`: EPS checks the short-form id's check character when the order
  * is sent (examples/errors/1-…-Send-400_INVALID_CHECKSUM), while its `$prepare` answered the
  * homecare examples whose ids fail it (secondary-care/homecare/…-dosage-instructions) with 200.
@@ -193,6 +157,8 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   }
   const intent = intentProblem(requests);
   if (intent) return verification(intent, 'Bundle.entry.resource.ofType(MedicationRequest).intent');
+  const issueNumber = issueNumberProblem(requests);
+  if (issueNumber) return verification(issueNumber.diagnostics, issueNumber.expression);
   const performers = distinct(requests.map((r) => (isObject(r.dispenseRequest) && isObject(r.dispenseRequest.performer)
     ? identifierValue(r.dispenseRequest.performer.identifier, SYSTEMS.ods) : undefined)));
   if (event === 'prescription-order' && performers.length > 1) {
