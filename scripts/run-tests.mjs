@@ -43,8 +43,11 @@ if (!env.OPENSPINE_TEST_DATABASE_URL) {
   process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 }
 
+// test/support/prompt-assertions.ts: a failing assert.ok without a message fails at once (Node's
+// message for it, parsed from the source, takes minutes under tsx).
 const child = spawn(process.execPath, [
   '--import', 'tsx',
+  '--import', pathToFileURL(join(root, 'test/support/prompt-assertions.ts')).href,
   '--test',
   '--test-reporter=spec',
   `--test-concurrency=${env.OPENSPINE_TEST_CONCURRENCY ?? 3}`,
