@@ -6,7 +6,7 @@ import { call, example, freshOrder, nhsNumberOf, prescribe, shortFormIdOf, worke
 
 /**
  * A prescription's way through dispensing over HTTP, in the spec's example messages, for the tests
- * of one behaviour each (dispensing.test.ts keeps its own, older, copy of these steps): a GP at
+ * of one behaviour each (the older dispensing tests have their own steps, dispensing-steps.ts): a GP at
  * A83008 prescribes, pharmacies (R8003 users at their ODS code) release, dispense, claim and track.
  */
 export function dispensingFlow(spine: TestSpine) {
@@ -114,17 +114,27 @@ export function dispensingFlow(spine: TestSpine) {
 
 export const issueCodeOf = (r: Response) => r.body.issue?.[0]?.details?.coding?.[0]?.code;
 
+export interface DispensingRig {
+  readonly spine: TestSpine;
+  readonly flow: ReturnType<typeof dispensingFlow>;
+  /** How far ahead of the machine's the server's clock runs: 0 unless a test moves it (and it puts it back). */
+  clockOffsetMs: number;
+}
+
 /** A deployed (not sandbox) Spine for the tests of one describe, started before them and closed after, with its dispensing flow. */
-export function dispensingRig(): { readonly spine: TestSpine; readonly flow: ReturnType<typeof dispensingFlow> } {
+export function dispensingRig(): DispensingRig {
   let spine: TestSpine | undefined;
   let flow: ReturnType<typeof dispensingFlow> | undefined;
+  let clockOffsetMs = 0;
   before(async () => {
-    spine = await startTestSpine();
+    spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) } });
     flow = dispensingFlow(spine);
   });
   after(async () => { await spine?.close(); });
   return {
     get spine() { return spine!; },
     get flow() { return flow!; },
+    get clockOffsetMs() { return clockOffsetMs; },
+    set clockOffsetMs(ms: number) { clockOffsetMs = ms; },
   };
 }
