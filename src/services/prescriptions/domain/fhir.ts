@@ -4,6 +4,9 @@ export type Json = Record<string, unknown>;
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+/** The values, each once, in the order first seen. */
+export const distinct = (values: Array<string | undefined>) => [...new Set(values)];
+
 /** The code of a CodeableConcept's first coding. */
 export const codeOf = (concept: unknown): string | undefined => {
   const coding = isObject(concept) ? asArray(concept.coding)[0] : undefined;

@@ -1,4 +1,4 @@
-import { asArray, codeOf, isObject, type Json } from './fhir.js';
+import { asArray, codeOf, distinct, isObject, type Json } from './fhir.js';
 
 /**
  * The intents each course of therapy takes (the spec's MedicationRequest schema: "For acute
@@ -9,8 +9,6 @@ import { asArray, codeOf, isObject, type Json } from './fhir.js';
 const INTENTS_OF_COURSE: Readonly<Record<string, readonly string[]>> = {
   acute: ['order'], 'continuous-repeat-dispensing': ['original-order'], continuous: ['original-order', 'instance-order'],
 };
-
-const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 
 /**
  * An item whose intent is not its course's, or repeat items of two issues (one 'original-order',

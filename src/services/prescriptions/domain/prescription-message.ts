@@ -3,7 +3,7 @@ import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
 import { endOf, validityPeriodProblem } from './validity.js';
 import { intentProblem, issueNumberProblem } from './prescription-intent.js';
 import {
-  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, codeOf, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
+  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, codeOf, distinct, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
 
 /**
@@ -40,7 +40,6 @@ export type MessageProblem =
 export type Parsed = { ok: true; message: PrescriptionMessage } | { ok: false; problem: MessageProblem };
 
 const verification = (diagnostics: string, expression?: string): Parsed => ({ ok: false, problem: { kind: 'verification', diagnostics, expression } });
-const distinct = (values: Array<string | undefined>) => [...new Set(values)];
 
 /** A quantity as the spec has it: over 0, at most two decimal places, exactly as JSON gives it back. */
 const QUANTITY_TEXT = /^[0-9]+(\.[0-9]{1,2})?$/;
