@@ -78,6 +78,22 @@ describe('directory admin API: postcode areas', () => {
     assert.match(text, /PostcodeAreas\/local-authority\/E09000002/);
   });
 
+  it('a set that fails part-way changes nothing: the organisation keeps its prefixes (one statement, not a delete and then an insert)', async () => {
+    const directory = directoryApi(spine.ctx.db);
+    await directory.setPostcodeAreas('local-authority', 'FLT91', ['ZY1', 'ZY2']);
+    // The insert of ZY3 fails, as a lost connection or a full disk would fail it.
+    await spine.ctx.db.query(`CREATE FUNCTION public.refuse_zy3() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`);
+    await spine.ctx.db.query(`CREATE TRIGGER refuse_zy3 BEFORE INSERT ON directory.postcode_areas FOR EACH ROW WHEN (NEW.prefix = 'ZY3') EXECUTE FUNCTION public.refuse_zy3()`);
+    try {
+      await assert.rejects(directory.setPostcodeAreas('local-authority', 'FLT91', ['ZY1', 'ZY3']), /injected fault/);
+    } finally {
+      await spine.ctx.db.query('DROP TRIGGER refuse_zy3 ON directory.postcode_areas; DROP FUNCTION public.refuse_zy3()');
+    }
+    assert.deepEqual((await call('GET', '/local-authority/FLT91')).body.prefixes, ['ZY1', 'ZY2']);
+    await directory.setPostcodeAreas('local-authority', 'FLT91', ['ZY1', 'ZY3']);
+    assert.deepEqual((await call('GET', '/local-authority/FLT91')).body.prefixes, ['ZY1', 'ZY3']);
+  });
+
   it('openspine directory postcode-areas: set from a list or a file replaces what the organisation had; lookup takes the longest prefix; a bad kind or prefix stores nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'postcodes-'));
     try {

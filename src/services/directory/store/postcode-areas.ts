@@ -1,11 +1,17 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import type { AreaKind } from '../domain/postcode-areas.js';
 
-/** Replaces the postcode prefixes an organisation is responsible for (as one kind of area). */
+/**
+ * Replaces the postcode prefixes an organisation is responsible for (as one kind of area), taking
+ * any from another, in one statement: the prefixes it no longer has go and the new ones come in
+ * together (rows apart, so no row is changed twice). As a delete of all of them and then an insert,
+ * a reader between the two (NEMS routing an event while `openspine directory` ran outside a
+ * transaction) found the organisation with no area, and a fault between them left it so.
+ */
 export async function setPostcodeAreas(db: Queryable, kind: AreaKind, odsCode: string, prefixes: string[]): Promise<void> {
-  await db.query('DELETE FROM directory.postcode_areas WHERE kind = $1 AND ods_code = $2', [kind, odsCode]);
   await db.query(
-    `INSERT INTO directory.postcode_areas (kind, prefix, ods_code) SELECT $1, p, $2 FROM unnest($3::text[]) AS p
+    `WITH dropped AS (DELETE FROM directory.postcode_areas WHERE kind = $1 AND ods_code = $2 AND prefix <> ALL ($3::text[]))
+     INSERT INTO directory.postcode_areas (kind, prefix, ods_code) SELECT $1, p, $2 FROM unnest($3::text[]) AS p
      ON CONFLICT (kind, prefix) DO UPDATE SET ods_code = excluded.ods_code`, [kind, odsCode, prefixes]);
 }
 
