@@ -91,6 +91,16 @@ export async function deleteSegments(db: Queryable, jobId: string): Promise<void
   await db.query('DELETE FROM export.segments WHERE job_id = $1', [jobId]);
 }
 
+/**
+ * The segments of a job that will never be served (cancelled, or failed): what its runner wrote
+ * after the cancel removed its files. Nothing of a job in any other state (one another process has
+ * taken up, or completed, keeps its own).
+ */
+export async function deleteSegmentsOfStoppedJob(db: Queryable, jobId: string): Promise<void> {
+  await db.query(
+    `DELETE FROM export.segments WHERE job_id = $1 AND EXISTS (SELECT 1 FROM export.jobs WHERE id = $1 AND state IN ('cancelled', 'failed'))`, [jobId]);
+}
+
 export async function completeJob(db: Queryable, id: string, files: ExportFile[], progress: Record<string, number>, now: Date): Promise<void> {
   for (const f of files) {
     await db.query('INSERT INTO export.files (job_id, file_no, type, count, bytes, segments) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -108,11 +118,17 @@ export async function failJob(db: Queryable, id: string, failure: string): Promi
   await db.query(`UPDATE export.jobs SET state = 'failed', failure = $2, claimed_until = NULL WHERE id = $1 AND state = 'running'`, [id, failure]);
 }
 
-/** DELETE on the status URL: the job stops (its runner sees it at the next heartbeat) and its files go. */
+/**
+ * DELETE on the status URL: the job stops (its runner sees it at the next heartbeat) and its files
+ * go, in one statement. As three, a fault after the first left the job cancelled with its files
+ * still stored, and the client's retry was 404 (a cancelled job is gone to it), so nothing removed
+ * them until the job expired.
+ */
 export async function cancelJob(db: Queryable, id: string): Promise<void> {
-  await db.query(`UPDATE export.jobs SET state = 'cancelled', claimed_until = NULL WHERE id = $1`, [id]);
-  await db.query('DELETE FROM export.files WHERE job_id = $1', [id]);
-  await deleteSegments(db, id);
+  await db.query(
+    `WITH cancelled AS (UPDATE export.jobs SET state = 'cancelled', claimed_until = NULL WHERE id = $1),
+          files AS (DELETE FROM export.files WHERE job_id = $1)
+     DELETE FROM export.segments WHERE job_id = $1`, [id]);
 }
 
 export async function listFiles(db: Queryable, jobId: string): Promise<ExportFile[]> {
@@ -144,9 +160,16 @@ export async function* streamSegments(db: Db, jobId: string, fileNo: number, fro
   }
 }
 
-/** Expired jobs and their files, a few at a time. */
+/**
+ * Expired jobs and their files (which cascade) and segments, a few at a time, in one statement.
+ * Segments have no foreign key (they are written before their file is recorded): deleted after
+ * their job in a statement of their own, a fault between the two left them stored for ever, with
+ * no job left to expire.
+ */
 export async function deleteExpiredJobs(db: Queryable, now: Date): Promise<number> {
-  const { rows } = await db.query<{ id: string }>('DELETE FROM export.jobs WHERE id IN (SELECT id FROM export.jobs WHERE expires_at < $1 LIMIT 100) RETURNING id', [now]);
-  for (const { id } of rows) await deleteSegments(db, id);
-  return rows.length;
+  const { rows } = await db.query<{ n: number }>(
+    `WITH expired AS (DELETE FROM export.jobs WHERE id IN (SELECT id FROM export.jobs WHERE expires_at < $1 LIMIT 100) RETURNING id),
+          segments AS (DELETE FROM export.segments WHERE job_id IN (SELECT id FROM expired))
+     SELECT count(*)::int AS n FROM expired`, [now]);
+  return rows[0]!.n;
 }

@@ -2,7 +2,7 @@ import type { BackgroundWorker, PlatformContext } from '../../platform/service.j
 import { asNoCaller } from '../../platform/db/faults.js';
 import { ExportStopped, LEASE_MS } from './run-export.js';
 import { runExportInThread } from './thread.js';
-import { claimNextJob, completeJob, deleteExpiredJobs, failAbandonedJobs, failJob, heartbeat, releaseJob } from './store.js';
+import { claimNextJob, completeJob, deleteExpiredJobs, deleteSegmentsOfStoppedJob, failAbandonedJobs, failJob, heartbeat, releaseJob } from './store.js';
 
 /**
  * Runs export jobs one at a time per process (an export's memory is bounded; several at once
@@ -46,8 +46,11 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
         ctx.log.info({ job: job.id, ...counts, ms: Date.now() - started }, 'bulk export completed');
       } catch (err) {
         if (err instanceof ExportStopped) {
-          // Cancelled by its client: on to the next job. Shutting down: the job is given back.
+          // Shutting down: the job is given back. Cancelled by its client (or failed as abandoned):
+          // what the thread wrote after the cancel removed the job's files goes too, rather than
+          // stay stored until the job expires; on to the next job.
           if (stopping.signal.aborted) await releaseJob(ctx.db, job.id).catch((e) => ctx.log.warn({ err: e, job: job.id }, 'bulk export not given back: taken up when its lease ends'));
+          else await deleteSegmentsOfStoppedJob(ctx.db, job.id).catch((e) => ctx.log.warn({ err: e, job: job.id }, 'a stopped bulk export\'s segments not removed: they go when the job expires'));
           continue;
         }
         ctx.log.warn({ err, job: job.id, attempt: job.attempts }, 'bulk export attempt failed');
