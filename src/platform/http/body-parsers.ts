@@ -162,6 +162,8 @@ declare module 'fastify' {
     bodyRefusal?: Error;
     /** The body without its prototype-poisoning keys, for handlers, where the door checks it with them (`parseEveryBodyAsJson`). */
     bodyForHandlers?: unknown;
+    /** The Content-Type a body came with where every body is read as JSON (`parseEveryBodyAsJson`), which takes it off the headers. */
+    sentContentType?: string;
   }
 }
 
@@ -246,7 +248,18 @@ function jsonBodyParser(app: FastifyInstance, mediaType: (request: FastifyReques
  */
 export function parseEveryBodyAsJson(scope: FastifyInstance) {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser(scope, (request) => request.headers['content-type'] ?? 'none', true));
+  // Fastify answers 415 itself, before any parser, to a Content-Type that is no media type (empty,
+  // `json`, `/`): here every body is read alike, so the header is set aside and the body read as
+  // one sent without it, its refusal naming the type as sent.
+  scope.addHook('onRequest', (request, _reply, done) => {
+    const sent = request.headers['content-type'];
+    if (sent !== undefined) {
+      request.sentContentType = sent;
+      delete request.headers['content-type'];
+    }
+    done();
+  });
+  scope.addContentTypeParser('*', { parseAs: 'string' }, jsonBodyParser(scope, (request) => request.sentContentType ?? 'none', true));
   scope.addHook('preHandler', (request, _reply, done) => {
     if (request.bodyForHandlers !== undefined) request.body = request.bodyForHandlers;
     done();
