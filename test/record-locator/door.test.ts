@@ -81,6 +81,20 @@ describe('NRL request parameters and headers at the door', () => {
     }
   });
 
+  it('every id the spec\'s DocumentReference.id lets a producer choose is an id a path takes (property): 404 when there is none, never 400', async () => {
+    // `{ODS[.ext]}-{letter or digit}{letters, digits, '_' or '-'}`, 64 characters at most, as the spec's pattern.
+    const word = (chars: string, min: number, max: number) => fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+    const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const ids = fc.tuple(word(`${alnum}.`, 1, 20), word(alnum, 1, 5), word(`${alnum}_-`, 0, 30)).map(([ods, first, rest]) => `${ods}-${first}${rest}`);
+    await fc.assert(fc.asyncProperty(ids, fc.constantFrom('consumer', 'producer'), async (id, side) => {
+      const response = await call(spine, 'GET', `/${side}/FHIR/R4/DocumentReference/${id}`, identity);
+      const code = response.body.issue[0].details.coding[0].code;
+      // The producer refuses another organisation's id (403) before looking; neither refuses the id itself.
+      assert.ok(response.status === 404 || (side === 'producer' && response.status === 403), `${side} ${id}: ${JSON.stringify(response.body)}`);
+      assert.notEqual(code, 'INVALID_PARAMETER');
+    }), { numRuns: 60 });
+  });
+
   it('the consumer\'s POST _search takes category as its GET does', async () => {
     const parameters = { 'subject:identifier': subject, category: 'http://snomed.info/sct|734163000' };
     const get = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference?${new URLSearchParams(parameters)}`, identity);

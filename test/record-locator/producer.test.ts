@@ -163,6 +163,27 @@ describe('NRL producer API', () => {
       `A DocumentReference with id '${id}' already exists`));
   });
 
+  it('a pointer upserted with an id the spec lets a producer choose (its `_`) is read, updated and deleted at its Location', async () => {
+    // Found by probing: DocumentReference.id allows `_` after the ODS code, DocumentId (the path's) does not;
+    // the pointer was created 201 with a Location every operation then refused 400 INVALID_PARAMETER.
+    const id = `ANGY1-under_score_${Date.now()}`;
+    const body = { ...pointerBody('ANGY1', nextNhsNumber()), id };
+    const created = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { body });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const location = created.headers.get('location')!;
+    assert.equal(location, `/producer/FHIR/R4/DocumentReference/${id}`);
+    const read = await call(spine, 'GET', location, producer);
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.equal(read.body.id, id);
+    const updated = await call(spine, 'PUT', location, producer, { body: { ...read.body, description: 'changed' } });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal((issueOf(updated.body) as any).details.coding[0].code, 'RESOURCE_UPDATED');
+    assert.equal((await call(spine, 'GET', location, producer)).body.description, 'changed');
+    const deleted = await call(spine, 'DELETE', location, producer);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal((await call(spine, 'GET', location, producer)).status, 404);
+  });
+
   it('refuses an upsert id without the producer\'s ODS code, and one without an id', async () => {
     const wrong = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { body: { ...pointerBody('ANGY1', nextNhsNumber()), id: 'OTHER1-abc' } });
     assert.equal(wrong.status, 400);

@@ -133,9 +133,22 @@ function wholeValue(schema: Json): Json {
   return { ...schema, pattern: compiled };
 }
 
-const documentId = wholeValue(consumerSchemas.DocumentId!);
+/**
+ * `{id}` in a path: the spec's DocumentId, the whole of it, or an id the spec's DocumentReference.id
+ * lets a producer choose on upsert, which allows `_` after the ODS code where DocumentId does not:
+ * a pointer created at `Location: …/{id}` is read, updated and deleted there (NRLF's anchored
+ * DocumentId refuses those ids, leaving such a pointer out of reach). A refusal quotes DocumentId.
+ */
+function pointerIdInPath(): Json {
+  const whole = wholeValue(consumerSchemas.DocumentId!);
+  const chosen = (producerComponents.schemas.DocumentReference!.properties as Record<string, Json>).id!;
+  const compiled = `${String(whole.pattern)}|${String(chosen.pattern)}`;
+  SPEC_PATTERNS.set(compiled, specPattern(String(whole.pattern)));
+  return { ...whole, pattern: compiled };
+}
 
-/** `{id}` in a path: the spec's DocumentId, the whole of it. */
+const documentId = pointerIdInPath();
+
 export const POINTER_ID_PARAMS: Json = {
   type: 'object',
   properties: { id: documentId },
