@@ -183,6 +183,38 @@ describe('National Data Opt-out Consent API', () => {
     assert.equal(none.status, 400);
   });
 
+  it('purpose and category limit a search (build_consent_restful.md: "a purpose code MAY be used"), as FHIR token parameters', async () => {
+    // Found by probing: both were accepted and ignored, so `purpose=PLAN` answered a Consent whose purpose is 370856009.
+    const categorised = '9693632109';
+    const created = await call(spine, 'POST', '/consent/STU3/Consent', writer,
+      consentFor(categorised, { category: [{ coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutCategory-1', code: 'NDOP' }] }] }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const found = async (nhsNumber: string, query: string) => {
+      const response = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}${nhsNumber}&${query}`, writer);
+      assert.equal(response.status, 200, `${query}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.entry?.length ?? 0, response.body.total);
+      return response.body.total;
+    };
+    // The example's purpose is https://snomed.info/sct|370856009; either SNOMED URL names it.
+    for (const purpose of ['370856009', 'http://snomed.info/sct|370856009', 'https://snomed.info/sct|370856009', 'http://snomed.info/sct|', 'PLAN,370856009']) {
+      assert.equal(await found('9000000009', `purpose=${encodeURIComponent(purpose)}`), 1, purpose);
+    }
+    for (const purpose of ['PLAN', 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-PreferenceCodes-1|370856009', '|370856009', 'http://loinc.org|']) {
+      assert.equal(await found('9000000009', `purpose=${encodeURIComponent(purpose)}`), 0, purpose);
+    }
+    assert.equal(await found('9000000009', 'category=NDOP'), 0, 'no category');
+    assert.equal(await found(categorised, 'category=NDOP'), 1);
+    assert.equal(await found(categorised, `category=${encodeURIComponent('https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutCategory-1|NDOP')}&purpose=370856009`), 1);
+    assert.equal(await found(categorised, 'category=NDOP&purpose=PLAN'), 0);
+    assert.equal(await found(categorised, `_id=${created.body.id}&category=RESCH`), 0);
+    for (const bad of ['|', 'a|b|c', 'NDOP,']) {
+      const response = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9000000009&purpose=${encodeURIComponent(bad)}`, writer);
+      assert.equal(response.status, 400, bad);
+      assert.deepEqual(ndopIssue(response.body), expectedIssue('INVALID_PARAMETER', 'Invalid parameter', 'invalid',
+        `Invalid value - '${bad}' in parameter 'purpose': expected a token (code, system|code, |code or system|)`));
+    }
+  });
+
   it('the privacy officer reads opt-outs (audited under their user); a clinician may not (403, audited as denied)', async () => {
     const read = await search('9000000009', privacyOfficer);
     assert.equal(read.status, 200);

@@ -6,6 +6,7 @@ import { checkConsentProfile, parseNdopDateTime } from '../../src/services/conse
 import { isValidNhsNumber, nhsCheckDigit } from '../../src/platform/nhs-number.js';
 import { validNhsNumber } from '../support/nhs-numbers.js';
 import { parseKickoff } from '../../src/services/export/kickoff-params.js';
+import { codingMatches, consentMatches, parseTokens } from '../../src/services/consent/domain/search-tokens.js';
 import { isCalendarDate } from '../../src/platform/fhir/dates.js';
 
 /** Properties of the consent service's parsers: the bulk check's line reader and the NDOP dateTime and profile checks. */
@@ -157,5 +158,61 @@ describe('the export kick-off\'s _since', () => {
       if (parsed.ok) assert.equal(parsed.value.since!.toISOString(), `${date}T12:00:00.000Z`);
       else assert.equal(parsed.parameter, '_since');
     }), { numRuns: 2000 });
+  });
+});
+
+describe('the Consent search\'s token parameters (purpose, category)', () => {
+  // A system or code as a client writes one: no bar or comma, which separate them.
+  const part = fc.string({ minLength: 1, maxLength: 12 }).filter((t) => !t.includes('|') && !t.includes(','));
+  const coding = fc.record({ system: fc.option(part, { nil: undefined }), code: part }, { requiredKeys: ['code'] });
+
+  it('reads code, system|code, |code and system| as FHIR does, and refuses an empty alternative or a second bar', () => {
+    fc.assert(fc.property(part, part, (system, code) => {
+      assert.deepEqual(parseTokens(code), [{ code }]);
+      assert.deepEqual(parseTokens(`${system}|${code}`), [{ system, code }]);
+      assert.deepEqual(parseTokens(`|${code}`), [{ system: '', code }]);
+      assert.deepEqual(parseTokens(`${system}|`), [{ system }]);
+      assert.deepEqual(parseTokens(`${system}|${code},${code}`), [{ system, code }, { code }]);
+      for (const bad of ['', '|', `${system}|${code}|`, `${code},`, `,${code}`, `${code},,${code}`]) assert.equal(parseTokens(bad), undefined, bad);
+    }));
+  });
+
+  it('any value: no token has a bar or comma in it, and every token names a system or a code', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 30, unit: fc.constantFrom('a', '|', ',', ' ', 'é') }), (value) => {
+      const tokens = parseTokens(value);
+      if (tokens === undefined) return;
+      for (const token of tokens) {
+        assert.ok(token.system !== undefined || token.code !== undefined, value);
+        for (const field of [token.system, token.code]) assert.ok(field === undefined || !/[|,]/.test(field), value);
+      }
+    }));
+  });
+
+  it('a coding matches its code, its system|code and its system|; |code only without a system; the SNOMED URLs are one system', () => {
+    fc.assert(fc.property(coding, part, (c, other) => {
+      const [token] = parseTokens(c.code)!;
+      assert.ok(codingMatches(c, token!));
+      assert.equal(codingMatches(c, parseTokens(`|${c.code}`)![0]!), c.system === undefined);
+      if (c.system !== undefined) {
+        assert.ok(codingMatches(c, parseTokens(`${c.system}|${c.code}`)![0]!));
+        assert.ok(codingMatches(c, parseTokens(`${c.system}|`)![0]!));
+        if (other !== c.system) assert.ok(!codingMatches(c, parseTokens(`${other}|${c.code}`)![0]!));
+      }
+      if (other !== c.code) assert.ok(!codingMatches(c, parseTokens(other)![0]!));
+    }));
+    assert.ok(codingMatches({ system: 'https://snomed.info/sct', code: '370856009' }, { system: 'http://snomed.info/sct', code: '370856009' }));
+  });
+
+  it('a Consent matches when one of its codings matches one alternative of every parameter given, whatever its shape', () => {
+    fc.assert(fc.property(fc.array(coding, { maxLength: 3 }), fc.array(fc.array(coding, { maxLength: 2 }), { maxLength: 2 }), part, (purpose, categories, code) => {
+      const consent = { purpose, category: categories.map((codings) => ({ coding: codings })) };
+      const tokens = parseTokens(code)!;
+      assert.equal(consentMatches(consent, { purpose: tokens }), purpose.some((c) => c.code === code));
+      assert.equal(consentMatches(consent, { category: tokens }), categories.flat().some((c) => c.code === code));
+      assert.ok(consentMatches(consent, {}));
+    }));
+    for (const shape of [null, 'x', 7, [], { purpose: 'x' }, { purpose: [null, 1] }, { category: [{ coding: 'x' }] }]) {
+      assert.equal(consentMatches(shape, { purpose: [{ code: 'x' }] }), false);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { NDOP_ERRORS } from '../errors.js';
 import { PATIENT_BASE, type ConsentBody } from '../domain/consent-profile.js';
+import { consentMatches, parseTokens, type Token } from '../domain/search-tokens.js';
 import { createConsent, updateConsent } from '../handlers/consent-writes.js';
 import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPatient, isConsentId } from '../store.js';
 import {
@@ -23,6 +24,16 @@ function patientParameter(value: string): string {
   const nhsNumber = value.slice(PATIENT_BASE.length);
   if (!isValidNhsNumber(nhsNumber)) throw new SpineError(NDOP_ERRORS.INVALID_NHS_NUMBER, `Invalid NHS number - '${nhsNumber}' in parameter 'patient'`);
   return nhsNumber;
+}
+
+/** `purpose` or `category`, a FHIR token parameter: its alternatives, none when it is not given. */
+function tokenParameter(name: string, value: string | undefined): Token[] | undefined {
+  if (value === undefined) return undefined;
+  const tokens = parseTokens(value);
+  if (!tokens) {
+    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${value}' in parameter '${name}': expected a token (code, system|code, |code or system|)`);
+  }
+  return tokens;
 }
 
 export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContext) {
@@ -58,21 +69,23 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   app.get('/metadata', { schema: { querystring: FORMAT_QUERY }, config: { public: true } },
     async (_request, reply) => sendNdop(reply, 200, ndopCapabilityStatement(base(), ctx.clock.now())));
 
-  app.get<{ Querystring: { patient?: string; _id?: string } }>('/Consent', {
+  app.get<{ Querystring: { patient?: string; _id?: string; purpose?: string; category?: string } }>('/Consent', {
     schema: { querystring: CONSENT_SEARCH_QUERY }, config: { activity: 'consent:read', audit: { action: 'consent.read' } },
   }, async (request, reply) => {
     const { patient, _id: id } = request.query;
+    const filters = { purpose: tokenParameter('purpose', request.query.purpose), category: tokenParameter('category', request.query.category) };
     if (patient === undefined) {
       if (id === undefined) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, "Search needs the 'patient' parameter (or '_id')");
-      const found = await findConsentById(ctx.db, id);
-      if (found) assertMayRead(request, found.nhsNumber, 'Consent');
+      const byId = await findConsentById(ctx.db, id);
+      if (byId) assertMayRead(request, byId.nhsNumber, 'Consent');
+      const found = byId && consentMatches(byId.resource, filters) ? byId : undefined;
       await audit(request, 'consent.search', 'Consent', found ? [found.nhsNumber] : [], { id, total: found ? 1 : 0 });
       return sendNdop(reply, 200, bundle('searchset', request, found ? [{ fullUrl: fullUrl(found.id), resource: found.resource, search: { mode: 'match' } }] : []));
     }
     const nhsNumber = patientParameter(patient);
     assertMayRead(request, nhsNumber, 'Consent');
     if (id !== undefined && !isConsentId(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
-    const found = await findConsentsOfPatient(ctx.db, nhsNumber, id);
+    const found = (await findConsentsOfPatient(ctx.db, nhsNumber, id)).filter((c) => consentMatches(c.resource, filters));
     await audit(request, 'consent.search', 'Consent', [nhsNumber], { total: found.length });
     return sendNdop(reply, 200, bundle('searchset', request, found.map((c) => ({ fullUrl: fullUrl(c.id), resource: c.resource, search: { mode: 'match' } }))));
   });
