@@ -6,6 +6,7 @@ import { call, consentFor, expectedIssue, ndopIssue, PATIENT_BASE, specExample }
 import { assertionParts, CLIENT_ASSERTION_TYPE, postToken, registerApp, signRaw } from '../identity/fixtures.js';
 import { DEMO_ISSUER, signDemoIdToken } from '../../src/services/identity/demo-issuer.js';
 import { findSigningKey } from '../../src/services/identity/store/issuers.js';
+import { optedOutAmong } from '../../src/services/consent/store.js';
 
 /** NDOP's Consent API under /consent/STU3 over HTTP, on PostgreSQL, with the NHS sandbox patients. */
 describe('National Data Opt-out Consent API', () => {
@@ -106,6 +107,33 @@ describe('National Data Opt-out Consent API', () => {
     assert.equal(vread.status, 200);
     assert.equal(vread.body.status, 'active');
     assert.equal(vread.headers.get('etag'), `W/"${firstVersion}"`);
+  });
+
+  it('a create whose first version cannot be written (a lock not granted in time) stores nothing: 503, and a retry creates it', async () => {
+    // Found by reading the store: the Consent and its first version were two statements outside a
+    // transaction, so this left a Consent without a version. Opt-out checks read versions: the
+    // opt-out was never in force, and the client's retry was 422 DUPLICATE_REJECTED.
+    const nhsNumber = '9732110317';
+    const db = spine.ctx.db;
+    await db.query(`CREATE FUNCTION consent.refuse_version() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'lock not available' USING ERRCODE = '55P03'; END $$`);
+    await db.query('CREATE TRIGGER refuse_version BEFORE INSERT ON consent.versions FOR EACH ROW EXECUTE FUNCTION consent.refuse_version()');
+    try {
+      const refused = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor(nhsNumber));
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal((await db.query('SELECT 1 FROM consent.consents WHERE nhs_number = $1', [nhsNumber])).rowCount, 0, 'no Consent without its version');
+    } finally {
+      await db.query('DROP TRIGGER refuse_version ON consent.versions');
+      await db.query('DROP FUNCTION consent.refuse_version()');
+    }
+    let retried = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor(nhsNumber));
+    // A 503 asks the client to retry after Retry-After, as this one does.
+    for (let attempt = 0; retried.status === 503 && attempt < 10; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      retried = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor(nhsNumber));
+    }
+    assert.equal(retried.status, 201, JSON.stringify(retried.body));
+    assert.deepEqual([...await optedOutAmong(db, [nhsNumber], new Date())], [nhsNumber]);
   });
 
   it('update of an unknown id is 404 NO_RECORD_FOUND; an id that differs from the URL is 400', async () => {

@@ -54,23 +54,33 @@ export interface NewVersion {
   setBy: SetBy;
 }
 
+/** A version's columns, `$1`–`$10` in the order of `consent.versions`' insert. */
+const versionValues = (v: NewVersion) =>
+  [v.optOut.nhsNumber, v.id, v.versionNo, v.versionId, v.optOut.status, v.optOut.effectiveFrom, v.optOut.source, JSON.stringify(v.setBy), JSON.stringify(v.resource), v.lastUpdated];
+
 async function appendVersion(db: Queryable, v: NewVersion): Promise<void> {
   await db.query(
     `INSERT INTO consent.versions (nhs_number, id, version_no, version_id, status, effective_from, source, set_by, resource, recorded_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [v.optOut.nhsNumber, v.id, v.versionNo, v.versionId, v.optOut.status, v.optOut.effectiveFrom, v.optOut.source, JSON.stringify(v.setBy), JSON.stringify(v.resource), v.lastUpdated]);
+    versionValues(v));
 }
 
-/** Inserts a new Consent and its first version; false when one already exists for the patient, policy and purpose. */
+/**
+ * Inserts a new Consent and its first version, in one statement so that neither is kept without the
+ * other (opt-out checks read the versions: a Consent without one would be an opt-out never in
+ * force, and a retry of its create a duplicate); false when one already exists for the patient,
+ * policy and purpose.
+ */
 export async function insertConsent(db: Queryable, v: NewVersion): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO consent.consents (nhs_number, id, policy_uri, purpose, version_no, version_id, status, effective_from, resource, last_updated)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (nhs_number, policy_uri, purpose) DO NOTHING`,
-    [v.optOut.nhsNumber, v.id, v.optOut.policyUri, v.optOut.purpose, v.versionNo, v.versionId, v.optOut.status, v.optOut.effectiveFrom, JSON.stringify(v.resource), v.lastUpdated]);
-  if (rowCount === 0) return false;
-  await appendVersion(db, v);
-  return true;
+    `WITH created AS (
+       INSERT INTO consent.consents (nhs_number, id, policy_uri, purpose, version_no, version_id, status, effective_from, resource, last_updated)
+       VALUES ($1, $2, $11, $12, $3, $4, $5, $6, $9, $10)
+       ON CONFLICT (nhs_number, policy_uri, purpose) DO NOTHING RETURNING 1)
+     INSERT INTO consent.versions (nhs_number, id, version_no, version_id, status, effective_from, source, set_by, resource, recorded_at)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM created`,
+    [...versionValues(v), v.optOut.policyUri, v.optOut.purpose]);
+  return rowCount === 1;
 }
 
 /** Replaces the current version of a Consent locked by `findConsentById(…, true)` and keeps the new one in history. */
