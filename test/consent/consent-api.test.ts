@@ -278,6 +278,23 @@ describe('National Data Opt-out Consent API', () => {
     assert.equal(ndopIssue(response.body).details.coding[0].code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('a body of a media type that is not JSON (text/plain, a form) is 415 naming it, as XML is; nothing stored, nothing quoted back', async () => {
+    // Found by probing: text/plain was read as one string, refused 400 quoting the whole body back
+    // (a 4 MB body, a 4 MB answer), and a form as fields, refused for a missing resourceType.
+    const body = JSON.stringify(consentFor('9000000033'));
+    for (const contentType of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/fhir+xml']) {
+      for (const method of ['POST', 'PUT']) {
+        const path = method === 'POST' ? '/consent/STU3/Consent' : `/consent/STU3/Consent/${id}`;
+        const response = await call(spine, method, path, writer, body, contentType);
+        assert.equal(response.status, 415, `${method} ${contentType}: ${JSON.stringify(response.body)}`);
+        assert.deepEqual(ndopIssue(response.body), expectedIssue('UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'not-supported',
+          `Unsupported Content-Type '${contentType}'`));
+      }
+    }
+    const stored = await spine.ctx.db.query(`SELECT 1 FROM consent.consents WHERE nhs_number = '9000000033'`);
+    assert.equal(stored.rowCount, 0);
+  });
+
   it('a patient signed in with NHS login (P9) reads their own opt-out only: anyone else\'s is 403 in NDOP\'s shape; both audited', async () => {
     const app = await registerApp(spine, { activities: ['consent:read'] });
     const privateJwk = (await findSigningKey(spine.ctx.db, DEMO_ISSUER))!;

@@ -23,6 +23,9 @@ function ndopErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyR
  */
 export function configureNdopScope(app: FastifyInstance) {
   app.setErrorHandler(ndopErrorHandler);
+  // The platform also reads text (as one string) and forms (as fields), which a Consent never is:
+  // here they are media types not served, 415 as XML is, not a 400 quoting the whole body back.
+  app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   app.addHook('onRequest', async (request) => {
     const format = (request.query as Record<string, unknown> | undefined)?._format;
     if (typeof format === 'string' && /xml/i.test(format)) {
