@@ -286,6 +286,17 @@ describe('NRL producer API', () => {
       'The requested DocumentReference cannot be read because it belongs to another organisation'));
   });
 
+  it('a search with no parameters (the subject is optional here) has a self link of the bare search URL, with no empty query', async () => {
+    // Found by probing: the self link was `…/DocumentReference?`.
+    await create(pointerBody('ANGY1', nextNhsNumber()));
+    const search = `${spine.config.publicBaseUrl}/record-locator/producer/FHIR/R4/DocumentReference`;
+    for (const response of [await call(spine, 'GET', '/producer/FHIR/R4/DocumentReference', producer),
+      await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference/_search', producer, { body: {} })]) {
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.deepEqual(response.body.link[0], { relation: 'self', url: search });
+    }
+  });
+
   it('searches its own pointers by GET and POST _search, filtered by subject and type', async () => {
     const nhsNumber = nextNhsNumber();
     const mine = [createdId(await create(pointerBody('ANGY1', nhsNumber))), createdId(await create(pointerBody('ANGY1', nhsNumber, NEWS2)))];

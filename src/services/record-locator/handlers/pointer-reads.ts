@@ -78,7 +78,9 @@ export async function searchAs(
     : await searchPointers(ctx.db, query);
   const page = rows.slice(0, PAGE_SIZE);
   const url = `${baseUrl}/DocumentReference`;
-  const link: BundleLink[] = [{ relation: 'self', url: `${url}?${searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined)}` }];
+  // A producer may search with no parameters at all: its self link is then the bare URL, not one ending in `?`.
+  const selfQuery = searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined);
+  const link: BundleLink[] = [{ relation: 'self', url: selfQuery ? `${url}?${selfQuery}` : url }];
   if (rows.length > PAGE_SIZE) {
     link.push({ relation: 'next', url: `${url}?${searchQuery(search, side, encodePageToken(page[page.length - 1]!.id))}` });
   }
