@@ -159,6 +159,11 @@ describe('National Data Opt-out Consent API', () => {
       [{ purpose: [{ system: 'http://snomed.info/sct', code: '123' }] }, /purpose must be one SNOMED CT coding 370856009/],
       [{ actor: [] }, /Consent.actor is not allowed/],
       [{ patient: { reference: `${PATIENT_BASE}9000000068` } }, /not a current PDS record/],
+      // consent_consenting_party.md and consent_organization.md: their examples of incorrect usage.
+      [{ consentingParty: [{ reference: `${PATIENT_BASE}900-000-0025` }] }, /consentingParty.reference must be .*valid 10-digit NHS number/],
+      [{ consentingParty: [{ reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/X26' }] }, /consentingParty.reference must be/],
+      [{ organization: [{ reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/E123123' }] }, /organization must be https:\/\/directory.spineservices.nhs.uk\/STU3\/Organization\/X26/],
+      [{ organization: [{ reference: 'NHS Choices' }] }, /organization must be/],
     ];
     for (const [change, diagnostics] of cases) {
       const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9000000025', change));

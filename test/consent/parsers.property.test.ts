@@ -146,6 +146,26 @@ describe('the NDOP-Consent-1 profile check', () => {
   });
 });
 
+describe('the NDOP-Consent-1 consentingParty and organization', () => {
+  it('takes a consentingParty only as a PDS patient reference, and the organization only as X26 (NHS Digital)', () => {
+    const patientReference = validNhsNumber.map((n) => `https://demographics.spineservices.nhs.uk/STU3/Patient/${n}`);
+    const X26 = 'https://directory.spineservices.nhs.uk/STU3/Organization/X26';
+    fc.assert(fc.property(fc.oneof(patientReference, fc.string({ minLength: 1 }), patientReference.map((r) => `${r.slice(0, -7)}-${r.slice(-7)}`)),
+      fc.oneof(fc.constant(X26), fc.string({ minLength: 1 }), fc.constantFrom(`${X26.slice(0, -3)}E123123`, `${X26}/`, X26.toLowerCase())), validNhsNumber,
+      (party, organization, nhsNumber) => {
+        const body = {
+          resourceType: 'Consent', status: 'active', dateTime: '2017-12-14T11:15:33+00:00',
+          extension: [{ url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-NDOP-OptOutSource-1', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutSource-1', code: 'OP' }] } }],
+          patient: { reference: `https://demographics.spineservices.nhs.uk/STU3/Patient/${nhsNumber}` }, consentingParty: [{ reference: party }],
+          organization: [{ reference: organization }], policy: [{ uri: 'https://www.gov.uk/' }], purpose: [{ system: 'http://snomed.info/sct', code: '370856009' }],
+        };
+        const partyValid = /^https:\/\/demographics\.spineservices\.nhs\.uk\/STU3\/Patient\/\d{10}$/.test(party) && isValidNhsNumber(party.slice(-10));
+        const result = checkConsentProfile(body as never);
+        assert.equal(result.ok, partyValid && organization === X26, `${party} ${organization}: ${result.ok ? 'ok' : result.problem}`);
+      }), { numRuns: 500 });
+  });
+});
+
 describe('the export kick-off\'s _since', () => {
   const day = fc.record({ year: fc.integer({ min: 0, max: 2025 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 31 }) });
   const pad = (n: number, width: number) => String(n).padStart(width, '0');

@@ -7,6 +7,8 @@ import { isValidNhsNumber } from '../../../platform/nhs-number.js';
  */
 export const NDOP_PROFILE = 'https://fhir.nhs.uk/STU3/StructureDefinition/NDOP-Consent-1';
 export const PATIENT_BASE = 'https://demographics.spineservices.nhs.uk/STU3/Patient/';
+/** consent_organization.md: the custodian is fixed, X26 (NHS Digital); a GP practice's code is its example of what it may not be. */
+export const NDOP_CUSTODIAN = 'https://directory.spineservices.nhs.uk/STU3/Organization/X26';
 export const OPT_OUT_SOURCE_URL = 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-NDOP-OptOutSource-1';
 export const OPT_OUT_SOURCE_SYSTEM = 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutSource-1';
 // The profile names the extension `…-ProxyRole-1`; the published examples use `…-Proxy-1` (API-NOTES §7): both are read.
@@ -117,12 +119,20 @@ export function checkConsentProfile(body: ConsentBody): ProfileCheck {
   // build_consent_business_rules.md: exactly one of consentingParty and consentingProxyRole.
   const parties = list<{ reference?: unknown }>(body.consentingParty);
   if (parties.length > 1) return fail('Consent.consentingParty may have at most one reference');
-  if (parties.length === 1 && !textOf(parties[0]!.reference)) return fail('Consent.consentingParty.reference is required');
+  const party = parties.length === 1 ? textOf(parties[0]!.reference) : undefined;
+  if (parties.length === 1 && !party) return fail('Consent.consentingParty.reference is required');
+  // consent_consenting_party.md: a Patient reference, as the patient is given (…/Patient/450-557-7104 is its example of incorrect usage).
+  if (party !== undefined && !nhsNumberOfReference(party)) {
+    return fail(`Consent.consentingParty.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${party}'`);
+  }
   if ((parties.length === 1) === (proxies.length === 1)) {
     return fail('Exactly one of Consent.consentingParty and the consentingProxyRole extension must be present');
   }
   const organizations = list<{ reference?: unknown }>(body.organization);
   if (organizations.length !== 1 || !textOf(organizations[0]!.reference)) return fail('Consent.organization must be one reference (the custodian)');
+  if (organizations[0]!.reference !== NDOP_CUSTODIAN) {
+    return fail(`Consent.organization must be ${NDOP_CUSTODIAN} (NHS Digital, the custodian), not '${String(organizations[0]!.reference)}'`);
+  }
   const policies = list<{ uri?: unknown }>(body.policy);
   const policyUri = textOf(policies[0]?.uri);
   if (policies.length !== 1 || !policyUri) return fail('Consent.policy must be one policy with a uri');
