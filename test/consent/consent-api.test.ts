@@ -136,6 +136,22 @@ describe('National Data Opt-out Consent API', () => {
     assert.deepEqual([...await optedOutAmong(db, [nhsNumber], new Date())], [nhsNumber]);
   });
 
+  it('the logical id never changes: an update addressed with the id in upper case keeps the id the server assigned', async () => {
+    // Found by probing: the resource was stored under the URL's spelling, so a search's entry had a
+    // fullUrl in lower case and a resource.id in upper case, and the Location named the new spelling.
+    const created = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9733162043'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const assigned: string = created.body.id;
+    const upper = assigned.toUpperCase();
+    const updated = await call(spine, 'PUT', `/consent/STU3/Consent/${upper}`, writer, { ...created.body, id: upper, status: 'inactive' });
+    assert.equal(updated.status, 200, JSON.stringify(updated.body));
+    assert.equal(updated.body.id, assigned);
+    assert.equal(updated.headers.get('location'), `${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${assigned}`);
+    const found = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9733162043`, writer);
+    assert.deepEqual(found.body.entry.map((e: any) => [e.fullUrl, e.resource.id, e.resource.status]),
+      [[`${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${assigned}`, assigned, 'inactive']]);
+  });
+
   it('update of an unknown id is 404 NO_RECORD_FOUND; an id that differs from the URL is 400', async () => {
     const unknown = '11111111-2222-4333-8444-555555555555';
     const missing = await call(spine, 'PUT', `/consent/STU3/Consent/${unknown}`, writer, { ...consentFor('9000000009'), id: unknown });

@@ -79,9 +79,10 @@ export async function updateConsent(ctx: PlatformContext, id: string, body: Cons
     if (policy !== optOut.policyUri) throw new SpineError(NDOP_ERRORS.INVALID_RESOURCE, `Consent.policy.uri cannot change: Consent ${id} is for ${policy}`);
     const versionId = randomUUID();
     const lastUpdated = ctx.clock.now();
-    const resource = stored(body, id, versionId, lastUpdated);
+    // The logical id as the server assigned it: the URL may spell the UUID in upper case, and an id never changes.
+    const resource = stored(body, current.id, versionId, lastUpdated);
     const versionNo = current.versionNo + 1;
-    await replaceConsent(tx, { id, versionNo, versionId, optOut, resource, lastUpdated, setBy: setByOf(principal) });
-    return { row: { nhsNumber: optOut.nhsNumber, id, versionNo, versionId, resource }, optOut };
+    await replaceConsent(tx, { id: current.id, versionNo, versionId, optOut, resource, lastUpdated, setBy: setByOf(principal) });
+    return { row: { nhsNumber: optOut.nhsNumber, id: current.id, versionNo, versionId, resource }, optOut };
   });
 }
