@@ -120,6 +120,25 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.deepEqual(none.body.entry, []);
   });
 
+  it('the sandbox API replaces a pointer in one transaction: a replacement that fails keeps the pointer it was to replace', async () => {
+    const pointer = (status: string) => ({ resourceType: 'DocumentReference', status, subject: { identifier: { value: '6700028191' } }, custodian: { identifier: { value: 'Y05868' } } });
+    assert.equal((await sandboxApi('PUT', '/DocumentReference/Y05868-replaced', pointer('first'))).status, 200);
+    // The new one's insert fails as a lock not granted in time would fail it.
+    await spine.ctx.db.query(`CREATE FUNCTION public.refuse_pointer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault' USING ERRCODE = '55P03'; END $$`);
+    await spine.ctx.db.query(`CREATE TRIGGER refuse_pointer BEFORE INSERT ON record_locator.pointers FOR EACH ROW WHEN (NEW.id = 'Y05868-replaced') EXECUTE FUNCTION public.refuse_pointer()`);
+    try {
+      assert.equal((await sandboxApi('PUT', '/DocumentReference/Y05868-replaced', pointer('second'))).status, 503);
+    } finally {
+      await spine.ctx.db.query('DROP TRIGGER refuse_pointer ON record_locator.pointers; DROP FUNCTION public.refuse_pointer()');
+    }
+    const kept = await sandboxApi('GET', '/DocumentReference/Y05868-replaced');
+    assert.equal(kept.status, 200);
+    assert.equal((await kept.json()).status, 'first');
+    assert.equal((await sandboxApi('PUT', '/DocumentReference/Y05868-replaced', pointer('second'))).status, 200);
+    assert.equal((await (await sandboxApi('GET', '/DocumentReference/Y05868-replaced')).json()).status, 'second');
+    assert.equal((await sandboxApi('DELETE', '/DocumentReference/Y05868-replaced')).status, 204);
+  });
+
   it('the sandbox API refuses a pointer nested deeper than any DocumentReference (400, not a 500 from storing it) and stores nothing', async () => {
     const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const body = (depth: number) => `{"resourceType":"DocumentReference","subject":{"identifier":{"value":"6700028191"}},"note":${nested(depth)}}`;

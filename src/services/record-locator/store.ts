@@ -1,5 +1,5 @@
 import { createCoalescer } from '../../platform/db/coalesce.js';
-import type { Queryable } from '../../platform/db/pool.js';
+import type { Db, Queryable } from '../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../platform/events/outbox.js';
 import { categoryOf, custodianOf, nhsNumberOf, pointerTypeOf, type DocumentReference } from './domain/document-reference.js';
 
@@ -140,10 +140,15 @@ export function insertPointerAnnounced(db: Queryable, row: PointerRow, event: An
   return announceBatch(db, 'insert', { row, event });
 }
 
-/** Stores a sandbox pointer exactly as given, replacing any with its id. */
-export async function replacePointer(db: Queryable, row: PointerRow): Promise<void> {
-  await deletePointers(db, [row.id]);
-  await insertPointer(db, row);
+/**
+ * Stores a sandbox pointer exactly as given, replacing any with its id, in one transaction: the
+ * old one's delete and the new one's insert, apart, let a fault between them lose the pointer.
+ */
+export async function replacePointer(db: Db, row: PointerRow): Promise<void> {
+  await db.tx(async (tx) => {
+    await deletePointers(tx, [row.id]);
+    await insertPointer(tx, row);
+  });
 }
 
 export async function updatePointerResource(db: Queryable, row: PointerRow): Promise<void> {
