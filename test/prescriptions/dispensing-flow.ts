@@ -51,8 +51,11 @@ export function dispensingFlow(spine: TestSpine) {
   };
   const itemType = (code: string) => ({ system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code, display: ITEM_TYPES[code] });
 
-  /** The spec's dispense notification example for this prescription by `ods`: business status `status`, each item (in the order's order) of the type given. */
-  const dispense = async (ods: string, order: Json, status: '0003' | '0006' | '0007', items: string[]) => {
+  /**
+   * The spec's dispense notification example for this prescription by `ods`: business status `status`, each item (in the
+   * order's order) of the type given; then `change`d, if given.
+   */
+  const dispense = async (ods: string, order: Json, status: '0003' | '0006' | '0007', items: string[], change?: (body: Json) => void) => {
     const body = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
     body.id = randomUUID();
     body.identifier.value = randomUUID();
@@ -65,6 +68,7 @@ export function dispensingFlow(spine: TestSpine) {
       resource.subject.identifier.value = nhsNumberOf(order);
       for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormIdOf(order);
     }
+    change?.(body);
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await worker(ods), body);
   };
 

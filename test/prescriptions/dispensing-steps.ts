@@ -59,6 +59,7 @@ export function dispensingSteps(rig: DispensingRig) {
   const ITEM_TYPES: Record<string, { code: string; display: string }> = {
     '0001': { code: '0001', display: 'Item fully dispensed' }, '0002': { code: '0002', display: 'Item not dispensed' },
     '0003': { code: '0003', display: 'Item dispensed - partial' }, '0004': { code: '0004', display: 'Item not dispensed owing' },
+    '0005': { code: '0005', display: 'Item cancelled' },
   };
   /** The identifier of the last dispense notification and claim (of each issue) answered 200, by short-form id: an amendment names it. */
   const lastSent = new Map<string, string>();

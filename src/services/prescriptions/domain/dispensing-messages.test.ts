@@ -92,4 +92,26 @@ describe('readDispenseNotification', () => {
       }
     }));
   });
+
+  it('refuses a MedicationDispense that does not name its item (prescription-order-item-number) or its status (a type code of medicationdispense-type), naming that one', () => {
+    const other = fc.string({ maxLength: 60 });
+    const broken = fc.oneof(
+      other.filter((x) => x !== 'https://fhir.nhs.uk/Id/prescription-order-item-number').map((system) => ({ kind: 'item', change: (d: any) => {
+        for (const c of d.contained) if (c.resourceType === 'MedicationRequest') c.identifier = c.identifier.map((i: any) => ({ ...i, system }));
+      } })),
+      fc.constant({ kind: 'item', change: (d: any) => { d.contained = d.contained.filter((c: any) => c.resourceType !== 'MedicationRequest'); } }),
+      other.filter((x) => x !== ITEM_TYPES).map((system) => ({ kind: 'type', change: (d: any) => { d.type.coding = d.type.coding.map((c: any) => ({ ...c, system })); } })),
+      fc.constant({ kind: 'type', change: (d: any) => { delete d.type; } }),
+      fc.constant({ kind: 'type', change: (d: any) => { delete d.type.coding[0].code; } }),
+    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), broken, (line, { kind, change }) => {
+      const bundle = notificationWith(ITEM_IDS.concat('item-c').map((item) => ({ item, type: 'fully-dispensed' as const })));
+      change(bundle.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'MedicationDispense')[line].resource);
+      const read = readDispenseNotification(bundle);
+      assert.ok(!read.ok, kind);
+      assert.equal(read.code, 'missing');
+      assert.equal(read.expression, `Bundle.entry.resource.ofType(MedicationDispense)[${line}]${kind === 'item' ? '.contained.ofType(MedicationRequest).identifier' : '.type'}`);
+      assert.match(read.diagnostics, new RegExp(`^MedicationDispense ${line + 1} does not ${kind === 'item' ? 'name its item' : "give its item's status"}`));
+    }));
+  });
 });

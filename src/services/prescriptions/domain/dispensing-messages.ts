@@ -18,6 +18,7 @@ const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok:
 const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf';
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
+const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
 
 /** Whether a message amends another (Extension-replacementOf), and which: the identifier it names. */
 function replacementOf(extensions: unknown, path: string): Read<{ amendment: boolean; replaces?: string }> {
@@ -98,20 +99,33 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   const identifiers = [isObject(bundle.identifier) ? bundle.identifier.value : undefined, bundle.id].filter((v): v is string => typeof v === 'string');
   const items = new Map<string, ItemStatus>();
   for (const [i, dispense] of dispenses.entries()) {
+    const where = `Bundle.entry.resource.ofType(MedicationDispense)[${i}]`;
+    // Each MedicationDispense names its item (its contained MedicationRequest's
+    // prescription-order-item-number) and that item's status (its type, of medicationdispense-type),
+    // as every one of the spec's examples does. One that did not (its item named by another system: a
+    // trailing space was enough; or no type) was skipped, and a notification of such lines, naming no
+    // item, then had every item fully dispensed by its business status, though each line said its item
+    // was not dispensed; the claim then paid for them (found by probing).
     const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
     const itemId = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
-    const code = isObject(dispense.type) ? asArray(dispense.type.coding).filter(isObject)[0]?.code : undefined;
-    if (code === undefined || itemId === undefined) continue;
+    if (itemId === undefined) {
+      return missing(`MedicationDispense ${i + 1} does not name its item: its contained MedicationRequest has no ${SYSTEMS.orderItemNumber} identifier.`, `${where}.contained.ofType(MedicationRequest).identifier`);
+    }
+    const coding = isObject(dispense.type) ? asArray(dispense.type.coding).filter(isObject).find((c) => c.system === ITEM_TYPES) : undefined;
+    const code = coding?.code;
+    if (typeof code !== 'string') {
+      return missing(`MedicationDispense ${i + 1} does not give its item's status: it has no type code of ${ITEM_TYPES}.`, `${where}.type`);
+    }
     const status = itemStatusOfCode(code);
     if (!status) {
-      return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
+      return { ok: false, code: 'invalid-value', expression: `${where}.type.coding.code`,
         diagnostics: `MedicationDispense.type '${textOf(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
     }
     // One item may be supplied by several MedicationDispenses (several products or packs), all in
     // one status: two statuses would leave the kept message saying what the item's state does not.
     const before = items.get(itemId);
     if (before !== undefined && before !== status) {
-      return { ok: false, code: 'invalid-value', expression: `Bundle.entry.resource.ofType(MedicationDispense)[${i}].type.coding.code`,
+      return { ok: false, code: 'invalid-value', expression: `${where}.type.coding.code`,
         diagnostics: `Line item ${itemId} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
     }
     items.set(itemId, status);
@@ -203,7 +217,6 @@ export interface ClaimRequest {
 const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 const ENDORSEMENTS = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement';
 const MEDICATION_REQUEST_REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
-const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
 
 export function readClaim(claim: Json): Read<ClaimRequest> {
   const group = isObject(claim.prescription)
