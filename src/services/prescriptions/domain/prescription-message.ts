@@ -98,6 +98,12 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: Repe
   return { ok: true, repeat: { issues: allowed + 1, validUntil, ...supplyDays } };
 }
 
+/** A groupIdentifier's long-form prescription id (Extension-DM-PrescriptionId), as sent. */
+function longFormIdOf(group: Json): unknown {
+  const extension = asArray(group.extension).find((e) => isObject(e) && e.url === PRESCRIPTION_ID_EXTENSION);
+  return isObject(extension) && isObject(extension.valueIdentifier) ? extension.valueIdentifier.value : undefined;
+}
+
 /**
  * `checksum: false` for `$prepare`: EPS checks the short-form id's check character when the order
  * is sent (examples/errors/1-…-Send-400_INVALID_CHECKSUM), while its `$prepare` answered the
@@ -141,9 +147,14 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   const shortFormId = groups[0];
   if (shortFormIdProblem(shortFormId) === 'checksum' && options.checksum) return { ok: false, problem: { kind: 'failure-to-process', detail: 'prescriptionID has invalid checksum' } };
   if (shortFormIdProblem(shortFormId) === 'shape') return { ok: false, problem: { kind: 'failure-to-process', detail: 'prescriptionID has invalid format' } };
-  const group = requests[0]!.groupIdentifier as Json;
-  const longFormExtension = asArray(group.extension).find((e) => isObject(e) && e.url === PRESCRIPTION_ID_EXTENSION);
-  const longFormId = isObject(longFormExtension) && isObject(longFormExtension.valueIdentifier) ? longFormExtension.valueIdentifier.value : undefined;
+  // The long-form id is the groupIdentifier's too: every item's must be the same. Only the first
+  // item's is signed (the fragments' id) and kept, and the others' were released as sent, each
+  // naming its own prescription (found by probing).
+  const longFormIds = distinct(requests.map((r) => JSON.stringify(longFormIdOf(r.groupIdentifier as Json) ?? null)));
+  if (longFormIds.length > 1) {
+    return verification('Expected all MedicationRequests to have the same value for groupIdentifier.', 'Bundle.entry.resource.ofType(MedicationRequest).groupIdentifier');
+  }
+  const longFormId = longFormIdOf(requests[0]!.groupIdentifier as Json);
   if (longFormId !== undefined && (typeof longFormId !== 'string' || !isValidLongFormId(longFormId))) {
     return { ok: false, problem: { kind: 'failure-to-process', detail: 'long-form prescriptionID is not a UUID' } };
   }
