@@ -71,6 +71,24 @@ describe('EPS dispensing: retries and the messages kept', () => {
     assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed', 'partially-dispensed']);
   });
 
+  it('a retry whose X-Request-ID comes back in the other case is the same request (a UUID is read in either case): its first answer, the change made once', async () => {
+    const order = await newPrescription();
+    const requestId = randomUUID();
+    const released = await release('FA565', shortFormIdOf(order), { ...(await pharmacy('FA565')), 'x-request-id': requestId });
+    assert.equal(released.status, 200, JSON.stringify(released.body));
+    const releasedAgain = await release('FA565', shortFormIdOf(order), { ...(await pharmacy('FA565')), 'x-request-id': requestId.toUpperCase() });
+    assert.deepEqual([releasedAgain.status, releasedAgain.text], [released.status, released.text], 'the first answer, byte for byte');
+    // A partial dispense notification may follow another: a retry of one in upper case must not count as a second.
+    const notifying = randomUUID().toUpperCase();
+    const partial = notification(order, 'FA565', '0003');
+    const first = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying }, partial);
+    success(first);
+    const retried = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying.toLowerCase() }, partial);
+    assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
+    const { rows } = await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
+    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed']);
+  });
+
   it('keeps each dispensing message in the history as it was received', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
