@@ -74,9 +74,9 @@ export function dispensingFlow(spine: TestSpine) {
 
   /**
    * The spec's claim example for this prescription by `ods` (of repeat issue `issue` of `issues`, if given), its first line
-   * claiming its item (the order's first) as `firstLine` (the example's 0001 otherwise).
+   * claiming its item (the order's first) as `firstLine` (the example's 0001 otherwise); then `change`d, if given.
    */
-  const claim = async (ods: string, order: Json, options: { issue?: number; issues?: number; firstLine?: string } = {}) => {
+  const claim = async (ods: string, order: Json, options: { issue?: number; issues?: number; firstLine?: string; change?: (body: Json) => void } = {}) => {
     const body = structuredClone(example('spec/dispensing/claim/acute-primary-example-req.json'));
     body.identifier[0].value = randomUUID();
     body.prescription.extension[0].extension[0].valueIdentifier.value = shortFormIdOf(order);
@@ -88,6 +88,7 @@ export function dispensingFlow(spine: TestSpine) {
         extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: (options.issues ?? 1) - 1 }, { url: 'numberOfRepeatsIssued', valueInteger: options.issue - 1 }] });
     }
     if (options.firstLine) body.item[0].detail[0].modifier[0].coding[0] = itemType(options.firstLine);
+    options.change?.(body);
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', await worker(ods), body);
   };
 

@@ -1,6 +1,7 @@
 import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
+import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
 
 /**
@@ -107,8 +108,8 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     // item, then had every item fully dispensed by its business status, though each line said its item
     // was not dispensed; the claim then paid for them (found by probing).
     const request = asArray(dispense.contained).filter(isObject).find((c) => c.resourceType === 'MedicationRequest');
-    const itemId = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
-    if (itemId === undefined) {
+    const named = request ? identifierValue(request.identifier, SYSTEMS.orderItemNumber) : undefined;
+    if (named === undefined) {
       return missing(`MedicationDispense ${i + 1} does not name its item: its contained MedicationRequest has no ${SYSTEMS.orderItemNumber} identifier.`, `${where}.contained.ofType(MedicationRequest).identifier`);
     }
     const coding = isObject(dispense.type) ? asArray(dispense.type.coding).filter(isObject).find((c) => c.system === ITEM_TYPES) : undefined;
@@ -116,6 +117,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     if (typeof code !== 'string') {
       return missing(`MedicationDispense ${i + 1} does not give its item's status: it has no type code of ${ITEM_TYPES}.`, `${where}.type`);
     }
+    const itemId = itemKey(named);
     const status = itemStatusOfCode(code);
     if (!status) {
       return { ok: false, code: 'invalid-value', expression: `${where}.type.coding.code`,
@@ -258,8 +260,8 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     const types = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject))
       .filter((c) => c.system === ITEM_TYPES).map((c) => itemStatusOfCode(c.code)).filter((t): t is ItemStatus => t !== undefined);
     items.push(...named);
-    // An own-property map: an item id such as `constructor` is an id like another.
-    for (const id of named) itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
+    // An own-property map: an item id such as `constructor` is an id like another. One UUID however cased is one item.
+    for (const id of named.map(itemKey)) itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
   }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);

@@ -1,4 +1,5 @@
 import { DONE, ITEM_STATUSES, closedItems, itemsAfterNotification, itemsBecome, type ItemStatus, type Items } from './items.js';
+import { withItemsAsRecorded } from './item-names.js';
 import {
   CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
 } from './amendment-targets.js';
@@ -170,7 +171,8 @@ export function transitionAt(state: PrescriptionState, event: LifecycleEvent, at
   return transition(event.type === 'expire' ? state : stateAt(state, at, validUntil), event);
 }
 
-export function transition(state: PrescriptionState, event: LifecycleEvent): Transition {
+export function transition(state: PrescriptionState, named: LifecycleEvent): Transition {
+  const event = withItemsAsRecorded(state.items, named);
   switch (event.type) {
     case 'release': {
       if (state.status === 'to-be-dispensed') {

@@ -12,6 +12,7 @@ import { SIGNATURE_PROBLEMS, readXmlSignature, verifyPrescriptionSignature } fro
 import { cancelResponse } from '../domain/responses.js';
 import type { Json } from '../domain/fhir.js';
 import { CANCELLATION_RESPONSES, initialState } from '../domain/lifecycle.js';
+import { recordedItem } from '../domain/item-names.js';
 import { londonDate } from '../domain/london-time.js';
 import { acuteValidUntil, calendarDateOf, repeatValidUntil } from '../domain/validity.js';
 import { historyStatement, newPrescriptionStatements, readOrderedPrescription, removePrescription, shortFormIdTaken } from '../store.js';
@@ -158,7 +159,6 @@ const sameOrganisation = (a: string, b: string) => a.toUpperCase() === b.toUpper
  */
 export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller, message: PrescriptionMessage): Promise<SentAnswer & { message: PrescriptionMessage }> {
   assertActsFor(caller, message.prescriberOds, 'The prescribing organisation');
-  const itemId = message.itemIds[0]!;
   const messageId = caller.requestId ?? message.shortFormId;
   const answer = await answerOnce(ctx, caller, 'prescription-order-update', async (db, writes, lock) => {
     const now = ctx.clock.now();
@@ -168,6 +168,8 @@ export async function cancelPrescription(ctx: PlatformContext, caller: EpsCaller
     if (row.nhsNumber !== message.nhsNumber) {
       throw new SpineError({ ...EPS_ERRORS['R-5000'], display: `${EPS_ERRORS['R-5000'].display} - Mismatch between prescription and cancellation NHSNumber` });
     }
+    // The item as the order names it (a UUID in either case names it: domain/item-names.ts).
+    const itemId = recordedItem(row.state.items, message.itemIds[0]!);
     const respond = (code: keyof typeof CANCELLATION_RESPONSES) =>
       ({ statusCode: code === 'R-0001' ? 200 : 400, body: cancelResponse(row.orderBundle, itemId, code, messageId, now) });
     const prescriber = message.author ?? message.prescriberOds;
