@@ -28,7 +28,7 @@ describe("EPS prescribing: an order's items", () => {
     }]);
   };
 
-  it('items naming two long-form prescription ids (groupIdentifier Extension-DM-PrescriptionId) are refused at $prepare and when sent, and nothing is stored', async () => {
+  it('items naming two long-form prescription ids (groupIdentifier Extension-DM-PrescriptionId), or one item id in two cases, are refused at $prepare and when sent, and nothing is stored', async () => {
     for (const change of [
       (items: Json[]) => { longFormOf(items[1]!).valueIdentifier.value = randomUUID(); },
       (items: Json[]) => { longFormOf(items[3]!).valueIdentifier.value = longFormOf(items[3]!).valueIdentifier.value.toUpperCase(); },
@@ -40,6 +40,12 @@ describe("EPS prescribing: an order's items", () => {
       groupIdentifierRefused(await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', gp, order));
       assert.equal(await stored(order), 0, 'nothing stored');
     }
+    // Nor are two items whose ids are one UUID in two cases: a message naming either names both.
+    const twice = freshOrder();
+    itemsOf(twice)[1]!.identifier[0].value = itemsOf(twice)[0]!.identifier[0].value.toUpperCase();
+    const duplicate = await call(spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, twice);
+    assert.equal(duplicate.status, 400, JSON.stringify(duplicate.body));
+    assert.deepEqual(duplicate.body.issue, [{ severity: 'error', code: 'value', diagnostics: 'Expected all MedicationRequests to have a different value for identifier.' }]);
     // All four with the same long-form id: taken.
     const order = freshOrder();
     assert.equal((await prescribe(spine, gp, order)).status, 200);

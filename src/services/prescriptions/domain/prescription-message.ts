@@ -2,6 +2,7 @@ import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
 import { endOf, validityPeriodProblem } from './validity.js';
 import { intentProblem, issueNumberProblem } from './prescription-intent.js';
+import { itemKey } from './item-names.js';
 import {
   PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, codeOf, distinct, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
@@ -160,7 +161,8 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   }
   const itemIds = requests.map((r) => identifierValue(r.identifier, SYSTEMS.orderItemNumber));
   if (itemIds.some((id) => id === undefined)) return { ok: false, problem: { kind: 'missing-value', diagnostics: 'MedicationRequest.identifier (prescription-order-item-number) is missing', expression: 'Bundle.entry.resource.ofType(MedicationRequest).identifier' } };
-  if (new Set(itemIds).size !== itemIds.length) return verification('Expected all MedicationRequests to have a different value for identifier.');
+  // One UUID however cased is one item (item-names.ts): two items so named could not be told apart.
+  if (new Set(itemIds.map((id) => itemKey(id!))).size !== itemIds.length) return verification('Expected all MedicationRequests to have a different value for identifier.');
   const courses = distinct(requests.map((r) => codeOf(r.courseOfTherapyType)));
   if (courses.length > 1 && !(courses.length === 2 && courses.includes('acute') && courses.includes('continuous'))) {
     return { ok: false, problem: { kind: 'course-of-therapy' } };
