@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshOrder, itemIdsOf, type Json, type Response } from './support.js';
+import { freshNhsNumber, freshOrder, itemIdsOf, type Json, type Response } from './support.js';
 import { dispensingRig } from './dispensing-flow.js';
 
-/** Each MedicationDispense of a dispense notification names its item and that item's status: over HTTP on PostgreSQL, as deployed. */
+/** Each MedicationDispense of a dispense notification names its item, that item's status and the patient: over HTTP on PostgreSQL, as deployed. */
 describe('EPS dispense notification lines', () => {
   const rig = dispensingRig();
   const dispenses = (body: Json): Json[] => body.entry.filter((e: Json) => e.resource.resourceType === 'MedicationDispense').map((e: Json) => e.resource);
@@ -40,6 +40,22 @@ describe('EPS dispense notification lines', () => {
       third.contained = third.contained.filter((c: Json) => c.resourceType !== 'MedicationRequest');
     }), 'MedicationDispense 3 does not name its item: its contained MedicationRequest has no https://fhir.nhs.uk/Id/prescription-order-item-number identifier.',
     'Bundle.entry.resource.ofType(MedicationDispense)[2].contained.ofType(MedicationRequest).identifier');
+    await unchanged(order);
+  });
+
+  it('every MedicationDispense names the one patient: one for another patient is a verification error, one naming none MISSING_VALUE, and nothing is recorded', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    const another = await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'], (body) => {
+      dispenses(body)[1]!.subject.identifier.value = freshNhsNumber();
+    });
+    assert.equal(another.status, 400, JSON.stringify(another.body));
+    assert.deepEqual(another.body.issue, [{
+      severity: 'error', code: 'value', diagnostics: 'Expected all MedicationDispenses to have the same value for subject.',
+      expression: ['Bundle.entry.resource.ofType(MedicationDispense).subject'],
+    }]);
+    missingValue(await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'], (body) => { delete dispenses(body)[0]!.subject; }),
+      'MedicationDispense 1 does not name its patient (subject.identifier, an NHS number).', 'Bundle.entry.resource.ofType(MedicationDispense)[0].subject');
     await unchanged(order);
   });
 

@@ -132,7 +132,16 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     }
     items.set(itemId, status);
   }
-  const subject = isObject(dispenses[0]!.subject) ? identifierValue(dispenses[0]!.subject.identifier, SYSTEMS.nhsNumber) : undefined;
+  // One patient, named by every MedicationDispense (the spec's schema requires its subject; each of
+  // its examples' names the patient's NHS number): only the first's was read, so one for another
+  // patient, or none, was recorded against this prescription (found by probing).
+  const subjects = dispenses.map((d) => (isObject(d.subject) ? identifierValue(d.subject.identifier, SYSTEMS.nhsNumber) : undefined));
+  const unnamed = subjects.indexOf(undefined);
+  if (unnamed >= 0) {
+    return missing(`MedicationDispense ${unnamed + 1} does not name its patient (subject.identifier, an NHS number).`, `Bundle.entry.resource.ofType(MedicationDispense)[${unnamed}].subject`);
+  }
+  if (new Set(subjects).size > 1) return invalid('Expected all MedicationDispenses to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationDispense).subject');
+  const subject = subjects[0];
   return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items) } }),
     'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
