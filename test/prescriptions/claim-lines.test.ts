@@ -33,6 +33,26 @@ describe('EPS claim lines', () => {
     assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0008']]);
   });
 
+  it("a line that does not give its item's status (a modifier of medicationdispense-type with a known code) is refused, not taken as saying nothing and claimed", async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0002', '0001', '0001', '0001'])).status, 200);
+    const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
+    const refused = (r: Response, code: string, diagnostics: string) => {
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.deepEqual(r.body.issue.map((i: Json) => ({ code: i.details.coding[0].code, diagnostics: i.diagnostics, expression: i.expression })),
+        [{ code, diagnostics, expression: ['Claim.item.detail.modifier'] }]);
+    };
+    const firstLine = (change: (line: Json) => void) => (body: Json) => change(body.item[0].detail[0]);
+    const noStatus = `Claim line 1 (Claim.item.detail) does not give its item's status (a modifier coding of ${ITEM_TYPES}).`;
+    refused(await rig.flow.claim('FA565', order, { change: firstLine((line) => { delete line.modifier; }) }), 'MISSING_VALUE', noStatus);
+    refused(await rig.flow.claim('FA565', order, { change: firstLine((line) => { line.modifier[0].coding[0].system = `${ITEM_TYPES} `; }) }), 'MISSING_VALUE', noStatus);
+    refused(await rig.flow.claim('FA565', order, { change: firstLine((line) => { line.modifier[0].coding[0].code = '0099'; }) }), 'INVALID_VALUE',
+      `Claim line 1 (Claim.item.detail) gives its item the status '0099', which is not a code of ${ITEM_TYPES}.`);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    assert.equal((await rig.flow.claim('FA565', order, { firstLine: '0002' })).status, 200);
+  });
+
   it("an earlier repeat issue's claim is held to that issue's notification, not the current issue's items", async () => {
     const order = await rig.flow.prescribed(rig.flow.repeatOrder(3));
     const [first] = itemIdsOf(order);

@@ -26,7 +26,7 @@ function claimWith(lines: Array<{ item: string; types: ItemStatus[] }>) {
 
 describe('readClaim', () => {
   it('gives every status each item is claimed with, from every line naming it, in any order of lines', () => {
-    const line = fc.record({ item: fc.constantFrom(...ITEM_IDS), types: fc.array(fc.constantFrom(...ITEM_STATUS_NAMES), { maxLength: 3 }) });
+    const line = fc.record({ item: fc.constantFrom(...ITEM_IDS), types: fc.array(fc.constantFrom(...ITEM_STATUS_NAMES), { minLength: 1, maxLength: 3 }) });
     fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), (lines) => {
       const read = readClaim(claimWith(lines));
       assert.ok(read.ok, JSON.stringify(read));
@@ -55,6 +55,27 @@ describe('readClaim', () => {
       assert.ok(!read.ok, kind);
       assert.equal(read.code, kind === 'two' ? 'invalid' : 'missing');
       assert.equal(read.expression, 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")');
+      assert.match(read.diagnostics, new RegExp(`^Claim line ${line + 1} \\(Claim.item.detail\\) `));
+    }));
+  });
+});
+
+describe('readClaim: each line gives its item a status', () => {
+  it('refuses a line without a status of medicationdispense-type (none, another system) as missing, and one with an unknown code as invalid, naming the line', () => {
+    const code = fc.string({ maxLength: 8 }).filter((c) => !ITEM_STATUS_NAMES.some((s) => ITEM_STATUSES[s].code === c));
+    const broken = fc.oneof(
+      fc.constant({ kind: 'missing', change: (d: any) => { delete d.modifier; } }),
+      fc.constant({ kind: 'missing', change: (d: any) => { d.modifier = [{ coding: [] }]; } }),
+      fc.string({ maxLength: 60 }).filter((x) => x !== ITEM_TYPES).map((system) => ({ kind: 'missing', change: (d: any) => { d.modifier[0].coding[0].system = system; } })),
+      code.map((c) => ({ kind: 'invalid-value', change: (d: any) => { d.modifier[0].coding.push({ system: ITEM_TYPES, code: c }); } })),
+    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), broken, (line, { kind, change }) => {
+      const claim = claimWith(ITEM_IDS.concat('item-c').map((item) => ({ item, types: ['fully-dispensed'] })));
+      change(claim.item[0].detail[line]);
+      const read = readClaim(claim);
+      assert.ok(!read.ok, kind);
+      assert.equal(read.code, kind);
+      assert.equal(read.expression, 'Claim.item.detail.modifier');
       assert.match(read.diagnostics, new RegExp(`^Claim line ${line + 1} \\(Claim.item.detail\\) `));
     }));
   });

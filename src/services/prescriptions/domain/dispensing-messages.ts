@@ -266,8 +266,21 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
       return missing(`Claim line ${index + 1} (Claim.item.detail) does not name its item by its prescription-order-item-number.`, where);
     }
     if (named.length > 1) return invalid(`Claim line ${index + 1} (Claim.item.detail) names ${named.length} items; a line claims for one.`, where);
-    const types = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject))
-      .filter((c) => c.system === ITEM_TYPES).map((c) => itemStatusOfCode(c.code)).filter((t): t is ItemStatus => t !== undefined);
+    // And gives its item's status (`modifier`, "the intended status of the prescription line item"),
+    // as every line of the spec's claims does: a line giving none, one of another system or an unknown
+    // code was taken as saying nothing, and so escaped the item checks while it still claimed for the
+    // item (a not dispensed item was paid for; found by probing).
+    const codes = asArray(detail.modifier).filter(isObject).flatMap((m) => asArray(m.coding).filter(isObject))
+      .filter((c) => c.system === ITEM_TYPES).map((c) => c.code);
+    if (codes.length === 0) {
+      return missing(`Claim line ${index + 1} (Claim.item.detail) does not give its item's status (a modifier coding of ${ITEM_TYPES}).`, 'Claim.item.detail.modifier');
+    }
+    const unknown = codes.find((code) => itemStatusOfCode(code) === undefined);
+    if (unknown !== undefined) {
+      return { ok: false, code: 'invalid-value', expression: 'Claim.item.detail.modifier',
+        diagnostics: `Claim line ${index + 1} (Claim.item.detail) gives its item the status '${textOf(unknown)}', which is not a code of ${ITEM_TYPES}.` };
+    }
+    const types = codes.map((code) => itemStatusOfCode(code)!);
     items.push(...named);
     // An own-property map: an item id such as `constructor` is an id like another. One UUID however cased is one item.
     for (const id of named.map(itemKey)) itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
