@@ -53,6 +53,20 @@ describe('EPS claim lines', () => {
     assert.equal((await rig.flow.claim('FA565', order, { firstLine: '0002' })).status, 200);
   });
 
+  it('a claim without lines (no Claim.item.detail) is MISSING_VALUE, not a claim of the prescription for nothing', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'])).status, 200);
+    for (const change of [(body: Json) => { body.item[0].detail = []; }, (body: Json) => { delete body.item[0].detail; }, (body: Json) => { body.item = [{}]; }]) {
+      const refused = await rig.flow.claim('FA565', order, { change });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.issue.map((i: Json) => ({ code: i.details.coding[0].code, diagnostics: i.diagnostics, expression: i.expression })),
+        [{ code: 'MISSING_VALUE', diagnostics: 'Claim.item.detail is missing: a claim has a line for each item it claims for.', expression: ['Claim.item.detail'] }]);
+    }
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    assert.equal((await rig.flow.claim('FA565', order)).status, 200);
+  });
+
   it("an earlier repeat issue's claim is held to that issue's notification, not the current issue's items", async () => {
     const order = await rig.flow.prescribed(rig.flow.repeatOrder(3));
     const [first] = itemIdsOf(order);

@@ -246,6 +246,9 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   // Each line claimed carries the dispenser's endorsement (NDEC when there is none): the spec's
   // 2-Claim-Request-400_Missing_Endorsement_Code and its table's "missing the required endorsement code".
   const details = asArray(claim.item).filter(isObject).flatMap((i) => asArray(i.detail).filter(isObject));
+  // A claim is for the items it has lines for (each `detail` "represents a medication item dispensed"):
+  // one with none was taken, and claimed the prescription for nothing (found by probing).
+  if (details.length === 0) return missing('Claim.item.detail is missing: a claim has a line for each item it claims for.', 'Claim.item.detail');
   const endorsed = (detail: Json) => asArray(detail.programCode).filter(isObject)
     .some((concept) => asArray(concept.coding).some((c) => isObject(c) && c.system === ENDORSEMENTS && typeof c.code === 'string'));
   if (!details.every(endorsed)) {
