@@ -60,6 +60,23 @@ describe('EPS dispensing: release', () => {
     assert.equal(notMine.status, 403, 'a pharmacy releases only for itself');
   });
 
+  it('a release giving a parameter twice (two prescriptions, two owners) is a verification error and releases nothing, not the first alone', async () => {
+    const [first, second] = [await newPrescription(), await newPrescription()];
+    const twoIds = releaseBody('FA565', shortFormIdOf(first));
+    twoIds.parameter.push({ name: 'group-identifier', valueIdentifier: { system: 'https://fhir.nhs.uk/Id/prescription-order-number', value: shortFormIdOf(second) } });
+    const twoOwners = releaseBody('FA565', shortFormIdOf(first));
+    twoOwners.parameter.push(structuredClone(twoOwners.parameter.find((p: Json) => p.name === 'owner')));
+    twoOwners.parameter[twoOwners.parameter.length - 1].resource.identifier[0].value = 'FN206';
+    for (const [body, name] of [[twoIds, 'group-identifier'], [twoOwners, 'owner']] as const) {
+      const refused = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', await pharmacy('FA565'), body);
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.issue, [{
+        severity: 'error', code: 'value', diagnostics: `Parameter ${name} must be given at most once.`, expression: [`Parameters.parameter("${name}")`],
+      }]);
+    }
+    assert.deepEqual([await statusOf(first), await statusOf(second)], ['0001', '0001'], 'neither released');
+  });
+
   it('nominated release hands over at most 25, oldest first, then the rest, then NO_MORE_PRESCRIPTIONS', async () => {
     const ods = 'FNOM1';
     const orders: Json[] = [];

@@ -43,7 +43,13 @@ function checkedId<T>(id: unknown, then: (id: string) => Read<T>, expression: st
 export interface ReleaseRequest { owner: string; shortFormId?: string }
 
 export function readRelease(parameters: Json): Read<ReleaseRequest> {
-  const named = (name: string) => asArray(parameters.parameter).filter(isObject).find((p) => p.name === name);
+  const all = asArray(parameters.parameter).filter(isObject);
+  // Each parameter once (Release.yaml: "the short-form-prescription-id of the prescription"): a
+  // second group-identifier was ignored, so a release naming two released the first alone, and
+  // said nothing of the other (found by probing).
+  const repeated = ['owner', 'status', 'agent', 'group-identifier'].find((name) => all.filter((p) => p.name === name).length > 1);
+  if (repeated) return invalid(`Parameter ${repeated} must be given at most once.`, `Parameters.parameter("${repeated}")`);
+  const named = (name: string) => all.find((p) => p.name === name);
   const owner = named('owner');
   const ods = owner && isObject(owner.resource) ? identifierValue(owner.resource.identifier, SYSTEMS.ods) : undefined;
   if (!ods) return invalid('Required parameter owner is missing.', 'Parameters.parameter("owner")');
