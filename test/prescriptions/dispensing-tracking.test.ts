@@ -36,6 +36,23 @@ describe('EPS dispensing: tracking by patient and bulk export', () => {
     assert.ok(rows[0].n >= 2);
   });
 
+  it('a token naming another system (or none) finds nothing: its value is not read as the parameter\'s own', async () => {
+    const order = await newPrescription();
+    const track = (query: string) => call(rig.spine, 'GET', `/fhir-prescribing/FHIR/R4/Task?${query}`, eps.gp);
+    const token = (system: string, value: string) => encodeURIComponent(`${system}|${value}`);
+    const found = async (query: string) => {
+      const tracked = await track(query);
+      assert.equal(tracked.status, 200, JSON.stringify(tracked.body));
+      return (tracked.body.entry ?? []).map((e: Json) => e.resource.groupIdentifier.value);
+    };
+    assert.deepEqual(await found(`focus:identifier=${token('https://fhir.nhs.uk/Id/prescription-order-number', shortFormIdOf(order))}`), [shortFormIdOf(order)]);
+    assert.deepEqual(await found(`focus:identifier=${encodeURIComponent(shortFormIdOf(order))}`), [shortFormIdOf(order)]);
+    assert.deepEqual(await found(`focus:identifier=${token('https://fhir.nhs.uk/Id/nhs-number', shortFormIdOf(order))}`), []);
+    assert.deepEqual(await found(`focus:identifier=${token('', shortFormIdOf(order))}`), []);
+    assert.deepEqual(await found(`patient:identifier=${token('https://fhir.nhs.uk/Id/prescription-order-number', nhsNumberOf(order))}`), []);
+    assert.deepEqual(await found(`patient:identifier=${token('https://fhir.nhs.uk/Id/nhs-number', nhsNumberOf(order))}`), [shortFormIdOf(order)]);
+  });
+
   it("tracking by patient finds the caller's own prescriptions however many newer ones other organisations hold; a search cut at 100 says so", async () => {
     const own = await newPrescription();
     const otherPractice = await workerHeaders(rig.spine, 'B81001', 'R8000');

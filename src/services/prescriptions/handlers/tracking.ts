@@ -2,7 +2,7 @@ import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
 import { EPS_ERRORS, epsError } from '../errors.js';
-import type { Json } from '../domain/fhir.js';
+import { SYSTEMS, type Json } from '../domain/fhir.js';
 import { shortFormIdProblem } from '../domain/prescription-id.js';
 import { stateAt } from '../domain/lifecycle.js';
 import { issuesVisibleTo, type TrackedIssues } from '../domain/tracking-access.js';
@@ -20,7 +20,17 @@ const PATIENT_PARAMS = ['patient:identifier', 'patient'];
 const PRESCRIPTION_PARAMS = ['focus:identifier', 'identifier'];
 const QUERY_ERROR = 'Query parameter must be one of: identifier, focus:identifier, patient:identifier.';
 
-const valueOfToken = (raw: string) => (raw.includes('|') ? raw.slice(raw.indexOf('|') + 1) : raw);
+/**
+ * A token's value (`value`, or `system|value` with the parameter's own system). One naming another
+ * system (or none: `|value`) is an identifier no prescription or patient has, so it finds nothing, as
+ * FHIR's token search says: its value was read whatever the system, so an NHS number given as a
+ * prescription id's system found the patient's prescriptions (found by probing).
+ */
+function valueOfToken(raw: string, system: string): string | undefined {
+  const bar = raw.indexOf('|');
+  if (bar < 0) return raw;
+  return raw.slice(0, bar) === system ? raw.slice(bar + 1) : undefined;
+}
 /** A search by patient answers the newest 100 prescriptions the caller may see, and says so when there are more. */
 const PATIENT_LIMIT = 100;
 
@@ -31,10 +41,13 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
   if (given.length !== 1 || names.some((n) => !given.includes(n))) throw epsError(EPS_ERRORS.QUERY_INVALID, QUERY_ERROR);
   const raw = query[given[0]!];
   if (typeof raw !== 'string') throw epsError(EPS_ERRORS.QUERY_INVALID, `${given[0]} must be given once`);
-  const value = valueOfToken(raw);
+  const byPatient = PATIENT_PARAMS.includes(given[0]!);
+  const value = valueOfToken(raw, byPatient ? SYSTEMS.nhsNumber : SYSTEMS.prescriptionOrderNumber);
   let rows: PrescriptionRow[];
   let cut: CutShort | undefined;
-  if (PATIENT_PARAMS.includes(given[0]!)) {
+  if (value === undefined) {
+    rows = [];
+  } else if (byPatient) {
     if (!isValidNhsNumber(value)) throw epsError(EPS_ERRORS.INVALID_VALUE, `Invalid NHS number '${value}'`, given[0]);
     const seenBy = caller.sandbox ? undefined : caller.odsCode;
     // One more than are shown: whether the search was cut short, and then how far (the Bundle says so).
@@ -67,7 +80,7 @@ export async function trackPrescriptions(ctx: PlatformContext, caller: EpsCaller
     });
   }
   // A search by patient is audited under that patient even when the caller may see none of theirs.
-  const searched = PATIENT_PARAMS.includes(given[0]!) ? [value] : [];
+  const searched = byPatient && value !== undefined ? [value] : [];
   const bundle = trackingBundle(tracked, now, cut);
   // The Tasks it holds (not the warning of a search cut short).
   const returned = ((bundle.entry as unknown[] | undefined)?.length ?? 0) - (cut ? 1 : 0);
