@@ -116,8 +116,13 @@ describe('the NDOP dateTime', () => {
       }), { numRuns: 500 });
   });
 
-  it('refuses impossible dates and times (24:00, 30 February, slashes) and never throws on any text', () => {
+  it('refuses impossible dates and times (24:00, 30 February, slashes, a timezone past ±14:00) and never throws on any text', () => {
     for (const bad of ['1987-01-23T24:00:00+00:00', '2019-02-30T10:00:00Z', '1987/01/23T21:33:00+00:00', '2017-13-01T00:00:00Z']) assert.equal(parseNdopDateTime(bad), undefined, bad);
+    fc.assert(fc.property(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.constantFrom('+', '-'), (hours, minutes, sign) => {
+      const zone = `${sign}${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}`;
+      const within = hours < 14 || (hours === 14 && minutes === 0);
+      assert.equal(parseNdopDateTime(`2017-12-14T11:15:33${zone}`) !== undefined, within, zone);
+    }));
     fc.assert(fc.property(fc.string(), (text) => { parseNdopDateTime(text); }));
   });
 });

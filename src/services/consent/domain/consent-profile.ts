@@ -57,8 +57,9 @@ export type ProfileCheck = { ok: true; value: OptOut } | { ok: false; problem: s
 
 const fail = (problem: string): ProfileCheck => ({ ok: false, problem });
 
-// consent_datetime.md: date, time (seconds may be left out) and a timezone; 24:00 is not a time.
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:0\d|1[0-4]):[0-5]\d)$/;
+// consent_datetime.md: date, time (seconds may be left out) and a timezone; 24:00 is not a time. A
+// timezone is at most 14 hours from UTC, as FHIR's dateTime has it (+14:59 was taken).
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))$/;
 
 /** The instant a `dateTime` names, when it has a time and timezone and is a real date. */
 export function parseNdopDateTime(value: string): Date | undefined {
