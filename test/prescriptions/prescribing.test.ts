@@ -258,10 +258,11 @@ describe('EPS prescribing API', () => {
       { code: 'value', coding: undefined, diagnostics: "MedicationRequest.status must be 'active'." });
     const period = (value: Json) => (order: Json) => { for (const item of itemsOf(order)) item.dispenseRequest.validityPeriod = value; };
     for (const [value, diagnostics] of [
-      [{ start: 'yesterday' }, "dispenseRequest.validityPeriod.start 'yesterday' is not a FHIR date or dateTime."],
-      [{ start: '2026-01-01', end: '2027-02-30' }, "dispenseRequest.validityPeriod.end '2027-02-30' is not a FHIR date or dateTime."],
-      [{ start: '2026-01-01', end: '2027-02-30T23:59:59+00:00' }, "dispenseRequest.validityPeriod.end '2027-02-30T23:59:59+00:00' is not a FHIR date or dateTime."],
-      [{ start: '2026-01-01T25:00:00Z' }, "dispenseRequest.validityPeriod.start '2026-01-01T25:00:00Z' is not a FHIR date or dateTime."],
+      [{ start: 'yesterday' }, "dispenseRequest.validityPeriod.start 'yesterday' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone."],
+      [{ start: '2026-01-01', end: '2027-02-30' }, "dispenseRequest.validityPeriod.end '2027-02-30' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone."],
+      [{ start: '2026-01-01', end: '2027-02-30T23:59:59+00:00' }, "dispenseRequest.validityPeriod.end '2027-02-30T23:59:59+00:00' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone."],
+      [{ start: '2026-12' }, "dispenseRequest.validityPeriod.start '2026-12' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone."],
+      [{ start: '2026-01-01T25:00:00Z' }, "dispenseRequest.validityPeriod.start '2026-01-01T25:00:00Z' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone."],
       [{ start: '2027-01-01', end: '2026-12-31' }, "dispenseRequest.validityPeriod.end '2026-12-31' is before its start '2027-01-01'."],
     ] as const) {
       assert.deepEqual(await refusal(period(value)), { code: 'value', coding: undefined, diagnostics }, JSON.stringify(value));

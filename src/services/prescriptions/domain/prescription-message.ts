@@ -1,6 +1,6 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
-import { endOf, validityPeriodProblem } from './validity.js';
+import { endOf, notADay, validityPeriodProblem } from './validity.js';
 import { intentProblem, issueNumberProblem } from './prescription-intent.js';
 import { itemKey } from './item-names.js';
 import {
@@ -94,7 +94,7 @@ export function readRepeatDispensing(requests: Json[]): { ok: true; repeat: Repe
   if (end === undefined) return { ok: true, repeat: { issues: allowed + 1, ...supplyDays } };
   const validUntil = endOf(end);
   if (validUntil === undefined) {
-    return { ok: false, problem: { kind: 'verification', diagnostics: `dispenseRequest.validityPeriod.end '${end}' is not a FHIR date or dateTime.`, expression: `${expression}.validityPeriod.end` } };
+    return { ok: false, problem: { kind: 'verification', diagnostics: notADay('end', end), expression: `${expression}.validityPeriod.end` } };
   }
   return { ok: true, repeat: { issues: allowed + 1, validUntil, ...supplyDays } };
 }

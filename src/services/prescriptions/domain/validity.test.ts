@@ -61,7 +61,7 @@ describe('validity periods as sent', () => {
       const before = Date.UTC(end.year, end.month - 1, end.day) < Date.UTC(start.year, start.month - 1, start.day);
       assert.equal(problem !== undefined, before, `${iso(start)} to ${iso(end)}`);
     }), { numRuns: 2_000 });
-    assert.match(validityPeriodProblem([request({ start: 'yesterday' })])!.diagnostics, /start 'yesterday' is not a FHIR date/);
+    assert.match(validityPeriodProblem([request({ start: 'yesterday' })])!.diagnostics, /start 'yesterday' is not a whole date \(YYYY-MM-DD\)/);
     assert.equal(validityPeriodProblem([request({})]), undefined);
   });
 

@@ -44,6 +44,14 @@ export function endOf(value: unknown): Date | undefined {
 }
 
 /**
+ * The words for a validity period's `start` or `end` that names no day: FHIR's partial dates
+ * (`2026-12`) are dates, but a period of validity needs the day, so the words say what is taken
+ * (they said it was no FHIR date, untrue of `2026-12`: found by probing).
+ */
+export const notADay = (field: 'start' | 'end', value: unknown) =>
+  `dispenseRequest.validityPeriod.${field} '${String(value)}' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone.`;
+
+/**
  * The spec's MedicationRequest schema: `dispenseRequest.validityPeriod` has a `start` (a date) and
  * an `end` (a dateTime, "the time set to 23:59:59 on the last valid day", which the examples also
  * give as a date). What is wrong with a request's period, if anything: a value that is neither (it
@@ -55,11 +63,11 @@ export function validityPeriodProblem(requests: Json[]): { diagnostics: string; 
     const period = isObject(request.dispenseRequest) && isObject(request.dispenseRequest.validityPeriod) ? request.dispenseRequest.validityPeriod : {};
     const start = period.start === undefined ? undefined : calendarDateOf(period.start);
     if (period.start !== undefined && start === undefined) {
-      return { diagnostics: `dispenseRequest.validityPeriod.start '${String(period.start)}' is not a FHIR date or dateTime.`, expression: `${expression}.start` };
+      return { diagnostics: notADay('start', period.start), expression: `${expression}.start` };
     }
     const end = period.end === undefined ? undefined : endOf(period.end);
     if (period.end !== undefined && end === undefined) {
-      return { diagnostics: `dispenseRequest.validityPeriod.end '${String(period.end)}' is not a FHIR date or dateTime.`, expression: `${expression}.end` };
+      return { diagnostics: notADay('end', period.end), expression: `${expression}.end` };
     }
     if (start !== undefined && end !== undefined && end <= londonEndOfDay(addDays(start, -1))) {
       return { diagnostics: `dispenseRequest.validityPeriod.end '${String(period.end)}' is before its start '${String(period.start)}'.`, expression: `${expression}.end` };
