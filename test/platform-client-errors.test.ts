@@ -161,6 +161,13 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assertOperationOutcome(answer, 400, 'MESSAGE_NOT_WELL_FORMED', /not well-formed HTTP/);
   });
 
+  it('a request line with a raw non-ASCII byte in its query is refused in the API\'s shape (NRL\'s here), not the neutral one', async () => {
+    const answer = await raw(port, ['GET /record-locator/consumer/FHIR/R4/DocumentReference?subject:identifier=\u00e9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n']);
+    assert.equal(answer.status, 400, answer.body);
+    const outcome = JSON.parse(answer.body) as { issue: Array<{ details: { coding: Array<{ system: string }> } }> };
+    assert.equal(outcome.issue[0]!.details.coding[0]!.system, 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1');
+  });
+
   it('a client cannot trigger a replayed refusal by sending the marker header itself', async () => {
     const response = await fetch(`${spine.url}/_ping`, { headers: { 'x-openspine-refusal': 'guess:1' } });
     assert.equal(response.status, 200);

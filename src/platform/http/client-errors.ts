@@ -41,7 +41,7 @@ function refusalFor(code: string | undefined): SpineError | undefined {
 
 export interface RequestHead {
   method: string;
-  /** The request target as sent, when it is an origin-form path of printable ASCII. */
+  /** The request target as sent (latin1), when it is an origin-form path. */
   path: string;
   /** The header fields that shape an error answer (lower-case names), as far as they were read. */
   headers: Record<string, string>;
@@ -50,7 +50,10 @@ export interface RequestHead {
 /** Headers a refusal's shape or echo depends on: MESH's version by Accept, the ids every API echoes. */
 const SHAPING_HEADERS = new Set(['accept', 'x-request-id', 'x-correlation-id']);
 const MAX_SHAPING_VALUE = 1_000;
-const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e]{0,8000}) HTTP\/1\.[01]\r?\n/;
+// The target may hold bytes past ASCII (read as latin1), which Node's parser refuses: the request
+// is still answered in its API's shape when its path is plain (replayTarget), a byte in its query
+// being the client's mistake there (found by probing NRL: the answer was the neutral shape).
+const REQUEST_LINE = /^([A-Z]{1,20}) (\/[\x21-\x7e\x80-\xff]{0,8000}) HTTP\/1\.[01]\r?\n/;
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const isSpaceOrTab = (c: number) => c === 0x20 || c === 0x09;
 
@@ -111,7 +114,7 @@ function replayTarget(head: RequestHead | undefined): { method: HTTPMethods; url
     decodable = false;
   }
   // A path the router would refuse itself (its own error) is answered at the root.
-  const usable = decodable && !/[\x00-\x20\x7f]/.test(path) && path.split('/').every((segment) => segment.length <= 512);
+  const usable = decodable && !/[^\x21-\x7e]/.test(path) && path.split('/').every((segment) => segment.length <= 512);
   return {
     method: (METHODS.has(head.method) ? head.method : 'GET') as HTTPMethods,
     url: usable ? path : '/',
