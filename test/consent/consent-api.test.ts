@@ -290,7 +290,7 @@ describe('National Data Opt-out Consent API', () => {
     assert.equal(consent.type, 'Consent');
     for (const code of ['create', 'vread', 'update', 'search-type']) assert.ok(consent.interaction.some((i: any) => i.code === code), code);
     assert.equal(consent.conditionalCreate, false);
-    assert.deepEqual(consent.searchParam.map((p: any) => p.name), ['patient', '_id']);
+    assert.deepEqual(consent.searchParam.map((p: any) => p.name), ['patient', '_id', 'purpose', 'category']);
   });
 
   it('XML is not served: _format=xml is 415 in NDOP\'s shape', async () => {

@@ -31,7 +31,8 @@ export function ndopCapabilityStatement(base: string, now: Date) {
         readHistory: true,
         updateCreate: false,
         conditionalCreate: false,
-        searchParam: [{ name: 'patient', type: 'reference' }, { name: '_id', type: 'token' }],
+        // The parameters a search takes: purpose and category narrow a patient's (or an id's) Consents.
+        searchParam: [{ name: 'patient', type: 'reference' }, { name: '_id', type: 'token' }, { name: 'purpose', type: 'token' }, { name: 'category', type: 'token' }],
       }],
     }],
   };
