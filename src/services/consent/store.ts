@@ -69,16 +69,16 @@ async function appendVersion(db: Queryable, v: NewVersion): Promise<void> {
  * Inserts a new Consent and its first version, in one statement so that neither is kept without the
  * other (opt-out checks read the versions: a Consent without one would be an opt-out never in
  * force, and a retry of its create a duplicate); false when one already exists for the patient,
- * policy and purpose.
+ * policy and purpose. Both rows are the one patient's (`nhs_number = $1`: one shard under Citus).
  */
 export async function insertConsent(db: Queryable, v: NewVersion): Promise<boolean> {
   const { rowCount } = await db.query(
     `WITH created AS (
        INSERT INTO consent.consents (nhs_number, id, policy_uri, purpose, version_no, version_id, status, effective_from, resource, last_updated)
        VALUES ($1, $2, $11, $12, $3, $4, $5, $6, $9, $10)
-       ON CONFLICT (nhs_number, policy_uri, purpose) DO NOTHING RETURNING 1)
+       ON CONFLICT (nhs_number, policy_uri, purpose) DO NOTHING RETURNING nhs_number)
      INSERT INTO consent.versions (nhs_number, id, version_no, version_id, status, effective_from, source, set_by, resource, recorded_at)
-     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM created`,
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM created WHERE created.nhs_number = $1`,
     [...versionValues(v), v.optOut.policyUri, v.optOut.purpose]);
   return rowCount === 1;
 }
