@@ -118,7 +118,7 @@ describe('an expand/contract upgrade of EPS documents to text', () => {
     const writes = new WriteBatch();
     for (const statement of newPrescriptionStatements(row)) writes.add(statement, 1);
     writes.add(historyStatement(row, { event: 'dispensed', status: 'dispensed', messageText: JSON.stringify({ resourceType: 'Bundle', id: `${shortFormId}-message` }) }, now));
-    writes.add(replayStatement('app-1', requestId, { operation: 'prescription-order', statusCode: 200, text: '{"resourceType":"OperationOutcome","b":1,"a":2}' }, now, dayAgo()), 1);
+    writes.add(replayStatement('app-1', { key: requestId, sent: requestId }, { operation: 'prescription-order', statusCode: 200, text: '{"resourceType":"OperationOutcome","b":1,"a":2}' }, now, dayAgo()), 1);
     await writes.run(db);
   };
   /** What the previous release reads of a prescription's documents: the jsonb columns. */
@@ -138,7 +138,7 @@ describe('an expand/contract upgrade of EPS documents to text', () => {
 
     assert.deepEqual(await migrate(db, all), ['prescriptions/006_documents_as_text'], 'the contract step waits');
     assert.deepEqual((await readOrderedPrescription(db, 'A0548B-A99968-451485'))?.orderBundle, order('old'));
-    assert.equal((await readReplay(db, 'app-1', 'old-request', dayAgo()))?.text, '{"a": 1}');
+    assert.equal((await readReplay(db, 'app-1', { key: 'old-request', sent: 'old-request' }, dayAgo()))?.text, '{"a": 1}');
 
     // Written by this release while the previous one still runs: the jsonb columns are filled for it.
     await writeNew('B0548B-A99968-451485', 'new-request');
@@ -147,13 +147,13 @@ describe('an expand/contract upgrade of EPS documents to text', () => {
     });
     assert.deepEqual((await readOrderedPrescription(db, 'B0548B-A99968-451485'))?.orderBundle, order('B0548B-A99968-451485'));
     // The first answer comes back as it was sent, byte for byte (jsonb would have reordered its keys).
-    assert.equal((await readReplay(db, 'app-1', 'new-request', dayAgo()))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
+    assert.equal((await readReplay(db, 'app-1', { key: 'new-request', sent: 'new-request' }, dayAgo()))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
 
     assert.deepEqual(await migrate(db, all, { contract: true }), ['prescriptions/007_documents_as_text_contract']);
     await writeNew('C0548B-A99968-451485', 'after-contract');
     assert.deepEqual(await oldReads('C0548B-A99968-451485', 'after-contract'), { order: null, message: null, answer: null }, 'text alone once contracted');
     assert.deepEqual((await readOrderedPrescription(db, 'C0548B-A99968-451485'))?.orderBundle, order('C0548B-A99968-451485'));
-    assert.equal((await readReplay(db, 'app-1', 'after-contract', dayAgo()))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
+    assert.equal((await readReplay(db, 'app-1', { key: 'after-contract', sent: 'after-contract' }, dayAgo()))?.text, '{"resourceType":"OperationOutcome","b":1,"a":2}');
     assert.deepEqual((await readOrderedPrescription(db, 'A0548B-A99968-451485'))?.orderBundle, order('old'), 'rows of the previous release still read');
   });
 });

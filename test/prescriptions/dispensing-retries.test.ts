@@ -89,6 +89,23 @@ describe('EPS dispensing: retries and the messages kept', () => {
     assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed']);
   });
 
+  it('a retry of an answer the previous release kept under the X-Request-ID as sent (upper case) gets that answer, the change made once', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const notifying = randomUUID().toUpperCase();
+    const partial = notification(order, 'FA565', '0003');
+    const send = async () => call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying }, partial);
+    const first = await send();
+    success(first);
+    // As the release before ids were read in either case kept it (and still keeps it, in a rolling upgrade): under the id as sent.
+    const kept = await rig.spine.ctx.db.query('UPDATE prescriptions.replays SET request_id = $1 WHERE request_id = $2', [notifying, notifying.toLowerCase()]);
+    assert.equal(kept.rowCount, 1);
+    const retried = await send();
+    assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
+    const { rows } = await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
+    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed']);
+  });
+
   it('keeps each dispensing message in the history as it was received', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);

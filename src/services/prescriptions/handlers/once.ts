@@ -55,20 +55,20 @@ export async function answerOnce(
   // A UUID read in either case (RFC 4122: "case insensitive on input"), as EPS does: NHS England's
   // implementation upper-cases it as the message id it gives Spine, which keeps each message once.
   // A retry whose X-Request-ID came back in the other case did its work twice (found by probing).
-  const key = requestId?.toLowerCase();
+  const request = requestId === undefined ? undefined : { key: requestId.toLowerCase(), sent: requestId };
   const attempt = async (db: Queryable, lock: boolean): Promise<SentAnswer> => {
     const writes = new WriteBatch();
     const answer = await work(db, writes, lock);
     const text = JSON.stringify(answer.body);
-    if (key !== undefined) {
+    if (request !== undefined) {
       const now = ctx.clock.now();
-      writes.add(replayStatement(caller.appId, key, { operation, statusCode: answer.statusCode, text, requestDigest: caller.requestDigest }, now, replayWindowStart(ctx, now)), 1);
+      writes.add(replayStatement(caller.appId, request, { operation, statusCode: answer.statusCode, text, requestDigest: caller.requestDigest }, now, replayWindowStart(ctx, now)), 1);
     }
     await writes.run(db);
     return { statusCode: answer.statusCode, text, replayed: false };
   };
   const earlierAnswer = async (): Promise<SentAnswer | undefined> => {
-    const earlier = key === undefined ? undefined : await readReplay(ctx.db, caller.appId, key, replayWindowStart(ctx));
+    const earlier = request === undefined ? undefined : await readReplay(ctx.db, caller.appId, request, replayWindowStart(ctx));
     // A retry repeats its request: an id the application already gave another operation is its
     // mistake, not a retry, and gets neither that operation's answer nor a second use of the id.
     if (earlier && earlier.operation !== operation) {
