@@ -98,4 +98,21 @@ describe('PATCH /Patient/{id}: list items are named by their id', () => {
     assert.equal(named.status, 200, JSON.stringify(named.json));
     assert.deepEqual(named.json.telecom.map((t: { id: string }) => t.id), patient.telecom.map((t: { id: string }) => t.id));
   });
+
+  it("an item's id is never removed from it, by a remove of the id or a whole-item replace without it", async () => {
+    const { patient } = await current('9000000017');
+    const [name] = patient.name as Array<{ id: string }>;
+    const attempts: unknown[][] = [
+      // The removal preceded by its test, as a list removal must be: the item stayed without an id.
+      [{ op: 'test', path: '/name/0/id', value: name!.id }, { op: 'remove', path: '/name/0/id' }],
+      // Named by a test, then replaced whole by a copy without its id.
+      [{ op: 'test', path: '/name/0/id', value: name!.id }, { op: 'replace', path: '/name/0', value: { ...name, id: undefined } }],
+    ];
+    for (const patches of attempts) {
+      const res = await patch('9000000017', { patches: JSON.parse(JSON.stringify(patches)) });
+      assert.equal(res.status, 400, `${JSON.stringify(patches)}: ${JSON.stringify(res.json)}`);
+      assert.deepEqual(res.json, invalidUpdate("Invalid update with error - the id of a 'name' item is given by PDS and cannot be removed"), JSON.stringify(patches));
+    }
+    assert.deepEqual((await current('9000000017')).patient, patient, 'nothing stored');
+  });
 });

@@ -7,7 +7,7 @@ import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
 import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
-import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsIdentified } from './item-identity.js';
+import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemIdsNotRemoved, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
 import { MAX_RECORD_BYTES } from '../domain/limits.js';
 
@@ -82,6 +82,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
     throw new SpineError(spec, diagnostics);
   }
   checkItemIdsKept(current, patched, added);
+  checkItemIdsNotRemoved(current, patched, ops);
   checkPatchedRecord(current, patched, today);
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);

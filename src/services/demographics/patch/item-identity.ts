@@ -90,3 +90,21 @@ export function checkItemIdsKept(before: Patient, after: Patient, added: Readonl
     }
   }
 }
+
+const idlessCount = (patient: Patient, field: string) => idsOf(patient, field).filter((id) => id === undefined).length;
+
+/**
+ * Nor may a patch take an item's id away (`remove /telecom/0/id` after its test, or a whole-item
+ * `replace` without it): the item would stay without the id a later patch names it by, and, having
+ * none, be changed by patches that name nothing (found by probing: both were stored). Items added
+ * at `/field/-` get an id from PDS, so unless the patch replaces a whole list (whose items come as
+ * the client sends them) a list never holds more items without an id than it did.
+ */
+export function checkItemIdsNotRemoved(before: Patient, after: Patient, ops: readonly PatchOperation[]): void {
+  for (const field of LISTS_WITH_ITEM_IDS) {
+    if (ops.some((op) => op.path === `/${field}`)) continue;
+    if (idlessCount(after, field) > idlessCount(before, field)) {
+      throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be removed`);
+    }
+  }
+}
