@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS, diagnostics } from '../errors.js';
 import { NHS_NUMBER_SYSTEM, type Extension, type Patient } from '../fhir-types.js';
-import { checkPatchedRecord } from '../patch/patient-rules.js';
+import { checkCommunication, checkPatchedRecord } from '../patch/patient-rules.js';
+import { checkAddressesAdded } from '../patch/address-rules.js';
 import type { SearchQuery } from '../search/search-query.js';
 import { patientConformance } from '../schemas.js';
 import { givenTokens, normaliseName } from './normalise.js';
@@ -52,11 +53,31 @@ export function newPatientFrom(body: CreatePatientRequest, today: string): { det
     if (err instanceof SpineError) throw new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
     throw err;
   }
+  checkItemsAdded(body, details);
   const recordFor = (nhsNumber: string): Patient =>
     storedRecord({ ...details, id: nhsNumber, identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber }] }, 1);
   // Nothing is stored that PDS would not return: the record conforms to Patient.yaml.
   patientConformance.assert(recordFor(details.id));
   return { details, recordFor };
+}
+
+/**
+ * PDS spec ("Address", "Communication"): the rules on what a record gains hold for a create, which
+ * adds every item it sends (found by probing: two home addresses, a temp address without its period
+ * or description, an English or `qa` language and two NHSCommunication extensions were all stored).
+ * Their value errors (MISSING_VALUE, INVALID_VALUE) stand; a broken rule is INVALID_CREATE. Fields
+ * are named as the request has them: its extensions, not the kept ones.
+ */
+function checkItemsAdded(body: CreatePatientRequest, details: Patient): void {
+  try {
+    checkAddressesAdded({ resourceType: 'Patient', id: details.id }, details);
+    checkCommunication({ resourceType: 'Patient', id: details.id }, { ...details, extension: body.extension ?? [] });
+  } catch (err) {
+    if (err instanceof SpineError && err.spec === PDS_ERRORS.INVALID_UPDATE) {
+      throw new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
+    }
+    throw err;
+  }
 }
 
 /** The trace run before allocating: same family name, given names, date of birth and gender. */
