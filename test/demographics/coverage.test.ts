@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { startPds, call, outcomeOf, type PdsHarness, type CallOptions } from './support/pds.js';
+import { startPds, call, invalidMethodStub, outcomeOf, type PdsHarness, type CallOptions } from './support/pds.js';
 import { pdsResponseValidators } from './support/schemas.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
 import { testPopulation } from './support/population.js';
-import { createAppAndToken } from '../support/identity.js';
+import { createAppAndToken, userToken } from '../support/identity.js';
 
 const spec = (path: string) => JSON.parse(readFileSync(new URL(`../../spec/nhs/pds/${path}`, import.meta.url), 'utf8'));
 const stubError = (code: string, diagnostics?: string) => {
@@ -155,7 +155,7 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal(retry.status, 201);
     assert.deepEqual(retry.json, first.json);
     assert.equal(retry.headers.get('etag'), 'W/"2"');
-    const other = await createAppAndToken(h.spine, { activities: ['patient:read', 'patient:write'] });
+    const other = await userToken(h.spine, { roleCode: 'R8000', userId: '555000000002' });
     const elsewhere = await postCoverage(exampleCoverageFor(retried), 'W/"1"', { requestId, bearer: other.token });
     assert.equal(elsewhere.status, 409);
     assert.equal((await getCoverage(retried)).json.meta.versionId, '2');
@@ -251,6 +251,17 @@ describe('PDS /Coverage (EHIC)', () => {
     assert.equal((await getCoverage('9000000009', { bearer: readOnly.token })).status, 200);
     assert.equal((await postCoverage(exampleCoverageFor('9000000009'), 'W/"3"', { bearer: readOnly.token })).status, 403);
     assert.equal((await getCoverage('9000000009', { bearer: null })).status, 401);
+  });
+
+  it('update: an application-restricted caller is refused whatever its app was granted (403 INVALID_METHOD), and nothing is stored', async () => {
+    // PDS spec: application-restricted access reads and searches; it updates no patient's details,
+    // the EHIC included. An app granted patient:write got 201 and replaced the patient's EHIC.
+    const app = await createAppAndToken(h.spine, { activities: ['patient:read', 'patient:write'] });
+    const before = await getCoverage(plain);
+    const res = await postCoverage(exampleCoverageFor(plain), before.headers.get('etag'), { bearer: app.token });
+    assert.equal(res.status, 403, JSON.stringify(res.json));
+    assert.deepEqual(res.json, invalidMethodStub('Cannot update resource with Application-Restricted access token'));
+    assert.deepEqual((await getCoverage(plain)).json.meta, before.json.meta);
   });
 
   it('any body: 201 or a catalogued 400, never a server error, and nothing stored unless 201', async () => {

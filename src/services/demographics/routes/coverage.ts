@@ -2,7 +2,7 @@ import { MAX_WRITE_BODY_BYTES } from '../domain/limits.js';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { etagFor } from '../../../platform/fhir/etag.js';
-import { ifMatchVersion } from '../request-headers.js';
+import { healthcareWorkersOnly, ifMatchVersion } from '../request-headers.js';
 import { searchCoverageSchema, updateCoverageSchema } from '../coverage-schemas.js';
 import type { CoverageBody } from '../domain/coverage.js';
 import { searchCoverage, updateCoverage } from '../handlers/coverage.js';
@@ -13,7 +13,7 @@ import { PDS_BASE } from './paths.js';
 
 /**
  * PDS `GET /Coverage` and `POST /Coverage` (the patient's EHIC), authorised as Patient reads and
- * updates. Headers and body are checked at the door in PDS's order (If-Match, X-Request-ID, then
+ * updates (an update for healthcare workers only). Headers and body are checked at the door in PDS's order (If-Match, X-Request-ID, then
  * the body against `Coverage.yaml`); the query, the patient and the version by the handler.
  */
 export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContext) {
@@ -27,6 +27,9 @@ export function registerCoverageRoutes(app: FastifyInstance, ctx: PlatformContex
     schema: updateCoverageSchema,
     bodyLimit: MAX_WRITE_BODY_BYTES,
     config: { activity: 'patient:write', checkOrder: ['headers', 'body'], audit: { action: 'coverage.update' } },
+    // An update as a PATCH is: application-restricted access (reads and searches) updates no
+    // patient's details, whatever its app was granted (found by probing: one replaced an EHIC).
+    onRequest: healthcareWorkersOnly('update'),
   }, async (request, reply) => {
     const expected = ifMatchVersion(request);
     const outcome = await updateCoverage(ctx, request, request.body, expected);
