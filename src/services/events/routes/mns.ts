@@ -130,11 +130,16 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const found = await ownSubscription(request, request.params.id);
     const replacement = await subscriptionFrom(request, found.id, request.body as MnsSubscriptionBody);
     // A replace keeps the id and the signing secret (a webhook's receiver keeps verifying).
+    const newSecret = replacement.signingSecret !== undefined && found.signingSecret === undefined;
     const existing = await saveUnlessMatching(ctx.db, {
       ...replacement, signingSecret: replacement.signingSecret ? found.signingSecret ?? replacement.signingSecret : undefined, createdAt: found.createdAt,
     }, found.id);
     if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
     await auditEvents(ctx, request, { action: 'subscription.update', resource: `Subscription/${found.id}`, detail: { api: 'mns', criteria: replacement.criteria } });
+    // MNS answers a replace 204. A replace that makes a webhook of a subscription that had none (a
+    // MESH channel before) mints its signing secret, shown here once as a create shows it: a 204
+    // left the receiver unable to verify a single delivery.
+    if (newSecret) return reply.code(200).type('application/json').send({ id: found.id, signingSecret: replacement.signingSecret });
     return reply.code(204).send();
   });
 
