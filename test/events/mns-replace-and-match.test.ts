@@ -12,8 +12,12 @@ const MAILBOX = 'A83008MB01';
 const body = (criteria: string, type: 'message' | 'rest-hook', endpoint: string) =>
   ({ resourceType: 'Subscription', status: 'requested', reason: 'test', criteria, channel: { type, endpoint, payload: 'application/json' } });
 
-/** Found by probing: a replace (PUT) that turned a MESH subscription into a webhook answered 204, and the secret it minted was never seen. */
-describe('MNS subscriptions: a replace that makes a webhook', () => {
+/**
+ * Found by probing: a replace (PUT) that turned a MESH subscription into a webhook answered 204, and the
+ * secret it minted was never seen; and a copy of a subscription spelt differently (mailbox case, quotes,
+ * term order) was a second subscription (201), so the mailbox got every event twice.
+ */
+describe('MNS subscriptions: a replace that makes a webhook, and matching subscriptions spelt differently', () => {
   let spine: TestSpine;
   let receiver: Receiver;
   let token: string;
@@ -49,5 +53,26 @@ describe('MNS subscriptions: a replace that makes a webhook', () => {
     await changeGp(spine, token, '9000000009', 'B86030');
     const got = await waitFor('the webhook call', () => receiver.received.find((r) => JSON.parse(r.body).subject === '9000000009'));
     assert.ok(verifySignature(secret, got.body, got.headers['x-openspine-signature'] as string), 'signed with the secret the replace answered');
+  });
+
+  it('a subscription matching one the owner has, spelt differently (mailbox case, quotes, filter order), is refused 409', async () => {
+    const first = await api(spine, token, 'POST', SUBSCRIPTIONS,
+      body("eventType=pds-death-notification-2 AND a='1' AND b='2'", 'message', `mesh://${MAILBOX}?workflow_id=WF_DEATH`));
+    assert.equal(first.status, 201, first.text);
+    const conflict = { errors: `A matching subscription already exists with id: ${first.json.id}` };
+    for (const [criteria, endpoint] of [
+      ["eventType=pds-death-notification-2 AND a='1' AND b='2'", `mesh://${MAILBOX.toLowerCase()}?workflow_id=WF_DEATH`],
+      ["eventType='pds-death-notification-2' AND a=1 AND b=2", `mesh://${MAILBOX}?workflow_id=WF_DEATH`],
+      ["eventType=pds-death-notification-2 AND b='2' AND a='1'", `mesh://${MAILBOX}?workflow_id=WF_DEATH`],
+    ]) {
+      const again = await api(spine, token, 'POST', SUBSCRIPTIONS, body(criteria!, 'message', endpoint!));
+      assert.equal(again.status, 409, `${criteria} ${endpoint}: ${again.text}`);
+      assert.deepEqual(again.json, conflict);
+    }
+    // Another workflow, or another filter value, is another subscription.
+    assert.equal((await api(spine, token, 'POST', SUBSCRIPTIONS, body("eventType=pds-death-notification-2 AND a='1' AND b='2'", 'message', `mesh://${MAILBOX}?workflow_id=WF_OTHER`))).status, 201);
+    assert.equal((await api(spine, token, 'POST', SUBSCRIPTIONS, body("eventType=pds-death-notification-2 AND a='1' AND b='3'", 'message', `mesh://${MAILBOX}?workflow_id=WF_DEATH`))).status, 201);
+    const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions WHERE workflow_id = 'WF_DEATH' AND deleted_at IS NULL`);
+    assert.equal(stored.rows[0].n, 2);
   });
 });

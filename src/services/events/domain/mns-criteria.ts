@@ -30,7 +30,10 @@ export function parseMnsCriteria(text: string): MnsCriteria | { problem: string 
   const keys = filters.map((f) => f.key);
   if (keys.includes('eventType')) return { problem: 'eventType may appear only once' };
   if (new Set(keys).size !== keys.length) return { problem: 'A filter key may appear only once' };
-  return { eventType: first.value, filters };
+  // In key order (the keys are unique, and all must match, so order means nothing): two criteria
+  // that differ only in their terms' order or quoting parse to the same rule, which is what the
+  // 409 for a matching subscription compares.
+  return { eventType: first.value, filters: filters.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
 }
 
 export function matchesMnsFilters(criteria: MnsCriteria, filtering: Record<string, unknown> | undefined): boolean {

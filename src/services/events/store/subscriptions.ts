@@ -52,17 +52,20 @@ export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id:
   return (rowCount ?? 0) > 0;
 }
 
-/** An MNS subscription with the same owner, criteria and endpoint (MNS answers 409). */
 /**
  * MNS: saves a subscription (with `replacing`, in place of that one) unless its owner already has
- * another with the same criteria and endpoint, whose id it then returns and saves nothing. One
+ * another matching it, whose id it then returns and saves nothing. Matching is by meaning, not
+ * spelling: the same parsed criteria (`rule`: quotes and term order do not count) to the same
+ * destination (a MESH mailbox, whatever its case, and workflow; or the webhook's normalised URL).
+ * Compared as sent, `mesh://a83008mb01?…` beside `mesh://A83008MB01?…` or `eventType='X'` beside
+ * `eventType=X` made a second subscription, and the mailbox got every event twice. One
  * transaction under a lock on the three, so two identical requests at once cannot both create one
  * (the spec's 409 for the second); unrelated ones that share the lock's hash only take turns.
  */
 export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<string | undefined> {
   return db.tx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mns-subscription\n${s.ownerAppId}\n${s.criteria}\n${s.endpoint}`]);
-    const existing = await findMatchingSubscription(tx, s.ownerAppId, s.criteria, s.endpoint);
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mns-subscription\n${s.ownerAppId}\n${JSON.stringify(s.rule)}\n${destinationOf(s)}`]);
+    const existing = await findMatchingSubscription(tx, s);
     if (existing && existing !== replacing) return existing;
     if (replacing) await tx.query('DELETE FROM events.subscriptions WHERE id = $1', [replacing]);
     await insertSubscription(tx, s);
@@ -70,9 +73,14 @@ export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?:
   });
 }
 
-export async function findMatchingSubscription(db: Queryable, ownerAppId: string, criteria: string, endpoint: string): Promise<string | undefined> {
-  const { rows } = await db.query(`SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND criteria = $2 AND endpoint = $3 AND deleted_at IS NULL LIMIT 1`,
-    [ownerAppId, criteria, endpoint]);
+const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.endpoint}`);
+
+/** The owner's live MNS subscription with the same parsed criteria to the same destination, if any. */
+export async function findMatchingSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
+  const { rows } = await db.query(
+    `SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND rule = $2::jsonb AND channel = $3 AND deleted_at IS NULL
+       AND (CASE WHEN $3 = 'mesh' THEN mailbox = $4 AND workflow_id = $5 ELSE endpoint = $6 END) ORDER BY created_at, id LIMIT 1`,
+    [s.ownerAppId, JSON.stringify(s.rule), s.channel, s.mailbox ?? null, s.workflowId ?? null, s.endpoint]);
   return rows[0]?.id;
 }
 
