@@ -15,7 +15,8 @@ const body = (criteria: string, type: 'message' | 'rest-hook', endpoint: string)
 /**
  * Found by probing: a replace (PUT) that turned a MESH subscription into a webhook answered 204, and the
  * secret it minted was never seen; and a copy of a subscription spelt differently (mailbox case, quotes,
- * term order) was a second subscription (201), so the mailbox got every event twice.
+ * term order) was a second subscription (201), so the mailbox got every event twice; and a replace that
+ * moved a webhook left the deliveries already routed retrying the old URL.
  */
 describe('MNS subscriptions: a replace that makes a webhook, and matching subscriptions spelt differently', () => {
   let spine: TestSpine;
@@ -74,5 +75,28 @@ describe('MNS subscriptions: a replace that makes a webhook, and matching subscr
     assert.equal((await api(spine, token, 'POST', SUBSCRIPTIONS, body("eventType=pds-death-notification-2 AND a='1' AND b='3'", 'message', `mesh://${MAILBOX}?workflow_id=WF_DEATH`))).status, 201);
     const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions WHERE workflow_id = 'WF_DEATH' AND deleted_at IS NULL`);
     assert.equal(stored.rows[0].n, 2);
+  });
+
+  it('a replace that moves a webhook sends the deliveries already waiting to the new URL, under the same secret', async () => {
+    const old = await startReceiver();
+    const moved = await startReceiver();
+    try {
+      old.failWith = 503;
+      const criteria = "eventType=pds-change-of-gp-2 AND generalpractitioner='B86031'";
+      const created = await api(spine, token, 'POST', SUBSCRIPTIONS, body(criteria, 'rest-hook', old.url));
+      assert.equal(created.status, 201, created.text);
+      await changeGp(spine, token, '9000000017', 'B86031');
+      await waitFor('a refused attempt at the old URL', () => old.refused[0]);
+
+      const replaced = await api(spine, token, 'PUT', `${SUBSCRIPTIONS}/${created.json.id}`, body(criteria, 'rest-hook', moved.url));
+      assert.equal(replaced.status, 204, replaced.text);
+      const got = await waitFor('the delivery at the new URL', () => moved.received.find((r) => JSON.parse(r.body).subject === '9000000017'), 10_000);
+      assert.ok(verifySignature(created.json.signingSecret, got.body, got.headers['x-openspine-signature'] as string));
+      assert.equal(got.headers['idempotency-key'], `${JSON.parse(got.body).id}:${created.json.id}`);
+      assert.deepEqual(old.received, []);
+    } finally {
+      await old.close();
+      await moved.close();
+    }
   });
 });

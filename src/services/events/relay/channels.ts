@@ -50,9 +50,10 @@ export class WebhookClient {
   /**
    * POST of the body, signed, with the idempotency key; any 2xx is delivered, anything else (or no
    * answer within the timeout) is retried later. Redirects are not followed (a 3xx is a failure).
+   * `endpoint`: the subscription's URL now, which a replace (PUT) may have changed since routing.
    */
-  async send(delivery: DueDelivery, secret: string): Promise<SendResult> {
-    const target = this.targetOf(delivery.endpoint);
+  async send(delivery: DueDelivery, secret: string, endpoint = delivery.endpoint): Promise<SendResult> {
+    const target = this.targetOf(endpoint);
     if (!target) return { ok: false, error: 'webhook endpoint is not a URL' };
     // A subscription made before its address was refused, or under other networks, is not sent.
     if (!target.allowed) return { ok: false, error: 'webhook endpoint is an address a webhook may not reach' };

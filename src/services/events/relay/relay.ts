@@ -173,8 +173,11 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
     // MESH posts share the transaction's connection, one after another; webhooks go in parallel.
     const hooks = due.map((d) => {
       if (d.channel !== 'rest-hook') return undefined;
+      // To the subscription's URL now: a replace (PUT) that moved the webhook applies to the
+      // deliveries already routed, as MNS says an update applies immediately; they kept retrying the
+      // old URL, and held the queue, until dead-lettered.
       const s = subs.get(d.subscriptionIds[0]!);
-      return s?.secret ? webhooks.send(d, s.secret) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
+      return s?.secret && s.webhook ? webhooks.send(d, s.secret, s.webhook) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
     });
     for (const [i, d] of due.entries()) {
       results[i] = d.channel === 'mesh' ? await sendOverMesh(tx, deps.messaging, d, now) : await hooks[i]!;
@@ -189,7 +192,8 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
         continue;
       }
       // A webhook whose subscription was deleted has nowhere to go: dead at once (replayable if it comes back).
-      const gone = d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id) === undefined);
+      // So has one whose subscription a replace made a MESH one.
+      const gone = d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id)?.webhook === undefined);
       const retryInMs = retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
       failed.push({ id: d.id, retryInMs, error: result.error, deadNow: gone });
     }

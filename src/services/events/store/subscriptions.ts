@@ -131,12 +131,17 @@ export async function subscriptionById(db: Queryable, id: string): Promise<Subsc
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-/** What delivery needs of a round's subscriptions, in one query: each live one's signing secret and owner. */
-export async function deliveryKeysOf(db: Queryable, ids: string[]): Promise<Map<string, { secret?: string; owner: string }>> {
+/**
+ * What delivery needs of a round's subscriptions, in one query: each live one's signing secret, owner
+ * and, for a webhook, its URL now (a replace may have moved it since its deliveries were routed).
+ */
+export async function deliveryKeysOf(db: Queryable, ids: string[]): Promise<Map<string, { secret?: string; owner: string; webhook?: string }>> {
   const { rows } = await db.query({
     name: 'events-delivery-keys',
-    text: 'SELECT id, signing_secret, owner_app_id FROM events.subscriptions WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+    text: 'SELECT id, signing_secret, owner_app_id, channel, endpoint FROM events.subscriptions WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
     values: [ids],
   });
-  return new Map(rows.map((r) => [r.id as string, { secret: r.signing_secret ?? undefined, owner: r.owner_app_id as string }]));
+  return new Map(rows.map((r) => [r.id as string, {
+    secret: r.signing_secret ?? undefined, owner: r.owner_app_id as string, webhook: r.channel === 'rest-hook' ? r.endpoint as string : undefined,
+  }]));
 }
