@@ -38,6 +38,9 @@ const invalid = (field: string, message: string) => new SpineError(MNS_ERRORS.VA
 /** MNS (`multicast-notification-service.yaml`) under `/multicast-notification-service`. */
 export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler(mnsErrorHandler);
+  // A path or method MNS does not have answers in MNS's shape (`{errors}`), as its other refusals do.
+  app.setNotFoundHandler((request, reply) =>
+    mnsErrorHandler(new SpineError(MNS_ERRORS.NOT_FOUND, `No such endpoint: ${request.method} ${request.url.split('?')[0]}`), request, reply));
   // CloudEvents are JSON under their own media type, with the platform's JSON door checks.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => {

@@ -31,6 +31,10 @@ interface NemsSubscription {
 /** NEMS (STU3) under `/nems/STU3`: the Subscription API and the publish API. */
 export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler(nemsErrorHandler);
+  // A path or method NEMS does not have (a search, a PUT: NEMS has neither) answers in NEMS's
+  // shape, as its other refusals do; it was the platform's R4 OperationOutcome.
+  app.setNotFoundHandler((request, reply) =>
+    nemsErrorHandler(nemsError(NEMS_ERRORS.NO_RECORD_FOUND, `No such endpoint: ${request.method} ${request.url.split('?')[0]}`), request, reply));
   const read = { activity: 'events:subscribe' as const };
   const location = (id: string) => `${ctx.config.publicBaseUrl}/nems/STU3/Subscription/${id}`;
 
