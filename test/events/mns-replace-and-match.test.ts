@@ -16,7 +16,8 @@ const body = (criteria: string, type: 'message' | 'rest-hook', endpoint: string)
  * Found by probing: a replace (PUT) that turned a MESH subscription into a webhook answered 204, and the
  * secret it minted was never seen; and a copy of a subscription spelt differently (mailbox case, quotes,
  * term order) was a second subscription (201), so the mailbox got every event twice; and a replace that
- * moved a webhook left the deliveries already routed retrying the old URL.
+ * moved a webhook left the deliveries already routed retrying the old URL; and two replaces at once
+ * answered one of them 500, and a replace beside a delete (204) brought the subscription back.
  */
 describe('MNS subscriptions: a replace that makes a webhook, and matching subscriptions spelt differently', () => {
   let spine: TestSpine;
@@ -97,6 +98,26 @@ describe('MNS subscriptions: a replace that makes a webhook, and matching subscr
     } finally {
       await old.close();
       await moved.close();
+    }
+  });
+
+  it('replaces and a delete at once: no 500, and a subscription whose delete answered 204 stays deleted', async () => {
+    const mesh = (criteria: string) => body(criteria, 'message', `mesh://${MAILBOX}?workflow_id=WF_RACE`);
+    for (let round = 0; round < 10; round++) {
+      const created = await api(spine, token, 'POST', SUBSCRIPTIONS, mesh(`eventType=pds-record-change-2 AND round='${round}'`));
+      assert.equal(created.status, 201, created.text);
+      const path = `${SUBSCRIPTIONS}/${created.json.id}`;
+      const [a, b, deleted] = await Promise.all([
+        api(spine, token, 'PUT', path, mesh(`eventType=pds-record-change-2 AND round='${round}a'`)),
+        api(spine, token, 'PUT', path, mesh(`eventType=pds-record-change-2 AND round='${round}b'`)),
+        api(spine, token, 'DELETE', path),
+      ]);
+      for (const replaced of [a, b]) {
+        assert.ok(replaced.status === 204 || replaced.status === 404, `round ${round}: ${replaced.status} ${replaced.text}`);
+        if (replaced.status === 404) assert.deepEqual(replaced.json, { errors: 'Not found' });
+      }
+      assert.equal(deleted.status, 204, deleted.text);
+      assert.equal((await api(spine, token, 'GET', path)).status, 404, `round ${round}: deleted, then read`);
     }
   });
 });

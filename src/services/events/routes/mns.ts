@@ -91,8 +91,8 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.post('/subscriptions', { schema: { headers: CORRELATION_HEADERS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
     const body = request.body as MnsSubscriptionBody;
     const subscription = await subscriptionFrom(request, randomUUID(), body);
-    const existing = await saveUnlessMatching(ctx.db, subscription);
-    if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
+    const saved = await saveUnlessMatching(ctx.db, subscription);
+    if ('matching' in saved) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${saved.matching}`);
     await auditEvents(ctx, request, { action: 'subscription.create', resource: `Subscription/${subscription.id}`, detail: { api: 'mns', criteria: subscription.criteria, channel: subscription.channel } });
     // The signing secret is shown once, here; it is never read back.
     return reply.code(201).header('Location', `${base()}/subscriptions/${subscription.id}`).type('application/json')
@@ -133,16 +133,17 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const found = await ownSubscription(request, request.params.id);
     const replacement = await subscriptionFrom(request, found.id, request.body as MnsSubscriptionBody);
     // A replace keeps the id and the signing secret (a webhook's receiver keeps verifying).
-    const newSecret = replacement.signingSecret !== undefined && found.signingSecret === undefined;
-    const existing = await saveUnlessMatching(ctx.db, {
-      ...replacement, signingSecret: replacement.signingSecret ? found.signingSecret ?? replacement.signingSecret : undefined, createdAt: found.createdAt,
-    }, found.id);
-    if (existing) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${existing}`);
+    const saved = await saveUnlessMatching(ctx.db, { ...replacement, createdAt: found.createdAt }, found.id);
+    if ('matching' in saved) throw new SpineError(MNS_ERRORS.CONFLICT, `A matching subscription already exists with id: ${saved.matching}`);
+    // Deleted meanwhile: not found, as a replace after the delete would be.
+    if ('gone' in saved) throw new SpineError(MNS_ERRORS.NOT_FOUND, 'Not found');
     await auditEvents(ctx, request, { action: 'subscription.update', resource: `Subscription/${found.id}`, detail: { api: 'mns', criteria: replacement.criteria } });
     // MNS answers a replace 204. A replace that makes a webhook of a subscription that had none (a
     // MESH channel before) mints its signing secret, shown here once as a create shows it: a 204
     // left the receiver unable to verify a single delivery.
-    if (newSecret) return reply.code(200).type('application/json').send({ id: found.id, signingSecret: replacement.signingSecret });
+    if (saved.signingSecret !== undefined && found.signingSecret === undefined) {
+      return reply.code(200).type('application/json').send({ id: found.id, signingSecret: saved.signingSecret });
+    }
     return reply.code(204).send();
   });
 

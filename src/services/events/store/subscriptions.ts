@@ -62,15 +62,35 @@ export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id:
  * transaction under a lock on the three, so two identical requests at once cannot both create one
  * (the spec's 409 for the second); unrelated ones that share the lock's hash only take turns.
  */
-export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<string | undefined> {
+export type SaveOutcome = { matching: string } | { gone: true } | { saved: true; signingSecret?: string };
+
+export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<SaveOutcome> {
   return db.tx(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mns-subscription\n${s.ownerAppId}\n${JSON.stringify(s.rule)}\n${destinationOf(s)}`]);
     const existing = await findMatchingSubscription(tx, s);
-    if (existing && existing !== replacing) return existing;
-    if (replacing) await tx.query('DELETE FROM events.subscriptions WHERE id = $1', [replacing]);
+    if (existing && existing !== replacing) return { matching: existing };
+    if (replacing) return replaceSubscription(tx, replacing, s);
     await insertSubscription(tx, s);
-    return undefined;
+    return { saved: true, signingSecret: s.signingSecret };
   });
+}
+
+/**
+ * A replace is one UPDATE of the live row, not a delete and an insert: two replaces at once then take
+ * turns on the row (the second applies to the first's result), and a replace that meets a delete
+ * finds nothing (gone: not found). A webhook keeps the secret it has, or takes `s`'s; the one stored
+ * is returned (two replaces that make a webhook at once answer the same secret). Deleted and inserted again, the second of two replaces inserted
+ * an id the first had just inserted (500), and a replace racing a delete (204) brought the deleted
+ * subscription back to life.
+ */
+async function replaceSubscription(tx: Queryable, id: string, s: SubscriptionRow): Promise<SaveOutcome> {
+  const { rows } = await tx.query(
+    `UPDATE events.subscriptions SET owner_ods = $2, criteria = $3, rule = $4, event_types = $5, nhs_number = $6, channel = $7, endpoint = $8,
+       mailbox = $9, workflow_id = $10, payload_type = $11, tag = $12, signing_secret = CASE WHEN $7 = 'rest-hook' THEN COALESCE(signing_secret, $13) END, resource = $14, ends_at = $15
+     WHERE id = $1 AND api = 'mns' AND owner_app_id = $16 AND deleted_at IS NULL RETURNING signing_secret`,
+    [id, s.ownerOds ?? null, s.criteria, s.rule, s.eventTypes, s.nhsNumber ?? null, s.channel, s.endpoint, s.mailbox ?? null, s.workflowId ?? null,
+      s.payloadType ?? null, s.tag ?? null, s.signingSecret ?? null, s.resource, s.endsAt ?? null, s.ownerAppId]);
+  return rows[0] ? { saved: true, signingSecret: rows[0].signing_secret ?? undefined } : { gone: true };
 }
 
 const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.endpoint}`);
