@@ -59,7 +59,7 @@ describe('MNS subscriptions: whose mailbox, and one of each', () => {
       assert.deepEqual(other.json, { errors: `A matching subscription already exists with id: ${made[0]!.json.id}` });
     }
     const listed = await api(spine, token, 'GET', SUBSCRIPTIONS);
-    assert.equal(listed.json.entry.filter((e: any) => e.resource.channel.endpoint === 'https://example.org/race').length, 1);
+    assert.equal(listed.json.entry.filter((e: any) => e.channel.endpoint === 'https://example.org/race').length, 1);
   });
 
   it('an event reaches the subscriber\'s own mailbox, and nothing reaches the other organisation\'s', async () => {

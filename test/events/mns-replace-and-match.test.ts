@@ -17,7 +17,8 @@ const body = (criteria: string, type: 'message' | 'rest-hook', endpoint: string)
  * secret it minted was never seen; and a copy of a subscription spelt differently (mailbox case, quotes,
  * term order) was a second subscription (201), so the mailbox got every event twice; and a replace that
  * moved a webhook left the deliveries already routed retrying the old URL; and two replaces at once
- * answered one of them 500, and a replace beside a delete (204) brought the subscription back.
+ * answered one of them 500, and a replace beside a delete (204) brought the subscription back; and the
+ * list wrapped each Subscription in {fullUrl, resource}, where MNS lists the Subscriptions themselves.
  */
 describe('MNS subscriptions: a replace that makes a webhook, and matching subscriptions spelt differently', () => {
   let spine: TestSpine;
@@ -119,5 +120,18 @@ describe('MNS subscriptions: a replace that makes a webhook, and matching subscr
       assert.equal(deleted.status, 204, deleted.text);
       assert.equal((await api(spine, token, 'GET', path)).status, 404, `round ${round}: deleted, then read`);
     }
+  });
+
+  it('the list\'s entries are the Subscriptions themselves, as MNS lists them (get-all-subscriptions: entry items are Subscription)', async () => {
+    const created = await api(spine, token, 'POST', SUBSCRIPTIONS, body('eventType=openspine-nrl-pointer-deleted-1', 'message', `mesh://${MAILBOX}?workflow_id=WF_LIST`));
+    assert.equal(created.status, 201, created.text);
+    const read = await api(spine, token, 'GET', `${SUBSCRIPTIONS}/${created.json.id}`);
+    const listed = await api(spine, token, 'GET', SUBSCRIPTIONS);
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.json.resourceType, 'Bundle');
+    assert.equal(listed.json.type, 'searchset');
+    const entry = listed.json.entry.find((e: any) => e.id === created.json.id);
+    assert.deepEqual(entry, read.json);
+    for (const e of listed.json.entry) assert.equal(e.resourceType, 'Subscription');
   });
 });

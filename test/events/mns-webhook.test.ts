@@ -128,7 +128,7 @@ describe('MNS subscriptions delivered to a webhook by the relay', () => {
     const other = (await createAppAndToken(spine)).token;
     assert.equal((await api(spine, other, 'GET', `${SUBSCRIPTIONS}/${id}`)).status, 404);
     const list = await api(spine, token, 'GET', SUBSCRIPTIONS);
-    assert.ok(list.json.entry.some((e: any) => e.resource.id === id));
+    assert.ok(list.json.entry.some((e: any) => e.id === id));
     assert.equal((await api(spine, token, 'GET', `${SUBSCRIPTIONS}/not-a-uuid`)).json.errors, 'Please provide a valid subscription ID in UUID4 format');
     assert.equal((await api(spine, token, 'DELETE', `${SUBSCRIPTIONS}/${id}`)).status, 204);
     assert.equal((await api(spine, token, 'DELETE', `${SUBSCRIPTIONS}/${id}`)).status, 404);

@@ -108,7 +108,9 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     return reply.type('application/fhir+json').send({
       resourceType: 'Bundle', type: 'searchset', total: page.length,
       link: [{ relation: 'self', url: `${base()}/subscriptions` }, ...(next ? [{ relation: 'next', url: `${base()}/subscriptions?continue_from=${next}` }] : [])],
-      entry: page.map((s) => ({ fullUrl: `${base()}/subscriptions/${s.id}`, resource: s.resource })),
+      // MNS (get-all-subscriptions) lists the Subscriptions themselves as the entries, not FHIR's
+      // {fullUrl, resource}: a client written for MNS reads entry[i].id.
+      entry: page.map((s) => s.resource),
     });
   });
 
