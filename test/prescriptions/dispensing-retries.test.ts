@@ -10,6 +10,12 @@ describe('EPS dispensing: retries and the messages kept', () => {
   const rig = dispensingRig();
   const eps = dispensingSteps(rig);
   const { pharmacy, newPrescription, release, passed, notification, dispense, statusOf, success } = eps;
+  /** A dispense notification from FA565 under this X-Request-ID. */
+  const notify = async (body: Json, requestId: string) =>
+    call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': requestId }, body);
+  /** The prescription's history as stored: each change once. */
+  const eventsOf = async (order: Json) =>
+    (await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)])).rows.map((r) => r.event);
 
   it('a retried release (same X-Request-ID) gets the first answer and releases nothing twice', async () => {
     const order = await newPrescription();
@@ -67,8 +73,7 @@ describe('EPS dispensing: retries and the messages kept', () => {
     assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
     const releasedAgain = await release('FA565', shortFormIdOf(order), releasing);
     assert.deepEqual([releasedAgain.status, releasedAgain.text], [released.status, released.text]);
-    const { rows } = await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
-    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed', 'partially-dispensed']);
+    assert.deepEqual(await eventsOf(order), ['created', 'released', 'partially-dispensed', 'partially-dispensed']);
   });
 
   it('a retry whose X-Request-ID comes back in the other case is the same request (a UUID is read in either case): its first answer, the change made once', async () => {
@@ -81,12 +86,11 @@ describe('EPS dispensing: retries and the messages kept', () => {
     // A partial dispense notification may follow another: a retry of one in upper case must not count as a second.
     const notifying = randomUUID().toUpperCase();
     const partial = notification(order, 'FA565', '0003');
-    const first = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying }, partial);
+    const first = await notify(partial, notifying);
     success(first);
-    const retried = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying.toLowerCase() }, partial);
+    const retried = await notify(partial, notifying.toLowerCase());
     assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
-    const { rows } = await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
-    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed']);
+    assert.deepEqual(await eventsOf(order), ['created', 'released', 'partially-dispensed']);
   });
 
   it('a retry of an answer the previous release kept under the X-Request-ID as sent (upper case) gets that answer, the change made once', async () => {
@@ -94,16 +98,14 @@ describe('EPS dispensing: retries and the messages kept', () => {
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
     const notifying = randomUUID().toUpperCase();
     const partial = notification(order, 'FA565', '0003');
-    const send = async () => call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', { ...(await pharmacy('FA565')), 'x-request-id': notifying }, partial);
-    const first = await send();
+    const first = await notify(partial, notifying);
     success(first);
     // As the release before ids were read in either case kept it (and still keeps it, in a rolling upgrade): under the id as sent.
     const kept = await rig.spine.ctx.db.query('UPDATE prescriptions.replays SET request_id = $1 WHERE request_id = $2', [notifying, notifying.toLowerCase()]);
     assert.equal(kept.rowCount, 1);
-    const retried = await send();
+    const retried = await notify(partial, notifying);
     assert.deepEqual([retried.status, retried.text], [first.status, first.text], 'the first answer, byte for byte');
-    const { rows } = await rig.spine.ctx.db.query(`SELECT event FROM prescriptions.history WHERE short_form_id = $1 ORDER BY seq`, [shortFormIdOf(order)]);
-    assert.deepEqual(rows.map((r) => r.event), ['created', 'released', 'partially-dispensed']);
+    assert.deepEqual(await eventsOf(order), ['created', 'released', 'partially-dispensed']);
   });
 
   it('keeps each dispensing message in the history as it was received', async () => {
