@@ -7,7 +7,8 @@ import { platformMigrations } from '../src/platform/migrations.js';
 import { ALL_SERVICES } from '../src/services/registry.js';
 import { readPointer, deletePointers } from '../src/services/record-locator/store.js';
 import { WriteBatch } from '../src/platform/db/write-batch.js';
-import { historyStatement, newPrescriptionStatements, readOrderedPrescription, readPrescription, readReplay, replayStatement } from '../src/services/prescriptions/store.js';
+import { historyStatement, newPrescriptionStatements, readOrderedPrescription, readPrescription } from '../src/services/prescriptions/store.js';
+import { readReplay, replayStatement } from '../src/services/prescriptions/replay-store.js';
 import { initialState } from '../src/services/prescriptions/domain/lifecycle.js';
 
 /**

@@ -5,7 +5,7 @@ import type { PlatformContext } from '../../../platform/service.js';
 import type { EpsCaller } from '../caller.js';
 import { EPS_ERRORS } from '../errors.js';
 import type { Json } from '../domain/fhir.js';
-import { readReplay, replayStatement } from '../store.js';
+import { readReplay, replayStatement } from '../replay-store.js';
 import { replayWindowStart } from './replay-retention.js';
 
 /** An answer a transition gives, kept so that a retry of the same request gets it again. */

@@ -1,6 +1,6 @@
 import type { BackgroundWorker, PlatformContext } from '../../../platform/service.js';
 import { startPeriodic } from '../../../platform/periodic.js';
-import { deleteReplaysBefore } from '../store.js';
+import { deleteReplaysBefore } from '../replay-store.js';
 
 /**
  * The first answer to each state change is kept so that a retry with the same X-Request-ID gets it
