@@ -10,6 +10,8 @@ import { call, consentFor } from '../consent/support.js';
 import { testPopulation } from '../demographics/support/population.js';
 import { bulkInsertPatients } from '../../src/services/demographics/store/bulk.js';
 import { asTamperingSuperuser } from '../audit/support.js';
+import { fixedClock } from '../../src/platform/clock.js';
+import { WHOLE_CHECK_EVERY_MS } from '../../src/services/console/routes/audit.js';
 
 const pagePath = (path: string) => (path === '/console/who-looked' ? `${path}?nhsNumber=9000000009` : path);
 const heading = (html: string) => /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '').trim();
@@ -241,6 +243,33 @@ describe('the audit page\'s chain check', () => {
       const broken = new RegExp(`Broken\\s*</strong>\\s*record ${altered} does not match the chain`);
       assert.match((await checked()).html, broken);
       assert.match((await checked()).html, broken, 'and says so again');
+    } finally {
+      await spine.close();
+    }
+  });
+
+  it('checks the whole chain again once the last whole check is ten minutes old, and finds a record altered after it was checked', async () => {
+    const clock = fixedClock(new Date());
+    const spine = await startTestSpine({ clock, flags: { services: 'identity,directory,audit,console' } });
+    try {
+      const officer = await consoleLogin(spine.url, DEMO_IDENTITIES['privacy-officer']);
+      const view = async () => (await officer.get('/console/audit')).text();
+      const firstAt = clock.now();
+      assert.match(await view(), new RegExp(`whole trail was last checked at ${firstAt.toISOString().slice(0, 19).replace('T', ' ')} UTC`));
+      // The first record, checked by that view, altered: a view checks only the records added since.
+      await asTamperingSuperuser(spine.ctx.db, (q) => q(`UPDATE audit.events SET outcome = 'denied' WHERE seq = 1`));
+      clock.set(new Date(firstAt.getTime() + WHOLE_CHECK_EVERY_MS - 1000));
+      assert.match(await view(), /Intact/, 'within ten minutes of the whole check, the altered record is not read again');
+      clock.set(new Date(firstAt.getTime() + WHOLE_CHECK_EVERY_MS));
+      // That view starts the whole check in the background; a later view shows what it found.
+      const broken = /Broken\s*<\/strong>\s*record 1 does not match the chain/;
+      let html = await view();
+      for (let n = 0; n < 100 && !broken.test(html); n++) {
+        await new Promise((r) => setTimeout(r, 100));
+        html = await view();
+      }
+      assert.match(html, broken);
+      assert.match(await view(), broken, 'and every view after it says so, though the records added since are intact');
     } finally {
       await spine.close();
     }

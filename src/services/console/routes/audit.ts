@@ -47,23 +47,56 @@ export function auditCsv(records: readonly ChainedRecord[]): string {
   })));
 }
 
+/** How long a whole-chain check holds: a view after that has the whole chain checked again, in the background. */
+export const WHOLE_CHECK_EVERY_MS = 10 * 60 * 1000;
+
+/** The audit page's verdict, and when the whole chain was last checked (undefined: not yet). */
+export type ChainWatchVerdict = ChainVerdict & { wholeCheckedAt?: Date };
+
 /**
  * The chain's verdict for the audit page. A view checks only the records added since the last
  * intact verdict of this process (the first view, the whole chain), and views at once share one
  * check: verifying the whole trail on every view read every record each time, a scan that grows
- * without end. `openspine audit verify` checks the whole chain again.
+ * without end. A record altered after it was checked would then never be found, so a view also
+ * starts a check of the whole chain `WHOLE_CHECK_EVERY_MS` after the last one ended; it runs in
+ * the background (the view does not wait for it), and a break it finds is shown by every view until
+ * a later whole check finds the chain intact. `openspine audit verify` checks the whole chain too.
  */
-function chainWatch(ctx: PlatformContext): () => Promise<ChainVerdict> {
+function chainWatch(ctx: PlatformContext): () => Promise<ChainWatchVerdict> {
   let verified: { head: ChainHead; records: number } | undefined;
   let running: Promise<ChainVerdict> | undefined;
-  return () => {
-    running ??= verifyAuditChain(ctx.db, verified ? { from: verified } : {})
+  let wholeRunning: Promise<void> | undefined;
+  let wholeCheckedAt: Date | undefined;
+  // Measured from the end of the last whole check, so that on a trail that takes long to read the
+  // checks do not follow each other without a pause.
+  let nextWholeCheck = 0;
+  let wholeBreak: ChainVerdict | undefined;
+  const wholeChecked = (startedAt: Date, verdict: ChainVerdict) => {
+    wholeCheckedAt = startedAt;
+    nextWholeCheck = ctx.clock.now().getTime() + WHOLE_CHECK_EVERY_MS;
+    wholeBreak = verdict.intact ? undefined : verdict;
+  };
+  const checkWhole = () => {
+    const startedAt = ctx.clock.now();
+    wholeRunning ??= verifyAuditChain(ctx.db)
+      .then((verdict) => wholeChecked(startedAt, verdict), (err: unknown) => {
+        ctx.log.warn({ err }, 'the console could not check the whole audit chain; the next view tries again');
+      })
+      .finally(() => { wholeRunning = undefined; });
+  };
+  return async () => {
+    const from = verified;
+    if (from !== undefined && ctx.clock.now().getTime() >= nextWholeCheck) checkWhole();
+    const startedAt = ctx.clock.now();
+    running ??= verifyAuditChain(ctx.db, from ? { from } : {})
       .then((verdict) => {
         if (verdict.intact) verified = { head: verdict.head, records: verdict.records };
+        if (from === undefined) wholeChecked(startedAt, verdict);
         return verdict;
       })
       .finally(() => { running = undefined; });
-    return running;
+    const verdict = await running;
+    return { ...(wholeBreak ?? verdict), ...(wholeCheckedAt ? { wholeCheckedAt } : {}) };
   };
 }
 
@@ -78,7 +111,7 @@ export async function registerAuditRoutes(app: FastifyInstance, ctx: PlatformCon
       action: 'console.audit.search', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, found: result?.total ?? 0 },
     });
     const exportUrl = `/console/audit.csv?${new URLSearchParams(Object.entries(query).filter(([, v]) => typeof v === 'string') as Array<[string, string]>).toString()}`;
-    return render(request, reply, { template: 'audit.njk', title: 'Audit', page: 'audit', query, searched, result, chain, exportUrl });
+    return render(request, reply, { template: 'audit.njk', title: 'Audit', page: 'audit', query, searched, result, chain, exportUrl, wholeCheckMinutes: WHOLE_CHECK_EVERY_MS / 60_000 });
   });
 
   app.get('/audit.csv', pageRoute('audit', { querystring: AUDIT_QUERY }), async (request, reply) => {
