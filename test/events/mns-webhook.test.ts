@@ -177,6 +177,17 @@ describe('MNS webhooks outside sandbox mode reach public addresses only', () => 
     assert.equal(stored.rows[0].n, 0);
   });
 
+  it('refuses the special-purpose blocks not globally reachable: IPv6 documentation, SRv6 SIDs, dummy, IPv4 inside IPv6', async () => {
+    for (const endpoint of ['https://[3fff::1]/hook', 'https://[3fff:fff:ffff::1]/', 'https://[5f00::1]/hook', 'https://[5f00:ffff::abcd]/', 'https://[100:0:0:1::1]/',
+      'https://[::127.0.0.1]/', 'https://[::ffff:0:10.0.0.1]/', 'https://[64:ff9b::a9fe:a9fe]/']) {
+      const refused = await subscribe(endpoint);
+      assert.equal(refused.status, 400, `${endpoint}: ${refused.text}`);
+      assert.deepEqual(refused.json, { validationErrors: { 'channel.endpoint': 'Please provide a valid endpoint: a webhook may not be sent to a loopback, private, link-local or other internal address' } }, endpoint);
+    }
+    const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`);
+    assert.equal(stored.rows[0].n, 0);
+  });
+
   it('takes a public address, a name, and the networks the deployment names', async () => {
     for (const [i, endpoint] of ['https://receiver.example.org/hook', 'https://8.8.8.8/hook', 'https://10.20.3.4/hook'].entries()) {
       const taken = await subscribe(endpoint, ['eventType=pds-change-of-gp-2', 'eventType=openspine-mesh-message-expired-1', 'eventType=openspine-nrl-pointer-created-1'][i]);

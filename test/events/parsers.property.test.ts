@@ -180,6 +180,49 @@ describe('delivery helpers', () => {
       assert.equal(new WebhookReach(['0.0.0.0/0'], false).allowsAddress(address), true);
     }), { numRuns: 5_000 });
   });
+
+  // IANA's IPv4 and IPv6 Special-Purpose Address Registries, every block not globally reachable (or
+  // holding one that is not), written out here rather than read from the code under test; and the
+  // forms that carry an IPv4 address inside IPv6.
+  const SPECIAL_V4: readonly [string, number][] = [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
+    ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+    ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]];
+  const SPECIAL_V6: readonly [string, number][] = [['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
+    ['100:0:0:1::', 64], ['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['3fff::', 20], ['5f00::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]];
+  const v4 = (n: bigint) => [24n, 16n, 8n, 0n].map((shift) => (n >> shift) & 0xffn).join('.');
+  const v6 = (n: bigint) => [...Array(8).keys()].map((i) => ((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':');
+  const v4Number = (address: string) => address.split('.').reduce((n, part) => (n << 8n) | BigInt(part), 0n);
+  const v6Number = (address: string) => {
+    const [head, tail = ''] = address.split('::');
+    const groups = (text: string) => (text ? text.split(':') : []);
+    const all = [...groups(head!), ...Array(8 - groups(head!).length - groups(tail).length).fill('0'), ...groups(tail)];
+    return all.reduce((n, group) => (n << 16n) | BigInt(`0x${group}`), 0n);
+  };
+  /** An address inside `base/prefix`, the bits below the prefix from `random`. */
+  const inside = (base: bigint, prefix: number, bits: number, random: bigint) => {
+    const host = (1n << BigInt(bits - prefix)) - 1n;
+    return (base & ~host) | (random & host);
+  };
+  const randomBits = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
+
+  it('no address in a special-purpose block is reachable, however IPv6 carries it', () => {
+    const outward = new WebhookReach([], false);
+    fc.assert(fc.property(fc.constantFrom(...SPECIAL_V4), randomBits, ([base, prefix], random) => {
+      const n = inside(v4Number(base), prefix, 32, random);
+      const address = v4(n);
+      for (const form of [address, `::ffff:${address}`, v6(0xffff00000000n | n), `::${address}`, `::ffff:0:${address}`, `64:ff9b::${address}`]) {
+        assert.equal(outward.allowsAddress(form), false, `${form} (${base}/${prefix})`);
+      }
+    }), { numRuns: 2_000 });
+    fc.assert(fc.property(fc.constantFrom(...SPECIAL_V6), randomBits, ([base, prefix], random) => {
+      const address = v6(inside(v6Number(base), prefix, 128, random));
+      assert.equal(outward.allowsAddress(address), false, `${address} (${base}/${prefix})`);
+    }), { numRuns: 2_000 });
+    // The edges: the blocks end where the registries end them.
+    for (const address of ['3fff:1000::1', '2a00:1450:4009::1', '8.8.8.8', '::ffff:8.8.8.8']) {
+      assert.equal(outward.allowsAddress(address), true, address);
+    }
+  });
 });
 
 describe('FHIR XML', () => {

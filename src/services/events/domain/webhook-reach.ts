@@ -16,6 +16,11 @@ import type { Config } from '../../../platform/config.js';
  * receive events on a laptop. Checked when the subscription is made (an address written in the
  * URL, or a name such as `localhost`) and again for every connection, on the addresses the name
  * resolves to then (a name that later resolves inward is refused at the connection).
+ *
+ * The list is the registries' blocks that are not globally reachable, among them the newer IPv6
+ * documentation prefix (3fff::/20, RFC 9637), SRv6 SIDs (5f00::/16, RFC 9602) and the dummy prefix
+ * (100:0:0:1::/64, RFC 9780); 192.0.0.0/24 and 2001::/23 are refused whole, though a few anycast
+ * entries inside them are reachable, as no webhook receiver lives there.
  */
 const SPECIAL_PURPOSE: readonly Network[] = [
   ['0.0.0.0', 8, 'ipv4'], ['10.0.0.0', 8, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['127.0.0.0', 8, 'ipv4'],
@@ -23,8 +28,13 @@ const SPECIAL_PURPOSE: readonly Network[] = [
   ['192.88.99.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['198.51.100.0', 24, 'ipv4'],
   ['203.0.113.0', 24, 'ipv4'], ['224.0.0.0', 4, 'ipv4'], ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'], ['::1', 128, 'ipv6'], ['64:ff9b::', 96, 'ipv6'], ['64:ff9b:1::', 48, 'ipv6'], ['100::', 64, 'ipv6'],
-  ['2001::', 23, 'ipv6'], ['2001:db8::', 32, 'ipv6'], ['2002::', 16, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
+  ['100:0:0:1::', 64, 'ipv6'], ['2001::', 23, 'ipv6'], ['2001:db8::', 32, 'ipv6'], ['2002::', 16, 'ipv6'], ['3fff::', 20, 'ipv6'],
+  ['5f00::', 16, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
+  // IPv4 written inside IPv6 the ways the registries do not list: IPv4-compatible (`::a.b.c.d`,
+  // deprecated by RFC 4291) and IPv4-translated (`::ffff:0:a.b.c.d`, RFC 2765). IPv4-mapped
+  // (`::ffff:a.b.c.d`) needs no entry: BlockList checks it against the IPv4 networks above, and an
+  // entry would block every IPv4 address with it.
+  ['::', 96, 'ipv6'], ['::ffff:0:0:0', 96, 'ipv6'],
 ];
 const LOOPBACK: readonly Network[] = [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']];
 
