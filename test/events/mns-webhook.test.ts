@@ -188,6 +188,17 @@ describe('MNS webhooks outside sandbox mode reach public addresses only', () => 
     assert.equal(stored.rows[0].n, 0);
   });
 
+  it('refuses an endpoint with whitespace around or inside it (RFC 3986: no URI has any) as it refuses any endpoint that is not a URL', async () => {
+    for (const endpoint of [' https://receiver.example.org/hook', 'https://receiver.example.org/hook ', '\thttps://receiver.example.org/hook', 'https://receiver.example.org/hook\n',
+      'https://receiver.exam\tple.org/hook', 'https://receiver.example.org/ho\nok', 'https://receiver.example.org/a b', '\u0001https://receiver.example.org/hook']) {
+      const refused = await subscribe(endpoint);
+      assert.equal(refused.status, 400, `${JSON.stringify(endpoint)}: ${refused.text}`);
+      assert.deepEqual(refused.json, { validationErrors: { 'channel.endpoint': 'Please provide a valid endpoint: an https:// URL' } }, JSON.stringify(endpoint));
+    }
+    const stored = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`);
+    assert.equal(stored.rows[0].n, 0);
+  });
+
   it('takes a public address, a name, and the networks the deployment names', async () => {
     for (const [i, endpoint] of ['https://receiver.example.org/hook', 'https://8.8.8.8/hook', 'https://10.20.3.4/hook'].entries()) {
       const taken = await subscribe(endpoint, ['eventType=pds-change-of-gp-2', 'eventType=openspine-mesh-message-expired-1', 'eventType=openspine-nrl-pointer-created-1'][i]);

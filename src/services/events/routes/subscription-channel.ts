@@ -11,6 +11,13 @@ import type { WebhookReach } from '../domain/webhook-reach.js';
 export type Channel = { channel: 'mesh'; mailbox: string; workflowId: string } | { channel: 'rest-hook'; url: string };
 
 const MESH = /^mesh:\/\/([A-Za-z0-9_]{1,20})\?workflow_id=([\w.-]{1,64})$/;
+/**
+ * The characters a URI may hold (RFC 3986: unreserved, reserved and `%` of percent-encodings).
+ * WHATWG's `URL` is lenient where RFC 3986 is not: it drops spaces and controls around the text and
+ * tabs and newlines inside it, and percent-encodes the rest, so without this an endpoint such as
+ * `" https://…"` was taken and echoed back with its space.
+ */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 
 export function parseChannel(type: string, endpoint: string, sandbox: boolean, reach: WebhookReach): Channel | { problem: string } {
   if (type === 'message') {
@@ -19,11 +26,13 @@ export function parseChannel(type: string, endpoint: string, sandbox: boolean, r
     if (endpoint.startsWith('arn:aws:sqs:')) return { problem: 'SQS delivery is not offered by OpenSpine: use a mesh:// endpoint or a rest-hook channel' };
     return { problem: 'Please provide a valid endpoint: mesh://{MAILBOX}?workflow_id={WORKFLOW}' };
   }
+  const notUrl = { problem: 'Please provide a valid endpoint: an https:// URL' };
+  if (!URI_CHARACTERS.test(endpoint)) return notUrl;
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    return { problem: 'Please provide a valid endpoint: an https:// URL' };
+    return notUrl;
   }
   if (url.username || url.password || url.hash) return { problem: 'A webhook URL may not carry credentials or a fragment' };
   if ((url.protocol === 'https:' || url.protocol === 'http:') && !reach.allowsHost(url.hostname)) {
