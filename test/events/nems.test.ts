@@ -106,6 +106,31 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.match(res.json.issue[0].diagnostics, /does not match the ODS code of MESH mailbox B82005NEMS1/);
   });
 
+  it('a Subscription whose end has passed could never deliver: refused 422 INVALID_RESOURCE naming Subscription.end, none stored', async () => {
+    const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1';
+    const ending = (end: string) => subscriptionXml(criteria).replace('<reason', `<end value="${end}"/>\n  <reason`);
+    const before = (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n;
+    const past = new Date(Date.now() - 60_000).toISOString();
+    for (const end of ['2020-01-01T00:00:00+00:00', past]) {
+      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', ending(end), { ...xml, accept: 'application/fhir+json' });
+      assert.equal(refused.status, 422, `${end}: ${refused.text}`);
+      assert.deepEqual(refused.json.issue, [{
+        severity: 'error', code: 'invalid',
+        details: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1', code: 'INVALID_RESOURCE', display: 'Invalid validation of resource', version: '1' }] },
+        diagnostics: `Subscription.end (${end}) has passed: a subscription must end in the future`,
+      }]);
+    }
+    const json = await api(spine, token, 'POST', '/nems/STU3/Subscription', {
+      resourceType: 'Subscription', status: 'requested', end: '2021-06-01T12:00:00Z', reason: 'Test practice', criteria,
+      contact: [{ system: 'url', value: `https://directory.spineservices.nhs.uk/STU3/Organization/${ODS}`, use: 'work' }], channel: { type: 'message', endpoint: MAILBOX },
+    });
+    assert.equal(json.status, 422, json.text);
+    assert.equal((await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n, before);
+    const future = await api(spine, token, 'POST', '/nems/STU3/Subscription', ending(new Date(Date.now() + 86_400_000).toISOString()), xml);
+    assert.equal(future.status, 201, future.text);
+    assert.equal((await api(spine, token, 'DELETE', new URL(future.headers.get('location')!).pathname)).status, 200);
+  });
+
   it('delivers the PDS change of GP once per mailbox under CHANGEOFGP_1 with the subId|tag pairs in Mex-PartnerID', async () => {
     const explicit = await subscribe('/Bundle?type=message&serviceType=GP&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000017&MessageHeader.event=pds-change-of-gp-1&tag=one');
     const generic = await subscribe('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&tag=two');

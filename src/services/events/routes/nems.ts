@@ -52,6 +52,11 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     subscriptions.post('/Subscription', { schema: { body: NEMS_SUBSCRIPTION_BODY }, config: read }, async (request, reply) => {
       const body = request.body as NemsSubscription;
       if (body.id !== undefined) throw nemsError(NEMS_ERRORS.INVALID_RESOURCE, 'A Subscription to create may not carry an id');
+      // explore_create_subscription: `end` ends a temporary subscription. The spec is silent on an end
+      // already passed; such a subscription could never deliver an event, so its maker hears of the mistake.
+      if (body.end !== undefined && !(new Date(body.end) > ctx.clock.now())) {
+        throw nemsError(NEMS_ERRORS.INVALID_RESOURCE, `Subscription.end (${body.end}) has passed: a subscription must end in the future`);
+      }
       const criteria = parseNemsCriteria(body.criteria);
       if (isCriteriaProblem(criteria)) throw nemsError(NEMS_ERRORS[criteria.code], criteria.diagnostics);
       const contactOds = ORGANIZATION_URL.exec(body.contact[0]!.value)?.[1]?.toUpperCase();
