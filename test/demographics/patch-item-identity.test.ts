@@ -115,4 +115,49 @@ describe('PATCH /Patient/{id}: list items are named by their id', () => {
     }
     assert.deepEqual((await current('9000000017')).patient, patient, 'nothing stored');
   });
+
+  it("no mix of operations strips an id: removing an item without one does not let another item's id go", async () => {
+    // A record holding a telecom without an id (a whole list replaced, as legacy records hold them) beside one with its id.
+    const setUp = await patch('9000000033', { patches: [{ op: 'add', path: '/telecom', value: [{ system: 'phone', value: '01632960001', use: 'home' }] }] });
+    assert.equal(setUp.status, 200, JSON.stringify(setUp.json));
+    const added = await patch('9000000033', { patches: [{ op: 'add', path: '/telecom/-', value: { system: 'phone', value: '01632960002', use: 'work' } }] });
+    assert.equal(added.status, 200, JSON.stringify(added.json));
+    const { patient } = await current('9000000033');
+    const [idless, named] = patient.telecom as Array<{ id?: string }>;
+    assert.equal(idless!.id, undefined);
+    const attempts: unknown[][] = [
+      // The id-less item removed whole, and the other item's id removed: as many items without an id as before.
+      [{ op: 'test', path: '/telecom/0', value: idless }, { op: 'remove', path: '/telecom/0' }, { op: 'test', path: '/telecom/0/id', value: named!.id }, { op: 'remove', path: '/telecom/0/id' }],
+      // The same, the id taken by a whole-item replace without it.
+      [{ op: 'test', path: '/telecom/0', value: idless }, { op: 'remove', path: '/telecom/0' }, { op: 'test', path: '/telecom/0/id', value: named!.id },
+        { op: 'replace', path: '/telecom/0', value: { system: 'phone', value: '01632960003', use: 'work' } }],
+    ];
+    for (const patches of attempts) {
+      const res = await patch('9000000033', { patches });
+      assert.equal(res.status, 400, `${JSON.stringify(patches)}: ${JSON.stringify(res.json)}`);
+      assert.deepEqual(res.json, invalidUpdate("Invalid update with error - the id of a 'telecom' item is given by PDS and cannot be removed"), JSON.stringify(patches));
+    }
+    assert.deepEqual((await current('9000000033')).patient, patient, 'nothing stored');
+    // Removing the id-less item alone still works.
+    const removed = await patch('9000000033', { patches: [{ op: 'test', path: '/telecom/0', value: idless }, { op: 'remove', path: '/telecom/0' }] });
+    assert.equal(removed.status, 200, JSON.stringify(removed.json));
+    assert.deepEqual(removed.json.telecom, [named]);
+  });
+
+  it("items given each other's ids, or the id of an item removed, each named rightly first, are refused: no id is lost or doubled, yet an item's changed", async () => {
+    const { patient } = await current('9000000009');
+    const [first, second] = patient.telecom as Array<{ id: string }>;
+    const attempts: unknown[][] = [
+      [{ op: 'test', path: '/telecom/0/id', value: first!.id }, { op: 'test', path: '/telecom/1/id', value: second!.id },
+        { op: 'replace', path: '/telecom/0/id', value: second!.id }, { op: 'replace', path: '/telecom/1/id', value: first!.id }],
+      [{ op: 'test', path: '/telecom/1/id', value: second!.id }, { op: 'remove', path: '/telecom/1' },
+        { op: 'test', path: '/telecom/0/id', value: first!.id }, { op: 'replace', path: '/telecom/0/id', value: second!.id }],
+    ];
+    for (const patches of attempts) {
+      const res = await patch('9000000009', { patches });
+      assert.equal(res.status, 400, `${JSON.stringify(patches)}: ${JSON.stringify(res.json)}`);
+      assert.deepEqual(res.json, invalidUpdate(`Invalid update with error - the id of a 'telecom' item is given by PDS and cannot be changed ('${second!.id}')`));
+    }
+    assert.deepEqual((await current('9000000009')).patient, patient, 'nothing stored');
+  });
 });

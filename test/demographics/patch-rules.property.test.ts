@@ -58,6 +58,51 @@ describe('PATCH rules (properties)', () => {
     }), { numRuns: 500 });
   });
 
+  it("no sequence of operations strips, changes or gives an item's id: each item keeps the id it had (or its want of one)", () => {
+    // Each item's value marks it, and a whole-item replacement's value marks the item it replaced;
+    // the operations write no other values. The middle item has no id, as legacy records hold some.
+    const telecom = [{ id: 't1', system: 'phone', value: '01632960001', use: 'home' }, { system: 'phone', value: '01632960002', use: 'home' },
+      { id: 't3', system: 'phone', value: '01632960003', use: 'work' }];
+    const withTelecom = { ...base, telecom } as Patient;
+    const replacementOf = (k: number) => `0163296099${k}`;
+    const step = fc.oneof(
+      fc.record({ target: fc.constantFrom(0, 1, 2), action: fc.constantFrom('remove', 'remove id', 'change id', 'replace whole', 'use'), id: fc.constantFrom('t1', 't3', 'X', undefined) }),
+      fc.constant({ target: -1, action: 'add', id: undefined }),
+    );
+    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 4 }), (steps) => {
+      // Where each original item is as the operations go (what a client reading the record would name).
+      const order: number[] = [0, 1, 2];
+      const ops = steps.flatMap(({ target, action, id }) => {
+        if (action === 'add') return [{ op: 'add', path: '/telecom/-', value: { system: 'phone', value: '01632960900', use: 'mobile' } }];
+        const at = order.indexOf(target);
+        if (at < 0) return [];
+        const item = `/telecom/${at}`;
+        const original = telecom[target]!;
+        const naming = original.id ? { op: 'test', path: `${item}/id`, value: original.id } : { op: 'test', path: item, value: original };
+        if (action === 'remove') order.splice(at, 1);
+        return [naming, ...{
+          remove: [{ op: 'remove', path: item }],
+          'remove id': [{ op: 'remove', path: `${item}/id` }],
+          'change id': id === undefined ? [] : [{ op: 'replace', path: `${item}/id`, value: id }],
+          'replace whole': [{ op: 'replace', path: item, value: { system: 'phone', value: replacementOf(target), use: 'mobile', ...(id ? { id } : {}) } }],
+          use: [{ op: 'replace', path: `${item}/use`, value: 'temp' }],
+        }[action]!];
+      });
+      fc.pre(ops.length > 0);
+      const result = outcome(() => applyPatientPatch(structuredClone(withTelecom), parsePatchBody({ patches: ops }), TODAY));
+      if (typeof result === 'string') return;
+      const seen = `${JSON.stringify(ops)} → ${JSON.stringify(result.telecom)}`;
+      const items = result.telecom as Array<{ id?: string; value: string }>;
+      for (const item of items) {
+        const k = telecom.findIndex((t, i) => t.value === item.value || replacementOf(i) === item.value);
+        if (k >= 0) assert.equal(item.id, telecom[k]!.id, seen);
+        else assert.match(item.id ?? '', /^[0-9A-F]{8}$/, `an added item has its id from PDS: ${seen}`);
+      }
+      const ids = items.flatMap((t) => (t.id === undefined ? [] : [t.id]));
+      assert.equal(new Set(ids).size, ids.length, `an id held twice: ${seen}`);
+    }), { numRuns: 3000 });
+  });
+
   it('bodies that are not {"patches": [...]} are INVALID_UPDATE', () => {
     fc.assert(fc.property(fc.oneof(fc.jsonValue(), fc.record({ patches: fc.oneof(fc.constant([]), fc.string(), fc.integer()) })), (body) => {
       fc.pre(!(body && typeof body === 'object' && Array.isArray((body as { patches?: unknown }).patches) && ((body as { patches: unknown[] }).patches.length > 0)));

@@ -7,7 +7,7 @@ import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
 import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
-import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemIdsNotRemoved, checkItemsIdentified } from './item-identity.js';
+import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsKeepTheirIds, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
 import { MAX_RECORD_BYTES } from '../domain/limits.js';
 
@@ -60,8 +60,12 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   checkItemsIdentified(current, ops);
   let patched: Patient;
   const added = new Set<string>();
+  const start = withListsToAddTo(current, ops);
+  const applied = withNewItemIds(ops, added);
   try {
-    patched = fastJsonPatch.applyPatch(withListsToAddTo(current, ops), withNewItemIds(ops, added) as fastJsonPatch.Operation[], true, false).newDocument;
+    // The operations' values become the document's (not copied), and later operations change them:
+    // `applied` is kept as sent for `checkItemsKeepTheirIds`, which applies it again.
+    patched = fastJsonPatch.applyPatch(start, structuredClone(applied) as fastJsonPatch.Operation[], true, false).newDocument;
   } catch (err) {
     const name = (err as { name?: string }).name ?? '';
     const reason = name === 'TEST_OPERATION_FAILED'
@@ -82,7 +86,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
     throw new SpineError(spec, diagnostics);
   }
   checkItemIdsKept(current, patched, added);
-  checkItemIdsNotRemoved(current, patched, ops);
+  checkItemsKeepTheirIds(start, applied);
   checkPatchedRecord(current, patched, today);
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);

@@ -1,3 +1,4 @@
+import fastJsonPatch from 'fast-json-patch';
 import { SpineError } from '../../../platform/http/errors.js';
 import { PDS_ERRORS } from '../errors.js';
 import type { Patient } from '../fhir-types.js';
@@ -91,20 +92,39 @@ export function checkItemIdsKept(before: Patient, after: Patient, added: Readonl
   }
 }
 
-const idlessCount = (patient: Patient, field: string) => idsOf(patient, field).filter((id) => id === undefined).length;
-
 /**
- * Nor may a patch take an item's id away (`remove /telecom/0/id` after its test, or a whole-item
- * `replace` without it): the item would stay without the id a later patch names it by, and, having
- * none, be changed by patches that name nothing (found by probing: both were stored). Items added
- * at `/field/-` get an id from PDS, so unless the patch replaces a whole list (whose items come as
- * the client sends them) a list never holds more items without an id than it did.
+ * Nor may a patch take an item's id away or swap it for another's (`remove /telecom/0/id` after its
+ * test, a whole-item `replace` without it, two items given each other's ids, an item given the id
+ * of one removed): the item would stay without the id a later patch names it by, or answer to
+ * another's. Compared by identity, not by counting: each item is followed through the operations
+ * one by one, a whole-item `replace` standing in for the item it replaces, and after the patch every
+ * item the record held has the id it had (or none, if it had none) unless a `remove` of the whole
+ * item took it out. (Counting items without an id let a patch remove an id-less item and strip
+ * another's id in one go.) A list the patch replaces whole comes as the client sends it. `start`
+ * and `ops` are the document and the operations the patch was applied with.
  */
-export function checkItemIdsNotRemoved(before: Patient, after: Patient, ops: readonly PatchOperation[]): void {
-  for (const field of LISTS_WITH_ITEM_IDS) {
-    if (ops.some((op) => op.path === `/${field}`)) continue;
-    if (idlessCount(after, field) > idlessCount(before, field)) {
-      throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be removed`);
+export function checkItemsKeepTheirIds(start: Patient, ops: readonly PatchOperation[]): void {
+  const doc = structuredClone(start);
+  const held = new Map<object, unknown>();
+  const fields = LISTS_WITH_ITEM_IDS.filter((field) => !ops.some((op) => op.path === `/${field}`));
+  for (const field of fields) {
+    for (const item of listOf(doc, field)) if (isItem(item)) held.set(item, item.id);
+  }
+  for (const op of structuredClone(ops) as PatchOperation[]) {
+    const [field, index, ...rest] = op.path.split('/').slice(1);
+    const replaced = op.op === 'replace' && rest.length === 0 && (fields as readonly string[]).includes(field!) ? listOf(doc, field!)[Number(index)] : undefined;
+    fastJsonPatch.applyOperation(doc, op as fastJsonPatch.Operation, false, true);
+    if (isItem(replaced) && held.has(replaced)) held.set(listOf(doc, field!)[Number(index)] as object, held.get(replaced));
+  }
+  for (const field of fields) {
+    for (const item of listOf(doc, field)) {
+      // Items added at `/field/-` are not followed: their ids are PDS's new ones (`checkItemIdsKept`).
+      if (!isItem(item) || !held.has(item) || item.id === held.get(item)) continue;
+      if (item.id === undefined) throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be removed`);
+      throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be changed ('${String(item.id)}')`);
     }
   }
 }
+
+const listOf = (patient: Patient, field: string): unknown[] => (Array.isArray(patient[field]) ? (patient[field] as unknown[]) : []);
+const isItem = (item: unknown): item is { id?: unknown } => item !== null && typeof item === 'object' && !Array.isArray(item);
