@@ -136,20 +136,32 @@ describe('National Data Opt-out Consent API', () => {
     assert.deepEqual([...await optedOutAmong(db, [nhsNumber], new Date())], [nhsNumber]);
   });
 
-  it('the logical id never changes: an update addressed with the id in upper case keeps the id the server assigned', async () => {
-    // Found by probing: the resource was stored under the URL's spelling, so a search's entry had a
-    // fullUrl in lower case and a resource.id in upper case, and the Location named the new spelling.
+  it('ids are case-sensitive (FHIR): the id or version id in another case names no Consent (404, or none found) and changes nothing', async () => {
     const created = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9733162043'));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const assigned: string = created.body.id;
-    const upper = assigned.toUpperCase();
+    const version: string = created.body.meta.versionId;
+    const [upper, upperVersion] = [assigned.toUpperCase(), version.toUpperCase()];
+    const read = await call(spine, 'GET', `/consent/STU3/Consent/${upper}`, writer);
+    assert.equal(read.status, 404, JSON.stringify(read.body));
+    assert.deepEqual(ndopIssue(read.body), expectedIssue('NO_RECORD_FOUND', 'No record found', 'not-found', `No Consent with id ${upper}`));
+    for (const path of [`${upper}/_history/${version}`, `${assigned}/_history/${upperVersion}`]) {
+      assert.equal((await call(spine, 'GET', `/consent/STU3/Consent/${path}`, writer)).status, 404, path);
+    }
+    // An update addressed in upper case neither finds it nor changes its logical id (the spec: once assigned, immutable).
     const updated = await call(spine, 'PUT', `/consent/STU3/Consent/${upper}`, writer, { ...created.body, id: upper, status: 'inactive' });
-    assert.equal(updated.status, 200, JSON.stringify(updated.body));
-    assert.equal(updated.body.id, assigned);
-    assert.equal(updated.headers.get('location'), `${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${assigned}`);
-    const found = await call(spine, 'GET', `/consent/STU3/Consent?patient=${PATIENT_BASE}9733162043`, writer);
+    assert.equal(updated.status, 404, JSON.stringify(updated.body));
+    assert.deepEqual(ndopIssue(updated.body), expectedIssue('NO_RECORD_FOUND', 'No record found', 'not-found', `No Consent with id ${upper}`));
+    for (const query of [`_id=${upper}`, `patient=${PATIENT_BASE}9733162043&_id=${upper}`]) {
+      const found = await call(spine, 'GET', `/consent/STU3/Consent?${query}`, writer);
+      assert.equal(found.status, 200, JSON.stringify(found.body));
+      assert.deepEqual(found.body.entry ?? [], [], query);
+    }
+    const history = await call(spine, 'GET', `/consent/STU3/Consent/_history?patient=${PATIENT_BASE}9733162043&versionId=${upperVersion}`, writer);
+    assert.deepEqual(history.body.entry ?? [], []);
+    const found = await search('9733162043');
     assert.deepEqual(found.body.entry.map((e: any) => [e.fullUrl, e.resource.id, e.resource.status]),
-      [[`${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${assigned}`, assigned, 'inactive']]);
+      [[`${spine.ctx.config.publicBaseUrl}/consent/STU3/Consent/${assigned}`, assigned, 'active']]);
   });
 
   it('update of an unknown id is 404 NO_RECORD_FOUND; an id that differs from the URL is 400', async () => {

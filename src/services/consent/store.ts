@@ -26,10 +26,15 @@ export type SetBy = Record<string, string | undefined>;
 const consentOf = (r: { nhs_number: string; id: string; version_no: number; version_id: string; resource: Record<string, unknown> }): ConsentRow =>
   ({ nhsNumber: r.nhs_number, id: r.id, versionNo: r.version_no, versionId: r.version_id, resource: r.resource });
 
-/** Ids are server-assigned UUIDs: anything else names no Consent (and must not reach a uuid column). */
-export const isConsentId = (id: string) => isUuid(id);
+/**
+ * Ids (and version ids) are UUIDs the server assigns, in lower case: anything else names no Consent
+ * (and must not reach a uuid column). FHIR ids are case-sensitive, while PostgreSQL's uuid type
+ * reads either case as one value, so the same UUID in upper case is no id of ours either.
+ */
+export const isConsentId = (id: string) => isUuid(id) && id === id.toLowerCase();
 
 export async function findConsentsOfPatient(db: Queryable, nhsNumber: string, id?: string): Promise<ConsentRow[]> {
+  if (id !== undefined && !isConsentId(id)) return [];
   const { rows } = await db.query(
     `SELECT nhs_number, id, version_no, version_id, resource FROM consent.consents
       WHERE nhs_number = $1 AND ($2::uuid IS NULL OR id = $2::uuid) ORDER BY last_updated, id`,

@@ -79,7 +79,7 @@ export async function updateConsent(ctx: PlatformContext, id: string, body: Cons
     if (policy !== optOut.policyUri) throw new SpineError(NDOP_ERRORS.INVALID_RESOURCE, `Consent.policy.uri cannot change: Consent ${id} is for ${policy}`);
     const versionId = randomUUID();
     const lastUpdated = ctx.clock.now();
-    // The logical id as the server assigned it: the URL may spell the UUID in upper case, and an id never changes.
+    // The logical id as the server assigned it (the URL named it exactly: ids are case-sensitive), never changed.
     const resource = stored(body, current.id, versionId, lastUpdated);
     const versionNo = current.versionNo + 1;
     await replaceConsent(tx, { id: current.id, versionNo, versionId, optOut, resource, lastUpdated, setBy: setByOf(principal) });

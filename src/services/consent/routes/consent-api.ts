@@ -7,7 +7,8 @@ import { NDOP_ERRORS } from '../errors.js';
 import { PATIENT_BASE, type ConsentBody } from '../domain/consent-profile.js';
 import { consentMatches, parseTokens, type Token } from '../domain/search-tokens.js';
 import { createConsent, updateConsent } from '../handlers/consent-writes.js';
-import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPatient, isConsentId } from '../store.js';
+import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPatient } from '../store.js';
+import { isUuid } from '../../../platform/uuids.js';
 import {
   CONSENT_BODY, CONSENT_HISTORY_QUERY, CONSENT_ID_PARAMS, CONSENT_SEARCH_QUERY, CONSENT_VREAD_PARAMS, FORMAT_QUERY,
 } from '../schemas.js';
@@ -84,7 +85,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
     }
     const nhsNumber = patientParameter(patient);
     assertMayRead(request, nhsNumber, 'Consent');
-    if (id !== undefined && !isConsentId(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
+    if (id !== undefined && !isUuid(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
     const found = (await findConsentsOfPatient(ctx.db, nhsNumber, id)).filter((c) => consentMatches(c.resource, filters));
     await audit(request, 'consent.search', 'Consent', [nhsNumber], { total: found.length });
     return sendNdop(reply, 200, bundle('searchset', request, found.map((c) => ({ fullUrl: fullUrl(c.id), resource: c.resource, search: { mode: 'match' } }))));
