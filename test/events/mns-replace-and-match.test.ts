@@ -79,6 +79,20 @@ describe('MNS subscriptions: a replace that makes a webhook, and matching subscr
     assert.equal(stored.rows[0].n, 2);
   });
 
+  it('a subscription saved before filters were kept in key order (8511ce8) is matched by a copy with its terms reordered: 409', async () => {
+    const sent = "eventType=pds-death-notification-2 AND d='4' AND c='3'";
+    const first = await api(spine, token, 'POST', SUBSCRIPTIONS, body(sent, 'message', `mesh://${MAILBOX}?workflow_id=WF_BEFORE`));
+    assert.equal(first.status, 201, first.text);
+    // As the release before 8511ce8 stored it: the filters in the order sent.
+    await spine.ctx.db.query(`UPDATE events.subscriptions SET rule = $2 WHERE id = $1`,
+      [first.json.id, { eventType: 'pds-death-notification-2', filters: [{ key: 'd', value: '4' }, { key: 'c', value: '3' }] }]);
+    for (const criteria of [sent, "eventType=pds-death-notification-2 AND c='3' AND d='4'"]) {
+      const again = await api(spine, token, 'POST', SUBSCRIPTIONS, body(criteria, 'message', `mesh://${MAILBOX}?workflow_id=WF_BEFORE`));
+      assert.equal(again.status, 409, `${criteria}: ${again.text}`);
+      assert.deepEqual(again.json, { errors: `A matching subscription already exists with id: ${first.json.id}` });
+    }
+  });
+
   it('a replace that moves a webhook sends the deliveries already waiting to the new URL, under the same secret', async () => {
     const old = await startReceiver();
     const moved = await startReceiver();

@@ -95,10 +95,17 @@ async function replaceSubscription(tx: Queryable, id: string, s: SubscriptionRow
 
 const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.endpoint}`);
 
-/** The owner's live MNS subscription with the same parsed criteria to the same destination, if any. */
+/**
+ * The owner's live MNS subscription with the same parsed criteria to the same destination, if any.
+ * The filters are compared as a set (each holds the other; their keys are unique): subscriptions
+ * saved before 8511ce8 keep their filters in the order sent, and a reordered copy of one is a match
+ * all the same. Compared here, not rewritten by a migration, so rows a process of that release
+ * writes during a rolling upgrade match too.
+ */
 export async function findMatchingSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
   const { rows } = await db.query(
-    `SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND rule = $2::jsonb AND channel = $3 AND deleted_at IS NULL
+    `SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND channel = $3 AND deleted_at IS NULL
+       AND (rule - 'filters') = ($2::jsonb - 'filters') AND (rule->'filters') @> ($2::jsonb->'filters') AND ($2::jsonb->'filters') @> (rule->'filters')
        AND (CASE WHEN $3 = 'mesh' THEN mailbox = $4 AND workflow_id = $5 ELSE endpoint = $6 END) ORDER BY created_at, id LIMIT 1`,
     [s.ownerAppId, JSON.stringify(s.rule), s.channel, s.mailbox ?? null, s.workflowId ?? null, s.endpoint]);
   return rows[0]?.id;
