@@ -217,6 +217,21 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.equal(next.entry[0].resource.action, 'E');
   });
 
+  it("a search that shows other patients' accesses names those patients in its own audit entry", async () => {
+    // Found by probing: a search by agent showed every patient the agent had read, but its entry named
+    // none of them, so the privacy officer's look was missing from those patients' "who looked at my record".
+    const requestId = randomUUID();
+    const res = await get('/audit/FHIR/R4/AuditEvent?agent=555000000022&_count=1000', privacyOfficer, { 'X-Request-ID': requestId });
+    assert.equal(res.status, 200);
+    const shown = new Set((await res.json()).entry.flatMap((e: any) => e.resource.entity
+      .filter((entity: any) => entity.what.type === 'Patient').map((entity: any) => entity.what.identifier.value)));
+    assert.deepEqual(shown, new Set([PATIENT, OTHER_PATIENT]));
+    const { rows } = await spine.ctx.db.query('SELECT nhs_numbers FROM audit.events WHERE request_id = $1', [requestId]);
+    assert.deepEqual(new Set(rows[0].nhs_numbers), shown);
+    const seen = await search(`patient=${OTHER_PATIENT}&agent=555000000099`, privacyOfficer);
+    assert.ok(seen.entry.some((e: any) => e.resource.entity.some((entity: any) => entity.what.identifier?.value === requestId)));
+  });
+
   it('a single AuditEvent is readable by its id, but not by a caller who may not see it', async () => {
     const mine = (await search(`patient=${PATIENT}&_count=1`, clinicianA)).entry[0].resource;
     const res = await get(`/audit/FHIR/R4/AuditEvent/${mine.id}`, clinicianA);

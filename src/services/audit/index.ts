@@ -43,9 +43,12 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     // A search of the trail tolerates a little lag: it may be served by the read replica.
     const found = await ctx.db.lagTolerantRead((db) => searchAuditRecords(db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before }));
     const records = found.records.slice(0, query.count);
+    // The answer shows every patient its records name: the entry names them all, so this look is in
+    // each one's "who looked at my record", not only in the searched patient's.
+    const shownPatients = new Set([...(query.nhsNumber ? [query.nhsNumber] : []), ...records.flatMap((record) => record.nhsNumbers)]);
     request.audited = {
       resource: 'AuditEvent',
-      nhsNumbers: query.nhsNumber ? [query.nhsNumber] : [],
+      nhsNumbers: [...shownPatients],
       detail: { query: request.query, scope: onlyBy ? 'own' : 'all', returned: records.length },
     };
     const entries = records.map((record) => ({ fullUrl: eventUrl(record.seq), search: { mode: 'match' as const }, resource: toAuditEvent(record) }));
