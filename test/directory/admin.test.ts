@@ -74,6 +74,8 @@ describe('directory admin API', () => {
       [{ odsCode: 'ZZZ01', name: 'X', role: 'other', parentOdsCode: 'NOPE9' }, 400, 'INVALID_VALUE', /parent organisation NOPE9 is not in the directory/, 'parentOdsCode'],
       [{ odsCode: 'ZZZ01', name: 'X', role: 'other', colour: 'blue' }, 400, 'INVALID_VALUE', /'colour' was unexpected/],
       [{ odsCode: 'ZZZ01', name: ['X'], role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - '\["X"\]' in field 'name'$/],
+      // Found by probing: a name of spaces passed minLength, was trimmed, and the organisation was stored nameless.
+      [{ odsCode: 'ZZZ01', name: ' \t ', role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - ' \t ' in field 'name'$/],
       [[1, 2], 400, 'INVALID_VALUE', /^Invalid value - '\[1,2\]'/],
       ['{"odsCode": ', 400, 'MESSAGE_NOT_WELL_FORMED', /could not be parsed/],
     ];

@@ -26,7 +26,8 @@ const closed = { additionalProperties: false } as const;
 
 const organisation = {
   odsCode: odsCode('ODS code of the organisation'),
-  name: text(200, "The organisation's name"),
+  // Not only spaces: the name is stored trimmed.
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: "The organisation's name" }),
   role: Type.Union(ORGANISATION_ROLES.map((role) => Type.Literal(role))),
   parentOdsCode: Type.Optional(odsCode('ODS code of the parent organisation (not the organisation itself)')),
   active: Type.Optional(Type.Boolean({ description: 'Default true' })),
