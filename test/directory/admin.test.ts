@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
@@ -191,6 +192,21 @@ describe('directory admin API', () => {
     assertOutcome(await call('GET', '/devices/not-a-uuid'), 400, 'INVALID_VALUE', /^Invalid value - 'not-a-uuid' in field 'id'$/);
     assertOutcome(await call('PUT', '/devices/00000000-0000-4000-8000-000000000000', { ...device.body, id: undefined }),
       404, 'RESOURCE_NOT_FOUND', /Accredited system/);
+  });
+
+  it('refuses an endpoint address with a space or control character anywhere, and stores nothing', async () => {
+    // Found by probing: the URL parser drops tabs and newlines and trims spaces, so 'https://ex\nample.com' passed
+    // as an http(s) URL and was stored, and served by the SDS, with the newline in it.
+    const valid = 'https://gpconnect.spaced.example/fhir';
+    const body = { partyKey: 'P84001-100002', managingOdsCode: 'P84001', fqdn: 'gpconnect.spaced.example', cpaId: 'SPACEDCPA1', interactions: ['urn:x'] };
+    const unusable = fc.constantFrom(' ', '\t', '\n', '\r', '\u000b', '\f', '\u0001', '\u001f', '\u007f', '\u0085', '\u00a0', '\u2028');
+    await fc.assert(fc.asyncProperty(unusable, fc.integer({ min: 0, max: valid.length }), async (character, at) => {
+      const address = valid.slice(0, at) + character + valid.slice(at);
+      assertOutcome(await call('POST', '/endpoints', { ...body, address }), 400, 'INVALID_VALUE', /^Invalid value - '.*' in field 'address'$/s);
+    }), { numRuns: 40 });
+    const stored = await call('GET', '/endpoints?managingOdsCode=P84001&limit=1000');
+    assert.deepEqual(stored.body.items.filter((e: any) => e.cpaId === 'SPACEDCPA1'), []);
+    assert.equal((await call('POST', '/endpoints', { ...body, address: valid })).status, 201);
   });
 
   it('audits every admin change, by the application that made it', async () => {

@@ -78,7 +78,8 @@ export const MhsEndpointBody = Type.Object({
   id: Type.Optional(Type.String({ description: 'The id in the path, when repeated' })),
   partyKey,
   managingOdsCode: odsCode('ODS code of the organisation that manages the endpoint'),
-  address: text(500, 'The endpoint\'s http(s) URL'),
+  // No space or control character: the URL parser that checks it is http(s) drops tabs and newlines and trims spaces.
+  address: Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$', description: 'The endpoint\'s http(s) URL' }),
   fqdn: Type.String({ maxLength: 253, pattern: '^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$' }),
   cpaId: cpaId('ebXML CPA id'),
   mhsId: Type.Optional(cpaId('MHS id (default: cpaId)')),
