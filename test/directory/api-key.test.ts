@@ -37,6 +37,16 @@ describe('SDS: apikey header authentication', () => {
     assert.deepEqual(rows, [{ action: 'access.denied', outcome: 'denied' }]);
   });
 
+  it('no apikey header (and no token) is 401 ACCESS_DENIED naming the apikey header, as the SDS spec requires one', async () => {
+    // Found by probing: the refusal told an SDS client to fetch an OAuth access token, which the SDS spec never mentions.
+    const res = await fetch(endpointSearch());
+    assert.equal(res.status, 401);
+    const body = await res.json();
+    assert.equal(body.issue[0].details.coding[0].code, 'ACCESS_DENIED');
+    assert.equal(body.issue[0].diagnostics,
+      'Missing apikey header: send the API key of a registered application in the apikey header (or "Authorization: Bearer <access token>")');
+  });
+
   it('an application not registered for directory:read is 403', async () => {
     const app = await registerApp(spine, { activities: ['patient:read'] });
     const res = await fetch(endpointSearch(), { headers: { apikey: app.apiKey } });

@@ -43,6 +43,15 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match ? match[1] : '';
 }
 
+/** Why a request has no principal: what it sent, and what it should send instead. */
+function unauthenticated(byApiKey: boolean, token: string | undefined, acceptsApiKey: boolean): string {
+  if (byApiKey) return 'Invalid API key: send the API key of a registered application in the apikey header';
+  if (token !== undefined) return 'Invalid or expired access token: request a new one from POST /oauth2/token';
+  // A route whose NHS spec requires an apikey header (SDS) names it: its clients know no other credential.
+  if (acceptsApiKey) return 'Missing apikey header: send the API key of a registered application in the apikey header (or "Authorization: Bearer <access token>")';
+  return 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token';
+}
+
 /** Refused attempts are audited like any access, then answered with `error`. */
 async function auditRefusal(options: GuardOptions, request: FastifyRequest, activity: Activity, error: SpineError, who?: Principal) {
   await options.audit.record({
@@ -81,11 +90,8 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     }
     principal ??= options.sandboxPrincipal;
     if (!principal) {
-      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, byApiKey
-        ? 'Invalid API key: send the API key of a registered application in the apikey header'
-        : token === undefined
-          ? 'Missing Authorization header: send "Authorization: Bearer <access token>" from POST /oauth2/token'
-          : 'Invalid or expired access token: request a new one from POST /oauth2/token'));
+      throw await auditRefusal(options, request, activity,
+        new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, unauthenticated(byApiKey, token, request.routeOptions.config.apiKey === true)));
     }
     if (!principal.activities.includes(activity)) {
       const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
