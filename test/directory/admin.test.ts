@@ -122,6 +122,27 @@ describe('directory admin API', () => {
     assertOutcome(await call('GET', '/mailboxes/NOPE1'), 404, 'RESOURCE_NOT_FOUND', /Mailbox NOPE1/);
   });
 
+  it('a PUT that leaves the password out keeps the password the mailbox has when it writes, not when it read', async () => {
+    // Found by probing: the PUT read the password, then wrote it back; a password set in between was lost.
+    assert.equal((await call('POST', '/mailboxes', { mailboxId: 'RACEMB1', mailboxName: 'Race', odsCode: 'P84001', password: 'old' })).status, 201);
+    let renamed: Promise<{ status: number; body: any }> | undefined;
+    await spine.ctx.db.tx(async (client) => {
+      await client.query("UPDATE directory.mesh_mailboxes SET password = 'new' WHERE mailbox_id = 'RACEMB1'");
+      renamed = call('PUT', '/mailboxes/RACEMB1', { mailboxName: 'Race (renamed)', odsCode: 'P84001' });
+      // The PUT has read the mailbox and waits for this transaction's row lock to write it.
+      for (let waited = 0; ; waited += 10) {
+        const { rows } = await spine.ctx.db.query(`SELECT 1 FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO directory.mesh_mailboxes%' AND datname = current_database()`);
+        if (rows.length > 0) break;
+        assert.ok(waited < 5000, 'the PUT never reached its write');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    });
+    assert.equal((await renamed!).status, 200);
+    const mailbox = await directoryApi(spine.ctx.db).getMailbox('RACEMB1');
+    assert.deepEqual([mailbox?.mailboxName, mailbox?.password], ['Race (renamed)', 'new']);
+  });
+
   it('manages workflows whose senders and receivers must be known mailboxes', async () => {
     const created = await call('POST', '/workflows', { workflowId: 'PARKSIDE_FLOW', senders: ['x26abc1'], receivers: ['P84001MB01', 'p84001mb01'] });
     assert.equal(created.status, 201);

@@ -49,7 +49,7 @@ export async function meshRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const existing = await mesh.findMailbox(ctx.db, request.params.mailboxId.toUpperCase());
     const mailbox = readBody(() => mailboxFromBody(request.body, request.params.mailboxId, existing?.password));
     await requireOrganisation(mailbox.odsCode);
-    await mesh.upsertMailbox(ctx.db, mailbox);
+    await mesh.upsertMailbox(ctx.db, mailbox, { keepPassword: request.body.password === undefined });
     auditChange(request, 'mailbox', `MeshMailbox/${mailbox.mailboxId}`, !existing);
     return reply.code(existing ? 200 : 201).send(shown(mailbox));
   });

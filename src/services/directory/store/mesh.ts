@@ -42,14 +42,20 @@ export async function listMailboxes(
   return rows.map(toMailbox);
 }
 
-export async function upsertMailbox(db: Queryable, mailbox: MeshMailbox): Promise<void> {
+/**
+ * Creates or replaces the mailbox. `keepPassword`: an existing mailbox keeps the password it has as
+ * the row is written (a password set since the caller read the mailbox is not put back); the given
+ * one is only for a mailbox that does not exist.
+ */
+export async function upsertMailbox(db: Queryable, mailbox: MeshMailbox, options: { keepPassword?: boolean } = {}): Promise<void> {
   await db.query(
     `INSERT INTO directory.mesh_mailboxes (${MAILBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (mailbox_id) DO UPDATE SET mailbox_name = EXCLUDED.mailbox_name, ods_code = EXCLUDED.ods_code,
-       org_code = EXCLUDED.org_code, billing_entity = EXCLUDED.billing_entity, password = EXCLUDED.password,
+       org_code = EXCLUDED.org_code, billing_entity = EXCLUDED.billing_entity,
+       password = CASE WHEN $8 THEN directory.mesh_mailboxes.password ELSE EXCLUDED.password END,
        active = EXCLUDED.active, updated_at = now()`,
     [mailbox.mailboxId, mailbox.mailboxName, mailbox.odsCode, mailbox.orgCode, mailbox.billingEntity ?? null,
-      mailbox.password, mailbox.active]);
+      mailbox.password, mailbox.active, options.keepPassword === true]);
 }
 
 export async function mailboxesForOdsAndWorkflow(db: Queryable, odsCode: string, workflowId: string): Promise<MeshMailbox[]> {
