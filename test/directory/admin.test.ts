@@ -77,6 +77,8 @@ describe('directory admin API', () => {
       [{ odsCode: 'ZZZ01', name: ['X'], role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - '\["X"\]' in field 'name'$/],
       // Found by probing: a name of spaces passed minLength, was trimmed, and the organisation was stored nameless.
       [{ odsCode: 'ZZZ01', name: ' \t ', role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - ' \t ' in field 'name'$/],
+      [{ odsCode: 'ZZZ01', name: 'Bell\u0007', role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - 'Bell\u0007' in field 'name'$/],
+      [{ odsCode: 'ZZZ01', name: 'Two\nlines', role: 'other' }, 400, 'INVALID_VALUE', /^Invalid value - 'Two\nlines' in field 'name'$/],
       [[1, 2], 400, 'INVALID_VALUE', /^Invalid value - '\[1,2\]'/],
       ['{"odsCode": ', 400, 'MESSAGE_NOT_WELL_FORMED', /could not be parsed/],
     ];
@@ -111,6 +113,10 @@ describe('directory admin API', () => {
       409, 'DUPLICATE_REJECTED', /Mailbox P84001MB01/);
     assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', odsCode: 'P84001' }),
       400, 'MISSING_VALUE', /^Missing value - 'password'$/);
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: '\u0001', odsCode: 'P84001', password: 'p' }),
+      400, 'INVALID_VALUE', /^Invalid value - '\u0001' in field 'mailboxName'$/);
+    assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', billingEntity: '  ', odsCode: 'P84001', password: 'p' }),
+      400, 'INVALID_VALUE', /^Invalid value - '  ' in field 'billingEntity'$/);
     assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'BAD MB', mailboxName: 'x', odsCode: 'P84001', password: 'p' }),
       400, 'INVALID_VALUE', /^Invalid value - 'BAD MB' in field 'mailboxId'$/);
     assertOutcome(await call('POST', '/mailboxes', { mailboxId: 'NEWMB1', mailboxName: 'x', odsCode: 'NOPE9', password: 'p' }),

@@ -18,6 +18,9 @@ const workflowId = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$', description
 const partyKey = Type.String({ pattern: '^[A-Za-z0-9]{1,10}-[0-9]{1,10}$', description: 'MHS party key, <ODS code>-<digits>, e.g. YES-0000806' });
 const cpaId = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description });
 const text = (maxLength: number, description?: string) => Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
+// A name shown to people: a character that is not a space (names are trimmed or shown as given), no control characters.
+const name = (maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$', ...(description ? { description } : {}) });
 const interactions = Type.Array(Type.String({ pattern: '^urn:[^\\s|]{1,250}$' }), {
   minItems: 1, maxItems: 5000, description: 'Service interaction ids (URNs), e.g. urn:nhs:names:services:psis:REPC_IN150016UK05',
 });
@@ -26,8 +29,7 @@ const closed = { additionalProperties: false } as const;
 
 const organisation = {
   odsCode: odsCode('ODS code of the organisation'),
-  // Not only spaces: the name is stored trimmed.
-  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: "The organisation's name" }),
+  name: name(200, "The organisation's name"),
   role: Type.Union(ORGANISATION_ROLES.map((role) => Type.Literal(role))),
   parentOdsCode: Type.Optional(odsCode('ODS code of the parent organisation (not the organisation itself)')),
   active: Type.Optional(Type.Boolean({ description: 'Default true' })),
@@ -40,10 +42,10 @@ export type OrganisationInput = Static<typeof OrganisationPutBody>;
 
 const mailbox = {
   mailboxId,
-  mailboxName: text(200),
+  mailboxName: name(200),
   odsCode: odsCode('ODS code of the organisation that owns the mailbox'),
   orgCode: Type.Optional(odsCode('Organisation code MESH shows (default: odsCode)')),
-  billingEntity: Type.Optional(text(100)),
+  billingEntity: Type.Optional(name(100)),
   password: text(200, 'The mailbox password for NHSMESH authentication (never shown again)'),
   active: Type.Optional(Type.Boolean({ description: 'Default true' })),
 };
