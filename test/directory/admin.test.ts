@@ -216,6 +216,11 @@ describe('directory admin API', () => {
       400, 'INVALID_VALUE', /'address' must be an http\(s\) URL/, 'address');
     assertOutcome(await call('POST', '/endpoints', { ...endpoint.body, id: undefined, reliability: { nhsMHSRetries: -1 } }),
       400, 'INVALID_VALUE', /^Invalid value - '-1' in field 'reliability\/nhsMHSRetries'$/);
+    // Found by probing: an empty value was stored and served as valueString "" (FHIR strings are never empty), a newline as is.
+    assertOutcome(await call('POST', '/endpoints', { ...endpoint.body, id: undefined, reliability: { nhsMHSSyncReplyMode: '' } }),
+      400, 'INVALID_VALUE', /^Invalid value - '' in field 'reliability\/nhsMHSSyncReplyMode'$/);
+    assertOutcome(await call('POST', '/endpoints', { ...endpoint.body, id: undefined, reliability: { nhsMHSActor: 'urn:a\nb' } }),
+      400, 'INVALID_VALUE', /^Invalid value - 'urn:a\nb' in field 'reliability\/nhsMHSActor'$/);
     assertOutcome(await call('GET', '/devices/not-a-uuid'), 400, 'INVALID_VALUE', /^Invalid value - 'not-a-uuid' in field 'id'$/);
     assertOutcome(await call('PUT', '/devices/00000000-0000-4000-8000-000000000000', { ...device.body, id: undefined }),
       404, 'RESOURCE_NOT_FOUND', /Accredited system/);

@@ -21,6 +21,10 @@ const text = (maxLength: number, description?: string) => Type.String({ minLengt
 // A name shown to people: a character that is not a space (names are trimmed or shown as given), no control characters.
 const name = (maxLength: number, description?: string) =>
   Type.String({ minLength: 1, maxLength, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$', ...(description ? { description } : {}) });
+// A value with no space or control character (a URL, an ebXML setting): FHIR strings are never empty, and the URL
+// parser that checks an address drops tabs and newlines and trims spaces.
+const token = (maxLength: number, description?: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$', ...(description ? { description } : {}) });
 const interactions = Type.Array(Type.String({ pattern: '^urn:[^\\s|]{1,250}$' }), {
   minItems: 1, maxItems: 5000, description: 'Service interaction ids (URNs), e.g. urn:nhs:names:services:psis:REPC_IN150016UK05',
 });
@@ -74,14 +78,13 @@ export const AccreditedSystemBody = Type.Object({
 export type AccreditedSystemInput = Static<typeof AccreditedSystemBody>;
 
 const reliability = Type.Object(Object.fromEntries(RELIABILITY_KEYS.map((key) => [key,
-  key === 'nhsMHSRetries' ? Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) : Type.Optional(Type.String({ maxLength: 200 }))])), closed);
+  key === 'nhsMHSRetries' ? Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })) : Type.Optional(token(200))])), closed);
 
 export const MhsEndpointBody = Type.Object({
   id: Type.Optional(Type.String({ description: 'The id in the path, when repeated' })),
   partyKey,
   managingOdsCode: odsCode('ODS code of the organisation that manages the endpoint'),
-  // No space or control character: the URL parser that checks it is http(s) drops tabs and newlines and trims spaces.
-  address: Type.String({ minLength: 1, maxLength: 500, pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$', description: 'The endpoint\'s http(s) URL' }),
+  address: token(500, 'The endpoint\'s http(s) URL'),
   fqdn: Type.String({ maxLength: 253, pattern: '^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$' }),
   cpaId: cpaId('ebXML CPA id'),
   mhsId: Type.Optional(cpaId('MHS id (default: cpaId)')),
