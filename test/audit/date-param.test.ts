@@ -75,6 +75,14 @@ describe('FHIR date search parameter', () => {
     assert.ok(parseDateParam('2020-02-29'));
   });
 
+  it('a zone is accepted exactly within FHIR\'s range, -14:00 to +14:00', () => {
+    // Found by probing: +14:01 to +14:59 were taken, though FHIR's dateTime pattern stops at 14:00.
+    fc.assert(fc.property(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), (sign, hours, minutes) => {
+      const text = `2020-06-15T12:00${sign}${pad(hours)}:${pad(minutes)}`;
+      assert.equal(parseDateValue(text) !== undefined, hours < 14 || (hours === 14 && minutes === 0), text);
+    }));
+  });
+
   it('the prefixes relate as FHIR says: eq/ne split every instant, ge = eq or gt, le = eq or lt', () => {
     const bounds = (prefix: DatePrefix, text: string) => recordedBounds(parseDateParam(`${prefix}${text}`)!);
     fc.assert(fc.property(instant, precision, instant, (at, level, probe) => {

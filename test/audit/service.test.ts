@@ -260,6 +260,7 @@ describe('audit service: AuditEvent search over the audit trail', () => {
       ['patient=abc', 'INVALID_VALUE', "Invalid value - 'abc' in field 'patient'"],
       [`patient=${PATIENT}&patient=${OTHER_PATIENT}`, 'INVALID_SEARCH_DATA', "Invalid search data provided - 'patient' may be given only once"],
       ['date=2020-13-01', 'INVALID_VALUE', "Invalid value - '2020-13-01' in field 'date': use [eq|ne|gt|lt|ge|le|sa|eb]YYYY[-MM[-DD[Thh:mm[:ss[.sss]](Z|+hh:mm)]]]"],
+      ['date=2020-01-01T10:00%2B14:30', 'INVALID_VALUE', "Invalid value - '2020-01-01T10:00+14:30' in field 'date': use [eq|ne|gt|lt|ge|le|sa|eb]YYYY[-MM[-DD[Thh:mm[:ss[.sss]](Z|+hh:mm)]]]"],
       ['date=ap2020', 'INVALID_VALUE', "Invalid value - 'ap2020' in field 'date': use [eq|ne|gt|lt|ge|le|sa|eb]YYYY[-MM[-DD[Thh:mm[:ss[.sss]](Z|+hh:mm)]]]"],
       [`patient=${PATIENT}&_count=0`, 'INVALID_VALUE', "Invalid value - '0' in field '_count': give a whole number from 1 to 1000"],
       [`patient=${PATIENT}&family=Smith`, 'ADDITIONAL_PROPERTIES', "Invalid search data provided - unknown parameter 'family'; known: patient, agent, date, _count, _before"],

@@ -37,7 +37,8 @@ export function parseDateValue(text: string): { start: Date; end: Date } | undef
   const second = Number(s ?? 0);
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const zoneMatch = zone && zone !== 'Z' ? /^([+-])(\d{2}):(\d{2})$/.exec(zone) : null;
-  if (zoneMatch && (Number(zoneMatch[2]) > 14 || Number(zoneMatch[3]) > 59)) return undefined;
+  // FHIR dateTime: a zone from -14:00 to +14:00.
+  if (zoneMatch && (Number(zoneMatch[3]) > 59 || Number(zoneMatch[2]) * 60 + Number(zoneMatch[3]) > 14 * 60)) return undefined;
   const offsetMinutes = zoneMatch ? (zoneMatch[1] === '-' ? -1 : 1) * (Number(zoneMatch[2]) * 60 + Number(zoneMatch[3])) : 0;
   const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   const base = new Date(0);
