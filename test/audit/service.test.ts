@@ -310,5 +310,7 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     assert.equal(body.resourceType, 'CapabilityStatement');
     assert.equal(body.fhirVersion, '4.0.1');
     assert.deepEqual(body.rest[0].resource[0].searchParam.map((p: any) => p.name), ['patient', 'agent', 'date', '_count', '_before']);
+    // Found by probing: GET AuditEvent/{id} was served but only search-type was declared.
+    assert.deepEqual(body.rest[0].resource[0].interaction.map((i: any) => i.code).sort(), ['read', 'search-type']);
   });
 });

@@ -12,7 +12,7 @@ export function capabilityStatement(baseUrl: string, now: Date) {
     resources: [{
       type: 'AuditEvent',
       profile: 'http://hl7.org/fhir/StructureDefinition/AuditEvent',
-      interaction: [{ code: 'search-type' }],
+      interaction: [{ code: 'read' }, { code: 'search-type' }],
       searchParam: [
         { name: 'patient', type: 'reference', documentation: 'NHS number of a patient the access concerned: 9000000009, Patient/9000000009 or https://fhir.nhs.uk/Id/nhs-number|9000000009' },
         { name: 'agent', type: 'reference', documentation: 'Who accessed: an SDS user id or an application id (also as https://fhir.nhs.uk/Id/sds-user-id|id or urn:openspine:application-id|id)' },
