@@ -47,9 +47,14 @@ export interface DirectoryApi {
   listOrganisations(filter?: { role?: OrganisationRole; limit?: number }): Promise<Organisation[]>;
   /** Organisations disabled (not active): identity refuses their applications' and users' tokens, MESH their mailboxes. */
   inactiveOrganisationCodes(): Promise<string[]>;
-  upsertOrganisation(org: Organisation): Promise<void>;
+  upsertOrganisation(org: Organisation, options?: { keepParent?: boolean }): Promise<void>;
+  /** Enables or disables an organisation, and nothing else about it (one statement); false when there is none. */
+  setOrganisationActive(odsCode: string, active: boolean): Promise<boolean>;
   getMailbox(mailboxId: string): Promise<MeshMailbox | undefined>;
-  upsertMailbox(mailbox: MeshMailbox): Promise<void>;
+  /** `keepPassword`: an existing mailbox keeps the password it has as the row is written (the given one is for a new mailbox). */
+  upsertMailbox(mailbox: MeshMailbox, options?: { keepPassword?: boolean }): Promise<void>;
+  /** Enables or disables a mailbox, and nothing else about it (one statement); false when there is none. */
+  setMailboxActive(mailboxId: string, active: boolean): Promise<boolean>;
   /** The ids among these (any case) that name no mailbox in the directory, upper case and sorted. */
   unknownMailboxIds(mailboxIds: string[]): Promise<string[]>;
   /** MESH endpoint lookup: active mailboxes of an ODS code that may receive a workflow. */
@@ -86,14 +91,16 @@ export function directoryApi(db: Queryable): DirectoryApi {
     getOrganisation: (odsCode) => organisations.findOrganisation(db, odsCode.toUpperCase()),
     listOrganisations: (filter = {}) => organisations.listOrganisations(db, filter),
     inactiveOrganisationCodes: () => organisations.inactiveOrganisationCodes(db),
-    upsertOrganisation: (org) => organisations.upsertOrganisation(db, {
+    upsertOrganisation: (org, options) => organisations.upsertOrganisation(db, {
       ...org,
       odsCode: org.odsCode.toUpperCase(),
       ...(org.parentOdsCode ? { parentOdsCode: org.parentOdsCode.toUpperCase() } : {}),
-    }),
+    }, options),
+    setOrganisationActive: (odsCode, active) => organisations.setOrganisationActive(db, odsCode.toUpperCase(), active),
     // Mailbox ids are upper case everywhere; MESH clients send them in any case.
     getMailbox: (mailboxId) => mesh.findMailbox(db, mailboxId.toUpperCase()),
-    upsertMailbox: (mailbox) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }),
+    upsertMailbox: (mailbox, options) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }, options),
+    setMailboxActive: (mailboxId, active) => mesh.setMailboxActive(db, mailboxId.toUpperCase(), active),
     unknownMailboxIds: (mailboxIds) => mesh.unknownMailboxIds(db, [...new Set(mailboxIds.map((m) => m.toUpperCase()))]),
     mailboxesForOdsAndWorkflow: (odsCode, workflowId) => mesh.mailboxesForOdsAndWorkflow(db, odsCode, workflowId),
     mailboxesReceivingWorkflow: (workflowId) => mesh.mailboxesReceivingWorkflow(db, workflowId),
@@ -114,3 +121,4 @@ export function directoryApi(db: Queryable): DirectoryApi {
 }
 
 export { parseMeshMailboxLine, parseMeshWorkflowLine } from './mesh-lines.js';
+export { DISPLAY_NAME_PATTERN } from './fields.js';

@@ -20,6 +20,13 @@ export const ASID = /^[0-9]{1,20}$/;
 /** MHS party keys are `<ODS code>-<digits>`, e.g. YES-0000806 or A20047-821870. */
 export const PARTY_KEY = /^[A-Z0-9]{1,10}-[0-9]{1,10}$/;
 
+/**
+ * A name shown to people (an organisation's, a mailbox's, a billing entity): a character that is not
+ * a space (names are trimmed or shown as given) and no control character. The admin API's schemas
+ * and the console's forms both check it.
+ */
+export const DISPLAY_NAME_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$';
+
 export type JsonObject = Record<string, unknown>;
 
 export function asObject(value: unknown, what: string): JsonObject {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { ACTIVITIES } from '../../../platform/auth/activities.js';
-import { ORGANISATION_ROLES, directoryApi, type OrganisationRole } from '../../directory/api.js';
+import { DISPLAY_NAME_PATTERN, ORGANISATION_ROLES, directoryApi, type OrganisationRole } from '../../directory/api.js';
 import { createApplication, listApplications, setApplicationActivities, setApplicationDisabled } from '../../identity/api.js';
 import { listPointerTypes, pointerTypes, removePointerTypes, setPointerTypes } from '../../record-locator/api.js';
 import { errorPage, pageRoute } from '../http.js';
@@ -26,10 +26,10 @@ const ACTIVE = { type: 'string', enum: ['yes', 'no'] };
 const CSRF = text(100);
 const form = (required: string[], properties: Record<string, unknown>) => ({ type: 'object', required: ['_csrf', ...required], properties: { _csrf: CSRF, ...properties } });
 const ORGANISATION_FORM = form(['odsCode', 'name', 'role', 'active'], {
-  odsCode: ODS, name: text(200, '\\S'), role: { type: 'string', enum: [...ORGANISATION_ROLES] }, postcode: text(10), active: ACTIVE,
+  odsCode: ODS, name: text(200, DISPLAY_NAME_PATTERN), role: { type: 'string', enum: [...ORGANISATION_ROLES] }, postcode: text(10), active: ACTIVE,
 });
 const MAILBOX_FORM = form(['mailboxId', 'mailboxName', 'odsCode', 'active'], {
-  mailboxId: MAILBOX, mailboxName: text(200, '\\S'), odsCode: ODS, password: text(200), active: ACTIVE,
+  mailboxId: MAILBOX, mailboxName: text(200, DISPLAY_NAME_PATTERN), odsCode: ODS, password: text(200), active: ACTIVE,
 });
 const MAILBOX_LIST = text(2000, '^[A-Za-z0-9,\\s]*$');
 const WORKFLOW_FORM = form(['workflowId'], { workflowId: text(100, '^[A-Za-z0-9_.-]+$'), senders: MAILBOX_LIST, receivers: MAILBOX_LIST });
@@ -99,7 +99,8 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     const body = request.body as { odsCode: string; name: string; role: OrganisationRole; postcode?: string; active: string };
     const organisation = { odsCode: body.odsCode.toUpperCase(), name: body.name.trim(), role: body.role, active: body.active === 'yes', ...(body.postcode?.trim() ? { postcode: body.postcode.trim().toUpperCase() } : {}) };
     const existing = await directory.getOrganisation(organisation.odsCode);
-    await directory.upsertOrganisation({ ...organisation, ...(existing?.parentOdsCode ? { parentOdsCode: existing.parentOdsCode } : {}) });
+    // The form does not show the parent: the organisation keeps the one it has when the row is written.
+    await directory.upsertOrganisation(organisation, { keepParent: true });
     await auditConsole(ctx, request, { action: existing ? 'console.directory.organisation.update' : 'console.directory.organisation.create', resource: `Organization/${organisation.odsCode}`, detail: { active: organisation.active } });
     return done(reply, 'organisations', `Organisation ${organisation.odsCode} saved`);
   });
@@ -108,14 +109,15 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
     const body = request.body as { mailboxId: string; mailboxName: string; odsCode: string; password?: string; active: string };
     const mailboxId = body.mailboxId.toUpperCase();
     const existing = await directory.getMailbox(mailboxId);
-    const password = body.password ? body.password : existing?.password;
+    // Left empty, the password stays the one the mailbox has when the row is written, not the one read here.
+    const password = body.password || existing?.password;
     if (!password) return errorPage(request, reply, 400, 'A new mailbox needs a password', "Check the field 'password': a new mailbox needs one.");
     const odsCode = body.odsCode.toUpperCase();
     if (await unknownOrganisation(odsCode)) return notInDirectory(request, reply, noOrganisation('odsCode', odsCode));
     await directory.upsertMailbox({
       mailboxId, mailboxName: body.mailboxName.trim(), odsCode, orgCode: existing?.orgCode ?? odsCode, password, active: body.active === 'yes',
       ...(existing?.billingEntity ? { billingEntity: existing.billingEntity } : {}),
-    });
+    }, { keepPassword: !body.password });
     // The audit trail never holds the password, only that it changed.
     await auditConsole(ctx, request, {
       action: existing ? 'console.directory.mailbox.update' : 'console.directory.mailbox.create', resource: `MESH mailbox ${mailboxId}`,
@@ -133,21 +135,21 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
 
   app.post('/directory/mailboxes/:mailboxId/:change', toggled('mailboxId', '^[A-Za-z0-9]+$'), async (request, reply) => {
     const { mailboxId, change } = request.params as { mailboxId: string; change: 'disable' | 'enable' };
-    const existing = await directory.getMailbox(mailboxId);
-    if (!existing) return errorPage(request, reply, 404, 'Mailbox not found', `There is no mailbox ${mailboxId}.`);
-    await directory.upsertMailbox({ ...existing, active: change === 'enable' });
-    await auditConsole(ctx, request, { action: `console.directory.mailbox.${change}`, resource: `MESH mailbox ${existing.mailboxId}` });
-    return done(reply, 'mailboxes', `Mailbox ${existing.mailboxId} ${pastTense(change)}`);
+    // One statement: reading the mailbox and writing it back would put back a password (or name)
+    // changed in between.
+    if (!await directory.setMailboxActive(mailboxId, change === 'enable')) return errorPage(request, reply, 404, 'Mailbox not found', `There is no mailbox ${mailboxId}.`);
+    const id = mailboxId.toUpperCase();
+    await auditConsole(ctx, request, { action: `console.directory.mailbox.${change}`, resource: `MESH mailbox ${id}` });
+    return done(reply, 'mailboxes', `Mailbox ${id} ${pastTense(change)}`);
   });
 
   app.post('/directory/organisations/:odsCode/:change', toggled('odsCode', '^[A-Za-z0-9]+$'), async (request, reply) => {
     const { odsCode, change } = request.params as { odsCode: string; change: 'disable' | 'enable' };
-    const existing = await directory.getOrganisation(odsCode);
-    if (!existing) return errorPage(request, reply, 404, 'Organisation not found', `There is no organisation ${odsCode}.`);
-    await directory.upsertOrganisation({ ...existing, active: change === 'enable' });
-    await auditConsole(ctx, request, { action: `console.directory.organisation.${change}`, resource: `Organization/${existing.odsCode}` });
+    if (!await directory.setOrganisationActive(odsCode, change === 'enable')) return errorPage(request, reply, 404, 'Organisation not found', `There is no organisation ${odsCode}.`);
+    const code = odsCode.toUpperCase();
+    await auditConsole(ctx, request, { action: `console.directory.organisation.${change}`, resource: `Organization/${code}` });
     const effect = change === 'disable' ? ': its mailboxes and applications are refused' : '';
-    return done(reply, 'organisations', `Organisation ${existing.odsCode} ${pastTense(change)}${effect}`);
+    return done(reply, 'organisations', `Organisation ${code} ${pastTense(change)}${effect}`);
   });
 
   app.post('/directory/workflows', pageRoute('directory', { body: WORKFLOW_FORM }), async (request, reply) => {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ORGANISATION_ROLES } from '../api.js';
 import { RELIABILITY_KEYS } from '../sds/model.js';
+import { DISPLAY_NAME_PATTERN } from '../fields.js';
 
 /**
  * The directory admin API's route schemas (TypeBox: an OpenSpine API, plain camelCase JSON),
@@ -20,7 +21,7 @@ const cpaId = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_-]{1,
 const text = (maxLength: number, description?: string) => Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) });
 // A name shown to people: a character that is not a space (names are trimmed or shown as given), no control characters.
 const name = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$', ...(description ? { description } : {}) });
+  Type.String({ minLength: 1, maxLength, pattern: DISPLAY_NAME_PATTERN, ...(description ? { description } : {}) });
 // A value with no space or control character (a URL, an ebXML setting): FHIR strings are never empty, and the URL
 // parser that checks an address drops tabs and newlines and trims spaces.
 const token = (maxLength: number, description?: string) =>

@@ -58,6 +58,11 @@ export async function upsertMailbox(db: Queryable, mailbox: MeshMailbox, options
       mailbox.password, mailbox.active, options.keepPassword === true]);
 }
 
+export async function setMailboxActive(db: Queryable, mailboxId: string, active: boolean): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE directory.mesh_mailboxes SET active = $2, updated_at = now() WHERE mailbox_id = $1', [mailboxId, active]);
+  return (rowCount ?? 0) > 0;
+}
+
 export async function mailboxesForOdsAndWorkflow(db: Queryable, odsCode: string, workflowId: string): Promise<MeshMailbox[]> {
   const { rows } = await db.query<MailboxRow>(
     `SELECT ${MAILBOX_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}

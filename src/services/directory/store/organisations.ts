@@ -48,13 +48,22 @@ export async function inactiveOrganisationCodes(db: Queryable): Promise<string[]
   return rows.map((r) => r.ods_code);
 }
 
-export async function upsertOrganisation(db: Queryable, org: Organisation): Promise<void> {
+/**
+ * Creates or replaces the organisation. `keepParent`: an existing organisation keeps the parent it
+ * has as the row is written (a form that does not show the parent must not put back one it read).
+ */
+export async function upsertOrganisation(db: Queryable, org: Organisation, options: { keepParent?: boolean } = {}): Promise<void> {
   await db.query(
     `INSERT INTO directory.organisations (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (ods_code) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role,
-       parent_ods_code = EXCLUDED.parent_ods_code, active = EXCLUDED.active, postcode = EXCLUDED.postcode,
-       updated_at = now()`,
-    [org.odsCode, org.name, org.role, org.parentOdsCode ?? null, org.active, org.postcode ?? null]);
+       parent_ods_code = CASE WHEN $7 THEN directory.organisations.parent_ods_code ELSE EXCLUDED.parent_ods_code END,
+       active = EXCLUDED.active, postcode = EXCLUDED.postcode, updated_at = now()`,
+    [org.odsCode, org.name, org.role, org.parentOdsCode ?? null, org.active, org.postcode ?? null, options.keepParent === true]);
+}
+
+export async function setOrganisationActive(db: Queryable, odsCode: string, active: boolean): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE directory.organisations SET active = $2, updated_at = now() WHERE ods_code = $1', [odsCode, active]);
+  return (rowCount ?? 0) > 0;
 }
 
 /** Creates the organisation unless its ODS code is taken; false when it was. */
