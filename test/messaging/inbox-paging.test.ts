@@ -52,6 +52,20 @@ describe('MESH inbox paging, workflow_filter and rich listings', () => {
     assert.equal(stolen.status, 400);
   });
 
+  it('v1 pages by max_results with continue_from the last message id of the page before (the spec\'s v1 example), each message once', async () => {
+    const seen: string[] = [];
+    let page = await list('?max_results=10', 1);
+    // Bounded, so a list that never moves on fails rather than loops.
+    for (let pages = 0; page.messages.length > 0 && pages < 5; pages += 1) {
+      assert.ok(page.messages.length <= 10);
+      seen.push(...page.messages);
+      page = await list(`?max_results=10&continue_from=${page.messages[page.messages.length - 1]}`, 1);
+    }
+    assert.deepEqual(seen, sent);
+    // A message id not in this inbox (another mailbox's, or acknowledged since) starts the list again.
+    assert.deepEqual((await list(`?max_results=10&continue_from=20200101000000000000_AAAAAA`, 1)).messages, sent.slice(0, 10));
+  });
+
   it('workflow_filter: equals, not equals, begins with, contains, does not contain', async () => {
     const ack = sent.filter((_, i) => i % 5 === 0);
     const plain = sent.filter((_, i) => i % 5 !== 0);
