@@ -98,6 +98,19 @@ describe('MESH inbox paging, workflow_filter and rich listings', () => {
     assert.equal((await mesh(spine.url, `/${MB1}/outbox/rich?start_time=yesterday`, { version: 2 })).status, 400);
   });
 
+  it('a continue_from the Spine never gave (a position past any date, an id with a NUL) is a 400 naming it on every listing, never a 500', async () => {
+    const forged = (cursor: Record<string, unknown>) => encodeURIComponent(Buffer.from(JSON.stringify(cursor)).toString('base64url'));
+    const cursors = [{ mailbox: MB1, after: Number.MAX_SAFE_INTEGER, id: sent[0] }, { mailbox: MB1, after: 8_640_000_000_000_001 }, { mailbox: MB1, after: 1, id: 'a\u0000b' }];
+    for (const cursor of cursors) {
+      for (const path of ['/outbox/rich', '/inbox/rich', '/inbox']) {
+        const response = await mesh(spine.url, `/${MB1}${path}?continue_from=${forged(cursor)}`, { version: 2 });
+        assert.equal(response.status, 400, `${path} ${JSON.stringify(cursor)}: ${await response.clone().text()}`);
+        const body = await response.json() as { detail: Array<{ loc: string[] }> };
+        assert.deepEqual(body.detail[0]!.loc, ['query', 'continue_from']);
+      }
+    }
+  });
+
   it('the deprecated /count answers v1 and v2 shapes', async () => {
     const v1 = await (await mesh(spine.url, `/${MB3}/count`, { version: 1 })).json() as Record<string, unknown>;
     assert.equal(v1.count, 25);

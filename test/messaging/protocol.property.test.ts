@@ -171,6 +171,15 @@ describe('Accept, workflow_filter and cursor parsers (properties)', () => {
       const cursor = decodeCursor(text);
       if (cursor) assert.ok(Number.isSafeInteger(cursor.after) && cursor.after >= 0);
     }));
+    // Whatever JSON a cursor carries, one that decodes names a position a query can take: a real
+    // time (the outbox pages by creation time) and an id PostgreSQL can compare (no NUL).
+    const encoded = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    fc.assert(fc.property(mailboxId, fc.oneof(fc.integer(), fc.maxSafeNat(), fc.double()), fc.option(fc.string({ maxLength: 120 }), { nil: undefined }), (mailbox, after, id) => {
+      const cursor = decodeCursor(encoded({ mailbox, after, ...(id === undefined ? {} : { id }) }));
+      if (!cursor) return;
+      assert.ok(!Number.isNaN(new Date(cursor.after).getTime()));
+      if (cursor.id !== undefined) assert.match(cursor.id, /^[\x20-\x7e]{1,100}$/);
+    }));
   });
 });
 
