@@ -162,6 +162,26 @@ describe('MESH sandbox testing routes (sandbox mode)', () => {
     assert.deepEqual([details.message_type, details.status_code, details.status_event, details.status_success], ['Report', 'X1', 'TRANSFER', 'ERROR']);
   });
 
+  it('a report field that a download header could not carry (a control character, a character past Latin-1) is a 400 naming it, and nothing reaches the inbox', async () => {
+    const before = await inboxOf(spine, MB2);
+    const base = { mailbox_id: MB2, code: 'X1', description: 'd', workflow_id: 'W', status: 'error' };
+    for (const field of ['code', 'description', 'workflow_id', 'subject', 'local_id', 'file_name', 'linked_message_id']) {
+      for (const value of ['line1\r\nline2', 'tab\there', 'snow\u2603man']) {
+        const response = await admin(spine, 'POST', '/messageexchange/admin/report', { ...base, [field]: value }, { accept: V2 });
+        assert.equal(response.status, 400, `${field} ${JSON.stringify(value)}: ${await response.clone().text()}`);
+        const body = await response.json() as { detail: Array<{ loc: string[] }> };
+        assert.deepEqual(body.detail[0]!.loc, ['body', field]);
+      }
+    }
+    assert.deepEqual(await inboxOf(spine, MB2), before);
+    // Latin-1 is what a header carries, so an accented subject is sent and downloads with it.
+    const accepted = await admin(spine, 'POST', '/messageexchange/admin/report', { ...base, subject: 'café' });
+    const { message_id: reportId } = await accepted.json() as { message_id: string };
+    const report = await rawGet(`${spine.url}/messageexchange/${MB2}/inbox/${reportId}`, { authorization: meshAuthorization(MB2), accept: V2 });
+    assert.equal(report.status, 200);
+    assert.equal(report.headers['mex-subject'], 'café');
+  });
+
   it('a report for an unknown mailbox is 404, a malformed one 400, and the root has no report route', async () => {
     assert.equal((await admin(spine, 'POST', '/messageexchange/admin/report', { mailbox_id: 'X99NOBODY', code: '1', description: 'd', workflow_id: 'W' })).status, 404);
     assert.equal((await admin(spine, 'POST', '/messageexchange/admin/report', { mailbox_id: MB1, code: '1', workflow_id: 'W' })).status, 400);

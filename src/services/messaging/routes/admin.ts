@@ -18,16 +18,20 @@ const EventBody = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 500 })),
   linked_message_id: Type.Optional(Type.String({ maxLength: 100 })),
 });
+// A report's fields go out as its download's mex-* headers, which carry Latin-1 without control
+// characters (as a send's control headers do): anything else could never be downloaded.
+const HEADER_TEXT = '^[\\u0020-\\u007e\\u0080-\\u00ff]*$';
+const headerText = (maxLength: number, minLength = 0) => Type.String({ minLength, maxLength, pattern: HEADER_TEXT });
 const ReportBody = Type.Object({
   mailbox_id: text(100),
-  code: Type.String({ maxLength: 100 }),
-  description: Type.String({ maxLength: 500 }),
-  workflow_id: text(300),
-  subject: Type.Optional(Type.String({ maxLength: 500 })),
-  local_id: Type.Optional(Type.String({ maxLength: 300 })),
+  code: headerText(100),
+  description: headerText(500),
+  workflow_id: headerText(300, 1),
+  subject: Type.Optional(headerText(500)),
+  local_id: Type.Optional(headerText(300)),
   status: Type.Optional(Type.Union([Type.Literal('undeliverable'), Type.Literal('error')])),
-  file_name: Type.Optional(Type.String({ maxLength: 300 })),
-  linked_message_id: Type.Optional(Type.String({ maxLength: 100 })),
+  file_name: Type.Optional(headerText(300)),
+  linked_message_id: Type.Optional(headerText(100)),
 });
 
 /**
