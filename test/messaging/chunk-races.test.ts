@@ -82,4 +82,37 @@ describe('MESH: the same chunk uploaded twice at once', () => {
     assert.equal((await upload(id, 3, '3:3', 'c3')).status, 202);
     assert.equal(await download(id, 2), 'same bytes');
   });
+
+  it('a chunk re-sent while the last chunk accepts the message is 423 once it is accepted: the bytes delivered never change', async () => {
+    const id = await start('1:2');
+    const waitingForLocks = async (n: number) => {
+      for (let i = 0; i < 200; i += 1) {
+        const waiting = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        if (waiting.rows[0].n >= n) return;
+        await sleep(25);
+      }
+      assert.fail(`${n} uploads never waited for the message's lock`);
+    };
+    // Hold the message's row lock so both uploads store their bytes and queue for it: the last chunk first.
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((resolve) => { unlock = resolve; });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+    const holder = spine.ctx.db.tx(async (tx) => {
+      await tx.query('SELECT 1 FROM messaging.messages WHERE message_id = $1 FOR NO KEY UPDATE', [id]);
+      locked();
+      await unlocked;
+    });
+    await isLocked;
+    const last = upload(id, 2, '2:2', 'c2');
+    await waitingForLocks(1);
+    const resent = upload(id, 1, '1:2', 'changed');
+    await waitingForLocks(2);
+    unlock();
+    await holder;
+    const [lastResponse, resentResponse] = await Promise.all([last, resent]);
+    assert.equal(lastResponse.status, 202);
+    assert.equal(resentResponse.status, 423, await resentResponse.clone().text());
+    assert.equal(await download(id, 1), 'c1');
+  });
 });

@@ -89,11 +89,13 @@ export function toStored(row: MessageRow & { events: EventJson[] }): StoredMessa
 /** A message with its events; `lock` takes a row lock so chunk uploads of one message serialise their finish. */
 export async function findMessage(db: Queryable, messageId: string, options: { lock?: boolean } = {}): Promise<StoredMessage | undefined> {
   // NO KEY UPDATE: it serialises finishers but does not conflict with the KEY SHARE locks the
-  // chunk rows' foreign key takes, which FOR UPDATE would turn into deadlocks.
-  const lock = options.lock ? 'FOR NO KEY UPDATE OF m' : '';
+  // chunk rows' foreign key takes, which FOR UPDATE would turn into deadlocks. The lock is its own
+  // statement: one that waited for it would read the events as they were when it began, missing
+  // the acceptance the holder committed meanwhile (the message row itself is never updated).
+  if (options.lock) await db.query('SELECT 1 FROM messaging.messages WHERE message_id = $1 FOR NO KEY UPDATE', [messageId]);
   const result = await db.query<MessageRow & { events: EventJson[] }>(
     `SELECT ${M_COLUMNS}, ${EVENTS_JSON} AS events
-     FROM messaging.messages m WHERE m.message_id = $1 ${lock}`, [messageId]);
+     FROM messaging.messages m WHERE m.message_id = $1`, [messageId]);
   const row = result.rows[0];
   return row ? toStored(row) : undefined;
 }
