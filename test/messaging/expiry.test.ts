@@ -89,6 +89,35 @@ describe('MESH expiry: 5-day inbox expiry with REPORTs, 30-day purge (injected c
     assert.equal((await call(`/${MB1}/inbox/${reports[0]}`)).status, 410);
   });
 
+  it('a chunked message delivered late is purged 30 days after its delivery (the spec), never taken from an inbox it is still due in', async () => {
+    const start = clock.now().getTime();
+    const first = await call(`/${MB1}/outbox`, { method: 'POST', body: 'c1', headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': '1:2' } });
+    const { message_id: id } = await first.json() as { message_id: string };
+    clock.set(new Date(start + 27 * DAY));
+    assert.equal((await call(`/${MB1}/outbox/${id}/2`, { method: 'POST', body: 'c2', headers: { 'mex-chunk-range': '2:2' } })).status, 202);
+
+    // 30 days after its first chunk, 3 after its delivery: still in the inbox, downloadable.
+    clock.set(new Date(start + 30 * DAY + 60_000));
+    await sweepExpiredMessages(spine.ctx);
+    assert.ok((await inbox(MB2)).includes(id));
+    assert.equal((await call(`/${MB2}/inbox/${id}`)).status, 206);
+
+    // Uncollected 5 days after delivery: it expires and its sender is told, as any message.
+    clock.set(new Date(start + 32 * DAY + 60_000));
+    await sweepExpiredMessages(spine.ctx);
+    const report = await spine.ctx.db.query('SELECT count(*)::int AS n FROM messaging.messages WHERE linked_message_id = $1', [id]);
+    assert.equal(report.rows[0].n, 1);
+    assert.equal((await call(`/${MB2}/inbox/${id}`)).status, 410);
+
+    // Purged 30 days after its delivery.
+    clock.set(new Date(start + 57 * DAY - 60_000));
+    await sweepExpiredMessages(spine.ctx);
+    assert.equal((await call(`/${MB2}/inbox/${id}`)).status, 410);
+    clock.set(new Date(start + 57 * DAY + 60_000));
+    await sweepExpiredMessages(spine.ctx);
+    assert.equal((await call(`/${MB2}/inbox/${id}`)).status, 404);
+  });
+
   it('the background worker sweeps on its own, at the injected clock, and stops cleanly', async () => {
     assert.equal(messagingService.startWorkers!(spine.ctx).length, 1, 'the module registers one worker');
     await Promise.all(messagingService.startWorkers!(spine.ctx).map((w) => w.stop()));

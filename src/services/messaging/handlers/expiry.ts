@@ -3,7 +3,7 @@ import { enqueueEvent } from '../../../platform/events/outbox.js';
 import type { Message, Party } from '../message.js';
 import { INBOX_EXPIRY_DAYS, PURGE_AFTER_MS, AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
-import { appendEvent, deleteMessages, findMessage, insertMessage, messagesCreatedBefore } from '../store/messages.js';
+import { appendEvent, deleteMessages, findMessage, insertMessage, messagesDueForPurge } from '../store/messages.js';
 import { claimExpired, removeFromInbox } from '../store/inbox.js';
 import { forgetNoncesBefore } from '../store/nonces.js';
 import { pgBodyStore } from '../store/pg-body-store.js';
@@ -50,7 +50,8 @@ const BATCH = 500;
 /**
  * One expiry pass at `ctx.clock.now()`: messages uncollected for 5 days leave the inbox and their
  * senders get a REPORT (status 14, mex-LinkedMsgID), each in one transaction with the expiry, so a
- * crash neither loses a report nor sends two; everything older than 30 days is purged. Any number
+ * crash neither loses a report nor sends two; everything delivered (or, never delivered, created)
+ * more than 30 days ago is purged. Any number
  * of processes may sweep at once (SKIP LOCKED).
  */
 export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodyStore = pgBodyStore(ctx.db)): Promise<SweepResult> {
@@ -95,7 +96,7 @@ export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodySto
   }
   for (;;) {
     const done = await ctx.db.tx(async (tx) => {
-      const ids = await messagesCreatedBefore(tx, new Date(now.getTime() - PURGE_AFTER_MS), BATCH);
+      const ids = await messagesDueForPurge(tx, new Date(now.getTime() - PURGE_AFTER_MS), BATCH);
       await bodies.deleteMessages(tx, ids);
       await deleteMessages(tx, ids);
       result.purged += ids.length;

@@ -135,10 +135,17 @@ export async function deleteMessages(tx: Queryable, messageIds: string[]): Promi
   await tx.query('DELETE FROM messaging.messages WHERE message_id = ANY($1)', [messageIds]);
 }
 
-/** Messages created before `before`: due for the 30-day purge. */
-export async function messagesCreatedBefore(tx: Queryable, before: Date, limit: number): Promise<string[]> {
+/**
+ * Messages due for the 30-day purge at `before`: delivered before it (spec: "completely deleted
+ * from the MESH server 30 days after the initial delivery"), or never delivered and created before
+ * it. A chunked message is delivered when its last chunk arrives, which may be long after its first.
+ */
+export async function messagesDueForPurge(tx: Queryable, before: Date, limit: number): Promise<string[]> {
   const result = await tx.query<{ message_id: string }>(
-    `SELECT message_id FROM messaging.messages WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    `SELECT m.message_id FROM messaging.messages m
+     WHERE m.created_at < $1
+       AND NOT EXISTS (SELECT 1 FROM messaging.message_events e WHERE e.message_id = m.message_id AND e.status = 'accepted' AND e.at >= $1)
+     ORDER BY m.created_at LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
     [before, limit]);
   return result.rows.map((r) => r.message_id);
 }
