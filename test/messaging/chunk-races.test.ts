@@ -87,7 +87,9 @@ describe('MESH: the same chunk uploaded twice at once', () => {
     const id = await start('1:2');
     const waitingForLocks = async (n: number) => {
       for (let i = 0; i < 200; i += 1) {
-        const waiting = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        // Only the uploads waiting for the message's row lock (background workers may wait for locks of their own).
+        const waiting = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM messaging.messages%FOR NO KEY UPDATE%'`);
         if (waiting.rows[0].n >= n) return;
         await sleep(25);
       }
