@@ -51,8 +51,7 @@ const BATCH = 500;
  * One expiry pass at `ctx.clock.now()`: messages uncollected for 5 days leave the inbox and their
  * senders get a REPORT (status 14, mex-LinkedMsgID), each in one transaction with the expiry, so a
  * crash neither loses a report nor sends two; everything delivered (or, never delivered, created)
- * more than 30 days ago is purged. Any number
- * of processes may sweep at once (SKIP LOCKED).
+ * more than 30 days ago is purged. Any number of processes may sweep at once (SKIP LOCKED).
  */
 export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodyStore = pgBodyStore(ctx.db)): Promise<SweepResult> {
   const now = ctx.clock.now();
