@@ -154,7 +154,8 @@ describe('directory admin API', () => {
     assert.equal(created.status, 201);
     assert.deepEqual(created.body, { workflowId: 'PARKSIDE_FLOW', senders: ['X26ABC1'], receivers: ['P84001MB01'] });
     const directory = directoryApi(spine.ctx.db);
-    assert.deepEqual((await directory.mailboxesForOdsAndWorkflow('P84001', 'PARKSIDE_FLOW')).map((m) => m.mailboxId), ['P84001MB01']);
+    // P84001 was closed above: MESH delivers nothing to its mailboxes, so its endpoint look-up offers none.
+    assert.deepEqual((await directory.mailboxesForOdsAndWorkflow('P84001', 'PARKSIDE_FLOW')).map((m) => m.mailboxId), []);
     const replaced = await call('PUT', '/workflows/PARKSIDE_FLOW', { senders: ['X26ABC1', 'X26ABC2'], receivers: ['X26ABC3'] });
     assert.equal(replaced.status, 200);
     assert.deepEqual(await directory.getWorkflow('PARKSIDE_FLOW'),

@@ -213,6 +213,31 @@ describe('MESH send, list, download, acknowledge', () => {
     assert.equal(ping.status, 200);
   });
 
+  it('endpoint lookup and workflow search leave out a mailbox of a disabled organisation, which MESH will not deliver to (417 DTS 12)', async () => {
+    const directory = directoryApi(spine.ctx.db);
+    await directory.upsertOrganisation({ odsCode: 'Y9901', name: 'Closed trust', role: 'nhs-trust', active: true });
+    await directory.upsertOrganisation({ odsCode: 'Y9902', name: 'Open trust', role: 'nhs-trust', active: true });
+    for (const [mailboxId, odsCode] of [['Y9901MB', 'Y9901'], ['Y9902MB', 'Y9902']] as const) {
+      await directory.upsertMailbox({ mailboxId, mailboxName: mailboxId, odsCode, orgCode: odsCode, password: 'secret', active: true });
+    }
+    await directory.upsertWorkflow({ workflowId: 'LOOKUP_WF', senders: [MB1], receivers: ['Y9901MB', 'Y9902MB'] });
+    await directory.upsertOrganisation({ odsCode: 'Y9901', name: 'Closed trust', role: 'nhs-trust', active: false });
+    // The mailbox cache forgets within 5 s: wait until MESH refuses the disabled organisation's mailbox as a recipient.
+    const send = () => mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: 'x', headers: { 'content-type': 'application/octet-stream', 'mex-to': 'Y9901MB', 'mex-workflowid': 'LOOKUP_WF' } });
+    let refused = await send();
+    for (let i = 0; i < 60 && refused.status !== 417; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      refused = await send();
+    }
+    assert.equal(refused.status, 417);
+    assert.deepEqual((await refused.json() as { detail: Array<{ code: string }> }).detail.map((d) => d.code), ['12']);
+
+    const lookup = async (path: string) => ((await (await mesh(spine.url, path, { version: 2, as: false })).json()) as { results: Array<{ mailbox_id: string }> }).results.map((r) => r.mailbox_id);
+    assert.deepEqual(await lookup('/endpointlookup/Y9901/LOOKUP_WF'), []);
+    assert.deepEqual(await lookup('/endpointlookup/Y9902/LOOKUP_WF'), ['Y9902MB']);
+    assert.deepEqual(await lookup('/workflowsearch/LOOKUP_WF'), ['Y9902MB']);
+  });
+
   it('an unknown MESH path is a MESH-shaped 404', async () => {
     const response = await mesh(spine.url, `/${MB1}/nowhere/at/all/really`, { version: 2 });
     assert.equal(response.status, 404);

@@ -57,9 +57,9 @@ export interface DirectoryApi {
   setMailboxActive(mailboxId: string, active: boolean): Promise<boolean>;
   /** The ids among these (any case) that name no mailbox in the directory, upper case and sorted. */
   unknownMailboxIds(mailboxIds: string[]): Promise<string[]>;
-  /** MESH endpoint lookup: active mailboxes of an ODS code that may receive a workflow. */
+  /** MESH endpoint lookup: active mailboxes (of organisations not disabled) of an ODS code that may receive a workflow. */
   mailboxesForOdsAndWorkflow(odsCode: string, workflowId: string): Promise<MeshMailbox[]>;
-  /** MESH workflow search: active mailboxes that receive a workflow. */
+  /** MESH workflow search: active mailboxes (of organisations not disabled) that receive a workflow. */
   mailboxesReceivingWorkflow(workflowId: string): Promise<MeshMailbox[]>;
   upsertWorkflow(workflow: MeshWorkflow): Promise<void>;
   getWorkflow(workflowId: string): Promise<MeshWorkflow | undefined>;

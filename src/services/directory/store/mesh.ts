@@ -63,12 +63,14 @@ export async function setMailboxActive(db: Queryable, mailboxId: string, active:
   return (rowCount ?? 0) > 0;
 }
 
+// A mailbox of a disabled organisation is inactive too (MESH neither authenticates it nor delivers to it), so no look-up offers it.
 export async function mailboxesForOdsAndWorkflow(db: Queryable, odsCode: string, workflowId: string): Promise<MeshMailbox[]> {
   const { rows } = await db.query<MailboxRow>(
     `SELECT ${MAILBOX_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
        FROM directory.mesh_mailboxes m
        JOIN directory.mesh_workflows w ON m.mailbox_id = ANY (w.receivers)
       WHERE w.workflow_id = $1 AND m.ods_code = $2 AND m.active
+        AND NOT EXISTS (SELECT 1 FROM directory.organisations o WHERE o.ods_code = m.ods_code AND NOT o.active)
       ORDER BY m.mailbox_id`,
     [workflowId, odsCode.toUpperCase()]);
   return rows.map(toMailbox);
@@ -80,6 +82,7 @@ export async function mailboxesReceivingWorkflow(db: Queryable, workflowId: stri
        FROM directory.mesh_mailboxes m
        JOIN directory.mesh_workflows w ON m.mailbox_id = ANY (w.receivers)
       WHERE w.workflow_id = $1 AND m.active
+        AND NOT EXISTS (SELECT 1 FROM directory.organisations o WHERE o.ods_code = m.ods_code AND NOT o.active)
       ORDER BY m.mailbox_id`,
     [workflowId]);
   return rows.map(toMailbox);
