@@ -85,32 +85,32 @@ describe('MESH: the same chunk uploaded twice at once', () => {
 
   it('a chunk re-sent while the last chunk accepts the message is 423 once it is accepted: the bytes delivered never change', async () => {
     const id = await start('1:2');
-    const waitingForLocks = async (n: number) => {
+    const waiting = async (what: string, where: string) => {
       for (let i = 0; i < 200; i += 1) {
-        // Only the uploads waiting for the message's row lock (background workers may wait for locks of their own).
-        const waiting = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM messaging.messages%FOR NO KEY UPDATE%'`);
-        if (waiting.rows[0].n >= n) return;
+        const found = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, [where]);
+        if (found.rows[0].n > 0) return;
         await sleep(25);
       }
-      assert.fail(`${n} uploads never waited for the message's lock`);
+      assert.fail(`${what} never waited`);
     };
-    // Hold the message's row lock so both uploads store their bytes and queue for it: the last chunk first.
-    let unlock!: () => void;
-    const unlocked = new Promise<void>((resolve) => { unlock = resolve; });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+    // Hold up the last chunk's delivery (its inbox insert) while it holds the message's row lock,
+    // so the re-sent first chunk queues for that lock and gets it only once the message is accepted.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let held!: () => void;
+    const isHeld = new Promise<void>((resolve) => { held = resolve; });
     const holder = spine.ctx.db.tx(async (tx) => {
-      await tx.query('SELECT 1 FROM messaging.messages WHERE message_id = $1 FOR NO KEY UPDATE', [id]);
-      locked();
-      await unlocked;
+      await tx.query('LOCK TABLE messaging.inbox IN SHARE MODE');
+      held();
+      await released;
     });
-    await isLocked;
+    await isHeld;
     const last = upload(id, 2, '2:2', 'c2');
-    await waitingForLocks(1);
+    await waiting('the last chunk\'s delivery', '%INSERT INTO messaging.inbox%');
     const resent = upload(id, 1, '1:2', 'changed');
-    await waitingForLocks(2);
-    unlock();
+    await waiting('the re-sent chunk', '%FROM messaging.messages%FOR NO KEY UPDATE%');
+    release();
     await holder;
     const [lastResponse, resentResponse] = await Promise.all([last, resent]);
     assert.equal(lastResponse.status, 202);
