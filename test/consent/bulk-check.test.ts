@@ -8,6 +8,7 @@ import { mesh, MB1 } from '../messaging/support/mesh-client.js';
 import { nextNhsNumber } from '../../src/platform/nhs-number.js';
 import { call, consentFor, optOutInStore as optOutIn } from './support.js';
 import { messagingApi } from '../../src/services/messaging/api.js';
+import { directoryApi } from '../../src/services/directory/api.js';
 
 /** The bulk opt-out check over HTTP and over MESH, on PostgreSQL, through the real server. */
 
@@ -194,5 +195,28 @@ describe('bulk opt-out check', () => {
     assert.deepEqual(audited.rows.map((r) => [r.outcome, r.detail.outcome, r.detail.mailbox]), [['failure', 'undeliverable', 'GONE001']]);
     const history = await messagingApi(spine.ctx.db).messageHistory(requestId);
     assert.equal(history?.tracked.state, 'acknowledged');
+  });
+
+  it('over MESH: a request whose sender\'s organisation was disabled since gets no reply (MESH takes nothing for its mailboxes): closed as undeliverable', async () => {
+    const directory = directoryApi(spine.ctx.db);
+    await directory.upsertOrganisation({ odsCode: 'Y9910', name: 'Closed practice', role: 'gp-practice', active: false });
+    await directory.upsertMailbox({ mailboxId: 'Y9910MB', mailboxName: 'Closed practice', odsCode: 'Y9910', orgCode: 'Y9910', password: 'secret', active: true });
+    // Sent before its organisation was disabled (a disabled organisation's mailbox cannot authenticate to send).
+    const posted = await spine.ctx.db.tx((tx) => messagingApi(spine.ctx.db).postMessage(tx, {
+      sender: { mailboxId: 'Y9910MB', mailboxName: 'Closed practice', odsCode: 'Y9910' }, recipient: 'X26HC065',
+      workflowId: 'SPINE_NTT_UPHOLDING', body: Buffer.from(`${population[0]},\n`), localId: 'ndop-check-4',
+    }, new Date()));
+    assert.equal(posted.status, 'accepted');
+    const requestId = (posted as { messageId: string }).messageId;
+    const deadline = Date.now() + 60_000;
+    let job: { state: string; outcome: string | null } | undefined;
+    while (job?.state !== 'done') {
+      if (Date.now() > deadline) throw new Error(`the request was not closed: ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      job = (await spine.ctx.db.query('SELECT state, outcome FROM consent.bulk_checks WHERE message_id = $1', [requestId])).rows[0];
+    }
+    assert.equal(job.outcome, 'undeliverable');
+    const delivered = await spine.ctx.db.query('SELECT count(*)::int AS n FROM messaging.messages WHERE recipient = $1', ['Y9910MB']);
+    assert.equal(delivered.rows[0].n, 0);
   });
 });

@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import type { Db, Queryable } from '../../platform/db/pool.js';
 import type { PlatformContext } from '../../platform/service.js';
-import { directoryApi, type MeshMailbox } from '../directory/api.js';
+import { directoryApi, type DirectoryApi, type MeshMailbox } from '../directory/api.js';
 import { partyOf } from './handlers/send.js';
 import { messageState, type Message, type MessageEvent, type MessageState, type Party } from './message.js';
 import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from './protocol/limits.js';
@@ -53,6 +53,18 @@ export interface MessagingApi {
   inboxDepths(now: Date): Promise<InboxDepth[]>;
 }
 
+/**
+ * A mailbox MESH delivers to: registered, active, and not of a disabled organisation, the rule
+ * every MESH call applies (auth/mailbox-cache.ts), so the Spine's own services do not deliver where
+ * a mailbox could not (417 DTS 12) nor its owner collect.
+ */
+async function receivingMailbox(directory: DirectoryApi, mailboxId: string): Promise<MeshMailbox | undefined> {
+  const mailbox = await directory.getMailbox(mailboxId);
+  if (!mailbox?.active) return undefined;
+  const organisation = await directory.getOrganisation(mailbox.odsCode);
+  return organisation?.active === false ? undefined : mailbox;
+}
+
 const tracked = (stored: { message: Message; events: MessageEvent[] }): TrackedMessage => ({ ...stored, state: messageState(stored.events) });
 
 export function messagingApi(db: Db): MessagingApi {
@@ -67,8 +79,8 @@ export function messagingApi(db: Db): MessagingApi {
     inboxDepths: (now) => inboxDepths(db, now),
     async postMessage(tx, m, at) {
       if (m.body.length > MAX_CHUNK_BYTES) return { status: 'too-large' };
-      const recipient = await directoryApi(tx).getMailbox(m.recipient);
-      if (!recipient || !recipient.active) return { status: 'unknown-recipient' };
+      const recipient = await receivingMailbox(directoryApi(tx), m.recipient);
+      if (!recipient) return { status: 'unknown-recipient' };
       const sender: Party = { ...m.sender, orgCode: m.sender.odsCode };
       const messageId = newMessageId(at);
       const message: Message = {
@@ -180,8 +192,8 @@ export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES): Mes
   const bodies = pgBodyStore(ctx.db);
   const directory = directoryApi(ctx.db);
   const mailbox = async (id: string): Promise<MeshMailbox> => {
-    const found = await directory.getMailbox(id);
-    if (!found || !found.active) throw new MeshSendRefused(`MESH mailbox ${id} is not registered or not active`);
+    const found = await receivingMailbox(directory, id);
+    if (!found) throw new MeshSendRefused(`MESH mailbox ${id} is not registered or not active`);
     return found;
   };
 
