@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
-import { MB1, MB2, MB3, mesh, meshAuthorization } from './support/mesh-client.js';
+import { MB1, MB2, MB3, V2, mesh, meshAuthorization } from './support/mesh-client.js';
 
 /**
  * An upload larger than one segment streams into the database inside its transaction. A mailbox
@@ -62,4 +62,39 @@ describe('MESH: slow uploads cannot hold the whole database pool', () => {
     const again = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', body: 'y'.repeat(1_500_000), headers: { 'content-type': 'application/octet-stream', 'mex-to': MB3, 'mex-workflowid': 'SLOW_UPLOAD' } });
     assert.equal(again.status, 202, await again.text());
   });
+
+  it('a send or chunk refused for want of a slot (503) is taken when retried with the same token, as mesh-client retries it; once', async () => {
+    // Found by probing: the 503 had spent the token's nonce, so the retry NHS England's mesh-client
+    // makes (the same request, the same Authorization) was 403 "Duplicated token".
+    const streamed = 'z'.repeat(1_500_000);
+    const headers = { 'content-type': 'application/octet-stream', 'mex-to': MB3, 'mex-workflowid': 'SLOW_UPLOAD', accept: V2 };
+    const first = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', body: 'c1', headers: { ...headers, 'mex-chunk-range': '1:2' } });
+    const firstText = await first.text();
+    assert.equal(first.status, 202, firstText);
+    const messageId = (JSON.parse(firstText) as { message_id: string }).message_id;
+    const calls: Array<{ path: string; extra: Record<string, string> }> = [
+      { path: `/${MB1}/outbox`, extra: {} },
+      { path: `/${MB1}/outbox/${messageId}/2`, extra: { 'mex-chunk-range': '2:2' } },
+    ];
+    for (const { path, extra } of calls) {
+      const authorization = meshAuthorization(MB1);
+      const send = () => fetch(`${spine.url}/messageexchange${path}`, { method: 'POST', headers: { ...headers, ...extra, authorization }, body: streamed });
+      const holder = slowUpload(MB1);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const refused = await send();
+        assert.equal(refused.status, 503, `${path}: ${await refused.text()}`);
+      } finally {
+        holder.socket.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const retried = await send();
+      assert.equal(retried.status, 202, `${path}: ${await retried.text()}`);
+      const replayed = await send();
+      assert.equal(replayed.status, 403, `${path}: the token is spent once it is taken`);
+    }
+    const status = await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${messageId}`, { version: 2 });
+    assert.equal(status.status, 200);
+  });
+
 });

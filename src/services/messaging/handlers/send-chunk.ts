@@ -9,6 +9,7 @@ import { countChunks, lockChunk, recordChunk, storedBytesBesides } from '../stor
 import { acceptMessage } from './accept.js';
 import { chunkLimit, messageTooLarge, storeChunkBody } from './chunk-body.js';
 import type { MeshDeps } from './deps.js';
+import type { NonceClaim } from '../store/nonces.js';
 import { checkDeclaredLength } from './send.js';
 
 export interface ChunkResult {
@@ -25,7 +26,7 @@ export interface ChunkResult {
  * two uploads of the same chunk take turns (`lockChunk`), so a duplicate is a re-send, never a key clash.
  * The same lock makes the message's size cap hold across chunks uploaded at once.
  */
-export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: string, chunkNo: number, headers: HeaderBag, body: AsyncIterable<Buffer>): Promise<ChunkResult> {
+export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: string, chunkNo: number, headers: HeaderBag, body: AsyncIterable<Buffer>, nonce: NonceClaim): Promise<ChunkResult> {
   const rangeHeader = headers['mex-chunk-range'];
   const range = typeof rangeHeader === 'string' ? parseChunkRange(rangeHeader.trim()) : undefined;
   if (!range || range.chunk !== chunkNo) throw meshError(MESH_ERRORS.INVALID_HEADER_CHUNKS, { messageId });
@@ -69,5 +70,5 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     const complete = (await countChunks(tx, messageId)) === message.totalChunks;
     const accepted = complete ? await acceptMessage(tx, message, now) : false;
     return { messageId, chunkNo, accepted, bytes: storedBody.bytes };
-  }));
+  }), () => deps.nonces.release(nonce));
 }

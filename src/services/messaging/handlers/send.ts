@@ -107,5 +107,5 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding, sha1: stored.sha1 };
     await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };
-  }));
+  }), () => deps.nonces.release(nonce));
 }

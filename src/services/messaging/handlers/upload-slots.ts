@@ -26,9 +26,18 @@ export class UploadSlots {
     return new UploadSlots(total, Math.max(1, Math.ceil(total / 2)), waitMs);
   }
 
-  /** Runs `work` (the upload's transaction) in a slot of `mailboxId`'s. */
-  async run<T>(mailboxId: string, work: () => Promise<T>): Promise<T> {
-    await this.acquire(mailboxId);
+  /**
+   * Runs `work` (the upload's transaction) in a slot of `mailboxId`'s. `refused` runs before the 503
+   * when no slot came free (the request did nothing: its token's nonce is released for the retry).
+   */
+  async run<T>(mailboxId: string, work: () => Promise<T>, refused?: () => Promise<void>): Promise<T> {
+    try {
+      await this.acquire(mailboxId);
+    } catch (err) {
+      // The 503 stands whatever becomes of this (a retry whose nonce stayed claimed is then a 403).
+      await refused?.().catch(() => undefined);
+      throw err;
+    }
     try {
       return await work();
     } finally {

@@ -19,6 +19,8 @@ declare module 'fastify' {
     meshVersion?: ApiVersion;
     /** The token's nonce, not yet claimed, on `meshNonceInStatement` routes. */
     meshNonce?: NonceClaim;
+    /** The token's nonce, claimed by the authentication hook, on the other routes. */
+    meshNonceClaimed?: NonceClaim;
   }
 }
 
@@ -32,6 +34,12 @@ export function mailboxOf(request: FastifyRequest): MeshMailbox {
 export function nonceOf(request: FastifyRequest): NonceClaim {
   if (!request.meshNonce) throw new Error('MESH route claims its nonce in statement but none was left to claim');
   return request.meshNonce;
+}
+
+/** The nonce the authentication hook claimed for this request. */
+export function claimedNonceOf(request: FastifyRequest): NonceClaim {
+  if (!request.meshNonceClaimed) throw new Error('MESH route expected the authentication hook to have claimed its nonce');
+  return request.meshNonceClaimed;
 }
 
 export function versionOf(request: FastifyRequest): ApiVersion {

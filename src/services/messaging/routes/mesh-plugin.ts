@@ -78,6 +78,7 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     const { mailbox, nonce } = await authenticateMailbox(deps.ctx, deps.mailboxes, deps.nonces, request.headers.authorization, params.mailbox ?? '', !inStatement);
     request.meshMailbox = mailbox;
     if (inStatement) request.meshNonce = nonce;
+    else request.meshNonceClaimed = nonce;
   });
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));
   app.setNotFoundHandler((request, reply) => {

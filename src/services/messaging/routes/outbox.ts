@@ -11,7 +11,7 @@ import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
 import { AuthorizationHeadersSchema, ChunkHeadersSchema, ChunkParamsSchema, withAuthorization, LocalIdParamsSchema, MailboxParamsSchema, RichQuerySchema, SendHeadersSchema, TrackingQuerySchema } from './schemas.js';
-import { mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
+import { claimedNonceOf, mailboxOf, nonceOf, versionOf, type ChunkParams, type MailboxParams } from './context.js';
 
 /** The request body as a stream: the content-type parser hands it through; with no content type it was never read. */
 function bodyStream(request: FastifyRequest): AsyncIterable<Buffer> {
@@ -46,7 +46,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     const messageId = normaliseMessageId(request.params.messageId);
     // Said before the upload, so a refusal (another mailbox's message, one finalised or unknown) is audited too.
     auditMessage(request, { action: 'message.send-chunk', mailbox, messageId, detail: { chunk: request.params.chunk } });
-    const result = await sendChunk(deps, mailbox, messageId, request.params.chunk, request.headers, bodyStream(request));
+    const result = await sendChunk(deps, mailbox, messageId, request.params.chunk, request.headers, bodyStream(request), claimedNonceOf(request));
     auditMessage(request, {
       action: 'message.send-chunk', mailbox, messageId, detail: { chunk: result.chunkNo, bytes: result.bytes, accepted: result.accepted },
     });

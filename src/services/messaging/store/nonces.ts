@@ -6,6 +6,12 @@ export interface NonceLedger {
   /** Records a token's nonce; false when the same (mailbox, nonce, nonce_count) was seen before. */
   claim(mailboxId: string, nonce: string, nonceCount: string, tokenTime: Date): Promise<boolean>;
   /**
+   * Forgets a claim, for a request refused before it did anything because the Spine was busy (503,
+   * no upload slot): clients retry a 503 with the same token (NHS England's mesh-client resends the
+   * request as it was), which must then be taken, not refused as a replay (403).
+   */
+  release(claim: NonceClaim): Promise<void>;
+  /**
    * The ledger's pool, for read statements that claim their nonce themselves (`nonceCte`): a list
    * or a download is then one round trip. Its commits are synchronous (a claimed nonce survives a
    * crash of PostgreSQL); concurrent commits share their WAL flush (group commit).
@@ -99,6 +105,9 @@ export function nonceLedger(db: Db, connections = 2, maxBatch = 1_000, readConne
         pending.push({ ...claim, key: keyOf(claim), resolve, reject });
         pump();
       });
+    },
+    async release(claim) {
+      await pool.query('DELETE FROM messaging.auth_nonces WHERE mailbox_id = $1 AND nonce = $2 AND nonce_count = $3', [claim.mailboxId, claim.nonce, claim.nonceCount]);
     },
     async close() {
       while (inFlight > 0 || pending.length > 0) await new Promise((r) => setTimeout(r, 5));
