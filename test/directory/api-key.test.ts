@@ -26,6 +26,16 @@ describe('SDS: apikey header authentication', () => {
     assert.equal(bundle.entry[0].resource.resourceType, 'Endpoint');
   });
 
+  it('an API key is accepted beside an Authorization header that is no bearer token; a bearer token still decides', async () => {
+    // Found by probing: a Basic header sent along with a valid key was 401 "Invalid or expired access token".
+    const app = await registerApp(spine, { activities: ['directory:read'] });
+    const basic = await fetch(endpointSearch(), { headers: { apikey: app.apiKey, authorization: 'Basic dXNlcjpwYXNz' } });
+    assert.equal(basic.status, 200, await basic.text());
+    const bearer = await fetch(endpointSearch(), { headers: { apikey: app.apiKey, authorization: 'Bearer not-a-token' } });
+    assert.equal(bearer.status, 401);
+    assert.match((await bearer.json()).issue[0].diagnostics, /^Invalid or expired access token/);
+  });
+
   it('an unknown API key is 401 ACCESS_DENIED, and the attempt is audited', async () => {
     const requestId = randomUUID();
     const res = await fetch(endpointSearch(), { headers: { apikey: 'not-a-registered-key', 'x-request-id': requestId } });

@@ -80,7 +80,9 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     if (!activity) return;
     const token = bearerToken(request);
     const apiKey = request.headers.apikey;
-    const byApiKey = token === undefined && typeof apiKey === 'string' && request.routeOptions.config.apiKey === true && options.resolveApiKey !== undefined;
+    // An Authorization header that is no bearer token (Basic, say) does not stand in the way of an
+    // API key, as NHS England's gateway reads only the apikey header on such an API.
+    const byApiKey = !token && typeof apiKey === 'string' && request.routeOptions.config.apiKey === true && options.resolveApiKey !== undefined;
     let principal: Principal | undefined;
     if (byApiKey) principal = await options.resolveApiKey!(apiKey);
     else if (token) principal = await options.tokens.verify(token);
