@@ -42,6 +42,18 @@ describe('bulk opt-out check', () => {
   });
   after(async () => { await spine?.close(); });
 
+  /** The check a request made, once the checker has closed it (60 s at most). */
+  async function closedCheck(requestId: string): Promise<{ state: string; outcome: string | null }> {
+    const deadline = Date.now() + 60_000;
+    let job: { state: string; outcome: string | null } | undefined;
+    while (job?.state !== 'done') {
+      if (Date.now() > deadline) throw new Error(`the request was not closed: ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      job = (await spine.ctx.db.query('SELECT state, outcome FROM consent.bulk_checks WHERE message_id = $1', [requestId])).rows[0];
+    }
+    return job;
+  }
+
   const check = (body: BodyInit, token = checker, contentType = 'text/plain') => fetch(`${spine.url}/consent/check`, {
     method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body, duplex: 'half',
   } as RequestInit);
@@ -183,14 +195,7 @@ describe('bulk opt-out check', () => {
     }, new Date()));
     assert.equal(posted.status, 'accepted');
     const requestId = (posted as { messageId: string }).messageId;
-    const deadline = Date.now() + 60_000;
-    let job: { state: string; outcome: string | null } | undefined;
-    while (job?.state !== 'done') {
-      if (Date.now() > deadline) throw new Error(`the request was not closed: ${JSON.stringify(job)}`);
-      await new Promise((r) => setTimeout(r, 500));
-      job = (await spine.ctx.db.query('SELECT state, outcome FROM consent.bulk_checks WHERE message_id = $1', [requestId])).rows[0];
-    }
-    assert.equal(job.outcome, 'undeliverable');
+    assert.equal((await closedCheck(requestId)).outcome, 'undeliverable');
     const audited = await spine.ctx.db.query(`SELECT outcome, detail FROM audit.events WHERE action = 'consent.bulk-check' AND request_id = $1`, [requestId]);
     assert.deepEqual(audited.rows.map((r) => [r.outcome, r.detail.outcome, r.detail.mailbox]), [['failure', 'undeliverable', 'GONE001']]);
     const history = await messagingApi(spine.ctx.db).messageHistory(requestId);
@@ -208,14 +213,7 @@ describe('bulk opt-out check', () => {
     }, new Date()));
     assert.equal(posted.status, 'accepted');
     const requestId = (posted as { messageId: string }).messageId;
-    const deadline = Date.now() + 60_000;
-    let job: { state: string; outcome: string | null } | undefined;
-    while (job?.state !== 'done') {
-      if (Date.now() > deadline) throw new Error(`the request was not closed: ${JSON.stringify(job)}`);
-      await new Promise((r) => setTimeout(r, 500));
-      job = (await spine.ctx.db.query('SELECT state, outcome FROM consent.bulk_checks WHERE message_id = $1', [requestId])).rows[0];
-    }
-    assert.equal(job.outcome, 'undeliverable');
+    assert.equal((await closedCheck(requestId)).outcome, 'undeliverable');
     const delivered = await spine.ctx.db.query('SELECT count(*)::int AS n FROM messaging.messages WHERE recipient = $1', ['Y9910MB']);
     assert.equal(delivered.rows[0].n, 0);
   });
