@@ -86,7 +86,9 @@ export function registerInboxRoutes(app: FastifyInstance, deps: MeshDeps) {
 
   app.get<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', { ...inStatementFor(MessageParamsSchema), exposeHeadRoute: false }, (request, reply) => download(request, reply, 1));
 
-  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', inStatementFor(ChunkParamsSchema), (request, reply) => download(request, reply, request.params.chunk));
+  // No HEAD of a chunk (the spec has HEAD for a message only): Fastify's own would read and stream
+  // the chunk, spending the token, to send nothing, and be audited as a download.
+  app.get<{ Params: ChunkParams }>('/:mailbox/inbox/:messageId/:chunk', { ...inStatementFor(ChunkParamsSchema), exposeHeadRoute: false }, (request, reply) => download(request, reply, request.params.chunk));
 
   app.head<{ Params: MessageParams }>('/:mailbox/inbox/:messageId', messageRoute, async (request, reply) => {
     const mailbox = mailboxOf(request);
