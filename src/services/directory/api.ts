@@ -51,6 +51,8 @@ export interface DirectoryApi {
   /** Enables or disables an organisation, and nothing else about it (one statement); false when there is none. */
   setOrganisationActive(odsCode: string, active: boolean): Promise<boolean>;
   getMailbox(mailboxId: string): Promise<MeshMailbox | undefined>;
+  /** The mailbox as MESH takes it: `active` false too when its organisation is disabled (it neither authenticates nor receives). */
+  mailboxInService(mailboxId: string): Promise<MeshMailbox | undefined>;
   /** `keepPassword`: an existing mailbox keeps the password it has as the row is written (the given one is for a new mailbox). */
   upsertMailbox(mailbox: MeshMailbox, options?: { keepPassword?: boolean }): Promise<void>;
   /** Enables or disables a mailbox, and nothing else about it (one statement); false when there is none. */
@@ -99,6 +101,7 @@ export function directoryApi(db: Queryable): DirectoryApi {
     setOrganisationActive: (odsCode, active) => organisations.setOrganisationActive(db, odsCode.toUpperCase(), active),
     // Mailbox ids are upper case everywhere; MESH clients send them in any case.
     getMailbox: (mailboxId) => mesh.findMailbox(db, mailboxId.toUpperCase()),
+    mailboxInService: (mailboxId) => mesh.findMailboxInService(db, mailboxId.toUpperCase()),
     upsertMailbox: (mailbox, options) => mesh.upsertMailbox(db, { ...mailbox, mailboxId: mailbox.mailboxId.toUpperCase() }, options),
     setMailboxActive: (mailboxId, active) => mesh.setMailboxActive(db, mailboxId.toUpperCase(), active),
     unknownMailboxIds: (mailboxIds) => mesh.unknownMailboxIds(db, [...new Set(mailboxIds.map((m) => m.toUpperCase()))]),

@@ -54,15 +54,13 @@ export interface MessagingApi {
 }
 
 /**
- * A mailbox MESH delivers to: registered, active, and not of a disabled organisation, the rule
- * every MESH call applies (auth/mailbox-cache.ts), so the Spine's own services do not deliver where
- * a mailbox could not (417 DTS 12) nor its owner collect.
+ * A mailbox MESH delivers to: registered and in service (`mailboxInService`, the rule every MESH
+ * call applies), so the Spine's own services do not deliver where a mailbox could not (417 DTS 12)
+ * nor its owner collect.
  */
 async function receivingMailbox(directory: DirectoryApi, mailboxId: string): Promise<MeshMailbox | undefined> {
-  const mailbox = await directory.getMailbox(mailboxId);
-  if (!mailbox?.active) return undefined;
-  const organisation = await directory.getOrganisation(mailbox.odsCode);
-  return organisation?.active === false ? undefined : mailbox;
+  const mailbox = await directory.mailboxInService(mailboxId);
+  return mailbox?.active ? mailbox : undefined;
 }
 
 const tracked = (stored: { message: Message; events: MessageEvent[] }): TrackedMessage => ({ ...stored, state: messageState(stored.events) });

@@ -50,7 +50,7 @@ export function newPatientFrom(body: CreatePatientRequest, today: string): { det
     // The same record rules a PATCH obeys (one usual name, no work address, sane dates).
     checkPatchedRecord({ ...details, gender: undefined }, details, today);
   } catch (err) {
-    if (err instanceof SpineError) throw new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
+    if (err instanceof SpineError) throw asCreateRefusal(err);
     throw err;
   }
   checkItemsAdded(body, details);
@@ -60,6 +60,9 @@ export function newPatientFrom(body: CreatePatientRequest, today: string): { det
   patientConformance.assert(recordFor(details.id));
   return { details, recordFor };
 }
+
+/** A rule an update obeys, broken by a create: PDS's create code, in its words. */
+const asCreateRefusal = (err: SpineError) => new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
 
 /**
  * PDS spec ("Address", "Communication"): the rules on what a record gains hold for a create, which
@@ -73,9 +76,7 @@ function checkItemsAdded(body: CreatePatientRequest, details: Patient): void {
     checkAddressesAdded({ resourceType: 'Patient', id: details.id }, details);
     checkCommunication({ resourceType: 'Patient', id: details.id }, { ...details, extension: body.extension ?? [] });
   } catch (err) {
-    if (err instanceof SpineError && err.spec === PDS_ERRORS.INVALID_UPDATE) {
-      throw new SpineError(PDS_ERRORS.INVALID_CREATE, err.diagnostics?.replace('Invalid update', 'Invalid create'));
-    }
+    if (err instanceof SpineError && err.spec === PDS_ERRORS.INVALID_UPDATE) throw asCreateRefusal(err);
     throw err;
   }
 }

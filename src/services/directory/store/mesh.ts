@@ -31,6 +31,17 @@ export async function findMailbox(db: Queryable, mailboxId: string): Promise<Mes
   return rows[0] ? toMailbox(rows[0]) : undefined;
 }
 
+/** A mailbox of an organisation disabled in the directory is out of service too: MESH neither authenticates it nor delivers to it. */
+const ORGANISATION_IN_SERVICE = 'NOT EXISTS (SELECT 1 FROM directory.organisations o WHERE o.ods_code = m.ods_code AND NOT o.active)';
+
+/** The mailbox as MESH takes it: `active` only when its organisation is not disabled either. */
+export async function findMailboxInService(db: Queryable, mailboxId: string): Promise<MeshMailbox | undefined> {
+  const { rows } = await db.query<MailboxRow>(
+    `SELECT ${MAILBOX_COLUMNS.split(', ').map((c) => (c === 'active' ? `m.active AND ${ORGANISATION_IN_SERVICE} AS active` : `m.${c}`)).join(', ')}
+       FROM directory.mesh_mailboxes m WHERE m.mailbox_id = $1`, [mailboxId]);
+  return rows[0] ? toMailbox(rows[0]) : undefined;
+}
+
 export async function listMailboxes(
   db: Queryable, filter: { odsCode?: string; limit?: number; offset?: number },
 ): Promise<MeshMailbox[]> {
@@ -63,14 +74,14 @@ export async function setMailboxActive(db: Queryable, mailboxId: string, active:
   return (rowCount ?? 0) > 0;
 }
 
-// A mailbox of a disabled organisation is inactive too (MESH neither authenticates it nor delivers to it), so no look-up offers it.
+// No look-up offers a mailbox out of service (ORGANISATION_IN_SERVICE).
 export async function mailboxesForOdsAndWorkflow(db: Queryable, odsCode: string, workflowId: string): Promise<MeshMailbox[]> {
   const { rows } = await db.query<MailboxRow>(
     `SELECT ${MAILBOX_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
        FROM directory.mesh_mailboxes m
        JOIN directory.mesh_workflows w ON m.mailbox_id = ANY (w.receivers)
       WHERE w.workflow_id = $1 AND m.ods_code = $2 AND m.active
-        AND NOT EXISTS (SELECT 1 FROM directory.organisations o WHERE o.ods_code = m.ods_code AND NOT o.active)
+        AND ${ORGANISATION_IN_SERVICE}
       ORDER BY m.mailbox_id`,
     [workflowId, odsCode.toUpperCase()]);
   return rows.map(toMailbox);
@@ -82,7 +93,7 @@ export async function mailboxesReceivingWorkflow(db: Queryable, workflowId: stri
        FROM directory.mesh_mailboxes m
        JOIN directory.mesh_workflows w ON m.mailbox_id = ANY (w.receivers)
       WHERE w.workflow_id = $1 AND m.active
-        AND NOT EXISTS (SELECT 1 FROM directory.organisations o WHERE o.ods_code = m.ods_code AND NOT o.active)
+        AND ${ORGANISATION_IN_SERVICE}
       ORDER BY m.mailbox_id`,
     [workflowId]);
   return rows.map(toMailbox);

@@ -35,12 +35,7 @@ function remembered<T>(load: (key: string) => Promise<T>, ttlMs: number, now: ()
 export function mailboxCache(db: Db, ttlMs = 5_000, now: () => number = Date.now): MailboxCache {
   const directory = directoryApi(db);
   // A mailbox of an organisation disabled in the directory is inactive too: it neither authenticates nor receives.
-  const get = remembered(async (id) => {
-    const mailbox = await directory.getMailbox(id);
-    if (!mailbox?.active) return mailbox;
-    const organisation = await directory.getOrganisation(mailbox.odsCode);
-    return organisation?.active === false ? { ...mailbox, active: false } : mailbox;
-  }, ttlMs, now);
+  const get = remembered((id) => directory.mailboxInService(id), ttlMs, now);
   return { get: (mailboxId) => get(mailboxId.toUpperCase()) };
 }
 
