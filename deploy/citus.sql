@@ -68,6 +68,7 @@ SELECT citus_add_local_table_to_metadata('identity.demo_authorization_codes');
 SELECT citus_add_local_table_to_metadata('messaging.messages', cascade_via_foreign_keys => true);
 SELECT citus_add_local_table_to_metadata('messaging.body_segments');
 SELECT citus_add_local_table_to_metadata('messaging.auth_nonces');
+SELECT citus_add_local_table_to_metadata('messaging.inbox_positions');
 SELECT citus_add_local_table_to_metadata('events.subscriptions');
 SELECT citus_add_local_table_to_metadata('events.deliveries');
 SELECT citus_add_local_table_to_metadata('consent.bulk_checks');

@@ -3,7 +3,7 @@ import { enqueueEvent } from '../../../platform/events/outbox.js';
 import type { Message, Party } from '../message.js';
 import { INBOX_EXPIRY_DAYS, PURGE_AFTER_MS, AUTH_CLOCK_WINDOW_MS } from '../protocol/limits.js';
 import { newMessageId } from '../protocol/message-id.js';
-import { appendEvent, deleteMessages, findMessage, insertMessage, messagesDueForPurge } from '../store/messages.js';
+import { appendEvent, deleteMessages, findMessages, insertMessage, messagesDueForPurge } from '../store/messages.js';
 import { claimExpired, removeFromInbox } from '../store/inbox.js';
 import { forgetNoncesBefore } from '../store/nonces.js';
 import { pgBodyStore } from '../store/pg-body-store.js';
@@ -47,6 +47,8 @@ export interface SweepResult {
 
 const BATCH = 500;
 
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * One expiry pass at `ctx.clock.now()`: messages uncollected for 5 days leave the inbox and their
  * senders get a REPORT (status 14, mex-LinkedMsgID), each in one transaction with the expiry, so a
@@ -60,9 +62,12 @@ export async function sweepExpiredMessages(ctx: PlatformContext, bodies: BodySto
     const expiredNow: Array<{ messageId: string; sender: string; recipient: string; reportId?: string }> = [];
     const done = await ctx.db.tx(async (tx) => {
       const ids = await claimExpired(tx, now, BATCH);
-      for (const id of ids) {
-        const stored = await findMessage(tx, id);
-        if (!stored || !(await removeFromInbox(tx, id))) continue;
+      // Each REPORT takes its recipient's inbox position lock until this transaction commits
+      // (store/inbox.ts): taken in one order (by mailbox), so two sweepers cannot deadlock on them.
+      const batch = (await findMessages(tx, ids)).sort((a, b) => compare(a.message.sender.mailboxId, b.message.sender.mailboxId));
+      for (const stored of batch) {
+        const id = stored.message.messageId;
+        if (!(await removeFromInbox(tx, id))) continue;
         await appendEvent(tx, id, { status: 'expired', at: now, ...UNDELIVERED });
         result.expired += 1;
         await enqueueEvent(tx, { type: 'mesh-message-expired', source: 'messaging', payload: { messageId: id, sender: stored.message.sender.mailboxId, recipient: stored.message.recipient.mailboxId } });

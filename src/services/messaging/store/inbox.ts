@@ -15,13 +15,43 @@ export interface InboxEntry {
 }
 
 /**
- * Delivers a message: exactly once, since `message_id` is unique in the inbox. The accept
- * sequence comes from a PostgreSQL sequence, so every process orders one mailbox the same way.
+ * The SQL of a CTE, `position`, that gives the messages of `source` (rows with a `recipient`) their
+ * place in their recipient's inbox: `(recipient, accept_seq)`.
+ *
+ * A place is the next value of one PostgreSQL sequence (so every process orders a mailbox the same
+ * way, and places handed out before this rule stay below every later one), but it is drawn only
+ * under the row lock of the recipient's `inbox_positions` row, which the delivering transaction
+ * holds until it commits. So two deliveries to one mailbox take turns from drawing a place to
+ * committing: a mailbox's messages become visible in the order of their places, and a reader that
+ * sees a message sees every message placed before it. A cursor on the place (`continue_from`, v1's
+ * message id, the rich inbox's) therefore never passes a message that was not yet visible: anything
+ * that commits later is placed after everything a page has shown. Without the lock, a delivery that
+ * drew its place and committed late (a chunked message's last chunk, a streamed body) landed behind
+ * a cursor already past it, and the paging run that had passed it never listed it.
+ *
+ * The new row's value is drawn before the lock (no other delivery to that mailbox can be placed
+ * between: it would conflict on the row and wait); an existing row's is drawn in the DO UPDATE,
+ * after the lock is granted. One transaction delivering to several mailboxes must lock them in one
+ * order (the expiry sweep sorts its reports by recipient), or two such could deadlock.
+ */
+export function inboxPositionCte(source: string): string {
+  return `position AS (
+       INSERT INTO messaging.inbox_positions AS p (recipient, last_seq)
+       SELECT recipient, nextval('messaging.accept_seq') FROM (${source}) s
+       ON CONFLICT (recipient) DO UPDATE SET last_seq = nextval('messaging.accept_seq')
+       RETURNING p.recipient, p.last_seq AS accept_seq)`;
+}
+
+/**
+ * Delivers a message: exactly once, since `message_id` is unique in the inbox. Its place in the
+ * recipient's order is drawn under the recipient's position lock, held until the caller commits
+ * (`inboxPositionCte`), so call it last in the transaction: deliveries to that mailbox wait meanwhile.
  */
 export async function deliver(tx: Queryable, entry: { messageId: string; recipient: string; workflowId: string; acceptedAt: Date; expiresAt: Date }): Promise<boolean> {
   const result = await tx.query(
-    `INSERT INTO messaging.inbox (recipient, accept_seq, message_id, workflow_id, accepted_at, expires_at)
-     VALUES ($1, nextval('messaging.accept_seq'), $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING`,
+    `WITH ${inboxPositionCte('SELECT $1::text AS recipient')}
+     INSERT INTO messaging.inbox (recipient, accept_seq, message_id, workflow_id, accepted_at, expires_at)
+     SELECT recipient, accept_seq, $2, $3, $4, $5 FROM position ON CONFLICT (message_id) DO NOTHING`,
     [entry.recipient, entry.messageId, entry.workflowId, entry.acceptedAt, entry.expiresAt]);
   return result.rowCount === 1;
 }

@@ -117,8 +117,22 @@ const CHUNK_SHA1 = `
 ALTER TABLE messaging.chunks ADD COLUMN body_sha1 text;
 `;
 
+/**
+ * Each mailbox's last inbox place (`store/inbox.ts` `inboxPositionCte`): a delivery draws its place
+ * from `accept_seq` under this row's lock, held until it commits, so a mailbox's messages become
+ * visible in the order of their places and an inbox cursor never passes one still to commit.
+ * Places already given stay valid: every later one is drawn from the same sequence.
+ */
+const INBOX_POSITIONS = `
+CREATE TABLE messaging.inbox_positions (
+  recipient text PRIMARY KEY,
+  last_seq bigint NOT NULL
+);
+`;
+
 export const messagingMigrations: MigrationSet = {
   schema: 'messaging',
   migrations: [{ id: '001_init', sql: INIT }, { id: '002_local_id_index', sql: LOCAL_ID_INDEX },
-    { id: '003_admin_events', sql: ADMIN_EVENTS }, { id: '004_chunk_sha1', sql: CHUNK_SHA1 }],
+    { id: '003_admin_events', sql: ADMIN_EVENTS }, { id: '004_chunk_sha1', sql: CHUNK_SHA1 },
+    { id: '005_inbox_positions', sql: INBOX_POSITIONS }],
 };

@@ -2,6 +2,7 @@ import type { Queryable } from '../../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../../platform/events/outbox.js';
 import type { Message } from '../message.js';
 import type { ChunkRecord } from './chunks.js';
+import { inboxPositionCte } from './inbox.js';
 import { MESSAGE_COLUMNS } from './messages.js';
 import { nonceCte, nonceValues, type NonceClaim } from './nonces.js';
 import { preparedQuery } from './prepared.js';
@@ -28,9 +29,10 @@ function insertSql(withBody: boolean): string {
      event AS (
        INSERT INTO messaging.message_events (message_id, status, at)
        SELECT message_id, CASE WHEN $32::timestamptz IS NULL THEN 'uploading' ELSE 'accepted' END, $28 FROM msg),
+     ${inboxPositionCte('SELECT recipient FROM msg WHERE $32::timestamptz IS NOT NULL')},
      inbox AS (
        INSERT INTO messaging.inbox (recipient, accept_seq, message_id, workflow_id, accepted_at, expires_at)
-       SELECT recipient, nextval('messaging.accept_seq'), message_id, workflow_id, $28, $32 FROM msg WHERE $32::timestamptz IS NOT NULL),
+       SELECT msg.recipient, position.accept_seq, msg.message_id, msg.workflow_id, $28, $32 FROM msg JOIN position ON position.recipient = msg.recipient),
      announce AS (${ANNOUNCE})${withBody ? `,
      segment AS (
        INSERT INTO messaging.body_segments (message_id, chunk_no, segment_no, data)
