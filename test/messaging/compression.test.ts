@@ -115,12 +115,53 @@ describe('MESH compression on download', () => {
     assert.ok(response.body.equals(zeros));
   });
 
-  it('a body uploaded as gzip that is not gzip is served as it was uploaded, never a 500', async () => {
-    const id = await send('plain bytes, mislabelled', { 'content-encoding': 'gzip' });
-    const response = await get(id, { accept: V2 });
-    assert.equal(response.status, 200);
-    assert.equal(response.headers['content-encoding'], 'gzip');
-    assert.equal(response.body.toString(), 'plain bytes, mislabelled');
+  it('a body sent as gzip that does not inflate is refused at upload (400 naming content-encoding), small or streamed, so no recipient gets it cut short', async () => {
+    const valid = gzipSync(randomBytes(4 * 1024 * 1024));
+    const corrupt = Buffer.from(valid);
+    corrupt.fill(0x55, 2_000_000, 2_000_100);
+    const bodies: Array<[string, Buffer]> = [
+      ['small, not gzip', Buffer.from('plain bytes, mislabelled')],
+      ['small, cut short', gzipSync(randomBytes(500_000)).subarray(0, 400_000)],
+      ['3 MB, not gzip', randomBytes(3 * 1024 * 1024)],
+      ['3 MB, cut short', valid.subarray(0, 3 * 1024 * 1024)],
+      ['4 MB, corrupt in the middle', corrupt],
+    ];
+    const before = await (await mesh(spine.url, `/${MB2}/count`, { version: 2 })).json() as { count: number };
+    for (const [label, body] of bodies) {
+      for (const version of [1, 2] as const) {
+        const response = await mesh(spine.url, `/${MB1}/outbox`, {
+          method: 'POST', version, body: body as BodyInit,
+          headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'content-encoding': 'gzip' },
+        });
+        assert.equal(response.status, 400, `${label} v${version}: ${await response.clone().text()}`);
+        const error = await response.json() as Record<string, unknown>;
+        if (version === 2) {
+          const [item] = error.detail as Array<Record<string, unknown>>;
+          assert.deepEqual(item!.loc, ['header', 'content-encoding'], label);
+          assert.equal(item!.msg, 'Body is not gzip-encoded as its Content-Encoding says');
+        } else {
+          assert.deepEqual({ ...error, errorDescription: undefined }, { errorEvent: 'SEND', errorCode: '400', errorDescription: undefined }, label);
+        }
+      }
+    }
+    // A chunk after the first is checked the same way; the message stays uploading, its good chunk 2 still welcome.
+    const first = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: gzipSync('part one, '),
+      headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': '1:2', 'content-encoding': 'gzip' } });
+    const { message_id: id } = await first.json() as { message_id: string };
+    const bad = await mesh(spine.url, `/${MB1}/outbox/${id}/2`, { method: 'POST', version: 2, body: randomBytes(2 * 1024 * 1024) as BodyInit, headers: { 'mex-chunk-range': '2:2', 'content-encoding': 'gzip' } });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { message_id?: string }).message_id, id);
+    assert.equal((await (await mesh(spine.url, `/${MB2}/count`, { version: 2 })).json() as { count: number }).count, before.count, 'nothing refused was delivered');
+    const good = await mesh(spine.url, `/${MB1}/outbox/${id}/2`, { method: 'POST', version: 2, body: gzipSync('part two.'), headers: { 'mex-chunk-range': '2:2', 'content-encoding': 'gzip' } });
+    assert.equal(good.status, 202);
+    const [one, two] = [await get(id, { accept: V2 }), await get(id, { accept: V2 }, 2)];
+    assert.equal(one.body.toString() + two.body.toString(), 'part one, part two.');
+    // Valid gzip of every size is still taken (several members too, as gzip(1) concatenates them).
+    const members = Buffer.concat([gzipSync('first member, '), gzipSync('second member')]);
+    const served = await get(await send(members, { 'content-encoding': 'gzip' }), { accept: V2 });
+    assert.equal(served.body.toString(), 'first member, second member');
+    const large = await get(await send(valid, { 'content-encoding': 'gzip' }), { accept: V2, 'accept-encoding': 'gzip' });
+    assert.ok(large.body.equals(valid));
   });
 });
 

@@ -27,6 +27,9 @@ export const MESH_ERRORS = meshErrors({
   MISSING_TO: { status: 400, event: 'SEND', code: '08', display: 'TO_DTS missing', issueCode: 'required' },
   MISSING_WORKFLOW: { status: 400, event: 'SEND', code: '06', display: 'mex-WorkflowID missing', issueCode: 'required' },
   INVALID_FROM: { status: 400, event: 'SEND', code: '07', display: 'Invalid From Address in the control file', issueCode: 'invalid' },
+  // The spec's send takes a body "optionally encoded with content-encoding": one that says gzip and
+  // does not inflate is a bad request (its 400 Validation Error), naming the header.
+  BODY_NOT_GZIP: { status: 400, event: 'SEND', code: '400', display: 'Body is not gzip-encoded as its Content-Encoding says', issueCode: 'invalid' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 422, event: 'SEND', code: 'UnsupportedContentEncoding', display: 'Unsupported content encoding', issueCode: 'not-supported' },
   INVALID_HEADER_CHUNKS: { status: 417, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Invalid chunk values sent in mex-Chunk-Range header', issueCode: 'invalid' },
   SENDER_NOT_ALLOWED: { status: 417, event: 'SEND', code: '16', display: 'Sender is not allowed to send messages of this type', issueCode: 'forbidden' },

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
@@ -36,14 +38,15 @@ export function messageTooLarge(messageCap: number, storedBesides: number, messa
  * shorter than its Content-Length (a client that died mid-upload) is refused, so the transaction
  * rolls back even if the stream ended without an error.
  */
-export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[], options: { fresh?: boolean; limit?: BodyLimit } = {}): Promise<StoredChunk> {
+export async function storeChunkBody(deps: MeshDeps, tx: Queryable, key: ChunkKey, body: AsyncIterable<Buffer>, declaredLength?: string | string[], options: { fresh?: boolean; limit?: BodyLimit; gzip?: boolean } = {}): Promise<StoredChunk> {
   const limit = options.limit ?? { maxBytes: MAX_CHUNK_BYTES, tooLarge: () => meshError(MESH_ERRORS.CHUNK_TOO_LARGE, { messageId: key.messageId }) };
   const declared = typeof declaredLength === 'string' ? Number(declaredLength) : NaN;
   // Refused before a byte is stored when it says it is too large; otherwise stopped where it gets so.
   if (declared > limit.maxBytes) throw limit.tooLarge();
   let stored: StoredChunk;
   try {
-    stored = await deps.bodies.writeChunk(tx, key, body, limit.maxBytes, { fresh: options.fresh ?? false });
+    const bytes = options.gzip ? checkedGzip(body, key.chunkNo > 1 ? key.messageId : undefined) : body;
+    stored = await deps.bodies.writeChunk(tx, key, bytes, limit.maxBytes, { fresh: options.fresh ?? false });
   } catch (err) {
     if (err instanceof BodyTooLargeError) throw limit.tooLarge();
     throw err;
@@ -77,4 +80,51 @@ export async function readSmallBody(body: AsyncIterable<Buffer>, declaredLength:
     throw meshError(MESH_ERRORS.INVALID_PARAMETER, { messageId, diagnostics: `body ended after ${bytes} of ${declared} declared bytes` });
   }
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes);
+}
+
+/** 400: a body sent with `Content-Encoding: gzip` that does not inflate (not gzip, cut short, corrupt). */
+export function notGzip(messageId?: string, problem?: string): MeshError {
+  return meshError(MESH_ERRORS.BODY_NOT_GZIP, {
+    messageId, fields: ['content-encoding'],
+    diagnostics: `Content-Encoding is gzip but the body does not inflate${problem ? ` (${problem})` : ''}: send it gzip-compressed, or without Content-Encoding`,
+  });
+}
+
+/**
+ * The body's bytes, unchanged, checked on the way through: they must inflate as gzip to their end
+ * (the spec's send takes a body "optionally encoded with content-encoding", so a gzip one is gzip).
+ * Stored unchecked, such a body went out cut short with a 200, or as a 500, to a recipient that
+ * does not take gzip: the download inflates it, and a large one streams (sent chunked) before its
+ * fault is reached. The inflated bytes are discarded as they come, with back-pressure, so the check
+ * holds nothing in memory; it costs the CPU one inflating download costs. Throws `notGzip` at the
+ * first fault, or at the end of a body that stops inside its gzip stream.
+ */
+export async function* checkedGzip(body: AsyncIterable<Buffer> | Iterable<Buffer>, messageId?: string): AsyncGenerator<Buffer> {
+  const inflate = createGunzip();
+  let fault: Error | undefined;
+  inflate.on('error', (err: Error) => { fault ??= err; });
+  inflate.resume();
+  const refuse = () => notGzip(messageId, fault?.message);
+  // Waits for `event`, or for the stream to close on its fault (then `fault` says why).
+  const until = (event: string) => Promise.race([once(inflate, event), once(inflate, 'close')]).catch(() => undefined);
+  try {
+    for await (const piece of body) {
+      const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      if (fault) throw refuse();
+      if (!inflate.write(buffer)) await until('drain');
+      if (fault) throw refuse();
+      yield buffer;
+    }
+    if (fault) throw refuse();
+    inflate.end();
+    await until('end');
+    if (fault || !inflate.readableEnded) throw refuse();
+  } finally {
+    inflate.destroy();
+  }
+}
+
+/** A body read whole (`readSmallBody`) and sent as gzip: it must inflate, as `checkedGzip` checks a streamed one. */
+export async function checkGzipBody(body: Buffer, messageId?: string): Promise<void> {
+  for await (const _ of checkedGzip([body], messageId)) { /* the check is the point */ }
 }

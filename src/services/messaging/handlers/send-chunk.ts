@@ -56,7 +56,7 @@ export async function sendChunk(deps: MeshDeps, sender: MeshMailbox, messageId: 
     // The message's other chunks, as committed now, bound the body early (a re-send of this one replaces it).
     const cap = deps.ctx.config.meshMaxMessageBytes;
     const limit = chunkLimit(cap, await storedBytesBesides(tx, messageId, chunkNo), messageId, chunkNo);
-    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length'], { limit });
+    const storedBody = await storeChunkBody(deps, tx, { messageId, chunkNo }, body, headers['content-length'], { limit, gzip: encoding.encoding === 'gzip' });
     const now = deps.ctx.clock.now();
     await recordChunk(tx, messageId, { chunkNo, byteSize: storedBody.bytes, segments: storedBody.segments, contentEncoding: encoding.encoding, sha1: storedBody.sha1 }, now);
     const locked = await findMessage(tx, messageId, { lock: true });

@@ -10,7 +10,7 @@ import { workflowPermission } from '../protocol/workflow-permission.js';
 import type { NonceClaim } from '../store/nonces.js';
 import { insertNewMessage } from '../store/send.js';
 import type { MeshDeps } from './deps.js';
-import { chunkLimit, readSmallBody, storeChunkBody } from './chunk-body.js';
+import { checkGzipBody, chunkLimit, readSmallBody, storeChunkBody } from './chunk-body.js';
 
 export function partyOf(mailbox: MeshMailbox): Party {
   return { mailboxId: mailbox.mailboxId, mailboxName: mailbox.mailboxName, odsCode: mailbox.odsCode, orgCode: mailbox.orgCode, billingEntity: mailbox.billingEntity };
@@ -93,6 +93,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   const accepted = message.totalChunks === 1;
   const delivery = accepted ? { expiresAt: new Date(now.getTime() + INBOX_EXPIRY_MS) } : undefined;
   const small = deps.bodies.sharesDatabase ? await readSmallBody(body, headers['content-length']) : undefined;
+  if (small && message.contentEncoding === 'gzip') await checkGzipBody(small);
   if (small) {
     // One statement (nonce, bytes, message, delivery), so atomic and durable on its own: one round trip.
     const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding, sha1: createHash('sha1').update(small).digest('hex') };
@@ -103,7 +104,7 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   // The body streams in its transaction: a slot first, so slow uploads cannot hold the whole pool (upload-slots.ts).
   return deps.uploads.run(sender.mailboxId, () => deps.ctx.db.tx(async (tx) => {
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
-    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], { fresh: true, limit: chunkLimit(deps.ctx.config.meshMaxMessageBytes, 0, message.messageId, 1) });
+    const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], { fresh: true, limit: chunkLimit(deps.ctx.config.meshMaxMessageBytes, 0, message.messageId, 1), gzip: message.contentEncoding === 'gzip' });
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding, sha1: stored.sha1 };
     await insertNewMessage(tx, message, chunk, delivery);
     return { message, accepted, bytes: stored.bytes };
