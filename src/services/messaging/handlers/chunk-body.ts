@@ -105,8 +105,16 @@ export async function* checkedGzip(body: AsyncIterable<Buffer> | Iterable<Buffer
   inflate.on('error', (err: Error) => { fault ??= err; });
   inflate.resume();
   const refuse = () => notGzip(messageId, fault?.message);
-  // Waits for `event`, or for the stream to close on its fault (then `fault` says why).
-  const until = (event: string) => Promise.race([once(inflate, event), once(inflate, 'close')]).catch(() => undefined);
+  // Waits for `event`, or for the stream to close on its fault (then `fault` says why); either way
+  // the listeners go, so a long body's many waits leave none behind.
+  const until = async (event: string) => {
+    const done = new AbortController();
+    try {
+      await Promise.race([once(inflate, event, { signal: done.signal }), once(inflate, 'close', { signal: done.signal })]);
+    } catch { /* the fault, or the abort below: `fault` decides */ } finally {
+      done.abort();
+    }
+  };
   try {
     for await (const piece of body) {
       const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
