@@ -32,8 +32,13 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
       const body = await v2.json() as V2Error;
       assert.deepEqual(body.detail.map(({ event, code, msg, loc }) => ({ event, code, msg, loc })),
         [{ event: 'REQUEST', code: '400', msg: 'Invalid request parameter', loc: ['path', 'chunk_number'] }], chunk);
+      // v1: the spec's 400 for this call is only its HTTPValidationError (under application/json, v1's type).
       const v1 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 1 });
-      assert.deepEqual(await v1.json(), { errorEvent: 'REQUEST', errorCode: '400', errorDescription: 'Invalid request parameter' });
+      assert.equal(v1.status, 400, chunk);
+      const v1Body = await v1.json() as { detail: Array<{ loc: string[]; type: string }> };
+      assertMatchesSpec('/messageexchange/{mailbox_id}/inbox/{message_id}/{chunk_number}', 'get', 400, 'application/json', v1Body);
+      assert.deepEqual(Object.keys(v1Body), ['detail'], chunk);
+      assert.deepEqual(v1Body.detail.map(({ loc, type }) => ({ loc, type })), [{ loc: ['path', 'chunk_number'], type: 'value_error' }], chunk);
     }
     const first = await mesh(spine.url, `/${MB2}/inbox/${messageId}/1`, { version: 2 });
     assert.equal(first.status, 200);
@@ -62,7 +67,9 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     }
     const none = await mesh(spine.url, `/${MB1}`, { method: 'GET', version: 1 });
     assert.equal(none.status, 400);
-    assert.deepEqual(await none.json(), { errorEvent: 'REQUEST', errorCode: '400', errorDescription: 'Required header missing' });
+    const v1Body = await none.json();
+    assertMatchesSpec('/messageexchange/{mailbox_id}', 'post', 400, 'application/json', v1Body);
+    assert.deepEqual(v1Body, { detail: [{ loc: ['header', 'mex-clientversion'], msg: 'missing mex-clientversion', type: 'value_error' }] });
     assert.equal((await mesh(spine.url, `/${MB1}`, { method: 'POST', version: 2, headers: client })).status, 200);
   });
 
@@ -83,6 +90,16 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
       assert.equal(response.status, 400, path);
       assert.deepEqual((await response.json() as V2Error).detail.map(({ code, msg, loc }) => ({ code, msg, loc })),
         [{ code: '400', msg: 'Invalid request parameter', loc: ['query', field] }], path);
+      // v1: the spec's HTTPValidationError, as the MESH sandbox answers a parameter its schema refuses
+      // (a v1 continue_from is a message id: one not in the inbox starts the list again).
+      if (path.endsWith(`continue_from=${'x'.repeat(24)}`)) continue;
+      const v1 = await mesh(spine.url, path, { version: 1 });
+      assert.equal(v1.status, 400, path);
+      const v1Body = await v1.json() as { detail: Array<{ loc: string[]; msg: string; type: string }> };
+      if (!path.includes('/rich')) assertMatchesSpec('/messageexchange/{mailbox_id}/inbox', 'get', 400, 'application/json', v1Body);
+      assert.deepEqual(Object.keys(v1Body), ['detail'], path);
+      assert.deepEqual(v1Body.detail.map(({ loc, type }) => ({ loc, type })), [{ loc: ['query', field], type: 'value_error' }], path);
+      assert.match(v1Body.detail[0]!.msg, new RegExp(field), path);
     }
     const fine = await mesh(spine.url, `/${MB2}/inbox?max_results=10&workflow_filter=TEST_WORKFLOW`, { version: 2 });
     assert.equal(fine.status, 200);

@@ -7,6 +7,12 @@ import { defineErrors, type ErrorSpec } from '../../platform/http/errors.js';
  */
 export interface MeshErrorSpec extends ErrorSpec {
   event: 'SEND' | 'TRANSFER' | 'COLLECT' | 'RECEIVE' | 'AUTH' | 'REQUEST';
+  /**
+   * A 400 with no MESH error code of its own: the spec's "Validation Error", an HTTPValidationError
+   * `{detail: [{loc, msg, type}]}` (FastAPI's; the MESH sandbox answers its request validation so
+   * for v1 and v2 alike), so v1 gets that shape too, not `{errorEvent, errorCode, errorDescription}`.
+   */
+  validation?: true;
 }
 
 const meshErrors = <const T extends Record<string, MeshErrorSpec>>(catalogue: T): T => defineErrors(catalogue);
@@ -29,7 +35,7 @@ export const MESH_ERRORS = meshErrors({
   INVALID_FROM: { status: 400, event: 'SEND', code: '07', display: 'Invalid From Address in the control file', issueCode: 'invalid' },
   // The spec's send takes a body "optionally encoded with content-encoding": one that says gzip and
   // does not inflate is a bad request (its 400 Validation Error), naming the header.
-  BODY_NOT_GZIP: { status: 400, event: 'SEND', code: '400', display: 'Body is not gzip-encoded as its Content-Encoding says', issueCode: 'invalid' },
+  BODY_NOT_GZIP: { status: 400, event: 'SEND', code: '400', display: 'Body is not gzip-encoded as its Content-Encoding says', issueCode: 'invalid', validation: true },
   UNSUPPORTED_CONTENT_ENCODING: { status: 422, event: 'SEND', code: 'UnsupportedContentEncoding', display: 'Unsupported content encoding', issueCode: 'not-supported' },
   INVALID_HEADER_CHUNKS: { status: 417, event: 'SEND', code: 'InvalidHeaderChunks', display: 'Invalid chunk values sent in mex-Chunk-Range header', issueCode: 'invalid' },
   SENDER_NOT_ALLOWED: { status: 417, event: 'SEND', code: '16', display: 'Sender is not allowed to send messages of this type', issueCode: 'forbidden' },
@@ -59,8 +65,8 @@ export const MESH_ERRORS = meshErrors({
 
   // Requests in general.
   BAD_ACCEPT: { status: 400, event: 'REQUEST', code: '400', display: 'Accept header api format incorrect', issueCode: 'invalid' },
-  INVALID_PARAMETER: { status: 400, event: 'REQUEST', code: '400', display: 'Invalid request parameter', issueCode: 'invalid' },
-  MISSING_HEADER: { status: 400, event: 'REQUEST', code: '400', display: 'Required header missing', issueCode: 'required' },
+  INVALID_PARAMETER: { status: 400, event: 'REQUEST', code: '400', display: 'Invalid request parameter', issueCode: 'invalid', validation: true },
+  MISSING_HEADER: { status: 400, event: 'REQUEST', code: '400', display: 'Required header missing', issueCode: 'required', validation: true },
   NOT_FOUND: { status: 404, event: 'REQUEST', code: '404', display: 'Not Found', issueCode: 'not-found' },
   MAILBOX_DOES_NOT_EXIST: { status: 404, event: 'REQUEST', code: '404', display: 'mailbox does not exist', issueCode: 'not-found' },
   METHOD_NOT_ALLOWED: { status: 405, event: 'REQUEST', code: '405', display: 'Method Not Allowed', issueCode: 'not-supported' },

@@ -14,12 +14,21 @@ export interface MeshErrorView {
 }
 
 /**
- * v1: `{messageID?, errorEvent, errorCode, errorDescription}`; v2: `{message_id?, internal_id,
+ * v1: `{messageID?, errorEvent, errorCode, errorDescription}`, but a validation 400 (no MESH code
+ * of its own: `MeshErrorSpec.validation`) is the spec's HTTPValidationError `{detail: [{loc, msg,
+ * type}]}`; MESH-coded 400s (08 TO_DTS missing, 06 MalformedControlFile, …) keep the v1 shape, as
+ * the MESH sandbox raises them. v2: `{message_id?, internal_id,
  * detail: [{event, code, msg}]}` (v2 items may add `diagnostics`: free text the v1 shape has no room for). A 400 is also an HTTPValidationError in the spec, so its v2
  * detail items carry `loc` and `type` too.
  */
 export function errorBody(version: ApiVersion, view: MeshErrorView): Record<string, unknown> {
   const description = view.spec.display;
+  // As FastAPI (which the spec's HTTPValidationError comes from) writes it: ["query", "max_results"].
+  const loc = view.fields?.length ? [view.location ?? 'header', ...view.fields] : ['request'];
+  if (version === 1 && view.spec.validation) {
+    // The spec's 400 "Validation Error" (its only 400 body, under v1's application/json).
+    return { detail: [{ loc, msg: view.diagnostics ?? description, type: 'value_error' }] };
+  }
   if (version === 1) {
     return {
       ...(view.messageId ? { messageID: view.messageId } : {}),
@@ -31,8 +40,7 @@ export function errorBody(version: ApiVersion, view: MeshErrorView): Record<stri
   const item: Record<string, unknown> = { event: view.spec.event, code: view.spec.code, msg: description };
   if (view.diagnostics && view.diagnostics !== description) item.diagnostics = view.diagnostics;
   if (view.spec.status === 400) {
-    // As FastAPI (which the spec's HTTPValidationError comes from) writes it: ["query", "max_results"].
-    item.loc = view.fields?.length ? [view.location ?? 'header', ...view.fields] : ['request'];
+    item.loc = loc;
     item.type = 'value_error';
   }
   return {
