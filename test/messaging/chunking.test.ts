@@ -48,11 +48,13 @@ describe('MESH chunked messages', () => {
     assert.equal(texts.join(''), 'first part of a long letter, second part, and the end.');
     const beyond = await mesh(spine.url, `/${MB2}/inbox/${id}/4`, { version: 2 });
     assert.equal(beyond.status, 404);
-    // A HEAD of a chunk is no MESH call (the spec has HEAD for a message): it reads nothing and is no download.
+    // A HEAD of a chunk is no MESH call (the spec has HEAD for a message): it reads nothing and is no
+    // download. The path is MESH's, the method is not: 405 with Allow (method-not-allowed.test.ts).
     const downloads = async () => (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM audit.events WHERE action = 'message.download' AND resource LIKE $1`, [`%${id}%`])).rows[0].n as number;
     const before = await downloads();
     const head = await mesh(spine.url, `/${MB2}/inbox/${id}/2`, { method: 'HEAD', version: 2 });
-    assert.equal(head.status, 404);
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get('allow'), 'GET');
     assert.equal(await downloads(), before);
   });
 

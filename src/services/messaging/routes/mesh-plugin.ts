@@ -12,6 +12,7 @@ import type { MeshDeps } from '../handlers/deps.js';
 import { registerPublicRoutes } from './public.js';
 import { registerOutboxRoutes } from './outbox.js';
 import { registerInboxRoutes } from './inbox.js';
+import { knownPaths } from './known-paths.js';
 import { meshRefusal } from './refusals.js';
 import './context.js';
 
@@ -57,7 +58,9 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   // Bodies are opaque bytes of any content type, streamed to storage as they arrive.
   // Every MESH route is authenticated here, by its NHSMESH header (onRequest below), except the
   // few the spec leaves open: say so to the platform's route protection check.
+  const known = knownPaths();
   app.addHook('onRoute', (route) => {
+    known.add(route.method, route.url);
     const open = route.config?.meshPublic === true || route.config?.public === true;
     // An authenticated route's handler says what it did to which message (handlers/audit.ts): the platform audits it.
     // MESH takes gzip chunks and answers any other coding itself (422 UnsupportedContentEncoding).
@@ -83,7 +86,15 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));
   app.setNotFoundHandler((request, reply) => {
     if (!request.meshVersion) request.meshVersion = apiVersionFromAccept(request.headers.accept) ?? 1;
-    return sendMeshError(request, reply, meshError(MESH_ERRORS.NOT_FOUND, { diagnostics: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` }));
+    const path = request.url.split('?')[0]!;
+    // A path MESH serves, asked with a method it does not take there: 405 with Allow (RFC 9110
+    // 15.5.6), as the MESH sandbox answers; the spec lists no 405. Nothing is read or authenticated.
+    const allowed = known.methodsAt(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendMeshError(request, reply, meshError(MESH_ERRORS.METHOD_NOT_ALLOWED, { diagnostics: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}` }));
+    }
+    return sendMeshError(request, reply, meshError(MESH_ERRORS.NOT_FOUND, { diagnostics: `No such endpoint: ${request.method} ${path}` }));
   });
 
   // Authentication (onRequest) comes before the door (preValidation), as MESH checks the token first.
