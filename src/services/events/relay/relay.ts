@@ -179,9 +179,14 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
       const s = subs.get(d.subscriptionIds[0]!);
       return s?.secret && s.webhook ? webhooks.send(d, s.secret, s.webhook) : Promise.resolve<SendResult>({ ok: false, error: 'subscription deleted' });
     });
-    for (const [i, d] of due.entries()) {
-      results[i] = d.channel === 'mesh' ? await sendOverMesh(tx, deps.messaging, d, now) : await hooks[i]!;
-    }
+    // Webhooks answer first; then the MESH posts, in mailbox order. Each post holds its recipient's
+    // inbox position lock until this round commits (messaging orders a mailbox's deliveries so), so
+    // the locks are taken last, and in one order by every relay: rounds cannot deadlock on them.
+    for (const [i, d] of due.entries()) if (d.channel !== 'mesh') results[i] = await hooks[i]!;
+    const meshPosts = [...due.entries()].filter(([, d]) => d.channel === 'mesh')
+      .map(([i, d]) => [i, d, d.endpoint.toUpperCase()] as const)
+      .sort(([, , a], [, , b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [i, d] of meshPosts) results[i] = await sendOverMesh(tx, deps.messaging, d, now);
     const delivered: number[] = [];
     const failed: FailedAttempt[] = [];
     for (const [i, d] of due.entries()) {
