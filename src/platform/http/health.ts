@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/pool.js';
 import { withRetryAfter } from './errors.js';
@@ -11,7 +11,7 @@ const CHECK_TIMEOUT_MS = 800;
 type DatabaseCheck = { status: 'pass' | 'fail'; responseTimeMs?: number; error?: string };
 
 /** Runs `SELECT 1`, giving up after CHECK_TIMEOUT_MS; says only pass or fail, never a host or port. */
-async function checkDatabase(db: Db): Promise<DatabaseCheck> {
+async function checkDatabase(db: Db, log: FastifyBaseLogger): Promise<DatabaseCheck> {
   const started = process.hrtime.bigint();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), CHECK_TIMEOUT_MS); });
@@ -19,8 +19,9 @@ async function checkDatabase(db: Db): Promise<DatabaseCheck> {
     const outcome = await Promise.race([db.query('SELECT 1').then(() => 'pass' as const), timedOut]);
     if (outcome === 'timeout') return { status: 'fail', error: `the database did not answer within ${CHECK_TIMEOUT_MS} ms` };
     return { status: 'pass', responseTimeMs: Number(process.hrtime.bigint() - started) / 1e6 };
-  } catch {
-    // The driver's error names the server's address: the operator finds it in the log.
+  } catch (err) {
+    // The driver's error names the server's address: the operator finds it in the log, the caller does not.
+    log.warn({ err }, '_status: the database check failed');
     return { status: 'fail', error: 'the database is unreachable' };
   } finally {
     clearTimeout(timer);
@@ -53,8 +54,8 @@ export function registerHealth(app: FastifyInstance, config: Config, db: Db, pre
     reply.code(503).header('Retry-After', '2');
     return { status: 'fail', ping: 'pong', service: 'openspine', draining: true };
   });
-  app.get(`${prefix}/_status`, open, async (_request, reply) => {
-    const database = await checkDatabase(db);
+  app.get(`${prefix}/_status`, open, async (request, reply) => {
+    const database = await checkDatabase(db, request.log);
     const status = database.status === 'pass' && !readiness.draining ? 'pass' : 'fail';
     reply.code(status === 'pass' ? 200 : 503);
     if (status !== 'pass') reply.headers(withRetryAfter());

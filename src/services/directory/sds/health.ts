@@ -22,11 +22,13 @@ export interface DeepHealth {
   details: { ldap: { status: Status; links: { ldap: string }; output: string } };
 }
 
+class LookupTimeout extends Error {}
+
 /** The SDS's deep check: an MHS search for values no record has (as the SDS searches LDAP), bounded in time. */
 export async function deepHealth(ctx: PlatformContext): Promise<DeepHealth> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`directory look-up timed out after ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new LookupTimeout(`directory look-up timed out after ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS);
   });
   let link = 'postgresql:';
   try {
@@ -37,7 +39,13 @@ export async function deepHealth(ctx: PlatformContext): Promise<DeepHealth> {
     link = await Promise.race([sdsStore.directoryLocation(ctx.db), timeout]);
     return { status: 'pass', details: { ldap: { status: 'pass', links: { ldap: link }, output: '' } } };
   } catch (err) {
-    return { status: 'fail', details: { ldap: { status: 'fail', links: { ldap: link }, output: (err as Error).message } } };
+    // The caller (unauthenticated: the SDS serves its health checks openly) learns only that the
+    // look-up failed or timed out; the database's own words (relation names, addresses, roles) go
+    // to the server log.
+    const timedOut = err instanceof LookupTimeout;
+    ctx.log.warn({ err }, 'SDS deep healthcheck: the directory look-up failed');
+    const output = timedOut ? `the directory did not answer within ${LOOKUP_TIMEOUT_MS} ms` : 'the directory look-up failed';
+    return { status: 'fail', details: { ldap: { status: 'fail', links: { ldap: link }, output } } };
   } finally {
     clearTimeout(timer);
   }

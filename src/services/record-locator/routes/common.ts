@@ -23,10 +23,12 @@ export const sendResource = (reply: FastifyReply, resource: unknown) => reply.ty
 
 /** `GET /_status` as NRL answers it (spec: 200 `{"message": "OK"}`), after checking its store answers. */
 export function registerStatusAndMetadata(app: FastifyInstance, ctx: PlatformContext, side: SearchSide) {
-  app.get('/_status', { config: { public: true } }, async (_request, reply) => {
+  app.get('/_status', { config: { public: true } }, async (request, reply) => {
     try {
       await ctx.db.query('SELECT 1 FROM record_locator.permissions LIMIT 1');
-    } catch {
+    } catch (err) {
+      // The database's words stay in the log; the caller is told only that the store is unavailable.
+      request.log.warn({ err }, 'NRL _status: the pointer store did not answer');
       throw nrlError(NRL_ERRORS.SERVICE_UNAVAILABLE, 'The pointer store is unavailable');
     }
     return reply.type('application/json').send({ message: 'OK' });
