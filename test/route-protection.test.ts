@@ -14,8 +14,8 @@ const concrete = (url: string) => url.replace(/:(\w+)/g, (_, name: string) => SA
 
 /**
  * The routes anyone may call: health, metrics, FHIR capability statements, the OAuth2 token
- * endpoint and the demo issuer's public keys, the SDS methods it answers 405 to, and the MESH routes
- * its spec leaves without an NHSMESH header. Adding one to this list is a security decision.
+ * endpoint and the demo issuer's public keys, the SDS methods it answers 405 to (and the audit API's
+ * on its capability statement), and the MESH routes its spec leaves without an NHSMESH header. Adding one to this list is a security decision.
  */
 const EXPECTED_PUBLIC = [
   'GET /console/assets/console/*',
@@ -38,6 +38,7 @@ const EXPECTED_PUBLIC = [
   'GET /_ping',
   'GET /_status',
   'GET /admin/identity/openapi.json',
+  'DELETE /audit/FHIR/R4/metadata',
   'GET /audit/FHIR/R4/metadata',
   'GET /audit/FHIR/R4/openapi.json',
   'GET /consent/STU3/metadata',
@@ -69,6 +70,7 @@ const EXPECTED_PUBLIC = [
   'GET /spine-directory/FHIR/R4/healthcheck/deep',
   'GET /spine-directory/FHIR/R4/metadata',
   'GET /spine-directory/FHIR/R4/openapi.json',
+  'OPTIONS /audit/FHIR/R4/metadata',
   'OPTIONS /spine-directory/FHIR/R4/Device',
   'OPTIONS /spine-directory/FHIR/R4/Endpoint',
   'OPTIONS /spine-directory/FHIR/R4/_ping',
@@ -76,6 +78,7 @@ const EXPECTED_PUBLIC = [
   'OPTIONS /spine-directory/FHIR/R4/healthcheck',
   'OPTIONS /spine-directory/FHIR/R4/healthcheck/deep',
   'OPTIONS /spine-directory/FHIR/R4/metadata',
+  'PATCH /audit/FHIR/R4/metadata',
   'PATCH /spine-directory/FHIR/R4/Device',
   'PATCH /spine-directory/FHIR/R4/Endpoint',
   'PATCH /spine-directory/FHIR/R4/_ping',
@@ -83,6 +86,7 @@ const EXPECTED_PUBLIC = [
   'PATCH /spine-directory/FHIR/R4/healthcheck',
   'PATCH /spine-directory/FHIR/R4/healthcheck/deep',
   'PATCH /spine-directory/FHIR/R4/metadata',
+  'POST /audit/FHIR/R4/metadata',
   'POST /oauth2/token',
   'POST /spine-directory/FHIR/R4/Device',
   'POST /spine-directory/FHIR/R4/Endpoint',
@@ -91,6 +95,7 @@ const EXPECTED_PUBLIC = [
   'POST /spine-directory/FHIR/R4/healthcheck',
   'POST /spine-directory/FHIR/R4/healthcheck/deep',
   'POST /spine-directory/FHIR/R4/metadata',
+  'PUT /audit/FHIR/R4/metadata',
   'PUT /spine-directory/FHIR/R4/Device',
   'PUT /spine-directory/FHIR/R4/Endpoint',
   'PUT /spine-directory/FHIR/R4/_ping',

@@ -303,6 +303,32 @@ describe('audit service: AuditEvent search over the audit trail', () => {
     for (const e of bundle.entry) assert.equal(e.resource.entity[0].what.identifier.value, OTHER_PATIENT);
   });
 
+  it('a method the audit API does not offer on its paths is 405 with Allow and an OperationOutcome, not 404; without a token 401', async () => {
+    const send = (method: string, path: string, token?: string) => fetch(`${spine.url}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(method === 'OPTIONS' ? {} : { 'content-type': 'application/fhir+json' }) },
+      ...(method === 'OPTIONS' ? {} : { body: JSON.stringify({ resourceType: 'AuditEvent' }) }),
+    });
+    for (const path of ['/audit/FHIR/R4/AuditEvent', '/audit/FHIR/R4/AuditEvent/1', '/audit/FHIR/R4/metadata']) {
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+        const res = await send(method, path, privacyOfficer);
+        assert.equal(res.status, 405, `${method} ${path}: ${await res.clone().text()}`);
+        assert.equal(res.headers.get('allow'), 'GET, HEAD');
+        const body = await res.json();
+        assert.equal(body.resourceType, 'OperationOutcome');
+        assert.equal(body.issue[0].code, 'not-supported');
+        assert.equal(body.issue[0].details.coding[0].code, 'NOT_IMPLEMENTED');
+        assert.match(body.issue[0].diagnostics, new RegExp(`^${method} is not supported here`));
+      }
+    }
+    // The trail's paths answer only a caller who may read it, as its reads do; metadata is public.
+    assert.equal((await send('POST', '/audit/FHIR/R4/AuditEvent')).status, 401);
+    assert.equal((await send('DELETE', '/audit/FHIR/R4/AuditEvent/1')).status, 401);
+    assert.equal((await send('POST', '/audit/FHIR/R4/metadata')).status, 405);
+    // A path the API does not serve is still 404.
+    assert.equal((await get('/audit/FHIR/R4/nowhere', privacyOfficer)).status, 404);
+  });
+
   it('metadata is a CapabilityStatement naming the AuditEvent search parameters', async () => {
     const res = await get('/audit/FHIR/R4/metadata');
     assert.equal(res.status, 200);

@@ -46,6 +46,8 @@ export const PLATFORM_ERRORS = defineErrors({
   MALFORMED_BODY: { status: 400, code: 'MESSAGE_NOT_WELL_FORMED', display: 'Message not well formed', issueCode: 'invalid' },
   INVALID_VALUE: { status: 400, code: 'INVALID_VALUE', display: 'Provided value is invalid', issueCode: 'value' },
   MISSING_VALUE: { status: 400, code: 'MISSING_VALUE', display: 'Required value is missing', issueCode: 'required' },
+  // Spine-ErrorOrWarningCode has no code of its own for 405; NOT_IMPLEMENTED is the one the SDS and NDOP answer it with.
+  METHOD_NOT_ALLOWED: { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented', issueCode: 'not-supported' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', display: 'Unsupported media type', issueCode: 'not-supported' },
   BODY_TOO_LARGE: { status: 413, code: 'MESSAGE_TOO_LARGE', display: 'Message too large', issueCode: 'too-long' },
   HEADERS_TOO_LARGE: { status: 431, code: 'MESSAGE_TOO_LARGE', display: 'Request header fields too large', issueCode: 'too-long' },

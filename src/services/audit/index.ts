@@ -9,6 +9,7 @@ import { capabilityStatement } from './capability.js';
 import { parseAuditEventQuery } from './search-params.js';
 import { auditEventParams, auditEventSearchQuerystring } from './schemas.js';
 import { serveOpenApi } from '../../platform/http/openapi.js';
+import { refuseOtherMethods } from '../../platform/http/method-not-allowed.js';
 
 const BASE = '/audit/FHIR/R4';
 const FHIR_JSON = 'application/fhir+json';
@@ -66,6 +67,15 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     request.audited = { resource: `AuditEvent/${found.seq}`, nhsNumbers: found.nhsNumbers };
     return reply.type(FHIR_JSON).send(toAuditEvent(found));
   });
+
+  // The trail is read-only: any other method on these paths is 405 with Allow (FHIR's answer to an
+  // interaction a server does not support), not 404 "No such endpoint". Behind audit:read, as the reads
+  // are: without a credential it is 401.
+  refuseOtherMethods(app, [
+    { url: `${BASE}/AuditEvent`, methods: ['GET'] },
+    { url: `${BASE}/AuditEvent/:id`, methods: ['GET'] },
+  ], { access: { activity: 'audit:read', audit: { action: 'audit.invalid-method' } } });
+  refuseOtherMethods(app, [{ url: `${BASE}/metadata`, methods: ['GET'] }]);
 }
 
 export const auditService: ServiceModule = {

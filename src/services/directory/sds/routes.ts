@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serveOpenApi } from '../../../platform/http/openapi.js';
+import { refuseOtherMethods } from '../../../platform/http/method-not-allowed.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import * as sdsStore from '../store/sds.js';
 import { capabilityStatement } from './capability.js';
@@ -13,7 +14,6 @@ import {
 
 const FHIR_BASE = '/FHIR/R4';
 const SERVED = ['Device', 'Endpoint', 'metadata', 'healthcheck', 'healthcheck/deep', '_ping', '_status'];
-const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** The SDS FHIR API, registered under the /spine-directory prefix. */
 export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
@@ -61,8 +61,7 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   registerSdsHealth(app, ctx, FHIR_BASE, sdsBaseUrl);
 
-  // Every path the SDS serves is GET only (HEAD comes with GET); anything else is 405 with Allow: GET.
-  for (const path of SERVED) {
-    app.route({ method: [...OTHER_METHODS], url: `${FHIR_BASE}/${path}`, config: { public: true, body: 'none' }, handler: async () => { throw methodNotAllowed(); } });
-  }
+  // Every path the SDS serves is GET only (HEAD comes with GET); anything else is 405 with Allow: GET,
+  // in the SDS's words, to anyone (as the SDS answers it).
+  refuseOtherMethods(app, SERVED.map((path) => ({ url: `${FHIR_BASE}/${path}`, methods: ['GET'] as const })), { refusal: () => methodNotAllowed() });
 }
