@@ -79,6 +79,41 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
     assert.equal(wrongCaseInteraction.total, 0);
   });
 
+  it('finds a value sent with spaces around it, as the SDS\'s LDAP look-up does (never a silent empty result)', async () => {
+    const padded = await search('Device', [['organization', `${ODS}| YES `], ['identifier', `${INTERACTION}|  ${REPC} `],
+      ['identifier', `${PARTY_KEY}|YES-0000806\t`], ['manufacturing-organization', `${ODS}|YES `]]);
+    const plain = await search('Device', [['organization', `${ODS}|YES`], ['identifier', `${INTERACTION}|${REPC}`],
+      ['identifier', `${PARTY_KEY}|YES-0000806`], ['manufacturing-organization', `${ODS}|YES`]]);
+    assert.equal(plain.total, 1);
+    assert.deepEqual(padded.entry.map((e: any) => e.resource), plain.entry.map((e: any) => e.resource));
+    const endpoint = await search('Endpoint', [['organization', `${ODS}|yes `], ['identifier', `${PARTY_KEY}| YES-0000806`]]);
+    assert.equal(endpoint.total, 1);
+    // A value of spaces alone is no value: the parameter is missing, and the refusal names it.
+    const blank = await get(`Device?${sdsQuery([['organization', `${ODS}|   `], ['identifier', `${INTERACTION}|${REPC}`]])}`);
+    assert.equal(blank.status, 400);
+    assert.match((await blank.json()).issue[0].diagnostics, /'organization'/);
+  });
+
+  it('answers every match, with total the true count: the spec returns "all accredited systems found" and has no paging', async () => {
+    const count = 1_005;
+    const inserted = await sds.spine.ctx.db.query(
+      `INSERT INTO directory.devices (id, asid, party_key, owner_ods_code, interactions)
+       SELECT gen_random_uuid(), (880000000000 + g)::text, 'MANY1-' || g, 'MANY1', ARRAY['urn:nhs:names:services:test:MANY']
+         FROM generate_series(1, $1::int) g`, [count]);
+    assert.equal(inserted.rowCount, count);
+    await sds.spine.ctx.db.query(
+      `INSERT INTO directory.endpoints (id, party_key, managing_ods_code, address, fqdn, cpa_id, mhs_id, interactions)
+       SELECT gen_random_uuid(), 'MANY1-' || g, 'MANY1', 'https://many.example/' || g, 'many.example', 'CPA' || g, 'CPA' || g,
+              ARRAY['urn:nhs:names:services:test:MANY']
+         FROM generate_series(1, $1::int) g`, [count]);
+    const devices = await search('Device', [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]]);
+    assert.equal(devices.total, count);
+    assert.equal(devices.entry.length, count);
+    assert.equal(new Set(devices.entry.map((e: any) => e.resource.id)).size, count);
+    const endpoints = await search('Endpoint', [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]]);
+    assert.deepEqual([endpoints.total, endpoints.entry.length], [count, count]);
+  });
+
   it('finds the forward-reliable and forward-express Endpoints of the test data', async () => {
     const reliable = await search('Endpoint', [['organization', `${ODS}|X26`],
       ['identifier', `${INTERACTION}|urn:nhs:names:services:gp2gp:COPC_IN000001UK01`]]);

@@ -18,16 +18,17 @@ const values = (query: RawQuery, name: string): string[] => {
 const badRequest = (message: string) => new SpineError(SDS_ERRORS.BAD_REQUEST, SDS_DIAGNOSTICS.badRequest(message));
 
 /**
- * The value after `system|` of the last occurrence carrying that system and a non-blank value. ODS
- * codes and party keys are matched without regard to case (SDS is an LDAP directory); interaction
- * ids are URNs and matched exactly.
+ * The value after `system|` of the last occurrence carrying that system and a non-blank value, without
+ * the spaces around it: the SDS looks values up in LDAP, whose matching rules ignore leading and
+ * trailing spaces (RFC 4518 insignificant space handling), so `…|YES ` finds what `…|YES` finds where
+ * compared as sent it found nothing. ODS codes and party keys are matched without regard to case (SDS
+ * is an LDAP directory); interaction ids are URNs and matched exactly.
  */
 function lastValueOf(query: RawQuery, name: string, system: string): string | undefined {
   const prefix = `${system}|`;
-  const found = values(query, name).filter((v) => v.startsWith(prefix) && v.slice(prefix.length).trim() !== '');
-  const last = found.at(-1);
-  if (last === undefined) return undefined;
-  const value = last.slice(prefix.length);
+  const found = values(query, name).filter((v) => v.startsWith(prefix)).map((v) => v.slice(prefix.length).trim()).filter((v) => v !== '');
+  const value = found.at(-1);
+  if (value === undefined) return undefined;
   return system === FHIR_SYSTEMS.interactionId ? value : value.toUpperCase();
 }
 

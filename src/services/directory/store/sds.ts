@@ -25,13 +25,17 @@ function toAccreditedSystem(row: DeviceRow): AccreditedSystem {
   };
 }
 
-/** SDS Device search: owner and interaction always; party key and manufacturer when given. */
+/**
+ * SDS Device search: owner and interaction always; party key and manufacturer when given. Every match
+ * (the spec: "all accredited systems found that match the search criteria"; it has no paging), so the
+ * Bundle's `total` is the true count.
+ */
 export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery): Promise<AccreditedSystem[]> {
   const { rows } = await db.query<DeviceRow>(
     `SELECT ${DEVICE_SELECT} FROM directory.devices
       WHERE owner_ods_code = $1 AND interactions @> ARRAY[$2::text]
         AND ($3::text IS NULL OR party_key = $3) AND ($4::text IS NULL OR manufacturing_ods_code = $4)
-      ORDER BY asid LIMIT 1000`,
+      ORDER BY asid`,
     [query.organization, query.interactionId, query.partyKey ?? null, query.manufacturingOrganization ?? null]);
   return rows.map(toAccreditedSystem);
 }
@@ -96,14 +100,14 @@ function toMhsEndpoint(row: EndpointRow): MhsEndpoint {
   };
 }
 
-/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination). */
+/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination); every match, as for Device. */
 export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery): Promise<MhsEndpoint[]> {
   const { rows } = await db.query<EndpointRow>(
     `SELECT ${ENDPOINT_COLUMNS} FROM directory.endpoints
       WHERE ($1::text IS NULL OR managing_ods_code = $1)
         AND ($2::text IS NULL OR interactions @> ARRAY[$2::text])
         AND ($3::text IS NULL OR party_key = $3)
-      ORDER BY party_key, id LIMIT 1000`,
+      ORDER BY party_key, id`,
     [query.organization ?? null, query.interactionId ?? null, query.partyKey ?? null]);
   return rows.map(toMhsEndpoint);
 }
