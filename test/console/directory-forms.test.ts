@@ -117,5 +117,16 @@ describe('console directory forms', () => {
       assert.equal(await directory.getOrganisation('CTL01'), undefined);
       assert.equal(await directory.getMailbox('CTLBOX1'), undefined);
     });
+
+    it('a postcode is stored in the standard form whichever spelling is typed; what is not a postcode is refused', async () => {
+      const directory = directoryApi(spine.ctx.db);
+      const saved = await admin.post('/console/directory/organisations', await form({ odsCode: 'PCF01', name: 'Postcode practice', role: 'gp-practice', postcode: ' ls16ae ', active: 'yes' }));
+      assert.equal(saved.status, 303);
+      assert.equal((await directory.getOrganisation('PCF01'))?.postcode, 'LS1 6AE');
+      const refused = await admin.post('/console/directory/organisations', await form({ odsCode: 'PCF02', name: 'Postcode practice', role: 'gp-practice', postcode: 'NOWHERE', active: 'yes' }));
+      assert.equal(refused.status, 400);
+      assert.ok(decoded(await refused.text()).includes("Check the field 'postcode': NOWHERE is not a UK postcode"));
+      assert.equal(await directory.getOrganisation('PCF02'), undefined);
+    });
   });
 });

@@ -62,6 +62,56 @@ describe('directory admin API', () => {
     assert.deepEqual([page.body.items.length, page.body.limit, page.body.offset], [2, 2, 1]);
   });
 
+  it('refuses a parent that would make an organisation its own ancestor, however long the cycle, naming the field', async () => {
+    for (const code of ['CYC01', 'CYC02', 'CYC03']) assert.equal((await call('PUT', `/organisations/${code}`, { name: code, role: 'other' })).status, 201);
+    // CYC02 → CYC01, CYC03 → CYC02: then CYC01 → CYC02 (two steps) or CYC01 → CYC03 (three) closes a cycle.
+    assert.equal((await call('PUT', '/organisations/CYC02', { name: 'CYC02', role: 'other', parentOdsCode: 'CYC01' })).status, 200);
+    assert.equal((await call('PUT', '/organisations/CYC03', { name: 'CYC03', role: 'other', parentOdsCode: 'cyc02' })).status, 200);
+    assertOutcome(await call('PUT', '/organisations/CYC01', { name: 'CYC01', role: 'other', parentOdsCode: 'CYC02' }),
+      400, 'INVALID_VALUE', /^'parentOdsCode' CYC02 would make CYC01 its own ancestor \(CYC01 → CYC02 → CYC01\)$/, 'parentOdsCode');
+    assertOutcome(await call('PUT', '/organisations/CYC01', { name: 'CYC01', role: 'other', parentOdsCode: 'CYC03' }),
+      400, 'INVALID_VALUE', /CYC01 → CYC03 → CYC02 → CYC01/, 'parentOdsCode');
+    assert.equal((await directoryApi(spine.ctx.db).getOrganisation('CYC01'))?.parentOdsCode, undefined, 'nothing written');
+    // Through the directory's api.ts (the console's and other services' way in) too.
+    await assert.rejects(directoryApi(spine.ctx.db).upsertOrganisation({ odsCode: 'cyc01', name: 'CYC01', role: 'other', active: true, parentOdsCode: 'cyc03' }),
+      (err: Error & { field?: string }) => err.field === 'parentOdsCode' && /own ancestor/.test(err.message));
+    // A create that would close one (a record that already names the new code as its parent, as seed data may).
+    await directoryApi(spine.ctx.db).upsertOrganisation({ odsCode: 'CYC05', name: 'CYC05', role: 'other', active: true, parentOdsCode: 'CYC04' });
+    assertOutcome(await call('POST', '/organisations', { odsCode: 'CYC04', name: 'CYC04', role: 'other', parentOdsCode: 'CYC05' }),
+      400, 'INVALID_VALUE', /CYC04 → CYC05 → CYC04/, 'parentOdsCode');
+    assert.equal((await call('GET', '/organisations/CYC04')).status, 404);
+    // Re-stating a parent, or moving under an organisation off the chain, is fine.
+    assert.equal((await call('PUT', '/organisations/CYC03', { name: 'CYC03', role: 'other', parentOdsCode: 'CYC02' })).status, 200);
+    assert.equal((await call('PUT', '/organisations/CYC03', { name: 'CYC03', role: 'other', parentOdsCode: 'CYC01' })).status, 200);
+  });
+
+  it('two concurrent updates cannot close a cycle between them', async () => {
+    const ring = ['RNG01', 'RNG02', 'RNG03'];
+    for (let round = 0; round < 10; round += 1) {
+      for (const code of ring) await call('PUT', `/organisations/${code}`, { name: code, role: 'other' });
+      // Each alone is allowed; all three together would be RNG01 → RNG02 → RNG03 → RNG01.
+      const results = await Promise.all(ring.map((code, i) =>
+        call('PUT', `/organisations/${code}`, { name: code, role: 'other', parentOdsCode: ring[(i + 1) % ring.length] })));
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 400], JSON.stringify(results.map((r) => r.body)));
+      const parents = await Promise.all(ring.map(async (code) => (await directoryApi(spine.ctx.db).getOrganisation(code))?.parentOdsCode));
+      assert.equal(parents.filter(Boolean).length, 2, `round ${round}: ${parents.join(',')}`);
+    }
+  });
+
+  it('stores and shows a postcode in the standard form (outward code, space, inward code), whichever spelling is sent', async () => {
+    for (const [sent, odsCode] of [['ls16ae', 'PCD01'], ['LS1 6AE', 'PCD02'], ['Ls1 6aE', 'PCD03']] as const) {
+      const created = await call('POST', '/organisations', { odsCode, name: 'Postcode test', role: 'other', postcode: sent });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.postcode, 'LS1 6AE');
+      assert.equal((await call('GET', `/organisations/${odsCode}`)).body.postcode, 'LS1 6AE');
+    }
+    const replaced = await call('PUT', '/organisations/PCD01', { name: 'Postcode test', role: 'other', postcode: 'ec1a1bb' });
+    assert.equal(replaced.body.postcode, 'EC1A 1BB');
+    assert.equal((await directoryApi(spine.ctx.db).getOrganisation('PCD01'))?.postcode, 'EC1A 1BB');
+    await directoryApi(spine.ctx.db).upsertOrganisation({ odsCode: 'PCD04', name: 'Postcode test', role: 'other', active: true, postcode: ' w1a0ax ' });
+    assert.equal((await directoryApi(spine.ctx.db).getOrganisation('PCD04'))?.postcode, 'W1A 0AX');
+  });
+
   it('refuses bad organisations with the field named, and writes nothing', async () => {
     const cases: Array<[unknown, number, string, RegExp, string?]> = [
       [{ name: 'No code', role: 'gp-practice' }, 400, 'MISSING_VALUE', /^Missing value - 'odsCode'$/],

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseMeshMailboxLine, parseMeshWorkflowLine, type MeshMailbox, type MeshWorkflow } from '../../src/services/directory/api.js';
+import { normalisePostcode, parseMeshMailboxLine, parseMeshWorkflowLine, type MeshMailbox, type MeshWorkflow } from '../../src/services/directory/api.js';
 import { InvalidFieldError } from '../../src/services/directory/fields.js';
 import { SpineError } from '../../src/platform/http/errors.js';
 import { parseDeviceQuery, parseEndpointQuery } from '../../src/services/directory/sds/query.js';
@@ -107,6 +107,18 @@ describe('SDS search parameter parsing', () => {
     }), RUNS);
   });
 
+  it('read a value without the spaces around it: padded and bare find the same (LDAP ignores them)', () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,20}$/);
+    const pad = fc.stringMatching(/^[ \t]{0,3}$/);
+    fc.assert(fc.property(token, token, token, pad, pad, (ods, interaction, key, before, after) => {
+      const padded = (v: string) => `${before}${v}${after}`;
+      const bare = { organization: `${ODS}|${ods}`, identifier: [`${INTERACTION}|${interaction}`, `${PARTY_KEY}|${key}`] };
+      const spaced = { organization: `${ODS}|${padded(ods)}`, identifier: [`${INTERACTION}|${padded(interaction)}`, `${PARTY_KEY}|${padded(key)}`] };
+      assert.deepEqual(parseDeviceQuery(spaced), parseDeviceQuery(bare));
+      assert.deepEqual(parseEndpointQuery(spaced), parseEndpointQuery(bare));
+    }), RUNS);
+  });
+
   it('take the last usable value of a repeated parameter', () => {
     assert.deepEqual(parseDeviceQuery({
       organization: [`${ODS}|AAA`, `${ODS}|BBB`, `${ODS}| `],
@@ -192,6 +204,31 @@ describe('SDS FHIR renderings', () => {
       const e = { ...generated, ...(generated.reliability ? { reliability: { ...generated.reliability } } : {}) };
       if (e.reliability === undefined) delete e.reliability;
       assert.deepEqual(mhsEndpointFromEndpoint(endpointResource(e as any)), e);
+    }), RUNS);
+  });
+});
+
+describe('postcodes in the standard form', () => {
+  const area = fc.stringMatching(/^[A-Z]{1,2}$/);
+  const district = fc.stringMatching(/^[0-9][0-9A-Z]?$/);
+  const inward = fc.stringMatching(/^[0-9][A-Z]{2}$/);
+  const spaces = fc.stringMatching(/^ {0,3}$/);
+  const anyCase = (s: string, lower: boolean[]) => [...s].map((c, i) => (lower[i % lower.length] ? c.toLowerCase() : c)).join('');
+
+  it('any spelling of a postcode (case, no space or several, spaces around) is the outward code, one space, the inward code', () => {
+    fc.assert(fc.property(area, district, inward, spaces, spaces, spaces, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+      (a, d, i, before, between, after, lower) => {
+        const standard = `${a}${d} ${i}`;
+        assert.equal(normalisePostcode(anyCase(`${before}${a}${d}${between}${i}${after}`, lower)), standard);
+        assert.equal(normalisePostcode(standard), standard, 'idempotent');
+      }), RUNS);
+  });
+
+  it('what is not a postcode is undefined, never a guess', () => {
+    for (const value of ['', ' ', 'NOWHERE', 'LS1', 'LS1 6', '1LS 6AE', 'LS1 6A', 'LS1 6AEX', 'LS1-6AE']) assert.equal(normalisePostcode(value), undefined, value);
+    fc.assert(fc.property(fc.string(), (value) => {
+      const normalised = normalisePostcode(value);
+      if (normalised !== undefined) assert.match(normalised, /^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$/);
     }), RUNS);
   });
 });

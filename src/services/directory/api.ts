@@ -4,8 +4,9 @@ import * as mesh from './store/mesh.js';
 import * as certificates from './store/signing-certificates.js';
 import { X509Certificate } from 'node:crypto';
 import * as postcodeAreas from './store/postcode-areas.js';
-import { normalisePrefix, postcodePrefixes, type AreaKind } from './domain/postcode-areas.js';
+import { normalisePostcode, normalisePrefix, postcodePrefixes, type AreaKind } from './domain/postcode-areas.js';
 export type { AreaKind } from './domain/postcode-areas.js';
+export { normalisePostcode } from './domain/postcode-areas.js';
 
 /**
  * The directory's contract with other services (MESH, identity, EPS…): organisations and MESH
@@ -47,6 +48,11 @@ export interface DirectoryApi {
   listOrganisations(filter?: { role?: OrganisationRole; limit?: number }): Promise<Organisation[]>;
   /** Organisations disabled (not active): identity refuses their applications' and users' tokens, MESH their mailboxes. */
   inactiveOrganisationCodes(): Promise<string[]>;
+  /**
+   * A parent that would make the organisation its own ancestor (a cycle of any length) is refused with
+   * an InvalidFieldError on `parentOdsCode`, and nothing is written. Race-safe when bound to the pool
+   * (`ctx.db`: its own transaction) or to a transaction's client (the caller's).
+   */
   upsertOrganisation(org: Organisation, options?: { keepParent?: boolean }): Promise<void>;
   /** Enables or disables an organisation, and nothing else about it (one statement); false when there is none. */
   setOrganisationActive(odsCode: string, active: boolean): Promise<boolean>;
@@ -97,6 +103,8 @@ export function directoryApi(db: Queryable): DirectoryApi {
       ...org,
       odsCode: org.odsCode.toUpperCase(),
       ...(org.parentOdsCode ? { parentOdsCode: org.parentOdsCode.toUpperCase() } : {}),
+      // A UK postcode in its standard form (`LS1 6AE`); anything else (a seed's foreign address) as given.
+      ...(org.postcode ? { postcode: normalisePostcode(org.postcode) ?? org.postcode.trim() } : {}),
     }, options),
     setOrganisationActive: (odsCode, active) => organisations.setOrganisationActive(db, odsCode.toUpperCase(), active),
     // Mailbox ids are upper case everywhere; MESH clients send them in any case.

@@ -103,5 +103,16 @@ export const directoryMigrations: MigrationSet = {
         CREATE INDEX postcode_areas_org ON directory.postcode_areas (kind, ods_code);
       `,
     },
+    {
+      id: '004_postcode_standard_form',
+      sql: `
+        -- Organisations' postcodes in the standard form the directory now stores (upper case, outward
+        -- code, one space, inward code: LS1 6AE), where they were kept as sent (LS16AE, ls1 6ae).
+        UPDATE directory.organisations
+           SET postcode = regexp_replace(upper(btrim(postcode)), '^([A-Z]{1,2}[0-9][0-9A-Z]?)\\s*([0-9][A-Z]{2})$', '\\1 \\2')
+         WHERE upper(btrim(postcode)) ~ '^[A-Z]{1,2}[0-9][0-9A-Z]?\\s*[0-9][A-Z]{2}$'
+           AND postcode IS DISTINCT FROM regexp_replace(upper(btrim(postcode)), '^([A-Z]{1,2}[0-9][0-9A-Z]?)\\s*([0-9][A-Z]{2})$', '\\1 \\2');
+      `,
+    },
   ],
 };

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { ACTIVITIES } from '../../../platform/auth/activities.js';
-import { DISPLAY_NAME_PATTERN, ORGANISATION_ROLES, directoryApi, type OrganisationRole } from '../../directory/api.js';
+import { DISPLAY_NAME_PATTERN, ORGANISATION_ROLES, directoryApi, normalisePostcode, type OrganisationRole } from '../../directory/api.js';
 import { createApplication, listApplications, setApplicationActivities, setApplicationDisabled } from '../../identity/api.js';
 import { listPointerTypes, pointerTypes, removePointerTypes, setPointerTypes } from '../../record-locator/api.js';
 import { errorPage, pageRoute } from '../http.js';
@@ -97,7 +97,12 @@ export async function registerDirectoryRoutes(app: FastifyInstance, ctx: Platfor
 
   app.post('/directory/organisations', pageRoute('directory', { body: ORGANISATION_FORM }), async (request, reply) => {
     const body = request.body as { odsCode: string; name: string; role: OrganisationRole; postcode?: string; active: string };
-    const organisation = { odsCode: body.odsCode.toUpperCase(), name: body.name.trim(), role: body.role, active: body.active === 'yes', ...(body.postcode?.trim() ? { postcode: body.postcode.trim().toUpperCase() } : {}) };
+    // A postcode is stored in its standard form (`LS1 6AE`) whichever spelling is typed; what is not one is refused.
+    const postcode = body.postcode?.trim() ? normalisePostcode(body.postcode) : undefined;
+    if (body.postcode?.trim() && !postcode) {
+      return errorPage(request, reply, 400, 'Not a postcode', `Check the field 'postcode': ${body.postcode.trim()} is not a UK postcode (for example LS1 6AE).`);
+    }
+    const organisation = { odsCode: body.odsCode.toUpperCase(), name: body.name.trim(), role: body.role, active: body.active === 'yes', ...(postcode ? { postcode } : {}) };
     const existing = await directory.getOrganisation(organisation.odsCode);
     // The form does not show the parent: the organisation keeps the one it has when the row is written.
     await directory.upsertOrganisation(organisation, { keepParent: true });

@@ -13,12 +13,23 @@ export function readBody<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (err instanceof InvalidFieldError) {
-      const spec = err.problem === 'missing' ? PLATFORM_ERRORS.MISSING_VALUE : PLATFORM_ERRORS.INVALID_VALUE;
-      throw new SpineError(spec, err.message, err.field ? { expression: [err.field] } : {});
-    }
-    throw err;
+    throw asFieldRefusal(err);
   }
+}
+
+/** Runs a store write, turning a field it refuses (a parent that would close a cycle) into the same 400. */
+export async function writeRecord<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw asFieldRefusal(err);
+  }
+}
+
+function asFieldRefusal(err: unknown): unknown {
+  if (!(err instanceof InvalidFieldError)) return err;
+  const spec = err.problem === 'missing' ? PLATFORM_ERRORS.MISSING_VALUE : PLATFORM_ERRORS.INVALID_VALUE;
+  return new SpineError(spec, err.message, err.field ? { expression: [err.field] } : {});
 }
 
 export const invalid = (field: string, diagnostics: string) =>

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { PlatformContext } from '../../../platform/service.js';
 import * as store from '../store/organisations.js';
-import { ADMIN, auditChange, duplicate, invalid, notFound, pageFrom, readBody, upperCased } from './http.js';
+import { ADMIN, auditChange, duplicate, invalid, notFound, pageFrom, readBody, upperCased, writeRecord } from './http.js';
 import { organisationFromBody } from './records.js';
 import { OdsCodeParams, OrganisationBody, OrganisationPutBody, OrganisationQuery } from './schemas.js';
 
@@ -34,7 +34,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
   app.post<{ Body: Static<typeof OrganisationBody> }>(base, { schema: { body: OrganisationBody }, config: ADMIN }, async (request, reply) => {
     const org = readBody(() => organisationFromBody(request.body));
     await requireParent(org.parentOdsCode);
-    if (!(await store.insertOrganisationIfAbsent(ctx.db, org))) throw duplicate(`Organisation ${org.odsCode}`);
+    if (!(await writeRecord(() => store.insertOrganisationIfAbsent(ctx.db, org)))) throw duplicate(`Organisation ${org.odsCode}`);
     auditChange(request, 'organisation', `Organization/${org.odsCode}`, true);
     return reply.code(201).send(org);
   });
@@ -43,7 +43,7 @@ export async function organisationRoutes(app: FastifyInstance, ctx: PlatformCont
     const org = readBody(() => organisationFromBody(request.body, request.params.odsCode));
     await requireParent(org.parentOdsCode);
     const existed = await store.findOrganisation(ctx.db, org.odsCode);
-    await store.upsertOrganisation(ctx.db, org);
+    await writeRecord(() => store.upsertOrganisation(ctx.db, org));
     auditChange(request, 'organisation', `Organization/${org.odsCode}`, !existed);
     return reply.code(existed ? 200 : 201).send(org);
   });

@@ -1,5 +1,6 @@
 import type { MeshMailbox, MeshWorkflow, Organisation } from '../api.js';
 import { InvalidFieldError } from '../fields.js';
+import { normalisePostcode } from '../domain/postcode-areas.js';
 import type { AccreditedSystem, MhsEndpoint, ReliabilityConfiguration } from '../sds/model.js';
 import type { AccreditedSystemInput, MailboxInput, MhsEndpointInput, OrganisationInput, WorkflowInput } from './schemas.js';
 
@@ -38,8 +39,15 @@ export function organisationFromBody(body: OrganisationInput, odsCodeFromPath?: 
     role: body.role,
     ...(parentOdsCode ? { parentOdsCode } : {}),
     active: body.active ?? true,
-    ...(body.postcode ? { postcode: upper(body.postcode) } : {}),
+    ...(body.postcode ? { postcode: standardPostcode(body.postcode) } : {}),
   };
+}
+
+/** Stored and shown in the standard form (`LS1 6AE`), whichever spelling was sent (`ls16ae`). */
+function standardPostcode(value: string): string {
+  const postcode = normalisePostcode(value);
+  if (!postcode) throw new InvalidFieldError('postcode', 'invalid', `'postcode' ${JSON.stringify(value)} is not a UK postcode`);
+  return postcode;
 }
 
 /** `existingPassword` lets an update leave the password out and keep the current one. */

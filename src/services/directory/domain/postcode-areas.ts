@@ -22,6 +22,17 @@ export function postcodePrefixes(postcode: string): string[] {
   return [`${area}${district} ${sector}${unit}`, `${area}${district} ${sector}`, `${area}${district}`, area];
 }
 
+/**
+ * A UK postcode in its standard form, as the directory stores and shows it: upper case, the outward
+ * code, one space, the inward code (`ls16ae`, `LS1  6AE` → `LS1 6AE`); undefined when it is not a postcode.
+ */
+export function normalisePostcode(postcode: string): string | undefined {
+  const match = POSTCODE.exec(postcode.trim().toUpperCase());
+  if (!match) return undefined;
+  const [, area, district, sector, unit] = match as unknown as [string, string, string, string, string];
+  return `${area}${district} ${sector}${unit}`;
+}
+
 /** A prefix as stored (upper case, one space before the inward part), or undefined when it is not one. */
 export function normalisePrefix(prefix: string): string | undefined {
   const compact = prefix.trim().toUpperCase().replace(/\s+/g, ' ');
