@@ -122,9 +122,8 @@ describe('SDS: healthcheck, _ping and _status under the SDS base', () => {
     assert.equal(response.headers.get('content-type'), 'application/json');
     assert.equal(response.headers.get('x-correlation-id'), CORRELATION_ID);
     const body = await response.json();
-    assert.deepEqual(body, { status: 'pass', details: { ldap: { status: 'pass', links: { ldap: body.details.ldap.links.ldap }, output: '' } } });
-    const database = new URL(spine.databaseUrl).pathname.slice(1);
-    assert.match(body.details.ldap.links.ldap, new RegExp(`^postgresql://[^@/]+/${database}$`), 'the store, without credentials');
+    // Anyone may call it: the store's kind, never its host, port or database name.
+    assert.deepEqual(body, { status: 'pass', details: { ldap: { status: 'pass', links: { ldap: 'postgresql:' }, output: '' } } });
     const minted = await fetch(`${base(spine)}/healthcheck/deep`);
     assert.match(minted.headers.get('x-correlation-id') ?? '', UPPER_UUID);
   });

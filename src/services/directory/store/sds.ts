@@ -112,14 +112,6 @@ export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery): P
   return rows.map(toMhsEndpoint);
 }
 
-/** Where the directory is kept, as the deep healthcheck links it: `postgresql://host:port/database`, no credentials. */
-export async function directoryLocation(db: Queryable): Promise<string> {
-  const { rows } = await db.query<{ host: string; port: number | null; database: string }>(
-    `SELECT coalesce(host(inet_server_addr()), 'localhost') AS host, inet_server_port() AS port, current_database() AS database`);
-  const row = rows[0]!;
-  return `postgresql://${row.host}${row.port === null ? '' : `:${row.port}`}/${row.database}`;
-}
-
 export async function findMhsEndpoint(db: Queryable, id: string): Promise<MhsEndpoint | undefined> {
   const { rows } = await db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM directory.endpoints WHERE id = $1`, [id]);
   return rows[0] ? toMhsEndpoint(rows[0]) : undefined;
