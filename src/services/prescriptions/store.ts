@@ -38,7 +38,7 @@ const ORDER_TEXT = 'coalesce(order_text, order_bundle::text) AS order_text';
 const WITH_ORDER = `${SELECTED}, ${ORDER_TEXT}`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
-type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>;
+type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'dispenseNotificationsSeen' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>;
 
 /** A row's items as its status says, for rows the previous release wrote (no `lifecycle`). */
 const ITEM_OF_STATUS: Record<Status, ItemStatus> = {
@@ -71,6 +71,7 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       items: lifecycle.items,
       itemsBefore: lifecycle.itemsBefore,
       ...(lifecycle.dispenseNotificationIds ? { dispenseNotificationIds: lifecycle.dispenseNotificationIds } : {}),
+      ...(lifecycle.dispenseNotificationsSeen ? { dispenseNotificationsSeen: lifecycle.dispenseNotificationsSeen } : {}),
       ...(lifecycle.claimedAt ? { claimedAt: lifecycle.claimedAt } : {}),
       ...(lifecycle.claimIdentifier ? { claimIdentifier: lifecycle.claimIdentifier } : {}),
       ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
@@ -116,6 +117,7 @@ const readByKeys = createCoalescer<{ nhsNumber: string; shortFormId: string }, R
 const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
   items: state.items, itemsBefore: state.itemsBefore,
   ...(state.dispenseNotificationIds ? { dispenseNotificationIds: state.dispenseNotificationIds } : {}),
+  ...(state.dispenseNotificationsSeen ? { dispenseNotificationsSeen: state.dispenseNotificationsSeen } : {}),
   ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
   ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
   ...(state.claimIdentifier ? { claimIdentifier: state.claimIdentifier } : {}),

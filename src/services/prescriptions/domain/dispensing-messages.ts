@@ -68,6 +68,8 @@ export interface DispenseNotification {
   replaces?: string; identifiers: string[];
   /** Each line item's status as the notification gives it (MedicationDispense.type), by item id: all its MedicationDispenses give the same. */
   items: Record<string, ItemStatus>;
+  /** Its message id: Bundle.identifier ("The unique ID of the dispense notification", DispenseNotification.yaml). */
+  messageId?: string;
 }
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
@@ -103,7 +105,8 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   if (!outcome) return invalid(`Task business status '${textOf(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const replacement = replacementOf(header.extension, 'Bundle.entry.resource.ofType(MessageHeader)');
   if (!replacement.ok) return replacement;
-  const identifiers = [isObject(bundle.identifier) ? bundle.identifier.value : undefined, bundle.id].filter((v): v is string => typeof v === 'string');
+  const messageId = isObject(bundle.identifier) && typeof bundle.identifier.value === 'string' && bundle.identifier.value !== '' ? bundle.identifier.value : undefined;
+  const identifiers = [messageId, bundle.id].filter((v): v is string => typeof v === 'string');
   const items = new Map<string, ItemStatus>();
   for (const [i, dispense] of dispenses.entries()) {
     const where = `Bundle.entry.resource.ofType(MedicationDispense)[${i}]`;
@@ -148,7 +151,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   }
   if (new Set(subjects).size > 1) return invalid('Expected all MedicationDispenses to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationDispense).subject');
   const subject = subjects[0];
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items) } }),
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items), ...(messageId !== undefined ? { messageId } : {}) } }),
     'MedicationDispense.authorizingPrescription.groupIdentifier');
 }
 

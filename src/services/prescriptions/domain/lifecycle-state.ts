@@ -1,3 +1,4 @@
+import { isUuid } from '../../../platform/uuids.js';
 import { addDays, londonDate, londonMidnight } from './london-time.js';
 import type { ItemStatus, Items, NotificationOutcome } from './items.js';
 
@@ -40,6 +41,14 @@ export interface PrescriptionState {
    * row was written before they were kept.
    */
   dispenseNotificationIds?: ReadonlyArray<readonly string[]>;
+  /**
+   * Every dispense notification recorded on the prescription (any issue), by its message id (its
+   * Bundle.identifier: "The unique ID of the dispense notification", DispenseNotification.yaml; a
+   * UUID lower-cased, `messageKey`), with the digest of its body as received, or `withdrawn` once a
+   * withdrawal took it back: the same notification sent again (under another X-Request-ID) is one
+   * message, not a second dispense (lifecycle.ts `notificationSeen`). None on rows written before.
+   */
+  dispenseNotificationsSeen?: Readonly<Record<string, string>>;
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
   /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
@@ -78,7 +87,15 @@ export type LifecycleEvent =
    * `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode).
    * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
    */
-  | { type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string }
+  | {
+    type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string;
+    /**
+     * Its message id (Bundle.identifier) and the digest of its body: a notification sent again is
+     * recognised by them. `idReusable`: an id seen with another body is taken as a new notification
+     * (sandbox mode: the spec's examples give one identifier to several notifications of a prescription).
+     */
+    messageId?: string; digest?: string; idReusable?: boolean;
+  }
   /** `withdraws`: the notification it names (Task.focus), which must be the last in force. */
   | { type: 'withdraw'; dispenser: string; withdraws?: string }
   | {
@@ -119,7 +136,14 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   /** A dispense notification amendment or a withdrawal naming another than the last notification in force (Spine's 0021). */
   | 'NOT_LAST_DISPENSE'
   /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
-  | 'ITEM_NOT_FOUND';
+  | 'ITEM_NOT_FOUND'
+  /** The dispense notification (its message id and body) is already recorded: answered as it was, recording nothing. */
+  | 'NOTIFICATION_ALREADY_RECORDED'
+  /** A dispense notification whose message id an earlier one, with another body or since withdrawn, already had. */
+  | 'NOTIFICATION_ID_REUSED';
+
+/** A message id as kept: a UUID in lower case (either case names one message, amendment-targets.ts `sameMessage`), anything else as written. */
+export const messageKey = (id: string): string => (isUuid(id) ? id.toLowerCase() : id);
 
 /** What a change did to an issue, for its history: the issue, its status after, and (when not the event's own) the event. */
 export interface IssueChange { issue: number; status: Status; event?: string }

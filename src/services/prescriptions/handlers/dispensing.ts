@@ -51,6 +51,7 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'NOT_LAST_DISPENSE') return epsError(EPS_ERRORS.NOT_LAST_DISPENSE, recorded.diagnostics);
+  if (recorded.refusal === 'NOTIFICATION_ID_REUSED') return epsError(EPS_ERRORS.INVALID_VALUE, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
   if (recorded.refusal === 'BUSINESS_STATUS_CONTRADICTS_ITEMS') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, 'MedicationDispense.extension:taskBusinessStatus');
@@ -124,6 +125,8 @@ async function applyToPrescription(
     const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, messageText });
+    // The same dispense notification again (lifecycle.ts notificationSeen): answered as the first, nothing recorded.
+    if (!recorded.ok && recorded.refusal === 'NOTIFICATION_ALREADY_RECORDED') return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
     if (!recorded.ok) return refusalAnswer(db, recorded, row, ctx.clock.now());
     return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
   });
@@ -137,7 +140,10 @@ async function applyToPrescription(
 export async function dispenseNotification(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const n = valueOf(readDispenseNotification(body));
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
-    { type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, identifiers: n.identifiers, replaces: n.replaces, ...repeatWindow(ctx, ctx.clock.now()) },
+    {
+      type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, identifiers: n.identifiers, replaces: n.replaces,
+      messageId: n.messageId, digest: caller.requestDigest, idReusable: ctx.config.sandbox, ...repeatWindow(ctx, ctx.clock.now()),
+    },
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', text);
 }
 
