@@ -131,6 +131,36 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal((await api(spine, token, 'DELETE', new URL(future.headers.get('location')!).pathname)).status, 200);
   });
 
+  it('an identical Subscription (same criteria, in any order, to the same mailbox) is 409 DUPLICATE_REJECTED naming the first, none stored; two at once make one', async () => {
+    const criteria = '/Bundle?type=message&serviceType=GP&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000033&MessageHeader.event=pds-death-notification-1&MessageHeader.event=pds-change-of-gp-1&tag=dup';
+    const count = async () => (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions WHERE api = 'nems' AND deleted_at IS NULL AND criteria LIKE '%tag=dup%'`)).rows[0].n;
+    const first = await subscribe(criteria);
+    assert.equal(first.status, 201, first.text);
+    const firstId = first.headers.get('location')!.split('/').pop();
+    const reordered = '/Bundle?type=message&tag=dup&MessageHeader.event=pds-change-of-gp-1&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000033&serviceType=GP&MessageHeader.event=pds-death-notification-1';
+    for (const again of [criteria, reordered]) {
+      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml(again), { ...xml, accept: 'application/fhir+json' });
+      assert.equal(refused.status, 409, refused.text);
+      assert.deepEqual(refused.json.issue, [{
+        severity: 'error', code: 'duplicate',
+        details: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1', code: 'DUPLICATE_REJECTED', display: 'Create would lead to creation of a duplicate resource', version: '1' }] },
+        diagnostics: `A matching subscription already exists with id: ${firstId}`,
+      }]);
+    }
+    assert.equal(await count(), 1);
+    // Another tag is another subscription (the subscriber is told each pair); so is another mailbox's.
+    const otherTag = await subscribe(criteria.replace('tag=dup', 'tag=dup2'));
+    assert.equal(otherTag.status, 201, otherTag.text);
+    // Deleted, it may be made again; two at once make one.
+    assert.equal((await api(spine, token, 'DELETE', new URL(first.headers.get('location')!).pathname)).status, 200);
+    const racing = await Promise.all([subscribe(criteria), subscribe(criteria), subscribe(criteria)]);
+    assert.deepEqual(racing.map((r) => r.status).sort(), [201, 409, 409]);
+    assert.equal(await count(), 2);
+    for (const r of [otherTag, ...racing.filter((x) => x.status === 201)]) {
+      assert.equal((await api(spine, token, 'DELETE', new URL(r.headers.get('location')!).pathname)).status, 200);
+    }
+  });
+
   it('delivers the PDS change of GP once per mailbox under CHANGEOFGP_1 with the subId|tag pairs in Mex-PartnerID', async () => {
     const explicit = await subscribe('/Bundle?type=message&serviceType=GP&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000017&MessageHeader.event=pds-change-of-gp-1&tag=one');
     const generic = await subscribe('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&tag=two');

@@ -8,7 +8,7 @@ import { auditEvents } from '../audit.js';
 import { NEMS_ERRORS, nemsError } from '../errors.js';
 import { NEMS_EVENT_CODES, PUBLISHED_NEMS_EVENT, SPINE_ONLY_NEMS_CODES } from '../domain/event-types.js';
 import { isCriteriaProblem, parseNemsCriteria } from '../domain/nems-criteria.js';
-import { deleteSubscription, findSubscription, insertSubscription } from '../store/subscriptions.js';
+import { deleteSubscription, findSubscription, saveUnlessMatching } from '../store/subscriptions.js';
 import { ID_PARAMS, NEMS_SUBSCRIPTION_BODY, PUBLISHED_EVENT_BODY } from './nems-schemas.js';
 import { XML_TYPES, nemsErrorHandler, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
 
@@ -77,11 +77,15 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
         status: 'active', contact: body.contact, ...(body.end ? { end: body.end } : {}), reason: body.reason, criteria: body.criteria,
         channel: { type: 'message', endpoint: mailbox.mailboxId },
       };
-      await insertSubscription(ctx.db, {
+      // An identical subscription (same criteria, same mailbox) the organisation already has is Spine
+      // Core's DUPLICATE_REJECTED (409, Spine-ErrorOrWarningCode-1: "Create would lead to creation of a
+      // duplicate resource"; NEMS answers its errors with these codes, explore_create_subscription.md).
+      const saved = await saveUnlessMatching(ctx.db, {
         id, api: 'nems', ownerAppId: request.principal!.appId, ownerOds: contactOds, criteria: body.criteria, rule: { ...criteria },
         eventTypes: criteria.events, nhsNumber: criteria.nhsNumber, channel: 'mesh', endpoint: mailbox.mailboxId, mailbox: mailbox.mailboxId,
         tag: criteria.tag, resource, createdAt: at, endsAt: body.end ? new Date(body.end) : undefined,
       });
+      if ('matching' in saved) throw nemsError(NEMS_ERRORS.DUPLICATE_REJECTED, `A matching subscription already exists with id: ${saved.matching}`);
       await auditEvents(ctx, request, { action: 'subscription.create', resource: `Subscription/${id}`, nhsNumbers: criteria.nhsNumber ? [criteria.nhsNumber] : [], detail: { api: 'nems', criteria: body.criteria, mailbox: mailbox.mailboxId } });
       return reply.code(201).header('Location', location(id)).header('ETag', 'W/"1"').header('Last-Modified', at.toUTCString()).send();
     });

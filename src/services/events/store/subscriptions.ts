@@ -53,7 +53,7 @@ export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id:
 }
 
 /**
- * MNS: saves a subscription (with `replacing`, in place of that one) unless its owner already has
+ * Saves a subscription (MNS: with `replacing`, in place of that one) unless its owner already has
  * another matching it, whose id it then returns and saves nothing. Matching is by meaning, not
  * spelling: the same parsed criteria (`rule`: quotes and term order do not count) to the same
  * destination (a MESH mailbox, whatever its case, and workflow; or the webhook's normalised URL).
@@ -62,11 +62,15 @@ export async function deleteSubscription(db: Queryable, api: 'nems' | 'mns', id:
  * transaction under a lock on the three, so two identical requests at once cannot both create one
  * (the spec's 409 for the second); unrelated ones that share the lock's hash only take turns.
  */
+// NEMS: the same, for the organisation's subscriptions to its mailbox (findMatchingNemsSubscription): a
+// second identical one was 201 and stored, and its subId|tag pair rode along in every event's Mex-PartnerID.
 export type SaveOutcome = { matching: string } | { gone: true } | { saved: true; signingSecret?: string };
 
 export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<SaveOutcome> {
   return db.tx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mns-subscription\n${s.ownerAppId}\n${JSON.stringify(s.rule)}\n${destinationOf(s)}`]);
+    const lockKey = s.api === 'nems' ? `nems-subscription\n${s.ownerOds}\n${JSON.stringify(nemsRuleKey(s.rule))}\n${s.mailbox}`
+      : `mns-subscription\n${s.ownerAppId}\n${JSON.stringify(s.rule)}\n${destinationOf(s)}`;
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
     const existing = await findMatchingSubscription(tx, s);
     if (existing && existing !== replacing) return { matching: existing };
     if (replacing) return replaceSubscription(tx, replacing, s);
@@ -103,11 +107,38 @@ const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.
  * writes during a rolling upgrade match too.
  */
 export async function findMatchingSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
+  if (s.api === 'nems') return findMatchingNemsSubscription(db, s);
   const { rows } = await db.query(
     `SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND channel = $3 AND deleted_at IS NULL
        AND (rule - 'filters') = ($2::jsonb - 'filters') AND (rule->'filters') @> ($2::jsonb->'filters') AND ($2::jsonb->'filters') @> (rule->'filters')
        AND (CASE WHEN $3 = 'mesh' THEN mailbox = $4 AND workflow_id = $5 ELSE endpoint = $6 END) ORDER BY created_at, id LIMIT 1`,
     [s.ownerAppId, JSON.stringify(s.rule), s.channel, s.mailbox ?? null, s.workflowId ?? null, s.endpoint]);
+  return rows[0]?.id;
+}
+
+/**
+ * NEMS: a criteria's meaning, for the lock two identical creates take turns on: its events and age
+ * bounds as sets (the criteria string may list them in any order), the rest as parsed.
+ */
+function nemsRuleKey(rule: Record<string, unknown>): Record<string, unknown> {
+  const { events, ages, ...rest } = rule as { events?: string[]; ages?: Array<{ op: string }> };
+  return { ...rest, events: [...(events ?? [])].sort(), ages: [...(ages ?? [])].sort((a, b) => a.op.localeCompare(b.op)) };
+}
+
+/**
+ * NEMS: the organisation's live subscription with the same parsed criteria (events and age bounds
+ * compared as sets, the rest as parsed: tag included, as it is what the subscriber is told in
+ * Mex-PartnerID) to the same MESH mailbox, if any. Its `end` and `reason` do not make another: NEMS
+ * has no update, so a subscription is changed by deleting it and creating the new one.
+ */
+async function findMatchingNemsSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
+  const { rows } = await db.query(
+    `SELECT id FROM events.subscriptions WHERE api = 'nems' AND owner_ods = $1 AND mailbox = $3 AND deleted_at IS NULL
+       AND (rule - 'events' - 'ages') = ($2::jsonb - 'events' - 'ages')
+       AND (rule->'events') @> ($2::jsonb->'events') AND ($2::jsonb->'events') @> (rule->'events')
+       AND coalesce(rule->'ages', '[]') @> coalesce($2::jsonb->'ages', '[]') AND coalesce($2::jsonb->'ages', '[]') @> coalesce(rule->'ages', '[]')
+     ORDER BY created_at, id LIMIT 1`,
+    [s.ownerOds ?? null, JSON.stringify(s.rule), s.mailbox ?? null]);
   return rows[0]?.id;
 }
 
