@@ -5,7 +5,7 @@ import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkCommunication, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
+import { checkCommunication, checkSingleExtensions, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsKeepTheirIds, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
@@ -91,6 +91,7 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);
   checkCommunication(current, patched);
+  checkSingleExtensions(current, patched);
   // Bounded as a whole, since the spec bounds none of its lists (domain/limits.ts).
   if (JSON.stringify(patched).length > MAX_RECORD_BYTES) throw invalidUpdate(`the record would be larger than ${MAX_RECORD_BYTES} characters`);
   return patched;

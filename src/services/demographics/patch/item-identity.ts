@@ -106,25 +106,37 @@ export function checkItemIdsKept(before: Patient, after: Patient, added: Readonl
 export function checkItemsKeepTheirIds(start: Patient, ops: readonly PatchOperation[]): void {
   const doc = structuredClone(start);
   const held = new Map<object, unknown>();
-  const fields = LISTS_WITH_ITEM_IDS.filter((field) => !ops.some((op) => op.path === `/${field}`));
+  const keyOf = (field: string) => (field === 'extension' ? 'url' : 'id');
+  const fields = [...LISTS_WITH_ITEM_IDS, 'extension'].filter((field) => !ops.some((op) => op.path === `/${field}`));
   for (const field of fields) {
-    for (const item of listOf(doc, field)) if (isItem(item)) held.set(item, item.id);
+    for (const item of listOf(doc, field)) if (isItem(item)) held.set(item, item[keyOf(field)]);
   }
   for (const op of structuredClone(ops) as PatchOperation[]) {
     const [field, index, ...rest] = op.path.split('/').slice(1);
-    const replaced = op.op === 'replace' && rest.length === 0 && (fields as readonly string[]).includes(field!) ? listOf(doc, field!)[Number(index)] : undefined;
+    const replaced = op.op === 'replace' && rest.length === 0 && fields.includes(field!) ? listOf(doc, field!)[Number(index)] : undefined;
     fastJsonPatch.applyOperation(doc, op as fastJsonPatch.Operation, false, true);
     if (isItem(replaced) && held.has(replaced)) held.set(listOf(doc, field!)[Number(index)] as object, held.get(replaced));
   }
   for (const field of fields) {
+    const key = keyOf(field);
     for (const item of listOf(doc, field)) {
       // Items added at `/field/-` are not followed: their ids are PDS's new ones (`checkItemIdsKept`).
-      if (!isItem(item) || !held.has(item) || item.id === held.get(item)) continue;
-      if (item.id === undefined) throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be removed`);
-      throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be changed ('${String(item.id)}')`);
+      if (!isItem(item) || !held.has(item) || item[key] === held.get(item)) continue;
+      // An extension is named by its url (spec, "Replacing": "you must always include the list `id`
+      // or `url`"; "Removal": an extension is tested by its url), and its url is what it is: a
+      // nominated pharmacy, a death notification. Changed in place (`test` then `replace
+      // /extension/0/url`, or the whole extension replaced under another url) it became another
+      // kind, past the rules on removing the one and adding the other (a nominated pharmacy
+      // turned into a second preferred dispenser was stored: found by probing). Removed and added,
+      // each is held to its rules.
+      if (field === 'extension') {
+        throw invalidUpdate(`the url of an extension names it and cannot be changed ('${String(held.get(item))}' to '${String(item[key])}'): remove the extension and add the new one`);
+      }
+      if (item[key] === undefined) throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be removed`);
+      throw invalidUpdate(`the id of a '${field}' item is given by PDS and cannot be changed ('${String(item[key])}')`);
     }
   }
 }
 
 const listOf = (patient: Patient, field: string): unknown[] => (Array.isArray(patient[field]) ? (patient[field] as unknown[]) : []);
-const isItem = (item: unknown): item is { id?: unknown } => item !== null && typeof item === 'object' && !Array.isArray(item);
+const isItem = (item: unknown): item is Record<string, unknown> => item !== null && typeof item === 'object' && !Array.isArray(item);

@@ -149,6 +149,31 @@ export function checkCommunication(before: Patient, after: Patient): void {
   });
 }
 
+/**
+ * Patient.yaml (`extension`): "Always contains zero or one of each pharmacy object, zero or one death
+ * notification status object, zero or one communication details object, zero or one contact
+ * preference and zero or one place of birth object"; the spec's "Pharmacy": "multiple pharmacies
+ * are allowed, however only one of each type". A patch may not make a second of a kind (not more
+ * than the record held: legacy data may hold more), as a second NHSCommunication is refused
+ * (`checkCommunication`). A second nominated pharmacy added at `/extension/-` was stored (found by
+ * probing).
+ */
+const SINGLE_EXTENSIONS = [
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy',
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-PreferredDispenserOrganization',
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicalApplianceSupplier',
+  DEATH_NOTIFICATION_URL,
+  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
+  'http://hl7.org/fhir/StructureDefinition/patient-birthPlace',
+];
+
+export function checkSingleExtensions(before: Patient, after: Patient): void {
+  const count = (patient: Patient, url: string) => (Array.isArray(patient.extension) ? patient.extension : []).filter((e) => e?.url === url).length;
+  for (const url of SINGLE_EXTENSIONS) {
+    if (count(after, url) > Math.max(1, count(before, url))) throw invalidUpdate(`multiple '${url.split(/[/-]/).pop()}' extensions cannot be added`);
+  }
+}
+
 function checkDeath(after: Patient, today: string): void {
   const death = after.deceasedDateTime;
   if (typeof death !== 'string' || !DATE_TIME.test(death) || !isRealDate(death)) throw invalidUpdate(`'${String(death)}' is not a valid date of death`);
