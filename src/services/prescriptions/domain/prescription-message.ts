@@ -33,12 +33,44 @@ export interface PrescriptionMessage {
 export type MessageProblem =
   | { kind: 'missing-entry' }
   /** A verification error of the spec's tables: `value` unless the table says otherwise. */
-  | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' | 'processing' }
+  | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' | 'processing' | 'invalid' }
   | { kind: 'failure-to-process'; detail: string }
   | { kind: 'course-of-therapy' }
   | { kind: 'missing-value'; diagnostics: string; expression?: string };
 
 export type Parsed = { ok: true; message: PrescriptionMessage } | { ok: false; problem: MessageProblem };
+
+/** The references of an order that name a resource of the Bundle, and the type each must name. */
+const REFERENCES = [
+  { from: 'MedicationRequest', field: 'subject', to: 'Patient' },
+  { from: 'MedicationRequest', field: 'requester', to: 'PractitionerRole' },
+  { from: 'MedicationRequest', field: 'medicationReference', to: 'Medication' },
+  { from: 'PractitionerRole', field: 'practitioner', to: 'Practitioner' },
+  { from: 'PractitionerRole', field: 'organization', to: 'Organization' },
+] as const;
+
+/**
+ * A reference (`.reference`) that names no resource of its type in the Bundle: the spec's
+ * verification error (fhir-prescribing.yaml "Errors", 400 `invalid`): "practitionerRole.practitioner
+ * populated incorrectly. Please populate with Reference to resource within Bundle." It was read past,
+ * each reader taking the Bundle's first Patient or PractitionerRole in its place, or none (an order
+ * whose subject named nothing was signed and stored; found by probing). A reference by identifier
+ * alone (no `.reference`: the spec's prescription-refactor example's practitioner and organization)
+ * names nothing in the Bundle and is left as it is.
+ */
+function danglingReference(entries: Entry[], requests: Json[]): Parsed | undefined {
+  for (const { from, field, to } of REFERENCES) {
+    const holders = from === 'MedicationRequest' ? requests : resourcesOf(entries, from);
+    for (const holder of holders) {
+      const reference = holder[field];
+      if (!isObject(reference) || reference.reference === undefined) continue;
+      if (resolve(entries, reference)?.resourceType === to) continue;
+      const name = `${from[0]!.toLowerCase()}${from.slice(1)}.${field}`;
+      return { ok: false, problem: { kind: 'verification', issueCode: 'invalid', diagnostics: `${name} populated incorrectly. Please populate with Reference to resource within Bundle.`, expression: `Bundle.entry.resource.ofType(${from}).${field}` } };
+    }
+  }
+  return undefined;
+}
 
 const verification = (diagnostics: string, expression?: string): Parsed => ({ ok: false, problem: { kind: 'verification', diagnostics, expression } });
 
@@ -187,6 +219,8 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
       return verification(`Expected all MedicationRequests to have the same value for ${field}.`, `Bundle.entry.resource.ofType(MedicationRequest).${field}`);
     }
   }
+  const dangling = danglingReference(entries, requests);
+  if (dangling) return dangling;
   // The spec's MedicationRequest schema: the quantity is "a rational number with implicit precision,
   // to a maximum of 2 decimal places" ("Do not use an IEEE type floating point type"): one that reads
   // back otherwise (1.005, 1e-7, 1.0000000000000002, or 23 digits a double rounds) is not the
