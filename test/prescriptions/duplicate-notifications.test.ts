@@ -33,6 +33,17 @@ describe('EPS dispensing: a dispense notification sent again under another X-Req
     assert.deepEqual(await historyOf(order), ['created', 'released', 'partially-dispensed', 'dispensed']);
   });
 
+  it('a repeat issue\'s last notification sent again once the next issue is with the pharmacy is answered, not taken as the next issue\'s', async () => {
+    const order = await rig.flow.prescribed(rig.flow.repeatOrder(2));
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const complete = notification(order, 'FA565', '0006');
+    success(await notify(complete));
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200, 'issue 2 released');
+    success(await notify(complete));
+    const issues = rig.flow.issuesIn(await rig.flow.track('FA565', order));
+    assert.deepEqual(issues, [[1, '0006'], [2, '0002']], 'issue 2 still with the dispenser');
+  });
+
   it('two sent at once are recorded once, each answered 200', async () => {
     const order = await newPrescription();
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
