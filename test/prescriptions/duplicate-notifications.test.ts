@@ -83,4 +83,24 @@ describe('EPS dispensing: a dispense notification sent again under another X-Req
     success(await notify(notification(order, 'FA565', '0003')));
     assert.equal(await notificationsOf(order), 1);
   });
+
+  it('an amended notification sent again is answered as recorded; once its amendment is withdrawn (taking both back) it is refused', async () => {
+    const order = await newPrescription();
+    assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
+    const partial = notification(order, 'FA565', '0003');
+    success(await notify(partial));
+    const amendment = notification(order, 'FA565', '0003', partial.identifier.value);
+    success(await notify(amendment));
+    success(await notify(partial));
+    assert.deepEqual(await historyOf(order), ['created', 'released', 'partially-dispensed', 'dispense-amended']);
+    eps.lastSent.set(`notification ${shortFormIdOf(order)}`, amendment.identifier.value);
+    success(await eps.task('withdraw', order, 'FA565'));
+    assert.equal(await notificationsOf(order), 0);
+    for (const again of [partial, amendment]) {
+      const refused = await notify(again);
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.match(refused.body.issue[0].diagnostics, /since withdrawn/);
+    }
+    assert.equal(await notificationsOf(order), 0);
+  });
 });

@@ -44,11 +44,10 @@ export interface PrescriptionState {
   /**
    * Every dispense notification recorded on the prescription (any issue), by its message id (its
    * Bundle.identifier: "The unique ID of the dispense notification", DispenseNotification.yaml; a
-   * UUID lower-cased, `messageKey`), with the digest of its body as received, or `withdrawn` once a
-   * withdrawal took it back: the same notification sent again (under another X-Request-ID) is one
-   * message, not a second dispense (lifecycle.ts `notificationSeen`). None on rows written before.
+   * UUID lower-cased, `messageKey`): the same notification sent again (under another X-Request-ID)
+   * is one message, not a second dispense (lifecycle.ts `notificationSeen`). None on rows written before.
    */
-  dispenseNotificationsSeen?: Readonly<Record<string, string>>;
+  dispenseNotificationsSeen?: Readonly<Record<string, SeenNotification>>;
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
   /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
@@ -56,6 +55,13 @@ export interface PrescriptionState {
   /** Repeat dispensing (continuous-repeat-dispensing): the issue now current, of how many. */
   repeat?: RepeatIssues;
 }
+
+/**
+ * A dispense notification recorded: the digest of its body as received; `replacedBy`, the amendment
+ * that took its place (its message id); `withdrawn`, once a withdrawal took it back (or the
+ * amendment that replaced it).
+ */
+export interface SeenNotification { digest: string; replacedBy?: string; withdrawn?: true }
 
 /**
  * A repeat-dispensing prescription is issued `issues` times (the order's numberOfRepeatsAllowed + 1).

@@ -4,7 +4,7 @@ import {
   CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
 } from './amendment-targets.js';
 import {
-  STATUSES, CANCELLATION_RESPONSES, messageKey, nextIssueAvailableFrom, type Status, type PrescriptionState, type LifecycleEvent, type CancellationResponse, type TransitionRefusal, type Transition,
+  STATUSES, CANCELLATION_RESPONSES, messageKey, nextIssueAvailableFrom, type SeenNotification, type Status, type PrescriptionState, type LifecycleEvent, type CancellationResponse, type TransitionRefusal, type Transition,
 } from './lifecycle-state.js';
 
 /**
@@ -188,31 +188,44 @@ function notificationSeen(state: PrescriptionState, event: Extract<LifecycleEven
   if (event.messageId === undefined) return undefined;
   const seen = state.dispenseNotificationsSeen?.[messageKey(event.messageId)];
   if (seen === undefined) return undefined;
-  if (seen !== WITHDRAWN && event.digest !== undefined && seen === event.digest) {
+  if (seen.withdrawn !== true && event.digest !== undefined && seen.digest === event.digest) {
     return refuse('NOTIFICATION_ALREADY_RECORDED', `Dispense notification ${event.messageId} is already recorded.`);
   }
   if (event.idReusable === true) return undefined;
   return refuse('NOTIFICATION_ID_REUSED', `Invalid value - '${event.messageId}' in field 'Bundle.identifier': it identifies an earlier dispense notification`
-    + (seen === WITHDRAWN ? ', since withdrawn' : ' with another body') + '; a new dispense notification needs a new identifier', 'Bundle.identifier');
+    + (seen.withdrawn === true ? ', since withdrawn' : ' with another body') + '; a new dispense notification needs a new identifier', 'Bundle.identifier');
 }
-const WITHDRAWN = 'withdrawn';
 
 /**
  * The dispense notifications recorded, kept through every change (a return, the next repeat issue):
- * a notification recorded adds its message id, a withdrawal marks the one it takes back.
+ * a notification recorded adds its message id (an amendment marks the one it replaces as replaced by
+ * it), a withdrawal marks the one it takes back withdrawn, and what that one had replaced (a
+ * withdrawal of an amendment takes back what the amended notification did too, lifecycle `withdraw`).
  */
 function withNotificationsSeen(before: PrescriptionState, event: LifecycleEvent, next: Transition): Transition {
   if (!next.ok) return next;
   let seen = before.dispenseNotificationsSeen;
+  const last = new Set((before.dispenseNotificationIds?.[before.dispenseNotifications - 1] ?? []).map(messageKey));
   if (event.type === 'dispense' && event.messageId !== undefined) {
-    seen = { ...seen, [messageKey(event.messageId)]: event.digest ?? '' };
+    const id = messageKey(event.messageId);
+    const replaced = event.amendment === true ? last : new Set<string>();
+    seen = { ...mapSeen(seen, (key, entry) => (replaced.has(key) ? { ...entry, replacedBy: id } : entry)), [id]: { digest: event.digest ?? '' } };
   } else if (event.type === 'withdraw' && seen !== undefined) {
-    const withdrawn = new Set((before.dispenseNotificationIds?.[before.dispenseNotifications - 1] ?? []).map(messageKey));
-    seen = Object.fromEntries(Object.entries(seen).map(([id, digest]) => [id, withdrawn.has(id) ? WITHDRAWN : digest]));
+    const withdrawn = last;
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [key, entry] of Object.entries(seen)) {
+        if (entry.replacedBy !== undefined && withdrawn.has(entry.replacedBy) && !withdrawn.has(key)) { withdrawn.add(key); grew = true; }
+      }
+    }
+    seen = mapSeen(seen, (key, entry) => (withdrawn.has(key) ? { ...entry, withdrawn: true as const } : entry));
   }
   if (seen === undefined) return next;
   return { ...next, state: { ...next.state, dispenseNotificationsSeen: seen } };
 }
+
+const mapSeen = (seen: PrescriptionState['dispenseNotificationsSeen'], f: (key: string, entry: SeenNotification) => SeenNotification) =>
+  Object.fromEntries(Object.entries(seen ?? {}).map(([key, entry]) => [key, f(key, entry)]));
 
 export function transition(state: PrescriptionState, named: LifecycleEvent): Transition {
   if (named.type === 'dispense') {
