@@ -9,7 +9,7 @@ import { testPopulation } from './support/population.js';
 
 const DEATH_NOTIFICATION = {
   url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus',
-  extension: [{ url: 'deathNotificationStatus', valueCodeableConcept: { coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-DeathNotificationStatus', code: '2', display: 'Formal - death notice received from Registrar of Deaths' }] } }],
+  extension: [{ url: 'deathNotificationStatus', valueCodeableConcept: { coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-DeathNotificationStatus', code: '1', display: 'Informal - death notice received via an update from a local NHS Organisation such as GP or Trust' }] } }],
 };
 
 describe('PATCH /Patient/{id}: checks in PDS order, and the result conforms to Patient.yaml', () => {

@@ -31,7 +31,7 @@ describe('PATCH rules (properties)', () => {
   it('any list of operations is applied whole or refused with a PDS code; the stored record is never touched', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 4 }), (ops) => {
       const before = structuredClone(base);
-      const result = outcome(() => applyPatientPatch(before, parsePatchBody({ patches: ops }), TODAY));
+      const result = outcome(() => applyPatientPatch(before, parsePatchBody({ patches: ops }), TODAY, { mayRecordFormalDeath: true }));
       assert.deepEqual(before, base, 'input mutated');
       if (typeof result === 'string') {
         assert.ok(['INVALID_UPDATE', 'INVALID_VALUE', 'MISSING_VALUE', 'ADDITIONAL_PROPERTIES', 'TOO_FEW_VALUES_SUBMITTED', 'TOO_MANY_VALUES_SUBMITTED', 'FORBIDDEN_UPDATE'].includes(result), result);
@@ -51,7 +51,7 @@ describe('PATCH rules (properties)', () => {
     const dayAfter2000 = (days: number) => new Date(Date.UTC(2000, 0, 1) + days * DAY_IN_MS).toISOString().slice(0, 10);
     fc.assert(fc.property(fc.constantFrom('temp', 'billing'), fc.integer({ min: 0, max: 9000 }), fc.integer({ min: 0, max: 400 }), (use, from, length) => {
       const address = { use, text: 'Holiday Home', period: { start: dayAfter2000(from), end: dayAfter2000(from + length) }, line: ['1 Road'] };
-      const result = outcome(() => applyPatientPatch(base, parsePatchBody({ patches: [{ op: 'add', path: '/address/-', value: address }] }), TODAY));
+      const result = outcome(() => applyPatientPatch(base, parsePatchBody({ patches: [{ op: 'add', path: '/address/-', value: address }] }), TODAY, { mayRecordFormalDeath: true }));
       const longest = use === 'temp' ? 90 : 366;
       if (length <= longest) assert.equal(typeof result, 'object', `${JSON.stringify(address.period)} refused: ${String(result)}`);
       else assert.equal(result, 'INVALID_UPDATE');
@@ -89,7 +89,7 @@ describe('PATCH rules (properties)', () => {
         }[action]!];
       });
       fc.pre(ops.length > 0);
-      const result = outcome(() => applyPatientPatch(structuredClone(withTelecom), parsePatchBody({ patches: ops }), TODAY));
+      const result = outcome(() => applyPatientPatch(structuredClone(withTelecom), parsePatchBody({ patches: ops }), TODAY, { mayRecordFormalDeath: true }));
       if (typeof result === 'string') return;
       const seen = `${JSON.stringify(ops)} → ${JSON.stringify(result.telecom)}`;
       const items = result.telecom as Array<{ id?: string; value: string }>;

@@ -7,6 +7,8 @@ export const ACTIVITIES = [
   'patient:search',
   'patient:write',
   'patient:create',
+  /** Record a formal death notification (PDS: the National Back Office, the ONS and maternity sites only). */
+  'patient:formal-death',
   'messaging:use',
   'directory:read',
   'directory:admin',

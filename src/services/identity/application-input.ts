@@ -1,6 +1,7 @@
 import { ACTIVITIES, isActivity, type Activity } from '../../platform/auth/activities.js';
 import { MIN_RSA_MODULUS_BITS, isJwks, isPublicRsaSigningKey, type Jwks } from './keys.js';
 import { REQUIRED_ALG } from './client-assertion.js';
+import { SYSTEM_ACTIVITIES } from './roles.js';
 
 /** What a new application needs, after validation. */
 export interface ApplicationInput {
@@ -15,7 +16,8 @@ export interface ApplicationInput {
 }
 
 /** A clinical system's everyday activities: patients, messaging, directory reads. Admin is never a default. */
-export const DEFAULT_APP_ACTIVITIES: readonly Activity[] = ACTIVITIES.filter((a) => a.startsWith('patient:') || a === 'messaging:use' || a === 'directory:read');
+// What an application may do as a system (a formal death notification) is granted only when asked for.
+export const DEFAULT_APP_ACTIVITIES: readonly Activity[] = ACTIVITIES.filter((a) => (a.startsWith('patient:') && !SYSTEM_ACTIVITIES.includes(a)) || a === 'messaging:use' || a === 'directory:read');
 /** Requests per second; NHS England's default quota for a new app is of this order. */
 export const DEFAULT_RATE_LIMIT = 50;
 const MAX_RATE_LIMIT = 10_000_000;

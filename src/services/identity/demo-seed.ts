@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { PlatformContext } from '../../platform/service.js';
 import { ACTIVITIES } from '../../platform/auth/activities.js';
+import { SYSTEM_ACTIVITIES } from './roles.js';
 import { createDemoApplicationOnce, type CreatedApplication } from './api.js';
 import { DEMO_CLIENT_ID, DEMO_ISSUER, ensureDemoIssuer } from './demo-issuer.js';
 import { tokenUrlOf } from './grant.js';
@@ -74,7 +75,8 @@ export async function seedIdentityDemo(ctx: PlatformContext): Promise<void> {
   const demo = await createDemoApplicationOnce(ctx.db, 'demo', {
     name: 'OpenSpine demo clinical system',
     odsCode: DEMO_PRACTICE,
-    activities: ACTIVITIES.filter((a) => a.startsWith('patient:') || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'
+    // A GP's clinical system: not one of the systems PDS lets record a formal death (SYSTEM_ACTIVITIES).
+    activities: ACTIVITIES.filter((a) => (a.startsWith('patient:') && !SYSTEM_ACTIVITIES.includes(a)) || a.startsWith('messaging:') || a === 'directory:read' || a === 'audit:read'
       || a === 'record-locator:produce' || a === 'record-locator:consume' || a.startsWith('prescription:')),
     rateLimit: 100_000,
     cis2ClientId: DEMO_CLIENT_ID,

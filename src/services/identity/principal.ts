@@ -1,5 +1,5 @@
 import { isActivity, type Principal } from '../../platform/auth/activities.js';
-import { PATIENT_ACTIVITIES, activitiesForRole, jobRoleCode } from './roles.js';
+import { PATIENT_ACTIVITIES, SYSTEM_ACTIVITIES, activitiesForRole, jobRoleCode } from './roles.js';
 import type { Application } from './store/applications.js';
 import type { PatientLogin, SelectedRole } from './subject-token.js';
 
@@ -19,7 +19,8 @@ export function applicationPrincipal(app: Application): Principal {
 /**
  * User-restricted access: a user acting through the app in one role profile. The role decides the
  * activities (national RBAC), narrowed to what the app itself is registered for: a user's rights
- * never widen what an application may do. The organisation is the role's, not the app's.
+ * never widen what an application may do. What the app may do as a system (`SYSTEM_ACTIVITIES`:
+ * a formal death notification) its users may do through it. The organisation is the role's, not the app's.
  */
 export function userPrincipal(app: Application, selected: SelectedRole): Principal {
   return {
@@ -31,7 +32,7 @@ export function userPrincipal(app: Application, selected: SelectedRole): Princip
     userId: selected.userId,
     roleProfileId: selected.role.person_roleid,
     roleCode: jobRoleCode(selected.role.role_code),
-    activities: activitiesForRole(selected.role.role_code).filter((a) => app.activities.includes(a)),
+    activities: [...activitiesForRole(selected.role.role_code), ...SYSTEM_ACTIVITIES].filter((a) => app.activities.includes(a)),
     rateLimit: app.rateLimit,
   };
 }

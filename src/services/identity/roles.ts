@@ -25,6 +25,13 @@ export const ROLE_ACTIVITIES: Readonly<Record<string, readonly Activity[]>> = {
   R9903: ['directory:read'],
 };
 
+/**
+ * What an application may do as a system, whoever uses it: no role grants these, and a user acting
+ * through an application granted one has it too. PDS lets only certain systems (the National Back
+ * Office's DSA, the ONS, maternity sites) add a formal death notification, whatever the user's role.
+ */
+export const SYSTEM_ACTIVITIES: readonly Activity[] = ['patient:formal-death'];
+
 /** What a patient signed in with NHS login may do: read their own opt-out (the routes keep them to their own NHS number). */
 export const PATIENT_ACTIVITIES: readonly Activity[] = ['consent:read'];
 

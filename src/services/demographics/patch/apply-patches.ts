@@ -5,7 +5,7 @@ import { patientValueError } from '../validation-errors.js';
 import type { Patient } from '../fhir-types.js';
 import { patientConformance } from '../schemas.js';
 import { checkPatchOperations, type PatchOperation } from './patch-operations.js';
-import { checkCommunication, checkSingleExtensions, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
+import { checkCommunication, checkDeathNotification, checkSingleExtensions, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkRestrictedDataUntouched } from './patient-rules.js';
 import { checkAddressesAdded } from './address-rules.js';
 import { LISTS_WITH_ITEM_IDS, checkItemIdsKept, checkItemsKeepTheirIds, checkItemsIdentified } from './item-identity.js';
 import { newItemId } from '../domain/new-patient.js';
@@ -54,7 +54,7 @@ export function deathInDateTimeForm(value: unknown): unknown {
  * `test` or an unresolvable path rejects the whole request), then checks the resulting record
  * against PDS's rules and against `Patient.yaml`: nothing is stored that PDS would not return.
  */
-export function applyPatientPatch(current: Patient, ops: readonly PatchOperation[], today: string): Patient {
+export function applyPatientPatch(current: Patient, ops: readonly PatchOperation[], today: string, caller: { mayRecordFormalDeath: boolean }): Patient {
   checkPatchOperations(ops);
   checkRestrictedDataUntouched(current, ops);
   checkItemsIdentified(current, ops);
@@ -87,6 +87,8 @@ export function applyPatientPatch(current: Patient, ops: readonly PatchOperation
   }
   checkItemIdsKept(current, patched, added);
   checkItemsKeepTheirIds(start, applied);
+  // Before the record rules, which would call a removed notification a date of death without one.
+  checkDeathNotification(current, patched, caller.mayRecordFormalDeath);
   checkPatchedRecord(current, patched, today);
   // Rules on what the patch adds or changes, not on data the record already held.
   checkAddressesAdded(current, patched);

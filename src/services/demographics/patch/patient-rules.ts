@@ -174,6 +174,36 @@ export function checkSingleExtensions(before: Patient, after: Patient): void {
   }
 }
 
+/** The status code of the record's death notification (`1` informal, `2` formal, `U` removed), as its extension holds it. */
+const deathNotificationOf = (patient: Patient): Extension | undefined =>
+  (Array.isArray(patient.extension) ? patient.extension : []).find((e) => e?.url === DEATH_NOTIFICATION_URL);
+const statusOf = (notification: Extension): unknown => {
+  const status = (notification.extension as Array<{ url?: unknown; valueCodeableConcept?: { coding?: Array<{ code?: unknown }> } }> | undefined)
+    ?.find((e) => e?.url === 'deathNotificationStatus');
+  return status?.valueCodeableConcept?.coding?.[0]?.code;
+};
+
+/**
+ * PDS spec ("Death notification"): it "cannot be removed", "cannot be replaced if the death
+ * notification status is formal (2)", and "only certain endpoints can set a death notification of
+ * formal (2)" (the National Back Office's DSA, the ONS, maternity sites: here, applications granted
+ * `patient:formal-death`); `U` (removed) "cannot be used on an update because Spine will reject it".
+ * Refused as 403 FORBIDDEN_UPDATE, whose own example is "adding a formal death notification is
+ * only permitted from certain systems", `U` as 400 INVALID_UPDATE. Before, any clinician's system
+ * could record a patient formally dead (or take a formal death back to informal, or remove it).
+ * Checked with the removals, before the record's shape: a value of the wrong type is no status.
+ */
+export function checkDeathNotification(before: Patient, after: Patient, mayRecordFormalDeath: boolean): void {
+  const was = deathNotificationOf(before);
+  const now = deathNotificationOf(after);
+  if (was && !now) throw forbidden('source not permitted to remove the death notification');
+  if (!now || isDeepStrictEqual(was, now)) return;
+  if (was && statusOf(was) === '2') throw forbidden('a formal death notification cannot be replaced');
+  const status = statusOf(now);
+  if (status === 'U') throw invalidUpdate("a death notification status of 'U' (removed) cannot be set by an update");
+  if (status === '2' && !mayRecordFormalDeath) throw forbidden('adding a formal death notification is only permitted from certain systems');
+}
+
 function checkDeath(after: Patient, today: string): void {
   const death = after.deceasedDateTime;
   if (typeof death !== 'string' || !DATE_TIME.test(death) || !isRealDate(death)) throw invalidUpdate(`'${String(death)}' is not a valid date of death`);

@@ -25,7 +25,7 @@ const versionMismatch = () => new SpineError(PDS_ERRORS.RESOURCE_VERSION_MISMATC
  * replayable outcome in one transaction. Of two updates racing on one version exactly one
  * passes the version check; the other gets 409 (or, if it was a retry of the winner, its outcome).
  */
-async function updatePatient(ctx: PlatformContext, body: unknown, id: string, expected: number, key: ReplayKey) {
+async function updatePatient(ctx: PlatformContext, body: unknown, id: string, expected: number, key: ReplayKey, caller: { mayRecordFormalDeath: boolean }) {
   const ops = parsePatchBody(body);
   const current = await readPatientForUpdate(ctx.db, id);
   if (!current || current.status !== 'active') {
@@ -33,7 +33,7 @@ async function updatePatient(ctx: PlatformContext, body: unknown, id: string, ex
   }
   if (current.version_id !== expected) return winnerOrMismatch(ctx, key);
   const today = ctx.clock.now().toISOString().slice(0, 10);
-  const next = storedRecord(applyPatientPatch(current.resource, ops, today), expected + 1);
+  const next = storedRecord(applyPatientPatch(current.resource, ops, today, caller), expected + 1);
   // The updated record as a read returns it: a restricted patient's location-sensitive fields stay hidden.
   const outcome: StoredOutcome = { status: 200, headers: { etag: etagFor(expected + 1) }, body: JSON.stringify(readView(next)), nhsNumber: id };
   const saved = await ctx.db.tx(async (tx) => {
@@ -93,7 +93,8 @@ function registerPatch(app: FastifyInstance, ctx: PlatformContext) {
     // From here the request is about this patient: a refused update is an attempt on patient data
     // all the same, audited with its error's code.
     request.audited = { resource: `Patient/${id}`, nhsNumbers: [id] };
-    const result = await updatePatient(ctx, request.body, id, expected, key);
+    const mayRecordFormalDeath = request.principal?.activities.includes('patient:formal-death') === true;
+    const result = await updatePatient(ctx, request.body, id, expected, key, { mayRecordFormalDeath });
     // A concurrent duplicate's outcome is audited as the replay it is, when it is sent.
     if (!result.outcome.replayed) request.audited.detail = { fromVersion: expected, paths: result.paths };
     return sendOutcome(reply, result.outcome);
