@@ -5,20 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSpineOnOwnPostgres, untilHealthy, type SpineOnOwnPostgres } from './support/spine.js';
 import { createAppAndToken, userToken } from './support/identity.js';
 import { SyntheticNhsNumbers } from '../src/services/demographics/api.js';
+import { nemsSubscriptionXml } from './events/support.js';
 
 // With its database gone, every API answers 503 in its own error shape, at once, with Retry-After
 // and no internal address; PDS, MESH, OAuth2 (platform-db-faults), NRL and EPS (their db-faults)
 // are checked beside their own tests, the rest here. A streamed answer the database fails midway
 // is cut off, never ended as if it were whole.
-
-const NEMS_SUBSCRIPTION = `<Subscription xmlns="http://hl7.org/fhir">
-  <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
-  <status value="requested"/>
-  <contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/A83008"/><use value="work"/></contact>
-  <reason value="Test practice"/>
-  <criteria value="/Bundle?type=message&amp;Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&amp;MessageHeader.event=pds-death-notification-1"/>
-  <channel><type value="message"/><endpoint value="A83008NEMS1"/></channel>
-</Subscription>`;
 
 interface Call {
   name: string;
@@ -99,7 +91,7 @@ describe('every API with its database gone', () => {
         shape: r4Unavailable,
       },
       {
-        name: 'NEMS subscribe (XML in, XML out)', method: 'POST', path: '/nems/STU3/Subscription', headers: { ...bearer(), 'content-type': 'application/fhir+xml' }, body: NEMS_SUBSCRIPTION,
+        name: 'NEMS subscribe (XML in, XML out)', method: 'POST', path: '/nems/STU3/Subscription', headers: { ...bearer(), 'content-type': 'application/fhir+xml' }, body: nemsSubscriptionXml('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&MessageHeader.event=pds-death-notification-1'),
         shape: (body) => {
           assert.match(body, /^<\?xml[^>]*>\s*<OperationOutcome xmlns="http:\/\/hl7.org\/fhir">/);
           assert.match(body, /<code value="transient"\/>/);

@@ -5,20 +5,12 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { directoryApi } from '../../src/services/directory/api.js';
 import { mesh } from '../messaging/support/mesh-client.js';
-import { FAST_RELAY_ENV, api, changeGp, waitFor } from './support.js';
+import { FAST_RELAY_ENV, api, changeGp, nemsSubscriptionXml, waitFor } from './support.js';
 
 const ODS = 'A83008';
 const MAILBOX = 'A83008NEMS1';
 const OTHER_MAILBOX = 'B82005NEMS1';
 
-const subscriptionXml = (criteria: string, mailbox = MAILBOX, ods = ODS) => `<Subscription xmlns="http://hl7.org/fhir">
-  <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
-  <status value="requested"/>
-  <contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/${ods}"/><use value="work"/></contact>
-  <reason value="Test practice"/>
-  <criteria value="${criteria.replace(/&/g, '&amp;')}"/>
-  <channel><type value="message"/><endpoint value="${mailbox}"/></channel>
-</Subscription>`;
 
 const eventXml = (code: string, nhsNumber: string, id = randomUUID()) => `<Bundle xmlns="http://hl7.org/fhir">
   <id value="${randomUUID()}"/><type value="message"/>
@@ -51,7 +43,7 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
   });
   after(async () => spine.close());
 
-  const subscribe = (criteria: string, mailbox?: string) => api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml(criteria, mailbox), xml);
+  const subscribe = (criteria: string, mailbox?: string) => api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(criteria, mailbox), xml);
 
   const inbox = async () => {
     const res = await mesh(spine.url, `/${MAILBOX}/inbox`, { version: 2 });
@@ -94,21 +86,21 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
       ['/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1&tag=bad tag!', 'INVALID_PARAMETER'],
     ];
     for (const [criteria, code] of cases) {
-      const res = await api(spine, token, 'POST', '/nems/STU3/Subscription?_format=json', subscriptionXml(criteria), xml);
+      const res = await api(spine, token, 'POST', '/nems/STU3/Subscription?_format=json', nemsSubscriptionXml(criteria), xml);
       assert.equal(res.json?.issue?.[0]?.details?.coding?.[0]?.code, code, `${criteria}: ${res.text}`);
       assert.equal(res.json.issue[0].details.coding[0].system, 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1');
     }
   });
 
   it('the contact ODS code must equal the MESH mailbox\'s ODS code', async () => {
-    const res = await api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1', OTHER_MAILBOX), { ...xml, accept: 'application/fhir+json' });
+    const res = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml('/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-change-of-gp-1', OTHER_MAILBOX), { ...xml, accept: 'application/fhir+json' });
     assert.equal(res.status, 422, res.text);
     assert.match(res.json.issue[0].diagnostics, /does not match the ODS code of MESH mailbox B82005NEMS1/);
   });
 
   it('a Subscription whose end has passed could never deliver: refused 422 INVALID_RESOURCE naming Subscription.end, none stored', async () => {
     const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1';
-    const ending = (end: string) => subscriptionXml(criteria).replace('<reason', `<end value="${end}"/>\n  <reason`);
+    const ending = (end: string) => nemsSubscriptionXml(criteria).replace('<reason', `<end value="${end}"/>\n  <reason`);
     const before = (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n;
     const past = new Date(Date.now() - 60_000).toISOString();
     for (const end of ['2020-01-01T00:00:00+00:00', past]) {
@@ -139,7 +131,7 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     const firstId = first.headers.get('location')!.split('/').pop();
     const reordered = '/Bundle?type=message&tag=dup&MessageHeader.event=pds-change-of-gp-1&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000033&serviceType=GP&MessageHeader.event=pds-death-notification-1';
     for (const again of [criteria, reordered]) {
-      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', subscriptionXml(again), { ...xml, accept: 'application/fhir+json' });
+      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(again), { ...xml, accept: 'application/fhir+json' });
       assert.equal(refused.status, 409, refused.text);
       assert.deepEqual(refused.json.issue, [{
         severity: 'error', code: 'duplicate',

@@ -95,3 +95,13 @@ export async function changeGp(spine: TestSpine, _token: string, nhsNumber: stri
   if (res.status !== 200) throw new Error(`patch ${nhsNumber}: ${res.status} ${res.text}`);
   return res.json;
 }
+
+/** A NEMS Subscription as a subscriber's system sends it (XML), for `criteria` to a MESH mailbox of an organisation. */
+export const nemsSubscriptionXml = (criteria: string, mailbox = 'A83008NEMS1', ods = 'A83008') => `<Subscription xmlns="http://hl7.org/fhir">
+  <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
+  <status value="requested"/>
+  <contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/${ods}"/><use value="work"/></contact>
+  <reason value="Test practice"/>
+  <criteria value="${criteria.replace(/&/g, '&amp;')}"/>
+  <channel><type value="message"/><endpoint value="${mailbox}"/></channel>
+</Subscription>`;
