@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 // Usage: node --import tsx test/reliability/support/fuzz-client.ts < plan.json (a FuzzPlan as JSON on stdin)
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { buildMeshAuthorization } from '../../../src/services/messaging/auth/nhsmesh-header.js';
-
-/** A real 2048-bit public key, as the admin API requires of an application's key (a key rotation the fuzzer sends as valid). */
-const ROTATED_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+import { bodyArbitraries, type BodyKind } from './fuzz-bodies.js';
+import { BAD_NHS, encodeSegment, INJECTIONS, segment, string } from './fuzz-values.js';
 
 export interface FuzzPlan {
   url: string;
@@ -70,60 +69,9 @@ const agent = new Agent({ keepAlive: true, maxSockets: plan.concurrency });
 const MAILBOXES = ['X26ABC1', 'X26ABC2', 'X26ABC3'];
 const nhs = plan.nhsNumbers;
 
-// ---- values ---------------------------------------------------------------------------------
+// ---- values (fuzz-values.ts, fuzz-bodies.ts) ----------------------------------------------
 
-const INJECTIONS = [
-  "' OR '1'='1", "'; DROP TABLE patients; --", '"; SELECT pg_sleep(10); --', '$1', '%', '_', '\\', '\\u0000',
-  '<script>alert(1)</script>', '../../../../etc/passwd', '${jndi:ldap://x}', '{{7*7}}', '__proto__', 'constructor',
-  'toString', 'valueOf', 'hasOwnProperty', 'toJSON',
-  '%00', '%ZZ', '%ED%A0%80', '\u0000', '\uD800', '\uDFFF', '\uFFFF', '😀', 'null', 'undefined', 'NaN', '-0', '1e309',
-];
-const BAD_NHS = ['0000000000', '9000000000', '1234567890', '123456789', '90000000091', 'abcdefghij', ' 9000000009', '9000000009 ', '９００００００００９', '-9000000009', '9000000009\u0000', ''];
-const string = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.string({ maxLength: 30, unit: 'binary' }) },
-  { weight: 2, arbitrary: fc.constantFrom(...INJECTIONS) },
-  { weight: 1, arbitrary: fc.constantFrom(...BAD_NHS) },
-  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 70_000 }).map((n) => 'x'.repeat(n)) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom('\u0000', '\uD800', '\uDC00', '\uFEFF', '\u202E')).map(([s, odd]) => s + odd + s) },
-);
-/** A value of any JSON type, including ones no field accepts. */
-const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: string },
-  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(1e308, -1, 0, 2 ** 53 + 1)) },
-  { weight: 1, arbitrary: fc.boolean() },
-  { weight: 1, arbitrary: fc.constant(null) },
-  { weight: 1, arbitrary: fc.array(string, { maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.dictionary(string, string, { maxKeys: 3 }) },
-  // Objects whose own keys shadow what String(), template literals and method calls (hasOwnProperty, toJSON) reach for.
-  { weight: 1, arbitrary: fc.constantFrom('{"toString":""}', '{"valueOf":1,"toString":{}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":1}}', '{"toJSON":"x"}')
-    .map((text) => JSON.parse(text) as unknown) },
-  { weight: 1, arbitrary: fc.integer({ min: 50, max: 3_000 }).map((depth) => JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown) },
-);
-/** A value of another JSON type than `like`. */
-function wrongType(like: unknown, pick: number, replacement: unknown): unknown {
-  const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-  if (kind(replacement) !== kind(like)) return replacement;
-  const others = [42, 'text', true, null, [], {}, [1, 'two'], { x: 1 }].filter((v) => kind(v) !== kind(like));
-  return others[pick % others.length];
-}
-
-/** A path segment: mostly valid values so the handler runs, else odd bytes (percent-encoded). */
-const segment = (valid: string[]) => fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...valid) },
-  // Up to a little over the router's 512-character limit on a parameter.
-  { weight: 3, arbitrary: string.map((s) => encodeSegment(s.slice(0, 600))) },
-  { weight: 1, arbitrary: fc.constantFrom('%ED%A0%80', '%00', '%C0%AF', '%FF', '%2F..%2F', '%25', '..', '.') },
-);
-function encodeSegment(value: string): string {
-  // encodeURIComponent refuses lone surrogates: send their (invalid) UTF-8 bytes instead.
-  const wellFormed = value.replace(/[\uD800-\uDFFF]/g, (c) => `\u0001${c.charCodeAt(0).toString(16)}\u0001`);
-  const encoded = encodeURIComponent(wellFormed).replace(/%01([0-9a-f]{4})%01/g, (_, hex: string) => {
-    const code = parseInt(hex, 16);
-    return `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`.toUpperCase();
-  });
-  return encoded || 'x';
-}
+const { jsonBody } = bodyArbitraries(plan);
 
 const PARAM_VALUES: Record<string, string[]> = {
   id: [...nhs, 'RX898-00000000-0000-0000-0000-000000000000', randomUUID()],
@@ -140,123 +88,6 @@ const queryValue = fc.oneof(
 );
 const query = fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), queryValue), { maxLength: 5 })
   .map((pairs) => pairs.map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v.slice(0, 300))}`).join('&'));
-
-// ---- bodies ---------------------------------------------------------------------------------
-
-const REGISTERING_AUTHORITY = {
-  url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RegisteringAuthority',
-  extension: [
-    { url: 'registeringAuthorityType', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/UKCore-RegisteringAuthorityType', code: 'x' }] } },
-    { url: 'organisationIdentifier', valueString: 'RGS' },
-  ],
-};
-const pointer = (id?: string) => ({
-  resourceType: 'DocumentReference', ...(id ? { id } : {}), status: 'current', docStatus: 'final',
-  type: { coding: [{ system: 'http://snomed.info/sct', code: '736253002', display: 'Mental health crisis plan' }] },
-  category: [{ coding: [{ system: 'http://snomed.info/sct', code: '734163000', display: 'Care plan' }] }],
-  subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs[0] } },
-  author: [{ identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: plan.odsCode } }],
-  custodian: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: plan.odsCode } },
-  content: [{
-    attachment: { contentType: 'application/pdf', url: 'https://example.org/a.pdf', creation: '2022-12-21T10:45:41+11:00' },
-    format: { system: 'https://fhir.nhs.uk/England/CodeSystem/England-NRLFormatCode', code: 'urn:nhs-ic:unstructured', display: 'Unstructured document' },
-  }],
-});
-/** A valid-looking body per route (by URL pattern), which mutations then break at some depth. */
-function exemplar(method: string, url: string): unknown {
-  if (url.endsWith('/Patient') && method === 'POST') {
-    return { resourceType: 'Patient', extension: [REGISTERING_AUTHORITY], name: [{ use: 'usual', given: ['Jane'], family: 'Fuzz', prefix: ['Mrs'], period: { start: '1986-07-01' } }],
-      gender: 'female', birthDate: '1982-07-10', address: [{ use: 'home', line: ['1 Trevelyan Square', 'Leeds'], postalCode: 'LS1 6AE', period: { start: '2020-01-01' } }] };
-  }
-  if (url.includes('/Patient/') && method === 'PATCH') return { patches: [{ op: 'replace', path: '/gender', value: 'male' }, { op: 'add', path: '/name/-', value: { use: 'usual', family: 'X', period: { start: '2020-01-01' } } }] };
-  if (url.endsWith('/Coverage')) return { resourceType: 'Coverage', status: 'active', beneficiary: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs[0] } }, payor: [{ display: 'x' }] };
-  if (url.includes('DocumentReference/_search')) return { resourceType: 'Parameters', parameter: [{ name: 'subject:identifier', valueString: `https://fhir.nhs.uk/Id/nhs-number|${nhs[0]}` }] };
-  if (url.includes('DocumentReference')) return pointer(method === 'PUT' && url.endsWith(':id') ? `${plan.odsCode}-${randomUUID()}` : undefined);
-  if (url.includes('/permissions/')) return ['http://snomed.info/sct|736253002'];
-  if (url.startsWith('/consent/STU3/Consent')) {
-    return {
-      resourceType: 'Consent', ...(method === 'PUT' ? { id: randomUUID() } : {}), status: 'active', dateTime: '2017-12-14T11:15:33+00:00',
-      extension: [{ url: 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-NDOP-OptOutSource-1', valueCodeableConcept: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/NDOP-OptOutSource-1', code: 'OP' }] } }],
-      patient: { reference: `https://demographics.spineservices.nhs.uk/STU3/Patient/${nhs[0]}` }, consentingParty: [{ reference: `https://demographics.spineservices.nhs.uk/STU3/Patient/${nhs[0]}` }],
-      organization: [{ reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/X26' }], policy: [{ uri: 'https://www.gov.uk/' }],
-      purpose: [{ system: 'http://snomed.info/sct', code: '370856009' }],
-    };
-  }
-  if (url.includes('/applications/') && url.endsWith('/jwks')) return { keys: [{ ...ROTATED_KEY, kid: 'k', alg: 'RS512', use: 'sig' }] };
-  if (url.endsWith('/applications')) return { name: 'Fuzz app', odsCode: plan.odsCode, activities: ['patient:read'], accessModes: ['application'] };
-  if (url.endsWith('/users')) return { userId: '555000000999', name: 'Fuzz User' };
-  if (url.endsWith('/role-profiles')) return { roleProfileId: '555000000998', odsCode: plan.odsCode, roleCode: 'R8000' };
-  if (url.endsWith('/trusted-issuers')) return [{ issuer: 'https://issuer.example', jwksUrl: 'https://issuer.example/jwks' }];
-  if (url.endsWith('/demo-id-tokens')) return { userId: '555000000001' };
-  if (url.includes('/admin/directory/organisations')) return { odsCode: 'FUZZ1', name: 'Fuzz org' };
-  if (url.includes('/admin/directory/mailboxes')) return { mailboxId: 'FUZZMB1', odsCode: plan.odsCode, password: 'p' };
-  if (url.includes('/admin/directory/workflows')) return { workflowId: 'FUZZ_WF', senders: ['X26ABC1'], receivers: ['X26ABC2'] };
-  if (url.includes('/admin/directory/postcode-areas/')) return { prefixes: ['LS1', 'LS2 6'] };
-  if (url.includes('/admin/directory/devices') || url.includes('/admin/directory/endpoints')) return { id: 'fuzz', odsCode: plan.odsCode, interactionIds: ['x'] };
-  return { resourceType: 'Parameters', value: 1 };
-}
-
-/** Every path to a value inside `value` (at every depth), the root included. */
-function pathsOf(value: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
-  out.push(prefix);
-  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...prefix, i], out));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...prefix, k], out);
-  return out;
-}
-function setAt(root: unknown, path: Array<string | number>, replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const copy = structuredClone(root) as Record<string | number, unknown>;
-  let at = copy;
-  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
-  at[path.at(-1)!] = replacement;
-  return copy;
-}
-function getAt(root: unknown, path: Array<string | number>): unknown {
-  return path.reduce<unknown>((at, key) => (at as Record<string | number, unknown>)[key], root);
-}
-
-type BodyKind = { text: string; invalid: boolean };
-const jsonBody = (method: string, url: string): fc.Arbitrary<BodyKind> => {
-  const valid = exemplar(method, url);
-  const paths = pathsOf(valid);
-  return fc.oneof(
-    // A wrong type at some depth: invalid by construction.
-    { weight: 5, arbitrary: fc.tuple(fc.nat(), fc.nat(), anyValue).map(([p, k, v]) => {
-      const path = paths[p % paths.length]!;
-      return { text: JSON.stringify(setAt(valid, path, wrongType(getAt(valid, path), k, v))), invalid: true };
-    }) },
-    // A same-typed odd value (huge, unicode, injection, bad NHS number) at some depth.
-    { weight: 3, arbitrary: fc.tuple(fc.nat(), string).map(([p, s]) => {
-      const leaves = paths.filter((path) => typeof getAt(valid, path) === 'string');
-      const path = leaves[p % Math.max(1, leaves.length)] ?? [];
-      return { text: JSON.stringify(setAt(valid, path, s)), invalid: false };
-    }) },
-    // An extra field at some depth.
-    { weight: 1, arbitrary: fc.tuple(fc.nat(), string, anyValue).map(([p, key, v]) => {
-      const objects = paths.filter((path) => { const at = getAt(valid, path); return at !== null && typeof at === 'object' && !Array.isArray(at); });
-      const path = objects[p % Math.max(1, objects.length)] ?? [];
-      const at = getAt(valid, path);
-      const extended = at && typeof at === 'object' && !Array.isArray(at) ? { ...at, [key || 'x']: v } : at;
-      return { text: JSON.stringify(setAt(valid, path, extended)), invalid: false };
-    }) },
-    // Not JSON: truncated, a lone surrogate escape, raw garbage, duplicated keys.
-    { weight: 3, arbitrary: fc.tuple(fc.nat(), fc.constantFrom('trunc', 'garbage', 'nul', 'dupkey', 'empty', 'bom')).map(([n, how]) => {
-      const text = JSON.stringify(valid);
-      switch (how) {
-        case 'trunc': return { text: text.slice(0, 1 + (n % Math.max(1, text.length - 1))), invalid: true };
-        case 'garbage': return { text: `${text}}${'x'.repeat(n % 5)}`, invalid: true };
-        case 'nul': return { text: text.replace(':', ':\u0000'), invalid: true };
-        case 'dupkey': return { text: text.replace('{', '{"resourceType":1,'), invalid: false };
-        case 'bom': return { text: `\uFEFF${text}`, invalid: false };
-        default: return { text: '', invalid: true };
-      }
-    }) },
-    // Any JSON at all (which may happen to be valid: `[]` is an empty list of NRL pointer types).
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => ({ text: JSON.stringify(v) ?? 'null', invalid: false })) },
-    // The exemplar itself (so concurrent duplicates of a valid write happen).
-    { weight: 1, arbitrary: fc.constant({ text: JSON.stringify(valid), invalid: false }) },
-  );
-};
 
 // ---- requests -------------------------------------------------------------------------------
 
