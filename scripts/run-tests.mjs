@@ -2,8 +2,8 @@
 // Runs every *.test.ts under src/ and test/ with Node's test runner. Unless
 // OPENSPINE_TEST_DATABASE_URL names a PostgreSQL server, it starts one embedded PostgreSQL for the
 // whole run; each test file then creates and drops its own database on it.
-import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -32,6 +32,26 @@ const files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))
 // one of the suite's; OPENSPINE_TEST_TIMEOUT_MS overrides either limit.
 const standingRun = files.length > 0 && files.every((f) => STANDING.some((dir) => f.startsWith(dir)));
 const fileTimeoutMs = process.env.OPENSPINE_TEST_TIMEOUT_MS ?? (standingRun ? 900_000 : 300_000);
+
+// Tests run the CLI as an operator does (`dist/cli/main.js`), and this script starts PostgreSQL
+// from dist: a source file newer than the last build (an edit, a checkout) builds first, so a test
+// never runs yesterday's code. A build that fails stops the run with tsc's output.
+function newestChange(dir, suffix) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (stat.isDirectory()) newest = Math.max(newest, newestChange(path, suffix));
+    else if (name.endsWith(suffix)) newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+const built = existsSync(join(root, 'dist')) ? newestChange(join(root, 'dist'), '.js') : 0;
+if (newestChange(join(root, 'src'), '.ts') > built) {
+  console.log('run-tests: src/ is newer than dist/: building first (npm run build)');
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 let server;
 const env = { ...process.env };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
+import { CLI } from './support/cli.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const asRoot = process.getuid?.() === 0;
@@ -15,7 +16,7 @@ const asRoot = process.getuid?.() === 0;
 function runCli(args: string[], dataDir: string) {
   const env: Record<string, string | undefined> = { ...process.env, OPENSPINE_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: root, env });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });

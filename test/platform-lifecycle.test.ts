@@ -9,12 +9,13 @@ import pg from 'pg';
 import { createTestDatabase, startTestSpine } from './support/spine.js';
 import { ALL_SERVICES } from '../src/services/registry.js';
 import type { ServiceModule } from '../src/platform/service.js';
+import { CLI } from './support/cli.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
-/** Runs the CLI from source; resolves with its exit code and output. */
+/** Runs the CLI (as built); resolves with its exit code and output. */
 function runCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env },
   });
   let output = '';

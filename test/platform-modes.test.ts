@@ -13,6 +13,7 @@ import { checkServeConfig, ConfigError, loadConfig } from '../src/platform/confi
 import { identityService } from '../src/services/identity/index.js';
 import { directoryService } from '../src/services/directory/index.js';
 import { directoryApi } from '../src/services/directory/api.js';
+import { CLI } from './support/cli.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -164,7 +165,7 @@ describe('serving refuses unsafe configurations at start', () => {
       [['serve', '--demo', '--host', '0.0.0.0'], "openspine: demo mode has well-known credentials, so it only listens on loopback, not '0.0.0.0'\n"],
       [['serve'], 'openspine: MESH needs the shared secret of its environment: set MESH_SHARED_KEY (or run with --demo for the MESH sandbox key)\n'],
     ] as const) {
-      await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      await assert.rejects(run(process.execPath, [CLI, ...args], {
         cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, MESH_SHARED_KEY: '', OPENSPINE_DEMO: '', OPENSPINE_SANDBOX: '' }, timeout: 60_000,
       }), (err: Error & { code: number; stderr: string }) => err.code === 1 && err.stderr === message);
     }

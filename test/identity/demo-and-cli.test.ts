@@ -9,13 +9,14 @@ import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { buildClientAssertion } from '../../src/services/identity/assertion-builder.js';
 import { clientCredentials, postToken, principalOf } from './fixtures.js';
+import { CLI } from '../support/cli.js';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 
 /** Runs the real CLI as a child process, as an operator would. */
 async function openspine(args: string[], env: Record<string, string>) {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const { stdout } = await run(process.execPath, [CLI, ...args], {
     cwd: root, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 120_000,
   });
   return stdout;

@@ -6,14 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DISPENSING, EpsCycle, PRESCRIBING } from './cycle.js';
 import { call, freshNhsNumber, type Json, workerHeaders } from './support.js';
+import { CLI } from '../support/cli.js';
 
 const PRACTICE = 'A83008';
 const PHARMACY = 'FA565';
 const root = new URL('../..', import.meta.url).pathname;
 
-/** A second Spine as a process of its own (`openspine serve`, from source) on `databaseUrl`: its own modules, batches and caches. */
+/** A second Spine as a process of its own (`openspine serve`, as built) on `databaseUrl`: its own modules, batches and caches. */
 async function serveProcess(databaseUrl: string, publicUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--demo', '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
     cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl, OPENSPINE_PUBLIC_URL: publicUrl, LOG_LEVEL: 'info' },
   });
   let output = '';

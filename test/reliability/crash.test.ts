@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { signalServerProcess, createTestDatabase, startOwnPostgres, type OwnPostgres } from '../support/spine.js';
 import { CrashClient, Ledger, startLoad } from './support/crash-load.js';
 import { verifyAcknowledged } from './support/acknowledged.js';
+import { CLI } from '../support/cli.js';
 
 // Standing suite "Crash" (issue 9). A load client writes through the compiled `openspine serve`
 // (MESH sends and acknowledgements, PDS creates and PATCHes, NRL creates, EPS prescriptions from
@@ -17,7 +18,6 @@ import { verifyAcknowledged } from './support/acknowledged.js';
 // its audit record, and `openspine audit verify` passes. The load client is support/crash-load.ts.
 
 const root = new URL('../..', import.meta.url).pathname;
-const CLI = join(root, 'dist/cli/main.js');
 const KILLS = 5;
 /** Acknowledged writes to wait for between two kills: each kill lands mid-load. */
 const WRITES_BETWEEN_KILLS = 6;

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { FAST_RELAY_ENV, api, startReceiver, waitFor, type Receiver } from '../events/support.js';
+import { CLI } from '../support/cli.js';
 
 // Guarantee suite (issue 12). Events are published through MNS while two relays (compiled
 // `openspine serve --services events` processes on one database) are SIGKILLed and restarted over
@@ -15,7 +16,6 @@ import { FAST_RELAY_ENV, api, startReceiver, waitFor, type Receiver } from '../e
 // order per patient, and a repeat carries the same idempotency key.
 
 const root = new URL('../..', import.meta.url).pathname;
-const CLI = join(root, 'dist/cli/main.js');
 const EVENTS = 200;
 const SUBJECTS = ['9000000009', '9000000017', '9990000018', '9990000026', '9990000034', '9990000042'];
 /** The PDS sandbox's restricted (S) patient: events about them go to nobody. */

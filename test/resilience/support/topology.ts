@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { freePort } from '../../../src/platform/db/embedded.js';
 import { childrenOf } from '../../support/spine.js';
+import { CLI } from '../../support/cli.js';
 
 // A small Spine estate on 127.0.0.1, built from proven parts, for the failover suite:
 // - a three-member etcd cluster (the consensus store Patroni keeps its leader lock in);
@@ -18,7 +19,6 @@ import { childrenOf } from '../../support/spine.js';
 //   HTTP to three `openspine serve` processes by their `/_status`.
 
 const root = new URL('../../..', import.meta.url).pathname;
-const CLI = join(root, 'dist/cli/main.js');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const SUPERUSER_PASSWORD = 'resilience-test-only';
 
