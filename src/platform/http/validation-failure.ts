@@ -67,6 +67,26 @@ export function displayValue(value: unknown): string {
   }
 }
 
+/** How much of a client's value a diagnostic quotes: enough to recognise it, never the whole of a huge one. */
+export const MAX_QUOTED_CHARACTERS = 100;
+
+/**
+ * A value as a diagnostic quotes it: whole when short, else its first `max` characters and how
+ * long it was (a 1 MB value is not echoed back to its sender). A surrogate pair is never split.
+ */
+export function clipForDiagnostics(text: string, max = MAX_QUOTED_CHARACTERS): string {
+  if (text.length <= max) return text;
+  const end = /[\ud800-\udbff]/.test(text[max - 1]!) ? max - 1 : max;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
+/** A door failure with its value and path clipped for quoting (each path segment at most `max` characters). */
+export function clippedFailure(failure: ValidationFailure, max = MAX_QUOTED_CHARACTERS): ValidationFailure {
+  const path = failure.path.length <= max ? failure.path : failure.path.split('/').map((segment) => clipForDiagnostics(segment, max)).join('/');
+  if (failure.value === undefined) return { ...failure, path };
+  return { ...failure, path, value: clipForDiagnostics(displayValue(failure.value), max) };
+}
+
 // Header names as the NHS specs spell them; others are written Title-Case.
 const HEADER_NAMES = ['X-Request-ID', 'X-Correlation-ID', 'If-Match', 'Content-Type', 'NHSD-Session-URID',
   'NHSD-End-User-Organisation-ODS', 'Authorization', 'Accept'];

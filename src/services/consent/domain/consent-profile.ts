@@ -1,4 +1,5 @@
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
+import { clipForDiagnostics as clip } from '../../../platform/http/validation-failure.js';
 
 /**
  * The NDOP-Consent-1 profile and NDOP's business rules (spec/nhs/opt-out: the StructureDefinition,
@@ -91,6 +92,9 @@ export function checkConsentProfile(body: ConsentBody): ProfileCheck {
   const present = FORBIDDEN.filter((element) => body[element] !== undefined);
   if (present.length > 0) return fail(`Consent.${present[0]} is not allowed by NDOP-Consent-1`);
   if (body.modifierExtension !== undefined) return fail('Consent.modifierExtension is not allowed by NDOP-Consent-1');
+  // FHIR dom-3: a contained resource must be referenced from the resource; every reference NDOP-Consent-1
+  // has is an absolute URL (the patient, the custodian), so none could be, and it would be kept unread.
+  if (body.contained !== undefined) return fail('Consent.contained is not allowed: NDOP-Consent-1 references no contained resource (FHIR dom-3)');
 
   const extensions = list<NonNullable<ConsentBody['extension']>[number]>(body.extension);
   const sources = extensions.filter((e) => e.url === OPT_OUT_SOURCE_URL);
@@ -108,14 +112,14 @@ export function checkConsentProfile(body: ConsentBody): ProfileCheck {
   const nic = extensions.filter((e) => e.url === NIC_REFERENCE_URL);
   if (nic.length > 1 || (nic.length === 1 && typeof nic[0]!.valueString !== 'string')) return fail('Extension-NDOP-NICReference-1 may appear once, with a valueString');
 
-  if (body.status !== 'active' && body.status !== 'inactive') return fail(`Consent.status must be 'active' (opted out) or 'inactive', not '${body.status ?? ''}'`);
+  if (body.status !== 'active' && body.status !== 'inactive') return fail(`Consent.status must be 'active' (opted out) or 'inactive', not '${clip(String(body.status ?? ''))}'`);
   const reference = textOf(body.patient?.reference);
   if (reference === undefined) return fail('Consent.patient.reference is required');
   const nhsNumber = nhsNumberOfReference(reference);
-  if (!nhsNumber) return fail(`Consent.patient.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${reference}'`);
+  if (!nhsNumber) return fail(`Consent.patient.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${clip(reference)}'`);
   if (typeof body.dateTime !== 'string') return fail('Consent.dateTime is required');
   const effectiveFrom = parseNdopDateTime(body.dateTime);
-  if (!effectiveFrom) return fail(`Consent.dateTime must be a date with a time and a timezone (e.g. 2017-12-14T11:15:33+00:00), not '${body.dateTime}'`);
+  if (!effectiveFrom) return fail(`Consent.dateTime must be a date with a time and a timezone (e.g. 2017-12-14T11:15:33+00:00), not '${clip(body.dateTime)}'`);
 
   // build_consent_business_rules.md: exactly one of consentingParty and consentingProxyRole.
   const parties = list<{ reference?: unknown }>(body.consentingParty);
@@ -124,7 +128,7 @@ export function checkConsentProfile(body: ConsentBody): ProfileCheck {
   if (parties.length === 1 && !party) return fail('Consent.consentingParty.reference is required');
   // consent_consenting_party.md: a Patient reference, as the patient is given (…/Patient/450-557-7104 is its example of incorrect usage).
   if (party !== undefined && !nhsNumberOfReference(party)) {
-    return fail(`Consent.consentingParty.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${party}'`);
+    return fail(`Consent.consentingParty.reference must be ${PATIENT_BASE} followed by a valid 10-digit NHS number, not '${clip(party)}'`);
   }
   if ((parties.length === 1) === (proxies.length === 1)) {
     return fail('Exactly one of Consent.consentingParty and the consentingProxyRole extension must be present');
@@ -132,7 +136,7 @@ export function checkConsentProfile(body: ConsentBody): ProfileCheck {
   const organizations = list<{ reference?: unknown }>(body.organization);
   if (organizations.length !== 1 || !textOf(organizations[0]!.reference)) return fail('Consent.organization must be one reference (the custodian)');
   if (organizations[0]!.reference !== NDOP_CUSTODIAN) {
-    return fail(`Consent.organization must be ${NDOP_CUSTODIAN} (NHS Digital, the custodian), not '${String(organizations[0]!.reference)}'`);
+    return fail(`Consent.organization must be ${NDOP_CUSTODIAN} (NHS Digital, the custodian), not '${clip(String(organizations[0]!.reference))}'`);
   }
   const policies = list<{ uri?: unknown }>(body.policy);
   const policyUri = textOf(policies[0]?.uri);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SpineError } from '../../../platform/http/errors.js';
+import { clipForDiagnostics as clip } from '../../../platform/http/validation-failure.js';
 import type { Principal } from '../../../platform/auth/activities.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { demographicsApi } from '../../demographics/api.js';
@@ -66,7 +67,7 @@ export async function updateConsent(ctx: PlatformContext, id: string, body: Cons
   if (body.id !== id) {
     throw new SpineError(NDOP_ERRORS.BAD_REQUEST, body.id === undefined
       ? 'Consent.id is required in an update and must be the logical id in the URL'
-      : `Consent.id '${body.id}' does not match the logical id in the URL '${id}'`);
+      : `Consent.id '${clip(String(body.id))}' does not match the logical id in the URL '${clip(id)}'`);
   }
   const optOut = profiled(body);
   return ctx.db.tx(async (tx) => {

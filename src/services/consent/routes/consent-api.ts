@@ -9,6 +9,7 @@ import { consentMatches, parseTokens, type Token } from '../domain/search-tokens
 import { createConsent, updateConsent } from '../handlers/consent-writes.js';
 import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPatient } from '../store.js';
 import { isUuid } from '../../../platform/uuids.js';
+import { clipForDiagnostics as clip } from '../../../platform/http/validation-failure.js';
 import {
   CONSENT_BODY, CONSENT_HISTORY_QUERY, CONSENT_ID_PARAMS, CONSENT_SEARCH_QUERY, CONSENT_VREAD_PARAMS, FORMAT_QUERY,
 } from '../schemas.js';
@@ -20,10 +21,10 @@ import { ndopCapabilityStatement } from './capability.js';
 /** `patient=https://demographics.spineservices.nhs.uk/STU3/Patient/{NHS number}`, as the spec searches. */
 function patientParameter(value: string): string {
   if (!value.startsWith(PATIENT_BASE)) {
-    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${value}' in parameter 'patient': expected ${PATIENT_BASE}{NHS number}`);
+    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${clip(value)}' in parameter 'patient': expected ${PATIENT_BASE}{NHS number}`);
   }
   const nhsNumber = value.slice(PATIENT_BASE.length);
-  if (!isValidNhsNumber(nhsNumber)) throw new SpineError(NDOP_ERRORS.INVALID_NHS_NUMBER, `Invalid NHS number - '${nhsNumber}' in parameter 'patient'`);
+  if (!isValidNhsNumber(nhsNumber)) throw new SpineError(NDOP_ERRORS.INVALID_NHS_NUMBER, `Invalid NHS number - '${clip(nhsNumber)}' in parameter 'patient'`);
   return nhsNumber;
 }
 
@@ -32,7 +33,7 @@ function tokenParameter(name: string, value: string | undefined): Token[] | unde
   if (value === undefined) return undefined;
   const tokens = parseTokens(value);
   if (!tokens) {
-    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${value}' in parameter '${name}': expected a token (code, system|code, |code or system|)`);
+    throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${clip(value)}' in parameter '${name}': expected a token (code, system|code, |code or system|)`);
   }
   return tokens;
 }
@@ -85,7 +86,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
     }
     const nhsNumber = patientParameter(patient);
     assertMayRead(request, nhsNumber, 'Consent');
-    if (id !== undefined && !isUuid(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${id}' in parameter '_id': a Consent id is a UUID`);
+    if (id !== undefined && !isUuid(id)) throw new SpineError(NDOP_ERRORS.INVALID_PARAMETER, `Invalid value - '${clip(id)}' in parameter '_id': a Consent id is a UUID`);
     const found = (await findConsentsOfPatient(ctx.db, nhsNumber, id)).filter((c) => consentMatches(c.resource, filters));
     await audit(request, 'consent.search', 'Consent', [nhsNumber], { total: found.length });
     return sendNdop(reply, 200, bundle('searchset', request, found.map((c) => ({ fullUrl: fullUrl(c.id), resource: c.resource, search: { mode: 'match' } }))));

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '../../../platform/http/error-mapper.js';
+import { classifyError, fhirValidationError } from '../../../platform/http/error-mapper.js';
 import { SpineError } from '../../../platform/http/errors.js';
+import { clipForDiagnostics, clippedFailure } from '../../../platform/http/validation-failure.js';
 import { NDOP_ERRORS, inNdopCoding, spineOperationOutcome } from '../errors.js';
 
 /** NDOP answers `application/json+fhir` (its CapabilityStatement's formats, STU3 era). */
@@ -10,7 +11,9 @@ export const sendNdop = (reply: FastifyReply, status: number, resource: unknown)
 
 function ndopErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   // The platform's classification for every error, the service's own too: it gives each 503 its Retry-After.
-  const classified = classifyError(err, request);
+  let classified = classifyError(err, request);
+  // A refusal at the door quotes what was sent: a short piece of it, never a megabyte echoed back.
+  if (classified.failure) classified = { ...fhirValidationError(clippedFailure(classified.failure)), headers: classified.headers };
   if (classified.headers) reply.headers(classified.headers);
   const spec = inNdopCoding(classified.spec);
   return sendNdop(reply, spec.status, spineOperationOutcome(spec, classified.diagnostics));
@@ -29,9 +32,9 @@ export function configureNdopScope(app: FastifyInstance) {
   app.addHook('onRequest', async (request) => {
     const format = (request.query as Record<string, unknown> | undefined)?._format;
     if (typeof format === 'string' && /xml/i.test(format)) {
-      throw new SpineError(NDOP_ERRORS.UNSUPPORTED_MEDIA_TYPE, `_format '${format}' is not served: this Spine answers JSON (application/json+fhir)`);
+      throw new SpineError(NDOP_ERRORS.UNSUPPORTED_MEDIA_TYPE, `_format '${clipForDiagnostics(format)}' is not served: this Spine answers JSON (application/json+fhir)`);
     }
   });
   app.setNotFoundHandler((request, reply) => sendNdop(reply, 404,
-    spineOperationOutcome(NDOP_ERRORS.NO_RECORD_FOUND, `No such endpoint: ${request.method} ${request.url.split('?')[0]}`)));
+    spineOperationOutcome(NDOP_ERRORS.NO_RECORD_FOUND, `No such endpoint: ${request.method} ${clipForDiagnostics(request.url.split('?')[0]!)}`)));
 }
