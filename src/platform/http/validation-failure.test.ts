@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileSchema } from './validation.js';
-import { displayValue, failureFrom, fieldPath, findIllFormedString, headerName, pointerSegments, valueAt } from './validation-failure.js';
+import { clipForDiagnostics, clippedFailure, displayValue, failureFrom, fieldPath, findIllFormedString, headerName, pointerSegments, valueAt } from './validation-failure.js';
 
 const key = fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__');
 /** A path into a document: object keys and array indexes. */
@@ -155,5 +155,32 @@ describe('the door names the field as PDS writes it', () => {
     const deep = JSON.parse(`${'['.repeat(50_000)}${']'.repeat(50_000)}`) as unknown;
     assert.throws(() => JSON.stringify(deep), RangeError, 'the case this guards');
     assert.equal(displayValue(deep), '(a value nested too deeply to show)');
+  });
+});
+
+describe('a quoted value is clipped, never echoed whole', () => {
+  it('a value of at most the limit is quoted whole; a longer one as its head (no half surrogate pair) and its length', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.integer({ min: 2, max: 120 }), (text, max) => {
+      const clipped = clipForDiagnostics(text, max);
+      if (text.length <= max) return assert.equal(clipped, text);
+      const suffix = `… (${text.length} characters)`;
+      assert.ok(clipped.endsWith(suffix));
+      const head = clipped.slice(0, -suffix.length);
+      assert.ok(text.startsWith(head));
+      assert.ok(head.length === max || head.length === max - 1);
+      // Cut before a pair's second half, never inside it.
+      if (head.length === max - 1) assert.match(text[max - 1]!, /[\ud800-\udbff]/);
+    }));
+  });
+
+  it('a failure keeps its kind and keyword; its value and long path segments are clipped', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), fc.string({ minLength: 1, maxLength: 300 }), (value, segment) => {
+      const failure = { part: 'body' as const, kind: 'invalid' as const, path: `a/0/${segment}`, value, keyword: 'type' };
+      const clipped = clippedFailure(failure, 50);
+      assert.equal(clipped.kind, 'invalid');
+      assert.equal(clipped.keyword, 'type');
+      assert.equal(clipped.value, clipForDiagnostics(value, 50));
+      assert.equal(clipped.path, failure.path.length <= 50 ? failure.path : failure.path.split('/').map((s) => clipForDiagnostics(s, 50)).join('/'));
+    }));
   });
 });
