@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, withRetryAfter, type ErrorSpec } from './errors.js';
 import { CallerGoneError, DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
-import { RequestValidationError, displayValue, type ValidationFailure } from './validation-failure.js';
+import { RequestValidationError, clippedFailure, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
 export interface ClassifiedError {
@@ -119,4 +119,13 @@ export function sendOperationOutcome(reply: FastifyReply, error: ClassifiedError
 /** The FHIR error handler, set on the root instance; services with another error shape set their own. */
 export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   return sendOperationOutcome(reply, classifyError(err, request));
+}
+
+/**
+ * The FHIR error handler for an API of OpenSpine's own (admin APIs), whose diagnostics no NHS client
+ * compares: a refusal at the door quotes a short piece of the value sent, never the whole of a huge one.
+ */
+export function clippedFhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const classified = classifyError(err, request);
+  return sendOperationOutcome(reply, classified.failure ? { ...fhirValidationError(clippedFailure(classified.failure)), headers: classified.headers } : classified);
 }

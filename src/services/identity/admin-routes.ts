@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { SpineError } from '../../platform/http/errors.js';
+import { clippedFhirErrorHandler } from '../../platform/http/error-mapper.js';
+import { clipForDiagnostics as clip } from '../../platform/http/validation-failure.js';
 import { createApplication } from './api.js';
 import { IDENTITY_ERRORS } from './errors.js';
-import { MIN_RSA_MODULUS_BITS, isJwks, isPublicRsaSigningKey } from './keys.js';
+import { MIN_RSA_MODULUS_BITS, hasUsableKid, isJwks, isPublicRsaSigningKey, publicKeyMembers } from './keys.js';
 import { ID_TOKEN_ALGS } from './grant.js';
 import { mintDemoIdToken, DEMO_ISSUER } from './demo-issuer.js';
 import { findApplicationByApiKey, listApplications, replaceApplicationJwks, updateApplicationCis2ClientId, type Application } from './store/applications.js';
@@ -40,110 +42,115 @@ function audited(request: FastifyRequest, action: string, resource: string, deta
 }
 
 /** The identity admin API (JSON; errors as OperationOutcome). Every route needs `identity:admin`. */
-export async function registerAdminRoutes(app: FastifyInstance, ctx: PlatformContext) {
-  app.get(`${PREFIX}/applications`, { config: ADMIN }, async () =>
-    ({ applications: (await listApplications(ctx.db)).map(applicationView) }));
+export async function registerAdminRoutes(root: FastifyInstance, ctx: PlatformContext) {
+  await root.register(async (app) => {
+    app.setErrorHandler(clippedFhirErrorHandler);
+    app.get(`${PREFIX}/applications`, { config: ADMIN }, async () =>
+      ({ applications: (await listApplications(ctx.db)).map(applicationView) }));
 
-  app.post(`${PREFIX}/applications`, { schema: { body: applicationBody }, config: ADMIN }, async (request, reply) => {
-    const { application, generatedKey } = await createApplication(ctx.db, request.body);
-    audited(request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
-    // A generated private key is returned this once and never stored by the Spine.
-    return reply.code(201).send({
-      application: applicationView(application),
-      ...(generatedKey ? { kid: generatedKey.kid, privateKeyPem: generatedKey.privateKeyPem } : {}),
-    });
-  });
-
-  app.get<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey`, { schema: { params: apiKeyParams }, config: ADMIN }, async (request) => {
-    const found = await findApplicationByApiKey(ctx.db, request.params.apiKey);
-    if (!found) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
-    return applicationView(found);
-  });
-
-  app.put<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey/jwks`, { schema: { params: apiKeyParams, body: jwksBody }, config: ADMIN }, async (request) => {
-    const jwks = valid(parsePublicJwks(request.body), 'JWKS');
-    const updated = await replaceApplicationJwks(ctx.db, request.params.apiKey, jwks);
-    if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
-    audited(request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
-    return applicationView(updated);
-  });
-
-  // Which CIS2 client an application is: its users' ID tokens must name it in 'aud' from now on.
-  // Access tokens already issued are not touched.
-  app.put<{ Params: { apiKey: string }; Body: Static<typeof cis2ClientIdBody> }>(`${PREFIX}/applications/:apiKey/cis2-client-id`,
-    { schema: { params: apiKeyParams, body: cis2ClientIdBody }, config: ADMIN }, async (request) => {
-      const { cis2ClientId } = request.body;
-      if (cis2ClientId !== null && !isClientId(cis2ClientId)) {
-        throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid 'cis2ClientId': a client id of 1 to 200 characters without control characters, or null");
-      }
-      const updated = await updateApplicationCis2ClientId(ctx.db, request.params.apiKey, cis2ClientId);
-      if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${request.params.apiKey}'`);
-      if (updated === 'taken') throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `An application with CIS2 client id '${cis2ClientId ?? request.params.apiKey}' already exists`);
-      const { application, previous } = updated;
-      audited(request, 'identity.application.cis2-client-id.replace', `Application/${application.appId}`, { from: previous, to: application.cis2ClientId });
-      return applicationView(application);
+    app.post(`${PREFIX}/applications`, { schema: { body: applicationBody }, config: ADMIN }, async (request, reply) => {
+      const { application, generatedKey } = await createApplication(ctx.db, request.body);
+      audited(request, 'identity.application.create', `Application/${application.appId}`, { name: application.name, activities: application.activities });
+      // A generated private key is returned this once and never stored by the Spine.
+      return reply.code(201).send({
+        application: applicationView(application),
+        ...(generatedKey ? { kid: generatedKey.kid, privateKeyPem: generatedKey.privateKeyPem } : {}),
+      });
     });
 
-  app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
+    app.get<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey`, { schema: { params: apiKeyParams }, config: ADMIN }, async (request) => {
+      const found = await findApplicationByApiKey(ctx.db, request.params.apiKey);
+      if (!found) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${clip(request.params.apiKey)}'`);
+      return applicationView(found);
+    });
 
-  app.post(`${PREFIX}/users`, { schema: { body: userBody }, config: ADMIN }, async (request, reply) => {
-    const user = valid(parseUserInput(request.body), 'user');
-    // User and role profiles in one transaction: never half a user.
-    await ctx.db.tx(async (tx) => {
-      if (!(await insertUser(tx, user))) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `User '${user.userId}' already exists`);
-      for (const profile of user.roleProfiles) {
-        if (!(await insertRoleProfile(tx, profile))) {
-          throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+    app.put<{ Params: { apiKey: string } }>(`${PREFIX}/applications/:apiKey/jwks`, { schema: { params: apiKeyParams, body: jwksBody }, config: ADMIN }, async (request) => {
+      const jwks = valid(parsePublicJwks(request.body), 'JWKS');
+      const updated = await replaceApplicationJwks(ctx.db, request.params.apiKey, jwks);
+      if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${clip(request.params.apiKey)}'`);
+      audited(request, 'identity.application.keys.replace', `Application/${updated.appId}`, { kids: jwks.keys.map((k) => k.kid) });
+      return applicationView(updated);
+    });
+
+    // Which CIS2 client an application is: its users' ID tokens must name it in 'aud' from now on.
+    // Access tokens already issued are not touched.
+    app.put<{ Params: { apiKey: string }; Body: Static<typeof cis2ClientIdBody> }>(`${PREFIX}/applications/:apiKey/cis2-client-id`,
+      { schema: { params: apiKeyParams, body: cis2ClientIdBody }, config: ADMIN }, async (request) => {
+        const { cis2ClientId } = request.body;
+        if (cis2ClientId !== null && !isClientId(cis2ClientId)) {
+          throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid 'cis2ClientId': a client id of 1 to 200 characters without control characters, or null");
         }
-      }
+        const updated = await updateApplicationCis2ClientId(ctx.db, request.params.apiKey, cis2ClientId);
+        if (!updated) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_APPLICATION, `No application with API key '${clip(request.params.apiKey)}'`);
+        if (updated === 'taken') throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `An application with CIS2 client id '${clip(cis2ClientId ?? request.params.apiKey)}' already exists`);
+        const { application, previous } = updated;
+        audited(request, 'identity.application.cis2-client-id.replace', `Application/${application.appId}`, { from: previous, to: application.cis2ClientId });
+        return applicationView(application);
+      });
+
+    app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
+
+    app.post(`${PREFIX}/users`, { schema: { body: userBody }, config: ADMIN }, async (request, reply) => {
+      const user = valid(parseUserInput(request.body), 'user');
+      // User and role profiles in one transaction: never half a user.
+      await ctx.db.tx(async (tx) => {
+        if (!(await insertUser(tx, user))) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `User '${user.userId}' already exists`);
+        for (const profile of user.roleProfiles) {
+          if (!(await insertRoleProfile(tx, profile))) {
+            throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+          }
+        }
+      });
+      audited(request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
+      return reply.code(201).send(await findUser(ctx.db, user.userId));
     });
-    audited(request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
-    return reply.code(201).send(await findUser(ctx.db, user.userId));
-  });
 
-  app.get<{ Params: { userId: string } }>(`${PREFIX}/users/:userId`, { schema: { params: userIdParams }, config: ADMIN }, async (request) => {
-    const user = await findUser(ctx.db, request.params.userId);
-    if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${request.params.userId}'`);
-    return user;
-  });
+    app.get<{ Params: { userId: string } }>(`${PREFIX}/users/:userId`, { schema: { params: userIdParams }, config: ADMIN }, async (request) => {
+      const user = await findUser(ctx.db, request.params.userId);
+      if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${clip(request.params.userId)}'`);
+      return user;
+    });
 
-  app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { schema: { params: userIdParams, body: roleProfileBody }, config: ADMIN }, async (request, reply) => {
-    const { userId } = request.params;
-    if (!(await findUser(ctx.db, userId))) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${userId}'`);
-    const profile = valid(parseRoleProfileInput(request.body, userId), 'role profile');
-    if (!(await insertRoleProfile(ctx.db, profile))) {
-      throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
-    }
-    audited(request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
-    return reply.code(201).send(profile);
-  });
+    app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { schema: { params: userIdParams, body: roleProfileBody }, config: ADMIN }, async (request, reply) => {
+      const { userId } = request.params;
+      if (!(await findUser(ctx.db, userId))) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${clip(userId)}'`);
+      const profile = valid(parseRoleProfileInput(request.body, userId), 'role profile');
+      if (!(await insertRoleProfile(ctx.db, profile))) {
+        throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+      }
+      audited(request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
+      return reply.code(201).send(profile);
+    });
 
-  app.get(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async () => ({ issuers: await listTrustedIssuers(ctx.db) }));
+    app.get(`${PREFIX}/trusted-issuers`, { config: ADMIN }, async () => ({ issuers: await listTrustedIssuers(ctx.db) }));
 
-  app.put<{ Body: Static<typeof trustedIssuerBody> }>(`${PREFIX}/trusted-issuers`, { schema: { body: trustedIssuerBody }, config: ADMIN }, async (request) => {
-    // Types and sizes are the door's (trustedIssuerBody); what remains are the value rules.
-    const { issuer, jwks, clientIds, kind = 'cis2' } = request.body;
-    if (issuer === DEMO_ISSUER) {
-      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
-    }
-    // Only public RSA keys for the algorithms ID tokens are verified with (grant.ts): a symmetric
-    // ('oct') key would be a shared secret stored and listed here, and is never a CIS2 key.
-    if (!isJwks(jwks) || !jwks.keys.every((k) => isPublicRsaSigningKey(k, ID_TOKEN_ALGS))) {
-      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid trusted issuer: 'jwks' must be a JWKS of public RSA keys of at least ${MIN_RSA_MODULUS_BITS} bits for ${ID_TOKEN_ALGS.join(' or ')}`);
-    }
-    await upsertTrustedIssuer(ctx.db, { issuer, jwks, clientIds, kind });
-    audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: jwks.keys.map((k) => k.kid), clientIds, kind });
-    return { issuer, jwks, clientIds, kind };
-  });
+    app.put<{ Body: Static<typeof trustedIssuerBody> }>(`${PREFIX}/trusted-issuers`, { schema: { body: trustedIssuerBody }, config: ADMIN }, async (request) => {
+      // Types and sizes are the door's (trustedIssuerBody); what remains are the value rules.
+      const { issuer, jwks, clientIds, kind = 'cis2' } = request.body;
+      if (issuer === DEMO_ISSUER) {
+        throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid trusted issuer: 'issuer' must be the issuer's identifier (its 'iss'), not the demo issuer");
+      }
+      // Only public RSA keys for the algorithms ID tokens are verified with (grant.ts): a symmetric
+      // ('oct') key would be a shared secret stored and listed here, and is never a CIS2 key.
+      if (!isJwks(jwks) || !jwks.keys.every((k) => isPublicRsaSigningKey(k, ID_TOKEN_ALGS) && hasUsableKid(k, false))) {
+        throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Invalid trusted issuer: 'jwks' must be a JWKS of public RSA keys of at least ${MIN_RSA_MODULUS_BITS} bits for ${ID_TOKEN_ALGS.join(' or ')}`);
+      }
+      // Only what verifying uses is kept (and listed): any other member sent with a key is dropped.
+      const keys = { keys: jwks.keys.map(publicKeyMembers) };
+      await upsertTrustedIssuer(ctx.db, { issuer, jwks: keys, clientIds, kind });
+      audited(request, 'identity.trusted-issuer.put', `TrustedIssuer/${issuer}`, { kids: keys.keys.map((k) => k.kid), clientIds, kind });
+      return { issuer, jwks: keys, clientIds, kind };
+    });
 
-  // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.
-  app.post(`${PREFIX}/demo-id-tokens`, { schema: { body: demoIdTokenBody }, config: ADMIN }, async (request) => {
-    const { userId, roleProfileId, clientId } = bodyOf(request.body);
-    if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string') || (clientId !== undefined && typeof clientId !== 'string')) {
-      throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId' and 'clientId') must be strings");
-    }
-    const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId, clientId });
-    audited(request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId, clientId });
-    return { issuer: DEMO_ISSUER, id_token: idToken };
+    // Demo ID tokens from the embedded issuer, for trying token exchange without CIS2.
+    app.post(`${PREFIX}/demo-id-tokens`, { schema: { body: demoIdTokenBody }, config: ADMIN }, async (request) => {
+      const { userId, roleProfileId, clientId } = bodyOf(request.body);
+      if (typeof userId !== 'string' || (roleProfileId !== undefined && typeof roleProfileId !== 'string') || (clientId !== undefined && typeof clientId !== 'string')) {
+        throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, "Invalid request: 'userId' (and optionally 'roleProfileId' and 'clientId') must be strings");
+      }
+      const idToken = await mintDemoIdToken(ctx, { userId, roleProfileId, clientId });
+      audited(request, 'identity.demo-id-token.mint', `User/${userId}`, { roleProfileId, clientId });
+      return { issuer: DEMO_ISSUER, id_token: idToken };
+    });
   });
 }

@@ -7,7 +7,9 @@ import { ISSUER_KINDS } from './store/issuers.js';
  * and unknown fields; the value rules (ODS codes, role codes, public keys only) are the input
  * parsers' (`application-input.ts`, `user-input.ts`), shared with the CLI, which say what is wrong.
  */
-const jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }, { description: 'A JWKS of public RSA keys, each with its own kid' });
+/** At most MAX_JWKS_KEYS keys: a JWKS holds the keys in use and the next (NHS England's rotation), not thousands. */
+export const MAX_JWKS_KEYS = 20;
+const jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true }), { maxItems: MAX_JWKS_KEYS }) }, { description: `A JWKS of public RSA keys (at most ${MAX_JWKS_KEYS}), each with its own kid` });
 
 const roleProfile = Type.Object({
   roleProfileId: Type.Optional(Type.String({ description: 'SDS role profile id (generated when absent)' })),
@@ -27,7 +29,7 @@ export const applicationBody = Type.Object({
 export const userBody = Type.Object({
   userId: Type.Optional(Type.String({ description: 'SDS user id (generated when absent)' })),
   name: Type.String(),
-  roleProfiles: Type.Optional(Type.Array(roleProfile)),
+  roleProfiles: Type.Optional(Type.Array(roleProfile, { maxItems: 50, description: "The user's role profiles (at most 50: each is listed in every ID token of the user)" })),
 }, { additionalProperties: false });
 
 export const cis2ClientIdBody = Type.Object({
@@ -40,8 +42,8 @@ export const roleProfileBody = roleProfile;
 export const jwksBody = jwks;
 
 export const demoIdTokenBody = Type.Object({
-  userId: Type.String(),
-  roleProfileId: Type.Optional(Type.String()),
+  userId: Type.String({ minLength: 1, maxLength: 200 }),
+  roleProfileId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The CIS2 client id of the application that will exchange it ('aud'; default 'openspine-demo', the demo app's)" })),
 }, { additionalProperties: false });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { clipForDiagnostics as clip } from '../../platform/http/validation-failure.js';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { SpineError } from '../../platform/http/errors.js';
 import type { PlatformContext } from '../../platform/service.js';
@@ -52,9 +53,9 @@ export interface DemoIdTokenRequest {
 /** A CIS2-shaped ID token for a stored user, listing all of the user's role profiles. */
 export async function mintDemoIdToken(ctx: PlatformContext, request: DemoIdTokenRequest): Promise<string> {
   const user = await findUser(ctx.db, request.userId);
-  if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${request.userId}'`);
+  if (!user) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${clip(request.userId)}'`);
   if (request.roleProfileId && !user.roleProfiles.some((r) => r.roleProfileId === request.roleProfileId)) {
-    throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Role profile '${request.roleProfileId}' is not one of user '${request.userId}''s`);
+    throw new SpineError(IDENTITY_ERRORS.INVALID_VALUE, `Role profile '${clip(request.roleProfileId)}' is not one of user '${clip(request.userId)}''s`);
   }
   // Never created here: a Spine started without demo data must not start trusting a demo issuer.
   const privateJwk = ctx.config.demo ? await findSigningKey(ctx.db, DEMO_ISSUER) : undefined;

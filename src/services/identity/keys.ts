@@ -39,6 +39,8 @@ export function isJwks(value: unknown): value is Jwks {
  * sign in, so it is refused when registered, where the operator learns why.
  */
 export const MIN_RSA_MODULUS_BITS = 2048;
+/** Larger than any RSA key in use (NHS England asks for 4096 bits): a modulus past it is junk, not a key, and is not stored. */
+export const MAX_RSA_MODULUS_BITS = 16384;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -58,11 +60,25 @@ const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
  * base64url exponent, no secret member, and `alg`/`use` (optional in a JWK) naming nothing else.
  */
 export function isPublicRsaSigningKey(key: JWK, algs: readonly string[]): boolean {
-  return key.kty === 'RSA' && typeof key.n === 'string' && rsaModulusBits(key.n) >= MIN_RSA_MODULUS_BITS
+  return key.kty === 'RSA' && typeof key.n === 'string' && key.n.length <= MAX_RSA_MODULUS_BITS / 6 + 4
+    && rsaModulusBits(key.n) >= MIN_RSA_MODULUS_BITS && rsaModulusBits(key.n) <= MAX_RSA_MODULUS_BITS
     && typeof key.e === 'string' && BASE64URL.test(key.e) && key.e.length <= 8
     && SECRET_MEMBERS.every((member) => (key as Record<string, unknown>)[member] === undefined)
     && (key.alg === undefined || algs.includes(key.alg)) && (key.use === undefined || key.use === 'sig');
 }
+
+/**
+ * The members of a public RSA signing key that verifying uses, and nothing else sent with it: a
+ * JWKS is stored and listed as registered, so any other member would be kept and served for ever.
+ * `kid` is kept when it is a short identifier (1 to 200 characters), else refused by `hasUsableKid`.
+ */
+export function publicKeyMembers({ kty, kid, n, e, alg, use }: JWK): JWK {
+  return { kty, kid, n, e, alg, use };
+}
+
+/** An optional `kid` (a trusted issuer's) must, when present, be 1 to 200 characters. */
+export const hasUsableKid = (key: JWK, required: boolean) =>
+  (key.kid === undefined && !required) || (typeof key.kid === 'string' && key.kid.length > 0 && key.kid.length <= 200);
 
 export function findKey(jwks: Jwks, kid: string): JWK | undefined {
   return jwks.keys.find((key) => key.kid === kid);

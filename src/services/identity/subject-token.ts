@@ -1,4 +1,5 @@
 import { isValidNhsNumber } from '../../platform/nhs-number.js';
+import { clipForDiagnostics as clip } from '../../platform/http/validation-failure.js';
 import type { Checked } from './client-assertion.js';
 
 /**
@@ -60,6 +61,6 @@ export function selectRole(claims: Record<string, unknown>, sessionUrid: string 
   const selected = sessionUrid || (typeof claims.selected_roleid === 'string' ? claims.selected_roleid : undefined);
   if (!selected) return { ok: false, error: 'MISSING_SELECTED_ROLE' };
   const role = roles.find((r) => r.person_roleid === selected);
-  if (!role) return { ok: false, error: 'INVALID_SELECTED_ROLE', detail: `Selected role '${selected}' is not one of the user's role profiles` };
+  if (!role) return { ok: false, error: 'INVALID_SELECTED_ROLE', detail: `Selected role '${clip(selected)}' is not one of the user's role profiles` };
   return { ok: true, value: { userId: claims.sub, role } };
 }
