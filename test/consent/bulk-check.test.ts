@@ -99,6 +99,14 @@ describe('bulk opt-out check', () => {
     assert.equal(outcome.issue[0].diagnostics, "Invalid value - 'application/json' in header 'Content-Type'");
   });
 
+  it('over HTTP: a long refused Content-Type is quoted by its first 100 characters and its length, not whole', async () => {
+    const contentType = `text/plain; ${'a'.repeat(5_000)}`;
+    const response = await check('9434765919\n', checker, contentType);
+    assert.equal(response.status, 400);
+    const outcome = await response.json() as any;
+    assert.equal(outcome.issue[0].diagnostics, `Invalid value - '${contentType.slice(0, 100)}… (${contentType.length} characters)' in header 'Content-Type'`);
+  });
+
   it('over HTTP: a Content-Encoding other than identity is 415, as for JSON bodies; the list is not read as text', async () => {
     const [kept] = population;
     for (const coding of ['gzip', 'br', 'x-made-up']) {

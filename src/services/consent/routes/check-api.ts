@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
+import { clippedFhirErrorHandler } from '../../../platform/http/error-mapper.js';
 import { checkNhsNumbers, newTotals } from '../bulk/check.js';
 
 /**
@@ -20,6 +21,8 @@ const CHECK_HEADERS = {
 } as const;
 
 export async function checkApiRoutes(app: FastifyInstance, ctx: PlatformContext) {
+  // The FHIR error shape, quoting a refused value in part (a header is up to 16 kB).
+  app.setErrorHandler(clippedFhirErrorHandler);
   // The body is read as it streams, not collected: the parser hands the raw request stream on.
   app.removeContentTypeParser(['text/plain']);
   for (const type of ['text/plain', 'text/csv']) app.addContentTypeParser(type, { bodyLimit: Number.MAX_SAFE_INTEGER }, (_request, payload, done) => done(null, payload));
