@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
-import { SpineError, type ErrorSpec } from '../../platform/http/errors.js';
+import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from '../../platform/http/errors.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import { SharedWindows } from '../../platform/http/shared-windows.js';
 import { grantToken } from './grant.js';
@@ -111,6 +111,17 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformCon
       const urid = request.headers['nhsd-session-urid'];
       const { response } = await grantToken(ctx, { form, sessionUrid: typeof urid === 'string' ? urid : undefined });
       return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(response);
+    });
+    // RFC 6749 §3.2: the token endpoint is POST only. Another method is 405 with Allow, in the OAuth2
+    // shape its clients read (not the FHIR 404 "No such endpoint" for a path that is there).
+    scope.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url: '/oauth2/token',
+      schema: { hide: true },
+      config: { public: true, body: 'none' },
+      handler: async (request) => {
+        throw new SpineError(PLATFORM_ERRORS.METHOD_NOT_ALLOWED, `${request.method} is not supported: the token endpoint takes POST (RFC 6749 section 3.2)`, { headers: { allow: 'POST' } });
+      },
     });
   });
 
