@@ -82,6 +82,14 @@ describe('National Data Opt-out Consent API', () => {
     assert.deepEqual(answer, expected);
   });
 
+  it('a create with an id of any form (not a valid id, not a string, huge) is 405 MSG_RESOURCE_ID_FAIL too, not a 400 for the id', async () => {
+    for (const id of ['not a valid id!', 5, null, 'i'.repeat(100_000)]) {
+      const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, { ...consentFor('9000000025'), id });
+      assert.equal(response.status, 405, JSON.stringify(id).slice(0, 20));
+      assert.equal(ndopIssue(response.body).details.coding[0].code, 'MSG_RESOURCE_ID_FAIL');
+    }
+  });
+
   it('a second create for the same patient, policy and purpose is 422 DUPLICATE_REJECTED', async () => {
     const response = await call(spine, 'POST', '/consent/STU3/Consent', writer, consentFor('9000000009', { status: 'inactive' }));
     assert.equal(response.status, 422);

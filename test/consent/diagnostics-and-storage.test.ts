@@ -25,7 +25,7 @@ describe('Consent API: quoted values and stored members', () => {
   it('a value refused at the door is quoted by its first 100 characters and its length', async () => {
     const cases: Array<[unknown, string]> = [
       [consentFor('9000000009', { status: big }), `Invalid value - '${quoted}' in field 'status'`],
-      [{ ...consentFor('9000000009'), id: big }, `Invalid value - '${quoted}' in field 'id'`],
+      [consentFor('9000000009', { dateTime: big }), `Invalid value - '${quoted}' in field 'dateTime'`],
       [consentFor('9000000009', { patient: { reference: big } }), `Invalid value - '${quoted}' in field 'patient/reference'`],
       [{ ...consentFor('9000000009'), [big]: 1 }, `Invalid request with error - Additional properties are not allowed ('${quoted}' was unexpected)`],
     ];

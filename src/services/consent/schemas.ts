@@ -80,6 +80,13 @@ export const CONSENT_BODY = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A create's body: as an update's, but an `id` of any form reaches the handler, which answers 405
+ * MSG_RESOURCE_ID_FAIL (build_consent_restful.md: a client-supplied id, whatever it is), never a
+ * 400 for an id that is not a valid one.
+ */
+export const CONSENT_CREATE_BODY = { ...CONSENT_BODY, properties: { ...CONSENT_BODY.properties, id: {} } } as const;
+
 const patientReference = { type: 'string', minLength: 1, maxLength: 256 };
 
 export const CONSENT_SEARCH_QUERY = {

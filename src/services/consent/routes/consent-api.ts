@@ -11,7 +11,7 @@ import { findConsentById, findConsentsOfPatient, findVersion, findVersionsOfPati
 import { isUuid } from '../../../platform/uuids.js';
 import { clipForDiagnostics as clip } from '../../../platform/http/validation-failure.js';
 import {
-  CONSENT_BODY, CONSENT_HISTORY_QUERY, CONSENT_ID_PARAMS, CONSENT_SEARCH_QUERY, CONSENT_VREAD_PARAMS, FORMAT_QUERY,
+  CONSENT_BODY, CONSENT_CREATE_BODY, CONSENT_HISTORY_QUERY, CONSENT_ID_PARAMS, CONSENT_SEARCH_QUERY, CONSENT_VREAD_PARAMS, FORMAT_QUERY,
 } from '../schemas.js';
 import { sendNdop } from './scope.js';
 import { ndopCapabilityStatement } from './capability.js';
@@ -123,7 +123,7 @@ export async function consentApiRoutes(app: FastifyInstance, ctx: PlatformContex
   });
 
   app.post<{ Body: ConsentBody }>('/Consent', {
-    schema: { body: CONSENT_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', audit: { action: 'consent.write' } },
+    schema: { body: CONSENT_CREATE_BODY, querystring: FORMAT_QUERY }, config: { activity: 'consent:write', audit: { action: 'consent.write' } },
   }, async (request, reply) => {
     const { row, optOut } = await createConsent(ctx, request.body, request.principal);
     await audit(request, 'consent.create', `Consent/${row.id}`, [row.nhsNumber],
