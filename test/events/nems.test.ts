@@ -139,6 +139,12 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
         diagnostics: `A matching subscription already exists with id: ${firstId}`,
       }]);
     }
+    // MESH mailbox ids are case-insensitive: the same mailbox spelt in another case is the same destination.
+    for (const mailbox of [MAILBOX.toLowerCase(), 'a83008Nems1']) {
+      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(criteria, mailbox), { ...xml, accept: 'application/fhir+json' });
+      assert.equal(refused.status, 409, `${mailbox}: ${refused.text}`);
+      assert.equal(refused.json.issue[0].diagnostics, `A matching subscription already exists with id: ${firstId}`);
+    }
     assert.equal(await count(), 1);
     // Another tag is another subscription (the subscriber is told each pair); so is another mailbox's.
     const otherTag = await subscribe(criteria.replace('tag=dup', 'tag=dup2'));

@@ -139,6 +139,9 @@ export async function routeRound(deps: RelayDeps, cursor = new RoutingCursor()):
 export async function replaySubscription(deps: RelayDeps, subscriptionId: string, since: Date): Promise<number> {
   const subscription = await subscriptionById(deps.db, subscriptionId);
   if (!subscription) return 0;
+  // An ended subscription is sent nothing more, and a replay only what happened before its end.
+  const endsAt = subscription.endsAt;
+  if (endsAt && endsAt <= deps.now()) return 0;
   let afterId = 0;
   let made = 0;
   for (;;) {
@@ -148,6 +151,7 @@ export async function replaySubscription(deps: RelayDeps, subscriptionId: string
       const event = await routableEvent(row, deps.sources);
       if (!event || !codesOf(event).some((c) => subscription.eventTypes.includes(c))) continue;
       if (subscription.nhsNumber && subscription.nhsNumber !== event.nhsNumber) continue;
+      if (endsAt && event.time >= endsAt) continue;
       const deliveries = fanOut(event, [subscription], (id) => deps.subscriptionUrl(subscription.api, id));
       await insertDeliveries(deps.db, deliveries, deps.config.deadLetterAfterMs);
       made += deliveries.length;
@@ -170,8 +174,17 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
     const subs = await deliveryKeysOf(tx, [...new Set(due.flatMap((d) => d.subscriptionIds))]);
     const now = deps.now();
     const results: SendResult[] = [];
+    // A delivery none of whose subscriptions is live now (each deleted, or past its `end`) is not
+    // sent: a subscription that has ended delivers nothing more, even an event routed before its
+    // end that waited out retries past it (FHIR's Subscription.end: the server turns it off then).
+    const offNow = due.map((d) => d.subscriptionIds.every((id) => {
+      const s = subs.get(id);
+      return s === undefined || (s.endsAt !== undefined && s.endsAt <= now);
+    }));
+    const stopped = (i: number) => (due[i]!.subscriptionIds.some((id) => subs.get(id)) ? 'subscription ended' : 'subscription deleted');
     // MESH posts share the transaction's connection, one after another; webhooks go in parallel.
-    const hooks = due.map((d) => {
+    const hooks = due.map((d, i) => {
+      if (offNow[i]) return Promise.resolve<SendResult>({ ok: false, error: stopped(i) });
       if (d.channel !== 'rest-hook') return undefined;
       // To the subscription's URL now: a replace (PUT) that moved the webhook applies to the
       // deliveries already routed, as MNS says an update applies immediately; they kept retrying the
@@ -182,8 +195,8 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
     // Webhooks answer first; then the MESH posts, in mailbox order. Each post holds its recipient's
     // inbox position lock until this round commits (messaging orders a mailbox's deliveries so), so
     // the locks are taken last, and in one order by every relay: rounds cannot deadlock on them.
-    for (const [i, d] of due.entries()) if (d.channel !== 'mesh') results[i] = await hooks[i]!;
-    const meshPosts = [...due.entries()].filter(([, d]) => d.channel === 'mesh')
+    for (const [i, d] of due.entries()) if (d.channel !== 'mesh' || offNow[i]) results[i] = await hooks[i]!;
+    const meshPosts = [...due.entries()].filter(([i, d]) => d.channel === 'mesh' && !offNow[i])
       .map(([i, d]) => [i, d, d.endpoint.toUpperCase()] as const)
       .sort(([, , a], [, , b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [i, d] of meshPosts) results[i] = await sendOverMesh(tx, deps.messaging, d, now);
@@ -197,8 +210,8 @@ export async function deliverRound(deps: RelayDeps, webhooks: WebhookClient): Pr
         continue;
       }
       // A webhook whose subscription was deleted has nowhere to go: dead at once (replayable if it comes back).
-      // So has one whose subscription a replace made a MESH one.
-      const gone = d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id)?.webhook === undefined);
+      // So has one whose subscription a replace made a MESH one, and any whose subscriptions have all ended or gone.
+      const gone = offNow[i]! || (d.channel === 'rest-hook' && d.subscriptionIds.every((id) => subs.get(id)?.webhook === undefined));
       const retryInMs = retryDelayMs(d.attempts + 1, deps.config.baseBackoffMs, deps.config.maxBackoffMs, Math.random());
       failed.push({ id: d.id, retryInMs, error: result.error, deadNow: gone });
     }

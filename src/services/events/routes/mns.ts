@@ -59,6 +59,14 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   const owner = (request: FastifyRequest) => request.principal!.appId;
 
   const subscriptionFrom = async (request: FastifyRequest, id: string, body: MnsSubscriptionBody): Promise<SubscriptionRow> => {
+    // `end`: the subscription's "optional expiry date/time" (create-or-update-subscription-body.yaml;
+    // FHIR R4 Subscription.end, when the server turns it off). MNS notes its implementation does not
+    // use it yet; OpenSpine does: nothing is delivered once it has passed (routing and delivery both
+    // check it). The spec sets no rule for an end already past (its examples send 2022's); such a
+    // subscription could never deliver, so it is refused here, as NEMS refuses one, rather than
+    // stored to stay silent (a subscription is turned off with DELETE).
+    const endsAt = body.end === undefined ? undefined : new Date(body.end);
+    if (endsAt && !(endsAt > ctx.clock.now())) throw invalid('end', `Subscription end (${body.end}) has passed: a subscription must end in the future`);
     const criteria = parseMnsCriteria(body.criteria);
     if ('problem' in criteria) throw invalid('criteria', criteria.problem);
     const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox, reach);
@@ -85,6 +93,7 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
         ...(body.end ? { end: body.end } : {}),
       },
       createdAt: at,
+      endsAt,
     };
   };
 

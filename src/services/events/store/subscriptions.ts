@@ -68,7 +68,7 @@ export type SaveOutcome = { matching: string } | { gone: true } | { saved: true;
 
 export async function saveUnlessMatching(db: Db, s: SubscriptionRow, replacing?: string): Promise<SaveOutcome> {
   return db.tx(async (tx) => {
-    const lockKey = s.api === 'nems' ? `nems-subscription\n${s.ownerOds}\n${JSON.stringify(nemsRuleKey(s.rule))}\n${s.mailbox}`
+    const lockKey = s.api === 'nems' ? `nems-subscription\n${s.ownerOds?.toUpperCase()}\n${JSON.stringify(nemsRuleKey(s.rule))}\n${s.mailbox?.toUpperCase()}`
       : `mns-subscription\n${s.ownerAppId}\n${JSON.stringify(s.rule)}\n${destinationOf(s)}`;
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
     const existing = await findMatchingSubscription(tx, s);
@@ -97,7 +97,7 @@ async function replaceSubscription(tx: Queryable, id: string, s: SubscriptionRow
   return rows[0] ? { saved: true, signingSecret: rows[0].signing_secret ?? undefined } : { gone: true };
 }
 
-const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.mailbox}:${s.workflowId}` : `hook:${s.endpoint}`);
+const destinationOf = (s: SubscriptionRow) => (s.channel === 'mesh' ? `mesh:${s.mailbox?.toUpperCase()}:${s.workflowId}` : `hook:${s.endpoint}`);
 
 /**
  * The owner's live MNS subscription with the same parsed criteria to the same destination, if any.
@@ -111,7 +111,7 @@ export async function findMatchingSubscription(db: Queryable, s: SubscriptionRow
   const { rows } = await db.query(
     `SELECT id FROM events.subscriptions WHERE api = 'mns' AND owner_app_id = $1 AND channel = $3 AND deleted_at IS NULL
        AND (rule - 'filters') = ($2::jsonb - 'filters') AND (rule->'filters') @> ($2::jsonb->'filters') AND ($2::jsonb->'filters') @> (rule->'filters')
-       AND (CASE WHEN $3 = 'mesh' THEN mailbox = $4 AND workflow_id = $5 ELSE endpoint = $6 END) ORDER BY created_at, id LIMIT 1`,
+       AND (CASE WHEN $3 = 'mesh' THEN upper(mailbox) = upper($4) AND workflow_id = $5 ELSE endpoint = $6 END) ORDER BY created_at, id LIMIT 1`,
     [s.ownerAppId, JSON.stringify(s.rule), s.channel, s.mailbox ?? null, s.workflowId ?? null, s.endpoint]);
   return rows[0]?.id;
 }
@@ -133,7 +133,7 @@ function nemsRuleKey(rule: Record<string, unknown>): Record<string, unknown> {
  */
 async function findMatchingNemsSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
   const { rows } = await db.query(
-    `SELECT id FROM events.subscriptions WHERE api = 'nems' AND owner_ods = $1 AND mailbox = $3 AND deleted_at IS NULL
+    `SELECT id FROM events.subscriptions WHERE api = 'nems' AND upper(owner_ods) = upper($1) AND upper(mailbox) = upper($3) AND deleted_at IS NULL
        AND (rule - 'events' - 'ages') = ($2::jsonb - 'events' - 'ages')
        AND (rule->'events') @> ($2::jsonb->'events') AND ($2::jsonb->'events') @> (rule->'events')
        AND coalesce(rule->'ages', '[]') @> coalesce($2::jsonb->'ages', '[]') AND coalesce($2::jsonb->'ages', '[]') @> coalesce(rule->'ages', '[]')
@@ -193,13 +193,14 @@ export async function subscriptionById(db: Queryable, id: string): Promise<Subsc
  * What delivery needs of a round's subscriptions, in one query: each live one's signing secret, owner
  * and, for a webhook, its URL now (a replace may have moved it since its deliveries were routed).
  */
-export async function deliveryKeysOf(db: Queryable, ids: string[]): Promise<Map<string, { secret?: string; owner: string; webhook?: string }>> {
+export async function deliveryKeysOf(db: Queryable, ids: string[]): Promise<Map<string, { secret?: string; owner: string; webhook?: string; endsAt?: Date }>> {
   const { rows } = await db.query({
     name: 'events-delivery-keys',
-    text: 'SELECT id, signing_secret, owner_app_id, channel, endpoint FROM events.subscriptions WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
+    text: 'SELECT id, signing_secret, owner_app_id, channel, endpoint, ends_at FROM events.subscriptions WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
     values: [ids],
   });
   return new Map(rows.map((r) => [r.id as string, {
     secret: r.signing_secret ?? undefined, owner: r.owner_app_id as string, webhook: r.channel === 'rest-hook' ? r.endpoint as string : undefined,
+    endsAt: r.ends_at ?? undefined,
   }]));
 }
