@@ -254,4 +254,24 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     const badNhs = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', eventXml('vaccinations-1', '9000000000'), xml);
     assert.equal(badNhs.status, 422, badNhs.text);
   });
+
+  it('an event whose routing birthDateTime is no FHIR dateTime is 422 INVALID_RESOURCE naming it, nothing queued; a year, year-month, date or instant is taken', async () => {
+    // Found by probing: 'abc' or '2010-13-45' was taken (202) and routed on: a nonsense age, or none
+    // (and the PDS record's birth date then never consulted), for the age rules.
+    const publish = (birth: string) => api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json',
+      eventXml('vaccinations-1', '9000000009').replace('<valueDateTime value="2010-10-22"/>', `<valueDateTime value="${birth}"/>`), xml);
+    const queued = async () => (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'nems-event-published'`)).rows[0].n;
+    const before = await queued();
+    for (const birth of ['abc', '2010-13-45', '2010-02-30', '0000-01-01', '2010-10-22T10:00:00', '22/10/2010', '']) {
+      const refused = await publish(birth);
+      assert.equal(refused.status, 422, `${birth}: ${refused.text}`);
+      assert.equal(refused.json.issue[0].details.coding[0].code, 'INVALID_RESOURCE');
+      assert.match(refused.json.issue[0].diagnostics, /header\/birthDateTime/, birth);
+    }
+    assert.equal(await queued(), before);
+    for (const birth of ['2010', '2010-10', '2010-10-22', '2010-10-22T12:00:00+00:00']) {
+      const taken = await publish(birth);
+      assert.equal(taken.status, 202, `${birth}: ${taken.text}`);
+    }
+  });
 });

@@ -11,6 +11,8 @@ import { parseChannel } from '../../src/services/events/routes/subscription-chan
 import { WebhookReach } from '../../src/services/events/domain/webhook-reach.js';
 import { parseNetwork } from '../../src/platform/events/relay-config.js';
 import { normalisePrefix, postcodePrefixes } from '../../src/services/directory/domain/postcode-areas.js';
+import { FHIR_DATE_TIME } from '../../src/services/events/routes/nems-schemas.js';
+import { conformanceTo } from '../../src/platform/http/validation.js';
 
 const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-1'];
 const NHS = ['9000000009', '9000000017', '9990000018'];
@@ -273,5 +275,29 @@ describe('postcode areas (directory)', () => {
     assert.equal(normalisePrefix('ls1 6'), 'LS1 6');
     assert.equal(normalisePrefix('LS16AE'), 'LS1 6AE');
     assert.equal(normalisePrefix('LS1-6'), undefined);
+  });
+});
+
+describe('NEMS routing birthDateTime (a FHIR dateTime)', () => {
+  const birth = conformanceTo({ type: 'object', properties: { birthDateTime: FHIR_DATE_TIME } });
+  const taken = (value: string) => birth.failure({ birthDateTime: value }) === undefined;
+  const dates = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+
+  it('takes every year, year-month, date and instant with a zone', () => {
+    fc.assert(fc.property(dates, (d) => {
+      const iso = d.toISOString();
+      for (const value of [iso.slice(0, 4), iso.slice(0, 7), iso.slice(0, 10), iso, `${iso.slice(0, 19)}+01:00`]) assert.ok(taken(value), value);
+    }), { numRuns: 300 });
+  });
+
+  it('whatever it takes is a real calendar date of a year after 0000, and reads as one', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9:.]{8,12}(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/)), (value) => {
+      if (!taken(value)) return;
+      assert.match(value, /^[0-9]{4}/);
+      assert.notEqual(value.slice(0, 4), '0000');
+      // The date part (what the age rules read) is a real calendar date: it reads back as itself.
+      const date = value.length === 4 ? `${value}-01-01` : value.length === 7 ? `${value}-01` : value.slice(0, 10);
+      assert.equal(new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10), date, value);
+    }), { numRuns: 1_000 });
   });
 });

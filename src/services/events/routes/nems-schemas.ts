@@ -26,6 +26,19 @@ export const NEMS_SUBSCRIPTION_BODY = {
   },
 } as const;
 
+/**
+ * A FHIR dateTime, as Extension-RoutingDemographics-1's birthDateTime is one: a year, year-month,
+ * date, or an instant with its zone (no year 0000). Routing reads the age rules from it, in place of
+ * the PDS record's birth date, so text that is no date ('abc', '2010-13-45') is refused.
+ */
+export const FHIR_DATE_TIME = {
+  anyOf: [
+    { type: 'string', pattern: '^(?!0000)[0-9]{4}(-(0[1-9]|1[0-2]))?$' },
+    { type: 'string', format: 'date' },
+    { type: 'string', format: 'date-time', maxLength: 40 },
+  ],
+} as const;
+
 export const PUBLISHED_EVENT_BODY = {
   type: 'object',
   required: ['resourceType', 'type', 'firstEntry', 'header'],
@@ -43,7 +56,7 @@ export const PUBLISHED_EVENT_BODY = {
         messageEventType: { type: 'string', enum: ['new', 'update', 'delete'] },
         nhsNumberSystem: { type: 'string', enum: ['https://fhir.nhs.uk/Id/nhs-number'] },
         nhsNumber: { type: 'string', format: 'nhs-number' },
-        birthDateTime: text(40),
+        birthDateTime: FHIR_DATE_TIME,
         timestamp: { type: 'string', format: 'date-time' },
         sourceContact: text(300),
       },
