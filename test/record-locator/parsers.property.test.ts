@@ -195,8 +195,23 @@ describe('attachment url schemes', () => {
   it('any other url is left to the schema: never refused for its scheme, never a throw', () => {
     fc.assert(fc.property(fc.oneof(fc.webUrl(), fc.string(), fc.constantFrom('tel:01632960587', 'ssp://x/y', 'mailto:a@b.c', 'urn:oid:1.2', 'javascript', 'javascript%3Aalert(1)')), (url) => {
       const scheme = urlScheme(url);
-      fc.pre(scheme === undefined || !REFUSED_URL_SCHEMES.includes(scheme));
+      fc.pre(url !== '' && (scheme === undefined || !REFUSED_URL_SCHEMES.includes(scheme)));
       assert.deepEqual(urlIssues(withUrl(url)), []);
+    }));
+  });
+
+  it('a content item with no url, or an empty one, is the one issue INVALID_RESOURCE (required) naming it, whichever item it is', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.boolean(), (before, after, absent) => {
+      const pointer = structuredClone(testPointers[0]!);
+      const item = pointer.content![0]!;
+      const without = structuredClone(item);
+      if (absent) delete without.attachment!.url;
+      else without.attachment!.url = '';
+      pointer.content = [...Array.from({ length: before }, () => structuredClone(item)), without, ...Array.from({ length: after }, () => structuredClone(item))];
+      const issues = urlIssues(pointer);
+      assert.equal(issues.length, 1);
+      assert.deepEqual([issues[0]!.spec.code, issues[0]!.spec.issueCode, issues[0]!.diagnostics, issues[0]!.expression],
+        ['INVALID_RESOURCE', 'required', `The required field 'content[${before}].attachment.url' is missing`, `content[${before}].attachment.url`]);
     }));
   });
 });

@@ -172,6 +172,30 @@ describe('NRL producer: DocumentReference validation', () => {
     assert.deepEqual((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer)).body, stored.body);
   });
 
+  it('a content item with no attachment url, or an empty one, is 400 INVALID_RESOURCE naming it, on create, upsert and update; nothing stored', async () => {
+    // Found by probing: such a pointer was stored (201) and served to consumers, locating nothing;
+    // NRLF reads the url unguarded (a 500).
+    const issue = (index: number) => errorIssue(...INVALID_RESOURCE, 'required', `The required field 'content[${index}].attachment.url' is missing`, `content[${index}].attachment.url`);
+    const noUrl = valid();
+    delete noUrl.content[0].attachment.url;
+    await refused(noUrl, 400, [issue(0)]);
+    const emptySecond = valid();
+    emptySecond.content.push({ ...structuredClone(emptySecond.content[0]), attachment: { ...emptySecond.content[0].attachment, url: '' } });
+    await refused(emptySecond, 400, [issue(1)]);
+    const upsert = await call(spine, 'PUT', '/producer/FHIR/R4/DocumentReference', producer, { body: { ...noUrl, id: "ANGY1-no-url" } });
+    assert.equal(upsert.status, 400, JSON.stringify(upsert.body));
+    assert.deepEqual(upsert.body.issue, [issue(0)]);
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: valid() });
+    const id = created.headers.get('location')!.split('/').pop()!;
+    const stored = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer);
+    const changed = structuredClone(stored.body);
+    delete changed.content[0].attachment.url;
+    const update = await call(spine, 'PUT', `/producer/FHIR/R4/DocumentReference/${id}`, producer, { body: changed });
+    assert.equal(update.status, 400, JSON.stringify(update.body));
+    assert.deepEqual(update.body.issue, [issue(0)]);
+    assert.deepEqual((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, producer)).body, stored.body);
+  });
+
   it('a field the resource does not have is 400 INVALID_RESOURCE "The resource contains extra fields"', async () => {
     await refused({ ...valid(), colour: 'blue' }, 400, [errorIssue(...INVALID_RESOURCE, 'invalid', 'The resource contains extra fields', 'colour')]);
     const nested = valid();

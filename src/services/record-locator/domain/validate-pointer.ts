@@ -208,9 +208,19 @@ export function urlScheme(url: string): string | undefined {
   }
 }
 
+/**
+ * Every content item locates its record: a pointer is its url. The spec's model leaves
+ * `attachment.url` optional, but NRLF reads it unguarded (its SSP check calls `url.startswith`, a
+ * 500 for a pointer without one), so none was ever stored there; here one without a url, or with
+ * an empty one (FHIR has no empty strings), was stored and served to consumers as a pointer to nothing.
+ */
 function attachmentUrls(pointer: DocumentReference, add: Add) {
   (pointer.content ?? []).forEach((content, i) => {
     const url = content.attachment?.url;
+    if (url === undefined || url === '') {
+      add(NRL_ERRORS.INVALID_RESOURCE_REQUIRED, `The required field 'content[${i}].attachment.url' is missing`, `content[${i}].attachment.url`);
+      return;
+    }
     const scheme = typeof url === 'string' ? urlScheme(url) : undefined;
     if (scheme !== undefined && REFUSED_URL_SCHEMES.includes(scheme)) {
       add(NRL_ERRORS.INVALID_RESOURCE_VALUE,
