@@ -12,6 +12,7 @@ import { WebhookReach } from '../../src/services/events/domain/webhook-reach.js'
 import { parseNetwork } from '../../src/platform/events/relay-config.js';
 import { normalisePrefix, postcodePrefixes } from '../../src/services/directory/domain/postcode-areas.js';
 import { FHIR_DATE_TIME } from '../../src/services/events/routes/nems-schemas.js';
+import { decodeCursor, encodeCursor } from '../../src/services/events/domain/mns-cursor.js';
 import { conformanceTo } from '../../src/platform/http/validation.js';
 
 const EVENTS = ['pds-change-of-gp-1', 'pds-death-notification-1', 'vaccinations-1'];
@@ -298,6 +299,32 @@ describe('NEMS routing birthDateTime (a FHIR dateTime)', () => {
       // The date part (what the age rules read) is a real calendar date: it reads back as itself.
       const date = value.length === 4 ? `${value}-01-01` : value.length === 7 ? `${value}-01` : value.slice(0, 10);
       assert.equal(new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10), date, value);
+    }), { numRuns: 1_000 });
+  });
+});
+
+describe('MNS continue_from cursors', () => {
+  const dates = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true });
+
+  it('every cursor it writes reads back as what it was written from', () => {
+    fc.assert(fc.property(dates, fc.uuid({ version: 4 }), (at, id) => {
+      assert.deepEqual(decodeCursor(encodeCursor({ at, id })), { at, id });
+    }), { numRuns: 500 });
+  });
+
+  it('any other text reads as nothing, never a throw; whatever it reads is a time PostgreSQL holds, written back the same', () => {
+    const texts = fc.oneof(fc.string(), fc.base64String(), fc.tuple(fc.string(), fc.uuid()).map(([a, b]) => Buffer.from(`${a}|${b}`).toString('base64url')),
+      fc.tuple(fc.integer({ min: -300_000, max: 300_000 }), fc.uuid({ version: 4 })).map(([year, id]) => {
+        const at = new Date(Date.UTC(2000, 0, 1));
+        at.setUTCFullYear(year);
+        return Buffer.from(`${Number.isNaN(at.getTime()) ? 'x' : at.toISOString()}|${id}`).toString('base64url');
+      }));
+    fc.assert(fc.property(texts, (raw) => {
+      const cursor = decodeCursor(raw);
+      if (!cursor) return;
+      const year = cursor.at.getUTCFullYear();
+      assert.ok(year >= 1 && year <= 9999, raw);
+      assert.equal(encodeCursor(cursor), raw);
     }), { numRuns: 1_000 });
   });
 });

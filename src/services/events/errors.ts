@@ -93,6 +93,7 @@ export const nemsError = (spec: ErrorSpec, diagnostics: string) => new SpineErro
 export const MNS_ERRORS = defineErrors({
   VALIDATION: { status: 400, code: 'VALIDATION', display: 'Invalid user input', issueCode: 'invalid' },
   BAD_ID: { status: 400, code: 'BAD_ID', display: 'Please provide a valid subscription ID in UUID4 format', issueCode: 'invalid' },
+  BAD_CONTINUE_FROM: { status: 400, code: 'BAD_CONTINUE_FROM', display: 'The continue_from field was not valid', issueCode: 'invalid' },
   NOT_FOUND: { status: 404, code: 'NOT_FOUND', display: 'Not found', issueCode: 'not-found' },
   CONFLICT: { status: 409, code: 'CONFLICT', display: 'Conflict', issueCode: 'conflict' },
   FORBIDDEN_EVENT: { status: 403, code: 'FORBIDDEN', display: 'User is not authorized to handle the requested event type', issueCode: 'forbidden' },

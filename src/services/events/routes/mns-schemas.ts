@@ -19,7 +19,8 @@ export const SUBSCRIPTION_ID_PARAMS = {
 
 export const LIST_QUERY = {
   type: 'object',
-  properties: { continue_from: { type: 'string', maxLength: 200 } },
+  // Any text: a cursor that is not one of ours, however long, is get-all-subscriptions' own 400 {errors} (mns.ts).
+  properties: { continue_from: { type: 'string' } },
   additionalProperties: false,
 } as const;
 

@@ -8,6 +8,7 @@ import { auditEvents } from '../audit.js';
 import { MNS_ERRORS } from '../errors.js';
 import { MNS_EVENT_TYPES, PUBLISHED_MNS_EVENT, SPINE_EVENT_TYPES } from '../domain/event-types.js';
 import { parseMnsCriteria } from '../domain/mns-criteria.js';
+import { UUID4, decodeCursor, encodeCursor } from '../domain/mns-cursor.js';
 import { newSigningSecret } from '../domain/signing.js';
 import type { CloudEvent } from '../domain/mns-signal.js';
 import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, type SubscriptionRow } from '../store/subscriptions.js';
@@ -18,7 +19,6 @@ import { parseChannel } from './subscription-channel.js';
 import { webhookReachOf } from '../domain/webhook-reach.js';
 import { CLOUD_EVENT_BODY, CORRELATION_HEADERS, LIST_QUERY, MNS_SUBSCRIPTION_BODY, SUBSCRIPTION_ID_PARAMS } from './mns-schemas.js';
 
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const PAGE = 50;
 /** Event types the Spine raises itself: nobody else may publish them. */
 const SPINE_RAISED = new Set(SPINE_EVENT_TYPES.map((t) => t.mns));
@@ -109,10 +109,13 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   });
 
   app.get('/subscriptions', { schema: { headers: CORRELATION_HEADERS, querystring: LIST_QUERY }, config: subscribe }, async (request, reply) => {
-    const cursor = decodeCursor((request.query as { continue_from?: string }).continue_from);
+    const raw = (request.query as { continue_from?: string }).continue_from;
+    const cursor = raw === undefined ? undefined : decodeCursor(raw);
+    if (raw !== undefined && !cursor) throw new SpineError(MNS_ERRORS.BAD_CONTINUE_FROM, MNS_ERRORS.BAD_CONTINUE_FROM.display);
     const rows = await listSubscriptions(ctx.db, owner(request), cursor, PAGE + 1);
     const page = rows.slice(0, PAGE);
-    const next = rows.length > PAGE ? encodeCursor(page[page.length - 1]!) : undefined;
+    const last = page[page.length - 1];
+    const next = rows.length > PAGE && last ? encodeCursor({ at: last.createdAt, id: last.id }) : undefined;
     await auditEvents(ctx, request, { action: 'subscription.list', resource: 'Subscription', detail: { api: 'mns', returned: page.length } });
     return reply.type('application/fhir+json').send({
       resourceType: 'Bundle', type: 'searchset', total: page.length,
@@ -173,16 +176,4 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     await auditEvents(ctx, request, { action: 'event.publish', resource: `Event/${event.id}`, nhsNumbers: event.subject ? [event.subject] : [], detail: { api: 'mns', type: event.type } });
     return reply.code(200).type('application/json').send({ id: event.id });
   });
-}
-
-function encodeCursor(s: SubscriptionRow): string {
-  return Buffer.from(`${s.createdAt.toISOString()}|${s.id}`).toString('base64url');
-}
-
-function decodeCursor(raw: string | undefined): { at: Date; id: string } | undefined {
-  if (raw === undefined) return undefined;
-  const [at, id] = Buffer.from(raw, 'base64url').toString().split('|');
-  const time = new Date(at ?? '');
-  if (!id || !UUID4.test(id) || Number.isNaN(time.getTime())) throw invalid('continue_from', 'Invalid continue_from');
-  return { at: time, id };
 }
