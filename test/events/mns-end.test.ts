@@ -54,7 +54,8 @@ describe('MNS: a subscription\'s end', () => {
     const created = await api(spine, token, 'POST', SUBSCRIPTIONS, body(`${receiver.url}?later`, end));
     assert.equal(created.status, 201, created.text);
     const path = `${SUBSCRIPTIONS}/${created.json.id}`;
-    assert.equal((await api(spine, token, 'GET', path)).json.end, end);
+    const read = (await api(spine, token, 'GET', path)).json;
+    assert.deepEqual([read.end, read.status], [end, 'active']);
     const replaced = await api(spine, token, 'PUT', path, body(`${receiver.url}?later`, new Date(Date.now() - 1_000).toISOString()));
     assert.equal(replaced.status, 400, replaced.text);
     assert.deepEqual(Object.keys(replaced.json.validationErrors), ['end']);
@@ -85,6 +86,9 @@ describe('MNS: a subscription\'s end', () => {
       return res.json.deliveries.length ? res.json.deliveries : undefined;
     }, 10_000);
     assert.deepEqual(dead.map((d: { eventId: string; lastError: string }) => [d.eventId, d.lastError]), [[second, 'subscription ended']]);
+    // Read back, it is off (FHIR: the server turns a subscription off at its end), in the list too.
+    assert.equal((await api(spine, token, 'GET', `${SUBSCRIPTIONS}/${id}`)).json.status, 'off');
+    assert.equal((await api(spine, token, 'GET', SUBSCRIPTIONS)).json.entry.find((s: { id: string }) => s.id === id).status, 'off');
     // Another subscription to the same type hears of a later event, so the relay has routed the third by now.
     const witness = await startReceiver();
     others.push(witness);
@@ -104,5 +108,16 @@ describe('MNS: a subscription\'s end', () => {
     const since = await api(spine, token, 'POST', `/admin/events/subscriptions/${id}/$replay`, { since: new Date(Date.now() - 60_000).toISOString() }, { 'content-type': 'application/json' });
     assert.deepEqual(since.json, { replayed: 0 });
     assert.deepEqual(idsReceived(own), [first]);
+  });
+
+  it('a NEMS Subscription past its end reads back off', async () => {
+    const criteria = '/Bundle?type=message&amp;Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000009&amp;MessageHeader.event=pds-death-notification-1';
+    const xml = `<Subscription xmlns="http://hl7.org/fhir"><status value="requested"/><contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/A83008"/><use value="work"/></contact><end value="${new Date(Date.now() + 1_500).toISOString()}"/><reason value="r"/><criteria value="${criteria}"/><channel><type value="message"/><endpoint value="A83008MB01"/></channel></Subscription>`;
+    const created = await api(spine, token, 'POST', '/nems/STU3/Subscription', xml, { 'content-type': 'application/fhir+xml' });
+    assert.equal(created.status, 201, created.text);
+    const path = new URL(created.headers.get('location')!).pathname;
+    assert.equal((await api(spine, token, 'GET', `${path}?_format=json`)).json.status, 'active');
+    await new Promise((r) => setTimeout(r, 1_700));
+    assert.equal((await api(spine, token, 'GET', `${path}?_format=json`)).json.status, 'off');
   });
 });

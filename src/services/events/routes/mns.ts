@@ -11,7 +11,7 @@ import { parseMnsCriteria } from '../domain/mns-criteria.js';
 import { UUID4, decodeCursor, encodeCursor } from '../domain/mns-cursor.js';
 import { newSigningSecret } from '../domain/signing.js';
 import type { CloudEvent } from '../domain/mns-signal.js';
-import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, type SubscriptionRow } from '../store/subscriptions.js';
+import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, subscriptionAsRead, type SubscriptionRow } from '../store/subscriptions.js';
 import { mnsErrorHandler } from './mns-errors.js';
 import { unstorable } from './nems-wire.js';
 import { containsNulInJson, nulInBodyError } from '../../../platform/http/nul-guard.js';
@@ -122,7 +122,7 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
       link: [{ relation: 'self', url: `${base()}/subscriptions` }, ...(next ? [{ relation: 'next', url: `${base()}/subscriptions?continue_from=${next}` }] : [])],
       // MNS (get-all-subscriptions) lists the Subscriptions themselves as the entries, not FHIR's
       // {fullUrl, resource}: a client written for MNS reads entry[i].id.
-      entry: page.map((s) => s.resource),
+      entry: page.map((s) => subscriptionAsRead(s, ctx.clock.now())),
     });
   });
 
@@ -140,7 +140,7 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.get<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS }, config: subscribe }, async (request, reply) => {
     const found = await ownSubscription(request, request.params.id);
     await auditEvents(ctx, request, { action: 'subscription.read', resource: `Subscription/${found.id}`, detail: { api: 'mns' } });
-    return reply.type('application/fhir+json').send(found.resource);
+    return reply.type('application/fhir+json').send(subscriptionAsRead(found, ctx.clock.now()));
   });
 
   app.put<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {

@@ -8,7 +8,7 @@ import { auditEvents } from '../audit.js';
 import { NEMS_ERRORS, nemsError } from '../errors.js';
 import { NEMS_EVENT_CODES, PUBLISHED_NEMS_EVENT, SPINE_ONLY_NEMS_CODES } from '../domain/event-types.js';
 import { isCriteriaProblem, parseNemsCriteria } from '../domain/nems-criteria.js';
-import { deleteSubscription, findSubscription, saveUnlessMatching } from '../store/subscriptions.js';
+import { deleteSubscription, findSubscription, saveUnlessMatching, subscriptionAsRead } from '../store/subscriptions.js';
 import { ID_PARAMS, NEMS_SUBSCRIPTION_BODY, PUBLISHED_EVENT_BODY } from './nems-schemas.js';
 import { XML_TYPES, nemsErrorHandler, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
 
@@ -101,7 +101,7 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.get<{ Params: { id: string } }>('/Subscription/:id', { schema: { params: ID_PARAMS }, config: read }, async (request, reply) => {
     const found = await own(request, request.params.id);
     await auditEvents(ctx, request, { action: 'subscription.read', resource: `Subscription/${found.id}`, nhsNumbers: found.nhsNumber ? [found.nhsNumber] : [], detail: { api: 'nems' } });
-    return sendNemsResource(request, reply, found.resource);
+    return sendNemsResource(request, reply, subscriptionAsRead(found, ctx.clock.now()));
   });
 
   app.delete<{ Params: { id: string } }>('/Subscription/:id', { schema: { params: ID_PARAMS }, config: read }, async (request, reply) => {

@@ -35,6 +35,14 @@ function fromRow(r: Record<string, any>): SubscriptionRow {
   };
 }
 
+/**
+ * The Subscription as read back: `off` once its `end` has passed (FHIR's Subscription.end: the server
+ * turns it off then), as nothing is delivered to it any more; `active` as stored otherwise.
+ */
+export function subscriptionAsRead(s: SubscriptionRow, now: Date): Record<string, unknown> {
+  return s.endsAt !== undefined && s.endsAt <= now ? { ...s.resource, status: 'off' } : s.resource;
+}
+
 export async function insertSubscription(db: Queryable, s: SubscriptionRow): Promise<void> {
   await db.query(`INSERT INTO events.subscriptions (${COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, [
     s.id, s.api, s.ownerAppId, s.ownerOds ?? null, s.criteria, s.rule, s.eventTypes, s.nhsNumber ?? null, s.channel, s.endpoint,
