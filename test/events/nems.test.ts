@@ -255,6 +255,29 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal(badNhs.status, 422, badNhs.text);
   });
 
+  it('an event routed to a subscription deleted before it could be sent is dead-lettered, never posted to the mailbox', async () => {
+    const directory = directoryApi(spine.ctx.db);
+    const sub = await subscribe('/Bundle?type=message&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000017&MessageHeader.event=vaccinations-1&tag=gone');
+    assert.equal(sub.status, 201, sub.text);
+    const id = sub.headers.get('location')!.split('/').pop()!;
+    const before = (await inbox()).length;
+    // The mailbox out of service: MESH refuses the post, and the delivery waits to be tried again.
+    await directory.setMailboxActive(MAILBOX, false);
+    try {
+      const published = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', eventXml('vaccinations-1', '9000000017'), xml);
+      assert.equal(published.status, 202, published.text);
+      await waitFor('a refused post', async () => (await spine.ctx.db.query(
+        `SELECT 1 FROM events.deliveries WHERE subscription_ids @> ARRAY[$1::uuid] AND status = 'pending' AND attempts > 0`, [id])).rowCount || undefined);
+      assert.equal((await api(spine, token, 'DELETE', `/nems/STU3/Subscription/${id}`)).status, 200);
+    } finally {
+      await directory.setMailboxActive(MAILBOX, true);
+    }
+    const dead = await waitFor('the delivery dead-lettered', async () => (await spine.ctx.db.query(
+      `SELECT last_error FROM events.deliveries WHERE subscription_ids @> ARRAY[$1::uuid] AND status = 'dead'`, [id])).rows[0]);
+    assert.equal(dead.last_error, 'subscription deleted');
+    assert.equal((await inbox()).length, before, 'nothing posted to the mailbox');
+  });
+
   it('an event whose routing birthDateTime is no FHIR dateTime is 422 INVALID_RESOURCE naming it, nothing queued; a year, year-month, date or instant is taken', async () => {
     // Found by probing: 'abc' or '2010-13-45' was taken (202) and routed on: a nonsense age, or none
     // (and the PDS record's birth date then never consulted), for the age rules.
