@@ -11,7 +11,7 @@ import { parseMnsCriteria } from '../domain/mns-criteria.js';
 import { UUID4, decodeCursor, encodeCursor } from '../domain/mns-cursor.js';
 import { newSigningSecret } from '../domain/signing.js';
 import type { CloudEvent } from '../domain/mns-signal.js';
-import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, subscriptionAsRead, type SubscriptionRow } from '../store/subscriptions.js';
+import { deleteSubscription, findSubscription, listSubscriptions, saveUnlessMatching, type SubscriptionRow } from '../store/subscriptions.js';
 import { mnsErrorHandler } from './mns-errors.js';
 import { unstorable } from './nems-wire.js';
 import { containsNulInJson, nulInBodyError } from '../../../platform/http/nul-guard.js';
@@ -59,14 +59,10 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   const owner = (request: FastifyRequest) => request.principal!.appId;
 
   const subscriptionFrom = async (request: FastifyRequest, id: string, body: MnsSubscriptionBody): Promise<SubscriptionRow> => {
-    // `end`: the subscription's "optional expiry date/time" (create-or-update-subscription-body.yaml;
-    // FHIR R4 Subscription.end, when the server turns it off). MNS notes its implementation does not
-    // use it yet; OpenSpine does: nothing is delivered once it has passed (routing and delivery both
-    // check it). The spec sets no rule for an end already past (its examples send 2022's); such a
-    // subscription could never deliver, so it is refused here, as NEMS refuses one, rather than
-    // stored to stay silent (a subscription is turned off with DELETE).
-    const endsAt = body.end === undefined ? undefined : new Date(body.end);
-    if (endsAt && !(endsAt > ctx.clock.now())) throw invalid('end', `Subscription end (${body.end}) has passed: a subscription must end in the future`);
+    // `end` ("Optional expiry date/time for the subscription", create-or-update-subscription-body.yaml)
+    // is kept and shown as given, and not acted on: the spec says MNS's implementation does not use it,
+    // and its own example requests send 2022's, so a client written for MNS may send one long past and
+    // still expects its events. (NEMS's `end` is acted on: its pages say the subscription stops then.)
     const criteria = parseMnsCriteria(body.criteria);
     if ('problem' in criteria) throw invalid('criteria', criteria.problem);
     const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox, reach);
@@ -93,7 +89,6 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
         ...(body.end ? { end: body.end } : {}),
       },
       createdAt: at,
-      endsAt,
     };
   };
 
@@ -122,7 +117,7 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
       link: [{ relation: 'self', url: `${base()}/subscriptions` }, ...(next ? [{ relation: 'next', url: `${base()}/subscriptions?continue_from=${next}` }] : [])],
       // MNS (get-all-subscriptions) lists the Subscriptions themselves as the entries, not FHIR's
       // {fullUrl, resource}: a client written for MNS reads entry[i].id.
-      entry: page.map((s) => subscriptionAsRead(s, ctx.clock.now())),
+      entry: page.map((s) => s.resource),
     });
   });
 
@@ -140,7 +135,7 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
   app.get<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS }, config: subscribe }, async (request, reply) => {
     const found = await ownSubscription(request, request.params.id);
     await auditEvents(ctx, request, { action: 'subscription.read', resource: `Subscription/${found.id}`, detail: { api: 'mns' } });
-    return reply.type('application/fhir+json').send(subscriptionAsRead(found, ctx.clock.now()));
+    return reply.type('application/fhir+json').send(found.resource);
   });
 
   app.put<{ Params: { id: string } }>('/subscriptions/:id', { schema: { headers: CORRELATION_HEADERS, params: SUBSCRIPTION_ID_PARAMS, body: MNS_SUBSCRIPTION_BODY }, config: subscribe }, async (request, reply) => {
