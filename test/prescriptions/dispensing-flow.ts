@@ -53,7 +53,7 @@ export function dispensingFlow(spine: TestSpine) {
 
   /**
    * The spec's dispense notification example for this prescription by `ods`: business status `status`, each item (in the
-   * order's order) of the type given; then `change`d, if given.
+   * order's order) of the type given, supplying 1 of it; then `change`d, if given.
    */
   const dispense = async (ods: string, order: Json, status: '0003' | '0006' | '0007', items: string[], change?: (body: Json) => void) => {
     const body = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
@@ -66,6 +66,8 @@ export function dispensingFlow(spine: TestSpine) {
       resource.extension[0].valueCoding.code = status;
       resource.type.coding[0] = itemType(items[index++]!);
       resource.subject.identifier.value = nhsNumberOf(order);
+      // One of each item: the example's quantities (the first two items' whole 20) sent again would supply more than was prescribed.
+      resource.quantity.value = 1;
       for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormIdOf(order);
     }
     change?.(body);

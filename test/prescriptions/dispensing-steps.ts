@@ -86,6 +86,8 @@ export function dispensingSteps(rig: DispensingRig) {
         const type = items?.[index] ?? (status === '0006' ? '0001' : status === '0007' ? '0002' : undefined);
         if (type) resource.type.coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', ...ITEM_TYPES[type] };
         resource.subject.identifier.value = nhsNumberOf(order);
+        // One of each item: the example's quantities (the first two items' whole 20) sent again would supply more than was prescribed.
+        resource.quantity.value = 1;
         for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormIdOf(order);
       }
     }
@@ -96,9 +98,13 @@ export function dispensingSteps(rig: DispensingRig) {
     const body = notification(order, ods, status, amend, items);
     return call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/$process-message', await pharmacy(ods), body).then(sent(`notification ${shortFormIdOf(order)}`, body.identifier.value));
   };
-  /** The spec's return or withdrawal example for this prescription; a withdrawal's focus names the last notification answered 200. */
+  /**
+   * The spec's return or withdrawal example for this prescription, its identifier its own (the same Task.identifier is one
+   * message, recorded once); a withdrawal's focus names the last notification answered 200.
+   */
   const taskBody = (kind: 'return' | 'withdraw', order: Json, ods: string) => {
     const body = structuredClone(example(`spec/dispensing/${kind}/acute-primary-example-req.json`));
+    body.identifier[0].value = randomUUID();
     body.groupIdentifier.value = shortFormIdOf(order);
     body.for.identifier.value = nhsNumberOf(order);
     for (const c of body.contained) if (c.resourceType === 'Organization') c.identifier[0].value = ods;

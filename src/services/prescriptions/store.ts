@@ -38,7 +38,9 @@ const ORDER_TEXT = 'coalesce(order_text, order_bundle::text) AS order_text';
 const WITH_ORDER = `${SELECTED}, ${ORDER_TEXT}`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
-type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'dispenseNotificationsSeen' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>;
+type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'messagesSeen' | 'prescribed' | 'dispensedQuantities' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>
+  /** The dispense notifications recorded, on rows written before claims and Tasks were recorded once too (now `messagesSeen`). */
+  & { dispenseNotificationsSeen?: PrescriptionState['messagesSeen'] };
 
 /** A row's items as its status says, for rows the previous release wrote (no `lifecycle`). */
 const ITEM_OF_STATUS: Record<Status, ItemStatus> = {
@@ -49,9 +51,10 @@ const ITEM_OF_STATUS: Record<Status, ItemStatus> = {
 function lifecycleOf(r: Record<string, any>): StoredLifecycle {
   if (r.lifecycle) {
     // jsonb keeps an object's keys in its own order: the items go back into the order's.
-    const stored = r.lifecycle as StoredLifecycle;
+    const { dispenseNotificationsSeen, ...stored } = r.lifecycle as StoredLifecycle;
     const inOrder = (items: Items): Items => Object.fromEntries((r.item_ids as string[]).filter((id) => Object.hasOwn(items, id)).map((id) => [id, items[id]!]));
-    return { ...stored, items: inOrder(stored.items), itemsBefore: stored.itemsBefore.map(inOrder) };
+    const messagesSeen = stored.messagesSeen ?? dispenseNotificationsSeen;
+    return { ...stored, items: inOrder(stored.items), itemsBefore: stored.itemsBefore.map(inOrder), ...(messagesSeen ? { messagesSeen } : {}) };
   }
   const items = Object.fromEntries((r.item_ids as string[]).map((id) => [id, (r.cancelled_items as string[]).includes(id) ? 'cancelled' : ITEM_OF_STATUS[r.status as Status]]));
   return { items, itemsBefore: Array.from({ length: r.dispense_notifications as number }, () => items) };
@@ -71,7 +74,9 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       items: lifecycle.items,
       itemsBefore: lifecycle.itemsBefore,
       ...(lifecycle.dispenseNotificationIds ? { dispenseNotificationIds: lifecycle.dispenseNotificationIds } : {}),
-      ...(lifecycle.dispenseNotificationsSeen ? { dispenseNotificationsSeen: lifecycle.dispenseNotificationsSeen } : {}),
+      ...(lifecycle.messagesSeen ? { messagesSeen: lifecycle.messagesSeen } : {}),
+      ...(lifecycle.prescribed ? { prescribed: lifecycle.prescribed } : {}),
+      ...(lifecycle.dispensedQuantities ? { dispensedQuantities: lifecycle.dispensedQuantities } : {}),
       ...(lifecycle.claimedAt ? { claimedAt: lifecycle.claimedAt } : {}),
       ...(lifecycle.claimIdentifier ? { claimIdentifier: lifecycle.claimIdentifier } : {}),
       ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
@@ -117,7 +122,9 @@ const readByKeys = createCoalescer<{ nhsNumber: string; shortFormId: string }, R
 const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
   items: state.items, itemsBefore: state.itemsBefore,
   ...(state.dispenseNotificationIds ? { dispenseNotificationIds: state.dispenseNotificationIds } : {}),
-  ...(state.dispenseNotificationsSeen ? { dispenseNotificationsSeen: state.dispenseNotificationsSeen } : {}),
+  ...(state.messagesSeen ? { messagesSeen: state.messagesSeen } : {}),
+  ...(state.prescribed ? { prescribed: state.prescribed } : {}),
+  ...(state.dispensedQuantities ? { dispensedQuantities: state.dispensedQuantities } : {}),
   ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
   ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
   ...(state.claimIdentifier ? { claimIdentifier: state.claimIdentifier } : {}),

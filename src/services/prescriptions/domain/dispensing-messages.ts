@@ -1,5 +1,6 @@
+import { isUuid } from '../../../platform/uuids.js';
 import { shortFormIdProblem } from './prescription-id.js';
-import { itemStatusOfCode, type ItemStatus } from './lifecycle.js';
+import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
@@ -12,7 +13,7 @@ import { SYSTEMS, asArray, entriesOf, identifierValue, isObject, messageEventOf,
  * What is wrong, by the error it is: `invalid` a verification error of issue code `value`,
  * `invalid-issue` one of issue code `invalid`, `invalid-value` INVALID_VALUE, `missing` MISSING_VALUE.
  */
-export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-issue' | 'invalid-value' | 'checksum' | 'missing-entry' };
+export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string; expression?: string; code?: 'missing' | 'invalid' | 'invalid-issue' | 'invalid-value' | 'provided-value' | 'checksum' | 'missing-entry' };
 
 const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
@@ -20,6 +21,27 @@ const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replac
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
 const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
+
+/** A value quoted in diagnostics: at most 64 characters of it (an identifier of megabytes is not echoed back). */
+const quoted = (value: unknown) => { const text = textOf(value); return text.length > 64 ? `${text.slice(0, 64)}…` : text; };
+
+/**
+ * A dispensing message's own identifier (a dispense notification's Bundle.identifier, a claim's
+ * Claim.identifier, a return's or withdrawal's Task.identifier): the spec's Rfc4122 identifier, "RFC4122
+ * unique identifier", as every example's is. It is kept for the prescription's life (each message is
+ * recorded once by it, lifecycle.ts messageSeen), so one that is not a UUID is INVALID_VALUE, as an
+ * X-Request-ID reused is: an identifier of 400 kB was taken, and kept in the prescription's row, read
+ * and written again by every later call (found by probing).
+ */
+function ownIdentifier(value: unknown, field: string): Read<string | undefined> {
+  if (value === undefined) return { ok: true, value: undefined };
+  if (typeof value === 'string' && isUuid(value)) return { ok: true, value };
+  return { ok: false, code: 'provided-value', expression: field,
+    diagnostics: `Invalid value - '${quoted(value)}' in field '${field}': it is an RFC 4122 identifier (a UUID).` };
+}
+
+/** FHIR's id datatype ([A-Za-z0-9\-\.]{1,64}): a dispense notification's Bundle.id names it too (an amendment or withdrawal may), and is kept. */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** Whether a message amends another (Extension-replacementOf), and which: the identifier it names. */
 function replacementOf(extensions: unknown, path: string): Read<{ amendment: boolean; replaces?: string }> {
@@ -70,6 +92,29 @@ export interface DispenseNotification {
   items: Record<string, ItemStatus>;
   /** Its message id: Bundle.identifier ("The unique ID of the dispense notification", DispenseNotification.yaml). */
   messageId?: string;
+  /** What it supplied of each item (each MedicationDispense.quantity of the item), by item id. */
+  quantities: Record<string, Amount[]>;
+}
+
+/** A quantity as the spec has it: at least 0, at most two decimal places, exactly as JSON gives it back. */
+const QUANTITY_TEXT = /^[0-9]+(\.[0-9]{1,2})?$/;
+
+/**
+ * A MedicationDispense's quantity ("The amount of medication that has been dispensed", a rational
+ * number "to a maximum of 2 decimal places"): none when it gives none (the schema does not require
+ * it); a value that is not such a number (negative, a string, 1e21, 0.001) is INVALID_VALUE, as it
+ * would count against the prescribed quantity (a negative one took back what was supplied).
+ */
+function dispensedQuantity(dispense: Json, where: string): Read<Amount | undefined> {
+  if (dispense.quantity === undefined) return { ok: true, value: undefined };
+  const quantity = dispense.quantity;
+  const value = isObject(quantity) ? quantity.value : undefined;
+  if (typeof value !== 'number' || !QUANTITY_TEXT.test(String(value))) {
+    return { ok: false, code: 'invalid-value', expression: `${where}.quantity.value`,
+      diagnostics: `Invalid value - '${textOf(value)}' in field 'MedicationDispense.quantity.value': a quantity is a number of at least 0 with at most 2 decimal places.` };
+  }
+  const q = quantity as Json;
+  return { ok: true, value: { value, ...(typeof q.unit === 'string' ? { unit: q.unit } : {}), ...(typeof q.code === 'string' || typeof q.code === 'number' ? { code: String(q.code) } : {}) } };
 }
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
@@ -105,9 +150,15 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   if (!outcome) return invalid(`Task business status '${textOf(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const replacement = replacementOf(header.extension, 'Bundle.entry.resource.ofType(MessageHeader)');
   if (!replacement.ok) return replacement;
-  const messageId = isObject(bundle.identifier) && typeof bundle.identifier.value === 'string' && bundle.identifier.value !== '' ? bundle.identifier.value : undefined;
+  const own = ownIdentifier(isObject(bundle.identifier) ? bundle.identifier.value : undefined, 'Bundle.identifier.value');
+  if (!own.ok) return own;
+  const messageId = own.value;
+  if (bundle.id !== undefined && (typeof bundle.id !== 'string' || !FHIR_ID.test(bundle.id))) {
+    return { ok: false, code: 'provided-value', expression: 'Bundle.id', diagnostics: `Invalid value - '${quoted(bundle.id)}' in field 'Bundle.id': a FHIR id is 1 to 64 letters, digits, '-' and '.'.` };
+  }
   const identifiers = [messageId, bundle.id].filter((v): v is string => typeof v === 'string');
   const items = new Map<string, ItemStatus>();
+  const quantities: Record<string, Amount[]> = {};
   for (const [i, dispense] of dispenses.entries()) {
     const where = `Bundle.entry.resource.ofType(MedicationDispense)[${i}]`;
     // Each MedicationDispense names its item (its contained MedicationRequest's
@@ -140,6 +191,9 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
         diagnostics: `Line item ${itemId} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
     }
     items.set(itemId, status);
+    const quantity = dispensedQuantity(dispense, where);
+    if (!quantity.ok) return quantity;
+    if (quantity.value !== undefined) quantities[itemId] = [...(Object.hasOwn(quantities, itemId) ? quantities[itemId]! : []), quantity.value];
   }
   // One patient, named by every MedicationDispense (the spec's schema requires its subject; each of
   // its examples' names the patient's NHS number): only the first's was read, so one for another
@@ -151,14 +205,26 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   }
   if (new Set(subjects).size > 1) return invalid('Expected all MedicationDispenses to have the same value for subject.', 'Bundle.entry.resource.ofType(MedicationDispense).subject');
   const subject = subjects[0];
-  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items), ...(messageId !== undefined ? { messageId } : {}) } }),
+  return checkedId(ids[0], (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber: subject, outcome, ...replacement.value, identifiers, items: Object.fromEntries(items), quantities, ...(messageId !== undefined ? { messageId } : {}) } }),
     'MedicationDispense.authorizingPrescription.groupIdentifier');
+}
+
+/** A message's own identifier (Claim.identifier, Task.identifier: an array of RFC 4122 identifiers): the first, each a UUID (`ownIdentifier`). */
+function firstIdentifier(identifiers: unknown, field: string): Read<string | undefined> {
+  const values = asArray(identifiers).map((i) => (isObject(i) ? i.value : i));
+  for (const value of values) {
+    const checked = ownIdentifier(value, `${field}.value`);
+    if (!checked.ok) return checked;
+  }
+  return { ok: true, value: values[0] as string | undefined };
 }
 
 export interface TaskRequest {
   kind: 'return' | 'withdraw'; dispenser: string; shortFormId: string; nhsNumber?: string; reason?: string;
   /** A withdrawal: the dispense notification it takes back (Task.focus.identifier, its Bundle.identifier or Bundle.id). */
   withdraws?: string;
+  /** Its own identifier (Task.identifier: "The unique identifier for the Return/Withdraw Request"). */
+  identifier?: string;
 }
 
 const RETURN_REASONS = 'https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason';
@@ -213,7 +279,10 @@ export function readTask(task: Json): Read<TaskRequest> {
   const withdrawn = withdrawnNotification(task, kind);
   if (!withdrawn.ok) return withdrawn;
   const id = isObject(task.groupIdentifier) ? task.groupIdentifier.value : undefined;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason, ...withdrawn.value } }), 'Task.groupIdentifier.value');
+  const own = firstIdentifier(task.identifier, 'Task.identifier');
+  if (!own.ok) return own;
+  const identifier = own.value;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason, ...withdrawn.value, ...(identifier !== undefined ? { identifier } : {}) } }), 'Task.groupIdentifier.value');
 }
 
 export interface ClaimRequest {
@@ -250,7 +319,9 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const replacement = replacementOf(claim.extension, 'Claim');
   if (!replacement.ok) return replacement;
-  const identifier = asArray(claim.identifier).filter(isObject).map((i) => i.value).find((v): v is string => typeof v === 'string');
+  const own = firstIdentifier(claim.identifier, 'Claim.identifier');
+  if (!own.ok) return own;
+  const identifier = own.value;
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
   // Each line claimed carries the dispenser's endorsement (NDEC when there is none): the spec's
   // 2-Claim-Request-400_Missing_Endorsement_Code and its table's "missing the required endorsement code".

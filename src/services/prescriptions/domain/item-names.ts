@@ -29,7 +29,11 @@ const rekeyed = <T>(items: Items, named: Readonly<Record<string, T>>): Record<st
 export function withItemsAsRecorded(items: Items, event: LifecycleEvent): LifecycleEvent {
   switch (event.type) {
     case 'dispense':
-      return event.items === undefined ? event : { ...event, items: rekeyed<ItemStatus>(items, event.items) };
+      return {
+        ...event,
+        ...(event.items !== undefined ? { items: rekeyed<ItemStatus>(items, event.items) } : {}),
+        ...(event.quantities !== undefined ? { quantities: rekeyed(items, event.quantities) } : {}),
+      };
     case 'claim':
       return {
         ...event,

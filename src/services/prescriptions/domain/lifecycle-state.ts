@@ -42,12 +42,28 @@ export interface PrescriptionState {
    */
   dispenseNotificationIds?: ReadonlyArray<readonly string[]>;
   /**
-   * Every dispense notification recorded on the prescription (any issue), by its message id (its
-   * Bundle.identifier: "The unique ID of the dispense notification", DispenseNotification.yaml; a
-   * UUID lower-cased, `messageKey`): the same notification sent again (under another X-Request-ID)
-   * is one message, not a second dispense (lifecycle.ts `notificationSeen`). None on rows written before.
+   * Every dispensing message recorded on the prescription (any issue): each dispense notification,
+   * claim (and claim amendment), return and withdrawal, by its message id (a dispense notification's
+   * Bundle.identifier, "The unique ID of the dispense notification"; a claim's Claim.identifier,
+   * "Unique identifier for the Claim"; a return's or withdrawal's Task.identifier, "The unique
+   * identifier for the Return/Withdraw Request"; a UUID lower-cased, `messageKey`): the same message
+   * sent again (under another X-Request-ID) is one message, recorded once (lifecycle.ts
+   * `messageSeen`). Rows written before claims and Tasks were kept have the notifications alone
+   * (stored as `dispenseNotificationsSeen`); rows before that, none.
    */
-  dispenseNotificationsSeen?: Readonly<Record<string, SeenNotification>>;
+  messagesSeen?: Readonly<Record<string, SeenMessage>>;
+  /**
+   * Each item's prescribed quantity (the order's MedicationRequest.dispenseRequest.quantity), for each
+   * issue: the dispense notifications in force may not supply more (lifecycle.ts `overDispensed`).
+   * None on rows written before it was kept, or for an item ordered without one.
+   */
+  prescribed?: Readonly<Record<string, Amount>>;
+  /**
+   * What each dispense notification in force supplied of each item, in hundredths of the prescribed
+   * quantity's unit, parallel to `dispenseNotificationIds` (an amendment replaces the last, a
+   * withdrawal takes it back). A notification recorded before these were kept supplied nothing known.
+   */
+  dispensedQuantities?: ReadonlyArray<Readonly<Record<string, number>>>;
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
   /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
@@ -56,12 +72,26 @@ export interface PrescriptionState {
   repeat?: RepeatIssues;
 }
 
+/** The dispensing messages recorded once by their message id (`messagesSeen`). */
+export type MessageOperation = 'dispense-notification' | 'claim' | 'return' | 'withdraw';
+
 /**
- * A dispense notification recorded: the digest of its body as received; `replacedBy`, the amendment
- * that took its place (its message id); `withdrawn`, once a withdrawal took it back (or the
- * amendment that replaced it).
+ * A dispensing message recorded: its operation (none: a dispense notification, as rows kept before
+ * claims and Tasks were); the digest of its body as received; for a dispense notification,
+ * `replacedBy`, the amendment that took its place (its message id), and `withdrawn`, once a
+ * withdrawal took it back (or the amendment that replaced it).
  */
-export interface SeenNotification { digest: string; replacedBy?: string; withdrawn?: true }
+export interface SeenMessage { operation?: Exclude<MessageOperation, 'dispense-notification'>; digest: string; replacedBy?: string; withdrawn?: true }
+
+/** A quantity as a message gives it (MedicationRequest.dispenseRequest.quantity, MedicationDispense.quantity). */
+export interface Amount { value: number; unit?: string; code?: string }
+
+/**
+ * A message's own identity, by which it is recorded once (`messagesSeen`): its id, the digest of its
+ * body as received, and whether an id seen with another body is a new message (`reusable`: sandbox
+ * mode, where the spec's examples give one identifier to several messages of a prescription).
+ */
+export interface MessageIdentity { id: string; digest?: string; reusable?: boolean }
 
 /**
  * A repeat-dispensing prescription is issued `issues` times (the order's numberOfRepeatsAllowed + 1).
@@ -88,22 +118,21 @@ export interface RepeatIssues {
 export type LifecycleEvent =
   /** `at`: when (checked against a repeat issue's window; none in sandbox mode). */
   | { type: 'release'; dispenser: string; at?: Date }
-  | { type: 'return'; dispenser: string }
+  /** `message`: its Task.identifier, by which a return sent again is recognised. */
+  | { type: 'return'; dispenser: string; message?: MessageIdentity }
   /**
    * `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode).
    * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
    */
   | {
     type: 'dispense'; dispenser: string; outcome: NotificationOutcome; items?: Items; amendment?: boolean; at?: Date; identifiers?: readonly string[]; replaces?: string;
-    /**
-     * Its message id (Bundle.identifier) and the digest of its body: a notification sent again is
-     * recognised by them. `idReusable`: an id seen with another body is taken as a new notification
-     * (sandbox mode: the spec's examples give one identifier to several notifications of a prescription).
-     */
-    messageId?: string; digest?: string; idReusable?: boolean;
+    /** Its message id (Bundle.identifier): a notification sent again is recognised by it and its body. */
+    message?: MessageIdentity;
+    /** What it supplied of each item it names (MedicationDispense.quantity, every line of the item). */
+    quantities?: Readonly<Record<string, readonly Amount[]>>;
   }
   /** `withdraws`: the notification it names (Task.focus), which must be the last in force. */
-  | { type: 'withdraw'; dispenser: string; withdraws?: string }
+  | { type: 'withdraw'; dispenser: string; withdraws?: string; message?: MessageIdentity }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
     /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */
@@ -114,6 +143,8 @@ export type LifecycleEvent =
     items?: readonly string[];
     /** The dispensing statuses the lines claim for each item (all of them: an item may be named by two lines). */
     itemTypes?: Readonly<Record<string, readonly ItemStatus[]>>;
+    /** Its Claim.identifier, by which a claim sent again is recognised. */
+    message?: MessageIdentity;
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -143,10 +174,12 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   | 'NOT_LAST_DISPENSE'
   /** A dispense notification or claim naming an item (prescription-order-item-number) the prescription does not have. */
   | 'ITEM_NOT_FOUND'
-  /** The dispense notification (its message id and body) is already recorded: answered as it was, recording nothing. */
-  | 'NOTIFICATION_ALREADY_RECORDED'
-  /** A dispense notification whose message id an earlier one, with another body or since withdrawn, already had. */
-  | 'NOTIFICATION_ID_REUSED';
+  /** The message (its message id and body: a dispense notification, claim, return or withdrawal) is already recorded: answered as it was, recording nothing. */
+  | 'MESSAGE_ALREADY_RECORDED'
+  /** A message whose id an earlier one, of another operation, with another body or (a dispense notification) since withdrawn, already had. */
+  | 'MESSAGE_ID_REUSED'
+  /** A dispense notification supplying, with those in force, more of an item than was prescribed. */
+  | 'OVER_DISPENSED';
 
 /** A message id as kept: a UUID in lower case (either case names one message, amendment-targets.ts `sameMessage`), anything else as written. */
 export const messageKey = (id: string): string => (isUuid(id) ? id.toLowerCase() : id);
@@ -159,8 +192,9 @@ export type Transition =
   /** `expression`: what in the message was wrong, where the refusal is about one field of it. */
   | { ok: false; refusal: TransitionRefusal; diagnostics: string; expression?: string };
 
-export const initialState = (itemIds: readonly string[], repeatIssues?: number, supplyDays?: number): PrescriptionState => ({
+export const initialState = (itemIds: readonly string[], repeatIssues?: number, supplyDays?: number, prescribed?: Readonly<Record<string, Amount>>): PrescriptionState => ({
   status: 'to-be-dispensed', dispenseNotifications: 0, items: Object.fromEntries(itemIds.map((id) => [id, 'to-be-dispensed'])), itemsBefore: [],
+  ...(prescribed !== undefined && Object.keys(prescribed).length > 0 ? { prescribed } : {}),
   ...(repeatIssues !== undefined ? { repeat: { issue: 1, issues: repeatIssues, earlier: [], ...(supplyDays !== undefined ? { supplyDays } : {}) } } : {}),
 });
 

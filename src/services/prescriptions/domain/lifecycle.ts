@@ -4,8 +4,10 @@ import {
   CLAIM_AMEND_MISMATCH, DISPENSE_AMEND_MISMATCH, WITHDRAW_MISMATCH, amendsClaimOnRecord, namesLastNotification, notificationIdsInForce, withClaimIdentifier,
 } from './amendment-targets.js';
 import {
-  STATUSES, CANCELLATION_RESPONSES, messageKey, nextIssueAvailableFrom, type SeenNotification, type Status, type PrescriptionState, type LifecycleEvent, type CancellationResponse, type TransitionRefusal, type Transition,
+  STATUSES, CANCELLATION_RESPONSES, nextIssueAvailableFrom, type Status, type PrescriptionState, type LifecycleEvent, type CancellationResponse, type TransitionRefusal, type Transition,
 } from './lifecycle-state.js';
+import { overSupplied, quantityText, suppliedBy } from './quantities.js';
+import { messageSeen, withMessagesSeen } from './messages-seen.js';
 
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
@@ -56,6 +58,7 @@ function nextIssue(state: PrescriptionState, at?: Date): Transition {
   const next: PrescriptionState = {
     status: cancelled ? 'cancelled' : 'to-be-dispensed', dispenseNotifications: 0, items, itemsBefore: [],
     ...(cancelled ? { pendingCancellationBy: state.pendingCancellationBy } : {}),
+    ...prescribedOf(state),
     repeat: {
       ...withoutWindow, issue: repeat.issue + 1,
       earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser, items: state.items, ...(Object.keys(closed).length > 0 ? { closed } : {}) }],
@@ -171,68 +174,17 @@ export function transitionAt(state: PrescriptionState, event: LifecycleEvent, at
   return transition(event.type === 'expire' ? state : stateAt(state, at, validUntil), event);
 }
 
-/**
- * A dispense notification already recorded on the prescription, sent again (a retry under another
- * X-Request-ID; or two sent at once, the second decided again after the first, answerOnce): one
- * message, named by its message id (Bundle.identifier, "The unique ID of the dispense
- * notification"), so it is recorded once. With the same body it is answered as the first was,
- * recording nothing (as Spine's reliable messaging eliminates a message id it has seen; the spec
- * has no error for it); with another body, or after a withdrawal took it back, the id is reused,
- * which EPS's own X-Request-ID rule (answerOnce) calls the client's mistake: INVALID_VALUE (in
- * sandbox mode, `idReusable`, a new notification: the spec's examples, which the stateless sandbox
- * takes in turn, give acute-primary-example-01 to -04 one Bundle.identifier). A
- * partial notification sent twice was counted twice, so an item part-supplied once read as
- * supplied twice and a withdrawal took back only one of them (found by probing).
- */
-function notificationSeen(state: PrescriptionState, event: Extract<LifecycleEvent, { type: 'dispense' }>): Transition | undefined {
-  if (event.messageId === undefined) return undefined;
-  const seen = state.dispenseNotificationsSeen?.[messageKey(event.messageId)];
-  if (seen === undefined) return undefined;
-  if (seen.withdrawn !== true && event.digest !== undefined && seen.digest === event.digest) {
-    return refuse('NOTIFICATION_ALREADY_RECORDED', `Dispense notification ${event.messageId} is already recorded.`);
-  }
-  if (event.idReusable === true) return undefined;
-  return refuse('NOTIFICATION_ID_REUSED', `Invalid value - '${event.messageId}' in field 'Bundle.identifier': it identifies an earlier dispense notification`
-    + (seen.withdrawn === true ? ', since withdrawn' : ' with another body') + '; a new dispense notification needs a new identifier', 'Bundle.identifier');
-}
+/** Each dispense notification in force's quantities, none known (`{}`) for one recorded before they were kept. */
+const quantitiesOfNotifications = (state: PrescriptionState): Array<Readonly<Record<string, number>>> =>
+  Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispensedQuantities?.[i] ?? {});
 
-/**
- * The dispense notifications recorded, kept through every change (a return, the next repeat issue):
- * a notification recorded adds its message id (an amendment marks the one it replaces as replaced by
- * it), a withdrawal marks the one it takes back withdrawn, and what that one had replaced (a
- * withdrawal of an amendment takes back what the amended notification did too, lifecycle `withdraw`).
- */
-function withNotificationsSeen(before: PrescriptionState, event: LifecycleEvent, next: Transition): Transition {
-  if (!next.ok) return next;
-  let seen = before.dispenseNotificationsSeen;
-  const last = new Set((before.dispenseNotificationIds?.[before.dispenseNotifications - 1] ?? []).map(messageKey));
-  if (event.type === 'dispense' && event.messageId !== undefined) {
-    const id = messageKey(event.messageId);
-    const replaced = event.amendment === true ? last : new Set<string>();
-    seen = { ...mapSeen(seen, (key, entry) => (replaced.has(key) ? { ...entry, replacedBy: id } : entry)), [id]: { digest: event.digest ?? '' } };
-  } else if (event.type === 'withdraw' && seen !== undefined) {
-    const withdrawn = last;
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const [key, entry] of Object.entries(seen)) {
-        if (entry.replacedBy !== undefined && withdrawn.has(entry.replacedBy) && !withdrawn.has(key)) { withdrawn.add(key); grew = true; }
-      }
-    }
-    seen = mapSeen(seen, (key, entry) => (withdrawn.has(key) ? { ...entry, withdrawn: true as const } : entry));
-  }
-  if (seen === undefined) return next;
-  return { ...next, state: { ...next.state, dispenseNotificationsSeen: seen } };
-}
-
-const mapSeen = (seen: PrescriptionState['dispenseNotificationsSeen'], f: (key: string, entry: SeenNotification) => SeenNotification) =>
-  Object.fromEntries(Object.entries(seen ?? {}).map(([key, entry]) => [key, f(key, entry)]));
+/** The prescribed quantities, kept through a return and into the next repeat issue. */
+const prescribedOf = (state: PrescriptionState) => (state.prescribed !== undefined ? { prescribed: state.prescribed } : {});
 
 export function transition(state: PrescriptionState, named: LifecycleEvent): Transition {
-  if (named.type === 'dispense') {
-    const seen = notificationSeen(state, named);
-    if (seen) return seen;
-  }
-  return withNotificationsSeen(state, named, transitionOf(state, named));
+  const seen = messageSeen(state, named);
+  if (seen) return seen;
+  return withMessagesSeen(state, named, transitionOf(state, named));
 }
 
 function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transition {
@@ -258,7 +210,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       if (held) return held;
       if (state.status !== 'with-dispenser') return invalid(state, 'return');
       const back = itemsBecome(state.items, 'to-be-dispensed');
-      const repeat = state.repeat ? { repeat: state.repeat } : {};
+      const repeat = { ...(state.repeat ? { repeat: state.repeat } : {}), ...prescribedOf(state) };
       if (state.pendingCancellationBy !== undefined) {
         // The dispenser's agreement: the cancellation asked for while it held the prescription takes effect.
         const pending = state.pendingCancellationItems ?? Object.keys(back);
@@ -288,10 +240,20 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       const after = itemsAfterNotification(before, event.outcome, event.items, closedBeforeDispensing(state));
       if (!after.ok) return refuse(after.closed ? 'PRESCRIPTION_INVALID_STATE_TRANSITION' : 'BUSINESS_STATUS_CONTRADICTS_ITEMS', after.diagnostics);
       const items = after.items;
-      // An amendment takes the place of the last notification, its identifiers too.
-      const ids = notificationIdsInForce(state).slice(0, state.dispenseNotifications - (event.amendment ? 1 : 0));
+      // An amendment takes the place of the last notification, its identifiers and quantities too.
+      const kept = state.dispenseNotifications - (event.amendment ? 1 : 0);
+      const ids = notificationIdsInForce(state).slice(0, kept);
+      const quantitiesInForce = quantitiesOfNotifications(state).slice(0, kept);
+      const supplied = suppliedBy(state.prescribed, event.quantities, event.items, event.outcome === 'none');
+      const over = overSupplied(state.prescribed, quantitiesInForce, supplied);
+      if (over) {
+        const unit = over.prescribed.unit ?? '';
+        return refuse('OVER_DISPENSED', `Invalid value - '${quantityText(over.now)}' in field 'MedicationDispense.quantity': item ${over.item} was prescribed ${over.prescribed.value} ${unit}`.trimEnd()
+          + (over.before > 0 ? `, of which ${quantityText(over.before)} dispensed already` : '') + '; a dispense notification cannot supply more than was prescribed.', 'MedicationDispense.quantity');
+      }
       return nextIssue({
         ...state, status: after.status, items, dispenseNotificationIds: [...ids, event.identifiers ?? []],
+        ...(state.prescribed !== undefined ? { dispensedQuantities: [...quantitiesInForce, supplied] } : {}),
         itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
         dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
       }, event.at);
@@ -308,6 +270,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
         state: {
           ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1),
           dispenseNotificationIds: notificationIdsInForce(state).slice(0, remaining),
+          ...(state.dispensedQuantities !== undefined ? { dispensedQuantities: quantitiesOfNotifications(state).slice(0, remaining) } : {}),
         },
       };
     }

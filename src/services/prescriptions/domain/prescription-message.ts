@@ -3,6 +3,7 @@ import { isValidLongFormId, shortFormIdProblem } from './prescription-id.js';
 import { endOf, notADay, validityPeriodProblem } from './validity.js';
 import { intentProblem, issueNumberProblem } from './prescription-intent.js';
 import { itemKey } from './item-names.js';
+import type { Amount } from './lifecycle-state.js';
 import {
   PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, codeOf, distinct, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
@@ -24,6 +25,8 @@ export interface PrescriptionMessage {
   nominatedPharmacy?: string;
   courseOfTherapy?: string;
   itemIds: string[];
+  /** Each item's prescribed quantity (dispenseRequest.quantity), by its id as ordered: none for an item ordered without one. */
+  prescribed: Record<string, Amount>;
   /** Repeat dispensing (continuous-repeat-dispensing): how many issues, and until when they may be dispensed. */
   repeat?: RepeatDispensing;
   medicationRequests: Json[];
@@ -73,6 +76,21 @@ function danglingReference(entries: Entry[], requests: Json[]): Parsed | undefin
 }
 
 const verification = (diagnostics: string, expression?: string): Parsed => ({ ok: false, problem: { kind: 'verification', diagnostics, expression } });
+
+/** Each item's dispenseRequest.quantity (checked by then: `isQuantity`), by its id. */
+function prescribedQuantities(requests: Json[], itemIds: string[]): Record<string, Amount> {
+  const prescribed: Record<string, Amount> = {};
+  for (const [i, request] of requests.entries()) {
+    const quantity = isObject(request.dispenseRequest) && isObject(request.dispenseRequest.quantity) ? request.dispenseRequest.quantity : undefined;
+    if (quantity === undefined || typeof quantity.value !== 'number') continue;
+    prescribed[itemIds[i]!] = {
+      value: quantity.value,
+      ...(typeof quantity.unit === 'string' ? { unit: quantity.unit } : {}),
+      ...(typeof quantity.code === 'string' || typeof quantity.code === 'number' ? { code: String(quantity.code) } : {}),
+    };
+  }
+  return prescribed;
+}
 
 /** A quantity as the spec has it: over 0, at most two decimal places, exactly as JSON gives it back. */
 const QUANTITY_TEXT = /^[0-9]+(\.[0-9]{1,2})?$/;
@@ -264,7 +282,8 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
     ok: true,
     message: {
       event, entries, shortFormId, longFormId: longFormId as string | undefined, nhsNumber, prescriberOds, author,
-      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], medicationRequests: requests, ...(repeat ? { repeat } : {}),
+      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], prescribed: prescribedQuantities(requests, itemIds as string[]),
+      medicationRequests: requests, ...(repeat ? { repeat } : {}),
       ...(signature ? { signature: { data: typeof signature.data === 'string' ? signature.data : undefined, when: typeof signature.when === 'string' ? signature.when : undefined } } : {}),
     },
   };

@@ -8,7 +8,7 @@ import {
 } from '../domain/dispensing-messages.js';
 import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
-import type { Items, LifecycleEvent, RepeatIssues } from '../domain/lifecycle.js';
+import type { Items, LifecycleEvent, MessageIdentity, RepeatIssues } from '../domain/lifecycle.js';
 import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescription, readPrescription, readPrescriptionOf, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { directoryApi } from '../../directory/api.js';
@@ -27,6 +27,7 @@ export function valueOf<T>(read: Read<T>): T {
   if (read.code === 'missing-entry') throw epsError(EPS_ERRORS.MISSING_FIELD);
   if (read.code === 'checksum') throw failureToProcess(read.diagnostics);
   if (read.code === 'invalid-value') throw epsError(EPS_ERRORS.INVALID_VALUE_INVALID, read.diagnostics, read.expression);
+  if (read.code === 'provided-value') throw epsError(EPS_ERRORS.INVALID_VALUE, read.diagnostics, read.expression);
   if (read.code === 'invalid-issue') throw epsError({ ...EPS_ERRORS.VERIFICATION, issueCode: 'invalid' }, read.diagnostics, read.expression);
   throw epsError(read.code === 'missing' ? EPS_ERRORS.MISSING_VALUE : EPS_ERRORS.VERIFICATION, read.diagnostics, read.expression);
 }
@@ -51,7 +52,9 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'ITEM_NOT_FOUND') return epsError(EPS_ERRORS.ITEM_NOT_FOUND, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'DISPENSE_AMEND_IDENTIFIER_MISMATCH') return epsError(EPS_ERRORS.DISPENSE_AMEND_IDENTIFIER_MISMATCH, recorded.diagnostics);
   if (recorded.refusal === 'NOT_LAST_DISPENSE') return epsError(EPS_ERRORS.NOT_LAST_DISPENSE, recorded.diagnostics);
-  if (recorded.refusal === 'NOTIFICATION_ID_REUSED') return epsError(EPS_ERRORS.INVALID_VALUE, recorded.diagnostics, recorded.expression);
+  if (recorded.refusal === 'MESSAGE_ID_REUSED') return epsError(EPS_ERRORS.INVALID_VALUE, recorded.diagnostics, recorded.expression);
+  // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
+  if (recorded.refusal === 'OVER_DISPENSED') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
   if (recorded.refusal === 'BUSINESS_STATUS_CONTRADICTS_ITEMS') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, 'MedicationDispense.extension:taskBusinessStatus');
@@ -115,6 +118,14 @@ export async function release(ctx: PlatformContext, caller: EpsCaller, body: Jso
   return { ...answer, shortFormIds: released.map((r) => r.shortFormId), nhsNumbers: [...new Set(released.map((r) => r.nhsNumber))] };
 }
 
+/**
+ * A dispensing message's own identity (its Bundle.identifier, Claim.identifier or Task.identifier, and
+ * the digest of its body), by which it is recorded once (lifecycle.ts messageSeen); in sandbox mode an
+ * id is reusable, as the spec's examples reuse them.
+ */
+const messageIdentity = (ctx: PlatformContext, caller: EpsCaller, id: string | undefined): { message?: MessageIdentity } =>
+  (id === undefined ? {} : { message: { id, digest: caller.requestDigest, reusable: ctx.config.sandbox } });
+
 async function applyToPrescription(
   ctx: PlatformContext, caller: EpsCaller, operation: string, target: { shortFormId: string; nhsNumber?: string; dispenser: string },
   event: LifecycleEvent, historyEvent: string, messageText: string,
@@ -125,8 +136,8 @@ async function applyToPrescription(
     const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, messageText });
-    // The same dispense notification again (lifecycle.ts notificationSeen): answered as the first, nothing recorded.
-    if (!recorded.ok && recorded.refusal === 'NOTIFICATION_ALREADY_RECORDED') return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
+    // The same message again (lifecycle.ts messageSeen): answered as the first, nothing recorded.
+    if (!recorded.ok && recorded.refusal === 'MESSAGE_ALREADY_RECORDED') return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
     if (!recorded.ok) return refusalAnswer(db, recorded, row, ctx.clock.now());
     return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
   });
@@ -142,7 +153,7 @@ export async function dispenseNotification(ctx: PlatformContext, caller: EpsCall
   return applyToPrescription(ctx, caller, 'dispense-notification', n,
     {
       type: 'dispense', dispenser: n.dispenser, outcome: n.outcome, items: n.items, amendment: n.amendment, identifiers: n.identifiers, replaces: n.replaces,
-      messageId: n.messageId, digest: caller.requestDigest, idReusable: ctx.config.sandbox, ...repeatWindow(ctx, ctx.clock.now()),
+      quantities: n.quantities, ...messageIdentity(ctx, caller, n.messageId), ...repeatWindow(ctx, ctx.clock.now()),
     },
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', text);
 }
@@ -150,7 +161,8 @@ export async function dispenseNotification(ctx: PlatformContext, caller: EpsCall
 /** `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`). */
 export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const t = valueOf(readTask(body));
-  const event: LifecycleEvent = t.kind === 'return' ? { type: 'return', dispenser: t.dispenser } : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws };
+  const message = messageIdentity(ctx, caller, t.identifier);
+  const event: LifecycleEvent = t.kind === 'return' ? { type: 'return', dispenser: t.dispenser, ...message } : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws, ...message };
   return applyToPrescription(ctx, caller, t.kind, t, event, t.kind === 'return' ? 'returned' : 'withdrawn', text);
 }
 
@@ -161,6 +173,7 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
   return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
     type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes,
+    ...messageIdentity(ctx, caller, c.identifier),
   },
     c.amendment ? 'claim-amended' : 'claimed', text);
 }

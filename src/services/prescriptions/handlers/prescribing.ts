@@ -128,7 +128,7 @@ export async function createPrescription(ctx: PlatformContext, caller: EpsCaller
     }
     const row = {
       nhsNumber: message.nhsNumber, shortFormId: message.shortFormId, longFormId: message.longFormId, prescriberOds: message.prescriberOds,
-      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues, message.repeat?.supplyDays),
+      author: message.author, nominatedPharmacy, courseOfTherapy: message.courseOfTherapy, state: initialState(message.itemIds, message.repeat?.issues, message.repeat?.supplyDays, message.prescribed),
       validUntil,
       itemIds: message.itemIds, cancelledItems: [], orderBundle: body, createdAt: now, updatedAt: now,
     };
