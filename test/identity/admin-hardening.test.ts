@@ -1,5 +1,7 @@
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
 import { generateSigningKey, type GeneratedKeyPair } from '../../src/services/identity/keys.js';
@@ -61,5 +63,34 @@ describe('identity admin API: quoted values and stored keys', () => {
     assert.equal((await call('GET', '/users/many-roles')).status, 404);
     const { rows } = await spine.ctx.db.query(`SELECT count(*)::int AS n FROM identity.trusted_issuers WHERE issuer LIKE 'https://%.example.test' AND issuer <> 'https://junk-idp.example.test'`);
     assert.equal(rows[0].n, 0);
+  });
+
+  it('a user or role profile whose drawn id is taken draws another: 201, where it was 409 for a body naming no id', async () => {
+    // newSdsId draws from 10^8 with crypto.randomInt: these draws are queued, each clash drawn twice.
+    const draws = [40_001, 40_001, 40_002, 40_003, 40_003, 40_004];
+    const randomInt = crypto.randomInt;
+    mock.method(crypto, 'randomInt', (...args: Parameters<typeof randomInt>) => (draws.length > 0 ? draws.shift() : (randomInt as (...a: unknown[]) => unknown)(...args)));
+    syncBuiltinESMExports();
+    try {
+      const first = await call('POST', '/users', { name: 'First' });
+      assert.equal(first.status, 201);
+      assert.equal((await first.json()).userId, '555000040001');
+      const second = await call('POST', '/users', { name: 'Second' });
+      assert.equal(second.status, 201, 'its first draw is the first user\'s id');
+      assert.equal((await second.json()).userId, '555000040002');
+      const role = await call('POST', '/users/555000040001/role-profiles', { odsCode: 'A83008', roleCode: 'R8000' });
+      assert.equal(role.status, 201);
+      assert.equal((await role.json()).roleProfileId, '555000040003');
+      const another = await call('POST', '/users/555000040002/role-profiles', { odsCode: 'A83008', roleCode: 'R8000' });
+      assert.equal(another.status, 201, 'its first draw is the first role profile\'s id');
+      assert.equal((await another.json()).roleProfileId, '555000040004');
+      assert.deepEqual(draws, []);
+    } finally {
+      mock.restoreAll();
+      syncBuiltinESMExports();
+    }
+    // An id the body names is refused at once when taken, as before.
+    const named = await call('POST', '/users', { userId: '555000040001', name: 'Again' });
+    assert.equal(named.status, 409);
   });
 });

@@ -33,6 +33,25 @@ const applicationView = (app: Application) => ({
 const bodyOf = (body: unknown): Record<string, unknown> =>
   (typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {});
 
+/** How many times a create draws its ids again when one it drew is taken. */
+const ID_DRAWS = 5;
+
+/**
+ * Runs a create (`create` parses the body, drawing any id it leaves to the Spine, and inserts), again
+ * when an id it drew is already taken: a user's and a role profile's ids are drawn at random from 10^8
+ * (`newSdsId`), so among thousands one draw can meet another, which was a 409 for a body that named no
+ * id. When the body names every id (`drawsIds` false), a taken one is refused at once, as before.
+ */
+async function withDrawnIds<T>(drawsIds: boolean, create: () => Promise<T>): Promise<T> {
+  for (let draw = 1; ; draw += 1) {
+    try {
+      return await create();
+    } catch (err) {
+      if (!drawsIds || draw >= ID_DRAWS || !(err instanceof SpineError && err.spec === IDENTITY_ERRORS.DUPLICATE)) throw err;
+    }
+  }
+}
+
 /**
  * Changes to who may call the Spine are audited like patient access: who, as what, changed what.
  * The platform writes the entry before the answer goes (the routes' `config.audit`).
@@ -91,15 +110,21 @@ export async function registerAdminRoutes(root: FastifyInstance, ctx: PlatformCo
     app.get(`${PREFIX}/users`, { config: ADMIN }, async () => ({ users: await listUsers(ctx.db) }));
 
     app.post(`${PREFIX}/users`, { schema: { body: userBody }, config: ADMIN }, async (request, reply) => {
-      const user = valid(parseUserInput(request.body), 'user');
-      // User and role profiles in one transaction: never half a user.
-      await ctx.db.tx(async (tx) => {
-        if (!(await insertUser(tx, user))) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `User '${user.userId}' already exists`);
-        for (const profile of user.roleProfiles) {
-          if (!(await insertRoleProfile(tx, profile))) {
-            throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+      const body = bodyOf(request.body);
+      const profiles = Array.isArray(body.roleProfiles) ? body.roleProfiles as unknown[] : [];
+      const drawsIds = body.userId === undefined || profiles.some((p) => bodyOf(p).roleProfileId === undefined);
+      const user = await withDrawnIds(drawsIds, async () => {
+        const parsed = valid(parseUserInput(request.body), 'user');
+        // User and role profiles in one transaction: never half a user.
+        await ctx.db.tx(async (tx) => {
+          if (!(await insertUser(tx, parsed))) throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `User '${parsed.userId}' already exists`);
+          for (const profile of parsed.roleProfiles) {
+            if (!(await insertRoleProfile(tx, profile))) {
+              throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
+            }
           }
-        }
+        });
+        return parsed;
       });
       audited(request, 'identity.user.create', `User/${user.userId}`, { roleProfiles: user.roleProfiles.map((r) => r.roleProfileId) });
       return reply.code(201).send(await findUser(ctx.db, user.userId));
@@ -114,10 +139,13 @@ export async function registerAdminRoutes(root: FastifyInstance, ctx: PlatformCo
     app.post<{ Params: { userId: string } }>(`${PREFIX}/users/:userId/role-profiles`, { schema: { params: userIdParams, body: roleProfileBody }, config: ADMIN }, async (request, reply) => {
       const { userId } = request.params;
       if (!(await findUser(ctx.db, userId))) throw new SpineError(IDENTITY_ERRORS.UNKNOWN_USER, `No user with id '${clip(userId)}'`);
-      const profile = valid(parseRoleProfileInput(request.body, userId), 'role profile');
-      if (!(await insertRoleProfile(ctx.db, profile))) {
-        throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${profile.roleProfileId}' already exists`);
-      }
+      const profile = await withDrawnIds(bodyOf(request.body).roleProfileId === undefined, async () => {
+        const parsed = valid(parseRoleProfileInput(request.body, userId), 'role profile');
+        if (!(await insertRoleProfile(ctx.db, parsed))) {
+          throw new SpineError(IDENTITY_ERRORS.DUPLICATE, `Role profile '${parsed.roleProfileId}' already exists`);
+        }
+        return parsed;
+      });
       audited(request, 'identity.role-profile.create', `User/${userId}`, { roleProfileId: profile.roleProfileId, roleCode: profile.roleCode, odsCode: profile.odsCode });
       return reply.code(201).send(profile);
     });
