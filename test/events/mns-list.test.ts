@@ -35,6 +35,8 @@ describe('MNS: listing subscriptions page by page', () => {
     const first = await api(spine, token, 'GET', SUBSCRIPTIONS);
     assert.equal(first.status, 200, first.text);
     assert.equal(first.json.entry.length, 50);
+    // get-all-subscriptions' members, no more: a `total` of the page (50) read as if there were 50 in all.
+    assert.deepEqual(Object.keys(first.json).sort(), ['entry', 'link', 'resourceType', 'type']);
     const next = first.json.link.find((l: { relation: string }) => l.relation === 'next').url as string;
     const second = await api(spine, token, 'GET', new URL(next).pathname + new URL(next).search);
     assert.equal(second.status, 200, second.text);

@@ -113,7 +113,9 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     const next = rows.length > PAGE && last ? encodeCursor({ at: last.createdAt, id: last.id }) : undefined;
     await auditEvents(ctx, request, { action: 'subscription.list', resource: 'Subscription', detail: { api: 'mns', returned: page.length } });
     return reply.type('application/fhir+json').send({
-      resourceType: 'Bundle', type: 'searchset', total: page.length,
+      // The spec's members only (get-all-subscriptions: resourceType, type, link, entry): no `total`, which
+      // FHIR would have count every match, where this one counted the page.
+      resourceType: 'Bundle', type: 'searchset',
       link: [{ relation: 'self', url: `${base()}/subscriptions` }, ...(next ? [{ relation: 'next', url: `${base()}/subscriptions?continue_from=${next}` }] : [])],
       // MNS (get-all-subscriptions) lists the Subscriptions themselves as the entries, not FHIR's
       // {fullUrl, resource}: a client written for MNS reads entry[i].id.
