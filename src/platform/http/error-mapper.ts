@@ -122,10 +122,16 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
 }
 
 /**
- * The FHIR error handler for an API of OpenSpine's own (admin APIs), whose diagnostics no NHS client
- * compares: a refusal at the door quotes a short piece of the value sent, never the whole of a huge one.
+ * `classifyError`, a refusal at the door quoting only a short piece of the value sent (its first 100
+ * characters and its length), never the whole of a huge one: for APIs whose diagnostics no NHS client
+ * compares (the admin APIs, NDOP's).
  */
-export function clippedFhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+export function classifyErrorClipped(err: unknown, request: FastifyRequest): ClassifiedError {
   const classified = classifyError(err, request);
-  return sendOperationOutcome(reply, classified.failure ? { ...fhirValidationError(clippedFailure(classified.failure)), headers: classified.headers } : classified);
+  return classified.failure ? { ...fhirValidationError(clippedFailure(classified.failure)), headers: classified.headers } : classified;
+}
+
+/** The FHIR error handler with `classifyErrorClipped`'s quoting. */
+export function clippedFhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  return sendOperationOutcome(reply, classifyErrorClipped(err, request));
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError, fhirValidationError } from '../../../platform/http/error-mapper.js';
+import { classifyErrorClipped } from '../../../platform/http/error-mapper.js';
 import { SpineError } from '../../../platform/http/errors.js';
-import { clipForDiagnostics, clippedFailure } from '../../../platform/http/validation-failure.js';
+import { clipForDiagnostics } from '../../../platform/http/validation-failure.js';
 import { NDOP_ERRORS, inNdopCoding, spineOperationOutcome } from '../errors.js';
 
 /** NDOP answers `application/json+fhir` (its CapabilityStatement's formats, STU3 era). */
@@ -10,10 +10,9 @@ export const NDOP_JSON = 'application/json+fhir; charset=utf-8';
 export const sendNdop = (reply: FastifyReply, status: number, resource: unknown) => reply.code(status).type(NDOP_JSON).send(resource);
 
 function ndopErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  // The platform's classification for every error, the service's own too: it gives each 503 its Retry-After.
-  let classified = classifyError(err, request);
-  // A refusal at the door quotes what was sent: a short piece of it, never a megabyte echoed back.
-  if (classified.failure) classified = { ...fhirValidationError(clippedFailure(classified.failure)), headers: classified.headers };
+  // The platform's classification for every error, the service's own too: it gives each 503 its
+  // Retry-After; a refusal at the door quotes a short piece of what was sent, never a megabyte.
+  const classified = classifyErrorClipped(err, request);
   if (classified.headers) reply.headers(classified.headers);
   const spec = inNdopCoding(classified.spec);
   return sendNdop(reply, spec.status, spineOperationOutcome(spec, classified.diagnostics));
