@@ -94,24 +94,50 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
     assert.match((await blank.json()).issue[0].diagnostics, /'organization'/);
   });
 
-  it('answers every match, with total the true count: the spec returns "all accredited systems found" and has no paging', async () => {
-    const count = 1_005;
-    const inserted = await sds.spine.ctx.db.query(
+  it('answers up to 1,000 matches whole, with total the true count; a search matching more is 400 in the SDS shape saying how to narrow it (the spec has no paging and no limit: the bound is ours)', async () => {
+    const insertDevices = (from: number, to: number) => sds.spine.ctx.db.query(
       `INSERT INTO directory.devices (id, asid, party_key, owner_ods_code, interactions)
        SELECT gen_random_uuid(), (880000000000 + g)::text, 'MANY1-' || g, 'MANY1', ARRAY['urn:nhs:names:services:test:MANY']
-         FROM generate_series(1, $1::int) g`, [count]);
-    assert.equal(inserted.rowCount, count);
-    await sds.spine.ctx.db.query(
+         FROM generate_series($1::int, $2::int) g`, [from, to]);
+    const insertEndpoints = (from: number, to: number) => sds.spine.ctx.db.query(
       `INSERT INTO directory.endpoints (id, party_key, managing_ods_code, address, fqdn, cpa_id, mhs_id, interactions)
        SELECT gen_random_uuid(), 'MANY1-' || g, 'MANY1', 'https://many.example/' || g, 'many.example', 'CPA' || g, 'CPA' || g,
               ARRAY['urn:nhs:names:services:test:MANY']
-         FROM generate_series(1, $1::int) g`, [count]);
-    const devices = await search('Device', [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]]);
-    assert.equal(devices.total, count);
-    assert.equal(devices.entry.length, count);
-    assert.equal(new Set(devices.entry.map((e: any) => e.resource.id)).size, count);
-    const endpoints = await search('Endpoint', [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]]);
-    assert.deepEqual([endpoints.total, endpoints.entry.length], [count, count]);
+         FROM generate_series($1::int, $2::int) g`, [from, to]);
+    const deviceQuery: Array<[string, string]> = [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]];
+    const endpointQuery: Array<[string, string]> = [['organization', `${ODS}|MANY1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:MANY`]];
+    assert.equal((await insertDevices(1, 1_000)).rowCount, 1_000);
+    await insertEndpoints(1, 1_000);
+    const devices = await search('Device', deviceQuery);
+    assert.deepEqual([devices.total, devices.entry.length, new Set(devices.entry.map((e: any) => e.resource.id)).size], [1_000, 1_000, 1_000]);
+    const endpoints = await search('Endpoint', endpointQuery);
+    assert.deepEqual([endpoints.total, endpoints.entry.length], [1_000, 1_000]);
+
+    await insertDevices(1_001, 1_001);
+    await insertEndpoints(1_001, 1_001);
+    const correlationId = '6D3D3674-7CE5-41EC-90D6-0242AC120003';
+    const tooMany = await get(`Device?${sdsQuery(deviceQuery)}`, { 'x-correlation-id': correlationId });
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.headers.get('content-type'), 'application/fhir+json');
+    assert.deepEqual(await tooMany.json(), {
+      resourceType: 'OperationOutcome',
+      id: correlationId,
+      issue: [{
+        severity: 'error',
+        code: 'too-costly',
+        details: { coding: [{ system: 'https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1', code: 'BAD_REQUEST', display: 'Bad request' }] },
+        diagnostics: 'HTTP 400: Bad Request (Too many matches: the search matches more than 1000 records, the most one answer carries; '
+          + `narrow it (add identifier=${PARTY_KEY}|value or manufacturing-organization=${ODS}|value))`,
+      }],
+    });
+    const tooManyEndpoints = await get(`Endpoint?${sdsQuery(endpointQuery)}`);
+    assert.equal(tooManyEndpoints.status, 400);
+    const outcome = await tooManyEndpoints.json();
+    assert.equal(outcome.issue[0].code, 'too-costly');
+    assert.match(outcome.issue[0].diagnostics, /more than 1000 records/);
+    // A narrower search over the same records still answers.
+    const narrowed = await search('Device', [...deviceQuery, ['identifier', `${PARTY_KEY}|MANY1-1001`]]);
+    assert.equal(narrowed.total, 1);
   });
 
   it('finds the forward-reliable and forward-express Endpoints of the test data', async () => {

@@ -7,6 +7,9 @@ export const SDS_ERRORS = defineErrors({
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'required', system: SDS_ERROR_SYSTEM },
   // The SDS sandbox's 404 (stubs/404.json); the SDS itself codes it NOT_IMPLEMENTED.
   NOT_FOUND: { status: 404, code: 'NO_RECORD_FOUND', display: 'No record found', issueCode: 'not-found', system: SDS_ERROR_SYSTEM },
+  // Ours, not the SDS's (its spec has no paging and no limit): a search matching more records than one
+  // answer carries (sds/search-bound.ts). FHIR's issue type for a request stopped to protect the server.
+  TOO_MANY_MATCHES: { status: 400, code: 'BAD_REQUEST', display: 'Bad request', issueCode: 'too-costly', system: SDS_ERROR_SYSTEM },
   METHOD_NOT_ALLOWED: { status: 405, code: 'NOT_IMPLEMENTED', display: 'Not implemented', issueCode: 'not-supported', system: SDS_ERROR_SYSTEM },
   NOT_ACCEPTABLE: {
     status: 406, code: 'MISSING_OR_INVALID_HEADER', display: 'There is a required header missing or invalid',
@@ -27,6 +30,8 @@ export const SDS_DIAGNOSTICS = {
     `Missing or invalid 'identifier' query parameter. Should be one or both of: [`
     + `'identifier=${interactionSystem}|value', 'identifier=${partyKeySystem}|value'`,
   illegalParameter: (name: string) => `Illegal query parameter '${name}'`,
+  tooManyMatches: (max: number, narrower: string) =>
+    `Too many matches: the search matches more than ${max} records, the most one answer carries; narrow it (${narrower})`,
   // Upstream concatenates the combinations without separators; kept as the SDS sends it.
   invalidEndpointCombination: (org: string, interaction: string, partyKey: string) =>
     'Missing or invalid query parameters. Should one of following combinations: ['

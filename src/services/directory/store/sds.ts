@@ -26,17 +26,17 @@ function toAccreditedSystem(row: DeviceRow): AccreditedSystem {
 }
 
 /**
- * SDS Device search: owner and interaction always; party key and manufacturer when given. Every match
- * (the spec: "all accredited systems found that match the search criteria"; it has no paging), so the
- * Bundle's `total` is the true count.
+ * SDS Device search: owner and interaction always; party key and manufacturer when given. At most
+ * `limit` matches, in ASID order: the caller asks for one more than it answers, so that it knows a
+ * search matched too many (sds/search-bound.ts) without reading them all.
  */
-export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery): Promise<AccreditedSystem[]> {
+export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery, limit: number): Promise<AccreditedSystem[]> {
   const { rows } = await db.query<DeviceRow>(
     `SELECT ${DEVICE_SELECT} FROM directory.devices
       WHERE owner_ods_code = $1 AND interactions @> ARRAY[$2::text]
         AND ($3::text IS NULL OR party_key = $3) AND ($4::text IS NULL OR manufacturing_ods_code = $4)
-      ORDER BY asid`,
-    [query.organization, query.interactionId, query.partyKey ?? null, query.manufacturingOrganization ?? null]);
+      ORDER BY asid LIMIT $5`,
+    [query.organization, query.interactionId, query.partyKey ?? null, query.manufacturingOrganization ?? null, limit]);
   return rows.map(toAccreditedSystem);
 }
 
@@ -100,15 +100,15 @@ function toMhsEndpoint(row: EndpointRow): MhsEndpoint {
   };
 }
 
-/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination); every match, as for Device. */
-export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery): Promise<MhsEndpoint[]> {
+/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination); at most `limit` matches, as for Device. */
+export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery, limit: number): Promise<MhsEndpoint[]> {
   const { rows } = await db.query<EndpointRow>(
     `SELECT ${ENDPOINT_COLUMNS} FROM directory.endpoints
       WHERE ($1::text IS NULL OR managing_ods_code = $1)
         AND ($2::text IS NULL OR interactions @> ARRAY[$2::text])
         AND ($3::text IS NULL OR party_key = $3)
-      ORDER BY party_key, id`,
-    [query.organization ?? null, query.interactionId ?? null, query.partyKey ?? null]);
+      ORDER BY party_key, id LIMIT $4`,
+    [query.organization ?? null, query.interactionId ?? null, query.partyKey ?? null, limit]);
   return rows.map(toMhsEndpoint);
 }
 
