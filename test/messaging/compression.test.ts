@@ -166,6 +166,38 @@ describe('MESH compression on download', () => {
     const large = await get(await send(valid, { 'content-encoding': 'gzip' }), { accept: V2, 'accept-encoding': 'gzip' });
     assert.ok(large.body.equals(valid));
   });
+
+  it('a gzip body that inflates past 1 GiB (a gzip bomb: 1 MB of gzip, 1 GB of zeros) is refused at upload, 413 MessageTooLarge naming content-encoding, first chunk or later; nothing is delivered', async () => {
+    // 65 gzip members of 16 MiB of zeros each: 1.06 MB sent, 1,040 MiB inflated.
+    const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 65 }, () => member));
+    assert.ok(bomb.length < 1.1 * 1024 * 1024);
+    const before = await (await mesh(spine.url, `/${MB2}/count`, { version: 2 })).json() as { count: number };
+    const refused = await mesh(spine.url, `/${MB1}/outbox`, {
+      method: 'POST', version: 2, body: bomb as BodyInit,
+      headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'content-encoding': 'gzip' },
+    });
+    assert.equal(refused.status, 413, await refused.clone().text());
+    const [item] = (await refused.json() as { detail: Array<Record<string, unknown>> }).detail;
+    assert.deepEqual([item!.event, item!.code, item!.msg], ['SEND', 'MessageTooLarge', 'A gzip chunk may inflate to at most 1GB']);
+    assert.match(String(item!.diagnostics), /inflates to more than 1073741824 bytes/);
+    const v1 = await mesh(spine.url, `/${MB1}/outbox`, {
+      method: 'POST', version: 1, body: bomb as BodyInit,
+      headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'content-encoding': 'gzip' },
+    });
+    assert.equal(v1.status, 413);
+    assert.deepEqual(await v1.json(), { errorEvent: 'SEND', errorCode: 'MessageTooLarge', errorDescription: 'A gzip chunk may inflate to at most 1GB' });
+    // A later chunk too: refused naming its message, which stays uploading and takes a good chunk 2.
+    const first = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 2, body: gzipSync('part one, '),
+      headers: { 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': '1:2', 'content-encoding': 'gzip' } });
+    const { message_id: id } = await first.json() as { message_id: string };
+    const later = await mesh(spine.url, `/${MB1}/outbox/${id}/2`, { method: 'POST', version: 2, body: bomb as BodyInit, headers: { 'mex-chunk-range': '2:2', 'content-encoding': 'gzip' } });
+    assert.equal(later.status, 413);
+    assert.equal(((await later.json()) as { message_id?: string }).message_id, id);
+    assert.equal((await (await mesh(spine.url, `/${MB2}/count`, { version: 2 })).json() as { count: number }).count, before.count, 'nothing refused was delivered');
+    const good = await mesh(spine.url, `/${MB1}/outbox/${id}/2`, { method: 'POST', version: 2, body: gzipSync('part two.'), headers: { 'mex-chunk-range': '2:2', 'content-encoding': 'gzip' } });
+    assert.equal(good.status, 202);
+  });
 });
 
 describe('downloadCoding (property)', () => {

@@ -51,6 +51,8 @@ export const MESH_ERRORS = meshErrors({
   // no error for going past it: the per-request limit's status and code, which say the same thing.
   MESSAGE_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'Message larger than MESH accepts in all its chunks', issueCode: 'too-long' },
   CHUNK_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'A single request may carry at most 100MB', issueCode: 'too-long' },
+  // Ours (protocol/limits.ts MAX_INFLATED_CHUNK_BYTES): a gzip body stops being inflated, and is refused, past 1GB.
+  CHUNK_INFLATES_TOO_LARGE: { status: 413, event: 'SEND', code: 'MessageTooLarge', display: 'A gzip chunk may inflate to at most 1GB', issueCode: 'too-long' },
   // The code follows the status, as for MESH's other 503s (mesh-plugin.ts, asMeshSpec).
   UPLOADS_BUSY: { status: 503, event: 'SEND', code: '503', display: 'Too many uploads in progress; retry later', issueCode: 'transient' },
   NOT_SENDER: { status: 403, event: 'SEND', code: '07', display: 'Invalid From Address, the mailbox does not match the authorization header', issueCode: 'forbidden' },

@@ -6,10 +6,10 @@ import { checkedGzip } from './chunk-body.js';
 import { MeshError } from '../mesh-error.js';
 
 /** The bytes `checkedGzip` passes on, or the error it ends with. */
-async function run(pieces: Buffer[]): Promise<{ bytes: Buffer } | { error: unknown }> {
+async function run(pieces: Buffer[], maxInflated?: number): Promise<{ bytes: Buffer } | { error: unknown }> {
   const out: Buffer[] = [];
   try {
-    for await (const piece of checkedGzip(pieces)) out.push(piece);
+    for await (const piece of checkedGzip(pieces, undefined, maxInflated)) out.push(piece);
     return { bytes: Buffer.concat(out) };
   } catch (error) {
     return { error };
@@ -46,6 +46,19 @@ describe('checkedGzip (property)', () => {
       } else {
         assert.ok('error' in result && result.error instanceof MeshError, 'refused');
         assert.equal((result.error as MeshError).spec.status, 400);
+      }
+    }));
+  });
+
+  it('passes a body that inflates to at most the bound, and refuses one that inflates past it as a MESH 413, however it is cut', async () => {
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 4096 }), fc.integer({ min: 0, max: 5000 }), fc.array(fc.nat(), { maxLength: 6 }), async (data, bound, cuts) => {
+      const zipped = gzipSync(data);
+      const result = await run(split(zipped, cuts), bound);
+      if (data.length <= bound) {
+        assert.ok('bytes' in result && result.bytes.equals(zipped));
+      } else {
+        assert.ok('error' in result && result.error instanceof MeshError, 'refused');
+        assert.equal((result.error as MeshError).spec.status, 413);
       }
     }));
   });

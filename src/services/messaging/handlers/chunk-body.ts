@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { MESH_ERRORS } from '../errors.js';
 import { meshError } from '../mesh-error.js';
-import { MAX_CHUNK_BYTES, SEGMENT_BYTES } from '../protocol/limits.js';
+import { MAX_CHUNK_BYTES, MAX_INFLATED_CHUNK_BYTES, SEGMENT_BYTES } from '../protocol/limits.js';
 import { BodyTooLargeError, type ChunkKey, type StoredChunk } from '../store/body-store.js';
 import type { MeshDeps } from './deps.js';
 import type { MeshError } from '../mesh-error.js';
@@ -90,21 +90,41 @@ export function notGzip(messageId?: string, problem?: string): MeshError {
   });
 }
 
+/** 413: a gzip body that inflates past `maxInflated` bytes (a gzip bomb, or more than a chunk may hold). */
+export function inflatesTooLarge(maxInflated: number, messageId?: string): MeshError {
+  return meshError(MESH_ERRORS.CHUNK_INFLATES_TOO_LARGE, {
+    messageId, fields: ['content-encoding'],
+    diagnostics: `the gzip body inflates to more than ${maxInflated} bytes; send the data in more, smaller chunks`,
+  });
+}
+
+class InflatedTooLarge extends Error {}
+
 /**
  * The body's bytes, unchanged, checked on the way through: they must inflate as gzip to their end
  * (the spec's send takes a body "optionally encoded with content-encoding", so a gzip one is gzip).
  * Stored unchecked, such a body went out cut short with a 200, or as a 500, to a recipient that
  * does not take gzip: the download inflates it, and a large one streams (sent chunked) before its
- * fault is reached. The inflated bytes are discarded as they come, with back-pressure, so the check
- * holds nothing in memory; it costs the CPU one inflating download costs. Throws `notGzip` at the
- * first fault, or at the end of a body that stops inside its gzip stream.
+ * fault is reached. The inflated bytes are counted and discarded as they come, with back-pressure,
+ * so the check holds nothing in memory; past `maxInflated` of them it stops inflating and refuses
+ * the body (413), so a gzip bomb costs at most that much inflating, not the 1,000-fold of its size
+ * it would take to inflate whole. Throws `notGzip` at the first fault, or at the end of a body that
+ * stops inside its gzip stream.
  */
-export async function* checkedGzip(body: AsyncIterable<Buffer> | Iterable<Buffer>, messageId?: string): AsyncGenerator<Buffer> {
-  const inflate = createGunzip();
+export async function* checkedGzip(body: AsyncIterable<Buffer> | Iterable<Buffer>, messageId?: string, maxInflated = MAX_INFLATED_CHUNK_BYTES): AsyncGenerator<Buffer> {
+  // Output in 1 MiB pieces, not zlib's 16 KiB: each piece is a round trip to the thread pool, and
+  // inflating 1 GiB took 7 s in 16 KiB pieces against 0.5 s in 1 MiB ones (discarded as they come).
+  const inflate = createGunzip({ chunkSize: SEGMENT_BYTES });
   let fault: Error | undefined;
+  let inflated = 0;
   inflate.on('error', (err: Error) => { fault ??= err; });
-  inflate.resume();
-  const refuse = () => notGzip(messageId, fault?.message);
+  inflate.on('data', (piece: Buffer) => {
+    inflated += piece.length;
+    if (inflated <= maxInflated) return;
+    fault ??= new InflatedTooLarge();
+    inflate.destroy();
+  });
+  const refuse = () => (fault instanceof InflatedTooLarge ? inflatesTooLarge(maxInflated, messageId) : notGzip(messageId, fault?.message));
   // Waits for `event`, or for the stream to close on its fault (then `fault` says why); either way
   // the listeners go, so a long body's many waits leave none behind.
   const until = async (event: string) => {

@@ -3,6 +3,15 @@
 /** "The maximum amount of data allowed by MESH in a single request message is 100MB." */
 export const MAX_CHUNK_BYTES = 100 * 1024 * 1024;
 
+/**
+ * The most one gzip chunk may inflate to. The spec bounds what is sent (100MB a request, compressed)
+ * and not what it inflates to; gzip inflates up to about 1,000-fold, so one 100MB request could make
+ * the upload's check (and every download to a client without gzip) inflate some 100 GB. OpenSpine's
+ * choice: 1 GiB, ten times a request, beyond any ratio real data reaches at the chunk sizes MESH
+ * clients use (they split the uncompressed data so that each compressed chunk is under 100MB).
+ */
+export const MAX_INFLATED_CHUNK_BYTES = 1024 * 1024 * 1024;
+
 /** Not downloaded and acknowledged within five days: leaves the inbox, the sender gets a REPORT. */
 export const INBOX_EXPIRY_MS = 5 * 24 * 60 * 60 * 1000;
 export const INBOX_EXPIRY_DAYS = 5;
