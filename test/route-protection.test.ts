@@ -73,6 +73,7 @@ const EXPECTED_PUBLIC = [
   'GET /spine-directory/FHIR/R4/metadata',
   'GET /spine-directory/FHIR/R4/openapi.json',
   'OPTIONS /audit/FHIR/R4/metadata',
+  'OPTIONS /oauth2/token',
   'OPTIONS /spine-directory/FHIR/R4/Device',
   'OPTIONS /spine-directory/FHIR/R4/Endpoint',
   'OPTIONS /spine-directory/FHIR/R4/_ping',

@@ -68,11 +68,17 @@ describe('identity: trusted-issuer body and token form checked at the door', () 
     }
   });
 
-  it('a token request with an oversized parameter is invalid_request naming it, in the OAuth2 shape', async () => {
+  it('a token request with an oversized parameter is invalid_request naming it, in the OAuth2 shape; an oversized grant_type is answered as any grant type it does not take, quoted clipped', async () => {
     const post = (body: string) => fetch(`${spine.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-    const longGrant = await post(new URLSearchParams({ grant_type: 'g'.repeat(201) }).toString());
-    assert.equal(longGrant.status, 400);
-    assert.deepEqual(await longGrant.json(), { error: 'invalid_request', error_description: 'Invalid grant_type' });
+    // One over the door's 200 and one of 100,000: NHS England's words for a grant type it does not take, as for 'password'.
+    for (const length of [201, 100_000]) {
+      const longGrant = await post(new URLSearchParams({ grant_type: 'g'.repeat(length) }).toString());
+      assert.equal(longGrant.status, 400);
+      assert.deepEqual(await longGrant.json(), { error: 'invalid_request', error_description: `Unsupported grant_type '${'g'.repeat(100)}… (${length} characters)'` });
+    }
+    // Under the door's bound, the grant's own check words it the same way.
+    const underBound = await post(new URLSearchParams({ grant_type: 'h'.repeat(150) }).toString());
+    assert.deepEqual(await underBound.json(), { error: 'invalid_request', error_description: `Unsupported grant_type '${'h'.repeat(100)}… (150 characters)'` });
     const oversized = await post(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'a'.repeat(40_000) }).toString());
     assert.equal(oversized.status, 400);
     assert.deepEqual(await oversized.json(), { error: 'invalid_request', error_description: 'Invalid client_assertion' });

@@ -50,13 +50,15 @@ describe('POST /oauth2/token: client credentials with a signed JWT (NHS England 
   });
 
   it('a method other than POST is 405 with Allow: POST, in the OAuth2 shape (RFC 6749 section 3.2)', async () => {
-    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
       const response = await fetch(`${spine.url}/oauth2/token`, { method });
       assert.equal(response.status, 405, method);
       assert.equal(response.headers.get('allow'), 'POST');
       assert.equal(response.headers.get('cache-control'), 'no-store');
       assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: `${method} is not supported: the token endpoint takes POST (RFC 6749 section 3.2)` });
     }
+    const head = await fetch(`${spine.url}/oauth2/token`, { method: 'HEAD' });
+    assert.deepEqual([head.status, head.headers.get('allow')], [405, 'POST']);
   });
 
   it('Missing grant_type', () => expectError({}, 400, 'Missing grant_type'));

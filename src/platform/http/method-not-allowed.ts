@@ -2,8 +2,12 @@ import type { FastifyInstance, HTTPMethods } from 'fastify';
 import type { Activity } from '../auth/activities.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
 
-/** The methods a FHIR API might be sent that its paths may not offer (GET and HEAD are what they read by). */
-const REFUSABLE: readonly HTTPMethods[] = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/**
+ * The methods a path may be sent that it may not offer. GET is refused only where a path does not
+ * offer it (the OAuth2 token endpoint, POST only); HEAD comes with it either way (Fastify serves HEAD
+ * beside every GET route, so HEAD is refused where GET is).
+ */
+const REFUSABLE: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 export interface OfferedPath {
   /** The route's URL within the scope, e.g. `/audit/FHIR/R4/AuditEvent/:id`. */

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { SpineError } from '../../platform/http/errors.js';
+import { clipForDiagnostics } from '../../platform/http/validation-failure.js';
 import type { Principal } from '../../platform/auth/activities.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { decodeCompactJwt, holdsLoneSurrogate, validateClientAssertion, REQUIRED_ALG, type Checked } from './client-assertion.js';
@@ -51,13 +52,19 @@ const param = (form: Record<string, unknown>, name: string) => {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 };
 
+/**
+ * NHS England's answer to a grant_type it does not take, however long: "Unsupported grant_type 'X'",
+ * quoting at most the first 100 characters of it (the door refuses one over 200 before the grant
+ * runs, and answers it with this too).
+ */
+export const unsupportedGrantType = (grantType: string) =>
+  new SpineError(OAUTH_ERRORS.UNSUPPORTED_GRANT_TYPE, `Unsupported grant_type '${clipForDiagnostics(grantType)}'`);
+
 /** The form's shape, before any key or database work (so a malformed request costs nothing). */
 function checkForm(form: Record<string, unknown>): { grantType: string; assertion: string } {
   const grantType = param(form, 'grant_type');
   if (!grantType) fail('MISSING_GRANT_TYPE');
-  if (grantType !== CLIENT_CREDENTIALS && grantType !== TOKEN_EXCHANGE) {
-    fail('UNSUPPORTED_GRANT_TYPE', `Unsupported grant_type '${grantType}'`);
-  }
+  if (grantType !== CLIENT_CREDENTIALS && grantType !== TOKEN_EXCHANGE) throw unsupportedGrantType(grantType);
   if (param(form, 'client_assertion_type') !== CLIENT_ASSERTION_TYPE) fail('INVALID_ASSERTION_TYPE');
   const assertion = param(form, 'client_assertion');
   if (!assertion) fail('MISSING_ASSERTION');

@@ -4,10 +4,11 @@ import { classifyError } from '../../platform/http/error-mapper.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from '../../platform/http/errors.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import { SharedWindows } from '../../platform/http/shared-windows.js';
-import { grantToken } from './grant.js';
+import { grantToken, unsupportedGrantType } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
 import { nulInBodyError } from '../../platform/http/nul-guard.js';
+import { refuseOtherMethods } from '../../platform/http/method-not-allowed.js';
 
 const OAUTH_SPECS = new Set<ErrorSpec>(Object.values(OAUTH_ERRORS));
 
@@ -26,7 +27,13 @@ function oauthErrorCode(spec: ErrorSpec): string {
 
 /** OAuth2 errors are `{error, error_description}` (RFC 6749 §5.2), as NHS England's platform sends them. */
 function registerOAuthErrorShape(scope: FastifyInstance) {
-  scope.setErrorHandler((err, request, reply) => {
+  scope.setErrorHandler((thrown, request, reply) => {
+    // A grant_type too long for the door is still a grant type the endpoint does not take: answered
+    // as any other is ("Unsupported grant_type '…'"), not "Invalid grant_type". A repeated one (a
+    // list) stays a malformed request.
+    const err = thrown instanceof RequestValidationError && thrown.failure.path === 'grant_type' && typeof thrown.failure.value === 'string'
+      ? unsupportedGrantType(thrown.failure.value)
+      : thrown;
     const classified = classifyError(err, request);
     // Refused at the door: the parameter named as the platform's own descriptions name them ("Missing client_assertion").
     const description = err instanceof RequestValidationError
@@ -113,15 +120,11 @@ export async function registerOAuthRoutes(app: FastifyInstance, ctx: PlatformCon
       return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(response);
     });
     // RFC 6749 §3.2: the token endpoint is POST only. Another method is 405 with Allow, in the OAuth2
-    // shape its clients read (not the FHIR 404 "No such endpoint" for a path that is there).
-    scope.route({
-      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-      url: '/oauth2/token',
-      schema: { hide: true },
-      config: { public: true, body: 'none' },
-      handler: async (request) => {
-        throw new SpineError(PLATFORM_ERRORS.METHOD_NOT_ALLOWED, `${request.method} is not supported: the token endpoint takes POST (RFC 6749 section 3.2)`, { headers: { allow: 'POST' } });
-      },
+    // shape its clients read (the scope's error handler renders the refusal), not the FHIR 404 "No
+    // such endpoint" for a path that is there.
+    refuseOtherMethods(scope, [{ url: '/oauth2/token', methods: ['POST'] }], {
+      refusal: (method, allow) => new SpineError(PLATFORM_ERRORS.METHOD_NOT_ALLOWED,
+        `${method} is not supported: the token endpoint takes POST (RFC 6749 section 3.2)`, { headers: { allow } }),
     });
   });
 
