@@ -76,6 +76,18 @@ describe('identity: trusted-issuer body and token form checked at the door', () 
       assert.equal(longGrant.status, 400);
       assert.deepEqual(await longGrant.json(), { error: 'invalid_request', error_description: `Unsupported grant_type '${'g'.repeat(100)}… (${length} characters)'` });
     }
+    // An assertion or subject token type over the bound: NHS England's words for a wrong one, in the grant's order.
+    const assertionType = "Missing or invalid client_assertion_type - must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    const longAssertionType = await post(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 't'.repeat(201), client_assertion: 'a.b.c' }).toString());
+    assert.deepEqual([longAssertionType.status, await longAssertionType.json()], [400, { error: 'invalid_request', error_description: assertionType }]);
+    const grantFirst = await post(new URLSearchParams({ grant_type: 'password', client_assertion_type: 't'.repeat(201) }).toString());
+    assert.deepEqual(await grantFirst.json(), { error: 'invalid_request', error_description: "Unsupported grant_type 'password'" });
+    const exchange = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'a.b.c', subject_token: 'x.y.z' };
+    const longSubjectType = await post(new URLSearchParams({ ...exchange, subject_token_type: 's'.repeat(201) }).toString());
+    assert.deepEqual(await longSubjectType.json(), { error: 'invalid_request', error_description: "Missing or invalid subject_token_type - must be 'urn:ietf:params:oauth:token-type:id_token'" });
+    // A type the grant does not read (client credentials): the door's refusal naming it.
+    const unread = await post(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'a.b.c', subject_token_type: 's'.repeat(201) }).toString());
+    assert.deepEqual(await unread.json(), { error: 'invalid_request', error_description: 'Invalid subject_token_type' });
     // Under the door's bound, the grant's own check words it the same way.
     const underBound = await post(new URLSearchParams({ grant_type: 'h'.repeat(150) }).toString());
     assert.deepEqual(await underBound.json(), { error: 'invalid_request', error_description: `Unsupported grant_type '${'h'.repeat(100)}… (150 characters)'` });

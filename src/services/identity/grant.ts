@@ -60,8 +60,11 @@ const param = (form: Record<string, unknown>, name: string) => {
 export const unsupportedGrantType = (grantType: string) =>
   new SpineError(OAUTH_ERRORS.UNSUPPORTED_GRANT_TYPE, `Unsupported grant_type '${clipForDiagnostics(grantType)}'`);
 
-/** The form's shape, before any key or database work (so a malformed request costs nothing). */
-function checkForm(form: Record<string, unknown>): { grantType: string; assertion: string } {
+/**
+ * The form's shape, before any key or database work (so a malformed request costs nothing): NHS
+ * England's refusal of the first parameter that is missing or wrong, in the platform's order.
+ */
+export function checkForm(form: Record<string, unknown>): { grantType: string; assertion: string } {
   const grantType = param(form, 'grant_type');
   if (!grantType) fail('MISSING_GRANT_TYPE');
   if (grantType !== CLIENT_CREDENTIALS && grantType !== TOKEN_EXCHANGE) throw unsupportedGrantType(grantType);

@@ -4,7 +4,7 @@ import { classifyError } from '../../platform/http/error-mapper.js';
 import { PLATFORM_ERRORS, SpineError, type ErrorSpec } from '../../platform/http/errors.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
 import { SharedWindows } from '../../platform/http/shared-windows.js';
-import { grantToken, unsupportedGrantType } from './grant.js';
+import { checkForm, grantToken } from './grant.js';
 import { OAUTH_ERRORS } from './errors.js';
 import { DEMO_JWKS_PATH, demoIssuerJwks } from './demo-issuer.js';
 import { nulInBodyError } from '../../platform/http/nul-guard.js';
@@ -25,15 +25,32 @@ function oauthErrorCode(spec: ErrorSpec): string {
   return spec.status >= 500 ? OAUTH_ERRORS.SERVER_ERROR.code : 'invalid_request';
 }
 
+// The parameters whose values the grant checks (grant.ts checkForm); the tokens' sizes are the door's alone.
+const GRANT_CHECKED = new Set(['grant_type', 'client_assertion_type', 'subject_token_type']);
+
+/**
+ * A value too long for the door is still a value the grant does not take: a grant_type, assertion
+ * or subject token type over 200 characters gets the grant's own words for the first wrong
+ * parameter ("Unsupported grant_type '…'", "Missing or invalid client_assertion_type - must be …"),
+ * as a shorter wrong one does, where it got "Invalid grant_type". A repeated parameter (a list), an
+ * oversized token, or a type the grant does not read (subject_token_type in client credentials)
+ * stays the door's refusal naming the parameter.
+ */
+function overlongAsGrantRefusal(err: RequestValidationError, body: unknown): Error {
+  const { path, value } = err.failure;
+  if (!GRANT_CHECKED.has(path) || typeof value !== 'string' || typeof body !== 'object' || body === null) return err;
+  try {
+    checkForm(body as Record<string, unknown>);
+  } catch (refusal) {
+    if (refusal instanceof SpineError) return refusal;
+  }
+  return err;
+}
+
 /** OAuth2 errors are `{error, error_description}` (RFC 6749 §5.2), as NHS England's platform sends them. */
 function registerOAuthErrorShape(scope: FastifyInstance) {
   scope.setErrorHandler((thrown, request, reply) => {
-    // A grant_type too long for the door is still a grant type the endpoint does not take: answered
-    // as any other is ("Unsupported grant_type '…'"), not "Invalid grant_type". A repeated one (a
-    // list) stays a malformed request.
-    const err = thrown instanceof RequestValidationError && thrown.failure.path === 'grant_type' && typeof thrown.failure.value === 'string'
-      ? unsupportedGrantType(thrown.failure.value)
-      : thrown;
+    const err = thrown instanceof RequestValidationError ? overlongAsGrantRefusal(thrown, request.body) : thrown;
     const classified = classifyError(err, request);
     // Refused at the door: the parameter named as the platform's own descriptions name them ("Missing client_assertion").
     const description = err instanceof RequestValidationError
