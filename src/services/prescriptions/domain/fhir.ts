@@ -61,3 +61,13 @@ export function messageEventOf(entries: Entry[]): string | undefined {
   const coding = header && isObject(header.eventCoding) ? header.eventCoding : undefined;
   return typeof coding?.code === 'string' ? coding.code : undefined;
 }
+
+/**
+ * A message Bundle's type: a prescribing or dispensing message (`$prepare`, `$process-message`) is a FHIR message
+ * (the spec's schemas give `type` the one value `message`; every example sends it), whose first entry
+ * is its MessageHeader. Anything else (or none) was taken as one: the spec's verification error, in
+ * its table's words for a field of listed values ("Task.status must be one of: …"), 400 `value`.
+ */
+export function bundleTypeProblem(bundle: Json): { diagnostics: string; expression: string } | undefined {
+  return bundle.type === 'message' ? undefined : { diagnostics: "Bundle.type must be one of: 'message'.", expression: 'Bundle.type' };
+}
