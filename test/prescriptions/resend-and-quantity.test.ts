@@ -201,6 +201,24 @@ describe('EPS dispensing: more than was prescribed', () => {
     success(await post('$process-message', withQuantities(notification(order, 'FA565', '0007'), [200, 200, 300, 300])));
   });
 
+  it('units are one where both quantities have the same system and code (the tablet unit of presentation is tablets), whatever their text says', async () => {
+    const order = await released();
+    const partial = ['0003', '0003', '0003', '0003'];
+    const firstLine = (quantity: Json) => {
+      const body = withQuantities(notification(order, 'FA565', '0003', false, partial), [0, 0, 0, 0]);
+      body.entry.find((e: Json) => e.resource.resourceType === 'MedicationDispense').resource.quantity = quantity;
+      return body;
+    };
+    const SNOMED = 'http://snomed.info/sct';
+    // 732936001 (Tablet, unit of presentation) against the 20 tablets (428673006) prescribed: tablets, by their code, whatever the text.
+    refusedOver(await post('$process-message', firstLine({ value: 21, unit: 'tab', system: SNOMED, code: '732936001' })), /'21'.*prescribed 20 tablet/);
+    refusedOver(await post('$process-message', firstLine({ value: 21, system: SNOMED, code: '732936001' })), /'21'.*prescribed 20 tablet/);
+    // A millilitre's code with the text 'tablet', or the tablet's code in another system: not tablets (so not counted as 2000 of them).
+    success(await post('$process-message', firstLine({ value: 2000, unit: 'tablet', system: SNOMED, code: '258773002' })));
+    success(await post('$process-message', firstLine({ value: 2000, unit: 'tablet', system: 'http://unitsofmeasure.org', code: '428673006' })));
+    assert.deepEqual(await historyOf(order), ['created', 'released', 'partially-dispensed', 'partially-dispensed']);
+  });
+
   it('each repeat issue may supply the prescribed quantity', async () => {
     const order = await rig.flow.prescribed(rig.flow.repeatOrder(2));
     for (const issue of [1, 2]) {

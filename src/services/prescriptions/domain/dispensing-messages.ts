@@ -114,7 +114,7 @@ function dispensedQuantity(dispense: Json, where: string): Read<Amount | undefin
       diagnostics: `Invalid value - '${textOf(value)}' in field 'MedicationDispense.quantity.value': a quantity is a number of at least 0 with at most 2 decimal places.` };
   }
   const q = quantity as Json;
-  return { ok: true, value: { value, ...(typeof q.unit === 'string' ? { unit: q.unit } : {}), ...(typeof q.code === 'string' || typeof q.code === 'number' ? { code: String(q.code) } : {}) } };
+  return { ok: true, value: { value, ...(typeof q.unit === 'string' ? { unit: q.unit } : {}), ...(typeof q.system === 'string' ? { system: q.system } : {}), ...(typeof q.code === 'string' || typeof q.code === 'number' ? { code: String(q.code) } : {}) } };
 }
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {

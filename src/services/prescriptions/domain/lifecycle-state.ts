@@ -83,8 +83,12 @@ export type MessageOperation = 'dispense-notification' | 'claim' | 'return' | 'w
  */
 export interface SeenMessage { operation?: Exclude<MessageOperation, 'dispense-notification'>; digest: string; replacedBy?: string; withdrawn?: true }
 
-/** A quantity as a message gives it (MedicationRequest.dispenseRequest.quantity, MedicationDispense.quantity). */
-export interface Amount { value: number; unit?: string; code?: string }
+/**
+ * A quantity as a message gives it (MedicationRequest.dispenseRequest.quantity, MedicationDispense.quantity):
+ * its unit as text, and as a code of a system (the spec's is SNOMED CT's dm+d units; rows written before
+ * the system was kept have none).
+ */
+export interface Amount { value: number; unit?: string; system?: string; code?: string }
 
 /**
  * A message's own identity, by which it is recorded once (`messagesSeen`): its id, the digest of its

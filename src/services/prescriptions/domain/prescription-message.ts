@@ -86,6 +86,7 @@ function prescribedQuantities(requests: Json[], itemIds: string[]): Record<strin
     prescribed[itemIds[i]!] = {
       value: quantity.value,
       ...(typeof quantity.unit === 'string' ? { unit: quantity.unit } : {}),
+      ...(typeof quantity.system === 'string' ? { system: quantity.system } : {}),
       ...(typeof quantity.code === 'string' || typeof quantity.code === 'number' ? { code: String(quantity.code) } : {}),
     };
   }

@@ -6,11 +6,15 @@ import { hundredths, overSupplied, sameUnit, suppliedBy } from './quantities.js'
 const TABLETS = { value: 20, unit: 'tablet', code: '428673006' };
 
 describe('quantities supplied against prescribed (quantities.ts)', () => {
-  it('one unit: the same code, or the same unit text (either case, a plural s aside); not another', () => {
+  it('one unit: the same system and code where both have a code (the tablet unit of presentation as either SNOMED code), else the same unit text (either case, a plural s aside)', () => {
     assert.ok(sameUnit({ value: 1, unit: 'tablet', code: '732936001' }, TABLETS));
+    assert.ok(sameUnit({ value: 1, code: '732936001', system: 'http://snomed.info/sct' }, TABLETS), 'by code, whatever its text');
     assert.ok(sameUnit({ value: 1, unit: 'Tablets' }, TABLETS));
     assert.ok(sameUnit({ value: 1, unit: 'dose', code: '428673006' }, TABLETS));
     assert.ok(!sameUnit({ value: 1, unit: 'pack', code: '3318611000001103' }, TABLETS));
+    assert.ok(!sameUnit({ value: 1, unit: 'tablet', code: '258773002' }, TABLETS), 'a millilitre code is not a tablet, whatever its text says');
+    assert.ok(!sameUnit({ value: 1, unit: 'tablet', system: 'http://unitsofmeasure.org', code: '428673006' }, TABLETS), 'one code in two systems is two units');
+    assert.ok(!sameUnit({ value: 1, unit: 'mL', system: 'http://unitsofmeasure.org', code: 'mL' }, { value: 1, unit: 'ml', code: '258773002' }), 'no conversion between systems');
     assert.ok(!sameUnit({ value: 1 }, { value: 1 }));
   });
 

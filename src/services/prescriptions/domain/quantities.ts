@@ -9,24 +9,44 @@ import type { Amount, ItemStatus } from './lifecycle-state.js';
  * each item (of each repeat issue), else INVALID_VALUE (the spec's code for a dispense notification
  * value in conflict, examples/errors/3), naming `MedicationDispense.quantity`.
  *
- * Quantities are compared only in one unit: the same dm+d unit code, or the same unit text (either
- * case, a plural `s` aside: the spec's acute examples prescribe `tablet` as 428673006 and dispense
- * `tablet` as 732936001, its homecare ones prescribe `tablet` and dispense `tablets`, both 428673006).
- * A quantity in another unit (packs of an item prescribed in tablets, say) cannot be converted here,
- * and is not counted.
+ * Quantities are compared only in one unit (`sameUnit`): when both carry a code, the same system (the
+ * spec's dm+d units are SNOMED CT codes, its schemas' one system, taken where none is given) and the
+ * same code, or two SNOMED CT codes of one unit (`SAME_UNIT`: the spec's acute examples prescribe
+ * `tablet` as 428673006 and dispense `tablet` as 732936001); else, when either has no code, the same
+ * unit text (either case, a plural `s` aside: the homecare examples prescribe `tablet` and dispense
+ * `tablets`). Codes decide where both have them: two quantities both saying `tablet` with the codes of
+ * a tablet and of a millilitre are not in one unit (they were, by their text), nor are one code's
+ * quantities in two systems. A quantity in another unit (packs of an item prescribed in tablets, say)
+ * cannot be converted here, and is not counted.
  */
 
 /** A quantity in hundredths (the spec's quantities have at most two decimal places): sums are exact. */
 export const hundredths = (value: number): number => Math.round(value * 100);
+
+const SNOMED = 'http://snomed.info/sct';
+
+/**
+ * SNOMED CT codes of one unit, each to the first of its group: 428673006 "tablet" (the dm+d unit of
+ * measure the spec's orders and claims use) and 732936001 "Tablet (unit of presentation)" (the spec's
+ * acute dispense notifications' unit for the same tablets; SNOMED CT gives both as the tablet unit of
+ * presentation, 428673006 as the unit of product usage).
+ */
+const SAME_UNIT: ReadonlyMap<string, string> = new Map([['732936001', '428673006']]);
 
 const unitText = (amount: Amount): string | undefined => {
   const text = amount.unit?.trim().toLowerCase();
   return text === undefined || text === '' ? undefined : text.replace(/s$/, '');
 };
 
-/** Whether two quantities are in one unit. */
-export const sameUnit = (a: Amount, b: Amount): boolean =>
-  (a.code !== undefined && a.code === b.code) || (unitText(a) !== undefined && unitText(a) === unitText(b));
+const systemOf = (amount: Amount) => amount.system ?? SNOMED;
+const unitCode = (amount: Amount, code: string) => (systemOf(amount) === SNOMED ? SAME_UNIT.get(code) ?? code : code);
+
+/** Whether two quantities are in one unit: by system and code where both have a code, else by unit text. */
+export function sameUnit(a: Amount, b: Amount): boolean {
+  if (a.code !== undefined && b.code !== undefined) return systemOf(a) === systemOf(b) && unitCode(a, a.code) === unitCode(b, b.code);
+  const text = unitText(a);
+  return text !== undefined && text === unitText(b);
+}
 
 /** Item statuses under which a notification supplies its item (what it says it handed over counts). */
 const SUPPLYING: readonly ItemStatus[] = ['fully-dispensed', 'partially-dispensed'];
