@@ -174,6 +174,9 @@ export class EpsCycle {
   private dispenseFor(bundleId: string, shortFormId: string, nhsNumber: string): Json {
     const body = structuredClone(this.dispenseTemplate);
     body.identifier.value = bundleId;
+    // Each item's whole prescribed quantity (the example's third and fourth lines supply none): the claim claims 20, 20 and 30.
+    const supplied = [20, 20, 30, 30];
+    let line = 0;
     for (const { resource } of body.entry as Json[]) {
       if (resource.resourceType === 'MessageHeader') {
         resource.sender.identifier.value = this.orgs.pharmacy;
@@ -184,6 +187,7 @@ export class EpsCycle {
         // Every item fully dispensed (the example's items are partly owing and cancelled): the prescription is then dispensed.
         resource.type.coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0001', display: 'Item fully dispensed' };
         resource.subject.identifier.value = nhsNumber;
+        resource.quantity.value = supplied[line++];
         for (const c of resource.contained) if (c.resourceType === 'MedicationRequest') c.groupIdentifier.value = shortFormId;
       }
     }

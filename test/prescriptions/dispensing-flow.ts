@@ -90,6 +90,9 @@ export function dispensingFlow(spine: TestSpine) {
         extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: (options.issues ?? 1) - 1 }, { url: 'numberOfRepeatsIssued', valueInteger: options.issue - 1 }] });
     }
     if (options.firstLine) body.item[0].detail[0].modifier[0].coding[0] = itemType(options.firstLine);
+    claimingOneOfEach(body);
+    // A line saying its item was not supplied claims none of it (as the example's cancelled fourth line).
+    if (options.firstLine && !['0001', '0003'].includes(options.firstLine)) delete body.item[0].detail[0].subDetail;
     options.change?.(body);
     return call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', await worker(ods), body);
   };
@@ -120,6 +123,21 @@ export function dispensingFlow(spine: TestSpine) {
 }
 
 export const issueCodeOf = (r: Response) => r.body.issue?.[0]?.details?.coding?.[0]?.code;
+
+/**
+ * The spec's claim example made to claim what the tests' dispense notifications dispense, one of each
+ * item (a claim may claim no more than was dispensed): each line one product (subDetail) of quantity 1.
+ */
+export function claimingOneOfEach(body: Json) {
+  for (const item of body.item) {
+    for (const line of item.detail ?? []) {
+      if (!Array.isArray(line.subDetail)) continue;
+      line.subDetail = line.subDetail.slice(0, 1);
+      line.subDetail[0].quantity.value = 1;
+    }
+  }
+  return body;
+}
 
 export interface DispensingRig {
   readonly spine: TestSpine;

@@ -119,6 +119,7 @@ describe("EPS dispensing: returns, cancellations and each item's status", () => 
     assert.equal(await statusOf(order), '0006', 'not claimed');
     success(await claim(order, 'FA565', false, undefined, undefined, undefined, (body) => {
       body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
+      delete body.item[0].detail[0].subDetail; // none of it dispensed, none claimed (as the example's cancelled fourth line)
     }));
     assert.equal(await statusOf(order), '0008', 'claimed, its cancelled item claimed as cancelled');
   });

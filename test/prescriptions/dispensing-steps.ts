@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before } from 'node:test';
 import { ACUTE, call, example, freshOrder, itemIdsOf, nhsNumberOf, prescribe, shortFormIdOf, withoutMeta, workerHeaders, type Json, type Response } from './support.js';
-import type { DispensingRig } from './dispensing-flow.js';
+import { claimingOneOfEach, type DispensingRig } from './dispensing-flow.js';
 
 /**
  * The steps of the EPS dispensing tests written before dispensing-flow.ts (dispensing-*.test.ts,
@@ -129,6 +129,7 @@ export function dispensingSteps(rig: DispensingRig) {
       body.item[0].extension.push({ url: 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation',
         extension: [{ url: 'numberOfRepeatsAllowed', valueInteger: repeatsAllowed }, { url: 'numberOfRepeatsIssued', valueInteger: issue - 1 }] });
     }
+    claimingOneOfEach(body);
     change?.(body);
     return call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/Claim', headers ?? await pharmacy(ods), body).then(sent(key, body.identifier[0].value));
   };

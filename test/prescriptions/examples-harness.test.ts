@@ -106,7 +106,8 @@ const SPEC_DIRS: Record<string, { path: string; phase: number }> = {
  * needs; NHS England's sandbox, being stateless, answers each alone. So before each kind (acute,
  * eRD, repeat) of them the harness puts that prescription in that state with the spec's own
  * requests: the order again (sandbox mode: a known id replaces the prescription), then its release
- * and a complete dispense notification where the operation needs them. Those set-up answers are
+ * and a complete dispense notification where the operation needs them (a claim, the three by which the
+ * spec's notifications dispense what its claims claim). Those set-up answers are
  * not pairs. The order is the spec's repeat one, whose issues the other flows' examples count; a
  * cancellation, whose answer gives its prescription back, is preceded by the order of its own kind
  * where the spec has one (eRD, repeat).
@@ -118,6 +119,7 @@ const specOrderOf = (kind: string) => {
 };
 const SPEC_RELEASE = 'spec/dispensing/release/acute-primary-example-req.json';
 const SPEC_DISPENSED = 'spec/dispensing/dispense-notification/acute-primary-example-03-req.json';
+const SPEC_DISPENSED_IN_TURN = ['01', '02', '03'].map((n) => `spec/dispensing/dispense-notification/acute-primary-example-${n}-req.json`);
 /** In SPEC_SETUP: the spec's order of the example's own kind (a cancel answer gives back its prescription). */
 const ORDER_OF_KIND = 'the order of the kind';
 const SPEC_SETUP: Record<string, Array<[string, string]>> = {
@@ -126,7 +128,10 @@ const SPEC_SETUP: Record<string, Array<[string, string]>> = {
   'spec/dispensing/dispense-notification': [[`${PRESCRIBING}/$process-message`, SPEC_ORDER], [`${DISPENSING}/Task/$release`, SPEC_RELEASE]],
   'spec/dispensing/return': [[`${PRESCRIBING}/$process-message`, SPEC_ORDER], [`${DISPENSING}/Task/$release`, SPEC_RELEASE]],
   'spec/dispensing/withdraw': [[`${PRESCRIBING}/$process-message`, SPEC_ORDER], [`${DISPENSING}/Task/$release`, SPEC_RELEASE], [`${DISPENSING}/$process-message`, SPEC_DISPENSED]],
-  'spec/dispensing/claim': [[`${PRESCRIBING}/$process-message`, SPEC_ORDER], [`${DISPENSING}/Task/$release`, SPEC_RELEASE], [`${DISPENSING}/$process-message`, SPEC_DISPENSED]],
+  // A claim claims what was dispensed (no more): the spec's claims claim what its three notifications
+  // dispense in turn (20 and 20 by -01, 15 by -02, the other 15 by -03), so all three are sent first.
+  'spec/dispensing/claim': [[`${PRESCRIBING}/$process-message`, SPEC_ORDER], [`${DISPENSING}/Task/$release`, SPEC_RELEASE],
+    ...SPEC_DISPENSED_IN_TURN.map((request): [string, string] => [`${DISPENSING}/$process-message`, request])],
 };
 const kindOf = (request: string) => request.split('/').pop()!.replace(/-primary-.*$/, '');
 

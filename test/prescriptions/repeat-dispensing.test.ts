@@ -77,6 +77,7 @@ describe('EPS repeat dispensing', () => {
     assert.deepEqual(await issuesOf(order), [[1, '0006'], [2, '0001']], 'not claimed');
     success(await claim(order, 'FA565', false, undefined, 1, 2, (body) => {
       body.item[0].detail[0].modifier[0].coding[0] = { system: 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type', code: '0005', display: 'Item cancelled' };
+      delete body.item[0].detail[0].subDetail; // none of it dispensed, none claimed
     }));
     assert.deepEqual(await issuesOf(order), [[1, '0008'], [2, '0001']]);
   });

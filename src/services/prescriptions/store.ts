@@ -38,7 +38,7 @@ const ORDER_TEXT = 'coalesce(order_text, order_bundle::text) AS order_text';
 const WITH_ORDER = `${SELECTED}, ${ORDER_TEXT}`;
 
 /** What `lifecycle` holds: the parts of the state beyond its columns. */
-type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'messagesSeen' | 'prescribed' | 'dispensedQuantities' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>
+type StoredLifecycle = Pick<PrescriptionState, 'items' | 'itemsBefore' | 'dispenseNotificationIds' | 'messagesSeen' | 'prescribed' | 'dispensedQuantities' | 'dispensedUnmeasured' | 'pendingCancellationItems' | 'claimedAt' | 'claimIdentifier' | 'repeat'>
   /** The dispense notifications recorded, on rows written before claims and Tasks were recorded once too (now `messagesSeen`). */
   & { dispenseNotificationsSeen?: PrescriptionState['messagesSeen'] };
 
@@ -77,6 +77,7 @@ function rowOf(r: Record<string, any>): PrescriptionRow {
       ...(lifecycle.messagesSeen ? { messagesSeen: lifecycle.messagesSeen } : {}),
       ...(lifecycle.prescribed ? { prescribed: lifecycle.prescribed } : {}),
       ...(lifecycle.dispensedQuantities ? { dispensedQuantities: lifecycle.dispensedQuantities } : {}),
+      ...(lifecycle.dispensedUnmeasured ? { dispensedUnmeasured: lifecycle.dispensedUnmeasured } : {}),
       ...(lifecycle.claimedAt ? { claimedAt: lifecycle.claimedAt } : {}),
       ...(lifecycle.claimIdentifier ? { claimIdentifier: lifecycle.claimIdentifier } : {}),
       ...(lifecycle.repeat ? { repeat: lifecycle.repeat } : {}),
@@ -125,6 +126,7 @@ const storedLifecycle = (state: PrescriptionState): StoredLifecycle => ({
   ...(state.messagesSeen ? { messagesSeen: state.messagesSeen } : {}),
   ...(state.prescribed ? { prescribed: state.prescribed } : {}),
   ...(state.dispensedQuantities ? { dispensedQuantities: state.dispensedQuantities } : {}),
+  ...(state.dispensedUnmeasured ? { dispensedUnmeasured: state.dispensedUnmeasured } : {}),
   ...(state.pendingCancellationItems ? { pendingCancellationItems: state.pendingCancellationItems } : {}),
   ...(state.claimedAt ? { claimedAt: state.claimedAt } : {}),
   ...(state.claimIdentifier ? { claimIdentifier: state.claimIdentifier } : {}),

@@ -100,22 +100,27 @@ export interface DispenseNotification {
 const QUANTITY_TEXT = /^[0-9]+(\.[0-9]{1,2})?$/;
 
 /**
- * A MedicationDispense's quantity ("The amount of medication that has been dispensed", a rational
- * number "to a maximum of 2 decimal places"): none when it gives none (the schema does not require
- * it); a value that is not such a number (negative, a string, 1e21, 0.001) is INVALID_VALUE, as it
- * would count against the prescribed quantity (a negative one took back what was supplied).
+ * A quantity dispensed (a MedicationDispense's, "The amount of medication that has been dispensed"; a
+ * claim line's subDetail's, "The quantity of the medication dispensed to the patient"), a rational
+ * number "to a maximum of 2 decimal places": none when it gives none (neither schema requires it); a
+ * value that is not such a number (negative, a string, 1e21, 0.001) is INVALID_VALUE, as it would
+ * count against the prescribed or dispensed quantity (a negative one took back what was supplied).
+ * `field` names it in the diagnostics, `where` in the expression.
  */
-function dispensedQuantity(dispense: Json, where: string): Read<Amount | undefined> {
-  if (dispense.quantity === undefined) return { ok: true, value: undefined };
-  const quantity = dispense.quantity;
+function dispensedQuantity(quantity: unknown, where: string, field: string): Read<Amount | undefined> {
+  if (quantity === undefined) return { ok: true, value: undefined };
   const value = isObject(quantity) ? quantity.value : undefined;
   if (typeof value !== 'number' || !QUANTITY_TEXT.test(String(value))) {
-    return { ok: false, code: 'invalid-value', expression: `${where}.quantity.value`,
-      diagnostics: `Invalid value - '${textOf(value)}' in field 'MedicationDispense.quantity.value': a quantity is a number of at least 0 with at most 2 decimal places.` };
+    return { ok: false, code: 'invalid-value', expression: `${where}.value`,
+      diagnostics: `Invalid value - '${quoted(value)}' in field '${field}.value': a quantity is a number of at least 0 with at most 2 decimal places.` };
   }
   const q = quantity as Json;
-  return { ok: true, value: { value, ...(typeof q.unit === 'string' ? { unit: q.unit } : {}), ...(typeof q.system === 'string' ? { system: q.system } : {}), ...(typeof q.code === 'string' || typeof q.code === 'number' ? { code: String(q.code) } : {}) } };
+  return { ok: true, value: {
+    value, ...(typeof q.unit === 'string' ? { unit: q.unit } : {}), ...(typeof q.system === 'string' ? { system: q.system } : {}),
+    ...(typeof q.code === 'string' || typeof q.code === 'number' ? { code: String(q.code) } : {}),
+  } };
 }
+
 
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   // As a prescribing Bundle without entries (examples/spec/errors/example-a-validation-error-missing-field).
@@ -193,7 +198,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
         diagnostics: `Line item ${itemId} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
     }
     items.set(itemId, status);
-    const quantity = dispensedQuantity(dispense, where);
+    const quantity = dispensedQuantity(dispense.quantity, `${where}.quantity`, 'MedicationDispense.quantity');
     if (!quantity.ok) return quantity;
     if (quantity.value !== undefined) quantities[itemId] = [...(Object.hasOwn(quantities, itemId) ? quantities[itemId]! : []), quantity.value];
   }
@@ -299,6 +304,8 @@ export interface ClaimRequest {
    * is checked on all of them.
    */
   itemTypes: Record<string, ItemStatus[]>;
+  /** What each item was dispensed, as the claim gives it: each subDetail.quantity of each line naming it ("The quantity of the medication dispensed to the patient"). */
+  quantities: Record<string, Amount[]>;
   /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
@@ -338,6 +345,7 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const items: string[] = [];
   const itemTypes: Record<string, ItemStatus[]> = {};
+  const quantities: Record<string, Amount[]> = {};
   for (const [index, detail] of details.entries()) {
     const references = asArray(detail.extension).filter(isObject).filter((e) => e.url === MEDICATION_REQUEST_REFERENCE);
     const named = references
@@ -366,9 +374,22 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
         diagnostics: `Claim line ${index + 1} (Claim.item.detail) gives its item the status '${textOf(unknown)}', which is not a code of ${ITEM_TYPES}.` };
     }
     const types = codes.map((code) => itemStatusOfCode(code)!);
+    // What was dispensed of its item, each product supplied a subDetail (DispenseClaim.yaml): a claim is
+    // held to what the dispense notifications dispensed (lifecycle.ts), so a quantity that is not a
+    // number of at least 0 with two decimals at most is refused, as a notification's.
+    const amounts: Amount[] = [];
+    for (const [j, sub] of asArray(detail.subDetail).entries()) {
+      if (!isObject(sub)) continue;
+      const amount = dispensedQuantity(sub.quantity, `Claim.item.detail[${index}].subDetail[${j}].quantity`, 'Claim.item.detail.subDetail.quantity');
+      if (!amount.ok) return amount;
+      if (amount.value !== undefined) amounts.push(amount.value);
+    }
     items.push(...named);
     // An own-property map: an item id such as `constructor` is an id like another. One UUID however cased is one item.
-    for (const id of named.map(itemKey)) itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
+    for (const id of named.map(itemKey)) {
+      itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
+      quantities[id] = [...(Object.hasOwn(quantities, id) ? quantities[id]! : []), ...amounts];
+    }
   }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
@@ -384,5 +405,5 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   }
   const issue = counts.numberOfRepeatsIssued;
   const issues = counts.numberOfRepeatsAllowed;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, itemTypes, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
+  return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, itemTypes, quantities, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

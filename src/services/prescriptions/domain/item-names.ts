@@ -39,6 +39,7 @@ export function withItemsAsRecorded(items: Items, event: LifecycleEvent): Lifecy
         ...event,
         ...(event.items !== undefined ? { items: event.items.map((id) => recordedItem(items, id)) } : {}),
         ...(event.itemTypes !== undefined ? { itemTypes: rekeyed(items, event.itemTypes) } : {}),
+        ...(event.quantities !== undefined ? { quantities: rekeyed(items, event.quantities) } : {}),
       };
     case 'cancel':
       return event.item === undefined ? event : { ...event, item: recordedItem(items, event.item) };

@@ -64,6 +64,14 @@ export interface PrescriptionState {
    * withdrawal takes it back). A notification recorded before these were kept supplied nothing known.
    */
   dispensedQuantities?: ReadonlyArray<Readonly<Record<string, number>>>;
+  /**
+   * The items each dispense notification in force supplied without a quantity counted in the
+   * prescribed unit (none given, or one in another unit), parallel to `dispensedQuantities`: what was
+   * dispensed of such an item is not known, and a claim for it is not held to it (quantities.ts
+   * `dispensedTotals`). `null` (or no entry) for a notification recorded before this was kept, whose
+   * items are then none of them known.
+   */
+  dispensedUnmeasured?: ReadonlyArray<readonly string[] | null>;
   /** When the prescription was claimed (the claim amendment period runs from it). */
   claimedAt?: string;
   /** The identifier of the claim on record (Claim.identifier): an amendment must name it. */
@@ -84,9 +92,9 @@ export type MessageOperation = 'dispense-notification' | 'claim' | 'return' | 'w
 export interface SeenMessage { operation?: Exclude<MessageOperation, 'dispense-notification'>; digest: string; replacedBy?: string; withdrawn?: true }
 
 /**
- * A quantity as a message gives it (MedicationRequest.dispenseRequest.quantity, MedicationDispense.quantity):
- * its unit as text, and as a code of a system (the spec's is SNOMED CT's dm+d units; rows written before
- * the system was kept have none).
+ * A quantity as a message gives it (MedicationRequest.dispenseRequest.quantity, MedicationDispense.quantity,
+ * Claim.item.detail.subDetail.quantity): its unit as text, and as a code of a system (the spec's is SNOMED
+ * CT's dm+d units; rows written before the system was kept have none).
  */
 export interface Amount { value: number; unit?: string; system?: string; code?: string }
 
@@ -116,6 +124,12 @@ export interface RepeatIssues {
     closed?: Items;
     /** Its items as it was done with: its claim may not say one was supplied that was not. None kept before this was. */
     items?: Items;
+    /**
+     * What its notifications dispensed of each item, in hundredths of the prescribed unit, for the items
+     * whose quantities were all known (quantities.ts `dispensedTotals`): its claim may not be for more.
+     * None kept before this was.
+     */
+    dispensed?: Readonly<Record<string, number>>;
   }>;
 }
 
@@ -149,6 +163,8 @@ export type LifecycleEvent =
     itemTypes?: Readonly<Record<string, readonly ItemStatus[]>>;
     /** Its Claim.identifier, by which a claim sent again is recognised. */
     message?: MessageIdentity;
+    /** What it claims was dispensed of each item (each subDetail.quantity of each line naming it). */
+    quantities?: Readonly<Record<string, readonly Amount[]>>;
   }
   | { type: 'cancel'; prescriber: string; item?: string }
   | { type: 'expire' };
@@ -183,7 +199,9 @@ export type TransitionRefusal = 'PRESCRIPTION_WITH_ANOTHER_DISPENSER' | 'PRESCRI
   /** A message whose id an earlier one, of another operation, with another body or (a dispense notification) since withdrawn, already had. */
   | 'MESSAGE_ID_REUSED'
   /** A dispense notification supplying, with those in force, more of an item than was prescribed. */
-  | 'OVER_DISPENSED';
+  | 'OVER_DISPENSED'
+  /** A claim for more of an item than the dispense notifications in force dispensed, or in another unit than they did. */
+  | 'OVER_CLAIMED';
 
 /** A message id as kept: a UUID in lower case (either case names one message, amendment-targets.ts `sameMessage`), anything else as written. */
 export const messageKey = (id: string): string => (isUuid(id) ? id.toLowerCase() : id);

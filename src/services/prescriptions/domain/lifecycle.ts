@@ -6,7 +6,7 @@ import {
 import {
   STATUSES, CANCELLATION_RESPONSES, nextIssueAvailableFrom, type Status, type PrescriptionState, type LifecycleEvent, type CancellationResponse, type TransitionRefusal, type Transition,
 } from './lifecycle-state.js';
-import { overSupplied, quantityText, suppliedBy } from './quantities.js';
+import { dispensedTotals, overClaimed, overSupplied, quantityText, suppliedBy, unitName } from './quantities.js';
 import { messageSeen, withMessagesSeen } from './messages-seen.js';
 
 /**
@@ -61,7 +61,10 @@ function nextIssue(state: PrescriptionState, at?: Date): Transition {
     ...prescribedOf(state),
     repeat: {
       ...withoutWindow, issue: repeat.issue + 1,
-      earlier: [...repeat.earlier, { issue: repeat.issue, status: state.status, dispenser: state.dispenser, items: state.items, ...(Object.keys(closed).length > 0 ? { closed } : {}) }],
+      earlier: [...repeat.earlier, {
+        issue: repeat.issue, status: state.status, dispenser: state.dispenser, items: state.items, ...(Object.keys(closed).length > 0 ? { closed } : {}),
+        ...(state.prescribed !== undefined ? { dispensed: dispensedOf(state) } : {}),
+      }],
       ...(at ? { availableFrom: nextIssueAvailableFrom(at, repeat.supplyDays).toISOString() } : {}),
     },
   };
@@ -82,6 +85,8 @@ function claimEarlierIssue(state: PrescriptionState, event: Extract<LifecycleEve
   }
   const supplied = claimContradicts(earlier.items, earlier.closed ?? {}, event.itemTypes);
   if (supplied) return supplied;
+  const tooMuch = claimedTooMuch(state, earlier.dispensed ?? {}, event);
+  if (tooMuch) return tooMuch;
   if (event.amendment && !amendsClaimOnRecord(earlier.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
   if (event.amendment && event.amendableUntil && event.at > event.amendableUntil(new Date(earlier.claimedAt!))) {
     return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');
@@ -178,6 +183,34 @@ export function transitionAt(state: PrescriptionState, event: LifecycleEvent, at
 const quantitiesOfNotifications = (state: PrescriptionState): Array<Readonly<Record<string, number>>> =>
   Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispensedQuantities?.[i] ?? {});
 
+/** Each dispense notification in force's unmeasured items, `null` (not known) for one recorded before they were kept. */
+const unmeasuredOfNotifications = (state: PrescriptionState): Array<readonly string[] | null> =>
+  Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispensedUnmeasured?.[i] ?? null);
+
+/** What the notifications in force dispensed of each item whose quantities are all known (quantities.ts `dispensedTotals`). */
+const dispensedOf = (state: PrescriptionState): Record<string, number> =>
+  dispensedTotals(state.prescribed, Array.from({ length: state.dispenseNotifications }, (_, i) => state.dispensedQuantities?.[i]), unmeasuredOfNotifications(state));
+
+/**
+ * A claim for more of an item than was dispensed (`dispensed`: the notifications' totals of the issue
+ * claimed), or for some of it in another unit: INVALID_VALUE naming the claimed quantity. The spec has
+ * no error for it (its tables give `/Claim` INVALID_MESSAGE, "The message is not valid", and the line
+ * state codes); INVALID_VALUE as a dispense notification supplying more than was prescribed is
+ * refused, the field named, is this service's choice.
+ */
+function claimedTooMuch(state: PrescriptionState, dispensed: Readonly<Record<string, number>>, event: Extract<LifecycleEvent, { type: 'claim' }>): Transition | undefined {
+  const over = overClaimed(state.prescribed, dispensed, event.quantities);
+  if (over === undefined) return undefined;
+  const unit = unitName(over.prescribed);
+  const was = `item ${over.item} was dispensed ${quantityText(over.dispensed)} ${unit} (by the dispense notifications in force)`;
+  const field = "in field 'Claim.item.detail.subDetail.quantity'";
+  return 'foreign' in over
+    ? refuse('OVER_CLAIMED', `Invalid value - '${String(over.foreign.value)} ${unitName(over.foreign)}' ${field}: ${was}; a quantity claimed in another unit cannot be held to what was dispensed.`,
+      'Claim.item.detail.subDetail.quantity')
+    : refuse('OVER_CLAIMED', `Invalid value - '${quantityText(over.claimed)}' ${field}: ${was}; a claim cannot be for more than was dispensed.`,
+      'Claim.item.detail.subDetail.quantity');
+}
+
 /** The prescribed quantities, kept through a return and into the next repeat issue. */
 const prescribedOf = (state: PrescriptionState) => (state.prescribed !== undefined ? { prescribed: state.prescribed } : {});
 
@@ -244,7 +277,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       const kept = state.dispenseNotifications - (event.amendment ? 1 : 0);
       const ids = notificationIdsInForce(state).slice(0, kept);
       const quantitiesInForce = quantitiesOfNotifications(state).slice(0, kept);
-      const supplied = suppliedBy(state.prescribed, event.quantities, event.items, event.outcome === 'none');
+      const { supplied, unmeasured } = suppliedBy(state.prescribed, event.quantities, event.items, event.outcome === 'none');
       const over = overSupplied(state.prescribed, quantitiesInForce, supplied);
       if (over) {
         const unit = over.prescribed.unit ?? '';
@@ -253,7 +286,8 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       }
       return nextIssue({
         ...state, status: after.status, items, dispenseNotificationIds: [...ids, event.identifiers ?? []],
-        ...(state.prescribed !== undefined ? { dispensedQuantities: [...quantitiesInForce, supplied] } : {}),
+        ...(state.prescribed !== undefined
+          ? { dispensedQuantities: [...quantitiesInForce, supplied], dispensedUnmeasured: [...unmeasuredOfNotifications(state).slice(0, kept), unmeasured] } : {}),
         itemsBefore: event.amendment ? state.itemsBefore : [...state.itemsBefore, state.items],
         dispenseNotifications: state.dispenseNotifications + (event.amendment ? 0 : 1),
       }, event.at);
@@ -271,6 +305,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
           ...state, status: remaining > 0 ? 'with-dispenser-active' : 'with-dispenser', dispenseNotifications: remaining, items, itemsBefore: state.itemsBefore.slice(0, -1),
           dispenseNotificationIds: notificationIdsInForce(state).slice(0, remaining),
           ...(state.dispensedQuantities !== undefined ? { dispensedQuantities: quantitiesOfNotifications(state).slice(0, remaining) } : {}),
+          ...(state.dispensedUnmeasured !== undefined ? { dispensedUnmeasured: unmeasuredOfNotifications(state).slice(0, remaining) } : {}),
         },
       };
     }
@@ -291,6 +326,8 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       }
       const supplied = claimContradicts(state.items, closedBeforeDispensing(state), event.itemTypes);
       if (supplied) return supplied;
+      const tooMuch = claimedTooMuch(state, dispensedOf(state), event);
+      if (tooMuch) return tooMuch;
       if (event.amendment && !amendsClaimOnRecord(state.claimIdentifier, event)) return refuse('DISPENSE_AMEND_IDENTIFIER_MISMATCH', CLAIM_AMEND_MISMATCH);
       if (event.amendment && state.claimedAt !== undefined && event.amendableUntil && event.at > event.amendableUntil(new Date(state.claimedAt))) {
         return refuse('CLAIM_AMEND_PERIOD_ISSUE', 'Claim amendment is not permitted outside of the claim period.');

@@ -55,6 +55,8 @@ function refusalError(recorded: Extract<Recorded, { ok: false }>): SpineError {
   if (recorded.refusal === 'MESSAGE_ID_REUSED') return epsError(EPS_ERRORS.INVALID_VALUE, recorded.diagnostics, recorded.expression);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
   if (recorded.refusal === 'OVER_DISPENSED') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, recorded.expression);
+  // As a notification supplying more than was prescribed (the spec has no code for either): quantities.ts overClaimed.
+  if (recorded.refusal === 'OVER_CLAIMED') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, recorded.expression);
   if (recorded.refusal === 'MISMATCH_AUTHORISED_REPEAT_COUNTS') return epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, recorded.diagnostics);
   // As the spec's other dispense notification value conflicts (examples/errors/3-…-Dispense-400_Invalid_Value).
   if (recorded.refusal === 'BUSINESS_STATUS_CONTRADICTS_ITEMS') return epsError(EPS_ERRORS.INVALID_VALUE_INVALID, recorded.diagnostics, 'MedicationDispense.extension:taskBusinessStatus');
@@ -172,7 +174,7 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
   const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
   return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
-    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes,
+    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes, quantities: c.quantities,
     ...messageIdentity(ctx, caller, c.identifier),
   },
     c.amendment ? 'claim-amended' : 'claimed', text);
