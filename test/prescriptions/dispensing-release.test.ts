@@ -22,6 +22,27 @@ describe('EPS dispensing: release', () => {
     assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
   });
 
+  it("an organisation that is not the caller's is not echoed whole: a 100 kB ODS code is quoted to 100 characters", async () => {
+    const order = await newPrescription();
+    const huge = 'F'.repeat(100_000);
+    const refused = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', await pharmacy('FA565'), releaseBody(huge, shortFormIdOf(order)));
+    assert.equal(refused.status, 403, refused.text.slice(0, 500));
+    assert.equal(refused.body.issue[0].diagnostics, `The releasing pharmacy ${'F'.repeat(100)}… (100000 characters) is not the caller's organisation (FA565)`);
+    assert.ok(refused.text.length < 2000, `${refused.text.length} characters`);
+  });
+
+  it("a release without its owner or agent parameter is the spec's verification error of issue code invalid (its table: 'Required parameter owner is missing.', 400 invalid)", async () => {
+    for (const name of ['owner', 'agent']) {
+      const body = releaseBody('FA565');
+      body.parameter = body.parameter.filter((p: Json) => p.name !== name);
+      const refused = await call(rig.spine, 'POST', '/fhir-dispensing/FHIR/R4/Task/$release', await pharmacy('FA565'), body);
+      assert.equal(refused.status, 400, refused.text);
+      assert.deepEqual(withoutMeta(refused.body), { resourceType: 'OperationOutcome', issue: [{
+        severity: 'error', code: 'invalid', diagnostics: `Required parameter ${name} is missing.`, expression: [`Parameters.parameter("${name}")`],
+      }] }, name);
+    }
+  });
+
   it('releases one prescription by its short-form id: 200 Parameters with the signed order in passedPrescriptions', async () => {
     const order = await newPrescription();
     const released = await release('FA565', shortFormIdOf(order));

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { jsonBodyDigest } from '../../platform/http/body-parsers.js';
+import { clipForDiagnostics } from '../../platform/http/validation-failure.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { EPS_ERRORS, epsError } from './errors.js';
 
@@ -38,5 +39,6 @@ export function assertActsFor(caller: EpsCaller, odsCode: string, what: string) 
   // Exactly: the code is recorded as written (the holder of a release, a notification's dispenser)
   // and compared exactly thereafter, so a differently-cased one would not be this caller's later.
   if (caller.sandbox || caller.odsCode === odsCode) return;
-  throw epsError(EPS_ERRORS.FORBIDDEN, `${what} ${odsCode} is not the caller's organisation (${caller.odsCode})`);
+  // Quoted, not echoed whole: the message's code may be of any length (100 kB came back as sent; found by probing).
+  throw epsError(EPS_ERRORS.FORBIDDEN, `${what} ${clipForDiagnostics(odsCode)} is not the caller's organisation (${caller.odsCode})`);
 }

@@ -17,6 +17,8 @@ export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string;
 
 const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
+/** A verification error the spec's table gives issue code `invalid` ("Required parameter owner is missing.": a parameter not provided). */
+const invalidIssue = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid-issue' });
 const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf';
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
@@ -74,10 +76,10 @@ export function readRelease(parameters: Json): Read<ReleaseRequest> {
   const named = (name: string) => all.find((p) => p.name === name);
   const owner = named('owner');
   const ods = owner && isObject(owner.resource) ? identifierValue(owner.resource.identifier, SYSTEMS.ods) : undefined;
-  if (!ods) return invalid('Required parameter owner is missing.', 'Parameters.parameter("owner")');
+  if (!ods) return invalidIssue('Required parameter owner is missing.', 'Parameters.parameter("owner")');
   const status = named('status');
   if (!status || status.valueCode !== 'accepted') return invalid("Parameter status must be 'accepted'.", 'Parameters.parameter("status").valueCode');
-  if (!named('agent')) return invalid('Required parameter agent is missing.', 'Parameters.parameter("agent")');
+  if (!named('agent')) return invalidIssue('Required parameter agent is missing.', 'Parameters.parameter("agent")');
   const group = named('group-identifier');
   if (!group) return { ok: true, value: { owner: ods } };
   const id = isObject(group.valueIdentifier) ? group.valueIdentifier.value : undefined;
