@@ -38,6 +38,29 @@ describe('EPS messages: Bundle.type is message', () => {
     assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'])).status, 200);
   });
 
+  it('a message whose first entry is not its MessageHeader, or with two, is refused as a verification error, and records nothing', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    const header = (b: Json) => b.entry.findIndex((e: Json) => e.resource.resourceType === 'MessageHeader');
+    const refused = (r: Response, diagnostics: string, expression: string) => {
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual(r.body.issue, [{ severity: 'error', code: 'value', diagnostics, expression: [expression] }]);
+    };
+    // A second MessageHeader, from another pharmacy: it was read past.
+    refused(await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'], (b) => {
+      const other = structuredClone(b.entry[header(b)]);
+      other.resource.sender.identifier.value = 'FH542';
+      b.entry.push(other);
+    }), 'Bundle contains too many resources of type MessageHeader. Expected at most 1.', 'Bundle.entry');
+    refused(await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'], (b) => { b.entry.push(b.entry.splice(header(b), 1)[0]); }),
+      'The first entry of a message Bundle must be its MessageHeader.', 'Bundle.entry[0].resource');
+    const gp = await workerHeaders(rig.spine, 'A83008', 'R8000');
+    const moved = freshOrder({ pharmacy: 'FA565' });
+    moved.entry.push(moved.entry.splice(header(moved), 1)[0]);
+    refused(await call(rig.spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', gp, moved), 'The first entry of a message Bundle must be its MessageHeader.', 'Bundle.entry[0].resource');
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0002']], 'still with the dispenser: nothing dispensed');
+  });
+
   it('a prescription-order (and its $prepare) or a cancellation of another type is refused, and nothing is stored', async () => {
     const gp = await workerHeaders(rig.spine, 'A83008', 'R8000');
     const order = freshOrder({ pharmacy: 'FA565' });

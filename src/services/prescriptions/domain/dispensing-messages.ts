@@ -3,7 +3,7 @@ import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
-import { SYSTEMS, asArray, bundleTypeProblem, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
+import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
 
 /**
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
@@ -127,7 +127,7 @@ function dispensedQuantity(quantity: unknown, where: string, field: string): Rea
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   // As a prescribing Bundle without entries (examples/spec/errors/example-a-validation-error-missing-field).
   if (!Array.isArray(bundle.entry)) return { ok: false, diagnostics: "ResourceType Bundle must contain 'entry' field", code: 'missing-entry' };
-  const notAMessage = bundleTypeProblem(bundle);
+  const notAMessage = messageBundleProblem(bundle);
   if (notAMessage) return invalid(notAMessage.diagnostics, notAMessage.expression);
   const entries = entriesOf(bundle);
   if (messageEventOf(entries) !== 'dispense-notification') {

@@ -63,11 +63,21 @@ export function messageEventOf(entries: Entry[]): string | undefined {
 }
 
 /**
- * A message Bundle's type: a prescribing or dispensing message (`$prepare`, `$process-message`) is a FHIR message
+ * A message Bundle's type and header: a prescribing or dispensing message (`$prepare`, `$process-message`) is a FHIR message
  * (the spec's schemas give `type` the one value `message`; every example sends it), whose first entry
  * is its MessageHeader. Anything else (or none) was taken as one: the spec's verification error, in
  * its table's words for a field of listed values ("Task.status must be one of: …"), 400 `value`.
  */
-export function bundleTypeProblem(bundle: Json): { diagnostics: string; expression: string } | undefined {
-  return bundle.type === 'message' ? undefined : { diagnostics: "Bundle.type must be one of: 'message'.", expression: 'Bundle.type' };
+export function messageBundleProblem(bundle: Json): { diagnostics: string; expression: string } | undefined {
+  if (bundle.type !== 'message') return { diagnostics: "Bundle.type must be one of: 'message'.", expression: 'Bundle.type' };
+  // FHIR's message Bundle: its first entry is its one MessageHeader (every example's is). A second
+  // MessageHeader (another sender, another event) was read past, the first taken; one not first was
+  // taken wherever it stood (found by probing). A Bundle with none is the eventCoding's error, as before.
+  const entries = entriesOf(bundle);
+  const headers = entries.filter((e) => e.resource.resourceType === 'MessageHeader').length;
+  if (headers > 1) return { diagnostics: `Bundle contains too many resources of type MessageHeader. Expected at most 1.`, expression: 'Bundle.entry' };
+  if (headers === 1 && entries[0]?.resource.resourceType !== 'MessageHeader') {
+    return { diagnostics: "The first entry of a message Bundle must be its MessageHeader.", expression: 'Bundle.entry[0].resource' };
+  }
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { intentProblem, issueNumberProblem } from './prescription-intent.js';
 import { itemKey } from './item-names.js';
 import type { Amount } from './lifecycle-state.js';
 import {
-  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, bundleTypeProblem, codeOf, distinct, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
+  PRESCRIPTION_ID_EXTENSION, SYSTEMS, asArray, messageBundleProblem, codeOf, distinct, entriesOf, identifierValue, isObject, messageEventOf, resolve, resourcesOf, type Entry, type Json,
 } from './fhir.js';
 
 /**
@@ -163,7 +163,7 @@ function longFormIdOf(group: Json): unknown {
  */
 export function readPrescriptionMessage(bundle: Json, options: { checksum: boolean } = { checksum: true }): Parsed {
   if (!Array.isArray(bundle.entry)) return { ok: false, problem: { kind: 'missing-entry' } };
-  const notAMessage = bundleTypeProblem(bundle);
+  const notAMessage = messageBundleProblem(bundle);
   if (notAMessage) return verification(notAMessage.diagnostics, notAMessage.expression);
   const entries = entriesOf(bundle);
   const event = messageEventOf(entries);
