@@ -123,6 +123,47 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal((await api(spine, token, 'DELETE', new URL(future.headers.get('location')!).pathname)).status, 200);
   });
 
+  it('a body that is not one well-formed XML document (a DOCTYPE, a second root, text after the root, an undefined entity) is 400 MESSAGE_NOT_WELL_FORMED, no entity expanded, nothing stored or queued', async () => {
+    const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1&tag=wf';
+    const sub = nemsSubscriptionXml(criteria);
+    const event = eventXml('vaccinations-1', '9000000009');
+    const laughs = `<!DOCTYPE Subscription [<!ENTITY a "aaaaaaaaaa">${[...Array(9).keys()].map((i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join('')}]>`;
+    const cases: Array<[string, string, RegExp]> = [
+      ['a DOCTYPE', `<?xml version="1.0"?><!DOCTYPE Subscription>${sub}`, /DOCTYPE is not allowed/],
+      ['a DOCTYPE declaring entities (a billion laughs)', sub.replace('<Subscription', `${laughs}<Subscription`).replace('value="Test practice"', 'value="&j;"'), /DOCTYPE is not allowed/],
+      ['a second root element', `${sub}<Subscription xmlns="http://hl7.org/fhir"/>`, /exactly one root element/],
+      ['text after the root', `${sub}trailing junk`, /text outside the root element/],
+      ['text before the root', `junk${sub}`, /text outside the root element/],
+      ['an undefined entity', sub.replace('value="Test practice"', 'value="&practice;"'), /entity &practice; is not defined/],
+      ['an unclosed element', sub.replace('</Subscription>', ''), /not well-formed XML/],
+    ];
+    const count = async () => (await spine.ctx.db.query(`SELECT (SELECT count(*) FROM events.subscriptions)::int AS subs, (SELECT count(*) FROM platform.outbox)::int AS events`)).rows[0];
+    const before = await count();
+    for (const [what, body, diagnostics] of cases) {
+      for (const [path, text] of [['/nems/STU3/Subscription', body], ['/nems/STU3/Events/1/$process-message', body.replace(sub, event)]] as const) {
+        if (path.includes('Events') && !text.includes('<Bundle')) continue;
+        const started = Date.now();
+        const refused = await api(spine, token, 'POST', path, text, { ...xml, accept: 'application/fhir+json' });
+        assert.equal(refused.status, 400, `${what} to ${path}: ${refused.text}`);
+        assert.ok(Date.now() - started < 5_000, `${what}: answered in ${Date.now() - started} ms`);
+        assert.deepEqual(refused.json.issue.map((i: any) => [i.severity, i.code, i.details.coding[0].code, i.details.coding[0].display]),
+          [['error', 'structure', 'MESSAGE_NOT_WELL_FORMED', 'Message not well formed']], what);
+        assert.match(refused.json.issue[0].diagnostics, /^The message is not well-formed XML: /, what);
+        assert.match(refused.json.issue[0].diagnostics, diagnostics, what);
+      }
+    }
+    assert.deepEqual(await count(), before);
+    // Comments and processing instructions around the root, and the five predefined entities, are XML.
+    const wellFormed = await subscribe(criteria.replace('tag=wf', 'tag=wf2'));
+    const decorated = await api(spine, token, 'POST', '/nems/STU3/Subscription',
+      `<?xml version="1.0" encoding="UTF-8"?>\n<!-- a & b -->\n${sub.replace('value="Test practice"', 'value="Test &amp; practice"')}\n<!-- end -->\n`, xml);
+    assert.equal(wellFormed.status, 201, wellFormed.text);
+    assert.equal(decorated.status, 201, decorated.text);
+    const read = await api(spine, token, 'GET', new URL(decorated.headers.get('location')!).pathname, undefined, { accept: 'application/fhir+json' });
+    assert.equal(read.json.reason, 'Test & practice');
+    for (const r of [wellFormed, decorated]) assert.equal((await api(spine, token, 'DELETE', new URL(r.headers.get('location')!).pathname)).status, 200);
+  });
+
   it('an identical Subscription (same criteria, in any order, to the same mailbox) is 409 DUPLICATE_REJECTED naming the first, none stored; two at once make one', async () => {
     const criteria = '/Bundle?type=message&serviceType=GP&Patient.identifier=http://fhir.nhs.net/Id/nhs-number|9000000033&MessageHeader.event=pds-death-notification-1&MessageHeader.event=pds-change-of-gp-1&tag=dup';
     const count = async () => (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions WHERE api = 'nems' AND deleted_at IS NULL AND criteria LIKE '%tag=dup%'`)).rows[0].n;
@@ -248,7 +289,8 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     const huge = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', `${bundle}<!--${'x'.repeat(3 * 1024 * 1024)}-->`, xml);
     assert.equal(huge.status, 413);
     const broken = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', '<Bundle><type value="message">', xml);
-    assert.equal(broken.json.issue[0].details.coding[0].code, 'INVALID_RESOURCE');
+    assert.equal(broken.status, 400, broken.text);
+    assert.equal(broken.json.issue[0].details.coding[0].code, 'MESSAGE_NOT_WELL_FORMED');
     const pds = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', eventXml('pds-change-of-gp-1', '9000000009'), xml);
     assert.equal(pds.status, 403);
     const badNhs = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', eventXml('vaccinations-1', '9000000000'), xml);

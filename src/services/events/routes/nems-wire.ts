@@ -3,8 +3,8 @@ import { classifyError } from '../../../platform/http/error-mapper.js';
 import { nulInBodyError } from '../../../platform/http/nul-guard.js';
 import { RequestValidationError, fieldPath, findIllFormedString } from '../../../platform/http/validation-failure.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
-import { NEMS_ERRORS } from '../errors.js';
-import { child, children, extension, parseXmlDocument, resourceIn, toFhirXml, valueOf, type XmlNode } from '../domain/fhir-xml.js';
+import { NEMS_ERRORS, nemsError } from '../errors.js';
+import { child, children, extension, readXmlDocument, resourceIn, toFhirXml, valueOf, type XmlDocument, type XmlNode } from '../domain/fhir-xml.js';
 
 /**
  * NEMS on the wire: XML by default (`application/xml+fhir`), JSON when the client asks for it
@@ -45,10 +45,19 @@ export function nemsErrorHandler(err: unknown, request: FastifyRequest, reply: F
   return sendNemsResource(request, reply, { resourceType: 'OperationOutcome', meta: outcome.meta, issue: outcome.issue });
 }
 
+/**
+ * A posted XML body as a document, or NEMS's refusal of a body that is not one well-formed XML
+ * document (Spine-ErrorOrWarningCode-1 MESSAGE_NOT_WELL_FORMED, 400, as Spine Core answers a payload
+ * it cannot parse): a DOCTYPE, a second root element, text after the root, an undefined entity. It
+ * was read as an empty resource and refused "Missing value - 'status'", naming a field that was there.
+ */
+export function nemsXmlDocument(text: string): XmlDocument | Error {
+  const read = readXmlDocument(text);
+  return 'problem' in read ? nemsError(NEMS_ERRORS.MESSAGE_NOT_WELL_FORMED, `The message is not well-formed XML: ${read.problem}`) : read;
+}
+
 /** An EMS-Subscription-1 in XML, read into its JSON form (the elements the profile has). */
-export function subscriptionFromXml(text: string): Record<string, unknown> {
-  const doc = parseXmlDocument(text);
-  if (!doc) return { resourceType: '' };
+export function subscriptionFromXml(doc: XmlDocument): Record<string, unknown> {
   const root = doc.root;
   const channel = child(root, 'channel');
   const meta = child(root, 'meta');
@@ -96,9 +105,7 @@ export interface PublishedEventSummary {
 const ROUTING = 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1';
 const EVENT_TYPE_EXT = 'https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1';
 
-export function publishedEventSummary(text: string): PublishedEventSummary {
-  const doc = parseXmlDocument(text);
-  if (!doc) return { xml: text, resourceType: '' };
+export function publishedEventSummary(text: string, doc: XmlDocument): PublishedEventSummary {
   const entries = children(doc.root, 'entry');
   const first = resourceIn(entries[0]);
   const summary: PublishedEventSummary = { xml: text, resourceType: doc.rootName, type: valueOf(doc.root, 'type'), firstEntry: first?.type };

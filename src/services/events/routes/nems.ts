@@ -10,7 +10,7 @@ import { NEMS_EVENT_CODES, PUBLISHED_NEMS_EVENT, SPINE_ONLY_NEMS_CODES } from '.
 import { isCriteriaProblem, parseNemsCriteria } from '../domain/nems-criteria.js';
 import { deleteSubscription, findSubscription, saveUnlessMatching, subscriptionAsRead } from '../store/subscriptions.js';
 import { ID_PARAMS, NEMS_SUBSCRIPTION_BODY, PUBLISHED_EVENT_BODY } from './nems-schemas.js';
-import { XML_TYPES, nemsErrorHandler, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
+import { XML_TYPES, nemsErrorHandler, nemsXmlDocument, unstorable, publishedEventSummary, sendNemsResource, subscriptionFromXml, type PublishedEventSummary } from './nems-wire.js';
 
 const ORGANIZATION_URL = /^https:\/\/directory\.spineservices\.nhs\.uk\/STU3\/Organization\/([A-Za-z0-9]{1,12})$/;
 /** NEMS: "The maximum event size is 3 MB". */
@@ -43,7 +43,9 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
       subscriptions.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
         // A coded body (Content-Encoding) is refused by the door in its turn, not read as XML.
         if (request.bodyRefusal) return done(null, undefined);
-        const read = subscriptionFromXml(body as string);
+        const doc = nemsXmlDocument(body as string);
+        if (doc instanceof Error) return done(doc, undefined);
+        const read = subscriptionFromXml(doc);
         const refused = unstorable(body as string, read);
         return refused ? done(refused, undefined) : done(null, read);
       });
@@ -117,7 +119,9 @@ export async function nemsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     for (const type of XML_TYPES) {
       publish.addContentTypeParser(type, { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (request, body, done) => {
         if (request.bodyRefusal) return done(null, undefined);
-        const summary = publishedEventSummary(body as string);
+        const doc = nemsXmlDocument(body as string);
+        if (doc instanceof Error) return done(doc, undefined);
+        const summary = publishedEventSummary(body as string, doc);
         const refused = unstorable(body as string, summary);
         return refused ? done(refused, undefined) : done(null, summary);
       });
