@@ -80,5 +80,13 @@ export const eventsMigrations: MigrationSet = {
         CREATE INDEX deliveries_queue_head ON events.deliveries (destination, order_key, outbox_id, id) WHERE status = 'pending';
         DROP INDEX events.deliveries_queue;`,
     },
+    {
+      // NEMS's duplicate check (store/subscriptions.ts findMatchingNemsSubscription) looks for the
+      // organisation's live subscriptions to the mailbox, both compared in upper case: without this
+      // index every create read every live subscription of every organisation.
+      id: '003_nems_owner_mailbox_index',
+      concurrentIndex: 'subscriptions_nems_owner_mailbox',
+      sql: `CREATE INDEX CONCURRENTLY IF NOT EXISTS subscriptions_nems_owner_mailbox ON events.subscriptions (upper(owner_ods), upper(mailbox)) WHERE api = 'nems' AND deleted_at IS NULL`,
+    },
   ],
 };

@@ -140,15 +140,17 @@ function nemsRuleKey(rule: Record<string, unknown>): Record<string, unknown> {
  * has no update, so a subscription is changed by deleting it and creating the new one.
  */
 async function findMatchingNemsSubscription(db: Queryable, s: SubscriptionRow): Promise<string | undefined> {
-  const { rows } = await db.query(
-    `SELECT id FROM events.subscriptions WHERE api = 'nems' AND upper(owner_ods) = upper($1) AND upper(mailbox) = upper($3) AND deleted_at IS NULL
-       AND (rule - 'events' - 'ages') = ($2::jsonb - 'events' - 'ages')
-       AND (rule->'events') @> ($2::jsonb->'events') AND ($2::jsonb->'events') @> (rule->'events')
-       AND coalesce(rule->'ages', '[]') @> coalesce($2::jsonb->'ages', '[]') AND coalesce($2::jsonb->'ages', '[]') @> coalesce(rule->'ages', '[]')
-     ORDER BY created_at, id LIMIT 1`,
-    [s.ownerOds ?? null, JSON.stringify(s.rule), s.mailbox ?? null]);
+  const { rows } = await db.query(MATCHING_NEMS_SUBSCRIPTION, [s.ownerOds ?? null, JSON.stringify(s.rule), s.mailbox ?? null]);
   return rows[0]?.id;
 }
+
+/** The look-up of findMatchingNemsSubscription ($1 owner ODS, $2 rule, $3 mailbox): one descent of subscriptions_nems_owner_mailbox (migration 003). */
+export const MATCHING_NEMS_SUBSCRIPTION =
+  `SELECT id FROM events.subscriptions WHERE api = 'nems' AND upper(owner_ods) = upper($1) AND upper(mailbox) = upper($3) AND deleted_at IS NULL
+     AND (rule - 'events' - 'ages') = ($2::jsonb - 'events' - 'ages')
+     AND (rule->'events') @> ($2::jsonb->'events') AND ($2::jsonb->'events') @> (rule->'events')
+     AND coalesce(rule->'ages', '[]') @> coalesce($2::jsonb->'ages', '[]') AND coalesce($2::jsonb->'ages', '[]') @> coalesce(rule->'ages', '[]')
+   ORDER BY created_at, id LIMIT 1`;
 
 /** One page of an owner's MNS subscriptions, oldest first, after a (created_at, id) cursor. */
 export async function listSubscriptions(db: Queryable, ownerAppId: string, after: { at: Date; id: string } | undefined, limit: number): Promise<SubscriptionRow[]> {
