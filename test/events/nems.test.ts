@@ -123,6 +123,27 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal((await api(spine, token, 'DELETE', new URL(future.headers.get('location')!).pathname)).status, 200);
   });
 
+  it('a Subscription.end with a leap second (23:59:60, no STU3 instant) is 422 INVALID_RESOURCE naming end as an invalid value, none stored', async () => {
+    const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1&tag=leap';
+    const before = (await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n;
+    for (const end of ['2030-12-31T23:59:60Z', '2030-06-30T15:59:60-08:00']) {
+      const asXml = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(criteria).replace('<reason', `<end value="${end}"/>\n  <reason`), { ...xml, accept: 'application/fhir+json' });
+      const asJson = await api(spine, token, 'POST', '/nems/STU3/Subscription', {
+        resourceType: 'Subscription', status: 'requested', end, reason: 'Test practice', criteria,
+        contact: [{ system: 'url', value: `https://directory.spineservices.nhs.uk/STU3/Organization/${ODS}`, use: 'work' }], channel: { type: 'message', endpoint: MAILBOX },
+      });
+      for (const refused of [asXml, asJson]) {
+        assert.equal(refused.status, 422, `${end}: ${refused.text}`);
+        assert.deepEqual(refused.json.issue, [{
+          severity: 'error', code: 'invalid',
+          details: { coding: [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1', code: 'INVALID_RESOURCE', display: 'Invalid validation of resource', version: '1' }] },
+          diagnostics: `Invalid value - '${end}' in field 'end'`,
+        }]);
+      }
+    }
+    assert.equal((await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n, before);
+  });
+
   it('a body that is not one well-formed XML document (a DOCTYPE, a second root, text after the root, an undefined entity) is 400 MESSAGE_NOT_WELL_FORMED, no entity expanded, nothing stored or queued', async () => {
     const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1&tag=wf';
     const sub = nemsSubscriptionXml(criteria);

@@ -1,6 +1,16 @@
 /** NEMS request schemas: EMS-Subscription-1's elements, and the parts of a published event the door checks. */
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength });
 
+/**
+ * EMS-Subscription-1's `end`, an STU3 instant: seconds 00 to 59 (STU3's pattern has no leap second,
+ * and JavaScript's Date cannot hold one). A date-time with second 60 passed the door as RFC 3339
+ * allows it, then read as no date, and was refused as an end that "has passed".
+ */
+const STU3_INSTANT = {
+  type: 'string', format: 'date-time', maxLength: 40,
+  pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$',
+} as const;
+
 export const NEMS_SUBSCRIPTION_BODY = {
   type: 'object',
   required: ['resourceType', 'status', 'contact', 'reason', 'criteria', 'channel'],
@@ -16,7 +26,7 @@ export const NEMS_SUBSCRIPTION_BODY = {
         properties: { system: { type: 'string', enum: ['url'] }, value: text(300), use: { type: 'string', enum: ['work'] } },
       },
     },
-    end: { type: 'string', format: 'date-time', maxLength: 40 },
+    end: STU3_INSTANT,
     reason: text(1_000),
     criteria: text(2_000),
     channel: {
