@@ -77,6 +77,30 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
     assert.equal(withoutExtension.status, 403, 'EXT1 alone has no permissions');
   });
 
+  it('an ODS code or extension in lower case (nrl.ods-code, nrl.ods-code-extension, a permission set so) is the upper-case organisation: its permissions, custodian and pointer ids', async () => {
+    assert.equal((await sandboxApi('PUT', '/permissions/case-app/CASE1', [NEWS2])).status, 200);
+    const nhsNumber = nextNhsNumber();
+    const created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', gatewayHeaders('case-app', 'case1'), { body: pointerBody('CASE1', nhsNumber, NEWS2) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.headers.get('location')!.split('/').pop()!;
+    assert.match(id, /^CASE1-[0-9a-f-]{36}$/);
+    for (const ods of ['CASE1', 'case1', 'Case1']) {
+      const read = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${id}`, gatewayHeaders('case-app', ods));
+      assert.equal(read.status, 200, `${ods}: ${JSON.stringify(read.body)}`);
+    }
+    // A permission set for a lower-case organisation is the upper-case one's.
+    const granted = await sandboxApi('PUT', '/permissions/case-app/case2.sub2', [NEWS2]);
+    assert.equal(granted.status, 200);
+    assert.equal(((await granted.json()) as { organisation: string }).organisation, 'CASE2.SUB2');
+    const extended = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', gatewayHeaders('case-app', 'CASE2', { 'nrl.ods-code-extension': 'sub2' }),
+      { body: pointerBody('CASE2.SUB2', nextNhsNumber(), NEWS2) });
+    assert.equal(extended.status, 201, JSON.stringify(extended.body));
+    assert.match(extended.headers.get('location')!, /\/CASE2\.SUB2-[0-9a-f-]{36}$/);
+    const audited = await spine.ctx.db.query(`SELECT ods_code FROM audit.events WHERE action = 'pointer.create' AND $1 = ANY(nhs_numbers)`, [nhsNumber]);
+    assert.deepEqual(audited.rows, [{ ods_code: 'CASE1' }]);
+    assert.equal((await sandboxApi('DELETE', '/permissions/case-app/case2.SUB2')).status, 204);
+  });
+
   it('answers 401 MISSING_OR_INVALID_HEADER for metadata that is not JSON, lacks a field, or comes without client details', async () => {
     const bad: Array<Record<string, string>> = [
       { 'nhsd-connection-metadata': '{not json', 'nhsd-client-rp-details': gatewayHeaders('a', 'B1')['nhsd-client-rp-details'] },

@@ -83,11 +83,11 @@ describe('search parameters', () => {
 
 describe('gateway headers', () => {
   const rp = JSON.stringify({ 'developer.app.name': 'App', 'developer.app.id': 'dev-1' });
-  it('accept any well-formed metadata and return exactly its caller', () => {
+  it('accept any well-formed metadata and return exactly its caller, its ODS code and extension in upper case', () => {
     fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 50 }).filter(isWellFormed), ods, fc.option(ods, { nil: undefined }), (appId, odsCode, extension) => {
       const metadata = JSON.stringify({ 'nrl.app-id': appId, 'nrl.ods-code': odsCode, 'nrl.pointer-types': ['x|y'], ...(extension ? { 'nrl.ods-code-extension': extension } : {}) });
       assert.deepEqual(parseGatewayHeaders(metadata, rp), {
-        appId, odsCode, ...(extension ? { odsCodeExtension: extension } : {}), appName: 'App', developerAppId: 'dev-1',
+        appId, odsCode: odsCode.toUpperCase(), ...(extension ? { odsCodeExtension: extension.toUpperCase() } : {}), appName: 'App', developerAppId: 'dev-1',
       });
     }));
   });
@@ -103,14 +103,14 @@ describe('gateway headers', () => {
       if (caller) assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value));
     }));
   });
-  it('read an ODS header only when it is an ODS code; key organisations as ODS[.extension]', () => {
+  it('read an ODS header only when it is an ODS code, in upper case; key organisations as ODS[.extension]', () => {
     fc.assert(fc.property(fc.string(), (value) => {
       const parsed = parseOdsHeader(value);
-      if (parsed !== undefined) assert.match(parsed, /^[A-Za-z0-9]{1,20}$/);
+      if (parsed !== undefined) assert.match(parsed, /^[A-Z0-9]{1,20}$/);
     }));
     fc.assert(fc.property(ods, fc.option(ods, { nil: undefined }), (code, extension) => {
       const key = organisationKey(code, extension);
-      assert.deepEqual(parseOrganisation(key), { ok: true, value: key });
+      assert.deepEqual(parseOrganisation(key), { ok: true, value: key.toUpperCase() });
     }));
   });
 });

@@ -57,7 +57,7 @@ function gatewayIdentity(ctx: PlatformContext, request: FastifyRequest) {
 function tokenIdentity(request: FastifyRequest) {
   const principal = request.principal!;
   const named = request.headers['nhsd-end-user-organisation-ods'];
-  const odsCode = named === undefined ? principal.odsCode : parseOdsHeader(named);
+  const odsCode = named === undefined ? principal.odsCode.toUpperCase() : parseOdsHeader(named);
   if (!odsCode) return undefined;
   const extension = organisationExtension(request);
   if (extension === false) return undefined;

@@ -49,18 +49,21 @@ export function parseGatewayHeaders(connectionMetadata: string | undefined, clie
   if (extension !== undefined && extension !== null && !(isText(extension) && ODS.test(extension))) return undefined;
   if (!isTextList(metadata['nrl.pointer-types']) || !isTextList(metadata['nrl.permissions'])) return undefined;
   if (!isText(appName) || !isText(developerAppId)) return undefined;
+  // ODS codes are upper case (ODS publishes them so): one spelt in lower case is the same organisation,
+  // with the same permissions, custodian and pointer-id prefix. Taken as sent, `y05868` found no
+  // permission of Y05868 (403) and made pointers under another prefix.
   return {
     appId,
-    odsCode,
-    ...(typeof extension === 'string' ? { odsCodeExtension: extension } : {}),
+    odsCode: odsCode.toUpperCase(),
+    ...(typeof extension === 'string' ? { odsCodeExtension: extension.toUpperCase() } : {}),
     appName,
     developerAppId,
   };
 }
 
-/** The ODS code a header names, or undefined when it is not one. */
+/** The ODS code a header names, in upper case as ODS writes it, or undefined when it is not one. */
 export function parseOdsHeader(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' && ODS.test(value) ? value : undefined;
+  return typeof value === 'string' && ODS.test(value) ? value.toUpperCase() : undefined;
 }
 
 /** Permissions and pointer ids key an organisation as `ODS` or `ODS.extension` (NRLF's custodian suffix). */

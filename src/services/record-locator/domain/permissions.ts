@@ -6,7 +6,7 @@ import { RECORD_TYPES } from './record-types.js';
  */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; problem: string };
 
-/** ODS code or ODS code.extension, as permissions are held (the admin API's schemas use the same patterns). */
+/** ODS code or ODS code.extension, as permissions are held, in upper case as callers are keyed (the admin API's schemas use the same patterns). */
 export const ORGANISATION = /^[A-Za-z0-9]{1,20}(\.[A-Za-z0-9]{1,20})?$/;
 export const APP_ID = /^[A-Za-z0-9._:~-]{1,200}$/;
 /** At most this many pointer types in one permission (each type of the value set, twice over). */
@@ -14,7 +14,7 @@ export const MAX_POINTER_TYPES = RECORD_TYPES.size * 2;
 
 export function parseOrganisation(value: string): Parsed<string> {
   return ORGANISATION.test(value)
-    ? { ok: true, value }
+    ? { ok: true, value: value.toUpperCase() }
     : { ok: false, field: 'organisation', problem: `'${value.slice(0, 64)}' is not an ODS code or ODS code.extension` };
 }
 

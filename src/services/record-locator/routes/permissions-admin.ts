@@ -47,14 +47,17 @@ function permissionRoutes(app: FastifyInstance, ctx: PlatformContext, permission
   type Params = Static<typeof PermissionParams>;
   app.put<{ Params: Params; Body: Static<typeof PointerTypes> }>(`${base}/permissions/:appId/:organisation`,
     { schema: { params: PermissionParams, body: PointerTypes }, config }, async (request) => {
-      const { appId, organisation } = request.params;
+      const { appId } = request.params;
+      // Held in upper case, as a caller's ODS code and extension are keyed (caller.ts).
+      const organisation = request.params.organisation.toUpperCase();
       const pointerTypes = [...new Set(request.body)];
       await setPermission(ctx.db, { appId, organisation, pointerTypes });
       permissions.forget();
       return { appId, organisation, pointerTypes };
     });
   app.delete<{ Params: Params }>(`${base}/permissions/:appId/:organisation`, { schema: { params: PermissionParams }, config }, async (request, reply) => {
-    const { appId, organisation } = request.params;
+    const { appId } = request.params;
+    const organisation = request.params.organisation.toUpperCase();
     const deleted = await deletePermission(ctx.db, appId, organisation);
     permissions.forget();
     if (!deleted) {
