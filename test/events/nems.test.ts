@@ -144,6 +144,25 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal((await spine.ctx.db.query(`SELECT count(*)::int AS n FROM events.subscriptions`)).rows[0].n, before);
   });
 
+  it('a refused value of any size is quoted by its first 100 characters and its length, never whole (NEMS and MNS)', async () => {
+    const big = 'x'.repeat(50_000);
+    const clipped = (value: string) => `${value.slice(0, 100)}… (${value.length} characters)`;
+    const nemsCriteria = `/Bundle?type=message&tag=${big}`;
+    const nems = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(nemsCriteria), { ...xml, accept: 'application/fhir+json' });
+    assert.equal(nems.status, 422, nems.text.slice(0, 300));
+    assert.equal(nems.json.issue[0].diagnostics, `Invalid value - '${clipped(nemsCriteria)}' in field 'criteria'`);
+    const published = await api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message?_format=json', eventXml(big, '9000000009'), xml);
+    assert.equal(published.status, 422, published.text.slice(0, 300));
+    assert.equal(published.json.issue[0].diagnostics, `Invalid value - '${clipped(big)}' in field 'header/eventCode'`);
+    const mnsToken = (await createAppAndToken(spine, { odsCode: ODS, activities: ['events:subscribe'] })).token;
+    const mns = await api(spine, mnsToken, 'POST', '/multicast-notification-service/subscriptions', {
+      resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'eventType=pds-change-of-gp-2',
+      channel: { type: 'message', endpoint: `mesh://${MAILBOX}?workflow_id=CHANGEOFGP_1`, payload: 'application/json' }, hydration: { enabled: true, headers: { a: big } },
+    });
+    assert.equal(mns.status, 400, mns.text.slice(0, 300));
+    assert.deepEqual(mns.json, { validationErrors: { 'hydration/headers/a': `Invalid value - '${clipped(big)}' in field 'hydration/headers/a'` } });
+  });
+
   it('a body that is not one well-formed XML document (a DOCTYPE, a second root, text after the root, an undefined entity) is 400 MESSAGE_NOT_WELL_FORMED, no entity expanded, nothing stored or queued', async () => {
     const criteria = '/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=A83008&MessageHeader.event=pds-death-notification-1&tag=wf';
     const sub = nemsSubscriptionXml(criteria);

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '../../../platform/http/error-mapper.js';
+import { classifyErrorClipped } from '../../../platform/http/error-mapper.js';
 
 /**
  * MNS's error shapes (`responses/*.yaml`): 400 `{validationErrors: {field: message}}` for a body or
@@ -7,7 +7,9 @@ import { classifyError } from '../../../platform/http/error-mapper.js';
  * otherwise `{errors: "…"}`.
  */
 export function mnsErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const classified = classifyError(err, request);
+  // A refused value is quoted by its first 100 characters and its length, never whole (a 100 kB
+  // hydration header came back whole in validationErrors).
+  const classified = classifyErrorClipped(err, request);
   if (classified.headers) reply.headers(classified.headers);
   const { status } = classified.spec;
   reply.code(status).type('application/json');

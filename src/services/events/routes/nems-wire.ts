@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '../../../platform/http/error-mapper.js';
+import { classifyErrorClipped } from '../../../platform/http/error-mapper.js';
 import { nulInBodyError } from '../../../platform/http/nul-guard.js';
 import { RequestValidationError, fieldPath, findIllFormedString } from '../../../platform/http/validation-failure.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
@@ -27,7 +27,9 @@ export function sendNemsResource(request: FastifyRequest, reply: FastifyReply, r
 }
 
 export function nemsErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  let classified = classifyError(err, request);
+  // A refused value is quoted by its first 100 characters and its length, never whole: a body may be
+  // 3 MB, and the whole of a 50 kB criteria came back in the OperationOutcome.
+  let classified = classifyErrorClipped(err, request);
   // Refusals at the door and the framework's own, in NEMS's codes.
   if (classified.failure) classified = { ...classified, spec: NEMS_ERRORS.INVALID_RESOURCE };
   else if (classified.spec.code === 'MESSAGE_TOO_LARGE') classified = { ...classified, spec: NEMS_ERRORS.MESSAGE_TOO_LARGE };
