@@ -201,6 +201,17 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
     assert.equal(decorated.status, 201, decorated.text);
     const read = await api(spine, token, 'GET', new URL(decorated.headers.get('location')!).pathname, undefined, { accept: 'application/fhir+json' });
     assert.equal(read.json.reason, 'Test & practice');
+    // Character references are the characters they name.
+    const referenced = await api(spine, token, 'POST', '/nems/STU3/Subscription', nemsSubscriptionXml(criteria.replace('tag=wf', 'tag=wf3')).replace('value="Test practice"', 'value="A&#x26;B &#65;&#233;&#x1F600; &amp;#65;"'), xml);
+    assert.equal(referenced.status, 201, referenced.text);
+    const readReferenced = await api(spine, token, 'GET', new URL(referenced.headers.get('location')!).pathname, undefined, { accept: 'application/fhir+json' });
+    assert.equal(readReferenced.json.reason, 'A&B Aé\u{1F600} &#65;');
+    assert.equal((await api(spine, token, 'DELETE', new URL(referenced.headers.get('location')!).pathname)).status, 200);
+    for (const [what, text] of [['an HTML entity', 'A&nbsp;B'], ['a reference to no XML character', 'A&#0;B']]) {
+      const refused = await api(spine, token, 'POST', '/nems/STU3/Subscription', sub.replace('value="Test practice"', `value="${text}"`), { ...xml, accept: 'application/fhir+json' });
+      assert.equal(refused.status, 400, `${what}: ${refused.text}`);
+      assert.equal(refused.json.issue[0].details.coding[0].code, 'MESSAGE_NOT_WELL_FORMED', what);
+    }
     for (const r of [wellFormed, decorated]) assert.equal((await api(spine, token, 'DELETE', new URL(r.headers.get('location')!).pathname)).status, 200);
   });
 

@@ -65,9 +65,12 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   preserveOrder: true,
-  // No entity expansion beyond XML's own five: a NEMS document has no DTD.
+  // XML's own five entities and character references (&#65; &#x41;), which the parser decodes only
+  // with htmlEntities on: off, a reference was kept as its text (a reason of 'A&#x26;B' stored so).
+  // An HTML entity (&nbsp;) or any other XML does not define is refused before parsing
+  // (referenceProblem), and a DOCTYPE before that, so nothing else is ever expanded.
   processEntities: true,
-  htmlEntities: false,
+  htmlEntities: true,
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
