@@ -67,7 +67,13 @@ export async function adminRoutes(app: FastifyInstance, ctx: PlatformContext, re
   app.post<{ Params: { id: string } }>('/admin/events/subscriptions/:id/$replay', {
     schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, body: SUBSCRIPTION_REPLAY_BODY }, config,
   }, async (request, reply) => {
-    const since = new Date((request.body as { since: string }).since);
+    const given = (request.body as { since: string }).since;
+    const since = new Date(given);
+    // RFC 3339's date-time (the schema's format) admits a leap second, 23:59:60, which a Date cannot
+    // hold: it is Invalid Date, and was a 500 where the replay or its audit entry used it.
+    if (Number.isNaN(since.getTime())) {
+      throw new SpineError(PLATFORM_ERRORS.INVALID_VALUE, `Invalid value - '${given}' in field 'since': a date-time with seconds 00 to 59 (a leap second names no instant here)`, { expression: ['since'] });
+    }
     const made = await replaySubscription(relay, request.params.id, since);
     if (made === 0 && !(await ctx.db.query('SELECT 1 FROM events.subscriptions WHERE id = $1 AND deleted_at IS NULL', [request.params.id])).rowCount) {
       throw new SpineError(PLATFORM_ERRORS.NOT_FOUND, `No subscription ${request.params.id}`);
