@@ -130,7 +130,7 @@ describe('the operations console over HTTP', () => {
   });
 
   it('an invalid field is refused 400 naming it, never a 500', async () => {
-    for (const path of ['/console/audit?nhsNumber=12x', '/console/messages?state=flying', '/console/audit?user=%F0%9F%98%80', '/console/audit?from=yesterday']) {
+    for (const path of ['/console/audit?nhsNumber=12x', '/console/messages?state=flying', '/console/audit?user=%F0%9F%98%80', '/console/audit?from=yesterday', '/console/audit?from=2026-13-45', '/console/audit?from=0000-01-01', '/console/audit?to=2026-02-30', '/console/audit.csv?from=2026-00-10', '/console/messages?from=2026-13-01', '/console/messages?to=2026-04-31']) {
       const response = await sessions.administrator.get(path);
       assert.equal(response.status, 400, path);
       assert.match(await response.text(), /Check the field/);

@@ -9,6 +9,8 @@ import { personFromClaims } from './auth/person.js';
 import { safeReturnPath } from './routes/login.js';
 import { mayView, PAGES, CONSOLE_ROLES } from './pages.js';
 import { auditSearchOf } from './routes/audit.js';
+import { formDay } from './http.js';
+import { RequestValidationError } from '../../platform/http/validation.js';
 
 /** Parses RFC 4180 CSV (quoted cells, doubled quotes): enough to read back what toCsv wrote. */
 function parseCsv(text: string): string[][] {
@@ -168,11 +170,30 @@ describe('console sign-in', () => {
   });
 });
 
+const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
 describe('audit search form', () => {
   it('empty fields are no filter; "to" includes its whole day; the organisation is upper-cased', () => {
     assert.deepEqual(auditSearchOf({ nhsNumber: '', user: ' ', organisation: 'x26', action: 'patient.read', from: '2026-01-02', to: '2026-01-03' }, 10), {
       nhsNumber: undefined, agent: undefined, odsCode: 'X26', action: 'patient.read', limit: 10,
       recorded: [{ op: 'atOrAfter', at: new Date('2026-01-02T00:00:00Z') }, { op: 'before', at: new Date('2026-01-04T00:00:00Z') }],
     });
+  });
+
+  it('a day field is midnight UTC of a day that exists (years 0001-9999), else the form\'s 400 naming the field, never an Invalid Date', () => {
+    const digits = (n: number) => fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
+    fc.assert(fc.property(digits(4), digits(2), digits(2), fc.integer({ min: 0, max: 1 }), (year, month, day, later) => {
+      const text = `${year}-${month}-${day}`;
+      let at: Date | undefined;
+      try {
+        at = formDay('from', text, later);
+      } catch (err) {
+        assert.ok(err instanceof RequestValidationError && err.failure.path === 'from', String(err));
+      }
+      const exists = year !== '0000' && Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1
+        && Number(day) <= new Date(Date.UTC(2000, Number(month), 0)).getUTCDate() - (Number(month) === 2 && Number(day) === 29 && !leap(Number(year)) ? 1 : 0);
+      assert.equal(at !== undefined, exists, text);
+      if (at) assert.equal(new Date(at.getTime() - later * 86_400_000).toISOString().slice(0, 10), text.padStart(10, '0'));
+    }), { numRuns: 2000 });
   });
 });

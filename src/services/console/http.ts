@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { PlatformContext } from '../../platform/service.js';
 import { classifyError } from '../../platform/http/error-mapper.js';
 import { RequestValidationError } from '../../platform/http/validation.js';
+import { isCalendarDate } from '../../platform/fhir/dates.js';
 import { join } from 'node:path';
 import { mayView, pageOf, type PageId } from './pages.js';
 import { CONSOLE_ASSETS, NHSUK_CSS, NHSUK_DIST, render } from './render.js';
@@ -95,6 +96,18 @@ export function registerConsoleHttp(scope: FastifyInstance, ctx: PlatformContext
     return errorPage(request, reply, classified.spec.status, classified.spec.status === 503 ? 'Try again in a moment' : 'Something is not right', message);
   });
   scope.setNotFoundHandler((request, reply) => errorPage(request, reply, 404, 'Page not found', 'There is no console page at this address.'));
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A form's day field (YYYY-MM-DD: its pattern is checked at the door) as midnight UTC, `daysLater`
+ * days on. The calendar is checked here: 2026-13-45 or 0000-01-01 matches the pattern, made an
+ * Invalid Date or a year PostgreSQL cannot hold, and was a 500; it is the form's 400 naming the field.
+ */
+export function formDay(field: string, text: string, daysLater = 0): Date {
+  if (!isCalendarDate(text)) throw new RequestValidationError({ part: 'querystring', kind: 'invalid', path: field, value: text, keyword: 'format' });
+  return new Date(Date.parse(`${text}T00:00:00Z`) + daysLater * DAY_MS);
 }
 
 export async function registerCookies(scope: FastifyInstance) {

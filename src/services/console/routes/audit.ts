@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { searchAuditRecords, verifyAuditChain, type AuditSearch, type ChainHead, type ChainVerdict, type ChainedRecord, type RecordedBound } from '../../audit/api.js';
-import { pageRoute } from '../http.js';
+import { formDay, pageRoute } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
 import { toCsv } from '../csv.js';
@@ -24,14 +24,14 @@ export const AUDIT_QUERY = {
 
 export interface AuditQuery { nhsNumber?: string; user?: string; organisation?: string; action?: string; from?: string; to?: string }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /** The form's fields as an audit search: empty fields are no filter; `to` includes its whole day. */
 export function auditSearchOf(query: AuditQuery, limit: number): AuditSearch {
   const value = (text: string | undefined) => (text && text.trim() !== '' ? text.trim() : undefined);
   const recorded: RecordedBound[] = [];
-  if (value(query.from)) recorded.push({ op: 'atOrAfter', at: new Date(`${query.from}T00:00:00Z`) });
-  if (value(query.to)) recorded.push({ op: 'before', at: new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS) });
+  const from = value(query.from);
+  const to = value(query.to);
+  if (from) recorded.push({ op: 'atOrAfter', at: formDay('from', from) });
+  if (to) recorded.push({ op: 'before', at: formDay('to', to, 1) });
   return {
     nhsNumber: value(query.nhsNumber), agent: value(query.user), odsCode: value(query.organisation)?.toUpperCase(),
     action: value(query.action), recorded, limit,

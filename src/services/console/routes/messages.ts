@@ -2,13 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { messagingApi } from '../../messaging/api.js';
 import { directoryApi } from '../../directory/api.js';
-import { pageRoute, errorPage } from '../http.js';
+import { formDay, pageRoute, errorPage } from '../http.js';
 import { render } from '../render.js';
 import { auditConsole } from '../audit.js';
 
 const RESULTS = 100;
 const STATES = ['uploading', 'accepted', 'acknowledged', 'expired', 'undeliverable', 'error'] as const;
-const DAY_MS = 24 * 60 * 60 * 1000;
 const text = (maxLength: number, pattern: string) => ({ type: 'string', maxLength, pattern });
 const QUERY = {
   type: 'object',
@@ -31,8 +30,8 @@ export async function registerMessageRoutes(app: FastifyInstance, ctx: PlatformC
     const found = searched ? await mesh.findMessages({
       messageId: query.messageId || undefined, mailboxId: query.mailbox?.toUpperCase() || undefined, workflowId: query.workflow || undefined,
       state: query.state || undefined,
-      createdFrom: query.from ? new Date(`${query.from}T00:00:00Z`) : undefined,
-      createdBefore: query.to ? new Date(new Date(`${query.to}T00:00:00Z`).getTime() + DAY_MS) : undefined,
+      createdFrom: query.from ? formDay('from', query.from) : undefined,
+      createdBefore: query.to ? formDay('to', query.to, 1) : undefined,
       limit: RESULTS,
     }) : undefined;
     const [mailboxes, depths] = await Promise.all([directory.listMailboxes({ limit: 1000 }), mesh.inboxDepths(ctx.clock.now())]);
