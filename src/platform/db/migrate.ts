@@ -115,6 +115,21 @@ async function buildIndexConcurrently(client: PoolClient, schema: string, migrat
   }
 }
 
+/**
+ * Takes the migration lock, polling for it rather than waiting in `pg_advisory_lock`: a backend
+ * waiting there holds a snapshot for as long as it waits, and `CREATE INDEX CONCURRENTLY` in the
+ * process that holds the lock waits for every older snapshot to go, so the two deadlocked
+ * (PostgreSQL then cancelled the build: "deadlock detected"). Between polls the waiter is outside
+ * any transaction, which the build does not wait for.
+ */
+async function takeMigrationLock(client: PoolClient) {
+  for (;;) {
+    const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [MIGRATION_LOCK_KEY]);
+    if (rows[0]!.got) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export interface MigrateOptions {
   /** Apply pending contract steps too (every process runs the code that no longer needs what they remove). */
   contract?: boolean;
@@ -131,7 +146,7 @@ export async function migrate(db: Db, sets: MigrationSet[], options: MigrateOpti
   const client = await db.pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await takeMigrationLock(client);
     await client.query(`CREATE SCHEMA IF NOT EXISTS platform;
       CREATE TABLE IF NOT EXISTS platform.migrations (
         schema_name text NOT NULL, id text NOT NULL, checksum text NOT NULL,
