@@ -108,6 +108,14 @@ describe('MNS criteria', () => {
     assert.equal(matchesMnsFilters(parsed, { generalpractitioner: 'AB1' }), false);
     assert.equal(matchesMnsFilters(parsed, undefined), false);
   });
+
+  it('a filter whose value is empty or white space is a problem naming its key, however it is quoted', () => {
+    const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/).filter((k) => k !== 'eventType');
+    fc.assert(fc.property(key, fc.stringMatching(/^ {0,5}$/), fc.boolean(), (k, blank, quoted) => {
+      const term = quoted ? `${k}='${blank}'` : `${k}=`;
+      assert.deepEqual(parseMnsCriteria(`eventType='pds-change-of-gp-2' AND ${term}`), { problem: `Filter '${k}' has no value` });
+    }), { numRuns: 200 });
+  });
 });
 
 describe('delivery helpers', () => {

@@ -30,6 +30,10 @@ export function parseMnsCriteria(text: string): MnsCriteria | { problem: string 
   const keys = filters.map((f) => f.key);
   if (keys.includes('eventType')) return { problem: 'eventType may appear only once' };
   if (new Set(keys).size !== keys.length) return { problem: 'A filter key may appear only once' };
+  // A filter on nothing (`generalpractitioner=''`, or only white space) is a client's slip, not a
+  // rule: no publisher filters on an empty value, so it would match nothing, silently, for ever.
+  const blank = filters.find((f) => f.value.trim() === '');
+  if (blank) return { problem: `Filter '${blank.key}' has no value` };
   // In key order (the keys are unique, and all must match, so order means nothing): two criteria
   // that differ only in their terms' order or quoting parse to the same rule, which is what the
   // 409 for a matching subscription compares.

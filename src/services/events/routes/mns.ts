@@ -65,6 +65,13 @@ export async function mnsRoutes(app: FastifyInstance, ctx: PlatformContext) {
     // still expects its events. (NEMS's `end` is acted on: its pages say the subscription stops then.)
     const criteria = parseMnsCriteria(body.criteria);
     if ('problem' in criteria) throw invalid('criteria', criteria.problem);
+    // Hydration (create-or-update-subscription-body.yaml; fhirsignal.schema.json's hydrated-signal)
+    // is offered "for selected event types": MNS GETs the event's dataref from the publisher's API and
+    // delivers the answer beside the signal. OpenSpine hydrates no event type, so a subscription asking
+    // for it is refused, naming the field, rather than stored and delivered without what it asked for
+    // (its subscriber cannot reach the publisher's API, or it would not ask). `enabled: false`, MNS's
+    // default, is accepted.
+    if (body.hydration?.enabled === true) throw invalid('hydration.enabled', `Hydration is not available for eventType '${criteria.eventType}'`);
     const channel = parseChannel(body.channel.type, body.channel.endpoint, ctx.config.sandbox, reach);
     if ('problem' in channel) throw invalid('channel.endpoint', channel.problem);
     if (channel.channel === 'mesh') {
