@@ -140,6 +140,39 @@ describe('SDS FHIR API: Device and Endpoint searches', () => {
     assert.equal(narrowed.total, 1);
   });
 
+  it('a search whose records list more than 100,000 interactions between them is the same 400, however few the records (a record lists up to 5,000)', async () => {
+    // Found by review: the bound counted records, so 1,000 records of 5,000 interactions each made an
+    // answer of about a gigabyte, built whole in memory; here 21 records of 5,000 (105,000) were 200.
+    const fat = (kind: string) => `ARRAY['urn:nhs:names:services:test:FAT'] || ARRAY(SELECT 'urn:nhs:names:services:test:${kind}' || i FROM generate_series(2, 5000) i)`;
+    const insertDevices = (from: number, to: number) => sds.spine.ctx.db.query(
+      `INSERT INTO directory.devices (id, asid, party_key, owner_ods_code, interactions)
+       SELECT gen_random_uuid(), (890000000000 + g)::text, 'FAT1-' || g, 'FAT1', ${fat('D')} FROM generate_series($1::int, $2::int) g`, [from, to]);
+    const insertEndpoints = (from: number, to: number) => sds.spine.ctx.db.query(
+      `INSERT INTO directory.endpoints (id, party_key, managing_ods_code, address, fqdn, cpa_id, mhs_id, interactions)
+       SELECT gen_random_uuid(), 'FAT1-' || g, 'FAT1', 'https://fat.example/' || g, 'fat.example', 'CPA' || g, 'CPA' || g, ${fat('E')}
+         FROM generate_series($1::int, $2::int) g`, [from, to]);
+    const query: Array<[string, string]> = [['organization', `${ODS}|FAT1`], ['identifier', `${INTERACTION}|urn:nhs:names:services:test:FAT`]];
+    await insertDevices(1, 20);
+    await insertEndpoints(1, 20);
+    // 20 records of 5,000: 100,000 interactions, the most one answer lists.
+    const devices = await search('Device', query);
+    assert.deepEqual([devices.total, JSON.stringify(devices.entry[19].resource).includes('urn:nhs:names:services:test:D5000')], [20, true]);
+    assert.equal((await search('Endpoint', query)).total, 20);
+
+    await insertDevices(21, 21);
+    await insertEndpoints(21, 21);
+    for (const [resource, narrower] of [['Device', `add identifier=${PARTY_KEY}|value or manufacturing-organization=${ODS}|value`],
+      ['Endpoint', `give all three of organization=${ODS}|value, identifier=${INTERACTION}|value and identifier=${PARTY_KEY}|value`]] as const) {
+      const refused = await get(`${resource}?${sdsQuery(query)}`);
+      assert.equal(refused.status, 400, resource);
+      const outcome = await refused.json();
+      assert.deepEqual([outcome.issue[0].code, outcome.issue[0].details.coding[0].code, outcome.issue[0].diagnostics], ['too-costly', 'BAD_REQUEST',
+        `HTTP 400: Bad Request (Too many matches: the records the search matches list more than 100000 interactions, the most one answer carries; narrow it (${narrower}))`]);
+    }
+    const narrowed = await search('Device', [...query, ['identifier', `${PARTY_KEY}|FAT1-21`]]);
+    assert.equal(narrowed.total, 1);
+  });
+
   it('finds the forward-reliable and forward-express Endpoints of the test data', async () => {
     const reliable = await search('Endpoint', [['organization', `${ODS}|X26`],
       ['identifier', `${INTERACTION}|urn:nhs:names:services:gp2gp:COPC_IN000001UK01`]]);

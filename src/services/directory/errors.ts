@@ -32,6 +32,8 @@ export const SDS_DIAGNOSTICS = {
   illegalParameter: (name: string) => `Illegal query parameter '${name}'`,
   tooManyMatches: (max: number, narrower: string) =>
     `Too many matches: the search matches more than ${max} records, the most one answer carries; narrow it (${narrower})`,
+  tooManyInteractions: (max: number, narrower: string) =>
+    `Too many matches: the records the search matches list more than ${max} interactions, the most one answer carries; narrow it (${narrower})`,
   // Upstream concatenates the combinations without separators; kept as the SDS sends it.
   invalidEndpointCombination: (org: string, interaction: string, partyKey: string) =>
     'Missing or invalid query parameters. Should one of following combinations: ['

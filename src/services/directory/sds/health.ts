@@ -39,7 +39,7 @@ export async function deepHealth(ctx: PlatformContext): Promise<DeepHealth> {
   });
   try {
     await Promise.race([
-      sdsStore.searchMhsEndpoints(ctx.db, { organization: 'TEST', interactionId: 'TEST', partyKey: 'TEST' }, 1),
+      sdsStore.searchMhsEndpoints(ctx.db, { organization: 'TEST', interactionId: 'TEST', partyKey: 'TEST' }, { records: 1, interactions: 1 }),
       timeout,
     ]);
     return { status: 'pass', details: { ldap: { status: 'pass', links: { ldap: DIRECTORY_LINK }, output: '' } } };

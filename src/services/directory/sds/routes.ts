@@ -8,7 +8,7 @@ import { registerSdsHealth } from './health.js';
 import { parseDeviceQuery, parseEndpointQuery, type RawQuery } from './query.js';
 import { DeviceQuerySchema, EndpointQuerySchema } from './schemas.js';
 import { deviceResource, endpointResource, sdsSearchset } from './resources.js';
-import { SDS_FETCH_LIMIT, withinBound } from './search-bound.js';
+import { SDS_FETCH_BOUND, withinBound } from './search-bound.js';
 import {
   adoptCorrelationId, sdsResponseHeaders, FHIR_JSON, methodNotAllowed, negotiateMediaType, sdsErrorHandler, sdsNotFound,
 } from './wire.js';
@@ -44,14 +44,14 @@ export async function sdsRoutes(app: FastifyInstance, ctx: PlatformContext) {
 
   app.get(`${FHIR_BASE}/Device`, searchOptions(DeviceQuerySchema), async (request, reply) => {
     const query = parseDeviceQuery(request.query as RawQuery);
-    const systems = withinBound('Device', await sdsStore.searchAccreditedSystems(ctx.db, query, SDS_FETCH_LIMIT));
+    const systems = withinBound('Device', await sdsStore.searchAccreditedSystems(ctx.db, query, SDS_FETCH_BOUND));
     return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(systems.map(deviceResource),
       { selfUrl: selfUrl(request, 'Device'), resourceBaseUrl: `${sdsBaseUrl()}/Device` }));
   });
 
   app.get(`${FHIR_BASE}/Endpoint`, searchOptions(EndpointQuerySchema), async (request, reply) => {
     const query = parseEndpointQuery(request.query as RawQuery);
-    const endpoints = withinBound('Endpoint', await sdsStore.searchMhsEndpoints(ctx.db, query, SDS_FETCH_LIMIT));
+    const endpoints = withinBound('Endpoint', await sdsStore.searchMhsEndpoints(ctx.db, query, SDS_FETCH_BOUND));
     return reply.type(request.sdsMediaType ?? FHIR_JSON).send(sdsSearchset(endpoints.map(endpointResource),
       { selfUrl: selfUrl(request, 'Endpoint'), resourceBaseUrl: `${sdsBaseUrl()}/Endpoint` }));
   });

@@ -13,16 +13,26 @@ import { FHIR_SYSTEMS } from './model.js';
  */
 export const SDS_MAX_MATCHES = 1_000;
 
-/** What the store is asked for: one more than an answer carries, so a search over the bound is known without reading it all. */
-export const SDS_FETCH_LIMIT = SDS_MAX_MATCHES + 1;
+/**
+ * The most interaction ids one answer lists, over all its records: about 22 MB of JSON (each is a
+ * 220-byte extension). Counting records alone bounded nothing: a record may list 5,000 interactions,
+ * so 1,000 of them made an answer of about a gigabyte, built whole in memory.
+ */
+export const SDS_MAX_INTERACTIONS = 100_000;
+
+/** What the store is asked for: one record more than an answer carries, and records until their interactions pass the bound, so a search over either is known without reading it all. */
+export const SDS_FETCH_BOUND = { records: SDS_MAX_MATCHES + 1, interactions: SDS_MAX_INTERACTIONS } as const;
 
 const NARROWER = {
   Device: `add identifier=${FHIR_SYSTEMS.partyKey}|value or manufacturing-organization=${FHIR_SYSTEMS.odsCode}|value`,
   Endpoint: `give all three of organization=${FHIR_SYSTEMS.odsCode}|value, identifier=${FHIR_SYSTEMS.interactionId}|value and identifier=${FHIR_SYSTEMS.partyKey}|value`,
 } as const;
 
-/** The matches, or the SDS's 400 when the store found more than an answer carries. */
-export function withinBound<T>(resource: keyof typeof NARROWER, matches: T[]): T[] {
-  if (matches.length <= SDS_MAX_MATCHES) return matches;
-  throw new SpineError(SDS_ERRORS.TOO_MANY_MATCHES, SDS_DIAGNOSTICS.badRequest(SDS_DIAGNOSTICS.tooManyMatches(SDS_MAX_MATCHES, NARROWER[resource])));
+/** The matches, or the SDS's 400 when the store found more records, or more interactions, than an answer carries. */
+export function withinBound<T extends { interactions: readonly string[] }>(resource: keyof typeof NARROWER, matches: T[]): T[] {
+  const tooMany = (problem: string) => new SpineError(SDS_ERRORS.TOO_MANY_MATCHES, SDS_DIAGNOSTICS.badRequest(problem));
+  if (matches.length > SDS_MAX_MATCHES) throw tooMany(SDS_DIAGNOSTICS.tooManyMatches(SDS_MAX_MATCHES, NARROWER[resource]));
+  const listed = matches.reduce((sum, match) => sum + match.interactions.length, 0);
+  if (listed > SDS_MAX_INTERACTIONS) throw tooMany(SDS_DIAGNOSTICS.tooManyInteractions(SDS_MAX_INTERACTIONS, NARROWER[resource]));
+  return matches;
 }

@@ -26,17 +26,26 @@ function toAccreditedSystem(row: DeviceRow): AccreditedSystem {
 }
 
 /**
- * SDS Device search: owner and interaction always; party key and manufacturer when given. At most
- * `limit` matches, in ASID order: the caller asks for one more than it answers, so that it knows a
- * search matched too many (sds/search-bound.ts) without reading them all.
+ * How much of a search's matches is read: at most `records` rows, and no row once those before it list
+ * more than `interactions` ids between them (a record may list thousands, so a thousand records could
+ * be a gigabyte of answer). The caller asks for one more than it answers, and sees a search that
+ * matched too much (sds/search-bound.ts) without reading it all.
  */
-export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery, limit: number): Promise<AccreditedSystem[]> {
+export interface SearchBound { records: number; interactions: number }
+
+/** Rows in order while the interactions of the rows before each are within the bound (a running sum, streamed). */
+const withinInteractions = (select: string, order: string) =>
+  `SELECT ${select} FROM (SELECT *, sum(cardinality(interactions)) OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING) - cardinality(interactions) AS listed_before`;
+
+/** SDS Device search: owner and interaction always; party key and manufacturer when given; in ASID order, within `bound`. */
+export async function searchAccreditedSystems(db: Queryable, query: DeviceQuery, bound: SearchBound): Promise<AccreditedSystem[]> {
   const { rows } = await db.query<DeviceRow>(
-    `SELECT ${DEVICE_SELECT} FROM directory.devices
+    `${withinInteractions(DEVICE_SELECT, 'asid')} FROM directory.devices
       WHERE owner_ods_code = $1 AND interactions @> ARRAY[$2::text]
         AND ($3::text IS NULL OR party_key = $3) AND ($4::text IS NULL OR manufacturing_ods_code = $4)
-      ORDER BY asid LIMIT $5`,
-    [query.organization, query.interactionId, query.partyKey ?? null, query.manufacturingOrganization ?? null, limit]);
+      ORDER BY asid LIMIT $5) matched
+      WHERE listed_before <= $6 ORDER BY asid`,
+    [query.organization, query.interactionId, query.partyKey ?? null, query.manufacturingOrganization ?? null, bound.records, bound.interactions]);
   return rows.map(toAccreditedSystem);
 }
 
@@ -100,15 +109,16 @@ function toMhsEndpoint(row: EndpointRow): MhsEndpoint {
   };
 }
 
-/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination); at most `limit` matches, as for Device. */
-export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery, limit: number): Promise<MhsEndpoint[]> {
+/** SDS Endpoint search: any of organisation, interaction and party key (the caller checks the combination); within `bound`, as for Device. */
+export async function searchMhsEndpoints(db: Queryable, query: EndpointQuery, bound: SearchBound): Promise<MhsEndpoint[]> {
   const { rows } = await db.query<EndpointRow>(
-    `SELECT ${ENDPOINT_COLUMNS} FROM directory.endpoints
+    `${withinInteractions(ENDPOINT_COLUMNS, 'party_key, id')} FROM directory.endpoints
       WHERE ($1::text IS NULL OR managing_ods_code = $1)
         AND ($2::text IS NULL OR interactions @> ARRAY[$2::text])
         AND ($3::text IS NULL OR party_key = $3)
-      ORDER BY party_key, id LIMIT $4`,
-    [query.organization ?? null, query.interactionId ?? null, query.partyKey ?? null, limit]);
+      ORDER BY party_key, id LIMIT $4) matched
+      WHERE listed_before <= $5 ORDER BY party_key, id`,
+    [query.organization ?? null, query.interactionId ?? null, query.partyKey ?? null, bound.records, bound.interactions]);
   return rows.map(toMhsEndpoint);
 }
 
