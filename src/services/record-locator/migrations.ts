@@ -78,5 +78,36 @@ export const recordLocatorMigrations: MigrationSet = {
         DROP INDEX record_locator.pointers_id;
       `,
     },
+    {
+      // Permissions granted before ODS codes were upper-cased at the door were keyed as sent
+      // ('y05868'); callers are now keyed in upper case, so such a row is never found. Expand: each
+      // is copied to its upper-case key, the rows themselves kept for processes of the previous
+      // release (which key callers as sent) until the contract step. Where the upper-case row is
+      // already there it is kept as it is: it is the grant in force, and a migration does not widen
+      // what an application may do today (merging would silently grant the lower-case row's types).
+      // Where several spellings of one key are there and no upper-case row, the latest set wins, as
+      // a set overwrites. Every permission cache is told (the notification goes out as this commits).
+      id: '004_permissions_upper_case',
+      sql: `
+        INSERT INTO record_locator.permissions (app_id, organisation, pointer_types, updated_at)
+        SELECT DISTINCT ON (app_id, upper(organisation)) app_id, upper(organisation), pointer_types, updated_at
+          FROM record_locator.permissions
+         WHERE organisation <> upper(organisation)
+         ORDER BY app_id, upper(organisation), updated_at DESC, organisation
+        ON CONFLICT (app_id, organisation) DO NOTHING;
+        SELECT pg_notify('record_locator_permissions', '');
+      `,
+    },
+    {
+      // Contract, once no process of the previous release runs: the rows keyed in lower or mixed
+      // case, which no caller reaches any more and the admin API (which upper-cases) cannot delete.
+      // Not copied again first: an upper-case grant deleted since the expand stays deleted.
+      id: '005_permissions_upper_case_contract',
+      contract: true,
+      sql: `
+        DELETE FROM record_locator.permissions WHERE organisation <> upper(organisation);
+        SELECT pg_notify('record_locator_permissions', '');
+      `,
+    },
   ],
 };
