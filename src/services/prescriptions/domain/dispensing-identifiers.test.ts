@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { isUuid } from '../../../platform/uuids.js';
-import { readClaim, readDispenseNotification, readTask } from './dispensing-messages.js';
+import { readClaim } from './claim-message.js';
+import { readDispenseNotification, readTask } from './dispensing-messages.js';
 
 const example = (path: string) => JSON.parse(readFileSync(new URL(`../../../../spec/nhs/eps/examples/spec/dispensing/${path}`, import.meta.url), 'utf8'));
 const CLAIM = example('claim/acute-primary-example-req.json');

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { readClaim, readDispenseNotification } from './dispensing-messages.js';
+import { readClaim } from './claim-message.js';
+import { readDispenseNotification } from './dispensing-messages.js';
 import { ITEM_STATUSES, ITEM_STATUS_NAMES, type ItemStatus } from './items.js';
 
 const CLAIM = JSON.parse(readFileSync(new URL('../../../../spec/nhs/eps/examples/spec/dispensing/claim/acute-primary-example-req.json', import.meta.url), 'utf8'));

@@ -4,8 +4,9 @@ import type { PlatformContext } from '../../../platform/service.js';
 import { assertActsFor, type EpsCaller } from '../caller.js';
 import { EPS_ERRORS, epsError, failureToProcess } from '../errors.js';
 import {
-  readClaim, readDispenseNotification, readRelease, readTask, type Read,
+  readDispenseNotification, readRelease, readTask, type Read,
 } from '../domain/dispensing-messages.js';
+import { readClaim } from '../domain/claim-message.js';
 import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, MessageIdentity, RepeatIssues } from '../domain/lifecycle.js';
