@@ -77,4 +77,42 @@ describe('EPS claim lines', () => {
     assert.equal((await rig.flow.claim('FA565', order, { issue: 1, issues: 3, firstLine: '0002' })).status, 200);
     assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0008'], [2, '0001']]);
   });
+
+  it('a line naming two items (two ClaimMedicationRequestReferences) is INVALID_VALUE naming the reference, not a claim of its quantities against both; nothing is claimed', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    const [first, second] = itemIdsOf(order);
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'])).status, 200);
+    const REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
+    const naming = (ids: string[]) => ids.map((value) => ({ url: REFERENCE, valueReference: { identifier: { system: 'https://fhir.nhs.uk/Id/prescription-order-item-number', value } } }));
+    const refused = await rig.flow.claim('FA565', order, { change: (body) => {
+      const line = body.item[0].detail[1];
+      line.extension = [...line.extension.filter((e: Json) => e.url !== REFERENCE), ...naming([first!, second!])];
+    } });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.deepEqual(refused.body.issue.map((i: Json) => ({ code: i.code, coding: i.details.coding.map((c: Json) => c.code), diagnostics: i.diagnostics, expression: i.expression })), [{
+      code: 'invalid', coding: ['INVALID_VALUE'],
+      diagnostics: 'Claim line 2 (Claim.item.detail) names 2 items; a line claims for one medication item (one ClaimMedicationRequestReference).',
+      expression: [`Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")`],
+    }]);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    assert.equal((await rig.flow.claim('FA565', order)).status, 200);
+  });
+
+  it('a line\'s prescribed quantity (Claim.item.detail.quantity) that is not a number of at least 0 with two decimals at most is INVALID_VALUE naming it, and nothing is claimed', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'])).status, 200);
+    for (const value of [-20, 0.001, 1e21]) {
+      const refused = await rig.flow.claim('FA565', order, { change: (body) => { body.item[0].detail[2].quantity.value = value; } });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.deepEqual(refused.body.issue.map((i: Json) => ({ code: i.code, coding: i.details.coding.map((c: Json) => c.code), diagnostics: i.diagnostics, expression: i.expression })), [{
+        code: 'invalid', coding: ['INVALID_VALUE'],
+        diagnostics: `Invalid value - '${value}' in field 'Claim.item.detail.quantity.value': a quantity is a number of at least 0 with at most 2 decimal places.`,
+        expression: ['Claim.item.detail[2].quantity.value'],
+      }]);
+    }
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    assert.equal((await rig.flow.claim('FA565', order)).status, 200);
+  });
 });

@@ -1,7 +1,7 @@
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, identifierValue, isObject, textOf, type Json } from './fhir.js';
-import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, invalid, replacementOf, type Read } from './dispensing-messages.js';
+import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
 
 /** The reader of a claim (and its amendment), `POST Claim`: what the lifecycle needs of it, or the first thing wrong, in the spec's words. */
 
@@ -38,6 +38,8 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const contained = asArray(claim.contained).filter(isObject);
   const organisation = contained.find((c) => c.resourceType === 'Organization');
   const dispenser = organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined;
+  const byReference = practitionerByReference<ClaimRequest>(contained.filter((c) => c.resourceType === 'PractitionerRole'), 'Claim.contained("PractitionerRole").practitioner');
+  if (byReference) return byReference;
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const replacement = replacementOf(claim.extension, 'Claim');
   if (!replacement.ok) return replacement;
@@ -71,7 +73,13 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     if (named.length !== references.length || named.length === 0) {
       return missing(`Claim line ${index + 1} (Claim.item.detail) does not name its item by its prescription-order-item-number.`, where);
     }
-    if (named.length > 1) return invalid(`Claim line ${index + 1} (Claim.item.detail) names ${named.length} items; a line claims for one.`, where);
+    // One item (DispenseClaim.yaml: each `detail` "represents a medication item dispensed", its reference
+    // "the prescription line item against which medication was dispensed"): a line naming two would give
+    // its quantities and statuses to both, and be held to each item's dispensing as if it claimed both.
+    if (named.length > 1) {
+      return { ok: false, code: 'invalid-value', expression: where,
+        diagnostics: `Claim line ${index + 1} (Claim.item.detail) names ${named.length} items; a line claims for one medication item (one ClaimMedicationRequestReference).` };
+    }
     // And gives its item's status (`modifier`, "the intended status of the prescription line item"),
     // as every line of the spec's claims does: a line giving none, one of another system or an unknown
     // code was taken as saying nothing, and so escaped the item checks while it still claimed for the
@@ -90,6 +98,10 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     // What was dispensed of its item, each product supplied a subDetail (DispenseClaim.yaml): a claim is
     // held to what the dispense notifications dispensed (lifecycle.ts), so a quantity that is not a
     // number of at least 0 with two decimals at most is refused, as a notification's.
+    // The quantity prescribed (`detail.quantity`, "The quantity of the drug prescribed to the patient"), of the
+    // same form as the quantity dispensed: it was not read, so any value (a string, -5, 1e300) was kept in the claim.
+    const prescribed = dispensedQuantity(detail.quantity, `Claim.item.detail[${index}].quantity`, 'Claim.item.detail.quantity');
+    if (!prescribed.ok) return prescribed;
     const amounts: Amount[] = [];
     for (const [j, sub] of asArray(detail.subDetail).entries()) {
       if (!isObject(sub)) continue;
@@ -97,12 +109,12 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
       if (!amount.ok) return amount;
       if (amount.value !== undefined) amounts.push(amount.value);
     }
-    items.push(...named);
+    const claimed = named[0]!;
+    items.push(claimed);
     // An own-property map: an item id such as `constructor` is an id like another. One UUID however cased is one item.
-    for (const id of named.map(itemKey)) {
-      itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
-      quantities[id] = [...(Object.hasOwn(quantities, id) ? quantities[id]! : []), ...amounts];
-    }
+    const id = itemKey(claimed);
+    itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
+    quantities[id] = [...(Object.hasOwn(quantities, id) ? quantities[id]! : []), ...amounts];
   }
   const item = asArray(claim.item).filter(isObject)[0];
   const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);

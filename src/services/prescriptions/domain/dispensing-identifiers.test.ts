@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { isUuid } from '../../../platform/uuids.js';
 import { readClaim } from './claim-message.js';
-import { readDispenseNotification, readTask } from './dispensing-messages.js';
+import { readDispenseNotification, readRelease, readTask } from './dispensing-messages.js';
 
 const example = (path: string) => JSON.parse(readFileSync(new URL(`../../../../spec/nhs/eps/examples/spec/dispensing/${path}`, import.meta.url), 'utf8'));
 const CLAIM = example('claim/acute-primary-example-req.json');
@@ -25,6 +25,36 @@ describe("a dispensing message's own identifier and quantities (dispensing-messa
         else assert.ok(!r.ok && r.code === 'provided-value' && r.expression === field && r.diagnostics.length < 300, JSON.stringify(r));
       }
     }), { numRuns: 500 });
+  });
+
+  it('Claim.item.detail.quantity.value (the quantity prescribed): taken when a number of at least 0 with at most 2 decimals, else INVALID_VALUE naming it', () => {
+    const quantity = fc.oneof(fc.integer({ min: 0, max: 100000 }).map((h) => h / 100), fc.double(), fc.jsonValue());
+    fc.assert(fc.property(quantity, fc.integer({ min: 0, max: 3 }), (q, line) => {
+      const claim = structuredClone(CLAIM);
+      claim.item[0].detail[line].quantity.value = q;
+      const r = readClaim(claim);
+      const valid = typeof q === 'number' && q >= 0 && /^[0-9]+(\.[0-9]{1,2})?$/.test(String(q));
+      if (valid) assert.ok(r.ok, JSON.stringify(r));
+      else assert.ok(!r.ok && r.code === 'invalid-value' && r.expression === `Claim.item.detail[${line}].quantity.value`, JSON.stringify(r));
+    }), { numRuns: 500 });
+  });
+
+  it("the dispenser's practitioner: refused naming the field when given by reference (any reference), else read past", () => {
+    const RELEASE = example('release/acute-primary-example-req.json');
+    const practitioner = fc.oneof(fc.jsonValue(), fc.record({ reference: fc.jsonValue() }, { requiredKeys: ['reference'] }), fc.record({ identifier: fc.jsonValue(), display: fc.string() }));
+    fc.assert(fc.property(practitioner, (p) => {
+      const release = structuredClone(RELEASE);
+      release.parameter.find((x: { name: string }) => x.name === 'agent').resource.practitioner = p;
+      const claim = structuredClone(CLAIM);
+      const task = structuredClone(RETURN);
+      for (const body of [claim, task]) for (const c of body.contained) if (c.resourceType === 'PractitionerRole') c.practitioner = p;
+      const byReference = typeof p === 'object' && p !== null && !Array.isArray(p) && (p as { reference?: unknown }).reference !== undefined;
+      for (const [r, field] of [[readRelease(release), 'Parameters.parameter("agent").resource.practitioner'], [readClaim(claim), 'Claim.contained("PractitionerRole").practitioner'],
+        [readTask(task), 'Task.contained("PractitionerRole").practitioner']] as const) {
+        if (byReference) assert.ok(!r.ok && r.code === 'invalid-issue' && r.expression === field && r.diagnostics === `${field} populated incorrectly. Please populate with Identifier and Display.`, JSON.stringify(r));
+        else assert.ok(r.ok, JSON.stringify(r));
+      }
+    }), { numRuns: 300 });
   });
 
   it('MedicationDispense.quantity.value: read when a number of at least 0 with at most 2 decimals, else INVALID_VALUE naming it', () => {

@@ -54,7 +54,7 @@ describe('readClaim', () => {
       detail.extension = [...detail.extension.filter((e: { url: string }) => e.url !== REFERENCE), ...change(references)];
       const read = readClaim(claim);
       assert.ok(!read.ok, kind);
-      assert.equal(read.code, kind === 'two' ? 'invalid' : 'missing');
+      assert.equal(read.code, kind === 'two' ? 'invalid-value' : 'missing');
       assert.equal(read.expression, 'Claim.item.detail.extension("Extension-ClaimMedicationRequestReference")');
       assert.match(read.diagnostics, new RegExp(`^Claim line ${line + 1} \\(Claim.item.detail\\) `));
     }));

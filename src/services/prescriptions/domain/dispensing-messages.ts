@@ -18,7 +18,7 @@ export type Read<T> = { ok: true; value: T } | { ok: false; diagnostics: string;
 export const missing = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'missing' });
 export const invalid = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid' });
 /** A verification error the spec's table gives issue code `invalid` ("Required parameter owner is missing.": a parameter not provided). */
-const invalidIssue = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid-issue' });
+export const invalidIssue = <T>(diagnostics: string, expression?: string): Read<T> => ({ ok: false, diagnostics, expression, code: 'invalid-issue' });
 const REPLACEMENT_OF = 'https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf';
 const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus';
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
@@ -64,6 +64,18 @@ export function checkedId<T>(id: unknown, then: (id: string) => Read<T>, express
   return then(id);
 }
 
+/**
+ * The dispenser's PractitionerRole names its practitioner by identifier and display, as every one of
+ * the spec's releases, claims, returns and withdrawals does; one naming it by reference is the spec's
+ * verification error (fhir-dispensing.yaml "Errors", `/Claim`, `/Task/$release`, `/Task`): "… practitioner
+ * populated incorrectly. Please populate with Identifier and Display." (400 `invalid`), `field` naming
+ * where it is. A practitioner given no reference, or none, is left as it is (the spec asks for none).
+ */
+export function practitionerByReference<T>(roles: unknown[], field: string): Read<T> | undefined {
+  const byReference = roles.filter(isObject).some((role) => isObject(role.practitioner) && role.practitioner.reference !== undefined);
+  return byReference ? invalidIssue(`${field} populated incorrectly. Please populate with Identifier and Display.`, field) : undefined;
+}
+
 export interface ReleaseRequest { owner: string; shortFormId?: string }
 
 export function readRelease(parameters: Json): Read<ReleaseRequest> {
@@ -80,6 +92,8 @@ export function readRelease(parameters: Json): Read<ReleaseRequest> {
   const status = named('status');
   if (!status || status.valueCode !== 'accepted') return invalid("Parameter status must be 'accepted'.", 'Parameters.parameter("status").valueCode');
   if (!named('agent')) return invalidIssue('Required parameter agent is missing.', 'Parameters.parameter("agent")');
+  const byReference = practitionerByReference<ReleaseRequest>([named('agent')!.resource], 'Parameters.parameter("agent").resource.practitioner');
+  if (byReference) return byReference;
   const group = named('group-identifier');
   if (!group) return { ok: true, value: { owner: ods } };
   const id = isObject(group.valueIdentifier) ? group.valueIdentifier.value : undefined;
@@ -278,6 +292,8 @@ export function readTask(task: Json): Read<TaskRequest> {
   const kind = kindOf.value;
   const contained = asArray(task.contained).filter(isObject);
   const organisation = contained.find((c) => c.resourceType === 'Organization');
+  const byReference = practitionerByReference<TaskRequest>(contained.filter((c) => c.resourceType === 'PractitionerRole'), 'Task.contained("PractitionerRole").practitioner');
+  if (byReference) return byReference;
   const dispenser = (isObject(task.owner) ? identifierValue(task.owner.identifier, SYSTEMS.ods) : undefined)
     ?? (organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined);
   if (!dispenser) return missing('The dispensing organisation (Task.owner or a contained Organization) is missing.', 'Task.owner');
