@@ -1,6 +1,6 @@
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { itemKey } from './item-names.js';
-import { SYSTEMS, asArray, identifierValue, isObject, textOf, type Json } from './fhir.js';
+import { SYSTEMS, asArray, identifierValue, isObject, quoted, textOf, type Json } from './fhir.js';
 import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
 
 /** The reader of a claim (and its amendment), `POST Claim`: what the lifecycle needs of it, or the first thing wrong, in the spec's words. */
@@ -92,7 +92,7 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     const unknown = codes.find((code) => itemStatusOfCode(code) === undefined);
     if (unknown !== undefined) {
       return { ok: false, code: 'invalid-value', expression: 'Claim.item.detail.modifier',
-        diagnostics: `Claim line ${index + 1} (Claim.item.detail) gives its item the status '${textOf(unknown)}', which is not a code of ${ITEM_TYPES}.` };
+        diagnostics: `Claim line ${index + 1} (Claim.item.detail) gives its item the status '${quoted(unknown)}', which is not a code of ${ITEM_TYPES}.` };
     }
     const types = codes.map((code) => itemStatusOfCode(code)!);
     // What was dispensed of its item, each product supplied a subDetail (DispenseClaim.yaml): a claim is

@@ -57,6 +57,28 @@ describe("a dispensing message's own identifier and quantities (dispensing-messa
     }), { numRuns: 300 });
   });
 
+  it('a value quoted back in a refusal is at most 64 characters of it: the short-form id, a business status, an item status', () => {
+    const RELEASE = example('release/acute-primary-example-req.json');
+    fc.assert(fc.property(fc.string({ minLength: 65, maxLength: 3000 }), fc.constantFrom('id', 'status', 'type'), (text, where) => {
+      let r;
+      if (where === 'id') {
+        const release = structuredClone(RELEASE);
+        release.parameter.find((x: { name: string }) => x.name === 'group-identifier').valueIdentifier.value = text;
+        r = readRelease(release);
+      } else {
+        const message = structuredClone(NOTIFICATION);
+        for (const e of message.entry) {
+          if (e.resource.resourceType !== 'MedicationDispense') continue;
+          if (where === 'status') e.resource.extension[0].valueCoding.code = text;
+          else e.resource.type.coding[0].code = text;
+        }
+        r = readDispenseNotification(message);
+      }
+      assert.ok(!r.ok, where);
+      if (!r.diagnostics.includes('checksum')) assert.ok(r.diagnostics.includes(`'${text.slice(0, 64)}…'`) && r.diagnostics.length < 64 + 200, r.diagnostics.slice(0, 300));
+    }), { numRuns: 200 });
+  });
+
   it('MedicationDispense.quantity.value: read when a number of at least 0 with at most 2 decimals, else INVALID_VALUE naming it', () => {
     const quantity = fc.oneof(fc.integer({ min: 0, max: 100000 }).map((h) => h / 100), fc.double(), fc.jsonValue());
     fc.assert(fc.property(quantity, (q) => {

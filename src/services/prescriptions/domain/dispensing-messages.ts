@@ -3,7 +3,7 @@ import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
-import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, resourcesOf, textOf, type Json } from './fhir.js';
+import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, quoted, resourcesOf, type Json } from './fhir.js';
 
 /**
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
@@ -24,8 +24,6 @@ const BUSINESS_STATUS = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-T
 const NON_DISPENSING_REASON = 'https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason';
 export const ITEM_TYPES = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-type';
 
-/** A value quoted in diagnostics: at most 64 characters of it (an identifier of megabytes is not echoed back). */
-const quoted = (value: unknown) => { const text = textOf(value); return text.length > 64 ? `${text.slice(0, 64)}…` : text; };
 
 /**
  * A dispensing message's own identifier (a dispense notification's Bundle.identifier, a claim's
@@ -60,7 +58,7 @@ export function checkedId<T>(id: unknown, then: (id: string) => Read<T>, express
   if (typeof id !== 'string') return missing('The prescription id (short form) is missing.', expression);
   const problem = shortFormIdProblem(id);
   if (problem === 'checksum') return { ok: false, diagnostics: 'prescriptionID has invalid checksum', expression, code: 'checksum' };
-  if (problem) return invalid(`'${id}' is not a short-form prescription id.`, expression);
+  if (problem) return invalid(`'${quoted(id)}' is not a short-form prescription id.`, expression);
   return then(id);
 }
 
@@ -169,7 +167,7 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
       diagnostics: 'Expected all MedicationDispenses to have the same value for MedicationDispense.extension:prescriptionNonDispensingReason' };
   }
   const outcome = statuses[0] === '0003' ? 'partial' : statuses[0] === '0006' ? 'complete' : statuses[0] === '0007' ? 'none' : undefined;
-  if (!outcome) return invalid(`Task business status '${textOf(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
+  if (!outcome) return invalid(`Task business status '${quoted(statuses[0])}' is not 0003, 0006 or 0007.`, 'MedicationDispense.extension:taskBusinessStatus');
   const replacement = replacementOf(header.extension, 'Bundle.entry.resource.ofType(MessageHeader)');
   if (!replacement.ok) return replacement;
   const own = ownIdentifier(isObject(bundle.identifier) ? bundle.identifier.value : undefined, 'Bundle.identifier.value');
@@ -203,14 +201,14 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     const status = itemStatusOfCode(code);
     if (!status) {
       return { ok: false, code: 'invalid-value', expression: `${where}.type.coding.code`,
-        diagnostics: `MedicationDispense.type '${textOf(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
+        diagnostics: `MedicationDispense.type '${quoted(code)}' is not a code of https://fhir.nhs.uk/CodeSystem/medicationdispense-type.` };
     }
     // One item may be supplied by several MedicationDispenses (several products or packs), all in
     // one status: two statuses would leave the kept message saying what the item's state does not.
     const before = items.get(itemId);
     if (before !== undefined && before !== status) {
       return { ok: false, code: 'invalid-value', expression: `${where}.type.coding.code`,
-        diagnostics: `Line item ${itemId} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
+        diagnostics: `Line item ${quoted(itemId)} is given two statuses, '${ITEM_STATUSES[before].display}' and '${ITEM_STATUSES[status].display}': every MedicationDispense of an item must have the same MedicationDispense.type.` };
     }
     items.set(itemId, status);
     const quantity = dispensedQuantity(dispense.quantity, `${where}.quantity`, 'MedicationDispense.quantity');

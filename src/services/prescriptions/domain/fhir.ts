@@ -19,6 +19,9 @@ export const codeOf = (concept: unknown): string | undefined => {
  */
 export const textOf = (v: unknown): string => (typeof v === 'string' ? v : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
 
+/** A client's value quoted in diagnostics: at most 64 characters of it (an identifier of megabytes is not echoed back). */
+export const quoted = (value: unknown) => { const text = textOf(value); return text.length > 64 ? `${text.slice(0, 64)}…` : text; };
+
 export const SYSTEMS = {
   nhsNumber: 'https://fhir.nhs.uk/Id/nhs-number',
   ods: 'https://fhir.nhs.uk/Id/ods-organization-code',

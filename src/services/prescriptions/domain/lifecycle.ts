@@ -8,6 +8,7 @@ import {
 } from './lifecycle-state.js';
 import { dispensedTotals, overClaimed, overSupplied, quantityText, suppliedBy, unitName } from './quantities.js';
 import { messageSeen, withMessagesSeen } from './messages-seen.js';
+import { quoted } from './fhir.js';
 
 /**
  * A prescription's life on the Spine, as a pure state machine (API-NOTES §4; the status codes are
@@ -139,7 +140,7 @@ const refuse = (refusal: TransitionRefusal, diagnostics: string, expression?: st
 /** An item a message names that the prescription does not have: the spec's ITEM_NOT_FOUND. */
 function unknownItem(state: PrescriptionState, named: readonly string[], expression: string): Transition | undefined {
   const unknown = named.find((id) => !Object.hasOwn(state.items, id));
-  return unknown === undefined ? undefined : refuse('ITEM_NOT_FOUND', `The prescription has no item ${unknown}.`, expression);
+  return unknown === undefined ? undefined : refuse('ITEM_NOT_FOUND', `The prescription has no item ${quoted(unknown)}.`, expression);
 }
 
 const invalid = (state: PrescriptionState, what: string) =>
@@ -201,11 +202,11 @@ const dispensedOf = (state: PrescriptionState): Record<string, number> =>
 function claimedTooMuch(state: PrescriptionState, dispensed: Readonly<Record<string, number>>, event: Extract<LifecycleEvent, { type: 'claim' }>): Transition | undefined {
   const over = overClaimed(state.prescribed, dispensed, event.quantities);
   if (over === undefined) return undefined;
-  const unit = unitName(over.prescribed);
+  const unit = quoted(unitName(over.prescribed));
   const was = `item ${over.item} was dispensed ${quantityText(over.dispensed)} ${unit} (by the dispense notifications in force)`;
   const field = "in field 'Claim.item.detail.subDetail.quantity'";
   return 'foreign' in over
-    ? refuse('OVER_CLAIMED', `Invalid value - '${String(over.foreign.value)} ${unitName(over.foreign)}' ${field}: ${was}; a quantity claimed in another unit cannot be held to what was dispensed.`,
+    ? refuse('OVER_CLAIMED', `Invalid value - '${String(over.foreign.value)} ${quoted(unitName(over.foreign))}' ${field}: ${was}; a quantity claimed in another unit cannot be held to what was dispensed.`,
       'Claim.item.detail.subDetail.quantity')
     : refuse('OVER_CLAIMED', `Invalid value - '${quantityText(over.claimed)}' ${field}: ${was}; a claim cannot be for more than was dispensed.`,
       'Claim.item.detail.subDetail.quantity');
@@ -280,7 +281,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       const { supplied, unmeasured } = suppliedBy(state.prescribed, event.quantities, event.items, event.outcome === 'none');
       const over = overSupplied(state.prescribed, quantitiesInForce, supplied);
       if (over) {
-        const unit = over.prescribed.unit ?? '';
+        const unit = quoted(over.prescribed.unit ?? '');
         return refuse('OVER_DISPENSED', `Invalid value - '${quantityText(over.now)}' in field 'MedicationDispense.quantity': item ${over.item} was prescribed ${over.prescribed.value} ${unit}`.trimEnd()
           + (over.before > 0 ? `, of which ${quantityText(over.before)} dispensed already` : '') + '; a dispense notification cannot supply more than was prescribed.', 'MedicationDispense.quantity');
       }

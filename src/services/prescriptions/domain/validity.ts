@@ -1,5 +1,5 @@
 import { isCalendarDate } from '../../../platform/fhir/dates.js';
-import { asArray, isObject, type Json } from './fhir.js';
+import { asArray, isObject, quoted, type Json } from './fhir.js';
 import { addDays, addMonths, londonDate, londonEndOfDay, type CalendarDate } from './london-time.js';
 
 /**
@@ -49,7 +49,7 @@ export function endOf(value: unknown): Date | undefined {
  * (they said it was no FHIR date, untrue of `2026-12`: found by probing).
  */
 export const notADay = (field: 'start' | 'end', value: unknown) =>
-  `dispenseRequest.validityPeriod.${field} '${String(value)}' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone.`;
+  `dispenseRequest.validityPeriod.${field} '${quoted(value)}' is not a whole date (YYYY-MM-DD) or a dateTime with its time and timezone.`;
 
 /**
  * The spec's MedicationRequest schema: `dispenseRequest.validityPeriod` has a `start` (a date) and
