@@ -26,7 +26,8 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version, body: 'data', headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', ...headers } });
 
   it('a download chunk number that is not a whole number from 1 is 400 Invalid request parameter at ["path", "chunk_number"]', async () => {
-    for (const chunk of ['0', '-1', '1.5', 'abc', '1234567890']) {
+    // Also numbers not written as the spec's integer, which JavaScript's Number read as chunk 1.
+    for (const chunk of ['0', '-1', '1.5', 'abc', '1234567890', '1e0', '01', '1.0', '%2B1', '0x1']) {
       const v2 = await mesh(spine.url, `/${MB2}/inbox/${messageId}/${chunk}`, { version: 2 });
       assert.equal(v2.status, 400, chunk);
       const body = await v2.json() as V2Error;
@@ -46,7 +47,7 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
   });
 
   it('an upload chunk number that is not a whole number from 1 is 417 InvalidHeaderChunks for that message', async () => {
-    for (const chunk of ['0', 'abc', '2.5']) {
+    for (const chunk of ['0', 'abc', '2.5', '2.0', '02', '2e0']) {
       const response = await mesh(spine.url, `/${MB1}/outbox/${messageId}/${chunk}`, { method: 'POST', version: 1, body: 'x', headers: { 'mex-chunk-range': '2:2' } });
       assert.equal(response.status, 417, chunk);
       assert.deepEqual(await response.json(), { messageID: messageId, errorEvent: 'SEND', errorCode: 'InvalidHeaderChunks', errorDescription: 'Invalid chunk values sent in mex-Chunk-Range header' });
@@ -77,6 +78,9 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     const cases: Array<[string, string]> = [
       [`/${MB2}/inbox?max_results=9`, 'max_results'], [`/${MB2}/inbox?max_results=5001`, 'max_results'], [`/${MB2}/inbox?max_results=ten`, 'max_results'],
       [`/${MB2}/inbox?max_results=10&max_results=20`, 'max_results'], [`/${MB2}/inbox?continue_from=short`, 'continue_from'],
+      // Numbers JavaScript's Number reads but the spec's integer is not written as: they were taken (1e3 as 1000).
+      ...['1e3', '%2B50', '%2050', '50%20', '050', '50.0', '0x32'].map((text): [string, string] => [`/${MB2}/inbox?max_results=${text}`, 'max_results']),
+      [`/${MB2}/inbox/rich?max_results=1e1`, 'max_results'],
       [`/${MB2}/inbox?workflow_filter=!`, 'workflow_filter'], [`/${MB2}/inbox/rich?max_results=101`, 'max_results'],
       [`/${MB2}/inbox/rich?start_time=yesterday`, 'start_time'], [`/${MB1}/outbox/rich?max_results=0`, 'max_results'],
       [`/${MB1}/outbox/rich?start_time=2020-01-01&start_time=2021-01-01`, 'start_time'],

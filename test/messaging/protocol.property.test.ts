@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { buildMeshAuthorization, formatTimestamp, hashMatches, parseMeshAuthorization, parseTimestamp } from '../../src/services/messaging/auth/nhsmesh-header.js';
 import { formatChunkRange, parseChunkRange } from '../../src/services/messaging/protocol/chunk-range.js';
 import { isSendHeaderProblem, validateSendHeaders, SEND_HEADER_LIMITS } from '../../src/services/messaging/protocol/send-headers.js';
-import { SendHeadersSchema } from '../../src/services/messaging/routes/schemas.js';
+import { ChunkParamsSchema, InboxQuerySchema, RichQuerySchema, SendHeadersSchema } from '../../src/services/messaging/routes/schemas.js';
 import { conformanceTo } from '../../src/platform/http/validation.js';
 import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
 import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
@@ -180,6 +180,30 @@ describe('Accept, workflow_filter and cursor parsers (properties)', () => {
       assert.ok(!Number.isNaN(new Date(cursor.after).getTime()));
       if (cursor.id !== undefined) assert.match(cursor.id, /^[\x20-\x7e]{1,100}$/);
     }));
+  });
+});
+
+describe('whole-number parameters: max_results and chunk numbers (properties)', () => {
+  const cases = [
+    { name: 'inbox max_results', check: conformanceTo(InboxQuerySchema, 'querystring'), field: 'max_results', min: 10, max: 5000 },
+    { name: 'rich max_results', check: conformanceTo(RichQuerySchema, 'querystring'), field: 'max_results', min: 1, max: 100 },
+    { name: 'chunk', check: conformanceTo(ChunkParamsSchema, 'params'), field: 'chunk', min: 1, max: 999_999_999 },
+  ];
+  // Texts Number() reads as a number that are not an integer as the spec writes one.
+  const sloppy = fc.tuple(fc.integer({ min: 0, max: 6000 }), fc.constantFrom((n: number) => `+${n}`, (n: number) => ` ${n}`, (n: number) => `${n} `, (n: number) => `0${n}`,
+    (n: number) => `${n}.0`, (n: number) => `${n}e0`, (n: number) => `${n / 1000}e3`, (n: number) => `0x${n.toString(16)}`, (n: number) => `\t${n}`, (n: number) => `${n}.`)).map(([n, write]) => write(n));
+  const text = fc.oneof(fc.nat(1_000_000_000).map(String), sloppy, fc.string({ maxLength: 12 }), fc.stringMatching(/^[-+ 0-9.eExX]{0,12}$/));
+  it('is taken exactly when it is decimal digits without a leading zero naming a number within the spec\'s bounds, and means that number', () => {
+    for (const { name, check, field, min, max } of cases) {
+      fc.assert(fc.property(text, (value) => {
+        const data: Record<string, unknown> = { ...(field === 'chunk' ? { mailbox: 'X26ABC1', messageId: 'M' } : {}), [field]: value };
+        const failure = check.failure(data);
+        const expected = /^(0|[1-9][0-9]*)$/.test(value) && Number(value) >= min && Number(value) <= max;
+        assert.equal(failure === undefined, expected, `${name}: ${JSON.stringify(value)}`);
+        if (failure) assert.equal(failure.path, field, `${name}: ${JSON.stringify(value)}`);
+        else assert.equal(data[field], Number(value));
+      }), { numRuns: 1000 });
+    }
   });
 });
 

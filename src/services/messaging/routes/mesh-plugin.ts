@@ -14,6 +14,7 @@ import { registerOutboxRoutes } from './outbox.js';
 import { registerInboxRoutes } from './inbox.js';
 import { knownPaths } from './known-paths.js';
 import { meshRefusal } from './refusals.js';
+import { publishedWholeNumbers } from './schemas.js';
 import './context.js';
 
 /** Platform errors (Fastify's own, unknown failures) in MESH terms, keeping their HTTP status. */
@@ -102,6 +103,7 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
     path: '/openapi.json',
     title: 'Message Exchange for Social Care and Health (MESH) API',
     description: 'OpenSpine MESH: the routes, path parameters and control headers it checks, with the MESH API specification\'s limits.',
+    published: publishedWholeNumbers,
   });
   registerPublicRoutes(app, deps);
   registerOutboxRoutes(app, deps);

@@ -13,8 +13,38 @@ import { HANDSHAKE_REQUIRED, SEND_HEADER_LIMITS } from '../protocol/send-headers
 /** Path parameters under their Fastify names; `PARAMETER_NAMES` gives the spec's. */
 const mailbox = Type.String({ minLength: 1, maxLength: 100, description: 'mailbox identifier' });
 const messageId = Type.String({ minLength: 1, maxLength: 100, description: 'message identifier' });
+
+/** A whole number written as one: decimal digits, no sign, no leading zero. */
+export const WHOLE_NUMBER_TEXT = '^(0|[1-9][0-9]*)$';
+
+/**
+ * A query or path parameter the spec types `integer`. The door coerces text as Fastify does, by
+ * JavaScript's Number, which also reads `1e3`, `+5`, ` 5`, `05`, `5.0` and `0x10` as numbers; the
+ * spec's type is JSON Schema's, whose integers are written in digits only, and a demanding client
+ * is told where it wrote one otherwise (the MESH sandbox, a FastAPI app, refuses `1e3` and `5.0`
+ * too). So the text is held to digits first, then the number to the spec's bounds; the published
+ * document shows only the integer (`publishedWholeNumbers`).
+ */
+function wholeNumber(bounds: { minimum: number; maximum: number; description: string }) {
+  return Type.Unsafe<number>({ description: bounds.description, allOf: [{ type: 'string', pattern: WHOLE_NUMBER_TEXT }, { type: 'integer', ...bounds }] });
+}
+
+/** The OpenAPI document with each `wholeNumber` parameter shown as the spec's integer (its second branch). */
+export function publishedWholeNumbers(document: object): object {
+  const isWholeNumber = (schema: { allOf?: Array<{ pattern?: string }> }) => schema.allOf?.length === 2 && schema.allOf[0]!.pattern === WHOLE_NUMBER_TEXT;
+  const paths = (document as { paths?: Record<string, Record<string, { parameters?: Array<{ schema?: { allOf?: Array<Record<string, unknown>> } }> }>> }).paths ?? {};
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema && isWholeNumber(parameter.schema)) parameter.schema = parameter.schema.allOf![1]!;
+      }
+    }
+  }
+  return document;
+}
+
 // "The index number of the chunk": a whole number from 1 (at most nine digits, as MESH chunk totals go).
-const chunk = Type.Integer({ minimum: 1, maximum: 999_999_999, description: 'The index number of the chunk' });
+const chunk = wholeNumber({ minimum: 1, maximum: 999_999_999, description: 'The index number of the chunk' });
 
 export const MailboxParamsSchema = Type.Object({ mailbox });
 export const MessageParamsSchema = Type.Object({ mailbox, messageId });
@@ -52,7 +82,7 @@ const continueFrom = Type.String({ minLength: 24, maxLength: 1000, description: 
 
 /** `GET /{mailbox}/inbox`: the spec's parameter schemas (max_results 10–5000, default 500; continue_from; workflow_filter). */
 export const InboxQuerySchema = Type.Object({
-  max_results: Type.Optional(Type.Integer({ minimum: INBOX_PAGE_MIN, maximum: INBOX_PAGE_MAX, description: 'maximum results to return when using `accept: application/vnd.mesh.v2+json` (default 500)' })),
+  max_results: Type.Optional(wholeNumber({ minimum: INBOX_PAGE_MIN, maximum: INBOX_PAGE_MAX, description: 'maximum results to return when using `accept: application/vnd.mesh.v2+json` (default 500)' })),
   continue_from: Type.Optional(continueFrom),
   workflow_filter: Type.Optional(Type.String({ minLength: 2, maxLength: 255, description: 'filter inbox by workflow id: =WORKFLOW1, =!WORKFLOW1, =WORKFL*, =!WORKFL*, =*_ACK*, =!*_ACK*' })),
 });
@@ -61,7 +91,7 @@ export const InboxQuerySchema = Type.Object({
 export const RichQuerySchema = Type.Object({
   start_time: Type.Optional(Type.String({ maxLength: 64, pattern: START_TIME_PATTERN, description: 'ISO 8601 date or date-time' })),
   continue_from: Type.Optional(continueFrom),
-  max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: RICH_PAGE_MAX, description: `at most ${RICH_PAGE_MAX} (the default)` })),
+  max_results: Type.Optional(wholeNumber({ minimum: 1, maximum: RICH_PAGE_MAX, description: `at most ${RICH_PAGE_MAX} (the default)` })),
 });
 
 const HANDSHAKE_DESCRIPTIONS: Record<(typeof HANDSHAKE_REQUIRED)[number], string> = {
