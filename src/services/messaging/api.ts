@@ -1,10 +1,10 @@
-import { createGunzip } from 'node:zlib';
 import type { Db, Queryable } from '../../platform/db/pool.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { directoryApi, type DirectoryApi, type MeshMailbox } from '../directory/api.js';
+import { inflateChunk } from './handlers/inflate.js';
 import { partyOf } from './handlers/send.js';
 import { messageState, type Message, type MessageEvent, type MessageState, type Party } from './message.js';
-import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES } from './protocol/limits.js';
+import { INBOX_EXPIRY_MS, MAX_CHUNK_BYTES, MAX_INFLATED_CHUNK_BYTES } from './protocol/limits.js';
 import { newMessageId } from './protocol/message-id.js';
 import { findChunk, recordChunk } from './store/chunks.js';
 import { acknowledgeForService, listWaiting } from './store/inbox.js';
@@ -127,7 +127,10 @@ export class MeshSendRefused extends Error {}
 export interface MeshApi {
   /** Messages waiting in `mailboxId`'s inbox (optionally of one workflow), oldest first. */
   waiting(mailboxId: string, options?: { workflowId?: string; limit?: number }): Promise<MeshMessageInfo[]>;
-  /** Every chunk of a message's body in order, decompressed when it was sent gzip-encoded. */
+  /**
+   * Every chunk of a message's body in order, decompressed when it was sent gzip-encoded; a chunk
+   * that inflates past 1 GiB (`MAX_INFLATED_CHUNK_BYTES`, as uploads are held to) ends it with `ChunkInflatesTooLarge`.
+   */
   body(messageId: string): AsyncIterable<Buffer>;
   /** Takes a message out of its recipient's inbox; false when it was no longer there. */
   acknowledge(mailboxId: string, messageId: string): Promise<boolean>;
@@ -186,7 +189,7 @@ function chunked(body: AsyncIterable<Buffer>, size: number) {
   };
 }
 
-export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES): MeshApi {
+export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES, maxInflated = MAX_INFLATED_CHUNK_BYTES): MeshApi {
   const bodies = pgBodyStore(ctx.db);
   const directory = directoryApi(ctx.db);
   const mailbox = async (id: string): Promise<MeshMailbox> => {
@@ -209,7 +212,7 @@ export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES): Mes
         const chunk = await findChunk(ctx.db, messageId, chunkNo);
         if (!chunk) throw new Error(`MESH message ${messageId} has no chunk ${chunkNo}`);
         const raw = bodies.readChunk({ messageId, chunkNo }, chunk.segments);
-        yield* (chunk.contentEncoding === 'gzip' ? raw.pipe(createGunzip()) : raw) as AsyncIterable<Buffer>;
+        yield* (chunk.contentEncoding === 'gzip' ? inflateChunk(raw, maxInflated) : raw) as AsyncIterable<Buffer>;
       }
     },
 
@@ -240,3 +243,4 @@ export function meshApi(ctx: PlatformContext, chunkBytes = MAX_CHUNK_BYTES): Mes
     },
   };
 }
+export { ChunkInflatesTooLarge } from './handlers/inflate.js';

@@ -1,9 +1,10 @@
 import { pipeline, Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { constants, createGunzip, createGzip, gunzip, gzip } from 'node:zlib';
+import { constants, createGzip, gunzip, gzip } from 'node:zlib';
 import type { DownloadCoding } from '../protocol/content-coding.js';
 import { downloadEtag } from '../views/download-headers.js';
 import { chunkBody, type ChunkBody, type Deliverable } from './receive.js';
+import { inflateChunk } from './inflate.js';
 import type { MeshDeps } from './deps.js';
 
 const gzipBuffer = promisify(gzip);
@@ -42,13 +43,13 @@ export async function encodeForClient(chunk: ChunkBody, coding: DownloadCoding):
     // Large chunks (up to 100 MB each) favour speed: level 1 still shrinks text several-fold.
     return { body: through(body, createGzip({ level: constants.Z_BEST_SPEED })), contentEncoding: 'gzip' };
   }
-  if (!Buffer.isBuffer(body)) return { body: through(body, createGunzip()), contentEncoding: '' };
+  if (!Buffer.isBuffer(body)) return { body: inflateChunk(body), contentEncoding: '' };
   try {
     const inflated = await gunzipBuffer(body, { maxOutputLength: INFLATE_IN_MEMORY_MAX });
     return { body: inflated, byteSize: inflated.length, contentEncoding: '' };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      return { body: through(Readable.from([body]), createGunzip()), contentEncoding: '' };
+      return { body: inflateChunk(Readable.from([body])), contentEncoding: '' };
     }
     // Not gzip after all (the sender said Content-Encoding: gzip and was wrong): as it was uploaded.
     return { body, byteSize: chunk.byteSize, contentEncoding: chunk.contentEncoding };
