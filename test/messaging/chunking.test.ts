@@ -95,6 +95,25 @@ describe('MESH chunked messages', () => {
     assert.equal(await download.text(), 'two');
   });
 
+  it('a chunk total past 100,000 (MAX_CHUNKS: 1:9999999) is 417 InvalidHeaderChunks on the send and nothing is stored; 1:100000 is taken', async () => {
+    const outbox = async () => ((await (await mesh(spine.url, `/${MB1}/outbox/rich`, { version: 2 })).json()) as { messages: unknown[] }).messages.length;
+    const before = await outbox();
+    for (const range of ['1:9999999', '1:100001', '1:999999999']) {
+      for (const version of [1, 2] as const) {
+        const response = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version, body: 'one',
+          headers: { 'content-type': 'application/octet-stream', 'mex-to': MB2, 'mex-workflowid': 'TEST_WORKFLOW', 'mex-chunk-range': range } });
+        assert.equal(response.status, 417, range);
+        const body = await response.json() as Record<string, unknown> & { detail?: Array<{ code: string; msg: string }> };
+        if (version === 1) assert.deepEqual(body, { errorEvent: 'SEND', errorCode: 'InvalidHeaderChunks', errorDescription: 'Invalid chunk values sent in mex-Chunk-Range header' });
+        else assert.deepEqual(body.detail!.map(({ code, msg }) => ({ code, msg })), [{ code: 'InvalidHeaderChunks', msg: 'Invalid chunk values sent in mex-Chunk-Range header' }]);
+      }
+    }
+    assert.equal(await outbox(), before, 'nothing refused was stored');
+    const most = await first('1:100000', 'one');
+    assert.equal(most.status, 202);
+    assert.equal(await outbox(), before + 1);
+  });
+
   it('a re-sent chunk replaces the earlier upload of that chunk', async () => {
     const { message_id: id } = await (await first('1:3', 'A')).json() as { message_id: string };
     assert.equal((await chunk(id, 2, '2:3', 'wrong')).status, 202);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildMeshAuthorization, formatTimestamp, hashMatches, parseMeshAuthorization, parseTimestamp } from '../../src/services/messaging/auth/nhsmesh-header.js';
 import { formatChunkRange, parseChunkRange } from '../../src/services/messaging/protocol/chunk-range.js';
+import { MAX_CHUNKS } from '../../src/services/messaging/protocol/limits.js';
 import { isSendHeaderProblem, validateSendHeaders, SEND_HEADER_LIMITS } from '../../src/services/messaging/protocol/send-headers.js';
 import { ChunkParamsSchema, InboxQuerySchema, RichQuerySchema, SendHeadersSchema } from '../../src/services/messaging/routes/schemas.js';
 import { conformanceTo } from '../../src/platform/http/validation.js';
@@ -64,11 +65,15 @@ describe('NHSMESH header parser and validator (properties)', () => {
 });
 
 describe('mex-Chunk-Range parser (properties)', () => {
-  it('n:total with 1 ≤ n ≤ total round-trips', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: 0, max: 999_999 }), (chunk, extra) => {
-      const range = { chunk, total: chunk + extra };
-      assert.deepEqual(parseChunkRange(formatChunkRange(range)), range);
+  it('n:total with 1 ≤ n ≤ total ≤ 100,000 (MAX_CHUNKS) round-trips; a larger total is refused', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 999_999_999 }), fc.integer({ min: 0, max: 999_999_999 }), (chunk, extra) => {
+      const range = { chunk, total: Math.min(chunk + extra, 999_999_999) };
+      const parsed = parseChunkRange(formatChunkRange(range));
+      if (range.total <= MAX_CHUNKS) assert.deepEqual(parsed, range);
+      else assert.equal(parsed, undefined, formatChunkRange(range));
     }));
+    assert.deepEqual(parseChunkRange('1:100000'), { chunk: 1, total: 100_000 });
+    for (const absurd of ['1:100001', '1:9999999', '5:999999999']) assert.equal(parseChunkRange(absurd), undefined, absurd);
   });
 
   it('refuses n = 0, n > total, and anything not two whole numbers', () => {
@@ -80,7 +85,7 @@ describe('mex-Chunk-Range parser (properties)', () => {
       const parsed = parseChunkRange(text);
       if (parsed) {
         assert.match(text.trim(), /^\d+\s*:\s*\d+$/);
-        assert.ok(parsed.chunk >= 1 && parsed.chunk <= parsed.total);
+        assert.ok(parsed.chunk >= 1 && parsed.chunk <= parsed.total && parsed.total <= MAX_CHUNKS);
       }
     }));
     for (const bad of ['', '1', '1:', ':1', '1:2:3', 'a:b', '-1:2', '1.5:2', '2:1']) assert.equal(parseChunkRange(bad), undefined, bad);

@@ -12,6 +12,16 @@ export const MAX_CHUNK_BYTES = 100 * 1024 * 1024;
  */
 export const MAX_INFLATED_CHUNK_BYTES = 1024 * 1024 * 1024;
 
+/**
+ * The most chunks one message may be sent in. The spec names no count: it sizes chunks in tens of
+ * MB ("split the uncompressed data ... such that each chunk is smaller than 100MB", a message at
+ * most 100GB; MESH clients split at about 20MB, some 5,000 chunks for the largest message).
+ * OpenSpine's choice: 100,000, the largest message in 1MB chunks. A total past it (`1:9999999`) is no
+ * message a client splitting data as the spec describes could send, and would sit uploading until
+ * it expired; it is refused as any bad chunk value is (417 InvalidHeaderChunks).
+ */
+export const MAX_CHUNKS = 100_000;
+
 /** Not downloaded and acknowledged within five days: leaves the inbox, the sender gets a REPORT. */
 export const INBOX_EXPIRY_MS = 5 * 24 * 60 * 60 * 1000;
 export const INBOX_EXPIRY_DAYS = 5;
