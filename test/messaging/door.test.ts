@@ -110,6 +110,26 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     assert.equal((await fine.json() as { links: { self: string } }).links.self, `/messageexchange/${MB2}/inbox?max_results=10&workflow_filter=TEST_WORKFLOW`);
   });
 
+  it('a query parameter that is not percent-encoded UTF-8 (a lone surrogate, %FF, %zz) is 400 Invalid request parameter naming it, not looked up as its raw text', async () => {
+    const cases: Array<[string, string]> = [
+      [`/${MB1}/outbox/tracking?messageID=%ED%A0%80`, 'messageID'], [`/${MB1}/outbox/tracking?messageID=${messageId}%FF`, 'messageID'],
+      [`/${MB2}/inbox?workflow_filter=%3DTEST%ED%B0%80`, 'workflow_filter'], [`/${MB2}/inbox?max_results=10&continue_from=%zz${'a'.repeat(30)}`, 'continue_from'],
+      [`/${MB2}/inbox/rich?start_time=2026-01-01%E2%82`, 'start_time'], [`/${MB2}/inbox?%ED%A0%80=1`, '%ED%A0%80'],
+    ];
+    for (const [path, field] of cases) {
+      const v2 = await mesh(spine.url, path, { version: 2 });
+      assert.equal(v2.status, 400, path);
+      assert.deepEqual((await v2.json() as V2Error).detail.map(({ code, msg, loc }) => ({ code, msg, loc })),
+        [{ code: '400', msg: 'Invalid request parameter', loc: ['query', field] }], path);
+      const v1 = await mesh(spine.url, path, { version: 1 });
+      assert.equal(v1.status, 400, path);
+      assert.deepEqual((await v1.json() as { detail: Array<{ loc: string[] }> }).detail.map(({ loc }) => loc), [['query', field]], path);
+    }
+    // Percent-encoded UTF-8, and a literal % sent as %25, are as they were.
+    assert.equal((await mesh(spine.url, `/${MB1}/outbox/tracking?messageID=${messageId}`, { version: 2 })).status, 200);
+    assert.equal((await mesh(spine.url, `/${MB2}/inbox?workflow_filter=%3D%E2%82%AC%25ED`, { version: 2 })).status, 200);
+  });
+
   it('authentication comes before validation: a bad chunk number without a valid token is 403', async () => {
     const anonymous = await mesh(spine.url, `/${MB2}/inbox/${messageId}/abc`, { version: 1, as: false });
     assert.equal(anonymous.status, 403);
