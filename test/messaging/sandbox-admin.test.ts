@@ -182,6 +182,20 @@ describe('MESH sandbox testing routes (sandbox mode)', () => {
     assert.equal(report.headers['mex-subject'], 'café');
   });
 
+  it('a body that is not an object (an array, a number, JSON sent as text/plain) is 400 at ["body"], saying so, never a field with no name', async () => {
+    const [id] = await inboxOf(spine, MB2).then((ids) => (ids.length ? ids : sendMessage(spine.url, MB1, MB2, 'x').then((one) => [one])));
+    const cases: Array<[string, string, string]> = [['application/json', '[]', 'array'], ['application/json', '5', 'number'], ['text/plain', '{"status":"error"}', 'text']];
+    for (const [type, body, what] of cases) {
+      for (const path of [`/messageexchange/admin/message/${id}/event`, '/messageexchange/admin/report']) {
+        const response = await fetch(`${spine.url}${path}`, { method: 'POST', headers: { 'content-type': type, accept: V2 }, body });
+        assert.equal(response.status, 400, `${path} ${what}`);
+        assert.deepEqual((await response.json() as { detail: unknown[] }).detail, [{
+          event: 'REQUEST', code: '400', msg: 'Invalid request parameter', diagnostics: 'the request body is not valid (type)', loc: ['body'], type: 'value_error',
+        }], `${path} ${what}`);
+      }
+    }
+  });
+
   it('a report for an unknown mailbox is 404, a malformed one 400, and the root has no report route', async () => {
     assert.equal((await admin(spine, 'POST', '/messageexchange/admin/report', { mailbox_id: 'X99NOBODY', code: '1', description: 'd', workflow_id: 'W' })).status, 404);
     assert.equal((await admin(spine, 'POST', '/messageexchange/admin/report', { mailbox_id: MB1, code: '1', workflow_id: 'W' })).status, 400);

@@ -31,6 +31,8 @@ const MISSING: Record<string, MeshErrorSpec> = { 'mex-to': MESH_ERRORS.MISSING_T
 export function meshRefusal(failure: ValidationFailure, request: FastifyRequest): MeshError {
   const field = failure.part === 'headers' ? failure.path.toLowerCase() : (PARAMETER_NAMES[failure.path] ?? failure.path);
   const location = LOCATION[failure.part];
+  // The part as a whole (a body that is an array, or text where an object belongs): named by its place alone, as FastAPI's ["body"].
+  if (failure.path === '') return meshError(MESH_ERRORS.INVALID_PARAMETER, { location, diagnostics: `the request ${failure.part} is not valid (${failure.keyword})` });
   const routeSpec = request.routeOptions.config?.meshRefusals?.[field];
   if (routeSpec) {
     // Such a refusal concerns the message in the path (MESH names it: `messageID` / `message_id`).

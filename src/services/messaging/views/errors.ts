@@ -24,7 +24,8 @@ export interface MeshErrorView {
 export function errorBody(version: ApiVersion, view: MeshErrorView): Record<string, unknown> {
   const description = view.spec.display;
   // As FastAPI (which the spec's HTTPValidationError comes from) writes it: ["query", "max_results"].
-  const loc = view.fields?.length ? [view.location ?? 'header', ...view.fields] : ['request'];
+  // A place with no field in it is the whole of that place (["body"]); neither, the request as a whole.
+  const loc = view.fields?.length ? [view.location ?? 'header', ...view.fields] : [view.location ?? 'request'];
   if (version === 1 && view.spec.validation) {
     // The spec's 400 "Validation Error" (its only 400 body, under v1's application/json).
     return { detail: [{ loc, msg: view.diagnostics ?? description, type: 'value_error' }] };
