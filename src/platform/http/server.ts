@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyContextConfig, type FastifyInstance
 import type { PlatformContext, ServiceModule } from '../service.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerBodyParsers } from './body-parsers.js';
-import { registerNulGuard } from './nul-guard.js';
+import { registerUrlGuard } from './url-guard.js';
 import { registerRequestValidation } from './validation.js';
 import { fhirErrorHandler, sendOperationOutcome } from './error-mapper.js';
 import { PLATFORM_ERRORS } from './errors.js';
@@ -85,7 +85,7 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   await registerOverloadShedding(app, ctx.config.overload, admission);
   registerSecurityHeaders(app);
   registerBodyParsers(app);
-  registerNulGuard(app);
+  registerUrlGuard(app);
   registerRequestValidation(app);
   // While closing, answer in-flight requests with `Connection: close` so keep-alive clients let go
   // and shutdown does not wait out their idle timeout.

@@ -31,7 +31,8 @@ export function nemsErrorHandler(err: unknown, request: FastifyRequest, reply: F
   // 3 MB, and the whole of a 50 kB criteria came back in the OperationOutcome.
   let classified = classifyErrorClipped(err, request);
   // Refusals at the door and the framework's own, in NEMS's codes.
-  if (classified.failure) classified = { ...classified, spec: NEMS_ERRORS.INVALID_RESOURCE };
+  // NEMS reads no query: a query refused at the door (not valid percent-encoded UTF-8) is a bad value, not a bad resource.
+  if (classified.failure) classified = { ...classified, spec: classified.failure.part === 'querystring' ? NEMS_ERRORS.INVALID_VALUE : NEMS_ERRORS.INVALID_RESOURCE };
   else if (classified.spec.code === 'MESSAGE_TOO_LARGE') classified = { ...classified, spec: NEMS_ERRORS.MESSAGE_TOO_LARGE };
   else if (classified.spec.status === 415) classified = { ...classified, spec: NEMS_ERRORS.UNSUPPORTED_MEDIA_TYPE };
   else if (classified.spec.status === 401) classified = { ...classified, spec: NEMS_ERRORS.UNAUTHENTICATED };
