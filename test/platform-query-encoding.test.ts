@@ -58,6 +58,17 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
     }
   });
 
+  it('the SDS\'s refusal carries the request\'s correlation id as its id, as its other refusals do, though it comes before the SDS\'s own hooks', async () => {
+    const correlationId = randomUUID().toUpperCase();
+    for (const path of ['/spine-directory/FHIR/R4/Endpoint?organization=%FF', '/spine-directory/FHIR/R4/Device?organization=%E2%82']) {
+      const response = await fetch(`${spine.url}${path}`, { headers: { 'x-correlation-id': correlationId, authorization: 'Bearer sandbox' } });
+      const body = await response.json() as { id?: string; issue: Array<{ details: { coding: Array<{ code: string }> } }> };
+      assert.equal(response.status, 400, path);
+      assert.equal(response.headers.get('x-correlation-id'), correlationId, path);
+      assert.equal(body.id, correlationId, path);
+    }
+  });
+
   it('a parameter name that does not decode is one the API does not take', async () => {
     const pds = await get('/personal-demographics/FHIR/R4/Patient?family=Smith&%FF=1');
     assert.equal(pds.status, 400);

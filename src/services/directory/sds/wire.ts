@@ -106,7 +106,8 @@ export function sdsErrorHandler(thrown: unknown, request: FastifyRequest, reply:
   const err = thrown instanceof RequestValidationError ? sdsRefusal(thrown.failure) : thrown;
   if (err instanceof SpineError && SDS_SPECS.has(err.spec)) {
     if (err.options.headers) reply.headers(err.options.headers);
-    return reply.code(err.spec.status).type(FHIR_JSON).send(sdsOperationOutcome(err, request.sdsCorrelationId));
+    // Also for a refusal before the SDS's own onRequest hook (a URL the platform's door refuses): the id the header carries.
+    return reply.code(err.spec.status).type(FHIR_JSON).send(sdsOperationOutcome(err, correlationIdOf(request)));
   }
   return fhirErrorHandler(err, request, reply);
 }
