@@ -58,6 +58,14 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
     }
   });
 
+  it('the OAuth2 token endpoint answers it in the OAuth2 shape, naming the parameter', async () => {
+    const response = await fetch(`${spine.url}/oauth2/token?grant_type=%FF`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+    });
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: 'Invalid grant_type' });
+  });
+
   it('the SDS\'s refusal carries the request\'s correlation id as its id, as its other refusals do, though it comes before the SDS\'s own hooks', async () => {
     const correlationId = randomUUID().toUpperCase();
     for (const path of ['/spine-directory/FHIR/R4/Endpoint?organization=%FF', '/spine-directory/FHIR/R4/Device?organization=%E2%82']) {
