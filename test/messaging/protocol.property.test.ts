@@ -10,7 +10,7 @@ import { conformanceTo } from '../../src/platform/http/validation.js';
 import { apiVersionFromAccept } from '../../src/services/messaging/protocol/api-version.js';
 import { parseWorkflowFilter, workflowMatches } from '../../src/services/messaging/protocol/workflow-filter.js';
 import { decodeCursor, encodeCursor } from '../../src/services/messaging/protocol/cursor.js';
-import { parseStartTime, undecodableQueryParameter } from '../../src/services/messaging/protocol/query.js';
+import { parseStartTime } from '../../src/services/messaging/protocol/query.js';
 import { isCalendarDate } from '../../src/platform/fhir/dates.js';
 
 const mailboxId = fc.stringMatching(/^[A-Z0-9]{3,12}$/);
@@ -209,21 +209,6 @@ describe('whole-number parameters: max_results and chunk numbers (properties)', 
         else assert.equal(data[field], Number(value));
       }), { numRuns: 1000 });
     }
-  });
-});
-
-describe('query text that is not percent-encoded UTF-8 (properties)', () => {
-  const name = fc.stringMatching(/^[A-Za-z_]{1,12}$/);
-  const pairs = fc.array(fc.tuple(name, fc.string({ unit: 'grapheme', maxLength: 20 })), { maxLength: 5 });
-  const encoded = (list: Array<[string, string]>) => list.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
-  it('any names and values encodeURIComponent wrote pass; one bad sequence anywhere is found, named by its parameter', () => {
-    fc.assert(fc.property(pairs, (list) => assert.equal(undecodableQueryParameter(`/x?${encoded(list)}`), undefined)));
-    fc.assert(fc.property(pairs, pairs, name, fc.constantFrom('%ED%A0%80', '%ED%B0%80', '%FF', '%C3', '%E2%82', '%zz', '%', '%F4%90%80%80'), fc.string({ maxLength: 8 }),
-      (head, tail, bad, sequence, around) => {
-        const url = `/x?${[encoded(head), `${bad}=${encodeURIComponent(around)}${sequence}`, encoded(tail)].filter(Boolean).join('&')}`;
-        assert.equal(undecodableQueryParameter(url), bad, url);
-      }));
-    assert.equal(undecodableQueryParameter('/x'), undefined);
   });
 });
 

@@ -13,29 +13,3 @@ export function parseStartTime(raw: string): Date | undefined {
   const at = new Date(raw.trim());
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
-
-/**
- * The first query parameter of `url` whose name or value is not percent-encoded UTF-8 (`%ED%A0%80`,
- * a lone surrogate; `%FF`; `%zz`), by its name as far as that decodes; undefined when each one is.
- * Fastify's query parser keeps such a value as its raw text, so `messageID=%ED%A0%80` was looked up
- * as the 9 characters `%ED%A0%80` and answered 404 naming them, and a `workflow_filter` so written
- * was taken as a filter and echoed double-encoded in `links.self`.
- */
-export function undecodableQueryParameter(url: string): string | undefined {
-  const start = url.indexOf('?');
-  if (start < 0) return undefined;
-  for (const pair of url.slice(start + 1).split('&')) {
-    const equals = pair.indexOf('=');
-    const rawName = equals < 0 ? pair : pair.slice(0, equals);
-    try {
-      decodeURIComponent(pair);
-    } catch {
-      try {
-        return decodeURIComponent(rawName);
-      } catch {
-        return rawName;
-      }
-    }
-  }
-  return undefined;
-}

@@ -7,7 +7,6 @@ import { authenticateMailbox, checkClientCertificate } from '../auth/authenticat
 import { MESH_ERRORS, isMeshErrorSpec, type MeshErrorSpec } from '../errors.js';
 import { MeshError, meshError } from '../mesh-error.js';
 import { apiVersionFromAccept, MEDIA_TYPE } from '../protocol/api-version.js';
-import { undecodableQueryParameter } from '../protocol/query.js';
 import { errorBody } from '../views/errors.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { registerPublicRoutes } from './public.js';
@@ -86,9 +85,6 @@ export async function meshPlugin(app: FastifyInstance, deps: MeshDeps) {
       if (inStatement) request.meshNonce = nonce;
       else request.meshNonceClaimed = nonce;
     }
-    // After the token, as the door's checks: a parameter the query parser could not decode is refused, not taken as its raw text.
-    const undecodable = request.url.includes('?') ? undecodableQueryParameter(request.url) : undefined;
-    if (undecodable !== undefined) throw meshError(MESH_ERRORS.INVALID_PARAMETER, { fields: [undecodable], location: 'query', diagnostics: `${undecodable} is not percent-encoded UTF-8` });
   });
   app.setErrorHandler((err: FastifyError, request, reply) => sendMeshError(request, reply, err));
   app.setNotFoundHandler((request, reply) => {
