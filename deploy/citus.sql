@@ -62,6 +62,7 @@ SELECT create_distributed_table('prescriptions.short_form_ids', 'short_form_id',
 SELECT citus_add_local_table_to_metadata('platform.outbox');
 SELECT citus_add_local_table_to_metadata('audit.events');
 SELECT citus_add_local_table_to_metadata('audit.chain_head');
+SELECT citus_add_local_table_to_metadata('audit.pending');
 SELECT citus_add_local_table_to_metadata('identity.used_jtis');
 SELECT citus_add_local_table_to_metadata('identity.used_id_tokens');
 SELECT citus_add_local_table_to_metadata('identity.demo_authorization_codes');

@@ -144,6 +144,8 @@ describe('NRL is audited by construction', () => {
       headers: { authorization: `Bearer ${as.token}`, 'x-request-id': requestId, 'nhsd-end-user-organisation-ods': ods, ...(body === undefined ? {} : { 'content-type': 'application/fhir+json' }) },
     });
     const text = await response.text();
+    // A write's entry commits with it and is chained just after: chain it now to read it.
+    await spine.ctx.audit.chainPending();
     const { rows } = await spine.ctx.db.query(
       `SELECT action, resource, nhs_numbers, outcome, app_id, ods_code, detail FROM audit.events WHERE request_id = $1 ORDER BY seq`, [requestId]);
     return { status: response.status, text, headers: response.headers, audit: rows };

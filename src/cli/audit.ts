@@ -92,9 +92,11 @@ export function registerAuditCommands(program: Command) {
         throw err;
       }
       await withDatabase(configFrom(options), async ({ db }) => {
+        const writer = createAuditWriter(db);
+        // Entries committed with their writes but not chained yet (by a Spine process) show too.
+        await writer.chainPending();
         const { records, total } = await searchAuditRecords(db, { ...query, limit: query.count });
         // An operator reading the trail is an access like any other: audited before anything is shown.
-        const writer = createAuditWriter(db);
         await writer.record({
           requestId: `cli-${randomUUID()}`, action: 'audit.search', resource: 'AuditEvent', appId: 'openspine-cli', appName: 'OpenSpine CLI',
           nhsNumbers: query.nhsNumber ? [query.nhsNumber] : [], outcome: 'success', clientAddress: 'local',

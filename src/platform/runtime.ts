@@ -14,6 +14,10 @@ import { SANDBOX_PRINCIPAL } from './auth/sandbox.js';
 import { platformMigrations } from './migrations.js';
 import { buildServer } from './http/server.js';
 import type { BackgroundWorker, PlatformContext, ServiceModule } from './service.js';
+import { startPeriodic } from './periodic.js';
+
+/** How often a serving process chains pending audit entries that no process chained at their commit. */
+const PENDING_AUDIT_SWEEP_MS = 1_000;
 
 export interface Database {
   db: Db;
@@ -123,7 +127,12 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     else if (config.demo) log.warn('DEMO MODE: demo data and well-known credentials are active (loopback only)');
     const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
     await app.listen({ port: config.port, host: config.host });
-    const workers: BackgroundWorker[] = options.modules.flatMap((m) => m.startWorkers?.(ctx) ?? []);
+    const workers: BackgroundWorker[] = [
+      // Entries written with their writes are chained by the process that wrote them, soon after the
+      // commit (chainSoon); this sweep chains those whose process stopped before it could.
+      startPeriodic(log, 'chaining pending audit entries', PENDING_AUDIT_SWEEP_MS, () => ctx.audit.chainPending()),
+      ...options.modules.flatMap((m) => m.startWorkers?.(ctx) ?? []),
+    ];
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const scheme = config.tls ? 'https' : 'http';

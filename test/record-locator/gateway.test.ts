@@ -49,6 +49,7 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
       { ...gatewayHeaders('gw-app', 'GW1'), authorization: 'Bearer not-a-token' }, { body: pointerBody('GW1', nhsNumber, NEWS2) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.match(created.headers.get('location')!, /^\/producer\/FHIR\/R4\/DocumentReference\/GW1-/);
+    await spine.ctx.audit.chainPending();
     const audited = await spine.ctx.db.query(`SELECT app_id, app_name, ods_code FROM audit.events WHERE action = 'pointer.create' AND $1 = ANY(nhs_numbers)`, [nhsNumber]);
     assert.deepEqual(audited.rows, [{ app_id: 'gw-app', app_name: 'App gw-app', ods_code: 'GW1' }]);
   });
@@ -96,6 +97,7 @@ describe('NRL in sandbox mode: gateway callers and the sandbox testing API', () 
       { body: pointerBody('CASE2.SUB2', nextNhsNumber(), NEWS2) });
     assert.equal(extended.status, 201, JSON.stringify(extended.body));
     assert.match(extended.headers.get('location')!, /\/CASE2\.SUB2-[0-9a-f-]{36}$/);
+    await spine.ctx.audit.chainPending();
     const audited = await spine.ctx.db.query(`SELECT ods_code FROM audit.events WHERE action = 'pointer.create' AND $1 = ANY(nhs_numbers)`, [nhsNumber]);
     assert.deepEqual(audited.rows, [{ ods_code: 'CASE1' }]);
     assert.equal((await sandboxApi('DELETE', '/permissions/case-app/case2.SUB2')).status, 204);

@@ -331,6 +331,7 @@ describe('NRL producer API', () => {
     assert.equal(issueOf(response.body).diagnostics, 'The document has been superseded by a new version');
     assert.equal(response.headers.get('location'), `/producer/FHIR/R4/DocumentReference/${id}`);
     for (const replaced of old) assert.equal((await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference/${replaced}`, producer)).status, 404);
+    await spine.ctx.audit.chainPending();
     const audited = await spine.ctx.db.query(`SELECT action, detail FROM audit.events WHERE resource = $1`, [`DocumentReference/${id}`]);
     assert.deepEqual(audited.rows.map((r) => [r.action, [...r.detail.replaced].sort()]), [['pointer.supersede', [...old].sort()]]);
   });

@@ -29,6 +29,11 @@ export interface AuditEntry {
  */
 export function auditContext(request: FastifyRequest, principal: Principal | undefined = request.principal) {
   request.auditRecorded = true;
+  return requestParty(request, principal);
+}
+
+/** Who made the request, and from where: the parts of an entry `auditContext` gives, without marking the request. */
+export function requestParty(request: FastifyRequest, principal: Principal | undefined = request.principal) {
   return {
     requestId: String(request.id),
     appId: principal?.appId,

@@ -11,6 +11,8 @@ import type { MigrationSet } from '../db/migrate.js';
  *   append to one chain in turn.
  * - Triggers make the table append-only: UPDATE, DELETE and TRUNCATE raise, and the head can only
  *   move forward, onto a record that exists (checked at commit).
+ * - `pending` (002) holds entries a write recorded in its own transaction, so the write and its
+ *   entry commit together; the writer moves them into the chain (and deletes them) shortly after.
  */
 export const auditMigrations: MigrationSet[] = [
   {
@@ -79,6 +81,12 @@ export const auditMigrations: MigrationSet[] = [
           END $$;
           CREATE CONSTRAINT TRIGGER chain_head_on_a_record AFTER UPDATE ON audit.chain_head
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit.head_points_at_a_record();`,
+      },
+      {
+        id: '002_pending',
+        // The entry as the writer will chain it (its JSON, recorded_at fixed when it was made); a
+        // row lives from its write's commit to the writer's next chaining, which deletes it.
+        sql: `CREATE TABLE audit.pending (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, record text NOT NULL);`,
       },
     ],
   },

@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Activity } from '../auth/activities.js';
 import { SpineError } from '../http/errors.js';
 import type { AuditWriter } from './writer.js';
-import { auditContext, type AuditOutcome } from './entry.js';
+import { requestParty, type AuditEntry, type AuditOutcome } from './entry.js';
 
 /** What a route's request was about, for its audit entry: the handler says so in `request.audited`. */
 export interface AuditNote {
@@ -28,6 +28,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `auditContext`: the handler made its own audit entry for this request. */
     auditRecorded?: boolean;
+    /** Set by `stageRouteAudit`: the request's entry committed with its write; the platform only has it chained. */
+    auditStaged?: boolean;
     /** What a route with `config.audit` touched: the platform puts it in the entry. */
     audited?: AuditNote;
     /** The error the request failed with, for a failure entry (set by the platform's onError hook). */
@@ -66,24 +68,19 @@ export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter) {
     done();
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    if (request.auditStaged) {
+      audit.chainSoon();
+      return payload;
+    }
     const action = request.routeOptions.config?.audit?.action;
     const note = request.audited;
     // Once (auditRecorded): if the write fails, the 503 that replaces the answer is not audited again.
     if (!action || !note || request.auditRecorded) return payload;
     const failed = reply.statusCode >= 400;
     const error = request.auditError instanceof SpineError ? request.auditError.spec.code : 'error';
-    const detail = note.outcome === undefined && failed ? { ...note.detail, error } : note.detail;
-    const who = note.actor ? { requestId: String(request.id), clientAddress: request.ip, ...note.actor } : auditContext(request);
     request.auditRecorded = true;
     try {
-      await audit.record({
-        ...who,
-        action: note.action ?? action,
-        resource: note.resource,
-        nhsNumbers: note.nhsNumbers ?? [],
-        outcome: note.outcome ?? (failed ? 'failure' : 'success'),
-        detail,
-      });
+      await audit.record(routeEntry(request, action, note, failed ? error : undefined));
     } catch (err) {
       // An answer that is already a server failure (the database down, most often: the entry fails
       // for the same reason) serves no patient data: it keeps its own, API-shaped answer rather
@@ -93,4 +90,50 @@ export function registerRouteAudit(app: FastifyInstance, audit: AuditWriter) {
     }
     return payload;
   });
+}
+
+/** The entry for a request `note` describes: a failure with the error's code, unless the note gives the outcome. */
+function routeEntry(request: FastifyRequest, action: string, note: AuditNote, error?: string): AuditEntry {
+  const failed = error !== undefined;
+  const who = note.actor ? { requestId: String(request.id), clientAddress: request.ip, ...note.actor } : requestParty(request);
+  return {
+    ...who,
+    action: note.action ?? action,
+    resource: note.resource,
+    nhsNumbers: note.nhsNumbers ?? [],
+    outcome: note.outcome ?? (failed ? 'failure' : 'success'),
+    detail: note.outcome === undefined && failed ? { ...note.detail, error } : note.detail,
+  };
+}
+
+/** A write that records its request's success entry in its own transaction (`stageRouteAudit`). */
+export interface StagedAudit {
+  /** The success entry's stored form for what the write touched: insert it with the write. */
+  entry(note: AuditNote): string;
+  /** Call once the write has committed: the request is audited, with the last note given. */
+  committed(): void;
+}
+
+/**
+ * For a route with `config.audit` whose write should carry its own entry: the write and the entry
+ * then commit together, so a committed write is never answered 503 for want of its entry (a client
+ * would retry it and write it twice) and needs no second round trip to be audited. Until
+ * `committed()`, the request is audited as any other: a write that fails or rolls back gets the
+ * platform's failure entry in `onSend`, with whatever `request.audited` says by then.
+ */
+export function stageRouteAudit(request: FastifyRequest, audit: AuditWriter): StagedAudit {
+  const action = request.routeOptions.config?.audit?.action;
+  if (!action) throw new Error(`${request.method} ${request.routeOptions.url} stages an audit entry but declares no config.audit`);
+  let staged: AuditNote | undefined;
+  return {
+    entry(note) {
+      staged = note;
+      return audit.pending(routeEntry(request, action, note));
+    },
+    committed() {
+      if (!staged) throw new Error('committed() before any entry was staged');
+      request.audited = staged;
+      request.auditStaged = true;
+    },
+  };
 }

@@ -100,6 +100,38 @@ export async function appendAuditRecords(client: Queryable, records: Array<Omit<
   throw new Error(`the audit chain head moved ${MAX_HEAD_RACES} times while appending: too many writers contending`);
 }
 
+/**
+ * The INSERT of pending entries for a service that writes its change and the change's entry in one
+ * statement (a data-modifying CTE): `select` yields one text column, the entries' stored forms
+ * (`AuditWriter.pending`), e.g. joined to the CTE that made the change so only written rows count.
+ */
+export function pendingAuditInsertFrom(select: string): string {
+  return `INSERT INTO audit.pending (record) ${select}`;
+}
+
+/** Call with the write's transaction: the entries commit, or roll back, with the write. */
+export async function insertPendingAudit(tx: Queryable, records: readonly string[]): Promise<void> {
+  await tx.query({ name: 'audit_pending_insert', text: pendingAuditInsertFrom('SELECT unnest($1::text[])'), values: [records] });
+}
+
+// Rows another process is chaining are skipped, not waited for; in id order, so each process
+// chains its writes in about the order they were made.
+const TAKE_PENDING = {
+  name: 'audit_take_pending',
+  text: `DELETE FROM audit.pending WHERE id IN (
+           SELECT id FROM audit.pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, record`,
+};
+
+/** Takes (deletes) up to `limit` pending entries, oldest first: call in the transaction that chains them. */
+export async function takePendingAudit(tx: Queryable, limit: number): Promise<Array<Omit<AuditRecord, 'seq'>>> {
+  const { rows } = await tx.query<{ id: string; record: string }>({ ...TAKE_PENDING, values: [limit] });
+  return rows
+    .map((row) => ({ id: BigInt(row.id), record: JSON.parse(row.record) as Omit<AuditRecord, 'seq'> }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((row) => row.record);
+}
+
 export async function readChainHead(db: Queryable): Promise<ChainHead> {
   const { rows } = await db.query<ChainHead>('SELECT seq, hash FROM audit.chain_head');
   return rows[0]!;

@@ -4,7 +4,7 @@ import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditEntry } from './entry.js';
 import { toAuditRecord, type AuditRecord, type ChainHead } from './chain.js';
-import { appendAuditRecords } from './store.js';
+import { appendAuditRecords, takePendingAudit } from './store.js';
 
 /**
  * Services hand audit entries to this writer; `record` resolves once the entry is durable, and a
@@ -12,7 +12,17 @@ import { appendAuditRecords } from './store.js';
  */
 export interface AuditWriter {
   record(entry: AuditEntry): Promise<void>;
-  /** Flushes anything pending; called on shutdown. */
+  /**
+   * The entry's stored form, for a write that records it in its own transaction
+   * (`insertPendingAudit`, `pendingAuditInsertFrom`): the write and its entry then commit together,
+   * and the writer chains the entry after (`chainSoon`). Throws as `record` rejects.
+   */
+  pending(entry: AuditEntry): string;
+  /** Chains the pending entries of every process (they are durable already): soon, in one batch with others. */
+  chainSoon(): void;
+  /** Chains every pending entry committed before the call: before reading the chain, so they show. */
+  chainPending(): Promise<void>;
+  /** Flushes anything queued and chains what is pending; called on shutdown. */
   close(): Promise<void>;
 }
 
@@ -20,6 +30,8 @@ export interface AuditWriterOptions {
   clock?: Clock;
   /** Most records in one INSERT; more wait for the next flush. */
   maxBatch?: number;
+  /** How long `chainSoon` gathers pending entries before chaining them (default 20 ms). */
+  chainDelayMs?: number;
   /** Where a failed flush is reported (the operator's log). */
   log?: { warn(obj: object, msg: string): void };
 }
@@ -53,7 +65,7 @@ export class AuditWriterClosedError extends AuditUnavailableError {
  * rejects every promise of its batch: the callers fail their requests rather than answer un-audited.
  */
 export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = {}): AuditWriter {
-  const { clock = systemClock, maxBatch = 5_000, log } = 'now' in options ? { clock: options } : options;
+  const { clock = systemClock, maxBatch = 5_000, chainDelayMs = 20, log } = 'now' in options ? { clock: options } : options;
   let pending: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -95,6 +107,49 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
     for (const p of batch) p.resolve();
   }
 
+  /** One transaction: takes up to a batch of pending entries and appends them to the chain. */
+  async function chainPendingBatch(): Promise<number> {
+    const client = await ownConnection().connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const records = await takePendingAudit(client, maxBatch);
+      if (records.length > 0) head = await appendAuditRecords(client, records, head);
+      await client.query('COMMIT');
+      return records.length;
+    } catch (err) {
+      // Rolled back (the connection is discarded): the entries stay pending for the next pass.
+      failure = err as Error;
+      head = undefined;
+      throw err;
+    } finally {
+      client.release(failure);
+    }
+  }
+
+  // One chaining at a time; a call during one asks for another pass after it, which sees the
+  // caller's committed entries (the pass in progress may have looked before they committed).
+  let chaining: Promise<void> | undefined;
+  let chainRequested = false;
+  let chainTimer: NodeJS.Timeout | undefined;
+  function chainPending(): Promise<void> {
+    chainRequested = true;
+    chaining ??= (async () => {
+      try {
+        while (chainRequested) {
+          chainRequested = false;
+          while ((await chainPendingBatch()) === maxBatch);
+        }
+      } catch (err) {
+        log?.warn({ err: (err as Error).message, code: (err as { code?: unknown }).code }, 'pending audit entries could not be chained: they stay pending, the next pass tries again');
+        throw new AuditUnavailableError('The audit trail could not be read: the request was not completed', err);
+      } finally {
+        chaining = undefined;
+      }
+    })();
+    return chaining;
+  }
+
   async function drain() {
     while (pending.length > 0) {
       const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
@@ -118,9 +173,24 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
         flushing ??= drain();
       });
     },
+    pending(entry) {
+      return JSON.stringify(toAuditRecord(entry, clock.now()));
+    },
+    chainSoon() {
+      if (closed || chainTimer) return;
+      chainTimer = setTimeout(() => {
+        chainTimer = undefined;
+        chainPending().catch(() => undefined);
+      }, chainDelayMs);
+    },
+    chainPending,
     async close() {
       closed = true;
       while (flushing) await flushing;
+      clearTimeout(chainTimer);
+      chainTimer = undefined;
+      // What a write committed but nobody chained yet; left pending (for any process's next pass) if this fails.
+      await chainPending().catch(() => undefined);
       await connection?.end();
       connection = undefined;
     },

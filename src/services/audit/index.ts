@@ -40,6 +40,8 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
   app.get(`${BASE}/AuditEvent`, { schema: { querystring: auditEventSearchQuerystring }, config: { activity: 'audit:read', audit: { action: 'audit.search' } } }, async (request, reply) => {
     const query = parseAuditEventQuery(request.query as Record<string, string | string[]>);
     const onlyBy = auditScopeFor(request.principal!);
+    // Entries that committed with their writes are chained first, so the search shows them.
+    await ctx.audit.chainPending();
     // One more than a page: whether there is a next page, without an offset scan.
     // A search of the trail tolerates a little lag: it may be served by the read replica.
     const found = await ctx.db.lagTolerantRead((db) => searchAuditRecords(db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before }));

@@ -1,5 +1,6 @@
 import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { AuditOutcome } from '../../platform/audit/entry.js';
+import type { AuditNote } from '../../platform/audit/route-audit.js';
 import type { NrlCaller } from './caller.js';
 
 /** The record locator's audit vocabulary: every read and search, and every change, by whom. */
@@ -31,8 +32,13 @@ export const auditedAs = <C extends FastifyContextConfig>(config: C, action: Poi
  * the one the caller acts for (`ODS[.extension]`), as NRL keys its permissions.
  */
 export function notePointerAccess(request: FastifyRequest, caller: NrlCaller, entry: PointerAudit) {
+  request.audited = pointerAccessNote(request, caller, entry);
+}
+
+/** What `notePointerAccess` notes, for a write that stages its entry itself (stageRouteAudit). */
+export function pointerAccessNote(request: FastifyRequest, caller: NrlCaller, entry: PointerAudit): AuditNote {
   const principal = caller.principal;
-  request.audited = {
+  return {
     action: entry.action,
     resource: entry.resource,
     nhsNumbers: entry.nhsNumbers,

@@ -1,6 +1,7 @@
 import { createCoalescer } from '../../platform/db/coalesce.js';
 import type { Db, Queryable } from '../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../platform/events/outbox.js';
+import { pendingAuditInsertFrom } from '../../platform/audit/store.js';
 import { categoryOf, custodianOf, nhsNumberOf, pointerTypeOf, type DocumentReference } from './domain/document-reference.js';
 
 /** The only SQL of the record locator. */
@@ -111,21 +112,23 @@ export async function insertPointer(db: Queryable, row: PointerRow): Promise<boo
   return (await insertPointers(db, [row])).length === 1;
 }
 
-interface Announced { row: PointerRow; event: { type: string; source: string; payload: Record<string, unknown> } }
+interface Announced { row: PointerRow; event: { type: string; source: string; payload: Record<string, unknown> }; audit: string }
 
 /**
- * New pointers and their outbox events, many requests' in one statement (one round trip, one
- * implicit transaction): each pointer is written with its event or, when its id exists, neither.
+ * New pointers with their outbox events and audit entries, many requests' in one statement (one
+ * round trip, one implicit transaction): each pointer is written with its event and entry or, when
+ * its id exists, none of them.
  */
-const INSERT_ANNOUNCED = `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }])},
-       announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')})
+const INSERT_ANNOUNCED = `WITH ${claimAndInsert([{ column: 'et', type: 'text' }, { column: 'es', type: 'text' }, { column: 'ep', type: 'jsonb' }, { column: 'au', type: 'text' }])},
+       announced AS (${outboxInsertFrom('SELECT g.et, g.es, g.n, g.ep FROM given g JOIN inserted ON inserted.id = g.i')}),
+       audited AS (${pendingAuditInsertFrom('SELECT g.au FROM given g JOIN inserted ON inserted.id = g.i')})
        SELECT id FROM inserted`;
 
 const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items) => {
   const { rows } = await db.query<{ id: string }>({
-    name: 'nrl-insert-announced',
+    name: 'nrl-insert-announced-audited',
     text: INSERT_ANNOUNCED,
-    values: [JSON.stringify(items.map((a) => ({ ...givenOf(a.row), et: a.event.type, es: a.event.source, ep: a.event.payload })))],
+    values: [JSON.stringify(items.map((a) => ({ ...givenOf(a.row), et: a.event.type, es: a.event.source, ep: a.event.payload, au: a.audit })))],
   });
   const written = new Set(rows.map((r) => r.id));
   // The first item of an id takes its row; a repeat of it in the same batch was not written.
@@ -133,11 +136,11 @@ const announceBatch = createCoalescer<Announced, boolean>(async (db, _key, items
 });
 
 /**
- * A new pointer and its outbox event, both written or neither (with other requests' in one
- * statement under load). False, and no event, when the id exists.
+ * A new pointer, its outbox event and its audit entry (`AuditWriter.pending`), all written or none
+ * (with other requests' in one statement under load). False, and no event or entry, when the id exists.
  */
-export function insertPointerAnnounced(db: Queryable, row: PointerRow, event: Announced['event']): Promise<boolean> {
-  return announceBatch(db, 'insert', { row, event });
+export function insertPointerAnnounced(db: Queryable, row: PointerRow, event: Announced['event'], audit: string): Promise<boolean> {
+  return announceBatch(db, 'insert', { row, event, audit });
 }
 
 /**

@@ -102,7 +102,14 @@ export async function verifyAcknowledged({ client, ledger, databaseUrl, userBear
     const states = await db.query('SELECT short_form_id, status FROM prescriptions.prescriptions WHERE short_form_id = ANY($1)', [claimed]);
     assert.deepEqual(states.rows.filter((r) => r.status !== 'claimed'), [], 'acknowledged claims whose prescription is not claimed');
     assert.equal(states.rows.length, claimed.length, 'every claimed prescription stored once');
-    // Audit: every acknowledged write has its success record.
+    // Audit: every acknowledged write has its success record. NRL writes commit theirs with the
+    // write (audit.pending): the serving process chains what a killed one left within seconds.
+    for (let waited = 0; ; waited += 200) {
+      const pending = (await db.query('SELECT count(*)::int AS n FROM audit.pending')).rows[0].n as number;
+      if (pending === 0) break;
+      assert.ok(waited < 15_000, `${pending} audit entries still pending 15 s after the load`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const requestIds = [...ledger.pdsCreated.values(), ...[...ledger.pdsPatched.values()].flat(), ...ledger.nrlCreated.values()].map((w) => w.requestId)
       .concat([...ledger.epsTransitions.keys()]);
     const audited = await db.query(`SELECT DISTINCT request_id FROM audit.events WHERE request_id = ANY($1) AND outcome = 'success'`, [requestIds]);

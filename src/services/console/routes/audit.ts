@@ -106,6 +106,8 @@ export async function registerAuditRoutes(app: FastifyInstance, ctx: PlatformCon
     const query = request.query as AuditQuery;
     const searched = Object.values(query).some((v) => typeof v === 'string' && v.trim() !== '');
     const search = auditSearchOf(query, PAGE_SIZE);
+    // Entries committed with their writes are chained first, so the search shows them.
+    if (searched) await ctx.audit.chainPending();
     const [result, chain] = await Promise.all([searched ? searchAuditRecords(ctx.db, search) : undefined, chainVerdict()]);
     await auditConsole(ctx, request, {
       action: 'console.audit.search', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, found: result?.total ?? 0 },
@@ -117,6 +119,7 @@ export async function registerAuditRoutes(app: FastifyInstance, ctx: PlatformCon
   app.get('/audit.csv', pageRoute('audit', { querystring: AUDIT_QUERY }), async (request, reply) => {
     const query = request.query as AuditQuery;
     const search = auditSearchOf(query, EXPORT_LIMIT);
+    await ctx.audit.chainPending();
     const result = await searchAuditRecords(ctx.db, search);
     await auditConsole(ctx, request, {
       action: 'console.audit.export', nhsNumbers: search.nhsNumber ? [search.nhsNumber] : [], detail: { query, exported: result.records.length },

@@ -19,6 +19,7 @@ export async function registerWhoLookedRoutes(app: FastifyInstance, ctx: Platfor
     const asked = (request.query as { nhsNumber?: string }).nhsNumber?.trim() || undefined;
     const nhsNumber = person.role === 'patient' ? person.nhsNumber : asked;
     if (!nhsNumber) return render(request, reply, { template: 'who-looked.njk', title: 'Who looked at a record', page: 'who-looked', asked });
+    await ctx.audit.chainPending();
     const result = await searchAuditRecords(ctx.db, { nhsNumber, limit: LIMIT });
     const directory = directoryApi(ctx.db);
     const organisations = new Map<string, string | undefined>();

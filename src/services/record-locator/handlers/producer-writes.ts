@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { insertPendingAudit } from '../../../platform/audit/store.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { enqueueEvent } from '../../../platform/events/outbox.js';
 import type { PlatformContext } from '../../../platform/service.js';
@@ -19,6 +20,12 @@ export interface WriteOutcome {
   nhsNumber: string;
   replaced: string[];
 }
+
+/**
+ * The write's audit entry for what it is about to write (`stageRouteAudit`'s stored form): it is
+ * inserted in the write's own transaction, so the pointer and its entry commit together.
+ */
+export type WriteAudit = (written: Omit<WriteOutcome, 'response'>) => string;
 
 /** NRL's fields a producer may never change once a pointer exists (spec: updateDocumentReference). */
 const IMMUTABLE_FIELDS = ['masterIdentifier', 'id', 'identifier', 'status', 'type', 'subject', 'custodian', 'relatesTo', 'author'] as const;
@@ -73,7 +80,7 @@ const eventPayload = (row: PointerRow, extra: Record<string, unknown> = {}) =>
  * `POST /DocumentReference` (the server assigns `{ODS}-{uuid}`) and `PUT /DocumentReference`
  * (upsert: the producer chose the id, which must carry its ODS code).
  */
-export async function createPointer(ctx: PlatformContext, caller: NrlCaller, body: DocumentReference, idChosenBy: 'server' | 'producer'): Promise<WriteOutcome> {
+export async function createPointer(ctx: PlatformContext, caller: NrlCaller, body: DocumentReference, idChosenBy: 'server' | 'producer', audit: WriteAudit): Promise<WriteOutcome> {
   // A time-ordered UUID (version 7): one producer's new ids follow each other in the id and
   // custodian indexes, so a create adds to the page the last one did instead of a random page of
   // each (fewer pages read and first-changed after a checkpoint: bench/README.md). The spec asks
@@ -92,8 +99,9 @@ export async function createPointer(ctx: PlatformContext, caller: NrlCaller, bod
   const row = rowOf(pointer, id);
 
   if (!pointer.relatesTo?.length) {
-    // The common case, a plain create: the pointer and its event in one statement, no transaction to open.
-    const created = await insertPointerAnnounced(ctx.db, row, { type: 'nrl-pointer-created', source: SOURCE, payload: eventPayload(row) });
+    // The common case, a plain create: the pointer, its event and its entry in one statement, no transaction to open.
+    const entry = audit({ id, nhsNumber: row.nhsNumber, replaced: [] });
+    const created = await insertPointerAnnounced(ctx.db, row, { type: 'nrl-pointer-created', source: SOURCE, payload: eventPayload(row) }, entry);
     if (!created) throw nrlError(NRL_ERRORS.DUPLICATE_REJECTED, NRL_DIAGNOSTICS.duplicate(id));
     return { response: NRL_RESPONSES.RESOURCE_CREATED, id, nhsNumber: row.nhsNumber, replaced: [] };
   }
@@ -107,13 +115,14 @@ export async function createPointer(ctx: PlatformContext, caller: NrlCaller, bod
       nhsNumber: row.nhsNumber,
       payload: eventPayload(row, deleted.length ? { replaces: deleted } : {}),
     });
+    await insertPendingAudit(tx, [audit({ id, nhsNumber: row.nhsNumber, replaced: deleted })]);
     return deleted;
   });
   return { response: replaced.length ? NRL_RESPONSES.RESOURCE_SUPERSEDED : NRL_RESPONSES.RESOURCE_CREATED, id, nhsNumber: row.nhsNumber, replaced };
 }
 
 /** `PUT /DocumentReference/{id}`: everything but NRL's immutable fields may change; `date` is kept. */
-export async function updatePointer(ctx: PlatformContext, caller: NrlCaller, pathId: string, body: DocumentReference): Promise<WriteOutcome> {
+export async function updatePointer(ctx: PlatformContext, caller: NrlCaller, pathId: string, body: DocumentReference, audit: WriteAudit): Promise<WriteOutcome> {
   if (body.id !== pathId) throw nrlError(NRL_ERRORS.BAD_REQUEST, NRL_DIAGNOSTICS.pathBodyIdMismatch);
   assertValid(body);
   if (producerIdOf(pathId) !== caller.organisation) {
@@ -137,12 +146,13 @@ export async function updatePointer(ctx: PlatformContext, caller: NrlCaller, pat
     const row = rowOf(updated, pathId);
     await updatePointerResource(tx, row);
     await enqueueEvent(tx, { type: 'nrl-pointer-updated', source: SOURCE, nhsNumber: row.nhsNumber, payload: eventPayload(row) });
+    await insertPendingAudit(tx, [audit({ id: pathId, nhsNumber: row.nhsNumber, replaced: [] })]);
     return { response: NRL_RESPONSES.RESOURCE_UPDATED, id: pathId, nhsNumber: row.nhsNumber, replaced: [] };
   });
 }
 
 /** `DELETE /DocumentReference/{id}` of one of the producer's own pointers, of a type it may write. */
-export async function deletePointer(ctx: PlatformContext, caller: NrlCaller, id: string): Promise<WriteOutcome> {
+export async function deletePointer(ctx: PlatformContext, caller: NrlCaller, id: string, audit: WriteAudit): Promise<WriteOutcome> {
   if (producerIdOf(id) !== caller.organisation) {
     throw nrlError(NRL_ERRORS.AUTHOR_CREDENTIALS_ERROR, NRL_DIAGNOSTICS.deleteOtherOrganisation);
   }
@@ -154,6 +164,7 @@ export async function deletePointer(ctx: PlatformContext, caller: NrlCaller, id:
     }
     await deletePointers(tx, [id]);
     await enqueueEvent(tx, { type: 'nrl-pointer-deleted', source: SOURCE, nhsNumber: existing.nhsNumber, payload: eventPayload(existing) });
+    await insertPendingAudit(tx, [audit({ id, nhsNumber: existing.nhsNumber, replaced: [] })]);
     return { response: NRL_RESPONSES.RESOURCE_DELETED, id, nhsNumber: existing.nhsNumber, replaced: [] };
   });
 }

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isValidNhsNumber } from '../../../platform/nhs-number.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import type { PermissionCache } from '../permission-cache.js';
-import { auditedAs, notePointerAccess, type PointerAction } from '../audit.js';
-import { createPointer, deletePointer, updatePointer, type WriteOutcome } from '../handlers/producer-writes.js';
+import { stageRouteAudit } from '../../../platform/audit/route-audit.js';
+import { auditedAs, notePointerAccess, pointerAccessNote, type PointerAction } from '../audit.js';
+import { createPointer, deletePointer, updatePointer, type WriteAudit } from '../handlers/producer-writes.js';
 import { nhsNumberOf, type DocumentReference } from '../domain/document-reference.js';
 import { DOCUMENT_REFERENCE_BODY, NRL_HEADERS, POINTER_ID_PARAMS, PRODUCER_SEARCH_PARAMS, producerComponents } from '../schemas.js';
 import { producerLocation, sendNrlSuccess } from '../wire.js';
@@ -19,12 +20,18 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext,
     // Only a patient the body names validly: a refused body's text is not an NHS number to record.
     notePointerAccess(request, callerOf(request), { resource, nhsNumbers: typeof nhsNumber === 'string' && isValidNhsNumber(nhsNumber) ? [nhsNumber] : [] });
   };
-  const written = (request: FastifyRequest, outcome: WriteOutcome) => {
-    notePointerAccess(request, callerOf(request), {
+  /**
+   * The write's success entry, written in its transaction (stageRouteAudit): `entry` gives it for
+   * what the write is about to touch, `committed` marks the request audited once the write is in.
+   */
+  const auditedWrite = (request: FastifyRequest) => {
+    const staged = stageRouteAudit(request, ctx.audit);
+    const entry: WriteAudit = (outcome) => staged.entry(pointerAccessNote(request, callerOf(request), {
       ...(outcome.replaced.length ? { action: 'pointer.supersede' as const, detail: { replaced: outcome.replaced } } : {}),
       resource: `DocumentReference/${outcome.id}`,
       nhsNumbers: outcome.nhsNumber ? [outcome.nhsNumber] : [],
-    });
+    }));
+    return { entry, committed: staged.committed };
   };
 
   await registerPointerApi(app, ctx, permissions, {
@@ -40,30 +47,34 @@ export async function producerRoutes(app: FastifyInstance, ctx: PlatformContext,
 
     api.post('/DocumentReference', documentBody('pointer.create'), async (request, reply) => {
       writing(request, 'DocumentReference', request.body as DocumentReference);
-      const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'server');
-      written(request, outcome);
+      const audit = auditedWrite(request);
+      const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'server', audit.entry);
+      audit.committed();
       return sendNrlSuccess(reply, outcome.response, producerLocation(outcome.id));
     });
 
     api.put('/DocumentReference', documentBody('pointer.create'), async (request, reply) => {
       writing(request, 'DocumentReference', request.body as DocumentReference);
-      const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'producer');
-      written(request, outcome);
+      const audit = auditedWrite(request);
+      const outcome = await createPointer(ctx, callerOf(request), request.body as DocumentReference, 'producer', audit.entry);
+      audit.committed();
       return sendNrlSuccess(reply, outcome.response, producerLocation(outcome.id));
     });
 
     const update = documentBody('pointer.update');
     api.put<{ Params: { id: string } }>('/DocumentReference/:id', { ...update, schema: { ...update.schema, ...pointerInPath } }, async (request, reply) => {
       writing(request, `DocumentReference/${request.params.id}`, request.body as DocumentReference);
-      const outcome = await updatePointer(ctx, callerOf(request), request.params.id, request.body as DocumentReference);
-      written(request, outcome);
+      const audit = auditedWrite(request);
+      const outcome = await updatePointer(ctx, callerOf(request), request.params.id, request.body as DocumentReference, audit.entry);
+      audit.committed();
       return sendNrlSuccess(reply, outcome.response);
     });
 
     api.delete<{ Params: { id: string } }>('/DocumentReference/:id', { schema: pointerInPath, config: auditedAs(config, 'pointer.delete') }, async (request, reply) => {
       writing(request, `DocumentReference/${request.params.id}`);
-      const outcome = await deletePointer(ctx, callerOf(request), request.params.id);
-      written(request, outcome);
+      const audit = auditedWrite(request);
+      const outcome = await deletePointer(ctx, callerOf(request), request.params.id, audit.entry);
+      audit.committed();
       return sendNrlSuccess(reply, outcome.response);
     });
   });
