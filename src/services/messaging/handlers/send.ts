@@ -77,10 +77,12 @@ export interface SendResult {
 
 /**
  * `POST /{mailbox}/outbox`: a whole message, or the first chunk of one. The message row, its first
- * chunk and (when it is the only chunk) its delivery and outbox event commit together (one statement
- * for a small body, else one transaction), so an upload interrupted part-way leaves nothing behind.
+ * chunk, its audit entry (`audit`, given what is about to be written) and (when it is the only chunk)
+ * its delivery and outbox event commit together (one statement for a small body, else one
+ * transaction), so an upload interrupted part-way leaves nothing behind, and a message that was sent
+ * is never answered 503 for want of its entry (the sender would send it again).
  */
-export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>, nonce: NonceClaim): Promise<SendResult> {
+export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: HeaderBag, body: AsyncIterable<Buffer>, nonce: NonceClaim, audit: (sent: SendResult) => string): Promise<SendResult> {
   const validated = validateSendHeaders(headers);
   if (isSendHeaderProblem(validated)) refuse(validated);
   if (validated.from && validated.from !== sender.mailboxId) throw meshError(MESH_ERRORS.INVALID_FROM, { fields: ['mex-From'] });
@@ -97,8 +99,9 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
   if (small) {
     // One statement (nonce, bytes, message, delivery), so atomic and durable on its own: one round trip.
     const chunk = { chunkNo: 1, byteSize: small.length, segments: 1, contentEncoding: message.contentEncoding, sha1: createHash('sha1').update(small).digest('hex') };
-    if (!(await insertNewMessage(deps.ctx.db, message, chunk, delivery, { body: small, nonce }))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
-    return { message, accepted, bytes: small.length };
+    const sent = { message, accepted, bytes: small.length };
+    if (!(await insertNewMessage(deps.ctx.db, message, chunk, delivery, { body: small, nonce }, audit(sent)))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
+    return sent;
   }
   if (!(await deps.nonces.claim(nonce.mailboxId, nonce.nonce, nonce.nonceCount, nonce.tokenTime))) throw meshError(MESH_ERRORS.AUTH_DUPLICATED_TOKEN);
   // The body streams in its transaction: a slot first, so slow uploads cannot hold the whole pool (upload-slots.ts).
@@ -106,7 +109,8 @@ export async function sendMessage(deps: MeshDeps, sender: MeshMailbox, headers: 
     // Bytes first (body rows have no foreign key), then the message, its chunk and delivery at once.
     const stored = await storeChunkBody(deps, tx, { messageId: message.messageId, chunkNo: 1 }, body, headers['content-length'], { fresh: true, limit: chunkLimit(deps.ctx.config.meshMaxMessageBytes, 0, message.messageId, 1), gzip: message.contentEncoding === 'gzip' });
     const chunk = { chunkNo: 1, byteSize: stored.bytes, segments: stored.segments, contentEncoding: message.contentEncoding, sha1: stored.sha1 };
-    await insertNewMessage(tx, message, chunk, delivery);
-    return { message, accepted, bytes: stored.bytes };
+    const sent = { message, accepted, bytes: stored.bytes };
+    await insertNewMessage(tx, message, chunk, delivery, undefined, audit(sent));
+    return sent;
   }), () => deps.nonces.release(nonce));
 }

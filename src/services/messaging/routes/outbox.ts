@@ -6,7 +6,8 @@ import { normaliseMessageId } from '../protocol/message-id.js';
 import { sendMessage } from '../handlers/send.js';
 import { sendChunk } from '../handlers/send-chunk.js';
 import { trackByLocalId, trackMessage, richOutbox, type RichQuery } from '../handlers/tracking.js';
-import { auditMessage } from '../handlers/audit.js';
+import { auditMessage, messageAuditNote } from '../handlers/audit.js';
+import { stageRouteAudit } from '../../../platform/audit/route-audit.js';
 import type { MeshDeps } from '../handlers/deps.js';
 import { sendView } from '../views/outbox.js';
 import { MESH_ERRORS } from '../errors.js';
@@ -28,11 +29,13 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: MeshDeps) {
     ...upload, schema: { params: MailboxParamsSchema, headers: withAuthorization(SendHeadersSchema) }, config: { ...streamed, meshNonceInStatement: true },
   }, async (request, reply) => {
     const mailbox = mailboxOf(request);
-    const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request));
-    auditMessage(request, {
-      action: 'message.send', mailbox, messageId: result.message.messageId,
-      detail: { to: result.message.recipient.mailboxId, workflowId: result.message.workflowId, chunk: `1:${result.message.totalChunks}`, bytes: result.bytes, accepted: result.accepted },
-    });
+    // The send's entry commits with the message (stageRouteAudit): a sent message is never a 503.
+    const staged = stageRouteAudit(request, deps.ctx.audit);
+    const result = await sendMessage(deps, mailbox, request.headers, bodyStream(request), nonceOf(request), (sent) => staged.entry(messageAuditNote({
+      action: 'message.send', mailbox, messageId: sent.message.messageId,
+      detail: { to: sent.message.recipient.mailboxId, workflowId: sent.message.workflowId, chunk: `1:${sent.message.totalChunks}`, bytes: sent.bytes, accepted: sent.accepted },
+    })));
+    staged.committed();
     const version = versionOf(request);
     return reply.code(202).type(MEDIA_TYPE[version]).send(sendView(version, result.message.messageId));
   });

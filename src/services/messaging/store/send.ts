@@ -1,5 +1,6 @@
 import type { Queryable } from '../../../platform/db/pool.js';
 import { outboxInsertFrom } from '../../../platform/events/outbox.js';
+import { pendingAuditInsertFrom } from '../../../platform/audit/store.js';
 import type { Message } from '../message.js';
 import type { ChunkRecord } from './chunks.js';
 import { inboxPositionCte } from './inbox.js';
@@ -33,7 +34,8 @@ function insertSql(withBody: boolean): string {
      inbox AS (
        INSERT INTO messaging.inbox (recipient, accept_seq, message_id, workflow_id, accepted_at, expires_at)
        SELECT msg.recipient, position.accept_seq, msg.message_id, msg.workflow_id, $28, $32 FROM msg JOIN position ON position.recipient = msg.recipient),
-     announce AS (${ANNOUNCE})${withBody ? `,
+     announce AS (${ANNOUNCE}),
+     audited AS (${pendingAuditInsertFrom(`SELECT $${withBody ? 39 : 34}::text FROM msg WHERE $${withBody ? 39 : 34}::text IS NOT NULL`)})${withBody ? `,
      segment AS (
        INSERT INTO messaging.body_segments (message_id, chunk_no, segment_no, data)
        SELECT message_id, $29, 0, $34 FROM msg)` : ''}
@@ -48,9 +50,10 @@ const WITHOUT_BODY = insertSql(false);
  * cost. With `inline` (a one-segment body held in memory, and the request's nonce) the statement
  * also claims the nonce and stores the bytes, so a small message needs no explicit transaction: one
  * statement commits all of it or none; false when the nonce was seen before (nothing written).
- * Without, the chunk's bytes are already in the body store, in the caller's transaction.
+ * Without, the chunk's bytes are already in the body store, in the caller's transaction. With
+ * `audit` (the send's entry, `AuditWriter.pending`) the entry commits with the message.
  */
-export async function insertNewMessage(db: Queryable, m: Message, chunk: ChunkRecord, delivery: { expiresAt: Date } | undefined, inline?: { body: Buffer; nonce: NonceClaim }): Promise<boolean> {
+export async function insertNewMessage(db: Queryable, m: Message, chunk: ChunkRecord, delivery: { expiresAt: Date } | undefined, inline?: { body: Buffer; nonce: NonceClaim }, audit?: string): Promise<boolean> {
   const values: unknown[] = [m.messageId, m.messageType, m.sender.mailboxId, m.sender.mailboxName, m.sender.odsCode, m.sender.orgCode, m.sender.billingEntity ?? null,
     m.recipient.mailboxId, m.recipient.mailboxName, m.recipient.odsCode, m.recipient.orgCode, m.recipient.billingEntity ?? null,
     m.workflowId, m.totalChunks, m.contentEncoding, m.contentType ?? null, m.subject ?? null, m.localId ?? null, m.partnerId ?? null,
@@ -58,6 +61,7 @@ export async function insertNewMessage(db: Queryable, m: Message, chunk: ChunkRe
     m.statusEvent ?? null, m.statusDescription ?? null, m.createdAt, chunk.chunkNo, chunk.byteSize, chunk.segments, delivery?.expiresAt ?? null,
     chunk.sha1 ?? null];
   if (inline) values.push(inline.body, ...nonceValues(inline.nonce));
-  const result = await preparedQuery<{ fresh: number }>(db, inline ? 'insert_new_message_claiming' : 'insert_new_message', inline ? WITH_BODY : WITHOUT_BODY, values);
+  values.push(audit ?? null);
+  const result = await preparedQuery<{ fresh: number }>(db, inline ? 'insert_new_message_claiming_audited' : 'insert_new_message_audited', inline ? WITH_BODY : WITHOUT_BODY, values);
   return result.rows[0]?.fresh === 1;
 }
