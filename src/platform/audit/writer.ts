@@ -83,20 +83,30 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
     return connection;
   }
 
+  /**
+   * Runs `work` on the writer's own connection. On failure the head is forgotten (re-read next
+   * time) and the client discarded, not reused: it may have a broken connection, and a transaction
+   * it was in is rolled back with it.
+   */
+  async function onOwnConnection<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await ownConnection().connect();
+    let failure: Error | undefined;
+    try {
+      return await work(client);
+    } catch (err) {
+      failure = err as Error;
+      head = undefined;
+      throw err;
+    } finally {
+      client.release(failure);
+    }
+  }
+
   async function flushBatch(batch: Pending[]) {
     try {
-      const client = await ownConnection().connect();
-      let failure: Error | undefined;
-      try {
+      await onOwnConnection(async (client) => {
         head = await appendAuditRecords(client, batch.map((p) => p.record), head);
-      } catch (err) {
-        failure = err as Error;
-        head = undefined;
-        throw err;
-      } finally {
-        // A client that failed mid-flush may have a broken connection: discard it rather than reuse it.
-        client.release(failure);
-      }
+      });
     } catch (err) {
       // Every request of the batch fails for it: the operator must hear why.
       log?.warn({ err: (err as Error).message, code: (err as { code?: unknown }).code, records: batch.length }, 'audit records could not be written: their requests answered 503');
@@ -107,24 +117,15 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
     for (const p of batch) p.resolve();
   }
 
-  /** One transaction: takes up to a batch of pending entries and appends them to the chain. */
-  async function chainPendingBatch(): Promise<number> {
-    const client = await ownConnection().connect();
-    let failure: Error | undefined;
-    try {
+  /** One transaction: takes up to a batch of pending entries and appends them to the chain; on failure they stay pending. */
+  function chainPendingBatch(): Promise<number> {
+    return onOwnConnection(async (client) => {
       await client.query('BEGIN');
       const records = await takePendingAudit(client, maxBatch);
       if (records.length > 0) head = await appendAuditRecords(client, records, head);
       await client.query('COMMIT');
       return records.length;
-    } catch (err) {
-      // Rolled back (the connection is discarded): the entries stay pending for the next pass.
-      failure = err as Error;
-      head = undefined;
-      throw err;
-    } finally {
-      client.release(failure);
-    }
+    });
   }
 
   // One chaining at a time; a call during one asks for another pass after it, which sees the
