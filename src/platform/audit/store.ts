@@ -118,18 +118,17 @@ export async function insertPendingAudit(tx: Queryable, records: readonly string
 // chains its writes in about the order they were made.
 const TAKE_PENDING = {
   name: 'audit_take_pending',
-  text: `DELETE FROM audit.pending WHERE id IN (
-           SELECT id FROM audit.pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, record`,
+  text: `WITH taken AS (
+           DELETE FROM audit.pending WHERE id IN (
+             SELECT id FROM audit.pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING id, record)
+         SELECT record FROM taken ORDER BY id`,
 };
 
 /** Takes (deletes) up to `limit` pending entries, oldest first: call in the transaction that chains them. */
 export async function takePendingAudit(tx: Queryable, limit: number): Promise<Array<Omit<AuditRecord, 'seq'>>> {
-  const { rows } = await tx.query<{ id: string; record: string }>({ ...TAKE_PENDING, values: [limit] });
-  return rows
-    .map((row) => ({ id: BigInt(row.id), record: JSON.parse(row.record) as Omit<AuditRecord, 'seq'> }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((row) => row.record);
+  const { rows } = await tx.query<{ record: string }>({ ...TAKE_PENDING, values: [limit] });
+  return rows.map((row) => JSON.parse(row.record) as Omit<AuditRecord, 'seq'>);
 }
 
 export async function readChainHead(db: Queryable): Promise<ChainHead> {
