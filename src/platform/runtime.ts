@@ -130,7 +130,7 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     const workers: BackgroundWorker[] = [
       // Entries written with their writes are chained by the process that wrote them, soon after the
       // commit (chainSoon); this sweep chains those whose process stopped before it could.
-      startPeriodic(log, 'chaining pending audit entries', PENDING_AUDIT_SWEEP_MS, () => ctx.audit.chainPending()),
+      startPeriodic(log, 'chaining pending audit entries', PENDING_AUDIT_SWEEP_MS, () => ctx.audit.sweepPending()),
       ...options.modules.flatMap((m) => m.startWorkers?.(ctx) ?? []),
     ];
     const address = app.server.address();

@@ -106,4 +106,53 @@ describe('platform audit: entries written with their writes (pending, then chain
     assert.equal((await chained([last.requestId])).length, 1);
     assert.equal((await verifyAuditChain(db)).intact, true);
   });
+
+  it('the periodic sweep costs one read when nothing is pending, chains what is, and logs a failure once without throwing', async () => {
+    // The writer's own connection, its statements counted.
+    let statements: string[] = [];
+    const counted: Db = {
+      ...db,
+      openPool(overrides) {
+        const pool = db.openPool(overrides);
+        pool.on('connect', (client) => {
+          const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+          (client as { query: unknown }).query = (...args: unknown[]) => {
+            const first = args[0] as string | { text: string };
+            statements.push(typeof first === 'string' ? first : first.text);
+            return query(...args);
+          };
+        });
+        return pool;
+      },
+    };
+    const warnings: string[] = [];
+    const writer = createAuditWriter(counted, { log: { warn: (_obj, msg) => warnings.push(msg) } });
+    await writer.chainPending();
+    statements = [];
+    await writer.sweepPending();
+    assert.equal(statements.length, 1, `an idle sweep sent ${JSON.stringify(statements)}`);
+
+    const left = sampleEntry({ action: 'pending.left-behind' });
+    await db.tx(async (tx) => { await insertPendingAudit(tx, [writer.pending(left)]); });
+    await writer.sweepPending();
+    assert.equal((await chained([left.requestId])).length, 1, 'the sweep chained the entry left pending');
+    assert.equal(await pendingCount(), 0);
+
+    const blocked = sampleEntry({ action: 'pending.sweep-blocked' });
+    await db.tx(async (tx) => { await insertPendingAudit(tx, [writer.pending(blocked)]); });
+    await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
+    await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
+    try {
+      await writer.sweepPending();
+      assert.equal(warnings.length, 1, `a failed sweep logged ${JSON.stringify(warnings)}`);
+      assert.equal(await pendingCount(), 1, 'the entry stays pending');
+    } finally {
+      await db.query('DROP TRIGGER block_audit ON audit.events');
+    }
+    await writer.sweepPending();
+    assert.equal((await chained([blocked.requestId])).length, 1);
+    assert.equal((await verifyAuditChain(db)).intact, true);
+    await writer.close();
+  });
 });

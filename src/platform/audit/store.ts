@@ -125,6 +125,12 @@ const TAKE_PENDING = {
          SELECT record FROM taken ORDER BY id`,
 };
 
+/** Whether any entry is pending: one cheap read, so a sweep with nothing to do costs no transaction. */
+export async function anyPendingAudit(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM audit.pending) AS any');
+  return rows[0]!.any;
+}
+
 /** Takes (deletes) up to `limit` pending entries, oldest first: call in the transaction that chains them. */
 export async function takePendingAudit(tx: Queryable, limit: number): Promise<Array<Omit<AuditRecord, 'seq'>>> {
   const { rows } = await tx.query<{ record: string }>({ ...TAKE_PENDING, values: [limit] });

@@ -4,7 +4,7 @@ import { PLATFORM_ERRORS, SpineError } from '../http/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditEntry } from './entry.js';
 import { toAuditRecord, type AuditRecord, type ChainHead } from './chain.js';
-import { appendAuditRecords, takePendingAudit } from './store.js';
+import { anyPendingAudit, appendAuditRecords, takePendingAudit } from './store.js';
 
 /**
  * Services hand audit entries to this writer; `record` resolves once the entry is durable, and a
@@ -22,6 +22,12 @@ export interface AuditWriter {
   chainSoon(): void;
   /** Chains every pending entry committed before the call: before reading the chain, so they show. */
   chainPending(): Promise<void>;
+  /**
+   * The periodic pass for entries no process chained (their process stopped first): one read when
+   * nothing is pending, a chaining pass when something is. Never rejects: a failure is logged once,
+   * and the next sweep tries again.
+   */
+  sweepPending(): Promise<void>;
   /** Flushes anything queued and chains what is pending; called on shutdown. */
   close(): Promise<void>;
 }
@@ -185,6 +191,18 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions | Clock = 
       }, chainDelayMs);
     },
     chainPending,
+    async sweepPending() {
+      if (closed) return;
+      let anything: boolean;
+      try {
+        anything = await onOwnConnection(anyPendingAudit);
+      } catch (err) {
+        log?.warn({ err: (err as Error).message, code: (err as { code?: unknown }).code }, 'pending audit entries could not be looked for: the next sweep tries again');
+        return;
+      }
+      // A failed pass has logged why.
+      if (anything) await chainPending().catch(() => undefined);
+    },
     async close() {
       closed = true;
       while (flushing) await flushing;
