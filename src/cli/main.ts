@@ -1,25 +1,11 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { registerServeCommands } from './serve.js';
-import { registerSeedCommand } from './seed.js';
-import { registerIdentityCommands } from './apps.js';
-import { registerAuditCommands } from './audit.js';
-import { registerRecordLocatorCommands } from './record-locator.js';
-import { registerDirectoryCommands } from './directory.js';
+import { nodeVersionProblem } from './node-version.js';
 
-const program = new Command()
-  .name('openspine')
-  .description('OpenSpine: an open national health information exchange backbone (NHS Spine APIs)')
-  .version('0.1.0');
-
-registerServeCommands(program);
-registerSeedCommand(program);
-registerIdentityCommands(program);
-registerAuditCommands(program);
-registerRecordLocatorCommands(program);
-registerDirectoryCommands(program);
-
-program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`openspine: ${err.message}\n`);
+// Checked before anything else is loaded: on an older Node a dependency fails to load, deep in
+// Fastify, with a message that does not say why.
+const problem = nodeVersionProblem(process.versions.node);
+if (problem) {
+  process.stderr.write(`openspine: ${problem}\n`);
   process.exit(1);
-});
+}
+await import('./program.js');
