@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { createLogger, openDatabase, type Database } from '../platform/runtime.js';
 import { verifyAuditChain } from '../platform/audit/verify.js';
+import { pendingAuditSummary } from '../platform/audit/store.js';
 import { searchAuditRecords } from '../platform/audit/store.js';
 import { createAuditWriter } from '../platform/audit/writer.js';
 import type { ChainedRecord } from '../platform/audit/chain.js';
@@ -64,6 +65,10 @@ export function registerAuditCommands(program: Command) {
           process.stdout.write(`audit chain intact: ${verdict.records} records\n`);
           // Worth keeping somewhere else: a later head that does not descend from this one means a rewrite.
           process.stdout.write(`chain head: seq ${verdict.head.seq} sha256 ${verdict.head.hash}\n`);
+          // Committed with their writes and not chained yet: the chain does not vouch for them. A
+          // serving process chains them within about a second; older ones mean none is running.
+          const pending = await pendingAuditSummary(db);
+          if (pending.count > 0) process.stdout.write(`not yet chained: ${pending.count} entries committed with their writes, the oldest recorded at ${pending.oldest}\n`);
           return;
         }
         const { seq, requestId, problem } = verdict.broken;

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuditWriter } from '../../src/platform/audit/writer.js';
+import { insertPendingAudit } from '../../src/platform/audit/store.js';
+import { fixedClock } from '../../src/platform/clock.js';
 import { asTamperingSuperuser, openAuditDatabase, sampleEntry } from './support.js';
 import { openspine } from '../support/cli.js';
 
@@ -20,6 +22,23 @@ describe('openspine audit (CLI)', () => {
     const lines = stdout.trim().split('\n');
     assert.equal(lines[0], 'audit chain intact: 25 records');
     assert.match(lines[1]!, /^chain head: seq 25 sha256 [0-9a-f]{64}$/);
+    assert.equal(lines.length, 2, 'nothing pending, nothing more said');
+  });
+
+  it('verify says how many entries are committed but not yet chained, and since when (the chain does not cover them)', async () => {
+    const writer = createAuditWriter(database.db, fixedClock(new Date('2026-06-01T10:00:00.000Z')));
+    await database.db.tx(async (tx) => {
+      await insertPendingAudit(tx, [writer.pending(sampleEntry({ requestId: 'cli-pending-1' })), writer.pending(sampleEntry({ requestId: 'cli-pending-2' }))]);
+    });
+    try {
+      const { code, stdout } = await openspine(database.url, 'audit', 'verify');
+      assert.equal(code, 0);
+      const lines = stdout.trim().split('\n');
+      assert.equal(lines[0], 'audit chain intact: 25 records');
+      assert.equal(lines[2], 'not yet chained: 2 entries committed with their writes, the oldest recorded at 2026-06-01T10:00:00.000Z');
+    } finally {
+      await database.db.query(`DELETE FROM audit.pending`);
+    }
   });
 
   it('search --patient prints that patient\'s entries newest first, and is itself audited', async () => {

@@ -131,6 +131,13 @@ export async function anyPendingAudit(db: Queryable): Promise<boolean> {
   return rows[0]!.any;
 }
 
+/** How many entries are pending and when the oldest was made (they are outside the chain until chained). */
+export async function pendingAuditSummary(db: Queryable): Promise<{ count: number; oldest: string | undefined }> {
+  const { rows } = await db.query<{ count: number; oldest: string | null }>(
+    `SELECT count(*)::int AS count, (SELECT record::jsonb->>'recordedAt' FROM audit.pending ORDER BY id LIMIT 1) AS oldest FROM audit.pending`);
+  return { count: rows[0]!.count, oldest: rows[0]!.oldest ?? undefined };
+}
+
 /** Takes (deletes) up to `limit` pending entries, oldest first: call in the transaction that chains them. */
 export async function takePendingAudit(tx: Queryable, limit: number): Promise<Array<Omit<AuditRecord, 'seq'>>> {
   const { rows } = await tx.query<{ record: string }>({ ...TAKE_PENDING, values: [limit] });
