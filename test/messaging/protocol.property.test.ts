@@ -158,6 +158,39 @@ describe('Accept, workflow_filter and cursor parsers (properties)', () => {
     }));
   });
 
+  it('q=0 refuses a media range (RFC 9110): refused v2 is never chosen, refused types change nothing', () => {
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json;q=0'), 1);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json; Q=0.000'), 1);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json;q=0.001'), 2);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v9+json;q=0, application/vnd.mesh.v2+json'), 2);
+    assert.equal(apiVersionFromAccept('application/json;q=0.5, application/vnd.mesh.v2+json;q=0.9'), 2);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json;q=0.1, application/json'), 1);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v1+json, application/vnd.mesh.v2+json'), 1);
+    assert.equal(apiVersionFromAccept('application/json, application/vnd.mesh.v2+json'), 2);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json;q=2'), undefined);
+    assert.equal(apiVersionFromAccept('application/vnd.mesh.v2+json;q=0.0001'), undefined);
+
+    const qvalue = fc.oneof(fc.constant(''), fc.constantFrom('0', '0.', '0.0', '0.5', '0.25', '0.999', '1', '1.000').map((q) => `;q=${q}`));
+    const supported = fc.tuple(fc.constantFrom('application/json', 'application/vnd.mesh.v1+json', 'application/vnd.mesh.v2+json', 'text/plain', '*/*'), qvalue)
+      .map(([type, q]) => `${type}${q}`);
+    const refusedMesh = fc.tuple(fc.constantFrom('application/vnd.mesh.v2+json', 'application/vnd.mesh.v7+json', 'application/vnd.mesh.v1+xml'),
+      fc.constantFrom(';q=0', '; q=0.0', ';Q=0.000', ';level=1;q=0')).map(([type, q]) => `${type}${q}`);
+    const join = (ranges: string[], spaces: boolean) => ranges.join(spaces ? ' , ' : ',');
+    fc.assert(fc.property(fc.array(supported, { maxLength: 5 }), fc.array(refusedMesh, { maxLength: 3 }), fc.boolean(), (ranges, refused, spaces) => {
+      const version = apiVersionFromAccept(join(ranges, spaces));
+      // Supported types only: always a version, and v2 only when some v2 range is acceptable.
+      assert.ok(version === 1 || version === 2);
+      if (version === 2) assert.ok(ranges.some((r) => r.startsWith('application/vnd.mesh.v2+json') && !/;q=0\.?0*$/.test(r)));
+      // Adding ranges the client refuses, anywhere, changes nothing.
+      const mixed = [...ranges];
+      for (const r of refused) mixed.splice(r.length % (mixed.length + 1), 0, r);
+      assert.equal(apiVersionFromAccept(join(mixed, spaces)), version);
+      // Refusing every v2 range gives v1.
+      const noV2 = ranges.map((r) => r.startsWith('application/vnd.mesh.v2+json') ? 'application/vnd.mesh.v2+json;q=0' : r);
+      assert.equal(apiVersionFromAccept(join(noV2, spaces)), 1);
+    }));
+  });
+
   it('workflow filters match as the spec describes', () => {
     const id = fc.stringMatching(/^[A-Z_]{1,12}$/);
     fc.assert(fc.property(id, id, fc.boolean(), fc.constantFrom('equals', 'begins', 'contains'), (text, workflow, negate, kind) => {

@@ -200,6 +200,20 @@ describe('MESH send, list, download, acknowledge', () => {
     assert.equal(body.errorDescription, 'Accept header api format incorrect');
   });
 
+  it('an Accept that refuses v2 (q=0) is answered in v1; a weighted v2 over application/json in v2', async () => {
+    const refused = await mesh(spine.url, `/${MB1}/inbox`, { headers: { accept: `${V2};q=0` } });
+    assert.equal(refused.status, 200);
+    assert.equal(refused.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(Object.keys(await refused.json() as object), ['messages']);
+    const preferred = await mesh(spine.url, `/${MB1}/inbox`, { headers: { accept: `application/json;q=0.5, ${V2};q=0.9` } });
+    assert.equal(preferred.status, 200);
+    assert.match(preferred.headers.get('content-type') ?? '', /^application\/vnd\.mesh\.v2\+json/);
+    assert.ok('links' in (await preferred.json() as object));
+    const refusedError = await mesh(spine.url, `/${MB1}/inbox/20200101000000000000_ABCDEF`, { headers: { accept: `${V2};q=0, application/vnd.mesh.v9+json;q=0` } });
+    assert.equal(refusedError.status, 404);
+    assert.equal((await refusedError.json() as Record<string, unknown>).errorCode, '20');
+  });
+
   it('endpoint lookup and workflow search answer from the directory without auth', async () => {
     const v2 = await mesh(spine.url, '/endpointlookup/X26/TEST_WORKFLOW', { version: 2, as: false });
     assert.equal(v2.status, 200);
