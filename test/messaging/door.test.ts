@@ -150,6 +150,30 @@ describe('MESH input checked at the door, refused in MESH\'s error shape', () =>
     assert.equal(atLimit.status, 202);
   });
 
+  it('a Content-Type standing in for an absent mex-Content-Type is held to its limit (400 TRANSFER 06 naming content-type), never stored', async () => {
+    const stored = async (localId: string) => (await spine.ctx.db.query<{ content_type: string | null }>('SELECT content_type FROM messaging.messages WHERE local_id = $1', [localId])).rows;
+    const tooLong = `text/plain; p=${'x'.repeat(101 - 'text/plain; p='.length)}`;
+    for (const version of [1, 2] as const) {
+      const refused = await send({ 'content-type': tooLong, 'mex-localid': `ct-long-${version}` }, version);
+      assert.equal(refused.status, 400);
+      const body = await refused.json() as V2Error & Record<string, unknown>;
+      if (version === 2) {
+        assertMatchesSpec(SEND, 'post', 400, 'application/json', body);
+        assert.deepEqual(body.detail.map(({ event, code, loc }) => ({ event, code, loc })), [{ event: 'TRANSFER', code: '06', loc: ['header', 'content-type'] }]);
+      } else {
+        assert.deepEqual(body, { errorEvent: 'TRANSFER', errorCode: '06', errorDescription: 'Malformed control file' });
+      }
+      assert.deepEqual(await stored(`ct-long-${version}`), []);
+    }
+    // The same Content-Type is not kept when mex-Content-Type is given, so it is not refused; an empty mex-Content-Type gives none.
+    assert.equal((await send({ 'content-type': tooLong, 'mex-content-type': 'text/csv', 'mex-localid': 'ct-mex' })).status, 202);
+    assert.deepEqual(await stored('ct-mex'), [{ content_type: 'text/csv' }]);
+    assert.equal((await send({ 'content-type': tooLong, 'mex-content-type': '', 'mex-localid': 'ct-empty-mex' })).status, 400);
+    const atLimit = tooLong.slice(0, 100);
+    assert.equal((await send({ 'content-type': atLimit, 'mex-localid': 'ct-at-limit' })).status, 202);
+    assert.deepEqual(await stored('ct-at-limit'), [{ content_type: atLimit }]);
+  });
+
   it('keeps MESH\'s order of send checks: malformed, then too long, then mex-To, then mex-WorkflowID', async () => {
     const tooLongAndNoTo = await mesh(spine.url, `/${MB1}/outbox`, { method: 'POST', version: 1, body: 'x', headers: { 'mex-workflowid': 'TEST_WORKFLOW', 'mex-subject': 'x'.repeat(501) } });
     assert.deepEqual(await tooLongAndNoTo.json(), { errorEvent: 'TRANSFER', errorCode: '06', errorDescription: 'Malformed control file' });

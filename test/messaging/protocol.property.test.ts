@@ -119,6 +119,25 @@ describe('mex-* send header validators (properties)', () => {
     }));
   });
 
+  it('whatever content type a send keeps is within mex-Content-Type\'s limit: a longer Content-Type is refused at the door only when it would be kept', () => {
+    const max = SEND_HEADER_LIMITS['mex-content-type'];
+    const mexContentType = fc.option(fc.string({ maxLength: max, unit: fc.constantFrom('a', '/', ';', ' ', '=') }), { nil: undefined });
+    // Lengths drawn evenly up to twice the limit (fc.string alone keeps to short strings).
+    const contentTypeHeader = fc.tuple(fc.string({ maxLength: 10 }), fc.nat(2 * max)).map(([text, length]) => text.padEnd(length, 'x'));
+    fc.assert(fc.property(contentTypeHeader, mexContentType, (contentType, mex) => {
+      const headers = { ...base, 'content-type': contentType, ...(mex === undefined ? {} : { 'mex-content-type': mex }) };
+      const failure = failureOf(headers);
+      if (failure) {
+        assert.deepEqual({ keyword: failure.keyword, path: failure.path.toLowerCase() }, { keyword: 'maxLength', path: 'content-type' });
+        return;
+      }
+      const kept = validateSendHeaders(headers);
+      assert.ok(!isSendHeaderProblem(kept));
+      assert.ok((kept.contentType ?? '').length <= max);
+      if (contentType.length > max) assert.equal(kept.contentType, mex);
+    }));
+  });
+
   it('URLs in mex-To, mex-WorkflowID or the checksum are refused at the door by their pattern', () => {
     fc.assert(fc.property(fc.constantFrom('mex-to', 'mex-workflowid', 'mex-content-checksum'), fc.constantFrom('http://', 'HTTPS://'), fc.webSegment(), (name, scheme, rest) => {
       const failure = failureOf({ ...base, [name]: `${scheme}${rest}` });

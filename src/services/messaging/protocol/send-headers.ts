@@ -39,6 +39,15 @@ export const SEND_HEADER_LIMITS = {
   'mex-chunk-range': 20,
 } as const;
 
+/**
+ * Every header a send stores, with its limit: the control headers, and `Content-Type`, which stands
+ * in for an absent `mex-Content-Type` (so is held to its limit).
+ */
+export const STORED_HEADER_LIMITS: Readonly<Record<string, number>> = {
+  ...SEND_HEADER_LIMITS,
+  'content-type': SEND_HEADER_LIMITS['mex-content-type'],
+};
+
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
 function single(headers: HeaderBag, name: string): string | undefined {

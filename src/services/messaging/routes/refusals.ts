@@ -3,7 +3,7 @@ import type { ValidationFailure } from '../../../platform/http/validation.js';
 import { MESH_ERRORS, type MeshErrorSpec } from '../errors.js';
 import { MeshError, meshError, type FieldLocation } from '../mesh-error.js';
 import { normaliseMessageId } from '../protocol/message-id.js';
-import { SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
+import { STORED_HEADER_LIMITS } from '../protocol/send-headers.js';
 import { PARAMETER_NAMES } from './schemas.js';
 
 declare module 'fastify' {
@@ -45,7 +45,7 @@ export function meshRefusal(failure: ValidationFailure, request: FastifyRequest)
     return spec ? meshError(spec, { fields: [field] }) : meshError(failure.part === 'headers' ? MESH_ERRORS.MISSING_HEADER : MESH_ERRORS.INVALID_PARAMETER, { fields: [field], location, diagnostics: `missing ${field}` });
   }
   if (failure.part === 'headers' && failure.keyword === 'maxLength') {
-    const max = SEND_HEADER_LIMITS[field as keyof typeof SEND_HEADER_LIMITS];
+    const max = STORED_HEADER_LIMITS[field];
     return meshError(MESH_ERRORS.HEADER_TOO_LONG, { fields: [field], diagnostics: `${field} is longer than ${max} characters` });
   }
   if (failure.part === 'headers' && failure.keyword === 'pattern') return meshError(MESH_ERRORS.MALFORMED_CONTROL_FILE, { fields: [field] });

@@ -2,7 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { parametersSchema } from '../../../platform/http/openapi-refs.js';
 import { INBOX_PAGE_MAX, INBOX_PAGE_MIN, RICH_PAGE_MAX } from '../protocol/limits.js';
 import { START_TIME_PATTERN } from '../protocol/query.js';
-import { HANDSHAKE_REQUIRED, SEND_HEADER_LIMITS } from '../protocol/send-headers.js';
+import { HANDSHAKE_REQUIRED, SEND_HEADER_LIMITS, STORED_HEADER_LIMITS } from '../protocol/send-headers.js';
 
 /**
  * What MESH routes accept, declared for the door (platform/http/validation.ts) and published in
@@ -140,6 +140,11 @@ export const SendHeadersSchema: TSchema = {
   allOf: [
     { properties: Object.fromEntries(names.map((name) => [name, { type: 'string', pattern: `^${URL_CHECKED.has(name) ? NOT_A_URL : ''}${NO_CONTROL}$` }])) },
     { properties: Object.fromEntries(names.map((name) => [name, { type: 'string', maxLength: SEND_HEADER_LIMITS[name] }])) },
+    // Without mex-Content-Type the message's content type is the request's Content-Type
+    // (validateSendHeaders), stored and passed on as mex-Content-Type: held to its limit. The spec
+    // gives Content-Type no limit; with mex-Content-Type it is not kept, so not bounded.
+    { if: { required: ['mex-content-type'], properties: { 'mex-content-type': { minLength: 1 } } },
+      else: { properties: { 'content-type': { type: 'string', maxLength: STORED_HEADER_LIMITS['content-type'] } } } },
     { required: ['mex-to'] },
     { required: ['mex-workflowid'] },
   ],
