@@ -28,7 +28,8 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
     { api: 'MESH', path: (v: string) => `/messageexchange/X26ABC1/inbox?max_results=${v}`, refusal: () => /^\{"detail":\[\{"loc":\["query","max_results"\],"msg":"max_results is not valid \(encoding\)"/ },
     { api: 'audit', path: (v: string) => `/audit/FHIR/R4/AuditEvent?agent=${v}`, refusal: (v: string) => new RegExp(`"code":"INVALID_VALUE".*"diagnostics":"Invalid value - '${v}' in field 'agent'"`) },
   ];
-  const BAD = ['%ED%A0%80', '%FF', '%E2%82', '%C0%AF', 'a%'];
+  // Not UTF-8, or a NUL (which decodes, but to nothing a field takes or PostgreSQL text holds).
+  const BAD = ['%ED%A0%80', '%FF', '%E2%82', '%C0%AF', 'a%', '%00', 'a%00b'];
 
   it('is the API\'s 400 naming the parameter: PDS, SDS, NRL, MESH, audit', async () => {
     for (const { api, path, refusal } of APIS) {
@@ -68,7 +69,7 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
 
   it('the SDS\'s refusal carries the request\'s correlation id as its id, as its other refusals do, though it comes before the SDS\'s own hooks', async () => {
     const correlationId = randomUUID().toUpperCase();
-    for (const path of ['/spine-directory/FHIR/R4/Endpoint?organization=%FF', '/spine-directory/FHIR/R4/Device?organization=%E2%82']) {
+    for (const path of ['/spine-directory/FHIR/R4/Endpoint?organization=%FF', '/spine-directory/FHIR/R4/Device?organization=%E2%82', '/spine-directory/FHIR/R4/Device?organization=a%00b']) {
       const response = await fetch(`${spine.url}${path}`, { headers: { 'x-correlation-id': correlationId, authorization: 'Bearer sandbox' } });
       const body = await response.json() as { id?: string; issue: Array<{ details: { coding: Array<{ code: string }> } }> };
       assert.equal(response.status, 400, path);
@@ -86,13 +87,13 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
     assert.match(sds.text, /Illegal query parameter 'x'/);
   });
 
-  it('+ and %2B are taken as before (a space and a plus), and %00 is refused as a NUL anywhere in the URL', async () => {
+  it('+ and %2B are taken as before (a space and a plus), and %00 is refused in the path as a NUL', async () => {
     const search = (family: string) => get(`/personal-demographics/FHIR/R4/Patient?family=${family}&birthdate=eq2010-10-22`);
     const [plus, space, encodedPlus] = await Promise.all([search('Smith+Jones'), search('Smith%20Jones'), search('Smith%2BJones')]);
     assert.equal(plus.status, 200, plus.text);
     assert.equal(encodedPlus.status, 200, encodedPlus.text);
     assert.equal(strip(plus.text), strip(space.text));
-    const nul = await search('a%00b');
+    const nul = await get('/personal-demographics/FHIR/R4/Patient/90000%0000009');
     assert.equal(nul.status, 400);
     assert.match(nul.text, /NUL character \(%00\)/);
   });
@@ -120,11 +121,7 @@ describe('a query that is not valid percent-encoded UTF-8', () => {
       const sent = percentEncoded(value);
       const answer = await get(path(sent));
       const text = utf8(value);
-      if (value.includes(0)) {
-        // A NUL is refused wherever it is in the URL, before its encoding is looked at.
-        assert.equal(answer.status, 400, `${api} ${sent}: ${answer.text}`);
-        assert.match(answer.text, /NUL character/, `${api} ${sent}`);
-      } else if (text === undefined) {
+      if (text === undefined || value.includes(0)) {
         assert.equal(answer.status, 400, `${api} ${sent}: ${answer.text}`);
         assert.match(answer.text, refusal(sent), `${api} ${sent}`);
       } else {

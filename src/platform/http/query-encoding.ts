@@ -1,4 +1,4 @@
-/** A query parameter whose name or value is not valid percent-encoded UTF-8, as sent. */
+/** A query parameter whose name or value is not valid percent-encoded UTF-8, or holds a NUL, as sent. */
 export interface UndecodableParameter {
   /** The parameter's name, decoded; as sent when the name itself does not decode. */
   name: string;
@@ -11,8 +11,10 @@ export interface UndecodableParameter {
 // decodeURIComponent refuses exactly what is not percent-encoded UTF-8 (RFC 3629): a `%` without
 // two hex digits, a byte no UTF-8 sequence starts with (%FF), a sequence cut short (%E2%82), an
 // overlong one (%C0%AF) and an encoded surrogate (%ED%A0%80). Fastify's parser keeps such text
-// as it came (`%FF`), so it was searched for as a literal value.
+// as it came (`%FF`), so it was searched for as a literal value. An encoded NUL (%00) decodes, but
+// to text no field accepts and PostgreSQL text cannot hold: it is refused with them.
 function decodes(text: string): boolean {
+  if (text.includes('%00')) return false;
   try {
     decodeURIComponent(text);
     return true;
@@ -23,7 +25,8 @@ function decodes(text: string): boolean {
 
 /**
  * The first parameter of `query` (what follows `?`, split as Fastify's parser splits it: on `&`,
- * then on the first `=`) whose name or value does not decode, or undefined when all do.
+ * then on the first `=`) whose name or value does not decode, or holds a NUL, or undefined when all
+ * are sound.
  * A `+` is a space (form encoding) and `%2B` a plus, whichever way: neither changes what decodes.
  */
 export function firstUndecodableParameter(query: string): UndecodableParameter | undefined {

@@ -9,13 +9,14 @@ const ENCODED_NUL = /%00/;
 
 /**
  * What the URL may hold, checked before anything else (as the router checks its path): no encoded
- * NUL anywhere, and a query whose percent-encoding is UTF-8. Node's parser refuses raw bytes
+ * NUL in the path, and a query whose percent-encoding is UTF-8 without a NUL. Node's parser refuses raw bytes
  * outside printable ASCII in a request line (400), so a URL is ASCII and only an escape can carry
  * anything else: a URL without `%` (nearly every request) costs one search.
  *
- * An undecodable query parameter is the door's refusal of that parameter (part `querystring`,
- * keyword `encoding`, the value as sent), so each API answers it in its own shape and words, as
- * any other bad parameter: PDS `Invalid value - '%FF' in field 'family'`. A name that does not decode
+ * An undecodable query parameter, or one holding a NUL, is the door's refusal of that parameter
+ * (part `querystring`, keyword `encoding`, the value as sent), so each API answers it in its own
+ * shape and words, as any other bad parameter: PDS `Invalid value - '%FF' in field 'family'`, the
+ * SDS `Missing or invalid 'organization' query parameter`. A name that does not decode
  * is one no API has, and a name the route's query schema does not list one it does not take
  * (`unexpected`, as its schema would say). Fastify's parser would keep such text as it came and the
  * route search for it.
@@ -36,10 +37,10 @@ export function registerUrlGuard(app: FastifyInstance) {
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.url;
     if (!url.includes('%')) return done();
-    if (ENCODED_NUL.test(url)) {
-      return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'The URL contains a NUL character (%00), which no path segment or parameter accepts'));
-    }
     const query = url.indexOf('?');
+    if (ENCODED_NUL.test(query === -1 ? url : url.slice(0, query))) {
+      return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'The URL path contains a NUL character (%00), which no path segment accepts'));
+    }
     const undecodable = query === -1 ? undefined : firstUndecodableParameter(url.slice(query + 1));
     if (undecodable) {
       const { name, value, inName } = undecodable;
