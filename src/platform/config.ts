@@ -211,7 +211,7 @@ function parseRoleMap(raw: string): Record<string, string> {
   return map;
 }
 
-/** By a loop: `/\/+$/` takes time quadratic in a run of slashes (test/door-patterns.test.ts). */
+/** By a loop: `/\/+$/` takes time quadratic in a run of slashes (test/door-patterns-source.test.ts). */
 function withoutTrailingSlashes(text: string): string {
   let end = text.length;
   while (end > 0 && text[end - 1] === '/') end -= 1;
