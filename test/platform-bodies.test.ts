@@ -74,15 +74,26 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
   after(async () => { await spine.close(); });
 
   // A %00 in a query is the API's refusal of that parameter (platform-query-encoding.test.ts).
-  it('a %00 in the URL\'s path is 400 INVALID_VALUE, on every service', async () => {
-    for (const path of ['/personal-demographics/FHIR/R4/Patient/90000%0000009', '/audit/FHIR/R4/AuditEvent/a%00b',
-      '/messageexchange/X26ABC1/inbox/%00', '/spine-directory/FHIR/R4/Endpoint/%00']) {
+  it('a %00 in a path parameter is that parameter\'s refusal in the API\'s own shape; in a path no route has, 400 INVALID_VALUE', async () => {
+    const refusals: Array<[string, (body: string) => void]> = [
+      ['/personal-demographics/FHIR/R4/Patient/90000%0000009', (body) => assert.equal(JSON.parse(body).issue[0].details.coding[0].code, 'INVALID_RESOURCE_ID')],
+      ['/audit/FHIR/R4/AuditEvent/a%00b', (body) => assert.equal(JSON.parse(body).issue[0].diagnostics, "Invalid value - 'a%00b' in field 'id'")],
+      // MESH answers a v1 client's 400 with the spec's HTTPValidationError ({detail: [{loc, msg, type}]}).
+      ['/messageexchange/X26ABC1/inbox/%00', (body) => assert.deepEqual(JSON.parse(body).detail[0].loc, ['path', 'message_id'])],
+      ['/record-locator/consumer/FHIR/R4/DocumentReference/X26-%00', (body) => {
+        const issue = JSON.parse(body).issue[0];
+        assert.equal(issue.details.coding[0].code, 'INVALID_PARAMETER');
+        assert.match(issue.diagnostics, /path/);
+      }],
+      // No route of the SDS takes an Endpoint id: the whole path is refused.
+      ['/spine-directory/FHIR/R4/Endpoint/%00', (body) => assert.match(body, /NUL character/)],
+    ];
+    for (const [path, check] of refusals) {
       const res = await fetch(`${spine.url}${path}`);
       assert.equal(res.status, 400, path);
-      const text = await res.text();
-      // MESH answers a v1 client's 400 with the spec's HTTPValidationError ({detail: [{loc, msg, type}]}).
-      if (path.startsWith('/messageexchange')) assert.match(text, /^\{"detail":\[\{"loc":\["request"\],"msg":"[^"]*NUL character/, path);
-      else assert.match(text, /NUL character/, path);
+      const body = await res.text();
+      assert.ok(!body.includes('\\u0000'), `${path}: the NUL is not echoed decoded: ${body}`);
+      check(body);
     }
   });
 

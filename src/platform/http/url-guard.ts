@@ -33,12 +33,36 @@ function takesParameter(schema: ObjectSchema | undefined, name: string): boolean
   return !closed && (schema.allOf ?? []).every((part) => takesParameter(part, name));
 }
 
+/**
+ * The named path parameter (one segment) that holds the NUL, with its segment as sent, so the API
+ * refuses that parameter in its own shape. Not a wildcard (`*`): those catch paths no route has
+ * (each API's 404) or files, and keep the platform's refusal of the whole path.
+ */
+function nulPathParameter(path: string, params: unknown): { name: string; sent: string } | undefined {
+  const values = (params ?? {}) as Record<string, unknown>;
+  const name = Object.keys(values).find((key) => key !== '*' && typeof values[key] === 'string' && (values[key] as string).includes('\0'));
+  if (name === undefined) return undefined;
+  const sent = path.split('/').find((segment) => segment.includes('%00') && decodedOrUndefined(segment) === values[name]);
+  return { name, sent: sent ?? (values[name] as string).replaceAll('\0', '%00') };
+}
+
+function decodedOrUndefined(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerUrlGuard(app: FastifyInstance) {
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.url;
     if (!url.includes('%')) return done();
     const query = url.indexOf('?');
-    if (ENCODED_NUL.test(query === -1 ? url : url.slice(0, query))) {
+    const path = query === -1 ? url : url.slice(0, query);
+    if (ENCODED_NUL.test(path)) {
+      const refused = nulPathParameter(path, request.params);
+      if (refused) return done(new RequestValidationError({ part: 'params', kind: 'invalid', path: refused.name, value: refused.sent, keyword: 'encoding' }));
       return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'The URL path contains a NUL character (%00), which no path segment accepts'));
     }
     const undecodable = query === -1 ? undefined : firstUndecodableParameter(url.slice(query + 1));
