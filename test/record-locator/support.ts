@@ -14,12 +14,25 @@ const specOf = (side: 'producer' | 'consumer') => parse(readFileSync(
   fileURLToPath(new URL(`../../spec/nhs/nrl/api/${side}/swagger.yaml`, import.meta.url)), 'utf8',
 )) as { components: { schemas: Record<string, object> } };
 
+/**
+ * The spec's schemas, closed: its objects list every field FHIR gives them but leave
+ * `additionalProperties` open; an answer with a field the resource does not have is no FHIR.
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === 'properties'
+    ? Object.fromEntries(Object.entries(value as object).map(([name, property]) => [name, closed(property)]))
+    : closed(value)]));
+  return 'properties' in copy && !('additionalProperties' in copy) ? { ...copy, additionalProperties: false } : copy;
+}
+
 // The spec's patterns are plain (non-unicode) regexes; int32 is OpenAPI's.
 const ajv = new (Ajv as unknown as typeof Ajv.default)({ strict: false, allErrors: true, unicodeRegExp: false });
 ajv.addFormat('int32', true);
-for (const side of ['producer', 'consumer'] as const) ajv.addSchema({ components: specOf(side).components }, `nrl-${side}`);
+for (const side of ['producer', 'consumer'] as const) ajv.addSchema({ components: closed(specOf(side).components) }, `nrl-${side}`);
 
-/** Asserts `body` is valid against a component schema of the NRL spec (the project's own copy). */
+/** Asserts `body` is valid against a component schema of the NRL spec (the project's own copy), closed. */
 export function assertSpecSchema(side: 'producer' | 'consumer', schema: 'OperationOutcome' | 'DocumentReference' | 'Bundle', body: unknown) {
   const validate = ajv.getSchema(`nrl-${side}#/components/schemas/${schema}`)!;
   assert.ok(validate(body), `${side} ${schema} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
@@ -81,6 +94,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** The body's media type (default `application/fhir+json`); null sends the body with none. */
   contentType?: string | null;
+  /** Why the answer is not held to the spec's schemas (a pointer stored through the sandbox API as given). */
+  offSpec?: string;
 }
 
 /** Calls an NRL API path (`/producer/FHIR/R4/...` or `/consumer/FHIR/R4/...`) with the given identity headers. */
@@ -96,7 +111,39 @@ export async function call(spine: TestSpine, method: string, path: string, ident
   const text = await response.text();
   let json: any;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
+  if (options.offSpec === undefined) assertSpecResponse(path, response, json);
   return { status: response.status, headers: response.headers, body: json };
+}
+
+/** The NRL spec's resources, each answered as `application/fhir+json`. */
+const SPEC_RESOURCES = new Set(['OperationOutcome', 'DocumentReference', 'Bundle']);
+
+/**
+ * Every answer a test receives through `call`, whatever the test then asserts, is one the spec
+ * describes: `_status`'s 200 is `{"message":"OK"}` as JSON; everything else (errors, the platform's
+ * own refusals, not-found paths, successes) is an OperationOutcome, Bundle or DocumentReference that
+ * the spec's schema of that name accepts, as `application/fhir+json`.
+ */
+function assertSpecResponse(path: string, response: Response, body: unknown) {
+  const side = path.startsWith('/consumer/') ? 'consumer' : 'producer';
+  const what = `${response.status} to ${path}: ${JSON.stringify(body)}`;
+  const contentType = response.headers.get('content-type') ?? '';
+  if (path.split('?')[0]!.endsWith('/_status') && response.status === 200) {
+    assert.match(contentType, /^application\/json(;|$)/, what);
+    assert.deepEqual(body, { message: 'OK' }, what);
+    return;
+  }
+  if (path.split('?')[0]!.endsWith('/metadata') && response.status === 200) return;
+  const resourceType = (body as { resourceType?: unknown } | undefined)?.resourceType;
+  assert.ok(typeof resourceType === 'string' && SPEC_RESOURCES.has(resourceType), `not a resource of the spec: ${what}`);
+  assert.match(contentType, /^application\/fhir\+json(;|$)/, what);
+  assertSpecSchema(side, resourceType as 'OperationOutcome' | 'DocumentReference' | 'Bundle', body);
+  if (resourceType === 'OperationOutcome') {
+    const system = response.status < 300 ? RESPONSE_SYSTEM : ERROR_SYSTEM;
+    for (const issue of (body as { issue: Array<{ details?: { coding?: Array<{ system?: string }> } }> }).issue) {
+      assert.equal(issue.details?.coding?.[0]?.system, system, what);
+    }
+  }
 }
 
 /** Valid NHS numbers (modulus 11) in the 999 test range, distinct per test. */
