@@ -8,8 +8,11 @@ import {
 } from '../../src/services/record-locator/domain/search-params.js';
 import { isWellFormed, organisationKey, parseGatewayHeaders, parseOdsHeader } from '../../src/services/record-locator/domain/connection-metadata.js';
 import { parseOrganisation, parsePointerTypes } from '../../src/services/record-locator/domain/permissions.js';
-import { fhirPath } from '../../src/services/record-locator/body-errors.js';
-import { BASE64_BINARY, LINEAR_EQUIVALENTS, unicodeSafePattern } from '../../src/services/record-locator/schemas.js';
+import { documentBodyIssues, fhirPath, searchBodyIssues } from '../../src/services/record-locator/body-errors.js';
+import { everySchemaError } from '../../src/platform/http/validation.js';
+import {
+  BASE64_BINARY, CONSUMER_SEARCH_PARAMS, declaredFields, DOCUMENT_REFERENCE_BODY, LINEAR_EQUIVALENTS, unicodeSafePattern,
+} from '../../src/services/record-locator/schemas.js';
 import { RECORD_TYPES } from '../../src/services/record-locator/domain/record-types.js';
 import { REFUSED_URL_SCHEMES, urlScheme, validatePointer } from '../../src/services/record-locator/domain/validate-pointer.js';
 import type { DocumentReference } from '../../src/services/record-locator/domain/document-reference.js';
@@ -212,6 +215,43 @@ describe('attachment url schemes', () => {
       assert.equal(issues.length, 1);
       assert.deepEqual([issues[0]!.spec.code, issues[0]!.spec.issueCode, issues[0]!.diagnostics, issues[0]!.expression],
         ['INVALID_RESOURCE', 'required', `The required field 'content[${before}].attachment.url' is missing`, `content[${before}].attachment.url`]);
+    }));
+  });
+});
+
+describe('the order of a refusal\'s issues', () => {
+  /** Where NRLF lists a field: declared ones in the schema's order, the others after, in the order sent. */
+  const rankOf = (declared: readonly string[], sent: readonly string[]) => (name: string) =>
+    (declared.includes(name) ? declared.indexOf(name) : declared.length + sent.indexOf(name));
+  const paramValue = fc.oneof(fc.string(), fc.constant('https://fhir.nhs.uk/Id/nhs-number|9434765919'), fc.integer());
+
+  it('search parameters: every fault listed, declared parameters in the schema\'s order, unknown ones in the order sent', () => {
+    const declared = declaredFields(CONSUMER_SEARCH_PARAMS);
+    fc.assert(fc.property(fc.dictionary(fc.oneof(fc.constantFrom(...declared), fc.string({ minLength: 1, maxLength: 5 })), paramValue), (raw) => {
+      const sent = Object.keys(raw);
+      const errors = everySchemaError(CONSUMER_SEARCH_PARAMS, raw);
+      const issues = searchBodyIssues(errors, 'body', { declared, sent });
+      const ranks = issues.map((issue) => rankOf(declared, sent)(issue.expression!));
+      assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), JSON.stringify(issues));
+      // Reordering the sent names moves only the unknown ones among themselves.
+      const reversed = Object.fromEntries(Object.entries(raw).reverse());
+      const again = searchBodyIssues(everySchemaError(CONSUMER_SEARCH_PARAMS, reversed), 'body', { declared, sent: Object.keys(reversed) });
+      assert.deepEqual(new Set(again.map((issue) => issue.diagnostics)), new Set(issues.map((issue) => issue.diagnostics)));
+      const known = (list: typeof issues) => list.filter((issue) => declared.includes(issue.expression!)).map((issue) => issue.diagnostics);
+      assert.deepEqual(known(again), known(issues));
+    }));
+  });
+
+  it('a DocumentReference: failures of declared fields in the schema\'s order, then its extra fields', () => {
+    const declared = declaredFields(DOCUMENT_REFERENCE_BODY);
+    assert.equal(declared[0], 'resourceType');
+    fc.assert(fc.property(fc.dictionary(fc.oneof(fc.constantFrom(...declared), fc.string({ minLength: 1, maxLength: 5 })), fc.oneof(fc.string(), fc.integer(), fc.constant([]))), (body) => {
+      const sent = Object.keys(body);
+      const issues = documentBodyIssues(everySchemaError(DOCUMENT_REFERENCE_BODY, body), { declared, sent });
+      const extra = issues.map((issue) => issue.diagnostics === 'The resource contains extra fields');
+      assert.deepEqual(extra, [...extra].sort((a, b) => Number(a) - Number(b)), 'extra fields come last');
+      const ranks = issues.filter((_, i) => !extra[i]).map((issue) => rankOf(declared, sent)(issue.expression!));
+      assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), JSON.stringify(issues));
     }));
   });
 });

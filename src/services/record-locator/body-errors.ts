@@ -49,10 +49,41 @@ const fieldOf = (error: ErrorObject): string => {
  */
 export const topLevelField = (path: string): string => path.split(/[.[]/, 1)[0] || 'body';
 
-/** A DocumentReference body that fails the spec's schema: NRLF's parse error for bodies, one issue per failure. */
-export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
+/**
+ * The order NRLF lists a refused body's or query's issues in, which ajv's (required fields, then
+ * unknown ones, then each field's own failures) is not: pydantic checks a model's fields in the
+ * order the model declares them (the spec schema's `properties`), a missing one where it is
+ * declared, then names the fields it does not know, in the order they were sent; NRLF's check of a
+ * DocumentReference's extra fields is a pass after that. So: failures of declared fields in the
+ * schema's order, then fields it does not have (at any depth), each group by top-level field, those
+ * the schema does not declare in the order sent; ties keep ajv's order (stable). Deterministic for
+ * a given request, whatever the order of the checks inside ajv.
+ */
+export interface FieldOrder {
+  /** The schema's top-level properties, in the order it declares them. */
+  declared: readonly string[];
+  /** The top-level names of the request's data, in the order sent. */
+  sent: readonly string[];
+}
+
+function inFieldOrder(errors: readonly ErrorObject[], order: FieldOrder, topField: (error: ErrorObject) => string, extraLast: boolean): ErrorObject[] {
+  const rank = (name: string) => {
+    const declared = order.declared.indexOf(name);
+    if (declared >= 0) return declared;
+    const sent = order.sent.indexOf(name);
+    return order.declared.length + (sent >= 0 ? sent : order.sent.length);
+  };
+  const keyed = errors.map((error, index) => ({
+    error, index, extra: extraLast && error.keyword === 'additionalProperties' ? 1 : 0, rank: rank(topField(error)),
+  }));
+  keyed.sort((a, b) => a.extra - b.extra || a.rank - b.rank || a.index - b.index);
+  return keyed.map((k) => k.error);
+}
+
+/** A DocumentReference body that fails the spec's schema: NRLF's parse error for bodies, one issue per failure, in NRLF's order. */
+export function documentBodyIssues(errors: readonly ErrorObject[], order: FieldOrder = { declared: [], sent: [] }): NrlIssue[] {
   const issues: NrlIssue[] = [];
-  for (const error of dedupe(errors)) {
+  for (const error of dedupe(inFieldOrder(errors, order, (e) => topLevelField(fieldOf(e)), true))) {
     if (error.keyword === 'additionalProperties') {
       issues.push({ spec: NRL_ERRORS.INVALID_RESOURCE, diagnostics: 'The resource contains extra fields', expression: fieldOf(error) });
       continue;
@@ -66,10 +97,13 @@ export function documentBodyIssues(errors: readonly ErrorObject[]): NrlIssue[] {
 /**
  * Search parameters that fail the spec's RequestParams schema, or a path that fails its DocumentId:
  * NRLF's parse error for parameters. A `_search` body is a body to NRLF: MESSAGE_NOT_WELL_FORMED,
- * "Request body could not be parsed", and a body that is no object at all is named `body`.
+ * "Request body could not be parsed", and a body that is no object at all is named `body`. One
+ * issue per failure, in NRLF's order (inFieldOrder).
  */
-export function searchBodyIssues(errors: readonly ErrorObject[], where: 'query' | 'path' | 'body' = 'query'): NrlIssue[] {
-  return dedupe(errors).map((error) => {
+export function searchBodyIssues(
+  errors: readonly ErrorObject[], where: 'query' | 'path' | 'body' = 'query', order: FieldOrder = { declared: [], sent: [] },
+): NrlIssue[] {
+  return dedupe(inFieldOrder(errors, order, parameterName, false)).map((error) => {
     const given = parameterName(error).slice(0, MAX_ECHOED_NAME);
     const name = where === 'body' && given === '' && error.instancePath === '' && error.keyword === 'type' ? 'body' : given;
     return {

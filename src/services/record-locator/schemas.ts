@@ -84,6 +84,15 @@ export const consumerComponents = { schemas: closeObjects(readSpec('consumer').c
 const rooted = (components: typeof producerComponents, name: string): Json =>
   ({ $ref: `#/components/schemas/${name}`, components });
 
+/** A route schema's top-level properties in the order it declares them (a rooted `$ref` followed): NRLF's order of checks. */
+export function declaredFields(schema: object): string[] {
+  const { $ref, components, properties } = schema as { $ref?: string; components?: { schemas: Record<string, Json> }; properties?: object };
+  if (properties) return Object.keys(properties);
+  const name = $ref?.startsWith('#/components/schemas/') ? $ref.slice('#/components/schemas/'.length) : undefined;
+  const target = name === undefined ? undefined : components?.schemas[name];
+  return target ? declaredFields(target) : [];
+}
+
 /** The producer's DocumentReference request body (create, upsert, update). */
 export const DOCUMENT_REFERENCE_BODY: Json = rooted(producerComponents, 'DocumentReference');
 /**

@@ -4,7 +4,7 @@ import { classifyError } from '../../../platform/http/error-mapper.js';
 import { SpineError, type ErrorSpec } from '../../../platform/http/errors.js';
 import { NRL_DIAGNOSTICS, NRL_ERROR_SYSTEM, NRL_ERRORS, NrlIssuesError, type NrlIssue } from '../errors.js';
 import { documentBodyIssues, fhirPath, searchBodyIssues, topLevelField } from '../body-errors.js';
-import { DOCUMENT_ID_PATTERN } from '../schemas.js';
+import { declaredFields, DOCUMENT_ID_PATTERN } from '../schemas.js';
 import { RequestValidationError, everySchemaError } from '../../../platform/http/validation.js';
 import { sendNrlError } from '../wire.js';
 import { parseEveryBodyAsJson } from '../../../platform/http/body-parsers.js';
@@ -111,9 +111,10 @@ function doorIssues(err: RequestValidationError, request: FastifyRequest): NrlIs
   const data = failure.part === 'body' ? request.body : failure.part === 'querystring' ? request.query : request.params;
   const errors: ErrorObject[] = schema ? everySchemaError(schema, data) : [];
   if (errors.length > 0) {
-    if (failure.part === 'params') return searchBodyIssues(errors, 'path');
-    if (request.routeOptions.config.nrlBody === 'document') return documentBodyIssues(errors);
-    return searchBodyIssues(errors, failure.part === 'body' ? 'body' : 'query');
+    const order = { declared: declaredFields(schema!), sent: data !== null && typeof data === 'object' && !Array.isArray(data) ? Object.keys(data) : [] };
+    if (failure.part === 'params') return searchBodyIssues(errors, 'path', order);
+    if (request.routeOptions.config.nrlBody === 'document') return documentBodyIssues(errors, order);
+    return searchBodyIssues(errors, failure.part === 'body' ? 'body' : 'query', order);
   }
   const why = failure.kind === 'missing' ? 'field required' : failure.kind === 'unexpected' ? 'extra fields not permitted' : `invalid value (${failure.keyword})`;
   const where = failure.part === 'body' ? 'request body' : failure.part === 'params' ? 'path' : 'query';
