@@ -43,16 +43,25 @@ export function registerStatusAndMetadata(app: FastifyInstance, ctx: PlatformCon
     { name: 'category', type: 'token', documentation: 'A record category of the NRL record category value set, system|code' },
     { name: 'next-page-token', type: 'string', documentation: 'The next page of 20 pointers' },
   ];
+  // The spec's operations that are no FHIR interaction. No `updateCreate`: it would tell a client a
+  // PUT to a new id creates the pointer there, and `PUT …/DocumentReference/{id}` of an unknown id is
+  // 404; NRL's "update as create" is a PUT to the type.
+  const documentation = side === 'producer'
+    ? 'PUT DocumentReference creates a pointer with the id the producer chose (which starts with its ODS code): '
+      + 'NRL\'s upsert. GET _status checks the service.'
+    : 'GET DocumentReference/_count?subject:identifier=… counts a patient\'s pointers of the caller\'s types. '
+      + 'GET _status checks the service.';
   app.get('/metadata', { config: { public: true } }, async (_request, reply) => sendResource(reply, capabilityStatement({
     software: `OpenSpine National Record Locator ${side} API`,
     description: `National Record Locator ${side} FHIR API (NHS England's NRL, served by OpenSpine)`,
     url: apiBase(ctx, side),
     resources: [{
       type: 'DocumentReference',
-      profile: 'https://hl7.org/fhir/R4/documentreference.html',
+      // The canonical URL of FHIR R4's DocumentReference, which the spec's pointers are.
+      profile: 'http://hl7.org/fhir/StructureDefinition/DocumentReference',
+      documentation,
       interaction: interactions.map((code) => ({ code })),
       searchParam: searchParams,
-      ...(side === 'producer' ? { updateCreate: true } : {}),
     }],
     security: ctx.config.trustGateway
       ? 'Caller identified by the API gateway (NHSD-Connection-Metadata)'
