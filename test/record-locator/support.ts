@@ -111,7 +111,13 @@ export async function call(spine: TestSpine, method: string, path: string, ident
   const text = await response.text();
   let json: any;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
-  if (options.offSpec === undefined) assertSpecResponse(path, response, json);
+  if (options.offSpec === undefined) {
+    assertSpecResponse(path, response, json);
+    // Both specs' responses carry X-Request-Id and X-Correlation-Id back, errors included.
+    for (const name of ['x-request-id', 'x-correlation-id']) {
+      if (headers[name] !== undefined) assert.equal(response.headers.get(name), headers[name], `${name} echoed on ${response.status} to ${path}`);
+    }
+  }
   return { status: response.status, headers: response.headers, body: json };
 }
 

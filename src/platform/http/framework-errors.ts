@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
 import { fhirErrorHandler } from './error-mapper.js';
+import { echoRequestIds } from './request-ids.js';
 
 type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
 
@@ -30,6 +31,8 @@ export function frameworkErrorRouting() {
         if (startsWith(path, entry) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
       }
       const handler = (best?.scope.errorHandler ?? fhirErrorHandler) as ErrorHandler;
+      // No route matched, so no onSend hook runs for this answer: it echoes the ids itself.
+      echoRequestIds(request, reply);
       return handler.call(best?.scope, refusal, request, reply);
     },
     /** Records, for each route and each prefixed scope, the scope whose error handler gives its shape. */
