@@ -110,6 +110,8 @@ describe('NRL: the specs\' own examples, in sandbox mode', () => {
 
   it('metadata: each API\'s CapabilityStatement has exactly the spec\'s operations and search parameters, and no update-as-create at an id (a PUT to an unknown id is 404)', async () => {
     for (const side of ['producer', 'consumer'] as const) {
+      // _status: 200 {"message":"OK"} as application/json, as both specs declare it (call checks the answer).
+      assert.equal((await call(spine, 'GET', `/${side}/FHIR/R4/_status`, {})).status, 200);
       const response = await fetch(`${spine.url}/record-locator/${side}/FHIR/R4/metadata`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^application\/fhir\+json/);
