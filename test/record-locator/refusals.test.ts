@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { createAppAndToken } from '../support/identity.js';
+import { securityHeaders } from '../../src/platform/http/security-headers.js';
 import { call, errorIssue, grantPointerTypes, issueOf, nextNhsNumber, nrlApplication, pointerBody, MENTAL_HEALTH_CRISIS_PLAN } from './support.js';
 
 /**
@@ -104,13 +105,14 @@ describe('NRL: search bodies, _count and the platform\'s refusals in NRL\'s shap
     assert.equal(await stored(), before);
   });
 
-  it('X-Request-ID and X-Correlation-ID come back on every answer, a path the router refuses before any route (an id past 512 characters, not UTF-8) included', async () => {
+  it('X-Request-ID, X-Correlation-ID and the security headers come back on every answer, a path the router refuses before any route (an id past 512 characters, not UTF-8) included', async () => {
     const headers = { 'x-request-id': crypto.randomUUID(), 'x-correlation-id': 'corr-7' };
     for (const id of ['REF01-1', `REF01-${'a'.repeat(600)}`, 'REF01-%FF']) {
       const response = await call(spine, 'GET', `/consumer/FHIR/R4/DocumentReference/${id}`, consumer, { headers });
       assert.ok([400, 404].includes(response.status), `${id}: ${response.status}`);
       assert.equal(response.headers.get('x-request-id'), headers['x-request-id'], id);
       assert.equal(response.headers.get('x-correlation-id'), headers['x-correlation-id'], id);
+      for (const [name, value] of Object.entries(securityHeaders())) assert.equal(response.headers.get(name), value, `${name} on ${id}`);
     }
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
 import { fhirErrorHandler } from './error-mapper.js';
 import { echoRequestIds } from './request-ids.js';
+import { securityHeaders } from './security-headers.js';
 
 type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
 
@@ -15,6 +16,7 @@ type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply)
  * `{error, code, message, statusCode}`, which no NHS client expects.
  */
 export function frameworkErrorRouting() {
+  const security = securityHeaders();
   const scopes: Array<{ prefix: string; scope: FastifyInstance; segments?: true }> = [];
   // A route's static prefix may end inside a segment (`/Patient/` of `/Patient/:id`); a scope's covers whole ones.
   const startsWith = (path: string, entry: { prefix: string; segments?: true }) => path.startsWith(entry.prefix)
@@ -31,7 +33,9 @@ export function frameworkErrorRouting() {
         if (startsWith(path, entry) && entry.prefix.length > (best?.prefix.length ?? -1)) best = entry;
       }
       const handler = (best?.scope.errorHandler ?? fhirErrorHandler) as ErrorHandler;
-      // No route matched, so no onSend hook runs for this answer: it echoes the ids itself.
+      // No route matched, so none of the hooks runs for this answer (onRequest's security headers,
+      // onSend's echo of the request's ids): it sets them itself.
+      reply.headers(security);
       echoRequestIds(request, reply);
       return handler.call(best?.scope, refusal, request, reply);
     },
