@@ -178,10 +178,10 @@ describe('EPS answers wrong requests as the spec does', () => {
     const validated = await call(spine, 'POST', `${D}/$validate`, pharmacy, { resourceType: 'Bundle', type: 'message' });
     assert.equal(validated.status, 200, validated.text);
     assert.deepEqual(withoutMeta(validated.body), missingField);
-    const noSender = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
-    for (const { resource } of noSender.entry) if (resource.resourceType === 'MessageHeader') delete resource.sender;
-    const sent = await call(spine, 'POST', `${D}/$process-message`, pharmacy, noSender);
-    const checked = await call(spine, 'POST', `${D}/$validate`, pharmacy, noSender);
+    const noPerformer = structuredClone(example('spec/dispensing/dispense-notification/acute-primary-example-01-req.json'));
+    for (const { resource } of noPerformer.entry) if (resource.resourceType === 'MedicationDispense') delete resource.performer;
+    const sent = await call(spine, 'POST', `${D}/$process-message`, pharmacy, noPerformer);
+    const checked = await call(spine, 'POST', `${D}/$validate`, pharmacy, noPerformer);
     assert.equal(sent.status, 400, sent.text);
     assert.equal(checked.status, 200, checked.text);
     assert.deepEqual(withoutMeta(checked.body), withoutMeta(sent.body));

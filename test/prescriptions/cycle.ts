@@ -182,6 +182,8 @@ export class EpsCycle {
         resource.sender.identifier.value = this.orgs.pharmacy;
         resource.extension = [];
       }
+      // The dispensing organisation: the one each MedicationDispense's performer works for (the sender is not read).
+      if (resource.resourceType === 'Organization') resource.identifier[0].value = this.orgs.pharmacy;
       if (resource.resourceType === 'MedicationDispense') {
         resource.extension[0].valueCoding.code = '0006';
         // Every item fully dispensed (the example's items are partly owing and cancelled): the prescription is then dispensed.

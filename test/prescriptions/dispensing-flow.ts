@@ -62,6 +62,8 @@ export function dispensingFlow(spine: TestSpine) {
     let index = 0;
     for (const { resource } of body.entry) {
       if (resource.resourceType === 'MessageHeader') { resource.sender.identifier.value = ods; resource.extension = []; }
+      // The dispensing organisation: the one each MedicationDispense's performer works for (the sender is not read).
+      if (resource.resourceType === 'Organization') resource.identifier[0].value = ods;
       if (resource.resourceType !== 'MedicationDispense') continue;
       resource.extension[0].valueCoding.code = status;
       resource.type.coding[0] = itemType(items[index++]!);

@@ -80,6 +80,8 @@ export function dispensingSteps(rig: DispensingRig) {
         const replaces = amend === true ? lastSent.get(`notification ${shortFormIdOf(order)}`) ?? randomUUID() : amend;
         resource.extension = replaces ? [replacementOf(replaces)] : [];
       }
+      // The dispensing organisation: the one each MedicationDispense's performer works for (the sender is not read).
+      if (resource.resourceType === 'Organization') resource.identifier[0].value = ods;
       if (resource.resourceType === 'MedicationDispense') {
         resource.extension[0].valueCoding.code = status;
         const index = body.entry.filter((e: Json) => e.resource.resourceType === 'MedicationDispense').indexOf(body.entry.find((e: Json) => e.resource === resource));

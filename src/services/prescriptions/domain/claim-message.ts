@@ -1,12 +1,13 @@
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, identifierValue, isObject, quoted, textOf, type Json } from './fhir.js';
+import { containedLookup, dispenserNamedBy } from './dispenser.js';
 import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
 
 /** The reader of a claim (and its amendment), `POST Claim`: what the lifecycle needs of it, or the first thing wrong, in the spec's words. */
 
 export interface ClaimRequest {
-  dispenser?: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
+  dispenser: string; shortFormId: string; nhsNumber?: string; amendment: boolean;
   /** The claim's identifier (Claim.identifier), and the one an amendment names (replacementOf). */
   identifier?: string; replaces?: string;
   /** The items claimed for: each line's (Claim.item.detail) ClaimMedicationRequestReference. */
@@ -36,10 +37,13 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   const short = group ? asArray(group.extension).filter(isObject).find((e) => e.url === 'shortForm') : undefined;
   const id = isObject(short?.valueIdentifier) ? short.valueIdentifier.value : undefined;
   const contained = asArray(claim.contained).filter(isObject);
-  const organisation = contained.find((c) => c.resourceType === 'Organization');
-  const dispenser = organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined;
   const byReference = practitionerByReference<ClaimRequest>(contained.filter((c) => c.resourceType === 'PractitionerRole'), 'Claim.contained("PractitionerRole").practitioner');
   if (byReference) return byReference;
+  // The provider's organisation (dispenser.ts): the first contained Organization was taken, whichever it was.
+  const dispenser = dispenserNamedBy(claim.provider, containedLookup(contained));
+  if (!dispenser) {
+    return missing('The dispensing organisation is missing: Claim.provider is a contained PractitionerRole whose organization is a contained Organization with an ODS code.', 'Claim.provider');
+  }
   const nhsNumber = isObject(claim.patient) ? identifierValue(claim.patient.identifier, SYSTEMS.nhsNumber) : undefined;
   const replacement = replacementOf(claim.extension, 'Claim');
   if (!replacement.ok) return replacement;

@@ -3,7 +3,8 @@ import { shortFormIdProblem } from './prescription-id.js';
 import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
-import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, quoted, resourcesOf, type Json } from './fhir.js';
+import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, quoted, resolve, resourcesOf, type Entry, type Json } from './fhir.js';
+import { containedLookup, dispenserNamedBy } from './dispenser.js';
 
 /**
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
@@ -135,6 +136,25 @@ export function dispensedQuantity(quantity: unknown, where: string, field: strin
   } };
 }
 
+/**
+ * The pharmacy a notification is from: every MedicationDispense's performer's organisation (dispenser.ts),
+ * one and the same, as NHS England's implementation holds every MedicationDispense to one performer.
+ */
+function notificationDispenser(dispenses: Json[], entries: Entry[]): Read<string> {
+  const named = new Set<string>();
+  for (const [i, dispense] of dispenses.entries()) {
+    const find = containedLookup(dispense.contained, (reference) => resolve(entries, reference));
+    const codes = asArray(dispense.performer).filter(isObject).map((p) => dispenserNamedBy(p.actor, find)).filter((ods) => ods !== undefined);
+    if (codes.length === 0) {
+      return missing(`MedicationDispense ${i + 1} does not name its dispensing organisation: its performer is a PractitionerRole whose organization is an Organization with an ODS code.`,
+        `Bundle.entry.resource.ofType(MedicationDispense)[${i}].performer`);
+    }
+    for (const ods of codes) named.add(ods);
+  }
+  if (named.size > 1) return invalid('Expected all MedicationDispenses to have the same value for performer.', 'Bundle.entry.resource.ofType(MedicationDispense).performer');
+  return { ok: true, value: [...named][0]! };
+}
+
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   // As a prescribing Bundle without entries (examples/spec/errors/example-a-validation-error-missing-field).
   if (!Array.isArray(bundle.entry)) return { ok: false, diagnostics: "ResourceType Bundle must contain 'entry' field", code: 'missing-entry' };
@@ -145,10 +165,11 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
     return invalid('MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.', 'Bundle.entry.resource.ofType(MessageHeader).eventCoding');
   }
   const header = resourcesOf(entries, 'MessageHeader')[0]!;
-  const dispenser = isObject(header.sender) ? identifierValue(header.sender.identifier, SYSTEMS.ods) : undefined;
-  if (!dispenser) return missing('MessageHeader.sender.identifier (ODS code) is missing.', 'Bundle.entry.resource.ofType(MessageHeader).sender');
   const dispenses = resourcesOf(entries, 'MedicationDispense');
   if (dispenses.length === 0) return missing('Bundle contains no MedicationDispense.', 'Bundle.entry.resource.ofType(MedicationDispense)');
+  const performer = notificationDispenser(dispenses, entries);
+  if (!performer.ok) return performer;
+  const dispenser = performer.value;
   const requests = dispenses.flatMap((d) => asArray(d.contained).filter(isObject).filter((c) => c.resourceType === 'MedicationRequest'));
   const ids = [...new Set(requests.map((r) => (isObject(r.groupIdentifier) ? r.groupIdentifier.value : undefined)))];
   if (ids.length > 1) return invalid('Expected all MedicationDispenses to be for the same prescription.', 'MedicationDispense.authorizingPrescription');
@@ -289,12 +310,15 @@ export function readTask(task: Json): Read<TaskRequest> {
   if (!kindOf.ok) return kindOf;
   const kind = kindOf.value;
   const contained = asArray(task.contained).filter(isObject);
-  const organisation = contained.find((c) => c.resourceType === 'Organization');
   const byReference = practitionerByReference<TaskRequest>(contained.filter((c) => c.resourceType === 'PractitionerRole'), 'Task.contained("PractitionerRole").practitioner');
   if (byReference) return byReference;
-  const dispenser = (isObject(task.owner) ? identifierValue(task.owner.identifier, SYSTEMS.ods) : undefined)
-    ?? (organisation ? identifierValue(organisation.identifier, SYSTEMS.ods) : undefined);
-  if (!dispenser) return missing('The dispensing organisation (Task.owner or a contained Organization) is missing.', 'Task.owner');
+  // The requester's organisation, not Task.owner (dispenser.ts); a Task naming no requester, its one contained Organization.
+  const organisations = contained.filter((c) => c.resourceType === 'Organization');
+  const dispenser = task.requester !== undefined ? dispenserNamedBy(task.requester, containedLookup(contained))
+    : organisations.length === 1 ? identifierValue(organisations[0]!.identifier, SYSTEMS.ods) : undefined;
+  if (!dispenser) {
+    return missing('The dispensing organisation is missing: Task.requester is a contained PractitionerRole whose organization is a contained Organization with an ODS code.', 'Task.requester');
+  }
   const nhsNumber = isObject(task.for) ? identifierValue(task.for.identifier, SYSTEMS.nhsNumber) : undefined;
   const reasonCoding = isObject(task.statusReason) ? asArray(task.statusReason.coding).filter(isObject)[0] : undefined;
   const reason = typeof reasonCoding?.display === 'string' ? reasonCoding.display : undefined;

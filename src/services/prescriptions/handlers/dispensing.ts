@@ -172,10 +172,9 @@ export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, 
 /** `POST Claim`: the dispenser claims payment for a dispensed prescription (or amends its claim). */
 export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const c = valueOf(readClaim(body));
-  const dispenser = c.dispenser ?? caller.odsCode;
   const amendableUntil = (claimedAt: Date) => claimAmendableUntil(claimedAt, ctx.config.epsClaimAmendmentDay);
-  return applyToPrescription(ctx, caller, 'claim', { ...c, dispenser }, {
-    type: 'claim', dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes, quantities: c.quantities,
+  return applyToPrescription(ctx, caller, 'claim', c, {
+    type: 'claim', dispenser: c.dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes, quantities: c.quantities,
     ...messageIdentity(ctx, caller, c.identifier),
   },
     c.amendment ? 'claim-amended' : 'claimed', text);
