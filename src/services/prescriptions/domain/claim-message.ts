@@ -2,6 +2,7 @@ import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, identifierValue, isObject, quoted, textOf, type Json } from './fhir.js';
 import { containedLookup, dispenserNamedBy } from './dispenser.js';
+import { claimRepeatCounts } from './claim-repeat.js';
 import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
 
 /** The reader of a claim (and its amendment), `POST Claim`: what the lifecycle needs of it, or the first thing wrong, in the spec's words. */
@@ -20,13 +21,12 @@ export interface ClaimRequest {
   itemTypes: Record<string, ItemStatus[]>;
   /** What each item was dispensed, as the claim gives it: each subDetail.quantity of each line naming it ("The quantity of the medication dispensed to the patient"). */
   quantities: Record<string, Amount[]>;
-  /** Repeat dispensing: the issue claimed for (Claim.item's Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1). */
+  /** The issue claimed for (Extension-EPS-RepeatInformation numberOfRepeatsIssued + 1, claim-repeat.ts). */
   issue?: number;
   /** …and the issues the prescription has (its numberOfRepeatsAllowed + 1). */
   issues?: number;
 }
 
-const REPEAT_INFORMATION = 'https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation';
 const ENDORSEMENTS = 'https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement';
 const MEDICATION_REQUEST_REFERENCE = 'https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference';
 
@@ -120,19 +120,8 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
     itemTypes[id] = [...(Object.hasOwn(itemTypes, id) ? itemTypes[id]! : []), ...types];
     quantities[id] = [...(Object.hasOwn(quantities, id) ? quantities[id]! : []), ...amounts];
   }
-  const item = asArray(claim.item).filter(isObject)[0];
-  const repeat = asArray(item?.extension).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
-  const counts: Record<string, number> = {};
-  for (const name of ['numberOfRepeatsIssued', 'numberOfRepeatsAllowed']) {
-    const field = asArray(repeat?.extension).filter(isObject).find((e) => e.url === name);
-    if (!field) continue;
-    const value = field.valueInteger ?? field.valueUnsignedInt;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 999) {
-      return { ok: false, code: 'invalid-value', diagnostics: `${name} must be a whole number of at least 0.`, expression: `Claim.item.extension("Extension-EPS-RepeatInformation").${name}` };
-    }
-    counts[name] = value + 1;
-  }
-  const issue = counts.numberOfRepeatsIssued;
-  const issues = counts.numberOfRepeatsAllowed;
+  const counts = claimRepeatCounts(asArray(claim.item).filter(isObject)[0]);
+  if (!counts.ok) return counts;
+  const { issue, issues } = counts.value;
   return checkedId(id, (shortFormId) => ({ ok: true, value: { dispenser, shortFormId, nhsNumber, ...replacement.value, items, itemTypes, quantities, ...(identifier !== undefined ? { identifier } : {}), ...(issue !== undefined ? { issue } : {}), ...(issues !== undefined ? { issues } : {}) } }), 'Claim.prescription.extension("Extension-DM-GroupIdentifier").shortForm');
 }

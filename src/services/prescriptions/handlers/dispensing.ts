@@ -7,6 +7,7 @@ import {
   readDispenseNotification, readRelease, readTask, type Read,
 } from '../domain/dispensing-messages.js';
 import { readClaim } from '../domain/claim-message.js';
+import { repeatCountsProblem } from '../domain/claim-repeat.js';
 import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, MessageIdentity, RepeatIssues } from '../domain/lifecycle.js';
@@ -131,13 +132,14 @@ const messageIdentity = (ctx: PlatformContext, caller: EpsCaller, id: string | u
 
 async function applyToPrescription(
   ctx: PlatformContext, caller: EpsCaller, operation: string, target: { shortFormId: string; nhsNumber?: string; dispenser: string },
-  event: LifecycleEvent, historyEvent: string, messageText: string,
+  event: LifecycleEvent, historyEvent: string, messageText: string, checkAgainst?: (row: PrescriptionRow) => void,
 ): Promise<Applied> {
   assertActsFor(caller, target.dispenser, 'The dispensing organisation');
   let nhsNumber = target.nhsNumber;
   const answer = await answerOnce(ctx, caller, operation, async (db, writes, lock) => {
     const row = await currentPrescription(db, target.shortFormId, target.nhsNumber, lock);
     nhsNumber = row.nhsNumber;
+    checkAgainst?.(row);
     const recorded = recordTransition(ctx, writes, row, event, caller, { event: historyEvent, actorOds: target.dispenser, messageText });
     // The same message again (lifecycle.ts messageSeen): answered as the first, nothing recorded.
     if (!recorded.ok && recorded.refusal === 'MESSAGE_ALREADY_RECORDED') return { statusCode: 200, body: successOutcome(ctx.clock.now()) };
@@ -177,5 +179,8 @@ export async function claim(ctx: PlatformContext, caller: EpsCaller, body: Json,
     type: 'claim', dispenser: c.dispenser, amendment: c.amendment, at: ctx.clock.now(), amendableUntil, issue: c.issue, issues: c.issues, identifier: c.identifier, replaces: c.replaces, items: c.items, itemTypes: c.itemTypes, quantities: c.quantities,
     ...messageIdentity(ctx, caller, c.identifier),
   },
-    c.amendment ? 'claim-amended' : 'claimed', text);
+  c.amendment ? 'claim-amended' : 'claimed', text, (row) => {
+    const mismatch = repeatCountsProblem(row.courseOfTherapy, c);
+    if (mismatch) throw epsError(EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, mismatch);
+  });
 }
