@@ -115,4 +115,20 @@ describe('EPS claim lines', () => {
     assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
     assert.equal((await rig.flow.claim('FA565', order)).status, 200);
   });
+  it('a claim of two items (Claim.item twice: one claim is of one prescription) is a verification error naming Claim.item, not its lines summed; nothing is claimed', async () => {
+    const order = await rig.flow.prescribed(freshOrder({ pharmacy: 'FA565' }));
+    assert.equal((await rig.flow.release('FA565', order)).status, 200);
+    assert.equal((await rig.flow.dispense('FA565', order, '0006', ['0001', '0001', '0001', '0001'])).status, 200);
+    // The one item split in two, each with two of the four lines: read as one claim, it claimed the four.
+    const split = (body: Json) => {
+      const second = structuredClone(body.item[0]);
+      second.detail = body.item[0].detail.splice(2);
+      body.item.push(second);
+    };
+    const refused = await rig.flow.claim('FA565', order, { change: split });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.deepEqual(refused.body.issue, [{ severity: 'error', code: 'value', diagnostics: 'The Claim must contain exactly one item. Received 2.', expression: ['Claim.item'] }]);
+    assert.deepEqual(rig.flow.issuesIn(await rig.flow.track('FA565', order)), [[1, '0006']], 'not claimed');
+    assert.equal((await rig.flow.claim('FA565', order)).status, 200);
+  });
 });

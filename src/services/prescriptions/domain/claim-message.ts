@@ -3,7 +3,7 @@ import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, identifierValue, isObject, quoted, textOf, type Json } from './fhir.js';
 import { containedLookup, dispenserNamedBy } from './dispenser.js';
 import { claimRepeatCounts } from './claim-repeat.js';
-import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
+import { ITEM_TYPES, checkedId, dispensedQuantity, firstIdentifier, invalid, missing, practitionerByReference, replacementOf, type Read } from './dispensing-messages.js';
 
 /** The reader of a claim (and its amendment), `POST Claim`: what the lifecycle needs of it, or the first thing wrong, in the spec's words. */
 
@@ -51,6 +51,11 @@ export function readClaim(claim: Json): Read<ClaimRequest> {
   if (!own.ok) return own;
   const identifier = own.value;
   if (asArray(claim.item).length === 0) return missing('Claim.item is missing.', 'Claim.item');
+  // One item, the prescription claimed for (DispenseClaim.yaml: "there will always only be 1 `item` within a
+  // Claim", its sequence fixed at 1), its lines the medication items: a second was read as more lines of the
+  // one prescription, its quantities summed with the first's (found in review); in the words of the
+  // spec's verification error for a cancellation of more than one MedicationRequest.
+  if (asArray(claim.item).length > 1) return invalid(`The Claim must contain exactly one item. Received ${asArray(claim.item).length}.`, 'Claim.item');
   // Each line claimed carries the dispenser's endorsement (NDEC when there is none): the spec's
   // 2-Claim-Request-400_Missing_Endorsement_Code and its table's "missing the required endorsement code".
   const details = asArray(claim.item).filter(isObject).flatMap((i) => asArray(i.detail).filter(isObject));
