@@ -5,7 +5,7 @@ import { verifyAuditChain } from '../../src/platform/audit/verify.js';
 import { insertPendingAudit } from '../../src/platform/audit/store.js';
 import { fixedClock } from '../../src/platform/clock.js';
 import type { Db } from '../../src/platform/db/pool.js';
-import { openAuditDatabase, sampleEntry } from './support.js';
+import { openAuditDatabase, sampleEntry, whileAuditAppendsFail } from './support.js';
 
 /**
  * Entries a write records in its own transaction (audit.pending): they commit or roll back with the
@@ -71,16 +71,11 @@ describe('platform audit: entries written with their writes (pending, then chain
     const writer = createAuditWriter(db);
     const entry = sampleEntry({ action: 'pending.blocked' });
     await db.tx(async (tx) => { await insertPendingAudit(tx, [writer.pending(entry)]); });
-    await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
-    await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
-    try {
+    await whileAuditAppendsFail(db, async () => {
       await assert.rejects(writer.chainPending(), AuditUnavailableError);
       assert.equal(await pendingCount(), 1);
       assert.deepEqual(await chained([entry.requestId]), []);
-    } finally {
-      await db.query('DROP TRIGGER block_audit ON audit.events');
-    }
+    });
     await writer.chainPending();
     assert.equal((await chained([entry.requestId])).length, 1);
     assert.equal(await pendingCount(), 0);
@@ -140,16 +135,11 @@ describe('platform audit: entries written with their writes (pending, then chain
 
     const blocked = sampleEntry({ action: 'pending.sweep-blocked' });
     await db.tx(async (tx) => { await insertPendingAudit(tx, [writer.pending(blocked)]); });
-    await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
-    await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
-    try {
+    await whileAuditAppendsFail(db, async () => {
       await writer.sweepPending();
       assert.equal(warnings.length, 1, `a failed sweep logged ${JSON.stringify(warnings)}`);
       assert.equal(await pendingCount(), 1, 'the entry stays pending');
-    } finally {
-      await db.query('DROP TRIGGER block_audit ON audit.events');
-    }
+    });
     await writer.sweepPending();
     assert.equal((await chained([blocked.requestId])).length, 1);
     assert.equal((await verifyAuditChain(db)).intact, true);

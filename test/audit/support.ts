@@ -30,6 +30,21 @@ export async function asTamperingSuperuser(db: Db, work: (tx: Db['query']) => Pr
   });
 }
 
+/**
+ * Runs `work` while every append to the chain fails (a trigger refuses inserts into audit.events),
+ * as when the trail is unavailable; the trigger is dropped afterwards, whatever `work` did.
+ */
+export async function whileAuditAppendsFail<T>(db: Pick<Db, 'query'>, work: () => Promise<T>): Promise<T> {
+  await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
+  await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
+  try {
+    return await work();
+  } finally {
+    await db.query('DROP TRIGGER block_audit ON audit.events');
+  }
+}
+
 let counter = 0;
 export function sampleEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   counter += 1;

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
+import { whileAuditAppendsFail } from '../audit/support.js';
 import { MB1, MB2, mesh, workflowFor } from './support/mesh-client.js';
 
 /**
@@ -25,11 +26,8 @@ describe('MESH send: the message and its audit entry commit together', () => {
 
   it('a send while the chain cannot be appended is 202 (one statement and streamed alike), and each entry is chained once the chain is back', async () => {
     const db = spine.ctx.db;
-    await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
-    await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
     const sent: string[] = [];
-    try {
+    await whileAuditAppendsFail(db, async () => {
       for (const body of [() => 'small body', () => streamed('streamed body')]) {
         const response = await send(body());
         const answer = await response.json() as { message_id: string };
@@ -37,9 +35,7 @@ describe('MESH send: the message and its audit entry commit together', () => {
         sent.push(answer.message_id);
       }
       assert.deepEqual(await sendEntries(sent[0]!), []);
-    } finally {
-      await db.query('DROP TRIGGER block_audit ON audit.events');
-    }
+    });
     await spine.ctx.audit.chainPending();
     for (const [index, messageId] of sent.entries()) {
       const entries = await sendEntries(messageId);

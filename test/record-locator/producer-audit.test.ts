@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { insertPendingAudit } from '../../src/platform/audit/store.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
+import { whileAuditAppendsFail } from '../audit/support.js';
 import { call, nextNhsNumber, nrlApplication, pointerBody } from './support.js';
 
 /**
@@ -27,20 +28,15 @@ describe('NRL producer writes commit with their audit entries', () => {
 
   it('a create while the chain cannot be appended is answered 201, once, and its entry is chained when the chain is back', async () => {
     const db = spine.ctx.db;
-    await db.query(`CREATE OR REPLACE FUNCTION public.block_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'the trail is unavailable'; END $$`);
-    await db.query('CREATE TRIGGER block_audit BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION public.block_audit()');
     const nhsNumber = nextNhsNumber();
     const requestId = randomUUID();
-    let created;
-    try {
-      created = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: pointerBody('AUDW1', nhsNumber), headers: { 'x-request-id': requestId } });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
+    const created = await whileAuditAppendsFail(db, async () => {
+      const answer = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: pointerBody('AUDW1', nhsNumber), headers: { 'x-request-id': requestId } });
+      assert.equal(answer.status, 201, JSON.stringify(answer.body));
       await assert.rejects(spine.ctx.audit.chainPending());
       assert.deepEqual(await entriesOf(requestId), []);
-    } finally {
-      await db.query('DROP TRIGGER block_audit ON audit.events');
-    }
+      return answer;
+    });
     await spine.ctx.audit.chainPending();
     const id = created.headers.get('location')!.split('/').pop();
     assert.deepEqual(await entriesOf(requestId), [{
