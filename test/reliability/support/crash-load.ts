@@ -307,6 +307,14 @@ export function startLoad(client: CrashClient, ledger: Ledger, tag: string) {
       }
       await sleep(Math.random() * 300);
     },
+    /** Goes on until `done()` (every kind of write acknowledged at least once, on a slow machine too). */
+    async until(what: string, done: () => boolean) {
+      const deadline = Date.now() + 60_000;
+      while (!done()) {
+        assert.ok(Date.now() < deadline, `the load stalled before ${what}; last error: ${lastError}`);
+        await sleep(50);
+      }
+    },
     async stop() {
       running = false;
       await Promise.all(workers);
