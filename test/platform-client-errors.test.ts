@@ -57,6 +57,15 @@ function assertOperationOutcome(answer: RawAnswer, status: number, code: string,
   assert.equal(outcome.issue[0]!.details.coding[0]!.code, code);
   assert.match(outcome.issue[0]!.diagnostics, diagnostics);
   assert.equal(Number(answer.headers['content-length']), Buffer.byteLength(answer.body));
+  assertSecurityHeaders(answer);
+}
+
+/** The security headers every answer carries (security-headers.ts), refusals at the parser included. */
+function assertSecurityHeaders(answer: RawAnswer) {
+  assert.equal(answer.headers['x-content-type-options'], 'nosniff', JSON.stringify(answer.headers));
+  assert.equal(answer.headers['x-frame-options'], 'SAMEORIGIN', JSON.stringify(answer.headers));
+  assert.equal(answer.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', JSON.stringify(answer.headers));
+  assert.equal(answer.headers['cross-origin-resource-policy'], 'same-origin', JSON.stringify(answer.headers));
 }
 
 describe('requests the HTTP parser refuses are answered in the API\'s error shape', () => {
@@ -88,6 +97,7 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     const body = JSON.parse(answer.body) as { internal_id: string; detail: Array<{ code: string }> };
     assert.equal(typeof body.internal_id, 'string');
     assert.equal(body.detail[0]!.code, '431');
+    assertSecurityHeaders(answer);
   });
 
   it('a header section over the limit on /oauth2/token: 431 in the OAuth2 shape', async () => {
@@ -95,6 +105,7 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assert.equal(answer.status, 431, answer.body);
     assert.deepEqual(Object.keys(JSON.parse(answer.body) as object).sort(), ['error', 'error_description']);
     assert.equal((JSON.parse(answer.body) as { error: string }).error, 'invalid_request');
+    assertSecurityHeaders(answer);
   });
 
   it('a header section that overflows in a later packet (no request line to read): a neutral 431 OperationOutcome', async () => {
@@ -126,6 +137,7 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assert.equal(answer.status, 400, answer.body);
     assert.match(answer.headers['content-type'] ?? '', /application\/vnd\.mesh\.v2\+json/);
     assert.ok(Array.isArray((JSON.parse(answer.body) as { detail?: unknown }).detail), answer.body);
+    assertSecurityHeaders(answer);
     await sleep(500);
     assert.deepEqual(await inbox(), before);
   });
@@ -166,6 +178,48 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assert.equal(answer.status, 400, answer.body);
     const outcome = JSON.parse(answer.body) as { issue: Array<{ details: { coding: Array<{ system: string }> } }> };
     assert.equal(outcome.issue[0]!.details.coding[0]!.system, 'https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1');
+  });
+
+  it('an HTTP/1.1 request with no Host is refused in the API\'s shape (PDS\'s here), with its ids, not with Node\'s empty 400', async () => {
+    const requestId = randomUUID();
+    const correlationId = randomUUID();
+    const answer = await raw(port, [`GET /personal-demographics/FHIR/R4/Patient/9000000009 HTTP/1.1\r\nX-Request-ID: ${requestId}\r\nX-Correlation-ID: ${correlationId}\r\n\r\n`]);
+    assertOperationOutcome(answer, 400, 'MISSING_VALUE', /Host/);
+    assert.equal(answer.headers['x-request-id'], requestId);
+    assert.equal(answer.headers['x-correlation-id'], correlationId);
+    assert.equal(answer.headers.connection, 'close');
+  });
+
+  it('an expectation other than 100-continue is refused with 417 in the API\'s shape (MESH\'s here), not Node\'s empty 417', async () => {
+    const answer = await raw(port, [`GET /messageexchange/${MB1}/inbox HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: ${V2}\r\nExpect: 200-ok\r\n\r\n`]);
+    assert.equal(answer.status, 417, answer.body);
+    assert.match(answer.headers['content-type'] ?? '', /application\/vnd\.mesh\.v2\+json/);
+    assert.equal((JSON.parse(answer.body) as { detail: Array<{ code: string }> }).detail[0]!.code, '417');
+    assertSecurityHeaders(answer);
+  });
+
+  it('a CONNECT request is answered 405 in the neutral shape and its connection closed, not dropped unanswered', async () => {
+    const answer = await raw(port, ['CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n']);
+    assertOperationOutcome(answer, 405, 'NOT_IMPLEMENTED', /CONNECT/);
+  });
+
+  it('a header section not received in time: 408 OperationOutcome with the security headers, and the connection closed', { timeout: 30_000 }, async () => {
+    // Node's own limits (60 s, checked every 30 s) are shortened for this test on the running server.
+    const server = spine.app.server as typeof spine.app.server & { connectionsCheckingInterval: number };
+    const { headersTimeout, connectionsCheckingInterval } = server;
+    const track = server.listeners('listening').find((listener) => listener.name === 'setupConnectionsTracking') as (() => void) | undefined;
+    assert.ok(track, 'Node\'s connection tracking listener');
+    server.headersTimeout = 500;
+    server.connectionsCheckingInterval = 100;
+    track.call(server);
+    try {
+      const answer = await raw(port, ['GET /personal-demographics/FHIR/R4/Patient/9000000009 HTTP/1.1\r\nHost: 127.0.0.1\r\n']);
+      assertOperationOutcome(answer, 408, 'TIMEOUT', /not received in time/);
+    } finally {
+      server.headersTimeout = headersTimeout;
+      server.connectionsCheckingInterval = connectionsCheckingInterval;
+      track.call(server);
+    }
   });
 
   it('a client cannot trigger a replayed refusal by sending the marker header itself', async () => {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, HTTPMethods } from 'fastify';
+import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
+import { securityHeaders } from './security-headers.js';
 
 /**
  * Requests Node's HTTP parser refuses (`clientError`): a header section over Node's limit (431),
@@ -125,7 +127,11 @@ function replayTarget(head: RequestHead | undefined): { method: HTTPMethods; url
 /** The head of the request in flight on this socket (its body was cut short), if any. */
 function inFlightHead(socket: Socket): RequestHead | undefined {
   const response = (socket as Socket & { _httpMessage?: ServerResponse & { req?: IncomingMessage } })._httpMessage;
-  const request = response?.req;
+  return inFlightHeadOf(response?.req);
+}
+
+/** A parsed request's method, path and shaping headers. */
+function inFlightHeadOf(request: IncomingMessage | undefined): RequestHead | undefined {
   if (!request?.url || !request.method) return undefined;
   const headers: Record<string, string> = {};
   for (const name of SHAPING_HEADERS) {
@@ -142,20 +148,71 @@ function responseHeaderSent(socket: Socket): boolean {
 // Hop-by-hop fields of the replayed answer, which describe the replay's own connection.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
 
-/** Sets up the refusal hook and returns Fastify's `clientErrorHandler`. */
+/** A refusal with no API to shape it (the replay itself failed): the platform's OperationOutcome, with the security headers. */
+function neutralAnswer(refusal: SpineError, security: Readonly<Record<string, string>>): { statusCode: number; headers: Record<string, string>; rawPayload: Buffer } {
+  const body = Buffer.from(JSON.stringify(operationOutcome({ ...refusal.spec, diagnostics: refusal.diagnostics })));
+  return { statusCode: refusal.spec.status, headers: { ...security, 'content-type': 'application/fhir+json; charset=utf-8' }, rawPayload: body };
+}
+
+/**
+ * Sets up the refusal hook and returns Fastify's `clientErrorHandler`, and `attach`, which answers
+ * the requests Node's server would answer itself, bare (no body, no security headers, no ids):
+ * an HTTP/1.1 request with no Host (Node's 400, turned off in shed.ts's server), an `Expect` other
+ * than 100-continue (Node's 417), and CONNECT (dropped unanswered).
+ */
 export function clientErrorRouting() {
   // Only this process can mark a replayed request: a client sending the header gets nothing from it.
   const marker = randomBytes(24).toString('hex');
   const pending = new Map<string, SpineError>();
+  // Requests Node parsed but must be refused (an unmet expectation), refused by the same hook.
+  const refuseAtDoor = new WeakMap<IncomingMessage, SpineError>();
   const handled = new WeakSet<Socket>();
+  const security = securityHeaders();
   let sequence = 0;
   let app: FastifyInstance | undefined;
 
+  /** Answers `refusal` on the raw socket in the shape of the API `target` is aimed at, then closes it. */
+  function answerOnSocket(socket: Socket, target: ReturnType<typeof replayTarget>, refusal: SpineError) {
+    const mark = `${marker}:${++sequence}`;
+    pending.set(mark, refusal);
+    const replay = app
+      ? app.inject({ method: target.method, url: target.url, headers: { ...target.headers, 'x-openspine-refusal': mark } })
+      : Promise.reject(new Error('no server'));
+    replay
+      .catch(() => neutralAnswer(refusal, security))
+      .then((answer) => {
+        if (socket.destroyed || !socket.writable) return;
+        const body = answer.rawPayload;
+        const fields = Object.entries(answer.headers)
+          .filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()))
+          .flatMap(([name, value]) => [value ?? ''].flat().map((v) => `${name}: ${v}\r\n`));
+        socket.write(`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ''}\r\n${fields.join('')}`
+          + `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+        socket.end(body);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        pending.delete(mark);
+        // The parser cannot go on with this connection: close it once the answer is out.
+        setTimeout(() => socket.destroy(), 2_000).unref();
+      });
+  }
+
   return {
-    /** First on every request: a replayed refusal is thrown here, before any other hook. */
+    /**
+     * First on every request (after the security headers): a replayed refusal is thrown here, before
+     * any other hook, as is a request Node parsed but that cannot be served (no Host, an unmet Expect).
+     */
     register(instance: FastifyInstance) {
       app = instance;
       instance.addHook('onRequest', (request, _reply, done) => {
+        const raw = request.raw;
+        // RFC 9112 §3.2: a server responds 400 to an HTTP/1.1 request that lacks a Host header field.
+        if (request.headers.host === undefined && raw.httpVersionMajor === 1 && raw.httpVersionMinor === 1) {
+          return done(new SpineError(PLATFORM_ERRORS.MISSING_VALUE, 'Missing value - the Host header, which every HTTP/1.1 request carries (RFC 9112 section 3.2)'));
+        }
+        const atDoor = refuseAtDoor.get(raw);
+        if (atDoor) return done(atDoor);
         const mark = request.headers['x-openspine-refusal'];
         const refusal = typeof mark === 'string' && mark.startsWith(`${marker}:`) ? pending.get(mark) : undefined;
         if (refusal) {
@@ -163,6 +220,23 @@ export function clientErrorRouting() {
           return done(refusal);
         }
         done();
+      });
+    },
+
+    /** Takes over from Node the answers it would give bare. */
+    attach(server: Server) {
+      // Node answers these 417 with no body itself unless a listener takes them: it goes through Fastify instead.
+      server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+        refuseAtDoor.set(request, new SpineError(PLATFORM_ERRORS.EXPECTATION_FAILED,
+          `Expectation failed - the Expect header '${String(request.headers.expect).slice(0, 100)}' cannot be met: only 100-continue is supported`));
+        server.emit('request', request, response);
+      });
+      // CONNECT (a proxy tunnel) is served by no route; Node drops it unanswered without a listener.
+      server.on('connect', (request: IncomingMessage, socket: Socket) => {
+        socket.on('error', () => undefined);
+        const target = replayTarget(inFlightHeadOf(request));
+        answerOnSocket(socket, { ...target, method: 'GET', url: '/' },
+          new SpineError(PLATFORM_ERRORS.METHOD_NOT_ALLOWED, 'Method not allowed - CONNECT is not served here'));
       });
     },
 
@@ -176,25 +250,7 @@ export function clientErrorRouting() {
         socket.destroy();
         return;
       }
-      const target = replayTarget(inFlightHead(socket) ?? requestHeadOf(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined));
-      const mark = `${marker}:${++sequence}`;
-      pending.set(mark, refusal);
-      app.inject({ method: target.method, url: target.url, headers: { ...target.headers, 'x-openspine-refusal': mark } })
-        .then((answer) => {
-          if (socket.destroyed || !socket.writable) return;
-          const body = answer.rawPayload;
-          const fields = Object.entries(answer.headers)
-            .filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()))
-            .flatMap(([name, value]) => [value ?? ''].flat().map((v) => `${name}: ${v}\r\n`));
-          socket.write(`HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ''}\r\n${fields.join('')}`
-            + `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-          socket.end(body);
-        }, () => undefined)
-        .finally(() => {
-          pending.delete(mark);
-          // The parser cannot go on with this connection: close it once the answer is out.
-          setTimeout(() => socket.destroy(), 2_000).unref();
-        });
+      answerOnSocket(socket, replayTarget(inFlightHead(socket) ?? requestHeadOf(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined)), refusal);
     },
   };
 }

@@ -51,6 +51,8 @@ export const PLATFORM_ERRORS = defineErrors({
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', display: 'Unsupported media type', issueCode: 'not-supported' },
   BODY_TOO_LARGE: { status: 413, code: 'MESSAGE_TOO_LARGE', display: 'Message too large', issueCode: 'too-long' },
   HEADERS_TOO_LARGE: { status: 431, code: 'MESSAGE_TOO_LARGE', display: 'Request header fields too large', issueCode: 'too-long' },
+  // Spine-ErrorOrWarningCode has no code for an unmet Expect (RFC 9110 §10.1.1); it is a header value the server cannot honour.
+  EXPECTATION_FAILED: { status: 417, code: 'INVALID_VALUE', display: 'Expectation failed', issueCode: 'not-supported' },
   REQUEST_TIMEOUT: { status: 408, code: 'TIMEOUT', display: 'Request timeout', issueCode: 'timeout' },
   ACCESS_DENIED: { status: 401, code: 'ACCESS_DENIED', display: 'Access Denied - Unauthorised', issueCode: 'forbidden' },
   FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },

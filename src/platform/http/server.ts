@@ -80,10 +80,12 @@ export async function buildServer(ctx: PlatformContext, modules: ServiceModule[]
   });
   app.decorate('routeProtection', registerRouteProtectionCheck(app));
   routing.register(app);
+  // First of the request hooks, so every refusal of the hooks after it carries the headers too.
+  registerSecurityHeaders(app);
   clientErrors.register(app);
+  clientErrors.attach(app.server);
   if (ctx.config.demo || ctx.config.sandbox) registerLoopbackHostCheck(app);
   await registerOverloadShedding(app, ctx.config.overload, admission);
-  registerSecurityHeaders(app);
   registerBodyParsers(app);
   registerUrlGuard(app);
   registerRequestValidation(app);

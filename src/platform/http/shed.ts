@@ -372,9 +372,11 @@ export function createAdmission(limits: AdmissionLimits, answers: readonly Overl
     serve = handler;
     const listener = arrive;
     // As Fastify makes its own server (fastify/lib/server.js), with its timeouts.
+    // An HTTP/1.1 request with no Host is let through Node, which would answer it a bare 400 itself,
+    // and refused in its API's shape by the first hook (client-errors.ts).
     const server = options.https
-      ? https.createServer(options.https, listener)
-      : http.createServer(listener);
+      ? https.createServer({ ...options.https, requireHostHeader: false }, listener)
+      : http.createServer({ requireHostHeader: false }, listener);
     server.keepAliveTimeout = options.keepAliveTimeout ?? server.keepAliveTimeout;
     server.requestTimeout = options.requestTimeout ?? server.requestTimeout;
     server.setTimeout(options.connectionTimeout ?? 0);
