@@ -74,7 +74,7 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
   after(async () => { await spine.close(); });
 
   // A %00 in a query is the API's refusal of that parameter (platform-query-encoding.test.ts).
-  it('a %00 in a path parameter is that parameter\'s refusal in the API\'s own shape; in a path no route has, 400 INVALID_VALUE', async () => {
+  it('a %00 in a path parameter is that parameter\'s refusal in the API\'s own shape', async () => {
     const refusals: Array<[string, (body: string) => void]> = [
       ['/personal-demographics/FHIR/R4/Patient/90000%0000009', (body) => assert.equal(JSON.parse(body).issue[0].details.coding[0].code, 'INVALID_RESOURCE_ID')],
       ['/audit/FHIR/R4/AuditEvent/a%00b', (body) => assert.equal(JSON.parse(body).issue[0].diagnostics, "Invalid value - 'a%00b' in field 'id'")],
@@ -85,8 +85,6 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
         assert.equal(issue.details.coding[0].code, 'INVALID_PARAMETER');
         assert.match(issue.diagnostics, /path/);
       }],
-      // No route of the SDS takes an Endpoint id: the whole path is refused.
-      ['/spine-directory/FHIR/R4/Endpoint/%00', (body) => assert.match(body, /NUL character/)],
     ];
     for (const [path, check] of refusals) {
       const res = await fetch(`${spine.url}${path}`);
@@ -95,6 +93,33 @@ describe('NUL characters, which PostgreSQL text cannot hold', () => {
       assert.ok(!body.includes('\\u0000'), `${path}: the NUL is not echoed decoded: ${body}`);
       check(body);
     }
+  });
+
+  it('a %00 in a path no route has gets the API\'s own not-found answer, as the same path with a plain segment does, and nothing holding a NUL is stored', async () => {
+    // Every not-found handler reads the path as sent (request.url), never decoded; none is audited.
+    const paths = [
+      '/personal-demographics/FHIR/R4/NoSuch/{}', '/messageexchange/X26ABC1/nosuch/{}', '/record-locator/consumer/FHIR/R4/NoSuch/{}',
+      '/record-locator/producer/FHIR/R4/NoSuch/{}', '/record-locator/{}', '/fhir-prescribing/FHIR/R4/NoSuch/{}', '/fhir-dispensing/FHIR/R4/{}',
+      '/spine-directory/FHIR/R4/Endpoint/{}', '/spine-directory/{}', '/audit/FHIR/R4/NoSuch/{}', '/consent/STU3/NoSuch/{}', '/nems/STU3/{}',
+      '/multicast-notification-service/nosuch/{}', '/export/FHIR/R4/NoSuch/{}', '/oauth2/{}', '/admin/identity/nosuch/{}', '/console/nosuch/{}', '/{}',
+    ];
+    const auditBefore = await spine.ctx.db.query('SELECT count(*)::int AS n FROM audit.events');
+    for (const path of paths) {
+      const plain = await fetch(`${spine.url}${path.replace('{}', 'plain')}`);
+      const withNul = await fetch(`${spine.url}${path.replace('{}', 'a%00b')}`);
+      const [plainBody, nulBody] = [await plain.text(), await withNul.text()];
+      assert.ok(plain.status >= 400 && plain.status < 500, `${path}: ${plain.status} ${plainBody}`);
+      assert.equal(withNul.status, plain.status, `${path}: ${nulBody}`);
+      assert.equal(withNul.headers.get('content-type'), plain.headers.get('content-type'), path);
+      assert.ok(!nulBody.includes('NUL character'), `${path}: the API's own answer, not the platform's refusal: ${nulBody}`);
+      assert.ok(!nulBody.includes('\\u0000') && !nulBody.includes('\u0000'), `${path}: the NUL is not echoed decoded: ${nulBody}`);
+      // The same answer but for what echoes the path (and per-answer ids, times and the console's nonces).
+      const masked = (body: string) => body.replaceAll(/a%00b|plain/g, '{}')
+        .replaceAll(/"[0-9a-f-]{36}"|"\d{4}-\d\d-\d\dT[^"]*"|"internal_id":"[^"]*"|nonce="[^"]*"/gi, '"*"');
+      assert.equal(masked(nulBody), masked(plainBody), path);
+    }
+    const auditAfter = await spine.ctx.db.query('SELECT count(*)::int AS n FROM audit.events');
+    assert.equal(auditAfter.rows[0].n, auditBefore.rows[0].n, 'no not-found answer is audited');
   });
 
   it('a \\u0000 in a JSON body is 400 MESSAGE_NOT_WELL_FORMED and nothing is written', async () => {

@@ -35,8 +35,8 @@ function takesParameter(schema: ObjectSchema | undefined, name: string): boolean
 
 /**
  * The named path parameter (one segment) that holds the NUL, with its segment as sent, so the API
- * refuses that parameter in its own shape. Not a wildcard (`*`): those catch paths no route has
- * (each API's 404) or files, and keep the platform's refusal of the whole path.
+ * refuses that parameter in its own shape. Not a wildcard (`*`): a route's wildcard keeps the
+ * platform's refusal of the whole path (a path no route has is the API's not-found answer).
  */
 function nulPathParameter(path: string, params: unknown): { name: string; sent: string } | undefined {
   const values = (params ?? {}) as Record<string, unknown>;
@@ -63,6 +63,10 @@ export function registerUrlGuard(app: FastifyInstance) {
     if (ENCODED_NUL.test(path)) {
       const refused = nulPathParameter(path, request.params);
       if (refused) return done(new RequestValidationError({ part: 'params', kind: 'invalid', path: refused.name, value: refused.sent, keyword: 'encoding' }));
+      // A path no route has is the API's own not-found answer, as the same path without the NUL is:
+      // every not-found handler reads the path as sent (request.url, where the NUL is still `%00`),
+      // never decoded (the wildcard's params), and none is audited, so no NUL reaches the database.
+      if (request.is404) return done();
       return done(new SpineError(PLATFORM_ERRORS.INVALID_VALUE, 'The URL path contains a NUL character (%00), which no path segment accepts'));
     }
     const undecodable = query === -1 ? undefined : firstUndecodableParameter(url.slice(query + 1));
