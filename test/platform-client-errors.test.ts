@@ -198,6 +198,15 @@ describe('requests the HTTP parser refuses are answered in the API\'s error shap
     assertSecurityHeaders(answer);
   });
 
+  it('an unmet expectation under /nems/STU3: 417 in NEMS\'s STU3 codes, not the platform\'s R4 coding in NEMS\'s XML', async () => {
+    const answer = await raw(port, ['GET /nems/STU3/Subscription HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/fhir+json\r\nExpect: x\r\n\r\n']);
+    assert.equal(answer.status, 417, answer.body);
+    const outcome = JSON.parse(answer.body) as { issue: Array<{ details: { coding: Array<{ system: string; code: string }> } }> };
+    assert.deepEqual(outcome.issue[0]!.details.coding.map(({ system, code }) => ({ system, code })),
+      [{ system: 'https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1', code: 'INVALID_REQUEST_MESSAGE' }]);
+    assertSecurityHeaders(answer);
+  });
+
   it('a CONNECT request is answered 405 in the neutral shape and its connection closed, not dropped unanswered', async () => {
     const answer = await raw(port, ['CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n']);
     assertOperationOutcome(answer, 405, 'NOT_IMPLEMENTED', /CONNECT/);

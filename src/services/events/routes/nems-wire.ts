@@ -41,6 +41,13 @@ export function nemsErrorHandler(err: unknown, request: FastifyRequest, reply: F
   else if (classified.spec.status === 404 && !classified.spec.system) classified = { ...classified, spec: NEMS_ERRORS.NO_RECORD_FOUND };
   else if (classified.spec.status === 503) classified = { ...classified, spec: NEMS_ERRORS.SERVICE_UNAVAILABLE };
   else if (classified.spec.status === 500) classified = { ...classified, spec: NEMS_ERRORS.INTERNAL_SERVER_ERROR };
+  else if (classified.spec.status === 429) classified = { ...classified, spec: NEMS_ERRORS.TOO_MANY_REQUESTS };
+  // Any other of the door's refusals (405, 408, an unmet Expect's 417) keeps its status in NEMS's codes:
+  // NOT_IMPLEMENTED for a method, else INVALID_REQUEST_MESSAGE (a choice: the NEMS spec names neither).
+  else if (!classified.spec.system) {
+    const like = classified.spec.status === 405 ? NEMS_ERRORS.NOT_IMPLEMENTED : NEMS_ERRORS.INVALID_REQUEST_MESSAGE;
+    classified = { ...classified, spec: { ...like, status: classified.spec.status, issueCode: classified.spec.issueCode } };
+  }
   if (classified.headers) reply.headers(classified.headers);
   const outcome = operationOutcome({ ...classified.spec, diagnostics: classified.diagnostics }) as unknown as Record<string, unknown>;
   outcome.meta = { profile: ['https://fhir.nhs.uk/STU3/StructureDefinition/Spine-OperationOutcome-1'] };
