@@ -253,8 +253,8 @@ describe('overload', () => {
     for (const { response } of [fhir, meshV1, meshV2, oauth]) {
       assert.equal(response.status, 503);
       assert.equal(response.headers.get('retry-after'), '1');
-      // Fastify's hooks (helmet's headers among them) never ran.
-      assert.equal(response.headers.get('x-dns-prefetch-control'), null, 'refused before Fastify');
+      // Refused by the admission before Fastify (the count below), with the security headers all the same.
+      assert.equal(response.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
     }
     assert.equal(spine.app.admission.shed(), 5, 'refused by the admission: the four, and the one that waited');
     assert.equal(fhir.response.headers.get('x-request-id'), requestId);
@@ -306,6 +306,9 @@ describe('overload', () => {
     const fhir = await fetch(`${spine.url}${READ}`, { headers: { 'x-request-id': randomUUID() } });
     assert.equal(fhir.status, 503);
     assert.equal(fhir.headers.get('retry-after'), '1');
+    // Answered before Fastify, still with the security headers every answer carries.
+    assert.equal(fhir.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+    assert.equal(fhir.headers.get('x-frame-options'), 'SAMEORIGIN');
     const outcome = await fhir.json() as { resourceType: string; issue: Array<{ details: { coding: Array<{ code: string }> }; diagnostics: string }> };
     assert.equal(outcome.resourceType, 'OperationOutcome');
     assert.equal(outcome.issue[0]!.details.coding[0]!.code, 'SERVICE_UNAVAILABLE');

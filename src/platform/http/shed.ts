@@ -6,6 +6,7 @@ import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS } from './errors.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { ReceivingBodies, StalledBodies } from './stalled-bodies.js';
+import { securityHeaders } from './security-headers.js';
 
 /** Seconds a shed client is asked to wait. */
 export const SHED_RETRY_AFTER_SECONDS = 1;
@@ -35,13 +36,16 @@ const FHIR_ANSWER: OverloadAnswer = {
   body: JSON.stringify(operationOutcome({ ...PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: DIAGNOSTICS })),
 };
 
+const SECURITY_HEADERS = securityHeaders();
+
 interface Rendered { prefix: string; fits?: OverloadAnswer['fits']; head: string[]; body: Buffer }
 
 function render(answer: OverloadAnswer): Rendered {
   const body = Buffer.from(answer.body);
+  // The security headers every answer carries (X-Content-Type-Options among them), as no hook runs here.
   const head = [
     'Content-Type', answer.contentType, 'Content-Length', String(body.length),
-    'Retry-After', String(SHED_RETRY_AFTER_SECONDS), 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff',
+    'Retry-After', String(SHED_RETRY_AFTER_SECONDS), 'Cache-Control', 'no-store', ...Object.entries(SECURITY_HEADERS).flat(),
   ];
   for (const [name, value] of Object.entries(answer.headers ?? {})) {
     if (name.toLowerCase() !== 'cache-control') head.push(name, value);
