@@ -176,12 +176,15 @@ describe('NRL consumer API', () => {
     assert.deepEqual(first.body.link.map((l: { relation: string }) => l.relation), ['self', 'next']);
     const next = new URL(first.body.link[1].url);
     const token = next.searchParams.get('next-page-token')!;
+    // The spec: "This token is returned in the meta.tag field" (NRLF's coding); the next link carries the same.
+    assert.deepEqual(first.body.meta, { tag: [{ code: token, display: 'next_page_token' }] });
     const second = await search(`subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patient}`)}&next-page-token=${token}`);
     assert.equal(second.status, 200);
     assert.equal(second.body.total, 23);
     assert.equal(second.body.entry.length, 3);
     assert.equal(second.body.link.length, 1);
     assert.equal(second.body.link[0].relation, 'self');
+    assert.equal(second.body.meta, undefined, 'the last page has no next-page token');
     const all = [...first.body.entry, ...second.body.entry].map((e: { resource: { id: string } }) => e.resource.id);
     assert.equal(new Set(all).size, 23);
     const bad = await search(`subject:identifier=${encodeURIComponent(subject)}&next-page-token=%21%21`);

@@ -16,10 +16,14 @@ type BundleLink = { relation: 'self' | 'next'; url: string };
 
 /**
  * A searchset Bundle as JSON text, each entry's resource spliced in as stored: a page of pointers is
- * never parsed and serialised again on its way out.
+ * never parsed and serialised again on its way out. When there is a next page its token is also in
+ * `meta.tag`, where the spec says it is returned ("This token is returned in the meta.tag field"),
+ * as NRLF writes it (`{"code": token, "display": "next_page_token"}`); the `next` link carries the
+ * same token for clients that follow FHIR's paging links.
  */
-function searchsetJson(total: number, link: BundleLink[], resources: readonly string[]): string {
-  return `{"resourceType":"Bundle","type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${
+function searchsetJson(total: number, link: BundleLink[], resources: readonly string[], nextPageToken?: string): string {
+  const meta = nextPageToken === undefined ? '' : `"meta":{"tag":[${JSON.stringify({ code: nextPageToken, display: 'next_page_token' })}]},`;
+  return `{"resourceType":"Bundle",${meta}"type":"searchset","total":${total},"link":${JSON.stringify(link)},"entry":[${
     resources.map((resource) => `{"resource":${resource}}`).join(',')}]}`;
 }
 
@@ -81,11 +85,10 @@ export async function searchAs(
   // A producer may search with no parameters at all: its self link is then the bare URL, not one ending in `?`.
   const selfQuery = searchQuery({ ...search, afterId: undefined }, side, raw['next-page-token'] as string | undefined);
   const link: BundleLink[] = [{ relation: 'self', url: selfQuery ? `${url}?${selfQuery}` : url }];
-  if (rows.length > PAGE_SIZE) {
-    link.push({ relation: 'next', url: `${url}?${searchQuery(search, side, encodePageToken(page[page.length - 1]!.id))}` });
-  }
+  const nextPageToken = rows.length > PAGE_SIZE ? encodePageToken(page[page.length - 1]!.id) : undefined;
+  if (nextPageToken !== undefined) link.push({ relation: 'next', url: `${url}?${searchQuery(search, side, nextPageToken)}` });
   return {
-    bundle: searchsetJson(total, link, page.map((row) => row.json)),
+    bundle: searchsetJson(total, link, page.map((row) => row.json), nextPageToken),
     total,
     returned: page.length,
     nhsNumber: search.nhsNumber,
