@@ -314,13 +314,17 @@ describe('NEMS: subscriptions, publishing and delivery over MESH', () => {
 
   it('an event of 300,000 sibling elements (2.4 MB, under the 3 MB limit) is answered at once, and the server answers others meanwhile', async () => {
     // Found by probing: each sibling copied the list of those before it, and this held the event loop for about 15 minutes.
-    const started = Date.now();
+    // The bound is on CPU time (the server runs in this process), which a loaded machine does not
+    // stretch as it does the clock's: 10.2 s of the clock at a load average of 18, where the whole exchange takes 1.5 s of CPU.
+    const cpu = process.cpuUsage();
     const published = api(spine, token, 'POST', '/nems/STU3/Events/1/$process-message', `<Bundle xmlns="http://hl7.org/fhir">${'<entry/>'.repeat(300_000)}</Bundle>`, xml);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal((await fetch(`${spine.url}/_ping`)).status, 200);
     const answer = await published;
     assert.equal(answer.status, 422, answer.text);
-    assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
+    assert.ok(cpuMs < 10_000, `answered after ${Math.round(cpuMs)} ms of CPU`);
   });
 
   it('publishes a provider event (202), refuses JSON, oversized, malformed and PDS-only events, and forwards the Bundle unchanged', async () => {
