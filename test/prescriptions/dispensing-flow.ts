@@ -148,13 +148,13 @@ export interface DispensingRig {
   clockOffsetMs: number;
 }
 
-/** A deployed (not sandbox) Spine for the tests of one describe, started before them and closed after, with its dispensing flow. */
-export function dispensingRig(): DispensingRig {
+/** A deployed (not sandbox) Spine for the tests of one describe, started before them and closed after, with its dispensing flow; `env` for its configuration. */
+export function dispensingRig(env?: Record<string, string>): DispensingRig {
   let spine: TestSpine | undefined;
   let flow: ReturnType<typeof dispensingFlow> | undefined;
   let clockOffsetMs = 0;
   before(async () => {
-    spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) } });
+    spine = await startTestSpine({ clock: { now: () => new Date(Date.now() + clockOffsetMs) }, ...(env ? { env } : {}) });
     flow = dispensingFlow(spine);
   });
   after(async () => { await spine?.close(); });

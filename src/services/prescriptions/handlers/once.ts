@@ -16,6 +16,8 @@ export interface SentAnswer { statusCode: number; text: string; replayed: boolea
 
 /** Times a change is decided again because what it read changed before it could write, before it answers 503. */
 const ATTEMPTS = 5;
+/** Attempts decided without a lock before the rest lock what they read (below). */
+const UNLOCKED_ATTEMPTS = 2;
 
 /**
  * Runs a state change exactly once per (application, X-Request-ID), with its answer kept so that a
@@ -40,12 +42,17 @@ const ATTEMPTS = 5;
  * duplicate). When a retry of the same request got its answer in first (even while this one ran, so
  * that this one was refused or lost its race), that answer is given.
  *
- * Once another change has got in first, the next attempt runs in a transaction and `work` is asked
- * to `lock` the rows it decides from (`SELECT … FOR UPDATE`): a change decided under that lock
- * cannot be overtaken, so a prescription many callers change at once (one pharmacy's system sending
- * its release twice over, say) is changed by each in turn instead of sending one away with a 503.
- * `locking`: every attempt runs so (a nominated release skips the prescriptions another release
- * holds; the sandbox's order replaces an earlier prescription with its id).
+ * The attempt after the first conflict is decided again the same way, unlocked: most callers that
+ * lost a race are then refused (the prescription is with another dispenser), which writes only their
+ * answer and needs no lock. Had it been locked, the 49 losers of 50 pharmacies releasing one
+ * prescription each held a pooled connection while queued on the row's lock, and under load the
+ * requests behind them waited out the pool's connect timeout: 503s (seen at load average 10-13).
+ * Only when another change got in first again does the next attempt run in a transaction and
+ * `work` is asked to `lock` the rows it decides from (`SELECT … FOR UPDATE`): a change decided
+ * under that lock cannot be overtaken, so a prescription many callers change at once (one
+ * pharmacy's system sending its release twice over, say) is changed by each in turn instead of
+ * sending one away with a 503. `locking`: every attempt runs so (a nominated release skips the
+ * prescriptions another release holds; the sandbox's order replaces an earlier prescription with its id).
  */
 export async function answerOnce(
   ctx: PlatformContext, caller: EpsCaller, operation: string, work: (db: Queryable, writes: WriteBatch, lock: boolean) => Promise<Answer>,
@@ -84,7 +91,7 @@ export async function answerOnce(
   };
   for (let n = 1; ; n++) {
     try {
-      const lock = options.locking === true || n > 1;
+      const lock = options.locking === true || n > UNLOCKED_ATTEMPTS;
       return await (lock ? ctx.db.tx((tx) => attempt(tx, true)) : attempt(ctx.db, false));
     } catch (err) {
       // A refusal may be the first attempt's own doing (a retry that arrived as it committed finds

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { shortFormIdOf, type Response } from './support.js';
+import { dispensingRig } from './dispensing-flow.js';
+import { dispensingSteps } from './dispensing-steps.js';
+
+/**
+ * EPS release races when every statement is slow (a loaded machine, made so on purpose): exactly
+ * once, and no loser sent away with a 503. The door's load shedding (shed.ts, its own tests) is
+ * deliberate and answers before any work is done; it is set out of reach here (all 50 admitted at
+ * once), so that what is measured is the service's own handling of the race.
+ */
+describe('EPS dispensing: a release race under load', () => {
+  const rig = dispensingRig({ OPENSPINE_MAX_IN_FLIGHT: '100' });
+  const { pharmacy, newPrescription, release } = dispensingSteps(rig);
+
+  it('the 49 losers of 50 pharmacies releasing one prescription, each write slow, are told it is with another dispenser, never 503', async () => {
+    // A loser's answer takes 100 ms to write. The losers of the first round were once decided again
+    // under the prescription's row lock: queued on it one at a time, each holding a pooled connection,
+    // so the requests behind them waited past the pool's 2 s connect timeout and were answered 503
+    // (seen at load average 10-13; here 11 of 50). Decided again unlocked, none queues on the lock.
+    const order = await newPrescription();
+    const racers = Array.from({ length: 50 }, (_, i) => `FS${String(i).padStart(3, '0')}`);
+    for (const ods of racers) await pharmacy(ods);
+    const db = rig.spine.ctx.db;
+    await db.query('CREATE FUNCTION public.slow_replay_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.status_code <> 200 THEN PERFORM pg_sleep(0.1); END IF; RETURN NEW; END $$');
+    await db.query('CREATE TRIGGER slow_replay_write BEFORE INSERT ON prescriptions.replays FOR EACH ROW EXECUTE FUNCTION public.slow_replay_write()');
+    // A sharp race: every release that decides to release waits to write until as many as the pool
+    // holds have decided so (a history entry is written only by a release that decides to release).
+    const holder = new pg.Client({ connectionString: rig.spine.databaseUrl });
+    await holder.connect();
+    let answers: Response[];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE prescriptions.history IN SHARE MODE');
+      const racing = Promise.all(racers.map((ods) => release(ods, shortFormIdOf(order))));
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'prescriptions.history'::regclass`);
+        if (rows[0].n >= 19) break;
+        await sleep(50);
+      }
+      await holder.query('COMMIT');
+      answers = await racing;
+    } finally {
+      await holder.end();
+      await db.query('DROP TRIGGER slow_replay_write ON prescriptions.replays');
+      await db.query('DROP FUNCTION public.slow_replay_write()');
+    }
+    const unexpected = answers.filter((a) => a.status !== 200 && a.status !== 400);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array<number>(49).fill(400)], unexpected.map((a) => a.text).join('\n'));
+    for (const loser of answers.filter((a) => a.status !== 200)) assert.equal(loser.body.issue[0].details.coding[0].code, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER');
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM platform.outbox WHERE event_type = 'eps-prescription-released' AND payload->>'shortFormId' = $1`, [shortFormIdOf(order)]);
+    assert.equal(rows[0].n, 1, 'one release event');
+  });
+});
