@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshOrder, shortFormIdOf, type Json } from './support.js';
+import { example, freshOrder, shortFormIdOf, type Json } from './support.js';
 import { dispensingRig } from './dispensing-flow.js';
 import { dispensingSteps } from './dispensing-steps.js';
 
@@ -42,6 +42,26 @@ describe('EPS claims: the repeat counts', () => {
     assert.equal(await statusOf(order), '0006');
     success(await claim(order, 'FA565', false, undefined, 1, 0));
     assert.equal(await statusOf(order), '0008');
+  });
+
+  it('an order mixing acute and repeat (continuous) items is acute whichever item comes first: claimed as issue 2 it is a mismatch, as 1 of 1 it is claimed', async () => {
+    // The spec's acute-and-repeat order converts to an acute prescription (treatment type 0001, no
+    // repeat number: its 1-Convert-Response-Send-200_OK.xml); here its repeat item is listed first.
+    const mixed = example('primary-care/acute-and-repeat-prescribing/1-Prepare-Request-200_OK.json');
+    const repeatItem = mixed.entry.map((e: Json) => e.resource).find((r: Json) => r.resourceType === 'MedicationRequest' && r.courseOfTherapyType.coding[0].code === 'continuous');
+    for (const first of [true, false]) {
+      const order = freshOrder({ pharmacy: 'FA565' });
+      const items = order.entry.map((e: Json) => e.resource).filter((r: Json) => r.resourceType === 'MedicationRequest');
+      const item = first ? items[0] : items.at(-1);
+      for (const field of ['courseOfTherapyType', 'intent', 'extension']) item[field] = structuredClone(repeatItem[field]);
+      await dispensed(order);
+      const refused = await claim(order, 'FA565', false, undefined, 2, 0);
+      assert.equal(refused.status, 400, `repeat item ${first ? 'first' : 'last'}: ${JSON.stringify(refused.body)}`);
+      assert.deepEqual(refused.body.issue[0].details.coding, MISMATCH);
+      assert.equal(refused.body.issue[0].diagnostics, 'The claim says issue 2 of 1 issues (Extension-EPS-RepeatInformation); the prescription is acute, issued once (1 of 1).');
+      success(await claim(order, 'FA565', false, undefined, 1, 0));
+      assert.equal(await statusOf(order), '0008');
+    }
   });
 
   it("a repeat-dispensing claim's counts are read from its lines too: 6 issues given there, against the prescription's 3, is a mismatch", async () => {

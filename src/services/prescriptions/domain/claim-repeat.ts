@@ -58,7 +58,8 @@ export function claimRepeatCounts(item: Json | undefined): Read<RepeatCounts> {
  * one. Repeat dispensing is checked against its issues (lifecycle.ts). Repeat prescribing is not checked:
  * its order gives no authorised count (numberOfRepeatsAllowed is "For eRD prescriptions only",
  * MedicationRequest.yaml), and the spec's repeat claim, issue 3 of 6, is of its repeat order, issue 2
- * with numberOfRepeatsAllowed 0, answered 200. `course` is the prescription's first item's.
+ * with numberOfRepeatsAllowed 0, answered 200. `course` is the prescription's (acute for an order mixing acute and
+ * continuous items: prescription-message.ts).
  */
 export function repeatCountsProblem(course: string | undefined, counts: RepeatCounts): string | undefined {
   if (course !== 'acute' || ((counts.issue ?? 1) === 1 && (counts.issues ?? 1) === 1)) return undefined;

@@ -23,6 +23,7 @@ export interface PrescriptionMessage {
   /** The author: SDS user id, else a professional code. */
   author?: string;
   nominatedPharmacy?: string;
+  /** The items' course of therapy; acute for the one mixture the spec allows, acute and continuous items. */
   courseOfTherapy?: string;
   itemIds: string[];
   /** Each item's prescribed quantity (dispenseRequest.quantity), by its id as ordered: none for an item ordered without one. */
@@ -217,9 +218,15 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   // One UUID however cased is one item (item-names.ts): two items so named could not be told apart.
   if (new Set(itemIds.map((id) => itemKey(id!))).size !== itemIds.length) return verification('Expected all MedicationRequests to have a different value for identifier.');
   const courses = distinct(requests.map((r) => codeOf(r.courseOfTherapyType)));
-  if (courses.length > 1 && !(courses.length === 2 && courses.includes('acute') && courses.includes('continuous'))) {
+  const mixedAcuteAndRepeat = courses.length === 2 && courses.includes('acute') && courses.includes('continuous');
+  if (courses.length > 1 && !mixedAcuteAndRepeat) {
     return { ok: false, problem: { kind: 'course-of-therapy' } };
   }
+  // The one mixture the spec allows is an acute prescription, whichever item comes first: the spec's
+  // acute-and-repeat order converts to treatment type 0001, acute, with no repeat number
+  // (examples/primary-care/acute-and-repeat-prescribing/1-Convert-Response-Send-200_OK.xml). Taken
+  // from the first item, one listing its repeat item first was held to no repeat count at all.
+  const courseOfTherapy = mixedAcuteAndRepeat ? 'acute' : courses[0];
   const intent = intentProblem(requests);
   if (intent) return verification(intent, 'Bundle.entry.resource.ofType(MedicationRequest).intent');
   const issueNumber = issueNumberProblem(requests);
@@ -285,7 +292,7 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
     ok: true,
     message: {
       event, entries, shortFormId, longFormId: longFormId as string | undefined, nhsNumber, prescriberOds, author,
-      nominatedPharmacy: performers[0], courseOfTherapy: courses[0], itemIds: itemIds as string[], prescribed: prescribedQuantities(requests, itemIds as string[]),
+      nominatedPharmacy: performers[0], courseOfTherapy, itemIds: itemIds as string[], prescribed: prescribedQuantities(requests, itemIds as string[]),
       medicationRequests: requests, ...(repeat ? { repeat } : {}),
       ...(signature ? { signature: { data: typeof signature.data === 'string' ? signature.data : undefined, when: typeof signature.when === 'string' ? signature.when : undefined } } : {}),
     },
