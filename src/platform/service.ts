@@ -7,7 +7,7 @@ import type { Clock } from './clock.js';
 import type { AuditWriter } from './audit/writer.js';
 import type { AccessTokens } from './auth/access-tokens.js';
 import type { Principal } from './auth/activities.js';
-import type { OverloadAnswer } from './http/shed.js';
+import type { OverloadAnswer } from './http/shed-answers.js';
 
 /** What the platform hands every service: its only way to reach shared infrastructure. */
 export interface PlatformContext {

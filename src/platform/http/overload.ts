@@ -3,7 +3,8 @@ import underPressure from '@fastify/under-pressure';
 import type { Config } from '../config.js';
 import { PLATFORM_ERRORS, SpineError } from './errors.js';
 import { callers } from '../db/faults.js';
-import { isHealthCheck, SHED_RETRY_AFTER_SECONDS as RETRY_AFTER_SECONDS, type Admission } from './shed.js';
+import { isHealthCheck, type Admission } from './shed.js';
+import { SHED_RETRY_AFTER_SECONDS as RETRY_AFTER_SECONDS } from './shed-answers.js';
 const SAMPLE_INTERVAL_MS = 200;
 // Two samples after listening: the first may still hold start-up's lag.
 const STARTUP_GRACE_MS = 2 * SAMPLE_INTERVAL_MS + 100;

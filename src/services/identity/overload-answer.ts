@@ -1,4 +1,4 @@
-import type { OverloadAnswer } from '../../platform/http/shed.js';
+import type { OverloadAnswer } from '../../platform/http/shed-answers.js';
 
 /**
  * The token endpoint's shed answer in OAuth2's error shape (RFC 6749 §5.2), with its no-store

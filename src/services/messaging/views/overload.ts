@@ -1,4 +1,4 @@
-import type { OverloadAnswer } from '../../../platform/http/shed.js';
+import type { OverloadAnswer } from '../../../platform/http/shed-answers.js';
 import { PLATFORM_ERRORS } from '../../../platform/http/errors.js';
 import { MESH_ERRORS, type MeshErrorSpec } from '../errors.js';
 import { MEDIA_TYPE, apiVersionFromAccept, type ApiVersion } from '../protocol/api-version.js';
