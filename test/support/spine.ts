@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/platform/d
 import { ALL_SERVICES } from '../../src/services/registry.js';
 import type { ServiceModule } from '../../src/platform/service.js';
 import type { Clock } from '../../src/platform/clock.js';
+import { forgetTemplate, migratedTemplate, withDatabase } from './migrated-template.js';
 
 let ownServer: Promise<EmbeddedServer> | undefined;
 
@@ -21,20 +22,42 @@ async function serverUrl(): Promise<string> {
   return (await ownServer).connectionString;
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 /** A fresh, empty database on the test server (or on `admin`); dropped by the returned function. */
 export async function createTestDatabase(adminUrl?: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = adminUrl ?? await serverUrl();
+  return createDatabase(adminUrl ?? await serverUrl());
+}
+
+/**
+ * A fresh database on the test server with every service's migrations applied (copied from the
+ * server's migrated template, `migrated-template.ts`); dropped by the returned function.
+ */
+export async function createMigratedTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = await serverUrl();
+  try {
+    return await createDatabase(admin, await migratedTemplate(admin));
+  } catch (err) {
+    // Another run on this server (other code, other migrations) dropped this run's template.
+    if ((err as { code?: string }).code !== UNDEFINED_DATABASE) throw err;
+    forgetTemplate(admin);
+    return createDatabase(admin, await migratedTemplate(admin));
+  }
+}
+
+const UNDEFINED_DATABASE = '3D000';
+
+async function createDatabase(admin: string, template?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `openspine_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
+  try {
+    // WAL_LOG (the default since PostgreSQL 15) copies the template through the WAL; FILE_COPY
+    // checkpoints instead. Measured per database here (create, no-op migrate, drop, its share of a
+    // checkpoint): WAL_LOG 250–390 ms of PostgreSQL CPU and ~0.4 s wall, FILE_COPY 380–400 ms and
+    // 0.7–0.8 s; an empty database migrated afresh, 540–640 ms and ~0.9 s.
+    await client.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY WAL_LOG` : `CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
   return {
     url: withDatabase(admin, name),
     async drop() {
@@ -70,9 +93,13 @@ export interface TestSpine extends RunningSpine {
   close(): Promise<void>;
 }
 
-/** Starts the real server on a random loopback port over a fresh PostgreSQL database. */
+/**
+ * Starts the real server on a random loopback port over a fresh PostgreSQL database: migrated
+ * already (from the template) when it runs every service, empty with `modules`.
+ */
 export async function startTestSpine(options: TestSpineOptions = {}): Promise<TestSpine> {
-  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  // A subset of services (or extra ones) migrates its own empty database, as a deployment of them would.
+  const database = options.databaseUrl ? undefined : options.modules ? await createTestDatabase() : await createMigratedTestDatabase();
   const databaseUrl = options.databaseUrl ?? database!.url;
   const dataDir = mkdtempSync(join(tmpdir(), 'openspine-data-'));
   const config = loadConfig(
