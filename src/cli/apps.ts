@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createApplication } from '../services/identity/api.js';
-import { parseApplicationInput } from '../services/identity/application-input.js';
-import { generateSigningKey } from '../services/identity/keys.js';
-import { listApplications, type Application } from '../services/identity/store/applications.js';
-import { withStoreOptions } from './options.js';
-import { adminAccessToken, callAdmin, registerTokenCommand, withContext } from './token.js';
-import { configFrom } from './options.js';
+import type { Application } from '../services/identity/store/applications.js';
+import { configFrom, withStoreOptions } from './options.js';
+import { registerTokenCommand } from './token.js';
 import { parseWholeNumber } from '../platform/config.js';
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -28,6 +24,11 @@ export function registerIdentityCommands(program: Command) {
     .option('--url <baseUrl>', 'register through a running Spine\'s admin API (as the demo admin app from <data-dir>/demo-credentials.json) '
       + 'instead of writing to the database directly; use it while `serve` holds the embedded store')
     .action(async (options) => {
+      const { createApplication } = await import('../services/identity/api.js');
+      const { parseApplicationInput } = await import('../services/identity/application-input.js');
+      const { generateSigningKey } = await import('../services/identity/keys.js');
+      const { adminAccessToken, callAdmin } = await import('./token-client.js');
+      const { withContext } = await import('./context.js');
       const input = {
         name: options.name,
         odsCode: options.ods,
@@ -60,6 +61,9 @@ export function registerIdentityCommands(program: Command) {
     .description('list registered applications as JSON (public keys only)')
     .option('--url <baseUrl>', 'ask a running Spine\'s admin API instead of the database')
     .action(async (options) => {
+      const { listApplications } = await import('../services/identity/store/applications.js');
+      const { adminAccessToken, callAdmin } = await import('./token-client.js');
+      const { withContext } = await import('./context.js');
       const dataDir = configFrom(options).dataDir;
       const applications = options.url
         ? ((await callAdmin(options.url, await adminAccessToken(options.url, dataDir), 'GET', '/applications')) as { applications: Application[] }).applications

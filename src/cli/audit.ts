@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { createLogger, openDatabase, type Database } from '../platform/runtime.js';
-import { verifyAuditChain } from '../platform/audit/verify.js';
-import { pendingAuditSummary } from '../platform/audit/store.js';
-import { searchAuditRecords } from '../platform/audit/store.js';
-import { createAuditWriter } from '../platform/audit/writer.js';
+import type { Database } from '../platform/runtime.js';
 import type { ChainedRecord } from '../platform/audit/chain.js';
 import { parseWholeNumber, type Config } from '../platform/config.js';
-import { SpineError } from '../platform/http/errors.js';
-import { parseAuditEventQuery } from '../services/audit/search-params.js';
 import { configFrom, withStoreOptions } from './options.js';
 
 const UNDEFINED_TABLE = '42P01';
 
 async function withDatabase(config: Config, work: (database: Database) => Promise<void>) {
+  // The store is loaded when a command runs, not with the command's definition.
+  const { createLogger, openDatabase } = await import('../platform/runtime.js');
   const database = await openDatabase(config, createLogger({ ...config, logLevel: 'warn' }));
   try {
     await work(database);
@@ -47,6 +42,9 @@ export function registerAuditCommands(program: Command) {
     .option('--page-size <n>', 'records read per query', '5000')
     .action(async (options) => {
       const pageSize = parseWholeNumber('--page-size', options.pageSize, 5000, 1);
+      const { default: cliProgress } = await import('cli-progress');
+      const { verifyAuditChain } = await import('../platform/audit/verify.js');
+      const { pendingAuditSummary } = await import('../platform/audit/store.js');
       let broken = false;
       await withDatabase(configFrom(options), async ({ db }) => {
         const bar = new cliProgress.SingleBar({ format: 'verifying [{bar}] {value}/{total} records', stream: process.stderr }, cliProgress.Presets.shades_classic);
@@ -88,6 +86,10 @@ export function registerAuditCommands(program: Command) {
     .option('--limit <n>', 'most entries to print', '50')
     .option('--json', 'one JSON record per line')
     .action(async (options) => {
+      const { parseAuditEventQuery } = await import('../services/audit/search-params.js');
+      const { SpineError } = await import('../platform/http/errors.js');
+      const { searchAuditRecords } = await import('../platform/audit/store.js');
+      const { createAuditWriter } = await import('../platform/audit/writer.js');
       let query;
       try {
         query = parseAuditEventQuery(Object.fromEntries(Object.entries(

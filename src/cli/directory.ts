@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { directoryApi } from '../services/directory/api.js';
 import { AREA_KINDS, type AreaKind } from '../services/directory/domain/postcode-areas.js';
 import { withStoreOptions } from './options.js';
-import { withContext } from './token.js';
+
+// A command loads what it uses when it runs: the store (and its migrations) and the service's api.
+const loaded = async () => ({ ...await import('./context.js'), ...await import('../services/directory/api.js') });
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -25,6 +26,7 @@ export function registerDirectoryCommands(program: Command) {
         ...(options.file ? readFileSync(options.file, 'utf8').split(/\r?\n/).map((line) => line.split(',')[0]!.trim()).filter(Boolean) : []),
       ];
       if (prefixes.length === 0) throw new Error('give --prefixes or --file');
+      const { withContext, directoryApi } = await loaded();
       await withContext(options, (ctx) => directoryApi(ctx.db).setPostcodeAreas(options.kind as AreaKind, options.ods, prefixes));
       process.stdout.write(`${JSON.stringify({ kind: options.kind, odsCode: options.ods.toUpperCase(), prefixes: prefixes.length })}\n`);
     });
@@ -33,6 +35,7 @@ export function registerDirectoryCommands(program: Command) {
     .description('the ICB sub location and local authority responsible for a postcode (longest matching prefix)')
     .requiredOption('--postcode <postcode>', 'e.g. "LS1 6AE"')
     .action(async (options) => {
+      const { withContext, directoryApi } = await loaded();
       const found = await withContext(options, (ctx) => directoryApi(ctx.db).areasOfPostcode(options.postcode));
       process.stdout.write(`${JSON.stringify(found)}\n`);
     });

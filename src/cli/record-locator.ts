@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { listPointerTypes, removePointerTypes, setPointerTypes } from '../services/record-locator/api.js';
 import { withStoreOptions } from './options.js';
-import { withContext } from './token.js';
+
+// A command loads what it uses when it runs: the store (and its migrations) and the service's api.
+const loaded = async () => ({ ...await import('./context.js'), ...await import('../services/record-locator/api.js') });
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -16,6 +17,7 @@ export function registerRecordLocatorCommands(program: Command) {
     .requiredOption('--ods <code>', 'ODS code, or ODS code.extension')
     .requiredOption('--types <list>', 'comma-separated "system|code" types, e.g. http://snomed.info/sct|736253002')
     .action(async (options) => {
+      const { withContext, setPointerTypes } = await loaded();
       const permission = await withContext(options, (ctx) => setPointerTypes(ctx.db, options.app, options.ods, list(options.types)));
       process.stdout.write(`${JSON.stringify(permission)}\n`);
     });
@@ -25,6 +27,7 @@ export function registerRecordLocatorCommands(program: Command) {
     .requiredOption('--app <appId>', 'application id')
     .requiredOption('--ods <code>', 'ODS code, or ODS code.extension')
     .action(async (options) => {
+      const { withContext, removePointerTypes } = await loaded();
       const removed = await withContext(options, (ctx) => removePointerTypes(ctx.db, options.app, options.ods));
       if (!removed) throw new Error(`application '${options.app}' has no pointer types for '${options.ods}'`);
       process.stdout.write('removed\n');
@@ -34,6 +37,7 @@ export function registerRecordLocatorCommands(program: Command) {
     .description('list permissions as JSON')
     .option('--app <appId>', 'only this application')
     .action(async (options) => {
+      const { withContext, listPointerTypes } = await loaded();
       const rows = await withContext(options, (ctx) => listPointerTypes(ctx.db, options.app));
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     });

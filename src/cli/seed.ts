@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { createContext, createLogger, migrateAll, openDatabase } from '../platform/runtime.js';
-import { servicesNamed } from '../services/registry.js';
 import type { SeedOptions } from '../platform/service.js';
 import { configFrom, withStoreOptions } from './options.js';
 import { parseWholeNumber } from '../platform/config.js';
@@ -19,6 +16,10 @@ export function registerSeedCommand(program: Command) {
     .option('--mesh-workflows <file>', 'MESH workflows, JSONL in the MESH sandbox format')
     .option('--seed <n>', 'random seed for generated data', '1')
     .action(async (options) => {
+      // Seeding loads every service (their datasets and demo seeds) and the population generator.
+      const { default: cliProgress } = await import('cli-progress');
+      const { createContext, createLogger, migrateAll, openDatabase } = await import('../platform/runtime.js');
+      const { servicesNamed } = await import('../services/registry.js');
       const config = configFrom(options);
       const modules = servicesNamed(config.services);
       const log = createLogger({ ...config, logLevel: 'warn' });

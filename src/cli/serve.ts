@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createLogger, migrateAll, openDatabase, startSpine } from '../platform/runtime.js';
-import { servicesNamed } from '../services/registry.js';
 import { configFrom, withStoreOptions } from './options.js';
 
 export function registerServeCommands(program: Command) {
@@ -18,6 +16,8 @@ export function registerServeCommands(program: Command) {
     .option('--tls-ca <file>', 'CA for client certificates: enables mutual TLS (env TLS_CA)')
     .action(async (options) => {
       const config = configFrom(options);
+      const { startSpine } = await import('../platform/runtime.js');
+      const { servicesNamed } = await import('../services/registry.js');
       const spine = await startSpine(config, { modules: servicesNamed(config.services) });
       spine.ctx.log.info({ url: spine.url, services: config.services }, `OpenSpine listening on ${spine.url}`);
       const shutdown = (signal: string) => {
@@ -36,10 +36,11 @@ export function registerServeCommands(program: Command) {
     .option('--contract', 'also apply contract steps (they remove what the previous release needed): run once every process runs this release')
     .action(async (options) => {
       const config = configFrom(options);
-      const log = createLogger(config);
-      const database = await openDatabase(config, log);
+      const { createLogger, migrateSets, openDatabase } = await import('../platform/runtime.js');
+      const { migrationSetsOf } = await import('../services/migration-sets.js');
+      const database = await openDatabase(config, createLogger(config));
       try {
-        const applied = await migrateAll(database.db, servicesNamed(config.services), { contract: options.contract === true });
+        const applied = await migrateSets(database.db, migrationSetsOf(config.services), { contract: options.contract === true });
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
       } finally {
         await database.close();

@@ -6,13 +6,12 @@ import { checkServeConfig } from './config.js';
 import { createDb, type Db } from './db/pool.js';
 import { isDatabaseUnavailable } from './db/faults.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
-import { migrate, type MigrateOptions } from './db/migrate.js';
+import { migrate, type MigrateOptions, type MigrationSet } from './db/migrate.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAuditWriter } from './audit/writer.js';
 import { AccessTokens } from './auth/access-tokens.js';
 import { SANDBOX_PRINCIPAL } from './auth/sandbox.js';
 import { platformMigrations } from './migrations.js';
-import { buildServer } from './http/server.js';
 import type { BackgroundWorker, PlatformContext, ServiceModule } from './service.js';
 import { startPeriodic } from './periodic.js';
 
@@ -63,7 +62,12 @@ export async function openDatabase(config: Config, log: Logger, options: OpenOpt
 }
 
 export async function migrateAll(db: Db, modules: ServiceModule[], options: MigrateOptions = {}): Promise<string[]> {
-  return migrate(db, [...platformMigrations, ...modules.flatMap((m) => m.migrations)], options);
+  return migrateSets(db, modules.flatMap((m) => m.migrations), options);
+}
+
+/** The platform's migrations and the services' `sets` (a CLI command passes them without loading the services). */
+export async function migrateSets(db: Db, sets: MigrationSet[], options: MigrateOptions = {}): Promise<string[]> {
+  return migrate(db, [...platformMigrations, ...sets], options);
 }
 
 export function createLogger(config: Config): Logger {
@@ -125,6 +129,8 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     }
     if (config.sandbox) log.warn('SANDBOX MODE: calls without a valid credential act as the built-in sandbox app and user');
     else if (config.demo) log.warn('DEMO MODE: demo data and well-known credentials are active (loopback only)');
+    // Loaded here, not with this module: a CLI command opens the database through it and never serves.
+    const { buildServer } = await import('./http/server.js');
     const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
     await app.listen({ port: config.port, host: config.host });
     const workers: BackgroundWorker[] = [
