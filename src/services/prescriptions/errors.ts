@@ -45,6 +45,12 @@ export const EPS_ERRORS = defineErrors({
   PRESCRIPTION_INVALID_LINE_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
+  /**
+   * The return's own table (fhir-dispensing.yaml `/FHIR/R4/Task#return`, "400 MAX_REPEAT_MISMATCH Mismatch in
+   * authorised repeat counts."): a return's or withdrawal's repeat counts not the prescription's. The table
+   * gives no system or issue code: those of MISMATCH_AUTHORISED_REPEAT_COUNTS, the same refusal of a claim.
+   */
+  MAX_REPEAT_MISMATCH: eps(400, 'MAX_REPEAT_MISMATCH', 'Mismatch in authorised repeat counts.', 'business-rule'),
   DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),
   /**
    * The same code for a dispense notification amendment or a withdrawal not naming the last

@@ -35,17 +35,27 @@ function countsOf(repeat: Json, where: string): Read<RepeatCounts> {
 export function claimRepeatCounts(item: Json | undefined): Read<RepeatCounts> {
   const places: Array<[unknown, string]> = [[item?.extension, 'Claim.item'],
     ...asArray(item?.detail).filter(isObject).map((d): [unknown, string] => [d.extension, 'Claim.item.detail'])];
+  return readRepeatCounts(places,
+    'Expected all Extension-EPS-RepeatInformation of the claim (Claim.item, Claim.item.detail) to have the same numberOfRepeatsIssued and numberOfRepeatsAllowed.');
+}
+
+/**
+ * The repeat counts given in the extension arrays of `places` (each with the FHIRPath naming it): every
+ * Extension-EPS-RepeatInformation there must give the same (else `disagreement`), and each count must be
+ * a whole number (valueInteger, as the claims and returns of the spec give it, or valueUnsignedInt, as its
+ * withdrawals do) of 0 to 999.
+ */
+export function readRepeatCounts(places: ReadonlyArray<[unknown, string]>, disagreement: string): Read<RepeatCounts> {
   let found: RepeatCounts | undefined;
   for (const [extensions, where] of places) {
-    const repeat = asArray(extensions).filter(isObject).find((e) => e.url === REPEAT_INFORMATION);
-    if (!repeat) continue;
-    const counts = countsOf(repeat, where);
-    if (!counts.ok) return counts;
-    if (found && (found.issue !== counts.value.issue || found.issues !== counts.value.issues)) {
-      return { ok: false, code: 'invalid-value', expression: `${where}.extension("Extension-EPS-RepeatInformation")`,
-        diagnostics: 'Expected all Extension-EPS-RepeatInformation of the claim (Claim.item, Claim.item.detail) to have the same numberOfRepeatsIssued and numberOfRepeatsAllowed.' };
+    for (const repeat of asArray(extensions).filter(isObject).filter((e) => e.url === REPEAT_INFORMATION)) {
+      const counts = countsOf(repeat, where);
+      if (!counts.ok) return counts;
+      if (found && (found.issue !== counts.value.issue || found.issues !== counts.value.issues)) {
+        return { ok: false, code: 'invalid-value', expression: `${where}.extension("Extension-EPS-RepeatInformation")`, diagnostics: disagreement };
+      }
+      found = counts.value;
     }
-    found = counts.value;
   }
   return { ok: true, value: found ?? {} };
 }

@@ -5,6 +5,7 @@ import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, quoted, resolve, resourcesOf, type Entry, type Json } from './fhir.js';
 import { containedLookup, dispenserNamedBy } from './dispenser.js';
+import { taskRepeatCounts } from './task-repeat.js';
 
 /**
  * Readers of the dispensing messages: each gives what the lifecycle needs (which prescription,
@@ -266,6 +267,8 @@ export interface TaskRequest {
   withdraws?: string;
   /** Its own identifier (Task.identifier: "The unique identifier for the Return/Withdraw Request"). */
   identifier?: string;
+  /** The issue it is about and the issues it says the prescription has (Extension-EPS-RepeatInformation, task-repeat.ts). */
+  issue?: number; issues?: number;
 }
 
 const RETURN_REASONS = 'https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason';
@@ -328,5 +331,9 @@ export function readTask(task: Json): Read<TaskRequest> {
   const own = firstIdentifier(task.identifier, 'Task.identifier');
   if (!own.ok) return own;
   const identifier = own.value;
-  return checkedId(id, (shortFormId) => ({ ok: true, value: { kind, dispenser, shortFormId, nhsNumber, reason, ...withdrawn.value, ...(identifier !== undefined ? { identifier } : {}) } }), 'Task.groupIdentifier.value');
+  const counts = taskRepeatCounts(task);
+  if (!counts.ok) return counts;
+  return checkedId(id, (shortFormId) => ({ ok: true, value: {
+    kind, dispenser, shortFormId, nhsNumber, reason, ...withdrawn.value, ...(identifier !== undefined ? { identifier } : {}), ...counts.value,
+  } }), 'Task.groupIdentifier.value');
 }

@@ -136,8 +136,11 @@ export interface RepeatIssues {
 export type LifecycleEvent =
   /** `at`: when (checked against a repeat issue's window; none in sandbox mode). */
   | { type: 'release'; dispenser: string; at?: Date }
-  /** `message`: its Task.identifier, by which a return sent again is recognised. */
-  | { type: 'return'; dispenser: string; message?: MessageIdentity }
+  /**
+   * `message`: its Task.identifier, by which a return sent again is recognised. `issue`: the repeat issue
+   * it names (Extension-EPS-RepeatInformation), which must be the current one; so for a withdrawal.
+   */
+  | { type: 'return'; dispenser: string; issue?: number; message?: MessageIdentity }
   /**
    * `at`: when (a repeat issue done with opens the next one's window from it; none in sandbox mode).
    * `identifiers`: the notification's own; `replaces`: the one an amendment names (replacementOf).
@@ -150,7 +153,7 @@ export type LifecycleEvent =
     quantities?: Readonly<Record<string, readonly Amount[]>>;
   }
   /** `withdraws`: the notification it names (Task.focus), which must be the last in force. */
-  | { type: 'withdraw'; dispenser: string; withdraws?: string; message?: MessageIdentity }
+  | { type: 'withdraw'; dispenser: string; withdraws?: string; issue?: number; message?: MessageIdentity }
   | {
     type: 'claim'; dispenser: string; amendment?: boolean; at: Date; amendableUntil?: (claimedAt: Date) => Date;
     /** Repeat dispensing: the issue claimed for, and the issues the claim says the prescription has. */

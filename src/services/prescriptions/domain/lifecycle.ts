@@ -155,6 +155,12 @@ function heldBy(state: PrescriptionState, dispenser: string, what: string): Tran
   return undefined;
 }
 
+/** A return or withdrawal naming a repeat issue that is not the current one (task-repeat.ts refuses one it does not have). */
+function notCurrentIssue(state: PrescriptionState, event: { type: 'return' | 'withdraw'; issue?: number }): Transition | undefined {
+  if (!state.repeat || event.issue === undefined || event.issue === state.repeat.issue) return undefined;
+  return refuse('PRESCRIPTION_INVALID_STATE_TRANSITION', `Cannot ${event.type} issue ${event.issue} of a prescription whose current issue is ${state.repeat.issue}`);
+}
+
 /** Where a prescription still to dispense stands when its validity ends (the expiry sweep's statuses, handlers/expiry.ts). */
 const EXPIRABLE: readonly Status[] = ['to-be-dispensed', 'with-dispenser', 'with-dispenser-active'];
 /** Expired: its open items too. */
@@ -240,7 +246,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       return invalid(state, 'release');
     }
     case 'return': {
-      const held = heldBy(state, event.dispenser, 'return');
+      const held = heldBy(state, event.dispenser, 'return') ?? notCurrentIssue(state, event);
       if (held) return held;
       if (state.status !== 'with-dispenser') return invalid(state, 'return');
       const back = itemsBecome(state.items, 'to-be-dispensed');
@@ -294,7 +300,7 @@ function transitionOf(state: PrescriptionState, named: LifecycleEvent): Transiti
       }, event.at);
     }
     case 'withdraw': {
-      const held = heldBy(state, event.dispenser, 'withdraw');
+      const held = heldBy(state, event.dispenser, 'withdraw') ?? notCurrentIssue(state, event);
       if (held) return held;
       if (state.dispenseNotifications === 0 || state.status === 'claimed') return invalid(state, 'withdraw a dispense notification of');
       if (!namesLastNotification(state, event.withdraws)) return refuse('NOT_LAST_DISPENSE', WITHDRAW_MISMATCH);

@@ -8,6 +8,7 @@ import {
 } from '../domain/dispensing-messages.js';
 import { readClaim } from '../domain/claim-message.js';
 import { repeatCountsProblem } from '../domain/claim-repeat.js';
+import { taskRepeatMismatch } from '../domain/task-repeat.js';
 import type { Json } from '../domain/fhir.js';
 import { claimAmendableUntil } from '../domain/claim-period.js';
 import type { Items, LifecycleEvent, MessageIdentity, RepeatIssues } from '../domain/lifecycle.js';
@@ -167,8 +168,13 @@ export async function dispenseNotification(ctx: PlatformContext, caller: EpsCall
 export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const t = valueOf(readTask(body));
   const message = messageIdentity(ctx, caller, t.identifier);
-  const event: LifecycleEvent = t.kind === 'return' ? { type: 'return', dispenser: t.dispenser, ...message } : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws, ...message };
-  return applyToPrescription(ctx, caller, t.kind, t, event, t.kind === 'return' ? 'returned' : 'withdrawn', text);
+  const issue = t.issue !== undefined ? { issue: t.issue } : {};
+  const event: LifecycleEvent = t.kind === 'return' ? { type: 'return', dispenser: t.dispenser, ...issue, ...message }
+    : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws, ...issue, ...message };
+  return applyToPrescription(ctx, caller, t.kind, t, event, t.kind === 'return' ? 'returned' : 'withdrawn', text, (row) => {
+    const mismatch = taskRepeatMismatch(t.kind, row.courseOfTherapy, row.state.repeat, t);
+    if (mismatch) throw epsError(EPS_ERRORS.MAX_REPEAT_MISMATCH, mismatch);
+  });
 }
 
 /** `POST Claim`: the dispenser claims payment for a dispensed prescription (or amends its claim). */
