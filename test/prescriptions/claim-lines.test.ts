@@ -12,7 +12,7 @@ describe('EPS claim lines', () => {
     assert.deepEqual(r.body.issue.map((i: Json) => ({ code: i.code, coding: i.details.coding, diagnostics: i.diagnostics, expression: i.expression })), [{
       code: 'business-rule',
       coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION',
-        display: 'The requested operation is not valid for the current state of the prescription' }],
+        display: 'The requested operation is not valid for the current state of the prescription.' }],
       diagnostics: `Item ${item} is '${was}' and cannot be claimed as '${claimed}'.`,
       expression: ['Claim.item.detail.modifier'],
     }]);

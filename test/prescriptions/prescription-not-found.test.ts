@@ -18,7 +18,7 @@ describe('EPS dispensing: a prescription that does not exist', () => {
     assert.equal(answer.status, 400, `${what}: ${answer.text}`);
     assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{
       severity: 'error', code: 'not-found', diagnostics: `Prescription ${shortFormIdOf(order)} not found`,
-      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'PRESCRIPTION_NOT_FOUND', display: 'The requested prescription could not be found' }] },
+      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'PRESCRIPTION_NOT_FOUND', display: 'The requested prescription could not be found.' }] },
     }] }, what);
   };
 

@@ -15,10 +15,15 @@ const spine = (status: number, code: string, display: string, issueCode: string)
 const eps = (status: number, code: string, display: string, issueCode: string): ErrorSpec => ({ status, code, display, issueCode, system: EPS_ISSUE_CODES });
 
 export const EPS_ERRORS = defineErrors({
-  // Prescribing ($process-message prescription-order): spec table, all 400.
-  DUPLICATE_PRESCRIPTION_ID: spine(400, 'DUPLICATE_PRESCRIPTION_ID', 'Duplicate prescription ID exists', 'duplicate'),
+  /*
+   * Displays: an example's where the spec has one (examples/**), else the spec's table of the operation
+   * answering it, else its general "Errors" tables, word for word, full stop included
+   * (test/prescriptions/error-displays.test.ts pins each against the spec's own text).
+   */
+  // Prescribing ($process-message prescription-order): its table ("4XX"), all 400.
+  DUPLICATE_PRESCRIPTION_ID: spine(400, 'DUPLICATE_PRESCRIPTION_ID', 'Duplicate prescription ID exists.', 'duplicate'),
   FAILURE_TO_PROCESS_MESSAGE: spine(400, 'FAILURE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid', 'processing'),
-  MISSING_DIGITAL_SIGNATURE: spine(400, 'MISSING_DIGITAL_SIGNATURE', 'Digital signature not found', 'invalid'),
+  MISSING_DIGITAL_SIGNATURE: spine(400, 'MISSING_DIGITAL_SIGNATURE', 'Digital signature not found.', 'invalid'),
   INVALID_DIGITAL_SIGNATURE: spine(400, 'FAILURE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid - digital signature is invalid', 'processing'),
   /** examples/spec/errors/example-a-validation-error-missing-field (R4 system, as the example writes it). */
   MISSING_FIELD: { status: 400, code: 'MISSING_FIELD', display: "ResourceType Bundle must contain 'entry' field", issueCode: 'value', system: SPINE_CODES_R4 },
@@ -37,13 +42,13 @@ export const EPS_ERRORS = defineErrors({
   QUERY_INVALID: { status: 400, code: '', display: '', issueCode: 'invalid' },
   // Dispensing: spec "Dispensing Errors".
   RESOURCE_NOT_FOUND: spine(400, 'RESOURCE_NOT_FOUND', 'Resource not found', 'not-found'),
-  PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'The requested prescription could not be found', 'not-found'),
+  PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'The requested prescription could not be found.', 'not-found'),
   ITEM_NOT_FOUND: eps(400, 'ITEM_NOT_FOUND', 'The requested item could not be found.', 'not-found'),
   PRESCRIPTION_WITH_ANOTHER_DISPENSER: eps(400, 'PRESCRIPTION_WITH_ANOTHER_DISPENSER', 'Prescription is with another dispenser', 'business-rule'),
-  PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
+  PRESCRIPTION_INVALID_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription.', 'business-rule'),
   /** A claim line's item status (the spec's table: `/Task/$release`, `/Claim`; its description as the prescription's). */
-  PRESCRIPTION_INVALID_LINE_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription', 'business-rule'),
-  INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid', 'structure'),
+  PRESCRIPTION_INVALID_LINE_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription.', 'business-rule'),
+  INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid.', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
   /**
    * The return's own table (fhir-dispensing.yaml `/FHIR/R4/Task#return`, "400 MAX_REPEAT_MISMATCH Mismatch in
@@ -70,10 +75,10 @@ export const EPS_ERRORS = defineErrors({
   // Cancellation refusals answered as an OperationOutcome (spec: R-0008, R-5000).
   'R-0008': { status: 400, code: 'R-0008', display: 'Prescription/item not found', issueCode: 'not-found', system: STATUS_HISTORY_CODES },
   'R-5000': { status: 400, code: 'R-5000', display: 'Unable to process message. Information missing or invalid', issueCode: 'processing', system: STATUS_HISTORY_CODES },
-  // Platform-wide (spec "Platform wide errors").
-  ACCESS_DENIED: spine(401, 'ACCESS_DENIED', 'Access Denied - Unauthorised', 'forbidden'),
-  FORBIDDEN: spine(403, 'FORBIDDEN', 'Insufficient authorization', 'forbidden'),
-  NOT_FOUND: spine(404, 'NOT_FOUND', 'Route not found', 'not-found'),
+  // Platform-wide (both specs' "Platform wide errors", which give EPS's words; PDS's 401 says "Access Denied - Unauthorised").
+  ACCESS_DENIED: spine(401, 'ACCESS_DENIED', 'User does not have permission for a particular request.', 'forbidden'),
+  FORBIDDEN: spine(403, 'FORBIDDEN', 'Insufficient authorization.', 'forbidden'),
+  NOT_FOUND: spine(404, 'NOT_FOUND', 'Route not found.', 'not-found'),
 });
 
 /** An EPS error with its diagnostics and the FHIRPath of what was wrong. */

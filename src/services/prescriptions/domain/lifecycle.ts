@@ -201,7 +201,7 @@ const dispensedOf = (state: PrescriptionState): Record<string, number> =>
 /**
  * A claim for more of an item than was dispensed (`dispensed`: the notifications' totals of the issue
  * claimed), or for some of it in another unit: INVALID_VALUE naming the claimed quantity. The spec has
- * no error for it (its tables give `/Claim` INVALID_MESSAGE, "The message is not valid", and the line
+ * no error for it (its tables give `/Claim` INVALID_MESSAGE, "The message is not valid.", and the line
  * state codes); INVALID_VALUE as a dispense notification supplying more than was prescribed is
  * refused, the field named, is this service's choice.
  */
