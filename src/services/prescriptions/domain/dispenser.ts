@@ -47,5 +47,14 @@ export function organisationOfActor(actor: Json | undefined, find: Lookup): stri
   return identifierValue(actor.organization.identifier, SYSTEMS.ods);
 }
 
+/** The Organization resource a reference to the dispenser names: itself, or the organization of the PractitionerRole it names. */
+export function dispensingOrganisation(reference: unknown, find: Lookup): Json | undefined {
+  const actor = find(reference);
+  if (actor?.resourceType === 'Organization') return actor;
+  if (actor?.resourceType !== 'PractitionerRole' || !isObject(actor.organization)) return undefined;
+  const organisation = find(actor.organization);
+  return organisation?.resourceType === 'Organization' ? organisation : undefined;
+}
+
 /** The dispensing organisation a reference to the dispenser (a performer's actor, a provider, a requester) names. */
 export const dispenserNamedBy = (reference: unknown, find: Lookup): string | undefined => organisationOfActor(find(reference), find);

@@ -137,3 +137,32 @@ describe('readDispenseNotification', () => {
     }));
   });
 });
+
+describe('readDispenseNotification: the reimbursement authority', () => {
+  const RELATIONSHIPS = 'https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships';
+  const withOrganisationExtension = (extension: unknown) => {
+    const bundle = structuredClone(NOTIFICATION);
+    bundle.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Organization').resource.extension = extension;
+    return bundle;
+  };
+  const EXPRESSION = /^Bundle\.entry\.resource\.ofType\(Organization\)\.extension\("Extension-ODS-OrganisationRelationships"\)(\.extension\("reimbursementAuthority"\))?$/;
+
+  it('any ODS code given is read past; anything else in its place is refused naming it, never thrown', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''), (ods) => {
+      const read = readDispenseNotification(withOrganisationExtension([{ url: RELATIONSHIPS,
+        extension: [{ url: 'reimbursementAuthority', valueIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: ods } }] }]));
+      assert.ok(read.ok || !EXPRESSION.test(read.expression ?? ''), JSON.stringify(read));
+    }));
+    fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (extension, authority) => {
+      for (const bundle of [withOrganisationExtension(extension), withOrganisationExtension([{ url: RELATIONSHIPS, extension: [{ url: 'reimbursementAuthority', valueIdentifier: authority }] }])]) {
+        const read = readDispenseNotification(bundle);
+        if (!read.ok && EXPRESSION.test(read.expression ?? '')) assert.equal(read.code, 'invalid-issue');
+        const given = read.ok || !EXPRESSION.test(read.expression ?? '');
+        const authorityOf = (ext: unknown) => (Array.isArray(ext) ? ext : []).find((e) => e && typeof e === 'object' && (e as { url?: unknown }).url === RELATIONSHIPS);
+        const relationships = authorityOf(bundle.entry.find((e: { resource: { resourceType: string } }) => e.resource.resourceType === 'Organization').resource.extension);
+        const code = (Array.isArray(relationships?.extension) ? relationships.extension : []).find((e: unknown) => e && typeof e === 'object' && (e as { url?: unknown }).url === 'reimbursementAuthority')?.valueIdentifier?.value;
+        assert.equal(given, typeof code === 'string' && code.trim() !== '');
+      }
+    }));
+  });
+});

@@ -4,7 +4,7 @@ import { itemStatusOfCode, type Amount, type ItemStatus } from './lifecycle.js';
 import { ITEM_STATUSES } from './items.js';
 import { itemKey } from './item-names.js';
 import { SYSTEMS, asArray, messageBundleProblem, entriesOf, identifierValue, isObject, messageEventOf, quoted, resolve, resourcesOf, type Entry, type Json } from './fhir.js';
-import { containedLookup, dispenserNamedBy } from './dispenser.js';
+import { containedLookup, dispenserNamedBy, dispensingOrganisation } from './dispenser.js';
 import { taskRepeatCounts } from './task-repeat.js';
 
 /**
@@ -156,6 +156,36 @@ function notificationDispenser(dispenses: Json[], entries: Entry[]): Read<string
   return { ok: true, value: [...named][0]! };
 }
 
+const ORGANISATION_RELATIONSHIPS = 'https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships';
+
+/**
+ * The reimbursement authority (ODSOrganisationRelationships.yaml: "the reimbursement authority that a
+ * notification needs to be sent to", NHSBSA T1450 in England), `reimbursementAuthority` of the dispensing
+ * Organization's Extension-ODS-OrganisationRelationships, as every one of the spec's notifications gives it:
+ * both specs' verification errors (400 `invalid`) refuse a notification without it, or without its ODS code,
+ * in these words. It was not read, so a notification naming no one to be paid by was recorded.
+ */
+function reimbursementAuthorityProblem(dispenses: Json[], entries: Entry[]): Read<never> | undefined {
+  const where = 'Bundle.entry.resource.ofType(Organization).extension("Extension-ODS-OrganisationRelationships")';
+  for (const dispense of dispenses) {
+    const find = containedLookup(dispense.contained, (reference) => resolve(entries, reference));
+    for (const performer of asArray(dispense.performer).filter(isObject)) {
+      const organisation = dispensingOrganisation(performer.actor, find);
+      const relationships = asArray(organisation?.extension).filter(isObject).find((e) => e.url === ORGANISATION_RELATIONSHIPS);
+      if (!relationships) {
+        return { ok: false, code: 'invalid-issue', expression: where, diagnostics: 'The dispense notification is missing the reimbursement authority and it should be provided.' };
+      }
+      const authority = asArray(relationships.extension).filter(isObject).find((e) => e.url === 'reimbursementAuthority');
+      const ods = isObject(authority?.valueIdentifier) ? authority.valueIdentifier.value : undefined;
+      if (typeof ods !== 'string' || ods.trim() === '') {
+        return { ok: false, code: 'invalid-issue', expression: `${where}.extension("reimbursementAuthority")`,
+          diagnostics: 'The dispense notification is missing the ODS code for the reimbursement authority and it should be provided.' };
+      }
+    }
+  }
+  return undefined;
+}
+
 export function readDispenseNotification(bundle: Json): Read<DispenseNotification> {
   // As a prescribing Bundle without entries (examples/spec/errors/example-a-validation-error-missing-field).
   if (!Array.isArray(bundle.entry)) return { ok: false, diagnostics: "ResourceType Bundle must contain 'entry' field", code: 'missing-entry' };
@@ -171,6 +201,8 @@ export function readDispenseNotification(bundle: Json): Read<DispenseNotificatio
   const performer = notificationDispenser(dispenses, entries);
   if (!performer.ok) return performer;
   const dispenser = performer.value;
+  const unpaid = reimbursementAuthorityProblem(dispenses, entries);
+  if (unpaid) return unpaid;
   const requests = dispenses.flatMap((d) => asArray(d.contained).filter(isObject).filter((c) => c.resourceType === 'MedicationRequest'));
   const ids = [...new Set(requests.map((r) => (isObject(r.groupIdentifier) ? r.groupIdentifier.value : undefined)))];
   if (ids.length > 1) return invalid('Expected all MedicationDispenses to be for the same prescription.', 'MedicationDispense.authorizingPrescription');
