@@ -90,9 +90,11 @@ describe('EPS error displays against the spec', () => {
     assert.deepEqual({ ...EPS_ERRORS.INVALID_DIGITAL_SIGNATURE, display: '' }, { ...EPS_ERRORS.FAILURE_TO_PROCESS_MESSAGE, display: '' });
     assert.equal(EPS_ERRORS.INVALID_DIGITAL_SIGNATURE.display, `${EPS_ERRORS.FAILURE_TO_PROCESS_MESSAGE.display} - digital signature is invalid`);
     withReason('R-5000', 'spec/errors/prescription-order-update/R-5000-Cancellation.json');
-    // No display in the spec: Spine's generic words for the door's codes (MISSING_VALUE's only row, 400, describes one
-    // case), and NHS England's implementation's for NOT_LAST_DISPENSE (errors.ts, README).
+    // The prescription-order table's MISSING_VALUE row is one case (several dosage instructions without sequence
+    // numbers), answered in its words; the door's MISSING_VALUE and INVALID_VALUE have Spine's generic words (no spec
+    // display), and NHS England's implementation's for NOT_LAST_DISPENSE (errors.ts, README).
     check('MISSING_VALUE', { status: statusRow(PRESCRIBING, 'MISSING_VALUE').status });
+    check('MISSING_DOSAGE_SEQUENCE', { code: 'MISSING_VALUE', ...statusRow(PRESCRIBING, 'MISSING_VALUE') });
     for (const key of ['INVALID_VALUE', 'NOT_LAST_DISPENSE'] as const) checked.add(key);
     assert.deepEqual(Object.keys(EPS_ERRORS).filter((k) => !checked.has(k)), [], 'every code of the catalogue is checked');
   });
@@ -127,6 +129,19 @@ describe('EPS error displays against the spec', () => {
       const timestamp = prepared.body.parameter.find((p: Json) => p.name === 'timestamp').valueString;
       answered(await call(rig.spine, 'POST', '/fhir-prescribing/FHIR/R4/$process-message', steps.gp, withProvenance(unsigned, undefined, timestamp)),
         400, 'MISSING_DIGITAL_SIGNATURE', statusRow(PRESCRIBING, 'MISSING_DIGITAL_SIGNATURE').display);
+    });
+
+    it('an order of several dosage instructions without their sequence numbers is MISSING_VALUE in the words of the prescription-order\'s table', async () => {
+      const order = freshOrder({ pharmacy: 'FA565' });
+      const request = order.entry.find((e: Json) => e.resource.resourceType === 'MedicationRequest').resource;
+      request.dosageInstruction = [{ text: 'ONE tablet in the morning' }, { text: 'TWO tablets at night' }];
+      for (const path of ['$prepare', '$process-message']) {
+        const refused = await call(rig.spine, 'POST', `/fhir-prescribing/FHIR/R4/${path}`, steps.gp, order);
+        answered(refused, 400, 'MISSING_VALUE', statusRow(PRESCRIBING, 'MISSING_VALUE').display);
+        assert.deepEqual(refused.body.issue[0].expression, ['Bundle.entry.resource.ofType(MedicationRequest).dosageInstruction.sequence'], path);
+      }
+      request.dosageInstruction = [{ sequence: 1, text: 'ONE tablet in the morning' }, { sequence: 2, text: 'TWO tablets at night' }];
+      assert.equal((await call(rig.spine, 'POST', '/fhir-prescribing/FHIR/R4/$prepare', steps.gp, order)).status, 200);
     });
   });
 });

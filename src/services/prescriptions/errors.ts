@@ -33,6 +33,11 @@ export const EPS_ERRORS = defineErrors({
     display: "Course of therapy type must either match for all MedicationRequests or be a mixture of 'acute' and 'continuous'.",
   },
   MISSING_VALUE: spine(400, 'MISSING_VALUE', 'Required value is missing', 'value'),
+  /**
+   * The prescription-order table's one MISSING_VALUE row, in its words: several dosage instructions without
+   * their sequence numbers (MISSING_VALUE's other uses, the door's, have Spine's generic words).
+   */
+  MISSING_DOSAGE_SEQUENCE: spine(400, 'MISSING_VALUE', 'The request contains multiple dosage instruction lines but no corresponding dosage sequence number.', 'value'),
   /** examples/errors/3-…-Dispense-400_Invalid_Value: INVALID_VALUE as an `invalid` issue, its coding without a display. */
   INVALID_VALUE_INVALID: { status: 400, code: 'INVALID_VALUE', display: '', issueCode: 'invalid', system: SPINE_CODES },
   INVALID_VALUE: spine(400, 'INVALID_VALUE', 'Provided value is invalid', 'value'),

@@ -40,7 +40,9 @@ export type MessageProblem =
   | { kind: 'verification'; diagnostics: string; expression?: string; issueCode?: 'structure' | 'processing' | 'invalid' }
   | { kind: 'failure-to-process'; detail: string }
   | { kind: 'course-of-therapy' }
-  | { kind: 'missing-value'; diagnostics: string; expression?: string };
+  | { kind: 'missing-value'; diagnostics: string; expression?: string }
+  /** MISSING_VALUE in the words of the prescription-order's table (errors.ts MISSING_DOSAGE_SEQUENCE). */
+  | { kind: 'missing-dosage-sequence'; diagnostics: string; expression: string };
 
 export type Parsed = { ok: true; message: PrescriptionMessage } | { ok: false; problem: MessageProblem };
 
@@ -264,7 +266,7 @@ export function readPrescriptionMessage(bundle: Json, options: { checksum: boole
   for (const request of requests) {
     const dosages = asArray(request.dosageInstruction);
     if (dosages.length > 1 && dosages.some((d) => !isObject(d) || typeof d.sequence !== 'number')) {
-      return { ok: false, problem: { kind: 'missing-value', diagnostics: 'Multiple dosage instruction lines require a sequence number on each.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).dosageInstruction.sequence' } };
+      return { ok: false, problem: { kind: 'missing-dosage-sequence', diagnostics: 'Multiple dosage instruction lines require a sequence number on each.', expression: 'Bundle.entry.resource.ofType(MedicationRequest).dosageInstruction.sequence' } };
     }
   }
   let repeat: PrescriptionMessage['repeat'];

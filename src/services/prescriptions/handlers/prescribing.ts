@@ -30,6 +30,7 @@ function problemError(problem: MessageProblem): SpineError {
     case 'failure-to-process': return failureToProcess(problem.detail);
     case 'course-of-therapy': return epsError(EPS_ERRORS.COURSE_OF_THERAPY_MIXED, undefined, 'MedicationRequest.courseOfTherapyType.coding');
     case 'missing-value': return epsError(EPS_ERRORS.MISSING_VALUE, problem.diagnostics, problem.expression);
+    case 'missing-dosage-sequence': return epsError(EPS_ERRORS.MISSING_DOSAGE_SEQUENCE, problem.diagnostics, problem.expression);
   }
 }
 
