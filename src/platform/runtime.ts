@@ -91,6 +91,12 @@ export interface StartOptions {
   modules: ServiceModule[];
   clock?: Clock;
   log?: Logger;
+  /**
+   * Each route's schemas compiled when it first checks a request, not before the server listens
+   * (`compileEveryDoor`): for the test suite, whose processes each build every service and call
+   * one or two. Not a setting a deployment has: a server compiles them all before it listens.
+   */
+  compileSchemasOnDemand?: boolean;
 }
 
 /**
@@ -130,8 +136,9 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     if (config.sandbox) log.warn('SANDBOX MODE: calls without a valid credential act as the built-in sandbox app and user');
     else if (config.demo) log.warn('DEMO MODE: demo data and well-known credentials are active (loopback only)');
     // Loaded here, not with this module: a CLI command opens the database through it and never serves.
-    const { buildServer } = await import('./http/server.js');
+    const [{ buildServer }, { compileEveryDoor }] = await Promise.all([import('./http/server.js'), import('./http/validation.js')]);
     const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
+    if (!options.compileSchemasOnDemand) compileEveryDoor();
     await app.listen({ port: config.port, host: config.host });
     const workers: BackgroundWorker[] = [
       // Entries written with their writes are chained by the process that wrote them, soon after the

@@ -84,6 +84,11 @@ export interface TestSpineOptions {
   databaseUrl?: string;
   /** The server's logger (by default none: LOG_LEVEL is silent). */
   log?: Logger;
+  /**
+   * Each route's schemas compiled at its first request (default true: a test file calls the routes
+   * of one or two services); false compiles them all before the server listens, as `serve` does.
+   */
+  compileSchemasOnDemand?: boolean;
 }
 
 export interface TestSpine extends RunningSpine {
@@ -108,7 +113,9 @@ export async function startTestSpine(options: TestSpineOptions = {}): Promise<Te
     // is not load: shedding on event-loop lag is off unless a test asks for it.
     { LOG_LEVEL: 'silent', OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: '0', ...options.env, DATABASE_URL: databaseUrl },
   );
-  const spine = await startSpine(config, { modules: options.modules ?? [...ALL_SERVICES], clock: options.clock, log: options.log });
+  const spine = await startSpine(config, {
+    modules: options.modules ?? [...ALL_SERVICES], clock: options.clock, log: options.log, compileSchemasOnDemand: options.compileSchemasOnDemand ?? true,
+  });
   return {
     ...spine,
     config,
