@@ -83,14 +83,11 @@ const doorRegExp = Object.assign((pattern: string, flags: string) => {
 function newAjv(coerce: boolean, allErrors = false): AjvInstance {
   // verbose: errors carry their schema and data, so a failed anyOf can say which branch was meant.
   // strict off: the NHS specs are OpenAPI 3.0 schemas, with `example` and other annotations.
-  // optimize off: ajv's optimizing pass over the code it generates was a third of compiling every
-  // route's schemas, which each process does once at start (about 3 s of CPU for every service's:
-  // the test suite's ~130 processes, the CLI, each server start). Without it the validators are the
-  // same checks, a little slower on EPS's large bundles (an order 29 against 36 µs, a dispense
-  // notification 9 against 10.5 µs; NRL's pointer 1.3 µs either way): about 0.2% of a prescription's.
+  // ajv's optimizing pass stays on: it is a third of compiling the schemas, once per process at start
+  // (compileEveryDoor), but its validators check EPS's large bundles faster (an order in 29 against
+  // 36 µs, a dispense notification in 9 against 10.5 µs: bench/README.md), on every request.
   const ajv = new Ajv({
-    strict: false, allErrors, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false,
-    code: { regExp: doorRegExp, optimize: false },
+    strict: false, allErrors, verbose: true, coerceTypes: coerce ? 'array' : false, useDefaults: false, logger: false, code: { regExp: doorRegExp },
   });
   addFormats(ajv);
   // Dates as FHIR and PostgreSQL take them: ajv-formats' would pass year 0000 on to the database.
