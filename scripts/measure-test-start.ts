@@ -2,32 +2,12 @@
 // It does what startTestSpine and startSpine do, step by step, on an embedded PostgreSQL of its own,
 // and prints this process's CPU (process.cpuUsage) and PostgreSQL's (every server process, from
 // /proc) for each phase: what a test file pays per start, whatever the machine's load.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresCpuSeconds, postmasterPid } from '../bench/support/cpu.js';
 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-const ticksMs = 1000 / 100; // USER_HZ
-
-/** CPU of the postmaster, its live children and the children it has reaped. */
-function postgresCpuMs(postmaster: number): number {
-  const stat = (pid: number | string) => {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  };
-  // Fields after ')' start at state (3): utime 14, stime 15, cutime 16, cstime 17 → indexes 11..14.
-  const own = stat(postmaster);
-  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const fields = stat(name);
-      if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch { /* gone */ }
-  }
-  return ticks * ticksMs;
-}
-
 const loadStart = cpuMs();
 const { startEmbeddedPostgres } = await import('../src/platform/db/embedded.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'openspine-measure-'));
@@ -42,7 +22,9 @@ const { ALL_SERVICES } = await import('../src/services/registry.js');
 const { pino } = await import('pino');
 console.log(`module loading: node ${(cpuMs() - loadStart).toFixed(0)} ms`);
 
-const postmaster = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+const postmaster = postmasterPid(dataDir);
+/** CPU of the postmaster, its live children and the children it has reaped (bench/support/cpu.ts). */
+const postgresCpuMs = (pid: number) => postgresCpuSeconds(pid) * 1000;
 const rows: string[] = [];
 async function phase<T>(name: string, work: () => Promise<T>): Promise<T> {
   const node = cpuMs();
@@ -58,9 +40,7 @@ const starts = Number(process.argv[2] ?? 3);
 for (let i = 1; i <= starts; i++) {
   rows.length = 0;
   const total = { node: cpuMs(), pg: postgresCpuMs(postmaster) };
-  const fromTemplate = 'createMigratedTestDatabase' in support;
-  const database = await phase(fromTemplate ? 'database (from the template)' : 'database (empty)', () =>
-    fromTemplate ? (support as unknown as { createMigratedTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> }).createMigratedTestDatabase() : support.createTestDatabase());
+  const database = await phase('database (from the template)', () => support.createMigratedTestDatabase());
   const dir = mkdtempSync(join(tmpdir(), 'openspine-measure-data-'));
   const config = loadConfig({ port: 0, host: '127.0.0.1', dataDir: dir, demo: true },
     { LOG_LEVEL: 'silent', OPENSPINE_MAX_EVENT_LOOP_DELAY_MS: '0', DATABASE_URL: database.url });

@@ -77,4 +77,3 @@ export async function viaServer(url: string, credentials: SigningCredentials, op
     grant_type: TOKEN_EXCHANGE, subject_token_type: ID_TOKEN_TYPE, subject_token: minted.id_token, ...(await clientForm(credentials, tokenUrl)),
   }, options.role ? { 'nhsd-session-urid': options.role } : {});
 }
-

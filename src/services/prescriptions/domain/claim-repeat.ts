@@ -71,8 +71,8 @@ export function readRepeatCounts(places: ReadonlyArray<[unknown, string]>, disag
  * with numberOfRepeatsAllowed 0, answered 200. `course` is the prescription's (acute for an order mixing acute and
  * continuous items: prescription-message.ts).
  */
-export function repeatCountsProblem(course: string | undefined, counts: RepeatCounts): string | undefined {
+export function repeatCountsProblem(course: string | undefined, counts: RepeatCounts, message: 'claim' | 'return' | 'withdraw' = 'claim'): string | undefined {
   if (course !== 'acute' || ((counts.issue ?? 1) === 1 && (counts.issues ?? 1) === 1)) return undefined;
   const said = [counts.issue !== undefined ? `issue ${counts.issue}` : undefined, counts.issues !== undefined ? `of ${counts.issues} issues` : undefined].filter(Boolean).join(' ');
-  return `The claim says ${said} (Extension-EPS-RepeatInformation); the prescription is acute, issued once (1 of 1).`;
+  return `The ${message} says ${said} (Extension-EPS-RepeatInformation); the prescription is acute, issued once (1 of 1).`;
 }

@@ -1,4 +1,4 @@
-import { readRepeatCounts, type RepeatCounts } from './claim-repeat.js';
+import { readRepeatCounts, repeatCountsProblem, type RepeatCounts } from './claim-repeat.js';
 import type { Json } from './fhir.js';
 import type { Read } from './dispensing-messages.js';
 import type { RepeatIssues } from './lifecycle-state.js';
@@ -30,17 +30,13 @@ export function taskRepeatCounts(task: Json): Read<RepeatCounts> {
 export function taskRepeatMismatch(
   kind: 'return' | 'withdraw', course: string | undefined, repeat: RepeatIssues | undefined, counts: RepeatCounts,
 ): string | undefined {
-  const said = [counts.issue !== undefined ? `issue ${counts.issue}` : undefined, counts.issues !== undefined ? `of ${counts.issues} issues` : undefined].filter(Boolean).join(' ');
-  if (said === '') return undefined;
-  if (repeat) {
-    if (counts.issues !== undefined && counts.issues !== repeat.issues) {
-      return `The ${kind} says the prescription has ${counts.issues} issues (numberOfRepeatsAllowed ${counts.issues - 1}); it has ${repeat.issues} (numberOfRepeatsAllowed ${repeat.issues - 1}).`;
-    }
-    if (counts.issue !== undefined && counts.issue > repeat.issues) {
-      return `The ${kind} says issue ${counts.issue} (numberOfRepeatsIssued ${counts.issue - 1}); the prescription has ${repeat.issues} issues (numberOfRepeatsAllowed ${repeat.issues - 1}).`;
-    }
-    return undefined;
+  // An acute prescription, as a claim's counts are held to it.
+  if (!repeat) return repeatCountsProblem(course, counts, kind);
+  if (counts.issues !== undefined && counts.issues !== repeat.issues) {
+    return `The ${kind} says the prescription has ${counts.issues} issues (numberOfRepeatsAllowed ${counts.issues - 1}); it has ${repeat.issues} (numberOfRepeatsAllowed ${repeat.issues - 1}).`;
   }
-  if (course !== 'acute' || ((counts.issue ?? 1) === 1 && (counts.issues ?? 1) === 1)) return undefined;
-  return `The ${kind} says ${said} (Extension-EPS-RepeatInformation); the prescription is acute, issued once (1 of 1).`;
+  if (counts.issue !== undefined && counts.issue > repeat.issues) {
+    return `The ${kind} says issue ${counts.issue} (numberOfRepeatsIssued ${counts.issue - 1}); the prescription has ${repeat.issues} issues (numberOfRepeatsAllowed ${repeat.issues - 1}).`;
+  }
+  return undefined;
 }
