@@ -108,19 +108,39 @@ export class Topology {
     }
   }
 
+  /**
+   * Starts the etcd cluster and waits until every member is healthy: Patroni asks the first host it
+   * is given for etcd's version, and a member that is down then leaves it on the wrong API for good.
+   * A member that exits during start-up (its port, found free a moment before, taken since) is
+   * started again, with the whole cluster, on fresh ports.
+   */
   private async startEtcd() {
-    const members = await Promise.all([1, 2, 3].map(async (n) => ({ name: `etcd${n}`, client: await freePort(), peer: await freePort() })));
-    const cluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-    this.etcdHosts = members.map((m) => `127.0.0.1:${m.client}`).join(',');
-    this.etcd = members.map((m) => run('etcd', [
-      '--name', m.name, '--data-dir', join(this.dir, m.name),
-      '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'openspine-resilience',
-      '--heartbeat-interval', '100', '--election-timeout', '1000',
-    ]));
-    await until('etcd healthy', 30_000, async () => ((await httpStatus(`http://127.0.0.1:${members[0]!.client}/health`)) === 200 ? true : undefined),
-      () => this.etcd.map((e) => e.output().slice(-2000)).join('\n'));
+    const attempts = 3;
+    for (let attempt = 1; ; attempt++) {
+      const members = await Promise.all([1, 2, 3].map(async (n) => ({ name: `etcd${n}`, client: await freePort(), peer: await freePort() })));
+      const ports = members.flatMap((m) => [m.client, m.peer]);
+      if (new Set(ports).size !== ports.length) continue;
+      const cluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+      this.etcdHosts = members.map((m) => `127.0.0.1:${m.client}`).join(',');
+      this.etcd = members.map((m) => run('etcd', [
+        '--name', m.name, '--data-dir', join(this.dir, `${m.name}-${attempt}`),
+        '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
+        '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+        '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'openspine-resilience',
+        '--heartbeat-interval', '100', '--election-timeout', '1000',
+      ]));
+      const outputs = () => this.etcd.map((e, i) => `--- ${members[i]!.name} (exit ${e.child.exitCode ?? e.child.signalCode ?? 'none'})\n${e.output().slice(-2000)}`).join('\n');
+      const exited = () => this.etcd.some((e) => e.child.exitCode !== null || e.child.signalCode !== null);
+      const healthy = await until('every etcd member healthy', 30_000, async () => {
+        if (exited()) return false;
+        const statuses = await Promise.all(members.map((m) => httpStatus(`http://127.0.0.1:${m.client}/health`).catch(() => undefined)));
+        return statuses.every((status) => status === 200) ? true : undefined;
+      }, outputs);
+      if (healthy) return;
+      this.etcd.forEach((e) => e.child.kill('SIGKILL'));
+      await Promise.all(this.etcd.map((e) => e.exited));
+      if (attempt === attempts) assert.fail(`an etcd member exited during start-up, ${attempts} times\n${outputs()}`);
+    }
   }
 
   private async startDatabase() {
