@@ -318,6 +318,21 @@ describe('NRL producer API', () => {
       'Invalid NHS number provided in the search parameters', 'subject:identifier'));
   });
 
+  it('a filtered search\'s total is its matches across all pages (the spec\'s Bundle.total), on every page', async () => {
+    const app = await createAppAndToken(spine, { activities: ['record-locator:produce'], odsCode: 'TOTL1' });
+    await granted(app.principal.appId, 'TOTL1', [MENTAL_HEALTH_CRISIS_PLAN, NEWS2]);
+    const identity = { authorization: `Bearer ${app.token}`, 'nhsd-end-user-organisation-ods': 'TOTL1' };
+    const nhsNumber = nextNhsNumber();
+    for (let i = 0; i < 21; i++) assert.equal((await create(pointerBody('TOTL1', nhsNumber, NEWS2), identity)).status, 201);
+    await create(pointerBody('TOTL1', nhsNumber), identity);
+    const query = `subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}&type=${encodeURIComponent(NEWS2)}`;
+    const first = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference?${query}`, identity);
+    assert.deepEqual([first.body.total, first.body.entry.length], [21, 20]);
+    const token = first.body.meta.tag[0].code as string;
+    const second = await call(spine, 'GET', `/producer/FHIR/R4/DocumentReference?${query}&next-page-token=${token}`, identity);
+    assert.deepEqual([second.body.total, second.body.entry.length], [21, 1]);
+  });
+
   it('an upsert supersedes too, several pointers at once, and the response names the new id', async () => {
     const nhsNumber = nextNhsNumber();
     const old = [createdId(await create(pointerBody('ANGY1', nhsNumber))), createdId(await create(pointerBody('ANGY1', nhsNumber)))];
