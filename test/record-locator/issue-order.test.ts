@@ -40,6 +40,15 @@ describe('NRL: the order of several faults', () => {
     ]);
   });
 
+  it('a body of many stray fields is answered with at most 20 issues, the first sent', async () => {
+    const strays = Array.from({ length: 60 }, (_, i) => `stray${String(i).padStart(2, '0')}`);
+    const sent = { ...pointerBody('ORD01', nextNhsNumber()), ...Object.fromEntries(strays.map((key) => [key, 1])) };
+    const response = await call(spine, 'POST', '/producer/FHIR/R4/DocumentReference', producer, { body: sent });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.issue, strays.slice(0, 20).map((field) =>
+      errorIssue('INVALID_RESOURCE', 'Invalid validation of resource', 'invalid', 'The resource contains extra fields', field)));
+  });
+
   it('a consumer query: the spec\'s parameters in its order (a missing subject first), then unknown ones in the order sent; GET and POST _search alike', async () => {
     const params = { zzz: '1', 'next-page-token': 'x', 'custodian:identifier': 'bad', aaa: '2' };
     const query = new URLSearchParams(params).toString();
