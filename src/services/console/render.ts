@@ -19,10 +19,20 @@ const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([CONSOLE_VIEW
 env.addGlobal('nhsukCss', '/console/assets/nhsuk-frontend.css');
 env.addGlobal('nhsukJs', `/console/assets/nhsuk/nhsuk-frontend-${NHSUK_VERSION}.min.js`);
 env.addGlobal('assetPath', '/console/assets/nhsuk/assets');
-env.addFilter('dateTime', (value: unknown) => {
+function dateTime(value: unknown): string {
   if (value === null || value === undefined || value === '') return '';
   const date = value instanceof Date ? value : new Date(String(value));
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+env.addFilter('dateTime', dateTime);
+/** The same, for a narrow table cell: it may wrap between the date and the time, never inside either (2026-12- / 06). */
+env.addFilter('dateTimeCell', (value: unknown) => {
+  const text = dateTime(value);
+  const split = text.indexOf(' ');
+  if (split < 0) return text;
+  const escape = env.getFilter('escape') as (text: string) => { toString(): string };
+  const part = (t: string) => `<span class="app-nowrap">${escape(t).toString()}</span>`;
+  return new nunjucks.runtime.SafeString(`${part(text.slice(0, split))} ${part(text.slice(split + 1))}`);
 });
 
 declare module 'fastify' {
