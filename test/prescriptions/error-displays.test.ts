@@ -59,8 +59,15 @@ describe('EPS error displays against the spec', () => {
     // The prescription-order's own table (both 400), its issue code from the general table where it has a row.
     check('DUPLICATE_PRESCRIPTION_ID', { ...statusRow(PRESCRIBING, 'DUPLICATE_PRESCRIPTION_ID'), issueCode: generalRow(PRESCRIBING, 'DUPLICATE_PRESCRIPTION_ID').issueCode });
     check('MISSING_DIGITAL_SIGNATURE', statusRow(PRESCRIBING, 'MISSING_DIGITAL_SIGNATURE'));
-    // The return's own table.
+    // The return's own table (`/FHIR/R4/Task#return`), each issue code the general table's for the same refusal.
     check('MAX_REPEAT_MISMATCH', { ...statusRow(DISPENSING, 'MAX_REPEAT_MISMATCH'), issueCode: generalRow(DISPENSING, 'MISMATCH_AUTHORISED_REPEAT_COUNTS').issueCode });
+    check('INVALID_STATE_TRANSITION', { code: 'INVALID_STATE_TRANSITION', ...statusRow(DISPENSING, 'INVALID_STATE_TRANSITION'),
+      issueCode: generalRow(DISPENSING, 'PRESCRIPTION_INVALID_STATE_TRANSITION').issueCode });
+    check('RETURN_PRESCRIPTION_NOT_FOUND', { code: 'PRESCRIPTION_NOT_FOUND', ...statusRow(DISPENSING, 'PRESCRIPTION_NOT_FOUND'),
+      issueCode: generalRow(DISPENSING, 'PRESCRIPTION_NOT_FOUND').issueCode });
+    check('RETURN_INVALID_MESSAGE', { code: 'INVALID_MESSAGE', ...statusRow(DISPENSING, 'INVALID_MESSAGE'), issueCode: generalRow(DISPENSING, 'INVALID_MESSAGE').issueCode });
+    check('UNABLE_TO_PROCESS_MESSAGE', { code: 'UNABLE_TO_PROCESS_MESSAGE', ...statusRow(DISPENSING, 'UNABLE_TO_PROCESS_MESSAGE'),
+      issueCode: generalRow(DISPENSING, 'FAILURE_TO_PROCESS_MESSAGE').issueCode });
     // "Platform wide errors", the same in both specs.
     for (const key of ['ACCESS_DENIED', 'FORBIDDEN', 'NOT_FOUND'] as const) {
       assert.deepEqual(statusRow(PRESCRIBING, key), statusRow(DISPENSING, key));
@@ -111,7 +118,9 @@ describe('EPS error displays against the spec', () => {
 
     it('PRESCRIPTION_NOT_FOUND, PRESCRIPTION_INVALID_STATE_TRANSITION and the platform codes carry the tables\' displays', async () => {
       const never = freshOrder({ pharmacy: 'FA565' });
-      answered(await task('return', never, 'FA565'), 400, 'PRESCRIPTION_NOT_FOUND', generalRow(DISPENSING, 'PRESCRIPTION_NOT_FOUND').display);
+      answered(await task('withdraw', never, 'FA565'), 400, 'PRESCRIPTION_NOT_FOUND', generalRow(DISPENSING, 'PRESCRIPTION_NOT_FOUND').display);
+      // A return, in its own table's words.
+      answered(await task('return', never, 'FA565'), 400, 'PRESCRIPTION_NOT_FOUND', statusRow(DISPENSING, 'PRESCRIPTION_NOT_FOUND').display);
       const order = await newPrescription('FA565');
       assert.equal((await release('FA565', shortFormIdOf(order))).status, 200);
       answered(await claim(order, 'FA565'), 400, 'PRESCRIPTION_INVALID_STATE_TRANSITION', generalRow(DISPENSING, 'PRESCRIPTION_INVALID_STATE_TRANSITION').display);

@@ -7,18 +7,18 @@ import { dispensingSteps } from './dispensing-steps.js';
 /**
  * The spec's PRESCRIPTION_NOT_FOUND (fhir-dispensing.yaml "Dispensing Errors": not-found, "The requested
  * prescription could not be found.", `/Claim`, `/Task/$release`, `/Task`) for each dispensing message about a
- * prescription the Spine does not hold; a release by id is the spec's own example instead
+ * prescription the Spine does not hold (a return in its own table's words, "Prescription not found."); a release by id is the spec's own example instead
  * (examples/spec/errors/release/not-found-error.json, RESOURCE_NOT_FOUND).
  */
 describe('EPS dispensing: a prescription that does not exist', () => {
   const rig = dispensingRig();
   const { dispense, claim, task, release, newPrescription, statusOf } = dispensingSteps(rig);
 
-  const notFound = (answer: Response, order: Json, what: string) => {
+  const notFound = (answer: Response, order: Json, what: string, display = 'The requested prescription could not be found.') => {
     assert.equal(answer.status, 400, `${what}: ${answer.text}`);
     assert.deepEqual(withoutMeta(answer.body), { resourceType: 'OperationOutcome', issue: [{
       severity: 'error', code: 'not-found', diagnostics: `Prescription ${shortFormIdOf(order)} not found`,
-      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'PRESCRIPTION_NOT_FOUND', display: 'The requested prescription could not be found.' }] },
+      details: { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/EPS-IssueCode', code: 'PRESCRIPTION_NOT_FOUND', display }] },
     }] }, what);
   };
 
@@ -26,7 +26,8 @@ describe('EPS dispensing: a prescription that does not exist', () => {
     const never = freshOrder({ pharmacy: 'FA565' });
     notFound(await dispense(never, 'FA565', '0006'), never, 'dispense notification');
     notFound(await claim(never, 'FA565'), never, 'claim');
-    notFound(await task('return', never, 'FA565'), never, 'return');
+    // The return's own table's words (fhir-dispensing.yaml `/FHIR/R4/Task#return`: "Prescription not found.").
+    notFound(await task('return', never, 'FA565'), never, 'return', 'Prescription not found.');
     notFound(await task('withdraw', never, 'FA565'), never, 'withdrawal');
     const released = await release('FA565', shortFormIdOf(never));
     assert.equal(released.status, 400, released.text);

@@ -138,10 +138,10 @@ describe('EPS replay retention', () => {
     const again = await later(61, async () => call(spine, 'POST', '/fhir-dispensing/FHIR/R4/Task', await as(fa565, requestId), body));
     assert.equal(again.status, 200, again.text);
     assert.notEqual(again.text, first.text);
-    // The prescription is no longer with the pharmacy: a new return of it (a new Task.identifier) is refused.
+    // The prescription is no longer with the pharmacy: a new return of it (a new Task.identifier) is refused (in the return table's code).
     const past = await later(61, () => giveBack(order, randomUUID()));
     assert.equal(past.status, 400, past.text);
-    assert.equal(past.body.issue[0].details.coding[0].code, 'PRESCRIPTION_INVALID_STATE_TRANSITION');
+    assert.equal(past.body.issue[0].details.coding[0].code, 'INVALID_STATE_TRANSITION');
     assert.equal(past.body.issue[0].diagnostics, 'Cannot return a prescription that is To be Dispensed');
     assert.deepEqual(await events(order), ['created', 'released', 'returned']);
   });

@@ -55,11 +55,21 @@ export const EPS_ERRORS = defineErrors({
   PRESCRIPTION_INVALID_LINE_STATE_TRANSITION: eps(400, 'PRESCRIPTION_INVALID_LINE_STATE_TRANSITION', 'The requested operation is not valid for the current state of the prescription.', 'business-rule'),
   INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'The message is not valid.', 'structure'),
   MISMATCH_AUTHORISED_REPEAT_COUNTS: eps(400, 'MISMATCH_AUTHORISED_REPEAT_COUNTS', 'The repeat count in this message does not match the repeat count in the original prescription.', 'business-rule'),
-  /**
-   * The return's own table (fhir-dispensing.yaml `/FHIR/R4/Task#return`, "400 MAX_REPEAT_MISMATCH Mismatch in
-   * authorised repeat counts."): a return's or withdrawal's repeat counts not the prescription's. The table
-   * gives no system or issue code: those of MISMATCH_AUTHORISED_REPEAT_COUNTS, the same refusal of a claim.
+  /*
+   * The return's own table (fhir-dispensing.yaml and the combined spec, `/FHIR/R4/Task#return` "4XX", all
+   * 400): a return (a Task `rejected`) is answered in its codes and words where the general tables give the
+   * same refusal another (handlers/return-errors.ts); a withdrawal (`/FHIR/R4/Task#withdraw`, "Invalid
+   * request.", no table) in the general tables'. The table gives no system or issue code: EPS-IssueCode,
+   * and the issue code of the general tables' same refusal (PRESCRIPTION_INVALID_STATE_TRANSITION,
+   * PRESCRIPTION_NOT_FOUND, INVALID_MESSAGE, FAILURE_TO_PROCESS_MESSAGE, MISMATCH_AUTHORISED_REPEAT_COUNTS).
    */
+  INVALID_STATE_TRANSITION: eps(400, 'INVALID_STATE_TRANSITION', 'Invalid State Transition for Prescription.', 'business-rule'),
+  RETURN_PRESCRIPTION_NOT_FOUND: eps(400, 'PRESCRIPTION_NOT_FOUND', 'Prescription not found.', 'not-found'),
+  /** A return the door refuses: not of Return.yaml's types (routes/scope.ts). */
+  RETURN_INVALID_MESSAGE: eps(400, 'INVALID_MESSAGE', 'Invalid Message.', 'structure'),
+  /** A return's value missing or invalid (the readers' MISSING_VALUE and INVALID_VALUE), or another patient's. */
+  UNABLE_TO_PROCESS_MESSAGE: eps(400, 'UNABLE_TO_PROCESS_MESSAGE', 'Unable to process message. Information missing or invalid.', 'processing'),
+  /** A return's repeat counts not the prescription's (a withdrawal's are MISMATCH_AUTHORISED_REPEAT_COUNTS). */
   MAX_REPEAT_MISMATCH: eps(400, 'MAX_REPEAT_MISMATCH', 'Mismatch in authorised repeat counts.', 'business-rule'),
   DISPENSE_AMEND_IDENTIFIER_MISMATCH: eps(400, 'DISPENSE_AMEND_IDENTIFIER_MISMATCH', 'Replacement target does not match existing claim reference on record.', 'business-rule'),
   /**

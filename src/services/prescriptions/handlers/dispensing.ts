@@ -16,6 +16,7 @@ import { releaseParameters, releasedBundle } from '../domain/responses.js';
 import { lockNominated, readOrderedPrescription, readPrescription, readPrescriptionOf, type OrderedPrescription, type PrescriptionRow } from '../store.js';
 import { directoryApi } from '../../directory/api.js';
 import { errorOutcome, successOutcome, withAnotherDispenserOutcome } from '../wire.js';
+import { inReturnTable } from './return-errors.js';
 import { answerOnce, type Answer, type SentAnswer } from './once.js';
 import { recordTransition, type Recorded } from './record.js';
 
@@ -164,8 +165,21 @@ export async function dispenseNotification(ctx: PlatformContext, caller: EpsCall
     n.amendment ? 'dispense-amended' : n.outcome === 'partial' ? 'partially-dispensed' : n.outcome === 'complete' ? 'dispensed' : 'not-dispensed', text);
 }
 
-/** `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`). */
+/**
+ * `POST Task`: a return to the Spine (`#return`) or the withdrawal of the last dispense notification (`#withdraw`).
+ * A return (status `rejected`, the only status readTask takes as one) is refused in its own table's terms
+ * (return-errors.ts); a withdrawal, which the spec gives no table, in the general tables'.
+ */
 export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
+  if (body.status !== 'rejected') return returnOrWithdraw(ctx, caller, body, text);
+  try {
+    return await returnOrWithdraw(ctx, caller, body, text);
+  } catch (err) {
+    throw err instanceof SpineError ? inReturnTable(err) : err;
+  }
+}
+
+async function returnOrWithdraw(ctx: PlatformContext, caller: EpsCaller, body: Json, text: string): Promise<Applied> {
   const t = valueOf(readTask(body));
   const message = messageIdentity(ctx, caller, t.identifier);
   const issue = t.issue !== undefined ? { issue: t.issue } : {};
@@ -173,7 +187,8 @@ export async function task(ctx: PlatformContext, caller: EpsCaller, body: Json, 
     : { type: 'withdraw', dispenser: t.dispenser, withdraws: t.withdraws, ...issue, ...message };
   return applyToPrescription(ctx, caller, t.kind, t, event, t.kind === 'return' ? 'returned' : 'withdrawn', text, (row) => {
     const mismatch = taskRepeatMismatch(t.kind, row.courseOfTherapy, row.state.repeat, t);
-    if (mismatch) throw epsError(EPS_ERRORS.MAX_REPEAT_MISMATCH, mismatch);
+    // The return table's MAX_REPEAT_MISMATCH; a withdrawal, without a table, the general table's code for the same refusal.
+    if (mismatch) throw epsError(t.kind === 'return' ? EPS_ERRORS.MAX_REPEAT_MISMATCH : EPS_ERRORS.MISMATCH_AUTHORISED_REPEAT_COUNTS, mismatch);
   });
 }
 

@@ -34,12 +34,26 @@ function wrongResourceType(request: FastifyRequest, failure: ValidationFailure |
   return expected ? { spec: EPS_ERRORS.VERIFICATION, diagnostics: `Incorrect FHIR resource type. Expected ${expected}.` } : undefined;
 }
 
+/**
+ * A return (`POST Task`, status `rejected`) the door refuses, not being of Return.yaml's types: the return table's
+ * INVALID_MESSAGE "Invalid Message." (fhir-dispensing.yaml `/FHIR/R4/Task#return`), naming the field as the door does.
+ * A withdrawal, which the spec gives no table, keeps the door's MISSING_VALUE / INVALID_VALUE.
+ */
+function refusedReturn(request: FastifyRequest, classified: { failure?: ValidationFailure; diagnostics?: string; expression?: string[] }): EpsIssue | undefined {
+  if (classified.failure?.part !== 'body' || request.method !== 'POST' || !request.routeOptions.url?.endsWith('/FHIR/R4/Task')) return undefined;
+  const body = request.body as { status?: unknown } | null | undefined;
+  if (typeof body !== 'object' || body === null || body.status !== 'rejected') return undefined;
+  return { spec: EPS_ERRORS.RETURN_INVALID_MESSAGE, diagnostics: classified.diagnostics, expression: classified.expression };
+}
+
 export function configureEpsScope(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const classified = classifyError(err, request);
     if (classified.headers) reply.headers(classified.headers);
     const wrongType = wrongResourceType(request, classified.failure);
     if (wrongType) return sendFhir(reply, 400, errorOutcome(wrongType, ctx.clock.now()));
+    const returnRefused = refusedReturn(request, classified);
+    if (returnRefused) return sendFhir(reply, 400, errorOutcome(returnRefused, ctx.clock.now()));
     return sendFhir(reply, classified.spec.status, errorOutcome({ ...classified, spec: inEpsCoding(classified.spec) }, ctx.clock.now()));
   });
   app.setNotFoundHandler((request, reply) => sendFhir(reply, 404,
