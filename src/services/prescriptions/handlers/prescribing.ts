@@ -7,6 +7,7 @@ import { directoryApi } from '../../directory/api.js';
 import { assertActsFor, type EpsCaller } from '../caller.js';
 import { EPS_ERRORS, epsError, failureToProcess } from '../errors.js';
 import { prepareParameters, signedInfoFor } from '../domain/digest.js';
+import { professionalCodeProblem } from '../domain/professional-code.js';
 import { readPrescriptionMessage, type MessageProblem, type PrescriptionMessage } from '../domain/prescription-message.js';
 import { SIGNATURE_PROBLEMS, readXmlSignature, verifyPrescriptionSignature } from '../domain/signature.js';
 import { cancelResponse } from '../domain/responses.js';
@@ -46,6 +47,9 @@ export function readMessage(body: Json, expected?: PrescriptionMessage['event'],
 /** `$prepare`: the SignedInfo to sign for this prescription, timestamped now. */
 export function prepare(ctx: PlatformContext, body: Json): Json {
   const message = readMessage(body, 'prescription-order', { checksum: false });
+  // The spec lists this verification error for `/$prepare` alone (neither spec's table names `/$process-message` for it).
+  const professionalCode = professionalCodeProblem(message.entries);
+  if (professionalCode) throw epsError(EPS_ERRORS.VERIFICATION, professionalCode.diagnostics, professionalCode.expression);
   return prepareParameters(message.entries, fhirInstant(ctx.clock.now()));
 }
 
