@@ -29,6 +29,8 @@ describe("POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     assert.deepEqual({ ...principal, activities: undefined }, {
       appId: app.appId, apiKey: app.apiKey, appName: 'Test GP system', odsCode: 'A83008', accessMode: 'user',
       userId: '555000000001', roleProfileId: '555000000101', roleCode: 'R8000', rateLimit: 500, activities: undefined,
+      // What the application is registered for, kept beside the user's (a refusal can say which lacks an activity).
+      appActivities: ['patient:read', 'patient:search', 'patient:write', 'patient:create', 'directory:read'],
     });
     assert.ok((principal.activities as string[]).includes('patient:write'));
     // R8000 also grants messaging and audit:read, which this app is not registered for.
@@ -40,6 +42,7 @@ describe("POST /oauth2/token: token exchange of a CIS2-style ID token (user-rest
     const response = await postToken(spine, exchangeForm(await demoIdToken('555000000001', '555000000101', narrowApp.apiKey), narrowApp));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(principalOf(response.body.access_token!).activities, ['directory:read']);
+    assert.deepEqual(principalOf(response.body.access_token!).appActivities, ['directory:read']);
   });
 
   it('NHSD-Session-URID picks another of the user\'s roles, with its organisation and activities', async () => {

@@ -50,6 +50,8 @@ export interface UserTokenOptions {
   odsCode?: string;
   userId?: string;
   roleProfileId?: string;
+  /** What the application is registered for, as identity's token exchange keeps it (principal.ts); default: not kept, as in a token minted before it was. */
+  appActivities?: readonly Activity[];
 }
 
 /**
@@ -67,7 +69,9 @@ export async function userToken(spine: TestSpine, options: UserTokenOptions): Pr
     userId: options.userId ?? '555000000001',
     roleProfileId: options.roleProfileId ?? '555000000101',
     roleCode: options.roleCode,
-    activities: activitiesForRole(options.roleCode),
+    activities: options.appActivities === undefined ? activitiesForRole(options.roleCode)
+      : activitiesForRole(options.roleCode).filter((a) => options.appActivities!.includes(a)),
+    ...(options.appActivities === undefined ? {} : { appActivities: [...options.appActivities] }),
     rateLimit: 1_000_000,
   };
   const { token } = await spine.ctx.tokens.issue(principal);

@@ -48,6 +48,7 @@ export class AccessTokens {
       const { payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'], currentDate: new Date(nowMs) });
       const principal = payload.p as Principal | undefined;
       if (!principal || !Array.isArray(principal.activities) || !principal.activities.every(isActivity)) return undefined;
+      if (principal.appActivities !== undefined && (!Array.isArray(principal.appActivities) || !principal.appActivities.every(isActivity))) return undefined;
       if (this.cache.size > 50_000) this.cache.clear();
       this.cache.set(token, { principal, expiresAt: (payload.exp ?? 0) * 1000 });
       return principal;

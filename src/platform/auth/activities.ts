@@ -51,6 +51,12 @@ export interface Principal {
   roleProfileId?: string;
   roleCode?: string;
   activities: Activity[];
+  /**
+   * User access: what the application itself is registered for (`activities` is the role's, narrowed to
+   * it), so that a refusal can say whether the application or the role lacks an activity. Absent in
+   * tokens minted before it was kept, and for application access, whose `activities` are the app's.
+   */
+  appActivities?: Activity[];
   /** Requests per second allowed for the app. */
   rateLimit: number;
   sandbox?: boolean;

@@ -97,7 +97,11 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
     }
     if (!principal.activities.includes(activity)) {
       const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
-      throw await auditRefusal(options, request, activity, new SpineError(PLATFORM_ERRORS.FORBIDDEN, `Access denied: ${who} is not permitted '${activity}'`), principal);
+      // The application's own registration lacks it (not only its user's role): APPLICATION_FORBIDDEN, the same answer
+      // unless an API words it otherwise. A user token minted before `appActivities` was kept cannot say: FORBIDDEN.
+      const registered = principal.accessMode === 'application' ? principal.activities : principal.appActivities;
+      const spec = registered !== undefined && !registered.includes(activity) ? PLATFORM_ERRORS.APPLICATION_FORBIDDEN : PLATFORM_ERRORS.FORBIDDEN;
+      throw await auditRefusal(options, request, activity, new SpineError(spec, `Access denied: ${who} is not permitted '${activity}'`), principal);
     }
     request.principal = principal;
   });

@@ -56,6 +56,12 @@ export const PLATFORM_ERRORS = defineErrors({
   REQUEST_TIMEOUT: { status: 408, code: 'TIMEOUT', display: 'Request timeout', issueCode: 'timeout' },
   ACCESS_DENIED: { status: 401, code: 'ACCESS_DENIED', display: 'Access Denied - Unauthorised', issueCode: 'forbidden' },
   FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },
+  /**
+   * FORBIDDEN because the application itself is not registered for the route's activity (not its user's role):
+   * the same wire answer everywhere, told apart by identity for an API that words it otherwise (EPS:
+   * "Your app does not have permission to access prescribing functionality.", routes/scope.ts).
+   */
+  APPLICATION_FORBIDDEN: { status: 403, code: 'ACCESS_DENIED', display: 'Access has been denied to process this request', issueCode: 'forbidden' },
   TOO_MANY_REQUESTS: { status: 429, code: 'TOO_MANY_REQUESTS', display: 'You have exceeded your application\'s rate limit', issueCode: 'throttled' },
   SERVICE_UNAVAILABLE: { status: 503, code: 'SERVICE_UNAVAILABLE', display: 'Service unavailable', issueCode: 'transient' },
   INTERNAL_ERROR: { status: 500, code: 'INTERNAL_SERVER_ERROR', display: 'Unexpected internal server error', issueCode: 'exception' },

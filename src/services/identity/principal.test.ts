@@ -20,4 +20,10 @@ describe('userPrincipal: what a user may do through an application', () => {
     const surgery = userPrincipal(app(['patient:read', 'patient:write']), gp);
     assert.deepEqual(surgery.activities, ['patient:read', 'patient:write']);
   });
+
+  it('keeps what the application is registered for beside what the user may do, so a refusal can say which lacks it', () => {
+    const dispensingSystem = userPrincipal(app(['prescription:dispense', 'prescription:track']), gp);
+    assert.deepEqual(dispensingSystem.appActivities, ['prescription:dispense', 'prescription:track']);
+    assert.ok(!dispensingSystem.activities.includes('prescription:prescribe'), 'a prescriber through a dispensing-only system may not prescribe');
+  });
 });

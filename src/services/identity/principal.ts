@@ -33,6 +33,7 @@ export function userPrincipal(app: Application, selected: SelectedRole): Princip
     roleProfileId: selected.role.person_roleid,
     roleCode: jobRoleCode(selected.role.role_code),
     activities: [...activitiesForRole(selected.role.role_code), ...SYSTEM_ACTIVITIES].filter((a) => app.activities.includes(a)),
+    appActivities: app.activities.filter(isActivity),
     rateLimit: app.rateLimit,
   };
 }

@@ -3,7 +3,7 @@ import { classifyError } from '../../../platform/http/error-mapper.js';
 import type { PlatformContext } from '../../../platform/service.js';
 import { EPS_ERRORS } from '../errors.js';
 import { errorOutcome, sendFhir, type EpsIssue } from '../wire.js';
-import type { ErrorSpec } from '../../../platform/http/errors.js';
+import { PLATFORM_ERRORS, type ErrorSpec } from '../../../platform/http/errors.js';
 import type { ValidationFailure } from '../../../platform/http/validation-failure.js';
 import { expectedResourceType } from '../schemas.js';
 import { SPINE_CODES } from '../errors.js';
@@ -46,12 +46,34 @@ function refusedReturn(request: FastifyRequest, classified: { failure?: Validati
   return { spec: EPS_ERRORS.RETURN_INVALID_MESSAGE, diagnostics: classified.diagnostics, expression: classified.expression };
 }
 
+/**
+ * The operations both specs' verification table refuses an application not permitted to use (403 `forbidden`,
+ * "Your app does not have permission to access prescribing functionality.", "App does not have permission to use
+ * the requested function."): fhir-prescribing.yaml `/$prepare`, fhir-dispensing.yaml `/$process-message`, `/Claim`,
+ * `/Task/$release`, `/Task`; the combined spec lists all five for both. An application is permitted what its
+ * operator registered it for (identity's `activities`: `prescription:prescribe`, `prescription:dispense`; neither
+ * is a default), which the guard checks before the route (APPLICATION_FORBIDDEN). Tracking, `$validate` and
+ * metadata are not in the row, and keep the platform's FORBIDDEN.
+ */
+const APP_PERMISSION_ROUTES = new Set(['/$prepare', '/$process-message', '/Claim', '/Task/$release', '/Task'].map((op) => `/FHIR/R4${op}`));
+const APP_NOT_PERMITTED = 'Your app does not have permission to access prescribing functionality.';
+
+function appNotPermitted(request: FastifyRequest, spec: ErrorSpec): EpsIssue | undefined {
+  if (spec !== PLATFORM_ERRORS.APPLICATION_FORBIDDEN || request.method !== 'POST') return undefined;
+  const url = request.routeOptions.url ?? '';
+  const operation = url.slice(url.indexOf('/FHIR/R4'));
+  // As the sibling row (user-restricted access only, routes/common.ts): FORBIDDEN's coding, the row's words as diagnostics.
+  return APP_PERMISSION_ROUTES.has(operation) ? { spec: EPS_ERRORS.FORBIDDEN, diagnostics: APP_NOT_PERMITTED } : undefined;
+}
+
 export function configureEpsScope(app: FastifyInstance, ctx: PlatformContext) {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const classified = classifyError(err, request);
     if (classified.headers) reply.headers(classified.headers);
     const wrongType = wrongResourceType(request, classified.failure);
     if (wrongType) return sendFhir(reply, 400, errorOutcome(wrongType, ctx.clock.now()));
+    const notPermitted = appNotPermitted(request, classified.spec);
+    if (notPermitted) return sendFhir(reply, 403, errorOutcome(notPermitted, ctx.clock.now()));
     const returnRefused = refusedReturn(request, classified);
     if (returnRefused) return sendFhir(reply, 400, errorOutcome(returnRefused, ctx.clock.now()));
     return sendFhir(reply, classified.spec.status, errorOutcome({ ...classified, spec: inEpsCoding(classified.spec) }, ctx.clock.now()));
