@@ -45,7 +45,7 @@ describe('EPS: an application not permitted prescribing or dispensing', () => {
     assert.equal((await call(rig.spine, 'POST', `${PRESCRIBING}/$prepare`, permitted, freshOrder({ pharmacy: 'FA565' }))).status, 200);
   });
 
-  it('a pharmacist through a prescribing-only application is refused every dispensing operation the row lists; tracking keeps FORBIDDEN', async () => {
+  it('a pharmacist through a prescribing-only application is refused every dispensing operation the row lists; tracking keeps FORBIDDEN, naming the application', async () => {
     const pharmacist = await through('FA565', 'R8003', ['prescription:prescribe']);
     const order = freshOrder({ pharmacy: 'FA565' });
     for (const [path, body] of [['Task/$release', releaseBody('FA565')], ['$process-message', notification(order, 'FA565', '0006')],
@@ -53,7 +53,7 @@ describe('EPS: an application not permitted prescribing or dispensing', () => {
       notPermitted(await call(rig.spine, 'POST', `${DISPENSING}/${path}`, pharmacist, body as Json), path);
     }
     platformForbidden(await call(rig.spine, 'GET', `${DISPENSING}/Task?focus:identifier=${encodeURIComponent('24F5DA-A83008-7EFE6Z')}`, pharmacist),
-      "Access denied: role R8003 is not permitted 'prescription:track'");
+      "Access denied: application Test clinical system is not permitted 'prescription:track'");
   });
 
   it('an application-restricted system not registered for dispensing is refused the nominated release in the spec\'s words; registered, it releases', async () => {

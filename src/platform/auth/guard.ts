@@ -96,11 +96,13 @@ export function registerAuthGuard(app: FastifyInstance, options: GuardOptions) {
         new SpineError(PLATFORM_ERRORS.ACCESS_DENIED, unauthenticated(byApiKey, token, request.routeOptions.config.apiKey === true)));
     }
     if (!principal.activities.includes(activity)) {
-      const who = principal.roleCode ? `role ${principal.roleCode}` : `application ${principal.appName}`;
       // The application's own registration lacks it (not only its user's role): APPLICATION_FORBIDDEN, the same answer
-      // unless an API words it otherwise. A user token minted before `appActivities` was kept cannot say: FORBIDDEN.
+      // unless an API words it otherwise, naming the application. A user token minted before `appActivities` was kept
+      // cannot say: FORBIDDEN, naming the role.
       const registered = principal.accessMode === 'application' ? principal.activities : principal.appActivities;
-      const spec = registered !== undefined && !registered.includes(activity) ? PLATFORM_ERRORS.APPLICATION_FORBIDDEN : PLATFORM_ERRORS.FORBIDDEN;
+      const appLacksIt = registered !== undefined && !registered.includes(activity);
+      const spec = appLacksIt ? PLATFORM_ERRORS.APPLICATION_FORBIDDEN : PLATFORM_ERRORS.FORBIDDEN;
+      const who = principal.roleCode && !appLacksIt ? `role ${principal.roleCode}` : `application ${principal.appName}`;
       throw await auditRefusal(options, request, activity, new SpineError(spec, `Access denied: ${who} is not permitted '${activity}'`), principal);
     }
     request.principal = principal;
