@@ -68,8 +68,13 @@ describe('console flows in a real browser', () => {
   it('the overview refreshes its figures in place', async () => {
     await signedIn(spine.url, DEMO_IDENTITIES.operator, async (page, browser) => {
       await page.goto(`${spine.url}/console/overview`);
+      // A keyboard user on the Health table's region stays on it when the figures are replaced.
+      await page.getByRole('region', { name: 'Health' }).focus();
+      await page.evaluate(() => document.querySelector('[data-live-refresh] table')!.setAttribute('data-before-refresh', ''));
       const refreshed = await page.waitForResponse((r) => r.url().endsWith('/console/overview/live') && r.status() === 200, { timeout: 60_000 });
       assert.match(await refreshed.text(), /Each minute of the last hour/);
+      await page.waitForFunction(() => document.querySelector('[data-before-refresh]') === null && document.querySelector('[data-live-refresh] table') !== null);
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName), 'Health');
       assert.deepEqual(browser.problems, []);
       await screenshot(page, 'overview');
     });

@@ -7,7 +7,18 @@ for (const panel of document.querySelectorAll('[data-live-refresh]')) {
   setInterval(async () => {
     try {
       const response = await fetch(url, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
-      if (response.ok) panel.innerHTML = await response.text();
+      if (!response.ok) return;
+      const html = await response.text();
+      // A keyboard user on one of the panel's regions (a table's scrolling container) stays on it, where it was scrolled.
+      const focused = panel.contains(document.activeElement) ? document.activeElement : null;
+      const label = focused && focused.getAttribute('aria-label');
+      const scrolled = focused ? focused.scrollLeft : 0;
+      panel.innerHTML = html;
+      const again = label ? [...panel.querySelectorAll('[aria-label]')].find((e) => e.getAttribute('aria-label') === label) : null;
+      if (again) {
+        again.focus({ preventScroll: true });
+        again.scrollLeft = scrolled;
+      }
     } catch { /* keep the figures shown; the next tick tries again */ }
   }, seconds * 1000);
 }
