@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.js';
-import { runLoad, type LoadFigures } from './support/load.js';
+import { runLoad, type LoadFigures, type LoadRun } from './support/load.js';
 import { startServerProcess, type ServerProcess } from './support/server.js';
-import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
+import { postmasterPid } from './support/cpu.js';
+import { combineRuns, measureRun, type CpuSplit, type MeasuredRun } from './support/alternate.js';
 import { log, type BenchLine } from './support/report.js';
 import { withLock } from './support/lock.js';
 import type { BenchOptions } from './options.js';
@@ -21,7 +22,7 @@ export interface Ceilings {
 }
 
 /** CPU ms per request: the server's, PostgreSQL's, and the load client's (this process, autocannon). */
-export interface CpuPerRequest { server: number; postgres: number; client: number }
+export type CpuPerRequest = CpuSplit;
 
 /** Where the ceiling server and its PostgreSQL run, for the work done on them. */
 interface CeilingRig { url: string; databaseUrl: string; server: ServerProcess; postmaster: number }
@@ -89,7 +90,11 @@ async function withCeilingServerLocked<T>(options: BenchOptions, work: (rig: Cei
   }
 }
 
-function pkReadLoad(options: BenchOptions, url: string): Promise<LoadFigures> {
+function insertLoad(options: BenchOptions, url: string): Promise<LoadRun> {
+  return runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/insert' }) });
+}
+
+function pkReadLoad(options: BenchOptions, url: string): Promise<LoadRun> {
   return runLoad({
     url, connections: options.connections, seconds: options.seconds,
     next: () => ({ path: `/pk/${1 + Math.floor(Math.random() * ROWS)}` }),
@@ -100,29 +105,27 @@ function pkReadLoad(options: BenchOptions, url: string): Promise<LoadFigures> {
  * The Fastify + primary-key-read ceiling alone, for a bench to measure right next to its own run:
  * on a shared machine the ceiling drifts within minutes, and a ratio is only fair at one moment.
  */
-export function measurePkReadCeiling(options: BenchOptions): Promise<LoadFigures> {
+export function measurePkReadCeiling(options: BenchOptions): Promise<LoadRun> {
   return withCeilingServer(options, ({ url }) => pkReadLoad(options, url));
 }
 
-/** This process's own CPU seconds so far: the load client's, while a load runs. */
-export function clientCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
+/** A load run with the CPU it cost the bare server, PostgreSQL and the load client, per request. */
+async function withCpu(rig: CeilingRig, load: () => Promise<LoadRun>): Promise<{ figures: LoadFigures; cpuMs: CpuPerRequest }> {
+  return combineRuns([await measureRun(rig.server.pid, rig.postmaster, load)]);
 }
 
-/** A load run with the CPU it cost the bare server, PostgreSQL and the load client, per request. */
-async function withCpu(rig: CeilingRig, load: () => Promise<LoadFigures>): Promise<{ figures: LoadFigures; cpuMs: CpuPerRequest }> {
-  const before = { server: cpuSecondsOf(rig.server.pid), postgres: postgresCpuSeconds(rig.postmaster), client: clientCpuSeconds() };
-  const figures = await load();
-  const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
-  return {
-    figures,
-    cpuMs: {
-      server: per(cpuSecondsOf(rig.server.pid) - before.server),
-      postgres: per(postgresCpuSeconds(rig.postmaster) - before.postgres),
-      client: per(clientCpuSeconds() - before.client),
-    },
-  };
+/** The ceilings' loads for a bench that runs them in turn with its own (support/alternate.ts). */
+export interface CeilingLoads {
+  pkRead(seconds: number): Promise<MeasuredRun>;
+  insert(seconds: number): Promise<MeasuredRun>;
+}
+
+/** The bare server and its PostgreSQL kept up while `work` runs, so a bench can alternate its loads with theirs. */
+export function withCeilingLoads<T>(options: BenchOptions, work: (loads: CeilingLoads) => Promise<T>): Promise<T> {
+  return withCeilingServer(options, (rig) => work({
+    pkRead: (seconds) => measureRun(rig.server.pid, rig.postmaster, () => pkReadLoad({ ...options, seconds }, rig.url)),
+    insert: (seconds) => measureRun(rig.server.pid, rig.postmaster, () => insertLoad({ ...options, seconds }, rig.url)),
+  }));
 }
 
 export async function measureCeilings(options: BenchOptions): Promise<{ ceilings: Ceilings; lines: BenchLine[] }> {
@@ -133,7 +136,7 @@ export async function measureCeilings(options: BenchOptions): Promise<{ ceilings
     log('ceiling: bare Fastify + PostgreSQL primary-key read');
     const pkRead = await withCpu(rig, () => pkReadLoad(options, url));
     log('ceiling: bare Fastify + PostgreSQL single-row insert');
-    const insert = await withCpu(rig, () => runLoad({ url, connections: options.connections, seconds: options.seconds, next: () => ({ method: 'POST', path: '/insert' }) }));
+    const insert = await withCpu(rig, () => insertLoad(options, url));
     log('ceiling: PostgreSQL single-row inserts, 20 clients');
     const insertsPerSecond = await insertRate(databaseUrl, 20, Math.min(options.seconds, 5));
     const cpu = (c: CpuPerRequest) => `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms`;

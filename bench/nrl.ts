@@ -7,10 +7,11 @@ import { recordLocatorService } from '../src/services/record-locator/index.js';
 import { SyntheticNhsNumbers } from '../src/services/demographics/api.js';
 import { seedSyntheticPointers, syntheticPointer } from '../src/services/record-locator/synthetic.js';
 import type { Bench } from './run.js';
-import { clientCpuSeconds, type CpuPerRequest } from './ceiling.js';
+import { withCeilingLoads, type CpuPerRequest } from './ceiling.js';
 import type { BenchOptions } from './options.js';
-import { runLoad, type LoadFigures } from './support/load.js';
-import { cpuSecondsOf, postgresCpuSeconds, postmasterPid } from './support/cpu.js';
+import { runLoad, type LoadRun } from './support/load.js';
+import { postmasterPid } from './support/cpu.js';
+import { alternate, measureRun, type Combined } from './support/alternate.js';
 import { appAccessToken, demoApp, requireBuild, startSpineProcess } from './support/platform.js';
 import { log, type BenchLine } from './support/report.js';
 import { withLock } from './support/lock.js';
@@ -30,6 +31,13 @@ const SEED = 1;
 const MARKER = 'bench-pointers.json';
 const DEMO_ODS = 'A83008';
 const TARGETS = { searchShareOfCeiling: 0.9, searchP99: 50, createShareOfInserts: 0.7 } as const;
+/** Slices each load and its ceiling take in turn (support/alternate.ts). */
+const ROUNDS = 3;
+const WARM_UP_SECONDS = 3;
+
+const cpuNote = ({ cpuMs: c }: Combined, ceiling?: CpuPerRequest) =>
+  `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms${
+    ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)})` : ''}`;
 
 async function ensureSeeded(dataDir: string): Promise<{ line?: BenchLine; sample: string[] }> {
   const marker = join(dataDir, MARKER);
@@ -73,29 +81,22 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       const headers = { authorization: `Bearer ${token}`, 'nhsd-end-user-organisation-ods': DEMO_ODS };
       const searchPath = () => `/record-locator/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(
         `https://fhir.nhs.uk/Id/nhs-number|${sample[Math.floor(Math.random() * sample.length)]}`)}`;
-      // CPU per request of the server and of PostgreSQL, beside the ceilings' own: on a shared machine
-      // throughput moves with the neighbours, the work each request costs does not.
+      // CPU per request of the server, PostgreSQL and the load client, beside the ceilings' own: on a
+      // shared machine throughput moves with the neighbours, the work each request costs does not.
       const postmaster = postmasterPid(dataDir);
-      const withCpu = async (load: () => Promise<LoadFigures>, label: string) => {
+      const onSpine = (load: () => Promise<LoadRun>) => measureRun(server.pid, postmaster, load);
+      // Each load runs in turn with its ceiling's (support/alternate.ts), so their ratio is read on
+      // the same machine; PostgreSQL's statement figures (BENCH_PG_STATEMENTS) are the Spine's alone.
+      const alternated = async (label: string, ceiling: (seconds: number) => ReturnType<typeof onSpine>, load: (seconds: number) => Promise<LoadRun>) => {
         if (postgres) await resetStatementStats(postgres.connectionString);
-        const before = { server: cpuSecondsOf(server.pid), postgres: postgresCpuSeconds(postmaster), client: clientCpuSeconds() };
-        const figures = await load();
-        const per = (seconds: number) => (seconds * 1000) / Math.max(1, figures.requests);
-        const client = per(clientCpuSeconds() - before.client);
-        if (postgres) await writeStatementStats(postgres.connectionString, `nrl ${label}`, figures.requests);
-        return { figures, server: per(cpuSecondsOf(server.pid) - before.server), postgres: per(postgresCpuSeconds(postmaster) - before.postgres), client };
+        const [bare, own] = await alternate(ROUNDS, options.seconds, ceiling, (seconds) => onSpine(() => load(seconds)));
+        if (postgres) await writeStatementStats(postgres.connectionString, `nrl ${label}`, own.figures.requests);
+        return { bare, own };
       };
-      const cpuNote = (c: CpuPerRequest, ceiling: CpuPerRequest) =>
-        `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)})`;
       const search = (seconds: number) => runLoad({
         url: server.url, connections: options.connections, seconds, headers,
         next: () => ({ path: searchPath(), headers: { 'x-request-id': randomUUID() } }),
       });
-      log('nrl: consumer search warm-up');
-      await search(3);
-      log('nrl: consumer search by NHS number');
-      const searchRun = await withCpu(() => search(options.seconds), 'search');
-      const searches = searchRun.figures;
       // Creates go to synthetic patients the searches never ask for: pointers added run after run
       // to the searched patients would make every later search return more and cost more.
       const searched = new Set(sample);
@@ -110,36 +111,51 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
       // run: building one cost the load client about half as much again as the bare-insert
       // ceiling's whole request, CPU the server and PostgreSQL share on this machine. Enough for
       // 6,000 creates/s; past that they are sent again (another pointer of the same patient).
-      log('nrl: producer create (making the pointers first)');
+      log('nrl: making the pointers to create');
       const bodies = Array.from({ length: options.seconds * 6_000 }, (_, n) => {
         const pointer = syntheticPointer(createFor(), 1000 + n, DEMO_ODS, 'http://snomed.info/sct|736253002', new Date().toISOString());
         delete pointer.id;
         return JSON.stringify(pointer);
       });
       let n = 0;
-      const createRun = await withCpu(() => runLoad({
-        url: server.url, connections: options.connections, seconds: options.seconds, headers, expectStatus: 201,
+      const create = (seconds: number) => runLoad({
+        url: server.url, connections: options.connections, seconds, headers, expectStatus: 201,
         next: () => ({
           method: 'POST', path: '/record-locator/producer/FHIR/R4/DocumentReference', body: bodies[n++ % bodies.length],
           headers: { 'x-request-id': randomUUID(), 'content-type': 'application/fhir+json' },
         }),
-      }), 'create');
+      });
+      const { search: searchRun, searchCeiling, create: createRun, insertCeiling } = await withCeilingLoads(options, async (ceiling) => {
+        log('nrl: warm-up (search, its ceiling, the insert ceiling)');
+        await search(WARM_UP_SECONDS);
+        await ceiling.pkRead(WARM_UP_SECONDS);
+        await ceiling.insert(WARM_UP_SECONDS);
+        log(`nrl: consumer search by NHS number, in turn with bare Fastify + PK read (${ROUNDS} slices each)`);
+        const searches = await alternated('search', ceiling.pkRead, search);
+        log(`nrl: producer create, in turn with bare Fastify + insert (${ROUNDS} slices each)`);
+        const creates = await alternated('create', ceiling.insert, create);
+        return { search: searches.own, searchCeiling: searches.bare, create: creates.own, insertCeiling: creates.bare };
+      });
+      const searches = searchRun.figures;
       const creates = createRun.figures;
-      const searchShare = searches.rps / ceilings.pkRead.rps;
+      const searchShare = searches.rps / searchCeiling.figures.rps;
       // The bare-insert ceiling is issue 9's `fastify_pg_insert_rps` (bare Fastify + one autocommit
       // insert over HTTP, as a create is); PostgreSQL's own rate from 20 clients is printed beside it.
-      const createShare = creates.rps / ceilings.insert.rps;
+      const createShare = creates.rps / insertCeiling.figures.rps;
+      const atStart = (rps: number, ceiling: number) => `${((rps / ceiling) * 100).toFixed(0)}% of the run's first (${ceiling.toFixed(0)} req/s)`;
       lines.push(
+        { bench: 'nrl', what: 'bare Fastify + pg PK read, in turn with the searches', figures: searchCeiling.figures, note: cpuNote(searchCeiling) },
         {
           bench: 'nrl', what: 'consumer search by NHS number (~1M pointers)', figures: searches,
           target: `≥ 90% of Fastify + PK read, p99 < ${TARGETS.searchP99} ms`,
           met: searchShare >= TARGETS.searchShareOfCeiling && searches.p99 < TARGETS.searchP99 && searches.failures === 0,
-          note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read (${ceilings.pkRead.rps.toFixed(0)} req/s); ${cpuNote(searchRun, ceilings.cpuMs.pkRead)}`,
+          note: `${(searchShare * 100).toFixed(0)}% of bare Fastify + PK read in turn with it (${searchCeiling.figures.rps.toFixed(0)} req/s), ${atStart(searches.rps, ceilings.pkRead.rps)}; ${cpuNote(searchRun, searchCeiling.cpuMs)}`,
         },
+        { bench: 'nrl', what: 'bare Fastify + pg insert, in turn with the creates', figures: insertCeiling.figures, note: cpuNote(insertCeiling) },
         {
           bench: 'nrl', what: 'producer create', figures: creates, target: '≥ 70% of bare Fastify + insert',
           met: createShare >= TARGETS.createShareOfInserts && creates.failures === 0,
-          note: `${(createShare * 100).toFixed(0)}% of bare Fastify + insert (${ceilings.insert.rps.toFixed(0)} req/s), ${((creates.rps / ceilings.insertsPerSecond) * 100).toFixed(0)}% of PostgreSQL's own inserts from 20 clients (${ceilings.insertsPerSecond.toFixed(0)}/s); ${cpuNote(createRun, ceilings.cpuMs.insert)}`,
+          note: `${(createShare * 100).toFixed(0)}% of bare Fastify + insert in turn with it (${insertCeiling.figures.rps.toFixed(0)} req/s), ${atStart(creates.rps, ceilings.insert.rps)}, ${((creates.rps / ceilings.insertsPerSecond) * 100).toFixed(0)}% of PostgreSQL's own inserts from 20 clients (${ceilings.insertsPerSecond.toFixed(0)}/s); ${cpuNote(createRun, insertCeiling.cpuMs)}`,
         },
       );
       return lines;

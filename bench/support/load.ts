@@ -13,6 +13,14 @@ export interface LoadFigures {
   statusCounts: Record<number, number>;
 }
 
+/** A run's figures with what is needed to combine them with other runs' (`combineLoads`). */
+export interface LoadRun extends LoadFigures {
+  /** How long the run took (s), over which `rps` was counted. */
+  seconds: number;
+  /** Every response's latency (ms), for figures over several runs (`combineLoads`). */
+  latencies: Float64Array;
+}
+
 export interface LoadRequest {
   method?: 'GET' | 'POST';
   path: string;
@@ -42,7 +50,7 @@ function percentile(sorted: Float64Array, p: number): number {
  * Drives `url` with autocannon for `seconds` over `connections` keep-alive connections. Latencies
  * are recorded from every response (autocannon's own summary has no p95), so p95 is exact.
  */
-export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
+export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const latencies: number[] = [];
   const statusCounts: Record<number, number> = {};
   const expected = [options.expectStatus ?? 200].flat();
@@ -80,5 +88,32 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     p99: percentile(sorted, 99),
     failures: latencies.length - good + result.errors + result.timeouts,
     statusCounts,
+    seconds: result.duration || options.seconds,
+    latencies: sorted,
+  };
+}
+
+/**
+ * One set of figures for several runs of the same load (slices of a run alternated with another
+ * load's): requests and answers counted over their time together, percentiles over every response.
+ */
+export function combineLoads(runs: readonly LoadRun[]): LoadRun {
+  const seconds = runs.reduce((sum, r) => sum + r.seconds, 0);
+  const good = runs.reduce((sum, r) => sum + r.rps * r.seconds, 0);
+  const sorted = Float64Array.from(runs.flatMap((r) => Array.from(r.latencies))).sort();
+  const statusCounts: Record<number, number> = {};
+  for (const run of runs) {
+    for (const [status, count] of Object.entries(run.statusCounts)) statusCounts[Number(status)] = (statusCounts[Number(status)] ?? 0) + count;
+  }
+  return {
+    requests: sorted.length,
+    rps: good / Math.max(seconds, Number.EPSILON),
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    failures: runs.reduce((sum, r) => sum + r.failures, 0),
+    statusCounts,
+    seconds,
+    latencies: sorted,
   };
 }
