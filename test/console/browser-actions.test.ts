@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { startTestSpine, type TestSpine } from '../support/spine.js';
 import { DEMO_IDENTITIES, prescriptionAndPointerFor } from '../support/console.js';
 import { literally } from '../support/literally.js';
-import { accessibilityViolations, readPatient, screenshot, signedIn } from '../support/browser.js';
+import { ARTIFACTS, accessibilityViolations, readPatient, resizeTo, screenshot, scrollRightOnce, signedIn, tableContainersTabbedTo } from '../support/browser.js';
 import { MB1, meshAuthorization, V2 } from '../messaging/support/mesh-client.js';
 
 /** Console actions in a real browser (Debian chromium), beside browser.test.ts so each file stays within the runner's time limit. */
@@ -25,10 +26,25 @@ describe('console actions in a real browser', () => {
       assert.deepEqual(await accessibilityViolations(page), []);
       assert.deepEqual(browser.problems, []);
       await screenshot(page, 'records--operator');
+      // On a desktop screen both tables fit: their containers scroll nothing, so they are no tab stops.
+      assert.deepEqual(await tableContainersTabbedTo(page), []);
+      assert.equal(await page.locator('main [role="region"], main [tabindex]').count(), 0);
       // On a phone the tables are wider than the screen and scroll sideways, each in its own region a keyboard can reach.
-      await page.setViewportSize({ width: 400, height: 900 });
+      await resizeTo(page, 400);
+      assert.deepEqual(await tableContainersTabbedTo(page), ['Prescriptions', 'Record pointers']);
+      for (let i = 0; i < 80 && await page.evaluate(() => document.activeElement?.getAttribute('aria-label')) !== 'Prescriptions'; i++) await page.keyboard.press('Tab');
+      assert.deepEqual(await page.evaluate(() => {
+        const region = document.activeElement!;
+        return { role: region.getAttribute('role'), label: region.getAttribute('aria-label'), ring: region.matches(':focus-visible') && getComputedStyle(region).boxShadow };
+      }), { role: 'region', label: 'Prescriptions', ring: 'rgb(255, 235, 59) 0px 0px 0px 4px, rgb(33, 43, 50) 0px 0px 0px 8px' });
+      assert.ok(await scrollRightOnce(page) > 0);
       assert.deepEqual(await accessibilityViolations(page), []);
-      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: join(ARTIFACTS, 'records--operator-400px-keyboard.png') });
+      // Wide again, the tables fit again and Tab passes them by, once the keyboard has left the one it was on.
+      await resizeTo(page, 1280);
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Prescriptions');
+      assert.deepEqual(await tableContainersTabbedTo(page), []);
+      assert.deepEqual(await accessibilityViolations(page), []);
     });
     await signedIn(spine.url, DEMO_IDENTITIES.patient, async (page) => {
       await page.goto(`${spine.url}/console/records`);

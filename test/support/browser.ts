@@ -71,6 +71,45 @@ export async function overflowingTables(page: Page): Promise<string[]> {
   });
 }
 
+/** Makes the browser's window `width` px wide, once the page has seen it (its resize event fires with the next frame). */
+export async function resizeTo(page: Page, width: number): Promise<void> {
+  await page.setViewportSize({ width, height: 900 });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+/** Presses the right arrow on the focused element and gives how far it then scrolled, once its (smooth) scroll has ended. */
+export async function scrollRightOnce(page: Page): Promise<number> {
+  const ended = page.evaluate(() => new Promise<number>((resolve) => {
+    const focused = document.activeElement!;
+    focused.addEventListener('scrollend', () => resolve(focused.scrollLeft), { once: true });
+    setTimeout(() => resolve(focused.scrollLeft), 5000); // it never scrolled: 0
+  }));
+  await page.keyboard.press('ArrowRight');
+  return ended;
+}
+
+/**
+ * The table containers the Tab key stops on, each by its label, found by tabbing round the whole
+ * page (from wherever focus is, until a stop comes round again).
+ */
+export async function tableContainersTabbedTo(page: Page): Promise<string[]> {
+  const reached: string[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      return { index: [...document.querySelectorAll('*')].indexOf(e), container: e.classList.contains('nhsuk-table-container'), label: e.getAttribute('aria-label') };
+    });
+    if (stop === null) continue;
+    if (seen.has(stop.index)) return reached;
+    seen.add(stop.index);
+    if (stop.container) reached.push(stop.label ?? 'a container without a label');
+  }
+  throw new Error('tabbing never came round to a stop it had made');
+}
+
 /** Saves the page as a reader sees it (test-artifacts/console/), once no table on it sticks out of the content column. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   assert.deepEqual(await overflowingTables(page), [], `${name}: tables wider than the page's column`);
