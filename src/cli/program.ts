@@ -6,6 +6,7 @@ import { registerIdentityCommands } from './apps.js';
 import { registerAuditCommands } from './audit.js';
 import { registerRecordLocatorCommands } from './record-locator.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerBackupCommands } from './backup.js';
 
 const program = new Command()
   .name('openspine')
@@ -18,6 +19,7 @@ registerIdentityCommands(program);
 registerAuditCommands(program);
 registerRecordLocatorCommands(program);
 registerDirectoryCommands(program);
+registerBackupCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`openspine: ${err.message}\n`);

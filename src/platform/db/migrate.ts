@@ -133,6 +133,11 @@ async function takeMigrationLock(client: PoolClient) {
 export interface MigrateOptions {
   /** Apply pending contract steps too (every process runs the code that no longer needs what they remove). */
   contract?: boolean;
+  /**
+   * Apply only these migrations (`schema/id`), as a store that is to hold a backup needs: the
+   * backup's, which may leave an upgrade's contract steps pending where a new database takes them.
+   */
+  only?: ReadonlySet<string>;
 }
 
 /**
@@ -167,6 +172,7 @@ export async function migrate(db: Db, sets: MigrationSet[], options: MigrateOpti
           }
           continue;
         }
+        if (options.only && !options.only.has(`${set.schema}/${migration.id}`)) continue;
         if (migration.contract && !contract) continue;
         if (migration.concurrentIndex !== undefined) {
           await buildIndexConcurrently(client, set.schema, migration, sum);
