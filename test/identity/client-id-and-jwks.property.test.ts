@@ -8,8 +8,8 @@ import { isJwks } from '../../src/services/identity/keys.js';
 // characters without control characters") and a JWK Set (RFC 7517 §5: a "keys" array of JWKs,
 // each with its "kty", §4.1).
 
-/** The ASCII control characters (C0 and DEL) the admin API's problem names. */
-const CONTROL = [...Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)), '\u007f'];
+/** The control characters (Unicode's Cc: C0, DEL and C1) the admin API's problem names. */
+const CONTROL = [...Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)), ...Array.from({ length: 0x21 }, (_, c) => String.fromCharCode(0x7f + c))];
 const clientIdChar = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }).filter((c) => !CONTROL.includes(c));
 const clientId = fc.oneof(
   fc.string({ unit: clientIdChar, minLength: 1, maxLength: 200 }),

@@ -54,7 +54,7 @@ describe('identity: trusted-issuer body and token form checked at the door', () 
     const post = (path: string, body: unknown) => fetch(`${spine.url}/admin/identity${path}`, {
       method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
-    for (const cis2ClientId of [42, ['c'], '', 'x'.repeat(201), 'client\u0007id']) {
+    for (const cis2ClientId of [42, ['c'], '', 'x'.repeat(201), 'client\u0007id', 'client\u0085id']) {
       const response = await post('/applications', { name: 'Door app', odsCode: 'A83008', cis2ClientId });
       const outcome = await response.json() as { issue: Array<{ details: { coding: Array<{ code: string }> }; diagnostics: string }> };
       assert.equal(response.status, 400, JSON.stringify(cis2ClientId));

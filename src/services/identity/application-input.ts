@@ -27,7 +27,7 @@ export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-export const isClientId = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f]{1,200}$/.test(value);
+export const isClientId = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f-\u009f]{1,200}$/.test(value);
 
 /** Validates an admin/CLI request to register an application; every problem is named. */
 export function parseApplicationInput(body: unknown): Parsed<ApplicationInput> {

@@ -23,7 +23,7 @@ export interface SelectedRole {
  * session: identifiers of at most 200 characters without control characters (a NUL cannot be
  * stored: each audited request would fail). The issuer signed them, but is trusted no further.
  */
-const isIdentifier = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f]{1,200}$/.test(value);
+const isIdentifier = (value: unknown): value is string => typeof value === 'string' && /^[^\u0000-\u001f\u007f-\u009f]{1,200}$/.test(value);
 
 const isNrbacRole = (value: unknown): value is NrbacRole => {
   const r = value as Partial<NrbacRole> | null;
