@@ -126,12 +126,14 @@ export const bench: Bench = async (options: BenchOptions, ceilings) => {
         }),
       });
       const { search: searchRun, searchCeiling, create: createRun, insertCeiling } = await withCeilingLoads(options, async (ceiling) => {
-        log('nrl: warm-up (search, its ceiling, the insert ceiling)');
+        log('nrl: warm-up (search, the PK-read and insert ceilings)');
         await search(WARM_UP_SECONDS);
         await ceiling.pkRead(WARM_UP_SECONDS);
         await ceiling.insert(WARM_UP_SECONDS);
         log(`nrl: consumer search by NHS number, in turn with bare Fastify + PK read (${ROUNDS} slices each)`);
         const searches = await alternated('search', ceiling.pkRead, search);
+        log('nrl: warm-up (create)');
+        await create(WARM_UP_SECONDS);
         log(`nrl: producer create, in turn with bare Fastify + insert (${ROUNDS} slices each)`);
         const creates = await alternated('create', ceiling.insert, create);
         return { search: searches.own, searchCeiling: searches.bare, create: creates.own, insertCeiling: creates.bare };
