@@ -152,6 +152,16 @@ describe('openspine backup and restore: the whole store, from one snapshot, into
     assert.match(fromCut.stderr, /ends early: it is cut short or not a backup/);
     assert.equal(await count(target.url, 'record_locator.pointers'), 0, 'nothing of the cut file was kept');
 
+    // A header naming a table the store does not have (here a catalog table) is refused before any row moves.
+    const newline = whole.indexOf(0x0a);
+    const header = JSON.parse(whole.subarray(0, newline).toString('utf8')) as { tables: Array<{ schema: string; name: string }> };
+    header.tables[0] = { ...header.tables[0]!, schema: 'pg_catalog', name: 'pg_class' };
+    const foreign = join(dir, 'foreign.gz');
+    writeFileSync(foreign, gzipSync(Buffer.concat([Buffer.from(JSON.stringify(header)), whole.subarray(newline)])));
+    const fromForeign = await openspine((await newDatabase()).url, 'restore', '--file', foreign);
+    assert.equal(fromForeign.code, 1);
+    assert.match(fromForeign.stderr, /names a table this store does not have: pg_catalog\.pg_class/);
+
     const notBackup = join(dir, 'not.gz');
     writeFileSync(notBackup, gzipSync(Buffer.from('{"resourceType":"Bundle"}\n')));
     const fromOther = await openspine((await newDatabase()).url, 'restore', '--file', notBackup);

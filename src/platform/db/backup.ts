@@ -220,6 +220,15 @@ export async function restoreBackup(db: Db, header: BackupHeader, reader: Backup
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
+    // Only this store's own tables, as its migrations made them: a header naming anything else is not a backup of it.
+    const own = new Map((await tablesInOrder(client)).map((t) => [`${t.schema}.${t.name}`, new Set(t.columns)]));
+    for (const t of header.tables) {
+      const columns = own.get(`${t.schema}.${t.name}`);
+      if (columns === undefined) throw new BackupFileError(`the backup names a table this store does not have: ${t.schema}.${t.name}`);
+      if (!Array.isArray(t.columns) || !t.columns.every((c) => columns.has(c))) {
+        throw new BackupFileError(`the backup's columns of ${t.schema}.${t.name} are not this store's`);
+      }
+    }
     for (const t of header.tables) await client.query(`ALTER TABLE ${qualified(t)} DISABLE TRIGGER USER`);
     for (const t of [...header.tables].reverse()) await client.query(`DELETE FROM ${qualified(t)}`);
     for (const t of header.tables) {
