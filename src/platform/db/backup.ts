@@ -229,6 +229,9 @@ export async function restoreBackup(db: Db, header: BackupHeader, reader: Backup
         throw new BackupFileError(`the backup's columns of ${t.schema}.${t.name} are not this store's`);
       }
     }
+    const ownSequences = new Set((await sequencesOf(client)).map((q) => `${q.schema}.${q.name}`));
+    const foreign = header.sequences.find((q) => !ownSequences.has(`${q.schema}.${q.name}`));
+    if (foreign) throw new BackupFileError(`the backup names a sequence this store does not have: ${foreign.schema}.${foreign.name}`);
     for (const t of header.tables) await client.query(`ALTER TABLE ${qualified(t)} DISABLE TRIGGER USER`);
     for (const t of [...header.tables].reverse()) await client.query(`DELETE FROM ${qualified(t)}`);
     for (const t of header.tables) {
