@@ -8,7 +8,8 @@ import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { createMigratedTestDatabase, createTestDatabase, startTestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
-import { openspine } from './support/cli.js';
+import { CLI, openspine } from './support/cli.js';
+import { spawnSync } from 'node:child_process';
 import { BackupReader } from '../src/platform/db/backup.js';
 import { createDb } from '../src/platform/db/pool.js';
 import { migrateSets } from '../src/platform/runtime.js';
@@ -86,7 +87,7 @@ describe('openspine backup and restore: the whole store, from one snapshot, into
     const file = join(dir, 'quiet.gz');
     const made = await openspine(source.url, 'backup', '--file', file);
     assert.equal(made.code, 0, made.stderr);
-    assert.match(made.stdout, /^backup: \d+ tables, \d+ rows, \d+ migrations/);
+    assert.match(made.stderr, /^backup: \d+ tables, \d+ rows, \d+ migrations to .*quiet\.gz \(\d+\.\d MB\)/);
     const target = await newDatabase();
     const restored = await openspine(target.url, 'restore', '--file', file);
     assert.equal(restored.code, 0, restored.stderr);
@@ -99,6 +100,18 @@ describe('openspine backup and restore: the whole store, from one snapshot, into
     const verified = await openspine(target.url, 'audit', 'verify');
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /audit chain intact: [1-9]\d* records/);
+  });
+
+  it('a backup piped from standard output into a restore from standard input gives back the same store', { timeout: 120_000 }, async () => {
+    const target = await newDatabase();
+    const piped = spawnSync('bash', ['-o', 'pipefail', '-c', `node "${CLI}" backup --file - | DATABASE_URL="$TARGET" node "${CLI}" restore --file -`], {
+      env: { ...process.env, DATABASE_URL: source.url, TARGET: target.url, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 120_000,
+    });
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.match(piped.stderr, /backup: \d+ tables, \d+ rows, \d+ migrations to standard output/);
+    assert.match(piped.stdout, /^restore: \d+ tables/);
+    const [before, after] = [await contents(source.url), await contents(target.url)];
+    for (const [table, rows] of before) assert.equal(after.get(table), rows, `${table} restored as it was`);
   });
 
   it('a backup taken while the Spine writes is one moment of the store: the restored audit chain verifies', { timeout: 120_000 }, async () => {

@@ -6,10 +6,10 @@ import type { Database } from '../platform/runtime.js';
 import type { Config } from '../platform/config.js';
 import { configFrom, withStoreOptions } from './options.js';
 
-async function withDatabase<T>(options: Record<string, unknown>, work: (database: Database, config: Config) => Promise<T>): Promise<T> {
+async function withDatabase<T>(options: Record<string, unknown>, work: (database: Database, config: Config) => Promise<T>, logLevel = 'warn'): Promise<T> {
   const config = configFrom(options);
   const { createLogger, openDatabase } = await import('../platform/runtime.js');
-  const database = await openDatabase(config, createLogger({ ...config, logLevel: 'warn' }));
+  const database = await openDatabase(config, createLogger({ ...config, logLevel }));
   try {
     return await work(database, config);
   } finally {
@@ -22,41 +22,44 @@ const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 export function registerBackupCommands(program: Command) {
   withStoreOptions(program.command('backup'))
     .description('copy the whole store (every service\'s tables, from one snapshot) to a file while the Spine runs; `openspine restore` reads it')
-    .requiredOption('--file <path>', 'the backup file to write (gzip); written under a temporary name and renamed when complete')
+    .requiredOption('--file <path>', 'the backup file to write (gzip), under a temporary name renamed when complete; - for standard output (to pipe it into an encryption tool, say)')
     .action(async (options) => {
       const { writeBackup } = await import('../platform/db/backup.js');
       const started = Date.now();
+      const toStdout = options.file === '-';
       const partial = `${options.file}.partial`;
+      // On standard output the backup is the only thing written there: the store's log lines are kept off it.
       await withDatabase(options, async ({ db }) => {
         const gzip = createGzip();
-        const file = createWriteStream(partial, { mode: 0o600 });
-        gzip.pipe(file);
+        const file = toStdout ? undefined : createWriteStream(partial, { mode: 0o600 });
+        if (file) gzip.pipe(file);
+        else gzip.pipe(process.stdout, { end: false });
         try {
           const header = await writeBackup(db, gzip);
           gzip.end();
-          await finished(file);
-          renameSync(partial, options.file);
+          await finished(file ?? gzip);
+          if (!toStdout) renameSync(partial, options.file);
           const rows = header.tables.reduce((sum, t) => sum + t.rows, 0);
-          process.stdout.write(`backup: ${header.tables.length} tables, ${rows} rows, ${header.migrations.length} migrations, ` +
-            `${megabytes(statSync(options.file).size)} MB to ${options.file} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          const where = toStdout ? 'standard output' : `${options.file} (${megabytes(statSync(options.file).size)} MB)`;
+          process.stderr.write(`backup: ${header.tables.length} tables, ${rows} rows, ${header.migrations.length} migrations to ${where} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         } catch (err) {
           gzip.destroy();
-          file.destroy();
-          rmSync(partial, { force: true });
+          file?.destroy();
+          if (!toStdout) rmSync(partial, { force: true });
           throw err;
         }
-      });
+      }, toStdout ? 'silent' : 'warn');
     });
 
   withStoreOptions(program.command('restore'))
     .description('load a backup into a new, empty database: migrate it to the backup\'s release, then load every row in one transaction')
-    .requiredOption('--file <path>', 'the backup file (`openspine backup`)')
+    .requiredOption('--file <path>', 'the backup file (`openspine backup`); - for standard input')
     .action(async (options) => {
       const { BackupReader, appliedMigrations, hasTables, restoreBackup } = await import('../platform/db/backup.js');
       const { migrateSets } = await import('../platform/runtime.js');
       const { migrationSetsOf } = await import('../services/migration-sets.js');
       const started = Date.now();
-      const reader = new BackupReader(createReadStream(options.file).pipe(createGunzip()));
+      const reader = new BackupReader((options.file === '-' ? process.stdin : createReadStream(options.file)).pipe(createGunzip()));
       const header = await reader.header();
       await withDatabase(options, async ({ db }, config) => {
         if (await hasTables(db)) throw new Error('restore loads a backup into a new, empty database only: this one has tables already (give another DATABASE_URL or --data-dir)');
