@@ -1,25 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SpineError } from '../../src/platform/http/errors.js';
 import { checkPatchOperations, type PatchOperation } from '../../src/services/demographics/patch/patch-operations.js';
 import { checkRestrictedDataUntouched } from '../../src/services/demographics/patch/patient-rules.js';
 import { checkItemsIdentified, checkItemsKeepTheirIds } from '../../src/services/demographics/patch/item-identity.js';
 import type { Patient } from '../../src/services/demographics/fhir-types.js';
+import { spineErrorCodeOf as codeOf } from '../support/spine-error-code.js';
 
 // PDS spec (patient-patch.yaml, "Adding", "Replacing", "Removal") on the operations of a PATCH,
 // checked before anything is applied.
 
-/** 'ok', or the PDS code the check refused with (anything but a SpineError fails the test). */
-const codeOf = (check: () => void): string => {
-  try {
-    check();
-    return 'ok';
-  } catch (err) {
-    assert.ok(err instanceof SpineError, `not a SpineError: ${String(err)}`);
-    return err.spec.code;
-  }
-};
 
 const LISTS = ['name', 'address', 'telecom', 'contact', 'generalPractitioner', 'extension'] as const;
 const SINGLES = ['gender', 'birthDate', 'deceasedDateTime', 'multipleBirthInteger', 'managingOrganization'] as const;

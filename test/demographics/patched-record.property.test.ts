@@ -1,27 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SpineError } from '../../src/platform/http/errors.js';
 import {
   checkCommunication, checkDeathNotification, checkForbiddenChanges, checkInterpreterKept, checkPatchedRecord, checkSingleExtensions,
 } from '../../src/services/demographics/patch/patient-rules.js';
 import { checkAddressesAdded } from '../../src/services/demographics/patch/address-rules.js';
 import { checkItemIdsKept } from '../../src/services/demographics/patch/item-identity.js';
 import type { Address, Extension, Patient } from '../../src/services/demographics/fhir-types.js';
+import { spineErrorCodeOf as codeOf } from '../support/spine-error-code.js';
 
 // PDS spec (patient-patch.yaml and Patient.yaml) on the record a PATCH would produce, compared
 // with the record as held.
 
-/** 'ok', or the PDS code the check refused with (anything but a SpineError fails the test). */
-const codeOf = (check: () => void): string => {
-  try {
-    check();
-    return 'ok';
-  } catch (err) {
-    assert.ok(err instanceof SpineError, `not a SpineError: ${String(err)}`);
-    return err.spec.code;
-  }
-};
 
 const TODAY = '2026-06-15';
 const base: Patient = {

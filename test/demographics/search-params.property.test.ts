@@ -4,16 +4,8 @@ import fc from 'fast-check';
 import { SpineError } from '../../src/platform/http/errors.js';
 import { parseDateCriterion, parseSearchParams, parseTextCriterion, SEARCH_PARAMETERS } from '../../src/services/demographics/search/parse-search-params.js';
 import { normaliseName, normalisePostcode } from '../../src/services/demographics/domain/normalise.js';
+import { spineErrorCodeOf as codeOf } from '../support/spine-error-code.js';
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    assert.ok(err instanceof SpineError, `not a SpineError: ${String(err)}`);
-    return err.spec.code;
-  }
-};
 const isoDate = fc.date({ min: new Date('1900-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
 const name = fc.stringMatching(/^[A-Za-z][A-Za-z' -]{1,20}$/).filter((s) => normaliseName(s).length > 0);
 
