@@ -10,7 +10,6 @@ import { spineErrorCodeOf as codeOf } from '../support/spine-error-code.js';
 // PDS spec (patient-patch.yaml, "Adding", "Replacing", "Removal") on the operations of a PATCH,
 // checked before anything is applied.
 
-
 const LISTS = ['name', 'address', 'telecom', 'contact', 'generalPractitioner', 'extension'] as const;
 const SINGLES = ['gender', 'birthDate', 'deceasedDateTime', 'multipleBirthInteger', 'managingOrganization'] as const;
 /** What identifies the record: never updated. */

@@ -12,7 +12,6 @@ import { spineErrorCodeOf as codeOf } from '../support/spine-error-code.js';
 // PDS spec (patient-patch.yaml and Patient.yaml) on the record a PATCH would produce, compared
 // with the record as held.
 
-
 const TODAY = '2026-06-15';
 const base: Patient = {
   resourceType: 'Patient', id: '9000000009', gender: 'female', birthDate: '1980-02-03', meta: { versionId: '1' },
