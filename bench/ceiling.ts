@@ -101,14 +101,6 @@ function pkReadLoad(options: BenchOptions, url: string): Promise<LoadRun> {
   });
 }
 
-/**
- * The Fastify + primary-key-read ceiling alone, for a bench to measure right next to its own run:
- * on a shared machine the ceiling drifts within minutes, and a ratio is only fair at one moment.
- */
-export function measurePkReadCeiling(options: BenchOptions): Promise<LoadRun> {
-  return withCeilingServer(options, ({ url }) => pkReadLoad(options, url));
-}
-
 /** A load run with the CPU it cost the bare server, PostgreSQL and the load client, per request. */
 async function withCpu(rig: CeilingRig, load: () => Promise<LoadRun>): Promise<{ figures: LoadFigures; cpuMs: CpuPerRequest }> {
   return combineRuns([await measureRun(rig.server.pid, rig.postmaster, load)]);
