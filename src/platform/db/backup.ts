@@ -3,7 +3,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type pg from 'pg';
-import type { Db } from './pool.js';
+import type { Db, Queryable } from './pool.js';
 
 /**
  * A whole store as one file, while the Spine runs: every table of every service (not the
@@ -108,11 +108,9 @@ export async function writeBackup(db: Db, out: Writable, now: Date = new Date())
       const { rows: [count] } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(t)}`);
       tables.push({ ...t, rows: Number(count!.n) });
     }
-    const { rows: migrations } = await client.query<{ id: string }>(
-      `SELECT schema_name || '/' || id AS id FROM platform.migrations ORDER BY schema_name, id`);
     const header: BackupHeader = {
       format: BACKUP_FORMAT, version: BACKUP_VERSION, createdAt: now.toISOString(),
-      migrations: migrations.map((m) => m.id), sequences: await sequencesOf(client), tables,
+      migrations: await appliedMigrations(client), sequences: await sequencesOf(client), tables,
     };
     await write(out, Buffer.from(`${JSON.stringify(header)}\n`));
     for (const t of tables) {
@@ -204,7 +202,7 @@ export async function hasTables(db: Db): Promise<boolean> {
 }
 
 /** The migrations a store has, as `schema/id`. */
-export async function appliedMigrations(db: Db): Promise<string[]> {
+export async function appliedMigrations(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(`SELECT schema_name || '/' || id AS id FROM platform.migrations ORDER BY schema_name, id`);
   return rows.map((r) => r.id);
 }

@@ -25,12 +25,12 @@ function dateTime(value: unknown): string {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 env.addFilter('dateTime', dateTime);
+const escape = env.getFilter('escape') as (text: string) => { toString(): string };
 /** The same, for a narrow table cell: it may wrap between the date and the time, never inside either (2026-12- / 06). */
 env.addFilter('dateTimeCell', (value: unknown) => {
   const text = dateTime(value);
   const split = text.indexOf(' ');
   if (split < 0) return text;
-  const escape = env.getFilter('escape') as (text: string) => { toString(): string };
   const part = (t: string) => `<span class="app-nowrap">${escape(t).toString()}</span>`;
   return new nunjucks.runtime.SafeString(`${part(text.slice(0, split))} ${part(text.slice(split + 1))}`);
 });

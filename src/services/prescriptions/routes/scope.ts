@@ -39,8 +39,15 @@ function wrongResourceType(request: FastifyRequest, failure: ValidationFailure |
  * INVALID_MESSAGE "Invalid Message." (fhir-dispensing.yaml `/FHIR/R4/Task#return`), naming the field as the door does.
  * A withdrawal, which the spec gives no table, keeps the door's MISSING_VALUE / INVALID_VALUE.
  */
+/** A route's operation under its API's base (`/fhir-dispensing/FHIR/R4/Task` → `/FHIR/R4/Task`). */
+function operationOf(request: FastifyRequest): string {
+  const url = request.routeOptions.url ?? '';
+  const at = url.indexOf('/FHIR/R4');
+  return at < 0 ? url : url.slice(at);
+}
+
 function refusedReturn(request: FastifyRequest, classified: { failure?: ValidationFailure; diagnostics?: string; expression?: string[] }): EpsIssue | undefined {
-  if (classified.failure?.part !== 'body' || request.method !== 'POST' || !request.routeOptions.url?.endsWith('/FHIR/R4/Task')) return undefined;
+  if (classified.failure?.part !== 'body' || request.method !== 'POST' || operationOf(request) !== '/FHIR/R4/Task') return undefined;
   const body = request.body as { status?: unknown } | null | undefined;
   if (typeof body !== 'object' || body === null || body.status !== 'rejected') return undefined;
   return { spec: EPS_ERRORS.RETURN_INVALID_MESSAGE, diagnostics: classified.diagnostics, expression: classified.expression };
@@ -60,10 +67,8 @@ const APP_NOT_PERMITTED = 'Your app does not have permission to access prescribi
 
 function appNotPermitted(request: FastifyRequest, spec: ErrorSpec): EpsIssue | undefined {
   if (spec !== PLATFORM_ERRORS.APPLICATION_FORBIDDEN || request.method !== 'POST') return undefined;
-  const url = request.routeOptions.url ?? '';
-  const operation = url.slice(url.indexOf('/FHIR/R4'));
   // As the sibling row (user-restricted access only, routes/common.ts): FORBIDDEN's coding, the row's words as diagnostics.
-  return APP_PERMISSION_ROUTES.has(operation) ? { spec: EPS_ERRORS.FORBIDDEN, diagnostics: APP_NOT_PERMITTED } : undefined;
+  return APP_PERMISSION_ROUTES.has(operationOf(request)) ? { spec: EPS_ERRORS.FORBIDDEN, diagnostics: APP_NOT_PERMITTED } : undefined;
 }
 
 export function configureEpsScope(app: FastifyInstance, ctx: PlatformContext) {
