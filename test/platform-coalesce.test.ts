@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { createTestDatabase } from './support/spine.js';
 import { createDb, type Db, type Queryable } from '../src/platform/db/pool.js';
 import { createCoalescer } from '../src/platform/db/coalesce.js';
-import { CallerGoneError, callers, isDatabaseUnavailable } from '../src/platform/db/faults.js';
+import { isDatabaseUnavailable } from '../src/platform/db/faults.js';
 
 /** Concurrent requests' like statements sent as one, on real PostgreSQL. */
 describe('createCoalescer', () => {
@@ -79,25 +79,6 @@ describe('createCoalescer', () => {
     } finally {
       await unreachable.close();
     }
-  });
-
-  it("drops an item whose client has gone before its batch starts, and one caller's leaving fails no one else", async () => {
-    const { divide, batches } = divider({ inFlight: 1 });
-    let firstGone = false;
-    let secondGone = false;
-    const first = callers.run({ gone: () => firstGone }, () => divide(db, 'k', 10));
-    // The first batch starts at the end of this turn of the event loop; the next items queue behind it.
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(batches.length, 1, 'the first batch has started');
-    const leaving = callers.run({ gone: () => secondGone }, () => divide(db, 'k', 20));
-    const staying = callers.run({ gone: () => false }, () => divide(db, 'k', 50));
-    firstGone = true;
-    secondGone = true;
-    // The first batch had started for the first caller: it completes though that caller has gone.
-    assert.equal(await first, 101);
-    await assert.rejects(leaving, CallerGoneError);
-    assert.equal(await staying, 21);
-    assert.ok(!batches.some((b) => b.items.includes(20)), 'the gone caller\'s item was never sent');
   });
 
   it('sends the items of one turn of the event loop together', async () => {

@@ -1,4 +1,4 @@
-import { CallerGoneError, asNoCaller, callers, isDatabaseUnavailable, type Caller } from './faults.js';
+import { isDatabaseUnavailable } from './faults.js';
 import type { Queryable } from './pool.js';
 
 /**
@@ -12,11 +12,9 @@ import type { Queryable } from './pool.js';
  * before; the busier the server, the larger the batches. Nothing waits on a timer.
  *
  * `run` answers every item of a batch in one statement (one implicit transaction for a write), in
- * the items' order. Each batch runs on `db` as no request's (`asNoCaller`): one client leaving
- * cannot fail the others. An item whose client has gone before its batch starts is dropped, as the
- * pool refuses a gone caller's query. When a batch fails for a database fault, every item fails
- * with it (503s); when it fails for anything else (a constraint, bad data), each item is run alone,
- * so only the item at fault fails.
+ * the items' order. When a batch fails for a database fault, every item fails with it (503s); when
+ * it fails for anything else (a constraint, bad data), each item is run alone, so only the item at
+ * fault fails.
  *
  * `db` must not be inside a transaction another item's request could not see: the pool, or a
  * replica's client. Keyed by `db` and `key` (a statement's shape), so only like items share a batch.
@@ -34,7 +32,6 @@ export interface CoalesceOptions {
 
 interface Waiting<I, R> {
   item: I;
-  caller: Caller | undefined;
   resolve(value: R): void;
   reject(err: unknown): void;
 }
@@ -55,7 +52,7 @@ export function createCoalescer<I, R>(
   async function runBatch(db: Queryable, key: string, batch: Waiting<I, R>[]) {
     let results: R[];
     try {
-      results = await asNoCaller(() => run(db, key, batch.map((w) => w.item)));
+      results = await run(db, key, batch.map((w) => w.item));
     } catch (err) {
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
         for (const w of batch) w.reject(err);
@@ -75,13 +72,7 @@ export function createCoalescer<I, R>(
 
   function drain(db: Queryable, key: string, queue: Queue<I, R>, byKey: Map<string, Queue<I, R>>) {
     while (queue.running < inFlight && queue.waiting.length > 0) {
-      const taken = queue.waiting.splice(0, maxBatch);
-      const batch = taken.filter((w) => {
-        if (!w.caller?.gone()) return true;
-        w.reject(new CallerGoneError());
-        return false;
-      });
-      if (batch.length === 0) continue;
+      const batch = queue.waiting.splice(0, maxBatch);
       queue.running += 1;
       void runBatch(db, key, batch).finally(() => {
         queue.running -= 1;
@@ -103,7 +94,7 @@ export function createCoalescer<I, R>(
       queue = { waiting: [], running: 0, due: false };
       byKey.set(key, queue);
     }
-    queue.waiting.push({ item, caller: callers.getStore(), resolve, reject });
+    queue.waiting.push({ item, resolve, reject });
     // Not at once: the other requests read in this turn of the event loop join the same batch.
     if (!queue.due) {
       queue.due = true;

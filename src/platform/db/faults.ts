@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 /**
  * Database faults: which errors mean "the database is unreachable, restarting, overloaded or too
  * slow" (the Spine answers 503 and the client retries) rather than a fault of the request.
@@ -113,44 +112,4 @@ export class Availability {
     this.downSince = undefined;
     this.log.info({ downMs, reason: this.reason }, 'database reachable again: recovered');
   }
-}
-
-/**
- * Who a database call is made for. The HTTP layer runs each request inside `callers.run` with a
- * check of its connection; a call whose caller has gone is refused before it takes a connection:
- * a request that waited for one while its client gave up does no work, writes nothing and audits
- * nothing for an answer nobody will read.
- */
-export const callers = new AsyncLocalStorage<Caller>();
-
-export interface Caller {
-  gone(): boolean;
-  /**
-   * Who is calling, once known (the platform sets it from the principal; a service that
-   * authenticates callers itself may set it): the key under which read-your-writes remembers
-   * the caller's last write (see replica.ts).
-   */
-  identity?: string;
-}
-
-export class CallerGoneError extends Error {
-  constructor() {
-    super('the client closed its connection before the work began');
-    this.name = 'CallerGoneError';
-  }
-}
-
-/**
- * Runs work as no caller's: a look-up several callers await (started inside the first one's
- * request, it would be refused as that caller's once its client left, and fail every other caller
- * awaiting it with a 503), or background work a request sets off.
- */
-export function asNoCaller<T>(work: () => T): T {
-  return callers.exit(work);
-}
-
-/** Names the current caller for read-your-writes, when a service authenticates it itself. */
-export function identifyCaller(identity: string): void {
-  const caller = callers.getStore();
-  if (caller) caller.identity = identity;
 }

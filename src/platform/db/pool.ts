@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Availability, CallerGoneError, DatabaseUnavailableError, callers } from './faults.js';
+import { Availability, DatabaseUnavailableError } from './faults.js';
 import { createCallerCommits } from './caller-commits.js';
 import { PrimaryReads, ReplicaReads, type ReadRouting, type ReplicaOptions } from './replica.js';
 
@@ -17,14 +17,15 @@ export interface Db extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Another pool on the same database with the same timeouts and fault handling, for a writer
-   * that batches the work of many requests (its calls do not stop when one caller leaves). */
+   * that batches the work of many requests (its batches do not queue behind requests for the main pool). */
   openPool(overrides: pg.PoolConfig): pg.Pool;
   /**
    * Runs `work`, which only reads and tolerates a little lag (searches), on the read replica when
-   * there is one that is within the lag bound and has replayed the caller's own last write;
-   * otherwise, or if the replica fails, on the primary. Services never learn which.
+   * there is one that is within the lag bound and has replayed the last write of `reader` (who
+   * reads, as read-your-writes knows them: `readerOf(request)`; undefined for no one's own
+   * writes); otherwise, or if the replica fails, on the primary. Services never learn which.
    */
-  lagTolerantRead<T>(work: (db: Queryable) => Promise<T>): Promise<T>;
+  lagTolerantRead<T>(reader: string | undefined, work: (db: Queryable) => Promise<T>): Promise<T>;
   /** Remembers that `identity` has just written, for read-your-writes (a no-op without a replica). */
   rememberWrite(identity: string): Promise<void>;
   /** Where lag-tolerant reads went, and the replica's state (for metrics). */
@@ -52,14 +53,13 @@ const CLIENT_GRACE_MS = 2_000;
 
 /**
  * A pg pool that consults the database's `Availability` before every connection: while the
- * database is down, `connect` and `query` fail at once with `DatabaseUnavailableError`; and
- * one whose caller has gone (`callers`) fails with `CallerGoneError` without touching the database. Every
+ * database is down, `connect` and `query` fail at once with `DatabaseUnavailableError`. Every
  * client gets an 'error' listener for its whole life, so a connection lost while a client is
  * checked out (a server crash mid-transaction) is a failed call, never an unhandled 'error' event
  * that kills the process.
  */
 class GuardedPool extends pg.Pool {
-  constructor(options: pg.PoolConfig, readonly availability: Availability, private readonly checksCallers: boolean) {
+  constructor(options: pg.PoolConfig, readonly availability: Availability) {
     super(options);
     this.on('error', (err) => availability.failed(err));
     this.on('connect', (client) => {
@@ -69,10 +69,8 @@ class GuardedPool extends pg.Pool {
   }
 
   override connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): any {
-    const caller = this.checksCallers ? callers.getStore() : undefined;
-    const callerGone = caller?.gone() === true;
-    if (callerGone || !this.availability.admit()) {
-      const refused = callerGone ? new CallerGoneError() : new DatabaseUnavailableError();
+    if (!this.availability.admit()) {
+      const refused = new DatabaseUnavailableError();
       // Refused on a later turn of the event loop, never synchronously in a chain of microtasks:
       // a caller that retries at once must still let timers and I/O run.
       if (callback) {
@@ -82,25 +80,13 @@ class GuardedPool extends pg.Pool {
       return new Promise((_resolve, reject) => setImmediate(() => reject(refused)));
     }
     const startedAt = this.availability.startOf();
-    // A caller may wait in the pool's queue; if it has gone when its turn comes, the client goes back.
     if (callback) {
       return super.connect((err, client, done) => {
         if (err) this.availability.failed(err, startedAt);
-        else if (caller?.gone()) {
-          done();
-          callback(new CallerGoneError(), undefined, () => undefined);
-          return;
-        }
         callback(err, client, done);
       });
     }
-    return super.connect().then((client: pg.PoolClient) => {
-      if (caller?.gone()) {
-        client.release();
-        throw new CallerGoneError();
-      }
-      return client;
-    }, (err: unknown) => {
+    return super.connect().catch((err: unknown) => {
       this.availability.failed(err, startedAt);
       throw err;
     });
@@ -132,11 +118,10 @@ export function createDb(connectionString: string, options: number | DbOptions =
   const opts = typeof options === 'number' ? { max: options } : options;
   const availability = new Availability(opts.log ?? silent);
   const base: pg.PoolConfig = { connectionString, idleTimeoutMillis: 30_000, ...timeoutOptions(opts) };
-  const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability, true);
+  const pool = new GuardedPool({ ...base, max: opts.max ?? 20 }, availability);
   const siblings: pg.Pool[] = [];
   const openPool = (overrides: pg.PoolConfig) => {
-    // A writer's own pool serves batches of many callers: no one caller's leaving stops it.
-    const sibling = new GuardedPool({ ...base, ...overrides }, availability, false);
+    const sibling = new GuardedPool({ ...base, ...overrides }, availability);
     siblings.push(sibling);
     return sibling;
   };
@@ -150,7 +135,7 @@ export function createDb(connectionString: string, options: number | DbOptions =
       warn: (obj) => log.warn({ ...obj, pool: 'replica' }, 'replica unreachable: lag-tolerant reads go to the primary'),
       info: (obj) => log.info({ ...obj, pool: 'replica' }, 'replica reachable again'),
     });
-    replicaPool = new GuardedPool({ ...base, connectionString: opts.replica.url, max: opts.max ?? 20 }, replicaAvailability, true);
+    replicaPool = new GuardedPool({ ...base, connectionString: opts.replica.url, max: opts.max ?? 20 }, replicaAvailability);
     // Marks are routing hints: they need not wait for a synchronous standby (see caller-commits.ts).
     const commits = createCallerCommits(openPool({ max: 2, options: '-c synchronous_commit=local' }), Math.max(600_000, 10 * opts.replica.maxLagMs));
     reads = new ReplicaReads({ query }, replicaPool, replicaAvailability, commits, opts.replica, log);
@@ -162,7 +147,7 @@ export function createDb(connectionString: string, options: number | DbOptions =
     availability,
     query,
     reads,
-    lagTolerantRead: (work) => reads.read(work),
+    lagTolerantRead: (reader, work) => reads.read(reader, work),
     rememberWrite: (identity) => (reads instanceof ReplicaReads ? reads.remember(identity) : Promise.resolve()),
     tx: transactionOn(pool, availability),
     openPool,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { Availability, CallerGoneError, callers, isDatabaseUnavailable } from './faults.js';
+import { Availability, isDatabaseUnavailable } from './faults.js';
 import { lsnValue, type CallerCommits } from './caller-commits.js';
 import type { Queryable } from './pool.js';
 
@@ -129,19 +129,17 @@ export class ReplicaReads implements ReadRouting {
     this.monitor.start();
   }
 
-  async read<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+  async read<T>(identity: string | undefined, work: (db: Queryable) => Promise<T>): Promise<T> {
     const state = this.monitor.state;
     // The monitor alone tries a replica that failed: a request never waits out its timeouts twice.
     if (!this.replicaAvailability.isUp || state === 'unavailable' || state === 'unknown') return this.onPrimary(work, 'replica-unavailable');
     if (state === 'lagging') return this.onPrimary(work, 'replica-lagging');
-    const identity = callers.getStore()?.identity;
     // Asked of the primary before anything else: a write acknowledged at any process is there.
     const ownWrite = identity === undefined ? undefined : await this.commits.lastWrite(identity);
     let client: pg.PoolClient;
     try {
       client = await this.replica.connect();
-    } catch (err) {
-      if (err instanceof CallerGoneError) throw err;
+    } catch {
       return this.onPrimary(work, 'replica-failed');
     }
     let failure: unknown;
@@ -159,7 +157,6 @@ export class ReplicaReads implements ReadRouting {
       this.count('replica', 'replica');
       return result.value;
     }
-    if (failure instanceof CallerGoneError) throw failure;
     return this.onPrimary(work, failure === undefined ? 'own-write' : 'replica-failed');
   }
 
@@ -216,7 +213,7 @@ export class PrimaryReads implements ReadRouting {
 
   constructor(private readonly primary: Queryable) {}
 
-  async read<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+  async read<T>(_identity: string | undefined, work: (db: Queryable) => Promise<T>): Promise<T> {
     const value = await work(this.primary);
     this.served += 1;
     return value;

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { operationOutcome } from '../fhir/operation-outcome.js';
 import { PLATFORM_ERRORS, SpineError, withRetryAfter, type ErrorSpec } from './errors.js';
-import { CallerGoneError, DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/faults.js';
 import { RequestValidationError, clippedFailure, displayValue, type ValidationFailure } from './validation-failure.js';
 
 /** What went wrong, independent of the wire shape (FHIR OperationOutcome, MESH error body, OAuth2 error). */
@@ -60,7 +60,7 @@ function classifyAny(err: unknown, request: FastifyRequest): ClassifiedError {
   if (err instanceof SpineError) {
     return { spec: err.spec, diagnostics: err.diagnostics, headers: err.options.headers, expression: err.options.expression };
   }
-  if (err instanceof CallerGoneError || uploadAborted(err, request)) {
+  if (uploadAborted(err, request)) {
     // Nobody is listening: whatever is sent is dropped with the connection.
     return { spec: PLATFORM_ERRORS.SERVICE_UNAVAILABLE, diagnostics: 'The client closed its connection' };
   }

@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/activities.js';
-import { callers, type Caller } from '../db/faults.js';
 import type { Db } from '../db/pool.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the caller is for read-your-writes when a service authenticated it itself (`identifyCaller`). */
+    readerIdentity?: string;
+  }
   interface FastifyContextConfig {
     /** A POST that only reads (a search by POST): its caller has written nothing. */
     readOnly?: true;
@@ -16,6 +19,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 /** Who a caller is for read-your-writes: the application, and the user for user-restricted access. */
 export function callerIdentity(principal: Principal): string {
   return principal.userId === undefined ? principal.appId : `${principal.appId}/${principal.userId}`;
+}
+
+/** Names the caller for read-your-writes, for a service that authenticates its callers itself (NRL behind a gateway). */
+export function identifyCaller(request: FastifyRequest, identity: string): void {
+  request.readerIdentity = identity;
+}
+
+/** Who reads, for `Db.lagTolerantRead`: the name the caller's writes are remembered under. */
+export function readerOf(request: FastifyRequest): string | undefined {
+  if (request.readerIdentity !== undefined) return request.readerIdentity;
+  return request.principal ? callerIdentity(request.principal) : undefined;
 }
 
 /**
@@ -33,20 +47,10 @@ export function callerIdentity(principal: Principal): string {
  */
 export function registerReadYourWrites(app: FastifyInstance, db: Db) {
   if (!db.reads.replicated) return;
-  const contexts = new WeakMap<FastifyRequest, Caller>();
-  app.addHook('preHandler', (request, _reply, done) => {
-    const caller = callers.getStore();
-    if (caller) {
-      // A service that identified the caller itself (NRL behind a gateway) has said who it is.
-      if (caller.identity === undefined && request.principal) caller.identity = callerIdentity(request.principal);
-      contexts.set(request, caller);
-    }
-    done();
-  });
   app.addHook('onSend', async (request, reply, payload) => {
     if (SAFE_METHODS.has(request.method) || request.routeOptions.config?.readOnly) return payload;
     if (reply.statusCode >= 400) return payload;
-    const identity = contexts.get(request)?.identity;
+    const identity = readerOf(request);
     if (identity === undefined) return payload;
     try {
       await db.rememberWrite(identity);

@@ -3,6 +3,7 @@ import type { PlatformContext, ServiceModule } from '../../platform/service.js';
 import { searchAuditRecords } from '../../platform/audit/store.js';
 import { searchset } from '../../platform/fhir/bundle.js';
 import { PLATFORM_ERRORS, SpineError } from '../../platform/http/errors.js';
+import { readerOf } from '../../platform/http/read-your-writes.js';
 import { auditScopeFor } from './access.js';
 import { toAuditEvent } from './audit-event.js';
 import { capabilityStatement } from './capability.js';
@@ -44,7 +45,7 @@ async function routes(app: FastifyInstance, ctx: PlatformContext) {
     await ctx.audit.chainPending();
     // One more than a page: whether there is a next page, without an offset scan.
     // A search of the trail tolerates a little lag: it may be served by the read replica.
-    const found = await ctx.db.lagTolerantRead((db) => searchAuditRecords(db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before }));
+    const found = await ctx.db.lagTolerantRead(readerOf(request), (db) => searchAuditRecords(db, { ...query, onlyBy, limit: query.count + 1, beforeSeq: query.before }));
     const records = found.records.slice(0, query.count);
     // The answer shows every patient its records name: the entry names them all, so this look is in
     // each one's "who looked at my record", not only in the searched patient's.

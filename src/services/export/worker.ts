@@ -1,5 +1,4 @@
 import type { BackgroundWorker, PlatformContext } from '../../platform/service.js';
-import { asNoCaller } from '../../platform/db/faults.js';
 import { ExportStopped, LEASE_MS } from './run-export.js';
 import { runExportInThread } from './thread.js';
 import { claimNextJob, completeJob, deleteExpiredJobs, deleteSegmentsOfStoppedJob, failAbandonedJobs, failJob, heartbeat, releaseJob } from './store.js';
@@ -73,9 +72,7 @@ export function startExportRunner(ctx: PlatformContext, pollMs = 2_000): ExportR
   }
   timer = setInterval(tick, pollMs).unref();
   return {
-    // Outside the kick-off's request: the export's database calls are not that caller's, and must not
-    // be refused as a gone caller's once its client has closed the connection.
-    wake: () => asNoCaller(() => setImmediate(tick)),
+    wake: () => { setImmediate(tick); },
     async stop() {
       stopped = true;
       stopping.abort();

@@ -2,7 +2,6 @@ import type { Principal } from '../../platform/auth/activities.js';
 import type { PlatformContext } from '../../platform/service.js';
 import { directoryApi } from '../directory/api.js';
 import { disabledApplicationIds } from './store/applications.js';
-import { asNoCaller } from '../../platform/db/faults.js';
 
 /**
  * Access tokens are verified locally (no database round trip), so a token outlives a change to its
@@ -40,9 +39,8 @@ export function revocationCheck(ctx: PlatformContext): (principal: Principal) =>
   return async (principal) => {
     // Only the first list is waited for; later ones are fetched beside the requests, so a slow or
     // frozen database never holds a request here (it meets the database's own refusal instead).
-    // The list is everyone's: it is loaded as no caller's (a request whose client left must not fail it).
-    if (!current) await (loading ??= asNoCaller(load));
-    else if (Date.now() - current.at >= REVOCATION_REFRESH_MS) loading ??= asNoCaller(load);
+    if (!current) await (loading ??= load());
+    else if (Date.now() - current.at >= REVOCATION_REFRESH_MS) loading ??= load();
     return current !== undefined && (current.appIds.has(principal.appId) || current.odsCodes.has(principal.odsCode.toUpperCase()));
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../platform/auth/activities.js';
 import { SANDBOX_PRINCIPAL } from '../../platform/auth/sandbox.js';
 import type { PlatformContext } from '../../platform/service.js';
-import { identifyCaller } from '../../platform/db/faults.js';
+import { callerIdentity, identifyCaller } from '../../platform/http/read-your-writes.js';
 import { NRL_DIAGNOSTICS, NRL_ERRORS, nrlError } from './errors.js';
 import { organisationKey, parseGatewayHeaders, parseOdsHeader } from './domain/connection-metadata.js';
 import type { PermissionCache } from './permission-cache.js';
@@ -20,6 +20,8 @@ export interface NrlCaller {
   pointerTypes: string[];
   /** The OpenSpine principal when the caller came with an access token. */
   principal?: Principal;
+  /** Who reads, for read-your-writes (`Db.lagTolerantRead`). */
+  reader: string;
 }
 
 declare module 'fastify' {
@@ -76,9 +78,10 @@ export function callerResolver(ctx: PlatformContext, permissions: PermissionCach
     if (!identity) throw nrlError(NRL_ERRORS.MISSING_OR_INVALID_HEADER, NRL_DIAGNOSTICS.badMetadata);
     const organisation = organisationKey(identity.odsCode, identity.odsCodeExtension);
     const pointerTypes = await permissions.pointerTypes(identity.appId, organisation);
-    const caller: NrlCaller = { ...identity, organisation, pointerTypes };
     // Behind a gateway the platform has no principal: read-your-writes knows the caller by this.
-    if (ctx.config.trustGateway) identifyCaller(`nrl:${identity.appId}/${organisation}`);
+    const reader = ctx.config.trustGateway ? `nrl:${identity.appId}/${organisation}` : callerIdentity(request.principal!);
+    if (ctx.config.trustGateway) identifyCaller(request, reader);
+    const caller: NrlCaller = { ...identity, organisation, pointerTypes, reader };
     if (pointerTypes.length === 0) {
       // Audited by the platform with the refusal (every route here declares config.audit).
       notePointerAccess(request, caller, { action: 'pointer.access-denied', outcome: 'denied', nhsNumbers: [], detail: { method: request.method } });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlatformContext } from '../../../platform/service.js';
 import { SpineError } from '../../../platform/http/errors.js';
+import { readerOf } from '../../../platform/http/read-your-writes.js';
 import { searchset } from '../../../platform/fhir/bundle.js';
 import { operationOutcome } from '../../../platform/fhir/operation-outcome.js';
 import { PDS_ERRORS, PDS_OUTCOMES, diagnostics } from '../errors.js';
@@ -27,7 +28,7 @@ export function registerSearchRoute(app: FastifyInstance, ctx: PlatformContext) 
     // A non-fuzzy, non-exact search keeps every row SQL finds, so limit + 1 rows tell "too many".
     const everyRowMatches = !query.fuzzy && !query.exact;
     // A search tolerates a little lag: it may be served by the read replica (not after the caller's own write).
-    const candidates = await ctx.db.lagTolerantRead((db) => findSearchCandidates(db, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1));
+    const candidates = await ctx.db.lagTolerantRead(readerOf(request), (db) => findSearchCandidates(db, query, everyRowMatches ? limit + 1 : CANDIDATE_CAP + 1));
     const matches = candidates.length > CANDIDATE_CAP ? undefined : rankMatches(query, candidates);
     const detail = { parameters: parameterNames(request.query as RawQuery).sort(), fuzzy: query.fuzzy };
 

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db } from '../../../platform/db/pool.js';
-import { asNoCaller } from '../../../platform/db/faults.js';
 import { backlog } from '../store/deliveries.js';
 
 export interface RelayMetrics {
@@ -24,8 +23,8 @@ export function registerRelayMetrics(registry: Registry, db: Db): RelayMetrics {
   const gauge = new Gauge({ name: 'openspine_events_backlog', help: 'Events not yet routed (unrouted), deliveries waiting (pending) and dead-lettered (dead)', labelNames: ['state'], registers: [registry], collect: () => refresh() });
   const oldest = new Gauge({ name: 'openspine_events_oldest_waiting_seconds', help: 'Age of the oldest unrouted event and of the oldest pending delivery', labelNames: ['state'], registers: [registry], collect: () => refresh() });
   const refresh = (): Promise<void> => {
-    // Shared by concurrent scrapes, so read as no scraper's.
-    pending ??= asNoCaller(() => backlog(db)).then((b) => {
+    // Shared by concurrent scrapes.
+    pending ??= backlog(db).then((b) => {
       gauge.set({ state: 'unrouted' }, b.unrouted);
       gauge.set({ state: 'pending' }, b.pending);
       gauge.set({ state: 'dead' }, b.dead);

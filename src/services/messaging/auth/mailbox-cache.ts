@@ -1,5 +1,4 @@
 import type { Db } from '../../../platform/db/pool.js';
-import { asNoCaller } from '../../../platform/db/faults.js';
 import { directoryApi, type MeshMailbox, type MeshWorkflow } from '../../directory/api.js';
 
 /**
@@ -17,7 +16,7 @@ export interface WorkflowCache {
 
 /**
  * A look-up remembered per key for `ttlMs`; a failed look-up is forgotten at once. Concurrent
- * callers await the same look-up, so it runs as none of them (`asNoCaller`).
+ * callers await the same look-up.
  */
 function remembered<T>(load: (key: string) => Promise<T>, ttlMs: number, now: () => number): (key: string) => Promise<T> {
   const entries = new Map<string, { at: number; value: Promise<T> }>();
@@ -25,7 +24,7 @@ function remembered<T>(load: (key: string) => Promise<T>, ttlMs: number, now: ()
     const hit = entries.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.value;
     if (entries.size > 10_000) entries.clear();
-    const value = asNoCaller(() => load(key));
+    const value = load(key);
     entries.set(key, { at: now(), value });
     value.catch(() => entries.delete(key));
     return value;

@@ -1,4 +1,3 @@
-import { asNoCaller } from '../../../platform/db/faults.js';
 import type { Queryable } from '../../../platform/db/pool.js';
 import { SpineError } from '../../../platform/http/errors.js';
 import type { PlatformContext } from '../../../platform/service.js';
@@ -82,7 +81,7 @@ async function checkSignature(ctx: PlatformContext, message: PrescriptionMessage
  * order needs them, and its look-up cost a round trip and a plan. The directory only ever adds a
  * certificate (none is removed or revoked), so what is remembered still stands; one registered
  * since is found by asking again when a signature's certificate is not among those remembered.
- * A look-up several orders await runs as none of them (`asNoCaller`); a failed one is forgotten.
+ * A look-up several orders await is shared by them; a failed one is forgotten.
  */
 const CERTIFICATES_KEPT_MS = 60_000;
 type Certificates = Promise<Array<{ subject: string; pem: string }>>;
@@ -94,7 +93,7 @@ function knownCertificates(db: Queryable, subjects: string[]): Certificates {
   const kept = certificatesKept.get(key);
   if (kept && Date.now() - kept.at < CERTIFICATES_KEPT_MS) return kept.certificates;
   if (certificatesKept.size >= 10_000) certificatesKept.clear();
-  const certificates = asNoCaller(() => directoryApi(db).signingCertificates(subjects));
+  const certificates = directoryApi(db).signingCertificates(subjects);
   certificatesKept.set(key, { at: Date.now(), certificates });
   certificates.catch(() => certificatesKept.delete(key));
   return certificates;

@@ -78,7 +78,7 @@ export async function searchAs(
   // A consumer's search tolerates a little lag: it may be served by the read replica (not after the
   // caller's own write). A producer searches what it has just written: the primary.
   const { total, rows } = types.length === 0 ? { total: 0, rows: [] } : side === 'consumer'
-    ? await ctx.db.lagTolerantRead((db) => searchPointers(db, query))
+    ? await ctx.db.lagTolerantRead(caller.reader, (db) => searchPointers(db, query))
     : await searchPointers(ctx.db, query);
   const page = rows.slice(0, PAGE_SIZE);
   const url = `${baseUrl}/DocumentReference`;
@@ -107,6 +107,6 @@ export async function countAs(ctx: PlatformContext, caller: NrlCaller, raw: Reco
     throw new NrlIssuesError([parsed.issue]);
   }
   const nhsNumber = parsed.search.nhsNumber!;
-  const total = await ctx.db.lagTolerantRead((db) => countPointers(db, nhsNumber, caller.pointerTypes));
+  const total = await ctx.db.lagTolerantRead(caller.reader, (db) => countPointers(db, nhsNumber, caller.pointerTypes));
   return { bundle: { resourceType: 'Bundle' as const, type: 'searchset' as const, total }, nhsNumber };
 }
