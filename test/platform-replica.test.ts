@@ -19,6 +19,13 @@ const root = new URL('..', import.meta.url).pathname;
 const PDS = '/personal-demographics/FHIR/R4';
 const WRITER_ODS = 'RQI';
 const READER_ODS = 'RX898';
+// Applications as an API gateway names them (`NHSD-Connection-Metadata`), not OpenSpine's.
+const GATEWAY_WRITER = 'gateway-writer-app';
+const GATEWAY_READER = 'gateway-reader-app';
+const behindGateway = (appId: string, odsCode: string) => ({
+  'nhsd-connection-metadata': JSON.stringify({ 'nrl.app-id': appId, 'nrl.ods-code': odsCode }),
+  'nhsd-client-rp-details': JSON.stringify({ 'developer.app.name': `App ${appId}`, 'developer.app.id': `dev-${appId}` }),
+});
 
 /**
  * Lag-tolerant reads (PDS search, NRL consumer search, audit search) on a real streaming replica
@@ -31,6 +38,7 @@ describe('read replica: lag-tolerant reads, read-your-writes across processes, a
   let pair: StreamingPair;
   let spine: TestSpine;
   let strict: TestSpine;
+  let gateway: TestSpine;
   let other: { url: string; child: ChildProcess; dataDir: string };
   let primary: pg.Pool;
   const nhsNumber = nextNhsNumber();
@@ -64,6 +72,11 @@ describe('read replica: lag-tolerant reads, read-your-writes across processes, a
       databaseUrl: pair.primaryUrl, modules: [recordLocatorService],
       env: { DATABASE_REPLICA_URL: pair.replicaUrl, OPENSPINE_PUBLIC_URL: spine.config.publicBaseUrl, ...replicaEnv(1_000) },
     });
+    // A fourth behind an API gateway: NRL takes its callers from the headers the gateway injects.
+    gateway = await startTestSpine({
+      databaseUrl: pair.primaryUrl, modules: [recordLocatorService],
+      env: { DATABASE_REPLICA_URL: pair.replicaUrl, OPENSPINE_PUBLIC_URL: spine.config.publicBaseUrl, OPENSPINE_TRUST_GATEWAY: 'true', ...replicaEnv(120_000) },
+    });
 
     const admin = await createAppAndToken(spine, { activities: ['record-locator:admin'] });
     const grant = async (appId: string, ods: string) => {
@@ -79,6 +92,8 @@ describe('read replica: lag-tolerant reads, read-your-writes across processes, a
     await grant(readerApp.principal.appId, READER_ODS);
     readerToken = readerApp.token;
     reader = { authorization: `Bearer ${readerApp.token}`, 'nhsd-end-user-organisation-ods': READER_ODS };
+    await grant(GATEWAY_WRITER, WRITER_ODS);
+    await grant(GATEWAY_READER, READER_ODS);
     for (let i = 0; ; i += 1) {
       if ((await fetch(`${other.url}/_status`).then((r) => r.status, () => 0)) === 200) break;
       assert.ok(i < 600, 'the second serve process answers /_status');
@@ -90,6 +105,7 @@ describe('read replica: lag-tolerant reads, read-your-writes across processes, a
     other?.child.kill('SIGTERM');
     await primary?.end();
     await strict?.close();
+    await gateway?.close();
     await spine?.close();
     await pair?.close();
     if (other) rmSync(other.dataDir, { recursive: true, force: true });
@@ -183,6 +199,25 @@ describe('read replica: lag-tolerant reads, read-your-writes across processes, a
     assert.equal(trail.status, 200, JSON.stringify(bundle));
     const onPrimary = Number((await primary.query('SELECT count(*) AS n FROM audit.events WHERE nhs_numbers @> ARRAY[$1]', [nhsNumber])).rows[0].n);
     assert.ok(bundle.total < onPrimary, `the audit search answered from the replica (${bundle.total} records) is behind the primary (${onPrimary})`);
+  });
+
+  it('behind a gateway (OPENSPINE_TRUST_GATEWAY) a caller named by the injected headers reads its own write from the primary; another, the replica', async () => {
+    // A patient of its own: the other tests count the first patient's pointers.
+    const patient = nextNhsNumber();
+    const found = async (identity: Record<string, string>) => {
+      const response = await call(gateway, 'GET', `/consumer/FHIR/R4/DocumentReference?subject:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patient}`)}`, identity);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      return (response.body as { total: number }).total;
+    };
+    await until('the replica in use at the gateway process', () => replicaInUse(gateway.url));
+    const before = await reads(gateway.url);
+    const created = await call(gateway, 'POST', '/producer/FHIR/R4/DocumentReference', behindGateway(GATEWAY_WRITER, WRITER_ODS), { body: pointerBody(WRITER_ODS, patient) });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(await found(behindGateway(GATEWAY_WRITER, WRITER_ODS)), 1, 'the writer finds the pointer it has just created');
+    assert.equal(await found(behindGateway(GATEWAY_READER, READER_ODS)), 0, 'another caller is served by the paused replica');
+    const afterwards = await reads(gateway.url);
+    assert.equal(afterwards.get('primary own-write') - before.get('primary own-write'), 1, afterwards.text);
+    assert.equal(afterwards.get('replica replica') - before.get('replica replica'), 1, afterwards.text);
   });
 
   it('past the lag bound the replica is left alone: reads go to the primary', async () => {
