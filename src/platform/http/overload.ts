@@ -42,7 +42,7 @@ function abandon(request: FastifyRequest, reply: FastifyReply) {
  *   its handler runs: no work, no write, no audit record for an answer nobody reads. Once its
  *   handler has begun it runs to the end: the admission keeps what is in progress within the
  *   latency target, so a client rarely leaves mid-way, and following each request through its
- *   awaits to stop it there (AsyncLocalStorage) cost 13–15% of the server's CPU on Node 20.
+ *   awaits to stop it there (AsyncLocalStorage) cost 10–15% of the server's CPU on Node 20.
  * Registered first, ahead of authentication: a shed request costs no signature check either.
  */
 export async function registerOverloadShedding(app: FastifyInstance, limits: Config['overload'], admission: Admission) {
