@@ -37,7 +37,10 @@ const WARM_UP_SECONDS = 3;
 
 const cpuNote = ({ cpuMs: c }: Combined, ceiling?: CpuPerRequest) =>
   `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms${
-    ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)})` : ''}`;
+    ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)}; server ${serverTimes(c, ceiling)} the ceiling's)` : ''}`;
+
+/** The server's CPU a request over the ceiling's: steadier than the throughput ratio when the host's speed wanders between minutes. */
+const serverTimes = (c: CpuPerRequest, ceiling: CpuPerRequest) => (ceiling.server > 0 ? `${(c.server / ceiling.server).toFixed(2)}×` : 'n/a');
 
 async function ensureSeeded(dataDir: string): Promise<{ line?: BenchLine; sample: string[] }> {
   const marker = join(dataDir, MARKER);
