@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,6 @@ import pg from 'pg';
 import { createMigratedTestDatabase, createTestDatabase, startTestSpine } from './support/spine.js';
 import { createAppAndToken } from './support/identity.js';
 import { CLI, openspine } from './support/cli.js';
-import { spawnSync } from 'node:child_process';
 import { BackupReader } from '../src/platform/db/backup.js';
 import { createDb } from '../src/platform/db/pool.js';
 import { migrateSets } from '../src/platform/runtime.js';

@@ -34,11 +34,6 @@ function wrongResourceType(request: FastifyRequest, failure: ValidationFailure |
   return expected ? { spec: EPS_ERRORS.VERIFICATION, diagnostics: `Incorrect FHIR resource type. Expected ${expected}.` } : undefined;
 }
 
-/**
- * A return (`POST Task`, status `rejected`) the door refuses, not being of Return.yaml's types: the return table's
- * INVALID_MESSAGE "Invalid Message." (fhir-dispensing.yaml `/FHIR/R4/Task#return`), naming the field as the door does.
- * A withdrawal, which the spec gives no table, keeps the door's MISSING_VALUE / INVALID_VALUE.
- */
 /** A route's operation under its API's base (`/fhir-dispensing/FHIR/R4/Task` → `/FHIR/R4/Task`). */
 function operationOf(request: FastifyRequest): string {
   const url = request.routeOptions.url ?? '';
@@ -46,6 +41,11 @@ function operationOf(request: FastifyRequest): string {
   return at < 0 ? url : url.slice(at);
 }
 
+/**
+ * A return (`POST Task`, status `rejected`) the door refuses, not being of Return.yaml's types: the return table's
+ * INVALID_MESSAGE "Invalid Message." (fhir-dispensing.yaml `/FHIR/R4/Task#return`), naming the field as the door does.
+ * A withdrawal, which the spec gives no table, keeps the door's MISSING_VALUE / INVALID_VALUE.
+ */
 function refusedReturn(request: FastifyRequest, classified: { failure?: ValidationFailure; diagnostics?: string; expression?: string[] }): EpsIssue | undefined {
   if (classified.failure?.part !== 'body' || request.method !== 'POST' || operationOf(request) !== '/FHIR/R4/Task') return undefined;
   const body = request.body as { status?: unknown } | null | undefined;
