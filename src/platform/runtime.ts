@@ -14,6 +14,7 @@ import { SANDBOX_PRINCIPAL } from './auth/sandbox.js';
 import { platformMigrations } from './migrations.js';
 import type { BackgroundWorker, PlatformContext, ServiceModule } from './service.js';
 import { startPeriodic } from './periodic.js';
+import { collectStartupGarbage } from './startup-garbage.js';
 
 /** How often a serving process chains pending audit entries that no process chained at their commit. */
 const PENDING_AUDIT_SWEEP_MS = 1_000;
@@ -138,7 +139,10 @@ export async function startSpine(config: Config, options: StartOptions): Promise
     // Loaded here, not with this module: a CLI command opens the database through it and never serves.
     const [{ buildServer }, { compileEveryDoor }] = await Promise.all([import('./http/server.js'), import('./http/validation.js')]);
     const app = await buildServer(ctx, options.modules, { sandboxPrincipal: config.sandbox ? SANDBOX_PRINCIPAL : undefined });
-    if (!options.compileSchemasOnDemand) compileEveryDoor();
+    if (!options.compileSchemasOnDemand) {
+      compileEveryDoor();
+      collectStartupGarbage();
+    }
     await app.listen({ port: config.port, host: config.host });
     const workers: BackgroundWorker[] = [
       // Entries written with their writes are chained by the process that wrote them, soon after the
