@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../src/platform/config.js';
 import { createContext, createLogger, migrateAll, openDatabase } from '../src/platform/runtime.js';
 import { recordLocatorService } from '../src/services/record-locator/index.js';
@@ -35,9 +36,17 @@ const TARGETS = { searchShareOfCeiling: 0.9, searchP99: 50, createShareOfInserts
 const ROUNDS = 3;
 const WARM_UP_SECONDS = 3;
 
-const cpuNote = ({ cpuMs: c }: Combined, ceiling?: CpuPerRequest) =>
+const cpuNote = ({ cpuMs: c, figures }: Combined, ceiling?: CpuPerRequest) =>
   `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms${
-    ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)}; server ${serverTimes(c, ceiling)} the ceiling's)` : ''}`;
+    ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)}; server ${serverTimes(c, ceiling)} the ceiling's)` : ''
+  }; the three ${coresBusy(c, figures.rps)}`;
+
+/**
+ * The share of the machine's cores the three processes kept busy: a load that leaves them idler than
+ * its ceiling did is held by its latency (what each request waits for), not by the CPU it costs.
+ */
+const coresBusy = (c: CpuPerRequest, rps: number) =>
+  `${(((c.server + c.postgres + c.client) * rps) / 1000 / availableParallelism() * 100).toFixed(0)}% of ${availableParallelism()} cores busy`;
 
 /** The server's CPU a request over the ceiling's: steadier than the throughput ratio when the host's speed wanders between minutes. */
 const serverTimes = (c: CpuPerRequest, ceiling: CpuPerRequest) => (ceiling.server > 0 ? `${(c.server / ceiling.server).toFixed(2)}×` : 'n/a');
