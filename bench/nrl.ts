@@ -39,14 +39,16 @@ const WARM_UP_SECONDS = 3;
 const cpuNote = ({ cpuMs: c, figures }: Combined, ceiling?: CpuPerRequest) =>
   `CPU/req: server ${c.server.toFixed(3)} ms, PostgreSQL ${c.postgres.toFixed(3)} ms, load client ${c.client.toFixed(3)} ms${
     ceiling ? ` (ceiling ${ceiling.server.toFixed(3)}, ${ceiling.postgres.toFixed(3)}, ${ceiling.client.toFixed(3)}; server ${serverTimes(c, ceiling)} the ceiling's)` : ''
-  }; the three ${coresBusy(c, figures.rps)}`;
+  }; ${coresBusy(c, figures.rps)}`;
 
 /**
  * The share of the machine's cores the three processes kept busy: a load that leaves them idler than
  * its ceiling did is held by its latency (what each request waits for), not by the CPU it costs.
  */
-const coresBusy = (c: CpuPerRequest, rps: number) =>
-  `${(((c.server + c.postgres + c.client) * rps) / 1000 / availableParallelism() * 100).toFixed(0)}% of ${availableParallelism()} cores busy`;
+function coresBusy(c: CpuPerRequest, rps: number): string {
+  const cores = availableParallelism();
+  return `the three kept ${((((c.server + c.postgres + c.client) * rps) / 1000 / cores) * 100).toFixed(0)}% of ${cores} cores busy`;
+}
 
 /** The server's CPU a request over the ceiling's: steadier than the throughput ratio when the host's speed wanders between minutes. */
 const serverTimes = (c: CpuPerRequest, ceiling: CpuPerRequest) => (ceiling.server > 0 ? `${(c.server / ceiling.server).toFixed(2)}×` : 'n/a');
