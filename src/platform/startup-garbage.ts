@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
  * its intermediate objects: 120 MB in use, 47 MB of it live). V8 collects the old generation only
  * when it reaches a limit that the garbage itself raised, so the process went on with a heap sized
  * by its start: 215–229 MB resident at rest, and a MESH node carrying a 1 GB message peaked at
- * 297–322 MB, over its 300 MB target. Collected here: 176–193 MB at rest, and 271–291 MB at the
+ * 297–322 MB, over its 300 MB target. Collected here: 176–193 MB at rest, and 271–294 MB at the
  * transfer's peak (bench/README.md, 2026-12-06).
  *
  * `gc` is not exposed without `--expose-gc`; it is taken from a context made while that flag is
